@@ -1,0 +1,179 @@
+/* /proc/PID/maps: a pure parser of the text, and a reader around it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "procmaps.h"
+
+#define DELETED_SUFFIX " (deleted)"
+
+/* One line: "start-end perms offset major:minor inode   path".  The path
+ * is everything after the blanks that follow the inode, so it may contain
+ * spaces; the kernel appends " (deleted)" to unlinked files. */
+static int parse_line(const char *line, struct map_entry *e)
+{
+	char perms[8];
+	int path_at = -1;
+	size_t len;
+
+	if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %x:%x %" SCNu64 "%n",
+		   &e->start, &e->end, perms, &e->offset, &e->dev_major,
+		   &e->dev_minor, &e->inode, &path_at) != 7 || path_at < 0)
+		return -1;
+	if (strlen(perms) != 4 || e->start >= e->end)
+		return -1;
+	memcpy(e->perms, perms, sizeof(e->perms));
+
+	line += path_at;
+	if (*line && *line != ' ' && *line != '\t')
+		return -1;         /* junk glued to the inode number */
+	line += strspn(line, " \t");
+	len = strlen(line);
+	e->deleted = len >= strlen(DELETED_SUFFIX) &&
+		     !strcmp(line + len - strlen(DELETED_SUFFIX), DELETED_SUFFIX);
+	if (e->deleted)
+		len -= strlen(DELETED_SUFFIX);
+	e->path = strndup(line, len);
+	if (!e->path)
+		die("out of memory");
+	return 0;
+}
+
+static int compare_start(const void *a, const void *b)
+{
+	const struct map_entry *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+int procmaps_parse(const char *text, struct map_list *out)
+{
+	size_t cap = 0;
+	int ret = 0;
+
+	out->v = NULL;
+	out->n = 0;
+	while (*text) {
+		const char *eol = strchrnul(text, '\n');
+		char *line = strndup(text, eol - text);
+
+		if (!line)
+			die("out of memory");
+		if (*line) {
+			if (out->n == cap) {
+				cap = cap ? 2 * cap : 64;
+				out->v = xrealloc(out->v, cap * sizeof(*out->v));
+			}
+			if (parse_line(line, &out->v[out->n]) == 0)
+				out->n++;
+			else
+				ret = -1;
+		}
+		free(line);
+		text = *eol ? eol + 1 : eol;
+	}
+	/* The kernel lists mappings in order; literal text need not. */
+	qsort(out->v, out->n, sizeof(*out->v), compare_start);
+	return ret;
+}
+
+/* The whole file: its size is unknown until read (st_size is 0). */
+static char *read_text_file(const char *path)
+{
+	size_t len = 0, cap = 16384;
+	char *buf;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return NULL;
+	buf = xmalloc(cap);
+	for (;;) {
+		ssize_t n;
+
+		if (cap - len < 4096)
+			buf = xrealloc(buf, cap *= 2);
+		n = read(fd, buf + len, cap - len - 1);
+		if (n == 0)
+			break;
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			free(buf);
+			buf = NULL;
+			break;
+		}
+		len += n;
+	}
+	if (buf)
+		buf[len] = '\0';
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return buf;
+}
+
+int procmaps_read(pid_t pid, struct map_list *out)
+{
+	char path[64];
+	char *text;
+
+	out->v = NULL;
+	out->n = 0;
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	text = read_text_file(path);
+	if (!text)
+		return -1;
+	/* Reading an exiting process gives an empty file, not an error. */
+	if (!*text) {
+		free(text);
+		errno = ESRCH;
+		return -1;
+	}
+	if (procmaps_parse(text, out) < 0)
+		warning("%s: some lines could not be parsed", path);
+	free(text);
+	return 0;
+}
+
+void procmaps_free(struct map_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].path);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+void procmaps_copy(struct map_list *dst, const struct map_list *src)
+{
+	dst->n = src->n;
+	dst->v = xmalloc((src->n ? src->n : 1) * sizeof(*dst->v));
+	for (size_t i = 0; i < src->n; i++) {
+		dst->v[i] = src->v[i];
+		dst->v[i].path = xstrdup(src->v[i].path);
+	}
+}
+
+const struct map_entry *procmaps_find(const struct map_list *l, uint64_t addr)
+{
+	size_t lo = 0, hi = l->n;
+
+	/* Find the first entry starting above addr; its predecessor is the
+	 * only candidate. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (l->v[mid].start <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0 || addr >= l->v[lo - 1].end)
+		return NULL;
+	return &l->v[lo - 1];
+}
