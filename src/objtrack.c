@@ -1,0 +1,658 @@
+/* The object tracker.
+ *
+ * Each process has a treap of all its objects, live and freed, ordered by
+ * (addr, id) and augmented with the largest end address and the latest
+ * free time of each subtree.  "Which object held addr at time t" is a
+ * stabbing query that skips subtrees ending before addr or freed before t:
+ * O(log n + k), k being the objects that ever covered addr.
+ *
+ * Live objects are also kept in an array (any order) with a Fenwick tree
+ * over their sizes, for size-weighted random picks in O(log n), and live
+ * heap/mmap objects in a hash keyed by start address, for free().
+ *
+ * Nodes are allocated in slabs and never move, so the nm_object pointers
+ * handed out stay valid until objtrack_free(). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "error.h"
+#include "objtrack.h"
+
+#define NEVER UINT64_MAX          /* free time of a live object */
+#define NOT_LIVE UINT32_MAX
+#define SLAB_NODES 4096
+
+struct otnode {
+	struct nm_object obj;
+	struct otnode *left, *right;
+	uint64_t max_end;         /* max addr + size in the subtree */
+	uint64_t max_free;        /* max free time in the subtree, NEVER if any live */
+	uint32_t prio;
+	uint32_t live_index;      /* in proc->live, or NOT_LIVE */
+};
+
+/* Open addressing, keyed by start address and kind: live heap/mmap objects. */
+struct addr_hash {
+	struct otnode **slots;
+	size_t cap, used;         /* used counts tombstones too */
+	size_t live;
+};
+
+struct proc {
+	pid_t pid;
+	struct proc *next;
+	struct otnode *root;
+	struct otnode **live;     /* live objects, any order */
+	uint64_t *fenwick;        /* 1-based over live[], weight = pickable size */
+	size_t nr_live, live_cap;
+	struct addr_hash starts;
+};
+
+struct slab {
+	struct slab *next;
+	size_t used;
+	struct otnode nodes[SLAB_NODES];
+};
+
+struct name_hash {
+	char **slots;
+	size_t cap, used;
+};
+
+struct objtrack {
+	struct nm_db *db;
+	struct proc *procs;
+	struct slab *slabs;
+	struct name_hash names;
+	int64_t next_id;
+	uint64_t count;
+	uint64_t rng;
+};
+
+static struct otnode TOMBSTONE_NODE;
+#define TOMBSTONE (&TOMBSTONE_NODE)
+
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+static uint64_t free_time(const struct otnode *n)
+{
+	return n->obj.free_ns ? n->obj.free_ns : NEVER;
+}
+
+static int is_pickable(enum obj_kind kind)
+{
+	return kind != OBJ_MAPPING;
+}
+
+/* Lower is more specific: a heap block inside [heap] wins over the mapping. */
+static int kind_rank(enum obj_kind kind)
+{
+	switch (kind) {
+	case OBJ_HEAP:    return 0;
+	case OBJ_STATIC:  return 1;
+	case OBJ_STACK:   return 2;
+	case OBJ_MMAP:    return 3;
+	case OBJ_MAPPING: return 4;
+	}
+	return 5;
+}
+
+/* ---- interned names ---- */
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h;
+}
+
+static void names_grow(struct name_hash *h);
+
+static const char *intern(struct name_hash *h, const char *s)
+{
+	size_t i;
+
+	if (!s)
+		return NULL;
+	if (2 * (h->used + 1) > h->cap)
+		names_grow(h);
+	for (i = hash_str(s) & (h->cap - 1); h->slots[i]; i = (i + 1) & (h->cap - 1))
+		if (!strcmp(h->slots[i], s))
+			return h->slots[i];
+	h->used++;
+	return h->slots[i] = xstrdup(s);
+}
+
+static void names_grow(struct name_hash *h)
+{
+	struct name_hash bigger = { xcalloc(h->cap ? 2 * h->cap : 64, sizeof(char *)),
+				    h->cap ? 2 * h->cap : 64, 0 };
+	size_t i, j;
+
+	for (i = 0; i < h->cap; i++) {
+		if (!h->slots[i])
+			continue;
+		for (j = hash_str(h->slots[i]) & (bigger.cap - 1); bigger.slots[j];
+		     j = (j + 1) & (bigger.cap - 1))
+			;
+		bigger.slots[j] = h->slots[i];
+		bigger.used++;
+	}
+	free(h->slots);
+	*h = bigger;
+}
+
+/* ---- live heap/mmap objects by start address ---- */
+
+static size_t start_slot(const struct addr_hash *h, uint64_t addr, enum obj_kind kind)
+{
+	return mix64(addr * 2 + (kind == OBJ_MMAP)) & (h->cap - 1);
+}
+
+static int starts_indexed(enum obj_kind kind)
+{
+	return kind == OBJ_HEAP || kind == OBJ_MMAP;
+}
+
+static void starts_insert(struct addr_hash *h, struct otnode *n);
+
+/* Sized from the live entries only, so that tombstones left by frees
+ * never make the table grow. */
+static void starts_rehash(struct addr_hash *h)
+{
+	size_t cap = 256, i;
+	struct addr_hash fresh;
+
+	while (cap < 4 * (h->live + 1))
+		cap *= 2;
+	fresh = (struct addr_hash){ xcalloc(cap, sizeof(struct otnode *)), cap, 0, 0 };
+
+	for (i = 0; i < h->cap; i++)
+		if (h->slots[i] && h->slots[i] != TOMBSTONE)
+			starts_insert(&fresh, h->slots[i]);
+	free(h->slots);
+	*h = fresh;
+}
+
+static void starts_insert(struct addr_hash *h, struct otnode *n)
+{
+	size_t i;
+
+	if (4 * (h->used + 1) > 3 * h->cap)
+		starts_rehash(h);
+	for (i = start_slot(h, n->obj.addr, n->obj.kind); h->slots[i] && h->slots[i] != TOMBSTONE;
+	     i = (i + 1) & (h->cap - 1))
+		;
+	if (!h->slots[i])
+		h->used++;
+	h->live++;
+	h->slots[i] = n;
+}
+
+/* The live object of that kind starting at addr; *slot tells where. */
+static struct otnode *starts_find(const struct addr_hash *h, uint64_t addr,
+				  enum obj_kind kind, size_t *slot)
+{
+	size_t i;
+
+	if (!h->cap)
+		return NULL;
+	for (i = start_slot(h, addr, kind); h->slots[i]; i = (i + 1) & (h->cap - 1)) {
+		struct otnode *n = h->slots[i];
+
+		if (n != TOMBSTONE && n->obj.addr == addr && n->obj.kind == kind) {
+			*slot = i;
+			return n;
+		}
+	}
+	return NULL;
+}
+
+static void starts_remove(struct addr_hash *h, const struct otnode *n)
+{
+	size_t slot;
+
+	if (starts_find(h, n->obj.addr, n->obj.kind, &slot) == n) {
+		h->slots[slot] = TOMBSTONE;
+		h->live--;
+	}
+}
+
+/* ---- live array with a Fenwick tree of sizes ---- */
+
+static uint64_t pick_weight(const struct otnode *n)
+{
+	return is_pickable(n->obj.kind) ? n->obj.size : 0;
+}
+
+static void fenwick_add(struct proc *p, size_t index, int64_t delta)
+{
+	size_t i;
+
+	for (i = index + 1; i <= p->live_cap; i += i & -i)
+		p->fenwick[i] += (uint64_t)delta;
+}
+
+static void fenwick_rebuild(struct proc *p)
+{
+	size_t i;
+
+	memset(p->fenwick, 0, (p->live_cap + 1) * sizeof(*p->fenwick));
+	for (i = 1; i <= p->live_cap; i++) {
+		size_t up = i + (i & -i);
+
+		if (i <= p->nr_live)
+			p->fenwick[i] += pick_weight(p->live[i - 1]);
+		if (up <= p->live_cap)
+			p->fenwick[up] += p->fenwick[i];
+	}
+}
+
+static void live_append(struct proc *p, struct otnode *n)
+{
+	if (p->nr_live == p->live_cap) {
+		p->live_cap = p->live_cap ? 2 * p->live_cap : 64;
+		p->live = xrealloc(p->live, p->live_cap * sizeof(*p->live));
+		p->fenwick = xrealloc(p->fenwick, (p->live_cap + 1) * sizeof(*p->fenwick));
+		p->live[p->nr_live] = n;
+		n->live_index = p->nr_live++;
+		fenwick_rebuild(p);
+		return;
+	}
+	p->live[p->nr_live] = n;
+	n->live_index = p->nr_live++;
+	fenwick_add(p, n->live_index, (int64_t)pick_weight(n));
+}
+
+static void live_remove(struct proc *p, struct otnode *n)
+{
+	size_t i = n->live_index, last = p->nr_live - 1;
+	struct otnode *moved = p->live[last];
+
+	fenwick_add(p, last, -(int64_t)pick_weight(moved));
+	if (i != last) {
+		fenwick_add(p, i, (int64_t)pick_weight(moved) - (int64_t)pick_weight(n));
+		p->live[i] = moved;
+		moved->live_index = i;
+	}
+	p->nr_live--;
+	n->live_index = NOT_LIVE;
+}
+
+/* The live object whose cumulative weight interval holds target. */
+static struct otnode *fenwick_find(const struct proc *p, uint64_t target)
+{
+	size_t pos = 0, step;
+
+	for (step = 1; 2 * step <= p->live_cap; step *= 2)
+		;
+	for (; step; step /= 2) {
+		if (pos + step <= p->live_cap && p->fenwick[pos + step] <= target) {
+			pos += step;
+			target -= p->fenwick[pos];
+		}
+	}
+	return pos < p->nr_live ? p->live[pos] : NULL;
+}
+
+/* ---- the treap ---- */
+
+static void update(struct otnode *n)
+{
+	uint64_t end = n->obj.addr + n->obj.size, fr = free_time(n);
+
+	if (n->left) {
+		end = n->left->max_end > end ? n->left->max_end : end;
+		fr = n->left->max_free > fr ? n->left->max_free : fr;
+	}
+	if (n->right) {
+		end = n->right->max_end > end ? n->right->max_end : end;
+		fr = n->right->max_free > fr ? n->right->max_free : fr;
+	}
+	n->max_end = end;
+	n->max_free = fr;
+}
+
+static int before(const struct otnode *a, const struct otnode *b)
+{
+	if (a->obj.addr != b->obj.addr)
+		return a->obj.addr < b->obj.addr;
+	return a->obj.id < b->obj.id;
+}
+
+static struct otnode *rotate_right(struct otnode *n)
+{
+	struct otnode *l = n->left;
+
+	n->left = l->right;
+	l->right = n;
+	update(n);
+	update(l);
+	return l;
+}
+
+static struct otnode *rotate_left(struct otnode *n)
+{
+	struct otnode *r = n->right;
+
+	n->right = r->left;
+	r->left = n;
+	update(n);
+	update(r);
+	return r;
+}
+
+static struct otnode *treap_insert(struct otnode *root, struct otnode *n)
+{
+	if (!root)
+		return n;
+	if (before(n, root)) {
+		root->left = treap_insert(root->left, n);
+		if (root->left->prio > root->prio)
+			return rotate_right(root);
+	} else {
+		root->right = treap_insert(root->right, n);
+		if (root->right->prio > root->prio)
+			return rotate_left(root);
+	}
+	update(root);
+	return root;
+}
+
+/* Recomputes the augmentation on the path to n after its free time changed. */
+static void treap_refresh(struct otnode *root, const struct otnode *n)
+{
+	if (root != n)
+		treap_refresh(before(n, root) ? root->left : root->right, n);
+	update(root);
+}
+
+/* Calls visit for every object of the subtree whose range overlaps
+ * [lo, hi) and whose lifetime reaches past t (free time > t). */
+typedef void (*visit_fn)(void *arg, struct otnode *n);
+
+static void treap_overlap(struct otnode *n, uint64_t lo, uint64_t hi, uint64_t t,
+			  visit_fn visit, void *arg)
+{
+	while (n && n->max_end > lo && n->max_free > t) {
+		treap_overlap(n->left, lo, hi, t, visit, arg);
+		if (n->obj.addr >= hi)
+			return;
+		if (n->obj.addr + n->obj.size > lo && free_time(n) > t)
+			visit(arg, n);
+		n = n->right;
+	}
+}
+
+/* ---- processes ---- */
+
+static struct proc *find_proc(struct objtrack *ot, pid_t pid, int create)
+{
+	struct proc *p;
+
+	for (p = ot->procs; p; p = p->next)
+		if (p->pid == pid)
+			return p;
+	if (!create)
+		return NULL;
+	p = xcalloc(1, sizeof(*p));
+	p->pid = pid;
+	p->next = ot->procs;
+	ot->procs = p;
+	return p;
+}
+
+static struct otnode *new_node(struct objtrack *ot)
+{
+	struct slab *s = ot->slabs;
+
+	if (!s || s->used == SLAB_NODES) {
+		s = xmalloc(sizeof(*s));
+		s->used = 0;
+		s->next = ot->slabs;
+		ot->slabs = s;
+	}
+	return memset(&s->nodes[s->used++], 0, sizeof(struct otnode));
+}
+
+struct objtrack *objtrack_new(struct nm_db *db)
+{
+	struct objtrack *ot = xcalloc(1, sizeof(*ot));
+
+	ot->db = db;
+	ot->next_id = 1;
+	ot->rng = 0x9e3779b97f4a7c15ULL;
+	return ot;
+}
+
+void objtrack_free(struct objtrack *ot)
+{
+	size_t i;
+
+	if (!ot)
+		return;
+	while (ot->procs) {
+		struct proc *p = ot->procs;
+
+		ot->procs = p->next;
+		free(p->live);
+		free(p->fenwick);
+		free(p->starts.slots);
+		free(p);
+	}
+	while (ot->slabs) {
+		struct slab *s = ot->slabs;
+
+		ot->slabs = s->next;
+		free(s);
+	}
+	for (i = 0; i < ot->names.cap; i++)
+		free(ot->names.slots[i]);
+	free(ot->names.slots);
+	free(ot);
+}
+
+int64_t objtrack_add(struct objtrack *ot, const struct nm_object *obj)
+{
+	struct proc *p = find_proc(ot, obj->pid, 1);
+	struct otnode *n = new_node(ot);
+
+	n->obj = *obj;
+	n->obj.id = ot->next_id++;
+	n->obj.name = intern(&ot->names, obj->name);
+	ot->rng = mix64(ot->rng + 1);
+	n->prio = (uint32_t)ot->rng;
+	n->live_index = NOT_LIVE;
+	update(n);
+	p->root = treap_insert(p->root, n);
+	if (!obj->free_ns) {
+		live_append(p, n);
+		if (starts_indexed(obj->kind))
+			starts_insert(&p->starts, n);
+	}
+	ot->count++;
+	if (ot->db)
+		db_add_object(ot->db, &n->obj);
+	return n->obj.id;
+}
+
+static void end_object(struct objtrack *ot, struct proc *p, struct otnode *n, uint64_t ns)
+{
+	/* A zero free time would read as "live". */
+	n->obj.free_ns = ns ? ns : 1;
+	live_remove(p, n);
+	if (starts_indexed(n->obj.kind))
+		starts_remove(&p->starts, n);
+	treap_refresh(p->root, n);
+	if (ot->db)
+		db_free_object(ot->db, n->obj.id, n->obj.free_ns);
+}
+
+int64_t objtrack_release(struct objtrack *ot, pid_t pid, uint64_t addr, uint64_t ns)
+{
+	struct proc *p = find_proc(ot, pid, 0);
+	struct otnode *n;
+	size_t slot;
+	int64_t id;
+
+	if (!p)
+		return 0;
+	n = starts_find(&p->starts, addr, OBJ_HEAP, &slot);
+	if (!n)
+		n = starts_find(&p->starts, addr, OBJ_MMAP, &slot);
+	if (!n)
+		return 0;
+	id = n->obj.id;
+	end_object(ot, p, n, ns);
+	return id;
+}
+
+/* Collects nodes into a growable array (ending objects while walking the
+ * treap would change the augmentation under the walk). */
+struct node_list {
+	struct otnode **v;
+	size_t n, cap;
+};
+
+static void collect_unmappable(void *arg, struct otnode *n)
+{
+	struct node_list *l = arg;
+
+	if (n->obj.kind != OBJ_MMAP && n->obj.kind != OBJ_MAPPING)
+		return;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 16;
+		l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
+	}
+	l->v[l->n++] = n;
+}
+
+void objtrack_unmap(struct objtrack *ot, pid_t pid, uint64_t addr, uint64_t len, uint64_t ns)
+{
+	struct proc *p = find_proc(ot, pid, 0);
+	struct node_list l = { 0 };
+	size_t i;
+
+	if (!p || !len)
+		return;
+	/* t = NEVER - 1: only live objects (free time NEVER) pass. */
+	treap_overlap(p->root, addr, addr + len, NEVER - 1, collect_unmappable, &l);
+	for (i = 0; i < l.n; i++)
+		end_object(ot, p, l.v[i], ns);
+	free(l.v);
+}
+
+void objtrack_end_process(struct objtrack *ot, pid_t pid, uint64_t ns)
+{
+	struct proc *p = find_proc(ot, pid, 0);
+
+	while (p && p->nr_live)
+		end_object(ot, p, p->live[p->nr_live - 1], ns);
+}
+
+void objtrack_fork(struct objtrack *ot, pid_t parent, pid_t child, uint64_t ns)
+{
+	struct proc *p = find_proc(ot, parent, 0);
+	size_t i, n;
+
+	if (!p)
+		return;
+	/* Adding to the child never touches the parent's array. */
+	n = p->nr_live;
+	for (i = 0; i < n; i++) {
+		struct nm_object copy = p->live[i]->obj;
+
+		copy.pid = child;
+		copy.alloc_ns = ns;
+		copy.free_ns = 0;
+		objtrack_add(ot, &copy);
+	}
+}
+
+/* Keeps the most specific object: kind rank, then the smaller, then the
+ * younger. */
+struct best {
+	const struct nm_object *obj;
+	uint64_t t;
+};
+
+static int better(const struct nm_object *a, const struct nm_object *b)
+{
+	if (kind_rank(a->kind) != kind_rank(b->kind))
+		return kind_rank(a->kind) < kind_rank(b->kind);
+	if (a->size != b->size)
+		return a->size < b->size;
+	return a->alloc_ns > b->alloc_ns;
+}
+
+static void keep_best(void *arg, struct otnode *n)
+{
+	struct best *b = arg;
+
+	if (n->obj.alloc_ns > b->t)
+		return;
+	if (!b->obj || better(&n->obj, b->obj))
+		b->obj = &n->obj;
+}
+
+const struct nm_object *objtrack_lookup(struct objtrack *ot, pid_t pid, uint64_t addr, uint64_t t)
+{
+	struct proc *p = find_proc(ot, pid, 0);
+	struct best b = { NULL, t };
+
+	if (p)
+		treap_overlap(p->root, addr, addr + 1, t, keep_best, &b);
+	return b.obj;
+}
+
+const struct nm_object *objtrack_live_at(struct objtrack *ot, pid_t pid, uint64_t addr)
+{
+	return objtrack_lookup(ot, pid, addr, NEVER - 1);
+}
+
+const struct nm_object *objtrack_pick_weighted(struct objtrack *ot, pid_t pid, uint64_t rnd)
+{
+	struct proc *p = find_proc(ot, pid, 0);
+	uint64_t total = 0;
+	size_t i;
+	struct otnode *n;
+
+	if (!p || !p->nr_live)
+		return NULL;
+	/* The Fenwick prefix over the whole array is the total weight. */
+	for (i = p->live_cap; i; i -= i & -i)
+		total += p->fenwick[i];
+	if (!total)
+		return NULL;
+	n = fenwick_find(p, rnd % total);
+	return n ? &n->obj : NULL;
+}
+
+int objtrack_foreach_live(struct objtrack *ot, pid_t pid,
+			  int (*cb)(void *arg, const struct nm_object *obj), void *arg)
+{
+	struct proc *p = find_proc(ot, pid, 0);
+	size_t i;
+	int ret;
+
+	for (i = 0; p && i < p->nr_live; i++)
+		if ((ret = cb(arg, &p->live[i]->obj)))
+			return ret;
+	return 0;
+}
+
+uint64_t objtrack_count(struct objtrack *ot)
+{
+	return ot->count;
+}
