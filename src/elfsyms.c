@@ -1,0 +1,422 @@
+/* ELF files through libelf: symbol lookups, build-id and load bias.
+ *
+ * A module keeps the file mapped (ELF_C_READ_MMAP) and reads its symbol
+ * tables in place; the only table it builds is the sorted function list
+ * used to symbolise addresses, on first use.  Caching modules across
+ * processes is modmap's business. */
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <elfutils/libdwelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "elfsyms.h"
+#include "error.h"
+
+/* One symbol of the sorted tables below. */
+struct sym_entry {
+	uint64_t vaddr, size;
+	const char *name;        /* without any "@VER" suffix */
+	unsigned char bind;
+	bool owned_name;         /* name was copied to strip "@VER" */
+};
+
+struct sym_table {
+	struct sym_entry *v;
+	size_t n;
+};
+
+struct elf_module {
+	char *path;
+	int fd;
+	Elf *elf;
+	GElf_Ehdr ehdr;
+	Elf_Scn *symtab, *dynsym;   /* NULL when absent */
+	Elf_Scn *versym;            /* .gnu.version, parallel to .dynsym */
+	char *build_id;
+	char *identity;
+	/* Functions by address, built lazily by elfmod_symbolize(): it is
+	 * a cache, hence mutable behind the const module pointers. */
+	struct sym_table funcs;
+	bool funcs_ready;
+};
+
+enum elf_check elf_check_file(const char *path)
+{
+	unsigned char hdr[EI_NIDENT + 4];
+	uint16_t machine;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return ELF_UNREADABLE;
+	n = read(fd, hdr, sizeof(hdr));
+	close(fd);
+	if (n < 0)
+		return ELF_UNREADABLE;
+	if (n < (ssize_t)sizeof(hdr) || memcmp(hdr, ELFMAG, SELFMAG))
+		return ELF_NOT_ELF;
+	if (hdr[EI_CLASS] == ELFCLASS32)
+		return ELF_32BIT;
+	if (hdr[EI_CLASS] != ELFCLASS64 || hdr[EI_DATA] != ELFDATA2LSB)
+		return ELF_OTHER_MACHINE;
+	/* e_machine follows e_type (2 bytes) after e_ident. */
+	memcpy(&machine, hdr + EI_NIDENT + 2, sizeof(machine));
+	return machine == EM_X86_64 ? ELF_OK_64 : ELF_OTHER_MACHINE;
+}
+
+static void find_sections(struct elf_module *m)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(m->elf, scn))) {
+		GElf_Shdr sh;
+
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		if (sh.sh_type == SHT_SYMTAB)
+			m->symtab = scn;
+		else if (sh.sh_type == SHT_DYNSYM)
+			m->dynsym = scn;
+		else if (sh.sh_type == SHT_GNU_versym)
+			m->versym = scn;
+	}
+}
+
+static char *hex_string(const unsigned char *bytes, size_t len)
+{
+	char *s = xmalloc(2 * len + 1);
+
+	for (size_t i = 0; i < len; i++)
+		sprintf(s + 2 * i, "%02x", bytes[i]);
+	return s;
+}
+
+static void read_build_id(struct elf_module *m)
+{
+	const void *id;
+	/* Looks in the note sections, or the PT_NOTE segments when the
+	 * section headers are gone. */
+	ssize_t len = dwelf_elf_gnu_build_id(m->elf, &id);
+
+	if (len > 0) {
+		m->build_id = hex_string(id, len);
+		m->identity = xasprintf("buildid:%s", m->build_id);
+	} else {
+		m->identity = xstrdup(m->path);
+	}
+}
+
+struct elf_module *elfmod_open(const char *path)
+{
+	struct elf_module *m;
+	int fd;
+
+	if (elf_version(EV_CURRENT) == EV_NONE) {
+		errno = ENOSYS;
+		return NULL;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	m = xcalloc(1, sizeof(*m));
+	m->fd = fd;
+	m->path = xstrdup(path);
+	m->elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!m->elf || elf_kind(m->elf) != ELF_K_ELF || !gelf_getehdr(m->elf, &m->ehdr) ||
+	    gelf_getclass(m->elf) != ELFCLASS64) {
+		elfmod_close(m);
+		errno = ENOEXEC;
+		return NULL;
+	}
+	find_sections(m);
+	read_build_id(m);
+	return m;
+}
+
+static void sym_table_free(struct sym_table *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->v[i].owned_name)
+			free((char *)t->v[i].name);
+	free(t->v);
+	t->v = NULL;
+	t->n = 0;
+}
+
+void elfmod_close(struct elf_module *m)
+{
+	if (!m)
+		return;
+	sym_table_free(&m->funcs);
+	if (m->elf)
+		elf_end(m->elf);
+	close(m->fd);
+	free(m->build_id);
+	free(m->identity);
+	free(m->path);
+	free(m);
+}
+
+const char *elfmod_path(const struct elf_module *m) { return m->path; }
+const char *elfmod_build_id(const struct elf_module *m) { return m->build_id; }
+const char *elfmod_identity(const struct elf_module *m) { return m->identity; }
+bool elfmod_is_pie_or_dso(const struct elf_module *m) { return m->ehdr.e_type == ET_DYN; }
+
+/* A symbol as the iteration below hands it out. */
+struct elf_symbol {
+	GElf_Sym sym;
+	const char *name;
+	/* "name@VER" in a .symtab, or a hidden (non-default) version in
+	 * .dynsym: an old ABI's entry point, not what a caller gets. */
+	bool non_default_version;
+};
+
+typedef void (*symbol_fn)(void *arg, const struct elf_symbol *s);
+
+static bool is_defined(const GElf_Sym *sym)
+{
+	return sym->st_shndx != SHN_UNDEF && sym->st_shndx != SHN_ABS;
+}
+
+static bool is_function(const GElf_Sym *sym)
+{
+	int type = GELF_ST_TYPE(sym->st_info);
+
+	return (type == STT_FUNC || type == STT_GNU_IFUNC) && is_defined(sym);
+}
+
+static bool is_data_object(const GElf_Sym *sym)
+{
+	return GELF_ST_TYPE(sym->st_info) == STT_OBJECT && sym->st_size > 0 && is_defined(sym);
+}
+
+static void foreach_symbol(const struct elf_module *m, Elf_Scn *scn, symbol_fn fn, void *arg)
+{
+	Elf_Data *data = elf_getdata(scn, NULL);
+	Elf_Data *versym = NULL;
+	GElf_Shdr sh;
+
+	if (!data || !gelf_getshdr(scn, &sh) || !sh.sh_entsize)
+		return;
+	if (scn == m->dynsym && m->versym)
+		versym = elf_getdata(m->versym, NULL);
+	for (size_t i = 1; i < sh.sh_size / sh.sh_entsize; i++) {
+		struct elf_symbol s = { 0 };
+		GElf_Versym vs;
+
+		if (!gelf_getsym(data, i, &s.sym))
+			continue;
+		s.name = elf_strptr(m->elf, sh.sh_link, s.sym.st_name);
+		if (!s.name || !*s.name)
+			continue;
+		s.non_default_version = versym && gelf_getversym(versym, i, &vs) && (vs & 0x8000);
+		const char *at = strchr(s.name, '@');
+		if (at && at[1] != '@')
+			s.non_default_version = true;
+		fn(arg, &s);
+	}
+}
+
+/* The length of a symbol's name without its "@VER" or "@@VER" suffix. */
+static size_t base_name_len(const char *name)
+{
+	return strchrnul(name, '@') - name;
+}
+
+struct function_query {
+	const char *name;
+	size_t len;
+	bool found;
+	bool found_default;
+	GElf_Sym sym;
+};
+
+static void match_function(void *arg, const struct elf_symbol *s)
+{
+	struct function_query *q = arg;
+
+	if (!is_function(&s->sym) || base_name_len(s->name) != q->len ||
+	    strncmp(s->name, q->name, q->len))
+		return;
+	/* The default version wins over the compatibility ones. */
+	if (q->found && (q->found_default || s->non_default_version))
+		return;
+	q->sym = s->sym;
+	q->found = true;
+	q->found_default = !s->non_default_version;
+}
+
+int elfmod_find_function(const struct elf_module *m, const char *name, uint64_t *vaddr, uint64_t *size)
+{
+	Elf_Scn *tables[] = { m->symtab, m->dynsym };
+
+	for (size_t t = 0; t < 2; t++) {
+		struct function_query q = { .name = name, .len = strlen(name) };
+
+		if (!tables[t])
+			continue;
+		foreach_symbol(m, tables[t], match_function, &q);
+		if (q.found) {
+			*vaddr = q.sym.st_value;
+			if (size)
+				*size = q.sym.st_size;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+struct collect {
+	bool (*want)(const GElf_Sym *sym);
+	struct sym_table *table;
+	size_t cap;
+};
+
+static void collect_symbol(void *arg, const struct elf_symbol *s)
+{
+	struct collect *c = arg;
+	struct sym_table *t = c->table;
+	struct sym_entry *e;
+	size_t len = base_name_len(s->name);
+
+	if (!c->want(&s->sym))
+		return;
+	if (t->n == c->cap) {
+		c->cap = c->cap ? 2 * c->cap : 256;
+		t->v = xrealloc(t->v, c->cap * sizeof(*t->v));
+	}
+	e = &t->v[t->n++];
+	e->vaddr = s->sym.st_value;
+	e->size = s->sym.st_size;
+	e->bind = GELF_ST_BIND(s->sym.st_info);
+	e->owned_name = s->name[len] != '\0';
+	e->name = e->owned_name ? strndup(s->name, len) : s->name;
+	if (!e->name)
+		die("out of memory");
+}
+
+static int bind_rank(unsigned char bind)
+{
+	return bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 1 : 2;
+}
+
+/* By address; among aliases of one address the name a person would
+ * write comes first: sized, fewest leading underscores ("malloc" rather
+ * than "__libc_malloc"), global. */
+static int compare_entries(const void *a, const void *b)
+{
+	const struct sym_entry *x = a, *y = b;
+	size_t ux = strspn(x->name, "_"), uy = strspn(y->name, "_");
+
+	if (x->vaddr != y->vaddr)
+		return x->vaddr < y->vaddr ? -1 : 1;
+	if (!x->size != !y->size)
+		return x->size ? -1 : 1;
+	if (ux != uy)
+		return ux < uy ? -1 : 1;
+	if (x->bind != y->bind)
+		return bind_rank(x->bind) - bind_rank(y->bind);
+	return strcmp(x->name, y->name);
+}
+
+/* Sorted by address, one entry per address, from .symtab when the file
+ * has one (it holds .dynsym's symbols too), else .dynsym. */
+static void build_table(const struct elf_module *m, bool (*want)(const GElf_Sym *),
+			struct sym_table *t)
+{
+	struct collect c = { .want = want, .table = t };
+	Elf_Scn *scn = m->symtab ? m->symtab : m->dynsym;
+	size_t kept = 0;
+
+	t->v = NULL;
+	t->n = 0;
+	if (!scn)
+		return;
+	foreach_symbol(m, scn, collect_symbol, &c);
+	qsort(t->v, t->n, sizeof(*t->v), compare_entries);
+	for (size_t i = 0; i < t->n; i++) {
+		if (kept && t->v[kept - 1].vaddr == t->v[i].vaddr) {
+			if (t->v[i].owned_name)
+				free((char *)t->v[i].name);
+			continue;
+		}
+		t->v[kept++] = t->v[i];
+	}
+	t->n = kept;
+}
+
+void elfmod_foreach_object(const struct elf_module *m, elfmod_object_cb cb, void *arg)
+{
+	struct sym_table objects;
+
+	build_table(m, is_data_object, &objects);
+	for (size_t i = 0; i < objects.n; i++)
+		cb(arg, objects.v[i].name, objects.v[i].vaddr, objects.v[i].size);
+	sym_table_free(&objects);
+}
+
+int elfmod_symbolize(const struct elf_module *m, uint64_t vaddr, const char **name, uint64_t *off)
+{
+	struct elf_module *mm = (struct elf_module *)m;
+	const struct sym_table *t = &m->funcs;
+	size_t lo = 0, hi;
+
+	if (!m->funcs_ready) {
+		build_table(m, is_function, &mm->funcs);
+		mm->funcs_ready = true;
+	}
+	/* The last function starting at or below vaddr. */
+	hi = t->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->v[mid].vaddr <= vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return -1;
+	const struct sym_entry *e = &t->v[lo - 1];
+	/* A size-0 symbol (hand-written assembly) only names its own start:
+	 * stretching it to the next symbol would misname PLT stubs. */
+	if (vaddr - e->vaddr >= (e->size ? e->size : 1))
+		return -1;
+	*name = e->name;
+	*off = vaddr - e->vaddr;
+	return 0;
+}
+
+int elfmod_load_bias(const struct elf_module *m, const struct map_list *maps,
+		     const char *mapped_path, uint64_t *bias)
+{
+	uint64_t page_mask = ~((uint64_t)sysconf(_SC_PAGESIZE) - 1);
+	size_t nphdr;
+
+	if (elf_getphdrnum(m->elf, &nphdr))
+		return -1;
+	/* The loaders map each PT_LOAD from its page-aligned file offset at
+	 * its page-aligned vaddr plus the bias; the first segment found in
+	 * the maps gives the bias.  Maps are sorted, so when several segments
+	 * share a file page the lowest mapping is the lowest segment. */
+	for (size_t i = 0; i < nphdr; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(m->elf, i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		for (size_t j = 0; j < maps->n; j++) {
+			const struct map_entry *e = &maps->v[j];
+
+			if (e->offset == (ph.p_offset & page_mask) && !strcmp(e->path, mapped_path)) {
+				*bias = e->start - (ph.p_vaddr & page_mask);
+				return 0;
+			}
+		}
+	}
+	return -1;
+}

@@ -1,0 +1,299 @@
+/* elfsyms: file checks, symbol lookups, build-id and load bias, on
+ * programs compiled at test time and on the system's libc. */
+#include <dlfcn.h>
+#include <elf.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "elfsyms.h"
+#include "error.h"
+#include "unit.h"
+#include "data/build.h"
+
+#define BUILD_ID "0123456789abcdef0123456789abcdef01234567"
+
+static char *tmpdir;
+
+static char *write_header(const char *name, unsigned char class, uint16_t machine)
+{
+	unsigned char h[64] = { ELFMAG0, ELFMAG1, ELFMAG2, ELFMAG3, class, ELFDATA2LSB, EV_CURRENT };
+	char *path = xasprintf("%s/%s", tmpdir, name);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	memcpy(h + EI_NIDENT + 2, &machine, sizeof(machine));
+	if (fd < 0 || write(fd, h, sizeof(h)) != sizeof(h))
+		abort();
+	close(fd);
+	return path;
+}
+
+static void test_check_file(const char *prog)
+{
+	char *src = data_source("elfsyms-prog.c");
+	char *elf32 = write_header("elf32", ELFCLASS32, EM_386);
+	char *arm = write_header("arm64", ELFCLASS64, EM_AARCH64);
+	char *x86 = write_header("x86-64", ELFCLASS64, EM_X86_64);
+
+	CHECK_INT(elf_check_file(prog), ELF_OK_64);
+	CHECK_INT(elf_check_file(src), ELF_NOT_ELF);
+	CHECK_INT(elf_check_file(elf32), ELF_32BIT);
+	CHECK_INT(elf_check_file(arm), ELF_OTHER_MACHINE);
+	CHECK_INT(elf_check_file(x86), ELF_OK_64);
+	CHECK_INT(elf_check_file("/nonexistent/numamma"), ELF_UNREADABLE);
+	CHECK(elfmod_open(src) == NULL);
+	free(src);
+	free(elf32);
+	free(arm);
+	free(x86);
+}
+
+struct seen_objects {
+	uint64_t global_vaddr, global_size, local_vaddr, local_size;
+	int global_count, local_count, total;
+	uint64_t last_vaddr;
+	int out_of_order;
+};
+
+static void note_object(void *arg, const char *name, uint64_t vaddr, uint64_t size)
+{
+	struct seen_objects *s = arg;
+
+	if (s->total++ && vaddr <= s->last_vaddr)
+		s->out_of_order++;
+	s->last_vaddr = vaddr;
+	if (!strcmp(name, "prog_global_array")) {
+		s->global_count++;
+		s->global_vaddr = vaddr;
+		s->global_size = size;
+	} else if (!strcmp(name, "prog_local_table")) {
+		s->local_count++;
+		s->local_vaddr = vaddr;
+		s->local_size = size;
+	}
+}
+
+/* Runs the program, reads the addresses it prints and its maps, and
+ * checks them against the symbols moved by the computed load bias. */
+static void check_runtime_addresses(struct elf_module *m, const char *prog,
+				    const struct seen_objects *objs)
+{
+	int in[2], out[2];
+	unsigned long fn_addr = 0, global_addr = 0, local_addr = 0;
+	uint64_t fn_vaddr, bias = 0;
+	struct map_list maps = { 0 };
+	FILE *f;
+	pid_t pid;
+	int status;
+
+	if (pipe(in) || pipe(out))
+		abort();
+	pid = fork();
+	if (pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		close(in[1]);
+		close(out[0]);
+		execl(prog, prog, (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	f = fdopen(out[0], "r");
+	CHECK_INT(fscanf(f, "%lx %lx %lx", &fn_addr, &global_addr, &local_addr), 3);
+	CHECK_INT(procmaps_read(pid, &maps), 0);
+	close(in[1]);
+	fclose(f);
+	waitpid(pid, &status, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+	CHECK_INT(elfmod_load_bias(m, &maps, prog, &bias), 0);
+	if (!elfmod_is_pie_or_dso(m))
+		CHECK_INT(bias, 0);
+	CHECK_INT(elfmod_find_function(m, "prog_leaf", &fn_vaddr, NULL), 0);
+	CHECK_INT(fn_vaddr + bias, fn_addr);
+	CHECK_INT(objs->global_vaddr + bias, global_addr);
+	CHECK_INT(objs->local_vaddr + bias, local_addr);
+	/* Mappings of some other file do not give a bias. */
+	CHECK_INT(elfmod_load_bias(m, &maps, "/nonexistent", &bias), -1);
+	procmaps_free(&maps);
+}
+
+static void test_program(const char *prog, bool want_pie)
+{
+	struct elf_module *m = elfmod_open(prog);
+	struct seen_objects objs = { 0 };
+	uint64_t vaddr = 0, size = 0, off;
+	const char *name;
+
+	CHECK(m != NULL);
+	if (!m)
+		return;
+	CHECK_STR(elfmod_path(m), prog);
+	CHECK_STR(elfmod_build_id(m), BUILD_ID);
+	CHECK_STR(elfmod_identity(m), "buildid:" BUILD_ID);
+	CHECK_INT(elfmod_is_pie_or_dso(m), want_pie);
+
+	CHECK_INT(elfmod_find_function(m, "prog_leaf", &vaddr, &size), 0);
+	CHECK(vaddr != 0 && size > 8);
+	CHECK_INT(elfmod_find_function(m, "prog_lea", &vaddr, &size), -1);
+	CHECK_INT(elfmod_find_function(m, "prog_global_array", &vaddr, &size), -1);
+	CHECK_INT(elfmod_find_function(m, "prog_leaf", &vaddr, &size), 0);
+
+	CHECK_INT(elfmod_symbolize(m, vaddr, &name, &off), 0);
+	CHECK_STR(name, "prog_leaf");
+	CHECK_INT(off, 0);
+	CHECK_INT(elfmod_symbolize(m, vaddr + size - 1, &name, &off), 0);
+	CHECK_STR(name, "prog_leaf");
+	CHECK_INT(off, size - 1);
+	if (elfmod_symbolize(m, vaddr + size, &name, &off) == 0)
+		CHECK(strcmp(name, "prog_leaf"));
+
+	elfmod_foreach_object(m, note_object, &objs);
+	CHECK_INT(objs.global_count, 1);
+	CHECK_INT(objs.global_size, 400);
+	CHECK_INT(objs.local_count, 1);
+	CHECK_INT(objs.local_size, 200);
+	CHECK_INT(objs.out_of_order, 0);
+	CHECK(objs.global_vaddr != objs.local_vaddr);
+
+	check_runtime_addresses(m, prog, &objs);
+	elfmod_close(m);
+}
+
+static void test_no_build_id(const char *prog)
+{
+	struct elf_module *m = elfmod_open(prog);
+
+	CHECK(m != NULL);
+	if (!m)
+		return;
+	CHECK(elfmod_build_id(m) == NULL);
+	CHECK_STR(elfmod_identity(m), prog);
+	elfmod_close(m);
+}
+
+/* "versioned_fn" must resolve to its default version, VER_2, whether it
+ * comes from .symtab ("name@@VER") or, stripped, from .dynsym. */
+static void test_versioned(void)
+{
+	char *flags = data_source("versioned-lib.map");
+	char *opts = xasprintf("-shared -fPIC -Wl,--version-script='%s'", flags);
+	char *lib = data_compile(tmpdir, "versioned.so", "versioned-lib.c", opts);
+	char *stripped = xasprintf("%s/stripped.so", tmpdir);
+	char *cmd = xasprintf("strip -o '%s' '%s'", stripped, lib ? lib : "");
+	const char *libs[] = { lib, stripped };
+	uint64_t v1 = 0, v2 = 0, got;
+
+	CHECK(lib != NULL);
+	if (!lib || system(cmd) != 0) {
+		fprintf(stderr, "could not build or strip the versioned library\n");
+		unit_failures++;
+		goto out;
+	}
+	struct elf_module *m = elfmod_open(lib);
+	CHECK_INT(elfmod_find_function(m, "versioned_fn_v1", &v1, NULL), 0);
+	CHECK_INT(elfmod_find_function(m, "versioned_fn_v2", &v2, NULL), 0);
+	CHECK(v1 != v2);
+	elfmod_close(m);
+
+	for (size_t i = 0; i < 2; i++) {
+		m = elfmod_open(libs[i]);
+		CHECK(m != NULL);
+		if (!m)
+			continue;
+		got = 0;
+		CHECK_INT(elfmod_find_function(m, "versioned_fn", &got, NULL), 0);
+		CHECK_INT(got, v2);
+		CHECK_INT(elfmod_find_function(m, "versioned_fn@VER_1", &got, NULL), -1);
+		elfmod_close(m);
+	}
+out:
+	free(cmd);
+	free(stripped);
+	free(lib);
+	free(opts);
+	free(flags);
+}
+
+static const char *const allocator_functions[] = {
+	"malloc", "free", "calloc", "realloc", "posix_memalign", "aligned_alloc",
+	"memalign", "valloc", "pvalloc", "reallocarray", "mmap", "munmap", "mremap",
+};
+
+/* The libc this process runs: every allocator entry point is found, and
+ * lands where the dynamic linker put it. */
+static void test_libc(void)
+{
+	struct map_list maps;
+	const struct map_entry *e;
+	struct elf_module *libc, *ldso;
+	uint64_t vaddr, bias;
+	const char *name;
+	uint64_t off;
+
+	CHECK_INT(procmaps_read(getpid(), &maps), 0);
+	e = procmaps_find(&maps, (uint64_t)(uintptr_t)dlsym(RTLD_DEFAULT, "malloc"));
+	CHECK(e != NULL);
+	if (!e)
+		return;
+	libc = elfmod_open(e->path);
+	CHECK(libc != NULL);
+	if (!libc)
+		return;
+	CHECK(elfmod_build_id(libc) != NULL);
+	CHECK_INT(elfmod_load_bias(libc, &maps, e->path, &bias), 0);
+	for (size_t i = 0; i < sizeof(allocator_functions) / sizeof(allocator_functions[0]); i++) {
+		const char *fn = allocator_functions[i];
+
+		vaddr = 0;
+		CHECK_INT(elfmod_find_function(libc, fn, &vaddr, NULL), 0);
+		CHECK_INT(vaddr + bias, (uint64_t)(uintptr_t)dlsym(RTLD_DEFAULT, fn));
+	}
+	CHECK_INT(elfmod_find_function(libc, "malloc", &vaddr, NULL), 0);
+	CHECK_INT(elfmod_symbolize(libc, vaddr + 4, &name, &off), 0);
+	CHECK_STR(name, "malloc");
+	CHECK_INT(off, 4);
+	elfmod_close(libc);
+	procmaps_free(&maps);
+
+	ldso = elfmod_open("/lib64/ld-linux-x86-64.so.2");
+	CHECK(ldso != NULL);
+	if (ldso) {
+		CHECK_INT(elfmod_find_function(ldso, "_dl_debug_state", &vaddr, NULL), 0);
+		elfmod_close(ldso);
+	}
+}
+
+int main(void)
+{
+	char *pie, *plain, *static_prog;
+
+	tmpdir = data_tmpdir();
+	pie = data_compile(tmpdir, "prog-pie", "elfsyms-prog.c",
+			   "-fPIE -pie -Wl,--build-id=0x" BUILD_ID);
+	plain = data_compile(tmpdir, "prog-no-id", "elfsyms-prog.c", "-Wl,--build-id=none");
+	static_prog = data_compile(tmpdir, "prog-static", "elfsyms-prog.c",
+				   "-static -Wl,--build-id=0x" BUILD_ID);
+	if (!pie || !plain) {
+		data_rmdir(tmpdir);
+		UNIT_SKIP("cc cannot build tests/unit/data/elfsyms-prog.c");
+	}
+
+	test_check_file(pie);
+	test_program(pie, true);
+	if (static_prog)
+		test_program(static_prog, false);
+	else
+		printf("static libc missing: no -static variant\n");
+	test_no_build_id(plain);
+	test_versioned();
+	test_libc();
+
+	free(pie);
+	free(plain);
+	free(static_prog);
+	data_rmdir(tmpdir);
+	return unit_done();
+}
