@@ -1,0 +1,55 @@
+/* ELF files through libelf: symbols, build-id, load bias. */
+#ifndef NUMAMMA_ELFSYMS_H
+#define NUMAMMA_ELFSYMS_H
+
+#include <stdint.h>
+#include <stdbool.h>
+
+#include "procmaps.h"
+
+struct elf_module;
+
+/* What kind of file is at path: used to give exec errors before forking. */
+enum elf_check {
+	ELF_OK_64,          /* x86-64 ELF executable or shared object */
+	ELF_NOT_ELF,        /* e.g. a script: execve decides */
+	ELF_32BIT,
+	ELF_OTHER_MACHINE,
+	ELF_UNREADABLE,
+};
+enum elf_check elf_check_file(const char *path);
+
+struct elf_module *elfmod_open(const char *path);   /* NULL + errno */
+void elfmod_close(struct elf_module *m);
+const char *elfmod_path(const struct elf_module *m);
+/* Hex build-id (GNU note), or NULL. */
+const char *elfmod_build_id(const struct elf_module *m);
+/* "buildid:<hex>" when there is a build-id, else the path: the stable
+ * module identity stored with frames. */
+const char *elfmod_identity(const struct elf_module *m);
+bool elfmod_is_pie_or_dso(const struct elf_module *m);   /* ET_DYN */
+
+/* Looks a function up by name in .symtab, then .dynsym (defined symbols
+ * only, STT_FUNC or STT_GNU_IFUNC; the default version "name@@VER" is
+ * preferred over compatibility ones "name@VER").
+ * Returns 0 and the symbol's st_value (an ELF vaddr), -1 if absent. */
+int elfmod_find_function(const struct elf_module *m, const char *name, uint64_t *vaddr, uint64_t *size);
+
+/* Calls cb, by increasing vaddr, for every defined data object
+ * (STT_OBJECT, so not STT_TLS; st_size > 0; STB_GLOBAL, STB_WEAK and
+ * STB_LOCAL) of .symtab, or of .dynsym when there is no .symtab.  Each
+ * address once, under its plainest alias ("environ", not "__environ").
+ * name is valid during the call only. */
+typedef void (*elfmod_object_cb)(void *arg, const char *name, uint64_t vaddr, uint64_t size);
+void elfmod_foreach_object(const struct elf_module *m, elfmod_object_cb cb, void *arg);
+
+/* Function containing vaddr: name (valid while m is open) and offset into
+ * it.  -1 if none. */
+int elfmod_symbolize(const struct elf_module *m, uint64_t vaddr, const char **name, uint64_t *off);
+
+/* Load bias of the module given its mappings in a process (entries whose
+ * path is the module's path): runtime address = vaddr + bias.
+ * Returns 0, or -1 when no mapping matches a PT_LOAD segment. */
+int elfmod_load_bias(const struct elf_module *m, const struct map_list *maps, const char *mapped_path, uint64_t *bias);
+
+#endif

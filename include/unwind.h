@@ -1,0 +1,20 @@
+/* Remote unwinding with libunwind-ptrace.  One address space with
+ * UNW_CACHE_GLOBAL for all tracees (caches are flushed when mappings
+ * change), one _UPT handle per thread. */
+#ifndef NUMAMMA_UNWIND_H
+#define NUMAMMA_UNWIND_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+struct unwind_thread;
+
+int unwind_init(void);                 /* once; -1 + error line */
+void unwind_flush_caches(void);        /* after dlopen/munmap of code */
+struct unwind_thread *unwind_thread_new(pid_t tid);
+void unwind_thread_free(struct unwind_thread *ut);
+/* Unwinds the stopped thread: ips[0] is the current ip.  Returns the
+ * number of frames (>= 1 unless the thread is gone: 0). */
+int unwind_stack(struct unwind_thread *ut, uint64_t *ips, int max);
+
+#endif

@@ -1,0 +1,209 @@
+/* A process's loaded modules, from /proc/PID/maps, with their load bias.
+ *
+ * ELF files are opened once per run and shared by every process that maps
+ * them (a traced program and its children load the same libraries), so
+ * the cache below is global and lives until modmap_cache_clear(). */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "elfsyms.h"
+#include "error.h"
+#include "modmap.h"
+
+struct cached_elf {
+	char *path;
+	struct elf_module *elf;     /* NULL: not an ELF file, not retried */
+};
+
+static struct cached_elf *elf_cache;
+static size_t elf_cache_n, elf_cache_cap;
+
+static struct cached_elf *cache_lookup(const char *path)
+{
+	struct cached_elf *c;
+
+	for (size_t i = 0; i < elf_cache_n; i++)
+		if (!strcmp(elf_cache[i].path, path))
+			return &elf_cache[i];
+	if (elf_cache_n == elf_cache_cap) {
+		elf_cache_cap = elf_cache_cap ? 2 * elf_cache_cap : 64;
+		elf_cache = xrealloc(elf_cache, elf_cache_cap * sizeof(*elf_cache));
+	}
+	c = &elf_cache[elf_cache_n++];
+	c->path = xstrdup(path);
+	c->elf = elf_check_file(path) == ELF_OK_64 ? elfmod_open(path) : NULL;
+	if (c->elf)
+		debug("opened %s (%s)", path, elfmod_identity(c->elf));
+	return c;
+}
+
+void modmap_cache_clear(void)
+{
+	for (size_t i = 0; i < elf_cache_n; i++) {
+		elfmod_close(elf_cache[i].elf);
+		free(elf_cache[i].path);
+	}
+	free(elf_cache);
+	elf_cache = NULL;
+	elf_cache_n = elf_cache_cap = 0;
+}
+
+void modmap_init(struct modmap *mm)
+{
+	memset(mm, 0, sizeof(*mm));
+}
+
+void modmap_free(struct modmap *mm)
+{
+	free(mm->v);
+	procmaps_free(&mm->maps);
+	modmap_init(mm);
+}
+
+void modmap_copy(struct modmap *dst, const struct modmap *src)
+{
+	*dst = *src;
+	dst->v = xmalloc((src->n ? src->n : 1) * sizeof(*dst->v));
+	memcpy(dst->v, src->v, src->n * sizeof(*dst->v));
+	procmaps_copy(&dst->maps, &src->maps);
+}
+
+/* Mappings that can be a module: a file still on disk ([vdso] and the
+ * like have no file to read symbols from; a deleted file's path may now
+ * name another file). */
+static bool maps_a_file(const struct map_entry *e)
+{
+	return e->path[0] == '/' && !e->deleted;
+}
+
+/* The module of path in v, widening its span to e; NULL when new. */
+static struct loaded_module *widen_known(struct loaded_module *v, size_t n,
+					 const struct map_entry *e)
+{
+	for (size_t i = n; i-- > 0;) {
+		if (strcmp(v[i].path, e->path))
+			continue;
+		if (e->start < v[i].start)
+			v[i].start = e->start;
+		if (e->end > v[i].end)
+			v[i].end = e->end;
+		return &v[i];
+	}
+	return NULL;
+}
+
+/* One loaded_module per ELF file mapped, spanning all its mappings. */
+static size_t collect_modules(const struct map_list *maps, struct loaded_module **out)
+{
+	struct loaded_module *v = NULL;
+	size_t n = 0, cap = 0;
+
+	for (size_t i = 0; i < maps->n; i++) {
+		const struct map_entry *e = &maps->v[i];
+		struct cached_elf *c;
+
+		if (!maps_a_file(e) || widen_known(v, n, e))
+			continue;
+		c = cache_lookup(e->path);
+		if (!c->elf)
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 32;
+			v = xrealloc(v, cap * sizeof(*v));
+		}
+		v[n++] = (struct loaded_module){
+			.elf = c->elf, .path = c->path, .start = e->start, .end = e->end,
+		};
+	}
+	*out = v;
+	return n;
+}
+
+static const struct loaded_module *find_by_path(const struct modmap *mm, const char *path)
+{
+	for (size_t i = 0; i < mm->n; i++)
+		if (!strcmp(mm->v[i].path, path))
+			return &mm->v[i];
+	return NULL;
+}
+
+static int compare_start(const void *a, const void *b)
+{
+	const struct loaded_module *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+int modmap_refresh(struct modmap *mm, pid_t pid)
+{
+	struct map_list maps;
+	struct loaded_module *v;
+	size_t n, kept = 0;
+	int added = 0;
+
+	if (procmaps_read(pid, &maps) < 0)
+		return -1;
+	mm->generation++;
+	n = collect_modules(&maps, &v);
+	for (size_t i = 0; i < n; i++) {
+		struct loaded_module *lm = &v[i];
+		const struct loaded_module *old;
+
+		/* Mapped without any PT_LOAD at its place: not loaded code
+		 * (e.g. a library the program reads with mmap). */
+		if (elfmod_load_bias(lm->elf, &maps, lm->path, &lm->bias) < 0)
+			continue;
+		old = find_by_path(mm, lm->path);
+		if (old && old->bias == lm->bias) {
+			lm->generation = old->generation;
+		} else {
+			lm->generation = mm->generation;
+			added++;
+			debug("pid %d: %s at %#" PRIx64 "-%#" PRIx64 ", bias %#" PRIx64,
+			      (int)pid, lm->path, lm->start, lm->end, lm->bias);
+		}
+		v[kept++] = *lm;
+	}
+	qsort(v, kept, sizeof(*v), compare_start);
+	free(mm->v);
+	procmaps_free(&mm->maps);
+	mm->v = v;
+	mm->n = kept;
+	mm->maps = maps;
+	return added;
+}
+
+const struct loaded_module *modmap_find(const struct modmap *mm, uint64_t addr)
+{
+	size_t lo = 0, hi = mm->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (mm->v[mid].start <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0 || addr >= mm->v[lo - 1].end)
+		return NULL;
+	return &mm->v[lo - 1];
+}
+
+int modmap_frame(const struct modmap *mm, uint64_t ip, struct nm_frame *frame)
+{
+	const struct loaded_module *lm = modmap_find(mm, ip);
+
+	frame->ip = ip;
+	if (!lm) {
+		frame->module = "[anon]";
+		frame->path = "";
+		frame->offset = ip;
+		return -1;
+	}
+	frame->module = elfmod_identity(lm->elf);
+	frame->path = lm->path;
+	frame->offset = ip - lm->bias;
+	return 0;
+}
