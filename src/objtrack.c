@@ -1,10 +1,16 @@
 /* The object tracker.
  *
- * Each process has a treap of all its objects, live and freed, ordered by
- * (addr, id) and augmented with the largest end address and the latest
- * free time of each subtree.  "Which object held addr at time t" is a
- * stabbing query that skips subtrees ending before addr or freed before t:
- * O(log n + k), k being the objects that ever covered addr.
+ * Each process keeps its live objects in a treap ordered by (addr, id) and
+ * augmented with the largest end address of each subtree, so that "which
+ * objects cover addr" is a stabbing query in O(log n + k).
+ *
+ * Freed objects move to a log ordered by free time, kept with the
+ * logarithmic method: a small unsorted buffer, then runs of 2^k * BASE
+ * objects sorted by address, each an implicit interval tree, each covering
+ * a contiguous stretch of free times.  A sample taken at t only needs the
+ * runs holding objects freed after t; samples are decoded shortly after
+ * they are taken, so those are the few small recent runs.  Inserting is
+ * sequential memory work, amortized O(log n).
  *
  * Live objects are also kept in an array (any order) with a Fenwick tree
  * over their sizes, for size-weighted random picks in O(log n), and live
@@ -22,12 +28,13 @@
 #define NEVER UINT64_MAX          /* free time of a live object */
 #define NOT_LIVE UINT32_MAX
 #define SLAB_NODES 4096
+#define DEAD_BUFFER 32            /* freed objects scanned linearly */
+#define DEAD_LEVELS 40            /* runs of DEAD_BUFFER << level objects */
 
 struct otnode {
 	struct nm_object obj;
 	struct otnode *left, *right;
 	uint64_t max_end;         /* max addr + size in the subtree */
-	uint64_t max_free;        /* max free time in the subtree, NEVER if any live */
 	uint32_t prio;
 	uint32_t live_index;      /* in proc->live, or NOT_LIVE */
 };
@@ -39,10 +46,30 @@ struct addr_hash {
 	size_t live;
 };
 
+/* A freed object in a run, with its key inline: merging and stabbing
+ * then read the run sequentially instead of chasing node pointers. */
+struct dead_ent {
+	uint64_t addr, end;
+	int64_t id;
+	struct otnode *node;
+};
+
+/* Freed objects sorted by (addr, id); max_end[] is the implicit interval
+ * tree: the node of [lo, hi) is mid = (lo + hi) / 2. */
+struct dead_run {
+	struct dead_ent *v;
+	uint64_t *max_end;
+	size_t n;
+	uint64_t min_alloc, max_free;
+};
+
 struct proc {
 	pid_t pid;
 	struct proc *next;
-	struct otnode *root;
+	struct otnode *root;      /* live objects */
+	struct otnode *dead_buffer[DEAD_BUFFER];
+	size_t nr_dead_buffer;
+	struct dead_run runs[DEAD_LEVELS];
 	struct otnode **live;     /* live objects, any order */
 	uint64_t *fenwick;        /* 1-based over live[], weight = pickable size */
 	size_t nr_live, live_cap;
@@ -308,20 +335,25 @@ static struct otnode *fenwick_find(const struct proc *p, uint64_t target)
 
 /* ---- the treap ---- */
 
+static uint64_t end_of(const struct otnode *n)
+{
+	return n->obj.addr + n->obj.size;
+}
+
+static uint64_t max_u64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
 static void update(struct otnode *n)
 {
-	uint64_t end = n->obj.addr + n->obj.size, fr = free_time(n);
+	uint64_t end = end_of(n);
 
-	if (n->left) {
-		end = n->left->max_end > end ? n->left->max_end : end;
-		fr = n->left->max_free > fr ? n->left->max_free : fr;
-	}
-	if (n->right) {
-		end = n->right->max_end > end ? n->right->max_end : end;
-		fr = n->right->max_free > fr ? n->right->max_free : fr;
-	}
+	if (n->left)
+		end = max_u64(end, n->left->max_end);
+	if (n->right)
+		end = max_u64(end, n->right->max_end);
 	n->max_end = end;
-	n->max_free = fr;
 }
 
 static int before(const struct otnode *a, const struct otnode *b)
@@ -370,28 +402,157 @@ static struct otnode *treap_insert(struct otnode *root, struct otnode *n)
 	return root;
 }
 
-/* Recomputes the augmentation on the path to n after its free time changed. */
-static void treap_refresh(struct otnode *root, const struct otnode *n)
+static struct otnode *treap_join(struct otnode *l, struct otnode *r)
 {
-	if (root != n)
-		treap_refresh(before(n, root) ? root->left : root->right, n);
-	update(root);
+	if (!l || !r)
+		return l ? l : r;
+	if (l->prio > r->prio) {
+		l->right = treap_join(l->right, r);
+		update(l);
+		return l;
+	}
+	r->left = treap_join(l, r->left);
+	update(r);
+	return r;
 }
 
-/* Calls visit for every object of the subtree whose range overlaps
- * [lo, hi) and whose lifetime reaches past t (free time > t). */
+static struct otnode *treap_remove(struct otnode *root, const struct otnode *n)
+{
+	if (root == n)
+		return treap_join(n->left, n->right);
+	if (before(n, root))
+		root->left = treap_remove(root->left, n);
+	else
+		root->right = treap_remove(root->right, n);
+	update(root);
+	return root;
+}
+
+/* Calls visit for every object of the subtree overlapping [lo, hi). */
 typedef void (*visit_fn)(void *arg, struct otnode *n);
 
-static void treap_overlap(struct otnode *n, uint64_t lo, uint64_t hi, uint64_t t,
-			  visit_fn visit, void *arg)
+static void treap_overlap(struct otnode *n, uint64_t lo, uint64_t hi, visit_fn visit, void *arg)
 {
-	while (n && n->max_end > lo && n->max_free > t) {
-		treap_overlap(n->left, lo, hi, t, visit, arg);
+	while (n && n->max_end > lo) {
+		treap_overlap(n->left, lo, hi, visit, arg);
 		if (n->obj.addr >= hi)
 			return;
-		if (n->obj.addr + n->obj.size > lo && free_time(n) > t)
+		if (end_of(n) > lo)
 			visit(arg, n);
 		n = n->right;
+	}
+}
+
+/* ---- freed objects ---- */
+
+static uint64_t run_build(struct dead_run *r, size_t lo, size_t hi)
+{
+	size_t mid = lo + (hi - lo) / 2;
+	uint64_t end;
+
+	if (lo >= hi)
+		return 0;
+	end = max_u64(r->v[mid].end, run_build(r, lo, mid));
+	end = max_u64(end, run_build(r, mid + 1, hi));
+	return r->max_end[mid] = end;
+}
+
+static void run_stab(const struct dead_run *r, size_t lo, size_t hi, uint64_t addr,
+		     visit_fn visit, void *arg)
+{
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (r->max_end[mid] <= addr)
+			return;
+		run_stab(r, lo, mid, addr, visit, arg);
+		if (r->v[mid].addr > addr)
+			return;
+		if (r->v[mid].end > addr)
+			visit(arg, r->v[mid].node);
+		lo = mid + 1;
+	}
+}
+
+static int ent_before(const struct dead_ent *a, const struct dead_ent *b)
+{
+	return a->addr != b->addr ? a->addr < b->addr : a->id < b->id;
+}
+
+static int cmp_ents(const void *a, const void *b)
+{
+	return ent_before(a, b) ? -1 : ent_before(b, a);
+}
+
+/* Merges run a into b (both sorted); a is left empty. */
+static void run_merge(struct dead_run *a, struct dead_run *b)
+{
+	struct dead_ent *v = xmalloc((a->n + b->n) * sizeof(*v));
+	size_t i = 0, j = 0, k = 0;
+
+	while (i < a->n || j < b->n)
+		v[k++] = j == b->n || (i < a->n && ent_before(&a->v[i], &b->v[j])) ?
+			 a->v[i++] : b->v[j++];
+	free(b->v);
+	free(a->v);
+	b->v = v;
+	b->n = k;
+	b->min_alloc = a->min_alloc < b->min_alloc ? a->min_alloc : b->min_alloc;
+	b->max_free = max_u64(a->max_free, b->max_free);
+	free(a->max_end);
+	*a = (struct dead_run){ 0 };
+}
+
+/* The full buffer becomes a run, carried up like a binary counter. */
+static void dead_flush_buffer(struct proc *p)
+{
+	struct dead_run carry = { xmalloc(DEAD_BUFFER * sizeof(struct dead_ent)), NULL,
+				  p->nr_dead_buffer, NEVER, 0 };
+	size_t i, level;
+
+	for (i = 0; i < carry.n; i++) {
+		struct otnode *n = p->dead_buffer[i];
+
+		carry.v[i] = (struct dead_ent){ n->obj.addr, end_of(n), n->obj.id, n };
+		if (n->obj.alloc_ns < carry.min_alloc)
+			carry.min_alloc = n->obj.alloc_ns;
+		carry.max_free = max_u64(carry.max_free, n->obj.free_ns);
+	}
+	qsort(carry.v, carry.n, sizeof(*carry.v), cmp_ents);
+	for (level = 0; p->runs[level].n; level++) {
+		if (level + 1 == DEAD_LEVELS)
+			die("object tracker: too many freed objects");
+		run_merge(&p->runs[level], &carry);
+	}
+	carry.max_end = xmalloc(carry.n * sizeof(*carry.max_end));
+	run_build(&carry, 0, carry.n);
+	p->runs[level] = carry;
+	p->nr_dead_buffer = 0;
+}
+
+static void dead_add(struct proc *p, struct otnode *n)
+{
+	p->dead_buffer[p->nr_dead_buffer++] = n;
+	if (p->nr_dead_buffer == DEAD_BUFFER)
+		dead_flush_buffer(p);
+}
+
+/* Visits the freed objects covering addr that may have lived at t. */
+static void dead_stab(const struct proc *p, uint64_t addr, uint64_t t, visit_fn visit, void *arg)
+{
+	size_t i;
+
+	for (i = 0; i < p->nr_dead_buffer; i++) {
+		struct otnode *n = p->dead_buffer[i];
+
+		if (n->obj.addr <= addr && end_of(n) > addr)
+			visit(arg, n);
+	}
+	for (i = 0; i < DEAD_LEVELS; i++) {
+		const struct dead_run *r = &p->runs[i];
+
+		if (r->n && r->max_free > t && r->min_alloc <= t)
+			run_stab(r, 0, r->n, addr, visit, arg);
 	}
 }
 
@@ -446,6 +607,10 @@ void objtrack_free(struct objtrack *ot)
 		struct proc *p = ot->procs;
 
 		ot->procs = p->next;
+		for (i = 0; i < DEAD_LEVELS; i++) {
+			free(p->runs[i].v);
+			free(p->runs[i].max_end);
+		}
 		free(p->live);
 		free(p->fenwick);
 		free(p->starts.slots);
@@ -475,8 +640,10 @@ int64_t objtrack_add(struct objtrack *ot, const struct nm_object *obj)
 	n->prio = (uint32_t)ot->rng;
 	n->live_index = NOT_LIVE;
 	update(n);
-	p->root = treap_insert(p->root, n);
-	if (!obj->free_ns) {
+	if (obj->free_ns) {
+		dead_add(p, n);
+	} else {
+		p->root = treap_insert(p->root, n);
 		live_append(p, n);
 		if (starts_indexed(obj->kind))
 			starts_insert(&p->starts, n);
@@ -494,7 +661,8 @@ static void end_object(struct objtrack *ot, struct proc *p, struct otnode *n, ui
 	live_remove(p, n);
 	if (starts_indexed(n->obj.kind))
 		starts_remove(&p->starts, n);
-	treap_refresh(p->root, n);
+	p->root = treap_remove(p->root, n);
+	dead_add(p, n);
 	if (ot->db)
 		db_free_object(ot->db, n->obj.id, n->obj.free_ns);
 }
@@ -546,8 +714,7 @@ void objtrack_unmap(struct objtrack *ot, pid_t pid, uint64_t addr, uint64_t len,
 
 	if (!p || !len)
 		return;
-	/* t = NEVER - 1: only live objects (free time NEVER) pass. */
-	treap_overlap(p->root, addr, addr + len, NEVER - 1, collect_unmappable, &l);
+	treap_overlap(p->root, addr, addr + len, collect_unmappable, &l);
 	for (i = 0; i < l.n; i++)
 		end_object(ot, p, l.v[i], ns);
 	free(l.v);
@@ -600,7 +767,7 @@ static void keep_best(void *arg, struct otnode *n)
 {
 	struct best *b = arg;
 
-	if (n->obj.alloc_ns > b->t)
+	if (n->obj.alloc_ns > b->t || free_time(n) <= b->t)
 		return;
 	if (!b->obj || better(&n->obj, b->obj))
 		b->obj = &n->obj;
@@ -611,14 +778,21 @@ const struct nm_object *objtrack_lookup(struct objtrack *ot, pid_t pid, uint64_t
 	struct proc *p = find_proc(ot, pid, 0);
 	struct best b = { NULL, t };
 
-	if (p)
-		treap_overlap(p->root, addr, addr + 1, t, keep_best, &b);
+	if (!p)
+		return NULL;
+	treap_overlap(p->root, addr, addr + 1, keep_best, &b);
+	dead_stab(p, addr, t, keep_best, &b);
 	return b.obj;
 }
 
 const struct nm_object *objtrack_live_at(struct objtrack *ot, pid_t pid, uint64_t addr)
 {
-	return objtrack_lookup(ot, pid, addr, NEVER - 1);
+	struct proc *p = find_proc(ot, pid, 0);
+	struct best b = { NULL, NEVER - 1 };
+
+	if (p)
+		treap_overlap(p->root, addr, addr + 1, keep_best, &b);
+	return b.obj;
 }
 
 const struct nm_object *objtrack_pick_weighted(struct objtrack *ot, pid_t pid, uint64_t rnd)
