@@ -1,0 +1,22 @@
+/* Post-run symbolisation: module path + ELF vaddr -> function, offset,
+ * file:line (DWARF through libdw when the module has debug info). */
+#ifndef NUMAMMA_SYMBOLIZE_H
+#define NUMAMMA_SYMBOLIZE_H
+
+#include <stdint.h>
+
+struct symbolizer;
+struct sym_info {
+	char *function;     /* NULL when unknown */
+	uint64_t func_offset;
+	char *file;         /* NULL when no debug info */
+	int line;
+};
+
+struct symbolizer *symbolizer_new(void);
+void symbolizer_free(struct symbolizer *s);
+/* Returns 0 when something was found; strings are owned by the caller. */
+int symbolize(struct symbolizer *s, const char *path, uint64_t vaddr, struct sym_info *out);
+void sym_info_free(struct sym_info *si);
+
+#endif

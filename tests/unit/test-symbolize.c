@@ -1,0 +1,174 @@
+/* symbolize: function, offset and file:line of vaddrs in a program built
+ * with -g at test time (PIE and not), and in the system's libc. */
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "elfsyms.h"
+#include "error.h"
+#include "procmaps.h"
+#include "symbolize.h"
+#include "unit.h"
+#include "data/build.h"
+
+#define SOURCE "elfsyms-prog.c"
+
+/* The number of the first source line containing text at or after line
+ * from, 0 if none. */
+static int source_line_of(const char *text, int from)
+{
+	char *path = data_source(SOURCE);
+	FILE *f = fopen(path, "r");
+	char buf[512];
+	int n = 0, found = 0;
+
+	while (f && !found && fgets(buf, sizeof(buf), f)) {
+		n++;
+		if (n >= from && strstr(buf, text))
+			found = n;
+	}
+	if (f)
+		fclose(f);
+	free(path);
+	return found;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t ls = s ? strlen(s) : 0, lx = strlen(suffix);
+
+	return ls >= lx && !strcmp(s + ls - lx, suffix);
+}
+
+static void check_function(struct symbolizer *s, struct elf_module *m, const char *prog,
+			   const char *fn, const char *definition)
+{
+	struct sym_info si;
+	uint64_t vaddr, size;
+	int def_line = source_line_of(definition, 1);
+	/* Compilers put the prologue on the declarator's line (clang) or on
+	 * the opening brace's (gcc). */
+	int brace_line = source_line_of("{", def_line);
+
+	CHECK(def_line > 0 && brace_line >= def_line);
+	CHECK_INT(elfmod_find_function(m, fn, &vaddr, &size), 0);
+	CHECK_INT(symbolize(s, prog, vaddr, &si), 0);
+	CHECK_STR(si.function, fn);
+	CHECK_INT(si.func_offset, 0);
+	CHECK(ends_with(si.file, "/" SOURCE));
+	CHECK(si.line >= def_line && si.line <= brace_line);
+	if (si.line < def_line || si.line > brace_line)
+		fprintf(stderr, "%s: line %d, want %d-%d\n", fn, si.line, def_line, brace_line);
+	sym_info_free(&si);
+
+	/* The last byte is still in the function, in its body. */
+	CHECK_INT(symbolize(s, prog, vaddr + size - 1, &si), 0);
+	CHECK_STR(si.function, fn);
+	CHECK_INT(si.func_offset, size - 1);
+	CHECK(si.line > brace_line && si.line < brace_line + 15);
+	sym_info_free(&si);
+}
+
+static void test_program(struct symbolizer *s, const char *prog)
+{
+	struct elf_module *m = elfmod_open(prog);
+
+	CHECK(m != NULL);
+	if (!m)
+		return;
+	check_function(s, m, prog, "prog_leaf", "int prog_leaf(");
+	check_function(s, m, prog, "main", "int main(void)");
+	elfmod_close(m);
+}
+
+/* A stripped copy whose symbols and lines are in a separate file named
+ * by .gnu_debuglink, beside it. */
+static void test_separate_debug(struct symbolizer *s, const char *dir, const char *prog)
+{
+	char *stripped = xasprintf("%s/prog-stripped", dir);
+	char *cmd = xasprintf("cd '%s' && objcopy --only-keep-debug '%s' prog.debug && "
+			      "strip -s -o prog-stripped '%s' && "
+			      "objcopy --add-gnu-debuglink=prog.debug prog-stripped", dir, prog, prog);
+	struct elf_module *m = elfmod_open(prog);
+	uint64_t vaddr = 0, size, unused;
+	const char *name;
+	struct sym_info si;
+
+	CHECK(m != NULL);
+	CHECK_INT(system(cmd), 0);
+	if (m)
+		CHECK_INT(elfmod_find_function(m, "prog_leaf", &vaddr, &size), 0);
+	elfmod_close(m);
+	m = elfmod_open(stripped);
+	CHECK(m != NULL);
+	if (m)   /* or the names below would not come from the debug file */
+		CHECK_INT(elfmod_symbolize(m, vaddr + 1, &name, &unused), -1);
+	elfmod_close(m);
+
+	CHECK_INT(symbolize(s, stripped, vaddr + 1, &si), 0);
+	CHECK_STR(si.function, "prog_leaf");
+	CHECK_INT(si.func_offset, 1);
+	CHECK(ends_with(si.file, "/" SOURCE));
+	CHECK(si.line >= source_line_of("int prog_leaf(", 1) &&
+	      si.line <= source_line_of("{", source_line_of("int prog_leaf(", 1)));
+	sym_info_free(&si);
+	free(cmd);
+	free(stripped);
+}
+
+/* Debian's libc has no .symtab: names come from .dynsym (or from its
+ * debug info, when installed). */
+static void test_libc(struct symbolizer *s)
+{
+	struct map_list maps;
+	const struct map_entry *e;
+	uint64_t bias, vaddr;
+	struct sym_info si;
+	struct elf_module *libc;
+
+	CHECK_INT(procmaps_read(getpid(), &maps), 0);
+	e = procmaps_find(&maps, (uint64_t)(uintptr_t)dlsym(RTLD_DEFAULT, "calloc"));
+	CHECK(e != NULL);
+	if (!e || !(libc = elfmod_open(e->path))) {
+		unit_failures++;
+		procmaps_free(&maps);
+		return;
+	}
+	CHECK_INT(elfmod_load_bias(libc, &maps, e->path, &bias), 0);
+	vaddr = (uint64_t)(uintptr_t)dlsym(RTLD_DEFAULT, "calloc") - bias;
+	CHECK_INT(symbolize(s, e->path, vaddr + 2, &si), 0);
+	CHECK_STR(si.function, "calloc");
+	CHECK_INT(si.func_offset, 2);
+	printf("libc calloc+2: %s:%d\n", si.file ? si.file : "(no debug info)", si.line);
+	sym_info_free(&si);
+	elfmod_close(libc);
+	procmaps_free(&maps);
+}
+
+int main(void)
+{
+	char *dir = data_tmpdir();
+	char *pie = data_compile(dir, "prog-pie", SOURCE, "-fPIE -pie");
+	char *exec = data_compile(dir, "prog-exec", SOURCE, "-fno-PIE -no-pie");
+	struct symbolizer *s = symbolizer_new();
+	struct sym_info si;
+
+	if (!pie || !exec) {
+		data_rmdir(dir);
+		UNIT_SKIP("cc cannot build tests/unit/data/" SOURCE);
+	}
+	test_program(s, pie);
+	test_program(s, exec);
+	test_separate_debug(s, dir, pie);
+	test_libc(s);
+
+	CHECK_INT(symbolize(s, "/nonexistent/lib.so", 0x1000, &si), -1);
+	CHECK(si.function == NULL && si.file == NULL);
+	CHECK_INT(symbolize(s, pie, 0x7fffffff0000ULL, &si), -1);
+
+	symbolizer_free(s);
+	free(pie);
+	free(exec);
+	data_rmdir(dir);
+	return unit_done();
+}
