@@ -1,0 +1,103 @@
+/* Post-run symbolisation of the frames table.  Kept apart from db.c so
+ * that the database does not depend on the ELF/DWARF readers. */
+#include <stdlib.h>
+
+#include "db.h"
+#include "error.h"
+#include "symbolize.h"
+
+/* A code location still without a function name. */
+struct unknown_frame {
+	char *module, *path;
+	int64_t offset;
+};
+
+struct unknown_frames {
+	struct unknown_frame *v;
+	size_t n, cap;
+};
+
+static char *column_strdup(sqlite3_stmt *st, int col)
+{
+	const char *s = (const char *)sqlite3_column_text(st, col);
+
+	return s ? xstrdup(s) : NULL;
+}
+
+/* Collected before updating: frames must not change under the query that
+ * walks them.  The module's file comes from the modules table; a module
+ * named by its path (no build-id) is its own file. */
+static void collect_unknown(struct nm_db *db, struct unknown_frames *out)
+{
+	sqlite3_stmt *st = db_prepare(db,
+		"SELECT DISTINCT f.module, f.offset,"
+		"  coalesce((SELECT m.path FROM modules m WHERE m.module = f.module LIMIT 1),"
+		"           CASE WHEN f.module NOT LIKE 'buildid:%' THEN f.module END)"
+		" FROM frames f WHERE f.function IS NULL AND f.module IS NOT NULL");
+
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		struct unknown_frame *u;
+
+		if (sqlite3_column_type(st, 2) == SQLITE_NULL)
+			continue;
+		if (out->n == out->cap) {
+			out->cap = out->cap ? 2 * out->cap : 256;
+			out->v = xrealloc(out->v, out->cap * sizeof(*out->v));
+		}
+		u = &out->v[out->n++];
+		u->module = column_strdup(st, 0);
+		u->offset = sqlite3_column_int64(st, 1);
+		u->path = column_strdup(st, 2);
+	}
+	sqlite3_finalize(st);
+}
+
+static void update_frames(struct nm_db *db, sqlite3_stmt *st, const struct unknown_frame *u,
+			  const struct sym_info *si)
+{
+	if (si->function)
+		sqlite3_bind_text(st, 1, si->function, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, si->func_offset);
+	if (si->file) {
+		sqlite3_bind_text(st, 3, si->file, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 4, si->line);
+	}
+	sqlite3_bind_text(st, 5, u->module, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, u->offset);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		die("cannot update frames: %s", sqlite3_errmsg(db_sqlite(db)));
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+static void symbolize_frames(struct nm_db *db, void *unused)
+{
+	struct unknown_frames unknown = { 0 };
+	struct symbolizer *sym;
+	sqlite3_stmt *st;
+
+	collect_unknown(db, &unknown);
+	if (!unknown.n)
+		return;
+	sym = symbolizer_new();
+	st = db_prepare(db, "UPDATE frames SET function = ?, func_offset = ?, file = ?, line = ?"
+			" WHERE module = ? AND offset = ? AND function IS NULL");
+	for (size_t i = 0; i < unknown.n; i++) {
+		struct unknown_frame *u = &unknown.v[i];
+		struct sym_info si = { 0 };
+
+		if (symbolize(sym, u->path, u->offset, &si) == 0 && (si.function || si.file))
+			update_frames(db, st, u, &si);
+		sym_info_free(&si);
+		free(u->module);
+		free(u->path);
+	}
+	sqlite3_finalize(st);
+	symbolizer_free(sym);
+	free(unknown.v);
+}
+
+void db_symbolize(struct nm_db *db)
+{
+	db_transaction(db, symbolize_frames, NULL);
+}

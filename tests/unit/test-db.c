@@ -1,0 +1,541 @@
+/* The profile database: schema round trip, aggregates, rotation to .old,
+ * crash safety, open errors, and numamma report over a known profile. */
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "error.h"
+#include "report.h"
+#include "unit.h"
+
+#define PAGE 4096
+
+static char tmpdir[] = "/tmp/numamma-test-db.XXXXXX";
+
+static char *tmp_path(const char *name)
+{
+	return xasprintf("%s/%s", tmpdir, name);
+}
+
+static int exists(const char *path)
+{
+	return access(path, F_OK) == 0;
+}
+
+static void write_file(const char *path, const char *content)
+{
+	FILE *f = fopen(path, "w");
+
+	fputs(content, f);
+	fclose(f);
+}
+
+static char *read_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = xcalloc(1, 1 << 20);
+
+	if (f) {
+		buf[fread(buf, 1, (1 << 20) - 1, f)] = 0;
+		fclose(f);
+	}
+	return buf;
+}
+
+/* Runs fn with stdout and stderr sent to files; returns what fn returned
+ * and the two outputs (caller frees). */
+static int captured(int (*fn)(void *arg), void *arg, char **out, char **err)
+{
+	char *out_path = tmp_path("stdout"), *err_path = tmp_path("stderr");
+	int saved_out = dup(1), saved_err = dup(2), ret;
+
+	fflush(stdout);
+	fflush(stderr);
+	dup2(open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644), 1);
+	dup2(open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644), 2);
+	ret = fn(arg);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(saved_out, 1);
+	dup2(saved_err, 2);
+	close(saved_out);
+	close(saved_err);
+	*out = read_file(out_path);
+	*err = read_file(err_path);
+	free(out_path);
+	free(err_path);
+	return ret;
+}
+
+/* One int64 from SQL; -1 when the row or the value is missing. */
+static int64_t sql_int(struct nm_db *db, const char *sql)
+{
+	sqlite3_stmt *st = db_prepare(db, sql);
+	int64_t v = -1;
+
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* One text value from SQL, in a static buffer; "(null)" for NULL. */
+static const char *sql_text(struct nm_db *db, const char *sql)
+{
+	static char buf[256];
+	sqlite3_stmt *st = db_prepare(db, sql);
+
+	snprintf(buf, sizeof(buf), "(none)");
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		const char *s = (const char *)sqlite3_column_text(st, 0);
+
+		snprintf(buf, sizeof(buf), "%s", s ? s : "(null)");
+	}
+	sqlite3_finalize(st);
+	return buf;
+}
+
+/* Two nodes of two cpus each. */
+static int cpu_node[] = { 0, 0, 1, 1 };
+static int distance[] = { 10, 21, 21, 10 };
+static int node_ids[] = { 0, 1 };
+static const struct nm_topology topo = {
+	.nr_nodes = 2, .nr_cpus = 4, .cpu_node = cpu_node, .distance = distance, .node_ids = node_ids,
+};
+
+enum { PID = 100, MAIN_TID = 100, TID_A = 101, TID_B = 102 };
+enum { BIG = 1, SMALL = 2, COUNTER = 3, LIBC_MAP = 4 };
+#define BIG_ADDR 0x10000000ULL
+#define SMALL_ADDR 0x20000000ULL
+#define COUNTER_ADDR 0x5000ULL
+
+static void add_object(struct nm_db *db, int64_t id, pid_t tid, enum obj_kind kind, uint64_t addr,
+		       uint64_t size, int64_t callsite, const char *name)
+{
+	struct nm_object o = {
+		.id = id, .pid = PID, .tid = tid, .kind = kind, .addr = addr, .size = size,
+		.alloc_ns = 1000 + id, .callsite_id = callsite, .name = name,
+	};
+
+	db_add_object(db, &o);
+}
+
+static void add_sample(struct nm_db *db, pid_t tid, int cpu, uint64_t addr, char access,
+		       int64_t object, int page_node)
+{
+	struct nm_sample s = {
+		.time_ns = 2000, .pid = PID, .tid = tid, .cpu = cpu, .node = cpu_node[cpu],
+		.addr = addr, .ip = 0x401000, .access = access, .weight = 3,
+		.level = LVL_LOCAL_RAM, .hops = 0, .tlb_miss = 0, .object_id = object,
+		.page_node = page_node, .phys_addr = 0x1234000,
+	};
+
+	db_add_sample(db, &s);
+}
+
+/* Accesses with a known shape:
+ * - BIG (1 MiB): TID_A writes pages 0-9 from node 0, TID_B pages 128-137
+ *   from node 1; every page lives on node 0, so TID_B's are remote.
+ * - SMALL: MAIN_TID and TID_A both read its two pages.
+ * - COUNTER: one cache line written by TID_A and TID_B. */
+static void add_samples(struct nm_db *db)
+{
+	struct nm_sample unknown = {
+		.time_ns = 3000, .pid = PID, .tid = MAIN_TID, .cpu = -1, .node = -1,
+		.addr = 0x7f0000000000, .access = ACCESS_UNKNOWN, .weight = 1,
+		.hops = -1, .tlb_miss = -1, .page_node = -1,
+	};
+
+	for (int page = 0; page < 10; page++) {
+		add_sample(db, TID_A, 0, BIG_ADDR + page * PAGE + 8, ACCESS_WRITE, BIG, 0);
+		add_sample(db, TID_B, 2, BIG_ADDR + (128 + page) * PAGE + 8, ACCESS_WRITE, BIG, 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		add_sample(db, MAIN_TID, 1, SMALL_ADDR + (i % 2) * PAGE, ACCESS_READ, SMALL, 0);
+		add_sample(db, TID_A, 0, SMALL_ADDR + (i % 2) * PAGE + 64, ACCESS_READ, SMALL, 0);
+	}
+	add_sample(db, TID_A, 0, COUNTER_ADDR, ACCESS_WRITE, COUNTER, 0);
+	add_sample(db, TID_B, 3, COUNTER_ADDR + 8, ACCESS_WRITE, COUNTER, 0);
+	db_add_sample(db, &unknown);
+}
+
+static void write_profile(const char *path)
+{
+	struct nm_frame alloc_a[] = { { "buildid:ab12", "/bin/app", 0x1100, 0x401100 },
+				      { "buildid:ab12", "/bin/app", 0x1200, 0x401200 } };
+	/* The same stack seen again: other strings, other ips. */
+	struct nm_frame again[] = { { xstrdup("buildid:ab12"), NULL, 0x1100, 0x999 },
+				    { xstrdup("buildid:ab12"), NULL, 0x1200, 0x998 } };
+	struct nm_frame alloc_b[] = { { "buildid:ab12", "/bin/app", 0x1100, 0x401100 },
+				      { "/lib/libc.so.6", "/lib/libc.so.6", 0x2300, 0x7f0002300 } };
+	struct nm_run_info run = {
+		.command = "app --threads 2", .mode = "profile", .host = "testhost",
+		.kernel = "6.1.0", .sampler = "pagefault", .sampler_reason = "no PMU",
+		.start_ns = 1000, .start_epoch = 1700000000, .call_depth = 8, .topo = &topo,
+	};
+	struct nm_db *db = db_create(path);
+	int64_t cs_a, cs_b;
+
+	CHECK(db != NULL);
+	if (!db)
+		exit(unit_done());
+	CHECK_INT(db_begin_run(db, &run), 1);
+	db_add_process(db, PID, 1, "/bin/app", 1000);
+	db_add_thread(db, PID, MAIN_TID, 0, 1000);
+	db_add_thread(db, PID, TID_A, 1, 1100);
+	db_add_thread(db, PID, TID_B, 2, 1200);
+	db_add_module(db, PID, "buildid:ab12", "/bin/app", 0x400000, 0x500000, 0x400000);
+	cs_a = db_intern_callsite(db, alloc_a, 2);
+	cs_b = db_intern_callsite(db, alloc_b, 2);
+	CHECK(cs_a > 0 && cs_b > 0 && cs_a != cs_b);
+	CHECK_INT(db_intern_callsite(db, again, 2), cs_a);
+	CHECK_INT(db_intern_callsite(db, alloc_a, 1), cs_b + 1);   /* a prefix is another stack */
+	CHECK_INT(db_intern_callsite(db, alloc_a, 0), 0);
+	free((char *)again[0].module);
+	free((char *)again[1].module);
+
+	add_object(db, BIG, MAIN_TID, OBJ_HEAP, BIG_ADDR, 1 << 20, cs_a, "malloc");
+	add_object(db, SMALL, TID_A, OBJ_HEAP, SMALL_ADDR, 2 * PAGE, cs_b, "calloc");
+	add_object(db, COUNTER, MAIN_TID, OBJ_STATIC, COUNTER_ADDR, 64, 0, "counter");
+	add_object(db, LIBC_MAP, MAIN_TID, OBJ_MAPPING, 0x7f0000000000, 2 << 20, 0, "/lib/libc.so.6");
+	add_samples(db);
+	db_free_object(db, SMALL, 5000);
+	db_add_sampler_stat(db, TID_A, "lost", 7);
+	db_set_meta(db, "placement_moot", "1");
+	db_set_meta(db, "placement_moot", "0");
+	db_flush(db);
+	db_end_thread(db, PID, TID_A, 6000);
+	db_end_process(db, PID, 7000, 0, 0);
+	db_end_run(db, 1000 + 1500000000ULL, 0, 0);
+	db_aggregate(db);
+	db_close(db);
+}
+
+static void check_tables(struct nm_db *db)
+{
+	CHECK_INT(sql_int(db, "PRAGMA user_version"), DB_SCHEMA_VERSION);
+	CHECK_STR(sql_text(db, "SELECT command FROM runs"), "app --threads 2");
+	CHECK_STR(sql_text(db, "SELECT cpu_nodes FROM runs"), "0:0,1:0,2:1,3:1");
+	CHECK_STR(sql_text(db, "SELECT distances FROM runs"), "10 21 21 10");
+	CHECK_INT(sql_int(db, "SELECT end_ns - start_ns FROM runs"), 1500000000);
+	CHECK_INT(sql_int(db, "SELECT exit_status FROM runs"), 0);
+	CHECK_INT(sql_int(db, "SELECT term_signal FROM runs"), -1);
+	CHECK_STR(sql_text(db, "SELECT cpus FROM nodes WHERE node = 1"), "2-3");
+	CHECK_INT(sql_int(db, "SELECT distance FROM node_distance WHERE from_node = 0 AND to_node = 1"), 21);
+	CHECK_INT(sql_int(db, "SELECT end_ns FROM processes WHERE pid = 100"), 7000);
+	CHECK_INT(sql_int(db, "SELECT end_ns FROM threads WHERE tid = 101"), 6000);
+	CHECK_INT(sql_int(db, "SELECT end_ns FROM threads WHERE tid = 102"), -1);
+	CHECK_INT(sql_int(db, "SELECT rank FROM threads WHERE tid = 102"), 2);
+
+	/* Interning: three stacks, frames written once per stack. */
+	CHECK_INT(sql_int(db, "SELECT count(*) FROM callsites"), 3);
+	CHECK_INT(sql_int(db, "SELECT count(*) FROM frames"), 5);
+	CHECK_INT(sql_int(db, "SELECT offset FROM frames WHERE callsite_id = 1 AND depth = 1"), 0x1200);
+	CHECK_INT(sql_int(db, "SELECT count(*) FROM frames WHERE function IS NOT NULL"), 0);
+
+	CHECK_STR(sql_text(db, "SELECT kind FROM objects WHERE id = 3"), "static");
+	CHECK_STR(sql_text(db, "SELECT kind FROM objects WHERE id = 4"), "mapping");
+	CHECK_INT(sql_int(db, "SELECT free_ns FROM objects WHERE id = 2"), 5000);
+	CHECK_INT(sql_int(db, "SELECT free_ns FROM objects WHERE id = 1"), -1);
+	CHECK_INT(sql_int(db, "SELECT callsite_id FROM objects WHERE id = 3"), -1);
+	CHECK_INT(sql_int(db, "SELECT address FROM objects WHERE id = 1"), BIG_ADDR);
+
+	CHECK_INT(sql_int(db, "SELECT count(*) FROM samples"), 31);
+	CHECK_STR(sql_text(db, "SELECT level FROM samples WHERE object_id = 1"), "local-ram");
+	CHECK_STR(sql_text(db, "SELECT access FROM samples WHERE object_id = 2"), "R");
+	CHECK_INT(sql_int(db, "SELECT count(*) FROM samples WHERE object_id IS NULL AND cpu IS NULL"
+		  " AND node IS NULL AND page_node IS NULL AND level IS NULL AND hops IS NULL"
+		  " AND tlb_miss IS NULL AND phys_addr IS NULL AND ip IS NULL AND access = '?'"), 1);
+	CHECK_INT(sql_int(db, "SELECT value FROM sampler_stats WHERE tid = 101 AND name = 'lost'"), 7);
+	CHECK_STR(sql_text(db, "SELECT value FROM meta WHERE key = 'placement_moot'"), "0");
+}
+
+static void check_aggregates(struct nm_db *db)
+{
+	CHECK_INT(sql_int(db, "SELECT samples FROM object_thread WHERE object_id = 1 AND tid = 101"), 10);
+	CHECK_INT(sql_int(db, "SELECT writes FROM object_thread WHERE object_id = 1 AND tid = 102"), 10);
+	CHECK_INT(sql_int(db, "SELECT reads FROM object_thread WHERE object_id = 2 AND tid = 100"), 4);
+	CHECK_INT(sql_int(db, "SELECT weight FROM object_thread WHERE object_id = 2 AND tid = 100"), 12);
+	CHECK_INT(sql_int(db, "SELECT min(page) || max(page) FROM object_page_thread"
+		  " WHERE object_id = 1 AND tid = 102"), 128137);
+	CHECK_INT(sql_int(db, "SELECT samples FROM object_node WHERE object_id = 1 AND node = 1"), 10);
+	CHECK_INT(sql_int(db, "SELECT samples FROM object_page_node WHERE object_id = 1 AND page_node = 0"), 20);
+	/* MAIN_TID and TID_A share SMALL's two pages, TID_A and TID_B the
+	 * counter's page and line; MAIN_TID reads other lines than TID_A. */
+	CHECK_INT(sql_int(db, "SELECT shared_pages FROM thread_sharing WHERE tid_a = 100 AND tid_b = 101"), 2);
+	CHECK_INT(sql_int(db, "SELECT shared_lines FROM thread_sharing WHERE tid_a = 100 AND tid_b = 101"), 0);
+	CHECK_INT(sql_int(db, "SELECT shared_lines FROM thread_sharing WHERE tid_a = 101 AND tid_b = 102"), 1);
+	CHECK_INT(sql_int(db, "SELECT count(*) FROM thread_sharing WHERE tid_a >= tid_b"), 0);
+	CHECK_INT(sql_int(db, "SELECT writers FROM line_writers WHERE object_id = 3"), 2);
+	CHECK_STR(sql_text(db, "SELECT tids FROM line_writers WHERE object_id = 3"), "101,102");
+	CHECK_INT(sql_int(db, "SELECT address FROM line_writers WHERE object_id = 3"), COUNTER_ADDR);
+	CHECK_INT(sql_int(db, "SELECT max(writers) FROM line_writers WHERE object_id = 1"), 1);
+}
+
+static void test_round_trip(void)
+{
+	char *path = tmp_path("p.db"), *journal = tmp_path("p.db-journal");
+	struct nm_db *db;
+
+	write_profile(path);
+	CHECK(!exists(journal));
+	db = db_open(path);
+	CHECK(db != NULL);
+	if (db) {
+		check_tables(db);
+		check_aggregates(db);
+		/* Aggregating again rebuilds, it does not add. */
+		db_aggregate(db);
+		check_aggregates(db);
+		CHECK_INT(sql_int(db, "SELECT count(*) FROM object_thread"), 6);
+		db_close(db);
+	}
+	CHECK(!exists(journal));
+	free(journal);
+	free(path);
+}
+
+struct report_args {
+	int argc;
+	char *argv[8];
+};
+
+static int call_report(void *arg)
+{
+	struct report_args *a = arg;
+
+	return cmd_report(a->argc, a->argv);
+}
+
+#define REPORT(out, err, ...) ({ \
+	struct report_args a_ = { .argv = { "report", __VA_ARGS__ } }; \
+	while (a_.argv[a_.argc]) \
+		a_.argc++; \
+	captured(call_report, &a_, out, err); \
+})
+
+/* Whether some line of report, its runs of blanks squeezed to one space,
+ * contains want: compares cells, not column widths. */
+static int has_row(const char *report, const char *want)
+{
+	char *squeezed = xstrdup(report), *q = squeezed;
+	int found;
+
+	for (const char *p = report; *p; p++)
+		if (*p != ' ' || (q > squeezed && q[-1] != ' ' && q[-1] != '\n'))
+			*q++ = *p;
+	*q = 0;
+	found = strstr(squeezed, want) != NULL;
+	free(squeezed);
+	return found;
+}
+
+static void test_report(void)
+{
+	char *path = tmp_path("p.db"), *out, *err;
+
+	CHECK_INT(REPORT(&out, &err, path, NULL), 0);
+	CHECK_STR(err, "");
+	CHECK(has_row(out, "command app --threads 2\n"));
+	CHECK(has_row(out, "duration 1.500 s\n"));
+	CHECK(has_row(out, "sampler pagefault: no PMU\n"));
+	CHECK(has_row(out, "topology 2 nodes: node 0 (cpus 0-1), node 1 (cpus 2-3)\n"));
+	CHECK(has_row(out, "objects 4: 2 heap, 1 mapping, 1 static\n"));
+	/* Largest objects, mappings left out; unsymbolised frames show as
+	 * module+offset. */
+	CHECK(has_row(out, "\n1 heap 1.0 MiB 100 malloc app+0x1100\n2 heap 8.0 KiB 101 calloc app+0x1100\n"
+		      "3 static 64 B 100 counter -\n"));
+	CHECK(!strstr(out, "libc"));
+	/* Call sites: id, count, total, max. */
+	CHECK(has_row(out, "\n1 1 1.0 MiB 1.0 MiB app+0x1100\n"));
+	/* Threads: pid, tid, rank, allocations, bytes, samples. */
+	CHECK(has_row(out, "\n100 100 0 1 1.0 MiB 5\n100 101 1 1 8.0 KiB 15\n100 102 2 0 0 B 11\n"));
+	/* Hot objects: samples, writes, remote share, threads, pattern. */
+	CHECK(has_row(out, "\n1 heap 1.0 MiB 20 100% 50% 2 each thread its own block malloc\n"));
+	CHECK(has_row(out, "\n2 heap 8.0 KiB 8 0% 0% 2 shared read calloc\n"));
+	CHECK(has_row(out, "\n3 static 64 B 2 100% 50% 2 false sharing suspect counter\n"));
+	/* Sharing pairs, most pages first. */
+	CHECK(has_row(out, "\n100 101 2 0\n101 102 1 1\n"));
+	free(out);
+	free(err);
+
+	CHECK_INT(REPORT(&out, &err, "-n", "1", path, NULL), 0);
+	CHECK(strstr(out, "1.0 MiB") != NULL);
+	CHECK(strstr(out, "8.0 KiB") == NULL);
+	free(out);
+	free(err);
+
+	CHECK_INT(REPORT(&out, &err, "--pid", "999", path, NULL), 0);
+	CHECK(strstr(out, "malloc") == NULL);
+	free(out);
+	free(err);
+
+	CHECK_INT(REPORT(&out, &err, "--top", "abc", path, NULL), NM_EXIT_FAILURE);
+	CHECK(strstr(err, "numamma: report: invalid --top 'abc'\n") == err);
+	free(out);
+	free(err);
+
+	CHECK_INT(REPORT(&out, &err, "--frobnicate", path, NULL), NM_EXIT_FAILURE);
+	CHECK(strstr(err, "unknown option '--frobnicate'") != NULL);
+	CHECK(strstr(err, "numamma report --help") != NULL);
+	free(out);
+	free(err);
+
+	CHECK_INT(REPORT(&out, &err, "-h", NULL), 0);
+	CHECK_STR(out, report_usage);
+	free(out);
+	free(err);
+	free(path);
+}
+
+static void test_report_bad_files(void)
+{
+	char *missing = tmp_path("missing.db"), *text = tmp_path("text.db"), *out, *err;
+	char *want;
+
+	CHECK_INT(REPORT(&out, &err, missing, NULL), NM_EXIT_FAILURE);
+	want = xasprintf("numamma: cannot open '%s': No such file or directory\n", missing);
+	CHECK_STR(err, want);
+	free(want);
+	free(out);
+	free(err);
+
+	write_file(text, "this is not a database, it is a text file long enough to tell\n");
+	CHECK_INT(REPORT(&out, &err, text, NULL), NM_EXIT_FAILURE);
+	CHECK(strstr(err, "not a numamma profile") != NULL);
+	CHECK(strchr(err, '\n') == err + strlen(err) - 1);
+	free(out);
+	free(err);
+	free(missing);
+	free(text);
+}
+
+static int open_db(void *path)
+{
+	struct nm_db *db = db_open(path);
+
+	db_close(db);
+	return db != NULL;
+}
+
+static void test_wrong_version(void)
+{
+	char *path = tmp_path("future.db"), *out, *err, *want;
+	sqlite3 *sql;
+
+	sqlite3_open(path, &sql);
+	sqlite3_exec(sql, "CREATE TABLE runs(id); PRAGMA user_version = 99", NULL, NULL, NULL);
+	sqlite3_close(sql);
+	CHECK_INT(captured(open_db, path, &out, &err), 0);
+	want = xasprintf("numamma: '%s': profile schema version 99, this numamma reads version %d\n",
+			 path, DB_SCHEMA_VERSION);
+	CHECK_STR(err, want);
+	free(want);
+	free(out);
+	free(err);
+	free(path);
+}
+
+static void test_rotation(void)
+{
+	char *path = tmp_path("rot.db"), *old = tmp_path("rot.db.old"), *content;
+	struct nm_db *db;
+
+	write_file(path, "previous profile\n");
+	write_file(old, "older profile\n");
+	db = db_create(path);
+	CHECK(db != NULL);
+	db_close(db);
+	content = read_file(old);
+	CHECK_STR(content, "previous profile\n");
+	free(content);
+	db = db_open(path);
+	CHECK(db != NULL);
+	db_close(db);
+	free(path);
+	free(old);
+}
+
+static int create_in_missing_dir(void *path)
+{
+	struct nm_db *db = db_create(path);
+
+	db_close(db);
+	return db != NULL;
+}
+
+static void test_create_errors(void)
+{
+	char *dir = tmp_path("nodir"), *path = tmp_path("nodir/p.db"), *out, *err, *want;
+
+	CHECK_INT(captured(create_in_missing_dir, path, &out, &err), 0);
+	want = xasprintf("numamma: cannot create '%s': No such file or directory\n", path);
+	CHECK_STR(err, want);
+	CHECK(!exists(dir));
+	free(want);
+	free(out);
+	free(err);
+	free(path);
+	free(dir);
+}
+
+/* The writer dies with a committed batch and a bigger uncommitted one
+ * (spilled to the file, so a hot journal is left): the reader must see
+ * exactly the committed rows. */
+static void test_crash(void)
+{
+	char *path = tmp_path("crash.db");
+	struct nm_db *db;
+	int status;
+	pid_t child = fork();
+
+	if (child == 0) {
+		db = db_create(path);
+		if (!db)
+			_exit(2);
+		db_add_thread(db, PID, MAIN_TID, 0, 1000);
+		db_flush(db);
+		db_exec(db, "PRAGMA cache_size = 10");
+		for (int i = 0; i < 5000; i++)
+			add_sample(db, MAIN_TID, 0, BIG_ADDR + i * 64, ACCESS_READ, 0, 0);
+		db_add_thread(db, PID, TID_A, 1, 1100);
+		_exit(1);
+	}
+	waitpid(child, &status, 0);
+	CHECK_INT(WEXITSTATUS(status), 1);
+	db = db_open(path);
+	CHECK(db != NULL);
+	if (db) {
+		CHECK_INT(sql_int(db, "SELECT count(*) FROM threads"), 1);
+		CHECK_INT(sql_int(db, "SELECT count(*) FROM samples"), 0);
+		CHECK_INT(sql_int(db, "PRAGMA user_version"), DB_SCHEMA_VERSION);
+		db_close(db);
+	}
+	free(path);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+int main(void)
+{
+	if (!mkdtemp(tmpdir)) {
+		perror(tmpdir);
+		return 1;
+	}
+	test_round_trip();
+	test_report();
+	test_report_bad_files();
+	test_wrong_version();
+	test_rotation();
+	test_create_errors();
+	test_crash();
+	nftw(tmpdir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+	return unit_done();
+}
