@@ -2,6 +2,7 @@
  * crash safety, open errors, and numamma report over a known profile. */
 #include <fcntl.h>
 #include <ftw.h>
+#include <link.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -518,6 +519,49 @@ static void test_crash(void)
 	free(path);
 }
 
+/* A function of this program for db_symbolize() to find. */
+__attribute__((noinline)) int symbolize_target(int x)
+{
+	return x * 3 + 1;
+}
+
+/* The main program comes first in the loader's list. */
+static int main_program_bias(struct dl_phdr_info *info, size_t size, void *bias)
+{
+	*(uint64_t *)bias = info->dlpi_addr;
+	return 1;
+}
+
+static void test_symbolize(void)
+{
+	char *path = tmp_path("sym.db"), *exe = realpath("/proc/self/exe", NULL), *out, *err;
+	uint64_t bias = 0;
+	struct nm_frame frames[2] = { { .module = "buildid:self" }, { .module = "buildid:gone", .offset = 0x10 } };
+	struct nm_db *db = db_create(path);
+	struct nm_object obj = { .id = 1, .pid = PID, .kind = OBJ_HEAP, .size = 100, .name = "malloc" };
+
+	dl_iterate_phdr(main_program_bias, &bias);
+	frames[0].offset = (uintptr_t)symbolize_target + 1 - bias;
+	db_add_module(db, PID, "buildid:self", exe, 0, 0, bias);
+	obj.callsite_id = db_intern_callsite(db, frames, 2);
+	db_add_object(db, &obj);
+	db_symbolize(db);
+	CHECK_STR(sql_text(db, "SELECT function FROM frames WHERE depth = 0"), "symbolize_target");
+	CHECK_INT(sql_int(db, "SELECT func_offset FROM frames WHERE depth = 0"), 1);
+	CHECK_STR(sql_text(db, "SELECT function FROM frames WHERE depth = 1"), "(null)");
+	/* file:line needs the -g of the default CFLAGS. */
+	CHECK_INT(sql_int(db, "SELECT file IS NULL OR (file LIKE '%/test-db.c' AND line > 0)"
+			  " FROM frames WHERE depth = 0"), 1);
+	db_close(db);
+	CHECK_INT(REPORT(&out, &err, path, NULL), 0);
+	CHECK(has_row(out, " malloc symbolize_target (test-db.c:") ||
+	      has_row(out, " malloc symbolize_target+0x1\n"));
+	free(out);
+	free(err);
+	free(exe);
+	free(path);
+}
+
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	return remove(path);
@@ -536,6 +580,7 @@ int main(void)
 	test_rotation();
 	test_create_errors();
 	test_crash();
+	test_symbolize();
 	nftw(tmpdir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
 	return unit_done();
 }
