@@ -37,6 +37,8 @@ void db_close(struct nm_db *db);
 sqlite3 *db_sqlite(struct nm_db *db);
 
 int64_t db_begin_run(struct nm_db *db, const struct nm_run_info *info);
+/* exit_status < 0 or term_signal != 0: no exit status (stored NULL);
+ * term_signal 0: not killed by a signal. */
 void db_end_run(struct nm_db *db, uint64_t end_ns, int exit_status, int term_signal);
 
 void db_add_process(struct nm_db *db, pid_t pid, pid_t ppid, const char *exe, uint64_t start_ns);

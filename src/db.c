@@ -461,7 +461,7 @@ void db_end_run(struct nm_db *db, uint64_t end_ns, int exit_status, int term_sig
 				      " term_signal = ? WHERE id = ?");
 
 	bind_int(st, 1, end_ns);
-	bind_int_known(st, 2, exit_status, !term_signal);
+	bind_int_known(st, 2, exit_status, exit_status >= 0 && !term_signal);
 	bind_int_known(st, 3, term_signal, term_signal);
 	bind_int(st, 4, db->run_id);
 	step_done(db, st);
@@ -484,7 +484,7 @@ void db_end_process(struct nm_db *db, pid_t pid, uint64_t end_ns, int exit_statu
 	sqlite3_stmt *st = stmt(db, ST_END_PROCESS);
 
 	bind_int(st, 1, end_ns);
-	bind_int_known(st, 2, exit_status, !term_signal);
+	bind_int_known(st, 2, exit_status, exit_status >= 0 && !term_signal);
 	bind_int_known(st, 3, term_signal, term_signal);
 	bind_int(st, 4, pid);
 	step_done(db, st);

@@ -211,6 +211,8 @@ static void write_profile(const char *path)
 	db_flush(db);
 	db_end_thread(db, PID, TID_A, 6000);
 	db_end_process(db, PID, 7000, 0, 0);
+	db_add_process(db, 200, PID, "/bin/child", 7100);
+	db_end_process(db, 200, 7200, -1, 9);
 	db_end_run(db, 1000 + 1500000000ULL, 0, 0);
 	db_aggregate(db);
 	db_close(db);
@@ -228,6 +230,10 @@ static void check_tables(struct nm_db *db)
 	CHECK_STR(sql_text(db, "SELECT cpus FROM nodes WHERE node = 1"), "2-3");
 	CHECK_INT(sql_int(db, "SELECT distance FROM node_distance WHERE from_node = 0 AND to_node = 1"), 21);
 	CHECK_INT(sql_int(db, "SELECT end_ns FROM processes WHERE pid = 100"), 7000);
+	CHECK_INT(sql_int(db, "SELECT exit_status FROM processes WHERE pid = 100"), 0);
+	CHECK_INT(sql_int(db, "SELECT exit_status FROM processes WHERE pid = 200"), -1);
+	CHECK_INT(sql_int(db, "SELECT term_signal FROM processes WHERE pid = 200"), 9);
+	CHECK_INT(sql_int(db, "SELECT ppid FROM processes WHERE pid = 200"), PID);
 	CHECK_INT(sql_int(db, "SELECT end_ns FROM threads WHERE tid = 101"), 6000);
 	CHECK_INT(sql_int(db, "SELECT end_ns FROM threads WHERE tid = 102"), -1);
 	CHECK_INT(sql_int(db, "SELECT rank FROM threads WHERE tid = 102"), 2);
