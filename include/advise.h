@@ -1,0 +1,77 @@
+/* `numamma advise`: a placement plan derived from a profile database.
+ * advise_db() only reads the database; printing is separate. */
+#ifndef NUMAMMA_ADVISE_H
+#define NUMAMMA_ADVISE_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <sqlite3.h>
+#include <sys/types.h>
+
+#include "model.h"
+#include "placement.h"
+
+extern const char advise_usage[];
+int cmd_advise(int argc, char **argv);
+
+/* Objects smaller than this are left alone: too few pages to matter. */
+#define ADVISE_MIN_SIZE (64 * 1024)
+
+struct advise_opts {
+	uint64_t min_size;
+	/* Nodes to plan for: 0 means the profile's machine, or machine's
+	 * when it has more nodes. */
+	int nodes;
+	/* The machine advise runs on (or the policy is applied on), to pick
+	 * cpus for pins; NULL when unknown. */
+	const struct nm_topology *machine;
+};
+
+/* Local accesses: `local` out of `total` samples (local may be fractional:
+ * interleaving makes 1/N of a thread's accesses local on average). */
+struct locality {
+	double local;
+	uint64_t total;
+};
+
+struct advice_thread {
+	pid_t pid, tid;
+	int rank;                /* creation order in its process, -1 unknown */
+	uint64_t samples;
+	int ran_cpu, ran_node;   /* where it ran most, -1 when never sampled */
+	int node;                /* planned node, -1 unknown */
+	int pin_cpu;             /* planned cpu, -1 none */
+	int pin_node;            /* pinned to a node only (cpus unknown), -1 */
+};
+
+struct advice_site {
+	int rule;                /* index in the policy's rules */
+	enum obj_kind kind;
+	char *where;             /* "alloc_blocks() main.c:42" or the symbol */
+	char *reason;            /* "block: 4 threads each touch ..." */
+	int nobjects;
+	uint64_t max_size;
+	uint64_t samples;
+	struct locality before, after;
+};
+
+struct advice {
+	struct policy *policy;
+	int spread;              /* threads are spread over nodes by rank */
+	char *mapping;           /* which thread -> node mapping, in words */
+	int profile_nodes, target_nodes;
+	int nthreads;
+	struct advice_thread *threads;
+	int nsites;
+	struct advice_site *sites;   /* by samples, most first */
+	uint64_t samples;            /* attributed to heap/mmap/static objects */
+	struct locality before, after;
+};
+
+/* Derives the plan; name is the database's file name for messages.
+ * Returns 0, or -1 after one error line. */
+int advise_db(sqlite3 *sql, const char *name, const struct advise_opts *opts, struct advice *adv);
+void advice_print(FILE *f, const struct advice *adv);
+void advice_free(struct advice *adv);
+
+#endif

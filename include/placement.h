@@ -1,0 +1,141 @@
+/* Placement policies: what `numamma advise` derives from a profile and
+ * what `numamma run --policy` applies.  Pure logic: no syscalls here.
+ * The text form of a policy is documented in doc/policy.md. */
+#ifndef NUMAMMA_PLACEMENT_H
+#define NUMAMMA_PLACEMENT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "model.h"
+
+/* One contiguous range of an object to place with one mbind call.
+ * offset/length are relative to the object's start, already rounded to
+ * whole pages inside the object (never touching a neighbour's page). */
+struct place_range {
+	uint64_t offset, length;
+	int mode;                 /* MPOL_BIND, MPOL_INTERLEAVE, MPOL_PREFERRED */
+	uint64_t nodemask;        /* bit n = node n */
+};
+
+struct place_plan {
+	int n;
+	struct place_range *ranges;    /* owned by the plan */
+	const char *rule;              /* the policy line that matched */
+};
+void place_plan_free(struct place_plan *p);
+
+/* Positions inside an object are proportional, in millionths of its size,
+ * so that a rule learnt on one allocation size applies to another. */
+#define POLICY_PPM 1000000u
+/* Node numbers are sysfs node ids, held in 64-bit masks. */
+#define POLICY_MAX_NODES 64
+
+enum policy_action { ACT_LEAVE, ACT_BIND, ACT_INTERLEAVE, ACT_BLOCK, ACT_PAGEMAP };
+const char *policy_action_name(enum policy_action a);
+
+/* A slice [start, end) of an object, in POLICY_PPM units, for one node. */
+struct policy_segment {
+	uint32_t start, end;
+	int node;
+};
+
+/* How a rule recognises its objects. */
+enum policy_site {
+	SITE_CALLSITE,   /* heap/mmap: the allocation stack's (module, offset)s */
+	SITE_STATIC,     /* static: module identity + symbol name */
+	SITE_DEFAULT,    /* every heap, mmap and static object */
+};
+
+struct policy_frame {
+	char *module;
+	uint64_t offset;
+};
+
+struct policy_rule {
+	enum policy_site site;
+	enum obj_kind kind;              /* SITE_CALLSITE, SITE_STATIC */
+	int nframes;
+	struct policy_frame *frames;     /* SITE_CALLSITE, [0] = allocator's caller */
+	char *module, *symbol;           /* SITE_STATIC */
+	enum policy_action action;
+	uint64_t nodemask;               /* bind (one bit), interleave */
+	int nseg;
+	struct policy_segment *seg;      /* block, pagemap: sorted, disjoint */
+	char *comment;                   /* for humans: written above the rule */
+	char *text;                      /* the rule as one line (plan->rule) */
+	int line;                        /* in the policy file, 0 if built */
+};
+
+/* Thread pinning by creation rank (0 = main thread).  A pin names a cpu,
+ * or only a node (cpu -1) when the plan was made for another machine:
+ * the cpu is then chosen on the machine the policy is loaded on. */
+struct policy_pin {
+	int rank;
+	int cpu;
+	int node;                        /* -1 when cpu is given */
+	int line;
+};
+
+struct policy {
+	char *source;                    /* file name, for messages */
+	int nbinaries;
+	char **binaries;                 /* module identities it was made for */
+	int nrules;
+	struct policy_rule *rules;
+	int npins;
+	struct policy_pin *pins;
+	int strict;                      /* a binary mismatch is an error */
+	int disabled;                    /* made for another binary: match nothing */
+};
+
+/* Building and editing (placement.c). */
+struct policy *policy_new(const char *source);
+struct policy_rule *policy_add_rule(struct policy *pol);
+void policy_add_pin(struct policy *pol, int rank, int cpu, int node, int line);
+void policy_add_binary(struct policy *pol, const char *module_identity);
+/* Fills rule->text from the rule's fields (the line policy_write prints). */
+void policy_rule_format(struct policy_rule *rule);
+/* Every node and cpu the policy names exists in topo: 0, or -1 after one
+ * "policy 'FILE' line N: ..." error line. */
+int policy_validate(const struct policy *pol, const struct nm_topology *topo);
+/* A node list "0-3,6" or "all" (every node of topo) as a mask; -1 if
+ * malformed, naming nothing or a node above POLICY_MAX_NODES. */
+int policy_parse_nodelist(const char *s, const struct nm_topology *topo, uint64_t *mask);
+
+/* Text form (policy_file.c). */
+/* Parses policy text; name is used in error messages.  NULL after one
+ * "numamma: policy 'NAME' line N: what is wrong" line. */
+struct policy *policy_parse(const char *text, const char *name);
+struct policy *policy_read_file(const char *path);
+void policy_write(FILE *f, const struct policy *pol);
+
+/* Loads a policy from a profile database (advise is run in memory) or a
+ * policy file, and checks it against topo (may be NULL: no check).
+ * NULL + one error line naming the file and line. */
+struct policy *policy_load(const char *path, const struct nm_topology *topo, int strict);
+/* --interleave=all|NODES, --bind=N: mode is "interleave" or "bind"; a
+ * policy matching every heap, mmap and static object of a page or more. */
+struct policy *policy_global(const char *mode, const char *nodes, const struct nm_topology *topo);
+void policy_free(struct policy *pol);
+
+/* Called at allocation return (and for statics before main).  frames are
+ * the object's allocation stack (frames[0] = allocator's caller); for a
+ * static, frames[0].module is its module's identity (nframes 0: any
+ * module) and obj->name its symbol.  page_size is the tracee's.
+ * Returns 1 and fills plan when a rule matches and asks for placement,
+ * 0 otherwise.  The most specific rule wins: the one matching the most
+ * frames, then a static's, then the default. */
+int policy_plan_object(const struct policy *pol, const struct nm_object *obj,
+		       const struct nm_frame *frames, int nframes,
+		       uint64_t page_size, struct place_plan *plan);
+/* CPU to pin the thread of creation rank `rank` to, or -1. */
+int policy_thread_cpu(const struct policy *pol, int rank);
+/* 1 when the policy was made for this module (or names no binary). */
+int policy_matches_module(const struct policy *pol, const char *module_identity);
+/* Called with the program's executable identity once known: on a
+ * mismatch, warns and disables the policy (returns 0), or with strict
+ * prints an error and returns -1.  Returns 0 when it matches. */
+int policy_check_binary(struct policy *pol, const char *module_identity);
+
+#endif

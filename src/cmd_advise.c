@@ -1,0 +1,169 @@
+/* numamma advise: prints the placement plan a profile suggests and writes
+ * it as a policy file for `numamma run --policy`. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "advise.h"
+#include "db.h"
+#include "error.h"
+#include "topology.h"
+
+const char advise_usage[] =
+	"usage: numamma advise [OPTIONS] [FILE]\n"
+	"\n"
+	"Derives a memory placement plan from the profile FILE (default numamma.db)\n"
+	"and prints it: for each allocation site, bind, interleave, block, pagemap\n"
+	"or leave, with the reason, the samples behind it and the predicted share\n"
+	"of local accesses before and after; and the thread pinning plan.  The\n"
+	"policy format is described in doc/policy.md.\n"
+	"\n"
+	"  -o, --output FILE   also write the plan as a policy file, for\n"
+	"                      'numamma run --policy FILE'\n"
+	"      --min-size SIZE leave objects smaller than SIZE alone (default 64K;\n"
+	"                      suffixes K, M, G)\n"
+	"      --nodes N       plan for a machine of N nodes (default: this machine\n"
+	"                      when it has more nodes than the profiled one, else\n"
+	"                      the profiled one)\n"
+	"  -h, --help          print this help and exit\n";
+
+enum { OPT_MIN_SIZE = 256, OPT_NODES };
+
+static const struct option advise_options[] = {
+	{ "output", required_argument, NULL, 'o' },
+	{ "min-size", required_argument, NULL, OPT_MIN_SIZE },
+	{ "nodes", required_argument, NULL, OPT_NODES },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int usage_error(const char *fmt, ...) NM_PRINTF(1, 2);
+
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "numamma: advise: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	hint("see 'numamma advise --help'");
+	return NM_EXIT_FAILURE;
+}
+
+/* getopt has not moved past a bad letter inside "-xyz" yet, but has
+ * moved past a bad long option. */
+static int unknown_option(char **argv)
+{
+	char letter[3] = { '-', optopt, 0 };
+
+	return usage_error("unknown option '%s'", optopt ? letter : argv[optind - 1]);
+}
+
+/* "65536", "64K", "1M", "2G"; -1 when malformed. */
+static int parse_size(const char *s, uint64_t *size)
+{
+	char *end;
+	unsigned long long v;
+	int shift = 0;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (end == s || errno || *s == '-')
+		return -1;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	}
+	if (*end || v > UINT64_MAX >> shift)
+		return -1;
+	*size = (uint64_t)v << shift;
+	return 0;
+}
+
+static int write_policy(const char *path, const struct policy *pol)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return error_errno("cannot create '%s'", path);
+	policy_write(f, pol);
+	if (fclose(f) != 0)
+		return error_errno("cannot write '%s'", path);
+	return 0;
+}
+
+static int run_advise(const char *path, const char *output, struct advise_opts *opts)
+{
+	struct nm_db *db = db_open(path);
+	struct advice adv;
+	int ret;
+
+	if (!db)
+		return NM_EXIT_FAILURE;
+	ret = advise_db(db_sqlite(db), path, opts, &adv);
+	db_close(db);
+	if (ret < 0)
+		return NM_EXIT_FAILURE;
+	advice_print(stdout, &adv);
+	if (output) {
+		ret = write_policy(output, adv.policy);
+		if (!ret)
+			printf("\npolicy written to %s\n", output);
+	}
+	advice_free(&adv);
+	return ret < 0 ? NM_EXIT_FAILURE : 0;
+}
+
+int cmd_advise(int argc, char **argv)
+{
+	struct advise_opts opts = { .min_size = ADVISE_MIN_SIZE };
+	struct nm_topology machine = { 0 };
+	const char *path = "numamma.db", *output = NULL;
+	char *end;
+	int opt, ret;
+
+	optind = 0;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+:o:h", advise_options, NULL)) != -1) {
+		switch (opt) {
+		case 'o':
+			output = optarg;
+			break;
+		case OPT_MIN_SIZE:
+			if (parse_size(optarg, &opts.min_size) < 0)
+				return usage_error("invalid --min-size '%s' (want bytes, e.g. 64K)", optarg);
+			break;
+		case OPT_NODES:
+			opts.nodes = (int)strtol(optarg, &end, 10);
+			if (end == optarg || *end || opts.nodes < 1 || opts.nodes > POLICY_MAX_NODES)
+				return usage_error("invalid --nodes '%s' (want 1 to %d)", optarg,
+						   POLICY_MAX_NODES);
+			break;
+		case 'h':
+			fputs(advise_usage, stdout);
+			return 0;
+		case ':':
+			return usage_error("option '%s' needs a value", argv[optind - 1]);
+		default:
+			return unknown_option(argv);
+		}
+	}
+	if (argc - optind > 1)
+		return usage_error("one profile at a time, not also '%s'", argv[optind + 1]);
+	if (optind < argc)
+		path = argv[optind];
+	/* Without sysfs we plan for the profiled machine. */
+	if (topology_read(&machine, NULL) == 0)
+		opts.machine = &machine;
+	ret = run_advise(path, output, &opts);
+	if (opts.machine)
+		topology_free(&machine);
+	return ret;
+}

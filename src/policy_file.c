@@ -1,0 +1,523 @@
+/* The text form of a placement policy (doc/policy.md): one directive per
+ * line, '#' comments, modules and symbols %-escaped so that a token never
+ * holds whitespace. */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "placement.h"
+
+#define POLICY_VERSION 1
+
+struct parser {
+	const char *name;
+	int line;
+	struct policy *pol;
+};
+
+static int NM_PRINTF(2, 3) parse_error(const struct parser *p, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	return error("policy '%s' line %d: %s", p->name, p->line, buf);
+}
+
+/* ---- escaping ---- */
+
+static int needs_escape(unsigned char c)
+{
+	return c <= ' ' || c == '%' || c == '#' || c >= 0x7f;
+}
+
+static void write_escaped(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (needs_escape(*s))
+			fprintf(f, "%%%02X", (unsigned char)*s);
+		else
+			fputc(*s, f);
+	}
+}
+
+static int hex_digit(int c)
+{
+	return isdigit(c) ? c - '0' : isxdigit(c) ? tolower(c) - 'a' + 10 : -1;
+}
+
+/* Decodes %XX in place; -1 on a malformed escape. */
+static int unescape(char *s)
+{
+	char *out = s;
+
+	for (; *s; s++) {
+		if (*s == '%') {
+			int hi = hex_digit(s[1]), lo = hi < 0 ? -1 : hex_digit(s[2]);
+
+			if (lo < 0 || (hi == 0 && lo == 0))
+				return -1;
+			*out++ = (char)(hi << 4 | lo);
+			s += 2;
+		} else {
+			*out++ = *s;
+		}
+	}
+	*out = 0;
+	return 0;
+}
+
+/* ---- writing ---- */
+
+static void write_percent(FILE *f, uint32_t ppm)
+{
+	char frac[8];
+	int len;
+
+	fprintf(f, "%u", ppm / 10000);
+	len = snprintf(frac, sizeof(frac), "%04u", ppm % 10000);
+	while (len > 0 && frac[len - 1] == '0')
+		frac[--len] = 0;
+	if (len)
+		fprintf(f, ".%s", frac);
+}
+
+static void write_nodelist(FILE *f, uint64_t mask)
+{
+	int first = 1;
+
+	for (int n = 0; n < POLICY_MAX_NODES; n++) {
+		int last = n;
+
+		if (!(mask >> n & 1))
+			continue;
+		while (last + 1 < POLICY_MAX_NODES && (mask >> (last + 1) & 1))
+			last++;
+		fprintf(f, "%s%d", first ? "" : ",", n);
+		if (last > n)
+			fprintf(f, "-%d", last);
+		first = 0;
+		n = last;
+	}
+}
+
+static void write_action(FILE *f, const struct policy_rule *r)
+{
+	fputs(policy_action_name(r->action), f);
+	switch (r->action) {
+	case ACT_BIND:
+	case ACT_INTERLEAVE:
+		fputc(' ', f);
+		write_nodelist(f, r->nodemask);
+		break;
+	case ACT_BLOCK:
+	case ACT_PAGEMAP:
+		for (int i = 0; i < r->nseg; i++) {
+			fprintf(f, " %d:", r->seg[i].node);
+			write_percent(f, r->seg[i].start);
+			fputc('-', f);
+			write_percent(f, r->seg[i].end);
+			fputc('%', f);
+		}
+		break;
+	case ACT_LEAVE:
+		break;
+	}
+}
+
+static void write_site(FILE *f, const struct policy_rule *r)
+{
+	switch (r->site) {
+	case SITE_DEFAULT:
+		fputs("default", f);
+		break;
+	case SITE_STATIC:
+		fprintf(f, "%s symbol ", obj_kind_name(r->kind));
+		write_escaped(f, r->module);
+		fputc(' ', f);
+		write_escaped(f, r->symbol);
+		break;
+	case SITE_CALLSITE:
+		fprintf(f, "%s callsite", obj_kind_name(r->kind));
+		for (int i = 0; i < r->nframes; i++) {
+			fputs(i ? " <- " : " ", f);
+			write_escaped(f, r->frames[i].module);
+			fprintf(f, "+0x%" PRIx64, r->frames[i].offset);
+		}
+		break;
+	}
+}
+
+void policy_rule_format(struct policy_rule *rule)
+{
+	size_t len;
+	FILE *f;
+
+	free(rule->text);
+	f = open_memstream(&rule->text, &len);
+	write_site(f, rule);
+	fputc(' ', f);
+	write_action(f, rule);
+	fclose(f);
+}
+
+static void write_comment(FILE *f, const char *text)
+{
+	while (*text) {
+		size_t n = strcspn(text, "\n");
+
+		fprintf(f, "# %.*s\n", (int)n, text);
+		text += n + (text[n] == '\n');
+	}
+}
+
+void policy_write(FILE *f, const struct policy *pol)
+{
+	fprintf(f, "numamma-policy %d\n", POLICY_VERSION);
+	for (int i = 0; i < pol->nbinaries; i++) {
+		fputs("binary ", f);
+		write_escaped(f, pol->binaries[i]);
+		fputc('\n', f);
+	}
+	if (pol->npins)
+		fputs("\n# thread pinning: pin RANK CPU, or pin RANK node NODE\n", f);
+	for (int i = 0; i < pol->npins; i++) {
+		const struct policy_pin *p = &pol->pins[i];
+
+		if (p->cpu >= 0)
+			fprintf(f, "pin %d %d\n", p->rank, p->cpu);
+		else
+			fprintf(f, "pin %d node %d\n", p->rank, p->node);
+	}
+	for (int i = 0; i < pol->nrules; i++) {
+		fputc('\n', f);
+		if (pol->rules[i].comment)
+			write_comment(f, pol->rules[i].comment);
+		fprintf(f, "%s\n", pol->rules[i].text);
+	}
+}
+
+/* ---- parsing ---- */
+
+/* "12", "12.5", "33.3333": a percentage in [0, 100] as millionths. */
+static int parse_percent(const char *s, const char **end, uint32_t *ppm)
+{
+	uint32_t whole = 0, frac = 0, scale = 10000;
+	const char *start = s;
+
+	while (isdigit((unsigned char)*s) && whole <= 100)
+		whole = whole * 10 + (*s++ - '0');
+	if (s == start)
+		return -1;
+	if (*s == '.') {
+		s++;
+		if (!isdigit((unsigned char)*s))
+			return -1;
+		for (; isdigit((unsigned char)*s); s++) {
+			if (scale == 1)
+				return -1;     /* finer than a millionth */
+			scale /= 10;
+			frac += (*s - '0') * scale;
+		}
+	}
+	if (whole > 100 || (whole == 100 && frac))
+		return -1;
+	*ppm = whole * 10000 + frac;
+	*end = s;
+	return 0;
+}
+
+/* NODE:START-END% */
+static int parse_segment(const char *tok, struct policy_segment *seg)
+{
+	char *colon;
+	const char *s;
+	long node = strtol(tok, &colon, 10);
+
+	if (colon == tok || *colon != ':' || node < 0 || node >= POLICY_MAX_NODES)
+		return -1;
+	if (parse_percent(colon + 1, &s, &seg->start) < 0 || *s != '-')
+		return -1;
+	if (parse_percent(s + 1, &s, &seg->end) < 0 || strcmp(s, "%"))
+		return -1;
+	seg->node = (int)node;
+	return seg->start < seg->end ? 0 : -1;
+}
+
+static int parse_segments(const struct parser *p, char **tok, int ntok, struct policy_rule *r)
+{
+	if (!ntok)
+		return parse_error(p, "%s wants ranges NODE:START-END%%", policy_action_name(r->action));
+	r->seg = xcalloc(ntok, sizeof(*r->seg));
+	for (int i = 0; i < ntok; i++) {
+		if (parse_segment(tok[i], &r->seg[i]) < 0)
+			return parse_error(p, "malformed range '%s' (want NODE:START-END%%, e.g. 1:25-50%%)",
+					   tok[i]);
+		if (i && r->seg[i].start < r->seg[i - 1].end)
+			return parse_error(p, "range '%s' overlaps or precedes the one before it", tok[i]);
+		r->nseg = i + 1;
+	}
+	return 0;
+}
+
+static int parse_action(const struct parser *p, char **tok, int ntok, struct policy_rule *r)
+{
+	static const enum policy_action actions[] = {
+		ACT_LEAVE, ACT_BIND, ACT_INTERLEAVE, ACT_BLOCK, ACT_PAGEMAP,
+	};
+	size_t i;
+
+	if (!ntok)
+		return parse_error(p, "missing action (bind, interleave, block, pagemap or leave)");
+	for (i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
+		if (!strcmp(tok[0], policy_action_name(actions[i])))
+			break;
+	if (i == sizeof(actions) / sizeof(actions[0]))
+		return parse_error(p, "unknown action '%s' (want bind, interleave, block, pagemap or leave)",
+				   tok[0]);
+	r->action = actions[i];
+	switch (r->action) {
+	case ACT_LEAVE:
+		if (ntok > 1)
+			return parse_error(p, "unexpected '%s' after leave", tok[1]);
+		return 0;
+	case ACT_BIND:
+	case ACT_INTERLEAVE:
+		if (ntok != 2 || policy_parse_nodelist(tok[1], NULL, &r->nodemask) < 0)
+			return parse_error(p, "%s wants a node list, e.g. %s", tok[0],
+					   r->action == ACT_BIND ? "'bind 2'" : "'interleave 0-3'");
+		if (r->action == ACT_BIND && (r->nodemask & (r->nodemask - 1)))
+			return parse_error(p, "bind wants one node, not '%s'", tok[1]);
+		return 0;
+	case ACT_BLOCK:
+	case ACT_PAGEMAP:
+		return parse_segments(p, tok + 1, ntok - 1, r);
+	}
+	return 0;
+}
+
+/* MODULE+0xOFFSET, split at the last '+': paths may hold '+'. */
+static int parse_frame(char *tok, struct policy_frame *f)
+{
+	char *plus = strrchr(tok, '+'), *end;
+
+	if (!plus || plus == tok || strncmp(plus + 1, "0x", 2) || !plus[3])
+		return -1;
+	errno = 0;
+	f->offset = strtoull(plus + 3, &end, 16);
+	if (*end || errno)
+		return -1;
+	*plus = 0;
+	if (unescape(tok) < 0)
+		return -1;
+	f->module = xstrdup(tok);
+	return 0;
+}
+
+/* FRAME [<- FRAME]...; returns the number of tokens used, -1 on error. */
+static int parse_callsite(const struct parser *p, char **tok, int ntok, struct policy_rule *r)
+{
+	int used = 0;
+
+	r->frames = xcalloc(ntok + 1, sizeof(*r->frames));
+	do {
+		if (used >= ntok || parse_frame(tok[used], &r->frames[r->nframes]) < 0)
+			return parse_error(p, "malformed frame '%s' (want MODULE+0xOFFSET)",
+					   used < ntok ? tok[used] : "");
+		r->nframes++;
+		used++;
+	} while (used + 1 < ntok && !strcmp(tok[used], "<-") && used++);
+	return used;
+}
+
+static int parse_kind(const char *s, enum obj_kind *kind)
+{
+	static const enum obj_kind kinds[] = { OBJ_HEAP, OBJ_MMAP, OBJ_STATIC };
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (!strcmp(s, obj_kind_name(kinds[i]))) {
+			*kind = kinds[i];
+			return 0;
+		}
+	return -1;
+}
+
+/* KIND callsite FRAMES ACTION | static symbol MODULE NAME ACTION | default ACTION */
+static int parse_rule(struct parser *p, char **tok, int ntok)
+{
+	struct policy_rule *r = policy_add_rule(p->pol);
+	int used;
+
+	r->line = p->line;
+	if (!strcmp(tok[0], "default")) {
+		r->site = SITE_DEFAULT;
+		used = 1;
+	} else if (parse_kind(tok[0], &r->kind) < 0) {
+		return parse_error(p, "unknown directive '%s'", tok[0]);
+	} else if (r->kind == OBJ_STATIC) {
+		r->site = SITE_STATIC;
+		if (ntok < 4 || strcmp(tok[1], "symbol"))
+			return parse_error(p, "want 'static symbol MODULE NAME ACTION'");
+		if (unescape(tok[2]) < 0 || unescape(tok[3]) < 0)
+			return parse_error(p, "malformed %%-escape in '%s %s'", tok[2], tok[3]);
+		r->module = xstrdup(tok[2]);
+		r->symbol = xstrdup(tok[3]);
+		used = 4;
+	} else {
+		r->site = SITE_CALLSITE;
+		if (ntok < 2 || strcmp(tok[1], "callsite"))
+			return parse_error(p, "want '%s callsite FRAME [<- FRAME]... ACTION'", tok[0]);
+		used = parse_callsite(p, tok + 2, ntok - 2, r);
+		if (used < 0)
+			return -1;
+		used += 2;
+	}
+	if (parse_action(p, tok + used, ntok - used, r) < 0)
+		return -1;
+	policy_rule_format(r);
+	return 0;
+}
+
+static int parse_int(const char *s, int *v)
+{
+	char *end;
+	long l = strtol(s, &end, 10);
+
+	if (end == s || *end || l < 0 || l > 1 << 20)
+		return -1;
+	*v = (int)l;
+	return 0;
+}
+
+static int parse_pin(struct parser *p, char **tok, int ntok)
+{
+	int rank, cpu = -1, node = -1;
+
+	if (ntok == 3 && !parse_int(tok[1], &rank) && !parse_int(tok[2], &cpu))
+		;
+	else if (ntok == 4 && !parse_int(tok[1], &rank) && !strcmp(tok[2], "node") &&
+		 !parse_int(tok[3], &node) && node < POLICY_MAX_NODES)
+		;
+	else
+		return parse_error(p, "want 'pin RANK CPU' or 'pin RANK node NODE'");
+	for (int i = 0; i < p->pol->npins; i++)
+		if (p->pol->pins[i].rank == rank)
+			return parse_error(p, "thread rank %d is already pinned on line %d",
+					   rank, p->pol->pins[i].line);
+	policy_add_pin(p->pol, rank, cpu, node, p->line);
+	return 0;
+}
+
+static int parse_header(const struct parser *p, char **tok, int ntok)
+{
+	int version;
+
+	if (strcmp(tok[0], "numamma-policy") || ntok != 2 || parse_int(tok[1], &version) < 0)
+		return parse_error(p, "not a numamma policy: the first line must be 'numamma-policy %d'",
+				   POLICY_VERSION);
+	if (version != POLICY_VERSION)
+		return parse_error(p, "policy format version %d, this numamma reads version %d",
+				   version, POLICY_VERSION);
+	return 0;
+}
+
+static int parse_directive(struct parser *p, char **tok, int ntok, int first)
+{
+	if (first)
+		return parse_header(p, tok, ntok);
+	if (!strcmp(tok[0], "binary")) {
+		if (ntok != 2 || unescape(tok[1]) < 0)
+			return parse_error(p, "want 'binary MODULE' (buildid:HEX or a path)");
+		policy_add_binary(p->pol, tok[1]);
+		return 0;
+	}
+	if (!strcmp(tok[0], "pin"))
+		return parse_pin(p, tok, ntok);
+	return parse_rule(p, tok, ntok);
+}
+
+/* Splits line in place at whitespace, dropping a '#' comment. */
+static int tokenize(char *line, char ***tok, int *cap)
+{
+	int n = 0;
+
+	line[strcspn(line, "#")] = 0;
+	for (char *s = strtok(line, " \t\r\v\f"); s; s = strtok(NULL, " \t\r\v\f")) {
+		if (n == *cap) {
+			*cap = *cap ? *cap * 2 : 16;
+			*tok = xrealloc(*tok, *cap * sizeof(char *));
+		}
+		(*tok)[n++] = s;
+	}
+	return n;
+}
+
+struct policy *policy_parse(const char *text, const char *name)
+{
+	struct parser p = { .name = name, .pol = policy_new(name) };
+	char *copy = xstrdup(text), *line = copy, **tok = NULL;
+	int cap = 0, seen_header = 0, failed = 0;
+
+	while (line && !failed) {
+		char *next = strchr(line, '\n');
+		int ntok;
+
+		if (next)
+			*next++ = 0;
+		p.line++;
+		ntok = tokenize(line, &tok, &cap);
+		if (ntok) {
+			failed = parse_directive(&p, tok, ntok, !seen_header) < 0;
+			seen_header = 1;
+		}
+		line = next;
+	}
+	if (!failed && !seen_header)
+		failed = parse_error(&p, "empty policy: the first line must be 'numamma-policy %d'",
+				     POLICY_VERSION) < 0;
+	free(tok);
+	free(copy);
+	if (failed) {
+		policy_free(p.pol);
+		return NULL;
+	}
+	return p.pol;
+}
+
+struct policy *policy_read_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *text = NULL;
+	size_t cap = 0, len = 0, got;
+	struct policy *pol;
+
+	if (!f) {
+		error_errno("cannot open policy '%s'", path);
+		return NULL;
+	}
+	do {
+		if (len + 4096 + 1 > cap) {
+			cap = (cap + 4096) * 2;
+			text = xrealloc(text, cap);
+		}
+		got = fread(text + len, 1, cap - len - 1, f);
+		len += got;
+	} while (got);
+	if (ferror(f)) {
+		error_errno("cannot read policy '%s'", path);
+		fclose(f);
+		free(text);
+		return NULL;
+	}
+	fclose(f);
+	text[len] = 0;
+	pol = policy_parse(text, path);
+	free(text);
+	return pol;
+}

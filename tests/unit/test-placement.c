@@ -1,0 +1,245 @@
+/* placement: rule matching, page rounding, proportional slices, global
+ * policies and thread pins. */
+#include <numaif.h>
+#include <stdlib.h>
+
+#include "placement.h"
+#include "unit.h"
+
+#define PS 4096
+#define MOD "buildid:ab12"
+
+static int cpu_node4[8] = { 0, 0, 1, 1, 2, 2, 3, 3 };
+static const struct nm_topology topo4 = { .nr_nodes = 4, .nr_cpus = 8, .cpu_node = cpu_node4 };
+
+static struct policy *parse(const char *text)
+{
+	struct policy *pol = policy_parse(text, "test.policy");
+
+	CHECK(pol != NULL);
+	return pol;
+}
+
+static struct nm_object heap(uint64_t addr, uint64_t size)
+{
+	return (struct nm_object){ .kind = OBJ_HEAP, .addr = addr, .size = size };
+}
+
+static const struct nm_frame site_a[] = {
+	{ .module = MOD, .offset = 0x1234 }, { .module = MOD, .offset = 0x5678 },
+};
+static const struct nm_frame site_b[] = {
+	{ .module = MOD, .offset = 0x1234 }, { .module = MOD, .offset = 0x9999 },
+};
+
+static void check_range(const struct place_plan *p, int i, uint64_t off, uint64_t len,
+			int mode, uint64_t mask)
+{
+	if (i >= p->n) {
+		CHECK(i < p->n);
+		return;
+	}
+	CHECK_INT(p->ranges[i].offset, off);
+	CHECK_INT(p->ranges[i].length, len);
+	CHECK_INT(p->ranges[i].mode, mode);
+	CHECK_INT(p->ranges[i].nodemask, mask);
+}
+
+static void test_bind_rounds_inside(void)
+{
+	struct policy *pol = parse("numamma-policy 1\n"
+				   "heap callsite " MOD "+0x1234 <- " MOD "+0x5678 bind 2\n");
+	struct nm_object o = heap(0x10100, 3 * PS);
+	struct place_plan p;
+
+	/* Starts 0x100 into a page: only the two whole pages inside. */
+	CHECK_INT(policy_plan_object(pol, &o, site_a, 2, PS, &p), 1);
+	CHECK_INT(p.n, 1);
+	check_range(&p, 0, PS - 0x100, 2 * PS, MPOL_BIND, 1 << 2);
+	CHECK_STR(p.rule, "heap callsite " MOD "+0x1234 <- " MOD "+0x5678 bind 2");
+	place_plan_free(&p);
+
+	/* Less than a page of its own: nothing to place. */
+	o = heap(0x10100, 2 * PS - 0x200);
+	CHECK_INT(policy_plan_object(pol, &o, site_a, 2, PS, &p), 0);
+	CHECK_INT(p.n, 0);
+	/* Other second frame, other kind: no match. */
+	o = heap(0x10000, 4 * PS);
+	CHECK_INT(policy_plan_object(pol, &o, site_b, 2, PS, &p), 0);
+	o.kind = OBJ_MMAP;
+	CHECK_INT(policy_plan_object(pol, &o, site_a, 2, PS, &p), 0);
+	/* A shallower stack in the run matches on what it has. */
+	o.kind = OBJ_HEAP;
+	CHECK_INT(policy_plan_object(pol, &o, site_a, 1, PS, &p), 1);
+	place_plan_free(&p);
+	CHECK_INT(policy_plan_object(pol, &o, site_a, 0, PS, &p), 0);
+	policy_free(pol);
+}
+
+static void test_block_scales(void)
+{
+	struct policy *pol = parse("numamma-policy 1\n"
+				   "heap callsite " MOD "+0x1234 block 0:0-25% 1:25-50% 2:50-75% 3:75-100%\n");
+	struct nm_object o = heap(0x100000, 100 * PS);
+	struct place_plan p;
+
+	CHECK_INT(policy_plan_object(pol, &o, site_a, 2, PS, &p), 1);
+	CHECK_INT(p.n, 4);
+	for (int i = 0; i < 4 && i < p.n; i++)
+		check_range(&p, i, i * 25 * PS, 25 * PS, MPOL_BIND, 1u << i);
+	place_plan_free(&p);
+
+	/* 10 pages: the quarter boundaries 2.5 and 7.5 go to the nearest page. */
+	o = heap(0x100000, 10 * PS);
+	CHECK_INT(policy_plan_object(pol, &o, site_a, 2, PS, &p), 1);
+	CHECK_INT(p.n, 4);
+	check_range(&p, 0, 0, 3 * PS, MPOL_BIND, 1);
+	check_range(&p, 1, 3 * PS, 2 * PS, MPOL_BIND, 2);
+	check_range(&p, 2, 5 * PS, 3 * PS, MPOL_BIND, 4);
+	check_range(&p, 3, 8 * PS, 2 * PS, MPOL_BIND, 8);
+	place_plan_free(&p);
+
+	/* Unaligned object: the slices stay inside its whole pages. */
+	o = heap(0x100800, 8 * PS);
+	CHECK_INT(policy_plan_object(pol, &o, site_a, 2, PS, &p), 1);
+	CHECK(p.n >= 3);
+	CHECK_INT(p.ranges[0].offset, 0x800);
+	CHECK_INT(p.ranges[p.n - 1].offset + p.ranges[p.n - 1].length, 8 * PS - 0x800);
+	for (int i = 0; i < p.n; i++)
+		CHECK_INT((o.addr + p.ranges[i].offset) % PS, 0);
+	place_plan_free(&p);
+	policy_free(pol);
+}
+
+static void test_block_merges(void)
+{
+	struct policy *pol = parse("numamma-policy 1\n"
+				   "mmap callsite " MOD "+0x1234 pagemap 1:0-10% 1:10-30% 0:30-60% 1:60-100%\n");
+	struct nm_object o = { .kind = OBJ_MMAP, .addr = 0x200000, .size = 10 * PS };
+	struct place_plan p;
+
+	CHECK_INT(policy_plan_object(pol, &o, site_a, 1, PS, &p), 1);
+	CHECK_INT(p.n, 3);
+	check_range(&p, 0, 0, 3 * PS, MPOL_BIND, 2);
+	check_range(&p, 1, 3 * PS, 3 * PS, MPOL_BIND, 1);
+	check_range(&p, 2, 6 * PS, 4 * PS, MPOL_BIND, 2);
+	place_plan_free(&p);
+	policy_free(pol);
+}
+
+static void test_specific_rule_wins(void)
+{
+	struct policy *pol = parse("numamma-policy 1\n"
+				   "default interleave 0-3\n"
+				   "heap callsite " MOD "+0x1234 bind 1\n"
+				   "heap callsite " MOD "+0x1234 <- " MOD "+0x9999 leave\n"
+				   "static symbol " MOD " table bind 3\n");
+	struct nm_object o = heap(0x10000, 4 * PS);
+	struct nm_frame other = { .module = "buildid:ffff", .offset = 0x1234 };
+	struct nm_frame module = { .module = MOD };
+	struct place_plan p;
+
+	CHECK_INT(policy_plan_object(pol, &o, site_a, 2, PS, &p), 1);
+	check_range(&p, 0, 0, 4 * PS, MPOL_BIND, 2);
+	place_plan_free(&p);
+	/* The deeper leave rule matches site_b better than bind 1. */
+	CHECK_INT(policy_plan_object(pol, &o, site_b, 2, PS, &p), 0);
+	CHECK_INT(policy_plan_object(pol, &o, &other, 1, PS, &p), 1);
+	check_range(&p, 0, 0, 4 * PS, MPOL_INTERLEAVE, 0xf);
+	place_plan_free(&p);
+
+	o.kind = OBJ_STATIC;
+	o.name = "table";
+	CHECK_INT(policy_plan_object(pol, &o, &module, 1, PS, &p), 1);
+	check_range(&p, 0, 0, 4 * PS, MPOL_BIND, 8);
+	place_plan_free(&p);
+	module.module = "buildid:ffff";
+	CHECK_INT(policy_plan_object(pol, &o, &module, 1, PS, &p), 1);   /* the default */
+	CHECK_INT(p.ranges[0].mode, MPOL_INTERLEAVE);
+	place_plan_free(&p);
+	o.kind = OBJ_STACK;
+	CHECK_INT(policy_plan_object(pol, &o, NULL, 0, PS, &p), 0);
+	policy_free(pol);
+}
+
+static void test_global(void)
+{
+	struct policy *pol = policy_global("interleave", "all", &topo4);
+	struct nm_object o = heap(0x10000, 64 * PS);
+	struct place_plan p;
+
+	CHECK(pol != NULL);
+	CHECK_INT(policy_plan_object(pol, &o, NULL, 0, PS, &p), 1);
+	check_range(&p, 0, 0, 64 * PS, MPOL_INTERLEAVE, 0xf);
+	place_plan_free(&p);
+	policy_free(pol);
+
+	pol = policy_global("bind", "2", &topo4);
+	CHECK(pol != NULL);
+	o.kind = OBJ_STATIC;
+	CHECK_INT(policy_plan_object(pol, &o, NULL, 0, PS, &p), 1);
+	check_range(&p, 0, 0, 64 * PS, MPOL_BIND, 4);
+	place_plan_free(&p);
+	policy_free(pol);
+
+	pol = policy_global("interleave", "1,3", &topo4);
+	CHECK(pol != NULL);
+	CHECK_INT(pol->rules[0].nodemask, 0xa);
+	policy_free(pol);
+
+	CHECK(policy_global("bind", "0-1", &topo4) == NULL);
+	CHECK(policy_global("bind", "4", &topo4) == NULL);
+	CHECK(policy_global("interleave", "0-7", &topo4) == NULL);
+	CHECK(policy_global("interleave", "1,,2", &topo4) == NULL);
+	CHECK(policy_global("spread", "all", &topo4) == NULL);
+}
+
+static void test_pins(void)
+{
+	struct policy *pol = parse("numamma-policy 1\npin 1 3\npin 2 node 2\npin 3 node 2\n");
+
+	CHECK_INT(policy_validate(pol, &topo4), 0);
+	CHECK_INT(policy_thread_cpu(pol, 1), 3);
+	CHECK_INT(policy_thread_cpu(pol, 0), -1);
+	/* Not resolved without a machine: policy_load does that. */
+	CHECK_INT(policy_thread_cpu(pol, 2), -1);
+	policy_free(pol);
+
+	pol = parse("numamma-policy 1\npin 1 8\n");
+	CHECK_INT(policy_validate(pol, &topo4), -1);
+	policy_free(pol);
+}
+
+static void test_binary_check(void)
+{
+	struct policy *pol = parse("numamma-policy 1\nbinary " MOD "\ndefault bind 0\n");
+	struct nm_object o = heap(0x10000, 4 * PS);
+	struct place_plan p;
+
+	CHECK_INT(policy_matches_module(pol, MOD), 1);
+	CHECK_INT(policy_matches_module(pol, "buildid:ffff"), 0);
+	CHECK_INT(policy_check_binary(pol, MOD), 0);
+	CHECK_INT(policy_plan_object(pol, &o, NULL, 0, PS, &p), 1);
+	place_plan_free(&p);
+
+	pol->strict = 1;
+	CHECK_INT(policy_check_binary(pol, "buildid:ffff"), -1);
+	CHECK_INT(pol->disabled, 0);
+	pol->strict = 0;
+	CHECK_INT(policy_check_binary(pol, "buildid:ffff"), 0);
+	CHECK_INT(pol->disabled, 1);
+	CHECK_INT(policy_plan_object(pol, &o, NULL, 0, PS, &p), 0);
+	policy_free(pol);
+}
+
+int main(void)
+{
+	test_bind_rounds_inside();
+	test_block_scales();
+	test_block_merges();
+	test_specific_rule_wins();
+	test_global();
+	test_pins();
+	test_binary_check();
+	return unit_done();
+}
