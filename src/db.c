@@ -713,10 +713,9 @@ static const char aggregate_sql[] =
 	/* A pair sharing a line shares that line's page, so every pair with
 	 * shared lines is among the page pairs. */
 	"INSERT INTO thread_sharing"
-	"  WITH pages AS (SELECT DISTINCT pid, tid, address / 4096 AS k FROM samples"
+	"  WITH lines AS (SELECT DISTINCT pid, tid, address / 64 AS k FROM samples"
 	"                 WHERE address IS NOT NULL),"
-	"       lines AS (SELECT DISTINCT pid, tid, address / 64 AS k FROM samples"
-	"                 WHERE address IS NOT NULL),"
+	"       pages AS (SELECT DISTINCT pid, tid, k / 64 AS k FROM lines),"
 	"       page_pairs AS (SELECT a.tid AS ta, b.tid AS tb, count(*) AS n FROM pages a"
 	"                      JOIN pages b ON a.pid = b.pid AND a.k = b.k AND a.tid < b.tid"
 	"                      GROUP BY 1, 2),"
