@@ -1,0 +1,237 @@
+/* policy files: write -> parse round trip, escapes, and one error line
+ * naming the file and line for each kind of mistake. */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "placement.h"
+#include "unit.h"
+
+static int cpu_node4[8] = { 0, 0, 1, 1, 2, 2, 3, 3 };
+static const struct nm_topology topo4 = { .nr_nodes = 4, .nr_cpus = 8, .cpu_node = cpu_node4 };
+
+/* Runs fn with stderr going to a buffer; returns what it printed. */
+static char *capture_stderr(void (*fn)(void *arg), void *arg)
+{
+	static char buf[4096];
+	FILE *tmp = tmpfile();
+	int saved = dup(2);
+	size_t n;
+
+	fflush(stderr);
+	dup2(fileno(tmp), 2);
+	fn(arg);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(tmp);
+	n = fread(buf, 1, sizeof(buf) - 1, tmp);
+	buf[n] = 0;
+	fclose(tmp);
+	return buf;
+}
+
+static const char full[] =
+	"numamma-policy 1\n"
+	"binary buildid:0123abcd\n"
+	"binary /opt/my%20prog\n"
+	"pin 1 1\n"
+	"pin 2 node 3\n"
+	"\n"
+	"# alloc_blocks() main.c:42: block: 4 threads each touch a disjoint 1/4\n"
+	"heap callsite buildid:0123abcd+0x1234 <- /usr/lib/lib+x.so+0x5678 block 1:0-25% 2:25-50% 3:50-75% 0:75-100%\n"
+	"mmap   callsite  buildid:0123abcd+0x99   interleave 0-2,3   # trailing comment\n"
+	"static symbol buildid:0123abcd counters bind 2\n"
+	"heap callsite buildid:0123abcd+0x40 pagemap 1:0.5-33.3333% 2:33.3333-100%\n"
+	"heap callsite buildid:0123abcd+0x44 leave\n"
+	"default interleave 0,2\n";
+
+static char *written(const struct policy *pol)
+{
+	char *text = NULL;
+	size_t len;
+	FILE *f = open_memstream(&text, &len);
+
+	policy_write(f, pol);
+	fclose(f);
+	return text;
+}
+
+static void test_round_trip(void)
+{
+	struct policy *pol = policy_parse(full, "full.policy"), *again;
+	const struct policy_rule *r;
+	char *text, *text2;
+
+	CHECK(pol != NULL);
+	if (!pol)
+		return;
+	CHECK_INT(pol->nbinaries, 2);
+	CHECK_STR(pol->binaries[1], "/opt/my prog");
+	CHECK_INT(pol->npins, 2);
+	CHECK_INT(pol->pins[0].cpu, 1);
+	CHECK_INT(pol->pins[1].cpu, -1);
+	CHECK_INT(pol->pins[1].node, 3);
+	CHECK_INT(pol->nrules, 6);
+
+	r = &pol->rules[0];
+	CHECK_INT(r->site, SITE_CALLSITE);
+	CHECK_INT(r->kind, OBJ_HEAP);
+	CHECK_INT(r->nframes, 2);
+	CHECK_STR(r->frames[1].module, "/usr/lib/lib+x.so");
+	CHECK_INT(r->frames[1].offset, 0x5678);
+	CHECK_INT(r->action, ACT_BLOCK);
+	CHECK_INT(r->nseg, 4);
+	CHECK_INT(r->seg[0].node, 1);
+	CHECK_INT(r->seg[3].start, 750000);
+	CHECK_INT(r->seg[3].end, POLICY_PPM);
+	CHECK_INT(r->line, 8);
+	CHECK_INT(pol->rules[1].kind, OBJ_MMAP);
+	CHECK_INT(pol->rules[1].nodemask, 0xf);
+	CHECK_STR(pol->rules[1].text, "mmap callsite buildid:0123abcd+0x99 interleave 0-3");
+	CHECK_INT(pol->rules[2].site, SITE_STATIC);
+	CHECK_STR(pol->rules[2].symbol, "counters");
+	CHECK_INT(pol->rules[2].nodemask, 4);
+	CHECK_INT(pol->rules[3].seg[0].start, 5000);
+	CHECK_INT(pol->rules[3].seg[0].end, 333333);
+	CHECK_INT(pol->rules[4].action, ACT_LEAVE);
+	CHECK_INT(pol->rules[5].site, SITE_DEFAULT);
+	CHECK_INT(pol->rules[5].nodemask, 5);
+	CHECK_INT(policy_validate(pol, &topo4), 0);
+
+	pol->rules[0].comment = strdup("why\non two lines");
+	text = written(pol);
+	CHECK(strstr(text, "binary /opt/my%20prog\n") != NULL);
+	CHECK(strstr(text, "# why\n# on two lines\nheap callsite buildid:0123abcd+0x1234"
+			   " <- /usr/lib/lib+x.so+0x5678 block 1:0-25% 2:25-50% 3:50-75% 0:75-100%\n"));
+	CHECK(strstr(text, "pagemap 1:0.5-33.3333% 2:33.3333-100%\n") != NULL);
+	CHECK(strstr(text, "pin 2 node 3\n") != NULL);
+	again = policy_parse(text, "written.policy");
+	CHECK(again != NULL);
+	if (again) {
+		text2 = written(again);
+		/* Comments aside (only the first rule has one), identical. */
+		CHECK_STR(strstr(text2, "heap callsite"), strstr(text, "heap callsite"));
+		CHECK_INT(again->nrules, pol->nrules);
+		free(text2);
+		policy_free(again);
+	}
+	free(text);
+	policy_free(pol);
+}
+
+struct bad {
+	const char *text;
+	const char *message;      /* the whole expected error line */
+};
+
+static const struct bad bad[] = {
+	{ "", "numamma: policy 'bad' line 1: empty policy: the first line must be 'numamma-policy 1'\n" },
+	{ "# only a comment\n\nbind 2\n",
+	  "numamma: policy 'bad' line 3: not a numamma policy: the first line must be 'numamma-policy 1'\n" },
+	{ "numamma-policy 2\n", "numamma: policy 'bad' line 1: policy format version 2, this numamma reads version 1\n" },
+	{ "numamma-policy 1\n\nfrobnicate 3\n", "numamma: policy 'bad' line 3: unknown directive 'frobnicate'\n" },
+	{ "numamma-policy 1\nheap callsite foo+1234 bind 1\n",
+	  "numamma: policy 'bad' line 2: malformed frame 'foo+1234' (want MODULE+0xOFFSET)\n" },
+	{ "numamma-policy 1\nheap callsite m+0x1 <- bind 1\n",
+	  "numamma: policy 'bad' line 2: malformed frame 'bind' (want MODULE+0xOFFSET)\n" },
+	{ "numamma-policy 1\nheap callsite m+0x1\n",
+	  "numamma: policy 'bad' line 2: missing action (bind, interleave, block, pagemap or leave)\n" },
+	{ "numamma-policy 1\nheap callsite m+0x1 spread 1\n",
+	  "numamma: policy 'bad' line 2: unknown action 'spread' (want bind, interleave, block, pagemap or leave)\n" },
+	{ "numamma-policy 1\nheap callsite m+0x1 bind 1-2\n",
+	  "numamma: policy 'bad' line 2: bind wants one node, not '1-2'\n" },
+	{ "numamma-policy 1\nheap callsite m+0x1 interleave\n",
+	  "numamma: policy 'bad' line 2: interleave wants a node list, e.g. 'interleave 0-3'\n" },
+	{ "numamma-policy 1\nheap callsite m+0x1 block 0:0-50% 1:40-100%\n",
+	  "numamma: policy 'bad' line 2: range '1:40-100%' overlaps or precedes the one before it\n" },
+	{ "numamma-policy 1\nheap callsite m+0x1 block 0:0-101%\n",
+	  "numamma: policy 'bad' line 2: malformed range '0:0-101%' (want NODE:START-END%, e.g. 1:25-50%)\n" },
+	{ "numamma-policy 1\nheap callsite m+0x1 block 0:50-50%\n",
+	  "numamma: policy 'bad' line 2: malformed range '0:50-50%' (want NODE:START-END%, e.g. 1:25-50%)\n" },
+	{ "numamma-policy 1\nheap callsite m+0x1 leave now\n",
+	  "numamma: policy 'bad' line 2: unexpected 'now' after leave\n" },
+	{ "numamma-policy 1\nstatic symbol m\n",
+	  "numamma: policy 'bad' line 2: want 'static symbol MODULE NAME ACTION'\n" },
+	{ "numamma-policy 1\npin 1\n", "numamma: policy 'bad' line 2: want 'pin RANK CPU' or 'pin RANK node NODE'\n" },
+	{ "numamma-policy 1\npin 1 2\npin 1 3\n",
+	  "numamma: policy 'bad' line 3: thread rank 1 is already pinned on line 2\n" },
+};
+
+static void parse_bad(void *arg)
+{
+	const struct bad *b = arg;
+
+	CHECK(policy_parse(b->text, "bad") == NULL);
+}
+
+static void test_errors(void)
+{
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK_STR(capture_stderr(parse_bad, (void *)&bad[i]), bad[i].message);
+}
+
+static void validate_unknown_node(void *arg)
+{
+	struct policy *pol = policy_parse(arg, "nodes.policy");
+
+	CHECK(pol != NULL);
+	if (pol) {
+		CHECK_INT(policy_validate(pol, &topo4), -1);
+		policy_free(pol);
+	}
+}
+
+static void test_unknown_node(void)
+{
+	CHECK_STR(capture_stderr(validate_unknown_node,
+				 "numamma-policy 1\n\nheap callsite m+0x1 block 0:0-50% 4:50-100%\n"),
+		  "numamma: policy 'nodes.policy' line 3: node 4 does not exist on this machine\n");
+	CHECK_STR(capture_stderr(validate_unknown_node, "numamma-policy 1\npin 3 node 7\n"),
+		  "numamma: policy 'nodes.policy' line 2: node 7 does not exist on this machine\n");
+}
+
+static void load_file(void *arg)
+{
+	struct policy *pol = policy_load(arg, &topo4, 0);
+
+	CHECK(pol == NULL);
+}
+
+static void test_load_file(void)
+{
+	char path[] = "/tmp/numamma-policy-XXXXXX", want[256];
+	int fd = mkstemp(path);
+	struct policy *pol;
+	FILE *f = fdopen(fd, "w");
+
+	fputs("numamma-policy 1\nbinary buildid:aa\npin 1 node 2\npin 2 node 2\npin 3 node 2\n", f);
+	fclose(f);
+	pol = policy_load(path, &topo4, 1);
+	CHECK(pol != NULL);
+	if (pol) {
+		/* Node 2's cpus in turn. */
+		CHECK_INT(policy_thread_cpu(pol, 1), 4);
+		CHECK_INT(policy_thread_cpu(pol, 2), 5);
+		CHECK_INT(policy_thread_cpu(pol, 3), 4);
+		CHECK_INT(pol->strict, 1);
+		policy_free(pol);
+	}
+	f = fopen(path, "w");
+	fputs("numamma-policy 1\ndefault bind 9\n", f);
+	fclose(f);
+	snprintf(want, sizeof(want), "numamma: policy '%s' line 2: node 9 does not exist on this machine\n",
+		 path);
+	CHECK_STR(capture_stderr(load_file, path), want);
+	unlink(path);
+	CHECK_STR(capture_stderr(load_file, "/nonexistent/x.policy"),
+		  "numamma: cannot open policy '/nonexistent/x.policy': No such file or directory\n");
+}
+
+int main(void)
+{
+	test_round_trip();
+	test_errors();
+	test_unknown_node();
+	test_load_file();
+	return unit_done();
+}
