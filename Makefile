@@ -1,0 +1,87 @@
+# numamma — NUMA memory profiler and placement engine.
+#
+#   make              build ./numamma
+#   make demo         profile the bundled example and print its report
+#   make check        run every test; the last line is "N passed, N failed, N skipped"
+#   make check-vm     run only the tests that boot the 4-node QEMU guest
+#   make install      install under $(DESTDIR)$(PREFIX)
+#
+# V=1 shows the full commands.  Local overrides go in config.mak.
+-include config.mak
+
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+CC         ?= cc
+PKG_CONFIG ?= pkg-config
+VERSION    := 0.1.0
+
+PKGS     := libunwind-ptrace libunwind-generic libelf sqlite3 numa
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2 \
+            -D_GNU_SOURCE -Iinclude -DNUMAMMA_VERSION='"$(VERSION)"' \
+            $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+LDLIBS   += $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lunwind-x86_64 \
+            -lpfm -lZydis -ldw -lpthread -lm
+
+ifneq ($(V),1)
+Q = @
+quiet_cc = @echo "  CC      $@";
+quiet_ld = @echo "  LD      $@";
+quiet_ar = @echo "  AR      $@";
+endif
+
+LIB_SRCS := $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJS := $(LIB_SRCS:.c=.o)
+UNIT_SRCS := $(wildcard tests/unit/test-*.c)
+UNIT_BINS := $(UNIT_SRCS:.c=)
+
+all: numamma
+
+libnumamma.a: $(LIB_OBJS)
+	$(quiet_ar)rm -f $@ && $(AR) rcs $@ $^
+
+numamma: src/main.o libnumamma.a
+	$(quiet_ld)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+%.o: %.c
+	$(quiet_cc)$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+tests/unit/test-%: tests/unit/test-%.c tests/unit/unit.h libnumamma.a
+	$(quiet_ld)$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< libnumamma.a $(LDLIBS)
+
+-include $(wildcard src/*.d)
+
+# Build dependencies: installed with apt-get when root, otherwise named.
+DEB_PKGS := build-essential pkg-config libnuma-dev libpfm4-dev libunwind-dev \
+            libelf-dev libdw-dev libsqlite3-dev libzydis-dev sqlite3 numactl \
+            python3 xz-utils
+deps:
+	$(Q)sh tests/ensure-deps $(DEB_PKGS)
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all bench/demo-app
+	$(Q)sh bench/demo.sh
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS)
+	$(Q)tests/run-tests tests/unit/test-* tests/t*.sh tests/vm/t*.sh
+
+-include tests/vm.mk
+
+bench/%: bench/%.c
+	$(quiet_cc)$(CC) -O2 -g -pthread -o $@ $< -lm
+
+install: numamma
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 755 numamma $(DESTDIR)$(BINDIR)/numamma
+	install -m 644 man/numamma.1 $(DESTDIR)$(MANDIR)/man1/numamma.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/numamma $(DESTDIR)$(MANDIR)/man1/numamma.1
+
+clean:
+	rm -f numamma libnumamma.a src/*.o src/*.d $(UNIT_BINS) tests/unit/*.d
+	rm -rf tests/out
+
+.PHONY: all deps demo check install uninstall clean

@@ -1,0 +1,80 @@
+/* The profile's data model: what the tracer and samplers produce and what
+ * the database, reports and placement engine consume.  Plain data only. */
+#ifndef NUMAMMA_MODEL_H
+#define NUMAMMA_MODEL_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+enum obj_kind {
+	OBJ_HEAP,    /* malloc and friends */
+	OBJ_STATIC,  /* STT_OBJECT symbol of a module */
+	OBJ_STACK,   /* a thread's stack */
+	OBJ_MMAP,    /* anonymous mmap/mremap by the program */
+	OBJ_MAPPING, /* a /proc/PID/maps region nothing else explains */
+};
+const char *obj_kind_name(enum obj_kind kind);
+
+/* One memory object.  Times are CLOCK_MONOTONIC nanoseconds, the clock the
+ * perf samplers are told to use (use_clockid), so that samples and
+ * allocations can be ordered.  free_ns == 0 means still live. */
+struct nm_object {
+	int64_t id;
+	pid_t pid, tid;
+	enum obj_kind kind;
+	uint64_t addr, size;
+	uint64_t alloc_ns, free_ns;
+	int64_t callsite_id;   /* 0: none */
+	const char *name;      /* symbol, allocator function or mapping path */
+};
+
+/* A stack frame, position-independent: the same code gives the same
+ * (module, offset) in every run despite ASLR.  module is "buildid:<hex>"
+ * when the ELF has a build-id, the path otherwise; path is kept for
+ * symbolisation. */
+struct nm_frame {
+	const char *module;
+	const char *path;
+	uint64_t offset;       /* file-relative: ip - load bias */
+	uint64_t ip;           /* absolute, this run only */
+};
+
+#define NM_MAX_FRAMES 64
+
+/* Memory access kinds, as stored: 'R', 'W' or '?'. */
+enum { ACCESS_READ = 'R', ACCESS_WRITE = 'W', ACCESS_UNKNOWN = '?' };
+
+/* Where a sample's data came from (decoded PERF_SAMPLE_DATA_SRC or IBS). */
+enum mem_level {
+	LVL_UNKNOWN = 0, LVL_L1, LVL_LFB, LVL_L2, LVL_L3,
+	LVL_LOCAL_RAM, LVL_REMOTE_RAM, LVL_REMOTE_CACHE, LVL_IO, LVL_UNCACHED,
+	LVL_PMEM, LVL_CXL,
+};
+const char *mem_level_name(enum mem_level lvl);
+
+struct nm_sample {
+	uint64_t time_ns;
+	pid_t pid, tid;
+	int cpu, node;         /* node of the cpu; -1 unknown */
+	uint64_t addr, ip;
+	char access;           /* ACCESS_* */
+	uint64_t weight;       /* latency in cycles, or 1 */
+	enum mem_level level;
+	int hops;              /* remote hops, -1 unknown */
+	int snoop_hitm;        /* 1 when a modified line was snooped */
+	int tlb_miss;          /* 1 when the access missed the TLB; -1 unknown */
+	int64_t object_id;     /* 0: unattributed */
+	int page_node;         /* node of the page; -1 unknown */
+	uint64_t phys_addr;    /* 0 unknown */
+};
+
+/* Machine topology as recorded in runs. */
+struct nm_topology {
+	int nr_nodes;
+	int nr_cpus;
+	int *cpu_node;          /* [nr_cpus], -1 if offline */
+	int *distance;          /* [nr_nodes * nr_nodes] */
+	int *node_ids;          /* [nr_nodes]: sysfs node numbers */
+};
+
+#endif

@@ -1,0 +1,50 @@
+/* The object tracker: every memory object of every traced process, with
+ * its lifetime.  It assigns object ids, writes objects to the database and
+ * answers "which object held this address at time t" in O(log n), so that
+ * a sample is never given to an object freed before it was taken.
+ *
+ * Lookup prefers the most specific object: heap > static > stack > mmap >
+ * mapping (a heap block lies inside the [heap] mapping). */
+#ifndef NUMAMMA_OBJTRACK_H
+#define NUMAMMA_OBJTRACK_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "model.h"
+
+struct nm_db;
+struct objtrack;
+
+struct objtrack *objtrack_new(struct nm_db *db);   /* db may be NULL */
+void objtrack_free(struct objtrack *ot);
+
+/* Registers obj (its id field is ignored and assigned); returns the id.
+ * obj->name is copied. */
+int64_t objtrack_add(struct objtrack *ot, const struct nm_object *obj);
+/* Ends the live object of pid starting exactly at addr among kinds
+ * heap/mmap (free, realloc).  Returns its id, or 0 when unknown. */
+int64_t objtrack_release(struct objtrack *ot, pid_t pid, uint64_t addr, uint64_t ns);
+/* munmap: ends every live mmap/mapping object of pid overlapping
+ * [addr, addr+len).  Partly unmapped ones end too (a conservative choice:
+ * the remainder is re-registered by the caller if it matters). */
+void objtrack_unmap(struct objtrack *ot, pid_t pid, uint64_t addr, uint64_t len, uint64_t ns);
+/* All live objects of pid end at ns (exec, exit). */
+void objtrack_end_process(struct objtrack *ot, pid_t pid, uint64_t ns);
+/* fork: the child starts with copies of the parent's live objects
+ * (new ids, same callsites, alloc_ns = ns). */
+void objtrack_fork(struct objtrack *ot, pid_t parent, pid_t child, uint64_t ns);
+
+/* The object of pid containing addr at time t, or NULL. */
+const struct nm_object *objtrack_lookup(struct objtrack *ot, pid_t pid, uint64_t addr, uint64_t t);
+/* The live object of pid whose range contains addr (any kind), or NULL. */
+const struct nm_object *objtrack_live_at(struct objtrack *ot, pid_t pid, uint64_t addr);
+/* A live object of pid (kinds heap, static, mmap, stack) chosen with
+ * probability proportional to its size, from the random value rnd. */
+const struct nm_object *objtrack_pick_weighted(struct objtrack *ot, pid_t pid, uint64_t rnd);
+/* Iterates over the live objects of pid (any order).  Stop when cb != 0. */
+int objtrack_foreach_live(struct objtrack *ot, pid_t pid,
+			  int (*cb)(void *arg, const struct nm_object *obj), void *arg);
+uint64_t objtrack_count(struct objtrack *ot);
+
+#endif

@@ -1,0 +1,54 @@
+/* Memory-access samplers: pebs (Intel), ibs (AMD), pagefault and watch
+ * (software, work without a PMU).  The tracer owns one sampler per run; it
+ * calls sampler_thread_start() for every new thread while that thread is
+ * still stopped, so that no access escapes, and drains the ring buffers
+ * from its event loop through epoll. */
+#ifndef NUMAMMA_SAMPLER_H
+#define NUMAMMA_SAMPLER_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "model.h"
+
+struct nm_db;
+struct objtrack;
+struct sampler;
+
+struct sampler_opts {
+	const char *name;        /* "auto", "pebs", "ibs", "pagefault", "watch", "none" */
+	uint64_t period;         /* 0: backend default */
+	unsigned ldlat;          /* pebs load latency threshold, cycles */
+	int raw;                 /* store raw samples (--no-raw clears) */
+	int epoll_fd;            /* the tracer's epoll set */
+	struct nm_db *db;
+	struct objtrack *objs;
+	const struct nm_topology *topo;
+};
+
+/* Prints, one per line, each sampler and whether it works here, with the
+ * reason and the fix when it does not (numamma profile --list-samplers). */
+void sampler_list(FILE *out);
+
+/* Creates the sampler; for "auto" picks the best available and says so
+ * on stderr.  *chosen and *reason describe the choice (static strings or
+ * owned by the sampler).  NULL + one error line (+ hint) on failure. */
+struct sampler *sampler_create(const struct sampler_opts *opts, const char **chosen, const char **reason);
+void sampler_destroy(struct sampler *s);  /* drains, closes, stores stats */
+
+/* A new thread of pid, stopped: open its events.  0 or -1 (+ warning). */
+int sampler_thread_start(struct sampler *s, pid_t pid, pid_t tid);
+/* The thread is exiting or gone: drain and close its events. */
+void sampler_thread_stop(struct sampler *s, pid_t tid);
+/* An epoll event whose data.ptr the sampler registered became ready.
+ * The tracer's own epoll entries use data.ptr == NULL. */
+void sampler_handle_ready(struct sampler *s, void *ptr);
+/* Called from the event loop at least every few ms; rotates watchpoints,
+ * drains, batches page-node queries.  Returns ms until it wants the next
+ * tick (the tracer uses it as epoll timeout). */
+int sampler_tick(struct sampler *s, uint64_t now_ns);
+/* The process exec'd or its address space changed wholesale. */
+void sampler_process_exec(struct sampler *s, pid_t pid);
+
+#endif

@@ -1,0 +1,74 @@
+/* What each sampler backend provides to the common sampler code
+ * (src/sampler.c): availability, and the perf_event_attr(s) to open per
+ * thread.  The common code opens, mmaps, drains, decodes, attributes and
+ * stores; a backend only says what to open and how to read its records.
+ *
+ * The common code completes every attr before opening it: size,
+ * inherit = 0, use_clockid with CLOCK_MONOTONIC (the tracer's clock),
+ * watermark with wakeup_watermark = 1/4 of the ring, exclude_hv = 1 and
+ * PERF_SAMPLE_IDENTIFIER (to tell the events of a thread apart: they all
+ * write into the first event's ring through PERF_EVENT_IOC_SET_OUTPUT). */
+#ifndef NUMAMMA_SAMPLER_BACKEND_H
+#define NUMAMMA_SAMPLER_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/perf_event.h>
+
+#include "model.h"
+#include "sampler.h"
+
+#define SAMPLER_MAX_EVENTS 4
+
+struct perf_sample_rec;   /* a decoded PERF_RECORD_SAMPLE, perf_ring.h */
+
+/* The per-thread state backends may look at (and, for tick, change). */
+struct sampler_thread {
+	pid_t pid, tid;
+	int nr_events;
+	int fds[SAMPLER_MAX_EVENTS];
+	const struct perf_event_attr *attrs;     /* as opened, [nr_events] */
+	uint64_t hits[SAMPLER_MAX_EVENTS];       /* samples decoded per event */
+	uint64_t lost;                           /* records the kernel lost */
+	void *priv;                              /* the backend's; free()d at the end */
+};
+
+struct sampler_backend {
+	const char *name;
+	const char *description;
+	/* 0 when it can run here; else -1 with why (and fix) filled in. */
+	int (*probe)(char *why, size_t len);
+	/* Fills up to SAMPLER_MAX_EVENTS attrs for one thread; returns how
+	 * many (-1 + why on failure).  attrs[0] is the group leader when
+	 * group_leader is set. */
+	int (*attrs)(const struct sampler_opts *opts, struct perf_event_attr *attrs,
+		     int *group_leader, char *why, size_t len);
+	/* Completes a decoded sample: access kind, level, weight from the
+	 * backend's specific fields (data_src, weight, raw IBS).  NULL: none. */
+	void (*decode)(const struct perf_sample_rec *rec, int event_index, struct nm_sample *out);
+
+	/* Optional members (0/NULL: not needed). */
+
+	/* Data pages of each thread's ring, a power of two; 0: 64. */
+	unsigned ring_pages;
+	/* Called every tick_ms for each thread (watch rotates its targets). */
+	unsigned tick_ms;
+	void (*tick)(struct sampler_thread *th, const struct sampler_opts *opts);
+	/* Sees each batch of decoded samples (consecutive samples of a thread
+	 * are adjacent) before they are stored; returns how many to keep,
+	 * compacted at the front. */
+	size_t (*filter)(struct nm_sample *samples, size_t n);
+};
+
+/* Opens attr on the calling thread and closes it: a probe.  0, or -1 with
+ * why (perf_open_why) filled in. */
+int sampler_try_open(struct perf_event_attr *attr, const char *what, char *why, size_t len);
+
+/* Decodes what the kernel wrote so far into th's ring (for backends that
+ * must see every hit before changing their events). */
+void sampler_thread_drain(struct sampler_thread *th);
+
+extern const struct sampler_backend sampler_pebs, sampler_ibs,
+	sampler_pagefault, sampler_watch;
+
+#endif

@@ -1,0 +1,42 @@
+/* What profile and run share: the database, the object tracker, the
+ * sampler and the tracer, wired together, and the orderly end (the
+ * database is complete and closed before numamma mirrors the program's
+ * exit status). */
+#ifndef NUMAMMA_SESSION_H
+#define NUMAMMA_SESSION_H
+
+#include <stdbool.h>
+
+#include "model.h"
+#include "sampler.h"
+#include "tracer.h"
+
+struct session {
+	const char *cmd;            /* "profile", "run": for messages */
+	const char *output;         /* database path, NULL for none */
+	bool no_raw, quiet, follow;
+	int call_depth;
+	double duration;
+	struct sampler_opts sopts;  /* name, period, ldlat */
+	struct nm_topology topo;
+	struct nm_db *db;
+	struct objtrack *objs;
+	struct sampler *sampler;
+	struct tracer *tr;
+	const char *sampler_name, *sampler_reason;
+	uint64_t last_flush_ns, last_maps_ns;
+	/* run mode hooks, called after the session's own. */
+	void *ext;
+	void (*ext_thread_start)(void *ext, struct tcb *t);
+	void (*ext_object)(void *ext, struct tcb *t, const struct nm_object *obj,
+			   const struct nm_frame *frames, int nframes);
+	void (*ext_modules)(void *ext, struct tcb *t);
+	void (*ext_proc_exit)(void *ext, struct proc *p, int status);
+};
+
+void session_init(struct session *s, const char *cmd);
+/* Launches argv (attach_pid == 0) or attaches, traces to the end, closes
+ * the database.  Returns the program's wait status. */
+int session_run(struct session *s, char **argv, pid_t attach_pid);
+
+#endif

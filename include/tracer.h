@@ -1,0 +1,158 @@
+/* The ptrace tracer: launches or attaches, follows threads, forks and
+ * execs, and turns each wait status into an event it dispatches (strace's
+ * `while (dispatch_event(next_event()))`).  Allocation interception and
+ * sampling plug in through struct tracer_config. */
+#ifndef NUMAMMA_TRACER_H
+#define NUMAMMA_TRACER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+#include "model.h"
+#include "modmap.h"
+
+struct bp_table;
+struct unwind_thread;
+struct tracer;
+
+/* One allocator call in flight on a thread whose return was hijacked. */
+struct pending_call {
+	int fn;                 /* enum alloc_fn */
+	uint64_t ret_addr;      /* the caller's real return address */
+	uint64_t sp;            /* rsp at entry: where ret_addr was */
+	uint64_t args[4];
+	uint64_t ns;
+	int64_t callsite_id;
+	int nframes;
+	struct nm_frame *frames; /* owned; for run mode's policy matching */
+};
+
+#define MAX_PENDING 8
+
+/* A traced process: one address space (threads share it). */
+struct proc {
+	pid_t pid;
+	pid_t ppid;
+	int refs;               /* threads pointing here */
+	int next_rank;          /* creation order of the next thread */
+	int mem_fd;             /* /proc/PID/mem */
+	bool ignored;           /* --no-follow child: step over, record nothing */
+	bool vfork_child;       /* shares its parent's memory until exec */
+	bool hooks_ready;       /* breakpoints installed in loaded modules */
+	bool attached;          /* attach mode: hook at the first stop */
+	uint64_t page_size;
+	uint64_t r_brk;         /* _dl_debug_state: called on every dlopen */
+	uint64_t scratch;       /* our first page in the tracee (0: none yet) */
+	uint64_t syscall_insn;  /* a `syscall` instruction to inject with */
+	int nr_xol;             /* out-of-line areas, one near each far module */
+	struct { uint64_t base; uint32_t used; } xol[16];
+	struct bp_table *bps;
+	struct modmap mods;
+	int mods_hooked;        /* modmap generation already hooked */
+	uint64_t last_maps_ns;  /* last /proc/PID/maps snapshot into objects */
+	/* Allocation wrappers (operator new...): skipped at the top of call
+	 * stacks so that a stack starts at the user's frame. */
+	int nr_wrappers;
+	struct { uint64_t start, end; } wrappers[32];
+	/* Mappings already recorded as objects, sorted by start. */
+	struct { uint64_t start, end; } *mapreg;
+	size_t nmapreg, capmapreg;
+	struct proc *next;
+};
+
+/* A traced thread (strace's struct tcb). */
+struct tcb {
+	pid_t tid;
+	struct proc *proc;
+	int rank;
+	unsigned flags;
+	int npending;
+	struct pending_call pending[MAX_PENDING];
+	struct unwind_thread *unwind;
+	int stashed_sig;        /* signal seen while we injected code */
+	struct tcb *next;
+};
+
+enum {
+	TCB_STARTED   = 1 << 0, /* saw its first stop: sampler/stack set up */
+	TCB_RANKED    = 1 << 1, /* rank assigned from a clone event */
+	TCB_EXITING   = 1 << 2,
+	TCB_DETACHED  = 1 << 3,
+};
+
+struct tracer_config {
+	bool follow_forks;
+	int call_depth;
+	int attach;             /* attach mode: pid to attach, 0 for launch */
+	double duration;        /* attach: seconds, 0 = until the process ends */
+	void *ctx;
+	/* Hook points, all optional. */
+	void (*on_thread_start)(void *ctx, struct tcb *t);
+	void (*on_thread_exit)(void *ctx, struct tcb *t);
+	void (*on_proc_start)(void *ctx, struct proc *p);
+	void (*on_proc_exit)(void *ctx, struct proc *p, int status);
+	void (*on_exec)(void *ctx, struct tcb *t);
+	/* After new modules were hooked (exec, dlopen): statics etc. */
+	void (*on_modules)(void *ctx, struct tcb *t);
+	/* A new object was allocated (thread stopped at allocator return). */
+	void (*on_object)(void *ctx, struct tcb *t, const struct nm_object *obj,
+			  const struct nm_frame *frames, int nframes);
+	/* Periodic; returns ms to the next tick (-1 none). */
+	int (*on_tick)(void *ctx, uint64_t now_ns);
+	void (*on_ready)(void *ctx, void *ptr);   /* epoll ptr != NULL */
+};
+
+uint64_t now_ns(void);
+
+struct tracer *tracer_new(const struct tracer_config *cfg);
+int tracer_epoll_fd(struct tracer *tr);
+/* Launches argv (PATH lookup like execvp), checks it first: on error
+ * prints one line and exits 126/127.  Returns the pid. */
+pid_t tracer_launch(struct tracer *tr, char **argv);
+/* Checks that pid can be attached to (exists, not a zombie, not traced,
+ * 64-bit).  -1 + one error line.  Nothing is touched. */
+int attach_check(pid_t pid);
+/* Attaches to every thread of pid.  -1 + error line, nothing left attached. */
+int tracer_attach(struct tracer *tr, pid_t pid);
+/* Runs until every tracee is gone (or detached).  Returns the wait status
+ * of the launched/attached process. */
+int tracer_loop(struct tracer *tr);
+/* Mirrors a wait status: exits with the program's code or dies of its
+ * signal. */
+_Noreturn void exit_like(int status);
+struct objtrack;
+struct nm_db;
+void tracer_set_db(struct tracer *tr, struct nm_db *db);
+void tracer_set_objtrack(struct tracer *tr, struct objtrack *ot);
+struct objtrack *tracer_objtrack(struct tracer *tr);
+struct proc *tracer_procs(struct tracer *tr);
+/* Records regions of /proc/PID/maps (as last read) not seen before. */
+void tracer_record_mappings(struct tracer *tr, struct proc *p);
+
+/* Helpers for hooks that run while a thread is stopped. */
+int tracee_read(struct proc *p, uint64_t addr, void *buf, size_t len);
+int tracee_write(struct proc *p, uint64_t addr, const void *buf, size_t len);
+int tracee_getregs(pid_t tid, struct user_regs_struct *regs);
+int tracee_setregs(pid_t tid, const struct user_regs_struct *regs);
+/* Runs syscall nr with args in the stopped thread t and returns its
+ * result (negative errno), or a value < -4095 when the thread vanished. */
+long inject_syscall(struct tracer *tr, struct tcb *t, long nr, const long args[6]);
+/* Layout of the first scratch page. */
+enum {
+	SCRATCH_TRAMPOLINE = 0,   /* int3: hijacked returns land here */
+	SCRATCH_SYSCALL    = 8,   /* syscall: injected syscalls run here */
+	SCRATCH_DATA       = 64,  /* injected syscalls' pointer arguments */
+	SCRATCH_DATA_SIZE  = 960,
+	SCRATCH_XOL        = 1024, /* out-of-line slots */
+};
+/* Maps the process's scratch page if needed, near `near` so that
+ * rip-relative code relocated there still reaches its target.  Returns
+ * the page's address, or 0 (+ warning). */
+uint64_t scratch_ensure(struct tracer *tr, struct tcb *t, uint64_t near);
+/* An out-of-line slot within +-1.5 GiB of addr, mapping a new area when
+ * needed.  0 when none could be had. */
+uint64_t xol_slot_near(struct tracer *tr, struct tcb *t, uint64_t addr, size_t size);
+
+#endif

@@ -1,0 +1,66 @@
+/* Internals shared by the tracer's modules (tracer.c, tracee.c,
+ * breakpoint.c, hooks.c).  Not for the subcommands. */
+#ifndef NUMAMMA_TRACER_INT_H
+#define NUMAMMA_TRACER_INT_H
+
+#include "tracer.h"
+
+struct nm_db;
+
+/* inject_syscall()'s answer when the thread vanished mid-way. */
+#define INJECT_FAILED (-100000L)
+
+struct deferred_status {
+	pid_t tid;
+	int status;
+};
+
+#define TCB_HASH 1024
+
+struct tracer {
+	struct tracer_config cfg;
+	struct proc *procs;
+	struct tcb *tcb_hash[TCB_HASH];
+	int nr_tcbs;
+	int epoll_fd, signal_fd;
+	pid_t main_pid;
+	int main_status;
+	bool main_done;
+	bool stopping;             /* detach requested (attach mode) */
+	uint64_t deadline_ns;      /* --duration */
+	struct deferred_status deferred[64];
+	int ndeferred;
+	/* New threads whose first stop came before their creator's event. */
+	pid_t early[64];
+	int nearly;
+	struct objtrack *objs;
+	struct nm_db *db;
+};
+
+struct tcb *tcb_new(struct tracer *tr, pid_t tid, struct proc *p);
+struct proc *proc_new(struct tracer *tr, pid_t pid, pid_t ppid);
+void tracer_install_die_routine(struct tracer *tr);
+/* Queues a wait status seen while waiting for something else. */
+/* Attach mode's exit: removes every trap of ours and detaches. */
+void tracer_detach_all(struct tracer *tr);
+void tracer_defer_status(struct tracer *tr, pid_t tid, int status);
+struct tcb *tcb_find(struct tracer *tr, pid_t tid);
+
+/* hooks.c: allocator interception through breakpoints. */
+enum alloc_fn {
+	FN_MALLOC, FN_CALLOC, FN_REALLOC, FN_REALLOCARRAY, FN_FREE,
+	FN_POSIX_MEMALIGN, FN_ALIGNED_ALLOC, FN_MEMALIGN, FN_VALLOC, FN_PVALLOC,
+	FN_MMAP, FN_MUNMAP, FN_MREMAP,
+	FN_DL_DEBUG_STATE,
+	FN__COUNT
+};
+const char *alloc_fn_name(int fn);
+/* Hooks every module loaded since the last call; records their statics. */
+void hooks_install(struct tracer *tr, struct tcb *t);
+void hooks_on_entry(struct tracer *tr, struct tcb *t, int fn, struct user_regs_struct *regs);
+void hooks_on_return(struct tracer *tr, struct tcb *t, struct user_regs_struct *regs);
+/* Records /proc/PID/maps regions not seen before as mapping objects. */
+void hooks_record_mappings(struct tracer *tr, struct proc *p);
+void pending_clear(struct tcb *t);
+
+#endif

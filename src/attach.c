@@ -1,0 +1,135 @@
+/* Attaching to a running process: every thread, including those created
+ * while we attach, without disturbing any of them. */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+
+#include "elfsyms.h"
+#include "error.h"
+#include "launch.h"
+#include "tracer_int.h"
+
+static const unsigned attach_options =
+	PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK |
+	PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT;
+
+/* "State:" and "TracerPid:" of /proc/PID/status. */
+static int read_status(pid_t pid, char *state, pid_t *tracer)
+{
+	char path[64], line[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	*state = '?';
+	*tracer = 0;
+	while (fgets(line, sizeof(line), f)) {
+		sscanf(line, "State: %c", state);
+		sscanf(line, "TracerPid: %d", tracer);
+	}
+	fclose(f);
+	return 0;
+}
+
+int attach_check(pid_t pid)
+{
+	char state, exe[64];
+	pid_t tracer;
+
+	if (read_status(pid, &state, &tracer) < 0 || tracee_tgid(pid) != pid)
+		return error("cannot attach to %d: no such process", pid);
+	if (state == 'Z' || state == 'X')
+		return error("cannot attach to %d: it is a zombie (exited, not yet reaped)", pid);
+	if (tracer)
+		return error("cannot attach to %d: already traced by process %d (a debugger or strace?)",
+			     pid, tracer);
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);
+	switch (elf_check_file(exe)) {
+	case ELF_32BIT:
+		return error("cannot attach to %d: 32-bit processes are not supported (x86-64 only)", pid);
+	case ELF_UNREADABLE:
+		if (errno == EACCES || errno == EPERM) {
+			error("cannot attach to %d: %s", pid, strerror(errno));
+			ptrace_permission_hint(EPERM);
+			return -1;
+		}
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static int seize_thread(struct tracer *tr, struct proc *p, pid_t tid)
+{
+	struct tcb *t;
+
+	if (ptrace(PTRACE_SEIZE, tid, 0, (long)attach_options) < 0) {
+		if (errno == ESRCH)
+			return 0;            /* died meanwhile */
+		return -1;
+	}
+	t = tcb_new(tr, tid, p);
+	t->rank = tid == p->pid ? 0 : p->next_rank++;
+	ptrace(PTRACE_INTERRUPT, tid, 0, 0);
+	return 1;
+}
+
+/* Seizes every thread of /proc/PID/task until a pass finds no new one:
+ * threads created meanwhile are caught by the clone option of a thread
+ * seized earlier, or by the next pass. */
+static int seize_all_threads(struct tracer *tr, struct proc *p)
+{
+	char path[64];
+	int added;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", p->pid);
+	do {
+		DIR *d = opendir(path);
+		struct dirent *de;
+
+		if (!d)
+			return -1;
+		added = 0;
+		while ((de = readdir(d))) {
+			pid_t tid = atoi(de->d_name);
+			int r;
+
+			if (tid <= 0 || tcb_find(tr, tid))
+				continue;
+			r = seize_thread(tr, p, tid);
+			if (r < 0 && tid == p->pid) {
+				closedir(d);
+				return -1;
+			}
+			added += r > 0;
+		}
+		closedir(d);
+	} while (added);
+	return 0;
+}
+
+int tracer_attach(struct tracer *tr, pid_t pid)
+{
+	struct proc *p;
+
+	if (attach_check(pid) < 0)
+		return -1;
+	tracer_install_die_routine(tr);
+	p = proc_new(tr, pid, 0);
+	p->attached = true;
+	tr->main_pid = pid;
+	if (seize_all_threads(tr, p) < 0) {
+		int err = errno;
+		error("cannot attach to %d: %s", pid, strerror(err));
+		ptrace_permission_hint(err);
+		tracer_detach_all(tr);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,105 @@
+/* numamma profile: record a program's memory objects and accesses. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "error.h"
+#include "options.h"
+#include "sampler.h"
+#include "session.h"
+
+const char profile_usage[] =
+"usage: numamma profile [OPTIONS] [--] PROGRAM [ARGS...]\n"
+"       numamma profile [OPTIONS] -p PID\n"
+"       numamma profile --list-samplers\n"
+"\n"
+"  -o, --output FILE      write the profile to FILE (default numamma.db;\n"
+"                         an existing FILE is kept as FILE.old)\n"
+"  -p, --pid PID          attach to a running process; detach on Ctrl-C,\n"
+"                         SIGTERM, SIGHUP, --duration or its exit\n"
+"  -d, --duration SECS    with --pid: detach after SECS seconds\n"
+"  -s, --sampler NAME     auto, pebs, ibs, pagefault, watch or none (default auto)\n"
+"      --period N         sample period (events between samples)\n"
+"      --ldlat CYCLES     pebs: load latency threshold (default 30)\n"
+"      --no-raw           keep aggregates only, not every sample\n"
+"      --list-samplers    say which samplers work here, and why not\n"
+"      --call-depth N     frames kept per allocation call stack (default 16)\n"
+"      --no-follow        do not follow forked children\n"
+"  -q, --quiet            no summary line on stderr\n"
+"  -v, --verbose          debugging output\n"
+"  -h, --help             show this help\n";
+
+enum { OPT_PERIOD = 256, OPT_LDLAT, OPT_NO_RAW, OPT_LIST, OPT_DEPTH, OPT_NO_FOLLOW };
+
+static const struct option profile_options[] = {
+	{ "output", required_argument, NULL, 'o' },
+	{ "pid", required_argument, NULL, 'p' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "sampler", required_argument, NULL, 's' },
+	{ "period", required_argument, NULL, OPT_PERIOD },
+	{ "ldlat", required_argument, NULL, OPT_LDLAT },
+	{ "no-raw", no_argument, NULL, OPT_NO_RAW },
+	{ "list-samplers", no_argument, NULL, OPT_LIST },
+	{ "call-depth", required_argument, NULL, OPT_DEPTH },
+	{ "no-follow", no_argument, NULL, OPT_NO_FOLLOW },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char *const sampler_names[] = { "auto", "pebs", "ibs", "pagefault", "watch", "none", NULL };
+
+static const char *check_sampler_name(const char *name)
+{
+	for (const char *const *n = sampler_names; *n; n++)
+		if (!strcmp(*n, name))
+			return name;
+	error("profile: unknown sampler '%s'", name);
+	hint("samplers: auto, pebs, ibs, pagefault, watch, none");
+	exit(NM_EXIT_FAILURE);
+}
+
+int cmd_profile(int argc, char **argv)
+{
+	struct session s;
+	pid_t pid = 0;
+	int c;
+
+	session_init(&s, "profile");
+	s.output = "numamma.db";
+	/* '+': options stop at the program's name, as in env(1). */
+	while ((c = getopt_long(argc, argv, "+o:p:d:s:qvh", profile_options, NULL)) != -1) {
+		switch (c) {
+		case 'o': s.output = optarg; break;
+		case 'p': pid = opt_pid("profile", optarg); break;
+		case 'd': s.duration = opt_seconds("profile", "duration", optarg); break;
+		case 's': s.sopts.name = check_sampler_name(optarg); break;
+		case OPT_PERIOD: s.sopts.period = opt_u64("profile", "period", optarg, 1, 1ULL << 40); break;
+		case OPT_LDLAT: s.sopts.ldlat = opt_u64("profile", "ldlat", optarg, 1, 65535); break;
+		case OPT_NO_RAW: s.no_raw = true; break;
+		case OPT_LIST: sampler_list(stdout); return 0;
+		case OPT_DEPTH: s.call_depth = opt_u64("profile", "call-depth", optarg, 1, NM_MAX_FRAMES - 1); break;
+		case OPT_NO_FOLLOW: s.follow = false; break;
+		case 'q': s.quiet = true; break;
+		case 'v': verbose++; break;
+		case 'h': fputs(profile_usage, stdout); return 0;
+		default: usage_error("profile");
+		}
+	}
+	if (!pid && optind >= argc) {
+		error("profile: no program to run");
+		usage_error("profile");
+	}
+	if (pid && optind < argc) {
+		error("profile: give either a program or --pid, not both");
+		usage_error("profile");
+	}
+	if (s.duration && !pid) {
+		error("profile: --duration needs --pid");
+		usage_error("profile");
+	}
+	exit_like(session_run(&s, argv + optind, pid));
+}

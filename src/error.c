@@ -1,0 +1,128 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+
+int verbose;
+static void (*die_routine)(void);
+
+void set_die_routine(void (*routine)(void))
+{
+	die_routine = routine;
+}
+
+static void vreport(const char *prefix, const char *fmt, va_list ap, int errnum)
+{
+	char buf[1024];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (errnum)
+		fprintf(stderr, "numamma: %s%s: %s\n", prefix, buf, strerror(errnum));
+	else
+		fprintf(stderr, "numamma: %s%s\n", prefix, buf);
+}
+
+static _Noreturn void vdie(int status, const char *fmt, va_list ap, int errnum)
+{
+	static int dying;
+
+	vreport("", fmt, ap, errnum);
+	/* A die() from inside the die routine must not recurse. */
+	if (die_routine && !dying++)
+		die_routine();
+	exit(status);
+}
+
+void die(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vdie(NM_EXIT_FAILURE, fmt, ap, 0);
+}
+
+void die_status(int status, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vdie(status, fmt, ap, 0);
+}
+
+void die_errno(const char *fmt, ...)
+{
+	int errnum = errno;
+	va_list ap;
+	va_start(ap, fmt);
+	vdie(NM_EXIT_FAILURE, fmt, ap, errnum);
+}
+
+int error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport("", fmt, ap, 0);
+	va_end(ap);
+	return -1;
+}
+
+int error_errno(const char *fmt, ...)
+{
+	int errnum = errno;
+	va_list ap;
+	va_start(ap, fmt);
+	vreport("", fmt, ap, errnum);
+	va_end(ap);
+	return -1;
+}
+
+void warning(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport("warning: ", fmt, ap, 0);
+	va_end(ap);
+}
+
+void hint(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport("hint: ", fmt, ap, 0);
+	va_end(ap);
+}
+
+void debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (verbose <= 0)
+		return;
+	va_start(ap, fmt);
+	vreport("debug: ", fmt, ap, 0);
+	va_end(ap);
+}
+
+static void *check_alloc(void *p)
+{
+	if (!p)
+		die("out of memory");
+	return p;
+}
+
+void *xmalloc(size_t size) { return check_alloc(malloc(size ? size : 1)); }
+void *xcalloc(size_t n, size_t size) { return check_alloc(calloc(n ? n : 1, size ? size : 1)); }
+void *xrealloc(void *p, size_t size) { return check_alloc(realloc(p, size ? size : 1)); }
+char *xstrdup(const char *s) { return check_alloc(strdup(s)); }
+
+char *xasprintf(const char *fmt, ...)
+{
+	char *s;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return check_alloc(s);
+}

@@ -1,0 +1,377 @@
+/* Allocation interception through breakpoints (the trap path).
+ *
+ * Entry breakpoints read the arguments and the caller's stack; the return
+ * is caught by pointing the return address at a trampoline (an int3 in our
+ * scratch page), so there is no per-return breakpoint to race on.  Only
+ * the outermost allocator call of a thread is recorded: calls the
+ * allocator makes to itself (realloc -> malloc, malloc -> mmap) are its
+ * business.
+ *
+ * Everything the rest of numamma sees goes through record_alloc() and
+ * objtrack: an in-process fast path can replace the traps and feed the
+ * same functions. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "breakpoint.h"
+#include "db.h"
+#include "elfsyms.h"
+#include "error.h"
+#include "objtrack.h"
+#include "tracer_int.h"
+#include "unwind.h"
+
+struct alloc_fn_desc {
+	const char *name;
+	bool hijack_return;    /* the result matters */
+};
+
+static const struct alloc_fn_desc alloc_fns[FN__COUNT] = {
+	[FN_MALLOC]         = { "malloc", true },
+	[FN_CALLOC]         = { "calloc", true },
+	[FN_REALLOC]        = { "realloc", true },
+	[FN_REALLOCARRAY]   = { "reallocarray", true },
+	[FN_FREE]           = { "free", false },
+	[FN_POSIX_MEMALIGN] = { "posix_memalign", true },
+	[FN_ALIGNED_ALLOC]  = { "aligned_alloc", true },
+	[FN_MEMALIGN]       = { "memalign", true },
+	[FN_VALLOC]         = { "valloc", true },
+	[FN_PVALLOC]        = { "pvalloc", true },
+	[FN_MMAP]           = { "mmap", true },
+	[FN_MUNMAP]         = { "munmap", false },
+	[FN_MREMAP]         = { "mremap", true },
+	[FN_DL_DEBUG_STATE] = { "_dl_debug_state", false },
+};
+
+/* C++ allocation functions: their frames are not the user's call site. */
+static const char *const wrapper_names[] = {
+	"_Znwm", "_Znam", "_ZnwmRKSt9nothrow_t", "_ZnamRKSt9nothrow_t",
+	"_ZnwmSt11align_val_t", "_ZnamSt11align_val_t",
+	"_ZnwmSt11align_val_tRKSt9nothrow_t", "_ZnamSt11align_val_tRKSt9nothrow_t",
+};
+
+const char *alloc_fn_name(int fn)
+{
+	return fn >= 0 && fn < FN__COUNT ? alloc_fns[fn].name : "?";
+}
+
+/* ---- installing ---- */
+
+static void add_wrappers(struct proc *p, const struct loaded_module *m)
+{
+	for (size_t i = 0; i < sizeof(wrapper_names) / sizeof(wrapper_names[0]); i++) {
+		uint64_t vaddr, size;
+
+		if (p->nr_wrappers == (int)(sizeof(p->wrappers) / sizeof(p->wrappers[0])))
+			return;
+		if (elfmod_find_function(m->elf, wrapper_names[i], &vaddr, &size))
+			continue;
+		p->wrappers[p->nr_wrappers].start = vaddr + m->bias;
+		p->wrappers[p->nr_wrappers].end = vaddr + m->bias + (size ? size : 1);
+		p->nr_wrappers++;
+	}
+}
+
+static void hook_module(struct tracer *tr, struct tcb *t, const struct loaded_module *m)
+{
+	for (int fn = 0; fn < FN__COUNT; fn++) {
+		uint64_t vaddr, size;
+
+		if (elfmod_find_function(m->elf, alloc_fns[fn].name, &vaddr, &size) == 0)
+			bp_insert(tr, t, vaddr + m->bias, fn);
+	}
+	add_wrappers(t->proc, m);
+}
+
+struct static_ctx {
+	struct tracer *tr;
+	struct proc *p;
+	uint64_t bias, ns;
+};
+
+static void record_static(void *arg, const char *name, uint64_t vaddr, uint64_t size)
+{
+	struct static_ctx *c = arg;
+	struct nm_object obj = {
+		.pid = c->p->pid, .tid = c->p->pid, .kind = OBJ_STATIC,
+		.addr = vaddr + c->bias, .size = size, .alloc_ns = c->ns, .name = name,
+	};
+
+	objtrack_add(c->tr->objs, &obj);
+}
+
+void hooks_install(struct tracer *tr, struct tcb *t)
+{
+	struct proc *p = t->proc;
+
+	if (modmap_refresh(&p->mods, p->pid) < 0)
+		return;
+	for (size_t i = 0; i < p->mods.n; i++) {
+		const struct loaded_module *m = &p->mods.v[i];
+		struct static_ctx c = { tr, p, m->bias, now_ns() };
+
+		if (m->generation <= p->mods_hooked)
+			continue;
+		hook_module(tr, t, m);
+		elfmod_foreach_object(m->elf, record_static, &c);
+		if (tr->db)
+			db_add_module(tr->db, p->pid, elfmod_identity(m->elf), m->path,
+				      m->start, m->end, m->bias);
+	}
+	p->mods_hooked = p->mods.generation;
+	p->hooks_ready = true;
+	unwind_flush_caches();
+	hooks_record_mappings(tr, p);
+	if (tr->cfg.on_modules)
+		tr->cfg.on_modules(tr->cfg.ctx, t);
+}
+
+/* ---- mappings ---- */
+
+static size_t mapreg_lower_bound(const struct proc *p, uint64_t start)
+{
+	size_t lo = 0, hi = p->nmapreg;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (p->mapreg[mid].start < start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* True the first time a region is seen. */
+static bool mapreg_insert(struct proc *p, uint64_t start, uint64_t end)
+{
+	size_t i = mapreg_lower_bound(p, start);
+
+	if (i < p->nmapreg && p->mapreg[i].start == start && p->mapreg[i].end == end)
+		return false;
+	if (p->nmapreg == p->capmapreg) {
+		p->capmapreg = p->capmapreg ? 2 * p->capmapreg : 64;
+		p->mapreg = xrealloc(p->mapreg, p->capmapreg * sizeof(*p->mapreg));
+	}
+	memmove(&p->mapreg[i + 1], &p->mapreg[i], (p->nmapreg - i) * sizeof(*p->mapreg));
+	p->mapreg[i].start = start;
+	p->mapreg[i].end = end;
+	p->nmapreg++;
+	return true;
+}
+
+void hooks_record_mappings(struct tracer *tr, struct proc *p)
+{
+	uint64_t ns = now_ns();
+
+	for (size_t i = 0; i < p->mods.maps.n; i++) {
+		const struct map_entry *m = &p->mods.maps.v[i];
+		struct nm_object obj = {
+			.pid = p->pid, .tid = p->pid, .kind = OBJ_MAPPING,
+			.addr = m->start, .size = m->end - m->start, .alloc_ns = ns,
+			.name = m->path[0] ? m->path : "[anon]",
+		};
+
+		if (mapreg_insert(p, m->start, m->end))
+			objtrack_add(tr->objs, &obj);
+	}
+	p->last_maps_ns = ns;
+}
+
+/* ---- call stacks ---- */
+
+static bool is_wrapper_frame(const struct proc *p, const struct nm_frame *f)
+{
+	const char *base = strrchr(f->path, '/');
+
+	base = base ? base + 1 : f->path;
+	if (!strncmp(base, "libc.so", 7) || !strncmp(base, "libstdc++.so", 12))
+		return true;
+	for (int i = 0; i < p->nr_wrappers; i++)
+		if (f->ip >= p->wrappers[i].start && f->ip < p->wrappers[i].end)
+			return true;
+	return false;
+}
+
+/* The stack at an allocator's entry, starting at the user's frame:
+ * ips[0] is the allocator itself, then return addresses (ip - 1 names the
+ * call instruction, for both matching and line numbers). */
+static int user_stack(struct tracer *tr, struct tcb *t, struct nm_frame *frames)
+{
+	uint64_t ips[NM_MAX_FRAMES];
+	int depth = tr->cfg.call_depth, n, k = 0;
+	bool leading = true;
+
+	if (!t->unwind)
+		return 0;
+	n = unwind_stack(t->unwind, ips, NM_MAX_FRAMES);
+	for (int i = 1; i < n && k < depth; i++) {
+		struct nm_frame f;
+
+		modmap_frame(&t->proc->mods, ips[i] - 1, &f);
+		if (leading && is_wrapper_frame(t->proc, &f))
+			continue;
+		leading = false;
+		frames[k++] = f;
+	}
+	return k;
+}
+
+/* ---- entry and return ---- */
+
+void pending_clear(struct tcb *t)
+{
+	for (int i = 0; i < t->npending; i++)
+		free(t->pending[i].frames);
+	t->npending = 0;
+}
+
+/* Calls that left through longjmp or an exception never came back to the
+ * trampoline: their frames are above the current stack pointer. */
+static void drop_stale_pending(struct tcb *t, uint64_t rsp)
+{
+	while (t->npending && t->pending[t->npending - 1].sp < rsp) {
+		free(t->pending[t->npending - 1].frames);
+		t->npending--;
+	}
+}
+
+static void hijack_return(struct tracer *tr, struct tcb *t, int fn,
+			  const struct user_regs_struct *regs)
+{
+	struct proc *p = t->proc;
+	struct pending_call *pc;
+	uint64_t ret, tramp = p->scratch + SCRATCH_TRAMPOLINE;
+	struct nm_frame frames[NM_MAX_FRAMES];
+
+	if (!p->scratch || t->npending == MAX_PENDING ||
+	    tracee_read(p, regs->rsp, &ret, 8))
+		return;
+	pc = &t->pending[t->npending];
+	memset(pc, 0, sizeof(*pc));
+	pc->fn = fn;
+	pc->ret_addr = ret;
+	pc->sp = regs->rsp;
+	pc->args[0] = regs->rdi;
+	pc->args[1] = regs->rsi;
+	pc->args[2] = regs->rdx;
+	pc->args[3] = regs->rcx;
+	pc->nframes = user_stack(tr, t, frames);
+	if (tr->db && pc->nframes)
+		pc->callsite_id = db_intern_callsite(tr->db, frames, pc->nframes);
+	if (tr->cfg.on_object && pc->nframes) {
+		pc->frames = xmalloc(pc->nframes * sizeof(*frames));
+		memcpy(pc->frames, frames, pc->nframes * sizeof(*frames));
+	}
+	if (tracee_write(p, regs->rsp, &tramp, 8)) {
+		free(pc->frames);
+		return;
+	}
+	t->npending++;
+}
+
+void hooks_on_entry(struct tracer *tr, struct tcb *t, int fn, struct user_regs_struct *regs)
+{
+	struct proc *p = t->proc;
+
+	if (fn == FN_DL_DEBUG_STATE) {
+		hooks_install(tr, t);     /* dlopen/dlclose: new modules */
+		return;
+	}
+	drop_stale_pending(t, regs->rsp);
+	if (t->npending)
+		return;                   /* the allocator calling itself */
+	switch (fn) {
+	case FN_FREE:
+		if (regs->rdi)
+			objtrack_release(tr->objs, p->pid, regs->rdi, now_ns());
+		return;
+	case FN_MUNMAP:
+		objtrack_unmap(tr->objs, p->pid, regs->rdi, regs->rsi, now_ns());
+		return;
+	case FN_MMAP:
+		if (!(regs->rcx & MAP_ANONYMOUS))
+			return;           /* file mappings are recorded as mappings */
+		break;
+	}
+	hijack_return(tr, t, fn, regs);
+}
+
+static uint64_t page_round(uint64_t v, uint64_t page)
+{
+	return (v + page - 1) & ~(page - 1);
+}
+
+/* The object an allocator call produced, from its arguments and result;
+ * false when it produced none. */
+static bool call_result(struct tracer *tr, struct tcb *t, const struct pending_call *pc,
+			uint64_t rax, struct nm_object *obj)
+{
+	const uint64_t *a = pc->args;
+	struct proc *p = t->proc;
+	uint64_t now = now_ns();
+
+	obj->kind = OBJ_HEAP;
+	obj->addr = rax;
+	switch (pc->fn) {
+	case FN_MALLOC: case FN_VALLOC: obj->size = a[0]; break;
+	case FN_CALLOC: obj->size = a[0] * a[1]; break;
+	case FN_PVALLOC: obj->size = page_round(a[0], p->page_size); break;
+	case FN_ALIGNED_ALLOC: case FN_MEMALIGN: obj->size = a[1]; break;
+	case FN_REALLOC: case FN_REALLOCARRAY:
+		obj->size = pc->fn == FN_REALLOC ? a[1] : a[1] * a[2];
+		/* realloc(p, 0) frees; a failed realloc leaves p alone. */
+		if (a[0] && (rax || obj->size == 0))
+			objtrack_release(tr->objs, p->pid, a[0], now);
+		break;
+	case FN_POSIX_MEMALIGN:
+		obj->size = a[2];
+		if (rax != 0 || tracee_read(p, a[0], &obj->addr, 8))
+			return false;
+		break;
+	case FN_MMAP:
+	case FN_MREMAP:
+		if ((int64_t)rax < 0 && (int64_t)rax > -4096)
+			return false;
+		obj->kind = OBJ_MMAP;
+		obj->size = page_round(pc->fn == FN_MMAP ? a[1] : a[2], p->page_size);
+		if (pc->fn == FN_MREMAP)
+			objtrack_unmap(tr->objs, p->pid, a[0], a[1], now);
+		break;
+	default:
+		return false;
+	}
+	return obj->addr != 0;
+}
+
+void hooks_on_return(struct tracer *tr, struct tcb *t, struct user_regs_struct *regs)
+{
+	int i = t->npending - 1;
+	struct pending_call *pc;
+	struct nm_object obj = { 0 };
+
+	/* The ret popped the slot at pc->sp: find the call it belongs to. */
+	while (i > 0 && t->pending[i].sp != regs->rsp - 8)
+		i--;
+	if (i < 0) {
+		warning("thread %d returned through numamma's trampoline with no call pending", t->tid);
+		return;
+	}
+	pc = &t->pending[i];
+	regs->rip = pc->ret_addr;
+	obj.pid = t->proc->pid;
+	obj.tid = t->tid;
+	obj.callsite_id = pc->callsite_id;
+	obj.name = alloc_fns[pc->fn].name;
+	if (call_result(tr, t, pc, regs->rax, &obj)) {
+		obj.alloc_ns = now_ns();
+		obj.id = objtrack_add(tr->objs, &obj);
+		if (tr->cfg.on_object)
+			tr->cfg.on_object(tr->cfg.ctx, t, &obj, pc->frames, pc->frames ? pc->nframes : 0);
+	}
+	while (t->npending > i) {
+		free(t->pending[t->npending - 1].frames);
+		t->npending--;
+	}
+}

@@ -1,0 +1,129 @@
+/* What happens before the program runs: finding it like execvp does,
+ * refusing what cannot work with one clear line, explaining ptrace
+ * refusals. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "elfsyms.h"
+#include "error.h"
+#include "launch.h"
+
+static int is_executable_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+const char *resolve_program(const char *name)
+{
+	static char buf[PATH_MAX];
+	const char *path = getenv("PATH");
+	const char *p, *end;
+
+	if (strchr(name, '/'))
+		return name;
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (p = path; ; p = end + 1) {
+		end = strchrnul(p, ':');
+		snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(end - p), p, end > p ? "/" : "", name);
+		if (is_executable_file(buf))
+			return buf;
+		if (!*end)
+			break;
+	}
+	return NULL;
+}
+
+static int has_shebang(const char *path)
+{
+	char magic[2] = { 0 };
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return 0;
+	if (fread(magic, 1, 2, f) != 2)
+		magic[0] = 0;
+	fclose(f);
+	return magic[0] == '#' && magic[1] == '!';
+}
+
+void check_program_or_die(const char *name, const char *path)
+{
+	struct stat st;
+
+	if (!path)
+		die_status(NM_EXIT_NOT_FOUND, "cannot run '%s': command not found", name);
+	if (stat(path, &st) < 0)
+		die_status(errno == ENOENT ? NM_EXIT_NOT_FOUND : NM_EXIT_CANNOT_RUN,
+			   "cannot run '%s': %s", name, strerror(errno));
+	if (S_ISDIR(st.st_mode))
+		die_status(NM_EXIT_CANNOT_RUN, "cannot run '%s': Is a directory", name);
+	if (access(path, X_OK) < 0)
+		die_status(NM_EXIT_CANNOT_RUN, "cannot run '%s': %s", name, strerror(errno));
+	switch (elf_check_file(path)) {
+	case ELF_OK_64:
+		return;
+	case ELF_NOT_ELF:
+		if (has_shebang(path))
+			return;          /* a script: the kernel runs its interpreter */
+		die_status(NM_EXIT_CANNOT_RUN, "cannot run '%s': not an ELF executable or script", name);
+	case ELF_32BIT:
+		die_status(NM_EXIT_CANNOT_RUN,
+			   "cannot run '%s': 32-bit ELF programs are not supported (x86-64 only)", name);
+	case ELF_OTHER_MACHINE:
+		die_status(NM_EXIT_CANNOT_RUN, "cannot run '%s': ELF for another machine (x86-64 only)", name);
+	case ELF_UNREADABLE:
+		die_status(NM_EXIT_CANNOT_RUN, "cannot run '%s': cannot read it", name);
+	}
+}
+
+static int read_int_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	int v = -1;
+
+	if (f) {
+		if (fscanf(f, "%d", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+void ptrace_permission_hint(int err)
+{
+	int scope = read_int_file("/proc/sys/kernel/yama/ptrace_scope");
+
+	if (err != EPERM && err != EACCES)
+		return;
+	if (scope >= 1)
+		hint("/proc/sys/kernel/yama/ptrace_scope is %d: consider `sysctl kernel.yama.ptrace_scope=%d`, "
+		     "or run numamma with CAP_SYS_PTRACE", scope, scope >= 3 ? 0 : scope == 2 ? 0 : 0);
+	else
+		hint("ptrace is refused (seccomp or a container?): numamma needs CAP_SYS_PTRACE "
+		     "or the same user as the program");
+}
+
+pid_t tracee_tgid(pid_t tid)
+{
+	char path[64], line[256];
+	FILE *f;
+	pid_t tgid = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", tid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Tgid: %d", &tgid) == 1)
+			break;
+	fclose(f);
+	return tgid;
+}

@@ -1,0 +1,77 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "options.h"
+
+uint64_t opt_u64(const char *cmd, const char *opt, const char *arg, uint64_t min, uint64_t max)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(arg, &end, 0);
+	if (errno || end == arg || *end || arg[0] == '-' || v < min || v > max)
+		die("%s: invalid --%s '%s' (want %llu..%llu)", cmd, opt, arg,
+		    (unsigned long long)min, (unsigned long long)max);
+	return v;
+}
+
+double opt_seconds(const char *cmd, const char *opt, const char *arg)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || end == arg || *end || !(v > 0))
+		die("%s: invalid --%s '%s' (want seconds > 0)", cmd, opt, arg);
+	return v;
+}
+
+pid_t opt_pid(const char *cmd, const char *arg)
+{
+	return (pid_t)opt_u64(cmd, "pid", arg, 1, 4194304);
+}
+
+void usage_error(const char *cmd)
+{
+	hint("see 'numamma %s --help'", cmd);
+	exit(NM_EXIT_FAILURE);
+}
+
+static int needs_quotes(const char *s)
+{
+	return !*s || strpbrk(s, " \t\n'\"\\$`*?[]{}()<>|&;#~!") != NULL;
+}
+
+char *join_command(char **argv)
+{
+	size_t cap = 1, len = 0;
+	char *out;
+
+	for (char **a = argv; *a; a++)
+		cap += 4 * strlen(*a) + 3;
+	out = xmalloc(cap);
+	for (char **a = argv; *a; a++) {
+		if (a != argv)
+			out[len++] = ' ';
+		if (!needs_quotes(*a)) {
+			len += sprintf(out + len, "%s", *a);
+			continue;
+		}
+		out[len++] = '\'';
+		for (const char *c = *a; *c; c++) {
+			if (*c == '\'') {
+				memcpy(out + len, "'\\''", 4);
+				len += 4;
+			} else {
+				out[len++] = *c;
+			}
+		}
+		out[len++] = '\'';
+	}
+	out[len] = 0;
+	return out;
+}

@@ -1,0 +1,220 @@
+#include <limits.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "error.h"
+#include "objtrack.h"
+#include "options.h"
+#include "session.h"
+#include "topology.h"
+#include "unwind.h"
+#include "launch.h"
+
+#define FLUSH_EVERY_NS    (1000ULL * 1000 * 1000)
+#define MAPS_EVERY_NS     (200ULL * 1000 * 1000)
+
+void session_init(struct session *s, const char *cmd)
+{
+	memset(s, 0, sizeof(*s));
+	s->cmd = cmd;
+	s->follow = true;
+	s->call_depth = 16;
+	s->sopts.name = "auto";
+	s->sopts.raw = 1;
+}
+
+/* ---- tracer callbacks ---- */
+
+static void on_thread_start(void *ctx, struct tcb *t)
+{
+	struct session *s = ctx;
+
+	if (s->sampler)
+		sampler_thread_start(s->sampler, t->proc->pid, t->tid);
+	if (s->ext_thread_start)
+		s->ext_thread_start(s->ext, t);
+}
+
+static void on_thread_exit(void *ctx, struct tcb *t)
+{
+	struct session *s = ctx;
+
+	if (s->sampler)
+		sampler_thread_stop(s->sampler, t->tid);
+}
+
+static void on_exec(void *ctx, struct tcb *t)
+{
+	struct session *s = ctx;
+
+	if (s->sampler)
+		sampler_process_exec(s->sampler, t->proc->pid);
+}
+
+static void on_object(void *ctx, struct tcb *t, const struct nm_object *obj,
+		      const struct nm_frame *frames, int nframes)
+{
+	struct session *s = ctx;
+
+	if (s->ext_object)
+		s->ext_object(s->ext, t, obj, frames, nframes);
+}
+
+static void on_modules(void *ctx, struct tcb *t)
+{
+	struct session *s = ctx;
+
+	if (s->ext_modules)
+		s->ext_modules(s->ext, t);
+}
+
+static void on_proc_exit(void *ctx, struct proc *p, int status)
+{
+	struct session *s = ctx;
+
+	if (s->ext_proc_exit)
+		s->ext_proc_exit(s->ext, p, status);
+}
+
+static void on_ready(void *ctx, void *ptr)
+{
+	struct session *s = ctx;
+
+	if (s->sampler)
+		sampler_handle_ready(s->sampler, ptr);
+}
+
+/* Samples of regions mapped since the last look must find their mapping. */
+static void refresh_mappings(struct session *s)
+{
+	for (struct proc *p = tracer_procs(s->tr); p; p = p->next) {
+		if (p->ignored || modmap_refresh(&p->mods, p->pid) < 0)
+			continue;
+		tracer_record_mappings(s->tr, p);
+	}
+}
+
+static int on_tick(void *ctx, uint64_t now)
+{
+	struct session *s = ctx;
+	int next = s->db ? 1000 : -1;
+
+	if (s->sampler) {
+		next = sampler_tick(s->sampler, now);
+		if (now - s->last_maps_ns > MAPS_EVERY_NS) {
+			refresh_mappings(s);
+			s->last_maps_ns = now;
+		}
+	}
+	if (s->db && now - s->last_flush_ns > FLUSH_EVERY_NS) {
+		db_flush(s->db);
+		s->last_flush_ns = now;
+	}
+	return next;
+}
+
+/* ---- set-up and the end ---- */
+
+static void begin_run(struct session *s, char **argv, pid_t attach_pid)
+{
+	struct utsname u;
+	char host[HOST_NAME_MAX + 1] = "", kernel[256] = "";
+	char *command = attach_pid ? xasprintf("pid %d", attach_pid) : join_command(argv);
+	struct nm_run_info info = {
+		.command = command, .mode = s->cmd, .host = host, .kernel = kernel,
+		.sampler = s->sampler_name ? s->sampler_name : "none",
+		.sampler_reason = s->sampler_reason ? s->sampler_reason : "",
+		.start_ns = now_ns(), .start_epoch = time(NULL),
+		.call_depth = s->call_depth, .topo = &s->topo,
+	};
+
+	gethostname(host, sizeof(host) - 1);
+	if (uname(&u) == 0)
+		snprintf(kernel, sizeof(kernel), "%s %s", u.release, u.version);
+	db_begin_run(s->db, &info);
+	free(command);
+}
+
+static void start_sampler(struct session *s)
+{
+	s->sopts.db = s->db;
+	s->sopts.objs = s->objs;
+	s->sopts.topo = &s->topo;
+	s->sopts.epoll_fd = tracer_epoll_fd(s->tr);
+	if (!strcmp(s->sopts.name, "none")) {
+		s->sampler_name = "none";
+		s->sampler_reason = "--sampler=none";
+		return;
+	}
+	s->sampler = sampler_create(&s->sopts, &s->sampler_name, &s->sampler_reason);
+	if (!s->sampler)
+		exit(NM_EXIT_FAILURE);
+}
+
+static void finish(struct session *s, int status)
+{
+	if (s->sampler)
+		sampler_destroy(s->sampler);
+	s->sampler = NULL;
+	if (!s->db)
+		return;
+	db_end_run(s->db, now_ns(), WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+		   WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+	db_flush(s->db);
+	db_symbolize(s->db);
+	db_aggregate(s->db);
+	if (s->no_raw)
+		db_exec(s->db, "DELETE FROM samples");
+	db_close(s->db);
+	if (!s->quiet)
+		fprintf(stderr, "numamma: %s: profile written to %s (%llu objects)\n", s->cmd,
+			s->output, (unsigned long long)objtrack_count(s->objs));
+}
+
+int session_run(struct session *s, char **argv, pid_t attach_pid)
+{
+	struct tracer_config cfg = {
+		.follow_forks = s->follow, .call_depth = s->call_depth,
+		.attach = attach_pid, .duration = s->duration, .ctx = s,
+		.on_thread_start = on_thread_start, .on_thread_exit = on_thread_exit,
+		.on_exec = on_exec, .on_object = on_object, .on_modules = on_modules,
+		.on_proc_exit = on_proc_exit, .on_tick = on_tick, .on_ready = on_ready,
+	};
+	int status;
+
+	if (topology_read(&s->topo, NULL) < 0)
+		die("cannot read the NUMA topology from /sys/devices/system/node");
+	/* Every check that can fail comes before the database is created. */
+	if (!attach_pid)
+		check_program_or_die(argv[0], resolve_program(argv[0]));
+	else if (attach_check(attach_pid) < 0)
+		exit(NM_EXIT_FAILURE);
+	if (unwind_init() < 0)
+		exit(NM_EXIT_FAILURE);
+	if (s->output && !(s->db = db_create(s->output)))
+		exit(NM_EXIT_FAILURE);
+	s->objs = objtrack_new(s->db);
+	s->tr = tracer_new(&cfg);
+	tracer_set_objtrack(s->tr, s->objs);
+	tracer_set_db(s->tr, s->db);
+	start_sampler(s);
+	if (s->db)
+		begin_run(s, argv, attach_pid);
+	if (attach_pid) {
+		if (tracer_attach(s->tr, attach_pid) < 0) {
+			finish(s, 0);
+			exit(NM_EXIT_FAILURE);
+		}
+	} else {
+		tracer_launch(s->tr, argv);
+	}
+	status = tracer_loop(s->tr);
+	finish(s, status);
+	return status;
+}

@@ -1,0 +1,225 @@
+/* Reading and writing a stopped tracee: memory, registers, injected
+ * syscalls and the scratch pages numamma maps into it. */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "tracer_int.h"
+
+int tracee_read(struct proc *p, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec local = { buf, len }, remote = { (void *)addr, len };
+
+	if (process_vm_readv(p->pid, &local, 1, &remote, 1, 0) == (ssize_t)len)
+		return 0;
+	/* Unreadable for process_vm_readv (e.g. PROT_NONE); /proc/PID/mem
+	 * reads with FOLL_FORCE. */
+	return pread(p->mem_fd, buf, len, addr) == (ssize_t)len ? 0 : -1;
+}
+
+int tracee_write(struct proc *p, uint64_t addr, const void *buf, size_t len)
+{
+	/* /proc/PID/mem writes with FOLL_FORCE: read-only text and our
+	 * PROT_READ|PROT_EXEC scratch pages included. */
+	return pwrite(p->mem_fd, buf, len, addr) == (ssize_t)len ? 0 : -1;
+}
+
+int tracee_getregs(pid_t tid, struct user_regs_struct *regs)
+{
+	return ptrace(PTRACE_GETREGS, tid, 0, regs) ? -1 : 0;
+}
+
+int tracee_setregs(pid_t tid, const struct user_regs_struct *regs)
+{
+	return ptrace(PTRACE_SETREGS, tid, 0, regs) ? -1 : 0;
+}
+
+/* A thread stopped while its syscall was interrupted has rax = -ERESTART*
+ * and expects the kernel to restart it on resume.  Our injected syscall
+ * consumes that chance, so the saved registers are rewound by hand, as
+ * the kernel would have done. */
+static void apply_restart(struct user_regs_struct *r)
+{
+	long rax = (long)r->rax;
+
+	if ((long)r->orig_rax < 0)
+		return;
+	if (rax == -512 || rax == -513 || rax == -514) {   /* ERESTARTSYS, NOINTR, NOHAND */
+		r->rax = r->orig_rax;
+		r->rip -= 2;
+	} else if (rax == -516) {                          /* ERESTART_RESTARTBLOCK */
+		r->rax = SYS_restart_syscall;
+		r->rip -= 2;
+	}
+}
+
+/* Waits for the syscall stop of thread t, stashing what else it reports.
+ * Returns 0 at the stop, -1 when the thread is gone or leaving. */
+static int wait_syscall_stop(struct tracer *tr, struct tcb *t)
+{
+	int status;
+
+	for (;;) {
+		if (waitpid(t->tid, &status, __WALL) < 0)
+			return -1;
+		if (WIFSTOPPED(status) && WSTOPSIG(status) == (SIGTRAP | 0x80))
+			return 0;
+		if (WIFSTOPPED(status) && (status >> 16) == 0) {
+			/* A signal arrived meanwhile: deliver it later. */
+			if (!t->stashed_sig)
+				t->stashed_sig = WSTOPSIG(status);
+			if (ptrace(PTRACE_SYSCALL, t->tid, 0, 0) < 0)
+				return -1;
+			continue;
+		}
+		/* Exit, exit event, group stop: the main loop handles it. */
+		tracer_defer_status(tr, t->tid, status);
+		return -1;
+	}
+}
+
+long inject_syscall(struct tracer *tr, struct tcb *t, long nr, const long a[6])
+{
+	struct user_regs_struct saved, regs;
+	uint64_t insn = t->proc->scratch ? t->proc->scratch + SCRATCH_SYSCALL
+					 : t->proc->syscall_insn;
+	long ret;
+
+	if (!insn || tracee_getregs(t->tid, &saved))
+		return INJECT_FAILED;
+	regs = saved;
+	regs.rax = nr;
+	regs.orig_rax = -1;     /* no restart fix-up of our registers */
+	regs.rdi = a[0]; regs.rsi = a[1]; regs.rdx = a[2];
+	regs.r10 = a[3]; regs.r8 = a[4]; regs.r9 = a[5];
+	regs.rip = insn;
+	if (tracee_setregs(t->tid, &regs) ||
+	    ptrace(PTRACE_SYSCALL, t->tid, 0, 0) || wait_syscall_stop(tr, t) ||
+	    ptrace(PTRACE_SYSCALL, t->tid, 0, 0) || wait_syscall_stop(tr, t) ||
+	    tracee_getregs(t->tid, &regs))
+		return INJECT_FAILED;
+	ret = (long)regs.rax;
+	apply_restart(&saved);
+	if (tracee_setregs(t->tid, &saved))
+		return INJECT_FAILED;
+	return ret;
+}
+
+/* Finds a `syscall` instruction (0f 05) in an executable mapping, for the
+ * first injection, before our scratch page exists.  The bytes execute as
+ * a syscall wherever they are, even inside another instruction. */
+static uint64_t find_syscall_insn(struct proc *p)
+{
+	static uint8_t buf[1 << 16];
+	const struct map_list *maps = &p->mods.maps;
+
+	for (size_t i = 0; i < maps->n; i++) {
+		const struct map_entry *m = &maps->v[i];
+		uint64_t len = m->end - m->start;
+
+		if (m->perms[2] != 'x' || !strcmp(m->path, "[vsyscall]"))
+			continue;
+		if (len > sizeof(buf))
+			len = sizeof(buf);
+		if (tracee_read(p, m->start, buf, len))
+			continue;
+		for (uint64_t off = 0; off + 1 < len; off++)
+			if (buf[off] == 0x0f && buf[off + 1] == 0x05)
+				return m->start + off;
+	}
+	return 0;
+}
+
+static uint64_t inject_mmap_near(struct tracer *tr, struct tcb *t, uint64_t near)
+{
+	uint64_t step = 1 << 20;
+
+	for (int i = 1; i <= 64; i++) {
+		/* Below first (libraries grow down from the top), then above. */
+		int64_t delta = (i % 2 ? -1 : 1) * (int64_t)((i + 1) / 2) * step;
+		uint64_t hint = ((near & ~(step - 1)) + delta);
+		long args[6] = { (long)hint, 4096, PROT_READ | PROT_EXEC,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0 };
+		long ret;
+
+		if (!near || hint < (1 << 20)) {
+			if (near)
+				continue;
+			args[0] = 0;
+			args[3] = MAP_PRIVATE | MAP_ANONYMOUS;
+		}
+		ret = inject_syscall(tr, t, SYS_mmap, args);
+		if (ret == INJECT_FAILED)
+			return 0;
+		if (ret < 0 && ret > -4096) {
+			if (ret == -EEXIST)
+				continue;
+			return 0;
+		}
+		return (uint64_t)ret;
+	}
+	return 0;
+}
+
+uint64_t scratch_ensure(struct tracer *tr, struct tcb *t, uint64_t near)
+{
+	static const uint8_t code[] = {
+		[SCRATCH_TRAMPOLINE] = 0xcc,
+		[SCRATCH_SYSCALL] = 0x0f, 0x05, 0xcc,
+	};
+	struct proc *p = t->proc;
+	uint64_t page;
+
+	if (p->scratch)
+		return p->scratch;
+	if (!p->syscall_insn)
+		p->syscall_insn = find_syscall_insn(p);
+	page = inject_mmap_near(tr, t, near);
+	if (!page || tracee_write(p, page, code, sizeof(code))) {
+		warning("cannot map a scratch page in process %d: allocation tracking is off", p->pid);
+		return 0;
+	}
+	p->scratch = page;
+	p->xol[0].base = page;
+	p->xol[0].used = SCRATCH_XOL;
+	p->nr_xol = 1;
+	return page;
+}
+
+static int within_reach(uint64_t a, uint64_t b)
+{
+	uint64_t d = a > b ? a - b : b - a;
+	return d < (3ULL << 29);   /* 1.5 GiB: rel32 reaches 2 GiB */
+}
+
+uint64_t xol_slot_near(struct tracer *tr, struct tcb *t, uint64_t addr, size_t size)
+{
+	struct proc *p = t->proc;
+	uint64_t page;
+
+	if (!scratch_ensure(tr, t, addr))
+		return 0;
+	for (int i = 0; i < p->nr_xol; i++) {
+		if (within_reach(p->xol[i].base, addr) && p->xol[i].used + size <= 4096) {
+			uint64_t slot = p->xol[i].base + p->xol[i].used;
+			p->xol[i].used += size;
+			return slot;
+		}
+	}
+	if (p->nr_xol == (int)(sizeof(p->xol) / sizeof(p->xol[0])))
+		return 0;
+	page = inject_mmap_near(tr, t, addr);
+	if (!page || !within_reach(page, addr))
+		return 0;
+	p->xol[p->nr_xol].base = page;
+	p->xol[p->nr_xol].used = size;
+	p->nr_xol++;
+	return page;
+}

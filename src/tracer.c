@@ -1,0 +1,680 @@
+/* The tracer's event loop: `while (dispatch_event(next_event()))` over
+ * every thread of every traced process, strace's shape. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "breakpoint.h"
+#include "db.h"
+#include "elfsyms.h"
+#include "error.h"
+#include "objtrack.h"
+#include "tracer_int.h"
+#include "unwind.h"
+#include "waitstatus.h"
+#include "launch.h"
+
+static const unsigned ptrace_options =
+	PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK |
+	PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT;
+
+uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* ---- threads and processes ---- */
+
+struct tcb *tcb_find(struct tracer *tr, pid_t tid)
+{
+	struct tcb *t = tr->tcb_hash[tid % TCB_HASH];
+
+	while (t && t->tid != tid)
+		t = t->next;
+	return t;
+}
+
+struct tcb *tcb_new(struct tracer *tr, pid_t tid, struct proc *p)
+{
+	struct tcb *t = xcalloc(1, sizeof(*t));
+
+	t->tid = tid;
+	t->proc = p;
+	p->refs++;
+	t->next = tr->tcb_hash[tid % TCB_HASH];
+	tr->tcb_hash[tid % TCB_HASH] = t;
+	tr->nr_tcbs++;
+	return t;
+}
+
+static int proc_open_mem(struct proc *p)
+{
+	char path[64];
+
+	if (p->mem_fd >= 0)
+		close(p->mem_fd);
+	snprintf(path, sizeof(path), "/proc/%d/mem", p->pid);
+	p->mem_fd = open(path, O_RDWR | O_CLOEXEC);
+	return p->mem_fd;
+}
+
+struct proc *proc_new(struct tracer *tr, pid_t pid, pid_t ppid)
+{
+	struct proc *p = xcalloc(1, sizeof(*p));
+
+	p->pid = pid;
+	p->ppid = ppid;
+	p->mem_fd = -1;
+	p->next_rank = 1;
+	p->page_size = sysconf(_SC_PAGESIZE);
+	p->bps = bp_table_new();
+	modmap_init(&p->mods);
+	proc_open_mem(p);
+	p->next = tr->procs;
+	tr->procs = p;
+	if (tr->db)
+		db_add_process(tr->db, pid, ppid, NULL, now_ns());
+	if (tr->cfg.on_proc_start)
+		tr->cfg.on_proc_start(tr->cfg.ctx, p);
+	return p;
+}
+
+/* fork: the child is a copy of the parent's address space, breakpoints,
+ * scratch pages and objects included. */
+static struct proc *proc_fork(struct tracer *tr, struct proc *parent, pid_t pid, bool vfork)
+{
+	struct proc *p = proc_new(tr, pid, parent->pid);
+
+	bp_table_free(p->bps);
+	p->bps = bp_table_copy(parent->bps);
+	modmap_copy(&p->mods, &parent->mods);
+	p->mods_hooked = parent->mods_hooked;
+	p->hooks_ready = parent->hooks_ready;
+	p->r_brk = parent->r_brk;
+	p->scratch = parent->scratch;
+	p->syscall_insn = parent->syscall_insn;
+	p->nr_xol = parent->nr_xol;
+	memcpy(p->xol, parent->xol, sizeof(p->xol));
+	p->vfork_child = vfork;
+	p->ignored = parent->ignored || !tr->cfg.follow_forks;
+	if (!p->ignored)
+		objtrack_fork(tr->objs, parent->pid, pid, now_ns());
+	return p;
+}
+
+static void proc_free(struct tracer *tr, struct proc *p)
+{
+	struct proc **pp = &tr->procs;
+
+	while (*pp && *pp != p)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = p->next;
+	if (p->mem_fd >= 0)
+		close(p->mem_fd);
+	bp_table_free(p->bps);
+	modmap_free(&p->mods);
+	free(p);
+}
+
+static void tcb_free(struct tracer *tr, struct tcb *t)
+{
+	struct tcb **tp = &tr->tcb_hash[t->tid % TCB_HASH];
+
+	while (*tp != t)
+		tp = &(*tp)->next;
+	*tp = t->next;
+	tr->nr_tcbs--;
+	pending_clear(t);
+	if (t->unwind)
+		unwind_thread_free(t->unwind);
+	if (--t->proc->refs == 0)
+		proc_free(tr, t->proc);
+	free(t);
+}
+
+/* ---- restarting: ESRCH is the race of a thread that died meanwhile ---- */
+
+static int ptrace_restart(int op, struct tcb *t, int sig)
+{
+	if (ptrace(op, t->tid, 0, (long)sig) == 0 || errno == ESRCH)
+		return 0;
+	return error_errno("ptrace(%s, %d)", op == PTRACE_CONT ? "CONT" :
+			   op == PTRACE_LISTEN ? "LISTEN" : "DETACH", t->tid);
+}
+
+static void resume(struct tcb *t, int sig)
+{
+	if (!sig && t->stashed_sig) {
+		sig = t->stashed_sig;
+		t->stashed_sig = 0;
+	}
+	ptrace_restart(PTRACE_CONT, t, sig);
+}
+
+/* ---- thread life ---- */
+
+static void record_stack(struct tracer *tr, struct tcb *t)
+{
+	struct user_regs_struct regs;
+	const struct map_entry *m;
+	struct proc *p = t->proc;
+
+	if (p->ignored || tracee_getregs(t->tid, &regs) || modmap_refresh(&p->mods, p->pid) < 0)
+		return;
+	m = procmaps_find(&p->mods.maps, regs.rsp);
+	if (m) {
+		char name[48];
+		struct nm_object obj = {
+			.pid = p->pid, .tid = t->tid, .kind = OBJ_STACK,
+			.addr = m->start, .size = m->end - m->start,
+			.alloc_ns = now_ns(), .name = name,
+		};
+		snprintf(name, sizeof(name), "[stack:%d]", t->tid);
+		objtrack_add(tr->objs, &obj);
+	}
+}
+
+/* The first stop of a thread: it has not run yet, so setting up its
+ * sampler here misses none of its accesses. */
+static void thread_start(struct tracer *tr, struct tcb *t)
+{
+	t->flags |= TCB_STARTED;
+	if (t->proc->ignored)
+		return;
+	if (!t->unwind)
+		t->unwind = unwind_thread_new(t->tid);
+	if (tr->db)
+		db_add_thread(tr->db, t->proc->pid, t->tid, t->rank, now_ns());
+	record_stack(tr, t);
+	if (tr->cfg.on_thread_start)
+		tr->cfg.on_thread_start(tr->cfg.ctx, t);
+}
+
+static void thread_exiting(struct tracer *tr, struct tcb *t)
+{
+	if (t->flags & TCB_EXITING)
+		return;
+	t->flags |= TCB_EXITING;
+	if (t->proc->ignored || !(t->flags & TCB_STARTED))
+		return;
+	if (tr->cfg.on_thread_exit)
+		tr->cfg.on_thread_exit(tr->cfg.ctx, t);
+	if (tr->db)
+		db_end_thread(tr->db, t->proc->pid, t->tid, now_ns());
+}
+
+static void process_ended(struct tracer *tr, struct proc *p, int status)
+{
+	uint64_t ns = now_ns();
+
+	if (tr->cfg.on_proc_exit && !p->ignored)
+		tr->cfg.on_proc_exit(tr->cfg.ctx, p, status);
+	objtrack_end_process(tr->objs, p->pid, ns);
+	if (tr->db)
+		db_end_process(tr->db, p->pid, ns, WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+			       WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+static void handle_death(struct tracer *tr, struct tcb *t, int status)
+{
+	thread_exiting(tr, t);
+	if (t->tid == t->proc->pid)
+		process_ended(tr, t->proc, status);
+	if (t->tid == tr->main_pid) {
+		tr->main_status = status;
+		tr->main_done = true;
+	}
+	tcb_free(tr, t);
+}
+
+/* ---- creation events ---- */
+
+static void take_early_stop(struct tracer *tr, struct tcb *child)
+{
+	for (int i = 0; i < tr->nearly; i++) {
+		if (tr->early[i] != child->tid)
+			continue;
+		tr->early[i] = tr->early[--tr->nearly];
+		thread_start(tr, child);
+		resume(child, 0);
+		return;
+	}
+}
+
+static void detach_ignored_fork(struct tracer *tr, struct tcb *t)
+{
+	/* A fork child has its own copy of memory: put the original bytes
+	 * back before letting it run untraced.  A vfork child shares its
+	 * parent's memory and stays traced until it execs or exits. */
+	if (t->proc->vfork_child)
+		return;
+	bp_remove_all(t->proc);
+	ptrace_restart(PTRACE_DETACH, t, 0);
+	t->flags |= TCB_DETACHED;
+}
+
+static void handle_new_child(struct tracer *tr, struct tcb *parent, int event)
+{
+	unsigned long msg;
+	struct tcb *child;
+	struct proc *p;
+
+	if (ptrace(PTRACE_GETEVENTMSG, parent->tid, 0, &msg) < 0 || tcb_find(tr, msg))
+		return;
+	if (event == PTRACE_EVENT_CLONE && tracee_tgid(msg) == parent->proc->pid) {
+		child = tcb_new(tr, msg, parent->proc);
+		child->rank = parent->proc->next_rank++;
+	} else {
+		p = proc_fork(tr, parent->proc, msg, event == PTRACE_EVENT_VFORK);
+		child = tcb_new(tr, msg, p);
+	}
+	take_early_stop(tr, child);
+	if ((child->flags & TCB_STARTED) && child->proc->ignored)
+		detach_ignored_fork(tr, child);
+}
+
+/* A thread stopped for the first time before its creator's event: keep it
+ * stopped until we know which process it belongs to. */
+static void hold_early(struct tracer *tr, pid_t tid)
+{
+	if (tr->nearly < (int)(sizeof(tr->early) / sizeof(tr->early[0])))
+		tr->early[tr->nearly++] = tid;
+	else
+		ptrace(PTRACE_CONT, tid, 0, 0);
+}
+
+/* ---- exec ---- */
+
+static void handle_exec(struct tracer *tr, struct tcb *t)
+{
+	struct proc *p = t->proc;
+	unsigned long former;
+
+	/* A non-leader thread that execs takes the leader's tid. */
+	if (ptrace(PTRACE_GETEVENTMSG, t->tid, 0, &former) == 0 && (pid_t)former != t->tid) {
+		struct tcb *old = tcb_find(tr, former);
+		if (old && old != t)
+			tcb_free(tr, old);
+	}
+	if (p->ignored) {
+		/* --no-follow vfork child: fresh memory, nothing of ours in it. */
+		ptrace_restart(PTRACE_DETACH, t, 0);
+		t->flags |= TCB_DETACHED;
+		return;
+	}
+	objtrack_end_process(tr->objs, p->pid, now_ns());
+	bp_table_free(p->bps);
+	p->bps = bp_table_new();
+	modmap_free(&p->mods);
+	modmap_init(&p->mods);
+	p->mods_hooked = 0;
+	p->scratch = p->syscall_insn = p->r_brk = 0;
+	p->nr_xol = 0;
+	p->vfork_child = false;
+	p->next_rank = 1;
+	t->rank = 0;
+	pending_clear(t);
+	proc_open_mem(p);
+	if (t->unwind)
+		unwind_thread_free(t->unwind);
+	t->unwind = unwind_thread_new(t->tid);
+	unwind_flush_caches();
+	record_stack(tr, t);
+	if (tr->cfg.on_exec)
+		tr->cfg.on_exec(tr->cfg.ctx, t);
+	hooks_install(tr, t);
+}
+
+/* ---- breakpoints ---- */
+
+static bool is_our_trap(struct tcb *t)
+{
+	siginfo_t si;
+
+	return ptrace(PTRACE_GETSIGINFO, t->tid, 0, &si) == 0 && si.si_code == SI_KERNEL;
+}
+
+/* Returns true when the SIGTRAP was one of ours and was handled. */
+static bool handle_trap(struct tracer *tr, struct tcb *t)
+{
+	struct user_regs_struct regs;
+	struct proc *p = t->proc;
+	const struct bp *b;
+	uint64_t at;
+
+	if (tracee_getregs(t->tid, &regs))
+		return false;
+	at = regs.rip - 1;
+	if (p->scratch && at == p->scratch + SCRATCH_TRAMPOLINE) {
+		if (!is_our_trap(t))
+			return false;
+		hooks_on_return(tr, t, &regs);
+	} else if ((b = bp_find(p->bps, at))) {
+		if (!is_our_trap(t))
+			return false;
+		regs.rip = at;
+		if (!p->ignored)
+			hooks_on_entry(tr, t, b->fn, &regs);
+		b = bp_find(p->bps, at);   /* hooks may have grown the table */
+		if (!b || bp_step_over(p, b, &regs))
+			return false;
+	} else {
+		return false;
+	}
+	tracee_setregs(t->tid, &regs);
+	resume(t, 0);
+	return true;
+}
+
+/* ---- dispatch ---- */
+
+static void handle_stop_event(struct tracer *tr, struct tcb *t, int status)
+{
+	switch (classify_wait_status(status)) {
+	case TE_CLONE:
+	case TE_FORK:
+	case TE_VFORK:
+		handle_new_child(tr, t, status >> 16);
+		resume(t, 0);
+		break;
+	case TE_EXEC:
+		handle_exec(tr, t);
+		if (!(t->flags & TCB_DETACHED))
+			resume(t, 0);
+		break;
+	case TE_EXIT_EVENT:
+		thread_exiting(tr, t);
+		resume(t, 0);
+		break;
+	case TE_GROUP_STOP:
+		/* Stay stopped, but hear of SIGCONT (PTRACE_SEIZE semantics). */
+		ptrace_restart(PTRACE_LISTEN, t, 0);
+		break;
+	case TE_INTERRUPT_STOP:
+	case TE_SYSCALL_STOP:
+		resume(t, 0);
+		break;
+	case TE_SIGNAL:
+		if (WSTOPSIG(status) == SIGTRAP && handle_trap(tr, t))
+			break;
+		/* Signals are delivered untouched. */
+		resume(t, WSTOPSIG(status));
+		break;
+	default:
+		resume(t, 0);
+		break;
+	}
+}
+
+static void dispatch(struct tracer *tr, pid_t tid, int status)
+{
+	struct tcb *t = tcb_find(tr, tid);
+
+	if (!t) {
+		if (WIFSTOPPED(status))
+			hold_early(tr, tid);
+		return;
+	}
+	if (WIFEXITED(status) || WIFSIGNALED(status)) {
+		handle_death(tr, t, status);
+		return;
+	}
+	if (!(t->flags & TCB_STARTED)) {
+		thread_start(tr, t);
+		if (t->proc->attached && !t->proc->hooks_ready)
+			hooks_install(tr, t);
+		if (t->proc->ignored && !t->proc->vfork_child) {
+			detach_ignored_fork(tr, t);
+			return;
+		}
+	}
+	handle_stop_event(tr, t, status);
+	if (t->flags & TCB_DETACHED)
+		tcb_free(tr, t);
+}
+
+void tracer_defer_status(struct tracer *tr, pid_t tid, int status)
+{
+	if (tr->ndeferred < (int)(sizeof(tr->deferred) / sizeof(tr->deferred[0]))) {
+		tr->deferred[tr->ndeferred].tid = tid;
+		tr->deferred[tr->ndeferred].status = status;
+		tr->ndeferred++;
+	}
+}
+
+/* ---- the loop ---- */
+
+static void drain_signalfd(struct tracer *tr)
+{
+	struct signalfd_siginfo si;
+
+	while (read(tr->signal_fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD)
+			continue;
+		if (tr->cfg.attach) {
+			tr->stopping = true;      /* SIGINT/TERM/HUP: detach */
+		} else if (si.ssi_signo != SIGINT && tr->main_pid > 0) {
+			/* Launched program: it decides (Ctrl-C reaches it through
+			 * the terminal; TERM and HUP are passed on). */
+			kill(tr->main_pid, si.ssi_signo);
+		}
+	}
+}
+
+/* Waits for the next wait status, serving samplers and ticks meanwhile.
+ * Returns false when no tracee is left. */
+static bool next_event(struct tracer *tr, pid_t *tid, int *status)
+{
+	for (;;) {
+		struct epoll_event evs[16];
+		int n, timeout = -1;
+
+		if (tr->ndeferred) {
+			*tid = tr->deferred[0].tid;
+			*status = tr->deferred[0].status;
+			memmove(tr->deferred, tr->deferred + 1, --tr->ndeferred * sizeof(tr->deferred[0]));
+			return true;
+		}
+		if (tr->nr_tcbs == 0 && !tr->nearly)
+			return false;
+		*tid = waitpid(-1, status, __WALL | WNOHANG);
+		if (*tid > 0)
+			return true;
+		if (*tid < 0 && errno == ECHILD)
+			return false;
+		if (tr->stopping)
+			return false;
+		if (tr->cfg.on_tick)
+			timeout = tr->cfg.on_tick(tr->cfg.ctx, now_ns());
+		if (tr->deadline_ns) {
+			int64_t left = ((int64_t)tr->deadline_ns - (int64_t)now_ns()) / 1000000;
+			if (left <= 0) {
+				tr->stopping = true;
+				return false;
+			}
+			if (timeout < 0 || left < timeout)
+				timeout = (int)left + 1;
+		}
+		n = epoll_wait(tr->epoll_fd, evs, 16, timeout);
+		for (int i = 0; i < n; i++) {
+			if (evs[i].data.ptr == NULL)
+				drain_signalfd(tr);
+			else if (tr->cfg.on_ready)
+				tr->cfg.on_ready(tr->cfg.ctx, evs[i].data.ptr);
+		}
+	}
+}
+
+int tracer_loop(struct tracer *tr)
+{
+	pid_t tid;
+	int status;
+
+	while (next_event(tr, &tid, &status))
+		dispatch(tr, tid, status);
+	if (tr->stopping)
+		tracer_detach_all(tr);
+	return tr->main_status;
+}
+
+/* ---- setup ---- */
+
+struct tracer *tracer_new(const struct tracer_config *cfg)
+{
+	struct tracer *tr = xcalloc(1, sizeof(*tr));
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+	sigset_t mask;
+
+	tr->cfg = *cfg;
+	if (tr->cfg.call_depth <= 0)
+		tr->cfg.call_depth = 16;
+	/* SIGCHLD and the stop requests come through a signalfd, so one
+	 * epoll_wait serves ptrace events, ring buffers and ticks. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	tr->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	tr->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (tr->signal_fd < 0 || tr->epoll_fd < 0 ||
+	    epoll_ctl(tr->epoll_fd, EPOLL_CTL_ADD, tr->signal_fd, &ev) < 0)
+		die_errno("cannot set up the event loop");
+	if (tr->cfg.duration > 0)
+		tr->deadline_ns = now_ns() + (uint64_t)(tr->cfg.duration * 1e9);
+	return tr;
+}
+
+int tracer_epoll_fd(struct tracer *tr)
+{
+	return tr->epoll_fd;
+}
+
+void tracer_set_objtrack(struct tracer *tr, struct objtrack *ot)
+{
+	tr->objs = ot;
+}
+
+void tracer_set_db(struct tracer *tr, struct nm_db *db)
+{
+	tr->db = db;
+}
+
+struct objtrack *tracer_objtrack(struct tracer *tr)
+{
+	return tr->objs;
+}
+
+struct proc *tracer_procs(struct tracer *tr)
+{
+	return tr->procs;
+}
+
+void tracer_record_mappings(struct tracer *tr, struct proc *p)
+{
+	hooks_record_mappings(tr, p);
+}
+
+static void kill_tracees(void);
+static struct tracer *the_tracer;
+
+/* die() in the tracer: never leave a launched program stopped forever. */
+static void kill_tracees(void)
+{
+	struct tracer *tr = the_tracer;
+
+	if (!tr)
+		return;
+	if (tr->cfg.attach) {
+		tracer_detach_all(tr);
+		return;
+	}
+	for (int i = 0; i < TCB_HASH; i++)
+		for (struct tcb *t = tr->tcb_hash[i]; t; t = t->next)
+			kill(t->tid, SIGKILL);
+}
+
+void tracer_install_die_routine(struct tracer *tr)
+{
+	the_tracer = tr;
+	set_die_routine(kill_tracees);
+}
+
+static void seize_launched(struct tracer *tr, pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, WSTOPPED) < 0 || !WIFSTOPPED(status))
+		die("cannot start the program: it exited before it could be traced");
+	if (ptrace(PTRACE_SEIZE, pid, 0, (long)ptrace_options) < 0) {
+		int err = errno;
+		kill(pid, SIGKILL);
+		errno = err;
+		ptrace_permission_hint(err);
+		die_errno("cannot trace the program");
+	}
+	kill(pid, SIGCONT);
+}
+
+pid_t tracer_launch(struct tracer *tr, char **argv)
+{
+	const char *path = resolve_program(argv[0]);
+	sigset_t empty;
+	pid_t pid;
+
+	check_program_or_die(argv[0], path);
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		die_errno("cannot fork");
+	if (pid == 0) {
+		sigemptyset(&empty);
+		sigprocmask(SIG_SETMASK, &empty, NULL);
+		raise(SIGSTOP);
+		execv(path, argv);
+		fprintf(stderr, "numamma: cannot run '%s': %s\n", argv[0], strerror(errno));
+		_exit(errno == ENOENT ? NM_EXIT_NOT_FOUND : NM_EXIT_CANNOT_RUN);
+	}
+	tracer_install_die_routine(tr);
+	tr->main_pid = pid;
+	seize_launched(tr, pid);
+	tcb_new(tr, pid, proc_new(tr, pid, getpid()));
+	return pid;
+}
+
+_Noreturn void exit_like(int status)
+{
+	if (WIFSIGNALED(status)) {
+		int sig = WTERMSIG(status);
+		struct rlimit no_core = { 0, 0 };
+		sigset_t mask;
+
+		/* Die of the same signal, without a core file of our own. */
+		setrlimit(RLIMIT_CORE, &no_core);
+		signal(sig, SIG_DFL);
+		sigemptyset(&mask);
+		sigaddset(&mask, sig);
+		sigprocmask(SIG_UNBLOCK, &mask, NULL);
+		fflush(NULL);
+		raise(sig);
+		exit(128 + sig);
+	}
+	exit(WIFEXITED(status) ? WEXITSTATUS(status) : NM_EXIT_FAILURE);
+}
