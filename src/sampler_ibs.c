@@ -6,12 +6,9 @@
  * Linux 6.1+ decodes the registers into data_src, addr and weight; older
  * kernels give only the raw registers (PERF_SAMPLE_RAW), which we decode
  * the way the kernel does (arch/x86/events/amd/ibs.c). */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
-#include <sys/syscall.h>
 
 #include "perf_ring.h"
 #include "pmu.h"
@@ -234,7 +231,6 @@ static int ibs_probe(char *why, size_t len)
 {
 	struct sampler_opts opts = { .name = "ibs" };
 	struct perf_event_attr attr;
-	int fd;
 
 	if (!pmu_exists("ibs_op")) {
 		snprintf(why, len, "no ibs_op PMU in %s: not an AMD CPU with IBS, or a "
@@ -249,13 +245,7 @@ static int ibs_probe(char *why, size_t len)
 			 "run `sysctl kernel.perf_event_paranoid=1`", perf_paranoid());
 		return -1;
 	}
-	fd = (int)syscall(SYS_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
-	if (fd < 0) {
-		perf_open_why("ibs_op", errno, why, len);
-		return -1;
-	}
-	close(fd);
-	return 0;
+	return sampler_try_open(&attr, "ibs_op", why, len);
 }
 
 static int ibs_attrs(const struct sampler_opts *opts, struct perf_event_attr *attrs,
@@ -263,6 +253,17 @@ static int ibs_attrs(const struct sampler_opts *opts, struct perf_event_attr *at
 {
 	*group_leader = 0;
 	return ibs_attr_for(opts, &attrs[0], why, len) ? -1 : 1;
+}
+
+/* IBS tags ops of every kind: keep the loads and stores. */
+static size_t ibs_filter(struct nm_sample *samples, size_t n)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (samples[i].access != ACCESS_UNKNOWN)
+			samples[kept++] = samples[i];
+	return kept;
 }
 
 /* From the raw registers first; then the kernel's own decoding where it
@@ -290,4 +291,5 @@ const struct sampler_backend sampler_ibs = {
 	.probe = ibs_probe,
 	.attrs = ibs_attrs,
 	.decode = ibs_decode,
+	.filter = ibs_filter,
 };

@@ -330,6 +330,10 @@ static void walk_cases(uint64_t sample_type, int kernel_decodes)
 		CHECK(w.out[i].ip == 0x401000 + (uint64_t)i);
 	}
 	CHECK(w.out[0].phys_addr == 0x12345008);
+
+	/* Only the non-memory op goes. */
+	CHECK_INT(sampler_ibs.filter(w.out, (size_t)w.n), NCASES - 1);
+	CHECK_INT(w.out[2].addr, cases[3].addr);
 }
 
 static void test_samples(void)
