@@ -18,7 +18,6 @@
 #define BIND_SHARE        0.90   /* one node makes this much: bind */
 #define PATTERN_LOCAL     0.80   /* block/pagemap must make this local */
 #define USER_SHARE        0.05   /* a node using this much interleaves */
-#define SLICE_SHARE       0.02   /* threads below this do not own a slice */
 #define MAX_BUCKETS       1024   /* pagemap resolution */
 #define PAGE              4096
 
@@ -607,105 +606,148 @@ static uint64_t node_counts(const struct analysis *a, const struct site *s, uint
 	return known;
 }
 
-struct slice {
-	int thread;
-	size_t n;
+/* A run of buckets of the object owned by one key (a thread or a node):
+ * the key with the most samples in each bucket.  lo/hi are the owner's
+ * first and last sampled positions in the run, to cut between runs more
+ * finely than buckets do. */
+struct run {
+	int key;
+	size_t first, last;
 	uint32_t lo, hi;
 };
 
-static int point_by_thread(const void *x, const void *y)
+typedef int (*point_key)(const struct analysis *a, const struct point *p);
+
+static int thread_key(const struct analysis *a, const struct point *p)
+{
+	return planned_node(a, p) >= 0 ? p->thread : -1;
+}
+
+static int node_key(const struct analysis *a, const struct point *p)
+{
+	return planned_node(a, p);
+}
+
+static int point_by_pos(const void *x, const void *y)
 {
 	const struct point *p = x, *q = y;
 
-	if (p->thread != q->thread)
-		return p->thread < q->thread ? -1 : 1;
 	return (p->pos > q->pos) - (p->pos < q->pos);
 }
 
-static int slice_by_lo(const void *x, const void *y)
+/* Enough buckets for a fine map, few enough that each holds about 8
+ * samples, and never finer than pages. */
+static size_t bucket_count(const struct site *s, uint64_t known)
 {
-	const struct slice *p = x, *q = y;
+	uint64_t pages = (s->max_size + PAGE - 1) / PAGE, nb = known / 8;
 
-	return p->lo != q->lo ? (p->lo < q->lo ? -1 : 1) : (p->hi > q->hi) - (p->hi < q->hi);
+	nb = nb > MAX_BUCKETS ? MAX_BUCKETS : nb < 2 ? 2 : nb;
+	return nb > pages ? pages : nb;
 }
 
-/* Each busy thread's slice: its 2nd to 98th percentile of positions, so
- * that a stray access to a neighbour's slice does not widen it. */
-static int thread_slices(const struct analysis *a, struct site *s, uint64_t known, struct slice **out)
+static int bucket_owner(const struct analysis *a, const struct point *pts, size_t n, point_key key,
+			uint32_t *count)
 {
-	struct slice *sl = NULL;
+	uint32_t best = 0;
+	int owner = -1;
+
+	for (size_t i = 0; i < n; i++) {
+		int k = key(a, &pts[i]);
+
+		if (k >= 0 && ++count[k] > best) {
+			best = count[k];
+			owner = k;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		if (key(a, &pts[i]) >= 0)
+			count[key(a, &pts[i])] = 0;
+	return owner;
+}
+
+/* Buckets nobody sampled extend the run before them. */
+static int owner_runs(const struct analysis *a, struct site *s, size_t nb, point_key key,
+		      int nkeys, struct run **out)
+{
+	uint32_t *count = xcalloc(nkeys, sizeof(*count));
+	struct run *runs = NULL, *run = NULL;
 	int n = 0;
 
-	qsort(s->pts, s->npts, sizeof(*s->pts), point_by_thread);
-	for (size_t i = 0, j; i < s->npts; i = j) {
-		for (j = i; j < s->npts && s->pts[j].thread == s->pts[i].thread; j++)
+	qsort(s->pts, s->npts, sizeof(*s->pts), point_by_pos);
+	for (size_t b = 0, i = 0, j; b < nb; b++, i = j) {
+		int owner;
+
+		for (j = i; j < s->npts && (uint64_t)s->pts[j].pos * nb / POLICY_PPM == b; j++)
 			;
-		if (planned_node(a, &s->pts[i]) < 0 || (j - i) < SLICE_SHARE * known)
+		owner = bucket_owner(a, s->pts + i, j - i, key, count);
+		if (owner >= 0 && (!run || run->key != owner)) {
+			runs = xrealloc(runs, (n + 1) * sizeof(*runs));
+			run = &runs[n++];
+			*run = (struct run){ owner, b, b, UINT32_MAX, 0 };
+		}
+		if (!run)
 			continue;
-		sl = xrealloc(sl, (n + 1) * sizeof(*sl));
-		sl[n++] = (struct slice){ s->pts[i].thread, j - i,
-					  s->pts[i + (j - i) * 2 / 100].pos,
-					  s->pts[i + (j - i) * 98 / 100].pos };
+		run->last = b;
+		for (size_t k = i; k < j; k++)
+			if (key(a, &s->pts[k]) == run->key) {
+				run->lo = s->pts[k].pos < run->lo ? s->pts[k].pos : run->lo;
+				run->hi = s->pts[k].pos > run->hi ? s->pts[k].pos : run->hi;
+			}
 	}
-	qsort(sl, n, sizeof(*sl), slice_by_lo);
-	*out = sl;
+	free(count);
+	*out = runs;
 	return n;
 }
 
-/* Contiguous slices, one per thread, cut halfway between neighbours. */
+/* Where run r ends and the next begins: halfway between the last sample
+ * of one owner and the first of the next. */
+static uint32_t run_boundary(const struct run *r, size_t nb)
+{
+	if (r[0].hi < r[1].lo)
+		return (uint32_t)(((uint64_t)r[0].hi + r[1].lo) / 2);
+	return (uint32_t)((r[0].last + 1) * POLICY_PPM / nb);
+}
+
+static int runs_to_segments(const struct analysis *a, const struct run *runs, int n, size_t nb,
+			    point_key key, struct policy_rule *r)
+{
+	for (int i = 0; i < n; i++) {
+		uint32_t start = i ? run_boundary(&runs[i - 1], nb) : 0;
+		uint32_t end = i + 1 < n ? run_boundary(&runs[i], nb) : POLICY_PPM;
+		int node = key == thread_key ? a->adv->threads[runs[i].key].node : runs[i].key;
+
+		add_segment(r, start, end, node);
+	}
+	return r->nseg;
+}
+
+/* Block: each busy thread owns one contiguous run of the object. */
 static int try_block(const struct analysis *a, struct site *s, uint64_t known, struct policy_rule *r)
 {
-	struct slice *sl;
-	int n = thread_slices(a, s, known, &sl), ok = n >= 2;
+	size_t nb = bucket_count(s, known);
+	struct run *runs;
+	int n = owner_runs(a, s, nb, thread_key, a->adv->nthreads, &runs), ok = n >= 2;
 
-	for (int i = 0; ok && i < n; i++) {
-		uint32_t start = i ? (sl[i - 1].hi + sl[i].lo) / 2 : 0;
-		uint32_t end = i + 1 < n ? (sl[i].hi + sl[i + 1].lo) / 2 : POLICY_PPM;
-
-		if (i + 1 < n && sl[i].hi >= sl[i + 1].lo)
-			ok = 0;     /* overlapping slices: not a block pattern */
-		else
-			add_segment(r, start, end, a->adv->threads[sl[i].thread].node);
-	}
-	free(sl);
+	for (int i = 0; ok && i < n; i++)
+		for (int j = 0; ok && j < i; j++)
+			ok = runs[j].key != runs[i].key;
+	if (ok)
+		runs_to_segments(a, runs, n, nb, thread_key, r);
+	free(runs);
 	r->action = ACT_BLOCK;
 	return ok && r->nseg >= 2 && fraction(predict(a, s, r)) >= PATTERN_LOCAL ? n : 0;
 }
 
-/* Buckets of the object owned by the node using them most; buckets
- * nobody sampled go with the previous owner. */
-static int try_pagemap(const struct analysis *a, const struct site *s, uint64_t known,
+/* Pagemap: runs owned by nodes, in any order, repeating. */
+static int try_pagemap(const struct analysis *a, struct site *s, uint64_t known,
 		       struct policy_rule *r)
 {
-	uint64_t pages = (s->max_size + PAGE - 1) / PAGE;
-	size_t nb = known / 8;
-	uint32_t (*count)[POLICY_MAX_NODES];
-	int owner = -1;
+	size_t nb = bucket_count(s, known);
+	struct run *runs;
+	int n = owner_runs(a, s, nb, node_key, POLICY_MAX_NODES, &runs);
 
-	nb = nb > MAX_BUCKETS ? MAX_BUCKETS : nb < 2 ? 2 : nb;
-	nb = nb > pages ? pages : nb;
-	count = xcalloc(nb, sizeof(*count));
-	for (size_t i = 0; i < s->npts; i++) {
-		int node = planned_node(a, &s->pts[i]);
-
-		if (node >= 0 && node < POLICY_MAX_NODES)
-			count[(uint64_t)s->pts[i].pos * nb / POLICY_PPM][node]++;
-	}
-	for (size_t b = 0; b < nb; b++) {
-		uint32_t best = 0;
-
-		for (int n = 0; n < POLICY_MAX_NODES; n++)
-			if (count[b][n] > best) {
-				best = count[b][n];
-				owner = n;
-			}
-		if (owner >= 0)
-			add_segment(r, b ? b * POLICY_PPM / nb : 0, (b + 1) * POLICY_PPM / nb, owner);
-	}
-	free(count);
-	/* Stretch the first owner over leading buckets nobody sampled. */
-	if (r->nseg)
-		r->seg[0].start = 0;
+	runs_to_segments(a, runs, n, nb, node_key, r);
+	free(runs);
 	r->action = ACT_PAGEMAP;
 	return r->nseg >= 2 && fraction(predict(a, s, r)) >= PATTERN_LOCAL;
 }
@@ -887,7 +929,9 @@ static void advise_site(struct analysis *a, struct site *s)
 		struct policy_rule leave = { .action = ACT_LEAVE };
 		struct locality kept = predict(a, s, &leave);
 
-		if (kept.total == out->after.total && kept.local >= out->after.local) {
+		/* On a tie, leave; but interleaving also spreads the load. */
+		if (kept.total == out->after.total && (kept.local > out->after.local ||
+		    (kept.local == out->after.local && r->action != ACT_INTERLEAVE))) {
 			free(out->reason);
 			out->reason = xasprintf("leave: first touch already makes %.0f%% of %" PRIu64
 						" samples local", 100 * fraction(kept), kept.total);

@@ -1,0 +1,391 @@
+/* advise: plans derived from synthetic profiles written with the db API.
+ * Each object gets samples with a known access pattern; the plan must
+ * name the pattern, the right nodes and the mapping it used. */
+#include <numaif.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "advise.h"
+#include "db.h"
+#include "unit.h"
+
+#define PID 1000
+#define MOD "buildid:beef"
+#define KiB 1024ull
+#define MiB (1024 * KiB)
+
+struct profile {
+	struct nm_db *db;
+	char path[64];
+	int nodes, cpus;
+	int64_t next_id;
+	uint64_t next_addr;
+};
+
+static int node_of(const struct profile *p, int cpu)
+{
+	return cpu * p->nodes / p->cpus;
+}
+
+/* A profile of `nodes` nodes whose cpus are spread evenly over them, one
+ * process with a main thread and `workers` threads. */
+static void profile_begin(struct profile *p, int nodes, int cpus, int workers)
+{
+	int cpu_node[16], distance[16 * 16];
+	struct nm_topology topo = { .nr_nodes = nodes, .nr_cpus = cpus,
+				    .cpu_node = cpu_node, .distance = distance };
+	struct nm_run_info run = { .command = "prog", .mode = "profile", .sampler = "watch",
+				   .topo = &topo };
+
+	*p = (struct profile){ .nodes = nodes, .cpus = cpus, .next_id = 1, .next_addr = 0x10000000 };
+	for (int c = 0; c < cpus; c++)
+		cpu_node[c] = node_of(p, c);
+	for (int i = 0; i < nodes * nodes; i++)
+		distance[i] = i % (nodes + 1) ? 20 : 10;
+	strcpy(p->path, "/tmp/numamma-advise-XXXXXX");
+	close(mkstemp(p->path));
+	unlink(p->path);
+	p->db = db_create(p->path);
+	CHECK(p->db != NULL);
+	db_begin_run(p->db, &run);
+	db_add_process(p->db, PID, 1, "/work/prog", 0);
+	db_add_module(p->db, PID, MOD, "/work/prog", 0x400000, 0x600000, 0);
+	for (int rank = 0; rank <= workers; rank++)
+		db_add_thread(p->db, PID, PID + rank, rank, 0);
+}
+
+static void profile_end(struct profile *p)
+{
+	db_close(p->db);
+	unlink(p->path);
+	strcat(p->path, ".old");
+	unlink(p->path);
+}
+
+static struct nm_object add_object(struct profile *p, enum obj_kind kind, uint64_t offset,
+				   uint64_t size, const char *name)
+{
+	struct nm_frame frames[2] = { { .module = MOD, .offset = offset }, { .module = MOD, .offset = 0x42 } };
+	struct nm_object o = { .id = p->next_id++, .pid = PID, .tid = PID, .kind = kind, .size = size,
+			       .name = name };
+
+	if (kind == OBJ_STATIC) {
+		o.addr = 0x400000 + offset;
+	} else {
+		o.addr = p->next_addr;
+		p->next_addr += (size + 2 * MiB) & ~(MiB - 1);
+		o.callsite_id = db_intern_callsite(p->db, frames, 2);
+	}
+	db_add_object(p->db, &o);
+	return o;
+}
+
+/* n samples by thread `rank` running on cpu, evenly over [from, to) of
+ * the object (fractions), on pages of page_node. */
+static void touch(struct profile *p, const struct nm_object *o, int rank, int cpu,
+		  double from, double to, int n, int page_node)
+{
+	for (int i = 0; i < n; i++) {
+		double at = from + (to - from) * (i + 0.5) / n;
+		struct nm_sample s = { .pid = PID, .tid = PID + rank, .cpu = cpu, .node = node_of(p, cpu),
+				       .addr = o->addr + ((uint64_t)(at * o->size) & ~63ull),
+				       .access = 'R', .weight = 1, .hops = -1, .tlb_miss = -1,
+				       .object_id = o->id, .page_node = page_node };
+
+		db_add_sample(p->db, &s);
+	}
+}
+
+static const struct policy_rule *rule_at(const struct policy *pol, uint64_t offset)
+{
+	for (int i = 0; i < pol->nrules; i++)
+		if (pol->rules[i].site == SITE_CALLSITE && pol->rules[i].frames[0].offset == offset)
+			return &pol->rules[i];
+	return NULL;
+}
+
+static const struct advice_site *site_of(const struct advice *adv, const struct policy_rule *r)
+{
+	for (int i = 0; i < adv->nsites; i++)
+		if (&adv->policy->rules[adv->sites[i].rule] == r)
+			return &adv->sites[i];
+	return NULL;
+}
+
+static const struct advice_thread *thread_of(const struct advice *adv, int rank)
+{
+	for (int i = 0; i < adv->nthreads; i++)
+		if (adv->threads[i].rank == rank)
+			return &adv->threads[i];
+	return NULL;
+}
+
+static void check_seg(const struct policy_rule *r, int i, int node, uint32_t start, uint32_t end)
+{
+	if (!r || i >= r->nseg) {
+		CHECK(r && i < r->nseg);
+		return;
+	}
+	CHECK_INT(r->seg[i].node, node);
+	/* Within 1% of the true slice boundaries. */
+	CHECK(abs((int)r->seg[i].start - (int)start) <= 10000);
+	CHECK(abs((int)r->seg[i].end - (int)end) <= 10000);
+}
+
+enum { SITE_BLOCK = 0x100, SITE_SHARED = 0x200, SITE_ONE = 0x300, SITE_TINY = 0x400,
+       SITE_IRREGULAR = 0x500, SITE_COLD = 0x600, SITE_OWN = 0x700 };
+
+/* Serial init by the main thread then parallel compute by 4 workers, all
+ * on one node (the usual profile before any pinning). */
+static void one_node_profile(struct profile *p)
+{
+	struct nm_object a1, a2, b, c, d, e, f, g;
+
+	profile_begin(p, 1, 4, 4);
+	a1 = add_object(p, OBJ_HEAP, SITE_BLOCK, 4 * MiB, "malloc");
+	a2 = add_object(p, OBJ_HEAP, SITE_BLOCK, 2 * MiB + 100, "malloc");
+	b = add_object(p, OBJ_HEAP, SITE_SHARED, 1 * MiB, "malloc");
+	c = add_object(p, OBJ_HEAP, SITE_ONE, 1 * MiB, "calloc");
+	d = add_object(p, OBJ_HEAP, SITE_TINY, 16 * KiB, "malloc");
+	e = add_object(p, OBJ_STATIC, 0x1000, 256 * KiB, "table");
+	f = add_object(p, OBJ_MMAP, SITE_IRREGULAR, 2 * MiB, "mmap");
+	g = add_object(p, OBJ_HEAP, SITE_COLD, 1 * MiB, "malloc");
+
+	touch(p, &a1, 0, 0, 0, 1, 200, 0);   /* the main thread's init */
+	for (int w = 1; w <= 4; w++) {
+		touch(p, &a1, w, w - 1, (w - 1) / 4.0, w / 4.0, 1000, 0);
+		touch(p, &a2, w, w - 1, (w - 1) / 4.0, w / 4.0, 500, 0);
+		touch(p, &b, w, w - 1, 0, 1, 300, 0);
+	}
+	touch(p, &c, 2, 1, 0, 1, 400, 0);
+	touch(p, &d, 1, 0, 0, 1, 500, 0);
+	touch(p, &e, 3, 2, 0, 1, 300, 0);
+	for (int chunk = 0; chunk < 8; chunk++)
+		touch(p, &f, 1 + chunk % 2, chunk % 2, chunk / 8.0, (chunk + 1) / 8.0, 100, 0);
+	touch(p, &g, 1, 0, 0, 1, 5, 0);
+	db_flush(p->db);
+}
+
+static void test_spread_from_one_node(void)
+{
+	struct advise_opts opts = { .min_size = ADVISE_MIN_SIZE, .nodes = 4 };
+	struct profile p;
+	struct advice adv;
+	const struct policy_rule *r;
+	const struct advice_site *s;
+
+	one_node_profile(&p);
+	CHECK_INT(advise_db(db_sqlite(p.db), p.path, &opts, &adv), 0);
+	CHECK_INT(adv.spread, 1);
+	CHECK(!strncmp(adv.mapping, "planned:", 8));
+	CHECK_INT(adv.profile_nodes, 1);
+	CHECK_INT(adv.target_nodes, 4);
+	/* Workers round-robin from node 1; the main thread stays on node 0
+	 * and is not pinned; the target's cpus are unknown: node pins. */
+	CHECK_INT(thread_of(&adv, 0)->node, 0);
+	CHECK_INT(thread_of(&adv, 1)->node, 1);
+	CHECK_INT(thread_of(&adv, 4)->node, 0);
+	CHECK_INT(adv.policy->npins, 4);
+	CHECK_INT(policy_thread_cpu(adv.policy, 0), -1);
+	for (int i = 0; i < adv.policy->npins; i++) {
+		CHECK_INT(adv.policy->pins[i].cpu, -1);
+		CHECK_INT(adv.policy->pins[i].node, adv.policy->pins[i].rank % 4);
+	}
+	CHECK_INT(adv.policy->nbinaries, 1);
+	CHECK_STR(adv.policy->binaries[0], MOD);
+
+	r = rule_at(adv.policy, SITE_BLOCK);
+	CHECK(r && r->action == ACT_BLOCK);
+	CHECK(r && r->nframes == 2 && r->frames[1].offset == 0x42);
+	check_seg(r, 0, 1, 0, 250000);
+	check_seg(r, 1, 2, 250000, 500000);
+	check_seg(r, 2, 3, 500000, 750000);
+	check_seg(r, 3, 0, 750000, POLICY_PPM);
+	s = site_of(&adv, r);
+	CHECK(s && s->nobjects == 2 && s->samples == 6200);
+	CHECK(s && s->before.total == 6200 && s->before.local == 6200);
+	CHECK(s && s->after.local >= 0.97 * s->after.total);
+	CHECK(s && strstr(s->reason, "block: 4 threads each touch a disjoint 1/4 (") == s->reason);
+
+	r = rule_at(adv.policy, SITE_SHARED);
+	CHECK(r && r->action == ACT_INTERLEAVE && r->nodemask == 0xf);
+	s = site_of(&adv, r);
+	CHECK(s && s->after.local > 0.24 * s->after.total && s->after.local < 0.26 * s->after.total);
+
+	r = rule_at(adv.policy, SITE_ONE);
+	CHECK(r && r->action == ACT_BIND && r->nodemask == 1 << 2);
+	r = rule_at(adv.policy, SITE_TINY);
+	CHECK(r && r->action == ACT_LEAVE);
+	CHECK(r && strstr(site_of(&adv, r)->reason, "too small"));
+	r = rule_at(adv.policy, SITE_COLD);
+	CHECK(r && r->action == ACT_LEAVE);
+	CHECK(r && strstr(site_of(&adv, r)->reason, "too cold"));
+
+	r = rule_at(adv.policy, SITE_IRREGULAR);
+	CHECK(r && r->action == ACT_PAGEMAP && r->kind == OBJ_MMAP);
+	CHECK(r && r->nseg == 8);
+	for (int i = 0; r && i < r->nseg && i < 8; i++)
+		check_seg(r, i, 1 + i % 2, i * POLICY_PPM / 8, (i + 1) * POLICY_PPM / 8);
+
+	for (int i = 0; i < adv.policy->nrules; i++)
+		if (adv.policy->rules[i].site == SITE_STATIC) {
+			r = &adv.policy->rules[i];
+			CHECK_STR(r->module, MOD);
+			CHECK_STR(r->symbol, "table");
+			CHECK_INT(r->action, ACT_BIND);
+			CHECK_INT(r->nodemask, 1 << 3);
+		}
+	CHECK_INT(adv.nsites, 7);
+	CHECK(adv.after.total > 0 && adv.before.total == adv.samples);
+	advice_free(&adv);
+	profile_end(&p);
+}
+
+/* The policy advise writes applies to next run's objects of another size. */
+static void test_plan_applies(void)
+{
+	struct advise_opts opts = { .min_size = ADVISE_MIN_SIZE, .nodes = 4 };
+	struct nm_frame frames[2] = { { .module = MOD, .offset = SITE_BLOCK }, { .module = MOD, .offset = 0x42 } };
+	struct nm_object o = { .kind = OBJ_HEAP, .addr = 0x7f0000001010, .size = 64 * MiB };
+	struct profile p;
+	struct advice adv;
+	struct policy *pol;
+	struct place_plan plan;
+	char *text = NULL;
+	size_t len;
+	FILE *f;
+	uint64_t right = 0, placed = 0;
+
+	one_node_profile(&p);
+	CHECK_INT(advise_db(db_sqlite(p.db), p.path, &opts, &adv), 0);
+	f = open_memstream(&text, &len);
+	policy_write(f, adv.policy);
+	fclose(f);
+	pol = policy_parse(text, "advised.policy");
+	CHECK(pol != NULL);
+	CHECK(strstr(text, "\n# thread pinning") != NULL);
+	CHECK(strstr(text, "block: 4 threads each touch a disjoint 1/4") != NULL);
+	if (pol && policy_plan_object(pol, &o, frames, 2, 4096, &plan)) {
+		CHECK_INT(plan.n, 4);
+		/* Bytes of each quarter on the node of the worker using it. */
+		for (int i = 0; i < plan.n; i++) {
+			const struct place_range *pr = &plan.ranges[i];
+
+			CHECK_INT(pr->mode, MPOL_BIND);
+			for (uint64_t at = pr->offset; at < pr->offset + pr->length; at += 4096) {
+				int worker = 1 + (int)(at * 4 / o.size);
+
+				right += pr->nodemask == 1ull << (worker % 4);
+				placed++;
+			}
+		}
+		CHECK(placed >= o.size / 4096 - 1);
+		CHECK(right >= 0.99 * placed);
+		place_plan_free(&plan);
+	} else {
+		CHECK(!"the block rule matches the next run's object");
+	}
+	policy_free(pol);
+	free(text);
+	advice_free(&adv);
+	profile_end(&p);
+}
+
+/* Threads that ran on different nodes keep them, pinned where they ran. */
+static void test_observed_mapping(void)
+{
+	struct advise_opts opts = { .min_size = ADVISE_MIN_SIZE };
+	struct profile p;
+	struct advice adv;
+	struct nm_object a, own;
+	const struct policy_rule *r;
+
+	profile_begin(&p, 4, 8, 4);
+	a = add_object(&p, OBJ_HEAP, SITE_BLOCK, 8 * MiB, "malloc");
+	own = add_object(&p, OBJ_HEAP, SITE_OWN, 8 * MiB, "malloc");
+	touch(&p, &a, 0, 0, 0, 1, 100, 0);
+	for (int w = 1; w <= 4; w++) {
+		int cpu = 8 - 2 * w;     /* worker w on node 4 - w */
+
+		touch(&p, &a, w, cpu, (w - 1) / 4.0, w / 4.0, 400, 0);
+		/* First touch by the worker itself: already local. */
+		touch(&p, &own, w, cpu, (w - 1) / 4.0, w / 4.0, 400, 4 - w);
+	}
+	db_flush(p.db);
+	CHECK_INT(advise_db(db_sqlite(p.db), p.path, &opts, &adv), 0);
+	CHECK_INT(adv.spread, 0);
+	CHECK(!strncmp(adv.mapping, "observed:", 9));
+	CHECK_INT(adv.target_nodes, 4);
+	CHECK_INT(policy_thread_cpu(adv.policy, 0), 0);
+	CHECK_INT(policy_thread_cpu(adv.policy, 1), 6);
+	CHECK_INT(policy_thread_cpu(adv.policy, 4), 0);
+	r = rule_at(adv.policy, SITE_BLOCK);
+	CHECK(r && r->action == ACT_BLOCK);
+	check_seg(r, 0, 3, 0, 250000);
+	check_seg(r, 3, 0, 750000, POLICY_PPM);
+	r = rule_at(adv.policy, SITE_OWN);
+	CHECK(r && r->action == ACT_LEAVE);
+	CHECK(r && strstr(site_of(&adv, r)->reason, "first touch already makes 100%"));
+	CHECK(site_of(&adv, r)->before.local == 1600);
+	advice_free(&adv);
+	profile_end(&p);
+}
+
+/* policy_load on a database advises in memory, for the machine it runs on. */
+static void test_load_profile(void)
+{
+	int cpu_node[4] = { 0, 0, 1, 1 };
+	struct nm_topology two = { .nr_nodes = 2, .nr_cpus = 4, .cpu_node = cpu_node };
+	struct profile p;
+	struct policy *pol;
+
+	one_node_profile(&p);
+	db_close(p.db);
+	pol = policy_load(p.path, &two, 0);
+	CHECK(pol != NULL);
+	if (pol) {
+		/* Workers alternate over the 2 nodes: rank 1 on node 1 (cpu 2),
+		 * rank 3 on node 1's next cpu. */
+		CHECK_INT(policy_thread_cpu(pol, 1), 2);
+		CHECK_INT(policy_thread_cpu(pol, 2), 0);
+		CHECK_INT(policy_thread_cpu(pol, 3), 3);
+		CHECK(rule_at(pol, SITE_BLOCK) && rule_at(pol, SITE_BLOCK)->action == ACT_BLOCK);
+		policy_free(pol);
+	}
+	p.db = db_create(p.path);     /* for profile_end */
+	profile_end(&p);
+	CHECK(policy_load("/nonexistent.db", &two, 0) == NULL);
+}
+
+static void test_cmd_advise(void)
+{
+	char out[] = "/tmp/numamma-advise-policy-XXXXXX";
+	struct profile p;
+	struct policy *pol;
+	char *argv[] = { "advise", "-o", out, "--nodes", "4", NULL, NULL };
+	char *bad[] = { "advise", "--nodes", "0", "x.db", NULL };
+
+	close(mkstemp(out));
+	one_node_profile(&p);
+	argv[5] = p.path;
+	CHECK_INT(cmd_advise(6, argv), 0);
+	pol = policy_read_file(out);
+	CHECK(pol != NULL);
+	CHECK(pol && pol->npins == 4);
+	policy_free(pol);
+	unlink(out);
+	CHECK_INT(cmd_advise(4, bad), 125);
+	argv[5] = "/nonexistent.db";
+	CHECK_INT(cmd_advise(6, argv), 125);
+	profile_end(&p);
+}
+
+int main(void)
+{
+	test_spread_from_one_node();
+	test_plan_applies();
+	test_observed_mapping();
+	test_load_profile();
+	test_cmd_advise();
+	return unit_done();
+}
