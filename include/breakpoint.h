@@ -20,6 +20,7 @@ enum bp_action {
 	BP_EMUL_JMP,     /* jmp rel: rip = target */
 	BP_EMUL_CALL,    /* call rel: push next, rip = target */
 	BP_EMUL_JCC,     /* jcc rel: evaluate the condition from eflags */
+	BP_EMUL_RET,     /* ret (_dl_debug_state is just that): pop rip */
 };
 
 struct bp {
@@ -51,8 +52,8 @@ int bp_leave_xol(const struct bp_table *bt, uint64_t *rip);
 int bp_prepare(struct bp *b, const uint8_t *code, size_t len, uint64_t xol_addr,
 	       uint8_t *slot, const char **why);
 /* Applies a breakpoint hit to regs (rip = the breakpoint address):
- * moves rip to the slot or emulates.  Returns 0, or -1 if the stack write
- * of an emulated call failed. */
+ * moves rip to the slot or emulates.  Returns 0, or -1 if the stack
+ * access of an emulated call or ret failed. */
 int bp_step_over(struct proc *p, const struct bp *b, struct user_regs_struct *regs);
 /* Pure: does jcc condition cc (0..15) hold for these flags? */
 int bp_jcc_taken(unsigned cc, uint64_t eflags);

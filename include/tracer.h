@@ -42,6 +42,7 @@ struct proc {
 	bool vfork_child;       /* shares its parent's memory until exec */
 	bool hooks_ready;       /* breakpoints installed in loaded modules */
 	bool attached;          /* attach mode: hook at the first stop */
+	bool before_exec;       /* launched, still numamma's forked copy */
 	uint64_t page_size;
 	uint64_t r_brk;         /* _dl_debug_state: called on every dlopen */
 	uint64_t scratch;       /* our first page in the tracee (0: none yet) */

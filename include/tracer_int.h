@@ -40,6 +40,10 @@ struct tracer {
 struct tcb *tcb_new(struct tracer *tr, pid_t tid, struct proc *p);
 struct proc *proc_new(struct tracer *tr, pid_t pid, pid_t ppid);
 void tracer_install_die_routine(struct tracer *tr);
+/* Runs a thread stopped inside a syscall (the exec event) to that
+ * syscall's exit stop, so that registers set afterwards are not
+ * overwritten by its return.  0, or -1 when the thread is gone. */
+int tracee_finish_syscall(struct tracer *tr, struct tcb *t);
 /* Queues a wait status seen while waiting for something else. */
 /* Attach mode's exit: removes every trap of ours and detaches. */
 void tracer_detach_all(struct tracer *tr);

@@ -202,6 +202,10 @@ int bp_prepare(struct bp *b, const uint8_t *code, size_t len, uint64_t xol_addr,
 			return -1;
 		}
 	}
+	if (in.mnemonic == ZYDIS_MNEMONIC_RET && in.operand_count_visible == 0) {
+		b->action = BP_EMUL_RET;
+		return 0;
+	}
 	if (in.meta.category == ZYDIS_CATEGORY_RET || in.mnemonic == ZYDIS_MNEMONIC_INT3) {
 		*why = "instruction that cannot run out of line";
 		return -1;
@@ -226,6 +230,12 @@ int bp_step_over(struct proc *p, const struct bp *b, struct user_regs_struct *re
 		return tracee_write(p, regs->rsp, &next, 8);
 	case BP_EMUL_JCC:
 		regs->rip = bp_jcc_taken(b->cond, regs->eflags) ? b->target : next;
+		return 0;
+	case BP_EMUL_RET:
+		if (tracee_read(p, regs->rsp, &next, 8))
+			return -1;
+		regs->rip = next;
+		regs->rsp += 8;
 		return 0;
 	}
 	return -1;

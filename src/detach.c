@@ -67,7 +67,7 @@ static void undo_thread(struct tcb *t)
 		return;
 	if (p->scratch && regs.rip == p->scratch + SCRATCH_TRAMPOLINE + 1 && t->npending) {
 		regs.rip = t->pending[0].ret_addr;
-	} else if (!bp_leave_xol(p->bps, &regs.rip)) {
+	} else if (!bp_leave_xol(p->bps, (uint64_t *)&regs.rip)) {
 		const struct bp *b = bp_find(p->bps, regs.rip - 1);
 		if (b)
 			regs.rip = b->addr;     /* trapped: run the original instead */

@@ -60,17 +60,27 @@ static void apply_restart(struct user_regs_struct *r)
 	}
 }
 
-/* Waits for the syscall stop of thread t, stashing what else it reports.
+/* Waits for the syscall stop `op` (entry or exit) of thread t, stashing
+ * what else it reports.  A thread stopped inside a syscall (exec event,
+ * interrupted wait) first reports that syscall's exit: it is skipped.
  * Returns 0 at the stop, -1 when the thread is gone or leaving. */
-static int wait_syscall_stop(struct tracer *tr, struct tcb *t)
+static int wait_syscall_stop(struct tracer *tr, struct tcb *t, int op)
 {
+	struct __ptrace_syscall_info info;
 	int status;
 
 	for (;;) {
 		if (waitpid(t->tid, &status, __WALL) < 0)
 			return -1;
-		if (WIFSTOPPED(status) && WSTOPSIG(status) == (SIGTRAP | 0x80))
-			return 0;
+		if (WIFSTOPPED(status) && WSTOPSIG(status) == (SIGTRAP | 0x80)) {
+			if (ptrace(PTRACE_GET_SYSCALL_INFO, t->tid, sizeof(info), &info) <= 0)
+				return -1;
+			if (info.op == op)
+				return 0;
+			if (ptrace(PTRACE_SYSCALL, t->tid, 0, 0) < 0)
+				return -1;
+			continue;
+		}
 		if (WIFSTOPPED(status) && (status >> 16) == 0) {
 			/* A signal arrived meanwhile: deliver it later. */
 			if (!t->stashed_sig)
@@ -83,6 +93,13 @@ static int wait_syscall_stop(struct tracer *tr, struct tcb *t)
 		tracer_defer_status(tr, t->tid, status);
 		return -1;
 	}
+}
+
+int tracee_finish_syscall(struct tracer *tr, struct tcb *t)
+{
+	if (ptrace(PTRACE_SYSCALL, t->tid, 0, 0) < 0)
+		return -1;
+	return wait_syscall_stop(tr, t, PTRACE_SYSCALL_INFO_EXIT);
 }
 
 long inject_syscall(struct tracer *tr, struct tcb *t, long nr, const long a[6])
@@ -101,8 +118,10 @@ long inject_syscall(struct tracer *tr, struct tcb *t, long nr, const long a[6])
 	regs.r10 = a[3]; regs.r8 = a[4]; regs.r9 = a[5];
 	regs.rip = insn;
 	if (tracee_setregs(t->tid, &regs) ||
-	    ptrace(PTRACE_SYSCALL, t->tid, 0, 0) || wait_syscall_stop(tr, t) ||
-	    ptrace(PTRACE_SYSCALL, t->tid, 0, 0) || wait_syscall_stop(tr, t) ||
+	    ptrace(PTRACE_SYSCALL, t->tid, 0, 0) ||
+	    wait_syscall_stop(tr, t, PTRACE_SYSCALL_INFO_ENTRY) ||
+	    ptrace(PTRACE_SYSCALL, t->tid, 0, 0) ||
+	    wait_syscall_stop(tr, t, PTRACE_SYSCALL_INFO_EXIT) ||
 	    tracee_getregs(t->tid, &regs))
 		return INJECT_FAILED;
 	ret = (long)regs.rax;
@@ -156,6 +175,8 @@ static uint64_t inject_mmap_near(struct tracer *tr, struct tcb *t, uint64_t near
 			args[3] = MAP_PRIVATE | MAP_ANONYMOUS;
 		}
 		ret = inject_syscall(tr, t, SYS_mmap, args);
+		debug("inject mmap(%#lx) in %d via %#lx: %ld", args[0], t->tid,
+		      (unsigned long)(t->proc->scratch ? t->proc->scratch : t->proc->syscall_insn), ret);
 		if (ret == INJECT_FAILED)
 			return 0;
 		if (ret < 0 && ret > -4096) {

@@ -335,10 +335,17 @@ static void handle_exec(struct tracer *tr, struct tcb *t)
 		unwind_thread_free(t->unwind);
 	t->unwind = unwind_thread_new(t->tid);
 	unwind_flush_caches();
-	record_stack(tr, t);
+	/* The launched program's first thread starts at its exec: before it,
+	 * it was a copy of numamma. */
+	p->before_exec = false;
+	if (!(t->flags & TCB_STARTED))
+		thread_start(tr, t);
+	else
+		record_stack(tr, t);
 	if (tr->cfg.on_exec)
 		tr->cfg.on_exec(tr->cfg.ctx, t);
-	hooks_install(tr, t);
+	if (tracee_finish_syscall(tr, t) == 0)
+		hooks_install(tr, t);
 }
 
 /* ---- breakpoints ---- */
@@ -435,7 +442,7 @@ static void dispatch(struct tracer *tr, pid_t tid, int status)
 		handle_death(tr, t, status);
 		return;
 	}
-	if (!(t->flags & TCB_STARTED)) {
+	if (!(t->flags & TCB_STARTED) && !t->proc->before_exec) {
 		thread_start(tr, t);
 		if (t->proc->attached && !t->proc->hooks_ready)
 			hooks_install(tr, t);
@@ -655,7 +662,7 @@ pid_t tracer_launch(struct tracer *tr, char **argv)
 	tracer_install_die_routine(tr);
 	tr->main_pid = pid;
 	seize_launched(tr, pid);
-	tcb_new(tr, pid, proc_new(tr, pid, getpid()));
+	tcb_new(tr, pid, proc_new(tr, pid, getpid()))->proc->before_exec = true;
 	return pid;
 }
 

@@ -1,0 +1,604 @@
+/* The common sampler: picks a backend, opens its events on every thread
+ * (one set per thread, inherit = 0: an inherited event cannot be mmap'd
+ * with cpu = -1), drains the rings from the tracer's epoll loop, decodes,
+ * attributes each sample to the object that held its address at that
+ * time, finds the node of its page, and stores it.
+ *
+ * Page nodes come from move_pages(2) in batches, and at most once per page
+ * per PAGE_NODE_TTL_NS thanks to a small direct-mapped cache. */
+#include <errno.h>
+#include <numaif.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "error.h"
+#include "objtrack.h"
+#include "perf_ring.h"
+#include "pmu.h"
+#include "sampler_backend.h"
+#include "topology.h"
+
+#define DEFAULT_RING_PAGES 64
+#define SCRATCH_SIZE 65536          /* a record is at most 64 KiB */
+#define BATCH 512
+#define DRAIN_MS 100                /* without a backend tick */
+#define PAGE_CACHE_SIZE 16384       /* entries, a power of two */
+#define PAGE_NODE_TTL_NS 100000000ULL
+
+struct thread {
+	struct sampler_thread pub;
+	struct sampler *s;
+	uint64_t ids[SAMPLER_MAX_EVENTS];
+	struct perf_event_mmap_page *meta;
+	uint8_t *data;
+	size_t data_size, map_len;
+	uint64_t samples;
+	int dead;                   /* stopped: freed at the next tick */
+	int polled;                 /* in the tracer's epoll set */
+	struct thread *next;
+};
+
+struct page_cache_ent {
+	pid_t pid;
+	int node;
+	uint64_t page, stamp;
+};
+
+struct sampler {
+	struct sampler_opts opts;
+	const struct sampler_backend *be;   /* NULL: "none" */
+	struct perf_event_attr attrs[SAMPLER_MAX_EVENTS];
+	int nr_attrs, group_leader;
+	struct thread *threads, *zombies;
+	uint8_t *scratch;
+	struct nm_sample batch[BATCH];
+	size_t nr_batch;
+	struct page_cache_ent *pages;
+	uint64_t page_mask;
+	uint64_t next_tick_ns;
+	int warned_open;
+	uint64_t open_failed, decode_failed;
+	char reason[1024];
+};
+
+/* In the order "auto" tries them: hardware first, then the software
+ * sampler that still tells reads from writes, per thread. */
+static const struct sampler_backend *const backends[] = {
+	&sampler_pebs, &sampler_ibs, &sampler_watch, &sampler_pagefault,
+};
+#define NR_BACKENDS (sizeof(backends) / sizeof(backends[0]))
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int perf_event_open(struct perf_event_attr *attr, pid_t tid, int group_fd)
+{
+	return (int)syscall(SYS_perf_event_open, attr, tid, -1, group_fd, PERF_FLAG_FD_CLOEXEC);
+}
+
+int sampler_try_open(struct perf_event_attr *attr, const char *what, char *why, size_t len)
+{
+	int fd;
+
+	attr->size = sizeof(*attr);
+	fd = perf_event_open(attr, 0, -1);
+	if (fd < 0) {
+		perf_open_why(what, errno, why, len);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* ---- choosing a backend ---- */
+
+static const struct sampler_backend *find_backend(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NR_BACKENDS; i++)
+		if (!strcmp(backends[i]->name, name))
+			return backends[i];
+	return NULL;
+}
+
+void sampler_list(FILE *out)
+{
+	char why[512];
+	size_t i;
+
+	for (i = 0; i < NR_BACKENDS; i++) {
+		const struct sampler_backend *be = backends[i];
+
+		if (be->probe(why, sizeof(why)) == 0)
+			fprintf(out, "%-10s yes  %s\n", be->name, be->description);
+		else
+			fprintf(out, "%-10s no   %s: %s\n", be->name, be->description, why);
+	}
+	fprintf(out, "%-10s yes  no sampling: objects and their lifetimes only\n", "none");
+}
+
+/* "auto": the first backend that works; reason says why the better ones
+ * did not. */
+static const struct sampler_backend *pick_auto(char *reason, size_t len)
+{
+	char why[512];
+	size_t i, used = 0;
+
+	reason[0] = '\0';
+	for (i = 0; i < NR_BACKENDS; i++) {
+		if (backends[i]->probe(why, sizeof(why)) == 0) {
+			if (!used)
+				snprintf(reason, len, "auto: best available");
+			return backends[i];
+		}
+		used += snprintf(reason + used, used < len ? len - used : 0, "%s%s: %s",
+				 used ? "; " : "", backends[i]->name, why);
+		if (used >= len)
+			used = len - 1;
+	}
+	return NULL;
+}
+
+/* What every event of every backend needs, whatever the backend said. */
+static void complete_attr(struct perf_event_attr *attr, size_t ring_bytes)
+{
+	attr->size = sizeof(*attr);
+	attr->inherit = 0;
+	attr->use_clockid = 1;
+	attr->clockid = CLOCK_MONOTONIC;
+	attr->watermark = 1;
+	attr->wakeup_watermark = (uint32_t)(ring_bytes / 4);
+	attr->exclude_hv = 1;
+	attr->sample_type |= PERF_SAMPLE_IDENTIFIER;
+}
+
+static size_t ring_pages(const struct sampler_backend *be)
+{
+	return be->ring_pages ? be->ring_pages : DEFAULT_RING_PAGES;
+}
+
+static int setup_backend(struct sampler *s, const struct sampler_backend *be)
+{
+	char why[512];
+	int i;
+
+	if (be->probe(why, sizeof(why)))
+		return error("sampler %s: %s", be->name, why);
+	s->nr_attrs = be->attrs(&s->opts, s->attrs, &s->group_leader, why, sizeof(why));
+	if (s->nr_attrs <= 0)
+		return error("sampler %s: %s", be->name, why);
+	for (i = 0; i < s->nr_attrs; i++)
+		complete_attr(&s->attrs[i], ring_pages(be) * sysconf(_SC_PAGESIZE));
+	s->be = be;
+	return 0;
+}
+
+struct sampler *sampler_create(const struct sampler_opts *opts, const char **chosen, const char **reason)
+{
+	struct sampler *s = xcalloc(1, sizeof(*s));
+	const char *name = opts->name ? opts->name : "auto";
+	const struct sampler_backend *be = NULL;
+
+	s->opts = *opts;
+	if (!strcmp(name, "none")) {
+		*chosen = "none";
+		*reason = "--sampler=none";
+		return s;
+	}
+	if (!strcmp(name, "auto")) {
+		be = pick_auto(s->reason, sizeof(s->reason));
+		if (!be) {
+			error("sampler: none works here: %s", s->reason);
+			hint("run with --sampler=none to record objects only");
+			free(s);
+			return NULL;
+		}
+		fprintf(stderr, "numamma: sampler: %s (%s)\n", be->name, s->reason);
+	} else {
+		be = find_backend(name);
+		if (!be) {
+			error("unknown sampler '%s'", name);
+			hint("samplers: auto, pebs, ibs, watch, pagefault, none (see --list-samplers)");
+			free(s);
+			return NULL;
+		}
+		snprintf(s->reason, sizeof(s->reason), "--sampler=%s", name);
+	}
+	if (setup_backend(s, be)) {
+		free(s);
+		return NULL;
+	}
+	s->scratch = xmalloc(SCRATCH_SIZE);
+	s->page_mask = PAGE_CACHE_SIZE - 1;
+	s->pages = xcalloc(PAGE_CACHE_SIZE, sizeof(*s->pages));
+	*chosen = be->name;
+	*reason = s->reason;
+	return s;
+}
+
+/* ---- page nodes ---- */
+
+static struct page_cache_ent *page_slot(struct sampler *s, pid_t pid, uint64_t page)
+{
+	uint64_t h = (page >> 12) * 0x9e3779b97f4a7c15ULL ^ (uint64_t)pid;
+
+	return &s->pages[(h >> 20) & s->page_mask];
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Fills page_node for the batch's samples of pid: cached answers first,
+ * then one move_pages(2) for the distinct pages left. */
+static void resolve_pid_pages(struct sampler *s, pid_t pid, uint64_t now, size_t first)
+{
+	uint64_t page_size = sysconf(_SC_PAGESIZE), pages[BATCH];
+	int status[BATCH];
+	size_t i, n = 0, nq = 1;
+
+	for (i = first; i < s->nr_batch; i++) {
+		struct nm_sample *x = &s->batch[i];
+		struct page_cache_ent *e;
+		uint64_t page = x->addr & ~(page_size - 1);
+
+		if (x->pid != pid || !x->addr)
+			continue;
+		e = page_slot(s, pid, page);
+		if (e->pid == pid && e->page == page && now - e->stamp < PAGE_NODE_TTL_NS)
+			x->page_node = e->node;
+		else
+			pages[n++] = page;
+	}
+	if (!n)
+		return;
+	qsort(pages, n, sizeof(*pages), cmp_u64);
+	for (i = 1; i < n; i++)
+		if (pages[i] != pages[nq - 1])
+			pages[nq++] = pages[i];
+	if (move_pages(pid, nq, (void **)pages, NULL, status, 0))
+		for (i = 0; i < nq; i++)
+			status[i] = -errno;
+	for (i = 0; i < nq; i++)
+		*page_slot(s, pid, pages[i]) = (struct page_cache_ent){
+			pid, status[i] >= 0 ? status[i] : -1, pages[i], now };
+	for (i = first; i < s->nr_batch; i++) {
+		struct nm_sample *x = &s->batch[i];
+		uint64_t page = x->addr & ~(page_size - 1), *hit;
+
+		if (x->pid != pid || !x->addr || x->page_node >= 0)
+			continue;
+		hit = bsearch(&page, pages, nq, sizeof(*pages), cmp_u64);
+		if (hit && status[hit - pages] >= 0)
+			x->page_node = status[hit - pages];
+	}
+}
+
+static void flush_batch(struct sampler *s)
+{
+	uint64_t now = now_ns();
+	size_t i, j;
+
+	if (s->be->filter)
+		s->nr_batch = s->be->filter(s->batch, s->nr_batch);
+	/* One pass per process in the batch, usually one. */
+	for (i = 0; i < s->nr_batch; i++) {
+		for (j = 0; j < i && s->batch[j].pid != s->batch[i].pid; j++)
+			;
+		if (j == i)
+			resolve_pid_pages(s, s->batch[i].pid, now, i);
+	}
+	for (i = 0; s->opts.db && i < s->nr_batch; i++)
+		db_add_sample(s->opts.db, &s->batch[i]);
+	s->nr_batch = 0;
+}
+
+/* ---- draining ---- */
+
+static int event_index(const struct thread *th, uint64_t id)
+{
+	int i;
+
+	for (i = 0; i < th->pub.nr_events; i++)
+		if (th->ids[i] == id)
+			return i;
+	return -1;
+}
+
+static void add_sample(struct thread *th, const void *body, size_t len)
+{
+	struct sampler *s = th->s;
+	struct perf_sample_rec rec;
+	struct nm_sample *x;
+	const struct nm_object *obj;
+	uint64_t id;
+	int idx;
+
+	/* PERF_SAMPLE_IDENTIFIER comes first: it says which event, hence
+	 * which sample_type, wrote the rest. */
+	idx = -1;
+	if (len >= sizeof(id)) {
+		memcpy(&id, body, sizeof(id));
+		idx = event_index(th, id);
+	}
+	if (idx < 0 || perf_decode_sample(body, len, th->pub.attrs[idx].sample_type, &rec)) {
+		s->decode_failed++;
+		return;
+	}
+	th->pub.hits[idx]++;
+	th->samples++;
+	x = &s->batch[s->nr_batch++];
+	*x = (struct nm_sample){
+		.time_ns = rec.time, .pid = rec.pid ? (pid_t)rec.pid : th->pub.pid,
+		.tid = rec.tid ? (pid_t)rec.tid : th->pub.tid, .cpu = (int)rec.cpu,
+		.node = topology_node_of_cpu(s->opts.topo, (int)rec.cpu),
+		.addr = rec.addr, .ip = rec.ip, .access = ACCESS_UNKNOWN, .weight = 1,
+		.level = LVL_UNKNOWN, .hops = -1, .tlb_miss = -1, .page_node = -1,
+		.phys_addr = rec.phys_addr,
+	};
+	if (s->be->decode)
+		s->be->decode(&rec, idx, x);
+	obj = s->opts.objs ? objtrack_lookup(s->opts.objs, x->pid, x->addr, x->time_ns) : NULL;
+	x->object_id = obj ? obj->id : 0;
+	if (s->nr_batch == BATCH)
+		flush_batch(s);
+}
+
+static void on_record(void *arg, const struct perf_event_header *hdr, const void *body)
+{
+	struct thread *th = arg;
+	size_t len = hdr->size - sizeof(*hdr);
+
+	if (hdr->type == PERF_RECORD_SAMPLE) {
+		add_sample(th, body, len);
+	} else if (hdr->type == PERF_RECORD_LOST && len >= 16) {
+		uint64_t lost;
+
+		memcpy(&lost, (const uint8_t *)body + 8, sizeof(lost));   /* after id */
+		th->pub.lost += lost;
+	}
+}
+
+void sampler_thread_drain(struct sampler_thread *pub)
+{
+	struct thread *th = (struct thread *)pub;
+	uint64_t head, tail;
+
+	head = __atomic_load_n(&th->meta->data_head, __ATOMIC_ACQUIRE);
+	tail = th->meta->data_tail;
+	tail = perf_ring_walk(th->data, th->data_size, tail, head, th->s->scratch, on_record, th);
+	/* Our reads are done before the kernel may overwrite the space. */
+	__atomic_store_n(&th->meta->data_tail, tail, __ATOMIC_RELEASE);
+}
+
+/* ---- threads ---- */
+
+static void close_events(struct thread *th)
+{
+	int i;
+
+	if (th->meta)
+		munmap(th->meta, th->map_len);
+	th->meta = NULL;
+	for (i = 0; i < th->pub.nr_events; i++)
+		close(th->pub.fds[i]);
+	th->pub.nr_events = 0;
+}
+
+/* Opens the thread's events, the first with the ring, the others writing
+ * into it.  0, or -1 with errno and what failed. */
+static int open_events(struct sampler *s, struct thread *th, const char **what)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	int i;
+
+	for (i = 0; i < s->nr_attrs; i++) {
+		int group = s->group_leader && i ? th->pub.fds[0] : -1;
+
+		*what = "perf_event_open";
+		th->pub.fds[i] = perf_event_open(&s->attrs[i], th->pub.tid, group);
+		if (th->pub.fds[i] < 0)
+			return -1;
+		th->pub.nr_events = i + 1;
+		*what = "PERF_EVENT_IOC_ID";
+		if (ioctl(th->pub.fds[i], PERF_EVENT_IOC_ID, &th->ids[i]))
+			return -1;
+		*what = "PERF_EVENT_IOC_SET_OUTPUT";
+		if (i && ioctl(th->pub.fds[i], PERF_EVENT_IOC_SET_OUTPUT, th->pub.fds[0]))
+			return -1;
+		if (i)
+			continue;
+		*what = "mmap of the perf ring";
+		th->data_size = ring_pages(s->be) * page;
+		th->map_len = th->data_size + page;
+		th->meta = mmap(NULL, th->map_len, PROT_READ | PROT_WRITE, MAP_SHARED, th->pub.fds[0], 0);
+		if (th->meta == MAP_FAILED) {
+			th->meta = NULL;
+			return -1;
+		}
+		th->data = (uint8_t *)th->meta + page;
+	}
+	return 0;
+}
+
+static void warn_open_failed(struct sampler *s, pid_t tid, const char *what, int err)
+{
+	char why[512];
+
+	s->open_failed++;
+	if (s->warned_open++)
+		return;
+	if (!strcmp(what, "perf_event_open"))
+		perf_open_why(s->be->name, err, why, sizeof(why));
+	else
+		snprintf(why, sizeof(why), "%s: %s", what, strerror(err));
+	warning("sampler %s: thread %d (and maybe others) not sampled: %s", s->be->name, tid, why);
+}
+
+int sampler_thread_start(struct sampler *s, pid_t pid, pid_t tid)
+{
+	struct thread *th;
+	struct epoll_event ev = { .events = EPOLLIN };
+	const char *what = NULL;
+
+	if (!s || !s->be)
+		return 0;
+	th = xcalloc(1, sizeof(*th));
+	th->s = s;
+	th->pub.pid = pid;
+	th->pub.tid = tid;
+	th->pub.attrs = s->attrs;
+	ev.data.ptr = th;
+	if (open_events(s, th, &what) ||
+	    (what = "epoll_ctl", epoll_ctl(s->opts.epoll_fd, EPOLL_CTL_ADD, th->pub.fds[0], &ev))) {
+		int err = errno;
+
+		close_events(th);
+		free(th);
+		warn_open_failed(s, tid, what, err);
+		return -1;
+	}
+	th->polled = 1;
+	th->next = s->threads;
+	s->threads = th;
+	return 0;
+}
+
+static void unpoll(struct thread *th)
+{
+	if (th->polled)
+		epoll_ctl(th->s->opts.epoll_fd, EPOLL_CTL_DEL, th->pub.fds[0], NULL);
+	th->polled = 0;
+}
+
+/* Drains, stores the thread's counts, closes; the struct itself waits for
+ * the next tick, as the tracer may still hold an epoll event for it. */
+static void stop_thread(struct sampler *s, struct thread *th)
+{
+	sampler_thread_drain(&th->pub);
+	flush_batch(s);
+	if (s->opts.db) {
+		db_add_sampler_stat(s->opts.db, th->pub.tid, "samples", th->samples);
+		db_add_sampler_stat(s->opts.db, th->pub.tid, "lost", th->pub.lost);
+	}
+	unpoll(th);
+	close_events(th);
+	th->dead = 1;
+	th->next = s->zombies;
+	s->zombies = th;
+}
+
+void sampler_thread_stop(struct sampler *s, pid_t tid)
+{
+	struct thread **p;
+
+	if (!s)
+		return;
+	for (p = &s->threads; *p; p = &(*p)->next) {
+		struct thread *th = *p;
+
+		if (th->pub.tid == tid) {
+			*p = th->next;
+			stop_thread(s, th);
+			return;
+		}
+	}
+}
+
+void sampler_handle_ready(struct sampler *s, void *ptr)
+{
+	struct thread *th = ptr;
+	struct pollfd pfd;
+
+	if (!s || !th || th->dead)
+		return;
+	sampler_thread_drain(&th->pub);
+	flush_batch(s);
+	/* The thread exited: its event reports EPOLLHUP until closed, which
+	 * a level-triggered epoll would repeat forever. */
+	pfd = (struct pollfd){ .fd = th->pub.fds[0], .events = POLLIN };
+	if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLHUP))
+		unpoll(th);
+}
+
+static void free_zombies(struct sampler *s)
+{
+	while (s->zombies) {
+		struct thread *th = s->zombies;
+
+		s->zombies = th->next;
+		free(th->pub.priv);
+		free(th);
+	}
+}
+
+int sampler_tick(struct sampler *s, uint64_t now)
+{
+	struct thread *th;
+	int rotate;
+
+	if (!s || !s->be)
+		return -1;
+	free_zombies(s);
+	rotate = s->be->tick && now >= s->next_tick_ns;
+	for (th = s->threads; th; th = th->next) {
+		sampler_thread_drain(&th->pub);
+		if (rotate)
+			s->be->tick(&th->pub, &s->opts);
+	}
+	flush_batch(s);
+	if (!s->be->tick)
+		return DRAIN_MS;
+	if (rotate)
+		s->next_tick_ns = now + s->be->tick_ms * 1000000ULL;
+	return (int)((s->next_tick_ns - now + 999999) / 1000000);
+}
+
+void sampler_process_exec(struct sampler *s, pid_t pid)
+{
+	size_t i;
+
+	if (!s || !s->pages)
+		return;
+	/* Cached page nodes describe the old address space. */
+	for (i = 0; i <= s->page_mask; i++)
+		if (s->pages[i].pid == pid)
+			s->pages[i].pid = 0;
+}
+
+void sampler_destroy(struct sampler *s)
+{
+	if (!s)
+		return;
+	while (s->threads) {
+		struct thread *th = s->threads;
+
+		s->threads = th->next;
+		stop_thread(s, th);
+	}
+	free_zombies(s);
+	if (s->opts.db && s->open_failed)
+		db_add_sampler_stat(s->opts.db, 0, "open_failed", s->open_failed);
+	if (s->opts.db && s->decode_failed)
+		db_add_sampler_stat(s->opts.db, 0, "decode_failed", s->decode_failed);
+	free(s->scratch);
+	free(s->pages);
+	free(s);
+}
