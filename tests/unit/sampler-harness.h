@@ -1,0 +1,140 @@
+/* What the sampler unit tests share: a database, an object tracker, and a
+ * worker thread that waits, like a traced thread in its first stop, until
+ * its events are open, then runs a workload while the main thread plays
+ * the tracer's event loop (epoll + sampler_tick). */
+#ifndef NUMAMMA_SAMPLER_HARNESS_H
+#define NUMAMMA_SAMPLER_HARNESS_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "objtrack.h"
+#include "sampler.h"
+#include "topology.h"
+
+struct harness {
+	char path[64];
+	struct nm_db *db;
+	struct objtrack *objs;
+	struct nm_topology topo;
+	struct sampler *s;
+	struct sampler_opts opts;
+	pthread_t worker;
+	pid_t tid;
+	volatile int go, done;
+	void (*work)(struct harness *h);
+	void *arg;
+	uint64_t t_start, t_end;
+};
+
+static inline uint64_t harness_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* Skips (77) when the sampler cannot run here, with its reason. */
+static inline int harness_open(struct harness *h, const char *sampler)
+{
+	const char *chosen, *reason;
+
+	snprintf(h->path, sizeof(h->path), "/tmp/numamma-sampler-%d.db", (int)getpid());
+	unlink(h->path);
+	h->db = db_create(h->path);
+	h->objs = objtrack_new(h->db);
+	topology_read(&h->topo, NULL);
+	h->opts = (struct sampler_opts){ .name = sampler, .raw = 1, .epoll_fd = epoll_create1(0),
+					 .db = h->db, .objs = h->objs, .topo = &h->topo };
+	h->s = sampler_create(&h->opts, &chosen, &reason);
+	if (!h->s)
+		return 77;
+	return strcmp(chosen, sampler) ? 1 : 0;
+}
+
+static void *harness_worker(void *arg)
+{
+	struct harness *h = arg;
+
+	h->tid = gettid();
+	while (!__atomic_load_n(&h->go, __ATOMIC_ACQUIRE))
+		usleep(100);
+	h->work(h);
+	__atomic_store_n(&h->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Runs work on a sampled thread; the main thread drives the sampler as
+ * the tracer would until the worker is done. */
+static inline int harness_run(struct harness *h, void (*work)(struct harness *h))
+{
+	int ret, timeout = 0;
+
+	h->work = work;
+	pthread_create(&h->worker, NULL, harness_worker, h);
+	while (!__atomic_load_n(&h->tid, __ATOMIC_ACQUIRE))
+		usleep(100);
+	ret = sampler_thread_start(h->s, getpid(), h->tid);
+	h->t_start = harness_now();
+	__atomic_store_n(&h->go, 1, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&h->done, __ATOMIC_ACQUIRE)) {
+		struct epoll_event ev;
+
+		if (epoll_wait(h->opts.epoll_fd, &ev, 1, timeout) == 1)
+			sampler_handle_ready(h->s, ev.data.ptr);
+		timeout = sampler_tick(h->s, harness_now());
+	}
+	pthread_join(h->worker, NULL);
+	h->t_end = harness_now();
+	/* The thread is gone: its ring must still be readable. */
+	sampler_tick(h->s, harness_now());
+	sampler_thread_stop(h->s, h->tid);
+	return ret;
+}
+
+static inline int64_t harness_add_object(struct harness *h, enum obj_kind kind, void *p, size_t size)
+{
+	struct nm_object o = { .pid = getpid(), .tid = getpid(), .kind = kind,
+			       .addr = (uint64_t)p, .size = size, .alloc_ns = harness_now(),
+			       .name = "harness" };
+	return objtrack_add(h->objs, &o);
+}
+
+/* One integer from the database (after the sampler's rows are flushed). */
+static inline int64_t harness_query(struct harness *h, const char *fmt, ...)
+{
+	char sql[1024];
+	sqlite3_stmt *st;
+	int64_t v = -1;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	db_flush(h->db);
+	st = db_prepare(h->db, sql);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static inline void harness_close(struct harness *h)
+{
+	sampler_destroy(h->s);
+	objtrack_free(h->objs);
+	db_close(h->db);
+	topology_free(&h->topo);
+	close(h->opts.epoll_fd);
+	unlink(h->path);
+}
+
+#endif
