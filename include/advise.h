@@ -65,7 +65,9 @@ struct advice {
 	int nsites;
 	struct advice_site *sites;   /* by samples, most first */
 	uint64_t samples;            /* attributed to heap/mmap/static objects */
-	struct locality before, after;
+	struct locality before;      /* measured */
+	struct locality unplanned;   /* planned threads, pages as first touched */
+	struct locality after;       /* planned threads and placement */
 };
 
 /* Derives the plan; name is the database's file name for messages.

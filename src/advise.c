@@ -18,6 +18,7 @@
 #define BIND_SHARE        0.90   /* one node makes this much: bind */
 #define PATTERN_LOCAL     0.80   /* block/pagemap must make this local */
 #define USER_SHARE        0.05   /* a node using this much interleaves */
+#define SWEEP_SPAN        0.75   /* a thread spanning this much sweeps */
 #define MAX_BUCKETS       1024   /* pagemap resolution */
 #define PAGE              4096
 
@@ -810,19 +811,113 @@ static char *plan_shared(const uint64_t *count, uint64_t known, struct policy_ru
 	return reason;
 }
 
-/* Sets r's action and returns the reason, in words. */
-static char *choose_action(const struct analysis *a, struct site *s, struct policy_rule *r)
+/* Block, then pagemap: the reason, or NULL when neither fits. */
+static char *try_patterns(const struct analysis *a, struct site *s, struct policy_rule *r)
+{
+	uint64_t count[POLICY_MAX_NODES], known = node_counts(a, s, count);
+	int threads = try_block(a, s, known, r);
+
+	if (threads)
+		return block_reason(r, threads, predict(a, s, r));
+	reset_rule(r);
+	if (try_pagemap(a, s, known, r)) {
+		struct locality l = predict(a, s, r);
+
+		return xasprintf("pagemap: %d runs of pages, each used mostly by one node "
+				 "(%.0f%% of %" PRIu64 " samples)", r->nseg, 100 * fraction(l), l.total);
+	}
+	reset_rule(r);
+	return NULL;
+}
+
+static int point_by_thread(const void *x, const void *y)
+{
+	const struct point *p = x, *q = y;
+
+	if (p->thread != q->thread)
+		return p->thread < q->thread ? -1 : 1;
+	return (p->pos > q->pos) - (p->pos < q->pos);
+}
+
+/* A thread sweeping the whole object (its 5th to 95th percentile span
+ * most of it) while others keep to parts of it: the serial initialisation
+ * of data the threads then share out, or first-touch samples.  Such
+ * sweeps hide the pattern the plan is for.  Returns a copy of the site
+ * without them, or NULL when there is no sweep or nothing but sweeps. */
+static struct site *without_sweepers(const struct analysis *a, struct site *s)
+{
+	char *sweeper = xcalloc(a->adv->nthreads + 1, 1);
+	uint64_t nodes = 0;
+	size_t kept = 0, swept = 0;
+	struct site *copy = NULL;
+
+	qsort(s->pts, s->npts, sizeof(*s->pts), point_by_thread);
+	for (size_t i = 0, j; i < s->npts; i = j) {
+		size_t n;
+
+		for (j = i; j < s->npts && s->pts[j].thread == s->pts[i].thread; j++)
+			;
+		n = j - i;
+		if (planned_node(a, &s->pts[i]) < 0)
+			continue;
+		if (s->pts[i + n * 95 / 100].pos - s->pts[i + n * 5 / 100].pos >= SWEEP_SPAN * POLICY_PPM) {
+			sweeper[s->pts[i].thread] = 1;
+			swept += n;
+		} else {
+			kept += n;
+			nodes |= 1ULL << planned_node(a, &s->pts[i]);
+		}
+	}
+	if (swept && kept >= MIN_SAMPLES && popcount64(nodes) >= 2) {
+		copy = xcalloc(1, sizeof(*copy));
+		*copy = (struct site){ .kind = s->kind, .max_size = s->max_size };
+		for (size_t i = 0; i < s->npts; i++)
+			if (planned_node(a, &s->pts[i]) >= 0 && !sweeper[s->pts[i].thread])
+				add_point(copy, s->pts[i]);
+	}
+	free(sweeper);
+	return copy;
+}
+
+static void site_free(struct site *s)
+{
+	free(s->module);
+	free(s->symbol);
+	free(s->pts);
+}
+
+/* Sets r's action and returns the reason, in words.  *eval is the site
+ * whose samples the plan should be judged on: s, or its copy without
+ * sweeps when the pattern was found there. */
+static char *choose_action(const struct analysis *a, struct site *s, struct policy_rule *r,
+			   struct site **eval)
 {
 	uint64_t count[POLICY_MAX_NODES], known = node_counts(a, s, count), top = 0;
-	int top_node = -1, threads;
+	int top_node = -1;
+	char *reason;
 
 	r->action = ACT_LEAVE;
+	*eval = s;
 	if (s->max_size < a->opts->min_size)
 		return xasprintf("leave: too small (%" PRIu64 " bytes < %" PRIu64 ")",
 				 s->max_size, a->opts->min_size);
 	if (known < MIN_SAMPLES || known * 1000 < COLD_PER_MILLE * a->adv->samples)
 		return xasprintf("leave: too cold (%" PRIu64 " samples from threads of known node)",
 				 known);
+	*eval = without_sweepers(a, s);
+	reason = *eval ? try_patterns(a, *eval, r) : NULL;
+	if (reason) {
+		char *full = xasprintf("%s, leaving out %zu samples of threads sweeping the whole "
+				       "object (initialisation)", reason, s->npts - (*eval)->npts);
+
+		free(reason);
+		return full;
+	}
+	if (*eval) {
+		site_free(*eval);
+		free(*eval);
+	}
+	*eval = s;
 	for (int n = 0; n < POLICY_MAX_NODES; n++)
 		if (count[n] > top) {
 			top = count[n];
@@ -834,18 +929,8 @@ static char *choose_action(const struct analysis *a, struct site *s, struct poli
 		return xasprintf("bind: threads on node %d make %.0f%% of %" PRIu64 " samples",
 				 top_node, 100.0 * top / known, known);
 	}
-	threads = try_block(a, s, known, r);
-	if (threads)
-		return block_reason(r, threads, predict(a, s, r));
-	reset_rule(r);
-	if (try_pagemap(a, s, known, r)) {
-		struct locality l = predict(a, s, r);
-
-		return xasprintf("pagemap: %d runs of pages, each used mostly by one node "
-				 "(%.0f%% of %" PRIu64 " samples)", r->nseg, 100 * fraction(l), l.total);
-	}
-	reset_rule(r);
-	return plan_shared(count, known, r);
+	reason = try_patterns(a, s, r);
+	return reason ? reason : plan_shared(count, known, r);
 }
 
 /* ---- rules ---- */
@@ -902,6 +987,9 @@ static void advise_site(struct analysis *a, struct site *s)
 	struct advice *adv = a->adv;
 	struct policy_rule *r = policy_add_rule(adv->policy);
 	struct advice_site *out;
+	struct policy_rule leave = { .action = ACT_LEAVE };
+	struct locality kept;
+	struct site *eval;
 	char before[16], after[16];
 
 	adv->sites = xrealloc(adv->sites, (adv->nsites + 1) * sizeof(*adv->sites));
@@ -921,14 +1009,13 @@ static void advise_site(struct analysis *a, struct site *s)
 		if (!out->where)
 			out->where = xasprintf("callsite %" PRId64, s->callsite_id);
 	}
-	out->reason = choose_action(a, s, r);
-	out->before = measured(s);
-	out->after = predict(a, s, r);
+	out->reason = choose_action(a, s, r, &eval);
+	out->before = measured(eval);
+	out->after = predict(a, eval, r);
+	kept = predict(a, eval, &leave);
+	add_locality(&adv->unplanned, kept);
 	/* A plan that does no better than first touch is not worth making. */
 	if (r->action != ACT_LEAVE) {
-		struct policy_rule leave = { .action = ACT_LEAVE };
-		struct locality kept = predict(a, s, &leave);
-
 		/* On a tie, leave; but interleaving also spreads the load. */
 		if (kept.total == out->after.total && (kept.local > out->after.local ||
 		    (kept.local == out->after.local && r->action != ACT_INTERLEAVE))) {
@@ -939,6 +1026,10 @@ static void advise_site(struct analysis *a, struct site *s)
 			r->action = ACT_LEAVE;
 			out->after = kept;
 		}
+	}
+	if (eval != s) {
+		site_free(eval);
+		free(eval);
 	}
 	add_locality(&adv->before, out->before);
 	add_locality(&adv->after, out->after);
@@ -982,11 +1073,8 @@ static int read_binaries(struct analysis *a)
 
 static void analysis_free(struct analysis *a)
 {
-	for (int i = 0; i < a->nsites; i++) {
-		free(a->sites[i].module);
-		free(a->sites[i].symbol);
-		free(a->sites[i].pts);
-	}
+	for (int i = 0; i < a->nsites; i++)
+		site_free(&a->sites[i]);
 	free(a->sites);
 	free(a->objs);
 	free(a->target);
@@ -1075,8 +1163,11 @@ void advice_print(FILE *f, const struct advice *adv)
 		fprintf(f, "             local accesses: before %s, after %s\n", before, after);
 	}
 	format_percent(before, sizeof(before), adv->before);
+	fprintf(f, "\noverall local accesses:\n  before: %s measured in the profile (%" PRIu64
+		" samples where both nodes are known)\n", before, adv->before.total);
+	format_percent(before, sizeof(before), adv->unplanned);
 	format_percent(after, sizeof(after), adv->after);
-	fprintf(f, "\noverall local accesses: before %s (%" PRIu64 " samples where both nodes are "
-		"known), after %s (predicted, %" PRIu64 " samples)\n",
-		before, adv->before.total, after, adv->after.total);
+	fprintf(f, "  after:  %s predicted with this plan, against %s with the planned thread "
+		"mapping alone (pages left where first touched; %" PRIu64 " samples)\n",
+		after, before, adv->after.total);
 }
