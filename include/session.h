@@ -25,12 +25,16 @@ struct session {
 	struct tracer *tr;
 	const char *sampler_name, *sampler_reason;
 	uint64_t last_flush_ns, last_maps_ns;
+	/* Extra schema for the database (run's placement table). */
+	const char *ext_db_schema;
 	/* run mode hooks, called after the session's own. */
 	void *ext;
 	void (*ext_thread_start)(void *ext, struct tcb *t);
 	void (*ext_object)(void *ext, struct tcb *t, const struct nm_object *obj,
 			   const struct nm_frame *frames, int nframes);
 	void (*ext_modules)(void *ext, struct tcb *t);
+	void (*ext_release)(void *ext, struct tcb *t, int64_t object_id);
+	void (*ext_thread_exit)(void *ext, struct tcb *t);
 	void (*ext_proc_exit)(void *ext, struct proc *p, int status);
 };
 

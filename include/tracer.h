@@ -100,6 +100,8 @@ struct tracer_config {
 	/* A new object was allocated (thread stopped at allocator return). */
 	void (*on_object)(void *ctx, struct tcb *t, const struct nm_object *obj,
 			  const struct nm_frame *frames, int nframes);
+	/* A heap object is about to be freed (its memory still there). */
+	void (*on_release)(void *ctx, struct tcb *t, int64_t object_id);
 	/* Periodic; returns ms to the next tick (-1 none). */
 	int (*on_tick)(void *ctx, uint64_t now_ns);
 	void (*on_ready)(void *ctx, void *ptr);   /* epoll ptr != NULL */

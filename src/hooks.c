@@ -271,6 +271,14 @@ static void hijack_return(struct tracer *tr, struct tcb *t, int fn,
 	t->npending++;
 }
 
+static void release_heap(struct tracer *tr, struct tcb *t, uint64_t addr, uint64_t ns)
+{
+	int64_t id = objtrack_release(tr->objs, t->proc->pid, addr, ns);
+
+	if (id && tr->cfg.on_release)
+		tr->cfg.on_release(tr->cfg.ctx, t, id);
+}
+
 void hooks_on_entry(struct tracer *tr, struct tcb *t, int fn, struct user_regs_struct *regs)
 {
 	struct proc *p = t->proc;
@@ -285,7 +293,7 @@ void hooks_on_entry(struct tracer *tr, struct tcb *t, int fn, struct user_regs_s
 	switch (fn) {
 	case FN_FREE:
 		if (regs->rdi)
-			objtrack_release(tr->objs, p->pid, regs->rdi, now_ns());
+			release_heap(tr, t, regs->rdi, now_ns());
 		return;
 	case FN_MUNMAP:
 		objtrack_unmap(tr->objs, p->pid, regs->rdi, regs->rsi, now_ns());
@@ -323,7 +331,7 @@ static bool call_result(struct tracer *tr, struct tcb *t, const struct pending_c
 		obj->size = pc->fn == FN_REALLOC ? a[1] : a[1] * a[2];
 		/* realloc(p, 0) frees; a failed realloc leaves p alone. */
 		if (a[0] && (rax || obj->size == 0))
-			objtrack_release(tr->objs, p->pid, a[0], now);
+			release_heap(tr, t, a[0], now);
 		break;
 	case FN_POSIX_MEMALIGN:
 		obj->size = a[2];

@@ -47,6 +47,16 @@ static void on_thread_exit(void *ctx, struct tcb *t)
 
 	if (s->sampler)
 		sampler_thread_stop(s->sampler, t->tid);
+	if (s->ext_thread_exit)
+		s->ext_thread_exit(s->ext, t);
+}
+
+static void on_release(void *ctx, struct tcb *t, int64_t object_id)
+{
+	struct session *s = ctx;
+
+	if (s->ext_release)
+		s->ext_release(s->ext, t, object_id);
 }
 
 static void on_exec(void *ctx, struct tcb *t)
@@ -184,11 +194,11 @@ int session_run(struct session *s, char **argv, pid_t attach_pid)
 		.attach = attach_pid, .duration = s->duration, .ctx = s,
 		.on_thread_start = on_thread_start, .on_thread_exit = on_thread_exit,
 		.on_exec = on_exec, .on_object = on_object, .on_modules = on_modules,
-		.on_proc_exit = on_proc_exit, .on_tick = on_tick, .on_ready = on_ready,
+		.on_proc_exit = on_proc_exit, .on_release = on_release, .on_tick = on_tick, .on_ready = on_ready,
 	};
 	int status;
 
-	if (topology_read(&s->topo, NULL) < 0)
+	if (!s->topo.nr_nodes && topology_read(&s->topo, NULL) < 0)
 		die("cannot read the NUMA topology from /sys/devices/system/node");
 	/* Every check that can fail comes before the database is created. */
 	if (!attach_pid)
@@ -199,6 +209,8 @@ int session_run(struct session *s, char **argv, pid_t attach_pid)
 		exit(NM_EXIT_FAILURE);
 	if (s->output && !(s->db = db_create(s->output)))
 		exit(NM_EXIT_FAILURE);
+	if (s->db && s->ext_db_schema)
+		db_exec(s->db, s->ext_db_schema);
 	s->objs = objtrack_new(s->db);
 	s->tr = tracer_new(&cfg);
 	tracer_set_objtrack(s->tr, s->objs);

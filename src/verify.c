@@ -1,0 +1,242 @@
+#include <errno.h>
+#include <numaif.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "error.h"
+#include "session.h"
+#include "verify.h"
+
+struct placed {
+	int64_t id;
+	pid_t pid;
+	enum obj_kind kind;
+	uint64_t addr, size;
+	char *name, *rule;
+	int nranges, failed;
+	struct place_range *ranges;
+	bool checked;
+	struct range_check total;
+};
+
+struct verifier {
+	struct session *s;
+	int list_all;
+	struct placed *v;
+	size_t n, cap;
+	int64_t *seen;            /* open addressing, 0 = empty */
+	size_t nseen, capseen;
+};
+
+struct verifier *verifier_new(struct session *s, int list_all)
+{
+	struct verifier *v = xcalloc(1, sizeof(*v));
+
+	v->s = s;
+	v->list_all = list_all;
+	v->capseen = 1024;
+	v->seen = xcalloc(v->capseen, sizeof(*v->seen));
+	if (s->output)
+		s->ext_db_schema = "CREATE TABLE IF NOT EXISTS placement("
+			"object_id INTEGER, pid INTEGER, address INTEGER, size INTEGER, rule TEXT, "
+			"pages INTEGER, present INTEGER, on_intended INTEGER, absent INTEGER, "
+			"failed_ranges INTEGER, nodes TEXT)";
+	return v;
+}
+
+static size_t seen_slot(const struct verifier *v, int64_t id)
+{
+	size_t i = (size_t)(id * 0x9e3779b97f4a7c15ULL) & (v->capseen - 1);
+
+	while (v->seen[i] && v->seen[i] != id)
+		i = (i + 1) & (v->capseen - 1);
+	return i;
+}
+
+bool verifier_has(struct verifier *v, int64_t id)
+{
+	return v->seen[seen_slot(v, id)] == id;
+}
+
+void verifier_seen(struct verifier *v, int64_t id)
+{
+	if (2 * (v->nseen + 1) > v->capseen) {
+		int64_t *old = v->seen;
+		size_t oldcap = v->capseen;
+
+		v->capseen *= 2;
+		v->seen = xcalloc(v->capseen, sizeof(*v->seen));
+		for (size_t i = 0; i < oldcap; i++)
+			if (old[i])
+				v->seen[seen_slot(v, old[i])] = old[i];
+		free(old);
+	}
+	if (!verifier_has(v, id)) {
+		v->seen[seen_slot(v, id)] = id;
+		v->nseen++;
+	}
+}
+
+void verifier_add(struct verifier *v, const struct nm_object *obj,
+		  const struct place_plan *plan, int failed)
+{
+	struct placed *p;
+
+	if (v->n == v->cap) {
+		v->cap = v->cap ? 2 * v->cap : 64;
+		v->v = xrealloc(v->v, v->cap * sizeof(*v->v));
+	}
+	p = &v->v[v->n++];
+	memset(p, 0, sizeof(*p));
+	p->id = obj->id;
+	p->pid = obj->pid;
+	p->kind = obj->kind;
+	p->addr = obj->addr;
+	p->size = obj->size;
+	p->name = xstrdup(obj->name ? obj->name : "?");
+	p->rule = xstrdup(plan->rule ? plan->rule : "");
+	p->failed = failed;
+	p->nranges = plan->n;
+	p->ranges = xmalloc(plan->n * sizeof(*p->ranges));
+	memcpy(p->ranges, plan->ranges, plan->n * sizeof(*p->ranges));
+	verifier_seen(v, obj->id);
+}
+
+void range_check_add(struct range_check *rc, uint64_t nodemask, int status)
+{
+	rc->pages++;
+	if (status < 0) {
+		rc->absent++;            /* -ENOENT: never touched */
+		return;
+	}
+	rc->present++;
+	if (status < POLICY_MAX_NODES) {
+		rc->per_node[status]++;
+		if (nodemask & (1ULL << status))
+			rc->on_intended++;
+	}
+}
+
+static void check_range(pid_t pid, const struct placed *p, const struct place_range *r,
+			struct range_check *rc)
+{
+	enum { BATCH = 1024 };
+	void *pages[BATCH];
+	int status[BATCH];
+	uint64_t page = 4096, start = p->addr + r->offset, end = start + r->length;
+
+	for (uint64_t a = start; a < end; ) {
+		unsigned long n = 0;
+
+		while (n < BATCH && a < end) {
+			pages[n++] = (void *)a;
+			a += page;
+		}
+		if (move_pages(pid, n, pages, NULL, status, 0) < 0) {
+			for (unsigned long i = 0; i < n; i++)
+				status[i] = -errno;
+		}
+		for (unsigned long i = 0; i < n; i++)
+			range_check_add(rc, r->nodemask, status[i]);
+	}
+}
+
+static void store(struct verifier *v, const struct placed *p)
+{
+	char nodes[512] = "";
+	size_t len = 0;
+	sqlite3_stmt *st;
+
+	if (!v->s->db)
+		return;
+	for (int n = 0; n < POLICY_MAX_NODES; n++)
+		if (p->total.per_node[n] && len < sizeof(nodes) - 32)
+			len += snprintf(nodes + len, sizeof(nodes) - len, "%s%d:%llu", len ? " " : "", n,
+					(unsigned long long)p->total.per_node[n]);
+	st = db_prepare(v->s->db, "INSERT INTO placement VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+	sqlite3_bind_int64(st, 1, p->id);
+	sqlite3_bind_int64(st, 2, p->pid);
+	sqlite3_bind_int64(st, 3, (int64_t)p->addr);
+	sqlite3_bind_int64(st, 4, (int64_t)p->size);
+	sqlite3_bind_text(st, 5, p->rule, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 6, (int64_t)p->total.pages);
+	sqlite3_bind_int64(st, 7, (int64_t)p->total.present);
+	sqlite3_bind_int64(st, 8, (int64_t)p->total.on_intended);
+	sqlite3_bind_int64(st, 9, (int64_t)p->total.absent);
+	sqlite3_bind_int(st, 10, p->failed);
+	sqlite3_bind_text(st, 11, nodes, -1, SQLITE_TRANSIENT);
+	sqlite3_step(st);
+	sqlite3_finalize(st);
+}
+
+static void check_placed(struct verifier *v, struct placed *p)
+{
+	if (p->checked)
+		return;
+	p->checked = true;
+	for (int i = 0; i < p->nranges; i++) {
+		struct range_check rc = { 0 };
+
+		check_range(p->pid, p, &p->ranges[i], &rc);
+		p->total.pages += rc.pages;
+		p->total.present += rc.present;
+		p->total.on_intended += rc.on_intended;
+		p->total.absent += rc.absent;
+		for (int n = 0; n < POLICY_MAX_NODES; n++)
+			p->total.per_node[n] += rc.per_node[n];
+	}
+	store(v, p);
+}
+
+void verifier_check(struct verifier *v, pid_t pid, int64_t id)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (v->v[i].id == id && v->v[i].pid == pid)
+			check_placed(v, &v->v[i]);
+}
+
+void verifier_check_all(struct verifier *v, pid_t pid)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (v->v[i].pid == pid)
+			check_placed(v, &v->v[i]);
+}
+
+static void print_object(const struct placed *p)
+{
+	fprintf(stderr, "numamma: run: object %lld %s %s %llu bytes: %s; pages %llu, present %llu, "
+		"on intended node %llu, never touched %llu, failed ranges %d; nodes",
+		(long long)p->id, obj_kind_name(p->kind), p->name, (unsigned long long)p->size,
+		p->rule, (unsigned long long)p->total.pages, (unsigned long long)p->total.present,
+		(unsigned long long)p->total.on_intended, (unsigned long long)p->total.absent, p->failed);
+	for (int n = 0; n < POLICY_MAX_NODES; n++)
+		if (p->total.per_node[n])
+			fprintf(stderr, " %d:%llu", n, (unsigned long long)p->total.per_node[n]);
+	fputc('\n', stderr);
+}
+
+void verifier_report(struct verifier *v, bool quiet)
+{
+	uint64_t present = 0, on = 0, absent = 0, objects = 0;
+
+	for (size_t i = 0; i < v->n; i++) {
+		const struct placed *p = &v->v[i];
+
+		if (!p->checked)
+			continue;
+		objects++;
+		present += p->total.present;
+		on += p->total.on_intended;
+		absent += p->total.absent;
+		if (v->list_all)
+			print_object(p);
+	}
+	if (quiet)
+		return;
+	fprintf(stderr, "numamma: run: placed %llu objects; %llu pages present, %llu on the intended "
+		"node (%.1f%%), %llu never touched\n", (unsigned long long)objects,
+		(unsigned long long)present, (unsigned long long)on,
+		present ? 100.0 * on / present : 100.0, (unsigned long long)absent);
+}
