@@ -302,7 +302,7 @@ static void describe_mapping(struct analysis *a, int nran, int only)
 		adv->mapping = xasprintf("planned: the profile's threads all ran on node %d, so worker "
 					 "threads are spread round-robin by creation rank over the %d "
 					 "target nodes (thread of rank r on node #r mod %d; the main "
-					 "thread stays)", only, a->ntarget, a->ntarget);
+					 "thread stays on its node)", only, a->ntarget, a->ntarget);
 	else if (nran == 0)
 		adv->mapping = xstrdup("unknown: no sample says where threads ran");
 	else
@@ -351,7 +351,7 @@ static void plan_pins(struct analysis *a)
 	for (int i = 0; i < adv->nthreads; i++) {
 		struct advice_thread *t = &adv->threads[i];
 
-		if (t->pid != pid || t->rank < 0 || t->node < 0 || (adv->spread && t->rank == 0))
+		if (t->pid != pid || t->rank < 0 || t->node < 0)
 			continue;
 		if (!adv->spread && same_cpus)
 			t->pin_cpu = t->ran_cpu;

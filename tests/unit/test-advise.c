@@ -185,13 +185,12 @@ static void test_spread_from_one_node(void)
 	CHECK(!strncmp(adv.mapping, "planned:", 8));
 	CHECK_INT(adv.profile_nodes, 1);
 	CHECK_INT(adv.target_nodes, 4);
-	/* Workers round-robin from node 1; the main thread stays on node 0
-	 * and is not pinned; the target's cpus are unknown: node pins. */
+	/* Workers round-robin from node 1; the main thread stays on node 0;
+	 * the target's cpus are unknown: node pins. */
 	CHECK_INT(thread_of(&adv, 0)->node, 0);
 	CHECK_INT(thread_of(&adv, 1)->node, 1);
 	CHECK_INT(thread_of(&adv, 4)->node, 0);
-	CHECK_INT(adv.policy->npins, 4);
-	CHECK_INT(policy_thread_cpu(adv.policy, 0), -1);
+	CHECK_INT(adv.policy->npins, 5);
 	for (int i = 0; i < adv.policy->npins; i++) {
 		CHECK_INT(adv.policy->pins[i].cpu, -1);
 		CHECK_INT(adv.policy->pins[i].node, adv.policy->pins[i].rank % 4);
@@ -359,10 +358,12 @@ static void test_load_profile(void)
 	CHECK(pol != NULL);
 	if (pol) {
 		/* Workers alternate over the 2 nodes: rank 1 on node 1 (cpu 2),
-		 * rank 3 on node 1's next cpu. */
+		 * rank 3 on node 1's next cpu; main and rank 2 share node 0. */
+		CHECK_INT(policy_thread_cpu(pol, 0), 0);
 		CHECK_INT(policy_thread_cpu(pol, 1), 2);
-		CHECK_INT(policy_thread_cpu(pol, 2), 0);
+		CHECK_INT(policy_thread_cpu(pol, 2), 1);
 		CHECK_INT(policy_thread_cpu(pol, 3), 3);
+		CHECK_INT(policy_thread_cpu(pol, 4), 0);
 		CHECK(rule_at(pol, SITE_BLOCK) && rule_at(pol, SITE_BLOCK)->action == ACT_BLOCK);
 		policy_free(pol);
 	}
@@ -385,7 +386,7 @@ static void test_cmd_advise(void)
 	CHECK_INT(cmd_advise(6, argv), 0);
 	pol = policy_read_file(out);
 	CHECK(pol != NULL);
-	CHECK(pol && pol->npins == 4);
+	CHECK(pol && pol->npins == 5);
 	policy_free(pol);
 	unlink(out);
 	CHECK_INT(cmd_advise(4, bad), 125);
