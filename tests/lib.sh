@@ -8,7 +8,10 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PROGS=$TOP/tests/progs
 NUMAMMA=${NUMAMMA:-$TOP/numamma}
 TMPD=$(mktemp -d "${TMPDIR:-/tmp}/numamma-test.XXXXXX")
-trap 'rm -rf "$TMPD"' EXIT
+# The assert_* helpers report a mismatch and let the test go on, so that
+# one run shows every mismatch; the test then exits 1.
+FAILED=0
+trap 'status=$?; rm -rf "$TMPD"; ((FAILED && status == 0)) && status=1; exit $status' EXIT
 
 # Seconds one profiled run may take before the test gives up on it.
 PROFILE_TIMEOUT=${PROFILE_TIMEOUT:-60}
@@ -36,12 +39,16 @@ sql() {
 
 # assert_eq WHAT EXPECTED ACTUAL
 assert_eq() {
-	[[ "$2" == "$3" ]] || fail "$1: expected '$2', got '$3'"
+	[[ "$2" == "$3" ]] && return 0
+	echo "FAIL: $1: expected '$2', got '$3'" >&2
+	FAILED=1
 }
 
 # assert_diff WHAT EXPECTED_FILE ACTUAL_FILE: identical, else show diff -u.
 assert_diff() {
-	diff -u "$2" "$3" >&2 || fail "$1 differs (- expected, + actual)"
+	diff -u "$2" "$3" >&2 && return 0
+	echo "FAIL: $1 differs (- expected, + actual)" >&2
+	FAILED=1
 }
 
 # profile DB [OPTIONS] -- PROG ARGS: numamma profile without a sampler
