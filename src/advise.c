@@ -299,8 +299,8 @@ static void describe_mapping(struct analysis *a, int nran, int only)
 	struct advice *adv = a->adv;
 
 	if (adv->spread)
-		adv->mapping = xasprintf("planned: the profile's threads all ran on node %d, so worker "
-					 "threads are spread round-robin by creation rank over the %d "
+		adv->mapping = xasprintf("planned: the profile's sampled threads all ran on node %d, "
+					 "so worker threads are spread round-robin by creation rank over the %d "
 					 "target nodes (thread of rank r on node #r mod %d; the main "
 					 "thread stays on its node)", only, a->ntarget, a->ntarget);
 	else if (nran == 0)
