@@ -37,6 +37,11 @@ sql() {
 	sqlite3 -batch "$1" "$2" || fail "query failed on $1: $2"
 }
 
+# sql_basename COLUMN: the SQL expression for the last '/' component of COLUMN.
+sql_basename() {
+	echo "replace($1, rtrim($1, replace($1, '/', '')), '')"
+}
+
 # assert_eq WHAT EXPECTED ACTUAL
 assert_eq() {
 	[[ "$2" == "$3" ]] && return 0
@@ -64,4 +69,40 @@ profile_ok() {
 	local status=0
 	profile "$@" || status=$?
 	((status == 0)) || fail "numamma profile $* exited $status"
+}
+
+# check_alloc_threads DB: DB is a profile of tests/progs/alloc-threads.c.
+# Every allocation is recorded with its size, allocator, thread rank and
+# depth-0 function, and is freed.
+check_alloc_threads() {
+	local r i f
+	# The threads: main is rank 0 (pid = tid), the workers 1..8 in creation order.
+	assert_eq "thread ranks" "$(seq 0 8 | tr '\n' ' ')" \
+		"$(sql "$1" "SELECT rank FROM threads ORDER BY rank" | tr '\n' ' ')"
+	assert_eq "main thread rank" "0" \
+		"$(sql "$1" "SELECT rank FROM threads WHERE tid = pid")"
+
+	# What the program allocates: worker rank r, step i, size 16 + r*1000 + i,
+	# calloc on odd steps, malloc on even ones.
+	for r in $(seq 1 8); do
+		for i in $(seq 0 49); do
+			if ((i % 2)); then f=calloc; else f=malloc; fi
+			echo "$r|$((16 + r * 1000 + i))|$f|sizes_from_$f|freed"
+		done
+	done >"$TMPD/expected"
+
+	sql "$1" "SELECT t.rank, o.size, o.name, f.function,
+			  CASE WHEN o.free_ns >= o.alloc_ns THEN 'freed' ELSE 'live' END
+		   FROM objects o
+		   JOIN threads t ON t.pid = o.pid AND t.tid = o.tid
+		   JOIN frames f ON f.callsite_id = o.callsite_id AND f.depth = 0
+		   WHERE o.kind = 'heap' AND f.function LIKE 'sizes_from_%'
+		   ORDER BY t.rank, o.size" >"$TMPD/actual"
+	assert_diff "allocations (rank|size|allocator|function|freed)" \
+		"$TMPD/expected" "$TMPD/actual"
+
+	# The depth-0 frames carry the source file from DWARF.
+	assert_eq "source file of the call sites" "alloc-threads.c" \
+		"$(sql "$1" "SELECT DISTINCT $(sql_basename f.file)
+			     FROM frames f WHERE f.depth = 0 AND f.function LIKE 'sizes_from_%'")"
 }
