@@ -42,6 +42,8 @@ int64_t db_begin_run(struct nm_db *db, const struct nm_run_info *info);
 void db_end_run(struct nm_db *db, uint64_t end_ns, int exit_status, int term_signal);
 
 void db_add_process(struct nm_db *db, pid_t pid, pid_t ppid, const char *exe, uint64_t start_ns);
+/* The program a process runs, known at its exec. */
+void db_set_process_exe(struct nm_db *db, pid_t pid, const char *exe);
 void db_end_process(struct nm_db *db, pid_t pid, uint64_t end_ns, int exit_status, int term_signal);
 /* rank: the thread's creation order within the run, given by the caller. */
 void db_add_thread(struct nm_db *db, pid_t pid, pid_t tid, int rank, uint64_t start_ns);

@@ -490,6 +490,17 @@ void db_end_process(struct nm_db *db, pid_t pid, uint64_t end_ns, int exit_statu
 	step_done(db, st);
 }
 
+void db_set_process_exe(struct nm_db *db, pid_t pid, const char *exe)
+{
+	sqlite3_stmt *st = db_prepare(db, "UPDATE processes SET exe = ? WHERE rowid = "
+				      "(SELECT max(rowid) FROM processes WHERE pid = ?)");
+
+	sqlite3_bind_text(st, 1, exe, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, pid);
+	step_done(db, st);
+	sqlite3_finalize(st);
+}
+
 void db_add_thread(struct nm_db *db, pid_t pid, pid_t tid, int rank, uint64_t start_ns)
 {
 	sqlite3_stmt *st = stmt(db, ST_THREAD);

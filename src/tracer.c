@@ -301,6 +301,19 @@ static void hold_early(struct tracer *tr, pid_t tid)
 
 /* ---- exec ---- */
 
+static void record_exe(struct tracer *tr, struct proc *p)
+{
+	char link[64], path[4096];
+	ssize_t len;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", p->pid);
+	len = readlink(link, path, sizeof(path) - 1);
+	if (len > 0 && tr->db) {
+		path[len] = 0;
+		db_set_process_exe(tr->db, p->pid, path);
+	}
+}
+
 static void handle_exec(struct tracer *tr, struct tcb *t)
 {
 	struct proc *p = t->proc;
@@ -335,6 +348,7 @@ static void handle_exec(struct tracer *tr, struct tcb *t)
 		unwind_thread_free(t->unwind);
 	t->unwind = unwind_thread_new(t->tid);
 	unwind_flush_caches();
+	record_exe(tr, p);
 	/* The launched program's first thread starts at its exec: before it,
 	 * it was a copy of numamma. */
 	p->before_exec = false;
