@@ -39,6 +39,7 @@ struct tracer {
 
 struct tcb *tcb_new(struct tracer *tr, pid_t tid, struct proc *p);
 struct proc *proc_new(struct tracer *tr, pid_t pid, pid_t ppid);
+void proc_record(struct tracer *tr, struct proc *p);
 void tracer_install_die_routine(struct tracer *tr);
 /* Runs a thread stopped inside a syscall (the exec event) to that
  * syscall's exit stop, so that registers set afterwards are not

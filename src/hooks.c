@@ -197,7 +197,7 @@ static bool is_wrapper_frame(const struct proc *p, const struct nm_frame *f)
 /* The stack at an allocator's entry, starting at the user's frame:
  * ips[0] is the allocator itself, then return addresses (ip - 1 names the
  * call instruction, for both matching and line numbers). */
-static int user_stack(struct tracer *tr, struct tcb *t, struct nm_frame *frames)
+static int user_stack(struct tracer *tr, struct tcb *t, uint64_t ret, struct nm_frame *frames)
 {
 	uint64_t ips[NM_MAX_FRAMES];
 	int depth = tr->cfg.call_depth, n, k = 0;
@@ -205,7 +205,15 @@ static int user_stack(struct tracer *tr, struct tcb *t, struct nm_frame *frames)
 
 	if (!t->unwind)
 		return 0;
-	n = unwind_stack(t->unwind, ips, NM_MAX_FRAMES);
+	n = unwind_stack(t->unwind, ips, NM_MAX_FRAMES - 1);
+	/* At a function's entry the caller is certain: the return address is
+	 * at rsp.  An unwinder without CFI for the allocator (static glibc)
+	 * falls back on the frame pointer and skips it: put it back. */
+	if (n < 2 || ips[1] != ret) {
+		memmove(ips + 2, ips + 1, (n > 1 ? n - 1 : 0) * sizeof(ips[0]));
+		ips[1] = ret;
+		n = n > 1 ? n + 1 : 2;
+	}
 	for (int i = 1; i < n && k < depth; i++) {
 		struct nm_frame f;
 
@@ -257,7 +265,11 @@ static void hijack_return(struct tracer *tr, struct tcb *t, int fn,
 	pc->args[1] = regs->rsi;
 	pc->args[2] = regs->rdx;
 	pc->args[3] = regs->rcx;
-	pc->nframes = user_stack(tr, t, frames);
+	/* The unwinder reads the thread's registers: rip must be the entry,
+	 * not after the int3, or a 1-byte push there shifts the CFA rule. */
+	if (tracee_setregs(t->tid, regs))
+		return;
+	pc->nframes = user_stack(tr, t, ret, frames);
 	if (tr->db && pc->nframes)
 		pc->callsite_id = db_intern_callsite(tr->db, frames, pc->nframes);
 	if (tr->cfg.on_object && pc->nframes) {

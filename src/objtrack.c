@@ -18,6 +18,7 @@
  *
  * Nodes are allocated in slabs and never move, so the nm_object pointers
  * handed out stay valid until objtrack_free(). */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -654,7 +655,11 @@ int64_t objtrack_add(struct objtrack *ot, const struct nm_object *obj)
 	return n->obj.id;
 }
 
-static void end_object(struct objtrack *ot, struct proc *p, struct otnode *n, uint64_t ns)
+/* store: the program ended the object (free, munmap) and the database says
+ * when.  Objects still live when their process ends or execs keep a NULL
+ * free_ns there: never freed is what a leak report wants to see. */
+static void end_object(struct objtrack *ot, struct proc *p, struct otnode *n, uint64_t ns,
+		       bool store)
 {
 	/* A zero free time would read as "live". */
 	n->obj.free_ns = ns ? ns : 1;
@@ -663,7 +668,7 @@ static void end_object(struct objtrack *ot, struct proc *p, struct otnode *n, ui
 		starts_remove(&p->starts, n);
 	p->root = treap_remove(p->root, n);
 	dead_add(p, n);
-	if (ot->db)
+	if (ot->db && store)
 		db_free_object(ot->db, n->obj.id, n->obj.free_ns);
 }
 
@@ -682,7 +687,7 @@ int64_t objtrack_release(struct objtrack *ot, pid_t pid, uint64_t addr, uint64_t
 	if (!n)
 		return 0;
 	id = n->obj.id;
-	end_object(ot, p, n, ns);
+	end_object(ot, p, n, ns, true);
 	return id;
 }
 
@@ -716,7 +721,7 @@ void objtrack_unmap(struct objtrack *ot, pid_t pid, uint64_t addr, uint64_t len,
 		return;
 	treap_overlap(p->root, addr, addr + len, collect_unmappable, &l);
 	for (i = 0; i < l.n; i++)
-		end_object(ot, p, l.v[i], ns);
+		end_object(ot, p, l.v[i], ns, true);
 	free(l.v);
 }
 
@@ -725,7 +730,7 @@ void objtrack_end_process(struct objtrack *ot, pid_t pid, uint64_t ns)
 	struct proc *p = find_proc(ot, pid, 0);
 
 	while (p && p->nr_live)
-		end_object(ot, p, p->live[p->nr_live - 1], ns);
+		end_object(ot, p, p->live[p->nr_live - 1], ns, false);
 }
 
 void objtrack_fork(struct objtrack *ot, pid_t parent, pid_t child, uint64_t ns)

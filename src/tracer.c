@@ -87,11 +87,16 @@ struct proc *proc_new(struct tracer *tr, pid_t pid, pid_t ppid)
 	proc_open_mem(p);
 	p->next = tr->procs;
 	tr->procs = p;
+	return p;
+}
+
+/* A process whose data we keep (not a --no-follow child). */
+void proc_record(struct tracer *tr, struct proc *p)
+{
 	if (tr->db)
-		db_add_process(tr->db, pid, ppid, NULL, now_ns());
+		db_add_process(tr->db, p->pid, p->ppid, NULL, now_ns());
 	if (tr->cfg.on_proc_start)
 		tr->cfg.on_proc_start(tr->cfg.ctx, p);
-	return p;
 }
 
 /* fork: the child is a copy of the parent's address space, breakpoints,
@@ -112,8 +117,10 @@ static struct proc *proc_fork(struct tracer *tr, struct proc *parent, pid_t pid,
 	memcpy(p->xol, parent->xol, sizeof(p->xol));
 	p->vfork_child = vfork;
 	p->ignored = parent->ignored || !tr->cfg.follow_forks;
-	if (!p->ignored)
+	if (!p->ignored) {
+		proc_record(tr, p);
 		objtrack_fork(tr->objs, parent->pid, pid, now_ns());
+	}
 	return p;
 }
 
@@ -657,6 +664,7 @@ static void seize_launched(struct tracer *tr, pid_t pid)
 pid_t tracer_launch(struct tracer *tr, char **argv)
 {
 	const char *path = resolve_program(argv[0]);
+	struct proc *p;
 	sigset_t empty;
 	pid_t pid;
 
@@ -676,7 +684,10 @@ pid_t tracer_launch(struct tracer *tr, char **argv)
 	tracer_install_die_routine(tr);
 	tr->main_pid = pid;
 	seize_launched(tr, pid);
-	tcb_new(tr, pid, proc_new(tr, pid, getpid()))->proc->before_exec = true;
+	p = proc_new(tr, pid, getpid());
+	p->before_exec = true;
+	proc_record(tr, p);
+	tcb_new(tr, pid, p);
 	return pid;
 }
 
