@@ -18,7 +18,7 @@
 #include "model.h"
 #include "sampler.h"
 
-#define SAMPLER_MAX_EVENTS 4
+#define SAMPLER_MAX_EVENTS 5
 
 struct perf_sample_rec;   /* a decoded PERF_RECORD_SAMPLE, perf_ring.h */
 
@@ -51,7 +51,11 @@ struct sampler_backend {
 
 	/* Data pages of each thread's ring, a power of two; 0: 64. */
 	unsigned ring_pages;
-	/* Called every tick_ms for each thread (watch rotates its targets). */
+	/* Called every tick_ms for each thread (watch rotates its targets).
+	 * A backend with a tick drains its rings itself, in tick, when its
+	 * events are quiet: the common code then reads them only when the
+	 * thread stops (epoll wakeups are ignored).  Its rings must hold what
+	 * a thread produces in tick_ms. */
 	unsigned tick_ms;
 	void (*tick)(struct sampler_thread *th, const struct sampler_opts *opts);
 	/* Sees each batch of decoded samples (consecutive samples of a thread
@@ -63,6 +67,14 @@ struct sampler_backend {
 /* Opens attr on the calling thread and closes it: a probe.  0, or -1 with
  * why (perf_open_why) filled in. */
 int sampler_try_open(struct perf_event_attr *attr, const char *what, char *why, size_t len);
+
+/* Replaces event index (> 0: not the ring's owner) of th by a fresh one
+ * opened from attr, in the group of event leader (-1: none), writing into
+ * the same ring.  Drain first: records of the old event still in the ring
+ * could not be decoded.  0, or -1 (the event is then closed, fds[index] =
+ * -1). */
+int sampler_thread_reopen(struct sampler_thread *th, int index, const struct perf_event_attr *attr,
+			  int leader);
 
 /* Decodes what the kernel wrote so far into th's ring (for backends that
  * must see every hit before changing their events). */

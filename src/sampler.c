@@ -390,6 +390,35 @@ void sampler_thread_drain(struct sampler_thread *pub)
 
 /* ---- threads ---- */
 
+/* Makes event index of th write into the ring of event 0. */
+static int join_ring(struct thread *th, int index)
+{
+	return ioctl(th->pub.fds[index], PERF_EVENT_IOC_ID, &th->ids[index]) ||
+	       ioctl(th->pub.fds[index], PERF_EVENT_IOC_SET_OUTPUT, th->pub.fds[0]);
+}
+
+int sampler_thread_reopen(struct sampler_thread *pub, int index, const struct perf_event_attr *attr,
+			  int leader)
+{
+	struct thread *th = (struct thread *)pub;
+	struct perf_event_attr a = *attr;
+
+	complete_attr(&a, th->data_size);
+	if (pub->fds[index] >= 0)
+		close(pub->fds[index]);
+	th->ids[index] = 0;
+	pub->fds[index] = perf_event_open(&a, pub->tid, leader >= 0 ? pub->fds[leader] : -1);
+	if (pub->fds[index] < 0)
+		return -1;
+	if (join_ring(th, index)) {
+		close(pub->fds[index]);
+		pub->fds[index] = -1;
+		th->ids[index] = 0;
+		return -1;
+	}
+	return 0;
+}
+
 static void close_events(struct thread *th)
 {
 	int i;
@@ -398,15 +427,32 @@ static void close_events(struct thread *th)
 		munmap(th->meta, th->map_len);
 	th->meta = NULL;
 	for (i = 0; i < th->pub.nr_events; i++)
-		close(th->pub.fds[i]);
+		if (th->pub.fds[i] >= 0)
+			close(th->pub.fds[i]);
 	th->pub.nr_events = 0;
 }
 
-/* Opens the thread's events, the first with the ring, the others writing
- * into it.  0, or -1 with errno and what failed. */
-static int open_events(struct sampler *s, struct thread *th, const char **what)
+/* Maps the ring of event 0, which the others will write into. */
+static int map_ring(struct sampler *s, struct thread *th)
 {
 	long page = sysconf(_SC_PAGESIZE);
+
+	if (ioctl(th->pub.fds[0], PERF_EVENT_IOC_ID, &th->ids[0]))
+		return -1;
+	th->data_size = ring_pages(s->be) * page;
+	th->map_len = th->data_size + page;
+	th->meta = mmap(NULL, th->map_len, PROT_READ | PROT_WRITE, MAP_SHARED, th->pub.fds[0], 0);
+	if (th->meta == MAP_FAILED) {
+		th->meta = NULL;
+		return -1;
+	}
+	th->data = (uint8_t *)th->meta + page;
+	return 0;
+}
+
+/* Opens the thread's events.  0, or -1 with errno and what failed. */
+static int open_events(struct sampler *s, struct thread *th, const char **what)
+{
 	int i;
 
 	for (i = 0; i < s->nr_attrs; i++) {
@@ -417,23 +463,9 @@ static int open_events(struct sampler *s, struct thread *th, const char **what)
 		if (th->pub.fds[i] < 0)
 			return -1;
 		th->pub.nr_events = i + 1;
-		*what = "PERF_EVENT_IOC_ID";
-		if (ioctl(th->pub.fds[i], PERF_EVENT_IOC_ID, &th->ids[i]))
+		*what = i ? "joining the thread's perf ring" : "mapping the perf ring";
+		if (i ? join_ring(th, i) : map_ring(s, th))
 			return -1;
-		*what = "PERF_EVENT_IOC_SET_OUTPUT";
-		if (i && ioctl(th->pub.fds[i], PERF_EVENT_IOC_SET_OUTPUT, th->pub.fds[0]))
-			return -1;
-		if (i)
-			continue;
-		*what = "mmap of the perf ring";
-		th->data_size = ring_pages(s->be) * page;
-		th->map_len = th->data_size + page;
-		th->meta = mmap(NULL, th->map_len, PROT_READ | PROT_WRITE, MAP_SHARED, th->pub.fds[0], 0);
-		if (th->meta == MAP_FAILED) {
-			th->meta = NULL;
-			return -1;
-		}
-		th->data = (uint8_t *)th->meta + page;
 	}
 	return 0;
 }
@@ -529,8 +561,10 @@ void sampler_handle_ready(struct sampler *s, void *ptr)
 
 	if (!s || !th || th->dead)
 		return;
-	sampler_thread_drain(&th->pub);
-	flush_batch(s);
+	if (!s->be->tick) {
+		sampler_thread_drain(&th->pub);
+		flush_batch(s);
+	}
 	/* The thread exited: its event reports EPOLLHUP until closed, which
 	 * a level-triggered epoll would repeat forever. */
 	pfd = (struct pollfd){ .fd = th->pub.fds[0], .events = POLLIN };
@@ -559,9 +593,10 @@ int sampler_tick(struct sampler *s, uint64_t now)
 	free_zombies(s);
 	rotate = s->be->tick && now >= s->next_tick_ns;
 	for (th = s->threads; th; th = th->next) {
-		sampler_thread_drain(&th->pub);
 		if (rotate)
 			s->be->tick(&th->pub, &s->opts);
+		else if (!s->be->tick)
+			sampler_thread_drain(&th->pub);
 	}
 	flush_batch(s);
 	if (!s->be->tick)

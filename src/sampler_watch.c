@@ -8,11 +8,18 @@
  * Threads choose independently: a thread only triggers its own
  * watchpoints, so its samples show where it, itself, goes.
  *
+ * Events.  Event 0 is a dummy software event that owns the thread's ring;
+ * events 1-4 are the watchpoint slots, writing into it.
+ *
  * Reads and writes.  A read-only watchpoint does not exist on x86, and an
  * RW hit does not say which it was.  Each word is therefore watched twice:
  * slot 2k as W, slot 2k+1 as RW.  A write triggers both in the same debug
- * exception (same ip, adjacent records); a read only the RW one.  The
+ * exception (same ip, nearby records); a read only the RW one.  The
  * filter keeps the W sample of a pair and turns lone RW hits into reads.
+ * That is sound only if the RW slot never runs without the W one: the RW
+ * event is a member of the W event's group, so it counts only while the
+ * W event is enabled.  (Armed one after the other, the W slot ran out
+ * first and the RW slot's last hits were writes taken for reads.)
  *
  * Overhead bound.  A hit costs a debug exception and a sample, ~13 us here
  * (30-50 us under TCG).  The kernel caps each slot at WATCH_CAP hits per
@@ -21,12 +28,16 @@
  *   4 slots * WATCH_CAP * 13 us / WATCH_INTERVAL_MS = 4.2% of a cpu
  * (17% under TCG) in watchpoint hits, however hot the word.
  *
- * Keeping the cap exact: the kernel's limit only grows by REFRESH and
- * shrinks by one per hit; 0 means "no limit" for an enabled event.  At a
- * rotation each slot is first retargeted disabled, then the ring drained,
- * so that every hit of the last interval is counted; the slot is then
- * topped up to WATCH_CAP.  Lost records make counts uncertain: the slots
- * are then assumed spent, which at worst doubles the cap once.
+ * Keeping the cap exact: at each rotation the slots are disabled, the
+ * ring drained (their records must be decoded while their ids are known),
+ * and each slot reopened on its new word and armed with
+ * PERF_EVENT_IOC_REFRESH(WATCH_CAP).  A fresh event makes the limit exact
+ * whatever happened before; retargeting in place
+ * (PERF_EVENT_IOC_MODIFY_ATTRIBUTES) would not: the kernel (6.x) stops a
+ * breakpoint whose limit ran out for good, REFRESH and ENABLE do not
+ * restart it, and topping up a live limit needs exact hit counts.  A
+ * rotation costs ~4 perf_event_open per thread, ~0.5% of the tracer's
+ * cpu per thread.
  *
  * The sample's ip is the instruction after the access (a data breakpoint
  * traps after it); its address is the watched word (bp_addr). */
@@ -34,6 +45,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "error.h"
@@ -41,24 +53,29 @@
 #include "sampler_backend.h"
 
 #define WATCH_SLOTS 4
+#define RING_OWNER 1               /* events before the first slot */
 #define WATCH_INTERVAL_MS 10
 #define WATCH_CAP 8
 #define WATCH_PARK_ADDR 0x1000     /* never mapped (mmap_min_addr) */
 #define PAIR_WINDOW_NS 200000      /* both halves of a write's pair */
+#define PAIR_SEARCH 8              /* samples either side to look for it */
+#define PAIRED_WRITE 'w'           /* filter-internal access mark */
 
 #define WATCH_SAMPLE_TYPE (PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | \
 			   PERF_SAMPLE_ADDR | PERF_SAMPLE_CPU)
 
 struct watch_thread {
 	uint64_t rng;
-	uint64_t hits_seen[WATCH_SLOTS];   /* th->hits at the last rotation */
-	uint64_t lost_seen;
-	unsigned left[WATCH_SLOTS];        /* the kernel's remaining limit */
 };
 
 static int slot_is_write(int slot)
 {
 	return slot % 2 == 0;
+}
+
+static int slot_of(int event_index)
+{
+	return event_index - RING_OWNER;
 }
 
 static void watch_attr(struct perf_event_attr *attr, unsigned type, uint64_t addr)
@@ -88,47 +105,73 @@ static int watch_attrs(const struct sampler_opts *opts, struct perf_event_attr *
 {
 	int i;
 
+	memset(&attrs[0], 0, sizeof(attrs[0]));
+	attrs[0].type = PERF_TYPE_SOFTWARE;
+	attrs[0].config = PERF_COUNT_SW_DUMMY;
+	attrs[0].sample_type = WATCH_SAMPLE_TYPE;
+	attrs[0].exclude_kernel = 1;
 	for (i = 0; i < WATCH_SLOTS; i++)
-		watch_attr(&attrs[i], slot_is_write(i) ? HW_BREAKPOINT_W : HW_BREAKPOINT_RW,
-			   WATCH_PARK_ADDR);
+		watch_attr(&attrs[RING_OWNER + i],
+			   slot_is_write(i) ? HW_BREAKPOINT_W : HW_BREAKPOINT_RW, WATCH_PARK_ADDR);
 	*group_leader = 0;
-	return WATCH_SLOTS;
+	return RING_OWNER + WATCH_SLOTS;
 }
 
 static void watch_decode(const struct perf_sample_rec *rec, int event_index, struct nm_sample *out)
 {
 	/* Provisional: the filter decides what an RW hit was. */
-	out->access = slot_is_write(event_index) ? ACCESS_WRITE : ACCESS_READ;
+	out->access = slot_is_write(slot_of(event_index)) ? ACCESS_WRITE : ACCESS_READ;
 }
 
+static uint64_t time_apart(const struct nm_sample *a, const struct nm_sample *b)
+{
+	return a->time_ns > b->time_ns ? a->time_ns - b->time_ns : b->time_ns - a->time_ns;
+}
+
+/* Whether rw is the RW half of the write w. */
 static int same_access(const struct nm_sample *w, const struct nm_sample *rw)
 {
-	uint64_t dt = w->time_ns > rw->time_ns ? w->time_ns - rw->time_ns : rw->time_ns - w->time_ns;
-
 	return w->access == ACCESS_WRITE && w->tid == rw->tid && w->addr == rw->addr &&
-	       w->ip == rw->ip && dt < PAIR_WINDOW_NS;
+	       w->ip == rw->ip && time_apart(w, rw) < PAIR_WINDOW_NS;
 }
 
-/* Drops the RW half of each write's pair (marked access 0, then
- * compacted).  A W sample pairs once: consumed is the last one paired. */
+/* The unpaired W sample near v[i] that v[i] (an RW hit) is the other half
+ * of, closest in time; -1 if none.  The two halves are written by the same
+ * debug exception, but not always next to each other: the kernel walks the
+ * debug registers in its own order, so two writes in a row may give
+ * W W RW RW. */
+static ssize_t find_pair(const struct nm_sample *v, size_t n, size_t i)
+{
+	size_t j = i > PAIR_SEARCH ? i - PAIR_SEARCH : 0, end = i + PAIR_SEARCH < n ? i + PAIR_SEARCH : n - 1;
+	ssize_t best = -1;
+
+	for (; j <= end; j++)
+		if (same_access(&v[j], &v[i]) &&
+		    (best < 0 || time_apart(&v[j], &v[i]) < time_apart(&v[best], &v[i])))
+			best = (ssize_t)j;
+	return best;
+}
+
+/* Drops the RW half of each write's pair.  While pairing, a paired W is
+ * marked PAIRED_WRITE so that it pairs once, a dropped RW is marked 0. */
 static size_t watch_filter(struct nm_sample *v, size_t n)
 {
-	size_t i, kept = 0, consumed = SIZE_MAX;
+	size_t i, kept = 0;
 
 	for (i = 0; i < n; i++) {
-		if (v[i].access != ACCESS_READ)
-			continue;
-		if (i > 0 && consumed != i - 1 && same_access(&v[i - 1], &v[i])) {
-			consumed = i - 1;
-			v[i].access = 0;
-		} else if (i + 1 < n && same_access(&v[i + 1], &v[i])) {
-			consumed = i + 1;
+		ssize_t w = v[i].access == ACCESS_READ ? find_pair(v, n, i) : -1;
+
+		if (w >= 0) {
+			v[w].access = PAIRED_WRITE;
 			v[i].access = 0;
 		}
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		if (v[i].access == PAIRED_WRITE)
+			v[i].access = ACCESS_WRITE;
 		if (v[i].access)
 			v[kept++] = v[i];
+	}
 	return kept;
 }
 
@@ -170,54 +213,44 @@ static struct watch_thread *watch_state(struct sampler_thread *th)
 	return w;
 }
 
-/* Retargets a slot, leaving it disabled. */
-static int retarget(struct sampler_thread *th, int slot, uint64_t addr)
+/* The slot's attr aimed at addr.  A W slot leads its group, disabled
+ * until armed; the RW member follows it. */
+static struct perf_event_attr slot_attr(const struct sampler_thread *th, int slot, uint64_t addr)
 {
-	struct perf_event_attr attr = th->attrs[slot];
+	struct perf_event_attr attr = th->attrs[RING_OWNER + slot];
 
 	attr.bp_addr = addr;
-	attr.disabled = 1;
-	return ioctl(th->fds[slot], PERF_EVENT_IOC_MODIFY_ATTRIBUTES, &attr);
+	attr.disabled = slot_is_write(slot);
+	return attr;
 }
 
-/* What remains of the kernel's limit after `used` hits. */
-static unsigned limit_left(unsigned left, uint64_t used, int unsure)
+/* Fresh W and RW events on the word, each limited to WATCH_CAP hits;
+ * enabling the W leader last starts both at once. */
+static void arm_word(struct sampler_thread *th, int w_slot, uint64_t addr)
 {
-	return unsure || used >= left ? 0 : left - (unsigned)used;
-}
+	struct perf_event_attr w = slot_attr(th, w_slot, addr), rw = slot_attr(th, w_slot + 1, addr);
+	int w_index = RING_OWNER + w_slot, rw_index = w_index + 1;
 
-/* Enables a slot for WATCH_CAP more hits at most (see the top comment). */
-static void rearm(int fd, unsigned *left)
-{
-	if (*left == WATCH_CAP) {
-		ioctl(fd, PERF_EVENT_IOC_ENABLE, 0);
+	if (sampler_thread_reopen(th, w_index, &w, -1))
 		return;
-	}
-	if (ioctl(fd, PERF_EVENT_IOC_REFRESH, WATCH_CAP - *left) == 0)
-		*left = WATCH_CAP;
+	if (sampler_thread_reopen(th, rw_index, &rw, w_index) == 0)
+		ioctl(th->fds[rw_index], PERF_EVENT_IOC_REFRESH, WATCH_CAP);
+	ioctl(th->fds[w_index], PERF_EVENT_IOC_REFRESH, WATCH_CAP);
 }
 
 static void watch_tick(struct sampler_thread *th, const struct sampler_opts *opts)
 {
 	struct watch_thread *w = watch_state(th);
 	uint64_t words[WATCH_SLOTS / 2];
-	int nwords = pick_words(opts->objs, th->pid, &w->rng, words), armed[WATCH_SLOTS];
-	int i, unsure;
+	int nwords = pick_words(opts->objs, th->pid, &w->rng, words);
+	int slot;
 
-	for (i = 0; i < th->nr_events; i++)
-		armed[i] = retarget(th, i, i / 2 < nwords ? words[i / 2] : WATCH_PARK_ADDR) == 0 &&
-			   i / 2 < nwords;
+	for (slot = 0; slot < WATCH_SLOTS; slot++)
+		if (th->fds[RING_OWNER + slot] >= 0)
+			ioctl(th->fds[RING_OWNER + slot], PERF_EVENT_IOC_DISABLE, 0);
 	sampler_thread_drain(th);
-	unsure = th->lost != w->lost_seen;
-	w->lost_seen = th->lost;
-	for (i = 0; i < th->nr_events; i++) {
-		uint64_t used = th->hits[i] - w->hits_seen[i];
-
-		w->hits_seen[i] = th->hits[i];
-		w->left[i] = limit_left(w->left[i], used, unsure);
-		if (armed[i])
-			rearm(th->fds[i], &w->left[i]);
-	}
+	for (slot = 0; slot < 2 * nwords; slot += 2)
+		arm_word(th, slot, words[slot / 2]);
 }
 
 const struct sampler_backend sampler_watch = {
