@@ -1,0 +1,71 @@
+#!/bin/bash
+# What numamma cannot profile: one clear "numamma: " line on stderr (and
+# perhaps "numamma: hint: " lines after it), exit
+# status 127 (no such program), 126 (not runnable here) or 125 (bad usage),
+# the program not run, no database written and an existing one untouched.
+. "$(dirname "$0")/lib.sh"
+
+cd "$TMPD" || fail "cannot enter $TMPD"
+mkdir work
+printf 'echo ran >%s/ran\n' "$TMPD" >work/script-no-shebang
+chmod 755 work/script-no-shebang
+cp /bin/true work/not-executable
+chmod 644 work/not-executable
+# A minimal i386 executable that calls exit(0): numamma traces x86-64 only.
+printf '\x7f\x45\x4c\x46\x01\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x03\x00\x01\x00\x00\x00\x54\x80\x04\x08\x34\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x34\x00\x20\x00\x01\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x80\x04\x08\x00\x80\x04\x08\x60\x00\x00\x00\x60\x00\x00\x00\x05\x00\x00\x00\x00\x10\x00\x00\xb8\x01\x00\x00\x00\xbb\x00\x00\x00\x00\xcd\x80' >work/elf32
+chmod 755 work/elf32
+marker="touch $TMPD/ran"
+
+# check_error_message WHAT FILE: FILE holds one "numamma: " line that is
+# not a hint, then only hints.
+check_error_message() {
+	assert_eq "$1: stderr, one error line then hints" "numamma: error" \
+		"$(sed -n '1{/^numamma: hint: /{s/^/hint first: /p;d}
+			      /^numamma: /{s/.*/numamma: error/p;d}
+			      s/^/no prefix: /p;d}
+			   /^numamma: hint: /d; s/^/extra line: /p' "$2")"
+}
+
+# refused STATUS ARGS...: numamma profile -o work/p.db ARGS must exit STATUS
+# with one "numamma: " line, leaving work/p.db (a precious file) as it was
+# and nothing new in work/.
+refused() {
+	local want=$1 status=0; shift
+	local what="numamma profile $*"
+	echo precious >work/p.db
+	rm -f ran
+	ls work >listing.before
+	timeout -k 5 30 "$NUMAMMA" profile -o work/p.db "$@" >out 2>err || status=$?
+	assert_eq "$what: exit status" "$want" "$status"
+	check_error_message "$what" err
+	assert_eq "$what: stdout" "" "$(cat out)"
+	assert_eq "$what: existing database" precious "$(cat work/p.db)"
+	ls work >listing.after
+	assert_diff "$what: files in the output folder" listing.before listing.after
+	assert_eq "$what: the program ran" no "$([[ -e ran ]] && echo yes || echo no)"
+}
+
+refused 127 -- /nonexistent/program
+refused 127 -- no-such-program-in-path-numamma
+refused 126 -- work/not-executable
+refused 126 -- work/script-no-shebang
+refused 126 -- work/elf32
+refused 126 -- ./work
+refused 125 --bogus-option -- sh -c "$marker"
+refused 125 --sampler=bogus -- sh -c "$marker"
+refused 125 -s bogus -- sh -c "$marker"
+refused 125 --call-depth=-3 -- sh -c "$marker"
+
+# An output folder that does not exist: refused before the program runs.
+status=0
+timeout -k 5 30 "$NUMAMMA" profile -o "$TMPD/no/such/dir/p.db" -- sh -c "$marker" \
+	>out 2>err || status=$?
+assert_eq "output in a missing folder: exit status" 125 "$status"
+check_error_message "output in a missing folder" err
+assert_eq "output in a missing folder: the program ran" no "$([[ -e ran ]] && echo yes || echo no)"
+
+# A profile actually written keeps the previous file as FILE.old.
+echo precious >work/p.db
+profile_ok work/p.db -- true
+assert_eq "previous database after a profile" precious "$(cat work/p.db.old)"
+assert_eq "new database" 1 "$(sql work/p.db "SELECT count(*) FROM runs")"
