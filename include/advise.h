@@ -58,6 +58,7 @@ struct advice_site {
 struct advice {
 	struct policy *policy;
 	int spread;              /* threads are spread over nodes by rank */
+	int unbalanced;          /* ...because the profile crowded some nodes */
 	char *mapping;           /* which thread -> node mapping, in words */
 	int profile_nodes, target_nodes;
 	int nthreads;

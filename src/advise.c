@@ -298,7 +298,13 @@ static void describe_mapping(struct analysis *a, int nran, int only)
 {
 	struct advice *adv = a->adv;
 
-	if (adv->spread)
+	if (adv->spread && adv->unbalanced)
+		adv->mapping = xasprintf("planned: in the profile, worker threads crowded some of its "
+					 "%d nodes (or were never sampled), so they are spread round-robin "
+					 "by creation rank over the %d target nodes (thread of rank r on "
+					 "node #r mod %d; the main thread stays on its node)",
+					 nran, a->ntarget, a->ntarget);
+	else if (adv->spread)
 		adv->mapping = xasprintf("planned: the profile's sampled threads all ran on node %d, "
 					 "so worker threads are spread round-robin by creation rank over the %d "
 					 "target nodes (thread of rank r on node #r mod %d; the main "
@@ -363,12 +369,34 @@ static void plan_pins(struct analysis *a)
 	}
 }
 
+/* Unpinned threads land where the scheduler put them: a profile where
+ * some node ran more workers than its share, or where a worker was never
+ * seen, is no mapping worth reproducing. */
+static int workers_unbalanced(const struct advice *adv, int ntarget)
+{
+	int per_node[POLICY_MAX_NODES] = { 0 }, nworkers = 0, most = 0;
+
+	for (int i = 0; i < adv->nthreads; i++) {
+		const struct advice_thread *t = &adv->threads[i];
+
+		if (t->rank <= 0)
+			continue;
+		nworkers++;
+		if (t->ran_node < 0 || t->ran_node >= POLICY_MAX_NODES)
+			return 1;
+		if (++per_node[t->ran_node] > most)
+			most = per_node[t->ran_node];
+	}
+	return most > (nworkers + ntarget - 1) / ntarget;
+}
+
 static void plan_threads(struct analysis *a)
 {
 	struct advice *adv = a->adv;
 	int only = -1, nran = distinct_ran_nodes(adv, &only);
 
-	adv->spread = nran <= 1 && a->ntarget > 1;
+	adv->unbalanced = nran > 1 && workers_unbalanced(adv, a->ntarget);
+	adv->spread = (nran <= 1 || adv->unbalanced) && a->ntarget > 1;
 	for (int i = 0; i < adv->nthreads; i++) {
 		struct advice_thread *t = &adv->threads[i];
 

@@ -13,7 +13,7 @@
 
 #define NWORKERS 4
 #define PAGES_PER_BLOCK 512
-#define ROUNDS 20
+static int rounds = 20;
 
 static double *data;
 static long page_size, block_elems;
@@ -24,7 +24,7 @@ static void *worker(void *arg)
 	long w = (long)arg;
 	double *b = data + w * block_elems;
 
-	for (int r = 0; r < ROUNDS; r++)
+	for (int r = 0; r < rounds; r++)
 		for (long i = 0; i < block_elems; i++)
 			b[i] = b[i] * 0.5 + r;
 	worker_node[w] = numa_node_of_cpu(sched_getcpu());
@@ -49,12 +49,14 @@ static double block_locality(int w, long *on, long *total)
 	return 100.0 * *on / *total;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	pthread_t th[NWORKERS];
 	long on_all = 0, total_all = 0;
 	double worst = 100;
 
+	if (argc > 1)
+		rounds = atoi(argv[1]);
 	page_size = sysconf(_SC_PAGESIZE);
 	block_elems = PAGES_PER_BLOCK * page_size / sizeof(double);
 	data = malloc(NWORKERS * block_elems * sizeof(double));
