@@ -6,7 +6,8 @@
  * object picked with probability proportional to its size
  * (objtrack_pick_weighted), then a uniformly random 8-byte word inside it.
  * Threads choose independently: a thread only triggers its own
- * watchpoints, so its samples show where it, itself, goes.
+ * watchpoints, so its samples show where it, itself, goes; for the same
+ * reason other threads' stacks are skipped.
  *
  * Events.  Event 0 is a dummy software event that owns the thread's ring;
  * events 1-4 are the watchpoint slots, writing into it.
@@ -25,8 +26,8 @@
  * (30-50 us under TCG).  The kernel caps each slot at WATCH_CAP hits per
  * interval (PERF_EVENT_IOC_REFRESH: the event disables itself after that
  * many overflows), so a thread spends at most
- *   4 slots * WATCH_CAP * 13 us / WATCH_INTERVAL_MS = 4.2% of a cpu
- * (17% under TCG) in watchpoint hits, however hot the word.
+ *   4 slots * WATCH_CAP * 13 us / WATCH_INTERVAL_MS = 8.3% of a cpu
+ * (under TCG, 50 us a hit: 32%) in watchpoint hits, however hot the word.
  *
  * Keeping the cap exact: at each rotation the slots are disabled, the
  * ring drained (their records must be decoded while their ids are known),
@@ -36,7 +37,7 @@
  * (PERF_EVENT_IOC_MODIFY_ATTRIBUTES) would not: the kernel (6.x) stops a
  * breakpoint whose limit ran out for good, REFRESH and ENABLE do not
  * restart it, and topping up a live limit needs exact hit counts.  A
- * rotation costs ~4 perf_event_open per thread, ~0.5% of the tracer's
+ * rotation costs ~4 perf_event_open per thread, ~1% of the tracer's
  * cpu per thread.
  *
  * The sample's ip is the instruction after the access (a data breakpoint
@@ -54,7 +55,8 @@
 
 #define WATCH_SLOTS 4
 #define RING_OWNER 1               /* events before the first slot */
-#define WATCH_INTERVAL_MS 10
+#define WATCH_INTERVAL_MS 5
+#define WATCH_PICK_TRIES 8
 #define WATCH_CAP 8
 #define WATCH_PARK_ADDR 0x1000     /* never mapped (mmap_min_addr) */
 #define PAIR_WINDOW_NS 200000      /* both halves of a write's pair */
@@ -185,13 +187,30 @@ static uint64_t next_rand(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
-/* Up to two words of live objects of pid; returns how many. */
-static int pick_words(struct objtrack *objs, pid_t pid, uint64_t *rng, uint64_t words[2])
+/* An object thread tid may touch: another thread's stack is its own
+ * business, and megabytes of it would crowd out the real targets. */
+static const struct nm_object *pick_object(struct objtrack *objs, pid_t pid, pid_t tid,
+					   uint64_t *rng)
+{
+	const struct nm_object *o = NULL;
+	int tries;
+
+	for (tries = 0; tries < WATCH_PICK_TRIES; tries++) {
+		o = objtrack_pick_weighted(objs, pid, next_rand(rng));
+		if (!o || o->kind != OBJ_STACK || o->tid == tid)
+			break;
+	}
+	return o;
+}
+
+/* Up to two words of live objects of th's process; returns how many. */
+static int pick_words(const struct sampler_thread *th, struct objtrack *objs, uint64_t *rng,
+		      uint64_t words[2])
 {
 	int n;
 
 	for (n = 0; objs && n < WATCH_SLOTS / 2; n++) {
-		const struct nm_object *o = objtrack_pick_weighted(objs, pid, next_rand(rng));
+		const struct nm_object *o = pick_object(objs, th->pid, th->tid, rng);
 
 		if (!o || !o->size)
 			break;
@@ -242,7 +261,7 @@ static void watch_tick(struct sampler_thread *th, const struct sampler_opts *opt
 {
 	struct watch_thread *w = watch_state(th);
 	uint64_t words[WATCH_SLOTS / 2];
-	int nwords = pick_words(opts->objs, th->pid, &w->rng, words);
+	int nwords = pick_words(th, opts->objs, &w->rng, words);
 	int slot;
 
 	for (slot = 0; slot < WATCH_SLOTS; slot++)

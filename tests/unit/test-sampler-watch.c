@@ -56,8 +56,8 @@ int main(void)
 	       (long long)harness_query(&h, "SELECT count(*) FROM samples WHERE tid = %d AND"
 					" (address < %llu OR address >= %llu)", (int)h.tid,
 					(unsigned long long)lo, (unsigned long long)hi));
-	/* At most 4 slots x 8 hits per 10 ms rotation (plus the last one). */
-	rotations = (int64_t)((h.t_end - h.t_start) / 10000000) + 2;
+	/* At most 4 slots x 8 hits per 5 ms rotation (plus the last one). */
+	rotations = (int64_t)((h.t_end - h.t_start) / 5000000) + 2;
 	printf("watch: %lld samples (%lld reads, %lld writes) in %lld rotations\n",
 	       (long long)total, (long long)reads, (long long)writes, (long long)rotations);
 	CHECK(reads > 20);

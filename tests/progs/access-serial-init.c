@@ -1,0 +1,39 @@
+/* Ground truth for the samplers: the main thread initialises the whole
+ * array (so, under first touch, every page is placed where main runs),
+ * then each worker computes on its own block for SECONDS.
+ *
+ *   access-serial-init [NTHREADS [BLOCK_PAGES [SECONDS]]]    (4 256 1)
+ * Prints "sum N". */
+#include <string.h>
+
+#include "access-common.h"
+
+static void *worker(void *arg)
+{
+	struct block *b = arg;
+	uint64_t end = now_ns() + b->seconds * 1000000000.0, *w = b->words;
+	size_t i, n = b->bytes / 8;
+
+	do {
+		for (i = 0; i < n; i++)
+			w[i] += i;
+		b->rounds++;
+	} while (now_ns() < end);
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	struct blocks bs;
+	size_t size;
+	char *array;
+
+	blocks_parse(&bs, argc, argv);
+	size = bs.nthreads * bs.bytes + bs.page;
+	array = malloc(size);
+	memset(array, 0, size);
+	blocks_run(&bs, array, worker);
+	printf("sum %lu\n", (unsigned long)blocks_sum(&bs));
+	free(array);
+	return 0;
+}
