@@ -1,0 +1,26 @@
+#!/bin/bash
+# pagefault sampler: each worker first-touches its own block of one array,
+# so every page of block i is sampled, by worker i+1 only, given to the
+# array object, with its node, and within the array's lifetime.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/access-lib.sh"
+sampler_available pagefault
+
+N=4 P=64
+db=$TMPD/p.db
+access_profile "$db" pagefault access-blocks $N $P 0.3
+assert_eq "program output" "sum $((N * (P * PAGE / 8 - 1)))" "$(cat "$TMPD/out")"
+
+for ((i = 0; i < N; i++)); do echo "$i|$P|0"; done >"$TMPD/expected"
+block_samples "$db" $N $P >"$TMPD/actual"
+assert_diff "first touches per block (block|pages|not by its worker)" "$TMPD/expected" "$TMPD/actual"
+
+assert_eq "array samples not given to the array, outside its life, or without nodes" 0 \
+	"$(sql "$db" "WITH $(array_cte $((N * P * PAGE + PAGE)))
+		      SELECT count(*) FROM samples x JOIN arr ON x.pid = arr.pid
+		      WHERE x.address >= arr.base AND x.address < arr.base + $((N * P * PAGE))
+		        AND (x.object_id IS NOT arr.id OR x.time_ns < arr.alloc_ns
+			     OR x.time_ns >= arr.free_ns OR x.page_node IS NULL OR x.node IS NULL
+			     OR x.access != '?' OR x.weight != 1)")"
+assert_eq "records lost" 0 "$(sql "$db" "SELECT total(value) FROM sampler_stats WHERE name = 'lost'" | cut -d. -f1)"
+assert_eq "sampler recorded in the run" "pagefault" "$(sql "$db" "SELECT sampler FROM runs")"
