@@ -8,6 +8,7 @@
 #ifndef NUMAMMA_OBJTRACK_H
 #define NUMAMMA_OBJTRACK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -29,8 +30,9 @@ int64_t objtrack_release(struct objtrack *ot, pid_t pid, uint64_t addr, uint64_t
  * [addr, addr+len).  Partly unmapped ones end too (a conservative choice:
  * the remainder is re-registered by the caller if it matters). */
 void objtrack_unmap(struct objtrack *ot, pid_t pid, uint64_t addr, uint64_t len, uint64_t ns);
-/* All live objects of pid end at ns (exec, exit). */
-void objtrack_end_process(struct objtrack *ot, pid_t pid, uint64_t ns);
+/* All live objects of pid end at ns: at exec (store: the database gets
+ * free_ns) or exit (it keeps NULL: never freed by the program). */
+void objtrack_end_process(struct objtrack *ot, pid_t pid, uint64_t ns, bool store);
 /* fork: the child starts with copies of the parent's live objects
  * (new ids, same callsites, alloc_ns = ns). */
 void objtrack_fork(struct objtrack *ot, pid_t parent, pid_t child, uint64_t ns);

@@ -10,8 +10,12 @@
 uint64_t opt_u64(const char *cmd, const char *opt, const char *arg, uint64_t min, uint64_t max);
 double opt_seconds(const char *cmd, const char *opt, const char *arg);
 pid_t opt_pid(const char *cmd, const char *arg);
-/* For getopt's '?': the bad option was already named by getopt. */
-_Noreturn void usage_error(const char *cmd);
+/* "numamma: CMD: what is wrong" and a hint to --help; returns 125 for the
+ * caller to return or exit with. */
+int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* getopt_long's ':' (missing value) or '?' (unknown option), with opterr
+ * cleared and optstring starting with "+:". */
+int option_error(const char *cmd, int opt, char **argv);
 /* Shell-quotes argv into one string (the command line stored in runs). */
 char *join_command(char **argv);
 

@@ -11,6 +11,7 @@
 #include "advise.h"
 #include "db.h"
 #include "error.h"
+#include "options.h"
 #include "topology.h"
 
 const char advise_usage[] =
@@ -40,30 +41,6 @@ static const struct option advise_options[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
-
-static int usage_error(const char *fmt, ...) NM_PRINTF(1, 2);
-
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "numamma: advise: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	hint("see 'numamma advise --help'");
-	return NM_EXIT_FAILURE;
-}
-
-/* getopt has not moved past a bad letter inside "-xyz" yet, but has
- * moved past a bad long option. */
-static int unknown_option(char **argv)
-{
-	char letter[3] = { '-', optopt, 0 };
-
-	return usage_error("unknown option '%s'", optopt ? letter : argv[optind - 1]);
-}
 
 /* "65536", "64K", "1M", "2G"; -1 when malformed. */
 static int parse_size(const char *s, uint64_t *size)
@@ -138,25 +115,23 @@ int cmd_advise(int argc, char **argv)
 			break;
 		case OPT_MIN_SIZE:
 			if (parse_size(optarg, &opts.min_size) < 0)
-				return usage_error("invalid --min-size '%s' (want bytes, e.g. 64K)", optarg);
+				return usage_error("advise", "invalid --min-size '%s' (want bytes, e.g. 64K)", optarg);
 			break;
 		case OPT_NODES:
 			opts.nodes = (int)strtol(optarg, &end, 10);
 			if (end == optarg || *end || opts.nodes < 1 || opts.nodes > POLICY_MAX_NODES)
-				return usage_error("invalid --nodes '%s' (want 1 to %d)", optarg,
+				return usage_error("advise", "invalid --nodes '%s' (want 1 to %d)", optarg,
 						   POLICY_MAX_NODES);
 			break;
 		case 'h':
 			fputs(advise_usage, stdout);
 			return 0;
-		case ':':
-			return usage_error("option '%s' needs a value", argv[optind - 1]);
 		default:
-			return unknown_option(argv);
+			return option_error("advise", opt, argv);
 		}
 	}
 	if (argc - optind > 1)
-		return usage_error("one profile at a time, not also '%s'", argv[optind + 1]);
+		return usage_error("advise", "one profile at a time, not also '%s'", argv[optind + 1]);
 	if (optind < argc)
 		path = argv[optind];
 	/* Without sysfs we plan for the profiled machine. */

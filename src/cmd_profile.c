@@ -69,9 +69,10 @@ int cmd_profile(int argc, char **argv)
 	int c;
 
 	session_init(&s, "profile");
+	opterr = 0;
 	s.output = "numamma.db";
 	/* '+': options stop at the program's name, as in env(1). */
-	while ((c = getopt_long(argc, argv, "+o:p:d:s:qvh", profile_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:o:p:d:s:qvh", profile_options, NULL)) != -1) {
 		switch (c) {
 		case 'o': s.output = optarg; break;
 		case 'p': pid = opt_pid("profile", optarg); break;
@@ -86,20 +87,17 @@ int cmd_profile(int argc, char **argv)
 		case 'q': s.quiet = true; break;
 		case 'v': verbose++; break;
 		case 'h': fputs(profile_usage, stdout); return 0;
-		default: usage_error("profile");
+		default: return option_error("profile", c, argv);
 		}
 	}
 	if (!pid && optind >= argc) {
-		error("profile: no program to run");
-		usage_error("profile");
+		return usage_error("profile", "no program to run");
 	}
 	if (pid && optind < argc) {
-		error("profile: give either a program or --pid, not both");
-		usage_error("profile");
+		return usage_error("profile", "give either a program or --pid, not both");
 	}
 	if (s.duration && !pid) {
-		error("profile: --duration needs --pid");
-		usage_error("profile");
+		return usage_error("profile", "--duration needs --pid");
 	}
 	exit_like(session_run(&s, argv + optind, pid));
 }

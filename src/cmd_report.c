@@ -12,6 +12,7 @@
 
 #include "db.h"
 #include "error.h"
+#include "options.h"
 #include "report.h"
 
 const char report_usage[] =
@@ -570,30 +571,6 @@ static const struct option report_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static int usage_error(const char *fmt, ...) NM_PRINTF(1, 2);
-
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "numamma: report: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	hint("see 'numamma report --help'");
-	return NM_EXIT_FAILURE;
-}
-
-/* getopt has not moved past a bad letter inside "-xyz" yet, but has
- * moved past a bad long option. */
-static int unknown_option(char **argv)
-{
-	char letter[3] = { '-', optopt, 0 };
-
-	return usage_error("unknown option '%s'", optopt ? letter : argv[optind - 1]);
-}
-
 int cmd_report(int argc, char **argv)
 {
 	struct report r = { .out = stdout, .top = DEFAULT_TOP };
@@ -609,25 +586,23 @@ int cmd_report(int argc, char **argv)
 		switch (opt) {
 		case 'n':
 			if ((v = parse_positive(optarg)) < 0 || v > INT32_MAX)
-				return usage_error("invalid --top '%s'", optarg);
+				return usage_error("report", "invalid --top '%s'", optarg);
 			r.top = v;
 			break;
 		case OPT_PID:
 			if ((v = parse_positive(optarg)) < 0)
-				return usage_error("invalid --pid '%s'", optarg);
+				return usage_error("report", "invalid --pid '%s'", optarg);
 			r.pid = v;
 			break;
 		case 'h':
 			fputs(report_usage, stdout);
 			return 0;
-		case ':':
-			return usage_error("option '%s' needs a value", argv[optind - 1]);
 		default:
-			return unknown_option(argv);
+			return option_error("report", opt, argv);
 		}
 	}
 	if (argc - optind > 1)
-		return usage_error("one profile at a time, not also '%s'", argv[optind + 1]);
+		return usage_error("report", "one profile at a time, not also '%s'", argv[optind + 1]);
 	if (optind < argc)
 		path = argv[optind];
 	r.db = db_open(path);

@@ -221,8 +221,9 @@ int cmd_run(int argc, char **argv)
 	pid_t pid = 0;
 
 	session_init(&s, "run");
+	opterr = 0;
 	s.sopts.name = "none";
-	while ((c = getopt_long(argc, argv, "+P:p:d:o:qvh", run_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:P:p:d:o:qvh", run_options, NULL)) != -1) {
 		switch (c) {
 		case 'P': policy = optarg; break;
 		case OPT_INTERLEAVE: mode = "interleave"; nodes = optarg; break;
@@ -237,12 +238,11 @@ int cmd_run(int argc, char **argv)
 		case 'q': s.quiet = true; break;
 		case 'v': verbose++; break;
 		case 'h': fputs(run_usage, stdout); return 0;
-		default: usage_error("run");
+		default: return option_error("run", c, argv);
 		}
 	}
 	if (!pid && optind >= argc) {
-		error("run: no program to run");
-		usage_error("run");
+		return usage_error("run", "no program to run");
 	}
 	if (topology_read(&s.topo, NULL) < 0)
 		die("run: cannot read the NUMA topology");

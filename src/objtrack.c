@@ -655,9 +655,9 @@ int64_t objtrack_add(struct objtrack *ot, const struct nm_object *obj)
 	return n->obj.id;
 }
 
-/* store: the program ended the object (free, munmap) and the database says
- * when.  Objects still live when their process ends or execs keep a NULL
- * free_ns there: never freed is what a leak report wants to see. */
+/* store: the database is told when the object ended (free, munmap,
+ * exec).  Objects still live when their process exits keep a NULL free_ns
+ * there: never freed is what a leak report wants to see. */
 static void end_object(struct objtrack *ot, struct proc *p, struct otnode *n, uint64_t ns,
 		       bool store)
 {
@@ -725,12 +725,12 @@ void objtrack_unmap(struct objtrack *ot, pid_t pid, uint64_t addr, uint64_t len,
 	free(l.v);
 }
 
-void objtrack_end_process(struct objtrack *ot, pid_t pid, uint64_t ns)
+void objtrack_end_process(struct objtrack *ot, pid_t pid, uint64_t ns, bool store)
 {
 	struct proc *p = find_proc(ot, pid, 0);
 
 	while (p && p->nr_live)
-		end_object(ot, p, p->live[p->nr_live - 1], ns, false);
+		end_object(ot, p, p->live[p->nr_live - 1], ns, store);
 }
 
 void objtrack_fork(struct objtrack *ot, pid_t parent, pid_t child, uint64_t ns)

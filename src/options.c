@@ -1,4 +1,7 @@
 #include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,10 +38,29 @@ pid_t opt_pid(const char *cmd, const char *arg)
 	return (pid_t)opt_u64(cmd, "pid", arg, 1, 4194304);
 }
 
-void usage_error(const char *cmd)
+int usage_error(const char *cmd, const char *fmt, ...)
 {
+	va_list ap;
+
+	fprintf(stderr, "numamma: %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
 	hint("see 'numamma %s --help'", cmd);
-	exit(NM_EXIT_FAILURE);
+	return NM_EXIT_FAILURE;
+}
+
+int option_error(const char *cmd, int opt, char **argv)
+{
+	/* getopt has not moved past a bad letter inside "-xyz" yet, but has
+	 * moved past a bad long option. */
+	char letter[3] = { '-', (char)optopt, 0 };
+	const char *name = optopt ? letter : argv[optind - 1];
+
+	if (opt == ':')
+		return usage_error(cmd, "option '%s' needs a value", name);
+	return usage_error(cmd, "unknown option '%s'", name);
 }
 
 static int needs_quotes(const char *s)

@@ -232,7 +232,7 @@ static void process_ended(struct tracer *tr, struct proc *p, int status)
 
 	if (tr->cfg.on_proc_exit && !p->ignored)
 		tr->cfg.on_proc_exit(tr->cfg.ctx, p, status);
-	objtrack_end_process(tr->objs, p->pid, ns);
+	objtrack_end_process(tr->objs, p->pid, ns, false);
 	if (tr->db)
 		db_end_process(tr->db, p->pid, ns, WIFEXITED(status) ? WEXITSTATUS(status) : -1,
 			       WIFSIGNALED(status) ? WTERMSIG(status) : 0);
@@ -338,7 +338,7 @@ static void handle_exec(struct tracer *tr, struct tcb *t)
 		t->flags |= TCB_DETACHED;
 		return;
 	}
-	objtrack_end_process(tr->objs, p->pid, now_ns());
+	objtrack_end_process(tr->objs, p->pid, now_ns(), true);
 	bp_table_free(p->bps);
 	p->bps = bp_table_new();
 	modmap_free(&p->mods);

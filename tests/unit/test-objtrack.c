@@ -75,7 +75,7 @@ static void test_kind_priority(void)
 	CHECK_INT(id_at(ot, 1, 0x11010, 21), heap);
 	CHECK_INT(objtrack_release(ot, 1, 0x10000, 22), 0);   /* mmap already ended */
 
-	objtrack_end_process(ot, 1, 30);
+	objtrack_end_process(ot, 1, 30, true);
 	CHECK_INT(id_at(ot, 1, 0x11010, 29), heap);
 	CHECK_INT(id_at(ot, 1, 0x11010, 31), 0);
 	CHECK_INT(id_at(ot, 1, 0x18010, 31), 0);
