@@ -7,11 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "elfsyms.h"
 #include "error.h"
 #include "launch.h"
 #include "tracer_int.h"
+#include "waitstatus.h"
 
 static const unsigned attach_options =
 	PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK |
@@ -70,8 +73,10 @@ static int seize_thread(struct tracer *tr, struct proc *p, pid_t tid)
 	struct tcb *t;
 
 	if (ptrace(PTRACE_SEIZE, tid, 0, (long)attach_options) < 0) {
-		if (errno == ESRCH)
-			return 0;            /* died meanwhile */
+		/* Died meanwhile, or a thread created since the last pass that
+		 * its creator's clone event already gave us. */
+		if (errno == ESRCH || (errno == EPERM && tid != p->pid))
+			return 0;
 		return -1;
 	}
 	t = tcb_new(tr, tid, p);
@@ -114,6 +119,64 @@ static int seize_all_threads(struct tracer *tr, struct proc *p)
 	return 0;
 }
 
+#define FIRST_STOP_WAIT_NS (2 * 1000000000ULL)
+
+/* Waits for the stop our PTRACE_INTERRUPT asked of thread tid and returns
+ * its status, or 0 when the thread did not stop in time.  A signal met on
+ * the way is delivered at once: left in its signal-delivery-stop, it
+ * would be lost when the main loop injects the scratch mmap from there
+ * (the interrupt still pending turns the injection's resume into an
+ * interrupt-stop, from which a signal cannot be delivered). */
+static int wait_first_stop(pid_t tid)
+{
+	uint64_t deadline = now_ns() + FIRST_STOP_WAIT_NS;
+	int status;
+
+	for (;;) {
+		pid_t r = waitpid(tid, &status, __WALL | WNOHANG);
+
+		if (r < 0)
+			return 0;
+		if (r == 0) {
+			if (now_ns() > deadline)
+				return 0;
+			usleep(200);
+			continue;
+		}
+		if (classify_wait_status(status) != TE_SIGNAL)
+			return status;
+		ptrace(PTRACE_CONT, tid, 0, (long)WSTOPSIG(status));
+	}
+}
+
+/* Stops every thread at its first stop and hands the statuses to the main
+ * loop, interrupt-stops first: the hooks are installed at the first one,
+ * from a thread with no signal or interrupt pending, while no thread runs. */
+static void collect_first_stops(struct tracer *tr, struct proc *p)
+{
+	const int room = sizeof(tr->deferred) / sizeof(tr->deferred[0]);
+	struct deferred_status *later = xcalloc(tr->nr_tcbs, sizeof(*later));
+	int nlater = 0;
+
+	for (int i = 0; i < TCB_HASH; i++) {
+		for (struct tcb *t = tr->tcb_hash[i]; t; t = t->next) {
+			int status = wait_first_stop(t->tid);
+
+			if (!status)
+				continue;
+			if (classify_wait_status(status) != TE_INTERRUPT_STOP)
+				later[nlater++] = (struct deferred_status){ t->tid, status };
+			else if (tr->ndeferred < room)
+				tracer_defer_status(tr, t->tid, status);
+			else    /* no room: its first stop will come later */
+				ptrace(PTRACE_CONT, t->tid, 0, 0);
+		}
+	}
+	for (int i = 0; i < nlater; i++)
+		tracer_defer_status(tr, later[i].tid, later[i].status);
+	free(later);
+}
+
 int tracer_attach(struct tracer *tr, pid_t pid)
 {
 	struct proc *p;
@@ -132,5 +195,6 @@ int tracer_attach(struct tracer *tr, pid_t pid)
 		tracer_detach_all(tr);
 		return -1;
 	}
+	collect_first_stops(tr, p);
 	return 0;
 }

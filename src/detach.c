@@ -1,32 +1,144 @@
 /* Leaving a process exactly as it was: every thread stopped, every trap
  * of ours undone (breakpoint bytes, hijacked return addresses, threads
- * inside an out-of-line slot), pending signals handed back, then detach. */
+ * inside an out-of-line slot or just trapped), signals handed back, then
+ * detach.
+ *
+ * The scratch pages stay mapped: a signal frame saved while a thread ran
+ * an out-of-line copy may still point into them, and unmapping them would
+ * turn that rare case into a crash. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "breakpoint.h"
 #include "error.h"
+#include "launch.h"
 #include "tracer_int.h"
 #include "waitstatus.h"
 
-static bool our_trap_pending(struct tcb *t)
+/* Where a thread stands with respect to our traps. */
+static bool at_trampoline(const struct proc *p, uint64_t rip)
+{
+	uint64_t tramp = p->scratch + SCRATCH_TRAMPOLINE;
+
+	return p->scratch && (rip == tramp || rip == tramp + 1);
+}
+
+static bool after_our_int3(const struct proc *p, uint64_t rip)
+{
+	return bp_find(p->bps, rip - 1) || (p->scratch && rip - 1 == p->scratch + SCRATCH_TRAMPOLINE);
+}
+
+/* The SIGTRAP of one of our int3s, raised but not reported yet: the
+ * interrupt-stop was reported first.  Left pending, it would kill the
+ * thread once detached. */
+static bool our_trap_queued(struct tcb *t)
+{
+	struct __ptrace_peeksiginfo_args arg = { .off = 0, .flags = 0, .nr = 1 };
+	struct user_regs_struct regs;
+	siginfo_t si[8];
+	long n;
+
+	if (tracee_getregs(t->tid, &regs) || !after_our_int3(t->proc, regs.rip))
+		return false;
+	for (arg.nr = 8, n = ptrace(PTRACE_PEEKSIGINFO, t->tid, &arg, si); n > 0; n--)
+		if (si[n - 1].si_signo == SIGTRAP && si[n - 1].si_code == SI_KERNEL)
+			return true;
+	return false;
+}
+
+static bool our_trap_stop(struct tcb *t)
 {
 	struct user_regs_struct regs;
 	siginfo_t si;
-	uint64_t at;
 
-	if (tracee_getregs(t->tid, &regs) || ptrace(PTRACE_GETSIGINFO, t->tid, 0, &si) ||
-	    si.si_code != SI_KERNEL)
-		return false;
-	at = regs.rip - 1;
-	return bp_find(t->proc->bps, at) ||
-	       (t->proc->scratch && at == t->proc->scratch + SCRATCH_TRAMPOLINE);
+	return tracee_getregs(t->tid, &regs) == 0 && after_our_int3(t->proc, regs.rip) &&
+	       ptrace(PTRACE_GETSIGINFO, t->tid, 0, &si) == 0 && si.si_code == SI_KERNEL;
 }
 
-/* Brings a thread to a stop we can detach from.  Returns false when it
- * died meanwhile (its status is handled by the caller's loop). */
+/* A signal to hand back at detach.  One is kept per thread; should a
+ * second arrive meanwhile (an injected syscall stashed one), the older is
+ * queued again to the thread so that it is not lost. */
+static void keep_signal(struct tcb *t, int sig)
+{
+	if (t->stashed_sig && t->stashed_sig != sig)
+		syscall(SYS_tgkill, t->proc->pid, t->tid, t->stashed_sig);
+	t->stashed_sig = sig;
+}
+
+/* A fork during the detach: the child is a copy of the parent, traps
+ * included; it gets the original bytes and return addresses back and goes. */
+static void release_fork_child(struct tcb *parent, pid_t child)
+{
+	struct proc copy = *parent->proc;
+	char path[64];
+	int status;
+
+	snprintf(path, sizeof(path), "/proc/%d/mem", child);
+	copy.pid = child;
+	copy.mem_fd = open(path, O_RDWR | O_CLOEXEC);
+	copy.bps = bp_table_copy(parent->proc->bps);
+	if (waitpid(child, &status, __WALL) == child && WIFSTOPPED(status)) {
+		for (int i = 0; i < parent->npending; i++)
+			tracee_write(&copy, parent->pending[i].sp, &parent->pending[i].ret_addr, 8);
+		bp_remove_all(&copy);
+		ptrace(PTRACE_DETACH, child, 0, 0);
+	}
+	bp_table_free(copy.bps);
+	if (copy.mem_fd >= 0)
+		close(copy.mem_fd);
+}
+
+static bool is_early(const struct tracer *tr, pid_t tid)
+{
+	for (int i = 0; i < tr->nearly; i++)
+		if (tr->early[i] == tid)
+			return true;
+	return false;
+}
+
+/* An event reported while we stop the thread: the new thread or process
+ * must not stay traced; an exec'd image has none of our traps. */
+static void settle_event(struct tracer *tr, struct tcb *t, enum trace_event e)
+{
+	unsigned long msg;
+
+	if (ptrace(PTRACE_GETEVENTMSG, t->tid, 0, &msg) < 0)
+		return;
+	if (tcb_find(tr, msg) || is_early(tr, msg))
+		return;                 /* already known: detached with the others */
+	switch (e) {
+	case TE_CLONE:
+		/* A thread: detached with the others.  Without CLONE_THREAD
+		 * it is a process, as after fork. */
+		if (tracee_tgid(msg) == t->proc->pid)
+			tcb_new(tr, msg, t->proc);
+		else
+			release_fork_child(t, msg);
+		break;
+	case TE_FORK:
+	case TE_VFORK:
+		release_fork_child(t, msg);
+		break;
+	case TE_EXEC:
+		bp_table_free(t->proc->bps);
+		t->proc->bps = bp_table_new();
+		t->proc->scratch = 0;
+		pending_clear(t);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Brings a thread to a stop we can detach from, taking the signal it may
+ * be about to receive.  Returns false when it is gone. */
 static bool stop_for_detach(struct tracer *tr, struct tcb *t)
 {
 	int status;
@@ -34,62 +146,142 @@ static bool stop_for_detach(struct tracer *tr, struct tcb *t)
 	if (ptrace(PTRACE_INTERRUPT, t->tid, 0, 0) < 0 && errno == ESRCH)
 		return false;
 	for (;;) {
+		enum trace_event e;
+
 		if (waitpid(t->tid, &status, __WALL) < 0)
 			return false;
-		switch (classify_wait_status(status)) {
-		case TE_EXITED: case TE_KILLED:
+		e = classify_wait_status(status);
+		switch (e) {
+		case TE_EXITED:
+		case TE_KILLED:
 			return false;
 		case TE_SIGNAL:
-			/* Hand the signal back at detach; a SIGTRAP of our own
-			 * breakpoint or trampoline is re-executed instead. */
-			if (WSTOPSIG(status) != SIGTRAP || !our_trap_pending(t))
-				t->stashed_sig = WSTOPSIG(status);
+			/* Our SIGTRAP is dropped: the thread will run the
+			 * original instruction instead. */
+			if (WSTOPSIG(status) != SIGTRAP || !our_trap_stop(t))
+				keep_signal(t, WSTOPSIG(status));
 			return true;
 		case TE_GROUP_STOP:
-			t->stashed_sig = 0;
-			return true;
+			return true;            /* detached, it stays stopped */
+		case TE_INTERRUPT_STOP:
+			if (!our_trap_queued(t))
+				return true;
+			/* Let it take the SIGTRAP (synchronous signals are
+			 * dequeued first) and come back with it. */
+			ptrace(PTRACE_CONT, t->tid, 0, 0);
+			continue;
 		default:
-			return true;
+			/* An event stop: settle it; the interrupt is still to come. */
+			settle_event(tr, t, e);
+			ptrace(PTRACE_CONT, t->tid, 0, 0);
+			continue;
 		}
 	}
 }
 
-/* Puts every hijacked return address back and moves a thread that is in
- * an out-of-line slot, or just trapped, to the original code. */
+/* The pending call whose return address slot a returning thread popped. */
+static const struct pending_call *popped_call(const struct tcb *t, uint64_t rsp)
+{
+	for (int i = t->npending - 1; i >= 0; i--)
+		if (t->pending[i].sp == rsp - 8)
+			return &t->pending[i];
+	return NULL;
+}
+
+/* Puts every hijacked return address back and moves a thread that is at
+ * the trampoline, in an out-of-line slot, or just trapped, to the
+ * equivalent place of the original code. */
 static void undo_thread(struct tcb *t)
 {
 	struct proc *p = t->proc;
 	struct user_regs_struct regs;
+	const struct pending_call *pc;
+	const struct bp *b;
 
 	for (int i = t->npending - 1; i >= 0; i--)
 		tracee_write(p, t->pending[i].sp, &t->pending[i].ret_addr, 8);
 	if (tracee_getregs(t->tid, &regs))
 		return;
-	if (p->scratch && regs.rip == p->scratch + SCRATCH_TRAMPOLINE + 1 && t->npending) {
-		regs.rip = t->pending[0].ret_addr;
-	} else if (!bp_leave_xol(p->bps, (uint64_t *)&regs.rip)) {
-		const struct bp *b = bp_find(p->bps, regs.rip - 1);
-		if (b)
-			regs.rip = b->addr;     /* trapped: run the original instead */
+	if (at_trampoline(p, regs.rip)) {
+		pc = popped_call(t, regs.rsp);
+		if (pc)
+			regs.rip = pc->ret_addr;
+		else
+			warning("thread %d is at numamma's trampoline with no call pending", t->tid);
+	} else if (!bp_leave_xol(p->bps, (uint64_t *)&regs.rip) &&
+		   (b = bp_find(p->bps, regs.rip - 1))) {
+		regs.rip = b->addr;     /* trapped: run the original instead */
 	}
 	tracee_setregs(t->tid, &regs);
 	pending_clear(t);
 }
 
+/* The tcbs now, as an array: stopping threads adds tcbs (clone events). */
+static struct tcb **tcb_list(struct tracer *tr, int *n)
+{
+	struct tcb **v = xcalloc(tr->nr_tcbs + 1, sizeof(*v));
+
+	*n = 0;
+	for (int i = 0; i < TCB_HASH; i++)
+		for (struct tcb *t = tr->tcb_hash[i]; t; t = t->next)
+			v[(*n)++] = t;
+	return v;
+}
+
+static bool in_list(struct tcb *const *v, int n, const struct tcb *t)
+{
+	for (int i = 0; i < n; i++)
+		if (v[i] == t)
+			return true;
+	return false;
+}
+
+/* Stops every thread, and the threads they create meanwhile.  Returns
+ * the list of threads stopped (gone ones marked TCB_DETACHED). */
+static struct tcb **stop_all(struct tracer *tr, int *nstopped)
+{
+	struct tcb **stopped = NULL;
+	int n = 0, nnow;
+
+	for (;;) {
+		struct tcb **now = tcb_list(tr, &nnow);
+		int before = n;
+
+		stopped = xrealloc(stopped, (n + nnow) * sizeof(*stopped));
+		for (int i = 0; i < nnow; i++) {
+			if (in_list(stopped, before, now[i]))
+				continue;
+			if (!stop_for_detach(tr, now[i]))
+				now[i]->flags |= TCB_DETACHED;
+			stopped[n++] = now[i];
+		}
+		free(now);
+		if (n == before)
+			break;
+	}
+	*nstopped = n;
+	return stopped;
+}
+
 void tracer_detach_all(struct tracer *tr)
 {
-	for (int i = 0; i < TCB_HASH; i++)
-		for (struct tcb *t = tr->tcb_hash[i]; t; t = t->next)
-			if (!stop_for_detach(tr, t))
-				t->flags |= TCB_EXITING;
-	for (int i = 0; i < TCB_HASH; i++)
-		for (struct tcb *t = tr->tcb_hash[i]; t; t = t->next)
-			if (!(t->flags & TCB_EXITING))
-				undo_thread(t);
+	int n;
+	struct tcb **v = stop_all(tr, &n);
+
+	for (int i = 0; i < n; i++)
+		if (!(v[i]->flags & TCB_DETACHED))
+			undo_thread(v[i]);
 	for (struct proc *p = tr->procs; p; p = p->next)
 		if (!p->vfork_child)
 			bp_remove_all(p);
-	for (int i = 0; i < TCB_HASH; i++)
-		for (struct tcb *t = tr->tcb_hash[i]; t; t = t->next)
-			ptrace(PTRACE_DETACH, t->tid, 0, (long)t->stashed_sig);
+	for (int i = 0; i < n; i++) {
+		if (!(v[i]->flags & TCB_DETACHED))
+			ptrace(PTRACE_DETACH, v[i]->tid, 0, (long)v[i]->stashed_sig);
+		v[i]->flags |= TCB_DETACHED;
+	}
+	/* Threads held at their first stop, their creator's event unseen. */
+	for (int i = 0; i < tr->nearly; i++)
+		ptrace(PTRACE_DETACH, tr->early[i], 0, 0);
+	tr->nearly = 0;
+	free(v);
 }
