@@ -26,8 +26,11 @@
  * (30-50 us under TCG).  The kernel caps each slot at WATCH_CAP hits per
  * interval (PERF_EVENT_IOC_REFRESH: the event disables itself after that
  * many overflows), so a thread spends at most
- *   4 slots * WATCH_CAP * 13 us / WATCH_INTERVAL_MS = 8.3% of a cpu
- * (under TCG, 50 us a hit: 32%) in watchpoint hits, however hot the word.
+ *   4 slots * WATCH_CAP * 13 us / WATCH_INTERVAL_MS = 10.4% of a cpu
+ * (under TCG, 50 us a hit: 40%) in watchpoint hits, however hot the word.
+ * A short interval with a small cap visits more words for the same bound:
+ * what placement needs is where each thread goes, not how often it hits
+ * one word.
  *
  * Keeping the cap exact: at each rotation the slots are disabled, the
  * ring drained (their records must be decoded while their ids are known),
@@ -55,9 +58,9 @@
 
 #define WATCH_SLOTS 4
 #define RING_OWNER 1               /* events before the first slot */
-#define WATCH_INTERVAL_MS 5
+#define WATCH_INTERVAL_MS 2
 #define WATCH_PICK_TRIES 8
-#define WATCH_CAP 8
+#define WATCH_CAP 4
 #define WATCH_PARK_ADDR 0x1000     /* never mapped (mmap_min_addr) */
 #define PAIR_WINDOW_NS 200000      /* both halves of a write's pair */
 #define PAIR_SEARCH 8              /* samples either side to look for it */
@@ -189,18 +192,32 @@ static uint64_t next_rand(uint64_t *s)
 
 /* An object thread tid may touch: another thread's stack is its own
  * business, and megabytes of it would crowd out the real targets. */
-static const struct nm_object *pick_object(struct objtrack *objs, pid_t pid, pid_t tid,
-					   uint64_t *rng)
+/* Thread stacks are mostly untouched reservations (8 MiB for a few KiB
+ * used), and so are the mmap objects pthread_create made them from: a
+ * random word there is almost never hit, so they are not targets. */
+static int is_stack_reservation(struct objtrack *objs, const struct nm_object *o)
+{
+	const struct nm_object *inner;
+
+	if (o->kind == OBJ_STACK)
+		return 1;
+	if (o->kind != OBJ_MMAP)
+		return 0;
+	inner = objtrack_live_at(objs, o->pid, o->addr + o->size / 2);
+	return inner && inner->kind == OBJ_STACK;
+}
+
+static const struct nm_object *pick_object(struct objtrack *objs, pid_t pid, uint64_t *rng)
 {
 	const struct nm_object *o = NULL;
 	int tries;
 
 	for (tries = 0; tries < WATCH_PICK_TRIES; tries++) {
 		o = objtrack_pick_weighted(objs, pid, next_rand(rng));
-		if (!o || o->kind != OBJ_STACK || o->tid == tid)
-			break;
+		if (!o || !is_stack_reservation(objs, o))
+			return o;
 	}
-	return o;
+	return NULL;
 }
 
 /* Up to two words of live objects of th's process; returns how many. */
@@ -210,7 +227,7 @@ static int pick_words(const struct sampler_thread *th, struct objtrack *objs, ui
 	int n;
 
 	for (n = 0; objs && n < WATCH_SLOTS / 2; n++) {
-		const struct nm_object *o = pick_object(objs, th->pid, th->tid, rng);
+		const struct nm_object *o = pick_object(objs, th->pid, rng);
 
 		if (!o || !o->size)
 			break;
