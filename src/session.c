@@ -116,7 +116,10 @@ static int on_tick(void *ctx, uint64_t now)
 	int next = s->db ? 1000 : -1;
 
 	if (s->sampler) {
-		next = sampler_tick(s->sampler, now);
+		int wanted = sampler_tick(s->sampler, now);
+
+		if (wanted >= 0 && (next < 0 || wanted < next))
+			next = wanted;
 		if (now - s->last_maps_ns > MAPS_EVERY_NS) {
 			refresh_mappings(s);
 			s->last_maps_ns = now;
