@@ -14,6 +14,8 @@
 #include "error.h"
 
 #define MIN_SAMPLES       20     /* fewer: too cold to tell a pattern */
+#define RANK_MIN_SAMPLES  8      /* worker samples behind a rank-block plan */
+#define RANK_SHARE        0.90   /* of them in their own rank's slice */
 #define COLD_PER_MILLE    1      /* of all attributed samples */
 #define BIND_SHARE        0.90   /* one node makes this much: bind */
 #define PATTERN_LOCAL     0.80   /* block/pagemap must make this local */
@@ -914,6 +916,66 @@ static void site_free(struct site *s)
 	free(s->pts);
 }
 
+/* The static schedule (OpenMP's default, and most hand-written thread
+ * code): W workers, the one of creation rank r on slice [(r-1)/W, r/W) of
+ * the object.  Recognised when nearly all worker samples fall in their
+ * own rank's slice and at least two workers were seen; the slices of the
+ * workers no sample caught follow from the others.  Needs far fewer
+ * samples than finding boundaries, which matters for the watch sampler.
+ * Returns the number of sampled workers, 0 when the pattern is not there. */
+static int try_rank_blocks(const struct analysis *a, const struct site *s, struct policy_rule *r)
+{
+	const struct advice *adv = a->adv;
+	pid_t pid = adv->nthreads ? adv->threads[0].pid : 0;
+	uint64_t seen = 0, in_slice = 0, total = 0;
+	int workers = 0;
+
+	for (int i = 0; i < adv->nthreads; i++)
+		workers += adv->threads[i].rank > 0 && adv->threads[i].pid == pid;
+	if (workers < 2 || workers > 64)
+		return 0;
+	for (size_t i = 0; i < s->npts; i++) {
+		const struct advice_thread *t = &adv->threads[s->pts[i].thread];
+		int slice = (int)((uint64_t)s->pts[i].pos * workers / POLICY_PPM);
+
+		if (t->rank <= 0 || t->rank > workers || t->pid != pid)
+			continue;
+		total++;
+		if (slice == t->rank - 1) {
+			in_slice++;
+			seen |= 1ULL << (t->rank - 1);
+		}
+	}
+	if (total < RANK_MIN_SAMPLES || in_slice < RANK_SHARE * total || popcount64(seen) < 2)
+		return 0;
+	for (int i = 0; i < adv->nthreads; i++) {
+		const struct advice_thread *t = &adv->threads[i];
+
+		if (t->rank <= 0 || t->pid != pid || t->node < 0)
+			continue;
+		add_segment(r, (uint32_t)((uint64_t)(t->rank - 1) * POLICY_PPM / workers),
+			    (uint32_t)((uint64_t)t->rank * POLICY_PPM / workers), t->node);
+	}
+	r->action = ACT_BLOCK;
+	return popcount64(seen);
+}
+
+/* The static-schedule plan and its reason, or NULL (r left reset). */
+static char *rank_blocks(const struct analysis *a, const struct site *s, struct policy_rule *r)
+{
+	int seen = try_rank_blocks(a, s, r);
+	struct locality l;
+
+	if (!seen) {
+		reset_rule(r);
+		return NULL;
+	}
+	l = predict(a, s, r);
+	return xasprintf("block: the worker of rank r works on the r-th of equal slices "
+			 "(static schedule, seen in %d workers; %.0f%% of %" PRIu64
+			 " samples local under this plan)", seen, 100 * fraction(l), l.total);
+}
+
 /* Sets r's action and returns the reason, in words.  *eval is the site
  * whose samples the plan should be judged on: s, or its copy without
  * sweeps when the pattern was found there. */
@@ -929,6 +991,8 @@ static char *choose_action(const struct analysis *a, struct site *s, struct poli
 	if (s->max_size < a->opts->min_size)
 		return xasprintf("leave: too small (%" PRIu64 " bytes < %" PRIu64 ")",
 				 s->max_size, a->opts->min_size);
+	if (known < MIN_SAMPLES && (reason = rank_blocks(a, s, r)))
+		return reason;
 	if (known < MIN_SAMPLES || known * 1000 < COLD_PER_MILLE * a->adv->samples)
 		return xasprintf("leave: too cold (%" PRIu64 " samples from threads of known node)",
 				 known);
@@ -951,6 +1015,8 @@ static char *choose_action(const struct analysis *a, struct site *s, struct poli
 			top = count[n];
 			top_node = n;
 		}
+	if ((reason = rank_blocks(a, s, r)))
+		return reason;
 	if (top >= BIND_SHARE * known) {
 		r->action = ACT_BIND;
 		r->nodemask = 1ULL << top_node;

@@ -255,6 +255,42 @@ static void test_spread_from_one_node(void)
 }
 
 /* The policy advise writes applies to next run's objects of another size. */
+/* What the watch sampler gives in a short run on 4 nodes: workers crowded
+ * on two nodes by the scheduler, a few samples each, one worker never
+ * sampled, and the main thread's initialisation sweep.  The plan spreads
+ * the workers and still cuts the object into one slice per worker. */
+static void test_sparse_static_schedule(void)
+{
+	struct profile p;
+	struct advice adv;
+	struct advise_opts opts = { .min_size = 64 * KiB };
+	const struct policy_rule *r;
+	struct nm_object o;
+
+	profile_begin(&p, 4, 4, 4);
+	o = add_object(&p, OBJ_HEAP, SITE_BLOCK, 8 * MiB, "malloc");
+	touch(&p, &o, 0, 2, 0, 1, 4, 2);
+	touch(&p, &o, 1, 0, 0.00, 0.25, 6, 2);
+	touch(&p, &o, 2, 0, 0.25, 0.50, 5, 2);
+	touch(&p, &o, 3, 3, 0.50, 0.75, 3, 2);
+	db_flush(p.db);
+	CHECK_INT(advise_db(db_sqlite(p.db), p.path, &opts, &adv), 0);
+	CHECK(adv.spread && adv.unbalanced);
+	CHECK(strstr(adv.mapping, "crowded") != NULL);
+	r = rule_at(adv.policy, SITE_BLOCK);
+	CHECK(r && r->action == ACT_BLOCK);
+	CHECK(r && r->nseg == 4);
+	for (int w = 1; w <= 4; w++) {
+		const struct advice_thread *t = thread_of(&adv, w);
+
+		CHECK(t && t->node == w % 4);
+		check_seg(r, w - 1, w % 4, (w - 1) * POLICY_PPM / 4, w * POLICY_PPM / 4);
+	}
+	CHECK(r && strstr(site_of(&adv, r)->reason, "static schedule, seen in 3 workers"));
+	advice_free(&adv);
+	profile_end(&p);
+}
+
 static void test_plan_applies(void)
 {
 	struct advise_opts opts = { .min_size = ADVISE_MIN_SIZE, .nodes = 4 };
@@ -397,6 +433,7 @@ static void test_cmd_advise(void)
 
 int main(void)
 {
+	test_sparse_static_schedule();
 	test_spread_from_one_node();
 	test_plan_applies();
 	test_observed_mapping();
