@@ -75,13 +75,15 @@ stop_worker() {
 }
 
 # attach DB [OPTIONS]: starts numamma profile -p WPID in the background
-# (NPID) and waits until it traces the worker.
+# under timeout (NPID), and waits until it traces the worker.  FRONT is
+# the numamma process that timeout started.
 attach() {
 	local db=$1; shift
 	timeout -k 5 "$PROFILE_TIMEOUT" "$NUMAMMA" profile -q -s none -o "$db" "$@" -p "$WPID" \
 		2>"$TMPD/numamma.err" &
 	NPID=$!
 	wait_for "numamma to attach to $WPID" is_traced "$WPID"
+	FRONT=$(cut -d' ' -f1 "/proc/$NPID/task/$NPID/children")
 }
 
 # detached_ok: numamma exited 0 and left every thread untraced and running.
