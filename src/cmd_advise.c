@@ -108,7 +108,7 @@ int cmd_advise(int argc, char **argv)
 
 	optind = 0;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+:o:h", advise_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":o:h", advise_options, NULL)) != -1) {
 		switch (opt) {
 		case 'o':
 			output = optarg;

@@ -582,7 +582,7 @@ int cmd_report(int argc, char **argv)
 	 * process (tests). */
 	optind = 0;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+:n:h", report_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":n:h", report_options, NULL)) != -1) {
 		switch (opt) {
 		case 'n':
 			if ((v = parse_positive(optarg)) < 0 || v > INT32_MAX)
