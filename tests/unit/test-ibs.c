@@ -3,12 +3,12 @@
  * out of a ring buffer where one wraps, decoded through sampler_ibs;
  * plus one PEBS sample decoded through sampler_pebs. */
 #include <stdlib.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "perf_ring.h"
 #include "pmu.h"
 #include "sampler_backend.h"
+#include "fake-tree.h"
 #include "unit.h"
 
 static char why[512];
@@ -31,30 +31,6 @@ static char why[512];
 
 #define ZEN3_CAPS 0x3ffU                /* no Zen 4 extensions */
 #define ZEN4_CAPS (0x3ffU | IBS_CAPS_ZEN4)
-
-static void write_file(const char *root, const char *rel, const char *text)
-{
-	char path[512], *slash;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	for (slash = strchr(path + strlen(root) + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
-		*slash = '\0';
-		mkdir(path, 0755);
-		*slash = '/';
-	}
-	f = fopen(path, "w");
-	fputs(text, f);
-	fclose(f);
-}
-
-static void remove_tree(const char *dir)
-{
-	char cmd[600];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	CHECK_INT(system(cmd), 0);
-}
 
 /* --- the attr, from sysfs --- */
 

@@ -3,42 +3,18 @@
  * libpfm4 keeps a PMU "present" across pfm_terminate()/pfm_initialize(),
  * so each model runs in its own child process. */
 #include <stdlib.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "pmu.h"
 #include "sampler_backend.h"
+#include "fake-tree.h"
 #include "unit.h"
 
 #define LDLAT 42
 
 static char why[512];
-
-static void write_file(const char *root, const char *rel, const char *text)
-{
-	char path[512], *slash;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", root, rel);
-	for (slash = strchr(path + strlen(root) + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
-		*slash = '\0';
-		mkdir(path, 0755);
-		*slash = '/';
-	}
-	f = fopen(path, "w");
-	fputs(text, f);
-	fclose(f);
-}
-
-static void remove_tree(const char *dir)
-{
-	char cmd[600];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	CHECK_INT(system(cmd), 0);
-}
 
 static void check_sampling(const struct perf_event_attr *a, uint64_t period, int weight_struct)
 {
