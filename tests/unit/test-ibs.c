@@ -5,10 +5,11 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "fake-tree.h"
 #include "perf_ring.h"
 #include "pmu.h"
 #include "sampler_backend.h"
-#include "fake-tree.h"
+#include "synth-record.h"
 #include "unit.h"
 
 static char why[512];
@@ -92,28 +93,6 @@ static void test_attr(void)
 
 /* --- samples --- */
 
-struct body {
-	uint8_t b[512];
-	size_t n;
-};
-
-static void put(struct body *b, const void *v, size_t n)
-{
-	memcpy(b->b + b->n, v, n);
-	b->n += n;
-}
-
-static void put64(struct body *b, uint64_t v)
-{
-	put(b, &v, 8);
-}
-
-static void put32x2(struct body *b, uint32_t x, uint32_t y)
-{
-	uint32_t v[2] = { x, y };
-	put(b, v, 8);
-}
-
 struct ibs_case {
 	uint32_t caps;
 	uint64_t data2, data3, lin, phys;
@@ -163,24 +142,6 @@ static void make_ibs_sample(struct body *b, uint64_t sample_type, const struct i
 }
 
 #define RING_SIZE 2048
-
-struct ring {
-	uint8_t data[RING_SIZE];
-	uint64_t head;
-};
-
-/* Appends a record, wrapping around the end as the kernel does. */
-static void ring_put(struct ring *r, const struct body *b)
-{
-	struct perf_event_header hdr = { PERF_RECORD_SAMPLE, 0, (uint16_t)(sizeof(hdr) + b->n) };
-	uint8_t rec[sizeof(hdr) + sizeof(b->b)];
-
-	memcpy(rec, &hdr, sizeof(hdr));
-	memcpy(rec + sizeof(hdr), b->b, b->n);
-	for (size_t i = 0; i < hdr.size; i++)
-		r->data[(r->head + i) % RING_SIZE] = rec[i];
-	r->head += hdr.size;
-}
 
 struct walk {
 	const struct sampler_backend *backend;
@@ -272,21 +233,20 @@ static void check_case(const struct nm_sample *s, const struct ibs_case *c, int 
 /* Records of sample_type through a ring whose first record wraps. */
 static void walk_cases(uint64_t sample_type, int kernel_decodes)
 {
-	static struct ring ring;
-	static uint8_t scratch[65536];
+	static uint8_t data[RING_SIZE], scratch[65536];
 	struct walk w = { .backend = &sampler_ibs, .sample_type = sample_type };
 	struct body b;
 	uint64_t tail = RING_SIZE - 40, tail_after;
+	struct ring ring = { data, RING_SIZE, tail };
 
-	memset(&ring, 0, sizeof(ring));
-	ring.head = tail;
+	memset(data, 0, sizeof(data));
 	for (int i = 0; i < NCASES; i++) {
 		struct ibs_case c = cases[i];
 
 		if (!kernel_decodes)
 			c.k_data_src = c.k_addr = c.k_weight = 0;
 		make_ibs_sample(&b, sample_type, &c, (uint64_t)i);
-		ring_put(&ring, &b);
+		ring_write(&ring, PERF_RECORD_SAMPLE, &b);
 	}
 	CHECK(ring.head - tail < RING_SIZE);
 	tail_after = perf_ring_walk(ring.data, RING_SIZE, tail, ring.head, scratch, on_record, &w);
@@ -360,8 +320,8 @@ static void test_pebs_sample(void)
 			PERF_SAMPLE_CPU | PERF_SAMPLE_WEIGHT_STRUCT | PERF_SAMPLE_DATA_SRC;
 	struct walk w = { .backend = &sampler_pebs, .sample_type = type };
 	struct { uint32_t var1; uint16_t var2, var3; } weight = { 312, 40, 0 };
-	static uint8_t scratch[65536];
-	struct ring ring = { .head = 0 };
+	static uint8_t data[RING_SIZE], scratch[65536];
+	struct ring ring = { data, RING_SIZE, 0 };
 	struct body b = { .n = 0 };
 
 	put64(&b, 0x401234);
@@ -373,7 +333,7 @@ static void test_pebs_sample(void)
 	put64(&b, PERF_MEM_S(OP, LOAD) | HIT(REM_RAM1) | PERF_MEM_S(LVLNUM, RAM) |
 		  PERF_MEM_S(REMOTE, REMOTE) | PERF_MEM_S(HOPS, 2) | PERF_MEM_S(SNOOP, HIT) |
 		  PERF_MEM_S(TLB, L2) | PERF_MEM_S(TLB, MISS));
-	ring_put(&ring, &b);
+	ring_write(&ring, PERF_RECORD_SAMPLE, &b);
 	perf_ring_walk(ring.data, RING_SIZE, 0, ring.head, scratch, on_record, &w);
 	CHECK_INT(w.n, 1);
 	CHECK_INT(w.out[0].access, 'R');

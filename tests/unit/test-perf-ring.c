@@ -3,30 +3,8 @@
 #include <stdlib.h>
 
 #include "perf_ring.h"
+#include "synth-record.h"
 #include "unit.h"
-
-/* A record body under construction. */
-struct body {
-	uint8_t b[512];
-	size_t n;
-};
-
-static void put(struct body *b, const void *v, size_t n)
-{
-	memcpy(b->b + b->n, v, n);
-	b->n += n;
-}
-
-static void put64(struct body *b, uint64_t v)
-{
-	put(b, &v, 8);
-}
-
-static void put32x2(struct body *b, uint32_t x, uint32_t y)
-{
-	uint32_t v[2] = { x, y };
-	put(b, v, 8);
-}
 
 /* A sample whose fields are derived from seq, so each is distinct. */
 static void make_sample(struct body *b, uint64_t seq)
@@ -123,24 +101,6 @@ static void test_decode_plain_weight(void)
 /* A ring of 256 bytes written like the kernel does. */
 #define RING 256
 
-struct ring {
-	uint8_t data[RING];
-	uint64_t head;
-};
-
-static void ring_write(struct ring *r, uint32_t type, const struct body *b)
-{
-	struct perf_event_header h = { type, 0, (uint16_t)(sizeof(h) + b->n) };
-	uint8_t rec[600];
-	size_t i;
-
-	memcpy(rec, &h, sizeof(h));
-	memcpy(rec + sizeof(h), b->b, b->n);
-	for (i = 0; i < h.size; i++)
-		r->data[(r->head + i) % RING] = rec[i];
-	r->head += h.size;
-}
-
 struct seen {
 	int samples, lost_records;
 	uint64_t lost, next_seq;
@@ -173,7 +133,8 @@ static void on_record(void *arg, const struct perf_event_header *hdr, const void
 
 static void test_ring_wrap_and_lost(void)
 {
-	struct ring r = { .head = 0 };
+	uint8_t data[RING] = { 0 };
+	struct ring r = { data, RING, 0 };
 	struct seen s = { 0 };
 	uint8_t *scratch = malloc(65536);
 	struct body b, lost = { .n = 0 };

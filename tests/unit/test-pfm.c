@@ -7,9 +7,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fake-tree.h"
 #include "pmu.h"
 #include "sampler_backend.h"
-#include "fake-tree.h"
 #include "unit.h"
 
 #define LDLAT 42
