@@ -8,20 +8,6 @@
  * Prints "sum N", N the same for every run with the same arguments. */
 #include "access-common.h"
 
-static void *worker(void *arg)
-{
-	struct block *b = arg;
-	uint64_t end = now_ns() + b->seconds * 1000000000.0, *w = b->words;
-	size_t i, n = b->bytes / 8;
-
-	do {
-		for (i = 0; i < n; i++)
-			w[i] += i;
-		b->rounds++;
-	} while (now_ns() < end);
-	return NULL;
-}
-
 int main(int argc, char **argv)
 {
 	struct blocks bs;
@@ -29,7 +15,7 @@ int main(int argc, char **argv)
 
 	blocks_parse(&bs, argc, argv);
 	array = malloc(bs.nthreads * bs.bytes + bs.page);
-	blocks_run(&bs, array, worker);
+	blocks_run(&bs, array, block_writer);
 	printf("sum %lu\n", (unsigned long)blocks_sum(&bs));
 	free(array);
 	return 0;

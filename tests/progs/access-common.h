@@ -85,6 +85,22 @@ static inline void blocks_run(struct blocks *bs, char *array, void *(*fn)(void *
 	blocks_run_on(bs, fn);
 }
 
+/* A worker that writes every word of its block, round after round, for
+ * its seconds: the whole block is touched, by this thread only. */
+static inline void *block_writer(void *arg)
+{
+	struct block *b = arg;
+	uint64_t end = now_ns() + b->seconds * 1000000000.0, *w = b->words;
+	size_t i, n = b->bytes / 8;
+
+	do {
+		for (i = 0; i < n; i++)
+			w[i] += i;
+		b->rounds++;
+	} while (now_ns() < end);
+	return NULL;
+}
+
 /* Independent of how many rounds each thread made: the first word of
  * each block after one round is 0, the last one (n - 1) * rounds. */
 static inline uint64_t blocks_sum(const struct blocks *bs)
