@@ -16,6 +16,16 @@ access_profile() {
 		fail "numamma profile -s $sampler $prog $* exited $?"
 }
 
+# blocks_profile DB SAMPLER PROG NTHREADS BLOCK_PAGES SECONDS: access_profile
+# a program whose workers write their own blocks (access-blocks,
+# access-serial-init) and check the sum it prints: blocks_sum() adds the
+# last word of each block, which is (words per block - 1).
+blocks_profile() {
+	local db=$1 sampler=$2 prog=$3 n=$4 p=$5 seconds=$6
+	access_profile "$db" "$sampler" "$prog" "$n" "$p" "$seconds"
+	assert_eq "program output" "sum $((n * (p * PAGE / 8 - 1)))" "$(cat "$TMPD/out")"
+}
+
 # sampler_available NAME: skip unless numamma says NAME works here.
 sampler_available() {
 	"$NUMAMMA" profile --list-samplers | grep -q "^$1 *yes" ||

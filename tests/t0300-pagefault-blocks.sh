@@ -8,8 +8,7 @@ sampler_available pagefault
 
 N=4 P=64
 db=$TMPD/p.db
-access_profile "$db" pagefault access-blocks $N $P 0.3
-assert_eq "program output" "sum $((N * (P * PAGE / 8 - 1)))" "$(cat "$TMPD/out")"
+blocks_profile "$db" pagefault access-blocks $N $P 0.3
 
 for ((i = 0; i < N; i++)); do echo "$i|$P|0"; done >"$TMPD/expected"
 block_samples "$db" $N $P >"$TMPD/actual"

@@ -8,8 +8,7 @@ sampler_available pagefault
 
 N=4 P=64
 db=$TMPD/p.db
-access_profile "$db" pagefault access-serial-init $N $P 0.3
-assert_eq "program output" "sum $((N * (P * PAGE / 8 - 1)))" "$(cat "$TMPD/out")"
+blocks_profile "$db" pagefault access-serial-init $N $P 0.3
 
 assert_eq "array pages first touched (pages|by main|by workers)" "$((N * P))|$((N * P))|0" \
 	"$(sql "$db" "WITH $(array_cte $((N * P * PAGE + PAGE)))
