@@ -220,9 +220,28 @@ static char *describe_callsite(struct report *r, int64_t callsite_id)
 	return where;
 }
 
-static void section(struct report *r, const char *title)
+/* Prints a section: its title, then its table. */
+static void print_section(struct report *r, const char *title, struct table *t)
 {
 	fprintf(r->out, "\n%s\n", title);
+	table_print(t, r->out);
+}
+
+static void cell_int64(struct table *t, sqlite3_stmt *st, int col)
+{
+	table_cell(t, "%" PRId64, (int64_t)sqlite3_column_int64(st, col));
+}
+
+static void cell_size(struct table *t, sqlite3_stmt *st, int col)
+{
+	table_cell(t, "%s", SIZE(sqlite3_column_int64(st, col)));
+}
+
+/* A summary row: label, then the count that sql returns. */
+static void count_row(struct report *r, struct table *t, const char *label, const char *sql)
+{
+	table_cell(t, "%s", label);
+	table_cell(t, "%" PRId64, query_int(r, sql, 0));
 }
 
 static void describe_exit(struct table *t, sqlite3_stmt *run)
@@ -322,13 +341,10 @@ static void report_run(struct report *r)
 		table_cell(&t, "%s", text(run, 9, "none"));
 	sqlite3_finalize(run);
 	describe_topology(r, &t);
-	table_cell(&t, "processes");
-	table_cell(&t, "%" PRId64, query_int(r, "SELECT count(*) FROM processes", 0));
-	table_cell(&t, "threads");
-	table_cell(&t, "%" PRId64, query_int(r, "SELECT count(*) FROM threads", 0));
+	count_row(r, &t, "processes", "SELECT count(*) FROM processes");
+	count_row(r, &t, "threads", "SELECT count(*) FROM threads");
 	describe_objects(r, &t);
-	table_cell(&t, "samples");
-	table_cell(&t, "%" PRId64, query_int(r, "SELECT count(*) FROM samples", 0));
+	count_row(r, &t, "samples", "SELECT count(*) FROM samples");
 	table_print(&t, r->out);
 }
 
@@ -349,17 +365,16 @@ static void report_objects(struct report *r)
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		char *where = describe_callsite(r, sqlite3_column_int64(st, 5));
 
-		table_cell(&t, "%" PRId64, (int64_t)sqlite3_column_int64(st, 0));
+		cell_int64(&t, st, 0);
 		table_cell(&t, "%s", text(st, 1, "?"));
-		table_cell(&t, "%s", SIZE(sqlite3_column_int64(st, 2)));
+		cell_size(&t, st, 2);
 		table_cell(&t, "%d", sqlite3_column_int(st, 3));
 		table_cell(&t, "%s", text(st, 4, "-"));
 		table_cell(&t, "%s", where);
 		free(where);
 	}
 	sqlite3_finalize(st);
-	section(r, "Largest objects");
-	table_print(&t, r->out);
+	print_section(r, "Largest objects", &t);
 }
 
 static const struct column callsite_cols[] = {
@@ -376,16 +391,15 @@ static void report_callsites(struct report *r)
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		char *where = describe_callsite(r, sqlite3_column_int64(st, 0));
 
-		table_cell(&t, "%" PRId64, (int64_t)sqlite3_column_int64(st, 0));
-		table_cell(&t, "%" PRId64, (int64_t)sqlite3_column_int64(st, 1));
-		table_cell(&t, "%s", SIZE(sqlite3_column_int64(st, 2)));
-		table_cell(&t, "%s", SIZE(sqlite3_column_int64(st, 3)));
+		cell_int64(&t, st, 0);
+		cell_int64(&t, st, 1);
+		cell_size(&t, st, 2);
+		cell_size(&t, st, 3);
 		table_cell(&t, "%s", where);
 		free(where);
 	}
 	sqlite3_finalize(st);
-	section(r, "Allocation call sites");
-	table_print(&t, r->out);
+	print_section(r, "Allocation call sites", &t);
 }
 
 static const struct column thread_cols[] = {
@@ -410,13 +424,12 @@ static void report_threads(struct report *r)
 		table_cell(&t, "%d", sqlite3_column_int(st, 0));
 		table_cell(&t, "%d", sqlite3_column_int(st, 1));
 		table_cell(&t, "%d", sqlite3_column_int(st, 2));
-		table_cell(&t, "%" PRId64, (int64_t)sqlite3_column_int64(st, 3));
-		table_cell(&t, "%s", SIZE(sqlite3_column_int64(st, 4)));
-		table_cell(&t, "%" PRId64, (int64_t)sqlite3_column_int64(st, 5));
+		cell_int64(&t, st, 3);
+		cell_size(&t, st, 4);
+		cell_int64(&t, st, 5);
 	}
 	sqlite3_finalize(st);
-	section(r, "Threads");
-	table_print(&t, r->out);
+	print_section(r, "Threads", &t);
 }
 
 /* What the samples say about how threads use object id.  Disjoint page
@@ -486,7 +499,7 @@ static void report_hot_objects(struct report *r)
 
 		table_cell(&t, "%" PRId64, id);
 		table_cell(&t, "%s", text(st, 1, "?"));
-		table_cell(&t, "%s", SIZE(sqlite3_column_int64(st, 2)));
+		cell_size(&t, st, 2);
 		table_cell(&t, "%" PRId64, samples);
 		table_cell(&t, "%.0f%%", samples ? 100.0 * writes / samples : 0.0);
 		table_cell(&t, "%s", remote);
@@ -496,8 +509,7 @@ static void report_hot_objects(struct report *r)
 		free(remote);
 	}
 	sqlite3_finalize(st);
-	section(r, "Most accessed objects");
-	table_print(&t, r->out);
+	print_section(r, "Most accessed objects", &t);
 }
 
 static const struct column sharing_cols[] = {
@@ -514,10 +526,9 @@ static void report_sharing(struct report *r)
 
 	while (sqlite3_step(st) == SQLITE_ROW)
 		for (int c = 0; c < 4; c++)
-			table_cell(&t, "%" PRId64, (int64_t)sqlite3_column_int64(st, c));
+			cell_int64(&t, st, c);
 	sqlite3_finalize(st);
-	section(r, "Threads sharing memory");
-	table_print(&t, r->out);
+	print_section(r, "Threads sharing memory", &t);
 }
 
 /* A profile whose writer stopped before db_aggregate() has samples but
