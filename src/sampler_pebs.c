@@ -140,18 +140,26 @@ int pebs_attrs_for(const char *pmu, const struct sampler_opts *opts,
 	return n;
 }
 
-static int pebs_attrs(const struct sampler_opts *opts, struct perf_event_attr *attrs,
-		      int *group_leader, char *why, size_t len)
+/* libpfm4's name for this CPU's core PMU, or NULL with why set. */
+static const char *core_pmu(char *why, size_t len)
 {
 	const char *pmu;
 
 	if (libpfm_init(why, len))
-		return -1;
+		return NULL;
 	pmu = libpfm_core_pmu();
-	if (!pmu) {
+	if (!pmu)
 		snprintf(why, len, "libpfm4 recognises no core PMU on this CPU");
+	return pmu;
+}
+
+static int pebs_attrs(const struct sampler_opts *opts, struct perf_event_attr *attrs,
+		      int *group_leader, char *why, size_t len)
+{
+	const char *pmu = core_pmu(why, len);
+
+	if (!pmu)
 		return -1;
-	}
 	return pebs_attrs_for(pmu, opts, attrs, group_leader, NULL, why, len);
 }
 
@@ -195,13 +203,9 @@ static int pebs_probe(char *why, size_t len)
 			 pmu_sysfs_root());
 		return -1;
 	}
-	if (libpfm_init(why, len))
+	pmu = core_pmu(why, len);
+	if (!pmu)
 		return -1;
-	pmu = libpfm_core_pmu();
-	if (!pmu) {
-		snprintf(why, len, "libpfm4 recognises no core PMU on this CPU");
-		return -1;
-	}
 	if (!strncmp(pmu, "amd64", 5)) {
 		snprintf(why, len, "PEBS is Intel's; this CPU is an AMD one (libpfm4: %s): "
 			 "use the ibs sampler", pmu);
