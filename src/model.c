@@ -3,6 +3,14 @@
 
 #include "model.h"
 
+/* names[i], or "unknown" where the table has no name for i. */
+static const char *table_name(const char *const *names, size_t n, unsigned i)
+{
+	return i < n && names[i] ? names[i] : "unknown";
+}
+
+#define TABLE_NAME(names, i) table_name(names, sizeof(names) / sizeof(names[0]), (unsigned)(i))
+
 const char *obj_kind_name(enum obj_kind kind)
 {
 	static const char *const names[] = {
@@ -13,9 +21,7 @@ const char *obj_kind_name(enum obj_kind kind)
 		[OBJ_MAPPING] = "mapping",
 	};
 
-	if ((unsigned)kind < sizeof(names) / sizeof(names[0]) && names[kind])
-		return names[kind];
-	return "unknown";
+	return TABLE_NAME(names, kind);
 }
 
 const char *mem_level_name(enum mem_level lvl)
@@ -35,7 +41,5 @@ const char *mem_level_name(enum mem_level lvl)
 		[LVL_CXL] = "cxl",
 	};
 
-	if ((unsigned)lvl < sizeof(names) / sizeof(names[0]) && names[lvl])
-		return names[lvl];
-	return "unknown";
+	return TABLE_NAME(names, lvl);
 }
