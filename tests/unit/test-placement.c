@@ -162,25 +162,28 @@ static void test_specific_rule_wins(void)
 	policy_free(pol);
 }
 
-static void test_global(void)
+/* A global policy places an object of kind whole, with mode and mask. */
+static void check_global_plan(const char *policy, const char *nodes, enum obj_kind kind,
+			      int mode, uint64_t mask)
 {
-	struct policy *pol = policy_global("interleave", "all", &topo4);
+	struct policy *pol = policy_global(policy, nodes, &topo4);
 	struct nm_object o = heap(0x10000, 64 * PS);
 	struct place_plan p;
 
 	CHECK(pol != NULL);
+	o.kind = kind;
 	CHECK_INT(policy_plan_object(pol, &o, NULL, 0, PS, &p), 1);
-	check_range(&p, 0, 0, 64 * PS, MPOL_INTERLEAVE, 0xf);
+	check_range(&p, 0, 0, 64 * PS, mode, mask);
 	place_plan_free(&p);
 	policy_free(pol);
+}
 
-	pol = policy_global("bind", "2", &topo4);
-	CHECK(pol != NULL);
-	o.kind = OBJ_STATIC;
-	CHECK_INT(policy_plan_object(pol, &o, NULL, 0, PS, &p), 1);
-	check_range(&p, 0, 0, 64 * PS, MPOL_BIND, 4);
-	place_plan_free(&p);
-	policy_free(pol);
+static void test_global(void)
+{
+	struct policy *pol;
+
+	check_global_plan("interleave", "all", OBJ_HEAP, MPOL_INTERLEAVE, 0xf);
+	check_global_plan("bind", "2", OBJ_STATIC, MPOL_BIND, 4);
 
 	pol = policy_global("interleave", "1,3", &topo4);
 	CHECK(pol != NULL);
