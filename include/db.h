@@ -28,6 +28,11 @@ struct nm_run_info {
 	const struct nm_topology *topo;
 };
 
+/* Can a profile be created at path (its directory exists and is
+ * writable, path is no directory)?  0, or -1 after one error line.
+ * Nothing is touched: callers check before the program starts, and
+ * create the database once it has. */
+int db_check_creatable(const char *path);
 /* Creating: an existing file at path is renamed to path.old first, never
  * destroyed.  Returns NULL after printing one error line. */
 struct nm_db *db_create(const char *path);

@@ -19,6 +19,9 @@ struct objtrack;
 
 struct objtrack *objtrack_new(struct nm_db *db);   /* db may be NULL */
 void objtrack_free(struct objtrack *ot);
+/* The database appears once the program has started: objects registered
+ * before (none, in practice) are not written. */
+void objtrack_set_db(struct objtrack *ot, struct nm_db *db);
 
 /* Registers obj (its id field is ignored and assigned); returns the id.
  * obj->name is copied. */

@@ -35,7 +35,9 @@ void sampler_list(FILE *out);
  * on stderr.  *chosen and *reason describe the choice (static strings or
  * owned by the sampler).  NULL + one error line (+ hint) on failure. */
 struct sampler *sampler_create(const struct sampler_opts *opts, const char **chosen, const char **reason);
-void sampler_destroy(struct sampler *s);  /* drains, closes, stores stats */
+void sampler_destroy(struct sampler *s);
+/* Where samples go, once the database exists (the program started). */
+void sampler_set_db(struct sampler *s, struct nm_db *db);  /* drains, closes, stores stats */
 
 /* A new thread of pid, stopped: open its events.  0 or -1 (+ warning). */
 int sampler_thread_start(struct sampler *s, pid_t pid, pid_t tid);

@@ -25,6 +25,8 @@ struct session {
 	struct tracer *tr;
 	const char *sampler_name, *sampler_reason;
 	uint64_t last_flush_ns, last_maps_ns;
+	char **argv;                /* the program, or NULL when attaching */
+	pid_t attach_pid;
 	/* Extra schema for the database (run's placement table). */
 	const char *ext_db_schema;
 	/* run mode hooks, called after the session's own. */

@@ -43,6 +43,7 @@ struct proc {
 	bool hooks_ready;       /* breakpoints installed in loaded modules */
 	bool attached;          /* attach mode: hook at the first stop */
 	bool before_exec;       /* launched, still numamma's forked copy */
+	bool recorded;          /* has its row in the database */
 	uint64_t page_size;
 	uint64_t r_brk;         /* _dl_debug_state: called on every dlopen */
 	uint64_t scratch;       /* our first page in the tracee (0: none yet) */
@@ -92,7 +93,6 @@ struct tracer_config {
 	/* Hook points, all optional. */
 	void (*on_thread_start)(void *ctx, struct tcb *t);
 	void (*on_thread_exit)(void *ctx, struct tcb *t);
-	void (*on_proc_start)(void *ctx, struct proc *p);
 	void (*on_proc_exit)(void *ctx, struct proc *p, int status);
 	void (*on_exec)(void *ctx, struct tcb *t);
 	/* After new modules were hooked (exec, dlopen): statics etc. */
@@ -131,6 +131,8 @@ void tracer_set_db(struct tracer *tr, struct nm_db *db);
 void tracer_set_objtrack(struct tracer *tr, struct objtrack *ot);
 struct objtrack *tracer_objtrack(struct tracer *tr);
 struct proc *tracer_procs(struct tracer *tr);
+/* Writes the process's row once the database exists. */
+void tracer_record_process(struct tracer *tr, struct proc *p);
 /* Records regions of /proc/PID/maps (as last read) not seen before. */
 void tracer_record_mappings(struct tracer *tr, struct proc *p);
 

@@ -248,6 +248,11 @@ out:
 	return ret;
 }
 
+int db_check_creatable(const char *path)
+{
+	return check_creatable(path) < 0 ? error_errno("cannot create '%s'", path) : 0;
+}
+
 struct nm_db *db_create(const char *path)
 {
 	struct nm_db *db;

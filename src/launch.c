@@ -103,9 +103,11 @@ void ptrace_permission_hint(int err)
 
 	if (err != EPERM && err != EACCES)
 		return;
-	if (scope >= 1)
-		hint("/proc/sys/kernel/yama/ptrace_scope is %d: consider `sysctl kernel.yama.ptrace_scope=%d`, "
-		     "or run numamma with CAP_SYS_PTRACE", scope, scope >= 3 ? 0 : scope == 2 ? 0 : 0);
+	if (scope == 3)
+		hint("/proc/sys/kernel/yama/ptrace_scope is 3: ptrace is off until reboot");
+	else if (scope >= 1)
+		hint("/proc/sys/kernel/yama/ptrace_scope is %d: consider `sysctl kernel.yama.ptrace_scope=0`, "
+		     "or run numamma with CAP_SYS_PTRACE", scope);
 	else
 		hint("ptrace is refused (seccomp or a container?): numamma needs CAP_SYS_PTRACE "
 		     "or the same user as the program");

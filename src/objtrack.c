@@ -629,6 +629,11 @@ void objtrack_free(struct objtrack *ot)
 	free(ot);
 }
 
+void objtrack_set_db(struct objtrack *ot, struct nm_db *db)
+{
+	ot->db = db;
+}
+
 int64_t objtrack_add(struct objtrack *ot, const struct nm_object *obj)
 {
 	struct proc *p = find_proc(ot, obj->pid, 1);

@@ -187,6 +187,11 @@ static int setup_backend(struct sampler *s, const struct sampler_backend *be)
 	return 0;
 }
 
+void sampler_set_db(struct sampler *s, struct nm_db *db)
+{
+	s->opts.db = db;
+}
+
 struct sampler *sampler_create(const struct sampler_opts *opts, const char **chosen, const char **reason)
 {
 	struct sampler *s = xcalloc(1, sizeof(*s));
@@ -202,10 +207,11 @@ struct sampler *sampler_create(const struct sampler_opts *opts, const char **cho
 	if (!strcmp(name, "auto")) {
 		be = pick_auto(s->reason, sizeof(s->reason));
 		if (!be) {
-			error("sampler: none works here: %s", s->reason);
-			hint("run with --sampler=none to record objects only");
-			free(s);
-			return NULL;
+			/* Objects and call stacks are worth having without samples. */
+			warning("sampler: none works here, recording objects only: %s", s->reason);
+			*chosen = "none";
+			*reason = s->reason;
+			return s;
 		}
 		fprintf(stderr, "numamma: sampler: %s (%s)\n", be->name, s->reason);
 	} else {

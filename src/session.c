@@ -59,10 +59,14 @@ static void on_release(void *ctx, struct tcb *t, int64_t object_id)
 		s->ext_release(s->ext, t, object_id);
 }
 
+static void open_database(struct session *s);
+
 static void on_exec(void *ctx, struct tcb *t)
 {
 	struct session *s = ctx;
 
+	if (!s->db && s->output)
+		open_database(s);
 	if (s->sampler)
 		sampler_process_exec(s->sampler, t->proc->pid);
 }
@@ -134,8 +138,10 @@ static int on_tick(void *ctx, uint64_t now)
 
 /* ---- set-up and the end ---- */
 
-static void begin_run(struct session *s, char **argv, pid_t attach_pid)
+static void begin_run(struct session *s)
 {
+	char **argv = s->argv;
+	pid_t attach_pid = s->attach_pid;
 	struct utsname u;
 	char host[HOST_NAME_MAX + 1] = "", kernel[256] = "";
 	char *command = attach_pid ? xasprintf("pid %d", attach_pid) : join_command(argv);
@@ -190,6 +196,25 @@ static void finish(struct session *s, int status)
 			s->output, (unsigned long long)objtrack_count(s->objs));
 }
 
+/* The database is created once the program runs (its exec, or the
+ * attach), so that nothing that fails before leaves a file behind or
+ * moves an existing one to .old. */
+static void open_database(struct session *s)
+{
+	s->db = db_create(s->output);
+	if (!s->db)
+		die("%s: no profile can be written: stopping the program", s->cmd);
+	if (s->ext_db_schema)
+		db_exec(s->db, s->ext_db_schema);
+	objtrack_set_db(s->objs, s->db);
+	tracer_set_db(s->tr, s->db);
+	if (s->sampler)
+		sampler_set_db(s->sampler, s->db);
+	begin_run(s);
+	for (struct proc *p = tracer_procs(s->tr); p; p = p->next)
+		tracer_record_process(s->tr, p);
+}
+
 int session_run(struct session *s, char **argv, pid_t attach_pid)
 {
 	struct tracer_config cfg = {
@@ -208,24 +233,21 @@ int session_run(struct session *s, char **argv, pid_t attach_pid)
 		check_program_or_die(argv[0], resolve_program(argv[0]));
 	else if (attach_check(attach_pid) < 0)
 		exit(NM_EXIT_FAILURE);
+	if (s->output && db_check_creatable(s->output) < 0)
+		exit(NM_EXIT_FAILURE);
 	if (unwind_init() < 0)
 		exit(NM_EXIT_FAILURE);
-	if (s->output && !(s->db = db_create(s->output)))
-		exit(NM_EXIT_FAILURE);
-	if (s->db && s->ext_db_schema)
-		db_exec(s->db, s->ext_db_schema);
-	s->objs = objtrack_new(s->db);
+	s->argv = argv;
+	s->attach_pid = attach_pid;
+	s->objs = objtrack_new(NULL);
 	s->tr = tracer_new(&cfg);
 	tracer_set_objtrack(s->tr, s->objs);
-	tracer_set_db(s->tr, s->db);
 	start_sampler(s);
-	if (s->db)
-		begin_run(s, argv, attach_pid);
 	if (attach_pid) {
-		if (tracer_attach(s->tr, attach_pid) < 0) {
-			finish(s, 0);
+		if (tracer_attach(s->tr, attach_pid) < 0)
 			exit(NM_EXIT_FAILURE);
-		}
+		if (s->output)
+			open_database(s);
 	} else {
 		tracer_launch(s->tr, argv);
 	}

@@ -93,10 +93,10 @@ struct proc *proc_new(struct tracer *tr, pid_t pid, pid_t ppid)
 /* A process whose data we keep (not a --no-follow child). */
 void proc_record(struct tracer *tr, struct proc *p)
 {
-	if (tr->db)
-		db_add_process(tr->db, p->pid, p->ppid, NULL, now_ns());
-	if (tr->cfg.on_proc_start)
-		tr->cfg.on_proc_start(tr->cfg.ctx, p);
+	if (!tr->db || p->recorded)
+		return;
+	db_add_process(tr->db, p->pid, p->ppid, NULL, now_ns());
+	p->recorded = true;
 }
 
 /* fork: the child is a copy of the parent's address space, breakpoints,
@@ -115,6 +115,13 @@ static struct proc *proc_fork(struct tracer *tr, struct proc *parent, pid_t pid,
 	p->syscall_insn = parent->syscall_insn;
 	p->nr_xol = parent->nr_xol;
 	memcpy(p->xol, parent->xol, sizeof(p->xol));
+	p->nr_wrappers = parent->nr_wrappers;
+	memcpy(p->wrappers, parent->wrappers, sizeof(p->wrappers));
+	if (parent->nmapreg) {
+		p->mapreg = xmalloc(parent->nmapreg * sizeof(*p->mapreg));
+		memcpy(p->mapreg, parent->mapreg, parent->nmapreg * sizeof(*p->mapreg));
+		p->nmapreg = p->capmapreg = parent->nmapreg;
+	}
 	p->vfork_child = vfork;
 	p->ignored = parent->ignored || !tr->cfg.follow_forks;
 	if (!p->ignored) {
@@ -136,6 +143,7 @@ static void proc_free(struct tracer *tr, struct proc *p)
 		close(p->mem_fd);
 	bp_table_free(p->bps);
 	modmap_free(&p->mods);
+	free(p->mapreg);
 	free(p);
 }
 
@@ -308,6 +316,24 @@ static void hold_early(struct tracer *tr, pid_t tid)
 
 /* ---- exec ---- */
 
+/* exec: nothing of the old address space is left, ours included. */
+static void reset_address_space(struct proc *p)
+{
+	bp_table_free(p->bps);
+	p->bps = bp_table_new();
+	modmap_free(&p->mods);
+	modmap_init(&p->mods);
+	p->mods_hooked = 0;
+	p->scratch = p->syscall_insn = p->r_brk = 0;
+	p->nr_xol = 0;
+	p->nr_wrappers = 0;
+	p->nmapreg = 0;
+	p->vfork_child = false;
+	p->hooks_ready = false;
+	p->next_rank = 1;
+	proc_open_mem(p);
+}
+
 static void record_exe(struct tracer *tr, struct proc *p)
 {
 	char link[64], path[4096];
@@ -339,32 +365,24 @@ static void handle_exec(struct tracer *tr, struct tcb *t)
 		return;
 	}
 	objtrack_end_process(tr->objs, p->pid, now_ns(), true);
-	bp_table_free(p->bps);
-	p->bps = bp_table_new();
-	modmap_free(&p->mods);
-	modmap_init(&p->mods);
-	p->mods_hooked = 0;
-	p->scratch = p->syscall_insn = p->r_brk = 0;
-	p->nr_xol = 0;
-	p->vfork_child = false;
-	p->next_rank = 1;
+	reset_address_space(p);
 	t->rank = 0;
 	pending_clear(t);
-	proc_open_mem(p);
 	if (t->unwind)
 		unwind_thread_free(t->unwind);
 	t->unwind = unwind_thread_new(t->tid);
 	unwind_flush_caches();
-	record_exe(tr, p);
-	/* The launched program's first thread starts at its exec: before it,
-	 * it was a copy of numamma. */
+	/* The launched program starts at its exec: before it, it was a copy
+	 * of numamma.  The session creates its database now. */
 	p->before_exec = false;
+	if (tr->cfg.on_exec)
+		tr->cfg.on_exec(tr->cfg.ctx, t);
+	proc_record(tr, p);
+	record_exe(tr, p);
 	if (!(t->flags & TCB_STARTED))
 		thread_start(tr, t);
 	else
 		record_stack(tr, t);
-	if (tr->cfg.on_exec)
-		tr->cfg.on_exec(tr->cfg.ctx, t);
 	if (tracee_finish_syscall(tr, t) == 0)
 		hooks_install(tr, t);
 }
@@ -615,6 +633,12 @@ struct proc *tracer_procs(struct tracer *tr)
 	return tr->procs;
 }
 
+void tracer_record_process(struct tracer *tr, struct proc *p)
+{
+	if (!p->ignored)
+		proc_record(tr, p);
+}
+
 void tracer_record_mappings(struct tracer *tr, struct proc *p)
 {
 	hooks_record_mappings(tr, p);
@@ -653,10 +677,11 @@ static void seize_launched(struct tracer *tr, pid_t pid)
 		die("cannot start the program: it exited before it could be traced");
 	if (ptrace(PTRACE_SEIZE, pid, 0, (long)ptrace_options) < 0) {
 		int err = errno;
+
 		kill(pid, SIGKILL);
-		errno = err;
+		error("cannot trace the program: %s", strerror(err));
 		ptrace_permission_hint(err);
-		die_errno("cannot trace the program");
+		exit(NM_EXIT_FAILURE);
 	}
 	kill(pid, SIGCONT);
 }
@@ -686,7 +711,6 @@ pid_t tracer_launch(struct tracer *tr, char **argv)
 	seize_launched(tr, pid);
 	p = proc_new(tr, pid, getpid());
 	p->before_exec = true;
-	proc_record(tr, p);
 	tcb_new(tr, pid, p);
 	return pid;
 }
