@@ -402,12 +402,9 @@ static void test_report(void)
 static void test_report_bad_files(void)
 {
 	char *missing = tmp_path("missing.db"), *text = tmp_path("text.db"), *out, *err;
-	char *want;
 
 	CHECK_INT(REPORT(&out, &err, missing, NULL), NM_EXIT_FAILURE);
-	want = xasprintf("numamma: cannot open '%s': No such file or directory\n", missing);
-	CHECK_STR(err, want);
-	free(want);
+	CHECK_STRF(err, "numamma: cannot open '%s': No such file or directory\n", missing);
 	free(out);
 	free(err);
 
@@ -431,17 +428,15 @@ static int open_db(void *path)
 
 static void test_wrong_version(void)
 {
-	char *path = tmp_path("future.db"), *out, *err, *want;
+	char *path = tmp_path("future.db"), *out, *err;
 	sqlite3 *sql;
 
 	sqlite3_open(path, &sql);
 	sqlite3_exec(sql, "CREATE TABLE runs(id); PRAGMA user_version = 99", NULL, NULL, NULL);
 	sqlite3_close(sql);
 	CHECK_INT(captured(open_db, path, &out, &err), 0);
-	want = xasprintf("numamma: '%s': profile schema version 99, this numamma reads version %d\n",
-			 path, DB_SCHEMA_VERSION);
-	CHECK_STR(err, want);
-	free(want);
+	CHECK_STRF(err, "numamma: '%s': profile schema version 99, this numamma reads version %d\n",
+		   path, DB_SCHEMA_VERSION);
 	free(out);
 	free(err);
 	free(path);
@@ -477,13 +472,11 @@ static int create_in_missing_dir(void *path)
 
 static void test_create_errors(void)
 {
-	char *dir = tmp_path("nodir"), *path = tmp_path("nodir/p.db"), *out, *err, *want;
+	char *dir = tmp_path("nodir"), *path = tmp_path("nodir/p.db"), *out, *err;
 
 	CHECK_INT(captured(create_in_missing_dir, path, &out, &err), 0);
-	want = xasprintf("numamma: cannot create '%s': No such file or directory\n", path);
-	CHECK_STR(err, want);
+	CHECK_STRF(err, "numamma: cannot create '%s': No such file or directory\n", path);
 	CHECK(!exists(dir));
-	free(want);
 	free(out);
 	free(err);
 	free(path);

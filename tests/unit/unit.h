@@ -6,6 +6,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int unit_failures;
@@ -32,6 +33,15 @@ static int unit_failures;
 		fprintf(stderr, "%s:%d: %s is \"%s\", want \"%s\"\n", __FILE__, __LINE__, #got, \
 			g_ ? g_ : "(null)", w_ ? w_ : "(null)"); \
 	} \
+} while (0)
+
+/* CHECK_STR against a printf-style want. */
+#define CHECK_STRF(got, ...) do { \
+	char *want_; \
+	if (asprintf(&want_, __VA_ARGS__) < 0) \
+		want_ = NULL; \
+	CHECK_STR(got, want_); \
+	free(want_); \
 } while (0)
 
 #define UNIT_SKIP(...) do { printf("skip: " __VA_ARGS__); printf("\n"); return 77; } while (0)
