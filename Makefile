@@ -47,7 +47,7 @@ numamma: src/main.o libnumamma.a
 %.o: %.c
 	$(quiet_cc)$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
-tests/unit/test-%: tests/unit/test-%.c tests/unit/unit.h libnumamma.a
+tests/unit/test-%: tests/unit/test-%.c $(wildcard tests/unit/*.h) libnumamma.a
 	$(quiet_ld)$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< libnumamma.a $(LDLIBS)
 
 -include $(wildcard src/*.d)

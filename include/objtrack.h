@@ -44,9 +44,15 @@ void objtrack_fork(struct objtrack *ot, pid_t parent, pid_t child, uint64_t ns);
 const struct nm_object *objtrack_lookup(struct objtrack *ot, pid_t pid, uint64_t addr, uint64_t t);
 /* The live object of pid whose range contains addr (any kind), or NULL. */
 const struct nm_object *objtrack_live_at(struct objtrack *ot, pid_t pid, uint64_t addr);
-/* A live object of pid (kinds heap, static, mmap, stack) chosen with
- * probability proportional to its size, from the random value rnd. */
+/* A live object of pid (kinds heap, static, mmap; not stacks nor
+ * reservations) chosen with probability proportional to its size, from
+ * the random value rnd. */
 const struct nm_object *objtrack_pick_weighted(struct objtrack *ot, pid_t pid, uint64_t rnd);
+/* The same objects, each equally likely, whatever its size. */
+const struct nm_object *objtrack_pick_uniform(struct objtrack *ot, pid_t pid, uint64_t rnd);
+/* The live mmap objects of pid holding addr are reservations (a thread's
+ * stack, mapped by pthread_create): pick_weighted leaves them out. */
+void objtrack_mark_reserved(struct objtrack *ot, pid_t pid, uint64_t addr);
 /* Iterates over the live objects of pid (any order).  Stop when cb != 0. */
 int objtrack_foreach_live(struct objtrack *ot, pid_t pid,
 			  int (*cb)(void *arg, const struct nm_object *obj), void *arg);

@@ -38,6 +38,7 @@ struct otnode {
 	uint64_t max_end;         /* max addr + size in the subtree */
 	uint32_t prio;
 	uint32_t live_index;      /* in proc->live, or NOT_LIVE */
+	bool reserved;            /* mostly-untouched reservation: never picked */
 };
 
 /* Open addressing, keyed by start address and kind: live heap/mmap objects. */
@@ -116,9 +117,11 @@ static uint64_t free_time(const struct otnode *n)
 	return n->obj.free_ns ? n->obj.free_ns : NEVER;
 }
 
+/* Stacks are 8 MiB reservations of which a thread uses a few KiB: a
+ * random word there is almost never touched. */
 static int is_pickable(enum obj_kind kind)
 {
-	return kind != OBJ_MAPPING;
+	return kind != OBJ_MAPPING && kind != OBJ_STACK;
 }
 
 /* Lower is more specific: a heap block inside [heap] wins over the mapping. */
@@ -261,7 +264,7 @@ static void starts_remove(struct addr_hash *h, const struct otnode *n)
 
 static uint64_t pick_weight(const struct otnode *n)
 {
-	return is_pickable(n->obj.kind) ? n->obj.size : 0;
+	return is_pickable(n->obj.kind) && !n->reserved ? n->obj.size : 0;
 }
 
 static void fenwick_add(struct proc *p, size_t index, int64_t delta)
@@ -803,6 +806,45 @@ const struct nm_object *objtrack_live_at(struct objtrack *ot, pid_t pid, uint64_
 	if (p)
 		treap_overlap(p->root, addr, addr + 1, keep_best, &b);
 	return b.obj;
+}
+
+struct reserve_walk {
+	struct proc *p;
+};
+
+static void reserve_one(void *arg, struct otnode *n)
+{
+	struct proc *p = ((struct reserve_walk *)arg)->p;
+
+	if (n->live_index == NOT_LIVE || n->reserved || n->obj.kind != OBJ_MMAP)
+		return;
+	fenwick_add(p, n->live_index, -(int64_t)pick_weight(n));
+	n->reserved = true;
+}
+
+void objtrack_mark_reserved(struct objtrack *ot, pid_t pid, uint64_t addr)
+{
+	struct proc *p = find_proc(ot, pid, 0);
+	struct reserve_walk w = { p };
+
+	if (p)
+		treap_overlap(p->root, addr, addr + 1, reserve_one, &w);
+}
+
+const struct nm_object *objtrack_pick_uniform(struct objtrack *ot, pid_t pid, uint64_t rnd)
+{
+	struct proc *p = find_proc(ot, pid, 0);
+
+	/* A few tries: most live objects are pickable, mappings and stacks
+	 * are the exceptions. */
+	for (int tries = 0; p && p->nr_live && tries < 16; tries++) {
+		struct otnode *n = p->live[rnd % p->nr_live];
+
+		if (pick_weight(n))
+			return &n->obj;
+		rnd = rnd * 0x9e3779b97f4a7c15ULL + 1;
+	}
+	return NULL;
 }
 
 const struct nm_object *objtrack_pick_weighted(struct objtrack *ot, pid_t pid, uint64_t rnd)

@@ -59,7 +59,6 @@
 #define WATCH_SLOTS 4
 #define RING_OWNER 1               /* events before the first slot */
 #define WATCH_INTERVAL_MS 2
-#define WATCH_PICK_TRIES 8
 #define WATCH_CAP 4
 #define WATCH_PARK_ADDR 0x1000     /* never mapped (mmap_min_addr) */
 #define PAIR_WINDOW_NS 200000      /* both halves of a write's pair */
@@ -192,34 +191,6 @@ static uint64_t next_rand(uint64_t *s)
 
 /* An object thread tid may touch: another thread's stack is its own
  * business, and megabytes of it would crowd out the real targets. */
-/* Thread stacks are mostly untouched reservations (8 MiB for a few KiB
- * used), and so are the mmap objects pthread_create made them from: a
- * random word there is almost never hit, so they are not targets. */
-static int is_stack_reservation(struct objtrack *objs, const struct nm_object *o)
-{
-	const struct nm_object *inner;
-
-	if (o->kind == OBJ_STACK)
-		return 1;
-	if (o->kind != OBJ_MMAP)
-		return 0;
-	inner = objtrack_live_at(objs, o->pid, o->addr + o->size / 2);
-	return inner && inner->kind == OBJ_STACK;
-}
-
-static const struct nm_object *pick_object(struct objtrack *objs, pid_t pid, uint64_t *rng)
-{
-	const struct nm_object *o = NULL;
-	int tries;
-
-	for (tries = 0; tries < WATCH_PICK_TRIES; tries++) {
-		o = objtrack_pick_weighted(objs, pid, next_rand(rng));
-		if (!o || !is_stack_reservation(objs, o))
-			return o;
-	}
-	return NULL;
-}
-
 /* Up to two words of live objects of th's process; returns how many. */
 static int pick_words(const struct sampler_thread *th, struct objtrack *objs, uint64_t *rng,
 		      uint64_t words[2])
@@ -227,7 +198,12 @@ static int pick_words(const struct sampler_thread *th, struct objtrack *objs, ui
 	int n;
 
 	for (n = 0; objs && n < WATCH_SLOTS / 2; n++) {
-		const struct nm_object *o = pick_object(objs, th->pid, rng);
+		/* Half the words by size, where most accesses go; half by
+		 * object, so that small hot ones (a contended cache line)
+		 * are watched too. */
+		uint64_t r = next_rand(rng);
+		const struct nm_object *o = r & 1 ? objtrack_pick_uniform(objs, th->pid, r >> 1)
+						  : objtrack_pick_weighted(objs, th->pid, r >> 1);
 
 		if (!o || !o->size)
 			break;

@@ -202,6 +202,7 @@ static void record_stack(struct tracer *tr, struct tcb *t)
 		};
 		snprintf(name, sizeof(name), "[stack:%d]", t->tid);
 		objtrack_add(tr->objs, &obj);
+		objtrack_mark_reserved(tr->objs, p->pid, regs.rsp);
 	}
 }
 
