@@ -161,6 +161,36 @@ static double seconds(void)
 }
 
 /* A malloc-like churn: 1e6 objects, half freed, addresses reused. */
+/* Thread stacks and the mmap reservations they come from are never
+ * picked; uniform picks ignore size. */
+static void test_reservations_and_uniform(void)
+{
+	struct objtrack *ot = objtrack_new(NULL);
+	uint64_t seed = 7;
+	int hits[3] = { 0 };
+	int64_t small, big, other;
+
+	small = add(ot, 1, OBJ_HEAP, 0x1000, 64, 1);
+	big = add(ot, 1, OBJ_HEAP, 0x100000, 1 << 20, 1);
+	other = add(ot, 1, OBJ_STATIC, 0x9000, 64, 1);
+	add(ot, 1, OBJ_MMAP, 0x10000000, 8 << 20, 1);
+	add(ot, 1, OBJ_STACK, 0x10001000, (8 << 20) - 4096, 1);
+	objtrack_mark_reserved(ot, 1, 0x10002000);
+	for (int i = 0; i < 3000; i++) {
+		const struct nm_object *w = objtrack_pick_weighted(ot, 1, xorshift(&seed));
+		const struct nm_object *u = objtrack_pick_uniform(ot, 1, xorshift(&seed));
+
+		CHECK(w && w->kind != OBJ_STACK && w->kind != OBJ_MMAP);
+		CHECK(u && u->kind != OBJ_STACK && u->kind != OBJ_MMAP);
+		if (u)
+			hits[u->id == small ? 0 : u->id == big ? 1 : u->id == other ? 2 : 0]++;
+	}
+	/* Each of the three pickable objects about a third of the time. */
+	for (int i = 0; i < 3; i++)
+		CHECK(hits[i] > 800 && hits[i] < 1200);
+	objtrack_free(ot);
+}
+
 static void test_scale(void)
 {
 	struct objtrack *ot = objtrack_new(NULL);
@@ -193,6 +223,7 @@ int main(void)
 	test_kind_priority();
 	test_fork();
 	test_pick_weighted();
+	test_reservations_and_uniform();
 	test_scale();
 	return unit_done();
 }
