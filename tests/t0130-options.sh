@@ -1,0 +1,62 @@
+#!/bin/bash
+# The options no other test exercises, each doing what --help says.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/access-lib.sh"
+
+build_prog access-blocks -O2
+build_prog affinity
+ncpus=$(nproc)
+
+# --list-samplers: every sampler, each "yes" or "no" with a reason.
+"$NUMAMMA" profile --list-samplers >"$TMPD/list" || fail "--list-samplers failed"
+assert_eq "samplers listed" "pebs ibs watch pagefault none" "$(awk '{ print $1 }' "$TMPD/list" | tr '\n' ' ' | sed 's/ $//')"
+assert_eq "verdicts" 5 "$(awk '$2 == "yes" || $2 == "no"' "$TMPD/list" | wc -l)"
+
+# --period: the pagefault sampler keeps one fault in N.
+profile_ok "$TMPD/p1.db" -s pagefault -- "$TMPD/access-blocks" 2 256 0.1 >/dev/null
+"$NUMAMMA" profile -q -s pagefault --period 8 -o "$TMPD/p8.db" -- "$TMPD/access-blocks" 2 256 0.1 >/dev/null ||
+	fail "--period 8 failed"
+n1=$(sql "$TMPD/p1.db" "SELECT count(*) FROM samples")
+n8=$(sql "$TMPD/p8.db" "SELECT count(*) FROM samples")
+((n1 > 100 && n8 * 4 < n1)) || fail "--period 8 kept $n8 samples against $n1 with period 1"
+
+# --no-raw: aggregates without the raw samples.
+"$NUMAMMA" profile -q -s pagefault --no-raw -o "$TMPD/nr.db" -- "$TMPD/access-blocks" 2 256 0.1 >/dev/null ||
+	fail "--no-raw failed"
+assert_eq "--no-raw: no raw samples" 0 "$(sql "$TMPD/nr.db" "SELECT count(*) FROM samples")"
+(( $(sql "$TMPD/nr.db" "SELECT sum(samples) FROM object_thread") > 100 )) || fail "--no-raw: no aggregates"
+
+# --ldlat only means something to pebs, which this machine may lack.
+status=0
+"$NUMAMMA" profile -s pebs --ldlat 50 -o "$TMPD/pebs.db" -- /bin/true 2>"$TMPD/err" || status=$?
+if ((status)); then
+	assert_eq "pebs refused: status" 125 "$status"
+	grep -q "^numamma: .*pebs" "$TMPD/err" || fail "pebs refusal does not say why: $(cat "$TMPD/err")"
+fi
+status=0
+"$NUMAMMA" profile --ldlat 0 -- /bin/true 2>/dev/null || status=$?
+assert_eq "--ldlat 0 refused" 125 "$status"
+
+# -v: debugging lines; without it, none.
+"$NUMAMMA" profile -v -s none -o "$TMPD/v.db" -- /bin/true 2>"$TMPD/err" || fail "-v failed"
+grep -q "^numamma: debug: " "$TMPD/err" || fail "-v printed no debug line"
+"$NUMAMMA" profile -s none -o "$TMPD/v.db" -- /bin/true 2>"$TMPD/err" || fail "profile failed"
+grep -q "debug" "$TMPD/err" && fail "debug lines without -v"
+
+# run pins by rank from a policy; --no-pin leaves threads free.
+printf 'numamma-policy 1\npin 0 0\npin 1 0\n' >"$TMPD/pin.policy"
+assert_eq "pinned" "main 1 worker 1" "$("$NUMAMMA" run -q --policy="$TMPD/pin.policy" -- "$TMPD/affinity")"
+assert_eq "--no-pin" "main $ncpus worker $ncpus" \
+	"$("$NUMAMMA" run -q --no-pin --policy="$TMPD/pin.policy" -- "$TMPD/affinity")"
+
+# advise --min-size leaves what is smaller; --nodes plans for more nodes.
+build_prog access-serial-init -O2
+"$NUMAMMA" profile -q -s watch -o "$TMPD/si.db" -- "$TMPD/access-serial-init" 4 4 0.3 >/dev/null ||
+	fail "profile of access-serial-init failed"
+"$NUMAMMA" advise --min-size 1G "$TMPD/si.db" >"$TMPD/adv" || fail "advise --min-size failed"
+grep -q "leave: too small" "$TMPD/adv" || fail "--min-size 1G left nothing: $(cat "$TMPD/adv")"
+"$NUMAMMA" advise --nodes 4 "$TMPD/si.db" >"$TMPD/adv4" || fail "advise --nodes failed"
+grep -q "planned for 4 nodes" "$TMPD/adv4" || fail "--nodes 4 ignored: $(head -3 "$TMPD/adv4")"
+status=0
+"$NUMAMMA" advise --nodes 0 "$TMPD/si.db" 2>/dev/null || status=$?
+assert_eq "--nodes 0 refused" 125 "$status"
