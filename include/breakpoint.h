@@ -38,6 +38,8 @@ struct bp_table *bp_table_new(void);
 struct bp_table *bp_table_copy(const struct bp_table *src);
 void bp_table_free(struct bp_table *bt);
 const struct bp *bp_find(const struct bp_table *bt, uint64_t addr);
+/* Records a prepared breakpoint (bp_insert's bookkeeping). */
+void bp_table_add(struct bp_table *bt, const struct bp *b);
 size_t bp_count(const struct bp_table *bt);
 /* A thread whose rip is inside a breakpoint's out-of-line slot: moves rip
  * to the equivalent place in the original code.  Returns 0 when it was

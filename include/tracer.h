@@ -45,7 +45,6 @@ struct proc {
 	bool before_exec;       /* launched, still numamma's forked copy */
 	bool recorded;          /* has its row in the database */
 	uint64_t page_size;
-	uint64_t r_brk;         /* _dl_debug_state: called on every dlopen */
 	uint64_t scratch;       /* our first page in the tracee (0: none yet) */
 	uint64_t syscall_insn;  /* a `syscall` instruction to inject with */
 	int nr_xol;             /* out-of-line areas, one near each far module */
@@ -53,7 +52,6 @@ struct proc {
 	struct bp_table *bps;
 	struct modmap mods;
 	int mods_hooked;        /* modmap generation already hooked */
-	uint64_t last_maps_ns;  /* last /proc/PID/maps snapshot into objects */
 	/* Allocation wrappers (operator new...): skipped at the top of call
 	 * stacks so that a stack starts at the user's frame. */
 	int nr_wrappers;
@@ -79,9 +77,8 @@ struct tcb {
 
 enum {
 	TCB_STARTED   = 1 << 0, /* saw its first stop: sampler/stack set up */
-	TCB_RANKED    = 1 << 1, /* rank assigned from a clone event */
-	TCB_EXITING   = 1 << 2,
-	TCB_DETACHED  = 1 << 3,
+	TCB_EXITING   = 1 << 1, /* saw its exit event, or died */
+	TCB_DETACHED  = 1 << 2, /* let go (--no-follow child): forget it */
 };
 
 struct tracer_config {

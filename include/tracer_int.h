@@ -59,7 +59,6 @@ enum alloc_fn {
 	FN_DL_DEBUG_STATE,
 	FN__COUNT
 };
-const char *alloc_fn_name(int fn);
 /* Hooks every module loaded since the last call; records their statics. */
 void hooks_install(struct tracer *tr, struct tcb *t);
 void hooks_on_entry(struct tracer *tr, struct tcb *t, int fn, struct user_regs_struct *regs);

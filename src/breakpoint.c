@@ -87,7 +87,7 @@ const struct bp *bp_find(const struct bp_table *bt, uint64_t addr)
 	return b->addr ? b : NULL;
 }
 
-static void bp_table_add(struct bp_table *bt, const struct bp *b)
+void bp_table_add(struct bp_table *bt, const struct bp *b)
 {
 	if (2 * (bt->n + 1) > bt->cap) {
 		struct bp_table bigger = { xcalloc(bt->cap * 2, sizeof(struct bp)), bt->cap * 2, 0 };

@@ -51,11 +51,6 @@ static const char *const wrapper_names[] = {
 	"_ZnwmSt11align_val_tRKSt9nothrow_t", "_ZnamSt11align_val_tRKSt9nothrow_t",
 };
 
-const char *alloc_fn_name(int fn)
-{
-	return fn >= 0 && fn < FN__COUNT ? alloc_fns[fn].name : "?";
-}
-
 /* ---- installing ---- */
 
 static void add_wrappers(struct proc *p, const struct loaded_module *m)
@@ -176,7 +171,6 @@ void hooks_record_mappings(struct tracer *tr, struct proc *p)
 		if (mapreg_insert(p, m->start, m->end))
 			objtrack_add(tr->objs, &obj);
 	}
-	p->last_maps_ns = ns;
 }
 
 /* ---- call stacks ---- */

@@ -110,7 +110,6 @@ static struct proc *proc_fork(struct tracer *tr, struct proc *parent, pid_t pid,
 	modmap_copy(&p->mods, &parent->mods);
 	p->mods_hooked = parent->mods_hooked;
 	p->hooks_ready = parent->hooks_ready;
-	p->r_brk = parent->r_brk;
 	p->scratch = parent->scratch;
 	p->syscall_insn = parent->syscall_insn;
 	p->nr_xol = parent->nr_xol;
@@ -325,7 +324,7 @@ static void reset_address_space(struct proc *p)
 	modmap_free(&p->mods);
 	modmap_init(&p->mods);
 	p->mods_hooked = 0;
-	p->scratch = p->syscall_insn = p->r_brk = 0;
+	p->scratch = p->syscall_insn = 0;
 	p->nr_xol = 0;
 	p->nr_wrappers = 0;
 	p->nmapreg = 0;
@@ -464,6 +463,8 @@ static void handle_stop_event(struct tracer *tr, struct tcb *t, int status)
 		resume(t, WSTOPSIG(status));
 		break;
 	default:
+		debug("thread %d: %s stop, resumed", t->tid,
+		      trace_event_name(classify_wait_status(status)));
 		resume(t, 0);
 		break;
 	}
