@@ -62,12 +62,12 @@ static bool our_trap_stop(struct tcb *t)
 	       ptrace(PTRACE_GETSIGINFO, t->tid, 0, &si) == 0 && si.si_code == SI_KERNEL;
 }
 
-/* A signal to hand back at detach.  One is kept per thread; should a
- * second arrive meanwhile (an injected syscall stashed one), the older is
- * queued again to the thread so that it is not lost. */
+/* A signal to hand back at detach.  One is kept per thread; should one be
+ * stashed already (by an injected syscall), it is queued again to the
+ * thread so that it is not lost. */
 static void keep_signal(struct tcb *t, int sig)
 {
-	if (t->stashed_sig && t->stashed_sig != sig)
+	if (t->stashed_sig)
 		syscall(SYS_tgkill, t->proc->pid, t->tid, t->stashed_sig);
 	t->stashed_sig = sig;
 }
