@@ -6,6 +6,7 @@
 #include "breakpoint.h"
 #include "error.h"
 #include "tracer_int.h"
+#include "watchdog.h"
 
 /* Open addressing on the breakpoint address: bp_find() runs on every
  * trap, so it must not scan. */
@@ -266,6 +267,7 @@ int bp_insert(struct tracer *tr, struct tcb *t, uint64_t addr, int fn)
 		return error("cannot write a breakpoint at %#lx in process %d",
 			     (unsigned long)addr, p->pid);
 	bp_table_add(p->bps, &b);
+	watchdog_note_breakpoint(p->pid, addr, b.orig[0]);
 	return 0;
 }
 

@@ -60,6 +60,27 @@ static void apply_restart(struct user_regs_struct *r)
 	}
 }
 
+static bool is_stop_signal(int sig)
+{
+	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+/* A signal arrived while we run an injected syscall.  Delivered now, from
+ * this signal-delivery-stop (the only stop where a signal can be passed on
+ * with its siginfo intact): the handler runs on top of the injected state
+ * and sigreturn brings the thread back into it, as it would have
+ * interrupted the allocator natively.  Stop signals would park the thread
+ * in a group stop with our registers: they are queued again once the
+ * injection is over. */
+static int deliver_during_injection(struct tcb *t, int sig)
+{
+	if (is_stop_signal(sig)) {
+		t->stashed_sig = sig;
+		sig = 0;
+	}
+	return ptrace(PTRACE_SYSCALL, t->tid, 0, (long)sig) < 0 ? -1 : 0;
+}
+
 /* Waits for the syscall stop `op` (entry or exit) of thread t, stashing
  * what else it reports.  A thread stopped inside a syscall (exec event,
  * interrupted wait) first reports that syscall's exit: it is skipped.
@@ -82,10 +103,7 @@ static int wait_syscall_stop(struct tracer *tr, struct tcb *t, int op)
 			continue;
 		}
 		if (WIFSTOPPED(status) && (status >> 16) == 0) {
-			/* A signal arrived meanwhile: deliver it later. */
-			if (!t->stashed_sig)
-				t->stashed_sig = WSTOPSIG(status);
-			if (ptrace(PTRACE_SYSCALL, t->tid, 0, 0) < 0)
+			if (deliver_during_injection(t, WSTOPSIG(status)) < 0)
 				return -1;
 			continue;
 		}
@@ -128,6 +146,11 @@ long inject_syscall(struct tracer *tr, struct tcb *t, long nr, const long a[6])
 	apply_restart(&saved);
 	if (tracee_setregs(t->tid, &saved))
 		return INJECT_FAILED;
+	if (t->stashed_sig) {
+		/* A syscall-stop cannot pass a signal on: queue it again. */
+		syscall(SYS_tgkill, t->proc->pid, t->tid, t->stashed_sig);
+		t->stashed_sig = 0;
+	}
 	return ret;
 }
 

@@ -24,6 +24,7 @@
 #include "tracer_int.h"
 #include "unwind.h"
 #include "waitstatus.h"
+#include "watchdog.h"
 #include "launch.h"
 
 static const unsigned ptrace_options =
@@ -174,10 +175,7 @@ static int ptrace_restart(int op, struct tcb *t, int sig)
 
 static void resume(struct tcb *t, int sig)
 {
-	if (!sig && t->stashed_sig) {
-		sig = t->stashed_sig;
-		t->stashed_sig = 0;
-	}
+	watchdog_note_returns(t);
 	ptrace_restart(PTRACE_CONT, t, sig);
 }
 
@@ -365,6 +363,7 @@ static void handle_exec(struct tracer *tr, struct tcb *t)
 		return;
 	}
 	objtrack_end_process(tr->objs, p->pid, now_ns(), true);
+	watchdog_forget_process(p->pid);
 	reset_address_space(p);
 	t->rank = 0;
 	pending_clear(t);
