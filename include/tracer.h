@@ -35,6 +35,8 @@ struct pending_call {
 struct proc {
 	pid_t pid;
 	pid_t ppid;
+	pid_t mm_tid;           /* a thread to reach the address space through
+				 * /proc (pid, unless the main thread is gone) */
 	int refs;               /* threads pointing here */
 	int next_rank;          /* creation order of the next thread */
 	int mem_fd;             /* /proc/PID/mem */

@@ -28,11 +28,13 @@ struct tracer {
 	bool main_done;
 	bool stopping;             /* detach requested (attach mode) */
 	uint64_t deadline_ns;      /* --duration */
-	struct deferred_status deferred[64];
-	int ndeferred;
+	/* Statuses seen while waiting for something else, oldest first
+	 * from deferred_head; never dropped. */
+	struct deferred_status *deferred;
+	size_t ndeferred, deferred_head, capdeferred;
 	/* New threads whose first stop came before their creator's event. */
-	pid_t early[64];
-	int nearly;
+	pid_t *early;
+	int nearly, capearly;
 	struct objtrack *objs;
 	struct nm_db *db;
 };
@@ -40,6 +42,8 @@ struct tracer {
 struct tcb *tcb_new(struct tracer *tr, pid_t tid, struct proc *p);
 struct proc *proc_new(struct tracer *tr, pid_t pid, pid_t ppid);
 void proc_record(struct tracer *tr, struct proc *p);
+/* (Re)opens /proc/MM_TID/mem: after exec, or when the main thread is gone. */
+int proc_open_mem(struct proc *p);
 void tracer_install_die_routine(struct tracer *tr);
 /* Runs a thread stopped inside a syscall (the exec event) to that
  * syscall's exit stop, so that registers set afterwards are not

@@ -43,6 +43,23 @@ static int read_status(pid_t pid, char *state, pid_t *tracer)
 	return 0;
 }
 
+static int count_threads(pid_t pid)
+{
+	char path[64];
+	DIR *d;
+	struct dirent *de;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
 int attach_check(pid_t pid)
 {
 	char state, exe[64];
@@ -50,7 +67,9 @@ int attach_check(pid_t pid)
 
 	if (read_status(pid, &state, &tracer) < 0 || tracee_tgid(pid) != pid)
 		return error("cannot attach to %d: no such process", pid);
-	if (state == 'Z' || state == 'X')
+	/* A main thread that called pthread_exit is a zombie while its
+	 * process lives on in its other threads. */
+	if ((state == 'Z' || state == 'X') && count_threads(pid) <= 1)
 		return error("cannot attach to %d: it is a zombie (exited, not yet reaped)", pid);
 	if (tracer)
 		return error("cannot attach to %d: already traced by process %d (a debugger or strace?)",
@@ -71,6 +90,14 @@ int attach_check(pid_t pid)
 	}
 }
 
+static bool thread_is_zombie(pid_t tid)
+{
+	char state;
+	pid_t tracer;
+
+	return read_status(tid, &state, &tracer) == 0 && state == 'Z';
+}
+
 static int seize_thread(struct tracer *tr, struct proc *p, pid_t tid)
 {
 	struct tcb *t;
@@ -80,7 +107,15 @@ static int seize_thread(struct tracer *tr, struct proc *p, pid_t tid)
 		 * its creator's clone event already gave us. */
 		if (errno == ESRCH || (errno == EPERM && tid != p->pid))
 			return 0;
+		/* A main thread gone through pthread_exit cannot be seized;
+		 * the process lives on in its other threads. */
+		if (errno == EPERM && thread_is_zombie(tid))
+			return 0;
 		return -1;
+	}
+	if (p->mm_tid == p->pid && tid != p->pid && thread_is_zombie(p->pid)) {
+		p->mm_tid = tid;
+		proc_open_mem(p);
 	}
 	t = tcb_new(tr, tid, p);
 	t->rank = tid == p->pid ? 0 : p->next_rank++;
@@ -157,7 +192,6 @@ static int wait_first_stop(pid_t tid)
  * from a thread with no signal or interrupt pending, while no thread runs. */
 static void collect_first_stops(struct tracer *tr, struct proc *p)
 {
-	const int room = sizeof(tr->deferred) / sizeof(tr->deferred[0]);
 	struct deferred_status *later = xcalloc(tr->nr_tcbs, sizeof(*later));
 	int nlater = 0;
 
@@ -169,10 +203,8 @@ static void collect_first_stops(struct tracer *tr, struct proc *p)
 				continue;
 			if (classify_wait_status(status) != TE_INTERRUPT_STOP)
 				later[nlater++] = (struct deferred_status){ t->tid, status };
-			else if (tr->ndeferred < room)
+			else
 				tracer_defer_status(tr, t->tid, status);
-			else    /* no room: its first stop will come later */
-				ptrace(PTRACE_CONT, t->tid, 0, 0);
 		}
 	}
 	for (int i = 0; i < nlater; i++)

@@ -100,7 +100,7 @@ void hooks_install(struct tracer *tr, struct tcb *t)
 {
 	struct proc *p = t->proc;
 
-	if (modmap_refresh(&p->mods, p->pid) < 0)
+	if (modmap_refresh(&p->mods, p->mm_tid) < 0)
 		return;
 	for (size_t i = 0; i < p->mods.n; i++) {
 		const struct loaded_module *m = &p->mods.v[i];

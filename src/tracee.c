@@ -17,7 +17,7 @@ int tracee_read(struct proc *p, uint64_t addr, void *buf, size_t len)
 {
 	struct iovec local = { buf, len }, remote = { (void *)addr, len };
 
-	if (process_vm_readv(p->pid, &local, 1, &remote, 1, 0) == (ssize_t)len)
+	if (process_vm_readv(p->mm_tid, &local, 1, &remote, 1, 0) == (ssize_t)len)
 		return 0;
 	/* Unreadable for process_vm_readv (e.g. PROT_NONE); /proc/PID/mem
 	 * reads with FOLL_FORCE. */

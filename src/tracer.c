@@ -63,13 +63,13 @@ struct tcb *tcb_new(struct tracer *tr, pid_t tid, struct proc *p)
 	return t;
 }
 
-static int proc_open_mem(struct proc *p)
+int proc_open_mem(struct proc *p)
 {
 	char path[64];
 
 	if (p->mem_fd >= 0)
 		close(p->mem_fd);
-	snprintf(path, sizeof(path), "/proc/%d/mem", p->pid);
+	snprintf(path, sizeof(path), "/proc/%d/mem", p->mm_tid);
 	p->mem_fd = open(path, O_RDWR | O_CLOEXEC);
 	return p->mem_fd;
 }
@@ -80,6 +80,7 @@ struct proc *proc_new(struct tracer *tr, pid_t pid, pid_t ppid)
 
 	p->pid = pid;
 	p->ppid = ppid;
+	p->mm_tid = pid;
 	p->mem_fd = -1;
 	p->next_rank = 1;
 	p->page_size = sysconf(_SC_PAGESIZE);
@@ -187,7 +188,7 @@ static void record_stack(struct tracer *tr, struct tcb *t)
 	const struct map_entry *m;
 	struct proc *p = t->proc;
 
-	if (p->ignored || tracee_getregs(t->tid, &regs) || modmap_refresh(&p->mods, p->pid) < 0)
+	if (p->ignored || tracee_getregs(t->tid, &regs) || modmap_refresh(&p->mods, p->mm_tid) < 0)
 		return;
 	m = procmaps_find(&p->mods.maps, regs.rsp);
 	if (m) {
@@ -306,10 +307,11 @@ static void handle_new_child(struct tracer *tr, struct tcb *parent, int event)
  * stopped until we know which process it belongs to. */
 static void hold_early(struct tracer *tr, pid_t tid)
 {
-	if (tr->nearly < (int)(sizeof(tr->early) / sizeof(tr->early[0])))
-		tr->early[tr->nearly++] = tid;
-	else
-		ptrace(PTRACE_CONT, tid, 0, 0);
+	if (tr->nearly == tr->capearly) {
+		tr->capearly = tr->capearly ? 2 * tr->capearly : 64;
+		tr->early = xrealloc(tr->early, tr->capearly * sizeof(*tr->early));
+	}
+	tr->early[tr->nearly++] = tid;
 }
 
 /* ---- exec ---- */
@@ -498,11 +500,13 @@ static void dispatch(struct tracer *tr, pid_t tid, int status)
 
 void tracer_defer_status(struct tracer *tr, pid_t tid, int status)
 {
-	if (tr->ndeferred < (int)(sizeof(tr->deferred) / sizeof(tr->deferred[0]))) {
-		tr->deferred[tr->ndeferred].tid = tid;
-		tr->deferred[tr->ndeferred].status = status;
-		tr->ndeferred++;
+	if (tr->ndeferred == tr->capdeferred) {
+		tr->capdeferred = tr->capdeferred ? 2 * tr->capdeferred : 64;
+		tr->deferred = xrealloc(tr->deferred, tr->capdeferred * sizeof(*tr->deferred));
 	}
+	tr->deferred[tr->ndeferred].tid = tid;
+	tr->deferred[tr->ndeferred].status = status;
+	tr->ndeferred++;
 }
 
 /* ---- the loop ---- */
@@ -532,10 +536,11 @@ static bool next_event(struct tracer *tr, pid_t *tid, int *status)
 		struct epoll_event evs[16];
 		int n, timeout = -1;
 
-		if (tr->ndeferred) {
-			*tid = tr->deferred[0].tid;
-			*status = tr->deferred[0].status;
-			memmove(tr->deferred, tr->deferred + 1, --tr->ndeferred * sizeof(tr->deferred[0]));
+		if (tr->deferred_head < tr->ndeferred) {
+			*tid = tr->deferred[tr->deferred_head].tid;
+			*status = tr->deferred[tr->deferred_head].status;
+			if (++tr->deferred_head == tr->ndeferred)
+				tr->deferred_head = tr->ndeferred = 0;
 			return true;
 		}
 		if (tr->nr_tcbs == 0 && !tr->nearly)
