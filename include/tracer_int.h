@@ -3,6 +3,8 @@
 #ifndef NUMAMMA_TRACER_INT_H
 #define NUMAMMA_TRACER_INT_H
 
+#include <signal.h>
+
 #include "tracer.h"
 
 struct nm_db;
@@ -49,6 +51,13 @@ void tracer_install_die_routine(struct tracer *tr);
  * syscall's exit stop, so that registers set afterwards are not
  * overwritten by its return.  0, or -1 when the thread is gone. */
 int tracee_finish_syscall(struct tracer *tr, struct tcb *t);
+/* SIGCHLD and the stop requests (INT, TERM, HUP): what the tracer reads
+ * through its signalfd, and what the watchdog forwards. */
+void tracer_signals(sigset_t *mask);
+/* (Re)makes the signalfd in the tracer's epoll set.  A signalfd wakes the
+ * epoll sets of the process that made it: the tracer forked from the
+ * watchdog needs its own, or SIGCHLD would wake it only at each tick. */
+int tracer_open_signalfd(struct tracer *tr);
 /* Queues a wait status seen while waiting for something else. */
 /* Attach mode's exit: removes every trap of ours and detaches. */
 void tracer_detach_all(struct tracer *tr);

@@ -6,9 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/ptrace.h>
-#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -212,33 +210,12 @@ static void collect_first_stops(struct tracer *tr, struct proc *p)
 	free(later);
 }
 
-/* A signalfd wakes the epoll sets of the process that registered it: the
- * tracer, forked from the watchdog after the event loop was made, needs
- * its own or SIGCHLD would wake it only at the next tick. */
-static int renew_signalfd(struct tracer *tr)
-{
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
-	sigset_t mask;
-
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGCHLD);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	epoll_ctl(tr->epoll_fd, EPOLL_CTL_DEL, tr->signal_fd, NULL);
-	close(tr->signal_fd);
-	tr->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (tr->signal_fd < 0 || epoll_ctl(tr->epoll_fd, EPOLL_CTL_ADD, tr->signal_fd, &ev) < 0)
-		return error_errno("cannot set up the tracer's event loop");
-	return 0;
-}
-
 int tracer_attach(struct tracer *tr, pid_t pid)
 {
 	struct proc *p;
 
 	/* From here on, this process is the tracer child of a watchdog. */
-	if (attach_check(pid) < 0 || watchdog_start(pid) < 0 || renew_signalfd(tr) < 0)
+	if (attach_check(pid) < 0 || watchdog_start(pid) < 0 || tracer_open_signalfd(tr) < 0)
 		return -1;
 	tracer_install_die_routine(tr);
 	p = proc_new(tr, pid, 0);

@@ -587,10 +587,34 @@ int tracer_loop(struct tracer *tr)
 
 /* ---- setup ---- */
 
+void tracer_signals(sigset_t *mask)
+{
+	sigemptyset(mask);
+	sigaddset(mask, SIGCHLD);
+	sigaddset(mask, SIGINT);
+	sigaddset(mask, SIGTERM);
+	sigaddset(mask, SIGHUP);
+}
+
+int tracer_open_signalfd(struct tracer *tr)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+	sigset_t mask;
+
+	tracer_signals(&mask);
+	if (tr->signal_fd >= 0) {
+		epoll_ctl(tr->epoll_fd, EPOLL_CTL_DEL, tr->signal_fd, NULL);
+		close(tr->signal_fd);
+	}
+	tr->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (tr->signal_fd < 0 || epoll_ctl(tr->epoll_fd, EPOLL_CTL_ADD, tr->signal_fd, &ev) < 0)
+		return error_errno("cannot set up the tracer's event loop");
+	return 0;
+}
+
 struct tracer *tracer_new(const struct tracer_config *cfg)
 {
 	struct tracer *tr = xcalloc(1, sizeof(*tr));
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
 	sigset_t mask;
 
 	tr->cfg = *cfg;
@@ -598,17 +622,12 @@ struct tracer *tracer_new(const struct tracer_config *cfg)
 		tr->cfg.call_depth = 16;
 	/* SIGCHLD and the stop requests come through a signalfd, so one
 	 * epoll_wait serves ptrace events, ring buffers and ticks. */
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGCHLD);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
+	tracer_signals(&mask);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
-	tr->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	tr->signal_fd = -1;
 	tr->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-	if (tr->signal_fd < 0 || tr->epoll_fd < 0 ||
-	    epoll_ctl(tr->epoll_fd, EPOLL_CTL_ADD, tr->signal_fd, &ev) < 0)
-		die_errno("cannot set up the event loop");
+	if (tr->epoll_fd < 0 || tracer_open_signalfd(tr) < 0)
+		exit(NM_EXIT_FAILURE);
 	if (tr->cfg.duration > 0)
 		tr->deadline_ns = now_ns() + (uint64_t)(tr->cfg.duration * 1e9);
 	return tr;

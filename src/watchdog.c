@@ -149,11 +149,7 @@ static _Noreturn void watch(pid_t tracer, pid_t pid, int mem_fd)
 	sigset_t mask;
 	int status;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGCHLD);
+	tracer_signals(&mask);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	for (;;) {
 		int sig = sigwaitinfo(&mask, NULL);
