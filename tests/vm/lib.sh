@@ -35,3 +35,10 @@ numamma_bin() {
     [[ -x $bin ]] || skip "$bin is not built (run: make)"
     echo "$bin"
 }
+
+# build_guest_prog NAME: tests/vm/progs/NAME.c into $T/NAME (with libnuma
+# and threads), or skip when it cannot be built here.
+build_guest_prog() {
+    cc -O2 -pthread -o "$T/$1" "$VM_DIR/progs/$1.c" -lnuma 2>"$T/cc.err" ||
+        skip "cannot build $1.c (libnuma-dev missing?): $(tail -n 1 "$T/cc.err")"
+}

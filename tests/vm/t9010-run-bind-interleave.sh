@@ -4,8 +4,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 numamma_bin >/dev/null
-cc -O2 -o "$T/where" "$VM_DIR/progs/where.c" -lnuma 2>"$T/cc.err" ||
-	skip "cannot build where.c (libnuma-dev missing?): $(tail -n 1 "$T/cc.err")"
+build_guest_prog where
 
 # Transparent huge pages are interleaved 2 MiB at a time: off, so that the
 # check can be page-exact.  Two binds, so one differs from the native node.

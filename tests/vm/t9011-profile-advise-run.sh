@@ -7,8 +7,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 numamma_bin >/dev/null
-cc -O2 -pthread -o "$T/serial-init" "$VM_DIR/progs/serial-init.c" -lnuma 2>"$T/cc.err" ||
-	skip "cannot build serial-init.c (libnuma-dev missing?): $(tail -n 1 "$T/cc.err")"
+build_guest_prog serial-init
 
 vm --copy "$T/serial-init" -- sh -c '
 	echo never > /sys/kernel/mm/transparent_hugepage/enabled

@@ -6,8 +6,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 numamma_bin >/dev/null
-cc -O2 -o "$T/where-later" "$VM_DIR/progs/where-later.c" -lnuma 2>"$T/cc.err" ||
-	skip "cannot build where-later.c (libnuma-dev missing?): $(tail -n 1 "$T/cc.err")"
+build_guest_prog where-later
 
 vm --copy "$T/where-later" -- sh -c '
 	echo never > /sys/kernel/mm/transparent_hugepage/enabled
