@@ -9,6 +9,9 @@
 #include "session.h"
 #include "verify.h"
 
+/* The unit of placement: mbind works on whole pages. */
+#define PAGE 4096ULL
+
 struct placed {
 	int64_t id;
 	pid_t pid;
@@ -19,6 +22,7 @@ struct placed {
 	struct place_range *ranges;
 	bool checked;
 	struct range_check total;
+	uint64_t edge_pages;      /* spanned, but shared with a neighbour */
 };
 
 struct verifier {
@@ -42,7 +46,7 @@ struct verifier *verifier_new(struct session *s, int list_all)
 		s->ext_db_schema = "CREATE TABLE IF NOT EXISTS placement("
 			"object_id INTEGER, pid INTEGER, address INTEGER, size INTEGER, rule TEXT, "
 			"pages INTEGER, present INTEGER, on_intended INTEGER, absent INTEGER, "
-			"failed_ranges INTEGER, nodes TEXT)";
+			"skipped INTEGER, failed_ranges INTEGER, nodes TEXT)";
 	return v;
 }
 
@@ -79,6 +83,20 @@ void verifier_seen(struct verifier *v, int64_t id)
 	}
 }
 
+static uint64_t pages_spanned(uint64_t addr, uint64_t size)
+{
+	return size ? (addr + size - 1) / PAGE - addr / PAGE + 1 : 0;
+}
+
+static uint64_t plan_pages(const struct place_plan *plan)
+{
+	uint64_t n = 0;
+
+	for (int i = 0; i < plan->n; i++)
+		n += plan->ranges[i].length / PAGE;
+	return n;
+}
+
 void verifier_add(struct verifier *v, const struct nm_object *obj,
 		  const struct place_plan *plan, int failed)
 {
@@ -101,6 +119,7 @@ void verifier_add(struct verifier *v, const struct nm_object *obj,
 	p->nranges = plan->n;
 	p->ranges = xmalloc(plan->n * sizeof(*p->ranges));
 	memcpy(p->ranges, plan->ranges, plan->n * sizeof(*p->ranges));
+	p->edge_pages = pages_spanned(obj->addr, obj->size) - plan_pages(plan);
 	verifier_seen(v, obj->id);
 }
 
@@ -125,7 +144,7 @@ static void check_range(pid_t pid, const struct placed *p, const struct place_ra
 	enum { BATCH = 1024 };
 	void *pages[BATCH];
 	int status[BATCH];
-	uint64_t page = 4096, start = p->addr + r->offset, end = start + r->length;
+	uint64_t page = PAGE, start = p->addr + r->offset, end = start + r->length;
 
 	for (uint64_t a = start; a < end; ) {
 		unsigned long n = 0;
@@ -155,7 +174,7 @@ static void store(struct verifier *v, const struct placed *p)
 		if (p->total.per_node[n] && len < sizeof(nodes) - 32)
 			len += snprintf(nodes + len, sizeof(nodes) - len, "%s%d:%llu", len ? " " : "", n,
 					(unsigned long long)p->total.per_node[n]);
-	st = db_prepare(v->s->db, "INSERT INTO placement VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+	st = db_prepare(v->s->db, "INSERT INTO placement VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
 	sqlite3_bind_int64(st, 1, p->id);
 	sqlite3_bind_int64(st, 2, p->pid);
 	sqlite3_bind_int64(st, 3, (int64_t)p->addr);
@@ -165,8 +184,9 @@ static void store(struct verifier *v, const struct placed *p)
 	sqlite3_bind_int64(st, 7, (int64_t)p->total.present);
 	sqlite3_bind_int64(st, 8, (int64_t)p->total.on_intended);
 	sqlite3_bind_int64(st, 9, (int64_t)p->total.absent);
-	sqlite3_bind_int(st, 10, p->failed);
-	sqlite3_bind_text(st, 11, nodes, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 10, (int64_t)p->edge_pages);
+	sqlite3_bind_int(st, 11, p->failed);
+	sqlite3_bind_text(st, 12, nodes, -1, SQLITE_TRANSIENT);
 	sqlite3_step(st);
 	sqlite3_finalize(st);
 }
@@ -207,10 +227,12 @@ void verifier_check_all(struct verifier *v, pid_t pid)
 static void print_object(const struct placed *p)
 {
 	fprintf(stderr, "numamma: run: object %lld %s %s %llu bytes: %s; pages %llu, present %llu, "
-		"on intended node %llu, never touched %llu, failed ranges %d; nodes",
+		"on intended node %llu, never touched %llu, skipped %llu (shared with a neighbour), "
+		"failed ranges %d; nodes",
 		(long long)p->id, obj_kind_name(p->kind), p->name, (unsigned long long)p->size,
 		p->rule, (unsigned long long)p->total.pages, (unsigned long long)p->total.present,
-		(unsigned long long)p->total.on_intended, (unsigned long long)p->total.absent, p->failed);
+		(unsigned long long)p->total.on_intended, (unsigned long long)p->total.absent,
+		(unsigned long long)p->edge_pages, p->failed);
 	for (int n = 0; n < POLICY_MAX_NODES; n++)
 		if (p->total.per_node[n])
 			fprintf(stderr, " %d:%llu", n, (unsigned long long)p->total.per_node[n]);
