@@ -99,6 +99,9 @@ struct tracer_config {
 	/* A new object was allocated (thread stopped at allocator return). */
 	void (*on_object)(void *ctx, struct tcb *t, const struct nm_object *obj,
 			  const struct nm_frame *frames, int nframes);
+	/* The program called exit(): atexit handlers and all threads are
+	 * still to come, its memory is all there. */
+	void (*on_exit_call)(void *ctx, struct tcb *t);
 	/* A heap object is about to be freed (its memory still there). */
 	void (*on_release)(void *ctx, struct tcb *t, int64_t object_id);
 	/* Periodic; returns ms to the next tick (-1 none). */

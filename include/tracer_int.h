@@ -70,6 +70,7 @@ enum alloc_fn {
 	FN_POSIX_MEMALIGN, FN_ALIGNED_ALLOC, FN_MEMALIGN, FN_VALLOC, FN_PVALLOC,
 	FN_MMAP, FN_MUNMAP, FN_MREMAP,
 	FN_DL_DEBUG_STATE,
+	FN_EXIT,
 	FN__COUNT
 };
 /* Hooks every module loaded since the last call; records their statics. */

@@ -191,7 +191,16 @@ static void on_release(void *ext, struct tcb *t, int64_t id)
 	verifier_check(r->ver, t->proc->pid, id);
 }
 
-/* The last thread's exit event: the memory is still there to check. */
+/* Placed pages are checked when the program calls exit() (or returns
+ * from main), its memory all there; else at the last thread's exit event
+ * (_exit, a fatal signal, the last thread of a pthread_exit'd main). */
+static void on_exit_call(void *ext, struct tcb *t)
+{
+	struct run *r = ext;
+
+	verifier_check_all(r->ver, t->proc->pid);
+}
+
 static void on_thread_exit(void *ext, struct tcb *t)
 {
 	struct run *r = ext;
@@ -260,6 +269,7 @@ int cmd_run(int argc, char **argv)
 	s.ext_thread_start = on_thread_start;
 	s.ext_thread_exit = on_thread_exit;
 	s.ext_release = on_release;
+	s.ext_exit_call = on_exit_call;
 	status = session_run(&s, argv + optind, pid);
 	verifier_report(r.ver, s.quiet);
 	exit_like(status);

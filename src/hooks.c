@@ -42,6 +42,7 @@ static const struct alloc_fn_desc alloc_fns[FN__COUNT] = {
 	[FN_MUNMAP]         = { "munmap", false },
 	[FN_MREMAP]         = { "mremap", true },
 	[FN_DL_DEBUG_STATE] = { "_dl_debug_state", false },
+	[FN_EXIT]           = { "exit", false },
 };
 
 /* C++ allocation functions: their frames are not the user's call site. */
@@ -291,6 +292,12 @@ void hooks_on_entry(struct tracer *tr, struct tcb *t, int fn, struct user_regs_s
 
 	if (fn == FN_DL_DEBUG_STATE) {
 		hooks_install(tr, t);     /* dlopen/dlclose: new modules */
+		return;
+	}
+	if (fn == FN_EXIT) {
+		/* The last moment the whole address space is certainly there. */
+		if (tr->cfg.on_exit_call)
+			tr->cfg.on_exit_call(tr->cfg.ctx, t);
 		return;
 	}
 	drop_stale_pending(t, regs->rsp);

@@ -51,6 +51,14 @@ static void on_thread_exit(void *ctx, struct tcb *t)
 		s->ext_thread_exit(s->ext, t);
 }
 
+static void on_exit_call(void *ctx, struct tcb *t)
+{
+	struct session *s = ctx;
+
+	if (s->ext_exit_call)
+		s->ext_exit_call(s->ext, t);
+}
+
 static void on_release(void *ctx, struct tcb *t, int64_t object_id)
 {
 	struct session *s = ctx;
@@ -222,7 +230,8 @@ int session_run(struct session *s, char **argv, pid_t attach_pid)
 		.attach = attach_pid, .duration = s->duration, .ctx = s,
 		.on_thread_start = on_thread_start, .on_thread_exit = on_thread_exit,
 		.on_exec = on_exec, .on_object = on_object, .on_modules = on_modules,
-		.on_proc_exit = on_proc_exit, .on_release = on_release, .on_tick = on_tick, .on_ready = on_ready,
+		.on_proc_exit = on_proc_exit, .on_release = on_release,
+		.on_exit_call = on_exit_call, .on_tick = on_tick, .on_ready = on_ready,
 	};
 	int status;
 

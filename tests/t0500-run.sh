@@ -30,6 +30,12 @@ assert_eq "runs.mode" "run" "$(sql "$TMPD/r.db" "SELECT mode FROM runs")"
 grep -q "^numamma: run: object .* heap malloc 4194304 bytes: .*bind.*on intended node 1023, never touched 0, skipped 2 (shared with a neighbour)" "$TMPD/err" ||
 	fail "--verify: no line for the heap block: $(cat "$TMPD/err")"
 
+# exit() while another thread runs: the pages are still checked.
+build_prog exit-threads
+"$NUMAMMA" run --bind=0 --verify -- "$TMPD/exit-threads" >/dev/null 2>"$TMPD/err" || fail "run of exit-threads failed"
+grep -q "^numamma: run: object .* heap malloc 4194304 bytes: .*present 1023, on intended node 1023" "$TMPD/err" ||
+	fail "exit with threads running: heap block not checked: $(cat "$TMPD/err")"
+
 # A profile as policy: the program's own profile.
 "$NUMAMMA" profile -q -s none -o "$TMPD/p.db" -- "$TMPD/alloc-threads" >/dev/null || fail "profile failed"
 "$NUMAMMA" run -q --policy="$TMPD/p.db" -- "$TMPD/alloc-threads" >"$TMPD/out" || fail "run --policy=db failed"
