@@ -198,12 +198,12 @@ static int pick_words(const struct sampler_thread *th, struct objtrack *objs, ui
 	int n;
 
 	for (n = 0; objs && n < WATCH_SLOTS / 2; n++) {
-		/* Half the words by size, where most accesses go; half by
+		/* Three words in four by size, where most accesses go; one by
 		 * object, so that small hot ones (a contended cache line)
 		 * are watched too. */
 		uint64_t r = next_rand(rng);
-		const struct nm_object *o = r & 1 ? objtrack_pick_uniform(objs, th->pid, r >> 1)
-						  : objtrack_pick_weighted(objs, th->pid, r >> 1);
+		const struct nm_object *o = r % 4 == 0 ? objtrack_pick_uniform(objs, th->pid, r >> 2)
+						       : objtrack_pick_weighted(objs, th->pid, r >> 2);
 
 		if (!o || !o->size)
 			break;
