@@ -231,10 +231,20 @@ void pending_clear(struct tcb *t)
 }
 
 /* Calls that left through longjmp or an exception never came back to the
- * trampoline: their frames are above the current stack pointer. */
+ * trampoline: their frames are above the current stack pointer, on the
+ * same stack.  A signal handler on a sigaltstack is elsewhere: the calls
+ * it interrupted are still to return. */
+static bool same_stack(const struct proc *p, uint64_t a, uint64_t b)
+{
+	const struct map_entry *m = procmaps_find(&p->mods.maps, a);
+
+	return m && b >= m->start && b < m->end;
+}
+
 static void drop_stale_pending(struct tcb *t, uint64_t rsp)
 {
-	while (t->npending && t->pending[t->npending - 1].sp < rsp) {
+	while (t->npending && t->pending[t->npending - 1].sp < rsp &&
+	       same_stack(t->proc, rsp, t->pending[t->npending - 1].sp)) {
 		free(t->pending[t->npending - 1].frames);
 		t->npending--;
 	}

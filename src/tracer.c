@@ -278,9 +278,24 @@ static void detach_ignored_fork(struct tracer *tr, struct tcb *t)
 	 * parent's memory and stays traced until it execs or exits. */
 	if (t->proc->vfork_child)
 		return;
+	for (int i = 0; i < t->npending; i++)
+		tracee_write(t->proc, t->pending[i].sp, &t->pending[i].ret_addr, 8);
+	pending_clear(t);
 	bp_remove_all(t->proc);
 	ptrace_restart(PTRACE_DETACH, t, 0);
 	t->flags |= TCB_DETACHED;
+}
+
+/* A fork from inside an allocator call (a signal handler's fork) leaves
+ * the trampoline on the child's copy of the stack too. */
+static void inherit_pending(struct tcb *child, const struct tcb *parent)
+{
+	child->npending = parent->npending;
+	for (int i = 0; i < parent->npending; i++) {
+		child->pending[i] = parent->pending[i];
+		child->pending[i].frames = NULL;
+		child->pending[i].nframes = 0;
+	}
 }
 
 static void handle_new_child(struct tracer *tr, struct tcb *parent, int event)
@@ -297,6 +312,7 @@ static void handle_new_child(struct tracer *tr, struct tcb *parent, int event)
 	} else {
 		p = proc_fork(tr, parent->proc, msg, event == PTRACE_EVENT_VFORK);
 		child = tcb_new(tr, msg, p);
+		inherit_pending(child, parent);
 	}
 	take_early_stop(tr, child);
 	if ((child->flags & TCB_STARTED) && child->proc->ignored)
