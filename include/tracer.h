@@ -109,7 +109,6 @@ struct tracer_config {
 	void (*on_ready)(void *ctx, void *ptr);   /* epoll ptr != NULL */
 };
 
-uint64_t now_ns(void);
 
 struct tracer *tracer_new(const struct tracer_config *cfg);
 int tracer_epoll_fd(struct tracer *tr);

@@ -1,4 +1,5 @@
 /* Names of the model's enums, as stored in the database and printed. */
+#include <time.h>
 #include <stddef.h>
 
 #include "model.h"
@@ -42,4 +43,12 @@ const char *mem_level_name(enum mem_level lvl)
 	};
 
 	return TABLE_NAME(names, lvl);
+}
+
+uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }

@@ -76,14 +76,6 @@ static const struct sampler_backend *const backends[] = {
 };
 #define NR_BACKENDS (sizeof(backends) / sizeof(backends[0]))
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static int perf_event_open(struct perf_event_attr *attr, pid_t tid, int group_fd)
 {
 	return (int)syscall(SYS_perf_event_open, attr, tid, -1, group_fd, PERF_FLAG_FD_CLOEXEC);

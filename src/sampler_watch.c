@@ -189,27 +189,21 @@ static uint64_t next_rand(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
-/* An object thread tid may touch: another thread's stack is its own
- * business, and megabytes of it would crowd out the real targets. */
-/* Up to two words of live objects of th's process; returns how many. */
-static int pick_words(const struct sampler_thread *th, struct objtrack *objs, uint64_t *rng,
-		      uint64_t words[2])
+/* A word of a live object of th's process, or 0.  Three words in four by
+ * size, where most accesses go; one by object, so that small hot ones (a
+ * contended cache line) are watched too. */
+static uint64_t pick_word(const struct sampler_thread *th, struct objtrack *objs, uint64_t *rng)
 {
-	int n;
+	uint64_t r = next_rand(rng);
+	const struct nm_object *o;
 
-	for (n = 0; objs && n < WATCH_SLOTS / 2; n++) {
-		/* Three words in four by size, where most accesses go; one by
-		 * object, so that small hot ones (a contended cache line)
-		 * are watched too. */
-		uint64_t r = next_rand(rng);
-		const struct nm_object *o = r % 4 == 0 ? objtrack_pick_uniform(objs, th->pid, r >> 2)
-						       : objtrack_pick_weighted(objs, th->pid, r >> 2);
-
-		if (!o || !o->size)
-			break;
-		words[n] = (o->addr + next_rand(rng) % o->size) & ~7ULL;
-	}
-	return n;
+	if (!objs)
+		return 0;
+	o = r % 4 == 0 ? objtrack_pick_uniform(objs, th->pid, r >> 2)
+		       : objtrack_pick_weighted(objs, th->pid, r >> 2);
+	if (!o || !o->size)
+		return 0;
+	return (o->addr + next_rand(rng) % o->size) & ~7ULL;
 }
 
 static struct watch_thread *watch_state(struct sampler_thread *th)
@@ -250,19 +244,25 @@ static void arm_word(struct sampler_thread *th, int w_slot, uint64_t addr)
 	ioctl(th->fds[w_index], PERF_EVENT_IOC_REFRESH, WATCH_CAP);
 }
 
+/* Every word moves on at each tick.  Keeping a word not hit yet was
+ * tried: in a sweep shared out between threads, most words of a thread's
+ * picks lie in the other threads' parts and are never its to hit, so
+ * patience spent the interval on them and sampled less. */
 static void watch_tick(struct sampler_thread *th, const struct sampler_opts *opts)
 {
 	struct watch_thread *w = watch_state(th);
-	uint64_t words[WATCH_SLOTS / 2];
-	int nwords = pick_words(th, opts->objs, &w->rng, words);
 	int slot;
 
 	for (slot = 0; slot < WATCH_SLOTS; slot++)
 		if (th->fds[RING_OWNER + slot] >= 0)
 			ioctl(th->fds[RING_OWNER + slot], PERF_EVENT_IOC_DISABLE, 0);
 	sampler_thread_drain(th);
-	for (slot = 0; slot < 2 * nwords; slot += 2)
-		arm_word(th, slot, words[slot / 2]);
+	for (slot = 0; slot < WATCH_SLOTS; slot += 2) {
+		uint64_t word = pick_word(th, opts->objs, &w->rng);
+
+		if (word)
+			arm_word(th, slot, word);
+	}
 }
 
 const struct sampler_backend sampler_watch = {
