@@ -7,7 +7,7 @@
 
 #define NWORKERS 4
 #define N (8L << 20)          /* 8 Mi doubles: 64 MiB */
-#define ROUNDS 4
+#define ROUNDS 16
 
 static double *grid;
 static double partial[NWORKERS];
