@@ -1,6 +1,6 @@
 #!/bin/bash
-# Every option that 'numamma COMMAND --help' prints is documented in
-# man/numamma.1.
+# Every option that 'numamma --help' and 'numamma COMMAND --help' print is
+# documented in man/numamma.1.
 . "$(dirname "$0")/lib.sh"
 
 man=$TOP/man/numamma.1
@@ -10,8 +10,8 @@ man=$TOP/man/numamma.1
 man_text=$(sed 's/\\-/-/g; s/\\f[BIRP]//g; s/\\(em/--/g' "$man")
 
 missing=0
-for cmd in profile report advise run; do
-	help=$("$NUMAMMA" "$cmd" --help 2>&1) ||
+for cmd in "" profile report advise run; do
+	help=$("$NUMAMMA" $cmd --help 2>&1) ||
 		fail "numamma $cmd --help exited $?"
 	opts=$(grep -oE '(^|[[:space:],])--[a-z][a-z0-9-]*' <<<"$help" |
 	       sed 's/^[[:space:],]*//' | sort -u)
@@ -22,7 +22,7 @@ for cmd in profile report advise run; do
 			missing=$((missing + 1))
 		fi
 	done
-	grep -qE "^\.S[HS] .*$cmd|^\.TP.*$cmd|numamma $cmd" <<<"$man_text" ||
+	[[ -z $cmd ]] || grep -qE "^\.S[HS] .*$cmd|^\.TP.*$cmd|numamma $cmd" <<<"$man_text" ||
 		{ echo "man/numamma.1 does not describe 'numamma $cmd'" >&2
 		  missing=$((missing + 1)); }
 done
