@@ -13,8 +13,8 @@ missing=0
 for cmd in "" profile report advise run; do
 	help=$("$NUMAMMA" $cmd --help 2>&1) ||
 		fail "numamma $cmd --help exited $?"
-	opts=$(grep -oE '(^|[[:space:],])--[a-z][a-z0-9-]*' <<<"$help" |
-	       sed 's/^[[:space:],]*//' | sort -u)
+	opts=$(grep -oE '(^|[[:space:],[])--[a-z][a-z0-9-]*' <<<"$help" |
+	       sed 's/^[[:space:],[]*//' | sort -u)
 	[[ -n $opts ]] || fail "numamma $cmd --help lists no option"
 	for o in $opts; do
 		if ! grep -qE -- "$o([^a-z0-9-]|$)" <<<"$man_text"; then
