@@ -200,7 +200,8 @@ static int user_stack(struct tracer *tr, struct tcb *t, uint64_t ret, struct nm_
 
 	if (!t->unwind)
 		return 0;
-	n = unwind_stack(t->unwind, ips, NM_MAX_FRAMES - 1);
+	/* Enough for the wrapper frames skipped on top, no deeper. */
+	n = unwind_stack(t->unwind, ips, depth + 8 < NM_MAX_FRAMES - 1 ? depth + 8 : NM_MAX_FRAMES - 1);
 	/* At a function's entry the caller is certain: the return address is
 	 * at rsp.  An unwinder without CFI for the allocator (static glibc)
 	 * falls back on the frame pointer and skips it: put it back. */
