@@ -599,8 +599,13 @@ int sampler_tick(struct sampler *s, uint64_t now)
 	flush_batch(s);
 	if (!s->be->tick)
 		return DRAIN_MS;
-	if (rotate)
-		s->next_tick_ns = now + s->be->tick_ms * 1000000ULL;
+	if (rotate) {
+		/* With many threads a rotation gets long: the tracer spends at
+		 * most a tenth of its time rotating, the rest on ptrace. */
+		uint64_t spent = now_ns() - now, interval = s->be->tick_ms * 1000000ULL;
+
+		s->next_tick_ns = now + (10 * spent > interval ? 10 * spent : interval);
+	}
 	return (int)((s->next_tick_ns - now + 999999) / 1000000);
 }
 
