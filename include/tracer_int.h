@@ -80,5 +80,11 @@ void hooks_on_return(struct tracer *tr, struct tcb *t, struct user_regs_struct *
 /* Records /proc/PID/maps regions not seen before as mapping objects. */
 void hooks_record_mappings(struct tracer *tr, struct proc *p);
 void pending_clear(struct tcb *t);
+/* Pure: is header[2] (prev_size, size), read at start with len bytes of
+ * anonymous memory from there, glibc's header of a block it mmapped?
+ * Returns the bytes the block's mmap spans (0: no) and the block the
+ * program holds in *addr, *size. */
+uint64_t mmapped_chunk(uint64_t start, uint64_t len, const uint64_t header[2],
+		       uint64_t *addr, uint64_t *size);
 
 #endif

@@ -97,6 +97,51 @@ static void record_static(void *arg, const char *name, uint64_t vaddr, uint64_t 
 	objtrack_add(c->tr->objs, &obj);
 }
 
+/* Attach: blocks glibc served with their own mmap (large ones) are
+ * recognised from outside by their chunk header at the start of their
+ * pages: prev_size = the alignment correction, size = the rest of their
+ * mmap (whole pages) with only IS_MMAPPED set.  Smaller blocks inside the
+ * arenas are not walked.  Returns the pages the block spans, 0 when the
+ * header does not fit in the len bytes at start. */
+uint64_t mmapped_chunk(uint64_t start, uint64_t len, const uint64_t header[2],
+		       uint64_t *addr, uint64_t *size)
+{
+	uint64_t correction = header[0], chunk = header[1] & ~7ULL;
+
+	if ((header[1] & 7) != 2 || correction >= 64 || chunk <= 16 ||
+	    chunk + correction > len || (chunk + correction) % 4096)
+		return 0;
+	*addr = start + correction + 16;
+	*size = chunk - 16;
+	return chunk + correction;
+}
+
+static void recover_mmapped_chunks(struct tracer *tr, struct proc *p)
+{
+	uint64_t ns = now_ns();
+
+	for (size_t i = 0; i < p->mods.maps.n; i++) {
+		const struct map_entry *m = &p->mods.maps.v[i];
+		uint64_t header[2], at = m->start, span;
+
+		if (m->path[0] || strcmp(m->perms, "rw-p"))
+			continue;
+		/* The kernel merges neighbouring mmaps into one mapping. */
+		while (at < m->end && tracee_read(p, at, header, sizeof(header)) == 0) {
+			struct nm_object obj = {
+				.pid = p->pid, .tid = p->pid, .kind = OBJ_HEAP, .alloc_ns = ns,
+				.name = "malloc",
+			};
+
+			span = mmapped_chunk(at, m->end - at, header, &obj.addr, &obj.size);
+			if (!span)
+				break;
+			objtrack_add(tr->objs, &obj);
+			at += span;
+		}
+	}
+}
+
 void hooks_install(struct tracer *tr, struct tcb *t)
 {
 	struct proc *p = t->proc;
@@ -116,9 +161,11 @@ void hooks_install(struct tracer *tr, struct tcb *t)
 				      m->start, m->end, m->bias);
 	}
 	p->mods_hooked = p->mods.generation;
-	p->hooks_ready = true;
 	unwind_flush_caches();
 	hooks_record_mappings(tr, p);
+	if (p->attached && !p->hooks_ready)
+		recover_mmapped_chunks(tr, p);
+	p->hooks_ready = true;
 	if (tr->cfg.on_modules)
 		tr->cfg.on_modules(tr->cfg.ctx, t);
 }
