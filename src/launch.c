@@ -80,7 +80,7 @@ void check_program_or_die(const char *name, const char *path)
 	case ELF_OTHER_MACHINE:
 		die_status(NM_EXIT_CANNOT_RUN, "cannot run '%s': ELF for another machine (x86-64 only)", name);
 	case ELF_UNREADABLE:
-		die_status(NM_EXIT_CANNOT_RUN, "cannot run '%s': cannot read it", name);
+		return;          /* execute-only: execve decides, we run without symbols */
 	}
 }
 
