@@ -6,23 +6,127 @@
  * cache is keyed by ip only, so whoever sees code mapped or unmapped
  * (exec, dlclose, munmap) must call unwind_flush_caches(). */
 #include <libunwind-ptrace.h>
+#include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
+#include <sys/user.h>
 
 #include "error.h"
 #include "unwind.h"
 
+/* _UPT's accessors read a register with one PTRACE_PEEKUSER and a word of
+ * memory with one PTRACE_PEEKDATA: a 16-frame stack was ~40 syscalls.
+ * Ours take the registers with one GETREGS and the stack a block at a
+ * time with process_vm_readv; the rest is _UPT's. */
+#define STACK_BLOCK 4096
+
 struct unwind_thread {
 	pid_t tid;
 	void *upt;          /* _UPT_create()'s per-thread accessor state */
+	struct user_regs_struct regs;
+	uint64_t block_start;           /* 0: no block read in this unwind */
+	uint8_t block[STACK_BLOCK];
 };
 
 static unw_addr_space_t address_space;
+/* The thread being unwound.  libunwind hands accessors the arg given to
+ * unw_init_remote, but _UPT's own code calls them back with its state:
+ * the arg cannot be trusted, and the tracer unwinds one stack at a time. */
+static struct unwind_thread *current;
+
+static int read_block(struct unwind_thread *ut, uint64_t addr)
+{
+	uint64_t start = addr & ~(uint64_t)(STACK_BLOCK - 1);
+	struct iovec local = { ut->block, STACK_BLOCK }, remote = { (void *)start, STACK_BLOCK };
+
+	if (process_vm_readv(ut->tid, &local, 1, &remote, 1, 0) != STACK_BLOCK)
+		return -1;
+	ut->block_start = start;
+	return 0;
+}
+
+static int access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int write, void *arg)
+{
+	struct unwind_thread *ut = current;
+
+	if (write || addr % 8)
+		return _UPT_access_mem(as, addr, val, write, ut->upt);
+	if (!ut->block_start || addr < ut->block_start || addr + 8 > ut->block_start + STACK_BLOCK) {
+		if (read_block(ut, addr) < 0)
+			return _UPT_access_mem(as, addr, val, write, ut->upt);
+	}
+	memcpy(val, ut->block + (addr - ut->block_start), 8);
+	return 0;
+}
+
+/* libunwind's x86-64 numbering, as offsets into user_regs_struct. */
+static const size_t reg_offset[] = {
+	offsetof(struct user_regs_struct, rax), offsetof(struct user_regs_struct, rdx),
+	offsetof(struct user_regs_struct, rcx), offsetof(struct user_regs_struct, rbx),
+	offsetof(struct user_regs_struct, rsi), offsetof(struct user_regs_struct, rdi),
+	offsetof(struct user_regs_struct, rbp), offsetof(struct user_regs_struct, rsp),
+	offsetof(struct user_regs_struct, r8), offsetof(struct user_regs_struct, r9),
+	offsetof(struct user_regs_struct, r10), offsetof(struct user_regs_struct, r11),
+	offsetof(struct user_regs_struct, r12), offsetof(struct user_regs_struct, r13),
+	offsetof(struct user_regs_struct, r14), offsetof(struct user_regs_struct, r15),
+	offsetof(struct user_regs_struct, rip),
+};
+
+static int access_reg(unw_addr_space_t as, unw_regnum_t reg, unw_word_t *val, int write, void *arg)
+{
+	struct unwind_thread *ut = current;
+
+	if (write || reg < 0 || reg >= (int)(sizeof(reg_offset) / sizeof(reg_offset[0])))
+		return _UPT_access_reg(as, reg, val, write, ut->upt);
+	memcpy(val, (uint8_t *)&ut->regs + reg_offset[reg], 8);
+	return 0;
+}
+
+static int find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi, int need, void *arg)
+{
+	return _UPT_find_proc_info(as, ip, pi, need, current->upt);
+}
+
+static void put_unwind_info(unw_addr_space_t as, unw_proc_info_t *pi, void *arg)
+{
+	_UPT_put_unwind_info(as, pi, current->upt);
+}
+
+static int get_dyn_info_list_addr(unw_addr_space_t as, unw_word_t *addr, void *arg)
+{
+	return _UPT_get_dyn_info_list_addr(as, addr, current->upt);
+}
+
+static int access_fpreg(unw_addr_space_t as, unw_regnum_t reg, unw_fpreg_t *val, int write, void *arg)
+{
+	return _UPT_access_fpreg(as, reg, val, write, current->upt);
+}
+
+static int resume(unw_addr_space_t as, unw_cursor_t *c, void *arg)
+{
+	return _UPT_resume(as, c, current->upt);
+}
+
+static int get_proc_name(unw_addr_space_t as, unw_word_t addr, char *buf, size_t len,
+			 unw_word_t *off, void *arg)
+{
+	return _UPT_get_proc_name(as, addr, buf, len, off, current->upt);
+}
+
+static unw_accessors_t accessors = {
+	.find_proc_info = find_proc_info, .put_unwind_info = put_unwind_info,
+	.get_dyn_info_list_addr = get_dyn_info_list_addr, .access_mem = access_mem,
+	.access_reg = access_reg, .access_fpreg = access_fpreg, .resume = resume,
+	.get_proc_name = get_proc_name,
+};
 
 int unwind_init(void)
 {
 	if (address_space)
 		return 0;
-	address_space = unw_create_addr_space(&_UPT_accessors, 0);
+	address_space = unw_create_addr_space(&accessors, 0);
 	if (!address_space)
 		return error("cannot create a libunwind address space");
 	if (unw_set_caching_policy(address_space, UNW_CACHE_GLOBAL))
@@ -67,7 +171,11 @@ int unwind_stack(struct unwind_thread *ut, uint64_t *ips, int max)
 	unw_word_t ip;
 	int n = 0;
 
-	if (max <= 0 || unw_init_remote(&cursor, address_space, ut->upt) < 0)
+	if (max <= 0 || ptrace(PTRACE_GETREGS, ut->tid, 0, &ut->regs) < 0)
+		return 0;
+	ut->block_start = 0;             /* memory changed since last time */
+	current = ut;
+	if (unw_init_remote(&cursor, address_space, ut) < 0)
 		return 0;
 	do {
 		if (unw_get_reg(&cursor, UNW_REG_IP, &ip) < 0 || ip == 0)
