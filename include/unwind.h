@@ -16,5 +16,11 @@ void unwind_thread_free(struct unwind_thread *ut);
 /* Unwinds the stopped thread: ips[0] is the current ip.  Returns the
  * number of frames (>= 1 unless the thread is gone: 0). */
 int unwind_stack(struct unwind_thread *ut, uint64_t *ips, int max);
+/* The same from registers the caller already has (the tracer read them
+ * at the trap): one ptrace call less, and rip may differ from the
+ * thread's (a breakpoint's address rather than after its int3). */
+struct user_regs_struct;
+int unwind_stack_from(struct unwind_thread *ut, const struct user_regs_struct *regs,
+		      uint64_t *ips, int max);
 
 #endif

@@ -239,7 +239,8 @@ static bool is_wrapper_frame(const struct proc *p, const struct nm_frame *f)
 /* The stack at an allocator's entry, starting at the user's frame:
  * ips[0] is the allocator itself, then return addresses (ip - 1 names the
  * call instruction, for both matching and line numbers). */
-static int user_stack(struct tracer *tr, struct tcb *t, uint64_t ret, struct nm_frame *frames)
+static int user_stack(struct tracer *tr, struct tcb *t, const struct user_regs_struct *regs,
+		      uint64_t ret, struct nm_frame *frames)
 {
 	uint64_t ips[NM_MAX_FRAMES];
 	int depth = tr->cfg.call_depth, n, k = 0;
@@ -248,7 +249,8 @@ static int user_stack(struct tracer *tr, struct tcb *t, uint64_t ret, struct nm_
 	if (!t->unwind)
 		return 0;
 	/* Enough for the wrapper frames skipped on top, no deeper. */
-	n = unwind_stack(t->unwind, ips, depth + 8 < NM_MAX_FRAMES - 1 ? depth + 8 : NM_MAX_FRAMES - 1);
+	n = unwind_stack_from(t->unwind, regs, ips,
+			      depth + 8 < NM_MAX_FRAMES - 1 ? depth + 8 : NM_MAX_FRAMES - 1);
 	/* At a function's entry the caller is certain: the return address is
 	 * at rsp.  An unwinder without CFI for the allocator (static glibc)
 	 * falls back on the frame pointer and skips it: put it back. */
@@ -318,11 +320,9 @@ static void hijack_return(struct tracer *tr, struct tcb *t, int fn,
 	pc->args[1] = regs->rsi;
 	pc->args[2] = regs->rdx;
 	pc->args[3] = regs->rcx;
-	/* The unwinder reads the thread's registers: rip must be the entry,
-	 * not after the int3, or a 1-byte push there shifts the CFA rule. */
-	if (tracee_setregs(t->tid, regs))
-		return;
-	pc->nframes = user_stack(tr, t, ret, frames);
+	/* regs has rip at the entry, not after the int3: a 1-byte push
+	 * there would shift the CFA rule. */
+	pc->nframes = user_stack(tr, t, regs, ret, frames);
 	if (tr->db && pc->nframes)
 		pc->callsite_id = db_intern_callsite(tr->db, frames, pc->nframes);
 	if (tr->cfg.on_object && pc->nframes) {

@@ -165,14 +165,16 @@ void unwind_thread_free(struct unwind_thread *ut)
 	free(ut);
 }
 
-int unwind_stack(struct unwind_thread *ut, uint64_t *ips, int max)
+int unwind_stack_from(struct unwind_thread *ut, const struct user_regs_struct *regs,
+		      uint64_t *ips, int max)
 {
 	unw_cursor_t cursor;
 	unw_word_t ip;
 	int n = 0;
 
-	if (max <= 0 || ptrace(PTRACE_GETREGS, ut->tid, 0, &ut->regs) < 0)
+	if (max <= 0)
 		return 0;
+	ut->regs = *regs;
 	ut->block_start = 0;             /* memory changed since last time */
 	current = ut;
 	if (unw_init_remote(&cursor, address_space, ut) < 0)
@@ -183,4 +185,13 @@ int unwind_stack(struct unwind_thread *ut, uint64_t *ips, int max)
 		ips[n++] = ip;
 	} while (n < max && unw_step(&cursor) > 0);
 	return n;
+}
+
+int unwind_stack(struct unwind_thread *ut, uint64_t *ips, int max)
+{
+	struct user_regs_struct regs;
+
+	if (ptrace(PTRACE_GETREGS, ut->tid, 0, &regs) < 0)
+		return 0;
+	return unwind_stack_from(ut, &regs, ips, max);
 }
