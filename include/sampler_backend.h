@@ -62,6 +62,9 @@ struct sampler_backend {
 	 * are adjacent) before they are stored; returns how many to keep,
 	 * compacted at the front. */
 	size_t (*filter)(struct nm_sample *samples, size_t n);
+	/* Sees each sample of thread th as it is decoded (watch follows
+	 * where the thread goes). */
+	void (*seen)(struct sampler_thread *th, const struct nm_sample *sample);
 };
 
 /* Opens attr on the calling thread and closes it: a probe.  0, or -1 with

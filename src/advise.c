@@ -14,7 +14,7 @@
 #include "error.h"
 
 #define MIN_SAMPLES       20     /* fewer: too cold to tell a pattern */
-#define RANK_MIN_SAMPLES  8      /* worker samples behind a rank-block plan */
+#define RANK_MIN_SAMPLES  4      /* worker samples behind a rank-block plan */
 #define RANK_SHARE        0.90   /* of them in their own rank's slice */
 #define COLD_PER_MILLE    1      /* of all attributed samples */
 #define BIND_SHARE        0.90   /* one node makes this much: bind */

@@ -353,6 +353,8 @@ static void add_sample(struct thread *th, const void *body, size_t len)
 	};
 	if (s->be->decode)
 		s->be->decode(&rec, idx, x);
+	if (s->be->seen)
+		s->be->seen(&th->pub, x);
 	obj = s->opts.objs ? objtrack_lookup(s->opts.objs, x->pid, x->addr, x->time_ns) : NULL;
 	x->object_id = obj ? obj->id : 0;
 	if (s->nr_batch == BATCH)
@@ -600,11 +602,12 @@ int sampler_tick(struct sampler *s, uint64_t now)
 	if (!s->be->tick)
 		return DRAIN_MS;
 	if (rotate) {
-		/* With many threads a rotation gets long: the tracer spends at
-		 * most a tenth of its time rotating, the rest on ptrace. */
+		/* With many threads (or under emulation) a rotation gets
+		 * long: the tracer spends at most a third of its time
+		 * rotating, the rest on ptrace. */
 		uint64_t spent = now_ns() - now, interval = s->be->tick_ms * 1000000ULL;
 
-		s->next_tick_ns = now + (10 * spent > interval ? 10 * spent : interval);
+		s->next_tick_ns = now + (2 * spent > interval ? 2 * spent : interval);
 	}
 	return (int)((s->next_tick_ns - now + 999999) / 1000000);
 }

@@ -2,9 +2,11 @@
  * live objects, rotated, per thread.  It needs no PMU, so it works in VMs,
  * and gives true per-thread accesses with their data address.
  *
- * Targets.  Every WATCH_INTERVAL_MS each thread gets two new words: an
- * object picked with probability proportional to its size
- * (objtrack_pick_weighted), then a uniformly random 8-byte word inside it.
+ * Targets.  Every WATCH_INTERVAL_MS each thread gets two new words: half
+ * the time one near its last hit (pick_word), else an object picked with
+ * probability proportional to its size (objtrack_pick_weighted; one time
+ * in eight, any object alike), then a uniformly random 8-byte word inside
+ * it.
  * Threads choose independently: a thread only triggers its own
  * watchpoints, so its samples show where it, itself, goes; for the same
  * reason other threads' stacks are skipped.
@@ -30,7 +32,9 @@
  * (under TCG, 50 us a hit: 40%) in watchpoint hits, however hot the word.
  * A short interval with a small cap visits more words for the same bound:
  * what placement needs is where each thread goes, not how often it hits
- * one word.
+ * one word.  (A sweep over a large array touches each word once per
+ * pass: the samples a thread gets there grow with how many of its own
+ * words are watched at once, not with how long each is.)
  *
  * Keeping the cap exact: at each rotation the slots are disabled, the
  * ring drained (their records must be decoded while their ids are known),
@@ -58,8 +62,10 @@
 
 #define WATCH_SLOTS 4
 #define RING_OWNER 1               /* events before the first slot */
-#define WATCH_INTERVAL_MS 2
-#define WATCH_CAP 4
+#define WATCH_INTERVAL_MS 1
+#define WATCH_CAP 2
+#define NEAR_SPAN (64 << 10)       /* words picked around the last hit */
+#define NEAR_FRESH_NS (1000 * 1000000ULL)
 #define WATCH_PARK_ADDR 0x1000     /* never mapped (mmap_min_addr) */
 #define PAIR_WINDOW_NS 200000      /* both halves of a write's pair */
 #define PAIR_SEARCH 8              /* samples either side to look for it */
@@ -70,6 +76,7 @@
 
 struct watch_thread {
 	uint64_t rng;
+	uint64_t hot_addr, hot_ns;     /* the thread's last hit */
 };
 
 static int slot_is_write(int slot)
@@ -189,18 +196,43 @@ static uint64_t next_rand(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
-/* A word of a live object of th's process, or 0.  Three words in four by
- * size, where most accesses go; one by object, so that small hot ones (a
- * contended cache line) are watched too. */
-static uint64_t pick_word(const struct sampler_thread *th, struct objtrack *objs, uint64_t *rng)
+/* A word near the thread's last hit, inside the object that holds it, or
+ * 0.  Half the words are picked so: a thread that keeps to its part of a
+ * large array (the pattern placement is for) is then watched where it
+ * works, not only where a size-weighted pick happens to fall. */
+static uint64_t near_word(const struct sampler_thread *th, struct objtrack *objs,
+			  const struct watch_thread *w, uint64_t r)
 {
-	uint64_t r = next_rand(rng);
+	const struct nm_object *o;
+	uint64_t lo, hi;
+
+	if (!w->hot_addr || now_ns() - w->hot_ns > NEAR_FRESH_NS)
+		return 0;
+	o = objtrack_live_at(objs, th->pid, w->hot_addr);
+	if (!o || o->kind == OBJ_STACK || o->kind == OBJ_MAPPING)
+		return 0;
+	lo = w->hot_addr > o->addr + NEAR_SPAN ? w->hot_addr - NEAR_SPAN : o->addr;
+	hi = w->hot_addr + NEAR_SPAN < o->addr + o->size ? w->hot_addr + NEAR_SPAN : o->addr + o->size;
+	return hi > lo ? (lo + r % (hi - lo)) & ~7ULL : 0;
+}
+
+/* A word of a live object of th's process, or 0: half near the last hit,
+ * the rest seven times in eight by size, where most accesses go, once by
+ * object, so that small hot ones (a contended cache line) are watched
+ * too. */
+static uint64_t pick_word(const struct sampler_thread *th, struct objtrack *objs,
+			  const struct watch_thread *w, uint64_t *rng)
+{
+	uint64_t r = next_rand(rng), word;
 	const struct nm_object *o;
 
 	if (!objs)
 		return 0;
-	o = r % 4 == 0 ? objtrack_pick_uniform(objs, th->pid, r >> 2)
-		       : objtrack_pick_weighted(objs, th->pid, r >> 2);
+	if (r % 2 && (word = near_word(th, objs, w, next_rand(rng))))
+		return word;
+	r >>= 1;
+	o = r % 8 == 0 ? objtrack_pick_uniform(objs, th->pid, r >> 3)
+		       : objtrack_pick_weighted(objs, th->pid, r >> 3);
 	if (!o || !o->size)
 		return 0;
 	return (o->addr + next_rand(rng) % o->size) & ~7ULL;
@@ -258,11 +290,19 @@ static void watch_tick(struct sampler_thread *th, const struct sampler_opts *opt
 			ioctl(th->fds[RING_OWNER + slot], PERF_EVENT_IOC_DISABLE, 0);
 	sampler_thread_drain(th);
 	for (slot = 0; slot < WATCH_SLOTS; slot += 2) {
-		uint64_t word = pick_word(th, opts->objs, &w->rng);
+		uint64_t word = pick_word(th, opts->objs, w, &w->rng);
 
 		if (word)
 			arm_word(th, slot, word);
 	}
+}
+
+static void watch_seen(struct sampler_thread *th, const struct nm_sample *x)
+{
+	struct watch_thread *w = watch_state(th);
+
+	w->hot_addr = x->addr;
+	w->hot_ns = x->time_ns;
 }
 
 const struct sampler_backend sampler_watch = {
@@ -274,4 +314,5 @@ const struct sampler_backend sampler_watch = {
 	.tick_ms = WATCH_INTERVAL_MS,
 	.tick = watch_tick,
 	.filter = watch_filter,
+	.seen = watch_seen,
 };

@@ -10,11 +10,10 @@ numamma_bin >/dev/null
 build_guest_prog serial-init
 
 vm --copy "$T/serial-init" -- sh -c '
-	echo never > /sys/kernel/mm/transparent_hugepage/enabled
-	echo "== native"; ./serial-init 20
-	echo "== profile"; numamma profile -q -o p.db -- ./serial-init 20 >/dev/null
+	echo "== native"; ./serial-init 100
+	echo "== profile"; numamma profile -q -o p.db -- ./serial-init 100 >/dev/null
 	echo "== advise"; numamma advise p.db
-	echo "== run"; numamma run --policy=p.db -- ./serial-init 20'
+	echo "== run"; numamma run --policy=p.db -- ./serial-init 100'
 ((VM_STATUS == 0)) || { show_vm_output; fail "guest run exited $VM_STATUS"; }
 
 section() { awk -v s="== $1" '$0 == s { on = 1; next } /^== / { on = 0 } on' "$T/out"; }
