@@ -531,6 +531,46 @@ static void report_sharing(struct report *r)
 	print_section(r, "Threads sharing memory", &t);
 }
 
+static const struct column placement_cols[] = {
+	{ "ID", 'r' }, { "KIND", 'l' }, { "SIZE", 'r' }, { "PAGES", 'r' }, { "ON INTENDED", 'r' },
+	{ "UNTOUCHED", 'r' }, { "SKIPPED", 'r' }, { "NODES", 'l' }, { "RULE", 'l' },
+};
+
+/* `numamma run -o`: where the placed objects' pages landed, the worst
+ * placed first, objects never touched last. */
+static void report_placement(struct report *r)
+{
+	struct table t = TABLE(placement_cols);
+	sqlite3_stmt *st;
+
+	if (!query_int(r, "SELECT count(*) FROM sqlite_master WHERE name = 'placement'", 0))
+		return;
+	st = query(r, "SELECT p.object_id, o.kind, p.size, p.pages, p.present, p.on_intended,"
+		   " p.absent, p.skipped, p.nodes, p.rule FROM placement p"
+		   " LEFT JOIN objects o ON o.id = p.object_id"
+		   " WHERE :pid = 0 OR p.pid = :pid"
+		   " ORDER BY p.present = 0, CAST(p.on_intended AS REAL) / max(p.present, 1),"
+		   " p.size DESC LIMIT :top");
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int64_t present = sqlite3_column_int64(st, 4), on = sqlite3_column_int64(st, 5);
+
+		cell_int64(&t, st, 0);
+		table_cell(&t, "%s", text(st, 1, "?"));
+		cell_size(&t, st, 2);
+		cell_int64(&t, st, 3);
+		if (present)
+			table_cell(&t, "%.1f%%", 100.0 * on / present);
+		else
+			table_cell(&t, "-");
+		cell_int64(&t, st, 6);
+		cell_int64(&t, st, 7);
+		table_cell(&t, "%s", text(st, 8, "-"));
+		table_cell(&t, "%s", text(st, 9, ""));
+	}
+	sqlite3_finalize(st);
+	print_section(r, "Placement (numamma run)", &t);
+}
+
 /* A profile whose writer stopped before db_aggregate() has samples but
  * no aggregates; build them when the file lets us. */
 static int have_aggregates(struct report *r)
@@ -553,6 +593,7 @@ static void report_all(struct report *r)
 	report_objects(r);
 	report_callsites(r);
 	report_threads(r);
+	report_placement(r);
 	if (!query_int(r, "SELECT count(*) FROM samples WHERE :pid = 0 OR pid = :pid", 0) ||
 	    !have_aggregates(r))
 		return;

@@ -24,6 +24,9 @@ assert_eq "placement rows for the heap block and the table" "heap|1|static|1" \
 			     WHERE o.size IN (4194304, 1048576) AND p.present = p.on_intended AND p.present > 0
 			     GROUP BY o.kind ORDER BY o.kind" | tr '\n' '|' | sed 's/|$//')"
 assert_eq "runs.mode" "run" "$(sql "$TMPD/r.db" "SELECT mode FROM runs")"
+"$NUMAMMA" report "$TMPD/r.db" >"$TMPD/report" || fail "report of a run failed"
+grep -A3 "^Placement (numamma run)" "$TMPD/report" | grep -Eq "heap +4.0 MiB +1023 +100.0% +0 +2 +0:1023" ||
+	fail "report: no placement line for the heap block: $(cat "$TMPD/report")"
 
 # --bind=0 --verify: one line per placed object.
 "$NUMAMMA" run --bind=0 --verify -- "$prog" "$TMPD/ran" >/dev/null 2>"$TMPD/err" || fail "run --bind=0 failed"
