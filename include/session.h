@@ -38,7 +38,6 @@ struct session {
 	void (*ext_release)(void *ext, struct tcb *t, int64_t object_id);
 	void (*ext_thread_exit)(void *ext, struct tcb *t);
 	void (*ext_exit_call)(void *ext, struct tcb *t);
-	void (*ext_proc_exit)(void *ext, struct proc *p, int status);
 };
 
 void session_init(struct session *s, const char *cmd);

@@ -92,7 +92,6 @@ struct tracer_config {
 	/* Hook points, all optional. */
 	void (*on_thread_start)(void *ctx, struct tcb *t);
 	void (*on_thread_exit)(void *ctx, struct tcb *t);
-	void (*on_proc_exit)(void *ctx, struct proc *p, int status);
 	void (*on_exec)(void *ctx, struct tcb *t);
 	/* After new modules were hooked (exec, dlopen): statics etc. */
 	void (*on_modules)(void *ctx, struct tcb *t);

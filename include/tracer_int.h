@@ -27,7 +27,6 @@ struct tracer {
 	int epoll_fd, signal_fd;
 	pid_t main_pid;
 	int main_status;
-	bool main_done;
 	bool stopping;             /* detach requested (attach mode) */
 	uint64_t deadline_ns;      /* --duration */
 	/* Statuses seen while waiting for something else, oldest first

@@ -96,14 +96,6 @@ static void on_modules(void *ctx, struct tcb *t)
 		s->ext_modules(s->ext, t);
 }
 
-static void on_proc_exit(void *ctx, struct proc *p, int status)
-{
-	struct session *s = ctx;
-
-	if (s->ext_proc_exit)
-		s->ext_proc_exit(s->ext, p, status);
-}
-
 static void on_ready(void *ctx, void *ptr)
 {
 	struct session *s = ctx;
@@ -230,7 +222,7 @@ int session_run(struct session *s, char **argv, pid_t attach_pid)
 		.attach = attach_pid, .duration = s->duration, .ctx = s,
 		.on_thread_start = on_thread_start, .on_thread_exit = on_thread_exit,
 		.on_exec = on_exec, .on_object = on_object, .on_modules = on_modules,
-		.on_proc_exit = on_proc_exit, .on_release = on_release,
+		.on_release = on_release,
 		.on_exit_call = on_exit_call, .on_tick = on_tick, .on_ready = on_ready,
 	};
 	int status;

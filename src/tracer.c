@@ -229,8 +229,6 @@ static void process_ended(struct tracer *tr, struct proc *p, int status)
 {
 	uint64_t ns = now_ns();
 
-	if (tr->cfg.on_proc_exit && !p->ignored)
-		tr->cfg.on_proc_exit(tr->cfg.ctx, p, status);
 	objtrack_end_process(tr->objs, p->pid, ns, false);
 	if (tr->db)
 		db_end_process(tr->db, p->pid, ns, WIFEXITED(status) ? WEXITSTATUS(status) : -1,
@@ -242,10 +240,8 @@ static void handle_death(struct tracer *tr, struct tcb *t, int status)
 	thread_exiting(tr, t);
 	if (t->tid == t->proc->pid)
 		process_ended(tr, t->proc, status);
-	if (t->tid == tr->main_pid) {
+	if (t->tid == tr->main_pid)
 		tr->main_status = status;
-		tr->main_done = true;
-	}
 	tcb_free(tr, t);
 }
 
@@ -258,7 +254,9 @@ static void take_early_stop(struct tracer *tr, struct tcb *child)
 			continue;
 		tr->early[i] = tr->early[--tr->nearly];
 		thread_start(tr, child);
-		resume(child, 0);
+		/* A --no-follow fork child is let go by our caller instead. */
+		if (!child->proc->ignored || child->proc->vfork_child)
+			resume(child, 0);
 		return;
 	}
 }
