@@ -305,8 +305,11 @@ static void handle_new_child(struct tracer *tr, struct tcb *parent, int event)
 		inherit_pending(child, parent);
 	}
 	take_early_stop(tr, child);
-	if ((child->flags & TCB_STARTED) && child->proc->ignored)
+	if ((child->flags & TCB_STARTED) && child->proc->ignored) {
 		detach_ignored_fork(tr, child);
+		if (child->flags & TCB_DETACHED)
+			tcb_free(tr, child);
+	}
 }
 
 /* A thread stopped for the first time before its creator's event: keep it
@@ -496,6 +499,7 @@ static void dispatch(struct tracer *tr, pid_t tid, int status)
 			hooks_install(tr, t);
 		if (t->proc->ignored && !t->proc->vfork_child) {
 			detach_ignored_fork(tr, t);
+			tcb_free(tr, t);
 			return;
 		}
 	}
