@@ -27,7 +27,8 @@ struct tracer {
 	int epoll_fd, signal_fd;
 	pid_t main_pid;
 	int main_status;
-	bool stopping;             /* detach requested (attach mode) */
+	bool stopping;             /* detach: requested, or the program is done */
+	bool main_exited;          /* the launched process is gone */
 	uint64_t deadline_ns;      /* --duration */
 	/* Statuses seen while waiting for something else, oldest first
 	 * from deferred_head; never dropped. */

@@ -240,8 +240,10 @@ static void handle_death(struct tracer *tr, struct tcb *t, int status)
 	thread_exiting(tr, t);
 	if (t->tid == t->proc->pid)
 		process_ended(tr, t->proc, status);
-	if (t->tid == tr->main_pid)
+	if (t->tid == tr->main_pid) {
 		tr->main_status = status;
+		tr->main_exited = true;
+	}
 	tcb_free(tr, t);
 }
 
@@ -555,6 +557,13 @@ static bool next_event(struct tracer *tr, pid_t *tid, int *status)
 		}
 		if (tr->nr_tcbs == 0 && !tr->nearly)
 			return false;
+		/* The program is done when its first process is, as for its
+		 * shell: children still running (daemons, `cmd &`) are let go
+		 * untouched rather than waited for. */
+		if (tr->main_exited && !tr->cfg.attach) {
+			tr->stopping = true;
+			return false;
+		}
 		*tid = waitpid(-1, status, __WALL | WNOHANG);
 		if (*tid > 0)
 			return true;
