@@ -39,6 +39,14 @@ build_prog exit-threads
 grep -q "^numamma: run: object .* heap malloc 4194304 bytes: .*present 1023, on intended node 1023" "$TMPD/err" ||
 	fail "exit with threads running: heap block not checked: $(cat "$TMPD/err")"
 
+# --no-follow: a forked child runs free, nothing of it placed or stored.
+build_prog fork-exec
+"$NUMAMMA" run -q --bind=0 --no-follow -o "$TMPD/nf.db" -- "$TMPD/fork-exec" fork >"$TMPD/out" ||
+	fail "run --no-follow failed"
+assert_eq "--no-follow: processes in the run" 1 "$(sql "$TMPD/nf.db" "SELECT count(*) FROM processes")"
+assert_eq "--no-follow: placements outside the parent" 0 \
+	"$(sql "$TMPD/nf.db" "SELECT count(*) FROM placement WHERE pid != (SELECT pid FROM processes)")"
+
 # A profile as policy: the program's own profile.
 "$NUMAMMA" profile -q -s none -o "$TMPD/p.db" -- "$TMPD/alloc-threads" >/dev/null || fail "profile failed"
 "$NUMAMMA" run -q --policy="$TMPD/p.db" -- "$TMPD/alloc-threads" >"$TMPD/out" || fail "run --policy=db failed"
