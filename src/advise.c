@@ -976,6 +976,27 @@ static char *rank_blocks(const struct analysis *a, const struct site *s, struct 
 			 " samples local under this plan)", seen, 100 * fraction(l), l.total);
 }
 
+static char *with_sweep_note(char *reason, const struct site *s, const struct site *eval)
+{
+	char *full;
+
+	if (eval == s)
+		return reason;
+	full = xasprintf("%s, leaving out %zu samples of threads sweeping the whole object "
+			 "(initialisation)", reason, s->npts - eval->npts);
+	free(reason);
+	return full;
+}
+
+static void drop_copy(struct site *s, struct site **eval)
+{
+	if (*eval != s) {
+		site_free(*eval);
+		free(*eval);
+	}
+	*eval = s;
+}
+
 /* Sets r's action and returns the reason, in words.  *eval is the site
  * whose samples the plan should be judged on: s, or its copy without
  * sweeps when the pattern was found there. */
@@ -991,32 +1012,26 @@ static char *choose_action(const struct analysis *a, struct site *s, struct poli
 	if (s->max_size < a->opts->min_size)
 		return xasprintf("leave: too small (%" PRIu64 " bytes < %" PRIu64 ")",
 				 s->max_size, a->opts->min_size);
-	if (known < MIN_SAMPLES && (reason = rank_blocks(a, s, r)))
-		return reason;
-	if (known < MIN_SAMPLES || known * 1000 < COLD_PER_MILLE * a->adv->samples)
+	if (!(*eval = without_sweepers(a, s)))
+		*eval = s;
+	/* First the static schedule: when it explains the samples, it also
+	 * places the slices of workers no sample caught, which finding
+	 * boundaries would hand to their neighbours. */
+	if ((reason = rank_blocks(a, *eval, r)))
+		return with_sweep_note(reason, s, *eval);
+	if (known < MIN_SAMPLES || known * 1000 < COLD_PER_MILLE * a->adv->samples) {
+		drop_copy(s, eval);
 		return xasprintf("leave: too cold (%" PRIu64 " samples from threads of known node)",
 				 known);
-	*eval = without_sweepers(a, s);
-	reason = *eval ? try_patterns(a, *eval, r) : NULL;
-	if (reason) {
-		char *full = xasprintf("%s, leaving out %zu samples of threads sweeping the whole "
-				       "object (initialisation)", reason, s->npts - (*eval)->npts);
-
-		free(reason);
-		return full;
 	}
-	if (*eval) {
-		site_free(*eval);
-		free(*eval);
-	}
-	*eval = s;
+	if (*eval != s && (reason = try_patterns(a, *eval, r)))
+		return with_sweep_note(reason, s, *eval);
+	drop_copy(s, eval);
 	for (int n = 0; n < POLICY_MAX_NODES; n++)
 		if (count[n] > top) {
 			top = count[n];
 			top_node = n;
 		}
-	if ((reason = rank_blocks(a, s, r)))
-		return reason;
 	if (top >= BIND_SHARE * known) {
 		r->action = ACT_BIND;
 		r->nodemask = 1ULL << top_node;
@@ -1121,10 +1136,7 @@ static void advise_site(struct analysis *a, struct site *s)
 			out->after = kept;
 		}
 	}
-	if (eval != s) {
-		site_free(eval);
-		free(eval);
-	}
+	drop_copy(s, &eval);
 	add_locality(&adv->before, out->before);
 	add_locality(&adv->after, out->after);
 	format_percent(before, sizeof(before), out->before);
