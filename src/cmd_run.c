@@ -169,19 +169,31 @@ static void on_modules(void *ext, struct tcb *t)
 	objtrack_foreach_live(tracer_objtrack(r->s->tr), t->proc->pid, place_static, &w);
 }
 
+static void pin(pid_t tid, int rank, int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(tid, sizeof(set), &set) < 0)
+		warning("run: cannot pin thread %d (rank %d) to cpu %d: %s", tid, rank, cpu,
+			strerror(errno));
+}
+
+/* The main thread is pinned when it creates its first thread, not at
+ * exec: until then programs size their thread pools from the affinity
+ * mask (OpenMP, TBB, nproc), and pinning it earlier would leave them one
+ * cpu's worth of threads. */
 static void on_thread_start(void *ext, struct tcb *t)
 {
 	struct run *r = ext;
 	int cpu = r->pin ? policy_thread_cpu(r->pol, t->rank) : -1;
-	cpu_set_t set;
+	int main_cpu = r->pin && t->rank == 1 ? policy_thread_cpu(r->pol, 0) : -1;
 
-	if (cpu < 0)
-		return;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(t->tid, sizeof(set), &set) < 0)
-		warning("run: cannot pin thread %d (rank %d) to cpu %d: %s", t->tid, t->rank, cpu,
-			strerror(errno));
+	if (main_cpu >= 0)
+		pin(t->proc->pid, 0, main_cpu);
+	if (cpu >= 0 && t->rank > 0)
+		pin(t->tid, t->rank, cpu);
 }
 
 static void on_release(void *ext, struct tcb *t, int64_t id)

@@ -43,10 +43,13 @@ grep -q "^numamma: debug: " "$TMPD/err" || fail "-v printed no debug line"
 "$NUMAMMA" profile -s none -o "$TMPD/v.db" -- /bin/true 2>"$TMPD/err" || fail "profile failed"
 grep -q "debug" "$TMPD/err" && fail "debug lines without -v"
 
-# run pins by rank from a policy; --no-pin leaves threads free.
+# run pins by rank from a policy, the main thread once it starts a thread
+# (not before: programs size thread pools from it); --no-pin leaves
+# threads free.
 printf 'numamma-policy 1\npin 0 0\npin 1 0\n' >"$TMPD/pin.policy"
-assert_eq "pinned" "main 1 worker 1" "$("$NUMAMMA" run -q --policy="$TMPD/pin.policy" -- "$TMPD/affinity")"
-assert_eq "--no-pin" "main $ncpus worker $ncpus" \
+assert_eq "pinned" "start $ncpus main 1 worker 1" \
+	"$("$NUMAMMA" run -q --policy="$TMPD/pin.policy" -- "$TMPD/affinity")"
+assert_eq "--no-pin" "start $ncpus main $ncpus worker $ncpus" \
 	"$("$NUMAMMA" run -q --no-pin --policy="$TMPD/pin.policy" -- "$TMPD/affinity")"
 
 # advise --min-size leaves what is smaller; --nodes plans for more nodes.

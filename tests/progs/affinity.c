@@ -1,5 +1,6 @@
-/* affinity: starts a thread and prints, for the main thread and the new
- * one, how many cpus each may run on. */
+/* affinity: prints how many cpus the main thread may run on before it
+ * starts a thread (what OpenMP sizes its pool from), then, for the main
+ * thread and the new one, how many each may run on. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <sched.h>
@@ -23,6 +24,7 @@ int main(void)
 	pthread_t t;
 	int worker = 0;
 
+	printf("start %d ", allowed());
 	pthread_create(&t, NULL, thread, &worker);
 	pthread_join(t, NULL);
 	printf("main %d worker %d\n", allowed(), worker);
