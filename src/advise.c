@@ -873,8 +873,9 @@ static int point_by_thread(const void *x, const void *y)
  * most of it) while others keep to parts of it: the serial initialisation
  * of data the threads then share out, or first-touch samples.  Such
  * sweeps hide the pattern the plan is for.  Returns a copy of the site
- * without them, or NULL when there is no sweep or nothing but sweeps. */
-static struct site *without_sweepers(const struct analysis *a, struct site *s)
+ * without them, or NULL when there is no sweep or fewer than min_kept
+ * samples besides. */
+static struct site *without_sweepers(const struct analysis *a, struct site *s, size_t min_kept)
 {
 	char *sweeper = xcalloc(a->adv->nthreads + 1, 1);
 	uint64_t nodes = 0;
@@ -898,7 +899,7 @@ static struct site *without_sweepers(const struct analysis *a, struct site *s)
 			nodes |= 1ULL << planned_node(a, &s->pts[i]);
 		}
 	}
-	if (swept && kept >= MIN_SAMPLES && popcount64(nodes) >= 2) {
+	if (swept && kept >= min_kept && popcount64(nodes) >= 2) {
 		copy = xcalloc(1, sizeof(*copy));
 		*copy = (struct site){ .kind = s->kind, .max_size = s->max_size };
 		for (size_t i = 0; i < s->npts; i++)
@@ -917,53 +918,96 @@ static void site_free(struct site *s)
 }
 
 /* The static schedule (OpenMP's default, and most hand-written thread
- * code): W workers, the one of creation rank r on slice [(r-1)/W, r/W) of
- * the object.  Recognised when nearly all worker samples fall in their
- * own rank's slice and at least two workers were seen; the slices of the
- * workers no sample caught follow from the others.  Needs far fewer
- * samples than finding boundaries, which matters for the watch sampler.
- * Returns the number of sampled workers, 0 when the pattern is not there. */
-static int try_rank_blocks(const struct analysis *a, const struct site *s, struct policy_rule *r)
+ * code): the thread of creation rank r works on slice r - first of
+ * `slices` equal slices of the object.  first = 1 when the main thread
+ * only waits for its workers; first = 0 when it works too (OpenMP's
+ * master is thread 0). */
+struct schedule {
+	int first, slices;
+};
+
+struct schedule_fit {
+	uint64_t total, in_slice, seen;
+};
+
+/* How well the workers' samples fit: the main thread's are not looked
+ * at, since its serial initialisation sweeps the whole object. */
+static struct schedule_fit fit_schedule(const struct analysis *a, const struct site *s,
+					struct schedule sc, pid_t pid)
+{
+	struct schedule_fit fit = { 0, 0, 0 };
+
+	for (size_t i = 0; i < s->npts; i++) {
+		const struct advice_thread *t = &a->adv->threads[s->pts[i].thread];
+		int slice = (int)((uint64_t)s->pts[i].pos * sc.slices / POLICY_PPM);
+
+		if (t->rank <= 0 || t->rank - sc.first >= sc.slices || t->pid != pid)
+			continue;
+		fit.total++;
+		if (slice == t->rank - sc.first) {
+			fit.in_slice++;
+			fit.seen |= 1ULL << slice;
+		}
+	}
+	return fit;
+}
+
+static int fits(struct schedule_fit f)
+{
+	return f.total >= RANK_MIN_SAMPLES && f.in_slice >= RANK_SHARE * f.total &&
+	       popcount64(f.seen) >= 2;
+}
+
+/* Recognised when nearly all worker samples fall in their own rank's
+ * slice and at least two workers were seen; the slices of the workers no
+ * sample caught follow from the others.  Needs far fewer samples than
+ * finding boundaries, which matters for the watch sampler.  Returns the
+ * number of sampled workers, 0 when the pattern is not there. */
+static int try_rank_blocks(const struct analysis *a, const struct site *s, struct policy_rule *r,
+			   struct schedule *sc)
 {
 	const struct advice *adv = a->adv;
 	pid_t pid = adv->nthreads ? adv->threads[0].pid : 0;
-	uint64_t seen = 0, in_slice = 0, total = 0;
+	struct schedule waiting, working;
+	struct schedule_fit fw, fm, best;
 	int workers = 0;
 
 	for (int i = 0; i < adv->nthreads; i++)
 		workers += adv->threads[i].rank > 0 && adv->threads[i].pid == pid;
-	if (workers < 2 || workers > 64)
+	if (workers < 2 || workers >= 64)
 		return 0;
-	for (size_t i = 0; i < s->npts; i++) {
-		const struct advice_thread *t = &adv->threads[s->pts[i].thread];
-		int slice = (int)((uint64_t)s->pts[i].pos * workers / POLICY_PPM);
-
-		if (t->rank <= 0 || t->rank > workers || t->pid != pid)
-			continue;
-		total++;
-		if (slice == t->rank - 1) {
-			in_slice++;
-			seen |= 1ULL << (t->rank - 1);
-		}
+	waiting = (struct schedule){ 1, workers };
+	working = (struct schedule){ 0, workers + 1 };
+	fw = fit_schedule(a, s, waiting, pid);
+	fm = fit_schedule(a, s, working, pid);
+	if (!fits(fw) && !fits(fm))
+		return 0;
+	/* Both can fit where few samples sit near the slices' ends. */
+	if (fits(fm) && (!fits(fw) || fm.in_slice * fw.total > fw.in_slice * fm.total)) {
+		*sc = working;
+		best = fm;
+	} else {
+		*sc = waiting;
+		best = fw;
 	}
-	if (total < RANK_MIN_SAMPLES || in_slice < RANK_SHARE * total || popcount64(seen) < 2)
-		return 0;
 	for (int i = 0; i < adv->nthreads; i++) {
 		const struct advice_thread *t = &adv->threads[i];
+		int slice = t->rank - sc->first;
 
-		if (t->rank <= 0 || t->pid != pid || t->node < 0)
+		if (slice < 0 || slice >= sc->slices || t->pid != pid || t->node < 0)
 			continue;
-		add_segment(r, (uint32_t)((uint64_t)(t->rank - 1) * POLICY_PPM / workers),
-			    (uint32_t)((uint64_t)t->rank * POLICY_PPM / workers), t->node);
+		add_segment(r, (uint32_t)((uint64_t)slice * POLICY_PPM / sc->slices),
+			    (uint32_t)((uint64_t)(slice + 1) * POLICY_PPM / sc->slices), t->node);
 	}
 	r->action = ACT_BLOCK;
-	return popcount64(seen);
+	return popcount64(best.seen);
 }
 
 /* The static-schedule plan and its reason, or NULL (r left reset). */
 static char *rank_blocks(const struct analysis *a, const struct site *s, struct policy_rule *r)
 {
-	int seen = try_rank_blocks(a, s, r);
+	struct schedule sc;
+	int seen = try_rank_blocks(a, s, r, &sc);
 	struct locality l;
 
 	if (!seen) {
@@ -971,9 +1015,11 @@ static char *rank_blocks(const struct analysis *a, const struct site *s, struct 
 		return NULL;
 	}
 	l = predict(a, s, r);
-	return xasprintf("block: the worker of rank r works on the r-th of equal slices "
+	return xasprintf("block: %s of rank r works on the %s of %d equal slices "
 			 "(static schedule, seen in %d workers; %.0f%% of %" PRIu64
-			 " samples local under this plan)", seen, 100 * fraction(l), l.total);
+			 " samples local under this plan)",
+			 sc.first ? "the worker" : "the thread (0 = main, as in OpenMP)",
+			 sc.first ? "r-th" : "(r+1)-th", sc.slices, seen, 100 * fraction(l), l.total);
 }
 
 static char *with_sweep_note(char *reason, const struct site *s, const struct site *eval)
@@ -1012,7 +1058,7 @@ static char *choose_action(const struct analysis *a, struct site *s, struct poli
 	if (s->max_size < a->opts->min_size)
 		return xasprintf("leave: too small (%" PRIu64 " bytes < %" PRIu64 ")",
 				 s->max_size, a->opts->min_size);
-	if (!(*eval = without_sweepers(a, s)))
+	if (!(*eval = without_sweepers(a, s, RANK_MIN_SAMPLES)))
 		*eval = s;
 	/* First the static schedule: when it explains the samples, it also
 	 * places the slices of workers no sample caught, which finding
@@ -1024,7 +1070,7 @@ static char *choose_action(const struct analysis *a, struct site *s, struct poli
 		return xasprintf("leave: too cold (%" PRIu64 " samples from threads of known node)",
 				 known);
 	}
-	if (*eval != s && (reason = try_patterns(a, *eval, r)))
+	if (*eval != s && (*eval)->npts >= MIN_SAMPLES && (reason = try_patterns(a, *eval, r)))
 		return with_sweep_note(reason, s, *eval);
 	drop_copy(s, eval);
 	for (int n = 0; n < POLICY_MAX_NODES; n++)

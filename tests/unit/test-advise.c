@@ -211,7 +211,7 @@ static void test_spread_from_one_node(void)
 	/* Judged without the main thread's sweep of the whole object. */
 	CHECK(s && s->before.total == 6000 && s->before.local == 6000);
 	CHECK(s && s->after.local >= 0.97 * s->after.total);
-	CHECK(s && strstr(s->reason, "block: the worker of rank r works on the r-th of equal slices "
+	CHECK(s && strstr(s->reason, "block: the worker of rank r works on the r-th of 4 equal slices "
 			  "(static schedule, seen in 4 workers; ") == s->reason);
 	CHECK(s && strstr(s->reason, "leaving out 200 samples"));
 
@@ -328,6 +328,37 @@ static void test_unsampled_worker(void)
 	profile_end(&p);
 }
 
+/* OpenMP's static schedule: the main thread initialises the whole object,
+ * then works on the first slice itself, threads 1..3 on the others (one
+ * of them never sampled). */
+static void test_openmp_schedule(void)
+{
+	struct profile p;
+	struct advice adv;
+	struct advise_opts opts = { .min_size = 64 * KiB };
+	const struct policy_rule *r;
+	struct nm_object o;
+
+	profile_begin(&p, 4, 4, 3);
+	o = add_object(&p, OBJ_HEAP, SITE_BLOCK, 8 * MiB, "malloc");
+	touch(&p, &o, 0, 0, 0, 1, 30, 0);
+	touch(&p, &o, 0, 0, 0.00, 0.25, 10, 0);
+	touch(&p, &o, 1, 1, 0.25, 0.50, 8, 0);
+	touch(&p, &o, 3, 3, 0.75, 1.00, 8, 0);
+	db_flush(p.db);
+	CHECK_INT(advise_db(db_sqlite(p.db), p.path, &opts, &adv), 0);
+	r = rule_at(adv.policy, SITE_BLOCK);
+	CHECK(r && r->action == ACT_BLOCK);
+	CHECK(r && r->nseg == 4);
+	for (int slice = 0; r && slice < 4; slice++)
+		check_seg(r, slice, slice, slice * POLICY_PPM / 4, (slice + 1) * POLICY_PPM / 4);
+	CHECK(r && strstr(site_of(&adv, r)->reason, "block: the thread (0 = main, as in OpenMP) of "
+			  "rank r works on the (r+1)-th of 4 equal slices (static schedule, seen in "
+			  "2 workers"));
+	advice_free(&adv);
+	profile_end(&p);
+}
+
 static void test_plan_applies(void)
 {
 	struct advise_opts opts = { .min_size = ADVISE_MIN_SIZE, .nodes = 4 };
@@ -350,7 +381,7 @@ static void test_plan_applies(void)
 	pol = policy_parse(text, "advised.policy");
 	CHECK(pol != NULL);
 	CHECK(strstr(text, "\n# thread pinning") != NULL);
-	CHECK(strstr(text, "block: the worker of rank r works on the r-th of equal slices") != NULL);
+	CHECK(strstr(text, "block: the worker of rank r works on the r-th of 4 equal slices") != NULL);
 	if (pol && policy_plan_object(pol, &o, frames, 2, 4096, &plan)) {
 		CHECK_INT(plan.n, 4);
 		/* Bytes of each quarter on the node of the worker using it. */
@@ -481,6 +512,7 @@ int main(void)
 {
 	test_sparse_static_schedule();
 	test_unsampled_worker();
+	test_openmp_schedule();
 	test_spread_from_one_node();
 	test_plan_applies();
 	test_observed_mapping();
