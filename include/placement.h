@@ -31,7 +31,7 @@ void place_plan_free(struct place_plan *p);
 /* Node numbers are sysfs node ids, held in 64-bit masks. */
 #define POLICY_MAX_NODES 64
 
-enum policy_action { ACT_LEAVE, ACT_BIND, ACT_INTERLEAVE, ACT_BLOCK, ACT_PAGEMAP };
+enum policy_action { ACT_LEAVE, ACT_BIND, ACT_INTERLEAVE, ACT_BLOCK, ACT_PAGEMAP, ACT_EACH };
 const char *policy_action_name(enum policy_action a);
 
 /* A slice [start, end) of an object, in POLICY_PPM units, for one node. */
@@ -62,6 +62,8 @@ struct policy_rule {
 	uint64_t nodemask;               /* bind (one bit), interleave */
 	int nseg;
 	struct policy_segment *seg;      /* block, pagemap: sorted, disjoint */
+	int neach;
+	int *each;                       /* each: node of the k-th object, -1 leave */
 	char *comment;                   /* for humans: written above the rule */
 	char *text;                      /* the rule as one line (plan->rule) */
 	int line;                        /* in the policy file, 0 if built */
@@ -125,9 +127,12 @@ void policy_free(struct policy *pol);
  * module) and obj->name its symbol.  page_size is the tracee's.
  * Returns 1 and fills plan when a rule matches and asks for placement,
  * 0 otherwise.  The most specific rule wins: the one matching the most
- * frames, then a static's, then the default. */
+ * frames, then a static's, then the default.  matched counts, per rule,
+ * the objects it matched so far in this process (pol->nrules counters,
+ * kept by the caller; NULL: each object is the first): an `each` rule
+ * places its k-th object on its k-th node. */
 int policy_plan_object(const struct policy *pol, const struct nm_object *obj,
-		       const struct nm_frame *frames, int nframes,
+		       const struct nm_frame *frames, int nframes, uint64_t *matched,
 		       uint64_t page_size, struct place_plan *plan);
 /* CPU to pin the thread of creation rank `rank` to, or -1. */
 int policy_thread_cpu(const struct policy *pol, int rank);

@@ -22,6 +22,7 @@
 #define USER_SHARE        0.05   /* a node using this much interleaves */
 #define SWEEP_SPAN        0.75   /* a thread spanning this much sweeps */
 #define MAX_BUCKETS       1024   /* pagemap resolution */
+#define MAX_EACH          4096   /* objects an `each` rule lists */
 #define PAGE              4096
 
 /* One sample, as seen by its site. */
@@ -29,6 +30,8 @@ struct point {
 	uint32_t pos;            /* in POLICY_PPM of the object */
 	int thread;              /* index in adv->threads */
 	int node, page_node;     /* where it ran and where the page was; -1 */
+	int nth;                 /* its object's allocation order at the site
+				  * in the first process; -1 in others */
 };
 
 struct site {
@@ -36,6 +39,7 @@ struct site {
 	int64_t callsite_id;
 	char *module, *symbol;   /* statics */
 	int nobjects;
+	int nfirst;              /* objects of the first process */
 	uint64_t max_size;
 	struct point *pts;
 	size_t npts, cap;
@@ -45,6 +49,8 @@ struct obj_ref {
 	int64_t id;
 	uint64_t addr, size;
 	int site;
+	pid_t pid;
+	int nth;                 /* see struct point */
 };
 
 struct analysis {
@@ -60,6 +66,7 @@ struct analysis {
 	int nsites;
 	struct obj_ref *objs;
 	size_t nobjs;
+	pid_t first_pid;                 /* the first process traced */
 };
 
 /* ---- SQL helpers ---- */
@@ -437,7 +444,7 @@ static int kind_from_name(const char *name, enum obj_kind *kind)
 	return -1;
 }
 
-static void add_object(struct analysis *a, int64_t id, uint64_t addr, uint64_t size,
+static void add_object(struct analysis *a, int64_t id, pid_t pid, uint64_t addr, uint64_t size,
 		       enum obj_kind kind, int64_t callsite, const char *module, const char *symbol)
 {
 	struct site *s = a->nsites ? &a->sites[a->nsites - 1] : NULL;
@@ -456,7 +463,7 @@ static void add_object(struct analysis *a, int64_t id, uint64_t addr, uint64_t s
 		s->max_size = size;
 	if (a->nobjs % 1024 == 0)
 		a->objs = xrealloc(a->objs, (a->nobjs + 1024) * sizeof(*a->objs));
-	a->objs[a->nobjs++] = (struct obj_ref){ id, addr, size, a->nsites - 1 };
+	a->objs[a->nobjs++] = (struct obj_ref){ id, addr, size, a->nsites - 1, pid, -1 };
 }
 
 static int obj_cmp(const void *x, const void *y)
@@ -464,6 +471,16 @@ static int obj_cmp(const void *x, const void *y)
 	const struct obj_ref *p = x, *q = y;
 
 	return (p->id > q->id) - (p->id < q->id);
+}
+
+/* Object ids grow with time: the allocation order of each site's objects
+ * in the first process, as run counts them. */
+static void number_objects(struct analysis *a)
+{
+	a->first_pid = main_pid(a);
+	for (size_t i = 0; i < a->nobjs; i++)
+		if (a->objs[i].pid == a->first_pid)
+			a->objs[i].nth = a->sites[a->objs[i].site].nfirst++;
 }
 
 /* Objects in site order, so that one pass groups them.  A static's
@@ -474,7 +491,7 @@ static int read_objects(struct analysis *a)
 		"SELECT o.id, o.address, o.size, o.kind, o.callsite_id, o.name,"
 		"  CASE WHEN o.kind = 'static' THEN (SELECT m.module FROM modules m"
 		"    WHERE m.pid = o.pid AND o.address >= m.start AND o.address < m.end"
-		"    ORDER BY m.end - m.start LIMIT 1) END AS module"
+		"    ORDER BY m.end - m.start LIMIT 1) END AS module, o.pid"
 		" FROM objects o WHERE o.kind IN ('heap', 'mmap', 'static') AND o.size > 0"
 		" ORDER BY o.kind, o.callsite_id, module, o.name");
 
@@ -490,11 +507,13 @@ static int read_objects(struct analysis *a)
 		/* Without a site identity no rule can find it next time. */
 		if (kind == OBJ_STATIC ? !module || !symbol : !callsite)
 			continue;
-		add_object(a, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
-			   sqlite3_column_int64(st, 2), kind, callsite, module, symbol);
+		add_object(a, sqlite3_column_int64(st, 0), sqlite3_column_int(st, 7),
+			   sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2), kind, callsite,
+			   module, symbol);
 	}
 	sqlite3_finalize(st);
 	qsort(a->objs, a->nobjs, sizeof(*a->objs), obj_cmp);
+	number_objects(a);
 	return 0;
 }
 
@@ -526,6 +545,7 @@ static int read_samples(struct analysis *a)
 		p.thread = find_thread(a->adv, sqlite3_column_int(st, 2), sqlite3_column_int(st, 3));
 		p.node = sample_node(a, col_int(st, 4, -1), col_int(st, 5, -1));
 		p.page_node = (int)col_int(st, 6, -1);
+		p.nth = o->nth;
 		add_point(&a->sites[o->site], p);
 		a->adv->samples++;
 	}
@@ -581,6 +601,9 @@ static struct locality predict(const struct analysis *a, const struct site *s,
 		case ACT_BLOCK:
 		case ACT_PAGEMAP:
 			l.local += segment_node(r, p->pos) == node;
+			break;
+		case ACT_EACH:
+			l.local += p->nth >= 0 && r->each[p->nth % r->neach] == node;
 			break;
 		}
 	}
@@ -788,6 +811,9 @@ static void reset_rule(struct policy_rule *r)
 	free(r->seg);
 	r->seg = NULL;
 	r->nseg = 0;
+	free(r->each);
+	r->each = NULL;
+	r->neach = 0;
 	r->nodemask = 0;
 }
 
@@ -1022,14 +1048,88 @@ static char *rank_blocks(const struct analysis *a, const struct site *s, struct 
 			 sc.first ? "r-th" : "(r+1)-th", sc.slices, seen, 100 * fraction(l), l.total);
 }
 
-static char *with_sweep_note(char *reason, const struct site *s, const struct site *eval)
+/* ---- one node per object ---- */
+
+/* Per-thread buffers: many objects from one call site (allocated in a
+ * loop by the main thread), each used by one worker.  Positions inside
+ * the objects say nothing; which object a thread uses says it all. */
+struct object_use {
+	uint64_t known, top;     /* samples of known node, of the top node */
+	int node, thread;        /* the node and thread with most samples */
+};
+
+static void count_object(const struct analysis *a, const struct point *pts, size_t n,
+			 struct object_use *u)
+{
+	uint32_t per_node[POLICY_MAX_NODES] = { 0 };
+	uint32_t *per_thread = xcalloc(a->adv->nthreads, sizeof(*per_thread));
+	uint32_t top_thread = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int node = planned_node(a, &pts[i]);
+
+		if (node < 0 || node >= POLICY_MAX_NODES)
+			continue;
+		u->known++;
+		if (++per_node[node] > u->top) {
+			u->top = per_node[node];
+			u->node = node;
+		}
+		if (++per_thread[pts[i].thread] > top_thread) {
+			top_thread = per_thread[pts[i].thread];
+			u->thread = pts[i].thread;
+		}
+	}
+	free(per_thread);
+}
+
+static int point_by_thread_nth(const void *x, const void *y)
+{
+	const struct point *p = x, *q = y;
+
+	if (p->thread != q->thread)
+		return p->thread < q->thread ? -1 : 1;
+	return (p->nth > q->nth) - (p->nth < q->nth);
+}
+
+static int point_by_nth(const void *x, const void *y)
+{
+	const struct point *p = x, *q = y;
+
+	return (p->nth > q->nth) - (p->nth < q->nth);
+}
+
+/* The object's user, by rank: objects nobody sampled go to the thread of
+ * rank nth + first when every sampled one did (first 1: the k-th buffer
+ * for the k-th worker; 0: the main thread has the first one). */
+static int fill_by_rank(const struct analysis *a, const struct object_use *u, int n, int *each)
+{
+	for (int first = 1; first >= 0; first--) {
+		int ok = 1;
+
+		for (int k = 0; ok && k < n; k++)
+			ok = u[k].thread < 0 || a->adv->threads[u[k].thread].rank == k + first;
+		if (!ok)
+			continue;
+		for (int k = 0; k < n; k++)
+			for (int i = 0; each[k] < 0 && i < a->adv->nthreads; i++)
+				if (a->adv->threads[i].rank == k + first &&
+				    a->adv->threads[i].pid == a->first_pid)
+					each[k] = a->adv->threads[i].node;
+		return 1;
+	}
+	return 0;
+}
+
+static char *with_sweep_note(char *reason, const struct site *s, const struct site *eval,
+			     const char *sweepers)
 {
 	char *full;
 
 	if (eval == s)
 		return reason;
-	full = xasprintf("%s, leaving out %zu samples of threads sweeping the whole object "
-			 "(initialisation)", reason, s->npts - eval->npts);
+	full = xasprintf("%s, leaving out %zu samples of %s (initialisation)", reason,
+			 s->npts - eval->npts, sweepers);
 	free(reason);
 	return full;
 }
@@ -1041,6 +1141,113 @@ static void drop_copy(struct site *s, struct site **eval)
 		free(*eval);
 	}
 	*eval = s;
+}
+
+/* Threads that used most of the site's objects (2 or more, and 3/4 of
+ * those anyone used): the main thread initialising every buffer.  A copy
+ * of the site without them, or NULL when there are none or nothing else. */
+static struct site *without_object_sweepers(const struct analysis *a, struct site *s)
+{
+	char *sweeper = xcalloc(a->adv->nthreads + 1, 1);
+	char *used = xcalloc(s->nfirst, 1);
+	int nused = 0, nsweepers = 0;
+	struct site *copy = NULL;
+	size_t kept = 0;
+
+	for (size_t i = 0; i < s->npts; i++)
+		if (s->pts[i].nth >= 0 && !used[s->pts[i].nth]++)
+			nused++;
+	qsort(s->pts, s->npts, sizeof(*s->pts), point_by_thread_nth);
+	for (size_t i = 0, j; i < s->npts; i = j) {
+		int objects = 0;
+
+		for (j = i; j < s->npts && s->pts[j].thread == s->pts[i].thread; j++)
+			objects += s->pts[j].nth >= 0 && (j == i || s->pts[j].nth != s->pts[j - 1].nth);
+		if (s->pts[i].thread >= 0 && objects >= 2 && 4 * objects >= 3 * nused) {
+			sweeper[s->pts[i].thread] = 1;
+			nsweepers++;
+		} else {
+			kept += j - i;
+		}
+	}
+	if (nsweepers && kept >= RANK_MIN_SAMPLES) {
+		copy = xcalloc(1, sizeof(*copy));
+		*copy = (struct site){ .kind = s->kind, .max_size = s->max_size, .nfirst = s->nfirst };
+		for (size_t i = 0; i < s->npts; i++)
+			if (s->pts[i].thread < 0 || !sweeper[s->pts[i].thread])
+				add_point(copy, s->pts[i]);
+	}
+	free(used);
+	free(sweeper);
+	return copy;
+}
+
+/* Each object on the node of the thread using it: 90% of the samples
+ * with a known node on their object's top node, and two nodes at least.
+ * Returns the number of objects sampled, 0 when the pattern is not there. */
+static int try_each(const struct analysis *a, struct site *s, struct policy_rule *r)
+{
+	int n = s->nfirst, seen = 0;
+	struct object_use *u;
+	uint64_t known = 0, top = 0, nodes = 0;
+
+	if (n < 2 || n > MAX_EACH)
+		return 0;
+	u = xcalloc(n, sizeof(*u));
+	for (int k = 0; k < n; k++)
+		u[k] = (struct object_use){ 0, 0, -1, -1 };
+	qsort(s->pts, s->npts, sizeof(*s->pts), point_by_nth);
+	for (size_t i = 0, j; i < s->npts; i = j) {
+		for (j = i; j < s->npts && s->pts[j].nth == s->pts[i].nth; j++)
+			;
+		if (s->pts[i].nth >= 0)
+			count_object(a, s->pts + i, j - i, &u[s->pts[i].nth]);
+	}
+	r->neach = n;
+	r->each = xcalloc(n, sizeof(*r->each));
+	for (int k = 0; k < n; k++) {
+		r->each[k] = u[k].known ? u[k].node : -1;
+		known += u[k].known;
+		top += u[k].top;
+		if (u[k].known) {
+			seen++;
+			nodes |= 1ULL << u[k].node;
+		}
+	}
+	if (known >= RANK_MIN_SAMPLES && top >= RANK_SHARE * known && popcount64(nodes) >= 2) {
+		fill_by_rank(a, u, n, r->each);
+		r->action = ACT_EACH;
+	} else {
+		seen = 0;
+	}
+	free(u);
+	return seen;
+}
+
+/* The per-object plan and its reason, or NULL (r left reset).  *eval
+ * becomes the samples it was judged on. */
+static char *per_object(const struct analysis *a, struct site *s, struct policy_rule *r,
+			struct site **eval)
+{
+	struct site *copy = s->nfirst >= 2 ? without_object_sweepers(a, s) : NULL;
+	struct site *use = copy ? copy : s;
+	int seen = try_each(a, use, r);
+	struct locality l;
+	char *reason;
+
+	if (!seen) {
+		reset_rule(r);
+		if (copy)
+			drop_copy(s, &copy);
+		return NULL;
+	}
+	drop_copy(s, eval);
+	*eval = use;
+	l = predict(a, use, r);
+	reason = xasprintf("each: every object from here is used by one thread (%d objects, %d "
+			   "sampled; %.0f%% of %" PRIu64 " samples local under this plan)",
+			   s->nfirst, seen, 100 * fraction(l), l.total);
+	return with_sweep_note(reason, s, use, "threads that used every object");
 }
 
 /* Sets r's action and returns the reason, in words.  *eval is the site
@@ -1064,14 +1271,16 @@ static char *choose_action(const struct analysis *a, struct site *s, struct poli
 	 * places the slices of workers no sample caught, which finding
 	 * boundaries would hand to their neighbours. */
 	if ((reason = rank_blocks(a, *eval, r)))
-		return with_sweep_note(reason, s, *eval);
+		return with_sweep_note(reason, s, *eval, "threads sweeping the whole object");
+	if ((reason = per_object(a, s, r, eval)))
+		return reason;
 	if (known < MIN_SAMPLES || known * 1000 < COLD_PER_MILLE * a->adv->samples) {
 		drop_copy(s, eval);
 		return xasprintf("leave: too cold (%" PRIu64 " samples from threads of known node)",
 				 known);
 	}
 	if (*eval != s && (*eval)->npts >= MIN_SAMPLES && (reason = try_patterns(a, *eval, r)))
-		return with_sweep_note(reason, s, *eval);
+		return with_sweep_note(reason, s, *eval, "threads sweeping the whole object");
 	drop_copy(s, eval);
 	for (int n = 0; n < POLICY_MAX_NODES; n++)
 		if (count[n] > top) {

@@ -63,12 +63,41 @@ static const struct option run_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* Per process: how many objects each rule matched so far. */
+struct rule_counts {
+	pid_t pid;
+	uint64_t *matched;
+};
+
 struct run {
 	struct session *s;
 	struct policy *pol;
 	bool pin, checked_binary;
 	struct verifier *ver;
+	int nprocs;
+	struct rule_counts *procs;
 };
+
+static uint64_t *rule_counts(struct run *r, pid_t pid)
+{
+	for (int i = 0; i < r->nprocs; i++)
+		if (r->procs[i].pid == pid)
+			return r->procs[i].matched;
+	r->procs = xrealloc(r->procs, (r->nprocs + 1) * sizeof(*r->procs));
+	r->procs[r->nprocs] = (struct rule_counts){ pid, xcalloc(r->pol->nrules + 1, sizeof(uint64_t)) };
+	return r->procs[r->nprocs++].matched;
+}
+
+/* A process gone: its pid may come back as another one. */
+static void forget_counts(struct run *r, pid_t pid)
+{
+	for (int i = 0; i < r->nprocs; i++)
+		if (r->procs[i].pid == pid) {
+			free(r->procs[i].matched);
+			r->procs[i] = r->procs[--r->nprocs];
+			return;
+		}
+}
 
 /* One injected mbind per range: the nodemask lives in the scratch page. */
 static int apply_range(struct run *r, struct tcb *t, const struct nm_object *obj,
@@ -95,7 +124,8 @@ static void place_object(struct run *r, struct tcb *t, const struct nm_object *o
 	struct place_plan plan = { 0 };
 	int failed = 0;
 
-	if (!policy_plan_object(r->pol, obj, frames, nframes, t->proc->page_size, &plan))
+	if (!policy_plan_object(r->pol, obj, frames, nframes, rule_counts(r, t->proc->pid),
+				t->proc->page_size, &plan))
 		return;
 	for (int i = 0; i < plan.n; i++)
 		if (apply_range(r, t, obj, &plan.ranges[i]) < 0)
@@ -217,8 +247,10 @@ static void on_thread_exit(void *ext, struct tcb *t)
 {
 	struct run *r = ext;
 
-	if (t->proc->refs == 1)
+	if (t->proc->refs == 1) {
 		verifier_check_all(r->ver, t->proc->pid);
+		forget_counts(r, t->proc->pid);
+	}
 }
 
 static struct policy *load_policy(const char *policy, const char *mode, const char *nodes,

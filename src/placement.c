@@ -17,6 +17,7 @@ const char *policy_action_name(enum policy_action a)
 		[ACT_INTERLEAVE] = "interleave",
 		[ACT_BLOCK] = "block",
 		[ACT_PAGEMAP] = "pagemap",
+		[ACT_EACH] = "each",
 	};
 
 	return (unsigned)a < sizeof(names) / sizeof(names[0]) ? names[a] : "unknown";
@@ -63,6 +64,7 @@ static void rule_free(struct policy_rule *r)
 	free(r->module);
 	free(r->symbol);
 	free(r->seg);
+	free(r->each);
 	free(r->comment);
 	free(r->text);
 }
@@ -165,6 +167,9 @@ static int first_missing_node(const struct policy_rule *r, const struct nm_topol
 	for (int i = 0; i < r->nseg; i++)
 		if (!topo_has_node(t, r->seg[i].node))
 			return r->seg[i].node;
+	for (int i = 0; i < r->neach; i++)
+		if (r->each[i] >= 0 && !topo_has_node(t, r->each[i]))
+			return r->each[i];
 	return -1;
 }
 
@@ -386,16 +391,18 @@ static uint64_t slice_boundary(uint64_t addr, uint64_t size, uint32_t ppm, uint6
 }
 
 int policy_plan_object(const struct policy *pol, const struct nm_object *obj,
-		       const struct nm_frame *frames, int nframes,
+		       const struct nm_frame *frames, int nframes, uint64_t *matched,
 		       uint64_t page_size, struct place_plan *plan)
 {
 	const struct policy_rule *r;
-	uint64_t lo, hi;
+	uint64_t lo, hi, nth = 0;
 
 	memset(plan, 0, sizeof(*plan));
 	if (!pol || pol->disabled || !placeable_kind(obj->kind) || !page_size)
 		return 0;
 	r = best_rule(pol, obj, frames, nframes);
+	if (r && matched)
+		nth = matched[r - pol->rules]++;
 	if (!r || r->action == ACT_LEAVE)
 		return 0;
 	/* Only pages wholly inside the object: a page shared with a
@@ -419,6 +426,12 @@ int policy_plan_object(const struct policy *pol, const struct nm_object *obj,
 			if (to > from)
 				plan_add(plan, from - obj->addr, to - from, MPOL_BIND, 1ULL << r->seg[i].node);
 		}
+		break;
+	case ACT_EACH:
+		/* The list repeats: a run with more objects than the profile
+		 * had follows the same rotation. */
+		if (r->neach && r->each[nth % r->neach] >= 0)
+			plan_add(plan, lo - obj->addr, hi - lo, MPOL_BIND, 1ULL << r->each[nth % r->neach]);
 		break;
 	case ACT_LEAVE:
 		break;

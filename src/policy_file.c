@@ -126,6 +126,10 @@ static void write_action(FILE *f, const struct policy_rule *r)
 			fputc('%', f);
 		}
 		break;
+	case ACT_EACH:
+		for (int i = 0; i < r->neach; i++)
+			r->each[i] < 0 ? fputs(" -", f) : fprintf(f, " %d", r->each[i]);
+		break;
 	case ACT_LEAVE:
 		break;
 	}
@@ -266,20 +270,40 @@ static int parse_segments(const struct parser *p, char **tok, int ntok, struct p
 	return 0;
 }
 
+/* NODE or '-' (leave) for each object in allocation order. */
+static int parse_each(const struct parser *p, char **tok, int ntok, struct policy_rule *r)
+{
+	if (!ntok)
+		return parse_error(p, "each wants one node (or '-') per object, e.g. 'each 1 2 - 0'");
+	r->each = xcalloc(ntok, sizeof(*r->each));
+	for (int i = 0; i < ntok; i++) {
+		char *end;
+		long node = strtol(tok[i], &end, 10);
+
+		if (!strcmp(tok[i], "-"))
+			node = -1;
+		else if (end == tok[i] || *end || node < 0 || node >= POLICY_MAX_NODES)
+			return parse_error(p, "each: '%s' is not a node number or '-'", tok[i]);
+		r->each[r->neach++] = (int)node;
+	}
+	return 0;
+}
+
 static int parse_action(const struct parser *p, char **tok, int ntok, struct policy_rule *r)
 {
 	static const enum policy_action actions[] = {
-		ACT_LEAVE, ACT_BIND, ACT_INTERLEAVE, ACT_BLOCK, ACT_PAGEMAP,
+		ACT_LEAVE, ACT_BIND, ACT_INTERLEAVE, ACT_BLOCK, ACT_PAGEMAP, ACT_EACH,
 	};
 	size_t i;
 
 	if (!ntok)
-		return parse_error(p, "missing action (bind, interleave, block, pagemap or leave)");
+		return parse_error(p, "missing action (bind, interleave, block, pagemap, each or leave)");
 	for (i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
 		if (!strcmp(tok[0], policy_action_name(actions[i])))
 			break;
 	if (i == sizeof(actions) / sizeof(actions[0]))
-		return parse_error(p, "unknown action '%s' (want bind, interleave, block, pagemap or leave)",
+		return parse_error(p, "unknown action '%s' (want bind, interleave, block, pagemap, each "
+				   "or leave)",
 				   tok[0]);
 	r->action = actions[i];
 	switch (r->action) {
@@ -298,6 +322,8 @@ static int parse_action(const struct parser *p, char **tok, int ntok, struct pol
 	case ACT_BLOCK:
 	case ACT_PAGEMAP:
 		return parse_segments(p, tok + 1, ntok - 1, r);
+	case ACT_EACH:
+		return parse_each(p, tok + 1, ntok - 1, r);
 	}
 	return 0;
 }

@@ -134,7 +134,7 @@ static void check_seg(const struct policy_rule *r, int i, int node, uint32_t sta
 
 enum { SITE_BLOCK = 0x100, SITE_SHARED = 0x200, SITE_ONE = 0x300, SITE_TINY = 0x400,
        SITE_IRREGULAR = 0x500, SITE_COLD = 0x600, SITE_OWN = 0x700, SITE_SWEPT = 0x800,
-       SITE_REVERSED = 0x900 };
+       SITE_REVERSED = 0x900, SITE_EACH = 0xa00 };
 
 /* Serial init by the main thread then parallel compute by 4 workers, all
  * on one node (the usual profile before any pinning). */
@@ -359,6 +359,71 @@ static void test_openmp_schedule(void)
 	profile_end(&p);
 }
 
+/* Per-thread buffers: the main thread allocates and initialises one
+ * buffer per worker, worker w then uses the w-th; worker 3 was never
+ * sampled.  Each buffer goes to its worker's node. */
+static void test_per_thread_buffers(void)
+{
+	struct profile p;
+	struct advice adv;
+	struct advise_opts opts = { .min_size = 64 * KiB, .nodes = 4 };
+	const struct policy_rule *r;
+	struct nm_object o[4];
+	struct policy *pol;
+	char *text = NULL;
+	size_t len;
+	FILE *f;
+
+	profile_begin(&p, 1, 4, 4);
+	for (int k = 0; k < 4; k++)
+		o[k] = add_object(&p, OBJ_HEAP, SITE_EACH, 2 * MiB, "malloc");
+	for (int k = 0; k < 4; k++)
+		touch(&p, &o[k], 0, 0, 0, 1, 10, 0);
+	for (int w = 1; w <= 4; w++)
+		if (w != 3)
+			touch(&p, &o[w - 1], w, w - 1, 0, 1, 8, 0);
+	db_flush(p.db);
+	CHECK_INT(advise_db(db_sqlite(p.db), p.path, &opts, &adv), 0);
+	r = rule_at(adv.policy, SITE_EACH);
+	CHECK(r && r->action == ACT_EACH);
+	CHECK(r && r->neach == 4);
+	for (int k = 0; r && k < r->neach && k < 4; k++)
+		CHECK_INT(r->each[k], (k + 1) % 4);
+	CHECK(r && strstr(site_of(&adv, r)->reason, "each: every object from here is used by one "
+			  "thread (4 objects, 3 sampled; 100% of 24 samples local under this plan), "
+			  "leaving out 40 samples of threads that used every object") ==
+		   site_of(&adv, r)->reason);
+	CHECK(r && strstr(r->text, " each 1 2 3 0"));
+
+	/* Written and read back, the k-th object run sees goes to node k+1. */
+	f = open_memstream(&text, &len);
+	policy_write(f, adv.policy);
+	fclose(f);
+	pol = policy_parse(text, "each.policy");
+	CHECK(pol != NULL);
+	if (pol) {
+		uint64_t *matched = calloc(pol->nrules, sizeof(*matched));
+		struct nm_frame frames[2] = { { .module = MOD, .offset = SITE_EACH },
+					      { .module = MOD, .offset = 0x42 } };
+
+		for (int k = 0; k < 6; k++) {
+			struct nm_object obj = { .kind = OBJ_HEAP, .addr = 0x7f0000000010 + k * 4 * MiB,
+						 .size = 1 * MiB };
+			struct place_plan plan;
+
+			CHECK_INT(policy_plan_object(pol, &obj, frames, 2, matched, 4096, &plan), 1);
+			CHECK_INT(plan.n, 1);
+			CHECK(plan.n == 1 && plan.ranges[0].nodemask == 1ull << (k + 1) % 4);
+			place_plan_free(&plan);
+		}
+		free(matched);
+	}
+	policy_free(pol);
+	free(text);
+	advice_free(&adv);
+	profile_end(&p);
+}
+
 static void test_plan_applies(void)
 {
 	struct advise_opts opts = { .min_size = ADVISE_MIN_SIZE, .nodes = 4 };
@@ -382,7 +447,7 @@ static void test_plan_applies(void)
 	CHECK(pol != NULL);
 	CHECK(strstr(text, "\n# thread pinning") != NULL);
 	CHECK(strstr(text, "block: the worker of rank r works on the r-th of 4 equal slices") != NULL);
-	if (pol && policy_plan_object(pol, &o, frames, 2, 4096, &plan)) {
+	if (pol && policy_plan_object(pol, &o, frames, 2, NULL, 4096, &plan)) {
 		CHECK_INT(plan.n, 4);
 		/* Bytes of each quarter on the node of the worker using it. */
 		for (int i = 0; i < plan.n; i++) {
@@ -513,6 +578,7 @@ int main(void)
 	test_sparse_static_schedule();
 	test_unsampled_worker();
 	test_openmp_schedule();
+	test_per_thread_buffers();
 	test_spread_from_one_node();
 	test_plan_applies();
 	test_observed_mapping();

@@ -53,7 +53,7 @@ static void test_bind_rounds_inside(void)
 	struct place_plan p;
 
 	/* Starts 0x100 into a page: only the two whole pages inside. */
-	CHECK_INT(policy_plan_object(pol, &o, site_a, 2, PS, &p), 1);
+	CHECK_INT(policy_plan_object(pol, &o, site_a, 2, NULL, PS, &p), 1);
 	CHECK_INT(p.n, 1);
 	check_range(&p, 0, PS - 0x100, 2 * PS, MPOL_BIND, 1 << 2);
 	CHECK_STR(p.rule, "heap callsite " MOD "+0x1234 <- " MOD "+0x5678 bind 2");
@@ -61,18 +61,18 @@ static void test_bind_rounds_inside(void)
 
 	/* Less than a page of its own: nothing to place. */
 	o = heap(0x10100, 2 * PS - 0x200);
-	CHECK_INT(policy_plan_object(pol, &o, site_a, 2, PS, &p), 0);
+	CHECK_INT(policy_plan_object(pol, &o, site_a, 2, NULL, PS, &p), 0);
 	CHECK_INT(p.n, 0);
 	/* Other second frame, other kind: no match. */
 	o = heap(0x10000, 4 * PS);
-	CHECK_INT(policy_plan_object(pol, &o, site_b, 2, PS, &p), 0);
+	CHECK_INT(policy_plan_object(pol, &o, site_b, 2, NULL, PS, &p), 0);
 	o.kind = OBJ_MMAP;
-	CHECK_INT(policy_plan_object(pol, &o, site_a, 2, PS, &p), 0);
+	CHECK_INT(policy_plan_object(pol, &o, site_a, 2, NULL, PS, &p), 0);
 	/* A shallower stack in the run matches on what it has. */
 	o.kind = OBJ_HEAP;
-	CHECK_INT(policy_plan_object(pol, &o, site_a, 1, PS, &p), 1);
+	CHECK_INT(policy_plan_object(pol, &o, site_a, 1, NULL, PS, &p), 1);
 	place_plan_free(&p);
-	CHECK_INT(policy_plan_object(pol, &o, site_a, 0, PS, &p), 0);
+	CHECK_INT(policy_plan_object(pol, &o, site_a, 0, NULL, PS, &p), 0);
 	policy_free(pol);
 }
 
@@ -83,7 +83,7 @@ static void test_block_scales(void)
 	struct nm_object o = heap(0x100000, 100 * PS);
 	struct place_plan p;
 
-	CHECK_INT(policy_plan_object(pol, &o, site_a, 2, PS, &p), 1);
+	CHECK_INT(policy_plan_object(pol, &o, site_a, 2, NULL, PS, &p), 1);
 	CHECK_INT(p.n, 4);
 	for (int i = 0; i < 4 && i < p.n; i++)
 		check_range(&p, i, i * 25 * PS, 25 * PS, MPOL_BIND, 1u << i);
@@ -91,7 +91,7 @@ static void test_block_scales(void)
 
 	/* 10 pages: the quarter boundaries 2.5 and 7.5 go to the nearest page. */
 	o = heap(0x100000, 10 * PS);
-	CHECK_INT(policy_plan_object(pol, &o, site_a, 2, PS, &p), 1);
+	CHECK_INT(policy_plan_object(pol, &o, site_a, 2, NULL, PS, &p), 1);
 	CHECK_INT(p.n, 4);
 	check_range(&p, 0, 0, 3 * PS, MPOL_BIND, 1);
 	check_range(&p, 1, 3 * PS, 2 * PS, MPOL_BIND, 2);
@@ -101,7 +101,7 @@ static void test_block_scales(void)
 
 	/* Unaligned object: the slices stay inside its whole pages. */
 	o = heap(0x100800, 8 * PS);
-	CHECK_INT(policy_plan_object(pol, &o, site_a, 2, PS, &p), 1);
+	CHECK_INT(policy_plan_object(pol, &o, site_a, 2, NULL, PS, &p), 1);
 	CHECK(p.n >= 3);
 	CHECK_INT(p.ranges[0].offset, 0x800);
 	CHECK_INT(p.ranges[p.n - 1].offset + p.ranges[p.n - 1].length, 8 * PS - 0x800);
@@ -118,7 +118,7 @@ static void test_block_merges(void)
 	struct nm_object o = { .kind = OBJ_MMAP, .addr = 0x200000, .size = 10 * PS };
 	struct place_plan p;
 
-	CHECK_INT(policy_plan_object(pol, &o, site_a, 1, PS, &p), 1);
+	CHECK_INT(policy_plan_object(pol, &o, site_a, 1, NULL, PS, &p), 1);
 	CHECK_INT(p.n, 3);
 	check_range(&p, 0, 0, 3 * PS, MPOL_BIND, 2);
 	check_range(&p, 1, 3 * PS, 3 * PS, MPOL_BIND, 1);
@@ -139,26 +139,26 @@ static void test_specific_rule_wins(void)
 	struct nm_frame module = { .module = MOD };
 	struct place_plan p;
 
-	CHECK_INT(policy_plan_object(pol, &o, site_a, 2, PS, &p), 1);
+	CHECK_INT(policy_plan_object(pol, &o, site_a, 2, NULL, PS, &p), 1);
 	check_range(&p, 0, 0, 4 * PS, MPOL_BIND, 2);
 	place_plan_free(&p);
 	/* The deeper leave rule matches site_b better than bind 1. */
-	CHECK_INT(policy_plan_object(pol, &o, site_b, 2, PS, &p), 0);
-	CHECK_INT(policy_plan_object(pol, &o, &other, 1, PS, &p), 1);
+	CHECK_INT(policy_plan_object(pol, &o, site_b, 2, NULL, PS, &p), 0);
+	CHECK_INT(policy_plan_object(pol, &o, &other, 1, NULL, PS, &p), 1);
 	check_range(&p, 0, 0, 4 * PS, MPOL_INTERLEAVE, 0xf);
 	place_plan_free(&p);
 
 	o.kind = OBJ_STATIC;
 	o.name = "table";
-	CHECK_INT(policy_plan_object(pol, &o, &module, 1, PS, &p), 1);
+	CHECK_INT(policy_plan_object(pol, &o, &module, 1, NULL, PS, &p), 1);
 	check_range(&p, 0, 0, 4 * PS, MPOL_BIND, 8);
 	place_plan_free(&p);
 	module.module = "buildid:ffff";
-	CHECK_INT(policy_plan_object(pol, &o, &module, 1, PS, &p), 1);   /* the default */
+	CHECK_INT(policy_plan_object(pol, &o, &module, 1, NULL, PS, &p), 1);   /* the default */
 	CHECK_INT(p.ranges[0].mode, MPOL_INTERLEAVE);
 	place_plan_free(&p);
 	o.kind = OBJ_STACK;
-	CHECK_INT(policy_plan_object(pol, &o, NULL, 0, PS, &p), 0);
+	CHECK_INT(policy_plan_object(pol, &o, NULL, 0, NULL, PS, &p), 0);
 	policy_free(pol);
 }
 
@@ -172,7 +172,7 @@ static void check_global_plan(const char *policy, const char *nodes, enum obj_ki
 
 	CHECK(pol != NULL);
 	o.kind = kind;
-	CHECK_INT(policy_plan_object(pol, &o, NULL, 0, PS, &p), 1);
+	CHECK_INT(policy_plan_object(pol, &o, NULL, 0, NULL, PS, &p), 1);
 	check_range(&p, 0, 0, 64 * PS, mode, mask);
 	place_plan_free(&p);
 	policy_free(pol);
@@ -222,7 +222,7 @@ static void test_binary_check(void)
 	CHECK_INT(policy_matches_module(pol, MOD), 1);
 	CHECK_INT(policy_matches_module(pol, "buildid:ffff"), 0);
 	CHECK_INT(policy_check_binary(pol, MOD), 0);
-	CHECK_INT(policy_plan_object(pol, &o, NULL, 0, PS, &p), 1);
+	CHECK_INT(policy_plan_object(pol, &o, NULL, 0, NULL, PS, &p), 1);
 	place_plan_free(&p);
 
 	pol->strict = 1;
@@ -231,7 +231,7 @@ static void test_binary_check(void)
 	pol->strict = 0;
 	CHECK_INT(policy_check_binary(pol, "buildid:ffff"), 0);
 	CHECK_INT(pol->disabled, 1);
-	CHECK_INT(policy_plan_object(pol, &o, NULL, 0, PS, &p), 0);
+	CHECK_INT(policy_plan_object(pol, &o, NULL, 0, NULL, PS, &p), 0);
 	policy_free(pol);
 }
 

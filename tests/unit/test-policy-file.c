@@ -43,6 +43,7 @@ static const char full[] =
 	"static symbol buildid:0123abcd counters bind 2\n"
 	"heap callsite buildid:0123abcd+0x40 pagemap 1:0.5-33.3333% 2:33.3333-100%\n"
 	"heap callsite buildid:0123abcd+0x44 leave\n"
+	"heap callsite buildid:0123abcd+0x48 each 1 -  3 0\n"
 	"default interleave 0,2\n";
 
 static char *written(const struct policy *pol)
@@ -71,7 +72,7 @@ static void test_round_trip(void)
 	CHECK_INT(pol->pins[0].cpu, 1);
 	CHECK_INT(pol->pins[1].cpu, -1);
 	CHECK_INT(pol->pins[1].node, 3);
-	CHECK_INT(pol->nrules, 6);
+	CHECK_INT(pol->nrules, 7);
 
 	r = &pol->rules[0];
 	CHECK_INT(r->site, SITE_CALLSITE);
@@ -94,8 +95,12 @@ static void test_round_trip(void)
 	CHECK_INT(pol->rules[3].seg[0].start, 5000);
 	CHECK_INT(pol->rules[3].seg[0].end, 333333);
 	CHECK_INT(pol->rules[4].action, ACT_LEAVE);
-	CHECK_INT(pol->rules[5].site, SITE_DEFAULT);
-	CHECK_INT(pol->rules[5].nodemask, 5);
+	CHECK_INT(pol->rules[5].action, ACT_EACH);
+	CHECK_INT(pol->rules[5].neach, 4);
+	CHECK_INT(pol->rules[5].each[1], -1);
+	CHECK_INT(pol->rules[5].each[2], 3);
+	CHECK_INT(pol->rules[6].site, SITE_DEFAULT);
+	CHECK_INT(pol->rules[6].nodemask, 5);
 	CHECK_INT(policy_validate(pol, &topo4), 0);
 
 	pol->rules[0].comment = strdup("why\non two lines");
@@ -105,6 +110,7 @@ static void test_round_trip(void)
 			   " <- /usr/lib/lib+x.so+0x5678 block 1:0-25% 2:25-50% 3:50-75% 0:75-100%\n"));
 	CHECK(strstr(text, "pagemap 1:0.5-33.3333% 2:33.3333-100%\n") != NULL);
 	CHECK(strstr(text, "pin 2 node 3\n") != NULL);
+	CHECK(strstr(text, "+0x48 each 1 - 3 0\n") != NULL);
 	again = policy_parse(text, "written.policy");
 	CHECK(again != NULL);
 	if (again) {
@@ -135,9 +141,9 @@ static const struct bad bad[] = {
 	{ "numamma-policy 1\nheap callsite m+0x1 <- bind 1\n",
 	  "numamma: policy 'bad' line 2: malformed frame 'bind' (want MODULE+0xOFFSET)\n" },
 	{ "numamma-policy 1\nheap callsite m+0x1\n",
-	  "numamma: policy 'bad' line 2: missing action (bind, interleave, block, pagemap or leave)\n" },
+	  "numamma: policy 'bad' line 2: missing action (bind, interleave, block, pagemap, each or leave)\n" },
 	{ "numamma-policy 1\nheap callsite m+0x1 spread 1\n",
-	  "numamma: policy 'bad' line 2: unknown action 'spread' (want bind, interleave, block, pagemap or leave)\n" },
+	  "numamma: policy 'bad' line 2: unknown action 'spread' (want bind, interleave, block, pagemap, each or leave)\n" },
 	{ "numamma-policy 1\nheap callsite m+0x1 bind 1-2\n",
 	  "numamma: policy 'bad' line 2: bind wants one node, not '1-2'\n" },
 	{ "numamma-policy 1\nheap callsite m+0x1 interleave\n",
@@ -148,6 +154,10 @@ static const struct bad bad[] = {
 	  "numamma: policy 'bad' line 2: malformed range '0:0-101%' (want NODE:START-END%, e.g. 1:25-50%)\n" },
 	{ "numamma-policy 1\nheap callsite m+0x1 block 0:50-50%\n",
 	  "numamma: policy 'bad' line 2: malformed range '0:50-50%' (want NODE:START-END%, e.g. 1:25-50%)\n" },
+	{ "numamma-policy 1\nheap callsite m+0x1 each\n",
+	  "numamma: policy 'bad' line 2: each wants one node (or '-') per object, e.g. 'each 1 2 - 0'\n" },
+	{ "numamma-policy 1\nheap callsite m+0x1 each 1 x\n",
+	  "numamma: policy 'bad' line 2: each: 'x' is not a node number or '-'\n" },
 	{ "numamma-policy 1\nheap callsite m+0x1 leave now\n",
 	  "numamma: policy 'bad' line 2: unexpected 'now' after leave\n" },
 	{ "numamma-policy 1\nstatic symbol m\n",
@@ -186,6 +196,8 @@ static void test_unknown_node(void)
 	CHECK_STR(capture_stderr(validate_unknown_node,
 				 "numamma-policy 1\n\nheap callsite m+0x1 block 0:0-50% 4:50-100%\n"),
 		  "numamma: policy 'nodes.policy' line 3: node 4 does not exist on this machine\n");
+	CHECK_STR(capture_stderr(validate_unknown_node, "numamma-policy 1\nheap callsite m+0x1 each 1 - 5\n"),
+		  "numamma: policy 'nodes.policy' line 2: node 5 does not exist on this machine\n");
 	CHECK_STR(capture_stderr(validate_unknown_node, "numamma-policy 1\npin 3 node 7\n"),
 		  "numamma: policy 'nodes.policy' line 2: node 7 does not exist on this machine\n");
 }
