@@ -42,3 +42,35 @@ build_guest_prog() {
     cc -O2 -pthread -o "$T/$1" "$VM_DIR/progs/$1.c" -lnuma 2>"$T/cc.err" ||
         skip "cannot build $1.c (libnuma-dev missing?): $(tail -n 1 "$T/cc.err")"
 }
+
+# profile_advise_run PROG ROUNDS ACTION: tests/vm/progs/PROG.c (a serial
+# initialisation, then workers on their own blocks, reporting each
+# block's locality as serial-init does) run natively, profiled, advised
+# and run with the profile as policy in the guest.  advise must choose
+# ACTION for the blocks' site, and the run must put >= 95% of all block
+# pages, and >= 90% of the worst block, on their worker's node.
+profile_advise_run() {
+    local prog=$1 rounds=$2 action=$3 native_all run_all run_worst predicted
+    numamma_bin >/dev/null
+    build_guest_prog "$prog"
+    vm --copy "$T/$prog" -- sh -c "
+	echo '== native'; ./$prog $rounds
+	echo '== profile'; numamma profile -q -o p.db -- ./$prog $rounds >/dev/null
+	echo '== advise'; numamma advise p.db
+	echo '== run'; numamma run --policy=p.db -- ./$prog $rounds"
+    ((VM_STATUS == 0)) || { show_vm_output; fail "guest run exited $VM_STATUS"; }
+
+    native_all=$(vm_section native | sed -n 's/^all blocks: \([0-9.]*\)%.*/\1/p')
+    run_all=$(vm_section run | sed -n 's/^all blocks: \([0-9.]*\)%.*/\1/p')
+    run_worst=$(vm_section run | sed -n 's/.*worst block \([0-9.]*\)%.*/\1/p')
+    predicted=$(vm_section advise | sed -n 's/^  after: *\([0-9]*\)% predicted.*/\1/p')
+    [[ -n $native_all && -n $run_all && -n $run_worst && -n $predicted ]] ||
+	{ show_vm_output; fail "missing figures"; }
+    vm_section advise | grep -q "^  $action " || { show_vm_output; fail "advise chose no $action plan"; }
+    echo "local block pages: native $native_all%, under numamma run $run_all% (worst block $run_worst%), advise predicted $predicted%"
+    awk -v a="$run_all" -v w="$run_worst" 'BEGIN { exit !(a >= 95 && w >= 90) }' ||
+	{ show_vm_output; fail "placement: $run_all% local (worst $run_worst%), want >= 95% (>= 90%)"; }
+}
+
+# vm_section NAME: the guest's stdout between "== NAME" and the next "== ".
+vm_section() { awk -v s="== $1" '$0 == s { on = 1; next } /^== / { on = 0 } on' "$T/out"; }

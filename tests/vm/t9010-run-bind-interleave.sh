@@ -16,7 +16,6 @@ vm --copy "$T/where" -- sh -c '
 	echo "== interleave"; numamma run -q --interleave=all -- ./where'
 ((VM_STATUS == 0)) || { show_vm_output; fail "guest run exited $VM_STATUS"; }
 
-section() { awk -v s="== $1" '$0 == s { on = 1; next } /^== / { on = 0 } on' "$T/out"; }
 count() { sed -n "s/.* $2:\([0-9]*\).*/\1/p" <<<"$1"; }
 
 # bind=N: every page of every object on node N.
@@ -26,8 +25,8 @@ for node in 1 3; do
 		total=$(( $(count "$line" 0) + $(count "$line" 1) + $(count "$line" 2) + $(count "$line" 3) ))
 		[[ $total -gt 0 && $(count "$line" $node) -eq $total && $(count "$line" other) -eq 0 ]] ||
 			{ show_vm_output; fail "bind $node: $line"; }
-	done < <(section bind$node)
-	[[ $(section bind$node | wc -l) -eq 3 ]] || { show_vm_output; fail "bind $node: want 3 objects"; }
+	done < <(vm_section bind$node)
+	[[ $(vm_section bind$node | wc -l) -eq 3 ]] || { show_vm_output; fail "bind $node: want 3 objects"; }
 done
 
 # interleave=all: each node holds 20-30% of every object's pages.
@@ -39,6 +38,6 @@ while read -r name rest; do
 		(( c * 100 >= total * 20 && c * 100 <= total * 30 )) ||
 			{ show_vm_output; fail "interleave: node $n has $c of $total: $line"; }
 	done
-done < <(section interleave)
-[[ $(section interleave | wc -l) -eq 3 ]] || { show_vm_output; fail "interleave: want 3 objects"; }
+done < <(vm_section interleave)
+[[ $(vm_section interleave | wc -l) -eq 3 ]] || { show_vm_output; fail "interleave: want 3 objects"; }
 cat "$T/out"

@@ -4,15 +4,15 @@
  * its pages that sit on the node where its worker ran (move_pages). */
 #define _GNU_SOURCE
 #include <numa.h>
-#include <numaif.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "blocks.h"
+
 #define NWORKERS 4
-#define PAGES_PER_BLOCK 512
 static int rounds = 20;
 
 static double *data;
@@ -31,29 +31,10 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-static double block_locality(int w, long *on, long *total)
-{
-	void *pages[PAGES_PER_BLOCK];
-	int status[PAGES_PER_BLOCK];
-	char *base = (char *)(data + w * block_elems);
-
-	for (int i = 0; i < PAGES_PER_BLOCK; i++)
-		pages[i] = base + (long)i * page_size;
-	if (move_pages(0, PAGES_PER_BLOCK, pages, NULL, status, 0) < 0)
-		return 0;
-	*on = *total = 0;
-	for (int i = 0; i < PAGES_PER_BLOCK; i++) {
-		*total += 1;
-		*on += status[i] == worker_node[w];
-	}
-	return 100.0 * *on / *total;
-}
-
 int main(int argc, char **argv)
 {
 	pthread_t th[NWORKERS];
-	long on_all = 0, total_all = 0;
-	double worst = 100;
+	char *bases[NWORKERS];
 
 	if (argc > 1)
 		rounds = atoi(argv[1]);
@@ -66,17 +47,8 @@ int main(int argc, char **argv)
 		pthread_create(&th[w], NULL, worker, (void *)w);
 	for (int w = 0; w < NWORKERS; w++)
 		pthread_join(th[w], NULL);
-	for (int w = 0; w < NWORKERS; w++) {
-		long on, total;
-		double pct = block_locality(w, &on, &total);
-
-		printf("block %d: worker on node %d, %ld/%ld pages local (%.1f%%)\n",
-		       w, worker_node[w], on, total, pct);
-		on_all += on;
-		total_all += total;
-		if (pct < worst)
-			worst = pct;
-	}
-	printf("all blocks: %.1f%% local, worst block %.1f%%\n", 100.0 * on_all / total_all, worst);
+	for (int w = 0; w < NWORKERS; w++)
+		bases[w] = (char *)(data + w * block_elems);
+	report_blocks(bases, worker_node, NWORKERS, page_size);
 	return 0;
 }
