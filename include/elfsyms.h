@@ -51,5 +51,9 @@ int elfmod_symbolize(const struct elf_module *m, uint64_t vaddr, const char **na
  * path is the module's path): runtime address = vaddr + bias.
  * Returns 0, or -1 when no mapping matches a PT_LOAD segment. */
 int elfmod_load_bias(const struct elf_module *m, const struct map_list *maps, const char *mapped_path, uint64_t *bias);
+/* End of the loaded image (the highest PT_LOAD's vaddr + memsz), before
+ * the bias: .bss past the file's last page is anonymous memory in the
+ * maps, yet belongs to the module.  0 when there is no PT_LOAD. */
+uint64_t elfmod_image_end(const struct elf_module *m);
 
 #endif

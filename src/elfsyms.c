@@ -392,6 +392,22 @@ int elfmod_symbolize(const struct elf_module *m, uint64_t vaddr, const char **na
 	return 0;
 }
 
+uint64_t elfmod_image_end(const struct elf_module *m)
+{
+	uint64_t end = 0;
+	size_t nphdr;
+
+	if (elf_getphdrnum(m->elf, &nphdr))
+		return 0;
+	for (size_t i = 0; i < nphdr; i++) {
+		GElf_Phdr ph;
+
+		if (gelf_getphdr(m->elf, i, &ph) && ph.p_type == PT_LOAD && ph.p_vaddr + ph.p_memsz > end)
+			end = ph.p_vaddr + ph.p_memsz;
+	}
+	return end;
+}
+
 int elfmod_load_bias(const struct elf_module *m, const struct map_list *maps,
 		     const char *mapped_path, uint64_t *bias)
 {

@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "elfsyms.h"
 #include "error.h"
@@ -120,6 +121,17 @@ static size_t collect_modules(const struct map_list *maps, struct loaded_module 
 	return n;
 }
 
+/* The module spans its whole image, .bss included. */
+static void widen_to_image(struct loaded_module *lm)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t end = elfmod_image_end(lm->elf);
+
+	end = (lm->bias + end + page - 1) / page * page;
+	if (end > lm->end)
+		lm->end = end;
+}
+
 static const struct loaded_module *find_by_path(const struct modmap *mm, const char *path)
 {
 	for (size_t i = 0; i < mm->n; i++)
@@ -154,6 +166,7 @@ int modmap_refresh(struct modmap *mm, pid_t pid)
 		 * (e.g. a library the program reads with mmap). */
 		if (elfmod_load_bias(lm->elf, &maps, lm->path, &lm->bias) < 0)
 			continue;
+		widen_to_image(lm);
 		old = find_by_path(mm, lm->path);
 		if (old && old->bias == lm->bias) {
 			lm->generation = old->generation;
