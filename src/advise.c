@@ -1143,41 +1143,38 @@ static void drop_copy(struct site *s, struct site **eval)
 	*eval = s;
 }
 
-/* Threads that used most of the site's objects (2 or more, and 3/4 of
- * those anyone used): the main thread initialising every buffer.  A copy
- * of the site without them, or NULL when there are none or nothing else. */
+/* Threads seen on several of the site's objects while others keep to
+ * one: the main thread initialising every buffer (sampled on a few of
+ * them when samples are sparse).  A copy of the site without them, or
+ * NULL when there are none or nothing else. */
 static struct site *without_object_sweepers(const struct analysis *a, struct site *s)
 {
 	char *sweeper = xcalloc(a->adv->nthreads + 1, 1);
-	char *used = xcalloc(s->nfirst, 1);
-	int nused = 0, nsweepers = 0;
+	int nsweepers = 0, keep_to_one = 0;
 	struct site *copy = NULL;
 	size_t kept = 0;
 
-	for (size_t i = 0; i < s->npts; i++)
-		if (s->pts[i].nth >= 0 && !used[s->pts[i].nth]++)
-			nused++;
 	qsort(s->pts, s->npts, sizeof(*s->pts), point_by_thread_nth);
 	for (size_t i = 0, j; i < s->npts; i = j) {
 		int objects = 0;
 
 		for (j = i; j < s->npts && s->pts[j].thread == s->pts[i].thread; j++)
 			objects += s->pts[j].nth >= 0 && (j == i || s->pts[j].nth != s->pts[j - 1].nth);
-		if (s->pts[i].thread >= 0 && objects >= 2 && 4 * objects >= 3 * nused) {
+		if (s->pts[i].thread >= 0 && objects >= 2) {
 			sweeper[s->pts[i].thread] = 1;
 			nsweepers++;
 		} else {
+			keep_to_one += objects == 1;
 			kept += j - i;
 		}
 	}
-	if (nsweepers && kept >= RANK_MIN_SAMPLES) {
+	if (nsweepers && keep_to_one >= 2 && kept >= RANK_MIN_SAMPLES) {
 		copy = xcalloc(1, sizeof(*copy));
 		*copy = (struct site){ .kind = s->kind, .max_size = s->max_size, .nfirst = s->nfirst };
 		for (size_t i = 0; i < s->npts; i++)
 			if (s->pts[i].thread < 0 || !sweeper[s->pts[i].thread])
 				add_point(copy, s->pts[i]);
 	}
-	free(used);
 	free(sweeper);
 	return copy;
 }
@@ -1247,7 +1244,7 @@ static char *per_object(const struct analysis *a, struct site *s, struct policy_
 	reason = xasprintf("each: every object from here is used by one thread (%d objects, %d "
 			   "sampled; %.0f%% of %" PRIu64 " samples local under this plan)",
 			   s->nfirst, seen, 100 * fraction(l), l.total);
-	return with_sweep_note(reason, s, use, "threads that used every object");
+	return with_sweep_note(reason, s, use, "threads seen on several objects");
 }
 
 /* Sets r's action and returns the reason, in words.  *eval is the site
