@@ -79,6 +79,12 @@ int sampler_try_open(struct perf_event_attr *attr, const char *what, char *why, 
 int sampler_thread_reopen(struct sampler_thread *th, int index, const struct perf_event_attr *attr,
 			  int leader);
 
+/* Closes event index (> 0) of th, keeping what decodes its records: the
+ * ring may still hold some; drain before reopening the index.  Closing
+ * stops the event for good, and costs one call where disabling it first
+ * would cost two (each an IPI when the thread runs elsewhere). */
+void sampler_thread_close(struct sampler_thread *th, int index);
+
 /* Decodes what the kernel wrote so far into th's ring (for backends that
  * must see every hit before changing their events). */
 void sampler_thread_drain(struct sampler_thread *th);

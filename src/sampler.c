@@ -397,6 +397,13 @@ static int join_ring(struct thread *th, int index)
 	       ioctl(th->pub.fds[index], PERF_EVENT_IOC_SET_OUTPUT, th->pub.fds[0]);
 }
 
+void sampler_thread_close(struct sampler_thread *pub, int index)
+{
+	if (pub->fds[index] >= 0)
+		close(pub->fds[index]);
+	pub->fds[index] = -1;
+}
+
 int sampler_thread_reopen(struct sampler_thread *pub, int index, const struct perf_event_attr *attr,
 			  int leader)
 {

@@ -6,7 +6,13 @@
  * the time one near its last hit (pick_word), else an object picked with
  * probability proportional to its size (objtrack_pick_weighted; one time
  * in eight, any object alike), then a uniformly random 8-byte word inside
- * it.
+ * it.  Such a random word is picked again (a few times at most) when it
+ * lies near another thread's recent hit: a thread not hit yet then looks
+ * where no other thread was seen working, where its own part of the data
+ * must be.  Rotations are slow under emulation (tens of ms for a few
+ * threads in the TCG guest: each perf_event_open, close and ioctl on a
+ * running thread is an IPI), and without this a worker could go a whole
+ * compute phase unsampled, its picks spent on its neighbours' data.
  * Threads choose independently: a thread only triggers its own
  * watchpoints, so its samples show where it, itself, goes; for the same
  * reason other threads' stacks are skipped.
@@ -36,7 +42,7 @@
  * pass: the samples a thread gets there grow with how many of its own
  * words are watched at once, not with how long each is.)
  *
- * Keeping the cap exact: at each rotation the slots are disabled, the
+ * Keeping the cap exact: at each rotation the slots are closed, the
  * ring drained (their records must be decoded while their ids are known),
  * and each slot reopened on its new word and armed with
  * PERF_EVENT_IOC_REFRESH(WATCH_CAP).  A fresh event makes the limit exact
@@ -70,6 +76,8 @@
 #define PAIR_WINDOW_NS 200000      /* both halves of a write's pair */
 #define PAIR_SEARCH 8              /* samples either side to look for it */
 #define PAIRED_WRITE 'w'           /* filter-internal access mark */
+#define CLAIMS 64                  /* recent hits remembered, all threads */
+#define CLAIM_TRIES 4              /* random picks before taking a claimed one */
 
 #define WATCH_SAMPLE_TYPE (PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | \
 			   PERF_SAMPLE_ADDR | PERF_SAMPLE_CPU)
@@ -78,6 +86,13 @@ struct watch_thread {
 	uint64_t rng;
 	uint64_t hot_addr, hot_ns;     /* the thread's last hit */
 };
+
+/* The latest hits of every thread traced (one sampler per numamma run). */
+static struct claim {
+	pid_t pid, tid;
+	uint64_t addr, ns;
+} claims[CLAIMS];
+static unsigned next_claim;
 
 static int slot_is_write(int slot)
 {
@@ -216,26 +231,47 @@ static uint64_t near_word(const struct sampler_thread *th, struct objtrack *objs
 	return hi > lo ? (lo + r % (hi - lo)) & ~7ULL : 0;
 }
 
-/* A word of a live object of th's process, or 0: half near the last hit,
- * the rest seven times in eight by size, where most accesses go, once by
- * object, so that small hot ones (a contended cache line) are watched
- * too. */
-static uint64_t pick_word(const struct sampler_thread *th, struct objtrack *objs,
-			  const struct watch_thread *w, uint64_t *rng)
+/* Whether another thread of th's process was hit near addr lately. */
+static int claimed_by_other(const struct sampler_thread *th, uint64_t addr, uint64_t now)
 {
-	uint64_t r = next_rand(rng), word;
-	const struct nm_object *o;
+	for (int i = 0; i < CLAIMS; i++) {
+		const struct claim *c = &claims[i];
 
-	if (!objs)
-		return 0;
-	if (r % 2 && (word = near_word(th, objs, w, next_rand(rng))))
-		return word;
-	r >>= 1;
-	o = r % 8 == 0 ? objtrack_pick_uniform(objs, th->pid, r >> 3)
-		       : objtrack_pick_weighted(objs, th->pid, r >> 3);
+		if (c->ns && c->pid == th->pid && c->tid != th->tid && now - c->ns < NEAR_FRESH_NS &&
+		    addr + NEAR_SPAN > c->addr && addr < c->addr + NEAR_SPAN)
+			return 1;
+	}
+	return 0;
+}
+
+/* Seven times in eight by size, where most accesses go, once by object,
+ * so that small hot ones (a contended cache line) are watched too. */
+static uint64_t random_word(const struct sampler_thread *th, struct objtrack *objs, uint64_t *rng)
+{
+	uint64_t r = next_rand(rng);
+	const struct nm_object *o = r % 8 == 0 ? objtrack_pick_uniform(objs, th->pid, r >> 3)
+					       : objtrack_pick_weighted(objs, th->pid, r >> 3);
+
 	if (!o || !o->size)
 		return 0;
 	return (o->addr + next_rand(rng) % o->size) & ~7ULL;
+}
+
+/* A word of a live object of th's process, or 0: half near the last hit,
+ * the rest random, away from other threads' recent hits if it can. */
+static uint64_t pick_word(const struct sampler_thread *th, struct objtrack *objs,
+			  const struct watch_thread *w, uint64_t *rng)
+{
+	uint64_t word = 0, now = now_ns();
+
+	if (!objs)
+		return 0;
+	if (next_rand(rng) % 2 && (word = near_word(th, objs, w, next_rand(rng))))
+		return word;
+	for (int i = 0; i < CLAIM_TRIES; i++)
+		if ((word = random_word(th, objs, rng)) && !claimed_by_other(th, word, now))
+			break;
+	return word;
 }
 
 static struct watch_thread *watch_state(struct sampler_thread *th)
@@ -285,9 +321,9 @@ static void watch_tick(struct sampler_thread *th, const struct sampler_opts *opt
 	struct watch_thread *w = watch_state(th);
 	int slot;
 
-	for (slot = 0; slot < WATCH_SLOTS; slot++)
-		if (th->fds[RING_OWNER + slot] >= 0)
-			ioctl(th->fds[RING_OWNER + slot], PERF_EVENT_IOC_DISABLE, 0);
+	/* Members first: a group member outliving its leader runs alone. */
+	for (slot = WATCH_SLOTS; slot-- > 0;)
+		sampler_thread_close(th, RING_OWNER + slot);
 	sampler_thread_drain(th);
 	for (slot = 0; slot < WATCH_SLOTS; slot += 2) {
 		uint64_t word = pick_word(th, opts->objs, w, &w->rng);
@@ -303,6 +339,7 @@ static void watch_seen(struct sampler_thread *th, const struct nm_sample *x)
 
 	w->hot_addr = x->addr;
 	w->hot_ns = x->time_ns;
+	claims[next_claim++ % CLAIMS] = (struct claim){ th->pid, th->tid, x->addr, x->time_ns };
 }
 
 const struct sampler_backend sampler_watch = {
