@@ -590,10 +590,20 @@ static void free_zombies(struct sampler *s)
 	}
 }
 
+/* CPU time of the calling thread. */
+static uint64_t cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
 int sampler_tick(struct sampler *s, uint64_t now)
 {
 	struct thread *th;
 	int rotate;
+	uint64_t cpu_start = cpu_ns();
 
 	if (!s || !s->be)
 		return -1;
@@ -609,10 +619,12 @@ int sampler_tick(struct sampler *s, uint64_t now)
 	if (!s->be->tick)
 		return DRAIN_MS;
 	if (rotate) {
-		/* With many threads (or under emulation) a rotation gets
-		 * long: the tracer spends at most a third of its time
-		 * rotating, the rest on ptrace. */
-		uint64_t spent = now_ns() - now, interval = s->be->tick_ms * 1000000ULL;
+		/* With many threads a rotation gets long: the tracer spends
+		 * at most a third of its cpu rotating, the rest on ptrace.
+		 * Cpu, not wall time: under emulation a rotation is mostly
+		 * waiting for the IPIs that reach the threads' cpus, and
+		 * pausing for that long again only made samples scarcer. */
+		uint64_t spent = cpu_ns() - cpu_start, interval = s->be->tick_ms * 1000000ULL;
 
 		s->next_tick_ns = now + (2 * spent > interval ? 2 * spent : interval);
 	}

@@ -25,17 +25,20 @@
  * slot 2k as W, slot 2k+1 as RW.  A write triggers both in the same debug
  * exception (same ip, nearby records); a read only the RW one.  The
  * filter keeps the W sample of a pair and turns lone RW hits into reads.
- * That is sound only if the RW slot never runs without the W one: the RW
- * event is a member of the W event's group, so it counts only while the
- * W event is enabled.  (Armed one after the other, the W slot ran out
- * first and the RW slot's last hits were writes taken for reads.)
+ * That is sound only if the W slot never runs without the RW one: the W
+ * event is a member of the RW event's group, so it counts only while the
+ * RW event is enabled, and the cap is the RW event's.  (Armed one after
+ * the other with a cap each, one slot ran out before the other and the
+ * pairs broke: writes were taken for reads.)
  *
  * Overhead bound.  A hit costs a debug exception and a sample, ~13 us here
- * (30-50 us under TCG).  The kernel caps each slot at WATCH_CAP hits per
- * interval (PERF_EVENT_IOC_REFRESH: the event disables itself after that
- * many overflows), so a thread spends at most
- *   4 slots * WATCH_CAP * 13 us / WATCH_INTERVAL_MS = 10.4% of a cpu
- * (under TCG, 50 us a hit: 40%) in watchpoint hits, however hot the word.
+ * (30-50 us under TCG).  The kernel caps each RW slot at WATCH_CAP hits
+ * per interval (PERF_EVENT_IOC_REFRESH: the event disables itself after
+ * that many overflows, and its group with it); every access to the word
+ * hits the RW slot, so its W member hits no more.  A thread spends at most
+ *   2 words * 2 slots * WATCH_CAP * 13 us / WATCH_INTERVAL_MS = 10.4%
+ * of a cpu (under TCG, 50 us a hit: 40%) in watchpoint hits, however hot
+ * the word.
  * A short interval with a small cap visits more words for the same bound:
  * what placement needs is where each thread goes, not how often it hits
  * one word.  (A sweep over a large array touches each word once per
@@ -50,8 +53,9 @@
  * (PERF_EVENT_IOC_MODIFY_ATTRIBUTES) would not: the kernel (6.x) stops a
  * breakpoint whose limit ran out for good, REFRESH and ENABLE do not
  * restart it, and topping up a live limit needs exact hit counts.  A
- * rotation costs ~4 perf_event_open per thread, ~1% of the tracer's
- * cpu per thread.
+ * rotation costs 4 close, 4 perf_event_open and 2 ioctl per thread, ~1%
+ * of the tracer's cpu per thread here; under emulation each is an IPI to
+ * the thread's cpu, which is what bounds the rotation rate.
  *
  * The sample's ip is the instruction after the access (a data breakpoint
  * traps after it); its address is the watched word (bp_addr). */
@@ -287,29 +291,28 @@ static struct watch_thread *watch_state(struct sampler_thread *th)
 	return w;
 }
 
-/* The slot's attr aimed at addr.  A W slot leads its group, disabled
- * until armed; the RW member follows it. */
+/* The slot's attr aimed at addr.  An RW slot leads its group, disabled
+ * until armed; the W member is enabled, to run whenever its leader does. */
 static struct perf_event_attr slot_attr(const struct sampler_thread *th, int slot, uint64_t addr)
 {
 	struct perf_event_attr attr = th->attrs[RING_OWNER + slot];
 
 	attr.bp_addr = addr;
-	attr.disabled = slot_is_write(slot);
+	attr.disabled = !slot_is_write(slot);
 	return attr;
 }
 
-/* Fresh W and RW events on the word, each limited to WATCH_CAP hits;
- * enabling the W leader last starts both at once. */
+/* Fresh RW and W events on the word, the RW leader limited to WATCH_CAP
+ * hits; enabling it last starts both at once. */
 static void arm_word(struct sampler_thread *th, int w_slot, uint64_t addr)
 {
 	struct perf_event_attr w = slot_attr(th, w_slot, addr), rw = slot_attr(th, w_slot + 1, addr);
 	int w_index = RING_OWNER + w_slot, rw_index = w_index + 1;
 
-	if (sampler_thread_reopen(th, w_index, &w, -1))
+	if (sampler_thread_reopen(th, rw_index, &rw, -1))
 		return;
-	if (sampler_thread_reopen(th, rw_index, &rw, w_index) == 0)
-		ioctl(th->fds[rw_index], PERF_EVENT_IOC_REFRESH, WATCH_CAP);
-	ioctl(th->fds[w_index], PERF_EVENT_IOC_REFRESH, WATCH_CAP);
+	sampler_thread_reopen(th, w_index, &w, rw_index);
+	ioctl(th->fds[rw_index], PERF_EVENT_IOC_REFRESH, WATCH_CAP);
 }
 
 /* Every word moves on at each tick.  Keeping a word not hit yet was
@@ -321,8 +324,10 @@ static void watch_tick(struct sampler_thread *th, const struct sampler_opts *opt
 	struct watch_thread *w = watch_state(th);
 	int slot;
 
-	/* Members first: a group member outliving its leader runs alone. */
-	for (slot = WATCH_SLOTS; slot-- > 0;)
+	/* The W members first: a member outliving its leader runs alone. */
+	for (slot = 0; slot < WATCH_SLOTS; slot += 2)
+		sampler_thread_close(th, RING_OWNER + slot);
+	for (slot = 1; slot < WATCH_SLOTS; slot += 2)
 		sampler_thread_close(th, RING_OWNER + slot);
 	sampler_thread_drain(th);
 	for (slot = 0; slot < WATCH_SLOTS; slot += 2) {
