@@ -36,23 +36,25 @@ numamma_bin() {
     echo "$bin"
 }
 
-# build_guest_prog NAME: tests/vm/progs/NAME.c into $T/NAME (with libnuma
-# and threads), or skip when it cannot be built here.
+# build_guest_prog NAME [CFLAGS...]: tests/vm/progs/NAME.c into $T/NAME
+# (with libnuma and threads), or skip when it cannot be built here.
 build_guest_prog() {
-    cc -O2 -pthread -o "$T/$1" "$VM_DIR/progs/$1.c" -lnuma 2>"$T/cc.err" ||
-        skip "cannot build $1.c (libnuma-dev missing?): $(tail -n 1 "$T/cc.err")"
+    local name=$1; shift
+    cc -O2 -pthread "$@" -o "$T/$name" "$VM_DIR/progs/$name.c" -lnuma 2>"$T/cc.err" ||
+        skip "cannot build $name.c (libnuma-dev missing?): $(tail -n 1 "$T/cc.err")"
 }
 
-# profile_advise_run PROG ROUNDS ACTION: tests/vm/progs/PROG.c (a serial
-# initialisation, then workers on their own blocks, reporting each
-# block's locality as serial-init does) run natively, profiled, advised
-# and run with the profile as policy in the guest.  advise must choose
-# ACTION for the blocks' site, and the run must put >= 95% of all block
-# pages, and >= 90% of the worst block, on their worker's node.
+# profile_advise_run PROG ROUNDS ACTION [CFLAGS...]: tests/vm/progs/PROG.c
+# (a serial initialisation, then workers on their own blocks, reporting
+# each block's locality as serial-init does) run natively, profiled,
+# advised and run with the profile as policy in the guest.  advise must
+# choose ACTION for the blocks' site, and the run must put >= 95% of all
+# block pages, and >= 90% of the worst block, on their worker's node.
 profile_advise_run() {
     local prog=$1 rounds=$2 action=$3 native_all run_all run_worst predicted
+    shift 3
     numamma_bin >/dev/null
-    build_guest_prog "$prog"
+    build_guest_prog "$prog" "$@"
     vm --copy "$T/$prog" -- sh -c "
 	echo '== native'; ./$prog $rounds
 	echo '== profile'; numamma profile -q -o p.db -- ./$prog $rounds >/dev/null
