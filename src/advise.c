@@ -993,7 +993,7 @@ static int try_rank_blocks(const struct analysis *a, const struct site *s, struc
 			   struct schedule *sc)
 {
 	const struct advice *adv = a->adv;
-	pid_t pid = adv->nthreads ? adv->threads[0].pid : 0;
+	pid_t pid = a->first_pid;
 	struct schedule waiting, working;
 	struct schedule_fit fw, fm, best;
 	int workers = 0;
@@ -1102,7 +1102,7 @@ static int point_by_nth(const void *x, const void *y)
 /* The object's user, by rank: objects nobody sampled go to the thread of
  * rank nth + first when every sampled one did (first 1: the k-th buffer
  * for the k-th worker; 0: the main thread has the first one). */
-static int fill_by_rank(const struct analysis *a, const struct object_use *u, int n, int *each)
+static void fill_by_rank(const struct analysis *a, const struct object_use *u, int n, int *each)
 {
 	for (int first = 1; first >= 0; first--) {
 		int ok = 1;
@@ -1116,9 +1116,8 @@ static int fill_by_rank(const struct analysis *a, const struct object_use *u, in
 				if (a->adv->threads[i].rank == k + first &&
 				    a->adv->threads[i].pid == a->first_pid)
 					each[k] = a->adv->threads[i].node;
-		return 1;
+		return;
 	}
-	return 0;
 }
 
 static char *with_sweep_note(char *reason, const struct site *s, const struct site *eval,
