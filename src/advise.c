@@ -947,7 +947,8 @@ static void site_free(struct site *s)
  * code): the thread of creation rank r works on slice r - first of
  * `slices` equal slices of the object.  first = 1 when the main thread
  * only waits for its workers; first = 0 when it works too (OpenMP's
- * master is thread 0). */
+ * master is thread 0); first = 2 when a helper thread (an initialiser,
+ * a monitor) was started before the workers. */
 struct schedule {
 	int first, slices;
 };
@@ -956,8 +957,8 @@ struct schedule_fit {
 	uint64_t total, in_slice, seen;
 };
 
-/* How well the workers' samples fit: the main thread's are not looked
- * at, since its serial initialisation sweeps the whole object. */
+/* How well the workers' samples fit: the main thread's (and a helper's)
+ * are not looked at, since the serial initialisation sweeps the object. */
 static struct schedule_fit fit_schedule(const struct analysis *a, const struct site *s,
 					struct schedule sc, pid_t pid)
 {
@@ -967,7 +968,8 @@ static struct schedule_fit fit_schedule(const struct analysis *a, const struct s
 		const struct advice_thread *t = &a->adv->threads[s->pts[i].thread];
 		int slice = (int)((uint64_t)s->pts[i].pos * sc.slices / POLICY_PPM);
 
-		if (t->rank <= 0 || t->rank - sc.first >= sc.slices || t->pid != pid)
+		if (t->rank <= 0 || t->rank < sc.first || t->rank - sc.first >= sc.slices ||
+		    t->pid != pid)
 			continue;
 		fit.total++;
 		if (slice == t->rank - sc.first) {
@@ -992,30 +994,32 @@ static int fits(struct schedule_fit f)
 static int try_rank_blocks(const struct analysis *a, const struct site *s, struct policy_rule *r,
 			   struct schedule *sc)
 {
+	static const int firsts[] = { 1, 0, 2 };    /* the likeliest first */
 	const struct advice *adv = a->adv;
 	pid_t pid = a->first_pid;
-	struct schedule waiting, working;
-	struct schedule_fit fw, fm, best;
+	struct schedule_fit best = { 0, 0, 0 };
 	int workers = 0;
 
 	for (int i = 0; i < adv->nthreads; i++)
 		workers += adv->threads[i].rank > 0 && adv->threads[i].pid == pid;
 	if (workers < 2 || workers >= 64)
 		return 0;
-	waiting = (struct schedule){ 1, workers };
-	working = (struct schedule){ 0, workers + 1 };
-	fw = fit_schedule(a, s, waiting, pid);
-	fm = fit_schedule(a, s, working, pid);
-	if (!fits(fw) && !fits(fm))
-		return 0;
-	/* Both can fit where few samples sit near the slices' ends. */
-	if (fits(fm) && (!fits(fw) || fm.in_slice * fw.total > fw.in_slice * fm.total)) {
-		*sc = working;
-		best = fm;
-	} else {
-		*sc = waiting;
-		best = fw;
+	/* Several can fit where few samples sit near the slices' ends: the
+	 * best fit wins. */
+	for (size_t i = 0; i < sizeof(firsts) / sizeof(firsts[0]); i++) {
+		struct schedule c = { firsts[i], workers + 1 - firsts[i] };
+		struct schedule_fit f;
+
+		if (c.slices < 2)
+			continue;
+		f = fit_schedule(a, s, c, pid);
+		if (fits(f) && (!best.total || f.in_slice * best.total > best.in_slice * f.total)) {
+			*sc = c;
+			best = f;
+		}
 	}
+	if (!best.total)
+		return 0;
 	for (int i = 0; i < adv->nthreads; i++) {
 		const struct advice_thread *t = &adv->threads[i];
 		int slice = t->rank - sc->first;
@@ -1041,11 +1045,15 @@ static char *rank_blocks(const struct analysis *a, const struct site *s, struct 
 		return NULL;
 	}
 	l = predict(a, s, r);
-	return xasprintf("block: %s of rank r works on the %s of %d equal slices "
-			 "(static schedule, seen in %d workers; %.0f%% of %" PRIu64
-			 " samples local under this plan)",
-			 sc.first ? "the worker" : "the thread (0 = main, as in OpenMP)",
-			 sc.first ? "r-th" : "(r+1)-th", sc.slices, seen, 100 * fraction(l), l.total);
+	static const char *const who[] = {
+		"the thread (0 = main, as in OpenMP) of rank r works on the (r+1)-th",
+		"the worker of rank r works on the r-th",
+		"the worker of rank r works on the (r-1)-th (rank 1 is a helper)",
+	};
+
+	return xasprintf("block: %s of %d equal slices (static schedule, seen in %d workers; %.0f%% "
+			 "of %" PRIu64 " samples local under this plan)", who[sc.first], sc.slices,
+			 seen, 100 * fraction(l), l.total);
 }
 
 /* ---- one node per object ---- */

@@ -452,6 +452,34 @@ static void test_sparse_per_thread_buffers(void)
 	profile_end(&p);
 }
 
+/* A helper thread (rank 1) initialises the object, then workers 2..5
+ * compute on its quarters; worker 4 was never sampled. */
+static void test_helper_thread_schedule(void)
+{
+	struct profile p;
+	struct advice adv;
+	struct advise_opts opts = { .min_size = 64 * KiB };
+	const struct policy_rule *r;
+	struct nm_object o;
+
+	profile_begin(&p, 4, 4, 5);
+	o = add_object(&p, OBJ_HEAP, SITE_BLOCK, 8 * MiB, "malloc");
+	touch(&p, &o, 1, 0, 0, 1, 20, 0);
+	touch(&p, &o, 2, 0, 0.00, 0.25, 6, 0);
+	touch(&p, &o, 3, 1, 0.25, 0.50, 5, 0);
+	touch(&p, &o, 5, 3, 0.75, 1.00, 7, 0);
+	db_flush(p.db);
+	CHECK_INT(advise_db(db_sqlite(p.db), p.path, &opts, &adv), 0);
+	r = rule_at(adv.policy, SITE_BLOCK);
+	CHECK(r && r->action == ACT_BLOCK && r->nseg == 4);
+	for (int slice = 0; r && slice < 4; slice++)
+		check_seg(r, slice, thread_of(&adv, slice + 2)->node, slice * POLICY_PPM / 4,
+			  (slice + 1) * POLICY_PPM / 4);
+	CHECK(r && strstr(site_of(&adv, r)->reason, "(rank 1 is a helper) of 4 equal slices"));
+	advice_free(&adv);
+	profile_end(&p);
+}
+
 static void test_plan_applies(void)
 {
 	struct advise_opts opts = { .min_size = ADVISE_MIN_SIZE, .nodes = 4 };
@@ -606,6 +634,7 @@ int main(void)
 	test_sparse_static_schedule();
 	test_unsampled_worker();
 	test_openmp_schedule();
+	test_helper_thread_schedule();
 	test_per_thread_buffers();
 	test_sparse_per_thread_buffers();
 	test_spread_from_one_node();
