@@ -44,22 +44,23 @@ build_guest_prog() {
         skip "cannot build $name.c (libnuma-dev missing?): $(tail -n 1 "$T/cc.err")"
 }
 
-# profile_advise_run PROG ROUNDS ACTION [CFLAGS...]: tests/vm/progs/PROG.c
+# profile_advise_run PROG "ARGS" ACTION [CFLAGS...]: tests/vm/progs/PROG.c
 # (a serial initialisation, then workers on their own blocks, reporting
-# each block's locality as serial-init does) run natively, profiled,
-# advised and run with the profile as policy in the guest.  advise must
-# choose ACTION for the blocks' site, and the run must put >= 95% of all
-# block pages, and >= 90% of the worst block, on their worker's node.
+# each block's locality through blocks.h) run with ARGS natively,
+# profiled, advised and run with the profile as policy in the guest.
+# advise must choose ACTION for the blocks' site, and the run must put
+# >= 95% of all block pages, and >= 90% of the worst block, on their
+# worker's node.
 profile_advise_run() {
-    local prog=$1 rounds=$2 action=$3 native_all run_all run_worst predicted
+    local prog=$1 args=$2 action=$3 native_all run_all run_worst predicted
     shift 3
     numamma_bin >/dev/null
     build_guest_prog "$prog" "$@"
     vm --copy "$T/$prog" -- sh -c "
-	echo '== native'; ./$prog $rounds
-	echo '== profile'; numamma profile -q -o p.db -- ./$prog $rounds >/dev/null
+	echo '== native'; ./$prog $args
+	echo '== profile'; numamma profile -q -o p.db -- ./$prog $args >/dev/null
 	echo '== advise'; numamma advise p.db
-	echo '== run'; numamma run --policy=p.db -- ./$prog $rounds"
+	echo '== run'; numamma run --policy=p.db -- ./$prog $args"
     ((VM_STATUS == 0)) || { show_vm_output; fail "guest run exited $VM_STATUS"; }
 
     native_all=$(vm_section native | sed -n 's/^all blocks: \([0-9.]*\)%.*/\1/p')

@@ -7,4 +7,4 @@
 # the node of the worker using it.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-profile_advise_run serial-init 100 block
+profile_advise_run serial-init "array 100" block

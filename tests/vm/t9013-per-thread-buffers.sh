@@ -6,4 +6,4 @@
 # must put >= 95% of all buffer pages, >= 90% of the worst, there.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-profile_advise_run per-thread-init 100 each
+profile_advise_run serial-init "buffers 100" each

@@ -6,4 +6,4 @@
 # all block pages, >= 90% of the worst block, on their worker's node.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-profile_advise_run static-init 100 block
+profile_advise_run serial-init "static 100" block

@@ -1,28 +1,38 @@
 /* Serial initialisation, then parallel compute: the main thread touches
- * every page of one array first, then NWORKERS threads each work on their
- * own contiguous block.  At the end it reports, per block, the share of
- * its pages that sit on the node where its worker ran (move_pages). */
+ * every page of the data first, then NWORKERS threads each work on their
+ * own block.  At the end it reports, per block, the share of its pages
+ * that sit on the node where its worker ran (move_pages).
+ *
+ *   serial-init [array|buffers|static] [ROUNDS]
+ *
+ * array: one malloc'd array cut into blocks; buffers: one buffer per
+ * worker, allocated in a loop (one call site, NWORKERS objects); static:
+ * one static array (in .bss, past the file's pages). */
 #define _GNU_SOURCE
 #include <numa.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "blocks.h"
 
 #define NWORKERS 4
-static int rounds = 20;
+#define MAX_PAGE 4096
 
-static double *data;
-static long page_size, block_elems;
+static double static_data[NWORKERS * PAGES_PER_BLOCK * MAX_PAGE / sizeof(double)]
+	__attribute__((aligned(MAX_PAGE)));
+static char *block[NWORKERS];
+static long block_elems;
+static int rounds = 20;
 static int worker_node[NWORKERS];
 
 static void *worker(void *arg)
 {
 	long w = (long)arg;
-	double *b = data + w * block_elems;
+	double *b = (double *)block[w];
 
 	for (int r = 0; r < rounds; r++)
 		for (long i = 0; i < block_elems; i++)
@@ -31,24 +41,46 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+static int make_blocks(const char *mode, long block_bytes)
+{
+	double *data = NULL;
+
+	if (!strcmp(mode, "buffers")) {
+		for (int w = 0; w < NWORKERS; w++)
+			block[w] = aligned_alloc(MAX_PAGE, block_bytes);
+		return 0;
+	}
+	if (!strcmp(mode, "array"))
+		data = malloc(NWORKERS * block_bytes);
+	else if (!strcmp(mode, "static"))
+		data = static_data;
+	else
+		return -1;
+	for (int w = 0; w < NWORKERS; w++)
+		block[w] = (char *)data + w * block_bytes;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	long page_size = sysconf(_SC_PAGESIZE);
 	pthread_t th[NWORKERS];
-	char *bases[NWORKERS];
 
-	if (argc > 1)
-		rounds = atoi(argv[1]);
-	page_size = sysconf(_SC_PAGESIZE);
+	if (page_size > MAX_PAGE || make_blocks(argc > 1 ? argv[1] : "array",
+						PAGES_PER_BLOCK * page_size) < 0) {
+		fprintf(stderr, "usage: serial-init [array|buffers|static] [ROUNDS]\n");
+		return 2;
+	}
+	if (argc > 2)
+		rounds = atoi(argv[2]);
 	block_elems = PAGES_PER_BLOCK * page_size / sizeof(double);
-	data = malloc(NWORKERS * block_elems * sizeof(double));
-	for (long i = 0; i < NWORKERS * block_elems; i++)
-		data[i] = i;
+	for (int w = 0; w < NWORKERS; w++)
+		for (long i = 0; i < block_elems; i++)
+			((double *)block[w])[i] = i;
 	for (long w = 0; w < NWORKERS; w++)
 		pthread_create(&th[w], NULL, worker, (void *)w);
 	for (int w = 0; w < NWORKERS; w++)
 		pthread_join(th[w], NULL);
-	for (int w = 0; w < NWORKERS; w++)
-		bases[w] = (char *)(data + w * block_elems);
-	report_blocks(bases, worker_node, NWORKERS, page_size);
+	report_blocks(block, worker_node, NWORKERS, page_size);
 	return 0;
 }
