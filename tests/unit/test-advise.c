@@ -256,12 +256,47 @@ static void test_spread_from_one_node(void)
 	profile_end(&p);
 }
 
-/* The policy advise writes applies to next run's objects of another size. */
-/* What the watch sampler gives in a short run on 4 nodes: workers crowded
- * on two nodes by the scheduler, a few samples each, one worker never
- * sampled, and the main thread's initialisation sweep.  The plan spreads
- * the workers and still cuts the object into one slice per worker. */
-static void test_sparse_static_schedule(void)
+/* The static schedule from few samples (what the watch sampler gives in
+ * a short run on 4 nodes): each case's touches, then the slices expected,
+ * slice k on the node planned for the thread of rank k + first. */
+struct touch_case {
+	int rank, cpu;
+	double from, to;
+	int n;
+};
+
+struct schedule_case {
+	const char *what;
+	int workers, first, slices;
+	struct touch_case touches[6];
+	const char *reason;
+};
+
+static const struct schedule_case schedules[] = {
+	{ "sparse: worker 4 never sampled, the main thread's sweep", 4, 1, 4,
+	  { { 0, 2, 0, 1, 4 }, { 1, 0, 0.00, 0.25, 6 }, { 2, 0, 0.25, 0.50, 5 },
+	    { 3, 3, 0.50, 0.75, 3 } },
+	  "block: the worker of rank r works on the r-th of 4 equal slices (static schedule, "
+	  "seen in 3 workers" },
+	/* Seen in CI: plenty of samples, but finding boundaries from them
+	 * gave rank 2's slice to its neighbours. */
+	{ "plenty of samples, worker 2 never sampled", 4, 1, 4,
+	  { { 0, 2, 0, 1, 7 }, { 1, 0, 0.00, 0.25, 24 }, { 3, 2, 0.50, 0.75, 9 },
+	    { 4, 3, 0.75, 1.00, 16 } },
+	  "block: the worker of rank r works on the r-th of 4 equal slices (static schedule, "
+	  "seen in 3 workers" },
+	{ "OpenMP: the master initialises, then works on the first slice", 3, 0, 4,
+	  { { 0, 0, 0, 1, 30 }, { 0, 0, 0.00, 0.25, 10 }, { 1, 1, 0.25, 0.50, 8 },
+	    { 3, 3, 0.75, 1.00, 8 } },
+	  "block: the thread (0 = main, as in OpenMP) of rank r works on the (r+1)-th of 4 equal "
+	  "slices (static schedule, seen in 2 workers" },
+	{ "a helper thread (rank 1) initialises, workers 2..5 compute", 5, 2, 4,
+	  { { 1, 0, 0, 1, 20 }, { 2, 0, 0.00, 0.25, 6 }, { 3, 1, 0.25, 0.50, 5 },
+	    { 5, 3, 0.75, 1.00, 7 } },
+	  "block: the worker of rank r works on the (r-1)-th (rank 1 is a helper) of 4 equal slices" },
+};
+
+static void check_schedule(const struct schedule_case *c)
 {
 	struct profile p;
 	struct advice adv;
@@ -269,94 +304,32 @@ static void test_sparse_static_schedule(void)
 	const struct policy_rule *r;
 	struct nm_object o;
 
-	profile_begin(&p, 4, 4, 4);
+	printf("static schedule: %s\n", c->what);
+	profile_begin(&p, 4, 4, c->workers);
 	o = add_object(&p, OBJ_HEAP, SITE_BLOCK, 8 * MiB, "malloc");
-	touch(&p, &o, 0, 2, 0, 1, 4, 2);
-	touch(&p, &o, 1, 0, 0.00, 0.25, 6, 2);
-	touch(&p, &o, 2, 0, 0.25, 0.50, 5, 2);
-	touch(&p, &o, 3, 3, 0.50, 0.75, 3, 2);
+	for (int i = 0; i < 6 && c->touches[i].n; i++)
+		touch(&p, &o, c->touches[i].rank, c->touches[i].cpu, c->touches[i].from,
+		      c->touches[i].to, c->touches[i].n, 0);
 	db_flush(p.db);
 	CHECK_INT(advise_db(db_sqlite(p.db), p.path, &opts, &adv), 0);
+	/* A worker never sampled: spread by rank. */
 	CHECK(adv.spread && adv.unbalanced);
 	CHECK(strstr(adv.mapping, "crowded") != NULL);
 	r = rule_at(adv.policy, SITE_BLOCK);
 	CHECK(r && r->action == ACT_BLOCK);
-	CHECK(r && r->nseg == 4);
-	for (int w = 1; w <= 4; w++) {
-		const struct advice_thread *t = thread_of(&adv, w);
-
-		CHECK(t && t->node == w % 4);
-		check_seg(r, w - 1, w % 4, (w - 1) * POLICY_PPM / 4, w * POLICY_PPM / 4);
-	}
-	CHECK(r && strstr(site_of(&adv, r)->reason, "static schedule, seen in 3 workers"));
+	CHECK(r && r->nseg == c->slices);
+	for (int k = 0; r && k < c->slices; k++)
+		check_seg(r, k, thread_of(&adv, k + c->first)->node, k * POLICY_PPM / c->slices,
+			  (k + 1) * POLICY_PPM / c->slices);
+	CHECK(r && strstr(site_of(&adv, r)->reason, c->reason) == site_of(&adv, r)->reason);
 	advice_free(&adv);
 	profile_end(&p);
 }
 
-/* Plenty of samples, but one worker never sampled (seen in CI: the watch
- * sampler missed rank 2).  Finding boundaries from the samples would give
- * rank 2's slice to its neighbours; the static schedule explains every
- * sample and gives it to rank 2. */
-static void test_unsampled_worker(void)
+static void test_static_schedules(void)
 {
-	struct profile p;
-	struct advice adv;
-	struct advise_opts opts = { .min_size = 64 * KiB };
-	const struct policy_rule *r;
-	struct nm_object o;
-
-	profile_begin(&p, 4, 4, 4);
-	o = add_object(&p, OBJ_HEAP, SITE_BLOCK, 8 * MiB, "malloc");
-	touch(&p, &o, 0, 2, 0, 1, 7, 2);
-	touch(&p, &o, 1, 0, 0.00, 0.25, 24, 2);
-	touch(&p, &o, 3, 2, 0.50, 0.75, 9, 2);
-	touch(&p, &o, 4, 3, 0.75, 1.00, 16, 2);
-	db_flush(p.db);
-	CHECK_INT(advise_db(db_sqlite(p.db), p.path, &opts, &adv), 0);
-	r = rule_at(adv.policy, SITE_BLOCK);
-	CHECK(r && r->action == ACT_BLOCK);
-	CHECK(r && r->nseg == 4);
-	for (int w = 1; w <= 4; w++) {
-		const struct advice_thread *t = thread_of(&adv, w);
-
-		CHECK(t && t->node >= 0);
-		if (t)
-			check_seg(r, w - 1, t->node, (w - 1) * POLICY_PPM / 4, w * POLICY_PPM / 4);
-	}
-	CHECK(r && strstr(site_of(&adv, r)->reason, "static schedule, seen in 3 workers"));
-	advice_free(&adv);
-	profile_end(&p);
-}
-
-/* OpenMP's static schedule: the main thread initialises the whole object,
- * then works on the first slice itself, threads 1..3 on the others (one
- * of them never sampled). */
-static void test_openmp_schedule(void)
-{
-	struct profile p;
-	struct advice adv;
-	struct advise_opts opts = { .min_size = 64 * KiB };
-	const struct policy_rule *r;
-	struct nm_object o;
-
-	profile_begin(&p, 4, 4, 3);
-	o = add_object(&p, OBJ_HEAP, SITE_BLOCK, 8 * MiB, "malloc");
-	touch(&p, &o, 0, 0, 0, 1, 30, 0);
-	touch(&p, &o, 0, 0, 0.00, 0.25, 10, 0);
-	touch(&p, &o, 1, 1, 0.25, 0.50, 8, 0);
-	touch(&p, &o, 3, 3, 0.75, 1.00, 8, 0);
-	db_flush(p.db);
-	CHECK_INT(advise_db(db_sqlite(p.db), p.path, &opts, &adv), 0);
-	r = rule_at(adv.policy, SITE_BLOCK);
-	CHECK(r && r->action == ACT_BLOCK);
-	CHECK(r && r->nseg == 4);
-	for (int slice = 0; r && slice < 4; slice++)
-		check_seg(r, slice, slice, slice * POLICY_PPM / 4, (slice + 1) * POLICY_PPM / 4);
-	CHECK(r && strstr(site_of(&adv, r)->reason, "block: the thread (0 = main, as in OpenMP) of "
-			  "rank r works on the (r+1)-th of 4 equal slices (static schedule, seen in "
-			  "2 workers"));
-	advice_free(&adv);
-	profile_end(&p);
+	for (size_t i = 0; i < sizeof(schedules) / sizeof(schedules[0]); i++)
+		check_schedule(&schedules[i]);
 }
 
 /* Per-thread buffers: the main thread allocates and initialises one
@@ -448,34 +421,6 @@ static void test_sparse_per_thread_buffers(void)
 	CHECK(r && r->action == ACT_EACH && r->neach == 4);
 	for (int k = 0; r && k < r->neach && k < 4; k++)
 		CHECK_INT(r->each[k], (k + 1) % 4);
-	advice_free(&adv);
-	profile_end(&p);
-}
-
-/* A helper thread (rank 1) initialises the object, then workers 2..5
- * compute on its quarters; worker 4 was never sampled. */
-static void test_helper_thread_schedule(void)
-{
-	struct profile p;
-	struct advice adv;
-	struct advise_opts opts = { .min_size = 64 * KiB };
-	const struct policy_rule *r;
-	struct nm_object o;
-
-	profile_begin(&p, 4, 4, 5);
-	o = add_object(&p, OBJ_HEAP, SITE_BLOCK, 8 * MiB, "malloc");
-	touch(&p, &o, 1, 0, 0, 1, 20, 0);
-	touch(&p, &o, 2, 0, 0.00, 0.25, 6, 0);
-	touch(&p, &o, 3, 1, 0.25, 0.50, 5, 0);
-	touch(&p, &o, 5, 3, 0.75, 1.00, 7, 0);
-	db_flush(p.db);
-	CHECK_INT(advise_db(db_sqlite(p.db), p.path, &opts, &adv), 0);
-	r = rule_at(adv.policy, SITE_BLOCK);
-	CHECK(r && r->action == ACT_BLOCK && r->nseg == 4);
-	for (int slice = 0; r && slice < 4; slice++)
-		check_seg(r, slice, thread_of(&adv, slice + 2)->node, slice * POLICY_PPM / 4,
-			  (slice + 1) * POLICY_PPM / 4);
-	CHECK(r && strstr(site_of(&adv, r)->reason, "(rank 1 is a helper) of 4 equal slices"));
 	advice_free(&adv);
 	profile_end(&p);
 }
@@ -631,10 +576,7 @@ static void test_cmd_advise(void)
 
 int main(void)
 {
-	test_sparse_static_schedule();
-	test_unsampled_worker();
-	test_openmp_schedule();
-	test_helper_thread_schedule();
+	test_static_schedules();
 	test_per_thread_buffers();
 	test_sparse_per_thread_buffers();
 	test_spread_from_one_node();
