@@ -73,6 +73,7 @@ struct run {
 	struct session *s;
 	struct policy *pol;
 	bool pin, checked_binary;
+	bool attached;             /* -p: the program sized its pools long ago */
 	struct verifier *ver;
 	int nprocs;
 	struct rule_counts *procs;
@@ -210,19 +211,19 @@ static void pin(pid_t tid, int rank, int cpu)
 			strerror(errno));
 }
 
-/* The main thread is pinned when it creates its first thread, not at
- * exec: until then programs size their thread pools from the affinity
- * mask (OpenMP, TBB, nproc), and pinning it earlier would leave them one
- * cpu's worth of threads. */
+/* A launched program's main thread is pinned when it creates its first
+ * thread, not at exec: until then programs size their thread pools from
+ * the affinity mask (OpenMP, TBB, nproc), and pinning it earlier would
+ * leave them one cpu's worth of threads. */
 static void on_thread_start(void *ext, struct tcb *t)
 {
 	struct run *r = ext;
 	int cpu = r->pin ? policy_thread_cpu(r->pol, t->rank) : -1;
-	int main_cpu = r->pin && t->rank == 1 ? policy_thread_cpu(r->pol, 0) : -1;
+	int main_cpu = r->pin && t->rank == 1 && !r->attached ? policy_thread_cpu(r->pol, 0) : -1;
 
 	if (main_cpu >= 0)
 		pin(t->proc->pid, 0, main_cpu);
-	if (cpu >= 0 && t->rank > 0)
+	if (cpu >= 0 && (t->rank > 0 || r->attached))
 		pin(t->tid, t->rank, cpu);
 }
 
@@ -281,7 +282,7 @@ int cmd_run(int argc, char **argv)
 		case 'P': policy = optarg; break;
 		case OPT_INTERLEAVE: mode = "interleave"; nodes = optarg; break;
 		case OPT_BIND: mode = "bind"; nodes = optarg; break;
-		case 'p': pid = opt_pid("run", optarg); break;
+		case 'p': pid = opt_pid("run", optarg); r.attached = true; break;
 		case 'd': s.duration = opt_seconds("run", "duration", optarg); break;
 		case 'o': s.output = optarg; break;
 		case OPT_VERIFY: list_all = 1; break;

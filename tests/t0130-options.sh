@@ -49,6 +49,15 @@ grep -q "debug" "$TMPD/err" && fail "debug lines without -v"
 printf 'numamma-policy 1\npin 0 0\npin 1 0\n' >"$TMPD/pin.policy"
 assert_eq "pinned" "start $ncpus main 1 worker 1" \
 	"$("$NUMAMMA" run -q --policy="$TMPD/pin.policy" -- "$TMPD/affinity")"
+# Attached (-p), the main thread is pinned at once: the program sized its
+# pools long ago.
+sleep 30 &
+sleeper=$!
+"$NUMAMMA" run -q --policy="$TMPD/pin.policy" -p $sleeper -d 0.3 || fail "run -p with pins failed"
+assert_eq "run -p pins the main thread" "0" \
+	"$(awk '/^Cpus_allowed_list/ { print $2 }' /proc/$sleeper/status)"
+kill $sleeper
+wait $sleeper 2>/dev/null
 assert_eq "--no-pin" "start $ncpus main $ncpus worker $ncpus" \
 	"$("$NUMAMMA" run -q --no-pin --policy="$TMPD/pin.policy" -- "$TMPD/affinity")"
 
