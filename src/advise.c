@@ -555,6 +555,11 @@ static int read_samples(struct analysis *a)
 
 /* ---- predicting locality ---- */
 
+static const struct advice_thread *thread_at(const struct analysis *a, const struct point *p)
+{
+	return p->thread >= 0 ? &a->adv->threads[p->thread] : NULL;
+}
+
 static int planned_node(const struct analysis *a, const struct point *p)
 {
 	return p->thread >= 0 ? a->adv->threads[p->thread].node : -1;
@@ -965,10 +970,10 @@ static struct schedule_fit fit_schedule(const struct analysis *a, const struct s
 	struct schedule_fit fit = { 0, 0, 0 };
 
 	for (size_t i = 0; i < s->npts; i++) {
-		const struct advice_thread *t = &a->adv->threads[s->pts[i].thread];
+		const struct advice_thread *t = thread_at(a, &s->pts[i]);
 		int slice = (int)((uint64_t)s->pts[i].pos * sc.slices / POLICY_PPM);
 
-		if (t->rank <= 0 || t->rank < sc.first || t->rank - sc.first >= sc.slices ||
+		if (!t || t->rank <= 0 || t->rank < sc.first || t->rank - sc.first >= sc.slices ||
 		    t->pid != pid)
 			continue;
 		fit.total++;
@@ -978,6 +983,24 @@ static struct schedule_fit fit_schedule(const struct analysis *a, const struct s
 		}
 	}
 	return fit;
+}
+
+/* Whether the main thread works on the first slice, as OpenMP's master
+ * does: half again as many of its samples there as its initialisation
+ * sweep alone would put. */
+static int main_works_first(const struct analysis *a, const struct site *s, int slices, pid_t pid)
+{
+	uint64_t in = 0, total = 0;
+
+	for (size_t i = 0; i < s->npts; i++) {
+		const struct advice_thread *t = thread_at(a, &s->pts[i]);
+
+		if (!t || t->rank != 0 || t->pid != pid)
+			continue;
+		total++;
+		in += (uint64_t)s->pts[i].pos * slices / POLICY_PPM == 0;
+	}
+	return in >= 2 && 2 * in * slices >= 3 * total;
 }
 
 static int fits(struct schedule_fit f)
@@ -991,8 +1014,8 @@ static int fits(struct schedule_fit f)
  * sample caught follow from the others.  Needs far fewer samples than
  * finding boundaries, which matters for the watch sampler.  Returns the
  * number of sampled workers, 0 when the pattern is not there. */
-static int try_rank_blocks(const struct analysis *a, const struct site *s, struct policy_rule *r,
-			   struct schedule *sc)
+static int try_rank_blocks(const struct analysis *a, const struct site *s, const struct site *all,
+			   struct policy_rule *r, struct schedule *sc)
 {
 	static const int firsts[] = { 1, 0, 2 };    /* the likeliest first */
 	const struct advice *adv = a->adv;
@@ -1004,18 +1027,24 @@ static int try_rank_blocks(const struct analysis *a, const struct site *s, struc
 		workers += adv->threads[i].rank > 0 && adv->threads[i].pid == pid;
 	if (workers < 2 || workers >= 64)
 		return 0;
-	/* Several can fit where few samples sit near the slices' ends: the
-	 * best fit wins. */
+	/* Several can fit where few samples sit near the slices' ends (the
+	 * watch sampler's cluster): OpenMP's when the main thread's samples
+	 * (in all, its sweeps too) say it works, else the best fit. */
 	for (size_t i = 0; i < sizeof(firsts) / sizeof(firsts[0]); i++) {
 		struct schedule c = { firsts[i], workers + 1 - firsts[i] };
 		struct schedule_fit f;
+		int evidence;
 
 		if (c.slices < 2)
 			continue;
 		f = fit_schedule(a, s, c, pid);
-		if (fits(f) && (!best.total || f.in_slice * best.total > best.in_slice * f.total)) {
+		evidence = c.first == 0 && main_works_first(a, all, c.slices, pid);
+		if (fits(f) && (!best.total || evidence ||
+				f.in_slice * best.total > best.in_slice * f.total)) {
 			*sc = c;
 			best = f;
+			if (evidence)
+				break;
 		}
 	}
 	if (!best.total)
@@ -1033,11 +1062,13 @@ static int try_rank_blocks(const struct analysis *a, const struct site *s, struc
 	return popcount64(best.seen);
 }
 
-/* The static-schedule plan and its reason, or NULL (r left reset). */
-static char *rank_blocks(const struct analysis *a, const struct site *s, struct policy_rule *r)
+/* The static-schedule plan and its reason, or NULL (r left reset).  s
+ * may be all the site's samples or those left without sweeps. */
+static char *rank_blocks(const struct analysis *a, const struct site *s, const struct site *all,
+			 struct policy_rule *r)
 {
 	struct schedule sc;
-	int seen = try_rank_blocks(a, s, r, &sc);
+	int seen = try_rank_blocks(a, s, all, r, &sc);
 	struct locality l;
 
 	if (!seen) {
@@ -1274,7 +1305,7 @@ static char *choose_action(const struct analysis *a, struct site *s, struct poli
 	/* First the static schedule: when it explains the samples, it also
 	 * places the slices of workers no sample caught, which finding
 	 * boundaries would hand to their neighbours. */
-	if ((reason = rank_blocks(a, *eval, r)))
+	if ((reason = rank_blocks(a, *eval, s, r)))
 		return with_sweep_note(reason, s, *eval, "threads sweeping the whole object");
 	if ((reason = per_object(a, s, r, eval)))
 		return reason;
