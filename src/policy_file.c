@@ -128,7 +128,10 @@ static void write_action(FILE *f, const struct policy_rule *r)
 		break;
 	case ACT_EACH:
 		for (int i = 0; i < r->neach; i++)
-			r->each[i] < 0 ? fputs(" -", f) : fprintf(f, " %d", r->each[i]);
+			if (r->each[i] < 0)
+				fputs(" -", f);
+			else
+				fprintf(f, " %d", r->each[i]);
 		break;
 	case ACT_LEAVE:
 		break;
