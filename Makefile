@@ -31,7 +31,8 @@ quiet_ld = @echo "  LD      $@";
 quiet_ar = @echo "  AR      $@";
 endif
 
-LIB_SRCS := $(filter-out src/main.c,$(wildcard src/*.c))
+ALL_SRCS := $(sort $(shell find src -name '*.c'))
+LIB_SRCS := $(filter-out src/cmd/main.c,$(ALL_SRCS))
 LIB_OBJS := $(LIB_SRCS:.c=.o)
 UNIT_SRCS := $(wildcard tests/unit/test-*.c)
 UNIT_BINS := $(UNIT_SRCS:.c=)
@@ -41,7 +42,7 @@ all: numamma
 libnumamma.a: $(LIB_OBJS)
 	$(quiet_ar)rm -f $@ && $(AR) rcs $@ $^
 
-numamma: src/main.o libnumamma.a
+numamma: src/cmd/main.o libnumamma.a
 	$(quiet_ld)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 %.o: %.c
@@ -50,7 +51,7 @@ numamma: src/main.o libnumamma.a
 tests/unit/test-%: tests/unit/test-%.c $(wildcard tests/unit/*.h) libnumamma.a
 	$(quiet_ld)$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< libnumamma.a $(LDLIBS)
 
--include $(wildcard src/*.d)
+-include $(ALL_SRCS:.c=.d)
 
 # Build dependencies: installed with apt-get when root, otherwise named.
 DEB_PKGS := build-essential pkg-config libnuma-dev libpfm4-dev libunwind-dev \
@@ -81,7 +82,7 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/numamma $(DESTDIR)$(MANDIR)/man1/numamma.1
 
 clean:
-	rm -f numamma libnumamma.a src/*.o src/*.d $(UNIT_BINS) tests/unit/*.d
+	rm -f numamma libnumamma.a $(ALL_SRCS:.c=.o) $(ALL_SRCS:.c=.d) $(UNIT_BINS) tests/unit/*.d
 	rm -rf tests/out
 
 .PHONY: all deps demo check install uninstall clean

@@ -1,10 +1,10 @@
 /* Hardware memory-access samplers: PMU description (sysfs), event
  * encoding (libpfm4), and the pure decoders of what PEBS and IBS record.
  *
- *   src/pfm.c          sysfs PMUs, libpfm4 encoding, perf_event_open errors
- *   src/datasrc.c      PERF_SAMPLE_DATA_SRC -> struct nm_sample
- *   src/sampler_pebs.c Intel PEBS load-latency and store sampling
- *   src/sampler_ibs.c  AMD IBS op sampling and the raw IBS registers
+ *   src/sample/pfm.c        sysfs PMUs, libpfm4 encoding, perf_event_open errors
+ *   src/sample/datasrc.c    PERF_SAMPLE_DATA_SRC -> struct nm_sample
+ *   src/sample/backends/sampler_pebs.c Intel PEBS load-latency and store sampling
+ *   src/sample/backends/sampler_ibs.c AMD IBS op sampling and the raw IBS registers
  */
 #ifndef NUMAMMA_PMU_H
 #define NUMAMMA_PMU_H

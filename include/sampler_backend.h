@@ -1,5 +1,5 @@
 /* What each sampler backend provides to the common sampler code
- * (src/sampler.c): availability, and the perf_event_attr(s) to open per
+ * (src/sample/sampler.c): availability, and the perf_event_attr(s) to open per
  * thread.  The common code opens, mmaps, drains, decodes, attributes and
  * stores; a backend only says what to open and how to read its records.
  *
