@@ -8,7 +8,6 @@
 #define NUMAMMA_DB_H
 
 #include <stdint.h>
-#include <sqlite3.h>
 
 #include "model.h"
 
@@ -39,7 +38,6 @@ struct nm_db *db_create(const char *path);
 /* Opening for reading; checks the schema version.  NULL + error line. */
 struct nm_db *db_open(const char *path);
 void db_close(struct nm_db *db);
-sqlite3 *db_sqlite(struct nm_db *db);
 
 int64_t db_begin_run(struct nm_db *db, const struct nm_run_info *info);
 /* exit_status < 0 or term_signal != 0: no exit status (stored NULL);
@@ -70,7 +68,7 @@ void db_add_sample(struct nm_db *db, const struct nm_sample *s);
 /* Sampler bookkeeping: records lost by the kernel, samples taken. */
 void db_add_sampler_stat(struct nm_db *db, pid_t tid, const char *name, uint64_t value);
 
-/* Free-form key/value facts about the run (e.g. "placement_moot"). */
+/* Free-form key/value facts about the run (table meta). */
 void db_set_meta(struct nm_db *db, const char *key, const char *value);
 
 /* Commits the pending batch and opens the next one. */
@@ -83,11 +81,9 @@ void db_flush(struct nm_db *db);
 void db_symbolize(struct nm_db *db);
 void db_aggregate(struct nm_db *db);
 
-/* Helpers for readers: run a query, die on SQL errors (a schema bug). */
-sqlite3_stmt *db_prepare(struct nm_db *db, const char *sql);
+/* Runs SQL that changes the schema or the rows (dies on an SQL error).
+ * Only src/record/session.c still uses it, for statements the store
+ * should own; new code adds a function here instead. */
 void db_exec(struct nm_db *db, const char *sql);
-/* Runs fn inside the writer's open batch or, on a database opened with
- * db_open(), inside a transaction of its own (one commit, not one per row). */
-void db_transaction(struct nm_db *db, void (*fn)(struct nm_db *db, void *arg), void *arg);
 
 #endif

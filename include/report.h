@@ -1,11 +1,86 @@
-/* numamma report: the human-readable summary of a profile database. */
+/* numamma report: a profile summarised as typed tables.
+ *
+ * report_build() makes the tables from the profile model; numbers stay
+ * numbers (bytes, percents, durations) and only a renderer turns them
+ * into text.  report_render_text() prints what `numamma report` always
+ * printed; other renderers (JSON, CSV, HTML) walk the same tables. */
 #ifndef NUMAMMA_REPORT_H
 #define NUMAMMA_REPORT_H
 
-/* The text "numamma report -h" prints; the man page quotes it. */
-extern const char report_usage[];
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
 
-/* Returns the exit status: 0, or NM_EXIT_FAILURE after one error line. */
-int cmd_report(int argc, char **argv);
+#include "profile.h"
+
+enum rtype {
+	RT_NULL,      /* unknown: the column's null text */
+	RT_INT,       /* i */
+	RT_BYTES,     /* u: a size in bytes */
+	RT_PERCENT,   /* f: 0 to 100 */
+	RT_DURATION,  /* u: nanoseconds */
+	RT_ADDRESS,   /* u */
+	RT_TEXT,      /* s, owned by the table */
+};
+
+struct rcell {
+	enum rtype type;
+	union {
+		int64_t i;
+		uint64_t u;
+		double f;
+		char *s;
+	};
+};
+
+struct rcolumn {
+	const char *name;         /* NULL: a table without a header row */
+	char align;               /* 'l' or 'r' */
+	int decimals;             /* RT_PERCENT */
+	const char *null_text;    /* how RT_NULL cells read */
+};
+
+struct rtable {
+	char *title;
+	char *note;               /* a line in place of the table, or NULL */
+	const struct rcolumn *cols;
+	int ncols;
+	struct rcell *cells;      /* row-major */
+	size_t ncells, cap;
+};
+
+struct report {
+	struct rtable *tables;
+	size_t ntables;
+};
+
+struct report_opts {
+	int top;                  /* rows per table */
+	int64_t pid;              /* 0: every process */
+};
+
+/* Building tables (src/report/table.c). */
+struct rtable *report_add_table(struct report *rep, const struct rcolumn *cols, int ncols,
+				const char *title_fmt, ...) __attribute__((format(printf, 4, 5)));
+void rtable_int(struct rtable *t, int64_t v);
+void rtable_bytes(struct rtable *t, uint64_t v);
+void rtable_percent(struct rtable *t, double v);
+void rtable_duration(struct rtable *t, uint64_t ns);
+void rtable_null(struct rtable *t);
+void rtable_text(struct rtable *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* NULL text is a null cell. */
+void rtable_str(struct rtable *t, const char *s);
+size_t rtable_rows(const struct rtable *t);
+void report_free(struct report *rep);
+
+/* The sections of `numamma report` from one run of a profile read with
+ * PROFILE_ACCESS (src/report/sections.c). */
+void report_build(const struct prof_run *run, const struct report_opts *opts, struct report *rep);
+
+/* Aligned plain text, as `numamma report` prints it (src/report/text.c). */
+void report_render_text(FILE *f, const struct report *rep);
+/* One cell as the text renderer writes it; buf is used when needed. */
+const char *rcell_text(const struct rcolumn *col, const struct rcell *c, char *buf, size_t len);
 
 #endif

@@ -6,16 +6,14 @@
 #include <string.h>
 
 #include "error.h"
+#include "number.h"
 #include "options.h"
 
 uint64_t opt_u64(const char *cmd, const char *opt, const char *arg, uint64_t min, uint64_t max)
 {
-	char *end;
-	unsigned long long v;
+	uint64_t v;
 
-	errno = 0;
-	v = strtoull(arg, &end, 0);
-	if (errno || end == arg || *end || arg[0] == '-' || v < min || v > max)
+	if (parse_number(arg, 0, min, max, &v) < 0)
 		die("%s: invalid --%s '%s' (want %llu..%llu)", cmd, opt, arg,
 		    (unsigned long long)min, (unsigned long long)max);
 	return v;

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "db.h"
+#include "db_int.h"
 #include "error.h"
 
 /* Writers' hot statements, prepared once and reused. */
@@ -117,6 +117,11 @@ static const char schema_sql[] =
 sqlite3 *db_sqlite(struct nm_db *db)
 {
 	return db->sql;
+}
+
+const char *db_path(struct nm_db *db)
+{
+	return db->path;
 }
 
 sqlite3_stmt *db_prepare(struct nm_db *db, const char *sql)

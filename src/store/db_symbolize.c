@@ -2,7 +2,7 @@
  * that the database does not depend on the ELF/DWARF readers. */
 #include <stdlib.h>
 
-#include "db.h"
+#include "db_int.h"
 #include "error.h"
 #include "symbolize.h"
 

@@ -1,0 +1,176 @@
+/* The profile model: what one or several profile databases hold, in
+ * memory, for the commands that read profiles (report, advise, policy
+ * loading).  src/store/profile_read.c fills it; nothing outside src/store/
+ * reads a database.  Plain data: a test can build one by hand.
+ *
+ * A profile holds one struct prof_run per database read, each with its
+ * own tables: ids (objects, call sites) are only unique within a run.
+ * report and advise work on runs[0]; merging the runs of several ranks is
+ * the job of their caller. */
+#ifndef NUMAMMA_PROFILE_H
+#define NUMAMMA_PROFILE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "model.h"
+
+/* What to read besides the run, nodes, processes, threads, modules,
+ * objects and call sites (always read). */
+enum {
+	PROFILE_SAMPLES = 1 << 0,  /* the attributed samples (advise) */
+	PROFILE_ACCESS  = 1 << 1,  /* per-object access aggregates, thread
+				    * sharing and placement checks (report) */
+};
+
+/* A NULL column reads as has_X false. */
+struct prof_run_info {
+	char *command, *mode, *host, *kernel, *sampler, *sampler_reason;
+	char *cpu_nodes;            /* "cpu:node,..." */
+	uint64_t start_ns, end_ns;
+	int64_t start_epoch;
+	int exit_status, term_signal;
+	bool has_end, has_epoch, has_exit, has_signal;
+};
+
+struct prof_node {
+	int node;
+	char *cpus;                 /* sysfs cpulist, NULL unknown */
+};
+
+struct prof_process {
+	pid_t pid, ppid;
+	char *exe;
+};
+
+struct prof_thread {
+	pid_t pid, tid;
+	int rank;                   /* creation order, -1 when NULL */
+};
+
+struct prof_module {
+	pid_t pid;
+	char *module, *path;        /* identity ("buildid:..." or path), file */
+	uint64_t start, end;
+};
+
+/* Symbolised fields are NULL (function, file) or 0 when unknown. */
+struct prof_frame {
+	char *module;
+	uint64_t offset;
+	char *function;
+	uint64_t func_offset;
+	char *file;
+	int line;
+};
+
+struct prof_callsite {
+	int64_t id;
+	int nframes;
+	struct prof_frame *frames;  /* by depth; [0] = the allocator's caller */
+};
+
+struct prof_object {
+	int64_t id;
+	pid_t pid, tid;
+	int kind;                   /* enum obj_kind, -1 for a kind unknown here */
+	uint64_t addr, size;
+	int64_t callsite_id;        /* 0: none */
+	char *name;                 /* NULL unknown */
+	char *module;               /* statics: the smallest module mapped at
+				     * addr in its process; NULL otherwise */
+};
+
+/* Samples per (pid, tid, cpu, node); cpu and node -1 when NULL.  Sorted
+ * by pid, tid, cpu, node. */
+struct prof_thread_cpu {
+	pid_t pid, tid;
+	int cpu, node;
+	uint64_t samples;
+};
+
+/* One sample inside an object (PROFILE_SAMPLES). */
+struct prof_sample {
+	int64_t object_id;
+	uint64_t addr;
+	pid_t pid, tid;
+	int cpu, node, page_node;   /* -1 unknown */
+};
+
+/* What the samples say about one object (PROFILE_ACCESS). */
+struct prof_access {
+	int64_t object_id;
+	uint64_t samples, reads, writes;
+	int threads;                /* distinct sampling threads */
+	uint64_t located, remote;   /* samples with both nodes known; of them remote */
+	bool line_shared_writes;    /* a cache line written by two threads or more */
+	bool spans_overlap;         /* two threads' page spans overlap */
+	bool page_shared;           /* a page sampled by two threads or more */
+};
+
+struct prof_sharing {
+	pid_t tid_a, tid_b;
+	uint64_t pages, lines;
+};
+
+/* A row of `numamma run -o`'s placement table. */
+struct prof_placement {
+	int64_t object_id;
+	pid_t pid;
+	uint64_t size, pages, present, on_intended, absent, skipped;
+	char *nodes, *rule;         /* NULL unknown */
+};
+
+struct prof_run {
+	char *file;                 /* the database's file, as SQLite names it */
+	bool has_run;               /* false: numamma stopped before the program */
+	struct prof_run_info run;
+	size_t nnodes, nprocesses, nthreads, nmodules, ncallsites, nthread_cpus;
+	struct prof_node *nodes;            /* by node */
+	struct prof_process *processes;     /* in recording order */
+	struct prof_thread *threads;        /* in recording order */
+	struct prof_module *modules;        /* in recording order */
+	struct prof_callsite *callsites;    /* by id */
+	struct prof_thread_cpu *thread_cpus;
+	size_t nobjects, nsamples;
+	struct prof_object *objects;        /* by id */
+	struct prof_sample *samples;        /* PROFILE_SAMPLES */
+	uint64_t total_samples;             /* every sample row */
+	uint64_t attributed_samples;        /* rows with an object */
+	size_t nbinaries;
+	char **binaries;                    /* module identities of the processes' programs */
+	/* PROFILE_ACCESS */
+	bool aggregates_missing;            /* samples but no aggregates, read-only file */
+	size_t naccess, nsharing, nplacement;
+	struct prof_access *access;         /* by object id */
+	struct prof_sharing *sharing;
+	bool has_placement;                 /* the placement table exists */
+	struct prof_placement *placement;   /* in recording order */
+};
+
+struct profile {
+	size_t nruns;
+	struct prof_run *runs;
+};
+
+/* Reads the databases at paths into p (what: PROFILE_* flags).  A profile
+ * written without its aggregates gets them built, when the file is
+ * writable, as `numamma report` always did.  0, or -1 after one error
+ * line naming the file (p is then empty). */
+int profile_load(struct profile *p, const char *const *paths, int npaths, unsigned what);
+void profile_free(struct profile *p);
+
+struct nm_db;
+/* Reads the database db (open for reading or still being written) as one
+ * more run of p.  0, or -1 after one error line. */
+int profile_read_db(struct profile *p, struct nm_db *db, unsigned what);
+
+/* Lookups over one run's sorted tables: NULL when absent. */
+const struct prof_object *prof_object(const struct prof_run *r, int64_t id);
+const struct prof_callsite *prof_callsite(const struct prof_run *r, int64_t id);
+const struct prof_access *prof_access(const struct prof_run *r, int64_t object_id);
+/* The first module (in recording order) with this identity. */
+const struct prof_module *prof_module(const struct prof_run *r, const char *module);
+
+#endif

@@ -1,0 +1,623 @@
+/* The sections of `numamma report`, as typed tables built from the
+ * profile model: the run, the largest objects, the allocation call sites,
+ * the threads, the placement checks of `numamma run -o` and, when the
+ * profile has samples, the most accessed objects and the threads sharing
+ * memory.  Sorting and --pid/--top are done here, over the model. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "error.h"
+#include "report.h"
+
+struct ctx {
+	const struct prof_run *run;
+	const struct report_opts *opts;
+	struct report *rep;
+};
+
+static int want_pid(const struct ctx *c, pid_t pid)
+{
+	return !c->opts->pid || pid == c->opts->pid;
+}
+
+static size_t top_n(const struct ctx *c, size_t n)
+{
+	return n < (size_t)c->opts->top ? n : (size_t)c->opts->top;
+}
+
+static const char *kind_text(int kind)
+{
+	return kind >= 0 ? obj_kind_name(kind) : "?";
+}
+
+#define CMP(a, b) (((a) > (b)) - ((a) < (b)))
+
+static const char *basename_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+/* The frame to show: the first with debug info (the program's own code,
+ * as system libraries ship without it), else the first with a function,
+ * else the allocator's caller. */
+static const struct prof_frame *shown_frame(const struct prof_callsite *cs)
+{
+	for (int want = 0; want < 2; want++)
+		for (int i = 0; i < cs->nframes; i++)
+			if (want ? cs->frames[i].function != NULL : cs->frames[i].file != NULL)
+				return &cs->frames[i];
+	return cs->nframes ? &cs->frames[0] : NULL;
+}
+
+/* Where a call site is, for a person: "main (app.c:42)", "main+0x1a" or
+ * "libfoo.so+0x1234" depending on what symbolisation found. */
+static char *describe_callsite(const struct prof_run *run, int64_t callsite_id)
+{
+	const struct prof_callsite *cs = callsite_id ? prof_callsite(run, callsite_id) : NULL;
+	const struct prof_frame *f = cs ? shown_frame(cs) : NULL;
+	const struct prof_module *m;
+	const char *file;
+
+	if (!f)
+		return xstrdup("-");
+	if (f->file)
+		return xasprintf("%s (%s:%d)", f->function ? f->function : "?", basename_of(f->file),
+				 f->line);
+	if (f->function)
+		return xasprintf("%s+%#" PRIx64, f->function, f->func_offset);
+	m = prof_module(run, f->module);
+	file = m && m->path ? m->path : f->module;
+	return xasprintf("%s+%#" PRIx64, basename_of(file ? file : "?"), f->offset);
+}
+
+/* ---- Run ---- */
+
+static const struct rcolumn summary_cols[] = { { NULL, 'l', 0, NULL }, { NULL, 'l', 0, NULL } };
+
+static void run_exit(struct rtable *t, const struct prof_run_info *ri)
+{
+	rtable_str(t, "exit");
+	if (ri->has_signal)
+		rtable_text(t, "killed by signal %d (%s)", ri->term_signal, strsignal(ri->term_signal));
+	else if (ri->has_exit)
+		rtable_text(t, "status %d", ri->exit_status);
+	else
+		rtable_str(t, ri->has_end ? "unknown" : "unknown: the profile was not finished");
+}
+
+static void run_topology(struct rtable *t, const struct prof_run *run)
+{
+	char *buf = NULL;
+	size_t len;
+	FILE *f = open_memstream(&buf, &len);
+
+	for (size_t i = 0; i < run->nnodes; i++) {
+		const char *cpus = run->nodes[i].cpus;
+
+		fprintf(f, "%snode %d (cpus %s)", i ? ", " : "", run->nodes[i].node,
+			cpus && *cpus ? cpus : "none");
+	}
+	fclose(f);
+	if (run->nnodes) {
+		rtable_str(t, "topology");
+		rtable_text(t, "%zu node%s: %s", run->nnodes, run->nnodes == 1 ? "" : "s", buf);
+	}
+	free(buf);
+}
+
+struct kind_count {
+	int kind;
+	int64_t n;
+};
+
+static int by_count_then_name(const void *x, const void *y)
+{
+	const struct kind_count *p = x, *q = y;
+
+	if (p->n != q->n)
+		return p->n > q->n ? -1 : 1;
+	return strcmp(kind_text(p->kind), kind_text(q->kind));
+}
+
+/* "181: 137 static, 29 mapping, ...", the most numerous kind first. */
+static void run_objects(struct rtable *t, const struct prof_run *run)
+{
+	struct kind_count k[OBJ_MAPPING + 2];
+	char *buf = NULL;
+	size_t len;
+	FILE *f = open_memstream(&buf, &len);
+	int64_t total = 0;
+
+	for (int i = 0; i <= OBJ_MAPPING + 1; i++)
+		k[i] = (struct kind_count){ i <= OBJ_MAPPING ? i : -1, 0 };
+	for (size_t i = 0; i < run->nobjects; i++)
+		k[run->objects[i].kind >= 0 ? run->objects[i].kind : OBJ_MAPPING + 1].n++;
+	qsort(k, OBJ_MAPPING + 2, sizeof(*k), by_count_then_name);
+	for (int i = 0; i <= OBJ_MAPPING + 1 && k[i].n; i++) {
+		fprintf(f, "%s%" PRId64 " %s", total ? ", " : "", k[i].n, kind_text(k[i].kind));
+		total += k[i].n;
+	}
+	fclose(f);
+	rtable_str(t, "objects");
+	if (total)
+		rtable_text(t, "%" PRId64 ": %s", total, buf);
+	else
+		rtable_int(t, 0);
+	free(buf);
+}
+
+static void row(struct rtable *t, const char *label, int64_t n)
+{
+	rtable_str(t, label);
+	rtable_int(t, n);
+}
+
+static void run_header(struct rtable *t, const struct prof_run_info *ri)
+{
+	const char *q = "?";
+
+	rtable_str(t, "command");
+	rtable_str(t, ri->command ? ri->command : q);
+	rtable_str(t, "host");
+	rtable_text(t, "%s (Linux %s)", ri->host ? ri->host : q, ri->kernel ? ri->kernel : q);
+	if (ri->has_epoch) {
+		time_t epoch = ri->start_epoch;
+		char when[64] = "";
+
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&epoch));
+		rtable_str(t, "started");
+		rtable_str(t, when);
+	}
+	if (ri->has_end) {
+		rtable_str(t, "duration");
+		rtable_duration(t, ri->end_ns - ri->start_ns);
+	}
+}
+
+static void section_run(struct ctx *c)
+{
+	const struct prof_run *run = c->run;
+	const struct prof_run_info *ri = &run->run;
+	const char *sampler = ri->sampler ? ri->sampler : "none";
+	struct rtable *t;
+
+	if (!run->has_run) {
+		t = report_add_table(c->rep, summary_cols, 2, "Run");
+		t->note = xstrdup("no run recorded: numamma stopped before the program started");
+		return;
+	}
+	t = report_add_table(c->rep, summary_cols, 2, "Run (%s)", ri->mode ? ri->mode : "?");
+	run_header(t, ri);
+	run_exit(t, ri);
+	rtable_str(t, "sampler");
+	if (ri->sampler_reason)
+		rtable_text(t, "%s: %s", sampler, ri->sampler_reason);
+	else
+		rtable_str(t, sampler);
+	run_topology(t, run);
+	row(t, "processes", run->nprocesses);
+	row(t, "threads", run->nthreads);
+	run_objects(t, run);
+	row(t, "samples", run->total_samples);
+}
+
+/* ---- Largest objects ---- */
+
+static const struct rcolumn object_cols[] = {
+	{ "ID", 'r', 0, NULL }, { "KIND", 'l', 0, NULL }, { "SIZE", 'r', 0, NULL }, { "TID", 'r', 0, NULL },
+	{ "NAME", 'l', .null_text = "-" }, { "ALLOCATED AT", 'l', 0, NULL },
+};
+
+static int by_size_then_id(const void *x, const void *y)
+{
+	const struct prof_object *p = *(const struct prof_object *const *)x;
+	const struct prof_object *q = *(const struct prof_object *const *)y;
+
+	return p->size != q->size ? CMP(q->size, p->size) : CMP(p->id, q->id);
+}
+
+/* Mappings are left out: code and libraries would crowd out the
+ * program's own data. */
+static void section_objects(struct ctx *c)
+{
+	const struct prof_run *run = c->run;
+	const struct prof_object **v = xcalloc(run->nobjects + 1, sizeof(*v));
+	struct rtable *t = report_add_table(c->rep, object_cols, 6, "Largest objects");
+	size_t n = 0;
+
+	for (size_t i = 0; i < run->nobjects; i++)
+		if (run->objects[i].kind >= 0 && run->objects[i].kind != OBJ_MAPPING &&
+		    want_pid(c, run->objects[i].pid))
+			v[n++] = &run->objects[i];
+	qsort(v, n, sizeof(*v), by_size_then_id);
+	for (size_t i = 0; i < top_n(c, n); i++) {
+		char *where = describe_callsite(run, v[i]->callsite_id);
+
+		rtable_int(t, v[i]->id);
+		rtable_str(t, kind_text(v[i]->kind));
+		rtable_bytes(t, v[i]->size);
+		rtable_int(t, v[i]->tid);
+		rtable_str(t, v[i]->name);
+		rtable_str(t, where);
+		free(where);
+	}
+	free(v);
+}
+
+/* ---- Allocation call sites ---- */
+
+static const struct rcolumn callsite_cols[] = {
+	{ "CALLSITE", 'r', 0, NULL }, { "COUNT", 'r', 0, NULL }, { "TOTAL", 'r', 0, NULL }, { "MAX", 'r', 0, NULL }, { "WHERE", 'l', 0, NULL },
+};
+
+struct site_total {
+	int64_t id, count;
+	uint64_t total, max;
+};
+
+static int by_callsite(const void *x, const void *y)
+{
+	const struct prof_object *p = *(const struct prof_object *const *)x;
+	const struct prof_object *q = *(const struct prof_object *const *)y;
+
+	return CMP(p->callsite_id, q->callsite_id);
+}
+
+static int by_total_then_id(const void *x, const void *y)
+{
+	const struct site_total *p = x, *q = y;
+
+	return p->total != q->total ? CMP(q->total, p->total) : CMP(p->id, q->id);
+}
+
+/* The objects of each call site, summed. */
+static size_t site_totals(const struct ctx *c, struct site_total *out)
+{
+	const struct prof_run *run = c->run;
+	const struct prof_object **v = xcalloc(run->nobjects + 1, sizeof(*v));
+	size_t n = 0, nsites = 0;
+
+	for (size_t i = 0; i < run->nobjects; i++)
+		if (run->objects[i].callsite_id && want_pid(c, run->objects[i].pid))
+			v[n++] = &run->objects[i];
+	qsort(v, n, sizeof(*v), by_callsite);
+	for (size_t i = 0; i < n; i++) {
+		struct site_total *s = &out[nsites];
+
+		if (!i || v[i]->callsite_id != v[i - 1]->callsite_id)
+			*s = (struct site_total){ .id = v[i]->callsite_id };
+		else
+			s = &out[nsites - 1];
+		nsites += s == &out[nsites];
+		s->count++;
+		s->total += v[i]->size;
+		s->max = v[i]->size > s->max ? v[i]->size : s->max;
+	}
+	free(v);
+	return nsites;
+}
+
+static void section_callsites(struct ctx *c)
+{
+	struct site_total *s = xcalloc(c->run->nobjects + 1, sizeof(*s));
+	struct rtable *t = report_add_table(c->rep, callsite_cols, 5, "Allocation call sites");
+	size_t n = site_totals(c, s);
+
+	qsort(s, n, sizeof(*s), by_total_then_id);
+	for (size_t i = 0; i < top_n(c, n); i++) {
+		char *where = describe_callsite(c->run, s[i].id);
+
+		rtable_int(t, s[i].id);
+		rtable_int(t, s[i].count);
+		rtable_bytes(t, s[i].total);
+		rtable_bytes(t, s[i].max);
+		rtable_str(t, where);
+		free(where);
+	}
+	free(s);
+}
+
+/* ---- Threads ---- */
+
+static const struct rcolumn thread_cols[] = {
+	{ "PID", 'r', 0, NULL }, { "TID", 'r', 0, NULL }, { "RANK", 'r', .null_text = "0" }, { "ALLOCS", 'r', 0, NULL },
+	{ "BYTES", 'r', 0, NULL }, { "SAMPLES", 'r', 0, NULL },
+};
+
+struct thread_total {
+	const struct prof_thread *t;
+	size_t order;
+	int64_t allocs, samples;
+	uint64_t bytes;
+};
+
+static int by_bytes_samples_pid_rank(const void *x, const void *y)
+{
+	const struct thread_total *p = x, *q = y;
+
+	if (p->bytes != q->bytes)
+		return CMP(q->bytes, p->bytes);
+	if (p->samples != q->samples)
+		return CMP(q->samples, p->samples);
+	if (p->t->pid != q->t->pid)
+		return CMP(p->t->pid, q->t->pid);
+	return p->t->rank != q->t->rank ? CMP(p->t->rank, q->t->rank) : CMP(p->order, q->order);
+}
+
+/* Allocations are what the thread asked for: heap blocks and mmaps.
+ * Objects and samples are counted by tid, whatever their process. */
+static void thread_totals(const struct prof_run *run, struct thread_total *tt)
+{
+	for (size_t o = 0; o < run->nobjects; o++) {
+		const struct prof_object *obj = &run->objects[o];
+
+		if (obj->kind != OBJ_HEAP && obj->kind != OBJ_MMAP)
+			continue;
+		for (size_t i = 0; i < run->nthreads; i++)
+			if (tt[i].t->tid == obj->tid) {
+				tt[i].allocs++;
+				tt[i].bytes += obj->size;
+			}
+	}
+	for (size_t s = 0; s < run->nthread_cpus; s++)
+		for (size_t i = 0; i < run->nthreads; i++)
+			if (tt[i].t->tid == run->thread_cpus[s].tid)
+				tt[i].samples += run->thread_cpus[s].samples;
+}
+
+static void section_threads(struct ctx *c)
+{
+	const struct prof_run *run = c->run;
+	struct thread_total *tt = xcalloc(run->nthreads + 1, sizeof(*tt)), *v;
+	struct rtable *t = report_add_table(c->rep, thread_cols, 6, "Threads");
+	size_t n = 0;
+
+	for (size_t i = 0; i < run->nthreads; i++)
+		tt[i] = (struct thread_total){ .t = &run->threads[i], .order = i };
+	thread_totals(run, tt);
+	v = tt;
+	for (size_t i = 0; i < run->nthreads; i++)
+		if (want_pid(c, tt[i].t->pid))
+			v[n++] = tt[i];
+	qsort(v, n, sizeof(*v), by_bytes_samples_pid_rank);
+	for (size_t i = 0; i < top_n(c, n); i++) {
+		rtable_int(t, v[i].t->pid);
+		rtable_int(t, v[i].t->tid);
+		if (v[i].t->rank >= 0)
+			rtable_int(t, v[i].t->rank);
+		else
+			rtable_null(t);
+		rtable_int(t, v[i].allocs);
+		rtable_bytes(t, v[i].bytes);
+		rtable_int(t, v[i].samples);
+	}
+	free(tt);
+}
+
+/* ---- Placement (numamma run) ---- */
+
+static const struct rcolumn placement_cols[] = {
+	{ "ID", 'r', 0, NULL }, { "KIND", 'l', 0, NULL }, { "SIZE", 'r', 0, NULL }, { "PAGES", 'r', 0, NULL },
+	{ "ON INTENDED", 'r', 1, "-" }, { "UNTOUCHED", 'r', 0, NULL }, { "SKIPPED", 'r', 0, NULL },
+	{ "NODES", 'l', .null_text = "-" }, { "RULE", 'l', .null_text = "" },
+};
+
+struct placed_ref {
+	const struct prof_placement *p;
+	size_t order;
+};
+
+/* The worst placed first, objects never touched last. */
+static int by_placement(const void *x, const void *y)
+{
+	const struct placed_ref *a = x, *b = y;
+	const struct prof_placement *p = a->p, *q = b->p;
+	double rp = (double)p->on_intended / (p->present ? p->present : 1);
+	double rq = (double)q->on_intended / (q->present ? q->present : 1);
+
+	if (!p->present != !q->present)
+		return !p->present ? 1 : -1;
+	if (rp != rq)
+		return rp < rq ? -1 : 1;
+	return p->size != q->size ? CMP(q->size, p->size) : CMP(a->order, b->order);
+}
+
+static void placement_row(struct rtable *t, const struct prof_run *run,
+			  const struct prof_placement *p)
+{
+	const struct prof_object *o = prof_object(run, p->object_id);
+
+	rtable_int(t, p->object_id);
+	rtable_str(t, o ? kind_text(o->kind) : "?");
+	rtable_bytes(t, p->size);
+	rtable_int(t, p->pages);
+	if (p->present)
+		rtable_percent(t, 100.0 * p->on_intended / p->present);
+	else
+		rtable_null(t);
+	rtable_int(t, p->absent);
+	rtable_int(t, p->skipped);
+	rtable_str(t, p->nodes);
+	rtable_str(t, p->rule);
+}
+
+/* `numamma run -o`: where the placed objects' pages landed. */
+static void section_placement(struct ctx *c)
+{
+	const struct prof_run *run = c->run;
+	struct placed_ref *v;
+	struct rtable *t;
+	size_t n = 0;
+
+	if (!run->has_placement)
+		return;
+	v = xcalloc(run->nplacement + 1, sizeof(*v));
+	t = report_add_table(c->rep, placement_cols, 9, "Placement (numamma run)");
+	for (size_t i = 0; i < run->nplacement; i++)
+		if (want_pid(c, run->placement[i].pid))
+			v[n++] = (struct placed_ref){ &run->placement[i], i };
+	qsort(v, n, sizeof(*v), by_placement);
+	for (size_t i = 0; i < top_n(c, n); i++)
+		placement_row(t, run, v[i].p);
+	free(v);
+}
+
+/* ---- Most accessed objects ---- */
+
+static const struct rcolumn hot_cols[] = {
+	{ "ID", 'r', 0, NULL }, { "KIND", 'l', 0, NULL }, { "SIZE", 'r', 0, NULL }, { "SAMPLES", 'r', 0, NULL }, { "WRITES", 'r', 0, NULL },
+	{ "REMOTE", 'r', 0, "-" }, { "THREADS", 'r', 0, NULL }, { "PATTERN", 'l', 0, NULL },
+	{ "NAME", 'l', .null_text = "-" },
+};
+
+/* What the samples say about how threads use an object.  Disjoint page
+ * ranges per thread is the partitioned-array case that first-touch or
+ * per-thread placement serves well; "shared read" objects can be
+ * replicated or interleaved; lines written by several threads hint at
+ * false sharing. */
+static const char *access_pattern(const struct prof_access *a)
+{
+	if (a->line_shared_writes)
+		return "false sharing suspect";
+	if (a->threads < 2)
+		return "one thread";
+	if (!a->spans_overlap)
+		return "each thread its own block";
+	if (!a->page_shared)
+		return "threads interleave pages";
+	/* Mostly reads: under one write in ten samples. */
+	if (a->writes * 10 < a->reads + a->writes)
+		return "shared read";
+	return "shared read-write";
+}
+
+static int by_samples_then_id(const void *x, const void *y)
+{
+	const struct prof_access *p = *(const struct prof_access *const *)x;
+	const struct prof_access *q = *(const struct prof_access *const *)y;
+
+	return p->samples != q->samples ? CMP(q->samples, p->samples) : CMP(p->object_id, q->object_id);
+}
+
+static void hot_row(struct rtable *t, const struct prof_object *o, const struct prof_access *a)
+{
+	rtable_int(t, o->id);
+	rtable_str(t, kind_text(o->kind));
+	rtable_bytes(t, o->size);
+	rtable_int(t, a->samples);
+	rtable_percent(t, a->samples ? 100.0 * a->writes / a->samples : 0.0);
+	if (a->located)
+		rtable_percent(t, 100.0 * a->remote / a->located);
+	else
+		rtable_null(t);
+	rtable_int(t, a->threads);
+	rtable_str(t, access_pattern(a));
+	rtable_str(t, o->name);
+}
+
+/* REMOTE: among the samples whose cpu node and page node are both known. */
+static void section_hot_objects(struct ctx *c)
+{
+	const struct prof_run *run = c->run;
+	const struct prof_access **v = xcalloc(run->naccess + 1, sizeof(*v));
+	struct rtable *t = report_add_table(c->rep, hot_cols, 9, "Most accessed objects");
+	size_t n = 0;
+
+	for (size_t i = 0; i < run->naccess; i++) {
+		const struct prof_object *o = prof_object(run, run->access[i].object_id);
+
+		if (o && want_pid(c, o->pid))
+			v[n++] = &run->access[i];
+	}
+	qsort(v, n, sizeof(*v), by_samples_then_id);
+	for (size_t i = 0; i < top_n(c, n); i++)
+		hot_row(t, prof_object(run, v[i]->object_id), v[i]);
+	free(v);
+}
+
+/* ---- Threads sharing memory ---- */
+
+static const struct rcolumn sharing_cols[] = {
+	{ "TID A", 'r', 0, NULL }, { "TID B", 'r', 0, NULL }, { "SHARED PAGES", 'r', 0, NULL }, { "SHARED LINES", 'r', 0, NULL },
+};
+
+static int by_sharing(const void *x, const void *y)
+{
+	const struct prof_sharing *p = *(const struct prof_sharing *const *)x;
+	const struct prof_sharing *q = *(const struct prof_sharing *const *)y;
+
+	if (p->pages != q->pages)
+		return CMP(q->pages, p->pages);
+	if (p->lines != q->lines)
+		return CMP(q->lines, p->lines);
+	return p->tid_a != q->tid_a ? CMP(p->tid_a, q->tid_a) : CMP(p->tid_b, q->tid_b);
+}
+
+/* With --pid, the pairs whose first thread belongs to it. */
+static int sharing_wanted(const struct ctx *c, const struct prof_sharing *s)
+{
+	if (!c->opts->pid)
+		return 1;
+	for (size_t i = 0; i < c->run->nthreads; i++)
+		if (c->run->threads[i].tid == s->tid_a && c->run->threads[i].pid == c->opts->pid)
+			return 1;
+	return 0;
+}
+
+static void section_sharing(struct ctx *c)
+{
+	const struct prof_run *run = c->run;
+	const struct prof_sharing **v = xcalloc(run->nsharing + 1, sizeof(*v));
+	struct rtable *t = report_add_table(c->rep, sharing_cols, 4, "Threads sharing memory");
+	size_t n = 0;
+
+	for (size_t i = 0; i < run->nsharing; i++)
+		if (sharing_wanted(c, &run->sharing[i]))
+			v[n++] = &run->sharing[i];
+	qsort(v, n, sizeof(*v), by_sharing);
+	for (size_t i = 0; i < top_n(c, n); i++) {
+		rtable_int(t, v[i]->tid_a);
+		rtable_int(t, v[i]->tid_b);
+		rtable_int(t, v[i]->pages);
+		rtable_int(t, v[i]->lines);
+	}
+	free(v);
+}
+
+/* ---- the whole report ---- */
+
+static uint64_t samples_of(const struct ctx *c)
+{
+	uint64_t n = 0;
+
+	if (!c->opts->pid)
+		return c->run->total_samples;
+	for (size_t i = 0; i < c->run->nthread_cpus; i++)
+		if (c->run->thread_cpus[i].pid == c->opts->pid)
+			n += c->run->thread_cpus[i].samples;
+	return n;
+}
+
+void report_build(const struct prof_run *run, const struct report_opts *opts, struct report *rep)
+{
+	struct ctx c = { run, opts, rep };
+
+	memset(rep, 0, sizeof(*rep));
+	section_run(&c);
+	section_objects(&c);
+	section_callsites(&c);
+	section_threads(&c);
+	section_placement(&c);
+	if (!samples_of(&c))
+		return;
+	if (run->aggregates_missing) {
+		warning("'%s' has no aggregates and is read-only: access sections left out", run->file);
+		return;
+	}
+	section_hot_objects(&c);
+	section_sharing(&c);
+}

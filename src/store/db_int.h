@@ -1,0 +1,20 @@
+/* Inside the store: the SQLite handle behind struct nm_db, for the files
+ * of src/store/ (and the unit tests that check what they wrote).  Nothing
+ * else includes this: the other layers go through db.h and profile.h. */
+#ifndef NUMAMMA_DB_INT_H
+#define NUMAMMA_DB_INT_H
+
+#include <sqlite3.h>
+
+#include "db.h"
+
+sqlite3 *db_sqlite(struct nm_db *db);
+const char *db_path(struct nm_db *db);
+/* Prepares a statement the code itself wrote: dies on an SQL error,
+ * which is a schema bug, not a bad file. */
+sqlite3_stmt *db_prepare(struct nm_db *db, const char *sql);
+/* Runs fn inside the writer's open batch or, on a database opened with
+ * db_open(), inside a transaction of its own (one commit, not one per row). */
+void db_transaction(struct nm_db *db, void (*fn)(struct nm_db *db, void *arg), void *arg);
+
+#endif

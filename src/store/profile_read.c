@@ -1,0 +1,526 @@
+/* Reading profile databases into the profile model (profile.h).
+ *
+ * Every query of the readers is here.  A failed step (a corrupt or
+ * truncated file) is an error, never an early end of rows: a report or a
+ * plan made from half a table would look plausible and be wrong. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "db_int.h"
+#include "error.h"
+#include "profile.h"
+
+struct reader {
+	struct nm_db *db;
+	sqlite3 *sql;
+	struct prof_run *run;
+};
+
+typedef void (*row_fn)(struct prof_run *run, sqlite3_stmt *st);
+
+static int read_error(struct reader *rd)
+{
+	return error("'%s': cannot read the profile: %s", db_path(rd->db), sqlite3_errmsg(rd->sql));
+}
+
+/* Calls fn on every row of sql; -1 after an error line when the query
+ * cannot be prepared or a step fails. */
+static int each_row(struct reader *rd, const char *sql, row_fn fn)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(rd->sql, sql, -1, &st, NULL) != SQLITE_OK)
+		return read_error(rd);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		fn(rd->run, st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : read_error(rd);
+}
+
+/* The one value of a one-row query; -1 after an error line. */
+static int query_u64(struct reader *rd, const char *sql, uint64_t *v)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*v = 0;
+	if (sqlite3_prepare_v2(rd->sql, sql, -1, &st, NULL) != SQLITE_OK)
+		return read_error(rd);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*v = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : read_error(rd);
+}
+
+static int64_t col_int(sqlite3_stmt *st, int i, int64_t null)
+{
+	return sqlite3_column_type(st, i) == SQLITE_NULL ? null : sqlite3_column_int64(st, i);
+}
+
+static char *col_str(sqlite3_stmt *st, int i)
+{
+	const char *s = (const char *)sqlite3_column_text(st, i);
+
+	return s ? xstrdup(s) : NULL;
+}
+
+/* A new zeroed element at the end of *v, which holds *n; the capacity
+ * doubles at each power of two, so none is stored. */
+static void *push(void *v, size_t *n, size_t size)
+{
+	void **vp = v;
+	char *slot;
+
+	if (!*n || !(*n & (*n - 1)))
+		*vp = xrealloc(*vp, (*n ? 2 * *n : 1) * size);
+	slot = (char *)*vp + *n * size;
+	memset(slot, 0, size);
+	(*n)++;
+	return slot;
+}
+
+#define PUSH(arr, n) ((__typeof__(&(arr)[0]))push(&(arr), &(n), sizeof(*(arr))))
+
+/* ---- the run and its machine ---- */
+
+static void run_row(struct prof_run *run, sqlite3_stmt *st)
+{
+	struct prof_run_info *ri = &run->run;
+
+	if (run->has_run)
+		return;
+	run->has_run = true;
+	ri->start_ns = col_int(st, 0, 0);
+	ri->has_end = sqlite3_column_type(st, 1) != SQLITE_NULL;
+	ri->end_ns = col_int(st, 1, 0);
+	ri->has_exit = sqlite3_column_type(st, 2) != SQLITE_NULL;
+	ri->exit_status = (int)col_int(st, 2, 0);
+	ri->has_signal = sqlite3_column_type(st, 3) != SQLITE_NULL;
+	ri->term_signal = (int)col_int(st, 3, 0);
+	ri->command = col_str(st, 4);
+	ri->mode = col_str(st, 5);
+	ri->host = col_str(st, 6);
+	ri->kernel = col_str(st, 7);
+	ri->has_epoch = sqlite3_column_type(st, 8) != SQLITE_NULL;
+	ri->start_epoch = col_int(st, 8, 0);
+	ri->sampler = col_str(st, 9);
+	ri->sampler_reason = col_str(st, 10);
+	ri->cpu_nodes = col_str(st, 11);
+}
+
+static void node_row(struct prof_run *run, sqlite3_stmt *st)
+{
+	struct prof_node *n = PUSH(run->nodes, run->nnodes);
+
+	n->node = (int)col_int(st, 0, 0);
+	n->cpus = col_str(st, 1);
+}
+
+static void process_row(struct prof_run *run, sqlite3_stmt *st)
+{
+	struct prof_process *p = PUSH(run->processes, run->nprocesses);
+
+	p->pid = (pid_t)col_int(st, 0, 0);
+	p->ppid = (pid_t)col_int(st, 1, 0);
+	p->exe = col_str(st, 2);
+}
+
+static void thread_row(struct prof_run *run, sqlite3_stmt *st)
+{
+	struct prof_thread *t = PUSH(run->threads, run->nthreads);
+
+	t->pid = (pid_t)col_int(st, 0, 0);
+	t->tid = (pid_t)col_int(st, 1, 0);
+	t->rank = (int)col_int(st, 2, -1);
+}
+
+static void module_row(struct prof_run *run, sqlite3_stmt *st)
+{
+	struct prof_module *m = PUSH(run->modules, run->nmodules);
+
+	m->pid = (pid_t)col_int(st, 0, 0);
+	m->module = col_str(st, 1);
+	m->path = col_str(st, 2);
+	m->start = col_int(st, 3, 0);
+	m->end = col_int(st, 4, 0);
+}
+
+static void binary_row(struct prof_run *run, sqlite3_stmt *st)
+{
+	char *module = col_str(st, 0);
+
+	if (module)
+		*PUSH(run->binaries, run->nbinaries) = module;
+}
+
+/* The binaries: the modules mapped from the file each process runs. */
+static int read_machine(struct reader *rd)
+{
+	return each_row(rd, "SELECT start_ns, end_ns, exit_status, term_signal, command, mode, host,"
+			" kernel, start_epoch, sampler, sampler_reason, cpu_nodes"
+			" FROM runs ORDER BY id LIMIT 1", run_row) < 0 ||
+	       each_row(rd, "SELECT node, cpus FROM nodes ORDER BY node", node_row) < 0 ||
+	       each_row(rd, "SELECT pid, ppid, exe FROM processes ORDER BY rowid", process_row) < 0 ||
+	       each_row(rd, "SELECT pid, tid, rank FROM threads ORDER BY rowid", thread_row) < 0 ||
+	       each_row(rd, "SELECT pid, module, path, start, end FROM modules ORDER BY rowid",
+			module_row) < 0 ||
+	       each_row(rd, "SELECT DISTINCT m.module FROM processes p"
+			" JOIN modules m ON m.pid = p.pid AND m.path = p.exe", binary_row) < 0 ? -1 : 0;
+}
+
+/* ---- call sites, objects, samples ---- */
+
+static void frame_row(struct prof_run *run, sqlite3_stmt *st)
+{
+	int64_t id = col_int(st, 0, 0);
+	struct prof_callsite *c = run->ncallsites ? &run->callsites[run->ncallsites - 1] : NULL;
+	struct prof_frame *f;
+
+	if (!c || c->id != id) {
+		c = PUSH(run->callsites, run->ncallsites);
+		c->id = id;
+	}
+	c->frames = xrealloc(c->frames, (c->nframes + 1) * sizeof(*c->frames));
+	f = &c->frames[c->nframes++];
+	f->module = col_str(st, 1);
+	f->offset = col_int(st, 2, 0);
+	f->function = col_str(st, 3);
+	f->func_offset = col_int(st, 4, 0);
+	f->file = col_str(st, 5);
+	f->line = (int)col_int(st, 6, 0);
+}
+
+static int kind_of(const char *name)
+{
+	for (int k = OBJ_HEAP; name && k <= OBJ_MAPPING; k++)
+		if (!strcmp(name, obj_kind_name(k)))
+			return k;
+	return -1;
+}
+
+static void object_row(struct prof_run *run, sqlite3_stmt *st)
+{
+	struct prof_object *o = PUSH(run->objects, run->nobjects);
+
+	o->id = col_int(st, 0, 0);
+	o->pid = (pid_t)col_int(st, 1, 0);
+	o->tid = (pid_t)col_int(st, 2, 0);
+	o->kind = kind_of((const char *)sqlite3_column_text(st, 3));
+	o->addr = col_int(st, 4, 0);
+	o->size = col_int(st, 5, 0);
+	o->callsite_id = col_int(st, 6, 0);
+	o->name = col_str(st, 7);
+	o->module = col_str(st, 8);
+}
+
+static void thread_cpu_row(struct prof_run *run, sqlite3_stmt *st)
+{
+	struct prof_thread_cpu *t = PUSH(run->thread_cpus, run->nthread_cpus);
+
+	t->pid = (pid_t)col_int(st, 0, 0);
+	t->tid = (pid_t)col_int(st, 1, 0);
+	t->cpu = (int)col_int(st, 2, -1);
+	t->node = (int)col_int(st, 3, -1);
+	t->samples = col_int(st, 4, 0);
+}
+
+static void sample_row(struct prof_run *run, sqlite3_stmt *st)
+{
+	struct prof_sample *s = PUSH(run->samples, run->nsamples);
+
+	s->object_id = col_int(st, 0, 0);
+	s->addr = col_int(st, 1, 0);
+	s->pid = (pid_t)col_int(st, 2, 0);
+	s->tid = (pid_t)col_int(st, 3, 0);
+	s->cpu = (int)col_int(st, 4, -1);
+	s->node = (int)col_int(st, 5, -1);
+	s->page_node = (int)col_int(st, 6, -1);
+}
+
+/* A static's module is the smallest one mapped at its address. */
+static int read_objects(struct reader *rd, unsigned what)
+{
+	struct prof_run *run = rd->run;
+
+	if (each_row(rd, "SELECT callsite_id, module, offset, function, func_offset, file, line"
+		     " FROM frames ORDER BY callsite_id, depth", frame_row) < 0 ||
+	    each_row(rd, "SELECT o.id, o.pid, o.tid, o.kind, o.address, o.size, o.callsite_id, o.name,"
+		     "  CASE WHEN o.kind = 'static' THEN (SELECT m.module FROM modules m"
+		     "    WHERE m.pid = o.pid AND o.address >= m.start AND o.address < m.end"
+		     "    ORDER BY m.end - m.start LIMIT 1) END"
+		     " FROM objects o ORDER BY o.id", object_row) < 0 ||
+	    each_row(rd, "SELECT pid, tid, cpu, node, COUNT(*) FROM samples"
+		     " GROUP BY pid, tid, cpu, node", thread_cpu_row) < 0 ||
+	    query_u64(rd, "SELECT count(*) FROM samples", &run->total_samples) < 0 ||
+	    query_u64(rd, "SELECT count(*) FROM samples WHERE object_id IS NOT NULL",
+		      &run->attributed_samples) < 0)
+		return -1;
+	if (!(what & PROFILE_SAMPLES))
+		return 0;
+	return each_row(rd, "SELECT object_id, address, pid, tid, cpu, node, page_node FROM samples"
+			" WHERE object_id IS NOT NULL AND address IS NOT NULL ORDER BY rowid", sample_row);
+}
+
+/* ---- aggregates (report) ---- */
+
+static void access_row(struct prof_run *run, sqlite3_stmt *st)
+{
+	struct prof_access *a = PUSH(run->access, run->naccess);
+
+	a->object_id = col_int(st, 0, 0);
+	a->samples = col_int(st, 1, 0);
+	a->reads = col_int(st, 2, 0);
+	a->writes = col_int(st, 3, 0);
+	a->threads = (int)col_int(st, 4, 0);
+}
+
+/* The rows below name objects already in run->access (sorted by id). */
+static struct prof_access *access_of(struct prof_run *run, sqlite3_stmt *st)
+{
+	return (struct prof_access *)prof_access(run, col_int(st, 0, 0));
+}
+
+static void remote_row(struct prof_run *run, sqlite3_stmt *st)
+{
+	struct prof_access *a = access_of(run, st);
+
+	if (a) {
+		a->located = col_int(st, 1, 0);
+		a->remote = col_int(st, 2, 0);
+	}
+}
+
+static void line_shared_row(struct prof_run *run, sqlite3_stmt *st)
+{
+	struct prof_access *a = access_of(run, st);
+
+	if (a)
+		a->line_shared_writes = true;
+}
+
+static void overlap_row(struct prof_run *run, sqlite3_stmt *st)
+{
+	struct prof_access *a = access_of(run, st);
+
+	if (a)
+		a->spans_overlap = true;
+}
+
+static void page_shared_row(struct prof_run *run, sqlite3_stmt *st)
+{
+	struct prof_access *a = access_of(run, st);
+
+	if (a)
+		a->page_shared = true;
+}
+
+static void sharing_row(struct prof_run *run, sqlite3_stmt *st)
+{
+	struct prof_sharing *s = PUSH(run->sharing, run->nsharing);
+
+	s->tid_a = (pid_t)col_int(st, 0, 0);
+	s->tid_b = (pid_t)col_int(st, 1, 0);
+	s->pages = col_int(st, 2, 0);
+	s->lines = col_int(st, 3, 0);
+}
+
+static void placement_row(struct prof_run *run, sqlite3_stmt *st)
+{
+	struct prof_placement *p = PUSH(run->placement, run->nplacement);
+
+	p->object_id = col_int(st, 0, 0);
+	p->pid = (pid_t)col_int(st, 1, 0);
+	p->size = col_int(st, 2, 0);
+	p->pages = col_int(st, 3, 0);
+	p->present = col_int(st, 4, 0);
+	p->on_intended = col_int(st, 5, 0);
+	p->absent = col_int(st, 6, 0);
+	p->skipped = col_int(st, 7, 0);
+	p->nodes = col_str(st, 8);
+	p->rule = col_str(st, 9);
+}
+
+/* A profile whose writer stopped before db_aggregate() has samples but
+ * no aggregates: build them when the file lets us. */
+static int ensure_aggregates(struct reader *rd)
+{
+	uint64_t n;
+
+	if (query_u64(rd, "SELECT count(*) FROM object_thread", &n) < 0)
+		return -1;
+	if (n || !rd->run->attributed_samples)
+		return 0;
+	if (sqlite3_db_readonly(rd->sql, "main") == 1)
+		rd->run->aggregates_missing = true;
+	else
+		db_aggregate(rd->db);
+	return 0;
+}
+
+/* Written by `numamma run -o` only: the table may be missing. */
+static int read_placement(struct reader *rd)
+{
+	uint64_t n;
+
+	if (query_u64(rd, "SELECT count(*) FROM sqlite_master WHERE name = 'placement'", &n) < 0)
+		return -1;
+	rd->run->has_placement = n > 0;
+	if (!n)
+		return 0;
+	return each_row(rd, "SELECT object_id, pid, size, pages, present, on_intended, absent,"
+			" skipped, nodes, rule FROM placement ORDER BY rowid", placement_row);
+}
+
+static int read_access(struct reader *rd)
+{
+	if (ensure_aggregates(rd) < 0 ||
+	    each_row(rd, "SELECT object_id, sum(samples), sum(reads), sum(writes), count(DISTINCT tid)"
+		     " FROM object_thread GROUP BY object_id ORDER BY object_id", access_row) < 0 ||
+	    each_row(rd, "SELECT object_id, count(*), sum(node <> page_node) FROM samples"
+		     " WHERE object_id IS NOT NULL AND node IS NOT NULL AND page_node IS NOT NULL"
+		     " GROUP BY object_id", remote_row) < 0 ||
+	    each_row(rd, "SELECT DISTINCT object_id FROM line_writers WHERE writers >= 2",
+		     line_shared_row) < 0 ||
+	    each_row(rd, "WITH span AS (SELECT object_id, tid, min(page) AS lo, max(page) AS hi"
+		     "   FROM object_page_thread GROUP BY object_id, tid)"
+		     " SELECT DISTINCT a.object_id FROM span a JOIN span b ON a.object_id = b.object_id"
+		     " AND a.tid < b.tid AND a.lo <= b.hi AND b.lo <= a.hi", overlap_row) < 0 ||
+	    each_row(rd, "SELECT DISTINCT object_id FROM object_page_thread"
+		     " GROUP BY object_id, page HAVING count(*) > 1", page_shared_row) < 0 ||
+	    each_row(rd, "SELECT tid_a, tid_b, shared_pages, shared_lines FROM thread_sharing"
+		     " ORDER BY rowid", sharing_row) < 0)
+		return -1;
+	return read_placement(rd);
+}
+
+/* ---- lookups ---- */
+
+/* Binary search of a table sorted by its first field, an int64_t id. */
+static const void *by_id(const void *table, size_t n, size_t size, int64_t id)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int64_t at = *(const int64_t *)((const char *)table + mid * size);
+
+		if (at == id)
+			return (const char *)table + mid * size;
+		if (at < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+const struct prof_object *prof_object(const struct prof_run *r, int64_t id)
+{
+	return by_id(r->objects, r->nobjects, sizeof(*r->objects), id);
+}
+
+const struct prof_callsite *prof_callsite(const struct prof_run *r, int64_t id)
+{
+	return by_id(r->callsites, r->ncallsites, sizeof(*r->callsites), id);
+}
+
+const struct prof_access *prof_access(const struct prof_run *r, int64_t object_id)
+{
+	return by_id(r->access, r->naccess, sizeof(*r->access), object_id);
+}
+
+const struct prof_module *prof_module(const struct prof_run *r, const char *module)
+{
+	for (size_t i = 0; module && i < r->nmodules; i++)
+		if (r->modules[i].module && !strcmp(r->modules[i].module, module))
+			return &r->modules[i];
+	return NULL;
+}
+
+/* ---- whole profiles ---- */
+
+int profile_read_db(struct profile *p, struct nm_db *db, unsigned what)
+{
+	struct reader rd = { .db = db, .sql = db_sqlite(db) };
+	const char *file = sqlite3_db_filename(rd.sql, "main");
+
+	rd.run = PUSH(p->runs, p->nruns);
+	rd.run->file = xstrdup(file ? file : db_path(db));
+	if (read_machine(&rd) < 0 || read_objects(&rd, what) < 0 ||
+	    ((what & PROFILE_ACCESS) && read_access(&rd) < 0))
+		return -1;
+	return 0;
+}
+
+int profile_load(struct profile *p, const char *const *paths, int npaths, unsigned what)
+{
+	memset(p, 0, sizeof(*p));
+	for (int i = 0; i < npaths; i++) {
+		struct nm_db *db = db_open(paths[i]);
+		int ret = db ? profile_read_db(p, db, what) : -1;
+
+		db_close(db);
+		if (ret < 0) {
+			profile_free(p);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void free_callsite(struct prof_callsite *c)
+{
+	for (int i = 0; i < c->nframes; i++) {
+		free(c->frames[i].module);
+		free(c->frames[i].function);
+		free(c->frames[i].file);
+	}
+	free(c->frames);
+}
+
+static void free_tables(struct prof_run *r)
+{
+	for (size_t i = 0; i < r->nnodes; i++)
+		free(r->nodes[i].cpus);
+	for (size_t i = 0; i < r->nprocesses; i++)
+		free(r->processes[i].exe);
+	for (size_t i = 0; i < r->nmodules; i++) {
+		free(r->modules[i].module);
+		free(r->modules[i].path);
+	}
+	for (size_t i = 0; i < r->ncallsites; i++)
+		free_callsite(&r->callsites[i]);
+	for (size_t i = 0; i < r->nobjects; i++) {
+		free(r->objects[i].name);
+		free(r->objects[i].module);
+	}
+	for (size_t i = 0; i < r->nbinaries; i++)
+		free(r->binaries[i]);
+	for (size_t i = 0; i < r->nplacement; i++) {
+		free(r->placement[i].nodes);
+		free(r->placement[i].rule);
+	}
+}
+
+static void free_run(struct prof_run *r)
+{
+	struct prof_run_info *ri = &r->run;
+
+	free_tables(r);
+	free(ri->command), free(ri->mode), free(ri->host), free(ri->kernel);
+	free(ri->sampler), free(ri->sampler_reason), free(ri->cpu_nodes);
+	free(r->nodes), free(r->processes), free(r->threads), free(r->modules);
+	free(r->callsites), free(r->thread_cpus), free(r->objects), free(r->samples);
+	free(r->binaries), free(r->access), free(r->sharing), free(r->placement);
+	free(r->file);
+}
+
+void profile_free(struct profile *p)
+{
+	for (size_t i = 0; i < p->nruns; i++)
+		free_run(&p->runs[i]);
+	free(p->runs);
+	memset(p, 0, sizeof(*p));
+}
