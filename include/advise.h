@@ -1,18 +1,16 @@
-/* `numamma advise`: a placement plan derived from a profile database.
- * advise_db() only reads the database; printing is separate. */
+/* `numamma advise`: a placement plan derived from a profile.  The store
+ * reads the profile (profile.h); advise_profile() analyses it in memory,
+ * advice_print() words it. */
 #ifndef NUMAMMA_ADVISE_H
 #define NUMAMMA_ADVISE_H
 
 #include <stdint.h>
 #include <stdio.h>
-#include <sqlite3.h>
 #include <sys/types.h>
 
 #include "model.h"
 #include "placement.h"
-
-extern const char advise_usage[];
-int cmd_advise(int argc, char **argv);
+#include "profile.h"
 
 /* Objects smaller than this are left alone: too few pages to matter. */
 #define ADVISE_MIN_SIZE (64 * 1024)
@@ -71,10 +69,14 @@ struct advice {
 	struct locality after;       /* planned threads and placement */
 };
 
-/* Derives the plan; name is the database's file name for messages.
- * Returns 0, or -1 after one error line. */
-int advise_db(sqlite3 *sql, const char *name, const struct advise_opts *opts, struct advice *adv);
+/* Derives the plan from one run of a profile read with PROFILE_SAMPLES;
+ * name (the profile's file, for messages) becomes the policy's source.
+ * Returns 0. */
+int advise_profile(const struct prof_run *run, const char *name, const struct advise_opts *opts,
+		   struct advice *adv);
 void advice_print(FILE *f, const struct advice *adv);
+/* "75%", or "n/a" without samples. */
+void locality_text(char *buf, size_t len, struct locality l);
 void advice_free(struct advice *adv);
 
 #endif

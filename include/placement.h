@@ -1,6 +1,11 @@
 /* Placement policies: what `numamma advise` derives from a profile and
- * what `numamma run --policy` applies.  Pure logic: no syscalls here.
- * The text form of a policy is documented in doc/policy.md. */
+ * what `numamma run --policy` applies.
+ *
+ *   placement.c    building, matching, ranges: pure, no I/O; matching
+ *                  (policy_place) allocates nothing
+ *   policy_file.c  the text form, documented in doc/policy.md
+ *   policy_load.c  loading from a file or a profile, checks against the
+ *                  machine, and their messages */
 #ifndef NUMAMMA_PLACEMENT_H
 #define NUMAMMA_PLACEMENT_H
 
@@ -28,6 +33,9 @@ void place_plan_free(struct place_plan *p);
 /* Positions inside an object are proportional, in millionths of its size,
  * so that a rule learnt on one allocation size applies to another. */
 #define POLICY_PPM 1000000u
+/* The page placement reasons in: mbind's unit on the machines numamma
+ * runs on, and the granule of advise's maps of an object. */
+#define PLACE_PAGE_SIZE 4096ULL
 /* Node numbers are sysfs node ids, held in 64-bit masks. */
 #define POLICY_MAX_NODES 64
 
@@ -96,11 +104,9 @@ struct policy *policy_new(const char *source);
 struct policy_rule *policy_add_rule(struct policy *pol);
 void policy_add_pin(struct policy *pol, int rank, int cpu, int node, int line);
 void policy_add_binary(struct policy *pol, const char *module_identity);
+void policy_free(struct policy *pol);
 /* Fills rule->text from the rule's fields (the line policy_write prints). */
 void policy_rule_format(struct policy_rule *rule);
-/* Every node and cpu the policy names exists in topo: 0, or -1 after one
- * "policy 'FILE' line N: ..." error line. */
-int policy_validate(const struct policy *pol, const struct nm_topology *topo);
 /* A node list "0-3,6" or "all" (every node of topo) as a mask; -1 if
  * malformed, naming nothing or a node above POLICY_MAX_NODES. */
 int policy_parse_nodelist(const char *s, const struct nm_topology *topo, uint64_t *mask);
@@ -112,6 +118,10 @@ struct policy *policy_parse(const char *text, const char *name);
 struct policy *policy_read_file(const char *path);
 void policy_write(FILE *f, const struct policy *pol);
 
+/* Loading and checking (policy_load.c). */
+/* Every node and cpu the policy names exists in topo: 0, or -1 after one
+ * "policy 'FILE' line N: ..." error line. */
+int policy_validate(const struct policy *pol, const struct nm_topology *topo);
 /* Loads a policy from a profile database (advise is run in memory) or a
  * policy file, and checks it against topo (may be NULL: no check).
  * NULL + one error line naming the file and line. */
@@ -119,18 +129,29 @@ struct policy *policy_load(const char *path, const struct nm_topology *topo, int
 /* --interleave=all|NODES, --bind=N: mode is "interleave" or "bind"; a
  * policy matching every heap, mmap and static object of a page or more. */
 struct policy *policy_global(const char *mode, const char *nodes, const struct nm_topology *topo);
-void policy_free(struct policy *pol);
+/* Called with the program's executable identity once known: on a
+ * mismatch, warns and disables the policy (returns 0), or with strict
+ * prints an error and returns -1.  Returns 0 when it matches. */
+int policy_check_binary(struct policy *pol, const char *module_identity);
 
+/* Matching (placement.c). */
 /* Called at allocation return (and for statics before main).  frames are
  * the object's allocation stack (frames[0] = allocator's caller); for a
  * static, frames[0].module is its module's identity (nframes 0: any
  * module) and obj->name its symbol.  page_size is the tracee's.
- * Returns 1 and fills plan when a rule matches and asks for placement,
- * 0 otherwise.  The most specific rule wins: the one matching the most
+ * The most specific rule wins: the one matching the most
  * frames, then a static's, then the default.  matched counts, per rule,
  * the objects it matched so far in this process (pol->nrules counters,
  * kept by the caller; NULL: each object is the first): an `each` rule
- * places its k-th object on its k-th node. */
+ * places its k-th object on its k-th node.  Fills ranges (room for
+ * policy_max_ranges(pol)) and *rule (may be NULL: not wanted) and returns
+ * how many ranges to place, 0 when none. */
+int policy_place(const struct policy *pol, const struct nm_object *obj,
+		 const struct nm_frame *frames, int nframes, uint64_t *matched, uint64_t page_size,
+		 struct place_range *ranges, const char **rule);
+/* The most ranges one object of pol can need: size the buffer once. */
+int policy_max_ranges(const struct policy *pol);
+/* policy_place() into an allocated plan: 1 when it has ranges. */
 int policy_plan_object(const struct policy *pol, const struct nm_object *obj,
 		       const struct nm_frame *frames, int nframes, uint64_t *matched,
 		       uint64_t page_size, struct place_plan *plan);
@@ -138,9 +159,5 @@ int policy_plan_object(const struct policy *pol, const struct nm_object *obj,
 int policy_thread_cpu(const struct policy *pol, int rank);
 /* 1 when the policy was made for this module (or names no binary). */
 int policy_matches_module(const struct policy *pol, const char *module_identity);
-/* Called with the program's executable identity once known: on a
- * mismatch, warns and disables the policy (returns 0), or with strict
- * prints an error and returns -1.  Returns 0 when it matches. */
-int policy_check_binary(struct policy *pol, const char *module_identity);
 
 #endif

@@ -1,17 +1,14 @@
 /* numamma advise: prints the placement plan a profile suggests and writes
  * it as a policy file for `numamma run --policy`. */
-#include <errno.h>
 #include <getopt.h>
-#include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "advise.h"
-#include "db.h"
+#include "commands.h"
 #include "error.h"
+#include "number.h"
 #include "options.h"
+#include "profile.h"
 #include "topology.h"
 
 const char advise_usage[] =
@@ -42,28 +39,6 @@ static const struct option advise_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* "65536", "64K", "1M", "2G"; -1 when malformed. */
-static int parse_size(const char *s, uint64_t *size)
-{
-	char *end;
-	unsigned long long v;
-	int shift = 0;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (end == s || errno || *s == '-')
-		return -1;
-	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	}
-	if (*end || v > UINT64_MAX >> shift)
-		return -1;
-	*size = (uint64_t)v << shift;
-	return 0;
-}
-
 static int write_policy(const char *path, const struct policy *pol)
 {
 	FILE *f = fopen(path, "w");
@@ -78,14 +53,14 @@ static int write_policy(const char *path, const struct policy *pol)
 
 static int run_advise(const char *path, const char *output, struct advise_opts *opts)
 {
-	struct nm_db *db = db_open(path);
+	struct profile prof;
 	struct advice adv;
 	int ret;
 
-	if (!db)
+	if (profile_load(&prof, &path, 1, PROFILE_SAMPLES) < 0)
 		return NM_EXIT_FAILURE;
-	ret = advise_db(db_sqlite(db), path, opts, &adv);
-	db_close(db);
+	ret = advise_profile(&prof.runs[0], path, opts, &adv);
+	profile_free(&prof);
 	if (ret < 0)
 		return NM_EXIT_FAILURE;
 	advice_print(stdout, &adv);
@@ -103,7 +78,7 @@ int cmd_advise(int argc, char **argv)
 	struct advise_opts opts = { .min_size = ADVISE_MIN_SIZE };
 	struct nm_topology machine = { 0 };
 	const char *path = "numamma.db", *output = NULL;
-	char *end;
+	uint64_t nodes;
 	int opt, ret;
 
 	optind = 0;
@@ -118,10 +93,10 @@ int cmd_advise(int argc, char **argv)
 				return usage_error("advise", "invalid --min-size '%s' (want bytes, e.g. 64K)", optarg);
 			break;
 		case OPT_NODES:
-			opts.nodes = (int)strtol(optarg, &end, 10);
-			if (end == optarg || *end || opts.nodes < 1 || opts.nodes > POLICY_MAX_NODES)
+			if (parse_number(optarg, 10, 1, POLICY_MAX_NODES, &nodes) < 0)
 				return usage_error("advise", "invalid --nodes '%s' (want 1 to %d)", optarg,
 						   POLICY_MAX_NODES);
+			opts.nodes = (int)nodes;
 			break;
 		case 'h':
 			fputs(advise_usage, stdout);

@@ -1,11 +1,12 @@
-/* Placement policies: matching objects to rules and turning a rule into
- * page-aligned mbind ranges.  Pure logic; `numamma run` does the calls. */
+/* Placement policies: building them, matching objects to rules and
+ * turning a rule into page-aligned mbind ranges.  Pure logic: no I/O, and
+ * matching (policy_place) allocates nothing, so that it can run inside an
+ * allocator before malloc returns.  Loading and checking a policy is
+ * policy_load.c's; `numamma run` does the mbind calls. */
 #include <numaif.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "advise.h"
-#include "db.h"
 #include "error.h"
 #include "placement.h"
 
@@ -98,14 +99,6 @@ static int topo_node_id(const struct nm_topology *t, int index)
 	return t->node_ids ? t->node_ids[index] : index;
 }
 
-static int topo_has_node(const struct nm_topology *t, int node)
-{
-	for (int i = 0; i < t->nr_nodes; i++)
-		if (topo_node_id(t, i) == node)
-			return 1;
-	return 0;
-}
-
 static uint64_t topo_node_mask(const struct nm_topology *t)
 {
 	uint64_t mask = 0;
@@ -148,157 +141,6 @@ int policy_parse_nodelist(const char *s, const struct nm_topology *topo, uint64_
 		s = end;
 	}
 	return *mask ? 0 : -1;
-}
-
-/* "policy 'FILE' line N" or "policy 'FILE'" for rules built in memory. */
-static int policy_error(const struct policy *pol, int line, const char *what, int value)
-{
-	if (line)
-		return error("policy '%s' line %d: %s %d does not exist on this machine",
-			     pol->source, line, what, value);
-	return error("policy '%s': %s %d does not exist on this machine", pol->source, what, value);
-}
-
-static int first_missing_node(const struct policy_rule *r, const struct nm_topology *t)
-{
-	for (int n = 0; n < POLICY_MAX_NODES; n++)
-		if ((r->nodemask >> n & 1) && !topo_has_node(t, n))
-			return n;
-	for (int i = 0; i < r->nseg; i++)
-		if (!topo_has_node(t, r->seg[i].node))
-			return r->seg[i].node;
-	for (int i = 0; i < r->neach; i++)
-		if (r->each[i] >= 0 && !topo_has_node(t, r->each[i]))
-			return r->each[i];
-	return -1;
-}
-
-int policy_validate(const struct policy *pol, const struct nm_topology *topo)
-{
-	if (!topo)
-		return 0;
-	for (int i = 0; i < pol->nrules; i++) {
-		int node = first_missing_node(&pol->rules[i], topo);
-
-		if (node >= 0)
-			return policy_error(pol, pol->rules[i].line, "node", node);
-	}
-	for (int i = 0; i < pol->npins; i++) {
-		const struct policy_pin *p = &pol->pins[i];
-
-		if (p->cpu >= 0 && (p->cpu >= topo->nr_cpus || topo->cpu_node[p->cpu] < 0))
-			return policy_error(pol, p->line, "cpu", p->cpu);
-		if (p->cpu < 0 && !topo_has_node(topo, p->node))
-			return policy_error(pol, p->line, "node", p->node);
-	}
-	return 0;
-}
-
-/* A pin naming only a node gets the node's cpus in turn, so that threads
- * planned on one node do not all share its first cpu. */
-static void resolve_node_pins(struct policy *pol, const struct nm_topology *topo)
-{
-	int *next = xcalloc(POLICY_MAX_NODES, sizeof(int));
-
-	for (int i = 0; i < pol->npins; i++) {
-		struct policy_pin *p = &pol->pins[i];
-		int ncpus = 0, want;
-
-		if (p->cpu >= 0)
-			continue;
-		for (int c = 0; c < topo->nr_cpus; c++)
-			ncpus += topo->cpu_node[c] == p->node;
-		if (!ncpus)
-			continue;
-		want = next[p->node]++ % ncpus;
-		for (int c = 0; c < topo->nr_cpus; c++)
-			if (topo->cpu_node[c] == p->node && want-- == 0)
-				p->cpu = c;
-	}
-	free(next);
-}
-
-/* ---- loading ---- */
-
-static int is_sqlite_file(const char *path)
-{
-	static const char magic[16] = "SQLite format 3";
-	char head[16];
-	FILE *f = fopen(path, "rb");
-	int yes;
-
-	if (!f)
-		return 0;
-	yes = fread(head, 1, sizeof(head), f) == sizeof(head) && !memcmp(head, magic, sizeof(head));
-	fclose(f);
-	return yes;
-}
-
-static struct policy *policy_from_profile(const char *path, const struct nm_topology *topo)
-{
-	struct advise_opts opts = { .min_size = ADVISE_MIN_SIZE, .machine = topo };
-	struct nm_db *db = db_open(path);
-	struct advice adv;
-	struct policy *pol = NULL;
-
-	if (!db)
-		return NULL;
-	/* Planned for the machine it is applied on. */
-	opts.nodes = topo ? topo->nr_nodes : 0;
-	if (advise_db(db_sqlite(db), path, &opts, &adv) == 0) {
-		pol = adv.policy;
-		adv.policy = NULL;
-		advice_free(&adv);
-	}
-	db_close(db);
-	return pol;
-}
-
-struct policy *policy_load(const char *path, const struct nm_topology *topo, int strict)
-{
-	struct policy *pol;
-
-	pol = is_sqlite_file(path) ? policy_from_profile(path, topo) : policy_read_file(path);
-	if (!pol)
-		return NULL;
-	if (policy_validate(pol, topo) < 0) {
-		policy_free(pol);
-		return NULL;
-	}
-	if (topo)
-		resolve_node_pins(pol, topo);
-	pol->strict = strict;
-	return pol;
-}
-
-struct policy *policy_global(const char *mode, const char *nodes, const struct nm_topology *topo)
-{
-	struct policy *pol;
-	struct policy_rule *r;
-	uint64_t mask;
-	int bind = !strcmp(mode, "bind");
-
-	if (!bind && strcmp(mode, "interleave")) {
-		error("unknown placement '%s' (want interleave or bind)", mode);
-		return NULL;
-	}
-	if (policy_parse_nodelist(nodes, topo, &mask) < 0 || (bind && (mask & (mask - 1)))) {
-		error("--%s=%s: %s", mode, nodes,
-		      bind ? "want one node number" : "want 'all' or a node list like 0-3,5");
-		return NULL;
-	}
-	if (topo && (mask & ~topo_node_mask(topo))) {
-		error("--%s=%s: node %d does not exist on this machine", mode, nodes,
-		      __builtin_ctzll(mask & ~topo_node_mask(topo)));
-		return NULL;
-	}
-	pol = policy_new(bind ? "--bind" : "--interleave");
-	r = policy_add_rule(pol);
-	r->site = SITE_DEFAULT;
-	r->action = bind ? ACT_BIND : ACT_INTERLEAVE;
-	r->nodemask = mask;
-	policy_rule_format(r);
-	return pol;
 }
 
 /* ---- matching ---- */
@@ -365,9 +207,12 @@ static const struct policy_rule *best_rule(const struct policy *pol, const struc
 
 /* ---- plans ---- */
 
-static void plan_add(struct place_plan *plan, uint64_t offset, uint64_t length, int mode, uint64_t mask)
+/* Appends a range to ranges[0..*n), merged with the last when they touch
+ * with the same mode and nodes; the caller sized ranges for the rule. */
+static void range_add(struct place_range *ranges, int *n, uint64_t offset, uint64_t length,
+		      int mode, uint64_t mask)
 {
-	struct place_range *last = plan->n ? &plan->ranges[plan->n - 1] : NULL;
+	struct place_range *last = *n ? &ranges[*n - 1] : NULL;
 
 	if (!length)
 		return;
@@ -375,8 +220,7 @@ static void plan_add(struct place_plan *plan, uint64_t offset, uint64_t length, 
 		last->length += length;
 		return;
 	}
-	plan->ranges = xrealloc(plan->ranges, (plan->n + 1) * sizeof(*plan->ranges));
-	plan->ranges[plan->n++] = (struct place_range){ offset, length, mode, mask };
+	ranges[(*n)++] = (struct place_range){ offset, length, mode, mask };
 }
 
 /* The address of proportional position ppm in [addr, addr+size), on the
@@ -390,32 +234,22 @@ static uint64_t slice_boundary(uint64_t addr, uint64_t size, uint32_t ppm, uint6
 	return at < lo ? lo : at > hi ? hi : at;
 }
 
-int policy_plan_object(const struct policy *pol, const struct nm_object *obj,
-		       const struct nm_frame *frames, int nframes, uint64_t *matched,
-		       uint64_t page_size, struct place_plan *plan)
+static int rule_ranges(const struct policy_rule *r, const struct nm_object *obj, uint64_t nth,
+		       uint64_t page_size, struct place_range *ranges)
 {
-	const struct policy_rule *r;
-	uint64_t lo, hi, nth = 0;
-
-	memset(plan, 0, sizeof(*plan));
-	if (!pol || pol->disabled || !placeable_kind(obj->kind) || !page_size)
-		return 0;
-	r = best_rule(pol, obj, frames, nframes);
-	if (r && matched)
-		nth = matched[r - pol->rules]++;
-	if (!r || r->action == ACT_LEAVE)
-		return 0;
 	/* Only pages wholly inside the object: a page shared with a
 	 * neighbour belongs to whoever placed it first. */
-	lo = (obj->addr + page_size - 1) / page_size * page_size;
-	hi = (obj->addr + obj->size) / page_size * page_size;
+	uint64_t lo = (obj->addr + page_size - 1) / page_size * page_size;
+	uint64_t hi = (obj->addr + obj->size) / page_size * page_size;
+	int n = 0;
+
 	if (hi <= lo)
 		return 0;
 	switch (r->action) {
 	case ACT_BIND:
 	case ACT_INTERLEAVE:
-		plan_add(plan, lo - obj->addr, hi - lo,
-			 r->action == ACT_BIND ? MPOL_BIND : MPOL_INTERLEAVE, r->nodemask);
+		range_add(ranges, &n, lo - obj->addr, hi - lo,
+			  r->action == ACT_BIND ? MPOL_BIND : MPOL_INTERLEAVE, r->nodemask);
 		break;
 	case ACT_BLOCK:
 	case ACT_PAGEMAP:
@@ -424,22 +258,65 @@ int policy_plan_object(const struct policy *pol, const struct nm_object *obj,
 			uint64_t to = slice_boundary(obj->addr, obj->size, r->seg[i].end, page_size, lo, hi);
 
 			if (to > from)
-				plan_add(plan, from - obj->addr, to - from, MPOL_BIND, 1ULL << r->seg[i].node);
+				range_add(ranges, &n, from - obj->addr, to - from, MPOL_BIND,
+					  1ULL << r->seg[i].node);
 		}
 		break;
 	case ACT_EACH:
 		/* The list repeats: a run with more objects than the profile
 		 * had follows the same rotation. */
 		if (r->neach && r->each[nth % r->neach] >= 0)
-			plan_add(plan, lo - obj->addr, hi - lo, MPOL_BIND, 1ULL << r->each[nth % r->neach]);
+			range_add(ranges, &n, lo - obj->addr, hi - lo, MPOL_BIND,
+				  1ULL << r->each[nth % r->neach]);
 		break;
 	case ACT_LEAVE:
 		break;
 	}
-	if (!plan->n)
+	return n;
+}
+
+int policy_max_ranges(const struct policy *pol)
+{
+	int most = 1;
+
+	for (int i = 0; pol && i < pol->nrules; i++)
+		if (pol->rules[i].nseg > most)
+			most = pol->rules[i].nseg;
+	return most;
+}
+
+int policy_place(const struct policy *pol, const struct nm_object *obj,
+		 const struct nm_frame *frames, int nframes, uint64_t *matched, uint64_t page_size,
+		 struct place_range *ranges, const char **rule)
+{
+	const struct policy_rule *r;
+	uint64_t nth = 0;
+	int n;
+
+	if (!pol || pol->disabled || !placeable_kind(obj->kind) || !page_size)
 		return 0;
-	plan->rule = r->text;
-	return 1;
+	r = best_rule(pol, obj, frames, nframes);
+	if (r && matched)
+		nth = matched[r - pol->rules]++;
+	if (!r || r->action == ACT_LEAVE)
+		return 0;
+	n = rule_ranges(r, obj, nth, page_size, ranges);
+	if (n && rule)
+		*rule = r->text;
+	return n;
+}
+
+int policy_plan_object(const struct policy *pol, const struct nm_object *obj,
+		       const struct nm_frame *frames, int nframes, uint64_t *matched,
+		       uint64_t page_size, struct place_plan *plan)
+{
+	memset(plan, 0, sizeof(*plan));
+	plan->ranges = xcalloc(policy_max_ranges(pol), sizeof(*plan->ranges));
+	plan->n = policy_place(pol, obj, frames, nframes, matched, page_size, plan->ranges,
+			       &plan->rule);
+	if (!plan->n)
+		place_plan_free(plan);
+	return plan->n > 0;
 }
 
 int policy_thread_cpu(const struct policy *pol, int rank)
@@ -462,16 +339,3 @@ int policy_matches_module(const struct policy *pol, const char *module_identity)
 	return 0;
 }
 
-int policy_check_binary(struct policy *pol, const char *module_identity)
-{
-	if (policy_matches_module(pol, module_identity))
-		return 0;
-	if (pol->strict)
-		return error("policy '%s' was made for %s, not for this program (%s)",
-			     pol->source, pol->binaries[0], module_identity);
-	warning("policy '%s' was made for %s, not for this program (%s): ignoring it",
-		pol->source, pol->binaries[0], module_identity);
-	hint("re-run 'numamma advise' on a profile of this program, or pass --strict to make this an error");
-	pol->disabled = 1;
-	return 0;
-}

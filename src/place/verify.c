@@ -4,13 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "db.h"
+#include "db_placement.h"
 #include "error.h"
 #include "session.h"
 #include "verify.h"
-
-/* The unit of placement: mbind works on whole pages. */
-#define PAGE 4096ULL
 
 struct placed {
 	int64_t id;
@@ -43,10 +40,7 @@ struct verifier *verifier_new(struct session *s, int list_all)
 	v->capseen = 1024;
 	v->seen = xcalloc(v->capseen, sizeof(*v->seen));
 	if (s->output)
-		s->ext_db_schema = "CREATE TABLE IF NOT EXISTS placement("
-			"object_id INTEGER, pid INTEGER, address INTEGER, size INTEGER, rule TEXT, "
-			"pages INTEGER, present INTEGER, on_intended INTEGER, absent INTEGER, "
-			"skipped INTEGER, failed_ranges INTEGER, nodes TEXT)";
+		s->ext_db_schema = db_placement_schema;
 	return v;
 }
 
@@ -85,7 +79,7 @@ void verifier_seen(struct verifier *v, int64_t id)
 
 static uint64_t pages_spanned(uint64_t addr, uint64_t size)
 {
-	return size ? (addr + size - 1) / PAGE - addr / PAGE + 1 : 0;
+	return size ? (addr + size - 1) / PLACE_PAGE_SIZE - addr / PLACE_PAGE_SIZE + 1 : 0;
 }
 
 static uint64_t plan_pages(const struct place_plan *plan)
@@ -93,7 +87,7 @@ static uint64_t plan_pages(const struct place_plan *plan)
 	uint64_t n = 0;
 
 	for (int i = 0; i < plan->n; i++)
-		n += plan->ranges[i].length / PAGE;
+		n += plan->ranges[i].length / PLACE_PAGE_SIZE;
 	return n;
 }
 
@@ -144,7 +138,7 @@ static void check_range(pid_t pid, const struct placed *p, const struct place_ra
 	enum { BATCH = 1024 };
 	void *pages[BATCH];
 	int status[BATCH];
-	uint64_t page = PAGE, start = p->addr + r->offset, end = start + r->length;
+	uint64_t page = PLACE_PAGE_SIZE, start = p->addr + r->offset, end = start + r->length;
 
 	for (uint64_t a = start; a < end; ) {
 		unsigned long n = 0;
@@ -166,7 +160,6 @@ static void store(struct verifier *v, const struct placed *p)
 {
 	char nodes[512] = "";
 	size_t len = 0;
-	sqlite3_stmt *st;
 
 	if (!v->s->db)
 		return;
@@ -174,21 +167,11 @@ static void store(struct verifier *v, const struct placed *p)
 		if (p->total.per_node[n] && len < sizeof(nodes) - 32)
 			len += snprintf(nodes + len, sizeof(nodes) - len, "%s%d:%llu", len ? " " : "", n,
 					(unsigned long long)p->total.per_node[n]);
-	st = db_prepare(v->s->db, "INSERT INTO placement VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
-	sqlite3_bind_int64(st, 1, p->id);
-	sqlite3_bind_int64(st, 2, p->pid);
-	sqlite3_bind_int64(st, 3, (int64_t)p->addr);
-	sqlite3_bind_int64(st, 4, (int64_t)p->size);
-	sqlite3_bind_text(st, 5, p->rule, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 6, (int64_t)p->total.pages);
-	sqlite3_bind_int64(st, 7, (int64_t)p->total.present);
-	sqlite3_bind_int64(st, 8, (int64_t)p->total.on_intended);
-	sqlite3_bind_int64(st, 9, (int64_t)p->total.absent);
-	sqlite3_bind_int64(st, 10, (int64_t)p->edge_pages);
-	sqlite3_bind_int(st, 11, p->failed);
-	sqlite3_bind_text(st, 12, nodes, -1, SQLITE_TRANSIENT);
-	sqlite3_step(st);
-	sqlite3_finalize(st);
+	db_add_placement(v->s->db, &(struct db_placement){
+		.object_id = p->id, .pid = p->pid, .addr = p->addr, .size = p->size, .rule = p->rule,
+		.pages = p->total.pages, .present = p->total.present,
+		.on_intended = p->total.on_intended, .absent = p->total.absent,
+		.skipped = p->edge_pages, .failed_ranges = p->failed, .nodes = nodes });
 }
 
 static void check_placed(struct verifier *v, struct placed *p)

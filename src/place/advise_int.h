@@ -1,0 +1,88 @@
+/* Inside advise: the analysis state shared by its files.
+ *
+ *   advise.c           sites from the profile's objects and samples; one
+ *                      rule per site; the driver
+ *   advise_threads.c   the machine planned for, the threads, their nodes
+ *                      and pins
+ *   advise_patterns.c  the access patterns a site's samples show, and
+ *                      the locality each plan would give
+ *   advise_print.c     the plan in words
+ *
+ * All of it works on the profile model (profile.h): no I/O. */
+#ifndef NUMAMMA_ADVISE_INT_H
+#define NUMAMMA_ADVISE_INT_H
+
+#include "advise.h"
+#include "profile.h"
+
+/* One sample, as seen by its site. */
+struct point {
+	uint32_t pos;            /* in POLICY_PPM of the object */
+	int thread;              /* index in adv->threads */
+	int node, page_node;     /* where it ran and where the page was; -1 */
+	int nth;                 /* its object's allocation order at the site
+				  * in the first process; -1 in others */
+};
+
+struct site {
+	enum obj_kind kind;
+	int64_t callsite_id;
+	const char *module, *symbol;   /* statics, owned by the profile */
+	int nobjects;
+	int nfirst;              /* objects of the first process */
+	uint64_t max_size;
+	struct point *pts;
+	size_t npts, cap;
+};
+
+struct obj_ref {
+	int64_t id;
+	uint64_t addr, size;
+	int site;
+	pid_t pid;
+	int nth;                 /* see struct point */
+};
+
+struct analysis {
+	const struct prof_run *run;
+	const struct advise_opts *opts;
+	struct advice *adv;
+	struct nm_topology profile;      /* the profiled machine */
+	const struct nm_topology *layout;/* target cpus, NULL when unknown */
+	int *target;                     /* target node ids */
+	int ntarget;
+	struct site *sites;
+	int nsites;
+	struct obj_ref *objs;
+	size_t nobjs;
+	pid_t first_pid;                 /* the first process traced */
+};
+
+/* advise_threads.c */
+void read_profile_topology(struct analysis *a);
+void choose_target(struct analysis *a);
+void read_threads(struct analysis *a);
+void plan_threads(struct analysis *a);
+int find_thread(const struct advice *adv, pid_t pid, pid_t tid);
+int sample_node(const struct analysis *a, int64_t cpu, int64_t node);
+/* The first process traced: ranks are per process, pins by rank only. */
+pid_t main_pid(const struct analysis *a);
+
+/* advise_patterns.c */
+void add_point(struct site *s, struct point p);
+void site_free(struct site *s);
+void reset_rule(struct policy_rule *r);
+/* Sets r's action and returns the reason, in words.  *eval is the site
+ * whose samples the plan should be judged on: s, or its copy without
+ * sweeps when the pattern was found there; drop_copy() frees a copy. */
+char *choose_action(const struct analysis *a, struct site *s, struct policy_rule *r,
+		    struct site **eval);
+void drop_copy(struct site *s, struct site **eval);
+/* Accesses that would be local under rule r with the planned threads;
+ * leave keeps each page where the profile saw it. */
+struct locality predict(const struct analysis *a, const struct site *s,
+			const struct policy_rule *r);
+struct locality measured(const struct site *s);
+double fraction(struct locality l);
+
+#endif
