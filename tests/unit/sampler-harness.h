@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "../../src/store/db_int.h"
 #include "objtrack.h"
 #include "sampler.h"
 #include "topology.h"

@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include "advise.h"
+#include "commands.h"
 #include "db.h"
+#include "profile.h"
 #include "unit.h"
 
 #define PID 1000
@@ -14,7 +16,7 @@
 #define KiB 1024ull
 #define MiB (1024 * KiB)
 
-struct profile {
+struct synth {
 	struct nm_db *db;
 	char path[64];
 	int nodes, cpus;
@@ -22,14 +24,14 @@ struct profile {
 	uint64_t next_addr;
 };
 
-static int node_of(const struct profile *p, int cpu)
+static int node_of(const struct synth *p, int cpu)
 {
 	return cpu * p->nodes / p->cpus;
 }
 
 /* A profile of `nodes` nodes whose cpus are spread evenly over them, one
  * process with a main thread and `workers` threads. */
-static void profile_begin(struct profile *p, int nodes, int cpus, int workers)
+static void profile_begin(struct synth *p, int nodes, int cpus, int workers)
 {
 	int cpu_node[16], distance[16 * 16];
 	struct nm_topology topo = { .nr_nodes = nodes, .nr_cpus = cpus,
@@ -37,7 +39,7 @@ static void profile_begin(struct profile *p, int nodes, int cpus, int workers)
 	struct nm_run_info run = { .command = "prog", .mode = "profile", .sampler = "watch",
 				   .topo = &topo };
 
-	*p = (struct profile){ .nodes = nodes, .cpus = cpus, .next_id = 1, .next_addr = 0x10000000 };
+	*p = (struct synth){ .nodes = nodes, .cpus = cpus, .next_id = 1, .next_addr = 0x10000000 };
 	for (int c = 0; c < cpus; c++)
 		cpu_node[c] = node_of(p, c);
 	for (int i = 0; i < nodes * nodes; i++)
@@ -54,7 +56,7 @@ static void profile_begin(struct profile *p, int nodes, int cpus, int workers)
 		db_add_thread(p->db, PID, PID + rank, rank, 0);
 }
 
-static void profile_end(struct profile *p)
+static void profile_end(struct synth *p)
 {
 	db_close(p->db);
 	unlink(p->path);
@@ -62,7 +64,20 @@ static void profile_end(struct profile *p)
 	unlink(p->path);
 }
 
-static struct nm_object add_object(struct profile *p, enum obj_kind kind, uint64_t offset,
+/* advise on the profile being written, read through the writer's handle
+ * (its last batch is not committed yet). */
+static int advise_synth(struct synth *p, const struct advise_opts *opts, struct advice *adv)
+{
+	struct profile prof = { 0 };
+	int ret = profile_read_db(&prof, p->db, PROFILE_SAMPLES);
+
+	if (ret == 0)
+		ret = advise_profile(&prof.runs[0], p->path, opts, adv);
+	profile_free(&prof);
+	return ret;
+}
+
+static struct nm_object add_object(struct synth *p, enum obj_kind kind, uint64_t offset,
 				   uint64_t size, const char *name)
 {
 	struct nm_frame frames[2] = { { .module = MOD, .offset = offset }, { .module = MOD, .offset = 0x42 } };
@@ -82,7 +97,7 @@ static struct nm_object add_object(struct profile *p, enum obj_kind kind, uint64
 
 /* n samples by thread `rank` running on cpu, evenly over [from, to) of
  * the object (fractions), on pages of page_node. */
-static void touch(struct profile *p, const struct nm_object *o, int rank, int cpu,
+static void touch(struct synth *p, const struct nm_object *o, int rank, int cpu,
 		  double from, double to, int n, int page_node)
 {
 	for (int i = 0; i < n; i++) {
@@ -138,7 +153,7 @@ enum { SITE_BLOCK = 0x100, SITE_SHARED = 0x200, SITE_ONE = 0x300, SITE_TINY = 0x
 
 /* Serial init by the main thread then parallel compute by 4 workers, all
  * on one node (the usual profile before any pinning). */
-static void one_node_profile(struct profile *p)
+static void one_node_profile(struct synth *p)
 {
 	struct nm_object a1, a2, b, c, d, e, f, g, h;
 
@@ -175,13 +190,13 @@ static void one_node_profile(struct profile *p)
 static void test_spread_from_one_node(void)
 {
 	struct advise_opts opts = { .min_size = ADVISE_MIN_SIZE, .nodes = 4 };
-	struct profile p;
+	struct synth p;
 	struct advice adv;
 	const struct policy_rule *r;
 	const struct advice_site *s;
 
 	one_node_profile(&p);
-	CHECK_INT(advise_db(db_sqlite(p.db), p.path, &opts, &adv), 0);
+	CHECK_INT(advise_synth(&p, &opts, &adv), 0);
 	CHECK_INT(adv.spread, 1);
 	CHECK(!strncmp(adv.mapping, "planned:", 8));
 	CHECK_INT(adv.profile_nodes, 1);
@@ -307,7 +322,7 @@ static const struct schedule_case schedules[] = {
 
 static void check_schedule(const struct schedule_case *c)
 {
-	struct profile p;
+	struct synth p;
 	struct advice adv;
 	struct advise_opts opts = { .min_size = 64 * KiB };
 	const struct policy_rule *r;
@@ -320,7 +335,7 @@ static void check_schedule(const struct schedule_case *c)
 		touch(&p, &o, c->touches[i].rank, c->touches[i].cpu, c->touches[i].from,
 		      c->touches[i].to, c->touches[i].n, 0);
 	db_flush(p.db);
-	CHECK_INT(advise_db(db_sqlite(p.db), p.path, &opts, &adv), 0);
+	CHECK_INT(advise_synth(&p, &opts, &adv), 0);
 	/* Else a worker was never sampled: spread by rank. */
 	CHECK_INT(adv.spread, !c->observed);
 	CHECK(c->observed || strstr(adv.mapping, "crowded") != NULL);
@@ -346,7 +361,7 @@ static void test_static_schedules(void)
  * sampled.  Each buffer goes to its worker's node. */
 static void test_per_thread_buffers(void)
 {
-	struct profile p;
+	struct synth p;
 	struct advice adv;
 	struct advise_opts opts = { .min_size = 64 * KiB, .nodes = 4 };
 	const struct policy_rule *r;
@@ -365,7 +380,7 @@ static void test_per_thread_buffers(void)
 		if (w != 3)
 			touch(&p, &o[w - 1], w, w - 1, 0, 1, 8, 0);
 	db_flush(p.db);
-	CHECK_INT(advise_db(db_sqlite(p.db), p.path, &opts, &adv), 0);
+	CHECK_INT(advise_synth(&p, &opts, &adv), 0);
 	r = rule_at(adv.policy, SITE_EACH);
 	CHECK(r && r->action == ACT_EACH);
 	CHECK(r && r->neach == 4);
@@ -411,7 +426,7 @@ static void test_per_thread_buffers(void)
  * only.  Its samples must not make those buffers its own. */
 static void test_sparse_per_thread_buffers(void)
 {
-	struct profile p;
+	struct synth p;
 	struct advice adv;
 	struct advise_opts opts = { .min_size = 64 * KiB, .nodes = 4 };
 	const struct policy_rule *r;
@@ -425,7 +440,7 @@ static void test_sparse_per_thread_buffers(void)
 	touch(&p, &o[0], 1, 0, 0, 1, 14, 0);
 	touch(&p, &o[3], 4, 3, 0, 1, 32, 0);
 	db_flush(p.db);
-	CHECK_INT(advise_db(db_sqlite(p.db), p.path, &opts, &adv), 0);
+	CHECK_INT(advise_synth(&p, &opts, &adv), 0);
 	r = rule_at(adv.policy, SITE_EACH);
 	CHECK(r && r->action == ACT_EACH && r->neach == 4);
 	for (int k = 0; r && k < r->neach && k < 4; k++)
@@ -439,7 +454,7 @@ static void test_plan_applies(void)
 	struct advise_opts opts = { .min_size = ADVISE_MIN_SIZE, .nodes = 4 };
 	struct nm_frame frames[2] = { { .module = MOD, .offset = SITE_BLOCK }, { .module = MOD, .offset = 0x42 } };
 	struct nm_object o = { .kind = OBJ_HEAP, .addr = 0x7f0000001010, .size = 64 * MiB };
-	struct profile p;
+	struct synth p;
 	struct advice adv;
 	struct policy *pol;
 	struct place_plan plan;
@@ -449,7 +464,7 @@ static void test_plan_applies(void)
 	uint64_t right = 0, placed = 0;
 
 	one_node_profile(&p);
-	CHECK_INT(advise_db(db_sqlite(p.db), p.path, &opts, &adv), 0);
+	CHECK_INT(advise_synth(&p, &opts, &adv), 0);
 	f = open_memstream(&text, &len);
 	policy_write(f, adv.policy);
 	fclose(f);
@@ -487,7 +502,7 @@ static void test_plan_applies(void)
 static void test_observed_mapping(void)
 {
 	struct advise_opts opts = { .min_size = ADVISE_MIN_SIZE };
-	struct profile p;
+	struct synth p;
 	struct advice adv;
 	struct nm_object a, own, rev;
 	const struct policy_rule *r;
@@ -507,7 +522,7 @@ static void test_observed_mapping(void)
 		touch(&p, &own, w, cpu, (w - 1) / 4.0, w / 4.0, 400, 4 - w);
 	}
 	db_flush(p.db);
-	CHECK_INT(advise_db(db_sqlite(p.db), p.path, &opts, &adv), 0);
+	CHECK_INT(advise_synth(&p, &opts, &adv), 0);
 	CHECK_INT(adv.spread, 0);
 	CHECK(!strncmp(adv.mapping, "observed:", 9));
 	CHECK_INT(adv.target_nodes, 4);
@@ -537,7 +552,7 @@ static void test_load_profile(void)
 {
 	int cpu_node[4] = { 0, 0, 1, 1 };
 	struct nm_topology two = { .nr_nodes = 2, .nr_cpus = 4, .cpu_node = cpu_node };
-	struct profile p;
+	struct synth p;
 	struct policy *pol;
 
 	one_node_profile(&p);
@@ -563,7 +578,7 @@ static void test_load_profile(void)
 static void test_cmd_advise(void)
 {
 	char out[] = "/tmp/numamma-advise-policy-XXXXXX";
-	struct profile p;
+	struct synth p;
 	struct policy *pol;
 	char *argv[] = { "advise", "-o", out, "--nodes", "4", NULL, NULL };
 	char *bad[] = { "advise", "--nodes", "0", "x.db", NULL };

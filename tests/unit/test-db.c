@@ -9,8 +9,9 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "../../src/store/db_int.h"
 #include "error.h"
-#include "report.h"
+#include "commands.h"
 #include "unit.h"
 
 #define PAGE 4096
