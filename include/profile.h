@@ -161,6 +161,11 @@ struct profile {
 int profile_load(struct profile *p, const char *const *paths, int npaths, unsigned what);
 void profile_free(struct profile *p);
 
+/* Whether the file at path is a database (a profile, or not one numamma
+ * reads) rather than text: how `run --policy` tells a profile from a
+ * policy file. */
+bool profile_is_database(const char *path);
+
 struct nm_db;
 /* Reads the database db (open for reading or still being written) as one
  * more run of p.  0, or -1 after one error line. */

@@ -91,20 +91,6 @@ static void resolve_node_pins(struct policy *pol, const struct nm_topology *topo
 
 /* ---- loading ---- */
 
-static int is_sqlite_file(const char *path)
-{
-	static const char magic[16] = "SQLite format 3";
-	char head[16];
-	FILE *f = fopen(path, "rb");
-	int yes;
-
-	if (!f)
-		return 0;
-	yes = fread(head, 1, sizeof(head), f) == sizeof(head) && !memcmp(head, magic, sizeof(head));
-	fclose(f);
-	return yes;
-}
-
 static struct policy *policy_from_profile(const char *path, const struct nm_topology *topo)
 {
 	struct advise_opts opts = { .min_size = ADVISE_MIN_SIZE, .machine = topo };
@@ -129,7 +115,7 @@ struct policy *policy_load(const char *path, const struct nm_topology *topo, int
 {
 	struct policy *pol;
 
-	pol = is_sqlite_file(path) ? policy_from_profile(path, topo) : policy_read_file(path);
+	pol = profile_is_database(path) ? policy_from_profile(path, topo) : policy_read_file(path);
 	if (!pol)
 		return NULL;
 	if (policy_validate(pol, topo) < 0) {

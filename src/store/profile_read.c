@@ -3,6 +3,7 @@
  * Every query of the readers is here.  A failed step (a corrupt or
  * truncated file) is an error, never an early end of rows: a report or a
  * plan made from half a table would look plausible and be wrong. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -440,6 +441,20 @@ const struct prof_module *prof_module(const struct prof_run *r, const char *modu
 }
 
 /* ---- whole profiles ---- */
+
+bool profile_is_database(const char *path)
+{
+	static const char magic[16] = "SQLite format 3";
+	char head[16];
+	FILE *f = fopen(path, "rb");
+	bool yes;
+
+	if (!f)
+		return false;
+	yes = fread(head, 1, sizeof(head), f) == sizeof(head) && !memcmp(head, magic, sizeof(head));
+	fclose(f);
+	return yes;
+}
 
 int profile_read_db(struct profile *p, struct nm_db *db, unsigned what)
 {
