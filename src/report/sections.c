@@ -34,6 +34,31 @@ static const char *kind_text(int kind)
 
 #define CMP(a, b) (((a) > (b)) - ((a) < (b)))
 
+/* A row of select_rows()'s array, in a comparator. */
+#define ROW(type, x) ((const type *)*(const void *const *)(x))
+
+typedef int (*keep_fn)(const struct ctx *c, const void *row);
+
+/* Every section is the rows of one table that keep accepts, in the
+ * section's order, of which it shows the first --top: pointers to those
+ * rows, *n of them, in an array the caller frees.  Comparators see
+ * pointers to the rows, which also compare in recording order. */
+static const void **select_rows(const struct ctx *c, const void *rows, size_t nrows, size_t size,
+				keep_fn keep, int (*order)(const void *, const void *), size_t *n)
+{
+	const void **v = xcalloc(nrows + 1, sizeof(*v));
+
+	*n = 0;
+	for (size_t i = 0; i < nrows; i++) {
+		const void *row = (const char *)rows + i * size;
+
+		if (keep(c, row))
+			v[(*n)++] = row;
+	}
+	qsort(v, *n, sizeof(*v), order);
+	return v;
+}
+
 static const char *basename_of(const char *path)
 {
 	const char *slash = strrchr(path, '/');
@@ -214,10 +239,16 @@ static const struct rcolumn object_cols[] = {
 
 static int by_size_then_id(const void *x, const void *y)
 {
-	const struct prof_object *p = *(const struct prof_object *const *)x;
-	const struct prof_object *q = *(const struct prof_object *const *)y;
+	const struct prof_object *p = ROW(struct prof_object, x), *q = ROW(struct prof_object, y);
 
 	return p->size != q->size ? CMP(q->size, p->size) : CMP(p->id, q->id);
+}
+
+static int largest_kept(const struct ctx *c, const void *row)
+{
+	const struct prof_object *o = row;
+
+	return o->kind >= 0 && o->kind != OBJ_MAPPING && want_pid(c, o->pid);
 }
 
 /* Mappings are left out: code and libraries would crowd out the
@@ -225,23 +256,20 @@ static int by_size_then_id(const void *x, const void *y)
 static void section_objects(struct ctx *c)
 {
 	const struct prof_run *run = c->run;
-	const struct prof_object **v = xcalloc(run->nobjects + 1, sizeof(*v));
 	struct rtable *t = report_add_table(c->rep, object_cols, 6, "Largest objects");
-	size_t n = 0;
+	size_t n;
+	const void **v = select_rows(c, run->objects, run->nobjects, sizeof(*run->objects),
+				     largest_kept, by_size_then_id, &n);
 
-	for (size_t i = 0; i < run->nobjects; i++)
-		if (run->objects[i].kind >= 0 && run->objects[i].kind != OBJ_MAPPING &&
-		    want_pid(c, run->objects[i].pid))
-			v[n++] = &run->objects[i];
-	qsort(v, n, sizeof(*v), by_size_then_id);
 	for (size_t i = 0; i < top_n(c, n); i++) {
-		char *where = describe_callsite(run, v[i]->callsite_id);
+		const struct prof_object *o = v[i];
+		char *where = describe_callsite(run, o->callsite_id);
 
-		rtable_int(t, v[i]->id);
-		rtable_str(t, kind_text(v[i]->kind));
-		rtable_bytes(t, v[i]->size);
-		rtable_int(t, v[i]->tid);
-		rtable_str(t, v[i]->name);
+		rtable_int(t, o->id);
+		rtable_str(t, kind_text(o->kind));
+		rtable_bytes(t, o->size);
+		rtable_int(t, o->tid);
+		rtable_str(t, o->name);
 		rtable_str(t, where);
 		free(where);
 	}
@@ -261,10 +289,14 @@ struct site_total {
 
 static int by_callsite(const void *x, const void *y)
 {
-	const struct prof_object *p = *(const struct prof_object *const *)x;
-	const struct prof_object *q = *(const struct prof_object *const *)y;
+	return CMP(ROW(struct prof_object, x)->callsite_id, ROW(struct prof_object, y)->callsite_id);
+}
 
-	return CMP(p->callsite_id, q->callsite_id);
+static int has_callsite(const struct ctx *c, const void *row)
+{
+	const struct prof_object *o = row;
+
+	return o->callsite_id && want_pid(c, o->pid);
 }
 
 static int by_total_then_id(const void *x, const void *y)
@@ -278,24 +310,22 @@ static int by_total_then_id(const void *x, const void *y)
 static size_t site_totals(const struct ctx *c, struct site_total *out)
 {
 	const struct prof_run *run = c->run;
-	const struct prof_object **v = xcalloc(run->nobjects + 1, sizeof(*v));
-	size_t n = 0, nsites = 0;
+	size_t n, nsites = 0;
+	const void **v = select_rows(c, run->objects, run->nobjects, sizeof(*run->objects),
+				     has_callsite, by_callsite, &n);
 
-	for (size_t i = 0; i < run->nobjects; i++)
-		if (run->objects[i].callsite_id && want_pid(c, run->objects[i].pid))
-			v[n++] = &run->objects[i];
-	qsort(v, n, sizeof(*v), by_callsite);
 	for (size_t i = 0; i < n; i++) {
+		const struct prof_object *o = v[i];
 		struct site_total *s = &out[nsites];
 
-		if (!i || v[i]->callsite_id != v[i - 1]->callsite_id)
-			*s = (struct site_total){ .id = v[i]->callsite_id };
+		if (!i || o->callsite_id != ((const struct prof_object *)v[i - 1])->callsite_id)
+			*s = (struct site_total){ .id = o->callsite_id };
 		else
 			s = &out[nsites - 1];
 		nsites += s == &out[nsites];
 		s->count++;
-		s->total += v[i]->size;
-		s->max = v[i]->size > s->max ? v[i]->size : s->max;
+		s->total += o->size;
+		s->max = o->size > s->max ? o->size : s->max;
 	}
 	free(v);
 	return nsites;
@@ -330,14 +360,13 @@ static const struct rcolumn thread_cols[] = {
 
 struct thread_total {
 	const struct prof_thread *t;
-	size_t order;
 	int64_t allocs, samples;
 	uint64_t bytes;
 };
 
 static int by_bytes_samples_pid_rank(const void *x, const void *y)
 {
-	const struct thread_total *p = x, *q = y;
+	const struct thread_total *p = ROW(struct thread_total, x), *q = ROW(struct thread_total, y);
 
 	if (p->bytes != q->bytes)
 		return CMP(q->bytes, p->bytes);
@@ -345,7 +374,12 @@ static int by_bytes_samples_pid_rank(const void *x, const void *y)
 		return CMP(q->samples, p->samples);
 	if (p->t->pid != q->t->pid)
 		return CMP(p->t->pid, q->t->pid);
-	return p->t->rank != q->t->rank ? CMP(p->t->rank, q->t->rank) : CMP(p->order, q->order);
+	return p->t->rank != q->t->rank ? CMP(p->t->rank, q->t->rank) : CMP(p, q);
+}
+
+static int thread_kept(const struct ctx *c, const void *row)
+{
+	return want_pid(c, ((const struct thread_total *)row)->t->pid);
 }
 
 /* Allocations are what the thread asked for: heap blocks and mmaps.
@@ -372,29 +406,29 @@ static void thread_totals(const struct prof_run *run, struct thread_total *tt)
 static void section_threads(struct ctx *c)
 {
 	const struct prof_run *run = c->run;
-	struct thread_total *tt = xcalloc(run->nthreads + 1, sizeof(*tt)), *v;
+	struct thread_total *tt = xcalloc(run->nthreads + 1, sizeof(*tt));
 	struct rtable *t = report_add_table(c->rep, thread_cols, 6, "Threads");
-	size_t n = 0;
+	const void **v;
+	size_t n;
 
 	for (size_t i = 0; i < run->nthreads; i++)
-		tt[i] = (struct thread_total){ .t = &run->threads[i], .order = i };
+		tt[i].t = &run->threads[i];
 	thread_totals(run, tt);
-	v = tt;
-	for (size_t i = 0; i < run->nthreads; i++)
-		if (want_pid(c, tt[i].t->pid))
-			v[n++] = tt[i];
-	qsort(v, n, sizeof(*v), by_bytes_samples_pid_rank);
+	v = select_rows(c, tt, run->nthreads, sizeof(*tt), thread_kept, by_bytes_samples_pid_rank, &n);
 	for (size_t i = 0; i < top_n(c, n); i++) {
-		rtable_int(t, v[i].t->pid);
-		rtable_int(t, v[i].t->tid);
-		if (v[i].t->rank >= 0)
-			rtable_int(t, v[i].t->rank);
+		const struct thread_total *th = v[i];
+
+		rtable_int(t, th->t->pid);
+		rtable_int(t, th->t->tid);
+		if (th->t->rank >= 0)
+			rtable_int(t, th->t->rank);
 		else
 			rtable_null(t);
-		rtable_int(t, v[i].allocs);
-		rtable_bytes(t, v[i].bytes);
-		rtable_int(t, v[i].samples);
+		rtable_int(t, th->allocs);
+		rtable_bytes(t, th->bytes);
+		rtable_int(t, th->samples);
 	}
+	free(v);
 	free(tt);
 }
 
@@ -406,16 +440,11 @@ static const struct rcolumn placement_cols[] = {
 	{ "NODES", 'l', .null_text = "-" }, { "RULE", 'l', .null_text = "" },
 };
 
-struct placed_ref {
-	const struct prof_placement *p;
-	size_t order;
-};
-
 /* The worst placed first, objects never touched last. */
 static int by_placement(const void *x, const void *y)
 {
-	const struct placed_ref *a = x, *b = y;
-	const struct prof_placement *p = a->p, *q = b->p;
+	const struct prof_placement *p = ROW(struct prof_placement, x);
+	const struct prof_placement *q = ROW(struct prof_placement, y);
 	double rp = (double)p->on_intended / (p->present ? p->present : 1);
 	double rq = (double)q->on_intended / (q->present ? q->present : 1);
 
@@ -423,7 +452,12 @@ static int by_placement(const void *x, const void *y)
 		return !p->present ? 1 : -1;
 	if (rp != rq)
 		return rp < rq ? -1 : 1;
-	return p->size != q->size ? CMP(q->size, p->size) : CMP(a->order, b->order);
+	return p->size != q->size ? CMP(q->size, p->size) : CMP(p, q);
+}
+
+static int placement_kept(const struct ctx *c, const void *row)
+{
+	return want_pid(c, ((const struct prof_placement *)row)->pid);
 }
 
 static void placement_row(struct rtable *t, const struct prof_run *run,
@@ -449,20 +483,17 @@ static void placement_row(struct rtable *t, const struct prof_run *run,
 static void section_placement(struct ctx *c)
 {
 	const struct prof_run *run = c->run;
-	struct placed_ref *v;
+	const void **v;
 	struct rtable *t;
-	size_t n = 0;
+	size_t n;
 
 	if (!run->has_placement)
 		return;
-	v = xcalloc(run->nplacement + 1, sizeof(*v));
 	t = report_add_table(c->rep, placement_cols, 9, "Placement (numamma run)");
-	for (size_t i = 0; i < run->nplacement; i++)
-		if (want_pid(c, run->placement[i].pid))
-			v[n++] = (struct placed_ref){ &run->placement[i], i };
-	qsort(v, n, sizeof(*v), by_placement);
+	v = select_rows(c, run->placement, run->nplacement, sizeof(*run->placement), placement_kept,
+			by_placement, &n);
 	for (size_t i = 0; i < top_n(c, n); i++)
-		placement_row(t, run, v[i].p);
+		placement_row(t, run, v[i]);
 	free(v);
 }
 
@@ -497,10 +528,16 @@ static const char *access_pattern(const struct prof_access *a)
 
 static int by_samples_then_id(const void *x, const void *y)
 {
-	const struct prof_access *p = *(const struct prof_access *const *)x;
-	const struct prof_access *q = *(const struct prof_access *const *)y;
+	const struct prof_access *p = ROW(struct prof_access, x), *q = ROW(struct prof_access, y);
 
 	return p->samples != q->samples ? CMP(q->samples, p->samples) : CMP(p->object_id, q->object_id);
+}
+
+static int hot_kept(const struct ctx *c, const void *row)
+{
+	const struct prof_object *o = prof_object(c->run, ((const struct prof_access *)row)->object_id);
+
+	return o && want_pid(c, o->pid);
 }
 
 static void hot_row(struct rtable *t, const struct prof_object *o, const struct prof_access *a)
@@ -523,19 +560,16 @@ static void hot_row(struct rtable *t, const struct prof_object *o, const struct 
 static void section_hot_objects(struct ctx *c)
 {
 	const struct prof_run *run = c->run;
-	const struct prof_access **v = xcalloc(run->naccess + 1, sizeof(*v));
 	struct rtable *t = report_add_table(c->rep, hot_cols, 9, "Most accessed objects");
-	size_t n = 0;
+	size_t n;
+	const void **v = select_rows(c, run->access, run->naccess, sizeof(*run->access), hot_kept,
+				     by_samples_then_id, &n);
 
-	for (size_t i = 0; i < run->naccess; i++) {
-		const struct prof_object *o = prof_object(run, run->access[i].object_id);
+	for (size_t i = 0; i < top_n(c, n); i++) {
+		const struct prof_access *a = v[i];
 
-		if (o && want_pid(c, o->pid))
-			v[n++] = &run->access[i];
+		hot_row(t, prof_object(run, a->object_id), a);
 	}
-	qsort(v, n, sizeof(*v), by_samples_then_id);
-	for (size_t i = 0; i < top_n(c, n); i++)
-		hot_row(t, prof_object(run, v[i]->object_id), v[i]);
 	free(v);
 }
 
@@ -547,8 +581,7 @@ static const struct rcolumn sharing_cols[] = {
 
 static int by_sharing(const void *x, const void *y)
 {
-	const struct prof_sharing *p = *(const struct prof_sharing *const *)x;
-	const struct prof_sharing *q = *(const struct prof_sharing *const *)y;
+	const struct prof_sharing *p = ROW(struct prof_sharing, x), *q = ROW(struct prof_sharing, y);
 
 	if (p->pages != q->pages)
 		return CMP(q->pages, p->pages);
@@ -558,8 +591,10 @@ static int by_sharing(const void *x, const void *y)
 }
 
 /* With --pid, the pairs whose first thread belongs to it. */
-static int sharing_wanted(const struct ctx *c, const struct prof_sharing *s)
+static int sharing_kept(const struct ctx *c, const void *row)
 {
+	const struct prof_sharing *s = row;
+
 	if (!c->opts->pid)
 		return 1;
 	for (size_t i = 0; i < c->run->nthreads; i++)
@@ -571,19 +606,18 @@ static int sharing_wanted(const struct ctx *c, const struct prof_sharing *s)
 static void section_sharing(struct ctx *c)
 {
 	const struct prof_run *run = c->run;
-	const struct prof_sharing **v = xcalloc(run->nsharing + 1, sizeof(*v));
 	struct rtable *t = report_add_table(c->rep, sharing_cols, 4, "Threads sharing memory");
-	size_t n = 0;
+	size_t n;
+	const void **v = select_rows(c, run->sharing, run->nsharing, sizeof(*run->sharing),
+				     sharing_kept, by_sharing, &n);
 
-	for (size_t i = 0; i < run->nsharing; i++)
-		if (sharing_wanted(c, &run->sharing[i]))
-			v[n++] = &run->sharing[i];
-	qsort(v, n, sizeof(*v), by_sharing);
 	for (size_t i = 0; i < top_n(c, n); i++) {
-		rtable_int(t, v[i]->tid_a);
-		rtable_int(t, v[i]->tid_b);
-		rtable_int(t, v[i]->pages);
-		rtable_int(t, v[i]->lines);
+		const struct prof_sharing *s = v[i];
+
+		rtable_int(t, s->tid_a);
+		rtable_int(t, s->tid_b);
+		rtable_int(t, s->pages);
+		rtable_int(t, s->lines);
 	}
 	free(v);
 }
