@@ -26,7 +26,9 @@ static char *column_strdup(sqlite3_stmt *st, int col)
 
 /* Collected before updating: frames must not change under the query that
  * walks them.  The module's file comes from the modules table; a module
- * named by its path (no build-id) is its own file. */
+ * named by its path (no build-id) is its own file.  A read error ends
+ * the list with a warning: symbolisation is best effort, and what was
+ * read can still be named. */
 static void collect_unknown(struct nm_db *db, struct unknown_frames *out)
 {
 	sqlite3_stmt *st = db_prepare(db,
@@ -34,8 +36,9 @@ static void collect_unknown(struct nm_db *db, struct unknown_frames *out)
 		"  coalesce((SELECT m.path FROM modules m WHERE m.module = f.module LIMIT 1),"
 		"           CASE WHEN f.module NOT LIKE 'buildid:%' THEN f.module END)"
 		" FROM frames f WHERE f.function IS NULL AND f.module IS NOT NULL");
+	int rc;
 
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct unknown_frame *u;
 
 		if (sqlite3_column_type(st, 2) == SQLITE_NULL)
@@ -49,6 +52,9 @@ static void collect_unknown(struct nm_db *db, struct unknown_frames *out)
 		u->offset = sqlite3_column_int64(st, 1);
 		u->path = column_strdup(st, 2);
 	}
+	if (rc != SQLITE_DONE)
+		warning("%s: cannot read the frames to symbolise: %s", db_path(db),
+			sqlite3_errmsg(db_sqlite(db)));
 	sqlite3_finalize(st);
 }
 

@@ -12,6 +12,7 @@
 #include "../../src/store/db_int.h"
 #include "error.h"
 #include "commands.h"
+#include "profile.h"
 #include "unit.h"
 
 #define PAGE 4096
@@ -562,6 +563,35 @@ static void test_symbolize(void)
 	free(path);
 }
 
+/* A page of the objects table overwritten: the reader must fail, not
+ * take the rows before it for the whole table. */
+static void test_corrupt_rows(void)
+{
+	char *path = tmp_path("corrupt.db");
+	struct nm_run_info run = { .command = "prog", .mode = "profile", .topo = &topo };
+	const char *paths[] = { path };
+	struct nm_db *db = db_create(path);
+	struct profile prof;
+	char junk[8192];
+	FILE *f;
+
+	db_begin_run(db, &run);
+	for (int64_t id = 1; id <= 20000; id++)
+		add_object(db, id, MAIN_TID, OBJ_HEAP, BIG_ADDR + 64 * id, 64, 0, "malloc");
+	db_close(db);
+	CHECK_INT(profile_load(&prof, paths, 1, 0), 0);
+	CHECK_INT((int)prof.runs[0].nobjects, 20000);
+	profile_free(&prof);
+	memset(junk, 0xff, sizeof(junk));
+	f = fopen(path, "r+b");
+	fseek(f, 256 * 1024, SEEK_SET);
+	fwrite(junk, 1, sizeof(junk), f);
+	fclose(f);
+	CHECK_INT(profile_load(&prof, paths, 1, 0), -1);
+	CHECK_INT((int)prof.nruns, 0);
+	free(path);
+}
+
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	return remove(path);
@@ -581,6 +611,7 @@ int main(void)
 	test_create_errors();
 	test_crash();
 	test_symbolize();
+	test_corrupt_rows();
 	nftw(tmpdir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
 	return unit_done();
 }
