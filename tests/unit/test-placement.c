@@ -127,6 +127,31 @@ static void test_block_merges(void)
 	policy_free(pol);
 }
 
+/* The allocation-free form: ranges into the caller's buffer, sized once
+ * for the whole policy; `each` counts its objects in matched. */
+static void test_place_into_buffer(void)
+{
+	struct policy *pol = parse("numamma-policy 1\n"
+				   "mmap callsite " MOD "+0x1234 pagemap 1:0-10% 1:10-30% 0:30-60% 1:60-100%\n"
+				   "heap callsite " MOD "+0x1234 <- " MOD "+0x9999 each 3 -\n");
+	struct nm_object o = { .kind = OBJ_MMAP, .addr = 0x200000, .size = 10 * PS };
+	struct place_range ranges[4];
+	uint64_t matched[2] = { 0, 0 };
+	const char *rule = NULL;
+
+	CHECK_INT(policy_max_ranges(pol), 4);
+	CHECK_INT(policy_place(pol, &o, site_a, 1, matched, PS, ranges, &rule), 3);
+	CHECK(ranges[2].offset == 6 * PS && ranges[2].length == 4 * PS && ranges[2].nodemask == 2);
+	CHECK(rule == pol->rules[0].text);
+	o = heap(0x400000, 4 * PS);
+	CHECK_INT(policy_place(pol, &o, site_b, 2, matched, PS, ranges, NULL), 1);
+	CHECK(ranges[0].mode == MPOL_BIND && ranges[0].nodemask == 8);
+	/* The second object of the each rule is left where it lands. */
+	CHECK_INT(policy_place(pol, &o, site_b, 2, matched, PS, ranges, NULL), 0);
+	CHECK_INT((int)matched[1], 2);
+	policy_free(pol);
+}
+
 static void test_specific_rule_wins(void)
 {
 	struct policy *pol = parse("numamma-policy 1\n"
@@ -240,6 +265,7 @@ int main(void)
 	test_bind_rounds_inside();
 	test_block_scales();
 	test_block_merges();
+	test_place_into_buffer();
 	test_specific_rule_wins();
 	test_global();
 	test_pins();
