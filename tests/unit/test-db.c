@@ -208,8 +208,8 @@ static void write_profile(const char *path)
 	add_samples(db);
 	db_free_object(db, SMALL, 5000);
 	db_add_sampler_stat(db, TID_A, "lost", 7);
-	db_set_meta(db, "placement_moot", "1");
-	db_set_meta(db, "placement_moot", "0");
+	db_set_meta(db, "example_key", "1");
+	db_set_meta(db, "example_key", "0");
 	db_flush(db);
 	db_end_thread(db, PID, TID_A, 6000);
 	db_end_process(db, PID, 7000, 0, 0);
@@ -260,7 +260,7 @@ static void check_tables(struct nm_db *db)
 		  " AND node IS NULL AND page_node IS NULL AND level IS NULL AND hops IS NULL"
 		  " AND tlb_miss IS NULL AND phys_addr IS NULL AND ip IS NULL AND access = '?'"), 1);
 	CHECK_INT(sql_int(db, "SELECT value FROM sampler_stats WHERE tid = 101 AND name = 'lost'"), 7);
-	CHECK_STR(sql_text(db, "SELECT value FROM meta WHERE key = 'placement_moot'"), "0");
+	CHECK_STR(sql_text(db, "SELECT value FROM meta WHERE key = 'example_key'"), "0");
 }
 
 static void check_aggregates(struct nm_db *db)
