@@ -15,6 +15,8 @@ struct ctx {
 	const struct prof_run *run;
 	const struct report_opts *opts;
 	struct report *rep;
+	pid_t *pid_tids;        /* with --pid: the tids of its threads, sorted */
+	size_t npid_tids;
 };
 
 static int want_pid(const struct ctx *c, pid_t pid)
@@ -382,25 +384,55 @@ static int thread_kept(const struct ctx *c, const void *row)
 	return want_pid(c, ((const struct thread_total *)row)->t->pid);
 }
 
+static int by_tid(const void *x, const void *y)
+{
+	return CMP((*(struct thread_total *const *)x)->t->tid, (*(struct thread_total *const *)y)->t->tid);
+}
+
+/* The first of the n threads sorted by tid with this tid, or n. */
+static size_t first_with_tid(struct thread_total *const *v, size_t n, pid_t tid)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid]->t->tid < tid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && v[lo]->t->tid == tid ? lo : n;
+}
+
 /* Allocations are what the thread asked for: heap blocks and mmaps.
- * Objects and samples are counted by tid, whatever their process. */
+ * Objects and samples are counted by tid, whatever their process (two
+ * threads of one tid, in two processes, both get them). */
 static void thread_totals(const struct prof_run *run, struct thread_total *tt)
 {
+	struct thread_total **v = xcalloc(run->nthreads + 1, sizeof(*v));
+	size_t n = run->nthreads;
+
+	for (size_t i = 0; i < n; i++)
+		v[i] = &tt[i];
+	qsort(v, n, sizeof(*v), by_tid);
 	for (size_t o = 0; o < run->nobjects; o++) {
 		const struct prof_object *obj = &run->objects[o];
 
 		if (obj->kind != OBJ_HEAP && obj->kind != OBJ_MMAP)
 			continue;
-		for (size_t i = 0; i < run->nthreads; i++)
-			if (tt[i].t->tid == obj->tid) {
-				tt[i].allocs++;
-				tt[i].bytes += obj->size;
-			}
+		for (size_t i = first_with_tid(v, n, obj->tid); i < n && v[i]->t->tid == obj->tid; i++) {
+			v[i]->allocs++;
+			v[i]->bytes += obj->size;
+		}
 	}
-	for (size_t s = 0; s < run->nthread_cpus; s++)
-		for (size_t i = 0; i < run->nthreads; i++)
-			if (tt[i].t->tid == run->thread_cpus[s].tid)
-				tt[i].samples += run->thread_cpus[s].samples;
+	for (size_t s = 0; s < run->nthread_cpus; s++) {
+		const struct prof_thread_cpu *tc = &run->thread_cpus[s];
+
+		for (size_t i = first_with_tid(v, n, tc->tid); i < n && v[i]->t->tid == tc->tid; i++)
+			v[i]->samples += tc->samples;
+	}
+	free(v);
 }
 
 static void section_threads(struct ctx *c)
@@ -591,16 +623,26 @@ static int by_sharing(const void *x, const void *y)
 }
 
 /* With --pid, the pairs whose first thread belongs to it. */
+static int cmp_pid(const void *x, const void *y)
+{
+	return CMP(*(const pid_t *)x, *(const pid_t *)y);
+}
+
 static int sharing_kept(const struct ctx *c, const void *row)
 {
 	const struct prof_sharing *s = row;
 
-	if (!c->opts->pid)
-		return 1;
+	return !c->opts->pid ||
+	       bsearch(&s->tid_a, c->pid_tids, c->npid_tids, sizeof(pid_t), cmp_pid) != NULL;
+}
+
+static void index_pid_tids(struct ctx *c)
+{
+	c->pid_tids = xcalloc(c->run->nthreads + 1, sizeof(pid_t));
 	for (size_t i = 0; i < c->run->nthreads; i++)
-		if (c->run->threads[i].tid == s->tid_a && c->run->threads[i].pid == c->opts->pid)
-			return 1;
-	return 0;
+		if (c->run->threads[i].pid == c->opts->pid)
+			c->pid_tids[c->npid_tids++] = c->run->threads[i].tid;
+	qsort(c->pid_tids, c->npid_tids, sizeof(pid_t), cmp_pid);
 }
 
 static void section_sharing(struct ctx *c)
@@ -608,9 +650,11 @@ static void section_sharing(struct ctx *c)
 	const struct prof_run *run = c->run;
 	struct rtable *t = report_add_table(c->rep, sharing_cols, 4, "Threads sharing memory");
 	size_t n;
-	const void **v = select_rows(c, run->sharing, run->nsharing, sizeof(*run->sharing),
-				     sharing_kept, by_sharing, &n);
+	const void **v;
 
+	index_pid_tids(c);
+	v = select_rows(c, run->sharing, run->nsharing, sizeof(*run->sharing),
+			sharing_kept, by_sharing, &n);
 	for (size_t i = 0; i < top_n(c, n); i++) {
 		const struct prof_sharing *s = v[i];
 
@@ -620,6 +664,7 @@ static void section_sharing(struct ctx *c)
 		rtable_int(t, s->lines);
 	}
 	free(v);
+	free(c->pid_tids);
 }
 
 /* ---- the whole report ---- */
@@ -638,7 +683,7 @@ static uint64_t samples_of(const struct ctx *c)
 
 void report_build(const struct prof_run *run, const struct report_opts *opts, struct report *rep)
 {
-	struct ctx c = { run, opts, rep };
+	struct ctx c = { .run = run, .opts = opts, .rep = rep };
 
 	memset(rep, 0, sizeof(*rep));
 	section_run(&c);

@@ -569,7 +569,7 @@ static void test_corrupt_rows(void)
 {
 	char *path = tmp_path("corrupt.db");
 	struct nm_run_info run = { .command = "prog", .mode = "profile", .topo = &topo };
-	const char *paths[] = { path };
+	const char *paths[] = { path, path };
 	struct nm_db *db = db_create(path);
 	struct profile prof;
 	char junk[8192];
@@ -579,8 +579,10 @@ static void test_corrupt_rows(void)
 	for (int64_t id = 1; id <= 20000; id++)
 		add_object(db, id, MAIN_TID, OBJ_HEAP, BIG_ADDR + 64 * id, 64, 0, "malloc");
 	db_close(db);
-	CHECK_INT(profile_load(&prof, paths, 1, 0), 0);
-	CHECK_INT((int)prof.runs[0].nobjects, 20000);
+	/* Several profiles, one run each (the same file twice here). */
+	CHECK_INT(profile_load(&prof, paths, 2, 0), 0);
+	CHECK_INT((int)prof.nruns, 2);
+	CHECK_INT((int)prof.runs[1].nobjects, 20000);
 	profile_free(&prof);
 	memset(junk, 0xff, sizeof(junk));
 	f = fopen(path, "r+b");
