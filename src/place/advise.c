@@ -176,6 +176,41 @@ static void add_locality(struct locality *sum, struct locality l)
 	sum->total += l.total;
 }
 
+/* How the next run's objects will be recognised, and where that is for
+ * humans. */
+static void site_identity(const struct analysis *a, const struct site *s, struct policy_rule *r,
+			  struct advice_site *out)
+{
+	r->kind = s->kind;
+	if (s->kind == OBJ_STATIC) {
+		r->site = SITE_STATIC;
+		r->module = xstrdup(s->module);
+		r->symbol = xstrdup(s->symbol);
+		out->where = xstrdup(s->symbol);
+		return;
+	}
+	r->site = SITE_CALLSITE;
+	out->where = callsite_frames(a, s->callsite_id, r);
+	if (!out->where)
+		out->where = xasprintf("callsite %" PRId64, s->callsite_id);
+}
+
+/* A plan that does no better than first touch is not worth making.  On a
+ * tie, leave; but interleaving also spreads the load. */
+static void unless_first_touch(struct policy_rule *r, struct advice_site *out, struct locality kept)
+{
+	if (r->action == ACT_LEAVE || kept.total != out->after.total ||
+	    kept.local < out->after.local ||
+	    (kept.local == out->after.local && r->action == ACT_INTERLEAVE))
+		return;
+	free(out->reason);
+	out->reason = xasprintf("leave: first touch already makes %.0f%% of %" PRIu64
+				" samples local", 100 * fraction(kept), kept.total);
+	reset_rule(r);
+	r->action = ACT_LEAVE;
+	out->after = kept;
+}
+
 static void advise_site(struct analysis *a, struct site *s)
 {
 	struct advice *adv = a->adv;
@@ -191,36 +226,13 @@ static void advise_site(struct analysis *a, struct site *s)
 	*out = (struct advice_site){ .rule = adv->policy->nrules - 1, .kind = s->kind,
 				     .nobjects = s->nobjects, .max_size = s->max_size,
 				     .samples = s->npts };
-	r->kind = s->kind;
-	if (s->kind == OBJ_STATIC) {
-		r->site = SITE_STATIC;
-		r->module = xstrdup(s->module);
-		r->symbol = xstrdup(s->symbol);
-		out->where = xstrdup(s->symbol);
-	} else {
-		r->site = SITE_CALLSITE;
-		out->where = callsite_frames(a, s->callsite_id, r);
-		if (!out->where)
-			out->where = xasprintf("callsite %" PRId64, s->callsite_id);
-	}
+	site_identity(a, s, r, out);
 	out->reason = choose_action(a, s, r, &eval);
 	out->before = measured(eval);
 	out->after = predict(a, eval, r);
 	kept = predict(a, eval, &leave);
 	add_locality(&adv->unplanned, kept);
-	/* A plan that does no better than first touch is not worth making. */
-	if (r->action != ACT_LEAVE) {
-		/* On a tie, leave; but interleaving also spreads the load. */
-		if (kept.total == out->after.total && (kept.local > out->after.local ||
-		    (kept.local == out->after.local && r->action != ACT_INTERLEAVE))) {
-			free(out->reason);
-			out->reason = xasprintf("leave: first touch already makes %.0f%% of %" PRIu64
-						" samples local", 100 * fraction(kept), kept.total);
-			reset_rule(r);
-			r->action = ACT_LEAVE;
-			out->after = kept;
-		}
-	}
+	unless_first_touch(r, out, kept);
 	drop_copy(s, &eval);
 	add_locality(&adv->before, out->before);
 	add_locality(&adv->after, out->after);
