@@ -6,6 +6,8 @@
  *                      and pins
  *   advise_patterns.c  the access patterns a site's samples show, and
  *                      the locality each plan would give
+ *   advise_ranks.c     the patterns that follow creation ranks: the static
+ *                      schedule and per-thread objects
  *   advise_print.c     the plan in words
  *
  * All of it works on the profile model (profile.h): no I/O. */
@@ -14,6 +16,14 @@
 
 #include "advise.h"
 #include "profile.h"
+
+#define RANK_MIN_SAMPLES  4      /* worker samples behind a rank-based plan */
+#define RANK_SHARE        0.90   /* of them where their rank says */
+
+static inline int popcount64(uint64_t m)
+{
+	return __builtin_popcountll(m);
+}
 
 /* One sample, as seen by its site. */
 struct point {
@@ -84,5 +94,23 @@ struct locality predict(const struct analysis *a, const struct site *s,
 			const struct policy_rule *r);
 struct locality measured(const struct site *s);
 double fraction(struct locality l);
+/* The sampling thread of p, NULL unknown; its planned node, -1 unknown. */
+const struct advice_thread *thread_at(const struct analysis *a, const struct point *p);
+int planned_node(const struct analysis *a, const struct point *p);
+/* Appends [start, end) on node to r's segments, merged with the last
+ * when they touch on one node. */
+void add_segment(struct policy_rule *r, uint32_t start, uint32_t end, int node);
+/* reason, with the samples eval left out of s said: takes reason. */
+char *with_sweep_note(char *reason, const struct site *s, const struct site *eval,
+		      const char *sweepers);
+
+/* advise_ranks.c: the plan and its reason, or NULL (r left reset). */
+/* The static schedule; s may be all the site's samples (all) or those
+ * left without sweeps. */
+char *rank_blocks(const struct analysis *a, const struct site *s, const struct site *all,
+		  struct policy_rule *r);
+/* Per-thread objects; *eval becomes the samples it was judged on. */
+char *per_object(const struct analysis *a, struct site *s, struct policy_rule *r,
+		 struct site **eval);
 
 #endif

@@ -9,15 +9,12 @@
 #include "error.h"
 
 #define MIN_SAMPLES       20     /* fewer: too cold to tell a pattern */
-#define RANK_MIN_SAMPLES  4      /* worker samples behind a rank-block plan */
-#define RANK_SHARE        0.90   /* of them in their own rank's slice */
 #define COLD_PER_MILLE    1      /* of all attributed samples */
 #define BIND_SHARE        0.90   /* one node makes this much: bind */
 #define PATTERN_LOCAL     0.80   /* block/pagemap must make this local */
 #define USER_SHARE        0.05   /* a node using this much interleaves */
 #define SWEEP_SPAN        0.75   /* a thread spanning this much sweeps */
 #define MAX_BUCKETS       1024   /* pagemap resolution */
-#define MAX_EACH          4096   /* objects an `each` rule lists */
 
 void add_point(struct site *s, struct point p)
 {
@@ -30,12 +27,12 @@ void add_point(struct site *s, struct point p)
 
 /* ---- predicting locality ---- */
 
-static const struct advice_thread *thread_at(const struct analysis *a, const struct point *p)
+const struct advice_thread *thread_at(const struct analysis *a, const struct point *p)
 {
 	return p->thread >= 0 ? &a->adv->threads[p->thread] : NULL;
 }
 
-static int planned_node(const struct analysis *a, const struct point *p)
+int planned_node(const struct analysis *a, const struct point *p)
 {
 	return p->thread >= 0 ? a->adv->threads[p->thread].node : -1;
 }
@@ -46,11 +43,6 @@ static int segment_node(const struct policy_rule *r, uint32_t pos)
 		if (pos >= r->seg[i].start && pos < r->seg[i].end)
 			return r->seg[i].node;
 	return -1;
-}
-
-static int popcount64(uint64_t m)
-{
-	return __builtin_popcountll(m);
 }
 
 /* Accesses that would be local under rule r with the planned threads;
@@ -109,7 +101,7 @@ double fraction(struct locality l)
 
 /* ---- choosing the action ---- */
 
-static void add_segment(struct policy_rule *r, uint32_t start, uint32_t end, int node)
+void add_segment(struct policy_rule *r, uint32_t start, uint32_t end, int node)
 {
 	struct policy_segment *last = r->nseg ? &r->seg[r->nseg - 1] : NULL;
 
@@ -421,218 +413,7 @@ void site_free(struct site *s)
 	free(s->pts);
 }
 
-/* The static schedule (OpenMP's default, and most hand-written thread
- * code): the thread of creation rank r works on slice r - first of
- * `slices` equal slices of the object.  first = 1 when the main thread
- * only waits for its workers; first = 0 when it works too (OpenMP's
- * master is thread 0); first = 2 when a helper thread (an initialiser,
- * a monitor) was started before the workers. */
-struct schedule {
-	int first, slices;
-};
-
-struct schedule_fit {
-	uint64_t total, in_slice, seen;
-};
-
-/* How well the workers' samples fit: the main thread's (and a helper's)
- * are not looked at, since the serial initialisation sweeps the object. */
-static struct schedule_fit fit_schedule(const struct analysis *a, const struct site *s,
-					struct schedule sc, pid_t pid)
-{
-	struct schedule_fit fit = { 0, 0, 0 };
-
-	for (size_t i = 0; i < s->npts; i++) {
-		const struct advice_thread *t = thread_at(a, &s->pts[i]);
-		int slice = (int)((uint64_t)s->pts[i].pos * sc.slices / POLICY_PPM);
-
-		if (!t || t->rank <= 0 || t->rank < sc.first || t->rank - sc.first >= sc.slices ||
-		    t->pid != pid)
-			continue;
-		fit.total++;
-		if (slice == t->rank - sc.first) {
-			fit.in_slice++;
-			fit.seen |= 1ULL << slice;
-		}
-	}
-	return fit;
-}
-
-/* Whether the main thread works on the first slice, as OpenMP's master
- * does: half again as many of its samples there as its initialisation
- * sweep alone would put. */
-static int main_works_first(const struct analysis *a, const struct site *s, int slices, pid_t pid)
-{
-	uint64_t in = 0, total = 0;
-
-	for (size_t i = 0; i < s->npts; i++) {
-		const struct advice_thread *t = thread_at(a, &s->pts[i]);
-
-		if (!t || t->rank != 0 || t->pid != pid)
-			continue;
-		total++;
-		in += (uint64_t)s->pts[i].pos * slices / POLICY_PPM == 0;
-	}
-	return in >= 2 && 2 * in * slices >= 3 * total;
-}
-
-static int fits(struct schedule_fit f)
-{
-	return f.total >= RANK_MIN_SAMPLES && f.in_slice >= RANK_SHARE * f.total &&
-	       popcount64(f.seen) >= 2;
-}
-
-/* Recognised when nearly all worker samples fall in their own rank's
- * slice and at least two workers were seen; the slices of the workers no
- * sample caught follow from the others.  Needs far fewer samples than
- * finding boundaries, which matters for the watch sampler.  Returns the
- * number of sampled workers, 0 when the pattern is not there. */
-static int try_rank_blocks(const struct analysis *a, const struct site *s, const struct site *all,
-			   struct policy_rule *r, struct schedule *sc)
-{
-	static const int firsts[] = { 1, 0, 2 };    /* the likeliest first */
-	const struct advice *adv = a->adv;
-	pid_t pid = a->first_pid;
-	struct schedule_fit best = { 0, 0, 0 };
-	int workers = 0;
-
-	for (int i = 0; i < adv->nthreads; i++)
-		workers += adv->threads[i].rank > 0 && adv->threads[i].pid == pid;
-	if (workers < 2 || workers >= 64)
-		return 0;
-	/* Several can fit where few samples sit near the slices' ends (the
-	 * watch sampler's cluster): OpenMP's when the main thread's samples
-	 * (in all, its sweeps too) say it works, else the best fit. */
-	for (size_t i = 0; i < sizeof(firsts) / sizeof(firsts[0]); i++) {
-		struct schedule c = { firsts[i], workers + 1 - firsts[i] };
-		struct schedule_fit f;
-		int evidence;
-
-		if (c.slices < 2)
-			continue;
-		f = fit_schedule(a, s, c, pid);
-		evidence = c.first == 0 && main_works_first(a, all, c.slices, pid);
-		if (fits(f) && (!best.total || evidence ||
-				f.in_slice * best.total > best.in_slice * f.total)) {
-			*sc = c;
-			best = f;
-			if (evidence)
-				break;
-		}
-	}
-	if (!best.total)
-		return 0;
-	for (int i = 0; i < adv->nthreads; i++) {
-		const struct advice_thread *t = &adv->threads[i];
-		int slice = t->rank - sc->first;
-
-		if (slice < 0 || slice >= sc->slices || t->pid != pid || t->node < 0)
-			continue;
-		add_segment(r, (uint32_t)((uint64_t)slice * POLICY_PPM / sc->slices),
-			    (uint32_t)((uint64_t)(slice + 1) * POLICY_PPM / sc->slices), t->node);
-	}
-	r->action = ACT_BLOCK;
-	return popcount64(best.seen);
-}
-
-/* The static-schedule plan and its reason, or NULL (r left reset).  s
- * may be all the site's samples or those left without sweeps. */
-static char *rank_blocks(const struct analysis *a, const struct site *s, const struct site *all,
-			 struct policy_rule *r)
-{
-	struct schedule sc;
-	int seen = try_rank_blocks(a, s, all, r, &sc);
-	struct locality l;
-
-	if (!seen) {
-		reset_rule(r);
-		return NULL;
-	}
-	l = predict(a, s, r);
-	static const char *const who[] = {
-		"the thread (0 = main, as in OpenMP) of rank r works on the (r+1)-th",
-		"the worker of rank r works on the r-th",
-		"the worker of rank r works on the (r-1)-th (rank 1 is a helper)",
-	};
-
-	return xasprintf("block: %s of %d equal slices (static schedule, seen in %d workers; %.0f%% "
-			 "of %" PRIu64 " samples local under this plan)", who[sc.first], sc.slices,
-			 seen, 100 * fraction(l), l.total);
-}
-
-/* ---- one node per object ---- */
-
-/* Per-thread buffers: many objects from one call site (allocated in a
- * loop by the main thread), each used by one worker.  Positions inside
- * the objects say nothing; which object a thread uses says it all. */
-struct object_use {
-	uint64_t known, top;     /* samples of known node, of the top node */
-	int node, thread;        /* the node and thread with most samples */
-};
-
-static void count_object(const struct analysis *a, const struct point *pts, size_t n,
-			 struct object_use *u)
-{
-	uint32_t per_node[POLICY_MAX_NODES] = { 0 };
-	uint32_t *per_thread = xcalloc(a->adv->nthreads, sizeof(*per_thread));
-	uint32_t top_thread = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		int node = planned_node(a, &pts[i]);
-
-		if (node < 0 || node >= POLICY_MAX_NODES)
-			continue;
-		u->known++;
-		if (++per_node[node] > u->top) {
-			u->top = per_node[node];
-			u->node = node;
-		}
-		if (++per_thread[pts[i].thread] > top_thread) {
-			top_thread = per_thread[pts[i].thread];
-			u->thread = pts[i].thread;
-		}
-	}
-	free(per_thread);
-}
-
-static int point_by_thread_nth(const void *x, const void *y)
-{
-	const struct point *p = x, *q = y;
-
-	if (p->thread != q->thread)
-		return p->thread < q->thread ? -1 : 1;
-	return (p->nth > q->nth) - (p->nth < q->nth);
-}
-
-static int point_by_nth(const void *x, const void *y)
-{
-	const struct point *p = x, *q = y;
-
-	return (p->nth > q->nth) - (p->nth < q->nth);
-}
-
-/* The object's user, by rank: objects nobody sampled go to the thread of
- * rank nth + first when every sampled one did (first 1: the k-th buffer
- * for the k-th worker; 0: the main thread has the first one). */
-static void fill_by_rank(const struct analysis *a, const struct object_use *u, int n, int *each)
-{
-	for (int first = 1; first >= 0; first--) {
-		int ok = 1;
-
-		for (int k = 0; ok && k < n; k++)
-			ok = u[k].thread < 0 || a->adv->threads[u[k].thread].rank == k + first;
-		if (!ok)
-			continue;
-		for (int k = 0; k < n; k++)
-			for (int i = 0; each[k] < 0 && i < a->adv->nthreads; i++)
-				if (a->adv->threads[i].rank == k + first &&
-				    a->adv->threads[i].pid == a->first_pid)
-					each[k] = a->adv->threads[i].node;
-		return;
-	}
-}
-
-static char *with_sweep_note(char *reason, const struct site *s, const struct site *eval,
+char *with_sweep_note(char *reason, const struct site *s, const struct site *eval,
 			     const char *sweepers)
 {
 	char *full;
@@ -652,110 +433,6 @@ void drop_copy(struct site *s, struct site **eval)
 		free(*eval);
 	}
 	*eval = s;
-}
-
-/* Threads seen on several of the site's objects while others keep to
- * one: the main thread initialising every buffer (sampled on a few of
- * them when samples are sparse).  A copy of the site without them, or
- * NULL when there are none or nothing else. */
-static struct site *without_object_sweepers(const struct analysis *a, struct site *s)
-{
-	char *sweeper = xcalloc(a->adv->nthreads + 1, 1);
-	int nsweepers = 0, keep_to_one = 0;
-	struct site *copy = NULL;
-	size_t kept = 0;
-
-	qsort(s->pts, s->npts, sizeof(*s->pts), point_by_thread_nth);
-	for (size_t i = 0, j; i < s->npts; i = j) {
-		int objects = 0;
-
-		for (j = i; j < s->npts && s->pts[j].thread == s->pts[i].thread; j++)
-			objects += s->pts[j].nth >= 0 && (j == i || s->pts[j].nth != s->pts[j - 1].nth);
-		if (s->pts[i].thread >= 0 && objects >= 2) {
-			sweeper[s->pts[i].thread] = 1;
-			nsweepers++;
-		} else {
-			keep_to_one += objects == 1;
-			kept += j - i;
-		}
-	}
-	if (nsweepers && keep_to_one >= 2 && kept >= RANK_MIN_SAMPLES) {
-		copy = xcalloc(1, sizeof(*copy));
-		*copy = (struct site){ .kind = s->kind, .max_size = s->max_size, .nfirst = s->nfirst };
-		for (size_t i = 0; i < s->npts; i++)
-			if (s->pts[i].thread < 0 || !sweeper[s->pts[i].thread])
-				add_point(copy, s->pts[i]);
-	}
-	free(sweeper);
-	return copy;
-}
-
-/* Each object on the node of the thread using it: 90% of the samples
- * with a known node on their object's top node, and two nodes at least.
- * Returns the number of objects sampled, 0 when the pattern is not there. */
-static int try_each(const struct analysis *a, struct site *s, struct policy_rule *r)
-{
-	int n = s->nfirst, seen = 0;
-	struct object_use *u;
-	uint64_t known = 0, top = 0, nodes = 0;
-
-	if (n < 2 || n > MAX_EACH)
-		return 0;
-	u = xcalloc(n, sizeof(*u));
-	for (int k = 0; k < n; k++)
-		u[k] = (struct object_use){ 0, 0, -1, -1 };
-	qsort(s->pts, s->npts, sizeof(*s->pts), point_by_nth);
-	for (size_t i = 0, j; i < s->npts; i = j) {
-		for (j = i; j < s->npts && s->pts[j].nth == s->pts[i].nth; j++)
-			;
-		if (s->pts[i].nth >= 0)
-			count_object(a, s->pts + i, j - i, &u[s->pts[i].nth]);
-	}
-	r->neach = n;
-	r->each = xcalloc(n, sizeof(*r->each));
-	for (int k = 0; k < n; k++) {
-		r->each[k] = u[k].known ? u[k].node : -1;
-		known += u[k].known;
-		top += u[k].top;
-		if (u[k].known) {
-			seen++;
-			nodes |= 1ULL << u[k].node;
-		}
-	}
-	if (known >= RANK_MIN_SAMPLES && top >= RANK_SHARE * known && popcount64(nodes) >= 2) {
-		fill_by_rank(a, u, n, r->each);
-		r->action = ACT_EACH;
-	} else {
-		seen = 0;
-	}
-	free(u);
-	return seen;
-}
-
-/* The per-object plan and its reason, or NULL (r left reset).  *eval
- * becomes the samples it was judged on. */
-static char *per_object(const struct analysis *a, struct site *s, struct policy_rule *r,
-			struct site **eval)
-{
-	struct site *copy = s->nfirst >= 2 ? without_object_sweepers(a, s) : NULL;
-	struct site *use = copy ? copy : s;
-	int seen = try_each(a, use, r);
-	struct locality l;
-	char *reason;
-
-	if (!seen) {
-		reset_rule(r);
-		if (copy)
-			drop_copy(s, &copy);
-		return NULL;
-	}
-	drop_copy(s, eval);
-	*eval = use;
-	l = predict(a, use, r);
-	reason = xasprintf("each: every object from here is used by one thread (%d objects, %d "
-			   "sampled; %.0f%% of %" PRIu64 " samples local under this plan)",
-			   s->nfirst, seen, 100 * fraction(l), l.total);
-	return with_sweep_note(reason, s, use, "threads seen on several objects");
 }
 
 /* Sets r's action and returns the reason, in words.  *eval is the site
