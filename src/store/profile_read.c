@@ -35,8 +35,10 @@ static int each_row(struct reader *rd, const char *sql, row_fn fn)
 		return read_error(rd);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		fn(rd->run, st);
+	if (rc != SQLITE_DONE)
+		read_error(rd);
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : read_error(rd);
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* The one value of a one-row query; -1 after an error line. */
@@ -51,8 +53,10 @@ static int query_u64(struct reader *rd, const char *sql, uint64_t *v)
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*v = (uint64_t)sqlite3_column_int64(st, 0);
+	else if (rc != SQLITE_DONE)
+		read_error(rd);
 	sqlite3_finalize(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : read_error(rd);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
 static int64_t col_int(sqlite3_stmt *st, int i, int64_t null)
@@ -67,22 +71,17 @@ static char *col_str(sqlite3_stmt *st, int i)
 	return s ? xstrdup(s) : NULL;
 }
 
-/* A new zeroed element at the end of *v, which holds *n; the capacity
- * doubles at each power of two, so none is stored. */
-static void *push(void *v, size_t *n, size_t size)
+/* v with room for n + 1 elements: the capacity doubles at each power of
+ * two, so none is stored. */
+static void *grow(void *v, size_t n, size_t size)
 {
-	void **vp = v;
-	char *slot;
-
-	if (!*n || !(*n & (*n - 1)))
-		*vp = xrealloc(*vp, (*n ? 2 * *n : 1) * size);
-	slot = (char *)*vp + *n * size;
-	memset(slot, 0, size);
-	(*n)++;
-	return slot;
+	return n && (n & (n - 1)) ? v : xrealloc(v, (n ? 2 * n : 1) * size);
 }
 
-#define PUSH(arr, n) ((__typeof__(&(arr)[0]))push(&(arr), &(n), sizeof(*(arr))))
+/* A new zeroed element at the end of arr, which holds n. */
+#define PUSH(arr, n)                                                    \
+	((arr) = grow((arr), (n), sizeof(*(arr))),                      \
+	 memset(&(arr)[(n)], 0, sizeof(*(arr))), &(arr)[(n)++])
 
 /* ---- the run and its machine ---- */
 
