@@ -39,10 +39,8 @@ void watchdog_forget_process(pid_t pid);
 /* Thread t is about to run: its hijacked returns are t->pending[]. */
 void watchdog_note_returns(const struct tcb *t);
 
-/* Pure: the repairs of one table, through read/write callbacks on the
- * target's memory, so that it could be tested on a fake memory.  No unit
- * test exists yet: the table's layout is private to watchdog.c, which
- * would first need a way to build one outside attach mode.  Returns the
+/* Pure, for the watchdog and its unit test: the repairs of one table,
+ * through read/write callbacks on the target's memory.  Returns the
  * number of words and bytes put back. */
 struct watchdog_table;
 struct watchdog_mem {
