@@ -28,13 +28,16 @@ struct nm_run_info {
 	const struct nm_topology *topo;
 };
 
-/* Can a profile be created at path (its directory exists and is
- * writable, path is no directory)?  0, or -1 after one error line.
+/* Can a profile be created at path (outfile_check: a writable directory,
+ * no link, no directory, no profile being written)?  0, or -1 after one
+ * error line.
  * Nothing is touched: callers check before the program starts, and
  * create the database once it has. */
 int db_check_creatable(const char *path);
-/* Creating: an existing file at path is renamed to path.old first, never
- * destroyed.  Returns NULL after printing one error line. */
+/* Creating: an existing regular file at path is renamed to path.old
+ * first (said on stderr), never destroyed; the new one is created
+ * exclusively, 0600, and locked as being written until db_close().
+ * Returns NULL after printing one error line. */
 struct nm_db *db_create(const char *path);
 /* Opening for reading; checks the schema version.  NULL + error line. */
 struct nm_db *db_open(const char *path);

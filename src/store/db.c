@@ -1,10 +1,11 @@
 /* The profile database: schema, writers and the aggregate tables.
  *
- * Durability: the default rollback journal with synchronous=NORMAL.  Each
+ * Durability: WAL with synchronous=NORMAL while recording, so that readers
+ * of a live profile and its writer never wait for each other.  Each
  * db_flush() commits, so whatever the tracer committed survives a crash of
- * the program or of numamma (the next opener rolls back the hot journal of
- * the unfinished batch), and a closed profile is one plain file that the
- * sqlite3 shell reads.  WAL would leave -wal/-shm files next to it. */
+ * the program or of numamma (the next opener replays the WAL), and a
+ * closed profile is switched back to one plain file (journal_mode DELETE)
+ * that the sqlite3 shell reads anywhere. */
 #include <errno.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 
 #include "db.h"
 #include "error.h"
+#include "outfile.h"
 
 /* Writers' hot statements, prepared once and reused. */
 enum db_stmt {
@@ -63,7 +65,11 @@ struct nm_db {
 	int64_t run_id;
 	sqlite3_stmt *stmts[NR_STMTS];
 	struct callsite_table callsites;
+	int lock_fd;            /* a profile being written: outfile_create() */
 };
+
+/* How long a statement waits for another connection's lock. */
+#define BUSY_TIMEOUT_MS 10000
 
 /* Tables that db_aggregate() drops and rebuilds from samples. */
 #define AGGREGATE_SCHEMA \
@@ -184,6 +190,8 @@ static void free_db(struct nm_db *db)
 	sqlite3_close(db->sql);
 	free(db->callsites.slots);
 	free(db->path);
+	if (db->lock_fd >= 0)
+		close(db->lock_fd);
 	free(db);
 }
 
@@ -192,87 +200,40 @@ static struct nm_db *new_db(const char *path)
 	struct nm_db *db = xcalloc(1, sizeof(*db));
 
 	db->path = xstrdup(path);
+	db->lock_fd = -1;
 	return db;
-}
-
-/* errno-style check that path can be created: its directory exists and
- * we may write there, and path itself is not a directory. */
-static int check_creatable(const char *path)
-{
-	char *copy = xstrdup(path);
-	int ret = access(dirname(copy), W_OK | X_OK);
-	struct stat st;
-
-	free(copy);
-	if (ret < 0)
-		return -1;
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-		errno = EISDIR;
-		return -1;
-	}
-	return 0;
-}
-
-static int rename_if_exists(const char *from, const char *to)
-{
-	if (rename(from, to) < 0 && errno != ENOENT)
-		return error_errno("cannot rename '%s' to '%s'", from, to);
-	return 0;
-}
-
-/* Keeps the previous profile as path.old, as perf does.  A hot journal
- * belongs to its database, so it moves along, and a journal left next to
- * an older .old must not be applied to the new one. */
-static int keep_previous(const char *path)
-{
-	char *old = xasprintf("%s.old", path);
-	char *journal = xasprintf("%s-journal", path);
-	char *old_journal = xasprintf("%s.old-journal", path);
-	int ret = -1;
-
-	if (access(path, F_OK) < 0) {
-		ret = 0;
-		goto out;
-	}
-	if (unlink(old_journal) < 0 && errno != ENOENT) {
-		error_errno("cannot remove '%s'", old_journal);
-		goto out;
-	}
-	if (rename_if_exists(path, old) < 0 || rename_if_exists(journal, old_journal) < 0)
-		goto out;
-	ret = 0;
-out:
-	free(old);
-	free(journal);
-	free(old_journal);
-	return ret;
 }
 
 int db_check_creatable(const char *path)
 {
-	return check_creatable(path) < 0 ? error_errno("cannot create '%s'", path) : 0;
+	return outfile_check(path, NULL);
 }
 
 struct nm_db *db_create(const char *path)
 {
 	struct nm_db *db;
 	char *version;
+	int fd;
 
-	if (check_creatable(path) < 0) {
-		error_errno("cannot create '%s'", path);
+	if (outfile_check(path, NULL) < 0 || outfile_keep_previous(path) < 0)
 		return NULL;
-	}
-	if (keep_previous(path) < 0)
+	fd = outfile_create(path);
+	if (fd < 0)
 		return NULL;
 	db = new_db(path);
-	if (sqlite3_open_v2(path, &db->sql, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+	db->lock_fd = fd;
+	if (sqlite3_open_v2(path, &db->sql, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
 		error("cannot create '%s': %s", path, sqlite3_errmsg(db->sql));
 		free_db(db);
+		unlink(path);
 		return NULL;
 	}
-	/* A bigger page cache than the 2 MiB default spills less of a
-	 * batch to the journal. */
-	db_exec(db, "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -16384; BEGIN");
+	/* WAL: readers (numamma report, sqlite3) of a live profile never
+	 * block its writer, nor the writer them.  A bigger page cache than
+	 * the 2 MiB default spills less of a batch. */
+	sqlite3_busy_timeout(db->sql, BUSY_TIMEOUT_MS);
+	db_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+		    " PRAGMA cache_size = -16384; BEGIN");
 	db_exec(db, schema_sql);
 	version = xasprintf("PRAGMA user_version = %d", DB_SCHEMA_VERSION);
 	db_exec(db, version);
@@ -314,6 +275,7 @@ struct nm_db *db_open(const char *path)
 		error("cannot open '%s': %s", path, sqlite3_errmsg(db->sql));
 		goto fail;
 	}
+	sqlite3_busy_timeout(db->sql, BUSY_TIMEOUT_MS);
 	version = schema_version(db);
 	if (version < 0) {
 		error("'%s': not a numamma profile: %s", path, sqlite3_errmsg(db->sql));
@@ -345,6 +307,10 @@ void db_close(struct nm_db *db)
 		return;
 	if (!sqlite3_get_autocommit(db->sql))
 		db_exec(db, "COMMIT");
+	/* Back to one plain file for whoever reads it next; a reader still
+	 * holding it open keeps it in WAL mode, which readers handle too. */
+	if (db->lock_fd >= 0)
+		sqlite3_exec(db->sql, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL);
 	free_db(db);
 }
 
