@@ -42,6 +42,9 @@ struct nm_db *db_create(const char *path);
 /* Opening for reading; checks the schema version.  NULL + error line. */
 struct nm_db *db_open(const char *path);
 void db_close(struct nm_db *db);
+/* Why the first write failed (the profile is then incomplete and every
+ * later write skipped), or NULL. */
+const char *db_write_error(const struct nm_db *db);
 sqlite3 *db_sqlite(struct nm_db *db);
 
 int64_t db_begin_run(struct nm_db *db, const struct nm_run_info *info);

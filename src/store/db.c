@@ -66,6 +66,7 @@ struct nm_db {
 	sqlite3_stmt *stmts[NR_STMTS];
 	struct callsite_table callsites;
 	int lock_fd;            /* a profile being written: outfile_create() */
+	char *write_error;      /* the first write that failed; NULL: none */
 };
 
 /* How long a statement waits for another connection's lock. */
@@ -150,14 +151,35 @@ static sqlite3_stmt *stmt(struct nm_db *db, enum db_stmt id)
 	return db->stmts[id];
 }
 
-/* Runs a bound write statement to completion and readies it for reuse.
- * A failing write (disk full, I/O error) loses the profile: stop. */
+/* A write that fails (disk full, I/O error, a lock held past the busy
+ * timeout) must not harm the program: the first failure is kept, every
+ * later write is skipped, and the session sees db_write_error() and lets
+ * the program go. */
+static void write_failed(struct nm_db *db)
+{
+	if (!db->write_error)
+		db->write_error = xstrdup(sqlite3_errmsg(db->sql));
+}
+
+const char *db_write_error(const struct nm_db *db)
+{
+	return db->write_error;
+}
+
+/* Runs a bound write statement to completion and readies it for reuse. */
 static void step_done(struct nm_db *db, sqlite3_stmt *st)
 {
-	if (sqlite3_step(st) != SQLITE_DONE)
-		die("%s: cannot write: %s", db->path, sqlite3_errmsg(db->sql));
+	if (!db->write_error && sqlite3_step(st) != SQLITE_DONE)
+		write_failed(db);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
+}
+
+/* db_exec() for the writer's own statements: a failure is kept, not fatal. */
+static void write_exec(struct nm_db *db, const char *sql)
+{
+	if (!db->write_error && sqlite3_exec(db->sql, sql, NULL, NULL, NULL) != SQLITE_OK)
+		write_failed(db);
 }
 
 /* Binders; the _known variants store NULL for the model's "unknown". */
@@ -189,6 +211,7 @@ static void free_db(struct nm_db *db)
 		sqlite3_finalize(db->stmts[i]);
 	sqlite3_close(db->sql);
 	free(db->callsites.slots);
+	free(db->write_error);
 	free(db->path);
 	if (db->lock_fd >= 0)
 		close(db->lock_fd);
@@ -298,7 +321,7 @@ fail:
 
 void db_flush(struct nm_db *db)
 {
-	db_exec(db, "COMMIT; BEGIN");
+	write_exec(db, "COMMIT; BEGIN");
 }
 
 void db_close(struct nm_db *db)
@@ -306,7 +329,7 @@ void db_close(struct nm_db *db)
 	if (!db)
 		return;
 	if (!sqlite3_get_autocommit(db->sql))
-		db_exec(db, "COMMIT");
+		write_exec(db, "COMMIT");
 	/* Back to one plain file for whoever reads it next; a reader still
 	 * holding it open keeps it in WAL mode, which readers handle too. */
 	if (db->lock_fd >= 0)

@@ -592,6 +592,30 @@ static bool next_event(struct tracer *tr, pid_t *tid, int *status)
 	}
 }
 
+/* A launched program let go runs on as our child: wait for its end,
+ * passing on the signals its shell would have given it. */
+static void wait_untraced(struct tracer *tr)
+{
+	struct epoll_event evs[16];
+	int status;
+
+	for (;;) {
+		pid_t pid = waitpid(tr->main_pid, &status, WNOHANG);
+
+		if (pid == tr->main_pid) {
+			tr->main_status = status;
+			tr->main_exited = true;
+			return;
+		}
+		if (pid < 0 && errno != EINTR)
+			return;
+		int n = epoll_wait(tr->epoll_fd, evs, 16, 100);
+		for (int i = 0; i < n; i++)
+			if (evs[i].data.ptr == NULL)
+				drain_signalfd(tr);
+	}
+}
+
 int tracer_loop(struct tracer *tr)
 {
 	pid_t tid;
@@ -599,9 +623,17 @@ int tracer_loop(struct tracer *tr)
 
 	while (next_event(tr, &tid, &status))
 		dispatch(tr, tid, status);
-	if (tr->stopping)
+	if (tr->stopping) {
 		tracer_detach_all(tr);
+		if (!tr->cfg.attach && !tr->main_exited)
+			wait_untraced(tr);
+	}
 	return tr->main_status;
+}
+
+void tracer_let_go(struct tracer *tr)
+{
+	tr->stopping = true;
 }
 
 /* ---- setup ---- */
@@ -688,29 +720,26 @@ void tracer_record_mappings(struct tracer *tr, struct proc *p)
 	hooks_record_mappings(tr, p);
 }
 
-static void kill_tracees(void);
 static struct tracer *the_tracer;
 
-/* die() in the tracer: never leave a launched program stopped forever. */
-static void kill_tracees(void)
+/* die() in the tracer: numamma's failure is not the program's.  Every
+ * thread is let go as at a detach, and a launched program runs on to
+ * its own end before numamma exits. */
+static void release_tracees(void)
 {
 	struct tracer *tr = the_tracer;
 
 	if (!tr)
 		return;
-	if (tr->cfg.attach) {
-		tracer_detach_all(tr);
-		return;
-	}
-	for (int i = 0; i < TCB_HASH; i++)
-		for (struct tcb *t = tr->tcb_hash[i]; t; t = t->next)
-			kill(t->tid, SIGKILL);
+	tracer_detach_all(tr);
+	if (!tr->cfg.attach && !tr->main_exited)
+		wait_untraced(tr);
 }
 
 void tracer_install_die_routine(struct tracer *tr)
 {
 	the_tracer = tr;
-	set_die_routine(kill_tracees);
+	set_die_routine(release_tracees);
 }
 
 static void seize_launched(struct tracer *tr, pid_t pid)
