@@ -7,6 +7,7 @@
  * closed profile is switched back to one plain file (journal_mode DELETE)
  * that the sqlite3 shell reads anywhere. */
 #include <errno.h>
+#include <stdbool.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +72,8 @@ struct nm_db {
 
 /* How long a statement waits for another connection's lock. */
 #define BUSY_TIMEOUT_MS 10000
+/* How long opening a profile may spend checking its pages. */
+#define INTEGRITY_BUDGET_NS (2000ULL * 1000 * 1000)
 
 /* Tables that db_aggregate() drops and rebuilds from samples. */
 #define AGGREGATE_SCHEMA \
@@ -265,22 +268,85 @@ struct nm_db *db_create(const char *path)
 	return db;
 }
 
-/* The profile's schema version, or -1 when path is not a database. */
-static int schema_version(struct nm_db *db)
+/* The profile's schema version (PRAGMA user_version); -1 with why when
+ * the file is not a SQLite database at all. */
+static int schema_version(struct nm_db *db, const char **why)
 {
 	sqlite3_stmt *st;
 	int version = -1;
 
-	if (sqlite3_prepare_v2(db->sql, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db->sql, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK) {
+		*why = sqlite3_errmsg(db->sql);
 		return -1;
+	}
 	if (sqlite3_step(st) == SQLITE_ROW)
 		version = sqlite3_column_int(st, 0);
+	else
+		*why = sqlite3_errmsg(db->sql);
 	sqlite3_finalize(st);
 	return version;
 }
 
+/* Another program's SQLite file may carry any user_version: a profile
+ * has numamma's tables. */
+static bool has_profile_tables(struct nm_db *db)
+{
+	sqlite3_stmt *st;
+	bool ok = false;
+
+	if (sqlite3_prepare_v2(db->sql, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+			       " AND name IN ('runs', 'processes', 'threads', 'objects', 'callsites',"
+			       " 'frames', 'samples', 'meta')", -1, &st, NULL) != SQLITE_OK)
+		return false;
+	ok = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 8;
+	sqlite3_finalize(st);
+	return ok;
+}
+
+/* One line: quick_check's answer spans several. */
+static void damaged(const struct nm_db *db, const char *what)
+{
+	char *line = xstrdup(what);
+
+	for (char *p = line; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+	error("'%s': damaged profile: %s", db->path, line);
+	free(line);
+}
+
+/* Stops a quick_check that has run past its time budget. */
+static int past_deadline(void *deadline)
+{
+	return now_ns() > *(uint64_t *)deadline;
+}
+
+/* A damaged page must be refused, not read as missing rows.  The check
+ * reads every page: on a profile too large to check within
+ * INTEGRITY_BUDGET_NS it is cut short, and reading goes on (each query
+ * still fails on what it finds damaged). */
+static int check_integrity(struct nm_db *db)
+{
+	uint64_t deadline = now_ns() + INTEGRITY_BUDGET_NS;
+	sqlite3_stmt *st;
+	int rc, ok;
+
+	if (sqlite3_prepare_v2(db->sql, "PRAGMA quick_check(1)", -1, &st, NULL) != SQLITE_OK)
+		return error("'%s': damaged profile: %s", db->path, sqlite3_errmsg(db->sql));
+	sqlite3_progress_handler(db->sql, 10000, past_deadline, &deadline);
+	rc = sqlite3_step(st);
+	ok = rc == SQLITE_ROW && !strcmp((const char *)sqlite3_column_text(st, 0), "ok");
+	sqlite3_progress_handler(db->sql, 0, NULL, NULL);
+	if (!ok && rc != SQLITE_INTERRUPT)
+		damaged(db, rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) :
+			sqlite3_errmsg(db->sql));
+	sqlite3_finalize(st);
+	return ok || rc == SQLITE_INTERRUPT ? 0 : -1;
+}
+
 struct nm_db *db_open(const char *path)
 {
+	const char *why = NULL;
 	struct nm_db *db;
 	int version;
 
@@ -299,18 +365,30 @@ struct nm_db *db_open(const char *path)
 		goto fail;
 	}
 	sqlite3_busy_timeout(db->sql, BUSY_TIMEOUT_MS);
-	version = schema_version(db);
-	if (version < 0) {
-		error("'%s': not a numamma profile: %s", path, sqlite3_errmsg(db->sql));
+	version = schema_version(db, &why);
+	if (version < 0 && why) {
+		error("'%s': not a numamma profile: %s", path, why);
 		goto fail;
 	}
-	if (version == 0) {
+	if (version <= 0) {
 		error("'%s': not a numamma profile", path);
+		goto fail;
+	}
+	if (version > DB_SCHEMA_VERSION) {
+		error("'%s': newer schema (version %d): this numamma reads version %d",
+		      path, version, DB_SCHEMA_VERSION);
+		hint("read it with the numamma that wrote it, or a newer one");
 		goto fail;
 	}
 	if (version != DB_SCHEMA_VERSION) {
 		error("'%s': profile schema version %d, this numamma reads version %d",
 		      path, version, DB_SCHEMA_VERSION);
+		goto fail;
+	}
+	if (check_integrity(db) < 0)
+		goto fail;
+	if (!has_profile_tables(db)) {
+		error("'%s': not a numamma profile (no numamma tables)", path);
 		goto fail;
 	}
 	return db;
