@@ -243,6 +243,9 @@ static void handle_death(struct tracer *tr, struct tcb *t, int status)
 	if (t->tid == tr->main_pid) {
 		tr->main_status = status;
 		tr->main_exited = true;
+		if (t->proc->before_exec && WIFSIGNALED(status))
+			warning("the program was killed by %s before it ran: the kernel could not "
+				"load it (a truncated or damaged executable?)", strsignal(WTERMSIG(status)));
 	}
 	tcb_free(tr, t);
 }
