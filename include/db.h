@@ -7,6 +7,7 @@
 #ifndef NUMAMMA_DB_H
 #define NUMAMMA_DB_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sqlite3.h>
 
@@ -35,10 +36,10 @@ struct nm_run_info {
  * create the database once it has. */
 int db_check_creatable(const char *path);
 /* Creating: an existing regular file at path is renamed to path.old
- * first (said on stderr), never destroyed; the new one is created
+ * first (said on stderr unless quiet), never destroyed; the new one is created
  * exclusively, 0600, and locked as being written until db_close().
  * Returns NULL after printing one error line. */
-struct nm_db *db_create(const char *path);
+struct nm_db *db_create(const char *path, bool quiet);
 /* Opening for reading; checks the schema version.  NULL + error line. */
 struct nm_db *db_open(const char *path);
 void db_close(struct nm_db *db);

@@ -20,11 +20,13 @@ grep -q "^numamma: cannot create 'link.db': it is a symbolic link" err || fail "
 
 "$NUMAMMA" profile -q -s none -o p.db -- /bin/true 2>err || fail "profile failed: $(cat err)"
 assert_eq "profile mode" 600 "$(stat -c %a p.db)"
-"$NUMAMMA" profile -q -s none -o p.db -- /bin/true 2>err || fail "second profile failed: $(cat err)"
-assert_eq "previous kept, said" "numamma: kept the previous 'p.db' as 'p.db.old'" "$(cat err)"
-"$NUMAMMA" profile -q -s none -o p.db -- /bin/true 2>err || fail "third profile failed: $(cat err)"
+"$NUMAMMA" profile -s none -o p.db -- /bin/true 2>err || fail "second profile failed: $(cat err)"
+assert_eq "previous kept, said" "numamma: kept the previous 'p.db' as 'p.db.old'" "$(head -1 err)"
+"$NUMAMMA" profile -s none -o p.db -- /bin/true 2>err || fail "third profile failed: $(cat err)"
 assert_eq "older .old replaced, said" \
-	"numamma: kept the previous 'p.db' as 'p.db.old' (the older one is gone)" "$(cat err)"
+	"numamma: kept the previous 'p.db' as 'p.db.old' (the older one is gone)" "$(head -1 err)"
+"$NUMAMMA" profile -q -s none -o p.db -- /bin/true 2>err || fail "quiet profile failed: $(cat err)"
+assert_eq "-q: nothing said" "" "$(cat err)"
 for f in p.db p.db.old; do
 	assert_eq "$f is one plain file" delete "$(sql $f "PRAGMA journal_mode")"
 done

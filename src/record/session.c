@@ -224,7 +224,7 @@ static void finish(struct session *s, int status)
  * moves an existing one to .old. */
 static void open_database(struct session *s)
 {
-	s->db = db_create(s->output);
+	s->db = db_create(s->output, s->quiet);
 	if (!s->db) {
 		warning("%s: no profile can be written: the program runs on untraced", s->cmd);
 		s->output = NULL;

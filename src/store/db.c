@@ -235,13 +235,13 @@ int db_check_creatable(const char *path)
 	return outfile_check(path, NULL);
 }
 
-struct nm_db *db_create(const char *path)
+struct nm_db *db_create(const char *path, bool quiet)
 {
 	struct nm_db *db;
 	char *version;
 	int fd;
 
-	if (outfile_check(path, NULL) < 0 || outfile_keep_previous(path) < 0)
+	if (outfile_check(path, NULL) < 0 || outfile_keep_previous(path, quiet) < 0)
 		return NULL;
 	fd = outfile_create(path);
 	if (fd < 0)

@@ -101,6 +101,8 @@ static struct proc *proc_fork(struct tracer *tr, struct proc *parent, pid_t pid,
 
 	bp_table_free(p->bps);
 	p->bps = bp_table_copy(parent->bps);
+	if (!vfork)
+		watchdog_note_fork(parent->pid, pid);
 	modmap_copy(&p->mods, &parent->mods);
 	p->mods_hooked = parent->mods_hooked;
 	p->hooks_ready = parent->hooks_ready;
@@ -735,6 +737,7 @@ static void release_tracees(void)
 	if (!tr)
 		return;
 	tracer_detach_all(tr);
+	watchdog_finished();
 	if (!tr->cfg.attach && !tr->main_exited)
 		wait_untraced(tr);
 }
@@ -770,6 +773,9 @@ pid_t tracer_launch(struct tracer *tr, char **argv)
 	pid_t pid;
 
 	check_program_or_die(argv[0], path);
+	/* From here on, this process is the tracer child of a watchdog. */
+	if (watchdog_start_launch() < 0 || tracer_open_signalfd(tr) < 0)
+		exit(NM_EXIT_FAILURE);
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0)
@@ -784,6 +790,7 @@ pid_t tracer_launch(struct tracer *tr, char **argv)
 	}
 	tracer_install_die_routine(tr);
 	tr->main_pid = pid;
+	watchdog_note_main(pid);
 	seize_launched(tr, pid);
 	p = proc_new(tr, pid, getpid());
 	p->before_exec = true;
@@ -793,6 +800,7 @@ pid_t tracer_launch(struct tracer *tr, char **argv)
 
 _Noreturn void exit_like(int status)
 {
+	watchdog_finished();
 	if (WIFSIGNALED(status)) {
 		int sig = WTERMSIG(status);
 		struct rlimit no_core = { 0, 0 };

@@ -100,7 +100,7 @@ static int move_companions(const char *path, const char *old)
 	return ret;
 }
 
-int outfile_keep_previous(const char *path)
+int outfile_keep_previous(const char *path, bool quiet)
 {
 	char *old = xasprintf("%s.old", path);
 	struct stat st, st_old;
@@ -111,7 +111,7 @@ int outfile_keep_previous(const char *path)
 		goto out;
 	if (replaced && !S_ISREG(st_old.st_mode))
 		ret = error("cannot keep '%s' as '%s': that is not a regular file", path, old);
-	else if (!(ret = move_companions(path, old)) && !(ret = move_aside(path, old)))
+	else if (!(ret = move_companions(path, old)) && !(ret = move_aside(path, old)) && !quiet)
 		fprintf(stderr, "numamma: kept the previous '%s' as '%s'%s\n", path, old,
 			replaced ? " (the older one is gone)" : "");
 out:
