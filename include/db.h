@@ -7,6 +7,7 @@
 #ifndef NUMAMMA_DB_H
 #define NUMAMMA_DB_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "model.h"
@@ -27,17 +28,23 @@ struct nm_run_info {
 	const struct nm_topology *topo;
 };
 
-/* Can a profile be created at path (its directory exists and is
- * writable, path is no directory)?  0, or -1 after one error line.
+/* Can a profile be created at path (outfile_check: a writable directory,
+ * no link, no directory, no profile being written)?  0, or -1 after one
+ * error line.
  * Nothing is touched: callers check before the program starts, and
  * create the database once it has. */
 int db_check_creatable(const char *path);
-/* Creating: an existing file at path is renamed to path.old first, never
- * destroyed.  Returns NULL after printing one error line. */
-struct nm_db *db_create(const char *path);
+/* Creating: an existing regular file at path is renamed to path.old
+ * first (said on stderr unless quiet), never destroyed; the new one is created
+ * exclusively, 0600, and locked as being written until db_close().
+ * Returns NULL after printing one error line. */
+struct nm_db *db_create(const char *path, bool quiet);
 /* Opening for reading; checks the schema version.  NULL + error line. */
 struct nm_db *db_open(const char *path);
 void db_close(struct nm_db *db);
+/* Why the first write failed (the profile is then incomplete and every
+ * later write skipped), or NULL. */
+const char *db_write_error(const struct nm_db *db);
 
 int64_t db_begin_run(struct nm_db *db, const struct nm_run_info *info);
 /* exit_status < 0 or term_signal != 0: no exit status (stored NULL);

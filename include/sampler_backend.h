@@ -36,7 +36,8 @@ struct sampler_thread {
 struct sampler_backend {
 	const char *name;
 	const char *description;
-	/* 0 when it can run here; else -1 with why (and fix) filled in. */
+	/* 0 when it works here (a self-test: sampler_self_test); else -1
+	 * with why (and fix) filled in.  Run once per process. */
 	int (*probe)(char *why, size_t len);
 	/* Fills up to SAMPLER_MAX_EVENTS attrs for one thread; returns how
 	 * many (-1 + why on failure).  attrs[0] is the group leader when
@@ -67,9 +68,18 @@ struct sampler_backend {
 	void (*seen)(struct sampler_thread *th, const struct nm_sample *sample);
 };
 
-/* Opens attr on the calling thread and closes it: a probe.  0, or -1 with
- * why (perf_open_why) filled in. */
-int sampler_try_open(struct perf_event_attr *attr, const char *what, char *why, size_t len);
+/* A backend's probe proves that its events fire, not only that they open:
+ * on some hypervisors hardware breakpoints open fine and never fire, and a
+ * sampler chosen on the strength of its open would record nothing,
+ * silently.  Opens attrs[0..n) on the calling thread (a group led by
+ * attrs[0] when group_leader), runs workload, and checks that the events
+ * counted something.  0, or -1 with why filled in: perf_open_why() when an
+ * open failed, silent when nothing was counted. */
+int sampler_self_test(const struct perf_event_attr *attrs, int n, int group_leader,
+		      const char *const *names, void (*workload)(void),
+		      const char *silent, char *why, size_t len);
+/* Loads that miss every cache: the workload of the hardware probes. */
+void sampler_load_workload(void);
 
 /* Replaces event index (> 0: not the ring's owner) of th by a fresh one
  * opened from attr, in the group of event leader (-1: none), writing into

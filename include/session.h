@@ -15,6 +15,7 @@ struct session {
 	const char *cmd;            /* "profile", "run": for messages */
 	const char *output;         /* database path, NULL for none */
 	bool no_raw, quiet, follow;
+	bool letting_go;            /* the profile failed: the program is let go */
 	int call_depth;
 	double duration;
 	struct sampler_opts sopts;  /* name, period, ldlat */

@@ -122,6 +122,10 @@ int tracer_attach(struct tracer *tr, pid_t pid);
 /* Runs until every tracee is gone (or detached).  Returns the wait status
  * of the launched/attached process. */
 int tracer_loop(struct tracer *tr);
+/* Ends tracing at the next event: every thread is detached as at the end
+ * of an attach, and a launched program runs on untraced; tracer_loop()
+ * then waits for it and returns its status. */
+void tracer_let_go(struct tracer *tr);
 /* Mirrors a wait status: exits with the program's code or dies of its
  * signal. */
 _Noreturn void exit_like(int status);

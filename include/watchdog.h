@@ -1,22 +1,26 @@
-/* Attach mode's guard against numamma being killed (SIGKILL, OOM killer).
+/* The guard against numamma being killed (SIGKILL, OOM killer).
  *
  * Without a tracer, one of numamma's int3s (an allocator's breakpoint, or
  * the trampoline a hijacked return address points at) kills the program
- * with SIGTRAP.  So attach mode runs as two processes:
+ * with SIGTRAP.  So numamma runs as two processes:
  *
  *   - the front process, the one the user started and signals, is the
  *     watchdog: it traces nothing, forwards SIGINT/SIGTERM/SIGHUP to the
  *     tracer and exits with its status;
- *   - its child, the tracer, does all the work.  When the front process
- *     dies, even of SIGKILL, the tracer is told (PR_SET_PDEATHSIG) and
- *     detaches cleanly, completing the profile.
+ *   - its child, the tracer, does all the work.  Attach mode: when the
+ *     front process dies, even of SIGKILL, the tracer is told
+ *     (PR_SET_PDEATHSIG) and detaches cleanly, completing the profile.
+ *     Launch mode: the tracer goes on; the program is its child.
  *
  * If the tracer itself dies, the watchdog puts the original bytes back at
- * every breakpoint and the real return addresses back on the stacks,
- * through its own /proc/PID/mem, from a table in memory shared with the
- * tracer.  Threads stopped at one of our traps at the instant of the
+ * every breakpoint and the real return addresses back on the stacks of
+ * every traced process, through /proc/PID/mem, from a table in memory
+ * shared with the tracer.  In launch mode the watchdog is the program's
+ * subreaper: it adopts the program, waits for its end and exits with its
+ * status.  Threads stopped at one of our traps at the instant of the
  * tracer's death cannot be saved: the kernel delivers their SIGTRAP as it
- * detaches them.  See ATTACH MODE in man/numamma.1. */
+ * detaches them.  See WATCHDOG in man/numamma.1.  The repair logic is
+ * unit-tested in tests/unit/test-watchdog.c. */
 #ifndef NUMAMMA_WATCHDOG_H
 #define NUMAMMA_WATCHDOG_H
 
@@ -25,29 +29,41 @@
 
 struct tcb;
 
-/* Forks the tracer for an attach to pid.  Returns in the tracer (the
- * child); the calling process becomes the watchdog and never returns.
- * -1 + error line when the fork failed (nothing was forked). */
+/* Forks the tracer for an attach to pid, or for a launch.  Returns in the
+ * tracer (the child); the calling process becomes the watchdog and never
+ * returns.  -1 + error line when the fork failed (nothing was forked). */
 int watchdog_start(pid_t pid);
+int watchdog_start_launch(void);
 
 /* The tracer keeps the watchdog's table up to date; each is a few stores
  * into shared memory, and does nothing outside attach mode. */
+/* Launch mode: the program's pid, once forked. */
+void watchdog_note_main(pid_t pid);
 /* A breakpoint was written at addr over the byte orig. */
 void watchdog_note_breakpoint(pid_t pid, uint64_t addr, uint8_t orig);
+/* child was forked from parent (not vfork'd): it has the parent's traps. */
+void watchdog_note_fork(pid_t parent, pid_t child);
+/* The tracer is ending normally (every trap removed): its status is the
+ * program's, even a death by the program's signal. */
+void watchdog_finished(void);
 /* The process exec'd or was detached: none of its traps are left. */
 void watchdog_forget_process(pid_t pid);
 /* Thread t is about to run: its hijacked returns are t->pending[]. */
 void watchdog_note_returns(const struct tcb *t);
 
-/* Pure, for the watchdog and its unit test: the repairs of one table,
+/* Pure, for the watchdog and its unit test: the repairs of a table,
  * through read/write callbacks on the target's memory.  Returns the
  * number of words and bytes put back. */
 struct watchdog_table;
 struct watchdog_mem {
-	int (*read)(void *ctx, uint64_t addr, void *buf, size_t len);
-	int (*write)(void *ctx, uint64_t addr, const void *buf, size_t len);
+	int (*read)(void *ctx, pid_t pid, uint64_t addr, void *buf, size_t len);
+	int (*write)(void *ctx, pid_t pid, uint64_t addr, const void *buf, size_t len);
 	void *ctx;
 };
 int watchdog_repair(const struct watchdog_table *wt, const struct watchdog_mem *mem);
+/* The shared table the tracer writes (watchdog_start* map it; the unit
+ * test maps it alone, without a fork), or NULL. */
+int watchdog_table_map(void);
+const struct watchdog_table *watchdog_table(void);
 
 #endif

@@ -63,7 +63,7 @@ assert_eq "--no-pin" "start $ncpus main $ncpus worker $ncpus" \
 
 # advise --min-size leaves what is smaller; --nodes plans for more nodes.
 build_prog access-serial-init -O2
-"$NUMAMMA" profile -q -s watch -o "$TMPD/si.db" -- "$TMPD/access-serial-init" 4 4 0.3 >/dev/null ||
+"$NUMAMMA" profile -q -o "$TMPD/si.db" -- "$TMPD/access-serial-init" 4 4 0.3 >/dev/null ||
 	fail "profile of access-serial-init failed"
 "$NUMAMMA" advise --min-size 1G "$TMPD/si.db" >"$TMPD/adv" || fail "advise --min-size failed"
 grep -q "leave: too small" "$TMPD/adv" || fail "--min-size 1G left nothing: $(cat "$TMPD/adv")"

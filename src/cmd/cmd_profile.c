@@ -24,7 +24,7 @@ const char profile_usage[] =
 "      --period N         sample period (events between samples)\n"
 "      --ldlat CYCLES     pebs: load latency threshold (default 30)\n"
 "      --no-raw           keep aggregates only, not every sample\n"
-"      --list-samplers    say which samplers work here, and why not\n"
+"      --list-samplers    say which samplers work here (self-tested), and why not\n"
 "      --call-depth N     frames kept per allocation call stack (default 16)\n"
 "      --no-follow        do not follow forked children\n"
 "  -q, --quiet            no summary line on stderr\n"

@@ -114,6 +114,22 @@ static void refresh_mappings(struct session *s)
 	}
 }
 
+/* The profile can no longer be written: what is committed stays, and the
+ * program must not suffer for it.  Its events are closed and the tracer
+ * lets every thread go as it does at a detach. */
+static void let_program_go(struct session *s)
+{
+	if (s->letting_go)
+		return;
+	s->letting_go = true;
+	warning("%s: cannot write '%s': %s: the profile is incomplete; the program runs on "
+		"untraced", s->cmd, s->output, db_write_error(s->db));
+	if (s->sampler)
+		sampler_destroy(s->sampler);
+	s->sampler = NULL;
+	tracer_let_go(s->tr);
+}
+
 static int on_tick(void *ctx, uint64_t now)
 {
 	struct session *s = ctx;
@@ -132,6 +148,8 @@ static int on_tick(void *ctx, uint64_t now)
 	if (s->db && now - s->last_flush_ns > FLUSH_EVERY_NS) {
 		db_flush(s->db);
 		s->last_flush_ns = now;
+		if (db_write_error(s->db))
+			let_program_go(s);
 	}
 	return next;
 }
@@ -183,6 +201,11 @@ static void finish(struct session *s, int status)
 	s->sampler = NULL;
 	if (!s->db)
 		return;
+	if (db_write_error(s->db)) {
+		/* runs.end_ns stays NULL: readers see an unfinished profile. */
+		db_close(s->db);
+		return;
+	}
 	db_end_run(s->db, now_ns(), WIFEXITED(status) ? WEXITSTATUS(status) : -1,
 		   WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 	db_flush(s->db);
@@ -201,9 +224,17 @@ static void finish(struct session *s, int status)
  * moves an existing one to .old. */
 static void open_database(struct session *s)
 {
-	s->db = db_create(s->output);
-	if (!s->db)
-		die("%s: no profile can be written: stopping the program", s->cmd);
+	s->db = db_create(s->output, s->quiet);
+	if (!s->db) {
+		warning("%s: no profile can be written: the program runs on untraced", s->cmd);
+		s->output = NULL;
+		s->letting_go = true;
+		if (s->sampler)
+			sampler_destroy(s->sampler);
+		s->sampler = NULL;
+		tracer_let_go(s->tr);
+		return;
+	}
 	if (s->ext_db_schema)
 		db_exec(s->db, s->ext_db_schema);
 	objtrack_set_db(s->objs, s->db);

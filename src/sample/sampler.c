@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <numaif.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -81,18 +82,78 @@ static int perf_event_open(struct perf_event_attr *attr, pid_t tid, int group_fd
 	return (int)syscall(SYS_perf_event_open, attr, tid, -1, group_fd, PERF_FLAG_FD_CLOEXEC);
 }
 
-int sampler_try_open(struct perf_event_attr *attr, const char *what, char *why, size_t len)
+/* Counts what the open events saw; 0 when a read fails. */
+static uint64_t read_counts(const int *fds, int n)
 {
-	int fd;
+	uint64_t total = 0, count;
 
-	attr->size = sizeof(*attr);
-	fd = perf_event_open(attr, 0, -1);
-	if (fd < 0) {
-		perf_open_why(what, errno, why, len);
-		return -1;
+	for (int i = 0; i < n; i++)
+		if (read(fds[i], &count, sizeof(count)) == sizeof(count))
+			total += count;
+	return total;
+}
+
+/* Tests make a probe's events see nothing, as a hypervisor that drops
+ * debug exceptions would: NUMAMMA_TEST_IDLE_PROBE lists the event names
+ * (the first of each backend's set) whose self-test runs no workload. */
+static bool test_idle_probe(const char *event)
+{
+	const char *list = getenv("NUMAMMA_TEST_IDLE_PROBE");
+	size_t n = strlen(event);
+
+	for (const char *p = list; p && *p; p += strcspn(p, ","), p += *p == ',')
+		if (!strncmp(p, event, n) && (p[n] == ',' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
+int sampler_self_test(const struct perf_event_attr *attrs, int n, int group_leader,
+		      const char *const *names, void (*workload)(void),
+		      const char *silent, char *why, size_t len)
+{
+	struct perf_event_attr attr;
+	int fds[SAMPLER_MAX_EVENTS], opened = 0, ret = 0;
+
+	for (; opened < n; opened++) {
+		attr = attrs[opened];
+		attr.size = sizeof(attr);
+		attr.disabled = 0;     /* counting from the open: nothing runs until workload */
+		fds[opened] = perf_event_open(&attr, 0, group_leader && opened ? fds[0] : -1);
+		if (fds[opened] < 0) {
+			perf_open_why(names[opened], errno, why, len);
+			ret = -1;
+			break;
+		}
 	}
-	close(fd);
-	return 0;
+	if (ret == 0) {
+		if (!test_idle_probe(names[0]))
+			workload();
+		if (read_counts(fds, n) == 0) {
+			snprintf(why, len, "%s", silent);
+			ret = -1;
+		}
+	}
+	while (opened-- > 0)
+		close(fds[opened]);
+	return ret;
+}
+
+/* Misses the caches on purpose: loads that a load-latency threshold or an
+ * op sampler cannot fail to see. */
+void sampler_load_workload(void)
+{
+	enum { BYTES = 8 << 20, PASSES = 4 };
+	volatile uint8_t *buf = mmap(NULL, BYTES, PROT_READ | PROT_WRITE,
+				     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint64_t sum = 0;
+
+	if (buf == MAP_FAILED)
+		return;
+	for (int pass = 0; pass < PASSES; pass++)
+		for (size_t i = 0; i < BYTES; i += 64)
+			sum += buf[(i * 7919) % BYTES];
+	buf[0] = (uint8_t)sum;
+	munmap((void *)buf, BYTES);
 }
 
 /* ---- choosing a backend ---- */
@@ -107,6 +168,22 @@ static const struct sampler_backend *find_backend(const char *name)
 	return NULL;
 }
 
+/* A probe runs a self-test (a few ms): once per backend and process. */
+static int probe(const struct sampler_backend *be, char *why, size_t len)
+{
+	static struct { bool done; int ret; char why[512]; } cache[NR_BACKENDS];
+	size_t i = 0;
+
+	while (backends[i] != be)
+		i++;
+	if (!cache[i].done) {
+		cache[i].ret = be->probe(cache[i].why, sizeof(cache[i].why));
+		cache[i].done = true;
+	}
+	snprintf(why, len, "%s", cache[i].ret ? cache[i].why : "");
+	return cache[i].ret;
+}
+
 void sampler_list(FILE *out)
 {
 	char why[512];
@@ -115,7 +192,7 @@ void sampler_list(FILE *out)
 	for (i = 0; i < NR_BACKENDS; i++) {
 		const struct sampler_backend *be = backends[i];
 
-		if (be->probe(why, sizeof(why)) == 0)
+		if (probe(be, why, sizeof(why)) == 0)
 			fprintf(out, "%-10s yes  %s\n", be->name, be->description);
 		else
 			fprintf(out, "%-10s no   %s: %s\n", be->name, be->description, why);
@@ -132,7 +209,7 @@ static const struct sampler_backend *pick_auto(char *reason, size_t len)
 
 	reason[0] = '\0';
 	for (i = 0; i < NR_BACKENDS; i++) {
-		if (backends[i]->probe(why, sizeof(why)) == 0) {
+		if (probe(backends[i], why, sizeof(why)) == 0) {
 			if (!used)
 				snprintf(reason, len, "auto: best available");
 			return backends[i];
@@ -168,7 +245,7 @@ static int setup_backend(struct sampler *s, const struct sampler_backend *be)
 	char why[512];
 	int i;
 
-	if (be->probe(why, sizeof(why)))
+	if (probe(be, why, sizeof(why)))
 		return error("sampler %s: %s", be->name, why);
 	s->nr_attrs = be->attrs(&s->opts, s->attrs, &s->group_leader, why, sizeof(why));
 	if (s->nr_attrs <= 0)
@@ -217,6 +294,8 @@ struct sampler *sampler_create(const struct sampler_opts *opts, const char **cho
 		snprintf(s->reason, sizeof(s->reason), "--sampler=%s", name);
 	}
 	if (setup_backend(s, be)) {
+		if (strcmp(name, "auto"))
+			hint("`numamma profile --list-samplers` shows what works here");
 		free(s);
 		return NULL;
 	}

@@ -1,11 +1,13 @@
 /* The profile database: schema, writers and the aggregate tables.
  *
- * Durability: the default rollback journal with synchronous=NORMAL.  Each
+ * Durability: WAL with synchronous=NORMAL while recording, so that readers
+ * of a live profile and its writer never wait for each other.  Each
  * db_flush() commits, so whatever the tracer committed survives a crash of
- * the program or of numamma (the next opener rolls back the hot journal of
- * the unfinished batch), and a closed profile is one plain file that the
- * sqlite3 shell reads.  WAL would leave -wal/-shm files next to it. */
+ * the program or of numamma (the next opener replays the WAL), and a
+ * closed profile is switched back to one plain file (journal_mode DELETE)
+ * that the sqlite3 shell reads anywhere. */
 #include <errno.h>
+#include <stdbool.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 
 #include "db_int.h"
 #include "error.h"
+#include "outfile.h"
 
 /* Writers' hot statements, prepared once and reused. */
 enum db_stmt {
@@ -63,7 +66,14 @@ struct nm_db {
 	int64_t run_id;
 	sqlite3_stmt *stmts[NR_STMTS];
 	struct callsite_table callsites;
+	int lock_fd;            /* a profile being written: outfile_create() */
+	char *write_error;      /* the first write that failed; NULL: none */
 };
+
+/* How long a statement waits for another connection's lock. */
+#define BUSY_TIMEOUT_MS 10000
+/* How long opening a profile may spend checking its pages. */
+#define INTEGRITY_BUDGET_NS (2000ULL * 1000 * 1000)
 
 /* Tables that db_aggregate() drops and rebuilds from samples. */
 #define AGGREGATE_SCHEMA \
@@ -149,14 +159,35 @@ static sqlite3_stmt *stmt(struct nm_db *db, enum db_stmt id)
 	return db->stmts[id];
 }
 
-/* Runs a bound write statement to completion and readies it for reuse.
- * A failing write (disk full, I/O error) loses the profile: stop. */
+/* A write that fails (disk full, I/O error, a lock held past the busy
+ * timeout) must not harm the program: the first failure is kept, every
+ * later write is skipped, and the session sees db_write_error() and lets
+ * the program go. */
+static void write_failed(struct nm_db *db)
+{
+	if (!db->write_error)
+		db->write_error = xstrdup(sqlite3_errmsg(db->sql));
+}
+
+const char *db_write_error(const struct nm_db *db)
+{
+	return db->write_error;
+}
+
+/* Runs a bound write statement to completion and readies it for reuse. */
 static void step_done(struct nm_db *db, sqlite3_stmt *st)
 {
-	if (sqlite3_step(st) != SQLITE_DONE)
-		die("%s: cannot write: %s", db->path, sqlite3_errmsg(db->sql));
+	if (!db->write_error && sqlite3_step(st) != SQLITE_DONE)
+		write_failed(db);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
+}
+
+/* db_exec() for the writer's own statements: a failure is kept, not fatal. */
+static void write_exec(struct nm_db *db, const char *sql)
+{
+	if (!db->write_error && sqlite3_exec(db->sql, sql, NULL, NULL, NULL) != SQLITE_OK)
+		write_failed(db);
 }
 
 /* Binders; the _known variants store NULL for the model's "unknown". */
@@ -188,7 +219,10 @@ static void free_db(struct nm_db *db)
 		sqlite3_finalize(db->stmts[i]);
 	sqlite3_close(db->sql);
 	free(db->callsites.slots);
+	free(db->write_error);
 	free(db->path);
+	if (db->lock_fd >= 0)
+		close(db->lock_fd);
 	free(db);
 }
 
@@ -197,87 +231,40 @@ static struct nm_db *new_db(const char *path)
 	struct nm_db *db = xcalloc(1, sizeof(*db));
 
 	db->path = xstrdup(path);
+	db->lock_fd = -1;
 	return db;
-}
-
-/* errno-style check that path can be created: its directory exists and
- * we may write there, and path itself is not a directory. */
-static int check_creatable(const char *path)
-{
-	char *copy = xstrdup(path);
-	int ret = access(dirname(copy), W_OK | X_OK);
-	struct stat st;
-
-	free(copy);
-	if (ret < 0)
-		return -1;
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-		errno = EISDIR;
-		return -1;
-	}
-	return 0;
-}
-
-static int rename_if_exists(const char *from, const char *to)
-{
-	if (rename(from, to) < 0 && errno != ENOENT)
-		return error_errno("cannot rename '%s' to '%s'", from, to);
-	return 0;
-}
-
-/* Keeps the previous profile as path.old, as perf does.  A hot journal
- * belongs to its database, so it moves along, and a journal left next to
- * an older .old must not be applied to the new one. */
-static int keep_previous(const char *path)
-{
-	char *old = xasprintf("%s.old", path);
-	char *journal = xasprintf("%s-journal", path);
-	char *old_journal = xasprintf("%s.old-journal", path);
-	int ret = -1;
-
-	if (access(path, F_OK) < 0) {
-		ret = 0;
-		goto out;
-	}
-	if (unlink(old_journal) < 0 && errno != ENOENT) {
-		error_errno("cannot remove '%s'", old_journal);
-		goto out;
-	}
-	if (rename_if_exists(path, old) < 0 || rename_if_exists(journal, old_journal) < 0)
-		goto out;
-	ret = 0;
-out:
-	free(old);
-	free(journal);
-	free(old_journal);
-	return ret;
 }
 
 int db_check_creatable(const char *path)
 {
-	return check_creatable(path) < 0 ? error_errno("cannot create '%s'", path) : 0;
+	return outfile_check(path, NULL);
 }
 
-struct nm_db *db_create(const char *path)
+struct nm_db *db_create(const char *path, bool quiet)
 {
 	struct nm_db *db;
 	char *version;
+	int fd;
 
-	if (check_creatable(path) < 0) {
-		error_errno("cannot create '%s'", path);
+	if (outfile_check(path, NULL) < 0 || outfile_keep_previous(path, quiet) < 0)
 		return NULL;
-	}
-	if (keep_previous(path) < 0)
+	fd = outfile_create(path);
+	if (fd < 0)
 		return NULL;
 	db = new_db(path);
-	if (sqlite3_open_v2(path, &db->sql, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+	db->lock_fd = fd;
+	if (sqlite3_open_v2(path, &db->sql, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
 		error("cannot create '%s': %s", path, sqlite3_errmsg(db->sql));
 		free_db(db);
+		unlink(path);
 		return NULL;
 	}
-	/* A bigger page cache than the 2 MiB default spills less of a
-	 * batch to the journal. */
-	db_exec(db, "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -16384; BEGIN");
+	/* WAL: readers (numamma report, sqlite3) of a live profile never
+	 * block its writer, nor the writer them.  A bigger page cache than
+	 * the 2 MiB default spills less of a batch. */
+	sqlite3_busy_timeout(db->sql, BUSY_TIMEOUT_MS);
+	db_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+		    " PRAGMA cache_size = -16384; BEGIN");
 	db_exec(db, schema_sql);
 	version = xasprintf("PRAGMA user_version = %d", DB_SCHEMA_VERSION);
 	db_exec(db, version);
@@ -286,22 +273,85 @@ struct nm_db *db_create(const char *path)
 	return db;
 }
 
-/* The profile's schema version, or -1 when path is not a database. */
-static int schema_version(struct nm_db *db)
+/* The profile's schema version (PRAGMA user_version); -1 with why when
+ * the file is not a SQLite database at all. */
+static int schema_version(struct nm_db *db, const char **why)
 {
 	sqlite3_stmt *st;
 	int version = -1;
 
-	if (sqlite3_prepare_v2(db->sql, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db->sql, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK) {
+		*why = sqlite3_errmsg(db->sql);
 		return -1;
+	}
 	if (sqlite3_step(st) == SQLITE_ROW)
 		version = sqlite3_column_int(st, 0);
+	else
+		*why = sqlite3_errmsg(db->sql);
 	sqlite3_finalize(st);
 	return version;
 }
 
+/* Another program's SQLite file may carry any user_version: a profile
+ * has numamma's tables. */
+static bool has_profile_tables(struct nm_db *db)
+{
+	sqlite3_stmt *st;
+	bool ok = false;
+
+	if (sqlite3_prepare_v2(db->sql, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+			       " AND name IN ('runs', 'processes', 'threads', 'objects', 'callsites',"
+			       " 'frames', 'samples', 'meta')", -1, &st, NULL) != SQLITE_OK)
+		return false;
+	ok = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 8;
+	sqlite3_finalize(st);
+	return ok;
+}
+
+/* One line: quick_check's answer spans several. */
+static void damaged(const struct nm_db *db, const char *what)
+{
+	char *line = xstrdup(what);
+
+	for (char *p = line; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+	error("'%s': damaged profile: %s", db->path, line);
+	free(line);
+}
+
+/* Stops a quick_check that has run past its time budget. */
+static int past_deadline(void *deadline)
+{
+	return now_ns() > *(uint64_t *)deadline;
+}
+
+/* A damaged page must be refused, not read as missing rows.  The check
+ * reads every page: on a profile too large to check within
+ * INTEGRITY_BUDGET_NS it is cut short, and reading goes on (each query
+ * still fails on what it finds damaged). */
+static int check_integrity(struct nm_db *db)
+{
+	uint64_t deadline = now_ns() + INTEGRITY_BUDGET_NS;
+	sqlite3_stmt *st;
+	int rc, ok;
+
+	if (sqlite3_prepare_v2(db->sql, "PRAGMA quick_check(1)", -1, &st, NULL) != SQLITE_OK)
+		return error("'%s': damaged profile: %s", db->path, sqlite3_errmsg(db->sql));
+	sqlite3_progress_handler(db->sql, 10000, past_deadline, &deadline);
+	rc = sqlite3_step(st);
+	ok = rc == SQLITE_ROW && !strcmp((const char *)sqlite3_column_text(st, 0), "ok");
+	sqlite3_progress_handler(db->sql, 0, NULL, NULL);
+	if (!ok && rc != SQLITE_INTERRUPT)
+		damaged(db, rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) :
+			sqlite3_errmsg(db->sql));
+	sqlite3_finalize(st);
+	return ok || rc == SQLITE_INTERRUPT ? 0 : -1;
+}
+
 struct nm_db *db_open(const char *path)
 {
+	const char *why = NULL;
 	struct nm_db *db;
 	int version;
 
@@ -319,18 +369,31 @@ struct nm_db *db_open(const char *path)
 		error("cannot open '%s': %s", path, sqlite3_errmsg(db->sql));
 		goto fail;
 	}
-	version = schema_version(db);
-	if (version < 0) {
-		error("'%s': not a numamma profile: %s", path, sqlite3_errmsg(db->sql));
+	sqlite3_busy_timeout(db->sql, BUSY_TIMEOUT_MS);
+	version = schema_version(db, &why);
+	if (version < 0 && why) {
+		error("'%s': not a numamma profile: %s", path, why);
 		goto fail;
 	}
-	if (version == 0) {
+	if (version <= 0) {
 		error("'%s': not a numamma profile", path);
+		goto fail;
+	}
+	if (version > DB_SCHEMA_VERSION) {
+		error("'%s': newer schema (version %d): this numamma reads version %d",
+		      path, version, DB_SCHEMA_VERSION);
+		hint("read it with the numamma that wrote it, or a newer one");
 		goto fail;
 	}
 	if (version != DB_SCHEMA_VERSION) {
 		error("'%s': profile schema version %d, this numamma reads version %d",
 		      path, version, DB_SCHEMA_VERSION);
+		goto fail;
+	}
+	if (check_integrity(db) < 0)
+		goto fail;
+	if (!has_profile_tables(db)) {
+		error("'%s': not a numamma profile (no numamma tables)", path);
 		goto fail;
 	}
 	return db;
@@ -341,7 +404,7 @@ fail:
 
 void db_flush(struct nm_db *db)
 {
-	db_exec(db, "COMMIT; BEGIN");
+	write_exec(db, "COMMIT; BEGIN");
 }
 
 void db_close(struct nm_db *db)
@@ -349,7 +412,11 @@ void db_close(struct nm_db *db)
 	if (!db)
 		return;
 	if (!sqlite3_get_autocommit(db->sql))
-		db_exec(db, "COMMIT");
+		write_exec(db, "COMMIT");
+	/* Back to one plain file for whoever reads it next; a reader still
+	 * holding it open keeps it in WAL mode, which readers handle too. */
+	if (db->lock_fd >= 0)
+		sqlite3_exec(db->sql, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL);
 	free_db(db);
 }
 

@@ -101,6 +101,8 @@ static struct proc *proc_fork(struct tracer *tr, struct proc *parent, pid_t pid,
 
 	bp_table_free(p->bps);
 	p->bps = bp_table_copy(parent->bps);
+	if (!vfork)
+		watchdog_note_fork(parent->pid, pid);
 	modmap_copy(&p->mods, &parent->mods);
 	p->mods_hooked = parent->mods_hooked;
 	p->hooks_ready = parent->hooks_ready;
@@ -243,6 +245,9 @@ static void handle_death(struct tracer *tr, struct tcb *t, int status)
 	if (t->tid == tr->main_pid) {
 		tr->main_status = status;
 		tr->main_exited = true;
+		if (t->proc->before_exec && WIFSIGNALED(status))
+			warning("the program was killed by %s before it ran: the kernel could not "
+				"load it (a truncated or damaged executable?)", strsignal(WTERMSIG(status)));
 	}
 	tcb_free(tr, t);
 }
@@ -592,6 +597,30 @@ static bool next_event(struct tracer *tr, pid_t *tid, int *status)
 	}
 }
 
+/* A launched program let go runs on as our child: wait for its end,
+ * passing on the signals its shell would have given it. */
+static void wait_untraced(struct tracer *tr)
+{
+	struct epoll_event evs[16];
+	int status;
+
+	for (;;) {
+		pid_t pid = waitpid(tr->main_pid, &status, WNOHANG);
+
+		if (pid == tr->main_pid) {
+			tr->main_status = status;
+			tr->main_exited = true;
+			return;
+		}
+		if (pid < 0 && errno != EINTR)
+			return;
+		int n = epoll_wait(tr->epoll_fd, evs, 16, 100);
+		for (int i = 0; i < n; i++)
+			if (evs[i].data.ptr == NULL)
+				drain_signalfd(tr);
+	}
+}
+
 int tracer_loop(struct tracer *tr)
 {
 	pid_t tid;
@@ -599,9 +628,17 @@ int tracer_loop(struct tracer *tr)
 
 	while (next_event(tr, &tid, &status))
 		dispatch(tr, tid, status);
-	if (tr->stopping)
+	if (tr->stopping) {
 		tracer_detach_all(tr);
+		if (!tr->cfg.attach && !tr->main_exited)
+			wait_untraced(tr);
+	}
 	return tr->main_status;
+}
+
+void tracer_let_go(struct tracer *tr)
+{
+	tr->stopping = true;
 }
 
 /* ---- setup ---- */
@@ -688,29 +725,27 @@ void tracer_record_mappings(struct tracer *tr, struct proc *p)
 	hooks_record_mappings(tr, p);
 }
 
-static void kill_tracees(void);
 static struct tracer *the_tracer;
 
-/* die() in the tracer: never leave a launched program stopped forever. */
-static void kill_tracees(void)
+/* die() in the tracer: numamma's failure is not the program's.  Every
+ * thread is let go as at a detach, and a launched program runs on to
+ * its own end before numamma exits. */
+static void release_tracees(void)
 {
 	struct tracer *tr = the_tracer;
 
 	if (!tr)
 		return;
-	if (tr->cfg.attach) {
-		tracer_detach_all(tr);
-		return;
-	}
-	for (int i = 0; i < TCB_HASH; i++)
-		for (struct tcb *t = tr->tcb_hash[i]; t; t = t->next)
-			kill(t->tid, SIGKILL);
+	tracer_detach_all(tr);
+	watchdog_finished();
+	if (!tr->cfg.attach && !tr->main_exited)
+		wait_untraced(tr);
 }
 
 void tracer_install_die_routine(struct tracer *tr)
 {
 	the_tracer = tr;
-	set_die_routine(kill_tracees);
+	set_die_routine(release_tracees);
 }
 
 static void seize_launched(struct tracer *tr, pid_t pid)
@@ -738,6 +773,9 @@ pid_t tracer_launch(struct tracer *tr, char **argv)
 	pid_t pid;
 
 	check_program_or_die(argv[0], path);
+	/* From here on, this process is the tracer child of a watchdog. */
+	if (watchdog_start_launch() < 0 || tracer_open_signalfd(tr) < 0)
+		exit(NM_EXIT_FAILURE);
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0)
@@ -752,6 +790,7 @@ pid_t tracer_launch(struct tracer *tr, char **argv)
 	}
 	tracer_install_die_routine(tr);
 	tr->main_pid = pid;
+	watchdog_note_main(pid);
 	seize_launched(tr, pid);
 	p = proc_new(tr, pid, getpid());
 	p->before_exec = true;
@@ -761,6 +800,7 @@ pid_t tracer_launch(struct tracer *tr, char **argv)
 
 _Noreturn void exit_like(int status)
 {
+	watchdog_finished();
 	if (WIFSIGNALED(status)) {
 		int sig = WTERMSIG(status);
 		struct rlimit no_core = { 0, 0 };

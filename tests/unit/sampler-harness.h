@@ -50,7 +50,7 @@ static inline int harness_open(struct harness *h, const char *sampler)
 
 	snprintf(h->path, sizeof(h->path), "/tmp/numamma-sampler-%d.db", (int)getpid());
 	unlink(h->path);
-	h->db = db_create(h->path);
+	h->db = db_create(h->path, true);
 	h->objs = objtrack_new(h->db);
 	topology_read(&h->topo, NULL);
 	h->opts = (struct sampler_opts){ .name = sampler, .raw = 1, .epoll_fd = epoll_create1(0),

@@ -47,7 +47,7 @@ static void profile_begin(struct synth *p, int nodes, int cpus, int workers)
 	strcpy(p->path, "/tmp/numamma-advise-XXXXXX");
 	close(mkstemp(p->path));
 	unlink(p->path);
-	p->db = db_create(p->path);
+	p->db = db_create(p->path, true);
 	CHECK(p->db != NULL);
 	db_begin_run(p->db, &run);
 	db_add_process(p->db, PID, 1, "/work/prog", 0);
@@ -570,7 +570,7 @@ static void test_load_profile(void)
 		CHECK(rule_at(pol, SITE_BLOCK) && rule_at(pol, SITE_BLOCK)->action == ACT_BLOCK);
 		policy_free(pol);
 	}
-	p.db = db_create(p.path);     /* for profile_end */
+	p.db = db_create(p.path, true);     /* for profile_end */
 	profile_end(&p);
 	CHECK(policy_load("/nonexistent.db", &two, 0) == NULL);
 }

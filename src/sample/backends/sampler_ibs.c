@@ -229,6 +229,7 @@ int ibs_attr_for(const struct sampler_opts *opts, struct perf_event_attr *attr,
 
 static int ibs_probe(char *why, size_t len)
 {
+	static const char *const names[] = { "ibs_op" };
 	struct sampler_opts opts = { .name = "ibs" };
 	struct perf_event_attr attr;
 
@@ -245,7 +246,8 @@ static int ibs_probe(char *why, size_t len)
 			 "run `sysctl kernel.perf_event_paranoid=1`", perf_paranoid());
 		return -1;
 	}
-	return sampler_try_open(&attr, "ibs_op", why, len);
+	return sampler_self_test(&attr, 1, 0, names, sampler_load_workload,
+				 "the ibs_op event opens but tags no op of a load loop", why, len);
 }
 
 static int ibs_attrs(const struct sampler_opts *opts, struct perf_event_attr *attrs,

@@ -4,6 +4,8 @@
  * first-touch policy.  A fault does not say whether it was a read or a
  * write, so the access is '?'.  About 1.5 us per fault. */
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "sampler_backend.h"
 
@@ -22,12 +24,29 @@ static void pagefault_attr(struct perf_event_attr *attr, uint64_t period)
 	attr->exclude_kernel = 1;
 }
 
+static void touch_fresh_pages(void)
+{
+	enum { PAGES = 8 };
+	long page = sysconf(_SC_PAGESIZE);
+	volatile char *p = mmap(NULL, PAGES * page, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return;
+	for (int i = 0; i < PAGES; i++)
+		p[i * page] = 1;
+	munmap((void *)p, PAGES * page);
+}
+
 static int pagefault_probe(char *why, size_t len)
 {
+	static const char *const names[] = { "page-faults" };
 	struct perf_event_attr attr;
 
 	pagefault_attr(&attr, 1);
-	return sampler_try_open(&attr, "page-faults", why, len);
+	return sampler_self_test(&attr, 1, 0, names, touch_fresh_pages,
+				 "the page-faults software event opens but counts no fault "
+				 "of this process", why, len);
 }
 
 static int pagefault_attrs(const struct sampler_opts *opts, struct perf_event_attr *attrs,

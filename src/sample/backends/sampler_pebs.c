@@ -163,33 +163,6 @@ static int pebs_attrs(const struct sampler_opts *opts, struct perf_event_attr *a
 	return pebs_attrs_for(pmu, opts, attrs, group_leader, NULL, why, len);
 }
 
-static int perf_event_open(struct perf_event_attr *attr, int group_fd)
-{
-	return (int)syscall(SYS_perf_event_open, attr, 0, -1, group_fd, PERF_FLAG_FD_CLOEXEC);
-}
-
-/* Opens the events on ourselves, as a thread of the profiled program
- * would have them, and closes them again. */
-static int try_open(struct perf_event_attr *attrs, int n, int group_leader,
-		    const char **names, char *why, size_t len)
-{
-	int fds[SAMPLER_MAX_EVENTS], opened = 0, ret = 0;
-
-	for (; opened < n; opened++) {
-		int group = group_leader && opened > 0 ? fds[0] : -1;
-
-		fds[opened] = perf_event_open(&attrs[opened], group);
-		if (fds[opened] < 0) {
-			perf_open_why(names[opened], errno, why, len);
-			ret = -1;
-			break;
-		}
-	}
-	while (opened-- > 0)
-		close(fds[opened]);
-	return ret;
-}
-
 static int pebs_probe(char *why, size_t len)
 {
 	struct perf_event_attr attrs[SAMPLER_MAX_EVENTS];
@@ -214,7 +187,9 @@ static int pebs_probe(char *why, size_t len)
 	n = pebs_attrs_for(pmu, &opts, attrs, &group_leader, names, why, len);
 	if (n < 0)
 		return -1;
-	return try_open(attrs, n, group_leader, names, why, len);
+	return sampler_self_test(attrs, n, group_leader, names, sampler_load_workload,
+				 "the PEBS events open but count no load or store of a load loop "
+				 "(a hypervisor that hides PEBS?)", why, len);
 }
 
 /* The kernel decodes PEBS into data_src and weight (WEIGHT_STRUCT's var1,

@@ -121,13 +121,23 @@ static void watch_attr(struct perf_event_attr *attr, unsigned type, uint64_t add
 	attr->disabled = 1;            /* armed by the first rotation */
 }
 
+static volatile uint64_t probe_word;
+
+static void write_probe_word(void)
+{
+	for (int i = 0; i < 1000; i++)
+		probe_word = (uint64_t)i;
+}
+
 static int watch_probe(char *why, size_t len)
 {
-	static uint64_t word;
+	static const char *const names[] = { "breakpoint" };
 	struct perf_event_attr attr;
 
-	watch_attr(&attr, HW_BREAKPOINT_RW, (uint64_t)&word);
-	return sampler_try_open(&attr, "breakpoint", why, len);
+	watch_attr(&attr, HW_BREAKPOINT_RW, (uint64_t)&probe_word);
+	return sampler_self_test(&attr, 1, 0, names, write_probe_word,
+				 "hardware breakpoints open but never fire on this machine "
+				 "(the hypervisor does not deliver debug exceptions)", why, len);
 }
 
 static int watch_attrs(const struct sampler_opts *opts, struct perf_event_attr *attrs,

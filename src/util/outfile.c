@@ -1,0 +1,139 @@
+/* Output files: see include/outfile.h.
+ *
+ * The "being written" lock is flock(2) on the file itself: SQLite's own
+ * locks are POSIX record locks, which Linux keeps apart from flock, so the
+ * two never interfere, and the kernel drops ours when numamma dies. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "outfile.h"
+
+/* Files that belong to a SQLite database and move with it. */
+static const char *const companions[] = { "-journal", "-wal" };
+
+static bool being_written(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	bool locked;
+
+	if (fd < 0)
+		return false;
+	locked = flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	close(fd);
+	return locked;
+}
+
+static bool same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
+	       sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+static int check_directory(const char *path)
+{
+	char *copy = xstrdup(path);
+	int ret = access(dirname(copy), W_OK | X_OK);
+
+	free(copy);
+	return ret < 0 ? error_errno("cannot create '%s'", path) : 0;
+}
+
+int outfile_check(const char *path, const char *const *inputs)
+{
+	struct stat st;
+
+	if (!*path)
+		return error("cannot create '': empty file name");
+	if (lstat(path, &st) == 0) {
+		if (S_ISLNK(st.st_mode))
+			return error("cannot create '%s': it is a symbolic link, and numamma "
+				     "does not write through links", path);
+		if (S_ISDIR(st.st_mode))
+			return error("cannot create '%s': %s", path, strerror(EISDIR));
+		if (!S_ISREG(st.st_mode))
+			return error("cannot create '%s': not a regular file", path);
+		if (being_written(path))
+			return error("cannot create '%s': another numamma is writing it "
+				     "(choose another -o)", path);
+	}
+	for (; inputs && *inputs; inputs++)
+		if (same_file(path, *inputs))
+			return error("cannot create '%s': it is also an input of this command", path);
+	return check_directory(path);
+}
+
+static int move_aside(const char *from, const char *to)
+{
+	if (rename(from, to) < 0 && errno != ENOENT)
+		return error_errno("cannot rename '%s' to '%s'", from, to);
+	return 0;
+}
+
+/* A journal left next to an older .old must not be applied to the new
+ * one: the .old's companions go first. */
+static int move_companions(const char *path, const char *old)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < sizeof(companions) / sizeof(companions[0]) && !ret; i++) {
+		char *from = xasprintf("%s%s", path, companions[i]);
+		char *to = xasprintf("%s%s", old, companions[i]);
+
+		if (unlink(to) < 0 && errno != ENOENT)
+			ret = error_errno("cannot remove '%s'", to);
+		else
+			ret = move_aside(from, to);
+		free(from);
+		free(to);
+	}
+	return ret;
+}
+
+int outfile_keep_previous(const char *path, bool quiet)
+{
+	char *old = xasprintf("%s.old", path);
+	struct stat st, st_old;
+	bool replaced = lstat(old, &st_old) == 0;
+	int ret = 0;
+
+	if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		goto out;
+	if (replaced && !S_ISREG(st_old.st_mode))
+		ret = error("cannot keep '%s' as '%s': that is not a regular file", path, old);
+	else if (!(ret = move_companions(path, old)) && !(ret = move_aside(path, old)) && !quiet)
+		fprintf(stderr, "numamma: kept the previous '%s' as '%s'%s\n", path, old,
+			replaced ? " (the older one is gone)" : "");
+out:
+	free(old);
+	return ret;
+}
+
+int outfile_create(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	if (fd < 0) {
+		if (errno == EEXIST)
+			return error("cannot create '%s': it appeared meanwhile (another "
+				     "numamma?)", path);
+		return error_errno("cannot create '%s'", path);
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		error_errno("cannot lock '%s'", path);
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	return fd;
+}

@@ -1,0 +1,57 @@
+#!/bin/bash
+# The profile is written only where the user said, never through a link,
+# never over a profile another numamma is writing; it is private (0600);
+# an existing one is kept as .old, said aloud; and readers of a live
+# profile neither wait for numamma nor disturb the program.
+. "$(dirname "$0")/lib.sh"
+
+cd "$TMPD" || fail "no scratch folder"
+status=0
+"$NUMAMMA" profile -s none -o '' -- /bin/true 2>err || status=$?
+assert_eq "-o '' refused" 125 "$status"
+assert_eq "-o '' message" "numamma: cannot create '': empty file name" "$(cat err)"
+
+ln -s "$TMPD/planted" link.db
+status=0
+"$NUMAMMA" profile -s none -o link.db -- /bin/true 2>err || status=$?
+assert_eq "dangling link refused" 125 "$status"
+grep -q "^numamma: cannot create 'link.db': it is a symbolic link" err || fail "link: $(cat err)"
+[[ ! -e planted ]] || fail "numamma created the file a planted link points to"
+
+"$NUMAMMA" profile -q -s none -o p.db -- /bin/true 2>err || fail "profile failed: $(cat err)"
+assert_eq "profile mode" 600 "$(stat -c %a p.db)"
+"$NUMAMMA" profile -s none -o p.db -- /bin/true 2>err || fail "second profile failed: $(cat err)"
+assert_eq "previous kept, said" "numamma: kept the previous 'p.db' as 'p.db.old'" "$(head -1 err)"
+"$NUMAMMA" profile -s none -o p.db -- /bin/true 2>err || fail "third profile failed: $(cat err)"
+assert_eq "older .old replaced, said" \
+	"numamma: kept the previous 'p.db' as 'p.db.old' (the older one is gone)" "$(head -1 err)"
+"$NUMAMMA" profile -q -s none -o p.db -- /bin/true 2>err || fail "quiet profile failed: $(cat err)"
+assert_eq "-q: nothing said" "" "$(cat err)"
+for f in p.db p.db.old; do
+	assert_eq "$f is one plain file" delete "$(sql $f "PRAGMA journal_mode")"
+done
+
+# A live profile: a reader holds a transaction for 3 s, a second numamma
+# asks for the same name.  The program runs on with its own output.
+prog=(sh -c 'for i in 1 2 3 4 5 6 7 8 9 10; do echo $i; sleep 0.4; done; exit 3')
+"${prog[@]}" >expected
+timeout -k 5 60 "$NUMAMMA" profile -q -s none -o live.db -- "${prog[@]}" >out 2>err &
+tracer=$!
+for ((i = 0; i < 100 && ! -s live.db; i++)); do sleep 0.05; done
+sleep 0.5
+(echo 'BEGIN; SELECT count(*) > 0 FROM runs;'; sleep 3; echo 'COMMIT;') |
+	sqlite3 live.db >reader 2>reader.err || fail "reader failed: $(cat reader.err)"
+status=0
+"$NUMAMMA" profile -s none -o live.db -- /bin/echo second >second.out 2>second.err || status=$?
+assert_eq "second numamma on a live profile refused" 125 "$status"
+grep -q "^numamma: cannot create 'live.db': another numamma is writing it" second.err ||
+	fail "second numamma: $(cat second.err)"
+[[ ! -s second.out ]] || fail "the refused program ran: $(cat second.out)"
+status=0
+wait $tracer || status=$?
+assert_eq "the program's exit status" 3 "$status"
+assert_diff "the program's output" expected out
+assert_eq "numamma's stderr" "" "$(cat err)"
+assert_eq "the reader saw the live profile" 1 "$(cat reader)"
+assert_eq "the profile is complete" 3 "$(sql live.db "SELECT exit_status FROM runs WHERE end_ns IS NOT NULL")"
+[[ ! -e live.db.old ]] || fail "the refused numamma moved the live profile"
