@@ -53,6 +53,9 @@ struct rtable {
 struct report {
 	struct rtable *tables;
 	size_t ntables;
+	/* The profile has samples but no aggregates, and could not get them
+	 * (a read-only file): the access sections are missing. */
+	bool access_left_out;
 };
 
 struct report_opts {

@@ -34,6 +34,9 @@ static int print_report(const char *path, const struct report_opts *opts)
 		return NM_EXIT_FAILURE;
 	report_build(&prof.runs[0], opts, &rep);
 	report_render_text(stdout, &rep);
+	if (rep.access_left_out)
+		warning("'%s' has no aggregates and is read-only: access sections left out",
+			prof.runs[0].file);
 	report_free(&rep);
 	profile_free(&prof);
 	return 0;

@@ -694,7 +694,7 @@ void report_build(const struct prof_run *run, const struct report_opts *opts, st
 	if (!samples_of(&c))
 		return;
 	if (run->aggregates_missing) {
-		warning("'%s' has no aggregates and is read-only: access sections left out", run->file);
+		rep->access_left_out = true;
 		return;
 	}
 	section_hot_objects(&c);
