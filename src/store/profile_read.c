@@ -461,7 +461,7 @@ int profile_read_db(struct profile *p, struct nm_db *db, unsigned what)
 	const char *file = sqlite3_db_filename(rd.sql, "main");
 
 	rd.run = PUSH(p->runs, p->nruns);
-	rd.run->file = xstrdup(file ? file : db_path(db));
+	rd.run->file = xstrdup(file && *file ? file : db_path(db));
 	if (read_machine(&rd) < 0 || read_objects(&rd, what) < 0 ||
 	    ((what & PROFILE_ACCESS) && read_access(&rd) < 0))
 		return -1;
