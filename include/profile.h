@@ -27,11 +27,15 @@ enum {
 /* A NULL column reads as has_X false. */
 struct prof_run_info {
 	char *command, *mode, *host, *kernel, *sampler, *sampler_reason;
-	char *cpu_nodes;            /* "cpu:node,..." */
 	uint64_t start_ns, end_ns;
 	int64_t start_epoch;
 	int exit_status, term_signal;
 	bool has_end, has_epoch, has_exit, has_signal;
+};
+
+/* Which node a cpu of the profiled machine belongs to. */
+struct prof_cpu {
+	long cpu, node;
 };
 
 struct prof_node {
@@ -126,7 +130,8 @@ struct prof_run {
 	char *file;                 /* the database's file, as SQLite names it */
 	bool has_run;               /* false: numamma stopped before the program */
 	struct prof_run_info run;
-	size_t nnodes, nprocesses, nthreads, nmodules, ncallsites, nthread_cpus;
+	size_t ncpus, nnodes, nprocesses, nthreads, nmodules, ncallsites, nthread_cpus;
+	struct prof_cpu *cpus;              /* as recorded (runs.cpu_nodes) */
 	struct prof_node *nodes;            /* by node */
 	struct prof_process *processes;     /* in recording order */
 	struct prof_thread *threads;        /* in recording order */

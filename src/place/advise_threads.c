@@ -40,22 +40,13 @@ static void set_cpu_node(struct nm_topology *t, long cpu, long node)
 	add_node_id(t, (int)node);
 }
 
-/* runs.cpu_nodes "0:0,1:0,2:1" and the nodes table. */
+/* The profiled machine: its cpus' nodes, then nodes without cpus. */
 void read_profile_topology(struct analysis *a)
 {
-	const char *s = a->run->run.cpu_nodes;
 	struct nm_topology *t = &a->profile;
 
-	while (s && *s) {
-		char *end;
-		long cpu = strtol(s, &end, 10), node;
-
-		if (*end != ':')
-			break;
-		node = strtol(end + 1, &end, 10);
-		set_cpu_node(t, cpu, node);
-		s = end + (*end == ',');
-	}
+	for (size_t i = 0; i < a->run->ncpus; i++)
+		set_cpu_node(t, a->run->cpus[i].cpu, a->run->cpus[i].node);
 	for (size_t i = 0; i < a->run->nnodes; i++)
 		add_node_id(t, a->run->nodes[i].node);
 	if (!t->nr_nodes)

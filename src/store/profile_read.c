@@ -85,6 +85,21 @@ static void *grow(void *v, size_t n, size_t size)
 
 /* ---- the run and its machine ---- */
 
+/* runs.cpu_nodes: "0:0,1:0,2:1", up to the first malformed pair. */
+static void read_cpu_nodes(struct prof_run *run, const char *s)
+{
+	while (s && *s) {
+		char *end;
+		long cpu = strtol(s, &end, 10), node;
+
+		if (*end != ':')
+			break;
+		node = strtol(end + 1, &end, 10);
+		*PUSH(run->cpus, run->ncpus) = (struct prof_cpu){ cpu, node };
+		s = end + (*end == ',');
+	}
+}
+
 static void run_row(struct prof_run *run, sqlite3_stmt *st)
 {
 	struct prof_run_info *ri = &run->run;
@@ -107,7 +122,7 @@ static void run_row(struct prof_run *run, sqlite3_stmt *st)
 	ri->start_epoch = col_int(st, 8, 0);
 	ri->sampler = col_str(st, 9);
 	ri->sampler_reason = col_str(st, 10);
-	ri->cpu_nodes = col_str(st, 11);
+	read_cpu_nodes(run, (const char *)sqlite3_column_text(st, 11));
 }
 
 static void node_row(struct prof_run *run, sqlite3_stmt *st)
@@ -524,8 +539,8 @@ static void free_run(struct prof_run *r)
 
 	free_tables(r);
 	free(ri->command), free(ri->mode), free(ri->host), free(ri->kernel);
-	free(ri->sampler), free(ri->sampler_reason), free(ri->cpu_nodes);
-	free(r->nodes), free(r->processes), free(r->threads), free(r->modules);
+	free(ri->sampler), free(ri->sampler_reason);
+	free(r->cpus), free(r->nodes), free(r->processes), free(r->threads), free(r->modules);
 	free(r->callsites), free(r->thread_cpus), free(r->objects), free(r->samples);
 	free(r->binaries), free(r->access), free(r->sharing), free(r->placement);
 	free(r->file);

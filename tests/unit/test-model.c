@@ -13,6 +13,7 @@
 #define MiB (1024 * 1024ull)
 #define NPTS 400
 
+static struct prof_cpu cpus[] = { { 0, 0 }, { 1, 0 }, { 2, 1 }, { 3, 1 } };
 static struct prof_node nodes[] = { { 0, "0-1" }, { 1, "2-3" } };
 static struct prof_process processes[] = { { PID, 1, "/work/app" } };
 /* The main thread and 4 workers; worker w ran on cpu w - 1. */
@@ -57,9 +58,8 @@ static void fill(struct prof_run *run)
 						     PID + 3, 2, 1, 0 };
 	samples[n++] = (struct prof_sample){ 1, objects[0].addr, PID, PID + 9, 0, 0, 0 };
 	*run = (struct prof_run){
-		.has_run = true, .run = { .command = "./app", .mode = "profile",
-					  .cpu_nodes = "0:0,1:0,2:1,3:1" },
-		.nnodes = 2, .nodes = nodes, .nprocesses = 1, .processes = processes,
+		.has_run = true, .run = { .command = "./app", .mode = "profile" },
+		.ncpus = 4, .cpus = cpus, .nnodes = 2, .nodes = nodes, .nprocesses = 1, .processes = processes,
 		.nthreads = 5, .threads = threads, .ncallsites = 1, .callsites = callsites,
 		.nthread_cpus = 4, .thread_cpus = thread_cpus, .nobjects = 3, .objects = objects,
 		.nsamples = n, .samples = samples, .total_samples = n, .attributed_samples = n,
