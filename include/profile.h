@@ -126,8 +126,13 @@ struct prof_placement {
 	char *nodes, *rule;         /* NULL unknown */
 };
 
+struct prof_strings;
+
 struct prof_run {
 	char *file;                 /* the database's file, as SQLite names it */
+	/* Every string of the tables below, each kept once (NULL for a
+	 * profile built by hand, whose strings are the builder's). */
+	struct prof_strings *strings;
 	bool has_run;               /* false: numamma stopped before the program */
 	struct prof_run_info run;
 	size_t ncpus, nnodes, nprocesses, nthreads, nmodules, ncallsites, nthread_cpus;

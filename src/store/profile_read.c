@@ -10,6 +10,7 @@
 #include "db_int.h"
 #include "error.h"
 #include "profile.h"
+#include "strtab.h"
 
 struct reader {
 	struct nm_db *db;
@@ -64,11 +65,10 @@ static int64_t col_int(sqlite3_stmt *st, int i, int64_t null)
 	return sqlite3_column_type(st, i) == SQLITE_NULL ? null : sqlite3_column_int64(st, i);
 }
 
-static char *col_str(sqlite3_stmt *st, int i)
+/* Strings belong to the run's string table: no row frees its own. */
+static char *col_str(struct prof_run *run, sqlite3_stmt *st, int i)
 {
-	const char *s = (const char *)sqlite3_column_text(st, i);
-
-	return s ? xstrdup(s) : NULL;
+	return strtab_intern(&run->strings, (const char *)sqlite3_column_text(st, i));
 }
 
 /* v with room for n + 1 elements: the capacity doubles at each power of
@@ -114,14 +114,14 @@ static void run_row(struct prof_run *run, sqlite3_stmt *st)
 	ri->exit_status = (int)col_int(st, 2, 0);
 	ri->has_signal = sqlite3_column_type(st, 3) != SQLITE_NULL;
 	ri->term_signal = (int)col_int(st, 3, 0);
-	ri->command = col_str(st, 4);
-	ri->mode = col_str(st, 5);
-	ri->host = col_str(st, 6);
-	ri->kernel = col_str(st, 7);
+	ri->command = col_str(run, st, 4);
+	ri->mode = col_str(run, st, 5);
+	ri->host = col_str(run, st, 6);
+	ri->kernel = col_str(run, st, 7);
 	ri->has_epoch = sqlite3_column_type(st, 8) != SQLITE_NULL;
 	ri->start_epoch = col_int(st, 8, 0);
-	ri->sampler = col_str(st, 9);
-	ri->sampler_reason = col_str(st, 10);
+	ri->sampler = col_str(run, st, 9);
+	ri->sampler_reason = col_str(run, st, 10);
 	read_cpu_nodes(run, (const char *)sqlite3_column_text(st, 11));
 }
 
@@ -130,7 +130,7 @@ static void node_row(struct prof_run *run, sqlite3_stmt *st)
 	struct prof_node *n = PUSH(run->nodes, run->nnodes);
 
 	n->node = (int)col_int(st, 0, 0);
-	n->cpus = col_str(st, 1);
+	n->cpus = col_str(run, st, 1);
 }
 
 static void process_row(struct prof_run *run, sqlite3_stmt *st)
@@ -139,7 +139,7 @@ static void process_row(struct prof_run *run, sqlite3_stmt *st)
 
 	p->pid = (pid_t)col_int(st, 0, 0);
 	p->ppid = (pid_t)col_int(st, 1, 0);
-	p->exe = col_str(st, 2);
+	p->exe = col_str(run, st, 2);
 }
 
 static void thread_row(struct prof_run *run, sqlite3_stmt *st)
@@ -156,15 +156,15 @@ static void module_row(struct prof_run *run, sqlite3_stmt *st)
 	struct prof_module *m = PUSH(run->modules, run->nmodules);
 
 	m->pid = (pid_t)col_int(st, 0, 0);
-	m->module = col_str(st, 1);
-	m->path = col_str(st, 2);
+	m->module = col_str(run, st, 1);
+	m->path = col_str(run, st, 2);
 	m->start = col_int(st, 3, 0);
 	m->end = col_int(st, 4, 0);
 }
 
 static void binary_row(struct prof_run *run, sqlite3_stmt *st)
 {
-	char *module = col_str(st, 0);
+	char *module = col_str(run, st, 0);
 
 	if (module)
 		*PUSH(run->binaries, run->nbinaries) = module;
@@ -199,11 +199,11 @@ static void frame_row(struct prof_run *run, sqlite3_stmt *st)
 	}
 	c->frames = xrealloc(c->frames, (c->nframes + 1) * sizeof(*c->frames));
 	f = &c->frames[c->nframes++];
-	f->module = col_str(st, 1);
+	f->module = col_str(run, st, 1);
 	f->offset = col_int(st, 2, 0);
-	f->function = col_str(st, 3);
+	f->function = col_str(run, st, 3);
 	f->func_offset = col_int(st, 4, 0);
-	f->file = col_str(st, 5);
+	f->file = col_str(run, st, 5);
 	f->line = (int)col_int(st, 6, 0);
 }
 
@@ -226,8 +226,8 @@ static void object_row(struct prof_run *run, sqlite3_stmt *st)
 	o->addr = col_int(st, 4, 0);
 	o->size = col_int(st, 5, 0);
 	o->callsite_id = col_int(st, 6, 0);
-	o->name = col_str(st, 7);
-	o->module = col_str(st, 8);
+	o->name = col_str(run, st, 7);
+	o->module = col_str(run, st, 8);
 }
 
 static void thread_cpu_row(struct prof_run *run, sqlite3_stmt *st)
@@ -353,8 +353,8 @@ static void placement_row(struct prof_run *run, sqlite3_stmt *st)
 	p->on_intended = col_int(st, 5, 0);
 	p->absent = col_int(st, 6, 0);
 	p->skipped = col_int(st, 7, 0);
-	p->nodes = col_str(st, 8);
-	p->rule = col_str(st, 9);
+	p->nodes = col_str(run, st, 8);
+	p->rule = col_str(run, st, 9);
 }
 
 /* A profile whose writer stopped before db_aggregate() has samples but
@@ -499,51 +499,15 @@ int profile_load(struct profile *p, const char *const *paths, int npaths, unsign
 	return 0;
 }
 
-static void free_callsite(struct prof_callsite *c)
-{
-	for (int i = 0; i < c->nframes; i++) {
-		free(c->frames[i].module);
-		free(c->frames[i].function);
-		free(c->frames[i].file);
-	}
-	free(c->frames);
-}
-
-static void free_tables(struct prof_run *r)
-{
-	for (size_t i = 0; i < r->nnodes; i++)
-		free(r->nodes[i].cpus);
-	for (size_t i = 0; i < r->nprocesses; i++)
-		free(r->processes[i].exe);
-	for (size_t i = 0; i < r->nmodules; i++) {
-		free(r->modules[i].module);
-		free(r->modules[i].path);
-	}
-	for (size_t i = 0; i < r->ncallsites; i++)
-		free_callsite(&r->callsites[i]);
-	for (size_t i = 0; i < r->nobjects; i++) {
-		free(r->objects[i].name);
-		free(r->objects[i].module);
-	}
-	for (size_t i = 0; i < r->nbinaries; i++)
-		free(r->binaries[i]);
-	for (size_t i = 0; i < r->nplacement; i++) {
-		free(r->placement[i].nodes);
-		free(r->placement[i].rule);
-	}
-}
-
 static void free_run(struct prof_run *r)
 {
-	struct prof_run_info *ri = &r->run;
-
-	free_tables(r);
-	free(ri->command), free(ri->mode), free(ri->host), free(ri->kernel);
-	free(ri->sampler), free(ri->sampler_reason);
+	for (size_t i = 0; i < r->ncallsites; i++)
+		free(r->callsites[i].frames);
 	free(r->cpus), free(r->nodes), free(r->processes), free(r->threads), free(r->modules);
 	free(r->callsites), free(r->thread_cpus), free(r->objects), free(r->samples);
 	free(r->binaries), free(r->access), free(r->sharing), free(r->placement);
 	free(r->file);
+	strtab_free(r->strings);
 }
 
 void profile_free(struct profile *p)
