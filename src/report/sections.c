@@ -34,6 +34,10 @@ static const char *kind_text(int kind)
 	return kind >= 0 ? obj_kind_name(kind) : "?";
 }
 
+/* Columns without a null text (their cells are never unknown). */
+#define LEFT(name) { name, 'l', 0, NULL }
+#define RIGHT(name) { name, 'r', 0, NULL }
+
 #define CMP(a, b) (((a) > (b)) - ((a) < (b)))
 
 /* A row of select_rows()'s array, in a comparator. */
@@ -103,7 +107,7 @@ static char *describe_callsite(const struct prof_run *run, int64_t callsite_id)
 
 /* ---- Run ---- */
 
-static const struct rcolumn summary_cols[] = { { NULL, 'l', 0, NULL }, { NULL, 'l', 0, NULL } };
+static const struct rcolumn summary_cols[] = { LEFT(NULL), LEFT(NULL) };
 
 static void run_exit(struct rtable *t, const struct prof_run_info *ri)
 {
@@ -235,8 +239,8 @@ static void section_run(struct ctx *c)
 /* ---- Largest objects ---- */
 
 static const struct rcolumn object_cols[] = {
-	{ "ID", 'r', 0, NULL }, { "KIND", 'l', 0, NULL }, { "SIZE", 'r', 0, NULL }, { "TID", 'r', 0, NULL },
-	{ "NAME", 'l', .null_text = "-" }, { "ALLOCATED AT", 'l', 0, NULL },
+	RIGHT("ID"), LEFT("KIND"), RIGHT("SIZE"), RIGHT("TID"),
+	{ "NAME", 'l', .null_text = "-" }, LEFT("ALLOCATED AT"),
 };
 
 static int by_size_then_id(const void *x, const void *y)
@@ -281,7 +285,7 @@ static void section_objects(struct ctx *c)
 /* ---- Allocation call sites ---- */
 
 static const struct rcolumn callsite_cols[] = {
-	{ "CALLSITE", 'r', 0, NULL }, { "COUNT", 'r', 0, NULL }, { "TOTAL", 'r', 0, NULL }, { "MAX", 'r', 0, NULL }, { "WHERE", 'l', 0, NULL },
+	RIGHT("CALLSITE"), RIGHT("COUNT"), RIGHT("TOTAL"), RIGHT("MAX"), LEFT("WHERE"),
 };
 
 struct site_total {
@@ -356,8 +360,8 @@ static void section_callsites(struct ctx *c)
 /* ---- Threads ---- */
 
 static const struct rcolumn thread_cols[] = {
-	{ "PID", 'r', 0, NULL }, { "TID", 'r', 0, NULL }, { "RANK", 'r', .null_text = "0" }, { "ALLOCS", 'r', 0, NULL },
-	{ "BYTES", 'r', 0, NULL }, { "SAMPLES", 'r', 0, NULL },
+	RIGHT("PID"), RIGHT("TID"), { "RANK", 'r', .null_text = "0" }, RIGHT("ALLOCS"),
+	RIGHT("BYTES"), RIGHT("SAMPLES"),
 };
 
 struct thread_total {
@@ -467,8 +471,8 @@ static void section_threads(struct ctx *c)
 /* ---- Placement (numamma run) ---- */
 
 static const struct rcolumn placement_cols[] = {
-	{ "ID", 'r', 0, NULL }, { "KIND", 'l', 0, NULL }, { "SIZE", 'r', 0, NULL }, { "PAGES", 'r', 0, NULL },
-	{ "ON INTENDED", 'r', 1, "-" }, { "UNTOUCHED", 'r', 0, NULL }, { "SKIPPED", 'r', 0, NULL },
+	RIGHT("ID"), LEFT("KIND"), RIGHT("SIZE"), RIGHT("PAGES"),
+	{ "ON INTENDED", 'r', 1, "-" }, RIGHT("UNTOUCHED"), RIGHT("SKIPPED"),
 	{ "NODES", 'l', .null_text = "-" }, { "RULE", 'l', .null_text = "" },
 };
 
@@ -532,8 +536,8 @@ static void section_placement(struct ctx *c)
 /* ---- Most accessed objects ---- */
 
 static const struct rcolumn hot_cols[] = {
-	{ "ID", 'r', 0, NULL }, { "KIND", 'l', 0, NULL }, { "SIZE", 'r', 0, NULL }, { "SAMPLES", 'r', 0, NULL }, { "WRITES", 'r', 0, NULL },
-	{ "REMOTE", 'r', 0, "-" }, { "THREADS", 'r', 0, NULL }, { "PATTERN", 'l', 0, NULL },
+	RIGHT("ID"), LEFT("KIND"), RIGHT("SIZE"), RIGHT("SAMPLES"), RIGHT("WRITES"),
+	{ "REMOTE", 'r', 0, "-" }, RIGHT("THREADS"), LEFT("PATTERN"),
 	{ "NAME", 'l', .null_text = "-" },
 };
 
@@ -608,7 +612,7 @@ static void section_hot_objects(struct ctx *c)
 /* ---- Threads sharing memory ---- */
 
 static const struct rcolumn sharing_cols[] = {
-	{ "TID A", 'r', 0, NULL }, { "TID B", 'r', 0, NULL }, { "SHARED PAGES", 'r', 0, NULL }, { "SHARED LINES", 'r', 0, NULL },
+	RIGHT("TID A"), RIGHT("TID B"), RIGHT("SHARED PAGES"), RIGHT("SHARED LINES"),
 };
 
 static int by_sharing(const void *x, const void *y)
