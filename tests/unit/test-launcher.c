@@ -75,23 +75,30 @@ static void test_detect(void)
 
 static void test_names(void)
 {
-	struct launcher_env none = { .rank = -1, .size = -1 };
-	struct launcher_env rank2 = { .rank = 2, .size = 3, .job = "981" };
+	static const struct launcher_env none = { .rank = -1, .size = -1 };
+	static const struct launcher_env rank2 = { .rank = 2, .size = 3, .job = "981" };
+	static const struct {
+		const struct launcher_env *env;
+		const char *pattern, *want;     /* want NULL: refused */
+	} cases[] = {
+		{ &none, "prof.db", "prof.db" },
+		{ &none, "out/p.%p.db", "out/p.4242.db" },
+		{ &none, "p.%h.db", "p.node7.db" },
+		{ &none, "100%%.db", "100%.db" },
+		{ &none, "p.%r.db", NULL },
+		{ &none, "p.%j.db", NULL },
+		{ &rank2, "prof.db", "prof.rank2.db" },
+		{ &rank2, "numamma.db", "numamma.rank2.db" },
+		{ &rank2, "dir.v1/prof", "dir.v1/prof.rank2" },
+		{ &rank2, "dir/.hidden", "dir/.hidden.rank2" },
+		{ &rank2, "a.b.db", "a.b.rank2.db" },
+		{ &rank2, "prof.%j.%r.db", "prof.981.2.db" },
+		{ &rank2, "p%x.db", NULL },
+		{ &rank2, "p.db%", NULL },
+	};
 
-	check_name(&none, "prof.db", "prof.db");
-	check_name(&none, "out/p.%p.db", "out/p.4242.db");
-	check_name(&none, "p.%h.db", "p.node7.db");
-	check_name(&none, "100%%.db", "100%.db");
-	check_name(&none, "p.%r.db", NULL);
-	check_name(&none, "p.%j.db", NULL);
-	check_name(&rank2, "prof.db", "prof.rank2.db");
-	check_name(&rank2, "numamma.db", "numamma.rank2.db");
-	check_name(&rank2, "dir.v1/prof", "dir.v1/prof.rank2");
-	check_name(&rank2, "dir/.hidden", "dir/.hidden.rank2");
-	check_name(&rank2, "a.b.db", "a.b.rank2.db");
-	check_name(&rank2, "prof.%j.%r.db", "prof.981.2.db");
-	check_name(&rank2, "p%x.db", NULL);
-	check_name(&rank2, "p.db%", NULL);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		check_name(cases[i].env, cases[i].pattern, cases[i].want);
 }
 
 int main(void)
