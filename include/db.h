@@ -26,6 +26,8 @@ struct nm_run_info {
 	int64_t start_epoch;      /* wall clock, seconds */
 	int call_depth;
 	const struct nm_topology *topo;
+	int launcher_rank, launcher_size;   /* -1: not under a launcher / unknown */
+	const char *job_id;                 /* NULL: none */
 };
 
 /* Can a profile be created at path (outfile_check: a writable directory,

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 
+#include "launcher.h"
 #include "model.h"
 #include "sampler.h"
 #include "tracer.h"
@@ -14,6 +15,8 @@
 struct session {
 	const char *cmd;            /* "profile", "run": for messages */
 	const char *output;         /* database path, NULL for none */
+	char *output_name;          /* output, per rank: owned */
+	struct launcher_env launcher;
 	bool no_raw, quiet, follow;
 	bool letting_go;            /* the profile failed: the program is let go */
 	int call_depth;

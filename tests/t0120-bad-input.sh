@@ -69,3 +69,17 @@ echo precious >work/p.db
 profile_ok work/p.db -- true
 assert_eq "previous database after a profile" precious "$(cat work/p.db.old)"
 assert_eq "new database" 1 "$(sql work/p.db "SELECT count(*) FROM runs")"
+
+# A text file without #!: a shell would run it; numamma says how.
+timeout -k 5 30 "$NUMAMMA" profile -o work/p.db -- work/script-no-shebang 2>err >/dev/null
+grep -q "^numamma: hint: a shell would run it as a shell script: numamma ... -- sh work/script-no-shebang" err ||
+	fail "no hint for a script without #!: $(cat err)"
+
+# run: placements that contradict each other, --duration without -p.
+for args in "--bind=0 --interleave=all" "--duration 1 --bind=0"; do
+	status=0
+	"$NUMAMMA" run $args -- /bin/true 2>err || status=$?
+	assert_eq "run $args: exit status" 125 "$status"
+	grep -q "^numamma: run: \(--interleave and --bind: give one of them\|--duration is for -p PID\)" err ||
+		fail "run $args: $(cat err)"
+done

@@ -45,9 +45,23 @@ if command -v setpriv >/dev/null; then
 	grep -q "hint:.*\(ptrace_scope\|CAP_SYS_PTRACE\)" "$TMPD/out/err" ||
 		{ echo "FAIL: no hint about ptrace_scope or CAP_SYS_PTRACE: $(cat "$TMPD/out/err")" >&2; FAILED=1; }
 fi
+thread=$(ls /proc/$WPID/task | grep -vx "$WPID" | head -n 1)
+refused "$thread" "it is a thread of process $WPID"
+grep -q "^numamma: hint: attach to the whole process: -p $WPID" "$TMPD/out/err" ||
+	{ echo "FAIL: no hint naming the process: $(cat "$TMPD/out/err")" >&2; FAILED=1; }
 assert_eq "the worker after the refusals" "0" "$(tracer_of "$WPID")"
 stop_worker 2
 
+kthread=$(awk '$1 == "Name:" && $2 == "kthreadd" { print FILENAME }' /proc/[0-9]*/status 2>/dev/null |
+	head -n 1 | cut -d/ -f3)
+[[ -n $kthread ]] && refused "$kthread" "it is a kernel thread"
+# numamma itself: the shell's pid becomes numamma's at its exec.
+status=0
+NUMAMMA=$NUMAMMA sh -c 'echo $$ >"$0"; exec "$NUMAMMA" profile -q -s none -p $$' "$TMPD/out/self" \
+	2>"$TMPD/out/err" || status=$?
+assert_eq "exit status for numamma itself" 125 "$status"
+assert_eq "numamma itself refused" "numamma: cannot attach to $(cat "$TMPD/out/self"): that is numamma itself" \
+	"$(cat "$TMPD/out/err")"
 if echo 'int main(void){for(;;);}' | cc -m32 -x c -o "$TMPD/spin32" - 2>/dev/null; then
 	"$TMPD/spin32" & spin=$!
 	refused "$spin" "32-bit processes are not supported"

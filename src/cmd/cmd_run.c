@@ -280,8 +280,13 @@ int cmd_run(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+:P:p:d:o:qvh", run_options, NULL)) != -1) {
 		switch (c) {
 		case 'P': policy = optarg; break;
-		case OPT_INTERLEAVE: mode = "interleave"; nodes = optarg; break;
-		case OPT_BIND: mode = "bind"; nodes = optarg; break;
+		case OPT_INTERLEAVE:
+		case OPT_BIND:
+			if (mode)
+				return usage_error("run", "--interleave and --bind: give one of them");
+			mode = c == OPT_BIND ? "bind" : "interleave";
+			nodes = optarg;
+			break;
 		case 'p': pid = opt_pid("run", optarg); r.attached = true; break;
 		case 'd': s.duration = opt_seconds("run", "duration", optarg); break;
 		case 'o': s.output = optarg; break;
@@ -298,6 +303,8 @@ int cmd_run(int argc, char **argv)
 	if (!pid && optind >= argc) {
 		return usage_error("run", "no program to run");
 	}
+	if (!pid && s.duration)
+		return usage_error("run", "--duration is for -p PID (a launched program runs to its end)");
 	if (topology_read(&s.topo, NULL) < 0)
 		die("run: cannot read the NUMA topology");
 	/* A bad policy stops everything before the program starts. */

@@ -15,6 +15,7 @@
 #include "topology.h"
 #include "unwind.h"
 #include "launch.h"
+#include "launcher.h"
 
 #define FLUSH_EVERY_NS    (1000ULL * 1000 * 1000)
 #define MAPS_EVERY_NS     (200ULL * 1000 * 1000)
@@ -169,6 +170,8 @@ static void begin_run(struct session *s)
 		.sampler_reason = s->sampler_reason ? s->sampler_reason : "",
 		.start_ns = now_ns(), .start_epoch = time(NULL),
 		.call_depth = s->call_depth, .topo = &s->topo,
+		.launcher_rank = s->launcher.rank, .launcher_size = s->launcher.size,
+		.job_id = s->launcher.job,
 	};
 
 	gethostname(host, sizeof(host) - 1);
@@ -246,6 +249,28 @@ static void open_database(struct session *s)
 		tracer_record_process(s->tr, p);
 }
 
+static const char *environment(const char *name)
+{
+	return getenv(name);
+}
+
+/* Under a launcher each rank writes its own file (prof.db ->
+ * prof.rank2.db), and -o patterns name the rest (%r %p %h %j). */
+static int name_output(struct session *s)
+{
+	char host[HOST_NAME_MAX + 1] = "";
+	const char *why = NULL;
+	char *name;
+
+	launcher_detect(&s->launcher, environment);
+	gethostname(host, sizeof(host) - 1);
+	name = launcher_output_name(s->output, &s->launcher, getpid(), host, &why);
+	if (!name)
+		return error("cannot name the output '%s': %s", s->output, why);
+	s->output = s->output_name = name;
+	return 0;
+}
+
 int session_run(struct session *s, char **argv, pid_t attach_pid)
 {
 	struct tracer_config cfg = {
@@ -264,6 +289,8 @@ int session_run(struct session *s, char **argv, pid_t attach_pid)
 	if (!attach_pid)
 		check_program_or_die(argv[0], resolve_program(argv[0]));
 	else if (attach_check(attach_pid) < 0)
+		exit(NM_EXIT_FAILURE);
+	if (s->output && name_output(s) < 0)
 		exit(NM_EXIT_FAILURE);
 	if (s->output && db_check_creatable(s->output) < 0)
 		exit(NM_EXIT_FAILURE);

@@ -93,7 +93,7 @@ static const char schema_sql[] =
 	"  kernel TEXT, start_ns INTEGER, end_ns INTEGER, start_epoch INTEGER,"
 	"  exit_status INTEGER, term_signal INTEGER, sampler TEXT, sampler_reason TEXT,"
 	"  call_depth INTEGER, nr_nodes INTEGER, nr_cpus INTEGER, cpu_nodes TEXT,"
-	"  distances TEXT);"
+	"  distances TEXT, launcher_rank INTEGER, launcher_size INTEGER, job_id TEXT);"
 	"CREATE TABLE nodes(node INTEGER PRIMARY KEY, cpus TEXT);"
 	"CREATE TABLE node_distance(from_node INTEGER, to_node INTEGER, distance INTEGER,"
 	"  PRIMARY KEY(from_node, to_node));"
@@ -504,8 +504,9 @@ int64_t db_begin_run(struct nm_db *db, const struct nm_run_info *info)
 	char *cpu_nodes = NULL, *distances = NULL;
 	sqlite3_stmt *st = db_prepare(db,
 		"INSERT INTO runs(command, mode, host, kernel, start_ns, start_epoch, sampler,"
-		" sampler_reason, call_depth, nr_nodes, nr_cpus, cpu_nodes, distances)"
-		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+		" sampler_reason, call_depth, nr_nodes, nr_cpus, cpu_nodes, distances,"
+		" launcher_rank, launcher_size, job_id)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
 
 	if (t && t->cpu_node && t->distance)
 		topology_strings(t, &cpu_nodes, &distances);
@@ -522,6 +523,9 @@ int64_t db_begin_run(struct nm_db *db, const struct nm_run_info *info)
 	bind_int_known(st, 11, t ? t->nr_cpus : 0, t != NULL);
 	bind_text(st, 12, cpu_nodes);
 	bind_text(st, 13, distances);
+	bind_int_known(st, 14, info->launcher_rank, info->launcher_rank >= 0);
+	bind_int_known(st, 15, info->launcher_size, info->launcher_size >= 0);
+	bind_text(st, 16, info->job_id);
 	step_done(db, st);
 	sqlite3_finalize(st);
 	free(cpu_nodes);

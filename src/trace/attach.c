@@ -2,6 +2,7 @@
  * while we attach, without disturbing any of them. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,29 @@ static int read_status(pid_t pid, char *state, pid_t *tracer)
 	return 0;
 }
 
+/* PF_KTHREAD in the flags of /proc/PID/stat (the ninth field, after the
+ * command name, which may itself hold spaces and parentheses). */
+static bool is_kernel_thread(pid_t pid)
+{
+	char path[64], buf[1024], *end;
+	unsigned flags = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	end = strrchr(buf, ')');
+	return end && sscanf(end + 1, " %*c %*d %*d %*d %*d %*d %u", &flags) == 1 &&
+	       (flags & 0x00200000);    /* PF_KTHREAD */
+}
+
 static int count_threads(pid_t pid)
 {
 	char path[64];
@@ -63,8 +87,16 @@ int attach_check(pid_t pid)
 	char state, exe[64];
 	pid_t tracer;
 
-	if (read_status(pid, &state, &tracer) < 0 || tracee_tgid(pid) != pid)
+	if (read_status(pid, &state, &tracer) < 0)
 		return error("cannot attach to %d: no such process", pid);
+	if (tracee_tgid(pid) != pid) {
+		error("cannot attach to %d: it is a thread of process %d", pid, tracee_tgid(pid));
+		hint("attach to the whole process: -p %d", tracee_tgid(pid));
+		return -1;
+	}
+	if (pid == getpid())
+		return error("cannot attach to %d: that is numamma itself", pid);
+
 	/* A main thread that called pthread_exit is a zombie while its
 	 * process lives on in its other threads. */
 	if ((state == 'Z' || state == 'X') && count_threads(pid) <= 1)
@@ -72,6 +104,8 @@ int attach_check(pid_t pid)
 	if (tracer)
 		return error("cannot attach to %d: already traced by process %d (a debugger or strace?)",
 			     pid, tracer);
+	if (is_kernel_thread(pid))
+		return error("cannot attach to %d: it is a kernel thread (no user memory to profile)", pid);
 	snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);
 	switch (elf_check_file(exe)) {
 	case ELF_32BIT:

@@ -73,7 +73,9 @@ void check_program_or_die(const char *name, const char *path)
 	case ELF_NOT_ELF:
 		if (has_shebang(path))
 			return;          /* a script: the kernel runs its interpreter */
-		die_status(NM_EXIT_CANNOT_RUN, "cannot run '%s': not an ELF executable or script", name);
+		error("cannot run '%s': not an ELF executable or script (no #! line)", name);
+		hint("a shell would run it as a shell script: numamma ... -- sh %s", name);
+		exit(NM_EXIT_CANNOT_RUN);
 	case ELF_32BIT:
 		die_status(NM_EXIT_CANNOT_RUN,
 			   "cannot run '%s': 32-bit ELF programs are not supported (x86-64 only)", name);

@@ -306,23 +306,36 @@ int watchdog_table_map(void)
 	return 0;
 }
 
-int watchdog_start(pid_t pid)
+/* Forks: the caller becomes the watchdog and never returns; the child,
+ * the tracer, returns 0. */
+static int fork_tracer(bool launch)
 {
 	static struct mem_fds fds;
-	pid_t watchdog = getpid(), tracer;
+	pid_t tracer;
 
-	if (watchdog_table_map() < 0)
-		return -1;
-	table->main_pid = pid;
 	/* Opened now, while we may: the repair must not wait for anything. */
-	mem_fd_of(&fds, pid);
+	if (table->main_pid > 0)
+		mem_fd_of(&fds, table->main_pid);
 	fflush(NULL);
 	tracer = fork();
 	if (tracer < 0)
 		return error_errno("cannot fork the tracer");
 	if (tracer > 0)
-		watch(tracer, false, &fds);
-	close(fds.fd[0]);
+		watch(tracer, launch, &fds);
+	for (int i = 0; i < fds.n; i++)
+		close(fds.fd[i]);
+	return 0;
+}
+
+int watchdog_start(pid_t pid)
+{
+	pid_t watchdog = getpid();
+
+	if (watchdog_table_map() < 0)
+		return -1;
+	table->main_pid = pid;
+	if (fork_tracer(false) < 0)
+		return -1;
 	/* The front process gone (even of SIGKILL): detach as on SIGTERM. */
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != watchdog)
 		kill(getpid(), SIGTERM);
@@ -331,21 +344,12 @@ int watchdog_start(pid_t pid)
 
 int watchdog_start_launch(void)
 {
-	static struct mem_fds fds;
-	pid_t tracer;
-
 	if (watchdog_table_map() < 0)
 		return -1;
 	/* The program is the tracer's child: if the tracer dies, it must
-	 * come to us, not to init, so that we can wait for it. */
+	 * come to us, not to init, so that we can wait for it.  The front
+	 * process gone, the tracer goes on, and the program with it. */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		return error_errno("cannot become the program's subreaper");
-	fflush(NULL);
-	tracer = fork();
-	if (tracer < 0)
-		return error_errno("cannot fork the tracer");
-	if (tracer > 0)
-		watch(tracer, true, &fds);
-	/* The front process gone: the tracer goes on, the program with it. */
-	return 0;
+	return fork_tracer(true);
 }
