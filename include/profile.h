@@ -31,6 +31,10 @@ struct prof_run_info {
 	int64_t start_epoch;
 	int exit_status, term_signal;
 	bool has_end, has_epoch, has_exit, has_signal;
+	/* Under a parallel launcher (an MPI job writes one profile per
+	 * rank): this profile's rank and the job's size, -1 when not. */
+	int launcher_rank, launcher_size;
+	char *job_id;               /* NULL: none */
 };
 
 /* Which node a cpu of the profiled machine belongs to. */

@@ -170,10 +170,33 @@ static void binary_row(struct prof_run *run, sqlite3_stmt *st)
 		*PUSH(run->binaries, run->nbinaries) = module;
 }
 
+static void launcher_row(struct prof_run *run, sqlite3_stmt *st)
+{
+	run->run.launcher_rank = (int)col_int(st, 0, -1);
+	run->run.launcher_size = (int)col_int(st, 1, -1);
+	run->run.job_id = col_str(run, st, 2);
+}
+
+/* Profiles written before numamma knew launchers have no such columns. */
+static int read_launcher(struct reader *rd)
+{
+	uint64_t n;
+
+	rd->run->run.launcher_rank = rd->run->run.launcher_size = -1;
+	if (query_u64(rd, "SELECT count(*) FROM pragma_table_info('runs')"
+		      " WHERE name IN ('launcher_rank', 'launcher_size', 'job_id')", &n) < 0)
+		return -1;
+	if (n < 3)
+		return 0;
+	return each_row(rd, "SELECT launcher_rank, launcher_size, job_id FROM runs ORDER BY id LIMIT 1",
+			launcher_row);
+}
+
 /* The binaries: the modules mapped from the file each process runs. */
 static int read_machine(struct reader *rd)
 {
-	return each_row(rd, "SELECT start_ns, end_ns, exit_status, term_signal, command, mode, host,"
+	return read_launcher(rd) < 0 ||
+	       each_row(rd, "SELECT start_ns, end_ns, exit_status, term_signal, command, mode, host,"
 			" kernel, start_epoch, sampler, sampler_reason, cpu_nodes"
 			" FROM runs ORDER BY id LIMIT 1", run_row) < 0 ||
 	       each_row(rd, "SELECT node, cpus FROM nodes ORDER BY node", node_row) < 0 ||

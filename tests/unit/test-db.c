@@ -570,7 +570,8 @@ static void test_symbolize(void)
 static void test_corrupt_rows(void)
 {
 	char *path = tmp_path("corrupt.db");
-	struct nm_run_info run = { .command = "prog", .mode = "profile", .topo = &topo };
+	struct nm_run_info run = { .command = "prog", .mode = "profile", .topo = &topo,
+				   .launcher_rank = 2, .launcher_size = 3, .job_id = "j42" };
 	const char *paths[] = { path, path };
 	struct nm_db *db = db_create(path, true);
 	struct profile prof;
@@ -585,6 +586,9 @@ static void test_corrupt_rows(void)
 	CHECK_INT(profile_load(&prof, paths, 2, 0), 0);
 	CHECK_INT((int)prof.nruns, 2);
 	CHECK_INT((int)prof.runs[1].nobjects, 20000);
+	CHECK_INT(prof.runs[1].run.launcher_rank, 2);
+	CHECK_INT(prof.runs[1].run.launcher_size, 3);
+	CHECK_STR(prof.runs[1].run.job_id, "j42");
 	profile_free(&prof);
 	memset(junk, 0xff, sizeof(junk));
 	f = fopen(path, "r+b");
