@@ -292,7 +292,7 @@ int session_run(struct session *s, char **argv, pid_t attach_pid)
 		exit(NM_EXIT_FAILURE);
 	if (s->output && name_output(s) < 0)
 		exit(NM_EXIT_FAILURE);
-	if (s->output && db_check_creatable(s->output) < 0)
+	if (s->output && db_check_creatable(s->output, s->inputs) < 0)
 		exit(NM_EXIT_FAILURE);
 	if (unwind_init() < 0)
 		exit(NM_EXIT_FAILURE);
