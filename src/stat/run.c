@@ -1,0 +1,193 @@
+/* One counted run: numamma stat's launch and attach modes. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "exitstop.h"
+#include "stat.h"
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The child: waits for numamma's go (its events open), then execs.  An
+ * exec failure goes back as errno through the close-on-exec pipe. */
+static _Noreturn void child(char **argv, int go, int report)
+{
+	char c;
+	int err;
+
+	/* No go byte: numamma died before it; the program must not run uncounted. */
+	if (read(go, &c, 1) != 1)
+		_exit(NM_EXIT_FAILURE);
+	execvp(argv[0], argv);
+	err = errno;
+	if (write(report, &err, sizeof(err)) < 0)
+		_exit(NM_EXIT_FAILURE);
+	_exit(err == ENOENT ? NM_EXIT_NOT_FOUND : NM_EXIT_CANNOT_RUN);
+}
+
+static void read_resident(pid_t pid, void *arg)
+{
+	resident_read(pid, arg);
+}
+
+/* After the program ended: 127/126 and one line when it never ran. */
+static void check_exec(int report, const char *name)
+{
+	int err;
+
+	if (read(report, &err, sizeof(err)) == (ssize_t)sizeof(err))
+		die_status(err == ENOENT ? NM_EXIT_NOT_FOUND : NM_EXIT_CANNOT_RUN,
+			   "cannot run '%s': %s", name, strerror(err));
+	close(report);
+}
+
+void stat_launch(struct stat_result *r, char **argv)
+{
+	int go[2], report[2];
+	bool seized;
+	double start;
+
+	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(report, O_CLOEXEC) < 0)
+		die_errno("cannot create a pipe");
+	fflush(NULL);
+	r->pid = fork();
+	if (r->pid < 0)
+		die_errno("cannot fork");
+	if (r->pid == 0)
+		child(argv, go[0], report[1]);
+	close(go[0]);
+	close(report[1]);
+	stat_events_open(&r->events, &r->pid, 1, true);
+	seized = exitstop_seize(r->pid) == 0;
+	if (!seized)
+		snprintf(r->resident.why, sizeof(r->resident.why),
+			 "cannot trace the program to read its pages at exit: %s", strerror(errno));
+	numa_snapshot_take(&r->before);
+	/* As time(1) and perf stat: Ctrl-C is for the program, and numamma
+	 * still prints what it counted, then dies of the same signal. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	start = now();
+	if (write(go[1], "g", 1) != 1)
+		die_errno("cannot start the program");
+	close(go[1]);
+	r->status = exitstop_wait(r->pid, seized, read_resident, &r->resident);
+	r->elapsed = now() - start;
+	check_exec(report[0], argv[0]);
+	stat_events_read(&r->events);
+	numa_snapshot_take(&r->after);
+}
+
+/* The threads of pid, from /proc/PID/task.  How many, or -1 with errno. */
+static int list_threads(pid_t pid, pid_t **tids)
+{
+	char path[64];
+	struct dirent *d;
+	DIR *dir;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	dir = opendir(path);
+	if (!dir)
+		return -1;
+	*tids = NULL;
+	while ((d = readdir(dir))) {
+		if (d->d_name[0] < '0' || d->d_name[0] > '9')
+			continue;
+		*tids = xrealloc(*tids, (n + 1) * sizeof(**tids));
+		(*tids)[n++] = atoi(d->d_name);
+	}
+	closedir(dir);
+	return n;
+}
+
+/* One descriptor per thread and event: a busy process needs many. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+/* Until the duration ends, the process exits, or Ctrl-C, SIGTERM or SIGHUP
+ * (the signals then consumed: numamma ends normally).  Whether it exited. */
+static bool wait_window(int pidfd, double duration)
+{
+	struct pollfd fds[2] = { { .fd = pidfd, .events = POLLIN }, { .events = POLLIN } };
+	double end = now() + duration;
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	fds[1].fd = signalfd(-1, &mask, SFD_CLOEXEC);
+	for (;;) {
+		double left = end - now();
+		int ms = duration > 0 ? (left > 0 ? (int)(left * 1000) + 1 : 0) : -1;
+		int n = poll(fds, 2, ms);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || (fds[1].revents & POLLIN))
+			return false;
+		if (fds[0].revents)
+			return true;
+	}
+}
+
+int stat_attach(struct stat_result *r, pid_t pid, double duration)
+{
+	const struct stat_event *clock;
+	pid_t *tids;
+	int n = list_threads(pid, &tids), pidfd;
+	double start;
+
+	if (n <= 0)
+		return error("stat: cannot attach to process %d: %s", (int)pid,
+			     n < 0 && errno != ENOENT ? strerror(errno) : "no such process");
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0)
+		return error_errno("stat: cannot attach to process %d", (int)pid);
+	raise_fd_limit();
+	r->pid = pid;
+	r->attached = true;
+	numa_snapshot_take(&r->before);
+	stat_events_open(&r->events, tids, n, false);
+	free(tids);
+	clock = &r->events.ev[0];    /* task-clock: if it cannot open, nothing can */
+	if (clock->why[0])
+		return error("stat: cannot count process %d: %s", (int)pid, clock->why);
+	start = now();
+	r->exited_during = wait_window(pidfd, duration);
+	r->elapsed = now() - start;
+	if (r->exited_during)
+		snprintf(r->resident.why, sizeof(r->resident.why), "the process exited meanwhile");
+	else
+		resident_read(pid, &r->resident);
+	stat_events_read(&r->events);
+	numa_snapshot_take(&r->after);
+	close(pidfd);
+	return 0;
+}
