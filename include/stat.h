@@ -113,8 +113,8 @@ struct stat_result {
 };
 
 /* Runs argv with counting on, to its end; r->status is its wait status.
- * Exits 127/126 with one line when it cannot be executed. */
-void stat_launch(struct stat_result *r, char **argv);
+ * 0, or the errno of an exec that failed (nothing ran). */
+int stat_launch(struct stat_result *r, char **argv);
 /* Counts pid for duration seconds (0: until it exits, Ctrl-C, SIGTERM or
  * SIGHUP).  0, or -1 with one error line. */
 int stat_attach(struct stat_result *r, pid_t pid, double duration);

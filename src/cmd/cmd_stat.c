@@ -56,9 +56,8 @@ struct stat_opts {
 
 /* The counts' file, created before the program runs so that a refusal
  * costs no run.  Never replaced, never through a link. */
-static FILE *open_output(const char *path, const char *rank)
+static FILE *open_output(char *name)
 {
-	char *name = rank ? mpi_rank_path(path, rank) : xstrdup(path);
 	FILE *f;
 	int fd;
 
@@ -72,7 +71,6 @@ static FILE *open_output(const char *path, const char *rank)
 	}
 	if (fd < 0 || !(f = fdopen(fd, "w")))
 		die_errno("stat: cannot create '%s'", name);
-	free(name);
 	return f;
 }
 
@@ -102,10 +100,46 @@ static int parse_options(int argc, char **argv, struct stat_opts *o)
 	return 0;
 }
 
+/* Nothing was counted: no output file is left behind. */
+static void drop_output(const char *name)
+{
+	if (name)
+		unlink(name);
+}
+
+/* The program's exec failed: 127 or 126 and one line, as env(1). */
+static _Noreturn void exec_failed(const char *prog, int err, const char *output)
+{
+	drop_output(output);
+	if (err == ENOENT)
+		die_status(NM_EXIT_NOT_FOUND, "cannot run '%s': %s", prog,
+			   strchr(prog, '/') ? strerror(err) : "command not found");
+	die_status(NM_EXIT_CANNOT_RUN, "cannot run '%s': %s", prog, strerror(err));
+}
+
+static int count(struct stat_result *r, const struct stat_opts *o, char **argv,
+		 const char *output)
+{
+	int err;
+
+	if (o->pid) {
+		if (stat_attach(r, o->pid, o->duration) < 0) {
+			drop_output(output);
+			return -1;
+		}
+		return 0;
+	}
+	r->command = join_command(argv);
+	if ((err = stat_launch(r, argv)))
+		exec_failed(argv[0], err, output);
+	return 0;
+}
+
 int cmd_stat(int argc, char **argv)
 {
 	static struct stat_result r;    /* large: the per-node snapshots */
 	struct stat_opts o = { 0 };
+	char *output = NULL;
 	FILE *out = stderr;
 
 	if (parse_options(argc, argv, &o))
@@ -113,19 +147,15 @@ int cmd_stat(int argc, char **argv)
 	if (stat_events_build(&r.events, o.events) < 0)
 		return NM_EXIT_FAILURE;
 	r.rank = mpi_rank();
-	if (o.output)
-		out = open_output(o.output, r.rank);
-	if (o.pid) {
-		r.command = xasprintf("process %d", (int)o.pid);
-		if (stat_attach(&r, o.pid, o.duration) < 0)
-			return NM_EXIT_FAILURE;
-	} else {
-		r.command = join_command(argv + optind);
-		stat_launch(&r, argv + optind);
+	if (o.output) {
+		output = r.rank ? mpi_rank_path(o.output, r.rank) : xstrdup(o.output);
+		out = open_output(output);
 	}
+	if (count(&r, &o, argv + optind, output) < 0)
+		return NM_EXIT_FAILURE;
 	(o.json ? stat_print_json : stat_print_text)(out, &r);
 	if (out != stderr && fclose(out) != 0)
-		error_errno("stat: cannot write '%s'", o.output);
+		error_errno("stat: cannot write '%s'", output);
 	if (o.pid)
 		return 0;
 	exit_like(r.status);

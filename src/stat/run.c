@@ -47,20 +47,20 @@ static void read_resident(pid_t pid, void *arg)
 	resident_read(pid, arg);
 }
 
-/* After the program ended: 127/126 and one line when it never ran. */
-static void check_exec(int report, const char *name)
+/* After the program ended: the errno of its failed exec, or 0. */
+static int exec_error(int report)
 {
 	int err;
 
-	if (read(report, &err, sizeof(err)) == (ssize_t)sizeof(err))
-		die_status(err == ENOENT ? NM_EXIT_NOT_FOUND : NM_EXIT_CANNOT_RUN,
-			   "cannot run '%s': %s", name, strerror(err));
+	if (read(report, &err, sizeof(err)) != (ssize_t)sizeof(err))
+		err = 0;
 	close(report);
+	return err;
 }
 
-void stat_launch(struct stat_result *r, char **argv)
+int stat_launch(struct stat_result *r, char **argv)
 {
-	int go[2], report[2];
+	int go[2], report[2], err;
 	bool seized;
 	double start;
 
@@ -90,9 +90,11 @@ void stat_launch(struct stat_result *r, char **argv)
 	close(go[1]);
 	r->status = exitstop_wait(r->pid, seized, read_resident, &r->resident);
 	r->elapsed = now() - start;
-	check_exec(report[0], argv[0]);
+	if ((err = exec_error(report[0])))
+		return err;
 	stat_events_read(&r->events);
 	numa_snapshot_take(&r->after);
+	return 0;
 }
 
 /* The threads of pid, from /proc/PID/task.  How many, or -1 with errno. */
@@ -157,6 +159,30 @@ static bool wait_window(int pidfd, double duration)
 	}
 }
 
+/* The process's command line, arguments separated by spaces, for the
+ * header; "process PID" when unreadable (a zombie's is empty). */
+static char *attached_command(pid_t pid)
+{
+	char path[64], buf[4096];
+	FILE *f;
+	size_t n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	if ((f = fopen(path, "re"))) {
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+	}
+	while (n > 0 && buf[n - 1] == 0)
+		n--;
+	if (!n)
+		return xasprintf("process %d", (int)pid);
+	for (size_t i = 0; i < n; i++)
+		if (!buf[i])
+			buf[i] = ' ';
+	buf[n] = 0;
+	return xstrdup(buf);
+}
+
 int stat_attach(struct stat_result *r, pid_t pid, double duration)
 {
 	const struct stat_event *clock;
@@ -173,6 +199,7 @@ int stat_attach(struct stat_result *r, pid_t pid, double duration)
 	raise_fd_limit();
 	r->pid = pid;
 	r->attached = true;
+	r->command = attached_command(pid);
 	numa_snapshot_take(&r->before);
 	stat_events_open(&r->events, tids, n, false);
 	free(tids);
