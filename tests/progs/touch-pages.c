@@ -1,9 +1,11 @@
 /* First-touches a known number of pages, for numamma stat's page-fault
- * count: touch-pages PAGES [main|thread|fork] [EXIT]
+ * count: touch-pages PAGES [main|thread|fork|signal] [EXIT]
  * The pages are touched by the main thread, a thread, or a forked child
- * (counted through inheritance), one fault each (no huge pages).  Prints
+ * (counted through inheritance), one fault each (no huge pages); signal:
+ * by a thread created once SIGUSR1 arrives (for attach tests).  Prints
  * one line to stdout and one to stderr, then exits with EXIT (default 0). */
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +38,18 @@ int main(int argc, char **argv)
 	pid_t pid;
 
 	npages = argc > 1 ? atol(argv[1]) : 1000;
-	if (!strcmp(who, "thread")) {
+	if (!strcmp(who, "signal")) {
+		sigset_t usr1;
+		int sig;
+
+		sigemptyset(&usr1);
+		sigaddset(&usr1, SIGUSR1);
+		sigprocmask(SIG_BLOCK, &usr1, NULL);
+		printf("waiting\n");
+		fflush(stdout);
+		sigwait(&usr1, &sig);
+	}
+	if (!strcmp(who, "thread") || !strcmp(who, "signal")) {
 		pthread_create(&t, NULL, touch, NULL);
 		pthread_join(t, NULL);
 	} else if (!strcmp(who, "fork")) {
