@@ -7,6 +7,8 @@
 
 build_prog touch-pages
 build_prog die
+build_prog stop
+build_prog sigcount
 pages=3000
 # json FILE EXPR: the python3 expression EXPR over the JSON object in FILE (j).
 json() { python3 -c "import json, sys; j = json.load(open(sys.argv[1])); print($2)" "$1"; }
@@ -54,6 +56,15 @@ for sig in 9 15; do
 	"$NUMAMMA" stat -o "$TMPD/sig$sig.txt" -- "$TMPD/die" signal $sig >/dev/null 2>&1 || status=$?
 	assert_eq "killed by $sig: numamma's status" $((128 + sig)) "$status"
 	grep -q "killed by SIG" "$TMPD/sig$sig.txt" || fail "signal $sig: no counts written"
+done
+
+# Group stops and signals pass through the one ptrace stop numamma asks
+# for (the main thread's exit): the same output as natively.
+for prog in "stop 19 child" "stop 20 child" "sigcount"; do
+	"$TMPD"/$prog >"$TMPD/native" 2>&1 || fail "native $prog failed"
+	timeout 60 "$NUMAMMA" stat -o "$TMPD/c.${prog// /-}" -- "$TMPD"/$prog >"$TMPD/out" 2>&1 ||
+		fail "stat -- $prog failed"
+	assert_diff "$prog" "$TMPD/native" "$TMPD/out"
 done
 
 # -e: an unknown name is refused in one line naming it, before anything runs.

@@ -76,6 +76,19 @@ static struct derived derive(const struct stat_result *r)
 	};
 }
 
+/* "SIGKILL"; real-time signals have no abbreviation: "signal 40". */
+static const char *signal_name(int sig)
+{
+	static char buf[32];
+	const char *abbrev = sigabbrev_np(sig);
+
+	if (abbrev)
+		snprintf(buf, sizeof(buf), "SIG%s", abbrev);
+	else
+		snprintf(buf, sizeof(buf), "signal %d", sig);
+	return buf;
+}
+
 static long page_kib(void)
 {
 	return sysconf(_SC_PAGESIZE) / 1024;
@@ -100,7 +113,7 @@ static void text_header(FILE *out, const struct stat_result *r)
 	if (r->attached)
 		fprintf(out, ", attached%s", r->exited_during ? ", exited meanwhile" : "");
 	else if (WIFSIGNALED(r->status))
-		fprintf(out, ", killed by SIG%s", sigabbrev_np(WTERMSIG(r->status)));
+		fprintf(out, ", killed by %s", signal_name(WTERMSIG(r->status)));
 	else
 		fprintf(out, ", exit %d", WEXITSTATUS(r->status));
 	fprintf(out, ")\n\n");
@@ -261,8 +274,8 @@ static void json_header(FILE *out, const struct stat_result *r)
 	if (r->attached)
 		fprintf(out, ",\"exited_meanwhile\":%s", r->exited_during ? "true" : "false");
 	else if (WIFSIGNALED(r->status))
-		fprintf(out, ",\"exit\":{\"signal\":%d,\"signal_name\":\"SIG%s\"}",
-			WTERMSIG(r->status), sigabbrev_np(WTERMSIG(r->status)));
+		fprintf(out, ",\"exit\":{\"signal\":%d,\"signal_name\":\"%s\"}",
+			WTERMSIG(r->status), signal_name(WTERMSIG(r->status)));
 	else
 		fprintf(out, ",\"exit\":{\"code\":%d}", WEXITSTATUS(r->status));
 	fprintf(out, ",\"elapsed_s\":%.6f", r->elapsed);

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -15,6 +17,7 @@
 
 #include "error.h"
 #include "exitstop.h"
+#include "launch.h"
 #include "stat.h"
 
 static double now(void)
@@ -40,6 +43,37 @@ static _Noreturn void child(char **argv, int go, int report)
 	if (write(report, &err, sizeof(err)) < 0)
 		_exit(NM_EXIT_FAILURE);
 	_exit(err == ENOENT ? NM_EXIT_NOT_FOUND : NM_EXIT_CANNOT_RUN);
+}
+
+/* Whether tracing would take the program's privileges away: the kernel
+ * runs a setuid, setgid or file-capability program under an unprivileged
+ * tracer without them (sudo, ping).  Such a program is not traced. */
+static bool loses_privilege(const char *name)
+{
+	const char *path = resolve_program(name);
+	struct stat st;
+
+	if (geteuid() == 0 || !path || stat(path, &st) < 0)
+		return false;
+	return (st.st_mode & (S_ISUID | S_ISGID)) ||
+	       getxattr(path, "security.capability", NULL, 0) > 0;
+}
+
+/* The one stop at the main thread's exit, where numa_maps is read; the
+ * reason in r->resident.why when there is none. */
+static bool seize(struct stat_result *r, const char *name)
+{
+	if (loses_privilege(name)) {
+		snprintf(r->resident.why, sizeof(r->resident.why), "not read: tracing '%s' would "
+			 "run it without its setuid bit or file capabilities", name);
+		return false;
+	}
+	if (exitstop_seize(r->pid) < 0) {
+		snprintf(r->resident.why, sizeof(r->resident.why),
+			 "cannot trace the program to read its pages at exit: %s", strerror(errno));
+		return false;
+	}
+	return true;
 }
 
 static void read_resident(pid_t pid, void *arg)
@@ -75,10 +109,7 @@ int stat_launch(struct stat_result *r, char **argv)
 	close(go[0]);
 	close(report[1]);
 	stat_events_open(&r->events, &r->pid, 1, true);
-	seized = exitstop_seize(r->pid) == 0;
-	if (!seized)
-		snprintf(r->resident.why, sizeof(r->resident.why),
-			 "cannot trace the program to read its pages at exit: %s", strerror(errno));
+	seized = seize(r, argv[0]);
 	numa_snapshot_take(&r->before);
 	/* As time(1) and perf stat: Ctrl-C is for the program, and numamma
 	 * still prints what it counted, then dies of the same signal. */
