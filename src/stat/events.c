@@ -152,8 +152,10 @@ static int add_listed(struct stat_events *set, const char *list)
 
 	for (name = strtok_r(copy, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
 		nnames++;
-		if (is_software_name(name) || add_libpfm(set, name, name) == 0)
-			continue;            /* software ones are counted always */
+		/* The software events are counted always, and a name once. */
+		if (is_software_name(name) || stat_event_find(set, name) ||
+		    add_libpfm(set, name, name) == 0)
+			continue;
 		char *more = xasprintf("%s%s'%s' (%s)", bad, nbad++ ? ", " : "", name,
 				       pfm_reason(set->ev[set->n - 1].why));
 		free(bad);
