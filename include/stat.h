@@ -38,7 +38,12 @@ int stat_parse_numa_maps_line(const char *line, uint64_t *kib);
 
 /* --- system-wide NUMA counters and the program's pages (src/stat/numa.c) --- */
 
-enum { NUMASTAT_NKEYS = 6, VMSTAT_NKEYS = 13 };
+/* numastat_keys[] in order. */
+enum numastat_key {
+	NS_NUMA_HIT, NS_NUMA_MISS, NS_NUMA_FOREIGN, NS_INTERLEAVE_HIT, NS_LOCAL_NODE,
+	NS_OTHER_NODE, NUMASTAT_NKEYS
+};
+enum { VMSTAT_NKEYS = 13 };
 extern const char *const numastat_keys[NUMASTAT_NKEYS];
 extern const char *const vmstat_keys[VMSTAT_NKEYS];
 

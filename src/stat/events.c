@@ -217,6 +217,9 @@ static void open_event(struct stat_event *e, const pid_t *tids, int ntids)
 			continue;
 		if (fd < 0) {
 			perf_open_why(e->name, errno, e->why, sizeof(e->why));
+			/* Not counted at all rather than in some threads only. */
+			while (e->nfds)
+				close(e->fds[--e->nfds]);
 			return;
 		}
 		e->fds[e->nfds++] = fd;

@@ -12,7 +12,9 @@
 #define NODE_DIR "/sys/devices/system/node"
 
 const char *const numastat_keys[NUMASTAT_NKEYS] = {
-	"numa_hit", "numa_miss", "numa_foreign", "interleave_hit", "local_node", "other_node",
+	[NS_NUMA_HIT] = "numa_hit", [NS_NUMA_MISS] = "numa_miss",
+	[NS_NUMA_FOREIGN] = "numa_foreign", [NS_INTERLEAVE_HIT] = "interleave_hit",
+	[NS_LOCAL_NODE] = "local_node", [NS_OTHER_NODE] = "other_node",
 };
 
 const char *const vmstat_keys[VMSTAT_NKEYS] = {

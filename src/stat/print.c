@@ -31,7 +31,7 @@ static double ratio(double num, double den)
 }
 
 /* A node's change over the run, matched by node id (nodes may come and go). */
-static uint64_t numastat_delta(const struct stat_result *r, int i, int key)
+static uint64_t numastat_delta(const struct stat_result *r, int i, enum numastat_key key)
 {
 	for (int j = 0; j < r->before.nnodes; j++)
 		if (r->before.node[j] == r->after.node[i])
@@ -53,10 +53,9 @@ static double numastat_local_ratio(const struct stat_result *r)
 {
 	double local = 0, other = 0;
 
-	/* numastat_keys[4] and [5]: local_node, other_node. */
 	for (int i = 0; i < r->after.nnodes; i++) {
-		local += (double)numastat_delta(r, i, 4);
-		other += (double)numastat_delta(r, i, 5);
+		local += (double)numastat_delta(r, i, NS_LOCAL_NODE);
+		other += (double)numastat_delta(r, i, NS_OTHER_NODE);
 	}
 	return ratio(local, local + other);
 }

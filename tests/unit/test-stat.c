@@ -18,10 +18,10 @@ static void test_numastat(void)
 
 	CHECK_INT(stat_parse_counters(numastat_text, numastat_keys, NUMASTAT_NKEYS, v, &found), 6);
 	CHECK_INT(found, 0x3f);
-	CHECK_INT(v[0], 123456);
+	CHECK_INT(v[NS_NUMA_HIT], 123456);
 	CHECK_INT(v[1], 7);
 	CHECK_INT(v[3], 512);
-	CHECK_INT(v[5], 3463);
+	CHECK_INT(v[NS_OTHER_NODE], 3463);
 }
 
 static void test_vmstat(void)
