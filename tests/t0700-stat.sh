@@ -109,6 +109,13 @@ OMPI_COMM_WORLD_RANK=2 "$NUMAMMA" stat -j -o "$TMPD/job.json" -- "$TMPD/touch-pa
 	fail "stat under a rank failed"
 assert_eq "rank file" 2 "$(json "$TMPD/job.rank2.json" "j['rank']")"
 [[ ! -e $TMPD/job.json ]] || fail "rank: unsuffixed file written"
+if command -v mpirun >/dev/null; then
+	mpirun --allow-run-as-root --oversubscribe -np 2 \
+		"$NUMAMMA" stat -j -o "$TMPD/mpi.json" -- "$TMPD/touch-pages" 10 >"$TMPD/out" 2>&1 ||
+		fail "mpirun -np 2 numamma stat failed: $(cat "$TMPD/out")"
+	assert_eq "mpirun: one file per rank" "0 1" \
+		"$(for r in 0 1; do json "$TMPD/mpi.rank$r.json" "j['rank']"; done | tr '\n' ' ' | sed 's/ $//')"
+fi
 
 # Usage errors.
 for args in "" "--duration 1 -- true" "-p 1 -- true" "--bogus"; do

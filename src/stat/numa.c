@@ -117,8 +117,15 @@ void resident_read(pid_t pid, struct resident *r)
 	while (getline(&line, &cap, f) > 0)
 		stat_parse_numa_maps_line(line, r->kib);
 	free(line);
-	r->ok = !ferror(f);
-	if (!r->ok)
+	for (int n = 0; n < STAT_MAX_NODES && !r->ok; n++)
+		r->ok = r->kib[n] != 0;
+	if (ferror(f)) {
 		snprintf(r->why, sizeof(r->why), "cannot read %s: %s", path, strerror(errno));
+		r->ok = false;
+	} else if (!r->ok) {
+		/* A process killed by SIGKILL stops at its exit with its pages gone. */
+		snprintf(r->why, sizeof(r->why), "%s shows no page: the memory was already "
+			 "released", path);
+	}
 	fclose(f);
 }
