@@ -58,6 +58,17 @@ for sig in 9 15; do
 	grep -q "killed by SIG" "$TMPD/sig$sig.txt" || fail "signal $sig: no counts written"
 done
 
+# SIGTERM sent to numamma alone reaches the program; numamma prints, then
+# dies of it.
+"$NUMAMMA" stat -o "$TMPD/term.txt" -- "$TMPD/touch-pages" 1 signal >"$TMPD/out" 2>&1 &
+stat=$!
+for ((i = 0; i < 200; i++)); do grep -qs waiting "$TMPD/out" && break; sleep 0.05; done
+kill -TERM $stat
+status=0
+wait $stat || status=$?
+assert_eq "SIGTERM to numamma: status" 143 "$status"
+grep -q "killed by SIGTERM" "$TMPD/term.txt" || fail "SIGTERM: $(cat "$TMPD/term.txt")"
+
 # Group stops and signals pass through the one ptrace stop numamma asks
 # for (the main thread's exit): the same output as natively.
 for prog in "stop 19 child" "stop 20 child" "sigcount"; do

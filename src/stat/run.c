@@ -45,6 +45,28 @@ static _Noreturn void child(char **argv, int go, int report)
 	_exit(err == ENOENT ? NM_EXIT_NOT_FOUND : NM_EXIT_CANNOT_RUN);
 }
 
+static volatile pid_t program;
+
+static void forward(int sig)
+{
+	kill(program, sig);
+}
+
+/* As time(1) and perf stat: Ctrl-C and Ctrl-\\ reach the program from the
+ * terminal, numamma outlives it to print what it counted, then dies of
+ * the same signal.  SIGTERM and SIGHUP sent to numamma alone are passed
+ * on to the program (as numamma profile does), with the same end. */
+static void outlive_program(pid_t pid)
+{
+	struct sigaction sa = { .sa_handler = forward, .sa_flags = SA_RESTART };
+
+	program = pid;
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
 /* Whether tracing would take the program's privileges away: the kernel
  * runs a setuid, setgid or file-capability program under an unprivileged
  * tracer without them (sudo, ping).  Such a program is not traced. */
@@ -111,10 +133,7 @@ int stat_launch(struct stat_result *r, char **argv)
 	stat_events_open(&r->events, &r->pid, 1, true);
 	seized = seize(r, argv[0]);
 	numa_snapshot_take(&r->before);
-	/* As time(1) and perf stat: Ctrl-C is for the program, and numamma
-	 * still prints what it counted, then dies of the same signal. */
-	signal(SIGINT, SIG_IGN);
-	signal(SIGQUIT, SIG_IGN);
+	outlive_program(r->pid);
 	start = now();
 	if (write(go[1], "g", 1) != 1)
 		die_errno("cannot start the program");
