@@ -52,7 +52,7 @@ static void forward(int sig)
 	kill(program, sig);
 }
 
-/* As time(1) and perf stat: Ctrl-C and Ctrl-\\ reach the program from the
+/* As time(1) and perf stat: Ctrl-C and Ctrl-\ reach the program from the
  * terminal, numamma outlives it to print what it counted, then dies of
  * the same signal.  SIGTERM and SIGHUP sent to numamma alone are passed
  * on to the program (as numamma profile does), with the same end. */
