@@ -297,6 +297,22 @@ static void json_event(FILE *out, const struct stat_event *e)
 	fputc('}', out);
 }
 
+static void json_hardware(FILE *out, const struct stat_events *set)
+{
+	int requested = 0, counted = 0;
+
+	for (int i = 0; i < set->n; i++) {
+		requested += set->ev[i].hardware;
+		counted += set->ev[i].hardware && !set->ev[i].why[0];
+	}
+	fprintf(out, ",\"hardware\":{\"requested\":%d,\"counted\":%d", requested, counted);
+	if (set->hw_why[0]) {
+		fputs(",\"why\":", out);
+		json_string(out, set->hw_why);
+	}
+	fputc('}', out);
+}
+
 static void json_events(FILE *out, const struct stat_result *r)
 {
 	fputs(",\"events\":{", out);
@@ -305,14 +321,8 @@ static void json_events(FILE *out, const struct stat_result *r)
 			fputc(',', out);
 		json_event(out, &r->events.ev[i]);
 	}
-	fputs("},\"hardware\":{\"counted\":", out);
-	if (r->events.hw_why[0]) {
-		fputs("false,\"why\":", out);
-		json_string(out, r->events.hw_why);
-	} else {
-		fputs("true", out);
-	}
 	fputc('}', out);
+	json_hardware(out, &r->events);
 }
 
 static void json_derived(FILE *out, const struct derived *d)
