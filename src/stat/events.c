@@ -34,8 +34,9 @@ static const char *const generic_hardware[] = {
 	"LLC-load-misses", "dTLB-load-misses",
 };
 
-/* Where a load was served from, per CPU family: the events NumaMMa's
- * count_events chose, as libpfm4 4.13 names them. */
+/* Where a load was served from, per CPU family, as libpfm4 4.13 names the
+ * events: what tells a NUMA problem apart (the seed's count_events counted
+ * the generic events above and no such one). */
 struct numa_model {
 	const char *pmus[5];
 	const char *local_dram, *remote_dram, *remote_cache;
