@@ -53,3 +53,17 @@ grep -q "^numamma: stat: cannot attach to process 4194303: no such process$" "$T
 status=0
 "$NUMAMMA" stat -p $$ -d 0 2>/dev/null || status=$?
 assert_eq "--duration 0: status" 125 "$status"
+
+# Another user's process: refused, saying so (as root, through nobody).
+if ((EUID == 0)) && command -v setpriv >/dev/null &&
+   setpriv --reuid=65534 --regid=65534 --clear-groups "$NUMAMMA" --version >/dev/null 2>&1; then
+	sleep 30 &
+	sleeper=$!
+	status=0
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$NUMAMMA" stat -p $sleeper -d 0.1 \
+		2>"$TMPD/err" || status=$?
+	kill $sleeper
+	assert_eq "another user's process: status" 125 "$status"
+	grep -q "^numamma: stat: cannot count process $sleeper: it belongs to another user" "$TMPD/err" ||
+		fail "another user's process: $(cat "$TMPD/err")"
+fi

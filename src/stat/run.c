@@ -233,6 +233,17 @@ static char *attached_command(pid_t pid)
 	return xstrdup(buf);
 }
 
+/* Whether pid runs as our user: perf counts another user's process only
+ * with CAP_SYS_PTRACE, whatever perf_event_paranoid says. */
+static bool owned(pid_t pid)
+{
+	char path[32];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	return stat(path, &st) < 0 || st.st_uid == geteuid();
+}
+
 int stat_attach(struct stat_result *r, pid_t pid, double duration)
 {
 	const struct stat_event *clock;
@@ -254,6 +265,9 @@ int stat_attach(struct stat_result *r, pid_t pid, double duration)
 	stat_events_open(&r->events, tids, n, false);
 	free(tids);
 	clock = &r->events.ev[0];    /* task-clock: if it cannot open, nothing can */
+	if (clock->why[0] && !owned(pid))
+		return error("stat: cannot count process %d: it belongs to another user "
+			     "(numamma needs CAP_SYS_PTRACE for it)", (int)pid);
 	if (clock->why[0])
 		return error("stat: cannot count process %d: %s", (int)pid, clock->why);
 	start = now();
