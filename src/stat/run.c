@@ -249,8 +249,12 @@ int stat_attach(struct stat_result *r, pid_t pid, double duration)
 	const struct stat_event *clock;
 	pid_t *tids;
 	int n = list_threads(pid, &tids), pidfd;
+	pid_t tgid = tracee_tgid(pid);
 	double start;
 
+	if (tgid > 0 && tgid != pid)
+		return error("stat: cannot attach to %d: it is a thread of process %d", (int)pid,
+			     (int)tgid);
 	if (n <= 0)
 		return error("stat: cannot attach to process %d: %s", (int)pid,
 			     n < 0 && errno != ENOENT ? strerror(errno) : "no such process");
