@@ -55,7 +55,9 @@ static void forward(int sig)
 /* As time(1) and perf stat: Ctrl-C and Ctrl-\ reach the program from the
  * terminal, numamma outlives it to print what it counted, then dies of
  * the same signal.  SIGTERM and SIGHUP sent to numamma alone are passed
- * on to the program (as numamma profile does), with the same end. */
+ * on to the program (as numamma profile does), with the same end.  Ctrl-Z
+ * stops the program first, then numamma (exitstop.c): were numamma
+ * stopped first, the program's stop would wait for it, past the `fg`. */
 static void outlive_program(pid_t pid)
 {
 	struct sigaction sa = { .sa_handler = forward, .sa_flags = SA_RESTART };
@@ -63,6 +65,9 @@ static void outlive_program(pid_t pid)
 	program = pid;
 	signal(SIGINT, SIG_IGN);
 	signal(SIGQUIT, SIG_IGN);
+	signal(SIGTSTP, SIG_IGN);
+	signal(SIGTTIN, SIG_IGN);
+	signal(SIGTTOU, SIG_IGN);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 }
