@@ -1,0 +1,78 @@
+/* Which memory access a thread was making when a clock sample
+ * interrupted it, from the code bytes around the sampled ip and the
+ * sampled user registers.  Pure: the code comes from a reader callback,
+ * so that tests/unit/ decodes byte sequences.
+ *
+ * The access is looked for, in this order:
+ *   at_ip     the instruction at ip has a memory operand: its effective
+ *             address from the registers as sampled (not yet executed);
+ *   backward  when the function holding ip is known: the instruction just
+ *             before ip, if the only way to ip is falling through it (no
+ *             branch of the function targets ip) and it did not change the
+ *             registers its address uses.  This is the access the thread
+ *             stalled on: a clock interrupt is taken after the load that
+ *             kept the instruction from retiring;
+ *   forward   otherwise the next access, emulating up to X86_FORWARD_MAX
+ *             register-only instructions (mov, lea, add, sub, and, or,
+ *             xor, inc, dec, neg, shifts, movzx/movsx, cmov) and following
+ *             jmp and Jcc with flags from the sampled FLAGS and those the
+ *             emulation computed.  An instruction it does not emulate
+ *             makes the registers (and flags) it writes unknown.
+ * An access whose address cannot be computed is refused with a reason,
+ * never guessed. */
+#ifndef NUMAMMA_X86_ACCESS_H
+#define NUMAMMA_X86_ACCESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <asm/perf_regs.h>
+
+/* sample_regs_user asking for AX..SS and R8..R15: perf refuses DS, ES,
+ * FS and GS in user samples. */
+#define X86_SAMPLE_REGS_MASK 0xff0fffULL
+#define X86_FORWARD_MAX 32
+
+/* The sampled registers, by perf register number (PERF_REG_X86_*). */
+struct x86_regs {
+	uint64_t r[PERF_REG_X86_64_MAX];
+	uint64_t fs_base;          /* 0: unknown */
+};
+
+/* Copies up to len code bytes at addr into buf; returns how many it
+ * could (0: unreadable). */
+typedef size_t (*x86_code_reader)(void *arg, uint64_t addr, uint8_t *buf, size_t len);
+
+/* The function holding ip, [start, end); start 0: unknown. */
+struct x86_func {
+	uint64_t start, end;
+};
+
+enum x86_resolution {
+	X86_AT_IP = 1,
+	X86_BACKWARD,
+	X86_FORWARD,
+	/* Refusals: */
+	X86_NO_CODE,        /* code unreadable, or not an instruction */
+	X86_GATHER,         /* vector gather/scatter: one address per lane */
+	X86_UNKNOWN_REG,    /* an address register lost by the emulation, or gs */
+	X86_NO_FS_BASE,     /* fs-relative, the thread's fs_base unknown */
+	X86_NO_ACCESS,      /* none within reach (syscall, indirect branch, bound) */
+	X86_NR_RESOLUTIONS
+};
+
+struct x86_access {
+	uint64_t addr, ip;         /* the data address, the accessing instruction */
+	unsigned size;             /* bytes */
+	char kind;                 /* 'R' or 'W' (read-modify-write: 'W') */
+	unsigned steps;            /* forward: instructions emulated before it */
+};
+
+/* Finds the access; X86_AT_IP, X86_BACKWARD or X86_FORWARD with *out
+ * filled, or the reason it could not.  func may be NULL. */
+enum x86_resolution x86_find_access(const struct x86_regs *regs, const struct x86_func *func,
+				    x86_code_reader read, void *arg, struct x86_access *out);
+
+/* "at_ip", "backward", "forward", "no_code", "gather", ... */
+const char *x86_resolution_name(enum x86_resolution how);
+
+#endif
