@@ -491,7 +491,7 @@ static enum x86_resolution step(struct emu *e, const struct insn *x)
 	/* syscall, int, ret far...: the kernel or another context runs next. */
 	if (c == ZYDIS_CATEGORY_SYSCALL || c == ZYDIS_CATEGORY_INTERRUPT || writes_reg(x, ZYDIS_REGISTER_RIP))
 		return X86_NO_ACCESS;
-	if (emulate(e, x))
+	if (!rep_skipped(e, x) && emulate(e, x))
 		lose_written(e, x);
 	e->rip = x->ip + x->in.length;
 	return 0;

@@ -1,0 +1,249 @@
+/* The clock sampler's access finder on instruction bytes: the access at
+ * the ip, the one just before it (when the function says it is the only
+ * way there), the next one by emulation (arithmetic, flags, jmp/Jcc with
+ * the sampled flags), and the refusals. */
+#include "x86_access.h"
+#include "unit.h"
+
+#define BASE 0x401000ULL
+
+struct code {
+	const uint8_t *bytes;
+	size_t len;
+};
+
+static size_t read_code(void *arg, uint64_t addr, uint8_t *buf, size_t len)
+{
+	const struct code *c = arg;
+
+	if (addr < BASE || addr >= BASE + c->len)
+		return 0;
+	if (len > BASE + c->len - addr)
+		len = BASE + c->len - addr;
+	memcpy(buf, c->bytes + (addr - BASE), len);
+	return len;
+}
+
+/* Registers with distinct values, ip at BASE + off. */
+static struct x86_regs regs_at(uint64_t off)
+{
+	struct x86_regs r = { .fs_base = 0x7f0000001000ULL };
+	int i;
+
+	for (i = 0; i < PERF_REG_X86_64_MAX; i++)
+		r.r[i] = 0x10000000ULL * (i + 1);
+	r.r[PERF_REG_X86_IP] = BASE + off;
+	r.r[PERF_REG_X86_FLAGS] = 0x202;
+	return r;
+}
+
+#define FIND(bytes, regs, func, out) \
+	x86_find_access(&(regs), (func), read_code, &(struct code){ (bytes), sizeof(bytes) }, (out))
+
+static void check_access(const struct x86_access *a, uint64_t addr, char kind, unsigned size, uint64_t ip)
+{
+	CHECK_INT(a->addr, addr);
+	CHECK_INT(a->kind, kind);
+	CHECK_INT(a->size, size);
+	CHECK_INT(a->ip, ip);
+}
+
+static void test_at_ip(void)
+{
+	static const uint8_t load[] = { 0x48, 0x8b, 0x44, 0xcb, 0x10 };   /* mov rax, [rbx+rcx*8+0x10] */
+	static const uint8_t store[] = { 0x89, 0x77, 0x04 };              /* mov [rdi+4], esi */
+	static const uint8_t riprel[] = { 0x8b, 0x05, 0x00, 0x01, 0x00, 0x00 }; /* mov eax, [rip+0x100] */
+	static const uint8_t fsrel[] = { 0x64, 0x48, 0x8b, 0x04, 0x25, 0x28, 0, 0, 0 }; /* mov rax, fs:0x28 */
+	struct x86_regs r = regs_at(0);
+	struct x86_access a;
+
+	CHECK_INT(FIND(load, r, NULL, &a), X86_AT_IP);
+	check_access(&a, r.r[PERF_REG_X86_BX] + r.r[PERF_REG_X86_CX] * 8 + 0x10, 'R', 8, BASE);
+	CHECK_INT(FIND(store, r, NULL, &a), X86_AT_IP);
+	check_access(&a, r.r[PERF_REG_X86_DI] + 4, 'W', 4, BASE);
+	CHECK_INT(FIND(riprel, r, NULL, &a), X86_AT_IP);
+	check_access(&a, BASE + 6 + 0x100, 'R', 4, BASE);
+	CHECK_INT(FIND(fsrel, r, NULL, &a), X86_AT_IP);
+	check_access(&a, r.fs_base + 0x28, 'R', 8, BASE);
+	r.fs_base = 0;
+	CHECK_INT(FIND(fsrel, r, NULL, &a), X86_NO_FS_BASE);
+}
+
+/* push and call write below rsp; rep string instructions at their
+ * current iteration, nothing when rcx is 0. */
+static void test_stack_and_strings(void)
+{
+	static const uint8_t push[] = { 0x55 };                            /* push rbp */
+	static const uint8_t call[] = { 0xe8, 0x00, 0x01, 0x00, 0x00 };    /* call .+0x105 */
+	static const uint8_t movs[] = { 0xf3, 0xa4 };                      /* rep movsb */
+	static const uint8_t stos[] = {
+		0xf3, 0x48, 0xab,                 /* rep stosq */
+		0x89, 0x77, 0x04,                 /* mov [rdi+4], esi */
+	};
+	struct x86_regs r = regs_at(0);
+	uint64_t sp = r.r[PERF_REG_X86_SP], di = r.r[PERF_REG_X86_DI];
+	struct x86_access a;
+
+	CHECK_INT(FIND(push, r, NULL, &a), X86_AT_IP);
+	check_access(&a, sp - 8, 'W', 8, BASE);
+	CHECK_INT(FIND(call, r, NULL, &a), X86_AT_IP);
+	check_access(&a, sp - 8, 'W', 8, BASE);
+	CHECK_INT(FIND(movs, r, NULL, &a), X86_AT_IP);
+	check_access(&a, di, 'W', 1, BASE);
+	CHECK_INT(FIND(stos, r, NULL, &a), X86_AT_IP);
+	check_access(&a, di, 'W', 8, BASE);
+	r.r[PERF_REG_X86_CX] = 0;
+	CHECK_INT(FIND(stos, r, NULL, &a), X86_FORWARD);
+	check_access(&a, di + 4, 'W', 4, BASE + 3);
+}
+
+/* A sum loop sampled on the add after its load, as clock samples land. */
+static const uint8_t sum_loop[] = {
+	0xf2, 0x0f, 0x58, 0x00,                   /* 0: addsd xmm0, [rax] */
+	0x48, 0x83, 0xc0, 0x08,                   /* 4: add rax, 8 */
+	0x48, 0x39, 0xd0,                         /* 8: cmp rax, rdx */
+	0x75, 0xf3,                               /* b: jne 0 */
+	0xc3,                                     /* d: ret */
+};
+
+static void test_loop_after_load(void)
+{
+	struct x86_regs r = regs_at(4);
+	uint64_t ax = r.r[PERF_REG_X86_AX];
+	struct x86_func f = { BASE, BASE + sizeof(sum_loop) };
+	struct x86_access a;
+
+	r.r[PERF_REG_X86_DX] = ax + 800;
+	CHECK_INT(FIND(sum_loop, r, NULL, &a), X86_FORWARD);
+	check_access(&a, ax + 8, 'R', 8, BASE);
+	CHECK_INT(a.steps, 3);
+	/* The last iteration: the loop exits to ret, which reads [rsp]. */
+	r.r[PERF_REG_X86_DX] = ax + 8;
+	CHECK_INT(FIND(sum_loop, r, NULL, &a), X86_FORWARD);
+	check_access(&a, r.r[PERF_REG_X86_SP], 'R', 8, BASE + 0xd);
+	/* Knowing the function: the load the thread stalled on. */
+	CHECK_INT(FIND(sum_loop, r, &f, &a), X86_BACKWARD);
+	check_access(&a, ax, 'R', 8, BASE);
+}
+
+/* jne decided by the sampled flags. */
+static void test_jcc_sampled_flags(void)
+{
+	static const uint8_t code[] = {
+		0x75, 0x02,                       /* 0: jne 4 */
+		0x89, 0x01,                       /* 2: mov [rcx], eax */
+		0x89, 0x02,                       /* 4: mov [rdx], eax */
+	};
+	struct x86_regs r = regs_at(0);
+	struct x86_access a;
+
+	r.r[PERF_REG_X86_FLAGS] = 0x246;          /* ZF: not taken */
+	CHECK_INT(FIND(code, r, NULL, &a), X86_FORWARD);
+	check_access(&a, r.r[PERF_REG_X86_CX], 'W', 4, BASE + 2);
+	r.r[PERF_REG_X86_FLAGS] = 0x202;
+	CHECK_INT(FIND(code, r, NULL, &a), X86_FORWARD);
+	check_access(&a, r.r[PERF_REG_X86_DX], 'W', 4, BASE + 4);
+}
+
+/* lea, shl, 32-bit arithmetic (zero-extending), xor-zeroing, cmov, nops. */
+static void test_emulation(void)
+{
+	static const uint8_t lea_shl[] = {
+		0x48, 0x8d, 0x34, 0x97,           /* 0: lea rsi, [rdi+rdx*4] */
+		0x48, 0xc1, 0xe1, 0x03,           /* 4: shl rcx, 3 */
+		0x48, 0x8b, 0x04, 0x0b,           /* 8: mov rax, [rbx+rcx] */
+	};
+	static const uint8_t sub32[] = {
+		0x83, 0xee, 0x01,                 /* 0: sub esi, 1 */
+		0x90,                             /* 3: nop */
+		0x0f, 0x1f, 0x04, 0x00,           /* 4: nop [rax+rax] */
+		0x8b, 0x46, 0x08,                 /* 8: mov eax, [rsi+8] */
+	};
+	static const uint8_t zero[] = {
+		0x31, 0xc9,                       /* 0: xor ecx, ecx */
+		0x48, 0x8b, 0x14, 0xcf,           /* 2: mov rdx, [rdi+rcx*8] */
+	};
+	static const uint8_t cmov[] = {
+		0x48, 0x0f, 0x45, 0xc1,           /* 0: cmovne rax, rcx */
+		0x48, 0x8b, 0x00,                 /* 4: mov rax, [rax] */
+	};
+	struct x86_regs r = regs_at(0);
+	struct x86_access a;
+
+	CHECK_INT(FIND(lea_shl, r, NULL, &a), X86_FORWARD);
+	check_access(&a, r.r[PERF_REG_X86_BX] + (r.r[PERF_REG_X86_CX] << 3), 'R', 8, BASE + 8);
+	CHECK_INT(a.steps, 2);
+	r.r[PERF_REG_X86_SI] = 0x100001000ULL;
+	CHECK_INT(FIND(sub32, r, NULL, &a), X86_FORWARD);
+	check_access(&a, 0xfff + 8, 'R', 4, BASE + 8);
+	CHECK_INT(FIND(zero, r, NULL, &a), X86_FORWARD);
+	check_access(&a, r.r[PERF_REG_X86_DI], 'R', 8, BASE + 2);
+	CHECK_INT(FIND(cmov, r, NULL, &a), X86_FORWARD);
+	check_access(&a, r.r[PERF_REG_X86_CX], 'R', 8, BASE + 4);
+	r.r[PERF_REG_X86_FLAGS] = 0x246;
+	CHECK_INT(FIND(cmov, r, NULL, &a), X86_FORWARD);
+	check_access(&a, r.r[PERF_REG_X86_AX], 'R', 8, BASE + 4);
+}
+
+/* The instruction before ip is not taken when another path leads to ip,
+ * or when it moved its own address registers. */
+static void test_backward_refused(void)
+{
+	static const uint8_t joined[] = {
+		0x48, 0x8b, 0x14, 0xcf,           /* 0: mov rdx, [rdi+rcx*8] */
+		0x48, 0xff, 0xc1,                 /* 4: inc rcx */
+		0x48, 0x8b, 0x00,                 /* 7: mov rax, [rax] */
+		0xeb, 0xf8,                       /* a: jmp 4 */
+	};
+	static const uint8_t self[] = {
+		0x48, 0x8b, 0x00,                 /* 0: mov rax, [rax] */
+		0x48, 0x83, 0xc2, 0x01,           /* 3: add rdx, 1 */
+		0x89, 0x02,                       /* 7: mov [rdx], eax */
+	};
+	struct x86_regs r = regs_at(4);
+	struct x86_func whole = { BASE, BASE + sizeof(joined) }, before_jmp = { BASE, BASE + 0xa };
+	struct x86_access a;
+
+	CHECK_INT(FIND(joined, r, &whole, &a), X86_FORWARD);
+	check_access(&a, r.r[PERF_REG_X86_AX], 'R', 8, BASE + 7);
+	CHECK_INT(FIND(joined, r, &before_jmp, &a), X86_BACKWARD);
+	check_access(&a, r.r[PERF_REG_X86_DI] + r.r[PERF_REG_X86_CX] * 8, 'R', 8, BASE);
+	r = regs_at(3);
+	whole = (struct x86_func){ BASE, BASE + sizeof(self) };
+	CHECK_INT(FIND(self, r, &whole, &a), X86_FORWARD);
+	check_access(&a, r.r[PERF_REG_X86_DX] + 1, 'W', 4, BASE + 7);
+}
+
+static void test_refusals(void)
+{
+	static const uint8_t gather[] = { 0xc4, 0xe2, 0x69, 0x90, 0x04, 0x88 }; /* vpgatherdd xmm0, [rax+xmm1*4], xmm2 */
+	static const uint8_t lost[] = {
+		0x48, 0x0f, 0xaf, 0xc3,           /* 0: imul rax, rbx (not emulated) */
+		0x48, 0x8b, 0x08,                 /* 4: mov rcx, [rax] */
+	};
+	static const uint8_t spin[] = { 0xeb, 0xfe };                    /* jmp . */
+	static const uint8_t gs[] = { 0x65, 0x48, 0x8b, 0x04, 0x25, 0x28, 0, 0, 0 };
+	struct x86_regs r = regs_at(0);
+	struct x86_access a;
+
+	CHECK_INT(FIND(gather, r, NULL, &a), X86_GATHER);
+	CHECK_INT(FIND(lost, r, NULL, &a), X86_UNKNOWN_REG);
+	CHECK_INT(FIND(spin, r, NULL, &a), X86_NO_ACCESS);
+	CHECK_INT(FIND(gs, r, NULL, &a), X86_UNKNOWN_REG);
+	r.r[PERF_REG_X86_IP] = BASE - 0x1000;
+	CHECK_INT(FIND(spin, r, NULL, &a), X86_NO_CODE);
+	CHECK_STR(x86_resolution_name(X86_GATHER), "gather");
+	CHECK_STR(x86_resolution_name(X86_FORWARD), "forward");
+}
+
+int main(void)
+{
+	test_at_ip();
+	test_stack_and_strings();
+	test_loop_after_load();
+	test_jcc_sampled_flags();
+	test_emulation();
+	test_backward_refused();
+	test_refusals();
+	return unit_done();
+}
