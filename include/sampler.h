@@ -1,5 +1,5 @@
-/* Memory-access samplers: pebs (Intel), ibs (AMD), pagefault and watch
- * (software, work without a PMU).  The tracer owns one sampler per run; it
+/* Memory-access samplers: pebs (Intel), ibs (AMD), clock, watch and
+ * pagefault (software, work without a PMU).  The tracer owns one sampler per run; it
  * calls sampler_thread_start() for every new thread while that thread is
  * still stopped, so that no access escapes, and drains the ring buffers
  * from its event loop through epoll. */
@@ -17,8 +17,9 @@ struct objtrack;
 struct sampler;
 
 struct sampler_opts {
-	const char *name;        /* "auto", "pebs", "ibs", "pagefault", "watch", "none" */
-	uint64_t period;         /* 0: backend default */
+	const char *name;        /* "auto", "pebs", "ibs", "clock", "watch", "pagefault", "none" */
+	uint64_t period;         /* 0: backend default (clock: ns of cpu time) */
+	unsigned frequency;      /* clock: samples per second of cpu time; 0: default */
 	unsigned ldlat;          /* pebs load latency threshold, cycles */
 	int raw;                 /* store raw samples (--no-raw clears) */
 	int epoll_fd;            /* the tracer's epoll set */

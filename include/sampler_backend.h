@@ -65,6 +65,18 @@ struct sampler_backend {
 	/* Sees each sample of thread th as it is decoded (watch follows
 	 * where the thread goes). */
 	void (*seen)(struct sampler_thread *th, const struct nm_sample *sample);
+	/* The thread's events are open and it is still stopped (clock reads
+	 * its fs_base). */
+	void (*thread_start)(struct sampler_thread *th);
+	/* Finds the data address of a sample whose event gives none (clock:
+	 * from the sampled registers), after decode.  0, or -1 to drop the
+	 * sample: the backend counts why, never guesses. */
+	int (*locate)(struct sampler_thread *th, const struct perf_sample_rec *rec,
+		      struct nm_sample *out);
+	/* Stores the backend's own counts of a thread that stops. */
+	void (*thread_stats)(const struct sampler_thread *th, struct nm_db *db);
+	/* Process pid exec'd: what the backend cached of its memory is stale. */
+	void (*process_exec)(pid_t pid);
 };
 
 /* Opens attr on the calling thread and closes it: a probe.  0, or -1 with
@@ -89,7 +101,7 @@ void sampler_thread_close(struct sampler_thread *th, int index);
  * must see every hit before changing their events). */
 void sampler_thread_drain(struct sampler_thread *th);
 
-extern const struct sampler_backend sampler_pebs, sampler_ibs,
+extern const struct sampler_backend sampler_pebs, sampler_ibs, sampler_clock,
 	sampler_pagefault, sampler_watch;
 
 #endif

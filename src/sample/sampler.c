@@ -70,9 +70,11 @@ struct sampler {
 };
 
 /* In the order "auto" tries them: hardware first, then the software
- * sampler that still tells reads from writes, per thread. */
+ * samplers: clock (where each thread spends its time, any machine with
+ * perf software events), watch (per-word reads and writes, where debug
+ * registers fire), pagefault (first touches only). */
 static const struct sampler_backend *const backends[] = {
-	&sampler_pebs, &sampler_ibs, &sampler_watch, &sampler_pagefault,
+	&sampler_pebs, &sampler_ibs, &sampler_clock, &sampler_watch, &sampler_pagefault,
 };
 #define NR_BACKENDS (sizeof(backends) / sizeof(backends[0]))
 
@@ -210,7 +212,7 @@ struct sampler *sampler_create(const struct sampler_opts *opts, const char **cho
 		be = find_backend(name);
 		if (!be) {
 			error("unknown sampler '%s'", name);
-			hint("samplers: auto, pebs, ibs, watch, pagefault, none (see --list-samplers)");
+			hint("samplers: auto, pebs, ibs, clock, watch, pagefault, none (see --list-samplers)");
 			free(s);
 			return NULL;
 		}
@@ -336,7 +338,8 @@ static void add_sample(struct thread *th, const void *body, size_t len)
 		memcpy(&id, body, sizeof(id));
 		idx = event_index(th, id);
 	}
-	if (idx < 0 || perf_decode_sample(body, len, th->pub.attrs[idx].sample_type, &rec)) {
+	if (idx < 0 || perf_decode_sample_regs(body, len, th->pub.attrs[idx].sample_type,
+					       th->pub.attrs[idx].sample_regs_user, &rec)) {
 		s->decode_failed++;
 		return;
 	}
@@ -353,6 +356,10 @@ static void add_sample(struct thread *th, const void *body, size_t len)
 	};
 	if (s->be->decode)
 		s->be->decode(&rec, idx, x);
+	if (s->be->locate && s->be->locate(&th->pub, &rec, x)) {
+		s->nr_batch--;
+		return;
+	}
 	if (s->be->seen)
 		s->be->seen(&th->pub, x);
 	obj = s->opts.objs ? objtrack_lookup(s->opts.objs, x->pid, x->addr, x->time_ns) : NULL;
@@ -514,6 +521,8 @@ int sampler_thread_start(struct sampler *s, pid_t pid, pid_t tid)
 		warn_open_failed(s, tid, what, err);
 		return -1;
 	}
+	if (s->be->thread_start)
+		s->be->thread_start(&th->pub);
 	th->polled = 1;
 	th->next = s->threads;
 	s->threads = th;
@@ -536,6 +545,8 @@ static void stop_thread(struct sampler *s, struct thread *th)
 	if (s->opts.db) {
 		db_add_sampler_stat(s->opts.db, th->pub.tid, "samples", th->samples);
 		db_add_sampler_stat(s->opts.db, th->pub.tid, "lost", th->pub.lost);
+		if (s->be->thread_stats)
+			s->be->thread_stats(&th->pub, s->opts.db);
 	}
 	unpoll(th);
 	close_events(th);
@@ -637,6 +648,8 @@ void sampler_process_exec(struct sampler *s, pid_t pid)
 
 	if (!s || !s->pages)
 		return;
+	if (s->be->process_exec)
+		s->be->process_exec(pid);
 	/* Cached page nodes describe the old address space. */
 	for (i = 0; i <= s->page_mask; i++)
 		if (s->pages[i].pid == pid)

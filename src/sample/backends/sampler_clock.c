@@ -1,0 +1,277 @@
+/* The clock sampler: perf's cpu-clock software event on every thread (an
+ * hrtimer on the thread's own cpu time), each sample with the user
+ * registers.  Works wherever perf software events do: any VM, no PMU, no
+ * debug registers, unprivileged at perf_event_paranoid 2.
+ *
+ * A timer does not say what the thread was accessing: the data address
+ * comes from the code at the sampled ip and the sampled registers
+ * (x86_access.c), the code read from the process with process_vm_readv
+ * into a cache of pages per process (cleared at exec; a new process under
+ * a pid, fork child or attach, starts with none).  Samples whose address
+ * cannot be found are counted per thread under the reason, not stored.
+ *
+ * Rate.  The period is in ns of the thread's cpu time: 1e9 / --frequency
+ * (default 1000 Hz), or --period.  cpu-clock in frequency mode is turned
+ * into that same period by the kernel, so the period is given directly.
+ * Samples are then proportional to the time each thread spends on each
+ * page, what a placement weighs.
+ *
+ * fs-relative operands (thread-local variables, the stack protector's
+ * canary) need the thread's fs_base, which perf does not sample: the
+ * tracer is the thread's ptracer, and the thread is stopped when its
+ * events open, so PTRACE_GETREGS gives it then.  A program's main thread
+ * starts at exec with fs_base 0 (its libc sets it later): its
+ * fs-relative samples are counted as no_fs_base. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "error.h"
+#include "perf_ring.h"
+#include "pmu.h"
+#include "sampler_backend.h"
+#include "x86_access.h"
+
+#define CLOCK_SAMPLE_TYPE (PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | \
+			   PERF_SAMPLE_CPU | PERF_SAMPLE_REGS_USER)
+#define DEFAULT_HZ 1000
+#define CODE_PAGE 4096
+#define CODE_PAGES 256              /* cached, direct-mapped: 1 MiB */
+#define CODE_TTL_NS 1000000000ULL   /* re-read: dlclose/dlopen, JITs */
+#define PROBE_HZ 1000
+#define PROBE_CPU_NS 20000000ULL    /* the self-test spins this long... */
+#define PROBE_WALL_NS 500000000ULL  /* ...or gives up after this */
+#define PROBE_RING_PAGES 4          /* holds 20 samples of ~220 bytes */
+
+struct code_page {
+	pid_t pid;
+	uint64_t page, stamp;
+	uint8_t bytes[CODE_PAGE];
+};
+
+/* One sampler per numamma run. */
+static struct code_page *code_cache;
+
+struct clock_thread {
+	uint64_t fs_base;
+	uint64_t found[X86_NR_RESOLUTIONS];   /* samples by resolution */
+	uint64_t no_regs;                     /* samples without user registers */
+};
+
+static void clock_attr(struct perf_event_attr *attr, uint64_t period_ns)
+{
+	memset(attr, 0, sizeof(*attr));
+	attr->type = PERF_TYPE_SOFTWARE;
+	attr->config = PERF_COUNT_SW_CPU_CLOCK;
+	attr->sample_period = period_ns;
+	attr->sample_type = CLOCK_SAMPLE_TYPE;
+	attr->sample_regs_user = X86_SAMPLE_REGS_MASK;
+	attr->exclude_kernel = 1;
+}
+
+/* ---- the self-test ---- */
+
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* Runs on the calling thread's cpu for PROBE_CPU_NS, at most
+ * PROBE_WALL_NS: cpu-clock counts only while the thread runs. */
+static void spin(void)
+{
+	uint64_t cpu_end = thread_cpu_ns() + PROBE_CPU_NS, wall_end = now_ns() + PROBE_WALL_NS;
+
+	while (thread_cpu_ns() < cpu_end && now_ns() < wall_end)
+		;
+}
+
+/* Opens the event on this thread, spins, and looks for a sample in its
+ * ring: an event that opens is not yet one that fires (hypervisors). */
+static int self_test(char *why, size_t len)
+{
+	struct perf_event_attr attr;
+	long page = sysconf(_SC_PAGESIZE);
+	size_t map_len = (PROBE_RING_PAGES + 1) * page;
+	struct perf_event_mmap_page *meta;
+	uint64_t head;
+	int fd;
+
+	clock_attr(&attr, 1000000000ULL / PROBE_HZ);
+	attr.size = sizeof(attr);
+	fd = (int)syscall(SYS_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	if (fd < 0) {
+		perf_open_why("cpu-clock", errno, why, len);
+		return -1;
+	}
+	meta = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (meta == MAP_FAILED) {
+		snprintf(why, len, "mapping a cpu-clock ring: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	spin();
+	head = __atomic_load_n(&meta->data_head, __ATOMIC_ACQUIRE);
+	munmap(meta, map_len);
+	close(fd);
+	if (!head) {
+		snprintf(why, len, "cpu-clock events open but delivered no sample in %llu ms of cpu time",
+			 (unsigned long long)(PROBE_CPU_NS / 1000000));
+		return -1;
+	}
+	return 0;
+}
+
+/* Cached: auto and --sampler probe before setting up. */
+static int clock_probe(char *why, size_t len)
+{
+	static int result = 1;
+	static char reason[512];
+
+	if (result > 0)
+		result = self_test(reason, sizeof(reason));
+	if (result)
+		snprintf(why, len, "%s", reason);
+	return result;
+}
+
+static int clock_attrs(const struct sampler_opts *opts, struct perf_event_attr *attrs,
+		       int *group_leader, char *why, size_t len)
+{
+	unsigned hz = opts->frequency ? opts->frequency : DEFAULT_HZ;
+	uint64_t period = opts->period ? opts->period : 1000000000ULL / hz;
+
+	clock_attr(&attrs[0], period);
+	*group_leader = 0;
+	if (!code_cache)
+		code_cache = xcalloc(CODE_PAGES, sizeof(*code_cache));
+	return 1;
+}
+
+/* ---- the code cache ---- */
+
+static struct code_page *code_slot(pid_t pid, uint64_t page)
+{
+	uint64_t h = (page / CODE_PAGE) * 0x9e3779b97f4a7c15ULL ^ (uint64_t)pid;
+
+	return &code_cache[(h >> 24) % CODE_PAGES];
+}
+
+static void forget_process(pid_t pid)
+{
+	int i;
+
+	for (i = 0; code_cache && i < CODE_PAGES; i++)
+		if (code_cache[i].pid == pid)
+			code_cache[i].pid = 0;
+}
+
+/* The page of pid holding addr, read if not cached; NULL if unreadable. */
+static const struct code_page *code_page(pid_t pid, uint64_t addr)
+{
+	uint64_t page = addr & ~(uint64_t)(CODE_PAGE - 1), now = now_ns();
+	struct code_page *p = code_slot(pid, page);
+	struct iovec local = { p->bytes, CODE_PAGE }, remote = { (void *)page, CODE_PAGE };
+
+	if (p->pid == pid && p->page == page && now - p->stamp < CODE_TTL_NS)
+		return p;
+	p->pid = 0;
+	if (process_vm_readv(pid, &local, 1, &remote, 1, 0) != CODE_PAGE)
+		return NULL;
+	p->pid = pid;
+	p->page = page;
+	p->stamp = now;
+	return p;
+}
+
+/* x86_code_reader over the cache; arg is the pid. */
+static size_t read_code(void *arg, uint64_t addr, uint8_t *buf, size_t len)
+{
+	pid_t pid = *(const pid_t *)arg;
+	size_t done = 0;
+
+	while (done < len) {
+		const struct code_page *p = code_page(pid, addr + done);
+		size_t off = (addr + done) % CODE_PAGE, n = CODE_PAGE - off;
+
+		if (!p)
+			break;
+		if (n > len - done)
+			n = len - done;
+		memcpy(buf + done, p->bytes + off, n);
+		done += n;
+	}
+	return done;
+}
+
+/* ---- samples ---- */
+
+static void clock_thread_start(struct sampler_thread *th)
+{
+	struct clock_thread *c = th->priv = xcalloc(1, sizeof(*c));
+	struct user_regs_struct regs;
+
+	/* A process's first thread: a new address space under this pid. */
+	if (th->tid == th->pid)
+		forget_process(th->pid);
+	if (ptrace(PTRACE_GETREGS, th->tid, 0, &regs) == 0)
+		c->fs_base = regs.fs_base;
+}
+
+static int clock_locate(struct sampler_thread *th, const struct perf_sample_rec *rec, struct nm_sample *out)
+{
+	struct clock_thread *c = th->priv;
+	struct x86_regs regs = { .fs_base = c->fs_base };
+	struct x86_access a;
+	enum x86_resolution how;
+	pid_t pid = out->pid;
+
+	if (rec->regs_abi == PERF_SAMPLE_REGS_ABI_NONE) {
+		c->no_regs++;
+		return -1;
+	}
+	memcpy(regs.r, rec->regs, sizeof(regs.r));
+	how = x86_find_access(&regs, NULL, read_code, &pid, &a);
+	c->found[how]++;
+	if (how != X86_AT_IP && how != X86_BACKWARD && how != X86_FORWARD)
+		return -1;
+	out->addr = a.addr;
+	out->ip = a.ip;
+	out->access = a.kind;
+	out->resolution = x86_resolution_name(how);
+	out->forward_steps = (int)a.steps;
+	return 0;
+}
+
+static void clock_thread_stats(const struct sampler_thread *th, struct nm_db *db)
+{
+	const struct clock_thread *c = th->priv;
+	int how;
+
+	for (how = X86_AT_IP; how < X86_NR_RESOLUTIONS; how++)
+		db_add_sampler_stat(db, th->tid, x86_resolution_name(how), c->found[how]);
+	db_add_sampler_stat(db, th->tid, "no_regs", c->no_regs);
+}
+
+const struct sampler_backend sampler_clock = {
+	.name = "clock",
+	.description = "software: cpu-clock samples, the access decoded from the sampled registers",
+	.probe = clock_probe,
+	.attrs = clock_attrs,
+	.thread_start = clock_thread_start,
+	.locate = clock_locate,
+	.thread_stats = clock_thread_stats,
+	.process_exec = forget_process,
+};
