@@ -1,8 +1,10 @@
 #!/bin/bash
 # The cost of sampling: bench/compute run natively, then under
-# `numamma profile` with the pagefault and the watch samplers (and
+# `numamma profile` with the pagefault, watch and clock samplers (and
 # --sampler=none, the tracer alone), each the median of RUNS runs, printed
-# as ratios to native from the same invocation.
+# as ratios to native from the same invocation.  As a peer for clock,
+# `perf record` of the same cpu-clock event at the same rate with the
+# same user registers (what the kernel side costs), when perf works here.
 #
 #   bench/sampler-overhead.sh [THREADS [STEPS [KWORDS]]]    (2 2000 256)
 # RUNS=3 by default; NUMAMMA overrides the binary.
@@ -35,8 +37,23 @@ median() {
 
 native=$(median "$top/bench/compute" "${args[@]}")
 printf "%-12s %8.3f s\n" native "$native"
-for sampler in none pagefault watch; do
-	t=$(median "$numamma" profile -q -s "$sampler" -o "$tmp/$sampler.db" -- \
-		"$top/bench/compute" "${args[@]}")
-	awk -v s="$sampler" -v t="$t" -v n="$native" 'BEGIN { printf "%-12s %8.3f s  x%.2f\n", s, t, t / n }'
+# ratio NAME SECONDS: one line of the table.
+ratio() {
+	awk -v s="$1" -v t="$2" -v n="$native" 'BEGIN { printf "%-12s %8.3f s  x%.2f\n", s, t, t / n }'
+}
+
+for sampler in none pagefault watch clock; do
+	ratio "$sampler" "$(median "$numamma" profile -q -s "$sampler" -o "$tmp/$sampler.db" -- \
+		"$top/bench/compute" "${args[@]}")"
 done
+# How many clock samples each worker got per second of the run, and how
+# many of them were placed (the last run's database).
+sqlite3 "$tmp/clock.db" "SELECT 'clock: ' || count(*) || ' samples stored, ' ||
+	(SELECT sum(value) FROM sampler_stats WHERE name = 'samples') || ' taken, ' ||
+	(SELECT sum(value) FROM sampler_stats WHERE name = 'lost') || ' lost'
+	FROM samples" 2>/dev/null || true
+regs=AX,BX,CX,DX,SI,DI,BP,SP,IP,FLAGS,CS,SS,R8,R9,R10,R11,R12,R13,R14,R15
+perf_rec=(perf record -q -e cpu-clock -F 1000 --user-regs=$regs -o "$tmp/perf.data")
+if "${perf_rec[@]}" -- true >/dev/null 2>&1; then
+	ratio "perf record" "$(median "${perf_rec[@]}" -- "$top/bench/compute" "${args[@]}")"
+fi
