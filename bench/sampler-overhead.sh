@@ -5,6 +5,8 @@
 # as ratios to native from the same invocation.  As a peer for clock,
 # `perf record` of the same cpu-clock event at the same rate with the
 # same user registers (what the kernel side costs), when perf works here.
+# The configurations take turns, round after round, so that a change in
+# the machine's load reaches all of them alike.
 #
 #   bench/sampler-overhead.sh [THREADS [STEPS [KWORDS]]]    (2 2000 256)
 # RUNS=3 by default; NUMAMMA overrides the binary.
@@ -27,33 +29,38 @@ seconds() {
 	awk -v ns=$((t1 - t0)) 'BEGIN { printf "%.4f\n", ns / 1e9 }'
 }
 
-# median CMD...: the median of $runs runs.
+# median FILE: the median of the numbers in FILE, one a line.
 median() {
-	local i
-	for ((i = 0; i < runs; i++)); do seconds "$@"; done | sort -g | awk '
-		{ v[NR] = $1 }
+	sort -g "$1" | awk '{ v[NR] = $1 }
 		END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-native=$(median "$top/bench/compute" "${args[@]}")
-printf "%-12s %8.3f s\n" native "$native"
-# ratio NAME SECONDS: one line of the table.
-ratio() {
-	awk -v s="$1" -v t="$2" -v n="$native" 'BEGIN { printf "%-12s %8.3f s  x%.2f\n", s, t, t / n }'
+# run NAME: one run of configuration NAME, its time appended to $tmp/NAME.
+run() {
+	local cmd
+	case $1 in
+	native) cmd=() ;;
+	perf) cmd=("${perf_rec[@]}" --) ;;
+	*) cmd=("$numamma" profile -q -s "$1" -o "$tmp/$1.db" --) ;;
+	esac
+	seconds ${cmd[@]+"${cmd[@]}"} "$top/bench/compute" "${args[@]}" >>"$tmp/$1"
 }
 
-for sampler in none pagefault watch clock; do
-	ratio "$sampler" "$(median "$numamma" profile -q -s "$sampler" -o "$tmp/$sampler.db" -- \
-		"$top/bench/compute" "${args[@]}")"
-done
-# How many clock samples each worker got per second of the run, and how
-# many of them were placed (the last run's database).
-sqlite3 "$tmp/clock.db" "SELECT 'clock: ' || count(*) || ' samples stored, ' ||
-	(SELECT sum(value) FROM sampler_stats WHERE name = 'samples') || ' taken, ' ||
-	(SELECT sum(value) FROM sampler_stats WHERE name = 'lost') || ' lost'
-	FROM samples" 2>/dev/null || true
 regs=AX,BX,CX,DX,SI,DI,BP,SP,IP,FLAGS,CS,SS,R8,R9,R10,R11,R12,R13,R14,R15
 perf_rec=(perf record -q -e cpu-clock -F 1000 --user-regs=$regs -o "$tmp/perf.data")
-if "${perf_rec[@]}" -- true >/dev/null 2>&1; then
-	ratio "perf record" "$(median "${perf_rec[@]}" -- "$top/bench/compute" "${args[@]}")"
-fi
+configs=(native none pagefault watch clock)
+"${perf_rec[@]}" -- true >/dev/null 2>&1 && configs+=(perf)
+
+for ((i = 0; i < runs; i++)); do
+	for c in "${configs[@]}"; do run "$c"; done
+done
+native=$(median "$tmp/native")
+for c in "${configs[@]}"; do
+	awk -v s="$([[ $c == perf ]] && echo "perf record" || echo "$c")" -v t="$(median "$tmp/$c")" \
+		-v n="$native" 'BEGIN { printf "%-12s %8.3f s  x%.2f\n", s, t, t / n }'
+done
+# What the clock sampler took and kept (the last run).
+sqlite3 "$tmp/clock.db" "SELECT 'clock: ' || count(*) || ' samples stored of ' ||
+	(SELECT sum(value) FROM sampler_stats WHERE name = 'samples') || ', ' ||
+	(SELECT sum(value) FROM sampler_stats WHERE name = 'lost') || ' lost'
+	FROM samples" 2>/dev/null || true

@@ -1,8 +1,8 @@
 /* Memory-access samplers: pebs (Intel), ibs (AMD), clock, watch and
- * pagefault (software, work without a PMU).  The tracer owns one sampler per run; it
- * calls sampler_thread_start() for every new thread while that thread is
- * still stopped, so that no access escapes, and drains the ring buffers
- * from its event loop through epoll. */
+ * pagefault (software, work without a PMU).  The tracer owns one sampler
+ * per run; it calls sampler_thread_start() for every new thread while
+ * that thread is still stopped, so that no access escapes, and drains the
+ * ring buffers from its event loop through epoll. */
 #ifndef NUMAMMA_SAMPLER_H
 #define NUMAMMA_SAMPLER_H
 
