@@ -73,8 +73,9 @@ struct sampler_backend {
 	 * sample: the backend counts why, never guesses. */
 	int (*locate)(struct sampler_thread *th, const struct perf_sample_rec *rec,
 		      struct nm_sample *out);
-	/* Stores the backend's own counts of a thread that stops. */
-	void (*thread_stats)(const struct sampler_thread *th, struct nm_db *db);
+	/* The thread stops: store the backend's own counts (db NULL: the
+	 * database is not open yet) and let go of what it kept. */
+	void (*thread_stop)(const struct sampler_thread *th, struct nm_db *db);
 	/* Process pid exec'd: what the backend cached of its memory is stale. */
 	void (*process_exec)(pid_t pid);
 };

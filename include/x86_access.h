@@ -7,8 +7,8 @@
  *   at_ip     the instruction at ip has a memory operand: its effective
  *             address from the registers as sampled (not yet executed);
  *   backward  when the function holding ip is known: the instruction just
- *             before ip, if the only way to ip is falling through it (no
- *             branch of the function targets ip) and it did not change the
+ *             before ip, if the only way to ip is falling through it
+ *             (x86_func_map_predecessor) and it did not change the
  *             registers its address uses.  This is the access the thread
  *             stalled on: a clock interrupt is taken after the load that
  *             kept the instruction from retiring;
@@ -42,10 +42,33 @@ struct x86_regs {
  * could (0: unreadable). */
 typedef size_t (*x86_code_reader)(void *arg, uint64_t addr, uint8_t *buf, size_t len);
 
-/* The function holding ip, [start, end); start 0: unknown. */
-struct x86_func {
-	uint64_t start, end;
+/* The code of the sampled process. */
+struct x86_code {
+	x86_code_reader read;
+	/* The instruction before ip when it is the only way to ip (see
+	 * x86_func_map_predecessor), 0 when not or not known; asked only
+	 * when ip's own instruction has no access.  NULL: never known. */
+	uint64_t (*predecessor)(void *arg, uint64_t ip);
+	void *arg;
 };
+
+/* A function's layout, decoded once from its start: where its
+ * instructions start, which of them fall through to the next, and the
+ * targets of its direct branches.  Built by the caller, who keeps it per
+ * function: decoding a whole function for every sample would cost more
+ * than the sampling. */
+struct x86_func_map;
+/* NULL when [start, end) is too long (64 KiB) or does not decode as code
+ * from start to end. */
+struct x86_func_map *x86_func_map_build(uint64_t start, uint64_t end, x86_code_reader read, void *arg);
+void x86_func_map_free(struct x86_func_map *m);
+/* The instruction just before ip when ip is an instruction start of the
+ * function, that instruction falls through to it (no jmp, ret or call:
+ * after a call, ip is reached by the callee's ret), and no direct branch
+ * of the function targets ip.  0 otherwise (indirect branches, switch
+ * tables, cannot be seen: a function using one to reach ip is taken as
+ * falling through). */
+uint64_t x86_func_map_predecessor(const struct x86_func_map *m, uint64_t ip);
 
 enum x86_resolution {
 	X86_AT_IP = 1,
@@ -68,9 +91,9 @@ struct x86_access {
 };
 
 /* Finds the access; X86_AT_IP, X86_BACKWARD or X86_FORWARD with *out
- * filled, or the reason it could not.  func may be NULL. */
-enum x86_resolution x86_find_access(const struct x86_regs *regs, const struct x86_func *func,
-				    x86_code_reader read, void *arg, struct x86_access *out);
+ * filled, or the reason it could not. */
+enum x86_resolution x86_find_access(const struct x86_regs *regs, const struct x86_code *code,
+				    struct x86_access *out);
 
 /* "at_ip", "backward", "forward", "no_code", "gather", ... */
 const char *x86_resolution_name(enum x86_resolution how);

@@ -545,9 +545,9 @@ static void stop_thread(struct sampler *s, struct thread *th)
 	if (s->opts.db) {
 		db_add_sampler_stat(s->opts.db, th->pub.tid, "samples", th->samples);
 		db_add_sampler_stat(s->opts.db, th->pub.tid, "lost", th->pub.lost);
-		if (s->be->thread_stats)
-			s->be->thread_stats(&th->pub, s->opts.db);
 	}
+	if (s->be->thread_stop)
+		s->be->thread_stop(&th->pub, s->opts.db);
 	unpoll(th);
 	close_events(th);
 	th->dead = 1;

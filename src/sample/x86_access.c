@@ -7,13 +7,16 @@
  * most instructions in a loop body (vector arithmetic, stores of results)
  * touch nothing the address depends on.  An access is refused only when
  * its own address registers were lost. */
+#include <stdlib.h>
 #include <string.h>
 #include <Zydis/Zydis.h>
 
+#include "error.h"
 #include "x86_access.h"
 
 #define MAX_INSN 15
-#define BACKWARD_MAX_BYTES 65536      /* longer functions are not walked */
+#define FUNC_MAX_BYTES 65536          /* longer functions are not mapped */
+#define NO_FALL_THROUGH 0x80000000u   /* x86_func_map.insn flag */
 
 #define FLAG_CF 0x001ULL
 #define FLAG_PF 0x004ULL
@@ -22,15 +25,26 @@
 #define FLAG_OF 0x800ULL
 #define ARITH_FLAGS (FLAG_CF | FLAG_PF | FLAG_ZF | FLAG_SF | FLAG_OF)
 
+struct reader {
+	ZydisDecoder dec;
+	x86_code_reader read;
+	void *arg;
+};
+
 /* The emulated thread.  General registers by Zydis id: rax rcx rdx rbx
  * rsp rbp rsi rdi r8 .. r15. */
 struct emu {
 	uint64_t gpr[16];
 	uint16_t known;
 	uint64_t rip, flags, flags_known, fs_base;
-	ZydisDecoder dec;
-	x86_code_reader read;
-	void *arg;
+	struct reader rd;
+};
+
+struct x86_func_map {
+	uint64_t start;
+	uint32_t n, nr_targets;
+	uint32_t *insn;            /* offsets of instruction starts | NO_FALL_THROUGH */
+	uint32_t *targets;         /* offsets of direct branch targets, sorted */
 };
 
 struct insn {
@@ -145,7 +159,14 @@ static void lose_written(struct emu *e, const struct insn *x)
 
 /* ---- decoding ---- */
 
-static void emu_init(struct emu *e, const struct x86_regs *regs, x86_code_reader read, void *arg)
+static void reader_init(struct reader *r, x86_code_reader read, void *arg)
+{
+	ZydisDecoderInit(&r->dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+	r->read = read;
+	r->arg = arg;
+}
+
+static void emu_init(struct emu *e, const struct x86_regs *regs, const struct x86_code *code)
 {
 	int i;
 
@@ -156,18 +177,16 @@ static void emu_init(struct emu *e, const struct x86_regs *regs, x86_code_reader
 	e->flags = regs->r[PERF_REG_X86_FLAGS];
 	e->flags_known = ARITH_FLAGS;
 	e->fs_base = regs->fs_base;
-	e->read = read;
-	e->arg = arg;
-	ZydisDecoderInit(&e->dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+	reader_init(&e->rd, code->read, code->arg);
 }
 
-static int decode(const struct emu *e, uint64_t ip, struct insn *x)
+static int decode(const struct reader *r, uint64_t ip, struct insn *x)
 {
 	uint8_t buf[MAX_INSN];
-	size_t n = e->read(e->arg, ip, buf, sizeof(buf));
+	size_t n = r->read(r->arg, ip, buf, sizeof(buf));
 
 	x->ip = ip;
-	return n && ZYAN_SUCCESS(ZydisDecoderDecodeFull(&e->dec, buf, n, &x->in, x->op)) ? 0 : -1;
+	return n && ZYAN_SUCCESS(ZydisDecoderDecodeFull(&r->dec, buf, n, &x->in, x->op)) ? 0 : -1;
 }
 
 static int writes_reg(const struct insn *x, ZydisRegister r)
@@ -508,7 +527,7 @@ static enum x86_resolution forward(struct emu *e, struct insn *x, struct x86_acc
 	for (steps = 1; steps <= X86_FORWARD_MAX; steps++) {
 		if ((r = step(e, x)))
 			return r;
-		if (decode(e, e->rip, x))
+		if (decode(&e->rd, e->rip, x))
 			return X86_NO_CODE;
 		if ((op = access_operand(e, x))) {
 			out->steps = steps;
@@ -533,30 +552,85 @@ static int no_fall_through(const struct insn *x)
 {
 	ZydisInstructionCategory c = x->in.meta.category;
 
-	/* After a call, ip is reached by the callee's ret. */
 	return c == ZYDIS_CATEGORY_UNCOND_BR || c == ZYDIS_CATEGORY_RET || c == ZYDIS_CATEGORY_CALL ||
 	       c == ZYDIS_CATEGORY_SYSCALL || c == ZYDIS_CATEGORY_INTERRUPT;
 }
 
-/* The instruction ending at ip, when it is the only way there: the
- * function, decoded from its start, lands on ip, no direct branch of the
- * function targets ip, and it falls through.  0, or -1. */
-static int only_predecessor(const struct emu *e, const struct x86_func *f, struct insn *prev)
+static int cmp_u32(const void *a, const void *b)
 {
-	struct insn x;
-	uint64_t at, before = 0;
-	int landed = 0;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 
-	if (e->rip <= f->start || e->rip >= f->end || f->end - f->start > BACKWARD_MAX_BYTES)
-		return -1;
-	for (at = f->start; at < f->end; at += x.in.length) {
-		if (decode(e, at, &x) || direct_target(&x) == e->rip)
-			return -1;
-		landed |= at == e->rip;
-		if (at < e->rip)
-			before = at;
+	return x < y ? -1 : x > y;
+}
+
+struct x86_func_map *x86_func_map_build(uint64_t start, uint64_t end, x86_code_reader read, void *arg)
+{
+	struct x86_func_map *m;
+	struct reader r;
+	struct insn x;
+	uint64_t at, target;
+
+	if (end <= start || end - start > FUNC_MAX_BYTES)
+		return NULL;
+	reader_init(&r, read, arg);
+	m = xcalloc(1, sizeof(*m));
+	m->start = start;
+	m->insn = xmalloc((end - start) * sizeof(*m->insn));
+	m->targets = xmalloc((end - start) * sizeof(*m->targets));
+	for (at = start; at < end; at += x.in.length) {
+		if (decode(&r, at, &x)) {
+			x86_func_map_free(m);
+			return NULL;
+		}
+		m->insn[m->n++] = (uint32_t)(at - start) | (no_fall_through(&x) ? NO_FALL_THROUGH : 0);
+		if ((target = direct_target(&x)) >= start && target < end)
+			m->targets[m->nr_targets++] = (uint32_t)(target - start);
 	}
-	return landed && !decode(e, before, prev) && !no_fall_through(prev) ? 0 : -1;
+	qsort(m->targets, m->nr_targets, sizeof(*m->targets), cmp_u32);
+	/* Sized for one instruction per byte: keep what was used. */
+	m->insn = xrealloc(m->insn, m->n * sizeof(*m->insn));
+	m->targets = xrealloc(m->targets, (m->nr_targets ? m->nr_targets : 1) * sizeof(*m->targets));
+	return m;
+}
+
+void x86_func_map_free(struct x86_func_map *m)
+{
+	if (!m)
+		return;
+	free(m->insn);
+	free(m->targets);
+	free(m);
+}
+
+/* Index of the instruction starting at offset off, or -1. */
+static ssize_t insn_at(const struct x86_func_map *m, uint32_t off)
+{
+	size_t lo = 0, hi = m->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		uint32_t v = m->insn[mid] & ~NO_FALL_THROUGH;
+
+		if (v == off)
+			return (ssize_t)mid;
+		if (v < off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+uint64_t x86_func_map_predecessor(const struct x86_func_map *m, uint64_t ip)
+{
+	uint32_t off = (uint32_t)(ip - m->start);
+	ssize_t i;
+
+	if (ip <= m->start || ip - m->start >= FUNC_MAX_BYTES || (i = insn_at(m, off)) <= 0 ||
+	    (m->insn[i - 1] & NO_FALL_THROUGH) ||
+	    bsearch(&off, m->targets, m->nr_targets, sizeof(*m->targets), cmp_u32))
+		return 0;
+	return m->start + m->insn[i - 1];
 }
 
 /* Whether x changed a register its own address uses (pop, movs, a load
@@ -574,30 +648,32 @@ static int moved_own_address(const struct insn *x, const ZydisDecodedOperand *op
 	return 0;
 }
 
-static enum x86_resolution backward(const struct emu *e, const struct x86_func *f, struct x86_access *out)
+static enum x86_resolution backward(const struct emu *e, const struct x86_code *code, struct x86_access *out)
 {
+	uint64_t before = code->predecessor ? code->predecessor(code->arg, e->rip) : 0;
 	const ZydisDecodedOperand *op;
 	struct insn prev;
 
-	if (only_predecessor(e, f, &prev) || !(op = access_operand(e, &prev)) || moved_own_address(&prev, op))
+	if (!before || decode(&e->rd, before, &prev) || prev.ip + prev.in.length != e->rip ||
+	    !(op = access_operand(e, &prev)) || moved_own_address(&prev, op))
 		return X86_NO_ACCESS;
 	return access_of(e, &prev, op, X86_BACKWARD, out);
 }
 
-enum x86_resolution x86_find_access(const struct x86_regs *regs, const struct x86_func *func,
-				    x86_code_reader read, void *arg, struct x86_access *out)
+enum x86_resolution x86_find_access(const struct x86_regs *regs, const struct x86_code *code,
+				    struct x86_access *out)
 {
 	const ZydisDecodedOperand *op;
 	struct insn x;
 	struct emu e;
 
 	memset(out, 0, sizeof(*out));
-	emu_init(&e, regs, read, arg);
-	if (decode(&e, e.rip, &x))
+	emu_init(&e, regs, code);
+	if (decode(&e.rd, e.rip, &x))
 		return X86_NO_CODE;
 	if ((op = access_operand(&e, &x)))
 		return access_of(&e, &x, op, X86_AT_IP, out);
-	if (func && func->start && backward(&e, func, out) == X86_BACKWARD)
+	if (backward(&e, code, out) == X86_BACKWARD)
 		return X86_BACKWARD;
 	return forward(&e, &x, out);
 }

@@ -10,6 +10,7 @@
 struct code {
 	const uint8_t *bytes;
 	size_t len;
+	const struct x86_func_map *map;   /* the whole code is one function */
 };
 
 static size_t read_code(void *arg, uint64_t addr, uint8_t *buf, size_t len)
@@ -37,8 +38,30 @@ static struct x86_regs regs_at(uint64_t off)
 	return r;
 }
 
-#define FIND(bytes, regs, func, out) \
-	x86_find_access(&(regs), (func), read_code, &(struct code){ (bytes), sizeof(bytes) }, (out))
+static uint64_t predecessor(void *arg, uint64_t ip)
+{
+	const struct code *c = arg;
+
+	return c->map ? x86_func_map_predecessor(c->map, ip) : 0;
+}
+
+/* Finds the access at regs; with whole set, knowing bytes are one
+ * function (for backward). */
+static enum x86_resolution find(const uint8_t *bytes, size_t len, const struct x86_regs *regs, int whole,
+				struct x86_access *out)
+{
+	struct code c = { bytes, len, NULL };
+	struct x86_code code = { read_code, predecessor, &c };
+	enum x86_resolution how;
+
+	if (whole)
+		CHECK((c.map = x86_func_map_build(BASE, BASE + len, read_code, &c)) != NULL);
+	how = x86_find_access(regs, &code, out);
+	x86_func_map_free((struct x86_func_map *)c.map);
+	return how;
+}
+
+#define FIND(bytes, regs, whole, out) find((bytes), sizeof(bytes), &(regs), (whole), (out))
 
 static void check_access(const struct x86_access *a, uint64_t addr, char kind, unsigned size, uint64_t ip)
 {
@@ -57,16 +80,16 @@ static void test_at_ip(void)
 	struct x86_regs r = regs_at(0);
 	struct x86_access a;
 
-	CHECK_INT(FIND(load, r, NULL, &a), X86_AT_IP);
+	CHECK_INT(FIND(load, r, 0, &a), X86_AT_IP);
 	check_access(&a, r.r[PERF_REG_X86_BX] + r.r[PERF_REG_X86_CX] * 8 + 0x10, 'R', 8, BASE);
-	CHECK_INT(FIND(store, r, NULL, &a), X86_AT_IP);
+	CHECK_INT(FIND(store, r, 0, &a), X86_AT_IP);
 	check_access(&a, r.r[PERF_REG_X86_DI] + 4, 'W', 4, BASE);
-	CHECK_INT(FIND(riprel, r, NULL, &a), X86_AT_IP);
+	CHECK_INT(FIND(riprel, r, 0, &a), X86_AT_IP);
 	check_access(&a, BASE + 6 + 0x100, 'R', 4, BASE);
-	CHECK_INT(FIND(fsrel, r, NULL, &a), X86_AT_IP);
+	CHECK_INT(FIND(fsrel, r, 0, &a), X86_AT_IP);
 	check_access(&a, r.fs_base + 0x28, 'R', 8, BASE);
 	r.fs_base = 0;
-	CHECK_INT(FIND(fsrel, r, NULL, &a), X86_NO_FS_BASE);
+	CHECK_INT(FIND(fsrel, r, 0, &a), X86_NO_FS_BASE);
 }
 
 /* push and call write below rsp; rep string instructions at their
@@ -84,16 +107,16 @@ static void test_stack_and_strings(void)
 	uint64_t sp = r.r[PERF_REG_X86_SP], di = r.r[PERF_REG_X86_DI];
 	struct x86_access a;
 
-	CHECK_INT(FIND(push, r, NULL, &a), X86_AT_IP);
+	CHECK_INT(FIND(push, r, 0, &a), X86_AT_IP);
 	check_access(&a, sp - 8, 'W', 8, BASE);
-	CHECK_INT(FIND(call, r, NULL, &a), X86_AT_IP);
+	CHECK_INT(FIND(call, r, 0, &a), X86_AT_IP);
 	check_access(&a, sp - 8, 'W', 8, BASE);
-	CHECK_INT(FIND(movs, r, NULL, &a), X86_AT_IP);
+	CHECK_INT(FIND(movs, r, 0, &a), X86_AT_IP);
 	check_access(&a, di, 'W', 1, BASE);
-	CHECK_INT(FIND(stos, r, NULL, &a), X86_AT_IP);
+	CHECK_INT(FIND(stos, r, 0, &a), X86_AT_IP);
 	check_access(&a, di, 'W', 8, BASE);
 	r.r[PERF_REG_X86_CX] = 0;
-	CHECK_INT(FIND(stos, r, NULL, &a), X86_FORWARD);
+	CHECK_INT(FIND(stos, r, 0, &a), X86_FORWARD);
 	check_access(&a, di + 4, 'W', 4, BASE + 3);
 }
 
@@ -110,19 +133,18 @@ static void test_loop_after_load(void)
 {
 	struct x86_regs r = regs_at(4);
 	uint64_t ax = r.r[PERF_REG_X86_AX];
-	struct x86_func f = { BASE, BASE + sizeof(sum_loop) };
 	struct x86_access a;
 
 	r.r[PERF_REG_X86_DX] = ax + 800;
-	CHECK_INT(FIND(sum_loop, r, NULL, &a), X86_FORWARD);
+	CHECK_INT(FIND(sum_loop, r, 0, &a), X86_FORWARD);
 	check_access(&a, ax + 8, 'R', 8, BASE);
 	CHECK_INT(a.steps, 3);
 	/* The last iteration: the loop exits to ret, which reads [rsp]. */
 	r.r[PERF_REG_X86_DX] = ax + 8;
-	CHECK_INT(FIND(sum_loop, r, NULL, &a), X86_FORWARD);
+	CHECK_INT(FIND(sum_loop, r, 0, &a), X86_FORWARD);
 	check_access(&a, r.r[PERF_REG_X86_SP], 'R', 8, BASE + 0xd);
 	/* Knowing the function: the load the thread stalled on. */
-	CHECK_INT(FIND(sum_loop, r, &f, &a), X86_BACKWARD);
+	CHECK_INT(FIND(sum_loop, r, 1, &a), X86_BACKWARD);
 	check_access(&a, ax, 'R', 8, BASE);
 }
 
@@ -138,10 +160,10 @@ static void test_jcc_sampled_flags(void)
 	struct x86_access a;
 
 	r.r[PERF_REG_X86_FLAGS] = 0x246;          /* ZF: not taken */
-	CHECK_INT(FIND(code, r, NULL, &a), X86_FORWARD);
+	CHECK_INT(FIND(code, r, 0, &a), X86_FORWARD);
 	check_access(&a, r.r[PERF_REG_X86_CX], 'W', 4, BASE + 2);
 	r.r[PERF_REG_X86_FLAGS] = 0x202;
-	CHECK_INT(FIND(code, r, NULL, &a), X86_FORWARD);
+	CHECK_INT(FIND(code, r, 0, &a), X86_FORWARD);
 	check_access(&a, r.r[PERF_REG_X86_DX], 'W', 4, BASE + 4);
 }
 
@@ -170,18 +192,18 @@ static void test_emulation(void)
 	struct x86_regs r = regs_at(0);
 	struct x86_access a;
 
-	CHECK_INT(FIND(lea_shl, r, NULL, &a), X86_FORWARD);
+	CHECK_INT(FIND(lea_shl, r, 0, &a), X86_FORWARD);
 	check_access(&a, r.r[PERF_REG_X86_BX] + (r.r[PERF_REG_X86_CX] << 3), 'R', 8, BASE + 8);
 	CHECK_INT(a.steps, 2);
 	r.r[PERF_REG_X86_SI] = 0x100001000ULL;
-	CHECK_INT(FIND(sub32, r, NULL, &a), X86_FORWARD);
+	CHECK_INT(FIND(sub32, r, 0, &a), X86_FORWARD);
 	check_access(&a, 0xfff + 8, 'R', 4, BASE + 8);
-	CHECK_INT(FIND(zero, r, NULL, &a), X86_FORWARD);
+	CHECK_INT(FIND(zero, r, 0, &a), X86_FORWARD);
 	check_access(&a, r.r[PERF_REG_X86_DI], 'R', 8, BASE + 2);
-	CHECK_INT(FIND(cmov, r, NULL, &a), X86_FORWARD);
+	CHECK_INT(FIND(cmov, r, 0, &a), X86_FORWARD);
 	check_access(&a, r.r[PERF_REG_X86_CX], 'R', 8, BASE + 4);
 	r.r[PERF_REG_X86_FLAGS] = 0x246;
-	CHECK_INT(FIND(cmov, r, NULL, &a), X86_FORWARD);
+	CHECK_INT(FIND(cmov, r, 0, &a), X86_FORWARD);
 	check_access(&a, r.r[PERF_REG_X86_AX], 'R', 8, BASE + 4);
 }
 
@@ -201,17 +223,46 @@ static void test_backward_refused(void)
 		0x89, 0x02,                       /* 7: mov [rdx], eax */
 	};
 	struct x86_regs r = regs_at(4);
-	struct x86_func whole = { BASE, BASE + sizeof(joined) }, before_jmp = { BASE, BASE + 0xa };
 	struct x86_access a;
 
-	CHECK_INT(FIND(joined, r, &whole, &a), X86_FORWARD);
+	CHECK_INT(FIND(joined, r, 1, &a), X86_FORWARD);
 	check_access(&a, r.r[PERF_REG_X86_AX], 'R', 8, BASE + 7);
-	CHECK_INT(FIND(joined, r, &before_jmp, &a), X86_BACKWARD);
+	/* Without the jmp, the load is the only way to ip. */
+	CHECK_INT(find(joined, 0xa, &r, 1, &a), X86_BACKWARD);
 	check_access(&a, r.r[PERF_REG_X86_DI] + r.r[PERF_REG_X86_CX] * 8, 'R', 8, BASE);
 	r = regs_at(3);
-	whole = (struct x86_func){ BASE, BASE + sizeof(self) };
-	CHECK_INT(FIND(self, r, &whole, &a), X86_FORWARD);
+	CHECK_INT(FIND(self, r, 1, &a), X86_FORWARD);
 	check_access(&a, r.r[PERF_REG_X86_DX] + 1, 'W', 4, BASE + 7);
+}
+
+/* A function's map: instruction starts, fall-through, branch targets. */
+static void test_func_map(void)
+{
+	static const uint8_t code[] = {
+		0x48, 0x8b, 0x14, 0xcf,           /* 0: mov rdx, [rdi+rcx*8] */
+		0x75, 0x04,                       /* 4: jne a */
+		0xc3,                             /* 6: ret */
+		0x48, 0x8b, 0x00,                 /* 7: mov rax, [rax] */
+		0xe8, 0x00, 0x00, 0x00, 0x00,     /* a: call f */
+		0x90,                             /* f: nop */
+	};
+	struct code c = { code, sizeof(code), NULL };
+	struct x86_func_map *m = x86_func_map_build(BASE, BASE + sizeof(code), read_code, &c);
+
+	CHECK(m != NULL);
+	if (!m)
+		return;
+	CHECK_INT(x86_func_map_predecessor(m, BASE), 0);             /* the start */
+	CHECK_INT(x86_func_map_predecessor(m, BASE + 4), BASE);
+	CHECK_INT(x86_func_map_predecessor(m, BASE + 5), 0);         /* inside an instruction */
+	CHECK_INT(x86_func_map_predecessor(m, BASE + 6), BASE + 4);  /* jne falls through */
+	CHECK_INT(x86_func_map_predecessor(m, BASE + 7), 0);         /* after ret */
+	CHECK_INT(x86_func_map_predecessor(m, BASE + 0xa), 0);       /* jne's target */
+	CHECK_INT(x86_func_map_predecessor(m, BASE + 0xf), 0);       /* after a call */
+	x86_func_map_free(m);
+	/* Too long, or not code to the end. */
+	CHECK(x86_func_map_build(BASE, BASE + (1 << 20), read_code, &c) == NULL);
+	CHECK(x86_func_map_build(BASE, BASE + sizeof(code) + 1, read_code, &c) == NULL);
 }
 
 static void test_refusals(void)
@@ -226,12 +277,12 @@ static void test_refusals(void)
 	struct x86_regs r = regs_at(0);
 	struct x86_access a;
 
-	CHECK_INT(FIND(gather, r, NULL, &a), X86_GATHER);
-	CHECK_INT(FIND(lost, r, NULL, &a), X86_UNKNOWN_REG);
-	CHECK_INT(FIND(spin, r, NULL, &a), X86_NO_ACCESS);
-	CHECK_INT(FIND(gs, r, NULL, &a), X86_UNKNOWN_REG);
+	CHECK_INT(FIND(gather, r, 0, &a), X86_GATHER);
+	CHECK_INT(FIND(lost, r, 0, &a), X86_UNKNOWN_REG);
+	CHECK_INT(FIND(spin, r, 0, &a), X86_NO_ACCESS);
+	CHECK_INT(FIND(gs, r, 0, &a), X86_UNKNOWN_REG);
 	r.r[PERF_REG_X86_IP] = BASE - 0x1000;
-	CHECK_INT(FIND(spin, r, NULL, &a), X86_NO_CODE);
+	CHECK_INT(FIND(spin, r, 0, &a), X86_NO_CODE);
 	CHECK_STR(x86_resolution_name(X86_GATHER), "gather");
 	CHECK_STR(x86_resolution_name(X86_FORWARD), "forward");
 }
@@ -244,6 +295,7 @@ int main(void)
 	test_jcc_sampled_flags();
 	test_emulation();
 	test_backward_refused();
+	test_func_map();
 	test_refusals();
 	return unit_done();
 }

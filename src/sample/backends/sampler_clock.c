@@ -7,8 +7,13 @@
  * comes from the code at the sampled ip and the sampled registers
  * (x86_access.c), the code read from the process with process_vm_readv
  * into a cache of pages per process (cleared at exec; a new process under
- * a pid, fork child or attach, starts with none).  Samples whose address
- * cannot be found are counted per thread under the reason, not stored.
+ * a pid, fork child or attach, starts with none).  The instruction before
+ * the ip, the load the thread stalled on, is used when the function's
+ * layout says it is the only way to the ip: functions are found in the
+ * symbol tables of the process's modules (their own module map, read
+ * from /proc/PID/maps when an ip falls outside the known modules) and
+ * their maps kept in a cache.  Samples whose address cannot be found are
+ * counted per thread under the reason, not stored.
  *
  * Rate.  The period is in ns of the thread's cpu time: 1e9 / --frequency
  * (default 1000 Hz), or --period.  cpu-clock in frequency mode is turned
@@ -35,7 +40,9 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "elfsyms.h"
 #include "error.h"
+#include "modmap.h"
 #include "perf_ring.h"
 #include "pmu.h"
 #include "sampler_backend.h"
@@ -47,6 +54,8 @@
 #define CODE_PAGE 4096
 #define CODE_PAGES 256              /* cached, direct-mapped: 1 MiB */
 #define CODE_TTL_NS 1000000000ULL   /* re-read: dlclose/dlopen, JITs */
+#define FUNC_MAPS 1024              /* cached, direct-mapped */
+#define MAPS_EVERY_NS 200000000ULL  /* re-reads of a process's maps, at most */
 #define PROBE_HZ 1000
 #define PROBE_CPU_NS 20000000ULL    /* the self-test spins this long... */
 #define PROBE_WALL_NS 500000000ULL  /* ...or gives up after this */
@@ -58,8 +67,24 @@ struct code_page {
 	uint8_t bytes[CODE_PAGE];
 };
 
+/* A process sampled: its modules, for function bounds. */
+struct clock_process {
+	pid_t pid;
+	struct modmap mm;
+	uint64_t maps_ns;              /* when mm was last read; 0: never */
+	struct clock_process *next;
+};
+
+struct func_slot {
+	pid_t pid;                     /* 0: empty */
+	uint64_t start;
+	struct x86_func_map *map;      /* NULL: the function could not be mapped */
+};
+
 /* One sampler per numamma run. */
 static struct code_page *code_cache;
+static struct func_slot *func_cache;
+static struct clock_process *processes;
 
 struct clock_thread {
 	uint64_t fs_base;
@@ -157,6 +182,8 @@ static int clock_attrs(const struct sampler_opts *opts, struct perf_event_attr *
 	*group_leader = 0;
 	if (!code_cache)
 		code_cache = xcalloc(CODE_PAGES, sizeof(*code_cache));
+	if (!func_cache)
+		func_cache = xcalloc(FUNC_MAPS, sizeof(*func_cache));
 	return 1;
 }
 
@@ -169,13 +196,48 @@ static struct code_page *code_slot(pid_t pid, uint64_t page)
 	return &code_cache[(h >> 24) % CODE_PAGES];
 }
 
+static void free_func_slot(struct func_slot *f)
+{
+	x86_func_map_free(f->map);
+	*f = (struct func_slot){ 0 };
+}
+
+/* Drops what was kept of pid's address space. */
 static void forget_process(pid_t pid)
 {
+	struct clock_process **pp;
 	int i;
 
 	for (i = 0; code_cache && i < CODE_PAGES; i++)
 		if (code_cache[i].pid == pid)
 			code_cache[i].pid = 0;
+	for (i = 0; func_cache && i < FUNC_MAPS; i++)
+		if (func_cache[i].pid == pid)
+			free_func_slot(&func_cache[i]);
+	for (pp = &processes; *pp; pp = &(*pp)->next)
+		if ((*pp)->pid == pid) {
+			struct clock_process *p = *pp;
+
+			*pp = p->next;
+			modmap_free(&p->mm);
+			free(p);
+			return;
+		}
+}
+
+static struct clock_process *process_of(pid_t pid)
+{
+	struct clock_process *p;
+
+	for (p = processes; p; p = p->next)
+		if (p->pid == pid)
+			return p;
+	p = xcalloc(1, sizeof(*p));
+	p->pid = pid;
+	modmap_init(&p->mm);
+	p->next = processes;
+	processes = p;
+	return p;
 }
 
 /* The page of pid holding addr, read if not cached; NULL if unreadable. */
@@ -196,10 +258,10 @@ static const struct code_page *code_page(pid_t pid, uint64_t addr)
 	return p;
 }
 
-/* x86_code_reader over the cache; arg is the pid. */
+/* x86_code_reader over the cache; arg is the clock_process. */
 static size_t read_code(void *arg, uint64_t addr, uint8_t *buf, size_t len)
 {
-	pid_t pid = *(const pid_t *)arg;
+	pid_t pid = ((const struct clock_process *)arg)->pid;
 	size_t done = 0;
 
 	while (done < len) {
@@ -214,6 +276,41 @@ static size_t read_code(void *arg, uint64_t addr, uint8_t *buf, size_t len)
 		done += n;
 	}
 	return done;
+}
+
+/* ---- function maps ---- */
+
+/* The module holding ip, re-reading the maps when none does (a library
+ * loaded since), at most every MAPS_EVERY_NS. */
+static const struct loaded_module *module_of(struct clock_process *p, uint64_t ip)
+{
+	const struct loaded_module *lm = modmap_find(&p->mm, ip);
+	uint64_t now = now_ns();
+
+	if (lm || (p->maps_ns && now - p->maps_ns < MAPS_EVERY_NS))
+		return lm;
+	p->maps_ns = now;
+	return modmap_refresh(&p->mm, p->pid) < 0 ? NULL : modmap_find(&p->mm, ip);
+}
+
+/* x86_code.predecessor: from the map of the function holding ip. */
+static uint64_t predecessor(void *arg, uint64_t ip)
+{
+	struct clock_process *p = arg;
+	const struct loaded_module *lm = module_of(p, ip);
+	uint64_t start, size, h;
+	struct func_slot *f;
+
+	if (!lm || elfmod_function_at(lm->elf, ip - lm->bias, &start, &size))
+		return 0;
+	start += lm->bias;
+	h = start * 0x9e3779b97f4a7c15ULL ^ (uint64_t)p->pid;
+	f = &func_cache[(h >> 24) % FUNC_MAPS];
+	if (f->pid != p->pid || f->start != start) {
+		free_func_slot(f);
+		*f = (struct func_slot){ p->pid, start, x86_func_map_build(start, start + size, read_code, p) };
+	}
+	return f->map ? x86_func_map_predecessor(f->map, ip) : 0;
 }
 
 /* ---- samples ---- */
@@ -234,16 +331,16 @@ static int clock_locate(struct sampler_thread *th, const struct perf_sample_rec 
 {
 	struct clock_thread *c = th->priv;
 	struct x86_regs regs = { .fs_base = c->fs_base };
+	struct x86_code code = { read_code, predecessor, process_of(out->pid) };
 	struct x86_access a;
 	enum x86_resolution how;
-	pid_t pid = out->pid;
 
 	if (rec->regs_abi == PERF_SAMPLE_REGS_ABI_NONE) {
 		c->no_regs++;
 		return -1;
 	}
 	memcpy(regs.r, rec->regs, sizeof(regs.r));
-	how = x86_find_access(&regs, NULL, read_code, &pid, &a);
+	how = x86_find_access(&regs, &code, &a);
 	c->found[how]++;
 	if (how != X86_AT_IP && how != X86_BACKWARD && how != X86_FORWARD)
 		return -1;
@@ -255,14 +352,19 @@ static int clock_locate(struct sampler_thread *th, const struct perf_sample_rec 
 	return 0;
 }
 
-static void clock_thread_stats(const struct sampler_thread *th, struct nm_db *db)
+static void clock_thread_stop(const struct sampler_thread *th, struct nm_db *db)
 {
 	const struct clock_thread *c = th->priv;
 	int how;
 
-	for (how = X86_AT_IP; how < X86_NR_RESOLUTIONS; how++)
+	for (how = X86_AT_IP; db && how < X86_NR_RESOLUTIONS; how++)
 		db_add_sampler_stat(db, th->tid, x86_resolution_name(how), c->found[how]);
-	db_add_sampler_stat(db, th->tid, "no_regs", c->no_regs);
+	if (db)
+		db_add_sampler_stat(db, th->tid, "no_regs", c->no_regs);
+	/* Its main thread gone, a process is gone or about to be (a later
+	 * sample of it builds what it needs again). */
+	if (th->tid == th->pid)
+		forget_process(th->pid);
 }
 
 const struct sampler_backend sampler_clock = {
@@ -272,6 +374,6 @@ const struct sampler_backend sampler_clock = {
 	.attrs = clock_attrs,
 	.thread_start = clock_thread_start,
 	.locate = clock_locate,
-	.thread_stats = clock_thread_stats,
+	.thread_stop = clock_thread_stop,
 	.process_exec = forget_process,
 };
