@@ -2,9 +2,9 @@
 # clock sampler: each worker writes only its own block, so at least 90% of
 # each worker's samples on the array are on its own block: the address
 # comes from the sampled registers and the decoded code, attributed to the
-# thread that was running.  Across fork and exec, samples on each
-# process's array belong to that process, and after the exec to the new
-# program's code.
+# thread that was running; advise plans those blocks from it.  Across
+# fork and exec, samples on each process's array belong to that process,
+# and after the exec to the new program's code.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/access-lib.sh"
 sampler_available clock
@@ -42,6 +42,13 @@ read -r total refused <<<"$(sql "$db" "SELECT sum(CASE WHEN name = 'samples' THE
 	    THEN value END) FROM sampler_stats" | tr '|' ' ')"
 echo "clock: $total samples, $refused not placed"
 ((refused * 10 <= total)) || fail "$refused of $total samples not placed, want <= 10%"
+
+# advise from a clock profile: the main thread initialises the array,
+# then each worker works on its block; planned for 4 nodes, each block
+# goes to its worker's node.
+blocks_profile "$TMPD/si.db" clock access-serial-init $N 256 1
+"$NUMAMMA" advise --nodes 4 "$TMPD/si.db" >"$TMPD/adv" || fail "advise of a clock profile failed"
+grep -q "^  block  *heap .*" "$TMPD/adv" || fail "advise planned no per-worker blocks: $(cat "$TMPD/adv")"
 
 # fork + exec: parent, child before its exec, and the exec'd program.
 build_prog access-blocks -O2
