@@ -18,6 +18,8 @@ const char *obj_kind_name(enum obj_kind kind);
 /* CLOCK_MONOTONIC nanoseconds: the clock of every timestamp numamma
  * stores, the samplers' included (use_clockid). */
 uint64_t now_ns(void);
+/* CPU time of the calling thread, ns. */
+uint64_t thread_cpu_ns(void);
 
 /* One memory object.  Times are CLOCK_MONOTONIC nanoseconds, the clock the
  * perf samplers are told to use (use_clockid), so that samples and

@@ -601,20 +601,11 @@ static void free_zombies(struct sampler *s)
 	}
 }
 
-/* CPU time of the calling thread. */
-static uint64_t cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 int sampler_tick(struct sampler *s, uint64_t now)
 {
 	struct thread *th;
 	int rotate;
-	uint64_t cpu_start = cpu_ns();
+	uint64_t cpu_start = thread_cpu_ns();
 
 	if (!s || !s->be)
 		return -1;
@@ -635,7 +626,7 @@ int sampler_tick(struct sampler *s, uint64_t now)
 		 * Cpu, not wall time: under emulation a rotation is mostly
 		 * waiting for the IPIs that reach the threads' cpus, and
 		 * pausing for that long again only made samples scarcer. */
-		uint64_t spent = cpu_ns() - cpu_start, interval = s->be->tick_ms * 1000000ULL;
+		uint64_t spent = thread_cpu_ns() - cpu_start, interval = s->be->tick_ms * 1000000ULL;
 
 		s->next_tick_ns = now + (2 * spent > interval ? 2 * spent : interval);
 	}

@@ -36,7 +36,6 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/user.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "db.h"
@@ -104,14 +103,6 @@ static void clock_attr(struct perf_event_attr *attr, uint64_t period_ns)
 }
 
 /* ---- the self-test ---- */
-
-static uint64_t thread_cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 /* Runs on the calling thread's cpu for PROBE_CPU_NS, at most
  * PROBE_WALL_NS: cpu-clock counts only while the thread runs. */
