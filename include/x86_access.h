@@ -78,8 +78,9 @@ enum x86_resolution {
 	X86_NO_CODE,        /* code unreadable, or not an instruction */
 	X86_GATHER,         /* vector gather/scatter: one address per lane */
 	X86_UNKNOWN_REG,    /* an address register lost by the emulation, or gs */
+	X86_UNKNOWN_BRANCH, /* a branch on flags or a register it lost */
 	X86_NO_FS_BASE,     /* fs-relative, the thread's fs_base unknown */
-	X86_NO_ACCESS,      /* none within reach (syscall, indirect branch, bound) */
+	X86_NO_ACCESS,      /* none within reach (syscall, far branch, loop, bound) */
 	X86_NR_RESOLUTIONS
 };
 

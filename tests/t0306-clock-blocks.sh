@@ -38,7 +38,7 @@ read -r stored counted <<<"$(sql "$db" "SELECT (SELECT count(*) FROM samples),
 	(SELECT sum(value) FROM sampler_stats WHERE name IN ('at_ip', 'backward', 'forward'))" | tr '|' ' ')"
 assert_eq "stored samples = samples counted as resolved" "$stored" "$counted"
 read -r total refused <<<"$(sql "$db" "SELECT sum(CASE WHEN name = 'samples' THEN value END),
-	sum(CASE WHEN name IN ('no_code', 'gather', 'unknown_reg', 'no_fs_base', 'no_access', 'no_regs')
+	sum(CASE WHEN name IN ('no_code', 'gather', 'unknown_reg', 'unknown_branch', 'no_fs_base', 'no_access', 'no_regs')
 	    THEN value END) FROM sampler_stats" | tr '|' ' ')"
 echo "clock: $total samples, $refused not placed"
 ((refused * 10 <= total)) || fail "$refused of $total samples not placed, want <= 10%"

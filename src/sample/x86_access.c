@@ -64,7 +64,8 @@ static const uint8_t perf_of_id[16] = {
 static const char *const resolution_names[X86_NR_RESOLUTIONS] = {
 	[X86_AT_IP] = "at_ip", [X86_BACKWARD] = "backward", [X86_FORWARD] = "forward",
 	[X86_NO_CODE] = "no_code", [X86_GATHER] = "gather", [X86_UNKNOWN_REG] = "unknown_reg",
-	[X86_NO_FS_BASE] = "no_fs_base", [X86_NO_ACCESS] = "no_access",
+	[X86_UNKNOWN_BRANCH] = "unknown_branch", [X86_NO_FS_BASE] = "no_fs_base",
+	[X86_NO_ACCESS] = "no_access",
 };
 
 const char *x86_resolution_name(enum x86_resolution how)
@@ -482,7 +483,7 @@ static enum x86_resolution branch(struct emu *e, const struct insn *x)
 	case ZYDIS_MNEMONIC_JCXZ: case ZYDIS_MNEMONIC_JECXZ: case ZYDIS_MNEMONIC_JRCXZ:
 		if (reg_get(e, x->in.mnemonic == ZYDIS_MNEMONIC_JRCXZ ? ZYDIS_REGISTER_RCX :
 			    x->in.mnemonic == ZYDIS_MNEMONIC_JECXZ ? ZYDIS_REGISTER_ECX : ZYDIS_REGISTER_CX, &rcx))
-			return X86_UNKNOWN_REG;
+			return X86_UNKNOWN_BRANCH;
 		taken = !rcx;
 		break;
 	case ZYDIS_MNEMONIC_LOOP: case ZYDIS_MNEMONIC_LOOPE: case ZYDIS_MNEMONIC_LOOPNE:
@@ -490,12 +491,14 @@ static enum x86_resolution branch(struct emu *e, const struct insn *x)
 	default:
 		if (x->in.meta.category == ZYDIS_CATEGORY_COND_BR &&
 		    (taken = condition(e, x->in.opcode & 0xf)) < 0)
-			return X86_UNKNOWN_REG;
+			return X86_UNKNOWN_BRANCH;
 	}
 	if (t->type == ZYDIS_OPERAND_TYPE_IMMEDIATE && t->imm.is_relative)
 		target = next + t->imm.value.u;
-	else if (t->type != ZYDIS_OPERAND_TYPE_REGISTER || reg_get(e, t->reg.value, &target))
-		return X86_NO_ACCESS;      /* far, or a target the emulation lost */
+	else if (t->type != ZYDIS_OPERAND_TYPE_REGISTER)
+		return X86_NO_ACCESS;      /* far */
+	else if (reg_get(e, t->reg.value, &target))
+		return X86_UNKNOWN_BRANCH;
 	e->rip = taken ? target : next;
 	return 0;
 }

@@ -273,6 +273,17 @@ static void test_refusals(void)
 		0x48, 0x8b, 0x08,                 /* 4: mov rcx, [rax] */
 	};
 	static const uint8_t spin[] = { 0xeb, 0xfe };                    /* jmp . */
+	static const uint8_t undecided[] = {
+		0xc5, 0xfb, 0x93, 0xc1,           /* 0: kmovd eax, k1 (not emulated) */
+		0x85, 0xc0,                       /* 4: test eax, eax */
+		0x75, 0x02,                       /* 6: jne a */
+		0x89, 0x01,                       /* 8: mov [rcx], eax */
+		0x89, 0x02,                       /* a: mov [rdx], eax */
+	};
+	static const uint8_t jmp_lost[] = {
+		0x48, 0x0f, 0xaf, 0xc3,           /* 0: imul rax, rbx */
+		0xff, 0xe0,                       /* 4: jmp rax */
+	};
 	static const uint8_t gs[] = { 0x65, 0x48, 0x8b, 0x04, 0x25, 0x28, 0, 0, 0 };
 	struct x86_regs r = regs_at(0);
 	struct x86_access a;
@@ -280,6 +291,8 @@ static void test_refusals(void)
 	CHECK_INT(FIND(gather, r, 0, &a), X86_GATHER);
 	CHECK_INT(FIND(lost, r, 0, &a), X86_UNKNOWN_REG);
 	CHECK_INT(FIND(spin, r, 0, &a), X86_NO_ACCESS);
+	CHECK_INT(FIND(undecided, r, 0, &a), X86_UNKNOWN_BRANCH);
+	CHECK_INT(FIND(jmp_lost, r, 0, &a), X86_UNKNOWN_BRANCH);
 	CHECK_INT(FIND(gs, r, 0, &a), X86_UNKNOWN_REG);
 	r.r[PERF_REG_X86_IP] = BASE - 0x1000;
 	CHECK_INT(FIND(spin, r, 0, &a), X86_NO_CODE);
