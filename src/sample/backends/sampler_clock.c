@@ -56,9 +56,9 @@
 #define FUNC_MAPS 1024              /* cached, direct-mapped */
 #define MAPS_EVERY_NS 200000000ULL  /* re-reads of a process's maps, at most */
 #define PROBE_HZ 1000
-#define PROBE_CPU_NS 20000000ULL    /* the self-test spins this long... */
+#define PROBE_CPU_NS 20000000ULL    /* the self-test waits this long for a sample... */
 #define PROBE_WALL_NS 500000000ULL  /* ...or gives up after this */
-#define PROBE_RING_PAGES 4          /* holds 20 samples of ~220 bytes */
+#define PROBE_RING_PAGES 1
 
 struct code_page {
 	pid_t pid;
@@ -104,25 +104,28 @@ static void clock_attr(struct perf_event_attr *attr, uint64_t period_ns)
 
 /* ---- the self-test ---- */
 
-/* Runs on the calling thread's cpu for PROBE_CPU_NS, at most
- * PROBE_WALL_NS: cpu-clock counts only while the thread runs. */
-static void spin(void)
+/* Runs on the calling thread's cpu until the ring holds a sample, or
+ * PROBE_CPU_NS of its cpu time (cpu-clock counts only while it runs), or
+ * PROBE_WALL_NS pass.  Returns the cpu time spent. */
+static uint64_t spin_for_sample(const struct perf_event_mmap_page *meta)
 {
-	uint64_t cpu_end = thread_cpu_ns() + PROBE_CPU_NS, wall_end = now_ns() + PROBE_WALL_NS;
+	uint64_t cpu_start = thread_cpu_ns(), wall_end = now_ns() + PROBE_WALL_NS, cpu = 0;
 
-	while (thread_cpu_ns() < cpu_end && now_ns() < wall_end)
+	while (!__atomic_load_n(&meta->data_head, __ATOMIC_ACQUIRE) &&
+	       (cpu = thread_cpu_ns() - cpu_start) < PROBE_CPU_NS && now_ns() < wall_end)
 		;
+	return cpu;
 }
 
-/* Opens the event on this thread, spins, and looks for a sample in its
- * ring: an event that opens is not yet one that fires (hypervisors). */
+/* Opens the event on this thread and spins until it samples: an event
+ * that opens is not yet one that fires (hypervisors). */
 static int self_test(char *why, size_t len)
 {
 	struct perf_event_attr attr;
 	long page = sysconf(_SC_PAGESIZE);
 	size_t map_len = (PROBE_RING_PAGES + 1) * page;
 	struct perf_event_mmap_page *meta;
-	uint64_t head;
+	uint64_t cpu, head;
 	int fd;
 
 	clock_attr(&attr, 1000000000ULL / PROBE_HZ);
@@ -138,13 +141,13 @@ static int self_test(char *why, size_t len)
 		close(fd);
 		return -1;
 	}
-	spin();
+	cpu = spin_for_sample(meta);
 	head = __atomic_load_n(&meta->data_head, __ATOMIC_ACQUIRE);
 	munmap(meta, map_len);
 	close(fd);
 	if (!head) {
-		snprintf(why, len, "cpu-clock events open but delivered no sample in %llu ms of cpu time",
-			 (unsigned long long)(PROBE_CPU_NS / 1000000));
+		snprintf(why, len, "cpu-clock events open but delivered no sample in %.1f ms of cpu time"
+			 " at %d Hz", cpu / 1e6, PROBE_HZ);
 		return -1;
 	}
 	return 0;
