@@ -143,19 +143,25 @@ static void reg_set(struct emu *e, ZydisRegister r, uint64_t v)
 	e->gpr[id] = (e->gpr[id] & keep) | v;
 }
 
-/* Forgets whatever x writes: registers, flags. */
-static void lose_written(struct emu *e, const struct insn *x)
+static unsigned gpr_bit(ZydisRegister r)
 {
-	const ZydisAccessedFlags *f = x->in.cpu_flags;
-	int i, id;
+	int id = gpr_id(r);
+
+	return id < 0 ? 0 : 1u << id;
+}
+
+/* The general registers x writes, hidden operands included, as bits by
+ * Zydis id. */
+static unsigned gprs_written(const struct insn *x)
+{
+	unsigned bits = 0;
+	int i;
 
 	for (i = 0; i < x->in.operand_count; i++)
 		if (x->op[i].type == ZYDIS_OPERAND_TYPE_REGISTER &&
-		    (x->op[i].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) &&
-		    (id = gpr_id(x->op[i].reg.value)) >= 0)
-			e->known &= ~(1u << id);
-	if (f)
-		e->flags_known &= ~(uint64_t)(f->modified | f->set_0 | f->set_1 | f->undefined);
+		    (x->op[i].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE))
+			bits |= gpr_bit(x->op[i].reg.value);
+	return bits;
 }
 
 /* ---- decoding ---- */
@@ -190,12 +196,24 @@ static int decode(const struct reader *r, uint64_t ip, struct insn *x)
 	return n && ZYAN_SUCCESS(ZydisDecoderDecodeFull(&r->dec, buf, n, &x->in, x->op)) ? 0 : -1;
 }
 
-static int writes_reg(const struct insn *x, ZydisRegister r)
+/* Forgets whatever x writes: registers, flags. */
+static void lose_written(struct emu *e, const struct insn *x)
+{
+	const ZydisAccessedFlags *f = x->in.cpu_flags;
+
+	e->known &= ~gprs_written(x);
+	if (f)
+		e->flags_known &= ~(uint64_t)(f->modified | f->set_0 | f->set_1 | f->undefined);
+}
+
+/* jmp, call, ret, syscall...: whatever changes rip other than by
+ * going on. */
+static int writes_rip(const struct insn *x)
 {
 	int i;
 
 	for (i = 0; i < x->in.operand_count; i++)
-		if (x->op[i].type == ZYDIS_OPERAND_TYPE_REGISTER && x->op[i].reg.value == r &&
+		if (x->op[i].type == ZYDIS_OPERAND_TYPE_REGISTER && x->op[i].reg.value == ZYDIS_REGISTER_RIP &&
 		    (x->op[i].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE))
 			return 1;
 	return 0;
@@ -278,7 +296,8 @@ static enum x86_resolution access_of(const struct emu *e, const struct insn *x,
 	out->size = op->size / 8;
 	out->kind = write ? 'W' : 'R';
 	/* push and call: Zydis says [rsp], the slot is below rsp as sampled. */
-	if (write && op->mem.base == ZYDIS_REGISTER_RSP && writes_reg(x, ZYDIS_REGISTER_RSP))
+	if (write && op->mem.base == ZYDIS_REGISTER_RSP &&
+	    (gprs_written(x) & gpr_bit(ZYDIS_REGISTER_RSP)))
 		out->addr -= out->size;
 	return how;
 }
@@ -511,7 +530,7 @@ static enum x86_resolution step(struct emu *e, const struct insn *x)
 	if (c == ZYDIS_CATEGORY_COND_BR || c == ZYDIS_CATEGORY_UNCOND_BR)
 		return branch(e, x);
 	/* syscall, int, ret far...: the kernel or another context runs next. */
-	if (c == ZYDIS_CATEGORY_SYSCALL || c == ZYDIS_CATEGORY_INTERRUPT || writes_reg(x, ZYDIS_REGISTER_RIP))
+	if (c == ZYDIS_CATEGORY_SYSCALL || c == ZYDIS_CATEGORY_INTERRUPT || writes_rip(x))
 		return X86_NO_ACCESS;
 	if (!rep_skipped(e, x) && emulate(e, x))
 		lose_written(e, x);
@@ -640,15 +659,7 @@ uint64_t x86_func_map_predecessor(const struct x86_func_map *m, uint64_t ip)
  * into its base): its address can then not be known from after. */
 static int moved_own_address(const struct insn *x, const ZydisDecodedOperand *op)
 {
-	int i, id;
-
-	for (i = 0; i < x->in.operand_count; i++)
-		if (x->op[i].type == ZYDIS_OPERAND_TYPE_REGISTER &&
-		    (x->op[i].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) &&
-		    (id = gpr_id(x->op[i].reg.value)) >= 0 &&
-		    (id == gpr_id(op->mem.base) || id == gpr_id(op->mem.index)))
-			return 1;
-	return 0;
+	return !!(gprs_written(x) & (gpr_bit(op->mem.base) | gpr_bit(op->mem.index)));
 }
 
 static enum x86_resolution backward(const struct emu *e, const struct x86_code *code, struct x86_access *out)
