@@ -51,6 +51,9 @@ void sampler_handle_ready(struct sampler *s, void *ptr);
  * drains, batches page-node queries.  Returns ms until it wants the next
  * tick (the tracer uses it as epoll timeout). */
 int sampler_tick(struct sampler *s, uint64_t now_ns);
+/* Thread tid is in a ptrace stop (at an allocation breakpoint): what a
+ * backend could not read at the thread's first stop, it may read now. */
+void sampler_thread_stopped(struct sampler *s, pid_t tid);
 /* The process exec'd or its address space changed wholesale. */
 void sampler_process_exec(struct sampler *s, pid_t pid);
 

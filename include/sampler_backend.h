@@ -76,6 +76,9 @@ struct sampler_backend {
 	/* The thread stops: store the backend's own counts (db NULL: the
 	 * database is not open yet) and let go of what it kept. */
 	void (*thread_stop)(const struct sampler_thread *th, struct nm_db *db);
+	/* Thread tid is in a ptrace stop; called at every allocation, so
+	 * cheap when the backend wants nothing of it. */
+	void (*thread_stopped)(pid_t tid);
 	/* Process pid exec'd: what the backend cached of its memory is stale. */
 	void (*process_exec)(pid_t pid);
 };

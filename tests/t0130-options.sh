@@ -21,15 +21,16 @@ n8=$(sql "$TMPD/p8.db" "SELECT count(*) FROM samples")
 ((n1 > 100 && n8 * 4 < n1)) || fail "--period 8 kept $n8 samples against $n1 with period 1"
 
 # --frequency: clock samples per second of each thread's cpu time.  Two
-# workers of 0.5 s each: about 1000 samples at the default 1000 Hz.
+# workers of 1 s each: up to 2000 samples at the default 1000 Hz (fewer
+# on a loaded machine).
 if grep -q "^clock *yes" "$TMPD/list"; then
-	profile_ok "$TMPD/f1000.db" -s clock -- "$TMPD/access-blocks" 2 256 0.5 >/dev/null
-	"$NUMAMMA" profile -q -s clock --frequency 200 -o "$TMPD/f200.db" -- "$TMPD/access-blocks" 2 256 0.5 \
+	profile_ok "$TMPD/f1000.db" -s clock -- "$TMPD/access-blocks" 2 256 1 >/dev/null
+	"$NUMAMMA" profile -q -s clock --frequency 200 -o "$TMPD/f200.db" -- "$TMPD/access-blocks" 2 256 1 \
 		>/dev/null || fail "--frequency 200 failed"
 	n1000=$(sql "$TMPD/f1000.db" "SELECT sum(value) FROM sampler_stats WHERE name = 'samples'")
 	n200=$(sql "$TMPD/f200.db" "SELECT sum(value) FROM sampler_stats WHERE name = 'samples'")
 	echo "--frequency: $n1000 samples at 1000 Hz, $n200 at 200 Hz"
-	((n200 > 50 && n200 * 3 < n1000)) || fail "--frequency 200 gave $n200 samples against $n1000 at 1000 Hz"
+	((n200 > 20 && n200 * 3 < n1000)) || fail "--frequency 200 gave $n200 samples against $n1000 at 1000 Hz"
 fi
 for bad in 0 100001 10k; do
 	status=0

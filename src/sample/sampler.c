@@ -633,6 +633,12 @@ int sampler_tick(struct sampler *s, uint64_t now)
 	return (int)((s->next_tick_ns - now + 999999) / 1000000);
 }
 
+void sampler_thread_stopped(struct sampler *s, pid_t tid)
+{
+	if (s && s->be && s->be->thread_stopped)
+		s->be->thread_stopped(tid);
+}
+
 void sampler_process_exec(struct sampler *s, pid_t pid)
 {
 	size_t i;

@@ -25,8 +25,9 @@
  * canary) need the thread's fs_base, which perf does not sample: the
  * tracer is the thread's ptracer, and the thread is stopped when its
  * events open, so PTRACE_GETREGS gives it then.  A program's main thread
- * starts at exec with fs_base 0 (its libc sets it later): its
- * fs-relative samples are counted as no_fs_base. */
+ * starts at exec with fs_base 0 (its libc sets it later): it is read
+ * again at the thread's next ptrace stops (its allocations) until set;
+ * fs-relative samples before that are counted as no_fs_base. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,8 +57,12 @@
 #define FUNC_MAPS 1024              /* cached, direct-mapped */
 #define MAPS_EVERY_NS 200000000ULL  /* re-reads of a process's maps, at most */
 #define PROBE_HZ 1000
-#define PROBE_CPU_NS 20000000ULL    /* the self-test waits this long for a sample... */
-#define PROBE_WALL_NS 500000000ULL  /* ...or gives up after this */
+/* The self-test waits for a sample this long, or gives up after
+ * PROBE_WALL_NS.  A sample comes after about 1 ms; but a VM's cpu time
+ * also grows while its vcpu is preempted, with one timer expiry at most
+ * once it runs again: a loaded host needs tens of ms. */
+#define PROBE_CPU_NS 200000000ULL
+#define PROBE_WALL_NS 2000000000ULL
 #define PROBE_RING_PAGES 1
 
 struct code_page {
@@ -84,9 +89,13 @@ struct func_slot {
 static struct code_page *code_cache;
 static struct func_slot *func_cache;
 static struct clock_process *processes;
+/* Threads whose fs_base was not set yet at their last stop. */
+static struct clock_thread *unset_fs;
 
 struct clock_thread {
-	uint64_t fs_base;
+	pid_t tid;
+	uint64_t fs_base;                     /* 0: not set yet */
+	struct clock_thread *next_unset;      /* in unset_fs */
 	uint64_t found[X86_NR_RESOLUTIONS];   /* samples by resolution */
 	uint64_t no_regs;                     /* samples without user registers */
 };
@@ -309,16 +318,46 @@ static uint64_t predecessor(void *arg, uint64_t ip)
 
 /* ---- samples ---- */
 
+/* Reads the stopped thread's fs_base; 0 when not set yet. */
+static uint64_t read_fs_base(pid_t tid)
+{
+	struct user_regs_struct regs;
+
+	return ptrace(PTRACE_GETREGS, tid, 0, &regs) == 0 ? regs.fs_base : 0;
+}
+
 static void clock_thread_start(struct sampler_thread *th)
 {
 	struct clock_thread *c = th->priv = xcalloc(1, sizeof(*c));
-	struct user_regs_struct regs;
 
 	/* A process's first thread: a new address space under this pid. */
 	if (th->tid == th->pid)
 		forget_process(th->pid);
-	if (ptrace(PTRACE_GETREGS, th->tid, 0, &regs) == 0)
-		c->fs_base = regs.fs_base;
+	c->tid = th->tid;
+	c->fs_base = read_fs_base(th->tid);
+	if (!c->fs_base) {
+		c->next_unset = unset_fs;
+		unset_fs = c;
+	}
+}
+
+/* Where thread tid is linked from in unset_fs, or NULL. */
+static struct clock_thread **unset_link(pid_t tid)
+{
+	struct clock_thread **pp;
+
+	for (pp = &unset_fs; *pp; pp = &(*pp)->next_unset)
+		if ((*pp)->tid == tid)
+			return pp;
+	return NULL;
+}
+
+static void clock_thread_stopped(pid_t tid)
+{
+	struct clock_thread **pp = unset_fs ? unset_link(tid) : NULL;
+
+	if (pp && ((*pp)->fs_base = read_fs_base(tid)))
+		*pp = (*pp)->next_unset;
 }
 
 static int clock_locate(struct sampler_thread *th, const struct perf_sample_rec *rec, struct nm_sample *out)
@@ -349,8 +388,11 @@ static int clock_locate(struct sampler_thread *th, const struct perf_sample_rec 
 static void clock_thread_stop(const struct sampler_thread *th, struct nm_db *db)
 {
 	const struct clock_thread *c = th->priv;
+	struct clock_thread **pp = unset_link(th->tid);
 	int how;
 
+	if (pp)
+		*pp = (*pp)->next_unset;
 	for (how = X86_AT_IP; db && how < X86_NR_RESOLUTIONS; how++)
 		db_add_sampler_stat(db, th->tid, x86_resolution_name(how), c->found[how]);
 	if (db)
@@ -369,5 +411,6 @@ const struct sampler_backend sampler_clock = {
 	.thread_start = clock_thread_start,
 	.locate = clock_locate,
 	.thread_stop = clock_thread_stop,
+	.thread_stopped = clock_thread_stopped,
 	.process_exec = forget_process,
 };
