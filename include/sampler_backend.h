@@ -79,8 +79,10 @@ struct sampler_backend {
 	/* Thread tid is in a ptrace stop; called at every allocation, so
 	 * cheap when the backend wants nothing of it. */
 	void (*thread_stopped)(pid_t tid);
-	/* Process pid exec'd: what the backend cached of its memory is stale. */
-	void (*process_exec)(pid_t pid);
+	/* Process pid exec'd: what the backend cached of its memory and of
+	 * the thread that exec'd (th, now tid pid; NULL if not sampled) is
+	 * stale. */
+	void (*process_exec)(pid_t pid, struct sampler_thread *th);
 };
 
 /* Opens attr on the calling thread and closes it: a probe.  0, or -1 with

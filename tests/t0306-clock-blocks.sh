@@ -51,17 +51,27 @@ blocks_profile "$TMPD/si.db" clock access-serial-init $N 256 1
 "$NUMAMMA" advise --nodes 4 "$TMPD/si.db" >"$TMPD/adv" || fail "advise of a clock profile failed"
 grep -q "^  block  *heap .*" "$TMPD/adv" || fail "advise planned no per-worker blocks: $(cat "$TMPD/adv")"
 
-# fs-relative accesses: the main thread's fs_base, unset at its first stop
-# (exec), is read at its next (an allocation); its samples then land on
-# its thread-local array.
+# fs-relative accesses: a main thread's fs_base, unset at exec, is read at
+# its next stop (an allocation); its samples then land on its
+# thread-local array.  A fork child's is its parent's until its exec.
+# check_tls DB WHO: the program's output in $TMPD/out.
+check_tls() {
+	local db=$1 who=$2 tls bytes total on_tls
+	read -r _ tls bytes < <(grep '^tls ' "$TMPD/out")
+	read -r total on_tls <<<"$(sql "$db" "SELECT count(*), sum(address BETWEEN $tls AND $((tls + bytes - 1)))
+		FROM samples s JOIN threads t ON t.tid = s.tid
+		JOIN modules m ON m.pid = s.pid AND m.path LIKE '%/access-tls'
+		WHERE t.rank = 0 AND s.ip BETWEEN m.start AND m.end" | tr '|' ' ')"
+	echo "$who: $on_tls of the main thread's $total samples in access-tls on its thread-local array"
+	((total >= 50 && on_tls * 10 >= total * 9)) ||
+		fail "$who: $on_tls of $total main-thread samples on its thread-local array"
+	assert_eq "$who: samples refused for want of fs_base" 0 \
+		"$(sql "$db" "SELECT sum(value) FROM sampler_stats WHERE name = 'no_fs_base'")"
+}
 access_profile "$TMPD/tls.db" clock access-tls 1
-read -r _ tls bytes <"$TMPD/out"
-read -r total on_tls <<<"$(sql "$TMPD/tls.db" "SELECT count(*), sum(address BETWEEN $tls AND $((tls + bytes - 1)))
-	FROM samples s JOIN threads t ON t.tid = s.tid WHERE t.rank = 0" | tr '|' ' ')"
-echo "thread-local array: $on_tls of the main thread's $total samples"
-((total >= 50 && on_tls * 10 >= total * 9)) || fail "$on_tls of $total main-thread samples on its thread-local array"
-assert_eq "samples refused for want of fs_base" 0 \
-	"$(sql "$TMPD/tls.db" "SELECT sum(value) FROM sampler_stats WHERE name = 'no_fs_base'")"
+check_tls "$TMPD/tls.db" "launched"
+access_profile "$TMPD/tls-exec.db" clock access-fork-exec 0.2 "$TMPD/access-tls" 1
+check_tls "$TMPD/tls-exec.db" "forked and exec'd"
 
 # fork + exec: parent, child before its exec, and the exec'd program.
 build_prog access-blocks -O2

@@ -639,6 +639,16 @@ void sampler_thread_stopped(struct sampler *s, pid_t tid)
 		s->be->thread_stopped(tid);
 }
 
+static struct sampler_thread *find_thread(struct sampler *s, pid_t tid)
+{
+	struct thread *th;
+
+	for (th = s->threads; th; th = th->next)
+		if (th->pub.tid == tid)
+			return &th->pub;
+	return NULL;
+}
+
 void sampler_process_exec(struct sampler *s, pid_t pid)
 {
 	size_t i;
@@ -646,7 +656,7 @@ void sampler_process_exec(struct sampler *s, pid_t pid)
 	if (!s || !s->pages)
 		return;
 	if (s->be->process_exec)
-		s->be->process_exec(pid);
+		s->be->process_exec(pid, find_thread(s, pid));
 	/* Cached page nodes describe the old address space. */
 	for (i = 0; i <= s->page_mask; i++)
 		if (s->pages[i].pid == pid)

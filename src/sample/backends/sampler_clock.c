@@ -326,6 +326,26 @@ static uint64_t read_fs_base(pid_t tid)
 	return ptrace(PTRACE_GETREGS, tid, 0, &regs) == 0 ? regs.fs_base : 0;
 }
 
+/* Takes c out of unset_fs, if there. */
+static void drop_unset(struct clock_thread *c)
+{
+	struct clock_thread **pp;
+
+	for (pp = &unset_fs; *pp; pp = &(*pp)->next_unset)
+		if (*pp == c) {
+			*pp = c->next_unset;
+			return;
+		}
+}
+
+/* The thread's fs_base is not set: read it at its next stops. */
+static void unset_fs_base(struct clock_thread *c)
+{
+	c->fs_base = 0;
+	c->next_unset = unset_fs;
+	unset_fs = c;
+}
+
 static void clock_thread_start(struct sampler_thread *th)
 {
 	struct clock_thread *c = th->priv = xcalloc(1, sizeof(*c));
@@ -335,29 +355,18 @@ static void clock_thread_start(struct sampler_thread *th)
 		forget_process(th->pid);
 	c->tid = th->tid;
 	c->fs_base = read_fs_base(th->tid);
-	if (!c->fs_base) {
-		c->next_unset = unset_fs;
-		unset_fs = c;
-	}
-}
-
-/* Where thread tid is linked from in unset_fs, or NULL. */
-static struct clock_thread **unset_link(pid_t tid)
-{
-	struct clock_thread **pp;
-
-	for (pp = &unset_fs; *pp; pp = &(*pp)->next_unset)
-		if ((*pp)->tid == tid)
-			return pp;
-	return NULL;
+	if (!c->fs_base)
+		unset_fs_base(c);
 }
 
 static void clock_thread_stopped(pid_t tid)
 {
-	struct clock_thread **pp = unset_fs ? unset_link(tid) : NULL;
+	struct clock_thread *c;
 
-	if (pp && ((*pp)->fs_base = read_fs_base(tid)))
-		*pp = (*pp)->next_unset;
+	for (c = unset_fs; c && c->tid != tid; c = c->next_unset)
+		;
+	if (c && (c->fs_base = read_fs_base(tid)))
+		drop_unset(c);
 }
 
 static int clock_locate(struct sampler_thread *th, const struct perf_sample_rec *rec, struct nm_sample *out)
@@ -387,12 +396,10 @@ static int clock_locate(struct sampler_thread *th, const struct perf_sample_rec 
 
 static void clock_thread_stop(const struct sampler_thread *th, struct nm_db *db)
 {
-	const struct clock_thread *c = th->priv;
-	struct clock_thread **pp = unset_link(th->tid);
+	struct clock_thread *c = th->priv;
 	int how;
 
-	if (pp)
-		*pp = (*pp)->next_unset;
+	drop_unset(c);
 	for (how = X86_AT_IP; db && how < X86_NR_RESOLUTIONS; how++)
 		db_add_sampler_stat(db, th->tid, x86_resolution_name(how), c->found[how]);
 	if (db)
@@ -401,6 +408,20 @@ static void clock_thread_stop(const struct sampler_thread *th, struct nm_db *db)
 	 * sample of it builds what it needs again). */
 	if (th->tid == th->pid)
 		forget_process(th->pid);
+}
+
+/* A new program: its code, and the exec'ing thread's fs_base, which exec
+ * cleared (a fork child's was its parent's); the thread is now pid. */
+static void clock_process_exec(pid_t pid, struct sampler_thread *th)
+{
+	struct clock_thread *c = th ? th->priv : NULL;
+
+	forget_process(pid);
+	if (!c)
+		return;
+	drop_unset(c);
+	c->tid = pid;
+	unset_fs_base(c);
 }
 
 const struct sampler_backend sampler_clock = {
@@ -412,5 +433,5 @@ const struct sampler_backend sampler_clock = {
 	.locate = clock_locate,
 	.thread_stop = clock_thread_stop,
 	.thread_stopped = clock_thread_stopped,
-	.process_exec = forget_process,
+	.process_exec = clock_process_exec,
 };
