@@ -55,7 +55,8 @@
 #define CODE_PAGES 256              /* cached, direct-mapped: 1 MiB */
 #define CODE_TTL_NS 1000000000ULL   /* re-read: dlclose/dlopen, JITs */
 #define FUNC_MAPS 1024              /* cached, direct-mapped */
-#define MAPS_EVERY_NS 200000000ULL  /* re-reads of a process's maps, at most */
+#define MAPS_EVERY_NS 200000000ULL  /* re-reads of a process's maps, at most... */
+#define MAPS_TTL_NS 1000000000ULL   /* ...and at least, while it is sampled */
 #define PROBE_HZ 1000
 /* The self-test waits for a sample this long, or gives up after
  * PROBE_WALL_NS.  A sample comes after about 1 ms; but a VM's cpu time
@@ -205,6 +206,15 @@ static void free_func_slot(struct func_slot *f)
 	*f = (struct func_slot){ 0 };
 }
 
+static void forget_functions(pid_t pid)
+{
+	int i;
+
+	for (i = 0; func_cache && i < FUNC_MAPS; i++)
+		if (func_cache[i].pid == pid)
+			free_func_slot(&func_cache[i]);
+}
+
 /* Drops what was kept of pid's address space. */
 static void forget_process(pid_t pid)
 {
@@ -214,9 +224,7 @@ static void forget_process(pid_t pid)
 	for (i = 0; code_cache && i < CODE_PAGES; i++)
 		if (code_cache[i].pid == pid)
 			code_cache[i].pid = 0;
-	for (i = 0; func_cache && i < FUNC_MAPS; i++)
-		if (func_cache[i].pid == pid)
-			free_func_slot(&func_cache[i]);
+	forget_functions(pid);
 	for (pp = &processes; *pp; pp = &(*pp)->next)
 		if ((*pp)->pid == pid) {
 			struct clock_process *p = *pp;
@@ -283,17 +291,21 @@ static size_t read_code(void *arg, uint64_t addr, uint8_t *buf, size_t len)
 
 /* ---- function maps ---- */
 
-/* The module holding ip, re-reading the maps when none does (a library
- * loaded since), at most every MAPS_EVERY_NS. */
+/* The module holding ip.  The maps are read again when no known module
+ * holds ip (a library loaded since), at most every MAPS_EVERY_NS, and
+ * every MAPS_TTL_NS: a library unloaded and another loaded in its place
+ * has other functions, whose maps must be built anew. */
 static const struct loaded_module *module_of(struct clock_process *p, uint64_t ip)
 {
 	const struct loaded_module *lm = modmap_find(&p->mm, ip);
-	uint64_t now = now_ns();
+	uint64_t now = now_ns(), age = now - p->maps_ns;
 
-	if (lm || (p->maps_ns && now - p->maps_ns < MAPS_EVERY_NS))
+	if (p->maps_ns && age < (lm ? MAPS_TTL_NS : MAPS_EVERY_NS))
 		return lm;
 	p->maps_ns = now;
-	return modmap_refresh(&p->mm, p->pid) < 0 ? NULL : modmap_find(&p->mm, ip);
+	if (modmap_refresh(&p->mm, p->pid) > 0)
+		forget_functions(p->pid);
+	return modmap_find(&p->mm, ip);
 }
 
 /* x86_code.predecessor: from the map of the function holding ip. */
