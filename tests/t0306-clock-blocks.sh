@@ -74,12 +74,8 @@ access_profile "$TMPD/tls-exec.db" clock access-fork-exec 0.2 "$TMPD/access-tls"
 check_tls "$TMPD/tls-exec.db" "forked and exec'd"
 
 # fork + exec: parent, child before its exec, and the exec'd program.
-build_prog access-blocks -O2
-build_prog access-fork-exec -O2
 db=$TMPD/f.db
-timeout -k 5 "$PROFILE_TIMEOUT" "$NUMAMMA" profile -q -s clock -o "$db" -- \
-	"$TMPD/access-fork-exec" 1 "$TMPD/access-blocks" 2 256 1 >"$TMPD/out" ||
-	fail "numamma profile -s clock access-fork-exec exited $?"
+access_profile "$db" clock access-fork-exec 1 "$TMPD/access-blocks" 2 256 1
 assert_eq "program output" "$(printf 'sum 262142\nchild exited 0')" "$(cat "$TMPD/out")"
 parent=$(sql "$db" "SELECT min(pid) FROM processes")
 child=$(sql "$db" "SELECT max(pid) FROM processes")
