@@ -6,7 +6,9 @@
 # `perf record` of the same cpu-clock event at the same rate with the
 # same user registers (what the kernel side costs), when perf works here.
 # The configurations take turns, round after round, so that a change in
-# the machine's load reaches all of them alike.
+# the machine's load reaches all of them alike.  Besides wall time, the
+# cpu time (user + sys) of the whole process tree, the work sampling adds:
+# on a machine others load, it varies less.
 #
 #   bench/sampler-overhead.sh [THREADS [STEPS [KWORDS]]]    (2 2000 256)
 # RUNS=3 by default; NUMAMMA overrides the binary.
@@ -20,18 +22,15 @@ trap 'rm -rf "$tmp"' EXIT
 
 make -s -C "$top" bench/compute numamma >&2
 
-# seconds CMD...: wall-clock seconds of one run (output discarded).
+# seconds CMD...: "wall cpu" seconds of one run (output discarded).
 seconds() {
-	local t0 t1
-	t0=$(date +%s%N)
-	"$@" >/dev/null
-	t1=$(date +%s%N)
-	awk -v ns=$((t1 - t0)) 'BEGIN { printf "%.4f\n", ns / 1e9 }'
+	local TIMEFORMAT='%R %U %S'
+	{ time "$@" >/dev/null 2>&1; } 2>&1 | awk '{ printf "%s %.3f\n", $1, $2 + $3 }'
 }
 
-# median FILE: the median of the numbers in FILE, one a line.
+# median FILE COLUMN: the median of a column of FILE.
 median() {
-	sort -g "$1" | awk '{ v[NR] = $1 }
+	awk -v c="$2" '{ print $c }' "$1" | sort -g | awk '{ v[NR] = $1 }
 		END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
@@ -54,10 +53,13 @@ configs=(native none pagefault watch clock)
 for ((i = 0; i < runs; i++)); do
 	for c in "${configs[@]}"; do run "$c"; done
 done
-native=$(median "$tmp/native")
+wall=$(median "$tmp/native" 1)
+cpu=$(median "$tmp/native" 2)
+printf "%-12s %8s %6s %8s %6s\n" "" wall "" cpu ""
 for c in "${configs[@]}"; do
-	awk -v s="$([[ $c == perf ]] && echo "perf record" || echo "$c")" -v t="$(median "$tmp/$c")" \
-		-v n="$native" 'BEGIN { printf "%-12s %8.3f s  x%.2f\n", s, t, t / n }'
+	awk -v s="$([[ $c == perf ]] && echo "perf record" || echo "$c")" \
+		-v w="$(median "$tmp/$c" 1)" -v c="$(median "$tmp/$c" 2)" -v nw="$wall" -v nc="$cpu" \
+		'BEGIN { printf "%-12s %7.3fs x%.2f %7.3fs x%.2f\n", s, w, w / nw, c, c / nc }'
 done
 # What the clock sampler took and kept (the last run).
 sqlite3 "$tmp/clock.db" "SELECT 'clock: ' || count(*) || ' samples stored of ' ||
