@@ -14,7 +14,8 @@
  *             kept the instruction from retiring;
  *   forward   otherwise the next access, emulating up to X86_FORWARD_MAX
  *             register-only instructions (mov, lea, add, sub, and, or,
- *             xor, inc, dec, neg, shifts, movzx/movsx, cmov) and following
+ *             xor, inc, dec, neg, not, imul, shifts, movzx/movsx, cdqe,
+ *             cmov) and following
  *             jmp and Jcc with flags from the sampled FLAGS and those the
  *             emulation computed.  An instruction it does not emulate
  *             makes the registers (and flags) it writes unknown.

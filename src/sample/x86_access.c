@@ -464,6 +464,35 @@ static int move(struct emu *e, const struct insn *x, ZydisRegister dst, const Zy
 	return 0;
 }
 
+/* Index arithmetic that sets no flag the emulation keeps: cdqe (an int
+ * index widened), not, imul (whose flags it drops). */
+static int index_arith(struct emu *e, const struct insn *x)
+{
+	const ZydisDecodedOperand *d = &x->op[0];
+	unsigned n = x->in.operand_count_visible;
+	uint64_t a, b;
+
+	switch (x->in.mnemonic) {
+	case ZYDIS_MNEMONIC_CDQE:
+		if (reg_get(e, ZYDIS_REGISTER_EAX, &a))
+			return -1;
+		reg_set(e, ZYDIS_REGISTER_RAX, sign_extend(a, 32));
+		return 0;
+	case ZYDIS_MNEMONIC_NOT:
+		if (n != 1 || reg_get(e, d->reg.value, &a))
+			return -1;
+		reg_set(e, d->reg.value, ~a);
+		return 0;
+	default:        /* imul r, r/imm or imul r, r, imm */
+		if (n == 3 ? value(e, &x->op[1], &a) || value(e, &x->op[2], &b)
+			   : n != 2 || reg_get(e, d->reg.value, &a) || value(e, &x->op[1], &b))
+			return -1;
+		reg_set(e, d->reg.value, a * b);
+		e->flags_known &= ~ARITH_FLAGS;
+		return 0;
+	}
+}
+
 /* Computes x on e when the emulation knows how; -1 otherwise. */
 static int emulate(struct emu *e, const struct insn *x)
 {
@@ -472,8 +501,12 @@ static int emulate(struct emu *e, const struct insn *x)
 	ZydisMnemonic m = x->in.mnemonic;
 	uint64_t a = 0, b = 1, r;
 
+	if (m == ZYDIS_MNEMONIC_CDQE)
+		return index_arith(e, x);
 	if (!n || d->type != ZYDIS_OPERAND_TYPE_REGISTER || gpr_id(d->reg.value) < 0)
 		return -1;
+	if (m == ZYDIS_MNEMONIC_NOT || m == ZYDIS_MNEMONIC_IMUL)
+		return index_arith(e, x);
 	if (n == 2 && (m == ZYDIS_MNEMONIC_MOV || m == ZYDIS_MNEMONIC_MOVZX || m == ZYDIS_MNEMONIC_MOVSX ||
 		       m == ZYDIS_MNEMONIC_MOVSXD || m == ZYDIS_MNEMONIC_LEA ||
 		       x->in.meta.category == ZYDIS_CATEGORY_CMOV))

@@ -207,6 +207,36 @@ static void test_emulation(void)
 	check_access(&a, r.r[PERF_REG_X86_AX], 'R', 8, BASE + 4);
 }
 
+/* Index arithmetic: an int index widened, scaled by a struct size. */
+static void test_index_arith(void)
+{
+	static const uint8_t cdqe[] = {
+		0x48, 0x98,                       /* 0: cdqe */
+		0x8b, 0x04, 0x87,                 /* 2: mov eax, [rdi+rax*4] */
+	};
+	static const uint8_t imul[] = {
+		0x48, 0x6b, 0xc0, 0x18,           /* 0: imul rax, rax, 24 */
+		0x48, 0x8b, 0x04, 0x07,           /* 4: mov rax, [rdi+rax] */
+	};
+	static const uint8_t imul2_not[] = {
+		0x48, 0x0f, 0xaf, 0xd6,           /* 0: imul rdx, rsi */
+		0x48, 0xf7, 0xd2,                 /* 4: not rdx */
+		0x48, 0x8b, 0x0c, 0x17,           /* 7: mov rcx, [rdi+rdx] */
+	};
+	struct x86_regs r = regs_at(0);
+	uint64_t di = r.r[PERF_REG_X86_DI], dx = r.r[PERF_REG_X86_DX], si = r.r[PERF_REG_X86_SI];
+	struct x86_access a;
+
+	r.r[PERF_REG_X86_AX] = 0xabcd0000fffffffeULL;      /* eax = -2 */
+	CHECK_INT(FIND(cdqe, r, 0, &a), X86_FORWARD);
+	check_access(&a, di - 8, 'R', 4, BASE + 2);
+	r.r[PERF_REG_X86_AX] = 5;
+	CHECK_INT(FIND(imul, r, 0, &a), X86_FORWARD);
+	check_access(&a, di + 5 * 24, 'R', 8, BASE + 4);
+	CHECK_INT(FIND(imul2_not, r, 0, &a), X86_FORWARD);
+	check_access(&a, di + ~(dx * si), 'R', 8, BASE + 7);
+}
+
 /* The instruction before ip is not taken when another path leads to ip,
  * or when it moved its own address registers. */
 static void test_backward_refused(void)
@@ -269,8 +299,8 @@ static void test_refusals(void)
 {
 	static const uint8_t gather[] = { 0xc4, 0xe2, 0x69, 0x90, 0x04, 0x88 }; /* vpgatherdd xmm0, [rax+xmm1*4], xmm2 */
 	static const uint8_t lost[] = {
-		0x48, 0x0f, 0xaf, 0xc3,           /* 0: imul rax, rbx (not emulated) */
-		0x48, 0x8b, 0x08,                 /* 4: mov rcx, [rax] */
+		0xf3, 0x48, 0x0f, 0xb8, 0xc3,     /* 0: popcnt rax, rbx (not emulated) */
+		0x48, 0x8b, 0x08,                 /* 5: mov rcx, [rax] */
 	};
 	static const uint8_t spin[] = { 0xeb, 0xfe };                    /* jmp . */
 	static const uint8_t undecided[] = {
@@ -281,8 +311,8 @@ static void test_refusals(void)
 		0x89, 0x02,                       /* a: mov [rdx], eax */
 	};
 	static const uint8_t jmp_lost[] = {
-		0x48, 0x0f, 0xaf, 0xc3,           /* 0: imul rax, rbx */
-		0xff, 0xe0,                       /* 4: jmp rax */
+		0xf3, 0x48, 0x0f, 0xb8, 0xc3,     /* 0: popcnt rax, rbx */
+		0xff, 0xe0,                       /* 5: jmp rax */
 	};
 	static const uint8_t gs[] = { 0x65, 0x48, 0x8b, 0x04, 0x25, 0x28, 0, 0, 0 };
 	struct x86_regs r = regs_at(0);
@@ -307,6 +337,7 @@ int main(void)
 	test_loop_after_load();
 	test_jcc_sampled_flags();
 	test_emulation();
+	test_index_arith();
 	test_backward_refused();
 	test_func_map();
 	test_refusals();
