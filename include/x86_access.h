@@ -15,10 +15,10 @@
  *   forward   otherwise the next access, emulating up to X86_FORWARD_MAX
  *             register-only instructions (mov, lea, add, sub, and, or,
  *             xor, inc, dec, neg, not, imul, shifts, movzx/movsx, cdqe,
- *             cmov) and following
- *             jmp and Jcc with flags from the sampled FLAGS and those the
- *             emulation computed.  An instruction it does not emulate
- *             makes the registers (and flags) it writes unknown.
+ *             cmov) and following jmp and Jcc with flags from the
+ *             sampled FLAGS and those the emulation computed.  An
+ *             instruction it does not emulate makes the registers (and
+ *             flags) it writes unknown.
  * An access whose address cannot be computed is refused with a reason,
  * never guessed. */
 #ifndef NUMAMMA_X86_ACCESS_H
@@ -81,7 +81,7 @@ enum x86_resolution {
 	X86_UNKNOWN_REG,    /* an address register lost by the emulation, or gs */
 	X86_UNKNOWN_BRANCH, /* a branch on flags or a register it lost */
 	X86_NO_FS_BASE,     /* fs-relative, the thread's fs_base unknown */
-	X86_NO_ACCESS,      /* none within reach (syscall, far branch, loop, bound) */
+	X86_NO_ACCESS,      /* none within reach: syscall, far jump, loop, the bound */
 	X86_NR_RESOLUTIONS
 };
 
