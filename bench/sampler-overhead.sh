@@ -1,8 +1,14 @@
 #!/bin/bash
 # The cost of sampling: bench/compute run natively, then under
-# `numamma profile` with the pagefault and the watch samplers (and
+# `numamma profile` with the pagefault, watch and clock samplers (and
 # --sampler=none, the tracer alone), each the median of RUNS runs, printed
-# as ratios to native from the same invocation.
+# as ratios to native from the same invocation.  As a peer for clock,
+# `perf record` of the same cpu-clock event at the same rate with the
+# same user registers (what the kernel side costs), when perf works here.
+# The configurations take turns, round after round, so that a change in
+# the machine's load reaches all of them alike.  Besides wall time, the
+# cpu time (user + sys) of the whole process tree, the work sampling adds:
+# on a machine others load, it varies less.
 #
 #   bench/sampler-overhead.sh [THREADS [STEPS [KWORDS]]]    (2 2000 256)
 # RUNS=3 by default; NUMAMMA overrides the binary.
@@ -16,27 +22,47 @@ trap 'rm -rf "$tmp"' EXIT
 
 make -s -C "$top" bench/compute numamma >&2
 
-# seconds CMD...: wall-clock seconds of one run (output discarded).
+# seconds CMD...: "wall cpu" seconds of one run (output discarded).
 seconds() {
-	local t0 t1
-	t0=$(date +%s%N)
-	"$@" >/dev/null
-	t1=$(date +%s%N)
-	awk -v ns=$((t1 - t0)) 'BEGIN { printf "%.4f\n", ns / 1e9 }'
+	local TIMEFORMAT='%R %U %S'
+	{ time "$@" >/dev/null 2>&1; } 2>&1 | awk '{ printf "%s %.3f\n", $1, $2 + $3 }'
 }
 
-# median CMD...: the median of $runs runs.
+# median FILE COLUMN: the median of a column of FILE.
 median() {
-	local i
-	for ((i = 0; i < runs; i++)); do seconds "$@"; done | sort -g | awk '
-		{ v[NR] = $1 }
+	awk -v c="$2" '{ print $c }' "$1" | sort -g | awk '{ v[NR] = $1 }
 		END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-native=$(median "$top/bench/compute" "${args[@]}")
-printf "%-12s %8.3f s\n" native "$native"
-for sampler in none pagefault watch; do
-	t=$(median "$numamma" profile -q -s "$sampler" -o "$tmp/$sampler.db" -- \
-		"$top/bench/compute" "${args[@]}")
-	awk -v s="$sampler" -v t="$t" -v n="$native" 'BEGIN { printf "%-12s %8.3f s  x%.2f\n", s, t, t / n }'
+# run NAME: one run of configuration NAME, its time appended to $tmp/NAME.
+run() {
+	local cmd
+	case $1 in
+	native) cmd=() ;;
+	perf) cmd=("${perf_rec[@]}" --) ;;
+	*) cmd=("$numamma" profile -q -s "$1" -o "$tmp/$1.db" --) ;;
+	esac
+	seconds ${cmd[@]+"${cmd[@]}"} "$top/bench/compute" "${args[@]}" >>"$tmp/$1"
+}
+
+regs=AX,BX,CX,DX,SI,DI,BP,SP,IP,FLAGS,CS,SS,R8,R9,R10,R11,R12,R13,R14,R15
+perf_rec=(perf record -q -e cpu-clock -F 1000 --user-regs=$regs -o "$tmp/perf.data")
+configs=(native none pagefault watch clock)
+"${perf_rec[@]}" -- true >/dev/null 2>&1 && configs+=(perf)
+
+for ((i = 0; i < runs; i++)); do
+	for c in "${configs[@]}"; do run "$c"; done
 done
+wall=$(median "$tmp/native" 1)
+cpu=$(median "$tmp/native" 2)
+printf "%-12s %8s %6s %8s %6s\n" "" wall "" cpu ""
+for c in "${configs[@]}"; do
+	awk -v s="$([[ $c == perf ]] && echo "perf record" || echo "$c")" \
+		-v w="$(median "$tmp/$c" 1)" -v c="$(median "$tmp/$c" 2)" -v nw="$wall" -v nc="$cpu" \
+		'BEGIN { printf "%-12s %7.3fs x%.2f %7.3fs x%.2f\n", s, w, w / nw, c, c / nc }'
+done
+# What the clock sampler took and kept (the last run).
+sqlite3 "$tmp/clock.db" "SELECT 'clock: ' || count(*) || ' samples stored of ' ||
+	(SELECT sum(value) FROM sampler_stats WHERE name = 'samples') || ', ' ||
+	(SELECT sum(value) FROM sampler_stats WHERE name = 'lost') || ' lost'
+	FROM samples" 2>/dev/null || true

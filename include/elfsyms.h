@@ -46,6 +46,9 @@ void elfmod_foreach_object(const struct elf_module *m, elfmod_object_cb cb, void
 /* Function containing vaddr: name (valid while m is open) and offset into
  * it.  -1 if none. */
 int elfmod_symbolize(const struct elf_module *m, uint64_t vaddr, const char **name, uint64_t *off);
+/* Bounds of the function containing vaddr, [start, start + size) as
+ * ELF vaddrs.  -1 if none, or if its symbol gives no size. */
+int elfmod_function_at(const struct elf_module *m, uint64_t vaddr, uint64_t *start, uint64_t *size);
 
 /* Load bias of the module given its mappings in a process (entries whose
  * path is the module's path): runtime address = vaddr + bias.

@@ -18,6 +18,8 @@ const char *obj_kind_name(enum obj_kind kind);
 /* CLOCK_MONOTONIC nanoseconds: the clock of every timestamp numamma
  * stores, the samplers' included (use_clockid). */
 uint64_t now_ns(void);
+/* CPU time of the calling thread, ns. */
+uint64_t thread_cpu_ns(void);
 
 /* One memory object.  Times are CLOCK_MONOTONIC nanoseconds, the clock the
  * perf samplers are told to use (use_clockid), so that samples and
@@ -70,6 +72,11 @@ struct nm_sample {
 	int64_t object_id;     /* 0: unattributed */
 	int page_node;         /* node of the page; -1 unknown */
 	uint64_t phys_addr;    /* 0 unknown */
+	/* How addr was found from the sampled registers (clock sampler):
+	 * "at_ip", "backward" or "forward" (static strings); NULL when the
+	 * hardware or the kernel gave the address. */
+	const char *resolution;
+	int forward_steps;     /* forward: instructions emulated before it; else 0 */
 };
 
 /* Machine topology as recorded in runs. */

@@ -9,6 +9,10 @@
 #include <stdint.h>
 #include <linux/perf_event.h>
 
+/* User registers a sample can carry: perf numbers them from 0, and the
+ * x86-64 general ones end at 23 (R15). */
+#define PERF_RING_MAX_REGS 32
+
 /* A PERF_RECORD_SAMPLE decoded; fields absent from sample_type are 0. */
 struct perf_sample_rec {
 	uint64_t sample_type;
@@ -25,12 +29,19 @@ struct perf_sample_rec {
 	uint64_t phys_addr;
 	uint32_t raw_size;
 	const uint8_t *raw;         /* PERF_SAMPLE_RAW payload, points into the record */
+	uint64_t regs_abi;          /* PERF_SAMPLE_REGS_USER; ABI_NONE: no registers */
+	uint64_t regs[PERF_RING_MAX_REGS];  /* by perf register number */
 };
 
 /* Decodes the body of a PERF_RECORD_SAMPLE (after the header) of size
  * len.  Returns 0, or -1 when the record is shorter than sample_type says. */
 int perf_decode_sample(const void *body, size_t len, uint64_t sample_type,
 		       struct perf_sample_rec *out);
+/* The same for a sample_type with PERF_SAMPLE_REGS_USER: regs_mask is the
+ * event's sample_regs_user (registers below PERF_RING_MAX_REGS only);
+ * perf_decode_sample refuses such records, the layout depending on it. */
+int perf_decode_sample_regs(const void *body, size_t len, uint64_t sample_type, uint64_t regs_mask,
+			    struct perf_sample_rec *out);
 
 /* Walks the records between data_tail and data_head of a ring whose data
  * area is data[0..size) (size a power of two); calls cb for each with a

@@ -1,8 +1,8 @@
-/* Memory-access samplers: pebs (Intel), ibs (AMD), pagefault and watch
- * (software, work without a PMU).  The tracer owns one sampler per run; it
- * calls sampler_thread_start() for every new thread while that thread is
- * still stopped, so that no access escapes, and drains the ring buffers
- * from its event loop through epoll. */
+/* Memory-access samplers: pebs (Intel), ibs (AMD), clock, watch and
+ * pagefault (software, work without a PMU).  The tracer owns one sampler
+ * per run; it calls sampler_thread_start() for every new thread while
+ * that thread is still stopped, so that no access escapes, and drains the
+ * ring buffers from its event loop through epoll. */
 #ifndef NUMAMMA_SAMPLER_H
 #define NUMAMMA_SAMPLER_H
 
@@ -17,8 +17,9 @@ struct objtrack;
 struct sampler;
 
 struct sampler_opts {
-	const char *name;        /* "auto", "pebs", "ibs", "pagefault", "watch", "none" */
-	uint64_t period;         /* 0: backend default */
+	const char *name;        /* "auto", "pebs", "ibs", "clock", "watch", "pagefault", "none" */
+	uint64_t period;         /* 0: backend default (clock: ns of cpu time) */
+	unsigned frequency;      /* clock: samples per second of cpu time; 0: default */
 	unsigned ldlat;          /* pebs load latency threshold, cycles */
 	int raw;                 /* store raw samples (--no-raw clears) */
 	int epoll_fd;            /* the tracer's epoll set */
@@ -50,6 +51,9 @@ void sampler_handle_ready(struct sampler *s, void *ptr);
  * drains, batches page-node queries.  Returns ms until it wants the next
  * tick (the tracer uses it as epoll timeout). */
 int sampler_tick(struct sampler *s, uint64_t now_ns);
+/* Thread tid is in a ptrace stop (at an allocation breakpoint): what a
+ * backend could not read at the thread's first stop, it may read now. */
+void sampler_thread_stopped(struct sampler *s, pid_t tid);
 /* The process exec'd or its address space changed wholesale. */
 void sampler_process_exec(struct sampler *s, pid_t pid);
 

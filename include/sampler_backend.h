@@ -11,6 +11,7 @@
 #ifndef NUMAMMA_SAMPLER_BACKEND_H
 #define NUMAMMA_SAMPLER_BACKEND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/perf_event.h>
@@ -66,6 +67,24 @@ struct sampler_backend {
 	/* Sees each sample of thread th as it is decoded (watch follows
 	 * where the thread goes). */
 	void (*seen)(struct sampler_thread *th, const struct nm_sample *sample);
+	/* The thread's events are open and it is still stopped (clock reads
+	 * its fs_base). */
+	void (*thread_start)(struct sampler_thread *th);
+	/* Finds the data address of a sample whose event gives none (clock:
+	 * from the sampled registers), after decode.  0, or -1 to drop the
+	 * sample: the backend counts why, never guesses. */
+	int (*locate)(struct sampler_thread *th, const struct perf_sample_rec *rec,
+		      struct nm_sample *out);
+	/* The thread stops: store the backend's own counts (db NULL: the
+	 * database is not open yet) and let go of what it kept. */
+	void (*thread_stop)(const struct sampler_thread *th, struct nm_db *db);
+	/* Thread tid is in a ptrace stop; called at every allocation, so
+	 * cheap when the backend wants nothing of it. */
+	void (*thread_stopped)(pid_t tid);
+	/* Process pid exec'd: what the backend cached of its memory and of
+	 * the thread that exec'd (th, now tid pid; NULL if not sampled) is
+	 * stale. */
+	void (*process_exec)(pid_t pid, struct sampler_thread *th);
 };
 
 /* A backend's probe proves that its events fire, not only that they open:
@@ -78,6 +97,10 @@ struct sampler_backend {
 int sampler_self_test(const struct perf_event_attr *attrs, int n, int group_leader,
 		      const char *const *names, void (*workload)(void),
 		      const char *silent, char *why, size_t len);
+/* Tests make a probe's events see nothing, as a hypervisor that drops
+ * debug exceptions would: NUMAMMA_TEST_IDLE_PROBE lists the event names
+ * (the first of each backend's set) whose self-test is to see nothing. */
+bool sampler_test_idle(const char *event);
 /* Loads that miss every cache: the workload of the hardware probes. */
 void sampler_load_workload(void);
 
@@ -99,7 +122,7 @@ void sampler_thread_close(struct sampler_thread *th, int index);
  * must see every hit before changing their events). */
 void sampler_thread_drain(struct sampler_thread *th);
 
-extern const struct sampler_backend sampler_pebs, sampler_ibs,
+extern const struct sampler_backend sampler_pebs, sampler_ibs, sampler_clock,
 	sampler_pagefault, sampler_watch;
 
 #endif

@@ -9,8 +9,8 @@ ncpus=$(nproc)
 
 # --list-samplers: every sampler, each "yes" or "no" with a reason.
 "$NUMAMMA" profile --list-samplers >"$TMPD/list" || fail "--list-samplers failed"
-assert_eq "samplers listed" "pebs ibs watch pagefault none" "$(awk '{ print $1 }' "$TMPD/list" | tr '\n' ' ' | sed 's/ $//')"
-assert_eq "verdicts" 5 "$(awk '$2 == "yes" || $2 == "no"' "$TMPD/list" | wc -l)"
+assert_eq "samplers listed" "pebs ibs clock watch pagefault none" "$(awk '{ print $1 }' "$TMPD/list" | tr '\n' ' ' | sed 's/ $//')"
+assert_eq "verdicts" 6 "$(awk '$2 == "yes" || $2 == "no"' "$TMPD/list" | wc -l)"
 
 # --period: the pagefault sampler keeps one fault in N.
 profile_ok "$TMPD/p1.db" -s pagefault -- "$TMPD/access-blocks" 2 256 0.1 >/dev/null
@@ -19,6 +19,24 @@ profile_ok "$TMPD/p1.db" -s pagefault -- "$TMPD/access-blocks" 2 256 0.1 >/dev/n
 n1=$(sql "$TMPD/p1.db" "SELECT count(*) FROM samples")
 n8=$(sql "$TMPD/p8.db" "SELECT count(*) FROM samples")
 ((n1 > 100 && n8 * 4 < n1)) || fail "--period 8 kept $n8 samples against $n1 with period 1"
+
+# --frequency: clock samples per second of each thread's cpu time.  Two
+# workers of 1 s each: up to 2000 samples at the default 1000 Hz (fewer
+# on a loaded machine).
+if grep -q "^clock *yes" "$TMPD/list"; then
+	profile_ok "$TMPD/f1000.db" -s clock -- "$TMPD/access-blocks" 2 256 1 >/dev/null
+	"$NUMAMMA" profile -q -s clock --frequency 200 -o "$TMPD/f200.db" -- "$TMPD/access-blocks" 2 256 1 \
+		>/dev/null || fail "--frequency 200 failed"
+	n1000=$(sql "$TMPD/f1000.db" "SELECT sum(value) FROM sampler_stats WHERE name = 'samples'")
+	n200=$(sql "$TMPD/f200.db" "SELECT sum(value) FROM sampler_stats WHERE name = 'samples'")
+	echo "--frequency: $n1000 samples at 1000 Hz, $n200 at 200 Hz"
+	((n200 > 20 && n200 * 3 < n1000)) || fail "--frequency 200 gave $n200 samples against $n1000 at 1000 Hz"
+fi
+for bad in 0 100001 10k; do
+	status=0
+	"$NUMAMMA" profile --frequency $bad -- /bin/true 2>/dev/null || status=$?
+	assert_eq "--frequency $bad refused" 125 "$status"
+done
 
 # --no-raw: aggregates without the raw samples.
 "$NUMAMMA" profile -q -s pagefault --no-raw -o "$TMPD/nr.db" -- "$TMPD/access-blocks" 2 256 0.1 >/dev/null ||

@@ -25,6 +25,13 @@ assert_eq "refusal line" "numamma: sampler watch: hardware breakpoints open but 
 grep -q "^numamma: hint: .*--list-samplers" "$TMPD/err" || fail "no hint after the refusal: $(cat "$TMPD/err")"
 [[ ! -e $TMPD/w.db ]] || fail "a refused profile left a database"
 
+# With the clock's events silent too, auto must not fall to watch.
+export NUMAMMA_TEST_IDLE_PROBE=breakpoint,cpu-clock
+status=0
+"$NUMAMMA" profile -s clock -o "$TMPD/c.db" -- true 2>"$TMPD/err" || status=$?
+assert_eq "--sampler=clock refused when its events never fire" 125 "$status"
+grep -q "^numamma: sampler clock: cpu-clock events open but delivered no sample" "$TMPD/err" ||
+	fail "clock refusal: $(cat "$TMPD/err")"
 build_prog access-blocks -O2
 timeout -k 5 "$PROFILE_TIMEOUT" "$NUMAMMA" profile -o "$TMPD/a.db" -- "$TMPD/access-blocks" 2 4 0.1 \
 	>/dev/null 2>"$TMPD/err" || fail "profile with auto exited $?: $(cat "$TMPD/err")"

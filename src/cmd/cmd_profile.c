@@ -22,8 +22,12 @@ const char profile_usage[] =
 "  -p, --pid PID          attach to a running process; detach on Ctrl-C,\n"
 "                         SIGTERM, SIGHUP, --duration or its exit\n"
 "  -d, --duration SECS    with --pid: detach after SECS seconds\n"
-"  -s, --sampler NAME     auto, pebs, ibs, pagefault, watch or none (default auto)\n"
-"      --period N         sample period (events between samples)\n"
+"  -s, --sampler NAME     auto, pebs, ibs, clock, watch, pagefault or none\n"
+"                         (default auto: the first that works, in that order)\n"
+"      --period N         sample period (events between samples; clock: ns\n"
+"                         of the thread's cpu time)\n"
+"      --frequency HZ     clock: samples per second of each thread's cpu\n"
+"                         time (default 1000)\n"
 "      --ldlat CYCLES     pebs: load latency threshold (default 30)\n"
 "      --no-raw           keep aggregates only, not every sample\n"
 "      --list-samplers    say which samplers work here (self-tested), and why not\n"
@@ -33,7 +37,7 @@ const char profile_usage[] =
 "  -v, --verbose          debugging output\n"
 "  -h, --help             show this help\n";
 
-enum { OPT_PERIOD = 256, OPT_LDLAT, OPT_NO_RAW, OPT_LIST, OPT_DEPTH, OPT_NO_FOLLOW };
+enum { OPT_PERIOD = 256, OPT_FREQUENCY, OPT_LDLAT, OPT_NO_RAW, OPT_LIST, OPT_DEPTH, OPT_NO_FOLLOW };
 
 static const struct option profile_options[] = {
 	{ "output", required_argument, NULL, 'o' },
@@ -41,6 +45,7 @@ static const struct option profile_options[] = {
 	{ "duration", required_argument, NULL, 'd' },
 	{ "sampler", required_argument, NULL, 's' },
 	{ "period", required_argument, NULL, OPT_PERIOD },
+	{ "frequency", required_argument, NULL, OPT_FREQUENCY },
 	{ "ldlat", required_argument, NULL, OPT_LDLAT },
 	{ "no-raw", no_argument, NULL, OPT_NO_RAW },
 	{ "list-samplers", no_argument, NULL, OPT_LIST },
@@ -52,7 +57,9 @@ static const struct option profile_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static const char *const sampler_names[] = { "auto", "pebs", "ibs", "pagefault", "watch", "none", NULL };
+static const char *const sampler_names[] = {
+	"auto", "pebs", "ibs", "clock", "watch", "pagefault", "none", NULL
+};
 
 static const char *check_sampler_name(const char *name)
 {
@@ -60,7 +67,7 @@ static const char *check_sampler_name(const char *name)
 		if (!strcmp(*n, name))
 			return name;
 	error("profile: unknown sampler '%s'", name);
-	hint("samplers: auto, pebs, ibs, pagefault, watch, none");
+	hint("samplers: auto, pebs, ibs, clock, watch, pagefault, none");
 	exit(NM_EXIT_FAILURE);
 }
 
@@ -81,6 +88,9 @@ int cmd_profile(int argc, char **argv)
 		case 'd': s.duration = opt_seconds("profile", "duration", optarg); break;
 		case 's': s.sopts.name = check_sampler_name(optarg); break;
 		case OPT_PERIOD: s.sopts.period = opt_u64("profile", "period", optarg, 1, 1ULL << 40); break;
+		case OPT_FREQUENCY:
+			s.sopts.frequency = opt_u64("profile", "frequency", optarg, 1, 100000);
+			break;
 		case OPT_LDLAT: s.sopts.ldlat = opt_u64("profile", "ldlat", optarg, 1, 65535); break;
 		case OPT_NO_RAW: s.no_raw = true; break;
 		case OPT_LIST: sampler_list(stdout); return 0;

@@ -85,6 +85,8 @@ static void on_object(void *ctx, struct tcb *t, const struct nm_object *obj,
 {
 	struct session *s = ctx;
 
+	if (s->sampler)
+		sampler_thread_stopped(s->sampler, t->tid);
 	if (s->ext_object)
 		s->ext_object(s->ext, t, obj, frames, nframes);
 }

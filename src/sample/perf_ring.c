@@ -4,11 +4,11 @@
 #include "perf_ring.h"
 
 /* Fields numamma never asks for and whose layout depends on attr fields
- * the decoder does not see (read_format, branch_sample_type, register
- * masks): a record holding one cannot be decoded past it. */
+ * the decoder does not see (read_format, branch_sample_type, the
+ * interrupt register mask): a record holding one cannot be decoded past
+ * it. */
 #define SAMPLE_UNSUPPORTED (PERF_SAMPLE_READ | PERF_SAMPLE_BRANCH_STACK | \
-			    PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER | \
-			    PERF_SAMPLE_REGS_INTR | PERF_SAMPLE_AUX)
+			    PERF_SAMPLE_STACK_USER | PERF_SAMPLE_REGS_INTR | PERF_SAMPLE_AUX)
 
 struct cursor {
 	const uint8_t *p, *end;
@@ -68,6 +68,25 @@ static int take_raw(struct cursor *c, uint64_t sample_type, struct perf_sample_r
 	return take(c, NULL, out->raw_size);
 }
 
+/* REGS_USER: u64 abi, then one u64 per bit of the mask, by increasing
+ * register number; none when abi is PERF_SAMPLE_REGS_ABI_NONE (the
+ * sample hit a thread with no user state). */
+static int take_regs(struct cursor *c, uint64_t sample_type, uint64_t mask, struct perf_sample_rec *out)
+{
+	unsigned r;
+
+	if (!(sample_type & PERF_SAMPLE_REGS_USER))
+		return 0;
+	if (take(c, &out->regs_abi, sizeof(out->regs_abi)))
+		return -1;
+	if (out->regs_abi == PERF_SAMPLE_REGS_ABI_NONE)
+		return 0;
+	for (r = 0; r < PERF_RING_MAX_REGS; r++)
+		if ((mask >> r & 1) && take(c, &out->regs[r], sizeof(out->regs[r])))
+			return -1;
+	return 0;
+}
+
 static int take_weight(struct cursor *c, uint64_t sample_type, struct perf_sample_rec *out)
 {
 	struct { uint32_t var1; uint16_t var2, var3; } w;
@@ -87,12 +106,19 @@ static int take_weight(struct cursor *c, uint64_t sample_type, struct perf_sampl
 int perf_decode_sample(const void *body, size_t len, uint64_t sample_type,
 		       struct perf_sample_rec *out)
 {
+	return perf_decode_sample_regs(body, len, sample_type, 0, out);
+}
+
+int perf_decode_sample_regs(const void *body, size_t len, uint64_t sample_type, uint64_t regs_mask,
+			    struct perf_sample_rec *out)
+{
 	struct cursor c = { body, (const uint8_t *)body + len };
 	uint64_t ignored;
 
 	memset(out, 0, sizeof(*out));
 	out->sample_type = sample_type;
-	if (sample_type & SAMPLE_UNSUPPORTED)
+	if ((sample_type & SAMPLE_UNSUPPORTED) ||
+	    ((sample_type & PERF_SAMPLE_REGS_USER) && (!regs_mask || regs_mask >> PERF_RING_MAX_REGS)))
 		return -1;
 	/* The order of perf_event_open(2), "PERF_RECORD_SAMPLE". */
 	if (take_u64(&c, sample_type, PERF_SAMPLE_IDENTIFIER, &out->id) ||
@@ -106,6 +132,7 @@ int perf_decode_sample(const void *body, size_t len, uint64_t sample_type,
 	    take_u64(&c, sample_type, PERF_SAMPLE_PERIOD, &out->period) ||
 	    skip_callchain(&c, sample_type) ||
 	    take_raw(&c, sample_type, out) ||
+	    take_regs(&c, sample_type, regs_mask, out) ||
 	    take_weight(&c, sample_type, out) ||
 	    take_u64(&c, sample_type, PERF_SAMPLE_DATA_SRC, &out->data_src) ||
 	    take_u64(&c, sample_type, PERF_SAMPLE_TRANSACTION, &ignored) ||

@@ -71,9 +71,11 @@ struct sampler {
 };
 
 /* In the order "auto" tries them: hardware first, then the software
- * sampler that still tells reads from writes, per thread. */
+ * samplers: clock (where each thread spends its time, any machine with
+ * perf software events), watch (per-word reads and writes, where debug
+ * registers fire), pagefault (first touches only). */
 static const struct sampler_backend *const backends[] = {
-	&sampler_pebs, &sampler_ibs, &sampler_watch, &sampler_pagefault,
+	&sampler_pebs, &sampler_ibs, &sampler_clock, &sampler_watch, &sampler_pagefault,
 };
 #define NR_BACKENDS (sizeof(backends) / sizeof(backends[0]))
 
@@ -93,10 +95,7 @@ static uint64_t read_counts(const int *fds, int n)
 	return total;
 }
 
-/* Tests make a probe's events see nothing, as a hypervisor that drops
- * debug exceptions would: NUMAMMA_TEST_IDLE_PROBE lists the event names
- * (the first of each backend's set) whose self-test runs no workload. */
-static bool test_idle_probe(const char *event)
+bool sampler_test_idle(const char *event)
 {
 	const char *list = getenv("NUMAMMA_TEST_IDLE_PROBE");
 	size_t n = strlen(event);
@@ -126,7 +125,7 @@ int sampler_self_test(const struct perf_event_attr *attrs, int n, int group_lead
 		}
 	}
 	if (ret == 0) {
-		if (!test_idle_probe(names[0]))
+		if (!sampler_test_idle(names[0]))
 			workload();
 		if (read_counts(fds, n) == 0) {
 			snprintf(why, len, "%s", silent);
@@ -287,7 +286,7 @@ struct sampler *sampler_create(const struct sampler_opts *opts, const char **cho
 		be = find_backend(name);
 		if (!be) {
 			error("unknown sampler '%s'", name);
-			hint("samplers: auto, pebs, ibs, watch, pagefault, none (see --list-samplers)");
+			hint("samplers: auto, pebs, ibs, clock, watch, pagefault, none (see --list-samplers)");
 			free(s);
 			return NULL;
 		}
@@ -415,7 +414,8 @@ static void add_sample(struct thread *th, const void *body, size_t len)
 		memcpy(&id, body, sizeof(id));
 		idx = event_index(th, id);
 	}
-	if (idx < 0 || perf_decode_sample(body, len, th->pub.attrs[idx].sample_type, &rec)) {
+	if (idx < 0 || perf_decode_sample_regs(body, len, th->pub.attrs[idx].sample_type,
+					       th->pub.attrs[idx].sample_regs_user, &rec)) {
 		s->decode_failed++;
 		return;
 	}
@@ -432,6 +432,10 @@ static void add_sample(struct thread *th, const void *body, size_t len)
 	};
 	if (s->be->decode)
 		s->be->decode(&rec, idx, x);
+	if (s->be->locate && s->be->locate(&th->pub, &rec, x)) {
+		s->nr_batch--;
+		return;
+	}
 	if (s->be->seen)
 		s->be->seen(&th->pub, x);
 	obj = s->opts.objs ? objtrack_lookup(s->opts.objs, x->pid, x->addr, x->time_ns) : NULL;
@@ -593,6 +597,8 @@ int sampler_thread_start(struct sampler *s, pid_t pid, pid_t tid)
 		warn_open_failed(s, tid, what, err);
 		return -1;
 	}
+	if (s->be->thread_start)
+		s->be->thread_start(&th->pub);
 	th->polled = 1;
 	th->next = s->threads;
 	s->threads = th;
@@ -616,6 +622,8 @@ static void stop_thread(struct sampler *s, struct thread *th)
 		db_add_sampler_stat(s->opts.db, th->pub.tid, "samples", th->samples);
 		db_add_sampler_stat(s->opts.db, th->pub.tid, "lost", th->pub.lost);
 	}
+	if (s->be->thread_stop)
+		s->be->thread_stop(&th->pub, s->opts.db);
 	unpoll(th);
 	close_events(th);
 	th->dead = 1;
@@ -669,20 +677,11 @@ static void free_zombies(struct sampler *s)
 	}
 }
 
-/* CPU time of the calling thread. */
-static uint64_t cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 int sampler_tick(struct sampler *s, uint64_t now)
 {
 	struct thread *th;
 	int rotate;
-	uint64_t cpu_start = cpu_ns();
+	uint64_t cpu_start = thread_cpu_ns();
 
 	if (!s || !s->be)
 		return -1;
@@ -703,11 +702,27 @@ int sampler_tick(struct sampler *s, uint64_t now)
 		 * Cpu, not wall time: under emulation a rotation is mostly
 		 * waiting for the IPIs that reach the threads' cpus, and
 		 * pausing for that long again only made samples scarcer. */
-		uint64_t spent = cpu_ns() - cpu_start, interval = s->be->tick_ms * 1000000ULL;
+		uint64_t spent = thread_cpu_ns() - cpu_start, interval = s->be->tick_ms * 1000000ULL;
 
 		s->next_tick_ns = now + (2 * spent > interval ? 2 * spent : interval);
 	}
 	return (int)((s->next_tick_ns - now + 999999) / 1000000);
+}
+
+void sampler_thread_stopped(struct sampler *s, pid_t tid)
+{
+	if (s && s->be && s->be->thread_stopped)
+		s->be->thread_stopped(tid);
+}
+
+static struct sampler_thread *find_thread(struct sampler *s, pid_t tid)
+{
+	struct thread *th;
+
+	for (th = s->threads; th; th = th->next)
+		if (th->pub.tid == tid)
+			return &th->pub;
+	return NULL;
 }
 
 void sampler_process_exec(struct sampler *s, pid_t pid)
@@ -716,6 +731,8 @@ void sampler_process_exec(struct sampler *s, pid_t pid)
 
 	if (!s || !s->pages)
 		return;
+	if (s->be->process_exec)
+		s->be->process_exec(pid, find_thread(s, pid));
 	/* Cached page nodes describe the old address space. */
 	for (i = 0; i <= s->page_mask; i++)
 		if (s->pages[i].pid == pid)

@@ -40,8 +40,9 @@ static const char *const stmt_sql[NR_STMTS] = {
 		      " callsite_id, name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	[ST_FREE] = "UPDATE objects SET free_ns = ? WHERE id = ?",
 	[ST_SAMPLE] = "INSERT INTO samples(time_ns, pid, tid, cpu, node, address, ip, access, weight,"
-		      " level, hops, snoop_hitm, tlb_miss, object_id, page_node, phys_addr)"
-		      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		      " level, hops, snoop_hitm, tlb_miss, object_id, page_node, phys_addr,"
+		      " resolution, forward_steps)"
+		      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	[ST_SAMPLER_STAT] = "INSERT INTO sampler_stats(tid, name, value) VALUES (?, ?, ?)",
 	[ST_META] = "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
 };
@@ -118,7 +119,8 @@ static const char schema_sql[] =
 	"CREATE TABLE samples(time_ns INTEGER, pid INTEGER, tid INTEGER, cpu INTEGER,"
 	"  node INTEGER, address INTEGER, ip INTEGER, access TEXT, weight INTEGER,"
 	"  level TEXT, hops INTEGER, snoop_hitm INTEGER, tlb_miss INTEGER,"
-	"  object_id INTEGER, page_node INTEGER, phys_addr INTEGER);"
+	"  object_id INTEGER, page_node INTEGER, phys_addr INTEGER, resolution TEXT,"
+	"  forward_steps INTEGER);"
 	"CREATE INDEX samples_object ON samples(object_id);"
 	"CREATE TABLE sampler_stats(tid INTEGER, name TEXT, value INTEGER);"
 	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);"
@@ -755,6 +757,8 @@ void db_add_sample(struct nm_db *db, const struct nm_sample *s)
 	bind_int_known(st, 14, s->object_id, s->object_id);
 	bind_int_known(st, 15, s->page_node, s->page_node >= 0);
 	bind_int_known(st, 16, s->phys_addr, s->phys_addr);
+	bind_text(st, 17, s->resolution);
+	bind_int_known(st, 18, s->forward_steps, s->forward_steps > 0);
 	step_done(db, st);
 }
 

@@ -361,7 +361,8 @@ void elfmod_foreach_object(const struct elf_module *m, elfmod_object_cb cb, void
 	sym_table_free(&objects);
 }
 
-int elfmod_symbolize(const struct elf_module *m, uint64_t vaddr, const char **name, uint64_t *off)
+/* The function holding vaddr, or NULL. */
+static const struct sym_entry *function_at(const struct elf_module *m, uint64_t vaddr)
 {
 	struct elf_module *mm = (struct elf_module *)m;
 	const struct sym_table *t = &m->funcs;
@@ -382,14 +383,32 @@ int elfmod_symbolize(const struct elf_module *m, uint64_t vaddr, const char **na
 			hi = mid;
 	}
 	if (lo == 0)
-		return -1;
+		return NULL;
 	const struct sym_entry *e = &t->v[lo - 1];
 	/* A size-0 symbol (hand-written assembly) only names its own start:
 	 * stretching it to the next symbol would misname PLT stubs. */
-	if (vaddr - e->vaddr >= (e->size ? e->size : 1))
+	return vaddr - e->vaddr < (e->size ? e->size : 1) ? e : NULL;
+}
+
+int elfmod_symbolize(const struct elf_module *m, uint64_t vaddr, const char **name, uint64_t *off)
+{
+	const struct sym_entry *e = function_at(m, vaddr);
+
+	if (!e)
 		return -1;
 	*name = e->name;
 	*off = vaddr - e->vaddr;
+	return 0;
+}
+
+int elfmod_function_at(const struct elf_module *m, uint64_t vaddr, uint64_t *start, uint64_t *size)
+{
+	const struct sym_entry *e = function_at(m, vaddr);
+
+	if (!e || !e->size)
+		return -1;
+	*start = e->vaddr;
+	*size = e->size;
 	return 0;
 }
 

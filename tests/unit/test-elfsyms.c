@@ -124,7 +124,7 @@ static void test_program(const char *prog, bool want_pie)
 {
 	struct elf_module *m = elfmod_open(prog);
 	struct seen_objects objs = { 0 };
-	uint64_t vaddr = 0, size = 0, off;
+	uint64_t vaddr = 0, size = 0, off, start, fsize;
 	const char *name;
 
 	CHECK(m != NULL);
@@ -149,6 +149,10 @@ static void test_program(const char *prog, bool want_pie)
 	CHECK_INT(off, size - 1);
 	if (elfmod_symbolize(m, vaddr + size, &name, &off) == 0)
 		CHECK(strcmp(name, "prog_leaf"));
+	/* The clock sampler's function bounds. */
+	CHECK_INT(elfmod_function_at(m, vaddr + size / 2, &start, &fsize), 0);
+	CHECK_INT(start, vaddr);
+	CHECK_INT(fsize, size);
 
 	elfmod_foreach_object(m, note_object, &objs);
 	CHECK_INT(objs.global_count, 1);

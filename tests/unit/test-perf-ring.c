@@ -98,6 +98,48 @@ static void test_decode_plain_weight(void)
 	CHECK_INT(r.ip, 0);
 }
 
+/* REGS_USER as the clock sampler asks for it: AX..SS and R8..R15 (mask
+ * 0xff0fff, 20 registers written in register-number order), and a sample
+ * with no user registers (ABI_NONE: the abi alone). */
+static void test_decode_regs_user(void)
+{
+	uint64_t type = PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_IP | PERF_SAMPLE_TID |
+			PERF_SAMPLE_TIME | PERF_SAMPLE_CPU | PERF_SAMPLE_REGS_USER;
+	uint64_t mask = 0xff0fff;
+	struct perf_sample_rec r;
+	struct body b = { .n = 0 }, none = { .n = 0 };
+	unsigned reg;
+
+	put64(&b, 9);                  /* identifier */
+	put64(&b, 0x401000);           /* ip */
+	put32x2(&b, 10, 11);           /* pid, tid */
+	put64(&b, 555);                /* time */
+	put32x2(&b, 1, 0);             /* cpu */
+	none = b;
+	put64(&b, PERF_SAMPLE_REGS_ABI_64);
+	for (reg = 0; reg < 24; reg++)
+		if (mask >> reg & 1)
+			put64(&b, 0x1000 + reg);
+	CHECK_INT(perf_decode_sample_regs(b.b, b.n, type, mask, &r), 0);
+	CHECK_INT(r.ip, 0x401000);
+	CHECK_INT(r.tid, 11);
+	CHECK_INT(r.cpu, 1);
+	CHECK_INT(r.regs_abi, PERF_SAMPLE_REGS_ABI_64);
+	CHECK_INT(r.regs[0], 0x1000);              /* AX */
+	CHECK_INT(r.regs[11], 0x1000 + 11);        /* SS */
+	CHECK_INT(r.regs[12], 0);                  /* DS: not asked for */
+	CHECK_INT(r.regs[16], 0x1000 + 16);        /* R8 */
+	CHECK_INT(r.regs[23], 0x1000 + 23);        /* R15 */
+	CHECK_INT(perf_decode_sample_regs(b.b, b.n - 1, type, mask, &r), -1);
+	/* Without the mask the layout is unknown. */
+	CHECK_INT(perf_decode_sample_regs(b.b, b.n, type, 0, &r), -1);
+	CHECK_INT(perf_decode_sample_regs(b.b, b.n, type, 1ULL << 40, &r), -1);
+	put64(&none, PERF_SAMPLE_REGS_ABI_NONE);
+	CHECK_INT(perf_decode_sample_regs(none.b, none.n, type, mask, &r), 0);
+	CHECK_INT(r.regs_abi, PERF_SAMPLE_REGS_ABI_NONE);
+	CHECK_INT(r.regs[0], 0);
+}
+
 /* A ring of 256 bytes written like the kernel does. */
 #define RING 256
 
@@ -177,6 +219,7 @@ int main(void)
 {
 	test_decode_all_fields();
 	test_decode_plain_weight();
+	test_decode_regs_user();
 	test_ring_wrap_and_lost();
 	return unit_done();
 }

@@ -1,0 +1,439 @@
+/* The clock sampler: perf's cpu-clock software event on every thread (an
+ * hrtimer on the thread's own cpu time), each sample with the user
+ * registers.  Works wherever perf software events do: any VM, no PMU, no
+ * debug registers, unprivileged at perf_event_paranoid 2.
+ *
+ * A timer does not say what the thread was accessing: the data address
+ * comes from the code at the sampled ip and the sampled registers
+ * (x86_access.c), the code read from the process with process_vm_readv
+ * into a cache of pages per process (cleared at exec; a new process under
+ * a pid, fork child or attach, starts with none).  The instruction before
+ * the ip, the load the thread stalled on, is used when the function's
+ * layout says it is the only way to the ip: functions are found in the
+ * symbol tables of the process's modules (their own module map, read
+ * from /proc/PID/maps when an ip falls outside the known modules) and
+ * their maps kept in a cache.  Samples whose address cannot be found are
+ * counted per thread under the reason, not stored.
+ *
+ * Rate.  The period is in ns of the thread's cpu time: 1e9 / --frequency
+ * (default 1000 Hz), or --period.  cpu-clock in frequency mode is turned
+ * into that same period by the kernel, so the period is given directly.
+ * Samples are then proportional to the time each thread spends on each
+ * page, what a placement weighs.
+ *
+ * fs-relative operands (thread-local variables, the stack protector's
+ * canary) need the thread's fs_base, which perf does not sample: the
+ * tracer is the thread's ptracer, and the thread is stopped when its
+ * events open, so PTRACE_GETREGS gives it then.  A program's main thread
+ * starts at exec with fs_base 0 (its libc sets it later): it is read
+ * again at the thread's next ptrace stops (its allocations) until set;
+ * fs-relative samples before that are counted as no_fs_base. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "elfsyms.h"
+#include "error.h"
+#include "modmap.h"
+#include "perf_ring.h"
+#include "pmu.h"
+#include "sampler_backend.h"
+#include "x86_access.h"
+
+#define CLOCK_SAMPLE_TYPE (PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | \
+			   PERF_SAMPLE_CPU | PERF_SAMPLE_REGS_USER)
+#define DEFAULT_HZ 1000
+#define CODE_PAGE 4096
+#define CODE_PAGES 256              /* cached, direct-mapped: 1 MiB */
+#define CODE_TTL_NS 1000000000ULL   /* re-read: dlclose/dlopen, JITs */
+#define FUNC_MAPS 1024              /* cached, direct-mapped */
+#define MAPS_EVERY_NS 200000000ULL  /* re-reads of a process's maps, at most... */
+#define MAPS_TTL_NS 1000000000ULL   /* ...and at least, while it is sampled */
+#define PROBE_HZ 1000
+/* The self-test waits for a sample this long, or gives up after
+ * PROBE_WALL_NS.  A sample comes after about 1 ms; but a VM's cpu time
+ * also grows while its vcpu is preempted, with one timer expiry at most
+ * once it runs again: a loaded host needs tens of ms. */
+#define PROBE_CPU_NS 200000000ULL
+#define PROBE_WALL_NS 2000000000ULL
+#define PROBE_RING_PAGES 1
+
+struct code_page {
+	pid_t pid;
+	uint64_t page, stamp;
+	uint8_t bytes[CODE_PAGE];
+};
+
+/* A process sampled: its modules, for function bounds. */
+struct clock_process {
+	pid_t pid;
+	struct modmap mm;
+	uint64_t maps_ns;              /* when mm was last read; 0: never */
+	struct clock_process *next;
+};
+
+struct func_slot {
+	pid_t pid;                     /* 0: empty */
+	uint64_t start;
+	struct x86_func_map *map;      /* NULL: the function could not be mapped */
+};
+
+/* One sampler per numamma run. */
+static struct code_page *code_cache;
+static struct func_slot *func_cache;
+static struct clock_process *processes;
+/* Threads whose fs_base was not set yet at their last stop. */
+static struct clock_thread *unset_fs;
+
+struct clock_thread {
+	pid_t tid;
+	uint64_t fs_base;                     /* 0: not set yet */
+	struct clock_thread *next_unset;      /* in unset_fs */
+	uint64_t found[X86_NR_RESOLUTIONS];   /* samples by resolution */
+	uint64_t no_regs;                     /* samples without user registers */
+};
+
+static void clock_attr(struct perf_event_attr *attr, uint64_t period_ns)
+{
+	memset(attr, 0, sizeof(*attr));
+	attr->type = PERF_TYPE_SOFTWARE;
+	attr->config = PERF_COUNT_SW_CPU_CLOCK;
+	attr->sample_period = period_ns;
+	attr->sample_type = CLOCK_SAMPLE_TYPE;
+	attr->sample_regs_user = X86_SAMPLE_REGS_MASK;
+	attr->exclude_kernel = 1;
+}
+
+/* ---- the self-test ---- */
+
+/* Runs on the calling thread's cpu until the ring holds a sample, or
+ * PROBE_CPU_NS of its cpu time (cpu-clock counts only while it runs), or
+ * PROBE_WALL_NS pass.  Returns the cpu time spent. */
+static uint64_t spin_for_sample(const struct perf_event_mmap_page *meta)
+{
+	uint64_t cpu_start = thread_cpu_ns(), wall_end = now_ns() + PROBE_WALL_NS, cpu = 0;
+
+	while (!__atomic_load_n(&meta->data_head, __ATOMIC_ACQUIRE) &&
+	       (cpu = thread_cpu_ns() - cpu_start) < PROBE_CPU_NS && now_ns() < wall_end)
+		;
+	return cpu;
+}
+
+/* Opens the event on this thread and spins until it samples: an event
+ * that opens is not yet one that fires (hypervisors).  The common code
+ * runs it once per process. */
+static int clock_probe(char *why, size_t len)
+{
+	struct perf_event_attr attr;
+	long page = sysconf(_SC_PAGESIZE);
+	size_t map_len = (PROBE_RING_PAGES + 1) * page;
+	struct perf_event_mmap_page *meta;
+	uint64_t cpu, head;
+	bool idle;
+	int fd;
+
+	clock_attr(&attr, 1000000000ULL / PROBE_HZ);
+	attr.size = sizeof(attr);
+	fd = (int)syscall(SYS_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	if (fd < 0) {
+		perf_open_why("cpu-clock", errno, why, len);
+		return -1;
+	}
+	meta = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (meta == MAP_FAILED) {
+		snprintf(why, len, "mapping a cpu-clock ring: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	idle = sampler_test_idle("cpu-clock");
+	cpu = idle ? 0 : spin_for_sample(meta);
+	head = idle ? 0 : __atomic_load_n(&meta->data_head, __ATOMIC_ACQUIRE);
+	munmap(meta, map_len);
+	close(fd);
+	if (!head) {
+		snprintf(why, len, "cpu-clock events open but delivered no sample in %.1f ms of cpu time"
+			 " at %d Hz", cpu / 1e6, PROBE_HZ);
+		return -1;
+	}
+	return 0;
+}
+
+static int clock_attrs(const struct sampler_opts *opts, struct perf_event_attr *attrs,
+		       int *group_leader, char *why, size_t len)
+{
+	unsigned hz = opts->frequency ? opts->frequency : DEFAULT_HZ;
+	uint64_t period = opts->period ? opts->period : 1000000000ULL / hz;
+
+	clock_attr(&attrs[0], period);
+	*group_leader = 0;
+	if (!code_cache)
+		code_cache = xcalloc(CODE_PAGES, sizeof(*code_cache));
+	if (!func_cache)
+		func_cache = xcalloc(FUNC_MAPS, sizeof(*func_cache));
+	return 1;
+}
+
+/* ---- the code cache ---- */
+
+static struct code_page *code_slot(pid_t pid, uint64_t page)
+{
+	uint64_t h = (page / CODE_PAGE) * 0x9e3779b97f4a7c15ULL ^ (uint64_t)pid;
+
+	return &code_cache[(h >> 24) % CODE_PAGES];
+}
+
+static void free_func_slot(struct func_slot *f)
+{
+	x86_func_map_free(f->map);
+	*f = (struct func_slot){ 0 };
+}
+
+static void forget_functions(pid_t pid)
+{
+	int i;
+
+	for (i = 0; func_cache && i < FUNC_MAPS; i++)
+		if (func_cache[i].pid == pid)
+			free_func_slot(&func_cache[i]);
+}
+
+/* Drops what was kept of pid's address space. */
+static void forget_process(pid_t pid)
+{
+	struct clock_process **pp;
+	int i;
+
+	for (i = 0; code_cache && i < CODE_PAGES; i++)
+		if (code_cache[i].pid == pid)
+			code_cache[i].pid = 0;
+	forget_functions(pid);
+	for (pp = &processes; *pp; pp = &(*pp)->next)
+		if ((*pp)->pid == pid) {
+			struct clock_process *p = *pp;
+
+			*pp = p->next;
+			modmap_free(&p->mm);
+			free(p);
+			return;
+		}
+}
+
+static struct clock_process *process_of(pid_t pid)
+{
+	struct clock_process *p;
+
+	for (p = processes; p; p = p->next)
+		if (p->pid == pid)
+			return p;
+	p = xcalloc(1, sizeof(*p));
+	p->pid = pid;
+	modmap_init(&p->mm);
+	p->next = processes;
+	processes = p;
+	return p;
+}
+
+/* The page of pid holding addr, read if not cached; NULL if unreadable. */
+static const struct code_page *code_page(pid_t pid, uint64_t addr)
+{
+	uint64_t page = addr & ~(uint64_t)(CODE_PAGE - 1), now = now_ns();
+	struct code_page *p = code_slot(pid, page);
+	struct iovec local = { p->bytes, CODE_PAGE }, remote = { (void *)page, CODE_PAGE };
+
+	if (p->pid == pid && p->page == page && now - p->stamp < CODE_TTL_NS)
+		return p;
+	p->pid = 0;
+	if (process_vm_readv(pid, &local, 1, &remote, 1, 0) != CODE_PAGE)
+		return NULL;
+	p->pid = pid;
+	p->page = page;
+	p->stamp = now;
+	return p;
+}
+
+/* x86_code_reader over the cache; arg is the clock_process. */
+static size_t read_code(void *arg, uint64_t addr, uint8_t *buf, size_t len)
+{
+	pid_t pid = ((const struct clock_process *)arg)->pid;
+	size_t done = 0;
+
+	while (done < len) {
+		const struct code_page *p = code_page(pid, addr + done);
+		size_t off = (addr + done) % CODE_PAGE, n = CODE_PAGE - off;
+
+		if (!p)
+			break;
+		if (n > len - done)
+			n = len - done;
+		memcpy(buf + done, p->bytes + off, n);
+		done += n;
+	}
+	return done;
+}
+
+/* ---- function maps ---- */
+
+/* The module holding ip.  The maps are read again when no known module
+ * holds ip (a library loaded since), at most every MAPS_EVERY_NS, and
+ * every MAPS_TTL_NS: a library unloaded and another loaded in its place
+ * has other functions, whose maps must be built anew. */
+static const struct loaded_module *module_of(struct clock_process *p, uint64_t ip)
+{
+	const struct loaded_module *lm = modmap_find(&p->mm, ip);
+	uint64_t now = now_ns(), age = now - p->maps_ns;
+
+	if (p->maps_ns && age < (lm ? MAPS_TTL_NS : MAPS_EVERY_NS))
+		return lm;
+	p->maps_ns = now;
+	if (modmap_refresh(&p->mm, p->pid) > 0)
+		forget_functions(p->pid);
+	return modmap_find(&p->mm, ip);
+}
+
+/* x86_code.predecessor: from the map of the function holding ip. */
+static uint64_t predecessor(void *arg, uint64_t ip)
+{
+	struct clock_process *p = arg;
+	const struct loaded_module *lm = module_of(p, ip);
+	uint64_t start, size, h;
+	struct func_slot *f;
+
+	if (!lm || elfmod_function_at(lm->elf, ip - lm->bias, &start, &size))
+		return 0;
+	start += lm->bias;
+	h = start * 0x9e3779b97f4a7c15ULL ^ (uint64_t)p->pid;
+	f = &func_cache[(h >> 24) % FUNC_MAPS];
+	if (f->pid != p->pid || f->start != start) {
+		free_func_slot(f);
+		*f = (struct func_slot){ p->pid, start, x86_func_map_build(start, start + size, read_code, p) };
+	}
+	return f->map ? x86_func_map_predecessor(f->map, ip) : 0;
+}
+
+/* ---- samples ---- */
+
+/* Reads the stopped thread's fs_base; 0 when not set yet. */
+static uint64_t read_fs_base(pid_t tid)
+{
+	struct user_regs_struct regs;
+
+	return ptrace(PTRACE_GETREGS, tid, 0, &regs) == 0 ? regs.fs_base : 0;
+}
+
+/* Takes c out of unset_fs, if there. */
+static void drop_unset(struct clock_thread *c)
+{
+	struct clock_thread **pp;
+
+	for (pp = &unset_fs; *pp; pp = &(*pp)->next_unset)
+		if (*pp == c) {
+			*pp = c->next_unset;
+			return;
+		}
+}
+
+/* The thread's fs_base is not set: read it at its next stops. */
+static void unset_fs_base(struct clock_thread *c)
+{
+	c->fs_base = 0;
+	c->next_unset = unset_fs;
+	unset_fs = c;
+}
+
+static void clock_thread_start(struct sampler_thread *th)
+{
+	struct clock_thread *c = th->priv = xcalloc(1, sizeof(*c));
+
+	/* A process's first thread: a new address space under this pid. */
+	if (th->tid == th->pid)
+		forget_process(th->pid);
+	c->tid = th->tid;
+	c->fs_base = read_fs_base(th->tid);
+	if (!c->fs_base)
+		unset_fs_base(c);
+}
+
+static void clock_thread_stopped(pid_t tid)
+{
+	struct clock_thread *c;
+
+	for (c = unset_fs; c && c->tid != tid; c = c->next_unset)
+		;
+	if (c && (c->fs_base = read_fs_base(tid)))
+		drop_unset(c);
+}
+
+static int clock_locate(struct sampler_thread *th, const struct perf_sample_rec *rec, struct nm_sample *out)
+{
+	struct clock_thread *c = th->priv;
+	struct x86_regs regs = { .fs_base = c->fs_base };
+	struct x86_code code = { read_code, predecessor, process_of(out->pid) };
+	struct x86_access a;
+	enum x86_resolution how;
+
+	if (rec->regs_abi == PERF_SAMPLE_REGS_ABI_NONE) {
+		c->no_regs++;
+		return -1;
+	}
+	memcpy(regs.r, rec->regs, sizeof(regs.r));
+	how = x86_find_access(&regs, &code, &a);
+	c->found[how]++;
+	if (how != X86_AT_IP && how != X86_BACKWARD && how != X86_FORWARD)
+		return -1;
+	out->addr = a.addr;
+	out->ip = a.ip;
+	out->access = a.kind;
+	out->resolution = x86_resolution_name(how);
+	out->forward_steps = (int)a.steps;
+	return 0;
+}
+
+static void clock_thread_stop(const struct sampler_thread *th, struct nm_db *db)
+{
+	struct clock_thread *c = th->priv;
+	int how;
+
+	drop_unset(c);
+	for (how = X86_AT_IP; db && how < X86_NR_RESOLUTIONS; how++)
+		db_add_sampler_stat(db, th->tid, x86_resolution_name(how), c->found[how]);
+	if (db)
+		db_add_sampler_stat(db, th->tid, "no_regs", c->no_regs);
+	/* Its main thread gone, a process is gone or about to be (a later
+	 * sample of it builds what it needs again). */
+	if (th->tid == th->pid)
+		forget_process(th->pid);
+}
+
+/* A new program: its code, and the exec'ing thread's fs_base, which exec
+ * cleared (a fork child's was its parent's); the thread is now pid. */
+static void clock_process_exec(pid_t pid, struct sampler_thread *th)
+{
+	struct clock_thread *c = th ? th->priv : NULL;
+
+	forget_process(pid);
+	if (!c)
+		return;
+	drop_unset(c);
+	c->tid = pid;
+	unset_fs_base(c);
+}
+
+const struct sampler_backend sampler_clock = {
+	.name = "clock",
+	.description = "software: cpu-clock samples, the access decoded from the sampled registers",
+	.probe = clock_probe,
+	.attrs = clock_attrs,
+	.thread_start = clock_thread_start,
+	.locate = clock_locate,
+	.thread_stop = clock_thread_stop,
+	.thread_stopped = clock_thread_stopped,
+	.process_exec = clock_process_exec,
+};

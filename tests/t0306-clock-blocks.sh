@@ -1,0 +1,98 @@
+#!/bin/bash
+# clock sampler: each worker writes only its own block, so at least 90% of
+# each worker's samples on the array are on its own block: the address
+# comes from the sampled registers and the decoded code, attributed to the
+# thread that was running; advise plans those blocks from it.  A main
+# thread's fs-relative accesses are placed once its fs_base is.  Across
+# fork and exec, samples on each process's array belong to that process,
+# and after the exec to the new program's code.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/access-lib.sh"
+sampler_available clock
+
+N=4 P=1024
+db=$TMPD/c.db
+blocks_profile "$db" clock access-blocks $N $P 3
+
+size=$((N * P * PAGE + PAGE))
+on_array="s.address >= arr.base AND s.address < arr.base + $((N * P * PAGE))"
+own="s.address >= arr.base + (s.r - 1) * $((P * PAGE)) AND s.address < arr.base + s.r * $((P * PAGE))"
+rows=$(sql "$db" "WITH $(array_cte $size),
+		 s AS (SELECT x.*, t.rank AS r FROM samples x
+		       JOIN threads t ON t.pid = x.pid AND t.tid = x.tid WHERE t.rank > 0)
+		 SELECT s.r, sum($on_array), sum($own)
+		 FROM s JOIN arr ON s.pid = arr.pid GROUP BY s.r ORDER BY s.r")
+assert_share "array samples on the worker's own block" "$rows" 50 90 $N
+
+# Every stored sample says where its address came from; forward_steps
+# only for forward ones; writes to the array are seen as writes.
+assert_eq "samples lacking a field" 0 \
+	"$(sql "$db" "SELECT count(*) FROM samples WHERE address IS NULL OR ip IS NULL
+		      OR cpu IS NULL OR time_ns IS NULL OR access NOT IN ('R', 'W')
+		      OR resolution NOT IN ('at_ip', 'backward', 'forward')
+		      OR (resolution = 'forward') != (forward_steps IS NOT NULL)")"
+assert_eq "array samples that are not writes" 0 \
+	"$(sql "$db" "WITH $(array_cte $size) SELECT count(*) FROM samples s JOIN arr
+		      ON s.pid = arr.pid WHERE $on_array AND s.access != 'W'")"
+# The samples the decoder could not place are counted, and few.
+read -r stored counted <<<"$(sql "$db" "SELECT (SELECT count(*) FROM samples),
+	(SELECT sum(value) FROM sampler_stats WHERE name IN ('at_ip', 'backward', 'forward'))" | tr '|' ' ')"
+assert_eq "stored samples = samples counted as resolved" "$stored" "$counted"
+read -r total refused <<<"$(sql "$db" "SELECT sum(CASE WHEN name = 'samples' THEN value END),
+	sum(CASE WHEN name IN ('no_code', 'gather', 'unknown_reg', 'unknown_branch', 'no_fs_base', 'no_access', 'no_regs')
+	    THEN value END) FROM sampler_stats" | tr '|' ' ')"
+echo "clock: $total samples, $refused not placed"
+((refused * 10 <= total)) || fail "$refused of $total samples not placed, want <= 10%"
+
+# advise from a clock profile: the main thread initialises the array,
+# then each worker works on its block; planned for 4 nodes, each block
+# goes to its worker's node.
+blocks_profile "$TMPD/si.db" clock access-serial-init $N 256 1
+"$NUMAMMA" advise --nodes 4 "$TMPD/si.db" >"$TMPD/adv" || fail "advise of a clock profile failed"
+grep -q "^  block  *heap .*" "$TMPD/adv" || fail "advise planned no per-worker blocks: $(cat "$TMPD/adv")"
+
+# fs-relative accesses: a main thread's fs_base, unset at exec, is read at
+# its next stop (an allocation); its samples then land on its
+# thread-local array.  A fork child's is its parent's until its exec.
+# check_tls DB WHO: the program's output in $TMPD/out.
+check_tls() {
+	local db=$1 who=$2 tls bytes total on_tls
+	read -r _ tls bytes < <(grep '^tls ' "$TMPD/out")
+	read -r total on_tls <<<"$(sql "$db" "SELECT count(*), sum(address BETWEEN $tls AND $((tls + bytes - 1)))
+		FROM samples s JOIN threads t ON t.tid = s.tid
+		JOIN modules m ON m.pid = s.pid AND m.path LIKE '%/access-tls'
+		WHERE t.rank = 0 AND s.ip BETWEEN m.start AND m.end" | tr '|' ' ')"
+	echo "$who: $on_tls of the main thread's $total samples in access-tls on its thread-local array"
+	((total >= 50 && on_tls * 10 >= total * 9)) ||
+		fail "$who: $on_tls of $total main-thread samples on its thread-local array"
+	assert_eq "$who: samples refused for want of fs_base" 0 \
+		"$(sql "$db" "SELECT sum(value) FROM sampler_stats WHERE name = 'no_fs_base'")"
+}
+access_profile "$TMPD/tls.db" clock access-tls 1
+check_tls "$TMPD/tls.db" "launched"
+access_profile "$TMPD/tls-exec.db" clock access-fork-exec 0.2 "$TMPD/access-tls" 1
+check_tls "$TMPD/tls-exec.db" "forked and exec'd"
+
+# fork + exec: parent, child before its exec, and the exec'd program.
+db=$TMPD/f.db
+access_profile "$db" clock access-fork-exec 1 "$TMPD/access-blocks" 2 256 1
+assert_eq "program output" "$(printf 'sum 262142\nchild exited 0')" "$(cat "$TMPD/out")"
+parent=$(sql "$db" "SELECT min(pid) FROM processes")
+child=$(sql "$db" "SELECT max(pid) FROM processes")
+# per_array SIZE: "pid|samples" of the samples on the heap object of SIZE.
+per_array() {
+	sql "$db" "SELECT s.pid, count(*) FROM samples s JOIN objects o ON o.id = s.object_id
+		   WHERE o.kind = 'heap' AND o.size = $1 GROUP BY s.pid"
+}
+for spec in "parent $parent $((3 << 20))" "child $child $((5 << 20))" "exec'd $child $((2 * 256 * PAGE + PAGE))"; do
+	read -r who pid bytes <<<"$spec"
+	rows=$(per_array "$bytes")
+	echo "$who's array: $rows"
+	assert_eq "processes sampled on the $who's array" "$pid" "$(echo "$rows" | cut -d'|' -f1 | tr '\n' ' ' | xargs)"
+	(($(echo "$rows" | cut -d'|' -f2) >= 50)) || fail "$who's array: fewer than 50 samples"
+done
+assert_eq "samples on the exec'd program's array outside its code" 0 \
+	"$(sql "$db" "SELECT count(*) FROM samples s JOIN objects o ON o.id = s.object_id
+		      WHERE o.kind = 'heap' AND o.size = $((2 * 256 * PAGE + PAGE))
+		        AND NOT EXISTS (SELECT 1 FROM modules m WHERE m.pid = s.pid
+				        AND m.path LIKE '%/access-blocks' AND s.ip BETWEEN m.start AND m.end)")"

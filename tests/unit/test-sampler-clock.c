@@ -1,0 +1,70 @@
+/* The clock sampler on a real thread: its samples land on the words it
+ * loads (as reads) and on those it stores (as writes), found from the
+ * sampled registers, at about the requested rate; what it could not
+ * place is counted, and what it stored says how it was found. */
+#include "sampler-harness.h"
+#include "unit.h"
+
+#define WORDS (1 << 16)          /* 512 KiB: half loaded, half stored */
+#define RUN_NS 400000000ULL
+
+static void load_and_store(struct harness *h)
+{
+	volatile uint64_t *src = h->arg, *dst = src + WORDS / 2;
+	uint64_t sum = 0, end = harness_now() + RUN_NS;
+	int i;
+
+	while (harness_now() < end)
+		for (i = 0; i < WORDS / 2; i++) {
+			sum += src[i];
+			dst[i] = sum;
+		}
+}
+
+int main(void)
+{
+	struct harness h = { 0 };
+	uint64_t lo, mid, hi;
+	int64_t total, reads, writes, counted, placed;
+	int ret = harness_open(&h, "clock");
+
+	if (ret == 77)
+		UNIT_SKIP("clock sampler unavailable here");
+	CHECK_INT(ret, 0);
+	h.arg = aligned_alloc(4096, WORDS * 8);
+	lo = (uint64_t)h.arg;
+	mid = lo + WORDS * 4;
+	hi = lo + WORDS * 8;
+	harness_add_object(&h, OBJ_HEAP, h.arg, WORDS * 8);
+	CHECK_INT(harness_run(&h, load_and_store), 0);
+
+	total = harness_query(&h, "SELECT count(*) FROM samples WHERE tid = %d", (int)h.tid);
+	reads = harness_query(&h, "SELECT count(*) FROM samples WHERE tid = %d AND access = 'R'"
+			      " AND address >= %llu AND address < %llu", (int)h.tid,
+			      (unsigned long long)lo, (unsigned long long)mid);
+	writes = harness_query(&h, "SELECT count(*) FROM samples WHERE tid = %d AND access = 'W'"
+			       " AND address >= %llu AND address < %llu", (int)h.tid,
+			       (unsigned long long)mid, (unsigned long long)hi);
+	counted = harness_query(&h, "SELECT value FROM sampler_stats WHERE tid = %d AND name = 'samples'",
+				(int)h.tid);
+	placed = harness_query(&h, "SELECT sum(value) FROM sampler_stats WHERE tid = %d"
+			       " AND name IN ('at_ip', 'backward', 'forward')", (int)h.tid);
+	printf("clock: %lld samples read, %lld stored (%lld reads, %lld writes on the array)\n",
+	       (long long)counted, (long long)total, (long long)reads, (long long)writes);
+	/* 400 ms of cpu at 1 kHz, less what the machine's load takes. */
+	CHECK(counted >= 100 && counted <= (int64_t)(RUN_NS / 1000000 * 11 / 10));
+	CHECK_INT(placed, total);
+	CHECK(total >= counted * 9 / 10);
+	CHECK(reads > 20);
+	CHECK(writes > 20);
+	CHECK(reads + writes >= total * 9 / 10);
+	CHECK_INT(harness_query(&h, "SELECT count(*) FROM samples WHERE tid = %d AND"
+				" (resolution NOT IN ('at_ip', 'backward', 'forward') OR ip IS NULL"
+				" OR time_ns NOT BETWEEN %llu AND %llu)", (int)h.tid,
+				(unsigned long long)h.t_start, (unsigned long long)h.t_end), 0);
+	CHECK_INT(harness_query(&h, "SELECT value FROM sampler_stats WHERE tid = %d AND name = 'lost'",
+				(int)h.tid), 0);
+	harness_close(&h);
+	free(h.arg);
+	return unit_done();
+}

@@ -1,0 +1,345 @@
+/* The clock sampler's access finder on instruction bytes: the access at
+ * the ip, the one just before it (when the function says it is the only
+ * way there), the next one by emulation (arithmetic, flags, jmp/Jcc with
+ * the sampled flags), and the refusals. */
+#include "x86_access.h"
+#include "unit.h"
+
+#define BASE 0x401000ULL
+
+struct code {
+	const uint8_t *bytes;
+	size_t len;
+	const struct x86_func_map *map;   /* the whole code is one function */
+};
+
+static size_t read_code(void *arg, uint64_t addr, uint8_t *buf, size_t len)
+{
+	const struct code *c = arg;
+
+	if (addr < BASE || addr >= BASE + c->len)
+		return 0;
+	if (len > BASE + c->len - addr)
+		len = BASE + c->len - addr;
+	memcpy(buf, c->bytes + (addr - BASE), len);
+	return len;
+}
+
+/* Registers with distinct values, ip at BASE + off. */
+static struct x86_regs regs_at(uint64_t off)
+{
+	struct x86_regs r = { .fs_base = 0x7f0000001000ULL };
+	int i;
+
+	for (i = 0; i < PERF_REG_X86_64_MAX; i++)
+		r.r[i] = 0x10000000ULL * (i + 1);
+	r.r[PERF_REG_X86_IP] = BASE + off;
+	r.r[PERF_REG_X86_FLAGS] = 0x202;
+	return r;
+}
+
+static uint64_t predecessor(void *arg, uint64_t ip)
+{
+	const struct code *c = arg;
+
+	return c->map ? x86_func_map_predecessor(c->map, ip) : 0;
+}
+
+/* Finds the access at regs; with whole set, knowing bytes are one
+ * function (for backward). */
+static enum x86_resolution find(const uint8_t *bytes, size_t len, const struct x86_regs *regs, int whole,
+				struct x86_access *out)
+{
+	struct code c = { bytes, len, NULL };
+	struct x86_code code = { read_code, predecessor, &c };
+	enum x86_resolution how;
+
+	if (whole)
+		CHECK((c.map = x86_func_map_build(BASE, BASE + len, read_code, &c)) != NULL);
+	how = x86_find_access(regs, &code, out);
+	x86_func_map_free((struct x86_func_map *)c.map);
+	return how;
+}
+
+#define FIND(bytes, regs, whole, out) find((bytes), sizeof(bytes), &(regs), (whole), (out))
+
+static void check_access(const struct x86_access *a, uint64_t addr, char kind, unsigned size, uint64_t ip)
+{
+	CHECK_INT(a->addr, addr);
+	CHECK_INT(a->kind, kind);
+	CHECK_INT(a->size, size);
+	CHECK_INT(a->ip, ip);
+}
+
+static void test_at_ip(void)
+{
+	static const uint8_t load[] = { 0x48, 0x8b, 0x44, 0xcb, 0x10 };   /* mov rax, [rbx+rcx*8+0x10] */
+	static const uint8_t store[] = { 0x89, 0x77, 0x04 };              /* mov [rdi+4], esi */
+	static const uint8_t riprel[] = { 0x8b, 0x05, 0x00, 0x01, 0x00, 0x00 }; /* mov eax, [rip+0x100] */
+	static const uint8_t fsrel[] = { 0x64, 0x48, 0x8b, 0x04, 0x25, 0x28, 0, 0, 0 }; /* mov rax, fs:0x28 */
+	struct x86_regs r = regs_at(0);
+	struct x86_access a;
+
+	CHECK_INT(FIND(load, r, 0, &a), X86_AT_IP);
+	check_access(&a, r.r[PERF_REG_X86_BX] + r.r[PERF_REG_X86_CX] * 8 + 0x10, 'R', 8, BASE);
+	CHECK_INT(FIND(store, r, 0, &a), X86_AT_IP);
+	check_access(&a, r.r[PERF_REG_X86_DI] + 4, 'W', 4, BASE);
+	CHECK_INT(FIND(riprel, r, 0, &a), X86_AT_IP);
+	check_access(&a, BASE + 6 + 0x100, 'R', 4, BASE);
+	CHECK_INT(FIND(fsrel, r, 0, &a), X86_AT_IP);
+	check_access(&a, r.fs_base + 0x28, 'R', 8, BASE);
+	r.fs_base = 0;
+	CHECK_INT(FIND(fsrel, r, 0, &a), X86_NO_FS_BASE);
+}
+
+/* push and call write below rsp; rep string instructions at their
+ * current iteration, nothing when rcx is 0. */
+static void test_stack_and_strings(void)
+{
+	static const uint8_t push[] = { 0x55 };                            /* push rbp */
+	static const uint8_t call[] = { 0xe8, 0x00, 0x01, 0x00, 0x00 };    /* call .+0x105 */
+	static const uint8_t movs[] = { 0xf3, 0xa4 };                      /* rep movsb */
+	static const uint8_t stos[] = {
+		0xf3, 0x48, 0xab,                 /* rep stosq */
+		0x89, 0x77, 0x04,                 /* mov [rdi+4], esi */
+	};
+	struct x86_regs r = regs_at(0);
+	uint64_t sp = r.r[PERF_REG_X86_SP], di = r.r[PERF_REG_X86_DI];
+	struct x86_access a;
+
+	CHECK_INT(FIND(push, r, 0, &a), X86_AT_IP);
+	check_access(&a, sp - 8, 'W', 8, BASE);
+	CHECK_INT(FIND(call, r, 0, &a), X86_AT_IP);
+	check_access(&a, sp - 8, 'W', 8, BASE);
+	CHECK_INT(FIND(movs, r, 0, &a), X86_AT_IP);
+	check_access(&a, di, 'W', 1, BASE);
+	CHECK_INT(FIND(stos, r, 0, &a), X86_AT_IP);
+	check_access(&a, di, 'W', 8, BASE);
+	r.r[PERF_REG_X86_CX] = 0;
+	CHECK_INT(FIND(stos, r, 0, &a), X86_FORWARD);
+	check_access(&a, di + 4, 'W', 4, BASE + 3);
+}
+
+/* A sum loop sampled on the add after its load, as clock samples land. */
+static const uint8_t sum_loop[] = {
+	0xf2, 0x0f, 0x58, 0x00,                   /* 0: addsd xmm0, [rax] */
+	0x48, 0x83, 0xc0, 0x08,                   /* 4: add rax, 8 */
+	0x48, 0x39, 0xd0,                         /* 8: cmp rax, rdx */
+	0x75, 0xf3,                               /* b: jne 0 */
+	0xc3,                                     /* d: ret */
+};
+
+static void test_loop_after_load(void)
+{
+	struct x86_regs r = regs_at(4);
+	uint64_t ax = r.r[PERF_REG_X86_AX];
+	struct x86_access a;
+
+	r.r[PERF_REG_X86_DX] = ax + 800;
+	CHECK_INT(FIND(sum_loop, r, 0, &a), X86_FORWARD);
+	check_access(&a, ax + 8, 'R', 8, BASE);
+	CHECK_INT(a.steps, 3);
+	/* The last iteration: the loop exits to ret, which reads [rsp]. */
+	r.r[PERF_REG_X86_DX] = ax + 8;
+	CHECK_INT(FIND(sum_loop, r, 0, &a), X86_FORWARD);
+	check_access(&a, r.r[PERF_REG_X86_SP], 'R', 8, BASE + 0xd);
+	/* Knowing the function: the load the thread stalled on. */
+	CHECK_INT(FIND(sum_loop, r, 1, &a), X86_BACKWARD);
+	check_access(&a, ax, 'R', 8, BASE);
+}
+
+/* jne decided by the sampled flags. */
+static void test_jcc_sampled_flags(void)
+{
+	static const uint8_t code[] = {
+		0x75, 0x02,                       /* 0: jne 4 */
+		0x89, 0x01,                       /* 2: mov [rcx], eax */
+		0x89, 0x02,                       /* 4: mov [rdx], eax */
+	};
+	struct x86_regs r = regs_at(0);
+	struct x86_access a;
+
+	r.r[PERF_REG_X86_FLAGS] = 0x246;          /* ZF: not taken */
+	CHECK_INT(FIND(code, r, 0, &a), X86_FORWARD);
+	check_access(&a, r.r[PERF_REG_X86_CX], 'W', 4, BASE + 2);
+	r.r[PERF_REG_X86_FLAGS] = 0x202;
+	CHECK_INT(FIND(code, r, 0, &a), X86_FORWARD);
+	check_access(&a, r.r[PERF_REG_X86_DX], 'W', 4, BASE + 4);
+}
+
+/* lea, shl, 32-bit arithmetic (zero-extending), xor-zeroing, cmov, nops. */
+static void test_emulation(void)
+{
+	static const uint8_t lea_shl[] = {
+		0x48, 0x8d, 0x34, 0x97,           /* 0: lea rsi, [rdi+rdx*4] */
+		0x48, 0xc1, 0xe1, 0x03,           /* 4: shl rcx, 3 */
+		0x48, 0x8b, 0x04, 0x0b,           /* 8: mov rax, [rbx+rcx] */
+	};
+	static const uint8_t sub32[] = {
+		0x83, 0xee, 0x01,                 /* 0: sub esi, 1 */
+		0x90,                             /* 3: nop */
+		0x0f, 0x1f, 0x04, 0x00,           /* 4: nop [rax+rax] */
+		0x8b, 0x46, 0x08,                 /* 8: mov eax, [rsi+8] */
+	};
+	static const uint8_t zero[] = {
+		0x31, 0xc9,                       /* 0: xor ecx, ecx */
+		0x48, 0x8b, 0x14, 0xcf,           /* 2: mov rdx, [rdi+rcx*8] */
+	};
+	static const uint8_t cmov[] = {
+		0x48, 0x0f, 0x45, 0xc1,           /* 0: cmovne rax, rcx */
+		0x48, 0x8b, 0x00,                 /* 4: mov rax, [rax] */
+	};
+	struct x86_regs r = regs_at(0);
+	struct x86_access a;
+
+	CHECK_INT(FIND(lea_shl, r, 0, &a), X86_FORWARD);
+	check_access(&a, r.r[PERF_REG_X86_BX] + (r.r[PERF_REG_X86_CX] << 3), 'R', 8, BASE + 8);
+	CHECK_INT(a.steps, 2);
+	r.r[PERF_REG_X86_SI] = 0x100001000ULL;
+	CHECK_INT(FIND(sub32, r, 0, &a), X86_FORWARD);
+	check_access(&a, 0xfff + 8, 'R', 4, BASE + 8);
+	CHECK_INT(FIND(zero, r, 0, &a), X86_FORWARD);
+	check_access(&a, r.r[PERF_REG_X86_DI], 'R', 8, BASE + 2);
+	CHECK_INT(FIND(cmov, r, 0, &a), X86_FORWARD);
+	check_access(&a, r.r[PERF_REG_X86_CX], 'R', 8, BASE + 4);
+	r.r[PERF_REG_X86_FLAGS] = 0x246;
+	CHECK_INT(FIND(cmov, r, 0, &a), X86_FORWARD);
+	check_access(&a, r.r[PERF_REG_X86_AX], 'R', 8, BASE + 4);
+}
+
+/* Index arithmetic: an int index widened, scaled by a struct size. */
+static void test_index_arith(void)
+{
+	static const uint8_t cdqe[] = {
+		0x48, 0x98,                       /* 0: cdqe */
+		0x8b, 0x04, 0x87,                 /* 2: mov eax, [rdi+rax*4] */
+	};
+	static const uint8_t imul[] = {
+		0x48, 0x6b, 0xc0, 0x18,           /* 0: imul rax, rax, 24 */
+		0x48, 0x8b, 0x04, 0x07,           /* 4: mov rax, [rdi+rax] */
+	};
+	static const uint8_t imul2_not[] = {
+		0x48, 0x0f, 0xaf, 0xd6,           /* 0: imul rdx, rsi */
+		0x48, 0xf7, 0xd2,                 /* 4: not rdx */
+		0x48, 0x8b, 0x0c, 0x17,           /* 7: mov rcx, [rdi+rdx] */
+	};
+	struct x86_regs r = regs_at(0);
+	uint64_t di = r.r[PERF_REG_X86_DI], dx = r.r[PERF_REG_X86_DX], si = r.r[PERF_REG_X86_SI];
+	struct x86_access a;
+
+	r.r[PERF_REG_X86_AX] = 0xabcd0000fffffffeULL;      /* eax = -2 */
+	CHECK_INT(FIND(cdqe, r, 0, &a), X86_FORWARD);
+	check_access(&a, di - 8, 'R', 4, BASE + 2);
+	r.r[PERF_REG_X86_AX] = 5;
+	CHECK_INT(FIND(imul, r, 0, &a), X86_FORWARD);
+	check_access(&a, di + 5 * 24, 'R', 8, BASE + 4);
+	CHECK_INT(FIND(imul2_not, r, 0, &a), X86_FORWARD);
+	check_access(&a, di + ~(dx * si), 'R', 8, BASE + 7);
+}
+
+/* The instruction before ip is not taken when another path leads to ip,
+ * or when it moved its own address registers. */
+static void test_backward_refused(void)
+{
+	static const uint8_t joined[] = {
+		0x48, 0x8b, 0x14, 0xcf,           /* 0: mov rdx, [rdi+rcx*8] */
+		0x48, 0xff, 0xc1,                 /* 4: inc rcx */
+		0x48, 0x8b, 0x00,                 /* 7: mov rax, [rax] */
+		0xeb, 0xf8,                       /* a: jmp 4 */
+	};
+	static const uint8_t self[] = {
+		0x48, 0x8b, 0x00,                 /* 0: mov rax, [rax] */
+		0x48, 0x83, 0xc2, 0x01,           /* 3: add rdx, 1 */
+		0x89, 0x02,                       /* 7: mov [rdx], eax */
+	};
+	struct x86_regs r = regs_at(4);
+	struct x86_access a;
+
+	CHECK_INT(FIND(joined, r, 1, &a), X86_FORWARD);
+	check_access(&a, r.r[PERF_REG_X86_AX], 'R', 8, BASE + 7);
+	/* Without the jmp, the load is the only way to ip. */
+	CHECK_INT(find(joined, 0xa, &r, 1, &a), X86_BACKWARD);
+	check_access(&a, r.r[PERF_REG_X86_DI] + r.r[PERF_REG_X86_CX] * 8, 'R', 8, BASE);
+	r = regs_at(3);
+	CHECK_INT(FIND(self, r, 1, &a), X86_FORWARD);
+	check_access(&a, r.r[PERF_REG_X86_DX] + 1, 'W', 4, BASE + 7);
+}
+
+/* A function's map: instruction starts, fall-through, branch targets. */
+static void test_func_map(void)
+{
+	static const uint8_t code[] = {
+		0x48, 0x8b, 0x14, 0xcf,           /* 0: mov rdx, [rdi+rcx*8] */
+		0x75, 0x04,                       /* 4: jne a */
+		0xc3,                             /* 6: ret */
+		0x48, 0x8b, 0x00,                 /* 7: mov rax, [rax] */
+		0xe8, 0x00, 0x00, 0x00, 0x00,     /* a: call f */
+		0x90,                             /* f: nop */
+	};
+	struct code c = { code, sizeof(code), NULL };
+	struct x86_func_map *m = x86_func_map_build(BASE, BASE + sizeof(code), read_code, &c);
+
+	CHECK(m != NULL);
+	if (!m)
+		return;
+	CHECK_INT(x86_func_map_predecessor(m, BASE), 0);             /* the start */
+	CHECK_INT(x86_func_map_predecessor(m, BASE + 4), BASE);
+	CHECK_INT(x86_func_map_predecessor(m, BASE + 5), 0);         /* inside an instruction */
+	CHECK_INT(x86_func_map_predecessor(m, BASE + 6), BASE + 4);  /* jne falls through */
+	CHECK_INT(x86_func_map_predecessor(m, BASE + 7), 0);         /* after ret */
+	CHECK_INT(x86_func_map_predecessor(m, BASE + 0xa), 0);       /* jne's target */
+	CHECK_INT(x86_func_map_predecessor(m, BASE + 0xf), 0);       /* after a call */
+	x86_func_map_free(m);
+	/* Too long, or not code to the end. */
+	CHECK(x86_func_map_build(BASE, BASE + (1 << 20), read_code, &c) == NULL);
+	CHECK(x86_func_map_build(BASE, BASE + sizeof(code) + 1, read_code, &c) == NULL);
+}
+
+static void test_refusals(void)
+{
+	static const uint8_t gather[] = { 0xc4, 0xe2, 0x69, 0x90, 0x04, 0x88 }; /* vpgatherdd xmm0, [rax+xmm1*4], xmm2 */
+	static const uint8_t lost[] = {
+		0xf3, 0x48, 0x0f, 0xb8, 0xc3,     /* 0: popcnt rax, rbx (not emulated) */
+		0x48, 0x8b, 0x08,                 /* 5: mov rcx, [rax] */
+	};
+	static const uint8_t spin[] = { 0xeb, 0xfe };                    /* jmp . */
+	static const uint8_t undecided[] = {
+		0xc5, 0xfb, 0x93, 0xc1,           /* 0: kmovd eax, k1 (not emulated) */
+		0x85, 0xc0,                       /* 4: test eax, eax */
+		0x75, 0x02,                       /* 6: jne a */
+		0x89, 0x01,                       /* 8: mov [rcx], eax */
+		0x89, 0x02,                       /* a: mov [rdx], eax */
+	};
+	static const uint8_t jmp_lost[] = {
+		0xf3, 0x48, 0x0f, 0xb8, 0xc3,     /* 0: popcnt rax, rbx */
+		0xff, 0xe0,                       /* 5: jmp rax */
+	};
+	static const uint8_t gs[] = { 0x65, 0x48, 0x8b, 0x04, 0x25, 0x28, 0, 0, 0 };
+	struct x86_regs r = regs_at(0);
+	struct x86_access a;
+
+	CHECK_INT(FIND(gather, r, 0, &a), X86_GATHER);
+	CHECK_INT(FIND(lost, r, 0, &a), X86_UNKNOWN_REG);
+	CHECK_INT(FIND(spin, r, 0, &a), X86_NO_ACCESS);
+	CHECK_INT(FIND(undecided, r, 0, &a), X86_UNKNOWN_BRANCH);
+	CHECK_INT(FIND(jmp_lost, r, 0, &a), X86_UNKNOWN_BRANCH);
+	CHECK_INT(FIND(gs, r, 0, &a), X86_UNKNOWN_REG);
+	r.r[PERF_REG_X86_IP] = BASE - 0x1000;
+	CHECK_INT(FIND(spin, r, 0, &a), X86_NO_CODE);
+	CHECK_STR(x86_resolution_name(X86_GATHER), "gather");
+	CHECK_STR(x86_resolution_name(X86_FORWARD), "forward");
+}
+
+int main(void)
+{
+	test_at_ip();
+	test_stack_and_strings();
+	test_loop_after_load();
+	test_jcc_sampled_flags();
+	test_emulation();
+	test_index_arith();
+	test_backward_refused();
+	test_func_map();
+	test_refusals();
+	return unit_done();
+}
