@@ -42,6 +42,7 @@ struct rcolumn {
 };
 
 struct rtable {
+	const char *id;           /* the section's name in data formats: "objects" */
 	char *title;
 	char *note;               /* a line in place of the table, or NULL */
 	const struct rcolumn *cols;
@@ -58,14 +59,25 @@ struct report {
 	bool access_left_out;
 };
 
+/* How the call-site section groups allocations: by whole call stack,
+ * by the function shown for the stack, or by its source line. */
+enum report_group { GROUP_STACK, GROUP_FUNCTION, GROUP_LINE };
+
+/* The call-site section's order: most bytes allocated, most
+ * allocations, highest peak of live bytes, most bytes live at the end. */
+enum report_sort { SORT_BYTES, SORT_COUNT, SORT_PEAK, SORT_LIVE };
+
 struct report_opts {
 	int top;                  /* rows per table */
 	int64_t pid;              /* 0: every process */
+	enum report_group group;
+	enum report_sort sort;
 };
 
 /* Building tables (src/report/table.c). */
-struct rtable *report_add_table(struct report *rep, const struct rcolumn *cols, int ncols,
-				const char *title_fmt, ...) __attribute__((format(printf, 4, 5)));
+struct rtable *report_add_table(struct report *rep, const char *id, const struct rcolumn *cols,
+				int ncols, const char *title_fmt, ...)
+	__attribute__((format(printf, 5, 6)));
 void rtable_int(struct rtable *t, int64_t v);
 void rtable_bytes(struct rtable *t, uint64_t v);
 void rtable_percent(struct rtable *t, double v);

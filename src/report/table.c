@@ -7,15 +7,15 @@
 #include "error.h"
 #include "report.h"
 
-struct rtable *report_add_table(struct report *rep, const struct rcolumn *cols, int ncols,
-				const char *title_fmt, ...)
+struct rtable *report_add_table(struct report *rep, const char *id, const struct rcolumn *cols,
+				int ncols, const char *title_fmt, ...)
 {
 	struct rtable *t;
 	va_list ap;
 
 	rep->tables = xrealloc(rep->tables, (rep->ntables + 1) * sizeof(*rep->tables));
 	t = &rep->tables[rep->ntables++];
-	*t = (struct rtable){ .cols = cols, .ncols = ncols };
+	*t = (struct rtable){ .id = id, .cols = cols, .ncols = ncols };
 	va_start(ap, title_fmt);
 	if (vasprintf(&t->title, title_fmt, ap) < 0)
 		die("out of memory");

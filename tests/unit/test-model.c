@@ -15,7 +15,7 @@
 
 static struct prof_cpu cpus[] = { { 0, 0 }, { 1, 0 }, { 2, 1 }, { 3, 1 } };
 static struct prof_node nodes[] = { { 0, "0-1" }, { 1, "2-3" } };
-static struct prof_process processes[] = { { PID, 1, "/work/app" } };
+static struct prof_process processes[] = { { PID, 1, "/work/app", true } };
 /* The main thread and 4 workers; worker w ran on cpu w - 1. */
 static struct prof_thread threads[] = {
 	{ PID, PID, 0 }, { PID, PID + 1, 1 }, { PID, PID + 2, 2 }, { PID, PID + 3, 3 }, { PID, PID + 4, 4 },

@@ -1,0 +1,37 @@
+/* What the files building report sections share (src/report/ only). */
+#ifndef NUMAMMA_REPORT_INT_H
+#define NUMAMMA_REPORT_INT_H
+
+#include "report.h"
+
+struct ctx {
+	const struct prof_run *run;
+	const struct report_opts *opts;
+	struct report *rep;
+	pid_t *pid_tids;        /* with --pid: the tids of its threads, sorted */
+	size_t npid_tids;
+};
+
+/* Columns without a null text (their cells are never unknown). */
+#define LEFT(name) { name, 'l', 0, NULL }
+#define RIGHT(name) { name, 'r', 0, NULL }
+
+#define CMP(a, b) (((a) > (b)) - ((a) < (b)))
+
+/* A row of select_rows()'s array, in a comparator. */
+#define ROW(type, x) ((const type *)*(const void *const *)(x))
+
+typedef int (*keep_fn)(const struct ctx *c, const void *row);
+
+int want_pid(const struct ctx *c, pid_t pid);
+size_t top_n(const struct ctx *c, size_t n);
+const void **select_rows(const struct ctx *c, const void *rows, size_t nrows, size_t size,
+			 keep_fn keep, int (*order)(const void *, const void *), size_t *n);
+const char *basename_of(const char *path);
+const struct prof_frame *shown_frame(const struct prof_run *run, const struct prof_callsite *cs);
+char *describe_callsite(const struct prof_run *run, int64_t callsite_id);
+
+/* The call-site section (src/report/callsites.c). */
+void section_callsites(struct ctx *c);
+
+#endif
