@@ -13,8 +13,10 @@ struct ctx {
 };
 
 /* Columns without a null text (their cells are never unknown). */
-#define LEFT(name) { name, 'l', 0, NULL }
-#define RIGHT(name) { name, 'r', 0, NULL }
+#define LEFT(n) { .name = n, .align = 'l' }
+#define RIGHT(n) { .name = n, .align = 'r' }
+/* An id the text leaves out, null when unknown. */
+#define DATA(n) { .name = n, .align = 'r', .data_only = true }
 
 #define CMP(a, b) (((a) > (b)) - ((a) < (b)))
 
@@ -31,7 +33,12 @@ const char *basename_of(const char *path);
 const struct prof_frame *shown_frame(const struct prof_run *run, const struct prof_callsite *cs);
 char *describe_callsite(const struct prof_run *run, int64_t callsite_id);
 
+/* s as a JSON string, quotes included (src/report/json.c). */
+void json_string(FILE *f, const char *s);
+
 /* The call-site section (src/report/callsites.c). */
 void section_callsites(struct ctx *c);
+/* The tables of report_opts.detail, after the others (src/report/detail.c). */
+void report_build_detail(struct ctx *c);
 
 #endif

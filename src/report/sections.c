@@ -104,6 +104,15 @@ char *describe_callsite(const struct prof_run *run, int64_t callsite_id)
 	return xasprintf("%s+%#" PRIx64, basename_of(file ? file : "?"), f->offset);
 }
 
+/* A call-site id for the data formats, null for objects without one. */
+static void callsite_cell(struct rtable *t, int64_t id)
+{
+	if (id)
+		rtable_int(t, id);
+	else
+		rtable_null(t);
+}
+
 /* ---- Run ---- */
 
 static const struct rcolumn summary_cols[] = { LEFT(NULL), LEFT(NULL) };
@@ -251,7 +260,7 @@ static void section_run(struct ctx *c)
 
 static const struct rcolumn object_cols[] = {
 	RIGHT("ID"), LEFT("KIND"), RIGHT("SIZE"), RIGHT("TID"),
-	{ "NAME", 'l', .null_text = "-" }, LEFT("ALLOCATED AT"),
+	{ .name = "NAME", .align = 'l', .null_text = "-" }, LEFT("ALLOCATED AT"), DATA("CALLSITE"),
 };
 
 static int by_size_then_id(const void *x, const void *y)
@@ -273,7 +282,7 @@ static int largest_kept(const struct ctx *c, const void *row)
 static void section_objects(struct ctx *c)
 {
 	const struct prof_run *run = c->run;
-	struct rtable *t = report_add_table(c->rep, "objects", object_cols, 6, "Largest objects");
+	struct rtable *t = report_add_table(c->rep, "objects", object_cols, 7, "Largest objects");
 	size_t n;
 	const void **v = select_rows(c, run->objects, run->nobjects, sizeof(*run->objects),
 				     largest_kept, by_size_then_id, &n);
@@ -288,6 +297,7 @@ static void section_objects(struct ctx *c)
 		rtable_int(t, o->tid);
 		rtable_str(t, o->name);
 		rtable_str(t, where);
+		callsite_cell(t, o->callsite_id);
 		free(where);
 	}
 	free(v);
@@ -296,7 +306,7 @@ static void section_objects(struct ctx *c)
 /* ---- Threads ---- */
 
 static const struct rcolumn thread_cols[] = {
-	RIGHT("PID"), RIGHT("TID"), { "RANK", 'r', .null_text = "0" }, RIGHT("ALLOCS"),
+	RIGHT("PID"), RIGHT("TID"), { .name = "RANK", .align = 'r', .null_text = "0" }, RIGHT("ALLOCS"),
 	RIGHT("BYTES"), RIGHT("SAMPLES"),
 };
 
@@ -408,8 +418,8 @@ static void section_threads(struct ctx *c)
 
 static const struct rcolumn placement_cols[] = {
 	RIGHT("ID"), LEFT("KIND"), RIGHT("SIZE"), RIGHT("PAGES"),
-	{ "ON INTENDED", 'r', 1, "-" }, RIGHT("UNTOUCHED"), RIGHT("SKIPPED"),
-	{ "NODES", 'l', .null_text = "-" }, { "RULE", 'l', .null_text = "" },
+	{ .name = "ON INTENDED", .align = 'r', .decimals = 1, .null_text = "-" }, RIGHT("UNTOUCHED"), RIGHT("SKIPPED"),
+	{ .name = "NODES", .align = 'l', .null_text = "-" }, { .name = "RULE", .align = 'l', .null_text = "" },
 };
 
 /* The worst placed first, objects never touched last. */
@@ -472,10 +482,12 @@ static void section_placement(struct ctx *c)
 /* ---- Most accessed objects ---- */
 
 static const struct rcolumn hot_cols[] = {
-	RIGHT("ID"), LEFT("KIND"), RIGHT("SIZE"), RIGHT("SAMPLES"), { "WRITES", 'r', 0, "?" },
-	{ "REMOTE", 'r', 0, "-" }, RIGHT("THREADS"), LEFT("PATTERN"),
-	{ "NAME", 'l', .null_text = "-" }, LEFT("ALLOCATED AT"),
+	RIGHT("ID"), LEFT("KIND"), RIGHT("SIZE"), RIGHT("SAMPLES"), { .name = "WRITES", .align = 'r', .decimals = 0, .null_text = "?" },
+	{ .name = "REMOTE", .align = 'r', .decimals = 0, .null_text = "-" }, RIGHT("THREADS"), LEFT("PATTERN"),
+	{ .name = "NAME", .align = 'l', .null_text = "-" }, LEFT("ALLOCATED AT"), DATA("CALLSITE"),
+	DATA("READS"), DATA("LOCATED"), DATA("REMOTE SAMPLES"),
 };
+#define HOT_NCOLS (int)(sizeof(hot_cols) / sizeof(*hot_cols))
 
 /* What the samples say about how threads use an object.  Disjoint page
  * ranges per thread is the partitioned-array case that first-touch or
@@ -535,6 +547,10 @@ static void hot_row(struct rtable *t, const struct prof_run *run, const struct p
 	rtable_str(t, access_pattern(a));
 	rtable_str(t, o->name);
 	rtable_str(t, where);
+	callsite_cell(t, o->callsite_id);
+	rtable_int(t, a->reads);
+	rtable_int(t, a->located);
+	rtable_int(t, a->remote);
 	free(where);
 }
 
@@ -542,7 +558,7 @@ static void hot_row(struct rtable *t, const struct prof_run *run, const struct p
 static void section_hot_objects(struct ctx *c)
 {
 	const struct prof_run *run = c->run;
-	struct rtable *t = report_add_table(c->rep, "accessed", hot_cols, 10, "Most accessed objects");
+	struct rtable *t = report_add_table(c->rep, "accessed", hot_cols, HOT_NCOLS, "Most accessed objects");
 	size_t n;
 	const void **v = select_rows(c, run->access, run->naccess, sizeof(*run->access), hot_kept,
 				     by_samples_then_id, &n);
@@ -635,7 +651,7 @@ static uint64_t samples_of(const struct ctx *c)
 static void no_samples(struct ctx *c)
 {
 	const struct prof_run_info *ri = &c->run->run;
-	struct rtable *t = report_add_table(c->rep, "accessed", hot_cols, 10, "Most accessed objects");
+	struct rtable *t = report_add_table(c->rep, "accessed", hot_cols, HOT_NCOLS, "Most accessed objects");
 
 	if (!c->run->has_run)
 		t->note = xstrdup("no samples: the program never ran");
@@ -663,14 +679,14 @@ void report_build(const struct prof_run *run, const struct report_opts *opts, st
 	section_callsites(&c);
 	section_threads(&c);
 	section_placement(&c);
-	if (!samples_of(&c)) {
+	if (!samples_of(&c))
 		no_samples(&c);
-		return;
-	}
-	if (run->aggregates_missing) {
+	else if (run->aggregates_missing)
 		rep->access_left_out = true;
-		return;
+	else {
+		section_hot_objects(&c);
+		section_sharing(&c);
 	}
-	section_hot_objects(&c);
-	section_sharing(&c);
+	if (opts->detail)
+		report_build_detail(&c);
 }
