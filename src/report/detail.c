@@ -117,46 +117,63 @@ static const struct rcolumn line_cols[] = {
 	LEFT("TIDS"),
 };
 
+static void thread_row(struct rtable *t, const void *row)
+{
+	const struct prof_object_thread *r = row;
+
+	rtable_int(t, r->object_id);
+	rtable_int(t, r->tid);
+	rtable_int(t, r->samples);
+	rtable_int(t, r->reads);
+	rtable_int(t, r->writes);
+}
+
+static void node_row(struct rtable *t, const void *row)
+{
+	const struct prof_object_node *r = row;
+
+	rtable_int(t, r->object_id);
+	rtable_int(t, r->node);
+	rtable_int(t, r->samples);
+}
+
+static void page_row(struct rtable *t, const void *row)
+{
+	const struct prof_object_page *r = row;
+
+	rtable_int(t, r->object_id);
+	rtable_int(t, r->page);
+	rtable_int(t, r->tid);
+	rtable_int(t, r->samples);
+}
+
+/* A table of the rows (each starting with an object id) of the objects
+ * in ids.  The table is filled before the next is added: adding one
+ * moves the others. */
+static void object_rows(const struct idset *ids, struct rtable *t, const void *rows,
+			size_t n, size_t size, void (*row)(struct rtable *, const void *))
+{
+	for (size_t i = 0; i < n; i++) {
+		const void *r = (const char *)rows + i * size;
+
+		if (idset_has(ids, *(const int64_t *)r))
+			row(t, r);
+	}
+}
+
 static void section_accesses(struct ctx *c, const struct idset *ids)
 {
 	const struct prof_run *run = c->run;
-	struct rtable *th = report_add_table(c->rep, "object_threads", thread_cols, 5,
-					     "Accesses per object and thread");
-	struct rtable *no = report_add_table(c->rep, "nodes", node_cols, 3,
-					     "Accesses per object and cpu node");
-	struct rtable *pg = report_add_table(c->rep, "pages", page_cols, 4,
-					     "Accesses per object, 4 KiB page and thread");
 
-	for (size_t i = 0; i < run->nobject_threads; i++) {
-		const struct prof_object_thread *r = &run->object_threads[i];
-
-		if (!idset_has(ids, r->object_id))
-			continue;
-		rtable_int(th, r->object_id);
-		rtable_int(th, r->tid);
-		rtable_int(th, r->samples);
-		rtable_int(th, r->reads);
-		rtable_int(th, r->writes);
-	}
-	for (size_t i = 0; i < run->nobject_nodes; i++) {
-		const struct prof_object_node *r = &run->object_nodes[i];
-
-		if (!idset_has(ids, r->object_id))
-			continue;
-		rtable_int(no, r->object_id);
-		rtable_int(no, r->node);
-		rtable_int(no, r->samples);
-	}
-	for (size_t i = 0; i < run->nobject_pages; i++) {
-		const struct prof_object_page *r = &run->object_pages[i];
-
-		if (!idset_has(ids, r->object_id))
-			continue;
-		rtable_int(pg, r->object_id);
-		rtable_int(pg, r->page);
-		rtable_int(pg, r->tid);
-		rtable_int(pg, r->samples);
-	}
+	object_rows(ids, report_add_table(c->rep, "object_threads", thread_cols, 5,
+					     "Accesses per object and thread"),
+		    run->object_threads, run->nobject_threads, sizeof(*run->object_threads), thread_row);
+	object_rows(ids, report_add_table(c->rep, "nodes", node_cols, 3,
+					     "Accesses per object and cpu node"),
+		    run->object_nodes, run->nobject_nodes, sizeof(*run->object_nodes), node_row);
+	object_rows(ids, report_add_table(c->rep, "pages", page_cols, 4,
+					     "Accesses per object, 4 KiB page and thread"),
+		    run->object_pages, run->nobject_pages, sizeof(*run->object_pages), page_row);
 }
 
 /* False-sharing candidates: lines written by two threads or more, of
