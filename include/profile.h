@@ -124,6 +124,8 @@ struct prof_sample {
 struct prof_access {
 	int64_t object_id;
 	uint64_t samples, reads, writes;
+	uint64_t weight;            /* sum of the samples' latencies (cycles;
+				     * 1 each where the sampler measures none) */
 	int threads;                /* distinct sampling threads */
 	uint64_t located, remote;   /* samples with both nodes known; of them remote */
 	bool line_shared_writes;    /* a cache line written by two threads or more */

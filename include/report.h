@@ -105,6 +105,11 @@ void report_build(const struct prof_run *run, const struct report_opts *opts, st
 /* The table of this id, or NULL. */
 const struct rtable *report_table(const struct report *rep, const char *id);
 
+/* numamma report --diff: one table, the objects of before and after
+ * matched by call site (src/report/diff.c). */
+void report_build_diff(const struct prof_run *before, const struct prof_run *after,
+		       const struct report_opts *opts, struct report *rep);
+
 /* Aligned plain text, as `numamma report` prints it (src/report/text.c). */
 void report_render_text(FILE *f, const struct report *rep);
 /* One cell as the text renderer writes it; buf is used when needed. */

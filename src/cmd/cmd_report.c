@@ -17,11 +17,15 @@
 
 const char report_usage[] =
 	"usage: numamma report [OPTIONS] [FILE]\n"
+	"       numamma report --diff [OPTIONS] BEFORE AFTER\n"
 	"\n"
 	"Summarizes the profile FILE (default numamma.db): the run, the largest\n"
 	"objects, the allocation call sites, the threads and, when the profile has\n"
 	"memory-access samples, the most accessed objects with their local/remote\n"
-	"split and access pattern, and the threads that share memory.\n"
+	"split and access pattern, and the threads that share memory.  With --diff,\n"
+	"the objects of two profiles of one program, matched by allocation call\n"
+	"stack (module and offset: stable despite ASLR) or static symbol, with\n"
+	"their accesses, remote ratio and latency before and after.\n"
 	"\n"
 	"  -f, --format FMT   text (default), json (doc/report-json.md), csv (one\n"
 	"                     --section), html (one self-contained page with plots),\n"
@@ -37,6 +41,7 @@ const char report_usage[] =
 	"      --sort KEY     call sites by bytes (default), count, peak or live (bytes\n"
 	"                     live at the end: leaks)\n"
 	"      --weight W     with --format=collapsed: bytes (default) or samples\n"
+	"      --diff         compare two profiles (text, json, csv --section diff, html)\n"
 	"  -h, --help         print this help and exit\n";
 
 #define DEFAULT_TOP 10
@@ -49,6 +54,7 @@ struct report_cmd {
 	const char *output;       /* NULL: stdout */
 	const char *section;
 	bool by_samples;          /* --weight=samples */
+	bool diff;
 };
 
 static int render(FILE *f, const struct report_cmd *rc, const struct prof_run *run,
@@ -76,9 +82,9 @@ static int render(FILE *f, const struct report_cmd *rc, const struct prof_run *r
 /* -o: checked before the profile is read, so that a refused name costs
  * nothing; the file is created exclusively, never through a link, never
  * over the profile. */
-static FILE *open_output(const char *path, const char *input)
+static FILE *open_output(const char *path, const char *const *paths, int npaths)
 {
-	const char *inputs[] = { input, NULL };
+	const char *inputs[] = { paths[0], npaths > 1 ? paths[1] : NULL, NULL };
 	int fd;
 	FILE *f;
 
@@ -111,7 +117,8 @@ static int close_output(FILE *f, const char *path, int ret)
 	return ret;
 }
 
-static int print_report(const char *path, const struct report_cmd *rc)
+/* One profile, or with --diff two: the report is on the last. */
+static int print_report(const char *const *paths, int npaths, const struct report_cmd *rc)
 {
 	unsigned what = PROFILE_ACCESS | (rc->format == FMT_TEXT ? 0 : PROFILE_DETAIL);
 	FILE *f = stdout;
@@ -119,14 +126,17 @@ static int print_report(const char *path, const struct report_cmd *rc)
 	struct report rep;
 	int ret;
 
-	if (rc->output && !(f = open_output(rc->output, path)))
+	if (rc->output && !(f = open_output(rc->output, paths, npaths)))
 		return NM_EXIT_FAILURE;
-	if (profile_load(&prof, &path, 1, what) < 0) {
+	if (profile_load(&prof, paths, npaths, what) < 0) {
 		close_output(f, rc->output, -1);
 		return NM_EXIT_FAILURE;
 	}
-	report_build(&prof.runs[0], &rc->opts, &rep);
-	ret = close_output(f, rc->output, render(f, rc, &prof.runs[0], &rep));
+	if (rc->diff)
+		report_build_diff(&prof.runs[0], &prof.runs[1], &rc->opts, &rep);
+	else
+		report_build(&prof.runs[0], &rc->opts, &rep);
+	ret = close_output(f, rc->output, render(f, rc, &prof.runs[npaths - 1], &rep));
 	if (rep.access_left_out)
 		warning("'%s' has no aggregates and is read-only: access sections left out",
 			prof.runs[0].file);
@@ -135,7 +145,7 @@ static int print_report(const char *path, const struct report_cmd *rc)
 	return ret ? NM_EXIT_FAILURE : 0;
 }
 
-enum { OPT_PID = 256, OPT_SECTION, OPT_GROUP, OPT_SORT, OPT_WEIGHT };
+enum { OPT_PID = 256, OPT_SECTION, OPT_GROUP, OPT_SORT, OPT_WEIGHT, OPT_DIFF };
 
 static const struct option report_options[] = {
 	{ "format", required_argument, NULL, 'f' },
@@ -146,6 +156,7 @@ static const struct option report_options[] = {
 	{ "group", required_argument, NULL, OPT_GROUP },
 	{ "sort", required_argument, NULL, OPT_SORT },
 	{ "weight", required_argument, NULL, OPT_WEIGHT },
+	{ "diff", no_argument, NULL, OPT_DIFF },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -208,6 +219,9 @@ static int parse_option(int opt, struct report_cmd *rc, char **argv)
 		ret = keyword("sort", sorts, &k);
 		rc->opts.sort = k;
 		break;
+	case OPT_DIFF:
+		rc->diff = true;
+		break;
 	case OPT_WEIGHT:
 		ret = keyword("weight", weights, &k);
 		rc->by_samples = k;
@@ -221,8 +235,8 @@ static int parse_option(int opt, struct report_cmd *rc, char **argv)
 int cmd_report(int argc, char **argv)
 {
 	struct report_cmd rc = { .opts = { .top = DEFAULT_TOP } };
-	const char *path = "numamma.db";
-	int opt;
+	const char *paths[2] = { "numamma.db", NULL };
+	int opt, npaths;
 
 	/* optind 0 makes getopt start over: cmd_report may run twice in a
 	 * process (tests). */
@@ -236,14 +250,19 @@ int cmd_report(int argc, char **argv)
 		if (parse_option(opt, &rc, argv))
 			return NM_EXIT_FAILURE;
 	}
-	if (argc - optind > 1)
+	npaths = argc - optind;
+	if (rc.diff && npaths != 2)
+		return usage_error("report", "--diff compares two profiles: BEFORE AFTER");
+	if (!rc.diff && npaths > 1)
 		return usage_error("report", "one profile at a time, not also '%s'", argv[optind + 1]);
-	if (optind < argc)
-		path = argv[optind];
+	for (int i = 0; i < npaths; i++)
+		paths[i] = argv[optind + i];
 	if (rc.section && rc.format != FMT_CSV)
 		return usage_error("report", "--section is for --format=csv");
+	if (rc.diff && rc.format == FMT_COLLAPSED)
+		return usage_error("report", "--diff has no collapsed format");
 	if (!rc.section)
-		rc.section = "objects";
-	rc.opts.detail = rc.format != FMT_TEXT;
-	return print_report(path, &rc);
+		rc.section = rc.diff ? "diff" : "objects";
+	rc.opts.detail = rc.format != FMT_TEXT && !rc.diff;
+	return print_report(paths, npaths ? npaths : 1, &rc);
 }

@@ -116,6 +116,12 @@ void report_render_html(FILE *f, const struct report *rep, const struct prof_run
 	fprintf(f, "</title>\n<style>%s</style></head>\n<body>\n<h1>numamma report: <code>", style);
 	html_text(f, cmd);
 	fputs("</code></h1>\n", f);
+	if (report_table(rep, "diff")) {
+		html_diff(f, rep);
+		html_section(f, rep, "diff", NULL);
+		fprintf(f, "<script>%s</script>\n</body></html>\n", script);
+		return;
+	}
 	html_headline(f, rep, run);
 	html_section(f, rep, "run", "Run");
 	html_section(f, rep, "accessed", "Most accessed objects");

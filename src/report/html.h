@@ -20,6 +20,8 @@ void html_node_bars(FILE *f, const struct prof_run *run);
 /* Per most accessed object: its call stack and a heat map of its pages
  * by thread. */
 void html_objects(FILE *f, const struct report *rep, const struct prof_run *run);
+/* --diff: remote share before and after, per matched call site. */
+void html_diff(FILE *f, const struct report *rep);
 /* The thread x thread matrix of shared pages. */
 void html_sharing(FILE *f, const struct report *rep);
 

@@ -116,6 +116,38 @@ void html_remote_bars(FILE *f, const struct report *rep)
 	fputs("</svg>\n", f);
 }
 
+/* Two bars per matched call site: its remote share before (light) and
+ * after (dark), on a 0-100% scale. */
+void html_diff(FILE *f, const struct report *rep)
+{
+	const struct rtable *t = report_table(rep, "diff");
+	size_t n = rtable_rows(t);
+
+	fputs("<h2>Remote share of the matched objects, before and after</h2>\n"
+	      "<p>light: before, dark: after; no bar: no sample with known nodes</p>\n", f);
+	fprintf(f, "<svg class=\"plot diff\" width=\"760\" height=\"%zu\">\n", 34 * n + 10);
+	for (size_t i = 0; i < n; i++) {
+		char buf[128];
+
+		fprintf(f, "<text x=\"0\" y=\"%zu\">", 34 * i + 20);
+		html_text(f, cell_s(t, i, "where", buf, sizeof(buf)));
+		fputs("</text>", f);
+		for (int k = 0; k < 2; k++) {
+			const struct rcell *c = rtable_get(t, i, k ? "remote_after" : "remote_before");
+			double pct = c->type == RT_PERCENT ? c->f : 0;
+
+			fprintf(f, "<rect x=\"230\" y=\"%zu\" width=\"%.1f\" height=\"13\" fill=\"%s\">"
+				"<title>%.1f%%</title></rect><text x=\"%.1f\" y=\"%zu\">%s %s</text>",
+				34 * i + 5 + 15 * k, 4.0 * pct, k ? "#c0392b" : "#f5b7b1", pct,
+				234 + 4.0 * pct, 34 * i + 16 + 15 * k, k ? "after" : "before",
+				c->type == RT_PERCENT ? rcell_text(&t->cols[c - t->cells - i * t->ncols], c,
+								   buf, sizeof(buf)) : "-");
+		}
+		fputs("\n", f);
+	}
+	fputs("</svg>\n", f);
+}
+
 /* Samples by the node of the cpu that made them. */
 void html_node_bars(FILE *f, const struct prof_run *run)
 {

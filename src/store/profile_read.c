@@ -315,6 +315,7 @@ static void access_row(struct prof_run *run, sqlite3_stmt *st)
 	a->reads = col_int(st, 2, 0);
 	a->writes = col_int(st, 3, 0);
 	a->threads = (int)col_int(st, 4, 0);
+	a->weight = col_int(st, 5, 0);
 }
 
 /* The rows below name objects already in run->access (sorted by id). */
@@ -507,8 +508,8 @@ static int read_detail(struct reader *rd)
 static int read_access(struct reader *rd)
 {
 	if (ensure_aggregates(rd) < 0 ||
-	    each_row(rd, "SELECT object_id, sum(samples), sum(reads), sum(writes), count(DISTINCT tid)"
-		     " FROM object_thread GROUP BY object_id ORDER BY object_id", access_row) < 0 ||
+	    each_row(rd, "SELECT object_id, sum(samples), sum(reads), sum(writes), count(DISTINCT tid),"
+		     " sum(weight) FROM object_thread GROUP BY object_id ORDER BY object_id", access_row) < 0 ||
 	    each_row(rd, "SELECT object_id, count(*), sum(node <> page_node) FROM samples"
 		     " WHERE object_id IS NOT NULL AND node IS NOT NULL AND page_node IS NOT NULL"
 		     " GROUP BY object_id", remote_row) < 0 ||
