@@ -31,12 +31,12 @@ rows = json.load(open(sys.argv[1]))["sections"]["diff"]["rows"]
 line, before, after = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 r = [r for r in rows if r["where"] == "main (access-blocks.c:%d)" % line]
 ok = len(r) == 1 and r[0]["samples_before"] == before and r[0]["samples_after"] == after \
-     and isinstance(r[0]["remote_before"], float) and r[0]["latency_after"] is None
+     and isinstance(r[0]["remote_before"], float) and r[0]["cycles_after"] is None
 print("" if ok else "FAIL: %s" % r, file=sys.stderr)
 sys.exit(0 if ok else 1)
 PY
 "$NUMAMMA" report --diff --format=csv "$TMPD/a.db" "$TMPD/b.db" | head -1 >"$TMPD/header"
-assert_eq "CSV header" "where,objects,bytes,samples_before,samples_after,remote_before,remote_after,latency_before,latency_after" \
+assert_eq "CSV header" "where,objects,bytes,samples_before,samples_after,remote_before,remote_after,cycles_before,cycles_after" \
 	"$(cat "$TMPD/header")"
 "$NUMAMMA" report --diff --format=html -o "$TMPD/d.html" "$TMPD/a.db" "$TMPD/b.db" || fail "--diff --format=html exited $?"
 grep -q '<svg class="plot diff"' "$TMPD/d.html" || fail "no diff plot in the page"

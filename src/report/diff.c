@@ -126,8 +126,8 @@ static const struct rcolumn diff_cols[] = {
 	LEFT("WHERE"), RIGHT("OBJECTS"), RIGHT("BYTES"), RIGHT("SAMPLES BEFORE"),
 	RIGHT("SAMPLES AFTER"), { .name = "REMOTE BEFORE", .align = 'r', .decimals = 1, .null_text = "-" },
 	{ .name = "REMOTE AFTER", .align = 'r', .decimals = 1, .null_text = "-" },
-	{ .name = "LATENCY BEFORE", .align = 'r', .null_text = "-" },
-	{ .name = "LATENCY AFTER", .align = 'r', .null_text = "-" },
+	{ .name = "CYCLES BEFORE", .align = 'r', .null_text = "-" },
+	{ .name = "CYCLES AFTER", .align = 'r', .null_text = "-" },
 };
 
 static void remote_cell(struct rtable *t, const struct match *m)
@@ -138,14 +138,14 @@ static void remote_cell(struct rtable *t, const struct match *m)
 		rtable_null(t);
 }
 
-/* Cycles per sample, where the sampler measures latency (PEBS, IBS);
+/* Mean latency, cycles per sample, where the sampler measures latency (PEBS, IBS);
  * the others weigh every sample 1. */
 static void latency_cell(struct rtable *t, const struct match *m)
 {
 	const char *s = m ? m->run->run.sampler : NULL;
 
 	if (m && m->samples && s && (!strcmp(s, "pebs") || !strcmp(s, "ibs")))
-		rtable_text(t, "%.0f cycles", (double)m->weight / m->samples);
+		rtable_int(t, (int64_t)((m->weight + m->samples / 2) / m->samples));
 	else
 		rtable_null(t);
 }
