@@ -118,6 +118,7 @@ struct prof_sample {
 	uint64_t addr;
 	pid_t pid, tid;
 	int cpu, node, page_node;   /* -1 unknown */
+	uint64_t time_ns;
 };
 
 /* What the samples say about one object (PROFILE_ACCESS). */

@@ -140,4 +140,9 @@ void report_render_html(FILE *f, const struct report *rep, const struct prof_run
 void report_render_collapsed(FILE *f, const struct prof_run *run, const struct report_opts *opts,
 			     bool by_samples);
 
+/* Chrome trace-event JSON (Perfetto, chrome://tracing): per thread, its
+ * objects' lifetimes and its samples per 10 ms; run read with
+ * PROFILE_SAMPLES, whose samples it sorts (src/report/trace.c). */
+void report_render_trace(FILE *f, struct prof_run *run, const struct report_opts *opts);
+
 #endif

@@ -29,7 +29,8 @@ const char report_usage[] =
 	"\n"
 	"  -f, --format FMT   text (default), json (doc/report-json.md), csv (one\n"
 	"                     --section), html (one self-contained page with plots),\n"
-	"                     collapsed (folded allocation stacks for flame graphs)\n"
+	"                     collapsed (folded allocation stacks for flame graphs),\n"
+	"                     trace (Chrome trace events: Perfetto, chrome://tracing)\n"
 	"  -o, --output FILE  write to FILE, a new file (an existing one is kept as\n"
 	"                     FILE.old), not standard output\n"
 	"  -n, --top N        rows per section (default 10)\n"
@@ -46,7 +47,8 @@ const char report_usage[] =
 
 #define DEFAULT_TOP 10
 
-enum format { FMT_TEXT, FMT_JSON, FMT_CSV, FMT_HTML, FMT_COLLAPSED };
+/* Those from FMT_COLLAPSED on show one profile, not tables. */
+enum format { FMT_TEXT, FMT_JSON, FMT_CSV, FMT_HTML, FMT_COLLAPSED, FMT_TRACE };
 
 struct report_cmd {
 	struct report_opts opts;
@@ -57,7 +59,7 @@ struct report_cmd {
 	bool diff;
 };
 
-static int render(FILE *f, const struct report_cmd *rc, const struct prof_run *run,
+static int render(FILE *f, const struct report_cmd *rc, struct prof_run *run,
 		  const struct report *rep)
 {
 	switch (rc->format) {
@@ -74,6 +76,9 @@ static int render(FILE *f, const struct report_cmd *rc, const struct prof_run *r
 		break;
 	case FMT_COLLAPSED:
 		report_render_collapsed(f, run, &rc->opts, rc->by_samples);
+		break;
+	case FMT_TRACE:
+		report_render_trace(f, run, &rc->opts);
 		break;
 	}
 	return 0;
@@ -120,7 +125,8 @@ static int close_output(FILE *f, const char *path, int ret)
 /* One profile, or with --diff two: the report is on the last. */
 static int print_report(const char *const *paths, int npaths, const struct report_cmd *rc)
 {
-	unsigned what = PROFILE_ACCESS | (rc->format == FMT_TEXT ? 0 : PROFILE_DETAIL);
+	unsigned what = PROFILE_ACCESS | (rc->format == FMT_TEXT ? 0 : PROFILE_DETAIL) |
+			(rc->format == FMT_TRACE ? PROFILE_SAMPLES : 0);
 	FILE *f = stdout;
 	struct profile prof;
 	struct report rep;
@@ -183,7 +189,8 @@ static int keyword(const char *opt, const char *const *names, int *out)
 
 static int parse_option(int opt, struct report_cmd *rc, char **argv)
 {
-	static const char *const formats[] = { "text", "json", "csv", "html", "collapsed", NULL };
+	static const char *const formats[] = { "text", "json", "csv", "html", "collapsed", "trace",
+					       NULL };
 	static const char *const groups[] = { "stack", "function", "line", NULL };
 	static const char *const sorts[] = { "bytes", "count", "peak", "live", NULL };
 	static const char *const weights[] = { "bytes", "samples", NULL };
@@ -259,8 +266,8 @@ int cmd_report(int argc, char **argv)
 		paths[i] = argv[optind + i];
 	if (rc.section && rc.format != FMT_CSV)
 		return usage_error("report", "--section is for --format=csv");
-	if (rc.diff && rc.format == FMT_COLLAPSED)
-		return usage_error("report", "--diff has no collapsed format");
+	if (rc.diff && rc.format >= FMT_COLLAPSED)
+		return usage_error("report", "--diff is in text, json, csv or html");
 	if (!rc.section)
 		rc.section = rc.diff ? "diff" : "objects";
 	rc.opts.detail = rc.format != FMT_TEXT && !rc.diff;
