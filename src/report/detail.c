@@ -57,8 +57,8 @@ static bool idset_has(const struct idset *s, int64_t id)
 /* ---- call stacks ---- */
 
 static const struct rcolumn stack_cols[] = {
-	RIGHT("CALLSITE"), RIGHT("DEPTH"), { .name = "FUNCTION", .align = 'l' },
-	{ .name = "FILE", .align = 'l' }, { .name = "LINE", .align = 'r' }, LEFT("MODULE"),
+	RIGHT("CALLSITE"), RIGHT("DEPTH"), LEFT("FUNCTION"),
+	LEFT("FILE"), RIGHT("LINE"), LEFT("MODULE"),
 	RIGHT("OFFSET"), RIGHT("SHOWN"),
 };
 
@@ -113,7 +113,7 @@ static const struct rcolumn page_cols[] = {
 	RIGHT("ID"), RIGHT("PAGE"), RIGHT("TID"), RIGHT("SAMPLES"),
 };
 static const struct rcolumn line_cols[] = {
-	RIGHT("ID"), { .name = "ADDRESS", .align = 'r' }, RIGHT("OFFSET"), RIGHT("WRITERS"),
+	RIGHT("ID"), RIGHT("ADDRESS"), RIGHT("OFFSET"), RIGHT("WRITERS"),
 	LEFT("TIDS"),
 };
 

@@ -124,10 +124,10 @@ static struct pair *pair_up(const struct match *a, size_t na, const struct match
 
 static const struct rcolumn diff_cols[] = {
 	LEFT("WHERE"), RIGHT("OBJECTS"), RIGHT("BYTES"), RIGHT("SAMPLES BEFORE"),
-	RIGHT("SAMPLES AFTER"), { .name = "REMOTE BEFORE", .align = 'r', .decimals = 1, .null_text = "-" },
-	{ .name = "REMOTE AFTER", .align = 'r', .decimals = 1, .null_text = "-" },
-	{ .name = "CYCLES BEFORE", .align = 'r', .null_text = "-" },
-	{ .name = "CYCLES AFTER", .align = 'r', .null_text = "-" },
+	RIGHT("SAMPLES AFTER"), PERCENT("REMOTE BEFORE", 1, "-"),
+	PERCENT("REMOTE AFTER", 1, "-"),
+	NULLS("CYCLES BEFORE", 'r', "-"),
+	NULLS("CYCLES AFTER", 'r', "-"),
 };
 
 static void remote_cell(struct rtable *t, const struct match *m)

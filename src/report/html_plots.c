@@ -133,15 +133,15 @@ void html_diff(FILE *f, const struct report *rep)
 		html_text(f, cell_s(t, i, "where", buf, sizeof(buf)));
 		fputs("</text>", f);
 		for (int k = 0; k < 2; k++) {
-			const struct rcell *c = rtable_get(t, i, k ? "remote_after" : "remote_before");
+			const char *key = k ? "remote_after" : "remote_before";
+			const struct rcell *c = rtable_get(t, i, key);
 			double pct = c->type == RT_PERCENT ? c->f : 0;
 
 			fprintf(f, "<rect x=\"230\" y=\"%zu\" width=\"%.1f\" height=\"13\" fill=\"%s\">"
 				"<title>%.1f%%</title></rect><text x=\"%.1f\" y=\"%zu\">%s %s</text>",
 				34 * i + 5 + 15 * k, 4.0 * pct, k ? "#c0392b" : "#f5b7b1", pct,
 				234 + 4.0 * pct, 34 * i + 16 + 15 * k, k ? "after" : "before",
-				c->type == RT_PERCENT ? rcell_text(&t->cols[c - t->cells - i * t->ncols], c,
-								   buf, sizeof(buf)) : "-");
+				cell_s(t, i, key, buf, sizeof(buf)));
 		}
 		fputs("\n", f);
 	}
@@ -221,8 +221,10 @@ static void stack_list(FILE *f, const struct prof_run *run, const struct prof_ob
  * threads by tid): the darker, the more samples. */
 static void heat_map(FILE *f, const struct prof_run *run, const struct prof_object *o)
 {
-	size_t t0 = first_row(run->object_threads, run->nobject_threads, sizeof(*run->object_threads), o->id);
-	size_t p0 = first_row(run->object_pages, run->nobject_pages, sizeof(*run->object_pages), o->id);
+	size_t t0 = first_row(run->object_threads, run->nobject_threads,
+			      sizeof(*run->object_threads), o->id);
+	size_t p0 = first_row(run->object_pages, run->nobject_pages, sizeof(*run->object_pages),
+			      o->id);
 	uint64_t npages = (o->size + 4095) / 4096, cells[HEAT_ROWS][HEAT_COLS] = { { 0 } }, max = 1;
 	int cols = npages < HEAT_COLS ? (int)npages : HEAT_COLS, rows = 0;
 	pid_t tids[HEAT_ROWS];

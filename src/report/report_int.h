@@ -15,6 +15,9 @@ struct ctx {
 /* Columns without a null text (their cells are never unknown). */
 #define LEFT(n) { .name = n, .align = 'l' }
 #define RIGHT(n) { .name = n, .align = 'r' }
+/* Columns whose unknown cells read t; percents with d decimals. */
+#define NULLS(n, a, t) { .name = n, .align = a, .null_text = t }
+#define PERCENT(n, d, t) { .name = n, .align = 'r', .decimals = d, .null_text = t }
 /* An id the text leaves out, null when unknown. */
 #define DATA(n) { .name = n, .align = 'r', .data_only = true }
 

@@ -260,7 +260,7 @@ static void section_run(struct ctx *c)
 
 static const struct rcolumn object_cols[] = {
 	RIGHT("ID"), LEFT("KIND"), RIGHT("SIZE"), RIGHT("TID"),
-	{ .name = "NAME", .align = 'l', .null_text = "-" }, LEFT("ALLOCATED AT"), DATA("CALLSITE"),
+	NULLS("NAME", 'l', "-"), LEFT("ALLOCATED AT"), DATA("CALLSITE"),
 };
 
 static int by_size_then_id(const void *x, const void *y)
@@ -306,7 +306,7 @@ static void section_objects(struct ctx *c)
 /* ---- Threads ---- */
 
 static const struct rcolumn thread_cols[] = {
-	RIGHT("PID"), RIGHT("TID"), { .name = "RANK", .align = 'r', .null_text = "0" }, RIGHT("ALLOCS"),
+	RIGHT("PID"), RIGHT("TID"), NULLS("RANK", 'r', "0"), RIGHT("ALLOCS"),
 	RIGHT("BYTES"), RIGHT("SAMPLES"),
 };
 
@@ -418,8 +418,8 @@ static void section_threads(struct ctx *c)
 
 static const struct rcolumn placement_cols[] = {
 	RIGHT("ID"), LEFT("KIND"), RIGHT("SIZE"), RIGHT("PAGES"),
-	{ .name = "ON INTENDED", .align = 'r', .decimals = 1, .null_text = "-" }, RIGHT("UNTOUCHED"), RIGHT("SKIPPED"),
-	{ .name = "NODES", .align = 'l', .null_text = "-" }, { .name = "RULE", .align = 'l', .null_text = "" },
+	PERCENT("ON INTENDED", 1, "-"), RIGHT("UNTOUCHED"), RIGHT("SKIPPED"),
+	NULLS("NODES", 'l', "-"), NULLS("RULE", 'l', ""),
 };
 
 /* The worst placed first, objects never touched last. */
@@ -482,9 +482,9 @@ static void section_placement(struct ctx *c)
 /* ---- Most accessed objects ---- */
 
 static const struct rcolumn hot_cols[] = {
-	RIGHT("ID"), LEFT("KIND"), RIGHT("SIZE"), RIGHT("SAMPLES"), { .name = "WRITES", .align = 'r', .decimals = 0, .null_text = "?" },
-	{ .name = "REMOTE", .align = 'r', .decimals = 0, .null_text = "-" }, RIGHT("THREADS"), LEFT("PATTERN"),
-	{ .name = "NAME", .align = 'l', .null_text = "-" }, LEFT("ALLOCATED AT"), DATA("CALLSITE"),
+	RIGHT("ID"), LEFT("KIND"), RIGHT("SIZE"), RIGHT("SAMPLES"), PERCENT("WRITES", 0, "?"),
+	PERCENT("REMOTE", 0, "-"), RIGHT("THREADS"), LEFT("PATTERN"),
+	NULLS("NAME", 'l', "-"), LEFT("ALLOCATED AT"), DATA("CALLSITE"),
 	DATA("READS"), DATA("LOCATED"), DATA("REMOTE SAMPLES"),
 };
 #define HOT_NCOLS (int)(sizeof(hot_cols) / sizeof(*hot_cols))
