@@ -74,6 +74,7 @@ struct report_opts {
 	int64_t pid;              /* 0: every process */
 	enum report_group group;
 	enum report_sort sort;
+	int64_t object;           /* --object: this object alone, 0: none */
 	/* The tables only data formats show: call stacks, accesses per
 	 * thread, node and page, cache lines written by several threads
 	 * (needs a profile read with PROFILE_DETAIL). */

@@ -2,6 +2,7 @@
  * store reads the profile, src/report/ makes the tables and renders them;
  * this file is the command line. */
 #include <errno.h>
+#include <inttypes.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -35,6 +36,8 @@ const char report_usage[] =
 	"                     FILE.old), not standard output\n"
 	"  -n, --top N        rows per section (default 10)\n"
 	"      --pid PID      only the objects, call sites, threads and samples of PID\n"
+	"      --object ID    the object ID alone: what it is, its call stack, its\n"
+	"                     accesses per thread, node, page and shared cache line\n"
 	"      --section S    with --format=csv, the table to write (default objects):\n"
 	"                     run, objects, callsites, threads, placement, accessed,\n"
 	"                     sharing, stacks, object_threads, nodes, pages, lines\n"
@@ -125,7 +128,7 @@ static int close_output(FILE *f, const char *path, int ret)
 /* One profile, or with --diff two: the report is on the last. */
 static int print_report(const char *const *paths, int npaths, const struct report_cmd *rc)
 {
-	unsigned what = PROFILE_ACCESS | (rc->format == FMT_TEXT ? 0 : PROFILE_DETAIL) |
+	unsigned what = PROFILE_ACCESS | (rc->opts.detail ? PROFILE_DETAIL : 0) |
 			(rc->format == FMT_TRACE ? PROFILE_SAMPLES : 0);
 	FILE *f = stdout;
 	struct profile prof;
@@ -136,6 +139,12 @@ static int print_report(const char *const *paths, int npaths, const struct repor
 		return NM_EXIT_FAILURE;
 	if (profile_load(&prof, paths, npaths, what) < 0) {
 		close_output(f, rc->output, -1);
+		return NM_EXIT_FAILURE;
+	}
+	if (rc->opts.object && !prof_object(&prof.runs[0], rc->opts.object)) {
+		error("no object %" PRId64 " in '%s'", rc->opts.object, prof.runs[0].file);
+		close_output(f, rc->output, -1);
+		profile_free(&prof);
 		return NM_EXIT_FAILURE;
 	}
 	if (rc->diff)
@@ -151,7 +160,7 @@ static int print_report(const char *const *paths, int npaths, const struct repor
 	return ret ? NM_EXIT_FAILURE : 0;
 }
 
-enum { OPT_PID = 256, OPT_SECTION, OPT_GROUP, OPT_SORT, OPT_WEIGHT, OPT_DIFF };
+enum { OPT_PID = 256, OPT_SECTION, OPT_GROUP, OPT_SORT, OPT_WEIGHT, OPT_DIFF, OPT_OBJECT };
 
 static const struct option report_options[] = {
 	{ "format", required_argument, NULL, 'f' },
@@ -163,6 +172,7 @@ static const struct option report_options[] = {
 	{ "sort", required_argument, NULL, OPT_SORT },
 	{ "weight", required_argument, NULL, OPT_WEIGHT },
 	{ "diff", no_argument, NULL, OPT_DIFF },
+	{ "object", required_argument, NULL, OPT_OBJECT },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -214,6 +224,11 @@ static int parse_option(int opt, struct report_cmd *rc, char **argv)
 		if (parse_number(optarg, 10, 1, INT64_MAX, &v) < 0)
 			return usage_error("report", "invalid --pid '%s'", optarg);
 		rc->opts.pid = (int64_t)v;
+		break;
+	case OPT_OBJECT:
+		if (parse_number(optarg, 10, 1, INT64_MAX, &v) < 0)
+			return usage_error("report", "invalid --object '%s'", optarg);
+		rc->opts.object = (int64_t)v;
 		break;
 	case OPT_SECTION:
 		rc->section = optarg;
@@ -270,6 +285,8 @@ int cmd_report(int argc, char **argv)
 		return usage_error("report", "--diff is in text, json, csv or html");
 	if (!rc.section)
 		rc.section = rc.diff ? "diff" : "objects";
-	rc.opts.detail = rc.format != FMT_TEXT && !rc.diff;
+	if (rc.diff && rc.opts.object)
+		return usage_error("report", "--object is for one profile, not --diff");
+	rc.opts.detail = (rc.format != FMT_TEXT && !rc.diff) || rc.opts.object;
 	return print_report(paths, npaths ? npaths : 1, &rc);
 }

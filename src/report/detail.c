@@ -19,23 +19,24 @@ static int cmp_id(const void *x, const void *y)
 	return CMP(*(const int64_t *)x, *(const int64_t *)y);
 }
 
+static void idset_add(struct idset *s, int64_t id)
+{
+	s->v = xrealloc(s->v, (s->n + 1) * sizeof(*s->v));
+	s->v[s->n++] = id;
+}
+
 /* Adds the integer cells of column col of the table id (when there is
  * such a table and column). */
 static void add_column(struct idset *s, const struct report *rep, const char *id, const char *col)
 {
 	const struct rtable *t = report_table(rep, id);
-	char buf[64];
-	int c;
 
-	for (c = 0; t && c < t->ncols; c++)
-		if (!strcmp(rcolumn_key(t, c, buf, sizeof(buf)), col))
-			break;
-	if (!t || c == t->ncols)
-		return;
-	s->v = xrealloc(s->v, (s->n + rtable_rows(t) + 1) * sizeof(*s->v));
-	for (size_t i = c; i < t->ncells; i += t->ncols)
-		if (t->cells[i].type == RT_INT)
-			s->v[s->n++] = t->cells[i].i;
+	for (size_t r = 0; t && r < rtable_rows(t); r++) {
+		const struct rcell *c = rtable_get(t, r, col);
+
+		if (c && c->type == RT_INT)
+			idset_add(s, c->i);
+	}
 }
 
 static void idset_sort(struct idset *s)
@@ -84,23 +85,16 @@ static void stack_rows(struct rtable *t, const struct prof_run *run, const struc
 	}
 }
 
-static void section_stacks(struct ctx *c)
+static void section_stacks(struct ctx *c, const struct idset *ids)
 {
 	struct rtable *t = report_add_table(c->rep, "stacks", stack_cols, 8, "Call stacks");
-	struct idset ids = { 0 };
 
-	add_column(&ids, c->rep, "objects", "callsite");
-	add_column(&ids, c->rep, "accessed", "callsite");
-	if (c->opts->group == GROUP_STACK)
-		add_column(&ids, c->rep, "callsites", "callsite");
-	idset_sort(&ids);
-	for (size_t i = 0; i < ids.n; i++) {
-		const struct prof_callsite *cs = prof_callsite(c->run, ids.v[i]);
+	for (size_t i = 0; i < ids->n; i++) {
+		const struct prof_callsite *cs = prof_callsite(c->run, ids->v[i]);
 
 		if (cs)
 			stack_rows(t, c->run, cs);
 	}
-	free(ids.v);
 }
 
 /* ---- accesses of the most accessed objects ---- */
@@ -189,7 +183,7 @@ static int line_kept(const struct ctx *c, const void *row)
 {
 	const struct prof_object *o = prof_object(c->run, ((const struct prof_line *)row)->object_id);
 
-	return o && want_pid(c, o->pid);
+	return o && want_pid(c, o->pid) && (!c->opts->object || o->id == c->opts->object);
 }
 
 static void section_lines(struct ctx *c)
@@ -213,14 +207,29 @@ static void section_lines(struct ctx *c)
 	free(v);
 }
 
+/* The details of the objects and call sites the tables list, or with
+ * --object of that object alone. */
 void report_build_detail(struct ctx *c)
 {
-	struct idset ids = { 0 };
+	struct idset sites = { 0 }, objects = { 0 };
+	const struct prof_object *o = prof_object(c->run, c->opts->object);
 
-	section_stacks(c);
-	add_column(&ids, c->rep, "accessed", "id");
-	idset_sort(&ids);
-	section_accesses(c, &ids);
+	if (o) {
+		idset_add(&objects, o->id);
+		if (o->callsite_id)
+			idset_add(&sites, o->callsite_id);
+	} else {
+		add_column(&sites, c->rep, "objects", "callsite");
+		add_column(&sites, c->rep, "accessed", "callsite");
+		if (c->opts->group == GROUP_STACK)
+			add_column(&sites, c->rep, "callsites", "callsite");
+		add_column(&objects, c->rep, "accessed", "id");
+	}
+	idset_sort(&sites);
+	idset_sort(&objects);
+	section_stacks(c, &sites);
+	section_accesses(c, &objects);
 	section_lines(c);
-	free(ids.v);
+	free(sites.v);
+	free(objects.v);
 }

@@ -35,6 +35,13 @@ const void **select_rows(const struct ctx *c, const void *rows, size_t nrows, si
 const char *basename_of(const char *path);
 const struct prof_frame *shown_frame(const struct prof_run *run, const struct prof_callsite *cs);
 char *describe_callsite(const struct prof_run *run, int64_t callsite_id);
+const char *kind_text(int kind);
+/* What the samples say about how threads use an object: "one thread",
+ * "each thread its own block", "false sharing suspect"... */
+const char *access_pattern(const struct prof_access *a);
+
+/* --object: the one object, in a key/value table (src/report/object.c). */
+void section_object(struct ctx *c);
 
 /* s as a JSON string, quotes included (src/report/json.c). */
 void json_string(FILE *f, const char *s);

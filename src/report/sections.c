@@ -21,7 +21,7 @@ size_t top_n(const struct ctx *c, size_t n)
 	return n < (size_t)c->opts->top ? n : (size_t)c->opts->top;
 }
 
-static const char *kind_text(int kind)
+const char *kind_text(int kind)
 {
 	return kind >= 0 ? obj_kind_name(kind) : "?";
 }
@@ -494,7 +494,7 @@ static const struct rcolumn hot_cols[] = {
  * per-thread placement serves well; "shared read" objects can be
  * replicated or interleaved; lines written by several threads hint at
  * false sharing. */
-static const char *access_pattern(const struct prof_access *a)
+const char *access_pattern(const struct prof_access *a)
 {
 	if (a->line_shared_writes)
 		return "false sharing suspect";
@@ -675,6 +675,11 @@ void report_build(const struct prof_run *run, const struct report_opts *opts, st
 
 	memset(rep, 0, sizeof(*rep));
 	section_run(&c);
+	if (opts->object) {
+		section_object(&c);
+		report_build_detail(&c);
+		return;
+	}
 	section_objects(&c);
 	section_callsites(&c);
 	section_threads(&c);
