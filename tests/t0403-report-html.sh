@@ -45,3 +45,13 @@ chrome --window-size=1200,1600 --screenshot="$TMPD/shot.png" "file://$TMPD/r.htm
 	fail "chromium --screenshot exited $?"
 [[ $(head -c 8 "$TMPD/shot.png" | od -An -tx1 | tr -d ' \n') == 89504e470d0a1a0a ]] || fail "the screenshot is not a PNG"
 (($(stat -c %s "$TMPD/shot.png") > 20000)) || fail "the screenshot is nearly empty ($(stat -c %s "$TMPD/shot.png") bytes)"
+
+# A run profile: the page shows the placement outcome of each object.
+build_prog marker
+"$NUMAMMA" run -q --interleave=all -o "$TMPD/run.db" -- "$TMPD/marker" "$TMPD/ran" 0 >/dev/null 2>&1 ||
+	fail "numamma run exited $?"
+"$NUMAMMA" report --format=html -o "$TMPD/run.html" "$TMPD/run.db" || fail "report --format=html of a run exited $?"
+chrome --dump-dom "file://$TMPD/run.html" >"$TMPD/run-dom.html" 2>"$TMPD/console.log" || fail "chromium exited $?"
+grep -E 'CONSOLE|Uncaught' "$TMPD/console.log" >&2 && fail "script errors in the console (run profile)"
+grep -q '<table class="sort" id="t-placement">' "$TMPD/run-dom.html" || fail "no placement table for a run profile"
+grep -q '<td class="n" data-v="100.00">100.0%</td>' "$TMPD/run-dom.html" || fail "no object on its intended nodes"
