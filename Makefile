@@ -4,6 +4,7 @@
 #   make demo         profile the bundled example and print its report
 #   make check        run every test; the last line is "N passed, N failed, N skipped"
 #   make check-vm     run only the tests that boot the 4-node QEMU guest
+#   make check-asan   the sanitizer build's tests alone (part of make check)
 #   make install      install under $(DESTDIR)$(PREFIX)
 #
 # V=1 shows the full commands.  Local overrides go in config.mak.
@@ -68,6 +69,12 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS)
 	$(Q)tests/run-tests tests/unit/test-* tests/t*.sh tests/vm/t*.sh
 
+# ASan + UBSan: a sanitizer build of a copy of the sources runs the unit
+# tests and the fast behaviour tests (also part of make check).
+check-asan: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tests/run-tests tests/t0190-sanitizers.sh
+
 -include tests/vm.mk
 
 bench/%: bench/%.c
@@ -85,4 +92,4 @@ clean:
 	rm -f numamma libnumamma.a $(ALL_SRCS:.c=.o) $(ALL_SRCS:.c=.d) $(UNIT_BINS) tests/unit/*.d
 	rm -rf tests/out
 
-.PHONY: all deps demo check install uninstall clean
+.PHONY: all deps demo check check-asan install uninstall clean

@@ -31,11 +31,11 @@ struct nm_run_info {
 };
 
 /* Can a profile be created at path (outfile_check: a writable directory,
- * no link, no directory, no profile being written)?  0, or -1 after one
+ * no link, no directory, no profile being written, none of inputs)?  0, or -1 after one
  * error line.
  * Nothing is touched: callers check before the program starts, and
  * create the database once it has. */
-int db_check_creatable(const char *path);
+int db_check_creatable(const char *path, const char *const *inputs);
 /* Creating: an existing regular file at path is renamed to path.old
  * first (said on stderr unless quiet), never destroyed; the new one is created
  * exclusively, 0600, and locked as being written until db_close().

@@ -12,6 +12,8 @@ struct launcher_env {
 };
 
 typedef const char *(*env_lookup)(const char *name);
+/* getenv(3) as an env_lookup: the process's own environment. */
+const char *launcher_getenv(const char *name);
 
 /* Reads the rank, size and job id that Open MPI, MPICH/Hydra, PMIx,
  * Slurm or MVAPICH put in the environment. */

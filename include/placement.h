@@ -108,7 +108,9 @@ void policy_free(struct policy *pol);
 /* Fills rule->text from the rule's fields (the line policy_write prints). */
 void policy_rule_format(struct policy_rule *rule);
 /* A node list "0-3,6" or "all" (every node of topo) as a mask; -1 if
- * malformed, naming nothing or a node above POLICY_MAX_NODES. */
+ * malformed or naming nothing; NODELIST_TOO_BIG with *mask = that node
+ * for a node at or above POLICY_MAX_NODES. */
+#define NODELIST_TOO_BIG (-2)
 int policy_parse_nodelist(const char *s, const struct nm_topology *topo, uint64_t *mask);
 
 /* Text form (policy_file.c). */

@@ -16,6 +16,7 @@ struct session {
 	const char *cmd;            /* "profile", "run": for messages */
 	const char *output;         /* database path, NULL for none */
 	char *output_name;          /* output, per rank: owned */
+	const char *inputs[2];      /* files read (run's policy): never written */
 	struct launcher_env launcher;
 	bool no_raw, quiet, follow;
 	bool letting_go;            /* the profile failed: the program is let go */

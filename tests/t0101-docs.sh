@@ -10,7 +10,7 @@ man=$TOP/man/numamma.1
 man_text=$(sed 's/\\-/-/g; s/\\f[BIRP]//g; s/\\(em/--/g' "$man")
 
 missing=0
-for cmd in "" profile report advise run; do
+for cmd in "" profile report advise run stat; do
 	help=$("$NUMAMMA" $cmd --help 2>&1) ||
 		fail "numamma $cmd --help exited $?"
 	opts=$(grep -oE '(^|[[:space:],[])--[a-z][a-z0-9-]*' <<<"$help" |

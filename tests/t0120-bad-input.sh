@@ -83,3 +83,23 @@ for args in "--bind=0 --interleave=all" "--duration 1 --bind=0"; do
 	grep -q "^numamma: run: \(--interleave and --bind: give one of them\|--duration is for -p PID\)" err ||
 		fail "run $args: $(cat err)"
 done
+
+# Policies: a NUL byte is an error where it is (not the silent end of the
+# file), a node beyond any machine is named, the policy's control bytes are
+# not sent to the terminal.
+printf 'numamma-policy 1\ndefault x\0 bind 0\n' >nul.policy
+printf 'numamma-policy 1\ndefault bind 99\n' >b99.policy
+printf 'numamma-policy 1\n\033[31mgarbage\a line\n' >esc.policy
+while IFS='|' read -r file want; do
+	status=0
+	"$NUMAMMA" run --policy="$file" -- /bin/true 2>err || status=$?
+	assert_eq "run --policy=$file: exit status" 125 "$status"
+	assert_eq "run --policy=$file: message" "$want" "$(cat err)"
+done <<'END'
+nul.policy|numamma: policy 'nul.policy' line 2 column 10: a NUL byte (not a text file?)
+b99.policy|numamma: policy 'b99.policy' line 2: node 99 does not exist (numamma places on nodes 0-63)
+esc.policy|numamma: policy 'esc.policy' line 2: unknown directive '\x1b[31mgarbage\x07'
+END
+status=0
+"$NUMAMMA" run --bind=99 -- /bin/true 2>err || status=$?
+assert_eq "--bind=99" "125|numamma: --bind=99: node 99 does not exist on this machine" "$status|$(cat err)"

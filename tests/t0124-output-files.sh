@@ -55,3 +55,21 @@ assert_eq "numamma's stderr" "" "$(cat err)"
 assert_eq "the reader saw the live profile" 1 "$(cat reader)"
 assert_eq "the profile is complete" 3 "$(sql live.db "SELECT exit_status FROM runs WHERE end_ns IS NOT NULL")"
 [[ ! -e live.db.old ]] || fail "the refused numamma moved the live profile"
+
+# advise -o and run -o follow the same rules, and never write an input.
+status=0
+"$NUMAMMA" advise -o p.db p.db >/dev/null 2>err || status=$?
+assert_eq "advise -o its own input" "125|numamma: cannot create 'p.db': it is also an input of this command" \
+	"$status|$(cat err)"
+status=0
+"$NUMAMMA" advise -o link.db p.db >/dev/null 2>err || status=$?
+assert_eq "advise -o through a link refused" 125 "$status"
+[[ ! -e planted ]] || fail "advise created the file a planted link points to"
+"$NUMAMMA" advise -o a.policy p.db >/dev/null 2>err || fail "advise -o failed: $(cat err)"
+"$NUMAMMA" advise -o a.policy p.db >/dev/null 2>err || fail "second advise -o failed: $(cat err)"
+assert_eq "previous policy kept, said" "numamma: kept the previous 'a.policy' as 'a.policy.old'" "$(cat err)"
+assert_eq "policy mode" 600 "$(stat -c %a a.policy)"
+status=0
+"$NUMAMMA" run -q --policy=p.db -o p.db -- /bin/true 2>err || status=$?
+assert_eq "run -o its own policy" "125|numamma: cannot create 'p.db': it is also an input of this command" \
+	"$status|$(cat err)"

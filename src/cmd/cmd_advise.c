@@ -2,12 +2,14 @@
  * it as a policy file for `numamma run --policy`. */
 #include <getopt.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "advise.h"
 #include "commands.h"
 #include "error.h"
 #include "number.h"
 #include "options.h"
+#include "outfile.h"
 #include "profile.h"
 #include "topology.h"
 
@@ -39,12 +41,20 @@ static const struct option advise_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* Under the output rules of include/outfile.h: the previous file kept
+ * as .old, the new one created exclusively. */
 static int write_policy(const char *path, const struct policy *pol)
 {
-	FILE *f = fopen(path, "w");
+	int fd;
+	FILE *f;
 
-	if (!f)
-		return error_errno("cannot create '%s'", path);
+	if (outfile_keep_previous(path, false) < 0 || (fd = outfile_create(path)) < 0)
+		return -1;
+	f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		return error_errno("cannot write '%s'", path);
+	}
 	policy_write(f, pol);
 	if (fclose(f) != 0)
 		return error_errno("cannot write '%s'", path);
@@ -57,6 +67,10 @@ static int run_advise(const char *path, const char *output, struct advise_opts *
 	struct advice adv;
 	int ret;
 
+	const char *inputs[] = { path, NULL };
+
+	if (output && outfile_check(output, inputs) < 0)
+		return NM_EXIT_FAILURE;
 	if (profile_load(&prof, &path, 1, PROFILE_SAMPLES) < 0)
 		return NM_EXIT_FAILURE;
 	ret = advise_profile(&prof.runs[0], path, opts, &adv);

@@ -279,7 +279,7 @@ int cmd_run(int argc, char **argv)
 	s.sopts.name = "none";
 	while ((c = getopt_long(argc, argv, "+:P:p:d:o:qvh", run_options, NULL)) != -1) {
 		switch (c) {
-		case 'P': policy = optarg; break;
+		case 'P': policy = s.inputs[0] = optarg; break;
 		case OPT_INTERLEAVE:
 		case OPT_BIND:
 			if (mode)

@@ -16,6 +16,7 @@ static const struct cmd commands[] = {
 	{ "report",  cmd_report,  "summarise a profile: objects, call sites, threads, remote accesses" },
 	{ "advise",  cmd_advise,  "derive a placement policy from a profile" },
 	{ "run",     cmd_run,     "run a program with a placement policy applied and verified" },
+	{ "stat",    cmd_stat,    "count a run's page faults, events and pages per NUMA node" },
 	{ NULL, NULL, NULL },
 };
 

@@ -130,8 +130,10 @@ int policy_parse_nodelist(const char *s, const struct nm_topology *topo, uint64_
 			if (end == s || hi < lo)
 				return -1;
 		}
-		if (hi >= POLICY_MAX_NODES)
-			return -1;
+		if (hi >= POLICY_MAX_NODES) {
+			*mask = (uint64_t)hi;
+			return NODELIST_TOO_BIG;
+		}
 		for (long n = lo; n <= hi; n++)
 			*mask |= 1ULL << n;
 		if (*end == ',' && end[1])

@@ -19,15 +19,33 @@ struct parser {
 	struct policy *pol;
 };
 
+/* The policy's own bytes, quoted in a message, must not drive the
+ * terminal: control bytes are shown as \xNN. */
+static void escape_controls(const char *in, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (; *in && o + 5 < len; in++) {
+		unsigned char c = (unsigned char)*in;
+
+		if (c < 0x20 || c == 0x7f)
+			o += snprintf(out + o, len - o, "\\x%02x", c);
+		else
+			out[o++] = (char)c;
+	}
+	out[o] = '\0';
+}
+
 static int NM_PRINTF(2, 3) parse_error(const struct parser *p, const char *fmt, ...)
 {
-	char buf[512];
+	char buf[512], shown[2048];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	return error("policy '%s' line %d: %s", p->name, p->line, buf);
+	escape_controls(buf, shown, sizeof(shown));
+	return error("policy '%s' line %d: %s", p->name, p->line, shown);
 }
 
 /* ---- escaping ---- */
@@ -316,6 +334,9 @@ static int parse_action(const struct parser *p, char **tok, int ntok, struct pol
 		return 0;
 	case ACT_BIND:
 	case ACT_INTERLEAVE:
+		if (ntok == 2 && policy_parse_nodelist(tok[1], NULL, &r->nodemask) == NODELIST_TOO_BIG)
+			return parse_error(p, "node %llu does not exist (numamma places on nodes 0-%d)",
+					   (unsigned long long)r->nodemask, POLICY_MAX_NODES - 1);
 		if (ntok != 2 || policy_parse_nodelist(tok[1], NULL, &r->nodemask) < 0)
 			return parse_error(p, "%s wants a node list, e.g. %s", tok[0],
 					   r->action == ACT_BIND ? "'bind 2'" : "'interleave 0-3'");
@@ -519,6 +540,22 @@ struct policy *policy_parse(const char *text, const char *name)
 	return p.pol;
 }
 
+/* A NUL would end the text early and the rest of the file would be
+ * dropped unseen: it is an error, where it is. */
+static void refuse_nul(const char *text, size_t len, const char *path)
+{
+	const char *nul = memchr(text, 0, len), *line_start = text;
+	int line = 1;
+
+	for (const char *c = text; c < nul; c++)
+		if (*c == '\n') {
+			line++;
+			line_start = c + 1;
+		}
+	error("policy '%s' line %d column %d: a NUL byte (not a text file?)", path, line,
+	      (int)(nul - line_start) + 1);
+}
+
 struct policy *policy_read_file(const char *path)
 {
 	FILE *f = fopen(path, "r");
@@ -546,6 +583,11 @@ struct policy *policy_read_file(const char *path)
 	}
 	fclose(f);
 	text[len] = 0;
+	if (memchr(text, 0, len)) {
+		refuse_nul(text, len, path);
+		free(text);
+		return NULL;
+	}
 	pol = policy_parse(text, path);
 	free(text);
 	return pol;

@@ -139,6 +139,11 @@ struct policy *policy_global(const char *mode, const char *nodes, const struct n
 		error("unknown placement '%s' (want interleave or bind)", mode);
 		return NULL;
 	}
+	if (policy_parse_nodelist(nodes, topo, &mask) == NODELIST_TOO_BIG) {
+		error("--%s=%s: node %llu does not exist on this machine", mode, nodes,
+		      (unsigned long long)mask);
+		return NULL;
+	}
 	if (policy_parse_nodelist(nodes, topo, &mask) < 0 || (bind && (mask & (mask - 1)))) {
 		error("--%s=%s: %s", mode, nodes,
 		      bind ? "want one node number" : "want 'all' or a node list like 0-3,5");

@@ -249,11 +249,6 @@ static void open_database(struct session *s)
 		tracer_record_process(s->tr, p);
 }
 
-static const char *environment(const char *name)
-{
-	return getenv(name);
-}
-
 /* Under a launcher each rank writes its own file (prof.db ->
  * prof.rank2.db), and -o patterns name the rest (%r %p %h %j). */
 static int name_output(struct session *s)
@@ -262,7 +257,7 @@ static int name_output(struct session *s)
 	const char *why = NULL;
 	char *name;
 
-	launcher_detect(&s->launcher, environment);
+	launcher_detect(&s->launcher, launcher_getenv);
 	gethostname(host, sizeof(host) - 1);
 	name = launcher_output_name(s->output, &s->launcher, getpid(), host, &why);
 	if (!name)
@@ -292,7 +287,7 @@ int session_run(struct session *s, char **argv, pid_t attach_pid)
 		exit(NM_EXIT_FAILURE);
 	if (s->output && name_output(s) < 0)
 		exit(NM_EXIT_FAILURE);
-	if (s->output && db_check_creatable(s->output) < 0)
+	if (s->output && db_check_creatable(s->output, s->inputs) < 0)
 		exit(NM_EXIT_FAILURE);
 	if (unwind_init() < 0)
 		exit(NM_EXIT_FAILURE);

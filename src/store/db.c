@@ -235,9 +235,9 @@ static struct nm_db *new_db(const char *path)
 	return db;
 }
 
-int db_check_creatable(const char *path)
+int db_check_creatable(const char *path, const char *const *inputs)
 {
-	return outfile_check(path, NULL);
+	return outfile_check(path, inputs);
 }
 
 struct nm_db *db_create(const char *path, bool quiet)

@@ -338,7 +338,8 @@ static void build_table(const struct elf_module *m, bool (*want)(const GElf_Sym 
 	if (!scn)
 		return;
 	foreach_symbol(m, scn, collect_symbol, &c);
-	qsort(t->v, t->n, sizeof(*t->v), compare_entries);
+	if (t->n)
+		qsort(t->v, t->n, sizeof(*t->v), compare_entries);
 	for (size_t i = 0; i < t->n; i++) {
 		if (kept && t->v[kept - 1].vaddr == t->v[i].vaddr) {
 			if (t->v[i].owned_name)

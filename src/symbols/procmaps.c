@@ -78,7 +78,8 @@ int procmaps_parse(const char *text, struct map_list *out)
 		text = *eol ? eol + 1 : eol;
 	}
 	/* The kernel lists mappings in order; literal text need not. */
-	qsort(out->v, out->n, sizeof(*out->v), compare_start);
+	if (out->n)
+		qsort(out->v, out->n, sizeof(*out->v), compare_start);
 	return ret;
 }
 

@@ -222,6 +222,15 @@ static const char *const allocator_functions[] = {
 	"memalign", "valloc", "pvalloc", "reallocarray", "mmap", "munmap", "mremap",
 };
 
+/* libc's own definition: under a sanitizer, the global lookup finds its
+ * interposed allocator first. */
+static uint64_t libc_symbol(const char *name)
+{
+	void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+
+	return libc ? (uint64_t)(uintptr_t)dlsym(libc, name) : 0;
+}
+
 /* The libc this process runs: every allocator entry point is found, and
  * lands where the dynamic linker put it. */
 static void test_libc(void)
@@ -234,7 +243,7 @@ static void test_libc(void)
 	uint64_t off;
 
 	CHECK_INT(procmaps_read(getpid(), &maps), 0);
-	e = procmaps_find(&maps, (uint64_t)(uintptr_t)dlsym(RTLD_DEFAULT, "malloc"));
+	e = procmaps_find(&maps, libc_symbol("malloc"));
 	CHECK(e != NULL);
 	if (!e)
 		return;
@@ -249,7 +258,7 @@ static void test_libc(void)
 
 		vaddr = 0;
 		CHECK_INT(elfmod_find_function(libc, fn, &vaddr, NULL), 0);
-		CHECK_INT(vaddr + bias, (uint64_t)(uintptr_t)dlsym(RTLD_DEFAULT, fn));
+		CHECK_INT(vaddr + bias, libc_symbol(fn));
 	}
 	CHECK_INT(elfmod_find_function(libc, "malloc", &vaddr, NULL), 0);
 	CHECK_INT(elfmod_symbolize(libc, vaddr + 4, &name, &off), 0);
