@@ -28,3 +28,5 @@ status=0
 "$NUMAMMA" report --object 999999 "$db" >/dev/null 2>"$TMPD/err" || status=$?
 assert_eq "missing object: exit status" 125 "$status"
 assert_eq "missing object: message" "numamma: no object 999999 in '$db'" "$(cat "$TMPD/err")"
+"$NUMAMMA" report --object "$id" -f html -o "$TMPD/o.html" "$db" || fail "report --object -f html exited $?"
+assert_eq "heat maps on the object's page" 1 "$(grep -c '<svg class="plot heatmap"' "$TMPD/o.html")"

@@ -23,7 +23,8 @@ void html_text(FILE *f, const char *s)
 }
 
 static const char style[] =
-	"body{font:14px/1.4 system-ui,sans-serif;margin:1.5em auto;max-width:72em;color:#222}"
+	"body{font:14px/1.4 system-ui,sans-serif;margin:1.5em auto;padding:0 1em;max-width:72em;"
+	"color:#222}"
 	"h1{font-size:1.5em}h2{font-size:1.2em;margin-top:1.6em;border-bottom:1px solid #ccc}"
 	"table{border-collapse:collapse;margin:.5em 0}td,th{padding:2px 8px;text-align:left}"
 	"td.n,th.n{text-align:right}th{background:#eee;cursor:pointer;user-select:none}"
@@ -122,8 +123,10 @@ void report_render_html(FILE *f, const struct report *rep, const struct prof_run
 		fprintf(f, "<script>%s</script>\n</body></html>\n", script);
 		return;
 	}
-	html_headline(f, rep, run);
+	if (!report_table(rep, "object"))
+		html_headline(f, rep, run);
 	html_section(f, rep, "run", "Run");
+	html_section(f, rep, "object", NULL);
 	html_section(f, rep, "accessed", "Most accessed objects");
 	html_remote_bars(f, rep);
 	html_node_bars(f, run);

@@ -17,8 +17,8 @@ void html_headline(FILE *f, const struct report *rep, const struct prof_run *run
  * per cpu node. */
 void html_remote_bars(FILE *f, const struct report *rep);
 void html_node_bars(FILE *f, const struct prof_run *run);
-/* Per most accessed object: its call stack and a heat map of its pages
- * by thread. */
+/* Per most accessed object (or the one of --object): its call stack and
+ * a heat map of its pages by thread. */
 void html_objects(FILE *f, const struct report *rep, const struct prof_run *run);
 /* --diff: remote share before and after, per matched call site. */
 void html_diff(FILE *f, const struct report *rep);

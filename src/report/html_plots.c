@@ -260,8 +260,18 @@ static void heat_map(FILE *f, const struct prof_run *run, const struct prof_obje
 void html_objects(FILE *f, const struct report *rep, const struct prof_run *run)
 {
 	const struct rtable *t = report_table(rep, "accessed");
+	const struct rtable *one = report_table(rep, "object");
 	size_t n = t ? rtable_rows(t) : 0;
 
+	if (one && one->ncells) {
+		/* --object: its "id" row first */
+		const struct prof_object *o = prof_object(run, one->cells[1].i);
+
+		fputs("<h2>Call stack</h2>\n", f);
+		stack_list(f, run, o);
+		heat_map(f, run, o);
+		return;
+	}
 	if (!n)
 		return;
 	fputs("<h2>Who touches the most accessed objects</h2>\n", f);

@@ -58,6 +58,8 @@ void section_object(struct ctx *c)
 		return;
 	}
 	where = describe_callsite(c->run, o->callsite_id);
+	rtable_str(t, "id");
+	rtable_int(t, o->id);
 	rtable_str(t, "kind");
 	rtable_str(t, kind_text(o->kind));
 	rtable_str(t, "size");
