@@ -55,15 +55,21 @@ const char *basename_of(const char *path)
 
 /* The C and C++ runtimes: allocator wrappers, thread and TLS set-up,
  * the code that calls main.  With libc6-dbg installed they have file and
- * line, yet a person looks for their own code. */
+ * line, yet a person looks for their own code.  In a static program they
+ * are in the program itself: known by their names. */
 static bool runtime_frame(const struct prof_run *run, const struct prof_frame *f)
 {
 	static const char *const libs[] = { "libc.so", "libc-", "ld-linux", "ld64.so", "ld-",
 					    "libstdc++", "libgcc_s", "libpthread", "libdl" };
+	static const char *const entries[] = { "_start", "__libc_start_main", "__libc_start_call_main",
+					       "start_thread", "clone", "clone3", "__clone", "__clone3" };
 	const struct prof_module *m = prof_module(run, f->module);
 	const char *path = m && m->path ? m->path : f->module;
 	const char *base;
 
+	for (size_t i = 0; f->function && i < sizeof(entries) / sizeof(*entries); i++)
+		if (!strcmp(f->function, entries[i]))
+			return true;
 	if (!path)
 		return false;
 	base = basename_of(path);
@@ -73,13 +79,17 @@ static bool runtime_frame(const struct prof_run *run, const struct prof_frame *f
 	return false;
 }
 
-/* The frame to show: the innermost outside the runtimes (the program's
- * or a library's own code), else the allocator's caller. */
+/* The frame to show: the innermost outside the runtimes with debug info
+ * (the program's own code, compiled with -g), else the innermost outside
+ * the runtimes (a program without debug info: its allocation wrapper),
+ * else the allocator's caller.  Debug info first also skips the libc
+ * internals of a static program (pthread_create's stack allocation). */
 const struct prof_frame *shown_frame(const struct prof_run *run, const struct prof_callsite *cs)
 {
-	for (int i = 0; i < cs->nframes; i++)
-		if (!runtime_frame(run, &cs->frames[i]))
-			return &cs->frames[i];
+	for (int any = 0; any < 2; any++)
+		for (int i = 0; i < cs->nframes; i++)
+			if ((any || cs->frames[i].file) && !runtime_frame(run, &cs->frames[i]))
+				return &cs->frames[i];
 	return cs->nframes ? &cs->frames[0] : NULL;
 }
 
