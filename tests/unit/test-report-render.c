@@ -118,8 +118,65 @@ static void test_callsite_column(void)
 	report_free(&rep);
 }
 
+/* Two threads writing one line of a 64-byte object, sharing its page:
+ * the data formats' detail tables and the HTML page's plots. */
+static void test_detail_and_html(void)
+{
+	static struct prof_thread threads[] = { { 1, 1, 0 }, { 1, 2, 1 }, { 1, 3, 2 } };
+	static struct prof_object objects[] = {
+		{ .id = 4, .pid = 1, .tid = 1, .kind = OBJ_HEAP, .addr = 0x1000, .size = 64, .name = "malloc" },
+	};
+	static struct prof_access access[] = {
+		{ .object_id = 4, .samples = 10, .reads = 2, .writes = 8, .threads = 2, .located = 10,
+		  .remote = 4, .line_shared_writes = true, .spans_overlap = true, .page_shared = true },
+	};
+	static struct prof_sharing sharing[] = { { 2, 3, 1, 1 } };
+	static struct prof_object_thread ot[] = { { 4, 2, 6, 1, 5 }, { 4, 3, 4, 1, 3 } };
+	static struct prof_object_page pages[] = { { 4, 0, 2, 6 }, { 4, 0, 3, 4 } };
+	static struct prof_line lines[] = { { 4, 0x1000, 2, "2,3" } };
+	static struct prof_thread_cpu tc[] = { { 1, 2, 0, 0, 6 }, { 1, 3, 1, 1, 4 } };
+	static struct prof_node nodes[] = { { 0, "0" }, { 1, "1" } };
+	struct prof_run run = {
+		.has_run = true, .run = { .command = "./fs <x>", .mode = "profile", .sampler = "watch" },
+		.nnodes = 2, .nodes = nodes, .nthreads = 3, .threads = threads, .nobjects = 1,
+		.objects = objects, .naccess = 1, .access = access, .nsharing = 1, .sharing = sharing,
+		.nobject_threads = 2, .object_threads = ot, .nobject_pages = 2, .object_pages = pages,
+		.nlines = 1, .lines = lines, .nthread_cpus = 2, .thread_cpus = tc,
+		.total_samples = 10, .attributed_samples = 10,
+	};
+	struct report_opts opts = { .top = 5, .detail = true };
+	const struct rtable *t;
+	struct report rep;
+	char *html = NULL;
+	size_t len;
+	FILE *f;
+
+	report_build(&run, &opts, &rep);
+	t = report_table(&rep, "lines");
+	CHECK(t && rtable_rows(t) == 1);
+	if (t && rtable_rows(t) == 1) {
+		CHECK_INT((int)rtable_get(t, 0, "offset")->i, 0);
+		CHECK_STR(rtable_get(t, 0, "tids")->s, "2,3");
+	}
+	t = report_table(&rep, "object_threads");
+	CHECK(t && rtable_rows(t) == 2);
+	f = open_memstream(&html, &len);
+	report_render_html(f, &rep, &run);
+	fclose(f);
+	CHECK(strstr(html, "<title>numamma report: ./fs &lt;x&gt;</title>") != NULL);
+	CHECK(strstr(html, "<b>40%</b> of the 10 samples") != NULL);
+	CHECK(strstr(html, "false sharing suspect") != NULL);
+	CHECK(strstr(html, "<svg class=\"plot sharing\"") != NULL);
+	CHECK(strstr(html, "<svg class=\"plot heatmap\"") != NULL);
+	CHECK(strstr(html, "<table class=sort id=\"t-lines\">") != NULL);
+	CHECK(strstr(html, "http") == NULL);
+	free(html);
+	report_free(&rep);
+}
+
 int main(void)
 {
+	test_detail_and_html();
 	test_renderers();
 	test_callsite_column();
 	return unit_done();
