@@ -14,6 +14,7 @@
 #include "options.h"
 #include "outfile.h"
 #include "profile.h"
+#include "progress.h"
 #include "report.h"
 
 const char report_usage[] =
@@ -125,8 +126,21 @@ static int close_output(FILE *f, const char *path, int ret)
 	return ret;
 }
 
+/* The profile(s), read: profile_load() with a progress line for a
+ * large one. */
+static int load(struct profile *prof, const char *const *paths, int npaths, unsigned what,
+		struct progress *pr)
+{
+	if (npaths > 1)
+		progress_step(pr, "reading '%s' and '%s'", paths[0], paths[1]);
+	else
+		progress_step(pr, "reading '%s'", paths[0]);
+	return profile_load(prof, paths, npaths, what);
+}
+
 /* One profile, or with --diff two: the report is on the last. */
-static int print_report(const char *const *paths, int npaths, const struct report_cmd *rc)
+static int print_report(const char *const *paths, int npaths, const struct report_cmd *rc,
+			struct progress *pr)
 {
 	unsigned what = PROFILE_ACCESS | (rc->opts.detail ? PROFILE_DETAIL : 0) |
 			(rc->format == FMT_TRACE ? PROFILE_SAMPLES : 0);
@@ -137,10 +151,11 @@ static int print_report(const char *const *paths, int npaths, const struct repor
 
 	if (rc->output && !(f = open_output(rc->output, paths, npaths)))
 		return NM_EXIT_FAILURE;
-	if (profile_load(&prof, paths, npaths, what) < 0) {
+	if (load(&prof, paths, npaths, what, pr) < 0) {
 		close_output(f, rc->output, -1);
 		return NM_EXIT_FAILURE;
 	}
+	progress_step(pr, "building the report");
 	if (rc->opts.object && !prof_object(&prof.runs[0], rc->opts.object)) {
 		error("no object %" PRId64 " in '%s'", rc->opts.object, prof.runs[0].file);
 		close_output(f, rc->output, -1);
@@ -151,6 +166,8 @@ static int print_report(const char *const *paths, int npaths, const struct repor
 		report_build_diff(&prof.runs[0], &prof.runs[1], &rc->opts, &rep);
 	else
 		report_build(&prof.runs[0], &rc->opts, &rep);
+	if (rc->output)
+		progress_step(pr, "writing '%s'", rc->output);
 	ret = close_output(f, rc->output, render(f, rc, &prof.runs[npaths - 1], &rep));
 	if (rep.access_left_out)
 		warning("'%s' has no aggregates and is read-only: access sections left out",
@@ -258,7 +275,8 @@ int cmd_report(int argc, char **argv)
 {
 	struct report_cmd rc = { .opts = { .top = DEFAULT_TOP } };
 	const char *paths[2] = { "numamma.db", NULL };
-	int opt, npaths;
+	struct progress *pr;
+	int opt, npaths, ret;
 
 	/* optind 0 makes getopt start over: cmd_report may run twice in a
 	 * process (tests). */
@@ -288,5 +306,8 @@ int cmd_report(int argc, char **argv)
 	if (rc.diff && rc.opts.object)
 		return usage_error("report", "--object is for one profile, not --diff");
 	rc.opts.detail = (rc.format != FMT_TEXT && !rc.diff) || rc.opts.object;
-	return print_report(paths, npaths ? npaths : 1, &rc);
+	pr = progress_start("report");
+	ret = print_report(paths, npaths ? npaths : 1, &rc, pr);
+	progress_end(pr);
+	return ret;
 }
