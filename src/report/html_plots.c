@@ -38,6 +38,24 @@ static void object_label(FILE *f, const struct rtable *t, size_t row)
 	fprintf(f, " (%s)", cell_s(t, row, "size", b, sizeof(b)));
 }
 
+/* The listed object with the most remote samples, as "<b>#4 malloc
+ * (64 B)</b>, 40% remote"; nothing when none was remote. */
+static void most_remote(FILE *f, const struct rtable *t)
+{
+	size_t best = 0;
+	char buf[64];
+
+	for (size_t i = 1; i < rtable_rows(t); i++)
+		if (cell_u(t, i, "remote_samples") > cell_u(t, best, "remote_samples"))
+			best = i;
+	if (!cell_u(t, best, "remote_samples"))
+		return;
+	fputs(" The most remote accesses are to <b>", f);
+	object_label(f, t, best);
+	fprintf(f, "</b>: %" PRIu64 " remote samples, %s of its located ones.",
+		cell_u(t, best, "remote_samples"), cell_s(t, best, "remote", buf, sizeof(buf)));
+}
+
 void html_headline(FILE *f, const struct report *rep, const struct prof_run *run)
 {
 	const struct rtable *t = report_table(rep, "accessed");
@@ -56,11 +74,12 @@ void html_headline(FILE *f, const struct report *rep, const struct prof_run *run
 	}
 	if (located)
 		fprintf(f, "<p><b>%.0f%%</b> of the %" PRIu64 " samples whose cpu and page nodes are"
-			" known were remote.</p>", 100.0 * remote / located, located);
+			" known were remote.", 100.0 * remote / located, located);
 	else
 		fputs("<p>No sample has both its cpu node and its page node known: the remote"
-		      " share is unknown.</p>", f);
-	fputs("<p>The most accessed object is <b>", f);
+		      " share is unknown.", f);
+	most_remote(f, t);
+	fputs("</p><p>The most accessed object is <b>", f);
 	object_label(f, t, 0);
 	fputs("</b>, allocated at <code>", f);
 	html_text(f, cell_s(t, 0, "allocated_at", buf, sizeof(buf)));

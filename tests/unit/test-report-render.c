@@ -165,6 +165,8 @@ static void test_detail_and_html(void)
 	fclose(f);
 	CHECK(strstr(html, "<title>numamma report: ./fs &lt;x&gt;</title>") != NULL);
 	CHECK(strstr(html, "<b>40%</b> of the 10 samples") != NULL);
+	CHECK(strstr(html, "The most remote accesses are to <b>#4 malloc (64 B)</b>: 4 remote samples,"
+			   " 40% of its located ones.") != NULL);
 	CHECK(strstr(html, "false sharing suspect") != NULL);
 	CHECK(strstr(html, "<svg class=\"plot sharing\"") != NULL);
 	CHECK(strstr(html, "<svg class=\"plot heatmap\"") != NULL);
