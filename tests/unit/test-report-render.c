@@ -116,6 +116,20 @@ static void test_callsite_column(void)
 		CHECK_INT((int)rtable_get(t, 0, "live_at_end")->u, 70);
 	}
 	report_free(&rep);
+
+	/* A profile that counted every allocation (callsite_totals): its
+	 * counts, not the objects kept. */
+	run.ncallsite_totals = 1;
+	run.callsite_totals = &(struct prof_callsite_total){ 5, 10, 8, 1000, 600 };
+	report_build(&run, &opts, &rep);
+	t = report_table(&rep, "callsites");
+	CHECK(t && rtable_rows(t) == 1);
+	if (t && rtable_rows(t) == 1) {
+		CHECK_INT((int)rtable_get(t, 0, "count")->i, 10);
+		CHECK_INT((int)rtable_get(t, 0, "total")->u, 1000);
+		CHECK_INT((int)rtable_get(t, 0, "peak")->u, 600);
+	}
+	report_free(&rep);
 }
 
 /* Two threads writing one line of a 64-byte object, sharing its page:
