@@ -39,6 +39,18 @@ for bad in "--group x" "--sort x" "--format x" "--weight x" "--section objects";
 	assert_eq "error lines of report $bad" 1 "$(grep -c "^numamma: report: " "$TMPD/err")"
 done
 
+# A profile that counted every allocation per call site (callsite_totals,
+# per process): the call sites' counts, bytes and peaks come from there.
+site=$(sql "$db" "SELECT callsite_id FROM objects WHERE callsite_id IS NOT NULL GROUP BY callsite_id
+		  ORDER BY sum(size) DESC LIMIT 1")
+pid=$(sql "$db" "SELECT pid FROM processes LIMIT 1")
+sql "$db" "CREATE TABLE callsite_totals(callsite_id INTEGER, pid INTEGER, allocations INTEGER,
+	   frees INTEGER, bytes INTEGER, peak_live_bytes INTEGER);
+	   INSERT INTO callsite_totals VALUES ($site, $pid, 123456, 0, 1099511627776, 1073741824)"
+"$NUMAMMA" report -n 1 "$db" | grep -A2 "^Allocation call sites$" |
+	grep -Eq "^ +$site +123456 +1\.0 TiB .* 1\.0 GiB " ||
+	fail "callsite_totals not used: $("$NUMAMMA" report -n 1 "$db" | grep -A2 "^Allocation call sites$")"
+
 # Attached, then detached after --duration: the process still runs.
 sleep 30 &
 spid=$!
