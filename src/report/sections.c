@@ -665,6 +665,9 @@ static void no_samples(struct ctx *c)
 
 	if (!c->run->has_run)
 		t->note = xstrdup("no samples: the program never ran");
+	else if (ri->mode && !strcmp(ri->mode, "run"))
+		t->note = xstrdup("no samples: numamma run places and checks, it does not sample"
+				  " (numamma profile does)");
 	else if (c->opts->pid && c->run->total_samples)
 		t->note = xasprintf("no samples in process %" PRId64 " (the other processes have some)",
 				    c->opts->pid);
