@@ -57,7 +57,7 @@ tests/unit/test-%: tests/unit/test-%.c $(wildcard tests/unit/*.h) libnumamma.a
 # Build dependencies: installed with apt-get when root, otherwise named.
 DEB_PKGS := build-essential pkg-config libnuma-dev libpfm4-dev libunwind-dev \
             libelf-dev libdw-dev libsqlite3-dev libzydis-dev sqlite3 numactl \
-            python3 xz-utils openmpi-bin libopenmpi-dev
+            python3 xz-utils openmpi-bin libopenmpi-dev chromium
 deps:
 	$(Q)sh tests/ensure-deps $(DEB_PKGS)
 

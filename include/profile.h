@@ -22,6 +22,10 @@ enum {
 	PROFILE_SAMPLES = 1 << 0,  /* the attributed samples (advise) */
 	PROFILE_ACCESS  = 1 << 1,  /* per-object access aggregates, thread
 				    * sharing and placement checks (report) */
+	PROFILE_DETAIL  = 1 << 2,  /* with PROFILE_ACCESS: accesses per object
+				    * and thread, node, page, and the cache
+				    * lines written by several threads (the
+				    * JSON, CSV and HTML reports) */
 };
 
 /* A NULL column reads as has_X false. */
@@ -50,6 +54,8 @@ struct prof_node {
 struct prof_process {
 	pid_t pid, ppid;
 	char *exe;
+	bool ended;                 /* false: still running when numamma let
+				     * it go (a detach), or numamma stopped */
 };
 
 struct prof_thread {
@@ -88,6 +94,14 @@ struct prof_object {
 	char *name;                 /* NULL unknown */
 	char *module;               /* statics: the smallest module mapped at
 				     * addr in its process; NULL otherwise */
+	uint64_t alloc_ns, free_ns; /* free_ns 0: never freed (live at exit) */
+};
+
+/* callsite_totals, in profiles that count every allocation of a call
+ * site (objects may then hold only some of them): summed over pids. */
+struct prof_callsite_total {
+	int64_t callsite_id;
+	uint64_t allocations, frees, bytes, peak_live_bytes;
 };
 
 /* Samples per (pid, tid, cpu, node); cpu and node -1 when NULL.  Sorted
@@ -104,17 +118,49 @@ struct prof_sample {
 	uint64_t addr;
 	pid_t pid, tid;
 	int cpu, node, page_node;   /* -1 unknown */
+	uint64_t time_ns;
 };
 
 /* What the samples say about one object (PROFILE_ACCESS). */
 struct prof_access {
 	int64_t object_id;
 	uint64_t samples, reads, writes;
+	uint64_t weight;            /* sum of the samples' latencies (cycles;
+				     * 1 each where the sampler measures none) */
 	int threads;                /* distinct sampling threads */
 	uint64_t located, remote;   /* samples with both nodes known; of them remote */
 	bool line_shared_writes;    /* a cache line written by two threads or more */
 	bool spans_overlap;         /* two threads' page spans overlap */
 	bool page_shared;           /* a page sampled by two threads or more */
+};
+
+/* PROFILE_DETAIL: accesses to an object by one thread (tid), one cpu
+ * node (node), one page of the object and thread (page, tid). */
+struct prof_object_thread {
+	int64_t object_id;
+	pid_t tid;
+	uint64_t samples, reads, writes;
+};
+
+struct prof_object_node {
+	int64_t object_id;
+	int node;
+	uint64_t samples;
+};
+
+struct prof_object_page {
+	int64_t object_id;
+	uint64_t page;              /* 4 KiB page index within the object */
+	pid_t tid;
+	uint64_t samples;
+};
+
+/* A cache line written by two threads or more. */
+struct prof_line {
+	int64_t object_id;
+	uint64_t addr;
+	int writers;
+	char *tids;                 /* comma-separated */
 };
 
 struct prof_sharing {
@@ -161,6 +207,15 @@ struct prof_run {
 	struct prof_sharing *sharing;
 	bool has_placement;                 /* the placement table exists */
 	struct prof_placement *placement;   /* in recording order */
+	size_t ncallsite_totals;
+	struct prof_callsite_total *callsite_totals;  /* by id; none when the
+						       * profile lacks the table */
+	/* PROFILE_DETAIL, each sorted by object id */
+	size_t nobject_threads, nobject_nodes, nobject_pages, nlines;
+	struct prof_object_thread *object_threads;
+	struct prof_object_node *object_nodes;
+	struct prof_object_page *object_pages;
+	struct prof_line *lines;
 };
 
 struct profile {
@@ -189,6 +244,7 @@ int profile_read_db(struct profile *p, struct nm_db *db, unsigned what);
 const struct prof_object *prof_object(const struct prof_run *r, int64_t id);
 const struct prof_callsite *prof_callsite(const struct prof_run *r, int64_t id);
 const struct prof_access *prof_access(const struct prof_run *r, int64_t object_id);
+const struct prof_callsite_total *prof_callsite_total(const struct prof_run *r, int64_t id);
 /* The first module (in recording order) with this identity. */
 const struct prof_module *prof_module(const struct prof_run *r, const char *module);
 

@@ -9,48 +9,29 @@
 #include <time.h>
 
 #include "error.h"
-#include "report.h"
+#include "report_int.h"
 
-struct ctx {
-	const struct prof_run *run;
-	const struct report_opts *opts;
-	struct report *rep;
-	pid_t *pid_tids;        /* with --pid: the tids of its threads, sorted */
-	size_t npid_tids;
-};
-
-static int want_pid(const struct ctx *c, pid_t pid)
+int want_pid(const struct ctx *c, pid_t pid)
 {
 	return !c->opts->pid || pid == c->opts->pid;
 }
 
-static size_t top_n(const struct ctx *c, size_t n)
+size_t top_n(const struct ctx *c, size_t n)
 {
 	return n < (size_t)c->opts->top ? n : (size_t)c->opts->top;
 }
 
-static const char *kind_text(int kind)
+const char *kind_text(int kind)
 {
 	return kind >= 0 ? obj_kind_name(kind) : "?";
 }
-
-/* Columns without a null text (their cells are never unknown). */
-#define LEFT(name) { name, 'l', 0, NULL }
-#define RIGHT(name) { name, 'r', 0, NULL }
-
-#define CMP(a, b) (((a) > (b)) - ((a) < (b)))
-
-/* A row of select_rows()'s array, in a comparator. */
-#define ROW(type, x) ((const type *)*(const void *const *)(x))
-
-typedef int (*keep_fn)(const struct ctx *c, const void *row);
 
 /* Every section is the rows of one table that keep accepts, in the
  * section's order, of which it shows the first --top: pointers to those
  * rows, *n of them, in an array the caller frees.  Comparators see
  * pointers to the rows, which also compare in recording order. */
-static const void **select_rows(const struct ctx *c, const void *rows, size_t nrows, size_t size,
-				keep_fn keep, int (*order)(const void *, const void *), size_t *n)
+const void **select_rows(const struct ctx *c, const void *rows, size_t nrows, size_t size,
+			 keep_fn keep, int (*order)(const void *, const void *), size_t *n)
 {
 	const void **v = xcalloc(nrows + 1, sizeof(*v));
 
@@ -65,31 +46,59 @@ static const void **select_rows(const struct ctx *c, const void *rows, size_t nr
 	return v;
 }
 
-static const char *basename_of(const char *path)
+const char *basename_of(const char *path)
 {
 	const char *slash = strrchr(path, '/');
 
 	return slash ? slash + 1 : path;
 }
 
-/* The frame to show: the first with debug info (the program's own code,
- * as system libraries ship without it), else the first with a function,
- * else the allocator's caller. */
-static const struct prof_frame *shown_frame(const struct prof_callsite *cs)
+/* The C and C++ runtimes: allocator wrappers, thread and TLS set-up,
+ * the code that calls main.  With libc6-dbg installed they have file and
+ * line, yet a person looks for their own code.  In a static program they
+ * are in the program itself: known by their names. */
+static bool runtime_frame(const struct prof_run *run, const struct prof_frame *f)
 {
-	for (int want = 0; want < 2; want++)
+	static const char *const libs[] = { "libc.so", "libc-", "ld-linux", "ld64.so", "ld-",
+					    "libstdc++", "libgcc_s", "libpthread", "libdl" };
+	static const char *const entries[] = { "_start", "__libc_start_main", "__libc_start_call_main",
+					       "start_thread", "clone", "clone3", "__clone", "__clone3" };
+	const struct prof_module *m = prof_module(run, f->module);
+	const char *path = m && m->path ? m->path : f->module;
+	const char *base;
+
+	for (size_t i = 0; f->function && i < sizeof(entries) / sizeof(*entries); i++)
+		if (!strcmp(f->function, entries[i]))
+			return true;
+	if (!path)
+		return false;
+	base = basename_of(path);
+	for (size_t i = 0; i < sizeof(libs) / sizeof(*libs); i++)
+		if (!strncmp(base, libs[i], strlen(libs[i])))
+			return true;
+	return false;
+}
+
+/* The frame to show: the innermost outside the runtimes with debug info
+ * (the program's own code, compiled with -g), else the innermost outside
+ * the runtimes (a program without debug info: its allocation wrapper),
+ * else the allocator's caller.  Debug info first also skips the libc
+ * internals of a static program (pthread_create's stack allocation). */
+const struct prof_frame *shown_frame(const struct prof_run *run, const struct prof_callsite *cs)
+{
+	for (int any = 0; any < 2; any++)
 		for (int i = 0; i < cs->nframes; i++)
-			if (want ? cs->frames[i].function != NULL : cs->frames[i].file != NULL)
+			if ((any || cs->frames[i].file) && !runtime_frame(run, &cs->frames[i]))
 				return &cs->frames[i];
 	return cs->nframes ? &cs->frames[0] : NULL;
 }
 
 /* Where a call site is, for a person: "main (app.c:42)", "main+0x1a" or
  * "libfoo.so+0x1234" depending on what symbolisation found. */
-static char *describe_callsite(const struct prof_run *run, int64_t callsite_id)
+char *describe_callsite(const struct prof_run *run, int64_t callsite_id)
 {
 	const struct prof_callsite *cs = callsite_id ? prof_callsite(run, callsite_id) : NULL;
-	const struct prof_frame *f = cs ? shown_frame(cs) : NULL;
+	const struct prof_frame *f = cs ? shown_frame(run, cs) : NULL;
 	const struct prof_module *m;
 	const char *file;
 
@@ -105,14 +114,35 @@ static char *describe_callsite(const struct prof_run *run, int64_t callsite_id)
 	return xasprintf("%s+%#" PRIx64, basename_of(file ? file : "?"), f->offset);
 }
 
+/* A call-site id for the data formats, null for objects without one. */
+static void callsite_cell(struct rtable *t, int64_t id)
+{
+	if (id)
+		rtable_int(t, id);
+	else
+		rtable_null(t);
+}
+
 /* ---- Run ---- */
 
 static const struct rcolumn summary_cols[] = { LEFT(NULL), LEFT(NULL) };
 
-static void run_exit(struct rtable *t, const struct prof_run_info *ri)
+/* A profile of an attached process ends with numamma's detach, the
+ * process still running: its first process never ended. */
+static bool detached(const struct prof_run *run)
 {
+	return run->run.has_end && !run->run.has_signal && run->nprocesses &&
+	       !run->processes[0].ended;
+}
+
+static void run_exit(struct rtable *t, const struct prof_run *run)
+{
+	const struct prof_run_info *ri = &run->run;
+
 	rtable_str(t, "exit");
-	if (ri->has_signal)
+	if (detached(run))
+		rtable_text(t, "detached after %.2f s", (ri->end_ns - ri->start_ns) / 1e9);
+	else if (ri->has_signal)
 		rtable_text(t, "killed by signal %d (%s)", ri->term_signal, strsignal(ri->term_signal));
 	else if (ri->has_exit)
 		rtable_text(t, "status %d", ri->exit_status);
@@ -217,13 +247,13 @@ static void section_run(struct ctx *c)
 	struct rtable *t;
 
 	if (!run->has_run) {
-		t = report_add_table(c->rep, summary_cols, 2, "Run");
+		t = report_add_table(c->rep, "run", summary_cols, 2, "Run");
 		t->note = xstrdup("no run recorded: numamma stopped before the program started");
 		return;
 	}
-	t = report_add_table(c->rep, summary_cols, 2, "Run (%s)", ri->mode ? ri->mode : "?");
+	t = report_add_table(c->rep, "run", summary_cols, 2, "Run (%s)", ri->mode ? ri->mode : "?");
 	run_header(t, ri);
-	run_exit(t, ri);
+	run_exit(t, run);
 	rtable_str(t, "sampler");
 	if (ri->sampler_reason)
 		rtable_text(t, "%s: %s", sampler, ri->sampler_reason);
@@ -240,7 +270,7 @@ static void section_run(struct ctx *c)
 
 static const struct rcolumn object_cols[] = {
 	RIGHT("ID"), LEFT("KIND"), RIGHT("SIZE"), RIGHT("TID"),
-	{ "NAME", 'l', .null_text = "-" }, LEFT("ALLOCATED AT"),
+	NULLS("NAME", 'l', "-"), LEFT("ALLOCATED AT"), DATA("CALLSITE"),
 };
 
 static int by_size_then_id(const void *x, const void *y)
@@ -262,7 +292,7 @@ static int largest_kept(const struct ctx *c, const void *row)
 static void section_objects(struct ctx *c)
 {
 	const struct prof_run *run = c->run;
-	struct rtable *t = report_add_table(c->rep, object_cols, 6, "Largest objects");
+	struct rtable *t = report_add_table(c->rep, "objects", object_cols, 7, "Largest objects");
 	size_t n;
 	const void **v = select_rows(c, run->objects, run->nobjects, sizeof(*run->objects),
 				     largest_kept, by_size_then_id, &n);
@@ -277,90 +307,16 @@ static void section_objects(struct ctx *c)
 		rtable_int(t, o->tid);
 		rtable_str(t, o->name);
 		rtable_str(t, where);
+		callsite_cell(t, o->callsite_id);
 		free(where);
 	}
 	free(v);
-}
-
-/* ---- Allocation call sites ---- */
-
-static const struct rcolumn callsite_cols[] = {
-	RIGHT("CALLSITE"), RIGHT("COUNT"), RIGHT("TOTAL"), RIGHT("MAX"), LEFT("WHERE"),
-};
-
-struct site_total {
-	int64_t id, count;
-	uint64_t total, max;
-};
-
-static int by_callsite(const void *x, const void *y)
-{
-	return CMP(ROW(struct prof_object, x)->callsite_id, ROW(struct prof_object, y)->callsite_id);
-}
-
-static int has_callsite(const struct ctx *c, const void *row)
-{
-	const struct prof_object *o = row;
-
-	return o->callsite_id && want_pid(c, o->pid);
-}
-
-static int by_total_then_id(const void *x, const void *y)
-{
-	const struct site_total *p = x, *q = y;
-
-	return p->total != q->total ? CMP(q->total, p->total) : CMP(p->id, q->id);
-}
-
-/* The objects of each call site, summed. */
-static size_t site_totals(const struct ctx *c, struct site_total *out)
-{
-	const struct prof_run *run = c->run;
-	size_t n, nsites = 0;
-	const void **v = select_rows(c, run->objects, run->nobjects, sizeof(*run->objects),
-				     has_callsite, by_callsite, &n);
-
-	for (size_t i = 0; i < n; i++) {
-		const struct prof_object *o = v[i];
-		struct site_total *s = &out[nsites];
-
-		if (!i || o->callsite_id != ((const struct prof_object *)v[i - 1])->callsite_id)
-			*s = (struct site_total){ .id = o->callsite_id };
-		else
-			s = &out[nsites - 1];
-		nsites += s == &out[nsites];
-		s->count++;
-		s->total += o->size;
-		s->max = o->size > s->max ? o->size : s->max;
-	}
-	free(v);
-	return nsites;
-}
-
-static void section_callsites(struct ctx *c)
-{
-	struct site_total *s = xcalloc(c->run->nobjects + 1, sizeof(*s));
-	struct rtable *t = report_add_table(c->rep, callsite_cols, 5, "Allocation call sites");
-	size_t n = site_totals(c, s);
-
-	qsort(s, n, sizeof(*s), by_total_then_id);
-	for (size_t i = 0; i < top_n(c, n); i++) {
-		char *where = describe_callsite(c->run, s[i].id);
-
-		rtable_int(t, s[i].id);
-		rtable_int(t, s[i].count);
-		rtable_bytes(t, s[i].total);
-		rtable_bytes(t, s[i].max);
-		rtable_str(t, where);
-		free(where);
-	}
-	free(s);
 }
 
 /* ---- Threads ---- */
 
 static const struct rcolumn thread_cols[] = {
-	RIGHT("PID"), RIGHT("TID"), { "RANK", 'r', .null_text = "0" }, RIGHT("ALLOCS"),
+	RIGHT("PID"), RIGHT("TID"), NULLS("RANK", 'r', "0"), RIGHT("ALLOCS"),
 	RIGHT("BYTES"), RIGHT("SAMPLES"),
 };
 
@@ -443,7 +399,7 @@ static void section_threads(struct ctx *c)
 {
 	const struct prof_run *run = c->run;
 	struct thread_total *tt = xcalloc(run->nthreads + 1, sizeof(*tt));
-	struct rtable *t = report_add_table(c->rep, thread_cols, 6, "Threads");
+	struct rtable *t = report_add_table(c->rep, "threads", thread_cols, 6, "Threads");
 	const void **v;
 	size_t n;
 
@@ -472,8 +428,8 @@ static void section_threads(struct ctx *c)
 
 static const struct rcolumn placement_cols[] = {
 	RIGHT("ID"), LEFT("KIND"), RIGHT("SIZE"), RIGHT("PAGES"),
-	{ "ON INTENDED", 'r', 1, "-" }, RIGHT("UNTOUCHED"), RIGHT("SKIPPED"),
-	{ "NODES", 'l', .null_text = "-" }, { "RULE", 'l', .null_text = "" },
+	PERCENT("ON INTENDED", 1, "-"), RIGHT("UNTOUCHED"), RIGHT("SKIPPED"),
+	NULLS("NODES", 'l', "-"), NULLS("RULE", 'l', ""),
 };
 
 /* The worst placed first, objects never touched last. */
@@ -525,7 +481,7 @@ static void section_placement(struct ctx *c)
 
 	if (!run->has_placement)
 		return;
-	t = report_add_table(c->rep, placement_cols, 9, "Placement (numamma run)");
+	t = report_add_table(c->rep, "placement", placement_cols, 9, "Placement (numamma run)");
 	v = select_rows(c, run->placement, run->nplacement, sizeof(*run->placement), placement_kept,
 			by_placement, &n);
 	for (size_t i = 0; i < top_n(c, n); i++)
@@ -536,17 +492,19 @@ static void section_placement(struct ctx *c)
 /* ---- Most accessed objects ---- */
 
 static const struct rcolumn hot_cols[] = {
-	RIGHT("ID"), LEFT("KIND"), RIGHT("SIZE"), RIGHT("SAMPLES"), RIGHT("WRITES"),
-	{ "REMOTE", 'r', 0, "-" }, RIGHT("THREADS"), LEFT("PATTERN"),
-	{ "NAME", 'l', .null_text = "-" },
+	RIGHT("ID"), LEFT("KIND"), RIGHT("SIZE"), RIGHT("SAMPLES"), PERCENT("WRITES", 0, "?"),
+	PERCENT("REMOTE", 0, "-"), RIGHT("THREADS"), LEFT("PATTERN"),
+	NULLS("NAME", 'l', "-"), LEFT("ALLOCATED AT"), DATA("CALLSITE"),
+	DATA("READS"), DATA("LOCATED"), DATA("REMOTE SAMPLES"),
 };
+#define HOT_NCOLS (int)(sizeof(hot_cols) / sizeof(*hot_cols))
 
 /* What the samples say about how threads use an object.  Disjoint page
  * ranges per thread is the partitioned-array case that first-touch or
  * per-thread placement serves well; "shared read" objects can be
  * replicated or interleaved; lines written by several threads hint at
  * false sharing. */
-static const char *access_pattern(const struct prof_access *a)
+const char *access_pattern(const struct prof_access *a)
 {
 	if (a->line_shared_writes)
 		return "false sharing suspect";
@@ -576,13 +534,21 @@ static int hot_kept(const struct ctx *c, const void *row)
 	return o && want_pid(c, o->pid);
 }
 
-static void hot_row(struct rtable *t, const struct prof_object *o, const struct prof_access *a)
+/* WRITES: unknown when the sampler cannot tell reads from writes (page
+ * faults), rather than a misleading 0%. */
+static void hot_row(struct rtable *t, const struct prof_run *run, const struct prof_object *o,
+		    const struct prof_access *a)
 {
+	char *where = describe_callsite(run, o->callsite_id);
+
 	rtable_int(t, o->id);
 	rtable_str(t, kind_text(o->kind));
 	rtable_bytes(t, o->size);
 	rtable_int(t, a->samples);
-	rtable_percent(t, a->samples ? 100.0 * a->writes / a->samples : 0.0);
+	if (a->reads + a->writes)
+		rtable_percent(t, 100.0 * a->writes / a->samples);
+	else
+		rtable_null(t);
 	if (a->located)
 		rtable_percent(t, 100.0 * a->remote / a->located);
 	else
@@ -590,13 +556,19 @@ static void hot_row(struct rtable *t, const struct prof_object *o, const struct 
 	rtable_int(t, a->threads);
 	rtable_str(t, access_pattern(a));
 	rtable_str(t, o->name);
+	rtable_str(t, where);
+	callsite_cell(t, o->callsite_id);
+	rtable_int(t, a->reads);
+	rtable_int(t, a->located);
+	rtable_int(t, a->remote);
+	free(where);
 }
 
 /* REMOTE: among the samples whose cpu node and page node are both known. */
 static void section_hot_objects(struct ctx *c)
 {
 	const struct prof_run *run = c->run;
-	struct rtable *t = report_add_table(c->rep, hot_cols, 9, "Most accessed objects");
+	struct rtable *t = report_add_table(c->rep, "accessed", hot_cols, HOT_NCOLS, "Most accessed objects");
 	size_t n;
 	const void **v = select_rows(c, run->access, run->naccess, sizeof(*run->access), hot_kept,
 				     by_samples_then_id, &n);
@@ -604,7 +576,7 @@ static void section_hot_objects(struct ctx *c)
 	for (size_t i = 0; i < top_n(c, n); i++) {
 		const struct prof_access *a = v[i];
 
-		hot_row(t, prof_object(run, a->object_id), a);
+		hot_row(t, run, prof_object(run, a->object_id), a);
 	}
 	free(v);
 }
@@ -652,7 +624,7 @@ static void index_pid_tids(struct ctx *c)
 static void section_sharing(struct ctx *c)
 {
 	const struct prof_run *run = c->run;
-	struct rtable *t = report_add_table(c->rep, sharing_cols, 4, "Threads sharing memory");
+	struct rtable *t = report_add_table(c->rep, "sharing", sharing_cols, 4, "Threads sharing memory");
 	size_t n;
 	const void **v;
 
@@ -685,22 +657,54 @@ static uint64_t samples_of(const struct ctx *c)
 	return n;
 }
 
+/* Why a profile has no access section, and what to try. */
+static void no_samples(struct ctx *c)
+{
+	const struct prof_run_info *ri = &c->run->run;
+	struct rtable *t = report_add_table(c->rep, "accessed", hot_cols, HOT_NCOLS, "Most accessed objects");
+
+	if (!c->run->has_run)
+		t->note = xstrdup("no samples: the program never ran");
+	else if (ri->mode && !strcmp(ri->mode, "run"))
+		t->note = xstrdup("no samples: numamma run places and checks, it does not sample"
+				  " (numamma profile does)");
+	else if (c->opts->pid && c->run->total_samples)
+		t->note = xasprintf("no samples in process %" PRId64 " (the other processes have some)",
+				    c->opts->pid);
+	else if (!ri->sampler || !strcmp(ri->sampler, "none"))
+		t->note = xasprintf("no samples: no sampler ran (%s); profile again with one"
+				    " (numamma profile --list-samplers says which work here)",
+				    ri->sampler_reason && *ri->sampler_reason ? ri->sampler_reason
+									      : "none");
+	else
+		t->note = xasprintf("no samples: the %s sampler recorded none; the program ran too"
+				    " briefly or touched too little memory for it: profile a longer"
+				    " run, or a smaller --period", ri->sampler);
+}
+
 void report_build(const struct prof_run *run, const struct report_opts *opts, struct report *rep)
 {
 	struct ctx c = { .run = run, .opts = opts, .rep = rep };
 
 	memset(rep, 0, sizeof(*rep));
 	section_run(&c);
+	if (opts->object) {
+		section_object(&c);
+		report_build_detail(&c);
+		return;
+	}
 	section_objects(&c);
 	section_callsites(&c);
 	section_threads(&c);
 	section_placement(&c);
 	if (!samples_of(&c))
-		return;
-	if (run->aggregates_missing) {
+		no_samples(&c);
+	else if (run->aggregates_missing)
 		rep->access_left_out = true;
-		return;
+	else {
+		section_hot_objects(&c);
+		section_sharing(&c);
 	}
-	section_hot_objects(&c);
-	section_sharing(&c);
+	if (opts->detail)
+		report_build_detail(&c);
 }

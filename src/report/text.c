@@ -61,16 +61,22 @@ const char *rcell_text(const struct rcolumn *col, const struct rcell *c, char *b
 	return "";
 }
 
+/* Columns kept for the data formats (ids to join tables on) are not
+ * printed. */
 static void print_row(FILE *out, const struct rtable *t, const char *const *cells, const int *width)
 {
-	fputs(" ", out);
-	for (int c = 0; c < t->ncols; c++) {
-		int last = c == t->ncols - 1;
+	int last = t->ncols - 1;
 
+	while (last > 0 && t->cols[last].data_only)
+		last--;
+	fputs(" ", out);
+	for (int c = 0; c <= last; c++) {
+		if (t->cols[c].data_only)
+			continue;
 		if (t->cols[c].align == 'r')
 			fprintf(out, " %*s", width[c], cells[c]);
 		else
-			fprintf(out, " %-*s", last ? 0 : width[c], cells[c]);
+			fprintf(out, " %-*s", c == last ? 0 : width[c], cells[c]);
 	}
 	fputs("\n", out);
 }

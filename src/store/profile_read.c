@@ -140,6 +140,7 @@ static void process_row(struct prof_run *run, sqlite3_stmt *st)
 	p->pid = (pid_t)col_int(st, 0, 0);
 	p->ppid = (pid_t)col_int(st, 1, 0);
 	p->exe = col_str(run, st, 2);
+	p->ended = sqlite3_column_type(st, 3) != SQLITE_NULL;
 }
 
 static void thread_row(struct prof_run *run, sqlite3_stmt *st)
@@ -200,7 +201,7 @@ static int read_machine(struct reader *rd)
 			" kernel, start_epoch, sampler, sampler_reason, cpu_nodes"
 			" FROM runs ORDER BY id LIMIT 1", run_row) < 0 ||
 	       each_row(rd, "SELECT node, cpus FROM nodes ORDER BY node", node_row) < 0 ||
-	       each_row(rd, "SELECT pid, ppid, exe FROM processes ORDER BY rowid", process_row) < 0 ||
+	       each_row(rd, "SELECT pid, ppid, exe, end_ns FROM processes ORDER BY rowid", process_row) < 0 ||
 	       each_row(rd, "SELECT pid, tid, rank FROM threads ORDER BY rowid", thread_row) < 0 ||
 	       each_row(rd, "SELECT pid, module, path, start, end FROM modules ORDER BY rowid",
 			module_row) < 0 ||
@@ -251,6 +252,8 @@ static void object_row(struct prof_run *run, sqlite3_stmt *st)
 	o->callsite_id = col_int(st, 6, 0);
 	o->name = col_str(run, st, 7);
 	o->module = col_str(run, st, 8);
+	o->alloc_ns = col_int(st, 9, 0);
+	o->free_ns = col_int(st, 10, 0);
 }
 
 static void thread_cpu_row(struct prof_run *run, sqlite3_stmt *st)
@@ -275,6 +278,7 @@ static void sample_row(struct prof_run *run, sqlite3_stmt *st)
 	s->cpu = (int)col_int(st, 4, -1);
 	s->node = (int)col_int(st, 5, -1);
 	s->page_node = (int)col_int(st, 6, -1);
+	s->time_ns = col_int(st, 7, 0);
 }
 
 /* A static's module is the smallest one mapped at its address. */
@@ -287,7 +291,7 @@ static int read_objects(struct reader *rd, unsigned what)
 	    each_row(rd, "SELECT o.id, o.pid, o.tid, o.kind, o.address, o.size, o.callsite_id, o.name,"
 		     "  CASE WHEN o.kind = 'static' THEN (SELECT m.module FROM modules m"
 		     "    WHERE m.pid = o.pid AND o.address >= m.start AND o.address < m.end"
-		     "    ORDER BY m.end - m.start LIMIT 1) END"
+		     "    ORDER BY m.end - m.start LIMIT 1) END, o.alloc_ns, o.free_ns"
 		     " FROM objects o ORDER BY o.id", object_row) < 0 ||
 	    each_row(rd, "SELECT pid, tid, cpu, node, COUNT(*) FROM samples"
 		     " GROUP BY pid, tid, cpu, node", thread_cpu_row) < 0 ||
@@ -297,7 +301,7 @@ static int read_objects(struct reader *rd, unsigned what)
 		return -1;
 	if (!(what & PROFILE_SAMPLES))
 		return 0;
-	return each_row(rd, "SELECT object_id, address, pid, tid, cpu, node, page_node FROM samples"
+	return each_row(rd, "SELECT object_id, address, pid, tid, cpu, node, page_node, time_ns FROM samples"
 			" WHERE object_id IS NOT NULL AND address IS NOT NULL ORDER BY rowid", sample_row);
 }
 
@@ -312,6 +316,7 @@ static void access_row(struct prof_run *run, sqlite3_stmt *st)
 	a->reads = col_int(st, 2, 0);
 	a->writes = col_int(st, 3, 0);
 	a->threads = (int)col_int(st, 4, 0);
+	a->weight = col_int(st, 5, 0);
 }
 
 /* The rows below name objects already in run->access (sorted by id). */
@@ -397,25 +402,115 @@ static int ensure_aggregates(struct reader *rd)
 	return 0;
 }
 
+/* Whether the profile has the table name: 1, 0, or -1 after an error line. */
+static int has_table(struct reader *rd, const char *name)
+{
+	char *sql = xasprintf("SELECT count(*) FROM sqlite_master WHERE name = '%s'", name);
+	uint64_t n;
+	int ret = query_u64(rd, sql, &n);
+
+	free(sql);
+	return ret < 0 ? -1 : n > 0;
+}
+
 /* Written by `numamma run -o` only: the table may be missing. */
 static int read_placement(struct reader *rd)
 {
-	uint64_t n;
+	int has = has_table(rd, "placement");
 
-	if (query_u64(rd, "SELECT count(*) FROM sqlite_master WHERE name = 'placement'", &n) < 0)
+	if (has < 0)
 		return -1;
-	rd->run->has_placement = n > 0;
-	if (!n)
+	rd->run->has_placement = has;
+	if (!has)
 		return 0;
 	return each_row(rd, "SELECT object_id, pid, size, pages, present, on_intended, absent,"
 			" skipped, nodes, rule FROM placement ORDER BY rowid", placement_row);
 }
 
+static void callsite_total_row(struct prof_run *run, sqlite3_stmt *st)
+{
+	struct prof_callsite_total *t = PUSH(run->callsite_totals, run->ncallsite_totals);
+
+	t->callsite_id = col_int(st, 0, 0);
+	t->allocations = col_int(st, 1, 0);
+	t->frees = col_int(st, 2, 0);
+	t->bytes = col_int(st, 3, 0);
+	t->peak_live_bytes = col_int(st, 4, 0);
+}
+
+/* Newer profiles count every allocation per call site; older ones have
+ * only the objects. */
+static int read_callsite_totals(struct reader *rd)
+{
+	int has = has_table(rd, "callsite_totals");
+
+	if (has <= 0)
+		return has;
+	return each_row(rd, "SELECT callsite_id, sum(allocations), sum(frees), sum(bytes),"
+			" sum(peak_live_bytes) FROM callsite_totals GROUP BY callsite_id"
+			" ORDER BY callsite_id", callsite_total_row);
+}
+
+/* ---- details (JSON, CSV, HTML reports) ---- */
+
+static void object_thread_row(struct prof_run *run, sqlite3_stmt *st)
+{
+	struct prof_object_thread *t = PUSH(run->object_threads, run->nobject_threads);
+
+	t->object_id = col_int(st, 0, 0);
+	t->tid = (pid_t)col_int(st, 1, 0);
+	t->samples = col_int(st, 2, 0);
+	t->reads = col_int(st, 3, 0);
+	t->writes = col_int(st, 4, 0);
+}
+
+static void object_node_row(struct prof_run *run, sqlite3_stmt *st)
+{
+	struct prof_object_node *n = PUSH(run->object_nodes, run->nobject_nodes);
+
+	n->object_id = col_int(st, 0, 0);
+	n->node = (int)col_int(st, 1, -1);
+	n->samples = col_int(st, 2, 0);
+}
+
+static void object_page_row(struct prof_run *run, sqlite3_stmt *st)
+{
+	struct prof_object_page *p = PUSH(run->object_pages, run->nobject_pages);
+
+	p->object_id = col_int(st, 0, 0);
+	p->page = col_int(st, 1, 0);
+	p->tid = (pid_t)col_int(st, 2, 0);
+	p->samples = col_int(st, 3, 0);
+}
+
+static void line_row(struct prof_run *run, sqlite3_stmt *st)
+{
+	struct prof_line *l = PUSH(run->lines, run->nlines);
+
+	l->object_id = col_int(st, 0, 0);
+	l->addr = col_int(st, 1, 0);
+	l->writers = (int)col_int(st, 2, 0);
+	l->tids = col_str(run, st, 3);
+}
+
+static int read_detail(struct reader *rd)
+{
+	return each_row(rd, "SELECT object_id, tid, sum(samples), sum(reads), sum(writes)"
+			" FROM object_thread GROUP BY object_id, tid ORDER BY object_id, tid",
+			object_thread_row) < 0 ||
+	       each_row(rd, "SELECT object_id, node, sum(samples) FROM object_node"
+			" GROUP BY object_id, node ORDER BY object_id, node", object_node_row) < 0 ||
+	       each_row(rd, "SELECT object_id, page, tid, samples FROM object_page_thread"
+			" ORDER BY object_id, page, tid", object_page_row) < 0 ||
+	       each_row(rd, "SELECT object_id, address, writers, tids FROM line_writers"
+			" WHERE writers >= 2 ORDER BY object_id, address", line_row) < 0 ? -1 : 0;
+}
+
 static int read_access(struct reader *rd)
 {
 	if (ensure_aggregates(rd) < 0 ||
-	    each_row(rd, "SELECT object_id, sum(samples), sum(reads), sum(writes), count(DISTINCT tid)"
-		     " FROM object_thread GROUP BY object_id ORDER BY object_id", access_row) < 0 ||
+	    each_row(rd, "SELECT object_id, sum(samples), sum(reads), sum(writes), count(DISTINCT tid),"
+		     " sum(weight) FROM object_thread GROUP BY object_id ORDER BY object_id", access_row) < 0 ||
 	    each_row(rd, "SELECT object_id, count(*), sum(node <> page_node) FROM samples"
 		     " WHERE object_id IS NOT NULL AND node IS NOT NULL AND page_node IS NOT NULL"
 		     " GROUP BY object_id", remote_row) < 0 ||
@@ -430,7 +525,7 @@ static int read_access(struct reader *rd)
 	    each_row(rd, "SELECT tid_a, tid_b, shared_pages, shared_lines FROM thread_sharing"
 		     " ORDER BY rowid", sharing_row) < 0)
 		return -1;
-	return read_placement(rd);
+	return read_placement(rd) < 0 || read_callsite_totals(rd) < 0 ? -1 : 0;
 }
 
 /* ---- lookups ---- */
@@ -469,6 +564,11 @@ const struct prof_access *prof_access(const struct prof_run *r, int64_t object_i
 	return by_id(r->access, r->naccess, sizeof(*r->access), object_id);
 }
 
+const struct prof_callsite_total *prof_callsite_total(const struct prof_run *r, int64_t id)
+{
+	return by_id(r->callsite_totals, r->ncallsite_totals, sizeof(*r->callsite_totals), id);
+}
+
 const struct prof_module *prof_module(const struct prof_run *r, const char *module)
 {
 	for (size_t i = 0; module && i < r->nmodules; i++)
@@ -501,7 +601,8 @@ int profile_read_db(struct profile *p, struct nm_db *db, unsigned what)
 	rd.run = PUSH(p->runs, p->nruns);
 	rd.run->file = xstrdup(file && *file ? file : db_path(db));
 	if (read_machine(&rd) < 0 || read_objects(&rd, what) < 0 ||
-	    ((what & PROFILE_ACCESS) && read_access(&rd) < 0))
+	    ((what & PROFILE_ACCESS) && read_access(&rd) < 0) ||
+	    ((what & PROFILE_DETAIL) && read_detail(&rd) < 0))
 		return -1;
 	return 0;
 }
@@ -529,6 +630,8 @@ static void free_run(struct prof_run *r)
 	free(r->cpus), free(r->nodes), free(r->processes), free(r->threads), free(r->modules);
 	free(r->callsites), free(r->thread_cpus), free(r->objects), free(r->samples);
 	free(r->binaries), free(r->access), free(r->sharing), free(r->placement);
+	free(r->callsite_totals), free(r->object_threads), free(r->object_nodes);
+	free(r->object_pages), free(r->lines);
 	free(r->file);
 	strtab_free(r->strings);
 }

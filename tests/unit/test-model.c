@@ -15,7 +15,7 @@
 
 static struct prof_cpu cpus[] = { { 0, 0 }, { 1, 0 }, { 2, 1 }, { 3, 1 } };
 static struct prof_node nodes[] = { { 0, "0-1" }, { 1, "2-3" } };
-static struct prof_process processes[] = { { PID, 1, "/work/app" } };
+static struct prof_process processes[] = { { PID, 1, "/work/app", true } };
 /* The main thread and 4 workers; worker w ran on cpu w - 1. */
 static struct prof_thread threads[] = {
 	{ PID, PID, 0 }, { PID, PID + 1, 1 }, { PID, PID + 2, 2 }, { PID, PID + 3, 3 }, { PID, PID + 4, 4 },
@@ -52,11 +52,11 @@ static void fill(struct prof_run *run)
 		for (int i = 0; i < NPTS; i++)
 			samples[n++] = (struct prof_sample){ 1,
 				objects[0].addr + (w - 1) * MiB + (uint64_t)i * MiB / NPTS,
-				PID, PID + w, w - 1, (w - 1) / 2, 0 };
+				PID, PID + w, w - 1, (w - 1) / 2, 0, 0 };
 	for (int i = 0; i < NPTS; i++)
 		samples[n++] = (struct prof_sample){ 3, objects[2].addr + (uint64_t)i * 2048, PID,
-						     PID + 3, 2, 1, 0 };
-	samples[n++] = (struct prof_sample){ 1, objects[0].addr, PID, PID + 9, 0, 0, 0 };
+						     PID + 3, 2, 1, 0, 0 };
+	samples[n++] = (struct prof_sample){ 1, objects[0].addr, PID, PID + 9, 0, 0, 0, 0 };
 	*run = (struct prof_run){
 		.has_run = true, .run = { .command = "./app", .mode = "profile" },
 		.ncpus = 4, .cpus = cpus, .nnodes = 2, .nodes = nodes, .nprocesses = 1, .processes = processes,

@@ -1,0 +1,264 @@
+/* The allocation call-site section: per call stack (or per function or
+ * source line shown for it), how many allocations, their bytes, the peak
+ * of bytes live at once and the bytes still live at the end (leaks, for
+ * a program that exited).  The peak comes from a sweep over the objects'
+ * lifetimes, or from callsite_totals when the profile counted every
+ * allocation there. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "report_int.h"
+
+static const struct rcolumn stack_cols[] = {
+	RIGHT("CALLSITE"), RIGHT("COUNT"), RIGHT("TOTAL"), RIGHT("MAX"), RIGHT("PEAK"),
+	RIGHT("LIVE AT END"), LEFT("WHERE"),
+};
+
+static const struct rcolumn group_cols[] = {
+	RIGHT("SITES"), RIGHT("COUNT"), RIGHT("TOTAL"), RIGHT("MAX"), RIGHT("PEAK"),
+	RIGHT("LIVE AT END"), LEFT("WHERE"),
+};
+
+struct site_total {
+	int64_t group, id;      /* id: the group's first call site */
+	int64_t count;
+	uint64_t total, max, peak, live;
+};
+
+/* An allocation (delta > 0) or a free of one object. */
+struct site_event {
+	int64_t group;
+	uint64_t t;
+	int64_t delta;
+	const struct prof_object *o;
+};
+
+struct grouping {
+	int64_t *of_site;       /* the group of each run->callsites[i] */
+	char **key;             /* by group: what WHERE says */
+	size_t *nsites;         /* by group: its call sites */
+	size_t ngroups;
+};
+
+static char *group_key(const struct prof_run *run, const struct prof_callsite *cs,
+		       enum report_group g)
+{
+	const struct prof_frame *f = shown_frame(run, cs);
+
+	if (g == GROUP_FUNCTION && f && f->function)
+		return xstrdup(f->function);
+	return describe_callsite(run, cs->id);
+}
+
+static int by_key(const void *x, const void *y, void *keys)
+{
+	char **k = keys;
+
+	return strcmp(k[*(const size_t *)x], k[*(const size_t *)y]);
+}
+
+/* Call sites whose function (or line) is the same make one group, in
+ * the order of their keys. */
+static void group_sites(const struct prof_run *run, enum report_group g, struct grouping *gr)
+{
+	size_t n = run->ncallsites, *order = xcalloc(n + 1, sizeof(*order));
+	char **keys = xcalloc(n + 1, sizeof(*keys));
+
+	gr->of_site = xcalloc(n + 1, sizeof(*gr->of_site));
+	gr->key = xcalloc(n + 1, sizeof(*gr->key));
+	gr->nsites = xcalloc(n + 1, sizeof(*gr->nsites));
+	gr->ngroups = 0;
+	for (size_t i = 0; i < n; i++) {
+		keys[i] = group_key(run, &run->callsites[i], g);
+		order[i] = i;
+	}
+	qsort_r(order, n, sizeof(*order), by_key, keys);
+	for (size_t i = 0; i < n; i++) {
+		size_t s = order[i];
+
+		if (!i || strcmp(keys[s], gr->key[gr->ngroups - 1]))
+			gr->key[gr->ngroups++] = xstrdup(keys[s]);
+		gr->of_site[s] = gr->ngroups - 1;
+		gr->nsites[gr->ngroups - 1]++;
+	}
+	for (size_t i = 0; i < n; i++)
+		free(keys[i]);
+	free(keys);
+	free(order);
+}
+
+static void grouping_free(struct grouping *gr)
+{
+	for (size_t i = 0; i < gr->ngroups; i++)
+		free(gr->key[i]);
+	free(gr->key);
+	free(gr->nsites);
+	free(gr->of_site);
+}
+
+/* The group of an object: its call site, or with grouping the group of
+ * it (objects of a call site without frames: a group of their own, -1). */
+static int64_t group_of(const struct ctx *c, const struct grouping *gr, const struct prof_object *o)
+{
+	const struct prof_callsite *cs;
+
+	if (c->opts->group == GROUP_STACK)
+		return o->callsite_id;
+	cs = prof_callsite(c->run, o->callsite_id);
+	return cs ? gr->of_site[cs - c->run->callsites] : -1;
+}
+
+static int by_group_time(const void *x, const void *y)
+{
+	const struct site_event *p = x, *q = y;
+
+	if (p->group != q->group)
+		return CMP(p->group, q->group);
+	if (p->t != q->t)
+		return CMP(p->t, q->t);
+	return CMP(p->delta, q->delta);       /* a free before an allocation */
+}
+
+/* Two events per freed object, one per object still live. */
+static size_t site_events(const struct ctx *c, const struct grouping *gr, struct site_event *ev)
+{
+	const struct prof_run *run = c->run;
+	size_t n = 0;
+
+	for (size_t i = 0; i < run->nobjects; i++) {
+		const struct prof_object *o = &run->objects[i];
+		int64_t g;
+
+		if (!o->callsite_id || !want_pid(c, o->pid))
+			continue;
+		g = group_of(c, gr, o);
+		ev[n++] = (struct site_event){ g, o->alloc_ns, (int64_t)o->size, o };
+		if (o->free_ns)
+			ev[n++] = (struct site_event){ g, o->free_ns, -(int64_t)o->size, o };
+	}
+	qsort(ev, n, sizeof(*ev), by_group_time);
+	return n;
+}
+
+static void count_site(struct site_total *s, const struct site_event *e, int64_t *live)
+{
+	*live += e->delta;
+	if ((uint64_t)*live > s->peak)
+		s->peak = *live;
+	if (e->delta < 0)
+		return;
+	s->count++;
+	s->total += e->o->size;
+	s->max = e->o->size > s->max ? e->o->size : s->max;
+	if (!s->id || e->o->callsite_id < s->id)
+		s->id = e->o->callsite_id;
+}
+
+/* Every group's totals, from the sweep of its objects' lifetimes. */
+static size_t site_totals(const struct ctx *c, const struct grouping *gr, struct site_total *out)
+{
+	struct site_event *ev = xcalloc(2 * c->run->nobjects + 1, sizeof(*ev));
+	size_t nev = site_events(c, gr, ev), n = 0;
+	int64_t live = 0;
+
+	for (size_t i = 0; i < nev; i++) {
+		if (!i || ev[i].group != ev[i - 1].group) {
+			if (i)
+				out[n - 1].live = live;
+			out[n++] = (struct site_total){ .group = ev[i].group };
+			live = 0;
+		}
+		count_site(&out[n - 1], &ev[i], &live);
+	}
+	if (n)
+		out[n - 1].live = live;
+	free(ev);
+	return n;
+}
+
+/* A profile that counted every allocation knows better than the objects
+ * it kept; its counts are per process, so not with --pid. */
+static void use_callsite_totals(const struct ctx *c, struct site_total *s, size_t n)
+{
+	if (c->opts->group != GROUP_STACK || c->opts->pid)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const struct prof_callsite_total *t = prof_callsite_total(c->run, s[i].id);
+
+		if (!t)
+			continue;
+		s[i].count = t->allocations;
+		s[i].total = t->bytes;
+		s[i].peak = t->peak_live_bytes;
+	}
+}
+
+static uint64_t sort_key(const struct site_total *s, enum report_sort k)
+{
+	switch (k) {
+	case SORT_COUNT:
+		return s->count;
+	case SORT_PEAK:
+		return s->peak;
+	case SORT_LIVE:
+		return s->live;
+	case SORT_BYTES:
+		break;
+	}
+	return s->total;
+}
+
+static int by_key_then_id(const void *x, const void *y, void *k)
+{
+	const struct site_total *p = x, *q = y;
+	uint64_t a = sort_key(p, *(enum report_sort *)k), b = sort_key(q, *(enum report_sort *)k);
+
+	return a != b ? CMP(b, a) : CMP(p->id, q->id);
+}
+
+static void site_row(const struct ctx *c, struct rtable *t, const struct grouping *gr,
+		     const struct site_total *s)
+{
+	char *where = NULL;
+
+	if (c->opts->group == GROUP_STACK)
+		rtable_int(t, s->id);
+	else
+		rtable_int(t, s->group < 0 ? 0 : (int64_t)gr->nsites[s->group]);
+	rtable_int(t, s->count);
+	rtable_bytes(t, s->total);
+	rtable_bytes(t, s->max);
+	rtable_bytes(t, s->peak);
+	rtable_bytes(t, s->live);
+	if (c->opts->group == GROUP_STACK || s->group < 0)
+		where = describe_callsite(c->run, s->id);
+	rtable_str(t, where ? where : gr->key[s->group]);
+	free(where);
+}
+
+void section_callsites(struct ctx *c)
+{
+	static const char *const titles[] = {
+		[GROUP_STACK] = "Allocation call sites",
+		[GROUP_FUNCTION] = "Allocation call sites by function",
+		[GROUP_LINE] = "Allocation call sites by line",
+	};
+	enum report_group g = c->opts->group;
+	enum report_sort k = c->opts->sort;
+	struct site_total *s = xcalloc(c->run->nobjects + 1, sizeof(*s));
+	struct rtable *t = report_add_table(c->rep, "callsites", g == GROUP_STACK ? stack_cols : group_cols,
+					    7, "%s", titles[g]);
+	struct grouping gr = { 0 };
+	size_t n;
+
+	if (g != GROUP_STACK)
+		group_sites(c->run, g, &gr);
+	n = site_totals(c, &gr, s);
+	use_callsite_totals(c, s, n);
+	qsort_r(s, n, sizeof(*s), by_key_then_id, &k);
+	for (size_t i = 0; i < top_n(c, n); i++)
+		site_row(c, t, &gr, &s[i]);
+	grouping_free(&gr);
+	free(s);
+}
