@@ -43,7 +43,8 @@ static void idset_sort(struct idset *s)
 {
 	size_t n = 0;
 
-	qsort(s->v, s->n, sizeof(*s->v), cmp_id);
+	if (s->n)
+		qsort(s->v, s->n, sizeof(*s->v), cmp_id);
 	for (size_t i = 0; i < s->n; i++)
 		if (!n || s->v[i] != s->v[n - 1])
 			s->v[n++] = s->v[i];

@@ -6,24 +6,6 @@
 
 #define REPORT_JSON_VERSION 1
 
-/* Strings are the profile's: escaped as JSON asks, bytes above 0x7f kept
- * (names and paths are UTF-8 on the systems numamma runs on). */
-void json_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = *s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}
-
 static void json_cell(FILE *f, const struct rcell *c)
 {
 	char buf[64];

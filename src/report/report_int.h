@@ -2,6 +2,7 @@
 #ifndef NUMAMMA_REPORT_INT_H
 #define NUMAMMA_REPORT_INT_H
 
+#include "json.h"
 #include "report.h"
 
 struct ctx {
@@ -42,9 +43,6 @@ const char *access_pattern(const struct prof_access *a);
 
 /* --object: the one object, in a key/value table (src/report/object.c). */
 void section_object(struct ctx *c);
-
-/* s as a JSON string, quotes included (src/report/json.c). */
-void json_string(FILE *f, const char *s);
 
 /* The call-site section (src/report/callsites.c). */
 void section_callsites(struct ctx *c);

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "json.h"
 #include "stat.h"
 
 struct derived {
@@ -233,22 +234,6 @@ void stat_print_text(FILE *out, const struct stat_result *r)
 }
 
 /* --- JSON: one object on one line, for scripts --- */
-
-static void json_string(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
-}
 
 /* NaN is not JSON: null. */
 static void json_number(FILE *out, const char *key, double v)

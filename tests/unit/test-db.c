@@ -359,14 +359,14 @@ static void test_report(void)
 	CHECK(has_row(out, "\n1 heap 1.0 MiB 100 malloc app+0x1100\n2 heap 8.0 KiB 101 calloc app+0x1100\n"
 		      "3 static 64 B 100 counter -\n"));
 	CHECK(!strstr(out, "libc"));
-	/* Call sites: id, count, total, max. */
-	CHECK(has_row(out, "\n1 1 1.0 MiB 1.0 MiB app+0x1100\n"));
+	/* Call sites: id, count, total, max, peak, live at the end. */
+	CHECK(has_row(out, "\n1 1 1.0 MiB 1.0 MiB 1.0 MiB 1.0 MiB app+0x1100\n"));
 	/* Threads: pid, tid, rank, allocations, bytes, samples. */
 	CHECK(has_row(out, "\n100 100 0 1 1.0 MiB 5\n100 101 1 1 8.0 KiB 15\n100 102 2 0 0 B 11\n"));
-	/* Hot objects: samples, writes, remote share, threads, pattern. */
-	CHECK(has_row(out, "\n1 heap 1.0 MiB 20 100% 50% 2 each thread its own block malloc\n"));
-	CHECK(has_row(out, "\n2 heap 8.0 KiB 8 0% 0% 2 shared read calloc\n"));
-	CHECK(has_row(out, "\n3 static 64 B 2 100% 50% 2 false sharing suspect counter\n"));
+	/* Hot objects: samples, writes, remote share, threads, pattern, call site. */
+	CHECK(has_row(out, "\n1 heap 1.0 MiB 20 100% 50% 2 each thread its own block malloc app+0x1100\n"));
+	CHECK(has_row(out, "\n2 heap 8.0 KiB 8 0% 0% 2 shared read calloc app+0x1100\n"));
+	CHECK(has_row(out, "\n3 static 64 B 2 100% 50% 2 false sharing suspect counter -\n"));
 	/* Sharing pairs, most pages first. */
 	CHECK(has_row(out, "\n100 101 2 0\n101 102 1 1\n"));
 	free(out);
