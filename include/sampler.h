@@ -6,6 +6,7 @@
 #ifndef NUMAMMA_SAMPLER_H
 #define NUMAMMA_SAMPLER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -22,6 +23,7 @@ struct sampler_opts {
 	unsigned frequency;      /* clock: samples per second of cpu time; 0: default */
 	unsigned ldlat;          /* pebs load latency threshold, cycles */
 	int raw;                 /* store raw samples (--no-raw clears) */
+	bool quiet;              /* -q: auto's choice is not said (it is in runs) */
 	int epoll_fd;            /* the tracer's epoll set */
 	struct nm_db *db;
 	struct objtrack *objs;

@@ -15,3 +15,6 @@ cat "$TMPD/err"
 assert_eq "sampler recorded in the run" "$best" "$(sql "$db" "SELECT sampler FROM runs")"
 [[ $best == none ]] || assert_eq "a reason recorded" 1 \
 	"$(sql "$db" "SELECT count(*) FROM runs WHERE length(sampler_reason) > 0")"
+# -q: the choice is in the run, not on stderr.
+"$NUMAMMA" profile -q -s auto -o "$TMPD/q.db" -- /bin/true 2>"$TMPD/qerr" || fail "profile -q failed"
+assert_eq "-q says nothing" "" "$(cat "$TMPD/qerr")"

@@ -189,6 +189,7 @@ static void start_sampler(struct session *s)
 	s->sopts.objs = s->objs;
 	s->sopts.topo = &s->topo;
 	s->sopts.epoll_fd = tracer_epoll_fd(s->tr);
+	s->sopts.quiet = s->quiet;
 	if (!strcmp(s->sopts.name, "none")) {
 		s->sampler_name = "none";
 		s->sampler_reason = "--sampler=none";

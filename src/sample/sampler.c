@@ -281,7 +281,8 @@ struct sampler *sampler_create(const struct sampler_opts *opts, const char **cho
 			*reason = s->reason;
 			return s;
 		}
-		fprintf(stderr, "numamma: sampler: %s (%s)\n", be->name, s->reason);
+		if (!opts->quiet)
+			fprintf(stderr, "numamma: sampler: %s (%s)\n", be->name, s->reason);
 	} else {
 		be = find_backend(name);
 		if (!be) {
