@@ -103,6 +103,12 @@ void report_free(struct report *rep);
  * PROFILE_ACCESS (src/report/sections.c). */
 void report_build(const struct prof_run *run, const struct report_opts *opts, struct report *rep);
 
+/* The profiles of a job's ranks (several runs of prof): a row per rank
+ * and the call sites matched across ranks (src/report/job.c). */
+struct profile;
+void report_build_job(const struct profile *prof, const struct report_opts *opts,
+		      struct report *rep);
+
 /* The table of this id, or NULL. */
 const struct rtable *report_table(const struct report *rep, const char *id);
 

@@ -28,6 +28,22 @@ done
 assert_eq "one job id for the job" 1 \
 	"$(for r in 0 1 2; do sql prof.rank$r.db "SELECT job_id FROM runs"; done | sort -u | wc -l)"
 
+# The job's report: a row per rank, call sites matched across ranks, and
+# rank_buffer first among those where ranks differ (1 MiB on rank 0, 3 on 2).
+"$NUMAMMA" report prof.rank*.db >job.txt || fail "report of the ranks failed"
+assert_eq "one row per rank" "0 1 2" "$(awk '/^Ranks/ { on = 1; getline; next } on && NF == 0 { on = 0 } on { print $1 }' job.txt | tr '\n' ' ' | sed 's/ $//')"
+grep -A2 "^Call sites where the ranks differ most" job.txt | tail -1 |
+	grep -Eq "^ *rank_buffer \(mpi-ranks.c:[0-9]+\) +3 +3 +6.0 MiB +[0-9]+ +1.0 MiB +0 +3.0 MiB +2$" ||
+	fail "rank_buffer is not where ranks differ most: $(cat job.txt)"
+mkdir job && cp prof.rank*.db job/
+"$NUMAMMA" report -f json job >job.json || fail "report of a directory failed"
+python3 -c '
+import json, sys
+d = json.load(open("job.json"))
+ranks = d["sections"]["ranks"]["rows"]
+assert [r["rank"] for r in ranks] == [0, 1, 2], ranks
+' || fail "the JSON job report: $(head -c 400 job.json)"
+
 # Patterns: the rank and the pid where the user puts them.
 timeout -k 5 120 "${mpi[@]}" "$NUMAMMA" profile -q -s none -o 'p.%r.%p.db' -- ./mpi-ranks \
 	>/dev/null 2>err || fail "the job with a pattern exited $?: $(cat err)"

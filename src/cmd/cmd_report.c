@@ -1,11 +1,14 @@
 /* numamma report: prints what a profile says, section by section.  The
  * store reads the profile, src/report/ makes the tables and renders them;
  * this file is the command line. */
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -19,6 +22,7 @@
 
 const char report_usage[] =
 	"usage: numamma report [OPTIONS] [FILE]\n"
+	"       numamma report [OPTIONS] FILE|DIR... (a job's per-rank profiles)\n"
 	"       numamma report --diff [OPTIONS] BEFORE AFTER\n"
 	"\n"
 	"Summarizes the profile FILE (default numamma.db): the run, the largest\n"
@@ -139,6 +143,63 @@ static int load(struct profile *prof, const char *const *paths, int npaths, unsi
 }
 
 /* One profile, or with --diff two: the report is on the last. */
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The profiles in a directory (a job's per-rank files): its *.db files,
+ * in name order, appended to v. */
+static int add_directory(const char *dir, const char ***v, int *n)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int first = *n;
+
+	if (!d)
+		return error_errno("cannot read '%s'", dir);
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+
+		if (len > 3 && !strcmp(de->d_name + len - 3, ".db")) {
+			*v = xrealloc(*v, (*n + 1) * sizeof(**v));
+			(*v)[(*n)++] = xasprintf("%s/%s", dir, de->d_name);
+		}
+	}
+	closedir(d);
+	qsort(*v + first, *n - first, sizeof(**v), by_name);
+	if (*n == first)
+		return error("no profile (*.db) in '%s'", dir);
+	return 0;
+}
+
+/* The command line's profiles, a directory standing for its *.db files;
+ * numamma.db when none is named.  NULL after an error line. */
+static const char **profile_paths(char **args, int *npaths)
+{
+	const char **v = NULL;
+	int n = 0;
+	struct stat st;
+
+	for (int i = 0; i < *npaths; i++) {
+		if (stat(args[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+			if (add_directory(args[i], &v, &n) < 0) {
+				free(v);
+				return NULL;
+			}
+			continue;
+		}
+		v = xrealloc(v, (n + 1) * sizeof(*v));
+		v[n++] = args[i];
+	}
+	if (!n) {
+		v = xrealloc(v, sizeof(*v));
+		v[n++] = "numamma.db";
+	}
+	*npaths = n;
+	return v;
+}
+
 static int print_report(const char *const *paths, int npaths, const struct report_cmd *rc,
 			struct progress *pr)
 {
@@ -164,6 +225,8 @@ static int print_report(const char *const *paths, int npaths, const struct repor
 	}
 	if (rc->diff)
 		report_build_diff(&prof.runs[0], &prof.runs[1], &rc->opts, &rep);
+	else if (npaths > 1)
+		report_build_job(&prof, &rc->opts, &rep);
 	else
 		report_build(&prof.runs[0], &rc->opts, &rep);
 	if (rc->output)
@@ -274,7 +337,7 @@ static int parse_option(int opt, struct report_cmd *rc, char **argv)
 int cmd_report(int argc, char **argv)
 {
 	struct report_cmd rc = { .opts = { .top = DEFAULT_TOP } };
-	const char *paths[2] = { "numamma.db", NULL };
+	const char **paths;
 	struct progress *pr;
 	int opt, npaths, ret;
 
@@ -291,23 +354,28 @@ int cmd_report(int argc, char **argv)
 			return NM_EXIT_FAILURE;
 	}
 	npaths = argc - optind;
-	if (rc.diff && npaths != 2)
+	paths = profile_paths(argv + optind, &npaths);
+	if (!paths)
+		return NM_EXIT_FAILURE;
+	if (rc.diff && npaths != 2) {
+		free(paths);
 		return usage_error("report", "--diff compares two profiles: BEFORE AFTER");
-	if (!rc.diff && npaths > 1)
-		return usage_error("report", "one profile at a time, not also '%s'", argv[optind + 1]);
-	for (int i = 0; i < npaths; i++)
-		paths[i] = argv[optind + i];
+	}
+	if (!rc.diff && npaths > 1 && (rc.format >= FMT_COLLAPSED || rc.opts.object))
+		return usage_error("report", "several profiles (a job's ranks) are read in text, "
+				   "json, csv or html, without --object");
 	if (rc.section && rc.format != FMT_CSV)
 		return usage_error("report", "--section is for --format=csv");
 	if (rc.diff && rc.format >= FMT_COLLAPSED)
 		return usage_error("report", "--diff is in text, json, csv or html");
 	if (!rc.section)
-		rc.section = rc.diff ? "diff" : "objects";
+		rc.section = rc.diff ? "diff" : npaths > 1 ? "ranks" : "objects";
 	if (rc.diff && rc.opts.object)
 		return usage_error("report", "--object is for one profile, not --diff");
 	rc.opts.detail = (rc.format != FMT_TEXT && !rc.diff) || rc.opts.object;
 	pr = progress_start("report");
-	ret = print_report(paths, npaths ? npaths : 1, &rc, pr);
+	ret = print_report(paths, npaths, &rc, pr);
 	progress_end(pr);
+	free(paths);
 	return ret;
 }

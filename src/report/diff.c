@@ -4,88 +4,14 @@
  * module and symbol.  Per match: the change in accesses, remote ratio
  * and mean latency, the question after `numamma run --policy` being
  * "did the placed objects stop being remote?". */
-#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
 #include "report_int.h"
 
-struct match {
-	char *key;
-	const struct prof_run *run;
-	int64_t callsite_id;        /* 0: a static */
-	const char *name;
-	uint64_t objects, bytes, samples, located, remote, weight;
-};
-
-/* "buildid:ab+0x1100;..." or "static buildid:ab table". */
-static char *match_key(const struct prof_run *run, const struct prof_object *o)
-{
-	const struct prof_callsite *cs = prof_callsite(run, o->callsite_id);
-	char *buf = NULL;
-	size_t len;
-	FILE *f;
-
-	if (!cs)
-		return o->kind == OBJ_STATIC && o->name ?
-			xasprintf("static %s %s", o->module ? o->module : "?", o->name) : NULL;
-	f = open_memstream(&buf, &len);
-	for (int i = 0; i < cs->nframes; i++)
-		fprintf(f, "%s%s+%#" PRIx64, i ? ";" : "", cs->frames[i].module ? cs->frames[i].module : "?",
-			cs->frames[i].offset);
-	fclose(f);
-	return buf;
-}
-
-static int by_key(const void *x, const void *y)
-{
-	return strcmp(((const struct match *)x)->key, ((const struct match *)y)->key);
-}
-
-/* One match per key of the run: its objects (of --pid) summed.  *n of
- * them, sorted by key. */
-static struct match *matches(const struct ctx *c, const struct prof_run *run, size_t *n)
-{
-	struct match *m = xcalloc(run->nobjects + 1, sizeof(*m));
-	size_t k = 0;
-
-	for (size_t i = 0; i < run->nobjects; i++) {
-		const struct prof_object *o = &run->objects[i];
-		char *key = want_pid(c, o->pid) ? match_key(run, o) : NULL;
-
-		if (key)
-			m[k++] = (struct match){ .key = key, .run = run, .callsite_id = o->callsite_id,
-						 .name = o->name, .objects = 1, .bytes = o->size };
-		if (key && prof_access(run, o->id)) {
-			const struct prof_access *a = prof_access(run, o->id);
-
-			m[k - 1].samples = a->samples;
-			m[k - 1].located = a->located;
-			m[k - 1].remote = a->remote;
-			m[k - 1].weight = a->weight;
-		}
-	}
-	qsort(m, k, sizeof(*m), by_key);
-	*n = 0;
-	for (size_t i = 0; i < k; i++) {
-		struct match *last = *n ? &m[*n - 1] : NULL;
-
-		if (last && !strcmp(last->key, m[i].key)) {
-			last->objects++;
-			last->bytes += m[i].bytes, last->samples += m[i].samples;
-			last->located += m[i].located, last->remote += m[i].remote;
-			last->weight += m[i].weight;
-			free(m[i].key);
-		} else {
-			m[(*n)++] = m[i];
-		}
-	}
-	return m;
-}
-
 struct pair {
-	const struct match *a, *b;  /* NULL: none in that run */
+	const struct site_match *a, *b;  /* NULL: none in that run */
 };
 
 static uint64_t samples_of(const struct pair *p)
@@ -105,7 +31,7 @@ static int by_samples(const void *x, const void *y)
 }
 
 /* The two sorted lists merged by key. */
-static struct pair *pair_up(const struct match *a, size_t na, const struct match *b, size_t nb,
+static struct pair *pair_up(const struct site_match *a, size_t na, const struct site_match *b, size_t nb,
 			    size_t *n)
 {
 	struct pair *p = xcalloc(na + nb + 1, sizeof(*p));
@@ -130,7 +56,7 @@ static const struct rcolumn diff_cols[] = {
 	NULLS("CYCLES AFTER", 'r', "-"),
 };
 
-static void remote_cell(struct rtable *t, const struct match *m)
+static void remote_cell(struct rtable *t, const struct site_match *m)
 {
 	if (m && m->located)
 		rtable_percent(t, 100.0 * m->remote / m->located);
@@ -140,7 +66,7 @@ static void remote_cell(struct rtable *t, const struct match *m)
 
 /* Mean latency, cycles per sample, where the sampler measures latency (PEBS, IBS);
  * the others weigh every sample 1. */
-static void latency_cell(struct rtable *t, const struct match *m)
+static void latency_cell(struct rtable *t, const struct site_match *m)
 {
 	const char *s = m ? m->run->run.sampler : NULL;
 
@@ -150,17 +76,10 @@ static void latency_cell(struct rtable *t, const struct match *m)
 		rtable_null(t);
 }
 
-static char *where_of(const struct match *m)
-{
-	if (m->callsite_id)
-		return describe_callsite(m->run, m->callsite_id);
-	return xasprintf("%s (static)", m->name);
-}
-
 static void diff_row(struct rtable *t, const struct pair *p)
 {
-	const struct match *m = p->b ? p->b : p->a;
-	char *where = where_of(m);
+	const struct site_match *m = p->b ? p->b : p->a;
+	char *where = site_where(m);
 
 	rtable_str(t, where);
 	rtable_int(t, m->objects);
@@ -174,25 +93,18 @@ static void diff_row(struct rtable *t, const struct pair *p)
 	free(where);
 }
 
-static void free_matches(struct match *m, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(m[i].key);
-	free(m);
-}
-
 void report_build_diff(const struct prof_run *before, const struct prof_run *after,
 		       const struct report_opts *opts, struct report *rep)
 {
 	struct ctx c = { .run = after, .opts = opts, .rep = rep };
 	size_t na, nb, n;
-	struct match *a, *b;
+	struct site_match *a, *b;
 	struct pair *p;
 	struct rtable *t;
 
 	memset(rep, 0, sizeof(*rep));
-	a = matches(&c, before, &na);
-	b = matches(&c, after, &nb);
+	a = site_matches(&c, before, &na);
+	b = site_matches(&c, after, &nb);
 	p = pair_up(a, na, b, nb, &n);
 	qsort(p, n, sizeof(*p), by_samples);
 	t = report_add_table(rep, "diff", diff_cols, 9, "Objects matched by call site: %s -> %s",
@@ -200,6 +112,6 @@ void report_build_diff(const struct prof_run *before, const struct prof_run *aft
 	for (size_t i = 0; i < top_n(&c, n); i++)
 		diff_row(t, &p[i]);
 	free(p);
-	free_matches(a, na);
-	free_matches(b, nb);
+	site_matches_free(a, na);
+	site_matches_free(b, nb);
 }

@@ -44,6 +44,21 @@ const char *access_pattern(const struct prof_access *a);
 /* --object: the one object, in a key/value table (src/report/object.c). */
 void section_object(struct ctx *c);
 
+/* Objects matched across runs by call stack or static symbol, summed per
+ * key (src/report/match.c). */
+struct site_match {
+	char *key;
+	const struct prof_run *run;
+	int64_t callsite_id;        /* 0: a static */
+	const char *name;
+	uint64_t objects, bytes, samples, located, remote, weight;
+};
+/* The run's matches (objects of --pid), sorted by key; *n of them. */
+struct site_match *site_matches(const struct ctx *c, const struct prof_run *run, size_t *n);
+/* "function (file:line)" of the call site, or "NAME (static)". */
+char *site_where(const struct site_match *m);
+void site_matches_free(struct site_match *m, size_t n);
+
 /* The call-site section (src/report/callsites.c). */
 void section_callsites(struct ctx *c);
 /* The tables of report_opts.detail, after the others (src/report/detail.c). */
