@@ -25,6 +25,7 @@ struct nm_run_info {
 	uint64_t start_ns;        /* CLOCK_MONOTONIC */
 	int64_t start_epoch;      /* wall clock, seconds */
 	int call_depth;
+	const char *intercept;    /* "agent" or "trap" */
 	const struct nm_topology *topo;
 };
 
@@ -69,6 +70,11 @@ void db_free_object(struct nm_db *db, int64_t id, uint64_t free_ns);
 void db_add_sample(struct nm_db *db, const struct nm_sample *s);
 /* Sampler bookkeeping: records lost by the kernel, samples taken. */
 void db_add_sampler_stat(struct nm_db *db, pid_t tid, const char *name, uint64_t value);
+
+/* Every allocator call of a call site in a process, counted whether or
+ * not its objects have rows (callsite_id <= 0: calls without a stack). */
+void db_add_callsite_totals(struct nm_db *db, int64_t callsite_id, pid_t pid, uint64_t allocations,
+			    uint64_t frees, uint64_t bytes, uint64_t peak_live_bytes);
 
 /* Free-form key/value facts about the run (e.g. "placement_moot"). */
 void db_set_meta(struct nm_db *db, const char *key, const char *value);

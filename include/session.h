@@ -21,6 +21,7 @@ struct session {
 	struct nm_topology topo;
 	struct nm_db *db;
 	struct objtrack *objs;
+	struct recorder *rec;
 	struct sampler *sampler;
 	struct tracer *tr;
 	const char *sampler_name, *sampler_reason;

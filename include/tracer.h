@@ -10,6 +10,7 @@
 #include <sys/types.h>
 #include <sys/user.h>
 
+#include "alloc_event.h"
 #include "model.h"
 #include "modmap.h"
 
@@ -86,6 +87,7 @@ enum {
 struct tracer_config {
 	bool follow_forks;
 	int call_depth;
+	bool alloc_frames;      /* events carry their frames (run mode matches them) */
 	int attach;             /* attach mode: pid to attach, 0 for launch */
 	double duration;        /* attach: seconds, 0 = until the process ends */
 	void *ctx;
@@ -95,14 +97,12 @@ struct tracer_config {
 	void (*on_exec)(void *ctx, struct tcb *t);
 	/* After new modules were hooked (exec, dlopen): statics etc. */
 	void (*on_modules)(void *ctx, struct tcb *t);
-	/* A new object was allocated (thread stopped at allocator return). */
-	void (*on_object)(void *ctx, struct tcb *t, const struct nm_object *obj,
-			  const struct nm_frame *frames, int nframes);
+	/* An allocator call's event (the one consumer: the recorder); t is
+	 * the stopped thread that made it. */
+	void (*on_alloc)(void *ctx, struct tcb *t, const struct alloc_event *ev);
 	/* The program called exit(): atexit handlers and all threads are
 	 * still to come, its memory is all there. */
 	void (*on_exit_call)(void *ctx, struct tcb *t);
-	/* A heap object is about to be freed (its memory still there). */
-	void (*on_release)(void *ctx, struct tcb *t, int64_t object_id);
 	/* Periodic; returns ms to the next tick (-1 none). */
 	int (*on_tick)(void *ctx, uint64_t now_ns);
 	void (*on_ready)(void *ctx, void *ptr);   /* epoll ptr != NULL */

@@ -64,15 +64,8 @@ void tracer_detach_all(struct tracer *tr);
 void tracer_defer_status(struct tracer *tr, pid_t tid, int status);
 struct tcb *tcb_find(struct tracer *tr, pid_t tid);
 
-/* hooks.c: allocator interception through breakpoints. */
-enum alloc_fn {
-	FN_MALLOC, FN_CALLOC, FN_REALLOC, FN_REALLOCARRAY, FN_FREE,
-	FN_POSIX_MEMALIGN, FN_ALIGNED_ALLOC, FN_MEMALIGN, FN_VALLOC, FN_PVALLOC,
-	FN_MMAP, FN_MUNMAP, FN_MREMAP,
-	FN_DL_DEBUG_STATE,
-	FN_EXIT,
-	FN__COUNT
-};
+/* hooks.c: allocator interception through breakpoints (enum alloc_fn:
+ * alloc_event.h). */
 /* Hooks every module loaded since the last call; records their statics. */
 void hooks_install(struct tracer *tr, struct tcb *t);
 void hooks_on_entry(struct tracer *tr, struct tcb *t, int fn, struct user_regs_struct *regs);

@@ -11,6 +11,7 @@
 #include "error.h"
 #include "objtrack.h"
 #include "options.h"
+#include "recorder.h"
 #include "session.h"
 #include "topology.h"
 #include "unwind.h"
@@ -59,14 +60,6 @@ static void on_exit_call(void *ctx, struct tcb *t)
 		s->ext_exit_call(s->ext, t);
 }
 
-static void on_release(void *ctx, struct tcb *t, int64_t object_id)
-{
-	struct session *s = ctx;
-
-	if (s->ext_release)
-		s->ext_release(s->ext, t, object_id);
-}
-
 static void open_database(struct session *s);
 
 static void on_exec(void *ctx, struct tcb *t)
@@ -77,15 +70,14 @@ static void on_exec(void *ctx, struct tcb *t)
 		open_database(s);
 	if (s->sampler)
 		sampler_process_exec(s->sampler, t->proc->pid);
+	recorder_end_process(s->rec, t->proc->pid);
 }
 
-static void on_object(void *ctx, struct tcb *t, const struct nm_object *obj,
-		      const struct nm_frame *frames, int nframes)
+static void on_alloc(void *ctx, struct tcb *t, const struct alloc_event *ev)
 {
 	struct session *s = ctx;
 
-	if (s->ext_object)
-		s->ext_object(s->ext, t, obj, frames, nframes);
+	recorder_event(s->rec, t, ev);
 }
 
 static void on_modules(void *ctx, struct tcb *t)
@@ -150,7 +142,7 @@ static void begin_run(struct session *s)
 		.sampler = s->sampler_name ? s->sampler_name : "none",
 		.sampler_reason = s->sampler_reason ? s->sampler_reason : "",
 		.start_ns = now_ns(), .start_epoch = time(NULL),
-		.call_depth = s->call_depth, .topo = &s->topo,
+		.call_depth = s->call_depth, .intercept = "trap", .topo = &s->topo,
 	};
 
 	gethostname(host, sizeof(host) - 1);
@@ -185,6 +177,7 @@ static void finish(struct session *s, int status)
 		return;
 	db_end_run(s->db, now_ns(), WIFEXITED(status) ? WEXITSTATUS(status) : -1,
 		   WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+	recorder_write_totals(s->rec, s->db);
 	db_flush(s->db);
 	db_symbolize(s->db);
 	db_aggregate(s->db);
@@ -219,10 +212,10 @@ int session_run(struct session *s, char **argv, pid_t attach_pid)
 {
 	struct tracer_config cfg = {
 		.follow_forks = s->follow, .call_depth = s->call_depth,
+		.alloc_frames = s->ext_object != NULL,
 		.attach = attach_pid, .duration = s->duration, .ctx = s,
 		.on_thread_start = on_thread_start, .on_thread_exit = on_thread_exit,
-		.on_exec = on_exec, .on_object = on_object, .on_modules = on_modules,
-		.on_release = on_release,
+		.on_exec = on_exec, .on_alloc = on_alloc, .on_modules = on_modules,
 		.on_exit_call = on_exit_call, .on_tick = on_tick, .on_ready = on_ready,
 	};
 	int status;
@@ -241,6 +234,8 @@ int session_run(struct session *s, char **argv, pid_t attach_pid)
 	s->argv = argv;
 	s->attach_pid = attach_pid;
 	s->objs = objtrack_new(NULL);
+	s->rec = recorder_new(s->objs, &(struct recorder_hooks){ s->ext, s->ext_object,
+								 s->ext_release });
 	s->tr = tracer_new(&cfg);
 	tracer_set_objtrack(s->tr, s->objs);
 	start_sampler(s);

@@ -20,7 +20,7 @@
 enum db_stmt {
 	ST_PROCESS, ST_END_PROCESS, ST_THREAD, ST_END_THREAD, ST_MODULE,
 	ST_CALLSITE, ST_FRAME, ST_OBJECT, ST_FREE, ST_SAMPLE,
-	ST_SAMPLER_STAT, ST_META,
+	ST_SAMPLER_STAT, ST_META, ST_TOTALS,
 	NR_STMTS
 };
 
@@ -41,6 +41,8 @@ static const char *const stmt_sql[NR_STMTS] = {
 		      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	[ST_SAMPLER_STAT] = "INSERT INTO sampler_stats(tid, name, value) VALUES (?, ?, ?)",
 	[ST_META] = "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+	[ST_TOTALS] = "INSERT INTO callsite_totals(callsite_id, pid, allocations, frees, bytes,"
+		      " peak_live_bytes) VALUES (?, ?, ?, ?, ?, ?)",
 };
 
 /* Interned call stacks: FNV-1a hash of the (module, offset) list -> id,
@@ -83,7 +85,7 @@ static const char schema_sql[] =
 	"  kernel TEXT, start_ns INTEGER, end_ns INTEGER, start_epoch INTEGER,"
 	"  exit_status INTEGER, term_signal INTEGER, sampler TEXT, sampler_reason TEXT,"
 	"  call_depth INTEGER, nr_nodes INTEGER, nr_cpus INTEGER, cpu_nodes TEXT,"
-	"  distances TEXT);"
+	"  distances TEXT, intercept TEXT);"
 	"CREATE TABLE nodes(node INTEGER PRIMARY KEY, cpus TEXT);"
 	"CREATE TABLE node_distance(from_node INTEGER, to_node INTEGER, distance INTEGER,"
 	"  PRIMARY KEY(from_node, to_node));"
@@ -111,6 +113,8 @@ static const char schema_sql[] =
 	"  object_id INTEGER, page_node INTEGER, phys_addr INTEGER);"
 	"CREATE INDEX samples_object ON samples(object_id);"
 	"CREATE TABLE sampler_stats(tid INTEGER, name TEXT, value INTEGER);"
+	"CREATE TABLE callsite_totals(callsite_id INTEGER, pid INTEGER, allocations INTEGER,"
+	"  frees INTEGER, bytes INTEGER, peak_live_bytes INTEGER);"
 	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);"
 	AGGREGATE_SCHEMA;
 
@@ -432,8 +436,8 @@ int64_t db_begin_run(struct nm_db *db, const struct nm_run_info *info)
 	char *cpu_nodes = NULL, *distances = NULL;
 	sqlite3_stmt *st = db_prepare(db,
 		"INSERT INTO runs(command, mode, host, kernel, start_ns, start_epoch, sampler,"
-		" sampler_reason, call_depth, nr_nodes, nr_cpus, cpu_nodes, distances)"
-		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+		" sampler_reason, call_depth, nr_nodes, nr_cpus, cpu_nodes, distances, intercept)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
 
 	if (t && t->cpu_node && t->distance)
 		topology_strings(t, &cpu_nodes, &distances);
@@ -450,6 +454,7 @@ int64_t db_begin_run(struct nm_db *db, const struct nm_run_info *info)
 	bind_int_known(st, 11, t ? t->nr_cpus : 0, t != NULL);
 	bind_text(st, 12, cpu_nodes);
 	bind_text(st, 13, distances);
+	bind_text(st, 14, info->intercept);
 	step_done(db, st);
 	sqlite3_finalize(st);
 	free(cpu_nodes);
@@ -690,6 +695,20 @@ void db_add_sampler_stat(struct nm_db *db, pid_t tid, const char *name, uint64_t
 	bind_int_known(st, 1, tid, tid > 0);
 	bind_text(st, 2, name);
 	bind_int(st, 3, value);
+	step_done(db, st);
+}
+
+void db_add_callsite_totals(struct nm_db *db, int64_t callsite_id, pid_t pid, uint64_t allocations,
+			    uint64_t frees, uint64_t bytes, uint64_t peak_live_bytes)
+{
+	sqlite3_stmt *st = stmt(db, ST_TOTALS);
+
+	bind_int_known(st, 1, callsite_id, callsite_id > 0);
+	bind_int(st, 2, pid);
+	bind_int(st, 3, allocations);
+	bind_int(st, 4, frees);
+	bind_int(st, 5, bytes);
+	bind_int(st, 6, peak_live_bytes);
 	step_done(db, st);
 }
 
