@@ -15,7 +15,7 @@ struct agent_frame {
 	uint64_t original;      /* where the original function is run from */
 	struct agent_inside *inside;
 	uint64_t hash;
-	uint64_t key;
+	uint64_t spare;
 	uint64_t result;
 };
 
@@ -24,6 +24,7 @@ _Static_assert(sizeof(struct agent_frame) == 128, "entry.S's frame");
 #define MAP_ANONYMOUS 0x20
 #define SYS_FUTEX 202
 #define SYS_CLOCK_GETTIME 228
+#define SYS_GETTID 186
 #define WAIT_NS (10 * 1000 * 1000)
 
 struct timespec_k { long sec, nsec; };
@@ -81,7 +82,7 @@ static void record(struct agent_ctl *c, const struct agent_frame *f, uint32_t fn
 	r = agent_slot(c, pos);
 	r->type = AGENT_REC_CALL;
 	r->fn = fn;
-	r->key = f->key;
+	r->tid = f->inside->tid;
 	r->tsc = rdtsc();
 	r->hash = f->hash;
 	r->args[0] = a0;
@@ -91,7 +92,7 @@ static void record(struct agent_ctl *c, const struct agent_frame *f, uint32_t fn
 	agent_publish(c, pos);
 }
 
-static void set_depth(struct agent_inside *in, uint64_t depth)
+static void set_depth(struct agent_inside *in, uint32_t depth)
 {
 	/* A signal handler of this thread reads it: keep the order. */
 	__atomic_store_n(&in->depth, depth, __ATOMIC_RELAXED);
@@ -114,8 +115,7 @@ int agent_enter(struct agent_frame *f)
 	if (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) != AGENT_ON ||
 	    (fn == FN_MMAP && !(f->rcx & MAP_ANONYMOUS)))
 		return 0;
-	f->key = thread_key();
-	f->inside = agent_inside(c, f->key);
+	f->inside = agent_inside(c, thread_key());
 	if (!f->inside) {
 		__atomic_fetch_add(&c->lost, 1, __ATOMIC_RELAXED);
 		return 0;
@@ -123,6 +123,9 @@ int agent_enter(struct agent_frame *f)
 	if (f->inside->depth)
 		return 0;               /* the allocator calling itself */
 	set_depth(f->inside, 1);
+	if (!__atomic_load_n(&f->inside->tid, __ATOMIC_ACQUIRE))
+		__atomic_store_n(&f->inside->tid, (int32_t)sys4(SYS_GETTID, 0, 0, 0, 0),
+				 __ATOMIC_RELEASE);
 	if (fn == FN_FREE || fn == FN_MUNMAP) {
 		f->hash = 0;
 		if (f->rdi)

@@ -7,7 +7,7 @@
  *   control page   struct agent_ctl
  *   ring           ring_slots records of 64 bytes, one multi-producer ring
  *   stack set      hashes of the stacks already sent (so each is sent once)
- *   inside table   per thread (keyed by %fs:0): inside an allocator call?
+ *   inside table   per thread (keyed by %fs:0): its tid, inside a call?
  *   ip cache       unwind-table hints by ip, checked before use
  *   unwind tables  two buffers of struct agent_unwind (numamma writes the
  *                  one not in use, then publishes it)
@@ -72,7 +72,7 @@ struct agent_rec {
 	uint8_t type;
 	uint8_t fn;             /* CALL: enum alloc_fn */
 	uint16_t nframes;       /* STACK: return addresses that follow */
-	uint64_t key;           /* %fs:0 of the calling thread */
+	uint64_t tid;           /* the calling thread */
 	uint64_t tsc;
 	uint64_t hash;          /* the call's stack (0: none) */
 	/* CALL: rdi, rsi, rdx at entry (posix_memalign: args[0] is the block
@@ -101,9 +101,13 @@ struct agent_unwind {
 	uint8_t pad[3];
 };
 
+/* A thread is known by its TCB's address (%fs:0) without a syscall; its
+ * tid is asked once and kept here.  numamma zeroes tid when the thread
+ * exits (a new thread may reuse the TCB) and in a fork child's copy. */
 struct agent_inside {
 	uint64_t key;           /* %fs:0; 0 empty */
-	uint64_t depth;
+	uint32_t depth;         /* inside an allocator call */
+	int32_t tid;            /* 0: not asked yet */
 };
 
 struct agent_ipcache {

@@ -16,6 +16,9 @@ struct session {
 	const char *output;         /* database path, NULL for none */
 	bool no_raw, quiet, follow;
 	int call_depth;
+	/* run mode places objects from the stopped thread at each allocator
+	 * return: traps only. */
+	enum intercept_mode intercept;
 	double duration;
 	struct sampler_opts sopts;  /* name, period, ldlat */
 	struct nm_topology topo;
@@ -40,6 +43,10 @@ struct session {
 	void (*ext_thread_exit)(void *ext, struct tcb *t);
 	void (*ext_exit_call)(void *ext, struct tcb *t);
 };
+
+/* profile's --intercept default. */
+#define INTERCEPT_DEFAULT INTERCEPT_TRAP
+#define INTERCEPT_DEFAULT_NAME "trap"
 
 void session_init(struct session *s, const char *cmd);
 /* Launches argv (attach_pid == 0) or attaches, traces to the end, closes

@@ -45,12 +45,17 @@ static void add_wrappers(struct proc *p, const struct loaded_module *m)
 	}
 }
 
+/* The dynamic loader's hook and exit() stay breakpoints: numamma must
+ * stop the program there. */
 static void hook_module(struct tracer *tr, struct tcb *t, const struct loaded_module *m)
 {
 	for (int fn = 0; fn < FN__COUNT; fn++) {
 		uint64_t vaddr, size;
 
-		if (elfmod_find_function(m->elf, alloc_fn_name(fn), &vaddr, &size) == 0)
+		if (elfmod_find_function(m->elf, alloc_fn_name(fn), &vaddr, &size))
+			continue;
+		if (fn == FN_DL_DEBUG_STATE || fn == FN_EXIT ||
+		    agent_hook(tr, t, m, vaddr + m->bias, size, fn) < 0)
 			bp_insert(tr, t, vaddr + m->bias, fn);
 	}
 	add_wrappers(t->proc, m);
@@ -122,8 +127,11 @@ void hooks_install(struct tracer *tr, struct tcb *t)
 {
 	struct proc *p = t->proc;
 
+	/* Records of modules about to go (dlclose) name them while mapped. */
+	agent_drain(tr, p);
 	if (modmap_refresh(&p->mods, p->mm_tid) < 0)
 		return;
+	agent_setup(tr, t);
 	for (size_t i = 0; i < p->mods.n; i++) {
 		const struct loaded_module *m = &p->mods.v[i];
 		struct static_ctx c = { tr, p, m->bias, now_ns() };
@@ -137,6 +145,7 @@ void hooks_install(struct tracer *tr, struct tcb *t)
 				      m->start, m->end, m->bias);
 	}
 	p->mods_hooked = p->mods.generation;
+	agent_modules(p);
 	unwind_flush_caches();
 	hooks_record_mappings(tr, p);
 	if (p->attached && !p->hooks_ready)
@@ -212,19 +221,36 @@ static bool is_wrapper_frame(const struct proc *p, const struct nm_frame *f)
 	return false;
 }
 
-/* The stack at an allocator's entry, starting at the user's frame:
- * ips[0] is the allocator itself, then return addresses (ip - 1 names the
- * call instruction, for both matching and line numbers). */
+int hooks_user_frames(const struct proc *p, const uint64_t *rets, int n, int depth,
+		      struct nm_frame *frames)
+{
+	bool leading = true;
+	int k = 0;
+
+	for (int i = 0; i < n && k < depth; i++) {
+		struct nm_frame f;
+
+		/* ip - 1 names the call instruction, for matching and lines. */
+		modmap_frame(&p->mods, rets[i] - 1, &f);
+		if (leading && is_wrapper_frame(p, &f))
+			continue;
+		leading = false;
+		frames[k++] = f;
+	}
+	return k;
+}
+
+/* The stack at an allocator's entry, starting at the user's frame. */
 static int user_stack(struct tracer *tr, struct tcb *t, const struct user_regs_struct *regs,
 		      uint64_t ret, struct nm_frame *frames)
 {
 	uint64_t ips[NM_MAX_FRAMES];
-	int depth = tr->cfg.call_depth, n, k = 0;
-	bool leading = true;
+	int depth = tr->cfg.call_depth, n;
 
 	if (!t->unwind)
 		return 0;
-	/* Enough for the wrapper frames skipped on top, no deeper. */
+	/* Enough for the wrapper frames skipped on top, no deeper; ips[0] is
+	 * the allocator itself. */
 	n = unwind_stack_from(t->unwind, regs, ips,
 			      depth + 8 < NM_MAX_FRAMES - 1 ? depth + 8 : NM_MAX_FRAMES - 1);
 	/* At a function's entry the caller is certain: the return address is
@@ -235,16 +261,7 @@ static int user_stack(struct tracer *tr, struct tcb *t, const struct user_regs_s
 		ips[1] = ret;
 		n = n > 1 ? n + 1 : 2;
 	}
-	for (int i = 1; i < n && k < depth; i++) {
-		struct nm_frame f;
-
-		modmap_frame(&t->proc->mods, ips[i] - 1, &f);
-		if (leading && is_wrapper_frame(t->proc, &f))
-			continue;
-		leading = false;
-		frames[k++] = f;
-	}
-	return k;
+	return hooks_user_frames(t->proc, ips + 1, n - 1, depth, frames);
 }
 
 /* ---- entry and return ---- */
@@ -325,6 +342,8 @@ void hooks_on_entry(struct tracer *tr, struct tcb *t, int fn, struct user_regs_s
 {
 	struct proc *p = t->proc;
 
+	/* Calls the agent recorded came first. */
+	agent_drain(tr, p);
 	if (fn == FN_DL_DEBUG_STATE) {
 		hooks_install(tr, t);     /* dlopen/dlclose: new modules */
 		return;
@@ -369,6 +388,7 @@ void hooks_on_return(struct tracer *tr, struct tcb *t, struct user_regs_struct *
 	struct pending_call *pc;
 	struct alloc_event ev;
 
+	agent_drain(tr, t->proc);
 	/* The ret popped the slot at pc->sp: find the call it belongs to. */
 	while (i > 0 && t->pending[i].sp != regs->rsp - 8)
 		i--;

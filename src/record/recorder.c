@@ -11,19 +11,7 @@
 #include "error.h"
 #include "objtrack.h"
 #include "recorder.h"
-
-#define EMPTY 0
-#define TOMB UINT64_MAX
-
-/* Open addressing on a 64-bit key (never EMPTY nor TOMB). */
-struct slot {
-	uint64_t key, a, b;
-};
-
-struct map {
-	struct slot *v;
-	size_t cap, used;       /* used counts tombstones */
-};
+#include "u64map.h"
 
 struct totals {
 	int64_t callsite_id;
@@ -33,78 +21,18 @@ struct totals {
 
 struct live_proc {
 	int32_t pid;
-	struct map blocks;      /* addr -> (totals index, size) */
+	struct u64map blocks;      /* addr -> (totals index, size) */
 	struct live_proc *next;
 };
 
 struct recorder {
 	struct objtrack *ot;
 	struct recorder_hooks hooks;
-	struct map sites;       /* pid << 32 | callsite -> totals index */
+	struct u64map sites;       /* pid << 32 | callsite -> totals index */
 	struct totals *totals;
 	size_t ntotals, captotals;
 	struct live_proc *procs;
 };
-
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	return x;
-}
-
-static struct slot *map_find(const struct map *m, uint64_t key)
-{
-	size_t i;
-
-	if (!m->cap)
-		return NULL;
-	for (i = mix(key) & (m->cap - 1); m->v[i].key != EMPTY; i = (i + 1) & (m->cap - 1))
-		if (m->v[i].key == key)
-			return &m->v[i];
-	return NULL;
-}
-
-static void map_put(struct map *m, uint64_t key, uint64_t a, uint64_t b);
-
-static void map_grow(struct map *m)
-{
-	struct map old = *m;
-
-	m->cap = old.cap ? 2 * old.cap : 1024;
-	m->v = xcalloc(m->cap, sizeof(*m->v));
-	m->used = 0;
-	for (size_t i = 0; i < old.cap; i++)
-		if (old.v[i].key != EMPTY && old.v[i].key != TOMB)
-			map_put(m, old.v[i].key, old.v[i].a, old.v[i].b);
-	free(old.v);
-}
-
-/* Inserts or replaces. */
-static void map_put(struct map *m, uint64_t key, uint64_t a, uint64_t b)
-{
-	struct slot *s = map_find(m, key);
-	size_t i;
-
-	if (!s) {
-		if (2 * (m->used + 1) > m->cap)
-			map_grow(m);
-		i = mix(key) & (m->cap - 1);
-		while (m->v[i].key != EMPTY && m->v[i].key != TOMB)
-			i = (i + 1) & (m->cap - 1);
-		s = &m->v[i];
-		if (s->key == EMPTY)
-			m->used++;
-	}
-	*s = (struct slot){ key, a, b };
-}
-
-static void map_free(struct map *m)
-{
-	free(m->v);
-	memset(m, 0, sizeof(*m));
-}
 
 struct recorder *recorder_new(struct objtrack *ot, const struct recorder_hooks *hooks)
 {
@@ -122,10 +50,10 @@ void recorder_free(struct recorder *r)
 		struct live_proc *lp = r->procs;
 
 		r->procs = lp->next;
-		map_free(&lp->blocks);
+		u64map_free(&lp->blocks);
 		free(lp);
 	}
-	map_free(&r->sites);
+	u64map_free(&r->sites);
 	free(r->totals);
 	free(r);
 }
@@ -147,7 +75,7 @@ static struct live_proc *live_proc(struct recorder *r, int32_t pid)
 static struct totals *site(struct recorder *r, int32_t pid, int64_t callsite_id)
 {
 	uint64_t key = (uint64_t)(uint32_t)pid << 32 | (uint32_t)callsite_id;
-	struct slot *s = map_find(&r->sites, key);
+	struct u64map_slot *s = u64map_find(&r->sites, key);
 
 	if (s)
 		return &r->totals[s->a];
@@ -156,7 +84,7 @@ static struct totals *site(struct recorder *r, int32_t pid, int64_t callsite_id)
 		r->totals = xrealloc(r->totals, r->captotals * sizeof(*r->totals));
 	}
 	r->totals[r->ntotals] = (struct totals){ .callsite_id = callsite_id, .pid = pid };
-	map_put(&r->sites, key, r->ntotals, 0);
+	u64map_put(&r->sites, key, r->ntotals, 0);
 	return &r->totals[r->ntotals++];
 }
 
@@ -164,7 +92,7 @@ static struct totals *site(struct recorder *r, int32_t pid, int64_t callsite_id)
 static void count_free(struct recorder *r, int32_t pid, uint64_t addr)
 {
 	struct live_proc *lp = live_proc(r, pid);
-	struct slot *s = addr ? map_find(&lp->blocks, addr) : NULL;
+	struct u64map_slot *s = addr ? u64map_find(&lp->blocks, addr) : NULL;
 	struct totals *t;
 
 	if (!s)
@@ -172,7 +100,7 @@ static void count_free(struct recorder *r, int32_t pid, uint64_t addr)
 	t = &r->totals[s->a];
 	t->frees++;
 	t->live -= s->b;
-	s->key = TOMB;
+	u64map_remove(&lp->blocks, s);
 }
 
 static void count_alloc(struct recorder *r, const struct alloc_event *ev)
@@ -185,7 +113,7 @@ static void count_alloc(struct recorder *r, const struct alloc_event *ev)
 	t->live += ev->size;
 	if (t->live > t->peak)
 		t->peak = t->live;
-	map_put(&lp->blocks, ev->addr, t - r->totals, ev->size);
+	u64map_put(&lp->blocks, ev->addr, t - r->totals, ev->size);
 }
 
 static void release(struct recorder *r, struct tcb *t, int32_t pid, uint64_t addr, uint64_t ns)
@@ -235,7 +163,7 @@ void recorder_event(struct recorder *r, struct tcb *t, const struct alloc_event 
 
 void recorder_end_process(struct recorder *r, int32_t pid)
 {
-	map_free(&live_proc(r, pid)->blocks);
+	u64map_free(&live_proc(r, pid)->blocks);
 }
 
 void recorder_write_totals(struct recorder *r, struct nm_db *db)

@@ -26,6 +26,7 @@ void session_init(struct session *s, const char *cmd)
 	s->cmd = cmd;
 	s->follow = true;
 	s->call_depth = 16;
+	s->intercept = INTERCEPT_TRAP;
 	s->sopts.name = "auto";
 	s->sopts.raw = 1;
 }
@@ -142,7 +143,7 @@ static void begin_run(struct session *s)
 		.sampler = s->sampler_name ? s->sampler_name : "none",
 		.sampler_reason = s->sampler_reason ? s->sampler_reason : "",
 		.start_ns = now_ns(), .start_epoch = time(NULL),
-		.call_depth = s->call_depth, .intercept = "trap", .topo = &s->topo,
+		.call_depth = s->call_depth, .topo = &s->topo,
 	};
 
 	gethostname(host, sizeof(host) - 1);
@@ -178,6 +179,7 @@ static void finish(struct session *s, int status)
 	db_end_run(s->db, now_ns(), WIFEXITED(status) ? WEXITSTATUS(status) : -1,
 		   WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 	recorder_write_totals(s->rec, s->db);
+	db_set_intercept(s->db, tracer_agent_used(s->tr) ? "agent" : "trap");
 	db_flush(s->db);
 	db_symbolize(s->db);
 	db_aggregate(s->db);
@@ -212,7 +214,7 @@ int session_run(struct session *s, char **argv, pid_t attach_pid)
 {
 	struct tracer_config cfg = {
 		.follow_forks = s->follow, .call_depth = s->call_depth,
-		.alloc_frames = s->ext_object != NULL,
+		.alloc_frames = s->ext_object != NULL, .intercept = s->intercept,
 		.attach = attach_pid, .duration = s->duration, .ctx = s,
 		.on_thread_start = on_thread_start, .on_thread_exit = on_thread_exit,
 		.on_exec = on_exec, .on_alloc = on_alloc, .on_modules = on_modules,

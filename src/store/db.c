@@ -436,8 +436,8 @@ int64_t db_begin_run(struct nm_db *db, const struct nm_run_info *info)
 	char *cpu_nodes = NULL, *distances = NULL;
 	sqlite3_stmt *st = db_prepare(db,
 		"INSERT INTO runs(command, mode, host, kernel, start_ns, start_epoch, sampler,"
-		" sampler_reason, call_depth, nr_nodes, nr_cpus, cpu_nodes, distances, intercept)"
-		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+		" sampler_reason, call_depth, nr_nodes, nr_cpus, cpu_nodes, distances)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
 
 	if (t && t->cpu_node && t->distance)
 		topology_strings(t, &cpu_nodes, &distances);
@@ -454,7 +454,6 @@ int64_t db_begin_run(struct nm_db *db, const struct nm_run_info *info)
 	bind_int_known(st, 11, t ? t->nr_cpus : 0, t != NULL);
 	bind_text(st, 12, cpu_nodes);
 	bind_text(st, 13, distances);
-	bind_text(st, 14, info->intercept);
 	step_done(db, st);
 	sqlite3_finalize(st);
 	free(cpu_nodes);
@@ -696,6 +695,16 @@ void db_add_sampler_stat(struct nm_db *db, pid_t tid, const char *name, uint64_t
 	bind_text(st, 2, name);
 	bind_int(st, 3, value);
 	step_done(db, st);
+}
+
+void db_set_intercept(struct nm_db *db, const char *how)
+{
+	sqlite3_stmt *st = db_prepare(db, "UPDATE runs SET intercept = ? WHERE id = ?");
+
+	bind_text(st, 1, how);
+	bind_int(st, 2, db->run_id);
+	step_done(db, st);
+	sqlite3_finalize(st);
 }
 
 void db_add_callsite_totals(struct nm_db *db, int64_t callsite_id, pid_t pid, uint64_t allocations,
