@@ -24,7 +24,10 @@ struct recorder_hooks {
 	void (*release)(void *ctx, struct tcb *t, int64_t object_id);
 };
 
-struct recorder *recorder_new(struct objtrack *ot, const struct recorder_hooks *hooks);
+/* Heap and mmap blocks smaller than min_size are counted, with no object
+ * of their own (0: every block is an object). */
+struct recorder *recorder_new(struct objtrack *ot, const struct recorder_hooks *hooks,
+			      uint64_t min_size);
 void recorder_free(struct recorder *r);
 void recorder_event(struct recorder *r, struct tcb *t, const struct alloc_event *ev);
 /* exec or exit: pid's live blocks are gone (not counted as frees). */

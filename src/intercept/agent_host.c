@@ -25,6 +25,7 @@
 
 #include "../../agent/agent_syms.h"
 #include "agent_abi.h"
+#include "breakpoint.h"
 #include "cfi_table.h"
 #include "db.h"
 #include "elfsyms.h"
@@ -323,7 +324,13 @@ int agent_hook(struct tracer *tr, struct tcb *t, const struct loaded_module *m, 
 	const char *why = NULL;
 	uint64_t at;
 
-	if (!ap || ap->nr_hooks == AGENT_MAX_HOOKS || is_loader(m->path) ||
+	if (!ap)
+		return -1;
+	/* Aliases (aligned_alloc and memalign): the first name hooks it. */
+	for (int i = 0; i < ap->nr_hooks; i++)
+		if (ap->hooks[i].addr == addr)
+			return 0;
+	if (ap->nr_hooks == AGENT_MAX_HOOKS || is_loader(m->path) || bp_find(p->bps, addr) ||
 	    tracee_read(p, addr, code, sizeof(code)) ||
 	    !(at = xol_slot_near(tr, t, addr, JMPHOOK_SLOT_SIZE)))
 		return -1;

@@ -201,6 +201,9 @@ void hooks_record_mappings(struct tracer *tr, struct proc *p)
 			.name = m->path[0] ? m->path : "[anon]",
 		};
 
+		/* The agent's own memory is not the program's. */
+		if (!strncmp(m->path, "/memfd:numamma-agent", 20))
+			continue;
 		if (mapreg_insert(p, m->start, m->end))
 			objtrack_add(tr->objs, &obj);
 	}

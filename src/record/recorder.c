@@ -28,17 +28,20 @@ struct live_proc {
 struct recorder {
 	struct objtrack *ot;
 	struct recorder_hooks hooks;
+	uint64_t min_size;
 	struct u64map sites;       /* pid << 32 | callsite -> totals index */
 	struct totals *totals;
 	size_t ntotals, captotals;
 	struct live_proc *procs;
 };
 
-struct recorder *recorder_new(struct objtrack *ot, const struct recorder_hooks *hooks)
+struct recorder *recorder_new(struct objtrack *ot, const struct recorder_hooks *hooks,
+			      uint64_t min_size)
 {
 	struct recorder *r = xcalloc(1, sizeof(*r));
 
 	r->ot = ot;
+	r->min_size = min_size;
 	if (hooks)
 		r->hooks = *hooks;
 	return r;
@@ -134,6 +137,8 @@ static void add_object(struct recorder *r, struct tcb *t, const struct alloc_eve
 	};
 
 	count_alloc(r, ev);
+	if (ev->size < r->min_size)
+		return;
 	obj.id = objtrack_add(r->ot, &obj);
 	if (r->hooks.object)
 		r->hooks.object(r->hooks.ctx, t, &obj, ev->frames, ev->frames ? ev->nframes : 0);

@@ -237,7 +237,7 @@ int session_run(struct session *s, char **argv, pid_t attach_pid)
 	s->attach_pid = attach_pid;
 	s->objs = objtrack_new(NULL);
 	s->rec = recorder_new(s->objs, &(struct recorder_hooks){ s->ext, s->ext_object,
-								 s->ext_release });
+								 s->ext_release }, s->min_object_size);
 	s->tr = tracer_new(&cfg);
 	tracer_set_objtrack(s->tr, s->objs);
 	start_sampler(s);
