@@ -34,6 +34,9 @@ int watchdog_start(pid_t pid);
  * into shared memory, and does nothing outside attach mode. */
 /* A breakpoint was written at addr over the byte orig. */
 void watchdog_note_breakpoint(pid_t pid, uint64_t addr, uint8_t orig);
+/* The agent's state word (include/agent_abi.h) is at state: the watchdog
+ * turns it off (0), and the agent passes calls through. */
+void watchdog_note_agent(pid_t pid, uint64_t state);
 /* The process exec'd or was detached: none of its traps are left. */
 void watchdog_forget_process(pid_t pid);
 /* Thread t is about to run: its hijacked returns are t->pending[]. */

@@ -14,6 +14,7 @@
  * pages do, for threads still returning through it. */
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <linux/futex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,7 @@
 #include "jmphook.h"
 #include "tracer_int.h"
 #include "u64map.h"
+#include "watchdog.h"
 
 extern const uint8_t agent_blob[], agent_blob_end[];
 
@@ -239,12 +241,31 @@ static void agent_free(struct agent_proc *ap)
 	free(ap);
 }
 
+/* An agent left by an earlier numamma (killed while attached) still
+ * records into a ring nobody reads: it is turned off, its hooks then pass
+ * calls through to whatever they displaced. */
+static void turn_off_earlier(struct proc *p)
+{
+	for (size_t i = 0; i < p->mods.maps.n; i++) {
+		const struct map_entry *m = &p->mods.maps.v[i];
+		uint64_t ctl = m->end;          /* the data region follows the code */
+		uint32_t version, off = AGENT_OFF;
+
+		if (strncmp(m->path, "/memfd:numamma-agent", 20) || m->perms[2] != 'x' ||
+		    m->end - m->start != CODE_SIZE ||
+		    tracee_read(p, ctl, &version, sizeof(version)) || version != AGENT_ABI_VERSION)
+			continue;
+		tracee_write(p, ctl + offsetof(struct agent_ctl, state), &off, sizeof(off));
+	}
+}
+
 static int setup(struct tracer *tr, struct tcb *t)
 {
 	struct proc *p = t->proc;
 	struct agent_proc *ap = xcalloc(1, sizeof(*ap));
 	long fd;
 
+	turn_off_earlier(p);
 	if (!p->mods.n || !scratch_ensure(tr, t, p->mods.v[0].start) ||
 	    !(ap->base = new_memfd(tr, t, &fd))) {
 		free(ap);
@@ -260,6 +281,9 @@ static int setup(struct tracer *tr, struct tcb *t)
 	inject(tr, t, SYS_close, fd, 0, 0, 0, 0, 0);
 	clock_init();
 	init_ctl(tr, ap->ctl);
+	/* If numamma dies (attach mode), its watchdog turns the agent off. */
+	_Static_assert(AGENT_OFF == 0, "the watchdog writes 0");
+	watchdog_note_agent(p->pid, ap->remote + CODE_SIZE + offsetof(struct agent_ctl, state));
 	p->agent = ap;
 	tr->agent_used = true;
 	return 0;

@@ -15,6 +15,7 @@
 #include "watchdog.h"
 
 #define WD_MAX_BPS     4096
+#define WD_MAX_AGENTS  8
 #define WD_MAX_THREADS 8192    /* open addressing on the tid */
 
 struct wd_thread {
@@ -30,6 +31,8 @@ struct watchdog_table {
 	pid_t pid;
 	int nbps;
 	struct { uint64_t addr; uint8_t orig; } bps[WD_MAX_BPS];
+	int nagents;
+	uint64_t agents[WD_MAX_AGENTS];
 	struct wd_thread threads[WD_MAX_THREADS];
 };
 
@@ -46,11 +49,18 @@ void watchdog_note_breakpoint(pid_t pid, uint64_t addr, uint8_t orig)
 	table->nbps++;
 }
 
+void watchdog_note_agent(pid_t pid, uint64_t state)
+{
+	if (!table || pid != table->pid || table->nagents == WD_MAX_AGENTS)
+		return;
+	table->agents[table->nagents++] = state;
+}
+
 void watchdog_forget_process(pid_t pid)
 {
 	if (!table || pid != table->pid)
 		return;
-	table->nbps = 0;
+	table->nbps = table->nagents = 0;
 	for (int i = 0; i < WD_MAX_THREADS; i++)
 		table->threads[i].n = 0;
 }
@@ -94,8 +104,12 @@ void watchdog_note_returns(const struct tcb *t)
 int watchdog_repair(const struct watchdog_table *wt, const struct watchdog_mem *mem)
 {
 	int fixed = 0;
+	const uint32_t off = 0;
 
-	/* Return addresses first: threads run meanwhile, and a return lands
+	/* The agents first: they stop waiting for a tracer that is gone. */
+	for (int i = 0; i < wt->nagents; i++)
+		fixed += mem->write(mem->ctx, wt->agents[i], &off, sizeof(off)) == 0;
+	/* Return addresses then: threads run meanwhile, and a return lands
 	 * on the trampoline sooner than a new call on a breakpoint. */
 	for (int i = 0; i < WD_MAX_THREADS; i++) {
 		const struct wd_thread *w = &wt->threads[i];
