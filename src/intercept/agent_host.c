@@ -522,24 +522,21 @@ void agent_forget_tid(struct proc *p, pid_t tid)
 			__atomic_store_n(&in[i].tid, 0, __ATOMIC_RELEASE);
 }
 
-/* Everything but the ring, which starts empty. */
+/* The control page and the published unwind table; the ring, the set of
+ * stacks sent, the inside table and the hints start empty (the child's
+ * threads ask their tids, its stacks are sent again): a fork followed by
+ * an exec costs little. */
 static void copy_data(struct agent_ctl *to, const struct agent_ctl *from)
 {
 	uint32_t n = (uint32_t)from->unwind;
 	uint64_t buffer = from->unwind >> 32;
-	struct agent_inside *in;
 
 	memcpy(to, from, sizeof(*to));
 	to->head = to->tail = 0;
 	to->drained = to->waiters = 0;
-	memcpy((uint8_t *)to + AGENT_OFF_STACKSET, (const uint8_t *)from + AGENT_OFF_STACKSET,
-	       AGENT_OFF_UNWIND - AGENT_OFF_STACKSET);
 	memcpy((uint8_t *)to + AGENT_OFF_UNWIND + buffer * AGENT_UNWIND_BYTES,
 	       (const uint8_t *)from + AGENT_OFF_UNWIND + buffer * AGENT_UNWIND_BYTES,
 	       (size_t)n * sizeof(struct agent_unwind));
-	in = (struct agent_inside *)((uint8_t *)to + AGENT_OFF_INSIDE);
-	for (uint32_t i = 0; i < AGENT_INSIDE; i++)
-		in[i].tid = 0;
 }
 
 /* A fork child, at its first stop: it shares its parent's data region
@@ -566,9 +563,6 @@ void agent_fork_child(struct tracer *tr, struct tcb *t, struct proc *parent)
 	ap->nr_hooks = from->nr_hooks;
 	memcpy(ap->hooks, from->hooks, sizeof(ap->hooks));
 	copy_data(ap->ctl, from->ctl);
-	for (size_t i = 0; i < from->stacks.cap; i++)
-		if (u64map_live(&from->stacks.v[i]))
-			u64map_put(&ap->stacks, from->stacks.v[i].key, from->stacks.v[i].a, 0);
 	at = inject(tr, t, SYS_mmap, (long)(ap->remote + CODE_SIZE), AGENT_DATA_SIZE,
 		    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, CODE_SIZE);
 	inject(tr, t, SYS_close, fd, 0, 0, 0, 0, 0);
