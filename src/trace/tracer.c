@@ -675,6 +675,9 @@ static bool next_event(struct tracer *tr, pid_t *tid, int *status)
 				timeout = (int)left + 1;
 		}
 		n = epoll_wait(tr->epoll_fd, evs, 16, timeout);
+		/* Samples are matched to objects: the agent's objects first. */
+		if (n > 0)
+			agent_drain_all(tr);
 		for (int i = 0; i < n; i++) {
 			if (evs[i].data.ptr == NULL)
 				drain_signalfd(tr);
