@@ -99,6 +99,17 @@ static void set_depth(struct agent_inside *in, uint32_t depth)
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 }
 
+/* A call that left through longjmp (out of a signal handler that
+ * interrupted it) never came back to clear its flag: its frame is below
+ * the stack pointer of this new call, on the same stack.  A signal handler
+ * running on top of the call is above it (the stack grows down), on the
+ * same stack or an alternate one. */
+#define SAME_STACK (8ULL << 20)
+static int left_by_longjmp(const struct agent_inside *in, uint64_t rsp)
+{
+	return rsp > in->sp && rsp - in->sp < SAME_STACK;
+}
+
 /* Returns 1 when entry.S must call the original and then agent_leave(),
  * 0 when it must jump to the original (nothing more to record). */
 int agent_enter(struct agent_frame *f)
@@ -120,8 +131,9 @@ int agent_enter(struct agent_frame *f)
 		__atomic_fetch_add(&c->lost, 1, __ATOMIC_RELAXED);
 		return 0;
 	}
-	if (f->inside->depth)
+	if (f->inside->depth && !left_by_longjmp(f->inside, f->rsp))
 		return 0;               /* the allocator calling itself */
+	f->inside->sp = f->rsp;
 	set_depth(f->inside, 1);
 	if (!__atomic_load_n(&f->inside->tid, __ATOMIC_ACQUIRE))
 		__atomic_store_n(&f->inside->tid, (int32_t)sys4(SYS_GETTID, 0, 0, 0, 0),

@@ -106,8 +106,9 @@ struct agent_unwind {
  * exits (a new thread may reuse the TCB) and in a fork child's copy. */
 struct agent_inside {
 	uint64_t key;           /* %fs:0; 0 empty */
-	uint32_t depth;         /* inside an allocator call */
+	uint32_t depth;         /* inside an allocator call... */
 	int32_t tid;            /* 0: not asked yet */
+	uint64_t sp;            /* ...entered with this stack pointer */
 };
 
 struct agent_ipcache {
