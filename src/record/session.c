@@ -123,6 +123,7 @@ static int on_tick(void *ctx, uint64_t now)
 		}
 	}
 	if (s->db && now - s->last_flush_ns > FLUSH_EVERY_NS) {
+		objtrack_flush(s->objs);
 		db_flush(s->db);
 		s->last_flush_ns = now;
 	}
@@ -178,6 +179,7 @@ static void finish(struct session *s, int status)
 		return;
 	db_end_run(s->db, now_ns(), WIFEXITED(status) ? WEXITSTATUS(status) : -1,
 		   WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+	objtrack_flush(s->objs);
 	recorder_write_totals(s->rec, s->db);
 	db_set_intercept(s->db, tracer_agent_used(s->tr) ? "agent" : "trap");
 	db_flush(s->db);

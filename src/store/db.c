@@ -106,7 +106,6 @@ static const char schema_sql[] =
 	"CREATE TABLE objects(id INTEGER PRIMARY KEY, pid INTEGER, tid INTEGER, kind TEXT,"
 	"  address INTEGER, size INTEGER, alloc_ns INTEGER, free_ns INTEGER,"
 	"  callsite_id INTEGER, name TEXT);"
-	"CREATE INDEX objects_pid_address ON objects(pid, address);"
 	"CREATE TABLE samples(time_ns INTEGER, pid INTEGER, tid INTEGER, cpu INTEGER,"
 	"  node INTEGER, address INTEGER, ip INTEGER, access TEXT, weight INTEGER,"
 	"  level TEXT, hops INTEGER, snoop_hitm INTEGER, tlb_miss INTEGER,"
@@ -783,7 +782,17 @@ static void build_aggregates(struct nm_db *db, void *unused)
 	db_exec(db, aggregate_sql);
 }
 
+/* Objects are looked up by address once the run is over: an index kept
+ * up to date during the run would cost every row.  It is built here, with
+ * the aggregates (a profile whose numamma died gets it when report
+ * rebuilds them). */
+static void index_objects(struct nm_db *db, void *arg)
+{
+	db_exec(db, "CREATE INDEX IF NOT EXISTS objects_pid_address ON objects(pid, address)");
+}
+
 void db_aggregate(struct nm_db *db)
 {
+	db_transaction(db, index_objects, NULL);
 	db_transaction(db, build_aggregates, NULL);
 }
