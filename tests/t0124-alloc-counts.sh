@@ -1,7 +1,7 @@
 #!/bin/bash
 # Every allocator call counted: callsite_totals against the program's own
 # count, with 4 threads, forked and vforked children, and a signal handler
-# that allocates while the main thread does; objects below
+# that maps memory while the main thread allocates; objects below
 # --min-object-size are counted without rows.  Under the agent (the
 # default) and the trap path (NUMAMMA_INTERCEPT=trap, fewer iterations).
 . "$(dirname "$0")/lib.sh"
@@ -57,8 +57,8 @@ for how in fork vfork; do
 				         AND t.pid = (SELECT min(pid) FROM processes)")"
 done
 
-# A signal handler that allocates: main's calls all counted, the handler's
-# too unless they interrupted an allocator call (then part of it).
+# A signal handler that maps memory: main's calls all counted, the
+# handler's too unless they interrupted an allocator call (then part of it).
 "$prog" signal "$iter" >"$TMPD/native" 2>/dev/null
 profile_ok "$TMPD/s.db" -- "$prog" signal "$iter" >"$TMPD/out" 2>"$TMPD/err"
 assert_diff "signal: output" "$TMPD/native" "$TMPD/out"

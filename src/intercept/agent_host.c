@@ -180,7 +180,7 @@ static long inject(struct tracer *tr, struct tcb *t, long nr, long a0, long a1, 
 
 static bool failed(long ret)
 {
-	return ret < 0 && ret > -4096 ? true : ret == INJECT_FAILED;
+	return (ret < 0 && ret > -4096) || ret == INJECT_FAILED;
 }
 
 /* A new memfd in the program (its descriptor in *fd there) and mapped

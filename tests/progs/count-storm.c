@@ -7,7 +7,9 @@
  *   count-storm vfork K ITER     the same with vfork (the child allocates
  *                                in its parent's memory, then _exits)
  *   count-storm signal ITER      ITER malloc+free rounds in main while a
- *                                1 kHz timer's handler mallocs and frees
+ *                                1 kHz timer's handler maps and unmaps a
+ *                                page (mmap is async-signal-safe, malloc
+ *                                is not: it would deadlock natively)
  *
  * Prints what it did; exits 0. */
 #include <pthread.h>
@@ -17,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -85,8 +88,10 @@ static void children(int k, int use_vfork)
 
 static __attribute__((noinline)) void handler_alloc(void)
 {
-	sink = malloc(48);
-	free(sink);
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p != MAP_FAILED)
+		munmap(p, 4096);
 }
 
 static void on_alarm(int sig)
