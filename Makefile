@@ -34,7 +34,7 @@ endif
 
 ALL_SRCS := $(sort $(shell find src -name '*.c'))
 LIB_SRCS := $(filter-out src/cmd/main.c,$(ALL_SRCS))
-LIB_OBJS := $(LIB_SRCS:.c=.o)
+LIB_OBJS := $(LIB_SRCS:.c=.o) src/intercept/agent_blob.o
 UNIT_SRCS := $(wildcard tests/unit/test-*.c)
 UNIT_BINS := $(UNIT_SRCS:.c=)
 
@@ -49,10 +49,44 @@ numamma: src/cmd/main.o libnumamma.a
 %.o: %.c
 	$(quiet_cc)$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
+# The agent (agent/): freestanding position-independent code injected into
+# the traced program, linked into one segment and embedded in numamma.  A
+# dynamic relocation would need a loader it does not have: the build fails.
+AGENT_CFLAGS := -std=gnu11 -O2 -ffreestanding -nostdlib -fPIC -fno-stack-protector \
+                -mgeneral-regs-only -fvisibility=hidden -fno-builtin \
+                -fno-tree-loop-distribute-patterns -fno-asynchronous-unwind-tables \
+                -fcf-protection=none -Wall -Wextra -Wshadow -Iinclude
+AGENT_OBJS := agent/entry.o agent/core.o agent/agent.o
+
+agent/%.o: agent/%.c
+	$(quiet_cc)$(CC) $(AGENT_CFLAGS) -MMD -MP -c -o $@ $<
+
+agent/%.o: agent/%.S
+	$(quiet_cc)$(CC) -c -o $@ $<
+
+agent/agent.elf: $(AGENT_OBJS) agent/agent.lds
+	$(quiet_ld)$(LD) -pie --no-dynamic-linker -z noexecstack -T agent/agent.lds -o $@.tmp $(AGENT_OBJS)
+	$(Q)if readelf -rW $@.tmp | grep -q R_X86_64; then \
+		echo "agent/agent.elf: dynamic relocations left:" >&2; readelf -rW $@.tmp >&2; exit 1; fi
+	$(Q)mv $@.tmp $@
+
+agent/agent.bin: agent/agent.elf
+	$(Q)objcopy -O binary -j .text $< $@
+
+# Entry offsets, from the linked blob.
+agent/agent_syms.h: agent/agent.elf
+	$(Q)nm $< | awk '$$3 == "agent_entry" { e = $$1 } $$3 == "agent_ctl" { c = $$1 } \
+		END { printf "#define AGENT_SYM_ENTRY 0x%s\n#define AGENT_SYM_CTL 0x%s\n", e, c }' > $@
+
+src/intercept/agent_blob.o: src/intercept/agent_blob.S agent/agent.bin
+	$(quiet_cc)$(CC) -c -o $@ $<
+
+src/intercept/agent_host.o: agent/agent_syms.h
+
 tests/unit/test-%: tests/unit/test-%.c $(wildcard tests/unit/*.h) libnumamma.a
 	$(quiet_ld)$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< libnumamma.a $(LDLIBS)
 
--include $(ALL_SRCS:.c=.d)
+-include $(ALL_SRCS:.c=.d) agent/core.d agent/agent.d
 
 # Build dependencies: installed with apt-get when root, otherwise named.
 DEB_PKGS := build-essential pkg-config libnuma-dev libpfm4-dev libunwind-dev \
@@ -90,6 +124,7 @@ uninstall:
 
 clean:
 	rm -f numamma libnumamma.a $(ALL_SRCS:.c=.o) $(ALL_SRCS:.c=.d) $(UNIT_BINS) tests/unit/*.d
+	rm -f agent/*.o agent/*.d agent/agent.elf agent/agent.bin agent/agent_syms.h src/intercept/agent_blob.o
 	rm -rf tests/out
 
 .PHONY: all deps demo check check-asan install uninstall clean

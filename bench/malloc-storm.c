@@ -26,7 +26,7 @@ static void *storm(void *arg)
 		p = malloc(size);
 		p[0] = p[size - 1] = 1;
 		sink = p;
-		free(sink);
+		free(p);        /* sink is shared by the threads: not it */
 	}
 	return NULL;
 }

@@ -77,6 +77,13 @@ void db_add_sample(struct nm_db *db, const struct nm_sample *s);
 /* Sampler bookkeeping: records lost by the kernel, samples taken. */
 void db_add_sampler_stat(struct nm_db *db, pid_t tid, const char *name, uint64_t value);
 
+/* How allocator calls were intercepted: "agent" or "trap". */
+void db_set_intercept(struct nm_db *db, const char *how);
+/* Every allocator call of a call site in a process, counted whether or
+ * not its objects have rows (callsite_id <= 0: calls without a stack). */
+void db_add_callsite_totals(struct nm_db *db, int64_t callsite_id, pid_t pid, uint64_t allocations,
+			    uint64_t frees, uint64_t bytes, uint64_t peak_live_bytes);
+
 /* Free-form key/value facts about the run (table meta). */
 void db_set_meta(struct nm_db *db, const char *key, const char *value);
 

@@ -24,8 +24,12 @@ void objtrack_free(struct objtrack *ot);
 void objtrack_set_db(struct objtrack *ot, struct nm_db *db);
 
 /* Registers obj (its id field is ignored and assigned); returns the id.
- * obj->name is copied. */
+ * obj->name is copied.  A live object's row is written when it ends or
+ * at the next objtrack_flush(), whichever comes first. */
 int64_t objtrack_add(struct objtrack *ot, const struct nm_object *obj);
+/* Writes the rows of live objects not written yet (before each commit
+ * of the database, and at the end). */
+void objtrack_flush(struct objtrack *ot);
 /* Ends the live object of pid starting exactly at addr among kinds
  * heap/mmap (free, realloc).  Returns its id, or 0 when unknown. */
 int64_t objtrack_release(struct objtrack *ot, pid_t pid, uint64_t addr, uint64_t ns);

@@ -21,11 +21,16 @@ struct session {
 	bool no_raw, quiet, follow;
 	bool letting_go;            /* the profile failed: the program is let go */
 	int call_depth;
+	/* run mode places objects from the stopped thread at each allocator
+	 * return: traps only. */
+	enum intercept_mode intercept;
+	uint64_t min_object_size;   /* smaller heap/mmap blocks: counted only */
 	double duration;
 	struct sampler_opts sopts;  /* name, period, ldlat */
 	struct nm_topology topo;
 	struct nm_db *db;
 	struct objtrack *objs;
+	struct recorder *rec;
 	struct sampler *sampler;
 	struct tracer *tr;
 	const char *sampler_name, *sampler_reason;
@@ -44,6 +49,13 @@ struct session {
 	void (*ext_thread_exit)(void *ext, struct tcb *t);
 	void (*ext_exit_call)(void *ext, struct tcb *t);
 };
+
+/* profile's --intercept default. */
+#define INTERCEPT_DEFAULT INTERCEPT_AUTO
+#define INTERCEPT_DEFAULT_NAME "auto"
+/* profile's --min-object-size default. */
+#define MIN_OBJECT_SIZE_DEFAULT 0
+#define MIN_OBJECT_SIZE_DEFAULT_NAME "0: every block"
 
 void session_init(struct session *s, const char *cmd);
 /* Launches argv (attach_pid == 0) or attaches, traces to the end, closes

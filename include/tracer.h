@@ -10,9 +10,11 @@
 #include <sys/types.h>
 #include <sys/user.h>
 
+#include "alloc_event.h"
 #include "model.h"
 #include "modmap.h"
 
+struct agent_proc;
 struct bp_table;
 struct unwind_thread;
 struct tracer;
@@ -46,12 +48,17 @@ struct proc {
 	bool attached;          /* attach mode: hook at the first stop */
 	bool before_exec;       /* launched, still numamma's forked copy */
 	bool recorded;          /* has its row in the database */
+	bool agent_refused;     /* the agent does not apply: traps only */
 	uint64_t page_size;
 	uint64_t scratch;       /* our first page in the tracee (0: none yet) */
 	uint64_t syscall_insn;  /* a `syscall` instruction to inject with */
 	int nr_xol;             /* out-of-line areas, one near each far module */
 	struct { uint64_t base; uint32_t used; } xol[16];
 	struct bp_table *bps;
+	struct agent_proc *agent;       /* NULL: allocators are trapped */
+	/* A vfork child (the parent's agent records its calls) or a fork
+	 * child not yet given its own agent region: the parent. */
+	pid_t agent_parent;
 	struct modmap mods;
 	int mods_hooked;        /* modmap generation already hooked */
 	/* Allocation wrappers (operator new...): skipped at the top of call
@@ -83,9 +90,18 @@ enum {
 	TCB_DETACHED  = 1 << 2, /* let go (--no-follow child): forget it */
 };
 
+/* How allocator calls are intercepted (--intercept). */
+enum intercept_mode {
+	INTERCEPT_AUTO,         /* the agent where it applies, else traps */
+	INTERCEPT_AGENT,        /* the agent, traps where it cannot be used */
+	INTERCEPT_TRAP,         /* a breakpoint and a ptrace stop per call */
+};
+
 struct tracer_config {
 	bool follow_forks;
 	int call_depth;
+	bool alloc_frames;      /* events carry their frames (run mode matches them) */
+	enum intercept_mode intercept;
 	int attach;             /* attach mode: pid to attach, 0 for launch */
 	double duration;        /* attach: seconds, 0 = until the process ends */
 	void *ctx;
@@ -95,14 +111,12 @@ struct tracer_config {
 	void (*on_exec)(void *ctx, struct tcb *t);
 	/* After new modules were hooked (exec, dlopen): statics etc. */
 	void (*on_modules)(void *ctx, struct tcb *t);
-	/* A new object was allocated (thread stopped at allocator return). */
-	void (*on_object)(void *ctx, struct tcb *t, const struct nm_object *obj,
-			  const struct nm_frame *frames, int nframes);
+	/* An allocator call's event (the one consumer: the recorder); t is
+	 * the stopped thread that made it. */
+	void (*on_alloc)(void *ctx, struct tcb *t, const struct alloc_event *ev);
 	/* The program called exit(): atexit handlers and all threads are
 	 * still to come, its memory is all there. */
 	void (*on_exit_call)(void *ctx, struct tcb *t);
-	/* A heap object is about to be freed (its memory still there). */
-	void (*on_release)(void *ctx, struct tcb *t, int64_t object_id);
 	/* Periodic; returns ms to the next tick (-1 none). */
 	int (*on_tick)(void *ctx, uint64_t now_ns);
 	void (*on_ready)(void *ctx, void *ptr);   /* epoll ptr != NULL */
@@ -135,6 +149,8 @@ void tracer_set_db(struct tracer *tr, struct nm_db *db);
 void tracer_set_objtrack(struct tracer *tr, struct objtrack *ot);
 struct objtrack *tracer_objtrack(struct tracer *tr);
 struct proc *tracer_procs(struct tracer *tr);
+/* Did any process run with the agent? */
+bool tracer_agent_used(struct tracer *tr);
 /* Writes the process's row once the database exists. */
 void tracer_record_process(struct tracer *tr, struct proc *p);
 /* Records regions of /proc/PID/maps (as last read) not seen before. */

@@ -39,6 +39,7 @@ struct tracer {
 	int nearly, capearly;
 	struct objtrack *objs;
 	struct nm_db *db;
+	bool agent_used;
 };
 
 struct tcb *tcb_new(struct tracer *tr, pid_t tid, struct proc *p);
@@ -64,15 +65,8 @@ void tracer_detach_all(struct tracer *tr);
 void tracer_defer_status(struct tracer *tr, pid_t tid, int status);
 struct tcb *tcb_find(struct tracer *tr, pid_t tid);
 
-/* hooks.c: allocator interception through breakpoints. */
-enum alloc_fn {
-	FN_MALLOC, FN_CALLOC, FN_REALLOC, FN_REALLOCARRAY, FN_FREE,
-	FN_POSIX_MEMALIGN, FN_ALIGNED_ALLOC, FN_MEMALIGN, FN_VALLOC, FN_PVALLOC,
-	FN_MMAP, FN_MUNMAP, FN_MREMAP,
-	FN_DL_DEBUG_STATE,
-	FN_EXIT,
-	FN__COUNT
-};
+/* hooks.c: allocator interception through breakpoints (enum alloc_fn:
+ * alloc_event.h). */
 /* Hooks every module loaded since the last call; records their statics. */
 void hooks_install(struct tracer *tr, struct tcb *t);
 void hooks_on_entry(struct tracer *tr, struct tcb *t, int fn, struct user_regs_struct *regs);
@@ -86,5 +80,33 @@ void pending_clear(struct tcb *t);
  * program holds in *addr, *size. */
 uint64_t mmapped_chunk(uint64_t start, uint64_t len, const uint64_t header[2],
 		       uint64_t *addr, uint64_t *size);
+
+/* The frames of a call stack given as return addresses (rets[0]: the
+ * allocator's caller), starting at the user's frame (wrappers such as
+ * operator new skipped), depth at most.  Returns how many. */
+int hooks_user_frames(const struct proc *p, const uint64_t *rets, int n, int depth,
+		      struct nm_frame *frames);
+
+/* agent_host.c: the in-process recorder (agent/) and its jump hooks. */
+struct loaded_module;
+/* Injects the agent into t's process when the intercept mode and the
+ * program allow (once; a refusal is remembered). */
+void agent_setup(struct tracer *tr, struct tcb *t);
+/* Hooks the allocator fn at addr (its symbol's size: size) with a jump to
+ * the agent.  0, or -1: use a breakpoint. */
+int agent_hook(struct tracer *tr, struct tcb *t, const struct loaded_module *m, uint64_t addr,
+	       uint64_t size, int fn);
+/* Gives the agent the unwind rows of the process's modules. */
+void agent_modules(struct proc *p);
+/* Turns p's waiting records into events.  Returns the slots read. */
+size_t agent_drain(struct tracer *tr, struct proc *p);
+/* Drains every process; returns the ms until the next drain is due, -1
+ * when no process has an agent. */
+int agent_drain_all(struct tracer *tr);
+void agent_forget_tid(struct proc *p, pid_t tid);
+void agent_fork_child(struct tracer *tr, struct tcb *t, struct proc *parent);
+void agent_unhook(struct proc *p, const struct proc *from);
+void agent_detach(struct tracer *tr, struct proc *p);
+void agent_forget(struct proc *p);
 
 #endif

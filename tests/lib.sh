@@ -13,6 +13,11 @@ TMPD=$(mktemp -d "${TMPDIR:-/tmp}/numamma-test.XXXXXX")
 FAILED=0
 trap 'status=$?; rm -rf "$TMPD"; ((FAILED && status == 0)) && status=1; exit $status' EXIT
 
+# NUMAMMA_INTERCEPT=agent|trap|auto runs the profiles of the allocation,
+# fidelity and attach tests with that --intercept mode (both are tested:
+# tests/run-tests with each).
+INTERCEPT_OPT=(${NUMAMMA_INTERCEPT:+--intercept=$NUMAMMA_INTERCEPT})
+
 # Seconds one profiled run may take before the test gives up on it.
 PROFILE_TIMEOUT=${PROFILE_TIMEOUT:-60}
 
@@ -61,7 +66,7 @@ assert_diff() {
 # numamma's exit status.
 profile() {
 	local db=$1; shift
-	timeout -k 5 "$PROFILE_TIMEOUT" "$NUMAMMA" profile -q -s none -o "$db" "$@"
+	timeout -k 5 "$PROFILE_TIMEOUT" "$NUMAMMA" profile -q -s none "${INTERCEPT_OPT[@]}" -o "$db" "$@"
 }
 
 # profile_ok DB [OPTIONS] -- PROG ARGS: profile, which must exit 0.

@@ -32,12 +32,22 @@ const char profile_usage[] =
 "      --no-raw           keep aggregates only, not every sample\n"
 "      --list-samplers    say which samplers work here (self-tested), and why not\n"
 "      --call-depth N     frames kept per allocation call stack (default 16)\n"
+"      --intercept MODE   how allocator calls are caught: agent (a recorder\n"
+"                         injected into the program), trap (a breakpoint per\n"
+"                         call, slow) or auto (agent for dynamically linked\n"
+"                         programs, else trap; default " INTERCEPT_DEFAULT_NAME ")\n"
+"      --min-object-size N\n"
+"                         heap and mmap blocks of N bytes or more get a row\n"
+"                         in objects (default " MIN_OBJECT_SIZE_DEFAULT_NAME ");\n"
+"                         smaller ones are only counted in callsite_totals\n"
+"      --all-objects      every block gets a row (--min-object-size 0)\n"
 "      --no-follow        do not follow forked children\n"
 "  -q, --quiet            no summary line on stderr\n"
 "  -v, --verbose          debugging output\n"
 "  -h, --help             show this help\n";
 
-enum { OPT_PERIOD = 256, OPT_FREQUENCY, OPT_LDLAT, OPT_NO_RAW, OPT_LIST, OPT_DEPTH, OPT_NO_FOLLOW };
+enum { OPT_PERIOD = 256, OPT_FREQUENCY, OPT_LDLAT, OPT_NO_RAW, OPT_LIST, OPT_DEPTH, OPT_NO_FOLLOW,
+       OPT_INTERCEPT, OPT_MIN_SIZE, OPT_ALL_OBJECTS };
 
 static const struct option profile_options[] = {
 	{ "output", required_argument, NULL, 'o' },
@@ -51,6 +61,9 @@ static const struct option profile_options[] = {
 	{ "list-samplers", no_argument, NULL, OPT_LIST },
 	{ "call-depth", required_argument, NULL, OPT_DEPTH },
 	{ "no-follow", no_argument, NULL, OPT_NO_FOLLOW },
+	{ "intercept", required_argument, NULL, OPT_INTERCEPT },
+	{ "min-object-size", required_argument, NULL, OPT_MIN_SIZE },
+	{ "all-objects", no_argument, NULL, OPT_ALL_OBJECTS },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -71,6 +84,20 @@ static const char *check_sampler_name(const char *name)
 	exit(NM_EXIT_FAILURE);
 }
 
+static enum intercept_mode intercept_mode(const char *name)
+{
+	static const char *const modes[] = {
+		[INTERCEPT_AUTO] = "auto", [INTERCEPT_AGENT] = "agent", [INTERCEPT_TRAP] = "trap",
+	};
+
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (!strcmp(modes[i], name))
+			return (enum intercept_mode)i;
+	error("profile: unknown --intercept mode '%s'", name);
+	hint("modes: auto, agent, trap");
+	exit(NM_EXIT_FAILURE);
+}
+
 int cmd_profile(int argc, char **argv)
 {
 	struct session s;
@@ -78,6 +105,8 @@ int cmd_profile(int argc, char **argv)
 	int c;
 
 	session_init(&s, "profile");
+	s.intercept = INTERCEPT_DEFAULT;
+	s.min_object_size = MIN_OBJECT_SIZE_DEFAULT;
 	opterr = 0;
 	s.output = "numamma.db";
 	/* '+': options stop at the program's name, as in env(1). */
@@ -96,6 +125,11 @@ int cmd_profile(int argc, char **argv)
 		case OPT_LIST: sampler_list(stdout); return 0;
 		case OPT_DEPTH: s.call_depth = opt_u64("profile", "call-depth", optarg, 1, NM_MAX_FRAMES - 1); break;
 		case OPT_NO_FOLLOW: s.follow = false; break;
+		case OPT_INTERCEPT: s.intercept = intercept_mode(optarg); break;
+		case OPT_MIN_SIZE:
+			s.min_object_size = opt_u64("profile", "min-object-size", optarg, 0, UINT64_MAX);
+			break;
+		case OPT_ALL_OBJECTS: s.min_object_size = 0; break;
 		case 'q': s.quiet = true; break;
 		case 'v': verbose++; break;
 		case 'h': fputs(profile_usage, stdout); return 0;

@@ -7,9 +7,8 @@
  * allocator makes to itself (realloc -> malloc, malloc -> mmap) are its
  * business.
  *
- * Everything the rest of numamma sees goes through record_alloc() and
- * objtrack: an in-process fast path can replace the traps and feed the
- * same functions. */
+ * Each call becomes one alloc_event handed to the tracer's on_alloc
+ * consumer (the recorder), as the in-process agent's records do. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -21,29 +20,6 @@
 #include "objtrack.h"
 #include "tracer_int.h"
 #include "unwind.h"
-
-struct alloc_fn_desc {
-	const char *name;
-	bool hijack_return;    /* the result matters */
-};
-
-static const struct alloc_fn_desc alloc_fns[FN__COUNT] = {
-	[FN_MALLOC]         = { "malloc", true },
-	[FN_CALLOC]         = { "calloc", true },
-	[FN_REALLOC]        = { "realloc", true },
-	[FN_REALLOCARRAY]   = { "reallocarray", true },
-	[FN_FREE]           = { "free", false },
-	[FN_POSIX_MEMALIGN] = { "posix_memalign", true },
-	[FN_ALIGNED_ALLOC]  = { "aligned_alloc", true },
-	[FN_MEMALIGN]       = { "memalign", true },
-	[FN_VALLOC]         = { "valloc", true },
-	[FN_PVALLOC]        = { "pvalloc", true },
-	[FN_MMAP]           = { "mmap", true },
-	[FN_MUNMAP]         = { "munmap", false },
-	[FN_MREMAP]         = { "mremap", true },
-	[FN_DL_DEBUG_STATE] = { "_dl_debug_state", false },
-	[FN_EXIT]           = { "exit", false },
-};
 
 /* C++ allocation functions: their frames are not the user's call site. */
 static const char *const wrapper_names[] = {
@@ -69,12 +45,17 @@ static void add_wrappers(struct proc *p, const struct loaded_module *m)
 	}
 }
 
+/* The dynamic loader's hook and exit() stay breakpoints: numamma must
+ * stop the program there. */
 static void hook_module(struct tracer *tr, struct tcb *t, const struct loaded_module *m)
 {
 	for (int fn = 0; fn < FN__COUNT; fn++) {
 		uint64_t vaddr, size;
 
-		if (elfmod_find_function(m->elf, alloc_fns[fn].name, &vaddr, &size) == 0)
+		if (elfmod_find_function(m->elf, alloc_fn_name(fn), &vaddr, &size))
+			continue;
+		if (fn == FN_DL_DEBUG_STATE || fn == FN_EXIT ||
+		    agent_hook(tr, t, m, vaddr + m->bias, size, fn) < 0)
 			bp_insert(tr, t, vaddr + m->bias, fn);
 	}
 	add_wrappers(t->proc, m);
@@ -146,8 +127,11 @@ void hooks_install(struct tracer *tr, struct tcb *t)
 {
 	struct proc *p = t->proc;
 
+	/* Records of modules about to go (dlclose) name them while mapped. */
+	agent_drain(tr, p);
 	if (modmap_refresh(&p->mods, p->mm_tid) < 0)
 		return;
+	agent_setup(tr, t);
 	for (size_t i = 0; i < p->mods.n; i++) {
 		const struct loaded_module *m = &p->mods.v[i];
 		struct static_ctx c = { tr, p, m->bias, now_ns() };
@@ -161,6 +145,7 @@ void hooks_install(struct tracer *tr, struct tcb *t)
 				      m->start, m->end, m->bias);
 	}
 	p->mods_hooked = p->mods.generation;
+	agent_modules(p);
 	unwind_flush_caches();
 	hooks_record_mappings(tr, p);
 	if (p->attached && !p->hooks_ready)
@@ -216,6 +201,9 @@ void hooks_record_mappings(struct tracer *tr, struct proc *p)
 			.name = m->path[0] ? m->path : "[anon]",
 		};
 
+		/* The agent's own memory is not the program's. */
+		if (!strncmp(m->path, "/memfd:numamma-agent", 20))
+			continue;
 		if (mapreg_insert(p, m->start, m->end))
 			objtrack_add(tr->objs, &obj);
 	}
@@ -236,19 +224,36 @@ static bool is_wrapper_frame(const struct proc *p, const struct nm_frame *f)
 	return false;
 }
 
-/* The stack at an allocator's entry, starting at the user's frame:
- * ips[0] is the allocator itself, then return addresses (ip - 1 names the
- * call instruction, for both matching and line numbers). */
+int hooks_user_frames(const struct proc *p, const uint64_t *rets, int n, int depth,
+		      struct nm_frame *frames)
+{
+	bool leading = true;
+	int k = 0;
+
+	for (int i = 0; i < n && k < depth; i++) {
+		struct nm_frame f;
+
+		/* ip - 1 names the call instruction, for matching and lines. */
+		modmap_frame(&p->mods, rets[i] - 1, &f);
+		if (leading && is_wrapper_frame(p, &f))
+			continue;
+		leading = false;
+		frames[k++] = f;
+	}
+	return k;
+}
+
+/* The stack at an allocator's entry, starting at the user's frame. */
 static int user_stack(struct tracer *tr, struct tcb *t, const struct user_regs_struct *regs,
 		      uint64_t ret, struct nm_frame *frames)
 {
 	uint64_t ips[NM_MAX_FRAMES];
-	int depth = tr->cfg.call_depth, n, k = 0;
-	bool leading = true;
+	int depth = tr->cfg.call_depth, n;
 
 	if (!t->unwind)
 		return 0;
-	/* Enough for the wrapper frames skipped on top, no deeper. */
+	/* Enough for the wrapper frames skipped on top, no deeper; ips[0] is
+	 * the allocator itself. */
 	n = unwind_stack_from(t->unwind, regs, ips,
 			      depth + 8 < NM_MAX_FRAMES - 1 ? depth + 8 : NM_MAX_FRAMES - 1);
 	/* At a function's entry the caller is certain: the return address is
@@ -259,16 +264,7 @@ static int user_stack(struct tracer *tr, struct tcb *t, const struct user_regs_s
 		ips[1] = ret;
 		n = n > 1 ? n + 1 : 2;
 	}
-	for (int i = 1; i < n && k < depth; i++) {
-		struct nm_frame f;
-
-		modmap_frame(&t->proc->mods, ips[i] - 1, &f);
-		if (leading && is_wrapper_frame(t->proc, &f))
-			continue;
-		leading = false;
-		frames[k++] = f;
-	}
-	return k;
+	return hooks_user_frames(t->proc, ips + 1, n - 1, depth, frames);
 }
 
 /* ---- entry and return ---- */
@@ -325,7 +321,7 @@ static void hijack_return(struct tracer *tr, struct tcb *t, int fn,
 	pc->nframes = user_stack(tr, t, regs, ret, frames);
 	if (tr->db && pc->nframes)
 		pc->callsite_id = db_intern_callsite(tr->db, frames, pc->nframes);
-	if (tr->cfg.on_object && pc->nframes) {
+	if (tr->cfg.alloc_frames && pc->nframes) {
 		pc->frames = xmalloc(pc->nframes * sizeof(*frames));
 		memcpy(pc->frames, frames, pc->nframes * sizeof(*frames));
 	}
@@ -336,18 +332,21 @@ static void hijack_return(struct tracer *tr, struct tcb *t, int fn,
 	t->npending++;
 }
 
-static void release_heap(struct tracer *tr, struct tcb *t, uint64_t addr, uint64_t ns)
+static void emit(struct tracer *tr, struct tcb *t, struct alloc_event *ev)
 {
-	int64_t id = objtrack_release(tr->objs, t->proc->pid, addr, ns);
-
-	if (id && tr->cfg.on_release)
-		tr->cfg.on_release(tr->cfg.ctx, t, id);
+	ev->pid = t->proc->pid;
+	ev->tid = t->tid;
+	ev->ns = now_ns();
+	if (tr->cfg.on_alloc)
+		tr->cfg.on_alloc(tr->cfg.ctx, t, ev);
 }
 
 void hooks_on_entry(struct tracer *tr, struct tcb *t, int fn, struct user_regs_struct *regs)
 {
 	struct proc *p = t->proc;
 
+	/* Calls the agent recorded came first. */
+	agent_drain(tr, p);
 	if (fn == FN_DL_DEBUG_STATE) {
 		hooks_install(tr, t);     /* dlopen/dlclose: new modules */
 		return;
@@ -361,75 +360,38 @@ void hooks_on_entry(struct tracer *tr, struct tcb *t, int fn, struct user_regs_s
 	drop_stale_pending(t, regs->rsp);
 	if (t->npending)
 		return;                   /* the allocator calling itself */
-	switch (fn) {
-	case FN_FREE:
-		if (regs->rdi)
-			release_heap(tr, t, regs->rdi, now_ns());
+	if (fn == FN_MMAP && !(regs->rcx & MAP_ANONYMOUS))
+		return;                   /* file mappings are recorded as mappings */
+	if (!alloc_fn_returns(fn)) {
+		struct alloc_call c = { .fn = fn, .args = { regs->rdi, regs->rsi, regs->rdx } };
+		struct alloc_event ev;
+
+		if (alloc_call_event(&c, p->page_size, &ev))
+			emit(tr, t, &ev);
 		return;
-	case FN_MUNMAP:
-		objtrack_unmap(tr->objs, p->pid, regs->rdi, regs->rsi, now_ns());
-		return;
-	case FN_MMAP:
-		if (!(regs->rcx & MAP_ANONYMOUS))
-			return;           /* file mappings are recorded as mappings */
-		break;
 	}
 	hijack_return(tr, t, fn, regs);
 }
 
-static uint64_t page_round(uint64_t v, uint64_t page)
+/* The event a returning call made: posix_memalign's block is in memory. */
+static bool call_result(struct tcb *t, const struct pending_call *pc, uint64_t rax,
+			struct alloc_event *ev)
 {
-	return (v + page - 1) & ~(page - 1);
-}
+	struct alloc_call c = { .fn = pc->fn, .args = { pc->args[0], pc->args[1], pc->args[2] },
+				.ret = rax };
 
-/* The object an allocator call produced, from its arguments and result;
- * false when it produced none. */
-static bool call_result(struct tracer *tr, struct tcb *t, const struct pending_call *pc,
-			uint64_t rax, struct nm_object *obj)
-{
-	const uint64_t *a = pc->args;
-	struct proc *p = t->proc;
-	uint64_t now = now_ns();
-
-	obj->kind = OBJ_HEAP;
-	obj->addr = rax;
-	switch (pc->fn) {
-	case FN_MALLOC: case FN_VALLOC: obj->size = a[0]; break;
-	case FN_CALLOC: obj->size = a[0] * a[1]; break;
-	case FN_PVALLOC: obj->size = page_round(a[0], p->page_size); break;
-	case FN_ALIGNED_ALLOC: case FN_MEMALIGN: obj->size = a[1]; break;
-	case FN_REALLOC: case FN_REALLOCARRAY:
-		obj->size = pc->fn == FN_REALLOC ? a[1] : a[1] * a[2];
-		/* realloc(p, 0) frees; a failed realloc leaves p alone. */
-		if (a[0] && (rax || obj->size == 0))
-			release_heap(tr, t, a[0], now);
-		break;
-	case FN_POSIX_MEMALIGN:
-		obj->size = a[2];
-		if (rax != 0 || tracee_read(p, a[0], &obj->addr, 8))
-			return false;
-		break;
-	case FN_MMAP:
-	case FN_MREMAP:
-		if ((int64_t)rax < 0 && (int64_t)rax > -4096)
-			return false;
-		obj->kind = OBJ_MMAP;
-		obj->size = page_round(pc->fn == FN_MMAP ? a[1] : a[2], p->page_size);
-		if (pc->fn == FN_MREMAP)
-			objtrack_unmap(tr->objs, p->pid, a[0], a[1], now);
-		break;
-	default:
+	if (c.fn == FN_POSIX_MEMALIGN && rax == 0 && tracee_read(t->proc, c.args[0], &c.out, 8))
 		return false;
-	}
-	return obj->addr != 0;
+	return alloc_call_event(&c, t->proc->page_size, ev);
 }
 
 void hooks_on_return(struct tracer *tr, struct tcb *t, struct user_regs_struct *regs)
 {
 	int i = t->npending - 1;
 	struct pending_call *pc;
-	struct nm_object obj = { 0 };
+	struct alloc_event ev;
 
+	agent_drain(tr, t->proc);
 	/* The ret popped the slot at pc->sp: find the call it belongs to. */
 	while (i > 0 && t->pending[i].sp != regs->rsp - 8)
 		i--;
@@ -439,15 +401,11 @@ void hooks_on_return(struct tracer *tr, struct tcb *t, struct user_regs_struct *
 	}
 	pc = &t->pending[i];
 	regs->rip = pc->ret_addr;
-	obj.pid = t->proc->pid;
-	obj.tid = t->tid;
-	obj.callsite_id = pc->callsite_id;
-	obj.name = alloc_fns[pc->fn].name;
-	if (call_result(tr, t, pc, regs->rax, &obj)) {
-		obj.alloc_ns = now_ns();
-		obj.id = objtrack_add(tr->objs, &obj);
-		if (tr->cfg.on_object)
-			tr->cfg.on_object(tr->cfg.ctx, t, &obj, pc->frames, pc->frames ? pc->nframes : 0);
+	if (call_result(t, pc, regs->rax, &ev)) {
+		ev.callsite_id = pc->callsite_id;
+		ev.frames = pc->frames;
+		ev.nframes = pc->frames ? pc->nframes : 0;
+		emit(tr, t, &ev);
 	}
 	while (t->npending > i) {
 		free(t->pending[t->npending - 1].frames);

@@ -39,6 +39,7 @@ struct otnode {
 	uint32_t prio;
 	uint32_t live_index;      /* in proc->live, or NOT_LIVE */
 	bool reserved;            /* mostly-untouched reservation: never picked */
+	bool stored;              /* has its row (or never will: no database) */
 };
 
 /* Open addressing, keyed by start address and kind: live heap/mmap objects. */
@@ -658,9 +659,31 @@ int64_t objtrack_add(struct objtrack *ot, const struct nm_object *obj)
 			starts_insert(&p->starts, n);
 	}
 	ot->count++;
-	if (ot->db)
+	/* A live object's row waits for its end or the next flush: most
+	 * blocks are freed first, and get one INSERT instead of an INSERT and
+	 * an UPDATE. */
+	n->stored = !ot->db || obj->free_ns;
+	if (ot->db && obj->free_ns)
 		db_add_object(ot->db, &n->obj);
 	return n->obj.id;
+}
+
+/* The row of an object not stored yet; free_ns 0 stores NULL (live). */
+static void store_row(struct objtrack *ot, struct otnode *n, uint64_t free_ns)
+{
+	struct nm_object row = n->obj;
+
+	row.free_ns = free_ns;
+	db_add_object(ot->db, &row);
+	n->stored = true;
+}
+
+void objtrack_flush(struct objtrack *ot)
+{
+	for (struct proc *p = ot->procs; ot->db && p; p = p->next)
+		for (size_t i = 0; i < p->nr_live; i++)
+			if (!p->live[i]->stored)
+				store_row(ot, p->live[i], 0);
 }
 
 /* store: the database is told when the object ended (free, munmap,
@@ -676,7 +699,9 @@ static void end_object(struct objtrack *ot, struct proc *p, struct otnode *n, ui
 		starts_remove(&p->starts, n);
 	p->root = treap_remove(p->root, n);
 	dead_add(p, n);
-	if (ot->db && store)
+	if (!n->stored)
+		store_row(ot, n, store ? n->obj.free_ns : 0);
+	else if (ot->db && store)
 		db_free_object(ot->db, n->obj.id, n->obj.free_ns);
 }
 

@@ -11,6 +11,7 @@
 #include "error.h"
 #include "objtrack.h"
 #include "options.h"
+#include "recorder.h"
 #include "session.h"
 #include "topology.h"
 #include "unwind.h"
@@ -26,6 +27,7 @@ void session_init(struct session *s, const char *cmd)
 	s->cmd = cmd;
 	s->follow = true;
 	s->call_depth = 16;
+	s->intercept = INTERCEPT_TRAP;
 	s->sopts.name = "auto";
 	s->sopts.raw = 1;
 }
@@ -60,14 +62,6 @@ static void on_exit_call(void *ctx, struct tcb *t)
 		s->ext_exit_call(s->ext, t);
 }
 
-static void on_release(void *ctx, struct tcb *t, int64_t object_id)
-{
-	struct session *s = ctx;
-
-	if (s->ext_release)
-		s->ext_release(s->ext, t, object_id);
-}
-
 static void open_database(struct session *s);
 
 static void on_exec(void *ctx, struct tcb *t)
@@ -78,23 +72,27 @@ static void on_exec(void *ctx, struct tcb *t)
 		open_database(s);
 	if (s->sampler)
 		sampler_process_exec(s->sampler, t->proc->pid);
+	recorder_end_process(s->rec, t->proc->pid);
 }
 
-static void on_object(void *ctx, struct tcb *t, const struct nm_object *obj,
-		      const struct nm_frame *frames, int nframes)
+static void on_alloc(void *ctx, struct tcb *t, const struct alloc_event *ev)
 {
 	struct session *s = ctx;
 
-	if (s->sampler)
+	/* The agent's events come with no stopped thread (t NULL). */
+	if (t && s->sampler)
 		sampler_thread_stopped(s->sampler, t->tid);
-	if (s->ext_object)
-		s->ext_object(s->ext, t, obj, frames, nframes);
+	recorder_event(s->rec, t, ev);
 }
 
 static void on_modules(void *ctx, struct tcb *t)
 {
 	struct session *s = ctx;
 
+	/* The thread is stopped: what the sampler reads of a stopped thread
+	 * (the main thread's fs_base, set since its first stop) is there. */
+	if (s->sampler)
+		sampler_thread_stopped(s->sampler, t->tid);
 	if (s->ext_modules)
 		s->ext_modules(s->ext, t);
 }
@@ -149,6 +147,7 @@ static int on_tick(void *ctx, uint64_t now)
 		}
 	}
 	if (s->db && now - s->last_flush_ns > FLUSH_EVERY_NS) {
+		objtrack_flush(s->objs);
 		db_flush(s->db);
 		s->last_flush_ns = now;
 		if (db_write_error(s->db))
@@ -214,6 +213,9 @@ static void finish(struct session *s, int status)
 	}
 	db_end_run(s->db, now_ns(), WIFEXITED(status) ? WEXITSTATUS(status) : -1,
 		   WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+	objtrack_flush(s->objs);
+	recorder_write_totals(s->rec, s->db);
+	db_set_intercept(s->db, tracer_agent_used(s->tr) ? "agent" : "trap");
 	db_flush(s->db);
 	db_symbolize(s->db);
 	db_aggregate(s->db);
@@ -273,10 +275,10 @@ int session_run(struct session *s, char **argv, pid_t attach_pid)
 {
 	struct tracer_config cfg = {
 		.follow_forks = s->follow, .call_depth = s->call_depth,
+		.alloc_frames = s->ext_object != NULL, .intercept = s->intercept,
 		.attach = attach_pid, .duration = s->duration, .ctx = s,
 		.on_thread_start = on_thread_start, .on_thread_exit = on_thread_exit,
-		.on_exec = on_exec, .on_object = on_object, .on_modules = on_modules,
-		.on_release = on_release,
+		.on_exec = on_exec, .on_alloc = on_alloc, .on_modules = on_modules,
 		.on_exit_call = on_exit_call, .on_tick = on_tick, .on_ready = on_ready,
 	};
 	int status;
@@ -297,6 +299,8 @@ int session_run(struct session *s, char **argv, pid_t attach_pid)
 	s->argv = argv;
 	s->attach_pid = attach_pid;
 	s->objs = objtrack_new(NULL);
+	s->rec = recorder_new(s->objs, &(struct recorder_hooks){ s->ext, s->ext_object,
+								 s->ext_release }, s->min_object_size);
 	s->tr = tracer_new(&cfg);
 	tracer_set_objtrack(s->tr, s->objs);
 	start_sampler(s);

@@ -23,7 +23,7 @@
 enum db_stmt {
 	ST_PROCESS, ST_END_PROCESS, ST_THREAD, ST_END_THREAD, ST_MODULE,
 	ST_CALLSITE, ST_FRAME, ST_OBJECT, ST_FREE, ST_SAMPLE,
-	ST_SAMPLER_STAT, ST_META,
+	ST_SAMPLER_STAT, ST_META, ST_TOTALS,
 	NR_STMTS
 };
 
@@ -45,6 +45,8 @@ static const char *const stmt_sql[NR_STMTS] = {
 		      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	[ST_SAMPLER_STAT] = "INSERT INTO sampler_stats(tid, name, value) VALUES (?, ?, ?)",
 	[ST_META] = "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+	[ST_TOTALS] = "INSERT INTO callsite_totals(callsite_id, pid, allocations, frees, bytes,"
+		      " peak_live_bytes) VALUES (?, ?, ?, ?, ?, ?)",
 };
 
 /* Interned call stacks: FNV-1a hash of the (module, offset) list -> id,
@@ -94,7 +96,8 @@ static const char schema_sql[] =
 	"  kernel TEXT, start_ns INTEGER, end_ns INTEGER, start_epoch INTEGER,"
 	"  exit_status INTEGER, term_signal INTEGER, sampler TEXT, sampler_reason TEXT,"
 	"  call_depth INTEGER, nr_nodes INTEGER, nr_cpus INTEGER, cpu_nodes TEXT,"
-	"  distances TEXT, launcher_rank INTEGER, launcher_size INTEGER, job_id TEXT);"
+	"  distances TEXT, launcher_rank INTEGER, launcher_size INTEGER, job_id TEXT,"
+	"  intercept TEXT);"
 	"CREATE TABLE nodes(node INTEGER PRIMARY KEY, cpus TEXT);"
 	"CREATE TABLE node_distance(from_node INTEGER, to_node INTEGER, distance INTEGER,"
 	"  PRIMARY KEY(from_node, to_node));"
@@ -115,7 +118,6 @@ static const char schema_sql[] =
 	"CREATE TABLE objects(id INTEGER PRIMARY KEY, pid INTEGER, tid INTEGER, kind TEXT,"
 	"  address INTEGER, size INTEGER, alloc_ns INTEGER, free_ns INTEGER,"
 	"  callsite_id INTEGER, name TEXT);"
-	"CREATE INDEX objects_pid_address ON objects(pid, address);"
 	"CREATE TABLE samples(time_ns INTEGER, pid INTEGER, tid INTEGER, cpu INTEGER,"
 	"  node INTEGER, address INTEGER, ip INTEGER, access TEXT, weight INTEGER,"
 	"  level TEXT, hops INTEGER, snoop_hitm INTEGER, tlb_miss INTEGER,"
@@ -123,6 +125,8 @@ static const char schema_sql[] =
 	"  forward_steps INTEGER);"
 	"CREATE INDEX samples_object ON samples(object_id);"
 	"CREATE TABLE sampler_stats(tid INTEGER, name TEXT, value INTEGER);"
+	"CREATE TABLE callsite_totals(callsite_id INTEGER, pid INTEGER, allocations INTEGER,"
+	"  frees INTEGER, bytes INTEGER, peak_live_bytes INTEGER);"
 	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);"
 	AGGREGATE_SCHEMA;
 
@@ -773,6 +777,30 @@ void db_add_sampler_stat(struct nm_db *db, pid_t tid, const char *name, uint64_t
 	step_done(db, st);
 }
 
+void db_set_intercept(struct nm_db *db, const char *how)
+{
+	sqlite3_stmt *st = db_prepare(db, "UPDATE runs SET intercept = ? WHERE id = ?");
+
+	bind_text(st, 1, how);
+	bind_int(st, 2, db->run_id);
+	step_done(db, st);
+	sqlite3_finalize(st);
+}
+
+void db_add_callsite_totals(struct nm_db *db, int64_t callsite_id, pid_t pid, uint64_t allocations,
+			    uint64_t frees, uint64_t bytes, uint64_t peak_live_bytes)
+{
+	sqlite3_stmt *st = stmt(db, ST_TOTALS);
+
+	bind_int_known(st, 1, callsite_id, callsite_id > 0);
+	bind_int(st, 2, pid);
+	bind_int(st, 3, allocations);
+	bind_int(st, 4, frees);
+	bind_int(st, 5, bytes);
+	bind_int(st, 6, peak_live_bytes);
+	step_done(db, st);
+}
+
 void db_set_meta(struct nm_db *db, const char *key, const char *value)
 {
 	sqlite3_stmt *st = stmt(db, ST_META);
@@ -835,7 +863,17 @@ static void build_aggregates(struct nm_db *db, void *unused)
 	db_exec(db, aggregate_sql);
 }
 
+/* Objects are looked up by address once the run is over: an index kept
+ * up to date during the run would cost every row.  It is built here, with
+ * the aggregates (a profile whose numamma died gets it when report
+ * rebuilds them). */
+static void index_objects(struct nm_db *db, void *arg)
+{
+	db_exec(db, "CREATE INDEX IF NOT EXISTS objects_pid_address ON objects(pid, address)");
+}
+
 void db_aggregate(struct nm_db *db)
 {
+	db_transaction(db, index_objects, NULL);
 	db_transaction(db, build_aggregates, NULL);
 }

@@ -88,6 +88,7 @@ static void release_fork_child(struct tcb *parent, pid_t child)
 		for (int i = 0; i < parent->npending; i++)
 			tracee_write(&copy, parent->pending[i].sp, &parent->pending[i].ret_addr, 8);
 		bp_remove_all(&copy);
+		agent_unhook(&copy, parent->proc);
 		ptrace(PTRACE_DETACH, child, 0, 0);
 	}
 	bp_table_free(copy.bps);
@@ -127,6 +128,7 @@ static void settle_event(struct tracer *tr, struct tcb *t, enum trace_event e)
 		release_fork_child(t, msg);
 		break;
 	case TE_EXEC:
+		agent_forget(t->proc);
 		bp_table_free(t->proc->bps);
 		t->proc->bps = bp_table_new();
 		t->proc->scratch = 0;
@@ -271,9 +273,11 @@ void tracer_detach_all(struct tracer *tr)
 	for (int i = 0; i < n; i++)
 		if (!(v[i]->flags & TCB_DETACHED))
 			undo_thread(v[i]);
-	for (struct proc *p = tr->procs; p; p = p->next)
+	for (struct proc *p = tr->procs; p; p = p->next) {
+		agent_detach(tr, p);
 		if (!p->vfork_child)
 			bp_remove_all(p);
+	}
 	for (int i = 0; i < n; i++) {
 		if (!(v[i]->flags & TCB_DETACHED))
 			ptrace(PTRACE_DETACH, v[i]->tid, 0, (long)v[i]->stashed_sig);

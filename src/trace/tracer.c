@@ -42,6 +42,24 @@ struct tcb *tcb_find(struct tracer *tr, pid_t tid)
 	return t;
 }
 
+static struct proc *proc_by_pid(struct tracer *tr, pid_t pid)
+{
+	struct proc *p = tr->procs;
+
+	while (p && p->pid != pid)
+		p = p->next;
+	return p;
+}
+
+/* The process whose agent records p's calls: its own, or for a vfork
+ * child its parent's (they share memory); NULL when calls are trapped. */
+static struct proc *agent_owner(struct tracer *tr, struct proc *p)
+{
+	if (p->agent)
+		return p;
+	return p->vfork_child && p->agent_parent ? proc_by_pid(tr, p->agent_parent) : NULL;
+}
+
 struct tcb *tcb_new(struct tracer *tr, pid_t tid, struct proc *p)
 {
 	struct tcb *t = xcalloc(1, sizeof(*t));
@@ -137,6 +155,7 @@ static void proc_free(struct tracer *tr, struct proc *p)
 	if (p->mem_fd >= 0)
 		close(p->mem_fd);
 	bp_table_free(p->bps);
+	agent_forget(p);
 	modmap_free(&p->mods);
 	free(p->mapreg);
 	free(p);
@@ -205,6 +224,13 @@ static void thread_start(struct tracer *tr, struct tcb *t)
 	t->flags |= TCB_STARTED;
 	if (t->proc->ignored)
 		return;
+	if (t->proc->agent_parent && !t->proc->vfork_child) {
+		struct proc *parent = proc_by_pid(tr, t->proc->agent_parent);
+
+		if (parent)
+			agent_fork_child(tr, t, parent);
+		t->proc->agent_parent = 0;
+	}
 	if (!t->unwind)
 		t->unwind = unwind_thread_new(t->tid);
 	if (tr->db)
@@ -214,11 +240,24 @@ static void thread_start(struct tracer *tr, struct tcb *t)
 		tr->cfg.on_thread_start(tr->cfg.ctx, t);
 }
 
+/* Records of t's calls are read before it goes; a thread that reuses its
+ * TCB is another thread. */
+static void agent_thread_gone(struct tracer *tr, struct tcb *t)
+{
+	struct proc *owner = agent_owner(tr, t->proc);
+
+	if (owner) {
+		agent_drain(tr, owner);
+		agent_forget_tid(owner, t->tid);
+	}
+}
+
 static void thread_exiting(struct tracer *tr, struct tcb *t)
 {
 	if (t->flags & TCB_EXITING)
 		return;
 	t->flags |= TCB_EXITING;
+	agent_thread_gone(tr, t);
 	if (t->proc->ignored || !(t->flags & TCB_STARTED))
 		return;
 	if (tr->cfg.on_thread_exit)
@@ -279,6 +318,12 @@ static void detach_ignored_fork(struct tracer *tr, struct tcb *t)
 		tracee_write(t->proc, t->pending[i].sp, &t->pending[i].ret_addr, 8);
 	pending_clear(t);
 	bp_remove_all(t->proc);
+	if (t->proc->agent_parent) {
+		struct proc *parent = proc_by_pid(tr, t->proc->agent_parent);
+
+		if (parent)
+			agent_unhook(t->proc, parent);
+	}
 	ptrace_restart(PTRACE_DETACH, t, 0);
 	t->flags |= TCB_DETACHED;
 }
@@ -293,6 +338,40 @@ static void inherit_pending(struct tcb *child, const struct tcb *parent)
 		child->pending[i].frames = NULL;
 		child->pending[i].nframes = 0;
 	}
+}
+
+static bool is_early(const struct tracer *tr, pid_t tid)
+{
+	for (int i = 0; i < tr->nearly; i++)
+		if (tr->early[i] == tid)
+			return true;
+	return false;
+}
+
+static void hold_early(struct tracer *tr, pid_t tid);
+
+/* The child of a process with an agent.  A vfork child shares the
+ * parent's memory, agent included: its calls are recorded under its own
+ * tid, which the agent asks again for the parent's TCB.  A fork child
+ * shares the parent's agent region (MAP_SHARED survives fork): it gets
+ * its own at its first stop, waited for now, while the parent is stopped
+ * at this event and its region can be copied. */
+static void agent_child(struct tracer *tr, struct tcb *parent, struct tcb *child)
+{
+	int status;
+
+	agent_drain(tr, parent->proc);
+	child->proc->agent_parent = parent->proc->pid;
+	if (child->proc->vfork_child) {
+		agent_forget_tid(parent->proc, parent->tid);
+		return;
+	}
+	if (is_early(tr, child->tid) || waitpid(child->tid, &status, __WALL) != child->tid)
+		return;
+	if (WIFSTOPPED(status))
+		hold_early(tr, child->tid);
+	else
+		tracer_defer_status(tr, child->tid, status);
 }
 
 static void handle_new_child(struct tracer *tr, struct tcb *parent, int event)
@@ -310,6 +389,8 @@ static void handle_new_child(struct tracer *tr, struct tcb *parent, int event)
 		p = proc_fork(tr, parent->proc, msg, event == PTRACE_EVENT_VFORK);
 		child = tcb_new(tr, msg, p);
 		inherit_pending(child, parent);
+		if (parent->proc->agent)
+			agent_child(tr, parent, child);
 	}
 	take_early_stop(tr, child);
 	if ((child->flags & TCB_STARTED) && child->proc->ignored) {
@@ -340,6 +421,9 @@ static void reset_address_space(struct proc *p)
 	modmap_free(&p->mods);
 	modmap_init(&p->mods);
 	p->mods_hooked = 0;
+	agent_forget(p);
+	p->agent_refused = false;
+	p->agent_parent = 0;
 	p->scratch = p->syscall_insn = 0;
 	p->nr_xol = 0;
 	p->nr_wrappers = 0;
@@ -380,6 +464,7 @@ static void handle_exec(struct tracer *tr, struct tcb *t)
 		t->flags |= TCB_DETACHED;
 		return;
 	}
+	agent_thread_gone(tr, t);
 	objtrack_end_process(tr->objs, p->pid, now_ns(), true);
 	watchdog_forget_process(p->pid);
 	reset_address_space(p);
@@ -545,6 +630,12 @@ static void drain_signalfd(struct tracer *tr)
 	}
 }
 
+/* Of two epoll timeouts in ms (-1: none), the one to wait. */
+static int earlier_timeout(int a, int b)
+{
+	return a < 0 ? b : b < 0 ? a : a < b ? a : b;
+}
+
 /* Waits for the next wait status, serving samplers and ticks meanwhile.
  * Returns false when no tracee is left. */
 static bool next_event(struct tracer *tr, pid_t *tid, int *status)
@@ -578,6 +669,7 @@ static bool next_event(struct tracer *tr, pid_t *tid, int *status)
 			return false;
 		if (tr->cfg.on_tick)
 			timeout = tr->cfg.on_tick(tr->cfg.ctx, now_ns());
+		timeout = earlier_timeout(timeout, agent_drain_all(tr));
 		if (tr->deadline_ns) {
 			int64_t left = ((int64_t)tr->deadline_ns - (int64_t)now_ns()) / 1000000;
 			if (left <= 0) {
@@ -588,6 +680,9 @@ static bool next_event(struct tracer *tr, pid_t *tid, int *status)
 				timeout = (int)left + 1;
 		}
 		n = epoll_wait(tr->epoll_fd, evs, 16, timeout);
+		/* Samples are matched to objects: the agent's objects first. */
+		if (n > 0)
+			agent_drain_all(tr);
 		for (int i = 0; i < n; i++) {
 			if (evs[i].data.ptr == NULL)
 				drain_signalfd(tr);
@@ -712,6 +807,11 @@ struct objtrack *tracer_objtrack(struct tracer *tr)
 struct proc *tracer_procs(struct tracer *tr)
 {
 	return tr->procs;
+}
+
+bool tracer_agent_used(struct tracer *tr)
+{
+	return tr->agent_used;
 }
 
 void tracer_record_process(struct tracer *tr, struct proc *p)

@@ -17,12 +17,14 @@
 
 #define WD_MAX_PROCS   16      /* processes with traps of ours at once */
 #define WD_MAX_BPS     4096    /* per process */
+#define WD_MAX_AGENTS  8       /* per process: one per exec'd image */
 #define WD_MAX_THREADS 8192    /* open addressing on the tid */
 
 struct wd_proc {
 	pid_t pid;                 /* 0: free */
-	int nbps;
+	int nbps, nagents;
 	struct { uint64_t addr; uint8_t orig; } bps[WD_MAX_BPS];
+	uint64_t agents[WD_MAX_AGENTS];   /* the agents' state words */
 };
 
 struct wd_thread {
@@ -57,7 +59,7 @@ static struct wd_proc *proc_slot(pid_t pid, bool create)
 			free_slot = &table->procs[i];
 	}
 	if (create && free_slot) {
-		free_slot->nbps = 0;
+		free_slot->nbps = free_slot->nagents = 0;
 		free_slot->pid = pid;
 	}
 	return create ? free_slot : NULL;
@@ -90,13 +92,22 @@ void watchdog_note_fork(pid_t parent, pid_t child)
 	memcpy(to->bps, from->bps, from->nbps * sizeof(from->bps[0]));
 }
 
+void watchdog_note_agent(pid_t pid, uint64_t state)
+{
+	struct wd_proc *wp;
+
+	if (!table || !(wp = proc_slot(pid, true)) || wp->nagents == WD_MAX_AGENTS)
+		return;
+	wp->agents[wp->nagents++] = state;
+}
+
 void watchdog_forget_process(pid_t pid)
 {
 	struct wd_proc *wp;
 
 	if (!table || !(wp = proc_slot(pid, false)))
 		return;
-	wp->nbps = 0;
+	wp->nbps = wp->nagents = 0;
 	wp->pid = 0;
 	for (int i = 0; i < WD_MAX_THREADS; i++)
 		if (table->threads[i].pid == pid)
@@ -155,8 +166,14 @@ const struct watchdog_table *watchdog_table(void)
 int watchdog_repair(const struct watchdog_table *wt, const struct watchdog_mem *mem)
 {
 	int fixed = 0;
+	const uint32_t off = 0;
 
-	/* Return addresses first: threads run meanwhile, and a return lands
+	/* The agents first: they stop waiting for a tracer that is gone. */
+	for (int p = 0; p < WD_MAX_PROCS; p++)
+		for (int i = 0; wt->procs[p].pid && i < wt->procs[p].nagents; i++)
+			fixed += mem->write(mem->ctx, wt->procs[p].pid, wt->procs[p].agents[i], &off,
+					    sizeof(off)) == 0;
+	/* Return addresses then: threads run meanwhile, and a return lands
 	 * on the trampoline sooner than a new call on a breakpoint. */
 	for (int i = 0; i < WD_MAX_THREADS; i++) {
 		const struct wd_thread *w = &wt->threads[i];

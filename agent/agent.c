@@ -1,0 +1,166 @@
+/* The agent's entry points, called by entry.S with the registers of an
+ * allocator call, and the two syscalls it may make (on the slow path
+ * only: waiting for room in the ring). */
+#include "agent.h"
+
+/* The data region, mapped right after the blob's code (agent.lds). */
+extern struct agent_ctl agent_ctl __attribute__((visibility("hidden")));
+
+/* Built by entry.S on the caller's stack. */
+struct agent_frame {
+	uint64_t rdi, rsi, rdx, rcx, r8, r9, rax, r10;
+	uint64_t hook;          /* r11: the hook's number, set by its thunk */
+	uint64_t rsp;           /* at the entry: the caller's return address */
+	uint64_t rbp;
+	uint64_t original;      /* where the original function is run from */
+	struct agent_inside *inside;
+	uint64_t hash;
+	uint64_t spare;
+	uint64_t result;
+};
+
+_Static_assert(sizeof(struct agent_frame) == 128, "entry.S's frame");
+
+#define MAP_ANONYMOUS 0x20
+#define SYS_FUTEX 202
+#define SYS_CLOCK_GETTIME 228
+#define SYS_GETTID 186
+#define WAIT_NS (10 * 1000 * 1000)
+
+struct timespec_k { long sec, nsec; };
+
+static long sys4(long nr, long a, long b, long c, long d)
+{
+	register long r10 __asm__("r10") = d;
+	long ret;
+
+	__asm__ volatile("syscall" : "=a"(ret) : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+
+/* Shared (not private) futex: numamma wakes it from its own mapping. */
+void agent_sys_wait(uint32_t *word, uint32_t val)
+{
+	struct timespec_k t = { 0, WAIT_NS };
+
+	sys4(SYS_FUTEX, (long)word, 0 /* FUTEX_WAIT */, val, (long)&t);
+}
+
+uint64_t agent_sys_now_ns(void)
+{
+	struct timespec_k t = { 0, 0 };
+
+	sys4(SYS_CLOCK_GETTIME, 1 /* CLOCK_MONOTONIC */, (long)&t, 0, 0);
+	return (uint64_t)t.sec * 1000000000ULL + t.nsec;
+}
+
+static uint64_t thread_key(void)
+{
+	uint64_t self;
+
+	__asm__("mov %%fs:0, %0" : "=r"(self));
+	return self;
+}
+
+static uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
+}
+
+static void record(struct agent_ctl *c, const struct agent_frame *f, uint32_t fn,
+		   uint64_t a0, uint64_t ret)
+{
+	uint64_t pos = agent_reserve(c, 1);
+	struct agent_rec *r;
+
+	if (pos == UINT64_MAX)
+		return;
+	r = agent_slot(c, pos);
+	r->type = AGENT_REC_CALL;
+	r->fn = fn;
+	r->tid = f->inside->tid;
+	r->tsc = rdtsc();
+	r->hash = f->hash;
+	r->args[0] = a0;
+	r->args[1] = f->rsi;
+	r->args[2] = f->rdx;
+	r->ret = ret;
+	agent_publish(c, pos);
+}
+
+static void set_depth(struct agent_inside *in, uint32_t depth)
+{
+	/* A signal handler of this thread reads it: keep the order. */
+	__atomic_store_n(&in->depth, depth, __ATOMIC_RELAXED);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
+/* A call that left through longjmp (out of a signal handler that
+ * interrupted it) never came back to clear its flag: its frame is below
+ * the stack pointer of this new call, on the same stack.  A signal handler
+ * running on top of the call is above it (the stack grows down), on the
+ * same stack or an alternate one. */
+#define SAME_STACK (8ULL << 20)
+static int left_by_longjmp(const struct agent_inside *in, uint64_t rsp)
+{
+	return rsp > in->sp && rsp - in->sp < SAME_STACK;
+}
+
+/* Returns 1 when entry.S must call the original and then agent_leave(),
+ * 0 when it must jump to the original (nothing more to record). */
+int agent_enter(struct agent_frame *f)
+{
+	struct agent_ctl *c = &agent_ctl;
+	uint64_t ips[AGENT_MAX_FRAMES];
+	uint32_t fn;
+	int n;
+
+	if (f->hook >= AGENT_MAX_HOOKS)
+		return 0;
+	f->original = c->hooks[f->hook].original;
+	fn = c->hooks[f->hook].fn;
+	if (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) != AGENT_ON ||
+	    (fn == FN_MMAP && !(f->rcx & MAP_ANONYMOUS)))
+		return 0;
+	f->inside = agent_inside(c, thread_key());
+	if (!f->inside) {
+		__atomic_fetch_add(&c->lost, 1, __ATOMIC_RELAXED);
+		return 0;
+	}
+	if (f->inside->depth && !left_by_longjmp(f->inside, f->rsp))
+		return 0;               /* the allocator calling itself */
+	f->inside->sp = f->rsp;
+	set_depth(f->inside, 1);
+	if (!__atomic_load_n(&f->inside->tid, __ATOMIC_ACQUIRE))
+		__atomic_store_n(&f->inside->tid, (int32_t)sys4(SYS_GETTID, 0, 0, 0, 0),
+				 __ATOMIC_RELEASE);
+	if (fn == FN_FREE || fn == FN_MUNMAP) {
+		f->hash = 0;
+		if (f->rdi)
+			record(c, f, fn, f->rdi, 0);
+		set_depth(f->inside, 0);
+		return 0;
+	}
+	n = agent_walk(c, f->rsp, f->rbp, ips, c->max_frames < AGENT_MAX_FRAMES ?
+					       c->max_frames : AGENT_MAX_FRAMES);
+	f->hash = n ? agent_stack(c, ips, n) : 0;
+	return 1;
+}
+
+void agent_leave(struct agent_frame *f, uint64_t ret)
+{
+	struct agent_ctl *c = &agent_ctl;
+	uint32_t fn = c->hooks[f->hook].fn;
+	uint64_t a0 = f->rdi;
+
+	if (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) == AGENT_ON) {
+		if (fn == FN_POSIX_MEMALIGN)
+			a0 = ret == 0 ? *(const uint64_t *)f->rdi : 0;
+		record(c, f, fn, a0, ret);
+	}
+	set_depth(f->inside, 0);
+}

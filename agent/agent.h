@@ -1,0 +1,36 @@
+/* The agent's internals: pure C over the shared region (struct agent_ctl),
+ * compiled both into the freestanding blob and natively into
+ * tests/unit/test-agent.c.  The two things it needs from the system (a
+ * futex wait, a clock) are agent_sys_*, given by agent.c in the blob and
+ * by the test natively. */
+#ifndef NUMAMMA_AGENT_H
+#define NUMAMMA_AGENT_H
+
+#include "agent_abi.h"
+
+void agent_sys_wait(uint32_t *word, uint32_t val);    /* futex, bounded */
+uint64_t agent_sys_now_ns(void);
+
+static inline void *agent_at(struct agent_ctl *c, uint64_t off)
+{
+	return (char *)c + off;
+}
+
+/* The thread's entry in the inside table, made on first use; NULL when
+ * the table is full. */
+struct agent_inside *agent_inside(struct agent_ctl *c, uint64_t key);
+/* Return addresses from a function's entry (rsp at the entry, pointing at
+ * the first one), walked with the published unwind table.  Returns how
+ * many were stored in ips (at most max). */
+int agent_walk(struct agent_ctl *c, uint64_t rsp, uint64_t rbp, uint64_t *ips, int max);
+const struct agent_unwind *agent_unwind_find(struct agent_ctl *c, uint64_t ip);
+/* Reserves n consecutive slots, waiting while the ring is full.  Returns
+ * the first slot's number, or UINT64_MAX when numamma is gone. */
+uint64_t agent_reserve(struct agent_ctl *c, uint32_t n);
+struct agent_rec *agent_slot(struct agent_ctl *c, uint64_t pos);
+/* Marks slot pos written (its seq, stored last). */
+void agent_publish(struct agent_ctl *c, uint64_t pos);
+/* The stack's hash; sends the stack first unless it was sent before. */
+uint64_t agent_stack(struct agent_ctl *c, const uint64_t *ips, int n);
+
+#endif

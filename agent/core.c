@@ -1,0 +1,190 @@
+/* The agent's logic: see agent.h.  No libc: what runs inside the
+ * program's allocator must not call it. */
+#include "agent.h"
+
+#define load(p)        __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define store(p, v)    __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+
+static uint64_t mix(uint64_t x)
+{
+	x ^= x >> 31;
+	x *= 0x9e3779b97f4a7c15ULL;
+	return x ^ (x >> 29);
+}
+
+/* Each key is inserted by its own thread only, so a lost race for an
+ * empty slot is simply a move to the next one. */
+struct agent_inside *agent_inside(struct agent_ctl *c, uint64_t key)
+{
+	struct agent_inside *t = agent_at(c, AGENT_OFF_INSIDE);
+	uint64_t i = mix(key);
+
+	for (uint32_t n = 0; n < AGENT_INSIDE; n++, i++) {
+		struct agent_inside *e = &t[i & (AGENT_INSIDE - 1)];
+		uint64_t k = load(&e->key), empty = 0;
+
+		if (k == key)
+			return e;
+		if (k == 0 && __atomic_compare_exchange_n(&e->key, &empty, key, false,
+							  __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			return e;
+	}
+	return 0;
+}
+
+static const struct agent_unwind *table(struct agent_ctl *c, uint32_t *n)
+{
+	uint64_t pub = load(&c->unwind);
+
+	*n = (uint32_t)pub;
+	return agent_at(c, AGENT_OFF_UNWIND + (pub >> 32) * AGENT_UNWIND_BYTES);
+}
+
+static int covers(const struct agent_unwind *e, uint64_t ip)
+{
+	return ip >= e->start && ip - e->start < e->len;
+}
+
+/* Entries never overlap, so a cached index is right whenever its entry
+ * covers ip: a stale or torn hint costs a search, never a wrong answer. */
+const struct agent_unwind *agent_unwind_find(struct agent_ctl *c, uint64_t ip)
+{
+	struct agent_ipcache *hint = (struct agent_ipcache *)agent_at(c, AGENT_OFF_IPCACHE) +
+				     (mix(ip) & (AGENT_IPCACHE - 1));
+	uint32_t n, lo = 0, hi;
+	const struct agent_unwind *t = table(c, &n);
+	uint64_t i = load(&hint->index);
+
+	if (i < n && covers(&t[i], ip))
+		return &t[i];
+	for (hi = n; lo < hi;) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (t[mid].start <= ip)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0 || !covers(&t[lo - 1], ip))
+		return 0;
+	store(&hint->index, lo - 1);
+	return &t[lo - 1];
+}
+
+/* A frame further than this above the last is taken for a bad rule. */
+#define MAX_FRAME_SIZE (64ULL << 20)
+
+int agent_walk(struct agent_ctl *c, uint64_t rsp, uint64_t rbp, uint64_t *ips, int max)
+{
+	uint64_t ip = *(const uint64_t *)rsp;
+	int n = 0;
+
+	rsp += 8;
+	while (n < max && ip) {
+		const struct agent_unwind *e;
+		uint64_t cfa;
+
+		ips[n++] = ip;
+		/* A return address names the instruction after the call. */
+		e = agent_unwind_find(c, ip - 1);
+		if (!e || e->cfa_reg == AGENT_CFA_END)
+			break;
+		cfa = (e->cfa_reg == AGENT_CFA_RBP ? rbp : rsp) + (int64_t)e->cfa_off;
+		if (cfa < rsp + 8 || cfa - rsp > MAX_FRAME_SIZE || cfa % 8)
+			break;
+		if (e->rbp_off)
+			rbp = *(const uint64_t *)(cfa + (int64_t)e->rbp_off);
+		ip = *(const uint64_t *)(cfa - 8);
+		rsp = cfa;
+	}
+	return n;
+}
+
+struct agent_rec *agent_slot(struct agent_ctl *c, uint64_t pos)
+{
+	return (struct agent_rec *)agent_at(c, AGENT_OFF_RING) + (pos & (AGENT_RING_SLOTS - 1));
+}
+
+void agent_publish(struct agent_ctl *c, uint64_t pos)
+{
+	store(&agent_slot(c, pos)->seq, (uint32_t)(pos + 1));
+}
+
+/* Numamma stops draining forever only when it is gone: then (and only
+ * then) the agent stops recording, rather than block the program. */
+static int numamma_gone(struct agent_ctl *c)
+{
+	uint64_t beat = load(&c->heartbeat_ns);
+
+	if (load(&c->state) != AGENT_ON)
+		return 1;
+	if (agent_sys_now_ns() - beat < c->stale_ns)
+		return 0;
+	store(&c->state, AGENT_OFF);
+	return 1;
+}
+
+uint64_t agent_reserve(struct agent_ctl *c, uint32_t n)
+{
+	uint64_t pos = __atomic_fetch_add(&c->head, n, __ATOMIC_ACQ_REL);
+
+	while (pos + n - load(&c->tail) > AGENT_RING_SLOTS) {
+		uint32_t seen = load(&c->drained);
+
+		if (numamma_gone(c))
+			return UINT64_MAX;
+		__atomic_fetch_add(&c->waiters, 1, __ATOMIC_ACQ_REL);
+		if (pos + n - load(&c->tail) > AGENT_RING_SLOTS)
+			agent_sys_wait(&c->drained, seen);
+		__atomic_fetch_sub(&c->waiters, 1, __ATOMIC_ACQ_REL);
+	}
+	return pos;
+}
+
+static void send_stack(struct agent_ctl *c, uint64_t hash, const uint64_t *ips, int n)
+{
+	uint32_t extra = (n + AGENT_IPS_PER_SLOT - 1) / AGENT_IPS_PER_SLOT;
+	uint64_t pos = agent_reserve(c, 1 + extra);
+	struct agent_rec *r;
+
+	if (pos == UINT64_MAX)
+		return;
+	for (uint32_t s = 0; s < extra; s++) {
+		struct agent_rec_ips *x = (struct agent_rec_ips *)agent_slot(c, pos + 1 + s);
+
+		for (int k = 0; k < AGENT_IPS_PER_SLOT; k++) {
+			int i = s * AGENT_IPS_PER_SLOT + k;
+			x->ip[k] = i < n ? ips[i] : 0;
+		}
+		agent_publish(c, pos + 1 + s);
+	}
+	r = agent_slot(c, pos);
+	r->type = AGENT_REC_STACK;
+	r->nframes = n;
+	r->hash = hash;
+	agent_publish(c, pos);
+}
+
+/* The set is written after the stack was sent: a thread that finds the
+ * hash there knows the stack is ahead of its own record in the ring.  Two
+ * threads may both send a new stack; numamma keeps the first. */
+uint64_t agent_stack(struct agent_ctl *c, const uint64_t *ips, int n)
+{
+	uint64_t hash = agent_hash_ips(ips, n), *set = agent_at(c, AGENT_OFF_STACKSET);
+	uint64_t i = mix(hash);
+
+	for (uint32_t probes = 0; probes < 64; probes++, i++) {
+		uint64_t *e = &set[i & (AGENT_STACKSET - 1)], k = load(e), empty = 0;
+
+		if (k == hash)
+			return hash;
+		if (k)
+			continue;
+		send_stack(c, hash, ips, n);
+		__atomic_compare_exchange_n(e, &empty, hash, false, __ATOMIC_ACQ_REL,
+					    __ATOMIC_ACQUIRE);
+		return hash;
+	}
+	send_stack(c, hash, ips, n);   /* a full neighbourhood: send it again */
+	return hash;
+}

@@ -1,0 +1,53 @@
+/* The one entry of every hooked allocator.  A hook's thunk (numamma
+ * writes it near the hooked function) loads the hook's number into %r11,
+ * a scratch register no argument uses, and jumps here with the caller's
+ * return address on top of the stack.
+ *
+ * The frame (struct agent_frame, 128 bytes) is built below it: 136 bytes
+ * keep the stack 16-byte aligned for the calls.  The original function
+ * runs on top of the frame; allocators take no stack arguments. */
+	.section .text.entry, "ax"
+	.globl agent_entry
+	.hidden agent_entry
+	.type agent_entry, @function
+agent_entry:
+	sub	$136, %rsp
+	mov	%rdi, 0(%rsp)
+	mov	%rsi, 8(%rsp)
+	mov	%rdx, 16(%rsp)
+	mov	%rcx, 24(%rsp)
+	mov	%r8, 32(%rsp)
+	mov	%r9, 40(%rsp)
+	mov	%rax, 48(%rsp)
+	mov	%r10, 56(%rsp)
+	mov	%r11, 64(%rsp)
+	lea	136(%rsp), %rax
+	mov	%rax, 72(%rsp)
+	mov	%rbp, 80(%rsp)
+	mov	%rsp, %rdi
+	call	agent_enter
+	mov	%eax, %r11d
+	mov	0(%rsp), %rdi
+	mov	8(%rsp), %rsi
+	mov	16(%rsp), %rdx
+	mov	24(%rsp), %rcx
+	mov	32(%rsp), %r8
+	mov	40(%rsp), %r9
+	mov	48(%rsp), %rax
+	mov	56(%rsp), %r10
+	test	%r11d, %r11d
+	jnz	1f
+	/* Nothing to see at the return: the original returns to the caller. */
+	mov	88(%rsp), %r11
+	add	$136, %rsp
+	jmp	*%r11
+1:	call	*88(%rsp)
+	mov	%rax, 120(%rsp)
+	mov	%rsp, %rdi
+	mov	%rax, %rsi
+	call	agent_leave
+	mov	120(%rsp), %rax
+	add	$136, %rsp
+	ret
+	.size agent_entry, . - agent_entry
+	.section .note.GNU-stack, "", @progbits

@@ -1,0 +1,73 @@
+#!/bin/bash
+# Real programs under `numamma profile` (sampler off) against native, with
+# heaptrack on the same runs when installed: wall-time ratios (best of 2
+# natives), and whether output and exit status are identical.
+#
+# Usage: bench/real-programs.sh [NUMAMMA OPTIONS...]
+#   e.g. bench/real-programs.sh --min-object-size 4096
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+make -s -C "$top" numamma >/dev/null
+
+# A 3,600-line C file, a C++ std::map program, python sources to compile.
+python3 - "$tmp" <<'PY'
+import sys
+d = sys.argv[1]
+with open(f'{d}/big.c', 'w') as f:
+    f.write('#include <stdio.h>\n')
+    for i in range(400):
+        f.write(f'static int f{i}(int x) {{ int a[16]; for (int k = 0; k < 16; k++) a[k] = x * k + {i};'
+                f' int s = 0; for (int k = 0; k < 16; k++) s += a[k] % ({i} + 3); return s; }}\n')
+        f.write(''.join(f'/* filler {i} {j} */\n' for j in range(8)))
+    f.write('int main(void) { printf("%d\\n", f399(3)); return 0; }\n')
+with open(f'{d}/map.cc', 'w') as f:
+    f.write('#include <map>\n#include <string>\n#include <iostream>\nint main() {'
+            ' std::map<std::string, std::string> m; for (int i = 0; i < 200000; i++)'
+            ' m["key" + std::to_string(i)] = std::string(i % 50, \'x\') + std::to_string(i);'
+            ' size_t n = 0; for (auto &kv : m) n += kv.second.size(); std::cout << n << "\\n"; }\n')
+PY
+g++ -O2 -o "$tmp/map" "$tmp/map.cc"
+mkdir -p "$tmp/py" && cp -r /usr/lib/python3*/json /usr/lib/python3*/email "$tmp/py/"
+(echo "create table t(a, b); begin;"; seq 1 50000 | sed 's/.*/insert into t values(&, hex(randomblob(20)));/'
+ echo "commit; select count(*), sum(length(b)) from t;") >"$tmp/ins.sql"
+
+programs=(
+	"gcc -O2 -c|gcc -O2 -c -o $tmp/big.o $tmp/big.c"
+	"c++ std::map|$tmp/map"
+	"sqlite3 inserts|rm -f $tmp/s.sqlite; sqlite3 $tmp/s.sqlite < $tmp/ins.sql"
+	"perl hash|perl -e 'my %h; \$h{\"k\$_\"} = [\$_, \"v\$_\"] for 1..200000; my \$n = 0; \$n += @{\$h{\$_}} for keys %h; print \$n'"
+	"python3 json|/usr/bin/python3 -c 'import json; d = [{str(i): [i] * 5} for i in range(100000)]; json.loads(json.dumps(d))'"
+	"python3 compileall|rm -rf $tmp/py/*/__pycache__; /usr/bin/python3 -m compileall -q $tmp/py"
+	"tar czf|tar czf $tmp/x.tgz -C /usr/lib/python3.11 json email asyncio"
+	"sort --parallel=2|seq 1 300000 | sort --parallel=2 -R --random-source=$tmp/big.c | sort -n | md5sum"
+	"xz -T2|xz -T2 -c $tmp/big.c | md5sum"
+	"git init/add/commit|rm -rf $tmp/g; mkdir $tmp/g; cd $tmp/g; git init -q; cp $tmp/big.c .; git add .; git -c user.email=a@b -c user.name=n commit -qm x; git log --oneline | wc -l"
+)
+
+# run LABEL CMD...: seconds; the output in $tmp/LABEL.out, status appended.
+run() {
+	local label=$1 s e; shift
+	s=$(date +%s%N)
+	"$@" >"$tmp/$label.out" 2>/dev/null
+	echo "status $?" >>"$tmp/$label.out"
+	e=$(date +%s%N)
+	awk -v d=$((e - s)) 'BEGIN { printf "%.3f", d / 1e9 }'
+}
+
+printf "%-22s %8s %10s %8s %10s\n" program native numamma same heaptrack
+for p in "${programs[@]}"; do
+	name=${p%%|*} cmd=${p#*|}
+	n1=$(run native sh -c "$cmd"); n2=$(run native sh -c "$cmd")
+	native=$(awk -v a="$n1" -v b="$n2" 'BEGIN { print a < b ? a : b }')
+	traced=$(run traced "$top/numamma" profile -q -s none "$@" -o "$tmp/p.db" -- sh -c "$cmd")
+	same=no; cmp -s "$tmp/native.out" "$tmp/traced.out" && same=yes
+	heap=-
+	if command -v heaptrack >/dev/null; then
+		heap=$(run heap heaptrack -o "$tmp/ht" sh -c "$cmd")
+		heap=$(awk -v t="$heap" -v n="$native" 'BEGIN { printf "%.1fx", t / n }')
+	fi
+	printf "%-22s %7.2fs %9.1fx %8s %10s\n" "$name" "$native" \
+		"$(awk -v t="$traced" -v n="$native" 'BEGIN { print t / n }')" "$same" "$heap"
+done

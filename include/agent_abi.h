@@ -1,0 +1,140 @@
+/* What numamma and the agent it injects into a program share: the layout
+ * of the agent's data region (a memfd both map) and the records the agent
+ * writes.  Freestanding: agent/ includes it.
+ *
+ * The region, at AGENT_DATA in the memfd, right after the code pages:
+ *
+ *   control page   struct agent_ctl
+ *   ring           ring_slots records of 64 bytes, one multi-producer ring
+ *   stack set      hashes of the stacks already sent (so each is sent once)
+ *   inside table   per thread (keyed by %fs:0): its tid, inside a call?
+ *   ip cache       unwind-table hints by ip, checked before use
+ *   unwind tables  two buffers of struct agent_unwind (numamma writes the
+ *                  one not in use, then publishes it)
+ *
+ * One ring per process keeps records in the order they were reserved: a
+ * free is reserved before the block is handed back, the malloc that gets
+ * it again after, so numamma never sees them reversed. */
+#ifndef NUMAMMA_AGENT_ABI_H
+#define NUMAMMA_AGENT_ABI_H
+
+#include <stdint.h>
+
+#include "alloc_event.h"
+
+#define AGENT_ABI_VERSION 1
+#define AGENT_PAGE 4096
+
+#define AGENT_RING_SLOTS   (1u << 16)
+#define AGENT_STACKSET     (1u << 16)   /* hashes */
+#define AGENT_INSIDE       (1u << 13)   /* threads */
+#define AGENT_IPCACHE      (1u << 14)
+#define AGENT_UNWIND_MAX   (1u << 22)   /* entries per buffer */
+#define AGENT_MAX_HOOKS    64
+#define AGENT_MAX_FRAMES   64
+
+/* ctl->state */
+enum {
+	AGENT_OFF,          /* pass-through: numamma is gone or detaching */
+	AGENT_ON,           /* record */
+};
+
+struct agent_hook {
+	uint32_t fn;            /* enum alloc_fn */
+	uint32_t pad;
+	uint64_t original;      /* the relocated prologue, then a jump back */
+};
+
+struct agent_ctl {
+	uint32_t version;
+	uint32_t state;
+	uint32_t max_frames;    /* return addresses per stack */
+	uint32_t nr_hooks;
+	uint64_t heartbeat_ns;  /* numamma's clock at its last drain */
+	uint64_t stale_ns;      /* no heartbeat for this long: numamma is gone */
+	uint64_t unwind;        /* published table: buffer << 32 | entries */
+	uint64_t lost;          /* calls not recorded (a full inside table) */
+	struct agent_hook hooks[AGENT_MAX_HOOKS];
+	/* Producers' and the consumer's words, on lines of their own. */
+	_Alignas(64) uint64_t head;     /* next slot to reserve */
+	_Alignas(64) uint64_t tail;     /* next slot numamma reads */
+	uint32_t drained;       /* futex: bumped by numamma after each drain */
+	uint32_t waiters;       /* producers waiting for room */
+};
+
+/* Record types. */
+enum { AGENT_REC_CALL = 1, AGENT_REC_STACK = 2 };
+
+/* One 64-byte slot.  seq is the slot's reservation number + 1 (low 32
+ * bits), stored last: numamma reads a slot once its seq is right. */
+struct agent_rec {
+	uint32_t seq;
+	uint8_t type;
+	uint8_t fn;             /* CALL: enum alloc_fn */
+	uint16_t nframes;       /* STACK: return addresses that follow */
+	uint64_t tid;           /* the calling thread */
+	uint64_t tsc;
+	uint64_t hash;          /* the call's stack (0: none) */
+	/* CALL: rdi, rsi, rdx at entry (posix_memalign: args[0] is the block
+	 * it stored, read by the agent); ret: rax. */
+	uint64_t args[3];
+	uint64_t ret;
+};
+
+/* The slots after a STACK record: 7 return addresses each. */
+struct agent_rec_ips {
+	uint32_t seq;
+	uint32_t pad;
+	uint64_t ip[7];
+};
+
+#define AGENT_IPS_PER_SLOT 7
+
+/* How to find the caller's frame from an ip in [start, start + len). */
+enum { AGENT_CFA_RSP, AGENT_CFA_RBP, AGENT_CFA_END /* outermost frame */ };
+struct agent_unwind {
+	uint64_t start;
+	uint32_t len;
+	int32_t cfa_off;        /* CFA = (rsp or rbp) + cfa_off */
+	int32_t rbp_off;        /* rbp saved at CFA + rbp_off; 0: unchanged */
+	uint8_t cfa_reg;        /* AGENT_CFA_* */
+	uint8_t pad[3];
+};
+
+/* A thread is known by its TCB's address (%fs:0) without a syscall; its
+ * tid is asked once and kept here.  numamma zeroes tid when the thread
+ * exits (a new thread may reuse the TCB) and in a fork child's copy. */
+struct agent_inside {
+	uint64_t key;           /* %fs:0; 0 empty */
+	uint32_t depth;         /* inside an allocator call... */
+	int32_t tid;            /* 0: not asked yet */
+	uint64_t sp;            /* ...entered with this stack pointer */
+};
+
+struct agent_ipcache {
+	uint64_t ip;
+	uint64_t index;
+};
+
+/* Offsets in the data region. */
+#define AGENT_OFF_RING     AGENT_PAGE
+#define AGENT_OFF_STACKSET (AGENT_OFF_RING + (uint64_t)AGENT_RING_SLOTS * 64)
+#define AGENT_OFF_INSIDE   (AGENT_OFF_STACKSET + (uint64_t)AGENT_STACKSET * 8)
+#define AGENT_OFF_IPCACHE  (AGENT_OFF_INSIDE + (uint64_t)AGENT_INSIDE * sizeof(struct agent_inside))
+#define AGENT_OFF_UNWIND   (AGENT_OFF_IPCACHE + (uint64_t)AGENT_IPCACHE * sizeof(struct agent_ipcache))
+#define AGENT_UNWIND_BYTES ((uint64_t)AGENT_UNWIND_MAX * sizeof(struct agent_unwind))
+#define AGENT_DATA_SIZE    (AGENT_OFF_UNWIND + 2 * AGENT_UNWIND_BYTES)
+
+/* A 64-bit stack hash that is never 0 (0 means "no stack"). */
+static inline uint64_t agent_hash_ips(const uint64_t *ips, int n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (int i = 0; i < n; i++) {
+		h = (h ^ ips[i]) * 0x100000001b3ULL;
+		h ^= h >> 29;
+	}
+	return h ? h : 1;
+}
+
+#endif

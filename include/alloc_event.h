@@ -1,0 +1,68 @@
+/* The one allocation event: what every producer (the trap path in
+ * src/intercept/hooks.c, the in-process agent drained by
+ * src/intercept/agent_host.c) hands to the one consumer (the recorder,
+ * src/record/recorder.c, which feeds objtrack, the callsite totals and run
+ * mode's placer).
+ *
+ * The allocator argument/result logic is here too, pure, so that both
+ * producers read an allocator call the same way (tests/unit/test-alloc-call.c).
+ * Freestanding: the agent's ABI header includes it. */
+#ifndef NUMAMMA_ALLOC_EVENT_H
+#define NUMAMMA_ALLOC_EVENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* The functions numamma intercepts.  The agent's records name them by
+ * these numbers: append only. */
+enum alloc_fn {
+	FN_MALLOC, FN_CALLOC, FN_REALLOC, FN_REALLOCARRAY, FN_FREE,
+	FN_POSIX_MEMALIGN, FN_ALIGNED_ALLOC, FN_MEMALIGN, FN_VALLOC, FN_PVALLOC,
+	FN_MMAP, FN_MUNMAP, FN_MREMAP,
+	FN_DL_DEBUG_STATE,
+	FN_EXIT,
+	FN__COUNT
+};
+
+enum alloc_op {
+	AE_ALLOC,       /* a new object [addr, addr+size); see old_* */
+	AE_FREE,        /* the heap block at addr is released */
+	AE_UNMAP,       /* [addr, addr+size) is unmapped */
+};
+
+/* One allocator call as its producer saw it. */
+struct alloc_call {
+	int fn;                 /* enum alloc_fn */
+	uint64_t args[3];       /* rdi, rsi, rdx at entry */
+	uint64_t ret;           /* rax at return */
+	uint64_t out;           /* posix_memalign: *memptr after a 0 return */
+};
+
+struct nm_frame;
+
+struct alloc_event {
+	enum alloc_op op;
+	int fn;                 /* enum alloc_fn */
+	bool mapped;            /* AE_ALLOC: an mmap/mremap object, not heap */
+	int32_t pid, tid;
+	uint64_t ns;            /* CLOCK_MONOTONIC */
+	uint64_t addr, size;
+	/* AE_ALLOC by realloc: the block it released (0: none); by mremap:
+	 * the range it moved from (old_size bytes). */
+	uint64_t old_addr, old_size;
+	int64_t callsite_id;    /* 0: no stack */
+	const struct nm_frame *frames;  /* the stack, when the producer has it */
+	int nframes;
+};
+
+/* Pure.  The event an allocator call makes; false when it makes none
+ * (a failed call, free(NULL), a call numamma does not follow).  Entry-only
+ * functions (free, munmap) are read from their arguments alone.
+ * ev->pid, tid, ns, callsite and frames are left to the caller. */
+bool alloc_call_event(const struct alloc_call *c, uint64_t page_size, struct alloc_event *ev);
+/* Does fn's event depend on its result (so its return must be seen)? */
+bool alloc_fn_returns(int fn);
+/* The allocator's symbol name ("malloc"). */
+const char *alloc_fn_name(int fn);
+
+#endif

@@ -1,0 +1,605 @@
+/* The agent's host side: numamma injects the agent (agent/) into a
+ * dynamically linked program, hooks its allocators with jumps to it,
+ * gives it unwind tables, and drains its ring into alloc_events.
+ *
+ * Loading: an injected memfd_create, the memfd mapped by the program
+ * (code read-execute, then the data region read-write) and by numamma
+ * through /proc/PID/fd/N; the program's descriptor is closed again.  The
+ * program's environment, files and libraries are untouched.
+ *
+ * The agent never blocks the program on a numamma that is gone: it
+ * waits on a full ring only while numamma's heartbeat (written at each
+ * drain) is fresh, then passes calls through.  Detach turns it off and
+ * puts the original bytes back; the memfd stays mapped, as the scratch
+ * pages do, for threads still returning through it. */
+#include <fcntl.h>
+#include <limits.h>
+#include <stddef.h>
+#include <linux/futex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <x86intrin.h>
+
+#include "../../agent/agent_syms.h"
+#include "agent_abi.h"
+#include "breakpoint.h"
+#include "cfi_table.h"
+#include "db.h"
+#include "elfsyms.h"
+#include "error.h"
+#include "jmphook.h"
+#include "tracer_int.h"
+#include "u64map.h"
+#include "watchdog.h"
+
+extern const uint8_t agent_blob[], agent_blob_end[];
+
+#define CODE_SIZE ((uint64_t)AGENT_SYM_CTL)
+#define MAP_SIZE (CODE_SIZE + AGENT_DATA_SIZE)
+#define STALE_NS (10ULL * 1000 * 1000 * 1000)
+#define DRAIN_MAX AGENT_RING_SLOTS       /* slots per drain, then others' turn */
+
+struct agent_proc {
+	uint8_t *base;          /* numamma's view of the memfd */
+	struct agent_ctl *ctl;
+	uint64_t remote;        /* the program's view */
+	int nr_hooks;
+	struct jmphook hooks[AGENT_MAX_HOOKS];
+	struct u64map stacks;   /* stack hash -> callsite id */
+};
+
+/* ---- time: the agent stamps records with rdtsc ---- */
+
+static struct {
+	uint64_t tsc0, ns0;
+	double ns_per_tick;
+} clk;
+
+static void clock_init(void)
+{
+	uint64_t ns;
+
+	if (clk.ns_per_tick > 0)
+		return;
+	clk.tsc0 = __rdtsc();
+	clk.ns0 = now_ns();
+	while ((ns = now_ns()) - clk.ns0 < 1000000)
+		;
+	clk.ns_per_tick = (double)(ns - clk.ns0) / (double)(__rdtsc() - clk.tsc0);
+}
+
+/* The longer the baseline, the better the rate. */
+static void clock_refine(void)
+{
+	uint64_t ns = now_ns(), tsc = __rdtsc();
+
+	if (clk.ns_per_tick > 0 && ns - clk.ns0 > 100000000 && tsc > clk.tsc0)
+		clk.ns_per_tick = (double)(ns - clk.ns0) / (double)(tsc - clk.tsc0);
+}
+
+static uint64_t tsc_ns(uint64_t tsc)
+{
+	return clk.ns0 + (int64_t)((double)(int64_t)(tsc - clk.tsc0) * clk.ns_per_tick);
+}
+
+/* ---- unwind tables, built once per file ---- */
+
+struct cfi_cache {
+	char *path;
+	struct agent_unwind *v;
+	size_t n;
+	struct cfi_cache *next;
+};
+
+static struct cfi_cache *cfi_cache;
+
+static const struct cfi_cache *module_rows(const char *path)
+{
+	struct cfi_cache *c;
+
+	for (c = cfi_cache; c; c = c->next)
+		if (!strcmp(c->path, path))
+			return c;
+	c = xcalloc(1, sizeof(*c));
+	c->path = xstrdup(path);
+	c->n = cfi_table_build(path, &c->v);
+	c->next = cfi_cache;
+	cfi_cache = c;
+	return c;
+}
+
+static int by_start(const void *a, const void *b)
+{
+	const struct loaded_module *x = *(struct loaded_module *const *)a;
+	const struct loaded_module *y = *(struct loaded_module *const *)b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Writes the rows of every module into the buffer not in use, then
+ * publishes it with one store. */
+void agent_modules(struct proc *p)
+{
+	struct agent_proc *ap = p->agent;
+	const struct loaded_module **mods;
+	uint32_t buffer, n = 0;
+	struct agent_unwind *out;
+
+	if (!ap)
+		return;
+	buffer = !(ap->ctl->unwind >> 32);
+	out = (struct agent_unwind *)((uint8_t *)ap->ctl + AGENT_OFF_UNWIND + buffer * AGENT_UNWIND_BYTES);
+	mods = xcalloc(p->mods.n + 1, sizeof(*mods));
+	for (size_t i = 0; i < p->mods.n; i++)
+		mods[i] = &p->mods.v[i];
+	qsort(mods, p->mods.n, sizeof(*mods), by_start);
+	for (size_t i = 0; i < p->mods.n; i++) {
+		const struct cfi_cache *rows = module_rows(mods[i]->path);
+
+		for (size_t k = 0; k < rows->n && n < AGENT_UNWIND_MAX; k++) {
+			out[n] = rows->v[k];
+			out[n++].start += mods[i]->bias;
+		}
+	}
+	free(mods);
+	__atomic_store_n(&ap->ctl->unwind, (uint64_t)buffer << 32 | n, __ATOMIC_RELEASE);
+}
+
+/* ---- loading ---- */
+
+static bool is_loader(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	return !strncmp(base, "ld-linux", 8) || !strncmp(base, "ld.so", 5);
+}
+
+/* Dynamically linked: the dynamic loader is mapped.  Static programs run
+ * allocator code before their thread pointer is set up, where the agent's
+ * %fs:0 would fault. */
+static bool applies(const struct proc *p)
+{
+	for (size_t i = 0; i < p->mods.n; i++)
+		if (is_loader(p->mods.v[i].path))
+			return true;
+	return false;
+}
+
+static long inject(struct tracer *tr, struct tcb *t, long nr, long a0, long a1, long a2,
+		   long a3, long a4, long a5)
+{
+	const long args[6] = { a0, a1, a2, a3, a4, a5 };
+
+	return inject_syscall(tr, t, nr, args);
+}
+
+static bool failed(long ret)
+{
+	return (ret < 0 && ret > -4096) || ret == INJECT_FAILED;
+}
+
+/* A new memfd in the program (its descriptor in *fd there) and mapped
+ * here.  Returns numamma's view, or NULL. */
+static uint8_t *new_memfd(struct tracer *tr, struct tcb *t, long *fd)
+{
+	static const char name[] = "numamma-agent";
+	struct proc *p = t->proc;
+	char path[64];
+	uint8_t *view = MAP_FAILED;
+	int mine;
+
+	if (!p->scratch || tracee_write(p, p->scratch + SCRATCH_DATA, name, sizeof(name)))
+		return NULL;
+	*fd = inject(tr, t, SYS_memfd_create, (long)(p->scratch + SCRATCH_DATA), MFD_CLOEXEC,
+		     0, 0, 0, 0);
+	if (failed(*fd))
+		return NULL;
+	snprintf(path, sizeof(path), "/proc/%d/fd/%ld", p->pid, *fd);
+	mine = open(path, O_RDWR | O_CLOEXEC);
+	if (mine >= 0 && ftruncate(mine, MAP_SIZE) == 0)
+		view = mmap(NULL, MAP_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, mine, 0);
+	if (mine >= 0)
+		close(mine);
+	if (view == MAP_FAILED) {
+		inject(tr, t, SYS_close, *fd, 0, 0, 0, 0, 0);
+		return NULL;
+	}
+	return view;
+}
+
+static void init_ctl(struct tracer *tr, struct agent_ctl *c)
+{
+	int frames = tr->cfg.call_depth + 7;
+
+	c->version = AGENT_ABI_VERSION;
+	c->max_frames = frames < AGENT_MAX_FRAMES ? frames : AGENT_MAX_FRAMES;
+	c->stale_ns = STALE_NS;
+	c->heartbeat_ns = now_ns();
+	__atomic_store_n(&c->state, AGENT_ON, __ATOMIC_RELEASE);
+}
+
+static int map_in_program(struct tracer *tr, struct tcb *t, struct agent_proc *ap, long fd)
+{
+	long at = inject(tr, t, SYS_mmap, 0, MAP_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	if (failed(at) || failed(inject(tr, t, SYS_mmap, at, CODE_SIZE, PROT_READ | PROT_EXEC,
+					MAP_SHARED | MAP_FIXED, fd, 0)))
+		return -1;
+	ap->remote = (uint64_t)at;
+	return 0;
+}
+
+static void agent_free(struct agent_proc *ap)
+{
+	munmap(ap->base, MAP_SIZE);
+	u64map_free(&ap->stacks);
+	free(ap);
+}
+
+/* An agent left by an earlier numamma (killed while attached) still
+ * records into a ring nobody reads: it is turned off, its hooks then pass
+ * calls through to whatever they displaced. */
+static void turn_off_earlier(struct proc *p)
+{
+	for (size_t i = 0; i < p->mods.maps.n; i++) {
+		const struct map_entry *m = &p->mods.maps.v[i];
+		uint64_t ctl = m->end;          /* the data region follows the code */
+		uint32_t version, off = AGENT_OFF;
+
+		if (strncmp(m->path, "/memfd:numamma-agent", 20) || m->perms[2] != 'x' ||
+		    m->end - m->start != CODE_SIZE ||
+		    tracee_read(p, ctl, &version, sizeof(version)) || version != AGENT_ABI_VERSION)
+			continue;
+		tracee_write(p, ctl + offsetof(struct agent_ctl, state), &off, sizeof(off));
+	}
+}
+
+static int setup(struct tracer *tr, struct tcb *t)
+{
+	struct proc *p = t->proc;
+	struct agent_proc *ap = xcalloc(1, sizeof(*ap));
+	long fd;
+
+	turn_off_earlier(p);
+	if (!p->mods.n || !scratch_ensure(tr, t, p->mods.v[0].start) ||
+	    !(ap->base = new_memfd(tr, t, &fd))) {
+		free(ap);
+		return -1;
+	}
+	ap->ctl = (struct agent_ctl *)(ap->base + CODE_SIZE);
+	memcpy(ap->base, agent_blob, agent_blob_end - agent_blob);
+	if (map_in_program(tr, t, ap, fd) < 0) {
+		inject(tr, t, SYS_close, fd, 0, 0, 0, 0, 0);
+		agent_free(ap);
+		return -1;
+	}
+	inject(tr, t, SYS_close, fd, 0, 0, 0, 0, 0);
+	clock_init();
+	init_ctl(tr, ap->ctl);
+	/* If numamma dies (attach mode), its watchdog turns the agent off. */
+	_Static_assert(AGENT_OFF == 0, "the watchdog writes 0");
+	watchdog_note_agent(p->pid, ap->remote + CODE_SIZE + offsetof(struct agent_ctl, state));
+	p->agent = ap;
+	tr->agent_used = true;
+	return 0;
+}
+
+void agent_setup(struct tracer *tr, struct tcb *t)
+{
+	struct proc *p = t->proc;
+
+	if (tr->cfg.intercept == INTERCEPT_TRAP || p->agent || p->agent_refused || p->ignored)
+		return;
+	if (!applies(p) || setup(tr, t) < 0) {
+		if (tr->cfg.intercept == INTERCEPT_AGENT)
+			warning("process %d: the agent cannot be used %s: intercepting with traps",
+				p->pid, applies(p) ? "(injection failed)" : "(not dynamically linked)");
+		p->agent_refused = true;
+	}
+}
+
+/* ---- hooking ---- */
+
+/* Attach: a thread stopped inside the bytes about to be replaced goes on
+ * in their relocated copy. */
+static void move_stopped_threads(struct tracer *tr, struct proc *p, const struct jmphook *h)
+{
+	for (int i = 0; i < TCB_HASH; i++)
+		for (struct tcb *o = tr->tcb_hash[i]; o; o = o->next) {
+			struct user_regs_struct regs;
+			uint64_t to;
+
+			if (o->proc != p || tracee_getregs(o->tid, &regs))
+				continue;
+			to = jmphook_moved_rip(h, regs.rip);
+			if (to) {
+				regs.rip = to;
+				tracee_setregs(o->tid, &regs);
+			}
+		}
+}
+
+static bool branch_inside(struct proc *p, const struct jmphook *h, uint64_t size)
+{
+	uint8_t *body;
+	bool inside = true;
+
+	if (size > (1 << 20))
+		size = 1 << 20;
+	body = xmalloc(size ? size : 1);
+	if (size && tracee_read(p, h->addr, body, size) == 0)
+		inside = jmphook_branch_inside(h, body, size);
+	free(body);
+	return inside && size;
+}
+
+int agent_hook(struct tracer *tr, struct tcb *t, const struct loaded_module *m, uint64_t addr,
+	       uint64_t size, int fn)
+{
+	struct proc *p = t->proc;
+	struct agent_proc *ap = p->agent;
+	uint8_t code[32], slot[JMPHOOK_SLOT_SIZE], jmp[JMPHOOK_JMP_LEN];
+	struct jmphook *h;
+	const char *why = NULL;
+	uint64_t at;
+
+	if (!ap)
+		return -1;
+	/* Aliases (aligned_alloc and memalign): the first name hooks it. */
+	for (int i = 0; i < ap->nr_hooks; i++)
+		if (ap->hooks[i].addr == addr)
+			return 0;
+	if (ap->nr_hooks == AGENT_MAX_HOOKS || is_loader(m->path) || bp_find(p->bps, addr) ||
+	    tracee_read(p, addr, code, sizeof(code)) ||
+	    !(at = xol_slot_near(tr, t, addr, JMPHOOK_SLOT_SIZE)))
+		return -1;
+	h = &ap->hooks[ap->nr_hooks];
+	if (jmphook_prepare(h, addr, code, sizeof(code), at, ap->nr_hooks,
+			    ap->remote + AGENT_SYM_ENTRY, slot, &why) < 0 ||
+	    (branch_inside(p, h, size) && (why = "a branch into its first instructions"))) {
+		debug("%s at %#lx: %s: trapped instead", alloc_fn_name(fn), (unsigned long)addr, why);
+		return -1;
+	}
+	if (tracee_write(p, at, slot, sizeof(slot)))
+		return -1;
+	ap->ctl->hooks[ap->nr_hooks].fn = fn;
+	ap->ctl->hooks[ap->nr_hooks].original = at + JMPHOOK_ORIGINAL;
+	if (p->attached && !p->hooks_ready)
+		move_stopped_threads(tr, p, h);
+	jmphook_jump(h, jmp);
+	if (tracee_write(p, addr, jmp, sizeof(jmp)))
+		return -1;
+	ap->ctl->nr_hooks = ++ap->nr_hooks;
+	return 0;
+}
+
+/* ---- draining ---- */
+
+static void add_stack(struct tracer *tr, struct proc *p, struct agent_proc *ap, uint64_t hash,
+		      const uint64_t *rets, int n)
+{
+	struct nm_frame frames[NM_MAX_FRAMES];
+	int k;
+
+	if (u64map_find(&ap->stacks, hash))
+		return;
+	k = hooks_user_frames(p, rets, n, tr->cfg.call_depth, frames);
+	u64map_put(&ap->stacks, hash, tr->db && k ? db_intern_callsite(tr->db, frames, k) : 0, 0);
+}
+
+static void call_event(struct tracer *tr, struct proc *p, struct agent_proc *ap,
+		       const struct agent_rec *r)
+{
+	struct alloc_call c = { .fn = r->fn, .args = { r->args[0], r->args[1], r->args[2] },
+				.ret = r->ret, .out = r->args[0] };
+	struct alloc_event ev;
+	const struct u64map_slot *s = r->hash ? u64map_find(&ap->stacks, r->hash) : NULL;
+	/* A vfork child writes into its parent's ring with its own tid. */
+	struct tcb *t = tcb_find(tr, (pid_t)r->tid);
+
+	if (!alloc_call_event(&c, p->page_size, &ev) || !tr->cfg.on_alloc)
+		return;
+	ev.pid = t ? t->proc->pid : p->pid;
+	ev.tid = (int32_t)r->tid;
+	ev.ns = tsc_ns(r->tsc);
+	ev.callsite_id = s ? (int64_t)s->a : 0;
+	tr->cfg.on_alloc(tr->cfg.ctx, NULL, &ev);
+}
+
+static bool published(struct agent_ctl *c, uint64_t pos)
+{
+	struct agent_rec *r = (struct agent_rec *)((uint8_t *)c + AGENT_OFF_RING) +
+			      (pos & (AGENT_RING_SLOTS - 1));
+
+	return __atomic_load_n(&r->seq, __ATOMIC_ACQUIRE) == (uint32_t)(pos + 1);
+}
+
+static struct agent_rec *slot_at(struct agent_ctl *c, uint64_t pos)
+{
+	return (struct agent_rec *)((uint8_t *)c + AGENT_OFF_RING) + (pos & (AGENT_RING_SLOTS - 1));
+}
+
+/* A stack record and the slots of return addresses after it; 0 while
+ * some are still being written. */
+static uint32_t read_stack(struct agent_ctl *c, uint64_t pos, uint64_t *rets, int *n)
+{
+	const struct agent_rec *r = slot_at(c, pos);
+	uint32_t extra;
+
+	*n = r->nframes < AGENT_MAX_FRAMES ? r->nframes : AGENT_MAX_FRAMES;
+	extra = (*n + AGENT_IPS_PER_SLOT - 1) / AGENT_IPS_PER_SLOT;
+	for (uint32_t s = 0; s < extra; s++) {
+		const struct agent_rec_ips *x = (const struct agent_rec_ips *)slot_at(c, pos + 1 + s);
+
+		if (!published(c, pos + 1 + s))
+			return 0;
+		for (int k = 0; k < AGENT_IPS_PER_SLOT && s * AGENT_IPS_PER_SLOT + k < (uint32_t)*n; k++)
+			rets[s * AGENT_IPS_PER_SLOT + k] = x->ip[k];
+	}
+	return 1 + (r->nframes + AGENT_IPS_PER_SLOT - 1) / AGENT_IPS_PER_SLOT;
+}
+
+static void wake_waiters(struct agent_ctl *c)
+{
+	__atomic_fetch_add(&c->drained, 1, __ATOMIC_ACQ_REL);
+	if (__atomic_load_n(&c->waiters, __ATOMIC_ACQUIRE))
+		syscall(SYS_futex, &c->drained, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
+size_t agent_drain(struct tracer *tr, struct proc *p)
+{
+	struct agent_proc *ap = p->agent;
+	struct agent_ctl *c;
+	uint64_t tail, start;
+
+	if (!ap)
+		return 0;
+	c = ap->ctl;
+	tail = start = c->tail;
+	while (tail - start < DRAIN_MAX && published(c, tail)) {
+		const struct agent_rec *r = slot_at(c, tail);
+		uint64_t rets[AGENT_MAX_FRAMES];
+		uint32_t used = 1;
+		int n;
+
+		if (r->type == AGENT_REC_STACK) {
+			used = read_stack(c, tail, rets, &n);
+			if (!used)
+				break;
+			add_stack(tr, p, ap, r->hash, rets, n);
+		} else {
+			call_event(tr, p, ap, r);
+		}
+		tail += used;
+	}
+	__atomic_store_n(&c->heartbeat_ns, now_ns(), __ATOMIC_RELEASE);
+	if (tail != start) {
+		__atomic_store_n(&c->tail, tail, __ATOMIC_RELEASE);
+		wake_waiters(c);
+	}
+	return tail - start;
+}
+
+int agent_drain_all(struct tracer *tr)
+{
+	bool any = false;
+	size_t most = 0;
+
+	clock_refine();
+	for (struct proc *p = tr->procs; p; p = p->next) {
+		size_t n;
+
+		if (!p->agent)
+			continue;
+		any = true;
+		n = agent_drain(tr, p);
+		if (n > most)
+			most = n;
+	}
+	/* Busy rings are drained often; idle ones still get the heartbeat. */
+	return !any ? -1 : most >= DRAIN_MAX ? 0 : most ? 1 : 20;
+}
+
+/* ---- threads, forks, exec, detach ---- */
+
+/* A thread is gone, or a vfork child stops sharing its parent's memory:
+ * the entries that name its tid are asked again by the next thread that
+ * uses them. */
+void agent_forget_tid(struct proc *p, pid_t tid)
+{
+	struct agent_inside *in;
+
+	if (!p->agent)
+		return;
+	in = (struct agent_inside *)((uint8_t *)p->agent->ctl + AGENT_OFF_INSIDE);
+	for (uint32_t i = 0; i < AGENT_INSIDE; i++)
+		if (in[i].key && in[i].tid == tid)
+			__atomic_store_n(&in[i].tid, 0, __ATOMIC_RELEASE);
+}
+
+/* The control page and the published unwind table; the ring, the set of
+ * stacks sent, the inside table and the hints start empty (the child's
+ * threads ask their tids, its stacks are sent again): a fork followed by
+ * an exec costs little. */
+static void copy_data(struct agent_ctl *to, const struct agent_ctl *from)
+{
+	uint32_t n = (uint32_t)from->unwind;
+	uint64_t buffer = from->unwind >> 32;
+
+	memcpy(to, from, sizeof(*to));
+	to->head = to->tail = 0;
+	to->drained = to->waiters = 0;
+	memcpy((uint8_t *)to + AGENT_OFF_UNWIND + buffer * AGENT_UNWIND_BYTES,
+	       (const uint8_t *)from + AGENT_OFF_UNWIND + buffer * AGENT_UNWIND_BYTES,
+	       (size_t)n * sizeof(struct agent_unwind));
+}
+
+/* A fork child, at its first stop: it shares its parent's data region
+ * (MAP_SHARED survives fork).  It gets a copy of its own at the same
+ * address before it runs. */
+void agent_fork_child(struct tracer *tr, struct tcb *t, struct proc *parent)
+{
+	struct proc *p = t->proc;
+	struct agent_proc *from = parent->agent, *ap;
+	long fd, at;
+
+	if (!from || p->agent)
+		return;
+	agent_drain(tr, parent);
+	ap = xcalloc(1, sizeof(*ap));
+	ap->base = new_memfd(tr, t, &fd);
+	if (!ap->base) {
+		free(ap);
+		agent_unhook(p, parent);
+		return;
+	}
+	ap->ctl = (struct agent_ctl *)(ap->base + CODE_SIZE);
+	ap->remote = from->remote;
+	ap->nr_hooks = from->nr_hooks;
+	memcpy(ap->hooks, from->hooks, sizeof(ap->hooks));
+	copy_data(ap->ctl, from->ctl);
+	at = inject(tr, t, SYS_mmap, (long)(ap->remote + CODE_SIZE), AGENT_DATA_SIZE,
+		    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, CODE_SIZE);
+	inject(tr, t, SYS_close, fd, 0, 0, 0, 0, 0);
+	if (failed(at)) {
+		agent_free(ap);
+		agent_unhook(p, parent);
+		return;
+	}
+	p->agent = ap;
+}
+
+/* The original bytes back at every hook of from's in p (p itself, or a
+ * fork child let go). */
+void agent_unhook(struct proc *p, const struct proc *from)
+{
+	const struct agent_proc *ap = from->agent;
+
+	for (int i = 0; ap && i < ap->nr_hooks; i++)
+		if (tracee_write(p, ap->hooks[i].addr, ap->hooks[i].orig, ap->hooks[i].len))
+			debug("cannot restore %#lx in %d", (unsigned long)ap->hooks[i].addr, p->pid);
+}
+
+void agent_detach(struct tracer *tr, struct proc *p)
+{
+	if (!p->agent)
+		return;
+	agent_drain(tr, p);
+	__atomic_store_n(&p->agent->ctl->state, AGENT_OFF, __ATOMIC_RELEASE);
+	wake_waiters(p->agent->ctl);
+	agent_unhook(p, p);
+}
+
+/* exec or exit: the program's mapping is gone with its address space. */
+void agent_forget(struct proc *p)
+{
+	if (!p->agent)
+		return;
+	agent_free(p->agent);
+	p->agent = NULL;
+}

@@ -1,0 +1,126 @@
+/* Reading an allocator call: see include/alloc_event.h.  Pure. */
+#include "alloc_event.h"
+
+static const struct {
+	const char *name;
+	bool returns;           /* the result matters */
+} fns[FN__COUNT] = {
+	[FN_MALLOC]         = { "malloc", true },
+	[FN_CALLOC]         = { "calloc", true },
+	[FN_REALLOC]        = { "realloc", true },
+	[FN_REALLOCARRAY]   = { "reallocarray", true },
+	[FN_FREE]           = { "free", false },
+	[FN_POSIX_MEMALIGN] = { "posix_memalign", true },
+	[FN_ALIGNED_ALLOC]  = { "aligned_alloc", true },
+	[FN_MEMALIGN]       = { "memalign", true },
+	[FN_VALLOC]         = { "valloc", true },
+	[FN_PVALLOC]        = { "pvalloc", true },
+	[FN_MMAP]           = { "mmap", true },
+	[FN_MUNMAP]         = { "munmap", false },
+	[FN_MREMAP]         = { "mremap", true },
+	[FN_DL_DEBUG_STATE] = { "_dl_debug_state", false },
+	[FN_EXIT]           = { "exit", false },
+};
+
+const char *alloc_fn_name(int fn)
+{
+	return fn >= 0 && fn < FN__COUNT ? fns[fn].name : "?";
+}
+
+bool alloc_fn_returns(int fn)
+{
+	return fn >= 0 && fn < FN__COUNT && fns[fn].returns;
+}
+
+static uint64_t page_round(uint64_t v, uint64_t page)
+{
+	return (v + page - 1) & ~(page - 1);
+}
+
+/* mmap and mremap return -errno from the kernel (MAP_FAILED is -1). */
+static bool is_error(uint64_t ret)
+{
+	return (int64_t)ret < 0 && (int64_t)ret > -4096;
+}
+
+/* Overflowing products make no object (calloc and reallocarray fail). */
+static bool product(uint64_t a, uint64_t b, uint64_t *out)
+{
+	return !__builtin_mul_overflow(a, b, out);
+}
+
+static bool entry_event(const struct alloc_call *c, uint64_t page, struct alloc_event *ev)
+{
+	ev->addr = c->args[0];
+	if (c->fn == FN_FREE) {
+		ev->op = AE_FREE;
+		return ev->addr != 0;
+	}
+	ev->op = AE_UNMAP;
+	ev->size = page_round(c->args[1], page);
+	return ev->size != 0;
+}
+
+/* realloc(p, 0) frees p; a failed realloc leaves it alone. */
+static bool realloc_event(const struct alloc_call *c, struct alloc_event *ev)
+{
+	if (c->fn == FN_REALLOC)
+		ev->size = c->args[1];
+	else if (!product(c->args[1], c->args[2], &ev->size))
+		return false;
+	if (c->args[0] && (c->ret || ev->size == 0)) {
+		ev->old_addr = c->args[0];
+		if (!c->ret) {
+			ev->op = AE_FREE;
+			ev->addr = c->args[0];
+			return true;
+		}
+	}
+	return c->ret != 0;
+}
+
+static bool map_event(const struct alloc_call *c, uint64_t page, struct alloc_event *ev)
+{
+	if (is_error(c->ret))
+		return false;
+	ev->mapped = true;
+	ev->size = page_round(c->fn == FN_MMAP ? c->args[1] : c->args[2], page);
+	if (c->fn == FN_MREMAP) {
+		ev->old_addr = c->args[0];
+		ev->old_size = page_round(c->args[1], page);
+	}
+	return true;
+}
+
+bool alloc_call_event(const struct alloc_call *c, uint64_t page, struct alloc_event *ev)
+{
+	*ev = (struct alloc_event){ .op = AE_ALLOC, .fn = c->fn, .addr = c->ret };
+	switch (c->fn) {
+	case FN_FREE: case FN_MUNMAP:
+		return entry_event(c, page, ev);
+	case FN_MALLOC: case FN_VALLOC:
+		ev->size = c->args[0];
+		break;
+	case FN_CALLOC:
+		if (!product(c->args[0], c->args[1], &ev->size))
+			return false;
+		break;
+	case FN_PVALLOC:
+		ev->size = page_round(c->args[0], page);
+		break;
+	case FN_ALIGNED_ALLOC: case FN_MEMALIGN:
+		ev->size = c->args[1];
+		break;
+	case FN_REALLOC: case FN_REALLOCARRAY:
+		return realloc_event(c, ev);
+	case FN_POSIX_MEMALIGN:
+		ev->size = c->args[2];
+		ev->addr = c->ret == 0 ? c->out : 0;
+		break;
+	case FN_MMAP: case FN_MREMAP:
+		return map_event(c, page, ev);
+	default:
+		return false;
+	}
+	return ev->addr != 0;
+}

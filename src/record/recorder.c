@@ -1,0 +1,182 @@
+/* The consumer of allocation events: see include/recorder.h.
+ *
+ * Counting: every call is counted against its (call site, process), and
+ * each live block remembers which counters it was charged to, so that its
+ * free is charged there too (live bytes and their peak).  Memory is
+ * bounded by what is live: one 24-byte entry per live block. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "error.h"
+#include "objtrack.h"
+#include "recorder.h"
+#include "u64map.h"
+
+struct totals {
+	int64_t callsite_id;
+	int32_t pid;
+	uint64_t allocs, frees, bytes, live, peak;
+};
+
+struct live_proc {
+	int32_t pid;
+	struct u64map blocks;      /* addr -> (totals index, size) */
+	struct live_proc *next;
+};
+
+struct recorder {
+	struct objtrack *ot;
+	struct recorder_hooks hooks;
+	uint64_t min_size;
+	struct u64map sites;       /* pid << 32 | callsite -> totals index */
+	struct totals *totals;
+	size_t ntotals, captotals;
+	struct live_proc *procs;
+};
+
+struct recorder *recorder_new(struct objtrack *ot, const struct recorder_hooks *hooks,
+			      uint64_t min_size)
+{
+	struct recorder *r = xcalloc(1, sizeof(*r));
+
+	r->ot = ot;
+	r->min_size = min_size;
+	if (hooks)
+		r->hooks = *hooks;
+	return r;
+}
+
+void recorder_free(struct recorder *r)
+{
+	while (r->procs) {
+		struct live_proc *lp = r->procs;
+
+		r->procs = lp->next;
+		u64map_free(&lp->blocks);
+		free(lp);
+	}
+	u64map_free(&r->sites);
+	free(r->totals);
+	free(r);
+}
+
+static struct live_proc *live_proc(struct recorder *r, int32_t pid)
+{
+	struct live_proc *lp;
+
+	for (lp = r->procs; lp; lp = lp->next)
+		if (lp->pid == pid)
+			return lp;
+	lp = xcalloc(1, sizeof(*lp));
+	lp->pid = pid;
+	lp->next = r->procs;
+	r->procs = lp;
+	return lp;
+}
+
+static struct totals *site(struct recorder *r, int32_t pid, int64_t callsite_id)
+{
+	uint64_t key = (uint64_t)(uint32_t)pid << 32 | (uint32_t)callsite_id;
+	struct u64map_slot *s = u64map_find(&r->sites, key);
+
+	if (s)
+		return &r->totals[s->a];
+	if (r->ntotals == r->captotals) {
+		r->captotals = r->captotals ? 2 * r->captotals : 256;
+		r->totals = xrealloc(r->totals, r->captotals * sizeof(*r->totals));
+	}
+	r->totals[r->ntotals] = (struct totals){ .callsite_id = callsite_id, .pid = pid };
+	u64map_put(&r->sites, key, r->ntotals, 0);
+	return &r->totals[r->ntotals++];
+}
+
+/* The block at addr is gone: charged to the site that made it. */
+static void count_free(struct recorder *r, int32_t pid, uint64_t addr)
+{
+	struct live_proc *lp = live_proc(r, pid);
+	struct u64map_slot *s = addr ? u64map_find(&lp->blocks, addr) : NULL;
+	struct totals *t;
+
+	if (!s)
+		return;
+	t = &r->totals[s->a];
+	t->frees++;
+	t->live -= s->b;
+	u64map_remove(&lp->blocks, s);
+}
+
+static void count_alloc(struct recorder *r, const struct alloc_event *ev)
+{
+	struct totals *t = site(r, ev->pid, ev->callsite_id);
+	struct live_proc *lp = live_proc(r, ev->pid);
+
+	t->allocs++;
+	t->bytes += ev->size;
+	t->live += ev->size;
+	if (t->live > t->peak)
+		t->peak = t->live;
+	u64map_put(&lp->blocks, ev->addr, t - r->totals, ev->size);
+}
+
+static void release(struct recorder *r, struct tcb *t, int32_t pid, uint64_t addr, uint64_t ns)
+{
+	int64_t id = objtrack_release(r->ot, pid, addr, ns);
+
+	count_free(r, pid, addr);
+	if (id && r->hooks.release)
+		r->hooks.release(r->hooks.ctx, t, id);
+}
+
+static void add_object(struct recorder *r, struct tcb *t, const struct alloc_event *ev)
+{
+	struct nm_object obj = {
+		.pid = ev->pid, .tid = ev->tid, .kind = ev->mapped ? OBJ_MMAP : OBJ_HEAP,
+		.addr = ev->addr, .size = ev->size, .alloc_ns = ev->ns,
+		.callsite_id = ev->callsite_id, .name = alloc_fn_name(ev->fn),
+	};
+
+	count_alloc(r, ev);
+	if (ev->size < r->min_size)
+		return;
+	obj.id = objtrack_add(r->ot, &obj);
+	if (r->hooks.object)
+		r->hooks.object(r->hooks.ctx, t, &obj, ev->frames, ev->frames ? ev->nframes : 0);
+}
+
+void recorder_event(struct recorder *r, struct tcb *t, const struct alloc_event *ev)
+{
+	switch (ev->op) {
+	case AE_FREE:
+		release(r, t, ev->pid, ev->addr, ev->ns);
+		break;
+	case AE_UNMAP:
+		objtrack_unmap(r->ot, ev->pid, ev->addr, ev->size, ev->ns);
+		count_free(r, ev->pid, ev->addr);
+		break;
+	case AE_ALLOC:
+		if (ev->old_addr && !ev->mapped)
+			release(r, t, ev->pid, ev->old_addr, ev->ns);
+		if (ev->old_addr && ev->mapped) {
+			objtrack_unmap(r->ot, ev->pid, ev->old_addr, ev->old_size, ev->ns);
+			count_free(r, ev->pid, ev->old_addr);
+		}
+		add_object(r, t, ev);
+		break;
+	}
+}
+
+void recorder_end_process(struct recorder *r, int32_t pid)
+{
+	u64map_free(&live_proc(r, pid)->blocks);
+}
+
+void recorder_write_totals(struct recorder *r, struct nm_db *db)
+{
+	for (size_t i = 0; i < r->ntotals; i++) {
+		const struct totals *t = &r->totals[i];
+
+		db_add_callsite_totals(db, t->callsite_id, t->pid, t->allocs, t->frees,
+				       t->bytes, t->peak);
+	}
+}

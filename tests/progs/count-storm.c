@@ -1,0 +1,144 @@
+/* Allocates a known number of times and says how many, for checking
+ * callsite_totals against the program's own count.
+ *
+ *   count-storm threads N ITER   N threads, ITER rounds of malloc, calloc,
+ *                                realloc and free each (3 blocks a round)
+ *   count-storm fork K ITER      K forked children, ITER malloc+free each
+ *   count-storm vfork K ITER     the same with vfork (the child allocates
+ *                                in its parent's memory, then _exits)
+ *   count-storm signal ITER      ITER malloc+free rounds in main while a
+ *                                1 kHz timer's handler maps and unmaps a
+ *                                page (mmap is async-signal-safe, malloc
+ *                                is not: it would deadlock natively)
+ *
+ * Prints what it did; exits 0. */
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static long iterations;
+static atomic_long allocs, frees, handled;
+static char *volatile sink;
+
+static __attribute__((noinline)) void storm_alloc(unsigned seed)
+{
+	for (long i = 0; i < iterations; i++) {
+		size_t size = 16 + (size_t)((seed = seed * 1103515245 + 12345) >> 8) % 8000;
+		char *a = malloc(size), *b = calloc(1, size / 2 + 1);
+
+		a[0] = b[0] = 1;
+		a = realloc(a, size * 2);
+		sink = a;
+		free(a);
+		free(b);
+	}
+	/* Blocks made and released: realloc releases one and makes one. */
+	atomic_fetch_add(&allocs, 3 * iterations);
+	atomic_fetch_add(&frees, 3 * iterations);
+}
+
+static void *worker(void *arg)
+{
+	storm_alloc((unsigned)(uintptr_t)arg);
+	return NULL;
+}
+
+static void threads(int n)
+{
+	pthread_t t[64];
+
+	for (int i = 0; i < n; i++)
+		pthread_create(&t[i], NULL, worker, (void *)(uintptr_t)(i + 1));
+	for (int i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+	printf("allocations %ld frees %ld\n", atomic_load(&allocs), atomic_load(&frees));
+}
+
+static __attribute__((noinline)) void child_alloc(void)
+{
+	for (long i = 0; i < iterations; i++) {
+		sink = malloc(100 + i % 1000);
+		free(sink);
+	}
+}
+
+static void children(int k, int use_vfork)
+{
+	for (int i = 0; i < k; i++) {
+		pid_t pid = use_vfork ? vfork() : fork();
+		int status;
+
+		if (pid == 0) {
+			child_alloc();
+			_exit(0);
+		}
+		if (pid < 0 || waitpid(pid, &status, 0) != pid || status != 0)
+			printf("child %d failed\n", i);
+	}
+	printf("%s children %d allocations %ld each\n", use_vfork ? "vfork" : "fork", k, iterations);
+}
+
+static __attribute__((noinline)) void handler_alloc(void)
+{
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p != MAP_FAILED)
+		munmap(p, 4096);
+}
+
+static void on_alarm(int sig)
+{
+	handler_alloc();
+	atomic_fetch_add(&handled, 1);
+}
+
+static __attribute__((noinline)) void main_alloc(void)
+{
+	for (long i = 0; i < iterations; i++) {
+		sink = malloc(200 + i % 5000);
+		free(sink);
+	}
+}
+
+static void with_signals(void)
+{
+	struct itimerval every = { { 0, 1000 }, { 0, 1000 } }, off = { { 0, 0 }, { 0, 0 } };
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGALRM, &sa, NULL);
+	setitimer(ITIMER_REAL, &every, NULL);
+	main_alloc();
+	while (atomic_load(&handled) < 20)
+		main_alloc();
+	setitimer(ITIMER_REAL, &off, NULL);
+	/* The handler's count varies: it goes to stderr, the rest must match. */
+	fprintf(stderr, "handled %ld\n", atomic_load(&handled));
+	printf("main done\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 3)
+		return 2;
+	iterations = atol(argv[argc - 1]);
+	if (!strcmp(argv[1], "threads") && argc == 4)
+		threads(atoi(argv[2]));
+	else if ((!strcmp(argv[1], "fork") || !strcmp(argv[1], "vfork")) && argc == 4)
+		children(atoi(argv[2]), argv[1][0] == 'v');
+	else if (!strcmp(argv[1], "signal"))
+		with_signals();
+	else
+		return 2;
+	return 0;
+}

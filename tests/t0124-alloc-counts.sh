@@ -1,0 +1,74 @@
+#!/bin/bash
+# Every allocator call counted: callsite_totals against the program's own
+# count, with 4 threads, forked and vforked children, and a signal handler
+# that maps memory while the main thread allocates; objects below
+# --min-object-size are counted without rows.  Under the agent (the
+# default) and the trap path (NUMAMMA_INTERCEPT=trap, fewer iterations).
+. "$(dirname "$0")/lib.sh"
+
+build_prog count-storm
+prog=$TMPD/count-storm
+iter=20000
+[[ ${NUMAMMA_INTERCEPT:-auto} == trap ]] && iter=300
+
+# site_totals DB FUNCTION: allocations|frees of the call sites whose
+# innermost frame is FUNCTION, per process, in pid order.
+site_totals() {
+	sql "$1" "SELECT sum(t.allocations), sum(t.frees) FROM callsite_totals t
+		  JOIN frames f ON f.callsite_id = t.callsite_id AND f.depth = 0
+		  WHERE f.function = '$2' GROUP BY t.pid ORDER BY t.pid"
+}
+
+# threads: every call of 4 threads, none dropped.
+"$prog" threads 4 "$iter" >"$TMPD/native"
+profile_ok "$TMPD/t.db" -- "$prog" threads 4 "$iter" >"$TMPD/out"
+assert_diff "threads: output" "$TMPD/native" "$TMPD/out"
+read -r _ allocs _ frees <"$TMPD/out"
+assert_eq "threads: allocations|frees counted" "$allocs|$frees" "$(site_totals "$TMPD/t.db" storm_alloc)"
+assert_eq "threads: objects of storm_alloc" "$allocs" \
+	"$(sql "$TMPD/t.db" "SELECT count(*) FROM objects o JOIN frames f
+			     ON f.callsite_id = o.callsite_id AND f.depth = 0
+			     WHERE f.function = 'storm_alloc'")"
+want=agent
+[[ ${NUMAMMA_INTERCEPT:-auto} == trap ]] && want=trap
+assert_eq "runs.intercept" "$want" "$(sql "$TMPD/t.db" "SELECT intercept FROM runs")"
+
+# --min-object-size: rows for the large blocks only, every call counted.
+profile_ok "$TMPD/m.db" --min-object-size 4096 -- "$prog" threads 4 "$iter" >/dev/null
+assert_eq "min-object-size: allocations|frees counted" "$allocs|$frees" \
+	"$(site_totals "$TMPD/m.db" storm_alloc)"
+assert_eq "min-object-size: no heap row below 4096 bytes" 0 \
+	"$(sql "$TMPD/m.db" "SELECT count(*) FROM objects WHERE kind IN ('heap', 'mmap') AND size < 4096")"
+assert_eq "min-object-size: some rows above" 1 \
+	"$(sql "$TMPD/m.db" "SELECT count(*) > 0 FROM objects WHERE kind = 'heap' AND size >= 4096")"
+
+# fork and vfork: each child's calls under its own pid, none in the parent.
+n=$((iter / 10))
+for how in fork vfork; do
+	"$prog" $how 3 "$n" >"$TMPD/native"
+	profile_ok "$TMPD/$how.db" -- "$prog" $how 3 "$n" >"$TMPD/out"
+	assert_diff "$how: output" "$TMPD/native" "$TMPD/out"
+	assert_eq "$how: each child's allocations|frees" "$(printf "$n|$n\n%.0s" 1 2 3)" \
+		"$(site_totals "$TMPD/$how.db" child_alloc)"
+	assert_eq "$how: in the children, not the parent" 0 \
+		"$(sql "$TMPD/$how.db" "SELECT count(*) FROM callsite_totals t
+				       JOIN frames f ON f.callsite_id = t.callsite_id AND f.depth = 0
+				       WHERE f.function = 'child_alloc'
+				         AND t.pid = (SELECT min(pid) FROM processes)")"
+done
+
+# A signal handler that maps memory: main's calls all counted, the
+# handler's too unless they interrupted an allocator call (then part of it).
+"$prog" signal "$iter" >"$TMPD/native" 2>/dev/null
+profile_ok "$TMPD/s.db" -- "$prog" signal "$iter" >"$TMPD/out" 2>"$TMPD/err"
+assert_diff "signal: output" "$TMPD/native" "$TMPD/out"
+handled=$(awk '{ print $2 }' "$TMPD/err")
+rounds=$(sql "$TMPD/s.db" "SELECT sum(t.allocations) FROM callsite_totals t
+			   JOIN frames f ON f.callsite_id = t.callsite_id AND f.depth = 0
+			   WHERE f.function = 'main_alloc'")
+assert_eq "signal: main's rounds a multiple of $iter" 0 $((rounds % iter))
+in_handler=$(sql "$TMPD/s.db" "SELECT coalesce(sum(t.allocations), 0) FROM callsite_totals t
+			       JOIN frames f ON f.callsite_id = t.callsite_id AND f.depth = 0
+			       WHERE f.function = 'handler_alloc'")
+assert_eq "signal: handler calls counted, at most one per signal" 1 \
+	$((in_handler > 0 && in_handler <= handled))

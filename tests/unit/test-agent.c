@@ -1,0 +1,125 @@
+/* The agent's logic (agent/core.c), natively: ring reservation and
+ * publication, stacks sent once, the inside table, stack walking with
+ * an unwind table. */
+#include <sys/mman.h>
+
+#include "../../agent/core.c"
+#include "unit.h"
+
+static uint64_t fake_now;
+static int waits;
+
+void agent_sys_wait(uint32_t *word, uint32_t val)
+{
+	waits++;
+	fake_now += 1000000000ULL;      /* each wait: a second without numamma */
+}
+
+uint64_t agent_sys_now_ns(void)
+{
+	return fake_now;
+}
+
+static struct agent_ctl *new_region(void)
+{
+	struct agent_ctl *c = mmap(NULL, AGENT_DATA_SIZE, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (c == MAP_FAILED)
+		exit(77);
+	c->state = AGENT_ON;
+	c->stale_ns = 5000000000ULL;
+	return c;
+}
+
+static void test_ring(struct agent_ctl *c)
+{
+	uint64_t pos = agent_reserve(c, 1);
+
+	CHECK_INT(pos, 0);
+	CHECK_INT(agent_slot(c, 0)->seq, 0);
+	agent_publish(c, pos);
+	CHECK_INT(agent_slot(c, 0)->seq, 1);
+	/* Full: the agent waits for numamma, then gives up once it is stale. */
+	c->head = c->tail + AGENT_RING_SLOTS;
+	waits = 0;
+	CHECK_INT(agent_reserve(c, 1), UINT64_MAX);
+	CHECK_INT(waits, 5);
+	CHECK_INT(c->state, AGENT_OFF);
+	c->state = AGENT_ON;
+	c->head = c->tail = 0;
+}
+
+static void test_stacks(struct agent_ctl *c)
+{
+	uint64_t ips[9] = { 1, 2, 3, 4, 5, 6, 7, 8, 9 }, h;
+	struct agent_rec *r;
+	struct agent_rec_ips *x;
+
+	h = agent_stack(c, ips, 9);
+	CHECK_INT(h, agent_hash_ips(ips, 9));
+	CHECK_INT(c->head, 3);                  /* header + 2 slots of ips */
+	r = agent_slot(c, 0);
+	CHECK_INT(r->type, AGENT_REC_STACK);
+	CHECK_INT(r->nframes, 9);
+	CHECK_INT(r->hash, h);
+	x = (struct agent_rec_ips *)agent_slot(c, 2);
+	CHECK_INT(x->seq, 3);
+	CHECK_INT(x->ip[1], 9);
+	CHECK_INT(agent_stack(c, ips, 9), h);   /* sent once */
+	CHECK_INT(c->head, 3);
+	CHECK(agent_stack(c, ips, 8) != h);
+	c->head = c->tail = 0;
+}
+
+static void test_inside(struct agent_ctl *c)
+{
+	struct agent_inside *a = agent_inside(c, 0x7f0000001000), *b = agent_inside(c, 0x7f0000002000);
+
+	CHECK(a && b && a != b);
+	CHECK(agent_inside(c, 0x7f0000001000) == a);
+}
+
+/* Three frames: f (cfa = rsp + 16, rbp unchanged), g (rbp-based, rbp
+ * saved at cfa - 16), main (outermost). */
+static void test_walk(struct agent_ctl *c)
+{
+	struct agent_unwind *t = agent_at(c, AGENT_OFF_UNWIND);
+	uint64_t stack[16] = { 0 }, ips[8], base = (uint64_t)stack;
+	int n;
+
+	t[0] = (struct agent_unwind){ .start = 0x1000, .len = 0x100, .cfa_off = 16,
+				      .cfa_reg = AGENT_CFA_RSP };
+	t[1] = (struct agent_unwind){ .start = 0x2000, .len = 0x100, .cfa_off = 16,
+				      .rbp_off = -16, .cfa_reg = AGENT_CFA_RBP };
+	t[2] = (struct agent_unwind){ .start = 0x3000, .len = 0x100, .cfa_reg = AGENT_CFA_END };
+	c->unwind = 3;
+	stack[0] = 0x1010;          /* the allocator returns into f */
+	/* f's frame: 8 bytes of locals, then its return address into g */
+	stack[2] = 0x2020;
+	/* g's frame, rbp-based: rbp = &stack[4], saved rbp at [4], ra at [5] */
+	stack[4] = 0x4242;
+	stack[5] = 0x3030;
+	n = agent_walk(c, base, base + 4 * 8, ips, 8);
+	CHECK_INT(n, 3);
+	CHECK_INT(ips[0], 0x1010);
+	CHECK_INT(ips[1], 0x2020);
+	CHECK_INT(ips[2], 0x3030);
+	CHECK_INT(agent_walk(c, base, base + 32, ips, 2), 2);
+	CHECK(agent_unwind_find(c, 0x2fff) == NULL);
+	CHECK(agent_unwind_find(c, 0x20ff) == &t[1]);
+	CHECK(agent_unwind_find(c, 0x20ff) == &t[1]);   /* from the hint */
+	stack[0] = 0x5000;          /* no entry: the walk ends there */
+	CHECK_INT(agent_walk(c, base, 0, ips, 8), 1);
+}
+
+int main(void)
+{
+	struct agent_ctl *c = new_region();
+
+	test_ring(c);
+	test_stacks(c);
+	test_inside(c);
+	test_walk(c);
+	return unit_done();
+}

@@ -1,0 +1,105 @@
+/* cfi_table_build + agent_walk on this very process: the return
+ * addresses the agent finds from a function's entry, with the tables of
+ * this program and of libc, are the ones glibc's backtrace() finds
+ * (through libgcc's DWARF unwinder), libc's qsort frames included. */
+#include <execinfo.h>
+#include <link.h>
+#include <sys/mman.h>
+
+#include "../../agent/core.c"
+#include "cfi_table.h"
+#include "unit.h"
+
+void agent_sys_wait(uint32_t *word, uint32_t val) { }
+uint64_t agent_sys_now_ns(void) { return 0; }
+
+static struct agent_ctl *ctl;
+static struct agent_unwind *all;
+static size_t nall;
+
+static int add_module(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	const char *path = info->dlpi_name[0] ? info->dlpi_name : "/proc/self/exe";
+	struct agent_unwind *t;
+	size_t n;
+
+	if (!strstr(path, "libc.so") && strcmp(path, "/proc/self/exe"))
+		return 0;
+	n = cfi_table_build(path, &t);
+	all = realloc(all, (nall + n) * sizeof(*all));
+	for (size_t i = 0; i < n; i++) {
+		t[i].start += info->dlpi_addr;
+		all[nall++] = t[i];
+	}
+	free(t);
+	return 0;
+}
+
+static int by_start(const void *a, const void *b)
+{
+	const struct agent_unwind *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static uint64_t walked[32];
+static int nwalked;
+
+/* Called by capture() with the stack as it is at a function's entry. */
+void walk_from_entry(uint64_t rsp, uint64_t rbp)
+{
+	nwalked = agent_walk(ctl, rsp, rbp, walked, 32);
+}
+
+void capture(void);
+__asm__(".text\n.globl capture\ncapture:\n"
+	"\tmov %rsp, %rdi\n\tmov %rbp, %rsi\n\tsub $8, %rsp\n"
+	"\tcall walk_from_entry\n\tadd $8, %rsp\n\tret\n");
+
+static void *traced[32];
+static int ntraced;
+
+static int compare(const void *a, const void *b)
+{
+	static int once;
+
+	if (!once++) {
+		capture();
+		ntraced = backtrace(traced, 32);
+	}
+	return *(const int *)a - *(const int *)b;
+}
+
+static __attribute__((noinline)) void sort_some(void)
+{
+	int v[4] = { 3, 1, 2, 0 };
+
+	qsort(v, 4, sizeof(v[0]), compare);
+}
+
+int main(void)
+{
+	ctl = mmap(NULL, AGENT_DATA_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (ctl == MAP_FAILED)
+		return 77;
+	dl_iterate_phdr(add_module, NULL);
+	CHECK(nall > 1000);
+	qsort(all, nall, sizeof(*all), by_start);
+	for (size_t i = 1; i < nall; i++)
+		CHECK(all[i - 1].start + all[i - 1].len <= all[i].start);
+	memcpy(agent_at(ctl, AGENT_OFF_UNWIND), all, nall * sizeof(*all));
+	ctl->unwind = nall;
+	sort_some();
+	/* backtrace()'s [0] is compare itself, then compare's callers: ours
+	 * start at capture's caller, compare. */
+	CHECK(nwalked >= 5);
+	CHECK_INT(nwalked, ntraced);
+	for (int i = 1; i < ntraced && i < nwalked; i++)
+		CHECK_INT(walked[i], (uint64_t)traced[i]);
+	if (unit_failures || getenv("V"))
+		for (int i = 0; i < 12; i++)
+			fprintf(stderr, "%d: walked %#lx traced %p\n", i,
+				i < nwalked ? (unsigned long)walked[i] : 0UL, i < ntraced ? traced[i] : NULL);
+	return unit_done();
+}

@@ -1,0 +1,104 @@
+/* jmphook_prepare on glibc 2.36's allocator prologues: the thunk, the
+ * relocated copy (a jcc and a rip-relative operand keep their targets),
+ * the jump back, and the 5-byte jump. */
+#include "jmphook.h"
+#include "unit.h"
+
+#define FN   0x7f0000098930ULL
+#define SLOT 0x7f0000001000ULL
+#define ENTRY 0x7f1000000000ULL
+
+static uint64_t u64_at(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static int32_t s32_at(const uint8_t *p)
+{
+	int32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static void test_malloc(void)
+{
+	/* push %r12; push %rbp; push %rbx; mov %rdi,%rbx */
+	static const uint8_t code[16] = { 0x41, 0x54, 0x55, 0x53, 0x48, 0x89, 0xfb, 0x90 };
+	uint8_t slot[JMPHOOK_SLOT_SIZE], jmp[5];
+	struct jmphook h;
+	const char *why = NULL;
+
+	CHECK_INT(jmphook_prepare(&h, FN, code, sizeof(code), SLOT, 7, ENTRY, slot, &why), 0);
+	CHECK_INT(h.len, 7);
+	CHECK_INT(h.ninsn, 4);
+	CHECK(slot[0] == 0x41 && slot[1] == 0xbb && s32_at(slot + 2) == 7);
+	CHECK_INT(u64_at(slot + 12), ENTRY);
+	CHECK(!memcmp(slot + JMPHOOK_ORIGINAL, code, 7));
+	CHECK(slot[JMPHOOK_ORIGINAL + 7] == 0xff && slot[JMPHOOK_ORIGINAL + 8] == 0x25);
+	CHECK_INT(u64_at(slot + JMPHOOK_ORIGINAL + 13), FN + 7);
+	jmphook_jump(&h, jmp);
+	CHECK_INT(jmp[0], 0xe9);
+	CHECK_INT(s32_at(jmp + 1), (int64_t)(SLOT - (FN + 5)));
+	CHECK_INT(jmphook_moved_rip(&h, FN + 3), SLOT + JMPHOOK_ORIGINAL + 3);
+	CHECK_INT(jmphook_moved_rip(&h, FN), 0);
+	CHECK_INT(jmphook_moved_rip(&h, FN + 7), 0);
+}
+
+static void test_free(void)
+{
+	/* test %rdi,%rdi; je +0xbf (rel32) */
+	static const uint8_t code[16] = { 0x48, 0x85, 0xff, 0x0f, 0x84, 0xbf, 0, 0, 0, 0x55 };
+	uint8_t slot[JMPHOOK_SLOT_SIZE];
+	struct jmphook h;
+	const char *why = NULL;
+	uint64_t je = SLOT + JMPHOOK_ORIGINAL + 3;
+
+	CHECK_INT(jmphook_prepare(&h, FN, code, sizeof(code), SLOT, 1, ENTRY, slot, &why), 0);
+	CHECK_INT(h.len, 9);
+	CHECK(slot[je - SLOT] == 0x0f && slot[je - SLOT + 1] == 0x84);
+	CHECK_INT(je + 6 + s32_at(slot + (je - SLOT) + 2), FN + 9 + 0xbf);
+}
+
+static void test_rip_relative(void)
+{
+	/* cmpb $0x0,0x140201(%rip); push %r12 */
+	static const uint8_t code[16] = { 0x80, 0x3d, 0x01, 0x02, 0x14, 0x00, 0x00, 0x41, 0x54 };
+	uint8_t slot[JMPHOOK_SLOT_SIZE];
+	struct jmphook h;
+	const char *why = NULL;
+	uint64_t copy = SLOT + JMPHOOK_ORIGINAL;
+
+	CHECK_INT(jmphook_prepare(&h, FN, code, sizeof(code), SLOT, 1, ENTRY, slot, &why), 0);
+	CHECK_INT(h.len, 7);
+	CHECK_INT(copy + 7 + s32_at(slot + JMPHOOK_ORIGINAL + 2), FN + 7 + 0x140201);
+}
+
+static void test_refusals(void)
+{
+	static const uint8_t ret[16] = { 0xc3 }, jrcxz[16] = { 0xe3, 0x10, 0x90, 0x90, 0x90, 0x90 };
+	uint8_t slot[JMPHOOK_SLOT_SIZE];
+	struct jmphook h;
+	const char *why = NULL;
+	/* A loop back to the second instruction of the replaced bytes. */
+	static const uint8_t body[] = { 0x41, 0x54, 0x55, 0x53, 0x48, 0x89, 0xfb, 0xeb, 0xf9 };
+
+	CHECK_INT(jmphook_prepare(&h, FN, ret, sizeof(ret), SLOT, 1, ENTRY, slot, &why), -1);
+	CHECK(why != NULL);
+	CHECK_INT(jmphook_prepare(&h, FN, jrcxz, sizeof(jrcxz), SLOT, 1, ENTRY, slot, &why), -1);
+	CHECK_INT(jmphook_prepare(&h, FN, body, sizeof(body), SLOT, 1, ENTRY, slot, &why), 0);
+	CHECK(jmphook_branch_inside(&h, body, sizeof(body)));
+	CHECK(!jmphook_branch_inside(&h, body, 7));
+}
+
+int main(void)
+{
+	test_malloc();
+	test_free();
+	test_rip_relative();
+	test_refusals();
+	return unit_done();
+}
