@@ -44,8 +44,9 @@ done
 site=$(sql "$db" "SELECT callsite_id FROM objects WHERE callsite_id IS NOT NULL GROUP BY callsite_id
 		  ORDER BY sum(size) DESC LIMIT 1")
 pid=$(sql "$db" "SELECT pid FROM processes LIMIT 1")
-sql "$db" "CREATE TABLE callsite_totals(callsite_id INTEGER, pid INTEGER, allocations INTEGER,
-	   frees INTEGER, bytes INTEGER, peak_live_bytes INTEGER);
+sql "$db" "CREATE TABLE IF NOT EXISTS callsite_totals(callsite_id INTEGER, pid INTEGER,
+	   allocations INTEGER, frees INTEGER, bytes INTEGER, peak_live_bytes INTEGER);
+	   DELETE FROM callsite_totals WHERE callsite_id = $site;
 	   INSERT INTO callsite_totals VALUES ($site, $pid, 123456, 0, 1099511627776, 1073741824)"
 "$NUMAMMA" report -n 1 "$db" | grep -A2 "^Allocation call sites$" |
 	grep -Eq "^ +$site +123456 +1\.0 TiB .* 1\.0 GiB " ||

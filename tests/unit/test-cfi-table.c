@@ -1,6 +1,6 @@
 /* cfi_table_build + agent_walk on this very process: the return
  * addresses the agent finds from a function's entry, with the tables of
- * this program and of libc, are the ones glibc's backtrace() finds
+ * this program and of its libraries, are the ones glibc's backtrace() finds
  * (through libgcc's DWARF unwinder), libc's qsort frames included. */
 #include <execinfo.h>
 #include <link.h>
@@ -23,7 +23,9 @@ static int add_module(struct dl_phdr_info *info, size_t size, void *arg)
 	struct agent_unwind *t;
 	size_t n;
 
-	if (!strstr(path, "libc.so") && strcmp(path, "/proc/self/exe"))
+	/* Every module on the path, not only libc: a sanitizer's runtime
+	 * interposes qsort with a frame of its own. */
+	if (strstr(path, "linux-vdso"))
 		return 0;
 	n = cfi_table_build(path, &t);
 	all = realloc(all, (nall + n) * sizeof(*all));
@@ -79,6 +81,8 @@ static __attribute__((noinline)) void sort_some(void)
 
 int main(void)
 {
+	int skip;
+
 	ctl = mmap(NULL, AGENT_DATA_SIZE, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (ctl == MAP_FAILED)
@@ -91,12 +95,14 @@ int main(void)
 	memcpy(agent_at(ctl, AGENT_OFF_UNWIND), all, nall * sizeof(*all));
 	ctl->unwind = nall;
 	sort_some();
-	/* backtrace()'s [0] is compare itself, then compare's callers: ours
-	 * start at capture's caller, compare. */
+	/* backtrace()'s [0] is compare itself (or, under a sanitizer, its
+	 * interceptor of backtrace, then compare), then compare's callers:
+	 * ours start at capture's caller, compare. */
+	skip = ntraced - nwalked;
 	CHECK(nwalked >= 5);
-	CHECK_INT(nwalked, ntraced);
-	for (int i = 1; i < ntraced && i < nwalked; i++)
-		CHECK_INT(walked[i], (uint64_t)traced[i]);
+	CHECK(skip == 0 || skip == 1);
+	for (int i = 1; i < nwalked && i + skip < ntraced; i++)
+		CHECK_INT(walked[i], (uint64_t)traced[i + skip]);
 	if (unit_failures || getenv("V"))
 		for (int i = 0; i < 12; i++)
 			fprintf(stderr, "%d: walked %#lx traced %p\n", i,
