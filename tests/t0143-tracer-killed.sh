@@ -25,3 +25,28 @@ assert_eq "the program's exit status" 7 "$status"
 assert_eq "the program's output" "after 1123" "$(cat "$TMPD/out")"
 grep -q "^numamma: the tracer died (Killed): put back [1-9][0-9]* of its trap bytes" "$TMPD/err" ||
 	fail "no repair said: $(cat "$TMPD/err")"
+
+# With the agent (no trap at the allocators), even a program in the middle
+# of a 2-thread allocation storm survives its tracer's death: the watchdog
+# turns the agent off and the storm runs on to its own end.
+if "$NUMAMMA" profile -q -s none --intercept=agent -o "$TMPD/probe.db" -- /bin/true 2>/dev/null; then
+	cc -O2 -pthread -o "$TMPD/storm" "$TOP/bench/malloc-storm.c" || fail "cannot build the storm"
+	want=$("$TMPD/storm" 200000)
+	for round in 1 2 3; do
+		"$NUMAMMA" profile -q -s none --intercept=agent -o "$TMPD/s$round.db" -- "$TMPD/storm" 200000 \
+			>"$TMPD/sout" 2>"$TMPD/serr" &
+		front=$!
+		tracer=
+		for ((i = 0; i < 50 && -z $tracer; i++)); do
+			tracer=$(pgrep -P $front -x numamma) || sleep 0.05
+		done
+		sleep 0.5
+		kill -KILL "$tracer"
+		status=0
+		wait $front || status=$?
+		assert_eq "storm $round: the program's exit status" 0 "$status"
+		assert_eq "storm $round: the program's output" "$want" "$(cat "$TMPD/sout")"
+	done
+else
+	echo "the agent cannot run here: the storm case is not tested"
+fi
