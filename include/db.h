@@ -97,9 +97,7 @@ void db_flush(struct nm_db *db);
 void db_symbolize(struct nm_db *db);
 void db_aggregate(struct nm_db *db);
 
-/* Runs SQL that changes the schema or the rows (dies on an SQL error).
- * Only src/record/session.c still uses it, for statements the store
- * should own; new code adds a function here instead. */
-void db_exec(struct nm_db *db, const char *sql);
+/* --no-raw: the aggregates are built; every raw sample row goes. */
+void db_drop_raw_samples(struct nm_db *db);
 
 #endif

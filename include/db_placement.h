@@ -1,6 +1,5 @@
 /* The placement table of `numamma run -o`: where each placed object's
- * pages landed.  Created only in the profiles of run (the schema string
- * goes to the session, which creates it with the others). */
+ * pages landed.  Created only in the profiles of run. */
 #ifndef NUMAMMA_DB_PLACEMENT_H
 #define NUMAMMA_DB_PLACEMENT_H
 
@@ -9,7 +8,8 @@
 
 struct nm_db;
 
-extern const char db_placement_schema[];
+/* Creates the table (run's profiles only). */
+void db_add_placement_table(struct nm_db *db);
 
 struct db_placement {
 	int64_t object_id;

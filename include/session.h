@@ -37,8 +37,8 @@ struct session {
 	uint64_t last_flush_ns, last_maps_ns;
 	char **argv;                /* the program, or NULL when attaching */
 	pid_t attach_pid;
-	/* Extra schema for the database (run's placement table). */
-	const char *ext_db_schema;
+	/* run -o: the profile gets the placement table. */
+	bool placement_table;
 	/* run mode hooks, called after the session's own. */
 	void *ext;
 	void (*ext_thread_start)(void *ext, struct tcb *t);

@@ -39,8 +39,7 @@ struct verifier *verifier_new(struct session *s, int list_all)
 	v->list_all = list_all;
 	v->capseen = 1024;
 	v->seen = xcalloc(v->capseen, sizeof(*v->seen));
-	if (s->output)
-		s->ext_db_schema = db_placement_schema;
+	s->placement_table = s->output != NULL;
 	return v;
 }
 

@@ -8,9 +8,11 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "db_placement.h"
 #include "error.h"
 #include "objtrack.h"
 #include "options.h"
+#include "progress.h"
 #include "recorder.h"
 #include "session.h"
 #include "topology.h"
@@ -201,6 +203,8 @@ static void start_sampler(struct session *s)
 
 static void finish(struct session *s, int status)
 {
+	struct progress *pr;
+
 	if (s->sampler)
 		sampler_destroy(s->sampler);
 	s->sampler = NULL;
@@ -217,11 +221,17 @@ static void finish(struct session *s, int status)
 	recorder_write_totals(s->rec, s->db);
 	db_set_intercept(s->db, tracer_agent_used(s->tr) ? "agent" : "trap");
 	db_flush(s->db);
+	/* Symbolising and aggregating a big profile takes seconds after the
+	 * program ended: a person at a terminal is told what is going on. */
+	pr = s->quiet ? NULL : progress_start(s->cmd);
+	progress_step(pr, "symbolising the call stacks of '%s'", s->output);
 	db_symbolize(s->db);
+	progress_step(pr, "building the access tables of '%s'", s->output);
 	db_aggregate(s->db);
 	if (s->no_raw)
-		db_exec(s->db, "DELETE FROM samples");
+		db_drop_raw_samples(s->db);
 	db_close(s->db);
+	progress_end(pr);
 	if (!s->quiet)
 		fprintf(stderr, "numamma: %s: profile written to %s (%llu objects)\n", s->cmd,
 			s->output, (unsigned long long)objtrack_count(s->objs));
@@ -243,8 +253,8 @@ static void open_database(struct session *s)
 		tracer_let_go(s->tr);
 		return;
 	}
-	if (s->ext_db_schema)
-		db_exec(s->db, s->ext_db_schema);
+	if (s->placement_table)
+		db_add_placement_table(s->db);
 	objtrack_set_db(s->objs, s->db);
 	tracer_set_db(s->tr, s->db);
 	if (s->sampler)

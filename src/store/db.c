@@ -872,6 +872,11 @@ static void index_objects(struct nm_db *db, void *arg)
 	db_exec(db, "CREATE INDEX IF NOT EXISTS objects_pid_address ON objects(pid, address)");
 }
 
+void db_drop_raw_samples(struct nm_db *db)
+{
+	write_exec(db, "DELETE FROM samples");
+}
+
 void db_aggregate(struct nm_db *db)
 {
 	db_transaction(db, index_objects, NULL);

@@ -13,6 +13,9 @@ const char *db_path(struct nm_db *db);
 /* Prepares a statement the code itself wrote: dies on an SQL error,
  * which is a schema bug, not a bad file. */
 sqlite3_stmt *db_prepare(struct nm_db *db, const char *sql);
+/* Runs SQL the code itself wrote that changes the schema or the rows
+ * (dies on an SQL error). */
+void db_exec(struct nm_db *db, const char *sql);
 /* Runs fn inside the writer's open batch or, on a database opened with
  * db_open(), inside a transaction of its own (one commit, not one per row). */
 void db_transaction(struct nm_db *db, void (*fn)(struct nm_db *db, void *arg), void *arg);

@@ -2,11 +2,13 @@
 #include "db_int.h"
 #include "db_placement.h"
 
-const char db_placement_schema[] =
-	"CREATE TABLE IF NOT EXISTS placement("
-	"object_id INTEGER, pid INTEGER, address INTEGER, size INTEGER, rule TEXT, "
-	"pages INTEGER, present INTEGER, on_intended INTEGER, absent INTEGER, "
-	"skipped INTEGER, failed_ranges INTEGER, nodes TEXT)";
+void db_add_placement_table(struct nm_db *db)
+{
+	db_exec(db, "CREATE TABLE IF NOT EXISTS placement("
+		"object_id INTEGER, pid INTEGER, address INTEGER, size INTEGER, rule TEXT, "
+		"pages INTEGER, present INTEGER, on_intended INTEGER, absent INTEGER, "
+		"skipped INTEGER, failed_ranges INTEGER, nodes TEXT)");
+}
 
 int db_add_placement(struct nm_db *db, const struct db_placement *p)
 {
