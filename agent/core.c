@@ -152,6 +152,7 @@ static void send_stack(struct agent_ctl *c, uint64_t hash, const uint64_t *ips, 
 	for (uint32_t s = 0; s < extra; s++) {
 		struct agent_rec_ips *x = (struct agent_rec_ips *)agent_slot(c, pos + 1 + s);
 
+		x->type = AGENT_REC_IPS;
 		for (int k = 0; k < AGENT_IPS_PER_SLOT; k++) {
 			int i = s * AGENT_IPS_PER_SLOT + k;
 			x->ip[k] = i < n ? ips[i] : 0;

@@ -23,6 +23,9 @@
 #include "alloc_event.h"
 
 #define AGENT_ABI_VERSION 1
+/* The memfd's name; /proc/PID/maps shows "/memfd:" AGENT_MEMFD_NAME. */
+#define AGENT_MEMFD_NAME "numamma-agent"
+#define AGENT_MAPS_PATH "/memfd:" AGENT_MEMFD_NAME
 #define AGENT_PAGE 4096
 
 #define AGENT_RING_SLOTS   (1u << 16)
@@ -63,7 +66,7 @@ struct agent_ctl {
 };
 
 /* Record types. */
-enum { AGENT_REC_CALL = 1, AGENT_REC_STACK = 2 };
+enum { AGENT_REC_CALL = 1, AGENT_REC_STACK = 2, AGENT_REC_IPS = 3 };
 
 /* One 64-byte slot.  seq is the slot's reservation number + 1 (low 32
  * bits), stored last: numamma reads a slot once its seq is right. */
@@ -81,10 +84,12 @@ struct agent_rec {
 	uint64_t ret;
 };
 
-/* The slots after a STACK record: 7 return addresses each. */
+/* The slots after a STACK record: 7 return addresses each.  Typed, so
+ * that those of a stack whose thread died half-way are skipped. */
 struct agent_rec_ips {
 	uint32_t seq;
-	uint32_t pad;
+	uint8_t type;           /* AGENT_REC_IPS */
+	uint8_t pad[3];
 	uint64_t ip[7];
 };
 

@@ -187,7 +187,7 @@ static bool failed(long ret)
  * here.  Returns numamma's view, or NULL. */
 static uint8_t *new_memfd(struct tracer *tr, struct tcb *t, long *fd)
 {
-	static const char name[] = "numamma-agent";
+	static const char name[] = AGENT_MEMFD_NAME;
 	struct proc *p = t->proc;
 	char path[64];
 	uint8_t *view = MAP_FAILED;
@@ -251,7 +251,7 @@ static void turn_off_earlier(struct proc *p)
 		uint64_t ctl = m->end;          /* the data region follows the code */
 		uint32_t version, off = AGENT_OFF;
 
-		if (strncmp(m->path, "/memfd:numamma-agent", 20) || m->perms[2] != 'x' ||
+		if (strncmp(m->path, AGENT_MAPS_PATH, strlen(AGENT_MAPS_PATH)) || m->perms[2] != 'x' ||
 		    m->end - m->start != CODE_SIZE ||
 		    tracee_read(p, ctl, &version, sizeof(version)) || version != AGENT_ABI_VERSION)
 			continue;
@@ -451,28 +451,37 @@ static void wake_waiters(struct agent_ctl *c)
 		syscall(SYS_futex, &c->drained, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
-size_t agent_drain(struct tracer *tr, struct proc *p)
+/* Reads p's ring up to the first slot still being written.  final: no
+ * thread of p can write any more (exec, the last thread gone): slots a
+ * thread killed half-way left unwritten are skipped. */
+static size_t drain(struct tracer *tr, struct proc *p, bool final)
 {
 	struct agent_proc *ap = p->agent;
 	struct agent_ctl *c;
-	uint64_t tail, start;
+	uint64_t tail, start, head;
 
 	if (!ap)
 		return 0;
 	c = ap->ctl;
 	tail = start = c->tail;
-	while (tail - start < DRAIN_MAX && published(c, tail)) {
+	head = __atomic_load_n(&c->head, __ATOMIC_ACQUIRE);
+	while (tail - start < DRAIN_MAX && tail < head) {
 		const struct agent_rec *r = slot_at(c, tail);
 		uint64_t rets[AGENT_MAX_FRAMES];
 		uint32_t used = 1;
 		int n;
 
-		if (r->type == AGENT_REC_STACK) {
-			used = read_stack(c, tail, rets, &n);
-			if (!used)
+		if (!published(c, tail)) {
+			if (!final)
 				break;
-			add_stack(tr, p, ap, r->hash, rets, n);
-		} else {
+		} else if (r->type == AGENT_REC_STACK) {
+			used = read_stack(c, tail, rets, &n);
+			if (used)
+				add_stack(tr, p, ap, r->hash, rets, n);
+			else if (!final)
+				break;
+			used = used ? used : 1;
+		} else if (r->type == AGENT_REC_CALL) {
 			call_event(tr, p, ap, r);
 		}
 		tail += used;
@@ -483,6 +492,17 @@ size_t agent_drain(struct tracer *tr, struct proc *p)
 		wake_waiters(c);
 	}
 	return tail - start;
+}
+
+size_t agent_drain(struct tracer *tr, struct proc *p)
+{
+	return drain(tr, p, false);
+}
+
+void agent_drain_final(struct tracer *tr, struct proc *p)
+{
+	while (drain(tr, p, true) == DRAIN_MAX)
+		;
 }
 
 int agent_drain_all(struct tracer *tr)
