@@ -37,7 +37,7 @@ static const struct agent_unwind *table(struct agent_ctl *c, uint32_t *n)
 	uint64_t pub = load(&c->unwind);
 
 	*n = (uint32_t)pub;
-	return agent_at(c, AGENT_OFF_UNWIND + (pub >> 32) * AGENT_UNWIND_BYTES);
+	return (const struct agent_unwind *)agent_at(c, AGENT_OFF_UNWIND) + (pub >> 32);
 }
 
 static int covers(const struct agent_unwind *e, uint64_t ip)

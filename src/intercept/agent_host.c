@@ -120,19 +120,27 @@ static int by_start(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-/* Writes the rows of every module into the buffer not in use, then
- * publishes it with one store. */
+static struct agent_unwind *unwind_space(struct agent_ctl *c)
+{
+	return (struct agent_unwind *)((uint8_t *)c + AGENT_OFF_UNWIND);
+}
+
+/* Writes the rows of every module after the table in use, then publishes
+ * them with one store. */
 void agent_modules(struct proc *p)
 {
 	struct agent_proc *ap = p->agent;
 	const struct loaded_module **mods;
-	uint32_t buffer, n = 0;
+	uint64_t first;
+	uint32_t n = 0;
 	struct agent_unwind *out;
 
 	if (!ap)
 		return;
-	buffer = !(ap->ctl->unwind >> 32);
-	out = (struct agent_unwind *)((uint8_t *)ap->ctl + AGENT_OFF_UNWIND + buffer * AGENT_UNWIND_BYTES);
+	first = (ap->ctl->unwind >> 32) + (uint32_t)ap->ctl->unwind;
+	if (first + AGENT_UNWIND_MAX > AGENT_UNWIND_SPACE)
+		first = 0;
+	out = unwind_space(ap->ctl) + first;
 	mods = xcalloc(p->mods.n + 1, sizeof(*mods));
 	for (size_t i = 0; i < p->mods.n; i++)
 		mods[i] = &p->mods.v[i];
@@ -146,7 +154,7 @@ void agent_modules(struct proc *p)
 		}
 	}
 	free(mods);
-	__atomic_store_n(&ap->ctl->unwind, (uint64_t)buffer << 32 | n, __ATOMIC_RELEASE);
+	__atomic_store_n(&ap->ctl->unwind, first << 32 | n, __ATOMIC_RELEASE);
 }
 
 /* ---- loading ---- */
@@ -549,13 +557,12 @@ void agent_forget_tid(struct proc *p, pid_t tid)
 static void copy_data(struct agent_ctl *to, const struct agent_ctl *from)
 {
 	uint32_t n = (uint32_t)from->unwind;
-	uint64_t buffer = from->unwind >> 32;
+	uint64_t first = from->unwind >> 32;
 
 	memcpy(to, from, sizeof(*to));
 	to->head = to->tail = 0;
 	to->drained = to->waiters = 0;
-	memcpy((uint8_t *)to + AGENT_OFF_UNWIND + buffer * AGENT_UNWIND_BYTES,
-	       (const uint8_t *)from + AGENT_OFF_UNWIND + buffer * AGENT_UNWIND_BYTES,
+	memcpy(unwind_space(to) + first, unwind_space((struct agent_ctl *)from) + first,
 	       (size_t)n * sizeof(struct agent_unwind));
 }
 
