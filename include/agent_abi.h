@@ -110,8 +110,9 @@ struct agent_unwind {
 };
 
 /* A thread is known by its TCB's address (%fs:0) without a syscall; its
- * tid is asked once and kept here.  numamma zeroes tid when the thread
- * exits (a new thread may reuse the TCB) and in a fork child's copy. */
+ * tid is asked once and kept here.  numamma frees the entry when the
+ * thread exits (a new thread may reuse the TCB) or vforks. */
+#define AGENT_INSIDE_FREED UINT64_MAX     /* key of a slot numamma freed */
 struct agent_inside {
 	uint64_t key;           /* %fs:0; 0 empty */
 	uint32_t depth;         /* inside an allocator call... */

@@ -535,9 +535,10 @@ int agent_drain_all(struct tracer *tr)
 
 /* ---- threads, forks, exec, detach ---- */
 
-/* A thread is gone, or a vfork child stops sharing its parent's memory:
- * the entries that name its tid are asked again by the next thread that
- * uses them. */
+/* A thread is gone, or a vfork child stops sharing its parent's memory
+ * (or starts to): the entries that name its tid are freed, and the next
+ * thread with that TCB makes one of its own.  tid and depth are cleared
+ * before the key, so that who takes the slot finds them clear. */
 void agent_forget_tid(struct proc *p, pid_t tid)
 {
 	struct agent_inside *in;
@@ -545,9 +546,15 @@ void agent_forget_tid(struct proc *p, pid_t tid)
 	if (!p->agent)
 		return;
 	in = (struct agent_inside *)((uint8_t *)p->agent->ctl + AGENT_OFF_INSIDE);
-	for (uint32_t i = 0; i < AGENT_INSIDE; i++)
-		if (in[i].key && in[i].tid == tid)
-			__atomic_store_n(&in[i].tid, 0, __ATOMIC_RELEASE);
+	for (uint32_t i = 0; i < AGENT_INSIDE; i++) {
+		uint64_t key = __atomic_load_n(&in[i].key, __ATOMIC_ACQUIRE);
+
+		if (!key || key == AGENT_INSIDE_FREED || in[i].tid != tid)
+			continue;
+		__atomic_store_n(&in[i].depth, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&in[i].tid, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&in[i].key, AGENT_INSIDE_FREED, __ATOMIC_RELEASE);
+	}
 }
 
 /* The control page and the published unwind table; the ring, the set of
