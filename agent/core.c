@@ -12,24 +12,43 @@ static uint64_t mix(uint64_t x)
 	return x ^ (x >> 29);
 }
 
-/* Each key is inserted by its own thread only, so a lost race for an
- * empty slot is simply a move to the next one. */
+/* Each key is inserted by its own thread only: a lost race for a free
+ * slot is simply a try at the next one.  numamma frees the entry of a
+ * thread that is gone (AGENT_INSIDE_FREED); such slots are reused. */
 struct agent_inside *agent_inside(struct agent_ctl *c, uint64_t key)
 {
-	struct agent_inside *t = agent_at(c, AGENT_OFF_INSIDE);
+	struct agent_inside *t = agent_at(c, AGENT_OFF_INSIDE), *freed = 0;
 	uint64_t i = mix(key);
 
 	for (uint32_t n = 0; n < AGENT_INSIDE; n++, i++) {
 		struct agent_inside *e = &t[i & (AGENT_INSIDE - 1)];
-		uint64_t k = load(&e->key), empty = 0;
+		uint64_t k = load(&e->key);
 
 		if (k == key)
 			return e;
-		if (k == 0 && __atomic_compare_exchange_n(&e->key, &empty, key, false,
-							  __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-			return e;
+		if (k == AGENT_INSIDE_FREED && !freed)
+			freed = e;
+		if (k == 0)
+			break;
 	}
-	return 0;
+	for (;;) {
+		struct agent_inside *e = freed;
+		uint64_t expect = AGENT_INSIDE_FREED;
+
+		if (!e) {
+			/* The first empty slot of the probe. */
+			for (uint32_t n = 0; n < AGENT_INSIDE && !e; n++)
+				if (load(&t[(mix(key) + n) & (AGENT_INSIDE - 1)].key) == 0)
+					e = &t[(mix(key) + n) & (AGENT_INSIDE - 1)];
+			if (!e)
+				return 0;
+			expect = 0;
+		}
+		if (__atomic_compare_exchange_n(&e->key, &expect, key, false,
+						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			return e;
+		freed = 0;              /* taken meanwhile: look again */
+	}
 }
 
 static const struct agent_unwind *table(struct agent_ctl *c, uint32_t *n)
@@ -37,7 +56,7 @@ static const struct agent_unwind *table(struct agent_ctl *c, uint32_t *n)
 	uint64_t pub = load(&c->unwind);
 
 	*n = (uint32_t)pub;
-	return agent_at(c, AGENT_OFF_UNWIND + (pub >> 32) * AGENT_UNWIND_BYTES);
+	return (const struct agent_unwind *)agent_at(c, AGENT_OFF_UNWIND) + (pub >> 32);
 }
 
 static int covers(const struct agent_unwind *e, uint64_t ip)
@@ -152,6 +171,7 @@ static void send_stack(struct agent_ctl *c, uint64_t hash, const uint64_t *ips, 
 	for (uint32_t s = 0; s < extra; s++) {
 		struct agent_rec_ips *x = (struct agent_rec_ips *)agent_slot(c, pos + 1 + s);
 
+		x->type = AGENT_REC_IPS;
 		for (int k = 0; k < AGENT_IPS_PER_SLOT; k++) {
 			int i = s * AGENT_IPS_PER_SLOT + k;
 			x->ip[k] = i < n ? ips[i] : 0;

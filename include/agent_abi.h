@@ -9,8 +9,10 @@
  *   stack set      hashes of the stacks already sent (so each is sent once)
  *   inside table   per thread (keyed by %fs:0): its tid, inside a call?
  *   ip cache       unwind-table hints by ip, checked before use
- *   unwind tables  two buffers of struct agent_unwind (numamma writes the
- *                  one not in use, then publishes it)
+ *   unwind tables  struct agent_unwind, appended: each table numamma
+ *                  publishes (at each dlopen) is written after the one in
+ *                  use, wrapping only when the space is full, so that a
+ *                  thread still searching an older one is not overwritten
  *
  * One ring per process keeps records in the order they were reserved: a
  * free is reserved before the block is handed back, the malloc that gets
@@ -23,13 +25,17 @@
 #include "alloc_event.h"
 
 #define AGENT_ABI_VERSION 1
+/* The memfd's name; /proc/PID/maps shows "/memfd:" AGENT_MEMFD_NAME. */
+#define AGENT_MEMFD_NAME "numamma-agent"
+#define AGENT_MAPS_PATH "/memfd:" AGENT_MEMFD_NAME
 #define AGENT_PAGE 4096
 
 #define AGENT_RING_SLOTS   (1u << 16)
 #define AGENT_STACKSET     (1u << 16)   /* hashes */
 #define AGENT_INSIDE       (1u << 13)   /* threads */
 #define AGENT_IPCACHE      (1u << 14)
-#define AGENT_UNWIND_MAX   (1u << 22)   /* entries per buffer */
+#define AGENT_UNWIND_MAX   (1u << 22)   /* entries per table */
+#define AGENT_UNWIND_SPACE (1u << 23)   /* entries in all */
 #define AGENT_MAX_HOOKS    64
 #define AGENT_MAX_FRAMES   64
 
@@ -52,7 +58,7 @@ struct agent_ctl {
 	uint32_t nr_hooks;
 	uint64_t heartbeat_ns;  /* numamma's clock at its last drain */
 	uint64_t stale_ns;      /* no heartbeat for this long: numamma is gone */
-	uint64_t unwind;        /* published table: buffer << 32 | entries */
+	uint64_t unwind;        /* published table: first entry << 32 | entries */
 	uint64_t lost;          /* calls not recorded (a full inside table) */
 	struct agent_hook hooks[AGENT_MAX_HOOKS];
 	/* Producers' and the consumer's words, on lines of their own. */
@@ -63,7 +69,7 @@ struct agent_ctl {
 };
 
 /* Record types. */
-enum { AGENT_REC_CALL = 1, AGENT_REC_STACK = 2 };
+enum { AGENT_REC_CALL = 1, AGENT_REC_STACK = 2, AGENT_REC_IPS = 3 };
 
 /* One 64-byte slot.  seq is the slot's reservation number + 1 (low 32
  * bits), stored last: numamma reads a slot once its seq is right. */
@@ -81,10 +87,12 @@ struct agent_rec {
 	uint64_t ret;
 };
 
-/* The slots after a STACK record: 7 return addresses each. */
+/* The slots after a STACK record: 7 return addresses each.  Typed, so
+ * that those of a stack whose thread died half-way are skipped. */
 struct agent_rec_ips {
 	uint32_t seq;
-	uint32_t pad;
+	uint8_t type;           /* AGENT_REC_IPS */
+	uint8_t pad[3];
 	uint64_t ip[7];
 };
 
@@ -102,8 +110,9 @@ struct agent_unwind {
 };
 
 /* A thread is known by its TCB's address (%fs:0) without a syscall; its
- * tid is asked once and kept here.  numamma zeroes tid when the thread
- * exits (a new thread may reuse the TCB) and in a fork child's copy. */
+ * tid is asked once and kept here.  numamma frees the entry when the
+ * thread exits (a new thread may reuse the TCB) or vforks. */
+#define AGENT_INSIDE_FREED UINT64_MAX     /* key of a slot numamma freed */
 struct agent_inside {
 	uint64_t key;           /* %fs:0; 0 empty */
 	uint32_t depth;         /* inside an allocator call... */
@@ -122,8 +131,7 @@ struct agent_ipcache {
 #define AGENT_OFF_INSIDE   (AGENT_OFF_STACKSET + (uint64_t)AGENT_STACKSET * 8)
 #define AGENT_OFF_IPCACHE  (AGENT_OFF_INSIDE + (uint64_t)AGENT_INSIDE * sizeof(struct agent_inside))
 #define AGENT_OFF_UNWIND   (AGENT_OFF_IPCACHE + (uint64_t)AGENT_IPCACHE * sizeof(struct agent_ipcache))
-#define AGENT_UNWIND_BYTES ((uint64_t)AGENT_UNWIND_MAX * sizeof(struct agent_unwind))
-#define AGENT_DATA_SIZE    (AGENT_OFF_UNWIND + 2 * AGENT_UNWIND_BYTES)
+#define AGENT_DATA_SIZE    (AGENT_OFF_UNWIND + (uint64_t)AGENT_UNWIND_SPACE * sizeof(struct agent_unwind))
 
 /* A 64-bit stack hash that is never 0 (0 means "no stack"). */
 static inline uint64_t agent_hash_ips(const uint64_t *ips, int n)

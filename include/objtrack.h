@@ -27,6 +27,11 @@ void objtrack_set_db(struct objtrack *ot, struct nm_db *db);
  * obj->name is copied.  A live object's row is written when it ends or
  * at the next objtrack_flush(), whichever comes first. */
 int64_t objtrack_add(struct objtrack *ot, const struct nm_object *obj);
+/* Ended objects stay findable by objtrack_lookup() for ns after the most
+ * recent end (by default forever; 0: forgotten at once, when no sampler
+ * will ask), so that memory follows what is live.  Pointers to an
+ * object are valid while it is findable. */
+void objtrack_keep_freed(struct objtrack *ot, uint64_t ns);
 /* Writes the rows of live objects not written yet (before each commit
  * of the database, and at the end). */
 void objtrack_flush(struct objtrack *ot);

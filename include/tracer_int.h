@@ -100,6 +100,9 @@ int agent_hook(struct tracer *tr, struct tcb *t, const struct loaded_module *m, 
 void agent_modules(struct proc *p);
 /* Turns p's waiting records into events.  Returns the slots read. */
 size_t agent_drain(struct tracer *tr, struct proc *p);
+/* The last drain, once no thread of p can write (exec, the last thread
+ * gone): what a thread killed half-way through a record left is skipped. */
+void agent_drain_final(struct tracer *tr, struct proc *p);
 /* Drains every process; returns the ms until the next drain is due, -1
  * when no process has an agent. */
 int agent_drain_all(struct tracer *tr);

@@ -120,19 +120,27 @@ static int by_start(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-/* Writes the rows of every module into the buffer not in use, then
- * publishes it with one store. */
+static struct agent_unwind *unwind_space(struct agent_ctl *c)
+{
+	return (struct agent_unwind *)((uint8_t *)c + AGENT_OFF_UNWIND);
+}
+
+/* Writes the rows of every module after the table in use, then publishes
+ * them with one store. */
 void agent_modules(struct proc *p)
 {
 	struct agent_proc *ap = p->agent;
 	const struct loaded_module **mods;
-	uint32_t buffer, n = 0;
+	uint64_t first;
+	uint32_t n = 0;
 	struct agent_unwind *out;
 
 	if (!ap)
 		return;
-	buffer = !(ap->ctl->unwind >> 32);
-	out = (struct agent_unwind *)((uint8_t *)ap->ctl + AGENT_OFF_UNWIND + buffer * AGENT_UNWIND_BYTES);
+	first = (ap->ctl->unwind >> 32) + (uint32_t)ap->ctl->unwind;
+	if (first + AGENT_UNWIND_MAX > AGENT_UNWIND_SPACE)
+		first = 0;
+	out = unwind_space(ap->ctl) + first;
 	mods = xcalloc(p->mods.n + 1, sizeof(*mods));
 	for (size_t i = 0; i < p->mods.n; i++)
 		mods[i] = &p->mods.v[i];
@@ -146,7 +154,7 @@ void agent_modules(struct proc *p)
 		}
 	}
 	free(mods);
-	__atomic_store_n(&ap->ctl->unwind, (uint64_t)buffer << 32 | n, __ATOMIC_RELEASE);
+	__atomic_store_n(&ap->ctl->unwind, first << 32 | n, __ATOMIC_RELEASE);
 }
 
 /* ---- loading ---- */
@@ -187,7 +195,7 @@ static bool failed(long ret)
  * here.  Returns numamma's view, or NULL. */
 static uint8_t *new_memfd(struct tracer *tr, struct tcb *t, long *fd)
 {
-	static const char name[] = "numamma-agent";
+	static const char name[] = AGENT_MEMFD_NAME;
 	struct proc *p = t->proc;
 	char path[64];
 	uint8_t *view = MAP_FAILED;
@@ -251,7 +259,7 @@ static void turn_off_earlier(struct proc *p)
 		uint64_t ctl = m->end;          /* the data region follows the code */
 		uint32_t version, off = AGENT_OFF;
 
-		if (strncmp(m->path, "/memfd:numamma-agent", 20) || m->perms[2] != 'x' ||
+		if (strncmp(m->path, AGENT_MAPS_PATH, strlen(AGENT_MAPS_PATH)) || m->perms[2] != 'x' ||
 		    m->end - m->start != CODE_SIZE ||
 		    tracee_read(p, ctl, &version, sizeof(version)) || version != AGENT_ABI_VERSION)
 			continue;
@@ -451,28 +459,37 @@ static void wake_waiters(struct agent_ctl *c)
 		syscall(SYS_futex, &c->drained, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
-size_t agent_drain(struct tracer *tr, struct proc *p)
+/* Reads p's ring up to the first slot still being written.  final: no
+ * thread of p can write any more (exec, the last thread gone): slots a
+ * thread killed half-way left unwritten are skipped. */
+static size_t drain(struct tracer *tr, struct proc *p, bool final)
 {
 	struct agent_proc *ap = p->agent;
 	struct agent_ctl *c;
-	uint64_t tail, start;
+	uint64_t tail, start, head;
 
 	if (!ap)
 		return 0;
 	c = ap->ctl;
 	tail = start = c->tail;
-	while (tail - start < DRAIN_MAX && published(c, tail)) {
+	head = __atomic_load_n(&c->head, __ATOMIC_ACQUIRE);
+	while (tail - start < DRAIN_MAX && tail < head) {
 		const struct agent_rec *r = slot_at(c, tail);
 		uint64_t rets[AGENT_MAX_FRAMES];
 		uint32_t used = 1;
 		int n;
 
-		if (r->type == AGENT_REC_STACK) {
-			used = read_stack(c, tail, rets, &n);
-			if (!used)
+		if (!published(c, tail)) {
+			if (!final)
 				break;
-			add_stack(tr, p, ap, r->hash, rets, n);
-		} else {
+		} else if (r->type == AGENT_REC_STACK) {
+			used = read_stack(c, tail, rets, &n);
+			if (used)
+				add_stack(tr, p, ap, r->hash, rets, n);
+			else if (!final)
+				break;
+			used = used ? used : 1;
+		} else if (r->type == AGENT_REC_CALL) {
 			call_event(tr, p, ap, r);
 		}
 		tail += used;
@@ -483,6 +500,17 @@ size_t agent_drain(struct tracer *tr, struct proc *p)
 		wake_waiters(c);
 	}
 	return tail - start;
+}
+
+size_t agent_drain(struct tracer *tr, struct proc *p)
+{
+	return drain(tr, p, false);
+}
+
+void agent_drain_final(struct tracer *tr, struct proc *p)
+{
+	while (drain(tr, p, true) == DRAIN_MAX)
+		;
 }
 
 int agent_drain_all(struct tracer *tr)
@@ -507,9 +535,10 @@ int agent_drain_all(struct tracer *tr)
 
 /* ---- threads, forks, exec, detach ---- */
 
-/* A thread is gone, or a vfork child stops sharing its parent's memory:
- * the entries that name its tid are asked again by the next thread that
- * uses them. */
+/* A thread is gone, or a vfork child stops sharing its parent's memory
+ * (or starts to): the entries that name its tid are freed, and the next
+ * thread with that TCB makes one of its own.  tid and depth are cleared
+ * before the key, so that who takes the slot finds them clear. */
 void agent_forget_tid(struct proc *p, pid_t tid)
 {
 	struct agent_inside *in;
@@ -517,9 +546,15 @@ void agent_forget_tid(struct proc *p, pid_t tid)
 	if (!p->agent)
 		return;
 	in = (struct agent_inside *)((uint8_t *)p->agent->ctl + AGENT_OFF_INSIDE);
-	for (uint32_t i = 0; i < AGENT_INSIDE; i++)
-		if (in[i].key && in[i].tid == tid)
-			__atomic_store_n(&in[i].tid, 0, __ATOMIC_RELEASE);
+	for (uint32_t i = 0; i < AGENT_INSIDE; i++) {
+		uint64_t key = __atomic_load_n(&in[i].key, __ATOMIC_ACQUIRE);
+
+		if (!key || key == AGENT_INSIDE_FREED || in[i].tid != tid)
+			continue;
+		__atomic_store_n(&in[i].depth, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&in[i].tid, 0, __ATOMIC_RELAXED);
+		__atomic_store_n(&in[i].key, AGENT_INSIDE_FREED, __ATOMIC_RELEASE);
+	}
 }
 
 /* The control page and the published unwind table; the ring, the set of
@@ -529,13 +564,12 @@ void agent_forget_tid(struct proc *p, pid_t tid)
 static void copy_data(struct agent_ctl *to, const struct agent_ctl *from)
 {
 	uint32_t n = (uint32_t)from->unwind;
-	uint64_t buffer = from->unwind >> 32;
+	uint64_t first = from->unwind >> 32;
 
 	memcpy(to, from, sizeof(*to));
 	to->head = to->tail = 0;
 	to->drained = to->waiters = 0;
-	memcpy((uint8_t *)to + AGENT_OFF_UNWIND + buffer * AGENT_UNWIND_BYTES,
-	       (const uint8_t *)from + AGENT_OFF_UNWIND + buffer * AGENT_UNWIND_BYTES,
+	memcpy(unwind_space(to) + first, unwind_space((struct agent_ctl *)from) + first,
 	       (size_t)n * sizeof(struct agent_unwind));
 }
 

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "agent_abi.h"
 #include "breakpoint.h"
 #include "db.h"
 #include "elfsyms.h"
@@ -202,7 +203,7 @@ void hooks_record_mappings(struct tracer *tr, struct proc *p)
 		};
 
 		/* The agent's own memory is not the program's. */
-		if (!strncmp(m->path, "/memfd:numamma-agent", 20))
+		if (!strncmp(m->path, AGENT_MAPS_PATH, strlen(AGENT_MAPS_PATH)))
 			continue;
 		if (mapreg_insert(p, m->start, m->end))
 			objtrack_add(tr->objs, &obj);

@@ -17,7 +17,8 @@
  * heap/mmap objects in a hash keyed by start address, for free().
  *
  * Nodes are allocated in slabs and never move, so the nm_object pointers
- * handed out stay valid until objtrack_free(). */
+ * handed out stay valid while their object is findable (objtrack_keep_freed):
+ * the nodes of forgotten objects are reused. */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +99,8 @@ struct objtrack {
 	int64_t next_id;
 	uint64_t count;
 	uint64_t rng;
+	uint64_t keep_freed;       /* ns an ended object stays findable */
+	struct otnode *free_nodes; /* forgotten ones, chained by left */
 };
 
 static struct otnode TOMBSTONE_NODE;
@@ -450,6 +453,13 @@ static void treap_overlap(struct otnode *n, uint64_t lo, uint64_t hi, visit_fn v
 
 /* ---- freed objects ---- */
 
+/* A freed object nothing will look up again: its node is reused. */
+static void recycle(struct objtrack *ot, struct otnode *n)
+{
+	n->left = ot->free_nodes;
+	ot->free_nodes = n;
+}
+
 static uint64_t run_build(struct dead_run *r, size_t lo, size_t hi)
 {
 	size_t mid = lo + (hi - lo) / 2;
@@ -489,15 +499,22 @@ static int cmp_ents(const void *a, const void *b)
 	return ent_before(a, b) ? -1 : ent_before(b, a);
 }
 
-/* Merges run a into b (both sorted); a is left empty. */
-static void run_merge(struct dead_run *a, struct dead_run *b)
+/* Merges run a into b (both sorted); a is left empty.  Objects that
+ * ended before cutoff are forgotten on the way. */
+static void run_merge(struct objtrack *ot, struct dead_run *a, struct dead_run *b, uint64_t cutoff)
 {
 	struct dead_ent *v = xmalloc((a->n + b->n) * sizeof(*v));
 	size_t i = 0, j = 0, k = 0;
 
-	while (i < a->n || j < b->n)
-		v[k++] = j == b->n || (i < a->n && ent_before(&a->v[i], &b->v[j])) ?
-			 a->v[i++] : b->v[j++];
+	while (i < a->n || j < b->n) {
+		struct dead_ent e = j == b->n || (i < a->n && ent_before(&a->v[i], &b->v[j])) ?
+				    a->v[i++] : b->v[j++];
+
+		if (e.node->obj.free_ns < cutoff)
+			recycle(ot, e.node);
+		else
+			v[k++] = e;
+	}
 	free(b->v);
 	free(a->v);
 	b->v = v;
@@ -509,11 +526,12 @@ static void run_merge(struct dead_run *a, struct dead_run *b)
 }
 
 /* The full buffer becomes a run, carried up like a binary counter. */
-static void dead_flush_buffer(struct proc *p)
+static void dead_flush_buffer(struct objtrack *ot, struct proc *p)
 {
 	struct dead_run carry = { xmalloc(DEAD_BUFFER * sizeof(struct dead_ent)), NULL,
 				  p->nr_dead_buffer, NEVER, 0 };
 	size_t i, level;
+	uint64_t cutoff;
 
 	for (i = 0; i < carry.n; i++) {
 		struct otnode *n = p->dead_buffer[i];
@@ -524,10 +542,11 @@ static void dead_flush_buffer(struct proc *p)
 		carry.max_free = max_u64(carry.max_free, n->obj.free_ns);
 	}
 	qsort(carry.v, carry.n, sizeof(*carry.v), cmp_ents);
+	cutoff = carry.max_free > ot->keep_freed ? carry.max_free - ot->keep_freed : 0;
 	for (level = 0; p->runs[level].n; level++) {
 		if (level + 1 == DEAD_LEVELS)
 			die("object tracker: too many freed objects");
-		run_merge(&p->runs[level], &carry);
+		run_merge(ot, &p->runs[level], &carry, cutoff);
 	}
 	carry.max_end = xmalloc(carry.n * sizeof(*carry.max_end));
 	run_build(&carry, 0, carry.n);
@@ -535,11 +554,15 @@ static void dead_flush_buffer(struct proc *p)
 	p->nr_dead_buffer = 0;
 }
 
-static void dead_add(struct proc *p, struct otnode *n)
+static void dead_add(struct objtrack *ot, struct proc *p, struct otnode *n)
 {
+	if (!ot->keep_freed) {
+		recycle(ot, n);
+		return;
+	}
 	p->dead_buffer[p->nr_dead_buffer++] = n;
 	if (p->nr_dead_buffer == DEAD_BUFFER)
-		dead_flush_buffer(p);
+		dead_flush_buffer(ot, p);
 }
 
 /* Visits the freed objects covering addr that may have lived at t. */
@@ -583,6 +606,12 @@ static struct otnode *new_node(struct objtrack *ot)
 {
 	struct slab *s = ot->slabs;
 
+	if (ot->free_nodes) {
+		struct otnode *n = ot->free_nodes;
+
+		ot->free_nodes = n->left;
+		return memset(n, 0, sizeof(*n));
+	}
 	if (!s || s->used == SLAB_NODES) {
 		s = xmalloc(sizeof(*s));
 		s->used = 0;
@@ -599,7 +628,13 @@ struct objtrack *objtrack_new(struct nm_db *db)
 	ot->db = db;
 	ot->next_id = 1;
 	ot->rng = 0x9e3779b97f4a7c15ULL;
+	ot->keep_freed = NEVER;
 	return ot;
+}
+
+void objtrack_keep_freed(struct objtrack *ot, uint64_t ns)
+{
+	ot->keep_freed = ns;
 }
 
 void objtrack_free(struct objtrack *ot)
@@ -650,14 +685,6 @@ int64_t objtrack_add(struct objtrack *ot, const struct nm_object *obj)
 	n->prio = (uint32_t)ot->rng;
 	n->live_index = NOT_LIVE;
 	update(n);
-	if (obj->free_ns) {
-		dead_add(p, n);
-	} else {
-		p->root = treap_insert(p->root, n);
-		live_append(p, n);
-		if (starts_indexed(obj->kind))
-			starts_insert(&p->starts, n);
-	}
 	ot->count++;
 	/* A live object's row waits for its end or the next flush: most
 	 * blocks are freed first, and get one INSERT instead of an INSERT and
@@ -665,6 +692,16 @@ int64_t objtrack_add(struct objtrack *ot, const struct nm_object *obj)
 	n->stored = !ot->db || obj->free_ns;
 	if (ot->db && obj->free_ns)
 		db_add_object(ot->db, &n->obj);
+	if (obj->free_ns) {
+		int64_t id = n->obj.id;
+
+		dead_add(ot, p, n);
+		return id;
+	}
+	p->root = treap_insert(p->root, n);
+	live_append(p, n);
+	if (starts_indexed(obj->kind))
+		starts_insert(&p->starts, n);
 	return n->obj.id;
 }
 
@@ -698,11 +735,11 @@ static void end_object(struct objtrack *ot, struct proc *p, struct otnode *n, ui
 	if (starts_indexed(n->obj.kind))
 		starts_remove(&p->starts, n);
 	p->root = treap_remove(p->root, n);
-	dead_add(p, n);
 	if (!n->stored)
 		store_row(ot, n, store ? n->obj.free_ns : 0);
 	else if (ot->db && store)
 		db_free_object(ot->db, n->obj.id, n->obj.free_ns);
+	dead_add(ot, p, n);
 }
 
 int64_t objtrack_release(struct objtrack *ot, pid_t pid, uint64_t addr, uint64_t ns)

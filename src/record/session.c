@@ -22,6 +22,9 @@
 
 #define FLUSH_EVERY_NS    (1000ULL * 1000 * 1000)
 #define MAPS_EVERY_NS     (200ULL * 1000 * 1000)
+/* Samples are matched to objects within a tick or two of being taken:
+ * freed objects are kept findable this long, then forgotten. */
+#define KEEP_FREED_NS     (5ULL * 1000 * 1000 * 1000)
 
 void session_init(struct session *s, const char *cmd)
 {
@@ -314,6 +317,7 @@ int session_run(struct session *s, char **argv, pid_t attach_pid)
 	s->tr = tracer_new(&cfg);
 	tracer_set_objtrack(s->tr, s->objs);
 	start_sampler(s);
+	objtrack_keep_freed(s->objs, s->sampler ? KEEP_FREED_NS : 0);
 	if (attach_pid) {
 		if (tracer_attach(s->tr, attach_pid) < 0)
 			exit(NM_EXIT_FAILURE);

@@ -241,15 +241,18 @@ static void thread_start(struct tracer *tr, struct tcb *t)
 }
 
 /* Records of t's calls are read before it goes; a thread that reuses its
- * TCB is another thread. */
-static void agent_thread_gone(struct tracer *tr, struct tcb *t)
+ * TCB is another thread.  last: no thread of t's process is left to write. */
+static void agent_thread_gone(struct tracer *tr, struct tcb *t, bool last)
 {
 	struct proc *owner = agent_owner(tr, t->proc);
 
-	if (owner) {
+	if (!owner)
+		return;
+	if (last && owner == t->proc)
+		agent_drain_final(tr, owner);
+	else
 		agent_drain(tr, owner);
-		agent_forget_tid(owner, t->tid);
-	}
+	agent_forget_tid(owner, t->tid);
 }
 
 static void thread_exiting(struct tracer *tr, struct tcb *t)
@@ -257,7 +260,7 @@ static void thread_exiting(struct tracer *tr, struct tcb *t)
 	if (t->flags & TCB_EXITING)
 		return;
 	t->flags |= TCB_EXITING;
-	agent_thread_gone(tr, t);
+	agent_thread_gone(tr, t, t->proc->refs == 1);
 	if (t->proc->ignored || !(t->flags & TCB_STARTED))
 		return;
 	if (tr->cfg.on_thread_exit)
@@ -464,7 +467,8 @@ static void handle_exec(struct tracer *tr, struct tcb *t)
 		t->flags |= TCB_DETACHED;
 		return;
 	}
-	agent_thread_gone(tr, t);
+	/* exec leaves one thread: the others died, perhaps in mid-record. */
+	agent_thread_gone(tr, t, true);
 	objtrack_end_process(tr->objs, p->pid, now_ns(), true);
 	watchdog_forget_process(p->pid);
 	reset_address_space(p);

@@ -9,7 +9,8 @@
  *   count-storm signal ITER      ITER malloc+free rounds in main while a
  *                                1 kHz timer's handler maps and unmaps a
  *                                page (mmap is async-signal-safe, malloc
- *                                is not: it would deadlock natively)
+ *                                is not: it would deadlock natively), then
+ *                                10 more signals while main allocates nothing
  *
  * Prints what it did; exits 0. */
 #include <pthread.h>
@@ -117,10 +118,15 @@ static void with_signals(void)
 	sa.sa_handler = on_alarm;
 	sa.sa_flags = SA_RESTART;
 	sigaction(SIGALRM, &sa, NULL);
+	long before;
+
 	setitimer(ITIMER_REAL, &every, NULL);
 	main_alloc();
 	while (atomic_load(&handled) < 20)
 		main_alloc();
+	/* Then 10 signals that find main outside any allocator call. */
+	for (before = atomic_load(&handled); atomic_load(&handled) < before + 10;)
+		;
 	setitimer(ITIMER_REAL, &off, NULL);
 	/* The handler's count varies: it goes to stderr, the rest must match. */
 	fprintf(stderr, "handled %ld\n", atomic_load(&handled));

@@ -78,6 +78,23 @@ static void test_inside(struct agent_ctl *c)
 
 	CHECK(a && b && a != b);
 	CHECK(agent_inside(c, 0x7f0000001000) == a);
+	/* A freed entry is reused; the other thread's entry stays its own. */
+	struct agent_inside *d;
+
+	a->key = AGENT_INSIDE_FREED;
+	d = agent_inside(c, 0x7f0000003000);
+	CHECK(d && d != b);
+	CHECK(agent_inside(c, 0x7f0000002000) == b);
+	d->key = AGENT_INSIDE_FREED;
+	/* Many threads over time, few at once: the table never fills. */
+	for (uint64_t k = 1; k <= 4 * AGENT_INSIDE; k++) {
+		struct agent_inside *e = agent_inside(c, 0x7e0000000000 + k * 4096);
+
+		CHECK(e != NULL);
+		if (!e)
+			break;
+		e->key = AGENT_INSIDE_FREED;
+	}
 }
 
 /* Three frames: f (cfa = rsp + 16, rbp unchanged), g (rbp-based, rbp
