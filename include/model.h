@@ -3,6 +3,7 @@
 #ifndef NUMAMMA_MODEL_H
 #define NUMAMMA_MODEL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -32,6 +33,9 @@ struct nm_object {
 	uint64_t alloc_ns, free_ns;
 	int64_t callsite_id;   /* 0: none */
 	const char *name;      /* symbol, allocator function or mapping path */
+	/* A block under --min-object-size: tracked (samples find it), but
+	 * its row is written only once a sample hits it. */
+	bool row_if_sampled;
 };
 
 /* A stack frame, position-independent: the same code gives the same

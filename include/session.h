@@ -24,7 +24,8 @@ struct session {
 	/* run mode places objects from the stopped thread at each allocator
 	 * return: traps only. */
 	enum intercept_mode intercept;
-	uint64_t min_object_size;   /* smaller heap/mmap blocks: counted only */
+	uint64_t min_object_size;   /* smaller heap/mmap blocks: counted, and a row
+	                             * only once a sample hits them */
 	double duration;
 	struct sampler_opts sopts;  /* name, period, ldlat */
 	struct nm_topology topo;
@@ -54,8 +55,8 @@ struct session {
 #define INTERCEPT_DEFAULT INTERCEPT_AUTO
 #define INTERCEPT_DEFAULT_NAME "auto"
 /* profile's --min-object-size default. */
-#define MIN_OBJECT_SIZE_DEFAULT 0
-#define MIN_OBJECT_SIZE_DEFAULT_NAME "0: every block"
+#define MIN_OBJECT_SIZE_DEFAULT 4096
+#define MIN_OBJECT_SIZE_DEFAULT_NAME "4096"
 
 void session_init(struct session *s, const char *cmd);
 /* Launches argv (attach_pid == 0) or attaches, traces to the end, closes

@@ -79,7 +79,7 @@ stop_worker() {
 # the numamma process that timeout started.
 attach() {
 	local db=$1; shift
-	timeout -k 5 "$PROFILE_TIMEOUT" "$NUMAMMA" profile -q -s none "${INTERCEPT_OPT[@]}" -o "$db" "$@" -p "$WPID" \
+	timeout -k 5 "$PROFILE_TIMEOUT" "$NUMAMMA" profile -q -s none "${INTERCEPT_OPT[@]}" --all-objects -o "$db" "$@" -p "$WPID" \
 		2>"$TMPD/numamma.err" &
 	NPID=$!
 	wait_for "numamma to attach to $WPID" is_traced "$WPID"

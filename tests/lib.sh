@@ -62,11 +62,13 @@ assert_diff() {
 }
 
 # profile DB [OPTIONS] -- PROG ARGS: numamma profile without a sampler
-# (none of these tests needs access samples), under a timeout.  Returns
+# (none of these tests needs access samples), every block a row (these
+# tests check small ones too; OPTIONS may say otherwise), under a timeout.  Returns
 # numamma's exit status.
 profile() {
 	local db=$1; shift
-	timeout -k 5 "$PROFILE_TIMEOUT" "$NUMAMMA" profile -q -s none "${INTERCEPT_OPT[@]}" -o "$db" "$@"
+	timeout -k 5 "$PROFILE_TIMEOUT" "$NUMAMMA" profile -q -s none "${INTERCEPT_OPT[@]}" --all-objects \
+		-o "$db" "$@"
 }
 
 # profile_ok DB [OPTIONS] -- PROG ARGS: profile, which must exit 0.

@@ -42,6 +42,13 @@ assert_eq "min-object-size: no heap row below 4096 bytes" 0 \
 assert_eq "min-object-size: some rows above" 1 \
 	"$(sql "$TMPD/m.db" "SELECT count(*) > 0 FROM objects WHERE kind = 'heap' AND size >= 4096")"
 
+# The default (no option): the same, at 4096 bytes.
+timeout -k 5 "$PROFILE_TIMEOUT" "$NUMAMMA" profile -q -s none "${INTERCEPT_OPT[@]}" -o "$TMPD/d.db" \
+	-- "$prog" threads 4 "$iter" >/dev/null || fail "default profile exited $?"
+assert_eq "default: allocations|frees counted" "$allocs|$frees" "$(site_totals "$TMPD/d.db" storm_alloc)"
+assert_eq "default: no heap row below 4096 bytes" 0 \
+	"$(sql "$TMPD/d.db" "SELECT count(*) FROM objects WHERE kind IN ('heap', 'mmap') AND size < 4096")"
+
 # fork and vfork: each child's calls under its own pid, none in the parent.
 n=$((iter / 10))
 for how in fork vfork; do

@@ -28,3 +28,8 @@ writers=$(sql "$db" "SELECT max(writers) FROM line_writers l JOIN objects o ON o
 		     WHERE o.size = 64")
 echo "line samples: $total, writers seen on the line: $writers"
 ((writers >= 1 && writers <= 2)) || fail "line_writers says $writers writers"
+# The line is a 64-byte block, under --min-object-size: its row exists
+# because samples hit it, and no small block without a sample has one.
+assert_eq "small blocks with rows all sampled" 0 \
+	"$(sql "$db" "SELECT count(*) FROM objects WHERE kind = 'heap' AND size < 4096
+		      AND id NOT IN (SELECT object_id FROM samples WHERE object_id IS NOT NULL)")"

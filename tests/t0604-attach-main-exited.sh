@@ -8,7 +8,7 @@ build_prog main-exit
 "$TMPD/main-exit" >"$TMPD/out" &
 pid=$!
 sleep 0.5
-timeout -k 5 30 "$NUMAMMA" profile -q -s none -d 1 -o "$TMPD/p.db" -p "$pid" 2>"$TMPD/err" ||
+timeout -k 5 30 "$NUMAMMA" profile -q -s none --all-objects -d 1 -o "$TMPD/p.db" -p "$pid" 2>"$TMPD/err" ||
 	fail "attach failed: $(cat "$TMPD/err")"
 wait "$pid"
 assert_eq "program status" 0 "$?"

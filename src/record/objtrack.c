@@ -41,6 +41,7 @@ struct otnode {
 	uint32_t live_index;      /* in proc->live, or NOT_LIVE */
 	bool reserved;            /* mostly-untouched reservation: never picked */
 	bool stored;              /* has its row (or never will: no database) */
+	bool deferred;            /* row_if_sampled, and no sample yet: no row */
 };
 
 /* Open addressing, keyed by start address and kind: live heap/mmap objects. */
@@ -689,8 +690,9 @@ int64_t objtrack_add(struct objtrack *ot, const struct nm_object *obj)
 	/* A live object's row waits for its end or the next flush: most
 	 * blocks are freed first, and get one INSERT instead of an INSERT and
 	 * an UPDATE. */
-	n->stored = !ot->db || obj->free_ns;
-	if (ot->db && obj->free_ns)
+	n->deferred = obj->row_if_sampled;
+	n->stored = !ot->db || obj->free_ns || n->deferred;
+	if (ot->db && obj->free_ns && !n->deferred)
 		db_add_object(ot->db, &n->obj);
 	if (obj->free_ns) {
 		int64_t id = n->obj.id;
@@ -737,7 +739,7 @@ static void end_object(struct objtrack *ot, struct proc *p, struct otnode *n, ui
 	p->root = treap_remove(p->root, n);
 	if (!n->stored)
 		store_row(ot, n, store ? n->obj.free_ns : 0);
-	else if (ot->db && store)
+	else if (ot->db && store && !n->deferred)
 		db_free_object(ot->db, n->obj.id, n->obj.free_ns);
 	dead_add(ot, p, n);
 }
@@ -848,6 +850,20 @@ static void keep_best(void *arg, struct otnode *n)
 		b->obj = &n->obj;
 }
 
+/* A sample hit a small block: from now on it has a row, written at its
+ * end or the next flush while it lives, at once when it has ended. */
+static void claim_row(struct objtrack *ot, struct otnode *n)
+{
+	if (!n->deferred)
+		return;
+	n->deferred = false;
+	n->obj.row_if_sampled = false;
+	if (n->live_index != NOT_LIVE)
+		n->stored = !ot->db;
+	else if (ot->db)
+		store_row(ot, n, n->obj.free_ns);
+}
+
 const struct nm_object *objtrack_lookup(struct objtrack *ot, pid_t pid, uint64_t addr, uint64_t t)
 {
 	struct proc *p = find_proc(ot, pid, 0);
@@ -857,6 +873,8 @@ const struct nm_object *objtrack_lookup(struct objtrack *ot, pid_t pid, uint64_t
 		return NULL;
 	treap_overlap(p->root, addr, addr + 1, keep_best, &b);
 	dead_stab(p, addr, t, keep_best, &b);
+	if (b.obj)
+		claim_row(ot, (struct otnode *)b.obj);
 	return b.obj;
 }
 

@@ -137,10 +137,9 @@ static void add_object(struct recorder *r, struct tcb *t, const struct alloc_eve
 	};
 
 	count_alloc(r, ev);
-	if (ev->size < r->min_size)
-		return;
+	obj.row_if_sampled = ev->size < r->min_size;
 	obj.id = objtrack_add(r->ot, &obj);
-	if (r->hooks.object)
+	if (r->hooks.object && !obj.row_if_sampled)
 		r->hooks.object(r->hooks.ctx, t, &obj, ev->frames, ev->frames ? ev->nframes : 0);
 }
 
