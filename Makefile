@@ -111,6 +111,10 @@ check-asan: deps
 
 -include tests/vm.mk
 
+# The writer's throughput: built against the library, as the tests are.
+bench/ingest-bench: bench/ingest-bench.c libnumamma.a
+	$(quiet_ld)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< libnumamma.a $(LDLIBS)
+
 bench/%: bench/%.c
 	$(quiet_cc)$(CC) -O2 -g -pthread -o $@ $< -lm
 

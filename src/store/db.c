@@ -123,7 +123,6 @@ static const char schema_sql[] =
 	"  level TEXT, hops INTEGER, snoop_hitm INTEGER, tlb_miss INTEGER,"
 	"  object_id INTEGER, page_node INTEGER, phys_addr INTEGER, resolution TEXT,"
 	"  forward_steps INTEGER);"
-	"CREATE INDEX samples_object ON samples(object_id);"
 	"CREATE TABLE sampler_stats(tid INTEGER, name TEXT, value INTEGER);"
 	"CREATE TABLE callsite_totals(callsite_id INTEGER, pid INTEGER, allocations INTEGER,"
 	"  frees INTEGER, bytes INTEGER, peak_live_bytes INTEGER);"
@@ -863,13 +862,14 @@ static void build_aggregates(struct nm_db *db, void *unused)
 	db_exec(db, aggregate_sql);
 }
 
-/* Objects are looked up by address once the run is over: an index kept
- * up to date during the run would cost every row.  It is built here, with
- * the aggregates (a profile whose numamma died gets it when report
- * rebuilds them). */
+/* Objects are looked up by address, samples by object, once the run is
+ * over: indexes kept up to date during the run would cost every row.
+ * They are built here, with the aggregates (a profile whose numamma died
+ * gets them when report rebuilds those). */
 static void index_objects(struct nm_db *db, void *arg)
 {
-	db_exec(db, "CREATE INDEX IF NOT EXISTS objects_pid_address ON objects(pid, address)");
+	db_exec(db, "CREATE INDEX IF NOT EXISTS objects_pid_address ON objects(pid, address);"
+		    "CREATE INDEX IF NOT EXISTS samples_object ON samples(object_id)");
 }
 
 void db_drop_raw_samples(struct nm_db *db)
