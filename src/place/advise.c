@@ -123,6 +123,7 @@ static void read_samples(struct analysis *a)
 		if (!o || ps->addr < o->addr || ps->addr - o->addr >= o->size)
 			continue;
 		p.pos = (uint32_t)((unsigned __int128)(ps->addr - o->addr) * POLICY_PPM / o->size);
+		p.off = ps->addr - o->addr;
 		p.thread = find_thread(a->adv, ps->pid, ps->tid);
 		p.node = sample_node(a, ps->cpu, ps->node);
 		p.page_node = ps->page_node;

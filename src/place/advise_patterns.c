@@ -77,6 +77,9 @@ struct locality predict(const struct analysis *a, const struct site *s,
 		case ACT_EACH:
 			l.local += p->nth >= 0 && r->each[p->nth % r->neach] == node;
 			break;
+		case ACT_CYCLIC:
+			l.local += r->each[p->off / r->chunk % r->neach] == node;
+			break;
 		}
 	}
 	return l;
@@ -287,6 +290,7 @@ void reset_rule(struct policy_rule *r)
 	r->each = NULL;
 	r->neach = 0;
 	r->nodemask = 0;
+	r->chunk = 0;
 }
 
 static char *nodelist_text(uint64_t mask)
@@ -464,6 +468,10 @@ char *choose_action(const struct analysis *a, struct site *s, struct policy_rule
 		return xasprintf("leave: too cold (%" PRIu64 " samples from threads of known node)",
 				 known);
 	}
+	/* Before the patterns of positions: a thread's chunks spread over
+	 * the whole object, and the schedule places chunks never sampled. */
+	if ((reason = try_cyclic(a, s, r, eval)))
+		return reason;
 	if (*eval != s && (*eval)->npts >= MIN_SAMPLES && (reason = try_patterns(a, *eval, r)))
 		return with_sweep_note(reason, s, *eval, "threads sweeping the whole object");
 	drop_copy(s, eval);
