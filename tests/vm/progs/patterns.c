@@ -1,0 +1,190 @@
+/* The access patterns of HPC and server codes, for the placement tests
+ * and bench: the main thread initialises the data serially (natively its
+ * pages all land on its node), then NWORKERS threads work on it, and at
+ * the end the program reports with move_pages where each object's pages
+ * landed: per worker, the pages it owns on its own node, or for the
+ * patterns without owners, the pages per node.
+ *
+ *   patterns cyclic|stencil|table|dynamic [ROUNDS]
+ *
+ * cyclic:  chunks of CHUNK_PAGES dealt in turn, chunk k to worker k mod
+ *          NWORKERS (OpenMP's schedule(static, chunk));
+ * stencil: a 2-D grid of one-page rows, each worker owning a block of
+ *          rows and reading its neighbours' edge rows (halo), Jacobi
+ *          style from one grid into the other;
+ * table:   a read-mostly table every worker reads at random;
+ * dynamic: chunks taken from a shared counter each round (OpenMP's
+ *          schedule(dynamic)): no stable owner. */
+#define _GNU_SOURCE
+#include <numa.h>
+#include <numaif.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define NWORKERS    4
+#define PAGES       2048
+#define CHUNK_PAGES 16
+
+static long page_size, page_elems, rounds = 20;
+static const char *mode;
+static double *grid[2];         /* stencil: two grids; else grid[0] */
+static int worker_node[NWORKERS];
+static volatile long next_chunk[1024];  /* dynamic: one counter per round */
+
+/* Who owns page p of the main object: the worker writing it, -1 none. */
+static int owner(long p)
+{
+	if (!strcmp(mode, "cyclic"))
+		return (int)(p / CHUNK_PAGES % NWORKERS);
+	if (!strcmp(mode, "stencil"))
+		return (int)(p / (PAGES / NWORKERS));
+	return -1;
+}
+
+static void sweep_page(double *page, double r)
+{
+	for (long i = 0; i < page_elems; i++)
+		page[i] = page[i] * 0.5 + r;
+}
+
+static void cyclic(long w)
+{
+	for (long r = 0; r < rounds; r++)
+		for (long c = w; c < PAGES / CHUNK_PAGES; c += NWORKERS)
+			for (long p = c * CHUNK_PAGES; p < (c + 1) * CHUNK_PAGES; p++)
+				sweep_page(grid[0] + p * page_elems, (double)r);
+}
+
+/* Row i of the new grid from rows i-1, i, i+1 of the old one: the first
+ * and last rows of a block read the neighbours' rows. */
+static void stencil(long w)
+{
+	long rows = PAGES / NWORKERS;
+
+	for (long r = 0; r < rounds; r++) {
+		double *in = grid[r & 1], *out = grid[!(r & 1)];
+
+		for (long i = w * rows; i < (w + 1) * rows; i++) {
+			const double *up = in + (i ? i - 1 : i) * page_elems;
+			const double *down = in + (i + 1 < PAGES ? i + 1 : i) * page_elems;
+
+			for (long j = 0; j < page_elems; j++)
+				out[i * page_elems + j] = (up[j] + in[i * page_elems + j] + down[j]) / 3;
+		}
+	}
+}
+
+static double sink[NWORKERS];
+
+static void table(long w)
+{
+	unsigned s = (unsigned)w * 2654435761u + 1;
+	long n = PAGES * page_elems;
+	double sum = 0;
+
+	for (long i = 0; i < rounds * PAGES * 64; i++) {
+		s = s * 1103515245u + 12345u;
+		sum += grid[0][(s >> 4) % n];
+	}
+	sink[w] = sum;
+}
+
+static void dynamic(long w __attribute__((unused)))
+{
+	for (long r = 0; r < rounds && r < 1024; r++) {
+		long c;
+
+		while ((c = __sync_fetch_and_add(&next_chunk[r], 1)) < PAGES / CHUNK_PAGES)
+			for (long p = c * CHUNK_PAGES; p < (c + 1) * CHUNK_PAGES; p++)
+				sweep_page(grid[0] + p * page_elems, (double)r);
+	}
+}
+
+static const struct pattern {
+	const char *name;
+	void (*work)(long w);
+} patterns[] = {
+	{ "cyclic", cyclic }, { "stencil", stencil }, { "table", table }, { "dynamic", dynamic },
+};
+static const struct pattern *pattern;
+
+static void *worker(void *arg)
+{
+	long w = (long)arg;
+
+	pattern->work(w);
+	worker_node[w] = numa_node_of_cpu(sched_getcpu());
+	return NULL;
+}
+
+/* Pages per owner on the owner's node ("block" lines, as blocks.h prints
+ * them, so the tests read every pattern alike), or pages per node. */
+static void report(const char *name, const double *data)
+{
+	static void *pages[PAGES];
+	static int status[PAGES];
+	long on[NWORKERS] = { 0 }, owned[NWORKERS] = { 0 }, per_node[8] = { 0 }, all_on = 0, all = 0;
+	double worst = 100;
+
+	for (long p = 0; p < PAGES; p++)
+		pages[p] = (char *)data + p * page_size;
+	if (move_pages(0, PAGES, pages, NULL, status, 0) < 0)
+		memset(status, -1, sizeof(status));
+	for (long p = 0; p < PAGES; p++) {
+		if (status[p] >= 0 && status[p] < 8)
+			per_node[status[p]]++;
+		if (owner(p) >= 0) {
+			owned[owner(p)]++;
+			on[owner(p)] += status[p] == worker_node[owner(p)];
+		}
+	}
+	printf("%s: pages per node: 0:%ld 1:%ld 2:%ld 3:%ld\n", name, per_node[0], per_node[1],
+	       per_node[2], per_node[3]);
+	for (int w = 0; w < NWORKERS && owned[0]; w++) {
+		double pct = 100.0 * on[w] / owned[w];
+
+		printf("block %d (%s): worker on node %d, %ld/%ld pages local (%.1f%%)\n", w, name,
+		       worker_node[w], on[w], owned[w], pct);
+		worst = pct < worst ? pct : worst;
+		all_on += on[w];
+		all += owned[w];
+	}
+	if (all)
+		printf("all blocks: %.1f%% local, worst block %.1f%%\n", 100.0 * all_on / all, worst);
+}
+
+int main(int argc, char **argv)
+{
+	pthread_t th[NWORKERS];
+
+	mode = argc > 1 ? argv[1] : "";
+	for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++)
+		if (!strcmp(mode, patterns[i].name))
+			pattern = &patterns[i];
+	if (!pattern) {
+		fprintf(stderr, "usage: patterns cyclic|stencil|table|dynamic [ROUNDS]\n");
+		return 2;
+	}
+	if (argc > 2)
+		rounds = atol(argv[2]);
+	page_size = sysconf(_SC_PAGESIZE);
+	page_elems = page_size / sizeof(double);
+	grid[0] = malloc(PAGES * page_size);
+	if (!strcmp(mode, "stencil"))
+		grid[1] = malloc(PAGES * page_size);
+	for (int g = 0; g < 2 && grid[g]; g++)
+		for (long i = 0; i < PAGES * page_elems; i++)
+			grid[g][i] = (double)i;
+	for (long w = 0; w < NWORKERS; w++)
+		pthread_create(&th[w], NULL, worker, (void *)w);
+	for (int w = 0; w < NWORKERS; w++)
+		pthread_join(th[w], NULL);
+	report("grid", grid[0]);
+	if (grid[1])
+		report("grid2", grid[1]);
+	return 0;
+}
