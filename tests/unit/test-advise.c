@@ -149,7 +149,8 @@ static void check_seg(const struct policy_rule *r, int i, int node, uint32_t sta
 
 enum { SITE_BLOCK = 0x100, SITE_SHARED = 0x200, SITE_ONE = 0x300, SITE_TINY = 0x400,
        SITE_IRREGULAR = 0x500, SITE_COLD = 0x600, SITE_OWN = 0x700, SITE_SWEPT = 0x800,
-       SITE_REVERSED = 0x900, SITE_EACH = 0xa00 };
+       SITE_REVERSED = 0x900, SITE_EACH = 0xa00, SITE_CYCLIC = 0xb00, SITE_DYNAMIC = 0xc00,
+       SITE_STENCIL = 0xd00 };
 
 /* Serial init by the main thread then parallel compute by 4 workers, all
  * on one node (the usual profile before any pinning). */
@@ -547,6 +548,90 @@ static void test_observed_mapping(void)
 	profile_end(&p);
 }
 
+/* The patterns beyond one block per thread, on 4 nodes, worker w on node
+ * w - 1, the main thread initialising every object first.  cyclic: chunk
+ * k of 64 KiB by worker 1 + k mod 4, `per_chunk` samples in every
+ * `every`-th chunk; dynamic: each round's chunks by changing workers;
+ * stencil: row blocks, each worker also reading its neighbours' edge rows. */
+static void patterns_profile(struct synth *p, int per_chunk, int every)
+{
+	struct nm_object cyc, dyn, st;
+	unsigned hash = 1;
+
+	profile_begin(p, 4, 8, 4);
+	cyc = add_object(p, OBJ_HEAP, SITE_CYCLIC, 8 * MiB, "malloc");
+	dyn = add_object(p, OBJ_HEAP, SITE_DYNAMIC, 8 * MiB, "malloc");
+	st = add_object(p, OBJ_HEAP, SITE_STENCIL, 8 * MiB, "malloc");
+	touch(p, &cyc, 0, 0, 0, 1, 5 * per_chunk, 0);
+	/* Anywhere in the chunk, as a sampler's are: samples at fixed points
+	 * of chunks fit other chunk sizes as well. */
+	for (int k = 0; k < 128; k += every) {
+		double at = k + (hash = hash * 1103515245u + 12345u) / 65536 % 900 / 1000.0;
+
+		touch(p, &cyc, 1 + k % 4, 2 * (k % 4), at / 128, (at + 0.1) / 128, per_chunk, 0);
+	}
+	for (int round = 0; round < 4; round++)
+		for (int k = 0; k < 128; k++) {
+			int w = 1 + (hash = hash * 1103515245u + 12345u) / 65536 % 4;
+
+			touch(p, &dyn, w, 2 * (w - 1), k / 128.0, (k + 1) / 128.0, 2, 0);
+		}
+	touch(p, &st, 0, 0, 0, 1, 100, 0);
+	for (int w = 1; w <= 4; w++) {
+		touch(p, &st, w, 2 * (w - 1), (w - 1) / 4.0, w / 4.0, 400, 0);
+		touch(p, &st, w, 2 * (w - 1), w / 4.0 - 1 / 512.0, w / 4.0, 10, 0);
+		if (w < 4)
+			touch(p, &st, w, 2 * (w - 1), w / 4.0, w / 4.0 + 1 / 2048.0, 10, 0);
+	}
+	db_flush(p->db);
+}
+
+static void check_cyclic(const struct advice *adv, const char *reason)
+{
+	const struct policy_rule *r = rule_at(adv->policy, SITE_CYCLIC);
+
+	CHECK(r && r->action == ACT_CYCLIC);
+	if (!r || r->action != ACT_CYCLIC)
+		return;
+	CHECK_INT(r->chunk, 64 * KiB);
+	CHECK_INT(r->neach, 4);
+	for (int k = 0; k < r->neach && k < 4; k++)
+		CHECK_INT(r->each[k], k);
+	CHECK(strstr(site_of(adv, r)->reason, reason) == site_of(adv, r)->reason);
+	CHECK(site_of(adv, r)->after.local >= 0.99 * site_of(adv, r)->after.total);
+}
+
+static void test_patterns(void)
+{
+	struct advise_opts opts = { .min_size = ADVISE_MIN_SIZE };
+	struct synth p;
+	struct advice adv;
+	const struct policy_rule *r;
+
+	patterns_profile(&p, 8, 1);
+	CHECK_INT(advise_synth(&p, &opts, &adv), 0);
+	check_cyclic(&adv, "cyclic: 4 threads take turns on chunks of 65536 bytes (schedule(static, "
+		     "chunk); 100% of 1024 samples), leaving out 40 samples of threads touching every "
+		     "chunk (initialisation)");
+	r = rule_at(adv.policy, SITE_DYNAMIC);
+	CHECK(r && r->action == ACT_INTERLEAVE && r->nodemask == 0xf);
+	r = rule_at(adv.policy, SITE_STENCIL);
+	CHECK(r && r->action == ACT_BLOCK);
+	for (int w = 0; w < 4; w++)
+		check_seg(r, w, w, w * POLICY_PPM / 4, (w + 1) * POLICY_PPM / 4);
+	advice_free(&adv);
+	profile_end(&p);
+
+	/* As few samples as a second of the clock sampler gives in the
+	 * guest under load: one in every third chunk. */
+	patterns_profile(&p, 1, 3);
+	CHECK_INT(advise_synth(&p, &opts, &adv), 0);
+	check_cyclic(&adv, "cyclic: 4 threads take turns on chunks of 65536 bytes (schedule(static, "
+		     "chunk); 100% of 43 samples), leaving out 5 samples");
+	advice_free(&adv);
+	profile_end(&p);
+}
+
 /* policy_load on a database advises in memory, for the machine it runs on. */
 static void test_load_profile(void)
 {
@@ -608,5 +693,6 @@ int main(void)
 	test_observed_mapping();
 	test_load_profile();
 	test_cmd_advise();
+	test_patterns();
 	return unit_done();
 }
