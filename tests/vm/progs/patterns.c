@@ -121,14 +121,17 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-/* Pages per owner on the owner's node ("block" lines, as blocks.h prints
- * them, so the tests read every pattern alike), or pages per node. */
+/* Owned pages on their owner's node, over every object. */
+static long all_on, all_owned;
+static double worst = 100;
+
+/* Pages per node, and per owner on the owner's node ("block" lines, as
+ * blocks.h prints them, so that the tests read every pattern alike). */
 static void report(const char *name, const double *data)
 {
 	static void *pages[PAGES];
 	static int status[PAGES];
-	long on[NWORKERS] = { 0 }, owned[NWORKERS] = { 0 }, per_node[8] = { 0 }, all_on = 0, all = 0;
-	double worst = 100;
+	long on[NWORKERS] = { 0 }, owned[NWORKERS] = { 0 }, per_node[8] = { 0 };
 
 	for (long p = 0; p < PAGES; p++)
 		pages[p] = (char *)data + p * page_size;
@@ -151,10 +154,8 @@ static void report(const char *name, const double *data)
 		       worker_node[w], on[w], owned[w], pct);
 		worst = pct < worst ? pct : worst;
 		all_on += on[w];
-		all += owned[w];
+		all_owned += owned[w];
 	}
-	if (all)
-		printf("all blocks: %.1f%% local, worst block %.1f%%\n", 100.0 * all_on / all, worst);
 }
 
 int main(int argc, char **argv)
@@ -186,5 +187,8 @@ int main(int argc, char **argv)
 	report("grid", grid[0]);
 	if (grid[1])
 		report("grid2", grid[1]);
+	if (all_owned)
+		printf("all blocks: %.1f%% local, worst block %.1f%%\n", 100.0 * all_on / all_owned,
+		       worst);
 	return 0;
 }
