@@ -1,0 +1,55 @@
+#!/bin/sh
+# Run by bench/placement.sh inside the 4-node guest (busybox sh): each
+# pattern under first touch, numactl --interleave=all, the kernel's
+# automatic NUMA balancing and numamma (profile, then run with the
+# profile as policy); one row per pattern.
+#
+# Owned patterns: the share of the workers' own pages on their node.
+# Unowned ones (every thread reads or takes any chunk): the share of the
+# pages on the busiest node, 25% being an even spread over 4 nodes.
+
+ROUNDS=${ROUNDS:-100}
+BALANCE_ROUNDS=${BALANCE_ROUNDS:-250}   # about 4 s in the guest
+
+owned() { sed -n 's/^all blocks: \([0-9.]*\)%.*/\1%/p' | tail -n 1; }
+busiest() {
+	sed -n 's/^grid: pages per node: //p' | tr ' :' '\n ' |
+		awk 'NF == 2 { all += $2; if ($2 > top) top = $2 }
+		     END { if (all) printf "busiest %.1f%%", 100 * top / all }'
+}
+
+# measure KIND PROG ARGS...: the figure for this pattern's report
+measure() {
+	kind=$1; shift
+	if [ "$kind" = owned ]; then "$@" | owned; else "$@" | busiest; fi
+}
+
+balancing() {
+	[ -w /proc/sys/kernel/numa_balancing ] || { echo "n/a"; return; }
+	echo 1 >/proc/sys/kernel/numa_balancing
+	measure "$@"
+	echo 0 >/proc/sys/kernel/numa_balancing
+}
+
+numamma_run() {
+	kind=$1 prog=$2; shift 2
+	numamma profile -q -o "p-$prog-$1.db" -- "./$prog" "$@" >/dev/null 2>&1
+	measure "$kind" numamma run -q --policy="p-$prog-$1.db" -- "./$prog" "$@"
+}
+
+row() {
+	name=$1 kind=$2 prog=$3 mode=$4
+	ft=$(measure "$kind" "./$prog" "$mode" "$ROUNDS")
+	il=$(measure "$kind" numactl --interleave=all "./$prog" "$mode" "$ROUNDS")
+	ab=$(balancing "$kind" "./$prog" "$mode" "$BALANCE_ROUNDS")
+	nm=$(numamma_run "$kind" "$prog" "$mode" "$ROUNDS")
+	printf '%-34s %-16s %-16s %-16s %-16s\n' "$name" "$ft" "$il" "$ab" "$nm"
+}
+
+printf '%-34s %-16s %-16s %-16s %-16s\n' pattern "first touch" "interleave=all" \
+	"autonuma (4 s)" "numamma run"
+row "blocks (serial init)" owned serial-init array
+row "cyclic chunks (static, 16 pages)" owned patterns cyclic
+row "2-D stencil, halo rows" owned patterns stencil
+row "read-mostly table" shared patterns table
+row "dynamic schedule" shared patterns dynamic
