@@ -196,10 +196,27 @@ static void site_identity(const struct analysis *a, const struct site *s, struct
 		out->where = xasprintf("callsite %" PRId64, s->callsite_id);
 }
 
-/* A plan that does no better than first touch is not worth making.  On a
- * tie, leave; but interleaving also spreads the load. */
-static void unless_first_touch(struct policy_rule *r, struct advice_site *out, struct locality kept)
+/* The nodes the site's sampled pages were on. */
+static uint64_t page_nodes(const struct site *s)
 {
+	uint64_t mask = 0;
+
+	for (size_t i = 0; i < s->npts; i++)
+		if (s->pts[i].page_node >= 0 && s->pts[i].page_node < POLICY_MAX_NODES)
+			mask |= 1ULL << s->pts[i].page_node;
+	return mask;
+}
+
+/* A plan that does no better than first touch is not worth making.  On a
+ * tie, leave; but interleaving also spreads the load, and data no thread
+ * owns that first touch crowded onto fewer nodes is interleaved even when
+ * its first toucher's node made a few more accesses local: every thread
+ * then queues at that node's memory. */
+static void unless_first_touch(struct policy_rule *r, struct advice_site *out, struct locality kept,
+			       const struct site *eval)
+{
+	if (r->action == ACT_INTERLEAVE && popcount64(page_nodes(eval)) < popcount64(r->nodemask))
+		return;
 	if (r->action == ACT_LEAVE || kept.total != out->after.total ||
 	    kept.local < out->after.local ||
 	    (kept.local == out->after.local && r->action == ACT_INTERLEAVE))
@@ -233,7 +250,7 @@ static void advise_site(struct analysis *a, struct site *s)
 	out->after = predict(a, eval, r);
 	kept = predict(a, eval, &leave);
 	add_locality(&adv->unplanned, kept);
-	unless_first_touch(r, out, kept);
+	unless_first_touch(r, out, kept, eval);
 	drop_copy(s, &eval);
 	add_locality(&adv->before, out->before);
 	add_locality(&adv->after, out->after);
