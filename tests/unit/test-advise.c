@@ -150,7 +150,7 @@ static void check_seg(const struct policy_rule *r, int i, int node, uint32_t sta
 enum { SITE_BLOCK = 0x100, SITE_SHARED = 0x200, SITE_ONE = 0x300, SITE_TINY = 0x400,
        SITE_IRREGULAR = 0x500, SITE_COLD = 0x600, SITE_OWN = 0x700, SITE_SWEPT = 0x800,
        SITE_REVERSED = 0x900, SITE_EACH = 0xa00, SITE_CYCLIC = 0xb00, SITE_DYNAMIC = 0xc00,
-       SITE_STENCIL = 0xd00 };
+       SITE_STENCIL = 0xd00, SITE_TABLE = 0xe00 };
 
 /* Serial init by the main thread then parallel compute by 4 workers, all
  * on one node (the usual profile before any pinning). */
@@ -552,16 +552,22 @@ static void test_observed_mapping(void)
  * w - 1, the main thread initialising every object first.  cyclic: chunk
  * k of 64 KiB by worker 1 + k mod 4, `per_chunk` samples in every
  * `every`-th chunk; dynamic: each round's chunks by changing workers;
- * stencil: row blocks, each worker also reading its neighbours' edge rows. */
+ * stencil: row blocks, each worker also reading its neighbours' edge rows;
+ * table: read by every thread, the main thread (node 0, where first touch
+ * put every page) the most. */
 static void patterns_profile(struct synth *p, int per_chunk, int every)
 {
-	struct nm_object cyc, dyn, st;
+	struct nm_object cyc, dyn, st, tab;
 	unsigned hash = 1;
 
 	profile_begin(p, 4, 8, 4);
 	cyc = add_object(p, OBJ_HEAP, SITE_CYCLIC, 8 * MiB, "malloc");
 	dyn = add_object(p, OBJ_HEAP, SITE_DYNAMIC, 8 * MiB, "malloc");
 	st = add_object(p, OBJ_HEAP, SITE_STENCIL, 8 * MiB, "malloc");
+	tab = add_object(p, OBJ_HEAP, SITE_TABLE, 8 * MiB, "malloc");
+	touch(p, &tab, 0, 0, 0, 1, 300, 0);
+	for (int w = 1; w <= 4; w++)
+		touch(p, &tab, w, 2 * (w - 1), 0, 1, 200, 0);
 	touch(p, &cyc, 0, 0, 0, 1, 5 * per_chunk, 0);
 	/* Anywhere in the chunk, as a sampler's are: samples at fixed points
 	 * of chunks fit other chunk sizes as well. */
@@ -615,6 +621,11 @@ static void test_patterns(void)
 		     "chunk (initialisation)");
 	r = rule_at(adv.policy, SITE_DYNAMIC);
 	CHECK(r && r->action == ACT_INTERLEAVE && r->nodemask == 0xf);
+	/* First touch makes more of its accesses local (the main thread's),
+	 * but crowds every thread onto node 0's memory. */
+	r = rule_at(adv.policy, SITE_TABLE);
+	CHECK(r && r->action == ACT_INTERLEAVE && r->nodemask == 0xf);
+	CHECK(site_of(&adv, r)->after.local < site_of(&adv, r)->before.local);
 	r = rule_at(adv.policy, SITE_STENCIL);
 	CHECK(r && r->action == ACT_BLOCK);
 	for (int w = 0; w < 4; w++)
