@@ -94,7 +94,8 @@ busiest_share() {
 # profile_advise_run_shared PROG "ARGS": as profile_advise_run, for data
 # no thread owns (PROG prints "grid: pages per node: ..."): advise must
 # interleave it, and the run must spread its pages no worse than first
-# touch and evenly (the busiest node holds <= 30% of them).
+# touch, and about evenly: the busiest node holds <= 40% of them (not 25:
+# transparent huge pages interleave 2 MiB at a time, 4 of the 8 MiB).
 profile_advise_run_shared() {
     local prog=$1 args=$2 native run
     guest_profile_advise_run "$prog" "$args"
@@ -104,7 +105,7 @@ profile_advise_run_shared() {
     vm_section advise | grep -q "^  interleave .*up to 8388608 bytes" ||
 	{ show_vm_output; fail "advise did not interleave the grid"; }
     echo "grid pages on the busiest node: native $native%, under numamma run $run%"
-    awk -v n="$native" -v r="$run" 'BEGIN { exit !(r <= n && r <= 30) }' ||
+    awk -v n="$native" -v r="$run" 'BEGIN { exit !(r <= n && r <= 40) }' ||
 	{ show_vm_output; fail "run left $run% of the pages on one node (native $native%)"; }
 }
 

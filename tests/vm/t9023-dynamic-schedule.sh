@@ -4,7 +4,7 @@
 # (tests/vm/progs/patterns.c dynamic), so no chunk keeps an owner.
 # advise must interleave the array, and under run --policy=profile.db
 # its pages must be spread no worse than first touch left them (the
-# busiest node holds <= 30% of them).
+# busiest node holds <= 40% of them).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 profile_advise_run_shared patterns "dynamic 100"

@@ -86,7 +86,7 @@ static void table(long w)
 	long n = PAGES * page_elems;
 	double sum = 0;
 
-	for (long i = 0; i < rounds * PAGES * 16; i++) {
+	for (long i = 0; i < rounds * PAGES * 128; i++) {
 		s = s * 1103515245u + 12345u;
 		sum += grid[0][(s >> 4) % n];
 	}
