@@ -14,9 +14,9 @@
 #define CYCLIC_MIN_SAMPLES  20     /* behind the claim, and 8 per phase */
 #define CYCLIC_MIN_CHUNKS   16     /* fewer: a pagemap says as much */
 #define CYCLIC_MAX_PHASES   16
-#define CYCLIC_STEP         512    /* chunk sizes tried: multiples of it */
-#define CYCLIC_MAX_TRIES    4096   /* chunk sizes tried per phase count */
-#define CYCLIC_SEARCH_PTS   1024   /* samples the search looks at */
+#define CYCLIC_STEP         64     /* chunk sizes tried: multiples of it */
+#define CYCLIC_MAX_TRIES    8192   /* chunk sizes tried per phase count */
+#define CYCLIC_SEARCH_PTS   512    /* samples the search looks at */
 #define CYCLIC_THREAD_SHARE 0.80   /* of a thread's samples in its phase */
 #define CYCLIC_EXPLAINED    0.50   /* of the samples, from such threads */
 
@@ -84,6 +84,16 @@ static struct point *search_points(const struct analysis *a, const struct site *
 	return v;
 }
 
+/* Sizes near the chunk's fit the samples as well as it does: among them,
+ * the roundest, as chunks are counts of elements, usually round ones. */
+static int better(const struct fit *f, const struct fit *best)
+{
+	if (f->owned != best->owned)
+		return f->owned > best->owned;
+	return f->owned && f->phases == best->phases &&
+	       __builtin_ctzll(f->chunk) > __builtin_ctzll(best->chunk);
+}
+
 /* The best candidate for pts into best (its phase array kept). */
 static void search(const struct analysis *a, const struct site *s, const struct point *pts,
 		   size_t n, struct fit *best)
@@ -96,11 +106,13 @@ static void search(const struct analysis *a, const struct site *s, const struct 
 	for (f.phases = 2; f.phases <= most; f.phases++) {
 		uint64_t largest = s->max_size / (CYCLIC_MIN_CHUNKS > 2 * f.phases ?
 						 CYCLIC_MIN_CHUNKS : 2 * f.phases);
-		uint64_t step = (largest / CYCLIC_MAX_TRIES + CYCLIC_STEP) / CYCLIC_STEP * CYCLIC_STEP;
+		uint64_t step = (largest / CYCLIC_MAX_TRIES + CYCLIC_STEP - 1) / CYCLIC_STEP * CYCLIC_STEP;
+
+		step = step ? step : CYCLIC_STEP;
 
 		for (f.chunk = PLACE_PAGE_SIZE; f.chunk <= largest; f.chunk += step) {
 			fit_candidate(a, pts, n, &f, hist);
-			if (f.owned <= best->owned)
+			if (!better(&f, best))
 				continue;
 			best->chunk = f.chunk;
 			best->phases = f.phases;

@@ -555,10 +555,11 @@ static void test_observed_mapping(void)
  * stencil: row blocks, each worker also reading its neighbours' edge rows;
  * table: read by every thread, the main thread (node 0, where first touch
  * put every page) the most. */
-static void patterns_profile(struct synth *p, int per_chunk, int every)
+static void patterns_profile(struct synth *p, int per_chunk, int every, uint64_t chunk)
 {
 	struct nm_object cyc, dyn, st, tab;
 	unsigned hash = 1;
+	int chunks = (int)(8 * MiB / chunk);
 
 	profile_begin(p, 4, 8, 4);
 	cyc = add_object(p, OBJ_HEAP, SITE_CYCLIC, 8 * MiB, "malloc");
@@ -571,10 +572,11 @@ static void patterns_profile(struct synth *p, int per_chunk, int every)
 	touch(p, &cyc, 0, 0, 0, 1, 5 * per_chunk, 0);
 	/* Anywhere in the chunk, as a sampler's are: samples at fixed points
 	 * of chunks fit other chunk sizes as well. */
-	for (int k = 0; k < 128; k += every) {
-		double at = k + (hash = hash * 1103515245u + 12345u) / 65536 % 900 / 1000.0;
+	for (int k = 0; k < chunks; k += every) {
+		double at = (k + (hash = hash * 1103515245u + 12345u) / 65536 % 900 / 1000.0) * chunk;
 
-		touch(p, &cyc, 1 + k % 4, 2 * (k % 4), at / 128, (at + 0.1) / 128, per_chunk, 0);
+		touch(p, &cyc, 1 + k % 4, 2 * (k % 4), at / (8 * MiB), (at + 0.1 * chunk) / (8 * MiB),
+		      per_chunk, 0);
 	}
 	for (int round = 0; round < 4; round++)
 		for (int k = 0; k < 128; k++) {
@@ -592,14 +594,14 @@ static void patterns_profile(struct synth *p, int per_chunk, int every)
 	db_flush(p->db);
 }
 
-static void check_cyclic(const struct advice *adv, const char *reason)
+static void check_cyclic(const struct advice *adv, uint64_t chunk, const char *reason)
 {
 	const struct policy_rule *r = rule_at(adv->policy, SITE_CYCLIC);
 
 	CHECK(r && r->action == ACT_CYCLIC);
 	if (!r || r->action != ACT_CYCLIC)
 		return;
-	CHECK_INT(r->chunk, 64 * KiB);
+	CHECK_INT(r->chunk, chunk);
 	CHECK_INT(r->neach, 4);
 	for (int k = 0; k < r->neach && k < 4; k++)
 		CHECK_INT(r->each[k], k);
@@ -614,9 +616,9 @@ static void test_patterns(void)
 	struct advice adv;
 	const struct policy_rule *r;
 
-	patterns_profile(&p, 8, 1);
+	patterns_profile(&p, 8, 1, 64 * KiB);
 	CHECK_INT(advise_synth(&p, &opts, &adv), 0);
-	check_cyclic(&adv, "cyclic: 4 threads take turns on chunks of 65536 bytes (schedule(static, "
+	check_cyclic(&adv, 64 * KiB, "cyclic: 4 threads take turns on chunks of 65536 bytes (schedule(static, "
 		     "chunk); 100% of 1024 samples), leaving out 40 samples of threads touching every "
 		     "chunk (initialisation)");
 	r = rule_at(adv.policy, SITE_DYNAMIC);
@@ -635,10 +637,17 @@ static void test_patterns(void)
 
 	/* As few samples as a second of the clock sampler gives in the
 	 * guest under load: one in every third chunk. */
-	patterns_profile(&p, 1, 3);
+	patterns_profile(&p, 1, 3, 64 * KiB);
 	CHECK_INT(advise_synth(&p, &opts, &adv), 0);
-	check_cyclic(&adv, "cyclic: 4 threads take turns on chunks of 65536 bytes (schedule(static, "
-		     "chunk); 100% of 43 samples), leaving out 5 samples");
+	check_cyclic(&adv, 64 * KiB, "cyclic: 4 threads take turns on chunks of 65536 bytes "
+		     "(schedule(static, chunk); 100% of 43 samples), leaving out 5 samples");
+	advice_free(&adv);
+	profile_end(&p);
+
+	/* Chunks of 3000 doubles: not pages, and the size is found exactly. */
+	patterns_profile(&p, 2, 1, 24000);
+	CHECK_INT(advise_synth(&p, &opts, &adv), 0);
+	check_cyclic(&adv, 24000, "cyclic: 4 threads take turns on chunks of 24000 bytes");
 	advice_free(&adv);
 	profile_end(&p);
 }
