@@ -14,7 +14,10 @@
  *          style from one grid into the other;
  * table:   a read-mostly table every worker reads at random;
  * dynamic: chunks taken from a shared counter each round (OpenMP's
- *          schedule(dynamic)): no stable owner. */
+ *          schedule(dynamic)): no stable owner;
+ * spmv:    y = A x, A in CSR with NNZ_ROW nonzeros a row at random
+ *          columns: each worker owns a block of rows (of the values,
+ *          column indices and y), and reads x at random. */
 #define _GNU_SOURCE
 #include <numa.h>
 #include <numaif.h>
@@ -28,21 +31,27 @@
 #define NWORKERS    4
 #define PAGES       2048
 #define CHUNK_PAGES 16
+#define NNZ_ROW     8
 
 static long page_size, page_elems, rounds = 20;
-static const char *mode;
-static double *grid[2];         /* stencil: two grids; else grid[0] */
+static double *grid[2];         /* stencil: two grids; spmv: A's values */
 static int worker_node[NWORKERS];
 static volatile long next_chunk[1024];  /* dynamic: one counter per round */
+static int *colidx;             /* spmv: A's column indices */
+static double *xv, *yv;         /* spmv: the vectors */
+static long rows;               /* spmv: A's rows */
 
-/* Who owns page p of the main object: the worker writing it, -1 none. */
-static int owner(long p)
+/* Who owns page p of an object of npages: the worker using it. */
+typedef int (*owner_fn)(long p, long npages);
+
+static int cyclic_owner(long p, long npages __attribute__((unused)))
 {
-	if (!strcmp(mode, "cyclic"))
-		return (int)(p / CHUNK_PAGES % NWORKERS);
-	if (!strcmp(mode, "stencil"))
-		return (int)(p / (PAGES / NWORKERS));
-	return -1;
+	return (int)(p / CHUNK_PAGES % NWORKERS);
+}
+
+static int block_owner(long p, long npages)
+{
+	return (int)(p * NWORKERS / npages);
 }
 
 static void sweep_page(double *page, double r)
@@ -98,6 +107,32 @@ static void table(long w)
 	sink[w] = sum;
 }
 
+static void spmv(long w)
+{
+	for (long r = 0; r < rounds; r++)
+		for (long i = w * rows / NWORKERS; i < (w + 1) * rows / NWORKERS; i++) {
+			double sum = 0;
+
+			for (long j = i * NNZ_ROW; j < (i + 1) * NNZ_ROW; j++)
+				sum += grid[0][j] * xv[colidx[j]];
+			yv[i] = sum;
+		}
+}
+
+static void spmv_init(void)
+{
+	unsigned s = 1;
+
+	rows = PAGES * page_elems / NNZ_ROW;
+	colidx = malloc(rows * NNZ_ROW * sizeof(int));
+	xv = malloc(rows * sizeof(double));
+	yv = malloc(rows * sizeof(double));
+	for (long j = 0; j < rows * NNZ_ROW; j++)
+		colidx[j] = (int)((s = s * 1103515245u + 12345u) >> 4) % rows;
+	for (long i = 0; i < rows; i++)
+		xv[i] = yv[i] = (double)i;
+}
+
 static void dynamic(long w __attribute__((unused)))
 {
 	for (long r = 0; r < rounds && r < 1024; r++) {
@@ -114,6 +149,7 @@ static const struct pattern {
 	void (*work)(long w);
 } patterns[] = {
 	{ "cyclic", cyclic }, { "stencil", stencil }, { "table", table }, { "dynamic", dynamic },
+	{ "spmv", spmv },
 };
 static const struct pattern *pattern;
 
@@ -132,22 +168,24 @@ static double worst = 100;
 
 /* Pages per node, and per owner on the owner's node ("block" lines, as
  * blocks.h prints them, so that the tests read every pattern alike). */
-static void report(const char *name, const double *data)
+static void report(const char *name, const void *data, long npages, owner_fn owner)
 {
 	static void *pages[PAGES];
 	static int status[PAGES];
 	long on[NWORKERS] = { 0 }, owned[NWORKERS] = { 0 }, per_node[8] = { 0 };
 
-	for (long p = 0; p < PAGES; p++)
+	for (long p = 0; p < npages; p++)
 		pages[p] = (char *)data + p * page_size;
-	if (move_pages(0, PAGES, pages, NULL, status, 0) < 0)
+	if (move_pages(0, npages, pages, NULL, status, 0) < 0)
 		memset(status, -1, sizeof(status));
-	for (long p = 0; p < PAGES; p++) {
+	for (long p = 0; p < npages; p++) {
+		int w = owner ? owner(p, npages) : -1;
+
 		if (status[p] >= 0 && status[p] < 8)
 			per_node[status[p]]++;
-		if (owner(p) >= 0) {
-			owned[owner(p)]++;
-			on[owner(p)] += status[p] == worker_node[owner(p)];
+		if (w >= 0) {
+			owned[w]++;
+			on[w] += status[p] == worker_node[w];
 		}
 	}
 	printf("%s: pages per node: 0:%ld 1:%ld 2:%ld 3:%ld\n", name, per_node[0], per_node[1],
@@ -163,16 +201,30 @@ static void report(const char *name, const double *data)
 	}
 }
 
+static void report_all(void)
+{
+	if (pattern->work == spmv) {
+		report("values", grid[0], PAGES, block_owner);
+		report("colidx", colidx, PAGES / 2, block_owner);
+		report("y", yv, PAGES / NNZ_ROW, block_owner);
+		report("x", xv, PAGES / NNZ_ROW, NULL);
+		return;
+	}
+	report("grid", grid[0], PAGES, pattern->work == cyclic ? cyclic_owner :
+	       pattern->work == stencil ? block_owner : NULL);
+	if (grid[1])
+		report("grid2", grid[1], PAGES, block_owner);
+}
+
 int main(int argc, char **argv)
 {
 	pthread_t th[NWORKERS];
-
-	mode = argc > 1 ? argv[1] : "";
+	const char *mode = argc > 1 ? argv[1] : "";
 	for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++)
 		if (!strcmp(mode, patterns[i].name))
 			pattern = &patterns[i];
 	if (!pattern) {
-		fprintf(stderr, "usage: patterns cyclic|stencil|table|dynamic [ROUNDS]\n");
+		fprintf(stderr, "usage: patterns cyclic|stencil|table|dynamic|spmv [ROUNDS]\n");
 		return 2;
 	}
 	if (argc > 2)
@@ -180,18 +232,18 @@ int main(int argc, char **argv)
 	page_size = sysconf(_SC_PAGESIZE);
 	page_elems = page_size / sizeof(double);
 	grid[0] = malloc(PAGES * page_size);
-	if (!strcmp(mode, "stencil"))
+	if (pattern->work == stencil)
 		grid[1] = malloc(PAGES * page_size);
 	for (int g = 0; g < 2 && grid[g]; g++)
 		for (long i = 0; i < PAGES * page_elems; i++)
 			grid[g][i] = (double)i;
+	if (pattern->work == spmv)
+		spmv_init();
 	for (long w = 0; w < NWORKERS; w++)
 		pthread_create(&th[w], NULL, worker, (void *)w);
 	for (int w = 0; w < NWORKERS; w++)
 		pthread_join(th[w], NULL);
-	report("grid", grid[0]);
-	if (grid[1])
-		report("grid2", grid[1]);
+	report_all();
 	if (all_owned)
 		printf("all blocks: %.1f%% local, worst block %.1f%%\n", 100.0 * all_on / all_owned,
 		       worst);
