@@ -17,7 +17,10 @@
  *          schedule(dynamic)): no stable owner;
  * spmv:    y = A x, A in CSR with NNZ_ROW nonzeros a row at random
  *          columns: each worker owns a block of rows (of the values,
- *          column indices and y), and reads x at random. */
+ *          column indices and y), and reads x at random;
+ * pools:   PHASES phases, each with a pool per worker that the main
+ *          thread allocates (one call site) and fills, its worker then
+ *          computes on and the main thread frees. */
 #define _GNU_SOURCE
 #include <numa.h>
 #include <numaif.h>
@@ -32,6 +35,7 @@
 #define PAGES       2048
 #define CHUNK_PAGES 16
 #define NNZ_ROW     8
+#define PHASES      4
 
 static long page_size, page_elems, rounds = 20;
 static double *grid[2];         /* stencil: two grids; spmv: A's values */
@@ -133,6 +137,21 @@ static void spmv_init(void)
 		xv[i] = yv[i] = (double)i;
 }
 
+static pthread_barrier_t phase_start, phase_end;
+static double *pool[NWORKERS];
+
+static void pools(long w)
+{
+	for (int ph = 0; ph < PHASES; ph++) {
+		pthread_barrier_wait(&phase_start);
+		for (long r = 0; r < rounds / PHASES; r++)
+			for (long p = 0; p < PAGES / NWORKERS; p++)
+				sweep_page(pool[w] + p * page_elems, (double)r);
+		worker_node[w] = numa_node_of_cpu(sched_getcpu());
+		pthread_barrier_wait(&phase_end);
+	}
+}
+
 static void dynamic(long w __attribute__((unused)))
 {
 	for (long r = 0; r < rounds && r < 1024; r++) {
@@ -149,7 +168,7 @@ static const struct pattern {
 	void (*work)(long w);
 } patterns[] = {
 	{ "cyclic", cyclic }, { "stencil", stencil }, { "table", table }, { "dynamic", dynamic },
-	{ "spmv", spmv },
+	{ "spmv", spmv }, { "pools", pools },
 };
 static const struct pattern *pattern;
 
@@ -190,14 +209,45 @@ static void report(const char *name, const void *data, long npages, owner_fn own
 	}
 	printf("%s: pages per node: 0:%ld 1:%ld 2:%ld 3:%ld\n", name, per_node[0], per_node[1],
 	       per_node[2], per_node[3]);
-	for (int w = 0; w < NWORKERS && owned[0]; w++) {
-		double pct = 100.0 * on[w] / owned[w];
+	for (int w = 0; w < NWORKERS; w++) {
+		double pct = owned[w] ? 100.0 * on[w] / owned[w] : 0;
+
+		if (!owned[w])
+			continue;
 
 		printf("block %d (%s): worker on node %d, %ld/%ld pages local (%.1f%%)\n", w, name,
 		       worker_node[w], on[w], owned[w], pct);
 		worst = pct < worst ? pct : worst;
 		all_on += on[w];
 		all_owned += owned[w];
+	}
+}
+
+static int pool_of;             /* the worker whose pool is reported */
+
+static int pool_owner(long p __attribute__((unused)), long npages __attribute__((unused)))
+{
+	return pool_of;
+}
+
+/* The main thread's side of pools: each phase's pools, reported before
+ * they are freed. */
+static void pools_main(void)
+{
+	long pages = PAGES / NWORKERS;
+
+	for (int ph = 0; ph < PHASES; ph++) {
+		for (int w = 0; w < NWORKERS; w++) {
+			pool[w] = malloc(pages * page_size);
+			for (long i = 0; i < pages * page_elems; i++)
+				pool[w][i] = (double)i;
+		}
+		pthread_barrier_wait(&phase_start);
+		pthread_barrier_wait(&phase_end);
+		for (pool_of = 0; pool_of < NWORKERS; pool_of++) {
+			report("pool", pool[pool_of], pages, pool_owner);
+			free(pool[pool_of]);
+		}
 	}
 }
 
@@ -224,14 +274,15 @@ int main(int argc, char **argv)
 		if (!strcmp(mode, patterns[i].name))
 			pattern = &patterns[i];
 	if (!pattern) {
-		fprintf(stderr, "usage: patterns cyclic|stencil|table|dynamic|spmv [ROUNDS]\n");
+		fprintf(stderr, "usage: patterns cyclic|stencil|table|dynamic|spmv|pools [ROUNDS]\n");
 		return 2;
 	}
 	if (argc > 2)
 		rounds = atol(argv[2]);
 	page_size = sysconf(_SC_PAGESIZE);
 	page_elems = page_size / sizeof(double);
-	grid[0] = malloc(PAGES * page_size);
+	if (pattern->work != pools)
+		grid[0] = malloc(PAGES * page_size);
 	if (pattern->work == stencil)
 		grid[1] = malloc(PAGES * page_size);
 	for (int g = 0; g < 2 && grid[g]; g++)
@@ -239,11 +290,16 @@ int main(int argc, char **argv)
 			grid[g][i] = (double)i;
 	if (pattern->work == spmv)
 		spmv_init();
+	pthread_barrier_init(&phase_start, NULL, NWORKERS + 1);
+	pthread_barrier_init(&phase_end, NULL, NWORKERS + 1);
 	for (long w = 0; w < NWORKERS; w++)
 		pthread_create(&th[w], NULL, worker, (void *)w);
+	if (pattern->work == pools)
+		pools_main();
 	for (int w = 0; w < NWORKERS; w++)
 		pthread_join(th[w], NULL);
-	report_all();
+	if (pattern->work != pools)
+		report_all();
 	if (all_owned)
 		printf("all blocks: %.1f%% local, worst block %.1f%%\n", 100.0 * all_on / all_owned,
 		       worst);
