@@ -18,10 +18,12 @@ busiest() {
 		     END { if (all) printf "busiest %.1f%%", 100 * top / all }'
 }
 
-# measure KIND PROG ARGS...: the figure for this pattern's report
+# measure KIND PROG ARGS...: the figure for this pattern's report, "?"
+# when it printed none
 measure() {
 	kind=$1; shift
-	if [ "$kind" = owned ]; then "$@" | owned; else "$@" | busiest; fi
+	if [ "$kind" = owned ]; then fig=$("$@" | owned); else fig=$("$@" | busiest); fi
+	echo "${fig:-?}"
 }
 
 balancing() {
@@ -53,3 +55,5 @@ row "cyclic chunks (static, 16 pages)" owned patterns cyclic
 row "2-D stencil, halo rows" owned patterns stencil
 row "read-mostly table" shared patterns table
 row "dynamic schedule" shared patterns dynamic
+row "SpMV, rows in blocks" owned patterns spmv
+row "per-thread pools per phase" owned patterns pools
