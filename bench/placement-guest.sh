@@ -48,6 +48,33 @@ row() {
 	printf '%-34s %-16s %-16s %-16s %-16s\n' "$name" "$ft" "$il" "$ab" "$nm"
 }
 
+# The plan advise makes for the largest object from a profile of ROUNDS
+# rounds, and the figure under it: "cyclic 100.0%".
+plan_at() {
+	kind=$1 prog=$2 mode=$3 rounds=$4
+	numamma profile -q -o m.db -- "./$prog" "$mode" "$rounds" >/dev/null 2>&1
+	action=$(numamma advise m.db | awk '/^  [a-z]+ +(heap|mmap|static) .*up to [0-9]+ bytes/ {
+		n = split($0, w, "up to "); if (w[n] + 0 > best) { best = w[n] + 0; act = $1 } }
+		END { print act }')
+	echo "$action $(measure "$kind" numamma run -q --policy=m.db -- "./$prog" "$mode" "$rounds")"
+}
+
+# MINPROFILE=1: per pattern, the plan from profiles of growing length
+# (ROUNDS_LIST rounds; 100 rounds run about 1.8 s in the guest).
+if [ -n "$MINPROFILE" ]; then
+	list=${ROUNDS_LIST:-5 10 25 50 100}
+	printf '%-34s' "pattern \\ rounds profiled"; for r in $list; do printf ' %-22s' "$r"; done; echo
+	for spec in "serial-init array owned" "patterns cyclic owned" "patterns stencil owned" \
+		    "patterns table shared" "patterns dynamic shared" "patterns spmv owned" \
+		    "patterns pools owned"; do
+		set -- $spec
+		printf '%-34s' "$1 $2"
+		for r in $list; do printf ' %-22s' "$(plan_at "$3" "$1" "$2" "$r")"; done
+		echo
+	done
+	exit 0
+fi
+
 printf '%-34s %-16s %-16s %-16s %-16s\n' pattern "first touch" "interleave=all" \
 	"autonuma (4 s)" "numamma run"
 row "blocks (serial init)" owned serial-init array
