@@ -7,7 +7,9 @@
 # of about 4 s) and numamma run with the program's profile as policy.
 # Prints one table (bench/placement-guest.sh says what the figures are).
 #
-#   bench/placement.sh            (after make; takes a few minutes)
+#   bench/placement.sh              (after make; takes a few minutes)
+#   MINPROFILE=1 bench/placement.sh (the plan from profiles of 5 to 100
+#                                    rounds instead; ROUNDS_LIST to choose)
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 T=$(mktemp -d "${TMPDIR:-/tmp}/numamma-placebench.XXXXXX")
@@ -18,4 +20,5 @@ for prog in serial-init patterns; do
 done
 cd "$TOP"
 tests/vm/run --timeout "${NUMAMMA_VM_TIMEOUT:-900}" --copy "$T/serial-init" --copy "$T/patterns" \
-	--copy "$TOP/bench/placement-guest.sh" -- sh ./placement-guest.sh
+	--copy "$TOP/bench/placement-guest.sh" -- env "MINPROFILE=${MINPROFILE:-}" \
+	"ROUNDS_LIST=${ROUNDS_LIST:-5 10 25 50 100}" sh ./placement-guest.sh
