@@ -16,8 +16,12 @@
  * dynamic: chunks taken from a shared counter each round (OpenMP's
  *          schedule(dynamic)): no stable owner;
  * spmv:    y = A x, A in CSR with NNZ_ROW nonzeros a row at random
- *          columns: each worker owns a block of rows (of the values,
- *          column indices and y), and reads x at random;
+ *          columns, each a (value, column) pair: each worker owns a
+ *          block of rows (of A and y), and reads x at random.  Pairs,
+ *          not two arrays: in the TCG guest the clock sampler sees only
+ *          the first access of a loop's body (the emulator takes
+ *          interrupts between translated blocks), and would never see
+ *          the second array;
  * pools:   PHASES phases, each with a pool per worker that the main
  *          thread allocates (one call site) and fills, its worker then
  *          computes on and the main thread frees. */
@@ -38,10 +42,13 @@
 #define PHASES      4
 
 static long page_size, page_elems, rounds = 20;
-static double *grid[2];         /* stencil: two grids; spmv: A's values */
+static double *grid[2];         /* stencil: two grids; else grid[0] */
 static int worker_node[NWORKERS];
 static volatile long next_chunk[1024];  /* dynamic: one counter per round */
-static int *colidx;             /* spmv: A's column indices */
+static struct nz {
+	double val;
+	long col;
+} *A;                           /* spmv: the matrix, its rows in turn */
 static double *xv, *yv;         /* spmv: the vectors */
 static long rows;               /* spmv: A's rows */
 
@@ -118,7 +125,7 @@ static void spmv(long w)
 			double sum = 0;
 
 			for (long j = i * NNZ_ROW; j < (i + 1) * NNZ_ROW; j++)
-				sum += grid[0][j] * xv[colidx[j]];
+				sum += A[j].val * xv[A[j].col];
 			yv[i] = sum;
 		}
 }
@@ -127,12 +134,12 @@ static void spmv_init(void)
 {
 	unsigned s = 1;
 
-	rows = PAGES * page_elems / NNZ_ROW;
-	colidx = malloc(rows * NNZ_ROW * sizeof(int));
+	rows = PAGES * page_size / sizeof(*A) / NNZ_ROW;
+	A = malloc(rows * NNZ_ROW * sizeof(*A));
 	xv = malloc(rows * sizeof(double));
 	yv = malloc(rows * sizeof(double));
 	for (long j = 0; j < rows * NNZ_ROW; j++)
-		colidx[j] = (int)((s = s * 1103515245u + 12345u) >> 4) % rows;
+		A[j] = (struct nz){ (double)j, (long)((s = s * 1103515245u + 12345u) >> 4) % rows };
 	for (long i = 0; i < rows; i++)
 		xv[i] = yv[i] = (double)i;
 }
@@ -254,10 +261,9 @@ static void pools_main(void)
 static void report_all(void)
 {
 	if (pattern->work == spmv) {
-		report("values", grid[0], PAGES, block_owner);
-		report("colidx", colidx, PAGES / 2, block_owner);
-		report("y", yv, PAGES / NNZ_ROW, block_owner);
-		report("x", xv, PAGES / NNZ_ROW, NULL);
+		report("A", A, PAGES, block_owner);
+		report("y", yv, PAGES / NNZ_ROW / 2, block_owner);
+		report("x", xv, PAGES / NNZ_ROW / 2, NULL);
 		return;
 	}
 	report("grid", grid[0], PAGES, pattern->work == cyclic ? cyclic_owner :
@@ -281,7 +287,7 @@ int main(int argc, char **argv)
 		rounds = atol(argv[2]);
 	page_size = sysconf(_SC_PAGESIZE);
 	page_elems = page_size / sizeof(double);
-	if (pattern->work != pools)
+	if (pattern->work != pools && pattern->work != spmv)
 		grid[0] = malloc(PAGES * page_size);
 	if (pattern->work == stencil)
 		grid[1] = malloc(PAGES * page_size);
