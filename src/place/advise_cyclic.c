@@ -142,17 +142,26 @@ static struct site *fitted_only(const struct analysis *a, struct site *s, const 
 	return s;
 }
 
+/* Phase k on its thread's node; a phase no thread kept to (a thread
+ * never sampled, or the main thread's share hidden by its sweep) goes by
+ * rank when the others follow ranks, as OpenMP deals them. */
 static void cyclic_rule(const struct analysis *a, const struct fit *f, struct policy_rule *r)
 {
+	int *user = xmalloc(f->phases * sizeof(*user));
+
 	r->action = ACT_CYCLIC;
 	r->chunk = f->chunk;
 	r->neach = f->phases;
 	r->each = xmalloc(f->phases * sizeof(*r->each));
 	for (int k = 0; k < f->phases; k++)
-		r->each[k] = -1;
+		user[k] = r->each[k] = -1;
 	for (int t = 0; t < a->adv->nthreads; t++)
-		if (f->phase[t] >= 0)
+		if (f->phase[t] >= 0) {
+			user[f->phase[t]] = t;
 			r->each[f->phase[t]] = a->adv->threads[t].node;
+		}
+	fill_by_rank(a, user, f->phases, r->each);
+	free(user);
 }
 
 char *try_cyclic(const struct analysis *a, struct site *s, struct policy_rule *r,

@@ -114,6 +114,11 @@ char *rank_blocks(const struct analysis *a, const struct site *s, const struct s
 /* Per-thread objects; *eval becomes the samples it was judged on. */
 char *per_object(const struct analysis *a, struct site *s, struct policy_rule *r,
 		 struct site **eval);
+/* Slots (objects, cyclic phases) no sample placed go to the thread of
+ * rank k + first when every sampled slot k's user (user[k], a thread
+ * index, -1 none) has that rank (first 1: the k-th for the k-th worker;
+ * 0: the main thread has the first one). */
+void fill_by_rank(const struct analysis *a, const int *user, int n, int *each);
 
 /* advise_cyclic.c: schedule(static, chunk); the plan and its reason, or
  * NULL (r left reset, *eval s).  *eval becomes the samples it was judged

@@ -551,11 +551,11 @@ static void test_observed_mapping(void)
 /* The patterns beyond one block per thread, on 4 nodes, worker w on node
  * w - 1, the main thread initialising every object first.  cyclic: chunk
  * k of 64 KiB by worker 1 + k mod 4, `per_chunk` samples in every
- * `every`-th chunk; dynamic: each round's chunks by changing workers;
+ * `every`-th chunk, worker `silent` never sampled; dynamic: each round's chunks by changing workers;
  * stencil: row blocks, each worker also reading its neighbours' edge rows;
  * table: read by every thread, the main thread (node 0, where first touch
  * put every page) the most. */
-static void patterns_profile(struct synth *p, int per_chunk, int every, uint64_t chunk)
+static void patterns_profile(struct synth *p, int per_chunk, int every, uint64_t chunk, int silent)
 {
 	struct nm_object cyc, dyn, st, tab;
 	unsigned hash = 1;
@@ -575,8 +575,9 @@ static void patterns_profile(struct synth *p, int per_chunk, int every, uint64_t
 	for (int k = 0; k < chunks; k += every) {
 		double at = (k + (hash = hash * 1103515245u + 12345u) / 65536 % 900 / 1000.0) * chunk;
 
-		touch(p, &cyc, 1 + k % 4, 2 * (k % 4), at / (8 * MiB), (at + 0.1 * chunk) / (8 * MiB),
-		      per_chunk, 0);
+		if (1 + k % 4 != silent)
+			touch(p, &cyc, 1 + k % 4, 2 * (k % 4), at / (8 * MiB),
+			      (at + 0.1 * chunk) / (8 * MiB), per_chunk, 0);
 	}
 	for (int round = 0; round < 4; round++)
 		for (int k = 0; k < 128; k++) {
@@ -616,7 +617,7 @@ static void test_patterns(void)
 	struct advice adv;
 	const struct policy_rule *r;
 
-	patterns_profile(&p, 8, 1, 64 * KiB);
+	patterns_profile(&p, 8, 1, 64 * KiB, 0);
 	CHECK_INT(advise_synth(&p, &opts, &adv), 0);
 	check_cyclic(&adv, 64 * KiB, "cyclic: 4 threads take turns on chunks of 65536 bytes (schedule(static, "
 		     "chunk); 100% of 1024 samples), leaving out 40 samples of threads touching every "
@@ -637,7 +638,7 @@ static void test_patterns(void)
 
 	/* As few samples as a second of the clock sampler gives in the
 	 * guest under load: one in every third chunk. */
-	patterns_profile(&p, 1, 3, 64 * KiB);
+	patterns_profile(&p, 1, 3, 64 * KiB, 0);
 	CHECK_INT(advise_synth(&p, &opts, &adv), 0);
 	check_cyclic(&adv, 64 * KiB, "cyclic: 4 threads take turns on chunks of 65536 bytes "
 		     "(schedule(static, chunk); 100% of 43 samples), leaving out 5 samples");
@@ -645,9 +646,16 @@ static void test_patterns(void)
 	profile_end(&p);
 
 	/* Chunks of 3000 doubles: not pages, and the size is found exactly. */
-	patterns_profile(&p, 2, 1, 24000);
+	patterns_profile(&p, 2, 1, 24000, 0);
 	CHECK_INT(advise_synth(&p, &opts, &adv), 0);
 	check_cyclic(&adv, 24000, "cyclic: 4 threads take turns on chunks of 24000 bytes");
+	advice_free(&adv);
+	profile_end(&p);
+
+	/* Worker 3 never sampled: its phase still goes to its node, by rank. */
+	patterns_profile(&p, 8, 1, 64 * KiB, 3);
+	CHECK_INT(advise_synth(&p, &opts, &adv), 0);
+	check_cyclic(&adv, 64 * KiB, "cyclic: 4 threads take turns on chunks of 65536 bytes");
 	advice_free(&adv);
 	profile_end(&p);
 }
