@@ -14,8 +14,9 @@
 #define CYCLIC_MIN_SAMPLES  20     /* behind the claim, and 8 per phase */
 #define CYCLIC_MIN_CHUNKS   16     /* fewer: a pagemap says as much */
 #define CYCLIC_MAX_PHASES   16
-#define CYCLIC_STEP         64     /* chunk sizes tried: multiples of it */
-#define CYCLIC_MAX_TRIES    8192   /* chunk sizes tried per phase count */
+#define CYCLIC_STEP         64     /* chunk sizes tried: multiples of it, */
+#define CYCLIC_FINE         (512 * 1024)   /* every one up to this size, */
+#define CYCLIC_MAX_TRIES    8192   /* and this many evenly spaced above */
 #define CYCLIC_SEARCH_PTS   512    /* samples the search looks at */
 #define CYCLIC_THREAD_SHARE 0.80   /* of a thread's samples in its phase */
 #define CYCLIC_EXPLAINED    0.50   /* of the samples, from such threads */
@@ -94,6 +95,16 @@ static int better(const struct fit *f, const struct fit *best)
 	       __builtin_ctzll(f->chunk) > __builtin_ctzll(best->chunk);
 }
 
+/* The chunk size tried after c: the exact size matters, as a chunk a
+ * little off drifts out of phase over the object, but the largest
+ * objects would take too many tries. */
+static uint64_t next_chunk(uint64_t c, uint64_t largest)
+{
+	uint64_t step = (largest / CYCLIC_MAX_TRIES + CYCLIC_STEP - 1) / CYCLIC_STEP * CYCLIC_STEP;
+
+	return c + (c < CYCLIC_FINE || step < CYCLIC_STEP ? CYCLIC_STEP : step);
+}
+
 /* The best candidate for pts into best (its phase array kept). */
 static void search(const struct analysis *a, const struct site *s, const struct point *pts,
 		   size_t n, struct fit *best)
@@ -106,11 +117,9 @@ static void search(const struct analysis *a, const struct site *s, const struct 
 	for (f.phases = 2; f.phases <= most; f.phases++) {
 		uint64_t largest = s->max_size / (CYCLIC_MIN_CHUNKS > 2 * f.phases ?
 						 CYCLIC_MIN_CHUNKS : 2 * f.phases);
-		uint64_t step = (largest / CYCLIC_MAX_TRIES + CYCLIC_STEP - 1) / CYCLIC_STEP * CYCLIC_STEP;
 
-		step = step ? step : CYCLIC_STEP;
-
-		for (f.chunk = PLACE_PAGE_SIZE; f.chunk <= largest; f.chunk += step) {
+		for (f.chunk = PLACE_PAGE_SIZE; f.chunk <= largest;
+		     f.chunk = next_chunk(f.chunk, largest)) {
 			fit_candidate(a, pts, n, &f, hist);
 			if (!better(&f, best))
 				continue;
