@@ -36,8 +36,11 @@ static int phase_of(const struct point *p, uint64_t chunk, int phases)
 }
 
 /* Fits (chunk, phases) to pts: per thread the phase holding most of its
- * samples when that is CYCLIC_THREAD_SHARE of them.  Two threads on one
- * phase is no schedule: the fit is then empty. */
+ * samples when that is CYCLIC_THREAD_SHARE of them, and a phase no other
+ * thread took (two threads on one phase is no schedule).  A thread needs
+ * RANK_MIN_SAMPLES to claim one: a stray sample or two of the main thread
+ * would otherwise take a worker's phase.  At least two threads must fit,
+ * or nothing does. */
 static void fit_candidate(const struct analysis *a, const struct point *pts, size_t n,
 			  struct fit *f, uint32_t *hist)
 {
@@ -57,7 +60,7 @@ static void fit_candidate(const struct analysis *a, const struct point *pts, siz
 			if (h[k] > h[best])
 				best = k;
 		}
-		if (!all || h[best] < CYCLIC_THREAD_SHARE * all || (used >> best & 1))
+		if (all < RANK_MIN_SAMPLES || h[best] < CYCLIC_THREAD_SHARE * all || (used >> best & 1))
 			continue;
 		used |= 1 << best;
 		f->phase[t] = (int)best;
