@@ -312,15 +312,20 @@ static int rule_ranges(const struct policy_rule *r, const struct nm_object *obj,
 	return n;
 }
 
+static int rule_max_ranges(const struct policy_rule *r)
+{
+	if (r->action == ACT_CYCLIC)
+		return CYCLIC_MAX_RANGES;
+	return r->nseg > 1 ? r->nseg : 1;
+}
+
 int policy_max_ranges(const struct policy *pol)
 {
 	int most = 1;
 
 	for (int i = 0; pol && i < pol->nrules; i++)
-		if (pol->rules[i].action == ACT_CYCLIC)
-			most = CYCLIC_MAX_RANGES > most ? CYCLIC_MAX_RANGES : most;
-		else if (pol->rules[i].nseg > most)
-			most = pol->rules[i].nseg;
+		if (rule_max_ranges(&pol->rules[i]) > most)
+			most = rule_max_ranges(&pol->rules[i]);
 	return most;
 }
 
@@ -349,8 +354,12 @@ int policy_plan_object(const struct policy *pol, const struct nm_object *obj,
 		       const struct nm_frame *frames, int nframes, uint64_t *matched,
 		       uint64_t page_size, struct place_plan *plan)
 {
+	/* Sized for the rule that will match, not the policy's largest: a
+	 * cyclic rule's room would be allocated for every object. */
+	const struct policy_rule *r = pol && !pol->disabled ? best_rule(pol, obj, frames, nframes) : NULL;
+
 	memset(plan, 0, sizeof(*plan));
-	plan->ranges = xcalloc(policy_max_ranges(pol), sizeof(*plan->ranges));
+	plan->ranges = xcalloc(r ? rule_max_ranges(r) : 1, sizeof(*plan->ranges));
 	plan->n = policy_place(pol, obj, frames, nframes, matched, page_size, plan->ranges,
 			       &plan->rule);
 	if (!plan->n)
