@@ -48,14 +48,12 @@ row() {
 	printf '%-34s %-16s %-16s %-16s %-16s\n' "$name" "$ft" "$il" "$ab" "$nm"
 }
 
-# The plan advise makes for the largest object from a profile of ROUNDS
-# rounds, and the figure under it: "cyclic 100.0%".
+# The plan advise makes for the most sampled site from a profile of
+# ROUNDS rounds, and the figure under it: "cyclic 100.0%".
 plan_at() {
 	kind=$1 prog=$2 mode=$3 rounds=$4
 	numamma profile -q -o m.db -- "./$prog" "$mode" "$rounds" >/dev/null 2>&1
-	action=$(numamma advise m.db | awk '/^  [a-z]+ +(heap|mmap|static) .*up to [0-9]+ bytes/ {
-		n = split($0, w, "up to "); if (w[n] + 0 > best) { best = w[n] + 0; act = $1 } }
-		END { print act }')
+	action=$(numamma advise m.db | awk '/^  [a-z]+ +(heap|mmap|static) / { print $1; exit }')
 	echo "$action $(measure "$kind" numamma run -q --policy=m.db -- "./$prog" "$mode" "$rounds")"
 }
 
