@@ -120,9 +120,9 @@ char *per_object(const struct analysis *a, struct site *s, struct policy_rule *r
  * 0: the main thread has the first one). */
 void fill_by_rank(const struct analysis *a, const int *user, int n, int *each);
 
-/* advise_cyclic.c: schedule(static, chunk); the plan and its reason, or
- * NULL (r left reset, *eval s).  *eval becomes the samples it was judged
- * on, without threads touching every chunk. */
+/* advise_cyclic.c: schedule(static, chunk); the plan and its reason, and
+ * *eval the samples it was judged on (without threads touching every
+ * chunk), or NULL with r reset and *eval untouched. */
 char *try_cyclic(const struct analysis *a, struct site *s, struct policy_rule *r,
 		 struct site **eval);
 
