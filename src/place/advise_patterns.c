@@ -465,6 +465,7 @@ char *choose_action(const struct analysis *a, struct site *s, struct policy_rule
 		return reason;
 	if (known < MIN_SAMPLES || known * 1000 < COLD_PER_MILLE * a->adv->samples) {
 		drop_copy(s, eval);
+		s->cold = 1;
 		return xasprintf("leave: too cold (%" PRIu64 " samples from threads of known node)",
 				 known);
 	}
