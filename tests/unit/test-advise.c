@@ -150,7 +150,7 @@ static void check_seg(const struct policy_rule *r, int i, int node, uint32_t sta
 enum { SITE_BLOCK = 0x100, SITE_SHARED = 0x200, SITE_ONE = 0x300, SITE_TINY = 0x400,
        SITE_IRREGULAR = 0x500, SITE_COLD = 0x600, SITE_OWN = 0x700, SITE_SWEPT = 0x800,
        SITE_REVERSED = 0x900, SITE_EACH = 0xa00, SITE_CYCLIC = 0xb00, SITE_DYNAMIC = 0xc00,
-       SITE_STENCIL = 0xd00, SITE_TABLE = 0xe00 };
+       SITE_STENCIL = 0xd00, SITE_TABLE = 0xe00, SITE_UNSEEN = 0xf00, SITE_FEW = 0x1000 };
 
 /* Serial init by the main thread then parallel compute by 4 workers, all
  * on one node (the usual profile before any pinning). */
@@ -554,10 +554,12 @@ static void test_observed_mapping(void)
  * `every`-th chunk, worker `silent` never sampled; dynamic: each round's chunks by changing workers;
  * stencil: row blocks, each worker also reading its neighbours' edge rows;
  * table: read by every thread, the main thread (node 0, where first touch
- * put every page) the most. */
+ * put every page) the most; two more arrays of the stencil's size, one
+ * never sampled, one with 3 samples (what the guest's sampler sees of the
+ * second and third arrays a loop reads). */
 static void patterns_profile(struct synth *p, int per_chunk, int every, uint64_t chunk, int silent)
 {
-	struct nm_object cyc, dyn, st, tab;
+	struct nm_object cyc, dyn, st, tab, few;
 	unsigned hash = 1;
 	int chunks = (int)(8 * MiB / chunk);
 
@@ -566,6 +568,9 @@ static void patterns_profile(struct synth *p, int per_chunk, int every, uint64_t
 	dyn = add_object(p, OBJ_HEAP, SITE_DYNAMIC, 8 * MiB, "malloc");
 	st = add_object(p, OBJ_HEAP, SITE_STENCIL, 8 * MiB, "malloc");
 	tab = add_object(p, OBJ_HEAP, SITE_TABLE, 8 * MiB, "malloc");
+	add_object(p, OBJ_HEAP, SITE_UNSEEN, 8 * MiB, "malloc");
+	few = add_object(p, OBJ_HEAP, SITE_FEW, 8 * MiB, "malloc");
+	touch(p, &few, 2, 2, 0.3, 0.4, 3, 0);
 	touch(p, &tab, 0, 0, 0, 1, 300, 0);
 	for (int w = 1; w <= 4; w++)
 		touch(p, &tab, w, 2 * (w - 1), 0, 1, 200, 0);
@@ -629,10 +634,18 @@ static void test_patterns(void)
 	r = rule_at(adv.policy, SITE_TABLE);
 	CHECK(r && r->action == ACT_INTERLEAVE && r->nodemask == 0xf);
 	CHECK(site_of(&adv, r)->after.local < site_of(&adv, r)->before.local);
-	r = rule_at(adv.policy, SITE_STENCIL);
-	CHECK(r && r->action == ACT_BLOCK);
-	for (int w = 0; w < 4; w++)
-		check_seg(r, w, w, w * POLICY_PPM / 4, (w + 1) * POLICY_PPM / 4);
+	for (int site = SITE_STENCIL; site <= SITE_FEW; site += 0x100) {
+		r = rule_at(adv.policy, site);
+		if (site == SITE_TABLE)
+			continue;
+		CHECK(r && r->action == ACT_BLOCK);
+		for (int w = 0; w < 4; w++)
+			check_seg(r, w, w, w * POLICY_PPM / 4, (w + 1) * POLICY_PPM / 4);
+	}
+	r = rule_at(adv.policy, SITE_UNSEEN);
+	CHECK(r && strstr(site_of(&adv, r)->reason, "block, as " MOD "+0xd00: too cold to tell "
+			  "(0 samples), and objects of one size (8388608 bytes) are usually shared "
+			  "out alike") == site_of(&adv, r)->reason);
 	advice_free(&adv);
 	profile_end(&p);
 
