@@ -5,7 +5,7 @@
  * landed: per worker, the pages it owns on its own node, or for the
  * patterns without owners, the pages per node.
  *
- *   patterns cyclic|stencil|table|dynamic [ROUNDS]
+ *   patterns cyclic|stencil|table|dynamic|spmv|stream|pools [ROUNDS]
  *
  * cyclic:  chunks of CHUNK_PAGES dealt in turn, chunk k to worker k mod
  *          NWORKERS (OpenMP's schedule(static, chunk));
@@ -22,6 +22,8 @@
  *          the first access of a loop's body (the emulator takes
  *          interrupts between translated blocks), and would never see
  *          the second array;
+ * stream:  a = b + s * c on three arrays, each worker on its block of
+ *          them (the guest's sampler sees one of the three: see spmv);
  * pools:   PHASES phases, each with a pool per worker that the main
  *          thread allocates (one call site) and fills, its worker then
  *          computes on and the main thread frees. */
@@ -42,7 +44,7 @@
 #define PHASES      4
 
 static long page_size, page_elems, rounds = 20;
-static double *grid[2];         /* stencil: two grids; else grid[0] */
+static double *grid[3];         /* stencil: two grids; stream: a, b, c */
 static int worker_node[NWORKERS];
 static volatile long next_chunk[1024];  /* dynamic: one counter per round */
 static struct nz {
@@ -144,6 +146,15 @@ static void spmv_init(void)
 		xv[i] = yv[i] = (double)i;
 }
 
+static void stream(long w)
+{
+	long n = PAGES * page_elems / NWORKERS;
+
+	for (long r = 0; r < rounds; r++)
+		for (long i = w * n; i < (w + 1) * n; i++)
+			grid[0][i] = grid[1][i] + 0.5 * grid[2][i];
+}
+
 static pthread_barrier_t phase_start, phase_end;
 static double *pool[NWORKERS];
 
@@ -175,7 +186,7 @@ static const struct pattern {
 	void (*work)(long w);
 } patterns[] = {
 	{ "cyclic", cyclic }, { "stencil", stencil }, { "table", table }, { "dynamic", dynamic },
-	{ "spmv", spmv }, { "pools", pools },
+	{ "spmv", spmv }, { "stream", stream }, { "pools", pools },
 };
 static const struct pattern *pattern;
 
@@ -267,9 +278,11 @@ static void report_all(void)
 		return;
 	}
 	report("grid", grid[0], PAGES, pattern->work == cyclic ? cyclic_owner :
-	       pattern->work == stencil ? block_owner : NULL);
+	       pattern->work == stencil || pattern->work == stream ? block_owner : NULL);
 	if (grid[1])
 		report("grid2", grid[1], PAGES, block_owner);
+	if (grid[2])
+		report("grid3", grid[2], PAGES, block_owner);
 }
 
 int main(int argc, char **argv)
@@ -280,7 +293,7 @@ int main(int argc, char **argv)
 		if (!strcmp(mode, patterns[i].name))
 			pattern = &patterns[i];
 	if (!pattern) {
-		fprintf(stderr, "usage: patterns cyclic|stencil|table|dynamic|spmv|pools [ROUNDS]\n");
+		fprintf(stderr, "usage: patterns cyclic|stencil|table|dynamic|spmv|stream|pools [ROUNDS]\n");
 		return 2;
 	}
 	if (argc > 2)
@@ -289,9 +302,11 @@ int main(int argc, char **argv)
 	page_elems = page_size / sizeof(double);
 	if (pattern->work != pools && pattern->work != spmv)
 		grid[0] = malloc(PAGES * page_size);
-	if (pattern->work == stencil)
+	if (pattern->work == stencil || pattern->work == stream)
 		grid[1] = malloc(PAGES * page_size);
-	for (int g = 0; g < 2 && grid[g]; g++)
+	if (pattern->work == stream)
+		grid[2] = malloc(PAGES * page_size);
+	for (int g = 0; g < 3 && grid[g]; g++)
 		for (long i = 0; i < PAGES * page_elems; i++)
 			grid[g][i] = (double)i;
 	if (pattern->work == spmv)
