@@ -63,7 +63,7 @@ if [ -n "$MINPROFILE" ]; then
 	list=${ROUNDS_LIST:-5 10 25 50 100}
 	printf '%-34s' "pattern \\ rounds profiled"; for r in $list; do printf ' %-22s' "$r"; done; echo
 	for spec in "serial-init array owned" "patterns cyclic owned" "patterns stencil owned" \
-		    "patterns table shared" "patterns dynamic shared" "patterns spmv owned" \
+		    "patterns table shared" "patterns dynamic shared" "patterns spmv owned" "patterns stream owned" \
 		    "patterns pools owned"; do
 		set -- $spec
 		printf '%-34s' "$1 $2"
@@ -81,4 +81,5 @@ row "2-D stencil, halo rows" owned patterns stencil
 row "read-mostly table" shared patterns table
 row "dynamic schedule" shared patterns dynamic
 row "SpMV, rows in blocks" owned patterns spmv
+row "a = b + s * c (stream)" owned patterns stream
 row "per-thread pools per phase" owned patterns pools
