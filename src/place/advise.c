@@ -335,7 +335,10 @@ static void follow_sibling(struct analysis *a, struct site *s)
 	struct policy_rule *r;
 	char *where;
 
-	if (sib < 0 || s->max_size < a->opts->min_size)
+	enum policy_action own = s->advice >= 0 ? adv->policy->rules[adv->sites[s->advice].rule].action
+					       : ACT_LEAVE;
+
+	if (sib < 0 || s->max_size < a->opts->min_size || shared_out(own) || own == ACT_EACH)
 		return;
 	sib_rule = adv->sites[sib].rule;
 	where = xstrdup(adv->sites[sib].where);

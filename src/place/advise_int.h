@@ -45,7 +45,8 @@ struct site {
 	uint64_t max_size;
 	struct point *pts;
 	size_t npts, cap;
-	int cold;                /* too few samples to tell a pattern */
+	int cold;                /* too few samples to tell a pattern, or
+				  * only one thread's sweep */
 	int advice;              /* its index in adv->sites, -1 none yet */
 };
 

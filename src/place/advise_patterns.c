@@ -382,6 +382,7 @@ static struct site *without_sweepers(const struct analysis *a, struct site *s, s
 	char *sweeper = xcalloc(a->adv->nthreads + 1, 1);
 	uint64_t nodes = 0;
 	size_t kept = 0, swept = 0;
+	int sweepers = 0;
 	struct site *copy = NULL;
 
 	qsort(s->pts, s->npts, sizeof(*s->pts), point_by_thread);
@@ -396,11 +397,15 @@ static struct site *without_sweepers(const struct analysis *a, struct site *s, s
 		if (s->pts[i + n * 95 / 100].pos - s->pts[i + n * 5 / 100].pos >= SWEEP_SPAN * POLICY_PPM) {
 			sweeper[s->pts[i].thread] = 1;
 			swept += n;
+			sweepers++;
 		} else {
 			kept += n;
 			nodes |= 1ULL << planned_node(a, &s->pts[i]);
 		}
 	}
+	/* One thread's sweep and next to nothing besides: the site's real
+	 * users went unseen (cold; a sibling's plan may fit it). */
+	s->cold = sweepers == 1 && kept < MIN_SAMPLES;
 	if (swept && kept >= min_kept && popcount64(nodes) >= 2) {
 		copy = xcalloc(1, sizeof(*copy));
 		*copy = (struct site){ .kind = s->kind, .max_size = s->max_size };

@@ -150,7 +150,8 @@ static void check_seg(const struct policy_rule *r, int i, int node, uint32_t sta
 enum { SITE_BLOCK = 0x100, SITE_SHARED = 0x200, SITE_ONE = 0x300, SITE_TINY = 0x400,
        SITE_IRREGULAR = 0x500, SITE_COLD = 0x600, SITE_OWN = 0x700, SITE_SWEPT = 0x800,
        SITE_REVERSED = 0x900, SITE_EACH = 0xa00, SITE_CYCLIC = 0xb00, SITE_DYNAMIC = 0xc00,
-       SITE_STENCIL = 0xd00, SITE_TABLE = 0xe00, SITE_UNSEEN = 0xf00, SITE_FEW = 0x1000 };
+       SITE_STENCIL = 0xd00, SITE_TABLE = 0xe00, SITE_UNSEEN = 0xf00, SITE_FEW = 0x1000,
+       SITE_SWEEP_ONLY = 0x1100 };
 
 /* Serial init by the main thread then parallel compute by 4 workers, all
  * on one node (the usual profile before any pinning). */
@@ -555,8 +556,9 @@ static void test_observed_mapping(void)
  * stencil: row blocks, each worker also reading its neighbours' edge rows;
  * table: read by every thread, the main thread (node 0, where first touch
  * put every page) the most; two more arrays of the stencil's size, one
- * never sampled, one with 3 samples (what the guest's sampler sees of the
- * second and third arrays a loop reads). */
+ * never sampled, one with 3 samples, one with the main thread's sweep and
+ * 2 samples of a worker (what the guest's sampler sees of the second and
+ * third arrays a loop reads). */
 static void patterns_profile(struct synth *p, int per_chunk, int every, uint64_t chunk, int silent)
 {
 	struct nm_object cyc, dyn, st, tab, few;
@@ -571,6 +573,9 @@ static void patterns_profile(struct synth *p, int per_chunk, int every, uint64_t
 	add_object(p, OBJ_HEAP, SITE_UNSEEN, 8 * MiB, "malloc");
 	few = add_object(p, OBJ_HEAP, SITE_FEW, 8 * MiB, "malloc");
 	touch(p, &few, 2, 2, 0.3, 0.4, 3, 0);
+	few = add_object(p, OBJ_HEAP, SITE_SWEEP_ONLY, 8 * MiB, "malloc");
+	touch(p, &few, 0, 0, 0, 1, 40, 0);
+	touch(p, &few, 3, 4, 0.6, 0.7, 2, 0);
 	touch(p, &tab, 0, 0, 0, 1, 300, 0);
 	for (int w = 1; w <= 4; w++)
 		touch(p, &tab, w, 2 * (w - 1), 0, 1, 200, 0);
@@ -634,7 +639,7 @@ static void test_patterns(void)
 	r = rule_at(adv.policy, SITE_TABLE);
 	CHECK(r && r->action == ACT_INTERLEAVE && r->nodemask == 0xf);
 	CHECK(site_of(&adv, r)->after.local < site_of(&adv, r)->before.local);
-	for (int site = SITE_STENCIL; site <= SITE_FEW; site += 0x100) {
+	for (int site = SITE_STENCIL; site <= SITE_SWEEP_ONLY; site += 0x100) {
 		r = rule_at(adv.policy, site);
 		if (site == SITE_TABLE)
 			continue;
