@@ -38,8 +38,13 @@ void place_plan_free(struct place_plan *p);
 #define PLACE_PAGE_SIZE 4096ULL
 /* Node numbers are sysfs node ids, held in 64-bit masks. */
 #define POLICY_MAX_NODES 64
+/* A cyclic rule places an object with at most this many mbind ranges;
+ * the chunks past them are interleaved over the rule's nodes with one
+ * more, so that a huge object costs a bounded number of syscalls. */
+#define CYCLIC_MAX_RANGES 4096
 
-enum policy_action { ACT_LEAVE, ACT_BIND, ACT_INTERLEAVE, ACT_BLOCK, ACT_PAGEMAP, ACT_EACH };
+enum policy_action { ACT_LEAVE, ACT_BIND, ACT_INTERLEAVE, ACT_BLOCK, ACT_PAGEMAP, ACT_EACH,
+		     ACT_CYCLIC };
 const char *policy_action_name(enum policy_action a);
 
 /* A slice [start, end) of an object, in POLICY_PPM units, for one node. */
@@ -71,7 +76,9 @@ struct policy_rule {
 	int nseg;
 	struct policy_segment *seg;      /* block, pagemap: sorted, disjoint */
 	int neach;
-	int *each;                       /* each: node of the k-th object, -1 leave */
+	int *each;                       /* each: node of the k-th object, -1 leave;
+					  * cyclic: node of the k-th chunk */
+	uint64_t chunk;                  /* cyclic: chunk size in bytes */
 	char *comment;                   /* for humans: written above the rule */
 	char *text;                      /* the rule as one line (plan->rule) */
 	int line;                        /* in the policy file, 0 if built */

@@ -123,6 +123,7 @@ static void read_samples(struct analysis *a)
 		if (!o || ps->addr < o->addr || ps->addr - o->addr >= o->size)
 			continue;
 		p.pos = (uint32_t)((unsigned __int128)(ps->addr - o->addr) * POLICY_PPM / o->size);
+		p.off = ps->addr - o->addr;
 		p.thread = find_thread(a->adv, ps->pid, ps->tid);
 		p.node = sample_node(a, ps->cpu, ps->node);
 		p.page_node = ps->page_node;
@@ -195,10 +196,27 @@ static void site_identity(const struct analysis *a, const struct site *s, struct
 		out->where = xasprintf("callsite %" PRId64, s->callsite_id);
 }
 
-/* A plan that does no better than first touch is not worth making.  On a
- * tie, leave; but interleaving also spreads the load. */
-static void unless_first_touch(struct policy_rule *r, struct advice_site *out, struct locality kept)
+/* The nodes the site's sampled pages were on. */
+static uint64_t page_nodes(const struct site *s)
 {
+	uint64_t mask = 0;
+
+	for (size_t i = 0; i < s->npts; i++)
+		if (s->pts[i].page_node >= 0 && s->pts[i].page_node < POLICY_MAX_NODES)
+			mask |= 1ULL << s->pts[i].page_node;
+	return mask;
+}
+
+/* A plan that does no better than first touch is not worth making.  On a
+ * tie, leave; but interleaving also spreads the load, and data no thread
+ * owns that first touch crowded onto fewer nodes is interleaved even when
+ * its first toucher's node made a few more accesses local: every thread
+ * then queues at that node's memory. */
+static void unless_first_touch(struct policy_rule *r, struct advice_site *out, struct locality kept,
+			       const struct site *eval)
+{
+	if (r->action == ACT_INTERLEAVE && popcount64(page_nodes(eval)) < popcount64(r->nodemask))
+		return;
 	if (r->action == ACT_LEAVE || kept.total != out->after.total ||
 	    kept.local < out->after.local ||
 	    (kept.local == out->after.local && r->action == ACT_INTERLEAVE))
@@ -211,37 +229,136 @@ static void unless_first_touch(struct policy_rule *r, struct advice_site *out, s
 	out->after = kept;
 }
 
-static void advise_site(struct analysis *a, struct site *s)
+/* A rule and its advice for site s, recognising its objects. */
+static struct advice_site *open_site(struct analysis *a, struct site *s, struct policy_rule **r)
 {
 	struct advice *adv = a->adv;
-	struct policy_rule *r = policy_add_rule(adv->policy);
 	struct advice_site *out;
-	struct policy_rule leave = { .action = ACT_LEAVE };
-	struct locality kept;
-	struct site *eval;
-	char before[16], after[16];
 
+	*r = policy_add_rule(adv->policy);
 	adv->sites = xrealloc(adv->sites, (adv->nsites + 1) * sizeof(*adv->sites));
+	s->advice = adv->nsites;
 	out = &adv->sites[adv->nsites++];
 	*out = (struct advice_site){ .rule = adv->policy->nrules - 1, .kind = s->kind,
 				     .nobjects = s->nobjects, .max_size = s->max_size,
 				     .samples = s->npts };
-	site_identity(a, s, r, out);
+	site_identity(a, s, *r, out);
+	return out;
+}
+
+/* The rule's comment (the advice in words) and text. */
+static void close_site(const struct site *s, const struct advice_site *out, struct policy_rule *r)
+{
+	char before[16], after[16];
+
+	locality_text(before, sizeof(before), out->before);
+	locality_text(after, sizeof(after), out->after);
+	free(r->comment);
+	r->comment = xasprintf("%s: %s\n%d object%s, up to %" PRIu64 " bytes; local accesses: "
+			       "before %s, after %s", out->where, out->reason, s->nobjects,
+			       s->nobjects > 1 ? "s" : "", s->max_size, before, after);
+	policy_rule_format(r);
+}
+
+static void advise_site(struct analysis *a, struct site *s)
+{
+	struct advice *adv = a->adv;
+	struct policy_rule *r, leave = { .action = ACT_LEAVE };
+	struct advice_site *out = open_site(a, s, &r);
+	struct locality kept;
+	struct site *eval;
+
 	out->reason = choose_action(a, s, r, &eval);
 	out->before = measured(eval);
 	out->after = predict(a, eval, r);
 	kept = predict(a, eval, &leave);
 	add_locality(&adv->unplanned, kept);
-	unless_first_touch(r, out, kept);
+	unless_first_touch(r, out, kept, eval);
 	drop_copy(s, &eval);
 	add_locality(&adv->before, out->before);
 	add_locality(&adv->after, out->after);
-	locality_text(before, sizeof(before), out->before);
-	locality_text(after, sizeof(after), out->after);
-	r->comment = xasprintf("%s: %s\n%d object%s, up to %" PRIu64 " bytes; local accesses: "
-			       "before %s, after %s", out->where, out->reason, s->nobjects,
-			       s->nobjects > 1 ? "s" : "", s->max_size, before, after);
-	policy_rule_format(r);
+	close_site(s, out, r);
+}
+
+/* ---- sites too cold to tell ---- */
+
+/* Plans that share an object out between threads: the ones a sibling
+ * array follows.  Not bind or interleave: what one object's few users
+ * do says little about another's. */
+static int shared_out(enum policy_action act)
+{
+	return act == ACT_BLOCK || act == ACT_PAGEMAP || act == ACT_CYCLIC;
+}
+
+/* The most sampled site planned from its own samples whose objects have
+ * s's size: its index in adv->sites, or -1. */
+static int sibling(const struct advice *adv, const struct site *s)
+{
+	int best = -1;
+
+	for (int i = 0; i < adv->nsites; i++) {
+		const struct advice_site *o = &adv->sites[i];
+
+		if (o->max_size == s->max_size && shared_out(adv->policy->rules[o->rule].action) &&
+		    (best < 0 || o->samples > adv->sites[best].samples))
+			best = i;
+	}
+	return best;
+}
+
+static void copy_plan(struct policy_rule *to, const struct policy_rule *from)
+{
+	reset_rule(to);
+	to->action = from->action;
+	to->nodemask = from->nodemask;
+	to->chunk = from->chunk;
+	to->nseg = from->nseg;
+	to->seg = from->nseg ? xmalloc(from->nseg * sizeof(*to->seg)) : NULL;
+	if (from->nseg)
+		memcpy(to->seg, from->seg, from->nseg * sizeof(*to->seg));
+	to->neach = from->neach;
+	to->each = from->neach ? xmalloc(from->neach * sizeof(*to->each)) : NULL;
+	if (from->neach)
+		memcpy(to->each, from->each, from->neach * sizeof(*to->each));
+}
+
+/* A site too cold to tell (or never sampled) whose objects have the size
+ * of a site shared out between threads takes its plan: arrays of one
+ * size are usually shared out alike (a = b + s * c), and where a loop
+ * reads several, the clock sampler under emulation sees only the first
+ * (the emulator takes interrupts between translated blocks). */
+static void follow_sibling(struct analysis *a, struct site *s)
+{
+	struct advice *adv = a->adv;
+	int sib = sibling(adv, s), sib_rule;
+	struct advice_site *out;
+	struct policy_rule *r;
+	char *where;
+
+	enum policy_action own = s->advice >= 0 ? adv->policy->rules[adv->sites[s->advice].rule].action
+					       : ACT_LEAVE;
+
+	if (sib < 0 || s->max_size < a->opts->min_size || shared_out(own) || own == ACT_EACH)
+		return;
+	sib_rule = adv->sites[sib].rule;
+	where = xstrdup(adv->sites[sib].where);
+	if (s->advice < 0) {
+		out = open_site(a, s, &r);
+	} else {
+		out = &adv->sites[s->advice];
+		r = &adv->policy->rules[out->rule];
+		adv->after.local -= out->after.local;
+		adv->after.total -= out->after.total;
+	}
+	copy_plan(r, &adv->policy->rules[sib_rule]);
+	free(out->reason);
+	out->reason = xasprintf("%s, as %s: too cold to tell (%zu samples), and objects of one "
+				"size (%" PRIu64 " bytes) are usually shared out alike",
+				policy_action_name(r->action), where, s->npts, s->max_size);
+	free(where);
+	out->after = predict(a, s, r);
+	add_locality(&adv->after, out->after);
+	close_site(s, out, r);
 }
 
 static int site_by_samples(const void *x, const void *y)
@@ -253,9 +370,14 @@ static int site_by_samples(const void *x, const void *y)
 
 static void advise_sites(struct analysis *a)
 {
-	for (int i = 0; i < a->nsites; i++)
+	for (int i = 0; i < a->nsites; i++) {
+		a->sites[i].advice = -1;
 		if (a->sites[i].npts)
 			advise_site(a, &a->sites[i]);
+	}
+	for (int i = 0; i < a->nsites; i++)
+		if (!a->sites[i].npts || a->sites[i].cold)
+			follow_sibling(a, &a->sites[i]);
 	/* Most sampled first, in the report; the policy keeps site order. */
 	qsort(a->adv->sites, a->adv->nsites, sizeof(*a->adv->sites), site_by_samples);
 }

@@ -8,6 +8,7 @@
  *                      the locality each plan would give
  *   advise_ranks.c     the patterns that follow creation ranks: the static
  *                      schedule and per-thread objects
+ *   advise_cyclic.c    chunks dealt to threads in turn
  *   advise_print.c     the plan in words
  *
  * All of it works on the profile model (profile.h): no I/O. */
@@ -28,6 +29,7 @@ static inline int popcount64(uint64_t m)
 /* One sample, as seen by its site. */
 struct point {
 	uint32_t pos;            /* in POLICY_PPM of the object */
+	uint64_t off;            /* in bytes from the object's start */
 	int thread;              /* index in adv->threads */
 	int node, page_node;     /* where it ran and where the page was; -1 */
 	int nth;                 /* its object's allocation order at the site
@@ -43,6 +45,9 @@ struct site {
 	uint64_t max_size;
 	struct point *pts;
 	size_t npts, cap;
+	int cold;                /* too few samples to tell a pattern, or
+				  * only one thread's sweep */
+	int advice;              /* its index in adv->sites, -1 none yet */
 };
 
 struct obj_ref {
@@ -111,6 +116,17 @@ char *rank_blocks(const struct analysis *a, const struct site *s, const struct s
 		  struct policy_rule *r);
 /* Per-thread objects; *eval becomes the samples it was judged on. */
 char *per_object(const struct analysis *a, struct site *s, struct policy_rule *r,
+		 struct site **eval);
+/* Slots (objects, cyclic phases) no sample placed go to the thread of
+ * rank k + first when every sampled slot k's user (user[k], a thread
+ * index, -1 none) has that rank (first 1: the k-th for the k-th worker;
+ * 0: the main thread has the first one). */
+void fill_by_rank(const struct analysis *a, const int *user, int n, int *each);
+
+/* advise_cyclic.c: schedule(static, chunk); the plan and its reason, and
+ * *eval the samples it was judged on (without threads touching every
+ * chunk), or NULL with r reset and *eval untouched. */
+char *try_cyclic(const struct analysis *a, struct site *s, struct policy_rule *r,
 		 struct site **eval);
 
 #endif

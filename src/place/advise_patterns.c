@@ -77,6 +77,9 @@ struct locality predict(const struct analysis *a, const struct site *s,
 		case ACT_EACH:
 			l.local += p->nth >= 0 && r->each[p->nth % r->neach] == node;
 			break;
+		case ACT_CYCLIC:
+			l.local += r->each[p->off / r->chunk % r->neach] == node;
+			break;
 		}
 	}
 	return l;
@@ -287,6 +290,7 @@ void reset_rule(struct policy_rule *r)
 	r->each = NULL;
 	r->neach = 0;
 	r->nodemask = 0;
+	r->chunk = 0;
 }
 
 static char *nodelist_text(uint64_t mask)
@@ -378,6 +382,7 @@ static struct site *without_sweepers(const struct analysis *a, struct site *s, s
 	char *sweeper = xcalloc(a->adv->nthreads + 1, 1);
 	uint64_t nodes = 0;
 	size_t kept = 0, swept = 0;
+	int sweepers = 0;
 	struct site *copy = NULL;
 
 	qsort(s->pts, s->npts, sizeof(*s->pts), point_by_thread);
@@ -392,11 +397,15 @@ static struct site *without_sweepers(const struct analysis *a, struct site *s, s
 		if (s->pts[i + n * 95 / 100].pos - s->pts[i + n * 5 / 100].pos >= SWEEP_SPAN * POLICY_PPM) {
 			sweeper[s->pts[i].thread] = 1;
 			swept += n;
+			sweepers++;
 		} else {
 			kept += n;
 			nodes |= 1ULL << planned_node(a, &s->pts[i]);
 		}
 	}
+	/* One thread's sweep and next to nothing besides: the site's real
+	 * users went unseen (cold; a sibling's plan may fit it). */
+	s->cold = sweepers == 1 && kept < MIN_SAMPLES;
 	if (swept && kept >= min_kept && popcount64(nodes) >= 2) {
 		copy = xcalloc(1, sizeof(*copy));
 		*copy = (struct site){ .kind = s->kind, .max_size = s->max_size };
@@ -461,9 +470,14 @@ char *choose_action(const struct analysis *a, struct site *s, struct policy_rule
 		return reason;
 	if (known < MIN_SAMPLES || known * 1000 < COLD_PER_MILLE * a->adv->samples) {
 		drop_copy(s, eval);
+		s->cold = 1;
 		return xasprintf("leave: too cold (%" PRIu64 " samples from threads of known node)",
 				 known);
 	}
+	/* Before the patterns of positions: a thread's chunks spread over
+	 * the whole object, and the schedule places chunks never sampled. */
+	if ((reason = try_cyclic(a, s, r, eval)))
+		return reason;
 	if (*eval != s && (*eval)->npts >= MIN_SAMPLES && (reason = try_patterns(a, *eval, r)))
 		return with_sweep_note(reason, s, *eval, "threads sweeping the whole object");
 	drop_copy(s, eval);

@@ -202,16 +202,13 @@ static int point_by_nth(const void *x, const void *y)
 	return (p->nth > q->nth) - (p->nth < q->nth);
 }
 
-/* The object's user, by rank: objects nobody sampled go to the thread of
- * rank nth + first when every sampled one did (first 1: the k-th buffer
- * for the k-th worker; 0: the main thread has the first one). */
-static void fill_by_rank(const struct analysis *a, const struct object_use *u, int n, int *each)
+void fill_by_rank(const struct analysis *a, const int *user, int n, int *each)
 {
 	for (int first = 1; first >= 0; first--) {
 		int ok = 1;
 
 		for (int k = 0; ok && k < n; k++)
-			ok = u[k].thread < 0 || a->adv->threads[u[k].thread].rank == k + first;
+			ok = user[k] < 0 || a->adv->threads[user[k]].rank == k + first;
 		if (!ok)
 			continue;
 		for (int k = 0; k < n; k++)
@@ -292,7 +289,12 @@ static int try_each(const struct analysis *a, struct site *s, struct policy_rule
 		}
 	}
 	if (known >= RANK_MIN_SAMPLES && top >= RANK_SHARE * known && popcount64(nodes) >= 2) {
-		fill_by_rank(a, u, n, r->each);
+		int *user = xmalloc(n * sizeof(*user));
+
+		for (int k = 0; k < n; k++)
+			user[k] = u[k].thread;
+		fill_by_rank(a, user, n, r->each);
+		free(user);
 		r->action = ACT_EACH;
 	} else {
 		seen = 0;

@@ -19,6 +19,7 @@ const char *policy_action_name(enum policy_action a)
 		[ACT_BLOCK] = "block",
 		[ACT_PAGEMAP] = "pagemap",
 		[ACT_EACH] = "each",
+		[ACT_CYCLIC] = "cyclic",
 	};
 
 	return (unsigned)a < sizeof(names) / sizeof(names[0]) ? names[a] : "unknown";
@@ -236,6 +237,38 @@ static uint64_t slice_boundary(uint64_t addr, uint64_t size, uint32_t ppm, uint6
 	return at < lo ? lo : at > hi ? hi : at;
 }
 
+/* Chunk k (r->chunk bytes from the object's start) on node each[k mod
+ * neach], '-' (-1) left alone: OpenMP's schedule(static, chunk).  Chunk
+ * ends are rounded to the nearest page boundary, as slices' are; with
+ * one range left of CYCLIC_MAX_RANGES, the rest is interleaved. */
+static int cyclic_ranges(const struct policy_rule *r, const struct nm_object *obj,
+			 uint64_t page_size, uint64_t lo, uint64_t hi, struct place_range *ranges)
+{
+	uint64_t nodes = 0, from = lo;
+	int n = 0;
+
+	for (int i = 0; i < r->neach; i++)
+		if (r->each[i] >= 0)
+			nodes |= 1ULL << r->each[i];
+	if (r->chunk < page_size || !nodes)
+		return 0;
+	for (uint64_t k = 0; from < hi; k++) {
+		uint64_t to = obj->addr + (k + 1) * r->chunk;
+		int node = r->each[k % r->neach];
+
+		if (n == CYCLIC_MAX_RANGES - 1) {
+			range_add(ranges, &n, from - obj->addr, hi - from, MPOL_INTERLEAVE, nodes);
+			break;
+		}
+		to = (to + page_size / 2) / page_size * page_size;
+		to = to < from ? from : to > hi ? hi : to;
+		if (node >= 0)
+			range_add(ranges, &n, from - obj->addr, to - from, MPOL_BIND, 1ULL << node);
+		from = to;
+	}
+	return n;
+}
+
 static int rule_ranges(const struct policy_rule *r, const struct nm_object *obj, uint64_t nth,
 		       uint64_t page_size, struct place_range *ranges)
 {
@@ -271,10 +304,19 @@ static int rule_ranges(const struct policy_rule *r, const struct nm_object *obj,
 			range_add(ranges, &n, lo - obj->addr, hi - lo, MPOL_BIND,
 				  1ULL << r->each[nth % r->neach]);
 		break;
+	case ACT_CYCLIC:
+		return cyclic_ranges(r, obj, page_size, lo, hi, ranges);
 	case ACT_LEAVE:
 		break;
 	}
 	return n;
+}
+
+static int rule_max_ranges(const struct policy_rule *r)
+{
+	if (r->action == ACT_CYCLIC)
+		return CYCLIC_MAX_RANGES;
+	return r->nseg > 1 ? r->nseg : 1;
 }
 
 int policy_max_ranges(const struct policy *pol)
@@ -282,8 +324,8 @@ int policy_max_ranges(const struct policy *pol)
 	int most = 1;
 
 	for (int i = 0; pol && i < pol->nrules; i++)
-		if (pol->rules[i].nseg > most)
-			most = pol->rules[i].nseg;
+		if (rule_max_ranges(&pol->rules[i]) > most)
+			most = rule_max_ranges(&pol->rules[i]);
 	return most;
 }
 
@@ -312,8 +354,12 @@ int policy_plan_object(const struct policy *pol, const struct nm_object *obj,
 		       const struct nm_frame *frames, int nframes, uint64_t *matched,
 		       uint64_t page_size, struct place_plan *plan)
 {
+	/* Sized for the rule that will match, not the policy's largest: a
+	 * cyclic rule's room would be allocated for every object. */
+	const struct policy_rule *r = pol && !pol->disabled ? best_rule(pol, obj, frames, nframes) : NULL;
+
 	memset(plan, 0, sizeof(*plan));
-	plan->ranges = xcalloc(policy_max_ranges(pol), sizeof(*plan->ranges));
+	plan->ranges = xcalloc(r ? rule_max_ranges(r) : 1, sizeof(*plan->ranges));
 	plan->n = policy_place(pol, obj, frames, nframes, matched, page_size, plan->ranges,
 			       &plan->rule);
 	if (!plan->n)

@@ -11,11 +11,16 @@
 #include "error.h"
 #include "placement.h"
 
-#define POLICY_VERSION 1
+/* Version 2 added the cyclic action.  A file is written with the lowest
+ * version that holds its rules, so that older readers take every file
+ * that does not use what they lack; every version up to ours is read. */
+#define POLICY_VERSION 2
+#define POLICY_CYCLIC_VERSION 2
 
 struct parser {
 	const char *name;
 	int line;
+	int version;             /* the file's header */
 	struct policy *pol;
 };
 
@@ -144,6 +149,9 @@ static void write_action(FILE *f, const struct policy_rule *r)
 			fputc('%', f);
 		}
 		break;
+	case ACT_CYCLIC:
+		fprintf(f, " %" PRIu64, r->chunk);
+		/* fall through: then the node of each chunk, as each's */
 	case ACT_EACH:
 		for (int i = 0; i < r->neach; i++)
 			if (r->each[i] < 0)
@@ -202,9 +210,17 @@ static void write_comment(FILE *f, const char *text)
 	}
 }
 
+static int lowest_version(const struct policy *pol)
+{
+	for (int i = 0; i < pol->nrules; i++)
+		if (pol->rules[i].action == ACT_CYCLIC)
+			return POLICY_CYCLIC_VERSION;
+	return 1;
+}
+
 void policy_write(FILE *f, const struct policy *pol)
 {
-	fprintf(f, "numamma-policy %d\n", POLICY_VERSION);
+	fprintf(f, "numamma-policy %d\n", lowest_version(pol));
 	for (int i = 0; i < pol->nbinaries; i++) {
 		fputs("binary ", f);
 		write_escaped(f, pol->binaries[i]);
@@ -291,9 +307,13 @@ static int parse_segments(const struct parser *p, char **tok, int ntok, struct p
 	return 0;
 }
 
-/* NODE or '-' (leave) for each object in allocation order. */
+/* NODE or '-' (leave) for each object in allocation order, or for each
+ * chunk of a cyclic rule. */
 static int parse_each(const struct parser *p, char **tok, int ntok, struct policy_rule *r)
 {
+	if (!ntok && r->action == ACT_CYCLIC)
+		return parse_error(p, "cyclic wants the chunk's node (or '-') in turn, e.g. "
+				   "'cyclic 65536 1 2 3 0'");
 	if (!ntok)
 		return parse_error(p, "each wants one node (or '-') per object, e.g. 'each 1 2 - 0'");
 	r->each = xcalloc(ntok, sizeof(*r->each));
@@ -304,27 +324,46 @@ static int parse_each(const struct parser *p, char **tok, int ntok, struct polic
 		if (!strcmp(tok[i], "-"))
 			node = -1;
 		else if (end == tok[i] || *end || node < 0 || node >= POLICY_MAX_NODES)
-			return parse_error(p, "each: '%s' is not a node number or '-'", tok[i]);
+			return parse_error(p, "%s: '%s' is not a node number or '-'",
+					   policy_action_name(r->action), tok[i]);
 		r->each[r->neach++] = (int)node;
 	}
 	return 0;
 }
 
+/* cyclic BYTES NODE|-...: chunks of at least a page, or they share pages. */
+static int parse_cyclic(const struct parser *p, char **tok, int ntok, struct policy_rule *r)
+{
+	char *end;
+
+	if (p->version < POLICY_CYCLIC_VERSION)
+		return parse_error(p, "cyclic needs 'numamma-policy %d' (this file is version %d)",
+				   POLICY_CYCLIC_VERSION, p->version);
+	errno = 0;
+	r->chunk = ntok ? strtoull(tok[0], &end, 10) : 0;
+	if (!ntok || end == tok[0] || *end || errno || !isdigit((unsigned char)*tok[0]) ||
+	    r->chunk < PLACE_PAGE_SIZE)
+		return parse_error(p, "cyclic wants a chunk size in bytes of at least %llu, then nodes, "
+				   "e.g. 'cyclic 65536 1 2 3 0'", PLACE_PAGE_SIZE);
+	return parse_each(p, tok + 1, ntok - 1, r);
+}
+
 static int parse_action(const struct parser *p, char **tok, int ntok, struct policy_rule *r)
 {
 	static const enum policy_action actions[] = {
-		ACT_LEAVE, ACT_BIND, ACT_INTERLEAVE, ACT_BLOCK, ACT_PAGEMAP, ACT_EACH,
+		ACT_LEAVE, ACT_BIND, ACT_INTERLEAVE, ACT_BLOCK, ACT_PAGEMAP, ACT_EACH, ACT_CYCLIC,
 	};
 	size_t i;
 
 	if (!ntok)
-		return parse_error(p, "missing action (bind, interleave, block, pagemap, each or leave)");
+		return parse_error(p, "missing action (bind, interleave, block, pagemap, each, cyclic "
+				   "or leave)");
 	for (i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
 		if (!strcmp(tok[0], policy_action_name(actions[i])))
 			break;
 	if (i == sizeof(actions) / sizeof(actions[0]))
-		return parse_error(p, "unknown action '%s' (want bind, interleave, block, pagemap, each "
-				   "or leave)",
+		return parse_error(p, "unknown action '%s' (want bind, interleave, block, pagemap, each, "
+				   "cyclic or leave)",
 				   tok[0]);
 	r->action = actions[i];
 	switch (r->action) {
@@ -348,6 +387,8 @@ static int parse_action(const struct parser *p, char **tok, int ntok, struct pol
 		return parse_segments(p, tok + 1, ntok - 1, r);
 	case ACT_EACH:
 		return parse_each(p, tok + 1, ntok - 1, r);
+	case ACT_CYCLIC:
+		return parse_cyclic(p, tok + 1, ntok - 1, r);
 	}
 	return 0;
 }
@@ -464,16 +505,13 @@ static int parse_pin(struct parser *p, char **tok, int ntok)
 	return 0;
 }
 
-static int parse_header(const struct parser *p, char **tok, int ntok)
+static int parse_header(struct parser *p, char **tok, int ntok)
 {
-	int version;
-
-	if (strcmp(tok[0], "numamma-policy") || ntok != 2 || parse_int(tok[1], &version) < 0)
-		return parse_error(p, "not a numamma policy: the first line must be 'numamma-policy %d'",
-				   POLICY_VERSION);
-	if (version != POLICY_VERSION)
-		return parse_error(p, "policy format version %d, this numamma reads version %d",
-				   version, POLICY_VERSION);
+	if (strcmp(tok[0], "numamma-policy") || ntok != 2 || parse_int(tok[1], &p->version) < 0)
+		return parse_error(p, "not a numamma policy: the first line must be 'numamma-policy 1'");
+	if (p->version < 1 || p->version > POLICY_VERSION)
+		return parse_error(p, "policy format version %d, this numamma reads versions 1 to %d",
+				   p->version, POLICY_VERSION);
 	return 0;
 }
 
@@ -529,8 +567,7 @@ struct policy *policy_parse(const char *text, const char *name)
 		line = next;
 	}
 	if (!failed && !seen_header)
-		failed = parse_error(&p, "empty policy: the first line must be 'numamma-policy %d'",
-				     POLICY_VERSION) < 0;
+		failed = parse_error(&p, "empty policy: the first line must be 'numamma-policy 1'") < 0;
 	free(tok);
 	free(copy);
 	if (failed) {

@@ -223,7 +223,7 @@ static void print_object(const struct placed *p)
 
 void verifier_report(struct verifier *v, bool quiet)
 {
-	uint64_t present = 0, on = 0, absent = 0, objects = 0;
+	uint64_t present = 0, on = 0, absent = 0, objects = 0, calls = 0;
 
 	for (size_t i = 0; i < v->n; i++) {
 		const struct placed *p = &v->v[i];
@@ -234,13 +234,15 @@ void verifier_report(struct verifier *v, bool quiet)
 		present += p->total.present;
 		on += p->total.on_intended;
 		absent += p->total.absent;
+		calls += (uint64_t)p->nranges;
 		if (v->list_all)
 			print_object(p);
 	}
 	if (quiet)
 		return;
 	fprintf(stderr, "numamma: run: placed %llu objects; %llu pages present, %llu on the intended "
-		"node (%.1f%%), %llu never touched\n", (unsigned long long)objects,
+		"node (%.1f%%), %llu never touched; %llu mbind calls\n", (unsigned long long)objects,
 		(unsigned long long)present, (unsigned long long)on,
-		present ? 100.0 * on / present : 100.0, (unsigned long long)absent);
+		present ? 100.0 * on / present : 100.0, (unsigned long long)absent,
+		(unsigned long long)calls);
 }

@@ -149,7 +149,9 @@ static void check_seg(const struct policy_rule *r, int i, int node, uint32_t sta
 
 enum { SITE_BLOCK = 0x100, SITE_SHARED = 0x200, SITE_ONE = 0x300, SITE_TINY = 0x400,
        SITE_IRREGULAR = 0x500, SITE_COLD = 0x600, SITE_OWN = 0x700, SITE_SWEPT = 0x800,
-       SITE_REVERSED = 0x900, SITE_EACH = 0xa00 };
+       SITE_REVERSED = 0x900, SITE_EACH = 0xa00, SITE_CYCLIC = 0xb00, SITE_DYNAMIC = 0xc00,
+       SITE_STENCIL = 0xd00, SITE_TABLE = 0xe00, SITE_UNSEEN = 0xf00, SITE_FEW = 0x1000,
+       SITE_SWEEP_ONLY = 0x1100 };
 
 /* Serial init by the main thread then parallel compute by 4 workers, all
  * on one node (the usual profile before any pinning). */
@@ -547,6 +549,135 @@ static void test_observed_mapping(void)
 	profile_end(&p);
 }
 
+/* The patterns beyond one block per thread, on 4 nodes, worker w on node
+ * w - 1, the main thread initialising every object first.  cyclic: chunk
+ * k of 64 KiB by worker 1 + k mod 4, `per_chunk` samples in every
+ * `every`-th chunk, worker `silent` never sampled; dynamic: each round's chunks by changing workers;
+ * stencil: row blocks, each worker also reading its neighbours' edge rows;
+ * table: read by every thread, the main thread (node 0, where first touch
+ * put every page) the most; two more arrays of the stencil's size, one
+ * never sampled, one with 3 samples, one with the main thread's sweep and
+ * 2 samples of a worker (what the guest's sampler sees of the second and
+ * third arrays a loop reads). */
+static void patterns_profile(struct synth *p, int per_chunk, int every, uint64_t chunk, int silent)
+{
+	struct nm_object cyc, dyn, st, tab, few;
+	unsigned hash = 1;
+	int chunks = (int)(8 * MiB / chunk);
+
+	profile_begin(p, 4, 8, 4);
+	cyc = add_object(p, OBJ_HEAP, SITE_CYCLIC, 8 * MiB, "malloc");
+	dyn = add_object(p, OBJ_HEAP, SITE_DYNAMIC, 8 * MiB, "malloc");
+	st = add_object(p, OBJ_HEAP, SITE_STENCIL, 8 * MiB, "malloc");
+	tab = add_object(p, OBJ_HEAP, SITE_TABLE, 8 * MiB, "malloc");
+	add_object(p, OBJ_HEAP, SITE_UNSEEN, 8 * MiB, "malloc");
+	few = add_object(p, OBJ_HEAP, SITE_FEW, 8 * MiB, "malloc");
+	touch(p, &few, 2, 2, 0.3, 0.4, 3, 0);
+	few = add_object(p, OBJ_HEAP, SITE_SWEEP_ONLY, 8 * MiB, "malloc");
+	touch(p, &few, 0, 0, 0, 1, 40, 0);
+	touch(p, &few, 3, 4, 0.6, 0.7, 2, 0);
+	touch(p, &tab, 0, 0, 0, 1, 300, 0);
+	for (int w = 1; w <= 4; w++)
+		touch(p, &tab, w, 2 * (w - 1), 0, 1, 200, 0);
+	touch(p, &cyc, 0, 0, 0, 1, 5 * per_chunk, 0);
+	/* Anywhere in the chunk, as a sampler's are: samples at fixed points
+	 * of chunks fit other chunk sizes as well. */
+	for (int k = 0; k < chunks; k += every) {
+		double at = (k + (hash = hash * 1103515245u + 12345u) / 65536 % 900 / 1000.0) * chunk;
+
+		if (1 + k % 4 != silent)
+			touch(p, &cyc, 1 + k % 4, 2 * (k % 4), at / (8 * MiB),
+			      (at + 0.1 * chunk) / (8 * MiB), per_chunk, 0);
+	}
+	for (int round = 0; round < 4; round++)
+		for (int k = 0; k < 128; k++) {
+			int w = 1 + (hash = hash * 1103515245u + 12345u) / 65536 % 4;
+
+			touch(p, &dyn, w, 2 * (w - 1), k / 128.0, (k + 1) / 128.0, 2, 0);
+		}
+	touch(p, &st, 0, 0, 0, 1, 100, 0);
+	for (int w = 1; w <= 4; w++) {
+		touch(p, &st, w, 2 * (w - 1), (w - 1) / 4.0, w / 4.0, 400, 0);
+		touch(p, &st, w, 2 * (w - 1), w / 4.0 - 1 / 512.0, w / 4.0, 10, 0);
+		if (w < 4)
+			touch(p, &st, w, 2 * (w - 1), w / 4.0, w / 4.0 + 1 / 2048.0, 10, 0);
+	}
+	db_flush(p->db);
+}
+
+static void check_cyclic(const struct advice *adv, uint64_t chunk, const char *reason)
+{
+	const struct policy_rule *r = rule_at(adv->policy, SITE_CYCLIC);
+
+	CHECK(r && r->action == ACT_CYCLIC);
+	if (!r || r->action != ACT_CYCLIC)
+		return;
+	CHECK_INT(r->chunk, chunk);
+	CHECK_INT(r->neach, 4);
+	for (int k = 0; k < r->neach && k < 4; k++)
+		CHECK_INT(r->each[k], k);
+	CHECK(strstr(site_of(adv, r)->reason, reason) == site_of(adv, r)->reason);
+	CHECK(site_of(adv, r)->after.local >= 0.99 * site_of(adv, r)->after.total);
+}
+
+static void test_patterns(void)
+{
+	struct advise_opts opts = { .min_size = ADVISE_MIN_SIZE };
+	struct synth p;
+	struct advice adv;
+	const struct policy_rule *r;
+
+	patterns_profile(&p, 8, 1, 64 * KiB, 0);
+	CHECK_INT(advise_synth(&p, &opts, &adv), 0);
+	check_cyclic(&adv, 64 * KiB, "cyclic: 4 threads take turns on chunks of 65536 bytes (schedule(static, "
+		     "chunk); 100% of 1024 samples), leaving out 40 samples of threads touching every "
+		     "chunk (initialisation)");
+	r = rule_at(adv.policy, SITE_DYNAMIC);
+	CHECK(r && r->action == ACT_INTERLEAVE && r->nodemask == 0xf);
+	/* First touch makes more of its accesses local (the main thread's),
+	 * but crowds every thread onto node 0's memory. */
+	r = rule_at(adv.policy, SITE_TABLE);
+	CHECK(r && r->action == ACT_INTERLEAVE && r->nodemask == 0xf);
+	CHECK(site_of(&adv, r)->after.local < site_of(&adv, r)->before.local);
+	for (int site = SITE_STENCIL; site <= SITE_SWEEP_ONLY; site += 0x100) {
+		r = rule_at(adv.policy, site);
+		if (site == SITE_TABLE)
+			continue;
+		CHECK(r && r->action == ACT_BLOCK);
+		for (int w = 0; w < 4; w++)
+			check_seg(r, w, w, w * POLICY_PPM / 4, (w + 1) * POLICY_PPM / 4);
+	}
+	r = rule_at(adv.policy, SITE_UNSEEN);
+	CHECK(r && strstr(site_of(&adv, r)->reason, "block, as " MOD "+0xd00: too cold to tell "
+			  "(0 samples), and objects of one size (8388608 bytes) are usually shared "
+			  "out alike") == site_of(&adv, r)->reason);
+	advice_free(&adv);
+	profile_end(&p);
+
+	/* As few samples as a second of the clock sampler gives in the
+	 * guest under load: one in every third chunk. */
+	patterns_profile(&p, 1, 3, 64 * KiB, 0);
+	CHECK_INT(advise_synth(&p, &opts, &adv), 0);
+	check_cyclic(&adv, 64 * KiB, "cyclic: 4 threads take turns on chunks of 65536 bytes "
+		     "(schedule(static, chunk); 100% of 43 samples), leaving out 5 samples");
+	advice_free(&adv);
+	profile_end(&p);
+
+	/* Chunks of 3000 doubles: not pages, and the size is found exactly. */
+	patterns_profile(&p, 2, 1, 24000, 0);
+	CHECK_INT(advise_synth(&p, &opts, &adv), 0);
+	check_cyclic(&adv, 24000, "cyclic: 4 threads take turns on chunks of 24000 bytes");
+	advice_free(&adv);
+	profile_end(&p);
+
+	/* Worker 3 never sampled: its phase still goes to its node, by rank. */
+	patterns_profile(&p, 8, 1, 64 * KiB, 3);
+	CHECK_INT(advise_synth(&p, &opts, &adv), 0);
+	check_cyclic(&adv, 64 * KiB, "cyclic: 4 threads take turns on chunks of 65536 bytes");
+	advice_free(&adv);
+	profile_end(&p);
+}
+
 /* policy_load on a database advises in memory, for the machine it runs on. */
 static void test_load_profile(void)
 {
@@ -608,5 +739,6 @@ int main(void)
 	test_observed_mapping();
 	test_load_profile();
 	test_cmd_advise();
+	test_patterns();
 	return unit_done();
 }

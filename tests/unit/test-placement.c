@@ -127,6 +127,39 @@ static void test_block_merges(void)
 	policy_free(pol);
 }
 
+/* Chunk k on the k mod 3-th node, '-' left alone, from an unaligned
+ * start; a huge object costs CYCLIC_MAX_RANGES ranges, the last of them
+ * interleaving what is left. */
+static void test_cyclic(void)
+{
+	struct policy *pol = parse("numamma-policy 2\n"
+				   "heap callsite " MOD "+0x1234 cyclic 8192 1 - 3\n");
+	struct nm_object o = heap(0x100010, 12 * PS + 0x10);
+	struct place_plan p;
+
+	CHECK_INT(policy_max_ranges(pol), CYCLIC_MAX_RANGES);
+	CHECK_INT(policy_plan_object(pol, &o, site_a, 2, NULL, PS, &p), 1);
+	/* Whole pages from 0x101000: chunk ends round to 0x102000, 0x104000... */
+	CHECK_INT(p.n, 4);
+	check_range(&p, 0, PS - 0x10, PS, MPOL_BIND, 1 << 1);
+	check_range(&p, 1, 4 * PS - 0x10, 2 * PS, MPOL_BIND, 1 << 3);
+	check_range(&p, 2, 6 * PS - 0x10, 2 * PS, MPOL_BIND, 1 << 1);
+	check_range(&p, 3, 10 * PS - 0x10, 2 * PS, MPOL_BIND, 1 << 3);
+	place_plan_free(&p);
+
+	o = heap(0x100000, 64ull << 20);
+	CHECK_INT(policy_plan_object(pol, &o, site_a, 2, NULL, PS, &p), 1);
+	CHECK_INT(p.n, CYCLIC_MAX_RANGES);
+	if (p.n == CYCLIC_MAX_RANGES) {
+		check_range(&p, p.n - 2, (uint64_t)(p.n - 2) / 2 * 3 * 8192, 8192, MPOL_BIND, 1 << 1);
+		CHECK_INT(p.ranges[p.n - 1].mode, MPOL_INTERLEAVE);
+		CHECK_INT(p.ranges[p.n - 1].nodemask, (1 << 1) | (1 << 3));
+		CHECK_INT(p.ranges[p.n - 1].offset + p.ranges[p.n - 1].length, o.size);
+	}
+	place_plan_free(&p);
+	policy_free(pol);
+}
+
 /* The allocation-free form: ranges into the caller's buffer, sized once
  * for the whole policy; `each` counts its objects in matched. */
 static void test_place_into_buffer(void)
@@ -262,6 +295,7 @@ static void test_binary_check(void)
 
 int main(void)
 {
+	test_cyclic();
 	test_bind_rounds_inside();
 	test_block_scales();
 	test_block_merges();

@@ -134,16 +134,16 @@ static const struct bad bad[] = {
 	{ "", "numamma: policy 'bad' line 1: empty policy: the first line must be 'numamma-policy 1'\n" },
 	{ "# only a comment\n\nbind 2\n",
 	  "numamma: policy 'bad' line 3: not a numamma policy: the first line must be 'numamma-policy 1'\n" },
-	{ "numamma-policy 2\n", "numamma: policy 'bad' line 1: policy format version 2, this numamma reads version 1\n" },
+	{ "numamma-policy 3\n", "numamma: policy 'bad' line 1: policy format version 3, this numamma reads versions 1 to 2\n" },
 	{ "numamma-policy 1\n\nfrobnicate 3\n", "numamma: policy 'bad' line 3: unknown directive 'frobnicate'\n" },
 	{ "numamma-policy 1\nheap callsite foo+1234 bind 1\n",
 	  "numamma: policy 'bad' line 2: malformed frame 'foo+1234' (want MODULE+0xOFFSET)\n" },
 	{ "numamma-policy 1\nheap callsite m+0x1 <- bind 1\n",
 	  "numamma: policy 'bad' line 2: malformed frame 'bind' (want MODULE+0xOFFSET)\n" },
 	{ "numamma-policy 1\nheap callsite m+0x1\n",
-	  "numamma: policy 'bad' line 2: missing action (bind, interleave, block, pagemap, each or leave)\n" },
+	  "numamma: policy 'bad' line 2: missing action (bind, interleave, block, pagemap, each, cyclic or leave)\n" },
 	{ "numamma-policy 1\nheap callsite m+0x1 spread 1\n",
-	  "numamma: policy 'bad' line 2: unknown action 'spread' (want bind, interleave, block, pagemap, each or leave)\n" },
+	  "numamma: policy 'bad' line 2: unknown action 'spread' (want bind, interleave, block, pagemap, each, cyclic or leave)\n" },
 	{ "numamma-policy 1\nheap callsite m+0x1 bind 1-2\n",
 	  "numamma: policy 'bad' line 2: bind wants one node, not '1-2'\n" },
 	{ "numamma-policy 1\nheap callsite m+0x1 interleave\n",
@@ -158,6 +158,19 @@ static const struct bad bad[] = {
 	  "numamma: policy 'bad' line 2: each wants one node (or '-') per object, e.g. 'each 1 2 - 0'\n" },
 	{ "numamma-policy 1\nheap callsite m+0x1 each 1 x\n",
 	  "numamma: policy 'bad' line 2: each: 'x' is not a node number or '-'\n" },
+	{ "numamma-policy 1\nheap callsite m+0x1 cyclic 65536 1 2\n",
+	  "numamma: policy 'bad' line 2: cyclic needs 'numamma-policy 2' (this file is version 1)\n" },
+	{ "numamma-policy 2\nheap callsite m+0x1 cyclic 2048 1 2\n",
+	  "numamma: policy 'bad' line 2: cyclic wants a chunk size in bytes of at least 4096, then "
+	  "nodes, e.g. 'cyclic 65536 1 2 3 0'\n" },
+	{ "numamma-policy 2\nheap callsite m+0x1 cyclic -65536 1\n",
+	  "numamma: policy 'bad' line 2: cyclic wants a chunk size in bytes of at least 4096, then "
+	  "nodes, e.g. 'cyclic 65536 1 2 3 0'\n" },
+	{ "numamma-policy 2\nheap callsite m+0x1 cyclic 65536\n",
+	  "numamma: policy 'bad' line 2: cyclic wants the chunk's node (or '-') in turn, e.g. "
+	  "'cyclic 65536 1 2 3 0'\n" },
+	{ "numamma-policy 2\nheap callsite m+0x1 cyclic 65536 1 x\n",
+	  "numamma: policy 'bad' line 2: cyclic: 'x' is not a node number or '-'\n" },
 	{ "numamma-policy 1\nheap callsite m+0x1 leave now\n",
 	  "numamma: policy 'bad' line 2: unexpected 'now' after leave\n" },
 	{ "numamma-policy 1\nstatic symbol m\n",
@@ -172,6 +185,33 @@ static void parse_bad(void *arg)
 	const struct bad *b = arg;
 
 	CHECK(policy_parse(b->text, "bad") == NULL);
+}
+
+/* Version 2 files read, and a policy is written with the lowest version
+ * that holds it: 1 without cyclic rules, so older numammas read it. */
+static void test_cyclic_version(void)
+{
+	struct policy *pol = policy_parse("numamma-policy 2\n"
+					  "heap callsite m+0x1 cyclic 65536 1 - 3 0\n", "v2");
+	char *text;
+
+	CHECK(pol != NULL);
+	if (!pol)
+		return;
+	CHECK_INT(pol->rules[0].action, ACT_CYCLIC);
+	CHECK_INT(pol->rules[0].chunk, 65536);
+	CHECK_INT(pol->rules[0].neach, 4);
+	CHECK_INT(pol->rules[0].each[1], -1);
+	policy_rule_format(&pol->rules[0]);
+	CHECK_STR(pol->rules[0].text, "heap callsite m+0x1 cyclic 65536 1 - 3 0");
+	text = written(pol);
+	CHECK(!strncmp(text, "numamma-policy 2\n", 17));
+	free(text);
+	pol->rules[0].action = ACT_LEAVE;
+	text = written(pol);
+	CHECK(!strncmp(text, "numamma-policy 1\n", 17));
+	free(text);
+	policy_free(pol);
 }
 
 static void test_errors(void)
@@ -241,6 +281,7 @@ static void test_load_file(void)
 
 int main(void)
 {
+	test_cyclic_version();
 	test_round_trip();
 	test_errors();
 	test_unknown_node();

@@ -44,6 +44,23 @@ build_guest_prog() {
         skip "cannot build $name.c (libnuma-dev missing?): $(tail -n 1 "$T/cc.err")"
 }
 
+# guest_profile_advise_run PROG "ARGS" [CFLAGS...]: tests/vm/progs/PROG.c
+# run with ARGS natively, profiled, advised, and run with the profile as
+# policy in the guest; each step's output in its vm_section (native,
+# profile, advise, run).
+guest_profile_advise_run() {
+    local prog=$1 args=$2
+    shift 2
+    numamma_bin >/dev/null
+    build_guest_prog "$prog" "$@"
+    vm --copy "$T/$prog" -- sh -c "
+	echo '== native'; ./$prog $args
+	echo '== profile'; numamma profile -q -o p.db -- ./$prog $args >/dev/null
+	echo '== advise'; numamma advise p.db
+	echo '== run'; numamma run --policy=p.db -- ./$prog $args"
+    ((VM_STATUS == 0)) || { show_vm_output; fail "guest run exited $VM_STATUS"; }
+}
+
 # profile_advise_run PROG "ARGS" ACTION [CFLAGS...]: tests/vm/progs/PROG.c
 # (a serial initialisation, then workers on their own blocks, reporting
 # each block's locality through blocks.h) run with ARGS natively,
@@ -54,15 +71,7 @@ build_guest_prog() {
 profile_advise_run() {
     local prog=$1 args=$2 action=$3 native_all run_all run_worst predicted
     shift 3
-    numamma_bin >/dev/null
-    build_guest_prog "$prog" "$@"
-    vm --copy "$T/$prog" -- sh -c "
-	echo '== native'; ./$prog $args
-	echo '== profile'; numamma profile -q -o p.db -- ./$prog $args >/dev/null
-	echo '== advise'; numamma advise p.db
-	echo '== run'; numamma run --policy=p.db -- ./$prog $args"
-    ((VM_STATUS == 0)) || { show_vm_output; fail "guest run exited $VM_STATUS"; }
-
+    guest_profile_advise_run "$prog" "$args" "$@"
     native_all=$(vm_section native | sed -n 's/^all blocks: \([0-9.]*\)%.*/\1/p')
     run_all=$(vm_section run | sed -n 's/^all blocks: \([0-9.]*\)%.*/\1/p')
     run_worst=$(vm_section run | sed -n 's/.*worst block \([0-9.]*\)%.*/\1/p')
@@ -73,6 +82,31 @@ profile_advise_run() {
     echo "local block pages: native $native_all%, under numamma run $run_all% (worst block $run_worst%), advise predicted $predicted%"
     awk -v a="$run_all" -v w="$run_worst" 'BEGIN { exit !(a >= 95 && w >= 90) }' ||
 	{ show_vm_output; fail "placement: $run_all% local (worst $run_worst%), want >= 95% (>= 90%)"; }
+}
+
+# busiest_share SECTION: the share (%) of the grid's pages on its busiest
+# node, from the "grid: pages per node: 0:N 1:N ..." line of SECTION.
+busiest_share() {
+    vm_section "$1" | sed -n 's/^grid: pages per node: //p' | tr ' :' '\n ' |
+	awk 'NF == 2 { all += $2; if ($2 > top) top = $2 } END { if (all) printf "%.1f", 100 * top / all }'
+}
+
+# profile_advise_run_shared PROG "ARGS": as profile_advise_run, for data
+# no thread owns (PROG prints "grid: pages per node: ..."): advise must
+# interleave it, and the run must spread its pages no worse than first
+# touch, and about evenly: the busiest node holds <= 40% of them (not 25:
+# transparent huge pages interleave 2 MiB at a time, 4 of the 8 MiB).
+profile_advise_run_shared() {
+    local prog=$1 args=$2 native run
+    guest_profile_advise_run "$prog" "$args"
+    native=$(busiest_share native)
+    run=$(busiest_share run)
+    [[ -n $native && -n $run ]] || { show_vm_output; fail "missing figures"; }
+    vm_section advise | grep -q "^  interleave .*up to 8388608 bytes" ||
+	{ show_vm_output; fail "advise did not interleave the grid"; }
+    echo "grid pages on the busiest node: native $native%, under numamma run $run%"
+    awk -v n="$native" -v r="$run" 'BEGIN { exit !(r <= n && r <= 40) }' ||
+	{ show_vm_output; fail "run left $run% of the pages on one node (native $native%)"; }
 }
 
 # vm_section NAME: the guest's stdout between "== NAME" and the next "== ".
