@@ -151,7 +151,8 @@ static void write_action(FILE *f, const struct policy_rule *r)
 		break;
 	case ACT_CYCLIC:
 		fprintf(f, " %" PRIu64, r->chunk);
-		/* fall through: then the node of each chunk, as each's */
+		/* then the node of each chunk, as each's */
+		__attribute__((fallthrough));
 	case ACT_EACH:
 		for (int i = 0; i < r->neach; i++)
 			if (r->each[i] < 0)
