@@ -14,9 +14,10 @@ struct session;
 struct verifier;
 
 struct verifier *verifier_new(struct session *s, int list_all);
-/* An object was placed with plan (failed: ranges whose mbind failed). */
+/* An object was placed with plan (failed: ranges whose mbind failed;
+ * ns: the time its mbind calls took, the tracee stopped). */
 void verifier_add(struct verifier *v, const struct nm_object *obj,
-		  const struct place_plan *plan, int failed);
+		  const struct place_plan *plan, int failed, uint64_t ns);
 /* Statics are offered once each: remembers that id was considered. */
 bool verifier_has(struct verifier *v, int64_t id);
 void verifier_seen(struct verifier *v, int64_t id);

@@ -81,15 +81,17 @@ static void place_object(struct applier *r, struct tcb *t, const struct nm_objec
 			 const struct nm_frame *frames, int nframes)
 {
 	struct place_plan plan = { 0 };
+	uint64_t start;
 	int failed = 0;
 
 	if (!policy_plan_object(r->pol, obj, frames, nframes, rule_counts(r, t->proc->pid),
 				t->proc->page_size, &plan))
 		return;
+	start = now_ns();
 	for (int i = 0; i < plan.n; i++)
 		if (apply_range(r, t, obj, &plan.ranges[i]) < 0)
 			failed++;
-	verifier_add(r->ver, obj, &plan, failed);
+	verifier_add(r->ver, obj, &plan, failed, now_ns() - start);
 	place_plan_free(&plan);
 }
 

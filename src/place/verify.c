@@ -29,6 +29,7 @@ struct verifier {
 	size_t n, cap;
 	int64_t *seen;            /* open addressing, 0 = empty */
 	size_t nseen, capseen;
+	uint64_t mbind_ns;        /* the program stopped for its mbind calls */
 };
 
 struct verifier *verifier_new(struct session *s, int list_all)
@@ -91,7 +92,7 @@ static uint64_t plan_pages(const struct place_plan *plan)
 }
 
 void verifier_add(struct verifier *v, const struct nm_object *obj,
-		  const struct place_plan *plan, int failed)
+		  const struct place_plan *plan, int failed, uint64_t ns)
 {
 	struct placed *p;
 
@@ -113,6 +114,7 @@ void verifier_add(struct verifier *v, const struct nm_object *obj,
 	p->ranges = xmalloc(plan->n * sizeof(*p->ranges));
 	memcpy(p->ranges, plan->ranges, plan->n * sizeof(*p->ranges));
 	p->edge_pages = pages_spanned(obj->addr, obj->size) - plan_pages(plan);
+	v->mbind_ns += ns;
 	verifier_seen(v, obj->id);
 }
 
@@ -241,8 +243,8 @@ void verifier_report(struct verifier *v, bool quiet)
 	if (quiet)
 		return;
 	fprintf(stderr, "numamma: run: placed %llu objects; %llu pages present, %llu on the intended "
-		"node (%.1f%%), %llu never touched; %llu mbind calls\n", (unsigned long long)objects,
-		(unsigned long long)present, (unsigned long long)on,
+		"node (%.1f%%), %llu never touched; %llu mbind calls in %.1f ms\n",
+		(unsigned long long)objects, (unsigned long long)present, (unsigned long long)on,
 		present ? 100.0 * on / present : 100.0, (unsigned long long)absent,
-		(unsigned long long)calls);
+		(unsigned long long)calls, v->mbind_ns / 1e6);
 }
