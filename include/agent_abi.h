@@ -24,7 +24,7 @@
 
 #include "alloc_event.h"
 
-#define AGENT_ABI_VERSION 1
+#define AGENT_ABI_VERSION 2
 /* The memfd's name; /proc/PID/maps shows "/memfd:" AGENT_MEMFD_NAME. */
 #define AGENT_MEMFD_NAME "numamma-agent"
 #define AGENT_MAPS_PATH "/memfd:" AGENT_MEMFD_NAME
@@ -56,12 +56,13 @@ struct agent_ctl {
 	uint32_t state;
 	uint32_t max_frames;    /* return addresses per stack */
 	uint32_t nr_hooks;
-	uint64_t heartbeat_ns;  /* numamma's clock at its last drain */
 	uint64_t stale_ns;      /* no heartbeat for this long: numamma is gone */
 	uint64_t unwind;        /* published table: first entry << 32 | entries */
-	uint64_t lost;          /* calls not recorded (a full inside table) */
 	struct agent_hook hooks[AGENT_MAX_HOOKS];
-	/* Producers' and the consumer's words, on lines of their own. */
+	/* Words written while the program runs, on lines of their own: the
+	 * lines above are read by every call and must stay in its cache. */
+	_Alignas(64) uint64_t heartbeat_ns;  /* numamma's clock at its last drain */
+	_Alignas(64) uint64_t lost;     /* calls not recorded (a full inside table) */
 	_Alignas(64) uint64_t head;     /* next slot to reserve */
 	_Alignas(64) uint64_t tail;     /* next slot numamma reads */
 	uint32_t drained;       /* futex: bumped by numamma after each drain */
@@ -113,8 +114,10 @@ struct agent_unwind {
  * tid is asked once and kept here.  numamma frees the entry when the
  * thread exits (a new thread may reuse the TCB) or vforks. */
 #define AGENT_INSIDE_FREED UINT64_MAX     /* key of a slot numamma freed */
+/* 32 bytes, aligned: a thread's entry, written at each of its calls,
+ * never shares a cache line with another thread's. */
 struct agent_inside {
-	uint64_t key;           /* %fs:0; 0 empty */
+	_Alignas(32) uint64_t key;  /* %fs:0; 0 empty */
 	uint32_t depth;         /* inside an allocator call... */
 	int32_t tid;            /* 0: not asked yet */
 	uint64_t sp;            /* ...entered with this stack pointer */

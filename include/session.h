@@ -55,8 +55,8 @@ struct session {
 #define INTERCEPT_DEFAULT INTERCEPT_AUTO
 #define INTERCEPT_DEFAULT_NAME "auto"
 /* profile's --min-object-size default. */
-#define MIN_OBJECT_SIZE_DEFAULT 4096
-#define MIN_OBJECT_SIZE_DEFAULT_NAME "4096"
+#define MIN_OBJECT_SIZE_DEFAULT (1 << 20)
+#define MIN_OBJECT_SIZE_DEFAULT_NAME "1048576, 1 MiB"
 
 void session_init(struct session *s, const char *cmd);
 /* Launches argv (attach_pid == 0) or attaches, traces to the end, closes

@@ -472,7 +472,10 @@ static size_t drain(struct tracer *tr, struct proc *p, bool final)
 		return 0;
 	c = ap->ctl;
 	tail = start = c->tail;
-	head = __atomic_load_n(&c->head, __ATOMIC_ACQUIRE);
+	/* The slots' sequence numbers say what is written: reading head,
+	 * which every call writes, would pull its line away from the
+	 * program's threads at each drain.  Only a final drain needs it. */
+	head = final ? __atomic_load_n(&c->head, __ATOMIC_ACQUIRE) : UINT64_MAX;
 	while (tail - start < DRAIN_MAX && tail < head) {
 		const struct agent_rec *r = slot_at(c, tail);
 		uint64_t rets[AGENT_MAX_FRAMES];
@@ -530,7 +533,7 @@ int agent_drain_all(struct tracer *tr)
 			most = n;
 	}
 	/* Busy rings are drained often; idle ones still get the heartbeat. */
-	return !any ? -1 : most >= DRAIN_MAX ? 0 : most ? 1 : 20;
+	return !any ? -1 : most >= 256 ? 0 : most ? 1 : 20;
 }
 
 /* ---- threads, forks, exec, detach ---- */
