@@ -10,6 +10,7 @@
 
 void agent_sys_wait(uint32_t *word, uint32_t val);    /* futex, bounded */
 uint64_t agent_sys_now_ns(void);
+uint64_t agent_sys_tsc(void);                          /* records' time */
 
 static inline void *agent_at(struct agent_ctl *c, uint64_t off)
 {
@@ -24,13 +25,17 @@ struct agent_inside *agent_inside(struct agent_ctl *c, uint64_t key);
  * many were stored in ips (at most max). */
 int agent_walk(struct agent_ctl *c, uint64_t rsp, uint64_t rbp, uint64_t *ips, int max);
 const struct agent_unwind *agent_unwind_find(struct agent_ctl *c, uint64_t ip);
-/* Reserves n consecutive slots, waiting while the ring is full.  Returns
- * the first slot's number, or UINT64_MAX when numamma is gone. */
-uint64_t agent_reserve(struct agent_ctl *c, uint32_t n);
-struct agent_rec *agent_slot(struct agent_ctl *c, uint64_t pos);
+/* The thread's ring (taken on its first record: ring 0, shared, when
+ * all are taken). */
+uint32_t agent_ring_of(struct agent_ctl *c, struct agent_inside *in);
+/* Reserves n consecutive slots of ring r, waiting while it is full.
+ * Returns the first slot's number, or UINT64_MAX when numamma is gone. */
+uint64_t agent_reserve(struct agent_ctl *c, uint32_t r, uint32_t n);
+struct agent_rec *agent_slot(struct agent_ctl *c, uint32_t r, uint64_t pos);
 /* Marks slot pos written (its seq, stored last). */
-void agent_publish(struct agent_ctl *c, uint64_t pos);
-/* The stack's hash; sends the stack first unless it was sent before. */
-uint64_t agent_stack(struct agent_ctl *c, const uint64_t *ips, int n);
+void agent_publish(struct agent_ctl *c, uint32_t r, uint64_t pos);
+/* The stack's hash; sends the stack first (into ring r) unless it was
+ * sent before. */
+uint64_t agent_stack(struct agent_ctl *c, uint32_t r, const uint64_t *ips, int n);
 
 #endif

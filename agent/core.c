@@ -119,14 +119,41 @@ int agent_walk(struct agent_ctl *c, uint64_t rsp, uint64_t rbp, uint64_t *ips, i
 	return n;
 }
 
-struct agent_rec *agent_slot(struct agent_ctl *c, uint64_t pos)
+/* A ring belongs to a TCB for good: a thread that reuses the TCB of one
+ * gone (glibc caches them) takes its ring back, and a ring is never
+ * handed to a second live thread.  Past AGENT_RINGS - 1 TCBs, ring 0. */
+uint32_t agent_ring_of(struct agent_ctl *c, struct agent_inside *in)
 {
-	return (struct agent_rec *)agent_at(c, AGENT_OFF_RING) + (pos & (AGENT_RING_SLOTS - 1));
+	uint32_t r = __atomic_load_n(&in->ring, __ATOMIC_RELAXED);
+	uint64_t key = in->key;
+
+	if (r)
+		return r - 1;
+	for (r = 1; r < AGENT_RINGS; r++)
+		if (load(&c->rings[r].owner) == key)
+			break;
+	for (uint32_t k = 1; r == AGENT_RINGS && k < AGENT_RINGS; k++) {
+		uint64_t free_ring = 0;
+
+		if (__atomic_compare_exchange_n(&c->rings[k].owner, &free_ring, key, false,
+						__ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+			r = k;
+	}
+	if (r == AGENT_RINGS)
+		r = 0;
+	__atomic_store_n(&in->ring, r + 1, __ATOMIC_RELAXED);
+	return r;
 }
 
-void agent_publish(struct agent_ctl *c, uint64_t pos)
+struct agent_rec *agent_slot(struct agent_ctl *c, uint32_t r, uint64_t pos)
 {
-	store(&agent_slot(c, pos)->seq, (uint32_t)(pos + 1));
+	return (struct agent_rec *)agent_at(c, AGENT_OFF_RING) +
+	       (uint64_t)r * AGENT_RING_SLOTS + (pos & (AGENT_RING_SLOTS - 1));
+}
+
+void agent_publish(struct agent_ctl *c, uint32_t r, uint64_t pos)
+{
+	store(&agent_slot(c, r, pos)->seq, (uint32_t)(pos + 1));
 }
 
 /* Numamma stops draining forever only when it is gone: then (and only
@@ -143,52 +170,65 @@ static int numamma_gone(struct agent_ctl *c)
 	return 1;
 }
 
-uint64_t agent_reserve(struct agent_ctl *c, uint32_t n)
+/* An owned ring has one writer at a time (its owner's TCB is that of
+ * one live thread, or of a vfork child while its parent waits): a plain
+ * load and store of head, no locked instruction.  Ring 0 is shared: an
+ * atomic add. */
+uint64_t agent_reserve(struct agent_ctl *c, uint32_t r, uint32_t n)
 {
-	uint64_t pos = __atomic_fetch_add(&c->head, n, __ATOMIC_ACQ_REL);
+	struct agent_ring *g = &c->rings[r];
+	uint64_t pos;
 
-	while (pos + n - load(&c->tail) > AGENT_RING_SLOTS) {
-		uint32_t seen = load(&c->drained);
+	if (r) {
+		pos = __atomic_load_n(&g->head, __ATOMIC_RELAXED);
+		store(&g->head, pos + n);
+	} else {
+		pos = __atomic_fetch_add(&g->head, n, __ATOMIC_ACQ_REL);
+	}
+	while (pos + n - load(&g->tail) > AGENT_RING_SLOTS) {
+		uint32_t seen = load(&g->drained);
 
 		if (numamma_gone(c))
 			return UINT64_MAX;
-		__atomic_fetch_add(&c->waiters, 1, __ATOMIC_ACQ_REL);
-		if (pos + n - load(&c->tail) > AGENT_RING_SLOTS)
-			agent_sys_wait(&c->drained, seen);
-		__atomic_fetch_sub(&c->waiters, 1, __ATOMIC_ACQ_REL);
+		__atomic_fetch_add(&g->waiters, 1, __ATOMIC_ACQ_REL);
+		if (pos + n - load(&g->tail) > AGENT_RING_SLOTS)
+			agent_sys_wait(&g->drained, seen);
+		__atomic_fetch_sub(&g->waiters, 1, __ATOMIC_ACQ_REL);
 	}
 	return pos;
 }
 
-static void send_stack(struct agent_ctl *c, uint64_t hash, const uint64_t *ips, int n)
+static void send_stack(struct agent_ctl *c, uint32_t ring, uint64_t hash, const uint64_t *ips,
+		       int n)
 {
 	uint32_t extra = (n + AGENT_IPS_PER_SLOT - 1) / AGENT_IPS_PER_SLOT;
-	uint64_t pos = agent_reserve(c, 1 + extra);
+	uint64_t pos = agent_reserve(c, ring, 1 + extra);
 	struct agent_rec *r;
 
 	if (pos == UINT64_MAX)
 		return;
 	for (uint32_t s = 0; s < extra; s++) {
-		struct agent_rec_ips *x = (struct agent_rec_ips *)agent_slot(c, pos + 1 + s);
+		struct agent_rec_ips *x = (struct agent_rec_ips *)agent_slot(c, ring, pos + 1 + s);
 
 		x->type = AGENT_REC_IPS;
 		for (int k = 0; k < AGENT_IPS_PER_SLOT; k++) {
 			int i = s * AGENT_IPS_PER_SLOT + k;
 			x->ip[k] = i < n ? ips[i] : 0;
 		}
-		agent_publish(c, pos + 1 + s);
+		agent_publish(c, ring, pos + 1 + s);
 	}
-	r = agent_slot(c, pos);
+	r = agent_slot(c, ring, pos);
 	r->type = AGENT_REC_STACK;
 	r->nframes = n;
 	r->hash = hash;
-	agent_publish(c, pos);
+	r->tsc = agent_sys_tsc();
+	agent_publish(c, ring, pos);
 }
 
 /* The set is written after the stack was sent: a thread that finds the
  * hash there knows the stack is ahead of its own record in the ring.  Two
  * threads may both send a new stack; numamma keeps the first. */
-uint64_t agent_stack(struct agent_ctl *c, const uint64_t *ips, int n)
+uint64_t agent_stack(struct agent_ctl *c, uint32_t ring, const uint64_t *ips, int n)
 {
 	uint64_t hash = agent_hash_ips(ips, n), *set = agent_at(c, AGENT_OFF_STACKSET);
 	uint64_t i = mix(hash);
@@ -200,11 +240,11 @@ uint64_t agent_stack(struct agent_ctl *c, const uint64_t *ips, int n)
 			return hash;
 		if (k)
 			continue;
-		send_stack(c, hash, ips, n);
+		send_stack(c, ring, hash, ips, n);
 		__atomic_compare_exchange_n(e, &empty, hash, false, __ATOMIC_ACQ_REL,
 					    __ATOMIC_ACQUIRE);
 		return hash;
 	}
-	send_stack(c, hash, ips, n);   /* a full neighbourhood: send it again */
+	send_stack(c, ring, hash, ips, n);   /* a full neighbourhood: send it again */
 	return hash;
 }

@@ -1,6 +1,6 @@
 /* The agent's logic (agent/core.c), natively: ring reservation and
- * publication, stacks sent once, the inside table, stack walking with
- * an unwind table. */
+ * publication (owned and shared rings), rings taken by threads, stacks
+ * sent once, the inside table, stack walking with an unwind table. */
 #include <sys/mman.h>
 
 #include "../../agent/core.c"
@@ -20,6 +20,11 @@ uint64_t agent_sys_now_ns(void)
 	return fake_now;
 }
 
+uint64_t agent_sys_tsc(void)
+{
+	return ++fake_now;
+}
+
 static struct agent_ctl *new_region(void)
 {
 	struct agent_ctl *c = mmap(NULL, AGENT_DATA_SIZE, PROT_READ | PROT_WRITE,
@@ -32,22 +37,44 @@ static struct agent_ctl *new_region(void)
 	return c;
 }
 
-static void test_ring(struct agent_ctl *c)
+static void test_ring(struct agent_ctl *c, uint32_t r)
 {
-	uint64_t pos = agent_reserve(c, 1);
+	struct agent_ring *g = &c->rings[r];
+	uint64_t pos = agent_reserve(c, r, 1);
 
 	CHECK_INT(pos, 0);
-	CHECK_INT(agent_slot(c, 0)->seq, 0);
-	agent_publish(c, pos);
-	CHECK_INT(agent_slot(c, 0)->seq, 1);
+	CHECK_INT(g->head, 1);
+	CHECK_INT(agent_slot(c, r, 0)->seq, 0);
+	agent_publish(c, r, pos);
+	CHECK_INT(agent_slot(c, r, 0)->seq, 1);
+	CHECK_INT(agent_slot(c, r ^ 1, 0)->seq, 0);     /* rings do not overlap */
 	/* Full: the agent waits for numamma, then gives up once it is stale. */
-	c->head = c->tail + AGENT_RING_SLOTS;
+	g->head = g->tail + AGENT_RING_SLOTS;
+	c->heartbeat_ns = fake_now;
 	waits = 0;
-	CHECK_INT(agent_reserve(c, 1), UINT64_MAX);
+	CHECK_INT(agent_reserve(c, r, 1), UINT64_MAX);
 	CHECK_INT(waits, 5);
 	CHECK_INT(c->state, AGENT_OFF);
 	c->state = AGENT_ON;
-	c->head = c->tail = 0;
+	g->head = g->tail = 0;
+	agent_slot(c, r, 0)->seq = 0;
+}
+
+/* TCBs take rings 1.. one each, for good; when all are taken, ring 0;
+ * a thread that reuses a TCB gets its ring back. */
+static void test_ring_owners(struct agent_ctl *c)
+{
+	struct agent_inside in[AGENT_RINGS + 1] = { 0 }, again = { .key = 0x7f0000003000 };
+
+	for (uint32_t k = 0; k <= AGENT_RINGS; k++)
+		in[k].key = 0x7f0000000000 + k * 4096;
+	for (uint32_t k = 0; k < AGENT_RINGS - 1; k++)
+		CHECK_INT(agent_ring_of(c, &in[k]), k + 1);
+	CHECK_INT(agent_ring_of(c, &in[AGENT_RINGS - 1]), 0);
+	CHECK_INT(agent_ring_of(c, &in[3]), 4);          /* kept */
+	CHECK_INT(agent_ring_of(c, &again), 4);          /* the TCB's ring */
+	for (uint32_t k = 0; k < AGENT_RINGS; k++)
+		c->rings[k].owner = 0;
 }
 
 static void test_stacks(struct agent_ctl *c)
@@ -56,20 +83,21 @@ static void test_stacks(struct agent_ctl *c)
 	struct agent_rec *r;
 	struct agent_rec_ips *x;
 
-	h = agent_stack(c, ips, 9);
+	h = agent_stack(c, 2, ips, 9);
 	CHECK_INT(h, agent_hash_ips(ips, 9));
-	CHECK_INT(c->head, 3);                  /* header + 2 slots of ips */
-	r = agent_slot(c, 0);
+	CHECK_INT(c->rings[2].head, 3);         /* header + 2 slots of ips */
+	r = agent_slot(c, 2, 0);
 	CHECK_INT(r->type, AGENT_REC_STACK);
 	CHECK_INT(r->nframes, 9);
 	CHECK_INT(r->hash, h);
-	x = (struct agent_rec_ips *)agent_slot(c, 2);
+	CHECK(r->tsc != 0);
+	x = (struct agent_rec_ips *)agent_slot(c, 2, 2);
 	CHECK_INT(x->seq, 3);
 	CHECK_INT(x->ip[1], 9);
-	CHECK_INT(agent_stack(c, ips, 9), h);   /* sent once */
-	CHECK_INT(c->head, 3);
-	CHECK(agent_stack(c, ips, 8) != h);
-	c->head = c->tail = 0;
+	CHECK_INT(agent_stack(c, 5, ips, 9), h);   /* sent once, whatever the ring */
+	CHECK_INT(c->rings[5].head, 0);
+	CHECK(agent_stack(c, 2, ips, 8) != h);
+	c->rings[2].head = c->rings[2].tail = 0;
 }
 
 static void test_inside(struct agent_ctl *c)
@@ -134,7 +162,9 @@ int main(void)
 {
 	struct agent_ctl *c = new_region();
 
-	test_ring(c);
+	test_ring(c, 0);
+	test_ring(c, 3);
+	test_ring_owners(c);
 	test_stacks(c);
 	test_inside(c);
 	test_walk(c);
