@@ -72,26 +72,26 @@ static int write_policy(const char *path, const struct policy *pol)
 }
 
 /* A job's profiles, one per rank: each says which. */
-static int check_ranks(const struct profile *prof)
+static int check_ranks(const struct profile *prof, const char *const *paths)
 {
 	for (size_t i = 0; i < prof->nruns; i++) {
 		const struct prof_run *run = &prof->runs[i];
 
 		if (run->run.launcher_rank < 0) {
-			error("'%s' was not profiled under a launcher: no rank to plan for", run->file);
+			error("'%s' was not profiled under a launcher: no rank to plan for", paths[i]);
 			hint("advise one profile at a time, or the per-rank profiles of one job");
 			return -1;
 		}
 		for (size_t j = 0; j < i; j++)
 			if (prof->runs[j].run.launcher_rank == run->run.launcher_rank)
-				return error("'%s' and '%s' are both rank %d", prof->runs[j].file, run->file,
+				return error("'%s' and '%s' are both rank %d", paths[j], paths[i],
 					     run->run.launcher_rank);
 	}
 	return 0;
 }
 
 /* -o 'app.%r.policy': each rank's own policy, named from its profile. */
-static char *rank_output(const char *pattern, const struct prof_run *run)
+static char *rank_output(const char *pattern, const struct prof_run *run, const char *path)
 {
 	struct launcher_env env = { run->run.launcher_rank, run->run.launcher_size, run->run.job_id,
 				    NULL };
@@ -101,7 +101,7 @@ static char *rank_output(const char *pattern, const struct prof_run *run)
 					  run->run.host ? run->run.host : "", &why);
 
 	if (!name)
-		error("cannot name the policy of '%s' after '%s': %s", run->file, pattern, why);
+		error("cannot name the policy of '%s' after '%s': %s", path, pattern, why);
 	return name;
 }
 
@@ -122,20 +122,20 @@ static int same_binaries(const struct policy *job, const struct policy *rank, co
 
 /* What becomes of one rank's (or the only profile's) plan. */
 static int take_plan(const char *output, struct policy *job, const struct prof_run *run,
-		     const struct advice *adv, const char *const *inputs)
+		     const char *path, const struct advice *adv, const char *const *inputs)
 {
 	char *name;
 	int ret;
 
 	if (job) {
-		if (same_binaries(job, adv->policy, run->file) < 0)
+		if (same_binaries(job, adv->policy, path) < 0)
 			return -1;
 		policy_add_rank(job, adv->policy, run->run.launcher_rank);
 		return 0;
 	}
 	if (!output)
 		return 0;
-	name = strchr(output, '%') ? rank_output(output, run) : xstrdup(output);
+	name = strchr(output, '%') ? rank_output(output, run, path) : xstrdup(output);
 	ret = name && outfile_check(name, inputs) == 0 ? write_policy(name, adv->policy) : -1;
 	if (!ret)
 		printf("\npolicy written to %s\n", name);
@@ -161,7 +161,7 @@ static int run_advise(const char **paths, int npaths, const char *output,
 		free(inputs);
 		return NM_EXIT_FAILURE;
 	}
-	ret = npaths > 1 ? check_ranks(&prof) : 0;
+	ret = npaths > 1 ? check_ranks(&prof, inputs) : 0;
 	if (npaths > 1 && one_file)
 		job = policy_new(output);
 	for (int i = 0; i < npaths && !ret; i++) {
@@ -172,7 +172,7 @@ static int run_advise(const char **paths, int npaths, const char *output,
 			       prof.runs[i].run.launcher_rank, paths[i]);
 		advise_profile(&prof.runs[i], paths[i], opts, &adv);
 		advice_print(stdout, &adv);
-		ret = take_plan(output, job, &prof.runs[i], &adv, inputs);
+		ret = take_plan(output, job, &prof.runs[i], paths[i], &adv, inputs);
 		advice_free(&adv);
 	}
 	if (job && !ret) {

@@ -1,0 +1,98 @@
+#!/bin/bash
+# Each rank of a job stays inside its launcher's binding, faked here as
+# mpirun leaves it: the rank in OMPI_COMM_WORLD_RANK and a cpuset from
+# taskset.  profile records the cpus and nodes each rank was allowed;
+# advise over the ranks' profiles plans each within its own (one policy
+# with a section per rank, or one policy per rank with %r); run under
+# the launcher applies the rank's own plan, never pins a thread outside
+# the rank's cpus, says per rank what it placed, and names -o per rank.
+# The program's output is the same as without numamma.
+. "$(dirname "$0")/lib.sh"
+
+command -v taskset >/dev/null || skip "taskset (util-linux) is not installed"
+[[ $(taskset -c 0,1 nproc 2>/dev/null) == 2 ]] || skip "needs two cpus (0 and 1) to bind two ranks apart"
+"$NUMAMMA" profile --list-samplers | grep -q '^pagefault *yes' ||
+	skip "the pagefault sampler is not available here: no samples to plan from"
+build_prog rank-threads
+cd "$TMPD" || fail "no scratch folder"
+mems=$(sed -n 's/^Mems_allowed_list:\s*//p' /proc/self/status)
+
+# rank R, bound to cpu R: COMMAND...
+as_rank() {
+	local r=$1 cpus=$2; shift 2
+	OMPI_COMM_WORLD_RANK=$r OMPI_COMM_WORLD_SIZE=2 OMPI_MCA_ess_base_jobid=4242 \
+		timeout -k 5 "$PROFILE_TIMEOUT" taskset -c "$cpus" "$@"
+}
+
+for r in 0 1; do
+	as_rank $r $r ./rank-threads >native.$r || fail "rank-threads fails natively"
+	as_rank $r $r "$NUMAMMA" profile -q -s pagefault -o prof.db -- ./rank-threads >out.$r 2>err.$r ||
+		fail "profile of rank $r exited $?: $(cat err.$r)"
+	assert_diff "rank $r: the program's output under profile" native.$r out.$r
+	assert_eq "rank $r: its binding recorded" "$r|$r|$mems" \
+		"$(sql prof.rank$r.db "SELECT launcher_rank, cpus_allowed, mems_allowed FROM runs")"
+done
+
+# One policy for the job: a section per rank, each pinning on its own cpu.
+"$NUMAMMA" advise prof.rank0.db prof.rank1.db -o app.policy >advise.out 2>advise.err ||
+	fail "advise over the ranks exited $?: $(cat advise.err)"
+assert_eq "each rank planned within its binding" \
+	"planned within the launcher's binding: cpus 0, node $mems
+planned within the launcher's binding: cpus 1, node $mems" "$(grep '^planned within' advise.out)"
+assert_eq "format 3, a section per rank" "numamma-policy 3|launcher-rank 0|launcher-rank 1" \
+	"$(grep -E '^(numamma-policy|launcher-rank)' app.policy | paste -sd '|')"
+# pins per section: "R:CPU" for each pin line
+pins=$(awk '/^launcher-rank/ { r = $2 } /^pin / { print r ":" $3 }' app.policy | sort -u | paste -sd ' ')
+assert_eq "rank 0 pinned on cpu 0 only, rank 1 on cpu 1 only" "0:0 1:1" "$pins"
+
+# One policy per rank with %r, named from each profile.
+"$NUMAMMA" advise prof.rank0.db prof.rank1.db -o 'app.%r.policy' >/dev/null 2>advise.err ||
+	fail "advise -o 'app.%r.policy' exited $?: $(cat advise.err)"
+for r in 0 1; do
+	[[ $(grep -c launcher-rank app.$r.policy) == 0 ]] || fail "app.$r.policy has sections"
+	assert_eq "app.$r.policy pins on cpu $r" "$r" "$(awk '/^pin / { print $3 }' app.$r.policy | sort -u)"
+done
+
+# run under the launcher: each rank its own section, verified per rank,
+# -o named per rank, the output unchanged.
+for r in 0 1; do
+	as_rank $r $r "$NUMAMMA" run --policy app.policy -o run.db -- ./rank-threads >out.$r 2>err.$r ||
+		fail "run of rank $r exited $?: $(cat err.$r)"
+	assert_diff "rank $r: the program's output under run" native.$r out.$r
+	grep -q "^numamma: run: rank $r: placed [0-9]* objects" err.$r ||
+		fail "rank $r: no verification summary of its own: $(cat err.$r)"
+	assert_eq "rank $r: run -o named per rank" "$r" "$(sql run.rank$r.db "SELECT launcher_rank FROM runs")"
+done
+
+# A policy pinning every thread on cpu 0: applied where the binding
+# allows it, moved inside it where it does not.
+printf 'numamma-policy 1\npin 0 0\npin 1 0\npin 2 0\n' >cpu0.policy
+as_rank 1 0-1 "$NUMAMMA" run -q --policy cpu0.policy -- ./rank-threads >free.out 2>&1 ||
+	fail "run with cpu0.policy exited $?: $(cat free.out)"
+assert_eq "unbound: the pins apply" "thread 1 cpus 0|thread 2 cpus 0|thread 0 cpus 0" \
+	"$(paste -sd '|' free.out)"
+as_rank 1 1 "$NUMAMMA" run --policy cpu0.policy -- ./rank-threads >bound.out 2>bound.err ||
+	fail "run with cpu0.policy bound to cpu 1 exited $?: $(cat bound.err)"
+assert_eq "bound to cpu 1: no thread leaves it" "thread 1 cpus 1|thread 2 cpus 1|thread 0 cpus 1" \
+	"$(paste -sd '|' bound.out)"
+grep -q "^numamma: run: rank 1: 3 threads pinned to an allowed cpu (1) instead of the policy's, 0 left unpinned$" bound.err ||
+	fail "the moved pins are not reported: $(cat bound.err)"
+
+# --policy with %r: each rank reads its own file (app.1.policy pins on 1).
+as_rank 1 0-1 "$NUMAMMA" run -q --policy 'app.%r.policy' -- ./rank-threads >pat.out 2>&1 ||
+	fail "run --policy 'app.%r.policy' exited $?: $(cat pat.out)"
+assert_eq "rank 1 read app.1.policy" "thread 1 cpus 1|thread 2 cpus 1|thread 0 cpus 1" \
+	"$(paste -sd '|' pat.out)"
+
+# A job's policy outside a launcher: the common part only, said once.
+"$NUMAMMA" run --policy app.policy -- ./rank-threads >/dev/null 2>outside.err ||
+	fail "run of a job's policy outside a launcher exited $?"
+assert_eq "outside a launcher: warned" 1 "$(grep -c "^numamma: warning: policy 'app.policy' is for the ranks of an MPI job, and no launcher rank is in the environment" outside.err)"
+
+# Profiles of one rank twice, or outside a launcher, are no job.
+status=0
+"$NUMAMMA" advise prof.rank0.db prof.rank0.db -o x.policy >/dev/null 2>err || status=$?
+assert_eq "the same rank twice refused" "125|numamma: 'prof.rank0.db' and 'prof.rank0.db' are both rank 0" \
+	"$status|$(cat err)"
+[[ ! -e x.policy ]] || fail "a refused advise wrote x.policy"
+exit 0
