@@ -95,4 +95,14 @@ status=0
 assert_eq "the same rank twice refused" "125|numamma: 'prof.rank0.db' and 'prof.rank0.db' are both rank 0" \
 	"$status|$(cat err)"
 [[ ! -e x.policy ]] || fail "a refused advise wrote x.policy"
+profile_ok plain.db -- ./rank-threads >/dev/null
+status=0
+"$NUMAMMA" advise prof.rank0.db plain.db -o x.policy >/dev/null 2>err || status=$?
+assert_eq "a profile without a rank in a job refused" "125|numamma: 'plain.db' was not profiled under a launcher: no rank to plan for" \
+	"$status|$(head -1 err)"
+status=0
+"$NUMAMMA" advise plain.db -o 'x.%r.policy' >/dev/null 2>err || status=$?
+assert_eq "%r for a profile without a rank refused" "125|numamma: cannot name the policy of 'plain.db' after 'x.%r.policy': it was not profiled under a launcher (no rank for %r)" \
+	"$status|$(cat err)"
+[[ -z $(ls x.* 2>/dev/null) ]] || fail "a refused advise wrote $(ls x.*)"
 exit 0

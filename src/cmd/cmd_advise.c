@@ -38,7 +38,8 @@ const char advise_usage[] =
 	"                      suffixes K, M, G)\n"
 	"      --nodes N       plan for a machine of N nodes (default: this machine\n"
 	"                      when it has more nodes than the profiled one, else\n"
-	"                      the profiled one)\n"
+	"                      the profiled one; the whole machine, not the\n"
+	"                      binding the profile recorded)\n"
 	"  -h, --help          print this help and exit\n";
 
 enum { OPT_MIN_SIZE = 256, OPT_NODES };
@@ -100,7 +101,15 @@ static char *rank_output(const char *pattern, const struct prof_run *run, const 
 					  run->nprocesses ? run->processes[0].pid : 0,
 					  run->run.host ? run->run.host : "", &why);
 
-	if (!name)
+	/* The rank and job id come from the profile here, not from our
+	 * environment. */
+	if (!name && !strncmp(why, "%r:", 3))
+		error("cannot name the policy of '%s' after '%s': it was not profiled under a launcher "
+		      "(no rank for %%r)", path, pattern);
+	else if (!name && !strncmp(why, "%j:", 3))
+		error("cannot name the policy of '%s' after '%s': it holds no job id (for %%j)", path,
+		      pattern);
+	else if (!name)
 		error("cannot name the policy of '%s' after '%s': %s", path, pattern, why);
 	return name;
 }
