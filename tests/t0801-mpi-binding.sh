@@ -89,6 +89,32 @@ assert_eq "rank 1 read app.1.policy" "thread 1 cpus 1|thread 2 cpus 1|thread 0 c
 	fail "run of a job's policy outside a launcher exited $?"
 assert_eq "outside a launcher: warned" 1 "$(grep -c "^numamma: warning: policy 'app.policy' is for the ranks of an MPI job, and no launcher rank is in the environment" outside.err)"
 
+# The same under Open MPI's own mpirun, with the binding it chooses:
+# every pin of a rank's section inside the cpus that rank was given.
+if command -v mpirun >/dev/null && command -v mpicc >/dev/null; then
+	mpicc -O0 -g -o mpi-ranks "$PROGS/mpi-ranks.c" || fail "cannot compile mpi-ranks.c"
+	mpi=(timeout -k 5 120 mpirun --allow-run-as-root --oversubscribe -np 2)
+	"${mpi[@]}" ./mpi-ranks >mpi.native 2>&1 || fail "the job fails natively: $(cat mpi.native)"
+	"${mpi[@]}" "$NUMAMMA" profile -q -s pagefault -o mp.db -- ./mpi-ranks >mpi.out 2>mpi.err ||
+		fail "the job under profile exited $?: $(cat mpi.err)"
+	"$NUMAMMA" advise mp.rank0.db mp.rank1.db -o mpi.policy >/dev/null 2>mpi.err ||
+		fail "advise over the job exited $?: $(cat mpi.err)"
+	"${mpi[@]}" "$NUMAMMA" run --policy mpi.policy -- ./mpi-ranks >mpi.run 2>mpi.err ||
+		fail "the job under run exited $?: $(cat mpi.err)"
+	assert_diff "the job's output under run" mpi.native mpi.run
+	assert_eq "the job verified per rank" 2 \
+		"$(grep -c '^numamma: run: rank [01]: placed [0-9]* objects' mpi.err)"
+	for r in 0 1; do
+		cpus=$(sql mp.rank$r.db "SELECT cpus_allowed FROM runs")
+		allowed=" $(tr ',' '\n' <<<"$cpus" | awk -F- '{ for (c = $1; c <= ($2 == "" ? $1 : $2); c++) printf "%d ", c }')"
+		pins=$(awk -v r=$r '/^launcher-rank/ { s = $2 } /^pin / && s == r { print $3 }' mpi.policy)
+		[[ -n $pins ]] || fail "rank $r: no pins in its section of mpi.policy"
+		for c in $pins; do
+			[[ $allowed == *" $c "* ]] || fail "rank $r pinned on cpu $c, outside its cpus $cpus"
+		done
+	done
+fi
+
 # Profiles of one rank twice, or outside a launcher, are no job.
 status=0
 "$NUMAMMA" advise prof.rank0.db prof.rank0.db -o x.policy >/dev/null 2>err || status=$?
