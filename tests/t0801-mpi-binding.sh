@@ -130,5 +130,9 @@ status=0
 "$NUMAMMA" advise plain.db -o 'x.%r.policy' >/dev/null 2>err || status=$?
 assert_eq "%r for a profile without a rank refused" "125|numamma: cannot name the policy of 'plain.db' after 'x.%r.policy': it was not profiled under a launcher (no rank for %r)" \
 	"$status|$(cat err)"
+status=0
+"$NUMAMMA" advise prof.rank0.db prof.rank1.db -o 'x.%h.policy' >/dev/null 2>err || status=$?
+assert_eq "per-rank names without %r refused" "125|numamma: advise: -o 'x.%h.policy': a policy per rank needs %r in its name, or no % at all for one policy with a section per rank" \
+	"$status|$(head -1 err)"
 [[ -z $(ls x.* 2>/dev/null) ]] || fail "a refused advise wrote $(ls x.*)"
 exit 0

@@ -165,6 +165,13 @@ static int run_advise(const char **paths, int npaths, const char *output,
 	int ret;
 
 	memcpy(inputs, paths, npaths * sizeof(*inputs));
+	/* Without the rank in the names, a rank's policy would replace
+	 * another's (kept as .old). */
+	if (npaths > 1 && output && !one_file && !strstr(output, "%r")) {
+		free(inputs);
+		return usage_error("advise", "-o '%s': a policy per rank needs %%r in its name, or "
+				   "no %% at all for one policy with a section per rank", output);
+	}
 	if ((one_file && outfile_check(output, inputs) < 0) ||
 	    profile_load(&prof, paths, npaths, PROFILE_SAMPLES) < 0) {
 		free(inputs);
