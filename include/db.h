@@ -28,6 +28,9 @@ struct nm_run_info {
 	const struct nm_topology *topo;
 	int launcher_rank, launcher_size;   /* -1: not under a launcher / unknown */
 	const char *job_id;                 /* NULL: none */
+	/* The program's affinity and memory nodes at its start (the
+	 * launcher's binding), as cpulists; NULL unknown. */
+	const char *cpus_allowed, *mems_allowed;
 };
 
 /* Can a profile be created at path (outfile_check: a writable directory,

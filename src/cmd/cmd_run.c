@@ -2,6 +2,7 @@
  * objects are allocated (mbind injected into the tracee), its threads
  * pinned by creation rank, and where the pages landed verified. */
 #include <getopt.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "apply.h"
 #include "commands.h"
 #include "error.h"
+#include "launcher.h"
 #include "options.h"
 #include "placement.h"
 #include "session.h"
@@ -22,7 +24,8 @@ const char run_usage[] =
 "       numamma run [OPTIONS] --interleave NODES|--bind NODE [--] PROGRAM [ARGS...]\n"
 "       numamma run [OPTIONS] --policy FILE -p PID\n"
 "\n"
-"  -P, --policy FILE      a profile (advised in memory) or a policy file\n"
+"  -P, --policy FILE      a profile (advised in memory) or a policy file;\n"
+"                         under a launcher, %r in FILE is the rank\n"
 "      --interleave NODES interleave every object over NODES ('all', '0-3')\n"
 "      --bind NODE        bind every object to NODE\n"
 "  -p, --pid PID          attach: migrate matching objects of a running\n"
@@ -56,16 +59,32 @@ static const struct option run_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static struct policy *load_policy(const char *policy, const char *mode, const char *nodes,
-				  const struct nm_topology *topo, int strict)
+/* --policy 'app.%r.policy': each rank of a job reads its own. */
+static const char *policy_name(struct session *s, const char *policy)
+{
+	char host[HOST_NAME_MAX + 1] = "";
+	const char *why = NULL;
+	char *name;
+
+	if (!policy || !strchr(policy, '%'))
+		return policy;
+	gethostname(host, sizeof(host) - 1);
+	name = launcher_output_name(policy, &s->launcher, getpid(), host, &why);
+	if (!name)
+		die("run: cannot name the policy '%s': %s", policy, why);
+	return name;
+}
+
+static struct policy *load_policy(struct session *s, const char *policy, const char *mode,
+				  const char *nodes, int strict)
 {
 	if (policy && mode)
 		die("run: give either --policy or --%s, not both", mode);
 	if (mode)
-		return policy_global(mode, nodes, topo);
+		return policy_global(mode, nodes, &s->topo);
 	if (!policy)
 		die("run: no placement given: --policy, --interleave or --bind");
-	return policy_load(policy, topo, strict);
+	return policy_load(policy, &s->topo, strict, s->launcher.rank);
 }
 
 int cmd_run(int argc, char **argv)
@@ -73,6 +92,7 @@ int cmd_run(int argc, char **argv)
 	struct session s;
 	struct policy *pol;
 	struct verifier *ver;
+	struct applier *app;
 	bool pin_threads = true, attached = false;
 	const char *policy = NULL, *mode = NULL, *nodes = NULL;
 	int c, strict = 0, list_all = 0, status;
@@ -111,16 +131,19 @@ int cmd_run(int argc, char **argv)
 		return usage_error("run", "--duration is for -p PID (a launched program runs to its end)");
 	if (topology_read(&s.topo, NULL) < 0)
 		die("run: cannot read the NUMA topology");
+	launcher_detect(&s.launcher, launcher_getenv);
+	policy = s.inputs[0] = policy_name(&s, policy);
 	/* A bad policy stops everything before the program starts. */
-	pol = load_policy(policy, mode, nodes, &s.topo, strict);
+	pol = load_policy(&s, policy, mode, nodes, strict);
 	if (!pol)
 		exit(NM_EXIT_FAILURE);
 	if (s.topo.nr_nodes == 1 && !s.quiet)
 		fprintf(stderr, "numamma: run: this machine has one NUMA node: placement is moot "
 			"(applied anyway)\n");
 	ver = verifier_new(&s, list_all);
-	applier_new(&s, pol, ver, pin_threads, attached);
+	app = applier_new(&s, pol, ver, pin_threads, attached);
 	status = session_run(&s, argv + optind, pid);
+	applier_report(app, s.quiet);
 	verifier_report(ver, s.quiet);
 	exit_like(status);
 }

@@ -18,6 +18,7 @@
 #include "topology.h"
 #include "unwind.h"
 #include "launch.h"
+#include "allowed.h"
 #include "launcher.h"
 
 #define FLUSH_EVERY_NS    (1000ULL * 1000 * 1000)
@@ -167,6 +168,8 @@ static void begin_run(struct session *s)
 {
 	char **argv = s->argv;
 	pid_t attach_pid = s->attach_pid;
+	struct proc *first = tracer_procs(s->tr);
+	struct allowed allowed = { NULL, NULL };
 	struct utsname u;
 	char host[HOST_NAME_MAX + 1] = "", kernel[256] = "";
 	char *command = attach_pid ? xasprintf("pid %d", attach_pid) : join_command(argv);
@@ -180,10 +183,16 @@ static void begin_run(struct session *s)
 		.job_id = s->launcher.job,
 	};
 
+	/* The launcher's binding, for advise to plan each rank within it. */
+	if (first)
+		allowed_read(first->pid, &allowed);
+	info.cpus_allowed = allowed.cpus;
+	info.mems_allowed = allowed.mems;
 	gethostname(host, sizeof(host) - 1);
 	if (uname(&u) == 0)
 		snprintf(kernel, sizeof(kernel), "%s %s", u.release, u.version);
 	db_begin_run(s->db, &info);
+	allowed_free(&allowed);
 	free(command);
 }
 
