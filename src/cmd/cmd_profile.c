@@ -37,7 +37,8 @@ SAMPLER_USAGE
 "                         smaller ones are only counted in callsite_totals\n"
 "      --all-objects      every block gets a row (--min-object-size 0)\n"
 "      --no-follow        do not follow forked children\n"
-"  -q, --quiet            no summary line on stderr\n"
+"  -q, --quiet            no summary line on stderr, no status line on a\n"
+"                         terminal while the program runs\n"
 "  -v, --verbose          debugging output\n"
 "  -h, --help             show this help\n";
 

@@ -37,7 +37,7 @@ SAMPLER_USAGE
 "      --strict           refuse a policy made for another binary\n"
 "      --no-pin           do not pin threads\n"
 "      --no-follow        do not follow forked children\n"
-"  -q, --quiet            no summary on stderr\n"
+"  -q, --quiet            no summary on stderr, no status line\n"
 "  -v, --verbose          debugging output\n"
 "  -h, --help             show this help\n";
 

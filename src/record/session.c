@@ -15,6 +15,7 @@
 #include "progress.h"
 #include "recorder.h"
 #include "session.h"
+#include "statusline.h"
 #include "topology.h"
 #include "unwind.h"
 #include "launch.h"
@@ -136,6 +137,16 @@ static void let_program_go(struct session *s)
 	tracer_let_go(s->tr);
 }
 
+/* The status line's figures, from what the session already counts. */
+static int update_status(struct session *s, uint64_t now)
+{
+	struct status_counts c = { .elapsed_ns = now - s->start_ns, .objects = objtrack_count(s->objs) };
+
+	if (s->db)
+		db_counts(s->db, &c.samples, &c.pending);
+	return statusline_update(s->status, now, &c);
+}
+
 static int on_tick(void *ctx, uint64_t now)
 {
 	struct session *s = ctx;
@@ -157,6 +168,12 @@ static int on_tick(void *ctx, uint64_t now)
 		s->last_flush_ns = now;
 		if (db_write_error(s->db))
 			let_program_go(s);
+	}
+	if (s->status) {
+		int wanted = update_status(s, now);
+
+		if (next < 0 || wanted < next)
+			next = wanted;
 	}
 	return next;
 }
@@ -208,6 +225,9 @@ static void finish(struct session *s, int status)
 {
 	struct progress *pr;
 
+	/* The terminal's last row is given back before anything more is said. */
+	statusline_end(s->status);
+	s->status = NULL;
 	if (s->sampler)
 		sampler_destroy(s->sampler);
 	s->sampler = NULL;
@@ -326,6 +346,8 @@ int session_run(struct session *s, char **argv, pid_t attach_pid)
 	} else {
 		tracer_launch(s->tr, argv);
 	}
+	s->start_ns = now_ns();
+	s->status = s->quiet ? NULL : statusline_start(s->cmd, s->start_ns);
 	status = tracer_loop(s->tr);
 	finish(s, status);
 	return status;
