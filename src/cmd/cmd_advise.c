@@ -11,6 +11,7 @@
 #include "options.h"
 #include "outfile.h"
 #include "profile.h"
+#include "progress.h"
 #include "topology.h"
 
 const char advise_usage[] =
@@ -65,16 +66,24 @@ static int run_advise(const char *path, const char *output, struct advise_opts *
 {
 	struct profile prof;
 	struct advice adv;
+	struct progress *pr;
 	int ret;
 
 	const char *inputs[] = { path, NULL };
 
 	if (output && outfile_check(output, inputs) < 0)
 		return NM_EXIT_FAILURE;
-	if (profile_load(&prof, &path, 1, PROFILE_SAMPLES) < 0)
-		return NM_EXIT_FAILURE;
-	ret = advise_profile(&prof.runs[0], path, opts, &adv);
-	profile_free(&prof);
+	/* A large profile takes seconds to read and plan: a person at a
+	 * terminal is told what is going on, as report does. */
+	pr = progress_start("advise");
+	progress_step(pr, "reading '%s'", path);
+	ret = profile_load(&prof, &path, 1, PROFILE_SAMPLES);
+	if (ret == 0) {
+		progress_step(pr, "planning from '%s'", path);
+		ret = advise_profile(&prof.runs[0], path, opts, &adv);
+		profile_free(&prof);
+	}
+	progress_end(pr);
 	if (ret < 0)
 		return NM_EXIT_FAILURE;
 	advice_print(stdout, &adv);
