@@ -48,8 +48,11 @@ struct statusline;
 
 /* NULL when stderr is not a terminal (nothing is ever drawn then). */
 struct statusline *statusline_start(const char *cmd, uint64_t now_ns);
+/* ms until the next redraw is due, 0 when it is: the caller gathers the
+ * figures only then. */
+int statusline_wait_ms(const struct statusline *sl, uint64_t now_ns);
 /* Redraws the line when it is due; returns ms until the next one (for the
- * event loop's timeout).  Cheap when nothing is due. */
+ * event loop's timeout). */
 int statusline_update(struct statusline *sl, uint64_t now_ns, const struct status_counts *c);
 /* Clears the line and gives the screen back; frees sl (NULL: nothing). */
 void statusline_end(struct statusline *sl);

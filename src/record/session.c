@@ -137,11 +137,15 @@ static void let_program_go(struct session *s)
 	tracer_let_go(s->tr);
 }
 
-/* The status line's figures, from what the session already counts. */
+/* The status line's figures, from what the session already counts,
+ * gathered only when a redraw is due (this runs at every event). */
 static int update_status(struct session *s, uint64_t now)
 {
 	struct status_counts c = { .elapsed_ns = now - s->start_ns, .objects = objtrack_count(s->objs) };
+	int wait = statusline_wait_ms(s->status, now);
 
+	if (wait)
+		return wait;
 	if (s->db)
 		db_counts(s->db, &c.samples, &c.pending);
 	return statusline_update(s->status, now, &c);

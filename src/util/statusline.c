@@ -121,15 +121,21 @@ static int drawable_rows(struct statusline *sl, int *cols)
 	return ws.ws_row;
 }
 
+int statusline_wait_ms(const struct statusline *sl, uint64_t now_ns)
+{
+	uint64_t due = status_due_ns(sl->start_ns, sl->last_ns);
+
+	return now_ns < due ? (int)((due - now_ns) / 1000000) + 1 : 0;
+}
+
 int statusline_update(struct statusline *sl, uint64_t now_ns, const struct status_counts *c)
 {
 	char text[256], seq[2 * SEQ_MAX];
 	size_t len = 0;
-	uint64_t due = status_due_ns(sl->start_ns, sl->last_ns);
-	int rows, cols;
+	int rows, cols, wait = statusline_wait_ms(sl, now_ns);
 
-	if (now_ns < due)
-		return (int)((due - now_ns) / 1000000) + 1;
+	if (wait)
+		return wait;
 	sl->last_ns = now_ns;
 	rows = drawable_rows(sl, &cols);
 	if (!rows)
