@@ -7,9 +7,10 @@
  * numamma's own messages scroll above it and are never cut by it, and
  * each redraw is one write() that saves the cursor, draws and restores
  * it, so the program's bytes reach the terminal unchanged and in order.
- * Only when stderr is a terminal that numamma's process group owns in the
- * foreground and that is in canonical mode (a full-screen program that
- * switched it to raw mode is left alone); not before the program has run
+ * Only when stderr is a terminal (TERM set, not "dumb") that numamma's
+ * process group owns in the foreground and that is in canonical mode (a
+ * full-screen program that switched it to raw mode is left alone); not
+ * before the program has run
  * for a second; at most 4 redraws a second; written through a
  * non-blocking descriptor of its own, so that a stopped terminal never
  * stops the tracer (a redraw is skipped instead).  At the end the row is
@@ -46,7 +47,8 @@ uint64_t status_due_ns(uint64_t start_ns, uint64_t last_ns);
 
 struct statusline;
 
-/* NULL when stderr is not a terminal (nothing is ever drawn then). */
+/* NULL when stderr is not a terminal, or TERM is unset or "dumb"
+ * (nothing is ever drawn then). */
 struct statusline *statusline_start(const char *cmd, uint64_t now_ns);
 /* ms until the next redraw is due, 0 when it is: the caller gathers the
  * figures only then. */

@@ -17,7 +17,8 @@ ticker=$TMPD/ticker
 "$ticker" 40 >"$TMPD/native.out"
 
 # on_pty COLS OUT CMD...: CMD on a 24 x COLS pseudo-terminal (its stdin,
-# stdout and stderr, as in a shell), what the terminal got into OUT.  The
+# stdout and stderr, as in a shell, TERM=xterm unless set otherwise),
+# what the terminal got into OUT.  The
 # profile written before is removed (numamma would say it kept it as .old).
 on_pty() {
 	rm -f "$TMPD"/p.db*
@@ -26,6 +27,7 @@ import fcntl, os, pty, struct, sys, termios
 cols, out, argv = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
 pid, fd = pty.fork()
 if pid == 0:
+    os.environ.setdefault("TERM", "xterm")
     os.execvp("sh", ["sh", "-c", 'exec "$@"', "sh"] + argv)
 fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, cols, 0, 0))
 data = b""
@@ -103,7 +105,8 @@ on_pty 80 "$TMPD/tty" sh -c "exec '$NUMAMMA' profile -s none -o '$TMPD/p.db' -- 
 cmp "$TMPD/native.out" "$TMPD/stdout" || fail "the program's stdout differs from its native output"
 grep -q "numamma: profile: [0-9.]* s, " "$TMPD/tty" || fail "no status line with stdout to a file"
 
-# No status line: stderr a file, -q, a short program, a raw terminal.
+# No status line: stderr a file, -q, a short program, a raw terminal, a
+# dumb one.
 no_line() {   # WHAT OUT
 	! grep -q $'\e' "$2" || fail "$1: escape sequences on the terminal: $(od -c "$2" | head)"
 }
@@ -118,4 +121,7 @@ no_line "a program of 0.2 s" "$TMPD/tty"
 on_pty 80 "$TMPD/tty" "$NUMAMMA" profile -s none -o "$TMPD/p.db" -- sh -c "stty -icanon; '$ticker' 40" ||
 	fail "profile of a program that leaves canonical mode exited $?"
 no_line "a terminal in raw mode" "$TMPD/tty"
+TERM=dumb on_pty 80 "$TMPD/tty" "$NUMAMMA" profile -s none -o "$TMPD/p.db" -- "$ticker" 40 ||
+	fail "profile on a dumb terminal exited $?"
+no_line "TERM=dumb" "$TMPD/tty"
 exit 0

@@ -63,10 +63,13 @@ struct statusline {
 
 struct statusline *statusline_start(const char *cmd, uint64_t now_ns)
 {
+	const char *term = getenv("TERM");
 	struct statusline *sl;
 	int fd;
 
-	if (!isatty(STDERR_FILENO))
+	/* A dumb terminal (Emacs' shell buffer, a serial console without
+	 * TERM) would show the escape sequences as text. */
+	if (!isatty(STDERR_FILENO) || !term || !*term || !strcmp(term, "dumb"))
 		return NULL;
 	/* A descriptor of our own: O_NONBLOCK on stderr's would be the
 	 * program's too. */
