@@ -15,26 +15,27 @@ N=4 P=256
 
 "$NUMAMMA" profile -q -s clock -o "$TMPD/p.db" -- "$prog" $N $P 1 >"$TMPD/out.p" ||
 	fail "profile exited $?"
-"$NUMAMMA" run -q --bind=0 -s clock --frequency 2000 -o "$TMPD/r.db" -- "$prog" $N $P 1 >"$TMPD/out.r" ||
+"$NUMAMMA" run -q --bind=0 -s clock --frequency 100 -o "$TMPD/r.db" -- "$prog" $N $P 1 >"$TMPD/out.r" ||
 	fail "run -o -s clock exited $?"
 assert_diff "the program's output under run" "$TMPD/out.p" "$TMPD/out.r"
 assert_eq "run profile: mode and sampler" "run|clock" "$(sql "$TMPD/r.db" "SELECT mode, sampler FROM runs")"
 size=$((N * P * PAGE + PAGE))
 array_samples=$(sql "$TMPD/r.db" "SELECT count(*) FROM samples s JOIN objects o ON s.object_id = o.id
 				  WHERE o.kind = 'heap' AND o.size = $size")
-((array_samples >= 100)) || fail "run -o: $array_samples samples on the array, want >= 100"
-# --frequency reached the sampler: twice profile's default rate, about
-# twice the samples for the same work (a wide margin: a shared machine).
+((array_samples >= 20)) || fail "run -o: $array_samples samples on the array, want >= 20"
+# --frequency reached the sampler: a tenth of profile's default rate, a
+# tenth of the samples for the same work (a wide margin: on a shared
+# machine the two runs may get different shares of the cpus).
 profile_samples=$(sql "$TMPD/p.db" "SELECT count(*) FROM samples")
 run_samples=$(sql "$TMPD/r.db" "SELECT count(*) FROM samples")
-awk -v p="$profile_samples" -v r="$run_samples" 'BEGIN { exit !(r > 1.3 * p) }' ||
-	fail "--frequency 2000: $run_samples samples under run, $profile_samples under profile at 1000 Hz"
+awk -v p="$profile_samples" -v r="$run_samples" 'BEGIN { exit !(3 * r < p) }' ||
+	fail "--frequency 100: $run_samples samples under run, $profile_samples under profile at 1000 Hz"
 
 # report --diff: the array matched, with samples before and after.
 "$NUMAMMA" report --diff -f csv "$TMPD/p.db" "$TMPD/r.db" >"$TMPD/diff.csv" || fail "report --diff exited $?"
 read -r s_before s_after < <(awk -F, -v b=$size '$3 == b && $2 == 1 { print $4, $5 }' "$TMPD/diff.csv")
-((s_before >= 100 && s_after >= 100)) ||
-	fail "diff: array samples before $s_before, after $s_after: want >= 100 on both sides"
+((s_before >= 100 && s_after >= 20)) ||
+	fail "diff: array samples before $s_before, after $s_after: want >= 100 and >= 20"
 
 # Default sampler with -o: auto, said on stderr; -s none: no samples.
 "$NUMAMMA" run --bind=0 -o "$TMPD/a.db" -- "$prog" 2 16 0 >/dev/null 2>"$TMPD/err" || fail "run -o exited $?"
