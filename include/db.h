@@ -92,6 +92,9 @@ void db_set_meta(struct nm_db *db, const char *key, const char *value);
 
 /* Commits the pending batch and opens the next one. */
 void db_flush(struct nm_db *db);
+/* For the status line: samples written so far, and rows written since
+ * the last commit (what a crash of numamma now would lose). */
+void db_counts(struct nm_db *db, uint64_t *samples, uint64_t *pending);
 
 /* After the run: fill frames.function/func_offset/file/line from the
  * modules' symbols and DWARF, and build the aggregate tables from samples.

@@ -12,6 +12,8 @@
 #include "sampler.h"
 #include "tracer.h"
 
+struct statusline;
+
 struct session {
 	const char *cmd;            /* "profile", "run": for messages */
 	const char *output;         /* database path, NULL for none */
@@ -35,7 +37,8 @@ struct session {
 	struct sampler *sampler;
 	struct tracer *tr;
 	const char *sampler_name, *sampler_reason;
-	uint64_t last_flush_ns, last_maps_ns;
+	uint64_t start_ns, last_flush_ns, last_maps_ns;
+	struct statusline *status; /* the live line on the terminal, or NULL */
 	char **argv;                /* the program, or NULL when attaching */
 	pid_t attach_pid;
 	/* run -o: the profile gets the placement table. */

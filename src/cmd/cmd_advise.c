@@ -15,6 +15,7 @@
 #include "options.h"
 #include "outfile.h"
 #include "profile.h"
+#include "progress.h"
 #include "topology.h"
 
 const char advise_usage[] =
@@ -162,6 +163,7 @@ static int run_advise(const char **paths, int npaths, const char *output,
 	struct policy *job = NULL;
 	const char **inputs = xcalloc(npaths + 1, sizeof(*inputs));
 	bool one_file = output && !strchr(output, '%');
+	struct progress *pr;
 	int ret;
 
 	memcpy(inputs, paths, npaths * sizeof(*inputs));
@@ -172,8 +174,16 @@ static int run_advise(const char **paths, int npaths, const char *output,
 		return usage_error("advise", "-o '%s': a policy per rank needs %%r in its name, or "
 				   "no %% at all for one policy with a section per rank", output);
 	}
-	if ((one_file && outfile_check(output, inputs) < 0) ||
-	    profile_load(&prof, paths, npaths, PROFILE_SAMPLES) < 0) {
+	if (one_file && outfile_check(output, inputs) < 0) {
+		free(inputs);
+		return NM_EXIT_FAILURE;
+	}
+	/* A large profile takes seconds to read and plan: a person at a
+	 * terminal is told what is going on, as report does. */
+	pr = progress_start("advise");
+	progress_step(pr, "reading '%s'%s", paths[0], npaths > 1 ? " and the other ranks'" : "");
+	if (profile_load(&prof, paths, npaths, PROFILE_SAMPLES) < 0) {
+		progress_end(pr);
 		free(inputs);
 		return NM_EXIT_FAILURE;
 	}
@@ -186,11 +196,13 @@ static int run_advise(const char **paths, int npaths, const char *output,
 		if (npaths > 1)
 			printf("%s== launcher rank %d: %s ==\n", i ? "\n" : "",
 			       prof.runs[i].run.launcher_rank, paths[i]);
+		progress_step(pr, "planning from '%s'", paths[i]);
 		advise_profile(&prof.runs[i], paths[i], opts, &adv);
 		advice_print(stdout, &adv);
 		ret = take_plan(output, job, &prof.runs[i], paths[i], &adv, inputs);
 		advice_free(&adv);
 	}
+	progress_end(pr);
 	if (job && !ret) {
 		ret = write_policy(output, job);
 		if (!ret)

@@ -15,6 +15,7 @@
 #include "launcher.h"
 #include "options.h"
 #include "placement.h"
+#include "sampler_options.h"
 #include "session.h"
 #include "topology.h"
 #include "verify.h"
@@ -31,12 +32,15 @@ const char run_usage[] =
 "  -p, --pid PID          attach: migrate matching objects of a running\n"
 "                         process and place its new ones until it exits\n"
 "  -d, --duration SECS    with --pid: detach after SECS seconds\n"
-"  -o, --output FILE      also record the run and its placement in FILE\n"
+"  -o, --output FILE      also record the run, its placement and its\n"
+"                         accesses (sampled as profile does) in FILE\n"
+"  with -o:\n"
+SAMPLER_USAGE
 "      --verify           print every placed object, not only the summary\n"
 "      --strict           refuse a policy made for another binary\n"
 "      --no-pin           do not pin threads\n"
 "      --no-follow        do not follow forked children\n"
-"  -q, --quiet            no summary on stderr\n"
+"  -q, --quiet            no summary on stderr, no status line\n"
 "  -v, --verbose          debugging output\n"
 "  -h, --help             show this help\n";
 
@@ -49,6 +53,7 @@ static const struct option run_options[] = {
 	{ "pid", required_argument, NULL, 'p' },
 	{ "duration", required_argument, NULL, 'd' },
 	{ "output", required_argument, NULL, 'o' },
+	SAMPLER_LONG_OPTIONS,
 	{ "verify", no_argument, NULL, OPT_VERIFY },
 	{ "strict", no_argument, NULL, OPT_STRICT },
 	{ "no-pin", no_argument, NULL, OPT_NO_PIN },
@@ -93,15 +98,14 @@ int cmd_run(int argc, char **argv)
 	struct policy *pol;
 	struct verifier *ver;
 	struct applier *app;
-	bool pin_threads = true, attached = false;
+	bool pin_threads = true, attached = false, sampling = false;
 	const char *policy = NULL, *mode = NULL, *nodes = NULL;
 	int c, strict = 0, list_all = 0, status;
 	pid_t pid = 0;
 
 	session_init(&s, "run");
 	opterr = 0;
-	s.sopts.name = "none";
-	while ((c = getopt_long(argc, argv, "+:P:p:d:o:qvh", run_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:P:p:d:o:s:qvh", run_options, NULL)) != -1) {
 		switch (c) {
 		case 'P': policy = s.inputs[0] = optarg; break;
 		case OPT_INTERLEAVE:
@@ -121,12 +125,22 @@ int cmd_run(int argc, char **argv)
 		case 'q': s.quiet = true; break;
 		case 'v': verbose++; break;
 		case 'h': fputs(run_usage, stdout); return 0;
-		default: return option_error("run", c, argv);
+		default:
+			if (!sampler_option("run", c, optarg, &s.sopts))
+				return option_error("run", c, argv);
+			sampling = true;
+			break;
 		}
 	}
 	if (!pid && optind >= argc) {
 		return usage_error("run", "no program to run");
 	}
+	if (sampling && !s.output)
+		return usage_error("run", "the sampler options record into a profile: give -o FILE");
+	/* A run recorded with -o samples its accesses as profile does, so
+	 * that report --diff compares it with the profile it was placed from. */
+	if (!s.output)
+		s.sopts.name = "none";
 	if (!pid && s.duration)
 		return usage_error("run", "--duration is for -p PID (a launched program runs to its end)");
 	if (topology_read(&s.topo, NULL) < 0)

@@ -15,6 +15,7 @@
 #include "progress.h"
 #include "recorder.h"
 #include "session.h"
+#include "statusline.h"
 #include "topology.h"
 #include "unwind.h"
 #include "launch.h"
@@ -137,6 +138,20 @@ static void let_program_go(struct session *s)
 	tracer_let_go(s->tr);
 }
 
+/* The status line's figures, from what the session already counts,
+ * gathered only when a redraw is due (this runs at every event). */
+static int update_status(struct session *s, uint64_t now)
+{
+	struct status_counts c = { .elapsed_ns = now - s->start_ns, .objects = objtrack_count(s->objs) };
+	int wait = statusline_wait_ms(s->status, now);
+
+	if (wait)
+		return wait;
+	if (s->db)
+		db_counts(s->db, &c.samples, &c.pending);
+	return statusline_update(s->status, now, &c);
+}
+
 static int on_tick(void *ctx, uint64_t now)
 {
 	struct session *s = ctx;
@@ -158,6 +173,12 @@ static int on_tick(void *ctx, uint64_t now)
 		s->last_flush_ns = now;
 		if (db_write_error(s->db))
 			let_program_go(s);
+	}
+	if (s->status) {
+		int wanted = update_status(s, now);
+
+		if (next < 0 || wanted < next)
+			next = wanted;
 	}
 	return next;
 }
@@ -217,6 +238,9 @@ static void finish(struct session *s, int status)
 {
 	struct progress *pr;
 
+	/* The terminal's last row is given back before anything more is said. */
+	statusline_end(s->status);
+	s->status = NULL;
 	if (s->sampler)
 		sampler_destroy(s->sampler);
 	s->sampler = NULL;
@@ -335,6 +359,8 @@ int session_run(struct session *s, char **argv, pid_t attach_pid)
 	} else {
 		tracer_launch(s->tr, argv);
 	}
+	s->start_ns = now_ns();
+	s->status = s->quiet ? NULL : statusline_start(s->cmd, s->start_ns);
 	status = tracer_loop(s->tr);
 	finish(s, status);
 	return status;

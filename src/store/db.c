@@ -71,6 +71,8 @@ struct nm_db {
 	struct callsite_table callsites;
 	int lock_fd;            /* a profile being written: outfile_create() */
 	char *write_error;      /* the first write that failed; NULL: none */
+	uint64_t samples;       /* rows written to samples */
+	int64_t committed;      /* sqlite3_total_changes64() at the last commit */
 };
 
 /* How long a statement waits for another connection's lock. */
@@ -410,6 +412,13 @@ fail:
 void db_flush(struct nm_db *db)
 {
 	write_exec(db, "COMMIT; BEGIN");
+	db->committed = sqlite3_total_changes64(db->sql);
+}
+
+void db_counts(struct nm_db *db, uint64_t *samples, uint64_t *pending)
+{
+	*samples = db->samples;
+	*pending = (uint64_t)(sqlite3_total_changes64(db->sql) - db->committed);
 }
 
 void db_close(struct nm_db *db)
@@ -765,6 +774,7 @@ void db_add_sample(struct nm_db *db, const struct nm_sample *s)
 	bind_text(st, 17, s->resolution);
 	bind_int_known(st, 18, s->forward_steps, s->forward_steps > 0);
 	step_done(db, st);
+	db->samples++;
 }
 
 void db_add_sampler_stat(struct nm_db *db, pid_t tid, const char *name, uint64_t value)
