@@ -109,7 +109,8 @@ static void read_objects(struct analysis *a)
 	for (size_t i = 0; i < n; i++)
 		add_object(a, v[i]);
 	free(v);
-	qsort(a->objs, a->nobjs, sizeof(*a->objs), obj_cmp);
+	if (a->nobjs)
+		qsort(a->objs, a->nobjs, sizeof(*a->objs), obj_cmp);
 	number_objects(a);
 }
 
@@ -364,7 +365,8 @@ static void advise_sites(struct analysis *a)
 		if (!a->sites[i].npts || a->sites[i].cold)
 			follow_sibling(a, &a->sites[i]);
 	/* Most sampled first, in the report; the policy keeps site order. */
-	qsort(a->adv->sites, a->adv->nsites, sizeof(*a->adv->sites), site_by_samples);
+	if (a->adv->nsites)	/* qsort of NULL is undefined, even for 0 */
+		qsort(a->adv->sites, a->adv->nsites, sizeof(*a->adv->sites), site_by_samples);
 }
 
 static void read_binaries(struct analysis *a)
