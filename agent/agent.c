@@ -120,9 +120,7 @@ static int left_by_longjmp(const struct agent_inside *in, uint64_t rsp)
 int agent_enter(struct agent_frame *f)
 {
 	struct agent_ctl *c = &agent_ctl;
-	uint64_t ips[AGENT_MAX_FRAMES];
 	uint32_t fn;
-	int n;
 
 	if (f->hook >= AGENT_MAX_HOOKS)
 		return 0;
@@ -151,9 +149,8 @@ int agent_enter(struct agent_frame *f)
 		set_depth(f->inside, 0);
 		return 0;
 	}
-	n = agent_walk(c, f->rsp, f->rbp, ips, c->max_frames < AGENT_MAX_FRAMES ?
-					       c->max_frames : AGENT_MAX_FRAMES);
-	f->hash = n ? agent_stack(c, (uint32_t)f->ring, ips, n) : 0;
+	f->hash = agent_call_stack(c, (uint32_t)f->ring, f->rsp, f->rbp,
+				   c->max_frames < AGENT_MAX_FRAMES ? c->max_frames : AGENT_MAX_FRAMES);
 	return 1;
 }
 

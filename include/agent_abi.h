@@ -138,9 +138,25 @@ struct agent_inside {
 	uint32_t ring;          /* its ring + 1; 0: none taken yet */
 };
 
+/* A return address's unwind rule, cached (agent/core.c). */
 struct agent_ipcache {
-	uint64_t ip;
-	uint64_t index;
+	uint64_t rule;
+	uint64_t check;
+};
+
+/* A stack walked before, by where the walk started and every word it
+ * read (agent/core.c): the same words give the same stack.  Each owned
+ * ring has a cache of its own, written by its thread only. */
+#define AGENT_STACKCACHE   (1u << 10)   /* per ring */
+#define AGENT_CACHED_READS 34           /* 16 frames: return address, rbp */
+struct agent_stackcache {
+	uint64_t rsp, rbp;      /* at the allocator's entry */
+	uint64_t hash;          /* the stack's */
+	uint32_t nreads;
+	uint32_t gen;           /* of the unwind table walked with */
+	uint64_t rbp_used;      /* the walk used rbp's value at entry */
+	uint64_t addr[AGENT_CACHED_READS];
+	uint64_t val[AGENT_CACHED_READS];
 };
 
 /* Offsets in the data region. */
@@ -148,7 +164,9 @@ struct agent_ipcache {
 #define AGENT_OFF_STACKSET (AGENT_OFF_RING + (uint64_t)AGENT_RINGS * AGENT_RING_SLOTS * 64)
 #define AGENT_OFF_INSIDE   (AGENT_OFF_STACKSET + (uint64_t)AGENT_STACKSET * 8)
 #define AGENT_OFF_IPCACHE  (AGENT_OFF_INSIDE + (uint64_t)AGENT_INSIDE * sizeof(struct agent_inside))
-#define AGENT_OFF_UNWIND   (AGENT_OFF_IPCACHE + (uint64_t)AGENT_IPCACHE * sizeof(struct agent_ipcache))
+#define AGENT_OFF_STACKCACHE (AGENT_OFF_IPCACHE + (uint64_t)AGENT_IPCACHE * sizeof(struct agent_ipcache))
+#define AGENT_OFF_UNWIND   (AGENT_OFF_STACKCACHE + \
+			    (uint64_t)AGENT_RINGS * AGENT_STACKCACHE * sizeof(struct agent_stackcache))
 #define AGENT_DATA_SIZE    (AGENT_OFF_UNWIND + (uint64_t)AGENT_UNWIND_SPACE * sizeof(struct agent_unwind))
 
 /* A 64-bit stack hash that is never 0 (0 means "no stack"). */

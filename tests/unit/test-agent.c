@@ -1,6 +1,7 @@
 /* The agent's logic (agent/core.c), natively: ring reservation and
  * publication (owned and shared rings), rings taken by threads, stacks
  * sent once, the inside table, stack walking with an unwind table. */
+#include <string.h>
 #include <sys/mman.h>
 
 #include "../../agent/core.c"
@@ -125,12 +126,38 @@ static void test_inside(struct agent_ctl *c)
 	}
 }
 
+/* On the stack of test_walk: the second call is answered from the cache
+ * (nothing is walked: f's entry moved away meanwhile does not matter),
+ * a changed word on the stack or a new table is a miss, and ring 0 has
+ * no cache. */
+static void test_stack_cache(struct agent_ctl *c, uint64_t *stack, uint64_t base)
+{
+	struct agent_unwind *t = agent_at(c, AGENT_OFF_UNWIND);
+	uint64_t ips[3] = { 0x1010, 0x2020, 0x3030 }, h = agent_hash_ips(ips, 3), pub = c->unwind;
+
+	CHECK_INT(agent_call_stack(c, 1, base, base + 32, 8), h);
+	memset(agent_at(c, AGENT_OFF_IPCACHE), 0, AGENT_IPCACHE * sizeof(struct agent_ipcache));
+	t[0].start = 0x9000;        /* a walk would stop at f */
+	CHECK_INT(agent_call_stack(c, 1, base, base + 32, 8), h);
+	CHECK(agent_call_stack(c, 0, base, base + 32, 8) != h);
+	t[0].start = 0x1000;
+	stack[5] = 0x3031;          /* g's caller changed */
+	CHECK(agent_call_stack(c, 1, base, base + 32, 8) != h);
+	stack[5] = 0x3030;
+	CHECK_INT(agent_call_stack(c, 1, base, base + 32, 8), h);
+	c->unwind = 0;              /* another table: walked again */
+	CHECK(agent_call_stack(c, 1, base, base + 32, 8) != h);
+	c->unwind = pub;
+	c->rings[0].head = c->rings[0].tail = c->rings[1].head = c->rings[1].tail = 0;
+}
+
 /* Three frames: f (cfa = rsp + 16, rbp unchanged), g (rbp-based, rbp
  * saved at cfa - 16), main (outermost). */
 static void test_walk(struct agent_ctl *c)
 {
 	struct agent_unwind *t = agent_at(c, AGENT_OFF_UNWIND);
 	uint64_t stack[16] = { 0 }, ips[8], base = (uint64_t)stack;
+	struct agent_rule r;
 	int n;
 
 	t[0] = (struct agent_unwind){ .start = 0x1000, .len = 0x100, .cfa_off = 16,
@@ -153,7 +180,24 @@ static void test_walk(struct agent_ctl *c)
 	CHECK_INT(agent_walk(c, base, base + 32, ips, 2), 2);
 	CHECK(agent_unwind_find(c, 0x2fff) == NULL);
 	CHECK(agent_unwind_find(c, 0x20ff) == &t[1]);
-	CHECK(agent_unwind_find(c, 0x20ff) == &t[1]);   /* from the hint */
+	CHECK_INT(agent_unwind_rule(c, 0x20ff, &r), 1);
+	CHECK_INT(r.cfa_reg, t[1].cfa_reg);
+	CHECK_INT(r.cfa_off, t[1].cfa_off);
+	CHECK_INT(agent_unwind_rule(c, 0x20ff, &r), 1);  /* from the cache */
+	CHECK_INT(r.rbp_off, t[1].rbp_off);
+	CHECK_INT(r.cfa_off, t[1].cfa_off);
+	/* A new table (another library at the same place) is not answered
+	 * from the cache of the old one. */
+	t[3] = t[1];
+	t[3].cfa_off += 8;
+	t[3].start = 0x2100;
+	c->unwind = 3ULL << 32 | 1;
+	CHECK_INT(agent_unwind_rule(c, 0x20ff, &r), 0);   /* nothing there now */
+	t[3].start = 0x2000;
+	CHECK_INT(agent_unwind_rule(c, 0x20ff, &r), 1);
+	CHECK_INT(r.cfa_off, t[1].cfa_off + 8);
+	c->unwind = 3;
+	test_stack_cache(c, stack, base);
 	stack[0] = 0x5000;          /* no entry: the walk ends there */
 	CHECK_INT(agent_walk(c, base, 0, ips, 8), 1);
 }
