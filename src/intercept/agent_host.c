@@ -44,6 +44,7 @@ extern const uint8_t agent_blob[], agent_blob_end[];
 #define DRAIN_MAX (1u << 16)            /* slots per drain, then others' turn */
 #define DRAIN_RELEASE 4096              /* slots read before room is given back */
 #define RECENTLY_BUSY_NS (100 * 1000 * 1000ULL)
+#define BURST 64                        /* records in one drain */
 
 struct agent_proc {
 	uint8_t *base;          /* numamma's view of the memfd */
@@ -620,7 +621,8 @@ int agent_drain_all(struct tracer *tr)
 	/* Busy rings are drained at once, rings busy a moment ago every
 	 * millisecond (a thread waiting for room must not wait for a long
 	 * sleep to end), idle ones still get the heartbeat. */
-	if (most)
+	/* A few calls now and then (a compute loop) are not a burst. */
+	if (most >= BURST)
 		tr->agent_busy_ns = now_ns();
 	if (!any)
 		return -1;

@@ -106,18 +106,24 @@ static uint64_t granule_of(uint64_t addr, uint8_t level)
 	return addr >> (12 + 4 * level);
 }
 
+/* Into the chain second when it has a head: the map is left alone. */
 static void chain_insert(struct small_index *s, uint32_t i)
 {
 	struct small_entry *e = &s->e[i];
 	uint64_t key = granule_key(granule_of(e->addr, e->level), e->level);
 	uint32_t head = map_get(&s->granules, key);
 
-	e->gprev = SMALL_NONE;
-	e->gnext = head;
-	if (head != SMALL_NONE)
-		s->e[head].gprev = i;
-	map_put(&s->granules, key, i);
 	s->per_level[e->level]++;
+	if (head == SMALL_NONE) {
+		e->gprev = e->gnext = SMALL_NONE;
+		map_put(&s->granules, key, i);
+		return;
+	}
+	e->gprev = head;
+	e->gnext = s->e[head].gnext;
+	if (e->gnext != SMALL_NONE)
+		s->e[e->gnext].gprev = i;
+	s->e[head].gnext = i;
 }
 
 static void chain_unlink(struct small_index *s, uint32_t i)
