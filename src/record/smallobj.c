@@ -29,7 +29,7 @@ static uint32_t map_get(const struct small_map *m, uint64_t key)
 	return SMALL_NONE;
 }
 
-static void map_put(struct small_map *m, uint64_t key, uint32_t val);
+static uint32_t map_put(struct small_map *m, uint64_t key, uint32_t val);
 
 static void map_grow(struct small_map *m)
 {
@@ -44,7 +44,8 @@ static void map_grow(struct small_map *m)
 	free(old.v);
 }
 
-static void map_put(struct small_map *m, uint64_t key, uint32_t val)
+/* Returns the value key had (SMALL_NONE: none): one probe for both. */
+static uint32_t map_put(struct small_map *m, uint64_t key, uint32_t val)
 {
 	uint32_t i;
 
@@ -52,25 +53,30 @@ static void map_put(struct small_map *m, uint64_t key, uint32_t val)
 		map_grow(m);
 	for (i = mix(key) & (m->cap - 1); m->v[i].key; i = (i + 1) & (m->cap - 1))
 		if (m->v[i].key == key) {
+			uint32_t old = m->v[i].val;
+
 			m->v[i].val = val;
-			return;
+			return old;
 		}
 	m->v[i].key = key;
 	m->v[i].val = val;
 	m->used++;
+	return SMALL_NONE;
 }
 
 /* Backward-shift deletion: each later entry of the run moves into the
  * hole when the hole lies on its probe path. */
-static void map_del(struct small_map *m, uint64_t key)
+/* Returns the value key had (SMALL_NONE: none). */
+static uint32_t map_del(struct small_map *m, uint64_t key)
 {
-	uint32_t mask = m->cap - 1, i, j;
+	uint32_t mask = m->cap - 1, i, j, val;
 
 	if (!m->cap)
-		return;
+		return SMALL_NONE;
 	for (i = mix(key) & mask; m->v[i].key != key; i = (i + 1) & mask)
 		if (!m->v[i].key)
-			return;
+			return SMALL_NONE;
+	val = m->v[i].val;
 	for (j = (i + 1) & mask; m->v[j].key; j = (j + 1) & mask) {
 		uint32_t home = mix(m->v[j].key) & mask;
 
@@ -81,6 +87,7 @@ static void map_del(struct small_map *m, uint64_t key)
 	}
 	m->v[i].key = 0;
 	m->used--;
+	return val;
 }
 
 /* ---- size classes and granules ---- */
@@ -198,12 +205,12 @@ static void purge_dead(struct small_index *s, uint64_t newest, uint64_t keep_ns,
 	}
 }
 
+/* Entry i, out of by_addr already, ends. */
 static void end_entry(struct small_index *s, uint32_t i, uint64_t ns, uint64_t keep_ns,
 		      uint32_t max_dead)
 {
 	struct small_entry *e = &s->e[i];
 
-	map_del(&s->by_addr, e->addr);
 	s->nr_live--;
 	s->live_bytes -= e->size;
 	e->live = false;
@@ -225,12 +232,8 @@ static void end_entry(struct small_index *s, uint32_t i, uint64_t ns, uint64_t k
 
 void small_add(struct small_index *s, const struct nm_object *obj, uint32_t tag)
 {
-	uint32_t old = map_get(&s->by_addr, obj->addr), i;
+	uint32_t i = entry_new(s), old;
 
-	/* Its free was never seen (a missed call): it ended by now. */
-	if (old != SMALL_NONE)
-		end_entry(s, old, obj->alloc_ns, 0, 0);
-	i = entry_new(s);
 	s->e[i] = (struct small_entry){
 		.addr = obj->addr, .size = obj->size, .alloc_ns = obj->alloc_ns,
 		.id = obj->id, .callsite_id = obj->callsite_id, .name = obj->name,
@@ -238,15 +241,19 @@ void small_add(struct small_index *s, const struct nm_object *obj, uint32_t tag)
 		.live = true,
 	};
 	chain_insert(s, i);
-	map_put(&s->by_addr, obj->addr, i);
 	s->nr_live++;
 	s->live_bytes += obj->size;
+	/* A block still there: its free was never seen (a missed call), it
+	 * ended by now. */
+	old = map_put(&s->by_addr, obj->addr, i);
+	if (old != SMALL_NONE)
+		end_entry(s, old, obj->alloc_ns, 0, 0);
 }
 
 int64_t small_release(struct small_index *s, uint64_t addr, uint64_t ns, uint64_t keep_ns,
 		      uint32_t max_dead, uint64_t *size, uint32_t *tag)
 {
-	uint32_t i = map_get(&s->by_addr, addr);
+	uint32_t i = map_del(&s->by_addr, addr);
 	int64_t id;
 
 	if (i == SMALL_NONE)
