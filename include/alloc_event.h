@@ -1,8 +1,9 @@
-/* The one allocation event: what every producer (the trap path in
- * src/intercept/hooks.c, the in-process agent drained by
- * src/intercept/agent_host.c) hands to the one consumer (the recorder,
- * src/record/recorder.c, which feeds objtrack, the callsite totals and run
- * mode's placer).
+/* An allocator call, as the EV_ALLOC kind of the one event type
+ * (include/trace_event.h) carries it: what both producers (the trap path
+ * in src/intercept/hooks.c, the in-process agent drained by
+ * src/intercept/agent_host.c) make of a call, for the recorder
+ * (src/record/recorder.c), which feeds objtrack, the callsite totals and
+ * run mode's placer.
  *
  * The allocator argument/result logic is here too, pure, so that both
  * producers read an allocator call the same way (tests/unit/test-alloc-call.c).

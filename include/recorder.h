@@ -1,27 +1,27 @@
-/* The consumer of allocation events (include/alloc_event.h): objects go to
- * objtrack (and through it to the store), every call is counted per call
- * site and process, and run mode's placer hears of each object made or
- * released.  Producers never touch objtrack or the store for allocator
- * calls: they hand events here. */
+/* The consumer of events (include/trace_event.h) that keeps them: the
+ * only writer of process, thread, module and object rows.  Allocator
+ * calls become objects in objtrack (and through it rows), every call is
+ * counted per call site and process, and run mode's placer hears of each
+ * object made or released.  Producers never touch objtrack or the store
+ * for what they see: they hand events here. */
 #ifndef NUMAMMA_RECORDER_H
 #define NUMAMMA_RECORDER_H
 
 #include <stdint.h>
 
-#include "alloc_event.h"
 #include "model.h"
+#include "trace_event.h"
 
 struct nm_db;
 struct objtrack;
 struct tcb;
 
-/* Run mode's placer: t is the stopped thread that made the call, NULL
- * when the producer ran in the program (agent). */
+/* Run mode's placer: told of EV_OBJECT and EV_RELEASE (t is the stopped
+ * thread that made the call, NULL when the producer ran in the program:
+ * the agent). */
 struct recorder_hooks {
 	void *ctx;
-	void (*object)(void *ctx, struct tcb *t, const struct nm_object *obj,
-		       const struct nm_frame *frames, int nframes);
-	void (*release)(void *ctx, struct tcb *t, int64_t object_id);
+	void (*event)(void *ctx, const struct nm_event *ev);
 };
 
 /* Heap and mmap blocks smaller than min_size are counted, with no object
@@ -29,9 +29,9 @@ struct recorder_hooks {
 struct recorder *recorder_new(struct objtrack *ot, const struct recorder_hooks *hooks,
 			      uint64_t min_size);
 void recorder_free(struct recorder *r);
-void recorder_event(struct recorder *r, struct tcb *t, const struct alloc_event *ev);
-/* exec or exit: pid's live blocks are gone (not counted as frees). */
-void recorder_end_process(struct recorder *r, int32_t pid);
+/* Rows go to db from now on (the program's exec, or the attach). */
+void recorder_set_db(struct recorder *r, struct nm_db *db);
+void recorder_event(struct recorder *r, const struct nm_event *ev);
 /* Writes callsite_totals (once, at the end of the run). */
 void recorder_write_totals(struct recorder *r, struct nm_db *db);
 

@@ -43,15 +43,11 @@ struct session {
 	pid_t attach_pid;
 	/* run -o: the profile gets the placement table. */
 	bool placement_table;
-	/* run mode hooks, called after the session's own. */
+	/* Run mode's placer: every event, after the session's consumers,
+	 * and the objects the recorder makes and releases (EV_OBJECT,
+	 * EV_RELEASE). */
 	void *ext;
-	void (*ext_thread_start)(void *ext, struct tcb *t);
-	void (*ext_object)(void *ext, struct tcb *t, const struct nm_object *obj,
-			   const struct nm_frame *frames, int nframes);
-	void (*ext_modules)(void *ext, struct tcb *t);
-	void (*ext_release)(void *ext, struct tcb *t, int64_t object_id);
-	void (*ext_thread_exit)(void *ext, struct tcb *t);
-	void (*ext_exit_call)(void *ext, struct tcb *t);
+	void (*ext_event)(void *ext, const struct nm_event *ev);
 };
 
 /* profile's --intercept default. */

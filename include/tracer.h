@@ -13,6 +13,7 @@
 #include "alloc_event.h"
 #include "model.h"
 #include "modmap.h"
+#include "trace_event.h"
 
 struct agent_proc;
 struct bp_table;
@@ -105,18 +106,8 @@ struct tracer_config {
 	int attach;             /* attach mode: pid to attach, 0 for launch */
 	double duration;        /* attach: seconds, 0 = until the process ends */
 	void *ctx;
-	/* Hook points, all optional. */
-	void (*on_thread_start)(void *ctx, struct tcb *t);
-	void (*on_thread_exit)(void *ctx, struct tcb *t);
-	void (*on_exec)(void *ctx, struct tcb *t);
-	/* After new modules were hooked (exec, dlopen): statics etc. */
-	void (*on_modules)(void *ctx, struct tcb *t);
-	/* An allocator call's event (the one consumer: the recorder); t is
-	 * the stopped thread that made it. */
-	void (*on_alloc)(void *ctx, struct tcb *t, const struct alloc_event *ev);
-	/* The program called exit(): atexit handlers and all threads are
-	 * still to come, its memory is all there. */
-	void (*on_exit_call)(void *ctx, struct tcb *t);
+	/* Every event of the traced programs (include/trace_event.h). */
+	void (*on_event)(void *ctx, const struct nm_event *ev);
 	/* Periodic; returns ms to the next tick (-1 none). */
 	int (*on_tick)(void *ctx, uint64_t now_ns);
 	void (*on_ready)(void *ctx, void *ptr);   /* epoll ptr != NULL */

@@ -45,7 +45,12 @@ struct tracer {
 
 struct tcb *tcb_new(struct tracer *tr, pid_t tid, struct proc *p);
 struct proc *proc_new(struct tracer *tr, pid_t pid, pid_t ppid);
-void proc_record(struct tracer *tr, struct proc *p);
+/* A process whose data we keep: EV_PROCESS_START, once, when there is a
+ * profile to keep it in (exe: NULL, or the path it runs). */
+void proc_record(struct tracer *tr, struct proc *p, const char *exe);
+/* Hands ev (kind, pid, t and what the kind needs set) to on_event, with
+ * the time. */
+void tracer_emit(struct tracer *tr, struct nm_event *ev);
 /* (Re)opens /proc/MM_TID/mem: after exec, or when the main thread is gone. */
 int proc_open_mem(struct proc *p);
 void tracer_install_die_routine(struct tracer *tr);

@@ -413,13 +413,15 @@ static void call_event(struct tracer *tr, struct proc *p, struct agent_proc *ap,
 	/* A vfork child writes into its parent's ring with its own tid. */
 	struct tcb *t = tcb_find(tr, (pid_t)r->tid);
 
-	if (!alloc_call_event(&c, p->page_size, &ev) || !tr->cfg.on_alloc)
+	if (!alloc_call_event(&c, p->page_size, &ev) || !tr->cfg.on_event)
 		return;
 	ev.pid = t ? t->proc->pid : p->pid;
 	ev.tid = (int32_t)r->tid;
 	ev.ns = tsc_ns(r->tsc);
 	ev.callsite_id = s ? (int64_t)s->a : 0;
-	tr->cfg.on_alloc(tr->cfg.ctx, NULL, &ev);
+	/* Not tracer_emit(): the call's time is the agent's, not now. */
+	tr->cfg.on_event(tr->cfg.ctx, &(struct nm_event){ .kind = EV_ALLOC, .pid = ev.pid,
+							  .tid = ev.tid, .ns = ev.ns, .alloc = &ev });
 }
 
 static struct agent_rec *slot_at(struct agent_ctl *c, uint32_t ring, uint64_t pos)

@@ -7,7 +7,7 @@
  * allocator makes to itself (realloc -> malloc, malloc -> mmap) are its
  * business.
  *
- * Each call becomes one alloc_event handed to the tracer's on_alloc
+ * Each call becomes one alloc_event handed to the tracer's on_event
  * consumer (the recorder), as the in-process agent's records do. */
 #include <stdlib.h>
 #include <string.h>
@@ -141,9 +141,10 @@ void hooks_install(struct tracer *tr, struct tcb *t)
 			continue;
 		hook_module(tr, t, m);
 		elfmod_foreach_object(m->elf, record_static, &c);
-		if (tr->db)
-			db_add_module(tr->db, p->pid, elfmod_identity(m->elf), m->path,
-				      m->start, m->end, m->bias);
+		tracer_emit(tr, &(struct nm_event){
+			.kind = EV_MODULE, .t = t, .pid = p->pid, .tid = t->tid,
+			.module = &(struct nm_module_event){ elfmod_identity(m->elf), m->path,
+							     m->start, m->end, m->bias } });
 	}
 	p->mods_hooked = p->mods.generation;
 	agent_modules(p);
@@ -152,8 +153,8 @@ void hooks_install(struct tracer *tr, struct tcb *t)
 	if (p->attached && !p->hooks_ready)
 		recover_mmapped_chunks(tr, p);
 	p->hooks_ready = true;
-	if (tr->cfg.on_modules)
-		tr->cfg.on_modules(tr->cfg.ctx, t);
+	tracer_emit(tr, &(struct nm_event){ .kind = EV_MODULES_HOOKED, .t = t, .pid = p->pid,
+					    .tid = t->tid });
 }
 
 /* ---- mappings ---- */
@@ -338,8 +339,8 @@ static void emit(struct tracer *tr, struct tcb *t, struct alloc_event *ev)
 	ev->pid = t->proc->pid;
 	ev->tid = t->tid;
 	ev->ns = now_ns();
-	if (tr->cfg.on_alloc)
-		tr->cfg.on_alloc(tr->cfg.ctx, t, ev);
+	tracer_emit(tr, &(struct nm_event){ .kind = EV_ALLOC, .t = t, .pid = ev->pid,
+					    .tid = ev->tid, .alloc = ev });
 }
 
 void hooks_on_entry(struct tracer *tr, struct tcb *t, int fn, struct user_regs_struct *regs)
@@ -354,8 +355,8 @@ void hooks_on_entry(struct tracer *tr, struct tcb *t, int fn, struct user_regs_s
 	}
 	if (fn == FN_EXIT) {
 		/* The last moment the whole address space is certainly there. */
-		if (tr->cfg.on_exit_call)
-			tr->cfg.on_exit_call(tr->cfg.ctx, t);
+		tracer_emit(tr, &(struct nm_event){ .kind = EV_EXIT_CALL, .t = t, .pid = p->pid,
+						    .tid = t->tid });
 		return;
 	}
 	drop_stale_pending(t, regs->rsp);

@@ -159,12 +159,6 @@ static void check_binary(struct applier *r, struct tcb *t)
 	}
 }
 
-static void on_object(void *ext, struct tcb *t, const struct nm_object *obj,
-		      const struct nm_frame *frames, int nframes)
-{
-	place_object(ext, t, obj, frames, nframes);
-}
-
 struct static_walk {
 	struct applier *r;
 	struct tcb *t;
@@ -190,9 +184,8 @@ static int place_static(void *arg, const struct nm_object *obj)
 
 /* Statics of newly loaded modules: placed before main runs, since
  * modules are hooked at exec and at the loader's _dl_debug_state. */
-static void on_modules(void *ext, struct tcb *t)
+static void place_statics(struct applier *r, struct tcb *t)
 {
-	struct applier *r = ext;
 	struct static_walk w = { r, t };
 
 	check_binary(r, t);
@@ -227,9 +220,8 @@ static void pin(struct applier *r, struct tcb *t, pid_t tid, int rank, int cpu)
  * thread, not at exec: until then programs size their thread pools from
  * the affinity mask (OpenMP, TBB, nproc), and pinning it earlier would
  * leave them one cpu's worth of threads. */
-static void on_thread_start(void *ext, struct tcb *t)
+static void pin_thread(struct applier *r, struct tcb *t)
 {
-	struct applier *r = ext;
 	int cpu = r->pin ? policy_thread_cpu(r->pol, t->rank) : -1;
 	int main_cpu = r->pin && t->rank == 1 && !r->attached ? policy_thread_cpu(r->pol, 0) : -1;
 
@@ -239,30 +231,38 @@ static void on_thread_start(void *ext, struct tcb *t)
 		pin(r, t, t->tid, t->rank, cpu);
 }
 
-static void on_release(void *ext, struct tcb *t, int64_t id)
-{
-	struct applier *r = ext;
-
-	verifier_check(r->ver, t->proc->pid, id);
-}
-
 /* Placed pages are checked when the program calls exit() (or returns
  * from main), its memory all there; else at the last thread's exit event
- * (_exit, a fatal signal, the last thread of a pthread_exit'd main). */
-static void on_exit_call(void *ext, struct tcb *t)
+ * (_exit, a fatal signal, the last thread of a pthread_exit'd main); a
+ * freed object at its free. */
+static void on_event(void *ext, const struct nm_event *ev)
 {
 	struct applier *r = ext;
 
-	verifier_check_all(r->ver, t->proc->pid);
-}
-
-static void on_thread_exit(void *ext, struct tcb *t)
-{
-	struct applier *r = ext;
-
-	if (t->proc->refs == 1) {
-		verifier_check_all(r->ver, t->proc->pid);
-		forget_counts(r, t->proc->pid);
+	switch (ev->kind) {
+	case EV_OBJECT:
+		place_object(r, ev->t, ev->object, ev->frames, ev->nframes);
+		break;
+	case EV_MODULES_HOOKED:
+		place_statics(r, ev->t);
+		break;
+	case EV_THREAD_START:
+		pin_thread(r, ev->t);
+		break;
+	case EV_RELEASE:
+		verifier_check(r->ver, ev->pid, ev->object_id);
+		break;
+	case EV_EXIT_CALL:
+		verifier_check_all(r->ver, ev->pid);
+		break;
+	case EV_THREAD_END:
+		if (ev->t->proc->refs == 1) {
+			verifier_check_all(r->ver, ev->pid);
+			forget_counts(r, ev->pid);
+		}
+		break;
+	default:
+		break;
 	}
 }
 
@@ -292,11 +292,6 @@ struct applier *applier_new(struct session *s, struct policy *pol, struct verifi
 
 	*r = (struct applier){ .s = s, .pol = pol, .ver = ver, .pin = pin, .attached = attached };
 	s->ext = r;
-	s->ext_object = on_object;
-	s->ext_modules = on_modules;
-	s->ext_thread_start = on_thread_start;
-	s->ext_thread_exit = on_thread_exit;
-	s->ext_release = on_release;
-	s->ext_exit_call = on_exit_call;
+	s->ext_event = on_event;
 	return r;
 }

@@ -29,6 +29,7 @@ struct live_proc {
 
 struct recorder {
 	struct objtrack *ot;
+	struct nm_db *db;
 	struct recorder_hooks hooks;
 	uint64_t min_size;
 	struct u64map sites;       /* pid << 32 | callsite -> totals index */
@@ -137,8 +138,9 @@ static void release(struct recorder *r, struct tcb *t, int32_t pid, uint64_t add
 		uncount(&r->totals[ended.tag], ended.size);
 	else
 		count_unmap(r, pid, addr);
-	if (r->hooks.release)
-		r->hooks.release(r->hooks.ctx, t, id);
+	if (r->hooks.event)
+		r->hooks.event(r->hooks.ctx, &(struct nm_event){ .kind = EV_RELEASE, .t = t,
+								 .pid = pid, .ns = ns, .object_id = id });
 }
 
 static void add_object(struct recorder *r, struct tcb *t, const struct alloc_event *ev)
@@ -152,11 +154,14 @@ static void add_object(struct recorder *r, struct tcb *t, const struct alloc_eve
 
 	obj.row_if_sampled = ev->size < r->min_size;
 	obj.id = objtrack_add_block(r->ot, &obj, ev->mapped ? OBJTRACK_NO_TAG : counter);
-	if (r->hooks.object && !obj.row_if_sampled)
-		r->hooks.object(r->hooks.ctx, t, &obj, ev->frames, ev->frames ? ev->nframes : 0);
+	if (r->hooks.event && !obj.row_if_sampled)
+		r->hooks.event(r->hooks.ctx, &(struct nm_event){
+			.kind = EV_OBJECT, .t = t, .pid = ev->pid, .tid = ev->tid, .ns = ev->ns,
+			.object = &obj, .frames = ev->frames,
+			.nframes = ev->frames ? ev->nframes : 0 });
 }
 
-void recorder_event(struct recorder *r, struct tcb *t, const struct alloc_event *ev)
+static void alloc_event(struct recorder *r, struct tcb *t, const struct alloc_event *ev)
 {
 	switch (ev->op) {
 	case AE_FREE:
@@ -178,9 +183,56 @@ void recorder_event(struct recorder *r, struct tcb *t, const struct alloc_event 
 	}
 }
 
-void recorder_end_process(struct recorder *r, int32_t pid)
+/* exec or exit: pid's live blocks are gone (not counted as frees). */
+static void end_process(struct recorder *r, int32_t pid, uint64_t ns, bool exec)
 {
+	objtrack_end_process(r->ot, pid, ns, exec);
 	u64map_free(&live_proc(r, pid)->maps);
+}
+
+void recorder_set_db(struct recorder *r, struct nm_db *db)
+{
+	r->db = db;
+}
+
+/* The rows of processes, threads and modules. */
+static void write_row(struct recorder *r, const struct nm_event *ev)
+{
+	const struct nm_module_event *m = ev->module;
+
+	switch (ev->kind) {
+	case EV_PROCESS_START:
+		db_add_process(r->db, ev->pid, ev->ppid, ev->exe, ev->ns);
+		break;
+	case EV_EXEC:
+		if (ev->exe)
+			db_set_process_exe(r->db, ev->pid, ev->exe);
+		break;
+	case EV_PROCESS_END:
+		db_end_process(r->db, ev->pid, ev->ns, ev->exit_status, ev->term_signal);
+		break;
+	case EV_THREAD_START:
+		db_add_thread(r->db, ev->pid, ev->tid, ev->rank, ev->ns);
+		break;
+	case EV_THREAD_END:
+		db_end_thread(r->db, ev->pid, ev->tid, ev->ns);
+		break;
+	case EV_MODULE:
+		db_add_module(r->db, ev->pid, m->identity, m->path, m->start, m->end, m->bias);
+		break;
+	default:
+		break;
+	}
+}
+
+void recorder_event(struct recorder *r, const struct nm_event *ev)
+{
+	if (ev->kind == EV_ALLOC)
+		alloc_event(r, ev->t, ev->alloc);
+	else if (ev->kind == EV_EXEC || ev->kind == EV_PROCESS_END)
+		end_process(r, ev->pid, ev->ns, ev->kind == EV_EXEC);
+	if (r->db)
+		write_row(r, ev);
 }
 
 void recorder_write_totals(struct recorder *r, struct nm_db *db)

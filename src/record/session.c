@@ -41,67 +41,46 @@ void session_init(struct session *s, const char *cmd)
 
 /* ---- tracer callbacks ---- */
 
-static void on_thread_start(void *ctx, struct tcb *t)
-{
-	struct session *s = ctx;
-
-	if (s->sampler)
-		sampler_thread_start(s->sampler, t->proc->pid, t->tid);
-	if (s->ext_thread_start)
-		s->ext_thread_start(s->ext, t);
-}
-
-static void on_thread_exit(void *ctx, struct tcb *t)
-{
-	struct session *s = ctx;
-
-	if (s->sampler)
-		sampler_thread_stop(s->sampler, t->tid);
-	if (s->ext_thread_exit)
-		s->ext_thread_exit(s->ext, t);
-}
-
-static void on_exit_call(void *ctx, struct tcb *t)
-{
-	struct session *s = ctx;
-
-	if (s->ext_exit_call)
-		s->ext_exit_call(s->ext, t);
-}
-
 static void open_database(struct session *s);
 
-static void on_exec(void *ctx, struct tcb *t)
+/* What the sampler needs to know of an event: threads to sample, a new
+ * image, a thread stopped (its registers can be read). */
+static void tell_sampler(struct sampler *sm, const struct nm_event *ev)
+{
+	switch (ev->kind) {
+	case EV_THREAD_START:
+		sampler_thread_start(sm, ev->pid, ev->tid);
+		break;
+	case EV_THREAD_END:
+		sampler_thread_stop(sm, ev->tid);
+		break;
+	case EV_EXEC:
+		sampler_process_exec(sm, ev->pid);
+		break;
+	case EV_ALLOC:
+	case EV_MODULES_HOOKED:
+		/* The agent's calls come with no stopped thread. */
+		if (ev->t)
+			sampler_thread_stopped(sm, ev->tid);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Every event: the launched program's exec opens the profile; then the
+ * sampler, the recorder (the rows) and run mode's placer hear of it. */
+static void on_event(void *ctx, const struct nm_event *ev)
 {
 	struct session *s = ctx;
 
-	if (!s->db && s->output)
+	if (ev->kind == EV_EXEC && !s->db && s->output)
 		open_database(s);
 	if (s->sampler)
-		sampler_process_exec(s->sampler, t->proc->pid);
-	recorder_end_process(s->rec, t->proc->pid);
-}
-
-static void on_alloc(void *ctx, struct tcb *t, const struct alloc_event *ev)
-{
-	struct session *s = ctx;
-
-	/* The agent's events come with no stopped thread (t NULL). */
-	if (t && s->sampler)
-		sampler_thread_stopped(s->sampler, t->tid);
-	recorder_event(s->rec, t, ev);
-}
-
-static void on_modules(void *ctx, struct tcb *t)
-{
-	struct session *s = ctx;
-
-	/* The thread is stopped: what the sampler reads of a stopped thread
-	 * (the main thread's fs_base, set since its first stop) is there. */
-	if (s->sampler)
-		sampler_thread_stopped(s->sampler, t->tid);
-	if (s->ext_modules)
-		s->ext_modules(s->ext, t);
+		tell_sampler(s->sampler, ev);
+	recorder_event(s->rec, ev);
+	if (s->ext_event)
+		s->ext_event(s->ext, ev);
 }
 
 static void on_ready(void *ctx, void *ptr)
@@ -292,6 +271,7 @@ static void open_database(struct session *s)
 	if (s->placement_table)
 		db_add_placement_table(s->db);
 	objtrack_set_db(s->objs, s->db);
+	recorder_set_db(s->rec, s->db);
 	tracer_set_db(s->tr, s->db);
 	if (s->sampler)
 		sampler_set_db(s->sampler, s->db);
@@ -321,11 +301,9 @@ int session_run(struct session *s, char **argv, pid_t attach_pid)
 {
 	struct tracer_config cfg = {
 		.follow_forks = s->follow, .call_depth = s->call_depth,
-		.alloc_frames = s->ext_object != NULL, .intercept = s->intercept,
+		.alloc_frames = s->ext_event != NULL, .intercept = s->intercept,
 		.attach = attach_pid, .duration = s->duration, .ctx = s,
-		.on_thread_start = on_thread_start, .on_thread_exit = on_thread_exit,
-		.on_exec = on_exec, .on_alloc = on_alloc, .on_modules = on_modules,
-		.on_exit_call = on_exit_call, .on_tick = on_tick, .on_ready = on_ready,
+		.on_event = on_event, .on_tick = on_tick, .on_ready = on_ready,
 	};
 	int status;
 
@@ -345,8 +323,8 @@ int session_run(struct session *s, char **argv, pid_t attach_pid)
 	s->argv = argv;
 	s->attach_pid = attach_pid;
 	s->objs = objtrack_new(NULL);
-	s->rec = recorder_new(s->objs, &(struct recorder_hooks){ s->ext, s->ext_object,
-								 s->ext_release }, s->min_object_size);
+	s->rec = recorder_new(s->objs, &(struct recorder_hooks){ s->ext, s->ext_event },
+			      s->min_object_size);
 	s->tr = tracer_new(&cfg);
 	tracer_set_objtrack(s->tr, s->objs);
 	start_sampler(s);

@@ -254,7 +254,7 @@ int tracer_attach(struct tracer *tr, pid_t pid)
 	tracer_install_die_routine(tr);
 	p = proc_new(tr, pid, 0);
 	p->attached = true;
-	proc_record(tr, p);
+	proc_record(tr, p, NULL);
 	tr->main_pid = pid;
 	if (seize_all_threads(tr, p) < 0) {
 		int err = errno;

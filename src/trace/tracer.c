@@ -102,12 +102,20 @@ struct proc *proc_new(struct tracer *tr, pid_t pid, pid_t ppid)
 	return p;
 }
 
+void tracer_emit(struct tracer *tr, struct nm_event *ev)
+{
+	ev->ns = now_ns();
+	if (tr->cfg.on_event)
+		tr->cfg.on_event(tr->cfg.ctx, ev);
+}
+
 /* A process whose data we keep (not a --no-follow child). */
-void proc_record(struct tracer *tr, struct proc *p)
+void proc_record(struct tracer *tr, struct proc *p, const char *exe)
 {
 	if (!tr->db || p->recorded)
 		return;
-	db_add_process(tr->db, p->pid, p->ppid, NULL, now_ns());
+	tracer_emit(tr, &(struct nm_event){ .kind = EV_PROCESS_START, .pid = p->pid,
+					    .ppid = p->ppid, .exe = exe });
 	p->recorded = true;
 }
 
@@ -138,7 +146,7 @@ static struct proc *proc_fork(struct tracer *tr, struct proc *parent, pid_t pid,
 	p->vfork_child = vfork;
 	p->ignored = parent->ignored || !tr->cfg.follow_forks;
 	if (!p->ignored) {
-		proc_record(tr, p);
+		proc_record(tr, p, NULL);
 		objtrack_fork(tr->objs, parent->pid, pid, now_ns());
 	}
 	return p;
@@ -233,11 +241,9 @@ static void thread_start(struct tracer *tr, struct tcb *t)
 	}
 	if (!t->unwind)
 		t->unwind = unwind_thread_new(t->tid);
-	if (tr->db)
-		db_add_thread(tr->db, t->proc->pid, t->tid, t->rank, now_ns());
 	record_stack(tr, t);
-	if (tr->cfg.on_thread_start)
-		tr->cfg.on_thread_start(tr->cfg.ctx, t);
+	tracer_emit(tr, &(struct nm_event){ .kind = EV_THREAD_START, .t = t, .pid = t->proc->pid,
+					    .tid = t->tid, .rank = t->rank });
 }
 
 /* Records of t's calls are read before it goes; a thread that reuses its
@@ -263,20 +269,16 @@ static void thread_exiting(struct tracer *tr, struct tcb *t)
 	agent_thread_gone(tr, t, t->proc->refs == 1);
 	if (t->proc->ignored || !(t->flags & TCB_STARTED))
 		return;
-	if (tr->cfg.on_thread_exit)
-		tr->cfg.on_thread_exit(tr->cfg.ctx, t);
-	if (tr->db)
-		db_end_thread(tr->db, t->proc->pid, t->tid, now_ns());
+	tracer_emit(tr, &(struct nm_event){ .kind = EV_THREAD_END, .t = t, .pid = t->proc->pid,
+					    .tid = t->tid, .rank = t->rank });
 }
 
 static void process_ended(struct tracer *tr, struct proc *p, int status)
 {
-	uint64_t ns = now_ns();
-
-	objtrack_end_process(tr->objs, p->pid, ns, false);
-	if (tr->db)
-		db_end_process(tr->db, p->pid, ns, WIFEXITED(status) ? WEXITSTATUS(status) : -1,
-			       WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+	tracer_emit(tr, &(struct nm_event){
+		.kind = EV_PROCESS_END, .pid = p->pid, .ppid = p->ppid,
+		.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+		.term_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0 });
 }
 
 static void handle_death(struct tracer *tr, struct tcb *t, int status)
@@ -437,22 +439,21 @@ static void reset_address_space(struct proc *p)
 	proc_open_mem(p);
 }
 
-static void record_exe(struct tracer *tr, struct proc *p)
+/* The path p runs, in path (empty when /proc does not say). */
+static void read_exe(const struct proc *p, char *path, size_t size)
 {
-	char link[64], path[4096];
+	char link[64];
 	ssize_t len;
 
 	snprintf(link, sizeof(link), "/proc/%d/exe", p->pid);
-	len = readlink(link, path, sizeof(path) - 1);
-	if (len > 0 && tr->db) {
-		path[len] = 0;
-		db_set_process_exe(tr->db, p->pid, path);
-	}
+	len = readlink(link, path, size - 1);
+	path[len > 0 ? len : 0] = 0;
 }
 
 static void handle_exec(struct tracer *tr, struct tcb *t)
 {
 	struct proc *p = t->proc;
+	char exe[4096];
 	unsigned long former;
 
 	/* A non-leader thread that execs takes the leader's tid. */
@@ -469,7 +470,6 @@ static void handle_exec(struct tracer *tr, struct tcb *t)
 	}
 	/* exec leaves one thread: the others died, perhaps in mid-record. */
 	agent_thread_gone(tr, t, true);
-	objtrack_end_process(tr->objs, p->pid, now_ns(), true);
 	watchdog_forget_process(p->pid);
 	reset_address_space(p);
 	t->rank = 0;
@@ -481,10 +481,10 @@ static void handle_exec(struct tracer *tr, struct tcb *t)
 	/* The launched program starts at its exec: before it, it was a copy
 	 * of numamma.  The session creates its database now. */
 	p->before_exec = false;
-	if (tr->cfg.on_exec)
-		tr->cfg.on_exec(tr->cfg.ctx, t);
-	proc_record(tr, p);
-	record_exe(tr, p);
+	read_exe(p, exe, sizeof(exe));
+	tracer_emit(tr, &(struct nm_event){ .kind = EV_EXEC, .t = t, .pid = p->pid,
+					    .tid = t->tid, .exe = exe[0] ? exe : NULL });
+	proc_record(tr, p, exe[0] ? exe : NULL);
 	if (!(t->flags & TCB_STARTED))
 		thread_start(tr, t);
 	else
@@ -821,7 +821,7 @@ bool tracer_agent_used(struct tracer *tr)
 void tracer_record_process(struct tracer *tr, struct proc *p)
 {
 	if (!p->ignored)
-		proc_record(tr, p);
+		proc_record(tr, p, NULL);
 }
 
 void tracer_record_mappings(struct tracer *tr, struct proc *p)

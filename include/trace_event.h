@@ -1,0 +1,58 @@
+/* The one event type.  Producers: the tracer's ptrace loop (processes,
+ * threads, exec), the interception layer (modules hooked, allocator
+ * calls from the trap path and from the agent's rings).  They hand each
+ * event to the tracer's one callback (tracer_config.on_event); the
+ * session passes it on to its consumers: the recorder, the only one that
+ * writes rows (src/record/recorder.c), the sampler, and run mode's
+ * placer (src/place/apply.c), which also hears of the objects the
+ * recorder makes and releases (EV_OBJECT, EV_RELEASE). */
+#ifndef NUMAMMA_TRACE_EVENT_H
+#define NUMAMMA_TRACE_EVENT_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "alloc_event.h"
+#include "model.h"
+
+struct tcb;
+
+enum nm_event_kind {
+	EV_ALLOC,               /* an allocator call: alloc */
+	EV_PROCESS_START,       /* a traced process to record: ppid, exe (NULL at fork) */
+	EV_EXEC,                /* pid exec'd: its objects are gone; exe */
+	EV_PROCESS_END,         /* exit_status (-1: none), term_signal (0: none) */
+	EV_THREAD_START,        /* tid, rank: its first stop */
+	EV_THREAD_END,
+	EV_MODULE,              /* a module mapped and hooked: module */
+	EV_MODULES_HOOKED,      /* the modules loaded so far are hooked (exec, dlopen) */
+	EV_EXIT_CALL,           /* the program called exit(): its memory is all there */
+	EV_OBJECT,              /* the recorder made object (with its frames) */
+	EV_RELEASE,             /* the recorder ended object_id */
+};
+
+struct nm_module_event {
+	const char *identity;   /* "buildid:..." or the path */
+	const char *path;
+	uint64_t start, end, bias;
+};
+
+struct nm_event {
+	enum nm_event_kind kind;
+	/* The thread stopped for it; NULL for calls the agent recorded in the
+	 * program. */
+	struct tcb *t;
+	pid_t pid, ppid, tid;
+	int rank;
+	uint64_t ns;
+	const char *exe;
+	int exit_status, term_signal;
+	const struct alloc_event *alloc;
+	const struct nm_module_event *module;
+	const struct nm_object *object;
+	const struct nm_frame *frames;
+	int nframes;
+	int64_t object_id;
+};
+
+#endif

@@ -1,0 +1,103 @@
+/* The recorder over the one event type: a process's life told as events
+ * (start, threads, a module, allocator calls, exec, end) gives the rows a
+ * profile reader finds, every call counted, and run mode's placer hears
+ * of the objects made and released. */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "error.h"
+#include "objtrack.h"
+#include "profile.h"
+#include "recorder.h"
+#include "unit.h"
+
+static int objects_heard, releases_heard;
+
+static void placer(void *ctx, const struct nm_event *ev)
+{
+	objects_heard += ev->kind == EV_OBJECT;
+	releases_heard += ev->kind == EV_RELEASE;
+}
+
+static void tell(struct recorder *r, enum nm_event_kind kind, pid_t tid, uint64_t ns)
+{
+	recorder_event(r, &(struct nm_event){ .kind = kind, .pid = 100, .ppid = 1, .tid = tid,
+					      .rank = tid - 100, .ns = ns, .exe = "/bin/prog" });
+}
+
+static void call(struct recorder *r, enum alloc_op op, uint64_t addr, uint64_t size, uint64_t ns)
+{
+	struct alloc_event a = { .op = op, .fn = op == AE_FREE ? FN_FREE : FN_MALLOC, .pid = 100,
+				 .tid = 101, .ns = ns, .addr = addr, .size = size, .callsite_id = 1 };
+
+	recorder_event(r, &(struct nm_event){ .kind = EV_ALLOC, .pid = 100, .tid = 101, .ns = ns,
+					      .alloc = &a });
+}
+
+int main(void)
+{
+	char dir[] = "/tmp/numamma-test-recorder.XXXXXX";
+	char *path;
+	struct nm_db *db;
+	struct objtrack *ot = objtrack_new(NULL);
+	struct recorder *r = recorder_new(ot, &(struct recorder_hooks){ NULL, placer }, 4096);
+	struct nm_frame frame = { "prog", "/bin/prog", 0x1234, 0x401234 };
+	struct profile prof;
+	const char *paths[1];
+
+	if (!mkdtemp(dir))
+		return 77;
+	path = xasprintf("%s/r.db", dir);
+	db = db_create(path, true);
+	CHECK(db != NULL);
+	db_begin_run(db, &(struct nm_run_info){ .command = "prog", .mode = "profile", .host = "h",
+						 .kernel = "k", .sampler = "none",
+						 .sampler_reason = "" });
+	CHECK_INT(db_intern_callsite(db, &frame, 1), 1);
+	objtrack_set_db(ot, db);
+	recorder_set_db(r, db);
+
+	tell(r, EV_PROCESS_START, 100, 10);
+	tell(r, EV_THREAD_START, 100, 11);
+	tell(r, EV_THREAD_START, 101, 12);
+	recorder_event(r, &(struct nm_event){
+		.kind = EV_MODULE, .pid = 100, .ns = 13,
+		.module = &(struct nm_module_event){ "prog", "/bin/prog", 0x400000, 0x500000, 0 } });
+	call(r, AE_ALLOC, 0x10000, 64, 20);                  /* small: counted, no row */
+	call(r, AE_ALLOC, 0x20000, 1 << 20, 21);             /* a row */
+	call(r, AE_FREE, 0x10000, 0, 22);
+	call(r, AE_FREE, 0x20000, 0, 23);
+	call(r, AE_ALLOC, 0x30000, 8192, 24);                /* live at the end */
+	tell(r, EV_THREAD_END, 101, 30);
+	tell(r, EV_PROCESS_END, 100, 31);
+	recorder_write_totals(r, db);
+	db_end_run(db, 40, 0, 0);
+	db_close(db);
+
+	CHECK_INT(objects_heard, 2);
+	CHECK_INT(releases_heard, 2);                        /* the small one has an id too */
+	paths[0] = path;
+	CHECK_INT(profile_load(&prof, paths, 1, 0), 0);
+	CHECK_INT(prof.runs[0].nprocesses, 1);
+	CHECK_STR(prof.runs[0].processes[0].exe, "/bin/prog");
+	CHECK(prof.runs[0].processes[0].ended);
+	CHECK_INT(prof.runs[0].nthreads, 2);
+	CHECK_INT(prof.runs[0].threads[1].tid, 101);
+	CHECK_INT(prof.runs[0].nmodules, 1);
+	CHECK_INT(prof.runs[0].modules[0].start, 0x400000);
+	CHECK_INT(prof.runs[0].nobjects, 2);
+	profile_free(&prof);
+	recorder_free(r);
+	objtrack_free(ot);
+	unlink(path);
+	for (const char *suffix = "-wal"; suffix; suffix = suffix[1] == 'w' ? "-shm" : NULL) {
+		char *side = xasprintf("%s%s", path, suffix);
+
+		unlink(side);
+		free(side);
+	}
+	rmdir(dir);
+	free(path);
+	return unit_done();
+}
