@@ -53,6 +53,8 @@ struct agent_proc {
 	int nr_hooks;
 	struct jmphook hooks[AGENT_MAX_HOOKS];
 	struct u64map stacks;   /* stack hash -> callsite id */
+	uint64_t last_hash;     /* calls in a loop come from one stack */
+	int64_t last_site;
 };
 
 /* ---- time: the agent stamps records with rdtsc ---- */
@@ -403,13 +405,26 @@ static void add_stack(struct tracer *tr, struct proc *p, struct agent_proc *ap, 
 	u64map_put(&ap->stacks, hash, tr->db && k ? db_intern_callsite(tr->db, frames, k) : 0, 0);
 }
 
+static int64_t callsite_of(struct agent_proc *ap, uint64_t hash)
+{
+	const struct u64map_slot *s;
+
+	if (hash == ap->last_hash)
+		return ap->last_site;
+	s = hash ? u64map_find(&ap->stacks, hash) : NULL;
+	/* A stack not known yet (its record is late) is not remembered. */
+	if (!s)
+		return 0;
+	ap->last_hash = hash;
+	return ap->last_site = (int64_t)s->a;
+}
+
 static void call_event(struct tracer *tr, struct proc *p, struct agent_proc *ap,
 		       const struct agent_rec *r)
 {
 	struct alloc_call c = { .fn = r->fn, .args = { r->args[0], r->args[1], r->args[2] },
 				.ret = r->ret, .out = r->args[0] };
 	struct alloc_event ev;
-	const struct u64map_slot *s = r->hash ? u64map_find(&ap->stacks, r->hash) : NULL;
 	/* A vfork child writes into its parent's ring with its own tid. */
 	struct tcb *t = tcb_find(tr, (pid_t)r->tid);
 
@@ -418,7 +433,7 @@ static void call_event(struct tracer *tr, struct proc *p, struct agent_proc *ap,
 	ev.pid = t ? t->proc->pid : p->pid;
 	ev.tid = (int32_t)r->tid;
 	ev.ns = tsc_ns(r->tsc);
-	ev.callsite_id = s ? (int64_t)s->a : 0;
+	ev.callsite_id = callsite_of(ap, r->hash);
 	/* Not tracer_emit(): the call's time is the agent's, not now. */
 	tr->cfg.on_event(tr->cfg.ctx, &(struct nm_event){ .kind = EV_ALLOC, .pid = ev.pid,
 							  .tid = ev.tid, .ns = ev.ns, .alloc = &ev });
