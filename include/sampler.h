@@ -13,9 +13,18 @@
 
 #include "model.h"
 
-struct nm_db;
+struct nm_sample;
 struct objtrack;
 struct sampler;
+
+/* Where the samples and the sampler's counts go: the session hands them,
+ * as events (include/trace_event.h), to the recorder, which writes their
+ * rows. */
+struct sample_sink {
+	void *ctx;
+	void (*sample)(void *ctx, const struct nm_sample *sample);
+	void (*count)(void *ctx, pid_t tid, const char *name, uint64_t value);
+};
 
 struct sampler_opts {
 	const char *name;        /* "auto", "pebs", "ibs", "clock", "watch", "pagefault", "none" */
@@ -25,7 +34,7 @@ struct sampler_opts {
 	int raw;                 /* store raw samples (--no-raw clears) */
 	bool quiet;              /* -q: auto's choice is not said (it is in runs) */
 	int epoll_fd;            /* the tracer's epoll set */
-	struct nm_db *db;
+	const struct sample_sink *sink;   /* NULL: samples go nowhere yet */
 	struct objtrack *objs;
 	const struct nm_topology *topo;
 };
@@ -39,8 +48,8 @@ void sampler_list(FILE *out);
  * owned by the sampler).  NULL + one error line (+ hint) on failure. */
 struct sampler *sampler_create(const struct sampler_opts *opts, const char **chosen, const char **reason);
 void sampler_destroy(struct sampler *s);
-/* Where samples go, once the database exists (the program started). */
-void sampler_set_db(struct sampler *s, struct nm_db *db);  /* drains, closes, stores stats */
+/* Where samples go, once the profile exists (the program started). */
+void sampler_set_sink(struct sampler *s, const struct sample_sink *sink);
 
 /* A new thread of pid, stopped: open its events.  0 or -1 (+ warning). */
 int sampler_thread_start(struct sampler *s, pid_t pid, pid_t tid);

@@ -75,9 +75,9 @@ struct sampler_backend {
 	 * sample: the backend counts why, never guesses. */
 	int (*locate)(struct sampler_thread *th, const struct perf_sample_rec *rec,
 		      struct nm_sample *out);
-	/* The thread stops: store the backend's own counts (db NULL: the
-	 * database is not open yet) and let go of what it kept. */
-	void (*thread_stop)(const struct sampler_thread *th, struct nm_db *db);
+	/* The thread stops: give the backend's own counts to sink (NULL: the
+	 * profile is not open yet) and let go of what it kept. */
+	void (*thread_stop)(const struct sampler_thread *th, const struct sample_sink *sink);
 	/* Thread tid is in a ptrace stop; called at every allocation, so
 	 * cheap when the backend wants nothing of it. */
 	void (*thread_stopped)(pid_t tid);

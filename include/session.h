@@ -48,6 +48,7 @@ struct session {
 	 * EV_RELEASE). */
 	void *ext;
 	void (*ext_event)(void *ext, const struct nm_event *ev);
+	struct sample_sink sample_sink;  /* the sampler's output -> the recorder */
 };
 
 /* profile's --intercept default. */

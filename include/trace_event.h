@@ -27,6 +27,8 @@ enum nm_event_kind {
 	EV_MODULE,              /* a module mapped and hooked: module */
 	EV_MODULES_HOOKED,      /* the modules loaded so far are hooked (exec, dlopen) */
 	EV_EXIT_CALL,           /* the program called exit(): its memory is all there */
+	EV_SAMPLE,              /* the sampler attributed sample */
+	EV_SAMPLER_COUNT,       /* the sampler's count_name of tid is count */
 	EV_OBJECT,              /* the recorder made object (with its frames) */
 	EV_RELEASE,             /* the recorder ended object_id */
 };
@@ -50,6 +52,9 @@ struct nm_event {
 	const struct alloc_event *alloc;
 	const struct nm_module_event *module;
 	const struct nm_object *object;
+	const struct nm_sample *sample;
+	const char *count_name;
+	uint64_t count;
 	const struct nm_frame *frames;
 	int nframes;
 	int64_t object_id;

@@ -195,7 +195,7 @@ void recorder_set_db(struct recorder *r, struct nm_db *db)
 	r->db = db;
 }
 
-/* The rows of processes, threads and modules. */
+/* The rows of processes, threads, modules and samples. */
 static void write_row(struct recorder *r, const struct nm_event *ev)
 {
 	const struct nm_module_event *m = ev->module;
@@ -219,6 +219,12 @@ static void write_row(struct recorder *r, const struct nm_event *ev)
 		break;
 	case EV_MODULE:
 		db_add_module(r->db, ev->pid, m->identity, m->path, m->start, m->end, m->bias);
+		break;
+	case EV_SAMPLE:
+		db_add_sample(r->db, ev->sample);
+		break;
+	case EV_SAMPLER_COUNT:
+		db_add_sampler_stat(r->db, ev->tid, ev->count_name, ev->count);
 		break;
 	default:
 		break;

@@ -68,6 +68,25 @@ static void tell_sampler(struct sampler *sm, const struct nm_event *ev)
 	}
 }
 
+/* The sampler's output, as events for the recorder (the placer has no
+ * use for them). */
+static void on_sample(void *ctx, const struct nm_sample *sample)
+{
+	struct session *s = ctx;
+
+	recorder_event(s->rec, &(struct nm_event){ .kind = EV_SAMPLE, .pid = sample->pid,
+						   .tid = sample->tid, .ns = sample->time_ns,
+						   .sample = sample });
+}
+
+static void on_sampler_count(void *ctx, pid_t tid, const char *name, uint64_t value)
+{
+	struct session *s = ctx;
+
+	recorder_event(s->rec, &(struct nm_event){ .kind = EV_SAMPLER_COUNT, .tid = tid,
+						   .count_name = name, .count = value });
+}
+
 /* Every event: the launched program's exec opens the profile; then the
  * sampler, the recorder (the rows) and run mode's placer hear of it. */
 static void on_event(void *ctx, const struct nm_event *ev)
@@ -198,7 +217,7 @@ static void begin_run(struct session *s)
 
 static void start_sampler(struct session *s)
 {
-	s->sopts.db = s->db;
+	s->sopts.sink = s->db ? &s->sample_sink : NULL;
 	s->sopts.objs = s->objs;
 	s->sopts.topo = &s->topo;
 	s->sopts.epoll_fd = tracer_epoll_fd(s->tr);
@@ -274,7 +293,7 @@ static void open_database(struct session *s)
 	recorder_set_db(s->rec, s->db);
 	tracer_set_db(s->tr, s->db);
 	if (s->sampler)
-		sampler_set_db(s->sampler, s->db);
+		sampler_set_sink(s->sampler, &s->sample_sink);
 	begin_run(s);
 	for (struct proc *p = tracer_procs(s->tr); p; p = p->next)
 		tracer_record_process(s->tr, p);
@@ -322,6 +341,7 @@ int session_run(struct session *s, char **argv, pid_t attach_pid)
 		exit(NM_EXIT_FAILURE);
 	s->argv = argv;
 	s->attach_pid = attach_pid;
+	s->sample_sink = (struct sample_sink){ s, on_sample, on_sampler_count };
 	s->objs = objtrack_new(NULL);
 	s->rec = recorder_new(s->objs, &(struct recorder_hooks){ s->ext, s->ext_event },
 			      s->min_object_size);

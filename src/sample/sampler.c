@@ -19,7 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "db.h"
 #include "error.h"
 #include "objtrack.h"
 #include "perf_ring.h"
@@ -255,9 +254,15 @@ static int setup_backend(struct sampler *s, const struct sampler_backend *be)
 	return 0;
 }
 
-void sampler_set_db(struct sampler *s, struct nm_db *db)
+void sampler_set_sink(struct sampler *s, const struct sample_sink *sink)
 {
-	s->opts.db = db;
+	s->opts.sink = sink;
+}
+
+static void count(const struct sampler *s, pid_t tid, const char *name, uint64_t value)
+{
+	if (s->opts.sink)
+		s->opts.sink->count(s->opts.sink->ctx, tid, name, value);
 }
 
 struct sampler *sampler_create(const struct sampler_opts *opts, const char **chosen, const char **reason)
@@ -382,8 +387,8 @@ static void flush_batch(struct sampler *s)
 		if (j == i)
 			resolve_pid_pages(s, s->batch[i].pid, now, i);
 	}
-	for (i = 0; s->opts.db && i < s->nr_batch; i++)
-		db_add_sample(s->opts.db, &s->batch[i]);
+	for (i = 0; s->opts.sink && i < s->nr_batch; i++)
+		s->opts.sink->sample(s->opts.sink->ctx, &s->batch[i]);
 	s->nr_batch = 0;
 }
 
@@ -619,12 +624,10 @@ static void stop_thread(struct sampler *s, struct thread *th)
 {
 	sampler_thread_drain(&th->pub);
 	flush_batch(s);
-	if (s->opts.db) {
-		db_add_sampler_stat(s->opts.db, th->pub.tid, "samples", th->samples);
-		db_add_sampler_stat(s->opts.db, th->pub.tid, "lost", th->pub.lost);
-	}
+	count(s, th->pub.tid, "samples", th->samples);
+	count(s, th->pub.tid, "lost", th->pub.lost);
 	if (s->be->thread_stop)
-		s->be->thread_stop(&th->pub, s->opts.db);
+		s->be->thread_stop(&th->pub, s->opts.sink);
 	unpoll(th);
 	close_events(th);
 	th->dead = 1;
@@ -751,10 +754,10 @@ void sampler_destroy(struct sampler *s)
 		stop_thread(s, th);
 	}
 	free_zombies(s);
-	if (s->opts.db && s->open_failed)
-		db_add_sampler_stat(s->opts.db, 0, "open_failed", s->open_failed);
-	if (s->opts.db && s->decode_failed)
-		db_add_sampler_stat(s->opts.db, 0, "decode_failed", s->decode_failed);
+	if (s->open_failed)
+		count(s, 0, "open_failed", s->open_failed);
+	if (s->decode_failed)
+		count(s, 0, "decode_failed", s->decode_failed);
 	free(s->scratch);
 	free(s->pages);
 	free(s);

@@ -23,6 +23,7 @@
 struct harness {
 	char path[64];
 	struct nm_db *db;
+	struct sample_sink sink;
 	struct objtrack *objs;
 	struct nm_topology topo;
 	struct sampler *s;
@@ -43,6 +44,17 @@ static inline uint64_t harness_now(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+/* The session's part: samples and counts to the database. */
+static inline void harness_sample(void *ctx, const struct nm_sample *sample)
+{
+	db_add_sample(ctx, sample);
+}
+
+static inline void harness_count(void *ctx, pid_t tid, const char *name, uint64_t value)
+{
+	db_add_sampler_stat(ctx, tid, name, value);
+}
+
 /* Skips (77) when the sampler cannot run here, with its reason. */
 static inline int harness_open(struct harness *h, const char *sampler)
 {
@@ -53,8 +65,9 @@ static inline int harness_open(struct harness *h, const char *sampler)
 	h->db = db_create(h->path, true);
 	h->objs = objtrack_new(h->db);
 	topology_read(&h->topo, NULL);
+	h->sink = (struct sample_sink){ h->db, harness_sample, harness_count };
 	h->opts = (struct sampler_opts){ .name = sampler, .raw = 1, .epoll_fd = epoll_create1(0),
-					 .db = h->db, .objs = h->objs, .topo = &h->topo };
+					 .sink = &h->sink, .objs = h->objs, .topo = &h->topo };
 	h->s = sampler_create(&h->opts, &chosen, &reason);
 	if (!h->s)
 		return 77;

@@ -39,7 +39,6 @@
 #include <sys/user.h>
 #include <unistd.h>
 
-#include "db.h"
 #include "elfsyms.h"
 #include "error.h"
 #include "modmap.h"
@@ -396,16 +395,16 @@ static int clock_locate(struct sampler_thread *th, const struct perf_sample_rec 
 	return 0;
 }
 
-static void clock_thread_stop(const struct sampler_thread *th, struct nm_db *db)
+static void clock_thread_stop(const struct sampler_thread *th, const struct sample_sink *sink)
 {
 	struct clock_thread *c = th->priv;
 	int how;
 
 	drop_unset(c);
-	for (how = X86_AT_IP; db && how < X86_NR_RESOLUTIONS; how++)
-		db_add_sampler_stat(db, th->tid, x86_resolution_name(how), c->found[how]);
-	if (db)
-		db_add_sampler_stat(db, th->tid, "no_regs", c->no_regs);
+	for (how = X86_AT_IP; sink && how < X86_NR_RESOLUTIONS; how++)
+		sink->count(sink->ctx, th->tid, x86_resolution_name(how), c->found[how]);
+	if (sink)
+		sink->count(sink->ctx, th->tid, "no_regs", c->no_regs);
 	/* Its main thread gone, a process is gone or about to be (a later
 	 * sample of it builds what it needs again). */
 	if (th->tid == th->pid)
