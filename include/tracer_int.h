@@ -45,6 +45,10 @@ struct tracer {
 
 struct tcb *tcb_new(struct tracer *tr, pid_t tid, struct proc *p);
 struct proc *proc_new(struct tracer *tr, pid_t pid, pid_t ppid);
+/* What the tracer asks of every traced thread (launch and attach). */
+#define TRACE_OPTIONS (PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | \
+		       PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT)
+
 /* A process whose data we keep: EV_PROCESS_START, once, when there is a
  * profile to keep it in (exe: NULL, or the path it runs). */
 void proc_record(struct tracer *tr, struct proc *p, const char *exe);

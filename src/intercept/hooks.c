@@ -19,6 +19,7 @@
 #include "elfsyms.h"
 #include "error.h"
 #include "objtrack.h"
+#include "sorted.h"
 #include "tracer_int.h"
 #include "unwind.h"
 
@@ -159,18 +160,11 @@ void hooks_install(struct tracer *tr, struct tcb *t)
 
 /* ---- mappings ---- */
 
+/* The first region starting at or above start. */
 static size_t mapreg_lower_bound(const struct proc *p, uint64_t start)
 {
-	size_t lo = 0, hi = p->nmapreg;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (p->mapreg[mid].start < start)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return start ? sorted_count_at_most(p->mapreg, p->nmapreg, sizeof(*p->mapreg),
+					    offsetof(__typeof__(*p->mapreg), start), start - 1) : 0;
 }
 
 /* True the first time a region is seen. */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "elfsyms.h"
+#include "sorted.h"
 #include "error.h"
 
 /* One symbol of the sorted tables below. */
@@ -366,25 +367,15 @@ static const struct sym_entry *function_at(const struct elf_module *m, uint64_t 
 {
 	struct elf_module *mm = (struct elf_module *)m;
 	const struct sym_table *t = &m->funcs;
-	size_t lo = 0, hi;
+	const struct sym_entry *e;
 
 	if (!m->funcs_ready) {
 		build_table(m, is_function, &mm->funcs);
 		mm->funcs_ready = true;
 	}
-	/* The last function starting at or below vaddr. */
-	hi = t->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (t->v[mid].vaddr <= vaddr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == 0)
+	e = SORTED_LAST_AT_MOST(t->v, t->n, vaddr, vaddr);
+	if (!e)
 		return NULL;
-	const struct sym_entry *e = &t->v[lo - 1];
 	/* A size-0 symbol (hand-written assembly) only names its own start:
 	 * stretching it to the next symbol would misname PLT stubs. */
 	return vaddr - e->vaddr < (e->size ? e->size : 1) ? e : NULL;

@@ -11,6 +11,7 @@
 #include "elfsyms.h"
 #include "error.h"
 #include "modmap.h"
+#include "sorted.h"
 
 struct cached_elf {
 	char *path;
@@ -189,19 +190,9 @@ int modmap_refresh(struct modmap *mm, pid_t pid)
 
 const struct loaded_module *modmap_find(const struct modmap *mm, uint64_t addr)
 {
-	size_t lo = 0, hi = mm->n;
+	const struct loaded_module *m = SORTED_LAST_AT_MOST(mm->v, mm->n, start, addr);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (mm->v[mid].start <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == 0 || addr >= mm->v[lo - 1].end)
-		return NULL;
-	return &mm->v[lo - 1];
+	return m && addr < m->end ? m : NULL;
 }
 
 int modmap_frame(const struct modmap *mm, uint64_t ip, struct nm_frame *frame)

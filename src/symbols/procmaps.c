@@ -9,6 +9,7 @@
 
 #include "error.h"
 #include "procmaps.h"
+#include "sorted.h"
 
 #define DELETED_SUFFIX " (deleted)"
 
@@ -162,19 +163,7 @@ void procmaps_copy(struct map_list *dst, const struct map_list *src)
 
 const struct map_entry *procmaps_find(const struct map_list *l, uint64_t addr)
 {
-	size_t lo = 0, hi = l->n;
+	const struct map_entry *e = SORTED_LAST_AT_MOST(l->v, l->n, start, addr);
 
-	/* Find the first entry starting above addr; its predecessor is the
-	 * only candidate. */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (l->v[mid].start <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == 0 || addr >= l->v[lo - 1].end)
-		return NULL;
-	return &l->v[lo - 1];
+	return e && addr < e->end ? e : NULL;
 }

@@ -18,10 +18,6 @@
 #include "waitstatus.h"
 #include "watchdog.h"
 
-static const unsigned attach_options =
-	PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK |
-	PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT;
-
 /* "State:" and "TracerPid:" of /proc/PID/status. */
 static int read_status(pid_t pid, char *state, pid_t *tracer)
 {
@@ -134,7 +130,7 @@ static int seize_thread(struct tracer *tr, struct proc *p, pid_t tid)
 {
 	struct tcb *t;
 
-	if (ptrace(PTRACE_SEIZE, tid, 0, (long)attach_options) < 0) {
+	if (ptrace(PTRACE_SEIZE, tid, 0, (long)TRACE_OPTIONS) < 0) {
 		/* Died meanwhile, or a thread created since the last pass that
 		 * its creator's clone event already gave us. */
 		if (errno == ESRCH || (errno == EPERM && tid != p->pid))

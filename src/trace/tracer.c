@@ -27,10 +27,6 @@
 #include "watchdog.h"
 #include "launch.h"
 
-static const unsigned ptrace_options =
-	PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK |
-	PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT;
-
 /* ---- threads and processes ---- */
 
 struct tcb *tcb_find(struct tracer *tr, pid_t tid)
@@ -858,7 +854,7 @@ static void seize_launched(struct tracer *tr, pid_t pid)
 
 	if (waitpid(pid, &status, WSTOPPED) < 0 || !WIFSTOPPED(status))
 		die("cannot start the program: it exited before it could be traced");
-	if (ptrace(PTRACE_SEIZE, pid, 0, (long)ptrace_options) < 0) {
+	if (ptrace(PTRACE_SEIZE, pid, 0, (long)TRACE_OPTIONS) < 0) {
 		int err = errno;
 
 		kill(pid, SIGKILL);
