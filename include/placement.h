@@ -164,6 +164,12 @@ int policy_max_ranges(const struct policy *pol);
 int policy_plan_object(const struct policy *pol, const struct nm_object *obj,
 		       const struct nm_frame *frames, int nframes, uint64_t *matched,
 		       uint64_t page_size, struct place_plan *plan);
+/* Where a page of range r that move_pages found on node `status` (a
+ * negative errno when it has none yet) must go: -1 when it is on one of
+ * r's nodes or not there at all.  page is its address / PLACE_PAGE_SIZE:
+ * a page off an interleaved range's nodes goes to the (page mod n)-th of
+ * its n nodes, spread as the interleave would. */
+int place_page_target(const struct place_range *r, uint64_t page, int status);
 /* CPU to pin the thread of creation rank `rank` to, or -1. */
 int policy_thread_cpu(const struct policy *pol, int rank);
 /* 1 when the policy was made for this module (or names no binary). */

@@ -367,6 +367,19 @@ int policy_plan_object(const struct policy *pol, const struct nm_object *obj,
 	return plan->n > 0;
 }
 
+int place_page_target(const struct place_range *r, uint64_t page, int status)
+{
+	int k;
+
+	if (status < 0 || !r->nodemask || (status < POLICY_MAX_NODES && (r->nodemask >> status & 1)))
+		return -1;
+	k = (int)(page % (uint64_t)__builtin_popcountll(r->nodemask));
+	for (int node = 0; node < POLICY_MAX_NODES; node++)
+		if ((r->nodemask >> node & 1) && k-- == 0)
+			return node;
+	return -1;
+}
+
 int policy_thread_cpu(const struct policy *pol, int rank)
 {
 	if (!pol || pol->disabled)

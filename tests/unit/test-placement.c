@@ -1,5 +1,6 @@
 /* placement: rule matching, page rounding, proportional slices, global
  * policies and thread pins. */
+#include <errno.h>
 #include <numaif.h>
 #include <stdlib.h>
 
@@ -293,8 +294,31 @@ static void test_binary_check(void)
 	policy_free(pol);
 }
 
+/* After an mbind that moved too little, the pages left off the range's
+ * nodes are moved one by one: to the bound node, or spread over an
+ * interleave's nodes by page number; pages on a right node, or not
+ * there yet, stay. */
+static void test_page_target(void)
+{
+	struct place_range bind = { 0, 8 * PS, MPOL_BIND, 1 << 2 };
+	struct place_range il = { 0, 8 * PS, MPOL_INTERLEAVE, (1 << 1) | (1 << 3) | (1 << 5) };
+
+	CHECK_INT(place_page_target(&bind, 7, 2), -1);
+	CHECK_INT(place_page_target(&bind, 7, 0), 2);
+	CHECK_INT(place_page_target(&bind, 7, 63), 2);
+	CHECK_INT(place_page_target(&bind, 7, -ENOENT), -1);
+	CHECK_INT(place_page_target(&bind, 7, -EFAULT), -1);
+	CHECK_INT(place_page_target(&il, 9, 3), -1);
+	CHECK_INT(place_page_target(&il, 9, 0), 1);
+	CHECK_INT(place_page_target(&il, 10, 0), 3);
+	CHECK_INT(place_page_target(&il, 11, 2), 5);
+	CHECK_INT(place_page_target(&il, 12, 2), 1);
+	CHECK_INT(place_page_target(&(struct place_range){ 0, PS, MPOL_BIND, 0 }, 1, 0), -1);
+}
+
 int main(void)
 {
+	test_page_target();
 	test_cyclic();
 	test_bind_rounds_inside();
 	test_block_scales();
