@@ -4,7 +4,8 @@
 # automatic NUMA balancing and numamma (profile, then run with the
 # profile as policy); one row per pattern.
 #
-# Owned patterns: the share of the workers' own pages on their node.
+# Owned patterns: the share of the workers' own pages on their node (a
+# queue's pages belong to its consumer).
 # Unowned ones (every thread reads or takes any chunk): the share of the
 # pages on the busiest node, 25% being an even spread over 4 nodes.
 
@@ -64,7 +65,7 @@ if [ -n "$MINPROFILE" ]; then
 	printf '%-34s' "pattern \\ rounds profiled"; for r in $list; do printf ' %-22s' "$r"; done; echo
 	for spec in "serial-init array owned" "patterns cyclic owned" "patterns stencil owned" \
 		    "patterns table shared" "patterns dynamic shared" "patterns spmv owned" "patterns stream owned" \
-		    "patterns pools owned"; do
+		    "patterns pools owned" "patterns queue owned" "patterns mpmc shared"; do
 		set -- $spec
 		printf '%-34s' "$1 $2"
 		for r in $list; do printf ' %-22s' "$(plan_at "$3" "$1" "$2" "$r")"; done
@@ -83,3 +84,5 @@ row "dynamic schedule" shared patterns dynamic
 row "SpMV, rows in blocks" owned patterns spmv
 row "a = b + s * c (stream)" owned patterns stream
 row "per-thread pools per phase" owned patterns pools
+row "queue, 1 producer -> 1 consumer" owned patterns queue
+row "queue, 2 producers -> 2 consumers" shared patterns mpmc

@@ -128,6 +128,7 @@ static void read_samples(struct analysis *a)
 		p.node = sample_node(a, ps->cpu, ps->node);
 		p.page_node = ps->page_node;
 		p.nth = o->nth;
+		p.access = ps->access;
 		add_point(&a->sites[o->site], p);
 		a->adv->samples++;
 	}

@@ -95,20 +95,28 @@ static struct nm_object add_object(struct synth *p, enum obj_kind kind, uint64_t
 	return o;
 }
 
-/* n samples by thread `rank` running on cpu, evenly over [from, to) of
- * the object (fractions), on pages of page_node. */
-static void touch(struct synth *p, const struct nm_object *o, int rank, int cpu,
-		  double from, double to, int n, int page_node)
+/* n accesses (ACCESS_READ or ACCESS_WRITE) by thread `rank` running on
+ * cpu, evenly over [from, to) of the object (fractions), on pages of
+ * page_node. */
+static void touch_as(struct synth *p, const struct nm_object *o, int rank, int cpu,
+		     double from, double to, int n, int page_node, char access)
 {
 	for (int i = 0; i < n; i++) {
 		double at = from + (to - from) * (i + 0.5) / n;
 		struct nm_sample s = { .pid = PID, .tid = PID + rank, .cpu = cpu, .node = node_of(p, cpu),
 				       .addr = o->addr + ((uint64_t)(at * o->size) & ~63ull),
-				       .access = 'R', .weight = 1, .hops = -1, .tlb_miss = -1,
+				       .access = access, .weight = 1, .hops = -1, .tlb_miss = -1,
 				       .object_id = o->id, .page_node = page_node };
 
 		db_add_sample(p->db, &s);
 	}
+}
+
+/* n reads. */
+static void touch(struct synth *p, const struct nm_object *o, int rank, int cpu,
+		  double from, double to, int n, int page_node)
+{
+	touch_as(p, o, rank, cpu, from, to, n, page_node, ACCESS_READ);
 }
 
 static const struct policy_rule *rule_at(const struct policy *pol, uint64_t offset)
@@ -151,7 +159,8 @@ enum { SITE_BLOCK = 0x100, SITE_SHARED = 0x200, SITE_ONE = 0x300, SITE_TINY = 0x
        SITE_IRREGULAR = 0x500, SITE_COLD = 0x600, SITE_OWN = 0x700, SITE_SWEPT = 0x800,
        SITE_REVERSED = 0x900, SITE_EACH = 0xa00, SITE_CYCLIC = 0xb00, SITE_DYNAMIC = 0xc00,
        SITE_STENCIL = 0xd00, SITE_TABLE = 0xe00, SITE_UNSEEN = 0xf00, SITE_FEW = 0x1000,
-       SITE_SWEEP_ONLY = 0x1100 };
+       SITE_SWEEP_ONLY = 0x1100, SITE_QUEUE = 0x1200, SITE_QUEUE_FILLED = 0x1300,
+       SITE_MPMC = 0x1400, SITE_MIXED = 0x1500 };
 
 /* Serial init by the main thread then parallel compute by 4 workers, all
  * on one node (the usual profile before any pinning). */
@@ -678,6 +687,55 @@ static void test_patterns(void)
 	profile_end(&p);
 }
 
+/* Queues on 4 nodes, worker w on node w - 1, pages first touched by the
+ * producer (node 0): bound to the node whose side makes the most
+ * samples (the consumer's, or the producer's, then left as first touch
+ * put it); interleaved when both sides span nodes; data every thread
+ * reads and writes is no queue. */
+static void test_queues(void)
+{
+	struct advise_opts opts = { .min_size = ADVISE_MIN_SIZE };
+	struct nm_object q, filled, mpmc, mixed;
+	const struct policy_rule *r;
+	struct synth p;
+	struct advice adv;
+
+	profile_begin(&p, 4, 4, 4);
+	q = add_object(&p, OBJ_HEAP, SITE_QUEUE, 8 * MiB, "malloc");
+	filled = add_object(&p, OBJ_HEAP, SITE_QUEUE_FILLED, 8 * MiB, "malloc");
+	mpmc = add_object(&p, OBJ_HEAP, SITE_MPMC, 8 * MiB, "malloc");
+	mixed = add_object(&p, OBJ_HEAP, SITE_MIXED, 8 * MiB, "malloc");
+	touch_as(&p, &q, 1, 0, 0, 1, 100, 0, ACCESS_WRITE);
+	touch_as(&p, &q, 2, 1, 0, 1, 300, 0, ACCESS_READ);
+	touch_as(&p, &filled, 1, 0, 0, 1, 300, 0, ACCESS_WRITE);
+	touch_as(&p, &filled, 2, 1, 0, 1, 100, 0, ACCESS_READ);
+	for (int w = 1; w <= 4; w++) {
+		touch_as(&p, &mpmc, w, w - 1, 0, 1, 100, 0, w <= 2 ? ACCESS_WRITE : ACCESS_READ);
+		touch_as(&p, &mixed, w, w - 1, 0, 1, 50, 0, ACCESS_WRITE);
+		touch_as(&p, &mixed, w, w - 1, 0, 1, 50, 0, ACCESS_READ);
+	}
+	db_flush(p.db);
+	CHECK_INT(advise_synth(&p, &opts, &adv), 0);
+	r = rule_at(adv.policy, SITE_QUEUE);
+	CHECK(r && r->action == ACT_BIND && r->nodemask == 1 << 1);
+	CHECK(r && !strcmp(site_of(&adv, r)->reason, "bind: a queue, written by 1 thread on node 0 "
+			   "and read by 1 on node 1; node 1's threads make 75% of 400 samples (one "
+			   "side's accesses are remote wherever it is: the side that spends longer on "
+			   "it keeps it, the readers on a tie)"));
+	r = rule_at(adv.policy, SITE_QUEUE_FILLED);
+	CHECK(r && r->action == ACT_LEAVE);
+	CHECK(r && strstr(site_of(&adv, r)->reason, "leave: first touch already makes 75%"));
+	r = rule_at(adv.policy, SITE_MPMC);
+	CHECK(r && r->action == ACT_INTERLEAVE && r->nodemask == 0xf);
+	CHECK(r && !strcmp(site_of(&adv, r)->reason, "interleave: a queue written by 2 threads on "
+			   "nodes 0-1 and read by 2 on nodes 2-3: neither side keeps to one node, so "
+			   "no node serves most of it"));
+	r = rule_at(adv.policy, SITE_MIXED);
+	CHECK(r && r->action == ACT_INTERLEAVE && strstr(site_of(&adv, r)->reason, "shared by"));
+	advice_free(&adv);
+	profile_end(&p);
+}
+
 /* policy_load on a database advises in memory, for the machine it runs on. */
 static void test_load_profile(void)
 {
@@ -740,5 +798,6 @@ int main(void)
 	test_load_profile();
 	test_cmd_advise();
 	test_patterns();
+	test_queues();
 	return unit_done();
 }

@@ -5,7 +5,7 @@
  * landed: per worker, the pages it owns on its own node, or for the
  * patterns without owners, the pages per node.
  *
- *   patterns cyclic|stencil|table|dynamic|spmv|stream|pools [ROUNDS]
+ *   patterns cyclic|stencil|table|dynamic|spmv|stream|pools|queue|mpmc [ROUNDS]
  *
  * cyclic:  chunks of CHUNK_PAGES dealt in turn, chunk k to worker k mod
  *          NWORKERS (OpenMP's schedule(static, chunk));
@@ -26,7 +26,13 @@
  *          them (the guest's sampler sees one of the three: see spmv);
  * pools:   PHASES phases, each with a pool per worker that the main
  *          thread allocates (one call site) and fills, its worker then
- *          computes on and the main thread frees. */
+ *          computes on and the main thread frees;
+ * queue:   a ring of one-page slots that worker 0 fills (writes only)
+ *          and worker 1 processes (reads each slot QUEUE_PASSES times:
+ *          the consumer does the work), the others idle; the main
+ *          thread never touches it, so first touch is the producer's;
+ * mpmc:    the same ring, workers 0 and 1 producing, 2 and 3 consuming
+ *          (no side on one node). */
 #define _GNU_SOURCE
 #include <numa.h>
 #include <numaif.h>
@@ -42,6 +48,7 @@
 #define CHUNK_PAGES 16
 #define NNZ_ROW     8
 #define PHASES      4
+#define QUEUE_PASSES 4
 
 static long page_size, page_elems, rounds = 20;
 static double *grid[3];         /* stencil: two grids; stream: a, b, c */
@@ -60,6 +67,11 @@ typedef int (*owner_fn)(long p, long npages);
 static int cyclic_owner(long p, long npages __attribute__((unused)))
 {
 	return (int)(p / CHUNK_PAGES % NWORKERS);
+}
+
+static int consumer_owner(long p __attribute__((unused)), long npages __attribute__((unused)))
+{
+	return 1;
 }
 
 static int block_owner(long p, long npages)
@@ -181,12 +193,74 @@ static void dynamic(long w __attribute__((unused)))
 	}
 }
 
+/* The ring: slot i holds item t when seq[i] is 2 * (t / PAGES) + 1, and
+ * is free for it when 2 * (t / PAGES); items are claimed by tickets. */
+static volatile long seq[PAGES], produced, consumed;
+static long nproducers = 1, nconsumers = 1;
+
+static long queue_items(void)
+{
+	return rounds * PAGES / (NWORKERS * QUEUE_PASSES);   /* a cyclic worker's work */
+}
+
+static void wait_slot(long slot, long want)
+{
+	while (__atomic_load_n(&seq[slot], __ATOMIC_ACQUIRE) != want)
+		sched_yield();
+}
+
+static void produce(void)
+{
+	long t;
+
+	while ((t = __sync_fetch_and_add(&produced, 1)) < queue_items()) {
+		double *page = grid[0] + t % PAGES * page_elems;
+
+		wait_slot(t % PAGES, 2 * (t / PAGES));
+		for (long i = 0; i < page_elems; i++)
+			page[i] = (double)(t + i);
+		__atomic_store_n(&seq[t % PAGES], 2 * (t / PAGES) + 1, __ATOMIC_RELEASE);
+	}
+}
+
+static void consume(long w)
+{
+	double sum = 0;
+	long t;
+
+	while ((t = __sync_fetch_and_add(&consumed, 1)) < queue_items()) {
+		const double *page = grid[0] + t % PAGES * page_elems;
+
+		wait_slot(t % PAGES, 2 * (t / PAGES) + 1);
+		for (int pass = 0; pass < QUEUE_PASSES; pass++)
+			for (long i = 0; i < page_elems; i++)
+				sum += page[i] * pass;
+		__atomic_store_n(&seq[t % PAGES], 2 * (t / PAGES) + 2, __ATOMIC_RELEASE);
+	}
+	sink[w] = sum;
+}
+
+/* Workers 0 .. nproducers-1 produce, the next nconsumers consume. */
+static void queue(long w)
+{
+	if (w < nproducers)
+		produce();
+	else if (w < nproducers + nconsumers)
+		consume(w);
+}
+
+static void mpmc(long w)
+{
+	queue(w);
+}
+
 static const struct pattern {
 	const char *name;
 	void (*work)(long w);
 } patterns[] = {
 	{ "cyclic", cyclic }, { "stencil", stencil }, { "table", table }, { "dynamic", dynamic },
-	{ "spmv", spmv }, { "stream", stream }, { "pools", pools },
+	{ "spmv", spmv }, { "stream", stream }, { "pools", pools }, { "queue", queue },
+	{ "mpmc", mpmc },
 };
 static const struct pattern *pattern;
 
@@ -278,6 +352,7 @@ static void report_all(void)
 		return;
 	}
 	report("grid", grid[0], PAGES, pattern->work == cyclic ? cyclic_owner :
+	       pattern->work == queue ? consumer_owner :
 	       pattern->work == stencil || pattern->work == stream ? block_owner : NULL);
 	if (grid[1])
 		report("grid2", grid[1], PAGES, block_owner);
@@ -293,7 +368,8 @@ int main(int argc, char **argv)
 		if (!strcmp(mode, patterns[i].name))
 			pattern = &patterns[i];
 	if (!pattern) {
-		fprintf(stderr, "usage: patterns cyclic|stencil|table|dynamic|spmv|stream|pools [ROUNDS]\n");
+		fprintf(stderr, "usage: patterns cyclic|stencil|table|dynamic|spmv|stream|pools|queue|mpmc "
+			"[ROUNDS]\n");
 		return 2;
 	}
 	if (argc > 2)
@@ -306,7 +382,9 @@ int main(int argc, char **argv)
 		grid[1] = malloc(PAGES * page_size);
 	if (pattern->work == stream)
 		grid[2] = malloc(PAGES * page_size);
-	for (int g = 0; g < 3 && grid[g]; g++)
+	if (pattern->work == mpmc)
+		nproducers = nconsumers = 2;
+	for (int g = 0; g < 3 && grid[g] && pattern->work != queue && pattern->work != mpmc; g++)
 		for (long i = 0; i < PAGES * page_elems; i++)
 			grid[g][i] = (double)i;
 	if (pattern->work == spmv)
