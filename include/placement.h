@@ -79,6 +79,9 @@ struct policy_rule {
 	int *each;                       /* each: node of the k-th object, -1 leave;
 					  * cyclic: node of the k-th chunk */
 	uint64_t chunk;                  /* cyclic: chunk size in bytes */
+	uint64_t chunk_from;             /* cyclic: where chunk 0 starts, in
+					  * bytes from the object's start (a
+					  * header before it is left alone) */
 	char *comment;                   /* for humans: written above the rule */
 	char *text;                      /* the rule as one line (plan->rule) */
 	int line;                        /* in the policy file, 0 if built */

@@ -313,6 +313,7 @@ static void copy_plan(struct policy_rule *to, const struct policy_rule *from)
 	to->action = from->action;
 	to->nodemask = from->nodemask;
 	to->chunk = from->chunk;
+	to->chunk_from = from->chunk_from;
 	to->nseg = from->nseg;
 	to->seg = from->nseg ? xmalloc(from->nseg * sizeof(*to->seg)) : NULL;
 	if (from->nseg)

@@ -78,7 +78,8 @@ struct locality predict(const struct analysis *a, const struct site *s,
 			l.local += p->nth >= 0 && r->each[p->nth % r->neach] == node;
 			break;
 		case ACT_CYCLIC:
-			l.local += r->each[p->off / r->chunk % r->neach] == node;
+			l.local += p->off >= r->chunk_from &&
+				   r->each[(p->off - r->chunk_from) / r->chunk % r->neach] == node;
 			break;
 		}
 	}
@@ -290,7 +291,7 @@ void reset_rule(struct policy_rule *r)
 	r->each = NULL;
 	r->neach = 0;
 	r->nodemask = 0;
-	r->chunk = 0;
+	r->chunk = r->chunk_from = 0;
 }
 
 char *nodelist_text(uint64_t mask)

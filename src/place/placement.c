@@ -237,23 +237,26 @@ static uint64_t slice_boundary(uint64_t addr, uint64_t size, uint32_t ppm, uint6
 	return at < lo ? lo : at > hi ? hi : at;
 }
 
-/* Chunk k (r->chunk bytes from the object's start) on node each[k mod
- * neach], '-' (-1) left alone: OpenMP's schedule(static, chunk).  Chunk
- * ends are rounded to the nearest page boundary, as slices' are; with
- * one range left of CYCLIC_MAX_RANGES, the rest is interleaved. */
+/* Chunk k (r->chunk bytes from chunk_from on) on node each[k mod neach],
+ * '-' (-1) left alone: OpenMP's schedule(static, chunk); the bytes
+ * before chunk_from too.  Chunk ends are rounded to the nearest page
+ * boundary, as slices' are; with one range left of CYCLIC_MAX_RANGES,
+ * the rest is interleaved. */
 static int cyclic_ranges(const struct policy_rule *r, const struct nm_object *obj,
 			 uint64_t page_size, uint64_t lo, uint64_t hi, struct place_range *ranges)
 {
-	uint64_t nodes = 0, from = lo;
+	uint64_t nodes = 0, from = obj->addr + r->chunk_from;
 	int n = 0;
 
 	for (int i = 0; i < r->neach; i++)
 		if (r->each[i] >= 0)
 			nodes |= 1ULL << r->each[i];
-	if (r->chunk < page_size || !nodes)
+	if (r->chunk < page_size || !nodes || r->chunk_from >= obj->size)
 		return 0;
+	from = (from + page_size / 2) / page_size * page_size;
+	from = from < lo ? lo : from;
 	for (uint64_t k = 0; from < hi; k++) {
-		uint64_t to = obj->addr + (k + 1) * r->chunk;
+		uint64_t to = obj->addr + r->chunk_from + (k + 1) * r->chunk;
 		int node = r->each[k % r->neach];
 
 		if (n == CYCLIC_MAX_RANGES - 1) {

@@ -687,6 +687,58 @@ static void test_patterns(void)
 	profile_end(&p);
 }
 
+/* Chunks of 64 KiB after a header of `header` bytes, chunk k worked on
+ * by worker 1 + (k + shift) mod 4 (on node (k + shift) mod 4), 8 samples
+ * anywhere in each chunk, and the main thread's initialisation. */
+static void offset_cyclic_profile(struct synth *p, uint64_t header, int shift)
+{
+	uint64_t chunk = 64 * KiB, size = header + 8 * MiB;
+	struct nm_object o;
+	unsigned hash = 7;
+
+	profile_begin(p, 4, 8, 4);
+	o = add_object(p, OBJ_HEAP, SITE_CYCLIC, size, "malloc");
+	touch(p, &o, 0, 0, 0, 1, 40, 0);
+	for (uint64_t k = 0; k < 8 * MiB / chunk; k++) {
+		double at = header + (k + (hash = hash * 1103515245u + 12345u) / 65536 % 900 / 1000.0) * chunk;
+		int w = 1 + (int)((k + shift) % 4);
+
+		touch(p, &o, w, 2 * (w - 1), at / size, (at + 0.1 * chunk) / size, 8, 0);
+	}
+	db_flush(p->db);
+}
+
+/* Where chunk k starts past a header, or goes to thread (k + s) mod T:
+ * the rule deals the chunks from the header's end, starting with the
+ * right node. */
+static void test_cyclic_offsets(void)
+{
+	static const struct { uint64_t header; int shift; } cases[] = {
+		{ 0, 1 }, { 0, 3 }, { 64, 0 }, { 24 * KiB, 0 }, { 40 * KiB, 2 }, { 200 * KiB, 1 },
+	};
+	struct advise_opts opts = { .min_size = ADVISE_MIN_SIZE };
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct policy_rule *r;
+		struct synth p;
+		struct advice adv;
+
+		offset_cyclic_profile(&p, cases[i].header, cases[i].shift);
+		CHECK_INT(advise_synth(&p, &opts, &adv), 0);
+		r = rule_at(adv.policy, SITE_CYCLIC);
+		CHECK(r && r->action == ACT_CYCLIC && r->chunk == 64 * KiB);
+		if (r && r->action == ACT_CYCLIC && r->chunk == 64 * KiB) {
+			/* Within half a page: the ranges round to the same pages. */
+			CHECK(llabs((long long)r->chunk_from - (long long)(cases[i].header % r->chunk)) <
+			      2048);
+			CHECK(site_of(&adv, r)->after.local >= 0.99 * site_of(&adv, r)->after.total);
+			CHECK(!strstr(site_of(&adv, r)->reason, "the first at byte") == !r->chunk_from);
+		}
+		advice_free(&adv);
+		profile_end(&p);
+	}
+}
+
 /* Queues on 4 nodes, worker w on node w - 1, pages first touched by the
  * producer (node 0): bound to the node whose side makes the most
  * samples (the consumer's, or the producer's, then left as first touch
@@ -799,5 +851,6 @@ int main(void)
 	test_cmd_advise();
 	test_patterns();
 	test_queues();
+	test_cyclic_offsets();
 	return unit_done();
 }

@@ -161,6 +161,29 @@ static void test_cyclic(void)
 	policy_free(pol);
 }
 
+/* Chunks from a header's end: the header's pages left alone, chunk k
+ * from `from` + k * chunk, its ends rounded to pages. */
+static void test_cyclic_from(void)
+{
+	struct policy *pol = parse("numamma-policy 3\n"
+				   "heap callsite " MOD "+0x1234 cyclic 8192 from 6000 1 2\n");
+	struct nm_object o = heap(0x100000, 8 * PS + 6000);
+	struct place_plan p;
+
+	CHECK_INT(policy_plan_object(pol, &o, site_a, 2, NULL, PS, &p), 1);
+	/* 6000 rounds to 4096; chunk ends 14192 to 12288, 22384 to 20480... */
+	CHECK_INT(p.n, 4);
+	check_range(&p, 0, PS, 2 * PS, MPOL_BIND, 1 << 1);
+	check_range(&p, 1, 3 * PS, 2 * PS, MPOL_BIND, 1 << 2);
+	check_range(&p, 2, 5 * PS, 2 * PS, MPOL_BIND, 1 << 1);
+	check_range(&p, 3, 7 * PS, 2 * PS, MPOL_BIND, 1 << 2);
+	place_plan_free(&p);
+	/* A start past the object places nothing. */
+	o.size = 4096;
+	CHECK_INT(policy_plan_object(pol, &o, site_a, 2, NULL, PS, &p), 0);
+	policy_free(pol);
+}
+
 /* The allocation-free form: ranges into the caller's buffer, sized once
  * for the whole policy; `each` counts its objects in matched. */
 static void test_place_into_buffer(void)
@@ -320,6 +343,7 @@ int main(void)
 {
 	test_page_target();
 	test_cyclic();
+	test_cyclic_from();
 	test_bind_rounds_inside();
 	test_block_scales();
 	test_block_merges();
