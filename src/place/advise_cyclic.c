@@ -26,9 +26,8 @@
 #define CYCLIC_THREAD_SHARE 0.80   /* of a thread's samples in its phase */
 #define CYCLIC_EXPLAINED    0.50   /* of the samples, from such threads */
 #define CYCLIC_STARTS       4      /* chunk starts tried: every quarter */
-#define CYCLIC_REFINE_STEPS 256    /* starts tried per chunk when refining */
-#define CYCLIC_REFINE_SPAN_PCT 3   /* sizes tried again: the best's +- 3%, */
-#define CYCLIC_REFINE_SIZES 32     /* at most this many each side */
+#define CYCLIC_REFINE_STEPS 64     /* starts tried per chunk when refining */
+#define CYCLIC_REFINE_SIZES 16     /* sizes tried each side of the best */
 
 /* One (chunk, phases) candidate's fit: per thread its phase (-1 when
  * its samples keep to none), and the samples that fall in it. */
@@ -80,43 +79,38 @@ static void claim_phases(int nthreads, const uint32_t *h, struct fit *f)
 }
 
 /* Fits (chunk, phases) to pts, chunk 0 starting at each quarter of a
- * chunk in turn: the best start's fit into f.  quarters holds the
- * samples per thread and quarter-chunk of a round (phases chunks), h
- * the phases' sums for one start. */
+ * chunk in turn: the best start's fit into f.  h: room for the samples
+ * per start, thread and phase; phase: for one thread index each. */
 static void fit_candidate(const struct analysis *a, const struct point *pts, size_t n,
-			  struct fit *f, uint32_t *quarters, uint32_t *h, int *phase)
+			  struct fit *f, uint32_t *h, int *phase)
 {
-	int nthreads = a->adv->nthreads, nq = CYCLIC_STARTS * f->phases;
+	int nt = a->adv->nthreads, np = f->phases, nq = CYCLIC_STARTS * np;
 	uint64_t q = f->chunk / CYCLIC_STARTS;
-	struct fit best = *f;
+	struct fit best = { .phase = phase };
 
-	memset(quarters, 0, (size_t)nthreads * nq * sizeof(*quarters));
-	for (size_t i = 0; i < n; i++)
-		quarters[pts[i].thread * nq + pts[i].off / q % nq]++;
-	best.owned = 0;
-	best.phase = phase;
+	memset(h, 0, (size_t)CYCLIC_STARTS * nt * np * sizeof(*h));
+	for (size_t i = 0; i < n; i++) {
+		int b = (int)(pts[i].off / q % (uint64_t)nq);
+		uint32_t *ht = h + (size_t)pts[i].thread * np;
+
+		/* the quarter b is in phase (b - j) / 4 with chunk 0 at quarter j */
+		for (int j = 0; j < CYCLIC_STARTS; j++, ht += (size_t)nt * np)
+			ht[(b >= j ? b - j : b - j + nq) / CYCLIC_STARTS]++;
+	}
 	for (int j = 0; j < CYCLIC_STARTS; j++) {
-		for (int t = 0; t < nthreads; t++)
-			for (int k = 0; k < f->phases; k++) {
-				uint32_t *sum = &h[t * f->phases + k];
-
-				*sum = 0;
-				for (int s = 0; s < CYCLIC_STARTS; s++)
-					*sum += quarters[t * nq + (j + k * CYCLIC_STARTS + s) % nq];
-			}
 		f->from = (int64_t)(j * q);
-		claim_phases(nthreads, h, f);
+		claim_phases(nt, h + (size_t)j * nt * np, f);
 		if (f->owned > best.owned) {
 			best.owned = f->owned;
 			best.fitted = f->fitted;
 			best.from = f->from;
-			memcpy(phase, f->phase, nthreads * sizeof(int));
+			memcpy(phase, f->phase, nt * sizeof(int));
 		}
 	}
 	f->owned = best.owned;
 	f->fitted = best.fitted;
 	f->from = best.from;
-	memcpy(f->phase, phase, nthreads * sizeof(int));
+	memcpy(f->phase, phase, nt * sizeof(int));
 }
 
 /* The points of threads of known node, at most CYCLIC_SEARCH_PTS of
@@ -162,8 +156,7 @@ static void search(const struct analysis *a, const struct site *s, const struct 
 {
 	int nthreads = a->adv->nthreads;
 	int most = nthreads < CYCLIC_MAX_PHASES ? nthreads : CYCLIC_MAX_PHASES;
-	uint32_t *quarters = xcalloc((size_t)nthreads * CYCLIC_STARTS * most + 1, sizeof(*quarters));
-	uint32_t *h = xcalloc((size_t)nthreads * most + 1, sizeof(*h));
+	uint32_t *h = xcalloc((size_t)CYCLIC_STARTS * nthreads * most + 1, sizeof(*h));
 	int *phase = xcalloc(nthreads + 1, sizeof(int));
 	struct fit f = { .phase = xcalloc(nthreads + 1, sizeof(int)) };
 
@@ -173,7 +166,7 @@ static void search(const struct analysis *a, const struct site *s, const struct 
 
 		for (f.chunk = PLACE_PAGE_SIZE; f.chunk <= largest;
 		     f.chunk = next_chunk(f.chunk, largest)) {
-			fit_candidate(a, pts, n, &f, quarters, h, phase);
+			fit_candidate(a, pts, n, &f, h, phase);
 			if (!better(&f, best))
 				continue;
 			best->chunk = f.chunk;
@@ -187,7 +180,6 @@ static void search(const struct analysis *a, const struct site *s, const struct 
 	free(f.phase);
 	free(phase);
 	free(h);
-	free(quarters);
 }
 
 /* Fits (chunk, phases) to pts with chunk 0 at from, into f; h: room
@@ -236,17 +228,26 @@ static void best_start(const struct analysis *a, const struct point *pts, size_t
  * drift across the true starts): the candidates around the search's
  * best are tried again with every start, and the best fit (the roundest
  * size among equals) replaces it. */
-static void refine(const struct analysis *a, const struct point *pts, size_t n, struct fit *best)
+static void refine(const struct analysis *a, const struct site *s, const struct point *pts,
+		   size_t n, struct fit *best)
 {
 	int nthreads = a->adv->nthreads;
-	uint64_t span = best->chunk * CYCLIC_REFINE_SPAN_PCT / 100;
-	uint64_t step = (span / CYCLIC_REFINE_SIZES + CYCLIC_STEP - 1) / CYCLIC_STEP * CYCLIC_STEP;
-	uint64_t lo = best->chunk > span + PLACE_PAGE_SIZE ? best->chunk - span : PLACE_PAGE_SIZE;
+	/* Started within an eighth of a chunk of the truth, a size drifting
+	 * by that much over the object's chunks fits as well: C / 8 over
+	 * size / C chunks, twice that for a margin. */
+	double span = (double)best->chunk * best->chunk / (4.0 * s->max_size);
+	uint64_t step = (uint64_t)(span / CYCLIC_REFINE_SIZES) / CYCLIC_STEP * CYCLIC_STEP;
+	int sizes;
 	uint32_t *h = xcalloc((size_t)nthreads * best->phases + 1, sizeof(*h));
 	struct fit f = { .phases = best->phases, .phase = xcalloc(nthreads + 1, sizeof(int)) };
 	struct fit top = { .phase = xcalloc(nthreads + 1, sizeof(int)) };
 
-	for (f.chunk = lo / CYCLIC_STEP * CYCLIC_STEP; f.chunk <= best->chunk + span; f.chunk += step) {
+	step = step < CYCLIC_STEP ? CYCLIC_STEP : step;
+	sizes = span / step < CYCLIC_REFINE_SIZES ? (int)(span / step) + 1 : CYCLIC_REFINE_SIZES;
+	for (int i = -sizes; i <= sizes; i++) {
+		f.chunk = best->chunk + i * (int64_t)step;
+		if (f.chunk < PLACE_PAGE_SIZE)
+			continue;
 		best_start(a, pts, n, &f, h);
 		if (!better(&f, &top))
 			continue;
@@ -321,7 +322,7 @@ char *try_cyclic(const struct analysis *a, struct site *s, struct policy_rule *r
 	if (n >= CYCLIC_MIN_SAMPLES)
 		search(a, s, pts, n, &best);
 	if (best.owned)
-		refine(a, pts, n, &best);
+		refine(a, s, pts, n, &best);
 	free(pts);
 	if (best.owned && n >= 8u * best.phases && best.fitted >= CYCLIC_EXPLAINED * n) {
 		fitted = fitted_only(a, s, &best);
