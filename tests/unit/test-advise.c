@@ -788,6 +788,34 @@ static void test_queues(void)
 	profile_end(&p);
 }
 
+/* A queue profiled on one node and planned for 4 (threads spread by
+ * rank): its consumer, rank 4, lands on node 0, where the producer's
+ * first touch put the pages in the profile.  Leaving them ties with
+ * binding them there, but by chance: next time the producer (rank 3, on
+ * node 3) touches them first, so the plan is kept. */
+static void test_queue_spread(void)
+{
+	struct advise_opts opts = { .min_size = ADVISE_MIN_SIZE, .nodes = 4 };
+	const struct policy_rule *r;
+	struct nm_object q;
+	struct synth p;
+	struct advice adv;
+
+	profile_begin(&p, 1, 4, 4);
+	q = add_object(&p, OBJ_HEAP, SITE_QUEUE, 8 * MiB, "malloc");
+	touch_as(&p, &q, 3, 2, 0, 1, 100, 0, ACCESS_WRITE);
+	touch_as(&p, &q, 4, 3, 0, 1, 300, 0, ACCESS_READ);
+	db_flush(p.db);
+	CHECK_INT(advise_synth(&p, &opts, &adv), 0);
+	CHECK_INT(adv.spread, 1);
+	r = rule_at(adv.policy, SITE_QUEUE);
+	CHECK(r && r->action == ACT_BIND && r->nodemask == 1 << 0);
+	CHECK(r && strstr(site_of(&adv, r)->reason, "bind: a queue, written by 1 thread on node 3 and "
+			  "read by 1 on node 0; node 0's threads make 75% of 400 samples"));
+	advice_free(&adv);
+	profile_end(&p);
+}
+
 /* policy_load on a database advises in memory, for the machine it runs on. */
 static void test_load_profile(void)
 {
@@ -851,6 +879,7 @@ int main(void)
 	test_cmd_advise();
 	test_patterns();
 	test_queues();
+	test_queue_spread();
 	test_cyclic_offsets();
 	return unit_done();
 }
