@@ -7,8 +7,9 @@
  * also tried with its chunks starting a quarter, a half and three
  * quarters of a chunk in, so that one start is within an eighth of a
  * chunk of the true one and its threads still keep to their phases; the
- * sizes around the winner are then tried with every start.  The rule then places chunks no
- * sample caught too, which a map of the samples cannot. */
+ * sizes around the winner are then tried with every start.  The rule
+ * then places chunks no sample caught too, which a map of the samples
+ * cannot. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,8 +34,7 @@
  * its samples keep to none), and the samples that fall in it. */
 struct fit {
 	uint64_t chunk;
-	int64_t from;              /* where chunk 0 starts: [0, chunk) once
-				    * refined, from -chunk / 2 while refining */
+	int64_t from;              /* where chunk 0 starts, in [0, chunk) */
 	int phases;
 	int *phase;
 	uint64_t owned, fitted;    /* in their phase; of fitting threads */
@@ -42,9 +42,8 @@ struct fit {
 
 static int phase_of(const struct point *p, uint64_t chunk, int64_t from, int phases)
 {
-	/* + 2 phases of chunks: from may be negative, or past off */
-	return (int)(((int64_t)p->off + 2 * phases * (int64_t)chunk - from) / (int64_t)chunk %
-		     phases);
+	/* + a round of chunks: from may be past off (a header's sample) */
+	return (int)(((int64_t)p->off + phases * (int64_t)chunk - from) / (int64_t)chunk % phases);
 }
 
 /* Per thread the phase holding most of its samples (h: the thread's
