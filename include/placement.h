@@ -167,6 +167,14 @@ int policy_max_ranges(const struct policy *pol);
 int policy_plan_object(const struct policy *pol, const struct nm_object *obj,
 		       const struct nm_frame *frames, int nframes, uint64_t *matched,
 		       uint64_t page_size, struct place_plan *plan);
+/* A transparent huge page: x86-64's PMD size. */
+#define PLACE_THP_SIZE (2ULL << 20)
+/* The pages (addresses) at which a transparent huge page may straddle an
+ * edge of plan's ranges, obj_addr being the object's start: the page
+ * just inside each edge that is not PLACE_THP_SIZE-aligned, an edge two
+ * ranges share once.  Fills pages (room for 2 * plan->n), returns how
+ * many. */
+int place_plan_thp_edges(const struct place_plan *plan, uint64_t obj_addr, uint64_t *pages);
 /* Where a page of range r that move_pages found on node `status` (a
  * negative errno when it has none yet) must go: -1 when it is on one of
  * r's nodes or not there at all.  page is its address / PLACE_PAGE_SIZE:

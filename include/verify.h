@@ -14,11 +14,13 @@ struct session;
 struct verifier;
 
 /* What placing objects cost: the time the tracee was stopped for it,
- * and the move_pages calls that checked the pages mbind was to move and
- * moved those it left behind. */
+ * the move_pages calls that checked the pages mbind was to move and
+ * moved those it left behind, and the process_madvise calls that split
+ * huge pages at range edges first. */
 struct place_cost {
 	uint64_t ns;
 	uint64_t move_calls, moved;
+	uint64_t madvise_calls;
 };
 
 struct verifier *verifier_new(struct session *s, int list_all);

@@ -9,7 +9,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "apply.h"
@@ -21,10 +23,12 @@
 #include "tracer_int.h"
 #include "verify.h"
 
-/* Per process: how many objects each rule matched so far. */
+/* Per process: how many objects each rule matched so far, and a pidfd
+ * for process_madvise (-1 until needed or when it cannot be had). */
 struct rule_counts {
 	pid_t pid;
 	uint64_t *matched;
+	int pidfd;
 };
 
 struct applier {
@@ -37,14 +41,15 @@ struct applier {
 	struct rule_counts *procs;
 };
 
-static uint64_t *rule_counts(struct applier *r, pid_t pid)
+static struct rule_counts *proc_counts(struct applier *r, pid_t pid)
 {
 	for (int i = 0; i < r->nprocs; i++)
 		if (r->procs[i].pid == pid)
-			return r->procs[i].matched;
+			return &r->procs[i];
 	r->procs = xrealloc(r->procs, (r->nprocs + 1) * sizeof(*r->procs));
-	r->procs[r->nprocs] = (struct rule_counts){ pid, xcalloc(r->pol->nrules + 1, sizeof(uint64_t)) };
-	return r->procs[r->nprocs++].matched;
+	r->procs[r->nprocs] = (struct rule_counts){ pid, xcalloc(r->pol->nrules + 1, sizeof(uint64_t)),
+						    -1 };
+	return &r->procs[r->nprocs++];
 }
 
 /* A process gone: its pid may come back as another one. */
@@ -53,6 +58,8 @@ static void forget_counts(struct applier *r, pid_t pid)
 	for (int i = 0; i < r->nprocs; i++)
 		if (r->procs[i].pid == pid) {
 			free(r->procs[i].matched);
+			if (r->procs[i].pidfd >= 0)
+				close(r->procs[i].pidfd);
 			r->procs[i] = r->procs[--r->nprocs];
 			return;
 		}
@@ -115,18 +122,48 @@ static void move_left_behind(pid_t pid, uint64_t start, const struct place_range
 	}
 }
 
+/* mbind's MPOL_MF_MOVE migrates a transparent huge page whole, the part
+ * of it outside the range too: a pool's neighbour lost 493 of its pages
+ * to the next pool's node that way (t9026).  MADV_COLD on a page of a
+ * huge page splits it (and marks that one page as the first to reclaim
+ * under memory pressure, nothing else): done on the page inside each
+ * range edge a huge page may straddle, before the mbind calls, with
+ * process_madvise from here, a batch at a time. */
+static void split_edges(struct rule_counts *proc, const struct place_plan *plan, uint64_t addr,
+			struct place_cost *cost)
+{
+	enum { BATCH = 512 };
+	uint64_t *edges = xcalloc(2 * (size_t)plan->n + 1, sizeof(*edges));
+	int n = place_plan_thp_edges(plan, addr, edges);
+	struct iovec iov[BATCH];
+
+	if (n && proc->pidfd < 0)
+		proc->pidfd = (int)syscall(SYS_pidfd_open, proc->pid, 0);
+	for (int done = 0, m; proc->pidfd >= 0 && done < n; done += m) {
+		m = n - done < BATCH ? n - done : BATCH;
+		for (int i = 0; i < m; i++)
+			iov[i] = (struct iovec){ (void *)edges[done + i], PLACE_PAGE_SIZE };
+		cost->madvise_calls++;
+		if (syscall(SYS_process_madvise, proc->pidfd, iov, (size_t)m, MADV_COLD, 0) < 0)
+			debug("process_madvise(%d, %d range edges): %s", proc->pid, m, strerror(errno));
+	}
+	free(edges);
+}
+
 static void place_object(struct applier *r, struct tcb *t, const struct nm_object *obj,
 			 const struct nm_frame *frames, int nframes)
 {
+	struct rule_counts *proc = proc_counts(r, t->proc->pid);
 	struct place_plan plan = { 0 };
 	struct place_cost cost = { 0 };
 	uint64_t start;
 	int failed = 0;
 
-	if (!policy_plan_object(r->pol, obj, frames, nframes, rule_counts(r, t->proc->pid),
-				t->proc->page_size, &plan))
+	if (!policy_plan_object(r->pol, obj, frames, nframes, proc->matched, t->proc->page_size,
+				&plan))
 		return;
 	start = now_ns();
+	split_edges(proc, &plan, obj->addr, &cost);
 	for (int i = 0; i < plan.n; i++) {
 		if (apply_range(r, t, obj, &plan.ranges[i]) < 0)
 			failed++;

@@ -370,6 +370,23 @@ int policy_plan_object(const struct policy *pol, const struct nm_object *obj,
 	return plan->n > 0;
 }
 
+int place_plan_thp_edges(const struct place_plan *plan, uint64_t obj_addr, uint64_t *pages)
+{
+	int n = 0;
+
+	for (int i = 0; i < plan->n; i++) {
+		uint64_t start = obj_addr + plan->ranges[i].offset;
+		uint64_t end = start + plan->ranges[i].length;
+		bool shared = i && obj_addr + plan->ranges[i - 1].offset + plan->ranges[i - 1].length == start;
+
+		if (start % PLACE_THP_SIZE && !shared)
+			pages[n++] = start;
+		if (end % PLACE_THP_SIZE)
+			pages[n++] = end - PLACE_PAGE_SIZE;
+	}
+	return n;
+}
+
 int place_page_target(const struct place_range *r, uint64_t page, int status)
 {
 	int k;

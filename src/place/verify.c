@@ -117,6 +117,7 @@ void verifier_add(struct verifier *v, const struct nm_object *obj,
 	v->cost.ns += cost->ns;
 	v->cost.move_calls += cost->move_calls;
 	v->cost.moved += cost->moved;
+	v->cost.madvise_calls += cost->madvise_calls;
 	verifier_seen(v, obj->id);
 }
 
@@ -249,9 +250,11 @@ void verifier_report(struct verifier *v, bool quiet)
 		return;
 	fprintf(stderr, "numamma: run: placed %llu objects; %llu pages present, %llu on the intended "
 		"node (%.1f%%), %llu never touched; %llu mbind calls, %llu move_pages calls "
-		"(%llu pages mbind left behind moved) in %.1f ms\n",
+		"(%llu pages mbind left behind moved), %llu process_madvise calls (huge pages split "
+		"at range edges) in %.1f ms\n",
 		(unsigned long long)objects, (unsigned long long)present, (unsigned long long)on,
 		present ? 100.0 * on / present : 100.0, (unsigned long long)absent,
 		(unsigned long long)calls, (unsigned long long)v->cost.move_calls,
-		(unsigned long long)v->cost.moved, v->cost.ns / 1e6);
+		(unsigned long long)v->cost.moved, (unsigned long long)v->cost.madvise_calls,
+		v->cost.ns / 1e6);
 }

@@ -339,9 +339,35 @@ static void test_page_target(void)
 	CHECK_INT(place_page_target(&(struct place_range){ 0, PS, MPOL_BIND, 0 }, 1, 0), -1);
 }
 
+/* Huge pages may straddle a range's unaligned edges: one page inside
+ * each such edge, an edge two ranges share once, none at 2 MiB. */
+static void test_thp_edges(void)
+{
+	struct place_range r[3] = {
+		{ 0x1000, 0x200000 - 0x1000, MPOL_BIND, 1 },          /* to 2 MiB: aligned end */
+		{ 0x200000, 0x3000, MPOL_BIND, 2 },                    /* shares that edge */
+		{ 0x300000, 0x5000, MPOL_BIND, 4 },                    /* apart */
+	};
+	struct place_plan plan = { 3, r, NULL };
+	uint64_t pages[6];
+
+	CHECK_INT(place_plan_thp_edges(&plan, 0x10000000, pages), 4);
+	CHECK_INT(pages[0], 0x10001000);
+	CHECK_INT(pages[1], 0x10202000);
+	CHECK_INT(pages[2], 0x10300000);
+	CHECK_INT(pages[3], 0x10304000);
+	/* The object at an odd page: every edge is unaligned, the shared one
+	 * counted once. */
+	CHECK_INT(place_plan_thp_edges(&plan, 0x10001000, pages), 5);
+	CHECK_INT(pages[0], 0x10002000);
+	CHECK_INT(pages[1], 0x10200000);
+	CHECK_INT(pages[2], 0x10203000);
+}
+
 int main(void)
 {
 	test_page_target();
+	test_thp_edges();
 	test_cyclic();
 	test_cyclic_from();
 	test_bind_rounds_inside();
