@@ -84,11 +84,12 @@ static int apply_range(struct applier *r, struct tcb *t, const struct nm_object 
 	return ret < 0 ? (int)ret : 0;
 }
 
-/* mbind's MPOL_MF_MOVE leaves behind pages it fails to isolate or
- * migrate, silently: on populated memory a program reuses (a pool freed
- * and allocated again) it once moved 14 of 512 pages.  Each page still
- * off the range's nodes is moved with move_pages from here, a batch at a
- * time; a range never touched costs one query per batch. */
+/* mbind's MPOL_MF_MOVE silently leaves behind the pages of populated
+ * memory (a pool freed and allocated again) it fails to isolate or
+ * migrate: pages locked, under writeback, in a cpu's LRU batch, or of a
+ * huge page it cannot split.  Each page still off the range's nodes is
+ * moved with move_pages from here, a batch at a time; a range never
+ * touched costs one query per batch. */
 static void move_left_behind(pid_t pid, uint64_t start, const struct place_range *pr,
 			     struct place_cost *cost)
 {
