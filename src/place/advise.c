@@ -129,6 +129,7 @@ static void read_samples(struct analysis *a)
 		p.page_node = ps->page_node;
 		p.nth = o->nth;
 		p.access = ps->access;
+		p.time_ns = ps->time_ns;
 		add_point(&a->sites[o->site], p);
 		a->adv->samples++;
 	}

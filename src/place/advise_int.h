@@ -36,6 +36,7 @@ struct point {
 	int nth;                 /* its object's allocation order at the site
 				  * in the first process; -1 in others */
 	char access;             /* ACCESS_READ, ACCESS_WRITE, else unknown */
+	uint64_t time_ns;        /* when it was taken */
 };
 
 struct site {

@@ -22,6 +22,7 @@ struct synth {
 	int nodes, cpus;
 	int64_t next_id;
 	uint64_t next_addr;
+	uint64_t clock;          /* samples are taken in the order written */
 };
 
 static int node_of(const struct synth *p, int cpu)
@@ -103,7 +104,8 @@ static void touch_as(struct synth *p, const struct nm_object *o, int rank, int c
 {
 	for (int i = 0; i < n; i++) {
 		double at = from + (to - from) * (i + 0.5) / n;
-		struct nm_sample s = { .pid = PID, .tid = PID + rank, .cpu = cpu, .node = node_of(p, cpu),
+		struct nm_sample s = { .time_ns = 1000 * ++p->clock,
+				       .pid = PID, .tid = PID + rank, .cpu = cpu, .node = node_of(p, cpu),
 				       .addr = o->addr + ((uint64_t)(at * o->size) & ~63ull),
 				       .access = access, .weight = 1, .hops = -1, .tlb_miss = -1,
 				       .object_id = o->id, .page_node = page_node };
@@ -739,15 +741,29 @@ static void test_cyclic_offsets(void)
 	}
 }
 
+/* A queue's sides at it together: chunk after chunk, writer then
+ * readers, each sample of `per` on its chunk. */
+static void queue_rounds(struct synth *p, const struct nm_object *o, int nwriters, int per_write,
+			 int nreaders, int per_read)
+{
+	for (int k = 0; k < 100; k++) {
+		for (int w = 1; w <= nwriters; w++)
+			touch_as(p, o, w, w - 1, k / 100.0, (k + 1) / 100.0, per_write, 0, ACCESS_WRITE);
+		for (int w = nwriters + 1; w <= nwriters + nreaders; w++)
+			touch_as(p, o, w, w - 1, k / 100.0, (k + 1) / 100.0, per_read, 0, ACCESS_READ);
+	}
+}
+
 /* Queues on 4 nodes, worker w on node w - 1, pages first touched by the
  * producer (node 0): bound to the node whose side makes the most
  * samples (the consumer's, or the producer's, then left as first touch
- * put it); interleaved when both sides span nodes; data every thread
- * reads and writes is no queue. */
+ * put it); interleaved when the readers span nodes; data every thread
+ * reads and writes is no queue, nor a table the main thread wrote
+ * before the workers read it. */
 static void test_queues(void)
 {
 	struct advise_opts opts = { .min_size = ADVISE_MIN_SIZE };
-	struct nm_object q, filled, mpmc, mixed;
+	struct nm_object q, filled, mpmc, mixed, table;
 	const struct policy_rule *r;
 	struct synth p;
 	struct advice adv;
@@ -757,15 +773,17 @@ static void test_queues(void)
 	filled = add_object(&p, OBJ_HEAP, SITE_QUEUE_FILLED, 8 * MiB, "malloc");
 	mpmc = add_object(&p, OBJ_HEAP, SITE_MPMC, 8 * MiB, "malloc");
 	mixed = add_object(&p, OBJ_HEAP, SITE_MIXED, 8 * MiB, "malloc");
-	touch_as(&p, &q, 1, 0, 0, 1, 100, 0, ACCESS_WRITE);
-	touch_as(&p, &q, 2, 1, 0, 1, 300, 0, ACCESS_READ);
-	touch_as(&p, &filled, 1, 0, 0, 1, 300, 0, ACCESS_WRITE);
-	touch_as(&p, &filled, 2, 1, 0, 1, 100, 0, ACCESS_READ);
+	table = add_object(&p, OBJ_HEAP, SITE_TABLE, 8 * MiB, "malloc");
+	queue_rounds(&p, &q, 1, 1, 1, 3);
+	queue_rounds(&p, &filled, 1, 3, 1, 1);
+	queue_rounds(&p, &mpmc, 2, 1, 2, 1);
 	for (int w = 1; w <= 4; w++) {
-		touch_as(&p, &mpmc, w, w - 1, 0, 1, 100, 0, w <= 2 ? ACCESS_WRITE : ACCESS_READ);
 		touch_as(&p, &mixed, w, w - 1, 0, 1, 50, 0, ACCESS_WRITE);
 		touch_as(&p, &mixed, w, w - 1, 0, 1, 50, 0, ACCESS_READ);
 	}
+	touch_as(&p, &table, 0, 0, 0, 1, 100, 0, ACCESS_WRITE);
+	for (int w = 1; w <= 4; w++)
+		touch_as(&p, &table, w, w - 1, 0, 1, 100, 0, ACCESS_READ);
 	db_flush(p.db);
 	CHECK_INT(advise_synth(&p, &opts, &adv), 0);
 	r = rule_at(adv.policy, SITE_QUEUE);
@@ -780,9 +798,11 @@ static void test_queues(void)
 	r = rule_at(adv.policy, SITE_MPMC);
 	CHECK(r && r->action == ACT_INTERLEAVE && r->nodemask == 0xf);
 	CHECK(r && !strcmp(site_of(&adv, r)->reason, "interleave: a queue written by 2 threads on "
-			   "nodes 0-1 and read by 2 on nodes 2-3: neither side keeps to one node, so "
-			   "no node serves most of it"));
+			   "nodes 0-1 and read by 2 on nodes 2-3: the readers span nodes, so no node "
+			   "serves most of it"));
 	r = rule_at(adv.policy, SITE_MIXED);
+	CHECK(r && r->action == ACT_INTERLEAVE && strstr(site_of(&adv, r)->reason, "shared by"));
+	r = rule_at(adv.policy, SITE_TABLE);
 	CHECK(r && r->action == ACT_INTERLEAVE && strstr(site_of(&adv, r)->reason, "shared by"));
 	advice_free(&adv);
 	profile_end(&p);
@@ -803,8 +823,10 @@ static void test_queue_spread(void)
 
 	profile_begin(&p, 1, 4, 4);
 	q = add_object(&p, OBJ_HEAP, SITE_QUEUE, 8 * MiB, "malloc");
-	touch_as(&p, &q, 3, 2, 0, 1, 100, 0, ACCESS_WRITE);
-	touch_as(&p, &q, 4, 3, 0, 1, 300, 0, ACCESS_READ);
+	for (int k = 0; k < 100; k++) {
+		touch_as(&p, &q, 3, 2, k / 100.0, (k + 1) / 100.0, 1, 0, ACCESS_WRITE);
+		touch_as(&p, &q, 4, 3, k / 100.0, (k + 1) / 100.0, 3, 0, ACCESS_READ);
+	}
 	db_flush(p.db);
 	CHECK_INT(advise_synth(&p, &opts, &adv), 0);
 	CHECK_INT(adv.spread, 1);
