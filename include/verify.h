@@ -15,8 +15,8 @@ struct verifier;
 
 /* What placing objects cost: the time the tracee was stopped for it,
  * the move_pages calls that checked the pages mbind was to move and
- * moved those it left behind, and the process_madvise calls that split
- * huge pages at range edges first. */
+ * moved those it left behind, and the madvise calls (process_madvise or
+ * injected) that split huge pages at range edges first. */
 struct place_cost {
 	uint64_t ns;
 	uint64_t move_calls, moved;

@@ -24,7 +24,8 @@
 #include "verify.h"
 
 /* Per process: how many objects each rule matched so far, and a pidfd
- * for process_madvise (-1 until needed or when it cannot be had). */
+ * for process_madvise. */
+enum { PIDFD_NONE = -1, PIDFD_REFUSED = -2 };   /* not opened yet; no use */
 struct rule_counts {
 	pid_t pid;
 	uint64_t *matched;
@@ -123,6 +124,21 @@ static void move_left_behind(pid_t pid, uint64_t start, const struct place_range
 	}
 }
 
+/* MADV_COLD on one page at each edge, from the program itself: where
+ * process_madvise is refused (it wants CAP_SYS_NICE), one injected
+ * madvise per edge. */
+static void split_edges_injected(struct applier *r, struct tcb *t, const uint64_t *edges, int n,
+				 struct place_cost *cost)
+{
+	for (int i = 0; i < n; i++) {
+		long args[6] = { (long)edges[i], PLACE_PAGE_SIZE, MADV_COLD };
+
+		cost->madvise_calls++;
+		if (inject_syscall(r->s->tr, t, SYS_madvise, args) < 0)
+			return;
+	}
+}
+
 /* mbind's MPOL_MF_MOVE migrates a transparent huge page whole, the part
  * of it outside the range too: a pool's neighbour lost 493 of its pages
  * to the next pool's node that way (t9026).  MADV_COLD on a page of a
@@ -130,24 +146,33 @@ static void move_left_behind(pid_t pid, uint64_t start, const struct place_range
  * under memory pressure, nothing else): done on the page inside each
  * range edge a huge page may straddle, before the mbind calls, with
  * process_madvise from here, a batch at a time. */
-static void split_edges(struct rule_counts *proc, const struct place_plan *plan, uint64_t addr,
-			struct place_cost *cost)
+static void split_edges(struct applier *r, struct tcb *t, struct rule_counts *proc,
+			const struct place_plan *plan, uint64_t addr, struct place_cost *cost)
 {
 	enum { BATCH = 512 };
 	uint64_t *edges = xcalloc(2 * (size_t)plan->n + 1, sizeof(*edges));
 	int n = place_plan_thp_edges(plan, addr, edges);
 	struct iovec iov[BATCH];
 
-	if (n && proc->pidfd < 0)
+	if (n && proc->pidfd == PIDFD_NONE) {
 		proc->pidfd = (int)syscall(SYS_pidfd_open, proc->pid, 0);
+		proc->pidfd = proc->pidfd < 0 ? PIDFD_REFUSED : proc->pidfd;
+	}
 	for (int done = 0, m; proc->pidfd >= 0 && done < n; done += m) {
 		m = n - done < BATCH ? n - done : BATCH;
 		for (int i = 0; i < m; i++)
 			iov[i] = (struct iovec){ (void *)edges[done + i], PLACE_PAGE_SIZE };
 		cost->madvise_calls++;
-		if (syscall(SYS_process_madvise, proc->pidfd, iov, (size_t)m, MADV_COLD, 0) < 0)
-			debug("process_madvise(%d, %d range edges): %s", proc->pid, m, strerror(errno));
+		if (syscall(SYS_process_madvise, proc->pidfd, iov, (size_t)m, MADV_COLD, 0) >= 0)
+			continue;
+		debug("process_madvise(%d, %d range edges): %s", proc->pid, m, strerror(errno));
+		if (errno == EPERM || errno == ENOSYS || errno == EINVAL) {
+			close(proc->pidfd);
+			proc->pidfd = PIDFD_REFUSED;
+		}
 	}
+	if (n && proc->pidfd == PIDFD_REFUSED)
+		split_edges_injected(r, t, edges, n, cost);
 	free(edges);
 }
 
@@ -164,7 +189,7 @@ static void place_object(struct applier *r, struct tcb *t, const struct nm_objec
 				&plan))
 		return;
 	start = now_ns();
-	split_edges(proc, &plan, obj->addr, &cost);
+	split_edges(r, t, proc, &plan, obj->addr, &cost);
 	for (int i = 0; i < plan.n; i++) {
 		if (apply_range(r, t, obj, &plan.ranges[i]) < 0)
 			failed++;

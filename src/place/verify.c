@@ -250,7 +250,7 @@ void verifier_report(struct verifier *v, bool quiet)
 		return;
 	fprintf(stderr, "numamma: run: placed %llu objects; %llu pages present, %llu on the intended "
 		"node (%.1f%%), %llu never touched; %llu mbind calls, %llu move_pages calls "
-		"(%llu pages mbind left behind moved), %llu process_madvise calls (huge pages split "
+		"(%llu pages mbind left behind moved), %llu madvise calls (huge pages split "
 		"at range edges) in %.1f ms\n",
 		(unsigned long long)objects, (unsigned long long)present, (unsigned long long)on,
 		present ? 100.0 * on / present : 100.0, (unsigned long long)absent,
