@@ -79,6 +79,9 @@ struct policy_rule {
 	int *each;                       /* each: node of the k-th object, -1 leave;
 					  * cyclic: node of the k-th chunk */
 	uint64_t chunk;                  /* cyclic: chunk size in bytes */
+	uint64_t chunk_from;             /* cyclic: where chunk 0 starts, in
+					  * bytes from the object's start (a
+					  * header before it is left alone) */
 	char *comment;                   /* for humans: written above the rule */
 	char *text;                      /* the rule as one line (plan->rule) */
 	int line;                        /* in the policy file, 0 if built */
@@ -186,6 +189,20 @@ int policy_max_ranges(const struct policy *pol);
 int policy_plan_object(const struct policy *pol, const struct nm_object *obj,
 		       const struct nm_frame *frames, int nframes, uint64_t *matched,
 		       uint64_t page_size, struct place_plan *plan);
+/* A transparent huge page: x86-64's PMD size. */
+#define PLACE_THP_SIZE (2ULL << 20)
+/* The pages (addresses) at which a transparent huge page may straddle an
+ * edge of plan's ranges, obj_addr being the object's start: the page
+ * just inside each edge that is not PLACE_THP_SIZE-aligned, an edge two
+ * ranges share once.  Fills pages (room for 2 * plan->n), returns how
+ * many. */
+int place_plan_thp_edges(const struct place_plan *plan, uint64_t obj_addr, uint64_t *pages);
+/* Where a page of range r that move_pages found on node `status` (a
+ * negative errno when it has none yet) must go: -1 when it is on one of
+ * r's nodes or not there at all.  page is its address / PLACE_PAGE_SIZE:
+ * a page off an interleaved range's nodes goes to the (page mod n)-th of
+ * its n nodes, spread as the interleave would. */
+int place_page_target(const struct place_range *r, uint64_t page, int status);
 /* CPU to pin the thread of creation rank `rank` to, or -1. */
 int policy_thread_cpu(const struct policy *pol, int rank);
 /* 1 when the policy was made for this module (or names no binary). */

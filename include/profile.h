@@ -122,6 +122,7 @@ struct prof_sample {
 	pid_t pid, tid;
 	int cpu, node, page_node;   /* -1 unknown */
 	uint64_t time_ns;
+	char access;                /* ACCESS_READ, ACCESS_WRITE, else unknown */
 };
 
 /* What the samples say about one object (PROFILE_ACCESS). */

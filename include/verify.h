@@ -13,11 +13,20 @@
 struct session;
 struct verifier;
 
+/* What placing objects cost: the time the tracee was stopped for it,
+ * the move_pages calls that checked the pages mbind was to move and
+ * moved those it left behind, and the madvise calls (process_madvise or
+ * injected) that split huge pages at range edges first. */
+struct place_cost {
+	uint64_t ns;
+	uint64_t move_calls, moved;
+	uint64_t madvise_calls;
+};
+
 struct verifier *verifier_new(struct session *s, int list_all);
-/* An object was placed with plan (failed: ranges whose mbind failed;
- * ns: the time its mbind calls took, the tracee stopped). */
+/* An object was placed with plan (failed: ranges whose mbind failed). */
 void verifier_add(struct verifier *v, const struct nm_object *obj,
-		  const struct place_plan *plan, int failed, uint64_t ns);
+		  const struct place_plan *plan, int failed, const struct place_cost *cost);
 /* Statics are offered once each: remembers that id was considered. */
 bool verifier_has(struct verifier *v, int64_t id);
 void verifier_seen(struct verifier *v, int64_t id);
@@ -27,6 +36,12 @@ void verifier_check(struct verifier *v, pid_t pid, int64_t id);
 void verifier_check_all(struct verifier *v, pid_t pid);
 /* Prints the verdict on stderr (and per object with list_all). */
 void verifier_report(struct verifier *v, bool quiet);
+
+/* move_pages(pid) asking where the n pages from addr are (n at most
+ * PAGES_BATCH): their nodes into status, a negative errno for a page
+ * not there, or for each when the call fails.  Fills pages. */
+#define PAGES_BATCH 1024
+void query_pages(pid_t pid, uint64_t addr, unsigned long n, void **pages, int *status);
 
 /* Pure: adds one page's move_pages status to a range's counts. */
 struct range_check {

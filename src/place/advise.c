@@ -130,6 +130,8 @@ static void read_samples(struct analysis *a)
 		p.node = sample_node(a, ps->cpu, ps->node);
 		p.page_node = ps->page_node;
 		p.nth = o->nth;
+		p.access = ps->access;
+		p.time_ns = ps->time_ns;
 		add_point(&a->sites[o->site], p);
 		a->adv->samples++;
 	}
@@ -213,15 +215,18 @@ static uint64_t page_nodes(const struct site *s)
  * tie, leave; but interleaving also spreads the load, and data no thread
  * owns that first touch crowded onto fewer nodes is interleaved even when
  * its first toucher's node made a few more accesses local: every thread
- * then queues at that node's memory. */
-static void unless_first_touch(struct policy_rule *r, struct advice_site *out, struct locality kept,
-			       const struct site *eval)
+ * then queues at that node's memory.  Nor on a tie when the threads are
+ * spread by rank: first touch then puts a page where its first toucher
+ * will run, not where the profile saw it, and the tie is chance (a
+ * worker planned onto the node where another one touched the pages). */
+static void unless_first_touch(const struct analysis *a, struct policy_rule *r,
+			       struct advice_site *out, struct locality kept, const struct site *eval)
 {
 	if (r->action == ACT_INTERLEAVE && popcount64(page_nodes(eval)) < popcount64(r->nodemask))
 		return;
 	if (r->action == ACT_LEAVE || kept.total != out->after.total ||
 	    kept.local < out->after.local ||
-	    (kept.local == out->after.local && r->action == ACT_INTERLEAVE))
+	    (kept.local == out->after.local && (r->action == ACT_INTERLEAVE || a->adv->spread)))
 		return;
 	free(out->reason);
 	out->reason = xasprintf("leave: first touch already makes %.0f%% of %" PRIu64
@@ -275,7 +280,7 @@ static void advise_site(struct analysis *a, struct site *s)
 	out->after = predict(a, eval, r);
 	kept = predict(a, eval, &leave);
 	add_locality(&adv->unplanned, kept);
-	unless_first_touch(r, out, kept, eval);
+	unless_first_touch(a, r, out, kept, eval);
 	drop_copy(s, &eval);
 	add_locality(&adv->before, out->before);
 	add_locality(&adv->after, out->after);

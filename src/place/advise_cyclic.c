@@ -2,8 +2,14 @@
  * chunk) does: chunk k of the object goes to the thread of phase k mod n.
  * Each thread's samples keep to one phase for the right chunk size and
  * n, and to none for any other, so the pair is found by trying them: the
- * one whose phases hold the most samples wins.  The rule then places
- * chunks no sample caught too, which a map of the samples cannot. */
+ * one whose phases hold the most samples wins.  Chunk 0 need not start
+ * at the object's start (a header before the array): each candidate is
+ * also tried with its chunks starting a quarter, a half and three
+ * quarters of a chunk in, so that one start is within an eighth of a
+ * chunk of the true one and its threads still keep to their phases; the
+ * sizes around the winner are then tried with every start.  The rule
+ * then places chunks no sample caught too, which a map of the samples
+ * cannot. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,38 +26,38 @@
 #define CYCLIC_SEARCH_PTS   512    /* samples the search looks at */
 #define CYCLIC_THREAD_SHARE 0.80   /* of a thread's samples in its phase */
 #define CYCLIC_EXPLAINED    0.50   /* of the samples, from such threads */
+#define CYCLIC_STARTS       4      /* chunk starts tried: every quarter */
+#define CYCLIC_REFINE_STEPS 64     /* starts tried per chunk when refining */
+#define CYCLIC_REFINE_SIZES 16     /* sizes tried each side of the best */
 
 /* One (chunk, phases) candidate's fit: per thread its phase (-1 when
  * its samples keep to none), and the samples that fall in it. */
 struct fit {
 	uint64_t chunk;
+	int64_t from;              /* where chunk 0 starts, in [0, chunk) */
 	int phases;
 	int *phase;
 	uint64_t owned, fitted;    /* in their phase; of fitting threads */
 };
 
-static int phase_of(const struct point *p, uint64_t chunk, int phases)
+static int phase_of(const struct point *p, uint64_t chunk, int64_t from, int phases)
 {
-	return (int)(p->off / chunk % (uint64_t)phases);
+	/* + a round of chunks: from may be past off (a header's sample) */
+	return (int)(((int64_t)p->off + phases * (int64_t)chunk - from) / (int64_t)chunk % phases);
 }
 
-/* Fits (chunk, phases) to pts: per thread the phase holding most of its
- * samples when that is CYCLIC_THREAD_SHARE of them, and a phase no other
- * thread took (two threads on one phase is no schedule).  A thread needs
- * RANK_MIN_SAMPLES to claim one: a stray sample or two of the main thread
- * would otherwise take a worker's phase.  At least two threads must fit,
- * or nothing does. */
-static void fit_candidate(const struct analysis *a, const struct point *pts, size_t n,
-			  struct fit *f, uint32_t *hist)
+/* Per thread the phase holding most of its samples (h: the thread's
+ * samples per phase) when that is CYCLIC_THREAD_SHARE of them, and a
+ * phase no other thread took (two threads on one phase is no schedule).
+ * A thread needs RANK_MIN_SAMPLES to claim one: a stray sample or two of
+ * the main thread would otherwise take a worker's phase.  At least two
+ * threads must fit, or nothing does. */
+static void claim_phases(int nthreads, const uint32_t *h, struct fit *f)
 {
-	int nthreads = a->adv->nthreads, used = 0;
+	int used = 0;
 
-	memset(hist, 0, (size_t)nthreads * f->phases * sizeof(*hist));
-	for (size_t i = 0; i < n; i++)
-		hist[pts[i].thread * f->phases + phase_of(&pts[i], f->chunk, f->phases)]++;
 	f->owned = f->fitted = 0;
-	for (int t = 0; t < nthreads; t++) {
-		const uint32_t *h = hist + (size_t)t * f->phases;
+	for (int t = 0; t < nthreads; t++, h += f->phases) {
 		uint32_t all = 0, best = 0;
 
 		f->phase[t] = -1;
@@ -69,6 +75,41 @@ static void fit_candidate(const struct analysis *a, const struct point *pts, siz
 	}
 	if (popcount64((uint64_t)used) < 2)
 		f->owned = f->fitted = 0;
+}
+
+/* Fits (chunk, phases) to pts, chunk 0 starting at each quarter of a
+ * chunk in turn: the best start's fit into f.  h: room for the samples
+ * per start, thread and phase; phase: for one thread index each. */
+static void fit_candidate(const struct analysis *a, const struct point *pts, size_t n,
+			  struct fit *f, uint32_t *h, int *phase)
+{
+	int nt = a->adv->nthreads, np = f->phases, nq = CYCLIC_STARTS * np;
+	uint64_t q = f->chunk / CYCLIC_STARTS;
+	struct fit best = { .phase = phase };
+
+	memset(h, 0, (size_t)CYCLIC_STARTS * nt * np * sizeof(*h));
+	for (size_t i = 0; i < n; i++) {
+		int b = (int)(pts[i].off / q % (uint64_t)nq);
+		uint32_t *ht = h + (size_t)pts[i].thread * np;
+
+		/* the quarter b is in phase (b - j) / 4 with chunk 0 at quarter j */
+		for (int j = 0; j < CYCLIC_STARTS; j++, ht += (size_t)nt * np)
+			ht[(b >= j ? b - j : b - j + nq) / CYCLIC_STARTS]++;
+	}
+	for (int j = 0; j < CYCLIC_STARTS; j++) {
+		f->from = (int64_t)(j * q);
+		claim_phases(nt, h + (size_t)j * nt * np, f);
+		if (f->owned > best.owned) {
+			best.owned = f->owned;
+			best.fitted = f->fitted;
+			best.from = f->from;
+			memcpy(phase, f->phase, nt * sizeof(int));
+		}
+	}
+	f->owned = best.owned;
+	f->fitted = best.fitted;
+	f->from = best.from;
+	memcpy(f->phase, phase, nt * sizeof(int));
 }
 
 /* The points of threads of known node, at most CYCLIC_SEARCH_PTS of
@@ -114,7 +155,8 @@ static void search(const struct analysis *a, const struct site *s, const struct 
 {
 	int nthreads = a->adv->nthreads;
 	int most = nthreads < CYCLIC_MAX_PHASES ? nthreads : CYCLIC_MAX_PHASES;
-	uint32_t *hist = xcalloc((size_t)nthreads * most + 1, sizeof(*hist));
+	uint32_t *h = xcalloc((size_t)CYCLIC_STARTS * nthreads * most + 1, sizeof(*h));
+	int *phase = xcalloc(nthreads + 1, sizeof(int));
 	struct fit f = { .phase = xcalloc(nthreads + 1, sizeof(int)) };
 
 	for (f.phases = 2; f.phases <= most; f.phases++) {
@@ -123,10 +165,11 @@ static void search(const struct analysis *a, const struct site *s, const struct 
 
 		for (f.chunk = PLACE_PAGE_SIZE; f.chunk <= largest;
 		     f.chunk = next_chunk(f.chunk, largest)) {
-			fit_candidate(a, pts, n, &f, hist);
+			fit_candidate(a, pts, n, &f, h, phase);
 			if (!better(&f, best))
 				continue;
 			best->chunk = f.chunk;
+			best->from = f.from;
 			best->phases = f.phases;
 			best->owned = f.owned;
 			best->fitted = f.fitted;
@@ -134,7 +177,94 @@ static void search(const struct analysis *a, const struct site *s, const struct 
 		}
 	}
 	free(f.phase);
-	free(hist);
+	free(phase);
+	free(h);
+}
+
+/* Fits (chunk, phases) to pts with chunk 0 at from, into f; h: room
+ * for the samples per thread and phase. */
+static void fit_from(const struct analysis *a, const struct point *pts, size_t n, struct fit *f,
+		     int64_t from, uint32_t *h)
+{
+	memset(h, 0, (size_t)a->adv->nthreads * f->phases * sizeof(*h));
+	for (size_t i = 0; i < n; i++)
+		h[pts[i].thread * f->phases + phase_of(&pts[i], f->chunk, from, f->phases)]++;
+	f->from = from;
+	claim_phases(a->adv->nthreads, h, f);
+}
+
+/* The start that keeps most samples in their phase for f's chunk and
+ * phases: the middle of the widest run of such starts (samples are
+ * sparse: many fit as well), the object's start when it is one.  Into
+ * f, with its fit. */
+static void best_start(const struct analysis *a, const struct point *pts, size_t n, struct fit *f,
+		       uint32_t *h)
+{
+	int64_t c = (int64_t)f->chunk;
+	int64_t step = (c / CYCLIC_REFINE_STEPS + CYCLIC_STEP - 1) / CYCLIC_STEP * CYCLIC_STEP;
+	int nsteps = (int)((c + step - 1) / step), run = 0, widest = 0;
+	uint64_t *owned = xcalloc(nsteps, sizeof(*owned)), most = 0;
+	int64_t best = 0;
+
+	for (int i = 0; i < nsteps; i++) {
+		fit_from(a, pts, n, f, i * step, h);
+		owned[i] = f->owned;
+		most = owned[i] > most ? owned[i] : most;
+	}
+	for (int i = 0; i < nsteps && owned[0] < most; i++) {
+		run = owned[i] == most ? run + 1 : 0;
+		if (run > widest) {
+			widest = run;
+			best = (i - (run - 1) / 2) * step;
+		}
+	}
+	free(owned);
+	fit_from(a, pts, n, f, best, h);
+}
+
+/* A chunk size near the right one, started where its chunks fit best,
+ * fits nearly as well as the right one started a little off (its chunks
+ * drift across the true starts): the candidates around the search's
+ * best are tried again with every start, and the best fit (the roundest
+ * size among equals) replaces it. */
+static void refine(const struct analysis *a, const struct site *s, const struct point *pts,
+		   size_t n, struct fit *best)
+{
+	int nthreads = a->adv->nthreads;
+	/* Started within an eighth of a chunk of the truth, a size drifting
+	 * by that much over the object's chunks fits as well: C / 8 over
+	 * size / C chunks, twice that for a margin. */
+	double span = (double)best->chunk * best->chunk / (4.0 * s->max_size);
+	uint64_t step = (uint64_t)(span / CYCLIC_REFINE_SIZES) / CYCLIC_STEP * CYCLIC_STEP;
+	int sizes;
+	uint32_t *h = xcalloc((size_t)nthreads * best->phases + 1, sizeof(*h));
+	struct fit f = { .phases = best->phases, .phase = xcalloc(nthreads + 1, sizeof(int)) };
+	struct fit top = { .phase = xcalloc(nthreads + 1, sizeof(int)) };
+
+	step = step < CYCLIC_STEP ? CYCLIC_STEP : step;
+	sizes = span / step < CYCLIC_REFINE_SIZES ? (int)(span / step) + 1 : CYCLIC_REFINE_SIZES;
+	for (int i = -sizes; i <= sizes; i++) {
+		f.chunk = best->chunk + i * (int64_t)step;
+		if (f.chunk < PLACE_PAGE_SIZE)
+			continue;
+		best_start(a, pts, n, &f, h);
+		if (!better(&f, &top))
+			continue;
+		top.chunk = f.chunk;
+		top.phases = f.phases;
+		top.from = f.from;
+		top.owned = f.owned;
+		top.fitted = f.fitted;
+		memcpy(top.phase, f.phase, nthreads * sizeof(int));
+	}
+	if (top.owned) {
+		free(best->phase);
+		*best = top;
+	} else {
+		free(top.phase);
+	}
+	free(f.phase);
+	free(h);
 }
 
 /* The site without the samples of threads the fit leaves out (those
@@ -163,6 +293,7 @@ static void cyclic_rule(const struct analysis *a, const struct fit *f, struct po
 
 	r->action = ACT_CYCLIC;
 	r->chunk = f->chunk;
+	r->chunk_from = (uint64_t)f->from;
 	r->neach = f->phases;
 	r->each = xmalloc(f->phases * sizeof(*r->each));
 	for (int k = 0; k < f->phases; k++)
@@ -185,8 +316,12 @@ char *try_cyclic(const struct analysis *a, struct site *s, struct policy_rule *r
 	struct site *fitted = s;
 	struct locality l = { 0, 0 };
 
+	char *from, *reason;
+
 	if (n >= CYCLIC_MIN_SAMPLES)
 		search(a, s, pts, n, &best);
+	if (best.owned)
+		refine(a, s, pts, n, &best);
 	free(pts);
 	if (best.owned && n >= 8u * best.phases && best.fitted >= CYCLIC_EXPLAINED * n) {
 		fitted = fitted_only(a, s, &best);
@@ -202,8 +337,11 @@ char *try_cyclic(const struct analysis *a, struct site *s, struct policy_rule *r
 	}
 	drop_copy(s, eval);
 	*eval = fitted;
-	return with_sweep_note(xasprintf("cyclic: %d threads take turns on chunks of %" PRIu64
-					 " bytes (schedule(static, chunk); %.0f%% of %" PRIu64
-					 " samples)", r->neach, r->chunk, 100 * fraction(l), l.total),
-			       s, fitted, "threads touching every chunk");
+	from = r->chunk_from ? xasprintf(", the first at byte %" PRIu64 " (a header before it)",
+					 r->chunk_from) : xstrdup("");
+	reason = xasprintf("cyclic: %d threads take turns on chunks of %" PRIu64 " bytes%s "
+			   "(schedule(static, chunk); %.0f%% of %" PRIu64 " samples)", r->neach,
+			   r->chunk, from, 100 * fraction(l), l.total);
+	free(from);
+	return with_sweep_note(reason, s, fitted, "threads touching every chunk");
 }

@@ -9,6 +9,7 @@
  *   advise_ranks.c     the patterns that follow creation ranks: the static
  *                      schedule and per-thread objects
  *   advise_cyclic.c    chunks dealt to threads in turn
+ *   advise_queue.c     data some threads write and others read
  *   advise_print.c     the plan in words
  *
  * All of it works on the profile model (profile.h): no I/O. */
@@ -34,6 +35,8 @@ struct point {
 	int node, page_node;     /* where it ran and where the page was; -1 */
 	int nth;                 /* its object's allocation order at the site
 				  * in the first process; -1 in others */
+	char access;             /* ACCESS_READ, ACCESS_WRITE, else unknown */
+	uint64_t time_ns;        /* when it was taken */
 };
 
 struct site {
@@ -108,6 +111,8 @@ int planned_node(const struct analysis *a, const struct point *p);
 /* Appends [start, end) on node to r's segments, merged with the last
  * when they touch on one node. */
 void add_segment(struct policy_rule *r, uint32_t start, uint32_t end, int node);
+/* A node mask as a policy's node list ("0-2,5"), allocated. */
+char *nodelist_text(uint64_t mask);
 /* reason, with the samples eval left out of s said: takes reason. */
 char *with_sweep_note(char *reason, const struct site *s, const struct site *eval,
 		      const char *sweepers);
@@ -131,5 +136,11 @@ void fill_by_rank(const struct analysis *a, const int *user, int n, int *each);
  * chunk), or NULL with r reset and *eval untouched. */
 char *try_cyclic(const struct analysis *a, struct site *s, struct policy_rule *r,
 		 struct site **eval);
+
+/* advise_queue.c: a queue, written by some threads and read by others:
+ * the plan and its reason, or NULL with r untouched.  count: samples per
+ * planned node, known their sum. */
+char *try_queue(const struct analysis *a, const struct site *s, const uint64_t *count,
+		uint64_t known, struct policy_rule *r);
 
 #endif

@@ -78,7 +78,8 @@ struct locality predict(const struct analysis *a, const struct site *s,
 			l.local += p->nth >= 0 && r->each[p->nth % r->neach] == node;
 			break;
 		case ACT_CYCLIC:
-			l.local += r->each[p->off / r->chunk % r->neach] == node;
+			l.local += p->off >= r->chunk_from &&
+				   r->each[(p->off - r->chunk_from) / r->chunk % r->neach] == node;
 			break;
 		}
 	}
@@ -290,10 +291,10 @@ void reset_rule(struct policy_rule *r)
 	r->each = NULL;
 	r->neach = 0;
 	r->nodemask = 0;
-	r->chunk = 0;
+	r->chunk = r->chunk_from = 0;
 }
 
-static char *nodelist_text(uint64_t mask)
+char *nodelist_text(uint64_t mask)
 {
 	struct policy_rule r = { .site = SITE_DEFAULT, .action = ACT_INTERLEAVE, .nodemask = mask };
 	char *text;
@@ -492,7 +493,8 @@ char *choose_action(const struct analysis *a, struct site *s, struct policy_rule
 		return xasprintf("bind: threads on node %d make %.0f%% of %" PRIu64 " samples",
 				 top_node, 100.0 * top / known, known);
 	}
-	reason = try_patterns(a, s, r);
-	return reason ? reason : plan_shared(count, known, r);
+	if ((reason = try_patterns(a, s, r)) || (reason = try_queue(a, s, count, known, r)))
+		return reason;
+	return plan_shared(count, known, r);
 }
 

@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "allowed.h"
@@ -27,10 +29,13 @@
 #include "tracer_int.h"
 #include "verify.h"
 
-/* Per process: how many objects each rule matched so far. */
+/* Per process: how many objects each rule matched so far, and a pidfd
+ * for process_madvise. */
+enum { PIDFD_NONE = -1, PIDFD_REFUSED = -2 };   /* not opened yet; no use */
 struct rule_counts {
 	pid_t pid;
 	uint64_t *matched;
+	int pidfd;
 };
 
 struct applier {
@@ -68,14 +73,15 @@ static const struct binding *binding(struct applier *r, pid_t pid)
 	return &r->binding;
 }
 
-static uint64_t *rule_counts(struct applier *r, pid_t pid)
+static struct rule_counts *proc_counts(struct applier *r, pid_t pid)
 {
 	for (int i = 0; i < r->nprocs; i++)
 		if (r->procs[i].pid == pid)
-			return r->procs[i].matched;
+			return &r->procs[i];
 	r->procs = xrealloc(r->procs, (r->nprocs + 1) * sizeof(*r->procs));
-	r->procs[r->nprocs] = (struct rule_counts){ pid, xcalloc(r->pol->nrules + 1, sizeof(uint64_t)) };
-	return r->procs[r->nprocs++].matched;
+	r->procs[r->nprocs] = (struct rule_counts){ pid, xcalloc(r->pol->nrules + 1, sizeof(uint64_t)),
+						    -1 };
+	return &r->procs[r->nprocs++];
 }
 
 /* A process gone: its pid may come back as another one. */
@@ -84,6 +90,8 @@ static void forget_counts(struct applier *r, pid_t pid)
 	for (int i = 0; i < r->nprocs; i++)
 		if (r->procs[i].pid == pid) {
 			free(r->procs[i].matched);
+			if (r->procs[i].pidfd >= 0)
+				close(r->procs[i].pidfd);
 			r->procs[i] = r->procs[--r->nprocs];
 			return;
 		}
@@ -108,15 +116,108 @@ static int apply_range(struct applier *r, struct tcb *t, const struct nm_object 
 	return ret < 0 ? (int)ret : 0;
 }
 
+/* mbind's MPOL_MF_MOVE silently leaves behind the pages of populated
+ * memory (a pool freed and allocated again) it fails to isolate or
+ * migrate: pages locked, under writeback, in a cpu's LRU batch, or of a
+ * huge page it cannot split.  Each page still off the range's nodes is
+ * moved with move_pages from here, a batch at a time; a range never
+ * touched costs one query per batch. */
+static void move_left_behind(pid_t pid, uint64_t start, const struct place_range *pr,
+			     struct place_cost *cost)
+{
+	void *pages[PAGES_BATCH], *moving[PAGES_BATCH];
+	int status[PAGES_BATCH], nodes[PAGES_BATCH];
+	uint64_t npages = pr->length / PLACE_PAGE_SIZE;
+
+	for (uint64_t done = 0; done < npages; ) {
+		unsigned long n = npages - done < PAGES_BATCH ? npages - done : PAGES_BATCH, m = 0;
+
+		query_pages(pid, start + done * PLACE_PAGE_SIZE, n, pages, status);
+		cost->move_calls++;
+		done += n;
+		for (unsigned long i = 0; i < n; i++) {
+			int node = place_page_target(pr, (uint64_t)pages[i] / PLACE_PAGE_SIZE, status[i]);
+
+			if (node >= 0) {
+				moving[m] = pages[i];
+				nodes[m++] = node;
+			}
+		}
+		if (!m)
+			continue;
+		cost->move_calls++;
+		if (move_pages(pid, m, moving, nodes, status, MPOL_MF_MOVE) < 0) {
+			debug("move_pages(%d, %lu pages) after mbind: %s", pid, m, strerror(errno));
+			continue;
+		}
+		for (unsigned long i = 0; i < m; i++)
+			cost->moved += status[i] == nodes[i];
+	}
+}
+
+/* MADV_COLD on one page at each edge, from the program itself: where
+ * process_madvise is refused (it wants CAP_SYS_NICE), one injected
+ * madvise per edge. */
+static void split_edges_injected(struct applier *r, struct tcb *t, const uint64_t *edges, int n,
+				 struct place_cost *cost)
+{
+	for (int i = 0; i < n; i++) {
+		long args[6] = { (long)edges[i], PLACE_PAGE_SIZE, MADV_COLD };
+
+		cost->madvise_calls++;
+		if (inject_syscall(r->s->tr, t, SYS_madvise, args) < 0)
+			return;
+	}
+}
+
+/* mbind's MPOL_MF_MOVE migrates a transparent huge page whole, the part
+ * of it outside the range too: a pool's neighbour lost 493 of its pages
+ * to the next pool's node that way (t9026).  MADV_COLD on a page of a
+ * huge page splits it (and marks that one page as the first to reclaim
+ * under memory pressure, nothing else): done on the page inside each
+ * range edge a huge page may straddle, before the mbind calls, with
+ * process_madvise from here, a batch at a time. */
+static void split_edges(struct applier *r, struct tcb *t, struct rule_counts *proc,
+			const struct place_plan *plan, uint64_t addr, struct place_cost *cost)
+{
+	enum { BATCH = 512 };
+	uint64_t *edges = xcalloc(2 * (size_t)plan->n + 1, sizeof(*edges));
+	int n = place_plan_thp_edges(plan, addr, edges);
+	struct iovec iov[BATCH];
+
+	if (n && proc->pidfd == PIDFD_NONE) {
+		proc->pidfd = (int)syscall(SYS_pidfd_open, proc->pid, 0);
+		proc->pidfd = proc->pidfd < 0 ? PIDFD_REFUSED : proc->pidfd;
+	}
+	for (int done = 0, m; proc->pidfd >= 0 && done < n; done += m) {
+		m = n - done < BATCH ? n - done : BATCH;
+		for (int i = 0; i < m; i++)
+			iov[i] = (struct iovec){ (void *)edges[done + i], PLACE_PAGE_SIZE };
+		cost->madvise_calls++;
+		if (syscall(SYS_process_madvise, proc->pidfd, iov, (size_t)m, MADV_COLD, 0) >= 0)
+			continue;
+		debug("process_madvise(%d, %d range edges): %s", proc->pid, m, strerror(errno));
+		if (errno == EPERM || errno == ENOSYS || errno == EINVAL) {
+			close(proc->pidfd);
+			proc->pidfd = PIDFD_REFUSED;
+		}
+	}
+	if (n && proc->pidfd == PIDFD_REFUSED)
+		split_edges_injected(r, t, edges, n, cost);
+	free(edges);
+}
+
 static void place_object(struct applier *r, struct tcb *t, const struct nm_object *obj,
 			 const struct nm_frame *frames, int nframes)
 {
+	struct rule_counts *proc = proc_counts(r, t->proc->pid);
 	struct place_plan plan = { 0 };
+	struct place_cost cost = { 0 };
 	uint64_t start;
 	int failed = 0, narrowed, n;
 
-	if (!policy_plan_object(r->pol, obj, frames, nframes, rule_counts(r, t->proc->pid),
-				t->proc->page_size, &plan))
+	if (!policy_plan_object(r->pol, obj, frames, nframes, proc->matched, t->proc->page_size,
+				&plan))
 		return;
 	n = binding_restrict_ranges(binding(r, t->proc->pid), plan.ranges, plan.n, &narrowed);
 	r->narrowed += (uint64_t)narrowed;
@@ -127,10 +228,16 @@ static void place_object(struct applier *r, struct tcb *t, const struct nm_objec
 		return;
 	}
 	start = now_ns();
-	for (int i = 0; i < plan.n; i++)
+	split_edges(r, t, proc, &plan, obj->addr, &cost);
+	for (int i = 0; i < plan.n; i++) {
 		if (apply_range(r, t, obj, &plan.ranges[i]) < 0)
 			failed++;
-	verifier_add(r->ver, obj, &plan, failed, now_ns() - start);
+		else
+			move_left_behind(t->proc->pid, obj->addr + plan.ranges[i].offset,
+					 &plan.ranges[i], &cost);
+	}
+	cost.ns = now_ns() - start;
+	verifier_add(r->ver, obj, &plan, failed, &cost);
 	place_plan_free(&plan);
 }
 

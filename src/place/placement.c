@@ -94,6 +94,7 @@ void policy_copy_action(struct policy_rule *to, const struct policy_rule *from)
 	to->action = from->action;
 	to->nodemask = from->nodemask;
 	to->chunk = from->chunk;
+	to->chunk_from = from->chunk_from;
 	to->nseg = from->nseg;
 	to->seg = copy_array(from->seg, from->nseg, sizeof(*from->seg));
 	to->neach = from->neach;
@@ -327,23 +328,26 @@ static uint64_t slice_boundary(uint64_t addr, uint64_t size, uint32_t ppm, uint6
 	return at < lo ? lo : at > hi ? hi : at;
 }
 
-/* Chunk k (r->chunk bytes from the object's start) on node each[k mod
- * neach], '-' (-1) left alone: OpenMP's schedule(static, chunk).  Chunk
- * ends are rounded to the nearest page boundary, as slices' are; with
- * one range left of CYCLIC_MAX_RANGES, the rest is interleaved. */
+/* Chunk k (r->chunk bytes from chunk_from on) on node each[k mod neach],
+ * '-' (-1) left alone: OpenMP's schedule(static, chunk); the bytes
+ * before chunk_from too.  Chunk ends are rounded to the nearest page
+ * boundary, as slices' are; with one range left of CYCLIC_MAX_RANGES,
+ * the rest is interleaved. */
 static int cyclic_ranges(const struct policy_rule *r, const struct nm_object *obj,
 			 uint64_t page_size, uint64_t lo, uint64_t hi, struct place_range *ranges)
 {
-	uint64_t nodes = 0, from = lo;
+	uint64_t nodes = 0, from = obj->addr + r->chunk_from;
 	int n = 0;
 
 	for (int i = 0; i < r->neach; i++)
 		if (r->each[i] >= 0)
 			nodes |= 1ULL << r->each[i];
-	if (r->chunk < page_size || !nodes)
+	if (r->chunk < page_size || !nodes || r->chunk_from >= obj->size)
 		return 0;
+	from = (from + page_size / 2) / page_size * page_size;
+	from = from < lo ? lo : from;
 	for (uint64_t k = 0; from < hi; k++) {
-		uint64_t to = obj->addr + (k + 1) * r->chunk;
+		uint64_t to = obj->addr + r->chunk_from + (k + 1) * r->chunk;
 		int node = r->each[k % r->neach];
 
 		if (n == CYCLIC_MAX_RANGES - 1) {
@@ -455,6 +459,36 @@ int policy_plan_object(const struct policy *pol, const struct nm_object *obj,
 	if (!plan->n)
 		place_plan_free(plan);
 	return plan->n > 0;
+}
+
+int place_plan_thp_edges(const struct place_plan *plan, uint64_t obj_addr, uint64_t *pages)
+{
+	int n = 0;
+
+	for (int i = 0; i < plan->n; i++) {
+		uint64_t start = obj_addr + plan->ranges[i].offset;
+		uint64_t end = start + plan->ranges[i].length;
+		bool shared = i && obj_addr + plan->ranges[i - 1].offset + plan->ranges[i - 1].length == start;
+
+		if (start % PLACE_THP_SIZE && !shared)
+			pages[n++] = start;
+		if (end % PLACE_THP_SIZE)
+			pages[n++] = end - PLACE_PAGE_SIZE;
+	}
+	return n;
+}
+
+int place_page_target(const struct place_range *r, uint64_t page, int status)
+{
+	int k;
+
+	if (status < 0 || !r->nodemask || (status < POLICY_MAX_NODES && (r->nodemask >> status & 1)))
+		return -1;
+	k = (int)(page % (uint64_t)__builtin_popcountll(r->nodemask));
+	for (int node = 0; node < POLICY_MAX_NODES; node++)
+		if ((r->nodemask >> node & 1) && k-- == 0)
+			return node;
+	return -1;
 }
 
 int policy_thread_cpu(const struct policy *pol, int rank)

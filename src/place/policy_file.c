@@ -11,13 +11,15 @@
 #include "error.h"
 #include "placement.h"
 
-/* Version 2 added the cyclic action, version 3 launcher-rank sections.
- * A file is written with the lowest version that holds its rules, so
- * that older readers take every file that does not use what they lack;
- * every version up to ours is read. */
+/* Version 2 added the cyclic action, version 3 launcher-rank sections
+ * and the cyclic action's start (`from`).  A file is written with the
+ * lowest version that holds its rules, so that older readers take every
+ * file that does not use what they lack; every version up to ours is
+ * read. */
 #define POLICY_VERSION 3
 #define POLICY_CYCLIC_VERSION 2
 #define POLICY_RANKS_VERSION 3
+#define POLICY_CYCLIC_FROM_VERSION 3
 
 struct parser {
 	const char *name;
@@ -143,6 +145,8 @@ static void write_action(FILE *f, const struct policy_rule *r)
 		break;
 	case ACT_CYCLIC:
 		fprintf(f, " %" PRIu64, r->chunk);
+		if (r->chunk_from)
+			fprintf(f, " from %" PRIu64, r->chunk_from);
 		/* then the node of each chunk, as each's */
 		__attribute__((fallthrough));
 	case ACT_EACH:
@@ -205,12 +209,16 @@ static void write_comment(FILE *f, const char *text)
 
 static int lowest_version(const struct policy *pol)
 {
+	int version = 1;
+
 	if (pol->ranked)
 		return POLICY_RANKS_VERSION;
 	for (int i = 0; i < pol->nrules; i++)
-		if (pol->rules[i].action == ACT_CYCLIC)
-			return POLICY_CYCLIC_VERSION;
-	return 1;
+		if (pol->rules[i].action == ACT_CYCLIC && pol->rules[i].chunk_from)
+			return POLICY_CYCLIC_FROM_VERSION;
+		else if (pol->rules[i].action == ACT_CYCLIC)
+			version = POLICY_CYCLIC_VERSION;
+	return version;
 }
 
 /* The pins and rules of one launcher rank (-1: every process's). */
@@ -361,21 +369,35 @@ static int parse_each(const struct parser *p, char **tok, int ntok, struct polic
 	return 0;
 }
 
-/* cyclic BYTES NODE|-...: chunks of at least a page, or they share pages. */
-static int parse_cyclic(const struct parser *p, char **tok, int ntok, struct policy_rule *r)
+/* A byte count: digits only, no sign, no overflow. */
+static int parse_bytes(const char *tok, uint64_t *v)
 {
 	char *end;
 
+	errno = 0;
+	*v = strtoull(tok, &end, 10);
+	return end == tok || *end || errno || !isdigit((unsigned char)*tok) ? -1 : 0;
+}
+
+/* cyclic BYTES [from OFFSET] NODE|-...: chunks of at least a page, or
+ * they share pages; from (version 3) where chunk 0 starts. */
+static int parse_cyclic(const struct parser *p, char **tok, int ntok, struct policy_rule *r)
+{
 	if (p->version < POLICY_CYCLIC_VERSION)
 		return parse_error(p, "cyclic needs 'numamma-policy %d' (this file is version %d)",
 				   POLICY_CYCLIC_VERSION, p->version);
-	errno = 0;
-	r->chunk = ntok ? strtoull(tok[0], &end, 10) : 0;
-	if (!ntok || end == tok[0] || *end || errno || !isdigit((unsigned char)*tok[0]) ||
-	    r->chunk < PLACE_PAGE_SIZE)
+	if (!ntok || parse_bytes(tok[0], &r->chunk) < 0 || r->chunk < PLACE_PAGE_SIZE)
 		return parse_error(p, "cyclic wants a chunk size in bytes of at least %llu, then nodes, "
 				   "e.g. 'cyclic 65536 1 2 3 0'", PLACE_PAGE_SIZE);
-	return parse_each(p, tok + 1, ntok - 1, r);
+	if (ntok < 2 || strcmp(tok[1], "from"))
+		return parse_each(p, tok + 1, ntok - 1, r);
+	if (p->version < POLICY_CYCLIC_FROM_VERSION)
+		return parse_error(p, "cyclic ... from needs 'numamma-policy %d' (this file is version %d)",
+				   POLICY_CYCLIC_FROM_VERSION, p->version);
+	if (ntok < 3 || parse_bytes(tok[2], &r->chunk_from) < 0)
+		return parse_error(p, "cyclic's from wants where chunk 0 starts, in bytes from the "
+				   "object's start, e.g. 'cyclic 65536 from 4096 1 2 3 0'");
+	return parse_each(p, tok + 3, ntok - 3, r);
 }
 
 static int parse_action(const struct parser *p, char **tok, int ntok, struct policy_rule *r)

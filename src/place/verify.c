@@ -29,7 +29,7 @@ struct verifier {
 	size_t n, cap;
 	int64_t *seen;            /* open addressing, 0 = empty */
 	size_t nseen, capseen;
-	uint64_t mbind_ns;        /* the program stopped for its mbind calls */
+	struct place_cost cost;   /* of every object placed */
 };
 
 struct verifier *verifier_new(struct session *s, int list_all)
@@ -92,7 +92,7 @@ static uint64_t plan_pages(const struct place_plan *plan)
 }
 
 void verifier_add(struct verifier *v, const struct nm_object *obj,
-		  const struct place_plan *plan, int failed, uint64_t ns)
+		  const struct place_plan *plan, int failed, const struct place_cost *cost)
 {
 	struct placed *p;
 
@@ -114,7 +114,10 @@ void verifier_add(struct verifier *v, const struct nm_object *obj,
 	p->ranges = xmalloc(plan->n * sizeof(*p->ranges));
 	memcpy(p->ranges, plan->ranges, plan->n * sizeof(*p->ranges));
 	p->edge_pages = pages_spanned(obj->addr, obj->size) - plan_pages(plan);
-	v->mbind_ns += ns;
+	v->cost.ns += cost->ns;
+	v->cost.move_calls += cost->move_calls;
+	v->cost.moved += cost->moved;
+	v->cost.madvise_calls += cost->madvise_calls;
 	verifier_seen(v, obj->id);
 }
 
@@ -133,27 +136,30 @@ void range_check_add(struct range_check *rc, uint64_t nodemask, int status)
 	}
 }
 
+void query_pages(pid_t pid, uint64_t addr, unsigned long n, void **pages, int *status)
+{
+	for (unsigned long i = 0; i < n; i++)
+		pages[i] = (void *)(addr + i * PLACE_PAGE_SIZE);
+	if (move_pages(pid, n, pages, NULL, status, 0) < 0) {
+		for (unsigned long i = 0; i < n; i++)
+			status[i] = -errno;
+	}
+}
+
 static void check_range(pid_t pid, const struct placed *p, const struct place_range *r,
 			struct range_check *rc)
 {
-	enum { BATCH = 1024 };
-	void *pages[BATCH];
-	int status[BATCH];
-	uint64_t page = PLACE_PAGE_SIZE, start = p->addr + r->offset, end = start + r->length;
+	void *pages[PAGES_BATCH];
+	int status[PAGES_BATCH];
+	uint64_t start = p->addr + r->offset, npages = r->length / PLACE_PAGE_SIZE;
 
-	for (uint64_t a = start; a < end; ) {
-		unsigned long n = 0;
+	for (uint64_t done = 0; done < npages; ) {
+		unsigned long n = npages - done < PAGES_BATCH ? npages - done : PAGES_BATCH;
 
-		while (n < BATCH && a < end) {
-			pages[n++] = (void *)a;
-			a += page;
-		}
-		if (move_pages(pid, n, pages, NULL, status, 0) < 0) {
-			for (unsigned long i = 0; i < n; i++)
-				status[i] = -errno;
-		}
+		query_pages(pid, start + done * PLACE_PAGE_SIZE, n, pages, status);
 		for (unsigned long i = 0; i < n; i++)
 			range_check_add(rc, r->nodemask, status[i]);
+		done += n;
 	}
 }
 
@@ -248,8 +254,12 @@ void verifier_report(struct verifier *v, bool quiet)
 	if (quiet)
 		return;
 	fprintf(stderr, "numamma: run: %splaced %llu objects; %llu pages present, %llu on the intended "
-		"node (%.1f%%), %llu never touched; %llu mbind calls in %.1f ms\n", who,
+		"node (%.1f%%), %llu never touched; %llu mbind calls, %llu move_pages calls "
+		"(%llu pages mbind left behind moved), %llu madvise calls (huge pages split "
+		"at range edges) in %.1f ms\n", who,
 		(unsigned long long)objects, (unsigned long long)present, (unsigned long long)on,
 		present ? 100.0 * on / present : 100.0, (unsigned long long)absent,
-		(unsigned long long)calls, v->mbind_ns / 1e6);
+		(unsigned long long)calls, (unsigned long long)v->cost.move_calls,
+		(unsigned long long)v->cost.moved, (unsigned long long)v->cost.madvise_calls,
+		v->cost.ns / 1e6);
 }

@@ -296,6 +296,7 @@ static void sample_row(struct prof_run *run, sqlite3_stmt *st)
 	s->node = (int)col_int(st, 5, -1);
 	s->page_node = (int)col_int(st, 6, -1);
 	s->time_ns = col_int(st, 7, 0);
+	s->access = sqlite3_column_type(st, 8) == SQLITE_TEXT ? *sqlite3_column_text(st, 8) : 0;
 }
 
 /* A static's module is the smallest one mapped at its address. */
@@ -318,7 +319,8 @@ static int read_objects(struct reader *rd, unsigned what)
 		return -1;
 	if (!(what & PROFILE_SAMPLES))
 		return 0;
-	return each_row(rd, "SELECT object_id, address, pid, tid, cpu, node, page_node, time_ns FROM samples"
+	return each_row(rd, "SELECT object_id, address, pid, tid, cpu, node, page_node, time_ns,"
+			" access FROM samples"
 			" WHERE object_id IS NOT NULL AND address IS NOT NULL ORDER BY rowid", sample_row);
 }
 

@@ -52,11 +52,11 @@ static void fill(struct prof_run *run)
 		for (int i = 0; i < NPTS; i++)
 			samples[n++] = (struct prof_sample){ 1,
 				objects[0].addr + (w - 1) * MiB + (uint64_t)i * MiB / NPTS,
-				PID, PID + w, w - 1, (w - 1) / 2, 0, 0 };
+				PID, PID + w, w - 1, (w - 1) / 2, 0, 0, ACCESS_READ };
 	for (int i = 0; i < NPTS; i++)
 		samples[n++] = (struct prof_sample){ 3, objects[2].addr + (uint64_t)i * 2048, PID,
-						     PID + 3, 2, 1, 0, 0 };
-	samples[n++] = (struct prof_sample){ 1, objects[0].addr, PID, PID + 9, 0, 0, 0, 0 };
+						     PID + 3, 2, 1, 0, 0, ACCESS_READ };
+	samples[n++] = (struct prof_sample){ 1, objects[0].addr, PID, PID + 9, 0, 0, 0, 0, ACCESS_READ };
 	*run = (struct prof_run){
 		.has_run = true, .run = { .command = "./app", .mode = "profile" },
 		.ncpus = 4, .cpus = cpus, .nnodes = 2, .nodes = nodes, .nprocesses = 1, .processes = processes,

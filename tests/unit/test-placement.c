@@ -1,5 +1,6 @@
 /* placement: rule matching, page rounding, proportional slices, global
  * policies and thread pins. */
+#include <errno.h>
 #include <numaif.h>
 #include <stdlib.h>
 
@@ -160,6 +161,29 @@ static void test_cyclic(void)
 	policy_free(pol);
 }
 
+/* Chunks from a header's end: the header's pages left alone, chunk k
+ * from `from` + k * chunk, its ends rounded to pages. */
+static void test_cyclic_from(void)
+{
+	struct policy *pol = parse("numamma-policy 3\n"
+				   "heap callsite " MOD "+0x1234 cyclic 8192 from 6000 1 2\n");
+	struct nm_object o = heap(0x100000, 8 * PS + 6000);
+	struct place_plan p;
+
+	CHECK_INT(policy_plan_object(pol, &o, site_a, 2, NULL, PS, &p), 1);
+	/* 6000 rounds to 4096; chunk ends 14192 to 12288, 22384 to 20480... */
+	CHECK_INT(p.n, 4);
+	check_range(&p, 0, PS, 2 * PS, MPOL_BIND, 1 << 1);
+	check_range(&p, 1, 3 * PS, 2 * PS, MPOL_BIND, 1 << 2);
+	check_range(&p, 2, 5 * PS, 2 * PS, MPOL_BIND, 1 << 1);
+	check_range(&p, 3, 7 * PS, 2 * PS, MPOL_BIND, 1 << 2);
+	place_plan_free(&p);
+	/* A start past the object places nothing. */
+	o.size = 4096;
+	CHECK_INT(policy_plan_object(pol, &o, site_a, 2, NULL, PS, &p), 0);
+	policy_free(pol);
+}
+
 /* The allocation-free form: ranges into the caller's buffer, sized once
  * for the whole policy; `each` counts its objects in matched. */
 static void test_place_into_buffer(void)
@@ -293,9 +317,59 @@ static void test_binary_check(void)
 	policy_free(pol);
 }
 
+/* After an mbind that moved too little, the pages left off the range's
+ * nodes are moved one by one: to the bound node, or spread over an
+ * interleave's nodes by page number; pages on a right node, or not
+ * there yet, stay. */
+static void test_page_target(void)
+{
+	struct place_range bind = { 0, 8 * PS, MPOL_BIND, 1 << 2 };
+	struct place_range il = { 0, 8 * PS, MPOL_INTERLEAVE, (1 << 1) | (1 << 3) | (1 << 5) };
+
+	CHECK_INT(place_page_target(&bind, 7, 2), -1);
+	CHECK_INT(place_page_target(&bind, 7, 0), 2);
+	CHECK_INT(place_page_target(&bind, 7, 63), 2);
+	CHECK_INT(place_page_target(&bind, 7, -ENOENT), -1);
+	CHECK_INT(place_page_target(&bind, 7, -EFAULT), -1);
+	CHECK_INT(place_page_target(&il, 9, 3), -1);
+	CHECK_INT(place_page_target(&il, 9, 0), 1);
+	CHECK_INT(place_page_target(&il, 10, 0), 3);
+	CHECK_INT(place_page_target(&il, 11, 2), 5);
+	CHECK_INT(place_page_target(&il, 12, 2), 1);
+	CHECK_INT(place_page_target(&(struct place_range){ 0, PS, MPOL_BIND, 0 }, 1, 0), -1);
+}
+
+/* Huge pages may straddle a range's unaligned edges: one page inside
+ * each such edge, an edge two ranges share once, none at 2 MiB. */
+static void test_thp_edges(void)
+{
+	struct place_range r[3] = {
+		{ 0x1000, 0x200000 - 0x1000, MPOL_BIND, 1 },          /* to 2 MiB: aligned end */
+		{ 0x200000, 0x3000, MPOL_BIND, 2 },                    /* shares that edge */
+		{ 0x300000, 0x5000, MPOL_BIND, 4 },                    /* apart */
+	};
+	struct place_plan plan = { 3, r, NULL };
+	uint64_t pages[6];
+
+	CHECK_INT(place_plan_thp_edges(&plan, 0x10000000, pages), 4);
+	CHECK_INT(pages[0], 0x10001000);
+	CHECK_INT(pages[1], 0x10202000);
+	CHECK_INT(pages[2], 0x10300000);
+	CHECK_INT(pages[3], 0x10304000);
+	/* The object at an odd page: every edge is unaligned, the shared one
+	 * counted once. */
+	CHECK_INT(place_plan_thp_edges(&plan, 0x10001000, pages), 5);
+	CHECK_INT(pages[0], 0x10002000);
+	CHECK_INT(pages[1], 0x10200000);
+	CHECK_INT(pages[2], 0x10203000);
+}
+
 int main(void)
 {
+	test_page_target();
+	test_thp_edges();
 	test_cyclic();
+	test_cyclic_from();
 	test_bind_rounds_inside();
 	test_block_scales();
 	test_block_merges();

@@ -180,6 +180,18 @@ static const struct bad bad[] = {
 	  "'cyclic 65536 1 2 3 0'\n" },
 	{ "numamma-policy 2\nheap callsite m+0x1 cyclic 65536 1 x\n",
 	  "numamma: policy 'bad' line 2: cyclic: 'x' is not a node number or '-'\n" },
+	{ "numamma-policy 2\nheap callsite m+0x1 cyclic 65536 from 4096 1 2\n",
+	  "numamma: policy 'bad' line 2: cyclic ... from needs 'numamma-policy 3' (this file is "
+	  "version 2)\n" },
+	{ "numamma-policy 3\nheap callsite m+0x1 cyclic 65536 from\n",
+	  "numamma: policy 'bad' line 2: cyclic's from wants where chunk 0 starts, in bytes from the "
+	  "object's start, e.g. 'cyclic 65536 from 4096 1 2 3 0'\n" },
+	{ "numamma-policy 3\nheap callsite m+0x1 cyclic 65536 from -4096 1 2\n",
+	  "numamma: policy 'bad' line 2: cyclic's from wants where chunk 0 starts, in bytes from the "
+	  "object's start, e.g. 'cyclic 65536 from 4096 1 2 3 0'\n" },
+	{ "numamma-policy 3\nheap callsite m+0x1 cyclic 65536 from 4096\n",
+	  "numamma: policy 'bad' line 2: cyclic wants the chunk's node (or '-') in turn, e.g. "
+	  "'cyclic 65536 1 2 3 0'\n" },
 	{ "numamma-policy 1\nheap callsite m+0x1 leave now\n",
 	  "numamma: policy 'bad' line 2: unexpected 'now' after leave\n" },
 	{ "numamma-policy 1\nstatic symbol m\n",
@@ -270,6 +282,34 @@ static void test_rank_sections(void)
 	policy_free(one);
 }
 
+/* A cyclic rule's start (version 3): read, written back, and the file
+ * versioned 3 only when a rule has one. */
+static void test_cyclic_from(void)
+{
+	struct policy *pol = policy_parse("numamma-policy 3\n"
+					  "heap callsite m+0x1 cyclic 65536 from 24576 1 - 3 0\n"
+					  "heap callsite m+0x2 cyclic 8192 2 3\n", "v3");
+	char *text;
+
+	CHECK(pol != NULL);
+	if (!pol)
+		return;
+	CHECK_INT(pol->rules[0].chunk, 65536);
+	CHECK_INT(pol->rules[0].chunk_from, 24576);
+	CHECK_INT(pol->rules[0].neach, 4);
+	CHECK_INT(pol->rules[1].chunk_from, 0);
+	policy_rule_format(&pol->rules[0]);
+	CHECK_STR(pol->rules[0].text, "heap callsite m+0x1 cyclic 65536 from 24576 1 - 3 0");
+	text = written(pol);
+	CHECK(!strncmp(text, "numamma-policy 3\n", 17));
+	free(text);
+	pol->rules[0].chunk_from = 0;
+	text = written(pol);
+	CHECK(!strncmp(text, "numamma-policy 2\n", 17));
+	free(text);
+	policy_free(pol);
+}
+
 static void test_errors(void)
 {
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -339,6 +379,7 @@ int main(void)
 {
 	test_rank_sections();
 	test_cyclic_version();
+	test_cyclic_from();
 	test_round_trip();
 	test_errors();
 	test_unknown_node();

@@ -5,10 +5,12 @@
  * landed: per worker, the pages it owns on its own node, or for the
  * patterns without owners, the pages per node.
  *
- *   patterns cyclic|stencil|table|dynamic|spmv|stream|pools [ROUNDS]
+ *   patterns cyclic|cyclic-header|stencil|table|dynamic|spmv|stream|pools|queue|mpmc [ROUNDS]
  *
  * cyclic:  chunks of CHUNK_PAGES dealt in turn, chunk k to worker k mod
  *          NWORKERS (OpenMP's schedule(static, chunk));
+ * cyclic-header: the same behind a header of HEADER_PAGES pages (the
+ *          chunks start past it), chunk k to worker (k + 1) mod NWORKERS;
  * stencil: a 2-D grid of one-page rows, each worker owning a block of
  *          rows and reading its neighbours' edge rows (halo), Jacobi
  *          style from one grid into the other;
@@ -26,7 +28,13 @@
  *          them (the guest's sampler sees one of the three: see spmv);
  * pools:   PHASES phases, each with a pool per worker that the main
  *          thread allocates (one call site) and fills, its worker then
- *          computes on and the main thread frees. */
+ *          computes on and the main thread frees;
+ * queue:   a ring of one-page slots that worker 0 fills (writes only)
+ *          and worker 1 processes (reads each slot QUEUE_PASSES times:
+ *          the consumer does the work), the others idle; the main
+ *          thread never touches it, so first touch is the producer's;
+ * mpmc:    the same ring, workers 0 and 1 producing, 2 and 3 consuming
+ *          (no side on one node). */
 #define _GNU_SOURCE
 #include <numa.h>
 #include <numaif.h>
@@ -42,6 +50,8 @@
 #define CHUNK_PAGES 16
 #define NNZ_ROW     8
 #define PHASES      4
+#define QUEUE_PASSES 4
+#define HEADER_PAGES 6
 
 static long page_size, page_elems, rounds = 20;
 static double *grid[3];         /* stencil: two grids; stream: a, b, c */
@@ -57,9 +67,18 @@ static long rows;               /* spmv: A's rows */
 /* Who owns page p of an object of npages: the worker using it. */
 typedef int (*owner_fn)(long p, long npages);
 
+static long header_pages, first_owner;  /* cyclic-header: 6 and 1 */
+
 static int cyclic_owner(long p, long npages __attribute__((unused)))
 {
-	return (int)(p / CHUNK_PAGES % NWORKERS);
+	if (p < header_pages)
+		return -1;
+	return (int)(((p - header_pages) / CHUNK_PAGES + first_owner) % NWORKERS);
+}
+
+static int consumer_owner(long p __attribute__((unused)), long npages __attribute__((unused)))
+{
+	return 1;
 }
 
 static int block_owner(long p, long npages)
@@ -75,10 +94,17 @@ static void sweep_page(double *page, double r)
 
 static void cyclic(long w)
 {
+	double *array = grid[0] + header_pages * page_elems;
+
 	for (long r = 0; r < rounds; r++)
-		for (long c = w; c < PAGES / CHUNK_PAGES; c += NWORKERS)
+		for (long c = (w + NWORKERS - first_owner) % NWORKERS; c < PAGES / CHUNK_PAGES; c += NWORKERS)
 			for (long p = c * CHUNK_PAGES; p < (c + 1) * CHUNK_PAGES; p++)
-				sweep_page(grid[0] + p * page_elems, (double)r);
+				sweep_page(array + p * page_elems, (double)r);
+}
+
+static void cyclic_header(long w)
+{
+	cyclic(w);
 }
 
 /* Row i of the new grid from rows i-1, i, i+1 of the old one: the first
@@ -181,12 +207,74 @@ static void dynamic(long w __attribute__((unused)))
 	}
 }
 
+/* The ring: slot i holds item t when seq[i] is 2 * (t / PAGES) + 1, and
+ * is free for it when 2 * (t / PAGES); items are claimed by tickets. */
+static volatile long seq[PAGES], produced, consumed;
+static long nproducers = 1, nconsumers = 1;
+
+static long queue_items(void)
+{
+	return rounds * PAGES / (NWORKERS * QUEUE_PASSES);   /* a cyclic worker's work */
+}
+
+static void wait_slot(long slot, long want)
+{
+	while (__atomic_load_n(&seq[slot], __ATOMIC_ACQUIRE) != want)
+		sched_yield();
+}
+
+static void produce(void)
+{
+	long t;
+
+	while ((t = __sync_fetch_and_add(&produced, 1)) < queue_items()) {
+		double *page = grid[0] + t % PAGES * page_elems;
+
+		wait_slot(t % PAGES, 2 * (t / PAGES));
+		for (long i = 0; i < page_elems; i++)
+			page[i] = (double)(t + i);
+		__atomic_store_n(&seq[t % PAGES], 2 * (t / PAGES) + 1, __ATOMIC_RELEASE);
+	}
+}
+
+static void consume(long w)
+{
+	double sum = 0;
+	long t;
+
+	while ((t = __sync_fetch_and_add(&consumed, 1)) < queue_items()) {
+		const double *page = grid[0] + t % PAGES * page_elems;
+
+		wait_slot(t % PAGES, 2 * (t / PAGES) + 1);
+		for (int pass = 0; pass < QUEUE_PASSES; pass++)
+			for (long i = 0; i < page_elems; i++)
+				sum += page[i] * pass;
+		__atomic_store_n(&seq[t % PAGES], 2 * (t / PAGES) + 2, __ATOMIC_RELEASE);
+	}
+	sink[w] = sum;
+}
+
+/* Workers 0 .. nproducers-1 produce, the next nconsumers consume. */
+static void queue(long w)
+{
+	if (w < nproducers)
+		produce();
+	else if (w < nproducers + nconsumers)
+		consume(w);
+}
+
+static void mpmc(long w)
+{
+	queue(w);
+}
+
 static const struct pattern {
 	const char *name;
 	void (*work)(long w);
 } patterns[] = {
-	{ "cyclic", cyclic }, { "stencil", stencil }, { "table", table }, { "dynamic", dynamic },
-	{ "spmv", spmv }, { "stream", stream }, { "pools", pools },
+	{ "cyclic", cyclic }, { "cyclic-header", cyclic_header }, { "stencil", stencil }, { "table", table }, { "dynamic", dynamic },
+	{ "spmv", spmv }, { "stream", stream }, { "pools", pools }, { "queue", queue },
+	{ "mpmc", mpmc },
 };
 static const struct pattern *pattern;
 
@@ -207,8 +295,8 @@ static double worst = 100;
  * blocks.h prints them, so that the tests read every pattern alike). */
 static void report(const char *name, const void *data, long npages, owner_fn owner)
 {
-	static void *pages[PAGES];
-	static int status[PAGES];
+	static void *pages[PAGES + HEADER_PAGES];
+	static int status[PAGES + HEADER_PAGES];
 	long on[NWORKERS] = { 0 }, owned[NWORKERS] = { 0 }, per_node[8] = { 0 };
 
 	for (long p = 0; p < npages; p++)
@@ -277,7 +365,9 @@ static void report_all(void)
 		report("x", xv, PAGES / NNZ_ROW / 2, NULL);
 		return;
 	}
-	report("grid", grid[0], PAGES, pattern->work == cyclic ? cyclic_owner :
+	report("grid", grid[0], PAGES + header_pages,
+	       pattern->work == cyclic || pattern->work == cyclic_header ? cyclic_owner :
+	       pattern->work == queue ? consumer_owner :
 	       pattern->work == stencil || pattern->work == stream ? block_owner : NULL);
 	if (grid[1])
 		report("grid2", grid[1], PAGES, block_owner);
@@ -293,21 +383,28 @@ int main(int argc, char **argv)
 		if (!strcmp(mode, patterns[i].name))
 			pattern = &patterns[i];
 	if (!pattern) {
-		fprintf(stderr, "usage: patterns cyclic|stencil|table|dynamic|spmv|stream|pools [ROUNDS]\n");
+		fprintf(stderr, "usage: patterns cyclic|cyclic-header|stencil|table|dynamic|spmv|stream|"
+			"pools|queue|mpmc [ROUNDS]\n");
 		return 2;
 	}
 	if (argc > 2)
 		rounds = atol(argv[2]);
 	page_size = sysconf(_SC_PAGESIZE);
 	page_elems = page_size / sizeof(double);
+	if (pattern->work == cyclic_header) {
+		header_pages = HEADER_PAGES;
+		first_owner = 1;
+	}
 	if (pattern->work != pools && pattern->work != spmv)
-		grid[0] = malloc(PAGES * page_size);
+		grid[0] = malloc((PAGES + header_pages) * page_size);
 	if (pattern->work == stencil || pattern->work == stream)
 		grid[1] = malloc(PAGES * page_size);
 	if (pattern->work == stream)
 		grid[2] = malloc(PAGES * page_size);
-	for (int g = 0; g < 3 && grid[g]; g++)
-		for (long i = 0; i < PAGES * page_elems; i++)
+	if (pattern->work == mpmc)
+		nproducers = nconsumers = 2;
+	for (int g = 0; g < 3 && grid[g] && pattern->work != queue && pattern->work != mpmc; g++)
+		for (long i = 0; i < (PAGES + (g ? 0 : header_pages)) * page_elems; i++)
 			grid[g][i] = (double)i;
 	if (pattern->work == spmv)
 		spmv_init();
