@@ -19,6 +19,16 @@
 #include "error.h"
 #include "outfile.h"
 
+#define SAMPLE_INSERT "INSERT INTO samples(time_ns, pid, tid, cpu, node, address, ip, access," \
+		      " weight, level, hops, snoop_hitm, tlb_miss, object_id, page_node, phys_addr," \
+		      " resolution, forward_steps) VALUES "
+#define SAMPLE_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+#define SAMPLE_COLUMNS 18
+/* Samples are written SAMPLE_BATCH rows per statement: one step of a
+ * multi-row INSERT costs SQLite far less than as many single-row ones,
+ * which is most of what storing a sample costs. */
+#define SAMPLE_BATCH 64
+
 /* Writers' hot statements, prepared once and reused. */
 enum db_stmt {
 	ST_PROCESS, ST_END_PROCESS, ST_THREAD, ST_END_THREAD, ST_MODULE,
@@ -39,10 +49,7 @@ static const char *const stmt_sql[NR_STMTS] = {
 	[ST_OBJECT] = "INSERT INTO objects(id, pid, tid, kind, address, size, alloc_ns, free_ns,"
 		      " callsite_id, name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	[ST_FREE] = "UPDATE objects SET free_ns = ? WHERE id = ?",
-	[ST_SAMPLE] = "INSERT INTO samples(time_ns, pid, tid, cpu, node, address, ip, access, weight,"
-		      " level, hops, snoop_hitm, tlb_miss, object_id, page_node, phys_addr,"
-		      " resolution, forward_steps)"
-		      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	[ST_SAMPLE] = SAMPLE_INSERT SAMPLE_ROW,
 	[ST_SAMPLER_STAT] = "INSERT INTO sampler_stats(tid, name, value) VALUES (?, ?, ?)",
 	[ST_META] = "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
 	[ST_TOTALS] = "INSERT INTO callsite_totals(callsite_id, pid, allocations, frees, bytes,"
@@ -69,9 +76,14 @@ struct nm_db {
 	int64_t run_id;
 	sqlite3_stmt *stmts[NR_STMTS];
 	struct callsite_table callsites;
+	sqlite3_stmt *sample_batch;     /* SAMPLE_BATCH rows */
+	struct nm_sample pending[SAMPLE_BATCH];
+	int npending;
 	int lock_fd;            /* a profile being written: outfile_create() */
 	char *write_error;      /* the first write that failed; NULL: none */
 };
+
+static void write_pending(struct nm_db *db);
 
 /* How long a statement waits for another connection's lock. */
 #define BUSY_TIMEOUT_MS 10000
@@ -222,6 +234,7 @@ static void free_db(struct nm_db *db)
 {
 	for (int i = 0; i < NR_STMTS; i++)
 		sqlite3_finalize(db->stmts[i]);
+	sqlite3_finalize(db->sample_batch);
 	sqlite3_close(db->sql);
 	free(db->callsites.slots);
 	free(db->write_error);
@@ -258,7 +271,7 @@ struct nm_db *db_create(const char *path, bool quiet)
 		return NULL;
 	db = new_db(path);
 	db->lock_fd = fd;
-	if (sqlite3_open_v2(path, &db->sql, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(path, &db->sql, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		error("cannot create '%s': %s", path, sqlite3_errmsg(db->sql));
 		free_db(db);
 		unlink(path);
@@ -370,7 +383,7 @@ struct nm_db *db_open(const char *path)
 	/* Read-write even for readers: a crashed writer's hot journal can
 	 * only be rolled back by a writer.  Write-protected files still
 	 * open, read-only. */
-	if (sqlite3_open_v2(path, &db->sql, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(path, &db->sql, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		error("cannot open '%s': %s", path, sqlite3_errmsg(db->sql));
 		goto fail;
 	}
@@ -409,6 +422,7 @@ fail:
 
 void db_flush(struct nm_db *db)
 {
+	write_pending(db);
 	write_exec(db, "COMMIT; BEGIN");
 }
 
@@ -416,6 +430,7 @@ void db_close(struct nm_db *db)
 {
 	if (!db)
 		return;
+	write_pending(db);
 	if (!sqlite3_get_autocommit(db->sql))
 		write_exec(db, "COMMIT");
 	/* Back to one plain file for whoever reads it next; a reader still
@@ -739,30 +754,83 @@ void db_free_object(struct nm_db *db, int64_t id, uint64_t free_ns)
 	step_done(db, st);
 }
 
+/* Binds sample s, one of db->pending, as the row of st whose first
+ * parameter is first. */
+static void bind_sample(sqlite3_stmt *st, int first, const struct nm_sample *s)
+{
+	int i = first;
+
+	bind_int(st, i++, s->time_ns);
+	bind_int(st, i++, s->pid);
+	bind_int(st, i++, s->tid);
+	bind_int_known(st, i++, s->cpu, s->cpu >= 0);
+	bind_int_known(st, i++, s->node, s->node >= 0);
+	bind_int_known(st, i++, s->addr, s->addr);
+	bind_int_known(st, i++, s->ip, s->ip);
+	sqlite3_bind_text(st, i++, &s->access, 1, SQLITE_STATIC);
+	bind_int(st, i++, s->weight);
+	bind_text(st, i++, s->level == LVL_UNKNOWN ? NULL : mem_level_name(s->level));
+	bind_int_known(st, i++, s->hops, s->hops >= 0);
+	bind_int(st, i++, s->snoop_hitm);
+	bind_int_known(st, i++, s->tlb_miss, s->tlb_miss >= 0);
+	bind_int_known(st, i++, s->object_id, s->object_id);
+	bind_int_known(st, i++, s->page_node, s->page_node >= 0);
+	bind_int_known(st, i++, s->phys_addr, s->phys_addr);
+	bind_text(st, i++, s->resolution);
+	bind_int_known(st, i++, s->forward_steps, s->forward_steps > 0);
+}
+
+/* The multi-row statement, its SQL built once. */
+static sqlite3_stmt *sample_batch(struct nm_db *db)
+{
+	if (!db->sample_batch) {
+		size_t row = strlen(SAMPLE_ROW) + 2;
+		char *sql = xmalloc(strlen(SAMPLE_INSERT) + SAMPLE_BATCH * row + 1);
+		char *p = stpcpy(sql, SAMPLE_INSERT);
+
+		for (int i = 0; i < SAMPLE_BATCH; i++)
+			p = stpcpy(stpcpy(p, i ? ", " : ""), SAMPLE_ROW);
+		db->sample_batch = db_prepare(db, sql);
+		free(sql);
+	}
+	return db->sample_batch;
+}
+
+/* Writes the samples db_add_sample() holds: a full batch in one step,
+ * fewer one by one.  Every parameter is bound each time, so the
+ * statements need no clearing. */
+static void write_pending(struct nm_db *db)
+{
+	sqlite3_stmt *st;
+
+	if (db->npending == SAMPLE_BATCH) {
+		st = sample_batch(db);
+		for (int i = 0; i < SAMPLE_BATCH; i++)
+			bind_sample(st, 1 + i * SAMPLE_COLUMNS, &db->pending[i]);
+		if (!db->write_error && sqlite3_step(st) != SQLITE_DONE)
+			write_failed(db);
+		sqlite3_reset(st);
+	} else {
+		for (int i = 0; i < db->npending; i++) {
+			st = stmt(db, ST_SAMPLE);
+			bind_sample(st, 1, &db->pending[i]);
+			step_done(db, st);
+		}
+	}
+	db->npending = 0;
+}
+
+/* Held until a batch is full, or until anything commits or reads the
+ * samples (db_flush, db_close, db_aggregate, db_drop_raw_samples). */
 void db_add_sample(struct nm_db *db, const struct nm_sample *s)
 {
-	sqlite3_stmt *st = stmt(db, ST_SAMPLE);
-	char access[2] = { s->access ? s->access : ACCESS_UNKNOWN, 0 };
+	struct nm_sample *p = &db->pending[db->npending++];
 
-	bind_int(st, 1, s->time_ns);
-	bind_int(st, 2, s->pid);
-	bind_int(st, 3, s->tid);
-	bind_int_known(st, 4, s->cpu, s->cpu >= 0);
-	bind_int_known(st, 5, s->node, s->node >= 0);
-	bind_int_known(st, 6, s->addr, s->addr);
-	bind_int_known(st, 7, s->ip, s->ip);
-	bind_text(st, 8, access);
-	bind_int(st, 9, s->weight);
-	bind_text(st, 10, s->level == LVL_UNKNOWN ? NULL : mem_level_name(s->level));
-	bind_int_known(st, 11, s->hops, s->hops >= 0);
-	bind_int(st, 12, s->snoop_hitm);
-	bind_int_known(st, 13, s->tlb_miss, s->tlb_miss >= 0);
-	bind_int_known(st, 14, s->object_id, s->object_id);
-	bind_int_known(st, 15, s->page_node, s->page_node >= 0);
-	bind_int_known(st, 16, s->phys_addr, s->phys_addr);
-	bind_text(st, 17, s->resolution);
-	bind_int_known(st, 18, s->forward_steps, s->forward_steps > 0);
-	step_done(db, st);
+	*p = *s;
+	if (!p->access)
+		p->access = ACCESS_UNKNOWN;
+	if (db->npending == SAMPLE_BATCH)
+		write_pending(db);
 }
 
 void db_add_sampler_stat(struct nm_db *db, pid_t tid, const char *name, uint64_t value)
@@ -874,11 +942,13 @@ static void index_objects(struct nm_db *db, void *arg)
 
 void db_drop_raw_samples(struct nm_db *db)
 {
+	write_pending(db);
 	write_exec(db, "DELETE FROM samples");
 }
 
 void db_aggregate(struct nm_db *db)
 {
+	write_pending(db);
 	db_transaction(db, index_objects, NULL);
 	db_transaction(db, build_aggregates, NULL);
 }

@@ -600,6 +600,56 @@ static void test_corrupt_rows(void)
 	free(path);
 }
 
+/* Samples are written in multi-row batches: full batches, the rest
+ * written by the flush, and a batch cut by a commit must all land, each
+ * field in its own row (every 7th sample has unknowns, as NULLs). */
+static void test_sample_batches(void)
+{
+	char *path = tmp_path("batches.db");
+	struct nm_db *db = db_create(path, true);
+	const int n = 1000 + 37;
+
+	CHECK(db != NULL);
+	if (!db)
+		return;
+	for (int i = 0; i < n; i++) {
+		bool unknown = i % 7 == 0;
+		struct nm_sample s = {
+			.time_ns = 5000 + i, .pid = PID, .tid = 100 + i % 3, .cpu = unknown ? -1 : i % 4,
+			.node = unknown ? -1 : i % 2, .addr = unknown ? 0 : BIG_ADDR + 64 * i,
+			.ip = 0x401000 + i, .access = i % 2 ? ACCESS_READ : i % 3 ? ACCESS_WRITE : 0,
+			.weight = i, .level = unknown ? LVL_UNKNOWN : LVL_LOCAL_RAM, .hops = unknown ? -1 : 0,
+			.snoop_hitm = i % 5 == 0, .tlb_miss = unknown ? -1 : 1,
+			.object_id = unknown ? 0 : 1 + i % 9, .page_node = unknown ? -1 : 1,
+			.resolution = i % 2 ? "forward" : NULL, .forward_steps = i % 2 ? 1 + i % 4 : 0,
+		};
+
+		db_add_sample(db, &s);
+		if (i == 500)
+			db_flush(db);
+	}
+	db_flush(db);
+	CHECK_INT(sql_int(db, "SELECT count(*) FROM samples"), n);
+	CHECK_INT(sql_int(db, "SELECT sum(time_ns - 5000 = weight AND ip - 0x401000 = weight"
+			  " AND tid = 100 + weight % 3) FROM samples"), n);
+	CHECK_INT(sql_int(db, "SELECT count(*) FROM samples WHERE weight % 7 = 0 AND cpu IS NULL"
+			  " AND node IS NULL AND address IS NULL AND level IS NULL AND hops IS NULL"
+			  " AND tlb_miss IS NULL AND object_id IS NULL AND page_node IS NULL"), (n + 6) / 7);
+	CHECK_INT(sql_int(db, "SELECT count(*) FROM samples WHERE weight % 7 <> 0 AND cpu = weight % 4"
+			  " AND node = weight % 2 AND address = 0x10000000 + 64 * weight"
+			  " AND level = 'local-ram' AND hops = 0 AND tlb_miss = 1"
+			  " AND object_id = 1 + weight % 9 AND page_node = 1"), n - (n + 6) / 7);
+	CHECK_INT(sql_int(db, "SELECT count(*) FROM samples WHERE access = CASE WHEN weight % 2 THEN 'R'"
+			  " WHEN weight % 3 THEN 'W' ELSE '?' END"), n);
+	CHECK_INT(sql_int(db, "SELECT count(*) FROM samples WHERE snoop_hitm = (weight % 5 = 0)"), n);
+	CHECK_INT(sql_int(db, "SELECT count(*) FROM samples WHERE weight % 2 AND resolution = 'forward'"
+			  " AND forward_steps = 1 + weight % 4"), n / 2);
+	CHECK_INT(sql_int(db, "SELECT count(*) FROM samples WHERE weight % 2 = 0 AND resolution IS NULL"
+			  " AND forward_steps IS NULL"), n - n / 2);
+	db_close(db);
+	free(path);
+}
+
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	return remove(path);
@@ -618,6 +668,7 @@ int main(void)
 	test_rotation();
 	test_create_errors();
 	test_crash();
+	test_sample_batches();
 	test_symbolize();
 	test_corrupt_rows();
 	nftw(tmpdir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
