@@ -29,6 +29,12 @@ const char *elfmod_build_id(const struct elf_module *m);
 const char *elfmod_identity(const struct elf_module *m);
 bool elfmod_is_pie_or_dso(const struct elf_module *m);   /* ET_DYN */
 
+bool elfmod_has_section(const struct elf_module *m, const char *name);
+/* The bytes of the section called name, inflated if it is compressed
+ * (SHF_COMPRESSED), valid while m is open; NULL when absent or
+ * unreadable. */
+const void *elfmod_section_data(const struct elf_module *m, const char *name, size_t *size);
+
 /* Looks a function up by name in .symtab, then .dynsym (defined symbols
  * only, STT_FUNC or STT_GNU_IFUNC; the default version "name@@VER" is
  * preferred over compatibility ones "name@VER").

@@ -138,6 +138,46 @@ struct elf_module *elfmod_open(const char *path)
 	return m;
 }
 
+static Elf_Scn *section_named(const struct elf_module *m, const char *name)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+
+	if (elf_getshdrstrndx(m->elf, &shstrndx) < 0)
+		return NULL;
+	while ((scn = elf_nextscn(m->elf, scn))) {
+		GElf_Shdr sh;
+		const char *n;
+
+		if (gelf_getshdr(scn, &sh) && (n = elf_strptr(m->elf, shstrndx, sh.sh_name)) &&
+		    !strcmp(n, name))
+			return scn;
+	}
+	return NULL;
+}
+
+bool elfmod_has_section(const struct elf_module *m, const char *name)
+{
+	return section_named(m, name) != NULL;
+}
+
+const void *elfmod_section_data(const struct elf_module *m, const char *name, size_t *size)
+{
+	Elf_Scn *scn = section_named(m, name);
+	Elf_Data *data;
+	GElf_Shdr sh;
+
+	if (!scn || !gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS)
+		return NULL;
+	if ((sh.sh_flags & SHF_COMPRESSED) && elf_compress(scn, 0, 0) < 0)
+		return NULL;
+	data = elf_getdata(scn, NULL);
+	if (!data || !data->d_buf)
+		return NULL;
+	*size = data->d_size;
+	return data->d_buf;
+}
+
 static void sym_table_free(struct sym_table *t)
 {
 	for (size_t i = 0; i < t->n; i++)

@@ -1,14 +1,17 @@
 /* Post-run symbolisation of (module path, ELF vaddr) pairs.
  *
  * Function names come from the ELF symbol tables (elfsyms), file:line
- * from DWARF through libdwfl, which also finds separate debug info by
- * build-id or debuglink under /usr/lib/debug.  Each module is opened
- * once per symbolizer. */
+ * from the DWARF line programs (dwarf_lines) of the file libdwfl would
+ * read them from (the module, or its separate debug info found by
+ * build-id or debuglink under /usr/lib/debug), and from libdwfl itself
+ * for what that reader leaves to it.  Each module is opened once per
+ * symbolizer. */
 #include <elfutils/libdwfl.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dwarf_lines.h"
 #include "elfsyms.h"
 #include "error.h"
 #include "symbolize.h"
@@ -20,6 +23,10 @@ struct sym_module {
 	Dwfl_Module *mod;
 	Dwarf_Addr bias;          /* libdwfl's address = ELF vaddr + bias */
 	bool debug_symbols;       /* libdwfl found symbols in separate debug info */
+	const char *debug_file;   /* that file (libdwfl's string); NULL: none */
+	bool lines_tried;         /* lines and debug_elf are loaded, or cannot be */
+	struct elf_module *debug_elf;   /* the file the lines come from */
+	struct line_table *lines;       /* NULL: libdwfl answers */
 };
 
 struct symbolizer {
@@ -43,6 +50,9 @@ void symbolizer_free(struct symbolizer *s)
 	if (!s)
 		return;
 	for (size_t i = 0; i < s->n; i++) {
+		line_table_free(s->v[i].lines);
+		if (s->v[i].debug_elf != s->v[i].elf)
+			elfmod_close(s->v[i].debug_elf);
 		elfmod_close(s->v[i].elf);
 		if (s->v[i].dwfl)
 			dwfl_end(s->v[i].dwfl);
@@ -80,6 +90,7 @@ static void open_dwarf(struct sym_module *sm)
 		dwfl_module_getsymtab(sm->mod);
 		dwfl_module_info(sm->mod, NULL, NULL, NULL, NULL, NULL, NULL, &debugfile);
 		sm->debug_symbols = debugfile && strcmp(debugfile, sm->path);
+		sm->debug_file = sm->debug_symbols ? debugfile : NULL;
 	}
 }
 
@@ -126,12 +137,55 @@ static void find_function(struct sym_module *sm, uint64_t vaddr, struct sym_info
 	}
 }
 
+/* Does libdw take the module's own DWARF?  It does when the file has any
+ * of these, and looks for separate debug info only otherwise. */
+static bool has_own_dwarf(const struct elf_module *m)
+{
+	return elfmod_has_section(m, ".debug_info") || elfmod_has_section(m, ".debug_line") ||
+	       elfmod_has_section(m, ".debug_frame");
+}
+
+/* The line programs of the file libdwfl reads DWARF from: the module, or
+ * the separate file it found the symbols in.  Anything else (no
+ * .debug_line there, separate debug info libdwfl found only for DWARF,
+ * a program the reader refuses) is left to libdwfl. */
+static void load_lines(struct sym_module *sm)
+{
+	struct dwarf_sections sec = { 0 };
+
+	sm->lines_tried = true;
+	if (has_own_dwarf(sm->elf))
+		sm->debug_elf = sm->elf;
+	else if (sm->debug_file)
+		sm->debug_elf = elfmod_open(sm->debug_file);
+	if (!sm->debug_elf)
+		return;
+	sec.line = elfmod_section_data(sm->debug_elf, ".debug_line", &sec.line_size);
+	sec.line_str = elfmod_section_data(sm->debug_elf, ".debug_line_str", &sec.line_str_size);
+	sec.str = elfmod_section_data(sm->debug_elf, ".debug_str", &sec.str_size);
+	if (sec.line)
+		sm->lines = line_table_parse(&sec);
+	if (!sm->lines)
+		debug("%s: file:line through libdw", sm->path);
+}
+
 static void find_source_line(struct sym_module *sm, uint64_t vaddr, struct sym_info *out)
 {
 	Dwfl_Line *line;
 	const char *file;
 	int lineno;
 
+	if (!sm->lines_tried)
+		load_lines(sm);
+	if (sm->lines) {
+		switch (line_table_lookup(sm->lines, vaddr, &out->file, &out->line)) {
+		case LINE_FOUND:
+		case LINE_NONE:
+			return;
+		case LINE_ASK_LIBDW:
+			break;
+		}
+	}
 	if (!sm->mod || !(line = dwfl_module_getsrc(sm->mod, vaddr + sm->bias)))
 		return;
 	file = dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL);
