@@ -90,17 +90,6 @@ static void write_pending(struct nm_db *db);
 /* How long opening a profile may spend checking its pages. */
 #define INTEGRITY_BUDGET_NS (2000ULL * 1000 * 1000)
 
-/* Tables that db_aggregate() drops and rebuilds from samples. */
-#define AGGREGATE_SCHEMA \
-	"CREATE TABLE object_thread(object_id INTEGER, pid INTEGER, tid INTEGER," \
-	"  samples INTEGER, reads INTEGER, writes INTEGER, weight INTEGER);" \
-	"CREATE TABLE object_page_thread(object_id INTEGER, page INTEGER, tid INTEGER, samples INTEGER);" \
-	"CREATE TABLE object_node(object_id INTEGER, node INTEGER, samples INTEGER);" \
-	"CREATE TABLE object_page_node(object_id INTEGER, page_node INTEGER, samples INTEGER);" \
-	"CREATE TABLE thread_sharing(tid_a INTEGER, tid_b INTEGER, shared_pages INTEGER," \
-	"  shared_lines INTEGER);" \
-	"CREATE TABLE line_writers(address INTEGER, object_id INTEGER, writers INTEGER, tids TEXT);"
-
 /* Column meanings and units: doc/schema.md.  Times are CLOCK_MONOTONIC
  * nanoseconds; addresses and sizes bytes; NULL means unknown. */
 static const char schema_sql[] =
@@ -139,7 +128,7 @@ static const char schema_sql[] =
 	"CREATE TABLE callsite_totals(callsite_id INTEGER, pid INTEGER, allocations INTEGER,"
 	"  frees INTEGER, bytes INTEGER, peak_live_bytes INTEGER);"
 	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);"
-	AGGREGATE_SCHEMA;
+	DB_AGGREGATE_SCHEMA;
 
 sqlite3 *db_sqlite(struct nm_db *db)
 {
@@ -877,59 +866,6 @@ void db_set_meta(struct nm_db *db, const char *key, const char *value)
 	step_done(db, st);
 }
 
-/* Derived tables, rebuilt from samples.  Pages are 4 KiB and cache lines
- * 64 bytes whatever the machine: the aggregates are for comparing access
- * patterns, and those are the sizes placement works with. */
-static const char aggregate_sql[] =
-	"DROP TABLE IF EXISTS object_thread;"
-	"DROP TABLE IF EXISTS object_page_thread;"
-	"DROP TABLE IF EXISTS object_node;"
-	"DROP TABLE IF EXISTS object_page_node;"
-	"DROP TABLE IF EXISTS thread_sharing;"
-	"DROP TABLE IF EXISTS line_writers;"
-	AGGREGATE_SCHEMA
-	"INSERT INTO object_thread"
-	"  SELECT object_id, pid, tid, count(*), sum(access = 'R'), sum(access = 'W'), sum(weight)"
-	"  FROM samples WHERE object_id IS NOT NULL GROUP BY object_id, pid, tid;"
-	"INSERT INTO object_page_thread"
-	"  SELECT s.object_id, (s.address - o.address) / 4096, s.tid, count(*)"
-	"  FROM samples s JOIN objects o ON o.id = s.object_id"
-	"  WHERE s.address IS NOT NULL GROUP BY 1, 2, 3;"
-	"INSERT INTO object_node"
-	"  SELECT object_id, node, count(*) FROM samples"
-	"  WHERE object_id IS NOT NULL AND node IS NOT NULL GROUP BY 1, 2;"
-	"INSERT INTO object_page_node"
-	"  SELECT object_id, page_node, count(*) FROM samples"
-	"  WHERE object_id IS NOT NULL AND page_node IS NOT NULL GROUP BY 1, 2;"
-	/* A pair sharing a line shares that line's page, so every pair with
-	 * shared lines is among the page pairs. */
-	"INSERT INTO thread_sharing"
-	"  WITH lines AS (SELECT DISTINCT pid, tid, address / 64 AS k FROM samples"
-	"                 WHERE address IS NOT NULL),"
-	"       pages AS (SELECT DISTINCT pid, tid, k / 64 AS k FROM lines),"
-	"       page_pairs AS (SELECT a.tid AS ta, b.tid AS tb, count(*) AS n FROM pages a"
-	"                      JOIN pages b ON a.pid = b.pid AND a.k = b.k AND a.tid < b.tid"
-	"                      GROUP BY 1, 2),"
-	"       line_pairs AS (SELECT a.tid AS ta, b.tid AS tb, count(*) AS n FROM lines a"
-	"                      JOIN lines b ON a.pid = b.pid AND a.k = b.k AND a.tid < b.tid"
-	"                      GROUP BY 1, 2)"
-	"  SELECT p.ta, p.tb, p.n, coalesce(l.n, 0) FROM page_pairs p"
-	"  LEFT JOIN line_pairs l ON l.ta = p.ta AND l.tb = p.tb;"
-	/* The ordered subquery makes tids come out sorted: "101,102". */
-	"INSERT INTO line_writers"
-	"  SELECT line, object_id, count(*), group_concat(tid) FROM"
-	"    (SELECT DISTINCT address / 64 * 64 AS line, object_id, tid FROM samples"
-	"     WHERE access = 'W' AND address IS NOT NULL ORDER BY 1, 2, 3)"
-	"  GROUP BY line, object_id;"
-	"CREATE INDEX object_thread_object ON object_thread(object_id);"
-	"CREATE INDEX object_page_thread_object ON object_page_thread(object_id);"
-	"CREATE INDEX line_writers_object ON line_writers(object_id);";
-
-static void build_aggregates(struct nm_db *db, void *unused)
-{
-	db_exec(db, aggregate_sql);
-}
-
 /* Objects are looked up by address, samples by object, once the run is
  * over: indexes kept up to date during the run would cost every row.
  * They are built here, with the aggregates (a profile whose numamma died
@@ -950,5 +886,5 @@ void db_aggregate(struct nm_db *db)
 {
 	write_pending(db);
 	db_transaction(db, index_objects, NULL);
-	db_transaction(db, build_aggregates, NULL);
+	db_build_aggregates(db);
 }

@@ -650,6 +650,110 @@ static void test_sample_batches(void)
 	free(path);
 }
 
+/* The GROUP BY queries db_aggregate() replaced: the specification of
+ * each aggregate table, row order included. */
+static const char *const reference_sql[][2] = {
+	{ "object_thread", "SELECT object_id, pid, tid, count(*), sum(access = 'R'),"
+	  " sum(access = 'W'), sum(weight) FROM samples WHERE object_id IS NOT NULL"
+	  " GROUP BY object_id, pid, tid" },
+	{ "object_page_thread", "SELECT s.object_id, (s.address - o.address) / 4096, s.tid, count(*)"
+	  " FROM samples s JOIN objects o ON o.id = s.object_id WHERE s.address IS NOT NULL"
+	  " GROUP BY 1, 2, 3" },
+	{ "object_node", "SELECT object_id, node, count(*) FROM samples"
+	  " WHERE object_id IS NOT NULL AND node IS NOT NULL GROUP BY 1, 2" },
+	{ "object_page_node", "SELECT object_id, page_node, count(*) FROM samples"
+	  " WHERE object_id IS NOT NULL AND page_node IS NOT NULL GROUP BY 1, 2" },
+	{ "thread_sharing", "WITH lines AS (SELECT DISTINCT pid, tid, address / 64 AS k FROM samples"
+	  "   WHERE address IS NOT NULL),"
+	  " pages AS (SELECT DISTINCT pid, tid, k / 64 AS k FROM lines),"
+	  " page_pairs AS (SELECT a.tid AS ta, b.tid AS tb, count(*) AS n FROM pages a"
+	  "   JOIN pages b ON a.pid = b.pid AND a.k = b.k AND a.tid < b.tid GROUP BY 1, 2),"
+	  " line_pairs AS (SELECT a.tid AS ta, b.tid AS tb, count(*) AS n FROM lines a"
+	  "   JOIN lines b ON a.pid = b.pid AND a.k = b.k AND a.tid < b.tid GROUP BY 1, 2)"
+	  " SELECT p.ta, p.tb, p.n, coalesce(l.n, 0) FROM page_pairs p"
+	  " LEFT JOIN line_pairs l ON l.ta = p.ta AND l.tb = p.tb" },
+	{ "line_writers", "SELECT line, object_id, count(*), group_concat(tid) FROM"
+	  " (SELECT DISTINCT address / 64 * 64 AS line, object_id, tid FROM samples"
+	  "  WHERE access = 'W' AND address IS NOT NULL ORDER BY 1, 2, 3)"
+	  " GROUP BY line, object_id" },
+};
+
+/* A table's rows, in rowid order, as one string. */
+static char *table_text(struct nm_db *db, const char *query)
+{
+	sqlite3_stmt *st = db_prepare(db, query);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		for (int i = 0; i < sqlite3_column_count(st); i++) {
+			const char *v = (const char *)sqlite3_column_text(st, i);
+
+			fprintf(f, "%s%s", i ? "," : "", v ? v : "NULL");
+		}
+		fputc('\n', f);
+	}
+	sqlite3_finalize(st);
+	fclose(f);
+	return text;
+}
+
+/* Random samples (NULLs, unknown objects, an object without address,
+ * shared lines and pages, several processes) aggregated by
+ * db_aggregate() and by the queries above: the same rows, in the same
+ * order. */
+static void test_aggregates(void)
+{
+	char *path = tmp_path("aggregates.db");
+	struct nm_db *db = db_create(path, true);
+	unsigned seed = 12345;
+	int rows = 0;
+
+	CHECK(db != NULL);
+	if (!db)
+		return;
+	for (int id = 1; id <= 6; id++)
+		add_object(db, id, 100 + id % 3, OBJ_HEAP, BIG_ADDR + id * 16 * PAGE, 16 * PAGE,
+			   0, NULL);
+	db_exec(db, "UPDATE objects SET address = NULL WHERE id = 6");
+	for (int i = 0; i < 3000; i++) {
+		int r = rand_r(&seed);
+		struct nm_sample s = {
+			.time_ns = i, .pid = r % 11 ? PID : PID + 1, .tid = 100 + r % 5,
+			.cpu = r % 4, .node = r % 13 ? r % 2 : -1,
+			.addr = r % 17 ? BIG_ADDR + (uint64_t)(r >> 8) % (7 * 16 * PAGE) : 0,
+			.access = r % 3 ? ACCESS_READ : r % 7 ? ACCESS_WRITE : ACCESS_UNKNOWN,
+			.weight = r % 50, .hops = -1, .tlb_miss = -1,
+			.page_node = r % 19 ? (r >> 4) % 2 : -1,
+		};
+
+		if (s.addr && r % 23)
+			s.object_id = (s.addr - BIG_ADDR) / (16 * PAGE);    /* 0 (none) .. 6 */
+		else if (r % 29 == 0)
+			s.object_id = 99;                               /* no such object */
+		db_add_sample(db, &s);
+	}
+	db_exec(db, "UPDATE samples SET tid = NULL WHERE rowid % 97 = 0;"
+		    " UPDATE samples SET weight = NULL WHERE object_id = 2");
+	db_aggregate(db);
+	for (size_t t = 0; t < sizeof(reference_sql) / sizeof(*reference_sql); t++) {
+		char *sql = xasprintf("SELECT * FROM %s ORDER BY rowid", reference_sql[t][0]);
+		char *got = table_text(db, sql), *want = table_text(db, reference_sql[t][1]);
+
+		if (strcmp(got, want))
+			fprintf(stderr, "%s:\n--- got\n%s--- want\n%s", reference_sql[t][0], got, want);
+		CHECK_STR(got, want);
+		rows += strlen(got) > 0;
+		free(sql);
+		free(got);
+		free(want);
+	}
+	CHECK_INT(rows, 6);     /* no table was empty */
+	db_close(db);
+	free(path);
+}
+
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	return remove(path);
@@ -669,6 +773,7 @@ int main(void)
 	test_create_errors();
 	test_crash();
 	test_sample_batches();
+	test_aggregates();
 	test_symbolize();
 	test_corrupt_rows();
 	nftw(tmpdir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
