@@ -115,7 +115,6 @@ static const char schema_sql[] =
 	"CREATE TABLE frames(callsite_id INTEGER, depth INTEGER, module TEXT, offset INTEGER,"
 	"  function TEXT, func_offset INTEGER, file TEXT, line INTEGER,"
 	"  PRIMARY KEY(callsite_id, depth));"
-	"CREATE INDEX frames_code ON frames(module, offset);"
 	"CREATE TABLE objects(id INTEGER PRIMARY KEY, pid INTEGER, tid INTEGER, kind TEXT,"
 	"  address INTEGER, size INTEGER, alloc_ns INTEGER, free_ns INTEGER,"
 	"  callsite_id INTEGER, name TEXT);"
