@@ -40,6 +40,13 @@ const void *elfmod_section_data(const struct elf_module *m, const char *name, si
  * preferred over compatibility ones "name@VER").
  * Returns 0 and the symbol's st_value (an ELF vaddr), -1 if absent. */
 int elfmod_find_function(const struct elf_module *m, const char *name, uint64_t *vaddr, uint64_t *size);
+/* The same for n names at once, in one pass over each table. */
+struct elf_function {
+	bool found;
+	uint64_t vaddr, size;
+};
+void elfmod_find_functions(const struct elf_module *m, const char *const *names, size_t n,
+			   struct elf_function *out);
 
 /* Calls cb, by increasing vaddr, for every defined data object
  * (STT_OBJECT, so not STT_TLS; st_size > 0; STB_GLOBAL, STB_WEAK and
