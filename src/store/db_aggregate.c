@@ -119,7 +119,8 @@ static void sort_groups(struct groups *g)
 	for (size_t i = 0; i < g->cap; i++)
 		if (g->v[i].used)
 			g->v[n++] = g->v[i];
-	qsort(g->v, n, sizeof(*g->v), by_key);
+	if (n)
+		qsort(g->v, n, sizeof(*g->v), by_key);
 }
 
 static void bind_key(sqlite3_stmt *st, const struct key *k, int nkeys)
@@ -196,7 +197,8 @@ static void sort_unique(struct triples *t)
 {
 	size_t n = 0;
 
-	qsort(t->v, t->n, sizeof(*t->v), by_triple);
+	if (t->n)
+		qsort(t->v, t->n, sizeof(*t->v), by_triple);
 	for (size_t i = 0; i < t->n; i++)
 		if (!n || compare_keys(&t->v[n - 1].key, &t->v[i].key))
 			t->v[n++] = t->v[i];
@@ -241,7 +243,8 @@ static void pairs_of(const struct triples *t, struct pairs *out)
 				out->v[out->n++] = (struct pair){ t->v[i].key.v[2], t->v[j].key.v[2] };
 			}
 	}
-	qsort(out->v, out->n, sizeof(*out->v), by_pair);
+	if (out->n)
+		qsort(out->v, out->n, sizeof(*out->v), by_pair);
 }
 
 /* How many times the pair at *i occurs in p, *i moved past them. */

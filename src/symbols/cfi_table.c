@@ -370,10 +370,15 @@ static int by_run_start(const void *a, const void *b)
  * one. */
 static bool sort_fdes(struct rows *rows)
 {
-	struct run *runs = xmalloc((rows->nfdes ? rows->nfdes : 1) * sizeof(*runs));
-	struct agent_unwind *v = xmalloc((rows->n ? rows->n : 1) * sizeof(*v));
+	struct run *runs;
+	struct agent_unwind *v;
 	size_t nruns = 0, k = 0;
 	bool ok = true;
+
+	if (!rows->n)
+		return true;
+	runs = xmalloc(rows->nfdes * sizeof(*runs));
+	v = xmalloc(rows->n * sizeof(*v));
 
 	for (size_t i = 0; i < rows->nfdes; i++) {
 		size_t end = i + 1 < rows->nfdes ? rows->fdes[i + 1] : rows->n;

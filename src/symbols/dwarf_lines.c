@@ -452,7 +452,8 @@ struct line_table *line_table_parse(const struct dwarf_sections *sec)
 		}
 		c.end = end;
 	}
-	qsort(t->seqs, t->nseqs, sizeof(*t->seqs), by_start);
+	if (t->nseqs)
+		qsort(t->seqs, t->nseqs, sizeof(*t->seqs), by_start);
 	t->max_end = xmalloc((t->nseqs ? t->nseqs : 1) * sizeof(*t->max_end));
 	for (size_t i = 0; i < t->nseqs; i++)
 		t->max_end[i] = i && t->max_end[i - 1] > t->seqs[i].end ? t->max_end[i - 1] :
