@@ -348,6 +348,13 @@ static enum extended run_extended(struct cursor *c, const struct line_header *h,
 	return EXT_OK;
 }
 
+/* A damaged program may add lines past INT64_MAX: wrapped, such a line
+ * is refused as any out of range. */
+static int64_t wrap_add(int64_t a, int64_t b)
+{
+	return (int64_t)((uint64_t)a + (uint64_t)b);
+}
+
 /* Runs one line program (DWARF 5, 6.2.5).  Rows within a sequence must
  * not go back in address: the binary search relies on it. */
 static bool run_program(struct cursor *c, const struct line_header *h, struct line_table *t)
@@ -361,7 +368,7 @@ static bool run_program(struct cursor *c, const struct line_header *h, struct li
 
 		if (op >= h->opcode_base) {
 			op -= h->opcode_base;
-			line += h->line_base + op % h->line_range;
+			line = wrap_add(line, h->line_base + op % h->line_range);
 			addr += (uint64_t)h->min_inst_len * (op / h->line_range);
 		} else if (op == 0) {
 			switch (run_extended(c, h, &addr)) {
@@ -387,7 +394,7 @@ static bool run_program(struct cursor *c, const struct line_header *h, struct li
 				addr += h->min_inst_len * read_uleb(c);
 				continue;
 			case LNS_ADVANCE_LINE:
-				line += read_sleb(c);
+				line = wrap_add(line, read_sleb(c));
 				continue;
 			case LNS_SET_FILE:
 				file = read_uleb(c);
