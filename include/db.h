@@ -90,6 +90,9 @@ void db_set_meta(struct nm_db *db, const char *key, const char *value);
 /* Commits the pending batch and opens the next one. */
 void db_flush(struct nm_db *db);
 
+/* During the run: starts opening, in the background, the modules that
+ * stored call stacks show, as they show them, for db_symbolize(). */
+void db_symbolize_early(struct nm_db *db);
 /* After the run: fill frames.function/func_offset/file/line from the
  * modules' symbols and DWARF, and build the aggregate tables from samples.
  * Both can be re-run: symbolisation retries what is still unknown and the

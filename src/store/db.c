@@ -22,6 +22,7 @@
 #include "db_int.h"
 #include "error.h"
 #include "outfile.h"
+#include "u64map.h"
 
 #define SAMPLE_INSERT "INSERT INTO samples(time_ns, pid, tid, cpu, node, address, ip, access," \
 		      " weight, level, hops, snoop_hitm, tlb_miss, object_id, page_node, phys_addr," \
@@ -80,6 +81,12 @@ struct nm_db {
 	int64_t run_id;
 	sqlite3_stmt *stmts[NR_STMTS];
 	struct callsite_table callsites;
+	/* db_on_new_module()'s callback, and the modules it was told of
+	 * (FNV-1a of their names). */
+	void (*module_fn)(void *arg, const char *path);
+	void (*module_free)(void *arg);
+	void *module_arg;
+	struct u64map modules_seen;
 	sqlite3_stmt *sample_batch;     /* SAMPLE_BATCH rows */
 	struct nm_sample pending[SAMPLE_BATCH];
 	int npending;
@@ -227,6 +234,9 @@ static void free_db(struct nm_db *db)
 	for (int i = 0; i < NR_STMTS; i++)
 		sqlite3_finalize(db->stmts[i]);
 	sqlite3_finalize(db->sample_batch);
+	if (db->module_free)
+		db->module_free(db->module_arg);
+	u64map_free(&db->modules_seen);
 	sqlite3_close(db->sql);
 	free(db->callsites.slots);
 	free(db->write_error);
@@ -682,6 +692,42 @@ static void callsite_reserve(struct callsite_table *t)
 	*t = bigger;
 }
 
+void db_on_new_module(struct nm_db *db, void (*fn)(void *arg, const char *path),
+		      void (*free_fn)(void *arg), void *arg)
+{
+	db->module_fn = fn;
+	db->module_free = free_fn;
+	db->module_arg = arg;
+}
+
+void *db_new_module_arg(struct nm_db *db)
+{
+	void *arg = db->module_arg;
+
+	db->module_fn = NULL;
+	db->module_free = NULL;
+	db->module_arg = NULL;
+	return arg;
+}
+
+/* Tells db_on_new_module()'s callback of the modules of a new stack it
+ * was not told of yet. */
+static void note_modules(struct nm_db *db, const struct nm_frame *frames, int n)
+{
+	for (int i = 0; i < n; i++) {
+		const char *module = frames[i].module;
+		uint64_t key;
+
+		if (!module || !frames[i].path || frames[i].path[0] != '/')
+			continue;
+		key = fnv1a(FNV_OFFSET_BASIS, module, strlen(module)) >> 1 | 1;     /* not 0 nor ~0 */
+		if (u64map_find(&db->modules_seen, key))
+			continue;
+		u64map_put(&db->modules_seen, key, 0, 0);
+		db->module_fn(db->module_arg, frames[i].path);
+	}
+}
+
 static int64_t insert_callsite(struct nm_db *db, uint64_t hash, const struct nm_frame *frames, int n)
 {
 	sqlite3_stmt *st = stmt(db, ST_CALLSITE);
@@ -691,6 +737,8 @@ static int64_t insert_callsite(struct nm_db *db, uint64_t hash, const struct nm_
 	bind_int(st, 1, (int64_t)hash);
 	step_done(db, st);
 	id = sqlite3_last_insert_rowid(db->sql);
+	if (db->module_fn)
+		note_modules(db, frames, n);
 	st = stmt(db, ST_FRAME);
 	for (int depth = 0; depth < n; depth++) {
 		bind_int(st, 1, id);

@@ -20,6 +20,13 @@ void db_exec(struct nm_db *db, const char *sql);
  * db_open(), inside a transaction of its own (one commit, not one per row). */
 void db_transaction(struct nm_db *db, void (*fn)(struct nm_db *db, void *arg), void *arg);
 
+/* fn(arg, path) with the file of each module the first time a stored
+ * call stack shows it (db_symbolize.c opens it then); db_close() frees
+ * arg with free_fn unless db_new_module_arg() took it back first. */
+void db_on_new_module(struct nm_db *db, void (*fn)(void *arg, const char *path),
+		      void (*free_fn)(void *arg), void *arg);
+void *db_new_module_arg(struct nm_db *db);
+
 /* Tables that db_aggregate() drops and rebuilds from samples. */
 #define DB_AGGREGATE_SCHEMA \
 	"CREATE TABLE object_thread(object_id INTEGER, pid INTEGER, tid INTEGER," \

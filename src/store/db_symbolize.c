@@ -83,10 +83,14 @@ static void symbolize_frames(struct nm_db *db, void *unused)
 	struct symbolizer *sym;
 	sqlite3_stmt *st;
 
+	sym = db_new_module_arg(db);
 	collect_unknown(db, &unknown);
-	if (!unknown.n)
+	if (!unknown.n) {
+		symbolizer_free(sym);
 		return;
-	sym = symbolizer_new();
+	}
+	if (!sym)
+		sym = symbolizer_new();
 	st = db_prepare(db, "UPDATE frames SET function = ?, func_offset = ?, file = ?, line = ?"
 			" WHERE module = ? AND offset = ? AND function IS NULL");
 	for (size_t i = 0; i < unknown.n; i++) {
@@ -102,6 +106,21 @@ static void symbolize_frames(struct nm_db *db, void *unused)
 	sqlite3_finalize(st);
 	symbolizer_free(sym);
 	free(unknown.v);
+}
+
+static void prefetch(void *symbolizer, const char *path)
+{
+	symbolizer_prefetch(symbolizer, path);
+}
+
+static void free_symbolizer(void *symbolizer)
+{
+	symbolizer_free(symbolizer);
+}
+
+void db_symbolize_early(struct nm_db *db)
+{
+	db_on_new_module(db, prefetch, free_symbolizer, symbolizer_new());
 }
 
 /* Frames are looked up by code location only here: the index is built
