@@ -99,9 +99,15 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all bench/demo-app
 	$(Q)sh bench/demo.sh
 
+# The allocation, fidelity and attach tests run twice: with the agent
+# (the default) and with the trap path (--intercept=trap).
+TRAP_TESTS = $(filter-out tests/t0101-docs.sh,$(wildcard tests/t010*.sh tests/t011*.sh \
+	       tests/t012[2-5]*.sh tests/t06*.sh))
+
 check: deps
 	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS)
-	$(Q)tests/run-tests tests/unit/test-* tests/t*.sh tests/vm/t*.sh
+	$(Q)tests/run-tests tests/unit/test-* tests/t*.sh tests/vm/t*.sh \
+		NUMAMMA_INTERCEPT=trap $(TRAP_TESTS)
 
 # ASan + UBSan: a sanitizer build of a copy of the sources runs the unit
 # tests and the fast behaviour tests (also part of make check).

@@ -10,6 +10,7 @@
 
 void agent_sys_wait(uint32_t *word, uint32_t val);    /* futex, bounded */
 uint64_t agent_sys_now_ns(void);
+uint64_t agent_sys_tsc(void);                          /* records' time */
 
 static inline void *agent_at(struct agent_ctl *c, uint64_t off)
 {
@@ -23,14 +24,29 @@ struct agent_inside *agent_inside(struct agent_ctl *c, uint64_t key);
  * the first one), walked with the published unwind table.  Returns how
  * many were stored in ips (at most max). */
 int agent_walk(struct agent_ctl *c, uint64_t rsp, uint64_t rbp, uint64_t *ips, int max);
+/* The published table's entry covering ip, by binary search; NULL if none. */
 const struct agent_unwind *agent_unwind_find(struct agent_ctl *c, uint64_t ip);
-/* Reserves n consecutive slots, waiting while the ring is full.  Returns
- * the first slot's number, or UINT64_MAX when numamma is gone. */
-uint64_t agent_reserve(struct agent_ctl *c, uint32_t n);
-struct agent_rec *agent_slot(struct agent_ctl *c, uint64_t pos);
+struct agent_rule {
+	int32_t cfa_off, rbp_off;
+	uint8_t cfa_reg;
+};
+/* ip's rule, cached; 0 when no entry covers ip. */
+int agent_unwind_rule(struct agent_ctl *c, uint64_t ip, struct agent_rule *r);
+/* The hash of the stack of an allocator call entered with rsp and rbp
+ * (sent first unless it was before), from the stacks walked before when
+ * every word that walk read is unchanged, else walked; 0: no stack. */
+uint64_t agent_call_stack(struct agent_ctl *c, uint32_t ring, uint64_t rsp, uint64_t rbp, int max);
+/* The thread's ring (taken on its first record: ring 0, shared, when
+ * all are taken). */
+uint32_t agent_ring_of(struct agent_ctl *c, struct agent_inside *in);
+/* Reserves n consecutive slots of ring r, waiting while it is full.
+ * Returns the first slot's number, or UINT64_MAX when numamma is gone. */
+uint64_t agent_reserve(struct agent_ctl *c, uint32_t r, uint32_t n);
+struct agent_rec *agent_slot(struct agent_ctl *c, uint32_t r, uint64_t pos);
 /* Marks slot pos written (its seq, stored last). */
-void agent_publish(struct agent_ctl *c, uint64_t pos);
-/* The stack's hash; sends the stack first unless it was sent before. */
-uint64_t agent_stack(struct agent_ctl *c, const uint64_t *ips, int n);
+void agent_publish(struct agent_ctl *c, uint32_t r, uint64_t pos);
+/* The stack's hash; sends the stack first (into ring r) unless it was
+ * sent before. */
+uint64_t agent_stack(struct agent_ctl *c, uint32_t r, const uint64_t *ips, int n);
 
 #endif

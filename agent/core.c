@@ -1,5 +1,7 @@
 /* The agent's logic: see agent.h.  No libc: what runs inside the
  * program's allocator must not call it. */
+#include <stdbool.h>
+
 #include "agent.h"
 
 #define load(p)        __atomic_load_n((p), __ATOMIC_ACQUIRE)
@@ -64,18 +66,11 @@ static int covers(const struct agent_unwind *e, uint64_t ip)
 	return ip >= e->start && ip - e->start < e->len;
 }
 
-/* Entries never overlap, so a cached index is right whenever its entry
- * covers ip: a stale or torn hint costs a search, never a wrong answer. */
 const struct agent_unwind *agent_unwind_find(struct agent_ctl *c, uint64_t ip)
 {
-	struct agent_ipcache *hint = (struct agent_ipcache *)agent_at(c, AGENT_OFF_IPCACHE) +
-				     (mix(ip) & (AGENT_IPCACHE - 1));
 	uint32_t n, lo = 0, hi;
 	const struct agent_unwind *t = table(c, &n);
-	uint64_t i = load(&hint->index);
 
-	if (i < n && covers(&t[i], ip))
-		return &t[i];
 	for (hi = n; lo < hi;) {
 		uint32_t mid = lo + (hi - lo) / 2;
 
@@ -84,49 +79,248 @@ const struct agent_unwind *agent_unwind_find(struct agent_ctl *c, uint64_t ip)
 		else
 			hi = mid;
 	}
-	if (lo == 0 || !covers(&t[lo - 1], ip))
-		return 0;
-	store(&hint->index, lo - 1);
-	return &t[lo - 1];
+	return lo && covers(&t[lo - 1], ip) ? &t[lo - 1] : 0;
+}
+
+/* A rule packed in 64 bits: cfa_off, rbp_off (16 bits), cfa_reg, and the
+ * table's generation (a new table may describe other code at the same
+ * addresses: dlclose, then dlopen). */
+#define CHECK_SALT 0x9e3779b97f4a7c15ULL
+
+static uint64_t pack(const struct agent_unwind *e, uint8_t gen)
+{
+	return (uint32_t)e->cfa_off | (uint64_t)(uint16_t)e->rbp_off << 32 |
+	       (uint64_t)e->cfa_reg << 48 | (uint64_t)gen << 56;
+}
+
+/* The rule for ip, from the cache of return addresses when it holds it
+ * (one cache line per frame), else from the table.  An entry is the rule
+ * and a check word (ip ^ rule): one torn by two threads writing it at
+ * once fails the check and costs a search, never gives a wrong rule. */
+int agent_unwind_rule(struct agent_ctl *c, uint64_t ip, struct agent_rule *r)
+{
+	struct agent_ipcache *hint = (struct agent_ipcache *)agent_at(c, AGENT_OFF_IPCACHE) +
+				     (mix(ip) & (AGENT_IPCACHE - 1));
+	uint8_t gen = (uint8_t)mix(load(&c->unwind));
+	uint64_t rule = load(&hint->rule);
+	const struct agent_unwind *e;
+
+	if ((load(&hint->check) ^ rule) != (ip ^ CHECK_SALT) || (uint8_t)(rule >> 56) != gen) {
+		e = agent_unwind_find(c, ip);
+		if (!e)
+			return 0;
+		rule = pack(e, gen);
+		/* An rbp offset past 16 bits is not cached. */
+		if ((int16_t)e->rbp_off == e->rbp_off) {
+			store(&hint->rule, rule);
+			store(&hint->check, rule ^ ip ^ CHECK_SALT);
+		}
+		*r = (struct agent_rule){ e->cfa_off, e->rbp_off, e->cfa_reg };
+		return 1;
+	}
+	*r = (struct agent_rule){ (int32_t)(uint32_t)rule, (int16_t)(rule >> 32),
+				  (uint8_t)(rule >> 48) };
+	return 1;
 }
 
 /* A frame further than this above the last is taken for a bad rule. */
 #define MAX_FRAME_SIZE (64ULL << 20)
 
-int agent_walk(struct agent_ctl *c, uint64_t rsp, uint64_t rbp, uint64_t *ips, int max)
+/* The words a walk read, to check a cached walk against. */
+struct walk_reads {
+	uint32_t n;
+	bool overflow;
+	bool entry_rbp;         /* a frame's CFA came from rbp as it was at entry */
+	uint64_t addr[AGENT_CACHED_READS], val[AGENT_CACHED_READS];
+};
+
+static void note_read(struct walk_reads *w, uint64_t addr, uint64_t val)
 {
-	uint64_t ip = *(const uint64_t *)rsp;
+	if (w->n == AGENT_CACHED_READS) {
+		w->overflow = true;
+		return;
+	}
+	w->addr[w->n] = addr;
+	w->val[w->n++] = val;
+}
+
+static uint64_t read_word(uint64_t addr, struct walk_reads *w)
+{
+	uint64_t v = *(const uint64_t *)addr;
+
+	if (w)
+		note_read(w, addr, v);
+	return v;
+}
+
+/* Where rbp's value came from: the words a cached walk must check are
+ * the return addresses and only the saved rbp values a frame then used
+ * (most code keeps no frame pointer: rbp holds data that changes from
+ * call to call, and does not matter to the walk). */
+struct rbp_source {
+	bool at_entry;
+	uint64_t addr, val;     /* else the word it was restored from */
+};
+
+static void rbp_used(struct walk_reads *w, struct rbp_source *src)
+{
+	if (!w)
+		return;
+	if (src->at_entry)
+		w->entry_rbp = true;
+	else if (src->addr)
+		note_read(w, src->addr, src->val);
+	src->addr = 0;          /* noted once */
+}
+
+static int walk(struct agent_ctl *c, uint64_t rsp, uint64_t rbp, uint64_t *ips, int max,
+		struct walk_reads *w)
+{
+	uint64_t ip = read_word(rsp, w);
+	struct rbp_source src = { .at_entry = true };
 	int n = 0;
 
 	rsp += 8;
 	while (n < max && ip) {
-		const struct agent_unwind *e;
+		struct agent_rule r;
 		uint64_t cfa;
 
 		ips[n++] = ip;
 		/* A return address names the instruction after the call. */
-		e = agent_unwind_find(c, ip - 1);
-		if (!e || e->cfa_reg == AGENT_CFA_END)
+		if (!agent_unwind_rule(c, ip - 1, &r) || r.cfa_reg == AGENT_CFA_END)
 			break;
-		cfa = (e->cfa_reg == AGENT_CFA_RBP ? rbp : rsp) + (int64_t)e->cfa_off;
+		if (r.cfa_reg == AGENT_CFA_RBP)
+			rbp_used(w, &src);
+		cfa = (r.cfa_reg == AGENT_CFA_RBP ? rbp : rsp) + (int64_t)r.cfa_off;
 		if (cfa < rsp + 8 || cfa - rsp > MAX_FRAME_SIZE || cfa % 8)
 			break;
-		if (e->rbp_off)
-			rbp = *(const uint64_t *)(cfa + (int64_t)e->rbp_off);
-		ip = *(const uint64_t *)(cfa - 8);
+		if (r.rbp_off) {
+			src.addr = cfa + (int64_t)r.rbp_off;
+			rbp = src.val = *(const uint64_t *)src.addr;
+			src.at_entry = false;
+		}
+		ip = read_word(cfa - 8, w);
 		rsp = cfa;
 	}
 	return n;
 }
 
-struct agent_rec *agent_slot(struct agent_ctl *c, uint64_t pos)
+int agent_walk(struct agent_ctl *c, uint64_t rsp, uint64_t rbp, uint64_t *ips, int max)
 {
-	return (struct agent_rec *)agent_at(c, AGENT_OFF_RING) + (pos & (AGENT_RING_SLOTS - 1));
+	return walk(c, rsp, rbp, ips, max, 0);
 }
 
-void agent_publish(struct agent_ctl *c, uint64_t pos)
+/* ---- stacks walked before ---- */
+
+/* Keyed by rsp and the return address only: rbp at entry is often any
+ * value (code without frame pointers), and matters only to walks that
+ * used it (e->rbp_used). */
+static struct agent_stackcache *cache_entry(struct agent_ctl *c, uint32_t ring, uint64_t rsp,
+					    uint64_t ra)
 {
-	store(&agent_slot(c, pos)->seq, (uint32_t)(pos + 1));
+	return (struct agent_stackcache *)agent_at(c, AGENT_OFF_STACKCACHE) +
+	       (uint64_t)ring * AGENT_STACKCACHE + (mix(rsp ^ mix(ra)) & (AGENT_STACKCACHE - 1));
+}
+
+static uint32_t table_gen(struct agent_ctl *c)
+{
+	return (uint32_t)mix(load(&c->unwind));
+}
+
+/* A walk is a function of where it starts, the table and the words it
+ * reads: when each word read last time still holds the same value, it
+ * would find the same stack.  Checked in the walk's order, each address
+ * read is one the walk itself would read: on the thread's own stack
+ * (same rsp, same ring: the same thread, or one that reuses its TCB and
+ * stack). */
+static uint64_t cached(struct agent_ctl *c, uint32_t ring, uint64_t rsp, uint64_t rbp)
+{
+	const struct agent_stackcache *e = cache_entry(c, ring, rsp, *(const uint64_t *)rsp);
+
+	if (e->rsp != rsp || (e->rbp_used && e->rbp != rbp) || e->gen != table_gen(c) || !e->nreads ||
+	    e->nreads > AGENT_CACHED_READS)
+		return 0;
+	for (uint32_t k = 0; k < e->nreads; k++)
+		if (*(const uint64_t *)e->addr[k] != e->val[k])
+			return 0;
+	return e->hash;
+}
+
+static void cache(struct agent_ctl *c, uint32_t ring, uint64_t rsp, uint64_t rbp, uint64_t hash,
+		  const struct walk_reads *w)
+{
+	struct agent_stackcache *e = cache_entry(c, ring, rsp, w->val[0]);
+
+	e->nreads = 0;          /* a signal handler's walk sees no half entry */
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	e->rsp = rsp;
+	e->rbp = rbp;
+	e->rbp_used = w->entry_rbp;
+	e->hash = hash;
+	e->gen = table_gen(c);
+	for (uint32_t k = 0; k < w->n; k++) {
+		e->addr[k] = w->addr[k];
+		e->val[k] = w->val[k];
+	}
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	e->nreads = w->n;
+}
+
+/* Ring 0 is shared by threads: no cache there. */
+uint64_t agent_call_stack(struct agent_ctl *c, uint32_t ring, uint64_t rsp, uint64_t rbp, int max)
+{
+	uint64_t ips[AGENT_MAX_FRAMES], hash = ring ? cached(c, ring, rsp, rbp) : 0;
+	struct walk_reads w;
+	int n;
+
+	if (hash)
+		return hash;
+	w.n = 0;
+	w.overflow = w.entry_rbp = false;
+	n = walk(c, rsp, rbp, ips, max, &w);
+	if (!n)
+		return 0;
+	hash = agent_stack(c, ring, ips, n);
+	if (ring && !w.overflow)
+		cache(c, ring, rsp, rbp, hash, &w);
+	return hash;
+}
+
+/* A ring belongs to a TCB for good: a thread that reuses the TCB of one
+ * gone (glibc caches them) takes its ring back, and a ring is never
+ * handed to a second live thread.  Past AGENT_RINGS - 1 TCBs, ring 0. */
+uint32_t agent_ring_of(struct agent_ctl *c, struct agent_inside *in)
+{
+	uint32_t r = __atomic_load_n(&in->ring, __ATOMIC_RELAXED);
+	uint64_t key = in->key;
+
+	if (r)
+		return r - 1;
+	for (r = 1; r < AGENT_RINGS; r++)
+		if (load(&c->rings[r].owner) == key)
+			break;
+	for (uint32_t k = 1; r == AGENT_RINGS && k < AGENT_RINGS; k++) {
+		uint64_t free_ring = 0;
+
+		if (__atomic_compare_exchange_n(&c->rings[k].owner, &free_ring, key, false,
+						__ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+			r = k;
+	}
+	if (r == AGENT_RINGS)
+		r = 0;
+	__atomic_store_n(&in->ring, r + 1, __ATOMIC_RELAXED);
+	return r;
+}
+
+struct agent_rec *agent_slot(struct agent_ctl *c, uint32_t r, uint64_t pos)
+{
+	return (struct agent_rec *)agent_at(c, AGENT_OFF_RING) +
+	       (uint64_t)r * AGENT_RING_SLOTS + (pos & (AGENT_RING_SLOTS - 1));
+}
+
+void agent_publish(struct agent_ctl *c, uint32_t r, uint64_t pos)
+{
+	store(&agent_slot(c, r, pos)->seq, (uint32_t)(pos + 1));
 }
 
 /* Numamma stops draining forever only when it is gone: then (and only
@@ -143,52 +337,65 @@ static int numamma_gone(struct agent_ctl *c)
 	return 1;
 }
 
-uint64_t agent_reserve(struct agent_ctl *c, uint32_t n)
+/* An owned ring has one writer at a time (its owner's TCB is that of
+ * one live thread, or of a vfork child while its parent waits): a plain
+ * load and store of head, no locked instruction.  Ring 0 is shared: an
+ * atomic add. */
+uint64_t agent_reserve(struct agent_ctl *c, uint32_t r, uint32_t n)
 {
-	uint64_t pos = __atomic_fetch_add(&c->head, n, __ATOMIC_ACQ_REL);
+	struct agent_ring *g = &c->rings[r];
+	uint64_t pos;
 
-	while (pos + n - load(&c->tail) > AGENT_RING_SLOTS) {
-		uint32_t seen = load(&c->drained);
+	if (r) {
+		pos = __atomic_load_n(&g->head, __ATOMIC_RELAXED);
+		store(&g->head, pos + n);
+	} else {
+		pos = __atomic_fetch_add(&g->head, n, __ATOMIC_ACQ_REL);
+	}
+	while (pos + n - load(&g->tail) > AGENT_RING_SLOTS) {
+		uint32_t seen = load(&g->drained);
 
 		if (numamma_gone(c))
 			return UINT64_MAX;
-		__atomic_fetch_add(&c->waiters, 1, __ATOMIC_ACQ_REL);
-		if (pos + n - load(&c->tail) > AGENT_RING_SLOTS)
-			agent_sys_wait(&c->drained, seen);
-		__atomic_fetch_sub(&c->waiters, 1, __ATOMIC_ACQ_REL);
+		__atomic_fetch_add(&g->waiters, 1, __ATOMIC_ACQ_REL);
+		if (pos + n - load(&g->tail) > AGENT_RING_SLOTS)
+			agent_sys_wait(&g->drained, seen);
+		__atomic_fetch_sub(&g->waiters, 1, __ATOMIC_ACQ_REL);
 	}
 	return pos;
 }
 
-static void send_stack(struct agent_ctl *c, uint64_t hash, const uint64_t *ips, int n)
+static void send_stack(struct agent_ctl *c, uint32_t ring, uint64_t hash, const uint64_t *ips,
+		       int n)
 {
 	uint32_t extra = (n + AGENT_IPS_PER_SLOT - 1) / AGENT_IPS_PER_SLOT;
-	uint64_t pos = agent_reserve(c, 1 + extra);
+	uint64_t pos = agent_reserve(c, ring, 1 + extra);
 	struct agent_rec *r;
 
 	if (pos == UINT64_MAX)
 		return;
 	for (uint32_t s = 0; s < extra; s++) {
-		struct agent_rec_ips *x = (struct agent_rec_ips *)agent_slot(c, pos + 1 + s);
+		struct agent_rec_ips *x = (struct agent_rec_ips *)agent_slot(c, ring, pos + 1 + s);
 
 		x->type = AGENT_REC_IPS;
 		for (int k = 0; k < AGENT_IPS_PER_SLOT; k++) {
 			int i = s * AGENT_IPS_PER_SLOT + k;
 			x->ip[k] = i < n ? ips[i] : 0;
 		}
-		agent_publish(c, pos + 1 + s);
+		agent_publish(c, ring, pos + 1 + s);
 	}
-	r = agent_slot(c, pos);
+	r = agent_slot(c, ring, pos);
 	r->type = AGENT_REC_STACK;
 	r->nframes = n;
 	r->hash = hash;
-	agent_publish(c, pos);
+	r->tsc = agent_sys_tsc();
+	agent_publish(c, ring, pos);
 }
 
 /* The set is written after the stack was sent: a thread that finds the
  * hash there knows the stack is ahead of its own record in the ring.  Two
  * threads may both send a new stack; numamma keeps the first. */
-uint64_t agent_stack(struct agent_ctl *c, const uint64_t *ips, int n)
+uint64_t agent_stack(struct agent_ctl *c, uint32_t ring, const uint64_t *ips, int n)
 {
 	uint64_t hash = agent_hash_ips(ips, n), *set = agent_at(c, AGENT_OFF_STACKSET);
 	uint64_t i = mix(hash);
@@ -200,11 +407,11 @@ uint64_t agent_stack(struct agent_ctl *c, const uint64_t *ips, int n)
 			return hash;
 		if (k)
 			continue;
-		send_stack(c, hash, ips, n);
+		send_stack(c, ring, hash, ips, n);
 		__atomic_compare_exchange_n(e, &empty, hash, false, __ATOMIC_ACQ_REL,
 					    __ATOMIC_ACQUIRE);
 		return hash;
 	}
-	send_stack(c, hash, ips, n);   /* a full neighbourhood: send it again */
+	send_stack(c, ring, hash, ips, n);   /* a full neighbourhood: send it again */
 	return hash;
 }

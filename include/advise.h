@@ -58,6 +58,8 @@ struct advice {
 	int spread;              /* threads are spread over nodes by rank */
 	int unbalanced;          /* ...because the profile crowded some nodes */
 	char *mapping;           /* which thread -> node mapping, in words */
+	char *binding;           /* the cpus and nodes planned within (the
+				  * launcher's binding), in words; NULL: all */
 	int profile_nodes, target_nodes;
 	int nthreads;
 	struct advice_thread *threads;

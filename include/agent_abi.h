@@ -4,8 +4,10 @@
  *
  * The region, at AGENT_DATA in the memfd, right after the code pages:
  *
- *   control page   struct agent_ctl
- *   ring           ring_slots records of 64 bytes, one multi-producer ring
+ *   control pages  struct agent_ctl (with each ring's words)
+ *   rings          AGENT_RINGS rings of AGENT_RING_SLOTS records of 64
+ *                  bytes: ring 0 shared by any thread (atomic
+ *                  reservation), the others each owned by one thread
  *   stack set      hashes of the stacks already sent (so each is sent once)
  *   inside table   per thread (keyed by %fs:0): its tid, inside a call?
  *   ip cache       unwind-table hints by ip, checked before use
@@ -14,9 +16,12 @@
  *                  use, wrapping only when the space is full, so that a
  *                  thread still searching an older one is not overwritten
  *
- * One ring per process keeps records in the order they were reserved: a
- * free is reserved before the block is handed back, the malloc that gets
- * it again after, so numamma never sees them reversed. */
+ * A thread writes into a ring of its own with plain stores: no locked
+ * instruction, no cache line shared with another thread.  Every record
+ * carries the TSC read after its slot was reserved; numamma merges the
+ * rings in TSC order, up to the time it started reading them, so that a
+ * free (recorded before the block is handed back) is never seen after
+ * the malloc of another thread that gets the block again. */
 #ifndef NUMAMMA_AGENT_ABI_H
 #define NUMAMMA_AGENT_ABI_H
 
@@ -24,13 +29,15 @@
 
 #include "alloc_event.h"
 
-#define AGENT_ABI_VERSION 1
+#define AGENT_ABI_VERSION 3
 /* The memfd's name; /proc/PID/maps shows "/memfd:" AGENT_MEMFD_NAME. */
 #define AGENT_MEMFD_NAME "numamma-agent"
 #define AGENT_MAPS_PATH "/memfd:" AGENT_MEMFD_NAME
 #define AGENT_PAGE 4096
 
-#define AGENT_RING_SLOTS   (1u << 16)
+#define AGENT_CTL_SIZE     (2 * AGENT_PAGE)
+#define AGENT_RINGS        32
+#define AGENT_RING_SLOTS   (1u << 14)   /* per ring */
 #define AGENT_STACKSET     (1u << 16)   /* hashes */
 #define AGENT_INSIDE       (1u << 13)   /* threads */
 #define AGENT_IPCACHE      (1u << 14)
@@ -51,22 +58,30 @@ struct agent_hook {
 	uint64_t original;      /* the relocated prologue, then a jump back */
 };
 
+/* A ring's words: the producers' and numamma's on lines of their own. */
+struct agent_ring {
+	_Alignas(64) uint64_t head;     /* next slot to reserve */
+	uint64_t owner;         /* rings 1..: the TCB (%fs:0) it is for; 0 free */
+	_Alignas(64) uint64_t tail;     /* next slot numamma reads */
+	uint32_t drained;       /* futex: bumped by numamma after each drain */
+	uint32_t waiters;       /* producers waiting for room */
+};
+
 struct agent_ctl {
 	uint32_t version;
 	uint32_t state;
 	uint32_t max_frames;    /* return addresses per stack */
 	uint32_t nr_hooks;
-	uint64_t heartbeat_ns;  /* numamma's clock at its last drain */
 	uint64_t stale_ns;      /* no heartbeat for this long: numamma is gone */
 	uint64_t unwind;        /* published table: first entry << 32 | entries */
-	uint64_t lost;          /* calls not recorded (a full inside table) */
 	struct agent_hook hooks[AGENT_MAX_HOOKS];
-	/* Producers' and the consumer's words, on lines of their own. */
-	_Alignas(64) uint64_t head;     /* next slot to reserve */
-	_Alignas(64) uint64_t tail;     /* next slot numamma reads */
-	uint32_t drained;       /* futex: bumped by numamma after each drain */
-	uint32_t waiters;       /* producers waiting for room */
+	/* Words written while the program runs, on lines of their own: the
+	 * lines above are read by every call and must stay in its cache. */
+	_Alignas(64) uint64_t heartbeat_ns;  /* numamma's clock at its last drain */
+	_Alignas(64) uint64_t lost;     /* calls not recorded (a full inside table) */
+	struct agent_ring rings[AGENT_RINGS];
 };
+_Static_assert(sizeof(struct agent_ctl) <= AGENT_CTL_SIZE, "agent_ctl outgrew its pages");
 
 /* Record types. */
 enum { AGENT_REC_CALL = 1, AGENT_REC_STACK = 2, AGENT_REC_IPS = 3 };
@@ -79,7 +94,7 @@ struct agent_rec {
 	uint8_t fn;             /* CALL: enum alloc_fn */
 	uint16_t nframes;       /* STACK: return addresses that follow */
 	uint64_t tid;           /* the calling thread */
-	uint64_t tsc;
+	uint64_t tsc;           /* read once the slot was reserved */
 	uint64_t hash;          /* the call's stack (0: none) */
 	/* CALL: rdi, rsi, rdx at entry (posix_memalign: args[0] is the block
 	 * it stored, read by the agent); ret: rax. */
@@ -113,24 +128,45 @@ struct agent_unwind {
  * tid is asked once and kept here.  numamma frees the entry when the
  * thread exits (a new thread may reuse the TCB) or vforks. */
 #define AGENT_INSIDE_FREED UINT64_MAX     /* key of a slot numamma freed */
+/* 32 bytes, aligned: a thread's entry, written at each of its calls,
+ * never shares a cache line with another thread's. */
 struct agent_inside {
-	uint64_t key;           /* %fs:0; 0 empty */
+	_Alignas(32) uint64_t key;  /* %fs:0; 0 empty */
 	uint32_t depth;         /* inside an allocator call... */
 	int32_t tid;            /* 0: not asked yet */
 	uint64_t sp;            /* ...entered with this stack pointer */
+	uint32_t ring;          /* its ring + 1; 0: none taken yet */
 };
 
+/* A return address's unwind rule, cached (agent/core.c). */
 struct agent_ipcache {
-	uint64_t ip;
-	uint64_t index;
+	uint64_t rule;
+	uint64_t check;
+};
+
+/* A stack walked before, by where the walk started and every word it
+ * read (agent/core.c): the same words give the same stack.  Each owned
+ * ring has a cache of its own, written by its thread only. */
+#define AGENT_STACKCACHE   (1u << 10)   /* per ring */
+#define AGENT_CACHED_READS 34           /* 16 frames: return address, rbp */
+struct agent_stackcache {
+	uint64_t rsp, rbp;      /* at the allocator's entry */
+	uint64_t hash;          /* the stack's */
+	uint32_t nreads;
+	uint32_t gen;           /* of the unwind table walked with */
+	uint64_t rbp_used;      /* the walk used rbp's value at entry */
+	uint64_t addr[AGENT_CACHED_READS];
+	uint64_t val[AGENT_CACHED_READS];
 };
 
 /* Offsets in the data region. */
-#define AGENT_OFF_RING     AGENT_PAGE
-#define AGENT_OFF_STACKSET (AGENT_OFF_RING + (uint64_t)AGENT_RING_SLOTS * 64)
+#define AGENT_OFF_RING     AGENT_CTL_SIZE
+#define AGENT_OFF_STACKSET (AGENT_OFF_RING + (uint64_t)AGENT_RINGS * AGENT_RING_SLOTS * 64)
 #define AGENT_OFF_INSIDE   (AGENT_OFF_STACKSET + (uint64_t)AGENT_STACKSET * 8)
 #define AGENT_OFF_IPCACHE  (AGENT_OFF_INSIDE + (uint64_t)AGENT_INSIDE * sizeof(struct agent_inside))
-#define AGENT_OFF_UNWIND   (AGENT_OFF_IPCACHE + (uint64_t)AGENT_IPCACHE * sizeof(struct agent_ipcache))
+#define AGENT_OFF_STACKCACHE (AGENT_OFF_IPCACHE + (uint64_t)AGENT_IPCACHE * sizeof(struct agent_ipcache))
+#define AGENT_OFF_UNWIND   (AGENT_OFF_STACKCACHE + \
+			    (uint64_t)AGENT_RINGS * AGENT_STACKCACHE * sizeof(struct agent_stackcache))
 #define AGENT_DATA_SIZE    (AGENT_OFF_UNWIND + (uint64_t)AGENT_UNWIND_SPACE * sizeof(struct agent_unwind))
 
 /* A 64-bit stack hash that is never 0 (0 means "no stack"). */

@@ -16,5 +16,8 @@ struct applier;
  * so its main thread is pinned at once). */
 struct applier *applier_new(struct session *s, struct policy *pol, struct verifier *ver,
 			    bool pin, bool attached);
+/* What the program's binding changed (pins moved into its cpus, nodes
+ * it does not allow): one line each on stderr, unless quiet. */
+void applier_report(struct applier *r, bool quiet);
 
 #endif

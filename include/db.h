@@ -28,6 +28,9 @@ struct nm_run_info {
 	const struct nm_topology *topo;
 	int launcher_rank, launcher_size;   /* -1: not under a launcher / unknown */
 	const char *job_id;                 /* NULL: none */
+	/* The program's affinity and memory nodes at its start (the
+	 * launcher's binding), as cpulists; NULL unknown. */
+	const char *cpus_allowed, *mems_allowed;
 };
 
 /* Can a profile be created at path (outfile_check: a writable directory,
@@ -89,6 +92,9 @@ void db_set_meta(struct nm_db *db, const char *key, const char *value);
 
 /* Commits the pending batch and opens the next one. */
 void db_flush(struct nm_db *db);
+/* For the status line: samples written so far, and rows written since
+ * the last commit (what a crash of numamma now would lose). */
+void db_counts(struct nm_db *db, uint64_t *samples, uint64_t *pending);
 
 /* During the run: starts opening, in the background, the modules that
  * stored call stacks show, as they show them, for db_symbolize(). */

@@ -27,6 +27,10 @@ void objtrack_set_db(struct objtrack *ot, struct nm_db *db);
  * obj->name is copied.  A live object's row is written when it ends or
  * at the next objtrack_flush(), whichever comes first. */
 int64_t objtrack_add(struct objtrack *ot, const struct nm_object *obj);
+/* The same, for an allocator's block: tag (the recorder's call-site
+ * counter) comes back when the block ends.  A fork's copies have none. */
+#define OBJTRACK_NO_TAG UINT32_MAX
+int64_t objtrack_add_block(struct objtrack *ot, const struct nm_object *obj, uint32_t tag);
 /* Ended objects stay findable by objtrack_lookup() for ns after the most
  * recent end (by default forever; 0: forgotten at once, when no sampler
  * will ask), so that memory follows what is live.  Pointers to an
@@ -36,8 +40,14 @@ void objtrack_keep_freed(struct objtrack *ot, uint64_t ns);
  * of the database, and at the end). */
 void objtrack_flush(struct objtrack *ot);
 /* Ends the live object of pid starting exactly at addr among kinds
- * heap/mmap (free, realloc).  Returns its id, or 0 when unknown. */
-int64_t objtrack_release(struct objtrack *ot, pid_t pid, uint64_t addr, uint64_t ns);
+ * heap/mmap (free, realloc).  Returns its id, or 0 when unknown; then
+ * ended (when not NULL) says its size and tag. */
+struct objtrack_ended {
+	uint64_t size;
+	uint32_t tag;
+};
+int64_t objtrack_release(struct objtrack *ot, pid_t pid, uint64_t addr, uint64_t ns,
+			 struct objtrack_ended *ended);
 /* munmap: ends every live mmap/mapping object of pid overlapping
  * [addr, addr+len).  Partly unmapped ones end too (a conservative choice:
  * the remainder is re-registered by the caller if it matters). */
@@ -57,7 +67,9 @@ const struct nm_object *objtrack_live_at(struct objtrack *ot, pid_t pid, uint64_
  * reservations) chosen with probability proportional to its size, from
  * the random value rnd. */
 const struct nm_object *objtrack_pick_weighted(struct objtrack *ot, pid_t pid, uint64_t rnd);
-/* The same objects, each equally likely, whatever its size. */
+/* The same objects, each equally likely, whatever its size.  Both may
+ * answer a block under --min-object-size as a copy valid until the next
+ * pick. */
 const struct nm_object *objtrack_pick_uniform(struct objtrack *ot, pid_t pid, uint64_t rnd);
 /* The live mmap objects of pid holding addr are reservations (a thread's
  * stack, mapped by pthread_create): pick_weighted leaves them out. */

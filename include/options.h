@@ -18,5 +18,10 @@ int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(pri
 int option_error(const char *cmd, int opt, char **argv);
 /* Shell-quotes argv into one string (the command line stored in runs). */
 char *join_command(char **argv);
+/* The command line's *npaths profiles, a directory standing for its *.db
+ * files (a job's per-rank profiles) in name order; numamma.db when none
+ * is named.  The array is allocated (its strings are args' or leaked
+ * with it); NULL after an error line. */
+const char **profile_paths(char **args, int *npaths);
 
 #endif

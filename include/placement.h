@@ -82,6 +82,9 @@ struct policy_rule {
 	char *comment;                   /* for humans: written above the rule */
 	char *text;                      /* the rule as one line (plan->rule) */
 	int line;                        /* in the policy file, 0 if built */
+	int launcher_rank;               /* -1: every process; else only the
+					  * process of that launcher rank (an
+					  * MPI job's policy, format 3) */
 };
 
 /* Thread pinning by creation rank (0 = main thread).  A pin names a cpu,
@@ -92,6 +95,7 @@ struct policy_pin {
 	int cpu;
 	int node;                        /* -1 when cpu is given */
 	int line;
+	int launcher_rank;               /* as in struct policy_rule */
 };
 
 struct policy {
@@ -104,6 +108,8 @@ struct policy {
 	struct policy_pin *pins;
 	int strict;                      /* a binary mismatch is an error */
 	int disabled;                    /* made for another binary: match nothing */
+	int ranked;                      /* has rules or pins for one launcher
+					  * rank only (an MPI job's policy) */
 };
 
 /* Building and editing (placement.c). */
@@ -112,6 +118,15 @@ struct policy_rule *policy_add_rule(struct policy *pol);
 void policy_add_pin(struct policy *pol, int rank, int cpu, int node, int line);
 void policy_add_binary(struct policy *pol, const char *module_identity);
 void policy_free(struct policy *pol);
+/* to's action becomes a copy of from's (nodes, slices, lists). */
+void policy_copy_action(struct policy_rule *to, const struct policy_rule *from);
+/* An MPI job's policy: appends a copy of one's rules and pins for the
+ * process of launcher rank `rank` only, and one's binaries. */
+void policy_add_rank(struct policy *job, const struct policy *one, int rank);
+/* Keeps the rules and pins for every process and those for launcher
+ * rank `rank` (-1: outside a launcher), drops the other ranks'.
+ * Returns how many rank-specific rules and pins were kept. */
+int policy_select_rank(struct policy *pol, int rank);
 /* Fills rule->text from the rule's fields (the line policy_write prints). */
 void policy_rule_format(struct policy_rule *rule);
 /* A node list "0-3,6" or "all" (every node of topo) as a mask; -1 if
@@ -119,6 +134,10 @@ void policy_rule_format(struct policy_rule *rule);
  * for a node at or above POLICY_MAX_NODES. */
 #define NODELIST_TOO_BIG (-2)
 int policy_parse_nodelist(const char *s, const struct nm_topology *topo, uint64_t *mask);
+/* The mask as a node list, "0-1,4", into buf (NODELIST_TEXT bytes hold
+ * any mask). */
+#define NODELIST_TEXT 256
+void policy_nodelist_text(uint64_t mask, char *buf, size_t len);
 
 /* Text form (policy_file.c). */
 /* Parses policy text; name is used in error messages.  NULL after one
@@ -132,9 +151,12 @@ void policy_write(FILE *f, const struct policy *pol);
  * "policy 'FILE' line N: ..." error line. */
 int policy_validate(const struct policy *pol, const struct nm_topology *topo);
 /* Loads a policy from a profile database (advise is run in memory) or a
- * policy file, and checks it against topo (may be NULL: no check).
+ * policy file, keeps what is for every process and for launcher_rank
+ * (-1: not under a launcher; a warning when the policy has sections but
+ * none for it), and checks it against topo (may be NULL: no check).
  * NULL + one error line naming the file and line. */
-struct policy *policy_load(const char *path, const struct nm_topology *topo, int strict);
+struct policy *policy_load(const char *path, const struct nm_topology *topo, int strict,
+			   int launcher_rank);
 /* --interleave=all|NODES, --bind=N: mode is "interleave" or "bind"; a
  * policy matching every heap, mmap and static object of a page or more. */
 struct policy *policy_global(const char *mode, const char *nodes, const struct nm_topology *topo);

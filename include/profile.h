@@ -39,6 +39,9 @@ struct prof_run_info {
 	 * rank): this profile's rank and the job's size, -1 when not. */
 	int launcher_rank, launcher_size;
 	char *job_id;               /* NULL: none */
+	/* The cpus and nodes the program was allowed at its start (its
+	 * affinity, its cpuset's nodes): cpulists, NULL unknown. */
+	char *cpus_allowed, *mems_allowed;
 };
 
 /* Which node a cpu of the profiled machine belongs to. */

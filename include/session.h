@@ -12,6 +12,8 @@
 #include "sampler.h"
 #include "tracer.h"
 
+struct statusline;
+
 struct session {
 	const char *cmd;            /* "profile", "run": for messages */
 	const char *output;         /* database path, NULL for none */
@@ -35,7 +37,8 @@ struct session {
 	struct sampler *sampler;
 	struct tracer *tr;
 	const char *sampler_name, *sampler_reason;
-	uint64_t last_flush_ns, last_maps_ns;
+	uint64_t start_ns, last_flush_ns, last_maps_ns;
+	struct statusline *status; /* the live line on the terminal, or NULL */
 	char **argv;                /* the program, or NULL when attaching */
 	pid_t attach_pid;
 	/* run -o: the profile gets the placement table. */
@@ -55,8 +58,8 @@ struct session {
 #define INTERCEPT_DEFAULT INTERCEPT_AUTO
 #define INTERCEPT_DEFAULT_NAME "auto"
 /* profile's --min-object-size default. */
-#define MIN_OBJECT_SIZE_DEFAULT 4096
-#define MIN_OBJECT_SIZE_DEFAULT_NAME "4096"
+#define MIN_OBJECT_SIZE_DEFAULT (1 << 20)
+#define MIN_OBJECT_SIZE_DEFAULT_NAME "1048576, 1 MiB"
 
 void session_init(struct session *s, const char *cmd);
 /* Launches argv (attach_pid == 0) or attaches, traces to the end, closes

@@ -40,6 +40,7 @@ struct tracer {
 	struct objtrack *objs;
 	struct nm_db *db;
 	bool agent_used;
+	uint64_t agent_busy_ns;    /* when a drain last found records */
 };
 
 struct tcb *tcb_new(struct tracer *tr, pid_t tid, struct proc *p);

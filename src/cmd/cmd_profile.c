@@ -8,6 +8,7 @@
 #include "error.h"
 #include "options.h"
 #include "sampler.h"
+#include "sampler_options.h"
 #include "session.h"
 
 const char profile_usage[] =
@@ -22,13 +23,7 @@ const char profile_usage[] =
 "  -p, --pid PID          attach to a running process; detach on Ctrl-C,\n"
 "                         SIGTERM, SIGHUP, --duration or its exit\n"
 "  -d, --duration SECS    with --pid: detach after SECS seconds\n"
-"  -s, --sampler NAME     auto, pebs, ibs, clock, watch, pagefault or none\n"
-"                         (default auto: the first that works, in that order)\n"
-"      --period N         sample period (events between samples; clock: ns\n"
-"                         of the thread's cpu time)\n"
-"      --frequency HZ     clock: samples per second of each thread's cpu\n"
-"                         time (default 1000)\n"
-"      --ldlat CYCLES     pebs: load latency threshold (default 30)\n"
+SAMPLER_USAGE
 "      --no-raw           keep aggregates only, not every sample\n"
 "      --list-samplers    say which samplers work here (self-tested), and why not\n"
 "      --call-depth N     frames kept per allocation call stack (default 16)\n"
@@ -39,24 +34,23 @@ const char profile_usage[] =
 "      --min-object-size N\n"
 "                         heap and mmap blocks of N bytes or more get a row\n"
 "                         in objects (default " MIN_OBJECT_SIZE_DEFAULT_NAME ");\n"
-"                         smaller ones are only counted in callsite_totals\n"
+"                         smaller ones get one when a sample hits them, and\n"
+"                         every call is counted in callsite_totals\n"
 "      --all-objects      every block gets a row (--min-object-size 0)\n"
 "      --no-follow        do not follow forked children\n"
-"  -q, --quiet            no summary line on stderr\n"
+"  -q, --quiet            no summary line on stderr, no status line on a\n"
+"                         terminal while the program runs\n"
 "  -v, --verbose          debugging output\n"
 "  -h, --help             show this help\n";
 
-enum { OPT_PERIOD = 256, OPT_FREQUENCY, OPT_LDLAT, OPT_NO_RAW, OPT_LIST, OPT_DEPTH, OPT_NO_FOLLOW,
+enum { OPT_NO_RAW = 256, OPT_LIST, OPT_DEPTH, OPT_NO_FOLLOW,
        OPT_INTERCEPT, OPT_MIN_SIZE, OPT_ALL_OBJECTS };
 
 static const struct option profile_options[] = {
 	{ "output", required_argument, NULL, 'o' },
 	{ "pid", required_argument, NULL, 'p' },
 	{ "duration", required_argument, NULL, 'd' },
-	{ "sampler", required_argument, NULL, 's' },
-	{ "period", required_argument, NULL, OPT_PERIOD },
-	{ "frequency", required_argument, NULL, OPT_FREQUENCY },
-	{ "ldlat", required_argument, NULL, OPT_LDLAT },
+	SAMPLER_LONG_OPTIONS,
 	{ "no-raw", no_argument, NULL, OPT_NO_RAW },
 	{ "list-samplers", no_argument, NULL, OPT_LIST },
 	{ "call-depth", required_argument, NULL, OPT_DEPTH },
@@ -69,20 +63,6 @@ static const struct option profile_options[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
-
-static const char *const sampler_names[] = {
-	"auto", "pebs", "ibs", "clock", "watch", "pagefault", "none", NULL
-};
-
-static const char *check_sampler_name(const char *name)
-{
-	for (const char *const *n = sampler_names; *n; n++)
-		if (!strcmp(*n, name))
-			return name;
-	error("profile: unknown sampler '%s'", name);
-	hint("samplers: auto, pebs, ibs, clock, watch, pagefault, none");
-	exit(NM_EXIT_FAILURE);
-}
 
 static enum intercept_mode intercept_mode(const char *name)
 {
@@ -115,12 +95,6 @@ int cmd_profile(int argc, char **argv)
 		case 'o': s.output = optarg; break;
 		case 'p': pid = opt_pid("profile", optarg); break;
 		case 'd': s.duration = opt_seconds("profile", "duration", optarg); break;
-		case 's': s.sopts.name = check_sampler_name(optarg); break;
-		case OPT_PERIOD: s.sopts.period = opt_u64("profile", "period", optarg, 1, 1ULL << 40); break;
-		case OPT_FREQUENCY:
-			s.sopts.frequency = opt_u64("profile", "frequency", optarg, 1, 100000);
-			break;
-		case OPT_LDLAT: s.sopts.ldlat = opt_u64("profile", "ldlat", optarg, 1, 65535); break;
 		case OPT_NO_RAW: s.no_raw = true; break;
 		case OPT_LIST: sampler_list(stdout); return 0;
 		case OPT_DEPTH: s.call_depth = opt_u64("profile", "call-depth", optarg, 1, NM_MAX_FRAMES - 1); break;
@@ -133,7 +107,10 @@ int cmd_profile(int argc, char **argv)
 		case 'q': s.quiet = true; break;
 		case 'v': verbose++; break;
 		case 'h': fputs(profile_usage, stdout); return 0;
-		default: return option_error("profile", c, argv);
+		default:
+			if (!sampler_option("profile", c, optarg, &s.sopts))
+				return option_error("profile", c, argv);
+			break;
 		}
 	}
 	if (!pid && optind >= argc) {

@@ -1,14 +1,12 @@
 /* numamma report: prints what a profile says, section by section.  The
  * store reads the profile, src/report/ makes the tables and renders them;
  * this file is the command line. */
-#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -140,64 +138,6 @@ static int load(struct profile *prof, const char *const *paths, int npaths, unsi
 	else
 		progress_step(pr, "reading '%s'", paths[0]);
 	return profile_load(prof, paths, npaths, what);
-}
-
-/* One profile, or with --diff two: the report is on the last. */
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* The profiles in a directory (a job's per-rank files): its *.db files,
- * in name order, appended to v. */
-static int add_directory(const char *dir, const char ***v, int *n)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	int first = *n;
-
-	if (!d)
-		return error_errno("cannot read '%s'", dir);
-	while ((de = readdir(d))) {
-		size_t len = strlen(de->d_name);
-
-		if (len > 3 && !strcmp(de->d_name + len - 3, ".db")) {
-			*v = xrealloc(*v, (*n + 1) * sizeof(**v));
-			(*v)[(*n)++] = xasprintf("%s/%s", dir, de->d_name);
-		}
-	}
-	closedir(d);
-	qsort(*v + first, *n - first, sizeof(**v), by_name);
-	if (*n == first)
-		return error("no profile (*.db) in '%s'", dir);
-	return 0;
-}
-
-/* The command line's profiles, a directory standing for its *.db files;
- * numamma.db when none is named.  NULL after an error line. */
-static const char **profile_paths(char **args, int *npaths)
-{
-	const char **v = NULL;
-	int n = 0;
-	struct stat st;
-
-	for (int i = 0; i < *npaths; i++) {
-		if (stat(args[i], &st) == 0 && S_ISDIR(st.st_mode)) {
-			if (add_directory(args[i], &v, &n) < 0) {
-				free(v);
-				return NULL;
-			}
-			continue;
-		}
-		v = xrealloc(v, (n + 1) * sizeof(*v));
-		v[n++] = args[i];
-	}
-	if (!n) {
-		v = xrealloc(v, sizeof(*v));
-		v[n++] = "numamma.db";
-	}
-	*npaths = n;
-	return v;
 }
 
 static int print_report(const char *const *paths, int npaths, const struct report_cmd *rc,

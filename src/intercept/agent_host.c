@@ -41,7 +41,10 @@ extern const uint8_t agent_blob[], agent_blob_end[];
 #define CODE_SIZE ((uint64_t)AGENT_SYM_CTL)
 #define MAP_SIZE (CODE_SIZE + AGENT_DATA_SIZE)
 #define STALE_NS (10ULL * 1000 * 1000 * 1000)
-#define DRAIN_MAX AGENT_RING_SLOTS       /* slots per drain, then others' turn */
+#define DRAIN_MAX (1u << 16)            /* slots per drain, then others' turn */
+#define DRAIN_RELEASE 4096              /* slots read before room is given back */
+#define RECENTLY_BUSY_NS (100 * 1000 * 1000ULL)
+#define BURST 64                        /* records in one drain */
 
 struct agent_proc {
 	uint8_t *base;          /* numamma's view of the memfd */
@@ -442,32 +445,33 @@ static void call_event(struct tracer *tr, struct proc *p, struct agent_proc *ap,
 	tr->cfg.on_alloc(tr->cfg.ctx, NULL, &ev);
 }
 
-static bool published(struct agent_ctl *c, uint64_t pos)
+static struct agent_rec *slot_at(struct agent_ctl *c, uint32_t ring, uint64_t pos)
 {
-	struct agent_rec *r = (struct agent_rec *)((uint8_t *)c + AGENT_OFF_RING) +
-			      (pos & (AGENT_RING_SLOTS - 1));
-
-	return __atomic_load_n(&r->seq, __ATOMIC_ACQUIRE) == (uint32_t)(pos + 1);
+	return (struct agent_rec *)((uint8_t *)c + AGENT_OFF_RING) +
+	       (uint64_t)ring * AGENT_RING_SLOTS + (pos & (AGENT_RING_SLOTS - 1));
 }
 
-static struct agent_rec *slot_at(struct agent_ctl *c, uint64_t pos)
+static bool published(struct agent_ctl *c, uint32_t ring, uint64_t pos)
 {
-	return (struct agent_rec *)((uint8_t *)c + AGENT_OFF_RING) + (pos & (AGENT_RING_SLOTS - 1));
+	return __atomic_load_n(&slot_at(c, ring, pos)->seq, __ATOMIC_ACQUIRE) ==
+	       (uint32_t)(pos + 1);
 }
 
 /* A stack record and the slots of return addresses after it; 0 while
  * some are still being written. */
-static uint32_t read_stack(struct agent_ctl *c, uint64_t pos, uint64_t *rets, int *n)
+static uint32_t read_stack(struct agent_ctl *c, uint32_t ring, uint64_t pos, uint64_t *rets,
+			   int *n)
 {
-	const struct agent_rec *r = slot_at(c, pos);
+	const struct agent_rec *r = slot_at(c, ring, pos);
 	uint32_t extra;
 
 	*n = r->nframes < AGENT_MAX_FRAMES ? r->nframes : AGENT_MAX_FRAMES;
 	extra = (*n + AGENT_IPS_PER_SLOT - 1) / AGENT_IPS_PER_SLOT;
 	for (uint32_t s = 0; s < extra; s++) {
-		const struct agent_rec_ips *x = (const struct agent_rec_ips *)slot_at(c, pos + 1 + s);
+		const struct agent_rec_ips *x =
+			(const struct agent_rec_ips *)slot_at(c, ring, pos + 1 + s);
 
-		if (!published(c, pos + 1 + s))
+		if (!published(c, ring, pos + 1 + s))
 			return 0;
 		for (int k = 0; k < AGENT_IPS_PER_SLOT && s * AGENT_IPS_PER_SLOT + k < (uint32_t)*n; k++)
 			rets[s * AGENT_IPS_PER_SLOT + k] = x->ip[k];
@@ -475,54 +479,139 @@ static uint32_t read_stack(struct agent_ctl *c, uint64_t pos, uint64_t *rets, in
 	return 1 + (r->nframes + AGENT_IPS_PER_SLOT - 1) / AGENT_IPS_PER_SLOT;
 }
 
-static void wake_waiters(struct agent_ctl *c)
+static void wake_waiters(struct agent_ring *g)
 {
-	__atomic_fetch_add(&c->drained, 1, __ATOMIC_ACQ_REL);
-	if (__atomic_load_n(&c->waiters, __ATOMIC_ACQUIRE))
-		syscall(SYS_futex, &c->drained, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+	__atomic_fetch_add(&g->drained, 1, __ATOMIC_ACQ_REL);
+	if (__atomic_load_n(&g->waiters, __ATOMIC_ACQUIRE))
+		syscall(SYS_futex, &g->drained, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
-/* Reads p's ring up to the first slot still being written.  final: no
- * thread of p can write any more (exec, the last thread gone): slots a
- * thread killed half-way left unwritten are skipped. */
+/* Where a drain stands in one ring. */
+struct cursor {
+	uint64_t pos, end;      /* next slot; end: the head, in a final drain */
+	uint64_t tsc;           /* of the record at pos, when ready */
+	bool ready;             /* pos holds a whole record, not read yet */
+	bool done;              /* nothing more to read this time */
+};
+
+/* Makes cu ready, or done.  final: no thread can write any more (exec,
+ * the last thread gone): slots a killed thread left unwritten are
+ * skipped. */
+static void peek(struct agent_ctl *c, uint32_t ring, struct cursor *cu, bool final)
+{
+	while (!cu->ready && !cu->done) {
+		const struct agent_rec *r = slot_at(c, ring, cu->pos);
+		uint64_t rets[AGENT_MAX_FRAMES];
+		int n;
+
+		if (cu->pos >= cu->end || (!published(c, ring, cu->pos) && !final)) {
+			cu->done = true;
+		} else if (!published(c, ring, cu->pos) || r->type == AGENT_REC_IPS) {
+			cu->pos++;      /* a dead thread's torn record */
+		} else if (r->type == AGENT_REC_STACK && !read_stack(c, ring, cu->pos, rets, &n)) {
+			if (final)
+				cu->pos++;
+			else
+				cu->done = true;
+		} else {
+			cu->tsc = r->tsc;
+			cu->ready = true;
+		}
+	}
+}
+
+/* Hands the ready record at cu to the recorder; returns its slots. */
+static uint32_t consume(struct tracer *tr, struct proc *p, struct agent_proc *ap, uint32_t ring,
+			struct cursor *cu)
+{
+	const struct agent_rec *r = slot_at(ap->ctl, ring, cu->pos);
+	uint64_t rets[AGENT_MAX_FRAMES];
+	uint32_t used = 1;
+	int n;
+
+	if (r->type == AGENT_REC_STACK) {
+		used = read_stack(ap->ctl, ring, cu->pos, rets, &n);
+		add_stack(tr, p, ap, r->hash, rets, n);
+	} else if (r->type == AGENT_REC_CALL) {
+		call_event(tr, p, ap, r);
+	}
+	cu->pos += used;
+	cu->ready = false;
+	return used;
+}
+
+static void give_room(struct agent_ctl *c, const struct cursor *cu)
+{
+	for (uint32_t g = 0; g < AGENT_RINGS; g++)
+		if (cu[g].pos != c->rings[g].tail) {
+			__atomic_store_n(&c->rings[g].tail, cu[g].pos, __ATOMIC_RELEASE);
+			wake_waiters(&c->rings[g]);
+		}
+}
+
+/* The ring among ready[] whose next record is the earliest before limit
+ * (AGENT_RINGS: none); rings with nothing left leave ready[]. */
+static uint32_t earliest(const struct cursor *cu, uint32_t *ready, uint32_t *nready,
+			 uint64_t limit)
+{
+	uint32_t best = AGENT_RINGS;
+
+	for (uint32_t k = 0; k < *nready;) {
+		uint32_t g = ready[k];
+
+		if (!cu[g].ready) {
+			ready[k] = ready[--*nready];
+			continue;
+		}
+		if (cu[g].tsc < limit && (best == AGENT_RINGS || cu[g].tsc < cu[best].tsc))
+			best = g;
+		k++;
+	}
+	return best;
+}
+
+/* Reads p's rings in TSC order (see include/agent_abi.h), up to the
+ * records written before this drain began, at most DRAIN_MAX slots. */
 static size_t drain(struct tracer *tr, struct proc *p, bool final)
 {
 	struct agent_proc *ap = p->agent;
+	struct cursor cu[AGENT_RINGS];
 	struct agent_ctl *c;
-	uint64_t tail, start, head;
+	uint64_t limit = final ? UINT64_MAX : __rdtsc();
+	size_t used = 0, released = 0;
+	uint32_t ready[AGENT_RINGS], nready = 0;   /* rings with a record to read */
 
 	if (!ap)
 		return 0;
 	c = ap->ctl;
-	tail = start = c->tail;
-	head = __atomic_load_n(&c->head, __ATOMIC_ACQUIRE);
-	while (tail - start < DRAIN_MAX && tail < head) {
-		const struct agent_rec *r = slot_at(c, tail);
-		uint64_t rets[AGENT_MAX_FRAMES];
-		uint32_t used = 1;
-		int n;
+	for (uint32_t g = 0; g < AGENT_RINGS; g++) {
+		cu[g] = (struct cursor){ .pos = c->rings[g].tail, .end = UINT64_MAX };
+		/* Reading head, which every call writes, would pull its line
+		 * away from the program's thread: the sequence numbers say
+		 * what is written.  Only a final drain needs it. */
+		if (final)
+			cu[g].end = __atomic_load_n(&c->rings[g].head, __ATOMIC_ACQUIRE);
+		peek(c, g, &cu[g], final);
+	}
+	for (uint32_t g = 0; g < AGENT_RINGS; g++)
+		if (cu[g].ready)
+			ready[nready++] = g;
+	while (used < DRAIN_MAX) {
+		uint32_t best = earliest(cu, ready, &nready, limit);
 
-		if (!published(c, tail)) {
-			if (!final)
-				break;
-		} else if (r->type == AGENT_REC_STACK) {
-			used = read_stack(c, tail, rets, &n);
-			if (used)
-				add_stack(tr, p, ap, r->hash, rets, n);
-			else if (!final)
-				break;
-			used = used ? used : 1;
-		} else if (r->type == AGENT_REC_CALL) {
-			call_event(tr, p, ap, r);
+		if (best == AGENT_RINGS)
+			break;
+		used += consume(tr, p, ap, best, &cu[best]);
+		peek(c, best, &cu[best], final);
+		/* A thread waiting for room gets it as it is made. */
+		if (used - released >= DRAIN_RELEASE) {
+			give_room(c, cu);
+			released = used;
 		}
-		tail += used;
 	}
 	__atomic_store_n(&c->heartbeat_ns, now_ns(), __ATOMIC_RELEASE);
-	if (tail != start) {
-		__atomic_store_n(&c->tail, tail, __ATOMIC_RELEASE);
-		wake_waiters(c);
-	}
-	return tail - start;
+	give_room(c, cu);
+	return used;
 }
 
 size_t agent_drain(struct tracer *tr, struct proc *p)
@@ -532,7 +621,7 @@ size_t agent_drain(struct tracer *tr, struct proc *p)
 
 void agent_drain_final(struct tracer *tr, struct proc *p)
 {
-	while (drain(tr, p, true) == DRAIN_MAX)
+	while (drain(tr, p, true) >= DRAIN_MAX)
 		;
 }
 
@@ -552,8 +641,17 @@ int agent_drain_all(struct tracer *tr)
 		if (n > most)
 			most = n;
 	}
-	/* Busy rings are drained often; idle ones still get the heartbeat. */
-	return !any ? -1 : most >= DRAIN_MAX ? 0 : most ? 1 : 20;
+	/* Busy rings are drained at once, rings busy a moment ago every
+	 * millisecond (a thread waiting for room must not wait for a long
+	 * sleep to end), idle ones still get the heartbeat. */
+	/* A few calls now and then (a compute loop) are not a burst. */
+	if (most >= BURST)
+		tr->agent_busy_ns = now_ns();
+	if (!any)
+		return -1;
+	if (most >= 256)
+		return 0;
+	return now_ns() - tr->agent_busy_ns < RECENTLY_BUSY_NS ? 1 : 20;
 }
 
 /* ---- threads, forks, exec, detach ---- */
@@ -574,13 +672,15 @@ void agent_forget_tid(struct proc *p, pid_t tid)
 
 		if (!key || key == AGENT_INSIDE_FREED || in[i].tid != tid)
 			continue;
+		/* Its ring stays with its TCB (include/agent_abi.h). */
+		__atomic_store_n(&in[i].ring, 0, __ATOMIC_RELAXED);
 		__atomic_store_n(&in[i].depth, 0, __ATOMIC_RELAXED);
 		__atomic_store_n(&in[i].tid, 0, __ATOMIC_RELAXED);
 		__atomic_store_n(&in[i].key, AGENT_INSIDE_FREED, __ATOMIC_RELEASE);
 	}
 }
 
-/* The control page and the published unwind table; the ring, the set of
+/* The control page and the published unwind table; the rings, the set of
  * stacks sent, the inside table and the hints start empty (the child's
  * threads ask their tids, its stacks are sent again): a fork followed by
  * an exec costs little. */
@@ -590,8 +690,7 @@ static void copy_data(struct agent_ctl *to, const struct agent_ctl *from)
 	uint64_t first = from->unwind >> 32;
 
 	memcpy(to, from, sizeof(*to));
-	to->head = to->tail = 0;
-	to->drained = to->waiters = 0;
+	memset(to->rings, 0, sizeof(to->rings));
 	memcpy(unwind_space(to) + first, unwind_space((struct agent_ctl *)from) + first,
 	       (size_t)n * sizeof(struct agent_unwind));
 }
@@ -648,7 +747,8 @@ void agent_detach(struct tracer *tr, struct proc *p)
 		return;
 	agent_drain(tr, p);
 	__atomic_store_n(&p->agent->ctl->state, AGENT_OFF, __ATOMIC_RELEASE);
-	wake_waiters(p->agent->ctl);
+	for (uint32_t g = 0; g < AGENT_RINGS; g++)
+		wake_waiters(&p->agent->ctl->rings[g]);
 	agent_unhook(p, p);
 }
 

@@ -11,6 +11,7 @@
 
 #include "advise_int.h"
 #include "error.h"
+#include "topology.h"
 
 /* ---- objects and their samples ---- */
 
@@ -108,7 +109,8 @@ static void read_objects(struct analysis *a)
 	for (size_t i = 0; i < n; i++)
 		add_object(a, v[i]);
 	free(v);
-	qsort(a->objs, a->nobjs, sizeof(*a->objs), obj_cmp);
+	if (a->nobjs)
+		qsort(a->objs, a->nobjs, sizeof(*a->objs), obj_cmp);
 	number_objects(a);
 }
 
@@ -306,22 +308,6 @@ static int sibling(const struct advice *adv, const struct site *s)
 	return best;
 }
 
-static void copy_plan(struct policy_rule *to, const struct policy_rule *from)
-{
-	reset_rule(to);
-	to->action = from->action;
-	to->nodemask = from->nodemask;
-	to->chunk = from->chunk;
-	to->nseg = from->nseg;
-	to->seg = from->nseg ? xmalloc(from->nseg * sizeof(*to->seg)) : NULL;
-	if (from->nseg)
-		memcpy(to->seg, from->seg, from->nseg * sizeof(*to->seg));
-	to->neach = from->neach;
-	to->each = from->neach ? xmalloc(from->neach * sizeof(*to->each)) : NULL;
-	if (from->neach)
-		memcpy(to->each, from->each, from->neach * sizeof(*to->each));
-}
-
 /* A site too cold to tell (or never sampled) whose objects have the size
  * of a site shared out between threads takes its plan: arrays of one
  * size are usually shared out alike (a = b + s * c), and where a loop
@@ -350,7 +336,7 @@ static void follow_sibling(struct analysis *a, struct site *s)
 		adv->after.local -= out->after.local;
 		adv->after.total -= out->after.total;
 	}
-	copy_plan(r, &adv->policy->rules[sib_rule]);
+	policy_copy_action(r, &adv->policy->rules[sib_rule]);
 	free(out->reason);
 	out->reason = xasprintf("%s, as %s: too cold to tell (%zu samples), and objects of one "
 				"size (%" PRIu64 " bytes) are usually shared out alike",
@@ -379,7 +365,8 @@ static void advise_sites(struct analysis *a)
 		if (!a->sites[i].npts || a->sites[i].cold)
 			follow_sibling(a, &a->sites[i]);
 	/* Most sampled first, in the report; the policy keeps site order. */
-	qsort(a->adv->sites, a->adv->nsites, sizeof(*a->adv->sites), site_by_samples);
+	if (a->adv->nsites)	/* qsort of NULL is undefined, even for 0 */
+		qsort(a->adv->sites, a->adv->nsites, sizeof(*a->adv->sites), site_by_samples);
 }
 
 static void read_binaries(struct analysis *a)
@@ -397,6 +384,8 @@ static void analysis_free(struct analysis *a)
 	free(a->target);
 	free(a->profile.cpu_node);
 	free(a->profile.node_ids);
+	if (a->bound.nr_nodes)
+		topology_free(&a->bound);
 }
 
 int advise_profile(const struct prof_run *run, const char *name, const struct advise_opts *opts,
@@ -427,6 +416,7 @@ void advice_free(struct advice *adv)
 	free(adv->sites);
 	free(adv->threads);
 	free(adv->mapping);
+	free(adv->binding);
 	policy_free(adv->policy);
 	memset(adv, 0, sizeof(*adv));
 }

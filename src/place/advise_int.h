@@ -64,6 +64,9 @@ struct analysis {
 	struct advice *adv;
 	struct nm_topology profile;      /* the profiled machine */
 	const struct nm_topology *layout;/* target cpus, NULL when unknown */
+	struct nm_topology bound;        /* the profiled machine cut down to
+					  * the launcher's binding, when it is
+					  * the target */
 	int *target;                     /* target node ids */
 	int ntarget;
 	struct site *sites;

@@ -32,6 +32,8 @@ void advice_print(FILE *f, const struct advice *adv)
 		adv->policy->source, adv->samples, adv->nsites);
 	fprintf(f, "machine: profiled on %d node%s, planned for %d node%s\n", adv->profile_nodes,
 		adv->profile_nodes > 1 ? "s" : "", adv->target_nodes, adv->target_nodes > 1 ? "s" : "");
+	if (adv->binding)
+		fprintf(f, "planned %s\n", adv->binding);
 	fprintf(f, "thread mapping: %s\n", adv->mapping);
 	print_threads(f, adv);
 	fprintf(f, "\nsites (most sampled first):\n");

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "advise_int.h"
+#include "binding.h"
 #include "error.h"
 
 /* ---- topology ---- */
@@ -62,6 +63,33 @@ static void use_target(struct analysis *a, const struct nm_topology *t, int with
 	a->layout = with_layout ? t : NULL;
 }
 
+/* A profile taken under a launcher's binding (an MPI rank's cpuset) is
+ * planned within it: its threads and pages stay on the cpus and nodes
+ * that rank is given, not the whole machine.  1 when it was narrower. */
+static int use_binding(struct analysis *a)
+{
+	const struct prof_run_info *ri = &a->run->run;
+	struct binding b;
+	char nodes[NODELIST_TEXT];
+	uint64_t mask = 0;
+	int narrower;
+
+	if (a->opts->nodes || binding_parse(&b, ri->cpus_allowed, ri->mems_allowed) < 0)
+		return 0;
+	narrower = binding_restrict_topology(&b, &a->profile, &a->bound);
+	binding_free(&b);
+	if (!narrower)
+		return 0;
+	use_target(a, &a->bound, 1);
+	for (int i = 0; i < a->ntarget; i++)
+		mask |= a->target[i] < POLICY_MAX_NODES ? 1ULL << a->target[i] : 0;
+	policy_nodelist_text(mask, nodes, sizeof(nodes));
+	a->adv->binding = xasprintf("within the launcher's binding: cpus %s, node%s %s",
+				    ri->cpus_allowed ? ri->cpus_allowed : "all",
+				    a->ntarget > 1 ? "s" : "", nodes);
+	return 1;
+}
+
 /* The machine to plan for: --nodes N, else the larger of the profiled
  * machine and the one we run on.  Its cpus are known when it is one of
  * the two; otherwise pins name nodes only. */
@@ -70,18 +98,20 @@ void choose_target(struct analysis *a)
 	const struct nm_topology *machine = a->opts->machine;
 	int want = a->opts->nodes;
 
-	if (!want)
-		want = machine && machine->nr_nodes > a->profile.nr_nodes ? machine->nr_nodes
-									 : a->profile.nr_nodes;
-	if (machine && machine->nr_nodes == want)
-		use_target(a, machine, 1);
-	else if (a->profile.nr_nodes == want)
-		use_target(a, &a->profile, 1);
-	else {
-		struct nm_topology nodes_only = { .nr_nodes = want };
-		use_target(a, &nodes_only, 0);
-	}
 	a->adv->profile_nodes = a->profile.nr_nodes;
+	if (!use_binding(a)) {
+		if (!want)
+			want = machine && machine->nr_nodes > a->profile.nr_nodes ? machine->nr_nodes
+										 : a->profile.nr_nodes;
+		if (machine && machine->nr_nodes == want)
+			use_target(a, machine, 1);
+		else if (a->profile.nr_nodes == want)
+			use_target(a, &a->profile, 1);
+		else {
+			struct nm_topology nodes_only = { .nr_nodes = want };
+			use_target(a, &nodes_only, 0);
+		}
+	}
 	a->adv->target_nodes = a->ntarget;
 }
 

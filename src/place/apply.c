@@ -2,17 +2,23 @@
  * of each module it loads) is placed as the policy says, by one mbind
  * injected per range while the allocating thread is stopped at the
  * allocator's return; threads are pinned by creation rank; placed pages
- * are checked when the program exits.  cmd_run wires it into a session. */
+ * are checked when the program exits.  Threads and pages stay inside the
+ * program's binding (an MPI launcher's, taskset's, a cpuset's): a pin or
+ * a node outside it is moved in or dropped, and the summary says so.
+ * cmd_run wires it into a session. */
 #include <errno.h>
 #include <numaif.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "allowed.h"
 #include "apply.h"
+#include "binding.h"
 #include "elfsyms.h"
 #include "error.h"
 #include "objtrack.h"
@@ -35,7 +41,32 @@ struct applier {
 	struct verifier *ver;
 	int nprocs;
 	struct rule_counts *procs;
+	/* The program's binding, read from its first process. */
+	struct binding binding;
+	char *cpus_allowed, *mems_allowed;
+	bool have_binding;
+	uint64_t narrowed, dropped;    /* ranges kept off nodes outside it */
+	int moved, unpinned;           /* pins outside it */
 };
+
+/* Read once, from the first process seen: what the launcher gave it
+ * (a child inherits it). */
+static const struct binding *binding(struct applier *r, pid_t pid)
+{
+	struct allowed a;
+
+	if (r->have_binding)
+		return &r->binding;
+	r->have_binding = true;
+	if (allowed_read(pid, &a) == 0 && binding_parse(&r->binding, a.cpus, a.mems) == 0) {
+		r->cpus_allowed = a.cpus;
+		r->mems_allowed = a.mems;
+		return &r->binding;
+	}
+	allowed_free(&a);
+	binding_parse(&r->binding, NULL, NULL);
+	return &r->binding;
+}
 
 static uint64_t *rule_counts(struct applier *r, pid_t pid)
 {
@@ -82,11 +113,19 @@ static void place_object(struct applier *r, struct tcb *t, const struct nm_objec
 {
 	struct place_plan plan = { 0 };
 	uint64_t start;
-	int failed = 0;
+	int failed = 0, narrowed, n;
 
 	if (!policy_plan_object(r->pol, obj, frames, nframes, rule_counts(r, t->proc->pid),
 				t->proc->page_size, &plan))
 		return;
+	n = binding_restrict_ranges(binding(r, t->proc->pid), plan.ranges, plan.n, &narrowed);
+	r->narrowed += (uint64_t)narrowed;
+	r->dropped += (uint64_t)(plan.n - n);
+	plan.n = n;
+	if (!plan.n) {
+		place_plan_free(&plan);
+		return;
+	}
 	start = now_ns();
 	for (int i = 0; i < plan.n; i++)
 		if (apply_range(r, t, obj, &plan.ranges[i]) < 0)
@@ -160,10 +199,23 @@ static void on_modules(void *ext, struct tcb *t)
 	objtrack_foreach_live(tracer_objtrack(r->s->tr), t->proc->pid, place_static, &w);
 }
 
-static void pin(pid_t tid, int rank, int cpu)
+/* Pins inside the binding: a cpu outside it becomes an allowed cpu of
+ * its node, else any allowed one. */
+static void pin(struct applier *r, struct tcb *t, pid_t tid, int rank, int cpu)
 {
+	int want = cpu;
 	cpu_set_t set;
 
+	cpu = binding_pick_cpu(binding(r, t->proc->pid), &r->s->topo, want, r->moved);
+	if (cpu < 0) {
+		r->unpinned++;
+		return;
+	}
+	if (cpu != want) {
+		debug("run: thread %d (rank %d): cpu %d is outside the allowed cpus: cpu %d", tid, rank,
+		      want, cpu);
+		r->moved++;
+	}
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	if (sched_setaffinity(tid, sizeof(set), &set) < 0)
@@ -182,9 +234,9 @@ static void on_thread_start(void *ext, struct tcb *t)
 	int main_cpu = r->pin && t->rank == 1 && !r->attached ? policy_thread_cpu(r->pol, 0) : -1;
 
 	if (main_cpu >= 0)
-		pin(t->proc->pid, 0, main_cpu);
+		pin(r, t, t->proc->pid, 0, main_cpu);
 	if (cpu >= 0 && (t->rank > 0 || r->attached))
-		pin(t->tid, t->rank, cpu);
+		pin(r, t, t->tid, t->rank, cpu);
 }
 
 static void on_release(void *ext, struct tcb *t, int64_t id)
@@ -212,6 +264,25 @@ static void on_thread_exit(void *ext, struct tcb *t)
 		verifier_check_all(r->ver, t->proc->pid);
 		forget_counts(r, t->proc->pid);
 	}
+}
+
+void applier_report(struct applier *r, bool quiet)
+{
+	char who[32] = "";
+
+	if (quiet || (!r->narrowed && !r->moved && !r->unpinned))
+		return;
+	if (r->s->launcher.rank >= 0)
+		snprintf(who, sizeof(who), "rank %d: ", r->s->launcher.rank);
+	if (r->narrowed)
+		fprintf(stderr, "numamma: run: %s%llu placement ranges named nodes outside the allowed "
+			"nodes (%s): kept to those, %llu of them left where first touched\n", who,
+			(unsigned long long)r->narrowed, r->mems_allowed ? r->mems_allowed : "?",
+			(unsigned long long)r->dropped);
+	if (r->moved || r->unpinned)
+		fprintf(stderr, "numamma: run: %s%d threads pinned to an allowed cpu (%s) instead of "
+			"the policy's, %d left unpinned\n", who, r->moved,
+			r->cpus_allowed ? r->cpus_allowed : "?", r->unpinned);
 }
 
 struct applier *applier_new(struct session *s, struct policy *pol, struct verifier *ver,

@@ -4,6 +4,7 @@
  * allocator before malloc returns.  Loading and checking a policy is
  * policy_load.c's; `numamma run` does the mbind calls. */
 #include <numaif.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,13 +41,14 @@ struct policy_rule *policy_add_rule(struct policy *pol)
 	pol->rules = xrealloc(pol->rules, (pol->nrules + 1) * sizeof(*pol->rules));
 	r = &pol->rules[pol->nrules++];
 	memset(r, 0, sizeof(*r));
+	r->launcher_rank = -1;
 	return r;
 }
 
 void policy_add_pin(struct policy *pol, int rank, int cpu, int node, int line)
 {
 	pol->pins = xrealloc(pol->pins, (pol->npins + 1) * sizeof(*pol->pins));
-	pol->pins[pol->npins++] = (struct policy_pin){ rank, cpu, node, line };
+	pol->pins[pol->npins++] = (struct policy_pin){ rank, cpu, node, line, -1 };
 }
 
 void policy_add_binary(struct policy *pol, const char *module_identity)
@@ -69,6 +71,94 @@ static void rule_free(struct policy_rule *r)
 	free(r->each);
 	free(r->comment);
 	free(r->text);
+}
+
+static void *copy_array(const void *v, size_t n, size_t size)
+{
+	void *copy = n ? xmalloc(n * size) : NULL;
+
+	if (n)
+		memcpy(copy, v, n * size);
+	return copy;
+}
+
+static char *copy_str(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+void policy_copy_action(struct policy_rule *to, const struct policy_rule *from)
+{
+	free(to->seg);
+	free(to->each);
+	to->action = from->action;
+	to->nodemask = from->nodemask;
+	to->chunk = from->chunk;
+	to->nseg = from->nseg;
+	to->seg = copy_array(from->seg, from->nseg, sizeof(*from->seg));
+	to->neach = from->neach;
+	to->each = copy_array(from->each, from->neach, sizeof(*from->each));
+}
+
+/* A copy of rule `from` appended to pol, for the process of launcher
+ * rank `rank`. */
+static void add_rule_copy(struct policy *pol, const struct policy_rule *from, int rank)
+{
+	struct policy_rule *r = policy_add_rule(pol);
+
+	r->site = from->site;
+	r->kind = from->kind;
+	r->nframes = from->nframes;
+	r->frames = copy_array(from->frames, from->nframes, sizeof(*from->frames));
+	for (int i = 0; i < r->nframes; i++)
+		r->frames[i].module = xstrdup(from->frames[i].module);
+	r->module = copy_str(from->module);
+	r->symbol = copy_str(from->symbol);
+	policy_copy_action(r, from);
+	r->comment = copy_str(from->comment);
+	r->text = copy_str(from->text);
+	r->line = from->line;
+	r->launcher_rank = rank;
+}
+
+void policy_add_rank(struct policy *job, const struct policy *one, int rank)
+{
+	for (int i = 0; i < one->nbinaries; i++)
+		policy_add_binary(job, one->binaries[i]);
+	for (int i = 0; i < one->nrules; i++)
+		add_rule_copy(job, &one->rules[i], rank);
+	for (int i = 0; i < one->npins; i++) {
+		const struct policy_pin *p = &one->pins[i];
+
+		policy_add_pin(job, p->rank, p->cpu, p->node, p->line);
+		job->pins[job->npins - 1].launcher_rank = rank;
+	}
+	job->ranked = 1;
+}
+
+int policy_select_rank(struct policy *pol, int rank)
+{
+	int nrules = 0, npins = 0, own = 0;
+
+	for (int i = 0; i < pol->nrules; i++) {
+		struct policy_rule *r = &pol->rules[i];
+
+		if (r->launcher_rank >= 0 && r->launcher_rank != rank) {
+			rule_free(r);
+			continue;
+		}
+		own += r->launcher_rank >= 0;
+		pol->rules[nrules++] = *r;
+	}
+	for (int i = 0; i < pol->npins; i++) {
+		if (pol->pins[i].launcher_rank >= 0 && pol->pins[i].launcher_rank != rank)
+			continue;
+		own += pol->pins[i].launcher_rank >= 0;
+		pol->pins[npins++] = pol->pins[i];
+	}
+	pol->nrules = nrules;
+	pol->npins = npins;
+	return own;
 }
 
 void policy_free(struct policy *pol)
@@ -387,3 +477,22 @@ int policy_matches_module(const struct policy *pol, const char *module_identity)
 	return 0;
 }
 
+void policy_nodelist_text(uint64_t nodes, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = 0;
+	for (int n = 0; n < POLICY_MAX_NODES && used < len; n++) {
+		int end = n;
+
+		if (!(nodes >> n & 1))
+			continue;
+		while (end + 1 < POLICY_MAX_NODES && (nodes >> (end + 1) & 1))
+			end++;
+		if (end > n)
+			used += snprintf(buf + used, len - used, "%s%d-%d", used ? "," : "", n, end);
+		else
+			used += snprintf(buf + used, len - used, "%s%d", used ? "," : "", n);
+		n = end;
+	}
+}

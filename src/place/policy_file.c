@@ -11,16 +11,19 @@
 #include "error.h"
 #include "placement.h"
 
-/* Version 2 added the cyclic action.  A file is written with the lowest
- * version that holds its rules, so that older readers take every file
- * that does not use what they lack; every version up to ours is read. */
-#define POLICY_VERSION 2
+/* Version 2 added the cyclic action, version 3 launcher-rank sections.
+ * A file is written with the lowest version that holds its rules, so
+ * that older readers take every file that does not use what they lack;
+ * every version up to ours is read. */
+#define POLICY_VERSION 3
 #define POLICY_CYCLIC_VERSION 2
+#define POLICY_RANKS_VERSION 3
 
 struct parser {
 	const char *name;
 	int line;
 	int version;             /* the file's header */
+	int launcher_rank;       /* the section being read, -1 common */
 	struct policy *pol;
 };
 
@@ -113,21 +116,10 @@ static void write_percent(FILE *f, uint32_t ppm)
 
 static void write_nodelist(FILE *f, uint64_t mask)
 {
-	int first = 1;
+	char buf[NODELIST_TEXT];
 
-	for (int n = 0; n < POLICY_MAX_NODES; n++) {
-		int last = n;
-
-		if (!(mask >> n & 1))
-			continue;
-		while (last + 1 < POLICY_MAX_NODES && (mask >> (last + 1) & 1))
-			last++;
-		fprintf(f, "%s%d", first ? "" : ",", n);
-		if (last > n)
-			fprintf(f, "-%d", last);
-		first = 0;
-		n = last;
-	}
+	policy_nodelist_text(mask, buf, sizeof(buf));
+	fputs(buf, f);
 }
 
 static void write_action(FILE *f, const struct policy_rule *r)
@@ -213,10 +205,57 @@ static void write_comment(FILE *f, const char *text)
 
 static int lowest_version(const struct policy *pol)
 {
+	if (pol->ranked)
+		return POLICY_RANKS_VERSION;
 	for (int i = 0; i < pol->nrules; i++)
 		if (pol->rules[i].action == ACT_CYCLIC)
 			return POLICY_CYCLIC_VERSION;
 	return 1;
+}
+
+/* The pins and rules of one launcher rank (-1: every process's). */
+static void write_section(FILE *f, const struct policy *pol, int rank)
+{
+	int npins = 0;
+
+	for (int i = 0; i < pol->npins; i++)
+		npins += pol->pins[i].launcher_rank == rank;
+	if (npins)
+		fputs("\n# thread pinning: pin RANK CPU, or pin RANK node NODE\n", f);
+	for (int i = 0; i < pol->npins; i++) {
+		const struct policy_pin *p = &pol->pins[i];
+
+		if (p->launcher_rank != rank)
+			continue;
+		if (p->cpu >= 0)
+			fprintf(f, "pin %d %d\n", p->rank, p->cpu);
+		else
+			fprintf(f, "pin %d node %d\n", p->rank, p->node);
+	}
+	for (int i = 0; i < pol->nrules; i++) {
+		if (pol->rules[i].launcher_rank != rank)
+			continue;
+		fputc('\n', f);
+		if (pol->rules[i].comment)
+			write_comment(f, pol->rules[i].comment);
+		fprintf(f, "%s\n", pol->rules[i].text);
+	}
+}
+
+/* The launcher rank after `after` with rules or pins, -1 when none. */
+static int next_rank(const struct policy *pol, int after)
+{
+	int next = -1;
+
+	for (int i = 0; i < pol->nrules; i++)
+		if (pol->rules[i].launcher_rank > after &&
+		    (next < 0 || pol->rules[i].launcher_rank < next))
+			next = pol->rules[i].launcher_rank;
+	for (int i = 0; i < pol->npins; i++)
+		if (pol->pins[i].launcher_rank > after &&
+		    (next < 0 || pol->pins[i].launcher_rank < next))
+			next = pol->pins[i].launcher_rank;
+	return next;
 }
 
 void policy_write(FILE *f, const struct policy *pol)
@@ -227,21 +266,11 @@ void policy_write(FILE *f, const struct policy *pol)
 		write_escaped(f, pol->binaries[i]);
 		fputc('\n', f);
 	}
-	if (pol->npins)
-		fputs("\n# thread pinning: pin RANK CPU, or pin RANK node NODE\n", f);
-	for (int i = 0; i < pol->npins; i++) {
-		const struct policy_pin *p = &pol->pins[i];
-
-		if (p->cpu >= 0)
-			fprintf(f, "pin %d %d\n", p->rank, p->cpu);
-		else
-			fprintf(f, "pin %d node %d\n", p->rank, p->node);
-	}
-	for (int i = 0; i < pol->nrules; i++) {
-		fputc('\n', f);
-		if (pol->rules[i].comment)
-			write_comment(f, pol->rules[i].comment);
-		fprintf(f, "%s\n", pol->rules[i].text);
+	write_section(f, pol, -1);
+	for (int r = next_rank(pol, -1); r >= 0; r = next_rank(pol, r)) {
+		fprintf(f, "\n# only for the process of launcher rank %d (its MPI rank)\nlauncher-rank %d\n",
+			r, r);
+		write_section(f, pol, r);
 	}
 }
 
@@ -447,6 +476,7 @@ static int parse_rule(struct parser *p, char **tok, int ntok)
 	int used;
 
 	r->line = p->line;
+	r->launcher_rank = p->launcher_rank;
 	if (!strcmp(tok[0], "default")) {
 		r->site = SITE_DEFAULT;
 		used = 1;
@@ -498,11 +528,31 @@ static int parse_pin(struct parser *p, char **tok, int ntok)
 		;
 	else
 		return parse_error(p, "want 'pin RANK CPU' or 'pin RANK node NODE'");
-	for (int i = 0; i < p->pol->npins; i++)
-		if (p->pol->pins[i].rank == rank)
-			return parse_error(p, "thread rank %d is already pinned on line %d",
-					   rank, p->pol->pins[i].line);
+	for (int i = 0; i < p->pol->npins; i++) {
+		const struct policy_pin *o = &p->pol->pins[i];
+
+		/* Every process's pin and a rank's would both apply. */
+		if (o->rank == rank && (o->launcher_rank == p->launcher_rank || o->launcher_rank < 0 ||
+					p->launcher_rank < 0))
+			return parse_error(p, "thread rank %d is already pinned on line %d", rank, o->line);
+	}
 	policy_add_pin(p->pol, rank, cpu, node, p->line);
+	p->pol->pins[p->pol->npins - 1].launcher_rank = p->launcher_rank;
+	return 0;
+}
+
+/* launcher-rank R: what follows is for the process of launcher rank R. */
+static int parse_section(struct parser *p, char **tok, int ntok)
+{
+	int rank;
+
+	if (p->version < POLICY_RANKS_VERSION)
+		return parse_error(p, "launcher-rank needs 'numamma-policy %d' (this file is version %d)",
+				   POLICY_RANKS_VERSION, p->version);
+	if (ntok != 2 || parse_int(tok[1], &rank) < 0)
+		return parse_error(p, "want 'launcher-rank RANK' (the MPI rank, from 0)");
+	p->launcher_rank = rank;
+	p->pol->ranked = 1;
 	return 0;
 }
 
@@ -528,6 +578,8 @@ static int parse_directive(struct parser *p, char **tok, int ntok, int first)
 	}
 	if (!strcmp(tok[0], "pin"))
 		return parse_pin(p, tok, ntok);
+	if (!strcmp(tok[0], "launcher-rank"))
+		return parse_section(p, tok, ntok);
 	return parse_rule(p, tok, ntok);
 }
 
@@ -549,7 +601,7 @@ static int tokenize(char *line, char ***tok, int *cap)
 
 struct policy *policy_parse(const char *text, const char *name)
 {
-	struct parser p = { .name = name, .pol = policy_new(name) };
+	struct parser p = { .name = name, .launcher_rank = -1, .pol = policy_new(name) };
 	char *copy = xstrdup(text), *line = copy, **tok = NULL;
 	int cap = 0, seen_header = 0, failed = 0;
 

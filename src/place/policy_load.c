@@ -111,13 +111,28 @@ static struct policy *policy_from_profile(const char *path, const struct nm_topo
 	return pol;
 }
 
-struct policy *policy_load(const char *path, const struct nm_topology *topo, int strict)
+/* An MPI job's policy: this process keeps its own rank's section. */
+static void select_rank(struct policy *pol, int launcher_rank)
+{
+	if (!pol->ranked || policy_select_rank(pol, launcher_rank))
+		return;
+	if (launcher_rank < 0)
+		warning("policy '%s' is for the ranks of an MPI job, and no launcher rank is in the "
+			"environment: only its rules for every rank apply", pol->source);
+	else
+		warning("policy '%s' has no section for launcher rank %d: only its rules for every "
+			"rank apply", pol->source, launcher_rank);
+}
+
+struct policy *policy_load(const char *path, const struct nm_topology *topo, int strict,
+			   int launcher_rank)
 {
 	struct policy *pol;
 
 	pol = profile_is_database(path) ? policy_from_profile(path, topo) : policy_read_file(path);
 	if (!pol)
 		return NULL;
+	select_rank(pol, launcher_rank);
 	if (policy_validate(pol, topo) < 0) {
 		policy_free(pol);
 		return NULL;

@@ -208,11 +208,11 @@ void verifier_check_all(struct verifier *v, pid_t pid)
 			check_placed(v, &v->v[i]);
 }
 
-static void print_object(const struct placed *p)
+static void print_object(const struct placed *p, const char *who)
 {
-	fprintf(stderr, "numamma: run: object %lld %s %s %llu bytes: %s; pages %llu, present %llu, "
+	fprintf(stderr, "numamma: run: %sobject %lld %s %s %llu bytes: %s; pages %llu, present %llu, "
 		"on intended node %llu, never touched %llu, skipped %llu (shared with a neighbour), "
-		"failed ranges %d; nodes",
+		"failed ranges %d; nodes", who,
 		(long long)p->id, obj_kind_name(p->kind), p->name, (unsigned long long)p->size,
 		p->rule, (unsigned long long)p->total.pages, (unsigned long long)p->total.present,
 		(unsigned long long)p->total.on_intended, (unsigned long long)p->total.absent,
@@ -226,6 +226,11 @@ static void print_object(const struct placed *p)
 void verifier_report(struct verifier *v, bool quiet)
 {
 	uint64_t present = 0, on = 0, absent = 0, objects = 0, calls = 0;
+	char who[32] = "";
+
+	/* The ranks of a job share one terminal: each line says whose. */
+	if (v->s->launcher.rank >= 0)
+		snprintf(who, sizeof(who), "rank %d: ", v->s->launcher.rank);
 
 	for (size_t i = 0; i < v->n; i++) {
 		const struct placed *p = &v->v[i];
@@ -238,12 +243,12 @@ void verifier_report(struct verifier *v, bool quiet)
 		absent += p->total.absent;
 		calls += (uint64_t)p->nranges;
 		if (v->list_all)
-			print_object(p);
+			print_object(p, who);
 	}
 	if (quiet)
 		return;
-	fprintf(stderr, "numamma: run: placed %llu objects; %llu pages present, %llu on the intended "
-		"node (%.1f%%), %llu never touched; %llu mbind calls in %.1f ms\n",
+	fprintf(stderr, "numamma: run: %splaced %llu objects; %llu pages present, %llu on the intended "
+		"node (%.1f%%), %llu never touched; %llu mbind calls in %.1f ms\n", who,
 		(unsigned long long)objects, (unsigned long long)present, (unsigned long long)on,
 		present ? 100.0 * on / present : 100.0, (unsigned long long)absent,
 		(unsigned long long)calls, v->mbind_ns / 1e6);

@@ -26,12 +26,16 @@
 #include "db.h"
 #include "error.h"
 #include "objtrack.h"
+#include "smallobj.h"
 
 #define NEVER UINT64_MAX          /* free time of a live object */
 #define NOT_LIVE UINT32_MAX
 #define SLAB_NODES 4096
 #define DEAD_BUFFER 32            /* freed objects scanned linearly */
 #define DEAD_LEVELS 40            /* runs of DEAD_BUFFER << level objects */
+/* Freed small blocks kept findable at most: samples are decoded within
+ * milliseconds, and a storm of frees must not grow numamma. */
+#define SMALL_MAX_DEAD (1u << 18)
 
 struct otnode {
 	struct nm_object obj;
@@ -39,6 +43,7 @@ struct otnode {
 	uint64_t max_end;         /* max addr + size in the subtree */
 	uint32_t prio;
 	uint32_t live_index;      /* in proc->live, or NOT_LIVE */
+	uint32_t tag;             /* objtrack_add_block()'s */
 	bool reserved;            /* mostly-untouched reservation: never picked */
 	bool stored;              /* has its row (or never will: no database) */
 	bool deferred;            /* row_if_sampled, and no sample yet: no row */
@@ -79,6 +84,7 @@ struct proc {
 	uint64_t *fenwick;        /* 1-based over live[], weight = pickable size */
 	size_t nr_live, live_cap;
 	struct addr_hash starts;
+	struct small_index small; /* blocks with a row only if sampled */
 };
 
 struct slab {
@@ -102,6 +108,8 @@ struct objtrack {
 	uint64_t rng;
 	uint64_t keep_freed;       /* ns an ended object stays findable */
 	struct otnode *free_nodes; /* forgotten ones, chained by left */
+	const char *last_name;     /* intern()'s last answer */
+	struct nm_object picked;   /* a small block picked: until the next pick */
 };
 
 static struct otnode TOMBSTONE_NODE;
@@ -598,6 +606,7 @@ static struct proc *find_proc(struct objtrack *ot, pid_t pid, int create)
 		return NULL;
 	p = xcalloc(1, sizeof(*p));
 	p->pid = pid;
+	small_init(&p->small);
 	p->next = ot->procs;
 	ot->procs = p;
 	return p;
@@ -655,6 +664,7 @@ void objtrack_free(struct objtrack *ot)
 		free(p->live);
 		free(p->fenwick);
 		free(p->starts.slots);
+		small_free(&p->small);
 		free(p);
 	}
 	while (ot->slabs) {
@@ -674,19 +684,27 @@ void objtrack_set_db(struct objtrack *ot, struct nm_db *db)
 	ot->db = db;
 }
 
-int64_t objtrack_add(struct objtrack *ot, const struct nm_object *obj)
+/* Allocator names come one after another the same: most calls skip the
+ * hash. */
+static const char *intern_name(struct objtrack *ot, const char *name)
 {
-	struct proc *p = find_proc(ot, obj->pid, 1);
+	if (name && ot->last_name && !strcmp(name, ot->last_name))
+		return ot->last_name;
+	return ot->last_name = intern(&ot->names, name);
+}
+
+/* Enters obj (its id already given) into p's tree or freed log. */
+static struct otnode *track(struct objtrack *ot, struct proc *p, const struct nm_object *obj,
+			    uint32_t tag)
+{
 	struct otnode *n = new_node(ot);
 
 	n->obj = *obj;
-	n->obj.id = ot->next_id++;
-	n->obj.name = intern(&ot->names, obj->name);
+	n->tag = tag;
 	ot->rng = mix64(ot->rng + 1);
 	n->prio = (uint32_t)ot->rng;
 	n->live_index = NOT_LIVE;
 	update(n);
-	ot->count++;
 	/* A live object's row waits for its end or the next flush: most
 	 * blocks are freed first, and get one INSERT instead of an INSERT and
 	 * an UPDATE. */
@@ -695,16 +713,34 @@ int64_t objtrack_add(struct objtrack *ot, const struct nm_object *obj)
 	if (ot->db && obj->free_ns && !n->deferred)
 		db_add_object(ot->db, &n->obj);
 	if (obj->free_ns) {
-		int64_t id = n->obj.id;
-
 		dead_add(ot, p, n);
-		return id;
+		return n;
 	}
 	p->root = treap_insert(p->root, n);
 	live_append(p, n);
 	if (starts_indexed(obj->kind))
 		starts_insert(&p->starts, n);
-	return n->obj.id;
+	return n;
+}
+
+int64_t objtrack_add(struct objtrack *ot, const struct nm_object *obj)
+{
+	return objtrack_add_block(ot, obj, OBJTRACK_NO_TAG);
+}
+
+int64_t objtrack_add_block(struct objtrack *ot, const struct nm_object *obj, uint32_t tag)
+{
+	struct proc *p = find_proc(ot, obj->pid, 1);
+	struct nm_object o = *obj;
+
+	o.id = ot->next_id++;
+	o.name = intern_name(ot, obj->name);
+	ot->count++;
+	if (o.row_if_sampled && o.kind == OBJ_HEAP && !o.free_ns)
+		small_add(&p->small, &o, tag);
+	else
+		track(ot, p, &o, tag);
+	return o.id;
 }
 
 /* The row of an object not stored yet; free_ns 0 stores NULL (live). */
@@ -744,8 +780,10 @@ static void end_object(struct objtrack *ot, struct proc *p, struct otnode *n, ui
 	dead_add(ot, p, n);
 }
 
-int64_t objtrack_release(struct objtrack *ot, pid_t pid, uint64_t addr, uint64_t ns)
+int64_t objtrack_release(struct objtrack *ot, pid_t pid, uint64_t addr, uint64_t ns,
+			 struct objtrack_ended *ended)
 {
+	struct objtrack_ended ignored;
 	struct proc *p = find_proc(ot, pid, 0);
 	struct otnode *n;
 	size_t slot;
@@ -753,12 +791,19 @@ int64_t objtrack_release(struct objtrack *ot, pid_t pid, uint64_t addr, uint64_t
 
 	if (!p)
 		return 0;
+	if (!ended)
+		ended = &ignored;
+	id = small_release(&p->small, addr, ns, ot->keep_freed, SMALL_MAX_DEAD, &ended->size,
+			   &ended->tag);
+	if (id)
+		return id;
 	n = starts_find(&p->starts, addr, OBJ_HEAP, &slot);
 	if (!n)
 		n = starts_find(&p->starts, addr, OBJ_MMAP, &slot);
 	if (!n)
 		return 0;
 	id = n->obj.id;
+	*ended = (struct objtrack_ended){ n->obj.size, n->tag };
 	end_object(ot, p, n, ns, true);
 	return id;
 }
@@ -803,6 +848,28 @@ void objtrack_end_process(struct objtrack *ot, pid_t pid, uint64_t ns, bool stor
 
 	while (p && p->nr_live)
 		end_object(ot, p, p->live[p->nr_live - 1], ns, store);
+	/* Small blocks have no row: nothing to tell the database. */
+	if (p) {
+		small_free(&p->small);
+		small_init(&p->small);
+	}
+}
+
+struct fork_copy {
+	struct objtrack *ot;
+	pid_t child;
+	uint64_t ns;
+};
+
+static void copy_to_child(void *arg, const struct nm_object *obj)
+{
+	const struct fork_copy *f = arg;
+	struct nm_object copy = *obj;
+
+	copy.pid = f->child;
+	copy.alloc_ns = f->ns;
+	copy.free_ns = 0;
+	objtrack_add(f->ot, &copy);
 }
 
 void objtrack_fork(struct objtrack *ot, pid_t parent, pid_t child, uint64_t ns)
@@ -814,14 +881,9 @@ void objtrack_fork(struct objtrack *ot, pid_t parent, pid_t child, uint64_t ns)
 		return;
 	/* Adding to the child never touches the parent's array. */
 	n = p->nr_live;
-	for (i = 0; i < n; i++) {
-		struct nm_object copy = p->live[i]->obj;
-
-		copy.pid = child;
-		copy.alloc_ns = ns;
-		copy.free_ns = 0;
-		objtrack_add(ot, &copy);
-	}
+	for (i = 0; i < n; i++)
+		copy_to_child(&(struct fork_copy){ ot, child, ns }, &p->live[i]->obj);
+	small_foreach_live(&p->small, child, copy_to_child, &(struct fork_copy){ ot, child, ns });
 }
 
 /* Keeps the most specific object: kind rank, then the smaller, then the
@@ -864,6 +926,26 @@ static void claim_row(struct objtrack *ot, struct otnode *n)
 		store_row(ot, n, n->obj.free_ns);
 }
 
+/* A small block beats best: it moves into the tree (or the freed log),
+ * where a claimed object lives. */
+static const struct nm_object *small_if_better(struct objtrack *ot, struct proc *p, uint64_t addr,
+					       uint64_t t, const struct nm_object *best)
+{
+	uint32_t i = small_find(&p->small, addr, t);
+	struct nm_object obj;
+	uint32_t tag;
+
+	if (i == SMALL_NONE)
+		return best;
+	tag = p->small.e[i].tag;
+	small_take(&p->small, i, &obj, p->pid);
+	/* A heap block beats every other kind; against a tracked heap block
+	 * (one whose free went unseen) the smaller wins. */
+	const struct nm_object *taken = &track(ot, p, &obj, tag)->obj;
+
+	return best && better(best, taken) ? best : taken;
+}
+
 const struct nm_object *objtrack_lookup(struct objtrack *ot, pid_t pid, uint64_t addr, uint64_t t)
 {
 	struct proc *p = find_proc(ot, pid, 0);
@@ -873,6 +955,7 @@ const struct nm_object *objtrack_lookup(struct objtrack *ot, pid_t pid, uint64_t
 		return NULL;
 	treap_overlap(p->root, addr, addr + 1, keep_best, &b);
 	dead_stab(p, addr, t, keep_best, &b);
+	b.obj = small_if_better(ot, p, addr, t, b.obj);
 	if (b.obj)
 		claim_row(ot, (struct otnode *)b.obj);
 	return b.obj;
@@ -911,10 +994,20 @@ void objtrack_mark_reserved(struct objtrack *ot, pid_t pid, uint64_t addr)
 		treap_overlap(p->root, addr, addr + 1, reserve_one, &w);
 }
 
+static const struct nm_object *small_picked(struct objtrack *ot, struct proc *p, uint32_t i)
+{
+	if (i == SMALL_NONE)
+		return NULL;
+	ot->picked = small_object(&p->small, i, p->pid);
+	return &ot->picked;
+}
+
 const struct nm_object *objtrack_pick_uniform(struct objtrack *ot, pid_t pid, uint64_t rnd)
 {
 	struct proc *p = find_proc(ot, pid, 0);
 
+	if (p && p->small.nr_live && rnd % (p->nr_live + p->small.nr_live) >= p->nr_live)
+		return small_picked(ot, p, small_pick_uniform(&p->small, mix64(rnd)));
 	/* A few tries: most live objects are pickable, mappings and stacks
 	 * are the exceptions. */
 	for (int tries = 0; p && p->nr_live && tries < 16; tries++) {
@@ -934,13 +1027,15 @@ const struct nm_object *objtrack_pick_weighted(struct objtrack *ot, pid_t pid, u
 	size_t i;
 	struct otnode *n;
 
-	if (!p || !p->nr_live)
+	if (!p)
 		return NULL;
-	/* The Fenwick prefix over the whole array is the total weight. */
+	/* The Fenwick prefix over the whole array is the tracked weight. */
 	for (i = p->live_cap; i; i -= i & -i)
 		total += p->fenwick[i];
-	if (!total)
+	if (!total && !p->small.live_bytes)
 		return NULL;
+	if (rnd % (total + p->small.live_bytes) >= total)
+		return small_picked(ot, p, small_pick_weighted(&p->small, mix64(rnd)));
 	n = fenwick_find(p, rnd % total);
 	return n ? &n->obj : NULL;
 }

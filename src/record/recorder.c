@@ -2,8 +2,10 @@
  *
  * Counting: every call is counted against its (call site, process), and
  * each live block remembers which counters it was charged to, so that its
- * free is charged there too (live bytes and their peak).  Memory is
- * bounded by what is live: one 24-byte entry per live block. */
+ * free is charged there too (live bytes and their peak).  A heap block
+ * carries its counter's index in the object tracker (one lookup per free,
+ * not two); mappings, which munmap may end piecemeal, keep theirs here.
+ * Memory is bounded by what is live. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,7 +23,7 @@ struct totals {
 
 struct live_proc {
 	int32_t pid;
-	struct u64map blocks;      /* addr -> (totals index, size) */
+	struct u64map maps;        /* mapping's addr -> (totals index, size) */
 	struct live_proc *next;
 };
 
@@ -53,7 +55,7 @@ void recorder_free(struct recorder *r)
 		struct live_proc *lp = r->procs;
 
 		r->procs = lp->next;
-		u64map_free(&lp->blocks);
+		u64map_free(&lp->maps);
 		free(lp);
 	}
 	u64map_free(&r->sites);
@@ -91,40 +93,51 @@ static struct totals *site(struct recorder *r, int32_t pid, int64_t callsite_id)
 	return &r->totals[r->ntotals++];
 }
 
-/* The block at addr is gone: charged to the site that made it. */
-static void count_free(struct recorder *r, int32_t pid, uint64_t addr)
+static void uncount(struct totals *t, uint64_t size)
+{
+	t->frees++;
+	t->live -= size;
+}
+
+/* The mapping at addr is gone: charged to the site that made it. */
+static void count_unmap(struct recorder *r, int32_t pid, uint64_t addr)
 {
 	struct live_proc *lp = live_proc(r, pid);
-	struct u64map_slot *s = addr ? u64map_find(&lp->blocks, addr) : NULL;
-	struct totals *t;
+	struct u64map_slot *s = addr ? u64map_find(&lp->maps, addr) : NULL;
 
 	if (!s)
 		return;
-	t = &r->totals[s->a];
-	t->frees++;
-	t->live -= s->b;
-	u64map_remove(&lp->blocks, s);
+	uncount(&r->totals[s->a], s->b);
+	u64map_remove(&lp->maps, s);
 }
 
-static void count_alloc(struct recorder *r, const struct alloc_event *ev)
+/* Returns the index of the counters charged. */
+static uint32_t count_alloc(struct recorder *r, const struct alloc_event *ev)
 {
 	struct totals *t = site(r, ev->pid, ev->callsite_id);
-	struct live_proc *lp = live_proc(r, ev->pid);
 
 	t->allocs++;
 	t->bytes += ev->size;
 	t->live += ev->size;
 	if (t->live > t->peak)
 		t->peak = t->live;
-	u64map_put(&lp->blocks, ev->addr, t - r->totals, ev->size);
+	if (ev->mapped)
+		u64map_put(&live_proc(r, ev->pid)->maps, ev->addr, t - r->totals, ev->size);
+	return t - r->totals;
 }
 
 static void release(struct recorder *r, struct tcb *t, int32_t pid, uint64_t addr, uint64_t ns)
 {
-	int64_t id = objtrack_release(r->ot, pid, addr, ns);
+	struct objtrack_ended ended;
+	int64_t id = objtrack_release(r->ot, pid, addr, ns, &ended);
 
-	count_free(r, pid, addr);
-	if (id && r->hooks.release)
+	if (!id)
+		return;
+	if (ended.tag != OBJTRACK_NO_TAG)
+		uncount(&r->totals[ended.tag], ended.size);
+	else
+		count_unmap(r, pid, addr);
+	if (r->hooks.release)
 		r->hooks.release(r->hooks.ctx, t, id);
 }
 
@@ -135,10 +148,10 @@ static void add_object(struct recorder *r, struct tcb *t, const struct alloc_eve
 		.addr = ev->addr, .size = ev->size, .alloc_ns = ev->ns,
 		.callsite_id = ev->callsite_id, .name = alloc_fn_name(ev->fn),
 	};
+	uint32_t counter = count_alloc(r, ev);
 
-	count_alloc(r, ev);
 	obj.row_if_sampled = ev->size < r->min_size;
-	obj.id = objtrack_add(r->ot, &obj);
+	obj.id = objtrack_add_block(r->ot, &obj, ev->mapped ? OBJTRACK_NO_TAG : counter);
 	if (r->hooks.object && !obj.row_if_sampled)
 		r->hooks.object(r->hooks.ctx, t, &obj, ev->frames, ev->frames ? ev->nframes : 0);
 }
@@ -151,14 +164,14 @@ void recorder_event(struct recorder *r, struct tcb *t, const struct alloc_event 
 		break;
 	case AE_UNMAP:
 		objtrack_unmap(r->ot, ev->pid, ev->addr, ev->size, ev->ns);
-		count_free(r, ev->pid, ev->addr);
+		count_unmap(r, ev->pid, ev->addr);
 		break;
 	case AE_ALLOC:
 		if (ev->old_addr && !ev->mapped)
 			release(r, t, ev->pid, ev->old_addr, ev->ns);
 		if (ev->old_addr && ev->mapped) {
 			objtrack_unmap(r->ot, ev->pid, ev->old_addr, ev->old_size, ev->ns);
-			count_free(r, ev->pid, ev->old_addr);
+			count_unmap(r, ev->pid, ev->old_addr);
 		}
 		add_object(r, t, ev);
 		break;
@@ -167,7 +180,7 @@ void recorder_event(struct recorder *r, struct tcb *t, const struct alloc_event 
 
 void recorder_end_process(struct recorder *r, int32_t pid)
 {
-	u64map_free(&live_proc(r, pid)->blocks);
+	u64map_free(&live_proc(r, pid)->maps);
 }
 
 void recorder_write_totals(struct recorder *r, struct nm_db *db)

@@ -15,9 +15,11 @@
 #include "progress.h"
 #include "recorder.h"
 #include "session.h"
+#include "statusline.h"
 #include "topology.h"
 #include "unwind.h"
 #include "launch.h"
+#include "allowed.h"
 #include "launcher.h"
 
 #define FLUSH_EVERY_NS    (1000ULL * 1000 * 1000)
@@ -136,6 +138,20 @@ static void let_program_go(struct session *s)
 	tracer_let_go(s->tr);
 }
 
+/* The status line's figures, from what the session already counts,
+ * gathered only when a redraw is due (this runs at every event). */
+static int update_status(struct session *s, uint64_t now)
+{
+	struct status_counts c = { .elapsed_ns = now - s->start_ns, .objects = objtrack_count(s->objs) };
+	int wait = statusline_wait_ms(s->status, now);
+
+	if (wait)
+		return wait;
+	if (s->db)
+		db_counts(s->db, &c.samples, &c.pending);
+	return statusline_update(s->status, now, &c);
+}
+
 static int on_tick(void *ctx, uint64_t now)
 {
 	struct session *s = ctx;
@@ -158,6 +174,12 @@ static int on_tick(void *ctx, uint64_t now)
 		if (db_write_error(s->db))
 			let_program_go(s);
 	}
+	if (s->status) {
+		int wanted = update_status(s, now);
+
+		if (next < 0 || wanted < next)
+			next = wanted;
+	}
 	return next;
 }
 
@@ -167,6 +189,8 @@ static void begin_run(struct session *s)
 {
 	char **argv = s->argv;
 	pid_t attach_pid = s->attach_pid;
+	struct proc *first = tracer_procs(s->tr);
+	struct allowed allowed = { NULL, NULL };
 	struct utsname u;
 	char host[HOST_NAME_MAX + 1] = "", kernel[256] = "";
 	char *command = attach_pid ? xasprintf("pid %d", attach_pid) : join_command(argv);
@@ -180,10 +204,16 @@ static void begin_run(struct session *s)
 		.job_id = s->launcher.job,
 	};
 
+	/* The launcher's binding, for advise to plan each rank within it. */
+	if (first)
+		allowed_read(first->pid, &allowed);
+	info.cpus_allowed = allowed.cpus;
+	info.mems_allowed = allowed.mems;
 	gethostname(host, sizeof(host) - 1);
 	if (uname(&u) == 0)
 		snprintf(kernel, sizeof(kernel), "%s %s", u.release, u.version);
 	db_begin_run(s->db, &info);
+	allowed_free(&allowed);
 	free(command);
 }
 
@@ -208,6 +238,9 @@ static void finish(struct session *s, int status)
 {
 	struct progress *pr;
 
+	/* The terminal's last row is given back before anything more is said. */
+	statusline_end(s->status);
+	s->status = NULL;
 	if (s->sampler)
 		sampler_destroy(s->sampler);
 	s->sampler = NULL;
@@ -327,6 +360,8 @@ int session_run(struct session *s, char **argv, pid_t attach_pid)
 	} else {
 		tracer_launch(s->tr, argv);
 	}
+	s->start_ns = now_ns();
+	s->status = s->quiet ? NULL : statusline_start(s->cmd, s->start_ns);
 	status = tracer_loop(s->tr);
 	finish(s, status);
 	return status;

@@ -665,9 +665,9 @@ static void no_samples(struct ctx *c)
 
 	if (!c->run->has_run)
 		t->note = xstrdup("no samples: the program never ran");
-	else if (ri->mode && !strcmp(ri->mode, "run"))
-		t->note = xstrdup("no samples: numamma run places and checks, it does not sample"
-				  " (numamma profile does)");
+	else if (ri->mode && !strcmp(ri->mode, "run") && (!ri->sampler || !strcmp(ri->sampler, "none")))
+		t->note = xstrdup("no samples: this run was recorded without a sampler"
+				  " (numamma run -o samples as profile does, unless -s none)");
 	else if (c->opts->pid && c->run->total_samples)
 		t->note = xasprintf("no samples in process %" PRId64 " (the other processes have some)",
 				    c->opts->pid);

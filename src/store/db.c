@@ -92,6 +92,8 @@ struct nm_db {
 	int npending;
 	int lock_fd;            /* a profile being written: outfile_create() */
 	char *write_error;      /* the first write that failed; NULL: none */
+	uint64_t samples;       /* samples handed to db_add_sample() */
+	int64_t committed;      /* sqlite3_total_changes64() at the last commit */
 };
 
 static void write_pending(struct nm_db *db);
@@ -109,7 +111,7 @@ static const char schema_sql[] =
 	"  exit_status INTEGER, term_signal INTEGER, sampler TEXT, sampler_reason TEXT,"
 	"  call_depth INTEGER, nr_nodes INTEGER, nr_cpus INTEGER, cpu_nodes TEXT,"
 	"  distances TEXT, launcher_rank INTEGER, launcher_size INTEGER, job_id TEXT,"
-	"  intercept TEXT);"
+	"  intercept TEXT, cpus_allowed TEXT, mems_allowed TEXT);"
 	"CREATE TABLE nodes(node INTEGER PRIMARY KEY, cpus TEXT);"
 	"CREATE TABLE node_distance(from_node INTEGER, to_node INTEGER, distance INTEGER,"
 	"  PRIMARY KEY(from_node, to_node));"
@@ -426,6 +428,13 @@ void db_flush(struct nm_db *db)
 {
 	write_pending(db);
 	write_exec(db, "COMMIT; BEGIN");
+	db->committed = sqlite3_total_changes64(db->sql);
+}
+
+void db_counts(struct nm_db *db, uint64_t *samples, uint64_t *pending)
+{
+	*samples = db->samples;
+	*pending = (uint64_t)(sqlite3_total_changes64(db->sql) - db->committed) + db->npending;
 }
 
 void db_close(struct nm_db *db)
@@ -527,8 +536,8 @@ int64_t db_begin_run(struct nm_db *db, const struct nm_run_info *info)
 	sqlite3_stmt *st = db_prepare(db,
 		"INSERT INTO runs(command, mode, host, kernel, start_ns, start_epoch, sampler,"
 		" sampler_reason, call_depth, nr_nodes, nr_cpus, cpu_nodes, distances,"
-		" launcher_rank, launcher_size, job_id)"
-		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+		" launcher_rank, launcher_size, job_id, cpus_allowed, mems_allowed)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
 
 	if (t && t->cpu_node && t->distance)
 		topology_strings(t, &cpu_nodes, &distances);
@@ -548,6 +557,8 @@ int64_t db_begin_run(struct nm_db *db, const struct nm_run_info *info)
 	bind_int_known(st, 14, info->launcher_rank, info->launcher_rank >= 0);
 	bind_int_known(st, 15, info->launcher_size, info->launcher_size >= 0);
 	bind_text(st, 16, info->job_id);
+	bind_text(st, 17, info->cpus_allowed);
+	bind_text(st, 18, info->mems_allowed);
 	step_done(db, st);
 	sqlite3_finalize(st);
 	free(cpu_nodes);
@@ -869,6 +880,7 @@ void db_add_sample(struct nm_db *db, const struct nm_sample *s)
 	*p = *s;
 	if (!p->access)
 		p->access = ACCESS_UNKNOWN;
+	db->samples++;
 	if (db->npending == SAMPLE_BATCH)
 		write_pending(db);
 }

@@ -178,19 +178,36 @@ static void launcher_row(struct prof_run *run, sqlite3_stmt *st)
 	run->run.job_id = col_str(run, st, 2);
 }
 
-/* Profiles written before numamma knew launchers have no such columns. */
+static void allowed_row(struct prof_run *run, sqlite3_stmt *st)
+{
+	run->run.cpus_allowed = col_str(run, st, 0);
+	run->run.mems_allowed = col_str(run, st, 1);
+}
+
+/* The columns of runs added after version 1 was first written (a
+ * profile from an older numamma lacks them, and reads them as NULL):
+ * the first row's `columns` (n of them) through fn, when all exist. */
+static int read_later_columns(struct reader *rd, const char *columns, uint64_t n, row_fn fn)
+{
+	char *sql = xasprintf("SELECT count(*) FROM pragma_table_info('runs') WHERE instr(', %s, ',"
+			      " ', ' || name || ', ') > 0", columns);
+	uint64_t have;
+	int ret = query_u64(rd, sql, &have);
+
+	free(sql);
+	if (ret < 0 || have < n)
+		return ret;
+	sql = xasprintf("SELECT %s FROM runs ORDER BY id LIMIT 1", columns);
+	ret = each_row(rd, sql, fn);
+	free(sql);
+	return ret;
+}
+
 static int read_launcher(struct reader *rd)
 {
-	uint64_t n;
-
 	rd->run->run.launcher_rank = rd->run->run.launcher_size = -1;
-	if (query_u64(rd, "SELECT count(*) FROM pragma_table_info('runs')"
-		      " WHERE name IN ('launcher_rank', 'launcher_size', 'job_id')", &n) < 0)
-		return -1;
-	if (n < 3)
-		return 0;
-	return each_row(rd, "SELECT launcher_rank, launcher_size, job_id FROM runs ORDER BY id LIMIT 1",
-			launcher_row);
+	return read_later_columns(rd, "launcher_rank, launcher_size, job_id", 3, launcher_row) < 0 ||
+	       read_later_columns(rd, "cpus_allowed, mems_allowed", 2, allowed_row) < 0 ? -1 : 0;
 }
 
 /* The binaries: the modules mapped from the file each process runs. */

@@ -688,7 +688,7 @@ static void test_load_profile(void)
 
 	one_node_profile(&p);
 	db_close(p.db);
-	pol = policy_load(p.path, &two, 0);
+	pol = policy_load(p.path, &two, 0, -1);
 	CHECK(pol != NULL);
 	if (pol) {
 		/* Workers alternate over the 2 nodes: rank 1 on node 1 (cpu 2),
@@ -703,7 +703,7 @@ static void test_load_profile(void)
 	}
 	p.db = db_create(p.path, true);     /* for profile_end */
 	profile_end(&p);
-	CHECK(policy_load("/nonexistent.db", &two, 0) == NULL);
+	CHECK(policy_load("/nonexistent.db", &two, 0, -1) == NULL);
 }
 
 static void test_cmd_advise(void)

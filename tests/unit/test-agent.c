@@ -1,6 +1,7 @@
 /* The agent's logic (agent/core.c), natively: ring reservation and
- * publication, stacks sent once, the inside table, stack walking with
- * an unwind table. */
+ * publication (owned and shared rings), rings taken by threads, stacks
+ * sent once, the inside table, stack walking with an unwind table. */
+#include <string.h>
 #include <sys/mman.h>
 
 #include "../../agent/core.c"
@@ -20,6 +21,11 @@ uint64_t agent_sys_now_ns(void)
 	return fake_now;
 }
 
+uint64_t agent_sys_tsc(void)
+{
+	return ++fake_now;
+}
+
 static struct agent_ctl *new_region(void)
 {
 	struct agent_ctl *c = mmap(NULL, AGENT_DATA_SIZE, PROT_READ | PROT_WRITE,
@@ -32,22 +38,44 @@ static struct agent_ctl *new_region(void)
 	return c;
 }
 
-static void test_ring(struct agent_ctl *c)
+static void test_ring(struct agent_ctl *c, uint32_t r)
 {
-	uint64_t pos = agent_reserve(c, 1);
+	struct agent_ring *g = &c->rings[r];
+	uint64_t pos = agent_reserve(c, r, 1);
 
 	CHECK_INT(pos, 0);
-	CHECK_INT(agent_slot(c, 0)->seq, 0);
-	agent_publish(c, pos);
-	CHECK_INT(agent_slot(c, 0)->seq, 1);
+	CHECK_INT(g->head, 1);
+	CHECK_INT(agent_slot(c, r, 0)->seq, 0);
+	agent_publish(c, r, pos);
+	CHECK_INT(agent_slot(c, r, 0)->seq, 1);
+	CHECK_INT(agent_slot(c, r ^ 1, 0)->seq, 0);     /* rings do not overlap */
 	/* Full: the agent waits for numamma, then gives up once it is stale. */
-	c->head = c->tail + AGENT_RING_SLOTS;
+	g->head = g->tail + AGENT_RING_SLOTS;
+	c->heartbeat_ns = fake_now;
 	waits = 0;
-	CHECK_INT(agent_reserve(c, 1), UINT64_MAX);
+	CHECK_INT(agent_reserve(c, r, 1), UINT64_MAX);
 	CHECK_INT(waits, 5);
 	CHECK_INT(c->state, AGENT_OFF);
 	c->state = AGENT_ON;
-	c->head = c->tail = 0;
+	g->head = g->tail = 0;
+	agent_slot(c, r, 0)->seq = 0;
+}
+
+/* TCBs take rings 1.. one each, for good; when all are taken, ring 0;
+ * a thread that reuses a TCB gets its ring back. */
+static void test_ring_owners(struct agent_ctl *c)
+{
+	struct agent_inside in[AGENT_RINGS + 1] = { 0 }, again = { .key = 0x7f0000003000 };
+
+	for (uint32_t k = 0; k <= AGENT_RINGS; k++)
+		in[k].key = 0x7f0000000000 + k * 4096;
+	for (uint32_t k = 0; k < AGENT_RINGS - 1; k++)
+		CHECK_INT(agent_ring_of(c, &in[k]), k + 1);
+	CHECK_INT(agent_ring_of(c, &in[AGENT_RINGS - 1]), 0);
+	CHECK_INT(agent_ring_of(c, &in[3]), 4);          /* kept */
+	CHECK_INT(agent_ring_of(c, &again), 4);          /* the TCB's ring */
+	for (uint32_t k = 0; k < AGENT_RINGS; k++)
+		c->rings[k].owner = 0;
 }
 
 static void test_stacks(struct agent_ctl *c)
@@ -56,20 +84,21 @@ static void test_stacks(struct agent_ctl *c)
 	struct agent_rec *r;
 	struct agent_rec_ips *x;
 
-	h = agent_stack(c, ips, 9);
+	h = agent_stack(c, 2, ips, 9);
 	CHECK_INT(h, agent_hash_ips(ips, 9));
-	CHECK_INT(c->head, 3);                  /* header + 2 slots of ips */
-	r = agent_slot(c, 0);
+	CHECK_INT(c->rings[2].head, 3);         /* header + 2 slots of ips */
+	r = agent_slot(c, 2, 0);
 	CHECK_INT(r->type, AGENT_REC_STACK);
 	CHECK_INT(r->nframes, 9);
 	CHECK_INT(r->hash, h);
-	x = (struct agent_rec_ips *)agent_slot(c, 2);
+	CHECK(r->tsc != 0);
+	x = (struct agent_rec_ips *)agent_slot(c, 2, 2);
 	CHECK_INT(x->seq, 3);
 	CHECK_INT(x->ip[1], 9);
-	CHECK_INT(agent_stack(c, ips, 9), h);   /* sent once */
-	CHECK_INT(c->head, 3);
-	CHECK(agent_stack(c, ips, 8) != h);
-	c->head = c->tail = 0;
+	CHECK_INT(agent_stack(c, 5, ips, 9), h);   /* sent once, whatever the ring */
+	CHECK_INT(c->rings[5].head, 0);
+	CHECK(agent_stack(c, 2, ips, 8) != h);
+	c->rings[2].head = c->rings[2].tail = 0;
 }
 
 static void test_inside(struct agent_ctl *c)
@@ -97,12 +126,38 @@ static void test_inside(struct agent_ctl *c)
 	}
 }
 
+/* On the stack of test_walk: the second call is answered from the cache
+ * (nothing is walked: f's entry moved away meanwhile does not matter),
+ * a changed word on the stack or a new table is a miss, and ring 0 has
+ * no cache. */
+static void test_stack_cache(struct agent_ctl *c, uint64_t *stack, uint64_t base)
+{
+	struct agent_unwind *t = agent_at(c, AGENT_OFF_UNWIND);
+	uint64_t ips[3] = { 0x1010, 0x2020, 0x3030 }, h = agent_hash_ips(ips, 3), pub = c->unwind;
+
+	CHECK_INT(agent_call_stack(c, 1, base, base + 32, 8), h);
+	memset(agent_at(c, AGENT_OFF_IPCACHE), 0, AGENT_IPCACHE * sizeof(struct agent_ipcache));
+	t[0].start = 0x9000;        /* a walk would stop at f */
+	CHECK_INT(agent_call_stack(c, 1, base, base + 32, 8), h);
+	CHECK(agent_call_stack(c, 0, base, base + 32, 8) != h);
+	t[0].start = 0x1000;
+	stack[5] = 0x3031;          /* g's caller changed */
+	CHECK(agent_call_stack(c, 1, base, base + 32, 8) != h);
+	stack[5] = 0x3030;
+	CHECK_INT(agent_call_stack(c, 1, base, base + 32, 8), h);
+	c->unwind = 0;              /* another table: walked again */
+	CHECK(agent_call_stack(c, 1, base, base + 32, 8) != h);
+	c->unwind = pub;
+	c->rings[0].head = c->rings[0].tail = c->rings[1].head = c->rings[1].tail = 0;
+}
+
 /* Three frames: f (cfa = rsp + 16, rbp unchanged), g (rbp-based, rbp
  * saved at cfa - 16), main (outermost). */
 static void test_walk(struct agent_ctl *c)
 {
 	struct agent_unwind *t = agent_at(c, AGENT_OFF_UNWIND);
 	uint64_t stack[16] = { 0 }, ips[8], base = (uint64_t)stack;
+	struct agent_rule r;
 	int n;
 
 	t[0] = (struct agent_unwind){ .start = 0x1000, .len = 0x100, .cfa_off = 16,
@@ -125,7 +180,24 @@ static void test_walk(struct agent_ctl *c)
 	CHECK_INT(agent_walk(c, base, base + 32, ips, 2), 2);
 	CHECK(agent_unwind_find(c, 0x2fff) == NULL);
 	CHECK(agent_unwind_find(c, 0x20ff) == &t[1]);
-	CHECK(agent_unwind_find(c, 0x20ff) == &t[1]);   /* from the hint */
+	CHECK_INT(agent_unwind_rule(c, 0x20ff, &r), 1);
+	CHECK_INT(r.cfa_reg, t[1].cfa_reg);
+	CHECK_INT(r.cfa_off, t[1].cfa_off);
+	CHECK_INT(agent_unwind_rule(c, 0x20ff, &r), 1);  /* from the cache */
+	CHECK_INT(r.rbp_off, t[1].rbp_off);
+	CHECK_INT(r.cfa_off, t[1].cfa_off);
+	/* A new table (another library at the same place) is not answered
+	 * from the cache of the old one. */
+	t[3] = t[1];
+	t[3].cfa_off += 8;
+	t[3].start = 0x2100;
+	c->unwind = 3ULL << 32 | 1;
+	CHECK_INT(agent_unwind_rule(c, 0x20ff, &r), 0);   /* nothing there now */
+	t[3].start = 0x2000;
+	CHECK_INT(agent_unwind_rule(c, 0x20ff, &r), 1);
+	CHECK_INT(r.cfa_off, t[1].cfa_off + 8);
+	c->unwind = 3;
+	test_stack_cache(c, stack, base);
 	stack[0] = 0x5000;          /* no entry: the walk ends there */
 	CHECK_INT(agent_walk(c, base, 0, ips, 8), 1);
 }
@@ -134,7 +206,9 @@ int main(void)
 {
 	struct agent_ctl *c = new_region();
 
-	test_ring(c);
+	test_ring(c, 0);
+	test_ring(c, 3);
+	test_ring_owners(c);
 	test_stacks(c);
 	test_inside(c);
 	test_walk(c);

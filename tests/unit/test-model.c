@@ -100,6 +100,58 @@ static void test_advise(void)
 	advice_free(&adv);
 }
 
+/* Every node a plan names is in mask, and every pinned cpu in [lo, hi]. */
+static void check_inside(const struct policy *pol, uint64_t mask, int lo, int hi)
+{
+	for (int i = 0; i < pol->nrules; i++) {
+		const struct policy_rule *r = &pol->rules[i];
+
+		CHECK(!(r->nodemask & ~mask));
+		for (int k = 0; k < r->nseg; k++)
+			CHECK(mask >> r->seg[k].node & 1);
+		for (int k = 0; k < r->neach; k++)
+			CHECK(r->each[k] < 0 || (mask >> r->each[k] & 1));
+	}
+	for (int i = 0; i < pol->npins; i++)
+		CHECK(pol->pins[i].cpu >= lo && pol->pins[i].cpu <= hi);
+}
+
+/* The same profile taken as one rank of a job bound to node 1's cpus:
+ * the plan stays on them, and pins every thread there.  The whole
+ * machine as the binding changes nothing. */
+static void test_advise_binding(void)
+{
+	struct advise_opts opts = { .min_size = ADVISE_MIN_SIZE };
+	struct prof_run run;
+	struct advice adv;
+
+	fill(&run);
+	run.run.cpus_allowed = "2-3";
+	run.run.mems_allowed = "1";
+	advise_profile(&run, "rank1.db", &opts, &adv);
+	CHECK_INT(adv.target_nodes, 1);
+	CHECK_STR(adv.binding, "within the launcher's binding: cpus 2-3, node 1");
+	CHECK_INT(adv.policy->npins, 4);     /* the workers: main was never sampled */
+	check_inside(adv.policy, 2, 2, 3);
+	advice_free(&adv);
+
+	/* Node 0's cpus, memory anywhere: threads and pages on node 0. */
+	run.run.cpus_allowed = "0-1";
+	run.run.mems_allowed = "0-1";
+	advise_profile(&run, "rank0.db", &opts, &adv);
+	CHECK_INT(adv.target_nodes, 1);
+	check_inside(adv.policy, 1, 0, 1);
+	advice_free(&adv);
+
+	run.run.cpus_allowed = "0-3";
+	run.run.mems_allowed = "0-1";
+	advise_profile(&run, "all.db", &opts, &adv);
+	CHECK(adv.binding == NULL);
+	CHECK_INT(adv.target_nodes, 2);
+	CHECK(adv.policy->nrules == 2 && adv.policy->rules[0].action == ACT_BLOCK);
+	advice_free(&adv);
+}
+
 /* Numbers stay numbers in the tables; the text renderer formats them. */
 static void test_report(void)
 {
@@ -136,6 +188,7 @@ static void test_report(void)
 int main(void)
 {
 	test_advise();
+	test_advise_binding();
 	test_report();
 	return unit_done();
 }

@@ -34,14 +34,14 @@ static void test_lifetimes_and_reuse(void)
 	CHECK_INT(id_at(ot, 1, 0x1100, 50), 0);      /* one past the end */
 	CHECK_INT(id_at(ot, 2, 0x1000, 50), 0);      /* another process */
 
-	CHECK_INT(objtrack_release(ot, 1, 0x1000, 100), a);
-	CHECK_INT(objtrack_release(ot, 1, 0x1000, 101), 0);   /* double free */
+	CHECK_INT(objtrack_release(ot, 1, 0x1000, 100, NULL), a);
+	CHECK_INT(objtrack_release(ot, 1, 0x1000, 101, NULL), 0);   /* double free */
 	CHECK_INT(id_at(ot, 1, 0x1080, 99), a);
 	CHECK_INT(id_at(ot, 1, 0x1080, 100), 0);     /* freed before the sample */
 
 	/* The address is reused by a bigger block, then by a smaller one. */
 	b = add(ot, 1, OBJ_HEAP, 0x1000, 0x200, 200);
-	CHECK_INT(objtrack_release(ot, 1, 0x1000, 300), b);
+	CHECK_INT(objtrack_release(ot, 1, 0x1000, 300, NULL), b);
 	c = add(ot, 1, OBJ_HEAP, 0x1000, 0x10, 400);
 	CHECK_INT(id_at(ot, 1, 0x1080, 50), a);
 	CHECK_INT(id_at(ot, 1, 0x1180, 250), b);
@@ -73,7 +73,7 @@ static void test_kind_priority(void)
 	CHECK_INT(id_at(ot, 1, 0x12000, 19), mm);
 	CHECK_INT(id_at(ot, 1, 0x12000, 21), 0);
 	CHECK_INT(id_at(ot, 1, 0x11010, 21), heap);
-	CHECK_INT(objtrack_release(ot, 1, 0x10000, 22), 0);   /* mmap already ended */
+	CHECK_INT(objtrack_release(ot, 1, 0x10000, 22, NULL), 0);   /* mmap already ended */
 
 	objtrack_end_process(ot, 1, 30, true);
 	CHECK_INT(id_at(ot, 1, 0x11010, 29), heap);
@@ -97,7 +97,7 @@ static void test_fork(void)
 
 	a = add(ot, 1, OBJ_HEAP, 0x1000, 0x100, 10);
 	b = add(ot, 1, OBJ_HEAP, 0x2000, 0x100, 10);
-	objtrack_release(ot, 1, 0x2000, 20);
+	objtrack_release(ot, 1, 0x2000, 20, NULL);
 	objtrack_fork(ot, 1, 2, 30);
 	objtrack_foreach_live(ot, 2, count_live, &n);
 	CHECK_INT(n, 1);
@@ -107,7 +107,7 @@ static void test_fork(void)
 	CHECK_INT(id_at(ot, 2, 0x1010, 29), 0);
 	CHECK_INT(id_at(ot, 2, 0x2010, 40), 0);
 	/* The child's free does not end the parent's block. */
-	CHECK(objtrack_release(ot, 2, 0x1000, 50) > 0);
+	CHECK(objtrack_release(ot, 2, 0x1000, 50, NULL) > 0);
 	CHECK_INT(id_at(ot, 1, 0x1010, 60), a);
 	objtrack_free(ot);
 }
@@ -133,7 +133,7 @@ static void test_pick_weighted(void)
 	for (i = 0; i < 4; i++)
 		ids[i] = add(ot, 1, i == 2 ? OBJ_MMAP : OBJ_HEAP, 0x1000 * (i + 1), 100 * (i + 1), 1);
 	add(ot, 1, OBJ_HEAP, 0x9000, 10000, 1);
-	objtrack_release(ot, 1, 0x9000, 2);
+	objtrack_release(ot, 1, 0x9000, 2, NULL);
 	for (i = 0; i < draws; i++) {
 		const struct nm_object *o = objtrack_pick_weighted(ot, 1, xorshift(&seed));
 
@@ -202,7 +202,7 @@ static void test_scale(void)
 	for (i = 0; i < n; i++) {
 		uint64_t addr = 0x10000000 + (xorshift(&seed) % slots) * 64;
 
-		objtrack_release(ot, 1, addr, t++);
+		objtrack_release(ot, 1, addr, t++, NULL);
 		add(ot, 1, OBJ_HEAP, addr, 48, t++);
 	}
 	t1 = seconds();
@@ -217,8 +217,109 @@ static void test_scale(void)
 	objtrack_free(ot);
 }
 
+/* Blocks under --min-object-size live in the small index: the same
+ * answers as tracked blocks, for random blocks of every size class,
+ * reused addresses, frees and lookups at past times. */
+static void test_small_blocks_match_tracked(void)
+{
+	struct objtrack *small = objtrack_new(NULL), *tracked = objtrack_new(NULL);
+	uint64_t x = 42, live[64] = { 0 }, t = 1;
+	int mismatches = 0;
+
+	for (int round = 0; round < 20000; round++) {
+		int k;
+
+		x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+		k = x % 64;
+		t += 1 + x % 3;
+		if (live[k]) {
+			int64_t a = objtrack_release(small, 1, live[k], t, NULL);
+			int64_t b = objtrack_release(tracked, 1, live[k], t, NULL);
+
+			mismatches += a != b;
+			live[k] = 0;
+		} else {
+			/* Slots 0x100000 apart; sizes 16 B .. 1 MiB. */
+			uint64_t addr = 0x10000000 + (uint64_t)k * 0x100000 + (x >> 8) % 64 * 16;
+			uint64_t size = 16ULL << (x >> 20) % 17;
+			struct nm_object o = { .pid = 1, .tid = 1, .kind = OBJ_HEAP, .addr = addr,
+					       .size = size, .alloc_ns = t, .name = "malloc" };
+
+			o.row_if_sampled = true;
+			objtrack_add(small, &o);
+			o.row_if_sampled = false;
+			objtrack_add(tracked, &o);
+			live[k] = addr;
+		}
+		if (round % 7 == 0) {
+			uint64_t probe = 0x10000000 + (x >> 3) % (64 * 0x100000);
+			uint64_t when = t - (x >> 40) % 50;
+			const struct nm_object *a = objtrack_lookup(small, 1, probe, when);
+			const struct nm_object *b = objtrack_lookup(tracked, 1, probe, when);
+
+			mismatches += !a != !b || (a && (a->id != b->id || a->addr != b->addr ||
+							  a->size != b->size || a->free_ns != b->free_ns));
+		}
+	}
+	CHECK_INT(mismatches, 0);
+	objtrack_free(small);
+	objtrack_free(tracked);
+}
+
+/* A small block a sample hit is claimed (then tracked like any object);
+ * fork copies small blocks; the size and tag come back at the free. */
+static void test_small_claim_fork_tags(void)
+{
+	struct objtrack *ot = objtrack_new(NULL);
+	struct nm_object o = { .pid = 1, .tid = 1, .kind = OBJ_HEAP, .addr = 0x5000,
+			       .size = 64, .alloc_ns = 10, .name = "malloc", .row_if_sampled = true };
+	struct objtrack_ended ended = { 0 };
+	const struct nm_object *hit;
+	int64_t a, b, c;
+
+	a = objtrack_add_block(ot, &o, 7);
+	o.addr = 0x6000;
+	b = objtrack_add_block(ot, &o, 8);
+	hit = objtrack_lookup(ot, 1, 0x5010, 20);
+	CHECK(hit && hit->id == a && hit->row_if_sampled == false);
+	objtrack_fork(ot, 1, 2, 30);
+	c = objtrack_lookup(ot, 2, 0x6020, 40) ? objtrack_lookup(ot, 2, 0x6020, 40)->id : 0;
+	CHECK(c > b);
+	CHECK_INT(objtrack_release(ot, 1, 0x5000, 50, &ended), a);   /* claimed, then freed */
+	CHECK_INT(ended.tag, 7);
+	CHECK_INT(objtrack_release(ot, 1, 0x6000, 60, &ended), b);
+	CHECK_INT(ended.tag, 8);
+	CHECK_INT(ended.size, 64);
+	CHECK_INT(objtrack_release(ot, 2, 0x6000, 70, &ended), c);
+	CHECK_INT(ended.tag, OBJTRACK_NO_TAG);                        /* a fork's copy */
+	CHECK_INT(id_at(ot, 1, 0x6000, 55), b);                       /* freed, still findable */
+	objtrack_free(ot);
+}
+
+/* A storm of short-lived small blocks keeps a bounded number freed. */
+static void test_small_storm_bounded(void)
+{
+	struct objtrack *ot = objtrack_new(NULL);
+	struct nm_object o = { .pid = 1, .tid = 1, .kind = OBJ_HEAP, .size = 32,
+			       .name = "malloc", .row_if_sampled = true };
+
+	for (uint64_t i = 1; i <= 2000000; i++) {
+		o.addr = 0x100000 + i % 16 * 32;
+		o.alloc_ns = 2 * i;
+		objtrack_add(ot, &o);
+		objtrack_release(ot, 1, o.addr, 2 * i + 1, NULL);
+	}
+	/* The newest freed block is findable at its time, the oldest not. */
+	CHECK(objtrack_lookup(ot, 1, 0x100000 + 2000000 % 16 * 32, 4000000) != NULL);
+	CHECK(objtrack_lookup(ot, 1, 0x100000 + 32, 2) == NULL);
+	objtrack_free(ot);
+}
+
 int main(void)
 {
+	test_small_blocks_match_tracked();
+	test_small_claim_fork_tags();
+	test_small_storm_bounded();
 	test_lifetimes_and_reuse();
 	test_kind_priority();
 	test_fork();

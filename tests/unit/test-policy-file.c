@@ -134,7 +134,16 @@ static const struct bad bad[] = {
 	{ "", "numamma: policy 'bad' line 1: empty policy: the first line must be 'numamma-policy 1'\n" },
 	{ "# only a comment\n\nbind 2\n",
 	  "numamma: policy 'bad' line 3: not a numamma policy: the first line must be 'numamma-policy 1'\n" },
-	{ "numamma-policy 3\n", "numamma: policy 'bad' line 1: policy format version 3, this numamma reads versions 1 to 2\n" },
+	{ "numamma-policy 4\n", "numamma: policy 'bad' line 1: policy format version 4, this numamma reads versions 1 to 3\n" },
+	{ "numamma-policy 2\nlauncher-rank 1\n",
+	  "numamma: policy 'bad' line 2: launcher-rank needs 'numamma-policy 3' (this file is version 2)\n" },
+	{ "numamma-policy 3\nlauncher-rank one\n",
+	  "numamma: policy 'bad' line 2: want 'launcher-rank RANK' (the MPI rank, from 0)\n" },
+	{ "numamma-policy 3\nlauncher-rank 1\npin 1 2\nlauncher-rank 1\npin 1 3\n",
+	  "numamma: policy 'bad' line 5: thread rank 1 is already pinned on line 3\n" },
+	/* A pin for every process and a rank's would both apply. */
+	{ "numamma-policy 3\npin 1 2\nlauncher-rank 0\npin 1 3\n",
+	  "numamma: policy 'bad' line 4: thread rank 1 is already pinned on line 2\n" },
 	{ "numamma-policy 1\n\nfrobnicate 3\n", "numamma: policy 'bad' line 3: unknown directive 'frobnicate'\n" },
 	{ "numamma-policy 1\nheap callsite foo+1234 bind 1\n",
 	  "numamma: policy 'bad' line 2: malformed frame 'foo+1234' (want MODULE+0xOFFSET)\n" },
@@ -214,6 +223,53 @@ static void test_cyclic_version(void)
 	policy_free(pol);
 }
 
+/* An MPI job's policy: sections per launcher rank, written in rank
+ * order after what every rank shares (format 3), read back, and each
+ * process keeps its own. */
+static void test_rank_sections(void)
+{
+	struct policy *one = policy_parse("numamma-policy 1\nbinary buildid:ab\npin 1 2\n"
+					  "heap callsite m+0x1 bind 1\n", "one");
+	struct policy *job = policy_new("job"), *back;
+	char *text;
+
+	CHECK(one != NULL);
+	if (!one)
+		return;
+	policy_add_rank(job, one, 1);
+	one->rules[0].nodemask = 1;
+	one->pins[0].cpu = 0;
+	policy_rule_format(&one->rules[0]);
+	policy_add_rank(job, one, 0);
+	text = written(job);
+	CHECK_STR(text, "numamma-policy 3\nbinary buildid:ab\n"
+			"\n# only for the process of launcher rank 0 (its MPI rank)\nlauncher-rank 0\n"
+			"\n# thread pinning: pin RANK CPU, or pin RANK node NODE\npin 1 0\n"
+			"\nheap callsite m+0x1 bind 0\n"
+			"\n# only for the process of launcher rank 1 (its MPI rank)\nlauncher-rank 1\n"
+			"\n# thread pinning: pin RANK CPU, or pin RANK node NODE\npin 1 2\n"
+			"\nheap callsite m+0x1 bind 1\n");
+	back = policy_parse(text, "back");
+	CHECK(back && back->ranked && back->nrules == 2 && back->npins == 2);
+	if (back) {
+		CHECK_INT(policy_select_rank(back, 1), 2);
+		CHECK_INT(back->nrules, 1);
+		CHECK(back->nrules == 1 && back->rules[0].nodemask == 2);
+		CHECK_INT(policy_thread_cpu(back, 1), 2);
+		policy_free(back);
+	}
+	/* A rank without a section, or no rank: only the common part. */
+	back = policy_parse(text, "back");
+	if (back) {
+		CHECK_INT(policy_select_rank(back, 5), 0);
+		CHECK_INT(back->nrules + back->npins, 0);
+		policy_free(back);
+	}
+	free(text);
+	policy_free(job);
+	policy_free(one);
+}
+
 static void test_errors(void)
 {
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -244,7 +300,7 @@ static void test_unknown_node(void)
 
 static void load_file(void *arg)
 {
-	struct policy *pol = policy_load(arg, &topo4, 0);
+	struct policy *pol = policy_load(arg, &topo4, 0, -1);
 
 	CHECK(pol == NULL);
 }
@@ -258,7 +314,7 @@ static void test_load_file(void)
 
 	fputs("numamma-policy 1\nbinary buildid:aa\npin 1 node 2\npin 2 node 2\npin 3 node 2\n", f);
 	fclose(f);
-	pol = policy_load(path, &topo4, 1);
+	pol = policy_load(path, &topo4, 1, -1);
 	CHECK(pol != NULL);
 	if (pol) {
 		/* Node 2's cpus in turn. */
@@ -281,6 +337,7 @@ static void test_load_file(void)
 
 int main(void)
 {
+	test_rank_sections();
 	test_cyclic_version();
 	test_round_trip();
 	test_errors();

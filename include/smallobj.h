@@ -1,0 +1,81 @@
+/* The small heap blocks of one process: those under --min-object-size,
+ * which get a row only once a sample hits them.  They are most of the
+ * allocations of a busy program, so this index is built for the rate of
+ * malloc and free: O(1) each, a few cache lines touched, no tree.
+ *
+ * Blocks are kept by start address (for free) and chained per granule
+ * of their start, at a granule size that grows with their size, so that
+ * "which block holds this address at time t" looks at two granules per
+ * size class.  A freed block stays findable for a while (samples are
+ * decoded shortly after they are taken), within a bounded count.
+ *
+ * Entries are named by index: the array grows, indices stay valid until
+ * the entry is removed. */
+#ifndef NUMAMMA_SMALLOBJ_H
+#define NUMAMMA_SMALLOBJ_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "model.h"
+
+#define SMALL_NONE UINT32_MAX
+
+struct small_entry {
+	uint64_t addr, size, alloc_ns, free_ns;  /* free_ns 0: live */
+	int64_t id, callsite_id;
+	const char *name;
+	int32_t tid;
+	uint32_t tag;             /* the caller's, given back at the end */
+	uint32_t gnext, gprev;    /* chain of the start's granule */
+	uint32_t dnext;           /* freed: the next freed later; unused: free list */
+	uint8_t level;            /* size class */
+	bool live;
+	bool promoted;            /* freed, then moved out by a sample: skip */
+};
+
+/* Open addressing with linear probing and backward-shift deletion: no
+ * tombstones, so a churning table never degrades. */
+struct small_map {
+	struct small_slot { uint64_t key; uint32_t val; } *v;
+	uint32_t cap, used;
+};
+
+struct small_index {
+	struct small_entry *e;
+	uint32_t n, cap, free_list;
+	struct small_map by_addr;     /* live blocks: start -> entry */
+	struct small_map granules;    /* (granule, level) -> first entry */
+	uint32_t per_level[8];        /* entries (live or freed) per level */
+	uint32_t dead_head, dead_tail, nr_dead;
+	uint64_t nr_live, live_bytes;
+};
+
+void small_init(struct small_index *s);
+void small_free(struct small_index *s);
+/* A new live block; obj->row_if_sampled is implied. */
+void small_add(struct small_index *s, const struct nm_object *obj, uint32_t tag);
+/* free(addr): the live block starting at addr ends at ns, and stays
+ * findable while keep_ns after the newest end (0: forgotten at once) and
+ * among the last max_dead ended.  Returns its id, 0 when addr is not a
+ * block here; *size and *tag tell which block it was. */
+int64_t small_release(struct small_index *s, uint64_t addr, uint64_t ns, uint64_t keep_ns,
+		      uint32_t max_dead, uint64_t *size, uint32_t *tag);
+/* The most specific block holding addr at time t (the smallest, then the
+ * youngest), or SMALL_NONE. */
+uint32_t small_find(const struct small_index *s, uint64_t addr, uint64_t t);
+/* Takes entry i out of the index (a sample claimed it: it becomes a
+ * tracked object with a row); *obj receives it. */
+void small_take(struct small_index *s, uint32_t i, struct nm_object *obj, pid_t pid);
+/* A live block at random from rnd, each equally likely / likelier by
+ * its size (by rejection: a few tries, then any live one); SMALL_NONE
+ * when none is found. */
+uint32_t small_pick_uniform(const struct small_index *s, uint64_t rnd);
+uint32_t small_pick_weighted(const struct small_index *s, uint64_t rnd);
+/* Entry i as an nm_object of pid. */
+struct nm_object small_object(const struct small_index *s, uint32_t i, pid_t pid);
+/* Calls cb for each live block, as an nm_object of pid. */
+void small_foreach_live(const struct small_index *s, pid_t pid,
+			void (*cb)(void *arg, const struct nm_object *obj), void *arg);
+
+#endif

@@ -1,0 +1,368 @@
+/* See include/smallobj.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "smallobj.h"
+
+#define LEVELS 8
+#define MIN_CAP 1024
+
+static uint64_t mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	return x ^ (x >> 33);
+}
+
+/* ---- the maps (keys are never 0) ---- */
+
+static uint32_t map_get(const struct small_map *m, uint64_t key)
+{
+	if (!m->cap)
+		return SMALL_NONE;
+	for (uint32_t i = mix(key) & (m->cap - 1); m->v[i].key; i = (i + 1) & (m->cap - 1))
+		if (m->v[i].key == key)
+			return m->v[i].val;
+	return SMALL_NONE;
+}
+
+static uint32_t map_put(struct small_map *m, uint64_t key, uint32_t val);
+
+static void map_grow(struct small_map *m)
+{
+	struct small_map old = *m;
+
+	m->cap = old.cap ? 2 * old.cap : MIN_CAP;
+	m->v = xcalloc(m->cap, sizeof(*m->v));
+	m->used = 0;
+	for (uint32_t i = 0; i < old.cap; i++)
+		if (old.v[i].key)
+			map_put(m, old.v[i].key, old.v[i].val);
+	free(old.v);
+}
+
+/* Returns the value key had (SMALL_NONE: none): one probe for both. */
+static uint32_t map_put(struct small_map *m, uint64_t key, uint32_t val)
+{
+	uint32_t i;
+
+	if (2 * (m->used + 1) > m->cap)
+		map_grow(m);
+	for (i = mix(key) & (m->cap - 1); m->v[i].key; i = (i + 1) & (m->cap - 1))
+		if (m->v[i].key == key) {
+			uint32_t old = m->v[i].val;
+
+			m->v[i].val = val;
+			return old;
+		}
+	m->v[i].key = key;
+	m->v[i].val = val;
+	m->used++;
+	return SMALL_NONE;
+}
+
+/* Backward-shift deletion: each later entry of the run moves into the
+ * hole when the hole lies on its probe path. */
+/* Returns the value key had (SMALL_NONE: none). */
+static uint32_t map_del(struct small_map *m, uint64_t key)
+{
+	uint32_t mask = m->cap - 1, i, j, val;
+
+	if (!m->cap)
+		return SMALL_NONE;
+	for (i = mix(key) & mask; m->v[i].key != key; i = (i + 1) & mask)
+		if (!m->v[i].key)
+			return SMALL_NONE;
+	val = m->v[i].val;
+	for (j = (i + 1) & mask; m->v[j].key; j = (j + 1) & mask) {
+		uint32_t home = mix(m->v[j].key) & mask;
+
+		if (((j - home) & mask) >= ((j - i) & mask)) {
+			m->v[i] = m->v[j];
+			i = j;
+		}
+	}
+	m->v[i].key = 0;
+	m->used--;
+	return val;
+}
+
+/* ---- size classes and granules ---- */
+
+/* The smallest class whose granule (4 KiB << 4 * level) is at least the
+ * block: a block then touches at most its start's granule and the next. */
+static uint8_t level_of(uint64_t size)
+{
+	uint8_t level = 0;
+
+	while (level < LEVELS - 1 && size > 4096ULL << (4 * level))
+		level++;
+	return level;
+}
+
+static uint64_t granule_key(uint64_t granule, uint8_t level)
+{
+	return (granule << 3 | level) + 1;
+}
+
+static uint64_t granule_of(uint64_t addr, uint8_t level)
+{
+	return addr >> (12 + 4 * level);
+}
+
+/* Into the chain second when it has a head: the map is left alone. */
+static void chain_insert(struct small_index *s, uint32_t i)
+{
+	struct small_entry *e = &s->e[i];
+	uint64_t key = granule_key(granule_of(e->addr, e->level), e->level);
+	uint32_t head = map_get(&s->granules, key);
+
+	s->per_level[e->level]++;
+	if (head == SMALL_NONE) {
+		e->gprev = e->gnext = SMALL_NONE;
+		map_put(&s->granules, key, i);
+		return;
+	}
+	e->gprev = head;
+	e->gnext = s->e[head].gnext;
+	if (e->gnext != SMALL_NONE)
+		s->e[e->gnext].gprev = i;
+	s->e[head].gnext = i;
+}
+
+static void chain_unlink(struct small_index *s, uint32_t i)
+{
+	struct small_entry *e = &s->e[i];
+	uint64_t key = granule_key(granule_of(e->addr, e->level), e->level);
+
+	if (e->gprev != SMALL_NONE)
+		s->e[e->gprev].gnext = e->gnext;
+	else if (e->gnext != SMALL_NONE)
+		map_put(&s->granules, key, e->gnext);
+	else
+		map_del(&s->granules, key);
+	if (e->gnext != SMALL_NONE)
+		s->e[e->gnext].gprev = e->gprev;
+	s->per_level[e->level]--;
+}
+
+/* ---- entries ---- */
+
+static uint32_t entry_new(struct small_index *s)
+{
+	uint32_t i = s->free_list;
+
+	if (i != SMALL_NONE) {
+		s->free_list = s->e[i].dnext;
+		return i;
+	}
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : MIN_CAP;
+		s->e = xrealloc(s->e, (size_t)s->cap * sizeof(*s->e));
+	}
+	return s->n++;
+}
+
+static void entry_recycle(struct small_index *s, uint32_t i)
+{
+	s->e[i].dnext = s->free_list;
+	s->free_list = i;
+}
+
+void small_init(struct small_index *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->free_list = s->dead_head = s->dead_tail = SMALL_NONE;
+}
+
+void small_free(struct small_index *s)
+{
+	free(s->e);
+	free(s->by_addr.v);
+	free(s->granules.v);
+	small_init(s);
+}
+
+/* Forgets the freed blocks too old or too many to be asked about. */
+static void purge_dead(struct small_index *s, uint64_t newest, uint64_t keep_ns, uint32_t max_dead)
+{
+	while (s->dead_head != SMALL_NONE) {
+		uint32_t i = s->dead_head;
+		struct small_entry *e = &s->e[i];
+
+		if (s->nr_dead <= max_dead && (newest <= e->free_ns || newest - e->free_ns <= keep_ns))
+			break;
+		s->dead_head = e->dnext;
+		if (s->dead_head == SMALL_NONE)
+			s->dead_tail = SMALL_NONE;
+		s->nr_dead--;
+		if (!e->promoted)
+			chain_unlink(s, i);
+		entry_recycle(s, i);
+	}
+}
+
+/* Entry i, out of by_addr already, ends. */
+static void end_entry(struct small_index *s, uint32_t i, uint64_t ns, uint64_t keep_ns,
+		      uint32_t max_dead)
+{
+	struct small_entry *e = &s->e[i];
+
+	s->nr_live--;
+	s->live_bytes -= e->size;
+	e->live = false;
+	if (!keep_ns || !max_dead) {
+		chain_unlink(s, i);
+		entry_recycle(s, i);
+		return;
+	}
+	e->free_ns = ns ? ns : 1;      /* 0 would read as live */
+	e->dnext = SMALL_NONE;
+	if (s->dead_tail != SMALL_NONE)
+		s->e[s->dead_tail].dnext = i;
+	else
+		s->dead_head = i;
+	s->dead_tail = i;
+	s->nr_dead++;
+	purge_dead(s, e->free_ns, keep_ns, max_dead);
+}
+
+void small_add(struct small_index *s, const struct nm_object *obj, uint32_t tag)
+{
+	uint32_t i = entry_new(s), old;
+
+	s->e[i] = (struct small_entry){
+		.addr = obj->addr, .size = obj->size, .alloc_ns = obj->alloc_ns,
+		.id = obj->id, .callsite_id = obj->callsite_id, .name = obj->name,
+		.tid = obj->tid, .tag = tag, .level = level_of(obj->size), .dnext = SMALL_NONE,
+		.live = true,
+	};
+	chain_insert(s, i);
+	s->nr_live++;
+	s->live_bytes += obj->size;
+	/* A block still there: its free was never seen (a missed call), it
+	 * ended by now. */
+	old = map_put(&s->by_addr, obj->addr, i);
+	if (old != SMALL_NONE)
+		end_entry(s, old, obj->alloc_ns, 0, 0);
+}
+
+int64_t small_release(struct small_index *s, uint64_t addr, uint64_t ns, uint64_t keep_ns,
+		      uint32_t max_dead, uint64_t *size, uint32_t *tag)
+{
+	uint32_t i = map_del(&s->by_addr, addr);
+	int64_t id;
+
+	if (i == SMALL_NONE)
+		return 0;
+	id = s->e[i].id;
+	*size = s->e[i].size;
+	*tag = s->e[i].tag;
+	end_entry(s, i, ns, keep_ns, max_dead);
+	return id;
+}
+
+static bool holds(const struct small_entry *e, uint64_t addr, uint64_t t)
+{
+	return e->addr <= addr && addr - e->addr < e->size && e->alloc_ns <= t &&
+	       (!e->free_ns || e->free_ns > t);
+}
+
+static bool more_specific(const struct small_entry *a, const struct small_entry *b)
+{
+	return a->size != b->size ? a->size < b->size : a->alloc_ns > b->alloc_ns;
+}
+
+uint32_t small_find(const struct small_index *s, uint64_t addr, uint64_t t)
+{
+	uint32_t best = SMALL_NONE;
+
+	for (uint8_t level = 0; level < LEVELS; level++) {
+		uint64_t g = granule_of(addr, level);
+
+		if (!s->per_level[level])
+			continue;
+		for (uint64_t d = 0; d < 2 && d <= g; d++)
+			for (uint32_t i = map_get(&s->granules, granule_key(g - d, level));
+			     i != SMALL_NONE; i = s->e[i].gnext)
+				if (holds(&s->e[i], addr, t) &&
+				    (best == SMALL_NONE || more_specific(&s->e[i], &s->e[best])))
+					best = i;
+	}
+	return best;
+}
+
+struct nm_object small_object(const struct small_index *s, uint32_t i, pid_t pid)
+{
+	const struct small_entry *e = &s->e[i];
+
+	return (struct nm_object){
+		.id = e->id, .pid = pid, .tid = e->tid, .kind = OBJ_HEAP,
+		.addr = e->addr, .size = e->size, .alloc_ns = e->alloc_ns,
+		.free_ns = e->free_ns, .callsite_id = e->callsite_id, .name = e->name,
+		.row_if_sampled = true,
+	};
+}
+
+void small_take(struct small_index *s, uint32_t i, struct nm_object *obj, pid_t pid)
+{
+	struct small_entry *e = &s->e[i];
+
+	*obj = small_object(s, i, pid);
+	chain_unlink(s, i);
+	if (e->free_ns) {
+		e->promoted = true;     /* recycled when it leaves the freed queue */
+		return;
+	}
+	map_del(&s->by_addr, e->addr);
+	s->nr_live--;
+	s->live_bytes -= e->size;
+	e->live = false;
+	entry_recycle(s, i);
+}
+
+#define PICK_TRIES 32
+
+static uint64_t next_rnd(uint64_t x)
+{
+	return mix(x + 0x9e3779b97f4a7c15ULL);
+}
+
+uint32_t small_pick_uniform(const struct small_index *s, uint64_t rnd)
+{
+	for (int k = 0; s->nr_live && k < PICK_TRIES; k++, rnd = next_rnd(rnd))
+		if (s->e[rnd % s->n].live)
+			return rnd % s->n;
+	return SMALL_NONE;
+}
+
+/* Accepted with probability size / (the largest class's granule). */
+uint32_t small_pick_weighted(const struct small_index *s, uint64_t rnd)
+{
+	uint64_t bound = 4096;
+
+	for (uint8_t level = 0; level < LEVELS; level++)
+		if (s->per_level[level])
+			bound = 4096ULL << (4 * level);
+	for (int k = 0; s->nr_live && k < PICK_TRIES; k++, rnd = next_rnd(rnd)) {
+		const struct small_entry *e = &s->e[rnd % s->n];
+
+		if (e->live && mix(rnd) % bound < e->size)
+			return rnd % s->n;
+	}
+	return small_pick_uniform(s, rnd);
+}
+
+void small_foreach_live(const struct small_index *s, pid_t pid,
+			void (*cb)(void *arg, const struct nm_object *obj), void *arg)
+{
+	for (uint32_t k = 0; k < s->by_addr.cap; k++)
+		if (s->by_addr.v[k].key) {
+			struct nm_object obj = small_object(s, s->by_addr.v[k].val, pid);
+
+			cb(arg, &obj);
+		}
+}
