@@ -31,7 +31,6 @@ struct sym_module {
 	Dwarf_Addr bias;          /* libdwfl's address = ELF vaddr + bias */
 	bool debug_symbols;       /* libdwfl found symbols in separate debug info */
 	const char *debug_file;   /* that file (libdwfl's string); NULL: none */
-	bool lines_tried;         /* lines and debug_elf are loaded, or cannot be */
 	struct elf_module *debug_elf;   /* the file the lines come from */
 	struct line_table *lines;       /* NULL: libdwfl answers */
 	bool queued;              /* for the worker to open */
@@ -120,7 +119,36 @@ static void open_dwarf(struct sym_module *sm)
 	}
 }
 
-static void load_lines(struct sym_module *sm);
+/* Does libdw take the module's own DWARF?  It does when the file has any
+ * of these, and looks for separate debug info only otherwise. */
+static bool has_own_dwarf(const struct elf_module *m)
+{
+	return elfmod_has_section(m, ".debug_info") || elfmod_has_section(m, ".debug_line") ||
+	       elfmod_has_section(m, ".debug_frame");
+}
+
+/* The line programs of the file libdwfl reads DWARF from: the module, or
+ * the separate file it found the symbols in.  Anything else (no
+ * .debug_line there, separate debug info libdwfl found only for DWARF,
+ * a program the reader refuses) is left to libdwfl. */
+static void load_lines(struct sym_module *sm)
+{
+	struct dwarf_sections sec = { 0 };
+
+	if (has_own_dwarf(sm->elf))
+		sm->debug_elf = sm->elf;
+	else if (sm->debug_file)
+		sm->debug_elf = elfmod_open(sm->debug_file);
+	if (!sm->debug_elf)
+		return;
+	sec.line = elfmod_section_data(sm->debug_elf, ".debug_line", &sec.line_size);
+	sec.line_str = elfmod_section_data(sm->debug_elf, ".debug_line_str", &sec.line_str_size);
+	sec.str = elfmod_section_data(sm->debug_elf, ".debug_str", &sec.str_size);
+	if (sec.line)
+		sm->lines = line_table_parse(&sec);
+	if (!sm->lines)
+		debug("%s: file:line through libdw", sm->path);
+}
 
 /* Everything symbolize() needs of the module, its function table
  * included (elfsyms sorts it at the first lookup). */
@@ -241,38 +269,6 @@ static void find_function(struct sym_module *sm, uint64_t vaddr, struct sym_info
 		out->function = xstrdup(name);
 		out->func_offset = dwfl_off;
 	}
-}
-
-/* Does libdw take the module's own DWARF?  It does when the file has any
- * of these, and looks for separate debug info only otherwise. */
-static bool has_own_dwarf(const struct elf_module *m)
-{
-	return elfmod_has_section(m, ".debug_info") || elfmod_has_section(m, ".debug_line") ||
-	       elfmod_has_section(m, ".debug_frame");
-}
-
-/* The line programs of the file libdwfl reads DWARF from: the module, or
- * the separate file it found the symbols in.  Anything else (no
- * .debug_line there, separate debug info libdwfl found only for DWARF,
- * a program the reader refuses) is left to libdwfl. */
-static void load_lines(struct sym_module *sm)
-{
-	struct dwarf_sections sec = { 0 };
-
-	sm->lines_tried = true;
-	if (has_own_dwarf(sm->elf))
-		sm->debug_elf = sm->elf;
-	else if (sm->debug_file)
-		sm->debug_elf = elfmod_open(sm->debug_file);
-	if (!sm->debug_elf)
-		return;
-	sec.line = elfmod_section_data(sm->debug_elf, ".debug_line", &sec.line_size);
-	sec.line_str = elfmod_section_data(sm->debug_elf, ".debug_line_str", &sec.line_str_size);
-	sec.str = elfmod_section_data(sm->debug_elf, ".debug_str", &sec.str_size);
-	if (sec.line)
-		sm->lines = line_table_parse(&sec);
-	if (!sm->lines)
-		debug("%s: file:line through libdw", sm->path);
 }
 
 static void find_source_line(struct sym_module *sm, uint64_t vaddr, struct sym_info *out)
