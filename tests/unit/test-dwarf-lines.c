@@ -275,6 +275,10 @@ static void compare_module(const char *path)
 	struct symbolizer *s = symbolizer_new();
 	int nsyms, checked = 0, with_line = 0, differ = 0;
 
+	/* Opened in the background meanwhile (test-symbolize opens them
+	 * when asked). */
+	symbolizer_prefetch(s, path);
+
 	r.mod = dwfl_report_offline(r.dwfl, path, path, -1);
 	dwfl_report_end(r.dwfl, NULL, NULL);
 	CHECK(r.mod && dwfl_module_getelf(r.mod, &r.bias));
