@@ -21,18 +21,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/numamma-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
 make -s -C "$top" bench/compute numamma >&2
-
-# seconds CMD...: "wall cpu" seconds of one run (output discarded).
-seconds() {
-	local TIMEFORMAT='%R %U %S'
-	{ time "$@" >/dev/null 2>&1; } 2>&1 | awk '{ printf "%s %.3f\n", $1, $2 + $3 }'
-}
-
-# median FILE COLUMN: the median of a column of FILE.
-median() {
-	awk -v c="$2" '{ print $c }' "$1" | sort -g | awk '{ v[NR] = $1 }
-		END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
+. "$top/bench/lib.sh"
 
 # run NAME: one run of configuration NAME, its time appended to $tmp/NAME.
 run() {

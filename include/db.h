@@ -96,6 +96,9 @@ void db_flush(struct nm_db *db);
  * the last commit (what a crash of numamma now would lose). */
 void db_counts(struct nm_db *db, uint64_t *samples, uint64_t *pending);
 
+/* During the run: starts opening, in the background, the modules that
+ * stored call stacks show, as they show them, for db_symbolize(). */
+void db_symbolize_early(struct nm_db *db);
 /* After the run: fill frames.function/func_offset/file/line from the
  * modules' symbols and DWARF, and build the aggregate tables from samples.
  * Both can be re-run: symbolisation retries what is still unknown and the

@@ -29,11 +29,24 @@ const char *elfmod_build_id(const struct elf_module *m);
 const char *elfmod_identity(const struct elf_module *m);
 bool elfmod_is_pie_or_dso(const struct elf_module *m);   /* ET_DYN */
 
+bool elfmod_has_section(const struct elf_module *m, const char *name);
+/* The bytes of the section called name, inflated if it is compressed
+ * (SHF_COMPRESSED), valid while m is open; NULL when absent or
+ * unreadable. */
+const void *elfmod_section_data(const struct elf_module *m, const char *name, size_t *size);
+
 /* Looks a function up by name in .symtab, then .dynsym (defined symbols
  * only, STT_FUNC or STT_GNU_IFUNC; the default version "name@@VER" is
  * preferred over compatibility ones "name@VER").
  * Returns 0 and the symbol's st_value (an ELF vaddr), -1 if absent. */
 int elfmod_find_function(const struct elf_module *m, const char *name, uint64_t *vaddr, uint64_t *size);
+/* The same for n names at once, in one pass over each table. */
+struct elf_function {
+	bool found;
+	uint64_t vaddr, size;
+};
+void elfmod_find_functions(const struct elf_module *m, const char *const *names, size_t n,
+			   struct elf_function *out);
 
 /* Calls cb, by increasing vaddr, for every defined data object
  * (STT_OBJECT, so not STT_TLS; st_size > 0; STB_GLOBAL, STB_WEAK and

@@ -15,6 +15,9 @@ struct sym_info {
 
 struct symbolizer *symbolizer_new(void);
 void symbolizer_free(struct symbolizer *s);
+/* Starts opening the module at path in the background (a thread of the
+ * symbolizer's own), so that symbolize() finds it ready. */
+void symbolizer_prefetch(struct symbolizer *s, const char *path);
 /* Returns 0 when something was found; strings are owned by the caller. */
 int symbolize(struct symbolizer *s, const char *path, uint64_t vaddr, struct sym_info *out);
 void sym_info_free(struct sym_info *si);

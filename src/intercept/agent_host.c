@@ -55,6 +55,7 @@ struct agent_proc {
 	struct u64map stacks;   /* stack hash -> callsite id */
 	uint64_t last_hash;     /* calls in a loop come from one stack */
 	int64_t last_site;
+	uint64_t unwind_modules;        /* modules_key() of the published table */
 };
 
 /* ---- time: the agent stamps records with rdtsc ---- */
@@ -130,13 +131,29 @@ static struct agent_unwind *unwind_space(struct agent_ctl *c)
 	return (struct agent_unwind *)((uint8_t *)c + AGENT_OFF_UNWIND);
 }
 
+/* Which files are loaded where: FNV-1a over the paths and biases, in
+ * load address order. */
+static uint64_t modules_key(const struct loaded_module *const *mods, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < n; i++) {
+		for (const char *c = mods[i]->path; *c; c++)
+			h = (h ^ (uint8_t)*c) * 0x100000001b3ULL;
+		h = (h ^ mods[i]->bias) * 0x100000001b3ULL;
+	}
+	return h | 1;
+}
+
 /* Writes the rows of every module after the table in use, then publishes
- * them with one store. */
+ * them with one store.  The loader stops the program twice per dlopen
+ * (and at start-up) with the same modules: their table is not written
+ * again (10 MiB for cc1). */
 void agent_modules(struct proc *p)
 {
 	struct agent_proc *ap = p->agent;
 	const struct loaded_module **mods;
-	uint64_t first;
+	uint64_t first, key;
 	uint32_t n = 0;
 	struct agent_unwind *out;
 
@@ -150,6 +167,11 @@ void agent_modules(struct proc *p)
 	for (size_t i = 0; i < p->mods.n; i++)
 		mods[i] = &p->mods.v[i];
 	qsort(mods, p->mods.n, sizeof(*mods), by_start);
+	key = modules_key(mods, p->mods.n);
+	if (key == ap->unwind_modules) {
+		free(mods);
+		return;
+	}
 	for (size_t i = 0; i < p->mods.n; i++) {
 		const struct cfi_cache *rows = module_rows(mods[i]->path);
 
@@ -160,6 +182,7 @@ void agent_modules(struct proc *p)
 	}
 	free(mods);
 	__atomic_store_n(&ap->ctl->unwind, first << 32 | n, __ATOMIC_RELEASE);
+	ap->unwind_modules = key;
 }
 
 /* ---- loading ---- */

@@ -32,35 +32,45 @@ static const char *const wrapper_names[] = {
 
 /* ---- installing ---- */
 
-static void add_wrappers(struct proc *p, const struct loaded_module *m)
-{
-	for (size_t i = 0; i < sizeof(wrapper_names) / sizeof(wrapper_names[0]); i++) {
-		uint64_t vaddr, size;
+#define NR_WRAPPERS (sizeof(wrapper_names) / sizeof(wrapper_names[0]))
 
+static void add_wrappers(struct proc *p, const struct loaded_module *m,
+			 const struct elf_function *found)
+{
+	for (size_t i = 0; i < NR_WRAPPERS; i++) {
 		if (p->nr_wrappers == (int)(sizeof(p->wrappers) / sizeof(p->wrappers[0])))
 			return;
-		if (elfmod_find_function(m->elf, wrapper_names[i], &vaddr, &size))
+		if (!found[i].found)
 			continue;
-		p->wrappers[p->nr_wrappers].start = vaddr + m->bias;
-		p->wrappers[p->nr_wrappers].end = vaddr + m->bias + (size ? size : 1);
+		p->wrappers[p->nr_wrappers].start = found[i].vaddr + m->bias;
+		p->wrappers[p->nr_wrappers].end = found[i].vaddr + m->bias +
+						  (found[i].size ? found[i].size : 1);
 		p->nr_wrappers++;
 	}
 }
 
 /* The dynamic loader's hook and exit() stay breakpoints: numamma must
- * stop the program there. */
+ * stop the program there.  The allocators and the wrappers are looked
+ * up together: one pass over the module's symbols, not one per name. */
 static void hook_module(struct tracer *tr, struct tcb *t, const struct loaded_module *m)
 {
-	for (int fn = 0; fn < FN__COUNT; fn++) {
-		uint64_t vaddr, size;
+	const char *names[FN__COUNT + NR_WRAPPERS];
+	struct elf_function found[FN__COUNT + NR_WRAPPERS];
 
-		if (elfmod_find_function(m->elf, alloc_fn_name(fn), &vaddr, &size))
+	for (int fn = 0; fn < FN__COUNT; fn++)
+		names[fn] = alloc_fn_name(fn);
+	memcpy(names + FN__COUNT, wrapper_names, sizeof(wrapper_names));
+	elfmod_find_functions(m->elf, names, FN__COUNT + NR_WRAPPERS, found);
+	for (int fn = 0; fn < FN__COUNT; fn++) {
+		uint64_t vaddr = found[fn].vaddr;
+
+		if (!found[fn].found)
 			continue;
 		if (fn == FN_DL_DEBUG_STATE || fn == FN_EXIT ||
-		    agent_hook(tr, t, m, vaddr + m->bias, size, fn) < 0)
+		    agent_hook(tr, t, m, vaddr + m->bias, found[fn].size, fn) < 0)
 			bp_insert(tr, t, vaddr + m->bias, fn);
 	}
-	add_wrappers(t->proc, m);
+	add_wrappers(t->proc, m, found + FN__COUNT);
 }
 
 struct static_ctx {

@@ -289,6 +289,7 @@ static void open_database(struct session *s)
 	}
 	if (s->placement_table)
 		db_add_placement_table(s->db);
+	db_symbolize_early(s->db);
 	objtrack_set_db(s->objs, s->db);
 	recorder_set_db(s->rec, s->db);
 	tracer_set_db(s->tr, s->db);

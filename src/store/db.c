@@ -1,11 +1,15 @@
 /* The profile database: schema, writers and the aggregate tables.
  *
- * Durability: WAL with synchronous=NORMAL while recording, so that readers
- * of a live profile and its writer never wait for each other.  Each
- * db_flush() commits, so whatever the tracer committed survives a crash of
- * the program or of numamma (the next opener replays the WAL), and a
- * closed profile is switched back to one plain file (journal_mode DELETE)
- * that the sqlite3 shell reads anywhere. */
+ * Durability: WAL while recording, so that readers of a live profile and
+ * its writer never wait for each other.  Each db_flush() commits, so
+ * whatever the tracer committed survives a crash of the program or of
+ * numamma (the next opener replays the WAL), and a closed profile is
+ * switched back to one plain file (journal_mode DELETE) that the sqlite3
+ * shell reads anywhere.  synchronous=OFF: a commit is in the kernel's
+ * hands when write() returns, which is all a crash of a process needs;
+ * waiting for the disk (a dozen fdatasyncs of 1-9 ms each, creating and
+ * closing a profile) would only guard a profile against the machine's
+ * own crash, and it cost every short run 40 ms. */
 #include <errno.h>
 #include <stdbool.h>
 #include <libgen.h>
@@ -18,6 +22,17 @@
 #include "db_int.h"
 #include "error.h"
 #include "outfile.h"
+#include "u64map.h"
+
+#define SAMPLE_INSERT "INSERT INTO samples(time_ns, pid, tid, cpu, node, address, ip, access," \
+		      " weight, level, hops, snoop_hitm, tlb_miss, object_id, page_node, phys_addr," \
+		      " resolution, forward_steps) VALUES "
+#define SAMPLE_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+#define SAMPLE_COLUMNS 18
+/* Samples are written SAMPLE_BATCH rows per statement: one step of a
+ * multi-row INSERT costs SQLite far less than as many single-row ones,
+ * which is most of what storing a sample costs. */
+#define SAMPLE_BATCH 64
 
 /* Writers' hot statements, prepared once and reused. */
 enum db_stmt {
@@ -39,10 +54,7 @@ static const char *const stmt_sql[NR_STMTS] = {
 	[ST_OBJECT] = "INSERT INTO objects(id, pid, tid, kind, address, size, alloc_ns, free_ns,"
 		      " callsite_id, name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	[ST_FREE] = "UPDATE objects SET free_ns = ? WHERE id = ?",
-	[ST_SAMPLE] = "INSERT INTO samples(time_ns, pid, tid, cpu, node, address, ip, access, weight,"
-		      " level, hops, snoop_hitm, tlb_miss, object_id, page_node, phys_addr,"
-		      " resolution, forward_steps)"
-		      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	[ST_SAMPLE] = SAMPLE_INSERT SAMPLE_ROW,
 	[ST_SAMPLER_STAT] = "INSERT INTO sampler_stats(tid, name, value) VALUES (?, ?, ?)",
 	[ST_META] = "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
 	[ST_TOTALS] = "INSERT INTO callsite_totals(callsite_id, pid, allocations, frees, bytes,"
@@ -69,27 +81,27 @@ struct nm_db {
 	int64_t run_id;
 	sqlite3_stmt *stmts[NR_STMTS];
 	struct callsite_table callsites;
+	/* db_on_new_module()'s callback, and the modules it was told of
+	 * (FNV-1a of their names). */
+	void (*module_fn)(void *arg, const char *path);
+	void (*module_free)(void *arg);
+	void *module_arg;
+	struct u64map modules_seen;
+	sqlite3_stmt *sample_batch;     /* SAMPLE_BATCH rows */
+	struct nm_sample pending[SAMPLE_BATCH];
+	int npending;
 	int lock_fd;            /* a profile being written: outfile_create() */
 	char *write_error;      /* the first write that failed; NULL: none */
-	uint64_t samples;       /* rows written to samples */
+	uint64_t samples;       /* samples handed to db_add_sample() */
 	int64_t committed;      /* sqlite3_total_changes64() at the last commit */
 };
+
+static void write_pending(struct nm_db *db);
 
 /* How long a statement waits for another connection's lock. */
 #define BUSY_TIMEOUT_MS 10000
 /* How long opening a profile may spend checking its pages. */
 #define INTEGRITY_BUDGET_NS (2000ULL * 1000 * 1000)
-
-/* Tables that db_aggregate() drops and rebuilds from samples. */
-#define AGGREGATE_SCHEMA \
-	"CREATE TABLE object_thread(object_id INTEGER, pid INTEGER, tid INTEGER," \
-	"  samples INTEGER, reads INTEGER, writes INTEGER, weight INTEGER);" \
-	"CREATE TABLE object_page_thread(object_id INTEGER, page INTEGER, tid INTEGER, samples INTEGER);" \
-	"CREATE TABLE object_node(object_id INTEGER, node INTEGER, samples INTEGER);" \
-	"CREATE TABLE object_page_node(object_id INTEGER, page_node INTEGER, samples INTEGER);" \
-	"CREATE TABLE thread_sharing(tid_a INTEGER, tid_b INTEGER, shared_pages INTEGER," \
-	"  shared_lines INTEGER);" \
-	"CREATE TABLE line_writers(address INTEGER, object_id INTEGER, writers INTEGER, tids TEXT);"
 
 /* Column meanings and units: doc/schema.md.  Times are CLOCK_MONOTONIC
  * nanoseconds; addresses and sizes bytes; NULL means unknown. */
@@ -116,7 +128,6 @@ static const char schema_sql[] =
 	"CREATE TABLE frames(callsite_id INTEGER, depth INTEGER, module TEXT, offset INTEGER,"
 	"  function TEXT, func_offset INTEGER, file TEXT, line INTEGER,"
 	"  PRIMARY KEY(callsite_id, depth));"
-	"CREATE INDEX frames_code ON frames(module, offset);"
 	"CREATE TABLE objects(id INTEGER PRIMARY KEY, pid INTEGER, tid INTEGER, kind TEXT,"
 	"  address INTEGER, size INTEGER, alloc_ns INTEGER, free_ns INTEGER,"
 	"  callsite_id INTEGER, name TEXT);"
@@ -129,7 +140,7 @@ static const char schema_sql[] =
 	"CREATE TABLE callsite_totals(callsite_id INTEGER, pid INTEGER, allocations INTEGER,"
 	"  frees INTEGER, bytes INTEGER, peak_live_bytes INTEGER);"
 	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);"
-	AGGREGATE_SCHEMA;
+	DB_AGGREGATE_SCHEMA;
 
 sqlite3 *db_sqlite(struct nm_db *db)
 {
@@ -224,6 +235,10 @@ static void free_db(struct nm_db *db)
 {
 	for (int i = 0; i < NR_STMTS; i++)
 		sqlite3_finalize(db->stmts[i]);
+	sqlite3_finalize(db->sample_batch);
+	if (db->module_free)
+		db->module_free(db->module_arg);
+	u64map_free(&db->modules_seen);
 	sqlite3_close(db->sql);
 	free(db->callsites.slots);
 	free(db->write_error);
@@ -260,7 +275,7 @@ struct nm_db *db_create(const char *path, bool quiet)
 		return NULL;
 	db = new_db(path);
 	db->lock_fd = fd;
-	if (sqlite3_open_v2(path, &db->sql, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(path, &db->sql, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		error("cannot create '%s': %s", path, sqlite3_errmsg(db->sql));
 		free_db(db);
 		unlink(path);
@@ -270,7 +285,7 @@ struct nm_db *db_create(const char *path, bool quiet)
 	 * block its writer, nor the writer them.  A bigger page cache than
 	 * the 2 MiB default spills less of a batch. */
 	sqlite3_busy_timeout(db->sql, BUSY_TIMEOUT_MS);
-	db_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+	db_exec(db, "PRAGMA synchronous = OFF; PRAGMA journal_mode = WAL;"
 		    " PRAGMA cache_size = -16384; BEGIN");
 	db_exec(db, schema_sql);
 	version = xasprintf("PRAGMA user_version = %d", DB_SCHEMA_VERSION);
@@ -372,7 +387,7 @@ struct nm_db *db_open(const char *path)
 	/* Read-write even for readers: a crashed writer's hot journal can
 	 * only be rolled back by a writer.  Write-protected files still
 	 * open, read-only. */
-	if (sqlite3_open_v2(path, &db->sql, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(path, &db->sql, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		error("cannot open '%s': %s", path, sqlite3_errmsg(db->sql));
 		goto fail;
 	}
@@ -411,6 +426,7 @@ fail:
 
 void db_flush(struct nm_db *db)
 {
+	write_pending(db);
 	write_exec(db, "COMMIT; BEGIN");
 	db->committed = sqlite3_total_changes64(db->sql);
 }
@@ -418,13 +434,14 @@ void db_flush(struct nm_db *db)
 void db_counts(struct nm_db *db, uint64_t *samples, uint64_t *pending)
 {
 	*samples = db->samples;
-	*pending = (uint64_t)(sqlite3_total_changes64(db->sql) - db->committed);
+	*pending = (uint64_t)(sqlite3_total_changes64(db->sql) - db->committed) + db->npending;
 }
 
 void db_close(struct nm_db *db)
 {
 	if (!db)
 		return;
+	write_pending(db);
 	if (!sqlite3_get_autocommit(db->sql))
 		write_exec(db, "COMMIT");
 	/* Back to one plain file for whoever reads it next; a reader still
@@ -686,6 +703,42 @@ static void callsite_reserve(struct callsite_table *t)
 	*t = bigger;
 }
 
+void db_on_new_module(struct nm_db *db, void (*fn)(void *arg, const char *path),
+		      void (*free_fn)(void *arg), void *arg)
+{
+	db->module_fn = fn;
+	db->module_free = free_fn;
+	db->module_arg = arg;
+}
+
+void *db_new_module_arg(struct nm_db *db)
+{
+	void *arg = db->module_arg;
+
+	db->module_fn = NULL;
+	db->module_free = NULL;
+	db->module_arg = NULL;
+	return arg;
+}
+
+/* Tells db_on_new_module()'s callback of the modules of a new stack it
+ * was not told of yet. */
+static void note_modules(struct nm_db *db, const struct nm_frame *frames, int n)
+{
+	for (int i = 0; i < n; i++) {
+		const char *module = frames[i].module;
+		uint64_t key;
+
+		if (!module || !frames[i].path || frames[i].path[0] != '/')
+			continue;
+		key = fnv1a(FNV_OFFSET_BASIS, module, strlen(module)) >> 1 | 1;     /* not 0 nor ~0 */
+		if (u64map_find(&db->modules_seen, key))
+			continue;
+		u64map_put(&db->modules_seen, key, 0, 0);
+		db->module_fn(db->module_arg, frames[i].path);
+	}
+}
+
 static int64_t insert_callsite(struct nm_db *db, uint64_t hash, const struct nm_frame *frames, int n)
 {
 	sqlite3_stmt *st = stmt(db, ST_CALLSITE);
@@ -695,6 +748,8 @@ static int64_t insert_callsite(struct nm_db *db, uint64_t hash, const struct nm_
 	bind_int(st, 1, (int64_t)hash);
 	step_done(db, st);
 	id = sqlite3_last_insert_rowid(db->sql);
+	if (db->module_fn)
+		note_modules(db, frames, n);
 	st = stmt(db, ST_FRAME);
 	for (int depth = 0; depth < n; depth++) {
 		bind_int(st, 1, id);
@@ -750,31 +805,84 @@ void db_free_object(struct nm_db *db, int64_t id, uint64_t free_ns)
 	step_done(db, st);
 }
 
+/* Binds sample s, one of db->pending, as the row of st whose first
+ * parameter is first. */
+static void bind_sample(sqlite3_stmt *st, int first, const struct nm_sample *s)
+{
+	int i = first;
+
+	bind_int(st, i++, s->time_ns);
+	bind_int(st, i++, s->pid);
+	bind_int(st, i++, s->tid);
+	bind_int_known(st, i++, s->cpu, s->cpu >= 0);
+	bind_int_known(st, i++, s->node, s->node >= 0);
+	bind_int_known(st, i++, s->addr, s->addr);
+	bind_int_known(st, i++, s->ip, s->ip);
+	sqlite3_bind_text(st, i++, &s->access, 1, SQLITE_STATIC);
+	bind_int(st, i++, s->weight);
+	bind_text(st, i++, s->level == LVL_UNKNOWN ? NULL : mem_level_name(s->level));
+	bind_int_known(st, i++, s->hops, s->hops >= 0);
+	bind_int(st, i++, s->snoop_hitm);
+	bind_int_known(st, i++, s->tlb_miss, s->tlb_miss >= 0);
+	bind_int_known(st, i++, s->object_id, s->object_id);
+	bind_int_known(st, i++, s->page_node, s->page_node >= 0);
+	bind_int_known(st, i++, s->phys_addr, s->phys_addr);
+	bind_text(st, i++, s->resolution);
+	bind_int_known(st, i++, s->forward_steps, s->forward_steps > 0);
+}
+
+/* The multi-row statement, its SQL built once. */
+static sqlite3_stmt *sample_batch(struct nm_db *db)
+{
+	if (!db->sample_batch) {
+		size_t row = strlen(SAMPLE_ROW) + 2;
+		char *sql = xmalloc(strlen(SAMPLE_INSERT) + SAMPLE_BATCH * row + 1);
+		char *p = stpcpy(sql, SAMPLE_INSERT);
+
+		for (int i = 0; i < SAMPLE_BATCH; i++)
+			p = stpcpy(stpcpy(p, i ? ", " : ""), SAMPLE_ROW);
+		db->sample_batch = db_prepare(db, sql);
+		free(sql);
+	}
+	return db->sample_batch;
+}
+
+/* Writes the samples db_add_sample() holds: a full batch in one step,
+ * fewer one by one.  Every parameter is bound each time, so the
+ * statements need no clearing. */
+static void write_pending(struct nm_db *db)
+{
+	sqlite3_stmt *st;
+
+	if (db->npending == SAMPLE_BATCH) {
+		st = sample_batch(db);
+		for (int i = 0; i < SAMPLE_BATCH; i++)
+			bind_sample(st, 1 + i * SAMPLE_COLUMNS, &db->pending[i]);
+		if (!db->write_error && sqlite3_step(st) != SQLITE_DONE)
+			write_failed(db);
+		sqlite3_reset(st);
+	} else {
+		for (int i = 0; i < db->npending; i++) {
+			st = stmt(db, ST_SAMPLE);
+			bind_sample(st, 1, &db->pending[i]);
+			step_done(db, st);
+		}
+	}
+	db->npending = 0;
+}
+
+/* Held until a batch is full, or until anything commits or reads the
+ * samples (db_flush, db_close, db_aggregate, db_drop_raw_samples). */
 void db_add_sample(struct nm_db *db, const struct nm_sample *s)
 {
-	sqlite3_stmt *st = stmt(db, ST_SAMPLE);
-	char access[2] = { s->access ? s->access : ACCESS_UNKNOWN, 0 };
+	struct nm_sample *p = &db->pending[db->npending++];
 
-	bind_int(st, 1, s->time_ns);
-	bind_int(st, 2, s->pid);
-	bind_int(st, 3, s->tid);
-	bind_int_known(st, 4, s->cpu, s->cpu >= 0);
-	bind_int_known(st, 5, s->node, s->node >= 0);
-	bind_int_known(st, 6, s->addr, s->addr);
-	bind_int_known(st, 7, s->ip, s->ip);
-	bind_text(st, 8, access);
-	bind_int(st, 9, s->weight);
-	bind_text(st, 10, s->level == LVL_UNKNOWN ? NULL : mem_level_name(s->level));
-	bind_int_known(st, 11, s->hops, s->hops >= 0);
-	bind_int(st, 12, s->snoop_hitm);
-	bind_int_known(st, 13, s->tlb_miss, s->tlb_miss >= 0);
-	bind_int_known(st, 14, s->object_id, s->object_id);
-	bind_int_known(st, 15, s->page_node, s->page_node >= 0);
-	bind_int_known(st, 16, s->phys_addr, s->phys_addr);
-	bind_text(st, 17, s->resolution);
-	bind_int_known(st, 18, s->forward_steps, s->forward_steps > 0);
-	step_done(db, st);
+	*p = *s;
+	if (!p->access)
+		p->access = ACCESS_UNKNOWN;
 	db->samples++;
+	if (db->npending == SAMPLE_BATCH)
+		write_pending(db);
 }
 
 void db_add_sampler_stat(struct nm_db *db, pid_t tid, const char *name, uint64_t value)
@@ -821,59 +929,6 @@ void db_set_meta(struct nm_db *db, const char *key, const char *value)
 	step_done(db, st);
 }
 
-/* Derived tables, rebuilt from samples.  Pages are 4 KiB and cache lines
- * 64 bytes whatever the machine: the aggregates are for comparing access
- * patterns, and those are the sizes placement works with. */
-static const char aggregate_sql[] =
-	"DROP TABLE IF EXISTS object_thread;"
-	"DROP TABLE IF EXISTS object_page_thread;"
-	"DROP TABLE IF EXISTS object_node;"
-	"DROP TABLE IF EXISTS object_page_node;"
-	"DROP TABLE IF EXISTS thread_sharing;"
-	"DROP TABLE IF EXISTS line_writers;"
-	AGGREGATE_SCHEMA
-	"INSERT INTO object_thread"
-	"  SELECT object_id, pid, tid, count(*), sum(access = 'R'), sum(access = 'W'), sum(weight)"
-	"  FROM samples WHERE object_id IS NOT NULL GROUP BY object_id, pid, tid;"
-	"INSERT INTO object_page_thread"
-	"  SELECT s.object_id, (s.address - o.address) / 4096, s.tid, count(*)"
-	"  FROM samples s JOIN objects o ON o.id = s.object_id"
-	"  WHERE s.address IS NOT NULL GROUP BY 1, 2, 3;"
-	"INSERT INTO object_node"
-	"  SELECT object_id, node, count(*) FROM samples"
-	"  WHERE object_id IS NOT NULL AND node IS NOT NULL GROUP BY 1, 2;"
-	"INSERT INTO object_page_node"
-	"  SELECT object_id, page_node, count(*) FROM samples"
-	"  WHERE object_id IS NOT NULL AND page_node IS NOT NULL GROUP BY 1, 2;"
-	/* A pair sharing a line shares that line's page, so every pair with
-	 * shared lines is among the page pairs. */
-	"INSERT INTO thread_sharing"
-	"  WITH lines AS (SELECT DISTINCT pid, tid, address / 64 AS k FROM samples"
-	"                 WHERE address IS NOT NULL),"
-	"       pages AS (SELECT DISTINCT pid, tid, k / 64 AS k FROM lines),"
-	"       page_pairs AS (SELECT a.tid AS ta, b.tid AS tb, count(*) AS n FROM pages a"
-	"                      JOIN pages b ON a.pid = b.pid AND a.k = b.k AND a.tid < b.tid"
-	"                      GROUP BY 1, 2),"
-	"       line_pairs AS (SELECT a.tid AS ta, b.tid AS tb, count(*) AS n FROM lines a"
-	"                      JOIN lines b ON a.pid = b.pid AND a.k = b.k AND a.tid < b.tid"
-	"                      GROUP BY 1, 2)"
-	"  SELECT p.ta, p.tb, p.n, coalesce(l.n, 0) FROM page_pairs p"
-	"  LEFT JOIN line_pairs l ON l.ta = p.ta AND l.tb = p.tb;"
-	/* The ordered subquery makes tids come out sorted: "101,102". */
-	"INSERT INTO line_writers"
-	"  SELECT line, object_id, count(*), group_concat(tid) FROM"
-	"    (SELECT DISTINCT address / 64 * 64 AS line, object_id, tid FROM samples"
-	"     WHERE access = 'W' AND address IS NOT NULL ORDER BY 1, 2, 3)"
-	"  GROUP BY line, object_id;"
-	"CREATE INDEX object_thread_object ON object_thread(object_id);"
-	"CREATE INDEX object_page_thread_object ON object_page_thread(object_id);"
-	"CREATE INDEX line_writers_object ON line_writers(object_id);";
-
-static void build_aggregates(struct nm_db *db, void *unused)
-{
-	db_exec(db, aggregate_sql);
-}
-
 /* Objects are looked up by address, samples by object, once the run is
  * over: indexes kept up to date during the run would cost every row.
  * They are built here, with the aggregates (a profile whose numamma died
@@ -886,11 +941,13 @@ static void index_objects(struct nm_db *db, void *arg)
 
 void db_drop_raw_samples(struct nm_db *db)
 {
+	write_pending(db);
 	write_exec(db, "DELETE FROM samples");
 }
 
 void db_aggregate(struct nm_db *db)
 {
+	write_pending(db);
 	db_transaction(db, index_objects, NULL);
-	db_transaction(db, build_aggregates, NULL);
+	db_build_aggregates(db);
 }

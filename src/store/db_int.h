@@ -20,4 +20,33 @@ void db_exec(struct nm_db *db, const char *sql);
  * db_open(), inside a transaction of its own (one commit, not one per row). */
 void db_transaction(struct nm_db *db, void (*fn)(struct nm_db *db, void *arg), void *arg);
 
+/* fn(arg, path) with the file of each module the first time a stored
+ * call stack shows it (db_symbolize.c opens it then); db_close() frees
+ * arg with free_fn unless db_new_module_arg() took it back first. */
+void db_on_new_module(struct nm_db *db, void (*fn)(void *arg, const char *path),
+		      void (*free_fn)(void *arg), void *arg);
+void *db_new_module_arg(struct nm_db *db);
+
+/* Tables that db_aggregate() drops and rebuilds from samples. */
+#define DB_AGGREGATE_SCHEMA \
+	"CREATE TABLE object_thread(object_id INTEGER, pid INTEGER, tid INTEGER," \
+	"  samples INTEGER, reads INTEGER, writes INTEGER, weight INTEGER);" \
+	"CREATE TABLE object_page_thread(object_id INTEGER, page INTEGER, tid INTEGER, samples INTEGER);" \
+	"CREATE TABLE object_node(object_id INTEGER, node INTEGER, samples INTEGER);" \
+	"CREATE TABLE object_page_node(object_id INTEGER, page_node INTEGER, samples INTEGER);" \
+	"CREATE TABLE thread_sharing(tid_a INTEGER, tid_b INTEGER, shared_pages INTEGER," \
+	"  shared_lines INTEGER);" \
+	"CREATE TABLE line_writers(address INTEGER, object_id INTEGER, writers INTEGER, tids TEXT);"
+
+#define DB_AGGREGATE_DROP \
+	"DROP TABLE IF EXISTS object_thread;" \
+	"DROP TABLE IF EXISTS object_page_thread;" \
+	"DROP TABLE IF EXISTS object_node;" \
+	"DROP TABLE IF EXISTS object_page_node;" \
+	"DROP TABLE IF EXISTS thread_sharing;" \
+	"DROP TABLE IF EXISTS line_writers;"
+/* Drops and rebuilds them (db_aggregate.c), in a transaction of its own
+ * or in the writer's batch. */
+void db_build_aggregates(struct nm_db *db);
+
 #endif

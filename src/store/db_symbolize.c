@@ -32,10 +32,11 @@ static char *column_strdup(sqlite3_stmt *st, int col)
 static void collect_unknown(struct nm_db *db, struct unknown_frames *out)
 {
 	sqlite3_stmt *st = db_prepare(db,
-		"SELECT DISTINCT f.module, f.offset,"
+		"SELECT f.module, f.offset,"
 		"  coalesce((SELECT m.path FROM modules m WHERE m.module = f.module LIMIT 1),"
 		"           CASE WHEN f.module NOT LIKE 'buildid:%' THEN f.module END)"
-		" FROM frames f WHERE f.function IS NULL AND f.module IS NOT NULL");
+		" FROM (SELECT DISTINCT module, offset FROM frames"
+		"       WHERE function IS NULL AND module IS NOT NULL) f");
 	int rc;
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -82,10 +83,14 @@ static void symbolize_frames(struct nm_db *db, void *unused)
 	struct symbolizer *sym;
 	sqlite3_stmt *st;
 
+	sym = db_new_module_arg(db);
 	collect_unknown(db, &unknown);
-	if (!unknown.n)
+	if (!unknown.n) {
+		symbolizer_free(sym);
 		return;
-	sym = symbolizer_new();
+	}
+	if (!sym)
+		sym = symbolizer_new();
 	st = db_prepare(db, "UPDATE frames SET function = ?, func_offset = ?, file = ?, line = ?"
 			" WHERE module = ? AND offset = ? AND function IS NULL");
 	for (size_t i = 0; i < unknown.n; i++) {
@@ -103,7 +108,32 @@ static void symbolize_frames(struct nm_db *db, void *unused)
 	free(unknown.v);
 }
 
+static void prefetch(void *symbolizer, const char *path)
+{
+	symbolizer_prefetch(symbolizer, path);
+}
+
+static void free_symbolizer(void *symbolizer)
+{
+	symbolizer_free(symbolizer);
+}
+
+void db_symbolize_early(struct nm_db *db)
+{
+	db_on_new_module(db, prefetch, free_symbolizer, symbolizer_new());
+}
+
+/* Frames are looked up by code location only here: the index is built
+ * now, in one go, rather than kept up to date for every stack the
+ * program showed (a profile whose numamma died has neither the names
+ * nor the index). */
+static void index_and_symbolize(struct nm_db *db, void *unused)
+{
+	db_exec(db, "CREATE INDEX IF NOT EXISTS frames_code ON frames(module, offset)");
+	symbolize_frames(db, NULL);
+}
+
 void db_symbolize(struct nm_db *db)
 {
-	db_transaction(db, symbolize_frames, NULL);
+	db_transaction(db, index_and_symbolize, NULL);
 }

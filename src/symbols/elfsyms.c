@@ -139,6 +139,46 @@ struct elf_module *elfmod_open(const char *path)
 	return m;
 }
 
+static Elf_Scn *section_named(const struct elf_module *m, const char *name)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+
+	if (elf_getshdrstrndx(m->elf, &shstrndx) < 0)
+		return NULL;
+	while ((scn = elf_nextscn(m->elf, scn))) {
+		GElf_Shdr sh;
+		const char *n;
+
+		if (gelf_getshdr(scn, &sh) && (n = elf_strptr(m->elf, shstrndx, sh.sh_name)) &&
+		    !strcmp(n, name))
+			return scn;
+	}
+	return NULL;
+}
+
+bool elfmod_has_section(const struct elf_module *m, const char *name)
+{
+	return section_named(m, name) != NULL;
+}
+
+const void *elfmod_section_data(const struct elf_module *m, const char *name, size_t *size)
+{
+	Elf_Scn *scn = section_named(m, name);
+	Elf_Data *data;
+	GElf_Shdr sh;
+
+	if (!scn || !gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS)
+		return NULL;
+	if ((sh.sh_flags & SHF_COMPRESSED) && elf_compress(scn, 0, 0) < 0)
+		return NULL;
+	data = elf_getdata(scn, NULL);
+	if (!data || !data->d_buf)
+		return NULL;
+	*size = data->d_size;
+	return data->d_buf;
+}
+
 static void sym_table_free(struct sym_table *t)
 {
 	for (size_t i = 0; i < t->n; i++)
@@ -229,47 +269,80 @@ static size_t base_name_len(const char *name)
 	return strchrnul(name, '@') - name;
 }
 
+/* Functions looked up by name, all in one pass over a table. */
 struct function_query {
-	const char *name;
-	size_t len;
-	bool found;
-	bool found_default;
-	GElf_Sym sym;
+	const char *const *names;
+	size_t *lens;
+	struct elf_function *out;
+	bool *found_default;
+	size_t n;
 };
 
-static void match_function(void *arg, const struct elf_symbol *s)
+static void match_functions(void *arg, const struct elf_symbol *s)
 {
 	struct function_query *q = arg;
+	size_t len;
 
-	if (!is_function(&s->sym) || base_name_len(s->name) != q->len ||
-	    strncmp(s->name, q->name, q->len))
+	if (!is_function(&s->sym))
 		return;
-	/* The default version wins over the compatibility ones. */
-	if (q->found && (q->found_default || s->non_default_version))
-		return;
-	q->sym = s->sym;
-	q->found = true;
-	q->found_default = !s->non_default_version;
+	len = base_name_len(s->name);
+	for (size_t i = 0; i < q->n; i++) {
+		struct elf_function *f = &q->out[i];
+
+		if (q->lens[i] != len || strncmp(s->name, q->names[i], len))
+			continue;
+		/* The default version wins over the compatibility ones. */
+		if (f->found && (q->found_default[i] || s->non_default_version))
+			continue;
+		f->vaddr = s->sym.st_value;
+		f->size = s->sym.st_size;
+		f->found = true;
+		q->found_default[i] = !s->non_default_version;
+	}
+}
+
+void elfmod_find_functions(const struct elf_module *m, const char *const *names, size_t n,
+			   struct elf_function *out)
+{
+	Elf_Scn *tables[] = { m->symtab, m->dynsym };
+	struct function_query q = {
+		.names = names, .n = n, .out = out,
+		.lens = xcalloc(n ? n : 1, sizeof(*q.lens)),
+		.found_default = xcalloc(n ? n : 1, sizeof(*q.found_default)),
+	};
+	size_t left = n;
+
+	memset(out, 0, n * sizeof(*out));
+	for (size_t i = 0; i < n; i++)
+		q.lens[i] = strlen(names[i]);
+	/* .dynsym only for what .symtab does not have. */
+	for (size_t t = 0; t < 2 && left; t++) {
+		if (!tables[t])
+			continue;
+		foreach_symbol(m, tables[t], match_functions, &q);
+		left = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (out[i].found)
+				q.lens[i] = SIZE_MAX;   /* found: not looked for again */
+			else
+				left++;
+		}
+	}
+	free(q.lens);
+	free(q.found_default);
 }
 
 int elfmod_find_function(const struct elf_module *m, const char *name, uint64_t *vaddr, uint64_t *size)
 {
-	Elf_Scn *tables[] = { m->symtab, m->dynsym };
+	struct elf_function f;
 
-	for (size_t t = 0; t < 2; t++) {
-		struct function_query q = { .name = name, .len = strlen(name) };
-
-		if (!tables[t])
-			continue;
-		foreach_symbol(m, tables[t], match_function, &q);
-		if (q.found) {
-			*vaddr = q.sym.st_value;
-			if (size)
-				*size = q.sym.st_size;
-			return 0;
-		}
-	}
-	return -1;
+	elfmod_find_functions(m, &name, 1, &f);
+	if (!f.found)
+		return -1;
+	*vaddr = f.vaddr;
+	if (size)
+		*size = f.size;
+	return 0;
 }
 
 struct collect {

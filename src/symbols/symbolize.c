@@ -1,14 +1,24 @@
 /* Post-run symbolisation of (module path, ELF vaddr) pairs.
  *
  * Function names come from the ELF symbol tables (elfsyms), file:line
- * from DWARF through libdwfl, which also finds separate debug info by
- * build-id or debuglink under /usr/lib/debug.  Each module is opened
- * once per symbolizer. */
+ * from the DWARF line programs (dwarf_lines) of the file libdwfl would
+ * read them from (the module, or its separate debug info found by
+ * build-id or debuglink under /usr/lib/debug), and from libdwfl itself
+ * for what that reader leaves to it.  Each module is opened once per
+ * symbolizer.
+ *
+ * Opening a module is most of the work (libc's debug info: inflating and
+ * decoding its line programs, 20 ms): modules named in advance are
+ * opened by a thread of the symbolizer's own while the program runs,
+ * one after the other, and symbolize() waits only for what is not done
+ * yet. */
 #include <elfutils/libdwfl.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dwarf_lines.h"
 #include "elfsyms.h"
 #include "error.h"
 #include "symbolize.h"
@@ -20,11 +30,20 @@ struct sym_module {
 	Dwfl_Module *mod;
 	Dwarf_Addr bias;          /* libdwfl's address = ELF vaddr + bias */
 	bool debug_symbols;       /* libdwfl found symbols in separate debug info */
+	const char *debug_file;   /* that file (libdwfl's string); NULL: none */
+	struct elf_module *debug_elf;   /* the file the lines come from */
+	struct line_table *lines;       /* NULL: libdwfl answers */
+	bool queued;              /* for the worker to open */
+	bool ready;               /* opened: the fields above are set */
 };
 
 struct symbolizer {
-	struct sym_module *v;
+	struct sym_module **v;
 	size_t n, cap;
+	pthread_mutex_t lock;     /* v, n, and the modules' queued and ready */
+	pthread_cond_t opened;    /* a queued module is ready, or the worker done */
+	size_t next;              /* the next module the worker looks at */
+	bool worker;              /* a worker thread is running */
 };
 
 static const Dwfl_Callbacks offline_callbacks = {
@@ -35,19 +54,35 @@ static const Dwfl_Callbacks offline_callbacks = {
 
 struct symbolizer *symbolizer_new(void)
 {
-	return xcalloc(1, sizeof(struct symbolizer));
+	struct symbolizer *s = xcalloc(1, sizeof(*s));
+
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->opened, NULL);
+	return s;
 }
 
 void symbolizer_free(struct symbolizer *s)
 {
 	if (!s)
 		return;
+	pthread_mutex_lock(&s->lock);
+	while (s->worker)
+		pthread_cond_wait(&s->opened, &s->lock);
+	pthread_mutex_unlock(&s->lock);
 	for (size_t i = 0; i < s->n; i++) {
-		elfmod_close(s->v[i].elf);
-		if (s->v[i].dwfl)
-			dwfl_end(s->v[i].dwfl);
-		free(s->v[i].path);
+		struct sym_module *sm = s->v[i];
+
+		line_table_free(sm->lines);
+		if (sm->debug_elf != sm->elf)
+			elfmod_close(sm->debug_elf);
+		elfmod_close(sm->elf);
+		if (sm->dwfl)
+			dwfl_end(sm->dwfl);
+		free(sm->path);
+		free(sm);
 	}
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->opened);
 	free(s->v);
 	free(s);
 }
@@ -80,28 +115,138 @@ static void open_dwarf(struct sym_module *sm)
 		dwfl_module_getsymtab(sm->mod);
 		dwfl_module_info(sm->mod, NULL, NULL, NULL, NULL, NULL, NULL, &debugfile);
 		sm->debug_symbols = debugfile && strcmp(debugfile, sm->path);
+		sm->debug_file = sm->debug_symbols ? debugfile : NULL;
 	}
 }
 
-static struct sym_module *module_for(struct symbolizer *s, const char *path)
+/* Does libdw take the module's own DWARF?  It does when the file has any
+ * of these, and looks for separate debug info only otherwise. */
+static bool has_own_dwarf(const struct elf_module *m)
+{
+	return elfmod_has_section(m, ".debug_info") || elfmod_has_section(m, ".debug_line") ||
+	       elfmod_has_section(m, ".debug_frame");
+}
+
+/* The line programs of the file libdwfl reads DWARF from: the module, or
+ * the separate file it found the symbols in.  Anything else (no
+ * .debug_line there, separate debug info libdwfl found only for DWARF,
+ * a program the reader refuses) is left to libdwfl. */
+static void load_lines(struct sym_module *sm)
+{
+	struct dwarf_sections sec = { 0 };
+
+	if (has_own_dwarf(sm->elf))
+		sm->debug_elf = sm->elf;
+	else if (sm->debug_file)
+		sm->debug_elf = elfmod_open(sm->debug_file);
+	if (!sm->debug_elf)
+		return;
+	sec.line = elfmod_section_data(sm->debug_elf, ".debug_line", &sec.line_size);
+	sec.line_str = elfmod_section_data(sm->debug_elf, ".debug_line_str", &sec.line_str_size);
+	sec.str = elfmod_section_data(sm->debug_elf, ".debug_str", &sec.str_size);
+	if (sec.line)
+		sm->lines = line_table_parse(&sec);
+	if (!sm->lines)
+		debug("%s: file:line through libdw", sm->path);
+}
+
+/* Everything symbolize() needs of the module, its function table
+ * included (elfsyms sorts it at the first lookup). */
+static void open_module(struct sym_module *sm)
+{
+	const char *name;
+	uint64_t off;
+
+	sm->elf = elfmod_open(sm->path);
+	if (!sm->elf) {
+		debug("cannot symbolise %s: not a readable ELF file", sm->path);
+		return;
+	}
+	open_dwarf(sm);
+	load_lines(sm);
+	elfmod_symbolize(sm->elf, 0, &name, &off);
+}
+
+/* The module of path, added (not yet opened) if new; under s->lock. */
+static struct sym_module *find_or_add(struct symbolizer *s, const char *path, bool *added)
 {
 	struct sym_module *sm;
 
+	*added = false;
 	for (size_t i = 0; i < s->n; i++)
-		if (!strcmp(s->v[i].path, path))
-			return &s->v[i];
+		if (!strcmp(s->v[i]->path, path))
+			return s->v[i];
 	if (s->n == s->cap) {
 		s->cap = s->cap ? 2 * s->cap : 16;
 		s->v = xrealloc(s->v, s->cap * sizeof(*s->v));
 	}
-	sm = &s->v[s->n++];
-	memset(sm, 0, sizeof(*sm));
+	sm = s->v[s->n++] = xcalloc(1, sizeof(*sm));
 	sm->path = xstrdup(path);
-	sm->elf = elfmod_open(path);
-	if (sm->elf)
-		open_dwarf(sm);
-	else
-		debug("cannot symbolise %s: not a readable ELF file", path);
+	*added = true;
+	return sm;
+}
+
+/* Opens the queued modules in turn, and ends when none is left. */
+static void *worker(void *arg)
+{
+	struct symbolizer *s = arg;
+
+	pthread_mutex_lock(&s->lock);
+	while (s->next < s->n) {
+		struct sym_module *sm = s->v[s->next++];
+
+		if (!sm->queued)
+			continue;
+		pthread_mutex_unlock(&s->lock);
+		open_module(sm);
+		pthread_mutex_lock(&s->lock);
+		sm->ready = true;
+		pthread_cond_broadcast(&s->opened);
+	}
+	s->worker = false;
+	pthread_cond_broadcast(&s->opened);
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+void symbolizer_prefetch(struct symbolizer *s, const char *path)
+{
+	pthread_attr_t attr;
+	pthread_t thread;
+	bool added;
+	struct sym_module *sm;
+
+	pthread_mutex_lock(&s->lock);
+	sm = find_or_add(s, path, &added);
+	if (added) {
+		sm->queued = true;
+		if (!s->worker) {
+			pthread_attr_init(&attr);
+			pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+			s->worker = pthread_create(&thread, &attr, worker, s) == 0;
+			pthread_attr_destroy(&attr);
+			/* No thread: symbolize() opens it when it needs it. */
+			sm->queued = s->worker;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* The module of path, opened: by the worker (waited for), or here. */
+static struct sym_module *module_for(struct symbolizer *s, const char *path)
+{
+	struct sym_module *sm;
+	bool added;
+
+	pthread_mutex_lock(&s->lock);
+	sm = find_or_add(s, path, &added);
+	while (sm->queued && !sm->ready && s->worker)
+		pthread_cond_wait(&s->opened, &s->lock);
+	pthread_mutex_unlock(&s->lock);
+	if (!sm->ready) {
+		open_module(sm);
+		sm->ready = true;
+	}
 	return sm;
 }
 
@@ -132,6 +277,15 @@ static void find_source_line(struct sym_module *sm, uint64_t vaddr, struct sym_i
 	const char *file;
 	int lineno;
 
+	if (sm->lines) {
+		switch (line_table_lookup(sm->lines, vaddr, &out->file, &out->line)) {
+		case LINE_FOUND:
+		case LINE_NONE:
+			return;
+		case LINE_ASK_LIBDW:
+			break;
+		}
+	}
 	if (!sm->mod || !(line = dwfl_module_getsrc(sm->mod, vaddr + sm->bias)))
 		return;
 	file = dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL);

@@ -600,6 +600,160 @@ static void test_corrupt_rows(void)
 	free(path);
 }
 
+/* Samples are written in multi-row batches: full batches, the rest
+ * written by the flush, and a batch cut by a commit must all land, each
+ * field in its own row (every 7th sample has unknowns, as NULLs). */
+static void test_sample_batches(void)
+{
+	char *path = tmp_path("batches.db");
+	struct nm_db *db = db_create(path, true);
+	const int n = 1000 + 37;
+
+	CHECK(db != NULL);
+	if (!db)
+		return;
+	for (int i = 0; i < n; i++) {
+		bool unknown = i % 7 == 0;
+		struct nm_sample s = {
+			.time_ns = 5000 + i, .pid = PID, .tid = 100 + i % 3, .cpu = unknown ? -1 : i % 4,
+			.node = unknown ? -1 : i % 2, .addr = unknown ? 0 : BIG_ADDR + 64 * i,
+			.ip = 0x401000 + i, .access = i % 2 ? ACCESS_READ : i % 3 ? ACCESS_WRITE : 0,
+			.weight = i, .level = unknown ? LVL_UNKNOWN : LVL_LOCAL_RAM, .hops = unknown ? -1 : 0,
+			.snoop_hitm = i % 5 == 0, .tlb_miss = unknown ? -1 : 1,
+			.object_id = unknown ? 0 : 1 + i % 9, .page_node = unknown ? -1 : 1,
+			.resolution = i % 2 ? "forward" : NULL, .forward_steps = i % 2 ? 1 + i % 4 : 0,
+		};
+
+		db_add_sample(db, &s);
+		if (i == 500)
+			db_flush(db);
+	}
+	db_flush(db);
+	CHECK_INT(sql_int(db, "SELECT count(*) FROM samples"), n);
+	CHECK_INT(sql_int(db, "SELECT sum(time_ns - 5000 = weight AND ip - 0x401000 = weight"
+			  " AND tid = 100 + weight % 3) FROM samples"), n);
+	CHECK_INT(sql_int(db, "SELECT count(*) FROM samples WHERE weight % 7 = 0 AND cpu IS NULL"
+			  " AND node IS NULL AND address IS NULL AND level IS NULL AND hops IS NULL"
+			  " AND tlb_miss IS NULL AND object_id IS NULL AND page_node IS NULL"), (n + 6) / 7);
+	CHECK_INT(sql_int(db, "SELECT count(*) FROM samples WHERE weight % 7 <> 0 AND cpu = weight % 4"
+			  " AND node = weight % 2 AND address = 0x10000000 + 64 * weight"
+			  " AND level = 'local-ram' AND hops = 0 AND tlb_miss = 1"
+			  " AND object_id = 1 + weight % 9 AND page_node = 1"), n - (n + 6) / 7);
+	CHECK_INT(sql_int(db, "SELECT count(*) FROM samples WHERE access = CASE WHEN weight % 2 THEN 'R'"
+			  " WHEN weight % 3 THEN 'W' ELSE '?' END"), n);
+	CHECK_INT(sql_int(db, "SELECT count(*) FROM samples WHERE snoop_hitm = (weight % 5 = 0)"), n);
+	CHECK_INT(sql_int(db, "SELECT count(*) FROM samples WHERE weight % 2 AND resolution = 'forward'"
+			  " AND forward_steps = 1 + weight % 4"), n / 2);
+	CHECK_INT(sql_int(db, "SELECT count(*) FROM samples WHERE weight % 2 = 0 AND resolution IS NULL"
+			  " AND forward_steps IS NULL"), n - n / 2);
+	db_close(db);
+	free(path);
+}
+
+/* The GROUP BY queries db_aggregate() replaced: the specification of
+ * each aggregate table, row order included. */
+static const char *const reference_sql[][2] = {
+	{ "object_thread", "SELECT object_id, pid, tid, count(*), sum(access = 'R'),"
+	  " sum(access = 'W'), sum(weight) FROM samples WHERE object_id IS NOT NULL"
+	  " GROUP BY object_id, pid, tid" },
+	{ "object_page_thread", "SELECT s.object_id, (s.address - o.address) / 4096, s.tid, count(*)"
+	  " FROM samples s JOIN objects o ON o.id = s.object_id WHERE s.address IS NOT NULL"
+	  " GROUP BY 1, 2, 3" },
+	{ "object_node", "SELECT object_id, node, count(*) FROM samples"
+	  " WHERE object_id IS NOT NULL AND node IS NOT NULL GROUP BY 1, 2" },
+	{ "object_page_node", "SELECT object_id, page_node, count(*) FROM samples"
+	  " WHERE object_id IS NOT NULL AND page_node IS NOT NULL GROUP BY 1, 2" },
+	{ "thread_sharing", "WITH lines AS (SELECT DISTINCT pid, tid, address / 64 AS k FROM samples"
+	  "   WHERE address IS NOT NULL),"
+	  " pages AS (SELECT DISTINCT pid, tid, k / 64 AS k FROM lines),"
+	  " page_pairs AS (SELECT a.tid AS ta, b.tid AS tb, count(*) AS n FROM pages a"
+	  "   JOIN pages b ON a.pid = b.pid AND a.k = b.k AND a.tid < b.tid GROUP BY 1, 2),"
+	  " line_pairs AS (SELECT a.tid AS ta, b.tid AS tb, count(*) AS n FROM lines a"
+	  "   JOIN lines b ON a.pid = b.pid AND a.k = b.k AND a.tid < b.tid GROUP BY 1, 2)"
+	  " SELECT p.ta, p.tb, p.n, coalesce(l.n, 0) FROM page_pairs p"
+	  " LEFT JOIN line_pairs l ON l.ta = p.ta AND l.tb = p.tb" },
+	{ "line_writers", "SELECT line, object_id, count(*), group_concat(tid) FROM"
+	  " (SELECT DISTINCT address / 64 * 64 AS line, object_id, tid FROM samples"
+	  "  WHERE access = 'W' AND address IS NOT NULL ORDER BY 1, 2, 3)"
+	  " GROUP BY line, object_id" },
+};
+
+/* A table's rows, in rowid order, as one string. */
+static char *table_text(struct nm_db *db, const char *query)
+{
+	sqlite3_stmt *st = db_prepare(db, query);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		for (int i = 0; i < sqlite3_column_count(st); i++) {
+			const char *v = (const char *)sqlite3_column_text(st, i);
+
+			fprintf(f, "%s%s", i ? "," : "", v ? v : "NULL");
+		}
+		fputc('\n', f);
+	}
+	sqlite3_finalize(st);
+	fclose(f);
+	return text;
+}
+
+/* Random samples (NULLs, unknown objects, an object without address,
+ * shared lines and pages, several processes) aggregated by
+ * db_aggregate() and by the queries above: the same rows, in the same
+ * order. */
+static void test_aggregates(void)
+{
+	char *path = tmp_path("aggregates.db");
+	struct nm_db *db = db_create(path, true);
+	unsigned seed = 12345;
+	int rows = 0;
+
+	CHECK(db != NULL);
+	if (!db)
+		return;
+	for (int id = 1; id <= 6; id++)
+		add_object(db, id, 100 + id % 3, OBJ_HEAP, BIG_ADDR + id * 16 * PAGE, 16 * PAGE,
+			   0, NULL);
+	db_exec(db, "UPDATE objects SET address = NULL WHERE id = 6");
+	for (int i = 0; i < 3000; i++) {
+		int r = rand_r(&seed);
+		struct nm_sample s = {
+			.time_ns = i, .pid = r % 11 ? PID : PID + 1, .tid = 100 + r % 5,
+			.cpu = r % 4, .node = r % 13 ? r % 2 : -1,
+			.addr = r % 17 ? BIG_ADDR + (uint64_t)(r >> 8) % (7 * 16 * PAGE) : 0,
+			.access = r % 3 ? ACCESS_READ : r % 7 ? ACCESS_WRITE : ACCESS_UNKNOWN,
+			.weight = r % 50, .hops = -1, .tlb_miss = -1,
+			.page_node = r % 19 ? (r >> 4) % 2 : -1,
+		};
+
+		if (s.addr && r % 23)
+			s.object_id = (s.addr - BIG_ADDR) / (16 * PAGE);    /* 0 (none) .. 6 */
+		else if (r % 29 == 0)
+			s.object_id = 99;                               /* no such object */
+		db_add_sample(db, &s);
+	}
+	db_exec(db, "UPDATE samples SET tid = NULL WHERE rowid % 97 = 0;"
+		    " UPDATE samples SET weight = NULL WHERE object_id = 2");
+	db_aggregate(db);
+	for (size_t t = 0; t < sizeof(reference_sql) / sizeof(*reference_sql); t++) {
+		char *sql = xasprintf("SELECT * FROM %s ORDER BY rowid", reference_sql[t][0]);
+		char *got = table_text(db, sql), *want = table_text(db, reference_sql[t][1]);
+
+		if (strcmp(got, want))
+			fprintf(stderr, "%s:\n--- got\n%s--- want\n%s", reference_sql[t][0], got, want);
+		CHECK_STR(got, want);
+		rows += strlen(got) > 0;
+		free(sql);
+		free(got);
+		free(want);
+	}
+	CHECK_INT(rows, 6);     /* no table was empty */
+	db_close(db);
+	free(path);
+}
+
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	return remove(path);
@@ -618,6 +772,8 @@ int main(void)
 	test_rotation();
 	test_create_errors();
 	test_crash();
+	test_sample_batches();
+	test_aggregates();
 	test_symbolize();
 	test_corrupt_rows();
 	nftw(tmpdir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);

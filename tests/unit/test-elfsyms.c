@@ -235,6 +235,33 @@ static uint64_t libc_symbol(const char *name)
 	return libc ? (uint64_t)(uintptr_t)dlsym(libc, name) : 0;
 }
 
+/* All the allocators at once, with a name libc lacks and one it has in
+ * two versions (memcpy@GLIBC_2.2.5 and the default memcpy@@GLIBC_2.14):
+ * the answers of one lookup each. */
+static void test_batch(struct elf_module *libc)
+{
+	enum { N = sizeof(allocator_functions) / sizeof(allocator_functions[0]) };
+	const char *names[N + 2];
+	struct elf_function found[N + 2];
+	uint64_t vaddr, size;
+
+	memcpy(names, allocator_functions, sizeof(allocator_functions));
+	names[N] = "no_such_function";
+	names[N + 1] = "memcpy";
+	elfmod_find_functions(libc, names, N + 2, found);
+	for (size_t i = 0; i < N + 2; i++) {
+		bool one = elfmod_find_function(libc, names[i], &vaddr, &size) == 0;
+
+		CHECK_INT(found[i].found, one);
+		if (one) {
+			CHECK_INT(found[i].vaddr, vaddr);
+			CHECK_INT(found[i].size, size);
+		}
+	}
+	CHECK(!found[N].found);
+	CHECK(found[N + 1].found);
+}
+
 /* The libc this process runs: every allocator entry point is found, and
  * lands where the dynamic linker put it. */
 static void test_libc(void)
@@ -264,6 +291,7 @@ static void test_libc(void)
 		CHECK_INT(elfmod_find_function(libc, fn, &vaddr, NULL), 0);
 		CHECK_INT(vaddr + bias, libc_symbol(fn));
 	}
+	test_batch(libc);
 	CHECK_INT(elfmod_find_function(libc, "malloc", &vaddr, NULL), 0);
 	CHECK_INT(elfmod_symbolize(libc, vaddr + 4, &name, &off), 0);
 	CHECK_STR(name, "malloc");

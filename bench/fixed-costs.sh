@@ -1,0 +1,45 @@
+#!/bin/bash
+# What `numamma profile` costs a program that allocates little, the
+# sampler off: short programs (the tracer's start, hooks, unwind tables,
+# the profile's creation, symbolisation and aggregates at the end) and
+# bench/compute (a compute-heavy program: the tracer should cost nothing
+# while it computes).  Each the median of RUNS runs, natively and under
+# numamma taking turns, printed as the time added and the ratio to native,
+# wall and cpu (user + sys of the process tree: steadier on a loaded
+# machine).
+#
+#   bench/fixed-costs.sh            RUNS=5 by default; NUMAMMA overrides the binary.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+numamma=${NUMAMMA:-$top/numamma}
+runs=${RUNS:-5}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/numamma-bench.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+make -s -C "$top" bench/compute numamma >&2
+. "$top/bench/lib.sh"
+echo 'int f(int x) { return 2 * x; }' >"$tmp/small.c"
+
+programs=(
+	"true|/bin/true"
+	"git --version|git --version"
+	"gcc -c small.c|gcc -c -o $tmp/small.o $tmp/small.c"
+	"compute 1 thread|$top/bench/compute 1 1000 256"
+	"compute 4 threads|$top/bench/compute 4 2000 256"
+)
+
+printf "%-18s %8s %8s %7s %8s %8s %7s\n" program "wall" "+ms" "ratio" "cpu" "+ms" "ratio"
+for p in "${programs[@]}"; do
+	label=${p%%|*}
+	read -r -a cmd <<<"${p#*|}"
+	: >"$tmp/native" && : >"$tmp/numamma"
+	for ((i = 0; i < runs; i++)); do
+		seconds "${cmd[@]}" >>"$tmp/native"
+		seconds "$numamma" profile -q -s none -o "$tmp/p.db" -- "${cmd[@]}" >>"$tmp/numamma"
+	done
+	awk -v l="$label" -v nw="$(median "$tmp/native" 1)" -v nc="$(median "$tmp/native" 2)" \
+		-v w="$(median "$tmp/numamma" 1)" -v c="$(median "$tmp/numamma" 2)" \
+		'function r(a, b) { return b > 0 ? sprintf("x%.2f", a / b) : "-" }
+		 BEGIN { printf "%-18s %7.3fs %8.0f %7s %7.3fs %8.0f %7s\n", l, w, 1000 * (w - nw),
+			 r(w, nw), c, 1000 * (c - nc), r(c, nc) }'
+done

@@ -1,0 +1,43 @@
+/* file:line of code addresses from a module's .debug_line alone.
+ *
+ * libdw answers the same question, but only after inflating every
+ * compressed debug section of the file (90 ms for libc's separate debug
+ * info, most of it .debug_info and .debug_loclists); the line programs
+ * are a fifth of that.  The answers are libdw's (dwfl_module_getsrc then
+ * dwfl_lineinfo): the same row, the same file name, built the same way.
+ * What this reader does not handle exactly as libdw would (DWARF 4 and
+ * older, whose directory 0 lives in .debug_info; string forms it cannot
+ * resolve; overlapping sequences) it refuses, and the caller asks libdw.
+ * Pure logic over the sections' bytes, for tests/unit/test-dwarf-lines. */
+#ifndef NUMAMMA_DWARF_LINES_H
+#define NUMAMMA_DWARF_LINES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct dwarf_sections {
+	const uint8_t *line;            /* .debug_line, inflated */
+	size_t line_size;
+	const uint8_t *line_str;        /* .debug_line_str; NULL: none */
+	size_t line_str_size;
+	const uint8_t *str;             /* .debug_str; NULL: none */
+	size_t str_size;
+};
+
+struct line_table;
+
+/* Decodes every line program; NULL when one of them is beyond this
+ * reader (see above).  The table points into the sections' bytes, which
+ * must outlive it. */
+struct line_table *line_table_parse(const struct dwarf_sections *sec);
+void line_table_free(struct line_table *t);
+
+enum line_lookup {
+	LINE_FOUND,             /* *file (caller frees) and *line are set */
+	LINE_NONE,              /* no row covers addr: libdw finds none either */
+	LINE_ASK_LIBDW,         /* sequences overlap at addr */
+};
+enum line_lookup line_table_lookup(const struct line_table *t, uint64_t addr, char **file,
+				   int *line);
+
+#endif

@@ -1,0 +1,456 @@
+/* The aggregate tables (doc/schema.md), rebuilt from samples.
+ *
+ * One pass over the samples feeds every table: counts grouped in hash
+ * tables, and the distinct (line, thread) and (line, object, writer)
+ * triples sorted in arrays.  As GROUP BY queries (one sort of all the
+ * samples per table) they cost 4 us a sample, five times what storing
+ * it does; this is a tenth of that.  Rows are written in the order those
+ * queries gave them: by key, NULL first.  Pages are 4 KiB and cache
+ * lines 64 bytes whatever the machine: the aggregates are for comparing
+ * access patterns, and those are the sizes placement works with. */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db_int.h"
+#include "error.h"
+
+#define PAGE 4096
+#define LINE 64
+
+/* ---- grouped counts: object_thread, object_page_thread, object_node,
+ * object_page_node ---- */
+
+/* A group key of up to three integers, any of them NULL (bit i of
+ * nulls); the unused ones are 0. */
+struct key {
+	int64_t v[3];
+	unsigned nulls;
+};
+
+struct group {
+	struct key key;
+	bool used;
+	int64_t samples, reads, writes, weight;
+	bool has_weight;        /* sum(weight) over no value is NULL */
+};
+
+struct groups {
+	struct group *v;
+	size_t cap, n;
+};
+
+static uint64_t key_hash(const struct key *k)
+{
+	uint64_t h = k->nulls * 0x9e3779b97f4a7c15ULL;
+
+	for (int i = 0; i < 3; i++)
+		h = (h ^ (uint64_t)k->v[i]) * 0xff51afd7ed558ccdULL;
+	return h ^ h >> 32;
+}
+
+static bool key_equal(const struct key *a, const struct key *b)
+{
+	return a->nulls == b->nulls && !memcmp(a->v, b->v, sizeof(a->v));
+}
+
+static struct group *slot(struct group *v, size_t cap, const struct key *k)
+{
+	size_t i = key_hash(k) & (cap - 1);
+
+	while (v[i].used && !key_equal(&v[i].key, k))
+		i = (i + 1) & (cap - 1);
+	return &v[i];
+}
+
+/* The group of key k, created empty; the table stays at most half full. */
+static struct group *group_of(struct groups *g, const struct key *k)
+{
+	struct group *e;
+
+	if (2 * (g->n + 1) > g->cap) {
+		size_t cap = g->cap ? 2 * g->cap : 256;
+		struct group *v = xcalloc(cap, sizeof(*v));
+
+		for (size_t i = 0; i < g->cap; i++)
+			if (g->v[i].used)
+				*slot(v, cap, &g->v[i].key) = g->v[i];
+		free(g->v);
+		g->v = v;
+		g->cap = cap;
+	}
+	e = slot(g->v, g->cap, k);
+	if (!e->used) {
+		memset(e, 0, sizeof(*e));
+		e->key = *k;
+		e->used = true;
+		g->n++;
+	}
+	return e;
+}
+
+/* SQLite's order: NULL first, then by value, column by column. */
+static int compare_keys(const struct key *a, const struct key *b)
+{
+	for (int i = 0; i < 3; i++) {
+		unsigned bit = 1u << i;
+
+		if ((a->nulls ^ b->nulls) & bit)
+			return a->nulls & bit ? -1 : 1;
+		if (a->nulls & bit)
+			continue;
+		if (a->v[i] != b->v[i])
+			return a->v[i] < b->v[i] ? -1 : 1;
+	}
+	return 0;
+}
+
+static int by_key(const void *a, const void *b)
+{
+	return compare_keys(&((const struct group *)a)->key, &((const struct group *)b)->key);
+}
+
+/* The table's groups, packed at its start and sorted by key. */
+static void sort_groups(struct groups *g)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < g->cap; i++)
+		if (g->v[i].used)
+			g->v[n++] = g->v[i];
+	if (n)
+		qsort(g->v, n, sizeof(*g->v), by_key);
+}
+
+static void bind_key(sqlite3_stmt *st, const struct key *k, int nkeys)
+{
+	for (int i = 0; i < nkeys; i++) {
+		if (k->nulls & 1u << i)
+			sqlite3_bind_null(st, i + 1);
+		else
+			sqlite3_bind_int64(st, i + 1, k->v[i]);
+	}
+}
+
+static void step(struct nm_db *db, sqlite3_stmt *st)
+{
+	if (sqlite3_step(st) != SQLITE_DONE)
+		die("%s: cannot write the aggregates: %s", db_path(db), sqlite3_errmsg(db_sqlite(db)));
+	sqlite3_reset(st);
+}
+
+/* Writes the groups' keys and counts: the counts that follow the keys
+ * are samples, then (object_thread) reads, writes and weight. */
+static void write_groups(struct nm_db *db, struct groups *g, const char *sql, int nkeys,
+			 bool access_counts)
+{
+	sqlite3_stmt *st = db_prepare(db, sql);
+
+	sort_groups(g);
+	for (size_t i = 0; i < g->n; i++) {
+		const struct group *e = &g->v[i];
+
+		bind_key(st, &e->key, nkeys);
+		sqlite3_bind_int64(st, nkeys + 1, e->samples);
+		if (access_counts) {
+			sqlite3_bind_int64(st, nkeys + 2, e->reads);
+			sqlite3_bind_int64(st, nkeys + 3, e->writes);
+			if (e->has_weight)
+				sqlite3_bind_int64(st, nkeys + 4, e->weight);
+			else
+				sqlite3_bind_null(st, nkeys + 4);
+		}
+		step(db, st);
+	}
+	sqlite3_finalize(st);
+	free(g->v);
+}
+
+/* ---- distinct triples: thread_sharing and line_writers ---- */
+
+struct triple {
+	struct key key;
+};
+
+struct triples {
+	struct triple *v;
+	size_t n, cap;
+};
+
+static void push_triple(struct triples *t, const struct key *k)
+{
+	if (t->n == t->cap) {
+		t->cap = t->cap ? 2 * t->cap : 1024;
+		t->v = xrealloc(t->v, t->cap * sizeof(*t->v));
+	}
+	t->v[t->n++].key = *k;
+}
+
+static int by_triple(const void *a, const void *b)
+{
+	return compare_keys(&((const struct triple *)a)->key, &((const struct triple *)b)->key);
+}
+
+/* Sorted, duplicates dropped. */
+static void sort_unique(struct triples *t)
+{
+	size_t n = 0;
+
+	if (t->n)
+		qsort(t->v, t->n, sizeof(*t->v), by_triple);
+	for (size_t i = 0; i < t->n; i++)
+		if (!n || compare_keys(&t->v[n - 1].key, &t->v[i].key))
+			t->v[n++] = t->v[i];
+	t->n = n;
+}
+
+/* A pair of threads sharing one line or page: (tid_a, tid_b), a < b. */
+struct pair {
+	int64_t a, b;
+};
+
+struct pairs {
+	struct pair *v;
+	size_t n, cap;
+};
+
+static int by_pair(const void *x, const void *y)
+{
+	const struct pair *a = x, *b = y;
+
+	if (a->a != b->a)
+		return a->a < b->a ? -1 : 1;
+	return a->b < b->b ? -1 : a->b > b->b;
+}
+
+/* Every pair of threads in each run of (pid, line-or-page, tid) triples
+ * (sorted, distinct) that shares its pid and place. */
+static void pairs_of(const struct triples *t, struct pairs *out)
+{
+	for (size_t start = 0, end; start < t->n; start = end) {
+		const struct key *k = &t->v[start].key;
+
+		for (end = start + 1; end < t->n && t->v[end].key.v[0] == k->v[0] &&
+		     t->v[end].key.v[1] == k->v[1]; end++)
+			;
+		for (size_t i = start; i < end; i++)
+			for (size_t j = i + 1; j < end; j++) {
+				if (out->n == out->cap) {
+					out->cap = out->cap ? 2 * out->cap : 1024;
+					out->v = xrealloc(out->v, out->cap * sizeof(*out->v));
+				}
+				out->v[out->n++] = (struct pair){ t->v[i].key.v[2], t->v[j].key.v[2] };
+			}
+	}
+	if (out->n)
+		qsort(out->v, out->n, sizeof(*out->v), by_pair);
+}
+
+/* How many times the pair at *i occurs in p, *i moved past them. */
+static size_t pair_run(const struct pairs *p, size_t *i)
+{
+	size_t start = *i;
+
+	while (*i < p->n && !by_pair(&p->v[*i], &p->v[start]))
+		(*i)++;
+	return *i - start;
+}
+
+/* thread_sharing: for each pair of threads, the pages and the lines both
+ * touched (in the same process).  lines are (pid, line, tid) with pid
+ * and tid known; a pair sharing a line shares its page. */
+static void write_sharing(struct nm_db *db, struct triples *lines)
+{
+	sqlite3_stmt *st = db_prepare(db, "INSERT INTO thread_sharing VALUES (?, ?, ?, ?)");
+	struct triples pages = { 0 };
+	struct pairs line_pairs = { 0 }, page_pairs = { 0 };
+	size_t i = 0, j = 0;
+
+	sort_unique(lines);
+	for (size_t k = 0; k < lines->n; k++) {
+		struct key page = lines->v[k].key;
+
+		page.v[1] /= LINE;
+		push_triple(&pages, &page);
+	}
+	sort_unique(&pages);
+	pairs_of(lines, &line_pairs);
+	pairs_of(&pages, &page_pairs);
+	while (i < page_pairs.n) {
+		struct pair p = page_pairs.v[i];
+		size_t npages = pair_run(&page_pairs, &i), nlines = 0;
+
+		while (j < line_pairs.n && by_pair(&line_pairs.v[j], &p) < 0)
+			j++;
+		if (j < line_pairs.n && !by_pair(&line_pairs.v[j], &p))
+			nlines = pair_run(&line_pairs, &j);
+		sqlite3_bind_int64(st, 1, p.a);
+		sqlite3_bind_int64(st, 2, p.b);
+		sqlite3_bind_int64(st, 3, npages);
+		sqlite3_bind_int64(st, 4, nlines);
+		step(db, st);
+	}
+	sqlite3_finalize(st);
+	free(pages.v);
+	free(line_pairs.v);
+	free(page_pairs.v);
+}
+
+/* The same (line, object): NULL parts hold 0, so the values and the
+ * NULL bits say it. */
+static bool same_line_object(const struct key *a, const struct key *b)
+{
+	return a->v[0] == b->v[0] && a->v[1] == b->v[1] && (a->nulls & 3) == (b->nulls & 3);
+}
+
+/* line_writers: for each written line and object (NULL: none), the
+ * distinct writing threads and their tids "101,102", ascending. */
+static void write_writers(struct nm_db *db, struct triples *w)
+{
+	sqlite3_stmt *st = db_prepare(db, "INSERT INTO line_writers VALUES (?, ?, ?, ?)");
+	size_t len = 0;
+	char *tids = NULL;
+	FILE *f;
+
+	sort_unique(w);
+	for (size_t start = 0, end; start < w->n; start = end) {
+		const struct key *k = &w->v[start].key;
+		bool any = false;
+
+		f = open_memstream(&tids, &len);
+		for (end = start; end < w->n && same_line_object(&w->v[end].key, k); end++) {
+			if (w->v[end].key.nulls & 4)
+				continue;
+			fprintf(f, "%s%lld", any ? "," : "", (long long)w->v[end].key.v[2]);
+			any = true;
+		}
+		fclose(f);
+		bind_key(st, k, 2);
+		sqlite3_bind_int64(st, 3, end - start);
+		if (any)
+			sqlite3_bind_text(st, 4, tids, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, 4);
+		step(db, st);
+		free(tids);
+		tids = NULL;
+	}
+	sqlite3_finalize(st);
+}
+
+/* ---- the pass ---- */
+
+struct aggregates {
+	struct groups object_thread, object_page_thread, object_node, object_page_node;
+	struct triples lines, writes;
+};
+
+/* Column col of the row as key part i. */
+static void key_column(struct key *k, int i, sqlite3_stmt *st, int col)
+{
+	if (sqlite3_column_type(st, col) == SQLITE_NULL) {
+		k->v[i] = 0;
+		k->nulls |= 1u << i;
+	} else {
+		k->v[i] = sqlite3_column_int64(st, col);
+	}
+}
+
+static bool is_null(sqlite3_stmt *st, int col)
+{
+	return sqlite3_column_type(st, col) == SQLITE_NULL;
+}
+
+enum { C_OBJECT, C_PID, C_TID, C_NODE, C_PAGE_NODE, C_ADDRESS, C_ACCESS, C_WEIGHT,
+       C_OBJ_ID, C_OBJ_ADDRESS };
+
+static void add_row(struct aggregates *a, sqlite3_stmt *st)
+{
+	const char *access = (const char *)sqlite3_column_text(st, C_ACCESS);
+	bool read = access && !strcmp(access, "R"), write = access && !strcmp(access, "W");
+	int64_t addr = sqlite3_column_int64(st, C_ADDRESS);
+	struct key k = { 0 };
+
+	if (!is_null(st, C_OBJECT)) {
+		struct group *g;
+
+		key_column(&k, 0, st, C_OBJECT);
+		key_column(&k, 1, st, C_PID);
+		key_column(&k, 2, st, C_TID);
+		g = group_of(&a->object_thread, &k);
+		g->samples++;
+		g->reads += read;
+		g->writes += write;
+		if (!is_null(st, C_WEIGHT)) {
+			g->weight += sqlite3_column_int64(st, C_WEIGHT);
+			g->has_weight = true;
+		}
+		k = (struct key){ { k.v[0] }, k.nulls & 1 };
+		if (!is_null(st, C_NODE)) {
+			key_column(&k, 1, st, C_NODE);
+			group_of(&a->object_node, &k)->samples++;
+		}
+		k = (struct key){ { k.v[0] }, k.nulls & 1 };
+		if (!is_null(st, C_PAGE_NODE)) {
+			key_column(&k, 1, st, C_PAGE_NODE);
+			group_of(&a->object_page_node, &k)->samples++;
+		}
+		/* Joined with the object: the page within it. */
+		k = (struct key){ { k.v[0] }, k.nulls & 1 };
+		if (!is_null(st, C_OBJ_ID) && !is_null(st, C_ADDRESS)) {
+			if (is_null(st, C_OBJ_ADDRESS))
+				k.nulls |= 2;
+			else
+				k.v[1] = (addr - sqlite3_column_int64(st, C_OBJ_ADDRESS)) / PAGE;
+			key_column(&k, 2, st, C_TID);
+			group_of(&a->object_page_thread, &k)->samples++;
+		}
+	}
+	if (is_null(st, C_ADDRESS))
+		return;
+	/* Threads of unknown pid or tid share nothing. */
+	if (!is_null(st, C_PID) && !is_null(st, C_TID))
+		push_triple(&a->lines, &(struct key){ { sqlite3_column_int64(st, C_PID), addr / LINE,
+							sqlite3_column_int64(st, C_TID) }, 0 });
+	if (write) {
+		k = (struct key){ { addr / LINE * LINE }, 0 };
+		key_column(&k, 1, st, C_OBJECT);
+		key_column(&k, 2, st, C_TID);
+		push_triple(&a->writes, &k);
+	}
+}
+
+static void build(struct nm_db *db, void *unused)
+{
+	sqlite3_stmt *st = db_prepare(db,
+		"SELECT s.object_id, s.pid, s.tid, s.node, s.page_node, s.address, s.access, s.weight,"
+		" o.id, o.address FROM samples s LEFT JOIN objects o ON o.id = s.object_id");
+	struct aggregates a = { 0 };
+	int rc;
+
+	db_exec(db, DB_AGGREGATE_DROP DB_AGGREGATE_SCHEMA);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		add_row(&a, st);
+	if (rc != SQLITE_DONE)
+		die("%s: cannot read the samples: %s", db_path(db), sqlite3_errmsg(db_sqlite(db)));
+	sqlite3_finalize(st);
+	write_groups(db, &a.object_thread, "INSERT INTO object_thread VALUES (?, ?, ?, ?, ?, ?, ?)",
+		     3, true);
+	write_groups(db, &a.object_page_thread, "INSERT INTO object_page_thread VALUES (?, ?, ?, ?)",
+		     3, false);
+	write_groups(db, &a.object_node, "INSERT INTO object_node VALUES (?, ?, ?)", 2, false);
+	write_groups(db, &a.object_page_node, "INSERT INTO object_page_node VALUES (?, ?, ?)", 2, false);
+	write_sharing(db, &a.lines);
+	write_writers(db, &a.writes);
+	free(a.lines.v);
+	free(a.writes.v);
+	db_exec(db, "CREATE INDEX object_thread_object ON object_thread(object_id);"
+		    "CREATE INDEX object_page_thread_object ON object_page_thread(object_id);"
+		    "CREATE INDEX line_writers_object ON line_writers(object_id);");
+}
+
+void db_build_aggregates(struct nm_db *db)
+{
+	db_transaction(db, build, NULL);
+}
