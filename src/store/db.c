@@ -29,10 +29,14 @@
 		      " resolution, forward_steps) VALUES "
 #define SAMPLE_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 #define SAMPLE_COLUMNS 18
-/* Samples are written SAMPLE_BATCH rows per statement: one step of a
+#define OBJECT_INSERT "INSERT INTO objects(id, pid, tid, kind, address, size, alloc_ns, free_ns," \
+		      " callsite_id, name) VALUES "
+#define OBJECT_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+#define OBJECT_COLUMNS 10
+/* Samples and objects are written BATCH rows per statement: one step of a
  * multi-row INSERT costs SQLite far less than as many single-row ones,
- * which is most of what storing a sample costs. */
-#define SAMPLE_BATCH 64
+ * which is most of what storing a sample, or a block's row, costs. */
+#define BATCH 64
 
 /* Writers' hot statements, prepared once and reused. */
 enum db_stmt {
@@ -51,8 +55,7 @@ static const char *const stmt_sql[NR_STMTS] = {
 	[ST_MODULE] = "INSERT INTO modules(pid, module, path, start, end, bias) VALUES (?, ?, ?, ?, ?, ?)",
 	[ST_CALLSITE] = "INSERT INTO callsites(hash) VALUES (?)",
 	[ST_FRAME] = "INSERT INTO frames(callsite_id, depth, module, offset) VALUES (?, ?, ?, ?)",
-	[ST_OBJECT] = "INSERT INTO objects(id, pid, tid, kind, address, size, alloc_ns, free_ns,"
-		      " callsite_id, name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	[ST_OBJECT] = OBJECT_INSERT OBJECT_ROW,
 	[ST_FREE] = "UPDATE objects SET free_ns = ? WHERE id = ?",
 	[ST_SAMPLE] = SAMPLE_INSERT SAMPLE_ROW,
 	[ST_SAMPLER_STAT] = "INSERT INTO sampler_stats(tid, name, value) VALUES (?, ?, ?)",
@@ -87,9 +90,12 @@ struct nm_db {
 	void (*module_free)(void *arg);
 	void *module_arg;
 	struct u64map modules_seen;
-	sqlite3_stmt *sample_batch;     /* SAMPLE_BATCH rows */
-	struct nm_sample pending[SAMPLE_BATCH];
+	sqlite3_stmt *sample_batch;     /* BATCH rows */
+	struct nm_sample pending[BATCH];
 	int npending;
+	sqlite3_stmt *object_batch;
+	struct nm_object pending_objects[BATCH];
+	int npending_objects;
 	int lock_fd;            /* a profile being written: outfile_create() */
 	char *write_error;      /* the first write that failed; NULL: none */
 	uint64_t samples;       /* samples handed to db_add_sample() */
@@ -236,6 +242,7 @@ static void free_db(struct nm_db *db)
 	for (int i = 0; i < NR_STMTS; i++)
 		sqlite3_finalize(db->stmts[i]);
 	sqlite3_finalize(db->sample_batch);
+	sqlite3_finalize(db->object_batch);
 	if (db->module_free)
 		db->module_free(db->module_arg);
 	u64map_free(&db->modules_seen);
@@ -434,7 +441,8 @@ void db_flush(struct nm_db *db)
 void db_counts(struct nm_db *db, uint64_t *samples, uint64_t *pending)
 {
 	*samples = db->samples;
-	*pending = (uint64_t)(sqlite3_total_changes64(db->sql) - db->committed) + db->npending;
+	*pending = (uint64_t)(sqlite3_total_changes64(db->sql) - db->committed) + db->npending +
+		   db->npending_objects;
 }
 
 void db_close(struct nm_db *db)
@@ -779,26 +787,39 @@ int64_t db_intern_callsite(struct nm_db *db, const struct nm_frame *frames, int 
 	return slot->id;
 }
 
+/* Binds obj as the row of st whose first parameter is first. */
+static void bind_object(sqlite3_stmt *st, int first, const struct nm_object *obj)
+{
+	int i = first;
+
+	bind_int(st, i++, obj->id);
+	bind_int(st, i++, obj->pid);
+	bind_int(st, i++, obj->tid);
+	bind_text(st, i++, obj_kind_name(obj->kind));
+	bind_int(st, i++, obj->addr);
+	bind_int(st, i++, obj->size);
+	bind_int(st, i++, obj->alloc_ns);
+	bind_int_known(st, i++, obj->free_ns, obj->free_ns);
+	bind_int_known(st, i++, obj->callsite_id, obj->callsite_id);
+	bind_text(st, i++, obj->name);
+}
+
+/* Held until a batch is full, or until anything commits, reads or updates
+ * the objects: its name must live until then (objtrack's interned ones
+ * do). */
 void db_add_object(struct nm_db *db, const struct nm_object *obj)
 {
-	sqlite3_stmt *st = stmt(db, ST_OBJECT);
-
-	bind_int(st, 1, obj->id);
-	bind_int(st, 2, obj->pid);
-	bind_int(st, 3, obj->tid);
-	bind_text(st, 4, obj_kind_name(obj->kind));
-	bind_int(st, 5, obj->addr);
-	bind_int(st, 6, obj->size);
-	bind_int(st, 7, obj->alloc_ns);
-	bind_int_known(st, 8, obj->free_ns, obj->free_ns);
-	bind_int_known(st, 9, obj->callsite_id, obj->callsite_id);
-	bind_text(st, 10, obj->name);
-	step_done(db, st);
+	db->pending_objects[db->npending_objects++] = *obj;
+	if (db->npending_objects == BATCH)
+		write_pending(db);
 }
 
 void db_free_object(struct nm_db *db, int64_t id, uint64_t free_ns)
 {
-	sqlite3_stmt *st = stmt(db, ST_FREE);
+	sqlite3_stmt *st;
+
+	write_pending(db);              /* its row may be among them */
+	st = stmt(db, ST_FREE);
 
 	bind_int(st, 1, free_ns);
 	bind_int(st, 2, id);
@@ -831,43 +852,68 @@ static void bind_sample(sqlite3_stmt *st, int first, const struct nm_sample *s)
 	bind_int_known(st, i++, s->forward_steps, s->forward_steps > 0);
 }
 
-/* The multi-row statement, its SQL built once. */
-static sqlite3_stmt *sample_batch(struct nm_db *db)
+/* *st, the multi-row statement of BATCH rows, its SQL built once. */
+static sqlite3_stmt *batch_stmt(struct nm_db *db, sqlite3_stmt **st, const char *insert,
+				const char *row)
 {
-	if (!db->sample_batch) {
-		size_t row = strlen(SAMPLE_ROW) + 2;
-		char *sql = xmalloc(strlen(SAMPLE_INSERT) + SAMPLE_BATCH * row + 1);
-		char *p = stpcpy(sql, SAMPLE_INSERT);
+	if (!*st) {
+		char *sql = xmalloc(strlen(insert) + BATCH * (strlen(row) + 2) + 1);
+		char *p = stpcpy(sql, insert);
 
-		for (int i = 0; i < SAMPLE_BATCH; i++)
-			p = stpcpy(stpcpy(p, i ? ", " : ""), SAMPLE_ROW);
-		db->sample_batch = db_prepare(db, sql);
+		for (int i = 0; i < BATCH; i++)
+			p = stpcpy(stpcpy(p, i ? ", " : ""), row);
+		*st = db_prepare(db, sql);
 		free(sql);
 	}
-	return db->sample_batch;
+	return *st;
 }
 
-/* Writes the samples db_add_sample() holds: a full batch in one step,
- * fewer one by one.  Every parameter is bound each time, so the
- * statements need no clearing. */
-static void write_pending(struct nm_db *db)
+/* n held rows of size bytes from v: a full batch in one step of multi,
+ * fewer one by one with single.  Every parameter is bound each time, so
+ * the statements need no clearing. */
+static void write_rows(struct nm_db *db, const void *v, int n, size_t size, int columns,
+		       sqlite3_stmt *multi, enum db_stmt single,
+		       void (*bind)(sqlite3_stmt *st, int first, const void *row))
 {
 	sqlite3_stmt *st;
 
-	if (db->npending == SAMPLE_BATCH) {
-		st = sample_batch(db);
-		for (int i = 0; i < SAMPLE_BATCH; i++)
-			bind_sample(st, 1 + i * SAMPLE_COLUMNS, &db->pending[i]);
-		if (!db->write_error && sqlite3_step(st) != SQLITE_DONE)
+	if (n == BATCH) {
+		for (int i = 0; i < BATCH; i++)
+			bind(multi, 1 + i * columns, (const char *)v + i * size);
+		if (!db->write_error && sqlite3_step(multi) != SQLITE_DONE)
 			write_failed(db);
-		sqlite3_reset(st);
-	} else {
-		for (int i = 0; i < db->npending; i++) {
-			st = stmt(db, ST_SAMPLE);
-			bind_sample(st, 1, &db->pending[i]);
-			step_done(db, st);
-		}
+		sqlite3_reset(multi);
+		return;
 	}
+	for (int i = 0; i < n; i++) {
+		st = stmt(db, single);
+		bind(st, 1, (const char *)v + i * size);
+		step_done(db, st);
+	}
+}
+
+static void bind_sample_row(sqlite3_stmt *st, int first, const void *row)
+{
+	bind_sample(st, first, row);
+}
+
+static void bind_object_row(sqlite3_stmt *st, int first, const void *row)
+{
+	bind_object(st, first, row);
+}
+
+/* Writes the rows db_add_sample() and db_add_object() hold. */
+static void write_pending(struct nm_db *db)
+{
+	if (db->npending_objects)
+		write_rows(db, db->pending_objects, db->npending_objects, sizeof(struct nm_object),
+			   OBJECT_COLUMNS, batch_stmt(db, &db->object_batch, OBJECT_INSERT, OBJECT_ROW),
+			   ST_OBJECT, bind_object_row);
+	db->npending_objects = 0;
+	if (db->npending)
+		write_rows(db, db->pending, db->npending, sizeof(struct nm_sample), SAMPLE_COLUMNS,
+			   batch_stmt(db, &db->sample_batch, SAMPLE_INSERT, SAMPLE_ROW), ST_SAMPLE,
+			   bind_sample_row);
 	db->npending = 0;
 }
 
@@ -881,7 +927,7 @@ void db_add_sample(struct nm_db *db, const struct nm_sample *s)
 	if (!p->access)
 		p->access = ACCESS_UNKNOWN;
 	db->samples++;
-	if (db->npending == SAMPLE_BATCH)
+	if (db->npending == BATCH)
 		write_pending(db);
 }
 
