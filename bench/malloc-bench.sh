@@ -34,13 +34,16 @@ rss=$(/usr/bin/time -f %M "$top/numamma" profile -q -s none --intercept=agent -o
 size=$(stat -c %s "$tmp/a.db")
 printf "malloc-storm, 2 threads x %d iterations (%d calls)\n" "$n" $((4 * n))
 printf "  native     %8.3f s\n" "$(awk -v t="$native" 'BEGIN { print t / 1e6 }')"
-printf "  agent      %8.3f s  %s  numamma peak RSS %d MiB, profile %d MiB\n" \
+printf "  agent (default: rows for blocks of 1 MiB or more)  %.3f s  %s  numamma peak RSS %d MiB, profile %d MiB\n" \
 	"$(awk -v t="$agent" 'BEGIN { print t / 1e6 }')" "$(ratio "$agent" "$native")" \
 	$((rss / 1024)) $((size / 1048576))
 small=$(median3 "$top/numamma" profile -q -s none --min-object-size 4096 -o "$tmp/m.db" -- "$storm" "$n")
 printf "  agent, --min-object-size 4096  %.3f s  %s  profile %d MiB\n" \
 	"$(awk -v t="$small" 'BEGIN { print t / 1e6 }')" "$(ratio "$small" "$native")" \
 	$(( $(stat -c %s "$tmp/m.db") / 1048576 ))
+count=$(median3 "$top/numamma" profile -q -s none --min-object-size 1099511627776 -o "$tmp/c.db" -- "$storm" "$n")
+printf "  agent, counting only (no block big enough for a row)  %.3f s  %s\n" \
+	"$(awk -v t="$count" 'BEGIN { print t / 1e6 }')" "$(ratio "$count" "$native")"
 if command -v heaptrack >/dev/null; then
 	heap=$(median3 heaptrack -o "$tmp/ht" "$storm" "$n")
 	printf "  heaptrack  %8.3f s  %s\n" "$(awk -v t="$heap" 'BEGIN { print t / 1e6 }')" \
