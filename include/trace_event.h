@@ -20,6 +20,9 @@ struct tcb;
 enum nm_event_kind {
 	EV_ALLOC,               /* an allocator call: alloc */
 	EV_PROCESS_START,       /* a traced process to record: ppid, exe (NULL at fork) */
+	EV_FORK,                /* pid, a copy of ppid's address space, objects and all */
+	EV_REGION,              /* object: memory nobody allocated (a thread's stack,
+				 * whose thread's sp is sp; a static; a mapping) */
 	EV_EXEC,                /* pid exec'd: its objects are gone; exe */
 	EV_PROCESS_END,         /* exit_status (-1: none), term_signal (0: none) */
 	EV_THREAD_START,        /* tid, rank: its first stop */
@@ -46,7 +49,7 @@ struct nm_event {
 	struct tcb *t;
 	pid_t pid, ppid, tid;
 	int rank;
-	uint64_t ns;
+	uint64_t ns, sp;
 	const char *exe;
 	int exit_status, term_signal;
 	const struct alloc_event *alloc;

@@ -134,11 +134,8 @@ void tracer_let_go(struct tracer *tr);
 /* Mirrors a wait status: exits with the program's code or dies of its
  * signal. */
 _Noreturn void exit_like(int status);
-struct objtrack;
 struct nm_db;
 void tracer_set_db(struct tracer *tr, struct nm_db *db);
-void tracer_set_objtrack(struct tracer *tr, struct objtrack *ot);
-struct objtrack *tracer_objtrack(struct tracer *tr);
 struct proc *tracer_procs(struct tracer *tr);
 /* Did any process run with the agent? */
 bool tracer_agent_used(struct tracer *tr);

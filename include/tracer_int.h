@@ -37,7 +37,6 @@ struct tracer {
 	/* New threads whose first stop came before their creator's event. */
 	pid_t *early;
 	int nearly, capearly;
-	struct objtrack *objs;
 	struct nm_db *db;
 	bool agent_used;
 	uint64_t agent_busy_ns;    /* when a drain last found records */

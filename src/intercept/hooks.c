@@ -18,7 +18,6 @@
 #include "db.h"
 #include "elfsyms.h"
 #include "error.h"
-#include "objtrack.h"
 #include "sorted.h"
 #include "tracer_int.h"
 #include "unwind.h"
@@ -87,7 +86,7 @@ static void record_static(void *arg, const char *name, uint64_t vaddr, uint64_t 
 		.addr = vaddr + c->bias, .size = size, .alloc_ns = c->ns, .name = name,
 	};
 
-	objtrack_add(c->tr->objs, &obj);
+	tracer_emit(c->tr, &(struct nm_event){ .kind = EV_REGION, .pid = c->p->pid, .object = &obj });
 }
 
 /* Attach: blocks glibc served with their own mmap (large ones) are
@@ -129,7 +128,8 @@ static void recover_mmapped_chunks(struct tracer *tr, struct proc *p)
 			span = mmapped_chunk(at, m->end - at, header, &obj.addr, &obj.size);
 			if (!span)
 				break;
-			objtrack_add(tr->objs, &obj);
+			tracer_emit(tr, &(struct nm_event){ .kind = EV_REGION, .pid = p->pid,
+							    .object = &obj });
 			at += span;
 		}
 	}
@@ -211,7 +211,8 @@ void hooks_record_mappings(struct tracer *tr, struct proc *p)
 		if (!strncmp(m->path, AGENT_MAPS_PATH, strlen(AGENT_MAPS_PATH)))
 			continue;
 		if (mapreg_insert(p, m->start, m->end))
-			objtrack_add(tr->objs, &obj);
+			tracer_emit(tr, &(struct nm_event){ .kind = EV_REGION, .pid = p->pid,
+							    .object = &obj });
 	}
 }
 

@@ -296,7 +296,7 @@ static void place_statics(struct applier *r, struct tcb *t)
 	struct static_walk w = { r, t };
 
 	check_binary(r, t);
-	objtrack_foreach_live(tracer_objtrack(r->s->tr), t->proc->pid, place_static, &w);
+	objtrack_foreach_live(r->s->objs, t->proc->pid, place_static, &w);
 }
 
 /* Pins inside the binding: a cpu outside it becomes an allowed cpu of

@@ -231,12 +231,35 @@ static void write_row(struct recorder *r, const struct nm_event *ev)
 	}
 }
 
+/* Objects: allocator calls, memory nobody allocated, a fork's copies,
+ * the end of an image. */
+static void track(struct recorder *r, const struct nm_event *ev)
+{
+	switch (ev->kind) {
+	case EV_ALLOC:
+		alloc_event(r, ev->t, ev->alloc);
+		break;
+	case EV_REGION:
+		objtrack_add(r->ot, ev->object);
+		/* A thread's stack is an mmap'd reservation it barely uses. */
+		if (ev->object->kind == OBJ_STACK)
+			objtrack_mark_reserved(r->ot, ev->pid, ev->sp);
+		break;
+	case EV_FORK:
+		objtrack_fork(r->ot, ev->ppid, ev->pid, ev->ns);
+		break;
+	case EV_EXEC:
+	case EV_PROCESS_END:
+		end_process(r, ev->pid, ev->ns, ev->kind == EV_EXEC);
+		break;
+	default:
+		break;
+	}
+}
+
 void recorder_event(struct recorder *r, const struct nm_event *ev)
 {
-	if (ev->kind == EV_ALLOC)
-		alloc_event(r, ev->t, ev->alloc);
-	else if (ev->kind == EV_EXEC || ev->kind == EV_PROCESS_END)
-		end_process(r, ev->pid, ev->ns, ev->kind == EV_EXEC);
+	track(r, ev);
 	if (r->db)
 		write_row(r, ev);
 }

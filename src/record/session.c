@@ -347,7 +347,6 @@ int session_run(struct session *s, char **argv, pid_t attach_pid)
 	s->rec = recorder_new(s->objs, &(struct recorder_hooks){ s->ext, s->ext_event },
 			      s->min_object_size);
 	s->tr = tracer_new(&cfg);
-	tracer_set_objtrack(s->tr, s->objs);
 	start_sampler(s);
 	objtrack_keep_freed(s->objs, s->sampler ? KEEP_FREED_NS : 0);
 	if (attach_pid) {

@@ -20,7 +20,6 @@
 #include "db.h"
 #include "elfsyms.h"
 #include "error.h"
-#include "objtrack.h"
 #include "tracer_int.h"
 #include "unwind.h"
 #include "waitstatus.h"
@@ -143,7 +142,7 @@ static struct proc *proc_fork(struct tracer *tr, struct proc *parent, pid_t pid,
 	p->ignored = parent->ignored || !tr->cfg.follow_forks;
 	if (!p->ignored) {
 		proc_record(tr, p, NULL);
-		objtrack_fork(tr->objs, parent->pid, pid, now_ns());
+		tracer_emit(tr, &(struct nm_event){ .kind = EV_FORK, .pid = pid, .ppid = parent->pid });
 	}
 	return p;
 }
@@ -216,8 +215,8 @@ static void record_stack(struct tracer *tr, struct tcb *t)
 			.alloc_ns = now_ns(), .name = name,
 		};
 		snprintf(name, sizeof(name), "[stack:%d]", t->tid);
-		objtrack_add(tr->objs, &obj);
-		objtrack_mark_reserved(tr->objs, p->pid, regs.rsp);
+		tracer_emit(tr, &(struct nm_event){ .kind = EV_REGION, .t = t, .pid = p->pid,
+						    .tid = t->tid, .object = &obj, .sp = regs.rsp });
 	}
 }
 
@@ -789,19 +788,9 @@ int tracer_epoll_fd(struct tracer *tr)
 	return tr->epoll_fd;
 }
 
-void tracer_set_objtrack(struct tracer *tr, struct objtrack *ot)
-{
-	tr->objs = ot;
-}
-
 void tracer_set_db(struct tracer *tr, struct nm_db *db)
 {
 	tr->db = db;
-}
-
-struct objtrack *tracer_objtrack(struct tracer *tr)
-{
-	return tr->objs;
 }
 
 struct proc *tracer_procs(struct tracer *tr)
