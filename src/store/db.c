@@ -29,6 +29,9 @@
 		      " resolution, forward_steps) VALUES "
 #define SAMPLE_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 #define SAMPLE_COLUMNS 18
+#define FRAME_INSERT "INSERT INTO frames(callsite_id, depth, module, offset) VALUES "
+#define FRAME_ROW "(?, ?, ?, ?)"
+#define FRAME_COLUMNS 4
 #define OBJECT_INSERT "INSERT INTO objects(id, pid, tid, kind, address, size, alloc_ns, free_ns," \
 		      " callsite_id, name) VALUES "
 #define OBJECT_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -41,7 +44,7 @@
 /* Writers' hot statements, prepared once and reused. */
 enum db_stmt {
 	ST_PROCESS, ST_END_PROCESS, ST_THREAD, ST_END_THREAD, ST_MODULE,
-	ST_CALLSITE, ST_FRAME, ST_OBJECT, ST_FREE, ST_SAMPLE,
+	ST_CALLSITE, ST_OBJECT, ST_FREE, ST_SAMPLE,
 	ST_SAMPLER_STAT, ST_META, ST_TOTALS,
 	NR_STMTS
 };
@@ -54,7 +57,6 @@ static const char *const stmt_sql[NR_STMTS] = {
 	[ST_END_THREAD] = "UPDATE threads SET end_ns = ? WHERE pid = ? AND tid = ? AND end_ns IS NULL",
 	[ST_MODULE] = "INSERT INTO modules(pid, module, path, start, end, bias) VALUES (?, ?, ?, ?, ?, ?)",
 	[ST_CALLSITE] = "INSERT INTO callsites(hash) VALUES (?)",
-	[ST_FRAME] = "INSERT INTO frames(callsite_id, depth, module, offset) VALUES (?, ?, ?, ?)",
 	[ST_OBJECT] = OBJECT_INSERT OBJECT_ROW,
 	[ST_FREE] = "UPDATE objects SET free_ns = ? WHERE id = ?",
 	[ST_SAMPLE] = SAMPLE_INSERT SAMPLE_ROW,
@@ -94,6 +96,7 @@ struct nm_db {
 	struct nm_sample pending[BATCH];
 	int npending;
 	sqlite3_stmt *object_batch;
+	sqlite3_stmt *frames_of[NM_MAX_FRAMES + 1];   /* a stack of n frames: n rows */
 	struct nm_object pending_objects[BATCH];
 	int npending_objects;
 	int lock_fd;            /* a profile being written: outfile_create() */
@@ -243,6 +246,8 @@ static void free_db(struct nm_db *db)
 		sqlite3_finalize(db->stmts[i]);
 	sqlite3_finalize(db->sample_batch);
 	sqlite3_finalize(db->object_batch);
+	for (int n = 0; n <= NM_MAX_FRAMES; n++)
+		sqlite3_finalize(db->frames_of[n]);
 	if (db->module_free)
 		db->module_free(db->module_arg);
 	u64map_free(&db->modules_seen);
@@ -747,6 +752,22 @@ static void note_modules(struct nm_db *db, const struct nm_frame *frames, int n)
 	}
 }
 
+/* *st, the statement inserting n rows, its SQL built once. */
+static sqlite3_stmt *rows_stmt(struct nm_db *db, sqlite3_stmt **st, const char *insert,
+			       const char *row, int n)
+{
+	if (!*st) {
+		char *sql = xmalloc(strlen(insert) + n * (strlen(row) + 2) + 1);
+		char *p = stpcpy(sql, insert);
+
+		for (int i = 0; i < n; i++)
+			p = stpcpy(stpcpy(p, i ? ", " : ""), row);
+		*st = db_prepare(db, sql);
+		free(sql);
+	}
+	return *st;
+}
+
 static int64_t insert_callsite(struct nm_db *db, uint64_t hash, const struct nm_frame *frames, int n)
 {
 	sqlite3_stmt *st = stmt(db, ST_CALLSITE);
@@ -758,14 +779,20 @@ static int64_t insert_callsite(struct nm_db *db, uint64_t hash, const struct nm_
 	id = sqlite3_last_insert_rowid(db->sql);
 	if (db->module_fn)
 		note_modules(db, frames, n);
-	st = stmt(db, ST_FRAME);
+	/* A stack's frames in one statement: most of what a row costs is
+	 * the step, not the row. */
+	if (!n)
+		return id;
+	st = rows_stmt(db, &db->frames_of[n], FRAME_INSERT, FRAME_ROW, n);
 	for (int depth = 0; depth < n; depth++) {
-		bind_int(st, 1, id);
-		bind_int(st, 2, depth);
-		bind_text(st, 3, frames[depth].module);
-		bind_int(st, 4, frames[depth].offset);
-		step_done(db, st);
+		bind_int(st, 1 + depth * FRAME_COLUMNS, id);
+		bind_int(st, 2 + depth * FRAME_COLUMNS, depth);
+		bind_text(st, 3 + depth * FRAME_COLUMNS, frames[depth].module);
+		bind_int(st, 4 + depth * FRAME_COLUMNS, frames[depth].offset);
 	}
+	if (!db->write_error && sqlite3_step(st) != SQLITE_DONE)
+		write_failed(db);
+	sqlite3_reset(st);
 	return id;
 }
 
@@ -852,21 +879,6 @@ static void bind_sample(sqlite3_stmt *st, int first, const struct nm_sample *s)
 	bind_int_known(st, i++, s->forward_steps, s->forward_steps > 0);
 }
 
-/* *st, the multi-row statement of BATCH rows, its SQL built once. */
-static sqlite3_stmt *batch_stmt(struct nm_db *db, sqlite3_stmt **st, const char *insert,
-				const char *row)
-{
-	if (!*st) {
-		char *sql = xmalloc(strlen(insert) + BATCH * (strlen(row) + 2) + 1);
-		char *p = stpcpy(sql, insert);
-
-		for (int i = 0; i < BATCH; i++)
-			p = stpcpy(stpcpy(p, i ? ", " : ""), row);
-		*st = db_prepare(db, sql);
-		free(sql);
-	}
-	return *st;
-}
 
 /* n held rows of size bytes from v: a full batch in one step of multi,
  * fewer one by one with single.  Every parameter is bound each time, so
@@ -907,12 +919,12 @@ static void write_pending(struct nm_db *db)
 {
 	if (db->npending_objects)
 		write_rows(db, db->pending_objects, db->npending_objects, sizeof(struct nm_object),
-			   OBJECT_COLUMNS, batch_stmt(db, &db->object_batch, OBJECT_INSERT, OBJECT_ROW),
+			   OBJECT_COLUMNS, rows_stmt(db, &db->object_batch, OBJECT_INSERT, OBJECT_ROW, BATCH),
 			   ST_OBJECT, bind_object_row);
 	db->npending_objects = 0;
 	if (db->npending)
 		write_rows(db, db->pending, db->npending, sizeof(struct nm_sample), SAMPLE_COLUMNS,
-			   batch_stmt(db, &db->sample_batch, SAMPLE_INSERT, SAMPLE_ROW), ST_SAMPLE,
+			   rows_stmt(db, &db->sample_batch, SAMPLE_INSERT, SAMPLE_ROW, BATCH), ST_SAMPLE,
 			   bind_sample_row);
 	db->npending = 0;
 }
