@@ -7,10 +7,13 @@
  *   control pages  struct agent_ctl (with each ring's words)
  *   rings          AGENT_RINGS rings of AGENT_RING_SLOTS records of 64
  *                  bytes: ring 0 shared by any thread (atomic
- *                  reservation), the others each owned by one thread
+ *                  reservation), the others each owned by one TCB
  *   stack set      hashes of the stacks already sent (so each is sent once)
  *   inside table   per thread (keyed by %fs:0): its tid, inside a call?
- *   ip cache       unwind-table hints by ip, checked before use
+ *   ip cache       the unwind rule of each return address seen, with a
+ *                  check word (a torn entry is a miss, never a wrong rule)
+ *   stack caches   per owned ring: stacks walked before, by the words
+ *                  their walk read
  *   unwind tables  struct agent_unwind, appended: each table numamma
  *                  publishes (at each dlopen) is written after the one in
  *                  use, wrapping only when the space is full, so that a
