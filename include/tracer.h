@@ -111,6 +111,9 @@ struct tracer_config {
 	/* Periodic; returns ms to the next tick (-1 none). */
 	int (*on_tick)(void *ctx, uint64_t now_ns);
 	void (*on_ready)(void *ctx, void *ptr);   /* epoll ptr != NULL */
+	/* A call a few records ahead will look up addr of pid: what it will
+	 * read can be fetched now (optional; changes nothing). */
+	void (*prefetch)(void *ctx, pid_t pid, uint64_t addr);
 };
 
 

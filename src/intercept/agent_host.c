@@ -45,6 +45,7 @@ extern const uint8_t agent_blob[], agent_blob_end[];
 #define DRAIN_RELEASE 4096              /* slots read before room is given back */
 #define RECENTLY_BUSY_NS (100 * 1000 * 1000ULL)
 #define BURST 64                        /* records in one drain */
+#define LOOK_AHEAD 8                    /* records */
 
 struct agent_proc {
 	uint8_t *base;          /* numamma's view of the memfd */
@@ -587,6 +588,19 @@ static uint32_t earliest(const struct cursor *cu, uint32_t *ready, uint32_t *nre
 	return best;
 }
 
+/* The block a call LOOK_AHEAD records on will look up: fetched while
+ * the records before it are handled (a large live set misses the cache
+ * at every lookup). */
+static void look_ahead(struct tracer *tr, struct proc *p, struct agent_ctl *c, uint32_t ring,
+		       uint64_t pos)
+{
+	const struct agent_rec *r = slot_at(c, ring, pos);
+
+	if (!tr->cfg.prefetch || !published(c, ring, pos) || r->type != AGENT_REC_CALL)
+		return;
+	tr->cfg.prefetch(tr->cfg.ctx, p->pid, r->fn == FN_FREE ? r->args[0] : r->ret);
+}
+
 /* Reads p's rings in TSC order (see include/agent_abi.h), up to the
  * records written before this drain began, at most DRAIN_MAX slots. */
 static size_t drain(struct tracer *tr, struct proc *p, bool final)
@@ -620,6 +634,7 @@ static size_t drain(struct tracer *tr, struct proc *p, bool final)
 			break;
 		used += consume(tr, p, ap, best, &cu[best]);
 		peek(c, best, &cu[best], final);
+		look_ahead(tr, p, c, best, cu[best].pos + LOOK_AHEAD);
 		/* A thread waiting for room gets it as it is made. */
 		if (used - released >= DRAIN_RELEASE) {
 			give_room(c, cu);

@@ -1057,3 +1057,12 @@ uint64_t objtrack_count(struct objtrack *ot)
 {
 	return ot->count;
 }
+
+void objtrack_prefetch(struct objtrack *ot, pid_t pid, uint64_t addr)
+{
+	struct proc *p = ot->procs;
+
+	/* The first process is almost always the one: no search. */
+	if (p && p->pid == pid)
+		small_prefetch(&p->small, addr);
+}

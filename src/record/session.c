@@ -102,6 +102,13 @@ static void on_event(void *ctx, const struct nm_event *ev)
 		s->ext_event(s->ext, ev);
 }
 
+static void prefetch(void *ctx, pid_t pid, uint64_t addr)
+{
+	struct session *s = ctx;
+
+	objtrack_prefetch(s->objs, pid, addr);
+}
+
 static void on_ready(void *ctx, void *ptr)
 {
 	struct session *s = ctx;
@@ -324,6 +331,7 @@ int session_run(struct session *s, char **argv, pid_t attach_pid)
 		.alloc_frames = s->ext_event != NULL, .intercept = s->intercept,
 		.attach = attach_pid, .duration = s->duration, .ctx = s,
 		.on_event = on_event, .on_tick = on_tick, .on_ready = on_ready,
+		.prefetch = prefetch,
 	};
 	int status;
 

@@ -366,3 +366,9 @@ void small_foreach_live(const struct small_index *s, pid_t pid,
 			cb(arg, &obj);
 		}
 }
+
+void small_prefetch(const struct small_index *s, uint64_t addr)
+{
+	if (s->by_addr.cap)
+		__builtin_prefetch(&s->by_addr.v[mix(addr) & (s->by_addr.cap - 1)]);
+}
