@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -139,6 +140,53 @@ static void settle_event(struct tracer *tr, struct tcb *t, enum trace_event e)
 	}
 }
 
+/* The state letter of /proc/TID/stat ('t': a ptrace stop), 0 if gone. */
+static char thread_state(pid_t tid)
+{
+	char path[64], buf[512], *end, state = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	end = strrchr(buf, ')');
+	if (end && sscanf(end + 1, " %c", &state) != 1)
+		state = 0;
+	return state;
+}
+
+#define QUIET_STOP_MS 100       /* no report for this long: a stop taken before? */
+#define DETACH_WAIT_MS 2000
+
+/* The next report of t: 1 with *status; 0 when t sits in a ptrace stop
+ * already reported (its report was taken earlier, a detach must not wait
+ * for another); -1 when it is gone, or reports nothing in DETACH_WAIT_MS
+ * (detach gives up on it rather than hang: the kernel detaches it when
+ * numamma exits). */
+static int wait_report(pid_t tid, int *status)
+{
+	/* Polled every 100 µs: a report usually comes within a few. */
+	for (int tick = 0; tick < DETACH_WAIT_MS * 10; tick++) {
+		pid_t got = waitpid(tid, status, __WALL | WNOHANG);
+
+		if (got == tid)
+			return 1;
+		if (got < 0)
+			return -1;
+		if (tick >= QUIET_STOP_MS * 10 && thread_state(tid) == 't')
+			return 0;
+		usleep(100);
+	}
+	warning("thread %d did not stop to be detached in %d ms: left to the kernel", tid,
+		DETACH_WAIT_MS);
+	return -1;
+}
+
 /* Brings a thread to a stop we can detach from, taking the signal it may
  * be about to receive.  Returns false when it is gone. */
 static bool stop_for_detach(struct tracer *tr, struct tcb *t)
@@ -149,9 +197,10 @@ static bool stop_for_detach(struct tracer *tr, struct tcb *t)
 		return false;
 	for (;;) {
 		enum trace_event e;
+		int got = wait_report(t->tid, &status);
 
-		if (waitpid(t->tid, &status, __WALL) < 0)
-			return false;
+		if (got <= 0)
+			return got == 0;
 		e = classify_wait_status(status);
 		switch (e) {
 		case TE_EXITED:
