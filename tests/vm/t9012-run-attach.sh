@@ -2,7 +2,10 @@
 # numamma run -p PID in the 4-node guest: attached to a running program,
 # it migrates the pages its static array already has, places the blocks
 # the program allocates meanwhile, then detaches; the program finishes
-# normally and reports where its pages are.
+# normally and reports where its pages are.  The program allocates its
+# middle block 6 s in and its last one at 12 s; attached at 1 s for 6 s,
+# numamma may take up to 5 s to attach (an emulated guest on a loaded
+# host) and still see the middle block and not the last.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 numamma_bin >/dev/null
@@ -10,10 +13,10 @@ build_guest_prog where-later
 
 vm --copy "$T/where-later" -- sh -c '
 	echo never > /sys/kernel/mm/transparent_hugepage/enabled
-	taskset -c 0 ./where-later 6 > out &
+	taskset -c 0 ./where-later 12 > out &
 	pid=$!
 	sleep 1
-	numamma run -q --bind=2 --duration=3 -p $pid
+	numamma run -q --bind=2 --duration=6 -p $pid
 	echo "run status $?"
 	wait $pid
 	echo "program status $?"

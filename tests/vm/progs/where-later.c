@@ -1,11 +1,15 @@
 /* where-later SECONDS: touches a static array, then every 100 ms for
  * SECONDS allocates, touches and keeps a 1 MiB heap block; at the end
- * prints where the pages of the static array, of the block allocated
- * halfway and of the last block are (as where.c does).  For attaching `numamma run -p` in the meantime. */
+ * prints where the pages of the static array, of the first block
+ * allocated after SECONDS/2 and of the last block are (as where.c does).
+ * Halfway is by the clock, not by rounds: under emulation a round takes
+ * longer than its 100 ms sleep.  For attaching `numamma run -p` in the
+ * meantime. */
 #include <numaif.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static char static_array[2 << 20];
@@ -31,16 +35,24 @@ static void report(const char *name, char *p, size_t size)
 	printf("%s 0:%ld 1:%ld 2:%ld 3:%ld other:%ld\n", name, count[0], count[1], count[2], count[3], other);
 }
 
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 int main(int argc, char **argv)
 {
-	int rounds = (argc > 1 ? atoi(argv[1]) : 3) * 10;
+	double seconds = argc > 1 ? atof(argv[1]) : 3, start = now();
 	char *block = NULL, *middle = NULL;
 
 	memset(static_array, 1, sizeof(static_array));
-	for (int i = 0; i < rounds; i++) {
+	while (now() - start < seconds) {
 		block = malloc(1 << 20);
 		memset(block, 2, 1 << 20);
-		if (i == rounds / 2)
+		if (!middle && now() - start >= seconds / 2)
 			middle = block;
 		usleep(100000);
 	}
