@@ -61,6 +61,9 @@ void tracer_install_die_routine(struct tracer *tr);
  * syscall's exit stop, so that registers set afterwards are not
  * overwritten by its return.  0, or -1 when the thread is gone. */
 int tracee_finish_syscall(struct tracer *tr, struct tcb *t);
+/* The fields of /proc/TID/stat after the command name (which may hold
+ * spaces and parentheses), read into buf; NULL when gone. */
+const char *tracee_stat_fields(pid_t tid, char *buf, size_t size);
 /* SIGCHLD and the stop requests (INT, TERM, HUP): what the tracer reads
  * through its signalfd, and what the watchdog forwards. */
 void tracer_signals(sigset_t *mask);

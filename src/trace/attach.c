@@ -38,26 +38,15 @@ static int read_status(pid_t pid, char *state, pid_t *tracer)
 	return 0;
 }
 
-/* PF_KTHREAD in the flags of /proc/PID/stat (the ninth field, after the
- * command name, which may itself hold spaces and parentheses). */
+/* PF_KTHREAD in the flags of /proc/PID/stat (its seventh field after
+ * the state). */
 static bool is_kernel_thread(pid_t pid)
 {
-	char path[64], buf[1024], *end;
+	char buf[1024];
+	const char *fields = tracee_stat_fields(pid, buf, sizeof(buf));
 	unsigned flags = 0;
-	ssize_t n;
-	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	end = strrchr(buf, ')');
-	return end && sscanf(end + 1, " %*c %*d %*d %*d %*d %*d %u", &flags) == 1 &&
+	return fields && sscanf(fields, " %*c %*d %*d %*d %*d %*d %u", &flags) == 1 &&
 	       (flags & 0x00200000);    /* PF_KTHREAD */
 }
 

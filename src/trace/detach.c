@@ -143,20 +143,11 @@ static void settle_event(struct tracer *tr, struct tcb *t, enum trace_event e)
 /* The state letter of /proc/TID/stat ('t': a ptrace stop), 0 if gone. */
 static char thread_state(pid_t tid)
 {
-	char path[64], buf[512], *end, state = 0;
-	ssize_t n;
-	int fd;
+	char buf[512], state = 0;
+	const char *fields = tracee_stat_fields(tid, buf, sizeof(buf));
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (!fields || sscanf(fields, " %c", &state) != 1)
 		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	buf[n > 0 ? n : 0] = '\0';
-	end = strrchr(buf, ')');
-	if (end && sscanf(end + 1, " %c", &state) != 1)
-		state = 0;
 	return state;
 }
 

@@ -1,7 +1,9 @@
 /* Reading and writing a stopped tracee: memory, registers, injected
  * syscalls and the scratch pages numamma maps into it. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
@@ -266,4 +268,23 @@ uint64_t xol_slot_near(struct tracer *tr, struct tcb *t, uint64_t addr, size_t s
 	p->xol[p->nr_xol].used = size;
 	p->nr_xol++;
 	return page;
+}
+
+const char *tracee_stat_fields(pid_t tid, char *buf, size_t size)
+{
+	char path[64], *end;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	end = strrchr(buf, ')');
+	return end ? end + 1 : NULL;
 }
