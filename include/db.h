@@ -12,7 +12,7 @@
 
 #include "model.h"
 
-#define DB_SCHEMA_VERSION 1
+#define DB_SCHEMA_VERSION 2
 
 struct nm_db;
 
@@ -99,7 +99,7 @@ void db_counts(struct nm_db *db, uint64_t *samples, uint64_t *pending);
 /* During the run: starts opening, in the background, the modules that
  * stored call stacks show, as they show them, for db_symbolize(). */
 void db_symbolize_early(struct nm_db *db);
-/* After the run: fill frames.function/func_offset/file/line from the
+/* After the run: fill locations.function/func_offset/file/line from the
  * modules' symbols and DWARF, and build the aggregate tables from samples.
  * Both can be re-run: symbolisation retries what is still unknown and the
  * aggregates are dropped and rebuilt. */

@@ -34,5 +34,5 @@ expect_refusal zeroed.db "$(printf "numamma: 'zeroed.db': damaged profile: %s" "
 grep -q "damaged profile: ." err || fail "no reason given for the damage"
 expect_refusal other.db "numamma: 'other.db': not a numamma profile (no numamma tables)"
 expect_refusal negative.db "numamma: 'negative.db': not a numamma profile"
-expect_refusal newer.db "numamma: 'newer.db': newer schema (version 99): this numamma reads version 1"
+expect_refusal newer.db "numamma: 'newer.db': newer schema (version 99): this numamma reads version 2"
 expect_refusal text.db "numamma: 'text.db': not a numamma profile: file is not a database" no-run

@@ -146,6 +146,23 @@ static uint64_t modules_key(const struct loaded_module *const *mods, size_t n)
 	return h | 1;
 }
 
+/* The pages the modules' rows will fill, faulted in with one call: the
+ * memfd's pages are new, and a fault per page cost cc1's 10 MiB table
+ * 2,500 faults.  A kernel before 5.14 refuses: the copy faults them. */
+static void populate(struct agent_unwind *out, const struct loaded_module *const *mods, size_t n)
+{
+	size_t rows = 0;
+	uintptr_t from = (uintptr_t)out & ~(uintptr_t)4095, to;
+
+	for (size_t i = 0; i < n; i++)
+		rows += module_rows(mods[i]->path)->n;
+	if (rows > AGENT_UNWIND_MAX)
+		rows = AGENT_UNWIND_MAX;
+	to = (uintptr_t)(out + rows);
+	if (to > from)
+		madvise((void *)from, to - from, MADV_POPULATE_WRITE);
+}
+
 /* Writes the rows of every module after the table in use, then publishes
  * them with one store.  The loader stops the program twice per dlopen
  * (and at start-up) with the same modules: their table is not written
@@ -173,6 +190,7 @@ void agent_modules(struct proc *p)
 		free(mods);
 		return;
 	}
+	populate(out, mods, p->mods.n);
 	for (size_t i = 0; i < p->mods.n; i++) {
 		const struct cfi_cache *rows = module_rows(mods[i]->path);
 

@@ -29,9 +29,9 @@
 		      " resolution, forward_steps) VALUES "
 #define SAMPLE_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 #define SAMPLE_COLUMNS 18
-#define FRAME_INSERT "INSERT INTO frames(callsite_id, depth, module, offset) VALUES "
-#define FRAME_ROW "(?, ?, ?, ?)"
-#define FRAME_COLUMNS 4
+#define FRAME_INSERT "INSERT INTO callsite_frames(callsite_id, depth, location_id) VALUES "
+#define FRAME_ROW "(?, ?, ?)"
+#define FRAME_COLUMNS 3
 #define OBJECT_INSERT "INSERT INTO objects(id, pid, tid, kind, address, size, alloc_ns, free_ns," \
 		      " callsite_id, name) VALUES "
 #define OBJECT_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -44,7 +44,7 @@
 /* Writers' hot statements, prepared once and reused. */
 enum db_stmt {
 	ST_PROCESS, ST_END_PROCESS, ST_THREAD, ST_END_THREAD, ST_MODULE,
-	ST_CALLSITE, ST_OBJECT, ST_FREE, ST_SAMPLE,
+	ST_CALLSITE, ST_LOCATION, ST_OBJECT, ST_FREE, ST_SAMPLE,
 	ST_SAMPLER_STAT, ST_META, ST_TOTALS,
 	NR_STMTS
 };
@@ -57,6 +57,7 @@ static const char *const stmt_sql[NR_STMTS] = {
 	[ST_END_THREAD] = "UPDATE threads SET end_ns = ? WHERE pid = ? AND tid = ? AND end_ns IS NULL",
 	[ST_MODULE] = "INSERT INTO modules(pid, module, path, start, end, bias) VALUES (?, ?, ?, ?, ?, ?)",
 	[ST_CALLSITE] = "INSERT INTO callsites(hash) VALUES (?)",
+	[ST_LOCATION] = "INSERT INTO locations(module, offset) VALUES (?, ?)",
 	[ST_OBJECT] = OBJECT_INSERT OBJECT_ROW,
 	[ST_FREE] = "UPDATE objects SET free_ns = ? WHERE id = ?",
 	[ST_SAMPLE] = SAMPLE_INSERT SAMPLE_ROW,
@@ -66,17 +67,18 @@ static const char *const stmt_sql[NR_STMTS] = {
 		      " peak_live_bytes) VALUES (?, ?, ?, ?, ?, ?)",
 };
 
-/* Interned call stacks: FNV-1a hash of the (module, offset) list -> id,
- * open addressing.  Two different stacks with the same 64-bit hash would
- * share an id; at a million stacks the odds are about 1 in 30 million,
- * which is cheaper to accept than keeping every stack in memory. */
-struct callsite_slot {
+/* Interned call stacks and code locations: FNV-1a hash of the (module,
+ * offset) list, or of one (module, offset) -> id, open addressing.  Two
+ * different stacks with the same 64-bit hash would share an id; at a
+ * million stacks the odds are about 1 in 30 million, which is cheaper to
+ * accept than keeping every stack in memory. */
+struct interned_slot {
 	uint64_t hash;
 	int64_t id;             /* 0: empty slot */
 };
 
-struct callsite_table {
-	struct callsite_slot *slots;
+struct interned_table {
+	struct interned_slot *slots;
 	size_t cap, used;       /* cap is a power of two */
 };
 
@@ -85,7 +87,8 @@ struct nm_db {
 	char *path;
 	int64_t run_id;
 	sqlite3_stmt *stmts[NR_STMTS];
-	struct callsite_table callsites;
+	struct interned_table callsites;
+	struct interned_table locations;
 	/* db_on_new_module()'s callback, and the modules it was told of
 	 * (FNV-1a of their names). */
 	void (*module_fn)(void *arg, const char *path);
@@ -134,9 +137,12 @@ static const char schema_sql[] =
 	"  end INTEGER, bias INTEGER);"
 	"CREATE INDEX modules_module ON modules(module);"
 	"CREATE TABLE callsites(id INTEGER PRIMARY KEY, hash INTEGER);"
-	"CREATE TABLE frames(callsite_id INTEGER, depth INTEGER, module TEXT, offset INTEGER,"
-	"  function TEXT, func_offset INTEGER, file TEXT, line INTEGER,"
-	"  PRIMARY KEY(callsite_id, depth));"
+	"CREATE TABLE locations(id INTEGER PRIMARY KEY, module TEXT, offset INTEGER,"
+	"  function TEXT, func_offset INTEGER, file TEXT, line INTEGER);"
+	"CREATE TABLE callsite_frames(callsite_id INTEGER, depth INTEGER, location_id INTEGER,"
+	"  PRIMARY KEY(callsite_id, depth)) WITHOUT ROWID;"
+	"CREATE VIEW frames AS SELECT f.callsite_id, f.depth, l.module, l.offset, l.function,"
+	"  l.func_offset, l.file, l.line FROM callsite_frames f JOIN locations l ON l.id = f.location_id;"
 	"CREATE TABLE objects(id INTEGER PRIMARY KEY, pid INTEGER, tid INTEGER, kind TEXT,"
 	"  address INTEGER, size INTEGER, alloc_ns INTEGER, free_ns INTEGER,"
 	"  callsite_id INTEGER, name TEXT);"
@@ -253,6 +259,7 @@ static void free_db(struct nm_db *db)
 	u64map_free(&db->modules_seen);
 	sqlite3_close(db->sql);
 	free(db->callsites.slots);
+	free(db->locations.slots);
 	free(db->write_error);
 	free(db->path);
 	if (db->lock_fd >= 0)
@@ -327,7 +334,7 @@ static int schema_version(struct nm_db *db, const char **why)
 }
 
 /* Another program's SQLite file may carry any user_version: a profile
- * has numamma's tables. */
+ * of any version has these tables. */
 static bool has_profile_tables(struct nm_db *db)
 {
 	sqlite3_stmt *st;
@@ -335,9 +342,9 @@ static bool has_profile_tables(struct nm_db *db)
 
 	if (sqlite3_prepare_v2(db->sql, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
 			       " AND name IN ('runs', 'processes', 'threads', 'objects', 'callsites',"
-			       " 'frames', 'samples', 'meta')", -1, &st, NULL) != SQLITE_OK)
+			       " 'samples', 'meta')", -1, &st, NULL) != SQLITE_OK)
 		return false;
-	ok = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 8;
+	ok = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 7;
 	sqlite3_finalize(st);
 	return ok;
 }
@@ -419,15 +426,16 @@ struct nm_db *db_open(const char *path)
 		hint("read it with the numamma that wrote it, or a newer one");
 		goto fail;
 	}
-	if (version != DB_SCHEMA_VERSION) {
-		error("'%s': profile schema version %d, this numamma reads version %d",
-		      path, version, DB_SCHEMA_VERSION);
-		goto fail;
-	}
 	if (check_integrity(db) < 0)
 		goto fail;
 	if (!has_profile_tables(db)) {
 		error("'%s': not a numamma profile (no numamma tables)", path);
+		goto fail;
+	}
+	if (version != DB_SCHEMA_VERSION) {
+		error("'%s': profile schema version %d, this numamma reads version %d",
+		      path, version, DB_SCHEMA_VERSION);
+		hint("read it with the numamma that wrote it");
 		goto fail;
 	}
 	return db;
@@ -677,20 +685,24 @@ static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
 
 /* Hashes what identifies a frame across runs: module and offset, not ip.
  * The module's NUL keeps "ab"+"c" apart from "a"+"bc". */
+static uint64_t frame_hash(uint64_t h, const struct nm_frame *frame)
+{
+	const char *module = frame->module ? frame->module : "";
+
+	h = fnv1a(h, module, strlen(module) + 1);
+	return fnv1a(h, &frame->offset, sizeof(frame->offset));
+}
+
 static uint64_t callsite_hash(const struct nm_frame *frames, int n)
 {
 	uint64_t h = FNV_OFFSET_BASIS;
 
-	for (int i = 0; i < n; i++) {
-		const char *module = frames[i].module ? frames[i].module : "";
-
-		h = fnv1a(h, module, strlen(module) + 1);
-		h = fnv1a(h, &frames[i].offset, sizeof(frames[i].offset));
-	}
+	for (int i = 0; i < n; i++)
+		h = frame_hash(h, &frames[i]);
 	return h;
 }
 
-static struct callsite_slot *callsite_slot(struct callsite_table *t, uint64_t hash)
+static struct interned_slot *interned_slot(struct interned_table *t, uint64_t hash)
 {
 	size_t i = hash & (t->cap - 1);
 
@@ -700,9 +712,9 @@ static struct callsite_slot *callsite_slot(struct callsite_table *t, uint64_t ha
 }
 
 /* Keeps the table at most half full, so probes stay short. */
-static void callsite_reserve(struct callsite_table *t)
+static void interned_reserve(struct interned_table *t)
 {
-	struct callsite_table bigger;
+	struct interned_table bigger;
 
 	if (2 * (t->used + 1) <= t->cap)
 		return;
@@ -711,7 +723,7 @@ static void callsite_reserve(struct callsite_table *t)
 	bigger.slots = xcalloc(bigger.cap, sizeof(*bigger.slots));
 	for (size_t i = 0; i < t->cap; i++)
 		if (t->slots[i].id)
-			*callsite_slot(&bigger, t->slots[i].hash) = t->slots[i];
+			*interned_slot(&bigger, t->slots[i].hash) = t->slots[i];
 	free(t->slots);
 	*t = bigger;
 }
@@ -768,6 +780,29 @@ static sqlite3_stmt *rows_stmt(struct nm_db *db, sqlite3_stmt **st, const char *
 	return *st;
 }
 
+/* The id of a code location, its row inserted the first time it is seen:
+ * a stack's frames refer to it, and it is named once after the run, not
+ * once per stack that passes through it. */
+static int64_t intern_location(struct nm_db *db, const struct nm_frame *frame)
+{
+	uint64_t hash = frame_hash(FNV_OFFSET_BASIS, frame);
+	struct interned_slot *slot;
+	sqlite3_stmt *st;
+
+	interned_reserve(&db->locations);
+	slot = interned_slot(&db->locations, hash);
+	if (slot->id)
+		return slot->id;
+	st = stmt(db, ST_LOCATION);
+	bind_text(st, 1, frame->module);
+	bind_int(st, 2, frame->offset);
+	step_done(db, st);
+	slot->hash = hash;
+	slot->id = sqlite3_last_insert_rowid(db->sql);
+	db->locations.used++;
+	return slot->id;
+}
+
 static int64_t insert_callsite(struct nm_db *db, uint64_t hash, const struct nm_frame *frames, int n)
 {
 	sqlite3_stmt *st = stmt(db, ST_CALLSITE);
@@ -787,8 +822,7 @@ static int64_t insert_callsite(struct nm_db *db, uint64_t hash, const struct nm_
 	for (int depth = 0; depth < n; depth++) {
 		bind_int(st, 1 + depth * FRAME_COLUMNS, id);
 		bind_int(st, 2 + depth * FRAME_COLUMNS, depth);
-		bind_text(st, 3 + depth * FRAME_COLUMNS, frames[depth].module);
-		bind_int(st, 4 + depth * FRAME_COLUMNS, frames[depth].offset);
+		bind_int(st, 3 + depth * FRAME_COLUMNS, intern_location(db, &frames[depth]));
 	}
 	if (!db->write_error && sqlite3_step(st) != SQLITE_DONE)
 		write_failed(db);
@@ -799,13 +833,13 @@ static int64_t insert_callsite(struct nm_db *db, uint64_t hash, const struct nm_
 int64_t db_intern_callsite(struct nm_db *db, const struct nm_frame *frames, int n)
 {
 	uint64_t hash;
-	struct callsite_slot *slot;
+	struct interned_slot *slot;
 
 	if (n <= 0)
 		return 0;
 	hash = callsite_hash(frames, n);
-	callsite_reserve(&db->callsites);
-	slot = callsite_slot(&db->callsites, hash);
+	interned_reserve(&db->callsites);
+	slot = interned_slot(&db->callsites, hash);
 	if (!slot->id) {
 		slot->hash = hash;
 		slot->id = insert_callsite(db, hash, frames, n);

@@ -1,4 +1,4 @@
-/* Post-run symbolisation of the frames table.  Kept apart from db.c so
+/* Post-run symbolisation of the code locations.  Kept apart from db.c so
  * that the database does not depend on the ELF/DWARF readers. */
 #include <stdlib.h>
 
@@ -8,7 +8,8 @@
 
 /* A code location still without a function name. */
 struct unknown_frame {
-	char *module, *path;
+	int64_t id;             /* locations.id */
+	char *path;
 	int64_t offset;
 };
 
@@ -24,19 +25,18 @@ static char *column_strdup(sqlite3_stmt *st, int col)
 	return s ? xstrdup(s) : NULL;
 }
 
-/* Collected before updating: frames must not change under the query that
- * walks them.  The module's file comes from the modules table; a module
+/* Collected before updating: locations must not change under the query
+ * that walks them.  The module's file comes from the modules table; a module
  * named by its path (no build-id) is its own file.  A read error ends
  * the list with a warning: symbolisation is best effort, and what was
  * read can still be named. */
 static void collect_unknown(struct nm_db *db, struct unknown_frames *out)
 {
 	sqlite3_stmt *st = db_prepare(db,
-		"SELECT f.module, f.offset,"
-		"  coalesce((SELECT m.path FROM modules m WHERE m.module = f.module LIMIT 1),"
-		"           CASE WHEN f.module NOT LIKE 'buildid:%' THEN f.module END)"
-		" FROM (SELECT DISTINCT module, offset FROM frames"
-		"       WHERE function IS NULL AND module IS NOT NULL) f");
+		"SELECT l.id, l.offset,"
+		"  coalesce((SELECT m.path FROM modules m WHERE m.module = l.module LIMIT 1),"
+		"           CASE WHEN l.module NOT LIKE 'buildid:%' THEN l.module END)"
+		" FROM locations l WHERE l.function IS NULL AND l.module IS NOT NULL");
 	int rc;
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -49,7 +49,7 @@ static void collect_unknown(struct nm_db *db, struct unknown_frames *out)
 			out->v = xrealloc(out->v, out->cap * sizeof(*out->v));
 		}
 		u = &out->v[out->n++];
-		u->module = column_strdup(st, 0);
+		u->id = sqlite3_column_int64(st, 0);
 		u->offset = sqlite3_column_int64(st, 1);
 		u->path = column_strdup(st, 2);
 	}
@@ -59,8 +59,8 @@ static void collect_unknown(struct nm_db *db, struct unknown_frames *out)
 	sqlite3_finalize(st);
 }
 
-static void update_frames(struct nm_db *db, sqlite3_stmt *st, const struct unknown_frame *u,
-			  const struct sym_info *si)
+static void update_location(struct nm_db *db, sqlite3_stmt *st, const struct unknown_frame *u,
+			    const struct sym_info *si)
 {
 	if (si->function)
 		sqlite3_bind_text(st, 1, si->function, -1, SQLITE_STATIC);
@@ -69,15 +69,14 @@ static void update_frames(struct nm_db *db, sqlite3_stmt *st, const struct unkno
 		sqlite3_bind_text(st, 3, si->file, -1, SQLITE_STATIC);
 		sqlite3_bind_int(st, 4, si->line);
 	}
-	sqlite3_bind_text(st, 5, u->module, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, u->offset);
+	sqlite3_bind_int64(st, 5, u->id);
 	if (sqlite3_step(st) != SQLITE_DONE)
-		die("cannot update frames: %s", sqlite3_errmsg(db_sqlite(db)));
+		die("cannot name code locations: %s", sqlite3_errmsg(db_sqlite(db)));
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 }
 
-static void symbolize_frames(struct nm_db *db, void *unused)
+static void symbolize_locations(struct nm_db *db, void *unused)
 {
 	struct unknown_frames unknown = { 0 };
 	struct symbolizer *sym;
@@ -91,16 +90,15 @@ static void symbolize_frames(struct nm_db *db, void *unused)
 	}
 	if (!sym)
 		sym = symbolizer_new();
-	st = db_prepare(db, "UPDATE frames SET function = ?, func_offset = ?, file = ?, line = ?"
-			" WHERE module = ? AND offset = ? AND function IS NULL");
+	st = db_prepare(db, "UPDATE locations SET function = ?, func_offset = ?, file = ?, line = ?"
+			" WHERE id = ?");
 	for (size_t i = 0; i < unknown.n; i++) {
 		struct unknown_frame *u = &unknown.v[i];
 		struct sym_info si = { 0 };
 
 		if (symbolize(sym, u->path, u->offset, &si) == 0 && (si.function || si.file))
-			update_frames(db, st, u, &si);
+			update_location(db, st, u, &si);
 		sym_info_free(&si);
-		free(u->module);
 		free(u->path);
 	}
 	sqlite3_finalize(st);
@@ -123,17 +121,9 @@ void db_symbolize_early(struct nm_db *db)
 	db_on_new_module(db, prefetch, free_symbolizer, symbolizer_new());
 }
 
-/* Frames are looked up by code location only here: the index is built
- * now, in one go, rather than kept up to date for every stack the
- * program showed (a profile whose numamma died has neither the names
- * nor the index). */
-static void index_and_symbolize(struct nm_db *db, void *unused)
-{
-	db_exec(db, "CREATE INDEX IF NOT EXISTS frames_code ON frames(module, offset)");
-	symbolize_frames(db, NULL);
-}
-
+/* One transaction: a name per code location, which every stack through
+ * it shows (a profile whose numamma died has none). */
 void db_symbolize(struct nm_db *db)
 {
-	db_transaction(db, index_and_symbolize, NULL);
+	db_transaction(db, symbolize_locations, NULL);
 }

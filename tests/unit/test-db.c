@@ -445,6 +445,26 @@ static void test_wrong_version(void)
 	free(path);
 }
 
+/* A profile of an earlier schema: numamma's tables, an older version. */
+static void test_older_version(void)
+{
+	char *path = tmp_path("past.db"), *out, *err;
+	sqlite3 *sql;
+
+	sqlite3_open(path, &sql);
+	sqlite3_exec(sql, "CREATE TABLE runs(id); CREATE TABLE processes(pid);"
+		     " CREATE TABLE threads(tid); CREATE TABLE objects(id);"
+		     " CREATE TABLE callsites(id); CREATE TABLE samples(ip);"
+		     " CREATE TABLE meta(key); PRAGMA user_version = 1", NULL, NULL, NULL);
+	sqlite3_close(sql);
+	CHECK_INT(captured(open_db, path, &out, &err), 0);
+	CHECK_STRF(err, "numamma: '%s': profile schema version 1, this numamma reads version %d\n"
+		   "numamma: hint: read it with the numamma that wrote it\n", path, DB_SCHEMA_VERSION);
+	free(out);
+	free(err);
+	free(path);
+}
+
 static void test_rotation(void)
 {
 	char *path = tmp_path("rot.db"), *old = tmp_path("rot.db.old"), *content;
@@ -769,6 +789,7 @@ int main(void)
 	test_report();
 	test_report_bad_files();
 	test_wrong_version();
+	test_older_version();
 	test_rotation();
 	test_create_errors();
 	test_crash();
