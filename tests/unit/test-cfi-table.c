@@ -5,9 +5,11 @@
 #include <execinfo.h>
 #include <link.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "../../agent/core.c"
 #include "cfi_table.h"
+#include "error.h"
 #include "unit.h"
 
 void agent_sys_wait(uint32_t *word, uint32_t val) { }
@@ -80,6 +82,37 @@ static __attribute__((noinline)) void sort_some(void)
 	qsort(v, 4, sizeof(v[0]), compare);
 }
 
+/* The rows read in .eh_frame_hdr's order are the rows of .eh_frame's
+ * own order, sorted: this program's, and a copy of it without its
+ * .eh_frame_hdr (objcopy). */
+static void test_without_hdr(void)
+{
+	char copy[] = "/tmp/test-cfi-table.XXXXXX";
+	int fd = mkstemp(copy);
+	char *cmd;
+	struct agent_unwind *with, *without;
+	size_t n, m;
+
+	if (fd < 0)
+		return;
+	close(fd);
+	cmd = xasprintf("objcopy --remove-section .eh_frame_hdr /proc/%d/exe %s 2>/dev/null",
+			(int)getpid(), copy);
+	if (system(cmd) != 0) {
+		fprintf(stderr, "objcopy unavailable: only the .eh_frame_hdr order checked\n");
+	} else {
+		n = cfi_table_build("/proc/self/exe", &with);
+		m = cfi_table_build(copy, &without);
+		CHECK(n > 100);
+		CHECK_INT(m, n);
+		CHECK(m == n && !memcmp(with, without, n * sizeof(*with)));
+		free(with);
+		free(without);
+	}
+	unlink(copy);
+	free(cmd);
+}
+
 int main(void)
 {
 	int skip;
@@ -108,5 +141,6 @@ int main(void)
 		for (int i = 0; i < 12; i++)
 			fprintf(stderr, "%d: walked %#lx traced %p\n", i,
 				i < nwalked ? (unsigned long)walked[i] : 0UL, i < ntraced ? traced[i] : NULL);
+	test_without_hdr();
 	return unit_done();
 }
