@@ -36,6 +36,12 @@ int64_t objtrack_add_block(struct objtrack *ot, const struct nm_object *obj, uin
  * will ask), so that memory follows what is live.  Pointers to an
  * object are valid while it is findable. */
 void objtrack_keep_freed(struct objtrack *ot, uint64_t ns);
+/* No objtrack_lookup(), objtrack_live_at() nor pick will be asked (no
+ * sampler): blocks under --min-object-size are then kept by their start
+ * alone, for their end, not by the range they cover (a fifth of
+ * numamma's work per call in a malloc storm).  Before any block is
+ * added. */
+void objtrack_no_lookups(struct objtrack *ot);
 /* Writes the rows of live objects not written yet (before each commit
  * of the database, and at the end). */
 void objtrack_flush(struct objtrack *ot);

@@ -49,10 +49,14 @@ struct small_index {
 	uint32_t per_level[8];        /* entries (live or freed) per level */
 	uint32_t dead_head, dead_tail, nr_dead;
 	uint64_t nr_live, live_bytes;
+	bool ranged;                  /* chained by granule: findable by any address */
 };
 
-void small_init(struct small_index *s);
-void small_free(struct small_index *s);
+/* ranged false: blocks are found by their start only (their free), never
+ * by an address inside them (small_find, picks): what a run without a
+ * sampler needs, without the chains' cost at every call. */
+void small_init(struct small_index *s, bool ranged);
+void small_free(struct small_index *s);   /* emptied, ranged as it was */
 /* A new live block; obj->row_if_sampled is implied. */
 void small_add(struct small_index *s, const struct nm_object *obj, uint32_t tag);
 /* free(addr): the live block starting at addr ends at ns, and stays

@@ -107,6 +107,7 @@ struct objtrack {
 	uint64_t count;
 	uint64_t rng;
 	uint64_t keep_freed;       /* ns an ended object stays findable */
+	bool no_lookups;           /* objtrack_no_lookups() */
 	struct otnode *free_nodes; /* forgotten ones, chained by left */
 	const char *last_name;     /* intern()'s last answer */
 	struct nm_object picked;   /* a small block picked: until the next pick */
@@ -606,7 +607,7 @@ static struct proc *find_proc(struct objtrack *ot, pid_t pid, int create)
 		return NULL;
 	p = xcalloc(1, sizeof(*p));
 	p->pid = pid;
-	small_init(&p->small);
+	small_init(&p->small, !ot->no_lookups);
 	p->next = ot->procs;
 	ot->procs = p;
 	return p;
@@ -645,6 +646,11 @@ struct objtrack *objtrack_new(struct nm_db *db)
 void objtrack_keep_freed(struct objtrack *ot, uint64_t ns)
 {
 	ot->keep_freed = ns;
+}
+
+void objtrack_no_lookups(struct objtrack *ot)
+{
+	ot->no_lookups = true;
 }
 
 void objtrack_free(struct objtrack *ot)
@@ -849,10 +855,8 @@ void objtrack_end_process(struct objtrack *ot, pid_t pid, uint64_t ns, bool stor
 	while (p && p->nr_live)
 		end_object(ot, p, p->live[p->nr_live - 1], ns, store);
 	/* Small blocks have no row: nothing to tell the database. */
-	if (p) {
+	if (p)
 		small_free(&p->small);
-		small_init(&p->small);
-	}
 }
 
 struct fork_copy {

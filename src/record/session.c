@@ -357,6 +357,8 @@ int session_run(struct session *s, char **argv, pid_t attach_pid)
 	s->tr = tracer_new(&cfg);
 	start_sampler(s);
 	objtrack_keep_freed(s->objs, s->sampler ? KEEP_FREED_NS : 0);
+	if (!s->sampler)
+		objtrack_no_lookups(s->objs);
 	if (attach_pid) {
 		if (tracer_attach(s->tr, attach_pid) < 0)
 			exit(NM_EXIT_FAILURE);

@@ -172,9 +172,10 @@ static void entry_recycle(struct small_index *s, uint32_t i)
 	s->free_list = i;
 }
 
-void small_init(struct small_index *s)
+void small_init(struct small_index *s, bool ranged)
 {
 	memset(s, 0, sizeof(*s));
+	s->ranged = ranged;
 	s->free_list = s->dead_head = s->dead_tail = SMALL_NONE;
 }
 
@@ -183,7 +184,7 @@ void small_free(struct small_index *s)
 	free(s->e);
 	free(s->by_addr.v);
 	free(s->granules.v);
-	small_init(s);
+	small_init(s, s->ranged);
 }
 
 /* Forgets the freed blocks too old or too many to be asked about. */
@@ -199,7 +200,7 @@ static void purge_dead(struct small_index *s, uint64_t newest, uint64_t keep_ns,
 		if (s->dead_head == SMALL_NONE)
 			s->dead_tail = SMALL_NONE;
 		s->nr_dead--;
-		if (!e->promoted)
+		if (!e->promoted && s->ranged)
 			chain_unlink(s, i);
 		entry_recycle(s, i);
 	}
@@ -214,8 +215,9 @@ static void end_entry(struct small_index *s, uint32_t i, uint64_t ns, uint64_t k
 	s->nr_live--;
 	s->live_bytes -= e->size;
 	e->live = false;
-	if (!keep_ns || !max_dead) {
-		chain_unlink(s, i);
+	if (!keep_ns || !max_dead || !s->ranged) {
+		if (s->ranged)
+			chain_unlink(s, i);
 		entry_recycle(s, i);
 		return;
 	}
@@ -240,7 +242,8 @@ void small_add(struct small_index *s, const struct nm_object *obj, uint32_t tag)
 		.tid = obj->tid, .tag = tag, .level = level_of(obj->size), .dnext = SMALL_NONE,
 		.live = true,
 	};
-	chain_insert(s, i);
+	if (s->ranged)
+		chain_insert(s, i);
 	s->nr_live++;
 	s->live_bytes += obj->size;
 	/* A block still there: its free was never seen (a missed call), it

@@ -296,6 +296,36 @@ static void test_small_claim_fork_tags(void)
 	objtrack_free(ot);
 }
 
+/* Without lookups (no sampler), small blocks still end with their
+ * counters and sizes, a fork's copies too, and no address finds them. */
+static void test_small_no_lookups(void)
+{
+	struct objtrack *ot = objtrack_new(NULL);
+	struct nm_object o = { .pid = 1, .tid = 1, .kind = OBJ_HEAP, .addr = 0x5000,
+			       .size = 64, .alloc_ns = 10, .name = "malloc", .row_if_sampled = true };
+	struct objtrack_ended ended = { 0 };
+	int64_t a, b;
+
+	objtrack_no_lookups(ot);
+	objtrack_keep_freed(ot, 0);
+	a = objtrack_add_block(ot, &o, 7);
+	o.addr = 0x6000;
+	o.size = 96;
+	b = objtrack_add_block(ot, &o, 8);
+	CHECK(objtrack_lookup(ot, 1, 0x5010, 20) == NULL);
+	CHECK(objtrack_lookup(ot, 1, 0x5000, 20) == NULL);
+	objtrack_fork(ot, 1, 2, 30);
+	CHECK_INT(objtrack_release(ot, 1, 0x6000, 40, &ended), b);
+	CHECK_INT(ended.tag, 8);
+	CHECK_INT(ended.size, 96);
+	CHECK_INT(objtrack_release(ot, 1, 0x6000, 41, &ended), 0);    /* ended already */
+	CHECK_INT(objtrack_release(ot, 1, 0x5000, 50, &ended), a);
+	CHECK_INT(ended.tag, 7);
+	CHECK(objtrack_release(ot, 2, 0x5000, 60, &ended) > b);       /* the fork's copy */
+	CHECK_INT(ended.tag, OBJTRACK_NO_TAG);
+	objtrack_free(ot);
+}
+
 /* A storm of short-lived small blocks keeps a bounded number freed. */
 static void test_small_storm_bounded(void)
 {
@@ -320,6 +350,7 @@ int main(void)
 	test_small_blocks_match_tracked();
 	test_small_claim_fork_tags();
 	test_small_storm_bounded();
+	test_small_no_lookups();
 	test_lifetimes_and_reuse();
 	test_kind_priority();
 	test_fork();
