@@ -175,7 +175,10 @@ void agent_modules(struct proc *p)
 	uint32_t n = 0;
 	struct agent_unwind *out;
 
-	if (!ap)
+	/* No allocator hooked yet, no walk: at an exec, before the loader
+	 * maps libc, publishing cc1's 440,000 rows would be copied again
+	 * with libc's a moment later. */
+	if (!ap || !ap->nr_hooks)
 		return;
 	first = (ap->ctl->unwind >> 32) + (uint32_t)ap->ctl->unwind;
 	if (first + AGENT_UNWIND_MAX > AGENT_UNWIND_SPACE)
