@@ -103,21 +103,31 @@ static uint8_t level_of(uint64_t size)
 	return level;
 }
 
-static uint64_t granule_key(uint64_t granule, uint8_t level)
-{
-	return (granule << 3 | level) + 1;
-}
-
 static uint64_t granule_of(uint64_t addr, uint8_t level)
 {
 	return addr >> (12 + 4 * level);
 }
 
-/* Into the chain second when it has a head: the map is left alone. */
+/* Live and freed blocks chain apart: a reused address piles up freed
+ * blocks in its granule (a storm: thousands), which a lookup must not
+ * walk to find the live one. */
+static uint64_t granule_key(uint64_t granule, uint8_t level, bool dead)
+{
+	return (granule << 4 | (uint64_t)level << 1 | dead) + 1;
+}
+
+static uint64_t chain_key(const struct small_entry *e)
+{
+	return granule_key(granule_of(e->addr, e->level), e->level, !e->live);
+}
+
+/* Into the chain second when it has a head: the map is left alone.  A
+ * freed chain is then newest first after its head (blocks end in time
+ * order), which small_find() relies on. */
 static void chain_insert(struct small_index *s, uint32_t i)
 {
 	struct small_entry *e = &s->e[i];
-	uint64_t key = granule_key(granule_of(e->addr, e->level), e->level);
+	uint64_t key = chain_key(e);
 	uint32_t head = map_get(&s->granules, key);
 
 	s->per_level[e->level]++;
@@ -136,7 +146,7 @@ static void chain_insert(struct small_index *s, uint32_t i)
 static void chain_unlink(struct small_index *s, uint32_t i)
 {
 	struct small_entry *e = &s->e[i];
-	uint64_t key = granule_key(granule_of(e->addr, e->level), e->level);
+	uint64_t key = chain_key(e);
 
 	if (e->gprev != SMALL_NONE)
 		s->e[e->gprev].gnext = e->gnext;
@@ -214,14 +224,15 @@ static void end_entry(struct small_index *s, uint32_t i, uint64_t ns, uint64_t k
 
 	s->nr_live--;
 	s->live_bytes -= e->size;
+	if (s->ranged)
+		chain_unlink(s, i);
 	e->live = false;
 	if (!keep_ns || !max_dead || !s->ranged) {
-		if (s->ranged)
-			chain_unlink(s, i);
 		entry_recycle(s, i);
 		return;
 	}
 	e->free_ns = ns ? ns : 1;      /* 0 would read as live */
+	chain_insert(s, i);             /* into its granule's freed chain */
 	e->dnext = SMALL_NONE;
 	if (s->dead_tail != SMALL_NONE)
 		s->e[s->dead_tail].dnext = i;
@@ -279,6 +290,30 @@ static bool more_specific(const struct small_entry *a, const struct small_entry 
 	return a->size != b->size ? a->size < b->size : a->alloc_ns > b->alloc_ns;
 }
 
+/* Freed blocks a lookup walks at most in one chain.  Samples come in
+ * shortly after the calls around them: a block freed long before, at an
+ * address reused since, is not worth a long walk. */
+#define DEAD_WALK 64
+
+/* The best of best and the blocks of key's chain that hold addr at t.  A
+ * freed chain is newest first after its head: the walk ends at the first
+ * block that ended by t. */
+static uint32_t best_in_chain(const struct small_index *s, uint64_t key, uint64_t addr,
+			      uint64_t t, uint32_t best, bool dead)
+{
+	int walked = 0;
+
+	for (uint32_t i = map_get(&s->granules, key); i != SMALL_NONE; i = s->e[i].gnext) {
+		const struct small_entry *e = &s->e[i];
+
+		if (holds(e, addr, t) && (best == SMALL_NONE || more_specific(e, &s->e[best])))
+			best = i;
+		if (dead && walked++ && (e->free_ns <= t || walked > DEAD_WALK))
+			break;
+	}
+	return best;
+}
+
 uint32_t small_find(const struct small_index *s, uint64_t addr, uint64_t t)
 {
 	uint32_t best = SMALL_NONE;
@@ -288,12 +323,10 @@ uint32_t small_find(const struct small_index *s, uint64_t addr, uint64_t t)
 
 		if (!s->per_level[level])
 			continue;
-		for (uint64_t d = 0; d < 2 && d <= g; d++)
-			for (uint32_t i = map_get(&s->granules, granule_key(g - d, level));
-			     i != SMALL_NONE; i = s->e[i].gnext)
-				if (holds(&s->e[i], addr, t) &&
-				    (best == SMALL_NONE || more_specific(&s->e[i], &s->e[best])))
-					best = i;
+		for (uint64_t d = 0; d < 2 && d <= g; d++) {
+			best = best_in_chain(s, granule_key(g - d, level, false), addr, t, best, false);
+			best = best_in_chain(s, granule_key(g - d, level, true), addr, t, best, true);
+		}
 	}
 	return best;
 }

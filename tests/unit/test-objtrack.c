@@ -296,6 +296,31 @@ static void test_small_claim_fork_tags(void)
 	objtrack_free(ot);
 }
 
+/* An address reused 1,000 times: the live block next to it is found at
+ * once, the blocks it held are found back to the walk's bound (64 freed
+ * blocks per granule, newest first), not beyond. */
+static void test_small_reused_address(void)
+{
+	struct objtrack *ot = objtrack_new(NULL);
+	struct nm_object o = { .pid = 1, .tid = 1, .kind = OBJ_HEAP, .addr = 0x9000, .size = 48,
+			       .alloc_ns = 1, .name = "malloc", .row_if_sampled = true };
+	int64_t neighbour, ids[1000];
+
+	neighbour = objtrack_add_block(ot, &o, 1);
+	o.addr = 0x9040;
+	for (int i = 0; i < 1000; i++) {
+		o.alloc_ns = 10 + 10 * i;
+		ids[i] = objtrack_add_block(ot, &o, 2);
+		objtrack_release(ot, 1, 0x9040, 15 + 10 * i, NULL);
+	}
+	CHECK_INT(id_at(ot, 1, 0x9010, 20000), neighbour);
+	CHECK_INT(id_at(ot, 1, 0x9050, 10 + 10 * 999 + 2), ids[999]);
+	CHECK_INT(id_at(ot, 1, 0x9050, 10 + 10 * 950 + 2), ids[950]);
+	CHECK_INT(id_at(ot, 1, 0x9050, 10 + 10 * 100 + 2), 0);
+	CHECK_INT(id_at(ot, 1, 0x9050, 10 + 10 * 500 + 8), 0);          /* between two blocks */
+	objtrack_free(ot);
+}
+
 /* Without lookups (no sampler), small blocks still end with their
  * counters and sizes, a fork's copies too, and no address finds them. */
 static void test_small_no_lookups(void)
@@ -351,6 +376,7 @@ int main(void)
 	test_small_claim_fork_tags();
 	test_small_storm_bounded();
 	test_small_no_lookups();
+	test_small_reused_address();
 	test_lifetimes_and_reuse();
 	test_kind_priority();
 	test_fork();
