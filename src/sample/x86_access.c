@@ -219,6 +219,9 @@ static int insn_cached(struct x86_insn_cache *c, const uint8_t *buf, size_t n, s
 		return 0;
 	x->in = s->in;
 	memcpy(x->op, s->op, s->in.operand_count * sizeof(*x->op));
+	/* As ZydisDecoderDecodeFull leaves them. */
+	memset(x->op + s->in.operand_count, 0,
+	       (ZYDIS_MAX_OPERAND_COUNT - s->in.operand_count) * sizeof(*x->op));
 	c->hits++;
 	return 1;
 }
