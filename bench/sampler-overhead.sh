@@ -8,7 +8,12 @@
 # The configurations take turns, round after round, so that a change in
 # the machine's load reaches all of them alike.  Besides wall time, the
 # cpu time (user + sys) of the whole process tree, the work sampling adds:
-# on a machine others load, it varies less.
+# on a machine others load, it varies less.  Then numamma's own cpu with
+# --sampler=none and clock (the tree's less the program's, which the
+# program's parent times from inside): what each clock sample costs
+# numamma, taken from the workers on a machine with fewer cores than
+# threads; the rest of clock's cost is the kernel's, a timer interrupt
+# per sample in the workers.
 #
 #   bench/sampler-overhead.sh [THREADS [STEPS [KWORDS]]]    (2 2000 256)
 # RUNS=3 by default; NUMAMMA overrides the binary.
@@ -50,6 +55,23 @@ for c in "${configs[@]}"; do
 		-v w="$(median "$tmp/$c" 1)" -v c="$(median "$tmp/$c" 2)" -v nw="$wall" -v nc="$cpu" \
 		'BEGIN { printf "%-12s %7.3fs x%.2f %7.3fs x%.2f\n", s, w, w / nw, c, c / nc }'
 done
+# own NAME: numamma's own cpu seconds in one run of NAME, appended to
+# $tmp/own-NAME with the samples stored.
+own() {
+	local TIMEFORMAT='%U %S' tree
+	tree=$( { time "$numamma" profile -q -s "$1" -o "$tmp/own-$1.db" -- bash -c \
+		'TIMEFORMAT="%U %S"; { time "${@:2}" >/dev/null 2>&1; } 2>"$1"' sh "$tmp/prog" \
+		"$top/bench/compute" "${args[@]}" >/dev/null 2>&1; } 2>&1)
+	awk -v t="$tree" -v n="$(sqlite3 "$tmp/own-$1.db" 'SELECT count(*) FROM samples')" \
+		'{ split(t, x, " "); printf "%.4f %d\n", x[1] + x[2] - $1 - $2, n }' "$tmp/prog" >>"$tmp/own-$1"
+}
+
+for ((i = 0; i < runs; i++)); do
+	for c in none clock; do own "$c"; done
+done
+awk -v n="$(median "$tmp/own-none" 1)" -v c="$(median "$tmp/own-clock" 1)" \
+	-v k="$(median "$tmp/own-clock" 2)" 'BEGIN { printf "numamma'"'"'s own cpu: none %.1f ms, clock %.1f ms:" \
+	" %.1f us per clock sample (%d)\n", n * 1e3, c * 1e3, (c - n) * 1e6 / k, k }'
 # What the clock sampler took and kept (the last run).
 sqlite3 "$tmp/clock.db" "SELECT 'clock: ' || count(*) || ' samples stored of ' ||
 	(SELECT sum(value) FROM sampler_stats WHERE name = 'samples') || ', ' ||

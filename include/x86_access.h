@@ -43,6 +43,21 @@ struct x86_regs {
  * could (0: unreadable). */
 typedef size_t (*x86_code_reader)(void *arg, uint64_t addr, uint8_t *buf, size_t len);
 
+/* Decoded instructions kept across samples: a sampled thread comes back
+ * to the same few instructions, and decoding them anew cost more than
+ * the rest of a sample's search.  An entry is found by the address, but
+ * used only when the bytes read at it now are the bytes it was decoded
+ * from (decoding depends on nothing else): code that changed (another
+ * process, an exec, a JIT, a library loaded in place of another) is
+ * decoded again.  The bytes still come from the reader each time, so the
+ * reader's own rules (its per-process cache, cleared at exec) hold. */
+struct x86_insn_cache;
+/* slots: a power of two. */
+struct x86_insn_cache *x86_insn_cache_new(unsigned slots);
+void x86_insn_cache_free(struct x86_insn_cache *c);
+/* Decodes answered from the cache, and decoded. */
+void x86_insn_cache_counts(const struct x86_insn_cache *c, uint64_t *hits, uint64_t *misses);
+
 /* The code of the sampled process. */
 struct x86_code {
 	x86_code_reader read;
@@ -51,6 +66,7 @@ struct x86_code {
 	 * when ip's own instruction has no access.  NULL: never known. */
 	uint64_t (*predecessor)(void *arg, uint64_t ip);
 	void *arg;
+	struct x86_insn_cache *insns;   /* NULL: every instruction decoded */
 };
 
 /* A function's layout, decoded once from its start: where its

@@ -29,6 +29,7 @@ struct reader {
 	ZydisDecoder dec;
 	x86_code_reader read;
 	void *arg;
+	struct x86_insn_cache *cache;   /* NULL: none */
 };
 
 /* The emulated thread.  General registers by Zydis id: rax rcx rdx rbx
@@ -51,6 +52,19 @@ struct insn {
 	uint64_t ip;
 	ZydisDecodedInstruction in;
 	ZydisDecodedOperand op[ZYDIS_MAX_OPERAND_COUNT];
+};
+
+/* One decoded instruction and the bytes it was decoded from. */
+struct insn_slot {
+	uint8_t len;               /* 0: empty */
+	uint8_t bytes[MAX_INSN];
+	ZydisDecodedInstruction in;
+	ZydisDecodedOperand op[ZYDIS_MAX_OPERAND_COUNT];
+};
+
+struct x86_insn_cache {
+	uint64_t mask, hits, misses;
+	struct insn_slot *slots;
 };
 
 /* perf's number of each general register, in Zydis id order. */
@@ -166,11 +180,69 @@ static unsigned gprs_written(const struct insn *x)
 
 /* ---- decoding ---- */
 
-static void reader_init(struct reader *r, x86_code_reader read, void *arg)
+struct x86_insn_cache *x86_insn_cache_new(unsigned slots)
+{
+	struct x86_insn_cache *c = xcalloc(1, sizeof(*c));
+
+	c->slots = xcalloc(slots, sizeof(*c->slots));
+	c->mask = slots - 1;
+	return c;
+}
+
+void x86_insn_cache_free(struct x86_insn_cache *c)
+{
+	if (!c)
+		return;
+	free(c->slots);
+	free(c);
+}
+
+void x86_insn_cache_counts(const struct x86_insn_cache *c, uint64_t *hits, uint64_t *misses)
+{
+	*hits = c->hits;
+	*misses = c->misses;
+}
+
+static struct insn_slot *insn_slot(struct x86_insn_cache *c, uint64_t ip)
+{
+	return &c->slots[(ip * 0x9e3779b97f4a7c15ULL >> 32) & c->mask];
+}
+
+/* x from the cache when the n bytes read at x->ip begin with those its
+ * slot was decoded from: the decoder reads no further than an
+ * instruction's length, so the result would be the same. */
+static int insn_cached(struct x86_insn_cache *c, const uint8_t *buf, size_t n, struct insn *x)
+{
+	const struct insn_slot *s = insn_slot(c, x->ip);
+
+	if (!s->len || s->len > n || memcmp(s->bytes, buf, s->len))
+		return 0;
+	x->in = s->in;
+	memcpy(x->op, s->op, s->in.operand_count * sizeof(*x->op));
+	/* As ZydisDecoderDecodeFull leaves them. */
+	memset(x->op + s->in.operand_count, 0,
+	       (ZYDIS_MAX_OPERAND_COUNT - s->in.operand_count) * sizeof(*x->op));
+	c->hits++;
+	return 1;
+}
+
+static void insn_keep(struct x86_insn_cache *c, const uint8_t *buf, const struct insn *x)
+{
+	struct insn_slot *s = insn_slot(c, x->ip);
+
+	s->len = x->in.length;
+	memcpy(s->bytes, buf, s->len);
+	s->in = x->in;
+	memcpy(s->op, x->op, x->in.operand_count * sizeof(*s->op));
+	c->misses++;
+}
+
+static void reader_init(struct reader *r, x86_code_reader read, void *arg, struct x86_insn_cache *cache)
 {
 	ZydisDecoderInit(&r->dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
 	r->read = read;
 	r->arg = arg;
+	r->cache = cache;
 }
 
 static void emu_init(struct emu *e, const struct x86_regs *regs, const struct x86_code *code)
@@ -184,7 +256,7 @@ static void emu_init(struct emu *e, const struct x86_regs *regs, const struct x8
 	e->flags = regs->r[PERF_REG_X86_FLAGS];
 	e->flags_known = ARITH_FLAGS;
 	e->fs_base = regs->fs_base;
-	reader_init(&e->rd, code->read, code->arg);
+	reader_init(&e->rd, code->read, code->arg, code->insns);
 }
 
 static int decode(const struct reader *r, uint64_t ip, struct insn *x)
@@ -193,7 +265,15 @@ static int decode(const struct reader *r, uint64_t ip, struct insn *x)
 	size_t n = r->read(r->arg, ip, buf, sizeof(buf));
 
 	x->ip = ip;
-	return n && ZYAN_SUCCESS(ZydisDecoderDecodeFull(&r->dec, buf, n, &x->in, x->op)) ? 0 : -1;
+	if (!n)
+		return -1;
+	if (r->cache && insn_cached(r->cache, buf, n, x))
+		return 0;
+	if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(&r->dec, buf, n, &x->in, x->op)))
+		return -1;
+	if (r->cache)
+		insn_keep(r->cache, buf, x);
+	return 0;
 }
 
 /* Forgets whatever x writes: registers, flags. */
@@ -627,7 +707,9 @@ struct x86_func_map *x86_func_map_build(uint64_t start, uint64_t end, x86_code_r
 
 	if (end <= start || end - start > FUNC_MAX_BYTES)
 		return NULL;
-	reader_init(&r, read, arg);
+	/* Once per function: the cache is for the instructions samples
+	 * come back to. */
+	reader_init(&r, read, arg, NULL);
 	m = xcalloc(1, sizeof(*m));
 	m->start = start;
 	m->insn = xmalloc((end - start) * sizeof(*m->insn));

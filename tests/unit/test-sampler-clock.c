@@ -2,6 +2,8 @@
  * loads (as reads) and on those it stores (as writes), found from the
  * sampled registers, at about the requested rate; what it could not
  * place is counted, and what it stored says how it was found. */
+#include <sched.h>
+
 #include "sampler-harness.h"
 #include "unit.h"
 
@@ -43,8 +45,15 @@ int main(void)
 	struct harness h = { 0 };
 	uint64_t lo, mid, hi;
 	int64_t total, reads, writes, counted, placed;
-	int ret = harness_open(&h, "clock");
+	cpu_set_t before, after;
+	int ret;
 
+	/* The self-test may pin the thread to its cpu for a moment (a
+	 * per-cpu event): its affinity must come back. */
+	CHECK_INT(sched_getaffinity(0, sizeof(before), &before), 0);
+	ret = harness_open(&h, "clock");
+	CHECK_INT(sched_getaffinity(0, sizeof(after), &after), 0);
+	CHECK(CPU_EQUAL(&before, &after));
 	if (ret == 77)
 		UNIT_SKIP("clock sampler unavailable here");
 	CHECK_INT(ret, 0);

@@ -1,7 +1,8 @@
 /* The clock sampler's access finder on instruction bytes: the access at
  * the ip, the one just before it (when the function says it is the only
  * way there), the next one by emulation (arithmetic, flags, jmp/Jcc with
- * the sampled flags), and the refusals. */
+ * the sampled flags), the refusals, and the cache of decoded
+ * instructions (every case run through it too). */
 #include "x86_access.h"
 #include "unit.h"
 
@@ -45,18 +46,40 @@ static uint64_t predecessor(void *arg, uint64_t ip)
 	return c->map ? x86_func_map_predecessor(c->map, ip) : 0;
 }
 
+/* Every test's code starts at BASE: through one cache of decoded
+ * instructions, each finds other bytes at the same addresses. */
+static struct x86_insn_cache *shared_insns;
+
+static void check_same_access(const struct x86_access *a, const struct x86_access *b)
+{
+	CHECK_INT(a->addr, b->addr);
+	CHECK_INT(a->ip, b->ip);
+	CHECK_INT(a->size, b->size);
+	CHECK_INT(a->kind, b->kind);
+	CHECK_INT(a->steps, b->steps);
+}
+
 /* Finds the access at regs; with whole set, knowing bytes are one
- * function (for backward). */
+ * function (for backward).  The answer must not change when the
+ * instructions come from the shared cache, the first time (decoded then)
+ * or the second (found there). */
 static enum x86_resolution find(const uint8_t *bytes, size_t len, const struct x86_regs *regs, int whole,
 				struct x86_access *out)
 {
 	struct code c = { bytes, len, NULL };
-	struct x86_code code = { read_code, predecessor, &c };
+	struct x86_code code = { read_code, predecessor, &c, NULL };
 	enum x86_resolution how;
+	struct x86_access cached;
+	int i;
 
 	if (whole)
 		CHECK((c.map = x86_func_map_build(BASE, BASE + len, read_code, &c)) != NULL);
 	how = x86_find_access(regs, &code, out);
+	code.insns = shared_insns;
+	for (i = 0; i < 2; i++) {
+		CHECK_INT(x86_find_access(regs, &code, &cached), how);
+		check_same_access(&cached, out);
+	}
 	x86_func_map_free((struct x86_func_map *)c.map);
 	return how;
 }
@@ -295,6 +318,42 @@ static void test_func_map(void)
 	CHECK(x86_func_map_build(BASE, BASE + sizeof(code) + 1, read_code, &c) == NULL);
 }
 
+/* An instruction is decoded once while its bytes stay, again when they
+ * change under the same address or cannot all be read. */
+static void test_insn_cache(void)
+{
+	uint8_t bytes[] = { 0x48, 0x8b, 0x44, 0xcb, 0x10 };   /* mov rax, [rbx+rcx*8+0x10] */
+	struct x86_insn_cache *insns = x86_insn_cache_new(16);
+	struct code c = { bytes, sizeof(bytes), NULL };
+	struct x86_code code = { read_code, NULL, &c, insns };
+	struct x86_regs r = regs_at(0);
+	struct x86_access a;
+	uint64_t hits, misses;
+
+	CHECK_INT(x86_find_access(&r, &code, &a), X86_AT_IP);
+	CHECK_INT(x86_find_access(&r, &code, &a), X86_AT_IP);
+	check_access(&a, r.r[PERF_REG_X86_BX] + r.r[PERF_REG_X86_CX] * 8 + 0x10, 'R', 8, BASE);
+	x86_insn_cache_counts(insns, &hits, &misses);
+	CHECK_INT(hits, 1);
+	CHECK_INT(misses, 1);
+	/* Its displacement rewritten in place: the new one. */
+	bytes[4] = 0x20;
+	CHECK_INT(x86_find_access(&r, &code, &a), X86_AT_IP);
+	CHECK_INT(a.addr, r.r[PERF_REG_X86_BX] + r.r[PERF_REG_X86_CX] * 8 + 0x20);
+	/* Now a store: mov [rbx+rcx*8+0x20], rax. */
+	bytes[1] = 0x89;
+	CHECK_INT(x86_find_access(&r, &code, &a), X86_AT_IP);
+	CHECK_INT(a.kind, 'W');
+	/* Its last byte unreadable: not the cached instruction, and not
+	 * decodable. */
+	c.len = sizeof(bytes) - 1;
+	CHECK_INT(x86_find_access(&r, &code, &a), X86_NO_CODE);
+	x86_insn_cache_counts(insns, &hits, &misses);
+	CHECK_INT(hits, 1);
+	CHECK_INT(misses, 3);
+	x86_insn_cache_free(insns);
+}
+
 static void test_refusals(void)
 {
 	static const uint8_t gather[] = { 0xc4, 0xe2, 0x69, 0x90, 0x04, 0x88 }; /* vpgatherdd xmm0, [rax+xmm1*4], xmm2 */
@@ -332,6 +391,7 @@ static void test_refusals(void)
 
 int main(void)
 {
+	shared_insns = x86_insn_cache_new(64);
 	test_at_ip();
 	test_stack_and_strings();
 	test_loop_after_load();
@@ -341,5 +401,7 @@ int main(void)
 	test_backward_refused();
 	test_func_map();
 	test_refusals();
+	test_insn_cache();
+	x86_insn_cache_free(shared_insns);
 	return unit_done();
 }

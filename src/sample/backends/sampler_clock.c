@@ -7,7 +7,9 @@
  * comes from the code at the sampled ip and the sampled registers
  * (x86_access.c), the code read from the process with process_vm_readv
  * into a cache of pages per process (cleared at exec; a new process under
- * a pid, fork child or attach, starts with none).  The instruction before
+ * a pid, fork child or attach, starts with none), and decoded once into a
+ * cache of instructions checked against those bytes at each use.  The
+ * instruction before
  * the ip, the load the thread stalled on, is used when the function's
  * layout says it is the only way to the ip: functions are found in the
  * symbol tables of the process's modules (their own module map, read
@@ -29,6 +31,8 @@
  * again at the thread's next ptrace stops (its allocations) until set;
  * fs-relative samples before that are counted as no_fs_base. */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,11 +58,14 @@
 #define CODE_PAGES 256              /* cached, direct-mapped: 1 MiB */
 #define CODE_TTL_NS 1000000000ULL   /* re-read: dlclose/dlopen, JITs */
 #define FUNC_MAPS 1024              /* cached, direct-mapped */
+#define INSNS 2048                  /* decoded instructions cached, direct-mapped */
 #define MAPS_EVERY_NS 200000000ULL  /* re-reads of a process's maps, at most... */
 #define MAPS_TTL_NS 1000000000ULL   /* ...and at least, while it is sampled */
-#define PROBE_HZ 1000
+/* The self-test spins until its first sample, before the program
+ * starts: at 10 kHz that is 0.1 ms of numamma's cpu, not 1 ms. */
+#define PROBE_HZ 10000
 /* The self-test waits for a sample this long, or gives up after
- * PROBE_WALL_NS.  A sample comes after about 1 ms; but a VM's cpu time
+ * PROBE_WALL_NS.  A sample comes after about 0.1 ms; but a VM's cpu time
  * also grows while its vcpu is preempted, with one timer expiry at most
  * once it runs again: a loaded host needs tens of ms. */
 #define PROBE_CPU_NS 200000000ULL
@@ -88,6 +95,7 @@ struct func_slot {
 /* One sampler per numamma run. */
 static struct code_page *code_cache;
 static struct func_slot *func_cache;
+static struct x86_insn_cache *insn_cache;
 static struct clock_process *processes;
 /* Threads whose fs_base was not set yet at their last stop. */
 static struct clock_thread *unset_fs;
@@ -126,35 +134,69 @@ static uint64_t spin_for_sample(const struct perf_event_mmap_page *meta)
 	return cpu;
 }
 
-/* Opens the event on this thread and spins until it samples: an event
- * that opens is not yet one that fires (hypervisors).  The common code
- * runs it once per process. */
+/* The kernel's first per-task perf event after a second without any
+ * waits for an RCU grace period (it turns on the scheduler's perf hooks):
+ * 15-20 ms on a 2-vcpu VM, wall time added to the run when the program's
+ * first thread waits for it at its exec.  A per-cpu event does not wait:
+ * where one is allowed (CAP_PERFMON, perf_event_paranoid <= 0) the
+ * self-test samples this cpu, the thread pinned to it meanwhile (*saved:
+ * its affinity, to restore), and warm_up() pays the wait while the
+ * program is launched.  Elsewhere the self-test samples this thread. */
+static int open_probe_event(struct perf_event_attr *attr, cpu_set_t *saved, bool *pinned)
+{
+	int cpu = sched_getcpu(), fd;
+	cpu_set_t one;
+
+	*pinned = false;
+	CPU_ZERO(&one);
+	if (cpu >= 0 && cpu < CPU_SETSIZE && !sched_getaffinity(0, sizeof(*saved), saved)) {
+		CPU_SET(cpu, &one);
+		if (!sched_setaffinity(0, sizeof(one), &one)) {
+			fd = (int)syscall(SYS_perf_event_open, attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+			if (fd >= 0) {
+				*pinned = true;
+				return fd;
+			}
+			sched_setaffinity(0, sizeof(*saved), saved);
+		}
+	}
+	return (int)syscall(SYS_perf_event_open, attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+/* Opens the event and spins until it samples: an event that opens is not
+ * yet one that fires (hypervisors).  The common code runs it once per
+ * process. */
 static int clock_probe(char *why, size_t len)
 {
 	struct perf_event_attr attr;
 	long page = sysconf(_SC_PAGESIZE);
 	size_t map_len = (PROBE_RING_PAGES + 1) * page;
 	struct perf_event_mmap_page *meta;
-	uint64_t cpu, head;
-	bool idle;
-	int fd;
+	uint64_t cpu = 0, head = 0;
+	cpu_set_t saved;
+	bool pinned;
+	int fd, map_err;
 
 	clock_attr(&attr, 1000000000ULL / PROBE_HZ);
 	attr.size = sizeof(attr);
-	fd = (int)syscall(SYS_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	fd = open_probe_event(&attr, &saved, &pinned);
 	if (fd < 0) {
 		perf_open_why("cpu-clock", errno, why, len);
 		return -1;
 	}
 	meta = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	map_err = errno;
+	if (meta != MAP_FAILED && !sampler_test_idle("cpu-clock")) {
+		cpu = spin_for_sample(meta);
+		head = __atomic_load_n(&meta->data_head, __ATOMIC_ACQUIRE);
+	}
+	if (pinned)
+		sched_setaffinity(0, sizeof(saved), &saved);
 	if (meta == MAP_FAILED) {
-		snprintf(why, len, "mapping a cpu-clock ring: %s", strerror(errno));
+		snprintf(why, len, "mapping a cpu-clock ring: %s", strerror(map_err));
 		close(fd);
 		return -1;
 	}
-	idle = sampler_test_idle("cpu-clock");
-	cpu = idle ? 0 : spin_for_sample(meta);
-	head = idle ? 0 : __atomic_load_n(&meta->data_head, __ATOMIC_ACQUIRE);
 	munmap(meta, map_len);
 	close(fd);
 	if (!head) {
@@ -165,18 +207,50 @@ static int clock_probe(char *why, size_t len)
 	return 0;
 }
 
+/* A helper thread opens and closes a per-task event: the kernel's wait
+ * for its first one (see open_probe_event) then overlaps the program's
+ * launch (forks, exec, the profile's creation), and its hooks stay on for
+ * a second after, when the program's threads open theirs. */
+static void *warm_up(void *unused)
+{
+	struct perf_event_attr attr = {
+		.size = sizeof(attr), .type = PERF_TYPE_SOFTWARE,
+		.config = PERF_COUNT_SW_CPU_CLOCK, .disabled = 1, .exclude_kernel = 1,
+	};
+	int fd = (int)syscall(SYS_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+static void start_warm_up(void)
+{
+	pthread_attr_t attr;
+	pthread_t thread;
+
+	if (pthread_attr_init(&attr))
+		return;
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_create(&thread, &attr, warm_up, NULL);   /* failed: the wait comes later */
+	pthread_attr_destroy(&attr);
+}
+
 static int clock_attrs(const struct sampler_opts *opts, struct perf_event_attr *attrs,
 		       int *group_leader, char *why, size_t len)
 {
 	unsigned hz = opts->frequency ? opts->frequency : DEFAULT_HZ;
 	uint64_t period = opts->period ? opts->period : 1000000000ULL / hz;
 
+	start_warm_up();
 	clock_attr(&attrs[0], period);
 	*group_leader = 0;
 	if (!code_cache)
 		code_cache = xcalloc(CODE_PAGES, sizeof(*code_cache));
 	if (!func_cache)
 		func_cache = xcalloc(FUNC_MAPS, sizeof(*func_cache));
+	if (!insn_cache)
+		insn_cache = x86_insn_cache_new(INSNS);
 	return 1;
 }
 
@@ -374,7 +448,7 @@ static int clock_locate(struct sampler_thread *th, const struct perf_sample_rec 
 {
 	struct clock_thread *c = th->priv;
 	struct x86_regs regs = { .fs_base = c->fs_base };
-	struct x86_code code = { read_code, predecessor, process_of(out->pid) };
+	struct x86_code code = { read_code, predecessor, process_of(out->pid), insn_cache };
 	struct x86_access a;
 	enum x86_resolution how;
 
