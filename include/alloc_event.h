@@ -51,6 +51,9 @@ struct alloc_event {
 	/* AE_ALLOC by realloc: the block it released (0: none); by mremap:
 	 * the range it moved from (old_size bytes). */
 	uint64_t old_addr, old_size;
+	/* AE_ALLOC: the time the thread's very next call freed the block (0:
+	 * not yet); that free makes no event of its own. */
+	uint64_t freed_ns;
 	int64_t callsite_id;    /* 0: no stack */
 	const struct nm_frame *frames;  /* the stack, when the producer has it */
 	int nframes;

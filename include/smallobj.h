@@ -59,6 +59,11 @@ void small_init(struct small_index *s, bool ranged);
 void small_free(struct small_index *s);   /* emptied, ranged as it was */
 /* A new live block; obj->row_if_sampled is implied. */
 void small_add(struct small_index *s, const struct nm_object *obj, uint32_t tag);
+/* A block that ended at obj->free_ns as it came (its thread freed it at
+ * its next call): findable as a freed block, as small_release() keeps
+ * one, and never live. */
+void small_add_ended(struct small_index *s, const struct nm_object *obj, uint64_t keep_ns,
+		     uint32_t max_dead);
 /* free(addr): the live block starting at addr ends at ns, and stays
  * findable while keep_ns after the newest end (0: forgotten at once) and
  * among the last max_dead ended.  Returns its id, 0 when addr is not a

@@ -114,6 +114,9 @@ struct tracer_config {
 	/* A call a few records ahead will look up addr of pid: what it will
 	 * read can be fetched now (optional; changes nothing). */
 	void (*prefetch)(void *ctx, pid_t pid, uint64_t addr);
+	/* A block its thread frees at its very next call may come as one
+	 * event (alloc_event.freed_ns): nobody acts on the block between. */
+	bool pair_frees;
 };
 
 

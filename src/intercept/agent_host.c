@@ -464,25 +464,6 @@ static int64_t callsite_of(struct agent_proc *ap, uint64_t hash)
 	return ap->last_site = (int64_t)s->a;
 }
 
-static void call_event(struct tracer *tr, struct proc *p, struct agent_proc *ap,
-		       const struct agent_rec *r)
-{
-	struct alloc_call c = { .fn = r->fn, .args = { r->args[0], r->args[1], r->args[2] },
-				.ret = r->ret, .out = r->args[0] };
-	struct alloc_event ev;
-	/* A vfork child writes into its parent's ring with its own tid. */
-	struct tcb *t = tcb_find(tr, (pid_t)r->tid);
-
-	if (!alloc_call_event(&c, p->page_size, &ev) || !tr->cfg.on_event)
-		return;
-	ev.pid = t ? t->proc->pid : p->pid;
-	ev.tid = (int32_t)r->tid;
-	ev.ns = tsc_ns(r->tsc);
-	ev.callsite_id = callsite_of(ap, r->hash);
-	/* Not tracer_emit(): the call's time is the agent's, not now. */
-	tr->cfg.on_event(tr->cfg.ctx, &(struct nm_event){ .kind = EV_ALLOC, .pid = ev.pid,
-							  .tid = ev.tid, .ns = ev.ns, .alloc = &ev });
-}
 
 static struct agent_rec *slot_at(struct agent_ctl *c, uint32_t ring, uint64_t pos)
 {
@@ -494,6 +475,57 @@ static bool published(struct agent_ctl *c, uint32_t ring, uint64_t pos)
 {
 	return __atomic_load_n(&slot_at(c, ring, pos)->seq, __ATOMIC_ACQUIRE) ==
 	       (uint32_t)(pos + 1);
+}
+
+/* Where a drain stands in one ring. */
+struct cursor {
+	uint64_t pos, end;      /* next slot; end: the head, in a final drain */
+	uint64_t tsc;           /* of the record at pos, when ready */
+	bool ready;             /* pos holds a whole record, not read yet */
+	bool done;              /* nothing more to read this time */
+};
+
+/* The record after the call at cu when it is the same thread freeing
+ * the block that call returned: a block used and freed between two of
+ * its thread's calls (a malloc storm's, a temporary buffer's). */
+static const struct agent_rec *freed_next(struct agent_ctl *c, uint32_t ring,
+					  const struct cursor *cu, const struct agent_rec *r,
+					  uint64_t addr)
+{
+	const struct agent_rec *next = slot_at(c, ring, cu->pos + 1);
+
+	if (cu->pos + 1 >= cu->end || !published(c, ring, cu->pos + 1))
+		return NULL;
+	return next->type == AGENT_REC_CALL && next->fn == FN_FREE && next->tid == r->tid &&
+	       next->args[0] == addr ? next : NULL;
+}
+
+/* Hands the call at cu to the recorder, with the free that follows it
+ * when the tracer may pair them (one event instead of two, and no index
+ * entry for a block nobody can ask about).  Returns the slots read. */
+static uint32_t call_event(struct tracer *tr, struct proc *p, struct agent_proc *ap,
+			   uint32_t ring, const struct cursor *cu, const struct agent_rec *r)
+{
+	struct alloc_call c = { .fn = r->fn, .args = { r->args[0], r->args[1], r->args[2] },
+				.ret = r->ret, .out = r->args[0] };
+	struct alloc_event ev;
+	/* A vfork child writes into its parent's ring with its own tid. */
+	struct tcb *t = tcb_find(tr, (pid_t)r->tid);
+	const struct agent_rec *freed;
+
+	if (!alloc_call_event(&c, p->page_size, &ev) || !tr->cfg.on_event)
+		return 1;
+	freed = tr->cfg.pair_frees && ev.op == AE_ALLOC && !ev.mapped ?
+		freed_next(ap->ctl, ring, cu, r, ev.addr) : NULL;
+	ev.pid = t ? t->proc->pid : p->pid;
+	ev.tid = (int32_t)r->tid;
+	ev.ns = tsc_ns(r->tsc);
+	ev.freed_ns = freed ? tsc_ns(freed->tsc) : 0;
+	ev.callsite_id = callsite_of(ap, r->hash);
+	/* Not tracer_emit(): the call's time is the agent's, not now. */
+	tr->cfg.on_event(tr->cfg.ctx, &(struct nm_event){ .kind = EV_ALLOC, .pid = ev.pid,
+							  .tid = ev.tid, .ns = ev.ns, .alloc = &ev });
+	return freed ? 2 : 1;
 }
 
 /* A stack record and the slots of return addresses after it; 0 while
@@ -524,14 +556,6 @@ static void wake_waiters(struct agent_ring *g)
 	if (__atomic_load_n(&g->waiters, __ATOMIC_ACQUIRE))
 		syscall(SYS_futex, &g->drained, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
-
-/* Where a drain stands in one ring. */
-struct cursor {
-	uint64_t pos, end;      /* next slot; end: the head, in a final drain */
-	uint64_t tsc;           /* of the record at pos, when ready */
-	bool ready;             /* pos holds a whole record, not read yet */
-	bool done;              /* nothing more to read this time */
-};
 
 /* Makes cu ready, or done.  final: no thread can write any more (exec,
  * the last thread gone): slots a killed thread left unwritten are
@@ -572,7 +596,7 @@ static uint32_t consume(struct tracer *tr, struct proc *p, struct agent_proc *ap
 		used = read_stack(ap->ctl, ring, cu->pos, rets, &n);
 		add_stack(tr, p, ap, r->hash, rets, n);
 	} else if (r->type == AGENT_REC_CALL) {
-		call_event(tr, p, ap, r);
+		used = call_event(tr, p, ap, ring, cu, r);
 	}
 	cu->pos += used;
 	cu->ready = false;

@@ -746,7 +746,9 @@ int64_t objtrack_add_block(struct objtrack *ot, const struct nm_object *obj, uin
 	o.id = ot->next_id++;
 	o.name = intern_name(ot, obj->name);
 	ot->count++;
-	if (o.row_if_sampled && o.kind == OBJ_HEAP && !o.free_ns)
+	if (o.row_if_sampled && o.kind == OBJ_HEAP && o.free_ns)
+		small_add_ended(&p->small, &o, ot->keep_freed, SMALL_MAX_DEAD);
+	else if (o.row_if_sampled && o.kind == OBJ_HEAP)
 		small_add(&p->small, &o, tag);
 	else
 		track(ot, p, &o, tag);

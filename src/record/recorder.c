@@ -147,10 +147,14 @@ static void add_object(struct recorder *r, struct tcb *t, const struct alloc_eve
 {
 	struct nm_object obj = {
 		.pid = ev->pid, .tid = ev->tid, .kind = ev->mapped ? OBJ_MMAP : OBJ_HEAP,
-		.addr = ev->addr, .size = ev->size, .alloc_ns = ev->ns,
+		.addr = ev->addr, .size = ev->size, .alloc_ns = ev->ns, .free_ns = ev->freed_ns,
 		.callsite_id = ev->callsite_id, .name = alloc_fn_name(ev->fn),
 	};
 	uint32_t counter = count_alloc(r, ev);
+
+	/* Freed by its thread's next call: counted as both at once. */
+	if (ev->freed_ns)
+		uncount(&r->totals[counter], ev->size);
 
 	obj.row_if_sampled = ev->size < r->min_size;
 	obj.id = objtrack_add_block(r->ot, &obj, ev->mapped ? OBJTRACK_NO_TAG : counter);

@@ -331,7 +331,7 @@ int session_run(struct session *s, char **argv, pid_t attach_pid)
 		.alloc_frames = s->ext_event != NULL, .intercept = s->intercept,
 		.attach = attach_pid, .duration = s->duration, .ctx = s,
 		.on_event = on_event, .on_tick = on_tick, .on_ready = on_ready,
-		.prefetch = prefetch,
+		.prefetch = prefetch, .pair_frees = s->ext_event == NULL,
 	};
 	int status;
 

@@ -217,15 +217,13 @@ static void purge_dead(struct small_index *s, uint64_t newest, uint64_t keep_ns,
 }
 
 /* Entry i, out of by_addr already, ends. */
-static void end_entry(struct small_index *s, uint32_t i, uint64_t ns, uint64_t keep_ns,
-		      uint32_t max_dead)
+/* Entry i, live no more, stays findable as a freed block while keep_ns
+ * and max_dead allow (or is forgotten now). */
+static void enter_dead(struct small_index *s, uint32_t i, uint64_t ns, uint64_t keep_ns,
+		       uint32_t max_dead)
 {
 	struct small_entry *e = &s->e[i];
 
-	s->nr_live--;
-	s->live_bytes -= e->size;
-	if (s->ranged)
-		chain_unlink(s, i);
 	e->live = false;
 	if (!keep_ns || !max_dead || !s->ranged) {
 		entry_recycle(s, i);
@@ -243,9 +241,22 @@ static void end_entry(struct small_index *s, uint32_t i, uint64_t ns, uint64_t k
 	purge_dead(s, e->free_ns, keep_ns, max_dead);
 }
 
-void small_add(struct small_index *s, const struct nm_object *obj, uint32_t tag)
+/* Entry i, out of by_addr already, ends. */
+static void end_entry(struct small_index *s, uint32_t i, uint64_t ns, uint64_t keep_ns,
+		      uint32_t max_dead)
 {
-	uint32_t i = entry_new(s), old;
+	struct small_entry *e = &s->e[i];
+
+	s->nr_live--;
+	s->live_bytes -= e->size;
+	if (s->ranged)
+		chain_unlink(s, i);
+	enter_dead(s, i, ns, keep_ns, max_dead);
+}
+
+static uint32_t new_entry(struct small_index *s, const struct nm_object *obj, uint32_t tag)
+{
+	uint32_t i = entry_new(s);
 
 	s->e[i] = (struct small_entry){
 		.addr = obj->addr, .size = obj->size, .alloc_ns = obj->alloc_ns,
@@ -253,6 +264,13 @@ void small_add(struct small_index *s, const struct nm_object *obj, uint32_t tag)
 		.tid = obj->tid, .tag = tag, .level = level_of(obj->size), .dnext = SMALL_NONE,
 		.live = true,
 	};
+	return i;
+}
+
+void small_add(struct small_index *s, const struct nm_object *obj, uint32_t tag)
+{
+	uint32_t i = new_entry(s, obj, tag), old;
+
 	if (s->ranged)
 		chain_insert(s, i);
 	s->nr_live++;
@@ -262,6 +280,13 @@ void small_add(struct small_index *s, const struct nm_object *obj, uint32_t tag)
 	old = map_put(&s->by_addr, obj->addr, i);
 	if (old != SMALL_NONE)
 		end_entry(s, old, obj->alloc_ns, 0, 0);
+}
+
+void small_add_ended(struct small_index *s, const struct nm_object *obj, uint64_t keep_ns,
+		     uint32_t max_dead)
+{
+	if (s->ranged && keep_ns && max_dead)
+		enter_dead(s, new_entry(s, obj, 0), obj->free_ns, keep_ns, max_dead);
 }
 
 int64_t small_release(struct small_index *s, uint64_t addr, uint64_t ns, uint64_t keep_ns,

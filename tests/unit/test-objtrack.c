@@ -321,6 +321,29 @@ static void test_small_reused_address(void)
 	objtrack_free(ot);
 }
 
+/* A block that came ended (freed by its thread's next call) is found
+ * during its life only, as a freed one; without a window, not at all. */
+static void test_small_added_ended(void)
+{
+	struct objtrack *ot = objtrack_new(NULL);
+	struct nm_object o = { .pid = 1, .tid = 1, .kind = OBJ_HEAP, .addr = 0x7000, .size = 64,
+			       .alloc_ns = 10, .free_ns = 20, .name = "malloc",
+			       .row_if_sampled = true };
+	int64_t id;
+
+	objtrack_keep_freed(ot, 1000);
+	id = objtrack_add_block(ot, &o, 3);
+	CHECK_INT(id_at(ot, 1, 0x7010, 15), id);
+	CHECK_INT(id_at(ot, 1, 0x7010, 25), 0);
+	CHECK_INT(id_at(ot, 1, 0x7010, 5), 0);
+	CHECK_INT(objtrack_release(ot, 1, 0x7000, 30, NULL), 0);       /* it was never live */
+	objtrack_keep_freed(ot, 0);
+	o.addr = 0x8000;
+	CHECK(objtrack_add_block(ot, &o, 3) > id);
+	CHECK_INT(id_at(ot, 1, 0x8010, 15), 0);
+	objtrack_free(ot);
+}
+
 /* Without lookups (no sampler), small blocks still end with their
  * counters and sizes, a fork's copies too, and no address finds them. */
 static void test_small_no_lookups(void)
@@ -377,6 +400,7 @@ int main(void)
 	test_small_storm_bounded();
 	test_small_no_lookups();
 	test_small_reused_address();
+	test_small_added_ended();
 	test_lifetimes_and_reuse();
 	test_kind_priority();
 	test_fork();

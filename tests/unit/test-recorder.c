@@ -26,13 +26,21 @@ static void tell(struct recorder *r, enum nm_event_kind kind, pid_t tid, uint64_
 					      .rank = tid - 100, .ns = ns, .exe = "/bin/prog" });
 }
 
-static void call(struct recorder *r, enum alloc_op op, uint64_t addr, uint64_t size, uint64_t ns)
+/* freed_ns: the thread's next call freed the block (one event for two). */
+static void call_freed(struct recorder *r, enum alloc_op op, uint64_t addr, uint64_t size,
+		       uint64_t ns, uint64_t freed_ns)
 {
 	struct alloc_event a = { .op = op, .fn = op == AE_FREE ? FN_FREE : FN_MALLOC, .pid = 100,
-				 .tid = 101, .ns = ns, .addr = addr, .size = size, .callsite_id = 1 };
+				 .tid = 101, .ns = ns, .addr = addr, .size = size, .callsite_id = 1,
+				 .freed_ns = freed_ns };
 
 	recorder_event(r, &(struct nm_event){ .kind = EV_ALLOC, .pid = 100, .tid = 101, .ns = ns,
 					      .alloc = &a });
+}
+
+static void call(struct recorder *r, enum alloc_op op, uint64_t addr, uint64_t size, uint64_t ns)
+{
+	call_freed(r, op, addr, size, ns, 0);
 }
 
 int main(void)
@@ -69,16 +77,18 @@ int main(void)
 	call(r, AE_FREE, 0x10000, 0, 22);
 	call(r, AE_FREE, 0x20000, 0, 23);
 	call(r, AE_ALLOC, 0x30000, 8192, 24);                /* live at the end */
+	call_freed(r, AE_ALLOC, 0x40000, 2 << 20, 25, 26);   /* a row, ended */
+	call_freed(r, AE_ALLOC, 0x50000, 96, 27, 28);        /* counted only */
 	tell(r, EV_THREAD_END, 101, 30);
 	tell(r, EV_PROCESS_END, 100, 31);
 	recorder_write_totals(r, db);
 	db_end_run(db, 40, 0, 0);
 	db_close(db);
 
-	CHECK_INT(objects_heard, 2);
+	CHECK_INT(objects_heard, 3);
 	CHECK_INT(releases_heard, 2);                        /* the small one has an id too */
 	paths[0] = path;
-	CHECK_INT(profile_load(&prof, paths, 1, 0), 0);
+	CHECK_INT(profile_load(&prof, paths, 1, PROFILE_ACCESS), 0);
 	CHECK_INT(prof.runs[0].nprocesses, 1);
 	CHECK_STR(prof.runs[0].processes[0].exe, "/bin/prog");
 	CHECK(prof.runs[0].processes[0].ended);
@@ -86,7 +96,17 @@ int main(void)
 	CHECK_INT(prof.runs[0].threads[1].tid, 101);
 	CHECK_INT(prof.runs[0].nmodules, 1);
 	CHECK_INT(prof.runs[0].modules[0].start, 0x400000);
-	CHECK_INT(prof.runs[0].nobjects, 2);
+	CHECK_INT(prof.runs[0].nobjects, 3);
+	CHECK_INT(prof.runs[0].objects[2].size, 2 << 20);
+	CHECK_INT(prof.runs[0].objects[2].free_ns, 26);
+	/* 5 blocks, 4 freed; the 2 MiB one was live alone at its peak. */
+	CHECK_INT(prof.runs[0].ncallsite_totals, 1);
+	if (prof.runs[0].ncallsite_totals != 1)
+		return unit_done();
+	CHECK_INT(prof.runs[0].callsite_totals[0].allocations, 5);
+	CHECK_INT(prof.runs[0].callsite_totals[0].frees, 4);
+	CHECK_INT(prof.runs[0].callsite_totals[0].bytes, 64 + (1 << 20) + 8192 + (2 << 20) + 96);
+	CHECK_INT(prof.runs[0].callsite_totals[0].peak_live_bytes, 8192 + (2 << 20));
 	profile_free(&prof);
 	recorder_free(r);
 	objtrack_free(ot);
