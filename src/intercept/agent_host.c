@@ -32,6 +32,7 @@
 #include "elfsyms.h"
 #include "error.h"
 #include "jmphook.h"
+#include "procmaps.h"
 #include "tracer_int.h"
 #include "u64map.h"
 #include "watchdog.h"
@@ -281,6 +282,24 @@ static void init_ctl(struct tracer *tr, struct agent_ctl *c)
 	__atomic_store_n(&c->state, AGENT_ON, __ATOMIC_RELEASE);
 }
 
+/* Is the agent's code at at, executable, in pid's maps?  An injected
+ * call's result cannot be the only proof: t0600 (attach/detach cycles
+ * under ASan, SIGUSR1s flying) saw an injection report another call's
+ * result (an mmap "returning" fd 9), and threads then jumped into the
+ * agent's code mapped read-write only and died of SIGSEGV. */
+static bool code_mapped(pid_t pid, uint64_t at)
+{
+	struct map_list maps = { 0 };
+	const struct map_entry *m;
+	bool ok;
+
+	procmaps_read(pid, &maps);
+	m = procmaps_find(&maps, at);
+	ok = m && m->start == at && m->end == at + CODE_SIZE && m->perms[2] == 'x';
+	procmaps_free(&maps);
+	return ok;
+}
+
 static int map_in_program(struct tracer *tr, struct tcb *t, struct agent_proc *ap, long fd)
 {
 	long at = inject(tr, t, SYS_mmap, 0, MAP_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -288,6 +307,10 @@ static int map_in_program(struct tracer *tr, struct tcb *t, struct agent_proc *a
 	if (failed(at) || failed(inject(tr, t, SYS_mmap, at, CODE_SIZE, PROT_READ | PROT_EXEC,
 					MAP_SHARED | MAP_FIXED, fd, 0)))
 		return -1;
+	if (!code_mapped(t->proc->pid, (uint64_t)at)) {
+		debug("process %d: the agent's code is not mapped executable at %#lx", t->proc->pid, at);
+		return -1;
+	}
 	ap->remote = (uint64_t)at;
 	return 0;
 }

@@ -209,6 +209,10 @@ static uint64_t inject_mmap_near(struct tracer *tr, struct tcb *t, uint64_t near
 				continue;
 			return 0;
 		}
+		/* MAP_FIXED_NOREPLACE maps at the hint or fails: anything else
+		 * was not this call's result. */
+		if (args[0] && (uint64_t)ret != hint)
+			return 0;
 		return (uint64_t)ret;
 	}
 	return 0;
