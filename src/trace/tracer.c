@@ -20,6 +20,7 @@
 #include "db.h"
 #include "elfsyms.h"
 #include "error.h"
+#include "procmaps.h"
 #include "tracer_int.h"
 #include "unwind.h"
 #include "waitstatus.h"
@@ -529,30 +530,6 @@ static bool handle_trap(struct tracer *tr, struct tcb *t)
 	return true;
 }
 
-/* The line of /proc/PID/maps holding addr (a static buffer), for -v. */
-static const char *mapping_at(pid_t pid, uint64_t addr)
-{
-	static char line[512];
-	char path[64];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-	f = fopen(path, "r");
-	strcpy(line, "no mapping");
-	while (f && fgets(line + 256, 256, f)) {
-		unsigned long lo, hi;
-
-		if (sscanf(line + 256, "%lx-%lx", &lo, &hi) == 2 && addr >= lo && addr < hi) {
-			memmove(line, line + 256, 256);
-			line[strcspn(line, "\n")] = 0;
-			break;
-		}
-	}
-	if (f)
-		fclose(f);
-	return line;
-}
-
 static bool sig_is_fault(int sig)
 {
 	return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE;
@@ -564,11 +541,18 @@ static void debug_fault(struct tcb *t, int sig)
 	struct user_regs_struct regs;
 	siginfo_t si = { 0 };
 
+	struct map_list maps = { 0 };
+	const struct map_entry *m;
+
 	ptrace(PTRACE_GETSIGINFO, t->tid, 0, &si);
-	if (tracee_getregs(t->tid, &regs) == 0)
-		debug("thread %d: %s (code %d) at %p, rip %#llx rsp %#llx, in %s", t->tid,
-		      strsignal(sig), si.si_code, si.si_addr, regs.rip, regs.rsp,
-		      mapping_at(t->proc->pid, regs.rip));
+	if (tracee_getregs(t->tid, &regs))
+		return;
+	procmaps_read(t->proc->pid, &maps);
+	m = procmaps_find(&maps, regs.rip);
+	debug("thread %d: %s (code %d) at %p, rip %#llx rsp %#llx, in %s %s", t->tid,
+	      strsignal(sig), si.si_code, si.si_addr, regs.rip, regs.rsp,
+	      m ? m->perms : "no mapping", m ? m->path : "");
+	procmaps_free(&maps);
 }
 
 /* ---- dispatch ---- */
