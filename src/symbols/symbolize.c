@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dwarf_lines.h"
 #include "elfsyms.h"
@@ -46,9 +47,62 @@ struct symbolizer {
 	bool worker;              /* a worker thread is running */
 };
 
+/* Could libdw's path search find a debug file named DEBUGLINK for FILE?
+ * It looks beside the file, in its .debug folder and under
+ * /usr/lib/debug; an absolute name (a dwz file) is itself. */
+static bool debuglink_candidate_exists(const char *file, const char *debuglink)
+{
+	const char *slash = strrchr(file, '/');
+	int dir_len = slash ? (int)(slash - file) : 0;
+	char *name = debuglink ? xstrdup(debuglink) : xasprintf("%s.debug", slash ? slash + 1 : file);
+	bool found = false;
+
+	if (name[0] == '/') {
+		found = access(name, R_OK) == 0;
+	} else {
+		char *paths[] = {
+			xasprintf("%.*s/%s", dir_len, file, name),
+			xasprintf("%.*s/.debug/%s", dir_len, file, name),
+			xasprintf("/usr/lib/debug%.*s/%s", dir_len, file, name),
+		};
+
+		for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+			found = found || (strcmp(paths[i], file) && access(paths[i], R_OK) == 0);
+			free(paths[i]);
+		}
+	}
+	free(name);
+	return found;
+}
+
+/* libdw's standard search, without its last resort unless asked for:
+ * for a module with a build id and no local debug info, it dlopens
+ * libdebuginfod (with libcurl, gnutls and 30 more libraries: 3 ms and
+ * 300 page faults per process) whether or not DEBUGINFOD_URLS names a
+ * server to ask. */
+static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
+			  Dwarf_Addr base, const char *file_name, const char *debuglink_file,
+			  GElf_Word debuglink_crc, char **debuginfo_file_name)
+{
+	const char *servers = getenv("DEBUGINFOD_URLS");
+	const unsigned char *build_id;
+	GElf_Addr build_id_vaddr;
+	int fd;
+
+	if ((servers && *servers) || dwfl_module_build_id(mod, &build_id, &build_id_vaddr) <= 0)
+		goto standard;
+	fd = dwfl_build_id_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
+					  debuglink_crc, debuginfo_file_name);
+	if (fd >= 0 || !file_name || !debuglink_candidate_exists(file_name, debuglink_file))
+		return fd < 0 ? -1 : fd;
+standard:
+	return dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
+					    debuglink_crc, debuginfo_file_name);
+}
+
 static const Dwfl_Callbacks offline_callbacks = {
 	.find_elf = dwfl_build_id_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.find_debuginfo = find_debuginfo,
 	.section_address = dwfl_offline_section_address,
 };
 

@@ -1,7 +1,10 @@
 /* symbolize: function, offset and file:line of vaddrs in a program built
  * with -g at test time (PIE and not), and in the system's libc. */
 #include <dlfcn.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "elfsyms.h"
@@ -116,6 +119,33 @@ static void test_separate_debug(struct symbolizer *s, const char *dir, const cha
 	free(stripped);
 }
 
+/* A module with a build id and no debug info anywhere: libdw's standard
+ * search would dlopen libdebuginfod (and libcurl) to ask servers that
+ * DEBUGINFOD_URLS does not name. */
+static void test_no_debuginfod(struct symbolizer *s, const char *dir, const char *prog)
+{
+	char *bare = xasprintf("%s/prog-bare", dir);
+	char *cmd = xasprintf("strip -s -o '%s' '%s'", bare, prog);
+	struct sym_info si;
+	FILE *maps;
+	char line[4096];
+	bool loaded = false;
+
+	unsetenv("DEBUGINFOD_URLS");
+	CHECK_INT(system(cmd), 0);
+	if (symbolize(s, bare, 0x1000, &si) == 0)
+		sym_info_free(&si);
+	maps = fopen("/proc/self/maps", "r");
+	CHECK(maps != NULL);
+	while (maps && fgets(line, sizeof(line), maps))
+		loaded = loaded || strstr(line, "libdebuginfod");
+	if (maps)
+		fclose(maps);
+	CHECK(!loaded);
+	free(cmd);
+	free(bare);
+}
+
 /* Debian's libc has no .symtab: names come from .dynsym (or from its
  * debug info, when installed). */
 static void test_libc(struct symbolizer *s)
@@ -160,6 +190,7 @@ int main(void)
 	test_program(s, pie);
 	test_program(s, exec);
 	test_separate_debug(s, dir, pie);
+	test_no_debuginfod(s, dir, pie);
 	test_libc(s);
 
 	CHECK_INT(symbolize(s, "/nonexistent/lib.so", 0x1000, &si), -1);
