@@ -115,6 +115,7 @@ static const struct cfi_cache *module_rows(const char *path)
 	c = xcalloc(1, sizeof(*c));
 	c->path = xstrdup(path);
 	c->n = cfi_table_build(path, &c->v);
+	debug("unwind table of %s: %zu rows", path, c->n);
 	c->next = cfi_cache;
 	cfi_cache = c;
 	return c;
@@ -206,6 +207,7 @@ void agent_modules(struct proc *p)
 	free(mods);
 	__atomic_store_n(&ap->ctl->unwind, first << 32 | n, __ATOMIC_RELEASE);
 	ap->unwind_modules = key;
+	debug("process %d: %u unwind rows published", p->pid, n);
 }
 
 /* ---- loading ---- */

@@ -143,7 +143,9 @@ void hooks_install(struct tracer *tr, struct tcb *t)
 	agent_drain(tr, p);
 	if (modmap_refresh(&p->mods, p->mm_tid) < 0)
 		return;
+	debug("process %d: modules read", p->pid);
 	agent_setup(tr, t);
+	debug("process %d: agent set up", p->pid);
 	for (size_t i = 0; i < p->mods.n; i++) {
 		const struct loaded_module *m = &p->mods.v[i];
 		struct static_ctx c = { tr, p, m->bias, now_ns() };
@@ -166,6 +168,7 @@ void hooks_install(struct tracer *tr, struct tcb *t)
 	p->hooks_ready = true;
 	tracer_emit(tr, &(struct nm_event){ .kind = EV_MODULES_HOOKED, .t = t, .pid = p->pid,
 					    .tid = t->tid });
+	debug("process %d: %zu modules hooked", p->pid, p->mods.n);
 }
 
 /* ---- mappings ---- */

@@ -256,6 +256,7 @@ static void finish(struct session *s, int status)
 		db_close(s->db);
 		return;
 	}
+	debug("%s: the program ended; writing the profile", s->cmd);
 	db_end_run(s->db, now_ns(), WIFEXITED(status) ? WEXITSTATUS(status) : -1,
 		   WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 	objtrack_flush(s->objs);
@@ -267,11 +268,14 @@ static void finish(struct session *s, int status)
 	pr = s->quiet ? NULL : progress_start(s->cmd);
 	progress_step(pr, "symbolising the call stacks of '%s'", s->output);
 	db_symbolize(s->db);
+	debug("%s: call stacks symbolised", s->cmd);
 	progress_step(pr, "building the access tables of '%s'", s->output);
 	db_aggregate(s->db);
 	if (s->no_raw)
 		db_drop_raw_samples(s->db);
+	debug("%s: access tables built", s->cmd);
 	db_close(s->db);
+	debug("%s: profile closed", s->cmd);
 	progress_end(pr);
 	if (!s->quiet)
 		fprintf(stderr, "numamma: %s: profile written to %s (%llu objects)\n", s->cmd,
@@ -303,6 +307,7 @@ static void open_database(struct session *s)
 	if (s->sampler)
 		sampler_set_sink(s->sampler, &s->sample_sink);
 	begin_run(s);
+	debug("%s: profile created", s->cmd);
 	for (struct proc *p = tracer_procs(s->tr); p; p = p->next)
 		tracer_record_process(s->tr, p);
 }

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "error.h"
 
@@ -92,14 +93,28 @@ void hint(const char *fmt, ...)
 	va_end(ap);
 }
 
+static struct timespec started;
+
+/* -v's lines carry the time since numamma started: they are how a user
+ * finds where a profile's fixed cost goes. */
+__attribute__((constructor)) static void note_start(void)
+{
+	clock_gettime(CLOCK_MONOTONIC, &started);
+}
+
 void debug(const char *fmt, ...)
 {
+	struct timespec now;
+	char prefix[32];
 	va_list ap;
 
 	if (verbose <= 0)
 		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	snprintf(prefix, sizeof(prefix), "debug: %.1f ms: ",
+		 (now.tv_sec - started.tv_sec) * 1e3 + (now.tv_nsec - started.tv_nsec) / 1e6);
 	va_start(ap, fmt);
-	vreport("debug: ", fmt, ap, 0);
+	vreport(prefix, fmt, ap, 0);
 	va_end(ap);
 }
 
