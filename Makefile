@@ -56,7 +56,7 @@ AGENT_CFLAGS := -std=gnu11 -O2 -ffreestanding -nostdlib -fPIC -fno-stack-protect
                 -mgeneral-regs-only -fvisibility=hidden -fno-builtin \
                 -fno-tree-loop-distribute-patterns -fno-asynchronous-unwind-tables \
                 -fcf-protection=none -Wall -Wextra -Wshadow -Iinclude
-AGENT_OBJS := agent/entry.o agent/core.o agent/agent.o
+AGENT_OBJS := agent/entry.o agent/core.o agent/cfi.o agent/agent.o
 
 agent/%.o: agent/%.c
 	$(quiet_cc)$(CC) $(AGENT_CFLAGS) -MMD -MP -c -o $@ $<
@@ -71,7 +71,7 @@ agent/agent.elf: $(AGENT_OBJS) agent/agent.lds
 	$(Q)mv $@.tmp $@
 
 agent/agent.bin: agent/agent.elf
-	$(Q)objcopy -O binary -j .text $< $@
+	$(Q)objcopy -O binary -j .text -j .rodata $< $@
 
 # Entry offsets, from the linked blob.
 agent/agent_syms.h: agent/agent.elf
@@ -83,10 +83,10 @@ src/intercept/agent_blob.o: src/intercept/agent_blob.S agent/agent.bin
 
 src/intercept/agent_host.o: agent/agent_syms.h
 
-tests/unit/test-%: tests/unit/test-%.c $(wildcard tests/unit/*.h) libnumamma.a
+tests/unit/test-%: tests/unit/test-%.c $(wildcard tests/unit/*.h agent/*.c agent/*.h) libnumamma.a
 	$(quiet_ld)$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< libnumamma.a $(LDLIBS)
 
--include $(ALL_SRCS:.c=.d) agent/core.d agent/agent.d
+-include $(ALL_SRCS:.c=.d) agent/core.d agent/cfi.d agent/agent.d
 
 # Build dependencies: installed with apt-get when root, otherwise named.
 DEB_PKGS := build-essential pkg-config libnuma-dev libpfm4-dev libunwind-dev \

@@ -21,17 +21,21 @@ static inline void *agent_at(struct agent_ctl *c, uint64_t off)
  * the table is full. */
 struct agent_inside *agent_inside(struct agent_ctl *c, uint64_t key);
 /* Return addresses from a function's entry (rsp at the entry, pointing at
- * the first one), walked with the published unwind table.  Returns how
+ * the first one), walked with the modules' unwind data.  Returns how
  * many were stored in ips (at most max). */
 int agent_walk(struct agent_ctl *c, uint64_t rsp, uint64_t rbp, uint64_t *ips, int max);
-/* The published table's entry covering ip, by binary search; NULL if none. */
-const struct agent_unwind *agent_unwind_find(struct agent_ctl *c, uint64_t ip);
+/* The published module holding ip, by binary search; NULL if none. */
+const struct agent_module *agent_module_of(struct agent_ctl *c, uint64_t ip);
 struct agent_rule {
-	int32_t cfa_off, rbp_off;
-	uint8_t cfa_reg;
+	int32_t cfa_off;        /* CFA = (rsp or rbp) + cfa_off */
+	int32_t rbp_off;        /* rbp saved at CFA + rbp_off; 0: unchanged */
+	uint8_t cfa_reg;        /* AGENT_CFA_* */
 };
-/* ip's rule, cached; 0 when no entry covers ip. */
-int agent_unwind_rule(struct agent_ctl *c, uint64_t ip, struct agent_rule *r);
+/* ip's rule from module m's unwind data (agent/cfi.c): 1, or 0 when no
+ * FDE covers ip or its data cannot be read. */
+int agent_cfi_rule(const struct agent_module *m, uint64_t ip, struct agent_rule *r);
+/* ip's rule, cached: AGENT_CFA_END when none covers ip. */
+void agent_unwind_rule(struct agent_ctl *c, uint64_t ip, struct agent_rule *r);
 /* The hash of the stack of an allocator call entered with rsp and rbp
  * (sent first unless it was before), from the stacks walked before when
  * every word that walk read is unchanged, else walked; 0: no stack. */

@@ -53,23 +53,18 @@ struct agent_inside *agent_inside(struct agent_ctl *c, uint64_t key)
 	}
 }
 
-static const struct agent_unwind *table(struct agent_ctl *c, uint32_t *n)
+static const struct agent_module *modules(struct agent_ctl *c, uint32_t *n)
 {
-	uint64_t pub = load(&c->unwind);
+	uint64_t pub = load(&c->modules);
 
 	*n = (uint32_t)pub;
-	return (const struct agent_unwind *)agent_at(c, AGENT_OFF_UNWIND) + (pub >> 32);
+	return (const struct agent_module *)agent_at(c, AGENT_OFF_MODULES) + (pub >> 32);
 }
 
-static int covers(const struct agent_unwind *e, uint64_t ip)
-{
-	return ip >= e->start && ip - e->start < e->len;
-}
-
-const struct agent_unwind *agent_unwind_find(struct agent_ctl *c, uint64_t ip)
+const struct agent_module *agent_module_of(struct agent_ctl *c, uint64_t ip)
 {
 	uint32_t n, lo = 0, hi;
-	const struct agent_unwind *t = table(c, &n);
+	const struct agent_module *t = modules(c, &n);
 
 	for (hi = n; lo < hi;) {
 		uint32_t mid = lo + (hi - lo) / 2;
@@ -79,48 +74,48 @@ const struct agent_unwind *agent_unwind_find(struct agent_ctl *c, uint64_t ip)
 		else
 			hi = mid;
 	}
-	return lo && covers(&t[lo - 1], ip) ? &t[lo - 1] : 0;
+	return lo && ip < t[lo - 1].end ? &t[lo - 1] : 0;
 }
 
 /* A rule packed in 64 bits: cfa_off, rbp_off (16 bits), cfa_reg, and the
- * table's generation (a new table may describe other code at the same
- * addresses: dlclose, then dlopen). */
+ * module list's generation (a new list may describe other code at the
+ * same addresses: dlclose, then dlopen). */
 #define CHECK_SALT 0x9e3779b97f4a7c15ULL
 
-static uint64_t pack(const struct agent_unwind *e, uint8_t gen)
+static uint64_t pack(const struct agent_rule *r, uint8_t gen)
 {
-	return (uint32_t)e->cfa_off | (uint64_t)(uint16_t)e->rbp_off << 32 |
-	       (uint64_t)e->cfa_reg << 48 | (uint64_t)gen << 56;
+	return (uint32_t)r->cfa_off | (uint64_t)(uint16_t)r->rbp_off << 32 |
+	       (uint64_t)r->cfa_reg << 48 | (uint64_t)gen << 56;
 }
 
 /* The rule for ip, from the cache of return addresses when it holds it
- * (one cache line per frame), else from the table.  An entry is the rule
- * and a check word (ip ^ rule): one torn by two threads writing it at
- * once fails the check and costs a search, never gives a wrong rule. */
-int agent_unwind_rule(struct agent_ctl *c, uint64_t ip, struct agent_rule *r)
+ * (one cache line per frame), else from the module's unwind data, where
+ * an address no FDE covers ends the walk as the outermost frame does.
+ * An entry is the rule and a check word (ip ^ rule): one torn by two
+ * threads writing it at once fails the check and costs a lookup, never
+ * gives a wrong rule. */
+void agent_unwind_rule(struct agent_ctl *c, uint64_t ip, struct agent_rule *r)
 {
 	struct agent_ipcache *hint = (struct agent_ipcache *)agent_at(c, AGENT_OFF_IPCACHE) +
 				     (mix(ip) & (AGENT_IPCACHE - 1));
-	uint8_t gen = (uint8_t)mix(load(&c->unwind));
+	uint8_t gen = (uint8_t)mix(load(&c->modules));
 	uint64_t rule = load(&hint->rule);
-	const struct agent_unwind *e;
 
 	if ((load(&hint->check) ^ rule) != (ip ^ CHECK_SALT) || (uint8_t)(rule >> 56) != gen) {
-		e = agent_unwind_find(c, ip);
-		if (!e)
-			return 0;
-		rule = pack(e, gen);
+		const struct agent_module *m = agent_module_of(c, ip);
+
+		if (!m || !agent_cfi_rule(m, ip, r))
+			*r = (struct agent_rule){ .cfa_reg = AGENT_CFA_END };
+		rule = pack(r, gen);
 		/* An rbp offset past 16 bits is not cached. */
-		if ((int16_t)e->rbp_off == e->rbp_off) {
+		if ((int16_t)r->rbp_off == r->rbp_off) {
 			store(&hint->rule, rule);
 			store(&hint->check, rule ^ ip ^ CHECK_SALT);
 		}
-		*r = (struct agent_rule){ e->cfa_off, e->rbp_off, e->cfa_reg };
-		return 1;
+		return;
 	}
 	*r = (struct agent_rule){ (int32_t)(uint32_t)rule, (int16_t)(rule >> 32),
 				  (uint8_t)(rule >> 48) };
-	return 1;
 }
 
 /* A frame further than this above the last is taken for a bad rule. */
@@ -187,7 +182,8 @@ static int walk(struct agent_ctl *c, uint64_t rsp, uint64_t rbp, uint64_t *ips, 
 
 		ips[n++] = ip;
 		/* A return address names the instruction after the call. */
-		if (!agent_unwind_rule(c, ip - 1, &r) || r.cfa_reg == AGENT_CFA_END)
+		agent_unwind_rule(c, ip - 1, &r);
+		if (r.cfa_reg == AGENT_CFA_END)
 			break;
 		if (r.cfa_reg == AGENT_CFA_RBP)
 			rbp_used(w, &src);
@@ -224,7 +220,7 @@ static struct agent_stackcache *cache_entry(struct agent_ctl *c, uint32_t ring, 
 
 static uint32_t table_gen(struct agent_ctl *c)
 {
-	return (uint32_t)mix(load(&c->unwind));
+	return (uint32_t)mix(load(&c->modules));
 }
 
 /* A walk is a function of where it starts, the table and the words it

@@ -14,10 +14,13 @@
  *                  check word (a torn entry is a miss, never a wrong rule)
  *   stack caches   per owned ring: stacks walked before, by the words
  *                  their walk read
- *   unwind tables  struct agent_unwind, appended: each table numamma
+ *   module lists   struct agent_module, appended: each list numamma
  *                  publishes (at each dlopen) is written after the one in
  *                  use, wrapping only when the space is full, so that a
  *                  thread still searching an older one is not overwritten
+ *
+ * The unwind rules themselves come from each module's .eh_frame_hdr and
+ * .eh_frame where the loader mapped them (agent/cfi.c).
  *
  * A thread writes into a ring of its own with plain stores: no locked
  * instruction, no cache line shared with another thread.  Every record
@@ -32,7 +35,7 @@
 
 #include "alloc_event.h"
 
-#define AGENT_ABI_VERSION 3
+#define AGENT_ABI_VERSION 4
 /* The memfd's name; /proc/PID/maps shows "/memfd:" AGENT_MEMFD_NAME. */
 #define AGENT_MEMFD_NAME "numamma-agent"
 #define AGENT_MAPS_PATH "/memfd:" AGENT_MEMFD_NAME
@@ -43,9 +46,9 @@
 #define AGENT_RING_SLOTS   (1u << 14)   /* per ring */
 #define AGENT_STACKSET     (1u << 16)   /* hashes */
 #define AGENT_INSIDE       (1u << 13)   /* threads */
-#define AGENT_IPCACHE      (1u << 14)
-#define AGENT_UNWIND_MAX   (1u << 22)   /* entries per table */
-#define AGENT_UNWIND_SPACE (1u << 23)   /* entries in all */
+#define AGENT_IPCACHE      (1u << 16)
+#define AGENT_MODULES_MAX  (1u << 12)   /* modules per list */
+#define AGENT_MODULE_SPACE (1u << 15)   /* entries in all */
 #define AGENT_MAX_HOOKS    64
 #define AGENT_MAX_FRAMES   64
 
@@ -76,7 +79,7 @@ struct agent_ctl {
 	uint32_t max_frames;    /* return addresses per stack */
 	uint32_t nr_hooks;
 	uint64_t stale_ns;      /* no heartbeat for this long: numamma is gone */
-	uint64_t unwind;        /* published table: first entry << 32 | entries */
+	uint64_t modules;       /* published list: first entry << 32 | entries */
 	struct agent_hook hooks[AGENT_MAX_HOOKS];
 	/* Words written while the program runs, on lines of their own: the
 	 * lines above are read by every call and must stay in its cache. */
@@ -116,16 +119,17 @@ struct agent_rec_ips {
 
 #define AGENT_IPS_PER_SLOT 7
 
-/* How to find the caller's frame from an ip in [start, start + len). */
-enum { AGENT_CFA_RSP, AGENT_CFA_RBP, AGENT_CFA_END /* outermost frame */ };
-struct agent_unwind {
-	uint64_t start;
-	uint32_t len;
-	int32_t cfa_off;        /* CFA = (rsp or rbp) + cfa_off */
-	int32_t rbp_off;        /* rbp saved at CFA + rbp_off; 0: unchanged */
-	uint8_t cfa_reg;        /* AGENT_CFA_* */
-	uint8_t pad[3];
+/* A module loaded in the program, at runtime addresses: the agent reads
+ * its unwind data in place, never outside these bounds.  Sorted by
+ * start in a published list. */
+struct agent_module {
+	uint64_t start, end;                /* its mappings */
+	uint64_t eh_hdr, eh_hdr_end;        /* .eh_frame_hdr; 0: none */
+	uint64_t eh_frame, eh_frame_end;    /* .eh_frame */
 };
+
+/* How to find the caller's frame from an ip (agent/cfi.c). */
+enum { AGENT_CFA_RSP, AGENT_CFA_RBP, AGENT_CFA_END /* outermost frame */ };
 
 /* A thread is known by its TCB's address (%fs:0) without a syscall; its
  * tid is asked once and kept here.  numamma frees the entry when the
@@ -156,7 +160,7 @@ struct agent_stackcache {
 	uint64_t rsp, rbp;      /* at the allocator's entry */
 	uint64_t hash;          /* the stack's */
 	uint32_t nreads;
-	uint32_t gen;           /* of the unwind table walked with */
+	uint32_t gen;           /* of the module list walked with */
 	uint64_t rbp_used;      /* the walk used rbp's value at entry */
 	uint64_t addr[AGENT_CACHED_READS];
 	uint64_t val[AGENT_CACHED_READS];
@@ -168,9 +172,9 @@ struct agent_stackcache {
 #define AGENT_OFF_INSIDE   (AGENT_OFF_STACKSET + (uint64_t)AGENT_STACKSET * 8)
 #define AGENT_OFF_IPCACHE  (AGENT_OFF_INSIDE + (uint64_t)AGENT_INSIDE * sizeof(struct agent_inside))
 #define AGENT_OFF_STACKCACHE (AGENT_OFF_IPCACHE + (uint64_t)AGENT_IPCACHE * sizeof(struct agent_ipcache))
-#define AGENT_OFF_UNWIND   (AGENT_OFF_STACKCACHE + \
+#define AGENT_OFF_MODULES  (AGENT_OFF_STACKCACHE + \
 			    (uint64_t)AGENT_RINGS * AGENT_STACKCACHE * sizeof(struct agent_stackcache))
-#define AGENT_DATA_SIZE    (AGENT_OFF_UNWIND + (uint64_t)AGENT_UNWIND_SPACE * sizeof(struct agent_unwind))
+#define AGENT_DATA_SIZE    (AGENT_OFF_MODULES + (uint64_t)AGENT_MODULE_SPACE * sizeof(struct agent_module))
 
 /* A 64-bit stack hash that is never 0 (0 means "no stack"). */
 static inline uint64_t agent_hash_ips(const uint64_t *ips, int n)

@@ -30,6 +30,10 @@ const char *elfmod_identity(const struct elf_module *m);
 bool elfmod_is_pie_or_dso(const struct elf_module *m);   /* ET_DYN */
 
 bool elfmod_has_section(const struct elf_module *m, const char *name);
+/* Where the loaded section called name lies: its ELF vaddr and size;
+ * false when it is absent or not loaded. */
+bool elfmod_section_range(const struct elf_module *m, const char *name, uint64_t *vaddr,
+			  uint64_t *size);
 /* The bytes of the section called name, inflated if it is compressed
  * (SHF_COMPRESSED), valid while m is open; NULL when absent or
  * unreadable. */

@@ -108,7 +108,7 @@ void agent_setup(struct tracer *tr, struct tcb *t);
  * the agent.  0, or -1: use a breakpoint. */
 int agent_hook(struct tracer *tr, struct tcb *t, const struct loaded_module *m, uint64_t addr,
 	       uint64_t size, int fn);
-/* Gives the agent the unwind rows of the process's modules. */
+/* Tells the agent where the process's modules and their unwind data are. */
 void agent_modules(struct proc *p);
 /* Turns p's waiting records into events.  Returns the slots read. */
 size_t agent_drain(struct tracer *tr, struct proc *p);

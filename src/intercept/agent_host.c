@@ -1,6 +1,7 @@
 /* The agent's host side: numamma injects the agent (agent/) into a
  * dynamically linked program, hooks its allocators with jumps to it,
- * gives it unwind tables, and drains its ring into alloc_events.
+ * tells it where the modules' unwind data lie, and drains its ring into
+ * alloc_events.
  *
  * Loading: an injected memfd_create, the memfd mapped by the program
  * (code read-execute, then the data region read-write) and by numamma
@@ -27,7 +28,6 @@
 #include "../../agent/agent_syms.h"
 #include "agent_abi.h"
 #include "breakpoint.h"
-#include "cfi_table.h"
 #include "db.h"
 #include "elfsyms.h"
 #include "error.h"
@@ -57,7 +57,7 @@ struct agent_proc {
 	struct u64map stacks;   /* stack hash -> callsite id */
 	uint64_t last_hash;     /* calls in a loop come from one stack */
 	int64_t last_site;
-	uint64_t unwind_modules;        /* modules_key() of the published table */
+	uint64_t published_modules;     /* modules_key() of the published list */
 };
 
 /* ---- time: the agent stamps records with rdtsc ---- */
@@ -94,32 +94,7 @@ static uint64_t tsc_ns(uint64_t tsc)
 	return clk.ns0 + (int64_t)((double)(int64_t)(tsc - clk.tsc0) * clk.ns_per_tick);
 }
 
-/* ---- unwind tables, built once per file ---- */
-
-struct cfi_cache {
-	char *path;
-	struct agent_unwind *v;
-	size_t n;
-	struct cfi_cache *next;
-};
-
-static struct cfi_cache *cfi_cache;
-
-static const struct cfi_cache *module_rows(const char *path)
-{
-	struct cfi_cache *c;
-
-	for (c = cfi_cache; c; c = c->next)
-		if (!strcmp(c->path, path))
-			return c;
-	c = xcalloc(1, sizeof(*c));
-	c->path = xstrdup(path);
-	c->n = cfi_table_build(path, &c->v);
-	debug("unwind table of %s: %zu rows", path, c->n);
-	c->next = cfi_cache;
-	cfi_cache = c;
-	return c;
-}
+/* ---- the module list: where the agent finds unwind data ---- */
 
 static int by_start(const void *a, const void *b)
 {
@@ -129,9 +104,9 @@ static int by_start(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-static struct agent_unwind *unwind_space(struct agent_ctl *c)
+static struct agent_module *module_space(struct agent_ctl *c)
 {
-	return (struct agent_unwind *)((uint8_t *)c + AGENT_OFF_UNWIND);
+	return (struct agent_module *)((uint8_t *)c + AGENT_OFF_MODULES);
 }
 
 /* Which files are loaded where: FNV-1a over the paths and biases, in
@@ -148,66 +123,55 @@ static uint64_t modules_key(const struct loaded_module *const *mods, size_t n)
 	return h | 1;
 }
 
-/* The pages the modules' rows will fill, faulted in with one call: the
- * memfd's pages are new, and a fault per page cost cc1's 10 MiB table
- * 2,500 faults.  A kernel before 5.14 refuses: the copy faults them. */
-static void populate(struct agent_unwind *out, const struct loaded_module *const *mods, size_t n)
+/* A module's .eh_frame_hdr and .eh_frame where the loader mapped them;
+ * without them, code of the module ends a walk. */
+static struct agent_module module_entry(const struct loaded_module *m)
 {
-	size_t rows = 0;
-	uintptr_t from = (uintptr_t)out & ~(uintptr_t)4095, to;
+	struct agent_module e = { .start = m->start, .end = m->end };
+	uint64_t hdr, hdr_size, eh, eh_size;
 
-	for (size_t i = 0; i < n; i++)
-		rows += module_rows(mods[i]->path)->n;
-	if (rows > AGENT_UNWIND_MAX)
-		rows = AGENT_UNWIND_MAX;
-	to = (uintptr_t)(out + rows);
-	if (to > from)
-		madvise((void *)from, to - from, MADV_POPULATE_WRITE);
+	if (m->elf && elfmod_section_range(m->elf, ".eh_frame_hdr", &hdr, &hdr_size) &&
+	    elfmod_section_range(m->elf, ".eh_frame", &eh, &eh_size)) {
+		e.eh_hdr = hdr + m->bias;
+		e.eh_hdr_end = e.eh_hdr + hdr_size;
+		e.eh_frame = eh + m->bias;
+		e.eh_frame_end = e.eh_frame + eh_size;
+	}
+	return e;
 }
 
-/* Writes the rows of every module after the table in use, then publishes
- * them with one store.  The loader stops the program twice per dlopen
- * (and at start-up) with the same modules: their table is not written
- * again (10 MiB for cc1). */
+/* Writes the list of modules after the one in use, then publishes it with
+ * one store.  The agent reads each module's unwind data in place, for the
+ * return addresses it meets (agent/cfi.c): nothing is built per module.
+ * The loader stops the program twice per dlopen (and at start-up) with
+ * the same modules: the list is not written again then. */
 void agent_modules(struct proc *p)
 {
 	struct agent_proc *ap = p->agent;
 	const struct loaded_module **mods;
 	uint64_t first, key;
 	uint32_t n = 0;
-	struct agent_unwind *out;
+	struct agent_module *out;
 
-	/* No allocator hooked yet, no walk: at an exec, before the loader
-	 * maps libc, publishing cc1's 440,000 rows would be copied again
-	 * with libc's a moment later. */
 	if (!ap || !ap->nr_hooks)
 		return;
-	first = (ap->ctl->unwind >> 32) + (uint32_t)ap->ctl->unwind;
-	if (first + AGENT_UNWIND_MAX > AGENT_UNWIND_SPACE)
+	first = (ap->ctl->modules >> 32) + (uint32_t)ap->ctl->modules;
+	if (first + AGENT_MODULES_MAX > AGENT_MODULE_SPACE)
 		first = 0;
-	out = unwind_space(ap->ctl) + first;
+	out = module_space(ap->ctl) + first;
 	mods = xcalloc(p->mods.n + 1, sizeof(*mods));
 	for (size_t i = 0; i < p->mods.n; i++)
 		mods[i] = &p->mods.v[i];
 	qsort(mods, p->mods.n, sizeof(*mods), by_start);
 	key = modules_key(mods, p->mods.n);
-	if (key == ap->unwind_modules) {
-		free(mods);
-		return;
-	}
-	populate(out, mods, p->mods.n);
-	for (size_t i = 0; i < p->mods.n; i++) {
-		const struct cfi_cache *rows = module_rows(mods[i]->path);
-
-		for (size_t k = 0; k < rows->n && n < AGENT_UNWIND_MAX; k++) {
-			out[n] = rows->v[k];
-			out[n++].start += mods[i]->bias;
-		}
+	if (key != ap->published_modules) {
+		for (size_t i = 0; i < p->mods.n && n < AGENT_MODULES_MAX; i++)
+			out[n++] = module_entry(mods[i]);
+		__atomic_store_n(&ap->ctl->modules, first << 32 | n, __ATOMIC_RELEASE);
+		ap->published_modules = key;
+		debug("process %d: %u modules published", p->pid, n);
 	}
 	free(mods);
-	__atomic_store_n(&ap->ctl->unwind, first << 32 | n, __ATOMIC_RELEASE);
-	ap->unwind_modules = key;
-	debug("process %d: %u unwind rows published", p->pid, n);
 }
 
 /* ---- loading ---- */
@@ -782,19 +746,19 @@ void agent_forget_tid(struct proc *p, pid_t tid)
 	}
 }
 
-/* The control page and the published unwind table; the rings, the set of
- * stacks sent, the inside table and the hints start empty (the child's
+/* The control page and the published module list; the rings, the set of
+ * stacks sent, the inside table and the caches start empty (the child's
  * threads ask their tids, its stacks are sent again): a fork followed by
  * an exec costs little. */
 static void copy_data(struct agent_ctl *to, const struct agent_ctl *from)
 {
-	uint32_t n = (uint32_t)from->unwind;
-	uint64_t first = from->unwind >> 32;
+	uint32_t n = (uint32_t)from->modules;
+	uint64_t first = from->modules >> 32;
 
 	memcpy(to, from, sizeof(*to));
 	memset(to->rings, 0, sizeof(to->rings));
-	memcpy(unwind_space(to) + first, unwind_space((struct agent_ctl *)from) + first,
-	       (size_t)n * sizeof(struct agent_unwind));
+	memcpy(module_space(to) + first, module_space((struct agent_ctl *)from) + first,
+	       (size_t)n * sizeof(struct agent_module));
 }
 
 /* A fork child, at its first stop: it shares its parent's data region

@@ -687,7 +687,7 @@ int sampler_thread_start(struct sampler *s, pid_t pid, pid_t tid)
 	th->pub.attrs = s->attrs;
 	if (!s->warm.tried)
 		start_warm_up(s);
-	th->pending = !__atomic_load_n(&s->warm.done, __ATOMIC_ACQUIRE);
+	th->pending = !s->be->from_start && !__atomic_load_n(&s->warm.done, __ATOMIC_ACQUIRE);
 	if (!th->pending && open_thread(s, th)) {
 		free(th);
 		return -1;

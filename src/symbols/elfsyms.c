@@ -162,6 +162,19 @@ bool elfmod_has_section(const struct elf_module *m, const char *name)
 	return section_named(m, name) != NULL;
 }
 
+bool elfmod_section_range(const struct elf_module *m, const char *name, uint64_t *vaddr,
+			  uint64_t *size)
+{
+	Elf_Scn *scn = section_named(m, name);
+	GElf_Shdr sh;
+
+	if (!scn || !gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_ALLOC) || !sh.sh_addr)
+		return false;
+	*vaddr = sh.sh_addr;
+	*size = sh.sh_size;
+	return true;
+}
+
 const void *elfmod_section_data(const struct elf_module *m, const char *name, size_t *size)
 {
 	Elf_Scn *scn = section_named(m, name);

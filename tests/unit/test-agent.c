@@ -1,9 +1,11 @@
 /* The agent's logic (agent/core.c), natively: ring reservation and
  * publication (owned and shared rings), rings taken by threads, stacks
- * sent once, the inside table, stack walking with an unwind table. */
+ * sent once, the inside table, stack walking with modules' unwind data
+ * (made up here: agent/cfi.c on real code is test-agent-cfi's). */
 #include <string.h>
 #include <sys/mman.h>
 
+#include "../../agent/cfi.c"
 #include "../../agent/core.c"
 #include "unit.h"
 
@@ -126,80 +128,149 @@ static void test_inside(struct agent_ctl *c)
 	}
 }
 
-/* On the stack of test_walk: the second call is answered from the cache
- * (nothing is walked: f's entry moved away meanwhile does not matter),
- * a changed word on the stack or a new table is a miss, and ring 0 has
- * no cache. */
-static void test_stack_cache(struct agent_ctl *c, uint64_t *stack, uint64_t base)
+/* ---- made-up unwind data ---- */
+
+#define CODE 0x10000            /* the made-up code, after the data */
+struct fake_fn {
+	uint32_t at;            /* from the code's start, 0x100 bytes long */
+	uint8_t insns[8];       /* its FDE's instructions */
+	uint8_t len;
+};
+
+static uint8_t *put_s32(uint8_t *p, int64_t v)
 {
-	struct agent_unwind *t = agent_at(c, AGENT_OFF_UNWIND);
-	uint64_t ips[3] = { 0x1010, 0x2020, 0x3030 }, h = agent_hash_ips(ips, 3), pub = c->unwind;
+	int32_t x = (int32_t)v;
+
+	memcpy(p, &x, 4);
+	return p + 4;
+}
+
+/* .eh_frame_hdr at data, .eh_frame at data + 0x100: a CIE (CFA = rsp + 8,
+ * the return address at CFA - 8) and an FDE per function of the code at
+ * code (never read: within 2 GiB of data). */
+static struct agent_module fake_module(uint8_t *data, uint64_t code, const struct fake_fn *fns,
+				       int n)
+{
+	static const uint8_t cie[] = { 1, 'z', 'R', 0, 1, 0x78, 16, 1, 0x1b,
+				       0x0c, 7, 8, 0x90, 1 };
+	uint8_t *eh = data + 0x100, *p = eh, *hdr = data;
+
+	p = put_s32(p, 4 + sizeof(cie));
+	p = put_s32(p, 0);
+	memcpy(p, cie, sizeof(cie));
+	p += sizeof(cie);
+	hdr[0] = 1, hdr[1] = 0x1b, hdr[2] = 0x03, hdr[3] = 0x3b;
+	put_s32(hdr + 4, eh - (hdr + 4));
+	put_s32(hdr + 8, n);
+	for (int i = 0; i < n; i++) {
+		uint8_t *fde = p;
+
+		put_s32(hdr + 12 + 8 * i, (int64_t)(code + fns[i].at) - (int64_t)(uintptr_t)hdr);
+		put_s32(hdr + 16 + 8 * i, fde - hdr);
+		p = put_s32(p, 4 + 4 + 4 + 1 + fns[i].len);
+		p = put_s32(p, p - eh);                 /* back to the CIE */
+		p = put_s32(p, (int64_t)(code + fns[i].at) - (int64_t)(uintptr_t)p);
+		p = put_s32(p, 0x100);
+		*p++ = 0;                               /* no augmentation data */
+		memcpy(p, fns[i].insns, fns[i].len);
+		p += fns[i].len;
+	}
+	return (struct agent_module){ code, code + 0x4000, (uint64_t)(uintptr_t)hdr,
+				      (uint64_t)(uintptr_t)eh, (uint64_t)(uintptr_t)eh,
+				      (uint64_t)(uintptr_t)p };
+}
+
+static void publish(struct agent_ctl *c, uint64_t first, const struct agent_module *m)
+{
+	((struct agent_module *)agent_at(c, AGENT_OFF_MODULES))[first] = *m;
+	c->modules = first << 32 | 1;
+}
+
+/* f: CFA = rsp + 16, rbp unchanged; g: rbp-based, rbp saved at CFA - 16;
+ * main: the return address undefined, the outermost frame. */
+static const struct fake_fn three[] = {
+	{ 0x1000, { 0x0e, 16 }, 2 },
+	{ 0x2000, { 0x0c, 6, 16, 0x86, 2 }, 5 },
+	{ 0x3000, { 0x07, 16 }, 2 },
+};
+
+/* On the stack of test_walk: the second call is answered from the cache
+ * (nothing is walked: f's unwind data gone meanwhile does not matter), a
+ * changed word on the stack or a new module list is a miss, and ring 0
+ * has no cache. */
+static void test_stack_cache(struct agent_ctl *c, uint64_t *stack, uint64_t base,
+			     struct agent_module *m, uint64_t code)
+{
+	uint64_t ips[3] = { code + 0x1010, code + 0x2020, code + 0x3030 };
+	uint64_t h = agent_hash_ips(ips, 3), pub = c->modules, hdr = m->eh_hdr;
 
 	CHECK_INT(agent_call_stack(c, 1, base, base + 32, 8), h);
 	memset(agent_at(c, AGENT_OFF_IPCACHE), 0, AGENT_IPCACHE * sizeof(struct agent_ipcache));
-	t[0].start = 0x9000;        /* a walk would stop at f */
+	m->eh_hdr = 0;              /* a walk would stop at f */
+	publish(c, 0, m);
 	CHECK_INT(agent_call_stack(c, 1, base, base + 32, 8), h);
 	CHECK(agent_call_stack(c, 0, base, base + 32, 8) != h);
-	t[0].start = 0x1000;
-	stack[5] = 0x3031;          /* g's caller changed */
+	m->eh_hdr = hdr;
+	publish(c, 0, m);
+	memset(agent_at(c, AGENT_OFF_IPCACHE), 0, AGENT_IPCACHE * sizeof(struct agent_ipcache));
+	stack[5] = code + 0x3031;   /* g's caller changed */
 	CHECK(agent_call_stack(c, 1, base, base + 32, 8) != h);
-	stack[5] = 0x3030;
+	stack[5] = code + 0x3030;
 	CHECK_INT(agent_call_stack(c, 1, base, base + 32, 8), h);
-	c->unwind = 0;              /* another table: walked again */
+	c->modules = 0;             /* another list: walked again */
 	CHECK(agent_call_stack(c, 1, base, base + 32, 8) != h);
-	c->unwind = pub;
+	c->modules = pub;
 	c->rings[0].head = c->rings[0].tail = c->rings[1].head = c->rings[1].tail = 0;
 }
 
-/* Three frames: f (cfa = rsp + 16, rbp unchanged), g (rbp-based, rbp
- * saved at cfa - 16), main (outermost). */
 static void test_walk(struct agent_ctl *c)
 {
-	struct agent_unwind *t = agent_at(c, AGENT_OFF_UNWIND);
+	uint8_t *data = calloc(1, 0x1000), *other = calloc(1, 0x1000);
+	uint64_t code = (uint64_t)(uintptr_t)data + CODE;
+	struct agent_module m = fake_module(data, code, three, 3), moved;
 	uint64_t stack[16] = { 0 }, ips[8], base = (uint64_t)stack;
+	struct fake_fn g_wider[] = { three[0], three[1], three[2] };
 	struct agent_rule r;
 	int n;
 
-	t[0] = (struct agent_unwind){ .start = 0x1000, .len = 0x100, .cfa_off = 16,
-				      .cfa_reg = AGENT_CFA_RSP };
-	t[1] = (struct agent_unwind){ .start = 0x2000, .len = 0x100, .cfa_off = 16,
-				      .rbp_off = -16, .cfa_reg = AGENT_CFA_RBP };
-	t[2] = (struct agent_unwind){ .start = 0x3000, .len = 0x100, .cfa_reg = AGENT_CFA_END };
-	c->unwind = 3;
-	stack[0] = 0x1010;          /* the allocator returns into f */
+	publish(c, 0, &m);
+	stack[0] = code + 0x1010;   /* the allocator returns into f */
 	/* f's frame: 8 bytes of locals, then its return address into g */
-	stack[2] = 0x2020;
+	stack[2] = code + 0x2020;
 	/* g's frame, rbp-based: rbp = &stack[4], saved rbp at [4], ra at [5] */
 	stack[4] = 0x4242;
-	stack[5] = 0x3030;
+	stack[5] = code + 0x3030;
 	n = agent_walk(c, base, base + 4 * 8, ips, 8);
 	CHECK_INT(n, 3);
-	CHECK_INT(ips[0], 0x1010);
-	CHECK_INT(ips[1], 0x2020);
-	CHECK_INT(ips[2], 0x3030);
+	CHECK_INT(ips[0], code + 0x1010);
+	CHECK_INT(ips[1], code + 0x2020);
+	CHECK_INT(ips[2], code + 0x3030);
 	CHECK_INT(agent_walk(c, base, base + 32, ips, 2), 2);
-	CHECK(agent_unwind_find(c, 0x2fff) == NULL);
-	CHECK(agent_unwind_find(c, 0x20ff) == &t[1]);
-	CHECK_INT(agent_unwind_rule(c, 0x20ff, &r), 1);
-	CHECK_INT(r.cfa_reg, t[1].cfa_reg);
-	CHECK_INT(r.cfa_off, t[1].cfa_off);
-	CHECK_INT(agent_unwind_rule(c, 0x20ff, &r), 1);  /* from the cache */
-	CHECK_INT(r.rbp_off, t[1].rbp_off);
-	CHECK_INT(r.cfa_off, t[1].cfa_off);
-	/* A new table (another library at the same place) is not answered
+	CHECK(agent_module_of(c, code + 0x20ff) != NULL);
+	CHECK(agent_module_of(c, code + 0x4000) == NULL);
+	CHECK_INT(agent_cfi_rule(&m, code + 0x2100, &r), 0);   /* no FDE there */
+	agent_unwind_rule(c, code + 0x20ff, &r);
+	CHECK_INT(r.cfa_reg, AGENT_CFA_RBP);
+	CHECK_INT(r.cfa_off, 16);
+	CHECK_INT(r.rbp_off, -16);
+	agent_unwind_rule(c, code + 0x20ff, &r);              /* from the cache */
+	CHECK_INT(r.cfa_reg, AGENT_CFA_RBP);
+	CHECK_INT(r.rbp_off, -16);
+	/* A new list (another library at the same place) is not answered
 	 * from the cache of the old one. */
-	t[3] = t[1];
-	t[3].cfa_off += 8;
-	t[3].start = 0x2100;
-	c->unwind = 3ULL << 32 | 1;
-	CHECK_INT(agent_unwind_rule(c, 0x20ff, &r), 0);   /* nothing there now */
-	t[3].start = 0x2000;
-	CHECK_INT(agent_unwind_rule(c, 0x20ff, &r), 1);
-	CHECK_INT(r.cfa_off, t[1].cfa_off + 8);
-	c->unwind = 3;
-	test_stack_cache(c, stack, base);
-	stack[0] = 0x5000;          /* no entry: the walk ends there */
+	g_wider[1].insns[2] = 24;
+	moved = fake_module(other, code, g_wider, 3);
+	publish(c, 1, &moved);
+	agent_unwind_rule(c, code + 0x20ff, &r);
+	CHECK_INT(r.cfa_off, 24);
+	publish(c, 0, &m);
+	agent_unwind_rule(c, code + 0x20ff, &r);
+	CHECK_INT(r.cfa_off, 16);
+	test_stack_cache(c, stack, base, &m, code);
+	stack[0] = code + 0x5000;   /* no module: the walk ends there */
 	CHECK_INT(agent_walk(c, base, 0, ips, 8), 1);
+	free(data);
+	free(other);
 }
 
 int main(void)

@@ -62,4 +62,5 @@ const struct sampler_backend sampler_pagefault = {
 	.description = "software: first touch of every page (thread, cpu, ip)",
 	.probe = pagefault_probe,
 	.attrs = pagefault_attrs,
+	.from_start = true,
 };
