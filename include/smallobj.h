@@ -9,6 +9,12 @@
  * size class.  A freed block stays findable for a while (samples are
  * decoded shortly after they are taken), within a bounded count.
  *
+ * A block that comes already ended (its thread freed it at its very next
+ * call: a storm's, a temporary buffer's) goes into a ring of its thread's
+ * instead: a thread's such blocks come in the order of its calls and
+ * never overlap in time, so a lookup at t has one candidate per thread,
+ * found by binary search, and the block costs an append, no map or chain.
+ *
  * Entries are named by index: the array grows, indices stay valid until
  * the entry is removed. */
 #ifndef NUMAMMA_SMALLOBJ_H
@@ -34,6 +40,21 @@ struct small_entry {
 	bool promoted;            /* freed, then moved out by a sample: skip */
 };
 
+/* A block that came ended, in its thread's ring. */
+struct ended_block {
+	uint64_t addr, size, alloc_ns, free_ns;
+	int64_t id, callsite_id;
+	const char *name;
+	bool taken;               /* moved out by a sample */
+};
+
+struct ended_ring {
+	int32_t tid;
+	uint32_t cap;             /* 0 until its first block */
+	uint64_t n;               /* written in all: the ring holds the last cap */
+	struct ended_block *v;
+};
+
 /* Open addressing with linear probing and backward-shift deletion: no
  * tombstones, so a churning table never degrades. */
 struct small_map {
@@ -48,6 +69,10 @@ struct small_index {
 	struct small_map granules;    /* (granule, level) -> first entry */
 	uint32_t per_level[8];        /* entries (live or freed) per level */
 	uint32_t dead_head, dead_tail, nr_dead;
+	struct ended_ring *rings;     /* per thread */
+	uint32_t nr_rings, last_ring;
+	uint32_t ended_slots;         /* in all rings */
+	uint64_t newest_end, ended_keep_ns;
 	uint64_t nr_live, live_bytes;
 	bool ranged;                  /* chained by granule: findable by any address */
 };
@@ -60,22 +85,20 @@ void small_free(struct small_index *s);   /* emptied, ranged as it was */
 /* A new live block; obj->row_if_sampled is implied. */
 void small_add(struct small_index *s, const struct nm_object *obj, uint32_t tag);
 /* A block that ended at obj->free_ns as it came (its thread freed it at
- * its next call): findable as a freed block, as small_release() keeps
- * one, and never live. */
-void small_add_ended(struct small_index *s, const struct nm_object *obj, uint64_t keep_ns,
-		     uint32_t max_dead);
+ * its next call): findable as a freed block while keep_ns after the
+ * newest such end and among its thread's last ones, never live. */
+void small_add_ended(struct small_index *s, const struct nm_object *obj, uint64_t keep_ns);
 /* free(addr): the live block starting at addr ends at ns, and stays
  * findable while keep_ns after the newest end (0: forgotten at once) and
  * among the last max_dead ended.  Returns its id, 0 when addr is not a
  * block here; *size and *tag tell which block it was. */
 int64_t small_release(struct small_index *s, uint64_t addr, uint64_t ns, uint64_t keep_ns,
 		      uint32_t max_dead, uint64_t *size, uint32_t *tag);
-/* The most specific block holding addr at time t (the smallest, then the
- * youngest), or SMALL_NONE. */
-uint32_t small_find(const struct small_index *s, uint64_t addr, uint64_t t);
-/* Takes entry i out of the index (a sample claimed it: it becomes a
- * tracked object with a row); *obj receives it. */
-void small_take(struct small_index *s, uint32_t i, struct nm_object *obj, pid_t pid);
+/* Takes the most specific block holding addr at time t (the smallest,
+ * then the youngest) out of the index: a sample claimed it, it becomes a
+ * tracked object with a row.  *obj and *tag receive it; false: none. */
+bool small_claim(struct small_index *s, uint64_t addr, uint64_t t, pid_t pid,
+		 struct nm_object *obj, uint32_t *tag);
 /* A live block at random from rnd, each equally likely / likelier by
  * its size (by rejection: a few tries, then any live one); SMALL_NONE
  * when none is found. */

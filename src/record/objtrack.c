@@ -747,7 +747,7 @@ int64_t objtrack_add_block(struct objtrack *ot, const struct nm_object *obj, uin
 	o.name = intern_name(ot, obj->name);
 	ot->count++;
 	if (o.row_if_sampled && o.kind == OBJ_HEAP && o.free_ns)
-		small_add_ended(&p->small, &o, ot->keep_freed, SMALL_MAX_DEAD);
+		small_add_ended(&p->small, &o, ot->keep_freed);
 	else if (o.row_if_sampled && o.kind == OBJ_HEAP)
 		small_add(&p->small, &o, tag);
 	else
@@ -941,14 +941,11 @@ static void claim_row(struct objtrack *ot, struct otnode *n)
 static const struct nm_object *small_if_better(struct objtrack *ot, struct proc *p, uint64_t addr,
 					       uint64_t t, const struct nm_object *best)
 {
-	uint32_t i = small_find(&p->small, addr, t);
 	struct nm_object obj;
 	uint32_t tag;
 
-	if (i == SMALL_NONE)
+	if (!small_claim(&p->small, addr, t, p->pid, &obj, &tag))
 		return best;
-	tag = p->small.e[i].tag;
-	small_take(&p->small, i, &obj, p->pid);
 	/* A heap block beats every other kind; against a tracked heap block
 	 * (one whose free went unseen) the smaller wins. */
 	const struct nm_object *taken = &track(ot, p, &obj, tag)->obj;

@@ -191,6 +191,9 @@ void small_init(struct small_index *s, bool ranged)
 
 void small_free(struct small_index *s)
 {
+	for (uint32_t r = 0; r < s->nr_rings; r++)
+		free(s->rings[r].v);
+	free(s->rings);
 	free(s->e);
 	free(s->by_addr.v);
 	free(s->granules.v);
@@ -282,11 +285,87 @@ void small_add(struct small_index *s, const struct nm_object *obj, uint32_t tag)
 		end_entry(s, old, obj->alloc_ns, 0, 0);
 }
 
-void small_add_ended(struct small_index *s, const struct nm_object *obj, uint64_t keep_ns,
-		     uint32_t max_dead)
+/* ---- blocks that came ended: a ring per thread ---- */
+
+#define ENDED_MIN 256
+#define ENDED_MAX 4096              /* per thread */
+#define ENDED_SLOTS (1u << 16)      /* in all rings: numamma's memory */
+
+static struct ended_ring *ring_of(struct small_index *s, int32_t tid)
 {
-	if (s->ranged && keep_ns && max_dead)
-		enter_dead(s, new_entry(s, obj, 0), obj->free_ns, keep_ns, max_dead);
+	if (s->last_ring < s->nr_rings && s->rings[s->last_ring].tid == tid)
+		return &s->rings[s->last_ring];
+	for (uint32_t r = 0; r < s->nr_rings; r++)
+		if (s->rings[r].tid == tid)
+			return &s->rings[s->last_ring = r];
+	s->rings = xrealloc(s->rings, (s->nr_rings + 1) * sizeof(*s->rings));
+	s->rings[s->nr_rings] = (struct ended_ring){ .tid = tid };
+	return &s->rings[s->last_ring = s->nr_rings++];
+}
+
+static struct ended_block *ring_at(const struct ended_ring *g, uint64_t k)
+{
+	return &g->v[k % g->cap];
+}
+
+/* Twice the room, while the rings' total stays bounded: a full ring
+ * overwrites its oldest block. */
+static void ring_grow(struct small_index *s, struct ended_ring *g)
+{
+	uint32_t cap = g->cap ? 2 * g->cap : ENDED_MIN;
+	struct ended_block *v;
+
+	if (g->cap && (cap > ENDED_MAX || s->ended_slots + cap - g->cap > ENDED_SLOTS))
+		return;
+	v = xmalloc((size_t)cap * sizeof(*v));
+	for (uint64_t k = g->n > g->cap ? g->n - g->cap : 0; k < g->n; k++)
+		v[k % cap] = *ring_at(g, k);
+	free(g->v);
+	s->ended_slots += cap - g->cap;
+	g->v = v;
+	g->cap = cap;
+}
+
+void small_add_ended(struct small_index *s, const struct nm_object *obj, uint64_t keep_ns)
+{
+	struct ended_ring *g;
+
+	if (!s->ranged || !keep_ns)
+		return;
+	g = ring_of(s, obj->tid);
+	if (g->n >= g->cap)
+		ring_grow(s, g);
+	*ring_at(g, g->n++) = (struct ended_block){
+		.addr = obj->addr, .size = obj->size, .alloc_ns = obj->alloc_ns,
+		.free_ns = obj->free_ns, .id = obj->id, .callsite_id = obj->callsite_id,
+		.name = obj->name,
+	};
+	if (obj->free_ns > s->newest_end)
+		s->newest_end = obj->free_ns;
+	s->ended_keep_ns = keep_ns;
+}
+
+/* The thread's block alive at t (the last to start by t), if it holds
+ * addr and is recent enough to be asked about. */
+static struct ended_block *ring_find(const struct small_index *s, const struct ended_ring *g,
+				     uint64_t addr, uint64_t t)
+{
+	uint64_t lo = g->n > g->cap ? g->n - g->cap : 0, hi = g->n;
+	struct ended_block *e;
+
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+
+		if (ring_at(g, mid)->alloc_ns <= t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == (g->n > g->cap ? g->n - g->cap : 0))
+		return NULL;
+	e = ring_at(g, lo - 1);
+	return !e->taken && e->addr <= addr && addr - e->addr < e->size && e->free_ns > t &&
+	       s->newest_end - e->free_ns <= s->ended_keep_ns ? e : NULL;
 }
 
 int64_t small_release(struct small_index *s, uint64_t addr, uint64_t ns, uint64_t keep_ns,
@@ -310,9 +389,15 @@ static bool holds(const struct small_entry *e, uint64_t addr, uint64_t t)
 	       (!e->free_ns || e->free_ns > t);
 }
 
+/* The smaller block, then the younger, is the more specific. */
+static bool specific(uint64_t size_a, uint64_t alloc_a, uint64_t size_b, uint64_t alloc_b)
+{
+	return size_a != size_b ? size_a < size_b : alloc_a > alloc_b;
+}
+
 static bool more_specific(const struct small_entry *a, const struct small_entry *b)
 {
-	return a->size != b->size ? a->size < b->size : a->alloc_ns > b->alloc_ns;
+	return specific(a->size, a->alloc_ns, b->size, b->alloc_ns);
 }
 
 /* Freed blocks a lookup walks at most in one chain.  Samples come in
@@ -339,7 +424,7 @@ static uint32_t best_in_chain(const struct small_index *s, uint64_t key, uint64_
 	return best;
 }
 
-uint32_t small_find(const struct small_index *s, uint64_t addr, uint64_t t)
+static uint32_t small_find(const struct small_index *s, uint64_t addr, uint64_t t)
 {
 	uint32_t best = SMALL_NONE;
 
@@ -368,7 +453,7 @@ struct nm_object small_object(const struct small_index *s, uint32_t i, pid_t pid
 	};
 }
 
-void small_take(struct small_index *s, uint32_t i, struct nm_object *obj, pid_t pid)
+static void small_take(struct small_index *s, uint32_t i, struct nm_object *obj, pid_t pid)
 {
 	struct small_entry *e = &s->e[i];
 
@@ -383,6 +468,39 @@ void small_take(struct small_index *s, uint32_t i, struct nm_object *obj, pid_t 
 	s->live_bytes -= e->size;
 	e->live = false;
 	entry_recycle(s, i);
+}
+
+bool small_claim(struct small_index *s, uint64_t addr, uint64_t t, pid_t pid,
+		 struct nm_object *obj, uint32_t *tag)
+{
+	uint32_t i = s->ranged ? small_find(s, addr, t) : SMALL_NONE, ring = 0;
+	struct ended_block *best = NULL;
+
+	for (uint32_t r = 0; s->ranged && r < s->nr_rings; r++) {
+		struct ended_block *b = ring_find(s, &s->rings[r], addr, t);
+
+		if (b && (!best || specific(b->size, b->alloc_ns, best->size, best->alloc_ns))) {
+			best = b;
+			ring = r;
+		}
+	}
+	if (best && (i == SMALL_NONE ||
+		     specific(best->size, best->alloc_ns, s->e[i].size, s->e[i].alloc_ns))) {
+		best->taken = true;
+		*tag = 0;
+		*obj = (struct nm_object){
+			.id = best->id, .pid = pid, .tid = s->rings[ring].tid, .kind = OBJ_HEAP,
+			.addr = best->addr, .size = best->size, .alloc_ns = best->alloc_ns,
+			.free_ns = best->free_ns, .callsite_id = best->callsite_id, .name = best->name,
+			.row_if_sampled = true,
+		};
+		return true;
+	}
+	if (i == SMALL_NONE)
+		return false;
+	*tag = s->e[i].tag;
+	small_take(s, i, obj, pid);
+	return true;
 }
 
 #define PICK_TRIES 32

@@ -344,6 +344,46 @@ static void test_small_added_ended(void)
 	objtrack_free(ot);
 }
 
+/* Blocks that came ended, from two threads at once at reused addresses
+ * (a storm): each found during its own life only, by any address in it;
+ * a thread's ring keeps its last 4,096; older than the window, none. */
+static void test_small_ended_threads(void)
+{
+	struct objtrack *ot = objtrack_new(NULL);
+	struct nm_object o = { .pid = 1, .kind = OBJ_HEAP, .size = 64, .name = "malloc",
+			       .row_if_sampled = true };
+	int64_t one[100], two[100], id;
+
+	objtrack_keep_freed(ot, 1000000);
+	for (int i = 0; i < 100; i++) {
+		o.tid = 1, o.addr = 0x7000, o.alloc_ns = 100 + 20 * i, o.free_ns = o.alloc_ns + 10;
+		one[i] = objtrack_add_block(ot, &o, 0);
+		o.tid = 2, o.addr = 0x9000 + 64 * (i % 2), o.alloc_ns += 5, o.free_ns += 5;
+		two[i] = objtrack_add_block(ot, &o, 0);
+	}
+	CHECK_INT(id_at(ot, 1, 0x7010, 100 + 20 * 7 + 3), one[7]);
+	CHECK_INT(id_at(ot, 1, 0x7000, 100 + 20 * 99), one[99]);
+	CHECK_INT(id_at(ot, 1, 0x9050, 100 + 20 * 8 + 5 + 9), 0);      /* block 8: 0x9000 */
+	CHECK_INT(id_at(ot, 1, 0x9050, 100 + 20 * 9 + 5 + 9), two[9]);
+	CHECK_INT(id_at(ot, 1, 0x7010, 100 + 20 * 5 + 15), 0);          /* between two */
+	CHECK_INT(id_at(ot, 1, 0x7010, 100 + 20 * 7 + 3), one[7]);      /* claimed: the same */
+	CHECK_INT(id_at(ot, 1, 0x7040, 100 + 20 * 7 + 3), 0);           /* past its end */
+	o.tid = 3, o.addr = 0xa000;
+	for (int i = 0; i < 10000; i++) {
+		o.alloc_ns = 10000 + 10 * i, o.free_ns = o.alloc_ns + 5;
+		id = objtrack_add_block(ot, &o, 0);
+	}
+	CHECK_INT(id_at(ot, 1, 0xa000, 10000 + 10 * (10000 - 4097) + 1), 0);
+	CHECK_INT(id_at(ot, 1, 0xa000, 10000 + 10 * (10000 - 4096) + 1), id - 4095);
+	CHECK_INT(id_at(ot, 1, 0xa000, 10000 + 10 * 9999 + 1), id);
+	/* Out of the window: the newest end is 110,000 ns later. */
+	objtrack_keep_freed(ot, 1000);
+	o.tid = 4, o.addr = 0xb000, o.alloc_ns = 100, o.free_ns = 200;
+	objtrack_add_block(ot, &o, 0);
+	CHECK_INT(id_at(ot, 1, 0xb000, 150), 0);
+	objtrack_free(ot);
+}
+
 /* Without lookups (no sampler), small blocks still end with their
  * counters and sizes, a fork's copies too, and no address finds them. */
 static void test_small_no_lookups(void)
@@ -401,6 +441,7 @@ int main(void)
 	test_small_no_lookups();
 	test_small_reused_address();
 	test_small_added_ended();
+	test_small_ended_threads();
 	test_lifetimes_and_reuse();
 	test_kind_priority();
 	test_fork();
