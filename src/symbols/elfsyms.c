@@ -44,6 +44,8 @@ struct elf_module {
 	 * a cache, hence mutable behind the const module pointers. */
 	struct sym_table funcs;
 	bool funcs_ready;
+	struct sym_table objects;     /* kept: each process loading the file asks */
+	bool objects_ready;
 };
 
 enum elf_check elf_check_file(const char *path)
@@ -207,6 +209,7 @@ void elfmod_close(struct elf_module *m)
 	if (!m)
 		return;
 	sym_table_free(&m->funcs);
+	sym_table_free(&m->objects);
 	if (m->elf)
 		elf_end(m->elf);
 	close(m->fd);
@@ -398,12 +401,14 @@ static int bind_rank(unsigned char bind)
 static int compare_entries(const void *a, const void *b)
 {
 	const struct sym_entry *x = a, *y = b;
-	size_t ux = strspn(x->name, "_"), uy = strspn(y->name, "_");
+	size_t ux, uy;
 
 	if (x->vaddr != y->vaddr)
 		return x->vaddr < y->vaddr ? -1 : 1;
 	if (!x->size != !y->size)
 		return x->size ? -1 : 1;
+	ux = strspn(x->name, "_");
+	uy = strspn(y->name, "_");
 	if (ux != uy)
 		return ux < uy ? -1 : 1;
 	if (x->bind != y->bind)
@@ -440,12 +445,14 @@ static void build_table(const struct elf_module *m, bool (*want)(const GElf_Sym 
 
 void elfmod_foreach_object(const struct elf_module *m, elfmod_object_cb cb, void *arg)
 {
-	struct sym_table objects;
+	struct elf_module *mm = (struct elf_module *)m;
 
-	build_table(m, is_data_object, &objects);
-	for (size_t i = 0; i < objects.n; i++)
-		cb(arg, objects.v[i].name, objects.v[i].vaddr, objects.v[i].size);
-	sym_table_free(&objects);
+	if (!m->objects_ready) {
+		build_table(m, is_data_object, &mm->objects);
+		mm->objects_ready = true;
+	}
+	for (size_t i = 0; i < m->objects.n; i++)
+		cb(arg, m->objects.v[i].name, m->objects.v[i].vaddr, m->objects.v[i].size);
 }
 
 /* The function holding vaddr, or NULL. */
