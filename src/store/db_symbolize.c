@@ -32,11 +32,15 @@ static char *column_strdup(sqlite3_stmt *st, int col)
  * read can still be named. */
 static void collect_unknown(struct nm_db *db, struct unknown_frames *out)
 {
+	/* A join with the modules' paths, each module's found once (a
+	 * subquery per location cost gcc's 5,000 a third of this step). */
 	sqlite3_stmt *st = db_prepare(db,
 		"SELECT l.id, l.offset,"
-		"  coalesce((SELECT m.path FROM modules m WHERE m.module = l.module LIMIT 1),"
-		"           CASE WHEN l.module NOT LIKE 'buildid:%' THEN l.module END)"
-		" FROM locations l WHERE l.function IS NULL AND l.module IS NOT NULL");
+		"  coalesce(m.path, CASE WHEN l.module NOT LIKE 'buildid:%' THEN l.module END)"
+		" FROM locations l LEFT JOIN"
+		"  (SELECT module, min(path) AS path FROM modules GROUP BY module) m"
+		"  ON m.module = l.module"
+		" WHERE l.function IS NULL AND l.module IS NOT NULL");
 	int rc;
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
