@@ -52,6 +52,9 @@ struct elf_function {
 void elfmod_find_functions(const struct elf_module *m, const char *const *names, size_t n,
 			   struct elf_function *out);
 
+/* The vaddr of the data object called name (as elfmod_foreach_object
+ * lists them): 0, or -1 when there is none. */
+int elfmod_find_object(const struct elf_module *m, const char *name, uint64_t *vaddr);
 /* Calls cb, by increasing vaddr, for every defined data object
  * (STT_OBJECT, so not STT_TLS; st_size > 0; STB_GLOBAL, STB_WEAK and
  * STB_LOCAL) of .symtab, or of .dynsym when there is no .symtab.  Each

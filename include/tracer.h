@@ -62,6 +62,7 @@ struct proc {
 	pid_t agent_parent;
 	struct modmap mods;
 	int mods_hooked;        /* modmap generation already hooked */
+	uint64_t r_debug;       /* the loader's struct r_debug; 0: not found */
 	/* Allocation wrappers (operator new...): skipped at the top of call
 	 * stacks so that a stack starts at the user's frame. */
 	int nr_wrappers;

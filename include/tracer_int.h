@@ -110,6 +110,10 @@ int agent_hook(struct tracer *tr, struct tcb *t, const struct loaded_module *m, 
 	       uint64_t size, int fn);
 /* Tells the agent where the process's modules and their unwind data are. */
 void agent_modules(struct proc *p);
+/* The loader is about to unmap modules: until agent_modules() says what
+ * is left, the agent reads no module's unwind data (walks end at their
+ * first frame) rather than data that may be gone. */
+void agent_modules_withdraw(struct proc *p);
 /* Turns p's waiting records into events.  Returns the slots read. */
 size_t agent_drain(struct tracer *tr, struct proc *p);
 /* The last drain, once no thread of p can write (exec, the last thread

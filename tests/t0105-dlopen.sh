@@ -2,6 +2,8 @@
 # dlopen: a library's constructor and its functions allocate; both
 # allocations are recorded with a depth-0 frame in the library (its module,
 # function and source file), even though it is dlclosed before the end.
+# After the dlclose, stacks are whole again (the agent stops reading
+# modules' unwind data while the loader unmaps one, then goes on).
 . "$(dirname "$0")/lib.sh"
 
 lib=$TMPD/libdl-lib.so
@@ -26,3 +28,6 @@ assert_eq "library allocations (size|allocator|module|function|file)" \
 		      ORDER BY o.size")"
 assert_eq "the library in modules" "$lib" \
 	"$(sql "$db" "SELECT path FROM modules WHERE module = '$module'")"
+assert_eq "frames of the allocation after dlclose, beyond main's" 1 \
+	"$(sql "$db" "SELECT count(*) > 1 FROM objects o JOIN frames f ON f.callsite_id = o.callsite_id
+		      WHERE o.size = 7777")"

@@ -174,6 +174,21 @@ void agent_modules(struct proc *p)
 	free(mods);
 }
 
+void agent_modules_withdraw(struct proc *p)
+{
+	struct agent_proc *ap = p->agent;
+	uint64_t first;
+
+	if (!ap)
+		return;
+	first = (ap->ctl->modules >> 32) + (uint32_t)ap->ctl->modules;
+	if (first + AGENT_MODULES_MAX > AGENT_MODULE_SPACE)
+		first = 0;
+	__atomic_store_n(&ap->ctl->modules, first << 32, __ATOMIC_RELEASE);
+	ap->published_modules = 0;
+	debug("process %d: module list withdrawn (dlclose)", p->pid);
+}
+
 /* ---- loading ---- */
 
 static bool is_loader(const char *path)

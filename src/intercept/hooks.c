@@ -9,6 +9,8 @@
  *
  * Each call becomes one alloc_event handed to the tracer's on_event
  * consumer (the recorder), as the in-process agent's records do. */
+#include <link.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -55,11 +57,15 @@ static void hook_module(struct tracer *tr, struct tcb *t, const struct loaded_mo
 {
 	const char *names[FN__COUNT + NR_WRAPPERS];
 	struct elf_function found[FN__COUNT + NR_WRAPPERS];
+	uint64_t r_debug;
 
 	for (int fn = 0; fn < FN__COUNT; fn++)
 		names[fn] = alloc_fn_name(fn);
 	memcpy(names + FN__COUNT, wrapper_names, sizeof(wrapper_names));
 	elfmod_find_functions(m->elf, names, FN__COUNT + NR_WRAPPERS, found);
+	/* The loader's: where it says what a stop at _dl_debug_state is. */
+	if (found[FN_DL_DEBUG_STATE].found && !elfmod_find_object(m->elf, "_r_debug", &r_debug))
+		t->proc->r_debug = r_debug + m->bias;
 	for (int fn = 0; fn < FN__COUNT; fn++) {
 		uint64_t vaddr = found[fn].vaddr;
 
@@ -351,6 +357,17 @@ static void emit(struct tracer *tr, struct tcb *t, struct alloc_event *ev)
 					    .tid = ev->tid, .alloc = ev });
 }
 
+/* Is the loader about to unmap modules (dlclose)?  Its r_debug says so
+ * at the first of the two stops around the change. */
+static bool unmapping_soon(struct proc *p)
+{
+	int32_t state;
+
+	return p->r_debug &&
+	       !tracee_read(p, p->r_debug + offsetof(struct r_debug, r_state), &state, sizeof(state)) &&
+	       state == RT_DELETE;
+}
+
 void hooks_on_entry(struct tracer *tr, struct tcb *t, int fn, struct user_regs_struct *regs)
 {
 	struct proc *p = t->proc;
@@ -358,7 +375,10 @@ void hooks_on_entry(struct tracer *tr, struct tcb *t, int fn, struct user_regs_s
 	/* Calls the agent recorded came first. */
 	agent_drain(tr, p);
 	if (fn == FN_DL_DEBUG_STATE) {
-		hooks_install(tr, t);     /* dlopen/dlclose: new modules */
+		if (unmapping_soon(p))
+			agent_modules_withdraw(p);
+		else
+			hooks_install(tr, t);     /* dlopen/dlclose: new modules */
 		return;
 	}
 	if (fn == FN_EXIT) {

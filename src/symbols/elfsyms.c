@@ -443,7 +443,7 @@ static void build_table(const struct elf_module *m, bool (*want)(const GElf_Sym 
 	t->n = kept;
 }
 
-void elfmod_foreach_object(const struct elf_module *m, elfmod_object_cb cb, void *arg)
+static const struct sym_table *objects_of(const struct elf_module *m)
 {
 	struct elf_module *mm = (struct elf_module *)m;
 
@@ -451,8 +451,27 @@ void elfmod_foreach_object(const struct elf_module *m, elfmod_object_cb cb, void
 		build_table(m, is_data_object, &mm->objects);
 		mm->objects_ready = true;
 	}
-	for (size_t i = 0; i < m->objects.n; i++)
-		cb(arg, m->objects.v[i].name, m->objects.v[i].vaddr, m->objects.v[i].size);
+	return &m->objects;
+}
+
+void elfmod_foreach_object(const struct elf_module *m, elfmod_object_cb cb, void *arg)
+{
+	const struct sym_table *t = objects_of(m);
+
+	for (size_t i = 0; i < t->n; i++)
+		cb(arg, t->v[i].name, t->v[i].vaddr, t->v[i].size);
+}
+
+int elfmod_find_object(const struct elf_module *m, const char *name, uint64_t *vaddr)
+{
+	const struct sym_table *t = objects_of(m);
+
+	for (size_t i = 0; i < t->n; i++)
+		if (!strcmp(t->v[i].name, name)) {
+			*vaddr = t->v[i].vaddr;
+			return 0;
+		}
+	return -1;
 }
 
 /* The function holding vaddr, or NULL. */

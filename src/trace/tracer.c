@@ -127,6 +127,7 @@ static struct proc *proc_fork(struct tracer *tr, struct proc *parent, pid_t pid,
 		watchdog_note_fork(parent->pid, pid);
 	modmap_copy(&p->mods, &parent->mods);
 	p->mods_hooked = parent->mods_hooked;
+	p->r_debug = parent->r_debug;
 	p->hooks_ready = parent->hooks_ready;
 	p->scratch = parent->scratch;
 	p->syscall_insn = parent->syscall_insn;

@@ -1,5 +1,5 @@
 /* dlopen-main LIB: dlopen LIB (whose constructor allocates), call its
- * lib_alloc(), free, dlclose, and say so. */
+ * lib_alloc(), free, dlclose, and say so; then allocate 7777 bytes. */
 #include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,5 +23,7 @@ int main(int argc, char **argv)
 	printf("lib_alloc returned %s\n", p ? "memory" : "NULL");
 	free(p);
 	dlclose(lib);
+	p = malloc(7777);
+	free(p);
 	return 0;
 }
