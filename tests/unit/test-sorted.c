@@ -1,7 +1,11 @@
 /* The shared search of arrays sorted by address: empty arrays, keys
  * below, between, on and past the entries, repeated keys, and the
- * macro's element of a struct array. */
+ * macro's element of a struct array.  The radix sort: ascending, stable
+ * among equal keys, every item once, whichever bytes differ. */
 #include <stddef.h>
+#include <stdlib.h>
+
+#include <stdbool.h>
 
 #include "sorted.h"
 #include "unit.h"
@@ -10,6 +14,32 @@ struct range {
 	char name;
 	uint64_t start, end;
 };
+
+/* n keys from a generator keeping the bytes of mask (ties on purpose). */
+static void check_sort(size_t n, uint64_t mask)
+{
+	struct sort_key *k = malloc((n + 1) * sizeof(*k));
+	unsigned char *seen = calloc(n + 1, 1);
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	bool ok = true;
+
+	for (size_t i = 0; i < n; i++) {
+		x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+		k[i] = (struct sort_key){ x & mask, (uint32_t)i };
+	}
+	sort_keys(k, n);
+	for (size_t i = 0; i < n; i++) {
+		ok = ok && k[i].item < n && !seen[k[i].item];
+		if (k[i].item < n)
+			seen[k[i].item] = 1;
+		if (i)
+			ok = ok && (k[i - 1].key < k[i].key ||
+				    (k[i - 1].key == k[i].key && k[i - 1].item < k[i].item));
+	}
+	CHECK(ok);
+	free(k);
+	free(seen);
+}
 
 int main(void)
 {
@@ -30,5 +60,11 @@ int main(void)
 	CHECK(r && r->name == 'c');
 	CHECK(SORTED_LAST_AT_MOST(v, n, start, 0x10) == NULL);
 	CHECK(SORTED_LAST_AT_MOST(v, 0, start, 0x3000) == NULL);
+	check_sort(0, ~0ULL);
+	check_sort(1, ~0ULL);
+	check_sort(10000, ~0ULL);
+	check_sort(10000, 0xff);                  /* many ties */
+	check_sort(10000, 0x7fff00000000fff0ULL); /* bytes that never differ skipped */
+	check_sort(1000, 0);                      /* all equal */
 	return unit_done();
 }
