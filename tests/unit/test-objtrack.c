@@ -112,6 +112,31 @@ static void test_fork(void)
 	objtrack_free(ot);
 }
 
+/* A child copies its parent's objects only once it does something: a
+ * fork then exec copies nothing; what the parent made after the fork is
+ * not the child's; what the parent freed or left (exit) after it is. */
+static void test_fork_lazy(void)
+{
+	struct objtrack *ot = objtrack_new(NULL);
+	size_t before;
+	int64_t a;
+
+	a = add(ot, 1, OBJ_HEAP, 0x1000, 0x100, 10);
+	before = objtrack_count(ot);
+	objtrack_fork(ot, 1, 2, 20);
+	objtrack_end_process(ot, 2, 25, true);         /* exec */
+	CHECK_INT(objtrack_count(ot), before);
+	objtrack_fork(ot, 1, 3, 30);
+	add(ot, 1, OBJ_HEAP, 0x3000, 0x100, 35);       /* the parent's, after */
+	CHECK_INT(id_at(ot, 3, 0x3010, 40), 0);
+	CHECK(id_at(ot, 3, 0x1010, 40) > a);           /* its copy */
+	objtrack_fork(ot, 1, 4, 50);
+	objtrack_end_process(ot, 1, 60, true);         /* the parent exits first */
+	CHECK(id_at(ot, 4, 0x1010, 70) > a);
+	CHECK(id_at(ot, 4, 0x3010, 70) > a);
+	objtrack_free(ot);
+}
+
 static uint64_t xorshift(uint64_t *s)
 {
 	*s ^= *s << 13;
@@ -445,6 +470,7 @@ int main(void)
 	test_lifetimes_and_reuse();
 	test_kind_priority();
 	test_fork();
+	test_fork_lazy();
 	test_pick_weighted();
 	test_reservations_and_uniform();
 	test_scale();
