@@ -33,6 +33,14 @@
 		      " callsite_id, name) VALUES "
 #define OBJECT_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 #define OBJECT_COLUMNS 10
+#define TOTALS_INSERT "INSERT INTO callsite_totals(callsite_id, pid, allocations, frees, bytes," \
+		      " peak_live_bytes) VALUES "
+#define TOTALS_ROW "(?, ?, ?, ?, ?, ?)"
+#define TOTALS_COLUMNS 6
+#define CALLSITE_INSERT "INSERT INTO callsites(id, frames, hash) VALUES "
+#define LOCATION_INSERT "INSERT INTO locations(id, module, offset) VALUES "
+#define ID_ROW "(?, ?, ?)"
+#define ID_COLUMNS 3
 /* Samples and objects are written BATCH rows per statement: one step of a
  * multi-row INSERT costs SQLite far less than as many single-row ones,
  * which is most of what storing a sample, or a block's row, costs. */
@@ -53,15 +61,14 @@ static const char *const stmt_sql[NR_STMTS] = {
 	[ST_THREAD] = "INSERT INTO threads(pid, tid, rank, start_ns) VALUES (?, ?, ?, ?)",
 	[ST_END_THREAD] = "UPDATE threads SET end_ns = ? WHERE pid = ? AND tid = ? AND end_ns IS NULL",
 	[ST_MODULE] = "INSERT INTO modules(pid, module, path, start, end, bias) VALUES (?, ?, ?, ?, ?, ?)",
-	[ST_CALLSITE] = "INSERT INTO callsites(hash, frames) VALUES (?, ?)",
-	[ST_LOCATION] = "INSERT INTO locations(module, offset) VALUES (?, ?)",
+	[ST_CALLSITE] = CALLSITE_INSERT ID_ROW,
+	[ST_LOCATION] = LOCATION_INSERT ID_ROW,
 	[ST_OBJECT] = OBJECT_INSERT OBJECT_ROW,
 	[ST_FREE] = "UPDATE objects SET free_ns = ? WHERE id = ?",
 	[ST_SAMPLE] = SAMPLE_INSERT SAMPLE_ROW,
 	[ST_SAMPLER_STAT] = "INSERT INTO sampler_stats(tid, name, value) VALUES (?, ?, ?)",
 	[ST_META] = "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
-	[ST_TOTALS] = "INSERT INTO callsite_totals(callsite_id, pid, allocations, frees, bytes,"
-		      " peak_live_bytes) VALUES (?, ?, ?, ?, ?, ?)",
+	[ST_TOTALS] = TOTALS_INSERT TOTALS_ROW,
 };
 
 /* Interned call stacks and code locations: FNV-1a hash of the (module,
@@ -98,6 +105,21 @@ struct nm_db {
 	sqlite3_stmt *object_batch;
 	struct nm_object pending_objects[BATCH];
 	int npending_objects;
+	/* Stacks and code locations, numbered here (a row's id is known at
+	 * once), written BATCH at a time: gcc has 6,500 and 5,000. */
+	sqlite3_stmt *callsite_batch, *location_batch;
+	struct id_row {
+		int64_t id, number;     /* hash / offset */
+		char *text;             /* frames / module, owned */
+	} pending_callsites[BATCH], pending_locations[BATCH];
+	int npending_callsites, npending_locations;
+	sqlite3_stmt *totals_batch;
+	struct callsite_totals {
+		int64_t callsite_id;
+		pid_t pid;
+		uint64_t allocations, frees, bytes, peak_live_bytes;
+	} pending_totals[BATCH];
+	int npending_totals;
 	int lock_fd;            /* a profile being written: outfile_create() */
 	char *write_error;      /* the first write that failed; NULL: none */
 	uint64_t samples;       /* samples handed to db_add_sample() */
@@ -105,6 +127,8 @@ struct nm_db {
 };
 
 static void write_pending(struct nm_db *db);
+static void write_id_rows(struct nm_db *db, struct id_row *v, int *n, sqlite3_stmt **batch,
+			  const char *insert, enum db_stmt single);
 
 /* How long a statement waits for another connection's lock. */
 #define BUSY_TIMEOUT_MS 10000
@@ -248,6 +272,13 @@ static void free_db(struct nm_db *db)
 		sqlite3_finalize(db->stmts[i]);
 	sqlite3_finalize(db->sample_batch);
 	sqlite3_finalize(db->object_batch);
+	sqlite3_finalize(db->totals_batch);
+	sqlite3_finalize(db->callsite_batch);
+	sqlite3_finalize(db->location_batch);
+	for (int i = 0; i < db->npending_callsites; i++)
+		free(db->pending_callsites[i].text);
+	for (int i = 0; i < db->npending_locations; i++)
+		free(db->pending_locations[i].text);
 	if (db->module_free)
 		db->module_free(db->module_arg);
 	u64map_free(&db->modules_seen);
@@ -449,7 +480,8 @@ void db_counts(struct nm_db *db, uint64_t *samples, uint64_t *pending)
 {
 	*samples = db->samples;
 	*pending = (uint64_t)(sqlite3_total_changes64(db->sql) - db->committed) + db->npending +
-		   db->npending_objects;
+		   db->npending_objects + db->npending_totals + db->npending_callsites +
+		   db->npending_locations;
 }
 
 void db_close(struct nm_db *db)
@@ -472,6 +504,7 @@ void db_transaction(struct nm_db *db, void (*fn)(struct nm_db *db, void *arg), v
 
 	if (own)
 		db_exec(db, "BEGIN");
+	write_pending(db);      /* fn reads what it must see */
 	fn(db, arg);
 	if (own)
 		db_exec(db, "COMMIT");
@@ -791,19 +824,18 @@ static int64_t intern_location(struct nm_db *db, const struct nm_frame *frame)
 {
 	uint64_t hash = frame_hash(HASH_SEED, frame);
 	struct interned_slot *slot;
-	sqlite3_stmt *st;
 
 	interned_reserve(&db->locations);
 	slot = interned_slot(&db->locations, hash);
 	if (slot->id)
 		return slot->id;
-	st = stmt(db, ST_LOCATION);
-	bind_text(st, 1, frame->module);
-	bind_int(st, 2, frame->offset);
-	step_done(db, st);
 	slot->hash = hash;
-	slot->id = sqlite3_last_insert_rowid(db->sql);
-	db->locations.used++;
+	slot->id = (int64_t)++db->locations.used;
+	db->pending_locations[db->npending_locations++] = (struct id_row){
+		slot->id, frame->offset, frame->module ? xstrdup(frame->module) : NULL };
+	if (db->npending_locations == BATCH)
+		write_id_rows(db, db->pending_locations, &db->npending_locations,
+			      &db->location_batch, LOCATION_INSERT, ST_LOCATION);
 	return slot->id;
 }
 
@@ -826,8 +858,8 @@ static char *decimal(char *p, uint64_t v)
  * what SQLite charges for (gcc: 6,000 stacks of 15 frames). */
 static int64_t insert_callsite(struct nm_db *db, uint64_t hash, const struct nm_frame *frames, int n)
 {
-	sqlite3_stmt *st = stmt(db, ST_CALLSITE);
 	char list[NM_MAX_FRAMES * 21 + 3], *p = list;
+	int64_t id = (int64_t)db->callsites.used + 1;
 
 	*p++ = '[';
 	for (int depth = 0; depth < n; depth++) {
@@ -839,10 +871,12 @@ static int64_t insert_callsite(struct nm_db *db, uint64_t hash, const struct nm_
 	if (db->module_fn)
 		note_modules(db, frames, n);
 	/* The hash is stored as the signed 64-bit integer sqlite holds. */
-	bind_int(st, 1, (int64_t)hash);
-	sqlite3_bind_text(st, 2, list, -1, SQLITE_STATIC);
-	step_done(db, st);
-	return sqlite3_last_insert_rowid(db->sql);
+	db->pending_callsites[db->npending_callsites++] = (struct id_row){ id, (int64_t)hash,
+									   xstrdup(list) };
+	if (db->npending_callsites == BATCH)
+		write_id_rows(db, db->pending_callsites, &db->npending_callsites,
+			      &db->callsite_batch, CALLSITE_INSERT, ST_CALLSITE);
+	return id;
 }
 
 int64_t db_intern_callsite(struct nm_db *db, const struct nm_frame *frames, int n)
@@ -963,9 +997,47 @@ static void bind_object_row(sqlite3_stmt *st, int first, const void *row)
 	bind_object(st, first, row);
 }
 
+static void bind_id_row(sqlite3_stmt *st, int first, const void *row)
+{
+	const struct id_row *r = row;
+
+	bind_int(st, first, r->id);
+	bind_text(st, first + 1, r->text);
+	bind_int(st, first + 2, r->number);
+}
+
+/* The held rows of ids, then their texts freed. */
+static void write_id_rows(struct nm_db *db, struct id_row *v, int *n, sqlite3_stmt **batch,
+			  const char *insert, enum db_stmt single)
+{
+	if (!*n)
+		return;
+	write_rows(db, v, *n, sizeof(*v), ID_COLUMNS, rows_stmt(db, batch, insert, ID_ROW, BATCH),
+		   single, bind_id_row);
+	for (int i = 0; i < *n; i++)
+		free(v[i].text);
+	*n = 0;
+}
+
+static void bind_totals_row(sqlite3_stmt *st, int first, const void *row)
+{
+	const struct callsite_totals *t = row;
+
+	bind_int_known(st, first, t->callsite_id, t->callsite_id > 0);
+	bind_int(st, first + 1, t->pid);
+	bind_int(st, first + 2, t->allocations);
+	bind_int(st, first + 3, t->frees);
+	bind_int(st, first + 4, t->bytes);
+	bind_int(st, first + 5, t->peak_live_bytes);
+}
+
 /* Writes the rows db_add_sample() and db_add_object() hold. */
 static void write_pending(struct nm_db *db)
 {
+	write_id_rows(db, db->pending_locations, &db->npending_locations, &db->location_batch,
+		      LOCATION_INSERT, ST_LOCATION);
+	write_id_rows(db, db->pending_callsites, &db->npending_callsites, &db->callsite_batch,
+		      CALLSITE_INSERT, ST_CALLSITE);
 	if (db->npending_objects)
 		write_rows(db, db->pending_objects, db->npending_objects, sizeof(struct nm_object),
 			   OBJECT_COLUMNS, rows_stmt(db, &db->object_batch, OBJECT_INSERT, OBJECT_ROW, BATCH),
@@ -976,6 +1048,11 @@ static void write_pending(struct nm_db *db)
 			   rows_stmt(db, &db->sample_batch, SAMPLE_INSERT, SAMPLE_ROW, BATCH), ST_SAMPLE,
 			   bind_sample_row);
 	db->npending = 0;
+	if (db->npending_totals)
+		write_rows(db, db->pending_totals, db->npending_totals, sizeof(struct callsite_totals),
+			   TOTALS_COLUMNS, rows_stmt(db, &db->totals_batch, TOTALS_INSERT, TOTALS_ROW, BATCH),
+			   ST_TOTALS, bind_totals_row);
+	db->npending_totals = 0;
 }
 
 /* Held until a batch is full, or until anything commits or reads the
@@ -1013,18 +1090,14 @@ void db_set_intercept(struct nm_db *db, const char *how)
 	sqlite3_finalize(st);
 }
 
+/* Held like samples: a run writes thousands at its end (gcc: 6,500). */
 void db_add_callsite_totals(struct nm_db *db, int64_t callsite_id, pid_t pid, uint64_t allocations,
 			    uint64_t frees, uint64_t bytes, uint64_t peak_live_bytes)
 {
-	sqlite3_stmt *st = stmt(db, ST_TOTALS);
-
-	bind_int_known(st, 1, callsite_id, callsite_id > 0);
-	bind_int(st, 2, pid);
-	bind_int(st, 3, allocations);
-	bind_int(st, 4, frees);
-	bind_int(st, 5, bytes);
-	bind_int(st, 6, peak_live_bytes);
-	step_done(db, st);
+	db->pending_totals[db->npending_totals++] = (struct callsite_totals){
+		callsite_id, pid, allocations, frees, bytes, peak_live_bytes };
+	if (db->npending_totals == BATCH)
+		write_pending(db);
 }
 
 void db_set_meta(struct nm_db *db, const char *key, const char *value)
