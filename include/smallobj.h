@@ -3,11 +3,13 @@
  * allocations of a busy program, so this index is built for the rate of
  * malloc and free: O(1) each, a few cache lines touched, no tree.
  *
- * Blocks are kept by start address (for free) and chained per granule
- * of their start, at a granule size that grows with their size, so that
- * "which block holds this address at time t" looks at two granules per
- * size class.  A freed block stays findable for a while (samples are
- * decoded shortly after they are taken), within a bounded count.
+ * Live blocks are kept by start address (for free) and chained per
+ * granule of their start, at a granule size that grows with their size,
+ * so that "which live block holds this address at time t" looks at two
+ * granules per size class.  A freed block stays findable for a while
+ * (samples are decoded shortly after they are taken), within a bounded
+ * count, in a ring in the order of the frees: a lookup at t looks at the
+ * first blocks freed after t.
  *
  * A block that comes already ended (its thread freed it at its very next
  * call: a storm's, a temporary buffer's) goes into a ring of its thread's
@@ -28,28 +30,29 @@
 #define SMALL_NONE UINT32_MAX
 
 struct small_entry {
-	uint64_t addr, size, alloc_ns, free_ns;  /* free_ns 0: live */
+	uint64_t addr, size, alloc_ns;
 	int64_t id, callsite_id;
 	const char *name;
 	int32_t tid;
 	uint32_t tag;             /* the caller's, given back at the end */
 	uint32_t gnext, gprev;    /* chain of the start's granule */
-	uint32_t dnext;           /* freed: the next freed later; unused: free list */
+	uint32_t dnext;           /* unused: the free list */
 	uint8_t level;            /* size class */
 	bool live;
-	bool promoted;            /* freed, then moved out by a sample: skip */
 };
 
-/* A block that came ended, in its thread's ring. */
+/* A block that ended, in a ring. */
 struct ended_block {
 	uint64_t addr, size, alloc_ns, free_ns;
 	int64_t id, callsite_id;
 	const char *name;
+	int32_t tid;
+	uint32_t tag;
 	bool taken;               /* moved out by a sample */
 };
 
 struct ended_ring {
-	int32_t tid;
+	int32_t tid;              /* a thread's ring of blocks that came ended */
 	uint32_t cap;             /* 0 until its first block */
 	uint64_t n;               /* written in all: the ring holds the last cap */
 	struct ended_block *v;
@@ -68,11 +71,11 @@ struct small_index {
 	struct small_map by_addr;     /* live blocks: start -> entry */
 	struct small_map granules;    /* (granule, level) -> first entry */
 	uint32_t per_level[8];        /* entries (live or freed) per level */
-	uint32_t dead_head, dead_tail, nr_dead;
-	struct ended_ring *rings;     /* per thread */
+	struct ended_ring freed;      /* blocks freed, in that order */
+	struct ended_ring *rings;     /* per thread, blocks that came ended */
 	uint32_t nr_rings, last_ring;
 	uint32_t ended_slots;         /* in all rings */
-	uint64_t newest_end, ended_keep_ns;
+	uint64_t newest_end, keep_ns;
 	uint64_t nr_live, live_bytes;
 	bool ranged;                  /* chained by granule: findable by any address */
 };

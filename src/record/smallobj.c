@@ -108,22 +108,18 @@ static uint64_t granule_of(uint64_t addr, uint8_t level)
 	return addr >> (12 + 4 * level);
 }
 
-/* Live and freed blocks chain apart: a reused address piles up freed
- * blocks in its granule (a storm: thousands), which a lookup must not
- * walk to find the live one. */
-static uint64_t granule_key(uint64_t granule, uint8_t level, bool dead)
+/* Only live blocks are chained: freed ones are in the freed ring. */
+static uint64_t granule_key(uint64_t granule, uint8_t level)
 {
-	return (granule << 4 | (uint64_t)level << 1 | dead) + 1;
+	return (granule << 3 | level) + 1;
 }
 
 static uint64_t chain_key(const struct small_entry *e)
 {
-	return granule_key(granule_of(e->addr, e->level), e->level, !e->live);
+	return granule_key(granule_of(e->addr, e->level), e->level);
 }
 
-/* Into the chain second when it has a head: the map is left alone.  A
- * freed chain is then newest first after its head (blocks end in time
- * order), which small_find() relies on. */
+/* Into the chain second when it has a head: the map is left alone. */
 static void chain_insert(struct small_index *s, uint32_t i)
 {
 	struct small_entry *e = &s->e[i];
@@ -186,7 +182,7 @@ void small_init(struct small_index *s, bool ranged)
 {
 	memset(s, 0, sizeof(*s));
 	s->ranged = ranged;
-	s->free_list = s->dead_head = s->dead_tail = SMALL_NONE;
+	s->free_list = SMALL_NONE;
 }
 
 void small_free(struct small_index *s)
@@ -194,68 +190,15 @@ void small_free(struct small_index *s)
 	for (uint32_t r = 0; r < s->nr_rings; r++)
 		free(s->rings[r].v);
 	free(s->rings);
+	free(s->freed.v);
 	free(s->e);
 	free(s->by_addr.v);
 	free(s->granules.v);
 	small_init(s, s->ranged);
 }
 
-/* Forgets the freed blocks too old or too many to be asked about. */
-static void purge_dead(struct small_index *s, uint64_t newest, uint64_t keep_ns, uint32_t max_dead)
-{
-	while (s->dead_head != SMALL_NONE) {
-		uint32_t i = s->dead_head;
-		struct small_entry *e = &s->e[i];
-
-		if (s->nr_dead <= max_dead && (newest <= e->free_ns || newest - e->free_ns <= keep_ns))
-			break;
-		s->dead_head = e->dnext;
-		if (s->dead_head == SMALL_NONE)
-			s->dead_tail = SMALL_NONE;
-		s->nr_dead--;
-		if (!e->promoted && s->ranged)
-			chain_unlink(s, i);
-		entry_recycle(s, i);
-	}
-}
-
-/* Entry i, out of by_addr already, ends. */
-/* Entry i, live no more, stays findable as a freed block while keep_ns
- * and max_dead allow (or is forgotten now). */
-static void enter_dead(struct small_index *s, uint32_t i, uint64_t ns, uint64_t keep_ns,
-		       uint32_t max_dead)
-{
-	struct small_entry *e = &s->e[i];
-
-	e->live = false;
-	if (!keep_ns || !max_dead || !s->ranged) {
-		entry_recycle(s, i);
-		return;
-	}
-	e->free_ns = ns ? ns : 1;      /* 0 would read as live */
-	chain_insert(s, i);             /* into its granule's freed chain */
-	e->dnext = SMALL_NONE;
-	if (s->dead_tail != SMALL_NONE)
-		s->e[s->dead_tail].dnext = i;
-	else
-		s->dead_head = i;
-	s->dead_tail = i;
-	s->nr_dead++;
-	purge_dead(s, e->free_ns, keep_ns, max_dead);
-}
-
-/* Entry i, out of by_addr already, ends. */
 static void end_entry(struct small_index *s, uint32_t i, uint64_t ns, uint64_t keep_ns,
-		      uint32_t max_dead)
-{
-	struct small_entry *e = &s->e[i];
-
-	s->nr_live--;
-	s->live_bytes -= e->size;
-	if (s->ranged)
-		chain_unlink(s, i);
-	enter_dead(s, i, ns, keep_ns, max_dead);
-}
+		      uint32_t max_dead);
 
 static uint32_t new_entry(struct small_index *s, const struct nm_object *obj, uint32_t tag)
 {
@@ -308,22 +251,51 @@ static struct ended_block *ring_at(const struct ended_ring *g, uint64_t k)
 	return &g->v[k % g->cap];
 }
 
-/* Twice the room, while the rings' total stays bounded: a full ring
- * overwrites its oldest block. */
-static void ring_grow(struct small_index *s, struct ended_ring *g)
+/* Twice the room up to max blocks, a thread's rings staying within
+ * ENDED_SLOTS in all: a full ring overwrites its oldest block. */
+static void ring_grow(struct small_index *s, struct ended_ring *g, uint32_t max, bool counted)
 {
 	uint32_t cap = g->cap ? 2 * g->cap : ENDED_MIN;
 	struct ended_block *v;
 
-	if (g->cap && (cap > ENDED_MAX || s->ended_slots + cap - g->cap > ENDED_SLOTS))
+	if (g->cap && (cap > max || (counted && s->ended_slots + cap - g->cap > ENDED_SLOTS)))
 		return;
 	v = xmalloc((size_t)cap * sizeof(*v));
 	for (uint64_t k = g->n > g->cap ? g->n - g->cap : 0; k < g->n; k++)
 		v[k % cap] = *ring_at(g, k);
 	free(g->v);
-	s->ended_slots += cap - g->cap;
+	if (counted)
+		s->ended_slots += cap - g->cap;
 	g->v = v;
 	g->cap = cap;
+}
+
+/* A block ended at free_ns (never 0: that reads as live), findable while
+ * keep_ns after the newest end. */
+static void ring_add(struct small_index *s, struct ended_ring *g, const struct ended_block *b,
+		     uint64_t keep_ns)
+{
+	*ring_at(g, g->n++) = *b;
+	if (b->free_ns > s->newest_end)
+		s->newest_end = b->free_ns;
+	s->keep_ns = keep_ns;
+}
+
+static bool recent(const struct small_index *s, const struct ended_block *b)
+{
+	return s->newest_end - b->free_ns <= s->keep_ns;
+}
+
+/* The smaller block, then the younger, is the more specific. */
+static bool specific(uint64_t size_a, uint64_t alloc_a, uint64_t size_b, uint64_t alloc_b)
+{
+	return size_a != size_b ? size_a < size_b : alloc_a > alloc_b;
+}
+
+static bool block_holds(const struct ended_block *b, uint64_t addr, uint64_t t)
+{
+	return !b->taken && b->addr <= addr && addr - b->addr < b->size && b->alloc_ns <= t &&
+	       b->free_ns > t;
 }
 
 void small_add_ended(struct small_index *s, const struct nm_object *obj, uint64_t keep_ns)
@@ -334,15 +306,12 @@ void small_add_ended(struct small_index *s, const struct nm_object *obj, uint64_
 		return;
 	g = ring_of(s, obj->tid);
 	if (g->n >= g->cap)
-		ring_grow(s, g);
-	*ring_at(g, g->n++) = (struct ended_block){
+		ring_grow(s, g, ENDED_MAX, true);
+	ring_add(s, g, &(struct ended_block){
 		.addr = obj->addr, .size = obj->size, .alloc_ns = obj->alloc_ns,
-		.free_ns = obj->free_ns, .id = obj->id, .callsite_id = obj->callsite_id,
-		.name = obj->name,
-	};
-	if (obj->free_ns > s->newest_end)
-		s->newest_end = obj->free_ns;
-	s->ended_keep_ns = keep_ns;
+		.free_ns = obj->free_ns ? obj->free_ns : 1, .id = obj->id,
+		.callsite_id = obj->callsite_id, .name = obj->name, .tid = obj->tid,
+	}, keep_ns);
 }
 
 /* The thread's block alive at t (the last to start by t), if it holds
@@ -350,7 +319,7 @@ void small_add_ended(struct small_index *s, const struct nm_object *obj, uint64_
 static struct ended_block *ring_find(const struct small_index *s, const struct ended_ring *g,
 				     uint64_t addr, uint64_t t)
 {
-	uint64_t lo = g->n > g->cap ? g->n - g->cap : 0, hi = g->n;
+	uint64_t first = g->n > g->cap ? g->n - g->cap : 0, lo = first, hi = g->n;
 	struct ended_block *e;
 
 	while (lo < hi) {
@@ -361,11 +330,68 @@ static struct ended_block *ring_find(const struct small_index *s, const struct e
 		else
 			hi = mid;
 	}
-	if (lo == (g->n > g->cap ? g->n - g->cap : 0))
+	if (lo == first)
 		return NULL;
 	e = ring_at(g, lo - 1);
-	return !e->taken && e->addr <= addr && addr - e->addr < e->size && e->free_ns > t &&
-	       s->newest_end - e->free_ns <= s->ended_keep_ns ? e : NULL;
+	return block_holds(e, addr, t) && recent(s, e) ? e : NULL;
+}
+
+/* ---- freed blocks: one ring in the order of their frees ---- */
+
+/* Blocks freed after t a lookup looks at, at most.  Samples come in
+ * shortly after they are taken: the block a sample hit, if freed since,
+ * is among the first freed after it. */
+#define FREED_WALK 1024
+
+/* Entry i, out of by_addr already, ends at ns: it stays findable in the
+ * freed ring while keep_ns and max_dead allow, its entry free at once. */
+static void end_entry(struct small_index *s, uint32_t i, uint64_t ns, uint64_t keep_ns,
+		      uint32_t max_dead)
+{
+	struct small_entry *e = &s->e[i];
+
+	s->nr_live--;
+	s->live_bytes -= e->size;
+	if (s->ranged) {
+		chain_unlink(s, i);
+		if (keep_ns && max_dead) {
+			if (s->freed.n >= s->freed.cap)
+				ring_grow(s, &s->freed, max_dead, false);
+			ring_add(s, &s->freed, &(struct ended_block){
+				.addr = e->addr, .size = e->size, .alloc_ns = e->alloc_ns,
+				.free_ns = ns ? ns : 1, .id = e->id, .callsite_id = e->callsite_id,
+				.name = e->name, .tid = e->tid, .tag = e->tag,
+			}, keep_ns);
+		}
+	}
+	e->live = false;
+	entry_recycle(s, i);
+}
+
+/* The most specific block freed after t that held addr at t. */
+static struct ended_block *freed_find(const struct small_index *s, uint64_t addr, uint64_t t)
+{
+	const struct ended_ring *g = &s->freed;
+	uint64_t lo = g->n > g->cap ? g->n - g->cap : 0, hi = g->n, end;
+	struct ended_block *best = NULL;
+
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+
+		if (ring_at(g, mid)->free_ns <= t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	end = lo + FREED_WALK < g->n ? lo + FREED_WALK : g->n;
+	for (uint64_t k = lo; k < end; k++) {
+		struct ended_block *b = ring_at(g, k);
+
+		if (block_holds(b, addr, t) && recent(s, b) &&
+		    (!best || specific(b->size, b->alloc_ns, best->size, best->alloc_ns)))
+			best = b;
+	}
+	return best;
 }
 
 int64_t small_release(struct small_index *s, uint64_t addr, uint64_t ns, uint64_t keep_ns,
@@ -385,14 +411,7 @@ int64_t small_release(struct small_index *s, uint64_t addr, uint64_t ns, uint64_
 
 static bool holds(const struct small_entry *e, uint64_t addr, uint64_t t)
 {
-	return e->addr <= addr && addr - e->addr < e->size && e->alloc_ns <= t &&
-	       (!e->free_ns || e->free_ns > t);
-}
-
-/* The smaller block, then the younger, is the more specific. */
-static bool specific(uint64_t size_a, uint64_t alloc_a, uint64_t size_b, uint64_t alloc_b)
-{
-	return size_a != size_b ? size_a < size_b : alloc_a > alloc_b;
+	return e->addr <= addr && addr - e->addr < e->size && e->alloc_ns <= t;
 }
 
 static bool more_specific(const struct small_entry *a, const struct small_entry *b)
@@ -400,30 +419,20 @@ static bool more_specific(const struct small_entry *a, const struct small_entry 
 	return specific(a->size, a->alloc_ns, b->size, b->alloc_ns);
 }
 
-/* Freed blocks a lookup walks at most in one chain.  Samples come in
- * shortly after the calls around them: a block freed long before, at an
- * address reused since, is not worth a long walk. */
-#define DEAD_WALK 64
-
-/* The best of best and the blocks of key's chain that hold addr at t.  A
- * freed chain is newest first after its head: the walk ends at the first
- * block that ended by t. */
+/* The best of best and the blocks of key's chain that hold addr at t. */
 static uint32_t best_in_chain(const struct small_index *s, uint64_t key, uint64_t addr,
-			      uint64_t t, uint32_t best, bool dead)
+			      uint64_t t, uint32_t best)
 {
-	int walked = 0;
-
 	for (uint32_t i = map_get(&s->granules, key); i != SMALL_NONE; i = s->e[i].gnext) {
 		const struct small_entry *e = &s->e[i];
 
 		if (holds(e, addr, t) && (best == SMALL_NONE || more_specific(e, &s->e[best])))
 			best = i;
-		if (dead && walked++ && (e->free_ns <= t || walked > DEAD_WALK))
-			break;
 	}
 	return best;
 }
 
+/* The most specific live block holding addr at t. */
 static uint32_t small_find(const struct small_index *s, uint64_t addr, uint64_t t)
 {
 	uint32_t best = SMALL_NONE;
@@ -433,10 +442,8 @@ static uint32_t small_find(const struct small_index *s, uint64_t addr, uint64_t 
 
 		if (!s->per_level[level])
 			continue;
-		for (uint64_t d = 0; d < 2 && d <= g; d++) {
-			best = best_in_chain(s, granule_key(g - d, level, false), addr, t, best, false);
-			best = best_in_chain(s, granule_key(g - d, level, true), addr, t, best, true);
-		}
+		for (uint64_t d = 0; d < 2 && d <= g; d++)
+			best = best_in_chain(s, granule_key(g - d, level), addr, t, best);
 	}
 	return best;
 }
@@ -448,21 +455,17 @@ struct nm_object small_object(const struct small_index *s, uint32_t i, pid_t pid
 	return (struct nm_object){
 		.id = e->id, .pid = pid, .tid = e->tid, .kind = OBJ_HEAP,
 		.addr = e->addr, .size = e->size, .alloc_ns = e->alloc_ns,
-		.free_ns = e->free_ns, .callsite_id = e->callsite_id, .name = e->name,
-		.row_if_sampled = true,
+		.callsite_id = e->callsite_id, .name = e->name, .row_if_sampled = true,
 	};
 }
 
+/* Live entry i out of the index. */
 static void small_take(struct small_index *s, uint32_t i, struct nm_object *obj, pid_t pid)
 {
 	struct small_entry *e = &s->e[i];
 
 	*obj = small_object(s, i, pid);
 	chain_unlink(s, i);
-	if (e->free_ns) {
-		e->promoted = true;     /* recycled when it leaves the freed queue */
-		return;
-	}
 	map_del(&s->by_addr, e->addr);
 	s->nr_live--;
 	s->live_bytes -= e->size;
@@ -470,26 +473,33 @@ static void small_take(struct small_index *s, uint32_t i, struct nm_object *obj,
 	entry_recycle(s, i);
 }
 
+static bool block_beats(const struct ended_block *b, const struct ended_block *best)
+{
+	return b && (!best || specific(b->size, b->alloc_ns, best->size, best->alloc_ns));
+}
+
 bool small_claim(struct small_index *s, uint64_t addr, uint64_t t, pid_t pid,
 		 struct nm_object *obj, uint32_t *tag)
 {
-	uint32_t i = s->ranged ? small_find(s, addr, t) : SMALL_NONE, ring = 0;
-	struct ended_block *best = NULL;
+	uint32_t i;
+	struct ended_block *best;
 
-	for (uint32_t r = 0; s->ranged && r < s->nr_rings; r++) {
+	if (!s->ranged)
+		return false;
+	i = small_find(s, addr, t);
+	best = freed_find(s, addr, t);
+	for (uint32_t r = 0; r < s->nr_rings; r++) {
 		struct ended_block *b = ring_find(s, &s->rings[r], addr, t);
 
-		if (b && (!best || specific(b->size, b->alloc_ns, best->size, best->alloc_ns))) {
+		if (block_beats(b, best))
 			best = b;
-			ring = r;
-		}
 	}
 	if (best && (i == SMALL_NONE ||
 		     specific(best->size, best->alloc_ns, s->e[i].size, s->e[i].alloc_ns))) {
 		best->taken = true;
-		*tag = 0;
+		*tag = best->tag;
 		*obj = (struct nm_object){
-			.id = best->id, .pid = pid, .tid = s->rings[ring].tid, .kind = OBJ_HEAP,
+			.id = best->id, .pid = pid, .tid = best->tid, .kind = OBJ_HEAP,
 			.addr = best->addr, .size = best->size, .alloc_ns = best->alloc_ns,
 			.free_ns = best->free_ns, .callsite_id = best->callsite_id, .name = best->name,
 			.row_if_sampled = true,

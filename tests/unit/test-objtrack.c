@@ -322,27 +322,41 @@ static void test_small_claim_fork_tags(void)
 }
 
 /* An address reused 1,000 times: the live block next to it is found at
- * once, the blocks it held are found back to the walk's bound (64 freed
- * blocks per granule, newest first), not beyond. */
+ * once, each block it held during its life (the first freed after the
+ * sample's time); a block that lived through 2,000 others freed is found
+ * by a sample just before its end, not by one before those frees (the
+ * walk's bound: 1,024 freed after the sample's time). */
 static void test_small_reused_address(void)
 {
 	struct objtrack *ot = objtrack_new(NULL);
 	struct nm_object o = { .pid = 1, .tid = 1, .kind = OBJ_HEAP, .addr = 0x9000, .size = 48,
 			       .alloc_ns = 1, .name = "malloc", .row_if_sampled = true };
-	int64_t neighbour, ids[1000];
+	int64_t neighbour, ids[1000], long_lived;
 
+	objtrack_keep_freed(ot, 1000000000);
 	neighbour = objtrack_add_block(ot, &o, 1);
+	o.addr = 0xa000;
+	long_lived = objtrack_add_block(ot, &o, 3);
 	o.addr = 0x9040;
 	for (int i = 0; i < 1000; i++) {
 		o.alloc_ns = 10 + 10 * i;
 		ids[i] = objtrack_add_block(ot, &o, 2);
 		objtrack_release(ot, 1, 0x9040, 15 + 10 * i, NULL);
 	}
+	for (int i = 0; i < 2000; i++) {
+		o.addr = 0x100000 + 64 * i;
+		o.alloc_ns = 20000 + i;
+		objtrack_add_block(ot, &o, 4);
+		objtrack_release(ot, 1, o.addr, 20000 + i, NULL);
+	}
+	objtrack_release(ot, 1, 0xa000, 30000, NULL);
 	CHECK_INT(id_at(ot, 1, 0x9010, 20000), neighbour);
 	CHECK_INT(id_at(ot, 1, 0x9050, 10 + 10 * 999 + 2), ids[999]);
 	CHECK_INT(id_at(ot, 1, 0x9050, 10 + 10 * 950 + 2), ids[950]);
-	CHECK_INT(id_at(ot, 1, 0x9050, 10 + 10 * 100 + 2), 0);
+	CHECK_INT(id_at(ot, 1, 0x9050, 10 + 10 * 100 + 2), ids[100]);
 	CHECK_INT(id_at(ot, 1, 0x9050, 10 + 10 * 500 + 8), 0);          /* between two blocks */
+	CHECK_INT(id_at(ot, 1, 0xa010, 19000), 0);                      /* 2,000 frees away */
+	CHECK_INT(id_at(ot, 1, 0xa010, 29000), long_lived);
 	objtrack_free(ot);
 }
 
