@@ -246,6 +246,12 @@ static struct ended_ring *ring_of(struct small_index *s, int32_t tid)
 	return &s->rings[s->last_ring = s->nr_rings++];
 }
 
+/* The oldest block the ring still holds. */
+static uint64_t ring_first(const struct ended_ring *g)
+{
+	return g->n > g->cap ? g->n - g->cap : 0;
+}
+
 static struct ended_block *ring_at(const struct ended_ring *g, uint64_t k)
 {
 	return &g->v[k % g->cap];
@@ -261,7 +267,7 @@ static void ring_grow(struct small_index *s, struct ended_ring *g, uint32_t max,
 	if (g->cap && (cap > max || (counted && s->ended_slots + cap - g->cap > ENDED_SLOTS)))
 		return;
 	v = xmalloc((size_t)cap * sizeof(*v));
-	for (uint64_t k = g->n > g->cap ? g->n - g->cap : 0; k < g->n; k++)
+	for (uint64_t k = ring_first(g); k < g->n; k++)
 		v[k % cap] = *ring_at(g, k);
 	free(g->v);
 	if (counted)
@@ -314,23 +320,33 @@ void small_add_ended(struct small_index *s, const struct nm_object *obj, uint64_
 	}, keep_ns);
 }
 
+/* The first block of g, ordered by its start (by_end false) or its end,
+ * that starts (ends) after t; g->n when none does. */
+static uint64_t ring_after(const struct ended_ring *g, uint64_t t, bool by_end)
+{
+	uint64_t lo = ring_first(g), hi = g->n;
+
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+		const struct ended_block *b = ring_at(g, mid);
+
+		if ((by_end ? b->free_ns : b->alloc_ns) <= t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* The thread's block alive at t (the last to start by t), if it holds
  * addr and is recent enough to be asked about. */
 static struct ended_block *ring_find(const struct small_index *s, const struct ended_ring *g,
 				     uint64_t addr, uint64_t t)
 {
-	uint64_t first = g->n > g->cap ? g->n - g->cap : 0, lo = first, hi = g->n;
+	uint64_t lo = ring_after(g, t, false);
 	struct ended_block *e;
 
-	while (lo < hi) {
-		uint64_t mid = lo + (hi - lo) / 2;
-
-		if (ring_at(g, mid)->alloc_ns <= t)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == first)
+	if (lo == ring_first(g))
 		return NULL;
 	e = ring_at(g, lo - 1);
 	return block_holds(e, addr, t) && recent(s, e) ? e : NULL;
@@ -372,18 +388,9 @@ static void end_entry(struct small_index *s, uint32_t i, uint64_t ns, uint64_t k
 static struct ended_block *freed_find(const struct small_index *s, uint64_t addr, uint64_t t)
 {
 	const struct ended_ring *g = &s->freed;
-	uint64_t lo = g->n > g->cap ? g->n - g->cap : 0, hi = g->n, end;
+	uint64_t lo = ring_after(g, t, true), end = lo + FREED_WALK < g->n ? lo + FREED_WALK : g->n;
 	struct ended_block *best = NULL;
 
-	while (lo < hi) {
-		uint64_t mid = lo + (hi - lo) / 2;
-
-		if (ring_at(g, mid)->free_ns <= t)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	end = lo + FREED_WALK < g->n ? lo + FREED_WALK : g->n;
 	for (uint64_t k = lo; k < end; k++) {
 		struct ended_block *b = ring_at(g, k);
 
