@@ -146,6 +146,9 @@ void tracer_set_db(struct tracer *tr, struct nm_db *db);
 struct proc *tracer_procs(struct tracer *tr);
 /* Did any process run with the agent? */
 bool tracer_agent_used(struct tracer *tr);
+/* The sampler watches words with debug registers: a trap of theirs that
+ * reaches the program is not passed on (see stray_watch_trap()). */
+void tracer_set_watchpoints(struct tracer *tr, bool on);
 /* Writes the process's row once the database exists. */
 void tracer_record_process(struct tracer *tr, struct proc *p);
 /* Records regions of /proc/PID/maps (as last read) not seen before. */

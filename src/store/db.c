@@ -50,7 +50,7 @@
 enum db_stmt {
 	ST_PROCESS, ST_END_PROCESS, ST_THREAD, ST_END_THREAD, ST_MODULE,
 	ST_CALLSITE, ST_LOCATION, ST_OBJECT, ST_FREE, ST_SAMPLE,
-	ST_SAMPLER_STAT, ST_META, ST_TOTALS,
+	ST_SAMPLER_STAT, ST_META, ST_TOTALS, ST_PROCESS_EXE,
 	NR_STMTS
 };
 
@@ -69,6 +69,8 @@ static const char *const stmt_sql[NR_STMTS] = {
 	[ST_SAMPLER_STAT] = "INSERT INTO sampler_stats(tid, name, value) VALUES (?, ?, ?)",
 	[ST_META] = "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
 	[ST_TOTALS] = TOTALS_INSERT TOTALS_ROW,
+	[ST_PROCESS_EXE] = "UPDATE processes SET exe = ? WHERE rowid = "
+			   "(SELECT max(rowid) FROM processes WHERE pid = ?)",
 };
 
 /* Interned call stacks and code locations: FNV-1a hash of the (module,
@@ -654,13 +656,11 @@ void db_end_process(struct nm_db *db, pid_t pid, uint64_t end_ns, int exit_statu
 
 void db_set_process_exe(struct nm_db *db, pid_t pid, const char *exe)
 {
-	sqlite3_stmt *st = db_prepare(db, "UPDATE processes SET exe = ? WHERE rowid = "
-				      "(SELECT max(rowid) FROM processes WHERE pid = ?)");
+	sqlite3_stmt *st = stmt(db, ST_PROCESS_EXE);
 
 	sqlite3_bind_text(st, 1, exe, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 2, pid);
 	step_done(db, st);
-	sqlite3_finalize(st);
 }
 
 void db_add_thread(struct nm_db *db, pid_t pid, pid_t tid, int rank, uint64_t start_ns)

@@ -502,6 +502,19 @@ static bool is_our_trap(struct tcb *t)
 	return ptrace(PTRACE_GETSIGINFO, t->tid, 0, &si) == 0 && si.si_code == SI_KERNEL;
 }
 
+/* While the watch sampler moves its watchpoints, a debug-register trap
+ * (TRAP_HWBKPT) in the program is one of theirs: the program cannot set
+ * debug registers (ptrace does, and we are its tracer), and its own perf
+ * events would say TRAP_PERF.  The kernel sent one once as a watchpoint
+ * fired while being moved, and the program died of SIGTRAP. */
+static bool stray_watch_trap(struct tracer *tr, struct tcb *t)
+{
+	siginfo_t si;
+
+	return tr->watchpoints && ptrace(PTRACE_GETSIGINFO, t->tid, 0, &si) == 0 &&
+	       si.si_code == TRAP_HWBKPT;
+}
+
 /* Returns true when the SIGTRAP was one of ours and was handled. */
 static bool handle_trap(struct tracer *tr, struct tcb *t)
 {
@@ -510,6 +523,11 @@ static bool handle_trap(struct tracer *tr, struct tcb *t)
 	const struct bp *b;
 	uint64_t at;
 
+	if (stray_watch_trap(tr, t)) {
+		debug("thread %d: a watchpoint's trap, not passed on", t->tid);
+		resume(t, 0);
+		return true;
+	}
 	if (tracee_getregs(t->tid, &regs))
 		return false;
 	at = regs.rip - 1;
@@ -833,6 +851,11 @@ struct proc *tracer_procs(struct tracer *tr)
 bool tracer_agent_used(struct tracer *tr)
 {
 	return tr->agent_used;
+}
+
+void tracer_set_watchpoints(struct tracer *tr, bool on)
+{
+	tr->watchpoints = on;
 }
 
 void tracer_record_process(struct tracer *tr, struct proc *p)
