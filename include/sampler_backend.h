@@ -53,11 +53,6 @@ struct sampler_backend {
 
 	/* Data pages of each thread's ring, a power of two; 0: 64. */
 	unsigned ring_pages;
-	/* What a thread's events record from the start only (first touches):
-	 * its events are opened at its first stop even while the kernel's
-	 * perf hooks are being turned on (struct warm_up), the thread
-	 * waiting for them. */
-	bool from_start;
 	/* Called every tick_ms for each thread (watch rotates its targets).
 	 * A backend with a tick drains its rings itself, in tick, when its
 	 * events are quiet: the common code then reads them only when the
@@ -72,8 +67,8 @@ struct sampler_backend {
 	/* Sees each sample of thread th as it is decoded (watch follows
 	 * where the thread goes). */
 	void (*seen)(struct sampler_thread *th, const struct nm_sample *sample);
-	/* The thread is at its first stop, its events open or to be opened
-	 * soon (clock reads its fs_base). */
+	/* The thread's events are open and it is still stopped (clock reads
+	 * its fs_base). */
 	void (*thread_start)(struct sampler_thread *th);
 	/* Finds the data address of a sample whose event gives none (clock:
 	 * from the sampled registers), after decode.  0, or -1 to drop the

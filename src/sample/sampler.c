@@ -9,12 +9,10 @@
 #include <errno.h>
 #include <numaif.h>
 #include <poll.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -44,7 +42,6 @@ struct thread {
 	size_t data_size, map_len;
 	uint64_t samples;
 	int dead;                   /* stopped: freed at the next tick */
-	int pending;                /* its events wait for the kernel's perf hooks */
 	int polled;                 /* in the tracer's epoll set */
 	struct thread *next;
 };
@@ -55,26 +52,8 @@ struct page_cache_ent {
 	uint64_t page, stamp;
 };
 
-/* The kernel turns its per-task perf hooks on at the first per-task
- * event (after a second without any) and waits for an RCU grace period
- * then: 5-20 ms on a 2-vcpu VM, which a thread opening an event waits
- * too.  A thread of the tracer's pays it from the program's first
- * thread on, and the threads that start meanwhile run on: their events
- * are opened as soon as it is done (sampler_handle_ready), instead of
- * the program stopping for it at its first instruction.  The thread
- * starts in the tracer's process (launch mode forks it after the
- * sampler is made). */
-struct warm_up {
-	pthread_t thread;
-	int fd;                     /* eventfd in the tracer's epoll set */
-	bool tried;                 /* by the tracer's process, at its first thread */
-	bool started;
-	bool done;                  /* per-task events open without waiting */
-};
-
 struct sampler {
 	struct sampler_opts opts;
-	struct warm_up warm;
 	const struct sampler_backend *be;   /* NULL: "none" */
 	struct perf_event_attr attrs[SAMPLER_MAX_EVENTS];
 	int nr_attrs, group_leader;
@@ -286,58 +265,6 @@ static void count(const struct sampler *s, pid_t tid, const char *name, uint64_t
 		s->opts.sink->count(s->opts.sink->ctx, tid, name, value);
 }
 
-static void *warm_up(void *arg)
-{
-	struct sampler *s = arg;
-	struct perf_event_attr attr = {
-		.size = sizeof(attr), .type = PERF_TYPE_SOFTWARE,
-		.config = PERF_COUNT_SW_CPU_CLOCK, .disabled = 1, .exclude_kernel = 1,
-	};
-	int fd = perf_event_open(&attr, 0, -1);
-	uint64_t one = 1;
-
-	if (fd >= 0)
-		close(fd);
-	__atomic_store_n(&s->warm.done, true, __ATOMIC_RELEASE);
-	if (write(s->warm.fd, &one, sizeof(one)) != sizeof(one))
-		return NULL;        /* cannot happen to an eventfd below its maximum */
-	return NULL;
-}
-
-/* Without an eventfd or a thread, events are opened as threads start. */
-static void start_warm_up(struct sampler *s)
-{
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &s->warm };
-
-	s->warm.tried = true;
-	s->warm.done = true;
-	s->warm.fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (s->warm.fd < 0)
-		return;
-	s->warm.done = false;
-	if (epoll_ctl(s->opts.epoll_fd, EPOLL_CTL_ADD, s->warm.fd, &ev) == 0 &&
-	    pthread_create(&s->warm.thread, NULL, warm_up, s) == 0) {
-		s->warm.started = true;
-		return;
-	}
-	epoll_ctl(s->opts.epoll_fd, EPOLL_CTL_DEL, s->warm.fd, NULL);
-	close(s->warm.fd);
-	s->warm.fd = -1;
-	s->warm.done = true;
-}
-
-static void end_warm_up(struct sampler *s)
-{
-	if (s->warm.started)
-		pthread_join(s->warm.thread, NULL);
-	s->warm.started = false;
-	if (s->warm.fd >= 0) {
-		epoll_ctl(s->opts.epoll_fd, EPOLL_CTL_DEL, s->warm.fd, NULL);
-		close(s->warm.fd);
-	}
-	s->warm.fd = -1;
-}
-
 struct sampler *sampler_create(const struct sampler_opts *opts, const char **chosen, const char **reason)
 {
 	struct sampler *s = xcalloc(1, sizeof(*s));
@@ -377,7 +304,6 @@ struct sampler *sampler_create(const struct sampler_opts *opts, const char **cho
 		free(s);
 		return NULL;
 	}
-	s->warm.fd = -1;
 	s->scratch = xmalloc(SCRATCH_SIZE);
 	s->page_mask = PAGE_CACHE_SIZE - 1;
 	s->pages = xcalloc(PAGE_CACHE_SIZE, sizeof(*s->pages));
@@ -544,8 +470,6 @@ void sampler_thread_drain(struct sampler_thread *pub)
 	struct thread *th = (struct thread *)pub;
 	uint64_t head, tail;
 
-	if (!th->meta)
-		return;             /* not opened yet, or failed to */
 	head = __atomic_load_n(&th->meta->data_head, __ATOMIC_ACQUIRE);
 	tail = th->meta->data_tail;
 	tail = perf_ring_walk(th->data, th->data_size, tail, head, th->s->scratch, on_record, th);
@@ -656,27 +580,11 @@ static void warn_open_failed(struct sampler *s, pid_t tid, const char *what, int
 	warning("sampler %s: thread %d (and maybe others) not sampled: %s", s->be->name, tid, why);
 }
 
-/* Opens th's events and polls their ring; -1 (said once) if that fails. */
-static int open_thread(struct sampler *s, struct thread *th)
-{
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = th };
-	const char *what = NULL;
-
-	if (open_events(s, th, &what) ||
-	    (what = "epoll_ctl", epoll_ctl(s->opts.epoll_fd, EPOLL_CTL_ADD, th->pub.fds[0], &ev))) {
-		int err = errno;
-
-		close_events(th);
-		warn_open_failed(s, th->pub.tid, what, err);
-		return -1;
-	}
-	th->polled = 1;
-	return 0;
-}
-
 int sampler_thread_start(struct sampler *s, pid_t pid, pid_t tid)
 {
 	struct thread *th;
+	struct epoll_event ev = { .events = EPOLLIN };
+	const char *what = NULL;
 
 	if (!s || !s->be)
 		return 0;
@@ -685,34 +593,22 @@ int sampler_thread_start(struct sampler *s, pid_t pid, pid_t tid)
 	th->pub.pid = pid;
 	th->pub.tid = tid;
 	th->pub.attrs = s->attrs;
-	if (!s->warm.tried)
-		start_warm_up(s);
-	th->pending = !s->be->from_start && !__atomic_load_n(&s->warm.done, __ATOMIC_ACQUIRE);
-	if (!th->pending && open_thread(s, th)) {
+	ev.data.ptr = th;
+	if (open_events(s, th, &what) ||
+	    (what = "epoll_ctl", epoll_ctl(s->opts.epoll_fd, EPOLL_CTL_ADD, th->pub.fds[0], &ev))) {
+		int err = errno;
+
+		close_events(th);
 		free(th);
+		warn_open_failed(s, tid, what, err);
 		return -1;
 	}
 	if (s->be->thread_start)
 		s->be->thread_start(&th->pub);
+	th->polled = 1;
 	th->next = s->threads;
 	s->threads = th;
 	return 0;
-}
-
-/* The kernel's hooks are on: the threads that waited get their events
- * (a thread whose events fail stays listed, unsampled, until it ends). */
-static void open_pending(struct sampler *s)
-{
-	uint64_t count;
-
-	if (read(s->warm.fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
-		return;
-	end_warm_up(s);
-	for (struct thread *th = s->threads; th; th = th->next)
-		if (th->pending) {
-			th->pending = 0;
-			open_thread(s, th);
-		}
 }
 
 static void unpoll(struct thread *th)
@@ -761,11 +657,7 @@ void sampler_handle_ready(struct sampler *s, void *ptr)
 	struct thread *th = ptr;
 	struct pollfd pfd;
 
-	if (s && ptr == &s->warm) {
-		open_pending(s);
-		return;
-	}
-	if (!s || !th || th->dead || !th->meta)
+	if (!s || !th || th->dead)
 		return;
 	if (!s->be->tick) {
 		sampler_thread_drain(&th->pub);
@@ -800,8 +692,6 @@ int sampler_tick(struct sampler *s, uint64_t now)
 	free_zombies(s);
 	rotate = s->be->tick && now >= s->next_tick_ns;
 	for (th = s->threads; th; th = th->next) {
-		if (!th->meta)
-			continue;
 		if (rotate)
 			s->be->tick(&th->pub, &s->opts);
 		else if (!s->be->tick)
@@ -857,7 +747,6 @@ void sampler_destroy(struct sampler *s)
 {
 	if (!s)
 		return;
-	end_warm_up(s);
 	while (s->threads) {
 		struct thread *th = s->threads;
 

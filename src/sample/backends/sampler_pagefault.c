@@ -62,5 +62,4 @@ const struct sampler_backend sampler_pagefault = {
 	.description = "software: first touch of every page (thread, cpu, ip)",
 	.probe = pagefault_probe,
 	.attrs = pagefault_attrs,
-	.from_start = true,
 };
