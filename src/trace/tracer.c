@@ -506,13 +506,17 @@ static bool is_our_trap(struct tcb *t)
  * (TRAP_HWBKPT) in the program is one of theirs: the program cannot set
  * debug registers (ptrace does, and we are its tracer), and its own perf
  * events would say TRAP_PERF.  The kernel sent one once as a watchpoint
- * fired while being moved, and the program died of SIGTRAP. */
+ * fired while being moved, and the program died of SIGTRAP.  Swallowed
+ * (the thread resumed) when it is one. */
 static bool stray_watch_trap(struct tracer *tr, struct tcb *t)
 {
 	siginfo_t si;
 
-	return tr->watchpoints && ptrace(PTRACE_GETSIGINFO, t->tid, 0, &si) == 0 &&
-	       si.si_code == TRAP_HWBKPT;
+	if (!tr->watchpoints || ptrace(PTRACE_GETSIGINFO, t->tid, 0, &si) || si.si_code != TRAP_HWBKPT)
+		return false;
+	debug("thread %d: a watchpoint's trap, not passed on", t->tid);
+	resume(t, 0);
+	return true;
 }
 
 /* Returns true when the SIGTRAP was one of ours and was handled. */
@@ -523,11 +527,6 @@ static bool handle_trap(struct tracer *tr, struct tcb *t)
 	const struct bp *b;
 	uint64_t at;
 
-	if (stray_watch_trap(tr, t)) {
-		debug("thread %d: a watchpoint's trap, not passed on", t->tid);
-		resume(t, 0);
-		return true;
-	}
 	if (tracee_getregs(t->tid, &regs))
 		return false;
 	at = regs.rip - 1;
@@ -545,7 +544,9 @@ static bool handle_trap(struct tracer *tr, struct tcb *t)
 		if (!b || bp_step_over(p, b, &regs))
 			return false;
 	} else {
-		return false;
+		/* Not at a trap of ours: asked only then, so that our own
+		 * traps, which come by the thousand, cost no extra syscall. */
+		return stray_watch_trap(tr, t);
 	}
 	tracee_setregs(t->tid, &regs);
 	resume(t, 0);
