@@ -39,6 +39,9 @@ void debug(const char *fmt, ...) NM_PRINTF(1, 2);
 
 void *xmalloc(size_t size);
 void *xcalloc(size_t n, size_t size);
+/* xcalloc for a hash table, which is read before it is written: see
+ * error.c. */
+void *xcalloc_table(size_t n, size_t size);
 void *xrealloc(void *p, size_t size);
 char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...) NM_PRINTF(1, 2);

@@ -229,7 +229,7 @@ static void starts_rehash(struct addr_hash *h)
 
 	while (cap < 4 * (h->live + 1))
 		cap *= 2;
-	fresh = (struct addr_hash){ xcalloc(cap, sizeof(struct otnode *)), cap, 0, 0 };
+	fresh = (struct addr_hash){ xcalloc_table(cap, sizeof(struct otnode *)), cap, 0, 0 };
 
 	for (i = 0; i < h->cap; i++)
 		if (h->slots[i] && h->slots[i] != TOMBSTONE)

@@ -36,7 +36,7 @@ static void map_grow(struct small_map *m)
 	struct small_map old = *m;
 
 	m->cap = old.cap ? 2 * old.cap : MIN_CAP;
-	m->v = xcalloc(m->cap, sizeof(*m->v));
+	m->v = xcalloc_table(m->cap, sizeof(*m->v));
 	m->used = 0;
 	for (uint32_t i = 0; i < old.cap; i++)
 		if (old.v[i].key)

@@ -1,7 +1,9 @@
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "error.h"
@@ -127,6 +129,26 @@ static void *check_alloc(void *p)
 
 void *xmalloc(size_t size) { return check_alloc(malloc(size ? size : 1)); }
 void *xcalloc(size_t n, size_t size) { return check_alloc(calloc(n ? n : 1, size ? size : 1)); }
+/* A large calloc is fresh mmap'd memory, and a hash table's first access
+ * to a page is a probe, a read: the kernel maps the shared zero page, and
+ * the insert that follows faults again to replace it, flushing the TLB of
+ * every cpu running one of numamma's threads (an IPI each in a VM).  That
+ * was 10% of numamma's cpu in a C++ std::map run.  Faulting the pages in
+ * writable at once costs one fault per page, in one call. */
+#define TABLE_POPULATE_MIN (256 << 10)
+void *xcalloc_table(size_t n, size_t size)
+{
+	void *p = xcalloc(n, size);
+	uintptr_t page = 4096, start = ((uintptr_t)p + page - 1) & ~(page - 1);
+	uintptr_t end = ((uintptr_t)p + n * size) & ~(page - 1);
+
+	/* Best effort: a kernel without MADV_POPULATE_WRITE (< 5.14) faults
+	 * lazily, as before. */
+	if (n * size >= TABLE_POPULATE_MIN && end > start)
+		madvise((void *)start, end - start, MADV_POPULATE_WRITE);
+	return p;
+}
+
 void *xrealloc(void *p, size_t size) { return check_alloc(realloc(p, size ? size : 1)); }
 char *xstrdup(const char *s) { return check_alloc(strdup(s)); }
 

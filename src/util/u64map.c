@@ -32,7 +32,7 @@ static void grow(struct u64map *m)
 
 	/* Mostly removed slots: rehash at the same size. */
 	m->cap = old.cap ? (old.used - old.live > old.cap / 4 ? old.cap : 2 * old.cap) : 1024;
-	m->v = xcalloc(m->cap, sizeof(*m->v));
+	m->v = xcalloc_table(m->cap, sizeof(*m->v));
 	m->used = m->live = 0;
 	for (size_t i = 0; i < old.cap; i++)
 		if (u64map_live(&old.v[i]))
