@@ -30,16 +30,18 @@
 #define SMALL_NONE UINT32_MAX
 
 struct small_entry {
-	uint64_t addr, size, alloc_ns;
-	int64_t id, callsite_id;
+	uint64_t addr, alloc_ns;
+	int64_t id;
 	const char *name;
+	uint32_t size;            /* small_fits() */
+	uint32_t callsite_id;     /* small_fits() */
 	int32_t tid;
 	uint32_t tag;             /* the caller's, given back at the end */
-	uint32_t gnext, gprev;    /* chain of the start's granule */
-	uint32_t dnext;           /* unused: the free list */
+	uint32_t gnext, gprev;    /* live: chain of the start's granule; free:
+				   * gnext links the free list */
 	uint8_t level;            /* size class */
 	bool live;
-};
+} __attribute__((aligned(64)));   /* one cache line each (see entry_new) */
 
 /* A block that ended, in a ring. */
 struct ended_block {
@@ -85,6 +87,9 @@ struct small_index {
  * sampler needs, without the chains' cost at every call. */
 void small_init(struct small_index *s, bool ranged);
 void small_free(struct small_index *s);   /* emptied, ranged as it was */
+/* Whether obj can be a small block: its size and call site fit the
+ * entry's 32 bits (a bigger one is tracked as an object). */
+bool small_fits(const struct nm_object *obj);
 /* A new live block; obj->row_if_sampled is implied. */
 void small_add(struct small_index *s, const struct nm_object *obj, uint32_t tag);
 /* A block that ended at obj->free_ns as it came (its thread freed it at

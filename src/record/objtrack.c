@@ -767,7 +767,7 @@ int64_t objtrack_add_block(struct objtrack *ot, const struct nm_object *obj, uin
 	ot->count++;
 	if (o.row_if_sampled && o.kind == OBJ_HEAP && o.free_ns)
 		small_add_ended(&p->small, &o, ot->keep_freed);
-	else if (o.row_if_sampled && o.kind == OBJ_HEAP)
+	else if (o.row_if_sampled && o.kind == OBJ_HEAP && small_fits(&o))
 		small_add(&p->small, &o, tag);
 	else
 		track(ot, p, &o, tag);

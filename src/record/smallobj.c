@@ -1,6 +1,7 @@
 /* See include/smallobj.h. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "error.h"
 #include "smallobj.h"
@@ -157,24 +158,40 @@ static void chain_unlink(struct small_index *s, uint32_t i)
 
 /* ---- entries ---- */
 
+/* Entries are 64 bytes on 64-byte boundaries: a block's add and its
+ * release each touch one line of the array, where an 80-byte entry
+ * always spanned two.  The array is mapped, page-aligned, and grows by
+ * mremap: malloc's alignment is 16, and an aligned copy at each doubling
+ * cost more (the copy and the new pages' faults) than the lines saved. */
+static void entries_grow(struct small_index *s)
+{
+	uint32_t cap = s->cap ? 2 * s->cap : MIN_CAP;
+	size_t old_bytes = (size_t)s->cap * sizeof(*s->e), bytes = (size_t)cap * sizeof(*s->e);
+	void *e = s->cap ? mremap(s->e, old_bytes, bytes, MREMAP_MAYMOVE)
+			 : mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (e == MAP_FAILED)
+		die("out of memory");
+	s->e = e;
+	s->cap = cap;
+}
+
 static uint32_t entry_new(struct small_index *s)
 {
 	uint32_t i = s->free_list;
 
 	if (i != SMALL_NONE) {
-		s->free_list = s->e[i].dnext;
+		s->free_list = s->e[i].gnext;
 		return i;
 	}
-	if (s->n == s->cap) {
-		s->cap = s->cap ? 2 * s->cap : MIN_CAP;
-		s->e = xrealloc(s->e, (size_t)s->cap * sizeof(*s->e));
-	}
+	if (s->n == s->cap)
+		entries_grow(s);
 	return s->n++;
 }
 
 static void entry_recycle(struct small_index *s, uint32_t i)
 {
-	s->e[i].dnext = s->free_list;
+	s->e[i].gnext = s->free_list;
 	s->free_list = i;
 }
 
@@ -191,7 +208,8 @@ void small_free(struct small_index *s)
 		free(s->rings[r].v);
 	free(s->rings);
 	free(s->freed.v);
-	free(s->e);
+	if (s->cap)
+		munmap(s->e, (size_t)s->cap * sizeof(*s->e));
 	free(s->by_addr.v);
 	free(s->granules.v);
 	small_init(s, s->ranged);
@@ -207,10 +225,14 @@ static uint32_t new_entry(struct small_index *s, const struct nm_object *obj, ui
 	s->e[i] = (struct small_entry){
 		.addr = obj->addr, .size = obj->size, .alloc_ns = obj->alloc_ns,
 		.id = obj->id, .callsite_id = obj->callsite_id, .name = obj->name,
-		.tid = obj->tid, .tag = tag, .level = level_of(obj->size), .dnext = SMALL_NONE,
-		.live = true,
+		.tid = obj->tid, .tag = tag, .level = level_of(obj->size), .live = true,
 	};
 	return i;
+}
+
+bool small_fits(const struct nm_object *obj)
+{
+	return obj->size <= UINT32_MAX && obj->callsite_id >= 0 && obj->callsite_id <= UINT32_MAX;
 }
 
 void small_add(struct small_index *s, const struct nm_object *obj, uint32_t tag)

@@ -321,6 +321,33 @@ static void test_small_claim_fork_tags(void)
 	objtrack_free(ot);
 }
 
+/* A block under --min-object-size whose size or call site does not fit
+ * a small entry's 32 bits (a 5 GiB minimum, a huge call-site id) keeps
+ * them whole, and is still found and released. */
+static void test_small_wide_fields(void)
+{
+	struct objtrack *ot = objtrack_new(NULL);
+	struct nm_object o = { .pid = 1, .tid = 1, .kind = OBJ_HEAP, .addr = 0x10000000,
+			       .size = 5ULL << 30, .alloc_ns = 10, .callsite_id = 3,
+			       .name = "malloc", .row_if_sampled = true };
+	struct objtrack_ended ended = { 0 };
+	const struct nm_object *hit;
+	int64_t big, far;
+
+	big = objtrack_add_block(ot, &o, 1);
+	o.addr = 0x1000;
+	o.size = 64;
+	o.callsite_id = 1LL << 33;
+	far = objtrack_add_block(ot, &o, 2);
+	hit = objtrack_lookup(ot, 1, 0x10000000 + (4ULL << 30), 20);
+	CHECK(hit && hit->id == big && hit->size == 5ULL << 30);
+	hit = objtrack_lookup(ot, 1, 0x1010, 20);
+	CHECK(hit && hit->id == far && hit->callsite_id == 1LL << 33);
+	CHECK_INT(objtrack_release(ot, 1, 0x10000000, 30, &ended), big);
+	CHECK(ended.size == 5ULL << 30 && ended.tag == 1);
+	objtrack_free(ot);
+}
+
 /* An address reused 1,000 times: the live block next to it is found at
  * once, each block it held during its life (the first freed after the
  * sample's time); a block that lived through 2,000 others freed is found
@@ -479,6 +506,7 @@ int main(void)
 	test_small_storm_bounded();
 	test_small_no_lookups();
 	test_small_reused_address();
+	test_small_wide_fields();
 	test_small_added_ended();
 	test_small_ended_threads();
 	test_lifetimes_and_reuse();
