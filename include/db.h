@@ -80,8 +80,9 @@ void db_add_sample(struct nm_db *db, const struct nm_sample *s);
 /* Sampler bookkeeping: records lost by the kernel, samples taken. */
 void db_add_sampler_stat(struct nm_db *db, pid_t tid, const char *name, uint64_t value);
 
-/* How allocator calls were intercepted: "agent" or "trap". */
-void db_set_intercept(struct nm_db *db, const char *how);
+/* How allocator calls were intercepted: "agent" or "trap", and how many
+ * calls the agent could not record (runs.calls_lost). */
+void db_set_intercept(struct nm_db *db, const char *how, uint64_t calls_lost);
 /* Every allocator call of a call site in a process, counted whether or
  * not its objects have rows (callsite_id <= 0: calls without a stack). */
 void db_add_callsite_totals(struct nm_db *db, int64_t callsite_id, pid_t pid, uint64_t allocations,

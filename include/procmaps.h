@@ -30,6 +30,12 @@ int procmaps_parse(const char *text, struct map_list *out);
 int procmaps_read(pid_t pid, struct map_list *out);
 void procmaps_free(struct map_list *l);
 void procmaps_copy(struct map_list *dst, const struct map_list *src);
+/* The entry of /proc/PID/maps containing addr, read up to its line only:
+ * a new thread's stack, the newest mapping but one, comes early (mmap
+ * goes down), where a whole read at each thread of a program with
+ * thousands cost a time quadratic in them.  0, or -1: none holds addr,
+ * or the process is gone (errno ESRCH).  out->path is to be freed. */
+int procmaps_lookup(pid_t pid, uint64_t addr, struct map_entry *out);
 /* The entry containing addr, or NULL.  Entries are sorted by address. */
 const struct map_entry *procmaps_find(const struct map_list *l, uint64_t addr);
 

@@ -146,6 +146,10 @@ void tracer_set_db(struct tracer *tr, struct nm_db *db);
 struct proc *tracer_procs(struct tracer *tr);
 /* Did any process run with the agent? */
 bool tracer_agent_used(struct tracer *tr);
+/* Allocator calls the agents could not record (a process with more
+ * threads at once than the agent's table holds), in processes ended or
+ * let go so far. */
+uint64_t tracer_calls_lost(struct tracer *tr);
 /* The sampler watches words with debug registers: a trap of theirs that
  * reaches the program is not passed on (see stray_watch_trap()). */
 void tracer_set_watchpoints(struct tracer *tr, bool on);

@@ -700,10 +700,25 @@ size_t agent_drain(struct tracer *tr, struct proc *p)
 	return drain(tr, p, false);
 }
 
+/* The calls p's agent could not record, added to the run's count once,
+ * and said: callsite_totals misses them. */
+static void count_lost(struct tracer *tr, struct proc *p)
+{
+	uint64_t lost = __atomic_exchange_n(&p->agent->ctl->lost, 0, __ATOMIC_ACQ_REL);
+
+	if (!lost)
+		return;
+	tr->calls_lost += lost;
+	warning("process %d: %llu allocator calls were not recorded: it had more than %u "
+		"threads at once (runs.calls_lost)", p->pid, (unsigned long long)lost,
+		AGENT_INSIDE);
+}
+
 void agent_drain_final(struct tracer *tr, struct proc *p)
 {
 	while (drain(tr, p, true) >= DRAIN_MAX)
 		;
+	count_lost(tr, p);
 }
 
 int agent_drain_all(struct tracer *tr)
@@ -772,6 +787,7 @@ static void copy_data(struct agent_ctl *to, const struct agent_ctl *from)
 
 	memcpy(to, from, sizeof(*to));
 	memset(to->rings, 0, sizeof(to->rings));
+	to->lost = 0;           /* the parent's, counted with the parent */
 	memcpy(module_space(to) + first, module_space((struct agent_ctl *)from) + first,
 	       (size_t)n * sizeof(struct agent_module));
 }
@@ -828,6 +844,7 @@ void agent_detach(struct tracer *tr, struct proc *p)
 		return;
 	agent_drain(tr, p);
 	__atomic_store_n(&p->agent->ctl->state, AGENT_OFF, __ATOMIC_RELEASE);
+	count_lost(tr, p);
 	for (uint32_t g = 0; g < AGENT_RINGS; g++)
 		wake_waiters(&p->agent->ctl->rings[g]);
 	agent_unhook(p, p);

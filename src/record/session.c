@@ -261,7 +261,8 @@ static void finish(struct session *s, int status)
 		   WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 	objtrack_flush(s->objs);
 	recorder_write_totals(s->rec, s->db);
-	db_set_intercept(s->db, tracer_agent_used(s->tr) ? "agent" : "trap");
+	db_set_intercept(s->db, tracer_agent_used(s->tr) ? "agent" : "trap",
+			 tracer_calls_lost(s->tr));
 	db_flush(s->db);
 	/* Symbolising and aggregating a big profile takes seconds after the
 	 * program ended: a person at a terminal is told what is going on. */

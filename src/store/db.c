@@ -145,7 +145,7 @@ static const char schema_sql[] =
 	"  exit_status INTEGER, term_signal INTEGER, sampler TEXT, sampler_reason TEXT,"
 	"  call_depth INTEGER, nr_nodes INTEGER, nr_cpus INTEGER, cpu_nodes TEXT,"
 	"  distances TEXT, launcher_rank INTEGER, launcher_size INTEGER, job_id TEXT,"
-	"  intercept TEXT, cpus_allowed TEXT, mems_allowed TEXT);"
+	"  intercept TEXT, cpus_allowed TEXT, mems_allowed TEXT, calls_lost INTEGER);"
 	"CREATE TABLE nodes(node INTEGER PRIMARY KEY, cpus TEXT);"
 	"CREATE TABLE node_distance(from_node INTEGER, to_node INTEGER, distance INTEGER,"
 	"  PRIMARY KEY(from_node, to_node));"
@@ -1080,12 +1080,13 @@ void db_add_sampler_stat(struct nm_db *db, pid_t tid, const char *name, uint64_t
 	step_done(db, st);
 }
 
-void db_set_intercept(struct nm_db *db, const char *how)
+void db_set_intercept(struct nm_db *db, const char *how, uint64_t calls_lost)
 {
-	sqlite3_stmt *st = db_prepare(db, "UPDATE runs SET intercept = ? WHERE id = ?");
+	sqlite3_stmt *st = db_prepare(db, "UPDATE runs SET intercept = ?, calls_lost = ? WHERE id = ?");
 
 	bind_text(st, 1, how);
-	bind_int(st, 2, db->run_id);
+	bind_int(st, 2, (int64_t)calls_lost);
+	bind_int(st, 3, db->run_id);
 	step_done(db, st);
 	sqlite3_finalize(st);
 }

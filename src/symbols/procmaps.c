@@ -142,6 +142,38 @@ int procmaps_read(pid_t pid, struct map_list *out)
 	return 0;
 }
 
+int procmaps_lookup(pid_t pid, uint64_t addr, struct map_entry *out)
+{
+	char path[64], *line = NULL;
+	size_t cap = 0;
+	int found = -1, any = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (found < 0 && getline(&line, &cap, f) > 0) {
+		uint64_t start = strtoull(line, NULL, 16);
+
+		any = 1;
+		if (start > addr)
+			break;
+		line[strcspn(line, "\n")] = '\0';
+		if (parse_line(line, out) < 0)
+			continue;
+		if (addr < out->end)
+			found = 0;
+		else
+			free(out->path);
+	}
+	free(line);
+	fclose(f);
+	if (!any)
+		errno = ESRCH;
+	return found;
+}
+
 void procmaps_free(struct map_list *l)
 {
 	for (size_t i = 0; i < l->n; i++)

@@ -203,23 +203,20 @@ static void resume(struct tcb *t, int sig)
 static void record_stack(struct tracer *tr, struct tcb *t)
 {
 	struct user_regs_struct regs;
-	const struct map_entry *m;
+	struct map_entry m;
 	struct proc *p = t->proc;
+	char name[48];
+	struct nm_object obj = { .pid = p->pid, .tid = t->tid, .kind = OBJ_STACK, .name = name };
 
-	if (p->ignored || tracee_getregs(t->tid, &regs) || modmap_refresh(&p->mods, p->mm_tid) < 0)
+	if (p->ignored || tracee_getregs(t->tid, &regs) || procmaps_lookup(p->mm_tid, regs.rsp, &m) < 0)
 		return;
-	m = procmaps_find(&p->mods.maps, regs.rsp);
-	if (m) {
-		char name[48];
-		struct nm_object obj = {
-			.pid = p->pid, .tid = t->tid, .kind = OBJ_STACK,
-			.addr = m->start, .size = m->end - m->start,
-			.alloc_ns = now_ns(), .name = name,
-		};
-		snprintf(name, sizeof(name), "[stack:%d]", t->tid);
-		tracer_emit(tr, &(struct nm_event){ .kind = EV_REGION, .t = t, .pid = p->pid,
-						    .tid = t->tid, .object = &obj, .sp = regs.rsp });
-	}
+	obj.addr = m.start;
+	obj.size = m.end - m.start;
+	obj.alloc_ns = now_ns();
+	free(m.path);
+	snprintf(name, sizeof(name), "[stack:%d]", t->tid);
+	tracer_emit(tr, &(struct nm_event){ .kind = EV_REGION, .t = t, .pid = p->pid,
+					    .tid = t->tid, .object = &obj, .sp = regs.rsp });
 }
 
 /* The first stop of a thread: it has not run yet, so setting up its
@@ -852,6 +849,11 @@ struct proc *tracer_procs(struct tracer *tr)
 bool tracer_agent_used(struct tracer *tr)
 {
 	return tr->agent_used;
+}
+
+uint64_t tracer_calls_lost(struct tracer *tr)
+{
+	return tr->calls_lost;
 }
 
 void tracer_set_watchpoints(struct tracer *tr, bool on)

@@ -6,6 +6,8 @@
  *   count-storm fork K ITER      K forked children, ITER malloc+free each
  *   count-storm vfork K ITER     the same with vfork (the child allocates
  *                                in its parent's memory, then _exits)
+ *   count-storm crowd N ITER     N threads alive at once (small stacks), each
+ *                                with ITER blocks allocated, then freed
  *   count-storm signal ITER      ITER malloc+free rounds in main while a
  *                                1 kHz timer's handler maps and unmaps a
  *                                page (mmap is async-signal-safe, malloc
@@ -61,6 +63,43 @@ static void threads(int n)
 	for (int i = 0; i < n; i++)
 		pthread_join(t[i], NULL);
 	printf("allocations %ld frees %ld\n", atomic_load(&allocs), atomic_load(&frees));
+}
+
+static pthread_barrier_t crowd_barrier;
+
+static __attribute__((noinline)) void *crowd_member(void *arg)
+{
+	char *blocks[16];
+	long n = iterations < 16 ? iterations : 16;
+
+	for (long i = 0; i < n; i++)
+		blocks[i] = malloc(32 + i);
+	pthread_barrier_wait(&crowd_barrier);
+	for (long i = 0; i < n; i++)
+		free(blocks[i]);
+	return arg;
+}
+
+static void crowd(int n)
+{
+	pthread_t *t = calloc(n, sizeof(*t));
+	pthread_attr_t attr;
+	int made = 0;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 64 << 10);
+	pthread_barrier_init(&crowd_barrier, NULL, n + 1);
+	for (; made < n && !pthread_create(&t[made], &attr, crowd_member, NULL); made++)
+		;
+	if (made < n) {
+		/* The barrier waits for n: say so and leave at once. */
+		printf("only %d threads\n", made);
+		exit(1);
+	}
+	pthread_barrier_wait(&crowd_barrier);
+	for (int i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+	printf("crowd %d allocations %ld each\n", n, iterations < 16 ? iterations : 16);
 }
 
 static __attribute__((noinline)) void child_alloc(void)
@@ -142,6 +181,8 @@ int main(int argc, char **argv)
 		threads(atoi(argv[2]));
 	else if ((!strcmp(argv[1], "fork") || !strcmp(argv[1], "vfork")) && argc == 4)
 		children(atoi(argv[2]), argv[1][0] == 'v');
+	else if (!strcmp(argv[1], "crowd") && argc == 4)
+		crowd(atoi(argv[2]));
 	else if (!strcmp(argv[1], "signal"))
 		with_signals();
 	else

@@ -1,5 +1,6 @@
 /* procmaps: parsing literal maps text, lookups, and the real /proc/self/maps. */
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "procmaps.h"
@@ -123,10 +124,39 @@ static void test_self(void)
 	CHECK_INT(procmaps_read(-2, &l), -1);
 }
 
+/* procmaps_lookup() finds what a whole read finds, for a thread's stack,
+ * the heap, code and a mapping of 1,000 pages past the others; nothing
+ * for an address no mapping holds or a process that is not there. */
+static void test_lookup(void)
+{
+	char *big = malloc(1000 * 4096);
+	uint64_t addrs[] = { (uint64_t)(uintptr_t)&big, (uint64_t)(uintptr_t)big + 999 * 4096,
+			     (uint64_t)(uintptr_t)test_lookup, (uint64_t)(uintptr_t)sample };
+	struct map_list l;
+	struct map_entry m;
+
+	CHECK_INT(procmaps_read(getpid(), &l), 0);
+	for (size_t i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++) {
+		const struct map_entry *e = procmaps_find(&l, addrs[i]);
+
+		CHECK(e != NULL);
+		CHECK_INT(procmaps_lookup(getpid(), addrs[i], &m), 0);
+		CHECK(e && m.start == e->start && m.end == e->end && !strcmp(m.path, e->path) &&
+		      !strcmp(m.perms, e->perms));
+		free(m.path);
+	}
+	CHECK_INT(procmaps_lookup(getpid(), 4096, &m), -1);
+	CHECK_INT(procmaps_lookup(getpid(), UINT64_MAX - 4096, &m), -1);
+	CHECK_INT(procmaps_lookup(-2, (uint64_t)(uintptr_t)&big, &m), -1);
+	procmaps_free(&l);
+	free(big);
+}
+
 int main(void)
 {
 	test_sample();
 	test_malformed();
 	test_self();
+	test_lookup();
 	return unit_done();
 }
