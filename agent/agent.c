@@ -78,8 +78,10 @@ static void record(struct agent_ctl *c, const struct agent_frame *f, uint32_t fn
 	uint64_t pos = agent_reserve(c, ring, 1);
 	struct agent_rec *r;
 
-	if (pos == UINT64_MAX)
+	if (pos == UINT64_MAX) {
+		agent_count_lost(c);
 		return;
+	}
 	r = agent_slot(c, ring, pos);
 	r->type = AGENT_REC_CALL;
 	r->fn = fn;
@@ -120,14 +122,14 @@ static int left_by_longjmp(const struct agent_inside *in, uint64_t rsp)
 int agent_enter(struct agent_frame *f)
 {
 	struct agent_ctl *c = &agent_ctl;
-	uint32_t fn;
+	uint32_t fn, state;
 
 	if (f->hook >= AGENT_MAX_HOOKS)
 		return 0;
 	f->original = c->hooks[f->hook].original;
 	fn = c->hooks[f->hook].fn;
-	if (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) != AGENT_ON ||
-	    (fn == FN_MMAP && !(f->rcx & MAP_ANONYMOUS)))
+	state = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
+	if (state == AGENT_OFF || (fn == FN_MMAP && !(f->rcx & MAP_ANONYMOUS)))
 		return 0;
 	f->inside = agent_inside(c, thread_key());
 	if (!f->inside) {
@@ -136,6 +138,12 @@ int agent_enter(struct agent_frame *f)
 	}
 	if (f->inside->depth && !left_by_longjmp(f->inside, f->rsp))
 		return 0;               /* the allocator calling itself */
+	if (state != AGENT_ON) {
+		/* Counted as a recorded call would be (free(NULL) is not). */
+		if (!((fn == FN_FREE || fn == FN_MUNMAP) && !f->rdi))
+			agent_count_lost(c);
+		return 0;
+	}
 	f->inside->sp = f->rsp;
 	set_depth(f->inside, 1);
 	if (!__atomic_load_n(&f->inside->tid, __ATOMIC_ACQUIRE))
@@ -164,6 +172,8 @@ void agent_leave(struct agent_frame *f, uint64_t ret)
 		if (fn == FN_POSIX_MEMALIGN)
 			a0 = ret == 0 ? *(const uint64_t *)f->rdi : 0;
 		record(c, f, fn, a0, ret);
+	} else {
+		agent_count_lost(c);
 	}
 	set_depth(f->inside, 0);
 }

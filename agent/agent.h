@@ -44,9 +44,12 @@ uint64_t agent_call_stack(struct agent_ctl *c, uint32_t ring, uint64_t rsp, uint
  * all are taken). */
 uint32_t agent_ring_of(struct agent_ctl *c, struct agent_inside *in);
 /* Reserves n consecutive slots of ring r, waiting while it is full.
- * Returns the first slot's number, or UINT64_MAX when numamma is gone. */
+ * Returns the first slot's number, or UINT64_MAX when numamma is gone or
+ * behind (nothing reserved then). */
 uint64_t agent_reserve(struct agent_ctl *c, uint32_t r, uint32_t n);
 struct agent_rec *agent_slot(struct agent_ctl *c, uint32_t r, uint64_t pos);
+/* A call not recorded because numamma is behind (AGENT_BEHIND): counted. */
+void agent_count_lost(struct agent_ctl *c);
 /* Marks slot pos written (its seq, stored last). */
 void agent_publish(struct agent_ctl *c, uint32_t r, uint64_t pos);
 /* The stack's hash; sends the stack first (into ring r) unless it was

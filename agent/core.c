@@ -319,49 +319,63 @@ void agent_publish(struct agent_ctl *c, uint32_t r, uint64_t pos)
 	store(&agent_slot(c, r, pos)->seq, (uint32_t)(pos + 1));
 }
 
-/* Numamma stops draining forever only when it is gone: then (and only
- * then) the agent stops recording, rather than block the program. */
-static int numamma_gone(struct agent_ctl *c)
+/* numamma drained nothing for stale_ns: gone, or far behind.  The agent
+ * then stops recording (AGENT_BEHIND) rather than block the program. */
+static int numamma_behind(struct agent_ctl *c)
 {
 	uint64_t beat = load(&c->heartbeat_ns);
+	uint32_t on = AGENT_ON;
 
 	if (load(&c->state) != AGENT_ON)
 		return 1;
 	if (agent_sys_now_ns() - beat < c->stale_ns)
 		return 0;
-	store(&c->state, AGENT_OFF);
+	__atomic_compare_exchange_n(&c->state, &on, AGENT_BEHIND, false, __ATOMIC_ACQ_REL,
+				    __ATOMIC_ACQUIRE);
 	return 1;
 }
 
-/* An owned ring has one writer at a time (its owner's TCB is that of
- * one live thread, or of a vfork child while its parent waits): a plain
- * load and store of head, no locked instruction.  Ring 0 is shared: an
- * atomic add. */
+void agent_count_lost(struct agent_ctl *c)
+{
+	if (load(&c->state) == AGENT_BEHIND)
+		__atomic_fetch_add(&c->lost, 1, __ATOMIC_RELAXED);
+}
+
+/* Slots are taken only once there is room: a reservation given up (numamma
+ * behind) leaves no hole that numamma, back, would wait on.  An owned ring
+ * has one writer at a time (its owner's TCB is that of one live thread, or
+ * of a vfork child while its parent waits): a plain load and store of
+ * head, no locked instruction.  Ring 0 is shared: a compare-and-swap. */
 uint64_t agent_reserve(struct agent_ctl *c, uint32_t r, uint32_t n)
 {
 	struct agent_ring *g = &c->rings[r];
-	uint64_t pos;
 
-	if (r) {
-		pos = __atomic_load_n(&g->head, __ATOMIC_RELAXED);
-		store(&g->head, pos + n);
-	} else {
-		pos = __atomic_fetch_add(&g->head, n, __ATOMIC_ACQ_REL);
-	}
-	while (pos + n - load(&g->tail) > AGENT_RING_SLOTS) {
-		uint32_t seen = load(&g->drained);
+	for (;;) {
+		uint64_t pos = load(&g->head);
+		uint32_t seen;
 
-		if (numamma_gone(c))
+		if (pos + n - load(&g->tail) <= AGENT_RING_SLOTS) {
+			if (r) {
+				store(&g->head, pos + n);
+				return pos;
+			}
+			if (__atomic_compare_exchange_n(&g->head, &pos, pos + n, false,
+							__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+				return pos;
+			continue;
+		}
+		seen = load(&g->drained);
+		if (numamma_behind(c))
 			return UINT64_MAX;
 		__atomic_fetch_add(&g->waiters, 1, __ATOMIC_ACQ_REL);
 		if (pos + n - load(&g->tail) > AGENT_RING_SLOTS)
 			agent_sys_wait(&g->drained, seen);
 		__atomic_fetch_sub(&g->waiters, 1, __ATOMIC_ACQ_REL);
 	}
-	return pos;
 }
 
-static void send_stack(struct agent_ctl *c, uint32_t ring, uint64_t hash, const uint64_t *ips,
+/* false: not sent (numamma behind or gone). */
+static bool send_stack(struct agent_ctl *c, uint32_t ring, uint64_t hash, const uint64_t *ips,
 		       int n)
 {
 	uint32_t extra = (n + AGENT_IPS_PER_SLOT - 1) / AGENT_IPS_PER_SLOT;
@@ -369,7 +383,7 @@ static void send_stack(struct agent_ctl *c, uint32_t ring, uint64_t hash, const 
 	struct agent_rec *r;
 
 	if (pos == UINT64_MAX)
-		return;
+		return false;
 	for (uint32_t s = 0; s < extra; s++) {
 		struct agent_rec_ips *x = (struct agent_rec_ips *)agent_slot(c, ring, pos + 1 + s);
 
@@ -386,11 +400,13 @@ static void send_stack(struct agent_ctl *c, uint32_t ring, uint64_t hash, const 
 	r->hash = hash;
 	r->tsc = agent_sys_tsc();
 	agent_publish(c, ring, pos);
+	return true;
 }
 
 /* The set is written after the stack was sent: a thread that finds the
- * hash there knows the stack is ahead of its own record in the ring.  Two
- * threads may both send a new stack; numamma keeps the first. */
+ * hash there knows the stack is ahead of its own record in the ring (one
+ * not sent is not entered: it is sent again next time).  Two threads may
+ * both send a new stack; numamma keeps the first. */
 uint64_t agent_stack(struct agent_ctl *c, uint32_t ring, const uint64_t *ips, int n)
 {
 	uint64_t hash = agent_hash_ips(ips, n), *set = agent_at(c, AGENT_OFF_STACKSET);
@@ -403,9 +419,9 @@ uint64_t agent_stack(struct agent_ctl *c, uint32_t ring, const uint64_t *ips, in
 			return hash;
 		if (k)
 			continue;
-		send_stack(c, ring, hash, ips, n);
-		__atomic_compare_exchange_n(e, &empty, hash, false, __ATOMIC_ACQ_REL,
-					    __ATOMIC_ACQUIRE);
+		if (send_stack(c, ring, hash, ips, n))
+			__atomic_compare_exchange_n(e, &empty, hash, false, __ATOMIC_ACQ_REL,
+						    __ATOMIC_ACQUIRE);
 		return hash;
 	}
 	send_stack(c, ring, hash, ips, n);   /* a full neighbourhood: send it again */

@@ -35,7 +35,7 @@
 
 #include "alloc_event.h"
 
-#define AGENT_ABI_VERSION 4
+#define AGENT_ABI_VERSION 5
 /* The memfd's name; /proc/PID/maps shows "/memfd:" AGENT_MEMFD_NAME. */
 #define AGENT_MEMFD_NAME "numamma-agent"
 #define AGENT_MAPS_PATH "/memfd:" AGENT_MEMFD_NAME
@@ -56,6 +56,10 @@
 enum {
 	AGENT_OFF,          /* pass-through: numamma is gone or detaching */
 	AGENT_ON,           /* record */
+	/* Pass-through, each call counted in lost: a thread found its ring
+	 * full and no drain for stale_ns.  numamma, if only behind, turns
+	 * recording back on at its next drain. */
+	AGENT_BEHIND,
 };
 
 struct agent_hook {
@@ -84,7 +88,8 @@ struct agent_ctl {
 	/* Words written while the program runs, on lines of their own: the
 	 * lines above are read by every call and must stay in its cache. */
 	_Alignas(64) uint64_t heartbeat_ns;  /* numamma's clock at its last drain */
-	_Alignas(64) uint64_t lost;     /* calls not recorded (a full inside table) */
+	/* Calls not recorded: a full inside table, or numamma behind. */
+	_Alignas(64) uint64_t lost;
 	struct agent_ring rings[AGENT_RINGS];
 };
 _Static_assert(sizeof(struct agent_ctl) <= AGENT_CTL_SIZE, "agent_ctl outgrew its pages");

@@ -650,6 +650,21 @@ static void look_ahead(struct tracer *tr, struct proc *p, struct agent_ctl *c, u
 	tr->cfg.prefetch(tr->cfg.ctx, p->pid, r->fn == FN_FREE ? r->args[0] : r->ret);
 }
 
+/* A thread of p found its ring full and numamma silent for STALE_NS: the
+ * program went on unrecorded (AGENT_BEHIND), counting its calls.  numamma
+ * is back: recording resumes (after the heartbeat, so that it is not
+ * taken for stale at once). */
+static void resume_recording(struct proc *p)
+{
+	uint32_t behind = AGENT_BEHIND;
+
+	if (__atomic_compare_exchange_n(&p->agent->ctl->state, &behind, AGENT_ON, false,
+					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		warning("process %d: numamma drained nothing for %llu s, and the program went on "
+			"without being recorded; recording again (the calls meanwhile are in "
+			"runs.calls_lost)", p->pid, STALE_NS / 1000000000ULL);
+}
+
 /* Reads p's rings in TSC order (see include/agent_abi.h), up to the
  * records written before this drain began, at most DRAIN_MAX slots. */
 static size_t drain(struct tracer *tr, struct proc *p, bool final)
@@ -692,6 +707,7 @@ static size_t drain(struct tracer *tr, struct proc *p, bool final)
 	}
 	__atomic_store_n(&c->heartbeat_ns, now_ns(), __ATOMIC_RELEASE);
 	give_room(c, cu);
+	resume_recording(p);
 	return used;
 }
 

@@ -8,6 +8,7 @@
  *                                in its parent's memory, then _exits)
  *   count-storm crowd N ITER     N threads alive at once (small stacks), each
  *                                with ITER blocks allocated, then freed
+ *   count-storm until FILE       malloc+free rounds in main until FILE exists
  *   count-storm signal ITER      ITER malloc+free rounds in main while a
  *                                1 kHz timer's handler maps and unmaps a
  *                                page (mmap is async-signal-safe, malloc
@@ -148,6 +149,18 @@ static __attribute__((noinline)) void main_alloc(void)
 	}
 }
 
+static void until(const char *path)
+{
+	long rounds = 0;
+
+	iterations = 1000;
+	while (access(path, F_OK)) {
+		main_alloc();
+		rounds += iterations;
+	}
+	printf("until: %ld rounds\n", rounds);
+}
+
 static void with_signals(void)
 {
 	struct itimerval every = { { 0, 1000 }, { 0, 1000 } }, off = { { 0, 0 }, { 0, 0 } };
@@ -183,6 +196,8 @@ int main(int argc, char **argv)
 		children(atoi(argv[2]), argv[1][0] == 'v');
 	else if (!strcmp(argv[1], "crowd") && argc == 4)
 		crowd(atoi(argv[2]));
+	else if (!strcmp(argv[1], "until") && argc == 3)
+		until(argv[2]);
 	else if (!strcmp(argv[1], "signal"))
 		with_signals();
 	else

@@ -51,14 +51,29 @@ static void test_ring(struct agent_ctl *c, uint32_t r)
 	agent_publish(c, r, pos);
 	CHECK_INT(agent_slot(c, r, 0)->seq, 1);
 	CHECK_INT(agent_slot(c, r ^ 1, 0)->seq, 0);     /* rings do not overlap */
-	/* Full: the agent waits for numamma, then gives up once it is stale. */
+	/* Full: the agent waits for numamma, then gives up once it is stale,
+	 * taking no slot (numamma, back, must not wait for one never
+	 * written), and counts calls until numamma turns it on again. */
 	g->head = g->tail + AGENT_RING_SLOTS;
 	c->heartbeat_ns = fake_now;
 	waits = 0;
+	c->lost = 0;
+	agent_count_lost(c);
+	CHECK_INT(c->lost, 0);                        /* recording: nothing lost */
 	CHECK_INT(agent_reserve(c, r, 1), UINT64_MAX);
 	CHECK_INT(waits, 5);
-	CHECK_INT(c->state, AGENT_OFF);
+	CHECK_INT(c->state, AGENT_BEHIND);
+	CHECK_INT(g->head, g->tail + AGENT_RING_SLOTS);
+	agent_count_lost(c);
+	agent_count_lost(c);
+	CHECK_INT(c->lost, 2);
+	CHECK_INT(agent_reserve(c, r, 1), UINT64_MAX); /* still behind: at once */
+	CHECK_INT(waits, 5);
+	c->state = AGENT_OFF;                         /* gone (the watchdog): not counted */
+	agent_count_lost(c);
+	CHECK_INT(c->lost, 2);
 	c->state = AGENT_ON;
+	c->lost = 0;
 	g->head = g->tail = 0;
 	agent_slot(c, r, 0)->seq = 0;
 }
