@@ -106,6 +106,8 @@ struct loaded_module;
 /* Injects the agent into t's process when the intercept mode and the
  * program allow (once; a refusal is remembered). */
 void agent_setup(struct tracer *tr, struct tcb *t);
+/* Starts the agents' clock calibration (a millisecond at least). */
+void agent_clock_start(void);
 /* Hooks the allocator fn at addr (its symbol's size: size) with a jump to
  * the agent.  0, or -1: use a breakpoint. */
 int agent_hook(struct tracer *tr, struct tcb *t, const struct loaded_module *m, uint64_t addr,

@@ -46,7 +46,15 @@ struct elf_module {
 	bool funcs_ready;
 	struct sym_table objects;     /* kept: each process loading the file asks */
 	bool objects_ready;
+	/* The last elfmod_find_functions() query and its answer: each process
+	 * hooking the file asks for the same functions (a scan of libc's
+	 * symbols each time, a millisecond with its debug symbols). */
+	char **found_names;
+	struct elf_function *found;
+	size_t nfound;
 };
+
+static void forget_query(struct elf_module *m);
 
 enum elf_check elf_check_file(const char *path)
 {
@@ -210,6 +218,7 @@ void elfmod_close(struct elf_module *m)
 		return;
 	sym_table_free(&m->funcs);
 	sym_table_free(&m->objects);
+	forget_query(m);
 	if (m->elf)
 		elf_end(m->elf);
 	close(m->fd);
@@ -317,6 +326,39 @@ static void match_functions(void *arg, const struct elf_symbol *s)
 	}
 }
 
+static bool same_query(const struct elf_module *m, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(names[i], m->found_names[i]))
+			return false;
+	return m->found && m->nfound == n;
+}
+
+static void forget_query(struct elf_module *m)
+{
+	for (size_t i = 0; m->found && i < m->nfound; i++)
+		free(m->found_names[i]);
+	free(m->found_names);
+	free(m->found);
+	m->found_names = NULL;
+	m->found = NULL;
+	m->nfound = 0;
+}
+
+static void remember_query(const struct elf_module *m, const char *const *names, size_t n,
+			   const struct elf_function *out)
+{
+	struct elf_module *mm = (struct elf_module *)m;    /* a cache */
+
+	forget_query(mm);
+	mm->found_names = xmalloc((n ? n : 1) * sizeof(*mm->found_names));
+	mm->found = xmalloc((n ? n : 1) * sizeof(*mm->found));
+	for (size_t i = 0; i < n; i++)
+		mm->found_names[i] = xstrdup(names[i]);
+	memcpy(mm->found, out, n * sizeof(*out));
+	mm->nfound = n;
+}
+
 void elfmod_find_functions(const struct elf_module *m, const char *const *names, size_t n,
 			   struct elf_function *out)
 {
@@ -328,6 +370,12 @@ void elfmod_find_functions(const struct elf_module *m, const char *const *names,
 	};
 	size_t left = n;
 
+	if (m->found && m->nfound == n && same_query(m, names, n)) {
+		memcpy(out, m->found, n * sizeof(*out));
+		free(q.lens);
+		free(q.found_default);
+		return;
+	}
 	memset(out, 0, n * sizeof(*out));
 	for (size_t i = 0; i < n; i++)
 		q.lens[i] = strlen(names[i]);
@@ -346,6 +394,7 @@ void elfmod_find_functions(const struct elf_module *m, const char *const *names,
 	}
 	free(q.lens);
 	free(q.found_default);
+	remember_query(m, names, n, out);
 }
 
 int elfmod_find_function(const struct elf_module *m, const char *name, uint64_t *vaddr, uint64_t *size)

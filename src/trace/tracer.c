@@ -828,6 +828,7 @@ struct tracer *tracer_new(const struct tracer_config *cfg)
 		exit(NM_EXIT_FAILURE);
 	if (tr->cfg.duration > 0)
 		tr->deadline_ns = now_ns() + (uint64_t)(tr->cfg.duration * 1e9);
+	agent_clock_start();
 	return tr;
 }
 
