@@ -159,7 +159,7 @@ struct agent_ipcache {
 /* A stack walked before, by where the walk started and every word it
  * read (agent/core.c): the same words give the same stack.  Each owned
  * ring has a cache of its own, written by its thread only. */
-#define AGENT_STACKCACHE   (1u << 10)   /* per ring */
+#define AGENT_STACKCACHE   (1u << 10)   /* per ring: 512 sets of 2 ways */
 #define AGENT_CACHED_READS 34           /* 16 frames: return address, rbp */
 struct agent_stackcache {
 	uint64_t rsp, rbp;      /* at the allocator's entry */

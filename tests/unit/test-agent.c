@@ -235,6 +235,28 @@ static void test_stack_cache(struct agent_ctl *c, uint64_t *stack, uint64_t base
 	c->modules = 0;             /* another list: walked again */
 	CHECK(agent_call_stack(c, 1, base, base + 32, 8) != h);
 	c->modules = pub;
+	/* Two callers alternating at the same depth (same rsp, same return
+	 * address, a word further up differs): both stay cached (two ways),
+	 * answered with the unwind data gone. */
+	{
+		uint64_t ips_b[3] = { code + 0x1010, code + 0x2020, code + 0x3031 };
+		uint64_t hb = agent_hash_ips(ips_b, 3);
+
+		memset(agent_at(c, AGENT_OFF_STACKCACHE), 0,
+		       2 * AGENT_STACKCACHE * sizeof(struct agent_stackcache));
+		CHECK_INT(agent_call_stack(c, 1, base, base + 32, 8), h);
+		stack[5] = code + 0x3031;
+		CHECK_INT(agent_call_stack(c, 1, base, base + 32, 8), hb);
+		m->eh_hdr = 0;
+		publish(c, 0, m);
+		c->modules = pub;   /* the same list: the cache holds */
+		memset(agent_at(c, AGENT_OFF_IPCACHE), 0, AGENT_IPCACHE * sizeof(struct agent_ipcache));
+		CHECK_INT(agent_call_stack(c, 1, base, base + 32, 8), hb);
+		stack[5] = code + 0x3030;
+		CHECK_INT(agent_call_stack(c, 1, base, base + 32, 8), h);
+		m->eh_hdr = hdr;
+		publish(c, 0, m);
+	}
 	c->rings[0].head = c->rings[0].tail = c->rings[1].head = c->rings[1].tail = 0;
 }
 
