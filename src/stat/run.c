@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "fdlimit.h"
 #include "exitstop.h"
 #include "launch.h"
 #include "stat.h"
@@ -175,17 +176,6 @@ static int list_threads(pid_t pid, pid_t **tids)
 	return n;
 }
 
-/* One descriptor per thread and event: a busy process needs many. */
-static void raise_fd_limit(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
-
 /* Until the duration ends, the process exits, or Ctrl-C, SIGTERM or SIGHUP
  * (the signals then consumed: numamma ends normally).  Whether it exited. */
 static bool wait_window(int pidfd, double duration)
@@ -266,7 +256,7 @@ int stat_attach(struct stat_result *r, pid_t pid, double duration)
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (pidfd < 0)
 		return error_errno("stat: cannot attach to process %d", (int)pid);
-	raise_fd_limit();
+	fd_limit_raise();
 	r->pid = pid;
 	r->attached = true;
 	r->command = attached_command(pid);

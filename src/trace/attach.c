@@ -13,6 +13,7 @@
 
 #include "elfsyms.h"
 #include "error.h"
+#include "fdlimit.h"
 #include "launch.h"
 #include "tracer_int.h"
 #include "waitstatus.h"
@@ -237,6 +238,7 @@ int tracer_attach(struct tracer *tr, pid_t pid)
 	if (attach_check(pid) < 0 || watchdog_start(pid) < 0 || tracer_open_signalfd(tr) < 0)
 		return -1;
 	tracer_install_die_routine(tr);
+	fd_limit_raise();
 	p = proc_new(tr, pid, 0);
 	p->attached = true;
 	proc_record(tr, p, NULL);

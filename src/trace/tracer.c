@@ -20,6 +20,7 @@
 #include "db.h"
 #include "elfsyms.h"
 #include "error.h"
+#include "fdlimit.h"
 #include "procmaps.h"
 #include "tracer_int.h"
 #include "unwind.h"
@@ -937,6 +938,7 @@ pid_t tracer_launch(struct tracer *tr, char **argv)
 		_exit(errno == ENOENT ? NM_EXIT_NOT_FOUND : NM_EXIT_CANNOT_RUN);
 	}
 	tracer_install_die_routine(tr);
+	fd_limit_raise();       /* the program has forked: its limits are its own */
 	tr->main_pid = pid;
 	watchdog_note_main(pid);
 	seize_launched(tr, pid);

@@ -1,0 +1,21 @@
+#!/bin/bash
+# numamma raises its own descriptor limit (a perf event and its ring per
+# thread), never the program's: under `ulimit -Sn 256` the program sees
+# 256, and 400 threads alive at once are all sampled without "Too many
+# open files".
+. "$(dirname "$0")/lib.sh"
+
+hard=$(ulimit -Hn)
+[[ $hard == unlimited ]] || ((hard > 1024)) || skip "the hard descriptor limit is $hard: nothing to raise to"
+(ulimit -Sn 256; sh -c 'ulimit -Sn; ulimit -Hn') >"$TMPD/native"
+(ulimit -Sn 256; profile_ok "$TMPD/l.db" -- sh -c 'ulimit -Sn; ulimit -Hn') >"$TMPD/out" ||
+	fail "profile exited $?"
+assert_diff "the program's limits" "$TMPD/native" "$TMPD/out"
+
+build_prog count-storm
+(ulimit -Sn 256; "$NUMAMMA" profile -q -o "$TMPD/c.db" -- "$TMPD/count-storm" crowd 400 1) \
+	>"$TMPD/out" 2>"$TMPD/err" || fail "profile exited $?: $(cat "$TMPD/err")"
+[[ $(sql "$TMPD/c.db" "SELECT sampler FROM runs") == clock ]] ||
+	skip "the default sampler is not clock here: $(sql "$TMPD/c.db" "SELECT sampler_reason FROM runs")"
+grep -q "Too many open files" "$TMPD/err" && fail "threads left unsampled: $(cat "$TMPD/err")"
+assert_eq "threads of the crowd" 401 "$(sql "$TMPD/c.db" "SELECT count(*) FROM threads")"
