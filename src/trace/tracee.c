@@ -83,11 +83,41 @@ static int deliver_during_injection(struct tcb *t, int sig)
 	return ptrace(PTRACE_SYSCALL, t->tid, 0, (long)sig) < 0 ? -1 : 0;
 }
 
-/* Waits for the syscall stop `op` (entry or exit) of thread t, stashing
- * what else it reports.  A thread stopped inside a syscall (exec event,
- * interrupted wait) first reports that syscall's exit: it is skipped.
- * Returns 0 at the stop, -1 when the thread is gone or leaving. */
-static int wait_syscall_stop(struct tracer *tr, struct tcb *t, int op)
+/* Our injected syscall, to tell its stops from others: a signal handler
+ * delivered during the injection (deliver_during_injection()) runs on
+ * top of it, and its own syscalls stop too, rt_sigreturn last, whose exit
+ * shows the injected registers (rax: our syscall's number).  Taken for
+ * ours, they made an injected mmap "return" 9 without running: the
+ * program then jumped to code that was not mapped (t0600, attach under
+ * signals). */
+struct injected {
+	uint64_t ip;            /* after the syscall instruction */
+	long nr, args[6];
+};
+
+static bool is_ours(const struct __ptrace_syscall_info *info, const struct injected *inj)
+{
+	if (!inj)
+		return true;
+	if (info->instruction_pointer != inj->ip)
+		return false;
+	if (info->op != PTRACE_SYSCALL_INFO_ENTRY)
+		return true;
+	if ((long)info->entry.nr != inj->nr)
+		return false;
+	for (int i = 0; i < 6; i++)
+		if ((long)info->entry.args[i] != inj->args[i])
+			return false;
+	return true;
+}
+
+/* Waits for the syscall stop `op` (entry or exit) of thread t, of the
+ * injected syscall inj (NULL: any), stashing what else it reports.  A
+ * thread stopped inside a syscall (exec event, interrupted wait) first
+ * reports that syscall's exit: it is skipped, as are the stops of a
+ * signal handler's syscalls.  Returns 0 at the stop, -1 when the thread
+ * is gone or leaving. */
+static int wait_syscall_stop(struct tracer *tr, struct tcb *t, int op, const struct injected *inj)
 {
 	struct __ptrace_syscall_info info;
 	int status;
@@ -98,7 +128,7 @@ static int wait_syscall_stop(struct tracer *tr, struct tcb *t, int op)
 		if (WIFSTOPPED(status) && WSTOPSIG(status) == (SIGTRAP | 0x80)) {
 			if (ptrace(PTRACE_GET_SYSCALL_INFO, t->tid, sizeof(info), &info) <= 0)
 				return -1;
-			if (info.op == op)
+			if (info.op == op && is_ours(&info, inj))
 				return 0;
 			if (ptrace(PTRACE_SYSCALL, t->tid, 0, 0) < 0)
 				return -1;
@@ -119,35 +149,70 @@ int tracee_finish_syscall(struct tracer *tr, struct tcb *t)
 {
 	if (ptrace(PTRACE_SYSCALL, t->tid, 0, 0) < 0)
 		return -1;
-	return wait_syscall_stop(tr, t, PTRACE_SYSCALL_INFO_EXIT);
+	return wait_syscall_stop(tr, t, PTRACE_SYSCALL_INFO_EXIT, NULL);
+}
+
+/* Signals are blocked in the thread while our syscall runs: they stay
+ * pending, delivered once it resumes with its own mask.  Delivered during
+ * the injection instead, a program taking signals faster than a handler
+ * runs under ptrace (every syscall of it a stop) never got to run our
+ * syscall: a timer at 10 kHz held an injection for 2.5 s.  SIGKILL and
+ * SIGSTOP cannot be blocked (see deliver_during_injection()).  The
+ * kernel's mask is 64 bits, not glibc's sigset_t. */
+static int block_signals(pid_t tid, uint64_t *saved)
+{
+	uint64_t all = ~0ULL;
+
+	if (ptrace(PTRACE_GETSIGMASK, tid, sizeof(*saved), saved))
+		return -1;
+	return ptrace(PTRACE_SETSIGMASK, tid, sizeof(all), &all) ? -1 : 0;
+}
+
+static long run_injected(struct tracer *tr, struct tcb *t, const struct injected *inj,
+			 const struct user_regs_struct *saved_regs)
+{
+	struct user_regs_struct saved = *saved_regs, regs = saved;
+	long ret;
+
+	regs.rax = inj->nr;
+	regs.orig_rax = -1;     /* no restart fix-up of our registers */
+	regs.rdi = inj->args[0]; regs.rsi = inj->args[1]; regs.rdx = inj->args[2];
+	regs.r10 = inj->args[3]; regs.r8 = inj->args[4]; regs.r9 = inj->args[5];
+	regs.rip = inj->ip - 2;
+	if (tracee_setregs(t->tid, &regs))
+		return INJECT_FAILED;
+	if (ptrace(PTRACE_SYSCALL, t->tid, 0, 0) ||
+	    wait_syscall_stop(tr, t, PTRACE_SYSCALL_INFO_ENTRY, inj) ||
+	    ptrace(PTRACE_SYSCALL, t->tid, 0, 0) ||
+	    wait_syscall_stop(tr, t, PTRACE_SYSCALL_INFO_EXIT, inj) ||
+	    tracee_getregs(t->tid, &regs)) {
+		/* Stopped for the main loop (a group stop): it must resume
+		 * where it was, not in our syscall.  (Gone: no matter.) */
+		apply_restart(&saved);
+		tracee_setregs(t->tid, &saved);
+		return INJECT_FAILED;
+	}
+	ret = (long)regs.rax;
+	apply_restart(&saved);
+	return tracee_setregs(t->tid, &saved) ? INJECT_FAILED : ret;
 }
 
 long inject_syscall(struct tracer *tr, struct tcb *t, long nr, const long a[6])
 {
-	struct user_regs_struct saved, regs;
+	struct user_regs_struct saved;
 	uint64_t insn = t->proc->scratch ? t->proc->scratch + SCRATCH_SYSCALL
 					 : t->proc->syscall_insn;
+	struct injected inj = { insn + 2, nr, { a[0], a[1], a[2], a[3], a[4], a[5] } };
+	uint64_t mask;
+	bool blocked;
 	long ret;
 
 	if (!insn || tracee_getregs(t->tid, &saved))
 		return INJECT_FAILED;
-	regs = saved;
-	regs.rax = nr;
-	regs.orig_rax = -1;     /* no restart fix-up of our registers */
-	regs.rdi = a[0]; regs.rsi = a[1]; regs.rdx = a[2];
-	regs.r10 = a[3]; regs.r8 = a[4]; regs.r9 = a[5];
-	regs.rip = insn;
-	if (tracee_setregs(t->tid, &regs) ||
-	    ptrace(PTRACE_SYSCALL, t->tid, 0, 0) ||
-	    wait_syscall_stop(tr, t, PTRACE_SYSCALL_INFO_ENTRY) ||
-	    ptrace(PTRACE_SYSCALL, t->tid, 0, 0) ||
-	    wait_syscall_stop(tr, t, PTRACE_SYSCALL_INFO_EXIT) ||
-	    tracee_getregs(t->tid, &regs))
-		return INJECT_FAILED;
-	ret = (long)regs.rax;
-	apply_restart(&saved);
-	if (tracee_setregs(t->tid, &saved))
-		return INJECT_FAILED;
+	blocked = block_signals(t->tid, &mask) == 0;
+	ret = run_injected(tr, t, &inj, &saved);
+	if (blocked)
+		ptrace(PTRACE_SETSIGMASK, t->tid, sizeof(mask), &mask);
 	if (t->stashed_sig) {
 		/* A syscall-stop cannot pass a signal on: queue it again. */
 		syscall(SYS_tgkill, t->proc->pid, t->tid, t->stashed_sig);

@@ -1,14 +1,16 @@
 /* A long-running multi-threaded program that checks its own data all the
  * time, for attaching to and detaching from while it runs.
  *
- *   attach-worker [-t THREADS] [-s SECONDS] [-f STOPFILE] [-r READYFILE] [-c]
+ *   attach-worker [-t THREADS] [-s SECONDS] [-f STOPFILE] [-r READYFILE] [-c] [-a USEC]
  *
  * Each worker allocates blocks of varied sizes with every allocator, fills
  * them with a pattern, moves them with realloc and checks them before
  * freeing them.  Every thread also checks a static table and a heap block
  * allocated before the workers start (objects that exist before an
  * attach).  -c adds a thread that creates and joins short-lived threads
- * all the time.  SIGUSR1 is counted by a handler.
+ * all the time.  SIGUSR1 is counted by a handler.  -a raises SIGALRM every
+ * USEC microseconds, whose handler makes a system call (signals that land
+ * while numamma injects one).
  *
  * It runs until SECONDS have passed or STOPFILE exists, writes READYFILE
  * (with the early block's address) once every thread runs, then prints "threads N signals S errors E" and
@@ -20,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,7 +32,7 @@
 
 static uint64_t table[TABLE_WORDS];
 static uint64_t *early_block;
-static atomic_int signals, errors, stop, churned;
+static atomic_int signals, errors, stop, churned, alarms;
 static atomic_long progress[MAX_THREADS];
 
 static uint64_t pattern(uint64_t seed, size_t i)
@@ -156,6 +159,22 @@ static void write_ready(const char *path)
 		fail("ready file");
 }
 
+static void on_alarm(int sig)
+{
+	(void)sig;
+	getppid();
+	atomic_fetch_add(&alarms, 1);
+}
+
+static void start_alarms(long usec)
+{
+	struct sigaction sa = { .sa_handler = on_alarm, .sa_flags = SA_RESTART };
+	struct itimerval every = { { 0, usec }, { 0, usec } };
+
+	sigaction(SIGALRM, &sa, NULL);
+	setitimer(ITIMER_REAL, &every, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_usr1 };
@@ -163,14 +182,16 @@ int main(int argc, char **argv)
 	pthread_t th[MAX_THREADS], churn;
 	double seconds = 5, end;
 	int nthreads = 4, with_churn = 0, c;
+	long alarm_usec = 0;
 
-	while ((c = getopt(argc, argv, "t:s:f:r:c")) != -1) {
+	while ((c = getopt(argc, argv, "t:s:f:r:ca:")) != -1) {
 		switch (c) {
 		case 't': nthreads = atoi(optarg); break;
 		case 's': seconds = atof(optarg); break;
 		case 'f': stopfile = optarg; break;
 		case 'r': readyfile = optarg; break;
 		case 'c': with_churn = 1; break;
+		case 'a': alarm_usec = atol(optarg); break;
 		default: return 2;
 		}
 	}
@@ -184,6 +205,8 @@ int main(int argc, char **argv)
 		pthread_create(&th[i], NULL, worker, (void *)i);
 	if (with_churn)
 		pthread_create(&churn, NULL, churner, NULL);
+	if (alarm_usec > 0)
+		start_alarms(alarm_usec);
 	if (readyfile)
 		write_ready(readyfile);
 	end = now() + seconds;
@@ -202,7 +225,7 @@ int main(int argc, char **argv)
 	free(early_block);
 	printf("threads %d signals %d errors %d\n", nthreads, atomic_load(&signals),
 	       atomic_load(&errors));
-	fprintf(stderr, "attach-worker: %ld rounds in worker 0, %d short-lived threads\n",
-		(long)progress[0], atomic_load(&churned));
+	fprintf(stderr, "attach-worker: %ld rounds in worker 0, %d short-lived threads, %d alarms\n",
+		(long)progress[0], atomic_load(&churned), atomic_load(&alarms));
 	return atomic_load(&errors) ? 1 : 0;
 }
