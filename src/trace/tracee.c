@@ -67,13 +67,15 @@ static bool is_stop_signal(int sig)
 	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
 }
 
-/* A signal arrived while we run an injected syscall.  Delivered now, from
- * this signal-delivery-stop (the only stop where a signal can be passed on
- * with its siginfo intact): the handler runs on top of the injected state
- * and sigreturn brings the thread back into it, as it would have
- * interrupted the allocator natively.  Stop signals would park the thread
- * in a group stop with our registers: they are queued again once the
- * injection is over. */
+/* A signal arrived while we run an injected syscall, though the thread's
+ * signals are blocked meanwhile (block_signals()): one the kernel forces
+ * (a fault of the syscall itself), or a mask that could not be set.
+ * Delivered now, from this signal-delivery-stop (the only stop where a
+ * signal can be passed on with its siginfo intact): a handler runs on top
+ * of the injected state and sigreturn brings the thread back into it
+ * (its own syscalls' stops are not taken for ours: is_ours()).  Stop
+ * signals would park the thread in a group stop with our registers: they
+ * are queued again once the injection is over. */
 static int deliver_during_injection(struct tcb *t, int sig)
 {
 	if (is_stop_signal(sig)) {
