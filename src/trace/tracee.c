@@ -160,7 +160,13 @@ int tracee_finish_syscall(struct tracer *tr, struct tcb *t)
  * runs under ptrace (every syscall of it a stop) never got to run our
  * syscall: a timer at 10 kHz held an injection for 2.5 s.  SIGKILL and
  * SIGSTOP cannot be blocked (see deliver_during_injection()).  The
- * kernel's mask is 64 bits, not glibc's sigset_t. */
+ * kernel's mask is 64 bits, not glibc's sigset_t.
+ *
+ * A thread stopped inside a call that swaps in a mask of its own
+ * argument (ppoll, pselect, sigsuspend, epoll_pwait) is safe too: since
+ * Linux 5.2, PTRACE_GETSIGMASK gives the mask it will go back to, and
+ * PTRACE_SETSIGMASK drops the kernel's note to restore it; the call, which
+ * starts again, swaps its mask in again (t0608). */
 static int block_signals(pid_t tid, uint64_t *saved)
 {
 	uint64_t all = ~0ULL;
