@@ -58,6 +58,7 @@ struct agent_proc {
 	uint64_t last_hash;     /* calls in a loop come from one stack */
 	int64_t last_site;
 	uint64_t published_modules;     /* modules_key() of the published list */
+	bool fell_behind;       /* recording was resumed once (resume_recording()) */
 };
 
 /* ---- time: the agent stamps records with rdtsc ---- */
@@ -668,11 +669,13 @@ static void resume_recording(struct proc *p)
 {
 	uint32_t behind = AGENT_BEHIND;
 
-	if (__atomic_compare_exchange_n(&p->agent->ctl->state, &behind, AGENT_ON, false,
-					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-		warning("process %d: numamma drained nothing for %llu s, and the program went on "
-			"without being recorded; recording again (the calls meanwhile are in "
-			"runs.calls_lost)", p->pid, STALE_NS / 1000000000ULL);
+	if (!__atomic_compare_exchange_n(&p->agent->ctl->state, &behind, AGENT_ON, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return;
+	p->agent->fell_behind = true;
+	warning("process %d: numamma drained nothing for %llu s, and the program went on "
+		"without being recorded; recording again (the calls meanwhile are in "
+		"runs.calls_lost)", p->pid, STALE_NS / 1000000000ULL);
 }
 
 /* Reads p's rings in TSC order (see include/agent_abi.h), up to the
@@ -735,9 +738,14 @@ static void count_lost(struct tracer *tr, struct proc *p)
 	if (!lost)
 		return;
 	tr->calls_lost += lost;
-	warning("process %d: %llu allocator calls were not recorded: it had more than %u "
-		"threads at once (runs.calls_lost)", p->pid, (unsigned long long)lost,
-		AGENT_INSIDE);
+	if (p->agent->fell_behind)
+		warning("process %d: %llu allocator calls were not recorded while numamma was "
+			"behind, or past its %u threads at once (runs.calls_lost)", p->pid,
+			(unsigned long long)lost, AGENT_INSIDE);
+	else
+		warning("process %d: %llu allocator calls were not recorded: it had more than %u "
+			"threads at once (runs.calls_lost)", p->pid, (unsigned long long)lost,
+			AGENT_INSIDE);
 }
 
 void agent_drain_final(struct tracer *tr, struct proc *p)
