@@ -41,7 +41,7 @@ struct small_entry {
 				   * gnext links the free list */
 	uint8_t level;            /* size class */
 	bool live;
-} __attribute__((aligned(64)));   /* one cache line each (see entry_new) */
+} __attribute__((aligned(64)));   /* one cache line each (see entries_grow) */
 
 /* A block that ended, in a ring. */
 struct ended_block {

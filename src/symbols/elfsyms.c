@@ -328,10 +328,12 @@ static void match_functions(void *arg, const struct elf_symbol *s)
 
 static bool same_query(const struct elf_module *m, const char *const *names, size_t n)
 {
+	if (!m->found || m->nfound != n)
+		return false;
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(names[i], m->found_names[i]))
 			return false;
-	return m->found && m->nfound == n;
+	return true;
 }
 
 static void forget_query(struct elf_module *m)
@@ -363,19 +365,15 @@ void elfmod_find_functions(const struct elf_module *m, const char *const *names,
 			   struct elf_function *out)
 {
 	Elf_Scn *tables[] = { m->symtab, m->dynsym };
-	struct function_query q = {
-		.names = names, .n = n, .out = out,
-		.lens = xcalloc(n ? n : 1, sizeof(*q.lens)),
-		.found_default = xcalloc(n ? n : 1, sizeof(*q.found_default)),
-	};
+	struct function_query q = { .names = names, .n = n, .out = out };
 	size_t left = n;
 
-	if (m->found && m->nfound == n && same_query(m, names, n)) {
+	if (same_query(m, names, n)) {
 		memcpy(out, m->found, n * sizeof(*out));
-		free(q.lens);
-		free(q.found_default);
 		return;
 	}
+	q.lens = xcalloc(n ? n : 1, sizeof(*q.lens));
+	q.found_default = xcalloc(n ? n : 1, sizeof(*q.found_default));
 	memset(out, 0, n * sizeof(*out));
 	for (size_t i = 0; i < n; i++)
 		q.lens[i] = strlen(names[i]);
