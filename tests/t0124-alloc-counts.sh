@@ -102,7 +102,9 @@ if [[ ${NUMAMMA_INTERCEPT:-auto} != trap ]]; then
 	IFS='|' read -r allocs frees <<<"$(crowd_totals "$TMPD/c.db")"
 	echo "crowd 8300: $allocs allocations, $frees frees counted, $lost calls lost"
 	assert_eq "crowd 8300: some calls lost, said" 1 $((lost > 0))
-	grep -q "allocator calls were not recorded: it had more than 8192 threads at once" "$TMPD/err" ||
+	# (Once, in a full run, numamma also fell 10 s behind during the
+	# crowd's 8,300 exits: the warning then names both causes.)
+	grep -Eq "allocator calls were not recorded(: it had more than| while numamma was behind, or past its) 8192 threads at once" "$TMPD/err" ||
 		fail "crowd 8300: no warning: $(cat "$TMPD/err")"
 	assert_eq "crowd 8300: counted + lost covers the crowd's 33,200 calls" 1 \
 		$((allocs + frees + lost >= 33200 && allocs + frees < 33200))
