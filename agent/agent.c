@@ -25,7 +25,10 @@ _Static_assert(sizeof(struct agent_frame) == 128, "entry.S's frame");
 #define SYS_FUTEX 202
 #define SYS_CLOCK_GETTIME 228
 #define SYS_GETTID 186
-#define WAIT_NS (10 * 1000 * 1000)
+/* A thread waiting for room is woken by numamma's drains; the timeout
+ * only bounds how late it sees numamma gone or behind (10 s).  At 10 ms,
+ * thousands of waiting threads woke 100 times a second each. */
+#define WAIT_NS (100 * 1000 * 1000)
 
 struct timespec_k { long sec, nsec; };
 

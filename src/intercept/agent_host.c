@@ -565,11 +565,16 @@ static uint32_t read_stack(struct agent_ctl *c, uint32_t ring, uint64_t pos, uin
 	return 1 + (r->nframes + AGENT_IPS_PER_SLOT - 1) / AGENT_IPS_PER_SLOT;
 }
 
-static void wake_waiters(struct agent_ring *g)
+/* Wakes at most n of the threads waiting for room: as many as can use the
+ * slots just freed.  Waking all of them at every drain made a crowd of
+ * 8,000 threads on ring 0 spin through the futex while numamma, starved
+ * of cpu, fell behind. */
+static void wake_waiters(struct agent_ring *g, uint64_t n)
 {
 	__atomic_fetch_add(&g->drained, 1, __ATOMIC_ACQ_REL);
 	if (__atomic_load_n(&g->waiters, __ATOMIC_ACQUIRE))
-		syscall(SYS_futex, &g->drained, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+		syscall(SYS_futex, &g->drained, FUTEX_WAKE, n < INT_MAX ? (int)n : INT_MAX, NULL,
+			NULL, 0);
 }
 
 /* Makes cu ready, or done.  final: no thread can write any more (exec,
@@ -622,8 +627,10 @@ static void give_room(struct agent_ctl *c, const struct cursor *cu)
 {
 	for (uint32_t g = 0; g < AGENT_RINGS; g++)
 		if (cu[g].pos != c->rings[g].tail) {
+			uint64_t freed = cu[g].pos - c->rings[g].tail;
+
 			__atomic_store_n(&c->rings[g].tail, cu[g].pos, __ATOMIC_RELEASE);
-			wake_waiters(&c->rings[g]);
+			wake_waiters(&c->rings[g], freed);
 		}
 }
 
@@ -880,7 +887,7 @@ void agent_detach(struct tracer *tr, struct proc *p)
 	__atomic_store_n(&p->agent->ctl->state, AGENT_OFF, __ATOMIC_RELEASE);
 	count_lost(tr, p);
 	for (uint32_t g = 0; g < AGENT_RINGS; g++)
-		wake_waiters(&p->agent->ctl->rings[g]);
+		wake_waiters(&p->agent->ctl->rings[g], INT_MAX);
 	agent_unhook(p, p);
 }
 
