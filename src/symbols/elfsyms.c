@@ -38,6 +38,7 @@ struct elf_module {
 	GElf_Ehdr ehdr;
 	Elf_Scn *symtab, *dynsym;   /* NULL when absent */
 	Elf_Scn *versym;            /* .gnu.version, parallel to .dynsym */
+	Elf_Scn *gnu_hash;          /* .gnu.hash, .dynsym's index by name */
 	char *build_id;
 	char *identity;
 	/* Functions by address, built lazily by elfmod_symbolize(): it is
@@ -95,6 +96,8 @@ static void find_sections(struct elf_module *m)
 			m->dynsym = scn;
 		else if (sh.sh_type == SHT_GNU_versym)
 			m->versym = scn;
+		else if (sh.sh_type == SHT_GNU_HASH)
+			m->gnu_hash = scn;
 	}
 }
 
@@ -237,12 +240,14 @@ bool elfmod_is_pie_or_dso(const struct elf_module *m) { return m->ehdr.e_type ==
 struct elf_symbol {
 	GElf_Sym sym;
 	const char *name;
+	size_t base_len;        /* the name's length without "@VER" or "@@VER" */
 	/* "name@VER" in a .symtab, or a hidden (non-default) version in
 	 * .dynsym: an old ABI's entry point, not what a caller gets. */
 	bool non_default_version;
 };
 
 typedef void (*symbol_fn)(void *arg, const struct elf_symbol *s);
+typedef bool (*symbol_filter)(const GElf_Sym *sym);
 
 static bool is_defined(const GElf_Sym *sym)
 {
@@ -261,37 +266,122 @@ static bool is_data_object(const GElf_Sym *sym)
 	return GELF_ST_TYPE(sym->st_info) == STT_OBJECT && sym->st_size > 0 && is_defined(sym);
 }
 
-static void foreach_symbol(const struct elf_module *m, Elf_Scn *scn, symbol_fn fn, void *arg)
+/* The translated (host order) contents of a section, or NULL. */
+static const void *section_array(Elf_Scn *scn, Elf_Type type, size_t *size)
 {
-	Elf_Data *data = elf_getdata(scn, NULL);
-	Elf_Data *versym = NULL;
-	GElf_Shdr sh;
+	Elf_Data *data = scn ? elf_getdata(scn, NULL) : NULL;
 
-	if (!data || !gelf_getshdr(scn, &sh) || !sh.sh_entsize)
-		return;
-	if (scn == m->dynsym && m->versym)
-		versym = elf_getdata(m->versym, NULL);
-	for (size_t i = 1; i < sh.sh_size / sh.sh_entsize; i++) {
-		struct elf_symbol s = { 0 };
-		GElf_Versym vs;
-
-		if (!gelf_getsym(data, i, &s.sym))
-			continue;
-		s.name = elf_strptr(m->elf, sh.sh_link, s.sym.st_name);
-		if (!s.name || !*s.name)
-			continue;
-		s.non_default_version = versym && gelf_getversym(versym, i, &vs) && (vs & 0x8000);
-		const char *at = strchr(s.name, '@');
-		if (at && at[1] != '@')
-			s.non_default_version = true;
-		fn(arg, &s);
-	}
+	if (!data || !data->d_buf || data->d_type != type)
+		return NULL;
+	*size = data->d_size;
+	return data->d_buf;
 }
 
-/* The length of a symbol's name without its "@VER" or "@@VER" suffix. */
-static size_t base_name_len(const char *name)
+/* A symbol table read in place: the arrays libelf translated. */
+struct symbol_view {
+	const GElf_Sym *syms;
+	size_t n;
+	const char *strtab;
+	size_t strsize;             /* strtab[strsize - 1] is a NUL */
+	const Elf64_Versym *versym; /* .dynsym's versions, or NULL */
+	size_t nversym;
+};
+
+static bool view_table(const struct elf_module *m, Elf_Scn *scn, struct symbol_view *v)
 {
-	return strchrnul(name, '@') - name;
+	GElf_Shdr sh;
+
+	*v = (struct symbol_view){ 0 };
+	if (!scn || !gelf_getshdr(scn, &sh) || sh.sh_entsize != sizeof(*v->syms) ||
+	    !(v->syms = section_array(scn, ELF_T_SYM, &v->n)) ||
+	    !(v->strtab = section_array(elf_getscn(m->elf, sh.sh_link), ELF_T_BYTE, &v->strsize)))
+		return false;
+	/* A table ending in a NUL terminates every name in it. */
+	if (!v->strsize || v->strtab[v->strsize - 1])
+		return false;
+	v->n /= sizeof(*v->syms);
+	if (scn == m->dynsym && m->versym &&
+	    (v->versym = section_array(m->versym, ELF_T_HALF, &v->nversym)))
+		v->nversym /= sizeof(*v->versym);
+	return true;
+}
+
+/* Symbol i of the view, named; false when it has no name. */
+static bool view_symbol(const struct symbol_view *v, size_t i, struct elf_symbol *s)
+{
+	const char *at;
+
+	s->sym = v->syms[i];
+	if (!s->sym.st_name || s->sym.st_name >= v->strsize)
+		return false;
+	s->name = v->strtab + s->sym.st_name;
+	at = strchrnul(s->name, '@');
+	s->base_len = (size_t)(at - s->name);
+	s->non_default_version = (i < v->nversym && (v->versym[i] & 0x8000)) ||
+				 (*at && at[1] != '@');
+	return true;
+}
+
+/* Calls fn for each named symbol of the table that want accepts, the
+ * filter first: cc1's 29,000 dynamic symbols are scanned at each of its
+ * execs, while the program waits. */
+static void foreach_symbol(const struct elf_module *m, Elf_Scn *scn, symbol_filter want,
+			   symbol_fn fn, void *arg)
+{
+	struct symbol_view v;
+	struct elf_symbol s;
+
+	if (!view_table(m, scn, &v))
+		return;
+	for (size_t i = 1; i < v.n; i++)
+		if (want(&v.syms[i]) && view_symbol(&v, i, &s))
+			fn(arg, &s);
+}
+
+/* The GNU hash of a dynamic symbol's name (the loaders' dl_new_hash). */
+static uint32_t gnu_hash(const char *name)
+{
+	uint32_t h = 5381;
+
+	for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+		h = h * 33 + *c;
+	return h;
+}
+
+/* Calls fn for each function of .dynsym called name, found through
+ * .gnu.hash as the loader finds it (every version of it: fn chooses).
+ * False when the module has no usable hash table: then scan. */
+static bool foreach_dynamic_named(const struct elf_module *m, const char *name, symbol_fn fn,
+				  void *arg)
+{
+	const uint32_t *words;
+	uint32_t nbuckets, symoffset, bloom_words, h = gnu_hash(name);
+	size_t size, nwords, head, nchain;
+	struct symbol_view v;
+	struct elf_symbol s;
+
+	if (!m->gnu_hash || !view_table(m, m->dynsym, &v) ||
+	    !(words = section_array(m->gnu_hash, ELF_T_GNUHASH, &size)) || size < 16)
+		return false;
+	nwords = size / 4;
+	nbuckets = words[0];
+	symoffset = words[1];
+	bloom_words = words[2];
+	head = 4 + 2 * (size_t)bloom_words;    /* 64-bit bloom words */
+	if (!nbuckets || bloom_words > nwords || head + nbuckets > nwords)
+		return false;
+	nchain = nwords - head - nbuckets;
+	for (size_t i = words[head + h % nbuckets]; i >= symoffset && i < v.n &&
+	     i - symoffset < nchain; i++) {
+		uint32_t h2 = words[head + nbuckets + (i - symoffset)];
+
+		if ((h2 | 1) == (h | 1) && is_function(&v.syms[i]) && view_symbol(&v, i, &s) &&
+		    !strcmp(s.name, name))
+			fn(arg, &s);
+		if (h2 & 1)
+			break;
+	}
+	return true;
 }
 
 /* Functions looked up by name, all in one pass over a table. */
@@ -306,11 +396,8 @@ struct function_query {
 static void match_functions(void *arg, const struct elf_symbol *s)
 {
 	struct function_query *q = arg;
-	size_t len;
+	size_t len = s->base_len;
 
-	if (!is_function(&s->sym))
-		return;
-	len = base_name_len(s->name);
 	for (size_t i = 0; i < q->n; i++) {
 		struct elf_function *f = &q->out[i];
 
@@ -324,6 +411,17 @@ static void match_functions(void *arg, const struct elf_symbol *s)
 		f->found = true;
 		q->found_default[i] = !s->non_default_version;
 	}
+}
+
+/* The query's names not found yet, looked up in .dynsym's hash table
+ * rather than scanned for; false when the module has none. */
+static bool lookup_dynamic(const struct elf_module *m, struct function_query *q)
+{
+	for (size_t i = 0; i < q->n; i++)
+		if (q->lens[i] != SIZE_MAX &&
+		    !foreach_dynamic_named(m, q->names[i], match_functions, q))
+			return false;
+	return true;
 }
 
 static bool same_query(const struct elf_module *m, const char *const *names, size_t n)
@@ -381,7 +479,8 @@ void elfmod_find_functions(const struct elf_module *m, const char *const *names,
 	for (size_t t = 0; t < 2 && left; t++) {
 		if (!tables[t])
 			continue;
-		foreach_symbol(m, tables[t], match_functions, &q);
+		if (tables[t] != m->dynsym || !lookup_dynamic(m, &q))
+			foreach_symbol(m, tables[t], is_function, match_functions, &q);
 		left = 0;
 		for (size_t i = 0; i < n; i++) {
 			if (out[i].found)
@@ -409,7 +508,7 @@ int elfmod_find_function(const struct elf_module *m, const char *name, uint64_t 
 }
 
 struct collect {
-	bool (*want)(const GElf_Sym *sym);
+	symbol_filter want;
 	struct sym_table *table;
 	size_t cap;
 };
@@ -419,10 +518,8 @@ static void collect_symbol(void *arg, const struct elf_symbol *s)
 	struct collect *c = arg;
 	struct sym_table *t = c->table;
 	struct sym_entry *e;
-	size_t len = base_name_len(s->name);
+	size_t len = s->base_len;
 
-	if (!c->want(&s->sym))
-		return;
 	if (t->n == c->cap) {
 		c->cap = c->cap ? 2 * c->cap : 256;
 		t->v = xrealloc(t->v, c->cap * sizeof(*t->v));
@@ -492,7 +589,7 @@ static void sort_entries(struct sym_table *t)
 
 /* Sorted by address, one entry per address, from .symtab when the file
  * has one (it holds .dynsym's symbols too), else .dynsym. */
-static void build_table(const struct elf_module *m, bool (*want)(const GElf_Sym *),
+static void build_table(const struct elf_module *m, symbol_filter want,
 			struct sym_table *t)
 {
 	struct collect c = { .want = want, .table = t };
@@ -503,7 +600,7 @@ static void build_table(const struct elf_module *m, bool (*want)(const GElf_Sym 
 	t->n = 0;
 	if (!scn)
 		return;
-	foreach_symbol(m, scn, collect_symbol, &c);
+	foreach_symbol(m, scn, c.want, collect_symbol, &c);
 	sort_entries(t);
 	for (size_t i = 0; i < t->n; i++) {
 		if (kept && t->v[kept - 1].vaddr == t->v[i].vaddr) {

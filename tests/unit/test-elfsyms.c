@@ -186,8 +186,12 @@ static void test_versioned(void)
 	char *opts = xasprintf("-shared -fPIC -Wl,--version-script='%s'", flags);
 	char *lib = data_compile(tmpdir, "versioned.so", "versioned-lib.c", opts);
 	char *stripped = xasprintf("%s/stripped.so", tmpdir);
-	char *cmd = xasprintf("strip -o '%s' '%s'", stripped, lib ? lib : "");
-	const char *libs[] = { lib, stripped };
+	char *unhashed = xasprintf("%s/unhashed.so", tmpdir);
+	/* Stripped, .dynsym is looked up through .gnu.hash; without that
+	 * table, scanned. */
+	char *cmd = xasprintf("strip -o '%s' '%s' && objcopy -R .gnu.hash '%s' '%s'", stripped,
+			      lib ? lib : "", stripped, unhashed);
+	const char *libs[] = { lib, stripped, unhashed };
 	uint64_t v1 = 0, v2 = 0, got;
 
 	CHECK(lib != NULL);
@@ -202,7 +206,7 @@ static void test_versioned(void)
 	CHECK(v1 != v2);
 	elfmod_close(m);
 
-	for (size_t i = 0; i < 2; i++) {
+	for (size_t i = 0; i < sizeof(libs) / sizeof(libs[0]); i++) {
 		m = elfmod_open(libs[i]);
 		CHECK(m != NULL);
 		if (!m)
@@ -215,6 +219,7 @@ static void test_versioned(void)
 	}
 out:
 	free(cmd);
+	free(unhashed);
 	free(stripped);
 	free(lib);
 	free(opts);
@@ -291,6 +296,9 @@ static void test_libc(void)
 		CHECK_INT(elfmod_find_function(libc, fn, &vaddr, NULL), 0);
 		CHECK_INT(vaddr + bias, libc_symbol(fn));
 	}
+	/* Two versions: the default one (realpath@@GLIBC_2.3), as dlsym. */
+	CHECK_INT(elfmod_find_function(libc, "realpath", &vaddr, NULL), 0);
+	CHECK_INT(vaddr + bias, libc_symbol("realpath"));
 	test_batch(libc);
 	CHECK_INT(elfmod_find_function(libc, "malloc", &vaddr, NULL), 0);
 	CHECK_INT(elfmod_symbolize(libc, vaddr + 4, &name, &off), 0);
