@@ -27,6 +27,8 @@ const char *elfmod_build_id(const struct elf_module *m);
 /* "buildid:<hex>" when there is a build-id, else the path: the stable
  * module identity stored with frames. */
 const char *elfmod_identity(const struct elf_module *m);
+/* hash_module_name(elfmod_identity(m)), computed once. */
+uint64_t elfmod_identity_key(const struct elf_module *m);
 bool elfmod_is_pie_or_dso(const struct elf_module *m);   /* ET_DYN */
 
 bool elfmod_has_section(const struct elf_module *m, const char *name);

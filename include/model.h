@@ -47,6 +47,7 @@ struct nm_frame {
 	const char *path;
 	uint64_t offset;       /* file-relative: ip - load bias */
 	uint64_t ip;           /* absolute, this run only */
+	uint64_t module_key;   /* hash_module_name(module), or 0: the store hashes it */
 };
 
 #define NM_MAX_FRAMES 64

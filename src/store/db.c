@@ -21,6 +21,7 @@
 
 #include "db_int.h"
 #include "error.h"
+#include "hash.h"
 #include "outfile.h"
 #include "u64map.h"
 
@@ -698,36 +699,20 @@ void db_add_module(struct nm_db *db, pid_t pid, const char *module, const char *
 	step_done(db, st);
 }
 
-#define HASH_SEED 0xcbf29ce484222325ULL
-#define HASH_PRIME 0x9e3779b97f4a7c15ULL
-
-/* A word at a time: a stack's frames name their module by a 48-byte
- * build-id string, and a byte at a time (FNV-1a) it was 6% of numamma's
- * time on gcc.  The tail's length keeps "ab" apart from "ab\0". */
-static uint64_t hash_bytes(uint64_t h, const void *data, size_t len)
+/* Hashes what identifies a frame across runs: module and offset, not
+ * ip.  The module's name is hashed once (nm_frame.module_key) when the
+ * frame's maker knows it. */
+static uint64_t module_key(const struct nm_frame *frame)
 {
-	const unsigned char *p = data;
-	uint64_t w;
-
-	for (; len >= 8; p += 8, len -= 8) {
-		memcpy(&w, p, 8);
-		h = (h ^ w) * HASH_PRIME;
-		h ^= h >> 29;
-	}
-	w = (uint64_t)len << 56;
-	memcpy(&w, p, len);
-	h = (h ^ w) * HASH_PRIME;
-	return h ^ h >> 29;
+	return frame->module_key ? frame->module_key
+				 : hash_module_name(frame->module ? frame->module : "");
 }
 
-/* Hashes what identifies a frame across runs: module and offset, not ip.
- * The module's NUL keeps "ab"+"c" apart from "a"+"bc". */
 static uint64_t frame_hash(uint64_t h, const struct nm_frame *frame)
 {
-	const char *module = frame->module ? frame->module : "";
+	uint64_t words[2] = { module_key(frame), frame->offset };
 
-	h = hash_bytes(h, module, strlen(module) + 1);
-	return hash_bytes(h, &frame->offset, sizeof(frame->offset));
+	return hash_bytes(h, words, sizeof(words));
 }
 
 static uint64_t callsite_hash(const struct nm_frame *frames, int n)
@@ -788,12 +773,11 @@ void *db_new_module_arg(struct nm_db *db)
 static void note_modules(struct nm_db *db, const struct nm_frame *frames, int n)
 {
 	for (int i = 0; i < n; i++) {
-		const char *module = frames[i].module;
 		uint64_t key;
 
-		if (!module || !frames[i].path || frames[i].path[0] != '/')
+		if (!frames[i].module || !frames[i].path || frames[i].path[0] != '/')
 			continue;
-		key = hash_bytes(HASH_SEED, module, strlen(module)) >> 1 | 1;     /* not 0 nor ~0 */
+		key = module_key(&frames[i]) >> 1 | 1;     /* not 0 nor ~0 */
 		if (u64map_find(&db->modules_seen, key))
 			continue;
 		u64map_put(&db->modules_seen, key, 0, 0);

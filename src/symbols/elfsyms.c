@@ -16,6 +16,7 @@
 
 #include "elfsyms.h"
 #include "error.h"
+#include "hash.h"
 #include "sorted.h"
 
 /* One symbol of the sorted tables below. */
@@ -41,6 +42,7 @@ struct elf_module {
 	Elf_Scn *gnu_hash;          /* .gnu.hash, .dynsym's index by name */
 	char *build_id;
 	char *identity;
+	uint64_t identity_key;      /* hash_module_name(identity) */
 	/* Functions by address, built lazily by elfmod_symbolize(): it is
 	 * a cache, hence mutable behind the const module pointers. */
 	struct sym_table funcs;
@@ -123,6 +125,7 @@ static void read_build_id(struct elf_module *m)
 	} else {
 		m->identity = xstrdup(m->path);
 	}
+	m->identity_key = hash_module_name(m->identity);
 }
 
 struct elf_module *elfmod_open(const char *path)
@@ -234,6 +237,7 @@ void elfmod_close(struct elf_module *m)
 const char *elfmod_path(const struct elf_module *m) { return m->path; }
 const char *elfmod_build_id(const struct elf_module *m) { return m->build_id; }
 const char *elfmod_identity(const struct elf_module *m) { return m->identity; }
+uint64_t elfmod_identity_key(const struct elf_module *m) { return m->identity_key; }
 bool elfmod_is_pie_or_dso(const struct elf_module *m) { return m->ehdr.e_type == ET_DYN; }
 
 /* A symbol as the iteration below hands it out. */

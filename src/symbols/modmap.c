@@ -202,11 +202,13 @@ int modmap_frame(const struct modmap *mm, uint64_t ip, struct nm_frame *frame)
 	frame->ip = ip;
 	if (!lm) {
 		frame->module = "[anon]";
+		frame->module_key = 0;
 		frame->path = "";
 		frame->offset = ip;
 		return -1;
 	}
 	frame->module = elfmod_identity(lm->elf);
+	frame->module_key = elfmod_identity_key(lm->elf);
 	frame->path = lm->path;
 	frame->offset = ip - lm->bias;
 	return 0;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "hash.h"
 #include "../../src/store/db_int.h"
 #include "error.h"
 #include "commands.h"
@@ -168,13 +169,13 @@ static void add_samples(struct nm_db *db)
 
 static void write_profile(const char *path)
 {
-	struct nm_frame alloc_a[] = { { "buildid:ab12", "/bin/app", 0x1100, 0x401100 },
-				      { "buildid:ab12", "/bin/app", 0x1200, 0x401200 } };
+	struct nm_frame alloc_a[] = { { "buildid:ab12", "/bin/app", 0x1100, 0x401100, 0 },
+				      { "buildid:ab12", "/bin/app", 0x1200, 0x401200, 0 } };
 	/* The same stack seen again: other strings, other ips. */
-	struct nm_frame again[] = { { xstrdup("buildid:ab12"), NULL, 0x1100, 0x999 },
-				    { xstrdup("buildid:ab12"), NULL, 0x1200, 0x998 } };
-	struct nm_frame alloc_b[] = { { "buildid:ab12", "/bin/app", 0x1100, 0x401100 },
-				      { "/lib/libc.so.6", "/lib/libc.so.6", 0x2300, 0x7f0002300 } };
+	struct nm_frame again[] = { { xstrdup("buildid:ab12"), NULL, 0x1100, 0x999, 0 },
+				    { xstrdup("buildid:ab12"), NULL, 0x1200, 0x998, 0 } };
+	struct nm_frame alloc_b[] = { { "buildid:ab12", "/bin/app", 0x1100, 0x401100, 0 },
+				      { "/lib/libc.so.6", "/lib/libc.so.6", 0x2300, 0x7f0002300, 0 } };
 	struct nm_run_info run = {
 		.command = "app --threads 2", .mode = "profile", .host = "testhost",
 		.kernel = "6.1.0", .sampler = "pagefault", .sampler_reason = "no PMU",
@@ -195,6 +196,9 @@ static void write_profile(const char *path)
 	cs_a = db_intern_callsite(db, alloc_a, 2);
 	cs_b = db_intern_callsite(db, alloc_b, 2);
 	CHECK(cs_a > 0 && cs_b > 0 && cs_a != cs_b);
+	CHECK_INT(db_intern_callsite(db, again, 2), cs_a);
+	/* A module's name hashed ahead by the frame's maker: the same stack. */
+	again[0].module_key = again[1].module_key = hash_module_name("buildid:ab12");
 	CHECK_INT(db_intern_callsite(db, again, 2), cs_a);
 	CHECK_INT(db_intern_callsite(db, alloc_a, 1), cs_b + 1);   /* a prefix is another stack */
 	CHECK_INT(db_intern_callsite(db, alloc_a, 0), 0);

@@ -50,7 +50,7 @@ int main(void)
 	struct nm_db *db;
 	struct objtrack *ot = objtrack_new(NULL);
 	struct recorder *r = recorder_new(ot, &(struct recorder_hooks){ NULL, placer }, 4096);
-	struct nm_frame frame = { "prog", "/bin/prog", 0x1234, 0x401234 };
+	struct nm_frame frame = { "prog", "/bin/prog", 0x1234, 0x401234, 0 };
 	struct profile prof;
 	const char *paths[1];
 
