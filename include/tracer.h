@@ -57,6 +57,9 @@ struct proc {
 	struct { uint64_t base; uint32_t used; } xol[16];
 	struct bp_table *bps;
 	struct agent_proc *agent;       /* NULL: allocators are trapped */
+	/* The agent's mapping, made since mods.maps was read: where no
+	 * out-of-line page is tried. */
+	uint64_t agent_start, agent_end;
 	/* A vfork child (the parent's agent records its calls) or a fork
 	 * child not yet given its own agent region: the parent. */
 	pid_t agent_parent;

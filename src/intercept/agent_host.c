@@ -304,6 +304,8 @@ static int map_in_program(struct tracer *tr, struct tcb *t, struct agent_proc *a
 		return -1;
 	}
 	ap->remote = (uint64_t)at;
+	t->proc->agent_start = (uint64_t)at;
+	t->proc->agent_end = (uint64_t)at + MAP_SIZE;
 	return 0;
 }
 

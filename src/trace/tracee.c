@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "procmaps.h"
 #include "tracer_int.h"
 
 int tracee_read(struct proc *p, uint64_t addr, void *buf, size_t len)
@@ -271,6 +272,11 @@ static uint64_t inject_mmap_near(struct tracer *tr, struct tcb *t, uint64_t near
 				continue;
 			args[0] = 0;
 			args[3] = MAP_PRIVATE | MAP_ANONYMOUS;
+		} else if (procmaps_find(&t->proc->mods.maps, hint) ||
+			   (hint >= t->proc->agent_start && hint < t->proc->agent_end)) {
+			/* Taken: an injected call (60-100 us) would only say
+			 * EEXIST. */
+			continue;
 		}
 		ret = inject_syscall(tr, t, SYS_mmap, args);
 		debug("inject mmap(%#lx) in %d via %#lx: %ld", args[0], t->tid,
