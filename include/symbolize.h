@@ -20,6 +20,10 @@ void symbolizer_free(struct symbolizer *s);
 void symbolizer_prefetch(struct symbolizer *s, const char *path);
 /* Returns 0 when something was found; strings are owned by the caller. */
 int symbolize(struct symbolizer *s, const char *path, uint64_t vaddr, struct sym_info *out);
+/* The same, only when the module at path is read by now (prefetched and
+ * opened): never waits.  -1 when it is not, or nothing was found. */
+int symbolize_if_read(struct symbolizer *s, const char *path, uint64_t vaddr,
+		      struct sym_info *out);
 void sym_info_free(struct sym_info *si);
 
 #endif

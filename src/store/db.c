@@ -39,7 +39,10 @@
 #define TOTALS_ROW "(?, ?, ?, ?, ?, ?)"
 #define TOTALS_COLUMNS 6
 #define CALLSITE_INSERT "INSERT INTO callsites(id, frames, hash) VALUES "
-#define LOCATION_INSERT "INSERT INTO locations(id, module, offset) VALUES "
+#define LOCATION_INSERT "INSERT INTO locations(id, module, offset, function, func_offset, file," \
+			" line) VALUES "
+#define LOCATION_ROW "(?, ?, ?, ?, ?, ?, ?)"
+#define LOCATION_COLUMNS 7
 #define ID_ROW "(?, ?, ?)"
 #define ID_COLUMNS 3
 /* Samples and objects are written BATCH rows per statement: one step of a
@@ -63,7 +66,7 @@ static const char *const stmt_sql[NR_STMTS] = {
 	[ST_END_THREAD] = "UPDATE threads SET end_ns = ? WHERE pid = ? AND tid = ? AND end_ns IS NULL",
 	[ST_MODULE] = "INSERT INTO modules(pid, module, path, start, end, bias) VALUES (?, ?, ?, ?, ?, ?)",
 	[ST_CALLSITE] = CALLSITE_INSERT ID_ROW,
-	[ST_LOCATION] = LOCATION_INSERT ID_ROW,
+	[ST_LOCATION] = LOCATION_INSERT LOCATION_ROW,
 	[ST_OBJECT] = OBJECT_INSERT OBJECT_ROW,
 	[ST_FREE] = "UPDATE objects SET free_ns = ? WHERE id = ?",
 	[ST_SAMPLE] = SAMPLE_INSERT SAMPLE_ROW,
@@ -96,10 +99,9 @@ struct nm_db {
 	sqlite3_stmt *stmts[NR_STMTS];
 	struct interned_table callsites;
 	struct interned_table locations;
-	/* db_on_new_module()'s callback, and the modules it was told of
-	 * (FNV-1a of their names). */
-	void (*module_fn)(void *arg, const char *path);
-	void (*module_free)(void *arg);
+	/* db_on_new_module()'s callbacks, and the modules they were told of
+	 * (by the hash of their names). */
+	struct db_module_hooks module_hooks;
 	void *module_arg;
 	struct u64map modules_seen;
 	sqlite3_stmt *sample_batch;     /* BATCH rows */
@@ -112,9 +114,14 @@ struct nm_db {
 	 * once), written BATCH at a time: gcc has 6,500 and 5,000. */
 	sqlite3_stmt *callsite_batch, *location_batch;
 	struct id_row {
-		int64_t id, number;     /* hash / offset */
-		char *text;             /* frames / module, owned */
-	} pending_callsites[BATCH], pending_locations[BATCH];
+		int64_t id, number;     /* hash */
+		char *text;             /* frames, owned */
+	} pending_callsites[BATCH];
+	struct location_row {
+		int64_t id, offset;
+		char *module, *path;    /* owned */
+		struct db_location_name name;   /* filled when written, if known */
+	} pending_locations[BATCH];
 	int npending_callsites, npending_locations;
 	sqlite3_stmt *totals_batch;
 	struct callsite_totals {
@@ -132,6 +139,8 @@ struct nm_db {
 static void write_pending(struct nm_db *db);
 static void write_id_rows(struct nm_db *db, struct id_row *v, int *n, sqlite3_stmt **batch,
 			  const char *insert, enum db_stmt single);
+static void write_location_rows(struct nm_db *db);
+static void free_location_row(struct location_row *r);
 
 /* How long a statement waits for another connection's lock. */
 #define BUSY_TIMEOUT_MS 10000
@@ -281,9 +290,9 @@ static void free_db(struct nm_db *db)
 	for (int i = 0; i < db->npending_callsites; i++)
 		free(db->pending_callsites[i].text);
 	for (int i = 0; i < db->npending_locations; i++)
-		free(db->pending_locations[i].text);
-	if (db->module_free)
-		db->module_free(db->module_arg);
+		free_location_row(&db->pending_locations[i]);
+	if (db->module_hooks.free)
+		db->module_hooks.free(db->module_arg);
 	u64map_free(&db->modules_seen);
 	sqlite3_close(db->sql);
 	free(db->callsites.slots);
@@ -750,11 +759,9 @@ static void interned_reserve(struct interned_table *t)
 	*t = bigger;
 }
 
-void db_on_new_module(struct nm_db *db, void (*fn)(void *arg, const char *path),
-		      void (*free_fn)(void *arg), void *arg)
+void db_on_new_module(struct nm_db *db, const struct db_module_hooks *hooks, void *arg)
 {
-	db->module_fn = fn;
-	db->module_free = free_fn;
+	db->module_hooks = *hooks;
 	db->module_arg = arg;
 }
 
@@ -762,8 +769,7 @@ void *db_new_module_arg(struct nm_db *db)
 {
 	void *arg = db->module_arg;
 
-	db->module_fn = NULL;
-	db->module_free = NULL;
+	db->module_hooks = (struct db_module_hooks){ 0 };
 	db->module_arg = NULL;
 	return arg;
 }
@@ -781,7 +787,7 @@ static void note_modules(struct nm_db *db, const struct nm_frame *frames, int n)
 		if (u64map_find(&db->modules_seen, key))
 			continue;
 		u64map_put(&db->modules_seen, key, 0, 0);
-		db->module_fn(db->module_arg, frames[i].path);
+		db->module_hooks.opened(db->module_arg, frames[i].path);
 	}
 }
 
@@ -802,8 +808,9 @@ static sqlite3_stmt *rows_stmt(struct nm_db *db, sqlite3_stmt **st, const char *
 }
 
 /* The id of a code location, its row inserted the first time it is seen:
- * a stack's frames refer to it, and it is named once after the run, not
- * once per stack that passes through it. */
+ * a stack's frames refer to it, and it is named once (when its row is
+ * written if its module is read by then, else after the run), not once
+ * per stack that passes through it. */
 static int64_t intern_location(struct nm_db *db, const struct nm_frame *frame)
 {
 	uint64_t hash = frame_hash(HASH_SEED, frame);
@@ -815,11 +822,12 @@ static int64_t intern_location(struct nm_db *db, const struct nm_frame *frame)
 		return slot->id;
 	slot->hash = hash;
 	slot->id = (int64_t)++db->locations.used;
-	db->pending_locations[db->npending_locations++] = (struct id_row){
-		slot->id, frame->offset, frame->module ? xstrdup(frame->module) : NULL };
+	db->pending_locations[db->npending_locations++] = (struct location_row){
+		.id = slot->id, .offset = (int64_t)frame->offset,
+		.module = frame->module ? xstrdup(frame->module) : NULL,
+		.path = frame->path && frame->path[0] == '/' ? xstrdup(frame->path) : NULL };
 	if (db->npending_locations == BATCH)
-		write_id_rows(db, db->pending_locations, &db->npending_locations,
-			      &db->location_batch, LOCATION_INSERT, ST_LOCATION);
+		write_location_rows(db);
 	return slot->id;
 }
 
@@ -852,7 +860,7 @@ static int64_t insert_callsite(struct nm_db *db, uint64_t hash, const struct nm_
 		p = decimal(p, (uint64_t)intern_location(db, &frames[depth]));
 	}
 	strcpy(p, "]");
-	if (db->module_fn)
+	if (db->module_hooks.opened)
 		note_modules(db, frames, n);
 	/* The hash is stored as the signed 64-bit integer sqlite holds. */
 	db->pending_callsites[db->npending_callsites++] = (struct id_row){ id, (int64_t)hash,
@@ -1003,6 +1011,50 @@ static void write_id_rows(struct nm_db *db, struct id_row *v, int *n, sqlite3_st
 	*n = 0;
 }
 
+static void bind_location_row(sqlite3_stmt *st, int first, const void *row)
+{
+	const struct location_row *r = row;
+
+	bind_int(st, first, r->id);
+	bind_text(st, first + 1, r->module);
+	bind_int(st, first + 2, r->offset);
+	bind_text(st, first + 3, r->name.function);
+	bind_int_known(st, first + 4, (int64_t)r->name.func_offset, r->name.function || r->name.file);
+	bind_text(st, first + 5, r->name.file);
+	bind_int_known(st, first + 6, r->name.line, r->name.file != NULL);
+}
+
+static void free_location_row(struct location_row *r)
+{
+	free(r->module);
+	free(r->path);
+	free(r->name.function);
+	free(r->name.file);
+}
+
+/* The held locations, named when their module is read by now (the
+ * symbolizer reads them in the background as stacks show them): what is
+ * left, db_symbolize() names after the run, when the program waits no
+ * more for numamma but the person does. */
+static void write_location_rows(struct nm_db *db)
+{
+	struct location_row *v = db->pending_locations;
+	int n = db->npending_locations;
+
+	if (!n)
+		return;
+	for (int i = 0; i < n && db->module_hooks.name; i++)
+		if (v[i].path)
+			db->module_hooks.name(db->module_arg, v[i].path, (uint64_t)v[i].offset,
+					      &v[i].name);
+	write_rows(db, v, n, sizeof(*v), LOCATION_COLUMNS,
+		   rows_stmt(db, &db->location_batch, LOCATION_INSERT, LOCATION_ROW, BATCH),
+		   ST_LOCATION, bind_location_row);
+	for (int i = 0; i < n; i++)
+		free_location_row(&v[i]);
+	db->npending_locations = 0;
+}
+
 static void bind_totals_row(sqlite3_stmt *st, int first, const void *row)
 {
 	const struct callsite_totals *t = row;
@@ -1018,8 +1070,7 @@ static void bind_totals_row(sqlite3_stmt *st, int first, const void *row)
 /* Writes the rows db_add_sample() and db_add_object() hold. */
 static void write_pending(struct nm_db *db)
 {
-	write_id_rows(db, db->pending_locations, &db->npending_locations, &db->location_batch,
-		      LOCATION_INSERT, ST_LOCATION);
+	write_location_rows(db);
 	write_id_rows(db, db->pending_callsites, &db->npending_callsites, &db->callsite_batch,
 		      CALLSITE_INSERT, ST_CALLSITE);
 	if (db->npending_objects)

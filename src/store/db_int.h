@@ -20,11 +20,27 @@ void db_exec(struct nm_db *db, const char *sql);
  * db_open(), inside a transaction of its own (one commit, not one per row). */
 void db_transaction(struct nm_db *db, void (*fn)(struct nm_db *db, void *arg), void *arg);
 
-/* fn(arg, path) with the file of each module the first time a stored
- * call stack shows it (db_symbolize.c opens it then); db_close() frees
- * arg with free_fn unless db_new_module_arg() took it back first. */
-void db_on_new_module(struct nm_db *db, void (*fn)(void *arg, const char *path),
-		      void (*free_fn)(void *arg), void *arg);
+/* A code location's name, its strings owned (NULL: unknown). */
+struct db_location_name {
+	char *function;
+	uint64_t func_offset;
+	char *file;
+	int line;
+};
+
+/* What the store tells the symbolizer (db_symbolize.c), which it does not
+ * link with: opened(arg, path) with the file of each module the first
+ * time a stored call stack shows it (opened in the background then);
+ * name(arg, path, offset, out) as a location's row is written, which
+ * fills out only if that file is read by then and never waits for it;
+ * free(arg) at db_close() unless db_new_module_arg() took arg back. */
+struct db_module_hooks {
+	void (*opened)(void *arg, const char *path);
+	void (*name)(void *arg, const char *path, uint64_t offset, struct db_location_name *out);
+	void (*free)(void *arg);
+};
+
+void db_on_new_module(struct nm_db *db, const struct db_module_hooks *hooks, void *arg);
 void *db_new_module_arg(struct nm_db *db);
 
 /* Tables that db_aggregate() drops and rebuilds from samples. */

@@ -115,6 +115,17 @@ static void prefetch(void *symbolizer, const char *path)
 	symbolizer_prefetch(symbolizer, path);
 }
 
+static void name_if_read(void *symbolizer, const char *path, uint64_t offset,
+			 struct db_location_name *out)
+{
+	struct sym_info si;
+
+	if (symbolize_if_read(symbolizer, path, offset, &si) == 0)
+		*out = (struct db_location_name){ si.function, si.func_offset, si.file, si.line };
+	else
+		sym_info_free(&si);
+}
+
 static void free_symbolizer(void *symbolizer)
 {
 	symbolizer_free(symbolizer);
@@ -122,7 +133,11 @@ static void free_symbolizer(void *symbolizer)
 
 void db_symbolize_early(struct nm_db *db)
 {
-	db_on_new_module(db, prefetch, free_symbolizer, symbolizer_new());
+	static const struct db_module_hooks hooks = {
+		.opened = prefetch, .name = name_if_read, .free = free_symbolizer,
+	};
+
+	db_on_new_module(db, &hooks, symbolizer_new());
 }
 
 /* One transaction: a name per code location, which every stack through

@@ -349,16 +349,34 @@ static void find_source_line(struct sym_module *sm, uint64_t vaddr, struct sym_i
 	out->line = lineno;
 }
 
-int symbolize(struct symbolizer *s, const char *path, uint64_t vaddr, struct sym_info *out)
+static int symbolize_in(struct sym_module *sm, uint64_t vaddr, struct sym_info *out)
 {
-	struct sym_module *sm = module_for(s, path);
-
 	memset(out, 0, sizeof(*out));
 	if (!sm->elf)
 		return -1;
 	find_function(sm, vaddr, out);
 	find_source_line(sm, vaddr, out);
 	return out->function || out->file ? 0 : -1;
+}
+
+int symbolize(struct symbolizer *s, const char *path, uint64_t vaddr, struct sym_info *out)
+{
+	return symbolize_in(module_for(s, path), vaddr, out);
+}
+
+int symbolize_if_read(struct symbolizer *s, const char *path, uint64_t vaddr, struct sym_info *out)
+{
+	struct sym_module *sm = NULL;
+
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; i < s->n && !sm; i++)
+		if (!strcmp(s->v[i]->path, path))
+			sm = s->v[i];
+	if (sm && !sm->ready)
+		sm = NULL;
+	pthread_mutex_unlock(&s->lock);
+	memset(out, 0, sizeof(*out));
+	return sm ? symbolize_in(sm, vaddr, out) : -1;
 }
 
 void sym_info_free(struct sym_info *si)

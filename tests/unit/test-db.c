@@ -588,6 +588,48 @@ static void test_symbolize(void)
 	free(path);
 }
 
+/* The store's hooks: files are read in the background; "/bin/app" is
+ * read by the time its locations are written, "/lib/late.so" not. */
+static int opened_calls;
+
+static void fake_opened(void *arg, const char *path)
+{
+	opened_calls++;
+}
+
+static void fake_name(void *arg, const char *path, uint64_t offset, struct db_location_name *out)
+{
+	if (!strcmp(path, "/bin/app"))
+		*out = (struct db_location_name){ xasprintf("fn_%" PRIx64, offset), 2, NULL, 0 };
+}
+
+/* Locations whose module is read when their rows are written are stored
+ * named; the others, name-less for db_symbolize(). */
+static void test_named_while_running(void)
+{
+	static const struct db_module_hooks hooks = { .opened = fake_opened, .name = fake_name };
+	char *path = tmp_path("named.db");
+	struct nm_frame frames[] = {
+		{ .module = "buildid:ab12", .path = "/bin/app", .offset = 0x1100 },
+		{ .module = "buildid:cd34", .path = "/lib/late.so", .offset = 0x2200 },
+	};
+	struct nm_db *db = db_create(path, true);
+
+	CHECK(db != NULL);
+	if (!db)
+		return;
+	db_on_new_module(db, &hooks, NULL);
+	CHECK(db_intern_callsite(db, frames, 2) > 0);
+	CHECK_INT(opened_calls, 2);
+	db_flush(db);
+	CHECK_STR(sql_text(db, "SELECT function FROM frames WHERE depth = 0"), "fn_1100");
+	CHECK_INT(sql_int(db, "SELECT func_offset FROM frames WHERE depth = 0"), 2);
+	CHECK_STR(sql_text(db, "SELECT function FROM frames WHERE depth = 1"), "(null)");
+	CHECK_INT(sql_int(db, "SELECT func_offset IS NULL FROM frames WHERE depth = 1"), 1);
+	db_close(db);
+	free(path);
+}
+
 /* A page of the objects table overwritten: the profile must be refused
  * (by db_open's quick check, or by the reader at the damaged row), never
  * read as the rows before it. */
@@ -800,6 +842,7 @@ int main(void)
 	test_sample_batches();
 	test_aggregates();
 	test_symbolize();
+	test_named_while_running();
 	test_corrupt_rows();
 	nftw(tmpdir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
 	return unit_done();

@@ -175,6 +175,34 @@ static void test_libc(struct symbolizer *s)
 	procmaps_free(&maps);
 }
 
+/* symbolize_if_read() names nothing of a module not read yet, and waits
+ * for nothing; once the background thread has read it, it names as
+ * symbolize() does. */
+static void test_if_read(const char *prog)
+{
+	struct symbolizer *s = symbolizer_new();
+	struct elf_module *m = elfmod_open(prog);
+	struct sym_info si, want;
+	uint64_t vaddr;
+
+	CHECK(m && elfmod_find_function(m, "prog_leaf", &vaddr, NULL) == 0);
+	if (!m)
+		goto out;
+	CHECK_INT(symbolize_if_read(s, prog, vaddr, &si), -1);
+	CHECK(si.function == NULL);
+	symbolizer_prefetch(s, prog);
+	/* symbolize() waits for the thread; then the module is read. */
+	CHECK_INT(symbolize(s, prog, vaddr, &want), 0);
+	CHECK_INT(symbolize_if_read(s, prog, vaddr, &si), 0);
+	CHECK_STR(si.function, "prog_leaf");
+	CHECK_INT(si.line, want.line);
+	sym_info_free(&si);
+	sym_info_free(&want);
+out:
+	elfmod_close(m);
+	symbolizer_free(s);
+}
+
 int main(void)
 {
 	char *dir = data_tmpdir();
@@ -192,6 +220,7 @@ int main(void)
 	test_separate_debug(s, dir, pie);
 	test_no_debuginfod(s, dir, pie);
 	test_libc(s);
+	test_if_read(pie);
 
 	CHECK_INT(symbolize(s, "/nonexistent/lib.so", 0x1000, &si), -1);
 	CHECK(si.function == NULL && si.file == NULL);
