@@ -20,3 +20,13 @@ assert_eq "statics inside the executable's module span" "6" \
 		     WHERE m.path = '$TMPD/globals' AND o.kind = 'static' AND o.name IN
 		       ('global_counter', 'global_table', 'global_message',
 			'file_static_buf', 'file_static_init', 'big_bss')")"
+
+# Without --all-objects, a static gets a row as a heap block does: from
+# --min-object-size (1 MiB by default: big_bss), or once a sample hits it
+# (none here).  The smaller ones are still tracked, not stored.
+"$NUMAMMA" profile -q -s none -o "$TMPD/default.db" -- "$TMPD/globals" >/dev/null ||
+	fail "numamma profile without --all-objects failed"
+assert_eq "statics with a row by default" "big_bss" \
+	"$(sql "$TMPD/default.db" "SELECT name FROM objects WHERE kind = 'static' AND name IN
+		('global_counter', 'global_table', 'global_message',
+		 'file_static_buf', 'file_static_init', 'big_bss')")"

@@ -241,6 +241,7 @@ static uint64_t find_syscall_insn(struct proc *p)
 	for (size_t i = 0; i < maps->n; i++) {
 		const struct map_entry *m = &maps->v[i];
 		uint64_t len = m->end - m->start;
+		const uint8_t *at;
 
 		if (m->perms[2] != 'x' || !strcmp(m->path, "[vsyscall]"))
 			continue;
@@ -248,9 +249,9 @@ static uint64_t find_syscall_insn(struct proc *p)
 			len = sizeof(buf);
 		if (tracee_read(p, m->start, buf, len))
 			continue;
-		for (uint64_t off = 0; off + 1 < len; off++)
-			if (buf[off] == 0x0f && buf[off + 1] == 0x05)
-				return m->start + off;
+		at = memmem(buf, len, "\x0f\x05", 2);
+		if (at)
+			return m->start + (uint64_t)(at - buf);
 	}
 	return 0;
 }

@@ -41,6 +41,7 @@ struct watchdog_table {
 	pid_t main_pid;            /* the attached process, or the launched program */
 	int finished;              /* the tracer ended normally: no trap left */
 	struct wd_proc procs[WD_MAX_PROCS];
+	int threads_taken;         /* slots ever given a tid: none on the agent's path */
 	struct wd_thread threads[WD_MAX_THREADS];
 };
 
@@ -109,7 +110,9 @@ void watchdog_forget_process(pid_t pid)
 		return;
 	wp->nbps = wp->nagents = 0;
 	wp->pid = 0;
-	for (int i = 0; i < WD_MAX_THREADS; i++)
+	/* 2 MiB to walk at each exec and exit, for nothing when no trap ever
+	 * left a return to repair. */
+	for (int i = 0; table->threads_taken && i < WD_MAX_THREADS; i++)
 		if (table->threads[i].pid == pid)
 			table->threads[i].n = 0;
 }
@@ -132,6 +135,8 @@ static struct wd_thread *thread_slot(pid_t tid, int n)
 		if (w->tid == 0 || w->n == 0) {
 			if (!n)
 				return NULL;        /* nothing to record */
+			if (!w->tid)
+				table->threads_taken++;
 			w->n = 0;
 			w->tid = tid;
 			w->pid = 0;

@@ -1,7 +1,10 @@
 /* Global and file-static variables of known sizes, in .bss, .data and
  * .rodata.  Prints "name|size|address" for each, the static objects
- * numamma must record. */
+ * numamma must record.  "globals SECONDS" then reads global_table over
+ * and over for that long (a small static that samples hit). */
 #include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
 
 int global_counter;
 double global_table[512] = { 1.0 };
@@ -14,7 +17,26 @@ static char big_bss[1 << 20];
 
 #define SHOW(var) printf("%s|%zu|%lu\n", #var, sizeof(var), (unsigned long)&(var))
 
-int main(void)
+static double seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void read_table_for(double secs)
+{
+	double end = seconds() + secs, sum = 0;
+
+	while (seconds() < end)
+		for (int round = 0; round < 1000; round++)
+			for (int i = 0; i < 512; i++)
+				sum += ((volatile double *)global_table)[i];
+	printf("sum %s\n", sum >= 0 ? "ok" : "negative");
+}
+
+int main(int argc, char **argv)
 {
 	file_static_buf[0] = global_message[0];
 	big_bss[sizeof(big_bss) - 1] = 1;
@@ -25,5 +47,7 @@ int main(void)
 	SHOW(file_static_buf);
 	SHOW(file_static_init);
 	SHOW(big_bss);
+	if (argc > 1)
+		read_table_for(atof(argv[1]));
 	return 0;
 }
