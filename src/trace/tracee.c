@@ -96,6 +96,7 @@ static int deliver_during_injection(struct tcb *t, int sig)
 struct injected {
 	uint64_t ip;            /* after the syscall instruction */
 	long nr, args[6];
+	bool int3_after;        /* the scratch page's: an int3 follows it */
 };
 
 static bool is_ours(const struct __ptrace_syscall_info *info, const struct injected *inj)
@@ -148,6 +149,33 @@ static int wait_syscall_stop(struct tracer *tr, struct tcb *t, int op, const str
 	}
 }
 
+/* Waits for the int3 that follows the injected syscall in the scratch
+ * page (rip one past it), its registers then in regs: one stop per
+ * injection, where stopping at the syscall's entry and exit made two
+ * round trips to the thread.  Returns 0 there, -1 when the thread is gone
+ * or leaving. */
+static int wait_injected_trap(struct tracer *tr, struct tcb *t, const struct injected *inj,
+			      struct user_regs_struct *regs)
+{
+	int status;
+
+	for (;;) {
+		if (waitpid(t->tid, &status, __WALL) < 0)
+			return -1;
+		if (WIFSTOPPED(status) && (status >> 16) == 0) {
+			if (WSTOPSIG(status) == SIGTRAP && tracee_getregs(t->tid, regs) == 0 &&
+			    regs->rip == inj->ip + 1)
+				return 0;
+			if (deliver_during_injection(t, WSTOPSIG(status)) < 0)
+				return -1;
+			continue;
+		}
+		/* Exit, exit event, group stop: the main loop handles it. */
+		tracer_defer_status(tr, t->tid, status);
+		return -1;
+	}
+}
+
 int tracee_finish_syscall(struct tracer *tr, struct tcb *t)
 {
 	if (ptrace(PTRACE_SYSCALL, t->tid, 0, 0) < 0)
@@ -190,7 +218,9 @@ static long run_injected(struct tracer *tr, struct tcb *t, const struct injected
 	regs.rip = inj->ip - 2;
 	if (tracee_setregs(t->tid, &regs))
 		return INJECT_FAILED;
-	if (ptrace(PTRACE_SYSCALL, t->tid, 0, 0) ||
+	if (inj->int3_after ?
+	    ptrace(PTRACE_CONT, t->tid, 0, 0) || wait_injected_trap(tr, t, inj, &regs) :
+	    ptrace(PTRACE_SYSCALL, t->tid, 0, 0) ||
 	    wait_syscall_stop(tr, t, PTRACE_SYSCALL_INFO_ENTRY, inj) ||
 	    ptrace(PTRACE_SYSCALL, t->tid, 0, 0) ||
 	    wait_syscall_stop(tr, t, PTRACE_SYSCALL_INFO_EXIT, inj) ||
@@ -211,7 +241,8 @@ long inject_syscall(struct tracer *tr, struct tcb *t, long nr, const long a[6])
 	struct user_regs_struct saved;
 	uint64_t insn = t->proc->scratch ? t->proc->scratch + SCRATCH_SYSCALL
 					 : t->proc->syscall_insn;
-	struct injected inj = { insn + 2, nr, { a[0], a[1], a[2], a[3], a[4], a[5] } };
+	struct injected inj = { insn + 2, nr, { a[0], a[1], a[2], a[3], a[4], a[5] },
+				t->proc->scratch != 0 };
 	uint64_t mask;
 	bool blocked;
 	long ret;
