@@ -7,12 +7,7 @@
 #define load(p)        __atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define store(p, v)    __atomic_store_n((p), (v), __ATOMIC_RELEASE)
 
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 31;
-	x *= 0x9e3779b97f4a7c15ULL;
-	return x ^ (x >> 29);
-}
+#define mix agent_mix
 
 /* Each key is inserted by its own thread only: a lost race for a free
  * slot is simply a try at the next one.  numamma frees the entry of a
@@ -20,7 +15,7 @@ static uint64_t mix(uint64_t x)
 struct agent_inside *agent_inside(struct agent_ctl *c, uint64_t key)
 {
 	struct agent_inside *t = agent_at(c, AGENT_OFF_INSIDE), *freed = 0;
-	uint64_t i = mix(key);
+	uint64_t i = agent_inside_home(key);
 
 	for (uint32_t n = 0; n < AGENT_INSIDE; n++, i++) {
 		struct agent_inside *e = &t[i & (AGENT_INSIDE - 1)];
@@ -40,8 +35,8 @@ struct agent_inside *agent_inside(struct agent_ctl *c, uint64_t key)
 		if (!e) {
 			/* The first empty slot of the probe. */
 			for (uint32_t n = 0; n < AGENT_INSIDE && !e; n++)
-				if (load(&t[(mix(key) + n) & (AGENT_INSIDE - 1)].key) == 0)
-					e = &t[(mix(key) + n) & (AGENT_INSIDE - 1)];
+				if (load(&t[(agent_inside_home(key) + n) & (AGENT_INSIDE - 1)].key) == 0)
+					e = &t[(agent_inside_home(key) + n) & (AGENT_INSIDE - 1)];
 			if (!e)
 				return 0;
 			expect = 0;

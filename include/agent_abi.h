@@ -140,6 +140,20 @@ enum { AGENT_CFA_RSP, AGENT_CFA_RBP, AGENT_CFA_END /* outermost frame */ };
  * tid is asked once and kept here.  numamma frees the entry when the
  * thread exits (a new thread may reuse the TCB) or vforks. */
 #define AGENT_INSIDE_FREED UINT64_MAX     /* key of a slot numamma freed */
+/* Where a key's probe starts in the inside table (then slot + 1, ...):
+ * numamma finds a thread's entry from its fs_base the way the agent
+ * does. */
+static inline uint64_t agent_mix(uint64_t x)
+{
+	x ^= x >> 31;
+	x *= 0x9e3779b97f4a7c15ULL;
+	return x ^ (x >> 29);
+}
+
+static inline uint32_t agent_inside_home(uint64_t key)
+{
+	return (uint32_t)(agent_mix(key) & (AGENT_INSIDE - 1));
+}
 /* 32 bytes, aligned: a thread's entry, written at each of its calls,
  * never shares a cache line with another thread's. */
 struct agent_inside {

@@ -820,23 +820,43 @@ int agent_drain_all(struct tracer *tr)
  * (or starts to): the entries that name its tid are freed, and the next
  * thread with that TCB makes one of its own.  tid and depth are cleared
  * before the key, so that who takes the slot finds them clear. */
-void agent_forget_tid(struct proc *p, pid_t tid)
+static void free_inside(struct agent_inside *e)
+{
+	/* Its ring stays with its TCB (include/agent_abi.h). */
+	__atomic_store_n(&e->ring, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->depth, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->tid, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->key, AGENT_INSIDE_FREED, __ATOMIC_RELEASE);
+}
+
+void agent_forget_tid(struct proc *p, struct tcb *t)
 {
 	struct agent_inside *in;
+	struct user_regs_struct regs;
 
 	if (!p->agent)
 		return;
 	in = (struct agent_inside *)((uint8_t *)p->agent->ctl + AGENT_OFF_INSIDE);
+	/* The thread's key is its TCB's address, fs_base: its probe, as the
+	 * agent's, finds it.  A scan of all 8,192 entries faulted 256 KiB of
+	 * the region in, at each vfork of a shell. */
+	if (tracee_getregs(t->tid, &regs) == 0 && regs.fs_base) {
+		for (uint32_t n = 0, i = agent_inside_home(regs.fs_base); n < AGENT_INSIDE;
+		     n++, i = (i + 1) & (AGENT_INSIDE - 1)) {
+			uint64_t key = __atomic_load_n(&in[i].key, __ATOMIC_ACQUIRE);
+
+			if (!key)
+				break;
+			if (key == regs.fs_base && in[i].tid == t->tid)
+				free_inside(&in[i]);
+		}
+		return;
+	}
 	for (uint32_t i = 0; i < AGENT_INSIDE; i++) {
 		uint64_t key = __atomic_load_n(&in[i].key, __ATOMIC_ACQUIRE);
 
-		if (!key || key == AGENT_INSIDE_FREED || in[i].tid != tid)
-			continue;
-		/* Its ring stays with its TCB (include/agent_abi.h). */
-		__atomic_store_n(&in[i].ring, 0, __ATOMIC_RELAXED);
-		__atomic_store_n(&in[i].depth, 0, __ATOMIC_RELAXED);
-		__atomic_store_n(&in[i].tid, 0, __ATOMIC_RELAXED);
-		__atomic_store_n(&in[i].key, AGENT_INSIDE_FREED, __ATOMIC_RELEASE);
+		if (key && key != AGENT_INSIDE_FREED && in[i].tid == t->tid)
+			free_inside(&in[i]);
 	}
 }
 

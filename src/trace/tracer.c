@@ -256,7 +256,7 @@ static void agent_thread_gone(struct tracer *tr, struct tcb *t, bool last)
 		return;
 	}
 	agent_drain(tr, owner);
-	agent_forget_tid(owner, t->tid);
+	agent_forget_tid(owner, t);
 }
 
 static void thread_exiting(struct tracer *tr, struct tcb *t)
@@ -366,7 +366,7 @@ static void agent_child(struct tracer *tr, struct tcb *parent, struct tcb *child
 	agent_drain(tr, parent->proc);
 	child->proc->agent_parent = parent->proc->pid;
 	if (child->proc->vfork_child) {
-		agent_forget_tid(parent->proc, parent->tid);
+		agent_forget_tid(parent->proc, parent);
 		return;
 	}
 	if (is_early(tr, child->tid) || waitpid(child->tid, &status, __WALL) != child->tid)
