@@ -3,10 +3,13 @@
  * allocations of a busy program, so this index is built for the rate of
  * malloc and free: O(1) each, a few cache lines touched, no tree.
  *
- * Live blocks are kept by start address (for free) and chained per
- * granule of their start, at a granule size that grows with their size,
- * so that "which live block holds this address at time t" looks at two
- * granules per size class.  A freed block stays findable for a while
+ * Live blocks are kept by start address (for free) and, above 4 KiB,
+ * chained per granule of their start, at a granule size that grows with
+ * their size, so that "which live block holds this address at time t"
+ * looks at two granules per size class.  Blocks of 4 KiB or less, most
+ * of them, are only counted per page: a lookup probes the start-address
+ * map at each aligned address of the 4 KiB before it, in pages that have
+ * some (lookups are thousands a second, calls millions).  A freed block stays findable for a while
  * (samples are decoded shortly after they are taken), within a bounded
  * count, in a ring in the order of the frees: a lookup at t looks at the
  * first blocks freed after t.
@@ -67,11 +70,23 @@ struct small_map {
 	uint32_t cap, used;
 };
 
+/* Live level-0 blocks starting in each page of a 1 GiB region. */
+struct small_region {
+	uint64_t base;                /* addr >> 30 */
+	uint16_t *pages;              /* SMALL_REGION_PAGES counts */
+};
+
 struct small_index {
 	struct small_entry *e;
 	uint32_t n, cap, free_list;
 	struct small_map by_addr;     /* live blocks: start -> entry */
-	struct small_map granules;    /* (granule, level) -> first entry */
+	struct small_map granules;    /* (granule, level) -> first entry, levels >= 1 */
+	/* Level 0 (4 KiB or less: most blocks) is not chained: a count per
+	 * page of the blocks starting there, and the smallest alignment of
+	 * their starts, say where a lookup probes by_addr (small_find). */
+	struct small_region *regions;
+	uint32_t nr_regions, last_region;
+	uint64_t align0;              /* a power of two, 16 or less */
 	uint32_t per_level[8];        /* entries (live or freed) per level */
 	struct ended_ring freed;      /* blocks freed, in that order */
 	struct ended_ring *rings;     /* per thread, blocks that came ended */

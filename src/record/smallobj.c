@@ -120,14 +120,57 @@ static uint64_t chain_key(const struct small_entry *e)
 	return granule_key(granule_of(e->addr, e->level), e->level);
 }
 
-/* Into the chain second when it has a head: the map is left alone. */
+/* ---- level 0: counts per page ---- */
+
+#define REGION_SHIFT 30
+#define SMALL_REGION_PAGES (1u << (REGION_SHIFT - 12))
+
+/* The count of addr's page; NULL when its region has none (and create
+ * is false). */
+static uint16_t *page_count(struct small_index *s, uint64_t addr, bool create)
+{
+	uint64_t base = addr >> REGION_SHIFT;
+	struct small_region *r = NULL;
+
+	if (s->last_region < s->nr_regions && s->regions[s->last_region].base == base)
+		r = &s->regions[s->last_region];
+	for (uint32_t k = 0; !r && k < s->nr_regions; k++)
+		if (s->regions[k].base == base)
+			r = &s->regions[s->last_region = k];
+	if (!r) {
+		if (!create)
+			return NULL;
+		s->regions = xrealloc(s->regions, (s->nr_regions + 1) * sizeof(*s->regions));
+		r = &s->regions[s->last_region = s->nr_regions++];
+		/* Pages of counts never touched are never faulted in. */
+		*r = (struct small_region){ base, xcalloc(SMALL_REGION_PAGES, sizeof(uint16_t)) };
+	}
+	return &r->pages[(addr >> 12) & (SMALL_REGION_PAGES - 1)];
+}
+
+static uint16_t pages_count(const struct small_index *s, uint64_t addr)
+{
+	uint16_t *c = page_count((struct small_index *)s, addr, false);     /* no region made */
+
+	return c ? *c : 0;
+}
+
+/* Into the chain second when it has a head: the map is left alone.
+ * Level 0 is counted, not chained. */
 static void chain_insert(struct small_index *s, uint32_t i)
 {
 	struct small_entry *e = &s->e[i];
 	uint64_t key = chain_key(e);
-	uint32_t head = map_get(&s->granules, key);
+	uint32_t head;
 
 	s->per_level[e->level]++;
+	if (e->level == 0) {
+		(*page_count(s, e->addr, true))++;
+		while (e->addr & (s->align0 - 1))
+			s->align0 /= 2;
+		return;
+	}
+	head = map_get(&s->granules, key);
 	if (head == SMALL_NONE) {
 		e->gprev = e->gnext = SMALL_NONE;
 		map_put(&s->granules, key, i);
@@ -145,6 +188,11 @@ static void chain_unlink(struct small_index *s, uint32_t i)
 	struct small_entry *e = &s->e[i];
 	uint64_t key = chain_key(e);
 
+	if (e->level == 0) {
+		(*page_count(s, e->addr, true))--;
+		s->per_level[0]--;
+		return;
+	}
 	if (e->gprev != SMALL_NONE)
 		s->e[e->gprev].gnext = e->gnext;
 	else if (e->gnext != SMALL_NONE)
@@ -200,6 +248,7 @@ void small_init(struct small_index *s, bool ranged)
 	memset(s, 0, sizeof(*s));
 	s->ranged = ranged;
 	s->free_list = SMALL_NONE;
+	s->align0 = 16;
 }
 
 void small_free(struct small_index *s)
@@ -212,6 +261,9 @@ void small_free(struct small_index *s)
 		munmap(s->e, (size_t)s->cap * sizeof(*s->e));
 	free(s->by_addr.v);
 	free(s->granules.v);
+	for (uint32_t r = 0; r < s->nr_regions; r++)
+		free(s->regions[r].pages);
+	free(s->regions);
 	small_init(s, s->ranged);
 }
 
@@ -461,12 +513,42 @@ static uint32_t best_in_chain(const struct small_index *s, uint64_t key, uint64_
 	return best;
 }
 
+/* The best of best and the level-0 blocks holding addr at t: each
+ * starts in the 4 KiB up to addr, at a multiple of align0, in a page that
+ * counts some. */
+static uint32_t best_of_level0(const struct small_index *s, uint64_t addr, uint64_t t,
+			       uint32_t best)
+{
+	uint64_t lowest = addr > 4095 ? addr - 4095 : 0;
+	uint64_t start = addr & ~(s->align0 - 1);
+
+	while (start >= lowest) {
+		uint64_t page = start & ~4095ULL;
+
+		if (pages_count(s, start)) {
+			uint32_t i = map_get(&s->by_addr, start);
+
+			if (i != SMALL_NONE && holds(&s->e[i], addr, t) &&
+			    (best == SMALL_NONE || more_specific(&s->e[i], &s->e[best])))
+				best = i;
+		} else {
+			start = page;     /* none starts in this page */
+		}
+		if (start < s->align0)
+			break;
+		start -= s->align0;
+	}
+	return best;
+}
+
 /* The most specific live block holding addr at t. */
 static uint32_t small_find(const struct small_index *s, uint64_t addr, uint64_t t)
 {
 	uint32_t best = SMALL_NONE;
 
-	for (uint8_t level = 0; level < LEVELS; level++) {
+	if (s->per_level[0])
+		best = best_of_level0(s, addr, t, best);
+	for (uint8_t level = 1; level < LEVELS; level++) {
 		uint64_t g = granule_of(addr, level);
 
 		if (!s->per_level[level])

@@ -291,6 +291,65 @@ static void test_small_blocks_match_tracked(void)
 	objtrack_free(tracked);
 }
 
+/* Blocks of 4 KiB or less, packed as an allocator packs them (starts
+ * 8 or 16 bytes aligned, pages full of them), found by any address inside:
+ * the same answers as tracked blocks.  They are counted per page, not
+ * chained, and a lookup probes each possible start before the address. */
+static void test_small_level0_packed(int align)
+{
+	enum { SLOTS = 512 };
+	struct objtrack *small = objtrack_new(NULL), *tracked = objtrack_new(NULL);
+	uint64_t x = 7 + (uint64_t)align, addr[SLOTS] = { 0 }, t = 1, next = 0x7f0000001000ULL;
+	int mismatches = 0, hits = 0;
+
+	for (int round = 0; round < 40000; round++) {
+		int k;
+
+		x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+		k = x % SLOTS;
+		t++;
+		if (addr[k]) {
+			mismatches += objtrack_release(small, 1, addr[k], t, NULL) !=
+				      objtrack_release(tracked, 1, addr[k], t, NULL);
+			addr[k] = 0;
+		} else {
+			/* Sizes 8 B .. 4 KiB, one after the other, wrapping over
+			 * 64 pages: new blocks reuse freed room. */
+			uint64_t size = (uint64_t)align * (1 + (x >> 16) % (4096 / align));
+			struct nm_object o = { .pid = 1, .tid = 1, .kind = OBJ_HEAP, .addr = next,
+					       .size = size, .alloc_ns = t, .name = "malloc" };
+			bool taken = false;
+
+			for (int j = 0; j < SLOTS; j++)
+				taken = taken || (addr[j] && addr[j] < next + size &&
+						  next < addr[j] + 4096);
+			if (!taken) {
+				o.row_if_sampled = true;
+				objtrack_add(small, &o);
+				o.row_if_sampled = false;
+				objtrack_add(tracked, &o);
+				addr[k] = next;
+			}
+			next += size;
+			if (next > 0x7f0000001000ULL + 64 * 4096)
+				next = 0x7f0000001000ULL + (x >> 30) % 16 * (uint64_t)align;
+		}
+		if (round % 5 == 0) {
+			uint64_t probe = 0x7f0000001000ULL + (x >> 7) % (65 * 4096);
+			const struct nm_object *a = objtrack_lookup(small, 1, probe, t);
+			const struct nm_object *b = objtrack_lookup(tracked, 1, probe, t);
+
+			hits += a != NULL;
+			mismatches += !a != !b || (a && (a->id != b->id || a->addr != b->addr ||
+							  a->size != b->size));
+		}
+	}
+	CHECK_INT(mismatches, 0);
+	CHECK(hits > 1000);
+	objtrack_free(small);
+	objtrack_free(tracked);
+}
+
 /* A small block a sample hit is claimed (then tracked like any object);
  * fork copies small blocks; the size and tag come back at the free. */
 static void test_small_claim_fork_tags(void)
@@ -502,6 +561,8 @@ static void test_small_storm_bounded(void)
 int main(void)
 {
 	test_small_blocks_match_tracked();
+	test_small_level0_packed(16);
+	test_small_level0_packed(8);
 	test_small_claim_fork_tags();
 	test_small_storm_bounded();
 	test_small_no_lookups();
