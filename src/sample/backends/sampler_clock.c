@@ -278,20 +278,22 @@ static void forget_functions(pid_t pid)
 			free_func_slot(&func_cache[i]);
 }
 
-/* Drops what was kept of pid's address space. */
+/* Drops what was kept of pid's address space.  Code and functions are
+ * cached only for a process with a clock_process (made by its first
+ * decoded sample): the caches (1 MiB) are not walked at the exec and exit
+ * of the many short processes no sample decoded. */
 static void forget_process(pid_t pid)
 {
 	struct clock_process **pp;
-	int i;
 
-	for (i = 0; code_cache && i < CODE_PAGES; i++)
-		if (code_cache[i].pid == pid)
-			code_cache[i].pid = 0;
-	forget_functions(pid);
 	for (pp = &processes; *pp; pp = &(*pp)->next)
 		if ((*pp)->pid == pid) {
 			struct clock_process *p = *pp;
 
+			for (int i = 0; code_cache && i < CODE_PAGES; i++)
+				if (code_cache[i].pid == pid)
+					code_cache[i].pid = 0;
+			forget_functions(pid);
 			*pp = p->next;
 			modmap_free(&p->mm);
 			free(p);
