@@ -328,6 +328,40 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* A page fault's sample can be read before that fault has mapped its
+ * page (the event fires as the fault begins, and numamma reads it at
+ * once): move_pages then says -ENOENT.  Such pages are asked about again,
+ * a few times, ABSENT_WAIT_US apart; an answer of -ENOENT is not cached. */
+#define ABSENT_TRIES 4
+#define ABSENT_WAIT_US 25
+
+static void page_nodes(pid_t pid, const uint64_t *pages, int *status, size_t n)
+{
+	uint64_t again[BATCH];
+	size_t where[BATCH], na;
+
+	if (move_pages(pid, n, (void **)pages, NULL, status, 0))
+		for (size_t i = 0; i < n; i++)
+			status[i] = -errno;
+	for (int t = 1; t < ABSENT_TRIES; t++) {
+		int got[BATCH];
+
+		na = 0;
+		for (size_t i = 0; i < n; i++)
+			if (status[i] == -ENOENT) {
+				where[na] = i;
+				again[na++] = pages[i];
+			}
+		if (!na)
+			return;
+		usleep(ABSENT_WAIT_US);
+		if (move_pages(pid, na, (void **)again, NULL, got, 0))
+			return;
+		for (size_t k = 0; k < na; k++)
+			status[where[k]] = got[k];
+	}
+}
+
 /* Fills page_node for the batch's samples of pid: cached answers first,
  * then one move_pages(2) for the distinct pages left. */
 static void resolve_pid_pages(struct sampler *s, pid_t pid, uint64_t now, size_t first)
@@ -355,12 +389,11 @@ static void resolve_pid_pages(struct sampler *s, pid_t pid, uint64_t now, size_t
 	for (i = 1; i < n; i++)
 		if (pages[i] != pages[nq - 1])
 			pages[nq++] = pages[i];
-	if (move_pages(pid, nq, (void **)pages, NULL, status, 0))
-		for (i = 0; i < nq; i++)
-			status[i] = -errno;
+	page_nodes(pid, pages, status, nq);
 	for (i = 0; i < nq; i++)
-		*page_slot(s, pid, pages[i]) = (struct page_cache_ent){
-			pid, status[i] >= 0 ? status[i] : -1, pages[i], now };
+		if (status[i] != -ENOENT)
+			*page_slot(s, pid, pages[i]) = (struct page_cache_ent){
+				pid, status[i] >= 0 ? status[i] : -1, pages[i], now };
 	for (i = first; i < s->nr_batch; i++) {
 		struct nm_sample *x = &s->batch[i];
 		uint64_t page = x->addr & ~(page_size - 1), *hit;
