@@ -816,10 +816,6 @@ int agent_drain_all(struct tracer *tr)
 
 /* ---- threads, forks, exec, detach ---- */
 
-/* A thread is gone, or a vfork child stops sharing its parent's memory
- * (or starts to): the entries that name its tid are freed, and the next
- * thread with that TCB makes one of its own.  tid and depth are cleared
- * before the key, so that who takes the slot finds them clear. */
 static void free_inside(struct agent_inside *e)
 {
 	/* Its ring stays with its TCB (include/agent_abi.h). */
@@ -829,6 +825,10 @@ static void free_inside(struct agent_inside *e)
 	__atomic_store_n(&e->key, AGENT_INSIDE_FREED, __ATOMIC_RELEASE);
 }
 
+/* A thread is gone, or a vfork child stops sharing its parent's memory
+ * (or starts to): the entries that name its tid are freed, and the next
+ * thread with that TCB makes one of its own.  tid and depth are cleared
+ * before the key, so that who takes the slot finds them clear. */
 void agent_forget_tid(struct proc *p, struct tcb *t)
 {
 	struct agent_inside *in;

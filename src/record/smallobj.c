@@ -163,7 +163,7 @@ static uint16_t pages_count(const struct small_index *s, uint64_t addr)
 static void chain_insert(struct small_index *s, uint32_t i)
 {
 	struct small_entry *e = &s->e[i];
-	uint64_t key = chain_key(e);
+	uint64_t key;
 	uint32_t head;
 
 	s->per_level[e->level]++;
@@ -173,6 +173,7 @@ static void chain_insert(struct small_index *s, uint32_t i)
 			s->align0 /= 2;
 		return;
 	}
+	key = chain_key(e);
 	head = map_get(&s->granules, key);
 	if (head == SMALL_NONE) {
 		e->gprev = e->gnext = SMALL_NONE;
@@ -189,13 +190,14 @@ static void chain_insert(struct small_index *s, uint32_t i)
 static void chain_unlink(struct small_index *s, uint32_t i)
 {
 	struct small_entry *e = &s->e[i];
-	uint64_t key = chain_key(e);
+	uint64_t key;
 
 	if (e->level == 0) {
 		(*page_count(s, e->addr, true))--;
 		s->per_level[0]--;
 		return;
 	}
+	key = chain_key(e);
 	if (e->gprev != SMALL_NONE)
 		s->e[e->gprev].gnext = e->gnext;
 	else if (e->gnext != SMALL_NONE)

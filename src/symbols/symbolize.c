@@ -222,14 +222,22 @@ static void open_module(struct sym_module *sm)
 }
 
 /* The module of path, added (not yet opened) if new; under s->lock. */
-static struct sym_module *find_or_add(struct symbolizer *s, const char *path, bool *added)
+/* The module of path, or NULL; under s->lock. */
+static struct sym_module *find_module(struct symbolizer *s, const char *path)
 {
-	struct sym_module *sm;
-
-	*added = false;
 	for (size_t i = 0; i < s->n; i++)
 		if (!strcmp(s->v[i]->path, path))
 			return s->v[i];
+	return NULL;
+}
+
+static struct sym_module *find_or_add(struct symbolizer *s, const char *path, bool *added)
+{
+	struct sym_module *sm = find_module(s, path);
+
+	*added = false;
+	if (sm)
+		return sm;
 	if (s->n == s->cap) {
 		s->cap = s->cap ? 2 * s->cap : 16;
 		s->v = xrealloc(s->v, s->cap * sizeof(*s->v));
@@ -366,12 +374,10 @@ int symbolize(struct symbolizer *s, const char *path, uint64_t vaddr, struct sym
 
 int symbolize_if_read(struct symbolizer *s, const char *path, uint64_t vaddr, struct sym_info *out)
 {
-	struct sym_module *sm = NULL;
+	struct sym_module *sm;
 
 	pthread_mutex_lock(&s->lock);
-	for (size_t i = 0; i < s->n && !sm; i++)
-		if (!strcmp(s->v[i]->path, path))
-			sm = s->v[i];
+	sm = find_module(s, path);
 	if (sm && !sm->ready)
 		sm = NULL;
 	pthread_mutex_unlock(&s->lock);
