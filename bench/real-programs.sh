@@ -3,6 +3,12 @@
 # heaptrack on the same runs when installed: wall-time ratios (best of 2
 # natives), and whether output and exit status are identical.
 #
+# heaptrack follows neither fork nor exec (its preload removes itself from
+# the environment), so `heaptrack sh -c CMD` would trace only the shell. Each
+# command therefore names its own tracer, $T, before every program that does
+# the work ($TW: gcc's -wrapper, for cc1 and as); numamma traces the whole
+# `sh -c CMD`, shell, pipes and children included.
+#
 # Usage: bench/real-programs.sh [NUMAMMA OPTIONS...]
 #   e.g. bench/real-programs.sh --min-object-size 4096
 set -uo pipefail
@@ -34,16 +40,16 @@ mkdir -p "$tmp/py" && cp -r /usr/lib/python3*/json /usr/lib/python3*/email "$tmp
  echo "commit; select count(*), sum(length(b)) from t;") >"$tmp/ins.sql"
 
 programs=(
-	"gcc -O2 -c|gcc -O2 -c -o $tmp/big.o $tmp/big.c"
-	"c++ std::map|$tmp/map"
-	"sqlite3 inserts|rm -f $tmp/s.sqlite; sqlite3 $tmp/s.sqlite < $tmp/ins.sql"
-	"perl hash|perl -e 'my %h; \$h{\"k\$_\"} = [\$_, \"v\$_\"] for 1..200000; my \$n = 0; \$n += @{\$h{\$_}} for keys %h; print \$n'"
-	"python3 json|/usr/bin/python3 -c 'import json; d = [{str(i): [i] * 5} for i in range(100000)]; json.loads(json.dumps(d))'"
-	"python3 compileall|rm -rf $tmp/py/*/__pycache__; /usr/bin/python3 -m compileall -q $tmp/py"
-	"tar czf|tar czf $tmp/x.tgz -C /usr/lib/python3.11 json email asyncio"
-	"sort --parallel=2|seq 1 300000 | sort --parallel=2 -R --random-source=$tmp/big.c | sort -n | md5sum"
-	"xz -T2|xz -T2 -c $tmp/big.c | md5sum"
-	"git init/add/commit|rm -rf $tmp/g; mkdir $tmp/g; cd $tmp/g; git init -q; cp $tmp/big.c .; git add .; git -c user.email=a@b -c user.name=n commit -qm x; git log --oneline | wc -l"
+	"gcc -O2 -c|\$T gcc \$TW -O2 -c -o $tmp/big.o $tmp/big.c"
+	"c++ std::map|\$T $tmp/map"
+	"sqlite3 inserts|rm -f $tmp/s.sqlite; \$T sqlite3 $tmp/s.sqlite < $tmp/ins.sql"
+	"perl hash|\$T perl -e 'my %h; \$h{\"k\$_\"} = [\$_, \"v\$_\"] for 1..200000; my \$n = 0; \$n += @{\$h{\$_}} for keys %h; print \$n'"
+	"python3 json|\$T /usr/bin/python3 -c 'import json; d = [{str(i): [i] * 5} for i in range(100000)]; json.loads(json.dumps(d))'"
+	"python3 compileall|rm -rf $tmp/py/*/__pycache__; \$T /usr/bin/python3 -m compileall -q $tmp/py"
+	"tar czf|\$T tar -I \"\$T gzip\" -cf $tmp/x.tgz -C /usr/lib/python3.11 json email asyncio"
+	"sort --parallel=2|seq 1 300000 | \$T sort --parallel=2 -R --random-source=$tmp/big.c | \$T sort -n | md5sum"
+	"xz -T2|\$T xz -T2 -c $tmp/big.c | md5sum"
+	"git init/add/commit|rm -rf $tmp/g; mkdir $tmp/g; cd $tmp/g; \$T git init -q; cp $tmp/big.c .; \$T git add .; \$T git -c user.email=a@b -c user.name=n commit -qm x; \$T git log --oneline | wc -l"
 )
 
 # run LABEL CMD...: seconds; the output in $tmp/LABEL.out, status appended.
@@ -59,13 +65,14 @@ run() {
 printf "%-22s %8s %10s %8s %10s\n" program native numamma same heaptrack
 for p in "${programs[@]}"; do
 	name=${p%%|*} cmd=${p#*|}
-	n1=$(run native sh -c "$cmd"); n2=$(run native sh -c "$cmd")
+	n1=$(T= TW= run native sh -c "$cmd"); n2=$(T= TW= run native sh -c "$cmd")
 	native=$(awk -v a="$n1" -v b="$n2" 'BEGIN { print a < b ? a : b }')
-	traced=$(run traced "$top/numamma" profile -q -s none "$@" -o "$tmp/p.db" -- sh -c "$cmd")
+	traced=$(T= TW= run traced "$top/numamma" profile -q -s none "$@" -o "$tmp/p.db" -- sh -c "$cmd")
 	same=no; cmp -s "$tmp/native.out" "$tmp/traced.out" && same=yes
 	heap=-
 	if command -v heaptrack >/dev/null; then
-		heap=$(run heap heaptrack -o "$tmp/ht" sh -c "$cmd")
+		heap=$(T="heaptrack -o $tmp/ht.%p" TW="-wrapper heaptrack,-o,$tmp/ht.%p" \
+			run heap sh -c "$cmd")
 		heap=$(awk -v t="$heap" -v n="$native" 'BEGIN { printf "%.1fx", t / n }')
 	fi
 	printf "%-22s %7.2fs %9.1fx %8s %10s\n" "$name" "$native" \
