@@ -58,6 +58,7 @@ struct agent_proc {
 	uint64_t last_hash;     /* calls in a loop come from one stack */
 	int64_t last_site;
 	uint64_t published_modules;     /* modules_key() of the published list */
+	uint32_t rings_taken;   /* bit g: ring g has had an owner (rings 1..) */
 	bool fell_behind;       /* recording was resumed once (resume_recording()) */
 };
 
@@ -710,6 +711,22 @@ static void resume_recording(struct proc *p)
 
 /* Reads p's rings in TSC order (see include/agent_abi.h), up to the
  * records written before this drain began, at most DRAIN_MAX slots. */
+/* Has ring g ever had records?  Ring 0 (shared past the others) may
+ * have; rings 1.. only once a thread took them, for good.  A ring's first
+ * slot read here would make the kernel give the memfd a page for it: 31
+ * pages per process and per fork, for rings most programs never take.
+ * owner shares its line with head, which each call writes: it is read
+ * only until it is seen set. */
+static bool ring_taken(struct agent_proc *ap, uint32_t g)
+{
+	if (!g || ap->rings_taken & 1u << g)
+		return true;
+	if (!__atomic_load_n(&ap->ctl->rings[g].owner, __ATOMIC_ACQUIRE))
+		return false;
+	ap->rings_taken |= 1u << g;
+	return true;
+}
+
 static size_t drain(struct tracer *tr, struct proc *p, bool final)
 {
 	struct agent_proc *ap = p->agent;
@@ -724,6 +741,10 @@ static size_t drain(struct tracer *tr, struct proc *p, bool final)
 	c = ap->ctl;
 	for (uint32_t g = 0; g < AGENT_RINGS; g++) {
 		cu[g] = (struct cursor){ .pos = c->rings[g].tail, .end = UINT64_MAX };
+		if (!ring_taken(ap, g)) {
+			cu[g].done = true;
+			continue;
+		}
 		/* Reading head, which every call writes, would pull its line
 		 * away from the program's thread: the sequence numbers say
 		 * what is written.  Only a final drain needs it. */
