@@ -34,7 +34,7 @@ endif
 
 ALL_SRCS := $(sort $(shell find src -name '*.c'))
 LIB_SRCS := $(filter-out src/cmd/main.c,$(ALL_SRCS))
-LIB_OBJS := $(LIB_SRCS:.c=.o) src/intercept/agent_blob.o
+LIB_OBJS := $(LIB_SRCS:.c=.o) src/intercept/agent_blob.o src/store/schema_image.o
 UNIT_SRCS := $(wildcard tests/unit/test-*.c)
 UNIT_BINS := $(UNIT_SRCS:.c=)
 
@@ -82,6 +82,17 @@ src/intercept/agent_blob.o: src/intercept/agent_blob.S agent/agent.bin
 	$(quiet_cc)$(CC) -c -o $@ $<
 
 src/intercept/agent_host.o: agent/agent_syms.h
+
+# The empty profile, made once here rather than at each run (where the
+# program waited for it at its exec): src/store/schema.c.
+tools/schema-image: tools/schema-image.c src/store/schema.o
+	$(quiet_ld)$(CC) $(CFLAGS) -Isrc/store $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+src/store/schema.img: tools/schema-image
+	$(Q)rm -f $@ && tools/schema-image $@
+
+src/store/schema_image.o: src/store/schema_image.S src/store/schema.img
+	$(quiet_cc)$(CC) -c -o $@ $<
 
 tests/unit/test-%: tests/unit/test-%.c $(wildcard tests/unit/*.h agent/*.c agent/*.h) libnumamma.a
 	$(quiet_ld)$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< libnumamma.a $(LDLIBS)
@@ -137,6 +148,7 @@ uninstall:
 clean:
 	rm -f numamma libnumamma.a $(ALL_SRCS:.c=.o) $(ALL_SRCS:.c=.d) $(UNIT_BINS) tests/unit/*.d
 	rm -f agent/*.o agent/*.d agent/agent.elf agent/agent.bin agent/agent_syms.h src/intercept/agent_blob.o
+	rm -f tools/schema-image src/store/schema.img src/store/schema_image.o
 	rm -rf tests/out
 
 .PHONY: all deps demo check check-asan install uninstall clean

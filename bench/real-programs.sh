@@ -5,9 +5,10 @@
 #
 # heaptrack follows neither fork nor exec (its preload removes itself from
 # the environment), so `heaptrack sh -c CMD` would trace only the shell. Each
-# command therefore names its own tracer, $T, before every program that does
-# the work ($TW: gcc's -wrapper, for cc1 and as); numamma traces the whole
-# `sh -c CMD`, shell, pipes and children included.
+# command therefore names its tracer, $T, before every program that does the
+# work, and $TW where gcc and tar start children (cc1, as, gzip) for
+# heaptrack to trace them too. numamma follows children itself: its $TW is
+# empty.
 #
 # Usage: bench/real-programs.sh [NUMAMMA OPTIONS...]
 #   e.g. bench/real-programs.sh --min-object-size 4096
@@ -46,7 +47,7 @@ programs=(
 	"perl hash|\$T perl -e 'my %h; \$h{\"k\$_\"} = [\$_, \"v\$_\"] for 1..200000; my \$n = 0; \$n += @{\$h{\$_}} for keys %h; print \$n'"
 	"python3 json|\$T /usr/bin/python3 -c 'import json; d = [{str(i): [i] * 5} for i in range(100000)]; json.loads(json.dumps(d))'"
 	"python3 compileall|rm -rf $tmp/py/*/__pycache__; \$T /usr/bin/python3 -m compileall -q $tmp/py"
-	"tar czf|\$T tar -I \"\$T gzip\" -cf $tmp/x.tgz -C /usr/lib/python3.11 json email asyncio"
+	"tar czf|\$T tar -I \"\${TW:+\$T} gzip\" -cf $tmp/x.tgz -C /usr/lib/python3.11 json email asyncio"
 	"sort --parallel=2|seq 1 300000 | \$T sort --parallel=2 -R --random-source=$tmp/big.c | \$T sort -n | md5sum"
 	"xz -T2|\$T xz -T2 -c $tmp/big.c | md5sum"
 	"git init/add/commit|rm -rf $tmp/g; mkdir $tmp/g; cd $tmp/g; \$T git init -q; cp $tmp/big.c .; \$T git add .; \$T git -c user.email=a@b -c user.name=n commit -qm x; \$T git log --oneline | wc -l"
@@ -62,19 +63,28 @@ run() {
 	awk -v d=$((e - s)) 'BEGIN { printf "%.3f", d / 1e9 }'
 }
 
-printf "%-22s %8s %10s %8s %10s\n" program native numamma same heaptrack
+# ratio SECONDS: SECONDS against the native best, as "1.2x".
+ratio() { awk -v t="$1" -v n="$native" 'BEGIN { printf "%.1fx", t / n }'; }
+
+# Two numamma columns: "tree" profiles the whole `sh -c CMD`, as a user
+# would; "per-prog" runs numamma where heaptrack runs, on the same
+# programs, one profile each: the like-for-like comparison.
+nm=("$top/numamma" profile -q -s none "$@")
+printf "%-22s %8s %9s %9s %6s %10s\n" program native tree per-prog same heaptrack
 for p in "${programs[@]}"; do
 	name=${p%%|*} cmd=${p#*|}
 	n1=$(T= TW= run native sh -c "$cmd"); n2=$(T= TW= run native sh -c "$cmd")
 	native=$(awk -v a="$n1" -v b="$n2" 'BEGIN { print a < b ? a : b }')
-	traced=$(T= TW= run traced "$top/numamma" profile -q -s none "$@" -o "$tmp/p.db" -- sh -c "$cmd")
+	tree=$(T= TW= run traced "${nm[@]}" -o "$tmp/p.db" -- sh -c "$cmd")
 	same=no; cmp -s "$tmp/native.out" "$tmp/traced.out" && same=yes
+	each="${nm[*]} -o $tmp/p.%p.db --"
+	per=$(T="$each" TW= run each sh -c "$cmd")
 	heap=-
 	if command -v heaptrack >/dev/null; then
 		heap=$(T="heaptrack -o $tmp/ht.%p" TW="-wrapper heaptrack,-o,$tmp/ht.%p" \
 			run heap sh -c "$cmd")
-		heap=$(awk -v t="$heap" -v n="$native" 'BEGIN { printf "%.1fx", t / n }')
+		heap=$(ratio "$heap")
 	fi
-	printf "%-22s %7.2fs %9.1fx %8s %10s\n" "$name" "$native" \
-		"$(awk -v t="$traced" -v n="$native" 'BEGIN { print t / n }')" "$same" "$heap"
+	printf "%-22s %7.2fs %9s %9s %6s %10s\n" "$name" "$native" "$(ratio "$tree")" \
+		"$(ratio "$per")" "$same" "$heap"
 done

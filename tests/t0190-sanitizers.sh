@@ -10,7 +10,7 @@ echo 'int main(void) { return 0; }' | cc -fsanitize=address,undefined -x c -o "$
 	skip "the compiler cannot build with -fsanitize=address,undefined here"
 build=${ASAN_BUILD:-$TMPD/asan}
 mkdir -p "$build"
-(cd "$TOP" && git ls-files -co --exclude-standard 2>/dev/null || find Makefile src include agent tests -type f) |
+(cd "$TOP" && git ls-files -co --exclude-standard 2>/dev/null || find Makefile src include agent tools tests -type f) |
 	grep -Ev '\.(o|d|a)$' | (cd "$TOP" && xargs cp --parents -t "$build" 2>/dev/null)
 [[ -f $build/Makefile ]] || fail "cannot copy the sources"
 cat >"$build/config.mak" <<'MAK'

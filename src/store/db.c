@@ -147,47 +147,6 @@ static void free_location_row(struct location_row *r);
 /* How long opening a profile may spend checking its pages. */
 #define INTEGRITY_BUDGET_NS (2000ULL * 1000 * 1000)
 
-/* Column meanings and units: doc/schema.md.  Times are CLOCK_MONOTONIC
- * nanoseconds; addresses and sizes bytes; NULL means unknown. */
-static const char schema_sql[] =
-	"CREATE TABLE runs(id INTEGER PRIMARY KEY, command TEXT, mode TEXT, host TEXT,"
-	"  kernel TEXT, start_ns INTEGER, end_ns INTEGER, start_epoch INTEGER,"
-	"  exit_status INTEGER, term_signal INTEGER, sampler TEXT, sampler_reason TEXT,"
-	"  call_depth INTEGER, nr_nodes INTEGER, nr_cpus INTEGER, cpu_nodes TEXT,"
-	"  distances TEXT, launcher_rank INTEGER, launcher_size INTEGER, job_id TEXT,"
-	"  intercept TEXT, cpus_allowed TEXT, mems_allowed TEXT, calls_lost INTEGER);"
-	"CREATE TABLE nodes(node INTEGER PRIMARY KEY, cpus TEXT);"
-	"CREATE TABLE node_distance(from_node INTEGER, to_node INTEGER, distance INTEGER,"
-	"  PRIMARY KEY(from_node, to_node));"
-	"CREATE TABLE processes(pid INTEGER, ppid INTEGER, exe TEXT, start_ns INTEGER,"
-	"  end_ns INTEGER, exit_status INTEGER, term_signal INTEGER);"
-	"CREATE INDEX processes_pid ON processes(pid);"
-	"CREATE TABLE threads(pid INTEGER, tid INTEGER, rank INTEGER, start_ns INTEGER,"
-	"  end_ns INTEGER);"
-	"CREATE INDEX threads_tid ON threads(tid);"
-	"CREATE TABLE modules(pid INTEGER, module TEXT, path TEXT, start INTEGER,"
-	"  end INTEGER, bias INTEGER);"
-	"CREATE INDEX modules_module ON modules(module);"
-	"CREATE TABLE callsites(id INTEGER PRIMARY KEY, hash INTEGER, frames TEXT);"
-	"CREATE TABLE locations(id INTEGER PRIMARY KEY, module TEXT, offset INTEGER,"
-	"  function TEXT, func_offset INTEGER, file TEXT, line INTEGER);"
-	"CREATE VIEW callsite_frames AS SELECT c.id AS callsite_id, j.key AS depth,"
-	"  j.value AS location_id FROM callsites c, json_each(c.frames) j;"
-	"CREATE VIEW frames AS SELECT f.callsite_id, f.depth, l.module, l.offset, l.function,"
-	"  l.func_offset, l.file, l.line FROM callsite_frames f JOIN locations l ON l.id = f.location_id;"
-	"CREATE TABLE objects(id INTEGER PRIMARY KEY, pid INTEGER, tid INTEGER, kind TEXT,"
-	"  address INTEGER, size INTEGER, alloc_ns INTEGER, free_ns INTEGER,"
-	"  callsite_id INTEGER, name TEXT);"
-	"CREATE TABLE samples(time_ns INTEGER, pid INTEGER, tid INTEGER, cpu INTEGER,"
-	"  node INTEGER, address INTEGER, ip INTEGER, access TEXT, weight INTEGER,"
-	"  level TEXT, hops INTEGER, snoop_hitm INTEGER, tlb_miss INTEGER,"
-	"  object_id INTEGER, page_node INTEGER, phys_addr INTEGER, resolution TEXT,"
-	"  forward_steps INTEGER);"
-	"CREATE TABLE sampler_stats(tid INTEGER, name TEXT, value INTEGER);"
-	"CREATE TABLE callsite_totals(callsite_id INTEGER, pid INTEGER, allocations INTEGER,"
-	"  frees INTEGER, bytes INTEGER, peak_live_bytes INTEGER);"
-	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);"
-	DB_AGGREGATE_SCHEMA;
 
 sqlite3 *db_sqlite(struct nm_db *db)
 {
@@ -318,10 +277,26 @@ int db_check_creatable(const char *path, const char *const *inputs)
 	return outfile_check(path, inputs);
 }
 
+/* The empty profile, schema and version in place, into the new file. */
+static int write_image(int fd)
+{
+	const unsigned char *p = db_schema_image;
+
+	while (p < db_schema_image_end) {
+		ssize_t n = write(fd, p, (size_t)(db_schema_image_end - p));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -1 : (errno = ENOSPC, -1);
+		p += n;
+	}
+	return 0;
+}
+
 struct nm_db *db_create(const char *path, bool quiet)
 {
 	struct nm_db *db;
-	char *version;
 	int fd;
 
 	if (outfile_check(path, NULL) < 0 || outfile_keep_previous(path, quiet) < 0)
@@ -329,6 +304,12 @@ struct nm_db *db_create(const char *path, bool quiet)
 	fd = outfile_create(path);
 	if (fd < 0)
 		return NULL;
+	if (write_image(fd) < 0) {
+		error_errno("cannot write '%s'", path);
+		close(fd);
+		unlink(path);
+		return NULL;
+	}
 	db = new_db(path);
 	db->lock_fd = fd;
 	if (sqlite3_open_v2(path, &db->sql, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
@@ -343,10 +324,6 @@ struct nm_db *db_create(const char *path, bool quiet)
 	sqlite3_busy_timeout(db->sql, BUSY_TIMEOUT_MS);
 	db_exec(db, "PRAGMA synchronous = OFF; PRAGMA journal_mode = WAL;"
 		    " PRAGMA cache_size = -16384; BEGIN");
-	db_exec(db, schema_sql);
-	version = xasprintf("PRAGMA user_version = %d", DB_SCHEMA_VERSION);
-	db_exec(db, version);
-	free(version);
 	db_flush(db);
 	return db;
 }

@@ -8,6 +8,12 @@
 
 #include "db.h"
 
+/* The profile's schema (schema.c), and the empty profile the build made
+ * of it (schema_image.S, by tools/schema-image.c): db_create() copies the
+ * bytes. */
+extern const char db_schema_sql[];
+extern const unsigned char db_schema_image[], db_schema_image_end[];
+
 sqlite3 *db_sqlite(struct nm_db *db);
 const char *db_path(struct nm_db *db);
 /* Prepares a statement the code itself wrote: dies on an SQL error,

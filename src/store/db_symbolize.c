@@ -92,6 +92,7 @@ static void symbolize_locations(struct nm_db *db, void *unused)
 		symbolizer_free(sym);
 		return;
 	}
+	debug("%zu code locations left to name", unknown.n);
 	if (!sym)
 		sym = symbolizer_new();
 	st = db_prepare(db, "UPDATE locations SET function = ?, func_offset = ?, file = ?, line = ?"

@@ -510,6 +510,64 @@ static void test_create_errors(void)
 	free(dir);
 }
 
+/* The objects of a database's schema, in one string. */
+static char *schema_of(sqlite3 *sql)
+{
+	sqlite3_stmt *st;
+	char *all = xstrdup(""), *next;
+
+	CHECK_INT(sqlite3_prepare_v2(sql, "SELECT type, name, tbl_name, sql FROM sqlite_master"
+				     " ORDER BY type, name", -1, &st, NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		next = xasprintf("%s%s %s %s %s\n", all, sqlite3_column_text(st, 0),
+				 sqlite3_column_text(st, 1), sqlite3_column_text(st, 2),
+				 sqlite3_column_text(st, 3));
+		free(all);
+		all = next;
+	}
+	sqlite3_finalize(st);
+	return all;
+}
+
+static int user_version(sqlite3 *sql)
+{
+	sqlite3_stmt *st;
+	int v = -1;
+
+	CHECK_INT(sqlite3_prepare_v2(sql, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* A new profile is the build's image of the schema (db_create() copies
+ * it): it must hold what the SQL creates, at DB_SCHEMA_VERSION.  A schema
+ * changed without the image made again would fail here. */
+static void test_schema_image(void)
+{
+	char *path = tmp_path("image.db"), *want, *got;
+	sqlite3 *fresh, *created;
+	struct nm_db *db;
+
+	CHECK_INT(sqlite3_open(":memory:", &fresh), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(fresh, db_schema_sql, NULL, NULL, NULL), SQLITE_OK);
+	want = schema_of(fresh);
+	CHECK(strstr(want, "table objects objects CREATE TABLE objects(") != NULL);
+	db = db_create(path, true);
+	CHECK(db != NULL);
+	db_close(db);
+	CHECK_INT(sqlite3_open_v2(path, &created, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	got = schema_of(created);
+	CHECK_STR(got, want);
+	CHECK_INT(user_version(created), DB_SCHEMA_VERSION);
+	sqlite3_close(created);
+	sqlite3_close(fresh);
+	free(got);
+	free(want);
+	free(path);
+}
+
 /* The writer dies with a committed batch and a bigger uncommitted one
  * (spilled to the file, so a hot journal is left): the reader must see
  * exactly the committed rows. */
@@ -838,6 +896,7 @@ int main(void)
 	test_older_version();
 	test_rotation();
 	test_create_errors();
+	test_schema_image();
 	test_crash();
 	test_sample_batches();
 	test_aggregates();
