@@ -71,6 +71,13 @@ int elfmod_symbolize(const struct elf_module *m, uint64_t vaddr, const char **na
 /* Bounds of the function containing vaddr, [start, start + size) as
  * ELF vaddrs.  -1 if none, or if its symbol gives no size. */
 int elfmod_function_at(const struct elf_module *m, uint64_t vaddr, uint64_t *start, uint64_t *size);
+/* Bounds of the code containing vaddr for decoding it from its start: an
+ * FDE's, from .eh_frame_hdr's sorted table, read in place (up to the next
+ * FDE: padding included), which static functions and .cold parts have
+ * too; else elfmod_function_at()'s.  Building the function table cost
+ * the clock sampler's first sample of cc1 3 ms, while the program waited
+ * for its ring to be drained.  -1 if none. */
+int elfmod_code_range(const struct elf_module *m, uint64_t vaddr, uint64_t *start, uint64_t *size);
 
 /* Load bias of the module given its mappings in a process (entries whose
  * path is the module's path): runtime address = vaddr + bias.

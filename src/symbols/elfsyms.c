@@ -7,6 +7,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <dwarf.h>
 #include <gelf.h>
 #include <elfutils/libdwelf.h>
 #include <stdio.h>
@@ -49,6 +50,11 @@ struct elf_module {
 	bool funcs_ready;
 	struct sym_table objects;     /* kept: each process loading the file asks */
 	bool objects_ready;
+	/* .eh_frame_hdr's search table (elfmod_code_range()), read in place. */
+	const uint8_t *eh_table;
+	size_t eh_count;
+	uint64_t eh_hdr_vaddr;
+	bool eh_ready;
 	/* The last elfmod_find_functions() query and its answer: each process
 	 * hooking the file asks for the same functions (a scan of libc's
 	 * symbols each time, a millisecond with its debug symbols). */
@@ -686,6 +692,80 @@ int elfmod_function_at(const struct elf_module *m, uint64_t vaddr, uint64_t *sta
 		return -1;
 	*start = e->vaddr;
 	*size = e->size;
+	return 0;
+}
+
+/* The size of a value of DWARF pointer encoding enc; 0: not one of the
+ * fixed sizes linkers write in .eh_frame_hdr. */
+static size_t encoded_size(uint8_t enc)
+{
+	switch (enc & 0x0f) {
+	case DW_EH_PE_absptr: case DW_EH_PE_udata8: case DW_EH_PE_sdata8: return 8;
+	case DW_EH_PE_udata4: case DW_EH_PE_sdata4: return 4;
+	default: return 0;
+	}
+}
+
+static uint64_t le_bytes(const uint8_t *p, size_t n)
+{
+	uint64_t v = 0;
+
+	for (size_t i = n; i-- > 0;)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* Version 1, with its table as pairs of datarel sdata4 (start, FDE),
+ * sorted by start, as every x86-64 linker writes it; else no table. */
+static void read_eh_index(struct elf_module *m)
+{
+	const uint8_t *h;
+	size_t size, ptr_size, count_size;
+	uint64_t vaddr, vsize, count;
+
+	m->eh_ready = true;
+	h = elfmod_section_data(m, ".eh_frame_hdr", &size);
+	if (!h || size < 4 || !elfmod_section_range(m, ".eh_frame_hdr", &vaddr, &vsize) ||
+	    h[0] != 1 || h[3] != (DW_EH_PE_datarel | DW_EH_PE_sdata4))
+		return;
+	ptr_size = encoded_size(h[1]);
+	count_size = encoded_size(h[2]);
+	if (!ptr_size || !count_size || (h[2] & 0x70) || size < 4 + ptr_size + count_size)
+		return;
+	count = le_bytes(h + 4 + ptr_size, count_size);
+	if (count > (size - 4 - ptr_size - count_size) / 8)
+		return;
+	m->eh_table = h + 4 + ptr_size + count_size;
+	m->eh_count = count;
+	m->eh_hdr_vaddr = vaddr;
+}
+
+static uint64_t eh_start(const struct elf_module *m, size_t i)
+{
+	return m->eh_hdr_vaddr + (uint64_t)(int64_t)(int32_t)le_bytes(m->eh_table + 8 * i, 4);
+}
+
+int elfmod_code_range(const struct elf_module *m, uint64_t vaddr, uint64_t *start, uint64_t *size)
+{
+	size_t lo = 0, hi;
+
+	if (!m->eh_ready)
+		read_eh_index((struct elf_module *)m);
+	if (!m->eh_table)
+		return elfmod_function_at(m, vaddr, start, size);
+	for (hi = m->eh_count; lo < hi;) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (eh_start(m, mid) <= vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* The last FDE's end is not in the table. */
+	if (!lo || lo == m->eh_count)
+		return -1;
+	*start = eh_start(m, lo - 1);
+	*size = eh_start(m, lo) - *start;
 	return 0;
 }
 

@@ -153,6 +153,11 @@ static void test_program(const char *prog, bool want_pie)
 	CHECK_INT(elfmod_function_at(m, vaddr + size / 2, &start, &fsize), 0);
 	CHECK_INT(start, vaddr);
 	CHECK_INT(fsize, size);
+	/* Its FDE's, up to the next FDE. */
+	CHECK_INT(elfmod_code_range(m, vaddr + size / 2, &start, &fsize), 0);
+	CHECK_INT(start, vaddr);
+	CHECK(fsize >= size && fsize < size + 64);
+	CHECK_INT(elfmod_code_range(m, 0, &start, &fsize), -1);
 
 	elfmod_foreach_object(m, note_object, &objs);
 	CHECK_INT(objs.global_count, 1);
@@ -176,6 +181,44 @@ static void test_no_build_id(const char *prog)
 	CHECK(elfmod_build_id(m) == NULL);
 	CHECK_STR(elfmod_identity(m), prog);
 	elfmod_close(m);
+}
+
+/* Code ranges come from .eh_frame_hdr, so a stripped program has them
+ * (cc1's static functions); without that table they are the function
+ * symbols'. */
+static void test_code_ranges(const char *prog)
+{
+	char *stripped = xasprintf("%s/stripped-prog", tmpdir), *no_hdr = xasprintf("%s/no-eh-hdr", tmpdir);
+	char *cmd = xasprintf("strip -o '%s' '%s' && objcopy -R .eh_frame_hdr '%s' '%s'", stripped,
+			      prog, prog, no_hdr);
+	uint64_t vaddr = 0, size = 0, start = 0, fsize = 0;
+	struct elf_module *m = elfmod_open(prog);
+
+	CHECK(m != NULL);
+	if (!m || system(cmd) != 0) {
+		fprintf(stderr, "could not strip %s, or copy it without its .eh_frame_hdr\n", prog);
+		unit_failures++;
+		goto out;
+	}
+	CHECK_INT(elfmod_find_function(m, "prog_leaf", &vaddr, &size), 0);
+	elfmod_close(m);
+
+	m = elfmod_open(stripped);
+	CHECK_INT(elfmod_function_at(m, vaddr + size / 2, &start, &fsize), -1);
+	CHECK_INT(elfmod_code_range(m, vaddr + size / 2, &start, &fsize), 0);
+	CHECK_INT(start, vaddr);
+	CHECK(fsize >= size && fsize < size + 64);
+	elfmod_close(m);
+
+	m = elfmod_open(no_hdr);
+	CHECK_INT(elfmod_code_range(m, vaddr + size / 2, &start, &fsize), 0);
+	CHECK_INT(start, vaddr);
+	CHECK_INT(fsize, size);
+out:
+	elfmod_close(m);
+	free(cmd);
+	free(no_hdr);
+	free(stripped);
 }
 
 /* "versioned_fn" must resolve to its default version, VER_2, whether it
@@ -337,6 +380,7 @@ int main(void)
 	else
 		printf("static libc missing: no -static variant\n");
 	test_no_build_id(plain);
+	test_code_ranges(pie);
 	test_versioned();
 	test_libc();
 

@@ -373,7 +373,7 @@ static const struct loaded_module *module_of(struct clock_process *p, uint64_t i
 	return modmap_find(&p->mm, ip);
 }
 
-/* x86_code.predecessor: from the map of the function holding ip. */
+/* x86_code.predecessor: from the map of the code holding ip. */
 static uint64_t predecessor(void *arg, uint64_t ip)
 {
 	struct clock_process *p = arg;
@@ -381,7 +381,7 @@ static uint64_t predecessor(void *arg, uint64_t ip)
 	uint64_t start, size, h;
 	struct func_slot *f;
 
-	if (!lm || elfmod_function_at(lm->elf, ip - lm->bias, &start, &size))
+	if (!lm || elfmod_code_range(lm->elf, ip - lm->bias, &start, &size))
 		return 0;
 	start += lm->bias;
 	h = start * 0x9e3779b97f4a7c15ULL ^ (uint64_t)p->pid;
