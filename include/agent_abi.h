@@ -35,7 +35,7 @@
 
 #include "alloc_event.h"
 
-#define AGENT_ABI_VERSION 5
+#define AGENT_ABI_VERSION 6
 /* The memfd's name; /proc/PID/maps shows "/memfd:" AGENT_MEMFD_NAME. */
 #define AGENT_MEMFD_NAME "numamma-agent"
 #define AGENT_MAPS_PATH "/memfd:" AGENT_MEMFD_NAME
@@ -174,7 +174,7 @@ struct agent_ipcache {
  * read (agent/core.c): the same words give the same stack.  Each owned
  * ring has a cache of its own, written by its thread only. */
 #define AGENT_STACKCACHE   (1u << 10)   /* per ring: 512 sets of 2 ways */
-#define AGENT_CACHED_READS 34           /* 16 frames: return address, rbp */
+#define AGENT_CACHED_READS 48           /* 24 frames: return address, rbp */
 struct agent_stackcache {
 	uint64_t rsp, rbp;      /* at the allocator's entry */
 	uint64_t hash;          /* the stack's */
