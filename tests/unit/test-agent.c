@@ -260,6 +260,35 @@ static void test_stack_cache(struct agent_ctl *c, uint64_t *stack, uint64_t base
 	c->rings[0].head = c->rings[0].tail = c->rings[1].head = c->rings[1].tail = 0;
 }
 
+/* A frame-pointer chain deeper than 16 frames (each frame reads its
+ * return address and its saved rbp) is cached too: the second call is
+ * answered with the unwind data gone.  With room for 34 words, such a
+ * stack was walked again at every call. */
+static void test_deep_stack_cache(struct agent_ctl *c, struct agent_module *m, uint64_t code)
+{
+	enum { FRAMES = 20 };
+	uint64_t stack[2 * FRAMES + 4] = { 0 }, ips[AGENT_MAX_FRAMES], h, hdr = m->eh_hdr;
+	uint64_t base = (uint64_t)(uintptr_t)stack, pub = c->modules;
+
+	stack[0] = code + 0x2020;   /* g, rbp-based, FRAMES times */
+	for (int k = 0; k < FRAMES; k++) {
+		stack[2 + 2 * k] = base + 16 + 16 * (k + 1);  /* saved rbp: the next frame */
+		stack[3 + 2 * k] = k + 1 < FRAMES ? code + 0x2020 : code + 0x3030;
+	}
+	CHECK_INT(agent_walk(c, base, base + 16, ips, 23), FRAMES + 1);
+	memset(agent_at(c, AGENT_OFF_STACKCACHE), 0, 2 * AGENT_STACKCACHE * sizeof(struct agent_stackcache));
+	h = agent_call_stack(c, 1, base, base + 16, 23);
+	CHECK(h != 0);
+	m->eh_hdr = 0;
+	publish(c, 0, m);
+	c->modules = pub;
+	memset(agent_at(c, AGENT_OFF_IPCACHE), 0, AGENT_IPCACHE * sizeof(struct agent_ipcache));
+	CHECK_INT(agent_call_stack(c, 1, base, base + 16, 23), h);
+	m->eh_hdr = hdr;
+	publish(c, 0, m);
+	c->rings[1].head = c->rings[1].tail = 0;
+}
+
 static void test_walk(struct agent_ctl *c)
 {
 	uint8_t *data = calloc(1, 0x1000), *other = calloc(1, 0x1000);
@@ -304,6 +333,7 @@ static void test_walk(struct agent_ctl *c)
 	agent_unwind_rule(c, code + 0x20ff, &r);
 	CHECK_INT(r.cfa_off, 16);
 	test_stack_cache(c, stack, base, &m, code);
+	test_deep_stack_cache(c, &m, code);
 	stack[0] = code + 0x5000;   /* no module: the walk ends there */
 	CHECK_INT(agent_walk(c, base, 0, ips, 8), 1);
 	free(data);
