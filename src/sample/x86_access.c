@@ -674,23 +674,6 @@ static enum x86_resolution forward(struct emu *e, struct insn *x, struct x86_acc
 
 /* ---- backward ---- */
 
-static uint64_t direct_target(const struct insn *x)
-{
-	const ZydisDecodedOperand *t = &x->op[0];
-
-	return x->in.operand_count && t->type == ZYDIS_OPERAND_TYPE_IMMEDIATE && t->imm.is_relative
-	       ? x->ip + x->in.length + t->imm.value.u : 0;
-}
-
-/* Whether control reaches the next instruction only from somewhere else. */
-static int no_fall_through(const struct insn *x)
-{
-	ZydisInstructionCategory c = x->in.meta.category;
-
-	return c == ZYDIS_CATEGORY_UNCOND_BR || c == ZYDIS_CATEGORY_RET || c == ZYDIS_CATEGORY_CALL ||
-	       c == ZYDIS_CATEGORY_SYSCALL || c == ZYDIS_CATEGORY_INTERRUPT;
-}
-
 static int cmp_u32(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -698,31 +681,59 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Whether control reaches the instruction after in only from elsewhere
+ * (no_fall_through() without the operands). */
+static int ends_flow(const ZydisDecodedInstruction *in)
+{
+	ZydisInstructionCategory c = in->meta.category;
+
+	return c == ZYDIS_CATEGORY_UNCOND_BR || c == ZYDIS_CATEGORY_RET || c == ZYDIS_CATEGORY_CALL ||
+	       c == ZYDIS_CATEGORY_SYSCALL || c == ZYDIS_CATEGORY_INTERRUPT;
+}
+
+/* The function's bytes are read once and decoded without operands: a
+ * length, a category and a relative target are all a map needs.  Read an
+ * instruction at a time with its operands, python's functions cost the
+ * clock sampler about 80 us per sample in a function not met before. */
 struct x86_func_map *x86_func_map_build(uint64_t start, uint64_t end, x86_code_reader read, void *arg)
 {
+	ZydisDecoder dec;
+	ZydisDecoderContext ctx;
+	ZydisDecodedInstruction in;
 	struct x86_func_map *m;
-	struct reader r;
-	struct insn x;
-	uint64_t at, target;
+	uint8_t *bytes;
+	size_t len, got, off;
 
 	if (end <= start || end - start > FUNC_MAX_BYTES)
 		return NULL;
-	/* Once per function: the cache is for the instructions samples
-	 * come back to. */
-	reader_init(&r, read, arg, NULL);
+	len = (size_t)(end - start);
+	/* The last instruction may end past end (glibc's FDE of __restore_rt
+	 * starts a byte before it, inside a nop). */
+	bytes = xmalloc(len + MAX_INSN);
+	got = read(arg, start, bytes, len + MAX_INSN);
+	if (got < len) {
+		free(bytes);
+		return NULL;
+	}
+	ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
 	m = xcalloc(1, sizeof(*m));
 	m->start = start;
-	m->insn = xmalloc((end - start) * sizeof(*m->insn));
-	m->targets = xmalloc((end - start) * sizeof(*m->targets));
-	for (at = start; at < end; at += x.in.length) {
-		if (decode(&r, at, &x)) {
+	m->insn = xmalloc(len * sizeof(*m->insn));
+	m->targets = xmalloc(len * sizeof(*m->targets));
+	for (off = 0; off < len; off += in.length) {
+		uint64_t target;
+
+		if (!ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&dec, &ctx, bytes + off, got - off, &in))) {
 			x86_func_map_free(m);
+			free(bytes);
 			return NULL;
 		}
-		m->insn[m->n++] = (uint32_t)(at - start) | (no_fall_through(&x) ? NO_FALL_THROUGH : 0);
-		if ((target = direct_target(&x)) >= start && target < end)
+		m->insn[m->n++] = (uint32_t)off | (ends_flow(&in) ? NO_FALL_THROUGH : 0);
+		target = start + off + in.length + (uint64_t)in.raw.imm[0].value.s;
+		if (in.raw.imm[0].is_relative && target >= start && target < end)
 			m->targets[m->nr_targets++] = (uint32_t)(target - start);
 	}
+	free(bytes);
 	qsort(m->targets, m->nr_targets, sizeof(*m->targets), cmp_u32);
 	/* Sized for one instruction per byte: keep what was used. */
 	m->insn = xrealloc(m->insn, m->n * sizeof(*m->insn));

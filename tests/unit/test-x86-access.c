@@ -313,6 +313,14 @@ static void test_func_map(void)
 	CHECK_INT(x86_func_map_predecessor(m, BASE + 0xa), 0);       /* jne's target */
 	CHECK_INT(x86_func_map_predecessor(m, BASE + 0xf), 0);       /* after a call */
 	x86_func_map_free(m);
+	/* A range ending inside its last instruction (glibc's FDE of
+	 * __restore_rt starts a byte before it, inside a nop) is decoded
+	 * past its end. */
+	m = x86_func_map_build(BASE, BASE + 0xc, read_code, &c);
+	CHECK(m != NULL);
+	if (m)
+		CHECK_INT(x86_func_map_predecessor(m, BASE + 6), BASE + 4);
+	x86_func_map_free(m);
 	/* Too long, or not code to the end. */
 	CHECK(x86_func_map_build(BASE, BASE + (1 << 20), read_code, &c) == NULL);
 	CHECK(x86_func_map_build(BASE, BASE + sizeof(code) + 1, read_code, &c) == NULL);
