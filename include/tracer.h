@@ -65,6 +65,7 @@ struct proc {
 	pid_t agent_parent;
 	struct modmap mods;
 	int mods_hooked;        /* modmap generation already hooked */
+	int mods_statics;       /* ... whose statics are recorded (hooks.c) */
 	uint64_t r_debug;       /* the loader's struct r_debug; 0: not found */
 	/* Allocation wrappers (operator new...): skipped at the top of call
 	 * stacks so that a stack starts at the user's frame. */
@@ -121,6 +122,10 @@ struct tracer_config {
 	/* A block its thread frees at its very next call may come as one
 	 * event (alloc_event.freed_ns): nobody acts on the block between. */
 	bool pair_frees;
+	/* Statics are recorded as their module is hooked, the program
+	 * stopped: run mode places them before they are touched.  Else
+	 * after the program is resumed. */
+	bool statics_at_once;
 };
 
 

@@ -42,6 +42,7 @@ struct tracer {
 	uint64_t calls_lost;    /* by the agents of processes ended or let go */
 	bool watchpoints;       /* the sampler sets debug registers */
 	uint64_t agent_busy_ns;    /* when a drain last found records */
+	bool statics_due;          /* a process has modules whose statics wait */
 };
 
 struct tcb *tcb_new(struct tracer *tr, pid_t tid, struct proc *p);
@@ -81,12 +82,16 @@ struct tcb *tcb_find(struct tracer *tr, pid_t tid);
 
 /* hooks.c: allocator interception through breakpoints (enum alloc_fn:
  * alloc_event.h). */
-/* Hooks every module loaded since the last call; records their statics. */
+/* Hooks every module loaded since the last call; records their statics,
+ * or leaves them to hooks_record_statics() (tracer_config.statics_at_once). */
 void hooks_install(struct tracer *tr, struct tcb *t);
 void hooks_on_entry(struct tracer *tr, struct tcb *t, int fn, struct user_regs_struct *regs);
 void hooks_on_return(struct tracer *tr, struct tcb *t, struct user_regs_struct *regs);
 /* Records /proc/PID/maps regions not seen before as mapping objects. */
 void hooks_record_mappings(struct tracer *tr, struct proc *p);
+/* The statics of the modules hooked since they were last recorded, in
+ * every process (tracer_config.statics_at_once). */
+void hooks_record_statics(struct tracer *tr);
 void pending_clear(struct tcb *t);
 /* Pure: is header[2] (prev_size, size), read at start with len bytes of
  * anonymous memory from there, glibc's header of a block it mmapped?

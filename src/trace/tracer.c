@@ -128,6 +128,7 @@ static struct proc *proc_fork(struct tracer *tr, struct proc *parent, pid_t pid,
 		watchdog_note_fork(parent->pid, pid);
 	modmap_copy(&p->mods, &parent->mods);
 	p->mods_hooked = parent->mods_hooked;
+	p->mods_statics = parent->mods_statics;
 	p->r_debug = parent->r_debug;
 	p->hooks_ready = parent->hooks_ready;
 	p->scratch = parent->scratch;
@@ -423,7 +424,7 @@ static void reset_address_space(struct proc *p)
 	p->bps = bp_table_new();
 	modmap_free(&p->mods);
 	modmap_init(&p->mods);
-	p->mods_hooked = 0;
+	p->mods_hooked = p->mods_statics = 0;
 	agent_forget(p);
 	p->agent_refused = false;
 	p->agent_parent = 0;
@@ -769,8 +770,13 @@ int tracer_loop(struct tracer *tr)
 	pid_t tid;
 	int status;
 
-	while (next_event(tr, &tid, &status))
+	while (next_event(tr, &tid, &status)) {
 		dispatch(tr, tid, status);
+		if (tr->statics_due)
+			hooks_record_statics(tr);
+	}
+	if (tr->statics_due)            /* hooked at an attach, no event since */
+		hooks_record_statics(tr);
 	if (tr->stopping) {
 		tracer_detach_all(tr);
 		if (!tr->cfg.attach && !tr->main_exited)
