@@ -163,11 +163,31 @@ static void rbp_used(struct walk_reads *w, struct rbp_source *src)
 	src->addr = 0;          /* noted once */
 }
 
+/* Is a frame at ip an allocation wrapper's, as hooks_user_frames()
+ * decides: numamma skips such frames on top of a stack. */
+static bool wrapper_frame(struct agent_ctl *c, uint64_t ip)
+{
+	const struct agent_module *m = agent_module_of(c, ip);
+	uint32_t n = load(&c->nr_wrappers);
+
+	if (m && m->wrapper)
+		return true;
+	for (uint32_t i = 0; i < n && i < AGENT_MAX_WRAPPERS; i++)
+		if (ip >= c->wrappers[i].start && ip < c->wrappers[i].end)
+			return true;
+	return false;
+}
+
+/* Up to max return addresses; with depth, no more once depth of them
+ * follow the wrappers' on top: numamma keeps no deeper frame, and cc1's
+ * walks went 7 frames further for nothing. */
 static int walk(struct agent_ctl *c, uint64_t rsp, uint64_t rbp, uint64_t *ips, int max,
-		struct walk_reads *w)
+		uint32_t depth, struct walk_reads *w)
 {
 	uint64_t ip = read_word(rsp, w);
 	struct rbp_source src = { .at_entry = true };
+	bool leading = true;
+	uint32_t user = 0;
 	int n = 0;
 
 	rsp += 8;
@@ -177,6 +197,10 @@ static int walk(struct agent_ctl *c, uint64_t rsp, uint64_t rbp, uint64_t *ips, 
 
 		ips[n++] = ip;
 		/* A return address names the instruction after the call. */
+		if (leading && !(depth && wrapper_frame(c, ip - 1)))
+			leading = false;
+		if (!leading && depth && ++user == depth)
+			break;
 		agent_unwind_rule(c, ip - 1, &r);
 		if (r.cfa_reg == AGENT_CFA_END)
 			break;
@@ -198,7 +222,7 @@ static int walk(struct agent_ctl *c, uint64_t rsp, uint64_t rbp, uint64_t *ips, 
 
 int agent_walk(struct agent_ctl *c, uint64_t rsp, uint64_t rbp, uint64_t *ips, int max)
 {
-	return walk(c, rsp, rbp, ips, max, 0);
+	return walk(c, rsp, rbp, ips, max, 0, 0);
 }
 
 /* ---- stacks walked before ---- */
@@ -300,7 +324,7 @@ uint64_t agent_call_stack(struct agent_ctl *c, uint32_t ring, uint64_t rsp, uint
 		return hash;
 	w.n = 0;
 	w.overflow = w.entry_rbp = false;
-	n = walk(c, rsp, rbp, ips, max, &w);
+	n = walk(c, rsp, rbp, ips, max, load(&c->call_depth), &w);
 	if (!n)
 		return 0;
 	hash = agent_stack(c, ring, ips, n);

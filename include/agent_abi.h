@@ -35,7 +35,7 @@
 
 #include "alloc_event.h"
 
-#define AGENT_ABI_VERSION 6
+#define AGENT_ABI_VERSION 7
 /* The memfd's name; /proc/PID/maps shows "/memfd:" AGENT_MEMFD_NAME. */
 #define AGENT_MEMFD_NAME "numamma-agent"
 #define AGENT_MAPS_PATH "/memfd:" AGENT_MEMFD_NAME
@@ -51,6 +51,7 @@
 #define AGENT_MODULE_SPACE (1u << 15)   /* entries in all */
 #define AGENT_MAX_HOOKS    64
 #define AGENT_MAX_FRAMES   64
+#define AGENT_MAX_WRAPPERS 32
 
 /* ctl->state */
 enum {
@@ -82,9 +83,16 @@ struct agent_ctl {
 	uint32_t state;
 	uint32_t max_frames;    /* return addresses per stack */
 	uint32_t nr_hooks;
+	/* The caller's frames numamma keeps: a walk ends with them, once past
+	 * the allocation wrappers on top (hooks_user_frames()); 0: no end. */
+	uint32_t call_depth;
+	uint32_t nr_wrappers;
 	uint64_t stale_ns;      /* no heartbeat for this long: numamma is gone */
 	uint64_t modules;       /* published list: first entry << 32 | entries */
 	struct agent_hook hooks[AGENT_MAX_HOOKS];
+	/* Wrapper functions outside wrapper modules (C++'s operator new
+	 * linked into a program): [start, end). */
+	struct { uint64_t start, end; } wrappers[AGENT_MAX_WRAPPERS];
 	/* Words written while the program runs, on lines of their own: the
 	 * lines above are read by every call and must stay in its cache. */
 	_Alignas(64) uint64_t heartbeat_ns;  /* numamma's clock at its last drain */
@@ -131,6 +139,7 @@ struct agent_module {
 	uint64_t start, end;                /* its mappings */
 	uint64_t eh_hdr, eh_hdr_end;        /* .eh_frame_hdr; 0: none */
 	uint64_t eh_frame, eh_frame_end;    /* .eh_frame */
+	uint64_t wrapper;                   /* libc, libstdc++: frames on top are not the caller */
 };
 
 /* How to find the caller's frame from an ip (agent/cfi.c). */

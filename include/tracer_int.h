@@ -89,6 +89,10 @@ void hooks_on_entry(struct tracer *tr, struct tcb *t, int fn, struct user_regs_s
 void hooks_on_return(struct tracer *tr, struct tcb *t, struct user_regs_struct *regs);
 /* Records /proc/PID/maps regions not seen before as mapping objects. */
 void hooks_record_mappings(struct tracer *tr, struct proc *p);
+/* Is a module, by its path, one whose frames on top of a stack are the
+ * allocator's, not its caller's (libc, libstdc++)?  hooks_user_frames()
+ * skips them, and the agent's walks (ctl->call_depth) count past them. */
+bool hooks_wrapper_module(const char *path);
 /* The statics of the modules hooked since they were last recorded, in
  * every process (tracer_config.statics_at_once). */
 void hooks_record_statics(struct tracer *tr);

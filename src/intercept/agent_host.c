@@ -139,7 +139,8 @@ static uint64_t modules_key(const struct loaded_module *const *mods, size_t n)
  * without them, code of the module ends a walk. */
 static struct agent_module module_entry(const struct loaded_module *m)
 {
-	struct agent_module e = { .start = m->start, .end = m->end };
+	struct agent_module e = { .start = m->start, .end = m->end,
+				  .wrapper = hooks_wrapper_module(m->path) };
 	uint64_t hdr, hdr_size, eh, eh_size;
 
 	if (m->elf && elfmod_section_range(m->elf, ".eh_frame_hdr", &hdr, &hdr_size) &&
@@ -150,6 +151,21 @@ static struct agent_module module_entry(const struct loaded_module *m)
 		e.eh_frame_end = e.eh_frame + eh_size;
 	}
 	return e;
+}
+
+/* The wrapper functions hooks found (they only add to them), for the
+ * agent to count its walks' frames as hooks_user_frames() does. */
+static void publish_wrappers(struct proc *p)
+{
+	struct agent_ctl *c = p->agent->ctl;
+	uint32_t n = (uint32_t)p->nr_wrappers < AGENT_MAX_WRAPPERS ? (uint32_t)p->nr_wrappers
+								   : AGENT_MAX_WRAPPERS;
+
+	for (uint32_t i = c->nr_wrappers; i < n; i++) {
+		c->wrappers[i].start = p->wrappers[i].start;
+		c->wrappers[i].end = p->wrappers[i].end;
+	}
+	__atomic_store_n(&c->nr_wrappers, n, __ATOMIC_RELEASE);
 }
 
 /* Writes the list of modules after the one in use, then publishes it with
@@ -167,6 +183,7 @@ void agent_modules(struct proc *p)
 
 	if (!ap || !ap->nr_hooks)
 		return;
+	publish_wrappers(p);
 	first = (ap->ctl->modules >> 32) + (uint32_t)ap->ctl->modules;
 	if (first + AGENT_MODULES_MAX > AGENT_MODULE_SPACE)
 		first = 0;
@@ -270,6 +287,7 @@ static void init_ctl(struct tracer *tr, struct agent_ctl *c)
 
 	c->version = AGENT_ABI_VERSION;
 	c->max_frames = frames < AGENT_MAX_FRAMES ? frames : AGENT_MAX_FRAMES;
+	c->call_depth = (uint32_t)tr->cfg.call_depth;
 	c->stale_ns = STALE_NS;
 	c->heartbeat_ns = now_ns();
 	__atomic_store_n(&c->state, AGENT_ON, __ATOMIC_RELEASE);

@@ -251,12 +251,17 @@ void hooks_record_mappings(struct tracer *tr, struct proc *p)
 
 /* ---- call stacks ---- */
 
+bool hooks_wrapper_module(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	return !strncmp(base, "libc.so", 7) || !strncmp(base, "libstdc++.so", 12);
+}
+
 static bool is_wrapper_frame(const struct proc *p, const struct nm_frame *f)
 {
-	const char *base = strrchr(f->path, '/');
-
-	base = base ? base + 1 : f->path;
-	if (!strncmp(base, "libc.so", 7) || !strncmp(base, "libstdc++.so", 12))
+	if (hooks_wrapper_module(f->path))
 		return true;
 	for (int i = 0; i < p->nr_wrappers; i++)
 		if (f->ip >= p->wrappers[i].start && f->ip < p->wrappers[i].end)

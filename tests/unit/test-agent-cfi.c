@@ -287,9 +287,11 @@ static void test_damaged(void)
 			memcpy(hdr + 16 + 8 * e, &fde, 4);
 			seed = seed * 6364136223846793005ULL + 1;
 		}
-		m = (struct agent_module){ (uint64_t)(uintptr_t)hdr, (uint64_t)(uintptr_t)hdr + 64,
-					   (uint64_t)(uintptr_t)hdr, (uint64_t)(uintptr_t)hdr + hdr_len,
-					   (uint64_t)(uintptr_t)eh, (uint64_t)(uintptr_t)eh + eh_len };
+		m = (struct agent_module){
+			.start = (uint64_t)(uintptr_t)hdr, .end = (uint64_t)(uintptr_t)hdr + 64,
+			.eh_hdr = (uint64_t)(uintptr_t)hdr, .eh_hdr_end = (uint64_t)(uintptr_t)hdr + hdr_len,
+			.eh_frame = (uint64_t)(uintptr_t)eh, .eh_frame_end = (uint64_t)(uintptr_t)eh + eh_len,
+		};
 		for (uint64_t ip = m.start; ip < m.end; ip += 3)
 			agent_cfi_rule(&m, ip, &r);
 		free(hdr);

@@ -190,9 +190,9 @@ static struct agent_module fake_module(uint8_t *data, uint64_t code, const struc
 		memcpy(p, fns[i].insns, fns[i].len);
 		p += fns[i].len;
 	}
-	return (struct agent_module){ code, code + 0x4000, (uint64_t)(uintptr_t)hdr,
-				      (uint64_t)(uintptr_t)eh, (uint64_t)(uintptr_t)eh,
-				      (uint64_t)(uintptr_t)p };
+	return (struct agent_module){ .start = code, .end = code + 0x4000,
+				      .eh_hdr = (uint64_t)(uintptr_t)hdr, .eh_hdr_end = (uint64_t)(uintptr_t)eh,
+				      .eh_frame = (uint64_t)(uintptr_t)eh, .eh_frame_end = (uint64_t)(uintptr_t)p };
 }
 
 static void publish(struct agent_ctl *c, uint64_t first, const struct agent_module *m)
@@ -289,6 +289,41 @@ static void test_deep_stack_cache(struct agent_ctl *c, struct agent_module *m, u
 	c->rings[1].head = c->rings[1].tail = 0;
 }
 
+static void forget_stacks(struct agent_ctl *c)
+{
+	memset(agent_at(c, AGENT_OFF_STACKCACHE), 0, 2 * AGENT_STACKCACHE * sizeof(struct agent_stackcache));
+	c->rings[1].head = c->rings[1].tail = 0;
+}
+
+/* With call_depth, a walk ends once that many frames follow the
+ * allocation wrappers' on top (a wrapper function's range, or a wrapper
+ * module: all its frames), as hooks_user_frames() keeps them. */
+static void test_walk_depth(struct agent_ctl *c, struct agent_module *m, uint64_t base,
+			    uint64_t code)
+{
+	uint64_t ips[3] = { code + 0x1010, code + 0x2020, code + 0x3030 };
+
+	c->call_depth = 1;
+	forget_stacks(c);
+	CHECK_INT(agent_call_stack(c, 1, base, base + 32, 8), agent_hash_ips(ips, 1));
+	c->wrappers[0].start = code + 0x1000;       /* f wraps the allocator */
+	c->wrappers[0].end = code + 0x1100;
+	c->nr_wrappers = 1;
+	forget_stacks(c);
+	CHECK_INT(agent_call_stack(c, 1, base, base + 32, 8), agent_hash_ips(ips, 2));
+	c->nr_wrappers = 0;
+	m->wrapper = 1;                             /* every frame a wrapper's */
+	publish(c, 0, m);
+	forget_stacks(c);
+	CHECK_INT(agent_call_stack(c, 1, base, base + 32, 8), agent_hash_ips(ips, 3));
+	m->wrapper = 0;
+	publish(c, 0, m);
+	c->call_depth = 0;
+	forget_stacks(c);
+	CHECK_INT(agent_call_stack(c, 1, base, base + 32, 8), agent_hash_ips(ips, 3));
+	forget_stacks(c);
+}
+
 static void test_walk(struct agent_ctl *c)
 {
 	uint8_t *data = calloc(1, 0x1000), *other = calloc(1, 0x1000);
@@ -334,6 +369,7 @@ static void test_walk(struct agent_ctl *c)
 	CHECK_INT(r.cfa_off, 16);
 	test_stack_cache(c, stack, base, &m, code);
 	test_deep_stack_cache(c, &m, code);
+	test_walk_depth(c, &m, base, code);
 	stack[0] = code + 0x5000;   /* no module: the walk ends there */
 	CHECK_INT(agent_walk(c, base, 0, ips, 8), 1);
 	free(data);
