@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 
+#include "model.h"
 #include "procmaps.h"
 
 struct elf_module;
@@ -54,16 +55,15 @@ struct elf_function {
 void elfmod_find_functions(const struct elf_module *m, const char *const *names, size_t n,
 			   struct elf_function *out);
 
-/* The vaddr of the data object called name (as elfmod_foreach_object
+/* The vaddr of the data object called name (as elfmod_statics
  * lists them): 0, or -1 when there is none. */
 int elfmod_find_object(const struct elf_module *m, const char *name, uint64_t *vaddr);
-/* Calls cb, by increasing vaddr, for every defined data object
- * (STT_OBJECT, so not STT_TLS; st_size > 0; STB_GLOBAL, STB_WEAK and
- * STB_LOCAL) of .symtab, or of .dynsym when there is no .symtab.  Each
- * address once, under its plainest alias ("environ", not "__environ").
- * name is valid during the call only. */
-typedef void (*elfmod_object_cb)(void *arg, const char *name, uint64_t vaddr, uint64_t size);
-void elfmod_foreach_object(const struct elf_module *m, elfmod_object_cb cb, void *arg);
+/* Every defined data object (STT_OBJECT, so not STT_TLS; st_size > 0;
+ * STB_GLOBAL, STB_WEAK and STB_LOCAL) of .symtab, or of .dynsym when
+ * there is no .symtab, by increasing vaddr.  Each address once, under
+ * its plainest alias ("environ", not "__environ").  Built at the first
+ * call; valid while m is open. */
+struct nm_static_table elfmod_statics(const struct elf_module *m);
 
 /* Function containing vaddr: name (valid while m is open) and offset into
  * it.  -1 if none. */

@@ -38,6 +38,28 @@ struct nm_object {
 	bool row_if_sampled;
 };
 
+/* A module's statics: the data objects of one ELF file, read once for
+ * every process that maps it.  A program's large libraries have
+ * 100,000s (rustc's LLVM: 104,000), most of them never sampled: the
+ * large ones are objects at once, the object tracker enters the others
+ * when a sample needs one. */
+struct nm_static {
+	uint64_t vaddr, size;  /* in the file: add the load bias */
+	const char *name;
+};
+
+typedef void (*nm_static_fn)(void *arg, const struct nm_static *s);
+
+struct nm_static_table {
+	const void *owner;     /* the table's: valid for the whole run */
+	/* Calls fn with each static of min_size bytes and more (0: all), by
+	 * address; *lo and *hi: the range holding every static. */
+	void (*foreach_large)(const void *owner, uint64_t min_size, nm_static_fn fn, void *arg,
+			      uint64_t *lo, uint64_t *hi);
+	/* The static holding vaddr; false when none does. */
+	bool (*find)(const void *owner, uint64_t vaddr, struct nm_static *out);
+};
+
 /* A stack frame, position-independent: the same code gives the same
  * (module, offset) in every run despite ASLR.  module is "buildid:<hex>"
  * when the ELF has a build-id, the path otherwise; path is kept for

@@ -42,6 +42,16 @@ void objtrack_keep_freed(struct objtrack *ot, uint64_t ns);
  * numamma's work per call in a malloc storm).  Before any block is
  * added. */
 void objtrack_no_lookups(struct objtrack *ot);
+/* The statics of table, loaded at bias in pid at ns, runtime addresses
+ * in range: each becomes an object (with a row, as a sampled block
+ * under --min-object-size) when objtrack_lookup() or objtrack_live_at()
+ * first finds an address in it, until pid execs or exits.  Nothing
+ * without lookups.  The recorder enters the large ones itself. */
+struct objtrack_range {
+	uint64_t lo, hi;
+};
+void objtrack_add_statics(struct objtrack *ot, pid_t pid, const struct nm_static_table *table,
+			  uint64_t bias, const struct objtrack_range *range, uint64_t ns);
 /* Writes the rows of live objects not written yet (before each commit
  * of the database, and at the end). */
 void objtrack_flush(struct objtrack *ot);

@@ -29,6 +29,10 @@ struct recorder_hooks {
 struct recorder *recorder_new(struct objtrack *ot, const struct recorder_hooks *hooks,
 			      uint64_t min_size);
 void recorder_free(struct recorder *r);
+/* Every static is an object from its module's load on, not only those of
+ * min_size and more: the watch sampler picks among live objects.  (Run
+ * mode's, with hooks, always.) */
+void recorder_every_static(struct recorder *r);
 /* Rows go to db from now on (the program's exec, or the attach). */
 void recorder_set_db(struct recorder *r, struct nm_db *db);
 void recorder_event(struct recorder *r, const struct nm_event *ev);

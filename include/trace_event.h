@@ -23,6 +23,7 @@ enum nm_event_kind {
 	EV_FORK,                /* pid, a copy of ppid's address space, objects and all */
 	EV_REGION,              /* object: memory nobody allocated (a thread's stack,
 				 * whose thread's sp is sp; a static; a mapping) */
+	EV_STATICS,             /* statics: a module's, loaded at bias in pid */
 	EV_EXEC,                /* pid exec'd: its objects are gone; exe */
 	EV_PROCESS_END,         /* exit_status (-1: none), term_signal (0: none) */
 	EV_THREAD_START,        /* tid, rank: its first stop */
@@ -55,6 +56,8 @@ struct nm_event {
 	const struct alloc_event *alloc;
 	const struct nm_module_event *module;
 	const struct nm_object *object;
+	const struct nm_static_table *statics;
+	uint64_t bias;
 	const struct nm_sample *sample;
 	const char *count_name;
 	uint64_t count;

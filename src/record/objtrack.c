@@ -77,6 +77,15 @@ struct dead_run {
 	uint64_t min_alloc, max_free;
 };
 
+/* A module's statics under --min-object-size, entered one by one when a
+ * lookup needs them (objtrack_add_statics()). */
+struct lazy_statics {
+	struct nm_static_table table;
+	uint64_t bias;             /* runtime = vaddr + bias */
+	uint64_t lo, hi;           /* runtime [lo, hi): holds them all */
+	uint64_t ns;               /* mapped since */
+};
+
 struct proc {
 	pid_t pid;
 	struct proc *next;
@@ -89,6 +98,8 @@ struct proc {
 	size_t nr_live, live_cap;
 	struct addr_hash starts;
 	struct small_index small; /* blocks with a row only if sampled */
+	struct lazy_statics *statics;
+	size_t nr_statics, cap_statics;
 	/* A fork child not yet copied its parent's objects (inherit()). */
 	pid_t inherit_from;
 	uint64_t inherit_ns;
@@ -692,6 +703,7 @@ void objtrack_free(struct objtrack *ot)
 		free(p->fenwick);
 		free(p->starts.slots);
 		small_free(&p->small);
+		free(p->statics);
 		free(p);
 	}
 	while (ot->slabs) {
@@ -755,16 +767,70 @@ int64_t objtrack_add(struct objtrack *ot, const struct nm_object *obj)
 	return objtrack_add_block(ot, obj, OBJTRACK_NO_TAG);
 }
 
-int64_t objtrack_add_block(struct objtrack *ot, const struct nm_object *obj, uint32_t tag)
+/* obj as a new object: its id given, its name interned. */
+static struct nm_object numbered(struct objtrack *ot, const struct nm_object *obj)
 {
-	/* A new object needs none of the inherited ones (a fork child's
-	 * stack, recorded at its first stop, does not make it copy them). */
-	struct proc *p = find_proc(ot, obj->pid, 1);
 	struct nm_object o = *obj;
 
 	o.id = ot->next_id++;
 	o.name = intern_name(ot, obj->name);
 	ot->count++;
+	return o;
+}
+
+/* ---- statics entered on demand ---- */
+
+static void add_lazy(struct proc *p, const struct lazy_statics *l)
+{
+	if (p->nr_statics == p->cap_statics) {
+		p->cap_statics = p->cap_statics ? 2 * p->cap_statics : 8;
+		p->statics = xrealloc(p->statics, p->cap_statics * sizeof(*p->statics));
+	}
+	p->statics[p->nr_statics++] = *l;
+}
+
+void objtrack_add_statics(struct objtrack *ot, pid_t pid, const struct nm_static_table *table,
+			  uint64_t bias, const struct objtrack_range *range, uint64_t ns)
+{
+	if (!ot->no_lookups)
+		add_lazy(find_proc(ot, pid, 1), &(struct lazy_statics){
+			*table, bias, range->lo, range->hi, ns });
+}
+
+/* A static beats best (nothing, or a stack, mmap or mapping): it enters
+ * the tree now, as a claimed small block does.  The newest module first:
+ * one loaded where a closed one was. */
+static const struct nm_object *static_if_better(struct objtrack *ot, struct proc *p,
+						uint64_t addr, uint64_t t,
+						const struct nm_object *best)
+{
+	struct nm_static s;
+
+	if (best && kind_rank(best->kind) <= kind_rank(OBJ_STATIC))
+		return best;
+	for (size_t i = p->nr_statics; i-- > 0;) {
+		const struct lazy_statics *l = &p->statics[i];
+
+		if (addr < l->lo || addr >= l->hi || l->ns > t)
+			continue;
+		if (!l->table.find(l->table.owner, addr - l->bias, &s))
+			return best;
+		struct nm_object o = numbered(ot, &(struct nm_object){
+			.pid = p->pid, .tid = p->pid, .kind = OBJ_STATIC, .addr = s.vaddr + l->bias,
+			.size = s.size, .alloc_ns = l->ns, .name = s.name, .row_if_sampled = true,
+		});
+		return &track(ot, p, &o, OBJTRACK_NO_TAG)->obj;
+	}
+	return best;
+}
+
+int64_t objtrack_add_block(struct objtrack *ot, const struct nm_object *obj, uint32_t tag)
+{
+	/* A new object needs none of the inherited ones (a fork child's
+	 * stack, recorded at its first stop, does not make it copy them). */
+	struct proc *p = find_proc(ot, obj->pid, 1);
+	struct nm_object o = numbered(ot, obj);
+
 	if (o.row_if_sampled && o.kind == OBJ_HEAP && o.free_ns)
 		small_add_ended(&p->small, &o, ot->keep_freed);
 	else if (o.row_if_sampled && o.kind == OBJ_HEAP && small_fits(&o))
@@ -891,6 +957,7 @@ void objtrack_end_process(struct objtrack *ot, pid_t pid, uint64_t ns, bool stor
 		end_object(ot, p, p->live[p->nr_live - 1], ns, store);
 	/* Small blocks have no row: nothing to tell the database. */
 	small_free(&p->small);
+	p->nr_statics = 0;
 }
 
 struct fork_copy {
@@ -934,6 +1001,13 @@ static void inherit(struct objtrack *ot, struct proc *c)
 	for (size_t i = 0; i < n; i++)
 		copy_to_child(&f, &p->live[i]->obj);
 	small_foreach_live(&p->small, c->pid, copy_to_child, &f);
+	for (size_t i = 0; i < p->nr_statics; i++) {
+		struct lazy_statics l = p->statics[i];
+
+		l.ns = f.ns;
+		if (p->statics[i].ns <= f.ns)
+			add_lazy(c, &l);
+	}
 }
 
 /* Before p ends objects, its children still to copy them do. */
@@ -1023,6 +1097,7 @@ const struct nm_object *objtrack_lookup(struct objtrack *ot, pid_t pid, uint64_t
 	treap_overlap(p->root, addr, addr + 1, keep_best, &b);
 	dead_stab(p, addr, t, keep_best, &b);
 	b.obj = small_if_better(ot, p, addr, t, b.obj);
+	b.obj = static_if_better(ot, p, addr, t, b.obj);
 	if (b.obj)
 		claim_row(ot, (struct otnode *)b.obj);
 	return b.obj;
@@ -1033,9 +1108,10 @@ const struct nm_object *objtrack_live_at(struct objtrack *ot, pid_t pid, uint64_
 	struct proc *p = proc_of(ot, pid, 0);
 	struct best b = { NULL, NEVER - 1 };
 
-	if (p)
-		treap_overlap(p->root, addr, addr + 1, keep_best, &b);
-	return b.obj;
+	if (!p)
+		return NULL;
+	treap_overlap(p->root, addr, addr + 1, keep_best, &b);
+	return static_if_better(ot, p, addr, b.t, b.obj);
 }
 
 struct reserve_walk {

@@ -366,7 +366,10 @@ int session_run(struct session *s, char **argv, pid_t attach_pid)
 			      s->min_object_size);
 	s->tr = tracer_new(&cfg);
 	start_sampler(s);
-	tracer_set_watchpoints(s->tr, s->sampler_name && !strcmp(s->sampler_name, "watch"));
+	if (s->sampler_name && !strcmp(s->sampler_name, "watch")) {
+		tracer_set_watchpoints(s->tr, true);
+		recorder_every_static(s->rec);
+	}
 	objtrack_keep_freed(s->objs, s->sampler ? KEEP_FREED_NS : 0);
 	if (!s->sampler)
 		objtrack_no_lookups(s->objs);

@@ -15,9 +15,9 @@
 
 static size_t opened, refused;
 
-static void count_object(void *arg, const char *name, uint64_t vaddr, uint64_t size)
+static void count_object(void *arg, const struct nm_static *s)
 {
-	(*(size_t *)arg)++;
+	(*(size_t *)arg) += s->size > 0;
 }
 
 /* Everything numamma asks of a module, on whatever opened. */
@@ -27,6 +27,9 @@ static void read_everything(const char *path)
 	uint64_t vaddr, size, off;
 	const char *name;
 	size_t objects = 0;
+	struct nm_static_table statics;
+	struct nm_static st;
+	uint64_t lo, hi;
 
 	if (!m) {
 		refused++;
@@ -38,7 +41,10 @@ static void read_everything(const char *path)
 	elfmod_is_pie_or_dso(m);
 	if (elfmod_find_function(m, "malloc", &vaddr, &size) == 0)
 		elfmod_symbolize(m, vaddr + size / 2, &name, &off);
-	elfmod_foreach_object(m, count_object, &objects);
+	statics = elfmod_statics(m);
+	statics.foreach_large(statics.owner, 1 << 20, count_object, &objects, &lo, &hi);
+	statics.foreach_large(statics.owner, 0, count_object, &objects, &lo, &hi);
+	statics.find(statics.owner, lo, &st);
 	elfmod_symbolize(m, 0x1000, &name, &off);
 	elfmod_image_end(m);
 	elfmod_close(m);

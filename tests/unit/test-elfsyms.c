@@ -56,9 +56,11 @@ struct seen_objects {
 	int out_of_order;
 };
 
-static void note_object(void *arg, const char *name, uint64_t vaddr, uint64_t size)
+static void note_object(void *arg, const struct nm_static *st)
 {
 	struct seen_objects *s = arg;
+	const char *name = st->name;
+	uint64_t vaddr = st->vaddr, size = st->size;
 
 	if (s->total++ && vaddr <= s->last_vaddr)
 		s->out_of_order++;
@@ -120,10 +122,35 @@ static void check_runtime_addresses(struct elf_module *m, const char *prog,
 	procmaps_free(&maps);
 }
 
+/* The large statics alone, the range of all, and any found by address:
+ * what samples need of the others. */
+static void test_statics_on_demand(const struct nm_static_table *statics,
+				   const struct seen_objects *all)
+{
+	struct seen_objects large = { 0 };
+	struct nm_static st;
+	uint64_t lo, hi;
+
+	statics->foreach_large(statics->owner, 300, note_object, &large, &lo, &hi);
+	CHECK_INT(large.global_count, 1);
+	CHECK_INT(large.local_count, 0);
+	CHECK(lo <= all->local_vaddr && all->local_vaddr + all->local_size <= hi);
+	CHECK(lo <= all->global_vaddr && all->global_vaddr + all->global_size <= hi);
+	CHECK(statics->find(statics->owner, all->local_vaddr + 199, &st));
+	CHECK_STR(st.name, "prog_local_table");
+	CHECK_INT(st.vaddr, all->local_vaddr);
+	CHECK_INT(st.size, 200);
+	CHECK(statics->find(statics->owner, all->global_vaddr, &st));
+	CHECK_STR(st.name, "prog_global_array");
+	CHECK(!statics->find(statics->owner, lo - 1, &st));
+}
+
 static void test_program(const char *prog, bool want_pie)
 {
 	struct elf_module *m = elfmod_open(prog);
 	struct seen_objects objs = { 0 };
+	struct nm_static_table statics;
+	uint64_t lo, hi;
 	uint64_t vaddr = 0, size = 0, off, start, fsize;
 	const char *name;
 
@@ -159,7 +186,9 @@ static void test_program(const char *prog, bool want_pie)
 	CHECK(fsize >= size && fsize < size + 64);
 	CHECK_INT(elfmod_code_range(m, 0, &start, &fsize), -1);
 
-	elfmod_foreach_object(m, note_object, &objs);
+	statics = elfmod_statics(m);
+	statics.foreach_large(statics.owner, 0, note_object, &objs, &lo, &hi);
+	test_statics_on_demand(&statics, &objs);
 	CHECK_INT(objs.global_count, 1);
 	CHECK_INT(objs.global_size, 400);
 	CHECK_INT(objs.local_count, 1);

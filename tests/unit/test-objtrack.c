@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "fake-statics.h"
 #include "objtrack.h"
 #include "unit.h"
 
@@ -134,6 +135,54 @@ static void test_fork_lazy(void)
 	objtrack_end_process(ot, 1, 60, true);         /* the parent exits first */
 	CHECK(id_at(ot, 4, 0x1010, 70) > a);
 	CHECK(id_at(ot, 4, 0x3010, 70) > a);
+	objtrack_free(ot);
+}
+
+/* Statics entered when a lookup needs them: once, named, only from
+ * their module's load on, below a heap block, above the mapping, copied
+ * at a fork, gone at exec. */
+static void test_statics_on_demand(void)
+{
+	struct objtrack *ot = objtrack_new(NULL);
+	const uint64_t bias = 0x7000000;
+	const struct objtrack_range range = { 0x100 + bias, 0x1400 + bias };
+	const struct nm_object *o;
+	int64_t mapping, heap, a;
+	uint64_t count;
+
+	mapping = add(ot, 1, OBJ_MAPPING, bias, 0x2000, 0);
+	objtrack_add_statics(ot, 1, &fake_table, bias, &range, 10);
+	heap = add(ot, 1, OBJ_HEAP, bias + 0x208, 8, 20);
+	count = objtrack_count(ot);
+	CHECK_INT(id_at(ot, 1, bias + 0x110, 5), mapping);    /* before the load */
+	CHECK_INT(objtrack_count(ot), count);
+	o = objtrack_lookup(ot, 1, bias + 0x13f, 15);
+	CHECK(o && o->kind == OBJ_STATIC && o->addr == bias + 0x100 && o->size == 0x40);
+	CHECK(o && o->name && !strcmp(o->name, "small_a") && o->alloc_ns == 10);
+	CHECK(o && !o->row_if_sampled);                        /* sampled: a row */
+	a = o ? o->id : 0;
+	CHECK_INT(objtrack_count(ot), count + 1);
+	CHECK_INT(id_at(ot, 1, bias + 0x100, 30), a);          /* entered once */
+	CHECK_INT(objtrack_count(ot), count + 1);
+	CHECK_INT(id_at(ot, 1, bias + 0x20a, 30), heap);
+	CHECK_INT(id_at(ot, 1, bias + 0x300, 30), mapping);    /* between statics */
+	CHECK_INT(id_at(ot, 1, bias + 0x1800, 30), mapping);   /* past them all */
+	CHECK(objtrack_live_at(ot, 1, bias + 0x204)->kind == OBJ_STATIC);
+
+	objtrack_fork(ot, 1, 2, 40);
+	o = objtrack_lookup(ot, 2, bias + 0x404, 50);
+	CHECK(o && o->pid == 2 && o->kind == OBJ_STATIC && o->alloc_ns == 40);
+	CHECK(id_at(ot, 2, bias + 0x100, 50) != a);            /* the child's copy */
+	objtrack_end_process(ot, 2, 60, true);                 /* its exec */
+	CHECK_INT(id_at(ot, 2, bias + 0x410, 70), 0);
+	CHECK(id_at(ot, 1, bias + 0x410, 70) > a);             /* the parent's stay */
+	objtrack_free(ot);
+
+	/* No sampler: no lookups, nothing kept. */
+	ot = objtrack_new(NULL);
+	objtrack_no_lookups(ot);
+	objtrack_add_statics(ot, 1, &fake_table, bias, &range, 10);
+	CHECK_INT(id_at(ot, 1, bias + 0x110, 20), 0);
 	objtrack_free(ot);
 }
 
@@ -574,6 +623,7 @@ int main(void)
 	test_kind_priority();
 	test_fork();
 	test_fork_lazy();
+	test_statics_on_demand();
 	test_pick_weighted();
 	test_reservations_and_uniform();
 	test_scale();

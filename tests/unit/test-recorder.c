@@ -7,6 +7,7 @@
 
 #include "db.h"
 #include "error.h"
+#include "fake-statics.h"
 #include "objtrack.h"
 #include "profile.h"
 #include "recorder.h"
@@ -41,6 +42,72 @@ static void call_freed(struct recorder *r, enum alloc_op op, uint64_t addr, uint
 static void call(struct recorder *r, enum alloc_op op, uint64_t addr, uint64_t size, uint64_t ns)
 {
 	call_freed(r, op, addr, size, ns, 0);
+}
+
+static int count_live(void *arg, const struct nm_object *obj)
+{
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* The path's database and its -wal and -shm files, removed. */
+static void remove_db(const char *path)
+{
+	unlink(path);
+	for (const char *suffix = "-wal"; suffix; suffix = suffix[1] == 'w' ? "-shm" : NULL) {
+		char *side = xasprintf("%s%s", path, suffix);
+
+		unlink(side);
+		free(side);
+	}
+}
+
+/* Profile mode: a module's statics of --min-object-size and more are
+ * objects at once, the others once a sample finds one; run mode (with
+ * the placer) enters them all. */
+static void test_statics(const char *dir, bool run_mode)
+{
+	char *path = xasprintf("%s/s.db", dir);
+	struct objtrack *ot = objtrack_new(NULL);
+	struct recorder *r = recorder_new(ot, run_mode ? &(struct recorder_hooks){ NULL, placer }
+						       : NULL, 4096);
+	struct nm_db *db = db_create(path, true);
+	const char *paths[1] = { path };
+	struct profile prof;
+	int live;
+
+	CHECK(db != NULL);
+	db_begin_run(db, &(struct nm_run_info){ .command = "prog", .mode = "profile", .host = "h",
+						 .kernel = "k", .sampler = "clock",
+						 .sampler_reason = "" });
+	objtrack_set_db(ot, db);
+	recorder_set_db(r, db);
+	tell(r, EV_PROCESS_START, 100, 10);
+	recorder_event(r, &(struct nm_event){ .kind = EV_STATICS, .pid = 100, .ns = 11,
+					      .statics = &fake_table, .bias = 0x10000 });
+	live = 0;
+	objtrack_foreach_live(ot, 100, count_live, &live);
+	CHECK_INT(live, run_mode ? 3 : 1);
+	CHECK(objtrack_lookup(ot, 100, 0x10208, 12) != NULL);     /* a sample on small_b */
+	tell(r, EV_PROCESS_END, 100, 20);
+	db_end_run(db, 30, 0, 0);
+	db_close(db);
+
+	CHECK_INT(profile_load(&prof, paths, 1, PROFILE_ACCESS), 0);
+	/* Rows: the large one, and the sampled one. */
+	CHECK_INT(prof.runs[0].nobjects, 2);
+	for (size_t i = 0; i < prof.runs[0].nobjects; i++) {
+		const struct prof_object *o = &prof.runs[0].objects[i];
+
+		CHECK_INT(o->kind, OBJ_STATIC);
+		CHECK(o->addr == 0x10400 ? o->size == 0x1000 && !strcmp(o->name, "large")
+					 : o->addr == 0x10200 && !strcmp(o->name, "small_b"));
+	}
+	profile_free(&prof);
+	recorder_free(r);
+	objtrack_free(ot);
+	remove_db(path);
+	free(path);
 }
 
 int main(void)
@@ -110,13 +177,9 @@ int main(void)
 	profile_free(&prof);
 	recorder_free(r);
 	objtrack_free(ot);
-	unlink(path);
-	for (const char *suffix = "-wal"; suffix; suffix = suffix[1] == 'w' ? "-shm" : NULL) {
-		char *side = xasprintf("%s%s", path, suffix);
-
-		unlink(side);
-		free(side);
-	}
+	remove_db(path);
+	test_statics(dir, false);
+	test_statics(dir, true);
 	rmdir(dir);
 	free(path);
 	return unit_done();
