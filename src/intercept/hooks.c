@@ -373,15 +373,18 @@ static void emit(struct tracer *tr, struct tcb *t, struct alloc_event *ev)
 					    .tid = ev->tid, .alloc = ev });
 }
 
-/* Is the loader about to unmap modules (dlclose)?  Its r_debug says so
- * at the first of the two stops around the change. */
-static bool unmapping_soon(struct proc *p)
+/* The loader's r_state at a stop at _dl_debug_state: RT_ADD or
+ * RT_DELETE at the first of the two stops around a change (modules about
+ * to be mapped, or unmapped: dlclose), RT_CONSISTENT at the second;
+ * RT_CONSISTENT when unknown. */
+static int loader_state(struct proc *p)
 {
 	int32_t state;
 
-	return p->r_debug &&
-	       !tracee_read(p, p->r_debug + offsetof(struct r_debug, r_state), &state, sizeof(state)) &&
-	       state == RT_DELETE;
+	if (!p->r_debug ||
+	    tracee_read(p, p->r_debug + offsetof(struct r_debug, r_state), &state, sizeof(state)))
+		return RT_CONSISTENT;
+	return state;
 }
 
 void hooks_on_entry(struct tracer *tr, struct tcb *t, int fn, struct user_regs_struct *regs)
@@ -391,9 +394,13 @@ void hooks_on_entry(struct tracer *tr, struct tcb *t, int fn, struct user_regs_s
 	/* Calls the agent recorded came first. */
 	agent_drain(tr, p);
 	if (fn == FN_DL_DEBUG_STATE) {
-		if (unmapping_soon(p))
+		int state = loader_state(p);
+
+		if (state == RT_DELETE)
 			agent_modules_withdraw(p);
-		else
+		/* At RT_ADD nothing is mapped yet: reading the maps there
+		 * (each exec has one such stop) found nothing new. */
+		else if (state != RT_ADD)
 			hooks_install(tr, t);     /* dlopen/dlclose: new modules */
 		return;
 	}
