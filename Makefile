@@ -23,7 +23,7 @@ CFLAGS   += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2 \
             -D_GNU_SOURCE -Iinclude -DNUMAMMA_VERSION='"$(VERSION)"' \
             $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 LDLIBS   += $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lunwind-x86_64 \
-            -lpfm -lZydis -ldw -lpthread -lm
+            -lZydis -ldw -lpthread -lm
 
 ifneq ($(V),1)
 Q = @

@@ -2,6 +2,7 @@
  * description of them in sysfs (type, format fields), the privileges
  * perf_event_open wants, and event encoding through libpfm4, as perf's
  * util/pfm.c does it. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -203,14 +204,50 @@ struct libpfm_perf_arg {
 /* libpfm4 4.13 writes its own 128-byte copy of the attr. */
 _Static_assert(sizeof(struct perf_event_attr) >= 128, "perf_event_attr older than libpfm4's");
 
+/* libpfm4, opened by libpfm_init(): its tables take 41,000 relocations,
+ * half a millisecond of every numamma start when linked, and only the
+ * hardware samplers and `numamma stat` use it. */
+static struct {
+	__typeof__(pfm_initialize) *initialize;
+	__typeof__(pfm_strerror) *strerror;
+	__typeof__(pfm_get_pmu_info) *get_pmu_info;
+	__typeof__(pfm_get_os_event_encoding) *get_os_event_encoding;
+} libpfm;
+
+#define LIBPFM_SONAME "libpfm.so.4"
+
+static int open_libpfm(char *why, size_t len)
+{
+	void *h = dlopen(LIBPFM_SONAME, RTLD_NOW | RTLD_LOCAL);
+
+	if (!h) {
+		snprintf(why, len, "libpfm4 cannot be loaded (%s): install libpfm4", dlerror());
+		return -1;
+	}
+	libpfm.initialize = (__typeof__(libpfm.initialize))dlsym(h, "pfm_initialize");
+	libpfm.strerror = (__typeof__(libpfm.strerror))dlsym(h, "pfm_strerror");
+	libpfm.get_pmu_info = (__typeof__(libpfm.get_pmu_info))dlsym(h, "pfm_get_pmu_info");
+	libpfm.get_os_event_encoding =
+		(__typeof__(libpfm.get_os_event_encoding))dlsym(h, "pfm_get_os_event_encoding");
+	if (!libpfm.initialize || !libpfm.strerror || !libpfm.get_pmu_info ||
+	    !libpfm.get_os_event_encoding) {
+		snprintf(why, len, "%s lacks a libpfm4 function numamma needs", LIBPFM_SONAME);
+		libpfm.initialize = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 int libpfm_init(char *why, size_t len)
 {
 	static int ret = 1;
 
+	if (ret == 1 && open_libpfm(why, len) < 0)
+		return -1;
 	if (ret == 1)
-		ret = pfm_initialize();
+		ret = libpfm.initialize();
 	if (ret != PFM_SUCCESS) {
-		snprintf(why, len, "libpfm4 initialization failed: %s", pfm_strerror(ret));
+		snprintf(why, len, "libpfm4 initialization failed: %s", libpfm.strerror(ret));
 		return -1;
 	}
 	return 0;
@@ -220,12 +257,14 @@ const char *libpfm_core_pmu(void)
 {
 	pfm_pmu_t pmu;
 
+	if (!libpfm.initialize)
+		return NULL;
 	pfm_for_all_pmus(pmu) {
 		pfm_pmu_info_t info;
 
 		memset(&info, 0, sizeof(info));
 		info.size = sizeof(info);
-		if (pfm_get_pmu_info(pmu, &info) != PFM_SUCCESS)
+		if (libpfm.get_pmu_info(pmu, &info) != PFM_SUCCESS)
 			continue;
 		if (info.is_present && info.type == PFM_PMU_TYPE_CORE)
 			return info.name;
@@ -239,10 +278,12 @@ int libpfm_encode(const char *event, struct perf_event_attr *attr, char *why, si
 	int ret;
 
 	memset(attr, 0, sizeof(*attr));
+	if (libpfm_init(why, len) < 0)
+		return -1;
 	/* PLM3: user level only, which needs no privilege. */
-	ret = pfm_get_os_event_encoding(event, PFM_PLM3, PFM_OS_PERF_EVENT_EXT, &arg);
+	ret = libpfm.get_os_event_encoding(event, PFM_PLM3, PFM_OS_PERF_EVENT_EXT, &arg);
 	if (ret != PFM_SUCCESS) {
-		snprintf(why, len, "libpfm4 cannot encode %s: %s", event, pfm_strerror(ret));
+		snprintf(why, len, "libpfm4 cannot encode %s: %s", event, libpfm.strerror(ret));
 		return -1;
 	}
 	attr->size = sizeof(*attr);  /* libpfm4 leaves it 0 */
