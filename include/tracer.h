@@ -174,12 +174,22 @@ int tracee_setregs(pid_t tid, const struct user_regs_struct *regs);
 /* Runs syscall nr with args in the stopped thread t and returns its
  * result (negative errno), or a value < -4095 when the thread vanished. */
 long inject_syscall(struct tracer *tr, struct tcb *t, long nr, const long args[6]);
+/* Runs calls[0..n) in a row in the stopped thread t, in one stop (see
+ * include/syscall_chain.h), and gives each one's result (a negative
+ * errno on failure) in results: every call runs, whatever an earlier
+ * one returned.  0, or -1 when the scratch page is missing or the thread
+ * vanished or stopped for something else: some calls may have run. */
+struct chain_call;
+int inject_chain(struct tracer *tr, struct tcb *t, const struct chain_call *calls, int n,
+		 long *results);
 /* Layout of the first scratch page. */
 enum {
 	SCRATCH_TRAMPOLINE = 0,   /* int3: hijacked returns land here */
 	SCRATCH_SYSCALL    = 8,   /* syscall: injected syscalls run here */
 	SCRATCH_DATA       = 64,  /* injected syscalls' pointer arguments */
-	SCRATCH_DATA_SIZE  = 960,
+	SCRATCH_DATA_SIZE  = 448,
+	SCRATCH_CHAIN      = 512, /* inject_chain()'s code */
+	SCRATCH_CHAIN_SIZE = 512,
 	SCRATCH_XOL        = 1024, /* out-of-line slots */
 };
 /* Maps the process's scratch page if needed, near `near` so that

@@ -64,6 +64,30 @@ for how in fork vfork; do
 				         AND t.pid = (SELECT min(pid) FROM processes)")"
 done
 
+# A program whose user changed (setpriv, as root) may not open numamma's
+# memfd by its /proc path: its agent maps a memfd of its own, one injected
+# call at a time, and counts every call the same.
+if [[ ${NUMAMMA_INTERCEPT:-auto} != trap && $(id -u) == 0 ]] && command -v setpriv >/dev/null; then
+	as_nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+	chmod 755 "$TMPD" "$prog"
+	"${as_nobody[@]}" "$prog" threads 2 "$n" >"$TMPD/native"
+	timeout -k 5 "$PROFILE_TIMEOUT" "$NUMAMMA" profile -v -s none -o "$TMPD/u.db" \
+		-- "${as_nobody[@]}" "$prog" threads 2 "$n" >"$TMPD/out" 2>"$TMPD/err" ||
+		fail "profile as another user exited $?"
+	assert_diff "other user: output" "$TMPD/native" "$TMPD/out"
+	grep -q "numamma's memfd not mapped" "$TMPD/err" ||
+		fail "other user: the agent did not map the program's own memfd"
+	read -r _ allocs _ frees <"$TMPD/out"
+	assert_eq "other user: allocations|frees counted" "$allocs|$frees" \
+		"$(site_totals "$TMPD/u.db" storm_alloc)"
+	assert_eq "other user: runs.intercept" agent "$(sql "$TMPD/u.db" "SELECT intercept FROM runs")"
+	"$NUMAMMA" profile -v -s none -o "$TMPD/r.db" -- "$prog" threads 2 "$n" >/dev/null 2>"$TMPD/err"
+	! grep -q "numamma's memfd not mapped" "$TMPD/err" ||
+		fail "its own user: the agent did not map numamma's memfd"
+else
+	echo "note: other-user agent memfd not checked (needs root, setpriv and the agent)"
+fi
+
 # A signal handler that maps memory: main's calls all counted, the
 # handler's too unless they interrupted an allocator call (then part of it).
 "$prog" signal "$iter" >"$TMPD/native" 2>/dev/null

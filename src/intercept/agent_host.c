@@ -13,6 +13,7 @@
  * drain) is fresh, then passes calls through.  Detach turns it off and
  * puts the original bytes back; the memfd stays mapped, as the scratch
  * pages do, for threads still returning through it. */
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stddef.h>
@@ -33,6 +34,7 @@
 #include "error.h"
 #include "jmphook.h"
 #include "procmaps.h"
+#include "syscall_chain.h"
 #include "tracer_int.h"
 #include "u64map.h"
 #include "watchdog.h"
@@ -311,12 +313,11 @@ static bool code_mapped(pid_t pid, uint64_t at)
 	return ok;
 }
 
-static int map_in_program(struct tracer *tr, struct tcb *t, struct agent_proc *ap, long fd)
+/* The region the program mapped at at is the agent's, once its code is
+ * seen mapped executable there. */
+static int take_region(struct tcb *t, struct agent_proc *ap, long at)
 {
-	long at = inject(tr, t, SYS_mmap, 0, MAP_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-
-	if (failed(at) || failed(inject(tr, t, SYS_mmap, at, CODE_SIZE, PROT_READ | PROT_EXEC,
-					MAP_SHARED | MAP_FIXED, fd, 0)))
+	if (failed(at))
 		return -1;
 	if (!code_mapped(t->proc->pid, (uint64_t)at)) {
 		debug("process %d: the agent's code is not mapped executable at %#lx", t->proc->pid, at);
@@ -328,9 +329,122 @@ static int map_in_program(struct tracer *tr, struct tcb *t, struct agent_proc *a
 	return 0;
 }
 
+/* The program's own memfd (new_memfd()), mapped with an injected call
+ * each: for a program that may not open numamma's (map_numamma_memfd). */
+static int map_own_memfd(struct tracer *tr, struct tcb *t, struct agent_proc *ap)
+{
+	long fd, at;
+
+	ap->base = new_memfd(tr, t, &fd);
+	if (!ap->base)
+		return -1;
+	at = inject(tr, t, SYS_mmap, 0, MAP_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (!failed(at) && failed(inject(tr, t, SYS_mmap, at, CODE_SIZE, PROT_READ | PROT_EXEC,
+					 MAP_SHARED | MAP_FIXED, fd, 0)))
+		at = -EINVAL;
+	inject(tr, t, SYS_close, fd, 0, 0, 0, 0, 0);
+	if (take_region(t, ap, at) < 0) {
+		munmap(ap->base, MAP_SIZE);
+		ap->base = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* One mmap of numamma's memfd by the program; addr AT_FIRST: where the
+ * first one went. */
+struct memfd_mapping {
+	long addr, len;
+	int prot, flags;
+	long offset;
+};
+#define AT_FIRST (-1L)
+
+/* Maps numamma's memfd fd into the program by its /proc path, in one
+ * stop: the program opens it, makes the mappings, closes it.  Its own
+ * memfd_create, mmaps and close took a stop each, four at every exec.
+ * Returns the first mapping's address, or a failed() value (a program
+ * that may not open numamma's files, its user changed, fails at once);
+ * a partial failure leaves nothing mapped. */
+static long map_numamma_memfd(struct tracer *tr, struct tcb *t, int fd,
+			      const struct memfd_mapping *map, int n)
+{
+	uint64_t path_at = t->proc->scratch + SCRATCH_DATA;
+	struct chain_call calls[CHAIN_MAX] = {
+		{ SYS_open, { (long)path_at, O_RDWR | O_CLOEXEC }, 0 },
+	};
+	long ret[CHAIN_MAX];
+	char path[64];
+	int k = 1;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", getpid(), fd);
+	if (n > CHAIN_MAX - 2 || tracee_write(t->proc, path_at, path, strlen(path) + 1))
+		return -EINVAL;
+	for (int i = 0; i < n; i++, k++) {
+		bool at_first = map[i].addr == AT_FIRST;
+
+		/* fd: the open's result (call 0); addr: the first mmap's. */
+		calls[k] = (struct chain_call){ SYS_mmap, { at_first ? 1 : map[i].addr, map[i].len,
+				map[i].prot, map[i].flags, 0, map[i].offset }, 1u << 4 | at_first };
+	}
+	calls[k++] = (struct chain_call){ SYS_close, { 0 }, 1 };
+	if (inject_chain(tr, t, calls, k, ret) < 0)
+		return INJECT_FAILED;
+	for (int i = 0; i <= n; i++)
+		if (failed(ret[i])) {
+			if (i > 1)
+				inject(tr, t, SYS_munmap, ret[1], map[0].len, 0, 0, 0, 0);
+			return ret[i];
+		}
+	return ret[1];
+}
+
+/* numamma's memfd of the agent's region, mapped here (NULL: none). */
+static uint8_t *numamma_memfd(int *fd)
+{
+	uint8_t *view = MAP_FAILED;
+
+	*fd = memfd_create(AGENT_MEMFD_NAME, MFD_CLOEXEC);
+	if (*fd < 0)
+		return NULL;
+	if (ftruncate(*fd, MAP_SIZE) == 0)
+		view = mmap(NULL, MAP_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
+	if (view == MAP_FAILED) {
+		close(*fd);
+		return NULL;
+	}
+	return view;
+}
+
+/* The agent's region, mapped in the program and here: numamma's memfd
+ * (one stop), else the program's own (four). */
+static int map_region(struct tracer *tr, struct tcb *t, struct agent_proc *ap)
+{
+	static const struct memfd_mapping region[] = {
+		{ 0, MAP_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, 0 },
+		{ AT_FIRST, CODE_SIZE, PROT_READ | PROT_EXEC, MAP_SHARED | MAP_FIXED, 0 },
+	};
+	int fd;
+
+	ap->base = numamma_memfd(&fd);
+	if (ap->base) {
+		long at = map_numamma_memfd(tr, t, fd, region, 2);
+
+		close(fd);
+		if (take_region(t, ap, at) == 0)
+			return 0;
+		debug("process %d: numamma's memfd not mapped (%ld): the program's own instead",
+		      t->proc->pid, at);
+		munmap(ap->base, MAP_SIZE);
+		ap->base = NULL;
+	}
+	return map_own_memfd(tr, t, ap);
+}
+
 static void agent_free(struct agent_proc *ap)
 {
-	munmap(ap->base, MAP_SIZE);
+	if (ap->base)
+		munmap(ap->base, MAP_SIZE);
 	u64map_free(&ap->stacks);
 	free(ap);
 }
@@ -357,22 +471,16 @@ static int setup(struct tracer *tr, struct tcb *t)
 {
 	struct proc *p = t->proc;
 	struct agent_proc *ap = xcalloc(1, sizeof(*ap));
-	long fd;
 
 	turn_off_earlier(p);
 	if (!p->mods.n || !scratch_ensure(tr, t, p->mods.v[0].start) ||
-	    !(ap->base = new_memfd(tr, t, &fd))) {
+	    map_region(tr, t, ap) < 0) {
 		free(ap);
 		return -1;
 	}
 	ap->ctl = (struct agent_ctl *)(ap->base + CODE_SIZE);
+	/* Run by no thread before its hooks are written. */
 	memcpy(ap->base, agent_blob, agent_blob_end - agent_blob);
-	if (map_in_program(tr, t, ap, fd) < 0) {
-		inject(tr, t, SYS_close, fd, 0, 0, 0, 0, 0);
-		agent_free(ap);
-		return -1;
-	}
-	inject(tr, t, SYS_close, fd, 0, 0, 0, 0, 0);
 	clock_init();
 	init_ctl(tr, ap->ctl);
 	/* If numamma dies (attach mode), its watchdog turns the agent off. */
@@ -915,6 +1023,32 @@ static void copy_data(struct agent_ctl *to, const struct agent_ctl *from)
 	       (size_t)n * sizeof(struct agent_module));
 }
 
+/* The child's data region mapped over its parent's: numamma's memfd (one
+ * stop), else its own (three). */
+static long map_child_data(struct tracer *tr, struct tcb *t, struct agent_proc *ap)
+{
+	const struct memfd_mapping data = { (long)(ap->remote + CODE_SIZE), AGENT_DATA_SIZE,
+					    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+					    CODE_SIZE };
+	long fd, at;
+	int mine;
+
+	ap->base = numamma_memfd(&mine);
+	if (ap->base) {
+		at = map_numamma_memfd(tr, t, mine, &data, 1);
+		close(mine);
+		if (!failed(at))
+			return at;
+		munmap(ap->base, MAP_SIZE);
+	}
+	ap->base = new_memfd(tr, t, &fd);
+	if (!ap->base)
+		return -ENOMEM;
+	at = inject(tr, t, SYS_mmap, data.addr, data.len, data.prot, data.flags, fd, data.offset);
+	inject(tr, t, SYS_close, fd, 0, 0, 0, 0, 0);
+	return at;
+}
+
 /* A fork child, at its first stop: it shares its parent's data region
  * (MAP_SHARED survives fork).  It gets a copy of its own at the same
  * address before it runs. */
@@ -922,26 +1056,20 @@ void agent_fork_child(struct tracer *tr, struct tcb *t, struct proc *parent)
 {
 	struct proc *p = t->proc;
 	struct agent_proc *from = parent->agent, *ap;
-	long fd, at;
+	long at;
 
 	if (!from || p->agent)
 		return;
 	agent_drain(tr, parent);
 	ap = xcalloc(1, sizeof(*ap));
-	ap->base = new_memfd(tr, t, &fd);
-	if (!ap->base) {
-		free(ap);
-		agent_unhook(p, parent);
-		return;
-	}
-	ap->ctl = (struct agent_ctl *)(ap->base + CODE_SIZE);
 	ap->remote = from->remote;
 	ap->nr_hooks = from->nr_hooks;
 	memcpy(ap->hooks, from->hooks, sizeof(ap->hooks));
-	copy_data(ap->ctl, from->ctl);
-	at = inject(tr, t, SYS_mmap, (long)(ap->remote + CODE_SIZE), AGENT_DATA_SIZE,
-		    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, CODE_SIZE);
-	inject(tr, t, SYS_close, fd, 0, 0, 0, 0, 0);
+	at = map_child_data(tr, t, ap);
+	if (ap->base) {
+		ap->ctl = (struct agent_ctl *)(ap->base + CODE_SIZE);
+		copy_data(ap->ctl, from->ctl);
+	}
 	if (failed(at)) {
 		agent_free(ap);
 		agent_unhook(p, parent);

@@ -14,6 +14,7 @@
 
 #include "error.h"
 #include "procmaps.h"
+#include "syscall_chain.h"
 #include "tracer_int.h"
 
 int tracee_read(struct proc *p, uint64_t addr, void *buf, size_t len)
@@ -149,12 +150,12 @@ static int wait_syscall_stop(struct tracer *tr, struct tcb *t, int op, const str
 	}
 }
 
-/* Waits for the int3 that follows the injected syscall in the scratch
- * page (rip one past it), its registers then in regs: one stop per
- * injection, where stopping at the syscall's entry and exit made two
+/* Waits for the int3 at trap, in the scratch page after the injected
+ * code (rip one past it), its registers then in regs: one stop per
+ * injection, where stopping at a syscall's entry and exit made two
  * round trips to the thread.  Returns 0 there, -1 when the thread is gone
  * or leaving. */
-static int wait_injected_trap(struct tracer *tr, struct tcb *t, const struct injected *inj,
+static int wait_injected_trap(struct tracer *tr, struct tcb *t, uint64_t trap,
 			      struct user_regs_struct *regs)
 {
 	int status;
@@ -164,7 +165,7 @@ static int wait_injected_trap(struct tracer *tr, struct tcb *t, const struct inj
 			return -1;
 		if (WIFSTOPPED(status) && (status >> 16) == 0) {
 			if (WSTOPSIG(status) == SIGTRAP && tracee_getregs(t->tid, regs) == 0 &&
-			    regs->rip == inj->ip + 1)
+			    regs->rip == trap + 1)
 				return 0;
 			if (deliver_during_injection(t, WSTOPSIG(status)) < 0)
 				return -1;
@@ -219,7 +220,7 @@ static long run_injected(struct tracer *tr, struct tcb *t, const struct injected
 	if (tracee_setregs(t->tid, &regs))
 		return INJECT_FAILED;
 	if (inj->int3_after ?
-	    ptrace(PTRACE_CONT, t->tid, 0, 0) || wait_injected_trap(tr, t, inj, &regs) :
+	    ptrace(PTRACE_CONT, t->tid, 0, 0) || wait_injected_trap(tr, t, inj->ip, &regs) :
 	    ptrace(PTRACE_SYSCALL, t->tid, 0, 0) ||
 	    wait_syscall_stop(tr, t, PTRACE_SYSCALL_INFO_ENTRY, inj) ||
 	    ptrace(PTRACE_SYSCALL, t->tid, 0, 0) ||
@@ -234,6 +235,19 @@ static long run_injected(struct tracer *tr, struct tcb *t, const struct injected
 	ret = (long)regs.rax;
 	apply_restart(&saved);
 	return tracee_setregs(t->tid, &saved) ? INJECT_FAILED : ret;
+}
+
+/* The thread's own signal mask back, and a signal stashed meanwhile
+ * sent again. */
+static void end_injection(struct tcb *t, bool blocked, uint64_t mask)
+{
+	if (blocked)
+		ptrace(PTRACE_SETSIGMASK, t->tid, sizeof(mask), &mask);
+	if (t->stashed_sig) {
+		/* A syscall-stop cannot pass a signal on: queue it again. */
+		syscall(SYS_tgkill, t->proc->pid, t->tid, t->stashed_sig);
+		t->stashed_sig = 0;
+	}
 }
 
 long inject_syscall(struct tracer *tr, struct tcb *t, long nr, const long a[6])
@@ -251,14 +265,52 @@ long inject_syscall(struct tracer *tr, struct tcb *t, long nr, const long a[6])
 		return INJECT_FAILED;
 	blocked = block_signals(t->tid, &mask) == 0;
 	ret = run_injected(tr, t, &inj, &saved);
-	if (blocked)
-		ptrace(PTRACE_SETSIGMASK, t->tid, sizeof(mask), &mask);
-	if (t->stashed_sig) {
-		/* A syscall-stop cannot pass a signal on: queue it again. */
-		syscall(SYS_tgkill, t->proc->pid, t->tid, t->stashed_sig);
-		t->stashed_sig = 0;
-	}
+	end_injection(t, blocked, mask);
 	return ret;
+}
+
+_Static_assert(CHAIN_CODE_MAX <= SCRATCH_CHAIN_SIZE, "a chain outgrows the scratch page's room");
+
+/* A result register of the chain, from the registers at its int3. */
+static long result_of(const struct user_regs_struct *r, int i)
+{
+	switch (chain_result_reg(i)) {
+	case 3:  return (long)r->rbx;
+	case 5:  return (long)r->rbp;
+	case 12: return (long)r->r12;
+	case 13: return (long)r->r13;
+	case 14: return (long)r->r14;
+	default: return (long)r->r15;
+	}
+}
+
+int inject_chain(struct tracer *tr, struct tcb *t, const struct chain_call *calls, int n,
+		 long *results)
+{
+	struct proc *p = t->proc;
+	uint8_t code[SCRATCH_CHAIN_SIZE];
+	uint64_t at = p->scratch + SCRATCH_CHAIN, mask;
+	size_t len = chain_encode(calls, n, code, sizeof(code));
+	struct user_regs_struct saved, regs;
+	bool blocked, ran;
+
+	if (!p->scratch || !len || tracee_write(p, at, code, len) || tracee_getregs(t->tid, &saved))
+		return -1;
+	blocked = block_signals(t->tid, &mask) == 0;
+	regs = saved;
+	regs.orig_rax = -1;     /* no restart fix-up of our registers */
+	regs.rip = at;
+	ran = tracee_setregs(t->tid, &regs) == 0 && ptrace(PTRACE_CONT, t->tid, 0, 0) == 0 &&
+	      wait_injected_trap(tr, t, at + len - 1, &regs) == 0;
+	for (int i = 0; ran && i < n; i++)
+		results[i] = result_of(&regs, i);
+	/* Stopped for the main loop (a group stop): it must resume where it
+	 * was, not in our code.  (Gone: no matter.) */
+	apply_restart(&saved);
+	if (tracee_setregs(t->tid, &saved))
+		ran = false;
+	end_injection(t, blocked, mask);
+	return ran ? 0 : -1;
 }
 
 /* Finds a `syscall` instruction (0f 05) in an executable mapping, for the
