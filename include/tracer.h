@@ -54,7 +54,7 @@ struct proc {
 	uint64_t scratch;       /* our first page in the tracee (0: none yet) */
 	uint64_t syscall_insn;  /* a `syscall` instruction to inject with */
 	int nr_xol;             /* out-of-line areas, one near each far module */
-	struct { uint64_t base; uint32_t used; } xol[16];
+	struct xol_area { uint64_t base; uint32_t used; } xol[16];
 	struct bp_table *bps;
 	struct agent_proc *agent;       /* NULL: allocators are trapped */
 	/* The agent's mapping, made since mods.maps was read: where no
@@ -94,6 +94,8 @@ enum {
 	TCB_STARTED   = 1 << 0, /* saw its first stop: sampler/stack set up */
 	TCB_EXITING   = 1 << 1, /* saw its exit event, or died */
 	TCB_DETACHED  = 1 << 2, /* let go (--no-follow child): forget it */
+	TCB_AT_EXEC   = 1 << 3, /* at its exec's stop, the image's first code
+				 * not run yet, the process's one thread */
 };
 
 /* How allocator calls are intercepted (--intercept). */

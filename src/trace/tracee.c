@@ -339,28 +339,42 @@ static uint64_t find_syscall_insn(struct proc *p)
 	return 0;
 }
 
+#define PLACES 64
+
+/* The first place for a page near `near`, from the *i-th on (1 MiB steps,
+ * below first: libraries grow down from the top; then above), that the
+ * maps leave free: an injected call (60-100 us) elsewhere would only say
+ * EEXIST.  *i moves past it; 0 when none is left. */
+static uint64_t free_place(const struct proc *p, uint64_t near, int *i)
+{
+	const uint64_t step = 1 << 20;
+
+	for (; *i <= PLACES; ++*i) {
+		int64_t delta = (*i % 2 ? -1 : 1) * (int64_t)((*i + 1) / 2) * step;
+		uint64_t hint = (near & ~(step - 1)) + delta;
+
+		if (hint < (1 << 20) || procmaps_find(&p->mods.maps, hint) ||
+		    (hint >= p->agent_start && hint < p->agent_end))
+			continue;
+		++*i;
+		return hint;
+	}
+	return 0;
+}
+
 static uint64_t inject_mmap_near(struct tracer *tr, struct tcb *t, uint64_t near)
 {
-	uint64_t step = 1 << 20;
-
-	for (int i = 1; i <= 64; i++) {
-		/* Below first (libraries grow down from the top), then above. */
-		int64_t delta = (i % 2 ? -1 : 1) * (int64_t)((i + 1) / 2) * step;
-		uint64_t hint = ((near & ~(step - 1)) + delta);
+	for (int i = 1; i <= PLACES;) {
+		uint64_t hint = near ? free_place(t->proc, near, &i) : 0;
 		long args[6] = { (long)hint, 4096, PROT_READ | PROT_EXEC,
 				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0 };
 		long ret;
 
-		if (!near || hint < (1 << 20)) {
-			if (near)
-				continue;
-			args[0] = 0;
+		if (near && !hint)
+			return 0;
+		if (!near) {
+			i = PLACES + 1;
 			args[3] = MAP_PRIVATE | MAP_ANONYMOUS;
-		} else if (procmaps_find(&t->proc->mods.maps, hint) ||
-			   (hint >= t->proc->agent_start && hint < t->proc->agent_end)) {
-			/* Taken: an injected call (60-100 us) would only say
-			 * EEXIST. */
-			continue;
 		}
 		ret = inject_syscall(tr, t, SYS_mmap, args);
 		debug("inject mmap(%#lx) in %d via %#lx: %ld", args[0], t->tid,
@@ -381,6 +395,88 @@ static uint64_t inject_mmap_near(struct tracer *tr, struct tcb *t, uint64_t near
 	return 0;
 }
 
+static int within_reach(uint64_t a, uint64_t b)
+{
+	uint64_t d = a > b ? a - b : b - a;
+	return d < (3ULL << 29);   /* 1.5 GiB: rel32 reaches 2 GiB */
+}
+
+static bool reached(const uint64_t *pages, int n, uint64_t addr)
+{
+	for (int i = 0; i < n; i++)
+		if (within_reach(pages[i], addr))
+			return true;
+	return false;
+}
+
+/* Runs calls written over the code at the thread's rip, then puts the
+ * code back.  At an exec's stop only: the process has that one thread,
+ * whose image has run nothing yet.  0; -1 when nothing ran (the thread
+ * still inside execve); -2 when it ran and the thread vanished or
+ * stopped for something else. */
+static int run_at_rip(struct tracer *tr, struct tcb *t, const struct chain_call *calls, int n,
+		      long *ret)
+{
+	uint8_t code[CHAIN_CODE_MAX], orig[CHAIN_CODE_MAX];
+	struct user_regs_struct saved, regs;
+	size_t len = chain_encode(calls, n, code, sizeof(code));
+	uint64_t mask;
+	bool blocked, ran;
+
+	if (!len || tracee_getregs(t->tid, &saved) || tracee_read(t->proc, saved.rip, orig, len) ||
+	    tracee_write(t->proc, saved.rip, code, len))
+		return -1;
+	blocked = block_signals(t->tid, &mask) == 0;
+	regs = saved;
+	regs.orig_rax = -1;
+	ran = tracee_setregs(t->tid, &regs) == 0 && ptrace(PTRACE_CONT, t->tid, 0, 0) == 0 &&
+	      wait_injected_trap(tr, t, saved.rip + len - 1, &regs) == 0;
+	for (int i = 0; ran && i < n; i++)
+		ret[i] = result_of(&regs, i);
+	tracee_write(t->proc, saved.rip, orig, len);
+	/* Where execve returns 0: our code ran its syscall exit. */
+	saved.rax = 0;
+	saved.orig_rax = -1;
+	if (tracee_setregs(t->tid, &saved))
+		ran = false;
+	end_injection(t, blocked, mask);
+	return ran ? 0 : -2;
+}
+
+/* The scratch page near the program and an out-of-line page near each
+ * module out of its reach (the loader), mapped at an exec's stop in one
+ * stop (run_at_rip()), where each took an injected mmap through a
+ * syscall found in the loader, two stops, plus the exec's own syscall
+ * exit.  The pages it could not map are left to xol_slot_near(). */
+static uint64_t scratch_at_exec(struct tracer *tr, struct tcb *t, int *ran)
+{
+	struct proc *p = t->proc;
+	struct chain_call calls[CHAIN_MAX];
+	uint64_t pages[CHAIN_MAX];
+	long ret[CHAIN_MAX];
+	int n = 0;
+
+	for (size_t m = 0; m < p->mods.n && n < CHAIN_MAX; m++) {
+		int i = 1;
+
+		if (reached(pages, n, p->mods.v[m].start) ||
+		    !(pages[n] = free_place(p, p->mods.v[m].start, &i)))
+			continue;
+		calls[n] = (struct chain_call){ SYS_mmap, { (long)pages[n], 4096, PROT_READ | PROT_EXEC,
+				MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0 }, 0 };
+		n++;
+	}
+	*ran = n ? run_at_rip(tr, t, calls, n, ret) : -1;
+	if (*ran < 0 || (uint64_t)ret[0] != pages[0])
+		return 0;
+	for (int i = 1; i < n; i++)
+		if ((uint64_t)ret[i] == pages[i])
+			p->xol[p->nr_xol++] = (struct xol_area){ pages[i], 0 };
+	debug("process %d: %d pages mapped at its exec, the scratch page at %#lx", p->pid, n,
+	      (unsigned long)pages[0]);
+	return pages[0];
+}
+
 uint64_t scratch_ensure(struct tracer *tr, struct tcb *t, uint64_t near)
 {
 	static const uint8_t code[] = {
@@ -388,13 +484,26 @@ uint64_t scratch_ensure(struct tracer *tr, struct tcb *t, uint64_t near)
 		[SCRATCH_SYSCALL] = 0x0f, 0x05, 0xcc,
 	};
 	struct proc *p = t->proc;
-	uint64_t page;
+	uint64_t page = 0;
 
 	if (p->scratch)
 		return p->scratch;
-	if (!p->syscall_insn)
-		p->syscall_insn = find_syscall_insn(p);
-	page = inject_mmap_near(tr, t, near);
+	p->nr_xol = 1;                  /* xol[0]: the scratch page's */
+	if (t->flags & TCB_AT_EXEC) {
+		int ran;
+
+		t->flags &= ~TCB_AT_EXEC;
+		page = scratch_at_exec(tr, t, &ran);
+		/* An injected syscall needs execve's exit behind: it would
+		 * write its result (0) over the number in rax. */
+		if (!page && (ran == -2 || (ran == -1 && tracee_finish_syscall(tr, t) < 0)))
+			return 0;
+	}
+	if (!page) {
+		if (!p->syscall_insn)
+			p->syscall_insn = find_syscall_insn(p);
+		page = inject_mmap_near(tr, t, near);
+	}
 	if (!page || tracee_write(p, page, code, sizeof(code))) {
 		warning("cannot map a scratch page in process %d: allocation tracking is off", p->pid);
 		return 0;
@@ -402,14 +511,7 @@ uint64_t scratch_ensure(struct tracer *tr, struct tcb *t, uint64_t near)
 	p->scratch = page;
 	p->xol[0].base = page;
 	p->xol[0].used = SCRATCH_XOL;
-	p->nr_xol = 1;
 	return page;
-}
-
-static int within_reach(uint64_t a, uint64_t b)
-{
-	uint64_t d = a > b ? a - b : b - a;
-	return d < (3ULL << 29);   /* 1.5 GiB: rel32 reaches 2 GiB */
 }
 
 uint64_t xol_slot_near(struct tracer *tr, struct tcb *t, uint64_t addr, size_t size)

@@ -488,8 +488,11 @@ static void handle_exec(struct tracer *tr, struct tcb *t)
 		thread_start(tr, t);
 	else
 		record_stack(tr, t);
-	if (tracee_finish_syscall(tr, t) == 0)
-		hooks_install(tr, t);
+	/* The first injection runs over the image's first code, execve's
+	 * exit with it (scratch_ensure()); none needed, none waited for. */
+	t->flags |= TCB_AT_EXEC;
+	hooks_install(tr, t);
+	t->flags &= ~TCB_AT_EXEC;
 }
 
 /* ---- breakpoints ---- */
