@@ -130,6 +130,12 @@ if [[ ${NUMAMMA_INTERCEPT:-auto} != trap ]]; then
 	# crowd's 8,300 exits: the warning then names both causes.)
 	grep -Eq "allocator calls were not recorded(: it had more than| while numamma was behind, or past its) 8192 threads at once" "$TMPD/err" ||
 		fail "crowd 8300: no warning: $(cat "$TMPD/err")"
-	assert_eq "crowd 8300: counted + lost covers the crowd's 33,200 calls" 1 \
-		$((allocs + frees + lost >= 33200 && allocs + frees < 33200))
+	# Every allocation counted or lost: a thread left out loses its
+	# mallocs, and its frees too, unless a thread that exited meanwhile
+	# gave it a slot (then a free of a block numamma never saw, in no
+	# call site's totals: once 43 of the 436, which the frees' share of
+	# this check then missed).
+	assert_eq "crowd 8300: counted + lost covers the crowd's 16,600 allocations" 1 \
+		$((allocs + lost >= 16600 && allocs < 16600))
+	assert_eq "crowd 8300: every counted block freed" "$allocs" "$frees"
 fi
