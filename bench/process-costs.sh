@@ -1,0 +1,47 @@
+#!/bin/bash
+# What numamma costs per process: a shell running /bin/true 20 times (a
+# fork, an exec and an exit each: a build's or a script's pattern), and
+# 200 subshells that exit at once (a fork and an exit each).  Natively,
+# under `numamma profile` with the sampler off and with the default
+# sampler, and under `strace -f` (the ptrace peer: a stop per syscall,
+# nothing injected) when installed; the configurations take turns, RUNS
+# rounds, each the median.  Printed: wall time, the ratio to native, and
+# the milliseconds added per process.
+#
+#   bench/process-costs.sh            RUNS=9 by default; NUMAMMA overrides the binary.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+numamma=${NUMAMMA:-$top/numamma}
+runs=${RUNS:-9}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/numamma-bench.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+make -s -C "$top" numamma >&2
+. "$top/bench/lib.sh"
+printf '/bin/true\n%.0s' $(seq 20) >"$tmp/execs.sh"
+echo 'for i in $(seq 200); do (:); done' >"$tmp/forks.sh"
+
+configs=(
+	"native|"
+	"numamma, sampler off|$numamma profile -q -s none -o $tmp/p.db --"
+	"numamma, default|$numamma profile -q -o $tmp/p.db --"
+)
+command -v strace >/dev/null && configs+=("strace -f|strace -f -qq -o /dev/null")
+
+for w in "20 execs|execs.sh|21" "200 forks|forks.sh|201"; do
+	IFS='|' read -r label script procs <<<"$w"
+	for c in "${configs[@]}"; do : >"$tmp/${c%%|*}"; done
+	for ((i = 0; i < runs; i++)); do
+		for c in "${configs[@]}"; do
+			read -r -a pre <<<"${c#*|}"
+			seconds "${pre[@]}" sh "$tmp/$script" >>"$tmp/${c%%|*}"
+		done
+	done
+	native=$(median "$tmp/native" 1)
+	printf "%s (%s processes), native %.1f ms:\n" "$label" "$procs" "$(awk -v n="$native" 'BEGIN { print 1000 * n }')"
+	for c in "${configs[@]:1}"; do
+		awk -v l="${c%%|*}" -v w="$(median "$tmp/${c%%|*}" 1)" -v n="$native" -v p="$procs" \
+			'BEGIN { printf "  %-22s %7.1f ms  x%.2f  %+.2f ms per process\n", l, 1000 * w, w / n,
+				 1000 * (w - n) / p }'
+	done
+done
