@@ -284,33 +284,45 @@ static long result_of(const struct user_regs_struct *r, int i)
 	}
 }
 
-int inject_chain(struct tracer *tr, struct tcb *t, const struct chain_call *calls, int n,
-		 long *results)
+/* Runs the chain of n calls whose code (len bytes, its int3 last) is
+ * at at, from the registers saved, every signal blocked, and gives each
+ * call's result.  The thread's registers are then back: whether it ran
+ * or stopped for the main loop (a group stop), it resumes where it was,
+ * not in our code.  (Gone: no matter.)  0, or -1. */
+static int run_chain(struct tracer *tr, struct tcb *t, uint64_t at, size_t len, int n,
+		     long *results, const struct user_regs_struct *saved,
+		     const struct user_regs_struct *back)
 {
-	struct proc *p = t->proc;
-	uint8_t code[SCRATCH_CHAIN_SIZE];
-	uint64_t at = p->scratch + SCRATCH_CHAIN, mask;
-	size_t len = chain_encode(calls, n, code, sizeof(code));
-	struct user_regs_struct saved, regs;
-	bool blocked, ran;
+	struct user_regs_struct regs = *saved;
+	uint64_t mask;
+	bool blocked = block_signals(t->tid, &mask) == 0, ran;
 
-	if (!p->scratch || !len || tracee_write(p, at, code, len) || tracee_getregs(t->tid, &saved))
-		return -1;
-	blocked = block_signals(t->tid, &mask) == 0;
-	regs = saved;
 	regs.orig_rax = -1;     /* no restart fix-up of our registers */
 	regs.rip = at;
 	ran = tracee_setregs(t->tid, &regs) == 0 && ptrace(PTRACE_CONT, t->tid, 0, 0) == 0 &&
 	      wait_injected_trap(tr, t, at + len - 1, &regs) == 0;
 	for (int i = 0; ran && i < n; i++)
 		results[i] = result_of(&regs, i);
-	/* Stopped for the main loop (a group stop): it must resume where it
-	 * was, not in our code.  (Gone: no matter.) */
-	apply_restart(&saved);
-	if (tracee_setregs(t->tid, &saved))
+	if (tracee_setregs(t->tid, back))
 		ran = false;
 	end_injection(t, blocked, mask);
 	return ran ? 0 : -1;
+}
+
+int inject_chain(struct tracer *tr, struct tcb *t, const struct chain_call *calls, int n,
+		 long *results)
+{
+	struct proc *p = t->proc;
+	uint8_t code[SCRATCH_CHAIN_SIZE];
+	uint64_t at = p->scratch + SCRATCH_CHAIN;
+	size_t len = chain_encode(calls, n, code, sizeof(code));
+	struct user_regs_struct saved, back;
+
+	if (!p->scratch || !len || tracee_write(p, at, code, len) || tracee_getregs(t->tid, &saved))
+		return -1;
+	back = saved;
+	apply_restart(&back);
+	return run_chain(tr, t, at, len, n, results, &saved, &back);
 }
 
 /* Finds a `syscall` instruction (0f 05) in an executable mapping, for the
@@ -418,29 +430,20 @@ static int run_at_rip(struct tracer *tr, struct tcb *t, const struct chain_call 
 		      long *ret)
 {
 	uint8_t code[CHAIN_CODE_MAX], orig[CHAIN_CODE_MAX];
-	struct user_regs_struct saved, regs;
+	struct user_regs_struct saved, back;
 	size_t len = chain_encode(calls, n, code, sizeof(code));
-	uint64_t mask;
-	bool blocked, ran;
+	int ran;
 
 	if (!len || tracee_getregs(t->tid, &saved) || tracee_read(t->proc, saved.rip, orig, len) ||
 	    tracee_write(t->proc, saved.rip, code, len))
 		return -1;
-	blocked = block_signals(t->tid, &mask) == 0;
-	regs = saved;
-	regs.orig_rax = -1;
-	ran = tracee_setregs(t->tid, &regs) == 0 && ptrace(PTRACE_CONT, t->tid, 0, 0) == 0 &&
-	      wait_injected_trap(tr, t, saved.rip + len - 1, &regs) == 0;
-	for (int i = 0; ran && i < n; i++)
-		ret[i] = result_of(&regs, i);
+	/* Back where execve returns 0: our code ran its syscall exit. */
+	back = saved;
+	back.rax = 0;
+	back.orig_rax = -1;
+	ran = run_chain(tr, t, saved.rip, len, n, ret, &saved, &back);
 	tracee_write(t->proc, saved.rip, orig, len);
-	/* Where execve returns 0: our code ran its syscall exit. */
-	saved.rax = 0;
-	saved.orig_rax = -1;
-	if (tracee_setregs(t->tid, &saved))
-		ran = false;
-	end_injection(t, blocked, mask);
-	return ran ? 0 : -2;
+	return ran == 0 ? 0 : -2;
 }
 
 /* The scratch page near the program and an out-of-line page near each
