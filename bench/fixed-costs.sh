@@ -11,13 +11,10 @@
 #   bench/fixed-costs.sh            RUNS=5 by default; NUMAMMA overrides the binary.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
-numamma=${NUMAMMA:-$top/numamma}
-runs=${RUNS:-5}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/numamma-bench.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
 
 make -s -C "$top" bench/compute numamma >&2
 . "$top/bench/lib.sh"
+bench_init 5
 echo 'int f(int x) { return 2 * x; }' >"$tmp/small.c"
 
 programs=(

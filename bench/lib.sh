@@ -1,5 +1,15 @@
 # Helpers of the bench scripts that time configurations against native.
 
+# bench_init DEFAULT_RUNS: $numamma (NUMAMMA, else the tree's), $runs
+# (RUNS, else DEFAULT_RUNS) and $tmp, a directory removed at exit.  The
+# caller has set $top.
+bench_init() {
+	numamma=${NUMAMMA:-$top/numamma}
+	runs=${RUNS:-$1}
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/numamma-bench.XXXXXX")
+	trap 'rm -rf "$tmp"' EXIT
+}
+
 # seconds CMD...: "wall cpu" seconds of one run (output discarded); cpu is
 # user + sys of the whole process tree.
 seconds() {

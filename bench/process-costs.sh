@@ -11,13 +11,10 @@
 #   bench/process-costs.sh            RUNS=9 by default; NUMAMMA overrides the binary.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
-numamma=${NUMAMMA:-$top/numamma}
-runs=${RUNS:-9}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/numamma-bench.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
 
 make -s -C "$top" numamma >&2
 . "$top/bench/lib.sh"
+bench_init 9
 printf '/bin/true\n%.0s' $(seq 20) >"$tmp/execs.sh"
 echo 'for i in $(seq 200); do (:); done' >"$tmp/forks.sh"
 
