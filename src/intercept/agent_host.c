@@ -329,28 +329,6 @@ static int take_region(struct tcb *t, struct agent_proc *ap, long at)
 	return 0;
 }
 
-/* The program's own memfd (new_memfd()), mapped with an injected call
- * each: for a program that may not open numamma's (map_numamma_memfd). */
-static int map_own_memfd(struct tracer *tr, struct tcb *t, struct agent_proc *ap)
-{
-	long fd, at;
-
-	ap->base = new_memfd(tr, t, &fd);
-	if (!ap->base)
-		return -1;
-	at = inject(tr, t, SYS_mmap, 0, MAP_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (!failed(at) && failed(inject(tr, t, SYS_mmap, at, CODE_SIZE, PROT_READ | PROT_EXEC,
-					 MAP_SHARED | MAP_FIXED, fd, 0)))
-		at = -EINVAL;
-	inject(tr, t, SYS_close, fd, 0, 0, 0, 0, 0);
-	if (take_region(t, ap, at) < 0) {
-		munmap(ap->base, MAP_SIZE);
-		ap->base = NULL;
-		return -1;
-	}
-	return 0;
-}
-
 /* One mmap of numamma's memfd by the program; addr AT_FIRST: where the
  * first one went. */
 struct memfd_mapping {
@@ -416,29 +394,76 @@ static uint8_t *numamma_memfd(int *fd)
 	return view;
 }
 
-/* The agent's region, mapped in the program and here: numamma's memfd
- * (one stop), else the program's own (four). */
+/* The program's own memfd (new_memfd()), mapped with an injected call
+ * each, then closed: for a program that may not open numamma's.  As
+ * map_numamma_memfd() returns. */
+static long map_own_memfd(struct tracer *tr, struct tcb *t, struct agent_proc *ap,
+			  const struct memfd_mapping *map, int n)
+{
+	long fd, first = 0;
+
+	ap->base = new_memfd(tr, t, &fd);
+	if (!ap->base)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		long at = inject(tr, t, SYS_mmap, map[i].addr == AT_FIRST ? first : map[i].addr,
+				 map[i].len, map[i].prot, map[i].flags, fd, map[i].offset);
+
+		if (failed(at)) {
+			if (i)
+				inject(tr, t, SYS_munmap, first, map[0].len, 0, 0, 0, 0);
+			first = at;
+			break;
+		}
+		if (!i)
+			first = at;
+	}
+	inject(tr, t, SYS_close, fd, 0, 0, 0, 0, 0);
+	return first;
+}
+
+/* The mappings of a region of the agent in the program, and numamma's
+ * view of it in ap->base (NULL on failure): numamma's memfd (one stop),
+ * else the program's own (a stop per call).  As map_numamma_memfd()
+ * returns. */
+static long map_memfd(struct tracer *tr, struct tcb *t, struct agent_proc *ap,
+		      const struct memfd_mapping *map, int n)
+{
+	long at;
+	int fd;
+
+	ap->base = numamma_memfd(&fd);
+	if (ap->base) {
+		at = map_numamma_memfd(tr, t, fd, map, n);
+		close(fd);
+		if (!failed(at))
+			return at;
+		debug("process %d: numamma's memfd not mapped (%ld): the program's own instead",
+		      t->proc->pid, at);
+		munmap(ap->base, MAP_SIZE);
+	}
+	at = map_own_memfd(tr, t, ap, map, n);
+	if (failed(at) && ap->base) {
+		munmap(ap->base, MAP_SIZE);
+		ap->base = NULL;
+	}
+	return at;
+}
+
+/* The agent's region: read-write, its code part executable. */
 static int map_region(struct tracer *tr, struct tcb *t, struct agent_proc *ap)
 {
 	static const struct memfd_mapping region[] = {
 		{ 0, MAP_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, 0 },
 		{ AT_FIRST, CODE_SIZE, PROT_READ | PROT_EXEC, MAP_SHARED | MAP_FIXED, 0 },
 	};
-	int fd;
 
-	ap->base = numamma_memfd(&fd);
-	if (ap->base) {
-		long at = map_numamma_memfd(tr, t, fd, region, 2);
-
-		close(fd);
-		if (take_region(t, ap, at) == 0)
-			return 0;
-		debug("process %d: numamma's memfd not mapped (%ld): the program's own instead",
-		      t->proc->pid, at);
+	if (take_region(t, ap, map_memfd(tr, t, ap, region, 2)) == 0)
+		return 0;
+	if (ap->base)
 		munmap(ap->base, MAP_SIZE);
-		ap->base = NULL;
-	}
-	return map_own_memfd(tr, t, ap);
+	ap->base = NULL;
+	return -1;
 }
 
 static void agent_free(struct agent_proc *ap)
@@ -1023,30 +1048,14 @@ static void copy_data(struct agent_ctl *to, const struct agent_ctl *from)
 	       (size_t)n * sizeof(struct agent_module));
 }
 
-/* The child's data region mapped over its parent's: numamma's memfd (one
- * stop), else its own (three). */
+/* The child's data region, mapped over its parent's. */
 static long map_child_data(struct tracer *tr, struct tcb *t, struct agent_proc *ap)
 {
 	const struct memfd_mapping data = { (long)(ap->remote + CODE_SIZE), AGENT_DATA_SIZE,
 					    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
 					    CODE_SIZE };
-	long fd, at;
-	int mine;
 
-	ap->base = numamma_memfd(&mine);
-	if (ap->base) {
-		at = map_numamma_memfd(tr, t, mine, &data, 1);
-		close(mine);
-		if (!failed(at))
-			return at;
-		munmap(ap->base, MAP_SIZE);
-	}
-	ap->base = new_memfd(tr, t, &fd);
-	if (!ap->base)
-		return -ENOMEM;
-	at = inject(tr, t, SYS_mmap, data.addr, data.len, data.prot, data.flags, fd, data.offset);
-	inject(tr, t, SYS_close, fd, 0, 0, 0, 0, 0);
-	return at;
+	return map_memfd(tr, t, ap, &data, 1);
 }
 
 /* A fork child, at its first stop: it shares its parent's data region
