@@ -11,6 +11,7 @@
  * then places chunks no sample caught too, which a map of the samples
  * cannot. */
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -222,11 +223,32 @@ static void best_start(const struct analysis *a, const struct point *pts, size_t
 	fit_from(a, pts, n, f, best, h);
 }
 
-/* A chunk size near the right one, started where its chunks fit best,
- * fits nearly as well as the right one started a little off (its chunks
- * drift across the true starts): the candidates around the search's
- * best are tried again with every start, and the best fit (the roundest
- * size among equals) replaces it. */
+/* Of the sizes tried, the roundest among those whose fit is within the
+ * samples' noise (the square root of the best count) of the best: a size
+ * near the right one, started where its chunks fit best, fits nearly as
+ * well as the right one, and won by a few samples (once 65,728 bytes for
+ * 65,536, whose drift left a tenth of the pages off their node).  -1 when
+ * none fits. */
+static int roundest_within_noise(const uint64_t *chunk, const uint64_t *owned, int n)
+{
+	uint64_t most = 0;
+	int pick = -1;
+
+	for (int i = 0; i < n; i++)
+		most = owned[i] > most ? owned[i] : most;
+	for (int i = 0; most && i < n; i++) {
+		if ((double)(most - owned[i]) > sqrt((double)most))
+			continue;
+		if (pick < 0 || __builtin_ctzll(chunk[i]) > __builtin_ctzll(chunk[pick]) ||
+		    (__builtin_ctzll(chunk[i]) == __builtin_ctzll(chunk[pick]) && owned[i] > owned[pick]))
+			pick = i;
+	}
+	return pick;
+}
+
+/* The candidates around the search's best are tried again with every
+ * start, and the roundest that fits as well (roundest_within_noise())
+ * replaces it. */
 static void refine(const struct analysis *a, const struct site *s, const struct point *pts,
 		   size_t n, struct fit *best)
 {
@@ -236,10 +258,10 @@ static void refine(const struct analysis *a, const struct site *s, const struct 
 	 * size / C chunks, twice that for a margin. */
 	double span = (double)best->chunk * best->chunk / (4.0 * s->max_size);
 	uint64_t step = (uint64_t)(span / CYCLIC_REFINE_SIZES) / CYCLIC_STEP * CYCLIC_STEP;
-	int sizes;
+	uint64_t chunk[2 * CYCLIC_REFINE_SIZES + 1], owned[2 * CYCLIC_REFINE_SIZES + 1];
+	int sizes, tried = 0, pick;
 	uint32_t *h = xcalloc((size_t)nthreads * best->phases + 1, sizeof(*h));
 	struct fit f = { .phases = best->phases, .phase = xcalloc(nthreads + 1, sizeof(int)) };
-	struct fit top = { .phase = xcalloc(nthreads + 1, sizeof(int)) };
 
 	step = step < CYCLIC_STEP ? CYCLIC_STEP : step;
 	sizes = span / step < CYCLIC_REFINE_SIZES ? (int)(span / step) + 1 : CYCLIC_REFINE_SIZES;
@@ -248,22 +270,18 @@ static void refine(const struct analysis *a, const struct site *s, const struct 
 		if (f.chunk < PLACE_PAGE_SIZE)
 			continue;
 		best_start(a, pts, n, &f, h);
-		if (!better(&f, &top))
-			continue;
-		top.chunk = f.chunk;
-		top.phases = f.phases;
-		top.from = f.from;
-		top.owned = f.owned;
-		top.fitted = f.fitted;
-		memcpy(top.phase, f.phase, nthreads * sizeof(int));
+		chunk[tried] = f.chunk;
+		owned[tried++] = f.owned;
 	}
-	if (top.owned) {
+	pick = roundest_within_noise(chunk, owned, tried);
+	if (pick >= 0) {
+		f.chunk = chunk[pick];
+		best_start(a, pts, n, &f, h);
 		free(best->phase);
-		*best = top;
+		*best = f;
 	} else {
-		free(top.phase);
+		free(f.phase);
 	}
-	free(f.phase);
 	free(h);
 }
 
