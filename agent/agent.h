@@ -24,6 +24,10 @@ struct agent_inside *agent_inside(struct agent_ctl *c, uint64_t key);
  * the first one), walked with the modules' unwind data.  Returns how
  * many were stored in ips (at most max). */
 int agent_walk(struct agent_ctl *c, uint64_t rsp, uint64_t rbp, uint64_t *ips, int max);
+/* Table t's size now, in entries (AGENT_T_*). */
+uint64_t agent_table_size(struct agent_ctl *c, int t);
+/* An entry written in table t: it doubles at half full. */
+void agent_table_filled(struct agent_ctl *c, int t);
 /* The published module holding ip, by binary search; NULL if none. */
 const struct agent_module *agent_module_of(struct agent_ctl *c, uint64_t ip);
 struct agent_rule {

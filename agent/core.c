@@ -48,6 +48,39 @@ struct agent_inside *agent_inside(struct agent_ctl *c, uint64_t key)
 	}
 }
 
+/* ---- tables that grow (include/agent_abi.h) ---- */
+
+static const uint32_t smallest[AGENT_TABLES] = {
+	[AGENT_T_IPCACHE] = AGENT_IPCACHE_MIN, [AGENT_T_STACKSET] = AGENT_STACKSET_MIN,
+	[AGENT_T_STACKCACHE] = AGENT_STACKCACHE_MIN,
+};
+static const uint32_t largest[AGENT_TABLES] = {
+	[AGENT_T_IPCACHE] = AGENT_IPCACHE, [AGENT_T_STACKSET] = AGENT_STACKSET,
+	[AGENT_T_STACKCACHE] = AGENT_STACKCACHE,
+};
+
+uint64_t agent_table_size(struct agent_ctl *c, int t)
+{
+	return (uint64_t)smallest[t] << load(&c->growth.steps[t]);
+}
+
+/* One more entry written in table t: at half its size in entries written
+ * (a direct-mapped cache's misses, the set's stacks), it doubles.  The
+ * count is approximate under threads racing, which only moves the
+ * doubling by a few entries. */
+void agent_table_filled(struct agent_ctl *c, int t)
+{
+	uint32_t steps = load(&c->growth.steps[t]);
+	uint64_t size = (uint64_t)smallest[t] << steps;
+
+	if (size >= largest[t] ||
+	    __atomic_add_fetch(&c->growth.fills[t], 1, __ATOMIC_RELAXED) < size / 2)
+		return;
+	if (__atomic_compare_exchange_n(&c->growth.steps[t], &steps, steps + 1, false,
+					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		store(&c->growth.fills[t], 0);
+}
+
 static const struct agent_module *modules(struct agent_ctl *c, uint32_t *n)
 {
 	uint64_t pub = load(&c->modules);
@@ -92,7 +125,7 @@ static uint64_t pack(const struct agent_rule *r, uint8_t gen)
 void agent_unwind_rule(struct agent_ctl *c, uint64_t ip, struct agent_rule *r)
 {
 	struct agent_ipcache *hint = (struct agent_ipcache *)agent_at(c, AGENT_OFF_IPCACHE) +
-				     (mix(ip) & (AGENT_IPCACHE - 1));
+				     (mix(ip) & (agent_table_size(c, AGENT_T_IPCACHE) - 1));
 	uint8_t gen = (uint8_t)mix(load(&c->modules));
 	uint64_t rule = load(&hint->rule);
 
@@ -106,6 +139,7 @@ void agent_unwind_rule(struct agent_ctl *c, uint64_t ip, struct agent_rule *r)
 		if ((int16_t)r->rbp_off == r->rbp_off) {
 			store(&hint->rule, rule);
 			store(&hint->check, rule ^ ip ^ CHECK_SALT);
+			agent_table_filled(c, AGENT_T_IPCACHE);
 		}
 		return;
 	}
@@ -237,7 +271,8 @@ static struct agent_stackcache *cache_entry(struct agent_ctl *c, uint32_t ring, 
 					    uint64_t ra)
 {
 	return (struct agent_stackcache *)agent_at(c, AGENT_OFF_STACKCACHE) +
-	       (uint64_t)ring * AGENT_STACKCACHE + (mix(rsp ^ mix(ra)) & (AGENT_STACKCACHE - 2));
+	       (uint64_t)ring * AGENT_STACKCACHE +
+	       (mix(rsp ^ mix(ra)) & (agent_table_size(c, AGENT_T_STACKCACHE) - 2));
 }
 
 static uint32_t table_gen(struct agent_ctl *c)
@@ -311,6 +346,7 @@ static void cache(struct agent_ctl *c, uint32_t ring, uint64_t rsp, uint64_t rbp
 	}
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	e->nreads = w->n;
+	agent_table_filled(c, AGENT_T_STACKCACHE);
 }
 
 /* Ring 0 is shared by threads: no cache there. */
@@ -461,18 +497,19 @@ static bool send_stack(struct agent_ctl *c, uint32_t ring, uint64_t hash, const 
 uint64_t agent_stack(struct agent_ctl *c, uint32_t ring, const uint64_t *ips, int n)
 {
 	uint64_t hash = agent_hash_ips(ips, n), *set = agent_at(c, AGENT_OFF_STACKSET);
-	uint64_t i = mix(hash);
+	uint64_t i = mix(hash), mask = agent_table_size(c, AGENT_T_STACKSET) - 1;
 
 	for (uint32_t probes = 0; probes < 64; probes++, i++) {
-		uint64_t *e = &set[i & (AGENT_STACKSET - 1)], k = load(e), empty = 0;
+		uint64_t *e = &set[i & mask], k = load(e), empty = 0;
 
 		if (k == hash)
 			return hash;
 		if (k)
 			continue;
-		if (send_stack(c, ring, hash, ips, n))
-			__atomic_compare_exchange_n(e, &empty, hash, false, __ATOMIC_ACQ_REL,
-						    __ATOMIC_ACQUIRE);
+		if (send_stack(c, ring, hash, ips, n) &&
+		    __atomic_compare_exchange_n(e, &empty, hash, false, __ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE))
+			agent_table_filled(c, AGENT_T_STACKSET);
 		return hash;
 	}
 	send_stack(c, ring, hash, ips, n);   /* a full neighbourhood: send it again */

@@ -35,7 +35,7 @@
 
 #include "alloc_event.h"
 
-#define AGENT_ABI_VERSION 7
+#define AGENT_ABI_VERSION 8
 /* The memfd's name; /proc/PID/maps shows "/memfd:" AGENT_MEMFD_NAME. */
 #define AGENT_MEMFD_NAME "numamma-agent"
 #define AGENT_MAPS_PATH "/memfd:" AGENT_MEMFD_NAME
@@ -44,9 +44,9 @@
 #define AGENT_CTL_SIZE     (2 * AGENT_PAGE)
 #define AGENT_RINGS        32
 #define AGENT_RING_SLOTS   (1u << 14)   /* per ring */
-#define AGENT_STACKSET     (1u << 16)   /* hashes */
+#define AGENT_STACKSET     (1u << 16)   /* hashes, at most */
 #define AGENT_INSIDE       (1u << 13)   /* threads */
-#define AGENT_IPCACHE      (1u << 16)
+#define AGENT_IPCACHE      (1u << 16)   /* at most */
 #define AGENT_MODULES_MAX  (1u << 12)   /* modules per list */
 #define AGENT_MODULE_SPACE (1u << 15)   /* entries in all */
 #define AGENT_MAX_HOOKS    64
@@ -78,6 +78,22 @@ struct agent_ring {
 	uint32_t waiters;       /* producers waiting for room */
 };
 
+/* The set of stacks sent and the two caches start small and double as
+ * the process fills them, up to the sizes above, for which the space is
+ * reserved.  Each page of them is a page fault the first time a process
+ * touches it, and a hashed table is touched all over: at full size, a
+ * short process took hundreds (a git command, a fifth of its time).  An
+ * entry is checked against its own key, so one written at another size
+ * is a miss, never a wrong answer; the set sends such a stack again. */
+enum { AGENT_T_IPCACHE, AGENT_T_STACKSET, AGENT_T_STACKCACHE, AGENT_TABLES };
+#define AGENT_IPCACHE_MIN    (1u << 10)
+#define AGENT_STACKSET_MIN   (1u << 10)
+#define AGENT_STACKCACHE_MIN (1u << 5)
+struct agent_growth {
+	uint32_t steps[AGENT_TABLES];   /* doublings so far */
+	uint32_t fills[AGENT_TABLES];   /* entries written at the size now */
+};
+
 struct agent_ctl {
 	uint32_t version;
 	uint32_t state;
@@ -98,6 +114,7 @@ struct agent_ctl {
 	_Alignas(64) uint64_t heartbeat_ns;  /* numamma's clock at its last drain */
 	/* Calls not recorded: a full inside table, or numamma behind. */
 	_Alignas(64) uint64_t lost;
+	_Alignas(64) struct agent_growth growth;
 	struct agent_ring rings[AGENT_RINGS];
 };
 _Static_assert(sizeof(struct agent_ctl) <= AGENT_CTL_SIZE, "agent_ctl outgrew its pages");
@@ -182,7 +199,7 @@ struct agent_ipcache {
 /* A stack walked before, by where the walk started and every word it
  * read (agent/core.c): the same words give the same stack.  Each owned
  * ring has a cache of its own, written by its thread only. */
-#define AGENT_STACKCACHE   (1u << 10)   /* per ring: 512 sets of 2 ways */
+#define AGENT_STACKCACHE   (1u << 10)   /* per ring, at most: 512 sets of 2 ways */
 #define AGENT_CACHED_READS 48           /* 24 frames: return address, rbp */
 struct agent_stackcache {
 	uint64_t rsp, rbp;      /* at the allocator's entry */

@@ -1043,6 +1043,7 @@ static void copy_data(struct agent_ctl *to, const struct agent_ctl *from)
 
 	memcpy(to, from, sizeof(*to));
 	memset(to->rings, 0, sizeof(to->rings));
+	memset(&to->growth, 0, sizeof(to->growth));   /* its tables start small */
 	to->lost = 0;           /* the parent's, counted with the parent */
 	memcpy(module_space(to) + first, module_space((struct agent_ctl *)from) + first,
 	       (size_t)n * sizeof(struct agent_module));

@@ -1,6 +1,6 @@
 /* The agent's logic (agent/core.c), natively: ring reservation and
  * publication (owned and shared rings), rings taken by threads, stacks
- * sent once, the inside table, stack walking with modules' unwind data
+ * sent once, tables that grow, the inside table, stack walking with modules' unwind data
  * (made up here: agent/cfi.c on real code is test-agent-cfi's). */
 #include <string.h>
 #include <sys/mman.h>
@@ -115,6 +115,47 @@ static void test_stacks(struct agent_ctl *c)
 	CHECK_INT(agent_stack(c, 5, ips, 9), h);   /* sent once, whatever the ring */
 	CHECK_INT(c->rings[5].head, 0);
 	CHECK(agent_stack(c, 2, ips, 8) != h);
+	c->rings[2].head = c->rings[2].tail = 0;
+}
+
+/* The stack set starts at its smallest size and doubles once half of it
+ * is written, up to its reserved size.  A stack sent before a doubling is
+ * looked up at its new place: sent again (a miss), then found. */
+static void test_table_growth(struct agent_ctl *c)
+{
+	uint64_t ips[1], head;
+
+	memset(&c->growth, 0, sizeof(c->growth));
+	memset(agent_at(c, AGENT_OFF_STACKSET), 0, AGENT_STACKSET * sizeof(uint64_t));
+	CHECK_INT(agent_table_size(c, AGENT_T_STACKSET), AGENT_STACKSET_MIN);
+	CHECK_INT(agent_table_size(c, AGENT_T_IPCACHE), AGENT_IPCACHE_MIN);
+	for (uint64_t i = 1; i < AGENT_STACKSET_MIN / 2; i++) {
+		ips[0] = i;
+		agent_stack(c, 2, ips, 1);
+		c->rings[2].tail = c->rings[2].head;
+	}
+	CHECK_INT(agent_table_size(c, AGENT_T_STACKSET), AGENT_STACKSET_MIN);
+	ips[0] = AGENT_STACKSET_MIN / 2;
+	agent_stack(c, 2, ips, 1);
+	CHECK_INT(agent_table_size(c, AGENT_T_STACKSET), 2 * AGENT_STACKSET_MIN);
+	CHECK_INT(agent_table_size(c, AGENT_T_IPCACHE), AGENT_IPCACHE_MIN);   /* its own count */
+	head = c->rings[2].head;
+	ips[0] = AGENT_STACKSET_MIN / 2;
+	agent_stack(c, 2, ips, 1);      /* written after the doubling: found */
+	CHECK_INT(c->rings[2].head, head);
+	/* One written before whose place moved with the size: sent again,
+	 * once.  (Half of them keep their place and are found there.) */
+	ips[0] = 1;
+	while (!(mix(agent_hash_ips(ips, 1)) & AGENT_STACKSET_MIN))
+		ips[0]++;
+	for (int k = 0; k < 2; k++)
+		agent_stack(c, 2, ips, 1);
+	CHECK_INT(c->rings[2].head, head + 2);
+	for (uint64_t i = 0; i < 2 * AGENT_STACKSET; i++)
+		agent_table_filled(c, AGENT_T_STACKSET);
+	CHECK_INT(agent_table_size(c, AGENT_T_STACKSET), AGENT_STACKSET);
+	memset(&c->growth, 0, sizeof(c->growth));
+	memset(agent_at(c, AGENT_OFF_STACKSET), 0, AGENT_STACKSET * sizeof(uint64_t));
 	c->rings[2].head = c->rings[2].tail = 0;
 }
 
@@ -384,6 +425,7 @@ int main(void)
 	test_ring(c, 3);
 	test_ring_owners(c);
 	test_stacks(c);
+	test_table_growth(c);
 	test_inside(c);
 	test_walk(c);
 	return unit_done();
