@@ -87,6 +87,9 @@ struct tcb {
 	struct pending_call pending[MAX_PENDING];
 	struct unwind_thread *unwind;
 	int stashed_sig;        /* signal seen while we injected code */
+	/* A vfork child's key in its parent's agent: the TCB it shares with
+	 * the thread that vforked (fs_base), which its exec clears. */
+	uint64_t vfork_tcb;
 	struct tcb *next;
 };
 

@@ -1005,21 +1005,25 @@ void agent_forget_tid(struct proc *p, struct tcb *t)
 {
 	struct agent_inside *in;
 	struct user_regs_struct regs;
+	uint64_t tcb = t->vfork_tcb;
 
 	if (!p->agent)
 		return;
 	in = (struct agent_inside *)((uint8_t *)p->agent->ctl + AGENT_OFF_INSIDE);
+	if (tracee_getregs(t->tid, &regs) == 0 && regs.fs_base)
+		tcb = regs.fs_base;
 	/* The thread's key is its TCB's address, fs_base: its probe, as the
 	 * agent's, finds it.  A scan of all 8,192 entries faulted 256 KiB of
-	 * the region in, at each vfork of a shell. */
-	if (tracee_getregs(t->tid, &regs) == 0 && regs.fs_base) {
-		for (uint32_t n = 0, i = agent_inside_home(regs.fs_base); n < AGENT_INSIDE;
+	 * the region in, at each vfork of a shell (and at its child's exec,
+	 * fs_base cleared, until the child kept its parent's). */
+	if (tcb) {
+		for (uint32_t n = 0, i = agent_inside_home(tcb); n < AGENT_INSIDE;
 		     n++, i = (i + 1) & (AGENT_INSIDE - 1)) {
 			uint64_t key = __atomic_load_n(&in[i].key, __ATOMIC_ACQUIRE);
 
 			if (!key)
 				break;
-			if (key == regs.fs_base && in[i].tid == t->tid)
+			if (key == tcb && in[i].tid == t->tid)
 				free_inside(&in[i]);
 		}
 		return;

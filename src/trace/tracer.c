@@ -367,6 +367,10 @@ static void agent_child(struct tracer *tr, struct tcb *parent, struct tcb *child
 	agent_drain(tr, parent->proc);
 	child->proc->agent_parent = parent->proc->pid;
 	if (child->proc->vfork_child) {
+		struct user_regs_struct regs;
+
+		if (tracee_getregs(parent->tid, &regs) == 0)
+			child->vfork_tcb = regs.fs_base;
 		agent_forget_tid(parent->proc, parent);
 		return;
 	}
@@ -469,6 +473,7 @@ static void handle_exec(struct tracer *tr, struct tcb *t)
 	}
 	/* exec leaves one thread: the others died, perhaps in mid-record. */
 	agent_thread_gone(tr, t, true);
+	t->vfork_tcb = 0;
 	watchdog_forget_process(p->pid);
 	reset_address_space(p);
 	t->rank = 0;
