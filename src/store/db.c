@@ -1129,7 +1129,13 @@ void db_set_meta(struct nm_db *db, const char *key, const char *value)
  * nothing here reads, cost a storm of 235,000 blocks 90 ms at its end. */
 static void index_samples(struct nm_db *db, void *arg)
 {
-	db_exec(db, "CREATE INDEX IF NOT EXISTS samples_object ON samples(object_id)");
+	sqlite3_stmt *st = db_prepare(db, "SELECT EXISTS (SELECT 1 FROM samples)");
+	bool any = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
+
+	sqlite3_finalize(st);
+	/* Without samples, no index: it would cost 0.1 ms of schema change. */
+	if (any)
+		db_exec(db, "CREATE INDEX IF NOT EXISTS samples_object ON samples(object_id)");
 }
 
 void db_drop_raw_samples(struct nm_db *db)

@@ -429,7 +429,7 @@ static void build(struct nm_db *db, void *unused)
 	struct aggregates a = { 0 };
 	int rc;
 
-	db_exec(db, DB_AGGREGATE_DROP DB_AGGREGATE_SCHEMA);
+	db_exec(db, DB_AGGREGATE_EMPTY);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		add_row(&a, st);
 	if (rc != SQLITE_DONE)
@@ -445,9 +445,8 @@ static void build(struct nm_db *db, void *unused)
 	write_writers(db, &a.writes);
 	free(a.lines.v);
 	free(a.writes.v);
-	db_exec(db, "CREATE INDEX object_thread_object ON object_thread(object_id);"
-		    "CREATE INDEX object_page_thread_object ON object_page_thread(object_id);"
-		    "CREATE INDEX line_writers_object ON line_writers(object_id);");
+	/* A profile from before the indexes came with the schema. */
+	db_exec(db, DB_AGGREGATE_INDEXES);
 }
 
 void db_build_aggregates(struct nm_db *db)

@@ -49,7 +49,10 @@ struct db_module_hooks {
 void db_on_new_module(struct nm_db *db, const struct db_module_hooks *hooks, void *arg);
 void *db_new_module_arg(struct nm_db *db);
 
-/* Tables that db_aggregate() drops and rebuilds from samples. */
+/* Tables that db_aggregate() empties and fills again from samples, and
+ * their indexes.  Created with the profile (the schema image): emptied,
+ * never dropped and created again, since schema changes cost a run
+ * 0.5 ms even with no sample at all. */
 #define DB_AGGREGATE_SCHEMA \
 	"CREATE TABLE object_thread(object_id INTEGER, pid INTEGER, tid INTEGER," \
 	"  samples INTEGER, reads INTEGER, writes INTEGER, weight INTEGER);" \
@@ -58,16 +61,22 @@ void *db_new_module_arg(struct nm_db *db);
 	"CREATE TABLE object_page_node(object_id INTEGER, page_node INTEGER, samples INTEGER);" \
 	"CREATE TABLE thread_sharing(tid_a INTEGER, tid_b INTEGER, shared_pages INTEGER," \
 	"  shared_lines INTEGER);" \
-	"CREATE TABLE line_writers(address INTEGER, object_id INTEGER, writers INTEGER, tids TEXT);"
+	"CREATE TABLE line_writers(address INTEGER, object_id INTEGER, writers INTEGER, tids TEXT);" \
+	DB_AGGREGATE_INDEXES
 
-#define DB_AGGREGATE_DROP \
-	"DROP TABLE IF EXISTS object_thread;" \
-	"DROP TABLE IF EXISTS object_page_thread;" \
-	"DROP TABLE IF EXISTS object_node;" \
-	"DROP TABLE IF EXISTS object_page_node;" \
-	"DROP TABLE IF EXISTS thread_sharing;" \
-	"DROP TABLE IF EXISTS line_writers;"
-/* Drops and rebuilds them (db_aggregate.c), in a transaction of its own
+#define DB_AGGREGATE_INDEXES \
+	"CREATE INDEX IF NOT EXISTS object_thread_object ON object_thread(object_id);" \
+	"CREATE INDEX IF NOT EXISTS object_page_thread_object ON object_page_thread(object_id);" \
+	"CREATE INDEX IF NOT EXISTS line_writers_object ON line_writers(object_id);"
+
+#define DB_AGGREGATE_EMPTY \
+	"DELETE FROM object_thread;" \
+	"DELETE FROM object_page_thread;" \
+	"DELETE FROM object_node;" \
+	"DELETE FROM object_page_node;" \
+	"DELETE FROM thread_sharing;" \
+	"DELETE FROM line_writers;"
+/* Empties and fills them (db_aggregate.c), in a transaction of its own
  * or in the writer's batch. */
 void db_build_aggregates(struct nm_db *db);
 
