@@ -116,32 +116,59 @@ static uint64_t pack(const struct agent_rule *r, uint8_t gen)
 	       (uint64_t)r->cfa_reg << 48 | (uint64_t)gen << 56;
 }
 
-/* The rule for ip, from the cache of return addresses when it holds it
- * (one cache line per frame), else from the module's unwind data, where
- * an address no FDE covers ends the walk as the outermost frame does.
- * An entry is the rule and a check word (ip ^ rule): one torn by two
+static struct agent_ipcache *ipcache_slot(struct agent_ctl *c, uint64_t ip, uint64_t size)
+{
+	return (struct agent_ipcache *)agent_at(c, AGENT_OFF_IPCACHE) + (mix(ip) & (size - 1));
+}
+
+/* An entry is the rule and a check word (ip ^ rule): one torn by two
  * threads writing it at once fails the check and costs a lookup, never
  * gives a wrong rule. */
+static bool ipcache_holds(const struct agent_ipcache *e, uint64_t ip, uint8_t gen, uint64_t *rule)
+{
+	*rule = load(&e->rule);
+	return (load(&e->check) ^ *rule) == (ip ^ CHECK_SALT) && (uint8_t)(*rule >> 56) == gen;
+}
+
+static void ipcache_put(struct agent_ipcache *e, uint64_t ip, uint64_t rule)
+{
+	store(&e->rule, rule);
+	store(&e->check, rule ^ ip ^ CHECK_SALT);
+}
+
+/* ip's rule from its module's unwind data, where an address no FDE
+ * covers ends the walk as the outermost frame does; cached in e. */
+static void computed_rule(struct agent_ctl *c, uint64_t ip, uint8_t gen, struct agent_ipcache *e,
+			  struct agent_rule *r)
+{
+	const struct agent_module *m = agent_module_of(c, ip);
+
+	if (!m || !agent_cfi_rule(m, ip, r))
+		*r = (struct agent_rule){ .cfa_reg = AGENT_CFA_END };
+	/* An rbp offset past 16 bits is not cached. */
+	if ((int16_t)r->rbp_off == r->rbp_off) {
+		ipcache_put(e, ip, pack(r, gen));
+		agent_table_filled(c, AGENT_T_IPCACHE);
+	}
+}
+
+/* The rule for ip, from the cache of return addresses when it holds it
+ * (one cache line per frame), else computed.  After the cache doubled,
+ * half its entries are still where the smaller one put them: such an
+ * entry is moved, not computed again. */
 void agent_unwind_rule(struct agent_ctl *c, uint64_t ip, struct agent_rule *r)
 {
-	struct agent_ipcache *hint = (struct agent_ipcache *)agent_at(c, AGENT_OFF_IPCACHE) +
-				     (mix(ip) & (agent_table_size(c, AGENT_T_IPCACHE) - 1));
+	uint64_t size = agent_table_size(c, AGENT_T_IPCACHE), rule;
+	struct agent_ipcache *hint = ipcache_slot(c, ip, size);
 	uint8_t gen = (uint8_t)mix(load(&c->modules));
-	uint64_t rule = load(&hint->rule);
 
-	if ((load(&hint->check) ^ rule) != (ip ^ CHECK_SALT) || (uint8_t)(rule >> 56) != gen) {
-		const struct agent_module *m = agent_module_of(c, ip);
-
-		if (!m || !agent_cfi_rule(m, ip, r))
-			*r = (struct agent_rule){ .cfa_reg = AGENT_CFA_END };
-		rule = pack(r, gen);
-		/* An rbp offset past 16 bits is not cached. */
-		if ((int16_t)r->rbp_off == r->rbp_off) {
-			store(&hint->rule, rule);
-			store(&hint->check, rule ^ ip ^ CHECK_SALT);
-			agent_table_filled(c, AGENT_T_IPCACHE);
+	if (!ipcache_holds(hint, ip, gen, &rule)) {
+		if (size == AGENT_IPCACHE_MIN ||
+		    !ipcache_holds(ipcache_slot(c, ip, size / 2), ip, gen, &rule)) {
+			computed_rule(c, ip, gen, hint, r);
+			return;
 		}
-		return;
+		ipcache_put(hint, ip, rule);
 	}
 	*r = (struct agent_rule){ (int32_t)(uint32_t)rule, (int16_t)(rule >> 32),
 				  (uint8_t)(rule >> 48) };

@@ -330,6 +330,37 @@ static void test_deep_stack_cache(struct agent_ctl *c, struct agent_module *m, u
 	c->rings[1].head = c->rings[1].tail = 0;
 }
 
+/* After the ip cache doubled, a rule cached at the smaller size is moved
+ * to its place in the larger one, not computed again: g's unwind data
+ * gone meanwhile, it is still g's rule, where an ip never cached ends
+ * the walk. */
+static void test_ipcache_growth(struct agent_ctl *c, struct agent_module *m, uint64_t code)
+{
+	uint64_t ip = code + 0x2000, pub = c->modules, hdr = m->eh_hdr;
+	struct agent_rule r;
+
+	while (!(mix(ip) & AGENT_IPCACHE_MIN))       /* its slot moves at the doubling */
+		ip++;
+	CHECK(ip < code + 0x2100);
+	memset(&c->growth, 0, sizeof(c->growth));
+	memset(agent_at(c, AGENT_OFF_IPCACHE), 0, AGENT_IPCACHE * sizeof(struct agent_ipcache));
+	agent_unwind_rule(c, ip, &r);
+	CHECK_INT(r.cfa_reg, AGENT_CFA_RBP);
+	c->growth.steps[AGENT_T_IPCACHE] = 1;
+	m->eh_hdr = 0;
+	publish(c, 0, m);
+	c->modules = pub;
+	agent_unwind_rule(c, ip, &r);
+	CHECK_INT(r.cfa_reg, AGENT_CFA_RBP);
+	CHECK_INT(r.rbp_off, -16);
+	agent_unwind_rule(c, ip + 0x100 - 1 - (ip - code - 0x2000), &r);
+	CHECK_INT(r.cfa_reg, AGENT_CFA_END);
+	m->eh_hdr = hdr;
+	publish(c, 0, m);
+	memset(&c->growth, 0, sizeof(c->growth));
+	memset(agent_at(c, AGENT_OFF_IPCACHE), 0, AGENT_IPCACHE * sizeof(struct agent_ipcache));
+}
+
 static void forget_stacks(struct agent_ctl *c)
 {
 	memset(agent_at(c, AGENT_OFF_STACKCACHE), 0, 2 * AGENT_STACKCACHE * sizeof(struct agent_stackcache));
@@ -409,6 +440,7 @@ static void test_walk(struct agent_ctl *c)
 	agent_unwind_rule(c, code + 0x20ff, &r);
 	CHECK_INT(r.cfa_off, 16);
 	test_stack_cache(c, stack, base, &m, code);
+	test_ipcache_growth(c, &m, code);
 	test_deep_stack_cache(c, &m, code);
 	test_walk_depth(c, &m, base, code);
 	stack[0] = code + 0x5000;   /* no module: the walk ends there */
