@@ -131,6 +131,9 @@ struct tracer_config {
 	 * stopped: run mode places them before they are touched.  Else
 	 * after the program is resumed. */
 	bool statics_at_once;
+	/* A stop at each call of exit(), for EV_EXIT_CALL (run mode checks
+	 * where the pages landed then); profiles have no use for it. */
+	bool exit_calls;
 };
 
 

@@ -69,7 +69,7 @@ static void hook_module(struct tracer *tr, struct tcb *t, const struct loaded_mo
 	for (int fn = 0; fn < FN__COUNT; fn++) {
 		uint64_t vaddr = found[fn].vaddr;
 
-		if (!found[fn].found)
+		if (!found[fn].found || (fn == FN_EXIT && !tr->cfg.exit_calls))
 			continue;
 		if (fn == FN_DL_DEBUG_STATE || fn == FN_EXIT ||
 		    agent_hook(tr, t, m, vaddr + m->bias, found[fn].size, fn) < 0)

@@ -341,7 +341,7 @@ int session_run(struct session *s, char **argv, pid_t attach_pid)
 		.attach = attach_pid, .duration = s->duration, .ctx = s,
 		.on_event = on_event, .on_tick = on_tick, .on_ready = on_ready,
 		.prefetch = prefetch, .pair_frees = s->ext_event == NULL,
-		.statics_at_once = s->ext_event != NULL,
+		.statics_at_once = s->ext_event != NULL, .exit_calls = s->ext_event != NULL,
 	};
 	int status;
 
