@@ -46,9 +46,6 @@ void watchdog_note_fork(pid_t parent, pid_t child);
 /* The tracer is ending normally (every trap removed): its status is the
  * program's, even a death by the program's signal. */
 void watchdog_finished(void);
-/* The tracer is about to exit with status (the program's, or ours): the
- * watchdog exits so at once, without waiting for the tracer's end. */
-void watchdog_exit_with(int status);
 /* The agent's state word (include/agent_abi.h) is at state: the watchdog
  * turns it off (0), and the agent passes calls through. */
 void watchdog_note_agent(pid_t pid, uint64_t state);

@@ -965,7 +965,6 @@ pid_t tracer_launch(struct tracer *tr, char **argv)
 _Noreturn void exit_like(int status)
 {
 	watchdog_finished();
-	watchdog_exit_with(status);
 	if (WIFSIGNALED(status)) {
 		int sig = WTERMSIG(status);
 		struct rlimit no_core = { 0, 0 };

@@ -39,11 +39,7 @@ struct wd_thread {
  * dead: no locking. */
 struct watchdog_table {
 	pid_t main_pid;            /* the attached process, or the launched program */
-	pid_t watchdog_pid;
 	int finished;              /* the tracer ended normally: no trap left */
-	/* The tracer's work is done, the profile closed: the watchdog ends
-	 * with exit_status now, not after the tracer's own exit. */
-	int exit_ready, exit_status;
 	struct wd_proc procs[WD_MAX_PROCS];
 	int threads_taken;         /* slots ever given a tid: none on the agent's path */
 	struct wd_thread threads[WD_MAX_THREADS];
@@ -125,19 +121,6 @@ void watchdog_finished(void)
 {
 	if (table)
 		table->finished = 1;
-}
-
-/* The tracer's teardown (its mappings, sqlite's memory, its libraries)
- * took 0.3 ms after the profile was closed: the watchdog, which the
- * user's shell waits for, need not wait for it. */
-void watchdog_exit_with(int status)
-{
-	if (!table || getppid() != table->watchdog_pid)
-		return;
-	fflush(NULL);
-	table->exit_status = status;
-	__atomic_store_n(&table->exit_ready, 1, __ATOMIC_RELEASE);
-	kill(table->watchdog_pid, SIGCHLD);
 }
 
 static struct wd_thread *thread_slot(pid_t tid, int n)
@@ -312,8 +295,6 @@ static int wait_tracer(pid_t tracer, int *main_status, bool *main_ended)
 		}
 		if (tracer_ended)
 			return tracer_status;
-		if (__atomic_load_n(&table->exit_ready, __ATOMIC_ACQUIRE))
-			return table->exit_status;
 	}
 }
 
@@ -375,7 +356,6 @@ int watchdog_start(pid_t pid)
 	if (watchdog_table_map() < 0)
 		return -1;
 	table->main_pid = pid;
-	table->watchdog_pid = watchdog;
 	if (fork_tracer(false) < 0)
 		return -1;
 	/* The front process gone (even of SIGKILL): detach as on SIGTERM. */
@@ -393,6 +373,5 @@ int watchdog_start_launch(void)
 	 * process gone, the tracer goes on, and the program with it. */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		return error_errno("cannot become the program's subreaper");
-	table->watchdog_pid = getpid();
 	return fork_tracer(true);
 }
