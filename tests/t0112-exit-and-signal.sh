@@ -1,7 +1,8 @@
 #!/bin/bash
 # numamma exits with the program's exit status, and dies of the signal
 # that killed the program (so a shell sees 128 + signal), from the main
-# thread or another one; the profile records which.
+# thread or another one; the profile records which.  The program's cpu
+# time reaches numamma's parent as the program's own would (time(1)).
 . "$(dirname "$0")/lib.sh"
 
 build_prog die
@@ -25,3 +26,12 @@ signal 15;143;|15
 signal 6 thread;134;|6
 signal 9 thread;137;|9
 END
+
+# A shell loop of about 0.3 s of cpu: numamma's parent is charged for it
+# once numamma ends (every process between was reaped before its parent
+# ended).  A watchdog that exited before reaping the tracer showed 0.00.
+TIMEFORMAT=%U
+user=$( { time profile "$TMPD/p.db" -- sh -c \
+	'i=0; while [ $i -lt 200000 ]; do i=$((i + 1)); done' >/dev/null 2>&1; } 2>&1 )
+awk -v u="$user" 'BEGIN { exit !(u >= 0.1) }' ||
+	assert_eq "user cpu seconds of numamma's tree at least 0.1" ">= 0.1" "$user"
