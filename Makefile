@@ -76,7 +76,9 @@ agent/agent.bin: agent/agent.elf
 # Entry offsets, from the linked blob.
 agent/agent_syms.h: agent/agent.elf
 	$(Q)nm $< | awk '$$3 == "agent_entry" { e = $$1 } $$3 == "agent_ctl" { c = $$1 } \
-		END { printf "#define AGENT_SYM_ENTRY 0x%s\n#define AGENT_SYM_CTL 0x%s\n", e, c }' > $@
+		$$3 == "agent_loader_trap" { l = $$1 } \
+		END { printf "#define AGENT_SYM_ENTRY 0x%s\n#define AGENT_SYM_CTL 0x%s\n", e, c; \
+		      printf "#define AGENT_SYM_LOADER_TRAP 0x%s\n", l }' > $@
 
 src/intercept/agent_blob.o: src/intercept/agent_blob.S agent/agent.bin
 	$(quiet_cc)$(CC) -c -o $@ $<

@@ -122,6 +122,24 @@ static int left_by_longjmp(const struct agent_inside *in, uint64_t rsp)
 
 /* Returns 1 when entry.S must call the original and then agent_leave(),
  * 0 when it must jump to the original (nothing more to record). */
+/* The loader's r_state values (<link.h>). */
+#define LOADER_RT_ADD 1
+
+/* _dl_debug_state(), which the loader calls before it maps modules
+ * (RT_ADD) and after (RT_CONSISTENT), or before it unmaps them
+ * (RT_DELETE): numamma stops the thread at the last two only.  At RT_ADD
+ * there is nothing new to read, and that stop cost each process one
+ * ptrace round trip.  Nothing here touches %fs: the loader's first call
+ * comes before TLS exists. */
+static int loader_event(struct agent_ctl *c)
+{
+	const int32_t *r_state = (const int32_t *)(uintptr_t)c->r_state;
+
+	if (!r_state || __atomic_load_n(r_state, __ATOMIC_RELAXED) != LOADER_RT_ADD)
+		agent_loader_trap();
+	return 0;
+}
+
 int agent_enter(struct agent_frame *f)
 {
 	struct agent_ctl *c = &agent_ctl;
@@ -134,6 +152,8 @@ int agent_enter(struct agent_frame *f)
 	state = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
 	if (state == AGENT_OFF || (fn == FN_MMAP && !(f->rcx & MAP_ANONYMOUS)))
 		return 0;
+	if (fn == FN_DL_DEBUG_STATE)
+		return loader_event(c);
 	f->inside = agent_inside(c, thread_key());
 	if (!f->inside) {
 		__atomic_fetch_add(&c->lost, 1, __ATOMIC_RELAXED);

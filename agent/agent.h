@@ -24,6 +24,8 @@ struct agent_inside *agent_inside(struct agent_ctl *c, uint64_t key);
  * the first one), walked with the modules' unwind data.  Returns how
  * many were stored in ips (at most max). */
 int agent_walk(struct agent_ctl *c, uint64_t rsp, uint64_t rbp, uint64_t *ips, int max);
+/* int3, then return (entry.S): numamma's stop at the loader's events. */
+void agent_loader_trap(void);
 /* Table t's size now, in entries (AGENT_T_*). */
 uint64_t agent_table_size(struct agent_ctl *c, int t);
 /* An entry written in table t: it doubles at half full. */

@@ -50,4 +50,14 @@ agent_entry:
 	add	$136, %rsp
 	ret
 	.size agent_entry, . - agent_entry
+
+/* numamma's stop at the loader's _dl_debug_state (agent.c): it knows the
+ * trap by this address, and resumes the thread after it. */
+	.globl agent_loader_trap
+	.hidden agent_loader_trap
+	.type agent_loader_trap, @function
+agent_loader_trap:
+	int3
+	ret
+	.size agent_loader_trap, . - agent_loader_trap
 	.section .note.GNU-stack, "", @progbits

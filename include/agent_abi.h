@@ -105,6 +105,9 @@ struct agent_ctl {
 	uint32_t nr_wrappers;
 	uint64_t stale_ns;      /* no heartbeat for this long: numamma is gone */
 	uint64_t modules;       /* published list: first entry << 32 | entries */
+	/* The loader's r_debug.r_state (0: unknown): the agent's hook of
+	 * _dl_debug_state traps only when it is not RT_ADD. */
+	uint64_t r_state;
 	struct agent_hook hooks[AGENT_MAX_HOOKS];
 	/* Wrapper functions outside wrapper modules (C++'s operator new
 	 * linked into a program): [start, end). */

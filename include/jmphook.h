@@ -24,7 +24,9 @@ struct jmphook {
 	uint64_t addr;          /* the hooked function */
 	uint64_t slot;          /* its slot's address */
 	uint8_t orig[16];       /* the bytes replaced... */
-	uint8_t len;            /* ...len of them: whole instructions, >= 5 */
+	uint8_t len;            /* ...len of them: whole instructions, >= 5;
+				 * 5 for a function that returns within 5
+				 * bytes, padding after it */
 	uint8_t ninsn;
 	uint8_t from[8];        /* instruction i starts at addr + from[i]... */
 	uint8_t to[8];          /* ...and its copy at slot + ORIGINAL + to[i] */

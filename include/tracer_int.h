@@ -118,9 +118,13 @@ void agent_setup(struct tracer *tr, struct tcb *t);
 /* Starts the agents' clock calibration (a millisecond at least). */
 void agent_clock_start(void);
 /* Hooks the allocator fn at addr (its symbol's size: size) with a jump to
- * the agent.  0, or -1: use a breakpoint. */
+ * the agent.  0, or -1: use a breakpoint.  The loader's _dl_debug_state
+ * (FN_DL_DEBUG_STATE, p->r_debug known) too: its calls stop the thread
+ * in the agent, at agent_loader_trap_at(), except at RT_ADD. */
 int agent_hook(struct tracer *tr, struct tcb *t, const struct loaded_module *m, uint64_t addr,
 	       uint64_t size, int fn);
+/* Is at (a trap's address) the agent's stop for the loader's events? */
+bool agent_loader_trap_at(const struct proc *p, uint64_t at);
 /* Tells the agent where the process's modules and their unwind data are. */
 void agent_modules(struct proc *p);
 /* The loader is about to unmap modules: until agent_modules() says what

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <link.h>
 #include <stddef.h>
 #include <linux/futex.h>
 #include <stdio.h>
@@ -596,13 +597,16 @@ int agent_hook(struct tracer *tr, struct tcb *t, const struct loaded_module *m, 
 	const char *why = NULL;
 	uint64_t at;
 
-	if (!ap)
+	if (!ap || (fn == FN_DL_DEBUG_STATE && !p->r_debug))
 		return -1;
 	/* Aliases (aligned_alloc and memalign): the first name hooks it. */
 	for (int i = 0; i < ap->nr_hooks; i++)
 		if (ap->hooks[i].addr == addr)
 			return 0;
-	if (ap->nr_hooks == AGENT_MAX_HOOKS || is_loader(m->path) || bp_find(p->bps, addr) ||
+	/* The loader's allocators run before TLS exists, which the agent's
+	 * thread table needs; its events' hook reads none. */
+	if (ap->nr_hooks == AGENT_MAX_HOOKS || (is_loader(m->path) && fn != FN_DL_DEBUG_STATE) ||
+	    bp_find(p->bps, addr) ||
 	    tracee_read(p, addr, code, sizeof(code)) ||
 	    !(at = xol_slot_near(tr, t, addr, JMPHOOK_SLOT_SIZE)))
 		return -1;
@@ -617,6 +621,8 @@ int agent_hook(struct tracer *tr, struct tcb *t, const struct loaded_module *m, 
 		return -1;
 	ap->ctl->hooks[ap->nr_hooks].fn = fn;
 	ap->ctl->hooks[ap->nr_hooks].original = at + JMPHOOK_ORIGINAL;
+	if (fn == FN_DL_DEBUG_STATE)
+		ap->ctl->r_state = p->r_debug + offsetof(struct r_debug, r_state);
 	if (p->attached && !p->hooks_ready)
 		move_stopped_threads(tr, p, h);
 	jmphook_jump(h, jmp);
@@ -624,6 +630,11 @@ int agent_hook(struct tracer *tr, struct tcb *t, const struct loaded_module *m, 
 		return -1;
 	ap->ctl->nr_hooks = ++ap->nr_hooks;
 	return 0;
+}
+
+bool agent_loader_trap_at(const struct proc *p, uint64_t at)
+{
+	return p->agent && at == p->agent->remote + AGENT_SYM_LOADER_TRAP;
 }
 
 /* ---- draining ---- */

@@ -71,8 +71,7 @@ static void hook_module(struct tracer *tr, struct tcb *t, const struct loaded_mo
 
 		if (!found[fn].found || (fn == FN_EXIT && !tr->cfg.exit_calls))
 			continue;
-		if (fn == FN_DL_DEBUG_STATE || fn == FN_EXIT ||
-		    agent_hook(tr, t, m, vaddr + m->bias, found[fn].size, fn) < 0)
+		if (fn == FN_EXIT || agent_hook(tr, t, m, vaddr + m->bias, found[fn].size, fn) < 0)
 			bp_insert(tr, t, vaddr + m->bias, fn);
 	}
 	add_wrappers(t->proc, m, found + FN__COUNT);

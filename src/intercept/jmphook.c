@@ -100,6 +100,21 @@ static void put_thunk(uint8_t *slot, uint32_t number, uint64_t entry)
 	put_abs_jump(slot + 6, entry);
 }
 
+/* Is everything from at to the jump's end alignment padding (nops,
+ * int3), which nothing runs? */
+static bool padding_to_jump_end(const uint8_t *code, size_t len, size_t at)
+{
+	while (at < JMPHOOK_JMP_LEN) {
+		ZydisDecodedInstruction in;
+
+		if (decode(code + at, len - at, &in) ||
+		    (in.mnemonic != ZYDIS_MNEMONIC_NOP && in.mnemonic != ZYDIS_MNEMONIC_INT3))
+			return false;
+		at += in.length;
+	}
+	return true;
+}
+
 int jmphook_prepare(struct jmphook *h, uint64_t addr, const uint8_t *code, size_t len,
 		    uint64_t slot_addr, uint32_t number, uint64_t entry, uint8_t *slot,
 		    const char **why)
@@ -119,6 +134,18 @@ int jmphook_prepare(struct jmphook *h, uint64_t addr, const uint8_t *code, size_
 		if (decode(code + at, len - at, &in)) {
 			*why = "an undecodable instruction";
 			return -1;
+		}
+		/* A function that returns before the jump's end, then padding
+		 * up to the next one (the loader's _dl_debug_state() is a lone
+		 * ret): the jump covers padding; the copy ends with the ret. */
+		if (in.meta.category == ZYDIS_CATEGORY_RET &&
+		    padding_to_jump_end(code, len, at + in.length)) {
+			memcpy(slot + JMPHOOK_ORIGINAL + out, code + at, in.length);
+			h->from[h->ninsn] = at;
+			h->to[h->ninsn++] = out;
+			h->len = JMPHOOK_JMP_LEN;
+			memcpy(h->orig, code, JMPHOOK_JMP_LEN);
+			return 0;
 		}
 		n = move_insn(&in, code + at, addr + at, copy + out,
 			      slot + JMPHOOK_ORIGINAL + out, why);

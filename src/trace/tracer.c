@@ -537,6 +537,14 @@ static bool handle_trap(struct tracer *tr, struct tcb *t)
 	if (tracee_getregs(t->tid, &regs))
 		return false;
 	at = regs.rip - 1;
+	if (agent_loader_trap_at(p, at)) {
+		/* In the agent, past its int3: resumed as it is. */
+		if (!is_our_trap(t))
+			return false;
+		hooks_on_entry(tr, t, FN_DL_DEBUG_STATE, &regs);
+		resume(t, 0);
+		return true;
+	}
 	if (p->scratch && at == p->scratch + SCRATCH_TRAMPOLINE) {
 		if (!is_our_trap(t))
 			return false;

@@ -80,6 +80,7 @@ static void test_rip_relative(void)
 static void test_refusals(void)
 {
 	static const uint8_t ret[16] = { 0xc3 }, jrcxz[16] = { 0xe3, 0x10, 0x90, 0x90, 0x90, 0x90 };
+	static const uint8_t ret_call[16] = { 0xc3, 0x90, 0xe8, 0, 0, 0, 0 };
 	uint8_t slot[JMPHOOK_SLOT_SIZE];
 	struct jmphook h;
 	const char *why = NULL;
@@ -88,10 +89,37 @@ static void test_refusals(void)
 
 	CHECK_INT(jmphook_prepare(&h, FN, ret, sizeof(ret), SLOT, 1, ENTRY, slot, &why), -1);
 	CHECK(why != NULL);
+	/* A lone ret, then a nop that is not alignment padding's end: a call
+	 * after it, or garbage. */
+	CHECK_INT(jmphook_prepare(&h, FN, ret_call, sizeof(ret_call), SLOT, 1, ENTRY, slot, &why), -1);
 	CHECK_INT(jmphook_prepare(&h, FN, jrcxz, sizeof(jrcxz), SLOT, 1, ENTRY, slot, &why), -1);
 	CHECK_INT(jmphook_prepare(&h, FN, body, sizeof(body), SLOT, 1, ENTRY, slot, &why), 0);
 	CHECK(jmphook_branch_inside(&h, body, sizeof(body)));
 	CHECK(!jmphook_branch_inside(&h, body, 7));
+}
+
+/* The loader's _dl_debug_state(): a ret, then 15 bytes of padding (one
+ * long nop) up to the next function.  The jump covers the ret and 4
+ * bytes of the nop; the copy is the ret alone; unhooking writes back
+ * those 5 bytes. */
+static void test_ret_then_padding(void)
+{
+	static const uint8_t code[16] = { 0xc3, 0x66, 0x66, 0x2e, 0x0f, 0x1f, 0x84, 0, 0, 0, 0, 0,
+					  0x0f, 0x1f, 0x40, 0 };
+	static const uint8_t endbr_ret[16] = { 0xf3, 0x0f, 0x1e, 0xfa, 0xc3, 0xcc, 0xcc };
+	uint8_t slot[JMPHOOK_SLOT_SIZE];
+	struct jmphook h;
+	const char *why = NULL;
+
+	CHECK_INT(jmphook_prepare(&h, FN, code, sizeof(code), SLOT, 3, ENTRY, slot, &why), 0);
+	CHECK_INT(h.len, JMPHOOK_JMP_LEN);
+	CHECK(!memcmp(h.orig, code, JMPHOOK_JMP_LEN));
+	CHECK_INT(slot[JMPHOOK_ORIGINAL], 0xc3);
+	CHECK_INT(slot[JMPHOOK_ORIGINAL + 1], 0xcc);      /* nothing after the ret */
+	CHECK_INT(jmphook_moved_rip(&h, FN + 2), 0);
+	CHECK_INT(jmphook_prepare(&h, FN, endbr_ret, sizeof(endbr_ret), SLOT, 3, ENTRY, slot, &why), 0);
+	CHECK_INT(slot[JMPHOOK_ORIGINAL + 4], 0xc3);
+	CHECK_INT(jmphook_moved_rip(&h, FN + 4), SLOT + JMPHOOK_ORIGINAL + 4);
 }
 
 int main(void)
@@ -100,5 +128,6 @@ int main(void)
 	test_free();
 	test_rip_relative();
 	test_refusals();
+	test_ret_then_padding();
 	return unit_done();
 }
