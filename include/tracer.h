@@ -99,6 +99,8 @@ enum {
 	TCB_DETACHED  = 1 << 2, /* let go (--no-follow child): forget it */
 	TCB_AT_EXEC   = 1 << 3, /* at its exec's stop, the image's first code
 				 * not run yet, the process's one thread */
+	TCB_STOP_LATER = 1 << 4, /* detach: a vfork parent, stopped once its
+				  * child is let go (detach.c) */
 };
 
 /* How allocator calls are intercepted (--intercept). */

@@ -283,6 +283,22 @@ static bool in_list(struct tcb *const *v, int n, const struct tcb *t)
 
 /* Stops every thread, and the threads they create meanwhile.  Returns
  * the list of threads stopped (gone ones marked TCB_DETACHED). */
+/* A vfork parent's thread waits in the kernel (state D) until its child
+ * execs or exits, and no interrupt stops it before: with the child held
+ * stopped with the others, the wait for it took all of DETACH_WAIT_MS
+ * and left it traced, numamma then waiting for a program it would never
+ * resume (t0141 once, the disk full between a vfork and its exec).  It is
+ * stopped once its child is let go. */
+static bool waits_for_vfork(struct tracer *tr, const struct tcb *t)
+{
+	for (int i = 0; i < TCB_HASH; i++)
+		for (const struct tcb *c = tr->tcb_hash[i]; c; c = c->next)
+			if (c->proc->vfork_child && c->proc->ppid == t->proc->pid &&
+			    !(c->flags & TCB_DETACHED))
+				return thread_state(t->tid) == 'D';
+	return false;
+}
+
 static struct tcb **stop_all(struct tracer *tr, int *nstopped)
 {
 	struct tcb **stopped = NULL;
@@ -296,7 +312,9 @@ static struct tcb **stop_all(struct tracer *tr, int *nstopped)
 		for (int i = 0; i < nnow; i++) {
 			if (in_list(stopped, before, now[i]))
 				continue;
-			if (!stop_for_detach(tr, now[i]))
+			if (waits_for_vfork(tr, now[i]))
+				now[i]->flags |= TCB_STOP_LATER;
+			else if (!stop_for_detach(tr, now[i]))
 				now[i]->flags |= TCB_DETACHED;
 			stopped[n++] = now[i];
 		}
@@ -314,16 +332,30 @@ void tracer_detach_all(struct tracer *tr)
 	struct tcb **v = stop_all(tr, &n);
 
 	for (int i = 0; i < n; i++)
-		if (!(v[i]->flags & TCB_DETACHED))
+		if (!(v[i]->flags & (TCB_DETACHED | TCB_STOP_LATER)))
 			undo_thread(v[i]);
+	/* A vfork parent runs no code of the program meanwhile: it is in
+	 * the kernel. */
 	for (struct proc *p = tr->procs; p; p = p->next) {
 		agent_detach(tr, p);
 		if (!p->vfork_child)
 			bp_remove_all(p);
 	}
 	for (int i = 0; i < n; i++) {
-		if (!(v[i]->flags & TCB_DETACHED))
+		if (!(v[i]->flags & (TCB_DETACHED | TCB_STOP_LATER)))
 			ptrace(PTRACE_DETACH, v[i]->tid, 0, (long)v[i]->stashed_sig);
+		if (!(v[i]->flags & TCB_STOP_LATER))
+			v[i]->flags |= TCB_DETACHED;
+	}
+	/* Their children gone on to exec or exit, the vfork parents stop. */
+	for (int i = 0; i < n; i++) {
+		if (!(v[i]->flags & TCB_STOP_LATER))
+			continue;
+		v[i]->flags &= ~TCB_STOP_LATER;
+		if (stop_for_detach(tr, v[i])) {
+			undo_thread(v[i]);
+			ptrace(PTRACE_DETACH, v[i]->tid, 0, (long)v[i]->stashed_sig);
+		}
 		v[i]->flags |= TCB_DETACHED;
 	}
 	/* Threads held at their first stop, their creator's event unseen. */
