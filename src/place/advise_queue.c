@@ -9,16 +9,20 @@
  * readers', as a load that misses stalls its thread while stores drain
  * from the store buffer.  When the readers span nodes, no node serves
  * most of the accesses: interleave.  Writers and readers must be at it
- * at the same time: one thread writing the data before others read it
- * is an initialisation, not a queue. */
+ * at the same time (one thread writing the data before others read it
+ * is an initialisation, not a queue), and on the same parts of it
+ * (writers on some parts and readers on others is a pagemap). */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "advise_int.h"
 #include "error.h"
 
 #define QUEUE_ROLE_SHARE 0.80    /* of a thread's reads and writes: its role */
-#define QUEUE_OVERLAP    0.50    /* of the shorter side's time, shared */
+#define QUEUE_OVERLAP    0.50    /* of the shorter side's time, shared; of
+				  * the readers' samples, on parts written */
+#define QUEUE_PARTS      64      /* of the object, for what was written */
 
 /* The nodes of the threads that write the site and of those that read
  * it, and each thread's role. */
@@ -75,8 +79,7 @@ static int by_time(const void *x, const void *y)
 	return (p > q) - (p < q);
 }
 
-/* When the samples of one role's threads were taken: their 5th to 95th
- * percentile. */
+/* When one role's samples were taken: their 5th to 95th percentile. */
 static void role_span(const struct site *s, const struct roles *ro, char role, uint64_t *lo,
 		      uint64_t *hi)
 {
@@ -106,6 +109,26 @@ static int concurrent(const struct site *s, const struct roles *ro)
 	return shorter && hi > lo && hi - lo >= QUEUE_OVERLAP * shorter;
 }
 
+/* The readers' samples mostly on parts the writers wrote: elements pass
+ * from one side to the other.  Writers filling some parts while readers
+ * read others is no queue (a pagemap places each part). */
+static int same_parts(const struct site *s, const struct roles *ro)
+{
+	bool written[QUEUE_PARTS] = { false };
+	uint64_t reads = 0, on_written = 0;
+
+	for (size_t i = 0; i < s->npts; i++)
+		if (s->pts[i].thread >= 0 && ro->role[s->pts[i].thread] == ACCESS_WRITE)
+			written[(uint64_t)s->pts[i].pos * QUEUE_PARTS / POLICY_PPM % QUEUE_PARTS] = true;
+	for (size_t i = 0; i < s->npts; i++)
+		if (s->pts[i].thread >= 0 && ro->role[s->pts[i].thread] == ACCESS_READ) {
+			reads++;
+			on_written += written[(uint64_t)s->pts[i].pos * QUEUE_PARTS / POLICY_PPM %
+					      QUEUE_PARTS];
+		}
+	return reads && on_written >= QUEUE_OVERLAP * reads;
+}
+
 /* The node of the most samples among the users', the readers' on a tie. */
 static int busiest_side(const struct roles *ro, const uint64_t *count)
 {
@@ -128,7 +151,7 @@ char *try_queue(const struct analysis *a, const struct site *s, const uint64_t *
 	char *w, *rd, *reason;
 	int node;
 
-	if (!find_roles(a, s, &ro) || !concurrent(s, &ro)) {
+	if (!find_roles(a, s, &ro) || !concurrent(s, &ro) || !same_parts(s, &ro)) {
 		free(ro.role);
 		return NULL;
 	}

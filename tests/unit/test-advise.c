@@ -162,7 +162,7 @@ enum { SITE_BLOCK = 0x100, SITE_SHARED = 0x200, SITE_ONE = 0x300, SITE_TINY = 0x
        SITE_REVERSED = 0x900, SITE_EACH = 0xa00, SITE_CYCLIC = 0xb00, SITE_DYNAMIC = 0xc00,
        SITE_STENCIL = 0xd00, SITE_TABLE = 0xe00, SITE_UNSEEN = 0xf00, SITE_FEW = 0x1000,
        SITE_SWEEP_ONLY = 0x1100, SITE_QUEUE = 0x1200, SITE_QUEUE_FILLED = 0x1300,
-       SITE_MPMC = 0x1400, SITE_MIXED = 0x1500 };
+       SITE_MPMC = 0x1400, SITE_MIXED = 0x1500, SITE_HALVES = 0x1600 };
 
 /* Serial init by the main thread then parallel compute by 4 workers, all
  * on one node (the usual profile before any pinning). */
@@ -763,7 +763,7 @@ static void queue_rounds(struct synth *p, const struct nm_object *o, int nwriter
 static void test_queues(void)
 {
 	struct advise_opts opts = { .min_size = ADVISE_MIN_SIZE };
-	struct nm_object q, filled, mpmc, mixed, table;
+	struct nm_object q, filled, mpmc, mixed, table, halves;
 	const struct policy_rule *r;
 	struct synth p;
 	struct advice adv;
@@ -774,7 +774,16 @@ static void test_queues(void)
 	mpmc = add_object(&p, OBJ_HEAP, SITE_MPMC, 8 * MiB, "malloc");
 	mixed = add_object(&p, OBJ_HEAP, SITE_MIXED, 8 * MiB, "malloc");
 	table = add_object(&p, OBJ_HEAP, SITE_TABLE, 8 * MiB, "malloc");
+	halves = add_object(&p, OBJ_HEAP, SITE_HALVES, 8 * MiB, "malloc");
 	queue_rounds(&p, &q, 1, 1, 1, 3);
+	/* A writer on the first and third quarters, a reader on the second
+	 * and fourth, at the same time: nothing passes between them, no
+	 * queue (nor blocks: a thread's part is not one slice). */
+	for (int k = 0; k < 100; k++)
+		for (int q4 = 0; q4 < 4; q4++)
+			touch_as(&p, &halves, 1 + q4 % 2, q4 % 2, q4 / 4.0 + k / 400.0,
+				 q4 / 4.0 + (k + 1) / 400.0, 1 + 2 * (q4 % 2), 0,
+				 q4 % 2 ? ACCESS_READ : ACCESS_WRITE);
 	queue_rounds(&p, &filled, 1, 3, 1, 1);
 	queue_rounds(&p, &mpmc, 2, 1, 2, 1);
 	for (int w = 1; w <= 4; w++) {
@@ -804,6 +813,9 @@ static void test_queues(void)
 	CHECK(r && r->action == ACT_INTERLEAVE && strstr(site_of(&adv, r)->reason, "shared by"));
 	r = rule_at(adv.policy, SITE_TABLE);
 	CHECK(r && r->action == ACT_INTERLEAVE && strstr(site_of(&adv, r)->reason, "shared by"));
+	r = rule_at(adv.policy, SITE_HALVES);
+	CHECK(r && !strstr(site_of(&adv, r)->reason, "queue"));
+	CHECK(r && site_of(&adv, r)->after.local >= 0.95 * site_of(&adv, r)->after.total);
 	advice_free(&adv);
 	profile_end(&p);
 }
