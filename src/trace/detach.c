@@ -281,8 +281,6 @@ static bool in_list(struct tcb *const *v, int n, const struct tcb *t)
 	return false;
 }
 
-/* Stops every thread, and the threads they create meanwhile.  Returns
- * the list of threads stopped (gone ones marked TCB_DETACHED). */
 /* A vfork parent's thread waits in the kernel (state D) until its child
  * execs or exits, and no interrupt stops it before: with the child held
  * stopped with the others, the wait for it took all of DETACH_WAIT_MS
@@ -299,6 +297,8 @@ static bool waits_for_vfork(struct tracer *tr, const struct tcb *t)
 	return false;
 }
 
+/* Stops every thread, and the threads they create meanwhile.  Returns
+ * the list of threads stopped (gone ones marked TCB_DETACHED). */
 static struct tcb **stop_all(struct tracer *tr, int *nstopped)
 {
 	struct tcb **stopped = NULL;
