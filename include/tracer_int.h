@@ -139,7 +139,9 @@ void agent_drain_final(struct tracer *tr, struct proc *p);
 /* Drains every process; returns the ms until the next drain is due, -1
  * when no process has an agent. */
 int agent_drain_all(struct tracer *tr);
-void agent_forget_tid(struct proc *p, struct tcb *t);
+/* tid's entries in p's agent go; tcb: its TCB's address (fs_base), the
+ * agent's key for it, or 0 when unknown (then every entry is looked at). */
+void agent_forget_tid(struct proc *p, pid_t tid, uint64_t tcb);
 void agent_fork_child(struct tracer *tr, struct tcb *t, struct proc *parent);
 void agent_unhook(struct proc *p, const struct proc *from);
 void agent_detach(struct tracer *tr, struct proc *p);

@@ -1012,17 +1012,13 @@ static void free_inside(struct agent_inside *e)
  * (or starts to): the entries that name its tid are freed, and the next
  * thread with that TCB makes one of its own.  tid and depth are cleared
  * before the key, so that who takes the slot finds them clear. */
-void agent_forget_tid(struct proc *p, struct tcb *t)
+void agent_forget_tid(struct proc *p, pid_t tid, uint64_t tcb)
 {
 	struct agent_inside *in;
-	struct user_regs_struct regs;
-	uint64_t tcb = t->vfork_tcb;
 
 	if (!p->agent)
 		return;
 	in = (struct agent_inside *)((uint8_t *)p->agent->ctl + AGENT_OFF_INSIDE);
-	if (tracee_getregs(t->tid, &regs) == 0 && regs.fs_base)
-		tcb = regs.fs_base;
 	/* The thread's key is its TCB's address, fs_base: its probe, as the
 	 * agent's, finds it.  A scan of all 8,192 entries faulted 256 KiB of
 	 * the region in, at each vfork of a shell (and at its child's exec,
@@ -1034,7 +1030,7 @@ void agent_forget_tid(struct proc *p, struct tcb *t)
 
 			if (!key)
 				break;
-			if (key == tcb && in[i].tid == t->tid)
+			if (key == tcb && in[i].tid == tid)
 				free_inside(&in[i]);
 		}
 		return;
@@ -1042,7 +1038,7 @@ void agent_forget_tid(struct proc *p, struct tcb *t)
 	for (uint32_t i = 0; i < AGENT_INSIDE; i++) {
 		uint64_t key = __atomic_load_n(&in[i].key, __ATOMIC_ACQUIRE);
 
-		if (key && key != AGENT_INSIDE_FREED && in[i].tid == t->tid)
+		if (key && key != AGENT_INSIDE_FREED && in[i].tid == tid)
 			free_inside(&in[i]);
 	}
 }

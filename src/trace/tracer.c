@@ -242,6 +242,17 @@ static void thread_start(struct tracer *tr, struct tcb *t)
 					    .tid = t->tid, .rank = t->rank });
 }
 
+/* The agent's key for t: its TCB's address, fs_base, or for a vfork
+ * child whose exec cleared it, its parent's, kept at the vfork. */
+static uint64_t tcb_address(struct tcb *t)
+{
+	struct user_regs_struct regs;
+
+	if (tracee_getregs(t->tid, &regs) == 0 && regs.fs_base)
+		return regs.fs_base;
+	return t->vfork_tcb;
+}
+
 /* Records of t's calls are read before it goes; a thread that reuses its
  * TCB is another thread.  last: no thread of t's process is left to write. */
 static void agent_thread_gone(struct tracer *tr, struct tcb *t, bool last)
@@ -257,7 +268,7 @@ static void agent_thread_gone(struct tracer *tr, struct tcb *t, bool last)
 		return;
 	}
 	agent_drain(tr, owner);
-	agent_forget_tid(owner, t);
+	agent_forget_tid(owner, t->tid, tcb_address(t));
 }
 
 static void thread_exiting(struct tracer *tr, struct tcb *t)
@@ -367,11 +378,8 @@ static void agent_child(struct tracer *tr, struct tcb *parent, struct tcb *child
 	agent_drain(tr, parent->proc);
 	child->proc->agent_parent = parent->proc->pid;
 	if (child->proc->vfork_child) {
-		struct user_regs_struct regs;
-
-		if (tracee_getregs(parent->tid, &regs) == 0)
-			child->vfork_tcb = regs.fs_base;
-		agent_forget_tid(parent->proc, parent);
+		child->vfork_tcb = tcb_address(parent);
+		agent_forget_tid(parent->proc, parent->tid, child->vfork_tcb);
 		return;
 	}
 	if (is_early(tr, child->tid) || waitpid(child->tid, &status, __WALL) != child->tid)
