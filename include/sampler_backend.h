@@ -53,6 +53,12 @@ struct sampler_backend {
 
 	/* Data pages of each thread's ring, a power of two; 0: 64. */
 	unsigned ring_pages;
+	/* Its events may be opened on every cpu instead of on every thread,
+	 * samples then matched to threads by tid: a thread gets as many from
+	 * a cpu's event as from its own (cpu-clock counts the cpu time of
+	 * whatever runs).  Needs nothing of thread_start before the thread's
+	 * first sample, and no tick. */
+	bool cpu_wide;
 	/* Called every tick_ms for each thread (watch rotates its targets).
 	 * A backend with a tick drains its rings itself, in tick, when its
 	 * events are quiet: the common code then reads them only when the

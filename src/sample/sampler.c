@@ -1,12 +1,24 @@
-/* The common sampler: picks a backend, opens its events on every thread
- * (one set per thread, inherit = 0: an inherited event cannot be mmap'd
- * with cpu = -1), drains the rings from the tracer's epoll loop, decodes,
- * attributes each sample to the object that held its address at that
- * time, finds the node of its page, and stores it.
+/* The common sampler: picks a backend, opens its events, drains the
+ * rings from the tracer's epoll loop, decodes, attributes each sample to
+ * the object that held its address at that time, finds the node of its
+ * page, and stores it.
+ *
+ * Events are opened on every cpu (cpu-wide: pid -1) where the backend
+ * allows it (cpu-clock: a cpu's samples of a thread are that thread's
+ * cpu time, as a per-thread event's) and perf lets this process see every
+ * cpu (CAP_PERFMON, perf_event_paranoid <= 0); samples are matched to the
+ * traced threads by tid, others dropped.  Elsewhere one set per thread
+ * (inherit = 0: an inherited event cannot be mmap'd with cpu = -1).  A
+ * per-thread event costs an open, a map and a close per thread, and the
+ * kernel's first one after a second without any waits for an RCU grace
+ * period (it turns on the scheduler's perf hooks): 15-20 ms on a 2-vcpu
+ * VM, paid by every profile not started within a second of another.
  *
  * Page nodes come from move_pages(2) in batches, and at most once per page
  * per PAGE_NODE_TTL_NS thanks to a small direct-mapped cache. */
 #include <errno.h>
+#include <pthread.h>
+#include <sys/sysinfo.h>
 #include <numaif.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -25,6 +37,7 @@
 #include "pmu.h"
 #include "sampler_backend.h"
 #include "topology.h"
+#include "u64map.h"
 
 #define DEFAULT_RING_PAGES 64
 #define SCRATCH_SIZE 65536          /* a record is at most 64 KiB */
@@ -33,9 +46,12 @@
 #define PAGE_CACHE_SIZE 16384       /* entries, a power of two */
 #define PAGE_NODE_TTL_NS 100000000ULL
 
+/* A traced thread, or in cpu-wide mode a cpu's ring (tid -1), which the
+ * threads' samples come through and that holds no thread's state. */
 struct thread {
 	struct sampler_thread pub;
 	struct sampler *s;
+	int cpu;                    /* a cpu's ring; -1: a thread */
 	uint64_t ids[SAMPLER_MAX_EVENTS];
 	struct perf_event_mmap_page *meta;
 	uint8_t *data;
@@ -67,6 +83,13 @@ struct sampler {
 	int warned_open;
 	uint64_t open_failed, decode_failed;
 	char reason[1024];
+	/* Cpu-wide mode: the rings (opened with the first thread), and the
+	 * threads by tid. */
+	bool cpu_wide, rings_open;
+	struct thread *cpus;
+	struct u64map by_tid;
+	uint64_t foreign;           /* samples of threads not traced */
+	uint64_t lost_cpus;         /* records the kernel lost in the rings */
 };
 
 /* In the order "auto" tries them: hardware first, then the software
@@ -78,9 +101,9 @@ static const struct sampler_backend *const backends[] = {
 };
 #define NR_BACKENDS (sizeof(backends) / sizeof(backends[0]))
 
-static int perf_event_open(struct perf_event_attr *attr, pid_t tid, int group_fd)
+static int perf_event_open(struct perf_event_attr *attr, pid_t tid, int cpu, int group_fd)
 {
-	return (int)syscall(SYS_perf_event_open, attr, tid, -1, group_fd, PERF_FLAG_FD_CLOEXEC);
+	return (int)syscall(SYS_perf_event_open, attr, tid, cpu, group_fd, PERF_FLAG_FD_CLOEXEC);
 }
 
 /* Counts what the open events saw; 0 when a read fails. */
@@ -116,7 +139,7 @@ int sampler_self_test(const struct perf_event_attr *attrs, int n, int group_lead
 		attr = attrs[opened];
 		attr.size = sizeof(attr);
 		attr.disabled = 0;     /* counting from the open: nothing runs until workload */
-		fds[opened] = perf_event_open(&attr, 0, group_leader && opened ? fds[0] : -1);
+		fds[opened] = perf_event_open(&attr, 0, -1, group_leader && opened ? fds[0] : -1);
 		if (fds[opened] < 0) {
 			perf_open_why(names[opened], errno, why, len);
 			ret = -1;
@@ -254,6 +277,55 @@ static int setup_backend(struct sampler *s, const struct sampler_backend *be)
 	return 0;
 }
 
+/* Can this process open events on every cpu (pid -1)?  A disabled one
+ * on cpu 0 tells: no RCU wait, no thread of ours involved. */
+static bool cpu_events_allowed(const struct perf_event_attr *attr)
+{
+	const char *forced = getenv("NUMAMMA_TEST_EVENTS");
+	struct perf_event_attr a = *attr;
+	int fd;
+
+	/* Tests take the path of machines where perf refuses them. */
+	if (forced && !strcmp(forced, "thread"))
+		return false;
+	a.disabled = 1;
+	fd = perf_event_open(&a, -1, 0, -1);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+/* A per-thread event's first open waits for the kernel's RCU grace period
+ * (see the top of this file): a thread opens and closes one meanwhile, so
+ * that the wait overlaps the program's launch (forks, exec, the profile's
+ * creation), and the hooks stay on for a second after, when the
+ * program's threads open theirs. */
+static void *warm_up(void *attr)
+{
+	int fd = perf_event_open(attr, 0, -1, -1);
+
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+static void start_warm_up(void)
+{
+	static struct perf_event_attr attr = {
+		.size = sizeof(attr), .type = PERF_TYPE_SOFTWARE,
+		.config = PERF_COUNT_SW_CPU_CLOCK, .disabled = 1, .exclude_kernel = 1,
+	};
+	pthread_attr_t tattr;
+	pthread_t thread;
+
+	if (pthread_attr_init(&tattr))
+		return;
+	pthread_attr_setdetachstate(&tattr, PTHREAD_CREATE_DETACHED);
+	pthread_create(&thread, &tattr, warm_up, &attr);   /* failed: the wait comes later */
+	pthread_attr_destroy(&tattr);
+}
+
 void sampler_set_sink(struct sampler *s, const struct sample_sink *sink)
 {
 	s->opts.sink = sink;
@@ -303,6 +375,11 @@ struct sampler *sampler_create(const struct sampler_opts *opts, const char **cho
 			hint("`numamma profile --list-samplers` shows what works here");
 		free(s);
 		return NULL;
+	}
+	s->cpu_wide = be->cpu_wide && cpu_events_allowed(&s->attrs[0]);
+	if (!s->cpu_wide) {
+		debug("sampler %s: one set of events per thread", be->name);
+		start_warm_up();
 	}
 	s->scratch = xmalloc(SCRATCH_SIZE);
 	s->page_mask = PAGE_CACHE_SIZE - 1;
@@ -427,6 +504,15 @@ static void flush_batch(struct sampler *s)
 
 /* ---- draining ---- */
 
+/* Cpu-wide mode: the traced thread tid, or NULL (another process's, or
+ * numamma's own). */
+static struct thread *thread_of(struct sampler *s, pid_t tid)
+{
+	struct u64map_slot *slot = tid > 0 ? u64map_find(&s->by_tid, (uint64_t)tid) : NULL;
+
+	return slot ? (struct thread *)(uintptr_t)slot->a : NULL;
+}
+
 static int event_index(const struct thread *th, uint64_t id)
 {
 	int i;
@@ -456,6 +542,10 @@ static void add_sample(struct thread *th, const void *body, size_t len)
 	if (idx < 0 || perf_decode_sample_regs(body, len, th->pub.attrs[idx].sample_type,
 					       th->pub.attrs[idx].sample_regs_user, &rec)) {
 		s->decode_failed++;
+		return;
+	}
+	if (th->cpu >= 0 && !(th = thread_of(s, (pid_t)rec.tid))) {
+		s->foreign++;
 		return;
 	}
 	th->pub.hits[idx]++;
@@ -498,9 +588,8 @@ static void on_record(void *arg, const struct perf_event_header *hdr, const void
 	}
 }
 
-void sampler_thread_drain(struct sampler_thread *pub)
+static void drain_ring(struct thread *th)
 {
-	struct thread *th = (struct thread *)pub;
 	uint64_t head, tail;
 
 	head = __atomic_load_n(&th->meta->data_head, __ATOMIC_ACQUIRE);
@@ -508,6 +597,23 @@ void sampler_thread_drain(struct sampler_thread *pub)
 	tail = perf_ring_walk(th->data, th->data_size, tail, head, th->s->scratch, on_record, th);
 	/* Our reads are done before the kernel may overwrite the space. */
 	__atomic_store_n(&th->meta->data_tail, tail, __ATOMIC_RELEASE);
+}
+
+static void drain_cpus(struct sampler *s)
+{
+	for (struct thread *ring = s->cpus; ring; ring = ring->next)
+		drain_ring(ring);
+}
+
+/* A thread's samples so far: its ring's, or in cpu-wide mode every cpu's. */
+void sampler_thread_drain(struct sampler_thread *pub)
+{
+	struct thread *th = (struct thread *)pub;
+
+	if (th->meta)
+		drain_ring(th);
+	else if (th->s->cpu_wide)
+		drain_cpus(th->s);
 }
 
 /* ---- threads ---- */
@@ -536,7 +642,7 @@ int sampler_thread_reopen(struct sampler_thread *pub, int index, const struct pe
 	if (pub->fds[index] >= 0)
 		close(pub->fds[index]);
 	th->ids[index] = 0;
-	pub->fds[index] = perf_event_open(&a, pub->tid, leader >= 0 ? pub->fds[leader] : -1);
+	pub->fds[index] = perf_event_open(&a, pub->tid, -1, leader >= 0 ? pub->fds[leader] : -1);
 	if (pub->fds[index] < 0)
 		return -1;
 	if (join_ring(th, index)) {
@@ -588,7 +694,7 @@ static int open_events(struct sampler *s, struct thread *th, const char **what)
 		int group = s->group_leader && i ? th->pub.fds[0] : -1;
 
 		*what = "perf_event_open";
-		th->pub.fds[i] = perf_event_open(&s->attrs[i], th->pub.tid, group);
+		th->pub.fds[i] = perf_event_open(&s->attrs[i], th->pub.tid, th->cpu, group);
 		if (th->pub.fds[i] < 0)
 			return -1;
 		th->pub.nr_events = i + 1;
@@ -613,32 +719,98 @@ static void warn_open_failed(struct sampler *s, pid_t tid, const char *what, int
 	warning("sampler %s: thread %d (and maybe others) not sampled: %s", s->be->name, tid, why);
 }
 
+static void unpoll(struct thread *th);
+
+static void close_cpu_rings(struct sampler *s)
+{
+	while (s->cpus) {
+		struct thread *ring = s->cpus;
+
+		s->cpus = ring->next;
+		unpoll(ring);
+		close_events(ring);
+		free(ring);
+	}
+}
+
+/* Cpu-wide mode: a ring per online cpu, in the tracer's epoll set.  -1
+ * when one cannot be had (perf_event_mlock_kb, say): the caller falls back
+ * to per-thread events. */
+static int open_cpu_rings(struct sampler *s)
+{
+	int ncpus = get_nprocs_conf();
+
+	for (int cpu = 0; cpu < ncpus; cpu++) {
+		struct thread *ring = xcalloc(1, sizeof(*ring));
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = ring };
+		const char *what;
+		int err;
+
+		*ring = (struct thread){ .s = s, .cpu = cpu, .pub = { .pid = -1, .tid = -1, .attrs = s->attrs } };
+		if (!open_events(s, ring, &what) &&
+		    !epoll_ctl(s->opts.epoll_fd, EPOLL_CTL_ADD, ring->pub.fds[0], &ev)) {
+			ring->polled = 1;
+			ring->next = s->cpus;
+			s->cpus = ring;
+			continue;
+		}
+		err = errno;
+		close_events(ring);
+		free(ring);
+		if (err == ENODEV)      /* an offline cpu */
+			continue;
+		debug("sampler %s: cpu %d: %s: %s: one set of events per thread instead",
+		      s->be->name, cpu, what, strerror(err));
+		close_cpu_rings(s);
+		return -1;
+	}
+	return 0;
+}
+
+/* Opens th's own events and polls its ring. */
+static int open_thread_events(struct sampler *s, struct thread *th)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = th };
+	const char *what = NULL;
+	int err;
+
+	if (!open_events(s, th, &what) &&
+	    !(what = "epoll_ctl", epoll_ctl(s->opts.epoll_fd, EPOLL_CTL_ADD, th->pub.fds[0], &ev))) {
+		th->polled = 1;
+		return 0;
+	}
+	err = errno;
+	close_events(th);
+	warn_open_failed(s, th->pub.tid, what, err);
+	return -1;
+}
+
 int sampler_thread_start(struct sampler *s, pid_t pid, pid_t tid)
 {
 	struct thread *th;
-	struct epoll_event ev = { .events = EPOLLIN };
-	const char *what = NULL;
 
 	if (!s || !s->be)
 		return 0;
+	if (s->cpu_wide && !s->rings_open) {
+		s->rings_open = true;
+		s->cpu_wide = open_cpu_rings(s) == 0;
+		debug("sampler %s: %s", s->be->name, s->cpu_wide ? "events on every cpu" :
+		      "one set of events per thread");
+	}
 	th = xcalloc(1, sizeof(*th));
 	th->s = s;
+	th->cpu = -1;
 	th->pub.pid = pid;
 	th->pub.tid = tid;
 	th->pub.attrs = s->attrs;
-	ev.data.ptr = th;
-	if (open_events(s, th, &what) ||
-	    (what = "epoll_ctl", epoll_ctl(s->opts.epoll_fd, EPOLL_CTL_ADD, th->pub.fds[0], &ev))) {
-		int err = errno;
-
-		close_events(th);
+	if (s->cpu_wide) {
+		u64map_put(&s->by_tid, (uint64_t)tid, (uintptr_t)th, 0);
+	} else if (open_thread_events(s, th)) {
 		free(th);
-		warn_open_failed(s, tid, what, err);
 		return -1;
 	}
 	if (s->be->thread_start)
 		s->be->thread_start(&th->pub);
-	th->polled = 1;
 	th->next = s->threads;
 	s->threads = th;
 	return 0;
@@ -661,6 +833,12 @@ static void stop_thread(struct sampler *s, struct thread *th)
 	count(s, th->pub.tid, "lost", th->pub.lost);
 	if (s->be->thread_stop)
 		s->be->thread_stop(&th->pub, s->opts.sink);
+	if (s->cpu_wide) {
+		struct u64map_slot *slot = u64map_find(&s->by_tid, (uint64_t)th->pub.tid);
+
+		if (slot && slot->a == (uintptr_t)th)
+			u64map_remove(&s->by_tid, slot);
+	}
 	unpoll(th);
 	close_events(th);
 	th->dead = 1;
@@ -724,12 +902,12 @@ int sampler_tick(struct sampler *s, uint64_t now)
 		return -1;
 	free_zombies(s);
 	rotate = s->be->tick && now >= s->next_tick_ns;
-	for (th = s->threads; th; th = th->next) {
-		if (rotate)
-			s->be->tick(&th->pub, &s->opts);
-		else if (!s->be->tick)
-			sampler_thread_drain(&th->pub);
-	}
+	for (th = s->threads; rotate && th; th = th->next)
+		s->be->tick(&th->pub, &s->opts);
+	if (!s->be->tick && s->cpu_wide)
+		drain_cpus(s);
+	for (th = s->threads; !s->be->tick && !s->cpu_wide && th; th = th->next)
+		drain_ring(th);
 	flush_batch(s);
 	if (!s->be->tick)
 		return DRAIN_MS;
@@ -787,6 +965,16 @@ void sampler_destroy(struct sampler *s)
 		stop_thread(s, th);
 	}
 	free_zombies(s);
+	for (struct thread *ring = s->cpus; ring; ring = ring->next)
+		s->lost_cpus += ring->pub.lost;
+	close_cpu_rings(s);
+	u64map_free(&s->by_tid);
+	/* Cpu-wide: the kernel's losses are a cpu's, not a thread's. */
+	if (s->lost_cpus)
+		count(s, 0, "lost", s->lost_cpus);
+	if (s->foreign)
+		debug("sampler %s: %llu samples of threads not traced, dropped", s->be->name,
+		      (unsigned long long)s->foreign);
 	if (s->open_failed)
 		count(s, 0, "open_failed", s->open_failed);
 	if (s->decode_failed)

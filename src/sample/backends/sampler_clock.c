@@ -31,7 +31,6 @@
  * again at the thread's next ptrace stops (its allocations) until set;
  * fs-relative samples before that are counted as no_fs_base. */
 #include <errno.h>
-#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,14 +133,12 @@ static uint64_t spin_for_sample(const struct perf_event_mmap_page *meta)
 	return cpu;
 }
 
-/* The kernel's first per-task perf event after a second without any
- * waits for an RCU grace period (it turns on the scheduler's perf hooks):
- * 15-20 ms on a 2-vcpu VM, wall time added to the run when the program's
- * first thread waits for it at its exec.  A per-cpu event does not wait:
- * where one is allowed (CAP_PERFMON, perf_event_paranoid <= 0) the
- * self-test samples this cpu, the thread pinned to it meanwhile (*saved:
- * its affinity, to restore), and warm_up() pays the wait while the
- * program is launched.  Elsewhere the self-test samples this thread. */
+/* A per-cpu event where one is allowed (CAP_PERFMON, perf_event_paranoid
+ * <= 0): the kernel's first per-task event after a second without any
+ * waits for an RCU grace period (15-20 ms on a 2-vcpu VM), a per-cpu one
+ * does not.  The self-test then samples this cpu, the thread pinned to it
+ * meanwhile (*saved: its affinity, to restore).  Elsewhere it samples
+ * this thread. */
 static int open_probe_event(struct perf_event_attr *attr, cpu_set_t *saved, bool *pinned)
 {
 	int cpu = sched_getcpu(), fd;
@@ -207,42 +204,12 @@ static int clock_probe(char *why, size_t len)
 	return 0;
 }
 
-/* A helper thread opens and closes a per-task event: the kernel's wait
- * for its first one (see open_probe_event) then overlaps the program's
- * launch (forks, exec, the profile's creation), and its hooks stay on for
- * a second after, when the program's threads open theirs. */
-static void *warm_up(void *unused)
-{
-	struct perf_event_attr attr = {
-		.size = sizeof(attr), .type = PERF_TYPE_SOFTWARE,
-		.config = PERF_COUNT_SW_CPU_CLOCK, .disabled = 1, .exclude_kernel = 1,
-	};
-	int fd = (int)syscall(SYS_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
-
-	if (fd >= 0)
-		close(fd);
-	return NULL;
-}
-
-static void start_warm_up(void)
-{
-	pthread_attr_t attr;
-	pthread_t thread;
-
-	if (pthread_attr_init(&attr))
-		return;
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_create(&thread, &attr, warm_up, NULL);   /* failed: the wait comes later */
-	pthread_attr_destroy(&attr);
-}
-
 static int clock_attrs(const struct sampler_opts *opts, struct perf_event_attr *attrs,
 		       int *group_leader, char *why, size_t len)
 {
 	unsigned hz = opts->frequency ? opts->frequency : DEFAULT_HZ;
 	uint64_t period = opts->period ? opts->period : 1000000000ULL / hz;
 
-	start_warm_up();
 	clock_attr(&attrs[0], period);
 	*group_leader = 0;
 	if (!code_cache)
@@ -506,6 +473,7 @@ const struct sampler_backend sampler_clock = {
 	.description = "software: cpu-clock samples, the access decoded from the sampled registers",
 	.probe = clock_probe,
 	.attrs = clock_attrs,
+	.cpu_wide = true,
 	.thread_start = clock_thread_start,
 	.locate = clock_locate,
 	.thread_stop = clock_thread_stop,
