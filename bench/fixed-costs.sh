@@ -1,6 +1,6 @@
 #!/bin/bash
 # What `numamma profile` costs a program that allocates little, the
-# sampler off: short programs (the tracer's start, hooks, unwind tables,
+# sampler off (NUMAMMA_OPTS replaces -s none): short programs (the tracer's start, hooks, unwind tables,
 # the profile's creation, symbolisation and aggregates at the end) and
 # bench/compute (a compute-heavy program: the tracer should cost nothing
 # while it computes).  Each the median of RUNS runs, natively and under
@@ -8,7 +8,13 @@
 # wall and cpu (user + sys of the process tree: steadier on a loaded
 # machine).
 #
+# COLD=SECONDS waits that long before each run: a profile started alone,
+# as a user starts one, not within a second of another (the kernel's perf
+# scheduling hooks are then off, and the first per-thread event waits for
+# them; numamma's events on every cpu do not).
+#
 #   bench/fixed-costs.sh            RUNS=5 by default; NUMAMMA overrides the binary.
+#   COLD=1.5 bench/fixed-costs.sh   each run alone, NUMAMMA_OPTS='-s clock' for the default sampler
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -31,8 +37,11 @@ for p in "${programs[@]}"; do
 	read -r -a cmd <<<"${p#*|}"
 	: >"$tmp/native" && : >"$tmp/numamma"
 	for ((i = 0; i < runs; i++)); do
+		[ -n "${COLD-}" ] && sleep "$COLD"
 		seconds "${cmd[@]}" >>"$tmp/native"
-		seconds "$numamma" profile -q -s none -o "$tmp/p.db" -- "${cmd[@]}" >>"$tmp/numamma"
+		[ -n "${COLD-}" ] && sleep "$COLD"
+		# shellcheck disable=SC2086
+		seconds "$numamma" profile -q ${NUMAMMA_OPTS--s none} -o "$tmp/p.db" -- "${cmd[@]}" >>"$tmp/numamma"
 	done
 	awk -v l="$label" -v nw="$(median "$tmp/native" 1)" -v nc="$(median "$tmp/native" 2)" \
 		-v w="$(median "$tmp/numamma" 1)" -v c="$(median "$tmp/numamma" 2)" \
