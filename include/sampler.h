@@ -37,6 +37,10 @@ struct sampler_opts {
 	const struct sample_sink *sink;   /* NULL: samples go nowhere yet */
 	struct objtrack *objs;
 	const struct nm_topology *topo;
+	/* One of many profilers on these cpus (a rank of a parallel job):
+	 * events per thread, never on every cpu, which would fire once per
+	 * profiler on each cpu. */
+	bool shared_cpus;
 };
 
 /* Prints, one per line, each sampler and whether it works here, with the

@@ -4,7 +4,9 @@
 # NUMAMMA_TEST_EVENTS=thread makes it): either way only the traced
 # threads' samples are kept.  A busy program running beside the profile
 # and a --no-follow child share the cpus with it; none of their samples
-# is stored, and the traced process has its own.
+# is stored, and the traced process has its own.  A rank of a parallel
+# job opens its events per thread: the ranks share the cpus, and each
+# one's events on every cpu would fire once per rank.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/access-lib.sh"
 sampler_available clock
@@ -50,3 +52,8 @@ counted=$(sql "$db" "SELECT sum(value) FROM sampler_stats WHERE name = 'samples'
 ((counted >= samples && counted - samples <= samples / 10)) ||
 	fail "$counted samples counted for $samples stored"
 echo "clock ($want): $samples samples of the traced process"
+
+OMPI_COMM_WORLD_RANK=0 OMPI_COMM_WORLD_SIZE=1 "$NUMAMMA" profile -v -q -s clock -o "$TMPD/r.db" \
+	-- /bin/true 2>"$TMPD/err" || fail "numamma profile as a rank exited $?"
+grep -q "sampler clock: one set of events per thread" "$TMPD/err" ||
+	fail "a rank's events: $(grep 'sampler clock' "$TMPD/err")"

@@ -227,6 +227,10 @@ static void begin_run(struct session *s)
 
 static void start_sampler(struct session *s)
 {
+	struct launcher_env job;
+
+	launcher_detect(&job, launcher_getenv);
+	s->sopts.shared_cpus = job.rank >= 0;
 	s->sopts.sink = s->db ? &s->sample_sink : NULL;
 	s->sopts.objs = s->objs;
 	s->sopts.topo = &s->topo;

@@ -376,7 +376,7 @@ struct sampler *sampler_create(const struct sampler_opts *opts, const char **cho
 		free(s);
 		return NULL;
 	}
-	s->cpu_wide = be->cpu_wide && cpu_events_allowed(&s->attrs[0]);
+	s->cpu_wide = be->cpu_wide && !opts->shared_cpus && cpu_events_allowed(&s->attrs[0]);
 	if (!s->cpu_wide) {
 		debug("sampler %s: one set of events per thread", be->name);
 		start_warm_up();
