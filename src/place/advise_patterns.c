@@ -344,10 +344,11 @@ static char *plan_shared(const uint64_t *count, uint64_t known, struct policy_ru
 	return reason;
 }
 
-/* Block: the reason, or NULL when it does not fit. */
-static char *try_block_pattern(const struct analysis *a, struct site *s, struct policy_rule *r)
+/* Block: the reason, or NULL when it does not fit.  known: s's samples
+ * of a known node (node_counts()). */
+static char *try_block_pattern(const struct analysis *a, struct site *s, uint64_t known,
+			       struct policy_rule *r)
 {
-	uint64_t count[POLICY_MAX_NODES], known = node_counts(a, s, count);
 	int threads = try_block(a, s, known, r);
 
 	if (threads)
@@ -357,10 +358,9 @@ static char *try_block_pattern(const struct analysis *a, struct site *s, struct 
 }
 
 /* Pagemap: the reason, or NULL when it does not fit. */
-static char *try_pagemap_pattern(const struct analysis *a, struct site *s, struct policy_rule *r)
+static char *try_pagemap_pattern(const struct analysis *a, struct site *s, uint64_t known,
+				 struct policy_rule *r)
 {
-	uint64_t count[POLICY_MAX_NODES], known = node_counts(a, s, count);
-
 	if (try_pagemap(a, s, known, r)) {
 		struct locality l = predict(a, s, r);
 
@@ -374,9 +374,10 @@ static char *try_pagemap_pattern(const struct analysis *a, struct site *s, struc
 /* Block, then pagemap: the reason, or NULL when neither fits. */
 static char *try_patterns(const struct analysis *a, struct site *s, struct policy_rule *r)
 {
-	char *reason = try_block_pattern(a, s, r);
+	uint64_t count[POLICY_MAX_NODES], known = node_counts(a, s, count);
+	char *reason = try_block_pattern(a, s, known, r);
 
-	return reason ? reason : try_pagemap_pattern(a, s, r);
+	return reason ? reason : try_pagemap_pattern(a, s, known, r);
 }
 
 static int point_by_thread(const void *x, const void *y)
@@ -513,8 +514,9 @@ char *choose_action(const struct analysis *a, struct site *s, struct policy_rule
 	 * of its samples as BIND_SHARE, and below it a pagemap fitted to the
 	 * sampling noise of its pages won over the queue's bind (t9028 once,
 	 * 80% predicted against 79%). */
-	if ((reason = try_block_pattern(a, s, r)) || (reason = try_queue(a, s, count, known, r)) ||
-	    (reason = try_pagemap_pattern(a, s, r)))
+	if ((reason = try_block_pattern(a, s, known, r)) ||
+	    (reason = try_queue(a, s, count, known, r)) ||
+	    (reason = try_pagemap_pattern(a, s, known, r)))
 		return reason;
 	return plan_shared(count, known, r);
 }
