@@ -7,6 +7,7 @@
 # is stored, and the traced process has its own.  A rank of a parallel
 # job opens its events per thread: the ranks share the cpus, and each
 # one's events on every cpu would fire once per rank.
+# Attached to a running program (-p), only its threads' samples are kept.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/access-lib.sh"
 sampler_available clock
@@ -57,3 +58,15 @@ OMPI_COMM_WORLD_RANK=0 OMPI_COMM_WORLD_SIZE=1 "$NUMAMMA" profile -v -q -s clock 
 	-- /bin/true 2>"$TMPD/err" || fail "numamma profile as a rank exited $?"
 grep -q "sampler clock: one set of events per thread" "$TMPD/err" ||
 	fail "a rank's events: $(grep 'sampler clock' "$TMPD/err")"
+
+# Attached to a running program: its threads' samples, and only theirs.
+"$TMPD/access-blocks" 2 256 3 >/dev/null &
+running=$!
+sleep 0.5
+"$NUMAMMA" profile -q -s clock --duration 1 -o "$TMPD/a.db" -p "$running" 2>"$TMPD/err" ||
+	fail "numamma profile -p exited $?: $(tail -3 "$TMPD/err")"
+wait "$running" || fail "the attached program exited $?"
+samples=$(sql "$TMPD/a.db" "SELECT count(*) FROM samples WHERE pid = $running")
+((samples >= 100)) || fail "only $samples samples of the attached program (2 threads for 1 s)"
+assert_eq "samples of others, attached" 0 "$(sql "$TMPD/a.db" "SELECT count(*) FROM samples s
+	WHERE NOT EXISTS (SELECT 1 FROM threads t WHERE t.pid = s.pid AND t.tid = s.tid)")"
