@@ -89,7 +89,6 @@ struct sampler {
 	struct thread *cpus;
 	struct u64map by_tid;
 	uint64_t foreign;           /* samples of threads not traced */
-	uint64_t lost_cpus;         /* records the kernel lost in the rings */
 };
 
 /* In the order "auto" tries them: hardware first, then the software
@@ -605,6 +604,15 @@ static void drain_cpus(struct sampler *s)
 		drain_ring(ring);
 }
 
+/* Every ring: the cpus', or each thread's. */
+static void drain_all(struct sampler *s)
+{
+	if (s->cpu_wide)
+		drain_cpus(s);
+	for (struct thread *th = s->threads; !s->cpu_wide && th; th = th->next)
+		drain_ring(th);
+}
+
 /* A thread's samples so far: its ring's, or in cpu-wide mode every cpu's. */
 void sampler_thread_drain(struct sampler_thread *pub)
 {
@@ -904,10 +912,8 @@ int sampler_tick(struct sampler *s, uint64_t now)
 	rotate = s->be->tick && now >= s->next_tick_ns;
 	for (th = s->threads; rotate && th; th = th->next)
 		s->be->tick(&th->pub, &s->opts);
-	if (!s->be->tick && s->cpu_wide)
-		drain_cpus(s);
-	for (th = s->threads; !s->be->tick && !s->cpu_wide && th; th = th->next)
-		drain_ring(th);
+	if (!s->be->tick)
+		drain_all(s);
 	flush_batch(s);
 	if (!s->be->tick)
 		return DRAIN_MS;
@@ -956,6 +962,8 @@ void sampler_process_exec(struct sampler *s, pid_t pid)
 
 void sampler_destroy(struct sampler *s)
 {
+	uint64_t lost = 0;
+
 	if (!s)
 		return;
 	while (s->threads) {
@@ -966,12 +974,12 @@ void sampler_destroy(struct sampler *s)
 	}
 	free_zombies(s);
 	for (struct thread *ring = s->cpus; ring; ring = ring->next)
-		s->lost_cpus += ring->pub.lost;
+		lost += ring->pub.lost;
 	close_cpu_rings(s);
 	u64map_free(&s->by_tid);
 	/* Cpu-wide: the kernel's losses are a cpu's, not a thread's. */
-	if (s->lost_cpus)
-		count(s, 0, "lost", s->lost_cpus);
+	if (lost)
+		count(s, 0, "lost", lost);
 	if (s->foreign)
 		debug("sampler %s: %llu samples of threads not traced, dropped", s->be->name,
 		      (unsigned long long)s->foreign);
