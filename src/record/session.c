@@ -227,10 +227,7 @@ static void begin_run(struct session *s)
 
 static void start_sampler(struct session *s)
 {
-	struct launcher_env job;
-
-	launcher_detect(&job, launcher_getenv);
-	s->sopts.shared_cpus = job.rank >= 0;
+	s->sopts.shared_cpus = s->launcher.rank >= 0;
 	s->sopts.sink = s->db ? &s->sample_sink : NULL;
 	s->sopts.objs = s->objs;
 	s->sopts.topo = &s->topo;
@@ -328,7 +325,6 @@ static int name_output(struct session *s)
 	const char *why = NULL;
 	char *name;
 
-	launcher_detect(&s->launcher, launcher_getenv);
 	gethostname(host, sizeof(host) - 1);
 	name = launcher_output_name(s->output, &s->launcher, getpid(), host, &why);
 	if (!name)
@@ -356,6 +352,7 @@ int session_run(struct session *s, char **argv, pid_t attach_pid)
 		check_program_or_die(argv[0], resolve_program(argv[0]));
 	else if (attach_check(attach_pid) < 0)
 		exit(NM_EXIT_FAILURE);
+	launcher_detect(&s->launcher, launcher_getenv);
 	if (s->output && name_output(s) < 0)
 		exit(NM_EXIT_FAILURE);
 	if (s->output && db_check_creatable(s->output, s->inputs) < 0)
