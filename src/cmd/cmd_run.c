@@ -145,7 +145,6 @@ int cmd_run(int argc, char **argv)
 		return usage_error("run", "--duration is for -p PID (a launched program runs to its end)");
 	if (topology_read(&s.topo, NULL) < 0)
 		die("run: cannot read the NUMA topology");
-	launcher_detect(&s.launcher, launcher_getenv);
 	policy = s.inputs[0] = policy_name(&s, policy);
 	/* A bad policy stops everything before the program starts. */
 	pol = load_policy(&s, policy, mode, nodes, strict);

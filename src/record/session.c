@@ -37,6 +37,7 @@ void session_init(struct session *s, const char *cmd)
 	s->intercept = INTERCEPT_TRAP;
 	s->sopts.name = "auto";
 	s->sopts.raw = 1;
+	launcher_detect(&s->launcher, launcher_getenv);
 }
 
 /* ---- tracer callbacks ---- */
@@ -352,7 +353,6 @@ int session_run(struct session *s, char **argv, pid_t attach_pid)
 		check_program_or_die(argv[0], resolve_program(argv[0]));
 	else if (attach_check(attach_pid) < 0)
 		exit(NM_EXIT_FAILURE);
-	launcher_detect(&s->launcher, launcher_getenv);
 	if (s->output && name_output(s) < 0)
 		exit(NM_EXIT_FAILURE);
 	if (s->output && db_check_creatable(s->output, s->inputs) < 0)
