@@ -28,7 +28,7 @@ CFLAGS   += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2 \
 # libraries are linked statically when all their archives are installed
 # (DYNAMIC=1 links the shared ones).  libunwind's archives are not
 # position-independent, hence -no-pie.
-STATIC_LIBS := unwind-ptrace unwind-generic unwind-x86_64 unwind dw elf sqlite3 numa z lzma bz2
+STATIC_LIBS := unwind-ptrace unwind-generic unwind-x86_64 unwind dw elf sqlite3 numa deflate z lzma bz2
 static_missing := $(if $(DYNAMIC),all,$(foreach l,$(STATIC_LIBS),\
                   $(if $(filter /%,$(shell $(CC) -print-file-name=lib$(l).a)),,$(l))))
 ifeq ($(strip $(static_missing)),)
@@ -36,7 +36,7 @@ LDFLAGS  += -no-pie
 LDLIBS   += -Wl,-Bstatic $(addprefix -l,$(STATIC_LIBS)) -Wl,-Bdynamic -lZydis -lpthread -lm
 else
 LDLIBS   += $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lunwind-x86_64 \
-            -lZydis -ldw -lpthread -lm
+            -lZydis -ldw -ldeflate -lpthread -lm
 endif
 
 ifneq ($(V),1)
@@ -117,7 +117,7 @@ tests/unit/test-%: tests/unit/test-%.c $(wildcard tests/unit/*.h agent/*.c agent
 
 # Build dependencies: installed with apt-get when root, otherwise named.
 DEB_PKGS := build-essential pkg-config libnuma-dev libpfm4-dev libunwind-dev \
-            libelf-dev libdw-dev libsqlite3-dev libzydis-dev libbz2-dev sqlite3 numactl \
+            libelf-dev libdw-dev libsqlite3-dev libzydis-dev libbz2-dev libdeflate-dev sqlite3 numactl \
             python3 xz-utils openmpi-bin libopenmpi-dev chromium
 deps:
 	$(Q)sh tests/ensure-deps $(DEB_PKGS)

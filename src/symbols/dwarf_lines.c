@@ -1,11 +1,14 @@
 /* file:line from .debug_line (include/dwarf_lines.h says why).
  *
- * Every line program is run once into rows grouped by sequence; the
- * sequences are sorted by start address, and a lookup is two binary
- * searches.  libdw sorts the rows of one compile unit together instead;
- * both give the same row whenever no other sequence covers the address,
- * which the prefix maximum of the sequences' ends tells (and when one
- * does, libdw is asked). */
+ * Every line program is run once, to index its sequences: their address
+ * ranges and where their opcodes start.  The rows are not kept: a lookup
+ * runs its sequence again up to the address (a profile looks up a few
+ * hundred addresses; libc's 400,000 rows, stored, were a third of the
+ * parse in page faults and copies).  The sequences are sorted by start
+ * address, and a lookup is a binary search.  libdw sorts the rows of one
+ * compile unit together instead; both give the same row whenever no other
+ * sequence covers the address, which the prefix maximum of the sequences'
+ * ends tells (and when one does, libdw is asked). */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,22 +33,28 @@ struct line_file {
 	const char *dir, *name;
 };
 
-struct line_row {
-	uint64_t addr;
-	uint32_t file;          /* index into t->files; UINT32_MAX: out of range */
-	int32_t line;
+/* What a sequence's opcodes are run again with: its unit's header. */
+struct line_unit {
+	const uint8_t *end;             /* of the unit's program */
+	const uint8_t *opcode_lengths;  /* [opcode - 1] */
+	size_t first_file, nfiles;      /* its files: t->files[first_file...] */
+	uint16_t nonstandard;           /* bit op: opcode op's length is not the standard's */
+	uint8_t address_size, min_inst_len, line_range, opcode_base;
+	int8_t line_base;
 };
 
 struct line_seq {
-	uint64_t start, end;    /* end: the end_sequence row's address */
-	size_t first, nrows;    /* rows, the end_sequence row excluded */
+	uint64_t start, end;            /* end: the end_sequence row's address */
+	const uint8_t *program;         /* its first opcode */
+	uint32_t unit;                  /* index into t->units */
+	bool has_rows;                  /* any row before end_sequence */
 };
 
 struct line_table {
 	struct line_file *files;
 	size_t nfiles, files_cap;
-	struct line_row *rows;
-	size_t nrows, rows_cap;
+	struct line_unit *units;
+	size_t nunits, units_cap;
 	struct line_seq *seqs;
 	size_t nseqs, seqs_cap;
 	uint64_t *max_end;      /* [i]: the largest end among seqs[0..i] */
@@ -245,19 +254,64 @@ out:
 	return ok;
 }
 
+/* A unit's header while its program runs: the fields a sequence needs,
+ * and what each special opcode adds to the line and the address, worked
+ * out once (a division per row was a fifth of the time). */
 struct line_header {
-	int offset_size, address_size;
-	uint8_t min_inst_len, default_is_stmt, line_range, opcode_base;
-	int8_t line_base;
-	const uint8_t *opcode_lengths;  /* [opcode - 1] */
-	size_t first_file, nfiles;
+	struct line_unit u;
+	int offset_size;
+	int16_t special_line[256];
+	uint16_t special_addr[256];
+	uint32_t special_key;           /* the fields the tables were made for */
+	bool special_ready;
 };
+
+/* The operand counts of the standard opcodes (DW_LNS_copy to
+ * DW_LNS_set_isa): libdw refuses a unit that
+ * says otherwise when it meets the opcode. */
+static const uint8_t standard_lengths[LNS_SET_ISA + 1] = {
+	[LNS_ADVANCE_PC] = 1, [LNS_ADVANCE_LINE] = 1, [LNS_SET_FILE] = 1,
+	[LNS_SET_COLUMN] = 1, [LNS_FIXED_ADVANCE_PC] = 1, [LNS_SET_ISA] = 1,
+};
+
+/* The opcodes' tables of h, from its fields.  The special opcodes' are
+ * kept from the unit before when its fields were the same, as they are
+ * in every unit a compiler writes. */
+static void tabulate_opcodes(struct line_header *h)
+{
+	const struct line_unit *u = &h->u;
+	uint32_t key = u->min_inst_len | u->line_range << 8 | u->opcode_base << 16 |
+		       (uint32_t)(uint8_t)u->line_base << 24;
+	int quotient = 0, remainder = 0;
+
+	if (h->special_ready && h->special_key == key)
+		return;
+	for (int op = u->opcode_base; op < 256; op++) {
+		h->special_line[op] = u->line_base + remainder;
+		h->special_addr[op] = u->min_inst_len * quotient;
+		if (++remainder == u->line_range)
+			remainder = 0, quotient++;
+	}
+	h->special_key = key;
+	h->special_ready = true;
+}
+
+static uint16_t nonstandard_opcodes(const uint8_t *lengths, int opcode_base)
+{
+	uint16_t bits = 0;
+
+	for (int op = 1; op <= LNS_SET_ISA && op < opcode_base; op++)
+		if (lengths[op - 1] != standard_lengths[op])
+			bits |= 1u << op;
+	return bits;
+}
 
 /* Through the header to the first opcode; false for what this reader
  * leaves to libdw. */
 static bool read_header(struct cursor *c, const struct dwarf_sections *sec, struct line_table *t,
 			struct line_header *h)
 {
+	struct line_unit *u = &h->u;
 	uint64_t header_length;
 	const uint8_t *program;
 	int version;
@@ -265,60 +319,51 @@ static bool read_header(struct cursor *c, const struct dwarf_sections *sec, stru
 	version = read_fixed(c, 2);
 	if (version != 5)
 		return false;
-	h->address_size = read_fixed(c, 1);
-	if ((h->address_size != 4 && h->address_size != 8) || read_fixed(c, 1) != 0)
+	u->address_size = read_fixed(c, 1);
+	if ((u->address_size != 4 && u->address_size != 8) || read_fixed(c, 1) != 0)
 		return false;
 	header_length = read_fixed(c, h->offset_size);
 	if (c->bad || header_length > (uint64_t)(c->end - c->p))
 		return false;
 	program = c->p + header_length;
-	h->min_inst_len = read_fixed(c, 1);
+	u->min_inst_len = read_fixed(c, 1);
 	if (read_fixed(c, 1) != 1)      /* maximum_operations_per_instruction: VLIW */
 		return false;
-	h->default_is_stmt = read_fixed(c, 1);
-	h->line_base = (int8_t)read_fixed(c, 1);
-	h->line_range = read_fixed(c, 1);
-	h->opcode_base = read_fixed(c, 1);
-	if (c->bad || !h->line_range || !h->opcode_base ||
-	    c->end - c->p < h->opcode_base - 1)
+	read_fixed(c, 1);               /* default_is_stmt */
+	u->line_base = (int8_t)read_fixed(c, 1);
+	u->line_range = read_fixed(c, 1);
+	u->opcode_base = read_fixed(c, 1);
+	if (c->bad || !u->line_range || !u->opcode_base ||
+	    c->end - c->p < u->opcode_base - 1)
 		return false;
-	h->opcode_lengths = c->p;
-	c->p += h->opcode_base - 1;
-	h->first_file = t->nfiles;
+	u->opcode_lengths = c->p;
+	c->p += u->opcode_base - 1;
+	u->nonstandard = nonstandard_opcodes(u->opcode_lengths, u->opcode_base);
+	u->end = c->end;
+	tabulate_opcodes(h);
+	u->first_file = t->nfiles;
 	/* No file entry at all: libdw would name file 0 "???". */
-	return read_file_tables(c, sec, h->offset_size, t, &h->nfiles) && h->nfiles &&
+	return read_file_tables(c, sec, h->offset_size, t, &u->nfiles) && u->nfiles &&
 	       c->p == program;
 }
 
-static void push_row(struct line_table *t, uint64_t addr, uint64_t file, int64_t line,
-		     const struct line_header *h)
+static void push_unit(struct line_table *t, const struct line_unit *u)
 {
-	if (t->nrows == t->rows_cap) {
-		t->rows_cap = t->rows_cap ? 2 * t->rows_cap : 4096;
-		t->rows = xrealloc(t->rows, t->rows_cap * sizeof(*t->rows));
+	if (t->nunits == t->units_cap) {
+		t->units_cap = t->units_cap ? 2 * t->units_cap : 256;
+		t->units = xrealloc(t->units, t->units_cap * sizeof(*t->units));
 	}
-	t->rows[t->nrows++] = (struct line_row){
-		addr, file < h->nfiles ? h->first_file + file : UINT32_MAX, (int32_t)line,
-	};
+	t->units[t->nunits++] = *u;
 }
 
-static void push_seq(struct line_table *t, size_t first, uint64_t end)
+static void push_seq(struct line_table *t, const struct line_seq *seq)
 {
 	if (t->nseqs == t->seqs_cap) {
 		t->seqs_cap = t->seqs_cap ? 2 * t->seqs_cap : 256;
 		t->seqs = xrealloc(t->seqs, t->seqs_cap * sizeof(*t->seqs));
 	}
-	t->seqs[t->nseqs++] = (struct line_seq){
-		first < t->nrows ? t->rows[first].addr : end, end, first, t->nrows - first,
-	};
+	t->seqs[t->nseqs++] = *seq;
 }
-
-/* The operand counts of the standard opcodes (DW_LNS_copy to
- * DW_LNS_set_isa): libdw refuses a unit that says otherwise. */
-static const uint8_t standard_lengths[LNS_SET_ISA + 1] = {
-	[LNS_ADVANCE_PC] = 1, [LNS_ADVANCE_LINE] = 1, [LNS_SET_FILE] = 1,
-	[LNS_SET_COLUMN] = 1, [LNS_FIXED_ADVANCE_PC] = 1, [LNS_SET_ISA] = 1,
-};
 
 enum extended { EXT_BAD, EXT_OK, EXT_END_SEQUENCE };
 
@@ -337,9 +382,9 @@ static enum extended run_extended(struct cursor *c, const struct line_header *h,
 		c->p = next;
 		return EXT_END_SEQUENCE;
 	case LNE_SET_ADDRESS:
-		if (len != h->address_size + 1)
+		if (len != h->u.address_size + 1)
 			return EXT_BAD;
-		*addr = read_fixed(c, h->address_size);
+		*addr = read_fixed(c, h->u.address_size);
 		break;
 	case LNE_DEFINE_FILE:
 		return EXT_BAD;
@@ -355,87 +400,132 @@ static int64_t wrap_add(int64_t a, int64_t b)
 	return (int64_t)((uint64_t)a + (uint64_t)b);
 }
 
-/* Runs one line program (DWARF 5, 6.2.5).  Rows within a sequence must
- * not go back in address: the binary search relies on it. */
-static bool run_program(struct cursor *c, const struct line_header *h, struct line_table *t)
+/* The state machine's registers that rows are made of. */
+struct line_state {
+	uint64_t addr, file;
+	int64_t line;
+};
+
+static const struct line_state initial_state = { 0, 1, 1 };
+
+enum step { STEP_ROW, STEP_END_SEQUENCE, STEP_END, STEP_BAD };
+
+/* Runs opcodes (DWARF 5, 6.2.5) up to the next row or end of sequence.
+ * Inlined into its two loops, the cursor and state stay in registers. */
+static inline __attribute__((always_inline)) enum step next_row(struct cursor *c, const struct line_header *h,
+				 struct line_state *s)
 {
-	uint64_t addr = 0, file = 1;
-	int64_t line = 1;
-	size_t first = t->nrows;
+	const struct line_unit *u = &h->u;
 
 	while (c->p < c->end && !c->bad) {
 		int op = *c->p++;
 
-		if (op >= h->opcode_base) {
-			op -= h->opcode_base;
-			line = wrap_add(line, h->line_base + op % h->line_range);
-			addr += (uint64_t)h->min_inst_len * (op / h->line_range);
-		} else if (op == 0) {
-			switch (run_extended(c, h, &addr)) {
+		if (op >= u->opcode_base) {
+			s->line = wrap_add(s->line, h->special_line[op]);
+			s->addr += h->special_addr[op];
+			return STEP_ROW;
+		}
+		if (op == 0) {
+			switch (run_extended(c, h, &s->addr)) {
 			case EXT_BAD:
-				return false;
+				return STEP_BAD;
 			case EXT_OK:
 				continue;
 			case EXT_END_SEQUENCE:
-				if (t->nrows > first && addr < t->rows[t->nrows - 1].addr)
-					return false;
-				push_seq(t, first, addr);
-				first = t->nrows;
-				addr = 0, file = 1, line = 1;
-				continue;
-			}
-		} else {
-			if (op <= LNS_SET_ISA && h->opcode_lengths[op - 1] != standard_lengths[op])
-				return false;
-			switch (op) {
-			case LNS_COPY:
-				break;
-			case LNS_ADVANCE_PC:
-				addr += h->min_inst_len * read_uleb(c);
-				continue;
-			case LNS_ADVANCE_LINE:
-				line = wrap_add(line, read_sleb(c));
-				continue;
-			case LNS_SET_FILE:
-				file = read_uleb(c);
-				continue;
-			case LNS_CONST_ADD_PC:
-				addr += (uint64_t)h->min_inst_len * ((255 - h->opcode_base) / h->line_range);
-				continue;
-			case LNS_FIXED_ADVANCE_PC:
-				addr += read_fixed(c, 2);
-				continue;
-			default:
-				/* Column, flags, isa and opcodes newer than
-				 * this reader: operands skipped. */
-				for (int n = h->opcode_lengths[op - 1]; n > 0; n--)
-					read_uleb(c);
-				continue;
+				return STEP_END_SEQUENCE;
 			}
 		}
-		if (line < 0 || line > INT32_MAX ||
-		    (t->nrows > first && addr < t->rows[t->nrows - 1].addr))
-			return false;
-		push_row(t, addr, file, line, h);
+		if (u->nonstandard & (1u << op))
+			return STEP_BAD;
+		switch (op) {
+		case LNS_COPY:
+			return STEP_ROW;
+		case LNS_ADVANCE_PC:
+			s->addr += u->min_inst_len * read_uleb(c);
+			break;
+		case LNS_ADVANCE_LINE:
+			s->line = wrap_add(s->line, read_sleb(c));
+			break;
+		case LNS_SET_FILE:
+			s->file = read_uleb(c);
+			break;
+		case LNS_CONST_ADD_PC:
+			s->addr += h->special_addr[255];
+			break;
+		case LNS_FIXED_ADVANCE_PC:
+			s->addr += read_fixed(c, 2);
+			break;
+		default:
+			/* Column, flags, isa and opcodes newer than this
+			 * reader: operands skipped. */
+			for (int n = u->opcode_lengths[op - 1]; n > 0; n--)
+				read_uleb(c);
+			break;
+		}
 	}
-	/* Rows after the last end_sequence: libdw patches the unit's last
-	 * row into one, which this reader does not reproduce. */
-	return !c->bad && t->nrows == first;
+	return c->bad ? STEP_BAD : STEP_END;
 }
 
-static bool parse_unit(struct cursor *c, const struct dwarf_sections *sec, struct line_table *t)
+/* Runs one line program into the index of its sequences, checking every
+ * row as libdw would take it: lines in range, and addresses that never go
+ * back within a sequence (a lookup stops at the first row past it).  The
+ * cursor is a local copy: through c, every sequence stored would reload
+ * it. */
+static bool run_program(struct cursor *c, const struct line_header *h, struct line_table *t)
 {
-	struct line_header h = { .offset_size = 4 };
+	struct cursor cur = *c;
+	struct line_state s = initial_state;
+	struct line_seq seq = { .program = cur.p, .unit = t->nunits };
+	uint64_t last = 0;
+
+	for (;;) {
+		switch (next_row(&cur, h, &s)) {
+		case STEP_ROW:
+			if (s.line < 0 || s.line > INT32_MAX || (seq.has_rows && s.addr < last))
+				return false;
+			if (!seq.has_rows)
+				seq.start = s.addr;
+			seq.has_rows = true;
+			last = s.addr;
+			continue;
+		case STEP_END_SEQUENCE:
+			if (seq.has_rows && s.addr < last)
+				return false;
+			seq.end = s.addr;
+			if (!seq.has_rows)
+				seq.start = s.addr;
+			push_seq(t, &seq);
+			seq = (struct line_seq){ .program = cur.p, .unit = t->nunits };
+			s = initial_state;
+			continue;
+		case STEP_END:
+			/* Rows after the last end_sequence: libdw patches the
+			 * unit's last row into one, which this reader does
+			 * not reproduce. */
+			*c = cur;
+			push_unit(t, &h->u);
+			return !seq.has_rows;
+		case STEP_BAD:
+			return false;
+		}
+	}
+}
+
+/* One unit, h keeping the special opcodes' tables of the unit before. */
+static bool parse_unit(struct cursor *c, const struct dwarf_sections *sec, struct line_table *t,
+		       struct line_header *h)
+{
 	uint64_t length = read_fixed(c, 4);
 
+	h->offset_size = 4;
 	if (length == 0xffffffff) {
-		h.offset_size = 8;
+		h->offset_size = 8;
 		length = read_fixed(c, 8);
 	}
 	if (c->bad || length > (uint64_t)(c->end - c->p))
 		return false;
 	c->end = c->p + length;
-	return read_header(c, sec, t, &h) && run_program(c, &h, t);
+	return read_header(c, sec, t, h) && run_program(c, h, t);
 }
 
 static int by_start(const void *a, const void *b)
@@ -449,11 +539,12 @@ struct line_table *line_table_parse(const struct dwarf_sections *sec)
 {
 	struct line_table *t = xcalloc(1, sizeof(*t));
 	struct cursor c = { sec->line, sec->line + sec->line_size, false };
+	struct line_header h = { 0 };
 
 	while (c.p < c.end) {
 		const uint8_t *end = c.end;
 
-		if (!parse_unit(&c, sec, t)) {
+		if (!parse_unit(&c, sec, t, &h)) {
 			line_table_free(t);
 			return NULL;
 		}
@@ -473,28 +564,26 @@ void line_table_free(struct line_table *t)
 	if (!t)
 		return;
 	free(t->files);
-	free(t->rows);
+	free(t->units);
 	free(t->seqs);
 	free(t->max_end);
 	free(t);
 }
 
-/* The last row of seq at or before addr (addr is inside seq): rows at
- * one address keep their order, and libdw takes the last of them. */
-static const struct line_row *row_at(const struct line_table *t, const struct line_seq *seq,
-				     uint64_t addr)
+/* The last row of seq at or before addr (addr is inside seq), found by
+ * running the sequence again: rows at one address keep their order, and
+ * libdw takes the last of them. */
+static struct line_state row_at(const struct line_table *t, const struct line_seq *seq,
+				uint64_t addr)
 {
-	size_t lo = 0, hi = seq->nrows;
+	struct line_header h = { .u = t->units[seq->unit] };
+	struct cursor c = { seq->program, h.u.end, false };
+	struct line_state s = initial_state, found = initial_state;
 
-	while (hi - lo > 1) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (t->rows[seq->first + mid].addr <= addr)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	return &t->rows[seq->first + lo];
+	tabulate_opcodes(&h);
+	while (next_row(&c, &h, &s) == STEP_ROW && s.addr <= addr)
+		found = s;
+	return found;
 }
 
 enum line_lookup line_table_lookup(const struct line_table *t, uint64_t addr, char **file,
@@ -502,8 +591,9 @@ enum line_lookup line_table_lookup(const struct line_table *t, uint64_t addr, ch
 {
 	size_t lo = 0, hi = t->nseqs;
 	const struct line_seq *seq;
-	const struct line_row *row;
+	const struct line_unit *u;
 	const struct line_file *f;
+	struct line_state row;
 
 	/* The last sequence starting at or before addr. */
 	while (lo < hi) {
@@ -522,13 +612,14 @@ enum line_lookup line_table_lookup(const struct line_table *t, uint64_t addr, ch
 	 * rows of each unit sort. */
 	if (lo >= 2 && (t->max_end[lo - 2] > addr || t->seqs[lo - 2].start == seq->start))
 		return LINE_ASK_LIBDW;
-	if (addr >= seq->end || !seq->nrows)
+	if (addr >= seq->end || !seq->has_rows)
 		return LINE_NONE;
 	row = row_at(t, seq, addr);
-	if (row->file == UINT32_MAX)
+	u = &t->units[seq->unit];
+	if (row.file >= u->nfiles)
 		return LINE_NONE;
-	f = &t->files[row->file];
+	f = &t->files[u->first_file + row.file];
 	*file = f->dir ? xasprintf("%s/%s", f->dir, f->name) : xstrdup(f->name);
-	*line = row->line;
+	*line = (int)row.line;
 	return LINE_FOUND;
 }

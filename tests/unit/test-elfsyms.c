@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <elf.h>
 #include <fcntl.h>
+#include <gelf.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -387,6 +388,79 @@ static void test_libc(void)
 	}
 }
 
+/* The file offset and size of a section's bytes, read with libelf. */
+static bool section_extent(const char *path, const char *name, off_t *off, size_t *size)
+{
+	int fd = open(path, O_RDONLY);
+	Elf *e;
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	bool found = false;
+
+	elf_version(EV_CURRENT);
+	e = fd >= 0 ? elf_begin(fd, ELF_C_READ, NULL) : NULL;
+	while (e && elf_getshdrstrndx(e, &shstrndx) == 0 && (scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+		const char *n;
+
+		if (gelf_getshdr(scn, &sh) && (n = elf_strptr(e, shstrndx, sh.sh_name)) &&
+		    !strcmp(n, name)) {
+			*off = sh.sh_offset;
+			*size = sh.sh_size;
+			found = true;
+			break;
+		}
+	}
+	if (e)
+		elf_end(e);
+	if (fd >= 0)
+		close(fd);
+	return found;
+}
+
+/* A zlib-compressed .debug_line (-gz=zlib, as Debian's debug packages
+ * ship them) reads as the same bytes as the plain one; with its stream
+ * damaged, as nothing. */
+static void test_compressed_sections(void)
+{
+	char *plain = data_compile(tmpdir, "prog-gz-none", "elfsyms-prog.c", "-g -gz=none");
+	char *packed = data_compile(tmpdir, "prog-gz-zlib", "elfsyms-prog.c", "-g -gz=zlib");
+	struct elf_module *a, *b;
+	const void *want, *got;
+	size_t want_size = 0, got_size = 0, size = 0;
+	off_t off = 0;
+	int fd;
+
+	if (!plain || !packed) {
+		printf("cc cannot build with -gz=zlib: no compressed sections to read\n");
+		free(plain);
+		free(packed);
+		return;
+	}
+	a = elfmod_open(plain);
+	b = elfmod_open(packed);
+	CHECK(a && b);
+	want = a ? elfmod_section_data(a, ".debug_line", &want_size) : NULL;
+	got = b ? elfmod_section_data(b, ".debug_line", &got_size) : NULL;
+	CHECK(want && got);
+	CHECK_INT(got_size, want_size);
+	CHECK(want && got && got_size == want_size && !memcmp(want, got, want_size));
+	/* Asked twice: the bytes inflated the first time. */
+	CHECK(b && elfmod_section_data(b, ".debug_line", &size) == got);
+	elfmod_close(a);
+	elfmod_close(b);
+
+	CHECK(section_extent(packed, ".debug_line", &off, &size) && size > 40);
+	fd = open(packed, O_WRONLY);
+	CHECK(fd >= 0 && pwrite(fd, "\xff\xff\xff\xff", 4, off + size / 2) == 4);
+	close(fd);
+	b = elfmod_open(packed);
+	CHECK(b && !elfmod_section_data(b, ".debug_line", &size));
+	elfmod_close(b);
+	free(plain);
+	free(packed);
+}
+
 int main(void)
 {
 	char *pie, *plain, *static_prog;
@@ -411,6 +485,7 @@ int main(void)
 	test_no_build_id(plain);
 	test_code_ranges(pie);
 	test_versioned();
+	test_compressed_sections();
 	test_libc();
 
 	free(pie);
