@@ -18,6 +18,10 @@ void symbolizer_free(struct symbolizer *s);
 /* Starts opening the module at path in the background (a thread of the
  * symbolizer's own), so that symbolize() finds it ready. */
 void symbolizer_prefetch(struct symbolizer *s, const char *path);
+/* Prefetches the C library numamma runs on, as the program's loader
+ * will map it (libc's debug info is the longest to open: started with the
+ * program, it is ready sooner). */
+void symbolizer_prefetch_libc(struct symbolizer *s);
 /* Returns 0 when something was found; strings are owned by the caller. */
 int symbolize(struct symbolizer *s, const char *path, uint64_t vaddr, struct sym_info *out);
 /* The same, only when the module at path is read by now (prefetched and

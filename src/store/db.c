@@ -671,6 +671,8 @@ void db_end_thread(struct nm_db *db, pid_t pid, pid_t tid, uint64_t end_ns)
 	step_done(db, st);
 }
 
+static void note_module(struct nm_db *db, uint64_t module_key, const char *path);
+
 void db_add_module(struct nm_db *db, pid_t pid, const char *module, const char *path,
 		   uint64_t start, uint64_t end, uint64_t bias)
 {
@@ -683,6 +685,9 @@ void db_add_module(struct nm_db *db, pid_t pid, const char *module, const char *
 	bind_int(st, 5, end);
 	bind_int(st, 6, bias);
 	step_done(db, st);
+	/* Opened in the background from now: a short program has ended
+	 * before its first stack through the module is stored. */
+	note_module(db, hash_module_name(module), path);
 }
 
 /* Hashes what identifies a frame across runs: module and offset, not
@@ -751,21 +756,16 @@ void *db_new_module_arg(struct nm_db *db)
 	return arg;
 }
 
-/* Tells db_on_new_module()'s callback of the modules of a new stack it
- * was not told of yet. */
-static void note_modules(struct nm_db *db, const struct nm_frame *frames, int n)
+/* Tells db_on_new_module()'s callback of a module, the first time. */
+static void note_module(struct nm_db *db, uint64_t module_key, const char *path)
 {
-	for (int i = 0; i < n; i++) {
-		uint64_t key;
+	uint64_t key = module_key >> 1 | 1;     /* not 0 nor ~0 */
 
-		if (!frames[i].module || !frames[i].path || frames[i].path[0] != '/')
-			continue;
-		key = module_key(&frames[i]) >> 1 | 1;     /* not 0 nor ~0 */
-		if (u64map_find(&db->modules_seen, key))
-			continue;
-		u64map_put(&db->modules_seen, key, 0, 0);
-		db->module_hooks.opened(db->module_arg, frames[i].path);
-	}
+	if (!db->module_hooks.opened || !path || path[0] != '/' ||
+	    u64map_find(&db->modules_seen, key))
+		return;
+	u64map_put(&db->modules_seen, key, 0, 0);
+	db->module_hooks.opened(db->module_arg, path);
 }
 
 /* *st, the statement inserting n rows, its SQL built once. */
@@ -837,8 +837,9 @@ static int64_t insert_callsite(struct nm_db *db, uint64_t hash, const struct nm_
 		p = decimal(p, (uint64_t)intern_location(db, &frames[depth]));
 	}
 	strcpy(p, "]");
-	if (db->module_hooks.opened)
-		note_modules(db, frames, n);
+	for (int depth = 0; depth < n; depth++)
+		if (frames[depth].module)
+			note_module(db, module_key(&frames[depth]), frames[depth].path);
 	/* The hash is stored as the signed 64-bit integer sqlite holds. */
 	db->pending_callsites[db->npending_callsites++] = (struct id_row){ id, (int64_t)hash,
 									   xstrdup(list) };

@@ -183,7 +183,10 @@ void db_symbolize_early(struct nm_db *db)
 		.opened = prefetch, .name = name_if_read, .free = free_symbolizer,
 	};
 
-	db_on_new_module(db, &hooks, symbolizer_new());
+	struct symbolizer *symbolizer = symbolizer_new();
+
+	symbolizer_prefetch_libc(symbolizer);
+	db_on_new_module(db, &hooks, symbolizer);
 }
 
 /* One transaction: a name per code location, which every stack through

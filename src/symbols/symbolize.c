@@ -8,11 +8,14 @@
  * symbolizer.
  *
  * Opening a module is most of the work (libc's debug info: inflating and
- * decoding its line programs, 20 ms): modules named in advance are
+ * indexing its line programs, 6 ms): modules named in advance are
  * opened by a thread of the symbolizer's own while the program runs,
- * one after the other, and symbolize() waits only for what is not done
- * yet. */
+ * one after the other.  symbolize() opens a module the thread has not
+ * started itself, and waits only for the one the thread is opening;
+ * symbolizer_free() waits for that one alone. */
 #include <elfutils/libdwfl.h>
+#include <link.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -35,6 +38,7 @@ struct sym_module {
 	struct elf_module *debug_elf;   /* the file the lines come from */
 	struct line_table *lines;       /* NULL: libdwfl answers */
 	bool queued;              /* for the worker to open */
+	bool opening;             /* taken, by the worker or symbolize() */
 	bool ready;               /* opened: the fields above are set */
 };
 
@@ -45,6 +49,7 @@ struct symbolizer {
 	pthread_cond_t opened;    /* a queued module is ready, or the worker done */
 	size_t next;              /* the next module the worker looks at */
 	bool worker;              /* a worker thread is running */
+	bool stopping;            /* symbolizer_free(): open nothing more */
 };
 
 /* Could libdw's path search find a debug file named DEBUGLINK for FILE?
@@ -115,14 +120,8 @@ struct symbolizer *symbolizer_new(void)
 	return s;
 }
 
-void symbolizer_free(struct symbolizer *s)
+static void destroy(struct symbolizer *s)
 {
-	if (!s)
-		return;
-	pthread_mutex_lock(&s->lock);
-	while (s->worker)
-		pthread_cond_wait(&s->opened, &s->lock);
-	pthread_mutex_unlock(&s->lock);
 	for (size_t i = 0; i < s->n; i++) {
 		struct sym_module *sm = s->v[i];
 
@@ -139,6 +138,23 @@ void symbolizer_free(struct symbolizer *s)
 	pthread_cond_destroy(&s->opened);
 	free(s->v);
 	free(s);
+}
+
+/* Nothing waits for a module nobody asked for (the C library prefetched
+ * for a program that never maps it): a worker still opening one frees
+ * the symbolizer as it ends. */
+void symbolizer_free(struct symbolizer *s)
+{
+	bool worker;
+
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->stopping = true;
+	worker = s->worker;
+	pthread_mutex_unlock(&s->lock);
+	if (!worker)
+		destroy(s);
 }
 
 /* Reports the file alone to libdwfl.  Offline, libdwfl lays modules out
@@ -248,17 +264,20 @@ static struct sym_module *find_or_add(struct symbolizer *s, const char *path, bo
 	return sm;
 }
 
-/* Opens the queued modules in turn, and ends when none is left. */
+/* Opens the queued modules nobody has taken, in turn, and ends when none
+ * is left or the symbolizer is being freed. */
 static void *worker(void *arg)
 {
 	struct symbolizer *s = arg;
+	bool stopping;
 
 	pthread_mutex_lock(&s->lock);
-	while (s->next < s->n) {
+	while (s->next < s->n && !s->stopping) {
 		struct sym_module *sm = s->v[s->next++];
 
-		if (!sm->queued)
+		if (!sm->queued || sm->opening)
 			continue;
+		sm->opening = true;
 		pthread_mutex_unlock(&s->lock);
 		open_module(sm);
 		pthread_mutex_lock(&s->lock);
@@ -266,8 +285,11 @@ static void *worker(void *arg)
 		pthread_cond_broadcast(&s->opened);
 	}
 	s->worker = false;
+	stopping = s->stopping;
 	pthread_cond_broadcast(&s->opened);
 	pthread_mutex_unlock(&s->lock);
+	if (stopping)
+		destroy(s);
 	return NULL;
 }
 
@@ -294,20 +316,43 @@ void symbolizer_prefetch(struct symbolizer *s, const char *path)
 	pthread_mutex_unlock(&s->lock);
 }
 
-/* The module of path, opened: by the worker (waited for), or here. */
+static int find_libc(struct dl_phdr_info *info, size_t size, void *found)
+{
+	const char *name = info->dlpi_name, *slash = strrchr(name, '/');
+
+	if (!slash || strncmp(slash + 1, "libc.so.", 8))
+		return 0;
+	return realpath(name, found) != NULL;
+}
+
+void symbolizer_prefetch_libc(struct symbolizer *s)
+{
+	char path[PATH_MAX];
+
+	if (dl_iterate_phdr(find_libc, path))
+		symbolizer_prefetch(s, path);
+}
+
+/* The module of path, opened: by the worker (waited for) if it has
+ * started on it, else here (while it opens another). */
 static struct sym_module *module_for(struct symbolizer *s, const char *path)
 {
 	struct sym_module *sm;
-	bool added;
+	bool added, mine;
 
 	pthread_mutex_lock(&s->lock);
 	sm = find_or_add(s, path, &added);
-	while (sm->queued && !sm->ready && s->worker)
+	while (sm->opening && !sm->ready)
 		pthread_cond_wait(&s->opened, &s->lock);
+	mine = !sm->opening;
+	sm->opening = true;
 	pthread_mutex_unlock(&s->lock);
-	if (!sm->ready) {
+	if (mine) {
 		open_module(sm);
+		pthread_mutex_lock(&s->lock);
 		sm->ready = true;
+		pthread_cond_broadcast(&s->opened);
+		pthread_mutex_unlock(&s->lock);
 	}
 	return sm;
 }

@@ -203,6 +203,28 @@ out:
 	symbolizer_free(s);
 }
 
+/* With the C library being opened in the background, a module asked
+ * for is opened at once by the caller (not after libc), and the
+ * symbolizer is freed without waiting: the thread frees it as it ends
+ * (ASan sees any use after that). */
+static void test_free_while_opening(const char *prog)
+{
+	struct symbolizer *s = symbolizer_new();
+	struct elf_module *m = elfmod_open(prog);
+	struct sym_info si;
+	uint64_t vaddr;
+
+	CHECK(m && elfmod_find_function(m, "prog_leaf", &vaddr, NULL) == 0);
+	symbolizer_prefetch_libc(s);
+	symbolizer_prefetch(s, prog);
+	CHECK_INT(m ? symbolize(s, prog, vaddr, &si) : -1, 0);
+	CHECK_STR(si.function, "prog_leaf");
+	sym_info_free(&si);
+	symbolizer_free(s);
+	elfmod_close(m);
+	usleep(300 * 1000);
+}
+
 int main(void)
 {
 	char *dir = data_tmpdir();
@@ -221,6 +243,7 @@ int main(void)
 	test_no_debuginfod(s, dir, pie);
 	test_libc(s);
 	test_if_read(pie);
+	test_free_while_opening(pie);
 
 	CHECK_INT(symbolize(s, "/nonexistent/lib.so", 0x1000, &si), -1);
 	CHECK(si.function == NULL && si.file == NULL);
