@@ -32,6 +32,14 @@ struct line_table;
 struct line_table *line_table_parse(const struct dwarf_sections *sec);
 void line_table_free(struct line_table *t);
 
+/* The same work in nparts, for as many threads: part k takes the units
+ * that start in the k-th nparts-th of .debug_line; line_table_join()
+ * makes the table of all the parts (freeing them), NULL when one was
+ * refused. */
+struct line_table *line_table_parse_part(const struct dwarf_sections *sec, size_t part,
+					 size_t nparts);
+struct line_table *line_table_join(struct line_table **parts, size_t nparts);
+
 enum line_lookup {
 	LINE_FOUND,             /* *file (caller frees) and *line are set */
 	LINE_NONE,              /* no row covers addr: libdw finds none either */

@@ -535,20 +535,77 @@ static int by_start(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-struct line_table *line_table_parse(const struct dwarf_sections *sec)
+/* The first unit starting at or after byte offset from, found by
+ * walking the units' lengths; the section's end when none does, or when
+ * a length runs past it (the unit before then refuses the table). */
+static const uint8_t *unit_start_from(const struct dwarf_sections *sec, size_t from)
+{
+	struct cursor c = { sec->line, sec->line + sec->line_size, false };
+
+	while (c.p < c.end && (size_t)(c.p - sec->line) < from) {
+		uint64_t length = read_fixed(&c, 4);
+
+		if (length == 0xffffffff)
+			length = read_fixed(&c, 8);
+		if (c.bad || length > (uint64_t)(c.end - c.p))
+			return c.end;
+		c.p += length;
+	}
+	return c.p;
+}
+
+struct line_table *line_table_parse_part(const struct dwarf_sections *sec, size_t part,
+					 size_t nparts)
 {
 	struct line_table *t = xcalloc(1, sizeof(*t));
-	struct cursor c = { sec->line, sec->line + sec->line_size, false };
+	const uint8_t *end = unit_start_from(sec, sec->line_size / nparts * (part + 1));
+	struct cursor c = { unit_start_from(sec, sec->line_size / nparts * part), end, false };
 	struct line_header h = { 0 };
 
-	while (c.p < c.end) {
-		const uint8_t *end = c.end;
-
+	if (part + 1 == nparts)
+		c.end = end = sec->line + sec->line_size;
+	while (c.p < end) {
+		c.end = sec->line + sec->line_size;
 		if (!parse_unit(&c, sec, t, &h)) {
 			line_table_free(t);
 			return NULL;
 		}
-		c.end = end;
+	}
+	return t;
+}
+
+/* Appends src's arrays to dst's, src's indexes moved past dst's. */
+static void append_part(struct line_table *dst, const struct line_table *src)
+{
+	dst->files = xrealloc(dst->files, (dst->nfiles + src->nfiles + 1) * sizeof(*dst->files));
+	memcpy(dst->files + dst->nfiles, src->files, src->nfiles * sizeof(*src->files));
+	for (size_t i = 0; i < src->nunits; i++) {
+		struct line_unit u = src->units[i];
+
+		u.first_file += dst->nfiles;
+		push_unit(dst, &u);
+	}
+	for (size_t i = 0; i < src->nseqs; i++) {
+		struct line_seq seq = src->seqs[i];
+
+		seq.unit += dst->nunits - src->nunits;
+		push_seq(dst, &seq);
+	}
+	dst->nfiles += src->nfiles;
+	dst->files_cap = dst->nfiles;
+}
+
+struct line_table *line_table_join(struct line_table **parts, size_t nparts)
+{
+	struct line_table *t = NULL;
+
+	for (size_t i = 0; i < nparts; i++)
+		if (!parts[i])
+			goto refused;
+	t = parts[0];
+	for (size_t i = 1; i < nparts; i++) {
+		append_part(t, parts[i]);
+		line_table_free(parts[i]);
 	}
 	if (t->nseqs)
 		qsort(t->seqs, t->nseqs, sizeof(*t->seqs), by_start);
@@ -557,6 +614,17 @@ struct line_table *line_table_parse(const struct dwarf_sections *sec)
 		t->max_end[i] = i && t->max_end[i - 1] > t->seqs[i].end ? t->max_end[i - 1] :
 			t->seqs[i].end;
 	return t;
+refused:
+	for (size_t i = 0; i < nparts; i++)
+		line_table_free(parts[i]);
+	return NULL;
+}
+
+struct line_table *line_table_parse(const struct dwarf_sections *sec)
+{
+	struct line_table *part = line_table_parse_part(sec, 0, 1);
+
+	return line_table_join(&part, 1);
 }
 
 void line_table_free(struct line_table *t)

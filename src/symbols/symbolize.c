@@ -197,6 +197,40 @@ static bool has_own_dwarf(const struct elf_module *m)
 	       elfmod_has_section(m, ".debug_frame");
 }
 
+/* Below this, a second thread costs more than it saves. */
+#define PARALLEL_LINES_MIN (256 << 10)
+
+struct line_part {
+	const struct dwarf_sections *sec;
+	struct line_table *table;
+};
+
+static void *parse_second_half(void *arg)
+{
+	struct line_part *half = arg;
+
+	half->table = line_table_parse_part(half->sec, 1, 2);
+	return NULL;
+}
+
+/* Large line programs (libc's, 1.3 MB: 4.5 ms) are indexed in two
+ * halves, one in a thread of their own: the program has often ended by
+ * then, and the profile waits for them. */
+static struct line_table *parse_lines(const struct dwarf_sections *sec)
+{
+	struct line_part second = { sec, NULL };
+	struct line_table *parts[2];
+	pthread_t thread;
+
+	if (sec->line_size < PARALLEL_LINES_MIN || sysconf(_SC_NPROCESSORS_ONLN) < 2 ||
+	    pthread_create(&thread, NULL, parse_second_half, &second))
+		return line_table_parse(sec);
+	parts[0] = line_table_parse_part(sec, 0, 2);
+	pthread_join(thread, NULL);
+	parts[1] = second.table;
+	return line_table_join(parts, 2);
+}
+
 /* The line programs of the file libdwfl reads DWARF from: the module, or
  * the separate file it found the symbols in.  Anything else (no
  * .debug_line there, separate debug info libdwfl found only for DWARF,
@@ -215,7 +249,7 @@ static void load_lines(struct sym_module *sm)
 	sec.line_str = elfmod_section_data(sm->debug_elf, ".debug_line_str", &sec.line_str_size);
 	sec.str = elfmod_section_data(sm->debug_elf, ".debug_str", &sec.str_size);
 	if (sec.line)
-		sm->lines = line_table_parse(&sec);
+		sm->lines = parse_lines(&sec);
 	if (!sm->lines)
 		debug("%s: file:line through libdw", sm->path);
 }
