@@ -467,11 +467,15 @@ static void handle_exec(struct tracer *tr, struct tcb *t)
 	char exe[4096];
 	unsigned long former;
 
-	/* A non-leader thread that execs takes the leader's tid. */
+	/* A non-leader thread that execs takes the leader's tid, and its
+	 * TCB: the leader's exit, seen as the exec killed it, was not this
+	 * thread's (left marked, the image's own exit drained nothing and its
+	 * last calls were lost). */
 	if (ptrace(PTRACE_GETEVENTMSG, t->tid, 0, &former) == 0 && (pid_t)former != t->tid) {
 		struct tcb *old = tcb_find(tr, former);
 		if (old && old != t)
 			tcb_free(tr, old);
+		t->flags &= ~TCB_EXITING;
 	}
 	if (p->ignored) {
 		/* --no-follow vfork child: fresh memory, nothing of ours in it. */
