@@ -31,6 +31,15 @@ programs=(
 	"compute 4 threads|$top/bench/compute 4 2000 256"
 )
 
+# Symbolisation reads libc's separate debug info when it is installed
+# (libc6-dbg, which valgrind depends on): say which case this is.
+libc_id=$(readelf -n /lib/x86_64-linux-gnu/libc.so.6 2>/dev/null | awk '/Build ID/ { print $3 }')
+libc_debug=/usr/lib/debug/.build-id/${libc_id:0:2}/${libc_id:2}.debug
+if [ -n "$libc_id" ] && [ -r "$libc_debug" ]; then
+	echo "libc's separate debug info: $libc_debug"
+else
+	echo "libc's separate debug info: none"
+fi
 printf "%-18s %8s %8s %7s %8s %8s %7s\n" program "wall" "+ms" "ratio" "cpu" "+ms" "ratio"
 for p in "${programs[@]}"; do
 	label=${p%%|*}
