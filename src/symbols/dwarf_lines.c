@@ -254,16 +254,10 @@ out:
 	return ok;
 }
 
-/* A unit's header while its program runs: the fields a sequence needs,
- * and what each special opcode adds to the line and the address, worked
- * out once (a division per row was a fifth of the time). */
+/* A unit's header while its program runs. */
 struct line_header {
 	struct line_unit u;
 	int offset_size;
-	int16_t special_line[256];
-	uint16_t special_addr[256];
-	uint32_t special_key;           /* the fields the tables were made for */
-	bool special_ready;
 };
 
 /* The operand counts of the standard opcodes (DW_LNS_copy to
@@ -273,28 +267,6 @@ static const uint8_t standard_lengths[LNS_SET_ISA + 1] = {
 	[LNS_ADVANCE_PC] = 1, [LNS_ADVANCE_LINE] = 1, [LNS_SET_FILE] = 1,
 	[LNS_SET_COLUMN] = 1, [LNS_FIXED_ADVANCE_PC] = 1, [LNS_SET_ISA] = 1,
 };
-
-/* The opcodes' tables of h, from its fields.  The special opcodes' are
- * kept from the unit before when its fields were the same, as they are
- * in every unit a compiler writes. */
-static void tabulate_opcodes(struct line_header *h)
-{
-	const struct line_unit *u = &h->u;
-	uint32_t key = u->min_inst_len | u->line_range << 8 | u->opcode_base << 16 |
-		       (uint32_t)(uint8_t)u->line_base << 24;
-	int quotient = 0, remainder = 0;
-
-	if (h->special_ready && h->special_key == key)
-		return;
-	for (int op = u->opcode_base; op < 256; op++) {
-		h->special_line[op] = u->line_base + remainder;
-		h->special_addr[op] = u->min_inst_len * quotient;
-		if (++remainder == u->line_range)
-			remainder = 0, quotient++;
-	}
-	h->special_key = key;
-	h->special_ready = true;
-}
 
 static uint16_t nonstandard_opcodes(const uint8_t *lengths, int opcode_base)
 {
@@ -340,7 +312,6 @@ static bool read_header(struct cursor *c, const struct dwarf_sections *sec, stru
 	c->p += u->opcode_base - 1;
 	u->nonstandard = nonstandard_opcodes(u->opcode_lengths, u->opcode_base);
 	u->end = c->end;
-	tabulate_opcodes(h);
 	u->first_file = t->nfiles;
 	/* No file entry at all: libdw would name file 0 "???". */
 	return read_file_tables(c, sec, h->offset_size, t, &u->nfiles) && u->nfiles &&
@@ -421,8 +392,9 @@ static inline __attribute__((always_inline)) enum step next_row(struct cursor *c
 		int op = *c->p++;
 
 		if (op >= u->opcode_base) {
-			s->line = wrap_add(s->line, h->special_line[op]);
-			s->addr += h->special_addr[op];
+			op -= u->opcode_base;
+			s->line = wrap_add(s->line, u->line_base + op % u->line_range);
+			s->addr += (uint64_t)u->min_inst_len * (op / u->line_range);
 			return STEP_ROW;
 		}
 		if (op == 0) {
@@ -450,7 +422,7 @@ static inline __attribute__((always_inline)) enum step next_row(struct cursor *c
 			s->file = read_uleb(c);
 			break;
 		case LNS_CONST_ADD_PC:
-			s->addr += h->special_addr[255];
+			s->addr += (uint64_t)u->min_inst_len * ((255 - u->opcode_base) / u->line_range);
 			break;
 		case LNS_FIXED_ADVANCE_PC:
 			s->addr += read_fixed(c, 2);
@@ -511,21 +483,19 @@ static bool run_program(struct cursor *c, const struct line_header *h, struct li
 	}
 }
 
-/* One unit, h keeping the special opcodes' tables of the unit before. */
-static bool parse_unit(struct cursor *c, const struct dwarf_sections *sec, struct line_table *t,
-		       struct line_header *h)
+static bool parse_unit(struct cursor *c, const struct dwarf_sections *sec, struct line_table *t)
 {
+	struct line_header h = { .offset_size = 4 };
 	uint64_t length = read_fixed(c, 4);
 
-	h->offset_size = 4;
 	if (length == 0xffffffff) {
-		h->offset_size = 8;
+		h.offset_size = 8;
 		length = read_fixed(c, 8);
 	}
 	if (c->bad || length > (uint64_t)(c->end - c->p))
 		return false;
 	c->end = c->p + length;
-	return read_header(c, sec, t, h) && run_program(c, h, t);
+	return read_header(c, sec, t, &h) && run_program(c, &h, t);
 }
 
 static int by_start(const void *a, const void *b)
@@ -560,13 +530,12 @@ struct line_table *line_table_parse_part(const struct dwarf_sections *sec, size_
 	struct line_table *t = xcalloc(1, sizeof(*t));
 	const uint8_t *end = unit_start_from(sec, sec->line_size / nparts * (part + 1));
 	struct cursor c = { unit_start_from(sec, sec->line_size / nparts * part), end, false };
-	struct line_header h = { 0 };
 
 	if (part + 1 == nparts)
 		c.end = end = sec->line + sec->line_size;
 	while (c.p < end) {
 		c.end = sec->line + sec->line_size;
-		if (!parse_unit(&c, sec, t, &h)) {
+		if (!parse_unit(&c, sec, t)) {
 			line_table_free(t);
 			return NULL;
 		}
@@ -648,7 +617,6 @@ static struct line_state row_at(const struct line_table *t, const struct line_se
 	struct cursor c = { seq->program, h.u.end, false };
 	struct line_state s = initial_state, found = initial_state;
 
-	tabulate_opcodes(&h);
 	while (next_row(&c, &h, &s) == STEP_ROW && s.addr <= addr)
 		found = s;
 	return found;
