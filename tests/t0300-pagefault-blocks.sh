@@ -1,12 +1,14 @@
 #!/bin/bash
 # pagefault sampler: each worker first-touches its own block of one array,
 # so every page of block i is sampled, by worker i+1 only, given to the
-# array object, with its node, and within the array's lifetime.
+# array object (4 MiB blocks: their first samples come before the next
+# tick; the agent's record of the array must be read first), with its
+# node, and within the array's lifetime.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/access-lib.sh"
 sampler_available pagefault
 
-N=4 P=64
+N=4 P=1024
 db=$TMPD/p.db
 blocks_profile "$db" pagefault access-blocks $N $P 0.3
 

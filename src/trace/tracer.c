@@ -744,9 +744,13 @@ static bool next_event(struct tracer *tr, pid_t *tid, int *status)
 			return false;
 		if (tr->stopping)
 			return false;
+		/* The agent's records first: the tick reads the samplers'
+		 * rings, whose samples are matched to the objects known by
+		 * then (a thread's first samples of a block its process had
+		 * just allocated found no object). */
+		timeout = agent_drain_all(tr);
 		if (tr->cfg.on_tick)
-			timeout = tr->cfg.on_tick(tr->cfg.ctx, now_ns());
-		timeout = earlier_timeout(timeout, agent_drain_all(tr));
+			timeout = earlier_timeout(timeout, tr->cfg.on_tick(tr->cfg.ctx, now_ns()));
 		if (tr->deadline_ns) {
 			int64_t left = ((int64_t)tr->deadline_ns - (int64_t)now_ns()) / 1000000;
 			if (left <= 0) {
