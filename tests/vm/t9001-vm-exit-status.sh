@@ -1,7 +1,9 @@
 #!/bin/bash
 # t9001-vm-exit-status — tests/vm/run hands back COMMAND's exit status, stdout
-# and stderr unchanged, fetches guest files, and reports timeouts as 124.
-# Three boots: status 42 with awkward output, plain `true`, a timeout.
+# and stderr unchanged, fetches guest files, reports timeouts as 124, and
+# runs a guest again once after a soft lockup.
+# Five boots: status 42 with awkward output, plain `true`, a timeout, and
+# a soft lockup then a timeout, run twice.
 set -euo pipefail
 # shellcheck source=tests/vm/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -46,5 +48,15 @@ echo "ok: true gives 0 and no output"
 vm --timeout 3 -- sleep 600
 ((VM_STATUS == 124)) || { show_vm_output; fail "--timeout 3 -- sleep 600 gave $VM_STATUS"; }
 echo "ok: --timeout gives 124"
+
+# Boot 4 (and 5): a guest whose kernel reports a soft lockup (as when the
+# emulator stalls a cpu mid-run) and then times out is run once more;
+# timing out again, it ends with 124.
+NUMAMMA_VM_VERBOSE=1 vm --timeout 6 -- sh -c \
+    'echo "<0>watchdog: BUG: soft lockup - CPU#0 stuck (test)" >/dev/kmsg; sleep 600'
+((VM_STATUS == 124)) || { show_vm_output; fail "a soft lockup, then a timeout, gave $VM_STATUS"; }
+runs=$(grep -c "running the guest again" "$T/err" || true)
+((runs == 1)) || { show_vm_output; fail "a soft lockup: the guest was run again $runs times, want 1"; }
+echo "ok: a guest cpu's soft lockup: run once more"
 
 [[ $(ls -A) == result.txt ]] || fail "run wrote into the cwd: $(ls -A)"
