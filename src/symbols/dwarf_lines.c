@@ -3,7 +3,7 @@
  * Every line program is run once, to index its sequences: their address
  * ranges and where their opcodes start.  The rows are not kept: a lookup
  * runs its sequence again up to the address (a profile looks up a few
- * hundred addresses; libc's 400,000 rows, stored, were a third of the
+ * hundred addresses; libc's rows, stored, were a third of the
  * parse in page faults and copies).  The sequences are sorted by start
  * address, and a lookup is a binary search.  libdw sorts the rows of one
  * compile unit together instead; both give the same row whenever no other
