@@ -22,6 +22,8 @@ struct dwarf_sections {
 	size_t line_str_size;
 	const uint8_t *str;             /* .debug_str; NULL: none */
 	size_t str_size;
+	const uint8_t *aranges;         /* .debug_aranges, inflated; NULL: none */
+	size_t aranges_size;
 };
 
 struct line_table;
@@ -39,6 +41,14 @@ void line_table_free(struct line_table *t);
 struct line_table *line_table_parse_part(const struct dwarf_sections *sec, size_t part,
 					 size_t nparts);
 struct line_table *line_table_join(struct line_table **parts, size_t nparts);
+
+/* The same answers, each unit's program run at the first lookup that
+ * needs it, the unit found through .debug_aranges as libdw finds it.
+ * NULL when there is no .debug_aranges, or it does not match the line
+ * programs unit for unit (dwarf_lines.c says how that is checked):
+ * line_table_parse() then.  The table fills in as lookups go: one
+ * lookup at a time. */
+struct line_table *line_table_by_unit(const struct dwarf_sections *sec);
 
 enum line_lookup {
 	LINE_FOUND,             /* *file (caller frees) and *line are set */

@@ -7,10 +7,11 @@
  * for what that reader leaves to it.  Each module is opened once per
  * symbolizer.
  *
- * Opening a module is most of the work (libc's debug info: inflating and
- * indexing its line programs, 6 ms): modules named in advance are
- * opened by a thread of the symbolizer's own while the program runs,
- * one after the other.  symbolize() opens a module the thread has not
+ * Opening a module is most of the work (libc's debug info: inflating its
+ * line programs, 3 ms; indexing them all, 4.5 ms more, where its
+ * .debug_aranges does not let a lookup run its unit's alone): modules
+ * named in advance are opened by a thread of the symbolizer's own while
+ * the program runs, one after the other.  symbolize() opens a module the thread has not
  * started itself, and waits only for the one the thread is opening;
  * symbolizer_free() waits for that one alone. */
 #include <elfutils/libdwfl.h>
@@ -248,7 +249,10 @@ static void load_lines(struct sym_module *sm)
 	sec.line = elfmod_section_data(sm->debug_elf, ".debug_line", &sec.line_size);
 	sec.line_str = elfmod_section_data(sm->debug_elf, ".debug_line_str", &sec.line_str_size);
 	sec.str = elfmod_section_data(sm->debug_elf, ".debug_str", &sec.str_size);
-	if (sec.line)
+	sec.aranges = elfmod_section_data(sm->debug_elf, ".debug_aranges", &sec.aranges_size);
+	if (sec.line && (sm->lines = line_table_by_unit(&sec)))
+		debug("%s: line programs run by unit, as lookups need them", sm->path);
+	else if (sec.line)
 		sm->lines = parse_lines(&sec);
 	if (!sm->lines)
 		debug("%s: file:line through libdw", sm->path);

@@ -9,7 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dwarf_aranges.h"
 #include "dwarf_lines.h"
+#include "elfsyms.h"
 #include "error.h"
 #include "procmaps.h"
 #include "symbolize.h"
@@ -229,23 +231,48 @@ static void test_built(void)
 	free(bad.b);
 }
 
-/* Units, the k-th at 0x10000 * k: parsed in 1 to 4 parts and joined,
- * the same answers as parsed whole (file indexes are each unit's own);
- * one unit refused, the whole table refused. */
-static void test_parts(void)
+/* n units, the k-th at 0x10000 * k; the one at index bad never ends its
+ * last sequence (none when bad < 0). */
+static struct bytes units_of(int n, int bad)
 {
-	struct bytes all = { NULL, 0 };
+	struct bytes all;
 	FILE *f = open_memstream((char **)&all.b, &all.n);
-	struct dwarf_sections sec;
-	struct line_table *whole;
 
-	for (int k = 0; k < 5; k++) {
-		struct bytes u = unit_at(5, false, 0x10000 * k);
+	for (int k = 0; k < n; k++) {
+		struct bytes u = unit_at(5, k == bad, 0x10000 * k);
 
 		put(f, u.b, u.n);
 		free(u.b);
 	}
 	fclose(f);
+	return all;
+}
+
+/* t answers as whole does across the five units of 0x10000 bytes below. */
+static void check_same_answers(const struct line_table *t, const struct line_table *whole)
+{
+	for (uint64_t addr = 0xff0; addr < 0x43030; addr += 4) {
+		char *want = NULL, *got = NULL;
+		int want_line = -1, got_line = -1;
+
+		CHECK_INT(line_table_lookup(t, addr, &got, &got_line),
+			  line_table_lookup(whole, addr, &want, &want_line));
+		CHECK(!want == !got && (!want || !strcmp(want, got)));
+		CHECK_INT(got_line, want_line);
+		free(want);
+		free(got);
+	}
+}
+
+/* Units, the k-th at 0x10000 * k: parsed in 1 to 4 parts and joined,
+ * the same answers as parsed whole (file indexes are each unit's own);
+ * one unit refused, the whole table refused. */
+static void test_parts(void)
+{
+	struct bytes all = units_of(5, -1);
+	struct dwarf_sections sec;
+	struct line_table *whole;
+
 	sec = (struct dwarf_sections){ .line = all.b, .line_size = all.n };
 	whole = line_table_parse(&sec);
 	CHECK(whole != NULL);
@@ -256,17 +283,8 @@ static void test_parts(void)
 			parts[i] = line_table_parse_part(&sec, i, nparts);
 		t = line_table_join(parts, nparts);
 		CHECK(t != NULL);
-		for (uint64_t addr = 0xff0; t && addr < 0x43030; addr += 4) {
-			char *want = NULL, *got = NULL;
-			int want_line = -1, got_line = -1;
-
-			CHECK_INT(line_table_lookup(t, addr, &got, &got_line),
-				  line_table_lookup(whole, addr, &want, &want_line));
-			CHECK(!want == !got && (!want || !strcmp(want, got)));
-			CHECK_INT(got_line, want_line);
-			free(want);
-			free(got);
-		}
+		if (t)
+			check_same_answers(t, whole);
 		line_table_free(t);
 	}
 	line_table_free(whole);
@@ -281,6 +299,155 @@ static void test_parts(void)
 		CHECK(line_table_join(parts, nparts) == NULL);
 	}
 	free(all.b);
+}
+
+/* A .debug_aranges set for the unit at info_offset: its pairs, then
+ * (0, 0); a (0, 0) first when zero_first (refused). */
+static void put_aranges_set(FILE *f, uint32_t info_offset, const uint64_t (*pairs)[2], size_t n,
+			    bool zero_first)
+{
+	uint32_t len = 2 + 4 + 1 + 1 + 4 + 16 * (n + 1 + zero_first);
+	static const uint8_t zeros[16];
+
+	put(f, &len, 4);
+	put1(f, 2), put1(f, 0);
+	put(f, &info_offset, 4);
+	put1(f, 8), put1(f, 0);
+	put(f, zeros, 4);                       /* to twice the address size */
+	if (zero_first)
+		put(f, zeros, 16);
+	put(f, pairs, 16 * n);
+	put(f, zeros, 16);
+}
+
+/* The ranges of unit_at(.., base)'s sequences. */
+static void put_unit_set(FILE *f, uint32_t info_offset, uint64_t base, bool zero_first)
+{
+	const uint64_t pairs[3][2] = {
+		{ base + 0x1000, 0xc }, { base + 0x2000, 8 }, { base + 0x3000, 0x20 },
+	};
+
+	put_aranges_set(f, info_offset, pairs, 3, zero_first);
+}
+
+enum aranges_damage { AR_GOOD, AR_ONE_SET_LESS, AR_UNITS_SWAPPED, AR_ZERO_PAIR };
+
+/* The sets of n units, the k-th at 0x10000 * k, written in another order
+ * than their units' (info offsets 100 * k rank them). */
+static struct bytes aranges_of(int n, enum aranges_damage damage)
+{
+	struct bytes b;
+	FILE *f = open_memstream((char **)&b.b, &b.n);
+
+	for (int i = 0; i < n - (damage == AR_ONE_SET_LESS); i++) {
+		int k = (i * 2 + 1) % n;        /* n odd: every unit once */
+		uint32_t info = 100 * k;
+
+		if (damage == AR_UNITS_SWAPPED && (k == 1 || k == 2))
+			info = 100 * (3 - k);
+		put_unit_set(f, info, 0x10000 * k, damage == AR_ZERO_PAIR && k == 3);
+	}
+	fclose(f);
+	return b;
+}
+
+static struct line_table *by_unit(const struct bytes *line, const struct bytes *ar)
+{
+	struct dwarf_sections sec = { .line = line->b, .line_size = line->n,
+				      .aranges = ar ? ar->b : NULL, .aranges_size = ar ? ar->n : 0 };
+
+	return line_table_by_unit(&sec);
+}
+
+/* Units run as lookups reach them, found through .debug_aranges: the
+ * same answers as the whole table's; refused when the sets do not match
+ * the programs one for one; a unit this reader refuses is libdw's to
+ * answer, the others still read. */
+static void test_by_unit(void)
+{
+	struct bytes line = units_of(5, -1), ar = aranges_of(5, AR_GOOD);
+	struct line_table *whole = parse(&line), *t = by_unit(&line, &ar);
+
+	CHECK(whole != NULL && t != NULL);
+	if (t && whole)
+		check_same_answers(t, whole);
+	line_table_free(t);
+	line_table_free(whole);
+	free(ar.b);
+
+	CHECK(by_unit(&line, NULL) == NULL);
+	for (enum aranges_damage d = AR_ONE_SET_LESS; d <= AR_ZERO_PAIR; d++) {
+		ar = aranges_of(5, d);
+		CHECK(by_unit(&line, &ar) == NULL);
+		free(ar.b);
+	}
+	free(line.b);
+
+	line = units_of(5, 2);
+	ar = aranges_of(5, AR_GOOD);
+	CHECK(parse(&line) == NULL);
+	t = by_unit(&line, &ar);
+	CHECK(t != NULL);
+	if (t) {
+		check_row(t, 0x11004, LINE_FOUND, "/abs/c.h", 11);
+		check_row(t, 0x21004, LINE_ASK_LIBDW, NULL, 0);
+		check_row(t, 0x31004, LINE_FOUND, "/abs/c.h", 11);
+		check_row(t, 0x31fff, LINE_NONE, NULL, 0);      /* a gap: unit 3's */
+		line_table_free(t);
+	}
+	free(ar.b);
+	free(line.b);
+}
+
+static void check_find(const struct aranges *a, uint64_t addr, enum arange_find want, uint32_t unit)
+{
+	uint32_t got = UINT32_MAX;
+
+	CHECK_INT(aranges_find(a, addr, &got), want);
+	if (want == ARANGE_FOUND)
+		CHECK_INT(got, unit);
+}
+
+/* libdwfl's unit of an address: the last entry at or before it, gaps
+ * included, a tie between units left to libdw, nothing past the last
+ * entry's end; damaged sections refused. */
+static void test_aranges(void)
+{
+	const uint64_t a[2][2] = { { 0x100, 0x10 }, { 0x200, 0x10 } }, b[1][2] = { { 0x180, 0 } };
+	const uint64_t c[1][2] = { { 0x300, 0x10 } }, d[1][2] = { { 0x400, 8 } };
+	const uint64_t e[1][2] = { { 0x300, 4 } };
+	struct bytes sec;
+	struct aranges ar;
+	FILE *f = open_memstream((char **)&sec.b, &sec.n);
+
+	/* info offsets: a 0, c 10, b 50, d 70, e 80: units 0, 2, 1, 3, 4 */
+	put_aranges_set(f, 0, a, 2, false);
+	put_aranges_set(f, 50, b, 1, false);
+	put_aranges_set(f, 10, c, 1, false);
+	put_aranges_set(f, 70, d, 1, false);
+	put_aranges_set(f, 80, e, 1, false);
+	fclose(f);
+	CHECK_INT(aranges_read(sec.b, sec.n, &ar), 0);
+	CHECK_INT(ar.nunits, 5);
+	check_find(&ar, 0xff, ARANGE_NONE, 0);
+	check_find(&ar, 0x100, ARANGE_FOUND, 0);
+	check_find(&ar, 0x150, ARANGE_FOUND, 0);
+	check_find(&ar, 0x180, ARANGE_FOUND, 2);
+	check_find(&ar, 0x1ff, ARANGE_FOUND, 2);
+	check_find(&ar, 0x200, ARANGE_FOUND, 0);
+	check_find(&ar, 0x300, ARANGE_AMBIGUOUS, 0);
+	check_find(&ar, 0x3ff, ARANGE_AMBIGUOUS, 0);
+	check_find(&ar, 0x408, ARANGE_FOUND, 3);
+	check_find(&ar, 0x409, ARANGE_NONE, 0);
+	aranges_free(&ar);
+
+	CHECK_INT(aranges_read(sec.b, sec.n - 1, &ar), -1);
+	sec.b[4] = 3;                           /* version */
+	CHECK_INT(aranges_read(sec.b, sec.n, &ar), -1);
+	sec.b[4] = 2;
+	memset(sec.b + 64 + 6, 0, 4);           /* b's unit (a is 64 bytes): a's */
+	CHECK_INT(aranges_read(sec.b, sec.n, &ar), -1);
+	free(sec.b);
 }
 
 /* Damaged units, from a few bytes changed to bytes cut: parsed (into a
@@ -331,13 +498,71 @@ static const Dwfl_Callbacks offline = {
 	.section_address = dwfl_offline_section_address,
 };
 
+/* Both tables of the file libdw reads a module's DWARF from: the whole
+ * index, and by unit where .debug_aranges allows it. */
+struct both_tables {
+	struct elf_module *elf;
+	struct line_table *whole, *by_unit;
+};
+
+static void open_both(Dwfl_Module *mod, struct both_tables *b)
+{
+	const char *main_file = NULL, *debug_file = NULL;
+	struct dwarf_sections sec = { 0 };
+	Dwarf_Addr bias;
+
+	dwfl_module_getdwarf(mod, &bias);
+	dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, &main_file, &debug_file);
+	b->elf = elfmod_open(debug_file ? debug_file : main_file);
+	if (b->elf)
+		sec.line = elfmod_section_data(b->elf, ".debug_line", &sec.line_size);
+	if (!sec.line)
+		return;
+	sec.line_str = elfmod_section_data(b->elf, ".debug_line_str", &sec.line_str_size);
+	sec.str = elfmod_section_data(b->elf, ".debug_str", &sec.str_size);
+	sec.aranges = elfmod_section_data(b->elf, ".debug_aranges", &sec.aranges_size);
+	b->whole = line_table_parse(&sec);
+	b->by_unit = line_table_by_unit(&sec);
+}
+
+static void close_both(struct both_tables *b)
+{
+	line_table_free(b->whole);
+	line_table_free(b->by_unit);
+	if (b->elf)
+		elfmod_close(b->elf);
+}
+
+/* Do the two tables answer alike at addr (where neither leaves it to
+ * libdw)? */
+static bool tables_agree(const struct both_tables *b, uint64_t addr)
+{
+	char *file[2] = { NULL, NULL };
+	int line[2] = { -1, -1 };
+	enum line_lookup got[2];
+	bool agree;
+
+	if (!b->whole || !b->by_unit)
+		return true;
+	got[0] = line_table_lookup(b->whole, addr, &file[0], &line[0]);
+	got[1] = line_table_lookup(b->by_unit, addr, &file[1], &line[1]);
+	agree = got[0] == LINE_ASK_LIBDW || got[1] == LINE_ASK_LIBDW ||
+		(got[0] == got[1] && line[0] == line[1] && !file[0] == !file[1] &&
+		 (!file[0] || !strcmp(file[0], file[1])));
+	free(file[0]);
+	free(file[1]);
+	return agree;
+}
+
 /* Every function of path, at its start, one byte in, its middle and its
- * last byte: symbolize() and libdw must give the same file:line. */
+ * last byte: symbolize() and libdw must give the same file:line, and the
+ * line table indexed whole and by unit the same answer. */
 static void compare_module(const char *path)
 {
 	struct reference r = { .dwfl = dwfl_begin(&offline) };
 	struct symbolizer *s = symbolizer_new();
-	int nsyms, checked = 0, with_line = 0, differ = 0;
+	struct both_tables both = { 0 };
+	int nsyms, checked = 0, with_line = 0, differ = 0, tables_differ = 0;
 
 	/* Opened in the background meanwhile (test-symbolize opens them
 	 * when asked). */
@@ -347,6 +572,8 @@ static void compare_module(const char *path)
 	dwfl_report_end(r.dwfl, NULL, NULL);
 	CHECK(r.mod && dwfl_module_getelf(r.mod, &r.bias));
 	nsyms = r.mod ? dwfl_module_getsymtab(r.mod) : 0;
+	if (r.mod)
+		open_both(r.mod, &both);
 	for (int i = 0; i < nsyms; i++) {
 		GElf_Sym sym;
 		GElf_Addr addr;
@@ -373,11 +600,18 @@ static void compare_module(const char *path)
 						(unsigned long)(at - r.bias), want ? want : "-", want_line,
 						si.file ? si.file : "-", si.line);
 			}
+			if (!tables_agree(&both, at - r.bias) && tables_differ++ < 5)
+				fprintf(stderr, "%s+%#lx: the whole table and the units' differ\n",
+					path, (unsigned long)(at - r.bias));
 			sym_info_free(&si);
 		}
 	}
-	printf("%s: %d addresses, %d with a line, %d differ\n", path, checked, with_line, differ);
+	printf("%s: %d addresses, %d with a line, %d differ; tables: whole %s, by unit %s,"
+	       " %d differ\n", path, checked, with_line, differ, both.whole ? "read" : "refused",
+	       both.by_unit ? "read" : "refused", tables_differ);
 	CHECK_INT(differ, 0);
+	CHECK_INT(tables_differ, 0);
+	close_both(&both);
 	symbolizer_free(s);
 	dwfl_end(r.dwfl);
 }
@@ -406,6 +640,8 @@ int main(void)
 
 	test_built();
 	test_parts();
+	test_aranges();
+	test_by_unit();
 	test_damaged();
 	if (prog)
 		compare_module(prog);
