@@ -36,7 +36,7 @@ LDFLAGS  += -no-pie
 LDLIBS   += -Wl,-Bstatic $(addprefix -l,$(STATIC_LIBS)) -Wl,-Bdynamic -lZydis -lpthread -lm
 else
 LDLIBS   += $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lunwind-x86_64 \
-            -lZydis -ldw -ldeflate -lpthread -lm
+            -lZydis -ldw -ldeflate -lz -lpthread -lm
 endif
 
 ifneq ($(V),1)

@@ -18,6 +18,13 @@
 struct dwarf_sections {
 	const uint8_t *line;            /* .debug_line, inflated */
 	size_t line_size;
+	/* NULL: all of .debug_line is at line.  Else line_size is its size
+	 * and line_table_by_unit() asks for the bytes it reads: this makes
+	 * at least the first want readable and returns where the section's
+	 * bytes are now (earlier ones staying readable), NULL if they
+	 * cannot be (damage). */
+	const uint8_t *(*reveal_line)(void *ctx, size_t want);
+	void *reveal_ctx;
 	const uint8_t *line_str;        /* .debug_line_str; NULL: none */
 	size_t line_str_size;
 	const uint8_t *str;             /* .debug_str; NULL: none */
@@ -44,10 +51,10 @@ struct line_table *line_table_join(struct line_table **parts, size_t nparts);
 
 /* The same answers, each unit's program run at the first lookup that
  * needs it, the unit found through .debug_aranges as libdw finds it.
- * NULL when there is no .debug_aranges, or it does not match the line
- * programs unit for unit (dwarf_lines.c says how that is checked):
- * line_table_parse() then.  The table fills in as lookups go: one
- * lookup at a time. */
+ * NULL when there is no readable .debug_aranges: line_table_parse()
+ * then.  The table fills in as lookups go (one at a time); where the
+ * units turn out not to match the line programs one for one
+ * (dwarf_lines.c says how that is checked), the whole table answers. */
 struct line_table *line_table_by_unit(const struct dwarf_sections *sec);
 
 enum line_lookup {

@@ -623,20 +623,31 @@ enum line_lookup line_table_lookup(const struct line_table *t, uint64_t addr, ch
  * would mean inflating .debug_info (libc's: 2.3 MB compressed).  But a
  * linker lays out .debug_info and .debug_line in the same order of input
  * files, so the k-th unit by offset has the k-th line program; that is
- * checked for every unit before it is relied on (its program's first
- * address lies in its ranges, and a unit with no ranges has no program).
- * Then a lookup runs one unit's program, at its first use: a profile's
- * few hundred addresses in libc run a few dozen of its 4,126 programs,
- * where indexing them all took 4.5 ms. */
+ * checked for every unit up to the one a lookup needs before it is
+ * relied on (its program's first address lies in its ranges, and a unit
+ * with no ranges has no program).  A lookup runs one unit's program, at
+ * its first use, and reads .debug_line only that far: a profile's few
+ * hundred addresses in libc usually need one or two of its 4,126
+ * programs, and the first 600 bytes of its 1.3 MB, where indexing them
+ * all took 4.5 ms and inflating them 2.  When the check fails, the
+ * whole table answers (line_table_parse()). */
 
 enum unit_state { UNIT_NOT_RUN, UNIT_RUN, UNIT_REFUSED };
+
+struct unit_span {
+	size_t offset, size;            /* in .debug_line */
+};
 
 struct unit_index {
 	struct dwarf_sections sec;
 	struct aranges ar;
-	struct dwarf_sections *units;   /* [k]: unit k's program alone */
+	uint32_t *nranges;              /* [k]: unit k's entries in ar */
+	struct unit_span *units;        /* [k < nfound]: checked */
+	size_t nfound;
 	struct line_table **tables;     /* [k]: once run */
 	uint8_t *state;                 /* [k]: enum unit_state */
+	bool broken;                    /* the check failed: whole answers */
+	struct line_table *whole;       /* NULL then: libdw answers */
 };
 
 static void unit_index_free(struct unit_index *x)
@@ -645,19 +656,29 @@ static void unit_index_free(struct unit_index *x)
 		return;
 	for (size_t k = 0; x->tables && k < x->ar.nunits; k++)
 		line_table_free(x->tables[k]);
+	line_table_free(x->whole);
 	aranges_free(&x->ar);
+	free(x->nranges);
 	free(x->units);
 	free(x->tables);
 	free(x->state);
 	free(x);
 }
 
+/* .debug_line with at least its first want bytes readable, or NULL. */
+static const uint8_t *line_bytes(const struct unit_index *x, size_t want)
+{
+	if (!x->sec.reveal_line)
+		return x->sec.line;
+	return x->sec.reveal_line(x->sec.reveal_ctx, want);
+}
+
 /* The address of a program's first sequence: 1, 0 when the program has
  * no opcode, -1 when a row or the sequence's end comes before any
  * DW_LNE_set_address, or the unit is not one this reader runs. */
-static int first_address(const struct dwarf_sections *unit, uint64_t *addr)
+static int first_address(const uint8_t *unit, size_t size, uint64_t *addr)
 {
-	struct cursor c = { unit->line, unit->line + unit->line_size, false };
+	struct cursor c = { unit, unit + size, false };
 	const uint8_t *program, *lengths;
 	int offset_size = 4, address_size, opcode_base;
 	uint64_t header_length;
@@ -706,94 +727,120 @@ static int first_address(const struct dwarf_sections *unit, uint64_t *addr)
 	return c.p == program ? 0 : -1;
 }
 
-/* Each program's bytes, as a .debug_line of its own; false when there
- * are not as many as units, or a length runs past the section. */
-static bool split_units(struct unit_index *x)
+/* Does the program at unit (size bytes) start where unit k's ranges say? */
+static bool unit_matches_ranges(const struct unit_index *x, const uint8_t *unit, size_t size,
+				uint32_t k)
 {
-	const struct dwarf_sections *sec = &x->sec;
-	struct cursor c = { sec->line, sec->line + sec->line_size, false };
-	size_t k = 0;
+	uint64_t addr;
+	uint32_t found;
 
-	x->units = xcalloc(x->ar.nunits ? x->ar.nunits : 1, sizeof(*x->units));
-	while (c.p < c.end) {
-		const uint8_t *start = c.p;
-		uint64_t length = read_fixed(&c, 4);
-
-		if (length == 0xffffffff)
-			length = read_fixed(&c, 8);
-		if (c.bad || length > (uint64_t)(c.end - c.p) || k == x->ar.nunits)
-			return false;
-		c.p += length;
-		x->units[k] = *sec;
-		x->units[k].line = start;
-		x->units[k++].line_size = c.p - start;
+	switch (first_address(unit, size, &addr)) {
+	case 0:
+		return !x->nranges[k];
+	case 1:
+		return aranges_find(&x->ar, addr, &found) == ARANGE_FOUND && found == k;
+	default:
+		return false;
 	}
-	return k == x->ar.nunits;
 }
 
-/* Does every unit's program start where its ranges say? */
-static bool units_match_ranges(const struct unit_index *x)
+/* The programs up to unit k's found and checked: false when one does
+ * not match its unit's ranges, or the section ends or is damaged first. */
+static bool find_units(struct unit_index *x, uint32_t k)
 {
-	size_t *nranges = xcalloc(x->ar.nunits ? x->ar.nunits : 1, sizeof(*nranges));
-	bool match = true;
+	size_t per_unit = x->sec.line_size / x->ar.nunits;
 
-	for (size_t i = 0; i < x->ar.n; i++)
-		nranges[x->ar.v[i].unit]++;
-	for (size_t k = 0; k < x->ar.nunits && match; k++) {
-		uint64_t addr;
-		uint32_t unit;
+	/* Units are of a size, roughly: one request for as far as unit k
+	 * likely lies lets the stream decide how to inflate that far. */
+	if (k > x->nfound && !line_bytes(x, per_unit * k))
+		return false;
+	while (x->nfound <= k) {
+		size_t offset = x->nfound ? x->units[x->nfound - 1].offset +
+					    x->units[x->nfound - 1].size : 0;
+		const uint8_t *line = line_bytes(x, offset + 12);
+		struct cursor c;
+		uint64_t length;
 
-		switch (first_address(&x->units[k], &addr)) {
-		case 0:
-			match = !nranges[k];
-			break;
-		case 1:
-			match = aranges_find(&x->ar, addr, &unit) == ARANGE_FOUND && unit == k;
-			break;
-		default:
-			match = false;
-		}
+		if (!line || offset >= x->sec.line_size)
+			return false;
+		c = (struct cursor){ line + offset, line + x->sec.line_size, false };
+		length = read_fixed(&c, 4);
+		if (length == 0xffffffff)
+			length = read_fixed(&c, 8);
+		if (c.bad || length > (uint64_t)(c.end - c.p))
+			return false;
+		length += c.p - (line + offset);
+		if (!(line = line_bytes(x, offset + length)) ||
+		    !unit_matches_ranges(x, line + offset, length, x->nfound))
+			return false;
+		x->units[x->nfound++] = (struct unit_span){ offset, length };
 	}
-	free(nranges);
-	return match;
+	return true;
 }
 
 struct line_table *line_table_by_unit(const struct dwarf_sections *sec)
 {
 	struct unit_index *x;
 	struct line_table *t;
+	size_t n;
 
 	if (!sec->aranges)
 		return NULL;
 	x = xcalloc(1, sizeof(*x));
 	x->sec = *sec;
-	if (aranges_read(sec->aranges, sec->aranges_size, &x->ar) < 0 || !split_units(x) ||
-	    !units_match_ranges(x)) {
+	if (aranges_read(sec->aranges, sec->aranges_size, &x->ar) < 0 || !x->ar.nunits) {
 		unit_index_free(x);
 		return NULL;
 	}
-	x->tables = xcalloc(x->ar.nunits ? x->ar.nunits : 1, sizeof(*x->tables));
-	x->state = xcalloc(x->ar.nunits ? x->ar.nunits : 1, sizeof(*x->state));
+	n = x->ar.nunits;
+	x->nranges = xcalloc(n, sizeof(*x->nranges));
+	for (size_t i = 0; i < x->ar.n; i++)
+		x->nranges[x->ar.v[i].unit]++;
+	x->units = xcalloc(n, sizeof(*x->units));
+	x->tables = xcalloc(n, sizeof(*x->tables));
+	x->state = xcalloc(n, sizeof(*x->state));
 	t = xcalloc(1, sizeof(*t));
 	t->by_unit = x;
 	return t;
 }
 
+/* The units do not match the programs: the whole table is read, once. */
+static void break_index(struct unit_index *x)
+{
+	struct dwarf_sections whole = x->sec;
+
+	x->broken = true;
+	whole.reveal_line = NULL;
+	whole.line = line_bytes(x, x->sec.line_size);
+	if (whole.line)
+		x->whole = line_table_parse(&whole);
+}
+
 static enum line_lookup lookup_by_unit(struct unit_index *x, uint64_t addr, char **file,
 				       int *line)
 {
+	struct dwarf_sections unit = x->sec;
 	uint32_t k;
 
-	switch (aranges_find(&x->ar, addr, &k)) {
-	case ARANGE_NONE:
-		return LINE_NONE;
-	case ARANGE_AMBIGUOUS:
-		return LINE_ASK_LIBDW;
-	case ARANGE_FOUND:
-		break;
+	if (!x->broken) {
+		switch (aranges_find(&x->ar, addr, &k)) {
+		case ARANGE_NONE:
+			return LINE_NONE;
+		case ARANGE_AMBIGUOUS:
+			return LINE_ASK_LIBDW;
+		case ARANGE_FOUND:
+			break;
+		}
+		if (!find_units(x, k))
+			break_index(x);
 	}
+	if (x->broken)
+		return x->whole ? line_table_lookup(x->whole, addr, file, line) : LINE_ASK_LIBDW;
 	if (x->state[k] == UNIT_NOT_RUN) {
-		x->tables[k] = line_table_parse(&x->units[k]);
+		unit.reveal_line = NULL;
+		unit.line = line_bytes(x, x->units[k].offset + x->units[k].size) + x->units[k].offset;
+		unit.line_size = x->units[k].size;
+		x->tables[k] = line_table_parse(&unit);
 		x->state[k] = x->tables[k] ? UNIT_RUN : UNIT_REFUSED;
 	}
 	/* A unit this reader refuses is libdw's to answer, as a whole

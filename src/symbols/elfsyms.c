@@ -10,7 +10,6 @@
 #include <dwarf.h>
 #include <gelf.h>
 #include <elfutils/libdwelf.h>
-#include <libdeflate.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 #include "elfsyms.h"
 #include "error.h"
 #include "hash.h"
+#include "section_stream.h"
 #include "sorted.h"
 
 /* One symbol of the sorted tables below. */
@@ -72,6 +72,9 @@ struct elf_module {
 	 * the module is closed. */
 	struct inflated_section *inflated;
 	size_t ninflated;
+	/* Sections inflated as their readers go (elfmod_section_stream()). */
+	struct section_stream **streams;
+	size_t nstreams;
 };
 
 struct inflated_section {
@@ -214,47 +217,28 @@ bool elfmod_section_range(const struct elf_module *m, const char *name, uint64_t
 	return true;
 }
 
-/* A zlib stream inflates at most 1032 times: a larger ch_size is damage,
- * not a buffer to allocate. */
-#define ZLIB_MAX_RATIO 1032
-
 /* The inflated bytes of a zlib-compressed section (ELFCOMPRESS_ZLIB), or
- * NULL when damaged.  libdeflate inflates a whole buffer 2.5 times as
- * fast as the zlib that libelf's elf_compress() uses: libc's separate
- * .debug_line (500 KB to 1.3 MB) takes 2.8 ms against 7, and with
- * libc6-dbg installed (valgrind depends on it) every profile of a program
- * that calls malloc reads it. */
+ * NULL when damaged: by libdeflate, 2.5 times as fast as the zlib that
+ * libelf's elf_compress() uses. */
 static const void *inflate_section(const struct elf_module *cm, Elf_Scn *scn,
 				   const GElf_Chdr *ch, size_t *size)
 {
 	struct elf_module *m = (struct elf_module *)cm;     /* a cache */
-	struct libdeflate_decompressor *d;
 	Elf_Data *raw = elf_rawdata(scn, NULL);
-	size_t in, out = 0;
 	void *buf;
-	enum libdeflate_result rc;
 
 	for (size_t i = 0; i < m->ninflated; i++)
 		if (m->inflated[i].scn == scn) {
 			*size = m->inflated[i].size;
 			return m->inflated[i].data;
 		}
-	if (!raw || !raw->d_buf || raw->d_size < sizeof(Elf64_Chdr))
+	if (!raw || !raw->d_buf || raw->d_size < sizeof(Elf64_Chdr) ||
+	    !(buf = inflate_zlib((const char *)raw->d_buf + sizeof(Elf64_Chdr),
+				 raw->d_size - sizeof(Elf64_Chdr), ch->ch_size)))
 		return NULL;
-	in = raw->d_size - sizeof(Elf64_Chdr);
-	if (!ch->ch_size || ch->ch_size / ZLIB_MAX_RATIO > in || !(buf = malloc(ch->ch_size)))
-		return NULL;
-	d = libdeflate_alloc_decompressor();
-	rc = d ? libdeflate_zlib_decompress(d, (const char *)raw->d_buf + sizeof(Elf64_Chdr), in,
-					    buf, ch->ch_size, &out) : LIBDEFLATE_BAD_DATA;
-	libdeflate_free_decompressor(d);
-	if (rc != LIBDEFLATE_SUCCESS || out != ch->ch_size) {
-		free(buf);
-		return NULL;
-	}
 	m->inflated = xrealloc(m->inflated, (m->ninflated + 1) * sizeof(*m->inflated));
-	m->inflated[m->ninflated++] = (struct inflated_section){ scn, buf, out };
-	*size = out;
+	m->inflated[m->ninflated++] = (struct inflated_section){ scn, buf, ch->ch_size };
+	*size = ch->ch_size;
 	return buf;
 }
 
@@ -283,6 +267,34 @@ const void *elfmod_section_data(const struct elf_module *m, const char *name, si
 	return data->d_buf;
 }
 
+struct section_stream *elfmod_section_stream(const struct elf_module *cm, const char *name)
+{
+	struct elf_module *m = (struct elf_module *)cm;     /* owns its streams */
+	Elf_Scn *scn = section_named(m, name);
+	struct section_stream *s = NULL;
+	const void *data;
+	Elf_Data *raw;
+	GElf_Shdr sh;
+	GElf_Chdr ch;
+	size_t size;
+
+	if (!scn || !gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS)
+		return NULL;
+	if ((sh.sh_flags & SHF_COMPRESSED) && gelf_getchdr(scn, &ch) && ch.ch_type == ELFCOMPRESS_ZLIB) {
+		raw = elf_rawdata(scn, NULL);
+		if (raw && raw->d_buf && raw->d_size >= sizeof(Elf64_Chdr))
+			s = section_stream_zlib((const char *)raw->d_buf + sizeof(Elf64_Chdr),
+						raw->d_size - sizeof(Elf64_Chdr), ch.ch_size);
+	} else if ((data = elfmod_section_data(m, name, &size))) {
+		s = section_stream_plain(data, size);
+	}
+	if (s) {
+		m->streams = xrealloc(m->streams, (m->nstreams + 1) * sizeof(*m->streams));
+		m->streams[m->nstreams++] = s;
+	}
+	return s;
+}
+
 static void sym_table_free(struct sym_table *t)
 {
 	for (size_t i = 0; i < t->n; i++)
@@ -304,6 +316,9 @@ void elfmod_close(struct elf_module *m)
 	for (size_t i = 0; i < m->ninflated; i++)
 		free(m->inflated[i].data);
 	free(m->inflated);
+	for (size_t i = 0; i < m->nstreams; i++)
+		section_stream_free(m->streams[i]);
+	free(m->streams);
 	if (m->elf)
 		elf_end(m->elf);
 	close(m->fd);

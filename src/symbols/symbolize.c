@@ -26,6 +26,7 @@
 #include "dwarf_lines.h"
 #include "elfsyms.h"
 #include "error.h"
+#include "section_stream.h"
 #include "symbolize.h"
 
 struct sym_module {
@@ -232,13 +233,21 @@ static struct line_table *parse_lines(const struct dwarf_sections *sec)
 	return line_table_join(parts, 2);
 }
 
+static const uint8_t *reveal(void *stream, size_t want)
+{
+	return section_stream_reveal(stream, want);
+}
+
 /* The line programs of the file libdwfl reads DWARF from: the module, or
- * the separate file it found the symbols in.  Anything else (no
- * .debug_line there, separate debug info libdwfl found only for DWARF,
- * a program the reader refuses) is left to libdwfl. */
+ * the separate file it found the symbols in.  With .debug_aranges, run
+ * by unit as lookups need them, .debug_line inflated only that far;
+ * without, indexed whole.  Anything else (no .debug_line there, separate
+ * debug info libdwfl found only for DWARF, a program the reader refuses)
+ * is left to libdwfl. */
 static void load_lines(struct sym_module *sm)
 {
 	struct dwarf_sections sec = { 0 };
+	struct section_stream *line;
 
 	if (has_own_dwarf(sm->elf))
 		sm->debug_elf = sm->elf;
@@ -246,13 +255,23 @@ static void load_lines(struct sym_module *sm)
 		sm->debug_elf = elfmod_open(sm->debug_file);
 	if (!sm->debug_elf)
 		return;
-	sec.line = elfmod_section_data(sm->debug_elf, ".debug_line", &sec.line_size);
 	sec.line_str = elfmod_section_data(sm->debug_elf, ".debug_line_str", &sec.line_str_size);
 	sec.str = elfmod_section_data(sm->debug_elf, ".debug_str", &sec.str_size);
 	sec.aranges = elfmod_section_data(sm->debug_elf, ".debug_aranges", &sec.aranges_size);
-	if (sec.line && (sm->lines = line_table_by_unit(&sec)))
+	if (sec.aranges && (line = elfmod_section_stream(sm->debug_elf, ".debug_line"))) {
+		sec.line_size = section_stream_size(line);
+		sec.reveal_line = reveal;
+		sec.reveal_ctx = line;
+		sm->lines = line_table_by_unit(&sec);
+	}
+	if (sm->lines) {
 		debug("%s: line programs run by unit, as lookups need them", sm->path);
-	else if (sec.line)
+		return;
+	}
+	sec = (struct dwarf_sections){ .line_str = sec.line_str, .line_str_size = sec.line_str_size,
+				       .str = sec.str, .str_size = sec.str_size };
+	sec.line = elfmod_section_data(sm->debug_elf, ".debug_line", &sec.line_size);
+	if (sec.line)
 		sm->lines = parse_lines(&sec);
 	if (!sm->lines)
 		debug("%s: file:line through libdw", sm->path);

@@ -10,6 +10,7 @@
 
 #include "elfsyms.h"
 #include "error.h"
+#include "section_stream.h"
 #include "unit.h"
 #include "data/build.h"
 
@@ -447,6 +448,14 @@ static void test_compressed_sections(void)
 	CHECK(want && got && got_size == want_size && !memcmp(want, got, want_size));
 	/* Asked twice: the bytes inflated the first time. */
 	CHECK(b && elfmod_section_data(b, ".debug_line", &size) == got);
+	/* As a stream: the same bytes, compressed or not. */
+	for (int i = 0; i < 2 && want; i++) {
+		struct section_stream *s = elfmod_section_stream(i ? b : a, ".debug_line");
+		const uint8_t *bytes = s ? section_stream_reveal(s, want_size) : NULL;
+
+		CHECK(s && section_stream_size(s) == want_size);
+		CHECK(bytes && !memcmp(bytes, want, want_size));
+	}
 	elfmod_close(a);
 	elfmod_close(b);
 
@@ -456,6 +465,8 @@ static void test_compressed_sections(void)
 	close(fd);
 	b = elfmod_open(packed);
 	CHECK(b && !elfmod_section_data(b, ".debug_line", &size));
+	CHECK(b && elfmod_section_stream(b, ".debug_line") &&
+	      !section_stream_reveal(elfmod_section_stream(b, ".debug_line"), SIZE_MAX));
 	elfmod_close(b);
 	free(plain);
 	free(packed);
