@@ -24,11 +24,17 @@ struct dwarf_sections {
 	 * bytes are now (earlier ones staying readable), NULL if they
 	 * cannot be (damage). */
 	const uint8_t *(*reveal_line)(void *ctx, size_t want);
-	void *reveal_ctx;
+	void *line_ctx;
 	const uint8_t *line_str;        /* .debug_line_str; NULL: none */
 	size_t line_str_size;
-	const uint8_t *str;             /* .debug_str; NULL: none */
+	const uint8_t *str;             /* .debug_str; NULL: none, or see below */
 	size_t str_size;
+	/* Set when str is NULL: .debug_str (str_size bytes) is read only if
+	 * a file table names a string in it (DW_FORM_strp; GCC's name them
+	 * in .debug_line_str): reveal_str(str_ctx, str_size) returns its
+	 * bytes, NULL when they cannot be read. */
+	const uint8_t *(*reveal_str)(void *ctx, size_t want);
+	void *str_ctx;
 	const uint8_t *aranges;         /* .debug_aranges, inflated; NULL: none */
 	size_t aranges_size;
 };

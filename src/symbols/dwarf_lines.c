@@ -75,6 +75,13 @@ static const char *string_at(const uint8_t *base, size_t size, uint64_t off)
 	return (const char *)base + off;
 }
 
+static const uint8_t *debug_str(const struct dwarf_sections *sec)
+{
+	if (sec->str || !sec->reveal_str)
+		return sec->str;
+	return sec->reveal_str(sec->str_ctx, sec->str_size);
+}
+
 /* One attribute of a DWARF 5 directory or file entry: a string for
  * DW_LNCT_path, a number for DW_LNCT_directory_index, anything else
  * skipped.  False when the form is one this reader cannot read. */
@@ -94,7 +101,7 @@ static bool read_form(struct cursor *c, const struct dwarf_sections *sec, int fo
 		*str = string_at(sec->line_str, sec->line_str_size, read_fixed(c, offset_size));
 		return *str != NULL;
 	case FORM_STRP:
-		*str = string_at(sec->str, sec->str_size, read_fixed(c, offset_size));
+		*str = string_at(debug_str(sec), sec->str_size, read_fixed(c, offset_size));
 		return *str != NULL;
 	case FORM_UDATA:
 		*num = read_uleb(c);
@@ -670,7 +677,7 @@ static const uint8_t *line_bytes(const struct unit_index *x, size_t want)
 {
 	if (!x->sec.reveal_line)
 		return x->sec.line;
-	return x->sec.reveal_line(x->sec.reveal_ctx, want);
+	return x->sec.reveal_line(x->sec.line_ctx, want);
 }
 
 /* The address of a program's first sequence: 1, 0 when the program has

@@ -12,7 +12,7 @@
 #define ZLIB_MAX_RATIO 1032
 /* zlib inflates at least this much at a time: fewer calls, and the
  * stream's next units are often asked for next. */
-#define ZLIB_STEP (64 << 10)
+#define ZLIB_STEP (16 << 10)
 
 struct section_stream {
 	const uint8_t *bytes;   /* the section's bytes, readable up to have */

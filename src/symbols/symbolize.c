@@ -247,7 +247,7 @@ static const uint8_t *reveal(void *stream, size_t want)
 static void load_lines(struct sym_module *sm)
 {
 	struct dwarf_sections sec = { 0 };
-	struct section_stream *line;
+	struct section_stream *line, *str;
 
 	if (has_own_dwarf(sm->elf))
 		sm->debug_elf = sm->elf;
@@ -256,21 +256,28 @@ static void load_lines(struct sym_module *sm)
 	if (!sm->debug_elf)
 		return;
 	sec.line_str = elfmod_section_data(sm->debug_elf, ".debug_line_str", &sec.line_str_size);
-	sec.str = elfmod_section_data(sm->debug_elf, ".debug_str", &sec.str_size);
+	if ((str = elfmod_section_stream(sm->debug_elf, ".debug_str"))) {
+		sec.str_size = section_stream_size(str);
+		sec.reveal_str = reveal;
+		sec.str_ctx = str;
+	}
 	sec.aranges = elfmod_section_data(sm->debug_elf, ".debug_aranges", &sec.aranges_size);
 	if (sec.aranges && (line = elfmod_section_stream(sm->debug_elf, ".debug_line"))) {
 		sec.line_size = section_stream_size(line);
 		sec.reveal_line = reveal;
-		sec.reveal_ctx = line;
+		sec.line_ctx = line;
 		sm->lines = line_table_by_unit(&sec);
 	}
 	if (sm->lines) {
 		debug("%s: line programs run by unit, as lookups need them", sm->path);
 		return;
 	}
-	sec = (struct dwarf_sections){ .line_str = sec.line_str, .line_str_size = sec.line_str_size,
-				       .str = sec.str, .str_size = sec.str_size };
 	sec.line = elfmod_section_data(sm->debug_elf, ".debug_line", &sec.line_size);
+	sec.reveal_line = NULL;
+	/* Two threads index the whole table: a stream is not theirs to share. */
+	if (str)
+		sec.str = section_stream_reveal(str, sec.str_size);
+	sec.reveal_str = NULL;
 	if (sec.line)
 		sm->lines = parse_lines(&sec);
 	if (!sm->lines)

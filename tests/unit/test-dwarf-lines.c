@@ -121,7 +121,23 @@ struct bytes {
 	size_t n;
 };
 
-static struct bytes unit_at(int version, bool unterminated, uint64_t base)
+/* Where file names are: in the table, or in .debug_str (DW_FORM_strp),
+ * at these offsets of debug_str below. */
+enum file_names { NAMES_INLINE, NAMES_STRP };
+static const char debug_str[] = "x\0a.c\0b.h\0/abs/c.h";
+static const uint32_t name_offsets[3] = { 2, 6, 10 };
+
+static void put_file(FILE *f, enum file_names names, int i, int dir)
+{
+	if (names == NAMES_STRP)
+		put(f, &name_offsets[i], 4);
+	else
+		put_str(f, debug_str + name_offsets[i]);
+	put1(f, dir);
+}
+
+static struct bytes build_unit(int version, bool unterminated, uint64_t base,
+			       enum file_names names)
 {
 	static const uint8_t std_lengths[12] = { 0, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 1 };
 	struct bytes head, prog, u;
@@ -135,12 +151,13 @@ static struct bytes unit_at(int version, bool unterminated, uint64_t base)
 	put(hf, std_lengths, sizeof(std_lengths));
 	put1(hf, 1), put_uleb(hf, 1), put_uleb(hf, 0x08);      /* path: string */
 	put_uleb(hf, 2), put_str(hf, "/comp"), put_str(hf, "sub");
-	put1(hf, 2), put_uleb(hf, 1), put_uleb(hf, 0x08);      /* path: string, */
+	put1(hf, 2), put_uleb(hf, 1);                             /* path: string */
+	put_uleb(hf, names == NAMES_STRP ? 0x0e : 0x08);          /* or strp, */
 	put_uleb(hf, 2), put_uleb(hf, 0x0b);                      /* dir: data1 */
 	put_uleb(hf, 3);
-	put_str(hf, "a.c"), put1(hf, 0);
-	put_str(hf, "b.h"), put1(hf, 1);
-	put_str(hf, "/abs/c.h"), put1(hf, 1);
+	put_file(hf, names, 0, 0);
+	put_file(hf, names, 1, 1);
+	put_file(hf, names, 2, 1);
 
 	for (size_t i = 0; i < sizeof(program) / sizeof(*program); i++) {
 		struct op op = program[i];
@@ -164,6 +181,11 @@ static struct bytes unit_at(int version, bool unterminated, uint64_t base)
 	free(head.b);
 	free(prog.b);
 	return u;
+}
+
+static struct bytes unit_at(int version, bool unterminated, uint64_t base)
+{
+	return build_unit(version, unterminated, base, NAMES_INLINE);
 }
 
 static struct bytes unit(int version, bool unterminated)
@@ -262,6 +284,47 @@ static void check_same_answers(const struct line_table *t, const struct line_tab
 		free(want);
 		free(got);
 	}
+}
+
+static const uint8_t *reveal_debug_str(void *ctx, size_t want)
+{
+	int *calls = ctx;
+
+	++*calls;
+	return want == sizeof(debug_str) ? (const uint8_t *)debug_str : NULL;
+}
+
+/* File names in .debug_str: read from it, and only then; refused when
+ * it cannot be read. */
+static void test_strp(void)
+{
+	struct bytes u = build_unit(5, false, 0, NAMES_STRP), plain = unit(5, false);
+	struct dwarf_sections sec = { .line = u.b, .line_size = u.n, .str_size = sizeof(debug_str),
+				      .reveal_str = reveal_debug_str };
+	struct line_table *t;
+	int calls = 0;
+
+	sec.str_ctx = &calls;
+	t = line_table_parse(&sec);
+	CHECK(t != NULL && calls > 0);
+	if (t) {
+		check_row(t, 0x1004, LINE_FOUND, "/abs/c.h", 11);
+		check_row(t, 0x2003, LINE_FOUND, "/comp/a.c", 1);
+		check_row(t, 0x3004, LINE_FOUND, "sub/b.h", 1);
+	}
+	line_table_free(t);
+	sec.str_size--;                 /* the callback refuses it */
+	CHECK(line_table_parse(&sec) == NULL);
+	sec.str_size++;
+	calls = 0;
+	sec.line = plain.b;
+	sec.line_size = plain.n;
+	t = line_table_parse(&sec);
+	CHECK(t != NULL);
+	CHECK_INT(calls, 0);
+	line_table_free(t);
+	free(u.b);
+	free(plain.b);
 }
 
 /* Units, the k-th at 0x10000 * k: parsed in 1 to 4 parts and joined,
@@ -376,7 +439,7 @@ static struct line_table *by_unit_counted(const struct bytes *line, const struct
 	if (counted) {
 		*counted = (struct counted_line){ line->b, 0 };
 		sec.reveal_line = reveal_counted;
-		sec.reveal_ctx = counted;
+		sec.line_ctx = counted;
 	}
 	return line_table_by_unit(&sec);
 }
@@ -695,6 +758,7 @@ int main(void)
 
 	test_built();
 	test_parts();
+	test_strp();
 	test_aranges();
 	test_by_unit();
 	test_damaged();
