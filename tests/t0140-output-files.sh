@@ -31,6 +31,34 @@ for f in p.db p.db.old; do
 	assert_eq "$f is one plain file" delete "$(sql $f "PRAGMA journal_mode")"
 done
 
+# A profile killed with its journal beside it: the next profile keeps the
+# two together as .old (a complete file for sqlite3); a journal whose
+# profile was then removed is refused, never applied to the new one.
+"$NUMAMMA" profile -q -s none -o k.db -- sleep 30 2>/dev/null &
+front=$!
+tracer=
+for ((i = 0; i < 100; i++)); do
+	[[ -e k.db-wal ]] && tracer=$(pgrep -P $front -x numamma) && break
+	sleep 0.05
+done
+[[ -n $tracer ]] || fail "no profile being written to k.db"
+kill -KILL "$tracer" $front
+pkill -KILL -x sleep -P 1 2>/dev/null
+wait $front 2>/dev/null
+[[ -e k.db-wal ]] || fail "the killed profile left no journal"
+"$NUMAMMA" profile -q -s none -o k.db -- /bin/true 2>err || fail "profile over a killed one failed: $(cat err)"
+[[ -e k.db.old-wal && ! -e k.db-wal ]] || fail "the killed profile's journal did not move with it"
+cp k.db.old-wal orphan.db-wal           # sqlite3 below folds the journal in
+assert_eq "the killed profile's run, read with its journal" 1 "$(sql k.db.old "SELECT count(*) FROM runs")"
+assert_eq "the new profile, complete" 1 "$(sql k.db "SELECT count(*) FROM runs WHERE end_ns IS NOT NULL")"
+status=0
+"$NUMAMMA" profile -s none -o orphan.db -- /bin/echo ran >out 2>err || status=$?
+assert_eq "an orphan journal: refused" 125 "$status"
+grep -q "^numamma: cannot create 'orphan.db': 'orphan.db-wal' is a journal left without its database" err ||
+	fail "orphan journal: $(cat err)"
+[[ ! -s out && ! -e orphan.db && -e orphan.db-wal ]] ||
+	fail "the refused profile ran, or touched orphan.db or its journal"
+
 # A live profile: a reader holds a transaction for 3 s, a second numamma
 # asks for the same name.  The program runs on with its own output.
 prog=(sh -c 'for i in 1 2 3 4 5 6 7 8 9 10; do echo $i; sleep 0.4; done; exit 3')

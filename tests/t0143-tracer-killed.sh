@@ -31,17 +31,20 @@ grep -q "^numamma: the tracer died (Killed): put back [1-9][0-9]* of its trap by
 # turns the agent off and the storm runs on to its own end.
 if "$NUMAMMA" profile -q -s none --intercept=agent -o "$TMPD/probe.db" -- /bin/true 2>/dev/null; then
 	cc -O2 -pthread -o "$TMPD/storm" "$TOP/bench/malloc-storm.c" || fail "cannot build the storm"
-	want=$("$TMPD/storm" 200000)
+	# 5M iterations: about 0.4 s alone, still storming at the kill.
+	want=$("$TMPD/storm" 5000000)
 	for round in 1 2 3; do
-		"$NUMAMMA" profile -q -s none --intercept=agent -o "$TMPD/s$round.db" -- "$TMPD/storm" 200000 \
+		"$NUMAMMA" profile -q -s none --intercept=agent -o "$TMPD/s$round.db" -- "$TMPD/storm" 5000000 \
 			>"$TMPD/sout" 2>"$TMPD/serr" &
 		front=$!
 		tracer=
-		for ((i = 0; i < 50 && -z $tracer; i++)); do
-			tracer=$(pgrep -P $front -x numamma) || sleep 0.05
+		for ((i = 0; i < 50; i++)); do
+			tracer=$(pgrep -P $front -x numamma) && break
+			sleep 0.05
 		done
-		sleep 0.5
-		kill -KILL "$tracer"
+		[[ -n $tracer ]] || fail "storm $round: no tracer under numamma's front process"
+		sleep 0.2
+		kill -KILL "$tracer" || fail "storm $round: the tracer had already ended"
 		status=0
 		wait $front || status=$?
 		assert_eq "storm $round: the program's exit status" 0 "$status"

@@ -49,12 +49,36 @@ static int check_directory(const char *path)
 	return ret < 0 ? error_errno("cannot create '%s'", path) : 0;
 }
 
+/* A journal with no database beside it (a profile killed, then its file
+ * removed): SQLite would apply it to the new database at its first open,
+ * and the profile would fail, or hold the older run's rows.  It is the
+ * user's to remove, not numamma's. */
+static int check_orphan_journals(const char *path)
+{
+	struct stat st;
+
+	for (size_t i = 0; i < sizeof(companions) / sizeof(companions[0]); i++) {
+		char *journal = xasprintf("%s%s", path, companions[i]);
+		bool found = lstat(journal, &st) == 0;
+
+		free(journal);
+		if (found)
+			return error("cannot create '%s': '%s%s' is a journal left without its "
+				     "database (a profile killed, then removed?), which SQLite would "
+				     "apply to the new one; remove it, or choose another -o",
+				     path, path, companions[i]);
+	}
+	return 0;
+}
+
 int outfile_check(const char *path, const char *const *inputs)
 {
 	struct stat st;
 
 	if (!*path)
 		return error("cannot create '': empty file name");
+	if (lstat(path, &st) < 0 && check_orphan_journals(path) < 0)
+		return -1;
 	if (lstat(path, &st) == 0) {
 		if (S_ISLNK(st.st_mode))
 			return error("cannot create '%s': it is a symbolic link, and numamma "
