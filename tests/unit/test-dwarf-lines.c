@@ -603,6 +603,42 @@ static void test_damaged(void)
 	free(u.b);
 }
 
+/* Damaged .debug_aranges beside intact programs, and intact ranges beside
+ * damaged programs: read by unit or refused, never out of bounds. */
+static void test_damaged_by_unit(void)
+{
+	struct bytes line = units_of(5, -1), ar = aranges_of(5, AR_GOOD);
+	int read = 0;
+
+	srandom(20261201);
+	for (int round = 0; round < 2000; round++) {
+		struct bytes *victim = round % 2 ? &line : &ar;
+		size_t n = round % 5 ? victim->n : (size_t)random() % victim->n;
+		uint8_t *b = xmalloc(n ? n : 1);
+		struct bytes damaged = { b, n };
+		struct line_table *t;
+
+		memcpy(b, victim->b, n);
+		for (int k = 1 + random() % 4; k > 0 && n; k--)
+			b[random() % n] = random() % 3 ? (uint8_t)random() : 0;
+		t = round % 2 ? by_unit(&damaged, &ar) : by_unit(&line, &damaged);
+		for (uint64_t addr = 0xff0; t && addr < 0x43030; addr += 0x40) {
+			char *file = NULL;
+			int no;
+
+			if (line_table_lookup(t, addr, &file, &no) == LINE_FOUND)
+				CHECK(file != NULL && no >= 0);
+			free(file);
+		}
+		read += t != NULL;
+		line_table_free(t);
+		free(b);
+	}
+	printf("damaged aranges or units: %d of 2000 read by unit\n", read);
+	free(line.b);
+	free(ar.b);
+}
+
 /* libdw's answer, as symbolize() used to ask for it. */
 struct reference {
 	Dwfl *dwfl;
@@ -762,6 +798,7 @@ int main(void)
 	test_aranges();
 	test_by_unit();
 	test_damaged();
+	test_damaged_by_unit();
 	if (prog)
 		compare_module(prog);
 	compare_module(self);
