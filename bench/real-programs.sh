@@ -1,7 +1,9 @@
 #!/bin/bash
 # Real programs under `numamma profile` (sampler off) against native, with
-# heaptrack on the same runs when installed: wall-time ratios (best of 2
-# natives), and whether output and exit status are identical.
+# heaptrack on the same runs when installed: wall-time ratios, each the
+# median of RUNS runs (3; the configurations take turns, so that a change
+# in the machine's load reaches all of them alike), and whether output
+# and exit status are identical.
 #
 # heaptrack follows neither fork nor exec (its preload removes itself from
 # the environment), so `heaptrack sh -c CMD` would trace only the shell. Each
@@ -63,8 +65,12 @@ run() {
 	awk -v d=$((e - s)) 'BEGIN { printf "%.3f", d / 1e9 }'
 }
 
-# ratio SECONDS: SECONDS against the native best, as "1.2x".
+# ratio SECONDS: SECONDS against the native median, as "1.2x".
 ratio() { awk -v t="$1" -v n="$native" 'BEGIN { printf "%.1fx", t / n }'; }
+
+# median SECONDS...
+median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+runs=${RUNS:-3}
 
 # Two numamma columns: "tree" profiles the whole `sh -c CMD`, as a user
 # would; "per-prog" runs numamma where heaptrack runs, on the same
@@ -73,18 +79,23 @@ nm=("$top/numamma" profile -q -s none "$@")
 printf "%-22s %8s %9s %9s %6s %10s\n" program native tree per-prog same heaptrack
 for p in "${programs[@]}"; do
 	name=${p%%|*} cmd=${p#*|}
-	n1=$(T= TW= run native sh -c "$cmd"); n2=$(T= TW= run native sh -c "$cmd")
-	native=$(awk -v a="$n1" -v b="$n2" 'BEGIN { print a < b ? a : b }')
-	tree=$(T= TW= run traced "${nm[@]}" -o "$tmp/p.db" -- sh -c "$cmd")
-	same=no; cmp -s "$tmp/native.out" "$tmp/traced.out" && same=yes
 	each="${nm[*]} -o $tmp/p.%p.db --"
-	per=$(T="$each" TW= run each sh -c "$cmd")
+	natives=() trees=() pers=() heaps=() same=yes
+	for ((r = 0; r < runs; r++)); do
+		natives+=("$(T= TW= run native sh -c "$cmd")")
+		trees+=("$(T= TW= run traced "${nm[@]}" -o "$tmp/p.db" -- sh -c "$cmd")")
+		cmp -s "$tmp/native.out" "$tmp/traced.out" || same=no
+		pers+=("$(T="$each" TW= run each sh -c "$cmd")")
+		rm -f "$tmp"/p.*.db
+		if command -v heaptrack >/dev/null; then
+			heaps+=("$(T="heaptrack -o $tmp/ht.%p" TW="-wrapper heaptrack,-o,$tmp/ht.%p" \
+				run heap sh -c "$cmd")")
+			rm -f "$tmp"/ht.*
+		fi
+	done
+	native=$(median "${natives[@]}") tree=$(median "${trees[@]}") per=$(median "${pers[@]}")
 	heap=-
-	if command -v heaptrack >/dev/null; then
-		heap=$(T="heaptrack -o $tmp/ht.%p" TW="-wrapper heaptrack,-o,$tmp/ht.%p" \
-			run heap sh -c "$cmd")
-		heap=$(ratio "$heap")
-	fi
+	[[ ${#heaps[@]} == 0 ]] || heap=$(ratio "$(median "${heaps[@]}")")
 	printf "%-22s %7.2fs %9s %9s %6s %10s\n" "$name" "$native" "$(ratio "$tree")" \
 		"$(ratio "$per")" "$same" "$heap"
 done
