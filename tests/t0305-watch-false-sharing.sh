@@ -19,7 +19,8 @@ line="SELECT s.address - o.address AS off, t.rank, s.access FROM samples s
       JOIN objects o ON o.id = s.object_id JOIN threads t ON t.tid = s.tid
       WHERE o.kind = 'heap' AND o.size = 64"
 total=$(sql "$db" "SELECT count(*) FROM ($line)")
-((total > 0)) || fail "no sample on the shared line in 8 s"
+((total > 0)) || fail "no sample on the shared line in 8 s ($(sql "$db" "SELECT count(*) FROM samples") samples in all;
+	sampler_stats: $(sql "$db" "SELECT group_concat(name || '=' || value, ' ') FROM sampler_stats"))"
 wrong=$(sql "$db" "SELECT count(*) FROM ($line) WHERE off / 8 != rank - 1")
 assert_eq "samples on the line that are not on their thread's word" 0 "$wrong"
 writes=$(sql "$db" "SELECT count(*) FROM ($line) WHERE access = 'W'")
