@@ -42,8 +42,9 @@ bool elfmod_section_range(const struct elf_module *m, const char *name, uint64_t
  * (SHF_COMPRESSED), valid while m is open; NULL when absent or
  * unreadable. */
 const void *elfmod_section_data(const struct elf_module *m, const char *name, size_t *size);
-/* The same bytes as they are needed (include/section_stream.h), the
- * stream m's until it is closed; NULL when absent or unreadable. */
+/* The same bytes as they are needed (include/section_stream.h): one
+ * stream per section, m's until it is closed; NULL when absent or
+ * unreadable. */
 struct section_stream *elfmod_section_stream(const struct elf_module *m, const char *name);
 
 /* Looks a function up by name in .symtab, then .dynsym (defined symbols

@@ -72,9 +72,15 @@ struct elf_module {
 	 * the module is closed. */
 	struct inflated_section *inflated;
 	size_t ninflated;
-	/* Sections inflated as their readers go (elfmod_section_stream()). */
-	struct section_stream **streams;
+	/* Sections inflated as their readers go (elfmod_section_stream()),
+	 * one stream each. */
+	struct module_stream *streams;
 	size_t nstreams;
+};
+
+struct module_stream {
+	Elf_Scn *scn;
+	struct section_stream *stream;
 };
 
 struct inflated_section {
@@ -280,6 +286,9 @@ struct section_stream *elfmod_section_stream(const struct elf_module *cm, const 
 
 	if (!scn || !gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS)
 		return NULL;
+	for (size_t i = 0; i < m->nstreams; i++)
+		if (m->streams[i].scn == scn)
+			return m->streams[i].stream;
 	if ((sh.sh_flags & SHF_COMPRESSED) && gelf_getchdr(scn, &ch) && ch.ch_type == ELFCOMPRESS_ZLIB) {
 		raw = elf_rawdata(scn, NULL);
 		if (raw && raw->d_buf && raw->d_size >= sizeof(Elf64_Chdr))
@@ -290,7 +299,7 @@ struct section_stream *elfmod_section_stream(const struct elf_module *cm, const 
 	}
 	if (s) {
 		m->streams = xrealloc(m->streams, (m->nstreams + 1) * sizeof(*m->streams));
-		m->streams[m->nstreams++] = s;
+		m->streams[m->nstreams++] = (struct module_stream){ scn, s };
 	}
 	return s;
 }
@@ -317,7 +326,7 @@ void elfmod_close(struct elf_module *m)
 		free(m->inflated[i].data);
 	free(m->inflated);
 	for (size_t i = 0; i < m->nstreams; i++)
-		section_stream_free(m->streams[i]);
+		section_stream_free(m->streams[i].stream);
 	free(m->streams);
 	if (m->elf)
 		elf_end(m->elf);

@@ -455,6 +455,7 @@ static void test_compressed_sections(void)
 
 		CHECK(s && section_stream_size(s) == want_size);
 		CHECK(bytes && !memcmp(bytes, want, want_size));
+		CHECK(elfmod_section_stream(i ? b : a, ".debug_line") == s);    /* one each */
 	}
 	elfmod_close(a);
 	elfmod_close(b);
