@@ -11,16 +11,24 @@
 . "$(dirname "$0")/access-lib.sh"
 sampler_available watch
 
-db=$TMPD/fs.db
-access_profile "$db" watch access-false-sharing 8
-assert_eq "program output" "ok" "$(cat "$TMPD/out")"
-
 line="SELECT s.address - o.address AS off, t.rank, s.access FROM samples s
       JOIN objects o ON o.id = s.object_id JOIN threads t ON t.tid = s.tid
       WHERE o.kind = 'heap' AND o.size = 64"
-total=$(sql "$db" "SELECT count(*) FROM ($line)")
-((total > 0)) || fail "no sample on the shared line in 8 s ($(sql "$db" "SELECT count(*) FROM samples") samples in all;
-	sampler_stats: $(sql "$db" "SELECT group_concat(name || '=' || value, ' ') FROM sampler_stats"))"
+# The sampler finds the line by chance (one pick in eight is uniform over
+# the process's objects, its statics included), and the clean-clone CI
+# twice ran 8 s without finding it (4 and 5 samples in all, none on the
+# line), where alone it finds it each time (546-1430 line samples): what
+# is judged is where the samples fall, so up to three runs look for it.
+for attempt in 1 2 3; do
+	db=$TMPD/fs$attempt.db
+	access_profile "$db" watch access-false-sharing 8
+	assert_eq "program output" "ok" "$(cat "$TMPD/out")"
+	total=$(sql "$db" "SELECT count(*) FROM ($line)")
+	((total > 0)) && break
+	echo "run $attempt: no sample on the shared line in 8 s ($(sql "$db" "SELECT count(*) FROM samples") in all;" \
+	     "sampler_stats: $(sql "$db" "SELECT group_concat(name || '=' || value, ' ') FROM sampler_stats"))"
+done
+((total > 0)) || fail "no sample on the shared line in three runs of 8 s"
 wrong=$(sql "$db" "SELECT count(*) FROM ($line) WHERE off / 8 != rank - 1")
 assert_eq "samples on the line that are not on their thread's word" 0 "$wrong"
 writes=$(sql "$db" "SELECT count(*) FROM ($line) WHERE access = 'W'")
