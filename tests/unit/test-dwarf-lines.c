@@ -568,6 +568,34 @@ static void test_aranges(void)
 	free(sec.b);
 }
 
+/* A copy of src cut short one time in cut_every (else whole), with one to
+ * four bytes changed: to random values, or one time in three to zero. */
+static struct bytes damaged_copy(const struct bytes *src, int round, int cut_every, uint8_t zero)
+{
+	size_t n = round % cut_every ? src->n : (size_t)random() % src->n;
+	struct bytes d = { xmalloc(n ? n : 1), n };
+
+	memcpy(d.b, src->b, n);
+	for (int k = 1 + random() % 4; k > 0 && n; k--)
+		d.b[random() % n] = random() % 3 ? (uint8_t)random() : zero;
+	return d;
+}
+
+/* Lookups from addr to end in steps: whatever a damaged table answers, a
+ * line found has a file and a line number. */
+static void check_lookups_sane(const struct line_table *t, uint64_t addr, uint64_t end,
+			       uint64_t step)
+{
+	for (; t && addr < end; addr += step) {
+		char *file = NULL;
+		int line;
+
+		if (line_table_lookup(t, addr, &file, &line) == LINE_FOUND)
+			CHECK(file != NULL && line >= 0);
+		free(file);
+	}
+}
+
 /* Damaged units, from a few bytes changed to bytes cut: parsed (into a
  * buffer of their exact size, for ASan to see any read past it) or
  * refused, never read out of bounds. */
@@ -578,26 +606,13 @@ static void test_damaged(void)
 
 	srandom(20261130);
 	for (int round = 0; round < 3000; round++) {
-		size_t n = round % 7 ? u.n : (size_t)random() % u.n;
-		uint8_t *b = xmalloc(n ? n : 1);
-		struct bytes damaged = { b, n };
-		struct line_table *t;
+		struct bytes damaged = damaged_copy(&u, round, 7, 0x80);
+		struct line_table *t = parse(&damaged);
 
-		memcpy(b, u.b, n);
-		for (int k = 1 + random() % 4; k > 0 && n; k--)
-			b[random() % n] = random() % 3 ? (uint8_t)random() : 0x80;
-		t = parse(&damaged);
-		for (uint64_t addr = 0xff0; t && addr < 0x3030; addr += 0x10) {
-			char *file = NULL;
-			int line;
-
-			if (line_table_lookup(t, addr, &file, &line) == LINE_FOUND)
-				CHECK(file != NULL && line >= 0);
-			free(file);
-		}
+		check_lookups_sane(t, 0xff0, 0x3030, 0x10);
 		parsed += t != NULL;
 		line_table_free(t);
-		free(b);
+		free(damaged.b);
 	}
 	printf("damaged units: %d of 3000 parsed\n", parsed);
 	free(u.b);
@@ -612,27 +627,13 @@ static void test_damaged_by_unit(void)
 
 	srandom(20261201);
 	for (int round = 0; round < 2000; round++) {
-		struct bytes *victim = round % 2 ? &line : &ar;
-		size_t n = round % 5 ? victim->n : (size_t)random() % victim->n;
-		uint8_t *b = xmalloc(n ? n : 1);
-		struct bytes damaged = { b, n };
-		struct line_table *t;
+		struct bytes damaged = damaged_copy(round % 2 ? &line : &ar, round, 5, 0);
+		struct line_table *t = round % 2 ? by_unit(&damaged, &ar) : by_unit(&line, &damaged);
 
-		memcpy(b, victim->b, n);
-		for (int k = 1 + random() % 4; k > 0 && n; k--)
-			b[random() % n] = random() % 3 ? (uint8_t)random() : 0;
-		t = round % 2 ? by_unit(&damaged, &ar) : by_unit(&line, &damaged);
-		for (uint64_t addr = 0xff0; t && addr < 0x43030; addr += 0x40) {
-			char *file = NULL;
-			int no;
-
-			if (line_table_lookup(t, addr, &file, &no) == LINE_FOUND)
-				CHECK(file != NULL && no >= 0);
-			free(file);
-		}
+		check_lookups_sane(t, 0xff0, 0x43030, 0x40);
 		read += t != NULL;
 		line_table_free(t);
-		free(b);
+		free(damaged.b);
 	}
 	printf("damaged aranges or units: %d of 2000 read by unit\n", read);
 	free(line.b);
