@@ -11,9 +11,9 @@
  * line programs, 3 ms; indexing them all, 4.5 ms more, where its
  * .debug_aranges does not let a lookup run its unit's alone): modules
  * named in advance are opened by a thread of the symbolizer's own while
- * the program runs, one after the other.  symbolize() opens a module the thread has not
- * started itself, and waits only for the one the thread is opening;
- * symbolizer_free() waits for that one alone. */
+ * the program runs, one after the other.  symbolize() opens a module the
+ * thread has not started itself, and waits only for the one the thread
+ * is opening; symbolizer_free() waits for that one alone. */
 #include <elfutils/libdwfl.h>
 #include <link.h>
 #include <limits.h>
@@ -238,16 +238,43 @@ static const uint8_t *reveal(void *stream, size_t want)
 	return section_stream_reveal(stream, want);
 }
 
+/* With .debug_aranges: each unit's program run as lookups need it,
+ * .debug_line inflated only that far; NULL without. */
+static struct line_table *lines_by_unit(struct elf_module *m, struct dwarf_sections *sec)
+{
+	struct section_stream *line;
+
+	sec->aranges = elfmod_section_data(m, ".debug_aranges", &sec->aranges_size);
+	if (!sec->aranges || !(line = elfmod_section_stream(m, ".debug_line")))
+		return NULL;
+	sec->line_size = section_stream_size(line);
+	sec->reveal_line = reveal;
+	sec->line_ctx = line;
+	return line_table_by_unit(sec);
+}
+
+/* Without: every program indexed, by two threads, which cannot share a
+ * stream: .debug_str inflated whole first. */
+static struct line_table *lines_whole(struct elf_module *m, struct dwarf_sections *sec)
+{
+	sec->line = elfmod_section_data(m, ".debug_line", &sec->line_size);
+	sec->reveal_line = NULL;
+	if (sec->str_ctx)
+		sec->str = section_stream_reveal(sec->str_ctx, sec->str_size);
+	sec->reveal_str = NULL;
+	return sec->line ? parse_lines(sec) : NULL;
+}
+
 /* The line programs of the file libdwfl reads DWARF from: the module, or
- * the separate file it found the symbols in.  With .debug_aranges, run
- * by unit as lookups need them, .debug_line inflated only that far;
- * without, indexed whole.  Anything else (no .debug_line there, separate
- * debug info libdwfl found only for DWARF, a program the reader refuses)
- * is left to libdwfl. */
+ * the separate file it found the symbols in.  .debug_str is inflated
+ * only when a file table names a string in it (GCC's name them in
+ * .debug_line_str).  Anything else (no .debug_line there, separate debug
+ * info libdwfl found only for DWARF, a program the reader refuses) is
+ * left to libdwfl. */
 static void load_lines(struct sym_module *sm)
 {
 	struct dwarf_sections sec = { 0 };
-	struct section_stream *line, *str;
+	struct section_stream *str;
 
 	if (has_own_dwarf(sm->elf))
 		sm->debug_elf = sm->elf;
@@ -261,26 +288,9 @@ static void load_lines(struct sym_module *sm)
 		sec.reveal_str = reveal;
 		sec.str_ctx = str;
 	}
-	sec.aranges = elfmod_section_data(sm->debug_elf, ".debug_aranges", &sec.aranges_size);
-	if (sec.aranges && (line = elfmod_section_stream(sm->debug_elf, ".debug_line"))) {
-		sec.line_size = section_stream_size(line);
-		sec.reveal_line = reveal;
-		sec.line_ctx = line;
-		sm->lines = line_table_by_unit(&sec);
-	}
-	if (sm->lines) {
+	if ((sm->lines = lines_by_unit(sm->debug_elf, &sec)))
 		debug("%s: line programs run by unit, as lookups need them", sm->path);
-		return;
-	}
-	sec.line = elfmod_section_data(sm->debug_elf, ".debug_line", &sec.line_size);
-	sec.reveal_line = NULL;
-	/* Two threads index the whole table: a stream is not theirs to share. */
-	if (str)
-		sec.str = section_stream_reveal(str, sec.str_size);
-	sec.reveal_str = NULL;
-	if (sec.line)
-		sm->lines = parse_lines(&sec);
-	if (!sm->lines)
+	else if (!(sm->lines = lines_whole(sm->debug_elf, &sec)))
 		debug("%s: file:line through libdw", sm->path);
 }
 
