@@ -78,6 +78,9 @@ int tracer_open_signalfd(struct tracer *tr);
 /* Attach mode's exit: removes every trap of ours and detaches. */
 void tracer_detach_all(struct tracer *tr);
 void tracer_defer_status(struct tracer *tr, pid_t tid, int status);
+/* Is the SIGTRAP of siginfo si, which thread t reports, one the watch
+ * sampler's watchpoints raised (dropped, never the program's)? */
+bool tracer_watch_trap(struct tracer *tr, struct tcb *t, const siginfo_t *si);
 struct tcb *tcb_find(struct tracer *tr, pid_t tid);
 
 /* hooks.c: allocator interception through breakpoints (enum alloc_fn:

@@ -39,31 +39,37 @@ static bool after_our_int3(const struct proc *p, uint64_t rip)
 	       agent_loader_trap_at(p, rip - 1);
 }
 
-/* The SIGTRAP of one of our int3s, raised but not reported yet: the
- * interrupt-stop was reported first.  Left pending, it would kill the
- * thread once detached. */
-static bool our_trap_queued(struct tcb *t)
+/* Is si the SIGTRAP of one of our int3s (the thread's ip just after it)
+ * or of a watchpoint? */
+static bool our_sigtrap(struct tracer *tr, struct tcb *t, const siginfo_t *si)
 {
-	struct __ptrace_peeksiginfo_args arg = { .off = 0, .flags = 0, .nr = 1 };
 	struct user_regs_struct regs;
-	siginfo_t si[8];
-	long n;
 
-	if (tracee_getregs(t->tid, &regs) || !after_our_int3(t->proc, regs.rip))
+	if (si->si_signo != SIGTRAP)
 		return false;
-	for (arg.nr = 8, n = ptrace(PTRACE_PEEKSIGINFO, t->tid, &arg, si); n > 0; n--)
-		if (si[n - 1].si_signo == SIGTRAP && si[n - 1].si_code == SI_KERNEL)
+	if (si->si_code == SI_KERNEL)
+		return tracee_getregs(t->tid, &regs) == 0 && after_our_int3(t->proc, regs.rip);
+	return tracer_watch_trap(tr, t, si);
+}
+
+/* A SIGTRAP of ours, raised but not reported yet: the interrupt-stop was
+ * reported first.  Left pending, it would kill the thread once detached. */
+static bool our_trap_queued(struct tracer *tr, struct tcb *t)
+{
+	struct __ptrace_peeksiginfo_args arg = { .off = 0, .flags = 0, .nr = 8 };
+	siginfo_t si[8];
+
+	for (long n = ptrace(PTRACE_PEEKSIGINFO, t->tid, &arg, si); n > 0; n--)
+		if (our_sigtrap(tr, t, &si[n - 1]))
 			return true;
 	return false;
 }
 
-static bool our_trap_stop(struct tcb *t)
+static bool our_trap_stop(struct tracer *tr, struct tcb *t)
 {
-	struct user_regs_struct regs;
 	siginfo_t si;
 
-	return tracee_getregs(t->tid, &regs) == 0 && after_our_int3(t->proc, regs.rip) &&
-	       ptrace(PTRACE_GETSIGINFO, t->tid, 0, &si) == 0 && si.si_code == SI_KERNEL;
+	return ptrace(PTRACE_GETSIGINFO, t->tid, 0, &si) == 0 && our_sigtrap(tr, t, &si);
 }
 
 /* A signal to hand back at detach.  One is kept per thread; should one be
@@ -202,14 +208,15 @@ static bool stop_for_detach(struct tracer *tr, struct tcb *t)
 			return false;
 		case TE_SIGNAL:
 			/* Our SIGTRAP is dropped: the thread will run the
-			 * original instruction instead. */
-			if (WSTOPSIG(status) != SIGTRAP || !our_trap_stop(t))
+			 * original instruction instead (or, after a
+			 * watchpoint's, go on). */
+			if (WSTOPSIG(status) != SIGTRAP || !our_trap_stop(tr, t))
 				keep_signal(t, WSTOPSIG(status));
 			return true;
 		case TE_GROUP_STOP:
 			return true;            /* detached, it stays stopped */
 		case TE_INTERRUPT_STOP:
-			if (!our_trap_queued(t))
+			if (!our_trap_queued(tr, t))
 				return true;
 			/* Let it take the SIGTRAP (synchronous signals are
 			 * dequeued first) and come back with it. */

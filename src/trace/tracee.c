@@ -77,11 +77,17 @@ static bool is_stop_signal(int sig)
  * of the injected state and sigreturn brings the thread back into it
  * (its own syscalls' stops are not taken for ours: is_ours()).  Stop
  * signals would park the thread in a group stop with our registers: they
- * are queued again once the injection is over. */
-static int deliver_during_injection(struct tcb *t, int sig)
+ * are queued again once the injection is over.  A watchpoint's SIGTRAP,
+ * raised before the injection and reported now, is dropped. */
+static int deliver_during_injection(struct tracer *tr, struct tcb *t, int sig)
 {
+	siginfo_t si;
+
 	if (is_stop_signal(sig)) {
 		t->stashed_sig = sig;
+		sig = 0;
+	} else if (sig == SIGTRAP && ptrace(PTRACE_GETSIGINFO, t->tid, 0, &si) == 0 &&
+		   tracer_watch_trap(tr, t, &si)) {
 		sig = 0;
 	}
 	return ptrace(PTRACE_SYSCALL, t->tid, 0, (long)sig) < 0 ? -1 : 0;
@@ -140,7 +146,7 @@ static int wait_syscall_stop(struct tracer *tr, struct tcb *t, int op, const str
 			continue;
 		}
 		if (WIFSTOPPED(status) && (status >> 16) == 0) {
-			if (deliver_during_injection(t, WSTOPSIG(status)) < 0)
+			if (deliver_during_injection(tr, t, WSTOPSIG(status)) < 0)
 				return -1;
 			continue;
 		}
@@ -167,7 +173,7 @@ static int wait_injected_trap(struct tracer *tr, struct tcb *t, uint64_t trap,
 			if (WSTOPSIG(status) == SIGTRAP && tracee_getregs(t->tid, regs) == 0 &&
 			    regs->rip == trap + 1)
 				return 0;
-			if (deliver_during_injection(t, WSTOPSIG(status)) < 0)
+			if (deliver_during_injection(tr, t, WSTOPSIG(status)) < 0)
 				return -1;
 			continue;
 		}

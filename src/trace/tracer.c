@@ -521,19 +521,37 @@ static bool is_our_trap(struct tcb *t)
 	return ptrace(PTRACE_GETSIGINFO, t->tid, 0, &si) == 0 && si.si_code == SI_KERNEL;
 }
 
-/* While the watch sampler moves its watchpoints, a debug-register trap
- * (TRAP_HWBKPT) in the program is one of theirs: the program cannot set
- * debug registers (ptrace does, and we are its tracer), and its own perf
- * events would say TRAP_PERF.  The kernel sent one once as a watchpoint
- * fired while being moved, and the program died of SIGTRAP.  Swallowed
- * (the thread resumed) when it is one. */
+/* While the watch sampler runs, a debug exception in the program is one
+ * of its watchpoints': the program cannot set debug registers (ptrace
+ * does, and we are its tracer), and its own perf events would say
+ * TRAP_PERF.  The kernel sent one once as a watchpoint fired while being
+ * moved (TRAP_HWBKPT), and, in a VM, one whose DR6 gave no cause
+ * (TRAP_BRKPT, at the ip after a store to a watched word): passed on,
+ * either killed the program.  Only an icebp of the program's own is told
+ * apart, by its opcode before the ip. */
+bool tracer_watch_trap(struct tracer *tr, struct tcb *t, const siginfo_t *si)
+{
+	int byte_before = -1;
+	long word;
+
+	if (!tr->watchpoints || si->si_signo != SIGTRAP)
+		return false;
+	if (si->si_code == TRAP_BRKPT) {
+		errno = 0;
+		word = ptrace(PTRACE_PEEKTEXT, t->tid, (uintptr_t)si->si_addr - 1, 0);
+		if (errno == 0)
+			byte_before = word & 0xff;
+	}
+	return sigtrap_from_watchpoint(si->si_code, byte_before);
+}
+
 static bool stray_watch_trap(struct tracer *tr, struct tcb *t)
 {
 	siginfo_t si;
 
-	if (!tr->watchpoints || ptrace(PTRACE_GETSIGINFO, t->tid, 0, &si) || si.si_code != TRAP_HWBKPT)
+	if (!tr->watchpoints || ptrace(PTRACE_GETSIGINFO, t->tid, 0, &si) || !tracer_watch_trap(tr, t, &si))
 		return false;
-	debug("thread %d: a watchpoint's trap, not passed on", t->tid);
+	debug("thread %d: a watchpoint's trap (code %d), not passed on", t->tid, si.si_code);
 	resume(t, 0);
 	return true;
 }
@@ -552,18 +570,18 @@ static bool handle_trap(struct tracer *tr, struct tcb *t)
 	if (agent_loader_trap_at(p, at)) {
 		/* In the agent, past its int3: resumed as it is. */
 		if (!is_our_trap(t))
-			return false;
+			return stray_watch_trap(tr, t);
 		hooks_on_entry(tr, t, FN_DL_DEBUG_STATE, &regs);
 		resume(t, 0);
 		return true;
 	}
 	if (p->scratch && at == p->scratch + SCRATCH_TRAMPOLINE) {
 		if (!is_our_trap(t))
-			return false;
+			return stray_watch_trap(tr, t);
 		hooks_on_return(tr, t, &regs);
 	} else if ((b = bp_find(p->bps, at))) {
 		if (!is_our_trap(t))
-			return false;
+			return stray_watch_trap(tr, t);
 		regs.rip = at;
 		if (!p->ignored)
 			hooks_on_entry(tr, t, b->fn, &regs);
@@ -582,7 +600,7 @@ static bool handle_trap(struct tracer *tr, struct tcb *t)
 
 static bool sig_is_fault(int sig)
 {
-	return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE;
+	return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGTRAP;
 }
 
 /* -v: where a thread faulted, before the fault reaches the program. */

@@ -43,6 +43,16 @@ int main(void)
 	check(stopped(SIGTRAP, 0x7e), TE_UNKNOWN);
 	check(0xffff, TE_UNKNOWN);                        /* continued */
 	CHECK_STR(trace_event_name(TE_GROUP_STOP), "group-stop");
+	/* SIGTRAPs: a watchpoint's, with its cause in DR6 or without (the
+	 * byte before: the last of a store); the program's own. */
+	CHECK(sigtrap_from_watchpoint(TRAP_HWBKPT, 0x03));
+	CHECK(sigtrap_from_watchpoint(TRAP_BRKPT, 0x03));
+	CHECK(sigtrap_from_watchpoint(TRAP_BRKPT, -1));
+	CHECK(!sigtrap_from_watchpoint(TRAP_BRKPT, 0xf1));    /* icebp */
+	CHECK(!sigtrap_from_watchpoint(SI_KERNEL, 0xcc));     /* int3 */
+	CHECK(!sigtrap_from_watchpoint(SI_USER, 0x05));       /* kill */
+	CHECK(!sigtrap_from_watchpoint(SI_TKILL, 0x05));      /* raise */
+	CHECK(!sigtrap_from_watchpoint(TRAP_TRACE, 0x90));    /* its own TF */
 	CHECK_STR(trace_event_name((enum trace_event)99), "unknown");
 	return unit_done();
 }
