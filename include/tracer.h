@@ -41,6 +41,7 @@ struct proc {
 	pid_t mm_tid;           /* a thread to reach the address space through
 				 * /proc (pid, unless the main thread is gone) */
 	int refs;               /* threads pointing here */
+	int running;            /* of those, not TCB_EXITING: 0, none can write */
 	int next_rank;          /* creation order of the next thread */
 	int mem_fd;             /* /proc/PID/mem */
 	bool ignored;           /* --no-follow child: step over, record nothing */

@@ -363,7 +363,7 @@ static void on_event(void *ext, const struct nm_event *ev)
 		verifier_check_all(r->ver, ev->pid);
 		break;
 	case EV_THREAD_END:
-		if (ev->t->proc->refs == 1) {
+		if (ev->t->proc->running == 0) {   /* its last thread to exit */
 			verifier_check_all(r->ver, ev->pid);
 			forget_counts(r, ev->pid);
 		}
