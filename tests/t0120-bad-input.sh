@@ -56,6 +56,20 @@ refused 125 --sampler=bogus -- sh -c "$marker"
 refused 125 -s bogus -- sh -c "$marker"
 refused 125 --call-depth=-3 -- sh -c "$marker"
 
+# An exec that fails once the program has been found runnable (its #!
+# interpreter is missing): no profile is made, nothing is left in the
+# folder.
+printf '#!/no/such/interpreter\n%s\n' "$marker" >work/lost-interpreter
+chmod 755 work/lost-interpreter
+rm -f work/p.db
+ls work >listing.before
+status=0
+timeout -k 5 30 "$NUMAMMA" profile -o work/p.db -- work/lost-interpreter >out 2>err || status=$?
+assert_eq "a missing interpreter: exit status" 127 "$status"
+grep -q "^numamma: cannot run 'work/lost-interpreter'" err || fail "a missing interpreter: $(cat err)"
+ls work >listing.after
+assert_diff "a missing interpreter: files in the output folder" listing.before listing.after
+
 # An output folder that does not exist: refused before the program runs.
 status=0
 timeout -k 5 30 "$NUMAMMA" profile -o "$TMPD/no/such/dir/p.db" -- sh -c "$marker" \
