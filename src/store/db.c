@@ -803,6 +803,8 @@ static int64_t intern_location(struct nm_db *db, const struct nm_frame *frame)
 		.id = slot->id, .offset = (int64_t)frame->offset,
 		.module = frame->module ? xstrdup(frame->module) : NULL,
 		.path = frame->path && frame->path[0] == '/' ? xstrdup(frame->path) : NULL };
+	if (db->module_hooks.seen && frame->path && frame->path[0] == '/')
+		db->module_hooks.seen(db->module_arg, frame->path, frame->offset);
 	if (db->npending_locations == BATCH)
 		write_location_rows(db);
 	return slot->id;

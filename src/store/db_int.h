@@ -42,6 +42,8 @@ struct db_location_name {
  * free(arg) at db_close() unless db_new_module_arg() took arg back. */
 struct db_module_hooks {
 	void (*opened)(void *arg, const char *path);
+	/* A code location seen for the first time, to be named later. */
+	void (*seen)(void *arg, const char *path, uint64_t offset);
 	void (*name)(void *arg, const char *path, uint64_t offset, struct db_location_name *out);
 	void (*free)(void *arg);
 };

@@ -161,6 +161,11 @@ static void prefetch(void *symbolizer, const char *path)
 	symbolizer_prefetch(symbolizer, path);
 }
 
+static void warm(void *symbolizer, const char *path, uint64_t offset)
+{
+	symbolizer_warm(symbolizer, path, offset);
+}
+
 static void name_if_read(void *symbolizer, const char *path, uint64_t offset,
 			 struct db_location_name *out)
 {
@@ -180,7 +185,7 @@ static void free_symbolizer(void *symbolizer)
 void db_symbolize_early(struct nm_db *db)
 {
 	static const struct db_module_hooks hooks = {
-		.opened = prefetch, .name = name_if_read, .free = free_symbolizer,
+		.opened = prefetch, .seen = warm, .name = name_if_read, .free = free_symbolizer,
 	};
 
 	struct symbolizer *symbolizer = symbolizer_new();

@@ -42,6 +42,16 @@ struct sym_module {
 	bool queued;              /* for the worker to open */
 	bool opening;             /* taken, by the worker or symbolize() */
 	bool ready;               /* opened: the fields above are set */
+	/* Lookups, once ready: the worker's (symbolizer_warm()) and the
+	 * caller's.  The line tables grow as lookups need them, and libdwfl
+	 * is not thread-safe. */
+	pthread_mutex_t lookup;
+};
+
+/* An address to name in the background, in a module (symbolizer_warm()). */
+struct warm_addr {
+	struct sym_module *sm;
+	uint64_t vaddr;
 };
 
 struct symbolizer {
@@ -50,6 +60,8 @@ struct symbolizer {
 	pthread_mutex_t lock;     /* v, n, and the modules' queued and ready */
 	pthread_cond_t opened;    /* a queued module is ready, or the worker done */
 	size_t next;              /* the next module the worker looks at */
+	struct warm_addr *warm;   /* then the addresses it names, in turn */
+	size_t nwarm, capwarm, next_warm;
 	bool worker;              /* a worker thread is running */
 	bool stopping;            /* symbolizer_free(): open nothing more */
 };
@@ -133,9 +145,11 @@ static void destroy(struct symbolizer *s)
 		elfmod_close(sm->elf);
 		if (sm->dwfl)
 			dwfl_end(sm->dwfl);
+		pthread_mutex_destroy(&sm->lookup);
 		free(sm->path);
 		free(sm);
 	}
+	free(s->warm);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->opened);
 	free(s->v);
@@ -334,30 +348,73 @@ static struct sym_module *find_or_add(struct symbolizer *s, const char *path, bo
 	}
 	sm = s->v[s->n++] = xcalloc(1, sizeof(*sm));
 	sm->path = xstrdup(path);
+	pthread_mutex_init(&sm->lookup, NULL);
 	*added = true;
 	return sm;
 }
 
-/* Opens the queued modules nobody has taken, in turn, and ends when none
- * is left or the symbolizer is being freed. */
+static int symbolize_in(struct sym_module *sm, uint64_t vaddr, struct sym_info *out);
+
+/* sm, opened: by the worker (waited for) if it has started on it, else
+ * here (while it opens another).  Called under s->lock, returns without. */
+static struct sym_module *opened_module(struct symbolizer *s, struct sym_module *sm)
+{
+	bool mine;
+
+	while (sm->opening && !sm->ready)
+		pthread_cond_wait(&s->opened, &s->lock);
+	mine = !sm->opening;
+	sm->opening = true;
+	pthread_mutex_unlock(&s->lock);
+	if (mine) {
+		open_module(sm);
+		pthread_mutex_lock(&s->lock);
+		sm->ready = true;
+		pthread_cond_broadcast(&s->opened);
+		pthread_mutex_unlock(&s->lock);
+	}
+	return sm;
+}
+
+/* Opens the queued modules nobody has taken, in turn, then names the
+ * addresses to warm, and ends when none is left or the symbolizer is
+ * being freed.  Under s->lock, which it leaves and takes again. */
+static void work(struct symbolizer *s)
+{
+	while (!s->stopping) {
+		if (s->next < s->n) {
+			struct sym_module *sm = s->v[s->next++];
+
+			if (!sm->queued || sm->opening)
+				continue;
+			sm->opening = true;
+			pthread_mutex_unlock(&s->lock);
+			open_module(sm);
+			pthread_mutex_lock(&s->lock);
+			sm->ready = true;
+			pthread_cond_broadcast(&s->opened);
+		} else if (s->next_warm < s->nwarm) {
+			struct warm_addr w = s->warm[s->next_warm++];
+			struct sym_info si;
+
+			/* The name itself is not kept: symbolize() finds it
+			 * again in a few binary searches. */
+			symbolize_in(opened_module(s, w.sm), w.vaddr, &si);
+			sym_info_free(&si);
+			pthread_mutex_lock(&s->lock);
+		} else {
+			return;
+		}
+	}
+}
+
 static void *worker(void *arg)
 {
 	struct symbolizer *s = arg;
 	bool stopping;
 
 	pthread_mutex_lock(&s->lock);
-	while (s->next < s->n && !s->stopping) {
-		struct sym_module *sm = s->v[s->next++];
-
-		if (!sm->queued || sm->opening)
-			continue;
-		sm->opening = true;
-		pthread_mutex_unlock(&s->lock);
-		open_module(sm);
-		pthread_mutex_lock(&s->lock);
-		sm->ready = true;
-		pthread_cond_broadcast(&s->opened);
-	}
+	work(s);
 	s->worker = false;
 	stopping = s->stopping;
 	pthread_cond_broadcast(&s->opened);
@@ -367,26 +424,49 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-void symbolizer_prefetch(struct symbolizer *s, const char *path)
+/* Starts the worker unless one runs; under s->lock.  False without. */
+static bool start_worker(struct symbolizer *s)
 {
 	pthread_attr_t attr;
 	pthread_t thread;
+
+	if (s->worker)
+		return true;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	s->worker = pthread_create(&thread, &attr, worker, s) == 0;
+	pthread_attr_destroy(&attr);
+	return s->worker;
+}
+
+void symbolizer_prefetch(struct symbolizer *s, const char *path)
+{
 	bool added;
 	struct sym_module *sm;
 
 	pthread_mutex_lock(&s->lock);
 	sm = find_or_add(s, path, &added);
-	if (added) {
-		sm->queued = true;
-		if (!s->worker) {
-			pthread_attr_init(&attr);
-			pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-			s->worker = pthread_create(&thread, &attr, worker, s) == 0;
-			pthread_attr_destroy(&attr);
-			/* No thread: symbolize() opens it when it needs it. */
-			sm->queued = s->worker;
-		}
+	/* No thread: symbolize() opens it when it needs it. */
+	if (added)
+		sm->queued = start_worker(s);
+	pthread_mutex_unlock(&s->lock);
+}
+
+void symbolizer_warm(struct symbolizer *s, const char *path, uint64_t vaddr)
+{
+	bool added;
+	struct sym_module *sm;
+
+	pthread_mutex_lock(&s->lock);
+	sm = find_or_add(s, path, &added);
+	if (s->nwarm == s->capwarm) {
+		s->capwarm = s->capwarm ? 2 * s->capwarm : 64;
+		s->warm = xrealloc(s->warm, s->capwarm * sizeof(*s->warm));
 	}
+	s->warm[s->nwarm++] = (struct warm_addr){ sm, vaddr };
+	if (added)
+		sm->queued = true;
+	start_worker(s);
 	pthread_mutex_unlock(&s->lock);
 }
 
@@ -407,28 +487,13 @@ void symbolizer_prefetch_libc(struct symbolizer *s)
 		symbolizer_prefetch(s, path);
 }
 
-/* The module of path, opened: by the worker (waited for) if it has
- * started on it, else here (while it opens another). */
+/* The module of path, opened (opened_module()). */
 static struct sym_module *module_for(struct symbolizer *s, const char *path)
 {
-	struct sym_module *sm;
-	bool added, mine;
+	bool added;
 
 	pthread_mutex_lock(&s->lock);
-	sm = find_or_add(s, path, &added);
-	while (sm->opening && !sm->ready)
-		pthread_cond_wait(&s->opened, &s->lock);
-	mine = !sm->opening;
-	sm->opening = true;
-	pthread_mutex_unlock(&s->lock);
-	if (mine) {
-		open_module(sm);
-		pthread_mutex_lock(&s->lock);
-		sm->ready = true;
-		pthread_cond_broadcast(&s->opened);
-		pthread_mutex_unlock(&s->lock);
-	}
-	return sm;
+	return opened_module(s, find_or_add(s, path, &added));
 }
 
 static void find_function(struct sym_module *sm, uint64_t vaddr, struct sym_info *out)
@@ -481,8 +546,10 @@ static int symbolize_in(struct sym_module *sm, uint64_t vaddr, struct sym_info *
 	memset(out, 0, sizeof(*out));
 	if (!sm->elf)
 		return -1;
+	pthread_mutex_lock(&sm->lookup);
 	find_function(sm, vaddr, out);
 	find_source_line(sm, vaddr, out);
+	pthread_mutex_unlock(&sm->lookup);
 	return out->function || out->file ? 0 : -1;
 }
 

@@ -225,6 +225,68 @@ static void test_free_while_opening(const char *prog)
 	usleep(300 * 1000);
 }
 
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+#define WARMED 200
+
+/* libc's code, WARMED addresses across it: named in the background
+ * (symbolizer_warm()) while the caller names them too, last first, they
+ * are named as by a symbolizer alone; one freed with addresses still to
+ * warm frees them as its thread ends (ASan in t0190 sees any use after). */
+static void test_warm(void)
+{
+	struct symbolizer *alone = symbolizer_new(), *warmed = symbolizer_new(), *freed;
+	struct sym_info want[WARMED], got;
+	uint64_t vaddr[WARMED], bias;
+	const struct map_entry *e;
+	struct elf_module *libc;
+	struct map_list maps;
+	int differ = 0;
+
+	CHECK_INT(procmaps_read(getpid(), &maps), 0);
+	e = procmaps_find(&maps, (uint64_t)(uintptr_t)dlsym(RTLD_DEFAULT, "calloc"));
+	if (!e || !(libc = elfmod_open(e->path)) || elfmod_load_bias(libc, &maps, e->path, &bias)) {
+		unit_failures++;
+		procmaps_free(&maps);
+		return;
+	}
+	for (int k = 0; k < WARMED; k++) {
+		vaddr[k] = e->start - bias + (e->end - e->start) / WARMED * k + 5;
+		symbolize(alone, e->path, vaddr[k], &want[k]);
+	}
+	/* The thread names from the first, the caller from the last: both
+	 * grow the module's line table, and meet in the middle. */
+	for (int k = 0; k < WARMED; k++)
+		symbolizer_warm(warmed, e->path, vaddr[k]);
+	for (int k = WARMED - 1; k >= 0; k--) {
+		symbolize(warmed, e->path, vaddr[k], &got);
+		if (!same_str(got.function, want[k].function) || got.func_offset != want[k].func_offset ||
+		    !same_str(got.file, want[k].file) || got.line != want[k].line) {
+			if (!differ++)
+				fprintf(stderr, "libc %#llx: %s+%llu %s:%d warmed, %s+%llu %s:%d alone\n",
+					(unsigned long long)vaddr[k], got.function,
+					(unsigned long long)got.func_offset, got.file, got.line,
+					want[k].function, (unsigned long long)want[k].func_offset,
+					want[k].file, want[k].line);
+		}
+		sym_info_free(&got);
+		sym_info_free(&want[k]);
+	}
+	CHECK_INT(differ, 0);
+	freed = symbolizer_new();
+	for (int k = 0; k < WARMED; k++)
+		symbolizer_warm(freed, e->path, vaddr[k]);
+	symbolizer_free(freed);
+	symbolizer_free(warmed);
+	symbolizer_free(alone);
+	elfmod_close(libc);
+	procmaps_free(&maps);
+	usleep(300 * 1000);
+}
+
 int main(void)
 {
 	char *dir = data_tmpdir();
@@ -244,6 +306,7 @@ int main(void)
 	test_libc(s);
 	test_if_read(pie);
 	test_free_while_opening(pie);
+	test_warm();
 
 	CHECK_INT(symbolize(s, "/nonexistent/lib.so", 0x1000, &si), -1);
 	CHECK(si.function == NULL && si.file == NULL);
