@@ -7,8 +7,14 @@
 /* execvp's lookup: the path to run, or NULL when not found. */
 const char *resolve_program(const char *name);
 /* Exits 127 (not found) or 126 (cannot run) with one line when the
- * program cannot be traced: missing, not executable, 32-bit, not ELF. */
+ * program cannot be traced: missing, not executable, 32-bit, not ELF, a
+ * script whose #! interpreter is missing or not executable. */
 void check_program_or_die(const char *name, const char *path);
+/* Pure: the interpreter a script's first bytes (head, len of them) name
+ * as the kernel reads them ("#!", blanks, the path up to a blank or the
+ * line's end), in out; -1 when they name none (no #!, an empty or
+ * overlong path). */
+int shebang_interpreter(const char *head, size_t len, char *out, size_t size);
 /* Says what to change when ptrace was refused with err. */
 void ptrace_permission_hint(int err);
 /* The thread group of tid, from /proc; -1 if gone. */

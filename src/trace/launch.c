@@ -41,17 +41,45 @@ const char *resolve_program(const char *name)
 	return NULL;
 }
 
-static int has_shebang(const char *path)
+int shebang_interpreter(const char *head, size_t len, char *out, size_t size)
 {
-	char magic[2] = { 0 };
-	FILE *f = fopen(path, "r");
+	size_t i = 2, start;
 
-	if (!f)
+	if (len < 2 || head[0] != '#' || head[1] != '!')
+		return -1;
+	while (i < len && (head[i] == ' ' || head[i] == '\t'))
+		i++;
+	for (start = i; i < len && head[i] != ' ' && head[i] != '\t' && head[i] != '\n' &&
+	     head[i] != '\0'; i++)
+		;
+	if (i == start || i - start >= size)
+		return -1;
+	memcpy(out, head + start, i - start);
+	out[i - start] = 0;
+	return 0;
+}
+
+/* The kernel reads a script's first 256 bytes (BINPRM_BUF_SIZE). */
+#define SHEBANG_MAX 256
+
+/* A script: 1 with its interpreter checked (missing or not executable:
+ * the exec would fail once the profile exists), 0 when not a script. */
+static int check_script_or_die(const char *name, const char *path)
+{
+	char head[SHEBANG_MAX], interp[SHEBANG_MAX];
+	FILE *f = fopen(path, "r");
+	size_t len = f ? fread(head, 1, sizeof(head), f) : 0;
+
+	if (f)
+		fclose(f);
+	if (len < 2 || head[0] != '#' || head[1] != '!')
 		return 0;
-	if (fread(magic, 1, 2, f) != 2)
-		magic[0] = 0;
-	fclose(f);
-	return magic[0] == '#' && magic[1] == '!';
+	if (shebang_interpreter(head, len, interp, sizeof(interp)) < 0)
+		die_status(NM_EXIT_CANNOT_RUN, "cannot run '%s': its #! line names no interpreter", name);
+	if (access(interp, X_OK) < 0)
+		die_status(NM_EXIT_CANNOT_RUN, "cannot run '%s': its interpreter %s (#! line): %s", name,
+			   interp, strerror(errno));
+	return 1;
 }
 
 void check_program_or_die(const char *name, const char *path)
@@ -71,7 +99,7 @@ void check_program_or_die(const char *name, const char *path)
 	case ELF_OK_64:
 		return;
 	case ELF_NOT_ELF:
-		if (has_shebang(path))
+		if (check_script_or_die(name, path))
 			return;          /* a script: the kernel runs its interpreter */
 		error("cannot run '%s': not an ELF executable or script (no #! line)", name);
 		hint("a shell would run it as a shell script: numamma ... -- sh %s", name);
