@@ -94,8 +94,8 @@ void objtrack_mark_reserved(struct objtrack *ot, pid_t pid, uint64_t addr);
 int objtrack_foreach_live(struct objtrack *ot, pid_t pid,
 			  int (*cb)(void *arg, const struct nm_object *obj), void *arg);
 uint64_t objtrack_count(struct objtrack *ot);
-/* A free or malloc of addr by pid comes soon: its slot is fetched into
- * the cache meanwhile. */
-void objtrack_prefetch(struct objtrack *ot, pid_t pid, uint64_t addr);
+/* A free or malloc of addr by pid comes soon: its slot (entry: then its
+ * entry) is fetched into the cache meanwhile. */
+void objtrack_prefetch(struct objtrack *ot, pid_t pid, uint64_t addr, bool entry);
 
 #endif

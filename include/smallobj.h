@@ -129,8 +129,9 @@ uint32_t small_pick_uniform(const struct small_index *s, uint64_t rnd);
 uint32_t small_pick_weighted(const struct small_index *s, uint64_t rnd);
 /* Entry i as an nm_object of pid. */
 struct nm_object small_object(const struct small_index *s, uint32_t i, pid_t pid);
-/* The slot of addr in the address map, fetched into the cache. */
-void small_prefetch(const struct small_index *s, uint64_t addr);
+/* The slot of addr in the address map, fetched into the cache; entry:
+ * the live block's entry that slot names (the slot fetched before). */
+void small_prefetch(const struct small_index *s, uint64_t addr, bool entry);
 /* Calls cb for each live block, as an nm_object of pid. */
 void small_foreach_live(const struct small_index *s, pid_t pid,
 			void (*cb)(void *arg, const struct nm_object *obj), void *arg);

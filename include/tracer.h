@@ -125,8 +125,10 @@ struct tracer_config {
 	int (*on_tick)(void *ctx, uint64_t now_ns);
 	void (*on_ready)(void *ctx, void *ptr);   /* epoll ptr != NULL */
 	/* A call a few records ahead will look up addr of pid: what it will
-	 * read can be fetched now (optional; changes nothing). */
-	void (*prefetch)(void *ctx, pid_t pid, uint64_t addr);
+	 * read can be fetched now (optional; changes nothing).  entry: the
+	 * call is nearer, and addr's own entry is fetched, found through
+	 * what the call further ahead fetched. */
+	void (*prefetch)(void *ctx, pid_t pid, uint64_t addr, bool entry);
 	/* A block its thread frees at its very next call may come as one
 	 * event (alloc_event.freed_ns): nobody acts on the block between. */
 	bool pair_frees;

@@ -1201,11 +1201,11 @@ uint64_t objtrack_count(struct objtrack *ot)
 	return ot->count;
 }
 
-void objtrack_prefetch(struct objtrack *ot, pid_t pid, uint64_t addr)
+void objtrack_prefetch(struct objtrack *ot, pid_t pid, uint64_t addr, bool entry)
 {
 	struct proc *p = ot->procs;
 
 	/* The first process is almost always the one: no search. */
 	if (p && p->pid == pid)
-		small_prefetch(&p->small, addr);
+		small_prefetch(&p->small, addr, entry);
 }

@@ -103,11 +103,11 @@ static void on_event(void *ctx, const struct nm_event *ev)
 		s->ext_event(s->ext, ev);
 }
 
-static void prefetch(void *ctx, pid_t pid, uint64_t addr)
+static void prefetch(void *ctx, pid_t pid, uint64_t addr, bool entry)
 {
 	struct session *s = ctx;
 
-	objtrack_prefetch(s->objs, pid, addr);
+	objtrack_prefetch(s->objs, pid, addr, entry);
 }
 
 static void on_ready(void *ctx, void *ptr)

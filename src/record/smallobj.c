@@ -675,8 +675,17 @@ void small_foreach_live(const struct small_index *s, pid_t pid,
 		}
 }
 
-void small_prefetch(const struct small_index *s, uint64_t addr)
+void small_prefetch(const struct small_index *s, uint64_t addr, bool entry)
 {
-	if (s->by_addr.cap)
+	uint32_t i;
+
+	if (!s->by_addr.cap)
+		return;
+	if (!entry) {
 		__builtin_prefetch(&s->by_addr.v[mix(addr) & (s->by_addr.cap - 1)]);
+		return;
+	}
+	i = map_get(&s->by_addr, addr);
+	if (i != SMALL_NONE)
+		__builtin_prefetch(&s->e[i], 1);
 }
