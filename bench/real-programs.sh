@@ -38,6 +38,18 @@ with open(f'{d}/map.cc', 'w') as f:
             ' size_t n = 0; for (auto &kv : m) n += kv.second.size(); std::cout << n << "\\n"; }\n')
 PY
 g++ -O2 -o "$tmp/map" "$tmp/map.cc"
+# Three threads filling hash maps of strings, then dropping them: the
+# allocator at full speed on more threads than cpus, numamma's drain
+# sharing them (when rustc is installed).
+cat >"$tmp/maps.rs" <<'RS'
+use std::collections::HashMap;
+fn main() {
+    let fill = |t: u64| { let mut m = HashMap::new(); for i in 0..100000u64 { m.insert(i * 3 + t, format!("v{}", i)); } m.len() };
+    let threads: Vec<_> = (0..3).map(|t| std::thread::spawn(move || fill(t))).collect();
+    println!("{}", threads.into_iter().map(|h| h.join().unwrap()).sum::<usize>());
+}
+RS
+command -v rustc >/dev/null && rustc -O -o "$tmp/maps" "$tmp/maps.rs" 2>/dev/null
 mkdir -p "$tmp/py" && cp -r /usr/lib/python3*/json /usr/lib/python3*/email "$tmp/py/"
 (echo "create table t(a, b); begin;"; seq 1 50000 | sed 's/.*/insert into t values(&, hex(randomblob(20)));/'
  echo "commit; select count(*), sum(length(b)) from t;") >"$tmp/ins.sql"
@@ -54,6 +66,7 @@ programs=(
 	"xz -T2|\$T xz -T2 -c $tmp/big.c | md5sum"
 	"git init/add/commit|rm -rf $tmp/g; mkdir $tmp/g; cd $tmp/g; \$T git init -q; cp $tmp/big.c .; \$T git add .; \$T git -c user.email=a@b -c user.name=n commit -qm x; \$T git log --oneline | wc -l"
 )
+[[ -x $tmp/maps ]] && programs+=("rust maps, 3 threads|\$T $tmp/maps")
 
 # run LABEL CMD...: seconds; the output in $tmp/LABEL.out, status appended.
 run() {
