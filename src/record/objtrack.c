@@ -762,20 +762,32 @@ static struct otnode *track(struct objtrack *ot, struct proc *p, const struct nm
 	return n;
 }
 
-int64_t objtrack_add(struct objtrack *ot, const struct nm_object *obj)
-{
-	return objtrack_add_block(ot, obj, OBJTRACK_NO_TAG);
-}
-
-/* obj as a new object: its id given, its name interned. */
+/* obj as a new object: its id given. */
 static struct nm_object numbered(struct objtrack *ot, const struct nm_object *obj)
 {
 	struct nm_object o = *obj;
 
 	o.id = ot->next_id++;
-	o.name = intern_name(ot, obj->name);
 	ot->count++;
 	return o;
+}
+
+/* And its name interned: one that may not outlive the call. */
+static struct nm_object named(struct objtrack *ot, const struct nm_object *obj)
+{
+	struct nm_object o = numbered(ot, obj);
+
+	o.name = intern_name(ot, obj->name);
+	return o;
+}
+
+static int64_t add_numbered(struct objtrack *ot, const struct nm_object *o, uint32_t tag);
+
+int64_t objtrack_add(struct objtrack *ot, const struct nm_object *obj)
+{
+	struct nm_object o = named(ot, obj);
+
+	return add_numbered(ot, &o, OBJTRACK_NO_TAG);
 }
 
 /* ---- statics entered on demand ---- */
@@ -815,7 +827,7 @@ static const struct nm_object *static_if_better(struct objtrack *ot, struct proc
 			continue;
 		if (!l->table.find(l->table.owner, addr - l->bias, &s))
 			return best;
-		struct nm_object o = numbered(ot, &(struct nm_object){
+		struct nm_object o = named(ot, &(struct nm_object){
 			.pid = p->pid, .tid = p->pid, .kind = OBJ_STATIC, .addr = s.vaddr + l->bias,
 			.size = s.size, .alloc_ns = l->ns, .name = s.name, .row_if_sampled = true,
 		});
@@ -824,20 +836,29 @@ static const struct nm_object *static_if_better(struct objtrack *ot, struct proc
 	return best;
 }
 
-int64_t objtrack_add_block(struct objtrack *ot, const struct nm_object *obj, uint32_t tag)
+static int64_t add_numbered(struct objtrack *ot, const struct nm_object *o, uint32_t tag)
 {
 	/* A new object needs none of the inherited ones (a fork child's
 	 * stack, recorded at its first stop, does not make it copy them). */
-	struct proc *p = find_proc(ot, obj->pid, 1);
+	struct proc *p = find_proc(ot, o->pid, 1);
+
+	if (o->row_if_sampled && o->kind == OBJ_HEAP && o->free_ns)
+		small_add_ended(&p->small, o, ot->keep_freed);
+	else if (o->row_if_sampled && o->kind == OBJ_HEAP && small_fits(o))
+		small_add(&p->small, o, tag);
+	else
+		track(ot, p, o, tag);
+	return o->id;
+}
+
+/* A block's name is its allocator's, a constant: interning it (a hash
+ * and a compare at every call, where malloc and realloc take turns) cost
+ * more than the rest of the block's entry. */
+int64_t objtrack_add_block(struct objtrack *ot, const struct nm_object *obj, uint32_t tag)
+{
 	struct nm_object o = numbered(ot, obj);
 
-	if (o.row_if_sampled && o.kind == OBJ_HEAP && o.free_ns)
-		small_add_ended(&p->small, &o, ot->keep_freed);
-	else if (o.row_if_sampled && o.kind == OBJ_HEAP && small_fits(&o))
-		small_add(&p->small, &o, tag);
-	else
-		track(ot, p, &o, tag);
-	return o.id;
+	return add_numbered(ot, &o, tag);
 }
 
 /* The row of an object not stored yet; free_ns 0 stores NULL (live). */
