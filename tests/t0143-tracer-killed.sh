@@ -53,3 +53,51 @@ if "$NUMAMMA" profile -q -s none --intercept=agent -o "$TMPD/probe.db" -- /bin/t
 else
 	echo "the agent cannot run here: the storm case is not tested"
 fi
+
+# The tracer failing on its own once the program runs (out of memory: an
+# address-space limit numamma cannot lift, set here on the tracer alone)
+# is no more the program's end than the tracer's death.  The tracer's own
+# thread lets the program go with memory it held back for that, then
+# waits for its end and exits 125; a failure in another of its threads
+# leaves the program to the watchdog, as above.  Either way the program
+# runs on to its own end, its output whole.
+command -v prlimit >/dev/null || skip "prlimit is not installed (util-linux)"
+cat >"$TMPD/hoard.c" <<'C'
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+static void *kept[400000];
+int main(void)
+{
+	unsigned long sum = 0;
+
+	for (int i = 0; i < 400000; i++) {
+		kept[i] = malloc(16 + i % 64);
+		sum += i % 64;
+		if (i % 20000 == 0)
+			usleep(20000);
+	}
+	for (int i = 0; i < 400000; i++)
+		free(kept[i]);
+	printf("hoarded %lu\n", sum);
+	return 3;
+}
+C
+cc -O2 -o "$TMPD/hoard" "$TMPD/hoard.c" || fail "cannot build the hoarding program"
+want=$("$TMPD/hoard")
+"$NUMAMMA" profile -q -s none -o "$TMPD/h.db" -- "$TMPD/hoard" >"$TMPD/hout" 2>"$TMPD/herr" &
+front=$!
+tracer=
+for ((i = 0; i < 50; i++)); do
+	tracer=$(pgrep -P $front -x numamma) && break
+	sleep 0.05
+done
+[[ -n $tracer ]] || fail "hoard: no tracer under numamma's front process"
+sleep 0.1
+prlimit --pid "$tracer" --as=4096 || fail "cannot limit the tracer's address space"
+status=0
+wait $front || status=$?
+assert_eq "hoard: the program's output" "$want" "$(cat "$TMPD/hout")"
+[[ $status == 3 || $status == 125 ]] ||
+	fail "hoard: numamma exited $status, neither the program's 3 nor its own failure's 125: $(cat "$TMPD/herr")"
+grep -q "^numamma: out of memory" "$TMPD/herr" || fail "hoard: the tracer did not fail: $(cat "$TMPD/herr")"

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "error.h"
-#include "fdlimit.h"
+#include "ownlimits.h"
 #include "exitstop.h"
 #include "launch.h"
 #include "stat.h"
@@ -256,7 +256,7 @@ int stat_attach(struct stat_result *r, pid_t pid, double duration)
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (pidfd < 0)
 		return error_errno("stat: cannot attach to process %d", (int)pid);
-	fd_limit_raise();
+	own_limits_raise();
 	r->pid = pid;
 	r->attached = true;
 	r->command = attached_command(pid);

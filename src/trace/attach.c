@@ -13,7 +13,7 @@
 
 #include "elfsyms.h"
 #include "error.h"
-#include "fdlimit.h"
+#include "ownlimits.h"
 #include "launch.h"
 #include "tracer_int.h"
 #include "waitstatus.h"
@@ -234,11 +234,16 @@ int tracer_attach(struct tracer *tr, pid_t pid)
 {
 	struct proc *p;
 
-	/* From here on, this process is the tracer child of a watchdog. */
-	if (attach_check(pid) < 0 || watchdog_start(pid) < 0 || tracer_open_signalfd(tr) < 0)
+	/* From here on, this process is the tracer child of a watchdog,
+	 * which repairs the process unless told all is put back. */
+	if (attach_check(pid) < 0 || watchdog_start(pid) < 0)
 		return -1;
+	if (tracer_open_signalfd(tr) < 0) {
+		watchdog_finished();
+		return -1;
+	}
 	tracer_install_die_routine(tr);
-	fd_limit_raise();
+	own_limits_raise();
 	p = proc_new(tr, pid, 0);
 	p->attached = true;
 	proc_record(tr, p, NULL);
@@ -248,6 +253,7 @@ int tracer_attach(struct tracer *tr, pid_t pid)
 		error("cannot attach to %d: %s", pid, strerror(err));
 		ptrace_permission_hint(err);
 		tracer_detach_all(tr);
+		watchdog_finished();
 		return -1;
 	}
 	collect_first_stops(tr, p);

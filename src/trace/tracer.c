@@ -20,7 +20,7 @@
 #include "db.h"
 #include "elfsyms.h"
 #include "error.h"
-#include "fdlimit.h"
+#include "ownlimits.h"
 #include "procmaps.h"
 #include "tracer_int.h"
 #include "unwind.h"
@@ -940,15 +940,18 @@ void tracer_record_mappings(struct tracer *tr, struct proc *p)
 }
 
 static struct tracer *the_tracer;
+static pid_t tracer_tid;        /* the one thread whose ptrace calls count */
 
 /* die() in the tracer: numamma's failure is not the program's.  Every
  * thread is let go as at a detach, and a launched program runs on to
- * its own end before numamma exits. */
+ * its own end before numamma exits.  A die() in another of numamma's
+ * threads (the symboliser's, out of memory) cannot detach anything: the
+ * process exits, and the watchdog puts our traps back. */
 static void release_tracees(void)
 {
 	struct tracer *tr = the_tracer;
 
-	if (!tr)
+	if (!tr || gettid() != tracer_tid)
 		return;
 	tracer_detach_all(tr);
 	watchdog_finished();
@@ -959,6 +962,7 @@ static void release_tracees(void)
 void tracer_install_die_routine(struct tracer *tr)
 {
 	the_tracer = tr;
+	tracer_tid = gettid();
 	set_die_routine(release_tracees);
 }
 
@@ -974,6 +978,7 @@ static void seize_launched(struct tracer *tr, pid_t pid)
 		kill(pid, SIGKILL);
 		error("cannot trace the program: %s", strerror(err));
 		ptrace_permission_hint(err);
+		watchdog_finished();    /* the program never ran: nothing to repair */
 		exit(NM_EXIT_FAILURE);
 	}
 	kill(pid, SIGCONT);
@@ -1003,7 +1008,7 @@ pid_t tracer_launch(struct tracer *tr, char **argv)
 		_exit(errno == ENOENT ? NM_EXIT_NOT_FOUND : NM_EXIT_CANNOT_RUN);
 	}
 	tracer_install_die_routine(tr);
-	fd_limit_raise();       /* the program has forked: its limits are its own */
+	own_limits_raise();       /* the program has forked: its limits are its own */
 	tr->main_pid = pid;
 	watchdog_note_main(pid);
 	seize_launched(tr, pid);

@@ -249,10 +249,14 @@ static void repair_after(struct mem_fds *fds, int status)
 	struct watchdog_mem mem = { mem_read, mem_write, fds };
 	uint64_t start = now_ns();
 	int fixed = watchdog_repair(table, &mem);
+	char how[64];
 
+	if (WIFSIGNALED(status))
+		snprintf(how, sizeof(how), "%s", strsignal(WTERMSIG(status)));
+	else
+		snprintf(how, sizeof(how), "exit %d", WEXITSTATUS(status));
 	error("the tracer died (%s): put back %d of its trap bytes and return addresses "
-	      "in %llu us", WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "exit",
-	      fixed, (unsigned long long)(now_ns() - start) / 1000);
+	      "in %llu us", how, fixed, (unsigned long long)(now_ns() - start) / 1000);
 }
 
 /* Launch mode: the program, adopted (we are its subreaper), runs to its
@@ -305,15 +309,20 @@ static _Noreturn void watch(pid_t tracer, bool launch, struct mem_fds *fds)
 
 	status = wait_tracer(tracer, &main_status, &main_ended);
 	/* A tracer that finished removed every trap and exits with 0 or the
-	 * program's status (dying of the program's signal, if need be); one
-	 * killed meanwhile removed none. */
-	if (!WIFSIGNALED(status) || table->finished)
+	 * program's status (dying of the program's signal, if need be).  One
+	 * that ended otherwise removed none: killed, or failed on its own
+	 * once the program ran (out of memory in an address space the user
+	 * limited: the program, untouched by that limit's cut, must run on).
+	 * Before the program or the attach, nothing is ours to put back. */
+	if (table->finished || (!WIFSIGNALED(status) && table->main_pid <= 0))
 		exit_like(status);
 	repair_after(fds, status);
 	if (launch && main_ended)
 		exit_like(main_status);
 	if (launch && table->main_pid > 0)
 		wait_adopted(table->main_pid);
+	if (!WIFSIGNALED(status))
+		exit_like(status);
 	exit(NM_EXIT_FAILURE);
 }
 

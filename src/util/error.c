@@ -1,19 +1,29 @@
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "error.h"
 
 int verbose;
 static void (*die_routine)(void);
 
+/* Memory held back for the die routine: a numamma out of memory (in an
+ * address space the user limited with ulimit -v, say) must still be able
+ * to let the program go, which allocates a little. */
+#define DIE_RESERVE (4u << 20)
+static void *die_reserve;
+
 void set_die_routine(void (*routine)(void))
 {
 	die_routine = routine;
+	if (!die_reserve)
+		die_reserve = malloc(DIE_RESERVE);
 }
 
 static void vreport(const char *prefix, const char *fmt, va_list ap, int errnum)
@@ -29,12 +39,23 @@ static void vreport(const char *prefix, const char *fmt, va_list ap, int errnum)
 
 static _Noreturn void vdie(int status, const char *fmt, va_list ap, int errnum)
 {
-	static int dying;
+	static pid_t dying;     /* the thread running the die routine */
+	pid_t none = 0, self = gettid();
 
 	vreport("", fmt, ap, errnum);
-	/* A die() from inside the die routine must not recurse. */
-	if (die_routine && !dying++)
+	if (die_routine && __atomic_compare_exchange_n(&dying, &none, self, false,
+						       __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		free(die_reserve);
+		die_reserve = NULL;
 		die_routine();
+	} else if (die_routine && none != self) {
+		/* Another thread lets the program go: exiting now would cut
+		 * that short, half the hooks put back (the program then
+		 * crashed).  Its exit ends this thread too. */
+		for (;;)
+			pause();
+	}
+	/* A die() from inside the die routine does not recurse. */
 	exit(status);
 }
 

@@ -1,0 +1,16 @@
+/* numamma's own resource limits, apart from the program's. */
+#ifndef NUMAMMA_OWNLIMITS_H
+#define NUMAMMA_OWNLIMITS_H
+
+/* Raises this process's limits that the program's size would otherwise
+ * make numamma's: the soft RLIMIT_NOFILE to its hard limit (a descriptor
+ * per thread and event, perf events and their rings, runs past the usual
+ * 1,024 in a program with many threads), and RLIMIT_AS and RLIMIT_DATA
+ * as far as allowed (no limit with CAP_SYS_RESOURCE, else the hard one):
+ * a `ulimit -v` meant for the program made numamma run out of memory in
+ * its index of the program's blocks.  Call it after forking the program
+ * (or attaching), never before: the program keeps the limits it would
+ * have alone. */
+void own_limits_raise(void);
+
+#endif
