@@ -51,9 +51,11 @@ static _Noreturn void vdie(int status, const char *fmt, va_list ap, int errnum)
 	} else if (die_routine && none != self) {
 		/* Another thread lets the program go: exiting now would cut
 		 * that short, half the hooks put back (the program then
-		 * crashed).  Its exit ends this thread too. */
-		for (;;)
-			pause();
+		 * crashed).  Its exit ends this thread too; 10 s at most, in
+		 * case it waits for a lock this thread holds (the watchdog then
+		 * repairs what is left). */
+		for (int i = 0; i < 100; i++)
+			usleep(100 * 1000);
 	}
 	/* A die() from inside the die routine does not recurse. */
 	exit(status);
