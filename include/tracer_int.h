@@ -39,6 +39,7 @@ struct tracer {
 	int nearly, capearly;
 	struct nm_db *db;
 	bool agent_used;
+	bool told_address_limit;     /* the agent's region against a ulimit -v, said */
 	uint64_t calls_lost;    /* by the agents of processes ended or let go */
 	bool watchpoints;       /* the sampler sets debug registers */
 	uint64_t agent_busy_ns;    /* when a drain last found records */

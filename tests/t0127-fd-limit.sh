@@ -2,7 +2,8 @@
 # numamma raises its own descriptor limit (a perf event and its ring per
 # thread), never the program's: under `ulimit -Sn 256` the program sees
 # 256, and 400 threads alive at once are all sampled without "Too many
-# open files".
+# open files".  Under `ulimit -v` the program keeps its limit too, and is
+# told once that the agent's region takes some of it.
 . "$(dirname "$0")/lib.sh"
 
 hard=$(ulimit -Hn)
@@ -11,6 +12,18 @@ hard=$(ulimit -Hn)
 (ulimit -Sn 256; profile_ok "$TMPD/l.db" -- sh -c 'ulimit -Sn; ulimit -Hn') >"$TMPD/out" ||
 	fail "profile exited $?"
 assert_diff "the program's limits" "$TMPD/native" "$TMPD/out"
+
+(ulimit -v 4000000; sh -c 'ulimit -v; /bin/true') >"$TMPD/native"
+(ulimit -v 4000000; "$NUMAMMA" profile -q -s none -o "$TMPD/v.db" -- sh -c 'ulimit -v; /bin/true') \
+	>"$TMPD/out" 2>"$TMPD/err" || fail "profile under ulimit -v exited $?: $(cat "$TMPD/err")"
+assert_diff "the program's address-space limit" "$TMPD/native" "$TMPD/out"
+if [[ $(sql "$TMPD/v.db" "SELECT intercept FROM runs") == agent ]]; then
+	assert_eq "the region's warnings (one a run, two processes)" 1 \
+		"$(grep -c "has an address-space limit (ulimit -v, 3906 MiB): the agent's region takes" "$TMPD/err")"
+	grep -q "^numamma: hint: --intercept=trap takes none" "$TMPD/err" || fail "no hint: $(cat "$TMPD/err")"
+fi
+"$NUMAMMA" profile -q -s none -o "$TMPD/nv.db" -- /bin/true 2>"$TMPD/err" || fail "profile exited $?"
+grep -q "address-space limit" "$TMPD/err" && fail "a limit said where none is set: $(cat "$TMPD/err")"
 
 build_prog count-storm
 (ulimit -Sn 256; "$NUMAMMA" profile -q -o "$TMPD/c.db" -- "$TMPD/count-storm" crowd 400 1) \

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <x86intrin.h>
@@ -497,6 +498,22 @@ static void turn_off_earlier(struct proc *p)
 	}
 }
 
+/* The region is the program's address space: under a `ulimit -v` it
+ * leaves the program that much less.  Said once a run. */
+static void tell_address_limit(struct tracer *tr, pid_t pid)
+{
+	struct rlimit rl;
+
+	if (tr->told_address_limit || prlimit(pid, RLIMIT_AS, NULL, &rl) < 0 ||
+	    rl.rlim_cur == RLIM_INFINITY)
+		return;
+	tr->told_address_limit = true;
+	warning("process %d has an address-space limit (ulimit -v, %llu MiB): the agent's "
+		"region takes %llu MiB of it", pid, (unsigned long long)(rl.rlim_cur >> 20),
+		(unsigned long long)(MAP_SIZE >> 20));
+	hint("--intercept=trap takes none (every allocator call then stops the program)");
+}
+
 static int setup(struct tracer *tr, struct tcb *t)
 {
 	struct proc *p = t->proc;
@@ -518,6 +535,7 @@ static int setup(struct tracer *tr, struct tcb *t)
 	watchdog_note_agent(p->pid, ap->remote + CODE_SIZE + offsetof(struct agent_ctl, state));
 	p->agent = ap;
 	tr->agent_used = true;
+	tell_address_limit(tr, p->pid);
 	return 0;
 }
 
