@@ -28,8 +28,9 @@ blocks_profile() {
 
 # sampler_available NAME: skip unless numamma says NAME works here.
 sampler_available() {
-	"$NUMAMMA" profile --list-samplers | grep -q "^$1 *yes" ||
-		skip "sampler $1 unavailable: $("$NUMAMMA" profile --list-samplers | grep "^$1 ")"
+	local list
+	list=$("$NUMAMMA" profile --list-samplers)
+	grep -q "^$1 *yes" <<<"$list" || skip "sampler $1 unavailable: $(grep "^$1 " <<<"$list")"
 }
 
 # The array: the heap object of SIZE bytes; its first page boundary.
