@@ -9,14 +9,21 @@
 . "$(dirname "$0")/lib.sh"
 
 prog=(sh -c 'x=1; sleep 1.5; for i in 1 2 3; do x="$x$i"; done; ls / >/dev/null; echo "after $x"; exit 7')
+# tracer_of FRONT WHAT: the tracer under numamma's front process.
+tracer_of() {
+	local tracer
+	for ((i = 0; i < 50; i++)); do
+		tracer=$(pgrep -P "$1" -x numamma) && break
+		sleep 0.05
+	done
+	[[ -n $tracer ]] || fail "$2: no tracer under numamma's front process"
+	echo "$tracer"
+}
+
 "$NUMAMMA" profile -q -s none -o "$TMPD/p.db" -- "${prog[@]}" \
 	>"$TMPD/out" 2>"$TMPD/err" &
 front=$!
-for ((i = 0; i < 50; i++)); do
-	tracer=$(pgrep -P $front -x numamma) && break
-	sleep 0.05
-done
-[[ -n $tracer ]] || fail "no tracer process under numamma's front process"
+tracer=$(tracer_of $front "sh") || exit 1
 sleep 0.7
 kill -KILL "$tracer"
 status=0
@@ -37,12 +44,7 @@ if "$NUMAMMA" profile -q -s none --intercept=agent -o "$TMPD/probe.db" -- /bin/t
 		"$NUMAMMA" profile -q -s none --intercept=agent -o "$TMPD/s$round.db" -- "$TMPD/storm" 5000000 \
 			>"$TMPD/sout" 2>"$TMPD/serr" &
 		front=$!
-		tracer=
-		for ((i = 0; i < 50; i++)); do
-			tracer=$(pgrep -P $front -x numamma) && break
-			sleep 0.05
-		done
-		[[ -n $tracer ]] || fail "storm $round: no tracer under numamma's front process"
+		tracer=$(tracer_of $front "storm $round") || exit 1
 		sleep 0.2
 		kill -KILL "$tracer" || fail "storm $round: the tracer had already ended"
 		status=0
@@ -87,12 +89,7 @@ cc -O2 -o "$TMPD/hoard" "$TMPD/hoard.c" || fail "cannot build the hoarding progr
 want=$("$TMPD/hoard")
 "$NUMAMMA" profile -q -s none -o "$TMPD/h.db" -- "$TMPD/hoard" >"$TMPD/hout" 2>"$TMPD/herr" &
 front=$!
-tracer=
-for ((i = 0; i < 50; i++)); do
-	tracer=$(pgrep -P $front -x numamma) && break
-	sleep 0.05
-done
-[[ -n $tracer ]] || fail "hoard: no tracer under numamma's front process"
+tracer=$(tracer_of $front "hoard") || exit 1
 sleep 0.1
 prlimit --pid "$tracer" --as=4096 || fail "cannot limit the tracer's address space"
 status=0
