@@ -13,4 +13,9 @@
  * have alone. */
 void own_limits_raise(void);
 
+/* After a failed open of what (err its errno): out of descriptors, says
+ * once a run what is lost and how to raise the limit; other errors are
+ * the caller's to tell. */
+void own_limits_tell_unopened(const char *what, int err);
+
 #endif

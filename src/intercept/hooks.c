@@ -9,8 +9,10 @@
  *
  * Each call becomes one alloc_event handed to the tracer's on_event
  * consumer (the recorder), as the in-process agent's records do. */
+#include <errno.h>
 #include <link.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -20,6 +22,7 @@
 #include "db.h"
 #include "elfsyms.h"
 #include "error.h"
+#include "ownlimits.h"
 #include "sorted.h"
 #include "tracer_int.h"
 #include "unwind.h"
@@ -155,8 +158,13 @@ void hooks_install(struct tracer *tr, struct tcb *t)
 
 	/* Records of modules about to go (dlclose) name them while mapped. */
 	agent_drain(tr, p);
-	if (modmap_refresh(&p->mods, p->mm_tid) < 0)
+	if (modmap_refresh(&p->mods, p->mm_tid) < 0) {
+		char maps[64];
+
+		snprintf(maps, sizeof(maps), "/proc/%d/maps", (int)p->mm_tid);
+		own_limits_tell_unopened(maps, errno);
 		return;
+	}
 	debug("process %d: modules read", p->pid);
 	agent_setup(tr, t);
 	debug("process %d: agent set up", p->pid);

@@ -3,6 +3,7 @@
  * ELF files are opened once per run and shared by every process that maps
  * them (a traced program and its children load the same libraries), so
  * the cache below is global and lives until modmap_cache_clear(). */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "elfsyms.h"
 #include "error.h"
 #include "modmap.h"
+#include "ownlimits.h"
 #include "sorted.h"
 
 struct cached_elf {
@@ -34,9 +36,12 @@ static struct cached_elf *cache_lookup(const char *path)
 	}
 	c = &elf_cache[elf_cache_n++];
 	c->path = xstrdup(path);
+	errno = 0;
 	c->elf = elf_check_file(path) == ELF_OK_64 ? elfmod_open(path) : NULL;
 	if (c->elf)
 		debug("opened %s (%s)", path, elfmod_identity(c->elf));
+	else
+		own_limits_tell_unopened(path, errno);
 	return c;
 }
 
