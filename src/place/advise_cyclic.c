@@ -59,11 +59,9 @@ static int phase_of(const struct point *p, uint64_t chunk, int64_t from, int pha
  * threads must fit, or nothing does. */
 static void claim_phases(int nthreads, const uint32_t *h, struct fit *f)
 {
-	uint32_t used = 0;
+	int claimed = 0;
 
 	f->owned = f->fitted = 0;
-	/* A thread's wish, its phase or -1, in f->phase until granted:
-	 * granted ones are moved past the phases (k + phases). */
 	for (int t = 0; t < nthreads; t++) {
 		const uint32_t *ht = h + (size_t)t * f->phases;
 		uint32_t all = 0, best = 0;
@@ -76,29 +74,29 @@ static void claim_phases(int nthreads, const uint32_t *h, struct fit *f)
 		f->phase[t] = all >= RANK_MIN_SAMPLES && ht[best] >= CYCLIC_THREAD_SHARE * all ?
 			(int)best : -1;
 	}
-	for (;;) {
-		int pick = -1;
+	/* Each phase to the thread wanting it with the most samples in it. */
+	for (int k = 0; k < f->phases; k++) {
+		int owner = -1;
 
 		for (int t = 0; t < nthreads; t++) {
-			int k = f->phase[t];
-
-			if (k < 0 || k >= f->phases || (used >> k & 1))
+			if (f->phase[t] != k)
 				continue;
-			if (pick < 0 || h[(size_t)t * f->phases + k] >
-					h[(size_t)pick * f->phases + f->phase[pick]])
-				pick = t;
+			if (owner >= 0 && h[(size_t)t * f->phases + k] <= h[(size_t)owner * f->phases + k]) {
+				f->phase[t] = -1;
+				continue;
+			}
+			if (owner >= 0)
+				f->phase[owner] = -1;
+			owner = t;
 		}
-		if (pick < 0)
-			break;
-		used |= 1u << f->phase[pick];
-		f->owned += h[(size_t)pick * f->phases + f->phase[pick]];
-		for (int k = 0; k < f->phases; k++)
-			f->fitted += h[(size_t)pick * f->phases + k];
-		f->phase[pick] += f->phases;
+		if (owner < 0)
+			continue;
+		claimed++;
+		f->owned += h[(size_t)owner * f->phases + k];
+		for (int j = 0; j < f->phases; j++)
+			f->fitted += h[(size_t)owner * f->phases + j];
 	}
-	for (int t = 0; t < nthreads; t++)
-		f->phase[t] = f->phase[t] >= f->phases ? f->phase[t] - f->phases : -1;
-	if (popcount64((uint64_t)used) < 2)
+	if (claimed < 2)
 		f->owned = f->fitted = 0;
 }
 
