@@ -59,10 +59,12 @@ struct symbolizer {
 	size_t n, cap;
 	pthread_mutex_t lock;     /* v, n, and the modules' queued and ready */
 	pthread_cond_t opened;    /* a queued module is ready, or the worker done */
+	pthread_cond_t more;      /* work for the idle worker, or stopping */
 	size_t next;              /* the next module the worker looks at */
 	struct warm_addr *warm;   /* then the addresses it names, in turn */
 	size_t nwarm, capwarm, next_warm;
 	bool worker;              /* a worker thread is running */
+	bool idle;                /* it waits for more */
 	bool stopping;            /* symbolizer_free(): open nothing more */
 };
 
@@ -131,6 +133,7 @@ struct symbolizer *symbolizer_new(void)
 
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->opened, NULL);
+	pthread_cond_init(&s->more, NULL);
 	return s;
 }
 
@@ -152,6 +155,7 @@ static void destroy(struct symbolizer *s)
 	free(s->warm);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->opened);
+	pthread_cond_destroy(&s->more);
 	free(s->v);
 	free(s);
 }
@@ -168,6 +172,7 @@ void symbolizer_free(struct symbolizer *s)
 	pthread_mutex_lock(&s->lock);
 	s->stopping = true;
 	worker = s->worker;
+	pthread_cond_signal(&s->more);
 	pthread_mutex_unlock(&s->lock);
 	if (!worker)
 		destroy(s);
@@ -408,30 +413,42 @@ static void work(struct symbolizer *s)
 	}
 }
 
+/* The worker waits for more work until the symbolizer is freed, which it
+ * then does itself: a thread started for each batch of code locations
+ * was two threads made and ended per process of a shell script (79 for
+ * the 40 processes of a pyenv shim). */
 static void *worker(void *arg)
 {
 	struct symbolizer *s = arg;
-	bool stopping;
 
 	pthread_mutex_lock(&s->lock);
-	work(s);
+	for (;;) {
+		work(s);
+		if (s->stopping)
+			break;
+		s->idle = true;
+		pthread_cond_wait(&s->more, &s->lock);
+		s->idle = false;
+	}
 	s->worker = false;
-	stopping = s->stopping;
 	pthread_cond_broadcast(&s->opened);
 	pthread_mutex_unlock(&s->lock);
-	if (stopping)
-		destroy(s);
+	destroy(s);
 	return NULL;
 }
 
-/* Starts the worker unless one runs; under s->lock.  False without. */
+/* Starts the worker unless one runs, or wakes it; under s->lock.  False
+ * without. */
 static bool start_worker(struct symbolizer *s)
 {
 	pthread_attr_t attr;
 	pthread_t thread;
 
-	if (s->worker)
+	if (s->worker) {
+		if (s->idle)
+			pthread_cond_signal(&s->more);
 		return true;
+	}
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	s->worker = pthread_create(&thread, &attr, worker, s) == 0;
