@@ -517,28 +517,38 @@ static bool send_stack(struct agent_ctl *c, uint32_t ring, uint64_t hash, const 
 	return true;
 }
 
+/* The hash of the frames' ids (struct agent_module's id_delta): the
+ * same stack hashes alike in every process of the profile.  Frames come
+ * in runs of one module: the last one is tried before a search. */
+static uint64_t stack_hash(struct agent_ctl *c, const uint64_t *ips, int n)
+{
+	uint64_t ids[AGENT_MAX_FRAMES];
+	const struct agent_module *m = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (!m || ips[i] < m->start || ips[i] >= m->end)
+			m = agent_module_of(c, ips[i]);
+		ids[i] = m ? ips[i] + m->id_delta : ips[i];
+	}
+	return agent_hash_ips(ids, n);
+}
+
 /* The set is written after the stack was sent: a thread that finds the
  * hash there knows the stack is ahead of its own record in the ring (one
  * not sent is not entered: it is sent again next time).  Two threads may
- * both send a new stack; numamma keeps the first. */
+ * both send a new stack; numamma keeps the first.  numamma fills the set
+ * of a new process with the stacks its executable sent before. */
 uint64_t agent_stack(struct agent_ctl *c, uint32_t ring, const uint64_t *ips, int n)
 {
-	uint64_t hash = agent_hash_ips(ips, n), *set = agent_at(c, AGENT_OFF_STACKSET);
-	uint64_t i = mix(hash), mask = agent_table_size(c, AGENT_T_STACKSET) - 1;
+	uint64_t hash = stack_hash(c, ips, n), empty = 0;
+	uint64_t *e = agent_stackset_slot(agent_at(c, AGENT_OFF_STACKSET),
+					  agent_table_size(c, AGENT_T_STACKSET), hash);
 
-	for (uint32_t probes = 0; probes < 64; probes++, i++) {
-		uint64_t *e = &set[i & mask], k = load(e), empty = 0;
-
-		if (k == hash)
-			return hash;
-		if (k)
-			continue;
-		if (send_stack(c, ring, hash, ips, n) &&
-		    __atomic_compare_exchange_n(e, &empty, hash, false, __ATOMIC_ACQ_REL,
-						__ATOMIC_ACQUIRE))
-			agent_table_filled(c, AGENT_T_STACKSET);
+	if (e && load(e) == hash)
 		return hash;
-	}
-	send_stack(c, ring, hash, ips, n);   /* a full neighbourhood: send it again */
+	/* A full neighbourhood: sent again each time. */
+	if (send_stack(c, ring, hash, ips, n) && e &&
+	    __atomic_compare_exchange_n(e, &empty, hash, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		agent_table_filled(c, AGENT_T_STACKSET);
 	return hash;
 }

@@ -35,7 +35,7 @@
 
 #include "alloc_event.h"
 
-#define AGENT_ABI_VERSION 8
+#define AGENT_ABI_VERSION 9
 /* The memfd's name; /proc/PID/maps shows "/memfd:" AGENT_MEMFD_NAME. */
 #define AGENT_MEMFD_NAME "numamma-agent"
 #define AGENT_MAPS_PATH "/memfd:" AGENT_MEMFD_NAME
@@ -160,6 +160,11 @@ struct agent_module {
 	uint64_t eh_hdr, eh_hdr_end;        /* .eh_frame_hdr; 0: none */
 	uint64_t eh_frame, eh_frame_end;    /* .eh_frame */
 	uint64_t wrapper;                   /* libc, libstdc++: frames on top are not the caller */
+	/* ip + id_delta is a return address's id (the file's key + its ELF
+	 * address): the same in every process that maps the file, wherever
+	 * it is loaded, so that a stack hashes alike in all of them and is
+	 * sent to numamma once per profile, not once per process. */
+	uint64_t id_delta;
 };
 
 /* How to find the caller's frame from an ip (agent/cfi.c). */
@@ -224,7 +229,8 @@ struct agent_stackcache {
 			    (uint64_t)AGENT_RINGS * AGENT_STACKCACHE * sizeof(struct agent_stackcache))
 #define AGENT_DATA_SIZE    (AGENT_OFF_MODULES + (uint64_t)AGENT_MODULE_SPACE * sizeof(struct agent_module))
 
-/* A 64-bit stack hash that is never 0 (0 means "no stack"). */
+/* A 64-bit stack hash that is never 0 (0 means "no stack"), over the
+ * frames' ids (struct agent_module's id_delta). */
 static inline uint64_t agent_hash_ips(const uint64_t *ips, int n)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
@@ -234,6 +240,23 @@ static inline uint64_t agent_hash_ips(const uint64_t *ips, int n)
 		h ^= h >> 29;
 	}
 	return h ? h : 1;
+}
+
+/* The slot of the set of stacks sent (AGENT_OFF_STACKSET, size entries)
+ * that holds hash, else the first empty one of its neighbourhood, else
+ * NULL: the agent's lookup, and numamma's when it fills the set of a new
+ * process with the stacks its executable sent before. */
+static inline uint64_t *agent_stackset_slot(uint64_t *set, uint64_t size, uint64_t hash)
+{
+	uint64_t i = agent_mix(hash);
+
+	for (uint32_t probes = 0; probes < 64; probes++, i++) {
+		uint64_t *e = &set[i & (size - 1)], k = __atomic_load_n(e, __ATOMIC_ACQUIRE);
+
+		if (!k || k == hash)
+			return e;
+	}
+	return 0;
 }
 
 #endif

@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include "tracer.h"
+#include "u64map.h"
 
 struct nm_db;
 
@@ -43,6 +44,10 @@ struct tracer {
 	uint64_t calls_lost;    /* by the agents of processes ended or let go */
 	bool watchpoints;       /* the sampler sets debug registers */
 	uint64_t agent_busy_ns;    /* when a drain last found records */
+	/* The agents' stacks (agent_host.c), of every process: hash ->
+	 * callsite id; and an executable's key -> the hashes its processes
+	 * sent first, for the next ones. */
+	struct u64map agent_stacks, agent_exe_stacks;
 	bool statics_due;          /* a process has modules whose statics wait */
 };
 

@@ -58,11 +58,12 @@ struct agent_proc {
 	uint64_t remote;        /* the program's view */
 	int nr_hooks;
 	struct jmphook hooks[AGENT_MAX_HOOKS];
-	struct u64map stacks;   /* stack hash -> callsite id */
+	uint64_t exe_key;       /* its executable's file_key() */
 	uint64_t last_hash;     /* calls in a loop come from one stack */
 	int64_t last_site;
 	uint64_t published_modules;     /* modules_key() of the published list */
 	uint32_t rings_taken;   /* bit g: ring g has had an owner (rings 1..) */
+	uint32_t stacks_sent;   /* stack records read */
 	bool fell_behind;       /* recording was resumed once (resume_recording()) */
 	/* The event each call is handed on in: fields a call does not set
 	 * stay zero for good (zeroing the whole of it at each call was a
@@ -143,12 +144,28 @@ static uint64_t modules_key(const struct loaded_module *const *mods, size_t n)
 	return h | 1;
 }
 
+/* A file's key: its identity's (build id, or path and size), so that
+ * ids made with it (struct agent_module's id_delta) are the same in every
+ * process that maps the file; never 0. */
+static uint64_t file_key(const struct loaded_module *m)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	if (m->elf)
+		h = elfmod_identity_key(m->elf);
+	else
+		for (const char *c = m->path; *c; c++)
+			h = (h ^ (uint8_t)*c) * 0x100000001b3ULL;
+	return h > 1 && h != UINT64_MAX ? h : 2;
+}
+
 /* A module's .eh_frame_hdr and .eh_frame where the loader mapped them;
  * without them, code of the module ends a walk. */
 static struct agent_module module_entry(const struct loaded_module *m)
 {
 	struct agent_module e = { .start = m->start, .end = m->end,
-				  .wrapper = hooks_wrapper_module(m->path) };
+				  .wrapper = hooks_wrapper_module(m->path),
+				  .id_delta = file_key(m) - m->bias };
 	uint64_t hdr, hdr_size, eh, eh_size;
 
 	if (m->elf && elfmod_section_range(m->elf, ".eh_frame_hdr", &hdr, &hdr_size) &&
@@ -476,7 +493,6 @@ static void agent_free(struct agent_proc *ap)
 {
 	if (ap->base)
 		munmap(ap->base, MAP_SIZE);
-	u64map_free(&ap->stacks);
 	free(ap);
 }
 
@@ -514,6 +530,54 @@ static void tell_address_limit(struct tracer *tr, pid_t pid)
 	hint("--intercept=trap takes none (every allocator call then stops the program)");
 }
 
+/* The stacks an executable's processes sent first: a new process of it
+ * finds them in its set of stacks sent (prefill_stacks()). */
+struct exe_stacks {
+	uint64_t *v;
+	size_t n, cap;
+};
+
+static struct exe_stacks *exe_stacks(struct tracer *tr, uint64_t exe, bool create)
+{
+	const struct u64map_slot *s = u64map_find(&tr->agent_exe_stacks, exe);
+	struct exe_stacks *x;
+
+	if (s || !create)
+		return s ? (struct exe_stacks *)(uintptr_t)s->a : NULL;
+	x = xcalloc(1, sizeof(*x));
+	u64map_put(&tr->agent_exe_stacks, exe, (uintptr_t)x, 0);
+	return x;
+}
+
+/* The set of stacks sent of a new process, filled with those its
+ * executable's processes sent before (a quarter full at most: the agent
+ * doubles it at half): it sends none of them again.  Each process of a
+ * build's compiler sent 3,700 stacks its predecessors had sent. */
+static void prefill_stacks(struct tracer *tr, pid_t pid, struct agent_proc *ap)
+{
+	const struct exe_stacks *x = ap->exe_key ? exe_stacks(tr, ap->exe_key, false) : NULL;
+	uint64_t *set = (uint64_t *)((uint8_t *)ap->ctl + AGENT_OFF_STACKSET), size;
+	uint32_t steps = 0, filled = 0;
+
+	if (!x || !x->n)
+		return;
+	while (((uint64_t)AGENT_STACKSET_MIN << steps) < 4 * x->n &&
+	       ((uint64_t)AGENT_STACKSET_MIN << steps) < AGENT_STACKSET)
+		steps++;
+	size = (uint64_t)AGENT_STACKSET_MIN << steps;
+	for (size_t i = 0; i < x->n && filled < size / 4; i++) {
+		uint64_t *e = agent_stackset_slot(set, size, x->v[i]);
+
+		if (e && !*e) {
+			*e = x->v[i];
+			filled++;
+		}
+	}
+	ap->ctl->growth.steps[AGENT_T_STACKSET] = steps;
+	ap->ctl->growth.fills[AGENT_T_STACKSET] = filled;
+	debug("process %d: %u stacks known at its start", pid, filled);
+}
+
 static int setup(struct tracer *tr, struct tcb *t)
 {
 	struct proc *p = t->proc;
@@ -530,6 +594,8 @@ static int setup(struct tracer *tr, struct tcb *t)
 	memcpy(ap->base, agent_blob, agent_blob_end - agent_blob);
 	clock_init();
 	init_ctl(tr, ap->ctl);
+	ap->exe_key = file_key(&p->mods.v[0]);
+	prefill_stacks(tr, p->pid, ap);
 	/* If numamma dies (attach mode), its watchdog turns the agent off. */
 	_Static_assert(AGENT_OFF == 0, "the watchdog writes 0");
 	watchdog_note_agent(p->pid, ap->remote + CODE_SIZE + offsetof(struct agent_ctl, state));
@@ -661,25 +727,37 @@ bool agent_loader_trap_at(const struct proc *p, uint64_t at)
 
 /* ---- draining ---- */
 
+/* A stack's hash is the same in every process (its frames' ids): one
+ * named by any process is known to all. */
 static void add_stack(struct tracer *tr, struct proc *p, struct agent_proc *ap, uint64_t hash,
 		      const uint64_t *rets, int n)
 {
 	struct nm_frame frames[NM_MAX_FRAMES];
+	struct exe_stacks *x;
 	int k;
 
-	if (u64map_find(&ap->stacks, hash))
+	if (u64map_find(&tr->agent_stacks, hash))
 		return;
 	k = hooks_user_frames(p, rets, n, tr->cfg.call_depth, frames);
-	u64map_put(&ap->stacks, hash, tr->db && k ? db_intern_callsite(tr->db, frames, k) : 0, 0);
+	u64map_put(&tr->agent_stacks, hash, tr->db && k ? db_intern_callsite(tr->db, frames, k) : 0,
+		   0);
+	if (!ap->exe_key)
+		return;
+	x = exe_stacks(tr, ap->exe_key, true);
+	if (x->n == x->cap) {
+		x->cap = x->cap ? 2 * x->cap : 256;
+		x->v = xrealloc(x->v, x->cap * sizeof(*x->v));
+	}
+	x->v[x->n++] = hash;
 }
 
-static int64_t callsite_of(struct agent_proc *ap, uint64_t hash)
+static int64_t callsite_of(struct tracer *tr, struct agent_proc *ap, uint64_t hash)
 {
 	const struct u64map_slot *s;
 
 	if (hash == ap->last_hash)
 		return ap->last_site;
-	s = hash ? u64map_find(&ap->stacks, hash) : NULL;
+	s = hash ? u64map_find(&tr->agent_stacks, hash) : NULL;
 	/* A stack not known yet (its record is late) is not remembered. */
 	if (!s)
 		return 0;
@@ -744,7 +822,7 @@ static uint32_t call_event(struct tracer *tr, struct proc *p, struct agent_proc 
 	ev.tid = (int32_t)r->tid;
 	ev.ns = tsc_ns(r->tsc);
 	ev.freed_ns = freed ? tsc_ns(freed->tsc) : 0;
-	ev.callsite_id = callsite_of(ap, r->hash);
+	ev.callsite_id = callsite_of(tr, ap, r->hash);
 	/* Not tracer_emit(): the call's time is the agent's, not now. */
 	ap->call.kind = EV_ALLOC;
 	ap->call.pid = ev.pid;
@@ -827,6 +905,7 @@ static uint32_t consume(struct tracer *tr, struct proc *p, struct agent_proc *ap
 	if (r->type == AGENT_REC_STACK) {
 		used = read_stack(ap->ctl, ring, cu->pos, rets, &n);
 		add_stack(tr, p, ap, r->hash, rets, n);
+		ap->stacks_sent++;
 	} else if (r->type == AGENT_REC_CALL) {
 		used = call_event(tr, p, ap, ring, cu, r);
 	}
@@ -1001,6 +1080,8 @@ void agent_drain_final(struct tracer *tr, struct proc *p)
 	while (drain(tr, p, true) >= DRAIN_MAX)
 		;
 	count_lost(tr, p);
+	if (p->agent)
+		debug("process %d: %u stacks sent", p->pid, p->agent->stacks_sent);
 }
 
 int agent_drain_all(struct tracer *tr)

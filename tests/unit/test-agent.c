@@ -396,6 +396,53 @@ static void test_walk_depth(struct agent_ctl *c, struct agent_module *m, uint64_
 	forget_stacks(c);
 }
 
+/* A stack hashes by its frames' ids (ip + the module's id_delta): the
+ * same code loaded elsewhere (another process) with its delta moved
+ * alike gives the same hash, found in the set, not sent again; an ip in
+ * no module is its own id; a hash numamma put in the set (the stacks of
+ * an executable's earlier processes) is not sent. */
+static void test_stack_ids(struct agent_ctl *c, struct agent_module m, uint64_t code)
+{
+	const uint64_t shift = 0x7000000, delta = 0x123456789000;
+	uint64_t ips[3] = { code + 0x1010, code + 0x2020, code + 0x3030 }, ids[3], head;
+	uint64_t moved_ips[3] = { ips[0] + shift, ips[1] + shift, ips[2] + shift };
+	uint64_t stray[2] = { moved_ips[0], code + shift + 0x9000 };   /* past its end */
+	uint64_t set_size = agent_table_size(c, AGENT_T_STACKSET), *e, h;
+
+	for (int i = 0; i < 3; i++)
+		ids[i] = ips[i] + delta;
+	m.id_delta = delta;
+	publish(c, 0, &m);
+	head = c->rings[2].head;
+	h = agent_stack(c, 2, ips, 3);
+	CHECK_INT(h, agent_hash_ips(ids, 3));
+	CHECK(c->rings[2].head > head);
+	head = c->rings[2].head;
+	m.start += shift;
+	m.end += shift;
+	m.id_delta = delta - shift;
+	publish(c, 0, &m);
+	CHECK_INT(agent_stack(c, 2, moved_ips, 3), h);
+	CHECK_INT(c->rings[2].head, head);
+	ids[1] = stray[1];
+	ids[0] = stray[0] + m.id_delta;
+	CHECK_INT(agent_stack(c, 2, stray, 2), agent_hash_ips(ids, 2));
+	m.start -= shift;
+	m.end -= shift;
+	m.id_delta = 0;
+	publish(c, 0, &m);
+	/* numamma's prefill, then the agent's lookup. */
+	ids[0] = 0x1234;
+	h = agent_hash_ips(ids, 1);
+	e = agent_stackset_slot(agent_at(c, AGENT_OFF_STACKSET), set_size, h);
+	CHECK(e != NULL && *e == 0);
+	*e = h;
+	head = c->rings[2].head;
+	CHECK_INT(agent_stack(c, 2, ids, 1), h);
+	CHECK_INT(c->rings[2].head, head);
+	c->rings[2].head = c->rings[2].tail = 0;
+}
+
 static void test_walk(struct agent_ctl *c)
 {
 	uint8_t *data = calloc(1, 0x1000), *other = calloc(1, 0x1000);
@@ -443,6 +490,7 @@ static void test_walk(struct agent_ctl *c)
 	test_ipcache_growth(c, &m, code);
 	test_deep_stack_cache(c, &m, code);
 	test_walk_depth(c, &m, base, code);
+	test_stack_ids(c, m, code);
 	stack[0] = code + 0x5000;   /* no module: the walk ends there */
 	CHECK_INT(agent_walk(c, base, 0, ips, 8), 1);
 	free(data);
