@@ -106,10 +106,7 @@ const struct agent_module *agent_module_of(struct agent_ctl *c, uint64_t ip)
 }
 
 /* A rule packed in 64 bits: cfa_off, rbp_off (16 bits), cfa_reg, and the
- * module list's generation (a new list may describe other code at the
- * same addresses: dlclose, then dlopen). */
-#define CHECK_SALT 0x9e3779b97f4a7c15ULL
-
+ * module list's generation (agent_rules_gen()). */
 static uint64_t pack(const struct agent_rule *r, uint8_t gen)
 {
 	return (uint32_t)r->cfa_off | (uint64_t)(uint16_t)r->rbp_off << 32 |
@@ -118,22 +115,29 @@ static uint64_t pack(const struct agent_rule *r, uint8_t gen)
 
 static struct agent_ipcache *ipcache_slot(struct agent_ctl *c, uint64_t ip, uint64_t size)
 {
-	return (struct agent_ipcache *)agent_at(c, AGENT_OFF_IPCACHE) + (mix(ip) & (size - 1));
+	return agent_ipcache_at(agent_at(c, AGENT_OFF_IPCACHE), size, ip);
 }
 
-/* An entry is the rule and a check word (ip ^ rule): one torn by two
- * threads writing it at once fails the check and costs a lookup, never
- * gives a wrong rule. */
 static bool ipcache_holds(const struct agent_ipcache *e, uint64_t ip, uint8_t gen, uint64_t *rule)
 {
 	*rule = load(&e->rule);
-	return (load(&e->check) ^ *rule) == (ip ^ CHECK_SALT) && (uint8_t)(*rule >> 56) == gen;
+	return (load(&e->check) ^ *rule) == (ip ^ AGENT_IPCACHE_SALT) &&
+	       (uint8_t)(*rule >> 56) == gen;
 }
 
-static void ipcache_put(struct agent_ipcache *e, uint64_t ip, uint64_t rule)
+/* Logged for numamma, which fills the caches of the next processes that
+ * map the same file with it: a build's compiler computed 15,000 rules
+ * at every start, 4 ms each. */
+static void log_rule(struct agent_ctl *c, uint64_t ip, uint64_t rule)
 {
-	store(&e->rule, rule);
-	store(&e->check, rule ^ ip ^ CHECK_SALT);
+	uint32_t k = __atomic_fetch_add(&c->rulelog_n, 1, __ATOMIC_RELAXED);
+	struct agent_rulelog *e;
+
+	if (k >= AGENT_RULELOG)
+		return;
+	e = (struct agent_rulelog *)agent_at(c, AGENT_OFF_RULELOG) + k;
+	e->rule = rule;
+	store(&e->ip, ip);
 }
 
 /* ip's rule from its module's unwind data, where an address no FDE
@@ -147,8 +151,10 @@ static void computed_rule(struct agent_ctl *c, uint64_t ip, uint8_t gen, struct 
 		*r = (struct agent_rule){ .cfa_reg = AGENT_CFA_END };
 	/* An rbp offset past 16 bits is not cached. */
 	if ((int16_t)r->rbp_off == r->rbp_off) {
-		ipcache_put(e, ip, pack(r, gen));
+		agent_ipcache_set(e, ip, pack(r, gen));
 		agent_table_filled(c, AGENT_T_IPCACHE);
+		if (m)
+			log_rule(c, ip, pack(r, gen));
 	}
 }
 
@@ -160,7 +166,7 @@ void agent_unwind_rule(struct agent_ctl *c, uint64_t ip, struct agent_rule *r)
 {
 	uint64_t size = agent_table_size(c, AGENT_T_IPCACHE), rule;
 	struct agent_ipcache *hint = ipcache_slot(c, ip, size);
-	uint8_t gen = (uint8_t)mix(load(&c->modules));
+	uint8_t gen = agent_rules_gen(load(&c->modules));
 
 	if (!ipcache_holds(hint, ip, gen, &rule)) {
 		if (size == AGENT_IPCACHE_MIN ||
@@ -168,7 +174,7 @@ void agent_unwind_rule(struct agent_ctl *c, uint64_t ip, struct agent_rule *r)
 			computed_rule(c, ip, gen, hint, r);
 			return;
 		}
-		ipcache_put(hint, ip, rule);
+		agent_ipcache_set(hint, ip, rule);
 	}
 	*r = (struct agent_rule){ (int32_t)(uint32_t)rule, (int16_t)(rule >> 32),
 				  (uint8_t)(rule >> 48) };

@@ -35,7 +35,7 @@
 
 #include "alloc_event.h"
 
-#define AGENT_ABI_VERSION 9
+#define AGENT_ABI_VERSION 10
 /* The memfd's name; /proc/PID/maps shows "/memfd:" AGENT_MEMFD_NAME. */
 #define AGENT_MEMFD_NAME "numamma-agent"
 #define AGENT_MAPS_PATH "/memfd:" AGENT_MEMFD_NAME
@@ -47,6 +47,7 @@
 #define AGENT_STACKSET     (1u << 16)   /* hashes, at most */
 #define AGENT_INSIDE       (1u << 13)   /* threads */
 #define AGENT_IPCACHE      (1u << 16)   /* at most */
+#define AGENT_RULELOG      (1u << 15)   /* rules a process computed, logged */
 #define AGENT_MODULES_MAX  (1u << 12)   /* modules per list */
 #define AGENT_MODULE_SPACE (1u << 15)   /* entries in all */
 #define AGENT_MAX_HOOKS    64
@@ -118,6 +119,10 @@ struct agent_ctl {
 	/* Calls not recorded: a full inside table, or numamma behind. */
 	_Alignas(64) uint64_t lost;
 	_Alignas(64) struct agent_growth growth;
+	/* Entries of the rule log taken (AGENT_OFF_RULELOG), maybe past its
+	 * end: each unwind rule the agent computed, for numamma to hand to
+	 * the next processes that map the same file. */
+	_Alignas(64) uint32_t rulelog_n;
 	struct agent_ring rings[AGENT_RINGS];
 };
 _Static_assert(sizeof(struct agent_ctl) <= AGENT_CTL_SIZE, "agent_ctl outgrew its pages");
@@ -198,10 +203,42 @@ struct agent_inside {
 	uint32_t ring;          /* its ring + 1; 0: none taken yet */
 };
 
-/* A return address's unwind rule, cached (agent/core.c). */
+/* A return address's unwind rule, cached (agent/core.c): the rule (see
+ * agent_rule_word()) and a check word (ip ^ rule ^ salt).  One torn by
+ * two threads writing it at once fails the check and costs a lookup,
+ * never gives a wrong rule. */
 struct agent_ipcache {
 	uint64_t rule;
 	uint64_t check;
+};
+
+#define AGENT_IPCACHE_SALT 0x9e3779b97f4a7c15ULL
+
+/* The generation of the published module list (ctl->modules) that a
+ * cached rule holds in its top byte: a new list (dlclose, then dlopen:
+ * other code at the same place) makes the old rules misses. */
+static inline uint8_t agent_rules_gen(uint64_t modules)
+{
+	return (uint8_t)agent_mix(modules);
+}
+
+/* ip's entry in a cache of size entries (a power of two): direct-mapped. */
+static inline struct agent_ipcache *agent_ipcache_at(struct agent_ipcache *t, uint64_t size,
+						     uint64_t ip)
+{
+	return &t[agent_mix(ip) & (size - 1)];
+}
+
+static inline void agent_ipcache_set(struct agent_ipcache *e, uint64_t ip, uint64_t rule)
+{
+	__atomic_store_n(&e->rule, rule, __ATOMIC_RELEASE);
+	__atomic_store_n(&e->check, rule ^ ip ^ AGENT_IPCACHE_SALT, __ATOMIC_RELEASE);
+}
+
+/* An entry of the rule log: ip is stored last (0: never finished). */
+struct agent_rulelog {
+	uint64_t rule;          /* agent_ipcache's, its generation byte included */
+	uint64_t ip;
 };
 
 /* A stack walked before, by where the walk started and every word it
@@ -225,8 +262,9 @@ struct agent_stackcache {
 #define AGENT_OFF_INSIDE   (AGENT_OFF_STACKSET + (uint64_t)AGENT_STACKSET * 8)
 #define AGENT_OFF_IPCACHE  (AGENT_OFF_INSIDE + (uint64_t)AGENT_INSIDE * sizeof(struct agent_inside))
 #define AGENT_OFF_STACKCACHE (AGENT_OFF_IPCACHE + (uint64_t)AGENT_IPCACHE * sizeof(struct agent_ipcache))
-#define AGENT_OFF_MODULES  (AGENT_OFF_STACKCACHE + \
+#define AGENT_OFF_RULELOG  (AGENT_OFF_STACKCACHE + \
 			    (uint64_t)AGENT_RINGS * AGENT_STACKCACHE * sizeof(struct agent_stackcache))
+#define AGENT_OFF_MODULES  (AGENT_OFF_RULELOG + (uint64_t)AGENT_RULELOG * sizeof(struct agent_rulelog))
 #define AGENT_DATA_SIZE    (AGENT_OFF_MODULES + (uint64_t)AGENT_MODULE_SPACE * sizeof(struct agent_module))
 
 /* A 64-bit stack hash that is never 0 (0 means "no stack"), over the

@@ -44,10 +44,11 @@ struct tracer {
 	uint64_t calls_lost;    /* by the agents of processes ended or let go */
 	bool watchpoints;       /* the sampler sets debug registers */
 	uint64_t agent_busy_ns;    /* when a drain last found records */
-	/* The agents' stacks (agent_host.c), of every process: hash ->
-	 * callsite id; and an executable's key -> the hashes its processes
-	 * sent first, for the next ones. */
-	struct u64map agent_stacks, agent_exe_stacks;
+	/* What the agents learnt (agent_host.c), for the next processes:
+	 * the stacks of every process (hash -> callsite id) and those an
+	 * executable's processes sent (its key -> hashes); the unwind rules
+	 * they computed (a frame's id -> seen; a file's key -> rules). */
+	struct u64map agent_stacks, agent_exe_stacks, agent_rule_ids, agent_file_rules;
 	bool statics_due;          /* a process has modules whose statics wait */
 };
 
@@ -135,7 +136,7 @@ int agent_hook(struct tracer *tr, struct tcb *t, const struct loaded_module *m, 
 /* Is at (a trap's address) the agent's stop for the loader's events? */
 bool agent_loader_trap_at(const struct proc *p, uint64_t at);
 /* Tells the agent where the process's modules and their unwind data are. */
-void agent_modules(struct proc *p);
+void agent_modules(struct tracer *tr, struct proc *p);
 /* The loader is about to unmap modules: until agent_modules() says what
  * is left, the agent reads no module's unwind data (walks end at their
  * first frame) rather than data that may be gone. */

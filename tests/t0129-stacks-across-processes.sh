@@ -3,8 +3,9 @@
 # second run of a program in one profile finds its predecessor's stacks
 # in its agent's set (numamma fills it at the exec) and sends none of
 # them again, and its calls still land on the same call sites, every one
-# counted.  A forked child (its set starts empty) sends them again and is
-# named the same.
+# counted; the unwind rules the first run computed are in the second's
+# cache (numamma fills it once the libraries are loaded).  A forked child
+# (its set starts empty) sends them again and is named the same.
 . "$(dirname "$0")/lib.sh"
 
 [[ ${NUMAMMA_INTERCEPT:-auto} == trap ]] && skip "the agent's stacks: no agent under the trap path"
@@ -32,6 +33,14 @@ known() { sed -n "s/.*process $1: \([0-9]*\) stacks known at its start.*/\1/p" "
 [[ $(known "$second") -ge $(sent "$first") ]] ||
 	fail "the second run knew $(known "$second") stacks at its start, the first sent $(sent "$first")"
 assert_eq "stacks the second run sent" 0 "$(sent "$second")"
+computed() { sed -n "s/.*process $1: \([0-9]*\) unwind rules computed.*/\1/p" "$TMPD/err" | tail -1; }
+rules() { sed -n "s/.*process $1: \([0-9]*\) unwind rules known.*/\1/p" "$TMPD/err" | tail -1; }
+[[ $(computed "$first") -ge 3 ]] || fail "the first run computed $(computed "$first") unwind rules, want 3 or more"
+[[ $(rules "$second") -ge $(computed "$first") ]] ||
+	fail "the second run knew $(rules "$second") rules, the first computed $(computed "$first")"
+# A rule whose cache entry another one took is computed again: a few.
+(($(computed "$second") * 2 < $(computed "$first"))) ||
+	fail "the second run computed $(computed "$second") rules, the first $(computed "$first")"
 
 # site_totals PID: storm_alloc's call sites and counts in PID.
 site_totals() {

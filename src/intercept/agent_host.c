@@ -159,6 +159,37 @@ static uint64_t file_key(const struct loaded_module *m)
 	return h > 1 && h != UINT64_MAX ? h : 2;
 }
 
+/* Pairs kept under a key of a map (an executable's stacks, a file's
+ * unwind rules), for the next processes. */
+struct learnt {
+	uint64_t (*v)[2];
+	size_t n, cap;
+};
+
+static struct learnt *learnt_of(struct u64map *map, uint64_t key, bool create)
+{
+	const struct u64map_slot *s = u64map_find(map, key);
+	struct learnt *l;
+
+	if (s || !create)
+		return s ? (struct learnt *)(uintptr_t)s->a : NULL;
+	l = xcalloc(1, sizeof(*l));
+	u64map_put(map, key, (uintptr_t)l, 0);
+	return l;
+}
+
+static void learn(struct u64map *map, uint64_t key, uint64_t a, uint64_t b)
+{
+	struct learnt *l = learnt_of(map, key, true);
+
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 256;
+		l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
+	}
+	l->v[l->n][0] = a;
+	l->v[l->n++][1] = b;
+}
+
 /* A module's .eh_frame_hdr and .eh_frame where the loader mapped them;
  * without them, code of the module ends a walk. */
 static struct agent_module module_entry(const struct loaded_module *m)
@@ -193,12 +224,52 @@ static void publish_wrappers(struct proc *p)
 	__atomic_store_n(&c->nr_wrappers, n, __ATOMIC_RELEASE);
 }
 
+/* The unwind rules earlier processes computed for the files p maps, put
+ * in its cache for the module list just published; the agent computes
+ * only the others.  The cache is direct-mapped: an eighth full, 6% of
+ * the rules collide (at half full, a third did, and were computed
+ * again). */
+static void prefill_rules(struct tracer *tr, struct proc *p)
+{
+	struct agent_ctl *c = p->agent->ctl;
+	struct agent_ipcache *table = (struct agent_ipcache *)((uint8_t *)c + AGENT_OFF_IPCACHE);
+	uint32_t steps = c->growth.steps[AGENT_T_IPCACHE];
+	uint64_t gen = agent_rules_gen(c->modules), size, total = 0;
+
+	for (size_t i = 0; i < p->mods.n; i++) {
+		const struct learnt *l = learnt_of(&tr->agent_file_rules, file_key(&p->mods.v[i]), false);
+
+		total += l ? l->n : 0;
+	}
+	if (!total)
+		return;
+	while (((uint64_t)AGENT_IPCACHE_MIN << steps) < 8 * total &&
+	       ((uint64_t)AGENT_IPCACHE_MIN << steps) < AGENT_IPCACHE)
+		steps++;
+	size = (uint64_t)AGENT_IPCACHE_MIN << steps;
+	for (size_t i = 0; i < p->mods.n; i++) {
+		const struct loaded_module *m = &p->mods.v[i];
+		const struct learnt *l = learnt_of(&tr->agent_file_rules, file_key(m), false);
+
+		for (size_t k = 0; l && k < l->n; k++) {
+			uint64_t ip = m->bias + l->v[k][0];
+
+			if (ip >= m->start && ip < m->end)
+				agent_ipcache_set(agent_ipcache_at(table, size, ip), ip,
+						  l->v[k][1] | gen << 56);
+		}
+	}
+	c->growth.steps[AGENT_T_IPCACHE] = steps;
+	c->growth.fills[AGENT_T_IPCACHE] = (uint32_t)(total < size / 4 ? total : size / 4);
+	debug("process %d: %llu unwind rules known", p->pid, (unsigned long long)total);
+}
+
 /* Writes the list of modules after the one in use, then publishes it with
  * one store.  The agent reads each module's unwind data in place, for the
  * return addresses it meets (agent/cfi.c): nothing is built per module.
  * The loader stops the program twice per dlopen (and at start-up) with
  * the same modules: the list is not written again then. */
-void agent_modules(struct proc *p)
+void agent_modules(struct tracer *tr, struct proc *p)
 {
 	struct agent_proc *ap = p->agent;
 	const struct loaded_module **mods;
@@ -224,6 +295,10 @@ void agent_modules(struct proc *p)
 		__atomic_store_n(&ap->ctl->modules, first << 32 | n, __ATOMIC_RELEASE);
 		ap->published_modules = key;
 		debug("process %d: %u modules published", p->pid, n);
+		/* At the exec the loader alone runs, which calls no hooked
+		 * allocator: the rules wait for its libraries. */
+		if (p->mods.n > 2)
+			prefill_rules(tr, p);
 	}
 	free(mods);
 }
@@ -530,32 +605,14 @@ static void tell_address_limit(struct tracer *tr, pid_t pid)
 	hint("--intercept=trap takes none (every allocator call then stops the program)");
 }
 
-/* The stacks an executable's processes sent first: a new process of it
- * finds them in its set of stacks sent (prefill_stacks()). */
-struct exe_stacks {
-	uint64_t *v;
-	size_t n, cap;
-};
-
-static struct exe_stacks *exe_stacks(struct tracer *tr, uint64_t exe, bool create)
-{
-	const struct u64map_slot *s = u64map_find(&tr->agent_exe_stacks, exe);
-	struct exe_stacks *x;
-
-	if (s || !create)
-		return s ? (struct exe_stacks *)(uintptr_t)s->a : NULL;
-	x = xcalloc(1, sizeof(*x));
-	u64map_put(&tr->agent_exe_stacks, exe, (uintptr_t)x, 0);
-	return x;
-}
-
 /* The set of stacks sent of a new process, filled with those its
  * executable's processes sent before (a quarter full at most: the agent
  * doubles it at half): it sends none of them again.  Each process of a
  * build's compiler sent 3,700 stacks its predecessors had sent. */
 static void prefill_stacks(struct tracer *tr, pid_t pid, struct agent_proc *ap)
 {
-	const struct exe_stacks *x = ap->exe_key ? exe_stacks(tr, ap->exe_key, false) : NULL;
+	const struct learnt *x = ap->exe_key ? learnt_of(&tr->agent_exe_stacks, ap->exe_key, false)
+					      : NULL;
 	uint64_t *set = (uint64_t *)((uint8_t *)ap->ctl + AGENT_OFF_STACKSET), size;
 	uint32_t steps = 0, filled = 0;
 
@@ -566,10 +623,10 @@ static void prefill_stacks(struct tracer *tr, pid_t pid, struct agent_proc *ap)
 		steps++;
 	size = (uint64_t)AGENT_STACKSET_MIN << steps;
 	for (size_t i = 0; i < x->n && filled < size / 4; i++) {
-		uint64_t *e = agent_stackset_slot(set, size, x->v[i]);
+		uint64_t *e = agent_stackset_slot(set, size, x->v[i][0]);
 
 		if (e && !*e) {
-			*e = x->v[i];
+			*e = x->v[i][0];
 			filled++;
 		}
 	}
@@ -733,7 +790,6 @@ static void add_stack(struct tracer *tr, struct proc *p, struct agent_proc *ap, 
 		      const uint64_t *rets, int n)
 {
 	struct nm_frame frames[NM_MAX_FRAMES];
-	struct exe_stacks *x;
 	int k;
 
 	if (u64map_find(&tr->agent_stacks, hash))
@@ -741,14 +797,8 @@ static void add_stack(struct tracer *tr, struct proc *p, struct agent_proc *ap, 
 	k = hooks_user_frames(p, rets, n, tr->cfg.call_depth, frames);
 	u64map_put(&tr->agent_stacks, hash, tr->db && k ? db_intern_callsite(tr->db, frames, k) : 0,
 		   0);
-	if (!ap->exe_key)
-		return;
-	x = exe_stacks(tr, ap->exe_key, true);
-	if (x->n == x->cap) {
-		x->cap = x->cap ? 2 * x->cap : 256;
-		x->v = xrealloc(x->v, x->cap * sizeof(*x->v));
-	}
-	x->v[x->n++] = hash;
+	if (ap->exe_key)
+		learn(&tr->agent_exe_stacks, ap->exe_key, hash, 0);
 }
 
 static int64_t callsite_of(struct tracer *tr, struct agent_proc *ap, uint64_t hash)
@@ -1075,13 +1125,51 @@ static void count_lost(struct tracer *tr, struct proc *p)
 			AGENT_INSIDE);
 }
 
+/* The rules p's agent computed for the module list in use (an older
+ * list's may be of other code at the same addresses), learnt by file and
+ * ELF address for the next processes (prefill_rules()). */
+static void learn_rules(struct tracer *tr, struct proc *p)
+{
+	const struct agent_ctl *c = p->agent->ctl;
+	const struct agent_rulelog *log =
+		(const struct agent_rulelog *)((const uint8_t *)c + AGENT_OFF_RULELOG);
+	uint32_t n = c->rulelog_n < AGENT_RULELOG ? c->rulelog_n : AGENT_RULELOG;
+	uint8_t gen = agent_rules_gen(c->modules);
+	const struct loaded_module *m = NULL;
+	uint64_t key = 0;
+	uint32_t learnt = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t ip = __atomic_load_n(&log[i].ip, __ATOMIC_ACQUIRE), vaddr;
+
+		if (!ip || (uint8_t)(log[i].rule >> 56) != gen)
+			continue;
+		if (!m || ip < m->start || ip >= m->end) {
+			if (!(m = modmap_find(&p->mods, ip)))
+				continue;
+			key = file_key(m);
+		}
+		vaddr = ip - m->bias;
+		/* (0 and ~0 are no keys of a map: such a rule is not learnt.) */
+		if (key + vaddr == 0 || key + vaddr == UINT64_MAX ||
+		    u64map_find(&tr->agent_rule_ids, key + vaddr))
+			continue;
+		u64map_put(&tr->agent_rule_ids, key + vaddr, 1, 0);
+		learn(&tr->agent_file_rules, key, vaddr, log[i].rule & ~(0xffULL << 56));
+		learnt++;
+	}
+	debug("process %d: %u unwind rules computed, %u new", p->pid, n, learnt);
+}
+
 void agent_drain_final(struct tracer *tr, struct proc *p)
 {
 	while (drain(tr, p, true) >= DRAIN_MAX)
 		;
 	count_lost(tr, p);
-	if (p->agent)
-		debug("process %d: %u stacks sent", p->pid, p->agent->stacks_sent);
+	if (!p->agent)
+		return;
+	learn_rules(tr, p);
+	debug("process %d: %u stacks sent", p->pid, p->agent->stacks_sent);
 }
 
 int agent_drain_all(struct tracer *tr)

@@ -184,7 +184,7 @@ void hooks_install(struct tracer *tr, struct tcb *t)
 		record_statics(tr, p);
 	else
 		tr->statics_due = true;
-	agent_modules(p);
+	agent_modules(tr, p);
 	unwind_flush_caches();
 	hooks_record_mappings(tr, p);
 	if (p->attached && !p->hooks_ready)

@@ -469,6 +469,7 @@ static void test_walk(struct agent_ctl *c)
 	CHECK(agent_module_of(c, code + 0x20ff) != NULL);
 	CHECK(agent_module_of(c, code + 0x4000) == NULL);
 	CHECK_INT(agent_cfi_rule(&m, code + 0x2100, &r), 0);   /* no FDE there */
+	c->rulelog_n = 0;
 	agent_unwind_rule(c, code + 0x20ff, &r);
 	CHECK_INT(r.cfa_reg, AGENT_CFA_RBP);
 	CHECK_INT(r.cfa_off, 16);
@@ -476,6 +477,18 @@ static void test_walk(struct agent_ctl *c)
 	agent_unwind_rule(c, code + 0x20ff, &r);              /* from the cache */
 	CHECK_INT(r.cfa_reg, AGENT_CFA_RBP);
 	CHECK_INT(r.rbp_off, -16);
+	/* Computed once, logged once, as the cache holds it (generation
+	 * byte included), for numamma to hand to the next processes. */
+	{
+		const struct agent_rulelog *log = agent_at(c, AGENT_OFF_RULELOG);
+		const struct agent_ipcache *e = agent_ipcache_at(agent_at(c, AGENT_OFF_IPCACHE),
+				agent_table_size(c, AGENT_T_IPCACHE), code + 0x20ff);
+
+		CHECK_INT(c->rulelog_n, 1);
+		CHECK_INT(log[0].ip, code + 0x20ff);
+		CHECK_INT(log[0].rule, e->rule);
+		CHECK_INT((uint8_t)(log[0].rule >> 56), agent_rules_gen(c->modules));
+	}
 	/* A new list (another library at the same place) is not answered
 	 * from the cache of the old one. */
 	g_wider[1].insns[2] = 24;
