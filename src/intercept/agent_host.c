@@ -228,7 +228,8 @@ static void publish_wrappers(struct proc *p)
  * in its cache for the module list just published; the agent computes
  * only the others.  The cache is direct-mapped: an eighth full, 6% of
  * the rules collide (at half full, a third did, and were computed
- * again). */
+ * again).  At most a quarter of its largest size is written: LLVM's
+ * rules are not all written at each of rustc's starts. */
 static void prefill_rules(struct tracer *tr, struct proc *p)
 {
 	struct agent_ctl *c = p->agent->ctl;
@@ -247,11 +248,13 @@ static void prefill_rules(struct tracer *tr, struct proc *p)
 	       ((uint64_t)AGENT_IPCACHE_MIN << steps) < AGENT_IPCACHE)
 		steps++;
 	size = (uint64_t)AGENT_IPCACHE_MIN << steps;
-	for (size_t i = 0; i < p->mods.n; i++) {
+	if (total > size / 4)
+		total = size / 4;
+	for (size_t i = 0, written = 0; i < p->mods.n && written < total; i++) {
 		const struct loaded_module *m = &p->mods.v[i];
 		const struct learnt *l = learnt_of(&tr->agent_file_rules, file_key(m), false);
 
-		for (size_t k = 0; l && k < l->n; k++) {
+		for (size_t k = 0; l && k < l->n && written < total; k++, written++) {
 			uint64_t ip = m->bias + l->v[k][0];
 
 			if (ip >= m->start && ip < m->end)
@@ -260,7 +263,7 @@ static void prefill_rules(struct tracer *tr, struct proc *p)
 		}
 	}
 	c->growth.steps[AGENT_T_IPCACHE] = steps;
-	c->growth.fills[AGENT_T_IPCACHE] = (uint32_t)(total < size / 4 ? total : size / 4);
+	c->growth.fills[AGENT_T_IPCACHE] = (uint32_t)total;
 	debug("process %d: %llu unwind rules known", p->pid, (unsigned long long)total);
 }
 
