@@ -20,7 +20,9 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 make -s -C "$top" numamma >/dev/null
 
-# A 3,600-line C file, a C++ std::map program, python sources to compile.
+# A 3,600-line C file, a C++ std::map program, a project of 9 C files for
+# make (31 processes: gcc, cc1 and as per file, the link's three, make), python sources
+# to compile.
 python3 - "$tmp" <<'PY'
 import sys
 d = sys.argv[1]
@@ -31,6 +33,22 @@ with open(f'{d}/big.c', 'w') as f:
                 f' int s = 0; for (int k = 0; k < 16; k++) s += a[k] % ({i} + 3); return s; }}\n')
         f.write(''.join(f'/* filler {i} {j} */\n' for j in range(8)))
     f.write('int main(void) { printf("%d\\n", f399(3)); return 0; }\n')
+import os
+os.mkdir(f'{d}/proj')
+for n in range(8):
+    with open(f'{d}/proj/u{n}.c', 'w') as f:
+        for i in range(60):
+            f.write(f'int u{n}_{i}(int x) {{ int a[8]; for (int k = 0; k < 8; k++) a[k] = x * k + {i};'
+                    f' int s = 0; for (int k = 0; k < 8; k++) s += a[k] % ({i} + 3); return s; }}\n')
+    with open(f'{d}/proj/u{n}.h', 'w') as f:
+        f.write(f'int u{n}_0(int x);\n')
+with open(f'{d}/proj/main.c', 'w') as f:
+    f.write(''.join(f'#include "u{n}.h"\n' for n in range(8)) + '#include <stdio.h>\n'
+            'int main(void) { printf("%d\\n", ' + ' + '.join(f'u{n}_0({n})' for n in range(8)) +
+            '); return 0; }\n')
+with open(f'{d}/proj/Makefile', 'w') as f:
+    f.write('OBJS = main.o ' + ' '.join(f'u{n}.o' for n in range(8)) + '\n'
+            'app: $(OBJS)\n\t$(CC) -o $@ $(OBJS)\n%.o: %.c\n\t$(CC) -O2 -c -o $@ $<\n')
 with open(f'{d}/map.cc', 'w') as f:
     f.write('#include <map>\n#include <string>\n#include <iostream>\nint main() {'
             ' std::map<std::string, std::string> m; for (int i = 0; i < 200000; i++)'
@@ -64,6 +82,7 @@ programs=(
 	"tar czf|\$T tar -I \"\${TW:+\$T} gzip\" -cf $tmp/x.tgz -C /usr/lib/python3.11 json email asyncio"
 	"sort --parallel=2|seq 1 300000 | \$T sort --parallel=2 -R --random-source=$tmp/big.c | \$T sort -n | md5sum"
 	"xz -T2|\$T xz -T2 -c $tmp/big.c | md5sum"
+	"make -j2, 9 files|cd $tmp/proj; rm -f *.o app; \$T make -s -j2 CC=\"\${TW:+\$T} gcc \$TW\"; ./app"
 	"git init/add/commit|rm -rf $tmp/g; mkdir $tmp/g; cd $tmp/g; \$T git init -q; cp $tmp/big.c .; \$T git add .; \$T git -c user.email=a@b -c user.name=n commit -qm x; \$T git log --oneline | wc -l"
 )
 [[ -x $tmp/maps ]] && programs+=("rust maps, 3 threads|\$T $tmp/maps")
