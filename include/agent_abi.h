@@ -203,8 +203,9 @@ struct agent_inside {
 	uint32_t ring;          /* its ring + 1; 0: none taken yet */
 };
 
-/* A return address's unwind rule, cached (agent/core.c): the rule (see
- * agent_rule_word()) and a check word (ip ^ rule ^ salt).  One torn by
+/* A return address's unwind rule, cached (agent/core.c): the rule (its
+ * CFA offset and register, rbp's offset and the module list's generation
+ * in one word) and a check word (ip ^ rule ^ salt).  One torn by
  * two threads writing it at once fails the check and costs a lookup,
  * never gives a wrong rule. */
 struct agent_ipcache {
