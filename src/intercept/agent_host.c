@@ -34,6 +34,7 @@
 #include "db.h"
 #include "elfsyms.h"
 #include "error.h"
+#include "hash.h"
 #include "jmphook.h"
 #include "procmaps.h"
 #include "syscall_chain.h"
@@ -149,13 +150,8 @@ static uint64_t modules_key(const struct loaded_module *const *mods, size_t n)
  * process that maps the file; never 0. */
 static uint64_t file_key(const struct loaded_module *m)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
+	uint64_t h = m->elf ? elfmod_identity_key(m->elf) : hash_module_name(m->path);
 
-	if (m->elf)
-		h = elfmod_identity_key(m->elf);
-	else
-		for (const char *c = m->path; *c; c++)
-			h = (h ^ (uint8_t)*c) * 0x100000001b3ULL;
 	return h > 1 && h != UINT64_MAX ? h : 2;
 }
 
