@@ -50,18 +50,9 @@ struct agent_inside *agent_inside(struct agent_ctl *c, uint64_t key)
 
 /* ---- tables that grow (include/agent_abi.h) ---- */
 
-static const uint32_t smallest[AGENT_TABLES] = {
-	[AGENT_T_IPCACHE] = AGENT_IPCACHE_MIN, [AGENT_T_STACKSET] = AGENT_STACKSET_MIN,
-	[AGENT_T_STACKCACHE] = AGENT_STACKCACHE_MIN,
-};
-static const uint32_t largest[AGENT_TABLES] = {
-	[AGENT_T_IPCACHE] = AGENT_IPCACHE, [AGENT_T_STACKSET] = AGENT_STACKSET,
-	[AGENT_T_STACKCACHE] = AGENT_STACKCACHE,
-};
-
 uint64_t agent_table_size(struct agent_ctl *c, int t)
 {
-	return (uint64_t)smallest[t] << load(&c->growth.steps[t]);
+	return (uint64_t)agent_table_smallest[t] << load(&c->growth.steps[t]);
 }
 
 /* One more entry written in table t: at half its size in entries written
@@ -71,9 +62,9 @@ uint64_t agent_table_size(struct agent_ctl *c, int t)
 void agent_table_filled(struct agent_ctl *c, int t)
 {
 	uint32_t steps = load(&c->growth.steps[t]);
-	uint64_t size = (uint64_t)smallest[t] << steps;
+	uint64_t size = (uint64_t)agent_table_smallest[t] << steps;
 
-	if (size >= largest[t] ||
+	if (size >= agent_table_largest[t] ||
 	    __atomic_add_fetch(&c->growth.fills[t], 1, __ATOMIC_RELAXED) < size / 2)
 		return;
 	if (__atomic_compare_exchange_n(&c->growth.steps[t], &steps, steps + 1, false,

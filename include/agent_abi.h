@@ -257,6 +257,17 @@ struct agent_stackcache {
 	uint64_t val[AGENT_CACHED_READS];
 };
 
+/* Each table's sizes, in entries: it starts at the smallest and doubles
+ * up to the largest, for which the space is reserved. */
+static const uint32_t agent_table_smallest[AGENT_TABLES] = {
+	[AGENT_T_IPCACHE] = AGENT_IPCACHE_MIN, [AGENT_T_STACKSET] = AGENT_STACKSET_MIN,
+	[AGENT_T_STACKCACHE] = AGENT_STACKCACHE_MIN,
+};
+static const uint32_t agent_table_largest[AGENT_TABLES] = {
+	[AGENT_T_IPCACHE] = AGENT_IPCACHE, [AGENT_T_STACKSET] = AGENT_STACKSET,
+	[AGENT_T_STACKCACHE] = AGENT_STACKCACHE,
+};
+
 /* Offsets in the data region. */
 #define AGENT_OFF_RING     AGENT_CTL_SIZE
 #define AGENT_OFF_STACKSET (AGENT_OFF_RING + (uint64_t)AGENT_RINGS * AGENT_RING_SLOTS * 64)

@@ -220,6 +220,16 @@ static void publish_wrappers(struct proc *p)
 	__atomic_store_n(&c->nr_wrappers, n, __ATOMIC_RELEASE);
 }
 
+/* The doublings (from steps) that make the agent's table t (AGENT_T_*)
+ * hold entries, as far as its reserved size allows. */
+static uint32_t doublings_for(int t, uint64_t entries, uint32_t steps)
+{
+	while (((uint64_t)agent_table_smallest[t] << steps) < entries &&
+	       ((uint64_t)agent_table_smallest[t] << steps) < agent_table_largest[t])
+		steps++;
+	return steps;
+}
+
 /* The unwind rules earlier processes computed for the files p maps, put
  * in its cache for the module list just published; the agent computes
  * only the others.  The cache is direct-mapped: an eighth full, 6% of
@@ -240,9 +250,7 @@ static void prefill_rules(struct tracer *tr, struct proc *p)
 	}
 	if (!total)
 		return;
-	while (((uint64_t)AGENT_IPCACHE_MIN << steps) < 8 * total &&
-	       ((uint64_t)AGENT_IPCACHE_MIN << steps) < AGENT_IPCACHE)
-		steps++;
+	steps = doublings_for(AGENT_T_IPCACHE, 8 * total, steps);
 	size = (uint64_t)AGENT_IPCACHE_MIN << steps;
 	if (total > size / 4)
 		total = size / 4;
@@ -617,9 +625,7 @@ static void prefill_stacks(struct tracer *tr, pid_t pid, struct agent_proc *ap)
 
 	if (!x || !x->n)
 		return;
-	while (((uint64_t)AGENT_STACKSET_MIN << steps) < 4 * x->n &&
-	       ((uint64_t)AGENT_STACKSET_MIN << steps) < AGENT_STACKSET)
-		steps++;
+	steps = doublings_for(AGENT_T_STACKSET, 4 * x->n, 0);
 	size = (uint64_t)AGENT_STACKSET_MIN << steps;
 	for (size_t i = 0; i < x->n && filled < size / 4; i++) {
 		uint64_t *e = agent_stackset_slot(set, size, x->v[i][0]);
