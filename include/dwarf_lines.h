@@ -67,8 +67,14 @@ enum line_lookup {
 	LINE_FOUND,             /* *file (caller frees) and *line are set */
 	LINE_NONE,              /* no row covers addr: libdw finds none either */
 	LINE_ASK_LIBDW,         /* sequences overlap at addr */
+	LINE_NOT_RUN,           /* line_table_peek(): the program is not run yet */
 };
-enum line_lookup line_table_lookup(const struct line_table *t, uint64_t addr, char **file,
-				   int *line);
+/* A sequence's rows are decoded at its first lookup and kept: lookups
+ * of one table are made one at a time. */
+enum line_lookup line_table_lookup(struct line_table *t, uint64_t addr, char **file, int *line);
+/* The same answer where the program that holds it has been run by an
+ * earlier lookup, else LINE_NOT_RUN: a lookup that costs no more than a
+ * few binary searches. */
+enum line_lookup line_table_peek(struct line_table *t, uint64_t addr, char **file, int *line);
 
 #endif

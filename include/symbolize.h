@@ -30,9 +30,12 @@ void symbolizer_warm(struct symbolizer *s, const char *path, uint64_t vaddr);
 /* Returns 0 when something was found; strings are owned by the caller. */
 int symbolize(struct symbolizer *s, const char *path, uint64_t vaddr, struct sym_info *out);
 /* The same, only when the module at path is read by now (prefetched and
- * opened): never waits for a module (only for a lookup in it that the
- * background thread has under way).  -1 when it is not read, or nothing
- * was found. */
+ * opened) and the answer is a few binary searches: never waits (for the
+ * module or for a lookup the background thread has under way), never
+ * runs a line program or asks libdw.  -1 when it would, or nothing was
+ * found: the caller names the location later.  (A profile's drain names
+ * code locations this way as it writes their rows; it ran Python's
+ * interpreter loop, 40,000 rows, while the program waited to go on.) */
 int symbolize_if_read(struct symbolizer *s, const char *path, uint64_t vaddr,
 		      struct sym_info *out);
 void sym_info_free(struct sym_info *si);

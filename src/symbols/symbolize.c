@@ -534,28 +534,36 @@ static void find_function(struct sym_module *sm, uint64_t vaddr, struct sym_info
 	}
 }
 
-static void find_source_line(struct sym_module *sm, uint64_t vaddr, struct sym_info *out)
+/* false: peek only, and the answer needs a line program run or libdw. */
+static bool find_source_line(struct sym_module *sm, uint64_t vaddr, struct sym_info *out,
+			     bool peek)
 {
 	Dwfl_Line *line;
 	const char *file;
 	int lineno;
 
 	if (sm->lines) {
-		switch (line_table_lookup(sm->lines, vaddr, &out->file, &out->line)) {
+		switch ((peek ? line_table_peek : line_table_lookup)(sm->lines, vaddr, &out->file,
+								      &out->line)) {
 		case LINE_FOUND:
 		case LINE_NONE:
-			return;
+			return true;
+		case LINE_NOT_RUN:
+			return false;
 		case LINE_ASK_LIBDW:
 			break;
 		}
 	}
+	if (peek && sm->mod)
+		return false;
 	if (!sm->mod || !(line = dwfl_module_getsrc(sm->mod, vaddr + sm->bias)))
-		return;
+		return true;
 	file = dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL);
 	if (!file)
-		return;
+		return true;
 	out->file = xstrdup(file);
 	out->line = lineno;
+	return true;
 }
 
 static int symbolize_in(struct sym_module *sm, uint64_t vaddr, struct sym_info *out)
@@ -565,9 +573,26 @@ static int symbolize_in(struct sym_module *sm, uint64_t vaddr, struct sym_info *
 		return -1;
 	pthread_mutex_lock(&sm->lookup);
 	find_function(sm, vaddr, out);
-	find_source_line(sm, vaddr, out);
+	find_source_line(sm, vaddr, out, false);
 	pthread_mutex_unlock(&sm->lookup);
 	return out->function || out->file ? 0 : -1;
+}
+
+/* symbolize_in() where that is a few binary searches, else -1 (the
+ * worker holds the module, or a line program must be run first). */
+static int symbolize_peek(struct sym_module *sm, uint64_t vaddr, struct sym_info *out)
+{
+	bool answered;
+
+	memset(out, 0, sizeof(*out));
+	if (!sm->elf || pthread_mutex_trylock(&sm->lookup))
+		return -1;
+	find_function(sm, vaddr, out);
+	answered = find_source_line(sm, vaddr, out, true);
+	pthread_mutex_unlock(&sm->lookup);
+	if (!answered)
+		sym_info_free(out);
+	return answered && (out->function || out->file) ? 0 : -1;
 }
 
 int symbolize(struct symbolizer *s, const char *path, uint64_t vaddr, struct sym_info *out)
@@ -585,7 +610,7 @@ int symbolize_if_read(struct symbolizer *s, const char *path, uint64_t vaddr, st
 		sm = NULL;
 	pthread_mutex_unlock(&s->lock);
 	memset(out, 0, sizeof(*out));
-	return sm ? symbolize_in(sm, vaddr, out) : -1;
+	return sm ? symbolize_peek(sm, vaddr, out) : -1;
 }
 
 void sym_info_free(struct sym_info *si)

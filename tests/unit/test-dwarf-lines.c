@@ -200,13 +200,28 @@ static struct line_table *parse(const struct bytes *b)
 	return line_table_parse(&sec);
 }
 
-static void check_row(const struct line_table *t, uint64_t addr, enum line_lookup want,
+static void check_row(struct line_table *t, uint64_t addr, enum line_lookup want,
 		      const char *file, int line)
 {
 	char *got = NULL;
 	int got_line = -1;
 
 	CHECK_INT(line_table_lookup(t, addr, &got, &got_line), want);
+	if (want == LINE_FOUND) {
+		CHECK_STR(got, file);
+		CHECK_INT(got_line, line);
+	}
+	free(got);
+}
+
+/* line_table_peek() at addr: not run yet, or want as a lookup gives it. */
+static void check_peek(struct line_table *t, uint64_t addr, enum line_lookup want,
+		       const char *file, int line)
+{
+	char *got = NULL;
+	int got_line = -1;
+
+	CHECK_INT(line_table_peek(t, addr, &got, &got_line), want);
 	if (want == LINE_FOUND) {
 		CHECK_STR(got, file);
 		CHECK_INT(got_line, line);
@@ -221,6 +236,11 @@ static void test_built(void)
 
 	CHECK(t != NULL);
 	if (t) {
+		/* A peek runs nothing: a sequence no lookup decoded is
+		 * LINE_NOT_RUN, what needs no rows answers. */
+		check_peek(t, 0x1003, LINE_NOT_RUN, NULL, 0);
+		check_peek(t, 0xfff, LINE_NONE, NULL, 0);
+		check_peek(t, 0x300c, LINE_ASK_LIBDW, NULL, 0);
 		check_row(t, 0xfff, LINE_NONE, NULL, 0);
 		check_row(t, 0x1000, LINE_FOUND, "sub/b.h", 10);
 		check_row(t, 0x1003, LINE_FOUND, "sub/b.h", 10);
@@ -233,6 +253,16 @@ static void test_built(void)
 		check_row(t, 0x300c, LINE_ASK_LIBDW, NULL, 0);
 		check_row(t, 0x3010, LINE_FOUND, "sub/b.h", 100);
 		check_row(t, 0x3020, LINE_NONE, NULL, 0);
+		/* Again, backwards: from the rows a sequence's first lookup
+		 * decoded, the same answers. */
+		check_row(t, 0x3010, LINE_FOUND, "sub/b.h", 100);
+		check_row(t, 0x2003, LINE_FOUND, "/comp/a.c", 1);
+		check_row(t, 0x100b, LINE_FOUND, "/abs/c.h", 11);
+		check_row(t, 0x1004, LINE_FOUND, "/abs/c.h", 11);
+		check_row(t, 0x1003, LINE_FOUND, "sub/b.h", 10);
+		check_row(t, 0x1000, LINE_FOUND, "sub/b.h", 10);
+		check_peek(t, 0x1003, LINE_FOUND, "sub/b.h", 10);
+		check_peek(t, 0x1004, LINE_FOUND, "/abs/c.h", 11);
 		line_table_free(t);
 	}
 
@@ -271,7 +301,7 @@ static struct bytes units_of(int n, int bad)
 }
 
 /* t answers as whole does across the five units of 0x10000 bytes below. */
-static void check_same_answers(const struct line_table *t, const struct line_table *whole)
+static void check_same_answers(struct line_table *t, struct line_table *whole)
 {
 	for (uint64_t addr = 0xff0; addr < 0x43030; addr += 4) {
 		char *want = NULL, *got = NULL;
@@ -464,10 +494,17 @@ static void test_by_unit(void)
 	t = by_unit_counted(&line, &ar, &counted);
 	CHECK(whole != NULL && t != NULL);
 	if (t) {
+		check_peek(t, 0x1004, LINE_NOT_RUN, NULL, 0);
+		CHECK_INT(counted.furthest, 0);
 		check_row(t, 0x1004, LINE_FOUND, "/abs/c.h", 11);
 		CHECK_INT(counted.furthest, unit_size);
+		check_peek(t, 0x1004, LINE_FOUND, "/abs/c.h", 11);
+		/* Unit 2's program is not found yet, unit 1's not run. */
+		check_peek(t, 0x21004, LINE_NOT_RUN, NULL, 0);
 		check_row(t, 0x21004, LINE_FOUND, "/abs/c.h", 11);
 		CHECK_INT(counted.furthest, 3 * unit_size);
+		check_peek(t, 0x11004, LINE_NOT_RUN, NULL, 0);
+		check_peek(t, 0x21004, LINE_FOUND, "/abs/c.h", 11);
 	}
 	if (t && whole)
 		check_same_answers(t, whole);
@@ -583,7 +620,7 @@ static struct bytes damaged_copy(const struct bytes *src, int round, int cut_eve
 
 /* Lookups from addr to end in steps: whatever a damaged table answers, a
  * line found has a file and a line number. */
-static void check_lookups_sane(const struct line_table *t, uint64_t addr, uint64_t end,
+static void check_lookups_sane(struct line_table *t, uint64_t addr, uint64_t end,
 			       uint64_t step)
 {
 	for (; t && addr < end; addr += step) {
