@@ -150,9 +150,9 @@ static void computed_rule(struct agent_ctl *c, uint64_t ip, uint8_t gen, struct 
 }
 
 /* The rule for ip, from the cache of return addresses when it holds it
- * (one cache line per frame), else computed.  After the cache doubled,
- * half its entries are still where the smaller one put them: such an
- * entry is moved, not computed again. */
+ * (one cache line per frame), else computed.  One written before the
+ * cache doubled is looked for at each smaller size in turn, then copied
+ * to the size now, not computed again. */
 void agent_unwind_rule(struct agent_ctl *c, uint64_t ip, struct agent_rule *r)
 {
 	uint64_t size = agent_table_size(c, AGENT_T_IPCACHE), rule;
@@ -160,8 +160,12 @@ void agent_unwind_rule(struct agent_ctl *c, uint64_t ip, struct agent_rule *r)
 	uint8_t gen = agent_rules_gen(load(&c->modules));
 
 	if (!ipcache_holds(hint, ip, gen, &rule)) {
-		if (size == AGENT_IPCACHE_MIN ||
-		    !ipcache_holds(ipcache_slot(c, ip, size / 2), ip, gen, &rule)) {
+		uint64_t older = size / 2;
+
+		while (older >= AGENT_IPCACHE_MIN &&
+		       !ipcache_holds(ipcache_slot(c, ip, older), ip, gen, &rule))
+			older /= 2;
+		if (older < AGENT_IPCACHE_MIN) {
 			computed_rule(c, ip, gen, hint, r);
 			return;
 		}
@@ -530,6 +534,20 @@ static uint64_t stack_hash(struct agent_ctl *c, const uint64_t *ips, int n)
 	return agent_hash_ips(ids, n);
 }
 
+/* Was hash entered in the set at a size it had before (the set doubled
+ * since)?  Then it is not sent again, only entered at the size now. */
+static bool in_smaller_set(const uint64_t *set, uint64_t size,
+			   uint64_t hash)
+{
+	for (size /= 2; size >= AGENT_STACKSET_MIN; size /= 2) {
+		const uint64_t *e = agent_stackset_slot((uint64_t *)set, size, hash);
+
+		if (e && load(e) == hash)
+			return true;
+	}
+	return false;
+}
+
 /* The set is written after the stack was sent: a thread that finds the
  * hash there knows the stack is ahead of its own record in the ring (one
  * not sent is not entered: it is sent again next time).  Two threads may
@@ -538,13 +556,14 @@ static uint64_t stack_hash(struct agent_ctl *c, const uint64_t *ips, int n)
 uint64_t agent_stack(struct agent_ctl *c, uint32_t ring, const uint64_t *ips, int n)
 {
 	uint64_t hash = stack_hash(c, ips, n), empty = 0;
-	uint64_t *e = agent_stackset_slot(agent_at(c, AGENT_OFF_STACKSET),
-					  agent_table_size(c, AGENT_T_STACKSET), hash);
+	uint64_t *set = agent_at(c, AGENT_OFF_STACKSET);
+	uint64_t size = agent_table_size(c, AGENT_T_STACKSET);
+	uint64_t *e = agent_stackset_slot(set, size, hash);
 
 	if (e && load(e) == hash)
 		return hash;
 	/* A full neighbourhood: sent again each time. */
-	if (send_stack(c, ring, hash, ips, n) && e &&
+	if ((in_smaller_set(set, size, hash) || send_stack(c, ring, hash, ips, n)) && e &&
 	    __atomic_compare_exchange_n(e, &empty, hash, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		agent_table_filled(c, AGENT_T_STACKSET);
 	return hash;

@@ -35,7 +35,7 @@
 
 #include "alloc_event.h"
 
-#define AGENT_ABI_VERSION 10
+#define AGENT_ABI_VERSION 11
 /* The memfd's name; /proc/PID/maps shows "/memfd:" AGENT_MEMFD_NAME. */
 #define AGENT_MEMFD_NAME "numamma-agent"
 #define AGENT_MAPS_PATH "/memfd:" AGENT_MEMFD_NAME
@@ -84,12 +84,25 @@ struct agent_ring {
  * reserved.  Each page of them is a page fault the first time a process
  * touches it, and a hashed table is touched all over: at full size, a
  * short process took hundreds (a git command, a fifth of its time).  An
- * entry is checked against its own key, so one written at another size
- * is a miss, never a wrong answer; the set sends such a stack again. */
+ * entry is checked against its own key.  Each size has a region of its
+ * own, after those of the smaller sizes (agent_sized()): an entry stays
+ * where it was written, a miss looks at each smaller size in turn, and
+ * the entries of one size neither crowd another's probes (the set: in one
+ * array, the old entries filled its low part past the probe limit, and
+ * stacks were sent again at every call) nor overwrite another's. */
 enum { AGENT_T_IPCACHE, AGENT_T_STACKSET, AGENT_T_STACKCACHE, AGENT_TABLES };
 #define AGENT_IPCACHE_MIN    (1u << 10)
 #define AGENT_STACKSET_MIN   (1u << 10)
 #define AGENT_STACKCACHE_MIN (1u << 5)
+/* Entry i of a table's region for size entries (smallest: its smallest
+ * size); the regions of all sizes up to largest take 2 * largest -
+ * smallest entries. */
+static inline uint64_t agent_sized(uint64_t size, uint64_t smallest, uint64_t i)
+{
+	return size - smallest + (i & (size - 1));
+}
+#define AGENT_SIZED_SPACE(largest, smallest) (2 * (uint64_t)(largest) - (smallest))
+
 struct agent_growth {
 	uint32_t steps[AGENT_TABLES];   /* doublings so far */
 	uint32_t fills[AGENT_TABLES];   /* entries written at the size now */
@@ -227,7 +240,7 @@ static inline uint8_t agent_rules_gen(uint64_t modules)
 static inline struct agent_ipcache *agent_ipcache_at(struct agent_ipcache *t, uint64_t size,
 						     uint64_t ip)
 {
-	return &t[agent_mix(ip) & (size - 1)];
+	return &t[agent_sized(size, AGENT_IPCACHE_MIN, agent_mix(ip))];
 }
 
 static inline void agent_ipcache_set(struct agent_ipcache *e, uint64_t ip, uint64_t rule)
@@ -271,9 +284,11 @@ static const uint32_t agent_table_largest[AGENT_TABLES] = {
 /* Offsets in the data region. */
 #define AGENT_OFF_RING     AGENT_CTL_SIZE
 #define AGENT_OFF_STACKSET (AGENT_OFF_RING + (uint64_t)AGENT_RINGS * AGENT_RING_SLOTS * 64)
-#define AGENT_OFF_INSIDE   (AGENT_OFF_STACKSET + (uint64_t)AGENT_STACKSET * 8)
+#define AGENT_STACKSET_SPACE AGENT_SIZED_SPACE(AGENT_STACKSET, AGENT_STACKSET_MIN)
+#define AGENT_IPCACHE_SPACE  AGENT_SIZED_SPACE(AGENT_IPCACHE, AGENT_IPCACHE_MIN)
+#define AGENT_OFF_INSIDE   (AGENT_OFF_STACKSET + AGENT_STACKSET_SPACE * 8)
 #define AGENT_OFF_IPCACHE  (AGENT_OFF_INSIDE + (uint64_t)AGENT_INSIDE * sizeof(struct agent_inside))
-#define AGENT_OFF_STACKCACHE (AGENT_OFF_IPCACHE + (uint64_t)AGENT_IPCACHE * sizeof(struct agent_ipcache))
+#define AGENT_OFF_STACKCACHE (AGENT_OFF_IPCACHE + AGENT_IPCACHE_SPACE * sizeof(struct agent_ipcache))
 #define AGENT_OFF_RULELOG  (AGENT_OFF_STACKCACHE + \
 			    (uint64_t)AGENT_RINGS * AGENT_STACKCACHE * sizeof(struct agent_stackcache))
 #define AGENT_OFF_MODULES  (AGENT_OFF_RULELOG + (uint64_t)AGENT_RULELOG * sizeof(struct agent_rulelog))
@@ -301,7 +316,8 @@ static inline uint64_t *agent_stackset_slot(uint64_t *set, uint64_t size, uint64
 	uint64_t i = agent_mix(hash);
 
 	for (uint32_t probes = 0; probes < 64; probes++, i++) {
-		uint64_t *e = &set[i & (size - 1)], k = __atomic_load_n(e, __ATOMIC_ACQUIRE);
+		uint64_t *e = &set[agent_sized(size, AGENT_STACKSET_MIN, i)];
+		uint64_t k = __atomic_load_n(e, __ATOMIC_ACQUIRE);
 
 		if (!k || k == hash)
 			return e;

@@ -126,7 +126,7 @@ static void test_table_growth(struct agent_ctl *c)
 	uint64_t ips[1], head;
 
 	memset(&c->growth, 0, sizeof(c->growth));
-	memset(agent_at(c, AGENT_OFF_STACKSET), 0, AGENT_STACKSET * sizeof(uint64_t));
+	memset(agent_at(c, AGENT_OFF_STACKSET), 0, AGENT_STACKSET_SPACE * sizeof(uint64_t));
 	CHECK_INT(agent_table_size(c, AGENT_T_STACKSET), AGENT_STACKSET_MIN);
 	CHECK_INT(agent_table_size(c, AGENT_T_IPCACHE), AGENT_IPCACHE_MIN);
 	for (uint64_t i = 1; i < AGENT_STACKSET_MIN / 2; i++) {
@@ -143,19 +143,27 @@ static void test_table_growth(struct agent_ctl *c)
 	ips[0] = AGENT_STACKSET_MIN / 2;
 	agent_stack(c, 2, ips, 1);      /* written after the doubling: found */
 	CHECK_INT(c->rings[2].head, head);
-	/* One written before whose place moved with the size: sent again,
-	 * once.  (Half of them keep their place and are found there.) */
+	/* One written before whose place moved with the size: found at
+	 * the size it was written at, not sent again. */
 	ips[0] = 1;
 	while (!(mix(agent_hash_ips(ips, 1)) & AGENT_STACKSET_MIN))
 		ips[0]++;
 	for (int k = 0; k < 2; k++)
 		agent_stack(c, 2, ips, 1);
-	CHECK_INT(c->rings[2].head, head + 2);
+	CHECK_INT(c->rings[2].head, head);
+	/* Thousands of stacks in turn, over doublings: each sent once. */
+	for (int round = 0; round < 3; round++)
+		for (uint64_t i = 1; i <= 3000; i++) {
+			ips[0] = 0x400000 + 16 * i;
+			agent_stack(c, 2, ips, 1);
+			c->rings[2].tail = c->rings[2].head;
+		}
+	CHECK_INT(c->rings[2].head, head + 2 * 3000);   /* a header and a slot of ips each */
 	for (uint64_t i = 0; i < 2 * AGENT_STACKSET; i++)
 		agent_table_filled(c, AGENT_T_STACKSET);
 	CHECK_INT(agent_table_size(c, AGENT_T_STACKSET), AGENT_STACKSET);
 	memset(&c->growth, 0, sizeof(c->growth));
-	memset(agent_at(c, AGENT_OFF_STACKSET), 0, AGENT_STACKSET * sizeof(uint64_t));
+	memset(agent_at(c, AGENT_OFF_STACKSET), 0, AGENT_STACKSET_SPACE * sizeof(uint64_t));
 	c->rings[2].head = c->rings[2].tail = 0;
 }
 
@@ -261,14 +269,14 @@ static void test_stack_cache(struct agent_ctl *c, uint64_t *stack, uint64_t base
 	uint64_t h = agent_hash_ips(ips, 3), pub = c->modules, hdr = m->eh_hdr;
 
 	CHECK_INT(agent_call_stack(c, 1, base, base + 32, 8), h);
-	memset(agent_at(c, AGENT_OFF_IPCACHE), 0, AGENT_IPCACHE * sizeof(struct agent_ipcache));
+	memset(agent_at(c, AGENT_OFF_IPCACHE), 0, AGENT_IPCACHE_SPACE * sizeof(struct agent_ipcache));
 	m->eh_hdr = 0;              /* a walk would stop at f */
 	publish(c, 0, m);
 	CHECK_INT(agent_call_stack(c, 1, base, base + 32, 8), h);
 	CHECK(agent_call_stack(c, 0, base, base + 32, 8) != h);
 	m->eh_hdr = hdr;
 	publish(c, 0, m);
-	memset(agent_at(c, AGENT_OFF_IPCACHE), 0, AGENT_IPCACHE * sizeof(struct agent_ipcache));
+	memset(agent_at(c, AGENT_OFF_IPCACHE), 0, AGENT_IPCACHE_SPACE * sizeof(struct agent_ipcache));
 	stack[5] = code + 0x3031;   /* g's caller changed */
 	CHECK(agent_call_stack(c, 1, base, base + 32, 8) != h);
 	stack[5] = code + 0x3030;
@@ -291,7 +299,7 @@ static void test_stack_cache(struct agent_ctl *c, uint64_t *stack, uint64_t base
 		m->eh_hdr = 0;
 		publish(c, 0, m);
 		c->modules = pub;   /* the same list: the cache holds */
-		memset(agent_at(c, AGENT_OFF_IPCACHE), 0, AGENT_IPCACHE * sizeof(struct agent_ipcache));
+		memset(agent_at(c, AGENT_OFF_IPCACHE), 0, AGENT_IPCACHE_SPACE * sizeof(struct agent_ipcache));
 		CHECK_INT(agent_call_stack(c, 1, base, base + 32, 8), hb);
 		stack[5] = code + 0x3030;
 		CHECK_INT(agent_call_stack(c, 1, base, base + 32, 8), h);
@@ -323,7 +331,7 @@ static void test_deep_stack_cache(struct agent_ctl *c, struct agent_module *m, u
 	m->eh_hdr = 0;
 	publish(c, 0, m);
 	c->modules = pub;
-	memset(agent_at(c, AGENT_OFF_IPCACHE), 0, AGENT_IPCACHE * sizeof(struct agent_ipcache));
+	memset(agent_at(c, AGENT_OFF_IPCACHE), 0, AGENT_IPCACHE_SPACE * sizeof(struct agent_ipcache));
 	CHECK_INT(agent_call_stack(c, 1, base, base + 16, 23), h);
 	m->eh_hdr = hdr;
 	publish(c, 0, m);
@@ -343,7 +351,7 @@ static void test_ipcache_growth(struct agent_ctl *c, struct agent_module *m, uin
 		ip++;
 	CHECK(ip < code + 0x2100);
 	memset(&c->growth, 0, sizeof(c->growth));
-	memset(agent_at(c, AGENT_OFF_IPCACHE), 0, AGENT_IPCACHE * sizeof(struct agent_ipcache));
+	memset(agent_at(c, AGENT_OFF_IPCACHE), 0, AGENT_IPCACHE_SPACE * sizeof(struct agent_ipcache));
 	agent_unwind_rule(c, ip, &r);
 	CHECK_INT(r.cfa_reg, AGENT_CFA_RBP);
 	c->growth.steps[AGENT_T_IPCACHE] = 1;
@@ -358,7 +366,7 @@ static void test_ipcache_growth(struct agent_ctl *c, struct agent_module *m, uin
 	m->eh_hdr = hdr;
 	publish(c, 0, m);
 	memset(&c->growth, 0, sizeof(c->growth));
-	memset(agent_at(c, AGENT_OFF_IPCACHE), 0, AGENT_IPCACHE * sizeof(struct agent_ipcache));
+	memset(agent_at(c, AGENT_OFF_IPCACHE), 0, AGENT_IPCACHE_SPACE * sizeof(struct agent_ipcache));
 }
 
 static void forget_stacks(struct agent_ctl *c)
