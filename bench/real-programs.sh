@@ -20,7 +20,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 make -s -C "$top" numamma >/dev/null
 
-# A 3,600-line C file, a C++ std::map program, a project of 9 C files for
+# A 3,600-line C file, a C++ std::map program, a C program built with -g
+# (below), a project of 9 C files for
 # make (31 processes: gcc, cc1 and as per file, the link's three, make), python sources
 # to compile.
 python3 - "$tmp" <<'PY'
@@ -49,6 +50,19 @@ with open(f'{d}/proj/main.c', 'w') as f:
 with open(f'{d}/proj/Makefile', 'w') as f:
     f.write('OBJS = main.o ' + ' '.join(f'u{n}.o' for n in range(8)) + '\n'
             'app: $(OBJS)\n\t$(CC) -o $@ $(OBJS)\n%.o: %.c\n\t$(CC) -O2 -c -o $@ $<\n')
+# A program built with -g whose one big function allocates from 3,000
+# places, in turn: its line rows and its 3,000 stacks (its naming, the
+# agent's set of stacks sent, its rule cache).
+with open(f'{d}/sites.c', 'w') as f:
+    f.write('#include <stdio.h>\n#include <stdlib.h>\nstatic void *keep[64];\n'
+            '__attribute__((noinline)) static long take(int k, size_t n)'
+            ' { free(keep[k & 63]); keep[k & 63] = malloc(n); return (long)n; }\n'
+            'int main(void) { long s = 0;\n for (int r = 0; r < 20; r++)\n'
+            '  for (int i = 0; i < 3000; i++)\n   switch (i) {\n')
+    f.write(''.join(f'   case {i}: s += take({i}, {16 + i % 200}) ^ {i * 7}; break;\n'
+                    for i in range(3000)))
+    f.write('   }\n for (int k = 0; k < 64; k++) free(keep[k]);\n'
+            ' printf("%ld\\n", s);\n return 0;\n}\n')
 with open(f'{d}/map.cc', 'w') as f:
     f.write('#include <map>\n#include <string>\n#include <iostream>\nint main() {'
             ' std::map<std::string, std::string> m; for (int i = 0; i < 200000; i++)'
@@ -56,6 +70,7 @@ with open(f'{d}/map.cc', 'w') as f:
             ' size_t n = 0; for (auto &kv : m) n += kv.second.size(); std::cout << n << "\\n"; }\n')
 PY
 g++ -O2 -o "$tmp/map" "$tmp/map.cc"
+gcc -O1 -g -o "$tmp/sites" "$tmp/sites.c"
 # Three threads filling hash maps of strings, then dropping them: the
 # allocator at full speed on more threads than cpus, numamma's drain
 # sharing them (when rustc is installed).
@@ -83,6 +98,7 @@ programs=(
 	"sort --parallel=2|seq 1 300000 | \$T sort --parallel=2 -R --random-source=$tmp/big.c | \$T sort -n | md5sum"
 	"xz -T2|\$T xz -T2 -c $tmp/big.c | md5sum"
 	"make -j2, 9 files|cd $tmp/proj; rm -f *.o app; \$T make -s -j2 CC=\"\${TW:+\$T} gcc \$TW\"; ./app"
+	"C -g, 3,000 sites|\$T $tmp/sites"
 	"git init/add/commit|rm -rf $tmp/g; mkdir $tmp/g; cd $tmp/g; \$T git init -q; cp $tmp/big.c .; \$T git add .; \$T git -c user.email=a@b -c user.name=n commit -qm x; \$T git log --oneline | wc -l"
 )
 [[ -x $tmp/maps ]] && programs+=("rust maps, 3 threads|\$T $tmp/maps")

@@ -200,13 +200,16 @@ static struct line_table *parse(const struct bytes *b)
 	return line_table_parse(&sec);
 }
 
-static void check_row(struct line_table *t, uint64_t addr, enum line_lookup want,
-		      const char *file, int line)
+typedef enum line_lookup lookup_fn(struct line_table *t, uint64_t addr, char **file, int *line);
+
+/* lookup at addr gives want (and, found, file:line). */
+static void check_answer(lookup_fn *lookup, struct line_table *t, uint64_t addr,
+			 enum line_lookup want, const char *file, int line)
 {
 	char *got = NULL;
 	int got_line = -1;
 
-	CHECK_INT(line_table_lookup(t, addr, &got, &got_line), want);
+	CHECK_INT(lookup(t, addr, &got, &got_line), want);
 	if (want == LINE_FOUND) {
 		CHECK_STR(got, file);
 		CHECK_INT(got_line, line);
@@ -214,19 +217,17 @@ static void check_row(struct line_table *t, uint64_t addr, enum line_lookup want
 	free(got);
 }
 
+static void check_row(struct line_table *t, uint64_t addr, enum line_lookup want,
+		      const char *file, int line)
+{
+	check_answer(line_table_lookup, t, addr, want, file, line);
+}
+
 /* line_table_peek() at addr: not run yet, or want as a lookup gives it. */
 static void check_peek(struct line_table *t, uint64_t addr, enum line_lookup want,
 		       const char *file, int line)
 {
-	char *got = NULL;
-	int got_line = -1;
-
-	CHECK_INT(line_table_peek(t, addr, &got, &got_line), want);
-	if (want == LINE_FOUND) {
-		CHECK_STR(got, file);
-		CHECK_INT(got_line, line);
-	}
-	free(got);
+	check_answer(line_table_peek, t, addr, want, file, line);
 }
 
 static void test_built(void)
