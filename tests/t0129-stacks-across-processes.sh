@@ -33,11 +33,14 @@ known() { sed -n "s/.*process $1: \([0-9]*\) stacks known at its start.*/\1/p" "
 [[ $(known "$second") -ge $(sent "$first") ]] ||
 	fail "the second run knew $(known "$second") stacks at its start, the first sent $(sent "$first")"
 assert_eq "stacks the second run sent" 0 "$(sent "$second")"
+# computed counts a rule again when its cache entry was taken by another
+# (the cache is direct-mapped) and computed anew; new counts each once.
 computed() { sed -n "s/.*process $1: \([0-9]*\) unwind rules computed.*/\1/p" "$TMPD/err" | tail -1; }
+new_rules() { sed -n "s/.*process $1: [0-9]* unwind rules computed, \([0-9]*\) new.*/\1/p" "$TMPD/err" | tail -1; }
 rules() { sed -n "s/.*process $1: \([0-9]*\) unwind rules known.*/\1/p" "$TMPD/err" | tail -1; }
-[[ $(computed "$first") -ge 3 ]] || fail "the first run computed $(computed "$first") unwind rules, want 3 or more"
-[[ $(rules "$second") -ge $(computed "$first") ]] ||
-	fail "the second run knew $(rules "$second") rules, the first computed $(computed "$first")"
+[[ $(new_rules "$first") -ge 3 ]] || fail "the first run computed $(new_rules "$first") unwind rules, want 3 or more"
+[[ $(rules "$second") -ge $(new_rules "$first") ]] ||
+	fail "the second run knew $(rules "$second") rules, the first computed $(new_rules "$first")"
 # A rule whose cache entry another one took is computed again: a few.
 (($(computed "$second") * 2 < $(computed "$first"))) ||
 	fail "the second run computed $(computed "$second") rules, the first $(computed "$first")"
