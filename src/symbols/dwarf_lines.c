@@ -56,18 +56,27 @@ struct line_seq {
 	bool has_rows;                  /* any row before end_sequence */
 };
 
-/* A sequence's rows, decoded at its first lookup.  Running the program
- * up to the address at each lookup cost a profile of Python built with
- * -g 190 ms: its interpreter loop is one sequence of 40,000 rows, and
- * nearly every stack goes through it. */
-struct line_row {
-	uint64_t addr;
-	uint32_t file;          /* UINT32_MAX: beyond any file table */
-	int32_t line;
+struct line_state {
+	uint64_t addr, file;
+	int64_t line;
 };
 
-struct seq_rows {
-	struct line_row *v;     /* NULL: not decoded yet */
+/* Every MARK_EVERY-th row of a sequence and where its program goes on
+ * after it, taken at the sequence's first lookup: a lookup searches the
+ * marks, then runs at most that many rows.  Running the program from its
+ * start at each lookup cost a profile of Python built with -g 190 ms
+ * (its interpreter loop is one sequence of 40,000 rows, and nearly every
+ * stack goes through it); keeping every row would cost 16 bytes a row
+ * (megabytes for a large library's touched units), a mark is a byte a row. */
+#define MARK_EVERY 32
+
+struct line_mark {
+	struct line_state s;
+	const uint8_t *next;    /* the program after the row */
+};
+
+struct seq_marks {
+	struct line_mark *v;    /* NULL: the sequence not run yet */
 	size_t n;
 };
 
@@ -79,7 +88,7 @@ struct line_table {
 	struct line_seq *seqs;
 	size_t nseqs, seqs_cap;
 	uint64_t *max_end;      /* [i]: the largest end among seqs[0..i] */
-	struct seq_rows *rows;  /* [i]: seqs[i]'s rows, once a lookup ran it */
+	struct seq_marks *marks;        /* [i]: seqs[i]'s, once a lookup ran it */
 	struct unit_index *by_unit;     /* set: the fields above are unused */
 };
 
@@ -342,11 +351,6 @@ static int64_t wrap_add(int64_t a, int64_t b)
 }
 
 /* The state machine's registers that rows are made of. */
-struct line_state {
-	uint64_t addr, file;
-	int64_t line;
-};
-
 static const struct line_state initial_state = { 0, 1, 1 };
 
 enum step { STEP_ROW, STEP_END_SEQUENCE, STEP_END, STEP_BAD };
@@ -552,7 +556,7 @@ struct line_table *line_table_join(struct line_table **parts, size_t nparts)
 	for (size_t i = 0; i < t->nseqs; i++)
 		t->max_end[i] = i && t->max_end[i - 1] > t->seqs[i].end ? t->max_end[i - 1] :
 			t->seqs[i].end;
-	t->rows = xcalloc(t->nseqs ? t->nseqs : 1, sizeof(*t->rows));
+	t->marks = xcalloc(t->nseqs ? t->nseqs : 1, sizeof(*t->marks));
 	return t;
 refused:
 	for (size_t i = 0; i < nparts; i++)
@@ -578,52 +582,60 @@ void line_table_free(struct line_table *t)
 	free(t->units);
 	free(t->seqs);
 	free(t->max_end);
-	for (size_t i = 0; t->rows && i < t->nseqs; i++)
-		free(t->rows[i].v);
-	free(t->rows);
+	for (size_t i = 0; t->marks && i < t->nseqs; i++)
+		free(t->marks[i].v);
+	free(t->marks);
 	free(t);
 }
 
-/* Every row of seq, in the order the program makes them (addresses
- * never go down: line_table_parse_part() refuses a sequence that does). */
-static struct seq_rows decode_rows(const struct line_table *t, const struct line_seq *seq)
+/* seq's marks: its first row, then every MARK_EVERY-th (addresses never
+ * go down: line_table_parse_part() refuses a sequence where they do). */
+static struct seq_marks mark_rows(const struct line_table *t, const struct line_seq *seq)
 {
 	struct line_header h = { .u = t->units[seq->unit] };
 	struct cursor c = { seq->program, h.u.end, false };
 	struct line_state s = initial_state;
-	struct seq_rows r = { NULL, 0 };
-	size_t cap = 0;
+	struct seq_marks m = { xmalloc(sizeof(*m.v)), 0 };
+	size_t rows = 0, cap = 1;
 
-	while (next_row(&c, &h, &s) == STEP_ROW) {
-		if (r.n == cap) {
-			cap = cap ? 2 * cap : 64;
-			r.v = xrealloc(r.v, cap * sizeof(*r.v));
+	while (next_row(&c, &h, &s) == STEP_ROW)
+		if (rows++ % MARK_EVERY == 0) {
+			if (m.n == cap) {
+				cap *= 2;
+				m.v = xrealloc(m.v, cap * sizeof(*m.v));
+			}
+			m.v[m.n++] = (struct line_mark){ s, c.p };
 		}
-		r.v[r.n++] = (struct line_row){ s.addr, s.file < UINT32_MAX ? (uint32_t)s.file :
-						UINT32_MAX, (int32_t)s.line };
-	}
-	if (!r.v)
-		r.v = xmalloc(sizeof(*r.v));
-	return r;
+	return m;
 }
 
-/* The last row of rows at or before addr (addr is inside their
- * sequence): rows at one address keep their order, and libdw takes the
- * last of them.  None before addr: the program's initial state. */
-static struct line_row row_at(const struct seq_rows *r, uint64_t addr)
+/* The last row of seq at or before addr (addr is inside seq): rows at one
+ * address keep their order, and libdw takes the last of them.  From the
+ * last mark at or before addr, the program runs on to the first row past
+ * it; no row before addr: the program's initial state. */
+static struct line_state row_at(const struct line_table *t, const struct line_seq *seq,
+				const struct seq_marks *m, uint64_t addr)
 {
+	struct line_header h = { .u = t->units[seq->unit] };
+	struct line_state s, found;
+	struct cursor c;
 	size_t lo = 0, hi;
 
-	for (hi = r->n; lo < hi;) {
+	for (hi = m->n; lo < hi;) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (r->v[mid].addr <= addr)
+		if (m->v[mid].s.addr <= addr)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo ? r->v[lo - 1] : (struct line_row){ initial_state.addr, initial_state.file,
-						      initial_state.line };
+	if (!lo)
+		return initial_state;
+	s = found = m->v[lo - 1].s;
+	c = (struct cursor){ m->v[lo - 1].next, h.u.end, false };
+	while (next_row(&c, &h, &s) == STEP_ROW && s.addr <= addr)
+		found = s;
+	return found;
 }
 
 static enum line_lookup lookup_by_unit(struct unit_index *x, uint64_t addr, char **file,
@@ -637,7 +649,7 @@ static enum line_lookup lookup(struct line_table *t, uint64_t addr, char **file,
 	const struct line_seq *seq;
 	const struct line_unit *u;
 	const struct line_file *f;
-	struct line_row row;
+	struct line_state row;
 
 	if (t->by_unit)
 		return lookup_by_unit(t->by_unit, addr, file, line, run);
@@ -660,12 +672,12 @@ static enum line_lookup lookup(struct line_table *t, uint64_t addr, char **file,
 		return LINE_ASK_LIBDW;
 	if (addr >= seq->end || !seq->has_rows)
 		return LINE_NONE;
-	if (!t->rows[lo - 1].v) {
+	if (!t->marks[lo - 1].v) {
 		if (!run)
 			return LINE_NOT_RUN;
-		t->rows[lo - 1] = decode_rows(t, seq);
+		t->marks[lo - 1] = mark_rows(t, seq);
 	}
-	row = row_at(&t->rows[lo - 1], addr);
+	row = row_at(t, seq, &t->marks[lo - 1], addr);
 	u = &t->units[seq->unit];
 	if (row.file >= u->nfiles)
 		return LINE_NONE;
