@@ -69,8 +69,9 @@ enum line_lookup {
 	LINE_ASK_LIBDW,         /* sequences overlap at addr */
 	LINE_NOT_RUN,           /* line_table_peek(): the program is not run yet */
 };
-/* A sequence's rows are decoded at its first lookup and kept: lookups
- * of one table are made one at a time. */
+/* A sequence is run once, at its first lookup, and marked every 32 rows
+ * (dwarf_lines.c) for the lookups after it: lookups of one table are made
+ * one at a time. */
 enum line_lookup line_table_lookup(struct line_table *t, uint64_t addr, char **file, int *line);
 /* The same answer where the program that holds it has been run by an
  * earlier lookup, else LINE_NOT_RUN: a lookup that costs no more than a
