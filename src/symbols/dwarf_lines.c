@@ -1,10 +1,10 @@
 /* file:line from .debug_line (include/dwarf_lines.h says why).
  *
  * Every line program is run once, to index its sequences: their address
- * ranges and where their opcodes start.  The rows are not kept: a lookup
- * runs its sequence again up to the address (a profile looks up a few
- * hundred addresses; libc's rows, stored, were a third of the
- * parse in page faults and copies).  The sequences are sorted by start
+ * ranges and where their opcodes start.  The rows are not kept (libc's,
+ * stored, were a third of the parse in page faults and copies): a
+ * sequence is run again at its first lookup, and marked every 32 rows
+ * for the next (struct seq_marks).  The sequences are sorted by start
  * address, and a lookup is a binary search.  libdw sorts the rows of one
  * compile unit together instead; both give the same row whenever no other
  * sequence covers the address, which the prefix maximum of the sequences'
