@@ -11,7 +11,10 @@ TMPD=$(mktemp -d "${TMPDIR:-/tmp}/numamma-test.XXXXXX")
 # The assert_* helpers report a mismatch and let the test go on, so that
 # one run shows every mismatch; the test then exits 1.
 FAILED=0
-trap 'status=$?; rm -rf "$TMPD"; ((FAILED && status == 0)) && status=1; exit $status' EXIT
+# at_exit CMD: CMD (shell code) runs when the test ends, however it ends.
+AT_EXIT=
+at_exit() { AT_EXIT+="$1;"; }
+trap 'status=$?; eval "$AT_EXIT"; rm -rf "$TMPD"; ((FAILED && status == 0)) && status=1; exit $status' EXIT
 
 # NUMAMMA_INTERCEPT=agent|trap|auto runs the profiles of the allocation,
 # fidelity and attach tests with that --intercept mode (both are tested:
