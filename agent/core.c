@@ -536,11 +536,10 @@ static uint64_t stack_hash(struct agent_ctl *c, const uint64_t *ips, int n)
 
 /* Was hash entered in the set at a size it had before (the set doubled
  * since)?  Then it is not sent again, only entered at the size now. */
-static bool in_smaller_set(const uint64_t *set, uint64_t size,
-			   uint64_t hash)
+static bool in_smaller_set(uint64_t *set, uint64_t size, uint64_t hash)
 {
 	for (size /= 2; size >= AGENT_STACKSET_MIN; size /= 2) {
-		const uint64_t *e = agent_stackset_slot((uint64_t *)set, size, hash);
+		const uint64_t *e = agent_stackset_slot(set, size, hash);
 
 		if (e && load(e) == hash)
 			return true;

@@ -56,6 +56,7 @@ struct line_seq {
 	bool has_rows;                  /* any row before end_sequence */
 };
 
+/* The state machine's registers that rows are made of. */
 struct line_state {
 	uint64_t addr, file;
 	int64_t line;
@@ -350,7 +351,6 @@ static int64_t wrap_add(int64_t a, int64_t b)
 	return (int64_t)((uint64_t)a + (uint64_t)b);
 }
 
-/* The state machine's registers that rows are made of. */
 static const struct line_state initial_state = { 0, 1, 1 };
 
 enum step { STEP_ROW, STEP_END_SEQUENCE, STEP_END, STEP_BAD };
