@@ -358,7 +358,7 @@ static struct sym_module *find_or_add(struct symbolizer *s, const char *path, bo
 	return sm;
 }
 
-static int symbolize_in(struct sym_module *sm, uint64_t vaddr, struct sym_info *out);
+static int symbolize_in(struct sym_module *sm, uint64_t vaddr, struct sym_info *out, bool peek);
 
 /* sm, opened: by the worker (waited for) if it has started on it, else
  * here (while it opens another).  Called under s->lock, returns without. */
@@ -404,7 +404,7 @@ static void work(struct symbolizer *s)
 
 			/* The name itself is not kept: symbolize() finds it
 			 * again in a few binary searches. */
-			symbolize_in(opened_module(s, w.sm), w.vaddr, &si);
+			symbolize_in(opened_module(s, w.sm), w.vaddr, &si, false);
 			sym_info_free(&si);
 			pthread_mutex_lock(&s->lock);
 		} else {
@@ -566,29 +566,21 @@ static bool find_source_line(struct sym_module *sm, uint64_t vaddr, struct sym_i
 	return true;
 }
 
-static int symbolize_in(struct sym_module *sm, uint64_t vaddr, struct sym_info *out)
-{
-	memset(out, 0, sizeof(*out));
-	if (!sm->elf)
-		return -1;
-	pthread_mutex_lock(&sm->lookup);
-	find_function(sm, vaddr, out);
-	find_source_line(sm, vaddr, out, false);
-	pthread_mutex_unlock(&sm->lookup);
-	return out->function || out->file ? 0 : -1;
-}
-
-/* symbolize_in() where that is a few binary searches, else -1 (the
- * worker holds the module, or a line program must be run first). */
-static int symbolize_peek(struct sym_module *sm, uint64_t vaddr, struct sym_info *out)
+/* peek: only where that is a few binary searches, else -1 (the worker
+ * holds the module, or a line program must be run first). */
+static int symbolize_in(struct sym_module *sm, uint64_t vaddr, struct sym_info *out, bool peek)
 {
 	bool answered;
 
 	memset(out, 0, sizeof(*out));
-	if (!sm->elf || pthread_mutex_trylock(&sm->lookup))
+	if (!sm->elf)
+		return -1;
+	if (!peek)
+		pthread_mutex_lock(&sm->lookup);
+	else if (pthread_mutex_trylock(&sm->lookup))
 		return -1;
 	find_function(sm, vaddr, out);
-	answered = find_source_line(sm, vaddr, out, true);
+	answered = find_source_line(sm, vaddr, out, peek);
 	pthread_mutex_unlock(&sm->lookup);
 	if (!answered)
 		sym_info_free(out);
@@ -597,7 +589,7 @@ static int symbolize_peek(struct sym_module *sm, uint64_t vaddr, struct sym_info
 
 int symbolize(struct symbolizer *s, const char *path, uint64_t vaddr, struct sym_info *out)
 {
-	return symbolize_in(module_for(s, path), vaddr, out);
+	return symbolize_in(module_for(s, path), vaddr, out, false);
 }
 
 int symbolize_if_read(struct symbolizer *s, const char *path, uint64_t vaddr, struct sym_info *out)
@@ -610,7 +602,7 @@ int symbolize_if_read(struct symbolizer *s, const char *path, uint64_t vaddr, st
 		sm = NULL;
 	pthread_mutex_unlock(&s->lock);
 	memset(out, 0, sizeof(*out));
-	return sm ? symbolize_peek(sm, vaddr, out) : -1;
+	return sm ? symbolize_in(sm, vaddr, out, true) : -1;
 }
 
 void sym_info_free(struct sym_info *si)
