@@ -12,10 +12,8 @@ prog=$TMPD/count-storm
 "$NUMAMMA" profile -q -s none -o "$TMPD/b.db" -- "$prog" until "$TMPD/done" \
 	>"$TMPD/out" 2>"$TMPD/err" &
 npid=$!
-# Whatever happens, the program ends and numamma runs on (then lib.sh's
-# exit: the scratch folder removed, the status kept).
-trap 'status=$?; touch "$TMPD/done"; [[ -n ${tracer:-} ]] && kill -CONT "$tracer" 2>/dev/null; wait
-      rm -rf "$TMPD"; ((FAILED && status == 0)) && status=1; exit $status' EXIT
+# Whatever happens, the program ends and numamma runs on.
+at_exit 'touch "$TMPD/done"; [[ -n ${tracer:-} ]] && kill -CONT "$tracer" 2>/dev/null; wait'
 
 # The program: the count-storm traced by numamma's process or its child.
 ours() {

@@ -18,6 +18,7 @@ libc=$(ldd /bin/true | awk '$1 ~ /^libc\.so/ { print $3 }')
 group=numamma_t0132
 perf probe -q -d "$group:*" >/dev/null 2>&1
 at_exit 'perf probe -q -d "$group:*" >/dev/null 2>&1'
+events=
 for f in malloc calloc posix_memalign memalign realloc; do
 	addr=$(nm -D --defined-only "$libc" | awk -v f="$f" '$3 ~ "^" f "@@" { print "0x" $1; exit }')
 	[[ -n $addr ]] || skip "no $f in the dynamic symbols of $libc"
@@ -25,13 +26,13 @@ for f in malloc calloc posix_memalign memalign realloc; do
 	[[ $f == realloc ]] && arg=" p=%di:u64"
 	perf probe -q -x "$libc" -a "$group:t0132_$f=$addr$arg" >/dev/null 2>&1 ||
 		skip "perf probe cannot place a uprobe on $f in $libc (root and tracefs needed)"
+	events+=${events:+,}$group:t0132_$f
 done
 
 # uprobe_calls CMD...: the allocator calls CMD makes, by the uprobes.
 uprobe_calls() {
 	local all nested
-	all=$(perf stat -x, -e "$group:t0132_malloc,$group:t0132_calloc,$group:t0132_realloc,$group:t0132_posix_memalign,$group:t0132_memalign" \
-		-- "$@" 2>&1 >/dev/null | awk -F, '$3 ~ /:/ { n += $1 } END { print n + 0 }')
+	all=$(perf stat -x, -e "$events" -- "$@" 2>&1 >/dev/null | awk -F, '$3 ~ /:/ { n += $1 } END { print n + 0 }')
 	nested=$(perf stat -x, -e "$group:t0132_realloc" --filter 'p == 0' -- "$@" 2>&1 >/dev/null |
 		 awk -F, '$3 ~ /:/ { print $1 }')
 	echo $((all - nested))

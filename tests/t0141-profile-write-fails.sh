@@ -8,7 +8,7 @@
 ((EUID == 0)) || skip "needs root to mount a small tmpfs"
 mkdir "$TMPD/small"
 mount -t tmpfs -o size=256k tmpfs "$TMPD/small" 2>/dev/null || skip "cannot mount a tmpfs here"
-trap 'umount "$TMPD/small"; rm -rf "$TMPD"; ((FAILED)) && exit 1' EXIT
+at_exit 'umount "$TMPD/small"'
 
 prog=(sh -c 'for i in $(seq 40); do ls / >/dev/null; sleep 0.05; done; echo done; exit 5')
 status=0
