@@ -831,7 +831,8 @@ static void test_queues(void)
  * rank): its consumer, rank 4, lands on node 0, where the producer's
  * first touch put the pages in the profile.  Leaving them ties with
  * binding them there, but by chance: next time the producer (rank 3, on
- * node 3) touches them first, so the plan is kept. */
+ * node 3) touches them first, so the plan is kept; as it is when leaving
+ * them looks better, by the same chance. */
 static void test_queue_spread(void)
 {
 	struct advise_opts opts = { .min_size = ADVISE_MIN_SIZE, .nodes = 4 };
@@ -853,6 +854,52 @@ static void test_queue_spread(void)
 	CHECK(r && r->action == ACT_BIND && r->nodemask == 1 << 0);
 	CHECK(r && strstr(site_of(&adv, r)->reason, "bind: a queue, written by 1 thread on node 3 and "
 			  "read by 1 on node 0; node 0's threads make 75% of 400 samples"));
+	advice_free(&adv);
+	profile_end(&p);
+
+	/* Profiled on 4 nodes, both workers crowded on node 0 (spread by
+	 * rank), the pages each saw where the other will not run: leaving
+	 * them looks better than binding them (every sample local), by
+	 * chance.  The plan is kept. */
+	profile_begin(&p, 4, 4, 4);
+	q = add_object(&p, OBJ_HEAP, SITE_QUEUE, 8 * MiB, "malloc");
+	for (int k = 0; k < 100; k++) {
+		touch_as(&p, &q, 3, 0, k / 100.0, (k + 1) / 100.0, 1, 3, ACCESS_WRITE);
+		touch_as(&p, &q, 4, 0, k / 100.0, (k + 1) / 100.0, 3, 0, ACCESS_READ);
+	}
+	db_flush(p.db);
+	CHECK_INT(advise_synth(&p, &opts, &adv), 0);
+	CHECK_INT(adv.spread, 1);
+	r = rule_at(adv.policy, SITE_QUEUE);
+	CHECK(r && r->action == ACT_BIND && r->nodemask == 1 << 0);
+	advice_free(&adv);
+	profile_end(&p);
+}
+
+/* A queue whose reader works longer than its writer (but makes less
+ * than 90% of the samples): the writer's few samples (a slot in 4, here and there)
+ * still show the queue written where it is read, at parts coarse enough
+ * for them. */
+static void test_queue_sparse_writer(void)
+{
+	struct advise_opts opts = { .min_size = ADVISE_MIN_SIZE };
+	const struct policy_rule *r;
+	struct nm_object q;
+	struct synth p;
+	struct advice adv;
+
+	profile_begin(&p, 4, 4, 2);
+	q = add_object(&p, OBJ_HEAP, SITE_QUEUE, 8 * MiB, "malloc");
+	for (int k = 0; k < 100; k++) {
+		if (k * 7919 % 13 < 3)
+			touch_as(&p, &q, 1, 0, k / 100.0, (k + 1) / 100.0, 2, 0, ACCESS_WRITE);
+		touch_as(&p, &q, 2, 1, k / 100.0, (k + 1) / 100.0, 3, 0, ACCESS_READ);
+	}
+	db_flush(p.db);
+	CHECK_INT(advise_synth(&p, &opts, &adv), 0);
+	r = rule_at(adv.policy, SITE_QUEUE);
+	CHECK(r && r->action == ACT_BIND && r->nodemask == 1 << 1);
+	CHECK(r && strstr(site_of(&adv, r)->reason, "bind: a queue, written by 1 thread on node 0"));
 	advice_free(&adv);
 	profile_end(&p);
 }
@@ -921,6 +968,7 @@ int main(void)
 	test_patterns();
 	test_queues();
 	test_queue_spread();
+	test_queue_sparse_writer();
 	test_cyclic_offsets();
 	return unit_done();
 }
