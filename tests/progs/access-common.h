@@ -3,10 +3,13 @@
 #ifndef ACCESS_COMMON_H
 #define ACCESS_COMMON_H
 
+#define _GNU_SOURCE                 /* RUSAGE_THREAD */
+
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,6 +23,7 @@ struct block {
 	const uint64_t *shared;    /* access-shared's table */
 	size_t shared_words;
 	uint64_t result;
+	long first_round_faults;    /* page faults the thread took in its first round */
 };
 
 struct blocks {
@@ -85,18 +89,31 @@ static inline void blocks_run(struct blocks *bs, char *array, void *(*fn)(void *
 	blocks_run_on(bs, fn);
 }
 
+/* The calling thread's minor page faults so far. */
+static inline long thread_faults(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_THREAD, &ru);
+	return ru.ru_minflt;
+}
+
 /* A worker that writes every word of its block, round after round, for
- * its seconds: the whole block is touched, by this thread only. */
+ * its seconds: the whole block is touched, by this thread only.  The
+ * faults of its first round are the kernel's count of the pages it
+ * first-touched (one a page unless the kernel maps several at once). */
 static inline void *block_writer(void *arg)
 {
 	struct block *b = arg;
 	uint64_t end = now_ns() + b->seconds * 1000000000.0, *w = b->words;
 	size_t i, n = b->bytes / 8;
+	long faults = thread_faults();
 
 	do {
 		for (i = 0; i < n; i++)
 			w[i] += i;
-		b->rounds++;
+		if (!b->rounds++)
+			b->first_round_faults = thread_faults() - faults;
 	} while (now_ns() < end);
 	return NULL;
 }

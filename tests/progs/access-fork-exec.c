@@ -6,10 +6,9 @@
  *
  *   access-fork-exec SECONDS PROGRAM [ARGS...]
  * Prints "child exited N" after PROGRAM's own output. */
+#include "access-common.h"    /* first: it defines _GNU_SOURCE */
 #include <string.h>
 #include <sys/wait.h>
-
-#include "access-common.h"
 
 #define PARENT_BYTES (3 << 20)
 #define CHILD_BYTES (5 << 20)

@@ -5,9 +5,8 @@
  *
  *   access-tls [SECONDS]    (1)
  * Prints "tls ADDRESS BYTES" of the array. */
+#include "access-common.h"    /* first: it defines _GNU_SOURCE */
 #include <inttypes.h>
-
-#include "access-common.h"
 
 #define WORDS 4096
 
