@@ -36,6 +36,7 @@
 #include "error.h"
 #include "hash.h"
 #include "jmphook.h"
+#include "ownlimits.h"
 #include "procmaps.h"
 #include "syscall_chain.h"
 #include "tracer_int.h"
@@ -1179,7 +1180,7 @@ void agent_drain_final(struct tracer *tr, struct proc *p)
 
 int agent_drain_all(struct tracer *tr)
 {
-	bool any = false;
+	bool any = false, busy;
 	size_t most = 0;
 
 	clock_refine();
@@ -1199,11 +1200,13 @@ int agent_drain_all(struct tracer *tr)
 	/* A few calls now and then (a compute loop) are not a burst. */
 	if (most >= BURST)
 		tr->agent_busy_ns = now_ns();
+	busy = any && now_ns() - tr->agent_busy_ns < RECENTLY_BUSY_NS;
+	own_priority_boost(busy);
 	if (!any)
 		return -1;
 	if (most >= 256)
 		return 0;
-	return now_ns() - tr->agent_busy_ns < RECENTLY_BUSY_NS ? 1 : 20;
+	return busy ? 1 : 20;
 }
 
 /* ---- threads, forks, exec, detach ---- */

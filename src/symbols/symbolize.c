@@ -26,6 +26,7 @@
 #include "dwarf_lines.h"
 #include "elfsyms.h"
 #include "error.h"
+#include "ownlimits.h"
 #include "section_stream.h"
 #include "symbolize.h"
 
@@ -421,6 +422,7 @@ static void *worker(void *arg)
 {
 	struct symbolizer *s = arg;
 
+	own_priority_restore();
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
 		work(s);

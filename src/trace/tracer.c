@@ -836,6 +836,7 @@ int tracer_loop(struct tracer *tr)
 	}
 	if (tr->statics_due)            /* hooked at an attach, no event since */
 		hooks_record_statics(tr);
+	own_priority_boost(false);      /* what is left is numamma's own work */
 	if (tr->stopping) {
 		tracer_detach_all(tr);
 		if (!tr->cfg.attach && !tr->main_exited)

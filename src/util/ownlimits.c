@@ -44,3 +44,43 @@ void own_limits_tell_unopened(const char *what, int err)
 		"open are not recorded", what, strerror(err));
 	hint("raise the limit with `ulimit -n` (numamma holds two descriptors per module)");
 }
+
+/* How much more weight the tracer gets: nice 10 less is about 9 times the
+ * share of a program's thread wanting the same cpu. */
+#define TRACER_NICE_BOOST 10
+
+enum boost { BOOST_UNTRIED, BOOST_OFF, BOOST_ON, BOOST_REFUSED };
+
+/* Written by the tracer thread, read by the threads it starts. */
+static int started_nice;
+static int boost_state = BOOST_UNTRIED;
+
+void own_priority_boost(bool on)
+{
+	int state = __atomic_load_n(&boost_state, __ATOMIC_ACQUIRE);
+
+	if (state == BOOST_REFUSED || state == (on ? BOOST_ON : BOOST_OFF) ||
+	    (state == BOOST_UNTRIED && !on))
+		return;
+	if (state == BOOST_UNTRIED) {
+		errno = 0;
+		started_nice = getpriority(PRIO_PROCESS, 0);
+		if (started_nice == -1 && errno)
+			started_nice = 0;
+	}
+	if (setpriority(PRIO_PROCESS, 0, on ? started_nice - TRACER_NICE_BOOST : started_nice) < 0) {
+		debug("the tracer's priority: kept at nice %d: %s", started_nice, strerror(errno));
+		state = BOOST_REFUSED;
+	} else {
+		state = on ? BOOST_ON : BOOST_OFF;
+	}
+	__atomic_store_n(&boost_state, state, __ATOMIC_RELEASE);
+}
+
+void own_priority_restore(void)
+{
+	int state = __atomic_load_n(&boost_state, __ATOMIC_ACQUIRE);
+
+	if (state == BOOST_ON || state == BOOST_OFF)
+		setpriority(PRIO_PROCESS, 0, started_nice);
+}
