@@ -109,11 +109,16 @@ static struct agent_ipcache *ipcache_slot(struct agent_ctl *c, uint64_t ip, uint
 	return agent_ipcache_at(agent_at(c, AGENT_OFF_IPCACHE), size, ip);
 }
 
-static bool ipcache_holds(const struct agent_ipcache *e, uint64_t ip, uint8_t gen, uint64_t *rule)
+static bool way_holds(const struct agent_ipcache *e, uint64_t ip, uint8_t gen, uint64_t *rule)
 {
 	*rule = load(&e->rule);
 	return (load(&e->check) ^ *rule) == (ip ^ AGENT_IPCACHE_SALT) &&
 	       (uint8_t)(*rule >> 56) == gen;
+}
+
+static bool ipcache_holds(const struct agent_ipcache *set, uint64_t ip, uint8_t gen, uint64_t *rule)
+{
+	return way_holds(&set[0], ip, gen, rule) || way_holds(&set[1], ip, gen, rule);
 }
 
 /* Logged for numamma, which fills the caches of the next processes that
@@ -142,7 +147,7 @@ static void computed_rule(struct agent_ctl *c, uint64_t ip, uint8_t gen, struct 
 		*r = (struct agent_rule){ .cfa_reg = AGENT_CFA_END };
 	/* An rbp offset past 16 bits is not cached. */
 	if ((int16_t)r->rbp_off == r->rbp_off) {
-		agent_ipcache_set(e, ip, pack(r, gen));
+		agent_ipcache_put(e, ip, pack(r, gen));
 		agent_table_filled(c, AGENT_T_IPCACHE);
 		if (m)
 			log_rule(c, ip, pack(r, gen));
@@ -169,7 +174,7 @@ void agent_unwind_rule(struct agent_ctl *c, uint64_t ip, struct agent_rule *r)
 			computed_rule(c, ip, gen, hint, r);
 			return;
 		}
-		agent_ipcache_set(hint, ip, rule);
+		agent_ipcache_put(hint, ip, rule);
 	}
 	*r = (struct agent_rule){ (int32_t)(uint32_t)rule, (int16_t)(rule >> 32),
 				  (uint8_t)(rule >> 48) };

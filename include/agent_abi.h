@@ -35,7 +35,7 @@
 
 #include "alloc_event.h"
 
-#define AGENT_ABI_VERSION 11
+#define AGENT_ABI_VERSION 12
 /* The memfd's name; /proc/PID/maps shows "/memfd:" AGENT_MEMFD_NAME. */
 #define AGENT_MEMFD_NAME "numamma-agent"
 #define AGENT_MAPS_PATH "/memfd:" AGENT_MEMFD_NAME
@@ -236,17 +236,32 @@ static inline uint8_t agent_rules_gen(uint64_t modules)
 	return (uint8_t)agent_mix(modules);
 }
 
-/* ip's entry in a cache of size entries (a power of two): direct-mapped. */
+/* ip's set in a cache of size entries (a power of two): two ways, in one
+ * cache line.  Direct-mapped, the return addresses of a program built with
+ * -g that allocates from 3,000 places in turn evicted each other: 9,417
+ * rules computed for 3,011. */
 static inline struct agent_ipcache *agent_ipcache_at(struct agent_ipcache *t, uint64_t size,
 						     uint64_t ip)
 {
-	return &t[agent_sized(size, AGENT_IPCACHE_MIN, agent_mix(ip))];
+	return &t[agent_sized(size, AGENT_IPCACHE_MIN, agent_mix(ip) & ~1ULL)];
 }
 
 static inline void agent_ipcache_set(struct agent_ipcache *e, uint64_t ip, uint64_t rule)
 {
 	__atomic_store_n(&e->rule, rule, __ATOMIC_RELEASE);
 	__atomic_store_n(&e->check, rule ^ ip ^ AGENT_IPCACHE_SALT, __ATOMIC_RELEASE);
+}
+
+/* Puts ip's rule first in its set, the one first until now second (where
+ * it stays valid: its check word moves with it). */
+static inline void agent_ipcache_put(struct agent_ipcache *set, uint64_t ip, uint64_t rule)
+{
+	uint64_t first = __atomic_load_n(&set[0].rule, __ATOMIC_ACQUIRE);
+	uint64_t check = __atomic_load_n(&set[0].check, __ATOMIC_ACQUIRE);
+
+	__atomic_store_n(&set[1].rule, first, __ATOMIC_RELEASE);
+	__atomic_store_n(&set[1].check, check, __ATOMIC_RELEASE);
+	agent_ipcache_set(&set[0], ip, rule);
 }
 
 /* An entry of the rule log: ip is stored last (0: never finished). */
@@ -293,6 +308,7 @@ static const uint32_t agent_table_largest[AGENT_TABLES] = {
 			    (uint64_t)AGENT_RINGS * AGENT_STACKCACHE * sizeof(struct agent_stackcache))
 #define AGENT_OFF_MODULES  (AGENT_OFF_RULELOG + (uint64_t)AGENT_RULELOG * sizeof(struct agent_rulelog))
 #define AGENT_DATA_SIZE    (AGENT_OFF_MODULES + (uint64_t)AGENT_MODULE_SPACE * sizeof(struct agent_module))
+_Static_assert(AGENT_OFF_IPCACHE % 64 == 0, "an ip cache set in one cache line");
 
 /* A 64-bit stack hash that is never 0 (0 means "no stack"), over the
  * frames' ids (struct agent_module's id_delta). */

@@ -233,9 +233,9 @@ static uint32_t doublings_for(int t, uint64_t entries, uint32_t steps)
 
 /* The unwind rules earlier processes computed for the files p maps, put
  * in its cache for the module list just published; the agent computes
- * only the others.  The cache is direct-mapped: an eighth full, 6% of
- * the rules collide (at half full, a third did, and were computed
- * again).  At most a quarter of its largest size is written: LLVM's
+ * only the others.  The cache is filled an eighth full: with two ways a
+ * set, hardly a rule evicts another (direct-mapped, 6% did; at half
+ * full, a third).  At most a quarter of its largest size is written: LLVM's
  * rules are not all written at each of rustc's starts. */
 static void prefill_rules(struct tracer *tr, struct proc *p)
 {
@@ -263,7 +263,7 @@ static void prefill_rules(struct tracer *tr, struct proc *p)
 			uint64_t ip = m->bias + l->v[k][0];
 
 			if (ip >= m->start && ip < m->end)
-				agent_ipcache_set(agent_ipcache_at(table, size, ip), ip,
+				agent_ipcache_put(agent_ipcache_at(table, size, ip), ip,
 						  l->v[k][1] | gen << 56);
 		}
 	}

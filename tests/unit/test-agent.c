@@ -369,6 +369,52 @@ static void test_ipcache_growth(struct agent_ctl *c, struct agent_module *m, uin
 	memset(agent_at(c, AGENT_OFF_IPCACHE), 0, AGENT_IPCACHE_SPACE * sizeof(struct agent_ipcache));
 }
 
+/* Three return addresses in one set of the ip cache (f's and g's, found
+ * by their hashes): two stay cached (two ways), a third evicts the older.
+ * Direct-mapped, the second evicted the first.  Checked with the unwind
+ * data gone, where a rule not cached ends the walk. */
+static void test_ipcache_ways(struct agent_ctl *c, struct agent_module *m, uint64_t code)
+{
+	struct agent_ipcache *t = agent_at(c, AGENT_OFF_IPCACHE);
+	uint64_t ips[3], pub = c->modules, hdr = m->eh_hdr;
+	struct agent_rule r;
+	int n = 0;
+
+	for (uint64_t first = code + 0x1000; n < 3 && first < code + 0x1100; first++) {
+		n = 0;
+		for (uint64_t a = first; n < 3 && a < code + 0x2100; a++) {
+			if (a == code + 0x1100)
+				a = code + 0x2000;
+			if (agent_ipcache_at(t, AGENT_IPCACHE_MIN, a) == agent_ipcache_at(t, AGENT_IPCACHE_MIN, first))
+				ips[n++] = a;
+		}
+	}
+	CHECK_INT(n, 3);
+	memset(&c->growth, 0, sizeof(c->growth));
+	memset(t, 0, AGENT_IPCACHE_SPACE * sizeof(struct agent_ipcache));
+	for (int k = 0; k < 3; k++) {
+		agent_unwind_rule(c, ips[k], &r);
+		CHECK(r.cfa_reg != AGENT_CFA_END);
+		m->eh_hdr = 0;
+		publish(c, 0, m);
+		c->modules = pub;
+		agent_unwind_rule(c, ips[k], &r);               /* the newest */
+		CHECK(r.cfa_reg != AGENT_CFA_END);
+		if (k) {
+			agent_unwind_rule(c, ips[k - 1], &r);   /* kept: second way */
+			CHECK(r.cfa_reg != AGENT_CFA_END);
+		}
+		if (k == 2) {
+			agent_unwind_rule(c, ips[0], &r);       /* evicted */
+			CHECK_INT(r.cfa_reg, AGENT_CFA_END);
+		}
+		m->eh_hdr = hdr;
+		publish(c, 0, m);
+	}
+	memset(&c->growth, 0, sizeof(c->growth));
+	memset(t, 0, AGENT_IPCACHE_SPACE * sizeof(struct agent_ipcache));
+}
+
 static void forget_stacks(struct agent_ctl *c)
 {
 	memset(agent_at(c, AGENT_OFF_STACKCACHE), 0, 2 * AGENT_STACKCACHE * sizeof(struct agent_stackcache));
@@ -509,6 +555,7 @@ static void test_walk(struct agent_ctl *c)
 	CHECK_INT(r.cfa_off, 16);
 	test_stack_cache(c, stack, base, &m, code);
 	test_ipcache_growth(c, &m, code);
+	test_ipcache_ways(c, &m, code);
 	test_deep_stack_cache(c, &m, code);
 	test_walk_depth(c, &m, base, code);
 	test_stack_ids(c, m, code);
