@@ -327,7 +327,7 @@ static uint64_t cached_in(struct agent_ctl *c, const struct agent_stackcache *e,
 	    e->nreads > AGENT_CACHED_READS)
 		return 0;
 	for (uint32_t k = 0; k < e->nreads; k++)
-		if (*(const uint64_t *)e->addr[k] != e->val[k])
+		if (*(const uint64_t *)(rsp + (int64_t)e->off[k]) != e->val[k])
 			return 0;
 	return e->hash;
 }
@@ -353,11 +353,20 @@ static void cache_copy(struct agent_stackcache *to, const struct agent_stackcach
 	to->hash = from->hash;
 	to->gen = from->gen;
 	for (uint32_t k = 0; k < n && k < AGENT_CACHED_READS; k++) {
-		to->addr[k] = from->addr[k];
+		to->off[k] = from->off[k];
 		to->val[k] = from->val[k];
 	}
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	to->nreads = n;
+}
+
+/* Can every word w read be named by its offset from rsp? */
+static bool near_rsp(const struct walk_reads *w, uint64_t rsp)
+{
+	for (uint32_t k = 0; k < w->n; k++)
+		if ((int64_t)(w->addr[k] - rsp) != (int32_t)(w->addr[k] - rsp))
+			return false;
+	return true;
 }
 
 static void cache(struct agent_ctl *c, uint32_t ring, uint64_t rsp, uint64_t rbp, uint64_t hash,
@@ -365,6 +374,8 @@ static void cache(struct agent_ctl *c, uint32_t ring, uint64_t rsp, uint64_t rbp
 {
 	struct agent_stackcache *e = cache_entry(c, ring, rsp, w->val[0]);
 
+	if (!near_rsp(w, rsp))
+		return;
 	cache_copy(e + 1, e);   /* the older way goes */
 	e->nreads = 0;          /* a signal handler's walk sees no half entry */
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
@@ -374,7 +385,7 @@ static void cache(struct agent_ctl *c, uint32_t ring, uint64_t rsp, uint64_t rbp
 	e->hash = hash;
 	e->gen = table_gen(c);
 	for (uint32_t k = 0; k < w->n; k++) {
-		e->addr[k] = w->addr[k];
+		e->off[k] = (int32_t)(w->addr[k] - rsp);
 		e->val[k] = w->val[k];
 	}
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);

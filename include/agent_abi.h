@@ -35,7 +35,7 @@
 
 #include "alloc_event.h"
 
-#define AGENT_ABI_VERSION 12
+#define AGENT_ABI_VERSION 13
 /* The memfd's name; /proc/PID/maps shows "/memfd:" AGENT_MEMFD_NAME. */
 #define AGENT_MEMFD_NAME "numamma-agent"
 #define AGENT_MAPS_PATH "/memfd:" AGENT_MEMFD_NAME
@@ -273,7 +273,7 @@ struct agent_rulelog {
 /* A stack walked before, by where the walk started and every word it
  * read (agent/core.c): the same words give the same stack.  Each owned
  * ring has a cache of its own, written by its thread only. */
-#define AGENT_STACKCACHE   (1u << 10)   /* per ring, at most: 512 sets of 2 ways */
+#define AGENT_STACKCACHE   (1u << 9)    /* per ring, at most: 256 sets of 2 ways */
 #define AGENT_CACHED_READS 48           /* 24 frames: return address, rbp */
 struct agent_stackcache {
 	uint64_t rsp, rbp;      /* at the allocator's entry */
@@ -281,9 +281,13 @@ struct agent_stackcache {
 	uint32_t nreads;
 	uint32_t gen;           /* of the module list walked with */
 	uint64_t rbp_used;      /* the walk used rbp's value at entry */
-	uint64_t addr[AGENT_CACHED_READS];
 	uint64_t val[AGENT_CACHED_READS];
+	int32_t off[AGENT_CACHED_READS];        /* where each was read, from rsp */
 };
+/* A thread's cache is at most 308 KiB (808 bytes an entry with addresses
+ * in full, 1,024 entries: 32 threads' caches took 26 MiB of the program's
+ * memory). */
+_Static_assert(sizeof(struct agent_stackcache) == 616, "a stack cache entry's size");
 
 /* Each table's sizes, in entries: it starts at the smallest and doubles
  * up to the largest, for which the space is reserved. */

@@ -415,6 +415,21 @@ static void test_ipcache_ways(struct agent_ctl *c, struct agent_module *m, uint6
 	memset(t, 0, AGENT_IPCACHE_SPACE * sizeof(struct agent_ipcache));
 }
 
+/* A cached walk names the words it read by their offset from rsp, in 32
+ * bits: a walk that read further (48 frames of up to 64 MiB may) is not
+ * cached, one that read only below 2 GiB is. */
+static void test_cached_offsets(void)
+{
+	uint64_t rsp = 0x7f0000000000ULL;
+	struct walk_reads w = { .n = 3, .addr = { rsp, rsp + 4096, rsp + (1ULL << 31) - 8 } };
+
+	CHECK(near_rsp(&w, rsp));
+	w.addr[1] = rsp - 8;            /* a saved rbp just below */
+	CHECK(near_rsp(&w, rsp));
+	w.addr[2] = rsp + (1ULL << 31);
+	CHECK(!near_rsp(&w, rsp));
+}
+
 static void forget_stacks(struct agent_ctl *c)
 {
 	memset(agent_at(c, AGENT_OFF_STACKCACHE), 0, 2 * AGENT_STACKCACHE * sizeof(struct agent_stackcache));
@@ -556,6 +571,7 @@ static void test_walk(struct agent_ctl *c)
 	test_stack_cache(c, stack, base, &m, code);
 	test_ipcache_growth(c, &m, code);
 	test_ipcache_ways(c, &m, code);
+	test_cached_offsets();
 	test_deep_stack_cache(c, &m, code);
 	test_walk_depth(c, &m, base, code);
 	test_stack_ids(c, m, code);
