@@ -827,6 +827,28 @@ static void test_queues(void)
 	profile_end(&p);
 }
 
+/* Advice for a queue on a machine of nodes nodes: rank 3 writes every
+ * slot once from cpu wcpu, rank 4 reads each 3 times from rcpu, the
+ * pages on wnode and rnode as the samples saw them; planned for 4 nodes.
+ * The rule for the queue, or NULL. */
+static const struct policy_rule *queue_rule(struct synth *p, struct advice *adv, int nodes,
+					    int wcpu, int wnode, int rcpu, int rnode)
+{
+	struct advise_opts opts = { .min_size = ADVISE_MIN_SIZE, .nodes = 4 };
+	struct nm_object q;
+
+	profile_begin(p, nodes, 4, 4);
+	q = add_object(p, OBJ_HEAP, SITE_QUEUE, 8 * MiB, "malloc");
+	for (int k = 0; k < 100; k++) {
+		touch_as(p, &q, 3, wcpu, k / 100.0, (k + 1) / 100.0, 1, wnode, ACCESS_WRITE);
+		touch_as(p, &q, 4, rcpu, k / 100.0, (k + 1) / 100.0, 3, rnode, ACCESS_READ);
+	}
+	db_flush(p->db);
+	CHECK_INT(advise_synth(p, &opts, adv), 0);
+	CHECK_INT(adv->spread, 1);
+	return rule_at(adv->policy, SITE_QUEUE);
+}
+
 /* A queue profiled on one node and planned for 4 (threads spread by
  * rank): its consumer, rank 4, lands on node 0, where the producer's
  * first touch put the pages in the profile.  Leaving them ties with
@@ -835,22 +857,11 @@ static void test_queues(void)
  * them looks better, by the same chance. */
 static void test_queue_spread(void)
 {
-	struct advise_opts opts = { .min_size = ADVISE_MIN_SIZE, .nodes = 4 };
 	const struct policy_rule *r;
-	struct nm_object q;
 	struct synth p;
 	struct advice adv;
 
-	profile_begin(&p, 1, 4, 4);
-	q = add_object(&p, OBJ_HEAP, SITE_QUEUE, 8 * MiB, "malloc");
-	for (int k = 0; k < 100; k++) {
-		touch_as(&p, &q, 3, 2, k / 100.0, (k + 1) / 100.0, 1, 0, ACCESS_WRITE);
-		touch_as(&p, &q, 4, 3, k / 100.0, (k + 1) / 100.0, 3, 0, ACCESS_READ);
-	}
-	db_flush(p.db);
-	CHECK_INT(advise_synth(&p, &opts, &adv), 0);
-	CHECK_INT(adv.spread, 1);
-	r = rule_at(adv.policy, SITE_QUEUE);
+	r = queue_rule(&p, &adv, 1, 2, 0, 3, 0);
 	CHECK(r && r->action == ACT_BIND && r->nodemask == 1 << 0);
 	CHECK(r && strstr(site_of(&adv, r)->reason, "bind: a queue, written by 1 thread on node 3 and "
 			  "read by 1 on node 0; node 0's threads make 75% of 400 samples"));
@@ -861,16 +872,7 @@ static void test_queue_spread(void)
 	 * rank), the pages each saw where the other will not run: leaving
 	 * them looks better than binding them (every sample local), by
 	 * chance.  The plan is kept. */
-	profile_begin(&p, 4, 4, 4);
-	q = add_object(&p, OBJ_HEAP, SITE_QUEUE, 8 * MiB, "malloc");
-	for (int k = 0; k < 100; k++) {
-		touch_as(&p, &q, 3, 0, k / 100.0, (k + 1) / 100.0, 1, 3, ACCESS_WRITE);
-		touch_as(&p, &q, 4, 0, k / 100.0, (k + 1) / 100.0, 3, 0, ACCESS_READ);
-	}
-	db_flush(p.db);
-	CHECK_INT(advise_synth(&p, &opts, &adv), 0);
-	CHECK_INT(adv.spread, 1);
-	r = rule_at(adv.policy, SITE_QUEUE);
+	r = queue_rule(&p, &adv, 4, 0, 3, 0, 0);
 	CHECK(r && r->action == ACT_BIND && r->nodemask == 1 << 0);
 	advice_free(&adv);
 	profile_end(&p);
