@@ -1,6 +1,7 @@
 /* The agent's entry points, called by entry.S with the registers of an
- * allocator call, and the two syscalls it may make (on the slow path
- * only: waiting for room in the ring). */
+ * allocator call, and the system calls it may make: futex, on the slow
+ * path only (waiting for room in the ring), and gettid, for a thread
+ * numamma did not name (agent_inside.tid). */
 #include "agent.h"
 
 /* The data region, mapped right after the blob's code (agent.lds). */
@@ -23,7 +24,6 @@ _Static_assert(sizeof(struct agent_frame) == 128, "entry.S's frame");
 
 #define MAP_ANONYMOUS 0x20
 #define SYS_FUTEX 202
-#define SYS_CLOCK_GETTIME 228
 #define SYS_GETTID 186
 /* A thread waiting for room is woken by numamma's drains; the timeout
  * only bounds how late it sees numamma gone or behind (10 s).  At 10 ms,
@@ -48,14 +48,6 @@ void agent_sys_wait(uint32_t *word, uint32_t val)
 	struct timespec_k t = { 0, WAIT_NS };
 
 	sys4(SYS_FUTEX, (long)word, 0 /* FUTEX_WAIT */, val, (long)&t);
-}
-
-uint64_t agent_sys_now_ns(void)
-{
-	struct timespec_k t = { 0, 0 };
-
-	sys4(SYS_CLOCK_GETTIME, 1 /* CLOCK_MONOTONIC */, (long)&t, 0, 0);
-	return (uint64_t)t.sec * 1000000000ULL + t.nsec;
 }
 
 static uint64_t thread_key(void)

@@ -9,7 +9,6 @@
 #include "agent_abi.h"
 
 void agent_sys_wait(uint32_t *word, uint32_t val);    /* futex, bounded */
-uint64_t agent_sys_now_ns(void);
 uint64_t agent_sys_tsc(void);                          /* records' time */
 
 static inline void *agent_at(struct agent_ctl *c, uint64_t off)

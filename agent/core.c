@@ -450,16 +450,17 @@ void agent_publish(struct agent_ctl *c, uint32_t r, uint64_t pos)
 	store(&agent_slot(c, r, pos)->seq, (uint32_t)(pos + 1));
 }
 
-/* numamma drained nothing for stale_ns: gone, or far behind.  The agent
- * then stops recording (AGENT_BEHIND) rather than block the program. */
+/* numamma drained nothing for stale_tsc: gone, or far behind.  The
+ * agent then stops recording (AGENT_BEHIND) rather than block the
+ * program. */
 static int numamma_behind(struct agent_ctl *c)
 {
-	uint64_t beat = load(&c->heartbeat_ns);
+	uint64_t beat = load(&c->heartbeat_tsc);
 	uint32_t on = AGENT_ON;
 
 	if (load(&c->state) != AGENT_ON)
 		return 1;
-	if (agent_sys_now_ns() - beat < c->stale_ns)
+	if (agent_sys_tsc() - beat < c->stale_tsc)
 		return 0;
 	__atomic_compare_exchange_n(&c->state, &on, AGENT_BEHIND, false, __ATOMIC_ACQ_REL,
 				    __ATOMIC_ACQUIRE);

@@ -35,7 +35,7 @@
 
 #include "alloc_event.h"
 
-#define AGENT_ABI_VERSION 14
+#define AGENT_ABI_VERSION 15
 /* The memfd's name; /proc/PID/maps shows "/memfd:" AGENT_MEMFD_NAME. */
 #define AGENT_MEMFD_NAME "numamma-agent"
 #define AGENT_MAPS_PATH "/memfd:" AGENT_MEMFD_NAME
@@ -59,7 +59,7 @@ enum {
 	AGENT_OFF,          /* pass-through: numamma is gone or detaching */
 	AGENT_ON,           /* record */
 	/* Pass-through, each call counted in lost: a thread found its ring
-	 * full and no drain for stale_ns.  numamma, if only behind, turns
+	 * full and no drain for stale_tsc.  numamma, if only behind, turns
 	 * recording back on at its next drain. */
 	AGENT_BEHIND,
 };
@@ -117,7 +117,10 @@ struct agent_ctl {
 	 * the allocation wrappers on top (hooks_user_frames()); 0: no end. */
 	uint32_t call_depth;
 	uint32_t nr_wrappers;
-	uint64_t stale_ns;      /* no heartbeat for this long: numamma is gone */
+	/* No heartbeat for this many TSC ticks: numamma is gone.  The TSC,
+	 * not clock_gettime(): a program's seccomp filter may kill it on a
+	 * system call it never makes itself (glibc reads the vDSO). */
+	uint64_t stale_tsc;
 	uint64_t modules;       /* published list: first entry << 32 | entries */
 	/* The loader's r_debug.r_state (0: unknown): the agent's hook of
 	 * _dl_debug_state traps only when it is not RT_ADD. */
@@ -128,7 +131,7 @@ struct agent_ctl {
 	struct { uint64_t start, end; } wrappers[AGENT_MAX_WRAPPERS];
 	/* Words written while the program runs, on lines of their own: the
 	 * lines above are read by every call and must stay in its cache. */
-	_Alignas(64) uint64_t heartbeat_ns;  /* numamma's clock at its last drain */
+	_Alignas(64) uint64_t heartbeat_tsc; /* the TSC at numamma's last drain */
 	/* Calls not recorded: a full inside table, or numamma behind. */
 	_Alignas(64) uint64_t lost;
 	_Alignas(64) struct agent_growth growth;

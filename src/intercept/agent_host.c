@@ -396,8 +396,8 @@ static void init_ctl(struct tracer *tr, struct agent_ctl *c)
 	c->version = AGENT_ABI_VERSION;
 	c->max_frames = frames < AGENT_MAX_FRAMES ? frames : AGENT_MAX_FRAMES;
 	c->call_depth = (uint32_t)tr->cfg.call_depth;
-	c->stale_ns = STALE_NS;
-	c->heartbeat_ns = now_ns();
+	c->stale_tsc = (uint64_t)(STALE_NS / clk.ns_per_tick);
+	c->heartbeat_tsc = __rdtsc();
 	__atomic_store_n(&c->state, AGENT_ON, __ATOMIC_RELEASE);
 }
 
@@ -1101,7 +1101,7 @@ static size_t drain(struct tracer *tr, struct proc *p, bool final)
 			released = used;
 		}
 	}
-	__atomic_store_n(&c->heartbeat_ns, now_ns(), __ATOMIC_RELEASE);
+	__atomic_store_n(&c->heartbeat_tsc, __rdtsc(), __ATOMIC_RELEASE);
 	give_room(c, cu);
 	resume_recording(p);
 	return used;

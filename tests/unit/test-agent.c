@@ -15,12 +15,7 @@ static int waits;
 void agent_sys_wait(uint32_t *word, uint32_t val)
 {
 	waits++;
-	fake_now += 1000000000ULL;      /* each wait: a second without numamma */
-}
-
-uint64_t agent_sys_now_ns(void)
-{
-	return fake_now;
+	fake_now += 1000000000ULL;      /* each wait: a second (the fake TSC counts ns) */
 }
 
 uint64_t agent_sys_tsc(void)
@@ -36,7 +31,7 @@ static struct agent_ctl *new_region(void)
 	if (c == MAP_FAILED)
 		exit(77);
 	c->state = AGENT_ON;
-	c->stale_ns = 5000000000ULL;
+	c->stale_tsc = 5000000000ULL;
 	return c;
 }
 
@@ -55,7 +50,7 @@ static void test_ring(struct agent_ctl *c, uint32_t r)
 	 * taking no slot (numamma, back, must not wait for one never
 	 * written), and counts calls until numamma turns it on again. */
 	g->head = g->tail + AGENT_RING_SLOTS;
-	c->heartbeat_ns = fake_now;
+	c->heartbeat_tsc = fake_now;
 	waits = 0;
 	c->lost = 0;
 	agent_count_lost(c);
