@@ -1,7 +1,7 @@
 /* The agent's entry points, called by entry.S with the registers of an
  * allocator call, and the system calls it may make: futex, on the slow
  * path only (waiting for room in the ring), and gettid, for a thread
- * numamma did not name (agent_inside.tid). */
+ * numamma did not name (agent_ctl.tids_asked). */
 #include "agent.h"
 
 /* The data region, mapped right after the blob's code (agent.lds). */
@@ -161,9 +161,15 @@ int agent_enter(struct agent_frame *f)
 	}
 	f->inside->sp = f->rsp;
 	set_depth(f->inside, 1);
-	if (!__atomic_load_n(&f->inside->tid, __ATOMIC_ACQUIRE))
-		__atomic_store_n(&f->inside->tid, (int32_t)sys4(SYS_GETTID, 0, 0, 0, 0),
-				 __ATOMIC_RELEASE);
+	if (!__atomic_load_n(&f->inside->tid, __ATOMIC_ACQUIRE)) {
+		int32_t tid = __atomic_exchange_n(&c->unnamed_tid, 0, __ATOMIC_ACQ_REL);
+
+		if (!tid) {
+			tid = (int32_t)sys4(SYS_GETTID, 0, 0, 0, 0);
+			__atomic_fetch_add(&c->tids_asked, 1, __ATOMIC_RELAXED);
+		}
+		__atomic_store_n(&f->inside->tid, tid, __ATOMIC_RELEASE);
+	}
 	f->ring = agent_ring_of(c, f->inside);
 	if (fn == FN_FREE || fn == FN_MUNMAP) {
 		f->hash = 0;

@@ -9,43 +9,9 @@
 
 #define mix agent_mix
 
-/* Each key is inserted by its own thread only: a lost race for a free
- * slot is simply a try at the next one.  numamma frees the entry of a
- * thread that is gone (AGENT_INSIDE_FREED); such slots are reused. */
 struct agent_inside *agent_inside(struct agent_ctl *c, uint64_t key)
 {
-	struct agent_inside *t = agent_at(c, AGENT_OFF_INSIDE), *freed = 0;
-	uint64_t i = agent_inside_home(key);
-
-	for (uint32_t n = 0; n < AGENT_INSIDE; n++, i++) {
-		struct agent_inside *e = &t[i & (AGENT_INSIDE - 1)];
-		uint64_t k = load(&e->key);
-
-		if (k == key)
-			return e;
-		if (k == AGENT_INSIDE_FREED && !freed)
-			freed = e;
-		if (k == 0)
-			break;
-	}
-	for (;;) {
-		struct agent_inside *e = freed;
-		uint64_t expect = AGENT_INSIDE_FREED;
-
-		if (!e) {
-			/* The first empty slot of the probe. */
-			for (uint32_t n = 0; n < AGENT_INSIDE && !e; n++)
-				if (load(&t[(agent_inside_home(key) + n) & (AGENT_INSIDE - 1)].key) == 0)
-					e = &t[(agent_inside_home(key) + n) & (AGENT_INSIDE - 1)];
-			if (!e)
-				return 0;
-			expect = 0;
-		}
-		if (__atomic_compare_exchange_n(&e->key, &expect, key, false,
-						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-			return e;
-		freed = 0;              /* taken meanwhile: look again */
-	}
+	return agent_inside_take(agent_at(c, AGENT_OFF_INSIDE), key);
 }
 
 /* ---- tables that grow (include/agent_abi.h) ---- */

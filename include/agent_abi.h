@@ -134,6 +134,13 @@ struct agent_ctl {
 	_Alignas(64) uint64_t heartbeat_tsc; /* the TSC at numamma's last drain */
 	/* Calls not recorded: a full inside table, or numamma behind. */
 	_Alignas(64) uint64_t lost;
+	/* Threads that asked their tid (gettid), numamma having named none:
+	 * 0 unless a thread's TCB moved (arch_prctl) or the table filled. */
+	uint64_t tids_asked;
+	/* The thread numamma could not name at the setup (an exec's, before
+	 * the loader gave it a TCB): the first entry without a name is its
+	 * own, every other thread being named at its first stop.  0: none. */
+	int32_t unnamed_tid;
 	_Alignas(64) struct agent_growth growth;
 	/* Entries of the rule log taken (AGENT_OFF_RULELOG), maybe past its
 	 * end: each unwind rule the agent computed, for numamma to hand to
@@ -214,10 +221,55 @@ static inline uint32_t agent_inside_home(uint64_t key)
 struct agent_inside {
 	_Alignas(32) uint64_t key;  /* %fs:0; 0 empty */
 	uint32_t depth;         /* inside an allocator call... */
-	int32_t tid;            /* 0: not asked yet */
+	int32_t tid;            /* numamma's name for it (agent_name_thread); 0: none */
 	uint64_t sp;            /* ...entered with this stack pointer */
 	uint32_t ring;          /* its ring + 1; 0: none taken yet */
 };
+
+/* The entry of key (a thread's TCB) in the inside table t, made on
+ * first use; NULL when the table is full.  A key is entered by one party
+ * at a time: its own thread, or numamma while the thread is stopped
+ * (agent_name_thread()), so a lost race for a free slot is simply a try
+ * at the next one.  numamma frees the entry of a thread that is gone
+ * (AGENT_INSIDE_FREED); such slots are reused. */
+static inline struct agent_inside *agent_inside_take(struct agent_inside *t, uint64_t key)
+{
+	struct agent_inside *freed = 0;
+	uint64_t i = agent_inside_home(key);
+
+	for (uint32_t n = 0; n < AGENT_INSIDE; n++, i++) {
+		struct agent_inside *e = &t[i & (AGENT_INSIDE - 1)];
+		uint64_t k = __atomic_load_n(&e->key, __ATOMIC_ACQUIRE);
+
+		if (k == key)
+			return e;
+		if (k == AGENT_INSIDE_FREED && !freed)
+			freed = e;
+		if (k == 0)
+			break;
+	}
+	for (;;) {
+		struct agent_inside *e = freed;
+		uint64_t expect = AGENT_INSIDE_FREED;
+
+		if (!e) {
+			/* The first empty slot of the probe. */
+			for (uint32_t n = 0; n < AGENT_INSIDE && !e; n++) {
+				struct agent_inside *s = &t[(agent_inside_home(key) + n) & (AGENT_INSIDE - 1)];
+
+				if (__atomic_load_n(&s->key, __ATOMIC_ACQUIRE) == 0)
+					e = s;
+			}
+			if (!e)
+				return 0;
+			expect = 0;
+		}
+		if (__atomic_compare_exchange_n(&e->key, &expect, key, false,
+						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+			return e;
+		freed = 0;              /* taken meanwhile: look again */
+	}
+}
 
 /* A return address's unwind rule, cached (agent/core.c): the rule (its
  * CFA offset and register, rbp's offset and the module list's generation

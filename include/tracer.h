@@ -89,8 +89,10 @@ struct tcb {
 	struct unwind_thread *unwind;
 	int stashed_sig;        /* signal seen while we injected code */
 	/* A vfork child's key in its parent's agent: the TCB it shares with
-	 * the thread that vforked (fs_base), which its exec clears. */
+	 * the thread that vforked (fs_base), which its exec clears; and that
+	 * thread, whose the TCB's entry is again once the child is done. */
 	uint64_t vfork_tcb;
+	pid_t vfork_parent_tid;
 	struct tcb *next;
 };
 

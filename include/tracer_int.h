@@ -149,6 +149,12 @@ void agent_drain_final(struct tracer *tr, struct proc *p);
 /* Drains every process; returns the ms until the next drain is due, -1
  * when no process has an agent. */
 int agent_drain_all(struct tracer *tr);
+/* The agent's key for t: its TCB's address, fs_base, or for a vfork
+ * child whose exec cleared it, its parent's, kept at the vfork. */
+uint64_t tcb_address(struct tcb *t);
+/* Thread tid's entry in p's agent, its TCB at tcb (tcb_address()),
+ * made now: the agent then never asks its tid. */
+void agent_name_thread(struct proc *p, pid_t tid, uint64_t tcb);
 /* tid's entries in p's agent go; tcb: its TCB's address (fs_base), the
  * agent's key for it, or 0 when unknown (then every entry is looked at). */
 void agent_forget_tid(struct proc *p, pid_t tid, uint64_t tcb);

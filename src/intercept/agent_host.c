@@ -679,7 +679,17 @@ void agent_setup(struct tracer *tr, struct tcb *t)
 			warning("process %d: the agent cannot be used %s: intercepting with traps",
 				p->pid, applies(p) ? "(injection failed)" : "(not dynamically linked)");
 		p->agent_refused = true;
+		return;
 	}
+	for (int i = 0; i < TCB_HASH; i++)
+		for (struct tcb *o = tr->tcb_hash[i]; o; o = o->next) {
+			uint64_t tcb = o->proc == p ? tcb_address(o) : 0;
+
+			if (tcb)
+				agent_name_thread(p, o->tid, tcb);
+			else if (o->proc == p)
+				p->agent->ctl->unnamed_tid = o->tid;
+		}
 }
 
 /* ---- hooking ---- */
@@ -1175,7 +1185,8 @@ void agent_drain_final(struct tracer *tr, struct proc *p)
 	if (!p->agent)
 		return;
 	learn_rules(tr, p);
-	debug("process %d: %u stacks sent", p->pid, p->agent->stacks_sent);
+	debug("process %d: %u stacks sent, %llu threads asked their tid", p->pid,
+	      p->agent->stacks_sent, (unsigned long long)p->agent->ctl->tids_asked);
 }
 
 int agent_drain_all(struct tracer *tr)
@@ -1218,6 +1229,25 @@ static void free_inside(struct agent_inside *e)
 	__atomic_store_n(&e->depth, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&e->tid, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&e->key, AGENT_INSIDE_FREED, __ATOMIC_RELEASE);
+}
+
+/* numamma knows every thread's tid from its stops: the agent need not ask
+ * (gettid), a system call that a program's seccomp filter may forbid,
+ * the program making none itself (a thread started after the filter was
+ * killed at its first call).  An entry a thread gone left for the TCB
+ * (one killed inside a call) starts clear. */
+void agent_name_thread(struct proc *p, pid_t tid, uint64_t tcb)
+{
+	struct agent_inside *e;
+
+	if (!p->agent || !tcb || tcb == AGENT_INSIDE_FREED)
+		return;
+	e = agent_inside_take((struct agent_inside *)((uint8_t *)p->agent->ctl + AGENT_OFF_INSIDE),
+			      tcb);
+	if (!e)
+		return;
+	__atomic_store_n(&e->depth, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->tid, (int32_t)tid, __ATOMIC_RELEASE);
 }
 
 /* A thread is gone, or a vfork child stops sharing its parent's memory

@@ -228,6 +228,8 @@ static void record_stack(struct tracer *tr, struct tcb *t)
  * sampler here misses none of its accesses. */
 static void thread_start(struct tracer *tr, struct tcb *t)
 {
+	struct proc *owner;
+
 	t->flags |= TCB_STARTED;
 	if (t->proc->ignored)
 		return;
@@ -238,6 +240,8 @@ static void thread_start(struct tracer *tr, struct tcb *t)
 			agent_fork_child(tr, t, parent);
 		t->proc->agent_parent = 0;
 	}
+	if ((owner = agent_owner(tr, t->proc)))
+		agent_name_thread(owner, t->tid, tcb_address(t));
 	if (!t->unwind)
 		t->unwind = unwind_thread_new(t->tid);
 	record_stack(tr, t);
@@ -245,9 +249,7 @@ static void thread_start(struct tracer *tr, struct tcb *t)
 					    .tid = t->tid, .rank = t->rank });
 }
 
-/* The agent's key for t: its TCB's address, fs_base, or for a vfork
- * child whose exec cleared it, its parent's, kept at the vfork. */
-static uint64_t tcb_address(struct tcb *t)
+uint64_t tcb_address(struct tcb *t)
 {
 	struct user_regs_struct regs;
 
@@ -271,7 +273,12 @@ static void agent_thread_gone(struct tracer *tr, struct tcb *t, bool last)
 		return;
 	}
 	agent_drain(tr, owner);
-	agent_forget_tid(owner, t->tid, tcb_address(t));
+	/* A vfork child done with its parent's memory gives the TCB's entry
+	 * back to the thread that vforked. */
+	if (t->vfork_parent_tid && owner != t->proc)
+		agent_name_thread(owner, t->vfork_parent_tid, tcb_address(t));
+	else
+		agent_forget_tid(owner, t->tid, tcb_address(t));
 }
 
 static void thread_exiting(struct tracer *tr, struct tcb *t)
@@ -374,7 +381,7 @@ static void hold_early(struct tracer *tr, pid_t tid);
 
 /* The child of a process with an agent.  A vfork child shares the
  * parent's memory, agent included: its calls are recorded under its own
- * tid, which the agent asks again for the parent's TCB.  A fork child
+ * tid, the parent's TCB's entry naming it until it is done.  A fork child
  * shares the parent's agent region (MAP_SHARED survives fork): it gets
  * its own at its first stop, waited for now, while the parent is stopped
  * at this event and its region can be copied. */
@@ -386,7 +393,8 @@ static void agent_child(struct tracer *tr, struct tcb *parent, struct tcb *child
 	child->proc->agent_parent = parent->proc->pid;
 	if (child->proc->vfork_child) {
 		child->vfork_tcb = tcb_address(parent);
-		agent_forget_tid(parent->proc, parent->tid, child->vfork_tcb);
+		child->vfork_parent_tid = parent->tid;
+		agent_name_thread(parent->proc, child->tid, child->vfork_tcb);
 		return;
 	}
 	if (is_early(tr, child->tid) || waitpid(child->tid, &status, __WALL) != child->tid)
@@ -495,6 +503,7 @@ static void handle_exec(struct tracer *tr, struct tcb *t)
 	/* exec leaves one thread: the others died, perhaps in mid-record. */
 	agent_thread_gone(tr, t, true);
 	t->vfork_tcb = 0;
+	t->vfork_parent_tid = 0;
 	watchdog_forget_process(p->pid);
 	reset_address_space(p);
 	t->rank = 0;
