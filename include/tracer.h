@@ -48,6 +48,13 @@ struct proc {
 	bool vfork_child;       /* shares its parent's memory until exec */
 	bool hooks_ready;       /* breakpoints installed in loaded modules */
 	bool attached;          /* attach mode: hook at the first stop */
+	/* Why numamma did not inject a call (its seccomp filter), first
+	 * time: said where nothing else worked. */
+	char refused[160];
+	/* Its allocator calls go unrecorded (a fork child left without an
+	 * agent), said at its end unless it execs meanwhile. */
+	const char *unrecorded;
+	bool no_scratch;        /* no scratch page could be mapped: said, not tried again */
 	bool before_exec;       /* launched, still numamma's forked copy */
 	bool recorded;          /* has its row in the database */
 	bool agent_refused;     /* the agent does not apply: traps only */

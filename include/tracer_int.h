@@ -12,6 +12,12 @@ struct nm_db;
 
 /* inject_syscall()'s answer when the thread vanished mid-way. */
 #define INJECT_FAILED (-100000L)
+/* Would the stopped thread t's seccomp filters let it run system call nr
+ * with args (the syscall instruction at ip) without harm?  false: why. */
+bool tracee_may_call(struct tcb *t, long nr, const long args[6], uint64_t ip, char *why,
+		     size_t len);
+/* The name of a system call numamma injects, for messages. */
+const char *tracee_call_name(long nr);
 
 struct deferred_status {
 	pid_t tid;

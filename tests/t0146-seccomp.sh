@@ -1,29 +1,93 @@
 #!/bin/bash
 # A program that sandboxes itself with a seccomp filter killing it at
-# system calls it never makes (gettid, clock_gettime: glibc reads the
-# clock from the vDSO), then allocates from a new thread, a fork child and
-# an exec'd child, runs under numamma as alone: numamma's agent makes
-# none of those calls, and every part's 2 MiB block is recorded under its
-# own process and thread.
+# system calls it never makes, then allocates from a new thread, a fork
+# child and an exec'd child, runs under numamma as alone:
+# - the agent makes none of gettid, clock_gettime (glibc reads the clock
+#   from the vDSO), and numamma injects neither open (openat, as glibc)
+#   nor memfd_create: every part's 2 MiB block is recorded, under its own
+#   process and thread;
+# - where numamma would have to make a call the filter kills (openat), it
+#   does not, says so, and that process goes unrecorded, unharmed;
+# - numamma without the right to read the filter (not root) injects
+#   nothing into a process that has one; but for one it runs under itself
+#   (a container's), which its programs inherit.
 . "$(dirname "$0")/lib.sh"
 
 build_prog sandboxed
-deny=(gettid clock_gettime)
-"$TMPD/sandboxed" "${deny[@]}" >"$TMPD/native" 2>&1 || fail "natively: exit $?: $(cat "$TMPD/native")"
-timeout "$PROFILE_TIMEOUT" "$NUMAMMA" profile -q "${INTERCEPT_OPT[@]}" -o "$TMPD/p.db" \
-	-- "$TMPD/sandboxed" "${deny[@]}" >"$TMPD/out" 2>"$TMPD/err" ||
-	fail "numamma profile exited $?: $(tail -3 "$TMPD/err")"
-assert_diff "the sandboxed program's output" "$TMPD/native" "$TMPD/out"
-assert_eq "numamma's messages" "" "$(cat "$TMPD/err")"
 
-main=$(sql "$TMPD/p.db" "SELECT min(pid) FROM processes")
-# The thread's block: under a thread of the main process, not the main one.
-assert_eq "the thread's block, by a second thread of the main process" 1 \
-	"$(sql "$TMPD/p.db" "SELECT count(*) FROM objects o JOIN threads t ON t.tid = o.tid
-			     AND t.pid = o.pid WHERE o.kind = 'heap' AND o.size = 2097152
-			     AND o.pid = $main AND o.tid != $main")"
-# The children's: each its own process's, by its main thread.
-assert_eq "the children's blocks, each by its own process" 2 \
-	"$(sql "$TMPD/p.db" "SELECT count(*) FROM objects o JOIN processes p ON p.pid = o.pid
-			     WHERE o.kind = 'heap' AND o.size = 2097152 AND p.ppid = $main
-			     AND o.tid = o.pid")"
+# profile NAME DENY...: the program natively and under numamma (run by
+# "${as[@]}"), outputs compared; numamma's messages in $TMPD/NAME.err, its
+# profile NAME.db.
+profile() {
+	local name=$1; shift
+	"$dir/sandboxed" "$@" >"$TMPD/$name.native" 2>&1
+	timeout "$PROFILE_TIMEOUT" "${as[@]}" "$NUMAMMA" profile -q -s none "${INTERCEPT_OPT[@]}" \
+		-o "$dir/$name.db" -- "$dir/sandboxed" "$@" >"$TMPD/$name.out" 2>"$TMPD/$name.err" ||
+		fail "numamma profile ($name) exited $?: $(tail -3 "$TMPD/$name.err")"
+	assert_diff "the sandboxed program's output ($name)" "$TMPD/$name.native" "$TMPD/$name.out"
+}
+
+# blocks DB WHERE: the 2 MiB blocks recorded, by the main process's second
+# thread (thread), by the children's main threads (children).
+blocks() {
+	local main
+	main=$(sql "$1" "SELECT min(pid) FROM processes")
+	case $2 in
+	thread) sql "$1" "SELECT count(*) FROM objects o JOIN threads t ON t.tid = o.tid AND t.pid = o.pid
+			  WHERE o.kind = 'heap' AND o.size = 2097152 AND o.pid = $main AND o.tid != $main" ;;
+	children) sql "$1" "SELECT count(*) FROM objects o JOIN processes p ON p.pid = o.pid
+			    WHERE o.kind = 'heap' AND o.size = 2097152 AND p.ppid = $main AND o.tid = o.pid" ;;
+	esac
+}
+
+as=() dir=$TMPD
+profile quiet gettid clock_gettime open memfd_create
+assert_eq "numamma's messages" "" "$(cat "$TMPD/quiet.err")"
+assert_eq "the thread's block, by a second thread of the main process" 1 "$(blocks "$dir/quiet.db" thread)"
+if [[ $(id -u) != 0 ]]; then
+	echo "not root: numamma may not read the filters: the children's blocks not checked"
+	exit 0
+fi
+assert_eq "the children's blocks, each by its own process" 2 "$(blocks "$dir/quiet.db" children)"
+
+# openat for writing killed: the agent's region (numamma's memfd, opened
+# read-write; the program's own, memfd_create, killed too) cannot be
+# mapped.  The fork child goes unrecorded, said; the exec'd one is
+# trapped instead of the agent.
+profile refused openat-rw memfd_create
+if [[ ${NUMAMMA_INTERCEPT-} == trap ]]; then
+	assert_eq "numamma's messages (traps need no injection in a child)" "" "$(cat "$TMPD/refused.err")"
+	assert_eq "the children's blocks" 2 "$(blocks "$dir/refused.db" children)"
+else
+	assert_eq "numamma's messages: one, of the fork child" 1 "$(grep -c . "$TMPD/refused.err")"
+	grep -q "^numamma: warning: process [0-9]*: a fork child left without an agent of its own (its seccomp filter would kill the process at openat): its allocator calls went unrecorded$" \
+		"$TMPD/refused.err" || fail "not the fork child's message: $(cat "$TMPD/refused.err")"
+	assert_eq "the children's blocks: the exec'd one's" 1 "$(blocks "$dir/refused.db" children)"
+fi
+assert_eq "the thread's block (the filter came after the agent)" 1 "$(blocks "$dir/refused.db" thread)"
+
+# numamma in a container: under a filter of its own (here one that fails
+# perf_event_open), which makes it unable to read any; a program that adds
+# none is recorded whole, without a word.
+build_prog deny-syscall
+as=("$TMPD/deny-syscall" perf_event_open 1 --)
+profile container
+assert_eq "numamma's messages (in a container)" "" "$(cat "$TMPD/container.err")"
+assert_eq "the thread's block (in a container)" 1 "$(blocks "$dir/container.db" thread)"
+assert_eq "the children's blocks (in a container)" 2 "$(blocks "$dir/container.db" children)"
+
+# numamma not root may not read the filters: it injects nothing into the
+# children, says why, and the program runs as alone.
+as=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+if ! command -v setpriv >/dev/null || ! "${as[@]}" test -x "$NUMAMMA"; then
+	echo "numamma not run as nobody: no setpriv, or $NUMAMMA out of its reach"
+else
+	dir=$TMPD/nobody
+	chmod 0711 "$TMPD"      # nobody goes through to its own folder
+	mkdir -m 0777 "$dir"
+	cp "$TMPD/sandboxed" "$dir/"
+	profile unread gettid clock_gettime open memfd_create
+	grep -q "its seccomp filter, which numamma may not read without CAP_SYS_ADMIN, may forbid" \
+		"$TMPD/unread.err" || fail "no word of the filter it may not read: $(cat "$TMPD/unread.err")"
+	assert_eq "the thread's block, numamma not root" 1 "$(blocks "$dir/unread.db" thread)"
+fi

@@ -455,7 +455,9 @@ static long map_numamma_memfd(struct tracer *tr, struct tcb *t, int fd,
 {
 	uint64_t path_at = t->proc->scratch + SCRATCH_DATA;
 	struct chain_call calls[CHAIN_MAX] = {
-		{ SYS_open, { (long)path_at, O_RDWR | O_CLOEXEC }, 0 },
+		/* openat, the call glibc makes for open(): a seccomp filter
+		 * that allows only what the program makes has it. */
+		{ SYS_openat, { AT_FDCWD, (long)path_at, O_RDWR | O_CLOEXEC }, 0 },
 	};
 	long ret[CHAIN_MAX];
 	char path[64];
@@ -1334,6 +1336,8 @@ void agent_fork_child(struct tracer *tr, struct tcb *t, struct proc *parent)
 		copy_data(ap->ctl, from->ctl);
 	}
 	if (failed(at)) {
+		p->unrecorded = p->refused[0] ? p->refused : at == INJECT_FAILED ?
+				"injection failed" : strerror((int)-at);
 		agent_free(ap);
 		agent_unhook(p, parent);
 		return;

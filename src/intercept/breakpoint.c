@@ -257,7 +257,8 @@ int bp_insert(struct tracer *tr, struct tcb *t, uint64_t addr, int fn)
 		return error("cannot read code at %#lx in process %d", (unsigned long)addr, p->pid);
 	xol = xol_slot_near(tr, t, addr, BP_SLOT_SIZE);
 	if (!xol)
-		return error("no scratch page near %#lx in process %d", (unsigned long)addr, p->pid);
+		return p->no_scratch ? -1 :
+		       error("no scratch page near %#lx in process %d", (unsigned long)addr, p->pid);
 	if (bp_prepare(&b, code, sizeof(code), xol, slot, &why) < 0) {
 		warning("cannot intercept the function at %#lx: %s", (unsigned long)addr, why);
 		return -1;

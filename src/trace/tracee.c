@@ -256,6 +256,31 @@ static void end_injection(struct tcb *t, bool blocked, uint64_t mask)
 	}
 }
 
+/* Is t's process one numamma may make run system call nr (its filter
+ * willing)?  A refused call fails as the kernel's EPERM would: the
+ * callers have other ways (the program's own memfd where numamma's may
+ * not be opened, traps where the agent cannot be set up), and say so
+ * where none is left. */
+static bool may_inject(struct tcb *t, long nr, const long a[6], uint64_t ip)
+{
+	char why[160];
+
+	if (tracee_may_call(t, nr, a, ip, why, sizeof(why)))
+		return true;
+	debug("process %d: %s: not injected", t->proc->pid, why);
+	if (!t->proc->refused[0])
+		snprintf(t->proc->refused, sizeof(t->proc->refused), "%s", why);
+	return false;
+}
+
+static bool may_inject_chain(struct tcb *t, const struct chain_call *calls, int n, uint64_t at)
+{
+	for (int i = 0; i < n; i++)
+		if (!may_inject(t, calls[i].nr, calls[i].args, at))
+			return false;
+	return true;
+}
+
 long inject_syscall(struct tracer *tr, struct tcb *t, long nr, const long a[6])
 {
 	struct user_regs_struct saved;
@@ -269,6 +294,8 @@ long inject_syscall(struct tracer *tr, struct tcb *t, long nr, const long a[6])
 
 	if (!insn || tracee_getregs(t->tid, &saved))
 		return INJECT_FAILED;
+	if (!may_inject(t, nr, a, insn))
+		return -EPERM;
 	blocked = block_signals(t->tid, &mask) == 0;
 	ret = run_injected(tr, t, &inj, &saved);
 	end_injection(t, blocked, mask);
@@ -324,7 +351,8 @@ int inject_chain(struct tracer *tr, struct tcb *t, const struct chain_call *call
 	size_t len = chain_encode(calls, n, code, sizeof(code));
 	struct user_regs_struct saved, back;
 
-	if (!p->scratch || !len || tracee_write(p, at, code, len) || tracee_getregs(t->tid, &saved))
+	if (!may_inject_chain(t, calls, n, at) || !p->scratch || !len ||
+	    tracee_write(p, at, code, len) || tracee_getregs(t->tid, &saved))
 		return -1;
 	back = saved;
 	apply_restart(&back);
@@ -440,8 +468,8 @@ static int run_at_rip(struct tracer *tr, struct tcb *t, const struct chain_call 
 	size_t len = chain_encode(calls, n, code, sizeof(code));
 	int ran;
 
-	if (!len || tracee_getregs(t->tid, &saved) || tracee_read(t->proc, saved.rip, orig, len) ||
-	    tracee_write(t->proc, saved.rip, code, len))
+	if (!len || tracee_getregs(t->tid, &saved) || !may_inject_chain(t, calls, n, saved.rip) ||
+	    tracee_read(t->proc, saved.rip, orig, len) || tracee_write(t->proc, saved.rip, code, len))
 		return -1;
 	/* Back where execve returns 0: our code ran its syscall exit. */
 	back = saved;
@@ -495,7 +523,7 @@ uint64_t scratch_ensure(struct tracer *tr, struct tcb *t, uint64_t near)
 	struct proc *p = t->proc;
 	uint64_t page = 0;
 
-	if (p->scratch)
+	if (p->scratch || p->no_scratch)
 		return p->scratch;
 	p->nr_xol = 1;                  /* xol[0]: the scratch page's */
 	if (t->flags & TCB_AT_EXEC) {
@@ -514,7 +542,9 @@ uint64_t scratch_ensure(struct tracer *tr, struct tcb *t, uint64_t near)
 		page = inject_mmap_near(tr, t, near);
 	}
 	if (!page || tracee_write(p, page, code, sizeof(code))) {
-		warning("cannot map a scratch page in process %d: allocation tracking is off", p->pid);
+		warning("process %d: no scratch page for its hooks (%s): its allocator calls go "
+			"unrecorded", p->pid, p->refused[0] ? p->refused : "mmap failed");
+		p->no_scratch = true;
 		return 0;
 	}
 	p->scratch = page;

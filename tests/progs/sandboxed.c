@@ -1,10 +1,12 @@
 /* sandboxed NAME...: a program that sandboxes itself, then allocates.
  * It installs a seccomp filter that kills it at any of the system calls
  * NAME (none of which it makes itself), as a filter allowing only what a
- * program uses would; then a thread (its first allocation after the
- * filter), a fork child and an exec'd child (this program again, as
- * "sandboxed child") each allocate a 2 MiB block.  What each part saw
- * goes to stdout. */
+ * program uses would; "openat-rw" kills it at an openat for writing only
+ * (the loader's, reading, goes by); no NAME, no filter.  Then a thread
+ * (its first allocation after the filter), a fork child and an exec'd
+ * child (this program again, as "sandboxed child") each allocate a 2 MiB
+ * block.  What each part saw goes to stdout. */
+#include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
@@ -25,6 +27,7 @@ static const struct { const char *name; long nr; } calls[] = {
 	{ "clock_gettime", SYS_clock_gettime },
 	{ "open", SYS_open },
 	{ "memfd_create", SYS_memfd_create },
+	{ "openat", SYS_openat },
 };
 
 static long nr_of(const char *name)
@@ -36,10 +39,11 @@ static long nr_of(const char *name)
 	exit(2);
 }
 
-/* One JEQ and a KILL per name, then ALLOW. */
+/* One JEQ and a KILL per name (openat-rw: a JEQ, then its flags
+ * tested), then ALLOW. */
 static void sandbox(char **names, int n)
 {
-	struct sock_filter f[2 + 2 * 8];
+	struct sock_filter f[2 + 5 * 8];
 	struct sock_fprog prog = { 0, f };
 	int k = 0;
 
@@ -48,6 +52,16 @@ static void sandbox(char **names, int n)
 	f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 					      offsetof(struct seccomp_data, nr));
 	for (int i = 0; i < n; i++) {
+		if (!strcmp(names[i], "openat-rw")) {
+			f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat, 0, 4);
+			f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+				offsetof(struct seccomp_data, args[2]));
+			f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K,
+							      O_WRONLY | O_RDWR, 0, 1);
+			f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
+			f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+			continue;
+		}
 		f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr_of(names[i]), 0, 1);
 		f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
 	}
@@ -98,7 +112,8 @@ int main(int argc, char **argv)
 
 	if (argc == 2 && !strcmp(argv[1], "child"))
 		return allocate() ? 0 : 1;
-	sandbox(argv + 1, argc - 1);
+	if (argc > 1)
+		sandbox(argv + 1, argc - 1);
 	pthread_create(&t, NULL, thread, NULL);
 	pthread_join(t, &ok);
 	printf("thread: %s\n", ok ? "allocated" : "failed");
