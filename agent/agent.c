@@ -42,11 +42,21 @@ static long sys4(long nr, long a, long b, long c, long d)
 	return ret;
 }
 
-/* Shared (not private) futex: numamma wakes it from its own mapping. */
+/* Shared (not private) futex: numamma wakes it from its own mapping.
+ * Where the program's seccomp filter forbids that, a spin of at most a
+ * millisecond (the caller looks again: room, numamma gone). */
 void agent_sys_wait(uint32_t *word, uint32_t val)
 {
 	struct timespec_k t = { 0, WAIT_NS };
 
+	if (__atomic_load_n(&agent_ctl.futex_refused, __ATOMIC_RELAXED)) {
+		uint64_t end = agent_sys_tsc() + agent_ctl.spin_tsc;
+
+		__atomic_fetch_add(&agent_ctl.spun_waits, 1, __ATOMIC_RELAXED);
+		while (__atomic_load_n(word, __ATOMIC_ACQUIRE) == val && agent_sys_tsc() < end)
+			__builtin_ia32_pause();
+		return;
+	}
 	sys4(SYS_FUTEX, (long)word, 0 /* FUTEX_WAIT */, val, (long)&t);
 }
 

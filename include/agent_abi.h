@@ -35,7 +35,7 @@
 
 #include "alloc_event.h"
 
-#define AGENT_ABI_VERSION 15
+#define AGENT_ABI_VERSION 16
 /* The memfd's name; /proc/PID/maps shows "/memfd:" AGENT_MEMFD_NAME. */
 #define AGENT_MEMFD_NAME "numamma-agent"
 #define AGENT_MAPS_PATH "/memfd:" AGENT_MEMFD_NAME
@@ -121,6 +121,7 @@ struct agent_ctl {
 	 * not clock_gettime(): a program's seccomp filter may kill it on a
 	 * system call it never makes itself (glibc reads the vDSO). */
 	uint64_t stale_tsc;
+	uint64_t spin_tsc;      /* a millisecond: a spin's longest (futex_refused) */
 	uint64_t modules;       /* published list: first entry << 32 | entries */
 	/* The loader's r_debug.r_state (0: unknown): the agent's hook of
 	 * _dl_debug_state traps only when it is not RT_ADD. */
@@ -141,6 +142,11 @@ struct agent_ctl {
 	 * the loader gave it a TCB): the first entry without a name is its
 	 * own, every other thread being named at its first stop.  0: none. */
 	int32_t unnamed_tid;
+	/* The program's seccomp filter would kill or trap for the shared
+	 * FUTEX_WAIT the agent waits for room with (a sandbox allowing
+	 * private futexes only): it spins instead, spun_waits times. */
+	uint32_t futex_refused;
+	uint64_t spun_waits;
 	_Alignas(64) struct agent_growth growth;
 	/* Entries of the rule log taken (AGENT_OFF_RULELOG), maybe past its
 	 * end: each unwind rule the agent computed, for numamma to hand to

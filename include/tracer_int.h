@@ -16,6 +16,8 @@ struct nm_db;
  * with args (the syscall instruction at ip) without harm?  false: why. */
 bool tracee_may_call(struct tcb *t, long nr, const long args[6], uint64_t ip, char *why,
 		     size_t len);
+/* The seccomp filters stacked on thread tid, from /proc; -1 unknown. */
+int tracee_filters(pid_t tid);
 /* The name of a system call numamma injects, for messages. */
 const char *tracee_call_name(long nr);
 
@@ -161,6 +163,9 @@ uint64_t tcb_address(struct tcb *t);
 /* Thread tid's entry in p's agent, its TCB at tcb (tcb_address()),
  * made now: the agent then never asks its tid. */
 void agent_name_thread(struct proc *p, pid_t tid, uint64_t tcb);
+/* Thread t's seccomp filter checked for the agent's futex (p: the
+ * process whose agent t writes into). */
+void agent_check_futex(struct proc *p, struct tcb *t);
 /* tid's entries in p's agent go; tcb: its TCB's address (fs_base), the
  * agent's key for it, or 0 when unknown (then every entry is looked at). */
 void agent_forget_tid(struct proc *p, pid_t tid, uint64_t tcb);

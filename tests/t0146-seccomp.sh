@@ -6,6 +6,10 @@
 #   from the vDSO), and numamma injects neither open (openat, as glibc)
 #   nor memfd_create: every part's 2 MiB block is recorded, under its own
 #   process and thread;
+# - where the filter kills a shared FUTEX_WAIT, the agent's threads spin
+#   while their ring is full (numamma held up meanwhile), none lost: the
+#   filter seen at a thread's first stop, or counted in /proc when the
+#   program stops no more;
 # - where numamma would have to make a call the filter kills (openat), it
 #   does not, says so, and that process goes unrecorded, unharmed;
 # - numamma without the right to read the filter (not root) injects
@@ -65,6 +69,25 @@ else
 	assert_eq "the children's blocks: the exec'd one's" 1 "$(blocks "$dir/refused.db" children)"
 fi
 assert_eq "the thread's block (the filter came after the agent)" 1 "$(blocks "$dir/refused.db" thread)"
+
+# A storm of calls while numamma is stopped 300 ms (the program stops it):
+# its ring full, the thread waits for room, spinning where the filter
+# kills the futex numamma wakes; none of its calls lost.  (The agent's:
+# traps, a stop per call, would take minutes.)
+if [[ ${NUMAMMA_INTERCEPT-} != trap ]]; then
+	SANDBOXED_STORM=300000 profile storm futex-wait
+	assert_eq "calls lost" 0 "$(sql "$dir/storm.db" "SELECT calls_lost FROM runs")"
+	assert_eq "the storm's calls, counted" 1 "$(sql "$dir/storm.db" "SELECT sum(allocations) >= 300000
+		AND sum(frees) >= 300000 FROM callsite_totals")"
+	SANDBOXED_LATE=1 SANDBOXED_STORM=300000 profile late futex-wait
+	assert_eq "calls lost (the main thread's storm)" 0 "$(sql "$dir/late.db" "SELECT calls_lost FROM runs")"
+	for late in "" 1; do
+		SANDBOXED_LATE=$late SANDBOXED_STORM=300000 "$NUMAMMA" profile -v -s none -o "$dir/v.db" \
+			-- "$dir/sandboxed" futex-wait 2>&1 >/dev/null | grep -E "waits for room" >"$TMPD/spun"
+		assert_eq "the main process spun, waiting for room (late: '$late')" 1 \
+			"$(grep -cE 'process [0-9]+: [1-9][0-9]* waits for room' "$TMPD/spun")"
+	done
+fi
 
 # numamma in a container: under a filter of its own (here one that fails
 # perf_event_open), which makes it unable to read any; a program that adds

@@ -67,6 +67,8 @@ struct agent_proc {
 	uint32_t rings_taken;   /* bit g: ring g has had an owner (rings 1..) */
 	uint32_t stacks_sent;   /* stack records read */
 	bool fell_behind;       /* recording was resumed once (resume_recording()) */
+	uint64_t filters_seen_ns;       /* its seccomp filters last counted... */
+	int filters;                    /* ...that many (agent_check_futex()) */
 	/* The event each call is handed on in: fields a call does not set
 	 * stay zero for good (zeroing the whole of it at each call was a
 	 * tenth of the drain's instructions). */
@@ -397,6 +399,7 @@ static void init_ctl(struct tracer *tr, struct agent_ctl *c)
 	c->max_frames = frames < AGENT_MAX_FRAMES ? frames : AGENT_MAX_FRAMES;
 	c->call_depth = (uint32_t)tr->cfg.call_depth;
 	c->stale_tsc = (uint64_t)(STALE_NS / clk.ns_per_tick);
+	c->spin_tsc = (uint64_t)(1e6 / clk.ns_per_tick);
 	c->heartbeat_tsc = __rdtsc();
 	__atomic_store_n(&c->state, AGENT_ON, __ATOMIC_RELEASE);
 }
@@ -692,6 +695,7 @@ void agent_setup(struct tracer *tr, struct tcb *t)
 			else if (o->proc == p)
 				p->agent->ctl->unnamed_tid = o->tid;
 		}
+	agent_check_futex(p, t);
 }
 
 /* ---- hooking ---- */
@@ -1189,6 +1193,30 @@ void agent_drain_final(struct tracer *tr, struct proc *p)
 	learn_rules(tr, p);
 	debug("process %d: %u stacks sent, %llu threads asked their tid", p->pid,
 	      p->agent->stacks_sent, (unsigned long long)p->agent->ctl->tids_asked);
+	if (p->agent->ctl->futex_refused)
+		debug("process %d: %llu waits for room in a ring, spun", p->pid,
+		      (unsigned long long)p->agent->ctl->spun_waits);
+}
+
+/* A filter p installed since numamma last stopped it (a program that
+ * sandboxes itself, then allocates without a thread or child started)
+ * cannot be read until it stops again: its threads spin meanwhile, as
+ * if it forbade the futex.  Counted in /proc at most every 100 ms. */
+#define FILTERS_EVERY_NS (100ULL * 1000 * 1000)
+static void watch_filters(struct proc *p, uint64_t now)
+{
+	struct agent_proc *ap = p->agent;
+	int n;
+
+	if (ap->ctl->futex_refused || now - ap->filters_seen_ns < FILTERS_EVERY_NS)
+		return;
+	ap->filters_seen_ns = now;
+	n = tracee_filters(p->pid);
+	if (n > ap->filters) {
+		__atomic_store_n(&ap->ctl->futex_refused, 1, __ATOMIC_RELEASE);
+		debug("process %d: %d seccomp filters now, not seen at a stop: its threads spin "
+		      "while their ring is full", p->pid, n);
+	}
 }
 
 int agent_drain_all(struct tracer *tr)
@@ -1203,6 +1231,7 @@ int agent_drain_all(struct tracer *tr)
 		if (!p->agent)
 			continue;
 		any = true;
+		watch_filters(p, now_ns());
 		n = agent_drain(tr, p);
 		if (n > most)
 			most = n;
@@ -1252,6 +1281,28 @@ void agent_name_thread(struct proc *p, pid_t tid, uint64_t tcb)
 	__atomic_store_n(&e->tid, (int32_t)tid, __ATOMIC_RELEASE);
 }
 
+/* The agent waits for room in its ring with a shared FUTEX_WAIT, which
+ * numamma wakes: where thread t's seccomp filter would kill or trap for
+ * it (a sandbox allowing private futexes only), the agent of p, t's own
+ * or its vfork parent's, spins instead.  Looked at where numamma stops
+ * a thread anyway (its first stop, the agent's set-up); a filter only
+ * grows, so a refusal stays. */
+void agent_check_futex(struct proc *p, struct tcb *t)
+{
+	struct agent_ctl *c = p->agent ? p->agent->ctl : NULL;
+	long args[6] = { 0, FUTEX_WAIT };
+	char why[160];
+
+	if (!c || c->futex_refused)
+		return;
+	p->agent->filters = tracee_filters(p->pid);
+	args[0] = (long)(p->agent->remote + CODE_SIZE + offsetof(struct agent_ctl, rings));
+	if (tracee_may_call(t, SYS_futex, args, p->agent->remote, why, sizeof(why)))
+		return;
+	__atomic_store_n(&c->futex_refused, 1, __ATOMIC_RELEASE);
+	debug("process %d: %s: its threads spin while their ring is full", p->pid, why);
+}
+
 /* A thread is gone, or a vfork child stops sharing its parent's memory
  * (or starts to): the entries that name its tid are freed, and the next
  * thread with that TCB makes one of its own.  tid and depth are cleared
@@ -1299,7 +1350,9 @@ static void copy_data(struct agent_ctl *to, const struct agent_ctl *from)
 	memcpy(to, from, sizeof(*to));
 	memset(to->rings, 0, sizeof(to->rings));
 	memset(&to->growth, 0, sizeof(to->growth));   /* its tables start small */
-	to->lost = 0;           /* the parent's, counted with the parent */
+	/* The parent's, counted with the parent. */
+	to->lost = to->tids_asked = to->spun_waits = 0;
+	to->unnamed_tid = 0;
 	memcpy(module_space(to) + first, module_space((struct agent_ctl *)from) + first,
 	       (size_t)n * sizeof(struct agent_module));
 }

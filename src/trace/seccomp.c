@@ -36,7 +36,7 @@ static struct seccomp_state seccomp_state(pid_t tid)
 	FILE *f;
 
 	if (tid)
-		snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)tid, (int)tid);
+		snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
 	else
 		snprintf(path, sizeof(path), "/proc/thread-self/status");
 	if (!(f = fopen(path, "re")))
@@ -46,6 +46,11 @@ static struct seccomp_state seccomp_state(pid_t tid)
 			sscanf(line, "Seccomp_filters: %d", &s.filters);
 	fclose(f);
 	return s;
+}
+
+int tracee_filters(pid_t pid)
+{
+	return seccomp_state(pid).filters;
 }
 
 /* Filters numamma runs under itself (a container's), which every program
@@ -132,6 +137,7 @@ const char *tracee_call_name(long nr)
 	case SYS_memfd_create: return "memfd_create";
 	case SYS_mbind:        return "mbind";
 	case SYS_madvise:      return "madvise";
+	case SYS_futex:        return "futex";
 	}
 	return "a system call";
 }

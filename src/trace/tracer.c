@@ -240,8 +240,10 @@ static void thread_start(struct tracer *tr, struct tcb *t)
 			agent_fork_child(tr, t, parent);
 		t->proc->agent_parent = 0;
 	}
-	if ((owner = agent_owner(tr, t->proc)))
+	if ((owner = agent_owner(tr, t->proc))) {
 		agent_name_thread(owner, t->tid, tcb_address(t));
+		agent_check_futex(owner, t);
+	}
 	if (!t->unwind)
 		t->unwind = unwind_thread_new(t->tid);
 	record_stack(tr, t);

@@ -2,11 +2,21 @@
  * It installs a seccomp filter that kills it at any of the system calls
  * NAME (none of which it makes itself), as a filter allowing only what a
  * program uses would; "openat-rw" kills it at an openat for writing only
- * (the loader's, reading, goes by); no NAME, no filter.  Then a thread
- * (its first allocation after the filter), a fork child and an exec'd
- * child (this program again, as "sandboxed child") each allocate a 2 MiB
- * block.  What each part saw goes to stdout. */
+ * (the loader's, reading, goes by), "futex-wait" at a shared FUTEX_WAIT
+ * (private ones go by); no NAME, no filter.  Then a thread (its first
+ * allocation after the filter), a fork child and an exec'd child (this
+ * program again, as "sandboxed child") each allocate a 2 MiB block.
+ * What each part saw goes to stdout.
+ *
+ * SANDBOXED_STORM=N: the thread then makes N rounds of malloc and free,
+ * while the main thread stops its tracer for 300 ms, if it has one: the
+ * calls fill their ring meanwhile.  With SANDBOXED_LATE too, the main
+ * thread makes them first, 200 ms after the filter, with no thread or
+ * child started in between (no stop of its tracer's). */
 #include <fcntl.h>
+#include <linux/futex.h>
+#include <signal.h>
+#include <time.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
@@ -52,6 +62,15 @@ static void sandbox(char **names, int n)
 	f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 					      offsetof(struct seccomp_data, nr));
 	for (int i = 0; i < n; i++) {
+		if (!strcmp(names[i], "futex-wait")) {
+			f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_futex, 0, 4);
+			f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+				offsetof(struct seccomp_data, args[1]));
+			f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, FUTEX_WAIT, 0, 1);
+			f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
+			f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+			continue;
+		}
 		if (!strcmp(names[i], "openat-rw")) {
 			f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat, 0, 4);
 			f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
@@ -86,9 +105,55 @@ static int allocate(void)
 	return ok;
 }
 
+static void storm(void)
+{
+	const char *n = getenv("SANDBOXED_STORM");
+
+	for (long i = n ? atol(n) : 0; i > 0; i--) {
+		char *volatile p = malloc(16 + i % 512);
+
+		free(p);
+	}
+}
+
 static void *thread(void *arg)
 {
-	return (void *)(intptr_t)allocate();
+	int ok = allocate();
+
+	if (!getenv("SANDBOXED_LATE"))
+		storm();
+	return (void *)(intptr_t)ok;
+}
+
+/* The tracer's pid, from /proc/self/status; 0: none. */
+static pid_t tracer(void)
+{
+	char line[256];
+	int pid = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "TracerPid: %d", &pid) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return pid;
+}
+
+/* The tracer stopped for 300 ms, while the thread storms; continued by
+ * a child of its own, should this process die meanwhile. */
+static void hold_tracer(pid_t pid)
+{
+	struct timespec pause = { 0, 300 * 1000 * 1000 };
+
+	if (!pid || !getenv("SANDBOXED_STORM"))
+		return;
+	if (!fork()) {
+		nanosleep(&pause, NULL);
+		kill(pid, SIGCONT);
+		_exit(0);
+	}
+	kill(pid, SIGSTOP);
 }
 
 /* The child's status, as "exit N" or "signal N". */
@@ -108,13 +173,23 @@ int main(int argc, char **argv)
 {
 	pthread_t t;
 	void *ok;
-	pid_t pid;
+	pid_t pid, traced_by;
 
 	if (argc == 2 && !strcmp(argv[1], "child"))
 		return allocate() ? 0 : 1;
+	traced_by = tracer();
 	if (argc > 1)
 		sandbox(argv + 1, argc - 1);
+	if (getenv("SANDBOXED_LATE")) {
+		struct timespec later = { 0, 200 * 1000 * 1000 };
+
+		nanosleep(&later, NULL);
+		hold_tracer(traced_by);
+		storm();
+	}
 	pthread_create(&t, NULL, thread, NULL);
+	if (!getenv("SANDBOXED_LATE"))
+		hold_tracer(traced_by);
 	pthread_join(t, &ok);
 	printf("thread: %s\n", ok ? "allocated" : "failed");
 	fflush(stdout);
