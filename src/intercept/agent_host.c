@@ -1292,13 +1292,17 @@ void agent_check_futex(struct proc *p, struct tcb *t)
 	struct agent_ctl *c = p->agent ? p->agent->ctl : NULL;
 	long args[6] = { 0, FUTEX_WAIT };
 	char why[160];
+	int filters;
 
 	if (!c || c->futex_refused)
 		return;
-	p->agent->filters = tracee_filters(p->pid);
 	args[0] = (long)(p->agent->remote + CODE_SIZE + offsetof(struct agent_ctl, rings));
-	if (tracee_may_call(t, SYS_futex, args, p->agent->remote, why, sizeof(why)))
+	if (tracee_may_call(t, SYS_futex, args, p->agent->remote, why, sizeof(why), &filters)) {
+		/* watch_filters()' count to compare: the filters seen (a
+		 * thread's, where numamma may read them), else the process's. */
+		p->agent->filters = filters >= 0 ? filters : tracee_filters(p->pid);
 		return;
+	}
 	__atomic_store_n(&c->futex_refused, 1, __ATOMIC_RELEASE);
 	debug("process %d: %s: its threads spin while their ring is full", p->pid, why);
 }

@@ -143,7 +143,7 @@ const char *tracee_call_name(long nr)
 }
 
 bool tracee_may_call(struct tcb *t, long nr, const long args[6], uint64_t ip, char *why,
-		     size_t len)
+		     size_t len, int *filters)
 {
 	struct seccomp_prog progs[MAX_FILTERS];
 	struct seccomp_data d = { .nr = (int)nr, .arch = AUDIT_ARCH_X86_64,
@@ -152,8 +152,13 @@ bool tracee_may_call(struct tcb *t, long nr, const long args[6], uint64_t ip, ch
 	uint32_t ret;
 	bool ok;
 
-	if (read_filters(t->tid, progs, &n) < 0)
-		return unread_allows(t, nr, errno, why, len);
+	if (read_filters(t->tid, progs, &n) < 0) {
+		int err = errno;
+
+		*filters = err == EINVAL ? 0 : -1;
+		return unread_allows(t, nr, err, why, len);
+	}
+	*filters = (int)n;
 	for (int i = 0; i < 6; i++)
 		d.args[i] = (uint64_t)args[i];
 	ok = seccomp_answer(progs, n, &d, &ret);
