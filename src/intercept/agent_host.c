@@ -65,7 +65,8 @@ struct agent_proc {
 	int64_t last_site;
 	uint64_t published_modules;     /* modules_key() of the published list */
 	uint32_t rings_taken;   /* bit g: ring g has had an owner (rings 1..) */
-	uint32_t stacks_sent;   /* stack records read */
+	uint32_t stacks_sent;   /* stack records read... */
+	uint32_t stacks_new;    /* ...of stacks the profile had not (two threads may send one) */
 	bool fell_behind;       /* recording was resumed once (resume_recording()) */
 	uint64_t filters_seen_ns;       /* its seccomp filters last counted... */
 	int filters;                    /* ...that many (agent_check_futex()) */
@@ -814,8 +815,10 @@ static void add_stack(struct tracer *tr, struct proc *p, struct agent_proc *ap, 
 	struct nm_frame frames[NM_MAX_FRAMES];
 	int k;
 
+	ap->stacks_sent++;
 	if (u64map_find(&tr->agent_stacks, hash))
 		return;
+	ap->stacks_new++;
 	k = hooks_user_frames(p, rets, n, tr->cfg.call_depth, frames);
 	u64map_put(&tr->agent_stacks, hash, tr->db && k ? db_intern_callsite(tr->db, frames, k) : 0,
 		   0);
@@ -977,7 +980,6 @@ static uint32_t consume(struct tracer *tr, struct proc *p, struct agent_proc *ap
 	if (r->type == AGENT_REC_STACK) {
 		used = read_stack(ap->ctl, ring, cu->pos, rets, &n);
 		add_stack(tr, p, ap, r->hash, rets, n);
-		ap->stacks_sent++;
 	} else if (r->type == AGENT_REC_CALL) {
 		used = call_event(tr, p, ap, ring, cu, r);
 	}
@@ -1191,8 +1193,9 @@ void agent_drain_final(struct tracer *tr, struct proc *p)
 	if (!p->agent)
 		return;
 	learn_rules(tr, p);
-	debug("process %d: %u stacks sent, %llu threads asked their tid", p->pid,
-	      p->agent->stacks_sent, (unsigned long long)p->agent->ctl->tids_asked);
+	debug("process %d: %u stacks sent, %u new, %llu threads asked their tid", p->pid,
+	      p->agent->stacks_sent, p->agent->stacks_new,
+	      (unsigned long long)p->agent->ctl->tids_asked);
 	if (p->agent->ctl->futex_refused)
 		debug("process %d: %llu waits for room in a ring, spun", p->pid,
 		      (unsigned long long)p->agent->ctl->spun_waits);
