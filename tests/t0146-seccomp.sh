@@ -75,14 +75,14 @@ assert_eq "the thread's block (the filter came after the agent)" 1 "$(blocks "$d
 # kills the futex numamma wakes; none of its calls lost.  (The agent's:
 # traps, a stop per call, would take minutes.)
 if [[ ${NUMAMMA_INTERCEPT-} != trap ]]; then
-	SANDBOXED_STORM=300000 profile storm futex-wait
+	SANDBOXED_STORM=1000000 profile storm futex-wait
 	assert_eq "calls lost" 0 "$(sql "$dir/storm.db" "SELECT calls_lost FROM runs")"
-	assert_eq "the storm's calls, counted" 1 "$(sql "$dir/storm.db" "SELECT sum(allocations) >= 300000
-		AND sum(frees) >= 300000 FROM callsite_totals")"
-	SANDBOXED_LATE=1 SANDBOXED_STORM=300000 profile late futex-wait
+	assert_eq "the storm's calls, counted" 1 "$(sql "$dir/storm.db" "SELECT sum(allocations) >= 1000000
+		AND sum(frees) >= 1000000 FROM callsite_totals")"
+	SANDBOXED_LATE=1 SANDBOXED_STORM=1000000 profile late futex-wait
 	assert_eq "calls lost (the main thread's storm)" 0 "$(sql "$dir/late.db" "SELECT calls_lost FROM runs")"
 	for late in "" 1; do
-		SANDBOXED_LATE=$late SANDBOXED_STORM=300000 "$NUMAMMA" profile -v -s none -o "$dir/v.db" \
+		SANDBOXED_LATE=$late SANDBOXED_STORM=1000000 "$NUMAMMA" profile -v -s none -o "$dir/v.db" \
 			-- "$dir/sandboxed" futex-wait 2>&1 >/dev/null | grep -E "waits for room" >"$TMPD/spun"
 		assert_eq "the main process spun, waiting for room (late: '$late')" 1 \
 			"$(grep -cE 'process [0-9]+: [1-9][0-9]* waits for room' "$TMPD/spun")"

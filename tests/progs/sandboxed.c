@@ -11,7 +11,7 @@
  * SANDBOXED_STORM=N: the thread then makes N rounds of malloc and free,
  * while the main thread stops its tracer for 300 ms, if it has one: the
  * calls fill their ring meanwhile.  With SANDBOXED_LATE too, the main
- * thread makes them first, 200 ms after the filter, with no thread or
+ * thread makes them first, 500 ms after the filter, with no thread or
  * child started in between (no stop of its tracer's). */
 #include <fcntl.h>
 #include <linux/futex.h>
@@ -181,7 +181,7 @@ int main(int argc, char **argv)
 	if (argc > 1)
 		sandbox(argv + 1, argc - 1);
 	if (getenv("SANDBOXED_LATE")) {
-		struct timespec later = { 0, 200 * 1000 * 1000 };
+		struct timespec later = { 0, 500 * 1000 * 1000 };
 
 		nanosleep(&later, NULL);
 		hold_tracer(traced_by);
