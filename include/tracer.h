@@ -51,9 +51,6 @@ struct proc {
 	/* Why numamma did not inject a call (its seccomp filter), first
 	 * time: said where nothing else worked. */
 	char refused[160];
-	/* Its allocator calls go unrecorded (a fork child left without an
-	 * agent), said at its end unless it execs meanwhile. */
-	const char *unrecorded;
 	bool no_scratch;        /* no scratch page could be mapped: said, not tried again */
 	bool before_exec;       /* launched, still numamma's forked copy */
 	bool recorded;          /* has its row in the database */

@@ -104,6 +104,10 @@ struct tcb *tcb_find(struct tracer *tr, pid_t tid);
 /* Hooks every module loaded since the last call; records their statics,
  * or leaves them to hooks_record_statics() (tracer_config.statics_at_once). */
 void hooks_install(struct tracer *tr, struct tcb *t);
+/* t's process lost its agent before it ran (a fork child that could not
+ * have a region of its own): its allocators hooked with breakpoints
+ * instead, in the code its parent's hooks were taken out of. */
+void hooks_trap_instead(struct tracer *tr, struct tcb *t);
 void hooks_on_entry(struct tracer *tr, struct tcb *t, int fn, struct user_regs_struct *regs);
 void hooks_on_return(struct tracer *tr, struct tcb *t, struct user_regs_struct *regs);
 /* Records /proc/PID/maps regions not seen before as mapping objects. */

@@ -1396,10 +1396,12 @@ void agent_fork_child(struct tracer *tr, struct tcb *t, struct proc *parent)
 		copy_data(ap->ctl, from->ctl);
 	}
 	if (failed(at)) {
-		p->unrecorded = p->refused[0] ? p->refused : at == INJECT_FAILED ?
-				"injection failed" : strerror((int)-at);
+		debug("process %d: no agent region of its own (%s): its calls trapped instead", p->pid,
+		      p->refused[0] ? p->refused : at == INJECT_FAILED ? "injection failed" :
+		      strerror((int)-at));
 		agent_free(ap);
 		agent_unhook(p, parent);
+		hooks_trap_instead(tr, t);
 		return;
 	}
 	p->agent = ap;

@@ -80,6 +80,15 @@ static void hook_module(struct tracer *tr, struct tcb *t, const struct loaded_mo
 	add_wrappers(t->proc, m, found + FN__COUNT);
 }
 
+void hooks_trap_instead(struct tracer *tr, struct tcb *t)
+{
+	struct proc *p = t->proc;
+
+	p->agent_refused = true;
+	for (size_t i = 0; i < p->mods.n; i++)
+		hook_module(tr, t, &p->mods.v[i]);
+}
+
 /* The statics of p's modules hooked since the last call: one event per
  * module, whatever its number of statics (cc1's 1,290 cost it 0.9 ms
  * while stopped at its exec, one event each). */

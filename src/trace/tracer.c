@@ -301,9 +301,6 @@ static void thread_exiting(struct tracer *tr, struct tcb *t)
 
 static void process_ended(struct tracer *tr, struct proc *p, int status)
 {
-	if (p->unrecorded)
-		warning("process %d: a fork child left without an agent of its own (%s): its "
-			"allocator calls went unrecorded", p->pid, p->unrecorded);
 	tracer_emit(tr, &(struct nm_event){
 		.kind = EV_PROCESS_END, .pid = p->pid, .ppid = p->ppid,
 		.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1,
@@ -460,7 +457,6 @@ static void reset_address_space(struct proc *p)
 	agent_forget(p);
 	p->agent_refused = false;
 	p->agent_parent = 0;
-	p->unrecorded = NULL;
 	p->refused[0] = 0;
 	p->no_scratch = false;
 	p->scratch = p->syscall_insn = 0;
