@@ -14,7 +14,8 @@ struct nm_db;
 #define INJECT_FAILED (-100000L)
 /* Would the stopped thread t's seccomp filters let it run system call nr
  * with args (the syscall instruction at ip) without harm?  false: why.
- * *filters: how many it has, -1 when numamma may not read them. */
+ * *filters (unless NULL): how many it has, -1 when numamma may not read
+ * them. */
 bool tracee_may_call(struct tcb *t, long nr, const long args[6], uint64_t ip, char *why,
 		     size_t len, int *filters);
 /* The seccomp filters stacked on thread tid, from /proc; -1 unknown. */

@@ -155,10 +155,12 @@ bool tracee_may_call(struct tcb *t, long nr, const long args[6], uint64_t ip, ch
 	if (read_filters(t->tid, progs, &n) < 0) {
 		int err = errno;
 
-		*filters = err == EINVAL ? 0 : -1;
+		if (filters)
+			*filters = err == EINVAL ? 0 : -1;
 		return unread_allows(t, nr, err, why, len);
 	}
-	*filters = (int)n;
+	if (filters)
+		*filters = (int)n;
 	for (int i = 0; i < 6; i++)
 		d.args[i] = (uint64_t)args[i];
 	ok = seccomp_answer(progs, n, &d, &ret);

@@ -264,9 +264,8 @@ static void end_injection(struct tcb *t, bool blocked, uint64_t mask)
 static bool may_inject(struct tcb *t, long nr, const long a[6], uint64_t ip)
 {
 	char why[160];
-	int filters;
 
-	if (tracee_may_call(t, nr, a, ip, why, sizeof(why), &filters))
+	if (tracee_may_call(t, nr, a, ip, why, sizeof(why), NULL))
 		return true;
 	debug("process %d: %s: not injected", t->proc->pid, why);
 	if (!t->proc->refused[0])
