@@ -142,6 +142,14 @@ static int loader_event(struct agent_ctl *c)
 	return 0;
 }
 
+/* A call not recorded is counted as a recorded one would be: free(NULL)
+ * is not. */
+static void count_unless_null(struct agent_ctl *c, uint32_t fn, uint64_t a0)
+{
+	if (!((fn == FN_FREE || fn == FN_MUNMAP) && !a0))
+		agent_count_lost(c);
+}
+
 int agent_enter(struct agent_frame *f)
 {
 	struct agent_ctl *c = &agent_ctl;
@@ -156,6 +164,12 @@ int agent_enter(struct agent_frame *f)
 		return 0;
 	if (fn == FN_DL_DEBUG_STATE)
 		return loader_event(c);
+	/* Before the inside table: the child sharing the region must leave
+	 * it as its parent's threads have it. */
+	if (state == AGENT_SHARED) {
+		count_unless_null(c, fn, f->rdi);
+		return 0;
+	}
 	f->inside = agent_inside(c, thread_key());
 	if (!f->inside) {
 		__atomic_fetch_add(&c->lost, 1, __ATOMIC_RELAXED);
@@ -164,9 +178,7 @@ int agent_enter(struct agent_frame *f)
 	if (f->inside->depth && !left_by_longjmp(f->inside, f->rsp))
 		return 0;               /* the allocator calling itself */
 	if (state != AGENT_ON) {
-		/* Counted as a recorded call would be (free(NULL) is not). */
-		if (!((fn == FN_FREE || fn == FN_MUNMAP) && !f->rdi))
-			agent_count_lost(c);
+		count_unless_null(c, fn, f->rdi);
 		return 0;
 	}
 	f->inside->sp = f->rsp;

@@ -435,7 +435,9 @@ static int numamma_behind(struct agent_ctl *c)
 
 void agent_count_lost(struct agent_ctl *c)
 {
-	if (load(&c->state) == AGENT_BEHIND)
+	uint32_t state = load(&c->state);
+
+	if (state == AGENT_BEHIND || state == AGENT_SHARED)
 		__atomic_fetch_add(&c->lost, 1, __ATOMIC_RELAXED);
 }
 

@@ -35,7 +35,7 @@
 
 #include "alloc_event.h"
 
-#define AGENT_ABI_VERSION 16
+#define AGENT_ABI_VERSION 17
 /* The memfd's name; /proc/PID/maps shows "/memfd:" AGENT_MEMFD_NAME. */
 #define AGENT_MEMFD_NAME "numamma-agent"
 #define AGENT_MAPS_PATH "/memfd:" AGENT_MEMFD_NAME
@@ -62,6 +62,12 @@ enum {
 	 * full and no drain for stale_tsc.  numamma, if only behind, turns
 	 * recording back on at its next drain. */
 	AGENT_BEHIND,
+	/* Pass-through, each call counted in lost: a fork child shares the
+	 * region, numamma unable to give it one of its own or to take its
+	 * hooks out (a non-dumpable process, numamma without
+	 * CAP_SYS_PTRACE); neither process writes a ring until numamma sets
+	 * AGENT_ON again, the child gone or exec'd. */
+	AGENT_SHARED,
 };
 
 struct agent_hook {

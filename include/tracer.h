@@ -52,6 +52,7 @@ struct proc {
 	 * time: said where nothing else worked. */
 	char refused[160];
 	bool no_scratch;        /* no scratch page could be mapped: said, not tried again */
+	bool said_unreachable;  /* its memory out of reach: said, calls counted */
 	bool before_exec;       /* launched, still numamma's forked copy */
 	bool recorded;          /* has its row in the database */
 	bool agent_refused;     /* the agent does not apply: traps only */
@@ -68,6 +69,9 @@ struct proc {
 	/* A vfork child (the parent's agent records its calls) or a fork
 	 * child not yet given its own agent region: the parent. */
 	pid_t agent_parent;
+	/* A process that runs another's agent region (agent_share()): that
+	 * process, the holder. */
+	pid_t agent_shares;
 	struct modmap mods;
 	int mods_hooked;        /* modmap generation already hooked */
 	int mods_statics;       /* ... whose statics are recorded (hooks.c) */

@@ -51,7 +51,7 @@ struct tracer {
 	struct nm_db *db;
 	bool agent_used;
 	bool told_address_limit;     /* the agent's region against a ulimit -v, said */
-	uint64_t calls_lost;    /* by the agents of processes ended or let go */
+	uint64_t calls_lost;    /* not recorded: agents (processes ended or let go), traps */
 	bool watchpoints;       /* the sampler sets debug registers */
 	uint64_t agent_busy_ns;    /* when a drain last found records */
 	/* What the agents learnt (agent_host.c), for the next processes:
@@ -176,7 +176,15 @@ void agent_check_futex(struct proc *p, struct tcb *t);
  * agent's key for it, or 0 when unknown (then every entry is looked at). */
 void agent_forget_tid(struct proc *p, pid_t tid, uint64_t tcb);
 void agent_fork_child(struct tracer *tr, struct tcb *t, struct proc *parent);
-void agent_unhook(struct proc *p, const struct proc *from);
+/* The original bytes back at every hook of from's in p: false where one
+ * could not be written (p non-dumpable, numamma without CAP_SYS_PTRACE). */
+bool agent_unhook(struct proc *p, const struct proc *from);
+/* Process pid maps holder's agent region as its own and runs its hooks:
+ * a fork child numamma could neither give a region nor unhook.  Neither
+ * records from now, their calls counted, until agent_unshared() says
+ * every such process is gone. */
+void agent_share(struct proc *holder, pid_t pid);
+void agent_unshared(struct proc *holder);
 void agent_detach(struct tracer *tr, struct proc *p);
 void agent_forget(struct proc *p);
 

@@ -68,6 +68,10 @@ struct agent_proc {
 	uint32_t stacks_sent;   /* stack records read... */
 	uint32_t stacks_new;    /* ...of stacks the profile had not (two threads may send one) */
 	bool fell_behind;       /* recording was resumed once (resume_recording()) */
+	/* Processes that share the region (agent_share()), and whether any
+	 * ever did. */
+	uint32_t sharers;
+	bool shared;
 	uint64_t filters_seen_ns;       /* its seccomp filters last counted... */
 	int filters;                    /* ...that many (agent_check_futex()) */
 	/* The event each call is handed on in: fields a call does not set
@@ -1139,7 +1143,10 @@ static void count_lost(struct tracer *tr, struct proc *p)
 	if (!lost)
 		return;
 	tr->calls_lost += lost;
-	if (p->agent->fell_behind)
+	if (p->agent->shared)
+		warning("process %d: %llu allocator calls were not recorded while a fork child "
+			"shared its agent (runs.calls_lost)", p->pid, (unsigned long long)lost);
+	else if (p->agent->fell_behind)
 		warning("process %d: %llu allocator calls were not recorded while numamma was "
 			"behind, or past its %u threads at once (runs.calls_lost)", p->pid,
 			(unsigned long long)lost, AGENT_INSIDE);
@@ -1400,22 +1407,58 @@ void agent_fork_child(struct tracer *tr, struct tcb *t, struct proc *parent)
 		      p->refused[0] ? p->refused : at == INJECT_FAILED ? "injection failed" :
 		      strerror((int)-at));
 		agent_free(ap);
-		agent_unhook(p, parent);
+		if (!agent_unhook(p, parent)) {
+			p->agent_shares = parent->pid;
+			agent_share(parent, p->pid);
+			return;
+		}
 		hooks_trap_instead(tr, t);
 		return;
 	}
 	p->agent = ap;
 }
 
-/* The original bytes back at every hook of from's in p (p itself, or a
- * fork child let go). */
-void agent_unhook(struct proc *p, const struct proc *from)
+bool agent_unhook(struct proc *p, const struct proc *from)
 {
 	const struct agent_proc *ap = from->agent;
+	bool all = true;
 
 	for (int i = 0; ap && i < ap->nr_hooks; i++)
-		if (tracee_write(p, ap->hooks[i].addr, ap->hooks[i].orig, ap->hooks[i].len))
+		if (tracee_write(p, ap->hooks[i].addr, ap->hooks[i].orig, ap->hooks[i].len)) {
 			debug("cannot restore %#lx in %d", (unsigned long)ap->hooks[i].addr, p->pid);
+			all = false;
+		}
+	return all;
+}
+
+/* Two processes writing one ring would garble it, and a child's calls
+ * taken for its parent's are worse than none: neither records, both
+ * count.  Said once per holder. */
+void agent_share(struct proc *holder, pid_t pid)
+{
+	struct agent_proc *ap = holder->agent;
+	uint32_t state = __atomic_load_n(&ap->ctl->state, __ATOMIC_ACQUIRE);
+
+	ap->sharers++;
+	while (state != AGENT_OFF && state != AGENT_SHARED &&
+	       !__atomic_compare_exchange_n(&ap->ctl->state, &state, AGENT_SHARED, false,
+					    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		;
+	if (!ap->shared)
+		warning("process %d: numamma may not write to its fork child %d (a non-dumpable "
+			"process, numamma without CAP_SYS_PTRACE): neither records allocator "
+			"calls until the child execs or exits; they are counted", holder->pid, pid);
+	ap->shared = true;
+}
+
+void agent_unshared(struct proc *holder)
+{
+	uint32_t shared = AGENT_SHARED;
+
+	if (!holder->agent || --holder->agent->sharers)
+		return;
+	__atomic_compare_exchange_n(&holder->agent->ctl->state, &shared, AGENT_ON, false,
+				    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 }
 
 void agent_detach(struct tracer *tr, struct proc *p)

@@ -344,6 +344,19 @@ static void drop_stale_pending(struct tcb *t, uint64_t rsp)
 	}
 }
 
+/* A call trapped but not recorded: counted, and where the process's
+ * memory is out of numamma's reach, said once. */
+static void not_recorded(struct tracer *tr, struct proc *p, bool unreachable)
+{
+	tr->calls_lost++;
+	if (!unreachable || p->said_unreachable)
+		return;
+	p->said_unreachable = true;
+	warning("process %d: numamma may not read or write its memory (a non-dumpable process, "
+		"numamma without CAP_SYS_PTRACE): the allocator calls it traps go unrecorded "
+		"(runs.calls_lost)", p->pid);
+}
+
 static void hijack_return(struct tracer *tr, struct tcb *t, int fn,
 			  const struct user_regs_struct *regs)
 {
@@ -352,9 +365,14 @@ static void hijack_return(struct tracer *tr, struct tcb *t, int fn,
 	uint64_t ret, tramp = p->scratch + SCRATCH_TRAMPOLINE;
 	struct nm_frame frames[NM_MAX_FRAMES];
 
-	if (!p->scratch || t->npending == MAX_PENDING ||
-	    tracee_read(p, regs->rsp, &ret, 8))
+	if (!p->scratch || t->npending == MAX_PENDING) {
+		not_recorded(tr, p, false);
 		return;
+	}
+	if (tracee_read(p, regs->rsp, &ret, 8)) {
+		not_recorded(tr, p, true);
+		return;
+	}
 	pc = &t->pending[t->npending];
 	memset(pc, 0, sizeof(*pc));
 	pc->fn = fn;
@@ -375,6 +393,7 @@ static void hijack_return(struct tracer *tr, struct tcb *t, int fn,
 	}
 	if (tracee_write(p, regs->rsp, &tramp, 8)) {
 		free(pc->frames);
+		not_recorded(tr, p, true);
 		return;
 	}
 	t->npending++;

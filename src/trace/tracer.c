@@ -152,6 +152,49 @@ static struct proc *proc_fork(struct tracer *tr, struct proc *parent, pid_t pid,
 	return p;
 }
 
+/* p's address space ends (exit, exec).  One that ran another's agent
+ * region lets it record again once none does; one whose region others
+ * still run hands it to one of them, the heir, whose count of the calls
+ * not recorded goes on to its end (it never records: the heir's own
+ * share is never given back). */
+static void end_sharing(struct tracer *tr, struct proc *p)
+{
+	struct proc *heir = NULL;
+
+	if (p->agent_shares) {
+		struct proc *holder = proc_by_pid(tr, p->agent_shares);
+
+		p->agent_shares = 0;
+		if (holder)
+			agent_unshared(holder);
+	}
+	for (struct proc *q = tr->procs; p->agent && q; q = q->next) {
+		if (q->agent_shares != p->pid)
+			continue;
+		if (!heir) {
+			heir = q;
+			q->agent = p->agent;
+			q->agent_shares = 0;
+		} else {
+			q->agent_shares = heir->pid;
+		}
+	}
+	if (heir)
+		p->agent = NULL;
+}
+
+/* A fork or vfork child of a process that shares another's region runs
+ * that region too. */
+static void share_further(struct tracer *tr, struct proc *child, pid_t holder_pid)
+{
+	struct proc *holder = proc_by_pid(tr, holder_pid);
+
+	if (!holder || !holder->agent)
+		return;
+	child->agent_shares = holder_pid;
+	agent_share(holder, child->pid);
+}
+
 static void proc_free(struct tracer *tr, struct proc *p)
 {
 	struct proc **pp = &tr->procs;
@@ -163,6 +206,7 @@ static void proc_free(struct tracer *tr, struct proc *p)
 	if (p->mem_fd >= 0)
 		close(p->mem_fd);
 	bp_table_free(p->bps);
+	end_sharing(tr, p);
 	agent_forget(p);
 	modmap_free(&p->mods);
 	free(p->mapreg);
@@ -352,8 +396,13 @@ static void detach_ignored_fork(struct tracer *tr, struct tcb *t)
 	if (t->proc->agent_parent) {
 		struct proc *parent = proc_by_pid(tr, t->proc->agent_parent);
 
-		if (parent)
-			agent_unhook(t->proc, parent);
+		/* Not let go with the parent's hooks: traced on, ignored,
+		 * until it is done with the parent's region. */
+		if (parent && !agent_unhook(t->proc, parent)) {
+			t->proc->agent_shares = parent->pid;
+			agent_share(parent, t->proc->pid);
+			return;
+		}
 	}
 	ptrace_restart(PTRACE_DETACH, t, 0);
 	t->flags |= TCB_DETACHED;
@@ -424,6 +473,8 @@ static void handle_new_child(struct tracer *tr, struct tcb *parent, int event)
 		inherit_pending(child, parent);
 		if (parent->proc->agent)
 			agent_child(tr, parent, child);
+		else if (parent->proc->agent_shares)
+			share_further(tr, p, parent->proc->agent_shares);
 	}
 	take_early_stop(tr, child);
 	if ((child->flags & TCB_STARTED) && child->proc->ignored) {
@@ -500,12 +551,14 @@ static void handle_exec(struct tracer *tr, struct tcb *t)
 	}
 	if (p->ignored) {
 		/* --no-follow vfork child: fresh memory, nothing of ours in it. */
+		end_sharing(tr, p);
 		ptrace_restart(PTRACE_DETACH, t, 0);
 		t->flags |= TCB_DETACHED;
 		return;
 	}
 	/* exec leaves one thread: the others died, perhaps in mid-record. */
 	agent_thread_gone(tr, t, true);
+	end_sharing(tr, p);
 	t->vfork_tcb = 0;
 	t->vfork_parent_tid = 0;
 	watchdog_forget_process(p->pid);
@@ -708,8 +761,10 @@ static void dispatch(struct tracer *tr, pid_t tid, int status)
 			hooks_install(tr, t);
 		if (t->proc->ignored && !t->proc->vfork_child) {
 			detach_ignored_fork(tr, t);
-			tcb_free(tr, t);
-			return;
+			if (t->flags & TCB_DETACHED) {
+				tcb_free(tr, t);
+				return;
+			}
 		}
 	}
 	handle_stop_event(tr, t, status);

@@ -67,6 +67,13 @@ static void test_ring(struct agent_ctl *c, uint32_t r)
 	c->state = AGENT_OFF;                         /* gone (the watchdog): not counted */
 	agent_count_lost(c);
 	CHECK_INT(c->lost, 2);
+	/* A fork child runs the region too: counted, a full ring given up
+	 * at once (neither process may write one). */
+	c->state = AGENT_SHARED;
+	agent_count_lost(c);
+	CHECK_INT(c->lost, 3);
+	CHECK_INT(agent_reserve(c, r, 1), UINT64_MAX);
+	CHECK_INT(waits, 5);
 	c->state = AGENT_ON;
 	c->lost = 0;
 	g->head = g->tail = 0;
