@@ -15,6 +15,10 @@ void check_program_or_die(const char *name, const char *path);
  * line's end), in out; -1 when they name none (no #!, an empty or
  * overlong path). */
 int shebang_interpreter(const char *head, size_t len, char *out, size_t size);
+/* The privilege the program at path would lose under numamma's ptrace
+ * ("is set-user-ID", "is set-group-ID", "has file capabilities"): the
+ * kernel runs it without them under an unprivileged tracer.  NULL: none. */
+const char *privilege_lost_traced(const char *path);
 /* Says what to change when ptrace was refused with err. */
 void ptrace_permission_hint(int err);
 /* The thread group of tid, from /proc; -1 if gone. */

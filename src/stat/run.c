@@ -8,7 +8,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/xattr.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -73,25 +72,12 @@ static void outlive_program(pid_t pid)
 	sigaction(SIGHUP, &sa, NULL);
 }
 
-/* Whether tracing would take the program's privileges away: the kernel
- * runs a setuid, setgid or file-capability program under an unprivileged
- * tracer without them (sudo, ping).  Such a program is not traced. */
-static bool loses_privilege(const char *name)
-{
-	const char *path = resolve_program(name);
-	struct stat st;
-
-	if (geteuid() == 0 || !path || stat(path, &st) < 0)
-		return false;
-	return (st.st_mode & (S_ISUID | S_ISGID)) ||
-	       getxattr(path, "security.capability", NULL, 0) > 0;
-}
-
 /* The one stop at the main thread's exit, where numa_maps is read; the
- * reason in r->resident.why when there is none. */
+ * reason in r->resident.why when there is none.  A program that tracing
+ * would run without its privileges (sudo, ping) is not traced. */
 static bool seize(struct stat_result *r, const char *name)
 {
-	if (loses_privilege(name)) {
+	if (privilege_lost_traced(resolve_program(name))) {
 		snprintf(r->resident.why, sizeof(r->resident.why), "not read: tracing '%s' would "
 			 "run it without its setuid bit or file capabilities", name);
 		return false;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "elfsyms.h"
@@ -125,6 +126,19 @@ static int read_int_file(const char *path)
 		fclose(f);
 	}
 	return v;
+}
+
+const char *privilege_lost_traced(const char *path)
+{
+	struct stat st;
+
+	if (geteuid() == 0 || !path || stat(path, &st) < 0)
+		return NULL;
+	if ((st.st_mode & S_ISUID) && st.st_uid != geteuid())
+		return "is set-user-ID";
+	if ((st.st_mode & S_ISGID) && st.st_gid != getegid())
+		return "is set-group-ID";
+	return getxattr(path, "security.capability", NULL, 0) > 0 ? "has file capabilities" : NULL;
 }
 
 void ptrace_permission_hint(int err)

@@ -531,6 +531,18 @@ static void read_exe(const struct proc *p, char *path, size_t size)
 	path[len > 0 ? len : 0] = 0;
 }
 
+/* Under an unprivileged tracer the kernel runs a set-user-ID program
+ * without its privilege: numamma cannot prevent it, it says it. */
+static void warn_privilege_lost(const struct proc *p, const char *exe)
+{
+	const char *what = exe[0] ? privilege_lost_traced(exe) : NULL;
+
+	if (what)
+		warning("process %d: %s %s: under a tracer the kernel runs it without that "
+			"privilege, and it may behave otherwise than alone (run numamma as root)",
+			p->pid, exe, what);
+}
+
 static void handle_exec(struct tracer *tr, struct tcb *t)
 {
 	struct proc *p = t->proc;
@@ -573,6 +585,7 @@ static void handle_exec(struct tracer *tr, struct tcb *t)
 	 * of numamma.  The session creates its database now. */
 	p->before_exec = false;
 	read_exe(p, exe, sizeof(exe));
+	warn_privilege_lost(p, exe);
 	tracer_emit(tr, &(struct nm_event){ .kind = EV_EXEC, .t = t, .pid = p->pid,
 					    .tid = t->tid, .exe = exe[0] ? exe : NULL });
 	proc_record(tr, p, exe[0] ? exe : NULL);

@@ -1,0 +1,47 @@
+#!/bin/bash
+# A set-user-ID program run by an unprivileged user: the kernel runs it
+# without its privilege under a tracer (numamma cannot prevent that, as
+# strace or gdb cannot).  numamma profile says so, one line naming the
+# program, whether it is the one launched or one exec'd later; numamma
+# stat does not trace it (its pages are not read, and the line says why),
+# so it runs with its privilege.  A program set-user-ID to the user itself
+# loses nothing: no word.  As root nothing is lost: no word.
+. "$(dirname "$0")/lib.sh"
+
+[[ $(id -u) == 0 ]] || skip "not root: cannot make a set-user-ID root program to run"
+as=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+command -v setpriv >/dev/null && "${as[@]}" test -x "$NUMAMMA" ||
+	skip "numamma not run as nobody: no setpriv, or $NUMAMMA out of its reach"
+chmod 0711 "$TMPD"
+dir=$TMPD/nobody
+mkdir -m 0777 "$dir"
+cp "$(command -v id)" "$dir/suid-id"
+chown root:root "$dir/suid-id"
+chmod 4755 "$dir/suid-id"
+"${as[@]}" "$dir/suid-id" | grep -q "euid=0" ||
+	skip "a set-user-ID program gets no privilege in $TMPD (mounted nosuid?)"
+
+said="process [0-9]*: $dir/suid-id is set-user-ID: under a tracer the kernel runs it without that privilege, and it may behave otherwise than alone (run numamma as root)"
+for how in launched "exec'd"; do
+	case $how in
+	launched) cmd=("$dir/suid-id") ;;
+	*)        cmd=(sh -c "true; exec $dir/suid-id") ;;
+	esac
+	"${as[@]}" "$NUMAMMA" profile -q -s none -o "$dir/p.db" -- "${cmd[@]}" >"$TMPD/out" 2>"$TMPD/err" ||
+		fail "numamma profile ($how) exited $?: $(cat "$TMPD/err")"
+	assert_eq "numamma's messages ($how)" 1 "$(grep -c "^numamma: warning: $said\$" "$TMPD/err")"
+	assert_eq "other messages ($how)" 0 "$(grep -vc "$said" "$TMPD/err")"
+done
+
+"${as[@]}" "$NUMAMMA" stat -- "$dir/suid-id" >"$TMPD/out" 2>&1 || fail "numamma stat exited $?"
+grep -q "euid=0" "$TMPD/out" || fail "stat ran the program without its privilege: $(cat "$TMPD/out")"
+grep -q "Resident pages per node: unknown: not read: tracing '$dir/suid-id' would run it without its setuid bit or file capabilities" \
+	"$TMPD/out" || fail "stat did not say why the pages were not read: $(cat "$TMPD/out")"
+
+# Set-user-ID to nobody itself, or numamma root: nothing lost, nothing said.
+chown 65534 "$dir/suid-id" && chmod 4755 "$dir/suid-id"
+"${as[@]}" "$NUMAMMA" profile -q -s none -o "$dir/p.db" -- "$dir/suid-id" >/dev/null 2>"$TMPD/err"
+assert_eq "messages, set-user-ID to nobody" "" "$(cat "$TMPD/err")"
+chown root "$dir/suid-id" && chmod 4755 "$dir/suid-id"
+"$NUMAMMA" profile -q -s none -o "$dir/p.db" -- "$dir/suid-id" >/dev/null 2>"$TMPD/err"
+assert_eq "messages, numamma root" "" "$(cat "$TMPD/err")"
