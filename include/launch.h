@@ -19,8 +19,9 @@ int shebang_interpreter(const char *head, size_t len, char *out, size_t size);
  * ("is set-user-ID", "is set-group-ID", "has file capabilities"): the
  * kernel runs it without them under an unprivileged tracer.  NULL: none. */
 const char *privilege_lost_traced(const char *path);
-/* Says what to change when ptrace was refused with err. */
-void ptrace_permission_hint(int err);
+/* Says what to change when ptrace of process pid (0: numamma's own
+ * child) was refused with err. */
+void ptrace_permission_hint(int err, pid_t pid);
 /* The thread group of tid, from /proc; -1 if gone. */
 pid_t tracee_tgid(pid_t tid);
 

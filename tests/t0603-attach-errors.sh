@@ -1,8 +1,9 @@
 #!/bin/bash
 # numamma profile -p refuses, with one clear line and exit status 125, a
 # PID that does not exist, a zombie, a process already traced, one it may
-# not trace, and a 32-bit one; the process is left untouched and no
-# profile is written.
+# not trace (another user's, one made non-dumpable: the hint says which),
+# and a 32-bit one; the process is left untouched and no profile is
+# written.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/attach-lib.sh"
 
@@ -40,10 +41,22 @@ refused "$WPID" "already traced by process $(tracer_of "$WPID")"
 kill -INT "$NPID"
 detached_ok
 
-if command -v setpriv >/dev/null; then
-	refused "$WPID" "Permission denied" setpriv --reuid=65534 --regid=65534 --clear-groups
-	grep -q "hint:.*\(ptrace_scope\|CAP_SYS_PTRACE\)" "$TMPD/out/err" ||
-		{ echo "FAIL: no hint about ptrace_scope or CAP_SYS_PTRACE: $(cat "$TMPD/out/err")" >&2; FAILED=1; }
+# hinted PATTERN: numamma's hint, after a refusal, matches PATTERN.
+hinted() {
+	grep -q "^numamma: hint: $1" "$TMPD/out/err" ||
+		{ echo "FAIL: no hint '$1': $(cat "$TMPD/out/err")" >&2; FAILED=1; }
+}
+nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+if [[ $(id -u) == 0 ]] && command -v setpriv >/dev/null; then
+	refused "$WPID" "Permission denied" "${nobody[@]}"
+	hinted "process $WPID runs as another user (uid 0): numamma needs CAP_SYS_PTRACE, or to run as that user"
+	# nobody's own process, made non-dumpable.
+	build_prog nondumpable
+	"${nobody[@]}" "$TMPD/nondumpable" pause & nd=$!
+	wait_for "the process to be non-dumpable" eval "[[ \$(stat -c %u /proc/$nd/status) == 0 ]]"
+	refused "$nd" "Permission denied" "${nobody[@]}"
+	hinted "process $nd is non-dumpable (prctl(PR_SET_DUMPABLE, 0), or it changed its user or group IDs): only a tracer with CAP_SYS_PTRACE may trace it"
+	kill "$nd"
 fi
 thread=$(ls /proc/$WPID/task | grep -vx "$WPID" | head -n 1)
 refused "$thread" "it is a thread of process $WPID"

@@ -99,7 +99,7 @@ int attach_check(pid_t pid)
 	case ELF_UNREADABLE:
 		if (errno == EACCES || errno == EPERM) {
 			error("cannot attach to %d: %s", pid, strerror(errno));
-			ptrace_permission_hint(EPERM);
+			ptrace_permission_hint(EPERM, pid);
 			return -1;
 		}
 		return 0;
@@ -251,7 +251,7 @@ int tracer_attach(struct tracer *tr, pid_t pid)
 	if (seize_all_threads(tr, p) < 0) {
 		int err = errno;
 		error("cannot attach to %d: %s", pid, strerror(err));
-		ptrace_permission_hint(err);
+		ptrace_permission_hint(err, pid);
 		tracer_detach_all(tr);
 		watchdog_finished();
 		return -1;

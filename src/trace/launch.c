@@ -141,11 +141,59 @@ const char *privilege_lost_traced(const char *path)
 	return getxattr(path, "security.capability", NULL, 0) > 0 ? "has file capabilities" : NULL;
 }
 
-void ptrace_permission_hint(int err)
+/* The real and effective uids of process pid, from /proc; -1 when gone. */
+static int process_uids(pid_t pid, uid_t *real, uid_t *effective)
+{
+	char path[64], line[256];
+	unsigned long r, e;
+	int found = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	if (!(f = fopen(path, "r")))
+		return -1;
+	while (found < 0 && fgets(line, sizeof(line), f))
+		if (sscanf(line, "Uid: %lu %lu", &r, &e) == 2) {
+			*real = (uid_t)r;
+			*effective = (uid_t)e;
+			found = 0;
+		}
+	fclose(f);
+	return found;
+}
+
+/* Why an unprivileged numamma may not trace pid when yama is not the
+ * reason: another user's, or its own but non-dumpable (the files in its
+ * /proc folder are then root's).  0 when neither. */
+static int hint_process(pid_t pid)
+{
+	char path[64];
+	uid_t real, effective;
+	struct stat st;
+
+	if (!pid || geteuid() == 0 || process_uids(pid, &real, &effective) < 0)
+		return 0;
+	if (real != geteuid() || effective != geteuid()) {
+		hint("process %d runs as another user (uid %lu): numamma needs CAP_SYS_PTRACE, "
+		     "or to run as that user", pid, (unsigned long)effective);
+		return 1;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	if (stat(path, &st) == 0 && st.st_uid != geteuid()) {
+		hint("process %d is non-dumpable (prctl(PR_SET_DUMPABLE, 0), or it changed its "
+		     "user or group IDs): only a tracer with CAP_SYS_PTRACE may trace it", pid);
+		return 1;
+	}
+	return 0;
+}
+
+void ptrace_permission_hint(int err, pid_t pid)
 {
 	int scope = read_int_file("/proc/sys/kernel/yama/ptrace_scope");
 
 	if (err != EPERM && err != EACCES)
+		return;
+	if (scope != 3 && hint_process(pid))
 		return;
 	if (scope == 3)
 		hint("/proc/sys/kernel/yama/ptrace_scope is 3: ptrace is off until reboot");

@@ -1059,7 +1059,7 @@ static void seize_launched(struct tracer *tr, pid_t pid)
 
 		kill(pid, SIGKILL);
 		error("cannot trace the program: %s", strerror(err));
-		ptrace_permission_hint(err);
+		ptrace_permission_hint(err, 0);
 		watchdog_finished();    /* the program never ran: nothing to repair */
 		exit(NM_EXIT_FAILURE);
 	}

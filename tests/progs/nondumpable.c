@@ -1,4 +1,4 @@
-/* nondumpable [exec]: a program that makes itself non-dumpable
+/* nondumpable [exec|pause]: a program that makes itself non-dumpable
  * (prctl(PR_SET_DUMPABLE, 0), as ssh-agent or gpg-agent do), then forks.
  * Its memory is then out of reach of a tracer without CAP_SYS_PTRACE,
  * its fork child's too.
@@ -8,7 +8,8 @@
  * lives (the child waits for them on a pipe); 1 MiB three times by the
  * child (or, with "exec", 1 MiB by the child exec'd as "nondumpable
  * child", dumpable again); 5 MiB by the main process once the child is
- * gone.  Each block is freed but the first and last. */
+ * gone.  Each block is freed but the first and last.  With "pause", it
+ * waits for a signal once non-dumpable, forking nothing. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,8 @@ int main(int argc, char **argv)
 	first[0] = 1;
 	if (prctl(PR_SET_DUMPABLE, 0) != 0)
 		perror("prctl");
+	if (argc > 1 && !strcmp(argv[1], "pause"))
+		return pause();
 	fflush(stdout);
 	if (pipe(ready) || (pid = fork()) < 0)
 		return 2;
