@@ -22,6 +22,9 @@ const char *privilege_lost_traced(const char *path);
 /* Says what to change when ptrace of process pid (0: numamma's own
  * child) was refused with err. */
 void ptrace_permission_hint(int err, pid_t pid);
+/* 1 when processes a and b share one address space (clone with CLONE_VM,
+ * not a thread), 0 when not, -1 when the kernel does not say (kcmp). */
+int tracee_shares_memory(pid_t a, pid_t b);
 /* The thread group of tid, from /proc; -1 if gone. */
 pid_t tracee_tgid(pid_t tid);
 

@@ -46,6 +46,9 @@ struct proc {
 	int mem_fd;             /* /proc/PID/mem */
 	bool ignored;           /* --no-follow child: step over, record nothing */
 	bool vfork_child;       /* shares its parent's memory until exec */
+	/* Shares its parent's memory, both running: clone(CLONE_VM) without
+	 * CLONE_THREAD or CLONE_VFORK (reported as a fork). */
+	bool clone_vm;
 	bool hooks_ready;       /* breakpoints installed in loaded modules */
 	bool attached;          /* attach mode: hook at the first stop */
 	/* Why numamma did not inject a call (its seccomp filter), first

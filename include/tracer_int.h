@@ -179,11 +179,12 @@ void agent_fork_child(struct tracer *tr, struct tcb *t, struct proc *parent);
 /* The original bytes back at every hook of from's in p: false where one
  * could not be written (p non-dumpable, numamma without CAP_SYS_PTRACE). */
 bool agent_unhook(struct proc *p, const struct proc *from);
-/* Process pid maps holder's agent region as its own and runs its hooks:
- * a fork child numamma could neither give a region nor unhook.  Neither
+/* Process pid runs holder's agent region and hooks: a fork child numamma
+ * could neither give a region of its own nor unhook, or one that shares
+ * holder's memory (same_memory: clone(CLONE_VM), not a thread).  Neither
  * records from now, their calls counted, until agent_unshared() says
  * every such process is gone. */
-void agent_share(struct proc *holder, pid_t pid);
+void agent_share(struct proc *holder, pid_t pid, bool same_memory);
 void agent_unshared(struct proc *holder);
 void agent_detach(struct tracer *tr, struct proc *p);
 void agent_forget(struct proc *p);

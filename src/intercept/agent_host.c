@@ -1409,7 +1409,7 @@ void agent_fork_child(struct tracer *tr, struct tcb *t, struct proc *parent)
 		agent_free(ap);
 		if (!agent_unhook(p, parent)) {
 			p->agent_shares = parent->pid;
-			agent_share(parent, p->pid);
+			agent_share(parent, p->pid, false);
 			return;
 		}
 		hooks_trap_instead(tr, t);
@@ -1434,7 +1434,7 @@ bool agent_unhook(struct proc *p, const struct proc *from)
 /* Two processes writing one ring would garble it, and a child's calls
  * taken for its parent's are worse than none: neither records, both
  * count.  Said once per holder. */
-void agent_share(struct proc *holder, pid_t pid)
+void agent_share(struct proc *holder, pid_t pid, bool same_memory)
 {
 	struct agent_proc *ap = holder->agent;
 	uint32_t state = __atomic_load_n(&ap->ctl->state, __ATOMIC_ACQUIRE);
@@ -1444,7 +1444,11 @@ void agent_share(struct proc *holder, pid_t pid)
 	       !__atomic_compare_exchange_n(&ap->ctl->state, &state, AGENT_SHARED, false,
 					    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		;
-	if (!ap->shared)
+	if (!ap->shared && same_memory)
+		warning("process %d: its child %d shares its memory (clone with CLONE_VM, not a "
+			"thread): neither records allocator calls until the child execs or exits; "
+			"they are counted", holder->pid, pid);
+	else if (!ap->shared)
 		warning("process %d: numamma may not write to its fork child %d (a non-dumpable "
 			"process, numamma without CAP_SYS_PTRACE): neither records allocator "
 			"calls until the child execs or exits; they are counted", holder->pid, pid);

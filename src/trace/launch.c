@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/kcmp.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -203,6 +205,13 @@ void ptrace_permission_hint(int err, pid_t pid)
 	else
 		hint("ptrace is refused (seccomp or a container?): numamma needs CAP_SYS_PTRACE "
 		     "or the same user as the program");
+}
+
+int tracee_shares_memory(pid_t a, pid_t b)
+{
+	long same = syscall(SYS_kcmp, a, b, KCMP_VM, 0, 0);
+
+	return same < 0 ? -1 : same == 0;
 }
 
 pid_t tracee_tgid(pid_t tid)

@@ -144,6 +144,7 @@ static struct proc *proc_fork(struct tracer *tr, struct proc *parent, pid_t pid,
 		p->nmapreg = p->capmapreg = parent->nmapreg;
 	}
 	p->vfork_child = vfork;
+	p->clone_vm = !vfork && tracee_shares_memory(parent->pid, pid) == 1;
 	p->ignored = parent->ignored || !tr->cfg.follow_forks;
 	if (!p->ignored) {
 		proc_record(tr, p, NULL);
@@ -192,7 +193,7 @@ static void share_further(struct tracer *tr, struct proc *child, pid_t holder_pi
 	if (!holder || !holder->agent)
 		return;
 	child->agent_shares = holder_pid;
-	agent_share(holder, child->pid);
+	agent_share(holder, child->pid, false);
 }
 
 static void proc_free(struct tracer *tr, struct proc *p)
@@ -385,9 +386,10 @@ static void take_early_stop(struct tracer *tr, struct tcb *child)
 static void detach_ignored_fork(struct tracer *tr, struct tcb *t)
 {
 	/* A fork child has its own copy of memory: put the original bytes
-	 * back before letting it run untraced.  A vfork child shares its
-	 * parent's memory and stays traced until it execs or exits. */
-	if (t->proc->vfork_child)
+	 * back before letting it run untraced.  A vfork or CLONE_VM child
+	 * shares its parent's memory and stays traced until it execs or
+	 * exits. */
+	if (t->proc->vfork_child || t->proc->clone_vm)
 		return;
 	for (int i = 0; i < t->npending; i++)
 		tracee_write(t->proc, t->pending[i].sp, &t->pending[i].ret_addr, 8);
@@ -400,7 +402,7 @@ static void detach_ignored_fork(struct tracer *tr, struct tcb *t)
 		 * until it is done with the parent's region. */
 		if (parent && !agent_unhook(t->proc, parent)) {
 			t->proc->agent_shares = parent->pid;
-			agent_share(parent, t->proc->pid);
+			agent_share(parent, t->proc->pid, false);
 			return;
 		}
 	}
@@ -441,6 +443,12 @@ static void agent_child(struct tracer *tr, struct tcb *parent, struct tcb *child
 	int status;
 
 	agent_drain(tr, parent->proc);
+	/* No region of its own can be mapped in memory its parent uses. */
+	if (child->proc->clone_vm) {
+		child->proc->agent_shares = parent->proc->pid;
+		agent_share(parent->proc, child->proc->pid, true);
+		return;
+	}
 	child->proc->agent_parent = parent->proc->pid;
 	if (child->proc->vfork_child) {
 		child->vfork_tcb = tcb_address(parent);
@@ -515,6 +523,7 @@ static void reset_address_space(struct proc *p)
 	p->nr_wrappers = 0;
 	p->nmapreg = 0;
 	p->vfork_child = false;
+	p->clone_vm = false;
 	p->hooks_ready = false;
 	p->next_rank = 1;
 	proc_open_mem(p);
