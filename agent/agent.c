@@ -25,6 +25,7 @@ _Static_assert(sizeof(struct agent_frame) == 128, "entry.S's frame");
 #define MAP_ANONYMOUS 0x20
 #define SYS_FUTEX 202
 #define SYS_GETTID 186
+#define SYS_PROCESS_VM_READV 310
 /* A thread waiting for room is woken by numamma's drains; the timeout
  * only bounds how late it sees numamma gone or behind (10 s).  At 10 ms,
  * thousands of waiting threads woke 100 times a second each. */
@@ -40,6 +41,30 @@ static long sys4(long nr, long a, long b, long c, long d)
 	__asm__ volatile("syscall" : "=a"(ret) : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10)
 			 : "rcx", "r11", "memory");
 	return ret;
+}
+
+static long sys6(long nr, long a, long b, long c, long d, long e, long f)
+{
+	register long r10 __asm__("r10") = d;
+	register long r8 __asm__("r8") = e;
+	register long r9 __asm__("r9") = f;
+	long ret;
+
+	__asm__ volatile("syscall" : "=a"(ret) : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10),
+			 "r"(r8), "r"(r9) : "rcx", "r11", "memory");
+	return ret;
+}
+
+struct iovec_k { uint64_t base, len; };
+
+/* One byte of the page copied by the kernel: EFAULT, not a fault, where
+ * it is not readable (unmapped, a guard page). */
+int agent_sys_readable(uint64_t addr, int32_t tid)
+{
+	uint8_t byte;
+	struct iovec_k local = { (uint64_t)&byte, 1 }, remote = { addr, 1 };
+
+	return tid > 0 && sys6(SYS_PROCESS_VM_READV, tid, (long)&local, 1, (long)&remote, 1, 0) == 1;
 }
 
 /* Shared (not private) futex: numamma wakes it from its own mapping.
@@ -153,6 +178,7 @@ static void count_unless_null(struct agent_ctl *c, uint32_t fn, uint64_t a0)
 int agent_enter(struct agent_frame *f)
 {
 	struct agent_ctl *c = &agent_ctl;
+	struct agent_span span;
 	uint32_t fn, state;
 
 	if (f->hook >= AGENT_MAX_HOOKS)
@@ -186,7 +212,10 @@ int agent_enter(struct agent_frame *f)
 	if (!__atomic_load_n(&f->inside->tid, __ATOMIC_ACQUIRE)) {
 		int32_t tid = __atomic_exchange_n(&c->unnamed_tid, 0, __ATOMIC_ACQ_REL);
 
-		if (!tid) {
+		if (tid) {
+			f->inside->stack_lo = c->unnamed_stack[0];
+			f->inside->stack_hi = c->unnamed_stack[1];
+		} else {
 			tid = (int32_t)sys4(SYS_GETTID, 0, 0, 0, 0);
 			__atomic_fetch_add(&c->tids_asked, 1, __ATOMIC_RELAXED);
 		}
@@ -200,8 +229,10 @@ int agent_enter(struct agent_frame *f)
 		set_depth(f->inside, 0);
 		return 0;
 	}
+	span = agent_stack_span(c, f->inside, f->rsp);
 	f->hash = agent_call_stack(c, (uint32_t)f->ring, f->rsp, f->rbp,
-				   c->max_frames < AGENT_MAX_FRAMES ? c->max_frames : AGENT_MAX_FRAMES);
+				   c->max_frames < AGENT_MAX_FRAMES ? c->max_frames : AGENT_MAX_FRAMES,
+				   &span);
 	return 1;
 }
 

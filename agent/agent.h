@@ -10,6 +10,17 @@
 
 void agent_sys_wait(uint32_t *word, uint32_t val);    /* futex, bounded */
 uint64_t agent_sys_tsc(void);                          /* records' time */
+/* Whether the page at addr can be read, asked of the kernel on behalf of
+ * thread tid (a fault in the agent would be the program's). */
+int agent_sys_readable(uint64_t addr, int32_t tid);
+
+/* What a walk may read: [start, end), and past end the next pages, one
+ * at a time, that agent_sys_readable() says are readable, where may_probe. */
+struct agent_span {
+	uint64_t start, end;
+	int32_t tid;
+	int may_probe;
+};
 
 static inline void *agent_at(struct agent_ctl *c, uint64_t off)
 {
@@ -20,9 +31,21 @@ static inline void *agent_at(struct agent_ctl *c, uint64_t off)
  * the table is full. */
 struct agent_inside *agent_inside(struct agent_ctl *c, uint64_t key);
 /* Return addresses from a function's entry (rsp at the entry, pointing at
- * the first one), walked with the modules' unwind data.  Returns how
- * many were stored in ips (at most max). */
-int agent_walk(struct agent_ctl *c, uint64_t rsp, uint64_t rbp, uint64_t *ips, int max);
+ * the first one), walked with the modules' unwind data, reading only
+ * within span.  Returns how many were stored in ips (at most max). */
+int agent_walk(struct agent_ctl *c, uint64_t rsp, uint64_t rbp, uint64_t *ips, int max,
+	       struct agent_span *span);
+/* The span of a walk from rsp by the thread of entry in: its stack from
+ * rsp up when rsp is on it, else rsp's page (extended by probes), which
+ * is readable: the call just wrote its return address there. */
+static inline struct agent_span agent_stack_span(const struct agent_ctl *c,
+						 const struct agent_inside *in, uint64_t rsp)
+{
+	uint64_t lo = in->stack_lo, hi = in->stack_hi;
+
+	return (struct agent_span){ rsp, rsp >= lo && rsp < hi ? hi : (rsp | 4095) + 1, in->tid,
+				    !__atomic_load_n(&c->probe_refused, __ATOMIC_RELAXED) };
+}
 /* int3, then return (entry.S): numamma's stop at the loader's events. */
 void agent_loader_trap(void);
 /* Table t's size now, in entries (AGENT_T_*). */
@@ -44,7 +67,8 @@ void agent_unwind_rule(struct agent_ctl *c, uint64_t ip, struct agent_rule *r);
 /* The hash of the stack of an allocator call entered with rsp and rbp
  * (sent first unless it was before), from the stacks walked before when
  * every word that walk read is unchanged, else walked; 0: no stack. */
-uint64_t agent_call_stack(struct agent_ctl *c, uint32_t ring, uint64_t rsp, uint64_t rbp, int max);
+uint64_t agent_call_stack(struct agent_ctl *c, uint32_t ring, uint64_t rsp, uint64_t rbp, int max,
+			  struct agent_span *span);
 /* The thread's ring (taken on its first record: ring 0, shared, when
  * all are taken). */
 uint32_t agent_ring_of(struct agent_ctl *c, struct agent_inside *in);

@@ -167,13 +167,41 @@ static void note_read(struct walk_reads *w, uint64_t addr, uint64_t val)
 	w->val[w->n++] = val;
 }
 
-static uint64_t read_word(uint64_t addr, struct walk_reads *w)
-{
-	uint64_t v = *(const uint64_t *)addr;
+#define PAGE 4096ULL
+/* Pages a walk asks the kernel about, at most. */
+#define SPAN_PROBES 16
 
+/* Past the span's end: the next pages, if the kernel says so. */
+static __attribute__((noinline)) bool span_grows(struct agent_span *s, uint64_t addr)
+{
+	if (addr > UINT64_MAX - 8)
+		return false;
+	for (int probes = 0; addr + 8 > s->end; probes++) {
+		if (!s->may_probe || probes == SPAN_PROBES || !agent_sys_readable(s->end, s->tid))
+			return false;
+		s->end += PAGE;
+	}
+	return true;
+}
+
+/* May the 8 bytes at addr be read?  A fault here would be the program's
+ * (a stack switched by hand, its frames' rules leading off its end). */
+static inline __attribute__((always_inline)) bool span_holds(struct agent_span *s, uint64_t addr)
+{
+	if (addr < s->start)
+		return false;
+	return addr + 8 <= s->end || span_grows(s, addr);
+}
+
+static inline __attribute__((always_inline)) bool read_word(struct agent_span *s, uint64_t addr,
+							    struct walk_reads *w, uint64_t *v)
+{
+	if (!span_holds(s, addr))
+		return false;
+	*v = *(const uint64_t *)addr;
 	if (w)
-		note_read(w, addr, v);
-	return v;
+		note_read(w, addr, *v);
+	return true;
 }
 
 /* Where rbp's value came from: the words a cached walk must check are
@@ -215,14 +243,16 @@ static bool wrapper_frame(struct agent_ctl *c, uint64_t ip)
  * follow the wrappers' on top: numamma keeps no deeper frame, and cc1's
  * walks went 7 frames further for nothing. */
 static int walk(struct agent_ctl *c, uint64_t rsp, uint64_t rbp, uint64_t *ips, int max,
-		uint32_t depth, struct walk_reads *w)
+		uint32_t depth, struct walk_reads *w, struct agent_span *span)
 {
-	uint64_t ip = read_word(rsp, w);
 	struct rbp_source src = { .at_entry = true };
 	bool leading = true;
 	uint32_t user = 0;
+	uint64_t ip;
 	int n = 0;
 
+	if (!read_word(span, rsp, w, &ip))
+		return 0;
 	rsp += 8;
 	while (n < max && ip) {
 		struct agent_rule r;
@@ -244,18 +274,22 @@ static int walk(struct agent_ctl *c, uint64_t rsp, uint64_t rbp, uint64_t *ips, 
 			break;
 		if (r.rbp_off) {
 			src.addr = cfa + (int64_t)r.rbp_off;
+			if (!span_holds(span, src.addr))
+				break;
 			rbp = src.val = *(const uint64_t *)src.addr;
 			src.at_entry = false;
 		}
-		ip = read_word(cfa - 8, w);
+		if (!read_word(span, cfa - 8, w, &ip))
+			break;
 		rsp = cfa;
 	}
 	return n;
 }
 
-int agent_walk(struct agent_ctl *c, uint64_t rsp, uint64_t rbp, uint64_t *ips, int max)
+int agent_walk(struct agent_ctl *c, uint64_t rsp, uint64_t rbp, uint64_t *ips, int max,
+	       struct agent_span *span)
 {
-	return walk(c, rsp, rbp, ips, max, 0, 0);
+	return walk(c, rsp, rbp, ips, max, 0, 0, span);
 }
 
 /* ---- stacks walked before ---- */
@@ -287,10 +321,12 @@ static uint32_t table_gen(struct agent_ctl *c)
  * stack). */
 /* One way of the set: the stack's hash, or 0. */
 static uint64_t cached_in(struct agent_ctl *c, const struct agent_stackcache *e, uint64_t rsp,
-			  uint64_t rbp)
+			  uint64_t rbp, struct agent_span *span)
 {
+	/* The stack there now may end sooner than the one walked then: a
+	 * miss, walked (and its end probed) again. */
 	if (e->rsp != rsp || (e->rbp_used && e->rbp != rbp) || e->gen != table_gen(c) || !e->nreads ||
-	    e->nreads > AGENT_CACHED_READS)
+	    e->nreads > AGENT_CACHED_READS || e->reach > span->end - rsp)
 		return 0;
 	for (uint32_t k = 0; k < e->nreads; k++)
 		if (*(const uint64_t *)(rsp + (int64_t)e->off[k]) != e->val[k])
@@ -298,13 +334,14 @@ static uint64_t cached_in(struct agent_ctl *c, const struct agent_stackcache *e,
 	return e->hash;
 }
 
-static uint64_t cached(struct agent_ctl *c, uint32_t ring, uint64_t rsp, uint64_t rbp)
+static uint64_t cached(struct agent_ctl *c, uint32_t ring, uint64_t rsp, uint64_t rbp,
+		       struct agent_span *span)
 {
 	/* e and e + 1: the set (cache_entry() names its first way). */
 	struct agent_stackcache *e = cache_entry(c, ring, rsp, *(const uint64_t *)rsp);
-	uint64_t hash = cached_in(c, e, rsp, rbp);
+	uint64_t hash = cached_in(c, e, rsp, rbp, span);
 
-	return hash ? hash : cached_in(c, e + 1, rsp, rbp);
+	return hash ? hash : cached_in(c, e + 1, rsp, rbp, span);
 }
 
 static void cache_copy(struct agent_stackcache *to, const struct agent_stackcache *from)
@@ -316,6 +353,7 @@ static void cache_copy(struct agent_stackcache *to, const struct agent_stackcach
 	to->rsp = from->rsp;
 	to->rbp = from->rbp;
 	to->rbp_used = from->rbp_used;
+	to->reach = from->reach;
 	to->hash = from->hash;
 	to->gen = from->gen;
 	for (uint32_t k = 0; k < n && k < AGENT_CACHED_READS; k++) {
@@ -348,11 +386,14 @@ static void cache(struct agent_ctl *c, uint32_t ring, uint64_t rsp, uint64_t rbp
 	e->rsp = rsp;
 	e->rbp = rbp;
 	e->rbp_used = w->entry_rbp;
+	e->reach = 0;
 	e->hash = hash;
 	e->gen = table_gen(c);
 	for (uint32_t k = 0; k < w->n; k++) {
 		e->off[k] = (int32_t)(w->addr[k] - rsp);
 		e->val[k] = w->val[k];
+		if ((uint32_t)e->off[k] + 8 > e->reach)
+			e->reach = (uint32_t)e->off[k] + 8;
 	}
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	e->nreads = w->n;
@@ -360,9 +401,10 @@ static void cache(struct agent_ctl *c, uint32_t ring, uint64_t rsp, uint64_t rbp
 }
 
 /* Ring 0 is shared by threads: no cache there. */
-uint64_t agent_call_stack(struct agent_ctl *c, uint32_t ring, uint64_t rsp, uint64_t rbp, int max)
+uint64_t agent_call_stack(struct agent_ctl *c, uint32_t ring, uint64_t rsp, uint64_t rbp, int max,
+			  struct agent_span *span)
 {
-	uint64_t ips[AGENT_MAX_FRAMES], hash = ring ? cached(c, ring, rsp, rbp) : 0;
+	uint64_t ips[AGENT_MAX_FRAMES], hash = ring ? cached(c, ring, rsp, rbp, span) : 0;
 	struct walk_reads w;
 	int n;
 
@@ -370,7 +412,7 @@ uint64_t agent_call_stack(struct agent_ctl *c, uint32_t ring, uint64_t rsp, uint
 		return hash;
 	w.n = 0;
 	w.overflow = w.entry_rbp = false;
-	n = walk(c, rsp, rbp, ips, max, load(&c->call_depth), &w);
+	n = walk(c, rsp, rbp, ips, max, load(&c->call_depth), &w, span);
 	if (!n)
 		return 0;
 	hash = agent_stack(c, ring, ips, n);

@@ -35,7 +35,7 @@
 
 #include "alloc_event.h"
 
-#define AGENT_ABI_VERSION 17
+#define AGENT_ABI_VERSION 18
 /* The memfd's name; /proc/PID/maps shows "/memfd:" AGENT_MEMFD_NAME. */
 #define AGENT_MEMFD_NAME "numamma-agent"
 #define AGENT_MAPS_PATH "/memfd:" AGENT_MEMFD_NAME
@@ -148,11 +148,17 @@ struct agent_ctl {
 	 * the loader gave it a TCB): the first entry without a name is its
 	 * own, every other thread being named at its first stop.  0: none. */
 	int32_t unnamed_tid;
+	uint64_t unnamed_stack[2];      /* its stack's mapping (agent_inside) */
 	/* The program's seccomp filter would kill or trap for the shared
 	 * FUTEX_WAIT the agent waits for room with (a sandbox allowing
 	 * private futexes only): it spins instead, spun_waits times. */
 	uint32_t futex_refused;
 	uint64_t spun_waits;
+	/* A walk on a stack not its thread's own (a coroutine's, one its
+	 * thread switched to) reads past the page of its start only where
+	 * the kernel says the next page is readable (process_vm_readv of
+	 * the thread itself): not where the filter forbids that call. */
+	uint32_t probe_refused;
 	_Alignas(64) struct agent_growth growth;
 	/* Entries of the rule log taken (AGENT_OFF_RULELOG), maybe past its
 	 * end: each unwind rule the agent computed, for numamma to hand to
@@ -231,11 +237,14 @@ static inline uint32_t agent_inside_home(uint64_t key)
 /* 32 bytes, aligned: a thread's entry, written at each of its calls,
  * never shares a cache line with another thread's. */
 struct agent_inside {
-	_Alignas(32) uint64_t key;  /* %fs:0; 0 empty */
+	_Alignas(64) uint64_t key;  /* %fs:0; 0 empty */
 	uint32_t depth;         /* inside an allocator call... */
 	int32_t tid;            /* numamma's name for it (agent_name_thread); 0: none */
 	uint64_t sp;            /* ...entered with this stack pointer */
 	uint32_t ring;          /* its ring + 1; 0: none taken yet */
+	/* The mapping of its stack, as numamma found it at its first stop;
+	 * 0, 0: not known.  A walk reads no word past its end. */
+	uint64_t stack_lo, stack_hi;
 };
 
 /* The entry of key (a thread's TCB) in the inside table t, made on
@@ -347,7 +356,8 @@ struct agent_stackcache {
 	uint64_t hash;          /* the stack's */
 	uint32_t nreads;
 	uint32_t gen;           /* of the module list walked with */
-	uint64_t rbp_used;      /* the walk used rbp's value at entry */
+	uint32_t rbp_used;      /* the walk used rbp's value at entry */
+	uint32_t reach;         /* bytes from rsp up that it read */
 	uint64_t val[AGENT_CACHED_READS];
 	int32_t off[AGENT_CACHED_READS];        /* where each was read, from rsp */
 };

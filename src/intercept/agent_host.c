@@ -695,10 +695,17 @@ void agent_setup(struct tracer *tr, struct tcb *t)
 		for (struct tcb *o = tr->tcb_hash[i]; o; o = o->next) {
 			uint64_t tcb = o->proc == p ? tcb_address(o) : 0;
 
-			if (tcb)
-				agent_name_thread(p, o->tid, tcb);
-			else if (o->proc == p)
+			uint64_t stack[2];
+
+			if (o->proc != p)
+				continue;
+			tcb_stack(o, stack);
+			if (tcb) {
+				agent_name_thread(p, o->tid, tcb, stack);
+			} else {
+				memcpy(p->agent->ctl->unnamed_stack, stack, sizeof(stack));
 				p->agent->ctl->unnamed_tid = o->tid;
+			}
 		}
 	agent_check_futex(p, t);
 }
@@ -1224,6 +1231,7 @@ static void watch_filters(struct proc *p, uint64_t now)
 	n = tracee_filters(p->pid);
 	if (n > ap->filters) {
 		__atomic_store_n(&ap->ctl->futex_refused, 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&ap->ctl->probe_refused, 1, __ATOMIC_RELEASE);
 		debug("process %d: %d seccomp filters now, not seen at a stop: its threads spin "
 		      "while their ring is full", p->pid, n);
 	}
@@ -1277,7 +1285,7 @@ static void free_inside(struct agent_inside *e)
  * the program making none itself (a thread started after the filter was
  * killed at its first call).  An entry a thread gone left for the TCB
  * (one killed inside a call) starts clear. */
-void agent_name_thread(struct proc *p, pid_t tid, uint64_t tcb)
+void agent_name_thread(struct proc *p, pid_t tid, uint64_t tcb, const uint64_t stack[2])
 {
 	struct agent_inside *e;
 
@@ -1288,6 +1296,12 @@ void agent_name_thread(struct proc *p, pid_t tid, uint64_t tcb)
 	if (!e)
 		return;
 	__atomic_store_n(&e->depth, 0, __ATOMIC_RELAXED);
+	/* Not found (0, 0): a walk reads its first page, then the pages
+	 * the kernel says are readable. */
+	if (stack) {
+		__atomic_store_n(&e->stack_lo, stack[0], __ATOMIC_RELAXED);
+		__atomic_store_n(&e->stack_hi, stack[1], __ATOMIC_RELAXED);
+	}
 	__atomic_store_n(&e->tid, (int32_t)tid, __ATOMIC_RELEASE);
 }
 
@@ -1300,11 +1314,21 @@ void agent_name_thread(struct proc *p, pid_t tid, uint64_t tcb)
 void agent_check_futex(struct proc *p, struct tcb *t)
 {
 	struct agent_ctl *c = p->agent ? p->agent->ctl : NULL;
-	long args[6] = { 0, FUTEX_WAIT };
+	long args[6] = { 0, FUTEX_WAIT }, probe[6] = { t->tid, 0, 1, 0, 1, 0 };
 	char why[160];
 	int filters;
 
-	if (!c || c->futex_refused)
+	if (!c)
+		return;
+	/* The agent's other call: a walk off its thread's stack asks
+	 * whether the next page is readable. */
+	if (!c->probe_refused && !tracee_may_call(t, SYS_process_vm_readv, probe, p->agent->remote,
+						  why, sizeof(why), NULL)) {
+		__atomic_store_n(&c->probe_refused, 1, __ATOMIC_RELEASE);
+		debug("process %d: %s: walks off a thread's stack stop at their first page", p->pid,
+		      why);
+	}
+	if (c->futex_refused)
 		return;
 	args[0] = (long)(p->agent->remote + CODE_SIZE + offsetof(struct agent_ctl, rings));
 	if (tracee_may_call(t, SYS_futex, args, p->agent->remote, why, sizeof(why), &filters)) {

@@ -250,20 +250,44 @@ static void resume(struct tcb *t, int sig)
 
 /* ---- thread life ---- */
 
-static void record_stack(struct tracer *tr, struct tcb *t)
+/* The mapping that holds t's stack pointer, and that pointer. */
+static bool stack_mapping(struct tcb *t, struct map_entry *m, uint64_t *sp)
 {
 	struct user_regs_struct regs;
+
+	if (tracee_getregs(t->tid, &regs) || procmaps_lookup(t->proc->mm_tid, regs.rsp, m) < 0)
+		return false;
+	free(m->path);
+	m->path = NULL;
+	*sp = regs.rsp;
+	return true;
+}
+
+void tcb_stack(struct tcb *t, uint64_t stack[2])
+{
 	struct map_entry m;
+	uint64_t sp;
+
+	stack[0] = stack[1] = 0;
+	if (stack_mapping(t, &m, &sp)) {
+		stack[0] = m.start;
+		stack[1] = m.end;
+	}
+}
+
+/* t's stack recorded as an object: stack, from tcb_stack(). */
+static void record_stack(struct tracer *tr, struct tcb *t, const uint64_t stack[2])
+{
 	struct proc *p = t->proc;
 	char name[48];
 	struct nm_object obj = { .pid = p->pid, .tid = t->tid, .kind = OBJ_STACK, .name = name };
+	struct user_regs_struct regs;
 
-	if (p->ignored || tracee_getregs(t->tid, &regs) || procmaps_lookup(p->mm_tid, regs.rsp, &m) < 0)
+	if (p->ignored || !stack[1] || tracee_getregs(t->tid, &regs))
 		return;
-	obj.addr = m.start;
-	obj.size = m.end - m.start;
+	obj.addr = stack[0];
+	obj.size = stack[1] - stack[0];
 	obj.alloc_ns = now_ns();
-	free(m.path);
 	snprintf(name, sizeof(name), "[stack:%d]", t->tid);
 	tracer_emit(tr, &(struct nm_event){ .kind = EV_REGION, .t = t, .pid = p->pid,
 					    .tid = t->tid, .object = &obj, .sp = regs.rsp });
@@ -274,6 +298,7 @@ static void record_stack(struct tracer *tr, struct tcb *t)
 static void thread_start(struct tracer *tr, struct tcb *t)
 {
 	struct proc *owner;
+	uint64_t stack[2];
 
 	t->flags |= TCB_STARTED;
 	if (t->proc->ignored)
@@ -285,13 +310,14 @@ static void thread_start(struct tracer *tr, struct tcb *t)
 			agent_fork_child(tr, t, parent);
 		t->proc->agent_parent = 0;
 	}
+	tcb_stack(t, stack);
 	if ((owner = agent_owner(tr, t->proc))) {
-		agent_name_thread(owner, t->tid, tcb_address(t));
+		agent_name_thread(owner, t->tid, tcb_address(t), stack);
 		agent_check_futex(owner, t);
 	}
 	if (!t->unwind)
 		t->unwind = unwind_thread_new(t->tid);
-	record_stack(tr, t);
+	record_stack(tr, t, stack);
 	tracer_emit(tr, &(struct nm_event){ .kind = EV_THREAD_START, .t = t, .pid = t->proc->pid,
 					    .tid = t->tid, .rank = t->rank });
 }
@@ -323,7 +349,7 @@ static void agent_thread_gone(struct tracer *tr, struct tcb *t, bool last)
 	/* A vfork child done with its parent's memory gives the TCB's entry
 	 * back to the thread that vforked. */
 	if (t->vfork_parent_tid && owner != t->proc)
-		agent_name_thread(owner, t->vfork_parent_tid, tcb_address(t));
+		agent_name_thread(owner, t->vfork_parent_tid, tcb_address(t), NULL);
 	else
 		agent_forget_tid(owner, t->tid, tcb_address(t));
 }
@@ -453,7 +479,7 @@ static void agent_child(struct tracer *tr, struct tcb *parent, struct tcb *child
 	if (child->proc->vfork_child) {
 		child->vfork_tcb = tcb_address(parent);
 		child->vfork_parent_tid = parent->tid;
-		agent_name_thread(parent->proc, child->tid, child->vfork_tcb);
+		agent_name_thread(parent->proc, child->tid, child->vfork_tcb, NULL);
 		return;
 	}
 	if (is_early(tr, child->tid) || waitpid(child->tid, &status, __WALL) != child->tid)
@@ -557,6 +583,7 @@ static void handle_exec(struct tracer *tr, struct tcb *t)
 	struct proc *p = t->proc;
 	char exe[4096];
 	unsigned long former;
+	uint64_t stack[2];
 
 	/* A non-leader thread that execs takes the leader's tid, and its
 	 * TCB: the leader's exit, seen as the exec killed it, was not this
@@ -598,10 +625,12 @@ static void handle_exec(struct tracer *tr, struct tcb *t)
 	tracer_emit(tr, &(struct nm_event){ .kind = EV_EXEC, .t = t, .pid = p->pid,
 					    .tid = t->tid, .exe = exe[0] ? exe : NULL });
 	proc_record(tr, p, exe[0] ? exe : NULL);
-	if (!(t->flags & TCB_STARTED))
+	if (!(t->flags & TCB_STARTED)) {
 		thread_start(tr, t);
-	else
-		record_stack(tr, t);
+	} else {
+		tcb_stack(t, stack);
+		record_stack(tr, t, stack);
+	}
 	/* The first injection runs over the image's first code, execve's
 	 * exit with it (scratch_ensure()); none needed, none waited for. */
 	t->flags |= TCB_AT_EXEC;

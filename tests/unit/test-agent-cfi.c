@@ -24,6 +24,7 @@
 
 void agent_sys_wait(uint32_t *word, uint32_t val) { }
 uint64_t agent_sys_tsc(void) { return 0; }
+int agent_sys_readable(uint64_t addr, int32_t tid) { return 0; }
 
 static struct agent_ctl *ctl;
 static struct loaded {
@@ -90,7 +91,7 @@ static int nwalked;
 /* Called by capture() with the stack as it is at a function's entry. */
 void walk_from_entry(uint64_t rsp, uint64_t rbp)
 {
-	nwalked = agent_walk(ctl, rsp, rbp, walked, 32);
+	nwalked = agent_walk(ctl, rsp, rbp, walked, 32, &(struct agent_span){ rsp, UINT64_MAX - 8, 0, 0 });
 }
 
 void capture(void);

@@ -23,6 +23,19 @@ uint64_t agent_sys_tsc(void)
 	return ++fake_now;
 }
 
+/* The kernel's answer for any page: readable (probe_answer) to thread
+ * 5 only. */
+static int probes, probe_answer;
+
+int agent_sys_readable(uint64_t addr, int32_t tid)
+{
+	probes++;
+	return probe_answer && tid == 5;
+}
+
+/* A walk that may read anything (the fake stacks here). */
+#define ANY (&(struct agent_span){ 0, UINT64_MAX - 8, 0, 0 })
+
 static struct agent_ctl *new_region(void)
 {
 	struct agent_ctl *c = mmap(NULL, AGENT_DATA_SIZE, PROT_READ | PROT_WRITE,
@@ -270,21 +283,21 @@ static void test_stack_cache(struct agent_ctl *c, uint64_t *stack, uint64_t base
 	uint64_t ips[3] = { code + 0x1010, code + 0x2020, code + 0x3030 };
 	uint64_t h = agent_hash_ips(ips, 3), pub = c->modules, hdr = m->eh_hdr;
 
-	CHECK_INT(agent_call_stack(c, 1, base, base + 32, 8), h);
+	CHECK_INT(agent_call_stack(c, 1, base, base + 32, 8, ANY), h);
 	memset(agent_at(c, AGENT_OFF_IPCACHE), 0, AGENT_IPCACHE_SPACE * sizeof(struct agent_ipcache));
 	m->eh_hdr = 0;              /* a walk would stop at f */
 	publish(c, 0, m);
-	CHECK_INT(agent_call_stack(c, 1, base, base + 32, 8), h);
-	CHECK(agent_call_stack(c, 0, base, base + 32, 8) != h);
+	CHECK_INT(agent_call_stack(c, 1, base, base + 32, 8, ANY), h);
+	CHECK(agent_call_stack(c, 0, base, base + 32, 8, ANY) != h);
 	m->eh_hdr = hdr;
 	publish(c, 0, m);
 	memset(agent_at(c, AGENT_OFF_IPCACHE), 0, AGENT_IPCACHE_SPACE * sizeof(struct agent_ipcache));
 	stack[5] = code + 0x3031;   /* g's caller changed */
-	CHECK(agent_call_stack(c, 1, base, base + 32, 8) != h);
+	CHECK(agent_call_stack(c, 1, base, base + 32, 8, ANY) != h);
 	stack[5] = code + 0x3030;
-	CHECK_INT(agent_call_stack(c, 1, base, base + 32, 8), h);
+	CHECK_INT(agent_call_stack(c, 1, base, base + 32, 8, ANY), h);
 	c->modules = 0;             /* another list: walked again */
-	CHECK(agent_call_stack(c, 1, base, base + 32, 8) != h);
+	CHECK(agent_call_stack(c, 1, base, base + 32, 8, ANY) != h);
 	c->modules = pub;
 	/* Two callers alternating at the same depth (same rsp, same return
 	 * address, a word further up differs): both stay cached (two ways),
@@ -295,16 +308,16 @@ static void test_stack_cache(struct agent_ctl *c, uint64_t *stack, uint64_t base
 
 		memset(agent_at(c, AGENT_OFF_STACKCACHE), 0,
 		       2 * AGENT_STACKCACHE * sizeof(struct agent_stackcache));
-		CHECK_INT(agent_call_stack(c, 1, base, base + 32, 8), h);
+		CHECK_INT(agent_call_stack(c, 1, base, base + 32, 8, ANY), h);
 		stack[5] = code + 0x3031;
-		CHECK_INT(agent_call_stack(c, 1, base, base + 32, 8), hb);
+		CHECK_INT(agent_call_stack(c, 1, base, base + 32, 8, ANY), hb);
 		m->eh_hdr = 0;
 		publish(c, 0, m);
 		c->modules = pub;   /* the same list: the cache holds */
 		memset(agent_at(c, AGENT_OFF_IPCACHE), 0, AGENT_IPCACHE_SPACE * sizeof(struct agent_ipcache));
-		CHECK_INT(agent_call_stack(c, 1, base, base + 32, 8), hb);
+		CHECK_INT(agent_call_stack(c, 1, base, base + 32, 8, ANY), hb);
 		stack[5] = code + 0x3030;
-		CHECK_INT(agent_call_stack(c, 1, base, base + 32, 8), h);
+		CHECK_INT(agent_call_stack(c, 1, base, base + 32, 8, ANY), h);
 		m->eh_hdr = hdr;
 		publish(c, 0, m);
 	}
@@ -326,15 +339,15 @@ static void test_deep_stack_cache(struct agent_ctl *c, struct agent_module *m, u
 		stack[2 + 2 * k] = base + 16 + 16 * (k + 1);  /* saved rbp: the next frame */
 		stack[3 + 2 * k] = k + 1 < FRAMES ? code + 0x2020 : code + 0x3030;
 	}
-	CHECK_INT(agent_walk(c, base, base + 16, ips, 23), FRAMES + 1);
+	CHECK_INT(agent_walk(c, base, base + 16, ips, 23, ANY), FRAMES + 1);
 	memset(agent_at(c, AGENT_OFF_STACKCACHE), 0, 2 * AGENT_STACKCACHE * sizeof(struct agent_stackcache));
-	h = agent_call_stack(c, 1, base, base + 16, 23);
+	h = agent_call_stack(c, 1, base, base + 16, 23, ANY);
 	CHECK(h != 0);
 	m->eh_hdr = 0;
 	publish(c, 0, m);
 	c->modules = pub;
 	memset(agent_at(c, AGENT_OFF_IPCACHE), 0, AGENT_IPCACHE_SPACE * sizeof(struct agent_ipcache));
-	CHECK_INT(agent_call_stack(c, 1, base, base + 16, 23), h);
+	CHECK_INT(agent_call_stack(c, 1, base, base + 16, 23, ANY), h);
 	m->eh_hdr = hdr;
 	publish(c, 0, m);
 	c->rings[1].head = c->rings[1].tail = 0;
@@ -448,23 +461,65 @@ static void test_walk_depth(struct agent_ctl *c, struct agent_module *m, uint64_
 
 	c->call_depth = 1;
 	forget_stacks(c);
-	CHECK_INT(agent_call_stack(c, 1, base, base + 32, 8), agent_hash_ips(ips, 1));
+	CHECK_INT(agent_call_stack(c, 1, base, base + 32, 8, ANY), agent_hash_ips(ips, 1));
 	c->wrappers[0].start = code + 0x1000;       /* f wraps the allocator */
 	c->wrappers[0].end = code + 0x1100;
 	c->nr_wrappers = 1;
 	forget_stacks(c);
-	CHECK_INT(agent_call_stack(c, 1, base, base + 32, 8), agent_hash_ips(ips, 2));
+	CHECK_INT(agent_call_stack(c, 1, base, base + 32, 8, ANY), agent_hash_ips(ips, 2));
 	c->nr_wrappers = 0;
 	m->wrapper = 1;                             /* every frame a wrapper's */
 	publish(c, 0, m);
 	forget_stacks(c);
-	CHECK_INT(agent_call_stack(c, 1, base, base + 32, 8), agent_hash_ips(ips, 3));
+	CHECK_INT(agent_call_stack(c, 1, base, base + 32, 8, ANY), agent_hash_ips(ips, 3));
 	m->wrapper = 0;
 	publish(c, 0, m);
 	c->call_depth = 0;
 	forget_stacks(c);
-	CHECK_INT(agent_call_stack(c, 1, base, base + 32, 8), agent_hash_ips(ips, 3));
+	CHECK_INT(agent_call_stack(c, 1, base, base + 32, 8, ANY), agent_hash_ips(ips, 3));
 	forget_stacks(c);
+}
+
+/* A walk reads nothing past its span's end: a stack switched by hand,
+ * its frames' rules leading off its mapping, faulted in the program.
+ * Past the end, the next page only where the kernel says it is readable,
+ * and where asking is allowed; a walk cached from a longer stack is not
+ * taken for one that ends sooner.  The span: the thread's stack when rsp
+ * is on it, else rsp's page. */
+static void test_walk_span(struct agent_ctl *c, uint64_t base, uint64_t code)
+{
+	uint64_t ips[3] = { code + 0x1010, code + 0x2020, code + 0x3030 }, got[8], h;
+	struct agent_inside in = { .tid = 5, .stack_lo = base - 64, .stack_hi = base + 40 };
+	struct agent_span s;
+
+	CHECK_INT(agent_walk(c, base, base + 32, got, 8, &(struct agent_span){ base, base + 40, 0, 0 }), 2);
+	CHECK_INT(agent_walk(c, base, base + 32, got, 8, &(struct agent_span){ base, base + 16, 0, 0 }), 1);
+	CHECK_INT(agent_walk(c, base, base + 32, got, 8, &(struct agent_span){ base + 8, base + 40, 0, 0 }), 0);
+	probes = 0;
+	probe_answer = 1;
+	s = (struct agent_span){ base, base + 40, 5, 1 };
+	CHECK_INT(agent_walk(c, base, base + 32, got, 8, &s), 3);
+	CHECK_INT(probes, 1);
+	CHECK_INT(s.end, base + 40 + 4096);
+	probe_answer = 0;
+	CHECK_INT(agent_walk(c, base, base + 32, got, 8, &(struct agent_span){ base, base + 40, 5, 1 }), 2);
+	CHECK_INT(probes, 2);
+	forget_stacks(c);
+	h = agent_call_stack(c, 1, base, base + 32, 8, ANY);
+	CHECK_INT(h, agent_hash_ips(ips, 3));
+	CHECK(agent_call_stack(c, 1, base, base + 32, 8, &(struct agent_span){ base, base + 40, 0, 0 }) != h);
+	forget_stacks(c);
+	s = agent_stack_span(c, &in, base);
+	CHECK_INT(s.start, base);
+	CHECK_INT(s.end, base + 40);
+	CHECK_INT(s.tid, 5);
+	CHECK_INT(s.may_probe, 1);
+	in.stack_hi = base;                 /* rsp off the thread's stack */
+	s = agent_stack_span(c, &in, base);
+	CHECK_INT(s.end, (base | 4095) + 1);
+	c->probe_refused = 1;
+	CHECK_INT(agent_stack_span(c, &in, base).may_probe, 0);
+	c->probe_refused = 0;
 }
 
 /* A stack hashes by its frames' ids (ip + the module's id_delta): the
@@ -531,12 +586,12 @@ static void test_walk(struct agent_ctl *c)
 	/* g's frame, rbp-based: rbp = &stack[4], saved rbp at [4], ra at [5] */
 	stack[4] = 0x4242;
 	stack[5] = code + 0x3030;
-	n = agent_walk(c, base, base + 4 * 8, ips, 8);
+	n = agent_walk(c, base, base + 4 * 8, ips, 8, ANY);
 	CHECK_INT(n, 3);
 	CHECK_INT(ips[0], code + 0x1010);
 	CHECK_INT(ips[1], code + 0x2020);
 	CHECK_INT(ips[2], code + 0x3030);
-	CHECK_INT(agent_walk(c, base, base + 32, ips, 2), 2);
+	CHECK_INT(agent_walk(c, base, base + 32, ips, 2, ANY), 2);
 	CHECK(agent_module_of(c, code + 0x20ff) != NULL);
 	CHECK(agent_module_of(c, code + 0x4000) == NULL);
 	CHECK_INT(agent_cfi_rule(&m, code + 0x2100, &r), 0);   /* no FDE there */
@@ -576,9 +631,10 @@ static void test_walk(struct agent_ctl *c)
 	test_cached_offsets();
 	test_deep_stack_cache(c, &m, code);
 	test_walk_depth(c, &m, base, code);
+	test_walk_span(c, base, code);
 	test_stack_ids(c, m, code);
 	stack[0] = code + 0x5000;   /* no module: the walk ends there */
-	CHECK_INT(agent_walk(c, base, 0, ips, 8), 1);
+	CHECK_INT(agent_walk(c, base, 0, ips, 8, ANY), 1);
 	free(data);
 	free(other);
 }
