@@ -64,6 +64,7 @@ int agent_sys_readable(uint64_t addr, int32_t tid)
 	uint8_t byte;
 	struct iovec_k local = { (uint64_t)&byte, 1 }, remote = { addr, 1 };
 
+	__atomic_fetch_add(&agent_ctl.probes, 1, __ATOMIC_RELAXED);
 	return tid > 0 && sys6(SYS_PROCESS_VM_READV, tid, (long)&local, 1, (long)&remote, 1, 0) == 1;
 }
 

@@ -159,6 +159,7 @@ struct agent_ctl {
 	 * the kernel says the next page is readable (process_vm_readv of
 	 * the thread itself): not where the filter forbids that call. */
 	uint32_t probe_refused;
+	uint64_t probes;        /* pages asked about (agent_sys_readable()) */
 	_Alignas(64) struct agent_growth growth;
 	/* Entries of the rule log taken (AGENT_OFF_RULELOG), maybe past its
 	 * end: each unwind rule the agent computed, for numamma to hand to

@@ -695,15 +695,15 @@ void agent_setup(struct tracer *tr, struct tcb *t)
 		for (struct tcb *o = tr->tcb_hash[i]; o; o = o->next) {
 			uint64_t tcb = o->proc == p ? tcb_address(o) : 0;
 
-			uint64_t stack[2];
+			uint64_t stack[2], reach[2];
 
 			if (o->proc != p)
 				continue;
-			tcb_stack(o, stack);
+			tcb_stack(o, stack, reach);
 			if (tcb) {
-				agent_name_thread(p, o->tid, tcb, stack);
+				agent_name_thread(p, o->tid, tcb, reach);
 			} else {
-				memcpy(p->agent->ctl->unnamed_stack, stack, sizeof(stack));
+				memcpy(p->agent->ctl->unnamed_stack, reach, sizeof(reach));
 				p->agent->ctl->unnamed_tid = o->tid;
 			}
 		}
@@ -1207,9 +1207,10 @@ void agent_drain_final(struct tracer *tr, struct proc *p)
 	if (!p->agent)
 		return;
 	learn_rules(tr, p);
-	debug("process %d: %u stacks sent, %u new, %llu threads asked their tid", p->pid,
-	      p->agent->stacks_sent, p->agent->stacks_new,
-	      (unsigned long long)p->agent->ctl->tids_asked);
+	debug("process %d: %u stacks sent, %u new, %llu threads asked their tid, %llu stack pages "
+	      "asked of the kernel", p->pid, p->agent->stacks_sent, p->agent->stacks_new,
+	      (unsigned long long)p->agent->ctl->tids_asked,
+	      (unsigned long long)p->agent->ctl->probes);
 	if (p->agent->ctl->futex_refused)
 		debug("process %d: %llu waits for room in a ring, spun", p->pid,
 		      (unsigned long long)p->agent->ctl->spun_waits);
@@ -1389,7 +1390,7 @@ static void copy_data(struct agent_ctl *to, const struct agent_ctl *from)
 	memset(to->rings, 0, sizeof(to->rings));
 	memset(&to->growth, 0, sizeof(to->growth));   /* its tables start small */
 	/* The parent's, counted with the parent. */
-	to->lost = to->tids_asked = to->spun_waits = 0;
+	to->lost = to->tids_asked = to->spun_waits = to->probes = 0;
 	to->unnamed_tid = 0;
 	memcpy(module_space(to) + first, module_space((struct agent_ctl *)from) + first,
 	       (size_t)n * sizeof(struct agent_module));

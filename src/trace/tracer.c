@@ -250,32 +250,38 @@ static void resume(struct tcb *t, int sig)
 
 /* ---- thread life ---- */
 
-/* The mapping that holds t's stack pointer, and that pointer. */
-static bool stack_mapping(struct tcb *t, struct map_entry *m, uint64_t *sp)
+/* How far below its top a process's main stack may grow: its stack
+ * limit, which the kernel left free of mappings below the stack when it
+ * laid out the address space at the exec (mmap_base()); an unlimited
+ * one, the legacy layout's mappings far below.  0: not known. */
+static uint64_t stack_growth(pid_t pid)
+{
+	struct rlimit rl;
+
+	if (prlimit(pid, RLIMIT_STACK, NULL, &rl) < 0)
+		return 0;
+	return rl.rlim_cur == RLIM_INFINITY ? 8ULL << 30 : rl.rlim_cur;
+}
+
+void tcb_stack(struct tcb *t, uint64_t stack[2], uint64_t reach[2])
 {
 	struct user_regs_struct regs;
-
-	if (tracee_getregs(t->tid, &regs) || procmaps_lookup(t->proc->mm_tid, regs.rsp, m) < 0)
-		return false;
-	free(m->path);
-	m->path = NULL;
-	*sp = regs.rsp;
-	return true;
-}
-
-void tcb_stack(struct tcb *t, uint64_t stack[2])
-{
 	struct map_entry m;
-	uint64_t sp;
+	uint64_t growth;
 
-	stack[0] = stack[1] = 0;
-	if (stack_mapping(t, &m, &sp)) {
-		stack[0] = m.start;
-		stack[1] = m.end;
-	}
+	stack[0] = stack[1] = reach[0] = reach[1] = 0;
+	if (tracee_getregs(t->tid, &regs) || procmaps_lookup(t->proc->mm_tid, regs.rsp, &m) < 0)
+		return;
+	stack[0] = reach[0] = m.start;
+	stack[1] = reach[1] = m.end;
+	/* A walk deep in a recursion of main's is on its stack. */
+	if (m.path && !strcmp(m.path, "[stack]") && (growth = stack_growth(t->proc->pid)) &&
+	    growth < m.end && m.end - growth < m.start)
+		reach[0] = m.end - growth;
+	free(m.path);
 }
 
-/* t's stack recorded as an object: stack, from tcb_stack(). */
+/* t's stack recorded as an object: stack, its mapping (tcb_stack()). */
 static void record_stack(struct tracer *tr, struct tcb *t, const uint64_t stack[2])
 {
 	struct proc *p = t->proc;
@@ -298,7 +304,7 @@ static void record_stack(struct tracer *tr, struct tcb *t, const uint64_t stack[
 static void thread_start(struct tracer *tr, struct tcb *t)
 {
 	struct proc *owner;
-	uint64_t stack[2];
+	uint64_t stack[2], reach[2];
 
 	t->flags |= TCB_STARTED;
 	if (t->proc->ignored)
@@ -310,9 +316,9 @@ static void thread_start(struct tracer *tr, struct tcb *t)
 			agent_fork_child(tr, t, parent);
 		t->proc->agent_parent = 0;
 	}
-	tcb_stack(t, stack);
+	tcb_stack(t, stack, reach);
 	if ((owner = agent_owner(tr, t->proc))) {
-		agent_name_thread(owner, t->tid, tcb_address(t), stack);
+		agent_name_thread(owner, t->tid, tcb_address(t), reach);
 		agent_check_futex(owner, t);
 	}
 	if (!t->unwind)
@@ -583,7 +589,7 @@ static void handle_exec(struct tracer *tr, struct tcb *t)
 	struct proc *p = t->proc;
 	char exe[4096];
 	unsigned long former;
-	uint64_t stack[2];
+	uint64_t stack[2], reach[2];
 
 	/* A non-leader thread that execs takes the leader's tid, and its
 	 * TCB: the leader's exit, seen as the exec killed it, was not this
@@ -628,7 +634,7 @@ static void handle_exec(struct tracer *tr, struct tcb *t)
 	if (!(t->flags & TCB_STARTED)) {
 		thread_start(tr, t);
 	} else {
-		tcb_stack(t, stack);
+		tcb_stack(t, stack, reach);
 		record_stack(tr, t, stack);
 	}
 	/* The first injection runs over the image's first code, execve's

@@ -1,4 +1,4 @@
-/* switch-stack: code that runs on stacks its thread switched to.
+/* switch-stack [deep]: code that runs on stacks its thread switched to.
  *  - By hand, as runtimes and coroutine libraries do: main moves rsp to
  *    the top of a 64 KiB mapping with nothing mapped above it and calls
  *    on_new_stack() there, which makes a 3 MiB block.  main's unwind
@@ -7,7 +7,9 @@
  *  - ucontext: a fiber on a 256 KiB mapping (swapcontext) makes a 2 MiB
  *    block in in_fiber(), then a 5 MiB one three frames deeper
  *    (fiber_depth()), the frames spread over several of its pages.
- * Each block is freed. */
+ * Each block is freed.  With "deep", only a recursion of main's 2 MiB
+ * deep (past the mapping the main stack had at the exec) that makes a
+ * 4 MiB block: on the thread's own stack. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -50,6 +52,18 @@ __attribute__((noinline)) static void in_fiber(void)
 	swapcontext(&fiber_ctx, &main_ctx);
 }
 
+__attribute__((noinline)) static void recurse(int n)
+{
+	volatile char pad[1000];
+
+	pad[0] = (char)n;
+	if (n)
+		recurse(n - 1);
+	else
+		block(4u << 20);
+	sink += pad[0];
+}
+
 static char *mapped_stack(size_t len)
 {
 	/* A page past the end, then unmapped: nothing is mapped above. */
@@ -61,10 +75,17 @@ static char *mapped_stack(size_t len)
 	return m;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	char *top = mapped_stack(64 << 10) + (64 << 10), *fiber = mapped_stack(256 << 10);
+	char *top, *fiber;
 
+	if (argc > 1) {
+		recurse(2000);
+		printf("sink %ld\n", sink);
+		return 0;
+	}
+	top = mapped_stack(64 << 10) + (64 << 10);
+	fiber = mapped_stack(256 << 10);
 	__asm__ volatile("mov %%rsp, %%rbx\n\tmov %0, %%rsp\n\tcall on_new_stack\n\tmov %%rbx, %%rsp"
 			 : : "r"(top)
 			 : "rbx", "rax", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "memory");
