@@ -31,7 +31,7 @@ frames() {
 assert_eq "the block made on the stack switched by hand" "block on_new_stack main" "$(frames 3 2)"
 assert_eq "the fiber's block" "block in_fiber" "$(frames 2 1)"
 assert_eq "the fiber's block, its frames over several pages" \
-	"block fiber_depth fiber_depth fiber_depth fiber_depth in_fiber" "$(frames 5 5)"
+	"block descend descend descend descend descend descend in_fiber" "$(frames 5 7)"
 
 # asked ARGS...: the stack pages the agent asked the kernel about (-v).
 asked() {
@@ -42,5 +42,5 @@ if [[ ${NUMAMMA_INTERCEPT-agent} != trap ]]; then
 	pages=$(asked)
 	[[ -n $pages && $pages -gt 0 ]] || fail "no page of the fiber's asked of the kernel: '$pages'"
 	assert_eq "the pages asked, main's deep recursion" 0 "$(asked deep)"
-	assert_eq "main's deep recursion's block" "block recurse recurse" "$(frames 4 2 "$TMPD/v.db")"
+	assert_eq "main's deep recursion's block" "block descend descend" "$(frames 4 2 "$TMPD/v.db")"
 fi

@@ -5,8 +5,8 @@
  *    data knows nothing of the switch: a walk that follows it reads past
  *    the mapping's end (it faulted in the program under numamma's agent).
  *  - ucontext: a fiber on a 256 KiB mapping (swapcontext) makes a 2 MiB
- *    block in in_fiber(), then a 5 MiB one three frames deeper
- *    (fiber_depth()), the frames spread over several of its pages.
+ *    block in in_fiber(), then a 5 MiB one six frames of 1 KiB deeper
+ *    (descend()), the frames spread over several of its pages.
  * Each block is freed.  With "deep", only a recursion of main's 2 MiB
  * deep (past the mapping the main stack had at the exec) that makes a
  * 4 MiB block: on the thread's own stack. */
@@ -32,36 +32,24 @@ __attribute__((noinline)) void on_new_stack(void)
 	block(3u << 20);
 }
 
-/* Frames of 2 KiB each: the deepest block's walk crosses pages. */
-__attribute__((noinline)) static void fiber_depth(int n)
+/* n + 1 frames of 1 KiB each, then the block. */
+__attribute__((noinline)) static void descend(int n, size_t size)
 {
-	volatile char pad[2048];
+	volatile char pad[1024];
 
 	pad[0] = (char)n;
 	if (n)
-		fiber_depth(n - 1);
+		descend(n - 1, size);
 	else
-		block(5u << 20);
+		block(size);
 	sink += pad[0];
 }
 
 __attribute__((noinline)) static void in_fiber(void)
 {
 	block(2u << 20);
-	fiber_depth(3);
+	descend(5, 5u << 20);
 	swapcontext(&fiber_ctx, &main_ctx);
-}
-
-__attribute__((noinline)) static void recurse(int n)
-{
-	volatile char pad[1000];
-
-	pad[0] = (char)n;
-	if (n)
-		recurse(n - 1);
-	else
-		block(4u << 20);
-	sink += pad[0];
 }
 
 static char *mapped_stack(size_t len)
@@ -80,7 +68,7 @@ int main(int argc, char **argv)
 	char *top, *fiber;
 
 	if (argc > 1) {
-		recurse(2000);
+		descend(2000, 4u << 20);
 		printf("sink %ld\n", sink);
 		return 0;
 	}
