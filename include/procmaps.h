@@ -34,8 +34,9 @@ void procmaps_copy(struct map_list *dst, const struct map_list *src);
  * a new thread's stack, the newest mapping but one, comes early (mmap
  * goes down), where a whole read at each thread of a program with
  * thousands cost a time quadratic in them.  0, or -1: none holds addr,
- * or the process is gone (errno ESRCH).  out->path is to be freed. */
-int procmaps_lookup(pid_t pid, uint64_t addr, struct map_entry *out);
+ * or the process is gone (errno ESRCH).  out->path is to be freed.
+ * below (may be NULL): the end of the mapping before it, 0 if none. */
+int procmaps_lookup(pid_t pid, uint64_t addr, struct map_entry *out, uint64_t *below);
 /* The entry containing addr, or NULL.  Entries are sorted by address. */
 const struct map_entry *procmaps_find(const struct map_list *l, uint64_t addr);
 

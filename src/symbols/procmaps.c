@@ -169,11 +169,12 @@ int procmaps_read(pid_t pid, struct map_list *out)
 	return 0;
 }
 
-int procmaps_lookup(pid_t pid, uint64_t addr, struct map_entry *out)
+int procmaps_lookup(pid_t pid, uint64_t addr, struct map_entry *out, uint64_t *below)
 {
 	char path[64], *line = NULL;
 	size_t cap = 0;
 	int found = -1, any = 0;
+	uint64_t prev_end = 0;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
@@ -189,13 +190,17 @@ int procmaps_lookup(pid_t pid, uint64_t addr, struct map_entry *out)
 		line[strcspn(line, "\n")] = '\0';
 		if (parse_line(line, out) < 0)
 			continue;
-		if (addr < out->end)
+		if (addr < out->end) {
 			found = 0;
-		else
+		} else {
+			prev_end = out->end;
 			free(out->path);
+		}
 	}
 	free(line);
 	fclose(f);
+	if (below)
+		*below = prev_end;
 	if (!any)
 		errno = ESRCH;
 	return found;

@@ -267,17 +267,20 @@ void tcb_stack(struct tcb *t, uint64_t stack[2], uint64_t reach[2])
 {
 	struct user_regs_struct regs;
 	struct map_entry m;
-	uint64_t growth;
+	uint64_t growth, below;
 
 	stack[0] = stack[1] = reach[0] = reach[1] = 0;
-	if (tracee_getregs(t->tid, &regs) || procmaps_lookup(t->proc->mm_tid, regs.rsp, &m) < 0)
+	if (tracee_getregs(t->tid, &regs) ||
+	    procmaps_lookup(t->proc->mm_tid, regs.rsp, &m, &below) < 0)
 		return;
 	stack[0] = reach[0] = m.start;
 	stack[1] = reach[1] = m.end;
-	/* A walk deep in a recursion of main's is on its stack. */
+	/* A walk deep in a recursion of main's is on its stack: as far as
+	 * its limit, and no further than the mapping below (a limit raised
+	 * since the exec lets the stack grow past where mmap() put things). */
 	if (m.path && !strcmp(m.path, "[stack]") && (growth = stack_growth(t->proc->pid)) &&
 	    growth < m.end && m.end - growth < m.start)
-		reach[0] = m.end - growth;
+		reach[0] = m.end - growth > below ? m.end - growth : below;
 	free(m.path);
 }
 

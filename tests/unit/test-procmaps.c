@@ -125,7 +125,8 @@ static void test_self(void)
 }
 
 /* procmaps_lookup() finds what a whole read finds, for a thread's stack,
- * the heap, code and a mapping of 1,000 pages past the others; nothing
+ * the heap, code and a mapping of 1,000 pages past the others, and the
+ * end of the mapping below each; nothing
  * for an address no mapping holds or a process that is not there. */
 static void test_lookup(void)
 {
@@ -134,20 +135,22 @@ static void test_lookup(void)
 			     (uint64_t)(uintptr_t)test_lookup, (uint64_t)(uintptr_t)sample };
 	struct map_list l;
 	struct map_entry m;
+	uint64_t below;
 
 	CHECK_INT(procmaps_read(getpid(), &l), 0);
 	for (size_t i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++) {
 		const struct map_entry *e = procmaps_find(&l, addrs[i]);
 
 		CHECK(e != NULL);
-		CHECK_INT(procmaps_lookup(getpid(), addrs[i], &m), 0);
+		CHECK_INT(procmaps_lookup(getpid(), addrs[i], &m, &below), 0);
 		CHECK(e && m.start == e->start && m.end == e->end && !strcmp(m.path, e->path) &&
 		      !strcmp(m.perms, e->perms));
+		CHECK(e && below == (e > l.v ? e[-1].end : 0));
 		free(m.path);
 	}
-	CHECK_INT(procmaps_lookup(getpid(), 4096, &m), -1);
-	CHECK_INT(procmaps_lookup(getpid(), UINT64_MAX - 4096, &m), -1);
-	CHECK_INT(procmaps_lookup(-2, (uint64_t)(uintptr_t)&big, &m), -1);
+	CHECK_INT(procmaps_lookup(getpid(), 4096, &m, NULL), -1);
+	CHECK_INT(procmaps_lookup(getpid(), UINT64_MAX - 4096, &m, NULL), -1);
+	CHECK_INT(procmaps_lookup(-2, (uint64_t)(uintptr_t)&big, &m, NULL), -1);
 	procmaps_free(&l);
 	free(big);
 }
