@@ -12,19 +12,24 @@
 #   records), the parent's again once the child is gone; with traps, the
 #   child's that numamma could not follow to their return.
 # - A child that execs is dumpable again: recorded under its own pid.
+# - With --no-follow, the child is not let go with its parent's hooks
+#   (which numamma cannot take out): it stays traced, not recorded, until
+#   it execs or exits (it was left stopped for good).
 # As root (CAP_SYS_PTRACE) every block is recorded under its own process.
 . "$(dirname "$0")/lib.sh"
 
 build_prog nondumpable
 
-# profile NAME [exec]: natively and under numamma (run by "${as[@]}"),
-# outputs and statuses compared; numamma's messages in $TMPD/NAME.err.
+# profile NAME [exec]: natively and under numamma (run by "${as[@]}", with
+# "${opts[@]}"), outputs and statuses compared; numamma's messages in
+# $TMPD/NAME.err.
 profile() {
 	local name=$1 native status; shift
 	"$dir/nondumpable" "$@" >"$TMPD/$name.native" 2>&1
 	native=$?
 	timeout "$PROFILE_TIMEOUT" "${as[@]}" "$NUMAMMA" profile -q -s none "${INTERCEPT_OPT[@]}" \
-		-o "$dir/$name.db" -- "$dir/nondumpable" "$@" >"$TMPD/$name.out" 2>"$TMPD/$name.err"
+		"${opts[@]}" -o "$dir/$name.db" -- "$dir/nondumpable" "$@" >"$TMPD/$name.out" \
+		2>"$TMPD/$name.err"
 	status=$?
 	assert_eq "the program's status ($name)" "$native" "$status"
 	assert_diff "the program's output ($name)" "$TMPD/$name.native" "$TMPD/$name.out"
@@ -40,6 +45,7 @@ blocks() {
 }
 lost() { sql "$1" "SELECT calls_lost FROM runs"; }
 
+opts=()
 if [[ $(id -u) == 0 ]]; then
 	as=() dir=$TMPD
 	profile root
@@ -89,3 +95,12 @@ trap)
 		"$(blocks "$dir/execd.db")"
 	;;
 esac
+
+# (By traps, the parent's blocks are all recorded, as above.)
+opts=(--no-follow)
+parent="main:2:1 main:5:1 "
+[[ ${NUMAMMA_INTERCEPT-agent} == trap ]] && parent="main:2:1 main:3:4 main:5:1 "
+for how in "" exec; do
+	profile "nofollow$how" $how
+	assert_eq "the blocks, --no-follow ($how)" "$parent" "$(blocks "$dir/nofollow$how.db")"
+done

@@ -7,7 +7,9 @@
 # process; with the agent, neither records while the child lives (their
 # calls counted, and said), the parent again once it is gone; with traps,
 # each call is recorded under its own process; a child that execs is
-# recorded under its own pid.
+# recorded under its own pid.  With --no-follow the child stays traced
+# (not recorded) while it shares the parent's memory, and runs on (it was
+# left stopped for good).
 . "$(dirname "$0")/lib.sh"
 
 build_prog clone-vm
@@ -49,4 +51,17 @@ for how in exit exec; do
 		"$TMPD/err" || fail "no word of the child that shares its memory ($how): $(cat "$TMPD/err")"
 	grep -q "^numamma: warning: process [0-9]*: $lost allocator calls were not recorded while a fork child shared its agent (runs.calls_lost)$" \
 		"$TMPD/err" || fail "no count of the calls lost ($how): $(cat "$TMPD/err")"
+done
+
+for how in exit exec; do
+	args=(); [[ $how == exec ]] && args=(exec)
+	"$TMPD/clone-vm" "${args[@]}" >"$TMPD/native" 2>&1
+	native=$?
+	timeout "$PROFILE_TIMEOUT" "$NUMAMMA" profile -q -s none --no-follow "${INTERCEPT_OPT[@]}" \
+		-o "$TMPD/nf-$how.db" -- "$TMPD/clone-vm" "${args[@]}" >"$TMPD/out" 2>"$TMPD/err"
+	assert_eq "the program's status, --no-follow ($how)" "$native" "$?"
+	assert_diff "the program's output, --no-follow ($how)" "$TMPD/native" "$TMPD/out"
+	got=$(blocks "$TMPD/nf-$how.db")
+	[[ $got == *main:5:1* && $got != *child* ]] ||
+		fail "the blocks, --no-follow ($how): $got"
 done

@@ -411,36 +411,51 @@ static void take_early_stop(struct tracer *tr, struct tcb *child)
 			continue;
 		tr->early[i] = tr->early[--tr->nearly];
 		thread_start(tr, child);
-		/* A --no-follow fork child is let go by our caller instead. */
-		if (!child->proc->ignored || child->proc->vfork_child)
+		/* A --no-follow fork child is let go by our caller instead;
+		 * one that shares its parent's memory stays. */
+		if (!child->proc->ignored || child->proc->vfork_child || child->proc->clone_vm)
 			resume(child, 0);
 		return;
 	}
 }
 
+/* Can numamma write p's memory?  A byte of its own (the scratch page's)
+ * read and written back; not where p is non-dumpable and numamma lacks
+ * CAP_SYS_PTRACE.  Nothing of numamma's in it: nothing to write. */
+static bool memory_writable(struct proc *p)
+{
+	uint8_t byte;
+
+	if (!p->scratch)
+		return true;
+	return !tracee_read(p, p->scratch, &byte, 1) && !tracee_write(p, p->scratch, &byte, 1);
+}
+
 static void detach_ignored_fork(struct tracer *tr, struct tcb *t)
 {
+	struct proc *parent = t->proc->agent_parent ? proc_by_pid(tr, t->proc->agent_parent) : NULL;
+
 	/* A fork child has its own copy of memory: put the original bytes
 	 * back before letting it run untraced.  A vfork or CLONE_VM child
 	 * shares its parent's memory and stays traced until it execs or
-	 * exits. */
+	 * exits; so does one whose memory numamma may not write (its traps
+	 * or the parent's hooks left in, it would die or write into the
+	 * parent's ring), ignored. */
 	if (t->proc->vfork_child || t->proc->clone_vm)
 		return;
+	if (!memory_writable(t->proc)) {
+		if (parent && parent->agent) {
+			t->proc->agent_shares = parent->pid;
+			agent_share(parent, t->proc->pid, false);
+		}
+		return;
+	}
 	for (int i = 0; i < t->npending; i++)
 		tracee_write(t->proc, t->pending[i].sp, &t->pending[i].ret_addr, 8);
 	pending_clear(t);
 	bp_remove_all(t->proc);
-	if (t->proc->agent_parent) {
-		struct proc *parent = proc_by_pid(tr, t->proc->agent_parent);
-
-		/* Not let go with the parent's hooks: traced on, ignored,
-		 * until it is done with the parent's region. */
-		if (parent && !agent_unhook(t->proc, parent)) {
-			t->proc->agent_shares = parent->pid;
-			agent_share(parent, t->proc->pid, false);
-			return;
-		}
-	}
+	if (parent)
+		agent_unhook(t->proc, parent);
 	ptrace_restart(PTRACE_DETACH, t, 0);
 	t->flags |= TCB_DETACHED;
 }
@@ -520,10 +535,13 @@ static void handle_new_child(struct tracer *tr, struct tcb *parent, int event)
 			share_further(tr, p, parent->proc->agent_shares);
 	}
 	take_early_stop(tr, child);
-	if ((child->flags & TCB_STARTED) && child->proc->ignored) {
+	if ((child->flags & TCB_STARTED) && child->proc->ignored && !child->proc->vfork_child &&
+	    !child->proc->clone_vm) {
 		detach_ignored_fork(tr, child);
 		if (child->flags & TCB_DETACHED)
 			tcb_free(tr, child);
+		else
+			resume(child, 0);       /* kept: it runs its parent's agent */
 	}
 }
 
