@@ -11,7 +11,7 @@ prog=$TMPD/fork-exec
 # who being parent or child.  The program frees none: the child's pre-exec
 # allocation dies at exec, the others live to the end.
 by_pid() {
-	sql "$1" "SELECT CASE WHEN o.pid = (SELECT min(pid) FROM processes)
+	sql "$1" "SELECT CASE WHEN o.pid = (SELECT pid FROM processes ORDER BY start_ns, rowid LIMIT 1)
 			      THEN 'parent' ELSE 'child' END,
 			 o.size, f.function,
 			 CASE WHEN o.free_ns IS NULL THEN 'live' ELSE 'freed' END
@@ -41,9 +41,9 @@ assert_diff "output under numamma" "$TMPD/native" "$TMPD/out"
 
 assert_eq "processes (ppid is the parent|exit status|exe)" \
 	"$(printf 'root|0|%s\nchild|7|%s' "$prog" "$prog")" \
-	"$(sql "$db" "SELECT CASE WHEN ppid = (SELECT min(pid) FROM processes)
+	"$(sql "$db" "SELECT CASE WHEN ppid = (SELECT pid FROM processes ORDER BY start_ns, rowid LIMIT 1)
 				  THEN 'child' ELSE 'root' END,
-			     exit_status, exe FROM processes ORDER BY pid")"
+			     exit_status, exe FROM processes ORDER BY start_ns, rowid")"
 cat >"$TMPD/expected" <<'END'
 parent|1111|parent_alloc|live
 child|2222|child_alloc|freed
@@ -58,9 +58,9 @@ db=$TMPD/true.db
 profile_ok "$db" -- "$prog" fork-true >"$TMPD/out"
 assert_eq "output" "child exited 0" "$(cat "$TMPD/out")"
 assert_eq "child exe" "$(readlink -f /bin/true)" \
-	"$(readlink -f "$(sql "$db" "SELECT exe FROM processes ORDER BY pid LIMIT 1 OFFSET 1")")"
+	"$(readlink -f "$(sql "$db" "SELECT exe FROM processes ORDER BY start_ns, rowid LIMIT 1 OFFSET 1")")"
 assert_eq "child exit status" 0 \
-	"$(sql "$db" "SELECT exit_status FROM processes ORDER BY pid LIMIT 1 OFFSET 1")"
+	"$(sql "$db" "SELECT exit_status FROM processes ORDER BY start_ns, rowid LIMIT 1 OFFSET 1")"
 
 # --no-follow: the child runs untraced.
 db=$TMPD/nofollow.db

@@ -13,13 +13,13 @@ for how in vfork spawn; do
 	assert_diff "$how: output under numamma" "$TMPD/native" "$TMPD/out"
 	assert_eq "$how: processes (child of the first|exit status)" \
 		"$(printf 'root|0\nchild|7')" \
-		"$(sql "$db" "SELECT CASE WHEN ppid = (SELECT min(pid) FROM processes)
+		"$(sql "$db" "SELECT CASE WHEN ppid = (SELECT pid FROM processes ORDER BY start_ns, rowid LIMIT 1)
 				      THEN 'child' ELSE 'root' END, exit_status
-			     FROM processes ORDER BY pid")"
+			     FROM processes ORDER BY start_ns, rowid")"
 	# Each allocation once, in the process that made it.
 	assert_eq "$how: allocations (root or child|size|function)" \
 		"$(printf 'root|1111|parent_alloc\nchild|3333|after_exec')" \
-		"$(sql "$db" "SELECT CASE WHEN o.pid = (SELECT min(pid) FROM processes)
+		"$(sql "$db" "SELECT CASE WHEN o.pid = (SELECT pid FROM processes ORDER BY start_ns, rowid LIMIT 1)
 				      THEN 'root' ELSE 'child' END, o.size, f.function
 			     FROM objects o
 			     JOIN frames f ON f.callsite_id = o.callsite_id AND f.depth = 0

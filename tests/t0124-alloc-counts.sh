@@ -61,7 +61,7 @@ for how in fork vfork; do
 		"$(sql "$TMPD/$how.db" "SELECT count(*) FROM callsite_totals t
 				       JOIN frames f ON f.callsite_id = t.callsite_id AND f.depth = 0
 				       WHERE f.function = 'child_alloc'
-				         AND t.pid = (SELECT min(pid) FROM processes)")"
+				         AND t.pid = (SELECT pid FROM processes ORDER BY start_ns, rowid LIMIT 1)")"
 done
 
 # A program whose user changed (setpriv, as root) may not open numamma's

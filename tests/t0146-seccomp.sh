@@ -36,7 +36,7 @@ profile() {
 # thread (thread), by the children's main threads (children).
 blocks() {
 	local main
-	main=$(sql "$1" "SELECT min(pid) FROM processes")
+	main=$(sql "$1" "SELECT pid FROM processes ORDER BY start_ns, rowid LIMIT 1")
 	case $2 in
 	thread) sql "$1" "SELECT count(*) FROM objects o JOIN threads t ON t.tid = o.tid AND t.pid = o.pid
 			  WHERE o.kind = 'heap' AND o.size = 2097152 AND o.pid = $main AND o.tid != $main" ;;

@@ -18,7 +18,7 @@ build_prog clone-vm
 # WHO main (the first process) or child.
 blocks() {
 	sql "$1" "SELECT who || ':' || mib || ':' || count(*) FROM (SELECT CASE WHEN o.pid =
-		  (SELECT min(pid) FROM processes) THEN 'main' ELSE 'child' END AS who,
+		  (SELECT pid FROM processes ORDER BY start_ns, rowid LIMIT 1) THEN 'main' ELSE 'child' END AS who,
 		  o.size >> 20 AS mib FROM objects o WHERE o.kind = 'heap' AND o.size >= 1048576
 		  AND o.size % 1048576 = 0) GROUP BY who, mib ORDER BY who, mib" | tr '\n' ' '
 }

@@ -77,8 +77,8 @@ check_tls "$TMPD/tls-exec.db" "forked and exec'd"
 db=$TMPD/f.db
 access_profile "$db" clock access-fork-exec 1 "$TMPD/access-blocks" 2 256 1
 assert_eq "program output" "$(printf 'sum 262142\nchild exited 0')" "$(cat "$TMPD/out")"
-parent=$(sql "$db" "SELECT min(pid) FROM processes")
-child=$(sql "$db" "SELECT max(pid) FROM processes")
+parent=$(sql "$db" "SELECT pid FROM processes ORDER BY start_ns, rowid LIMIT 1")
+child=$(sql "$db" "SELECT pid FROM processes ORDER BY start_ns DESC, rowid DESC LIMIT 1")
 # per_array SIZE: "pid|samples" of the samples on the heap object of SIZE.
 per_array() {
 	sql "$db" "SELECT s.pid, count(*) FROM samples s JOIN objects o ON o.id = s.object_id
