@@ -175,9 +175,10 @@ void tcb_stack(struct tcb *t, uint64_t stack[2], uint64_t reach[2]);
  * may read (tcb_stack()'s reach); NULL: as it was (a vfork child runs on
  * its parent's stack). */
 void agent_name_thread(struct proc *p, pid_t tid, uint64_t tcb, const uint64_t stack[2]);
-/* Thread t's seccomp filter checked for the agent's futex (p: the
- * process whose agent t writes into). */
-void agent_check_futex(struct proc *p, struct tcb *t);
+/* Thread t's seccomp filter checked for the agent's own system calls,
+ * its futex and its page probe (p: the process whose agent t writes
+ * into). */
+void agent_check_calls(struct proc *p, struct tcb *t);
 /* tid's entries in p's agent go; tcb: its TCB's address (fs_base), the
  * agent's key for it, or 0 when unknown (then every entry is looked at). */
 void agent_forget_tid(struct proc *p, pid_t tid, uint64_t tcb);

@@ -73,7 +73,7 @@ struct agent_proc {
 	uint32_t sharers;
 	bool shared;
 	uint64_t filters_seen_ns;       /* its seccomp filters last counted... */
-	int filters;                    /* ...that many (agent_check_futex()) */
+	int filters;                    /* ...that many (agent_check_calls()) */
 	/* The event each call is handed on in: fields a call does not set
 	 * stay zero for good (zeroing the whole of it at each call was a
 	 * tenth of the drain's instructions). */
@@ -707,7 +707,7 @@ void agent_setup(struct tracer *tr, struct tcb *t)
 				p->agent->ctl->unnamed_tid = o->tid;
 			}
 		}
-	agent_check_futex(p, t);
+	agent_check_calls(p, t);
 }
 
 /* ---- hooking ---- */
@@ -1309,10 +1309,12 @@ void agent_name_thread(struct proc *p, pid_t tid, uint64_t tcb, const uint64_t s
 /* The agent waits for room in its ring with a shared FUTEX_WAIT, which
  * numamma wakes: where thread t's seccomp filter would kill or trap for
  * it (a sandbox allowing private futexes only), the agent of p, t's own
- * or its vfork parent's, spins instead.  Looked at where numamma stops
- * a thread anyway (its first stop, the agent's set-up); a filter only
- * grows, so a refusal stays. */
-void agent_check_futex(struct proc *p, struct tcb *t)
+ * or its vfork parent's, spins instead.  Its walks off a thread's stack
+ * ask the kernel whether a page is readable (process_vm_readv): where
+ * the filter forbids that, they stop at their first page.  Looked at
+ * where numamma stops a thread anyway (its first stop, the agent's
+ * set-up); a filter only grows, so a refusal stays. */
+void agent_check_calls(struct proc *p, struct tcb *t)
 {
 	struct agent_ctl *c = p->agent ? p->agent->ctl : NULL;
 	long args[6] = { 0, FUTEX_WAIT }, probe[6] = { t->tid, 0, 1, 0, 1, 0 };
@@ -1321,8 +1323,6 @@ void agent_check_futex(struct proc *p, struct tcb *t)
 
 	if (!c)
 		return;
-	/* The agent's other call: a walk off its thread's stack asks
-	 * whether the next page is readable. */
 	if (!c->probe_refused && !tracee_may_call(t, SYS_process_vm_readv, probe, p->agent->remote,
 						  why, sizeof(why), NULL)) {
 		__atomic_store_n(&c->probe_refused, 1, __ATOMIC_RELEASE);

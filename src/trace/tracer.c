@@ -322,7 +322,7 @@ static void thread_start(struct tracer *tr, struct tcb *t)
 	tcb_stack(t, stack, reach);
 	if ((owner = agent_owner(tr, t->proc))) {
 		agent_name_thread(owner, t->tid, tcb_address(t), reach);
-		agent_check_futex(owner, t);
+		agent_check_calls(owner, t);
 	}
 	if (!t->unwind)
 		t->unwind = unwind_thread_new(t->tid);
