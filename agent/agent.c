@@ -213,10 +213,11 @@ int agent_enter(struct agent_frame *f)
 	if (!__atomic_load_n(&f->inside->tid, __ATOMIC_ACQUIRE)) {
 		int32_t tid = __atomic_exchange_n(&c->unnamed_tid, 0, __ATOMIC_ACQ_REL);
 
-		if (tid) {
-			f->inside->stack_lo = c->unnamed_stack[0];
-			f->inside->stack_hi = c->unnamed_stack[1];
-		} else {
+		/* Unnamed, its stack is not known: an earlier thread's in
+		 * a reused slot would be wrong. */
+		f->inside->stack_lo = tid ? c->unnamed_stack[0] : 0;
+		f->inside->stack_hi = tid ? c->unnamed_stack[1] : 0;
+		if (!tid) {
 			tid = (int32_t)sys4(SYS_GETTID, 0, 0, 0, 0);
 			__atomic_fetch_add(&c->tids_asked, 1, __ATOMIC_RELAXED);
 		}
