@@ -89,7 +89,7 @@ trap)
 		"$(($(lost "$dir/forked.db") >= 14))"
 	grep -q "process [0-9]*: numamma may not write to its fork child [0-9]* (a non-dumpable process, numamma without CAP_SYS_PTRACE): neither records allocator calls until the child execs or exits; they are counted" \
 		"$TMPD/forked.err" || fail "no word of the shared agent: $(cat "$TMPD/forked.err")"
-	grep -q "process [0-9]*: [0-9]* allocator calls were not recorded while a fork child shared its agent (runs.calls_lost)" \
+	grep -q "process [0-9]*: [0-9]* allocator calls were not recorded while a child shared its agent (runs.calls_lost)" \
 		"$TMPD/forked.err" || fail "no count of the calls lost: $(cat "$TMPD/forked.err")"
 	assert_eq "the blocks, the exec'd child's its own" "child:1:1 main:2:1 main:5:1 " \
 		"$(blocks "$dir/execd.db")"

@@ -49,7 +49,7 @@ for how in exit exec; do
 		"$((lost >= 200))"
 	grep -q "^numamma: warning: process [0-9]*: its child [0-9]* shares its memory (clone with CLONE_VM, not a thread): neither records allocator calls until the child execs or exits; they are counted$" \
 		"$TMPD/err" || fail "no word of the child that shares its memory ($how): $(cat "$TMPD/err")"
-	grep -q "^numamma: warning: process [0-9]*: $lost allocator calls were not recorded while a fork child shared its agent (runs.calls_lost)$" \
+	grep -q "^numamma: warning: process [0-9]*: $lost allocator calls were not recorded while a child shared its agent (runs.calls_lost)$" \
 		"$TMPD/err" || fail "no count of the calls lost ($how): $(cat "$TMPD/err")"
 done
 

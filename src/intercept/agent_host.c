@@ -1151,7 +1151,7 @@ static void count_lost(struct tracer *tr, struct proc *p)
 		return;
 	tr->calls_lost += lost;
 	if (p->agent->shared)
-		warning("process %d: %llu allocator calls were not recorded while a fork child "
+		warning("process %d: %llu allocator calls were not recorded while a child "
 			"shared its agent (runs.calls_lost)", p->pid, (unsigned long long)lost);
 	else if (p->agent->fell_behind)
 		warning("process %d: %llu allocator calls were not recorded while numamma was "
