@@ -1,7 +1,8 @@
 #!/bin/bash
 # When the system refuses what numamma needs (seccomp here, as a container
-# or a hardened kernel would): one actionable line, exit 125, and no
-# database written nor an existing one moved.
+# or a hardened kernel would; a tracer above that follows children): one
+# actionable line, exit 125, and no database written nor an existing one
+# moved.
 . "$(dirname "$0")/lib.sh"
 
 cc -O2 -o "$TMPD/deny" "$PROGS/deny-syscall.c" || fail "cannot build deny-syscall"
@@ -32,3 +33,18 @@ assert_eq "output" "hi" "$(cat "$TMPD/out")"
 grep -q "^numamma: warning: sampler: none works here, recording objects only" "$TMPD/err" ||
 	fail "no warning: $(cat "$TMPD/err")"
 assert_eq "runs.sampler" "none" "$(sql "$TMPD/auto.db" "SELECT sampler FROM runs")"
+
+# numamma under a tracer that follows children (another numamma here, as
+# strace -f or gdb would): its program is that tracer's already; the hint
+# names it and says what to change, and with --no-follow it works.
+status=0
+"$NUMAMMA" profile -q -s none -o "$TMPD/outer.db" -- \
+	"$NUMAMMA" profile -q -s none -o "$TMPD/inner.db" -- /bin/echo hi >"$TMPD/out" 2>"$TMPD/err" ||
+	status=$?
+assert_eq "numamma under numamma: exit status" 125 "$status"
+grep -q "^numamma: hint: process [0-9]* is traced by process [0-9]* (numamma), which follows its children: run that one so that it does not (numamma --no-follow, strace without -f)$" \
+	"$TMPD/err" || fail "no hint naming the tracer above: $(cat "$TMPD/err")"
+"$NUMAMMA" profile -q -s none --no-follow -o "$TMPD/outer.db" -- \
+	"$NUMAMMA" profile -q -s none -o "$TMPD/inner.db" -- /bin/echo hi >"$TMPD/out" 2>"$TMPD/err" ||
+	fail "numamma under numamma --no-follow exited $?: $(cat "$TMPD/err")"
+assert_eq "numamma under numamma --no-follow: output" "hi" "$(cat "$TMPD/out")"

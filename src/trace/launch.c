@@ -143,8 +143,9 @@ const char *privilege_lost_traced(const char *path)
 	return getxattr(path, "security.capability", NULL, 0) > 0 ? "has file capabilities" : NULL;
 }
 
-/* The real and effective uids of process pid, from /proc; -1 when gone. */
-static int process_uids(pid_t pid, uid_t *real, uid_t *effective)
+/* Process pid's tracer (0: none) and real and effective uids, from
+ * /proc; -1 when gone. */
+static int process_status(pid_t pid, pid_t *tracer, uid_t *real, uid_t *effective)
 {
 	char path[64], line[256];
 	unsigned long r, e;
@@ -154,26 +155,46 @@ static int process_uids(pid_t pid, uid_t *real, uid_t *effective)
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
 	if (!(f = fopen(path, "r")))
 		return -1;
-	while (found < 0 && fgets(line, sizeof(line), f))
+	*tracer = 0;
+	while (found < 0 && fgets(line, sizeof(line), f)) {
+		sscanf(line, "TracerPid: %d", tracer);
 		if (sscanf(line, "Uid: %lu %lu", &r, &e) == 2) {
 			*real = (uid_t)r;
 			*effective = (uid_t)e;
 			found = 0;
 		}
+	}
 	fclose(f);
 	return found;
 }
 
-/* Why an unprivileged numamma may not trace pid when yama is not the
- * reason: another user's, or its own but non-dumpable (the files in its
- * /proc folder are then root's).  0 when neither. */
+/* Why numamma may not trace pid when yama is not the reason: another
+ * tracer has it (one above numamma that follows children); for an
+ * unprivileged numamma, another user's, or its own but non-dumpable (the
+ * files in its /proc folder are then root's).  0 when none of these. */
 static int hint_process(pid_t pid)
 {
-	char path[64];
+	char path[64], comm[64] = "";
 	uid_t real, effective;
 	struct stat st;
+	pid_t tracer;
+	FILE *f;
 
-	if (!pid || geteuid() == 0 || process_uids(pid, &real, &effective) < 0)
+	if (!pid || process_status(pid, &tracer, &real, &effective) < 0)
+		return 0;
+	if (tracer > 0) {
+		snprintf(path, sizeof(path), "/proc/%d/comm", tracer);
+		if ((f = fopen(path, "r"))) {
+			if (fgets(comm, sizeof(comm), f))
+				comm[strcspn(comm, "\n")] = 0;
+			fclose(f);
+		}
+		hint("process %d is traced by process %d (%s), which follows its children: run that "
+		     "one so that it does not (numamma --no-follow, strace without -f)", pid, tracer,
+		     comm);
+		return 1;
+	}
+	if (geteuid() == 0)
 		return 0;
 	if (real != geteuid() || effective != geteuid()) {
 		hint("process %d runs as another user (uid %lu): numamma needs CAP_SYS_PTRACE, "

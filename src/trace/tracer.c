@@ -1122,9 +1122,9 @@ static void seize_launched(struct tracer *tr, pid_t pid)
 	if (ptrace(PTRACE_SEIZE, pid, 0, (long)TRACE_OPTIONS) < 0) {
 		int err = errno;
 
-		kill(pid, SIGKILL);
 		error("cannot trace the program: %s", strerror(err));
-		ptrace_permission_hint(err, 0);
+		ptrace_permission_hint(err, pid);       /* before it is gone */
+		kill(pid, SIGKILL);
 		watchdog_finished();    /* the program never ran: nothing to repair */
 		exit(NM_EXIT_FAILURE);
 	}
