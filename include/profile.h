@@ -42,6 +42,9 @@ struct prof_run_info {
 	/* The cpus and nodes the program was allowed at its start (its
 	 * affinity, its cpuset's nodes): cpulists, NULL unknown. */
 	char *cpus_allowed, *mems_allowed;
+	/* Allocator calls numamma counted but could not record (runs.calls_lost,
+	 * 0 when none or not known). */
+	int64_t calls_lost;
 };
 
 /* Which node a cpu of the profiled machine belongs to. */

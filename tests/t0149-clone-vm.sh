@@ -51,6 +51,9 @@ for how in exit exec; do
 		"$TMPD/err" || fail "no word of the child that shares its memory ($how): $(cat "$TMPD/err")"
 	grep -q "^numamma: warning: process [0-9]*: $lost allocator calls were not recorded while a child shared its agent (runs.calls_lost)$" \
 		"$TMPD/err" || fail "no count of the calls lost ($how): $(cat "$TMPD/err")"
+	"$NUMAMMA" report "$TMPD/$how.db" >"$TMPD/report" 2>&1 || fail "report ($how) exited $?"
+	grep -q "^  lost  *$lost allocator calls counted, not recorded (runs.calls_lost)$" "$TMPD/report" ||
+		fail "the report does not say what was lost ($how): $(head -15 "$TMPD/report")"
 done
 
 for how in exit exec; do

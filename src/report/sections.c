@@ -264,6 +264,13 @@ static void section_run(struct ctx *c)
 	row(t, "threads", run->nthreads);
 	run_objects(t, run);
 	row(t, "samples", run->total_samples);
+	/* Said at the end of the run, and here to whoever reads it later:
+	 * the call sites' counts miss these. */
+	if (ri->calls_lost) {
+		rtable_str(t, "lost");
+		rtable_text(t, "%" PRId64 " allocator calls counted, not recorded (runs.calls_lost)",
+			    ri->calls_lost);
+	}
 }
 
 /* ---- Largest objects ---- */

@@ -203,11 +203,17 @@ static int read_later_columns(struct reader *rd, const char *columns, uint64_t n
 	return ret;
 }
 
+static void lost_row(struct prof_run *run, sqlite3_stmt *st)
+{
+	run->run.calls_lost = col_int(st, 0, 0);
+}
+
 static int read_launcher(struct reader *rd)
 {
 	rd->run->run.launcher_rank = rd->run->run.launcher_size = -1;
 	return read_later_columns(rd, "launcher_rank, launcher_size, job_id", 3, launcher_row) < 0 ||
-	       read_later_columns(rd, "cpus_allowed, mems_allowed", 2, allowed_row) < 0 ? -1 : 0;
+	       read_later_columns(rd, "cpus_allowed, mems_allowed", 2, allowed_row) < 0 ||
+	       read_later_columns(rd, "calls_lost", 1, lost_row) < 0 ? -1 : 0;
 }
 
 /* The binaries: the modules mapped from the file each process runs. */
