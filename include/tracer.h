@@ -104,6 +104,9 @@ struct tcb {
 	 * thread, whose the TCB's entry is again once the child is done. */
 	uint64_t vfork_tcb;
 	pid_t vfork_parent_tid;
+	/* What the agent's walks of its may read: its stack's mapping, as
+	 * found at its first stop and its exec (tcb_stack()); 0, 0: unknown. */
+	uint64_t reach[2];
 	struct tcb *next;
 };
 

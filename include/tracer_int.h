@@ -166,14 +166,10 @@ int agent_drain_all(struct tracer *tr);
 /* The agent's key for t: its TCB's address, fs_base, or for a vfork
  * child whose exec cleared it, its parent's, kept at the vfork. */
 uint64_t tcb_address(struct tcb *t);
-/* The mapping thread t's stack pointer is in, stack[0] to stack[1]
- * (both 0 when not found), and what a walk of the thread's may read,
- * reach: the mapping, or for the main stack, down to its limit. */
-void tcb_stack(struct tcb *t, uint64_t stack[2], uint64_t reach[2]);
 /* Thread tid's entry in p's agent, its TCB at tcb (tcb_address()),
  * made now: the agent then never asks its tid.  stack: what its walks
- * may read (tcb_stack()'s reach); NULL: as it was (a vfork child runs on
- * its parent's stack). */
+ * may read (a struct tcb's reach); NULL: as it was (a vfork child runs
+ * on its parent's stack). */
 void agent_name_thread(struct proc *p, pid_t tid, uint64_t tcb, const uint64_t stack[2]);
 /* Thread t's seccomp filter checked for the agent's own system calls,
  * its futex and its page probe (p: the process whose agent t writes

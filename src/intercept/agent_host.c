@@ -695,15 +695,11 @@ void agent_setup(struct tracer *tr, struct tcb *t)
 		for (struct tcb *o = tr->tcb_hash[i]; o; o = o->next) {
 			uint64_t tcb = o->proc == p ? tcb_address(o) : 0;
 
-			uint64_t stack[2], reach[2];
-
-			if (o->proc != p)
-				continue;
-			tcb_stack(o, stack, reach);
+			/* Its reach as found at its first stop or exec. */
 			if (tcb) {
-				agent_name_thread(p, o->tid, tcb, reach);
-			} else {
-				memcpy(p->agent->ctl->unnamed_stack, reach, sizeof(reach));
+				agent_name_thread(p, o->tid, tcb, o->reach);
+			} else if (o->proc == p) {
+				memcpy(p->agent->ctl->unnamed_stack, o->reach, sizeof(o->reach));
 				p->agent->ctl->unnamed_tid = o->tid;
 			}
 		}

@@ -263,7 +263,10 @@ static uint64_t stack_growth(pid_t pid)
 	return rl.rlim_cur == RLIM_INFINITY ? 8ULL << 30 : rl.rlim_cur;
 }
 
-void tcb_stack(struct tcb *t, uint64_t stack[2], uint64_t reach[2])
+/* The mapping t's stack pointer is in, stack[0] to stack[1] (both 0 when
+ * not found), and what a walk of t's may read, reach: the mapping, or for
+ * the main stack, down to its limit. */
+static void tcb_stack(struct tcb *t, uint64_t stack[2], uint64_t reach[2])
 {
 	struct user_regs_struct regs;
 	struct map_entry m;
@@ -307,7 +310,7 @@ static void record_stack(struct tracer *tr, struct tcb *t, const uint64_t stack[
 static void thread_start(struct tracer *tr, struct tcb *t)
 {
 	struct proc *owner;
-	uint64_t stack[2], reach[2];
+	uint64_t stack[2];
 
 	t->flags |= TCB_STARTED;
 	if (t->proc->ignored)
@@ -319,9 +322,9 @@ static void thread_start(struct tracer *tr, struct tcb *t)
 			agent_fork_child(tr, t, parent);
 		t->proc->agent_parent = 0;
 	}
-	tcb_stack(t, stack, reach);
+	tcb_stack(t, stack, t->reach);
 	if ((owner = agent_owner(tr, t->proc))) {
-		agent_name_thread(owner, t->tid, tcb_address(t), reach);
+		agent_name_thread(owner, t->tid, tcb_address(t), t->reach);
 		agent_check_calls(owner, t);
 	}
 	if (!t->unwind)
@@ -610,7 +613,7 @@ static void handle_exec(struct tracer *tr, struct tcb *t)
 	struct proc *p = t->proc;
 	char exe[4096];
 	unsigned long former;
-	uint64_t stack[2], reach[2];
+	uint64_t stack[2];
 
 	/* A non-leader thread that execs takes the leader's tid, and its
 	 * TCB: the leader's exit, seen as the exec killed it, was not this
@@ -655,7 +658,7 @@ static void handle_exec(struct tracer *tr, struct tcb *t)
 	if (!(t->flags & TCB_STARTED)) {
 		thread_start(tr, t);
 	} else {
-		tcb_stack(t, stack, reach);
+		tcb_stack(t, stack, t->reach);
 		record_stack(tr, t, stack);
 	}
 	/* The first injection runs over the image's first code, execve's
