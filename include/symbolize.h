@@ -32,8 +32,9 @@ int symbolize(struct symbolizer *s, const char *path, uint64_t vaddr, struct sym
 /* The same, only when the module at path is read by now (prefetched and
  * opened) and the answer is a few binary searches: never waits (for the
  * module or for a lookup the background thread has under way), never
- * runs a line program or asks libdw.  -1 when it would, or nothing was
- * found: the caller names the location later.  (A profile's drain names
+ * runs a line program or asks libdw.  -1 when it would: the caller
+ * names the location later; 1 when the module, read, has no name for it
+ * (no symbol or line covers it): nothing to look for later.  (A profile's drain names
  * code locations this way as it writes their rows; it ran Python's
  * interpreter loop, 40,000 rows, while the program waited to go on.) */
 int symbolize_if_read(struct symbolizer *s, const char *path, uint64_t vaddr,

@@ -123,6 +123,9 @@ struct nm_db {
 		struct db_location_name name;   /* filled when written, if known */
 	} pending_locations[BATCH];
 	int npending_callsites, npending_locations;
+	/* Locations written nameless, by id: a bit each. */
+	uint64_t *nameless;
+	size_t nameless_words;
 	sqlite3_stmt *totals_batch;
 	struct callsite_totals {
 		int64_t callsite_id;
@@ -256,6 +259,7 @@ static void free_db(struct nm_db *db)
 	sqlite3_close(db->sql);
 	free(db->callsites.slots);
 	free(db->locations.slots);
+	free(db->nameless);
 	free(db->write_error);
 	free(db->path);
 	if (db->lock_fd >= 0)
@@ -1012,6 +1016,30 @@ static void free_location_row(struct location_row *r)
 	free(r->name.file);
 }
 
+static void note_nameless(struct nm_db *db, int64_t id)
+{
+	size_t word = (size_t)id / 64;
+
+	if (word >= db->nameless_words) {
+		size_t n = db->nameless_words ? 2 * db->nameless_words : 64;
+
+		while (n <= word)
+			n *= 2;
+		db->nameless = xrealloc(db->nameless, n * sizeof(*db->nameless));
+		memset(db->nameless + db->nameless_words, 0,
+		       (n - db->nameless_words) * sizeof(*db->nameless));
+		db->nameless_words = n;
+	}
+	db->nameless[word] |= 1ULL << (id % 64);
+}
+
+bool db_location_nameless(const struct nm_db *db, int64_t id)
+{
+	size_t word = (size_t)id / 64;
+
+	return id >= 0 && word < db->nameless_words && db->nameless[word] >> (id % 64) & 1;
+}
+
 /* The held locations, named when their module is read by now (the
  * symbolizer reads them in the background as stacks show them): what is
  * left, db_symbolize() names after the run, when the program waits no
@@ -1023,10 +1051,13 @@ static void write_location_rows(struct nm_db *db)
 
 	if (!n)
 		return;
-	for (int i = 0; i < n && db->module_hooks.name; i++)
-		if (v[i].path)
-			db->module_hooks.name(db->module_arg, v[i].path, (uint64_t)v[i].offset,
-					      &v[i].name);
+	for (int i = 0; i < n && db->module_hooks.name; i++) {
+		if (!v[i].path)
+			continue;
+		db->module_hooks.name(db->module_arg, v[i].path, (uint64_t)v[i].offset, &v[i].name);
+		if (v[i].name.nameless)
+			note_nameless(db, v[i].id);
+	}
 	write_rows(db, v, n, sizeof(*v), LOCATION_COLUMNS,
 		   rows_stmt(db, &db->location_batch, LOCATION_INSERT, LOCATION_ROW, BATCH),
 		   ST_LOCATION, bind_location_row);

@@ -32,6 +32,7 @@ struct db_location_name {
 	uint64_t func_offset;
 	char *file;
 	int line;
+	bool nameless;          /* its module has no name for it: not named later */
 };
 
 /* What the store tells the symbolizer (db_symbolize.c), which it does not
@@ -49,6 +50,8 @@ struct db_module_hooks {
 };
 
 void db_on_new_module(struct nm_db *db, const struct db_module_hooks *hooks, void *arg);
+/* Was location id written nameless (db_location_name.nameless)? */
+bool db_location_nameless(const struct nm_db *db, int64_t id);
 void *db_new_module_arg(struct nm_db *db);
 
 /* Tables that db_aggregate() empties and fills again from samples, and

@@ -96,6 +96,8 @@ static void collect_unknown(struct nm_db *db, struct unknown_frames *out)
 			out->cap = out->cap ? 2 * out->cap : 256;
 			out->v = xrealloc(out->v, out->cap * sizeof(*out->v));
 		}
+		if (db_location_nameless(db, sqlite3_column_int64(st, 0)))
+			continue;
 		u = &out->v[out->n++];
 		u->id = sqlite3_column_int64(st, 0);
 		u->offset = sqlite3_column_int64(st, 1);
@@ -170,11 +172,13 @@ static void name_if_read(void *symbolizer, const char *path, uint64_t offset,
 			 struct db_location_name *out)
 {
 	struct sym_info si;
+	int rc = symbolize_if_read(symbolizer, path, offset, &si);
 
-	if (symbolize_if_read(symbolizer, path, offset, &si) == 0)
-		*out = (struct db_location_name){ si.function, si.func_offset, si.file, si.line };
+	if (rc == 0)
+		*out = (struct db_location_name){ si.function, si.func_offset, si.file, si.line, false };
 	else
 		sym_info_free(&si);
+	out->nameless = rc == 1;
 }
 
 static void free_symbolizer(void *symbolizer)

@@ -203,6 +203,38 @@ out:
 	symbolizer_free(s);
 }
 
+/* A program with symbols but no line program anywhere (strip -g, as
+ * most of a distribution's programs have them): once read, its functions
+ * are named without waiting (no file:line will ever come), and an
+ * address no symbol covers is answered 1, nothing to look for later. */
+static void test_if_read_no_lines(const char *dir, const char *prog)
+{
+	char *nolines = xasprintf("%s/prog-nolines", dir);
+	char *cmd = xasprintf("strip -g -o '%s' '%s'", nolines, prog);
+	struct symbolizer *s = symbolizer_new();
+	struct elf_module *m = NULL;
+	struct sym_info si;
+	uint64_t vaddr = 0;
+
+	CHECK_INT(system(cmd), 0);
+	m = elfmod_open(nolines);
+	CHECK(m && elfmod_find_function(m, "prog_leaf", &vaddr, NULL) == 0);
+	symbolizer_prefetch(s, nolines);
+	CHECK_INT(symbolize(s, nolines, vaddr + 1, &si), 0);
+	sym_info_free(&si);
+	CHECK_INT(symbolize_if_read(s, nolines, vaddr + 1, &si), 0);
+	CHECK_STR(si.function, "prog_leaf");
+	CHECK_INT(si.func_offset, 1);
+	CHECK(si.file == NULL);
+	sym_info_free(&si);
+	CHECK_INT(symbolize_if_read(s, nolines, 0, &si), 1);
+	CHECK(si.function == NULL && si.file == NULL);
+	elfmod_close(m);
+	symbolizer_free(s);
+	free(cmd);
+	free(nolines);
+}
+
 /* With the C library being opened in the background, a module asked
  * for is opened at once by the caller (not after libc), and the
  * symbolizer is freed without waiting: the thread frees it as it ends
@@ -305,6 +337,7 @@ int main(void)
 	test_no_debuginfod(s, dir, pie);
 	test_libc(s);
 	test_if_read(pie);
+	test_if_read_no_lines(dir, pie);
 	test_free_while_opening(pie);
 	test_warm();
 
