@@ -243,16 +243,17 @@ static void write_row(struct recorder *r, const struct nm_event *ev)
 	}
 }
 
-/* Memory nobody allocated.  A static under min_size gets a row as a
- * small heap block does, once a sample hits it: each process has
- * hundreds (libc's alone), identical from one process to the next, and
- * their rows were a sixth of the cost of a git command's short
- * processes under numamma. */
+/* Memory nobody allocated.  A static or a mapping under min_size gets a
+ * row as a small heap block does, once a sample hits it: each process
+ * has hundreds of statics (libc's alone) and some 25 small mappings (its
+ * modules' segments, the vdso, ld.so.cache), identical from one process
+ * to the next; their rows were a sixth, then 30 us a process, of the cost
+ * of a git command's short processes under numamma. */
 static void add_region(struct recorder *r, const struct nm_object *region)
 {
 	struct nm_object obj = *region;
 
-	if (obj.kind == OBJ_STATIC && obj.size < r->min_size)
+	if ((obj.kind == OBJ_STATIC || obj.kind == OBJ_MAPPING) && obj.size < r->min_size)
 		obj.row_if_sampled = true;
 	objtrack_add(r->ot, &obj);
 }
