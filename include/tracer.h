@@ -225,6 +225,21 @@ enum {
  * rip-relative code relocated there still reaches its target.  Returns
  * the page's address, or 0 (+ warning). */
 uint64_t scratch_ensure(struct tracer *tr, struct tcb *t, uint64_t near);
+/* Calls that ride with the scratch page's mapping at an exec's stop, in
+ * the same stop: their from_result arguments name calls among
+ * themselves; ran tells whether they did (else the caller makes them). */
+struct chain_rider {
+	const struct chain_call *calls;
+	int n;
+	long *ret;              /* n results */
+	bool ran;
+};
+uint64_t scratch_ensure_with(struct tracer *tr, struct tcb *t, uint64_t near,
+			     struct chain_rider *rider);
+/* At an exec's stop, before scratch_ensure*(): len bytes written below
+ * the stack pointer, where the new image has nothing yet, for a rider's
+ * pointer arguments.  Their address; 0 when not written. */
+uint64_t tracee_exec_data(struct tcb *t, const void *data, size_t len);
 /* An out-of-line slot within +-1.5 GiB of addr, mapping a new area when
  * needed.  0 when none could be had. */
 uint64_t xol_slot_near(struct tracer *tr, struct tcb *t, uint64_t addr, size_t size);

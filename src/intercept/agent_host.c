@@ -452,28 +452,17 @@ struct memfd_mapping {
 };
 #define AT_FIRST (-1L)
 
-/* Maps numamma's memfd fd into the program by its /proc path, in one
- * stop: the program opens it, makes the mappings, closes it.  Its own
- * memfd_create, mmaps and close took a stop each, four at every exec.
- * Returns the first mapping's address, or a failed() value (a program
- * that may not open numamma's files, its user changed, fails at once);
- * a partial failure leaves nothing mapped. */
-static long map_numamma_memfd(struct tracer *tr, struct tcb *t, int fd,
-			      const struct memfd_mapping *map, int n)
+/* The calls that map numamma's memfd, by its /proc path at path_at,
+ * into the program: it opens it, makes the n mappings, closes it (its own
+ * memfd_create, mmaps and close took a stop each).  How many. */
+static int memfd_calls(uint64_t path_at, const struct memfd_mapping *map, int n,
+		       struct chain_call *calls)
 {
-	uint64_t path_at = t->proc->scratch + SCRATCH_DATA;
-	struct chain_call calls[CHAIN_MAX] = {
-		/* openat, the call glibc makes for open(): a seccomp filter
-		 * that allows only what the program makes has it. */
-		{ SYS_openat, { AT_FDCWD, (long)path_at, O_RDWR | O_CLOEXEC }, 0 },
-	};
-	long ret[CHAIN_MAX];
-	char path[64];
 	int k = 1;
 
-	snprintf(path, sizeof(path), "/proc/%d/fd/%d", getpid(), fd);
-	if (n > CHAIN_MAX - 2 || tracee_write(t->proc, path_at, path, strlen(path) + 1))
-		return -EINVAL;
+	/* openat, the call glibc makes for open(): a seccomp filter that
+	 * allows only what the program makes has it. */
+	calls[0] = (struct chain_call){ SYS_openat, { AT_FDCWD, (long)path_at, O_RDWR | O_CLOEXEC }, 0 };
 	for (int i = 0; i < n; i++, k++) {
 		bool at_first = map[i].addr == AT_FIRST;
 
@@ -482,8 +471,15 @@ static long map_numamma_memfd(struct tracer *tr, struct tcb *t, int fd,
 				map[i].prot, map[i].flags, 0, map[i].offset }, 1u << 4 | at_first };
 	}
 	calls[k++] = (struct chain_call){ SYS_close, { 0 }, 1 };
-	if (inject_chain(tr, t, calls, k, ret) < 0)
-		return INJECT_FAILED;
+	return k;
+}
+
+/* From memfd_calls()' results: the first mapping's address, or the
+ * first failed() value (a program that may not open numamma's files,
+ * its user changed, fails at once), a partial failure unmapped. */
+static long memfd_mapped(struct tracer *tr, struct tcb *t, const long *ret,
+			 const struct memfd_mapping *map, int n)
+{
 	for (int i = 0; i <= n; i++)
 		if (failed(ret[i])) {
 			if (i > 1)
@@ -491,6 +487,31 @@ static long map_numamma_memfd(struct tracer *tr, struct tcb *t, int fd,
 			return ret[i];
 		}
 	return ret[1];
+}
+
+static void memfd_path(char *path, size_t size, int fd)
+{
+	snprintf(path, size, "/proc/%d/fd/%d", getpid(), fd);
+}
+
+/* Maps numamma's memfd fd into the program in one stop, the path in the
+ * scratch page.  As memfd_mapped() returns. */
+static long map_numamma_memfd(struct tracer *tr, struct tcb *t, int fd,
+			      const struct memfd_mapping *map, int n)
+{
+	uint64_t path_at = t->proc->scratch + SCRATCH_DATA;
+	struct chain_call calls[CHAIN_MAX];
+	long ret[CHAIN_MAX];
+	char path[64];
+	int k;
+
+	memfd_path(path, sizeof(path), fd);
+	if (n > CHAIN_MAX - 2 || tracee_write(t->proc, path_at, path, strlen(path) + 1))
+		return -EINVAL;
+	k = memfd_calls(path_at, map, n, calls);
+	if (inject_chain(tr, t, calls, k, ret) < 0)
+		return INJECT_FAILED;
+	return memfd_mapped(tr, t, ret, map, n);
 }
 
 /* numamma's memfd of the agent's region, mapped here (NULL: none). */
@@ -567,14 +588,15 @@ static long map_memfd(struct tracer *tr, struct tcb *t, struct agent_proc *ap,
 }
 
 /* The agent's region: read-write, its code part executable. */
+static const struct memfd_mapping region[] = {
+	{ 0, MAP_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, 0 },
+	{ AT_FIRST, CODE_SIZE, PROT_READ | PROT_EXEC, MAP_SHARED | MAP_FIXED, 0 },
+};
+#define REGION_MAPPINGS 2
+
 static int map_region(struct tracer *tr, struct tcb *t, struct agent_proc *ap)
 {
-	static const struct memfd_mapping region[] = {
-		{ 0, MAP_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, 0 },
-		{ AT_FIRST, CODE_SIZE, PROT_READ | PROT_EXEC, MAP_SHARED | MAP_FIXED, 0 },
-	};
-
-	if (take_region(t, ap, map_memfd(tr, t, ap, region, 2)) == 0)
+	if (take_region(t, ap, map_memfd(tr, t, ap, region, REGION_MAPPINGS)) == 0)
 		return 0;
 	if (ap->base)
 		munmap(ap->base, MAP_SIZE);
@@ -651,14 +673,56 @@ static void prefill_stacks(struct tracer *tr, pid_t pid, struct agent_proc *ap)
 	debug("process %d: %u stacks known at its start", pid, filled);
 }
 
+/* At an exec, the scratch page and the region mapped in one stop, the
+ * memfd's path below the stack pointer.  *rode: the region was mapped
+ * then, taken when ap->base is left set; else map_region() maps it (a
+ * failed open: the program's own memfd).  Returns the scratch page. */
+static uint64_t scratch_and_region(struct tracer *tr, struct tcb *t, struct agent_proc *ap,
+				   bool *rode)
+{
+	struct chain_call calls[CHAIN_MAX];
+	long ret[CHAIN_MAX], at;
+	struct chain_rider rider = { calls, 0, ret, false };
+	uint64_t path_at, page;
+	char path[64];
+	int fd;
+
+	*rode = false;
+	ap->base = numamma_memfd(&fd);
+	if (!ap->base)
+		return scratch_ensure(tr, t, t->proc->mods.v[0].start);
+	memfd_path(path, sizeof(path), fd);
+	if ((path_at = tracee_exec_data(t, path, strlen(path) + 1)))
+		rider.n = memfd_calls(path_at, region, REGION_MAPPINGS, calls);
+	page = scratch_ensure_with(tr, t, t->proc->mods.v[0].start, &rider);
+	close(fd);
+	at = rider.ran ? memfd_mapped(tr, t, ret, region, REGION_MAPPINGS) : -ENOENT;
+	*rode = !failed(at);
+	if (*rode && page && take_region(t, ap, at) == 0)
+		return page;
+	/* Mapped, but no scratch page for the hooks: unmapped. */
+	if (*rode && !page)
+		inject(tr, t, SYS_munmap, at, MAP_SIZE, 0, 0, 0, 0);
+	munmap(ap->base, MAP_SIZE);
+	ap->base = NULL;
+	return page;
+}
+
 static int setup(struct tracer *tr, struct tcb *t)
 {
 	struct proc *p = t->proc;
 	struct agent_proc *ap = xcalloc(1, sizeof(*ap));
+	bool rode = false;
+	uint64_t page;
 
 	turn_off_earlier(p);
-	if (!p->mods.n || !scratch_ensure(tr, t, p->mods.v[0].start) ||
-	    map_region(tr, t, ap) < 0) {
+	if (!p->mods.n) {
+		free(ap);
+		return -1;
+	}
+	page = t->flags & TCB_AT_EXEC ? scratch_and_region(tr, t, ap, &rode)
+				      : scratch_ensure(tr, t, p->mods.v[0].start);
+	if (!page || (rode ? !ap->base : map_region(tr, t, ap) < 0)) {
 		free(ap);
 		return -1;
 	}

@@ -480,18 +480,48 @@ static int run_at_rip(struct tracer *tr, struct tcb *t, const struct chain_call 
 	return ran == 0 ? 0 : -2;
 }
 
+/* The rider's calls after the n in calls, their results named anew;
+ * how many (none when they do not all fit). */
+static int ride(struct chain_call *calls, int n, const struct chain_rider *rider)
+{
+	if (!rider || n + rider->n > CHAIN_MAX)
+		return 0;
+	for (int i = 0; i < rider->n; i++) {
+		calls[n + i] = rider->calls[i];
+		for (int j = 0; j < 6; j++)
+			if (calls[n + i].from_result >> j & 1)
+				calls[n + i].args[j] += n;
+	}
+	return rider->n;
+}
+
+/* Below the red zone and then some: nothing of the new image is there. */
+#define EXEC_DATA_GAP 1024
+
+uint64_t tracee_exec_data(struct tcb *t, const void *data, size_t len)
+{
+	struct user_regs_struct regs;
+	uint64_t at;
+
+	if (!(t->flags & TCB_AT_EXEC) || tracee_getregs(t->tid, &regs))
+		return 0;
+	at = (regs.rsp - EXEC_DATA_GAP - len) & ~15ULL;
+	return tracee_write(t->proc, at, data, len) ? 0 : at;
+}
+
 /* The scratch page near the program and an out-of-line page near each
  * module out of its reach (the loader), mapped at an exec's stop in one
  * stop (run_at_rip()), where each took an injected mmap through a
  * syscall found in the loader, two stops, plus the exec's own syscall
  * exit.  The pages it could not map are left to xol_slot_near(). */
-static uint64_t scratch_at_exec(struct tracer *tr, struct tcb *t, int *ran)
+static uint64_t scratch_at_exec(struct tracer *tr, struct tcb *t, int *ran,
+				struct chain_rider *rider)
 {
 	struct proc *p = t->proc;
 	struct chain_call calls[CHAIN_MAX];
 	uint64_t pages[CHAIN_MAX];
 	long ret[CHAIN_MAX];
-	int n = 0;
+	int n = 0, npages;
 
 	for (size_t m = 0; m < p->mods.n && n < CHAIN_MAX; m++) {
 		int i = 1;
@@ -503,18 +533,30 @@ static uint64_t scratch_at_exec(struct tracer *tr, struct tcb *t, int *ran)
 				MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0 }, 0 };
 		n++;
 	}
-	*ran = n ? run_at_rip(tr, t, calls, n, ret) : -1;
+	npages = n;
+	n += ride(calls, n, rider);
+	*ran = npages ? run_at_rip(tr, t, calls, n, ret) : -1;
+	if (rider && n > npages && *ran == 0) {
+		memcpy(rider->ret, ret + npages, (size_t)rider->n * sizeof(*ret));
+		rider->ran = true;
+	}
 	if (*ran < 0 || (uint64_t)ret[0] != pages[0])
 		return 0;
-	for (int i = 1; i < n; i++)
+	for (int i = 1; i < npages; i++)
 		if ((uint64_t)ret[i] == pages[i])
 			p->xol[p->nr_xol++] = (struct xol_area){ pages[i], 0 };
-	debug("process %d: %d pages mapped at its exec, the scratch page at %#lx", p->pid, n,
+	debug("process %d: %d pages mapped at its exec, the scratch page at %#lx", p->pid, npages,
 	      (unsigned long)pages[0]);
 	return pages[0];
 }
 
 uint64_t scratch_ensure(struct tracer *tr, struct tcb *t, uint64_t near)
+{
+	return scratch_ensure_with(tr, t, near, NULL);
+}
+
+uint64_t scratch_ensure_with(struct tracer *tr, struct tcb *t, uint64_t near,
+			     struct chain_rider *rider)
 {
 	static const uint8_t code[] = {
 		[SCRATCH_TRAMPOLINE] = 0xcc,
@@ -530,7 +572,7 @@ uint64_t scratch_ensure(struct tracer *tr, struct tcb *t, uint64_t near)
 		int ran;
 
 		t->flags &= ~TCB_AT_EXEC;
-		page = scratch_at_exec(tr, t, &ran);
+		page = scratch_at_exec(tr, t, &ran, rider);
 		/* An injected syscall needs execve's exit behind: it would
 		 * write its result (0) over the number in rax. */
 		if (!page && (ran == -2 || (ran == -1 && tracee_finish_syscall(tr, t) < 0)))
