@@ -90,14 +90,13 @@ static void collect_unknown(struct nm_db *db, struct unknown_frames *out)
 		const char *path = file_of(&files, (const char *)sqlite3_column_text(st, 2));
 		struct unknown_frame *u;
 
-		if (!path)
+		/* Read while the program ran, with no name for it. */
+		if (!path || db_location_nameless(db, sqlite3_column_int64(st, 0)))
 			continue;
 		if (out->n == out->cap) {
 			out->cap = out->cap ? 2 * out->cap : 256;
 			out->v = xrealloc(out->v, out->cap * sizeof(*out->v));
 		}
-		if (db_location_nameless(db, sqlite3_column_int64(st, 0)))
-			continue;
 		u = &out->v[out->n++];
 		u->id = sqlite3_column_int64(st, 0);
 		u->offset = sqlite3_column_int64(st, 1);

@@ -488,7 +488,7 @@ static int ride(struct chain_call *calls, int n, const struct chain_rider *rider
 		return 0;
 	for (int i = 0; i < rider->n; i++) {
 		calls[n + i] = rider->calls[i];
-		for (int j = 0; j < 6; j++)
+		for (size_t j = 0; j < sizeof(calls->args) / sizeof(calls->args[0]); j++)
 			if (calls[n + i].from_result >> j & 1)
 				calls[n + i].args[j] += n;
 	}
