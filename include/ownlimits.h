@@ -10,7 +10,9 @@
  * 1,024 in a program with many threads), and RLIMIT_AS and RLIMIT_DATA
  * as far as allowed (no limit with CAP_SYS_RESOURCE, else the hard one):
  * a `ulimit -v` meant for the program made numamma run out of memory in
- * its index of the program's blocks.  Call it after forking the program
+ * its index of the program's blocks; RLIMIT_STACK too, and the stacks of
+ * numamma's threads to come at least 2 MiB (`ulimit -s 16` for the
+ * program killed the tracer).  Call it after forking the program
  * (or attaching), never before: the program keeps the limits it would
  * have alone. */
 void own_limits_raise(void);

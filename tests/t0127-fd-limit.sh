@@ -5,7 +5,9 @@
 # open files".  Under `ulimit -v` the program keeps its limit too, and is
 # told once that the agent's region takes some of it.  A hard limit too
 # low for numamma's own needs (two descriptors per module) is said, not
-# left to an empty profile.
+# left to an empty profile.  A small soft stack limit is the program's
+# too: numamma's own stack and threads take what they need (under
+# `ulimit -Ss 16` its tracer died of SIGSEGV, the program unprofiled).
 . "$(dirname "$0")/lib.sh"
 
 hard=$(ulimit -Hn)
@@ -33,6 +35,14 @@ assert_eq "the program's output under ulimit -n 16" ok "$(cat "$TMPD/out")"
 grep -q "^numamma: warning: cannot open .*: Too many open files: the allocator calls and code of modules numamma cannot open are not recorded" "$TMPD/err" ||
 	fail "descriptors run out unsaid: $(cat "$TMPD/err")"
 grep -q "^numamma: hint: raise the limit with .ulimit -n." "$TMPD/err" || fail "no hint: $(cat "$TMPD/err")"
+
+(ulimit -Ss 16; sh -c 'ulimit -Ss; ulimit -Hs') >"$TMPD/native"
+(ulimit -Ss 16; "$NUMAMMA" profile -s none -o "$TMPD/s.db" -- sh -c 'ulimit -Ss; ulimit -Hs') \
+	>"$TMPD/out" 2>"$TMPD/err" || fail "profile under ulimit -Ss 16 exited $?: $(cat "$TMPD/err")"
+assert_diff "the program's stack limits" "$TMPD/native" "$TMPD/out"
+grep -q "^numamma: profile: profile written to" "$TMPD/err" ||
+	fail "no profile under ulimit -Ss 16: $(cat "$TMPD/err")"
+assert_eq "processes recorded under ulimit -Ss 16" 1 "$(sql "$TMPD/s.db" "SELECT count(*) FROM processes")"
 
 build_prog count-storm
 (ulimit -Sn 256; "$NUMAMMA" profile -q -o "$TMPD/c.db" -- "$TMPD/count-storm" crowd 400 1) \

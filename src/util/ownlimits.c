@@ -1,5 +1,6 @@
 /* See include/ownlimits.h. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -19,6 +20,25 @@ static void lift(int resource)
 	setrlimit(resource, &rl);
 }
 
+/* What numamma's own threads need at least (libdw's readers recurse). */
+#define OWN_THREAD_STACK (2 << 20)
+
+/* glibc sized the stacks of threads to come from RLIMIT_STACK as numamma
+ * started: under `ulimit -s 16` its threads had 16 KiB, and the tracer
+ * died of SIGSEGV in its first exec's setup. */
+static void own_thread_stacks(void)
+{
+	pthread_attr_t attr;
+	size_t size;
+
+	if (pthread_getattr_default_np(&attr))
+		return;
+	if (pthread_attr_getstacksize(&attr, &size) == 0 && size < OWN_THREAD_STACK &&
+	    pthread_attr_setstacksize(&attr, OWN_THREAD_STACK) == 0)
+		pthread_setattr_default_np(&attr);
+	pthread_attr_destroy(&attr);
+}
+
 void own_limits_raise(void)
 {
 	struct rlimit rl;
@@ -29,6 +49,8 @@ void own_limits_raise(void)
 	}
 	lift(RLIMIT_AS);
 	lift(RLIMIT_DATA);
+	lift(RLIMIT_STACK);
+	own_thread_stacks();
 }
 
 /* Under `ulimit -n 20` a python profile recorded no call at all, and
