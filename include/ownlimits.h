@@ -17,6 +17,13 @@
  * have alone. */
 void own_limits_raise(void);
 
+/* Holds each of descriptors 0, 1 and 2 that is closed with /dev/null,
+ * close-on-exec: numamma's own descriptors never take them (under `2>&-`
+ * its messages went into libunwind's pipe, and would have gone into
+ * whatever it opened first there), and the program, exec'd, still finds
+ * them closed.  First thing in main(). */
+void own_std_fds_hold(void);
+
 /* After a failed open of what (err its errno): out of descriptors, says
  * once a run what is lost and how to raise the limit; other errors are
  * the caller's to tell. */

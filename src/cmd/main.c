@@ -4,6 +4,7 @@
 
 #include "commands.h"
 #include "error.h"
+#include "ownlimits.h"
 
 struct cmd {
 	const char *name;
@@ -51,6 +52,7 @@ int main(int argc, char **argv)
 {
 	const struct cmd *c;
 
+	own_std_fds_hold();
 	if (argc < 2) {
 		print_help(stderr);
 		return NM_EXIT_FAILURE;

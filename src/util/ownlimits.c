@@ -1,9 +1,11 @@
 /* See include/ownlimits.h. */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "error.h"
 #include "ownlimits.h"
@@ -18,6 +20,13 @@ static void lift(int resource)
 		return;
 	rl.rlim_cur = rl.rlim_max;      /* without the privilege */
 	setrlimit(resource, &rl);
+}
+
+void own_std_fds_hold(void)
+{
+	for (int fd = 0; fd <= STDERR_FILENO; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF)
+			open("/dev/null", O_RDWR | O_CLOEXEC);      /* the lowest free: fd */
 }
 
 /* What numamma's own threads need at least (libdw's readers recurse). */
