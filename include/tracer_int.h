@@ -36,6 +36,9 @@ struct tracer {
 	struct tcb *tcb_hash[TCB_HASH];
 	int nr_tcbs;
 	int epoll_fd, signal_fd;
+	/* The signal mask numamma came with, before it blocked its own: the
+	 * launched program's, as it would have it alone. */
+	sigset_t program_mask;
 	pid_t main_pid;
 	int main_status;
 	bool stopping;             /* detach: requested, or the program is done */

@@ -1037,7 +1037,7 @@ struct tracer *tracer_new(const struct tracer_config *cfg)
 	/* SIGCHLD and the stop requests come through a signalfd, so one
 	 * epoll_wait serves ptrace events, ring buffers and ticks. */
 	tracer_signals(&mask);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sigprocmask(SIG_BLOCK, &mask, &tr->program_mask);
 	tr->signal_fd = -1;
 	tr->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (tr->epoll_fd < 0 || tracer_open_signalfd(tr) < 0)
@@ -1138,7 +1138,6 @@ pid_t tracer_launch(struct tracer *tr, char **argv)
 {
 	const char *path = resolve_program(argv[0]);
 	struct proc *p;
-	sigset_t empty;
 	pid_t pid;
 
 	check_program_or_die(argv[0], path);
@@ -1150,8 +1149,7 @@ pid_t tracer_launch(struct tracer *tr, char **argv)
 	if (pid < 0)
 		die_errno("cannot fork");
 	if (pid == 0) {
-		sigemptyset(&empty);
-		sigprocmask(SIG_SETMASK, &empty, NULL);
+		sigprocmask(SIG_SETMASK, &tr->program_mask, NULL);
 		raise(SIGSTOP);
 		execv(path, argv);
 		fprintf(stderr, "numamma: cannot run '%s': %s\n", argv[0], strerror(errno));
