@@ -11,7 +11,7 @@
  * as far as allowed (no limit with CAP_SYS_RESOURCE, else the hard one):
  * a `ulimit -v` meant for the program made numamma run out of memory in
  * its index of the program's blocks; RLIMIT_STACK too, and the stacks of
- * numamma's threads to come at least 2 MiB (`ulimit -s 16` for the
+ * numamma's threads to come at least 2 MiB (`ulimit -Ss 16` for the
  * program killed the tracer).  Call it after forking the program
  * (or attaching), never before: the program keeps the limits it would
  * have alone. */

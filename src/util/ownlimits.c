@@ -33,8 +33,8 @@ void own_std_fds_hold(void)
 #define OWN_THREAD_STACK (2 << 20)
 
 /* glibc sized the stacks of threads to come from RLIMIT_STACK as numamma
- * started: under `ulimit -s 16` its threads had 16 KiB, and the tracer
- * died of SIGSEGV in its first exec's setup. */
+ * started: under `ulimit -Ss 16` they had 16 KiB (and the tracer's main
+ * stack, not lifted, died of SIGSEGV creating the profile). */
 static void own_thread_stacks(void)
 {
 	pthread_attr_t attr;
