@@ -172,8 +172,22 @@ static int loader_event(struct agent_ctl *c)
  * is not. */
 static void count_unless_null(struct agent_ctl *c, uint32_t fn, uint64_t a0)
 {
-	if (!((fn == FN_FREE || fn == FN_MUNMAP) && !a0))
+	if (!((alloc_fn_frees(fn) || fn == FN_MUNMAP) && !a0))
 		agent_count_lost(c);
+}
+
+/* A throwing operator new runs as its nothrow form, the thread's stack
+ * pointer standing for std::nothrow (never read): an exception must not
+ * unwind through the agent's frame, for which the program's unwinder has
+ * no data.  When the nothrow form fails, agent_leave() has the throwing
+ * one run again, the agent's frame gone, to throw what it throws. */
+static void as_nothrow(const struct agent_ctl *c, struct agent_frame *f, uint32_t fn)
+{
+	f->original = c->hooks[f->hook].nothrow;
+	if (fn == FN_NEW)
+		f->rsi = f->rsp;
+	else
+		f->rdx = f->rsp;
 }
 
 int agent_enter(struct agent_frame *f)
@@ -224,7 +238,7 @@ int agent_enter(struct agent_frame *f)
 		__atomic_store_n(&f->inside->tid, tid, __ATOMIC_RELEASE);
 	}
 	f->ring = agent_ring_of(c, f->inside);
-	if (fn == FN_FREE || fn == FN_MUNMAP) {
+	if (alloc_fn_frees(fn) || fn == FN_MUNMAP) {
 		f->hash = 0;
 		if (f->rdi)
 			record(c, f, fn, f->rdi, 0);
@@ -235,10 +249,14 @@ int agent_enter(struct agent_frame *f)
 	f->hash = agent_call_stack(c, (uint32_t)f->ring, f->rsp, f->rbp,
 				   c->max_frames < AGENT_MAX_FRAMES ? c->max_frames : AGENT_MAX_FRAMES,
 				   &span);
+	if (c->hooks[f->hook].nothrow)
+		as_nothrow(c, f, fn);
 	return 1;
 }
 
-void agent_leave(struct agent_frame *f, uint64_t ret)
+/* Returns where entry.S jumps with the call's arguments, once the agent's
+ * frame is gone (a failed nothrow form: the throwing new), or 0. */
+uint64_t agent_leave(struct agent_frame *f, uint64_t ret)
 {
 	struct agent_ctl *c = &agent_ctl;
 	uint32_t fn = c->hooks[f->hook].fn;
@@ -252,4 +270,5 @@ void agent_leave(struct agent_frame *f, uint64_t ret)
 		agent_count_lost(c);
 	}
 	set_depth(f->inside, 0);
+	return !ret && c->hooks[f->hook].nothrow ? c->hooks[f->hook].original : 0;
 }

@@ -46,9 +46,18 @@ agent_entry:
 	mov	%rsp, %rdi
 	mov	%rax, %rsi
 	call	agent_leave
+	test	%rax, %rax
+	jnz	2f
 	mov	120(%rsp), %rax
 	add	$136, %rsp
 	ret
+	/* A nothrow form run in a throwing new's place failed: the throwing
+	 * one runs, returning (or throwing) straight to the caller. */
+2:	mov	%rax, %r11
+	mov	0(%rsp), %rdi
+	mov	8(%rsp), %rsi
+	add	$136, %rsp
+	jmp	*%r11
 	.size agent_entry, . - agent_entry
 
 /* numamma's stop at the loader's _dl_debug_state (agent.c): it knows the

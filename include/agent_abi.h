@@ -35,7 +35,7 @@
 
 #include "alloc_event.h"
 
-#define AGENT_ABI_VERSION 18
+#define AGENT_ABI_VERSION 19
 /* The memfd's name; /proc/PID/maps shows "/memfd:" AGENT_MEMFD_NAME. */
 #define AGENT_MEMFD_NAME "numamma-agent"
 #define AGENT_MAPS_PATH "/memfd:" AGENT_MEMFD_NAME
@@ -74,6 +74,9 @@ struct agent_hook {
 	uint32_t fn;            /* enum alloc_fn */
 	uint32_t pad;
 	uint64_t original;      /* the relocated prologue, then a jump back */
+	/* A throwing operator new: its nothrow form's original, run in its
+	 * place (agent.c); 0 otherwise. */
+	uint64_t nothrow;
 };
 
 /* A ring's words: the producers' and numamma's on lines of their own. */

@@ -22,8 +22,19 @@ enum alloc_fn {
 	FN_MMAP, FN_MUNMAP, FN_MREMAP,
 	FN_DL_DEBUG_STATE,
 	FN_EXIT,
+	/* An allocator library's own C++ operators (jemalloc, tcmalloc,
+	 * mimalloc define them beside malloc, and do not call it): new and
+	 * new[] (size), their align_val_t forms (size, alignment), delete
+	 * and delete[] in every form (the block first). */
+	FN_NEW, FN_NEW_ALIGNED, FN_DELETE,
 	FN__COUNT
 };
+
+/* free and operator delete: the block at the first argument is released. */
+static inline bool alloc_fn_frees(int fn)
+{
+	return fn == FN_FREE || fn == FN_DELETE;
+}
 
 enum alloc_op {
 	AE_ALLOC,       /* a new object [addr, addr+size); see old_* */
@@ -66,7 +77,7 @@ struct alloc_event {
 bool alloc_call_event(const struct alloc_call *c, uint64_t page_size, struct alloc_event *ev);
 /* Does fn's event depend on its result (so its return must be seen)? */
 bool alloc_fn_returns(int fn);
-/* The allocator's symbol name ("malloc"). */
+/* The allocator's name ("malloc", "operator new"). */
 const char *alloc_fn_name(int fn);
 
 #endif

@@ -150,6 +150,12 @@ void agent_clock_start(void);
  * in the agent, at agent_loader_trap_at(), except at RT_ADD. */
 int agent_hook(struct tracer *tr, struct tcb *t, const struct loaded_module *m, uint64_t addr,
 	       uint64_t size, int fn);
+/* Hooks a throwing operator new at addr whose nothrow form, at nothrow,
+ * is hooked already: the agent calls that form's original in its place,
+ * and the throwing one, with no agent frame on the stack, when it fails.
+ * 0, or -1: not hooked (no breakpoint either). */
+int agent_hook_new(struct tracer *tr, struct tcb *t, const struct loaded_module *m,
+		   uint64_t addr, uint64_t size, int fn, uint64_t nothrow);
 /* Is at (a trap's address) the agent's stop for the loader's events? */
 bool agent_loader_trap_at(const struct proc *p, uint64_t at);
 /* Tells the agent where the process's modules and their unwind data are. */

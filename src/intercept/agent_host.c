@@ -826,8 +826,10 @@ static bool branch_inside_known(struct proc *p, const struct loaded_module *m,
 	return inside;
 }
 
-int agent_hook(struct tracer *tr, struct tcb *t, const struct loaded_module *m, uint64_t addr,
-	       uint64_t size, int fn)
+/* nothrow: the original the agent runs in this function's place (0: its
+ * own). */
+static int hook(struct tracer *tr, struct tcb *t, const struct loaded_module *m, uint64_t addr,
+		uint64_t size, int fn, uint64_t nothrow)
 {
 	struct proc *p = t->proc;
 	struct agent_proc *ap = p->agent;
@@ -860,6 +862,7 @@ int agent_hook(struct tracer *tr, struct tcb *t, const struct loaded_module *m, 
 		return -1;
 	ap->ctl->hooks[ap->nr_hooks].fn = fn;
 	ap->ctl->hooks[ap->nr_hooks].original = at + JMPHOOK_ORIGINAL;
+	ap->ctl->hooks[ap->nr_hooks].nothrow = nothrow;
 	if (fn == FN_DL_DEBUG_STATE)
 		ap->ctl->r_state = p->r_debug + offsetof(struct r_debug, r_state);
 	if (p->attached && !p->hooks_ready)
@@ -869,6 +872,23 @@ int agent_hook(struct tracer *tr, struct tcb *t, const struct loaded_module *m, 
 		return -1;
 	ap->ctl->nr_hooks = ++ap->nr_hooks;
 	return 0;
+}
+
+int agent_hook(struct tracer *tr, struct tcb *t, const struct loaded_module *m, uint64_t addr,
+	       uint64_t size, int fn)
+{
+	return hook(tr, t, m, addr, size, fn, 0);
+}
+
+int agent_hook_new(struct tracer *tr, struct tcb *t, const struct loaded_module *m,
+		   uint64_t addr, uint64_t size, int fn, uint64_t nothrow)
+{
+	struct agent_proc *ap = t->proc->agent;
+
+	for (int i = 0; ap && i < ap->nr_hooks; i++)
+		if (ap->hooks[i].addr == nothrow)
+			return hook(tr, t, m, addr, size, fn, ap->ctl->hooks[i].original);
+	return -1;
 }
 
 bool agent_loader_trap_at(const struct proc *p, uint64_t at)
@@ -943,7 +963,7 @@ static const struct agent_rec *freed_next(struct agent_ctl *c, uint32_t ring,
 
 	if (cu->pos + 1 >= cu->end || !published(c, ring, cu->pos + 1))
 		return NULL;
-	return next->type == AGENT_REC_CALL && next->fn == FN_FREE && next->tid == r->tid &&
+	return next->type == AGENT_REC_CALL && alloc_fn_frees(next->fn) && next->tid == r->tid &&
 	       next->args[0] == addr ? next : NULL;
 }
 
@@ -1106,10 +1126,10 @@ static void look_ahead(struct tracer *tr, struct proc *p, struct agent_ctl *c, u
 	if (!tr->cfg.prefetch)
 		return;
 	if (published(c, ring, pos) && far->type == AGENT_REC_CALL)
-		tr->cfg.prefetch(tr->cfg.ctx, p->pid, far->fn == FN_FREE ? far->args[0] : far->ret,
+		tr->cfg.prefetch(tr->cfg.ctx, p->pid, alloc_fn_frees(far->fn) ? far->args[0] : far->ret,
 				 false);
 	if (published(c, ring, pos - LOOK_AHEAD / 2) && near->type == AGENT_REC_CALL &&
-	    near->fn == FN_FREE)
+	    alloc_fn_frees(near->fn))
 		tr->cfg.prefetch(tr->cfg.ctx, p->pid, near->args[0], true);
 }
 

@@ -20,6 +20,9 @@ static const struct {
 	[FN_MREMAP]         = { "mremap", true },
 	[FN_DL_DEBUG_STATE] = { "_dl_debug_state", false },
 	[FN_EXIT]           = { "exit", false },
+	[FN_NEW]            = { "operator new", true },
+	[FN_NEW_ALIGNED]    = { "operator new", true },
+	[FN_DELETE]         = { "operator delete", false },
 };
 
 const char *alloc_fn_name(int fn)
@@ -52,7 +55,7 @@ static bool product(uint64_t a, uint64_t b, uint64_t *out)
 static bool entry_event(const struct alloc_call *c, uint64_t page, struct alloc_event *ev)
 {
 	ev->addr = c->args[0];
-	if (c->fn == FN_FREE) {
+	if (alloc_fn_frees(c->fn)) {
 		ev->op = AE_FREE;
 		return ev->addr != 0;
 	}
@@ -96,9 +99,9 @@ bool alloc_call_event(const struct alloc_call *c, uint64_t page, struct alloc_ev
 {
 	*ev = (struct alloc_event){ .op = AE_ALLOC, .fn = c->fn, .addr = c->ret };
 	switch (c->fn) {
-	case FN_FREE: case FN_MUNMAP:
+	case FN_FREE: case FN_MUNMAP: case FN_DELETE:
 		return entry_event(c, page, ev);
-	case FN_MALLOC: case FN_VALLOC:
+	case FN_MALLOC: case FN_VALLOC: case FN_NEW: case FN_NEW_ALIGNED:
 		ev->size = c->args[0];
 		break;
 	case FN_CALLOC:

@@ -27,24 +27,52 @@
 #include "tracer_int.h"
 #include "unwind.h"
 
-/* C++ allocation functions: their frames are not the user's call site. */
-static const char *const wrapper_names[] = {
-	"_Znwm", "_Znam", "_ZnwmRKSt9nothrow_t", "_ZnamRKSt9nothrow_t",
-	"_ZnwmSt11align_val_t", "_ZnamSt11align_val_t",
-	"_ZnwmSt11align_val_tRKSt9nothrow_t", "_ZnamSt11align_val_tRKSt9nothrow_t",
+/* C++'s operators by their mangled names.  libstdc++'s new calls malloc:
+ * there its frames are a wrapper's, not the user's call site.  A module
+ * that defines malloc as well (jemalloc, tcmalloc, mimalloc) implements
+ * them without calling malloc: there they are allocators, hooked.  A
+ * throwing new names its nothrow form (earlier in the table, hooked
+ * first), which the agent calls in its place (agent_hook_new()). */
+static const struct cxx_operator {
+	const char *name;
+	int fn;
+	int nothrow;            /* a throwing new: its nothrow form's index; else -1 */
+} cxx_operators[] = {
+	{ "_ZnwmRKSt9nothrow_t", FN_NEW, -1 },
+	{ "_ZnamRKSt9nothrow_t", FN_NEW, -1 },
+	{ "_ZnwmSt11align_val_tRKSt9nothrow_t", FN_NEW_ALIGNED, -1 },
+	{ "_ZnamSt11align_val_tRKSt9nothrow_t", FN_NEW_ALIGNED, -1 },
+	{ "_Znwm", FN_NEW, 0 },
+	{ "_Znam", FN_NEW, 1 },
+	{ "_ZnwmSt11align_val_t", FN_NEW_ALIGNED, 2 },
+	{ "_ZnamSt11align_val_t", FN_NEW_ALIGNED, 3 },
+	{ "_ZdlPv", FN_DELETE, -1 },
+	{ "_ZdaPv", FN_DELETE, -1 },
+	{ "_ZdlPvm", FN_DELETE, -1 },
+	{ "_ZdaPvm", FN_DELETE, -1 },
+	{ "_ZdlPvRKSt9nothrow_t", FN_DELETE, -1 },
+	{ "_ZdaPvRKSt9nothrow_t", FN_DELETE, -1 },
+	{ "_ZdlPvSt11align_val_t", FN_DELETE, -1 },
+	{ "_ZdaPvSt11align_val_t", FN_DELETE, -1 },
+	{ "_ZdlPvmSt11align_val_t", FN_DELETE, -1 },
+	{ "_ZdaPvmSt11align_val_t", FN_DELETE, -1 },
+	{ "_ZdlPvSt11align_val_tRKSt9nothrow_t", FN_DELETE, -1 },
+	{ "_ZdaPvSt11align_val_tRKSt9nothrow_t", FN_DELETE, -1 },
 };
 
-/* ---- installing ---- */
+#define NR_CXX (sizeof(cxx_operators) / sizeof(cxx_operators[0]))
+/* The C functions come first in enum alloc_fn: looked up by their names. */
+#define C_FUNCTIONS FN_NEW
 
-#define NR_WRAPPERS (sizeof(wrapper_names) / sizeof(wrapper_names[0]))
+/* ---- installing ---- */
 
 static void add_wrappers(struct proc *p, const struct loaded_module *m,
 			 const struct elf_function *found)
 {
-	for (size_t i = 0; i < NR_WRAPPERS; i++) {
+	for (size_t i = 0; i < NR_CXX; i++) {
 		if (p->nr_wrappers == (int)(sizeof(p->wrappers) / sizeof(p->wrappers[0])))
 			return;
-		if (!found[i].found)
+		if (!found[i].found || cxx_operators[i].fn == FN_DELETE)
 			continue;
 		p->wrappers[p->nr_wrappers].start = found[i].vaddr + m->bias;
 		p->wrappers[p->nr_wrappers].end = found[i].vaddr + m->bias +
@@ -53,23 +81,48 @@ static void add_wrappers(struct proc *p, const struct loaded_module *m,
 	}
 }
 
+/* A throwing new is hooked only by the agent, through its nothrow form:
+ * a breakpoint's return trampoline, like an agent frame, would be on the
+ * stack when it throws, where the program's unwinder finds no data for
+ * it.  Unhooked, its calls are not counted (the trap path, or a nothrow
+ * form the agent could not hook). */
+static void hook_cxx_operators(struct tracer *tr, struct tcb *t, const struct loaded_module *m,
+			       const struct elf_function *found)
+{
+	for (size_t i = 0; i < NR_CXX; i++) {
+		const struct cxx_operator *op = &cxx_operators[i];
+		uint64_t addr = found[i].vaddr + m->bias;
+
+		if (!found[i].found)
+			continue;
+		if (op->nothrow >= 0) {
+			if (found[op->nothrow].found)
+				agent_hook_new(tr, t, m, addr, found[i].size, op->fn,
+					       found[op->nothrow].vaddr + m->bias);
+		} else if (agent_hook(tr, t, m, addr, found[i].size, op->fn) < 0) {
+			bp_insert(tr, t, addr, op->fn);
+		}
+	}
+}
+
 /* The dynamic loader's hook and exit() stay breakpoints: numamma must
- * stop the program there.  The allocators and the wrappers are looked
+ * stop the program there.  The allocators and C++'s operators are looked
  * up together: one pass over the module's symbols, not one per name. */
 static void hook_module(struct tracer *tr, struct tcb *t, const struct loaded_module *m)
 {
-	const char *names[FN__COUNT + NR_WRAPPERS];
-	struct elf_function found[FN__COUNT + NR_WRAPPERS];
+	const char *names[C_FUNCTIONS + NR_CXX];
+	struct elf_function found[C_FUNCTIONS + NR_CXX];
 	uint64_t r_debug;
 
-	for (int fn = 0; fn < FN__COUNT; fn++)
+	for (int fn = 0; fn < C_FUNCTIONS; fn++)
 		names[fn] = alloc_fn_name(fn);
-	memcpy(names + FN__COUNT, wrapper_names, sizeof(wrapper_names));
-	elfmod_find_functions(m->elf, names, FN__COUNT + NR_WRAPPERS, found);
+	for (size_t i = 0; i < NR_CXX; i++)
+		names[C_FUNCTIONS + i] = cxx_operators[i].name;
+	elfmod_find_functions(m->elf, names, C_FUNCTIONS + NR_CXX, found);
 	/* The loader's: where it says what a stop at _dl_debug_state is. */
 	if (found[FN_DL_DEBUG_STATE].found && !elfmod_find_object(m->elf, "_r_debug", &r_debug))
 		t->proc->r_debug = r_debug + m->bias;
-	for (int fn = 0; fn < FN__COUNT; fn++) {
+	for (int fn = 0; fn < C_FUNCTIONS; fn++) {
 		uint64_t vaddr = found[fn].vaddr;
 
 		if (!found[fn].found || (fn == FN_EXIT && !tr->cfg.exit_calls))
@@ -77,7 +130,10 @@ static void hook_module(struct tracer *tr, struct tcb *t, const struct loaded_mo
 		if (fn == FN_EXIT || agent_hook(tr, t, m, vaddr + m->bias, found[fn].size, fn) < 0)
 			bp_insert(tr, t, vaddr + m->bias, fn);
 	}
-	add_wrappers(t->proc, m, found + FN__COUNT);
+	if (found[FN_MALLOC].found)
+		hook_cxx_operators(tr, t, m, found + C_FUNCTIONS);
+	else
+		add_wrappers(t->proc, m, found + C_FUNCTIONS);
 }
 
 void hooks_trap_instead(struct tracer *tr, struct tcb *t)

@@ -65,6 +65,28 @@ static void test_entry_only(void)
 	CHECK(!call(FN_EXIT, 0, 0, 0, 0));
 }
 
+/* An allocator library's own C++ operators: new (size), aligned new
+ * (size, alignment), delete (the block; sized forms add its size). */
+static void test_cxx_operators(void)
+{
+	CHECK(call(FN_NEW, 48, 0x7ffd0000, 0, P));
+	CHECK_INT(ev.op, AE_ALLOC);
+	CHECK_INT(ev.addr, P);
+	CHECK_INT(ev.size, 48);
+	CHECK(!call(FN_NEW, 48, 0, 0, 0));               /* nothrow new failed */
+	CHECK(call(FN_NEW_ALIGNED, 1000, 64, 0x7ffd0000, Q));
+	CHECK_INT(ev.addr, Q);
+	CHECK_INT(ev.size, 1000);
+	CHECK(call(FN_DELETE, P, 48, 0, 0));
+	CHECK_INT(ev.op, AE_FREE);
+	CHECK_INT(ev.addr, P);
+	CHECK(!call(FN_DELETE, 0, 0, 0, 0));
+	CHECK(alloc_fn_frees(FN_DELETE) && alloc_fn_frees(FN_FREE) && !alloc_fn_frees(FN_MUNMAP));
+	CHECK(alloc_fn_returns(FN_NEW) && alloc_fn_returns(FN_NEW_ALIGNED) &&
+	      !alloc_fn_returns(FN_DELETE));
+	CHECK_STR(alloc_fn_name(FN_DELETE), "operator delete");
+}
+
 static void test_maps(void)
 {
 	struct alloc_call c = { .fn = FN_POSIX_MEMALIGN, .args = { 0x7ffd0000, 64, 512 },
@@ -90,6 +112,7 @@ int main(void)
 	test_plain();
 	test_realloc();
 	test_entry_only();
+	test_cxx_operators();
 	test_maps();
 	CHECK_STR(alloc_fn_name(FN_POSIX_MEMALIGN), "posix_memalign");
 	CHECK(alloc_fn_returns(FN_MALLOC) && !alloc_fn_returns(FN_FREE));
