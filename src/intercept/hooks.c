@@ -28,7 +28,7 @@
 #include "unwind.h"
 
 /* C++'s operators by their mangled names.  libstdc++'s new calls malloc:
- * there its frames are a wrapper's, not the user's call site.  A module
+ * its frames are a wrapper's, not the user's call site.  A module
  * that defines malloc as well (jemalloc, tcmalloc, mimalloc) implements
  * them without calling malloc: there they are allocators, hooked.  A
  * throwing new names its nothrow form (earlier in the table, hooked
@@ -130,10 +130,11 @@ static void hook_module(struct tracer *tr, struct tcb *t, const struct loaded_mo
 		if (fn == FN_EXIT || agent_hook(tr, t, m, vaddr + m->bias, found[fn].size, fn) < 0)
 			bp_insert(tr, t, vaddr + m->bias, fn);
 	}
+	/* A new not hooked may call malloc (in libstdc++, or in a static
+	 * program's on the trap path): its frames are a wrapper's. */
+	add_wrappers(t->proc, m, found + C_FUNCTIONS);
 	if (found[FN_MALLOC].found)
 		hook_cxx_operators(tr, t, m, found + C_FUNCTIONS);
-	else
-		add_wrappers(t->proc, m, found + C_FUNCTIONS);
 }
 
 void hooks_trap_instead(struct tracer *tr, struct tcb *t)
