@@ -81,11 +81,12 @@ static void add_wrappers(struct proc *p, const struct loaded_module *m,
 	}
 }
 
-/* A throwing new is hooked only by the agent, through its nothrow form:
- * a breakpoint's return trampoline, like an agent frame, would be on the
- * stack when it throws, where the program's unwinder finds no data for
- * it.  Unhooked, its calls are not counted (the trap path, or a nothrow
- * form the agent could not hook). */
+/* Only the agent hooks them.  A breakpoint's return trampoline, like an
+ * agent frame, would be on the stack when a throwing new throws, where the
+ * program's unwinder finds no data for it: the agent runs its nothrow form
+ * instead.  And where new and delete call malloc and free after all (a
+ * static program's libstdc++), a breakpoint on each would double the
+ * stops.  Unhooked, their calls are not counted (the trap path). */
 static void hook_cxx_operators(struct tracer *tr, struct tcb *t, const struct loaded_module *m,
 			       const struct elf_function *found)
 {
@@ -95,13 +96,11 @@ static void hook_cxx_operators(struct tracer *tr, struct tcb *t, const struct lo
 
 		if (!found[i].found)
 			continue;
-		if (op->nothrow >= 0) {
-			if (found[op->nothrow].found)
-				agent_hook_new(tr, t, m, addr, found[i].size, op->fn,
-					       found[op->nothrow].vaddr + m->bias);
-		} else if (agent_hook(tr, t, m, addr, found[i].size, op->fn) < 0) {
-			bp_insert(tr, t, addr, op->fn);
-		}
+		if (op->nothrow < 0)
+			agent_hook(tr, t, m, addr, found[i].size, op->fn);
+		else if (found[op->nothrow].found)
+			agent_hook_new(tr, t, m, addr, found[i].size, op->fn,
+				       found[op->nothrow].vaddr + m->bias);
 	}
 }
 
