@@ -63,6 +63,17 @@ with open(f'{d}/sites.c', 'w') as f:
                     for i in range(3000)))
     f.write('   }\n for (int k = 0; k < 64; k++) free(keep[k]);\n'
             ' printf("%ld\\n", s);\n return 0;\n}\n')
+# C++ with the standard library's headers: cc1plus parsing and
+# instantiating templates.
+with open(f'{d}/stl.cc', 'w') as f:
+    f.write('#include <map>\n#include <string>\n#include <vector>\n#include <algorithm>\n'
+            '#include <iostream>\n#include <unordered_map>\n#include <memory>\n')
+    for i in range(40):
+        f.write(f'std::map<std::string, std::vector<int>> build{i}(int n) {{ std::map<std::string,'
+                f' std::vector<int>> m; for (int k = 0; k < n; k++) m[std::to_string(k + {i})]'
+                f'.push_back(k); return m; }}\n')
+    f.write('int main() { size_t s = 0;' + ''.join(f' s += build{i}(10).size();' for i in range(40))
+            + ' std::cout << s << "\\n"; }\n')
 with open(f'{d}/map.cc', 'w') as f:
     f.write('#include <map>\n#include <string>\n#include <iostream>\nint main() {'
             ' std::map<std::string, std::string> m; for (int i = 0; i < 200000; i++)'
@@ -89,6 +100,7 @@ mkdir -p "$tmp/py" && cp -r /usr/lib/python3*/json /usr/lib/python3*/email "$tmp
 
 programs=(
 	"gcc -O2 -c|\$T gcc \$TW -O2 -c -o $tmp/big.o $tmp/big.c"
+	"g++ -O1 -c, STL|\$T g++ \$TW -O1 -c -o $tmp/stl.o $tmp/stl.cc"
 	"c++ std::map|\$T $tmp/map"
 	"sqlite3 inserts|rm -f $tmp/s.sqlite; \$T sqlite3 $tmp/s.sqlite < $tmp/ins.sql"
 	"perl hash|\$T perl -e 'my %h; \$h{\"k\$_\"} = [\$_, \"v\$_\"] for 1..200000; my \$n = 0; \$n += @{\$h{\$_}} for keys %h; print \$n'"
@@ -101,7 +113,10 @@ programs=(
 	"C -g, 3,000 sites|\$T $tmp/sites"
 	"git init/add/commit|rm -rf $tmp/g; mkdir $tmp/g; cd $tmp/g; \$T git init -q; cp $tmp/big.c .; \$T git add .; \$T git -c user.email=a@b -c user.name=n commit -qm x; \$T git log --oneline | wc -l"
 )
-[[ -x $tmp/maps ]] && programs+=("rust maps, 3 threads|\$T $tmp/maps")
+[[ -x $tmp/maps ]] && programs+=("rust maps, 3 threads|\$T $tmp/maps"
+				  "rustc -O|\$T rustc -O -o $tmp/maps2 $tmp/maps.rs")
+command -v node >/dev/null &&
+	programs+=("node objects|\$T node -e 'const a = []; for (let i = 0; i < 200000; i++) a.push({i, s: \"x\".repeat(i % 100)}); console.log(JSON.stringify(a).length)'")
 
 # run LABEL CMD...: seconds; the output in $tmp/LABEL.out, status appended.
 run() {
