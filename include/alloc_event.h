@@ -22,6 +22,9 @@ enum alloc_fn {
 	FN_MMAP, FN_MUNMAP, FN_MREMAP,
 	FN_DL_DEBUG_STATE,
 	FN_EXIT,
+	/* jemalloc's own API: mallocx (size, flags), rallocx (block, size,
+	 * flags), sdallocx (block, size, flags), dallocx (block, flags). */
+	FN_MALLOCX, FN_RALLOCX, FN_SDALLOCX, FN_DALLOCX,
 	/* An allocator library's own C++ operators (jemalloc, tcmalloc,
 	 * mimalloc define them beside malloc, and do not call it): new and
 	 * new[] (size), their align_val_t forms (size, alignment), delete
@@ -30,10 +33,11 @@ enum alloc_fn {
 	FN__COUNT
 };
 
-/* free and operator delete: the block at the first argument is released. */
+/* free, operator delete and jemalloc's: the block at the first argument
+ * is released. */
 static inline bool alloc_fn_frees(int fn)
 {
-	return fn == FN_FREE || fn == FN_DELETE;
+	return fn == FN_FREE || fn == FN_DELETE || fn == FN_SDALLOCX || fn == FN_DALLOCX;
 }
 
 enum alloc_op {

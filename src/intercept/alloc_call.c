@@ -20,6 +20,10 @@ static const struct {
 	[FN_MREMAP]         = { "mremap", true },
 	[FN_DL_DEBUG_STATE] = { "_dl_debug_state", false },
 	[FN_EXIT]           = { "exit", false },
+	[FN_MALLOCX]        = { "mallocx", true },
+	[FN_RALLOCX]        = { "rallocx", true },
+	[FN_SDALLOCX]       = { "sdallocx", false },
+	[FN_DALLOCX]        = { "dallocx", false },
 	[FN_NEW]            = { "operator new", true },
 	[FN_NEW_ALIGNED]    = { "operator new", true },
 	[FN_DELETE]         = { "operator delete", false },
@@ -64,14 +68,15 @@ static bool entry_event(const struct alloc_call *c, uint64_t page, struct alloc_
 	return ev->size != 0;
 }
 
-/* realloc(p, 0) frees p; a failed realloc leaves it alone. */
+/* realloc(p, 0) frees p (rallocx takes no size 0); a failed realloc
+ * leaves it alone. */
 static bool realloc_event(const struct alloc_call *c, struct alloc_event *ev)
 {
-	if (c->fn == FN_REALLOC)
+	if (c->fn != FN_REALLOCARRAY)
 		ev->size = c->args[1];
 	else if (!product(c->args[1], c->args[2], &ev->size))
 		return false;
-	if (c->args[0] && (c->ret || ev->size == 0)) {
+	if (c->args[0] && (c->ret || (ev->size == 0 && c->fn != FN_RALLOCX))) {
 		ev->old_addr = c->args[0];
 		if (!c->ret) {
 			ev->op = AE_FREE;
@@ -99,9 +104,9 @@ bool alloc_call_event(const struct alloc_call *c, uint64_t page, struct alloc_ev
 {
 	*ev = (struct alloc_event){ .op = AE_ALLOC, .fn = c->fn, .addr = c->ret };
 	switch (c->fn) {
-	case FN_FREE: case FN_MUNMAP: case FN_DELETE:
+	case FN_FREE: case FN_MUNMAP: case FN_DELETE: case FN_SDALLOCX: case FN_DALLOCX:
 		return entry_event(c, page, ev);
-	case FN_MALLOC: case FN_VALLOC: case FN_NEW: case FN_NEW_ALIGNED:
+	case FN_MALLOC: case FN_VALLOC: case FN_NEW: case FN_NEW_ALIGNED: case FN_MALLOCX:
 		ev->size = c->args[0];
 		break;
 	case FN_CALLOC:
@@ -114,7 +119,7 @@ bool alloc_call_event(const struct alloc_call *c, uint64_t page, struct alloc_ev
 	case FN_ALIGNED_ALLOC: case FN_MEMALIGN:
 		ev->size = c->args[1];
 		break;
-	case FN_REALLOC: case FN_REALLOCARRAY:
+	case FN_REALLOC: case FN_REALLOCARRAY: case FN_RALLOCX:
 		return realloc_event(c, ev);
 	case FN_POSIX_MEMALIGN:
 		ev->size = c->args[2];

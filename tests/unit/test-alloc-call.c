@@ -87,6 +87,26 @@ static void test_cxx_operators(void)
 	CHECK_STR(alloc_fn_name(FN_DELETE), "operator delete");
 }
 
+/* jemalloc's own API. */
+static void test_jemalloc_api(void)
+{
+	CHECK(call(FN_MALLOCX, 100, 0x40, 0, P));
+	CHECK_INT(ev.op, AE_ALLOC);
+	CHECK_INT(ev.size, 100);
+	CHECK(call(FN_RALLOCX, P, 300, 0, Q));
+	CHECK_INT(ev.old_addr, P);
+	CHECK_INT(ev.addr, Q);
+	CHECK_INT(ev.size, 300);
+	CHECK(!call(FN_RALLOCX, P, 0, 0, 0));             /* failed: P stays */
+	CHECK(call(FN_SDALLOCX, Q, 300, 0, 0));
+	CHECK_INT(ev.op, AE_FREE);
+	CHECK_INT(ev.addr, Q);
+	CHECK(call(FN_DALLOCX, P, 0, 0, 0));
+	CHECK_INT(ev.op, AE_FREE);
+	CHECK(alloc_fn_frees(FN_DALLOCX) && alloc_fn_returns(FN_RALLOCX));
+	CHECK_STR(alloc_fn_name(FN_SDALLOCX), "sdallocx");
+}
+
 static void test_maps(void)
 {
 	struct alloc_call c = { .fn = FN_POSIX_MEMALIGN, .args = { 0x7ffd0000, 64, 512 },
@@ -113,6 +133,7 @@ int main(void)
 	test_realloc();
 	test_entry_only();
 	test_cxx_operators();
+	test_jemalloc_api();
 	test_maps();
 	CHECK_STR(alloc_fn_name(FN_POSIX_MEMALIGN), "posix_memalign");
 	CHECK(alloc_fn_returns(FN_MALLOC) && !alloc_fn_returns(FN_FREE));
