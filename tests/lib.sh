@@ -30,6 +30,12 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 [[ -x $NUMAMMA ]] || skip "$NUMAMMA is not built (run: make numamma)"
 command -v sqlite3 >/dev/null || skip "sqlite3 shell not installed"
 
+# library_path SONAME: the x86-64 library's path as the loader finds it
+# (empty when it is not installed).
+library_path() {
+	ldconfig -p | awk -v l="$1" '$1 == l && /x86-64/ { print $NF; exit }'
+}
+
 # build_prog NAME [CC FLAGS...]: compile tests/progs/NAME.c into $TMPD/NAME,
 # without optimisation and with debug info so that call sites stay where the
 # source puts them.  Later flags override the defaults.

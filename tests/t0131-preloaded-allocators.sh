@@ -14,7 +14,7 @@ iter=5000
 
 found=0
 for lib in libjemalloc.so.2 libtcmalloc_minimal.so.4 libmimalloc.so.2; do
-	path=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ { print $NF; exit }')
+	path=$(library_path "$lib")
 	[[ -n $path ]] || continue
 	found=$((found + 1))
 	# Only the program is preloaded (env starts it), not numamma.

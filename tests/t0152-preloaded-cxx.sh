@@ -18,7 +18,7 @@ found=0 caught=0
 for lib in glibc libjemalloc.so.2 libtcmalloc_minimal.so.4 libmimalloc.so.2; do
 	path=
 	if [[ $lib != glibc ]]; then
-		path=$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ { print $NF; exit }')
+		path=$(library_path "$lib")
 		[[ -n $path ]] || continue
 		found=$((found + 1))
 	fi

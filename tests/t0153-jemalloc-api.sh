@@ -4,7 +4,7 @@
 # count, the 64 KiB blocks with their rows, the output as it is alone.
 . "$(dirname "$0")/lib.sh"
 
-lib=$(ldconfig -p | awk '$1 == "libjemalloc.so.2" && /x86-64/ { print $NF; exit }')
+lib=$(library_path libjemalloc.so.2)
 [[ -n $lib ]] || skip "jemalloc is not installed (apt-get install libjemalloc2)"
 build_prog jemalloc-api "$lib"
 rounds=2000
