@@ -25,7 +25,9 @@ void symbolizer_prefetch_libc(struct symbolizer *s);
 /* Prepares, in the same background thread, what naming vaddr in the
  * module at path takes (the line program of its unit: a thread's clone3,
  * 75% into libc's line programs, cost 4 ms at the end of every threaded
- * profile), so that symbolize() later finds it at once. */
+ * profile), so that symbolize() later finds it at once.  Addresses are
+ * staged and handed over in batches: this and symbolize_if_read() are
+ * called from one thread. */
 void symbolizer_warm(struct symbolizer *s, const char *path, uint64_t vaddr);
 /* Returns 0 when something was found; strings are owned by the caller. */
 int symbolize(struct symbolizer *s, const char *path, uint64_t vaddr, struct sym_info *out);

@@ -56,6 +56,17 @@ struct warm_addr {
 	uint64_t vaddr;
 };
 
+/* Addresses are handed to the worker, and taken by it, in batches: one
+ * at a time, with the lock and a wakeup each, rustc's 56,000 new stacks
+ * cost 15,000 futex calls and as many context switches, numamma's drain
+ * and the worker taking turns at the lock. */
+#define WARM_STAGED 256
+#define WARM_CHUNK 64
+/* Handed to an idle worker from this many on: fewer would wake it for
+ * each address as it keeps up (2,500 wakeups); the last few of a run are
+ * named with the rest after it. */
+#define WARM_MIN 32
+
 struct symbolizer {
 	struct sym_module **v;
 	size_t n, cap;
@@ -66,8 +77,14 @@ struct symbolizer {
 	struct warm_addr *warm;   /* then the addresses it names, in turn */
 	size_t nwarm, capwarm, next_warm;
 	bool worker;              /* a worker thread is running */
-	bool idle;                /* it waits for more */
+	bool idle;                /* it waits for more, and nobody woke it yet */
 	bool stopping;            /* symbolizer_free(): open nothing more */
+	/* The caller's side, without the lock (symbolizer_warm() and
+	 * symbolize_if_read() come from one thread): the addresses it has
+	 * not handed over yet, and the module it named last. */
+	struct warm_addr staged[WARM_STAGED];
+	size_t nstaged;
+	struct sym_module *last;
 };
 
 /* Could libdw's path search find a debug file named DEBUGLINK for FILE?
@@ -172,7 +189,7 @@ void symbolizer_free(struct symbolizer *s)
 	if (!s)
 		return;
 	pthread_mutex_lock(&s->lock);
-	s->stopping = true;
+	__atomic_store_n(&s->stopping, true, __ATOMIC_RELEASE);
 	worker = s->worker;
 	pthread_cond_signal(&s->more);
 	pthread_mutex_unlock(&s->lock);
@@ -390,11 +407,43 @@ static struct sym_module *opened_module(struct symbolizer *s, struct sym_module 
 	if (mine) {
 		open_module(sm);
 		pthread_mutex_lock(&s->lock);
-		sm->ready = true;
+		__atomic_store_n(&sm->ready, true, __ATOMIC_RELEASE);
 		pthread_cond_broadcast(&s->opened);
 		pthread_mutex_unlock(&s->lock);
 	}
 	return sm;
+}
+
+/* The same, without the lock once sm is ready. */
+static struct sym_module *opened(struct symbolizer *s, struct sym_module *sm)
+{
+	if (__atomic_load_n(&sm->ready, __ATOMIC_ACQUIRE))
+		return sm;
+	pthread_mutex_lock(&s->lock);
+	return opened_module(s, sm);
+}
+
+/* Names up to WARM_CHUNK queued addresses, the lock left meanwhile; under
+ * s->lock, which it leaves and takes again. */
+static void warm_some(struct symbolizer *s)
+{
+	struct warm_addr w[WARM_CHUNK];
+	size_t n = s->nwarm - s->next_warm;
+
+	if (n > WARM_CHUNK)
+		n = WARM_CHUNK;
+	memcpy(w, s->warm + s->next_warm, n * sizeof(*w));
+	s->next_warm += n;
+	pthread_mutex_unlock(&s->lock);
+	for (size_t i = 0; i < n && !__atomic_load_n(&s->stopping, __ATOMIC_ACQUIRE); i++) {
+		struct sym_info si;
+
+		/* The name itself is not kept: symbolize() finds it again
+		 * in a few binary searches. */
+		symbolize_in(opened(s, w[i].sm), w[i].vaddr, &si, false);
+		sym_info_free(&si);
+	}
+	pthread_mutex_lock(&s->lock);
 }
 
 /* Opens the queued modules nobody has taken, in turn, then names the
@@ -412,17 +461,10 @@ static void work(struct symbolizer *s)
 			pthread_mutex_unlock(&s->lock);
 			open_module(sm);
 			pthread_mutex_lock(&s->lock);
-			sm->ready = true;
+			__atomic_store_n(&sm->ready, true, __ATOMIC_RELEASE);
 			pthread_cond_broadcast(&s->opened);
 		} else if (s->next_warm < s->nwarm) {
-			struct warm_addr w = s->warm[s->next_warm++];
-			struct sym_info si;
-
-			/* The name itself is not kept: symbolize() finds it
-			 * again in a few binary searches. */
-			symbolize_in(opened_module(s, w.sm), w.vaddr, &si, false);
-			sym_info_free(&si);
-			pthread_mutex_lock(&s->lock);
+			warm_some(s);
 		} else {
 			return;
 		}
@@ -443,11 +485,12 @@ static void *worker(void *arg)
 		work(s);
 		if (s->stopping)
 			break;
-		s->idle = true;
-		pthread_cond_wait(&s->more, &s->lock);
-		s->idle = false;
+		__atomic_store_n(&s->idle, true, __ATOMIC_RELEASE);
+		while (__atomic_load_n(&s->idle, __ATOMIC_ACQUIRE) && !s->stopping)
+			pthread_cond_wait(&s->more, &s->lock);
+		__atomic_store_n(&s->idle, false, __ATOMIC_RELEASE);
 	}
-	s->worker = false;
+	__atomic_store_n(&s->worker, false, __ATOMIC_RELEASE);
 	pthread_cond_broadcast(&s->opened);
 	pthread_mutex_unlock(&s->lock);
 	destroy(s);
@@ -462,13 +505,17 @@ static bool start_worker(struct symbolizer *s)
 	pthread_t thread;
 
 	if (s->worker) {
-		if (s->idle)
+		/* Woken once: staged addresses wait for it to be idle again. */
+		if (s->idle) {
+			__atomic_store_n(&s->idle, false, __ATOMIC_RELEASE);
 			pthread_cond_signal(&s->more);
+		}
 		return true;
 	}
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	s->worker = pthread_create(&thread, &attr, worker, s) == 0;
+	__atomic_store_n(&s->worker, pthread_create(&thread, &attr, worker, s) == 0,
+			 __ATOMIC_RELEASE);
 	pthread_attr_destroy(&attr);
 	return s->worker;
 }
@@ -486,22 +533,47 @@ void symbolizer_prefetch(struct symbolizer *s, const char *path)
 	pthread_mutex_unlock(&s->lock);
 }
 
-void symbolizer_warm(struct symbolizer *s, const char *path, uint64_t vaddr)
+/* The staged addresses to the worker's queue, the worker woken or
+ * started; under s->lock. */
+static void hand_over(struct symbolizer *s)
 {
-	bool added;
-	struct sym_module *sm;
-
-	pthread_mutex_lock(&s->lock);
-	sm = find_or_add(s, path, &added);
-	if (s->nwarm == s->capwarm) {
-		s->capwarm = s->capwarm ? 2 * s->capwarm : 64;
+	if (s->nwarm + s->nstaged > s->capwarm) {
+		s->capwarm = s->capwarm ? 2 * s->capwarm : 4 * WARM_STAGED;
 		s->warm = xrealloc(s->warm, s->capwarm * sizeof(*s->warm));
 	}
-	s->warm[s->nwarm++] = (struct warm_addr){ sm, vaddr };
-	if (added)
-		sm->queued = true;
+	memcpy(s->warm + s->nwarm, s->staged, s->nstaged * sizeof(*s->staged));
+	s->nwarm += s->nstaged;
+	s->nstaged = 0;
 	start_worker(s);
-	pthread_mutex_unlock(&s->lock);
+}
+
+/* The module of path if it is the one named last, without the lock. */
+static struct sym_module *last_module(struct symbolizer *s, const char *path)
+{
+	return s->last && (s->last->path == path || !strcmp(s->last->path, path)) ? s->last : NULL;
+}
+
+/* Staged, and handed over when the worker is idle (it has named what it
+ * was given) and they are WARM_MIN, or the batch is full. */
+void symbolizer_warm(struct symbolizer *s, const char *path, uint64_t vaddr)
+{
+	struct sym_module *sm = last_module(s, path);
+	bool added = false;
+
+	if (!sm) {
+		pthread_mutex_lock(&s->lock);
+		sm = s->last = find_or_add(s, path, &added);
+		if (added)
+			sm->queued = true;
+		pthread_mutex_unlock(&s->lock);
+	}
+	s->staged[s->nstaged++] = (struct warm_addr){ sm, vaddr };
+	if (added || s->nstaged == WARM_STAGED || !__atomic_load_n(&s->worker, __ATOMIC_ACQUIRE) ||
+	    (s->nstaged >= WARM_MIN && __atomic_load_n(&s->idle, __ATOMIC_ACQUIRE))) {
+		pthread_mutex_lock(&s->lock);
+		hand_over(s);
+		pthread_mutex_unlock(&s->lock);
+	}
 }
 
 static int find_libc(struct dl_phdr_info *info, size_t size, void *found)
@@ -617,13 +689,15 @@ int symbolize(struct symbolizer *s, const char *path, uint64_t vaddr, struct sym
 
 int symbolize_if_read(struct symbolizer *s, const char *path, uint64_t vaddr, struct sym_info *out)
 {
-	struct sym_module *sm;
+	struct sym_module *sm = last_module(s, path);
 
-	pthread_mutex_lock(&s->lock);
-	sm = find_module(s, path);
-	if (sm && !sm->ready)
+	if (!sm) {
+		pthread_mutex_lock(&s->lock);
+		sm = find_module(s, path);
+		pthread_mutex_unlock(&s->lock);
+	}
+	if (sm && !__atomic_load_n(&sm->ready, __ATOMIC_ACQUIRE))
 		sm = NULL;
-	pthread_mutex_unlock(&s->lock);
 	memset(out, 0, sizeof(*out));
 	return sm ? symbolize_in(sm, vaddr, out, true) : -1;
 }
