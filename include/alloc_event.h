@@ -70,6 +70,10 @@ struct alloc_event {
 	 * not yet); that free makes no event of its own. */
 	uint64_t freed_ns;
 	int64_t callsite_id;    /* 0: no stack */
+	/* A word the producer keeps with its stack for the recorder (which
+	 * notes there the counters it charged, and finds them again without
+	 * a lookup); NULL: none. */
+	uint64_t *site_memo;
 	const struct nm_frame *frames;  /* the stack, when the producer has it */
 	int nframes;
 };

@@ -18,6 +18,8 @@ struct u64map {
 
 /* The key's slot, or NULL. */
 struct u64map_slot *u64map_find(const struct u64map *m, uint64_t key);
+/* Brings the key's first slot into the cache, for a find soon after. */
+void u64map_prefetch(const struct u64map *m, uint64_t key);
 /* Inserts or replaces. */
 void u64map_put(struct u64map *m, uint64_t key, uint64_t a, uint64_t b);
 void u64map_remove(struct u64map *m, struct u64map_slot *s);

@@ -61,8 +61,6 @@ struct agent_proc {
 	int nr_hooks;
 	struct jmphook hooks[AGENT_MAX_HOOKS];
 	uint64_t exe_key;       /* its executable's file_key() */
-	uint64_t last_hash;     /* calls in a loop come from one stack */
-	int64_t last_site;
 	uint64_t published_modules;     /* modules_key() of the published list */
 	uint32_t rings_taken;   /* bit g: ring g has had an owner (rings 1..) */
 	uint32_t stacks_sent;   /* stack records read... */
@@ -917,18 +915,15 @@ static void add_stack(struct tracer *tr, struct proc *p, struct agent_proc *ap, 
 		learn(&tr->agent_exe_stacks, ap->exe_key, hash, 0);
 }
 
-static int64_t callsite_of(struct tracer *tr, struct agent_proc *ap, uint64_t hash)
+/* The call site of a stack, and its word for the recorder (its slot's
+ * b: valid until the next stack is added); 0 when not known yet (its
+ * record is late). */
+static int64_t callsite_of(struct tracer *tr, uint64_t hash, uint64_t **memo)
 {
-	const struct u64map_slot *s;
+	struct u64map_slot *s = hash ? u64map_find(&tr->agent_stacks, hash) : NULL;
 
-	if (hash == ap->last_hash)
-		return ap->last_site;
-	s = hash ? u64map_find(&tr->agent_stacks, hash) : NULL;
-	/* A stack not known yet (its record is late) is not remembered. */
-	if (!s)
-		return 0;
-	ap->last_hash = hash;
-	return ap->last_site = (int64_t)s->a;
+	*memo = s ? &s->b : NULL;
+	return s ? (int64_t)s->a : 0;
 }
 
 
@@ -988,7 +983,7 @@ static uint32_t call_event(struct tracer *tr, struct proc *p, struct agent_proc 
 	ev.tid = (int32_t)r->tid;
 	ev.ns = tsc_ns(r->tsc);
 	ev.freed_ns = freed ? tsc_ns(freed->tsc) : 0;
-	ev.callsite_id = callsite_of(tr, ap, r->hash);
+	ev.callsite_id = callsite_of(tr, r->hash, &ev.site_memo);
 	/* Not tracer_emit(): the call's time is the agent's, not now. */
 	ap->call.kind = EV_ALLOC;
 	ap->call.pid = ev.pid;
@@ -1113,7 +1108,8 @@ static uint32_t earliest(const struct cursor *cu, uint32_t *ready, uint32_t *nre
 
 /* What the calls ahead will look up, fetched while the records before
  * them are handled (a large live set misses the cache at every lookup),
- * in two steps: the index's slot for the call LOOK_AHEAD records on,
+ * in two steps: the index's slot and its stack's for the call
+ * LOOK_AHEAD records on,
  * then, for a free half as far, the block's entry that slot names (a
  * second miss that only the first could resolve: 3 Rust threads filling
  * and emptying hash maps, 198 -> 165 ms). */
@@ -1125,9 +1121,12 @@ static void look_ahead(struct tracer *tr, struct proc *p, struct agent_ctl *c, u
 
 	if (!tr->cfg.prefetch)
 		return;
-	if (published(c, ring, pos) && far->type == AGENT_REC_CALL)
+	if (published(c, ring, pos) && far->type == AGENT_REC_CALL) {
 		tr->cfg.prefetch(tr->cfg.ctx, p->pid, alloc_fn_frees(far->fn) ? far->args[0] : far->ret,
 				 false);
+		if (far->hash)
+			u64map_prefetch(&tr->agent_stacks, far->hash);
+	}
 	if (published(c, ring, pos - LOOK_AHEAD / 2) && near->type == AGENT_REC_CALL &&
 	    alloc_fn_frees(near->fn))
 		tr->cfg.prefetch(tr->cfg.ctx, p->pid, near->args[0], true);

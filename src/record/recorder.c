@@ -102,6 +102,23 @@ static struct totals *site(struct recorder *r, int32_t pid, int64_t callsite_id)
 	return &r->totals[r->ntotals++];
 }
 
+/* The counters of the event's (pid, call site), through the producer's
+ * memo of its stack when that names them: the process and the index in
+ * one word.  The lookup was a cache miss at each call, a stack's memo
+ * is read beside its call site (rustc -O: 60,000 sites). */
+static struct totals *event_site(struct recorder *r, const struct alloc_event *ev)
+{
+	uint64_t tag = (uint64_t)(uint32_t)ev->pid << 32;
+	struct totals *t;
+
+	if (ev->site_memo && (*ev->site_memo & ~0xffffffffULL) == tag && (uint32_t)*ev->site_memo)
+		return &r->totals[(uint32_t)*ev->site_memo - 1];
+	t = site(r, ev->pid, ev->callsite_id);
+	if (ev->site_memo && t - r->totals < UINT32_MAX)
+		*ev->site_memo = tag | (uint64_t)(t - r->totals + 1);
+	return t;
+}
+
 static void uncount(struct totals *t, uint64_t size)
 {
 	t->frees++;
@@ -123,7 +140,7 @@ static void count_unmap(struct recorder *r, int32_t pid, uint64_t addr)
 /* Returns the index of the counters charged. */
 static uint32_t count_alloc(struct recorder *r, const struct alloc_event *ev)
 {
-	struct totals *t = site(r, ev->pid, ev->callsite_id);
+	struct totals *t = event_site(r, ev);
 
 	t->allocs++;
 	t->bytes += ev->size;

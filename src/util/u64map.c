@@ -26,6 +26,12 @@ struct u64map_slot *u64map_find(const struct u64map *m, uint64_t key)
 	return NULL;
 }
 
+void u64map_prefetch(const struct u64map *m, uint64_t key)
+{
+	if (m->cap)
+		__builtin_prefetch(&m->v[mix(key) & (m->cap - 1)]);
+}
+
 static void grow(struct u64map *m)
 {
 	struct u64map old = *m;

@@ -2,6 +2,7 @@
  * (start, threads, a module, allocator calls, exec, end) gives the rows a
  * profile reader finds, every call counted, and run mode's placer hears
  * of the objects made and released. */
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -110,21 +111,11 @@ static void test_statics(const char *dir, bool run_mode)
 	free(path);
 }
 
-int main(void)
+/* A run begun in db, with call site 1, that ot and r write to. */
+static void start_run(struct nm_db *db, struct objtrack *ot, struct recorder *r)
 {
-	char dir[] = "/tmp/numamma-test-recorder.XXXXXX";
-	char *path;
-	struct nm_db *db;
-	struct objtrack *ot = objtrack_new(NULL);
-	struct recorder *r = recorder_new(ot, &(struct recorder_hooks){ NULL, placer }, 4096);
 	struct nm_frame frame = { "prog", "/bin/prog", 0x1234, 0x401234, 0 };
-	struct profile prof;
-	const char *paths[1];
 
-	if (!mkdtemp(dir))
-		return 77;
-	path = xasprintf("%s/r.db", dir);
-	db = db_create(path, true);
 	CHECK(db != NULL);
 	db_begin_run(db, &(struct nm_run_info){ .command = "prog", .mode = "profile", .host = "h",
 						 .kernel = "k", .sampler = "none",
@@ -132,6 +123,68 @@ int main(void)
 	CHECK_INT(db_intern_callsite(db, &frame, 1), 1);
 	objtrack_set_db(ot, db);
 	recorder_set_db(r, db);
+}
+
+/* Two processes' calls from one stack, through the producer's one memo
+ * word (a stack is shared by the processes of a profile): each process
+ * is charged its own calls, the memo naming the other's counters. */
+static void test_site_memo(const char *dir)
+{
+	char *path = xasprintf("%s/m.db", dir);
+	struct nm_db *db = db_create(path, true);
+	struct objtrack *ot = objtrack_new(NULL);
+	struct recorder *r = recorder_new(ot, NULL, 4096);
+	uint64_t memo = 0;
+	const pid_t pids[] = { 100, 200, 100, 100, 200 };
+	sqlite3 *sql;
+	sqlite3_stmt *st;
+
+	start_run(db, ot, r);
+	for (int i = 0; i < 5; i++) {
+		struct alloc_event a = { .op = AE_ALLOC, .fn = FN_MALLOC, .pid = pids[i],
+					 .tid = pids[i], .ns = 20 + i, .addr = 0x10000 + 0x1000 * i,
+					 .size = 100 * pids[i], .callsite_id = 1, .site_memo = &memo };
+
+		recorder_event(r, &(struct nm_event){ .kind = EV_ALLOC, .pid = pids[i],
+						      .tid = pids[i], .ns = 20 + i, .alloc = &a });
+	}
+	recorder_write_totals(r, db);
+	db_end_run(db, 40, 0, 0);
+	db_close(db);
+	/* pid 100: 3 blocks of 10,000 bytes; 200: 2 of 20,000. */
+	CHECK_INT(sqlite3_open(path, &sql), SQLITE_OK);
+	CHECK_INT(sqlite3_prepare_v2(sql, "SELECT pid, allocations, bytes FROM callsite_totals"
+				     " ORDER BY pid", -1, &st, NULL), SQLITE_OK);
+	for (int want = 100; want <= 200; want += 100) {
+		CHECK_INT(sqlite3_step(st), SQLITE_ROW);
+		CHECK_INT(sqlite3_column_int(st, 0), want);
+		CHECK_INT(sqlite3_column_int(st, 1), want == 100 ? 3 : 2);
+		CHECK_INT(sqlite3_column_int(st, 2), want == 100 ? 30000 : 40000);
+	}
+	CHECK_INT(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	sqlite3_close(sql);
+	recorder_free(r);
+	objtrack_free(ot);
+	remove_db(path);
+	free(path);
+}
+
+int main(void)
+{
+	char dir[] = "/tmp/numamma-test-recorder.XXXXXX";
+	char *path;
+	struct nm_db *db;
+	struct objtrack *ot = objtrack_new(NULL);
+	struct recorder *r = recorder_new(ot, &(struct recorder_hooks){ NULL, placer }, 4096);
+	struct profile prof;
+	const char *paths[1];
+
+	if (!mkdtemp(dir))
+		return 77;
+	path = xasprintf("%s/r.db", dir);
+	db = db_create(path, true);
+	start_run(db, ot, r);
 
 	tell(r, EV_PROCESS_START, 100, 10);
 	tell(r, EV_THREAD_START, 100, 11);
@@ -180,6 +233,7 @@ int main(void)
 	remove_db(path);
 	test_statics(dir, false);
 	test_statics(dir, true);
+	test_site_memo(dir);
 	rmdir(dir);
 	free(path);
 	return unit_done();
