@@ -64,8 +64,11 @@ struct warm_addr {
 #define WARM_CHUNK 64
 /* Handed to an idle worker from this many on: fewer would wake it for
  * each address as it keeps up (2,500 wakeups); the last few of a run are
- * named with the rest after it. */
+ * named with the rest after it.  The first WARM_EAGER of a profile go
+ * one by one: a short program's few (a thread's clone3, deep in libc's
+ * line programs) are then ready at its end. */
 #define WARM_MIN 32
+#define WARM_EAGER 256
 
 struct symbolizer {
 	struct sym_module **v;
@@ -554,7 +557,8 @@ static struct sym_module *last_module(struct symbolizer *s, const char *path)
 }
 
 /* Staged, and handed over when the worker is idle (it has named what it
- * was given) and they are WARM_MIN, or the batch is full. */
+ * was given) and they are WARM_MIN (or the profile's first), or when the
+ * batch is full. */
 void symbolizer_warm(struct symbolizer *s, const char *path, uint64_t vaddr)
 {
 	struct sym_module *sm = last_module(s, path);
@@ -569,7 +573,8 @@ void symbolizer_warm(struct symbolizer *s, const char *path, uint64_t vaddr)
 	}
 	s->staged[s->nstaged++] = (struct warm_addr){ sm, vaddr };
 	if (added || s->nstaged == WARM_STAGED || !__atomic_load_n(&s->worker, __ATOMIC_ACQUIRE) ||
-	    (s->nstaged >= WARM_MIN && __atomic_load_n(&s->idle, __ATOMIC_ACQUIRE))) {
+	    ((s->nstaged >= WARM_MIN || s->nwarm < WARM_EAGER) &&
+	     __atomic_load_n(&s->idle, __ATOMIC_ACQUIRE))) {
 		pthread_mutex_lock(&s->lock);
 		hand_over(s);
 		pthread_mutex_unlock(&s->lock);
