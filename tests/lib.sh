@@ -87,6 +87,21 @@ profile_ok() {
 	((status == 0)) || fail "numamma profile $* exited $status"
 }
 
+# counted_run PROG FUNCTION ROUNDS: the program of tests/progs/counted-calls.h
+# run alone and profiled (into $TMPD/p.db), its output the same, and the
+# calls it counted (made in FUNCTION) all in callsite_totals.
+counted_run() {
+	local prog=$1 fn=$2 rounds=$3 allocs frees
+	"$TMPD/$prog" "$rounds" >"$TMPD/native"
+	profile_ok "$TMPD/p.db" -- "$TMPD/$prog" "$rounds" >"$TMPD/out"
+	assert_diff "output" "$TMPD/native" "$TMPD/out"
+	read -r _ allocs _ frees <"$TMPD/out"
+	assert_eq "allocations|frees counted" "$allocs|$frees" \
+		"$(sql "$TMPD/p.db" "SELECT sum(t.allocations), sum(t.frees) FROM callsite_totals t
+					JOIN frames f ON f.callsite_id = t.callsite_id AND f.depth = 0
+					WHERE f.function = '$fn'")"
+}
+
 # check_alloc_threads DB: DB is a profile of tests/progs/alloc-threads.c.
 # Every allocation is recorded with its size, allocator, thread rank and
 # depth-0 function, and is freed.

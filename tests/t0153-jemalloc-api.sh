@@ -10,14 +10,7 @@ build_prog jemalloc-api "$lib"
 rounds=2000
 [[ ${NUMAMMA_INTERCEPT:-auto} == trap ]] && rounds=200
 
-"$TMPD/jemalloc-api" "$rounds" >"$TMPD/native"
-profile_ok "$TMPD/p.db" -- "$TMPD/jemalloc-api" "$rounds" >"$TMPD/out"
-assert_diff "output" "$TMPD/native" "$TMPD/out"
-read -r _ allocs _ frees <"$TMPD/out"
-assert_eq "allocations|frees counted" "$allocs|$frees" \
-	"$(sql "$TMPD/p.db" "SELECT sum(t.allocations), sum(t.frees) FROM callsite_totals t
-				JOIN frames f ON f.callsite_id = t.callsite_id AND f.depth = 0
-				WHERE f.function = 'jemalloc_calls'")"
+counted_run jemalloc-api jemalloc_calls "$rounds"
 assert_eq "rows of the mallocx'd 64 KiB blocks (allocator|count|freed)" "mallocx|$rounds|$rounds" \
 	"$(sql "$TMPD/p.db" "SELECT name, count(*), sum(free_ns >= alloc_ns) FROM objects
 			      WHERE kind = 'heap' AND size = 65536 GROUP BY name")"

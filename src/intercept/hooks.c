@@ -64,6 +64,41 @@ static const struct cxx_operator {
 /* The C functions come first in enum alloc_fn: looked up by their names. */
 #define C_FUNCTIONS FN_NEW
 
+/* jemalloc built with a prefix defines its functions under those names
+ * alone: Redis's bundled copy (je_), Rust's jemalloc-sys, which
+ * tikv-jemallocator links into the program (_rjem_). */
+static const char *const jemalloc_prefixes[] = { "je_", "_rjem_" };
+static const int jemalloc_fns[] = {
+	FN_MALLOC, FN_CALLOC, FN_REALLOC, FN_FREE, FN_POSIX_MEMALIGN, FN_ALIGNED_ALLOC,
+	FN_MEMALIGN, FN_VALLOC, FN_MALLOCX, FN_RALLOCX, FN_SDALLOCX, FN_DALLOCX,
+};
+
+#define NR_JEMALLOC_FNS (sizeof(jemalloc_fns) / sizeof(jemalloc_fns[0]))
+#define NR_PREFIXED (sizeof(jemalloc_prefixes) / sizeof(jemalloc_prefixes[0]) * NR_JEMALLOC_FNS)
+#define NR_NAMES (C_FUNCTIONS + NR_CXX + NR_PREFIXED)
+
+/* The names hook_module() looks for: the C functions, C++'s operators,
+ * then each prefix's jemalloc functions. */
+static const char *const *lookup_names(void)
+{
+	static const char *names[NR_NAMES];
+	static char prefixed[NR_PREFIXED][32];
+
+	if (names[0])
+		return names;
+	for (int fn = 0; fn < C_FUNCTIONS; fn++)
+		names[fn] = alloc_fn_name(fn);
+	for (size_t i = 0; i < NR_CXX; i++)
+		names[C_FUNCTIONS + i] = cxx_operators[i].name;
+	for (size_t k = 0; k < NR_PREFIXED; k++) {
+		snprintf(prefixed[k], sizeof(prefixed[k]), "%s%s",
+			 jemalloc_prefixes[k / NR_JEMALLOC_FNS],
+			 alloc_fn_name(jemalloc_fns[k % NR_JEMALLOC_FNS]));
+		names[C_FUNCTIONS + NR_CXX + k] = prefixed[k];
+	}
+	return names;
+}
+
 /* ---- installing ---- */
 
 static void add_wrappers(struct proc *p, const struct loaded_module *m,
@@ -104,31 +139,46 @@ static void hook_cxx_operators(struct tracer *tr, struct tcb *t, const struct lo
 	}
 }
 
+/* A function the module defines, hooked by the agent or, where it
+ * cannot be, with a breakpoint. */
+static void hook_function(struct tracer *tr, struct tcb *t, const struct loaded_module *m,
+			  const struct elf_function *f, int fn)
+{
+	if (fn == FN_EXIT || agent_hook(tr, t, m, f->vaddr + m->bias, f->size, fn) < 0)
+		bp_insert(tr, t, f->vaddr + m->bias, fn);
+}
+
+/* A prefixed jemalloc function, unless it is an alias of one hooked
+ * under its plain name (one hook per address). */
+static void hook_prefixed(struct tracer *tr, struct tcb *t, const struct loaded_module *m,
+			  const struct elf_function *found)
+{
+	for (size_t k = 0; k < NR_PREFIXED; k++) {
+		const struct elf_function *f = &found[C_FUNCTIONS + NR_CXX + k];
+		int fn = jemalloc_fns[k % NR_JEMALLOC_FNS];
+
+		if (f->found && !(found[fn].found && found[fn].vaddr == f->vaddr))
+			hook_function(tr, t, m, f, fn);
+	}
+}
+
 /* The dynamic loader's hook and exit() stay breakpoints: numamma must
- * stop the program there.  The allocators and C++'s operators are looked
- * up together: one pass over the module's symbols, not one per name. */
+ * stop the program there.  The allocators, C++'s operators and prefixed
+ * jemalloc are looked up together: one pass over the module's symbols,
+ * not one per name. */
 static void hook_module(struct tracer *tr, struct tcb *t, const struct loaded_module *m)
 {
-	const char *names[C_FUNCTIONS + NR_CXX];
-	struct elf_function found[C_FUNCTIONS + NR_CXX];
+	struct elf_function found[NR_NAMES];
 	uint64_t r_debug;
 
-	for (int fn = 0; fn < C_FUNCTIONS; fn++)
-		names[fn] = alloc_fn_name(fn);
-	for (size_t i = 0; i < NR_CXX; i++)
-		names[C_FUNCTIONS + i] = cxx_operators[i].name;
-	elfmod_find_functions(m->elf, names, C_FUNCTIONS + NR_CXX, found);
+	elfmod_find_functions(m->elf, lookup_names(), NR_NAMES, found);
 	/* The loader's: where it says what a stop at _dl_debug_state is. */
 	if (found[FN_DL_DEBUG_STATE].found && !elfmod_find_object(m->elf, "_r_debug", &r_debug))
 		t->proc->r_debug = r_debug + m->bias;
-	for (int fn = 0; fn < C_FUNCTIONS; fn++) {
-		uint64_t vaddr = found[fn].vaddr;
-
-		if (!found[fn].found || (fn == FN_EXIT && !tr->cfg.exit_calls))
-			continue;
-		if (fn == FN_EXIT || agent_hook(tr, t, m, vaddr + m->bias, found[fn].size, fn) < 0)
-			bp_insert(tr, t, vaddr + m->bias, fn);
-	}
+	for (int fn = 0; fn < C_FUNCTIONS; fn++)
+		if (found[fn].found && (fn != FN_EXIT || tr->cfg.exit_calls))
+			hook_function(tr, t, m, &found[fn], fn);
+	hook_prefixed(tr, t, m, found);
 	/* A new not hooked may call malloc (in libstdc++, or in a static
 	 * program's on the trap path): its frames are a wrapper's. */
 	add_wrappers(t->proc, m, found + C_FUNCTIONS);

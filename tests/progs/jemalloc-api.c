@@ -3,8 +3,10 @@
  * initial-exec), counted by the program: numamma must count each call.
  *
  *   jemalloc-api ROUNDS   prints "allocations A frees F" */
-#include <stdio.h>
-#include <stdlib.h>
+#include <stddef.h>
+
+#define COUNTED_CALLS jemalloc_calls
+#include "counted-calls.h"
 
 /* jemalloc's header is in libjemalloc-dev: its four prototypes. */
 void *mallocx(size_t size, int flags);
@@ -14,9 +16,6 @@ void dallocx(void *ptr, int flags);
 
 #define MALLOCX_ZERO 0x40
 
-static unsigned long allocations, frees;
-
-/* Every counted call is made here: its depth-0 frame names it. */
 __attribute__((noinline)) static void jemalloc_calls(unsigned round)
 {
 	char *a = mallocx(32 + round % 100, 0);
@@ -29,14 +28,4 @@ __attribute__((noinline)) static void jemalloc_calls(unsigned round)
 	sdallocx(a, 4096 + round % 100, 0);
 	dallocx(b, 0);
 	frees += 3;
-}
-
-int main(int argc, char **argv)
-{
-	unsigned rounds = argc > 1 ? (unsigned)atoi(argv[1]) : 1000;
-
-	for (unsigned r = 0; r < rounds; r++)
-		jemalloc_calls(r);
-	printf("allocations %lu frees %lu\n", allocations, frees);
-	return 0;
 }
