@@ -23,8 +23,10 @@ enum alloc_fn {
 	FN_DL_DEBUG_STATE,
 	FN_EXIT,
 	/* jemalloc's own API: mallocx (size, flags), rallocx (block, size,
-	 * flags), sdallocx (block, size, flags), dallocx (block, flags). */
-	FN_MALLOCX, FN_RALLOCX, FN_SDALLOCX, FN_DALLOCX,
+	 * flags), sdallocx (block, size, flags), dallocx (block, flags),
+	 * xallocx (block, size, extra, flags: resizes in place, returns the
+	 * block's size now). */
+	FN_MALLOCX, FN_RALLOCX, FN_SDALLOCX, FN_DALLOCX, FN_XALLOCX,
 	/* An allocator library's own C++ operators (jemalloc, tcmalloc,
 	 * mimalloc define them beside malloc, and do not call it): new and
 	 * new[] (size), their align_val_t forms (size, alignment), delete

@@ -1,5 +1,5 @@
 #!/bin/bash
-# jemalloc's own API (mallocx, rallocx, sdallocx, dallocx), the program
+# jemalloc's own API (mallocx, rallocx, xallocx, sdallocx, dallocx), the program
 # linked against libjemalloc: every call counted against the program's own
 # count, the 64 KiB blocks with their rows, the output as it is alone.
 . "$(dirname "$0")/lib.sh"
@@ -11,6 +11,9 @@ rounds=2000
 [[ ${NUMAMMA_INTERCEPT:-auto} == trap ]] && rounds=200
 
 counted_run jemalloc-api jemalloc_calls "$rounds"
-assert_eq "rows of the mallocx'd 64 KiB blocks (allocator|count|freed)" "mallocx|$rounds|$rounds" \
+assert_eq "rows of the 64 KiB blocks, mallocx'd then xallocx'd (allocator|count|freed)" \
+	"mallocx|$rounds|$rounds
+xallocx|$rounds|$rounds" \
 	"$(sql "$TMPD/p.db" "SELECT name, count(*), sum(free_ns >= alloc_ns) FROM objects
-			      WHERE kind = 'heap' AND size = 65536 GROUP BY name")"
+			      WHERE kind = 'heap' AND size >= 65536 AND name IN ('mallocx', 'xallocx')
+			      GROUP BY name ORDER BY name")"

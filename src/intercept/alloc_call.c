@@ -24,6 +24,7 @@ static const struct {
 	[FN_RALLOCX]        = { "rallocx", true },
 	[FN_SDALLOCX]       = { "sdallocx", false },
 	[FN_DALLOCX]        = { "dallocx", false },
+	[FN_XALLOCX]        = { "xallocx", true },
 	[FN_NEW]            = { "operator new", true },
 	[FN_NEW_ALIGNED]    = { "operator new", true },
 	[FN_DELETE]         = { "operator delete", false },
@@ -121,6 +122,12 @@ bool alloc_call_event(const struct alloc_call *c, uint64_t page, struct alloc_ev
 		break;
 	case FN_REALLOC: case FN_REALLOCARRAY: case FN_RALLOCX:
 		return realloc_event(c, ev);
+	case FN_XALLOCX:
+		/* The block, resized or not, in place: as a realloc that did
+		 * not move it. */
+		ev->addr = ev->old_addr = c->args[0];
+		ev->size = c->ret;
+		break;
 	case FN_POSIX_MEMALIGN:
 		ev->size = c->args[2];
 		ev->addr = c->ret == 0 ? c->out : 0;

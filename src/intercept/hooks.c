@@ -70,7 +70,7 @@ static const struct cxx_operator {
 static const char *const jemalloc_prefixes[] = { "je_", "_rjem_" };
 static const int jemalloc_fns[] = {
 	FN_MALLOC, FN_CALLOC, FN_REALLOC, FN_FREE, FN_POSIX_MEMALIGN, FN_ALIGNED_ALLOC,
-	FN_MEMALIGN, FN_VALLOC, FN_MALLOCX, FN_RALLOCX, FN_SDALLOCX, FN_DALLOCX,
+	FN_MEMALIGN, FN_VALLOC, FN_MALLOCX, FN_RALLOCX, FN_SDALLOCX, FN_DALLOCX, FN_XALLOCX,
 };
 
 #define NR_JEMALLOC_FNS (sizeof(jemalloc_fns) / sizeof(jemalloc_fns[0]))

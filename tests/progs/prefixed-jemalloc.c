@@ -51,6 +51,12 @@ ALLOCATOR void *_rjem_mallocx(size_t size, int flags) { (void)flags; return take
 ALLOCATOR void *_rjem_rallocx(void *p, size_t size, int flags) { (void)flags; return moved(p, size); }
 ALLOCATOR void _rjem_sdallocx(void *p, size_t size, int flags) { (void)p, (void)size, (void)flags; }
 ALLOCATOR void _rjem_dallocx(void *p, int flags) { (void)p, (void)flags; }
+/* The arena's blocks cannot grow in place. */
+ALLOCATOR size_t _rjem_xallocx(void *p, size_t size, size_t extra, int flags)
+{
+	(void)size, (void)extra, (void)flags;
+	return size_of(p);
+}
 
 __attribute__((noinline)) static void prefixed_calls(unsigned round)
 {
@@ -64,9 +70,10 @@ __attribute__((noinline)) static void prefixed_calls(unsigned round)
 	c = _rjem_rallocx(c, (1 << 16) + 64, 0);
 	_rjem_sdallocx(c, (1 << 16) + 64, 0);
 	d = _rjem_mallocx(48, 0);
+	_rjem_xallocx(d, 4096, 0, 0);
 	_rjem_dallocx(d, 0);
-	allocations += 6;
-	frees += 6;
+	allocations += 7;
+	frees += 7;
 	if (round % 100 == 0) {
 		char *e = je_malloc(1 << 20);
 

@@ -103,6 +103,12 @@ static void test_jemalloc_api(void)
 	CHECK_INT(ev.addr, Q);
 	CHECK(call(FN_DALLOCX, P, 0, 0, 0));
 	CHECK_INT(ev.op, AE_FREE);
+	CHECK(call(FN_XALLOCX, P, 500, 64, 512));          /* grown in place */
+	CHECK_INT(ev.op, AE_ALLOC);
+	CHECK_INT(ev.addr, P);
+	CHECK_INT(ev.old_addr, P);
+	CHECK_INT(ev.size, 512);
+	CHECK(!call(FN_XALLOCX, 0, 500, 0, 0));
 	CHECK(alloc_fn_frees(FN_DALLOCX) && alloc_fn_returns(FN_RALLOCX));
 	CHECK_STR(alloc_fn_name(FN_SDALLOCX), "sdallocx");
 }
