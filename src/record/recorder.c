@@ -108,11 +108,13 @@ static struct totals *site(struct recorder *r, int32_t pid, int64_t callsite_id)
  * is read beside its call site (rustc -O: 60,000 sites). */
 static struct totals *event_site(struct recorder *r, const struct alloc_event *ev)
 {
-	uint64_t tag = (uint64_t)(uint32_t)ev->pid << 32;
+	uint64_t tag = (uint64_t)(uint32_t)ev->pid << 32, memo = ev->site_memo ? *ev->site_memo : 0;
+	uint32_t index = (uint32_t)memo - 1;    /* 0: none noted, UINT32_MAX here */
 	struct totals *t;
 
-	if (ev->site_memo && (*ev->site_memo & ~0xffffffffULL) == tag && (uint32_t)*ev->site_memo)
-		return &r->totals[(uint32_t)*ev->site_memo - 1];
+	if ((memo & ~0xffffffffULL) == tag && index < r->ntotals &&
+	    r->totals[index].callsite_id == ev->callsite_id)
+		return &r->totals[index];
 	t = site(r, ev->pid, ev->callsite_id);
 	if (ev->site_memo && t - r->totals < UINT32_MAX)
 		*ev->site_memo = tag | (uint64_t)(t - r->totals + 1);
