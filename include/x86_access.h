@@ -24,6 +24,7 @@
 #ifndef NUMAMMA_X86_ACCESS_H
 #define NUMAMMA_X86_ACCESS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <asm/perf_regs.h>
@@ -59,12 +60,17 @@ void x86_insn_cache_free(struct x86_insn_cache *c);
 void x86_insn_cache_counts(const struct x86_insn_cache *c, uint64_t *hits, uint64_t *misses);
 
 /* The code of the sampled process. */
+#define X86_PREDECESSOR_UNKNOWN UINT64_MAX
+
 struct x86_code {
 	x86_code_reader read;
 	/* The instruction before ip when it is the only way to ip (see
 	 * x86_func_map_predecessor), 0 when not or not known; asked only
-	 * when ip's own instruction has no access.  NULL: never known. */
-	uint64_t (*predecessor)(void *arg, uint64_t ip);
+	 * when ip's own instruction has no access.  build false: only from
+	 * what is at hand (a map built before), X86_PREDECESSOR_UNKNOWN when
+	 * that does not tell; then asked again, to build, only if an access
+	 * may end at ip.  NULL: never known. */
+	uint64_t (*predecessor)(void *arg, uint64_t ip, bool build);
 	void *arg;
 	struct x86_insn_cache *insns;   /* NULL: every instruction decoded */
 };

@@ -7,6 +7,7 @@
  * most instructions in a loop body (vector arithmetic, stores of results)
  * touch nothing the address depends on.  An access is refused only when
  * its own address registers were lost. */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <Zydis/Zydis.h>
@@ -788,12 +789,32 @@ static int moved_own_address(const struct insn *x, const ZydisDecodedOperand *op
 	return !!(gprs_written(x) & (gpr_bit(op->mem.base) | gpr_bit(op->mem.index)));
 }
 
+/* Does some instruction with an access end at rip, decoded from one of
+ * the 15 bytes before it?  The one before rip, whatever it is, would be
+ * among them: where none is, the function's map (a decode of all of it,
+ * tens of microseconds in LLVM's large functions, at each sample in a
+ * function not met before) is not built for nothing. */
+static bool access_may_end_at(const struct emu *e)
+{
+	for (uint64_t k = 1; k <= MAX_INSN && k < e->rip; k++) {
+		const ZydisDecodedOperand *op;
+		struct insn x;
+
+		if (!decode(&e->rd, e->rip - k, &x) && x.in.length == k &&
+		    (op = access_operand(e, &x)) && !moved_own_address(&x, op))
+			return true;
+	}
+	return false;
+}
+
 static enum x86_resolution backward(const struct emu *e, const struct x86_code *code, struct x86_access *out)
 {
-	uint64_t before = code->predecessor ? code->predecessor(code->arg, e->rip) : 0;
+	uint64_t before = code->predecessor ? code->predecessor(code->arg, e->rip, false) : 0;
 	const ZydisDecodedOperand *op;
 	struct insn prev;
 
+	if (before == X86_PREDECESSOR_UNKNOWN)
+		before = access_may_end_at(e) ? code->predecessor(code->arg, e->rip, true) : 0;
 	if (!before || decode(&e->rd, before, &prev) || prev.ip + prev.in.length != e->rip ||
 	    !(op = access_operand(e, &prev)) || moved_own_address(&prev, op))
 		return X86_NO_ACCESS;

@@ -3,6 +3,8 @@
  * way there), the next one by emulation (arithmetic, flags, jmp/Jcc with
  * the sampled flags), the refusals, and the cache of decoded
  * instructions (every case run through it too). */
+#include <stdbool.h>
+
 #include "x86_access.h"
 #include "unit.h"
 
@@ -12,6 +14,10 @@ struct code {
 	const uint8_t *bytes;
 	size_t len;
 	const struct x86_func_map *map;   /* the whole code is one function */
+	/* The map counts as not built until asked to build it, as the
+	 * clock sampler's are for a function not met before: builds. */
+	bool lazy;
+	int builds;
 };
 
 static size_t read_code(void *arg, uint64_t addr, uint8_t *buf, size_t len)
@@ -39,16 +45,21 @@ static struct x86_regs regs_at(uint64_t off)
 	return r;
 }
 
-static uint64_t predecessor(void *arg, uint64_t ip)
+static uint64_t predecessor(void *arg, uint64_t ip, bool build)
 {
-	const struct code *c = arg;
+	struct code *c = arg;
 
+	if (c->lazy && !build)
+		return X86_PREDECESSOR_UNKNOWN;
+	c->builds += c->lazy;
 	return c->map ? x86_func_map_predecessor(c->map, ip) : 0;
 }
 
 /* Every test's code starts at BASE: through one cache of decoded
  * instructions, each finds other bytes at the same addresses. */
 static struct x86_insn_cache *shared_insns;
+/* The builds the last find() asked of a lazy map. */
+static int last_builds;
 
 static void check_same_access(const struct x86_access *a, const struct x86_access *b)
 {
@@ -66,7 +77,7 @@ static void check_same_access(const struct x86_access *a, const struct x86_acces
 static enum x86_resolution find(const uint8_t *bytes, size_t len, const struct x86_regs *regs, int whole,
 				struct x86_access *out)
 {
-	struct code c = { bytes, len, NULL };
+	struct code c = { .bytes = bytes, .len = len };
 	struct x86_code code = { read_code, predecessor, &c, NULL };
 	enum x86_resolution how;
 	struct x86_access cached;
@@ -80,6 +91,11 @@ static enum x86_resolution find(const uint8_t *bytes, size_t len, const struct x
 		CHECK_INT(x86_find_access(regs, &code, &cached), how);
 		check_same_access(&cached, out);
 	}
+	/* The same answer where the map is built only when needed. */
+	c.lazy = true;
+	CHECK_INT(x86_find_access(regs, &code, &cached), how);
+	check_same_access(&cached, out);
+	last_builds = c.builds;
 	x86_func_map_free((struct x86_func_map *)c.map);
 	return how;
 }
@@ -168,6 +184,7 @@ static void test_loop_after_load(void)
 	check_access(&a, r.r[PERF_REG_X86_SP], 'R', 8, BASE + 0xd);
 	/* Knowing the function: the load the thread stalled on. */
 	CHECK_INT(FIND(sum_loop, r, 1, &a), X86_BACKWARD);
+	CHECK_INT(last_builds, 1);
 	check_access(&a, ax, 'R', 8, BASE);
 }
 
@@ -262,6 +279,25 @@ static void test_index_arith(void)
 
 /* The instruction before ip is not taken when another path leads to ip,
  * or when it moved its own address registers. */
+/* No access can end at ip (no instruction of 1 to 15 bytes before it
+ * has one): the function's map is not built, the answer is the same. */
+static void test_backward_not_built(void)
+{
+	static const uint8_t no_load_before[] = {
+		0x48, 0x83, 0xc0, 0x08,           /* 0: add rax, 8 */
+		0x48, 0x39, 0xd0,                 /* 4: cmp rax, rdx */
+		0x75, 0xf7,                       /* 7: jne 0 */
+		0xc3,                             /* 9: ret */
+	};
+	struct x86_regs r = regs_at(4);
+	struct x86_access a;
+
+	r.r[PERF_REG_X86_DX] = r.r[PERF_REG_X86_AX] + 8;
+	CHECK_INT(FIND(no_load_before, r, 1, &a), X86_FORWARD);
+	check_access(&a, r.r[PERF_REG_X86_SP], 'R', 8, BASE + 9);
+	CHECK_INT(last_builds, 0);
+}
+
 static void test_backward_refused(void)
 {
 	static const uint8_t joined[] = {
@@ -299,7 +335,7 @@ static void test_func_map(void)
 		0xe8, 0x00, 0x00, 0x00, 0x00,     /* a: call f */
 		0x90,                             /* f: nop */
 	};
-	struct code c = { code, sizeof(code), NULL };
+	struct code c = { .bytes = code, .len = sizeof(code) };
 	struct x86_func_map *m = x86_func_map_build(BASE, BASE + sizeof(code), read_code, &c);
 
 	CHECK(m != NULL);
@@ -332,7 +368,7 @@ static void test_insn_cache(void)
 {
 	uint8_t bytes[] = { 0x48, 0x8b, 0x44, 0xcb, 0x10 };   /* mov rax, [rbx+rcx*8+0x10] */
 	struct x86_insn_cache *insns = x86_insn_cache_new(16);
-	struct code c = { bytes, sizeof(bytes), NULL };
+	struct code c = { .bytes = bytes, .len = sizeof(bytes) };
 	struct x86_code code = { read_code, NULL, &c, insns };
 	struct x86_regs r = regs_at(0);
 	struct x86_access a;
@@ -407,6 +443,7 @@ int main(void)
 	test_emulation();
 	test_index_arith();
 	test_backward_refused();
+	test_backward_not_built();
 	test_func_map();
 	test_refusals();
 	test_insn_cache();

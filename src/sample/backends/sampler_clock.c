@@ -348,8 +348,9 @@ static const struct loaded_module *module_of(struct clock_process *p, uint64_t i
 	return modmap_find(&p->mm, ip);
 }
 
-/* x86_code.predecessor: from the map of the code holding ip. */
-static uint64_t predecessor(void *arg, uint64_t ip)
+/* x86_code.predecessor: from the map of the code holding ip, built if
+ * asked to. */
+static uint64_t predecessor(void *arg, uint64_t ip, bool build)
 {
 	struct clock_process *p = arg;
 	const struct loaded_module *lm = module_of(p, ip);
@@ -362,6 +363,8 @@ static uint64_t predecessor(void *arg, uint64_t ip)
 	h = start * 0x9e3779b97f4a7c15ULL ^ (uint64_t)p->pid;
 	f = &func_cache[(h >> 24) % FUNC_MAPS];
 	if (f->pid != p->pid || f->start != start) {
+		if (!build)
+			return X86_PREDECESSOR_UNKNOWN;
 		free_func_slot(f);
 		*f = (struct func_slot){ p->pid, start, x86_func_map_build(start, start + size, read_code, p) };
 	}
