@@ -10,7 +10,8 @@
 # command therefore names its tracer, $T, before every program that does the
 # work, and $TW where gcc and tar start children (cc1, as, gzip) for
 # heaptrack to trace them too. numamma follows children itself: its $TW is
-# empty.
+# empty.  cmake runs its compilers itself: heaptrack's column traces cmake
+# and ninja alone, numamma's every process of the build.
 #
 # Usage: bench/real-programs.sh [NUMAMMA OPTIONS...]
 #   e.g. bench/real-programs.sh --min-object-size 4096
@@ -74,6 +75,17 @@ with open(f'{d}/stl.cc', 'w') as f:
                 f'.push_back(k); return m; }}\n')
     f.write('int main() { size_t s = 0;' + ''.join(f' s += build{i}(10).size();' for i in range(40))
             + ' std::cout << s << "\\n"; }\n')
+# 100,000 JSON objects for jq to parse, filter and rebuild.
+with open(f'{d}/big.json', 'w') as f:
+    f.write('[' + ','.join(f'{{"id":{i},"name":"n{i}","tags":["t{i % 7}","u{i % 13}"],'
+                           f'"v":{(i * 7919) % 1000 / 1000}}}' for i in range(100000)) + ']')
+# A CMake project: cmake's configure step runs the compiler some twenty
+# times (its checks), then ninja builds it.
+os.mkdir(f'{d}/cm')
+with open(f'{d}/cm/CMakeLists.txt', 'w') as f:
+    f.write('cmake_minimum_required(VERSION 3.10)\nproject(demo C)\nadd_executable(demo main.c)\n')
+with open(f'{d}/cm/main.c', 'w') as f:
+    f.write('int main(void) { return 0; }\n')
 with open(f'{d}/map.cc', 'w') as f:
     f.write('#include <map>\n#include <string>\n#include <iostream>\nint main() {'
             ' std::map<std::string, std::string> m; for (int i = 0; i < 200000; i++)'
@@ -113,6 +125,10 @@ programs=(
 	"C -g, 3,000 sites|\$T $tmp/sites"
 	"git init/add/commit|rm -rf $tmp/g; mkdir $tmp/g; cd $tmp/g; \$T git init -q; cp $tmp/big.c .; \$T git add .; \$T git -c user.email=a@b -c user.name=n commit -qm x; \$T git log --oneline | wc -l"
 )
+command -v jq >/dev/null &&
+	programs+=("jq filter|\$T jq -c '[.[] | select(.v > 0.5) | {id, t: .tags[0]}] | length' $tmp/big.json")
+command -v cmake >/dev/null && command -v ninja >/dev/null &&
+	programs+=("cmake + ninja|rm -rf $tmp/cm/b; \$T cmake -S $tmp/cm -B $tmp/cm/b -G Ninja >/dev/null && \$T ninja -C $tmp/cm/b >/dev/null; ls $tmp/cm/b/demo")
 [[ -x $tmp/maps ]] && programs+=("rust maps, 3 threads|\$T $tmp/maps"
 				  "rustc -O|\$T rustc -O -o $tmp/maps2 $tmp/maps.rs")
 command -v node >/dev/null &&

@@ -4,7 +4,10 @@
 # --sampler=none, the tracer alone), each the median of RUNS runs, printed
 # as ratios to native from the same invocation.  As a peer for clock,
 # `perf record` of the same cpu-clock event at the same rate with the
-# same user registers (what the kernel side costs), when perf works here.
+# same user registers, when perf works here, timed from inside: the
+# program alone (perf's start and its writing of perf.data are not the
+# sampling's cost), what the kernel's side of sampling costs it, the
+# floor under any sampler of that event.
 # The configurations take turns, round after round, so that a change in
 # the machine's load reaches all of them alike.  Besides wall time, the
 # cpu time (user + sys) of the whole process tree, the work sampling adds:
@@ -28,12 +31,19 @@ trap 'rm -rf "$tmp"' EXIT
 make -s -C "$top" bench/compute numamma >&2
 . "$top/bench/lib.sh"
 
+# inner CMD...: "wall cpu" seconds of the program alone, run under CMD.
+inner() {
+	"$@" bash -c '. "$1"; seconds "${@:3}" >"$2"' sh "$top/bench/lib.sh" "$tmp/inner" \
+		"$top/bench/compute" "${args[@]}" >/dev/null 2>&1
+	cat "$tmp/inner"
+}
+
 # run NAME: one run of configuration NAME, its time appended to $tmp/NAME.
 run() {
 	local cmd
 	case $1 in
 	native) cmd=() ;;
-	perf) cmd=("${perf_rec[@]}" --) ;;
+	perf)   inner "${perf_rec[@]}" -- >>"$tmp/$1"; return ;;
 	*) cmd=("$numamma" profile -q -s "$1" -o "$tmp/$1.db" --) ;;
 	esac
 	seconds ${cmd[@]+"${cmd[@]}"} "$top/bench/compute" "${args[@]}" >>"$tmp/$1"
@@ -51,10 +61,12 @@ wall=$(median "$tmp/native" 1)
 cpu=$(median "$tmp/native" 2)
 printf "%-12s %8s %6s %8s %6s\n" "" wall "" cpu ""
 for c in "${configs[@]}"; do
-	awk -v s="$([[ $c == perf ]] && echo "perf record" || echo "$c")" \
+	awk -v s="$([[ $c == perf ]] && echo "perf record*" || echo "$c")" \
 		-v w="$(median "$tmp/$c" 1)" -v c="$(median "$tmp/$c" 2)" -v nw="$wall" -v nc="$cpu" \
 		'BEGIN { printf "%-12s %7.3fs x%.2f %7.3fs x%.2f\n", s, w, w / nw, c, c / nc }'
 done
+[[ " ${configs[*]} " != *" perf "* ]] ||
+	echo "* the program's own time under perf record (the kernel's cost of its samples)"
 # own NAME: numamma's own cpu seconds in one run of NAME, appended to
 # $tmp/own-NAME with the samples stored.
 own() {
