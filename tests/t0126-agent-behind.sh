@@ -48,7 +48,13 @@ IFS='|' read -r allocs frees <<<"$(sql "$TMPD/b.db" "
 	WHERE f.function = 'main_alloc'")"
 echo "$rounds rounds: $allocs allocations and $frees frees counted, $lost calls lost"
 assert_eq "some calls lost" 1 $((lost > 0))
-assert_eq "recorded again after SIGCONT: allocations = frees (no hole left)" "$allocs" "$frees"
+# A free is recorded as it starts, an allocation as it returns: the call
+# that found the ring full as numamma fell silent may be the free of a
+# recorded block, that free then counted as lost (its block stays live in
+# the profile).  One such block at most; a hole numamma waited on would
+# leave every later call unrecorded.
+assert_eq "recorded again after SIGCONT: allocations = frees, or one more (no hole left)" 1 \
+	$((allocs - frees == 0 || allocs - frees == 1))
 # The program's own calls, plus at most a few of its exit path's.
 assert_eq "counted + lost = the program's calls (+ <= 10)" 1 \
 	$((allocs + frees + lost >= 2 * rounds && allocs + frees + lost <= 2 * rounds + 10))
