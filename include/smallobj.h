@@ -64,9 +64,11 @@ struct ended_ring {
 };
 
 /* Open addressing with linear probing and backward-shift deletion: no
- * tombstones, so a churning table never degrades. */
+ * tombstones, so a churning table never degrades.  A slot holds the upper
+ * half of its key's hash and its entry's index + 1 (0: empty); the key is
+ * the entry's (smallobj.c). */
 struct small_map {
-	struct small_slot { uint64_t key; uint32_t val; } *v;
+	struct small_slot { uint32_t fp, val; } *v;
 	uint32_t cap, used;
 };
 
@@ -101,6 +103,9 @@ struct small_index {
  * by an address inside them (small_find, picks): what a run without a
  * sampler needs, without the chains' cost at every call. */
 void small_init(struct small_index *s, bool ranged);
+/* The upper half of key's hash, which a map slot holds (tests find keys
+ * that share one). */
+uint32_t small_fingerprint(uint64_t key);
 void small_free(struct small_index *s);   /* emptied, ranged as it was */
 /* Whether obj can be a small block: its size and call site fit the
  * entry's 32 bits (a bigger one is tracked as an object). */

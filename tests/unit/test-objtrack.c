@@ -6,6 +6,7 @@
 
 #include "fake-statics.h"
 #include "objtrack.h"
+#include "smallobj.h"
 #include "unit.h"
 
 static int64_t add(struct objtrack *ot, pid_t pid, enum obj_kind kind, uint64_t addr,
@@ -588,6 +589,53 @@ static void test_small_no_lookups(void)
 	objtrack_free(ot);
 }
 
+static int by_fingerprint(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Two blocks whose addresses share a map slot's fingerprint (found by a
+ * birthday search over 16-byte starts) are told apart by their entries:
+ * each found at its address, released with its own tag and size. */
+static void test_small_same_fingerprint(void)
+{
+	enum { N = 1 << 18 };
+	uint64_t *v = malloc(N * sizeof(*v)), a = 0, b = 0;
+	struct objtrack *ot = objtrack_new(NULL);
+	struct objtrack_ended ended = { 0 };
+	struct nm_object o = { .pid = 1, .tid = 1, .kind = OBJ_HEAP, .size = 16,
+			       .alloc_ns = 10, .name = "malloc", .row_if_sampled = true };
+	int64_t ida, idb;
+
+	for (uint64_t i = 0; i < N; i++)       /* fingerprint, then index */
+		v[i] = (uint64_t)small_fingerprint(0x10000000 + 16 * i) << 32 | i;
+	qsort(v, N, sizeof(*v), by_fingerprint);
+	for (uint64_t i = 1; i < N && !a; i++)
+		if (v[i] >> 32 == v[i - 1] >> 32) {
+			a = 0x10000000 + 16 * (uint32_t)v[i - 1];
+			b = 0x10000000 + 16 * (uint32_t)v[i];
+		}
+	free(v);
+	CHECK(a && b && small_fingerprint(a) == small_fingerprint(b));
+	o.addr = a;
+	ida = objtrack_add_block(ot, &o, 1);
+	o.addr = b;
+	o.size = 32;
+	idb = objtrack_add_block(ot, &o, 2);
+	CHECK_INT(id_at(ot, 1, a, 20), ida);
+	CHECK_INT(id_at(ot, 1, b + 31, 20), idb);
+	CHECK_INT(objtrack_release(ot, 1, b, 30, &ended), idb);
+	CHECK_INT(ended.tag, 2);
+	CHECK_INT(ended.size, 32);
+	CHECK_INT(id_at(ot, 1, a, 40), ida);
+	CHECK_INT(objtrack_release(ot, 1, a, 50, &ended), ida);
+	CHECK_INT(ended.tag, 1);
+	CHECK_INT(ended.size, 16);
+	objtrack_free(ot);
+}
+
 /* A storm of short-lived small blocks keeps a bounded number freed. */
 static void test_small_storm_bounded(void)
 {
@@ -614,6 +662,7 @@ int main(void)
 	test_small_level0_packed(8);
 	test_small_claim_fork_tags();
 	test_small_storm_bounded();
+	test_small_same_fingerprint();
 	test_small_no_lookups();
 	test_small_reused_address();
 	test_small_wide_fields();
