@@ -22,7 +22,11 @@
 #include "allowed.h"
 #include "launcher.h"
 
-#define FLUSH_EVERY_NS    (1000ULL * 1000 * 1000)
+/* A commit writes every page changed since the last one to the WAL, two
+ * writes a page: at 1 s, a run shorter than that wrote its whole profile
+ * after the program had ended (rustc -O: 13 MB, 23 ms of the end, 714
+ * -> 670 ms in all at 100 ms; sqlite3 294 -> 280 ms). */
+#define FLUSH_EVERY_NS    (100ULL * 1000 * 1000)
 #define MAPS_EVERY_NS     (200ULL * 1000 * 1000)
 /* Samples are matched to objects within a tick or two of being taken:
  * freed objects are kept findable this long, then forgotten. */
