@@ -166,9 +166,15 @@ void *xcalloc_table(size_t n, size_t size)
 	uintptr_t end = ((uintptr_t)p + n * size) & ~(page - 1);
 
 	/* Best effort: a kernel without MADV_POPULATE_WRITE (< 5.14) faults
-	 * lazily, as before. */
-	if (n * size >= TABLE_POPULATE_MIN && end > start)
+	 * lazily, as before.  Huge pages where the system allows them
+	 * (transparent_hugepage "madvise", Debian's default): a lookup in a
+	 * table of millions of slots misses the TLB at each call, and in a VM
+	 * every miss is a two-level walk (a million live blocks freed under
+	 * numamma: 268 -> 247 ms, medians of 15). */
+	if (n * size >= TABLE_POPULATE_MIN && end > start) {
+		madvise((void *)start, end - start, MADV_HUGEPAGE);
 		madvise((void *)start, end - start, MADV_POPULATE_WRITE);
+	}
 	return p;
 }
 
