@@ -25,6 +25,7 @@ _Static_assert(sizeof(struct agent_frame) == 128, "entry.S's frame");
 #define MAP_ANONYMOUS 0x20
 #define SYS_FUTEX 202
 #define SYS_GETTID 186
+#define SYS_KILL 62
 #define SYS_PROCESS_VM_READV 310
 /* A thread waiting for room is woken by numamma's drains; the timeout
  * only bounds how late it sees numamma gone or behind (10 s).  At 10 ms,
@@ -84,6 +85,11 @@ void agent_sys_wait(uint32_t *word, uint32_t val)
 		return;
 	}
 	sys4(SYS_FUTEX, (long)word, 0 /* FUTEX_WAIT */, val, (long)&t);
+}
+
+void agent_sys_doorbell(int32_t pid)
+{
+	sys4(SYS_KILL, pid, AGENT_DOORBELL_SIGNAL, 0, 0);
 }
 
 static uint64_t thread_key(void)

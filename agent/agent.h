@@ -10,6 +10,7 @@
 
 void agent_sys_wait(uint32_t *word, uint32_t val);    /* futex, bounded */
 uint64_t agent_sys_tsc(void);                          /* records' time */
+void agent_sys_doorbell(int32_t pid);                  /* signals numamma */
 /* Whether the page at addr can be read, asked of the kernel on behalf of
  * thread tid (a fault in the agent would be the program's). */
 int agent_sys_readable(uint64_t addr, int32_t tid);

@@ -483,6 +483,18 @@ void agent_count_lost(struct agent_ctl *c)
 		__atomic_fetch_add(&c->lost, 1, __ATOMIC_RELAXED);
 }
 
+/* Rings numamma's doorbell (struct agent_ctl), once until its next
+ * drain, while it is there to hear it. */
+static void ring_doorbell(struct agent_ctl *c)
+{
+	int32_t pid = load(&c->doorbell_pid);
+
+	if (!pid || load(&c->doorbell) || numamma_behind(c) ||
+	    __atomic_exchange_n(&c->doorbell, 1, __ATOMIC_ACQ_REL))
+		return;
+	agent_sys_doorbell(pid);
+}
+
 /* Slots are taken only once there is room: a reservation given up (numamma
  * behind) leaves no hole that numamma, back, would wait on.  An owned ring
  * has one writer at a time (its owner's TCB is that of one live thread, or
@@ -496,16 +508,19 @@ uint64_t agent_reserve(struct agent_ctl *c, uint32_t r, uint32_t n)
 		uint64_t pos = load(&g->head);
 		uint32_t seen;
 
-		if (pos + n - load(&g->tail) <= AGENT_RING_SLOTS) {
-			if (r) {
+		uint64_t fill = pos + n - load(&g->tail);
+
+		if (fill <= AGENT_RING_SLOTS) {
+			if (r)
 				store(&g->head, pos + n);
-				return pos;
-			}
-			if (__atomic_compare_exchange_n(&g->head, &pos, pos + n, false,
-							__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-				return pos;
-			continue;
+			else if (!__atomic_compare_exchange_n(&g->head, &pos, pos + n, false,
+							      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+				continue;
+			if (fill > AGENT_RING_SLOTS / 2)
+				ring_doorbell(c);
+			return pos;
 		}
+		ring_doorbell(c);
 		seen = load(&g->drained);
 		if (numamma_behind(c))
 			return UINT64_MAX;

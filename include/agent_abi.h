@@ -35,11 +35,14 @@
 
 #include "alloc_event.h"
 
-#define AGENT_ABI_VERSION 21
+#define AGENT_ABI_VERSION 22
 /* The memfd's name; /proc/PID/maps shows "/memfd:" AGENT_MEMFD_NAME. */
 #define AGENT_MEMFD_NAME "numamma-agent"
 #define AGENT_MAPS_PATH "/memfd:" AGENT_MEMFD_NAME
 #define AGENT_PAGE 4096
+/* The doorbell's signal (struct agent_ctl): SIGURG, which a process that
+ * does not ask for it ignores, should it ever reach another. */
+#define AGENT_DOORBELL_SIGNAL 23
 
 #define AGENT_CTL_SIZE     (2 * AGENT_PAGE)
 #define AGENT_RINGS        32
@@ -163,6 +166,14 @@ struct agent_ctl {
 	 * the thread itself): not where the filter forbids that call. */
 	uint32_t probe_refused;
 	uint64_t probes;        /* pages asked about (agent_sys_readable()) */
+	/* numamma polls an idle process's rings every 20 ms: a burst of
+	 * calls would fill a ring and wait for the rest of the poll.  A ring
+	 * past half full rings the doorbell instead: AGENT_DOORBELL_SIGNAL to
+	 * numamma's tracer (doorbell_pid), once until numamma's next drain
+	 * (doorbell 1 meanwhile).  doorbell_pid 0: none (a seccomp filter
+	 * that would kill for kill(2)). */
+	_Alignas(64) uint32_t doorbell;
+	int32_t doorbell_pid;
 	_Alignas(64) struct agent_growth growth;
 	/* Entries of the rule log taken (AGENT_OFF_RULELOG), maybe past its
 	 * end: each unwind rule the agent computed, for numamma to hand to

@@ -172,6 +172,9 @@ void agent_drain_final(struct tracer *tr, struct proc *p);
 /* Drains every process; returns the ms until the next drain is due, -1
  * when no process has an agent. */
 int agent_drain_all(struct tracer *tr);
+/* Process pid's agent rang numamma's doorbell (AGENT_DOORBELL_SIGNAL):
+ * counted; the loop drains next. */
+void agent_heard_doorbell(struct tracer *tr, pid_t pid);
 /* The agent's key for t: its TCB's address, fs_base, or for a vfork
  * child whose exec cleared it, its parent's, kept at the vfork. */
 uint64_t tcb_address(struct tcb *t);

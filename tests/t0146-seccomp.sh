@@ -10,6 +10,9 @@
 #   while their ring is full (numamma held up meanwhile), none lost: the
 #   filter seen at a thread's first stop, or counted in /proc when the
 #   program stops no more;
+# - the agent rings numamma's doorbell (kill(2), SIGURG) when a ring
+#   passes half full; where the filter kills that kill, it rings none, and its
+#   rings wait for numamma's polls, none lost;
 # - where numamma would have to make a call the filter kills (openat for
 #   writing), it does not, and takes another way: a fork child without an
 #   agent region of its own is trapped instead, as an exec'd one is;
@@ -74,6 +77,21 @@ if [[ ${NUMAMMA_INTERCEPT-} != trap ]]; then
 		AND sum(frees) >= 1000000 FROM callsite_totals")"
 	SANDBOXED_LATE=1 SANDBOXED_STORM=1000000 profile late futex-wait
 	assert_eq "calls lost (the main thread's storm)" 0 "$(sql "$dir/late.db" "SELECT calls_lost FROM runs")"
+	# The doorbell: rung by the storm; not where the filter kills kill.
+	SANDBOXED_STORM=1000000 profile nobell kill-urg
+	assert_eq "calls lost (no doorbell)" 0 "$(sql "$dir/nobell.db" "SELECT calls_lost FROM runs")"
+	for deny in "" kill-urg; do
+		SANDBOXED_STORM=1000000 "$NUMAMMA" profile -v -s none -o "$dir/v.db" \
+			-- "$dir/sandboxed" $deny 2>&1 >/dev/null | grep -E "doorbells heard" >"$TMPD/bells"
+		rung=$(grep -cE ': [1-9][0-9]* doorbells heard' "$TMPD/bells")
+		if [[ -z $deny ]]; then
+			[[ $rung -ge 1 ]] || fail "no doorbell heard in a storm: $(cat "$TMPD/bells")"
+		else
+			assert_eq "processes that rang, the filter killing kill" 0 "$rung"
+			grep -q "none rung: no doorbell" "$TMPD/bells" ||
+				fail "the doorbell not turned off by the filter: $(cat "$TMPD/bells")"
+		fi
+	done
 	for late in "" 1; do
 		SANDBOXED_LATE=$late SANDBOXED_STORM=1000000 "$NUMAMMA" profile -v -s none -o "$dir/v.db" \
 			-- "$dir/sandboxed" futex-wait 2>&1 >/dev/null | grep -E "waits for room" >"$TMPD/spun"

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <x86intrin.h>
@@ -65,6 +66,7 @@ struct agent_proc {
 	uint32_t rings_taken;   /* bit g: ring g has had an owner (rings 1..) */
 	uint32_t stacks_sent;   /* stack records read... */
 	uint32_t stacks_new;    /* ...of stacks the profile had not (two threads may send one) */
+	uint32_t doorbells;     /* heard (-v) */
 	bool fell_behind;       /* recording was resumed once (resume_recording()) */
 	/* Processes that share the region (agent_share()), and whether any
 	 * ever did. */
@@ -394,7 +396,20 @@ static uint8_t *new_memfd(struct tracer *tr, struct tcb *t, long *fd)
 	return view;
 }
 
-static void init_ctl(struct tracer *tr, struct agent_ctl *c)
+/* Does pid see numamma's pid as numamma does?  Not from another pid
+ * namespace (a container's): the doorbell would signal whoever has that
+ * number there. */
+static bool same_pid_namespace(pid_t pid)
+{
+	char path[64];
+	struct stat own, its;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pid);
+	return stat("/proc/self/ns/pid", &own) == 0 && stat(path, &its) == 0 &&
+	       own.st_dev == its.st_dev && own.st_ino == its.st_ino;
+}
+
+static void init_ctl(struct tracer *tr, struct agent_ctl *c, pid_t pid)
 {
 	int frames = tr->cfg.call_depth + 7;
 
@@ -404,6 +419,7 @@ static void init_ctl(struct tracer *tr, struct agent_ctl *c)
 	c->stale_tsc = (uint64_t)(STALE_NS / clk.ns_per_tick);
 	c->spin_tsc = (uint64_t)(1e6 / clk.ns_per_tick);
 	c->heartbeat_tsc = __rdtsc();
+	c->doorbell_pid = same_pid_namespace(pid) ? getpid() : 0;
 	__atomic_store_n(&c->state, AGENT_ON, __ATOMIC_RELEASE);
 }
 
@@ -728,7 +744,7 @@ static int setup(struct tracer *tr, struct tcb *t)
 	/* Run by no thread before its hooks are written. */
 	memcpy(ap->base, agent_blob, agent_blob_end - agent_blob);
 	clock_init();
-	init_ctl(tr, ap->ctl);
+	init_ctl(tr, ap->ctl, p->pid);
 	ap->exe_key = file_key(&p->mods.v[0]);
 	prefill_stacks(tr, p->pid, ap);
 	/* If numamma dies (attach mode), its watchdog turns the agent off. */
@@ -1179,6 +1195,10 @@ static size_t drain(struct tracer *tr, struct proc *p, bool final)
 	if (!ap)
 		return 0;
 	c = ap->ctl;
+	/* Re-armed before the read: a ring past half full meanwhile rings
+	 * again, and the loop drains again at once. */
+	if (__atomic_load_n(&c->doorbell, __ATOMIC_ACQUIRE))
+		__atomic_store_n(&c->doorbell, 0, __ATOMIC_RELEASE);
 	for (uint32_t g = 0; g < AGENT_RINGS; g++) {
 		cu[g] = (struct cursor){ .pos = c->rings[g].tail, .end = UINT64_MAX };
 		if (!ring_taken(ap, g)) {
@@ -1290,6 +1310,8 @@ void agent_drain_final(struct tracer *tr, struct proc *p)
 	      "asked of the kernel", p->pid, p->agent->stacks_sent, p->agent->stacks_new,
 	      (unsigned long long)p->agent->ctl->tids_asked,
 	      (unsigned long long)p->agent->ctl->probes);
+	debug("process %d: %u doorbells heard%s", p->pid, p->agent->doorbells,
+	      p->agent->ctl->doorbell_pid ? "" : " (none rung: no doorbell)");
 	if (p->agent->ctl->futex_refused)
 		debug("process %d: %llu waits for room in a ring, spun", p->pid,
 		      (unsigned long long)p->agent->ctl->spun_waits);
@@ -1312,9 +1334,18 @@ static void watch_filters(struct proc *p, uint64_t now)
 	if (n > ap->filters) {
 		__atomic_store_n(&ap->ctl->futex_refused, 1, __ATOMIC_RELEASE);
 		__atomic_store_n(&ap->ctl->probe_refused, 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&ap->ctl->doorbell_pid, 0, __ATOMIC_RELEASE);
 		debug("process %d: %d seccomp filters now, not seen at a stop: its threads spin "
 		      "while their ring is full", p->pid, n);
 	}
+}
+
+void agent_heard_doorbell(struct tracer *tr, pid_t pid)
+{
+	struct tcb *t = tcb_find(tr, pid);
+
+	if (t && t->proc->agent)
+		t->proc->agent->doorbells++;
 }
 
 int agent_drain_all(struct tracer *tr)
@@ -1397,11 +1428,17 @@ void agent_check_calls(struct proc *p, struct tcb *t)
 {
 	struct agent_ctl *c = p->agent ? p->agent->ctl : NULL;
 	long args[6] = { 0, FUTEX_WAIT }, probe[6] = { t->tid, 0, 1, 0, 1, 0 };
+	long doorbell[6] = { c ? c->doorbell_pid : 0, AGENT_DOORBELL_SIGNAL };
 	char why[160];
 	int filters;
 
 	if (!c)
 		return;
+	if (c->doorbell_pid && !tracee_may_call(t, SYS_kill, doorbell, p->agent->remote, why,
+						sizeof(why), NULL)) {
+		__atomic_store_n(&c->doorbell_pid, 0, __ATOMIC_RELEASE);
+		debug("process %d: %s: its rings wait for numamma's polls", p->pid, why);
+	}
 	if (!c->probe_refused && !tracee_may_call(t, SYS_process_vm_readv, probe, p->agent->remote,
 						  why, sizeof(why), NULL)) {
 		__atomic_store_n(&c->probe_refused, 1, __ATOMIC_RELEASE);
@@ -1475,6 +1512,7 @@ static void copy_data(struct agent_ctl *to, const struct agent_ctl *from)
 	to->lost = to->tids_asked = to->spun_waits = to->probes = 0;
 	to->rulelog_n = 0;
 	to->unnamed_tid = 0;
+	to->doorbell = 0;
 	memcpy(module_space(to) + first, module_space((struct agent_ctl *)from) + first,
 	       (size_t)n * sizeof(struct agent_module));
 }

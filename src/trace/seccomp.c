@@ -138,6 +138,7 @@ const char *tracee_call_name(long nr)
 	case SYS_mbind:        return "mbind";
 	case SYS_madvise:      return "madvise";
 	case SYS_futex:        return "futex";
+	case SYS_kill:         return "kill";
 	}
 	return "a system call";
 }

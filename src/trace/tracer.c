@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent_abi.h"
 #include "breakpoint.h"
 #include "db.h"
 #include "elfsyms.h"
@@ -871,7 +872,9 @@ static void drain_signalfd(struct tracer *tr)
 	struct signalfd_siginfo si;
 
 	while (read(tr->signal_fd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGCHLD)
+		if (si.ssi_signo == AGENT_DOORBELL_SIGNAL)
+			agent_heard_doorbell(tr, (pid_t)si.ssi_pid);
+		if (si.ssi_signo == SIGCHLD || si.ssi_signo == AGENT_DOORBELL_SIGNAL)
 			continue;
 		if (tr->cfg.attach) {
 			tr->stopping = true;      /* SIGINT/TERM/HUP: detach */
@@ -1010,12 +1013,20 @@ void tracer_signals(sigset_t *mask)
 	sigaddset(mask, SIGHUP);
 }
 
+/* The loop's: the stop requests and SIGCHLD, and the agents' doorbell. */
+static void loop_signals(sigset_t *mask)
+{
+	_Static_assert(AGENT_DOORBELL_SIGNAL == SIGURG, "the agent signals SIGURG");
+	tracer_signals(mask);
+	sigaddset(mask, AGENT_DOORBELL_SIGNAL);
+}
+
 int tracer_open_signalfd(struct tracer *tr)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
 	sigset_t mask;
 
-	tracer_signals(&mask);
+	loop_signals(&mask);
 	if (tr->signal_fd >= 0) {
 		epoll_ctl(tr->epoll_fd, EPOLL_CTL_DEL, tr->signal_fd, NULL);
 		close(tr->signal_fd);
@@ -1036,7 +1047,7 @@ struct tracer *tracer_new(const struct tracer_config *cfg)
 		tr->cfg.call_depth = 16;
 	/* SIGCHLD and the stop requests come through a signalfd, so one
 	 * epoll_wait serves ptrace events, ring buffers and ticks. */
-	tracer_signals(&mask);
+	loop_signals(&mask);
 	sigprocmask(SIG_BLOCK, &mask, &tr->program_mask);
 	tr->signal_fd = -1;
 	tr->epoll_fd = epoll_create1(EPOLL_CLOEXEC);

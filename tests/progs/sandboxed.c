@@ -3,7 +3,8 @@
  * NAME (none of which it makes itself), as a filter allowing only what a
  * program uses would; "openat-rw" kills it at an openat for writing only
  * (the loader's, reading, goes by), "futex-wait" at a shared FUTEX_WAIT
- * (private ones go by); no NAME, no filter.  Then a thread (its first
+ * (private ones go by), "kill-urg" at a kill(2) of SIGURG (its own of
+ * SIGSTOP and SIGCONT go by); no NAME, no filter.  Then a thread (its first
  * allocation after the filter), a fork child and an exec'd child (this
  * program again, as "sandboxed child") each allocate a 2 MiB block.
  * What each part saw goes to stdout.
@@ -49,8 +50,22 @@ static long nr_of(const char *name)
 	exit(2);
 }
 
-/* One JEQ and a KILL per name (openat-rw: a JEQ, then its flags
- * tested), then ALLOW. */
+/* At f[k]: system call nr is killed when its argument arg passes test
+ * (BPF_JEQ, BPF_JSET) against value, allowed otherwise.  Returns the
+ * next k. */
+static int deny_when(struct sock_filter *f, int k, long nr, int arg, int test, uint32_t value)
+{
+	f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, 4);
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+					      offsetof(struct seccomp_data, args[arg]));
+	f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | test | BPF_K, value, 0, 1);
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	return k;
+}
+
+/* One JEQ and a KILL per name (futex-wait, kill-urg, openat-rw: an
+ * argument tested too), then ALLOW. */
 static void sandbox(char **names, int n)
 {
 	struct sock_filter f[2 + 5 * 8];
@@ -63,22 +78,15 @@ static void sandbox(char **names, int n)
 					      offsetof(struct seccomp_data, nr));
 	for (int i = 0; i < n; i++) {
 		if (!strcmp(names[i], "futex-wait")) {
-			f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_futex, 0, 4);
-			f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-				offsetof(struct seccomp_data, args[1]));
-			f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, FUTEX_WAIT, 0, 1);
-			f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
-			f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+			k = deny_when(f, k, SYS_futex, 1, BPF_JEQ, FUTEX_WAIT);
+			continue;
+		}
+		if (!strcmp(names[i], "kill-urg")) {
+			k = deny_when(f, k, SYS_kill, 1, BPF_JEQ, SIGURG);
 			continue;
 		}
 		if (!strcmp(names[i], "openat-rw")) {
-			f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat, 0, 4);
-			f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-				offsetof(struct seccomp_data, args[2]));
-			f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K,
-							      O_WRONLY | O_RDWR, 0, 1);
-			f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
-			f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+			k = deny_when(f, k, SYS_openat, 2, BPF_JSET, O_WRONLY | O_RDWR);
 			continue;
 		}
 		f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr_of(names[i]), 0, 1);

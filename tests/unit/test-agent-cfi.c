@@ -24,6 +24,7 @@
 
 void agent_sys_wait(uint32_t *word, uint32_t val) { }
 uint64_t agent_sys_tsc(void) { return 0; }
+void agent_sys_doorbell(int32_t pid) { }
 int agent_sys_readable(uint64_t addr, int32_t tid) { return 0; }
 
 static struct agent_ctl *ctl;

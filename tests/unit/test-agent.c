@@ -23,6 +23,15 @@ uint64_t agent_sys_tsc(void)
 	return ++fake_now;
 }
 
+static int rings_heard;
+static int32_t doorbell_to;
+
+void agent_sys_doorbell(int32_t pid)
+{
+	rings_heard++;
+	doorbell_to = pid;
+}
+
 /* The kernel's answer for any page: readable (probe_answer) to thread
  * 5 only. */
 static int probes, probe_answer;
@@ -91,6 +100,51 @@ static void test_ring(struct agent_ctl *c, uint32_t r)
 	c->lost = 0;
 	g->head = g->tail = 0;
 	agent_slot(c, r, 0)->seq = 0;
+}
+
+/* A ring past half full rings numamma's doorbell once until numamma
+ * re-arms it (its drain); a full ring too; never without a pid, nor
+ * while numamma is stale. */
+static void test_doorbell(struct agent_ctl *c, uint32_t r)
+{
+	struct agent_ring *g = &c->rings[r];
+
+	g->head = g->tail = 0;
+	c->heartbeat_tsc = fake_now;
+	c->doorbell = 0;
+	c->doorbell_pid = 0;
+	rings_heard = 0;
+	for (uint32_t i = 0; i < AGENT_RING_SLOTS; i++)
+		agent_reserve(c, r, 1);
+	CHECK_INT(rings_heard, 0);                    /* no pid: no doorbell */
+	g->head = g->tail = 0;
+	c->doorbell_pid = 4242;
+	for (uint32_t i = 0; i < AGENT_RING_SLOTS / 2; i++)
+		agent_reserve(c, r, 1);
+	CHECK_INT(rings_heard, 0);                    /* half full: not yet */
+	agent_reserve(c, r, 1);
+	CHECK_INT(rings_heard, 1);
+	CHECK_INT(doorbell_to, 4242);
+	CHECK_INT(c->doorbell, 1);
+	for (uint32_t i = 0; i < 100; i++)
+		agent_reserve(c, r, 1);
+	CHECK_INT(rings_heard, 1);                    /* once until re-armed */
+	c->doorbell = 0;                              /* numamma's drain */
+	agent_reserve(c, r, 1);
+	CHECK_INT(rings_heard, 2);
+	/* Full, numamma stale: no doorbell, the call given up. */
+	c->doorbell = 0;
+	g->head = g->tail + AGENT_RING_SLOTS;
+	fake_now += c->stale_tsc;
+	CHECK_INT(agent_reserve(c, r, 1), UINT64_MAX);
+	CHECK_INT(rings_heard, 2);
+	c->state = AGENT_ON;
+	c->doorbell = 0;
+	c->doorbell_pid = 0;
+	c->heartbeat_tsc = fake_now;
+	g->head = g->tail = 0;
+	for (uint32_t i = 0; i < AGENT_RING_SLOTS; i++)
+		agent_slot(c, r, i)->seq = 0;
 }
 
 /* TCBs take rings 1.. one each, for good; when all are taken, ring 0;
@@ -645,6 +699,7 @@ int main(void)
 
 	test_ring(c, 0);
 	test_ring(c, 3);
+	test_doorbell(c, 2);
 	test_ring_owners(c);
 	test_stacks(c);
 	test_table_growth(c);
