@@ -39,6 +39,8 @@ void debug(const char *fmt, ...) NM_PRINTF(1, 2);
 
 void *xmalloc(size_t size);
 void *xcalloc(size_t n, size_t size);
+/* size bytes on an align boundary (a power of two), for free(). */
+void *xaligned_alloc(size_t align, size_t size);
 /* xcalloc for a hash table, which is read before it is written: see
  * error.c. */
 void *xcalloc_table(size_t n, size_t size);

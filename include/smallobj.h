@@ -46,15 +46,18 @@ struct small_entry {
 	bool live;
 } __attribute__((aligned(64)));   /* one cache line each (see entries_grow) */
 
-/* A block that ended, in a ring. */
+/* A block that ended, in a ring: one cache line, as a small_entry (a
+ * busy program's frees write one each; 72 bytes straddled two). */
 struct ended_block {
-	uint64_t addr, size, alloc_ns, free_ns;
-	int64_t id, callsite_id;
+	uint64_t addr, alloc_ns, free_ns;
+	int64_t id;
 	const char *name;
+	uint32_t size;            /* small_fits() */
+	uint32_t callsite_id;     /* small_fits() */
 	int32_t tid;
 	uint32_t tag;
 	bool taken;               /* moved out by a sample */
-};
+} __attribute__((aligned(64)));
 
 struct ended_ring {
 	int32_t tid;              /* a thread's ring of blocks that came ended */
@@ -113,8 +116,8 @@ bool small_fits(const struct nm_object *obj);
 /* A new live block; obj->row_if_sampled is implied. */
 void small_add(struct small_index *s, const struct nm_object *obj, uint32_t tag);
 /* A block that ended at obj->free_ns as it came (its thread freed it at
- * its next call): findable as a freed block while keep_ns after the
- * newest such end and among its thread's last ones, never live. */
+ * its next call; small_fits()): findable as a freed block while keep_ns
+ * after the newest such end and among its thread's last ones, never live. */
 void small_add_ended(struct small_index *s, const struct nm_object *obj, uint64_t keep_ns);
 /* free(addr): the live block starting at addr ends at ns, and stays
  * findable while keep_ns after the newest end (0: forgotten at once) and

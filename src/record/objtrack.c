@@ -842,7 +842,7 @@ static int64_t add_numbered(struct objtrack *ot, const struct nm_object *o, uint
 	 * stack, recorded at its first stop, does not make it copy them). */
 	struct proc *p = find_proc(ot, o->pid, 1);
 
-	if (o->row_if_sampled && o->kind == OBJ_HEAP && o->free_ns)
+	if (o->row_if_sampled && o->kind == OBJ_HEAP && o->free_ns && small_fits(o))
 		small_add_ended(&p->small, o, ot->keep_freed);
 	else if (o->row_if_sampled && o->kind == OBJ_HEAP && small_fits(o))
 		small_add(&p->small, o, tag);

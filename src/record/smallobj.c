@@ -1,4 +1,5 @@
 /* See include/smallobj.h. */
+#include <emmintrin.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -383,6 +384,8 @@ static uint64_t ring_first(const struct ended_ring *g)
 /* cap is a power of two (ENDED_MIN doubled): a mask, where the modulo's
  * division was most of the cost of keeping a freed block, 4 million of
  * them in a malloc storm. */
+_Static_assert(sizeof(struct ended_block) == 64, "an ended block is one cache line");
+
 static struct ended_block *ring_at(const struct ended_ring *g, uint64_t k)
 {
 	return &g->v[k & (g->cap - 1)];
@@ -397,7 +400,7 @@ static void ring_grow(struct small_index *s, struct ended_ring *g, uint32_t max,
 
 	if (g->cap && (cap > max || (counted && s->ended_slots + cap - g->cap > ENDED_SLOTS)))
 		return;
-	v = xmalloc((size_t)cap * sizeof(*v));
+	v = xaligned_alloc(_Alignof(struct ended_block), (size_t)cap * sizeof(*v));
 	for (uint64_t k = ring_first(g); k < g->n; k++)
 		v[k & (cap - 1)] = *ring_at(g, k);
 	free(g->v);
@@ -409,10 +412,18 @@ static void ring_grow(struct small_index *s, struct ended_ring *g, uint32_t max,
 
 /* A block ended at free_ns (never 0: that reads as live), findable while
  * keep_ns after the newest end. */
+/* Written with non-temporal stores: a busy program's frees fill the
+ * freed ring (1 MiB) faster than samples read it, and an ordinary store
+ * first read each line it overwrote (Rust maps, clock sampler:
+ * end_entry's samples down a fifth). */
 static void ring_add(struct small_index *s, struct ended_ring *g, const struct ended_block *b,
 		     uint64_t keep_ns)
 {
-	*ring_at(g, g->n++) = *b;
+	__m128i *to = (__m128i *)ring_at(g, g->n++);
+	const __m128i *from = (const __m128i *)b;
+
+	for (int i = 0; i < 4; i++)
+		_mm_stream_si128(to + i, _mm_loadu_si128(from + i));
 	if (b->free_ns > s->newest_end)
 		s->newest_end = b->free_ns;
 	s->keep_ns = keep_ns;
@@ -445,9 +456,9 @@ void small_add_ended(struct small_index *s, const struct nm_object *obj, uint64_
 	if (g->n >= g->cap)
 		ring_grow(s, g, ENDED_MAX, true);
 	ring_add(s, g, &(struct ended_block){
-		.addr = obj->addr, .size = obj->size, .alloc_ns = obj->alloc_ns,
+		.addr = obj->addr, .size = (uint32_t)obj->size, .alloc_ns = obj->alloc_ns,
 		.free_ns = obj->free_ns ? obj->free_ns : 1, .id = obj->id,
-		.callsite_id = obj->callsite_id, .name = obj->name, .tid = obj->tid,
+		.callsite_id = (uint32_t)obj->callsite_id, .name = obj->name, .tid = obj->tid,
 	}, keep_ns);
 }
 

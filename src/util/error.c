@@ -152,6 +152,10 @@ static void *check_alloc(void *p)
 
 void *xmalloc(size_t size) { return check_alloc(malloc(size ? size : 1)); }
 void *xcalloc(size_t n, size_t size) { return check_alloc(calloc(n ? n : 1, size ? size : 1)); }
+void *xaligned_alloc(size_t align, size_t size)
+{
+	return check_alloc(aligned_alloc(align, (size + align - 1) & ~(align - 1)));
+}
 /* A large calloc is fresh mmap'd memory, and a hash table's first access
  * to a page is a probe, a read: the kernel maps the shared zero page, and
  * the insert that follows faults again to replace it, flushing the TLB of
