@@ -505,10 +505,8 @@ uint64_t agent_reserve(struct agent_ctl *c, uint32_t r, uint32_t n)
 	struct agent_ring *g = &c->rings[r];
 
 	for (;;) {
-		uint64_t pos = load(&g->head);
+		uint64_t pos = load(&g->head), fill = pos + n - load(&g->tail);
 		uint32_t seen;
-
-		uint64_t fill = pos + n - load(&g->tail);
 
 		if (fill <= AGENT_RING_SLOTS) {
 			if (r)

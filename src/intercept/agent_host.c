@@ -1428,12 +1428,13 @@ void agent_check_calls(struct proc *p, struct tcb *t)
 {
 	struct agent_ctl *c = p->agent ? p->agent->ctl : NULL;
 	long args[6] = { 0, FUTEX_WAIT }, probe[6] = { t->tid, 0, 1, 0, 1, 0 };
-	long doorbell[6] = { c ? c->doorbell_pid : 0, AGENT_DOORBELL_SIGNAL };
+	long doorbell[6] = { 0, AGENT_DOORBELL_SIGNAL };
 	char why[160];
 	int filters;
 
 	if (!c)
 		return;
+	doorbell[0] = c->doorbell_pid;
 	if (c->doorbell_pid && !tracee_may_call(t, SYS_kill, doorbell, p->agent->remote, why,
 						sizeof(why), NULL)) {
 		__atomic_store_n(&c->doorbell_pid, 0, __ATOMIC_RELEASE);

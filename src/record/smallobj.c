@@ -381,11 +381,11 @@ static uint64_t ring_first(const struct ended_ring *g)
 	return g->n > g->cap ? g->n - g->cap : 0;
 }
 
+_Static_assert(sizeof(struct ended_block) == 64, "an ended block is one cache line");
+
 /* cap is a power of two (ENDED_MIN doubled): a mask, where the modulo's
  * division was most of the cost of keeping a freed block, 4 million of
  * them in a malloc storm. */
-_Static_assert(sizeof(struct ended_block) == 64, "an ended block is one cache line");
-
 static struct ended_block *ring_at(const struct ended_ring *g, uint64_t k)
 {
 	return &g->v[k & (g->cap - 1)];
@@ -411,11 +411,10 @@ static void ring_grow(struct small_index *s, struct ended_ring *g, uint32_t max,
 }
 
 /* A block ended at free_ns (never 0: that reads as live), findable while
- * keep_ns after the newest end. */
-/* Written with non-temporal stores: a busy program's frees fill the
- * freed ring (1 MiB) faster than samples read it, and an ordinary store
- * first read each line it overwrote (Rust maps, clock sampler:
- * end_entry's samples down a fifth). */
+ * keep_ns after the newest end.  Written with non-temporal stores: a busy
+ * program's frees fill the freed ring (1 MiB) faster than samples read
+ * it, and an ordinary store first read each line it overwrote (Rust maps,
+ * clock sampler: end_entry's samples down a fifth). */
 static void ring_add(struct small_index *s, struct ended_ring *g, const struct ended_block *b,
 		     uint64_t keep_ns)
 {
