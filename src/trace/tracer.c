@@ -872,9 +872,11 @@ static void drain_signalfd(struct tracer *tr)
 	struct signalfd_siginfo si;
 
 	while (read(tr->signal_fd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == AGENT_DOORBELL_SIGNAL)
+		if (si.ssi_signo == AGENT_DOORBELL_SIGNAL) {
 			agent_heard_doorbell(tr, (pid_t)si.ssi_pid);
-		if (si.ssi_signo == SIGCHLD || si.ssi_signo == AGENT_DOORBELL_SIGNAL)
+			continue;
+		}
+		if (si.ssi_signo == SIGCHLD)
 			continue;
 		if (tr->cfg.attach) {
 			tr->stopping = true;      /* SIGINT/TERM/HUP: detach */
