@@ -85,9 +85,19 @@ int main(void)
 	CHECK(counted >= 100);
 	CHECK_INT(placed, total);
 	CHECK(total >= counted * 9 / 10);
-	CHECK(reads > 20);
-	CHECK(writes > 20);
+	/* Where a timer interrupt lands in the loop is the cpu's: the
+	 * Intel hosts of earlier sessions put more than 20 of some 270 where
+	 * the load is found; an AMD EPYC host, 6 to 90 (after the store,
+	 * most of them; fewest while another program ran).  Both kinds
+	 * found, each on its own half of the array, never on the other's. */
+	CHECK(reads > 0);
+	CHECK(writes > 0);
 	CHECK(reads + writes >= total * 9 / 10);
+	CHECK_INT(harness_query(&h, "SELECT count(*) FROM samples WHERE tid = %d AND"
+				" ((access = 'R' AND address >= %llu AND address < %llu) OR"
+				" (access = 'W' AND address >= %llu AND address < %llu))", (int)h.tid,
+				(unsigned long long)mid, (unsigned long long)hi,
+				(unsigned long long)lo, (unsigned long long)mid), 0);
 	CHECK_INT(harness_query(&h, "SELECT count(*) FROM samples WHERE tid = %d AND"
 				" (resolution NOT IN ('at_ip', 'backward', 'forward') OR ip IS NULL"
 				" OR time_ns NOT BETWEEN %llu AND %llu)", (int)h.tid,
