@@ -303,9 +303,19 @@ int agent_walk(struct agent_ctl *c, uint64_t rsp, uint64_t rbp, uint64_t *ips, i
 static struct agent_stackcache *cache_entry(struct agent_ctl *c, uint32_t ring, uint64_t rsp,
 					    uint64_t ra)
 {
-	return (struct agent_stackcache *)agent_at(c, AGENT_OFF_STACKCACHE) +
-	       (uint64_t)ring * AGENT_STACKCACHE +
+	return (struct agent_stackcache *)agent_at(c, AGENT_OFF_STACKCACHE +
+						  (uint64_t)ring * AGENT_STACKCACHE_RING) +
 	       (mix(rsp ^ mix(ra)) & (agent_table_size(c, AGENT_T_STACKCACHE) - 2));
+}
+
+static struct agent_known_walk *known_set(struct agent_ctl *c, uint32_t ring, uint64_t key)
+{
+	uint64_t sets = agent_table_size(c, AGENT_T_WALKS) / AGENT_KNOWN_WAYS;
+	struct agent_known_walk *walks =
+		agent_at(c, AGENT_OFF_STACKCACHE + (uint64_t)ring * AGENT_STACKCACHE_RING +
+				    AGENT_STACKCACHE * sizeof(struct agent_stackcache));
+
+	return walks + (mix(key) & (sets - 1)) * AGENT_KNOWN_WAYS;
 }
 
 static uint32_t table_gen(struct agent_ctl *c)
@@ -334,6 +344,56 @@ static uint64_t cached_in(struct agent_ctl *c, const struct agent_stackcache *e,
 	return e->hash;
 }
 
+/* The key of the words vals read at the places an entry's walk read
+ * them (places: their hash), from rsp (and rbp at entry, where the walk
+ * used it). */
+static uint64_t walk_key(uint64_t places, bool rbp_used, uint64_t rsp, uint64_t rbp,
+			 const uint64_t *vals, uint32_t n)
+{
+	uint64_t key = agent_hash_ips(vals, (int)n) ^ mix(rsp ^ places);
+
+	return rbp_used ? key ^ mix(rbp ^ AGENT_IPCACHE_SALT) : key;
+}
+
+/* The newest first: 0 where no way holds key. */
+static uint64_t known_walk(struct agent_ctl *c, uint32_t ring, uint64_t key)
+{
+	const struct agent_known_walk *e = known_set(c, ring, key);
+
+	for (int way = 0; way < AGENT_KNOWN_WAYS; way++)
+		if ((e[way].check ^ mix(e[way].hash)) == key)
+			return e[way].hash;
+	return 0;
+}
+
+static void know_walk(struct agent_ctl *c, uint32_t ring, uint64_t key, uint64_t hash)
+{
+	struct agent_known_walk *e = known_set(c, ring, key);
+
+	for (int way = AGENT_KNOWN_WAYS - 1; way > 0; way--)
+		e[way] = e[way - 1];    /* the oldest goes; a torn entry fails its check */
+	e[0].hash = hash;
+	e[0].check = key ^ mix(hash);
+	agent_table_filled(c, AGENT_T_WALKS);
+}
+
+/* The stack of the words at e's places now, where a walk read the same
+ * words there before; 0: none known. */
+static uint64_t known_at(struct agent_ctl *c, uint32_t ring, const struct agent_stackcache *e,
+			 uint64_t rsp, uint64_t rbp, struct agent_span *span)
+{
+	uint64_t vals[AGENT_CACHED_READS];
+	uint32_t n = e->nreads;
+
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (e->rsp != rsp || e->gen != table_gen(c) || !n || n > AGENT_CACHED_READS ||
+	    e->reach > span->end - rsp)
+		return 0;
+	for (uint32_t k = 0; k < n; k++)
+		vals[k] = *(const uint64_t *)(rsp + (int64_t)e->off[k]);
+	return known_walk(c, ring, walk_key(e->places, e->rbp_used, rsp, rbp, vals, n));
+}
+
 static uint64_t cached(struct agent_ctl *c, uint32_t ring, uint64_t rsp, uint64_t rbp,
 		       struct agent_span *span)
 {
@@ -341,7 +401,13 @@ static uint64_t cached(struct agent_ctl *c, uint32_t ring, uint64_t rsp, uint64_
 	struct agent_stackcache *e = cache_entry(c, ring, rsp, *(const uint64_t *)rsp);
 	uint64_t hash = cached_in(c, e, rsp, rbp, span);
 
-	return hash ? hash : cached_in(c, e + 1, rsp, rbp, span);
+	if (!hash)
+		hash = cached_in(c, e + 1, rsp, rbp, span);
+	if (!hash)
+		hash = known_at(c, ring, e, rsp, rbp, span);
+	if (!hash && e[1].places != e[0].places)
+		hash = known_at(c, ring, e + 1, rsp, rbp, span);
+	return hash;
 }
 
 static void cache_copy(struct agent_stackcache *to, const struct agent_stackcache *from)
@@ -356,6 +422,7 @@ static void cache_copy(struct agent_stackcache *to, const struct agent_stackcach
 	to->reach = from->reach;
 	to->hash = from->hash;
 	to->gen = from->gen;
+	to->places = from->places;
 	for (uint32_t k = 0; k < n && k < AGENT_CACHED_READS; k++) {
 		to->off[k] = from->off[k];
 		to->val[k] = from->val[k];
@@ -377,6 +444,7 @@ static void cache(struct agent_ctl *c, uint32_t ring, uint64_t rsp, uint64_t rbp
 		  const struct walk_reads *w)
 {
 	struct agent_stackcache *e = cache_entry(c, ring, rsp, w->val[0]);
+	uint64_t places;
 
 	if (!near_rsp(w, rsp))
 		return;
@@ -389,15 +457,19 @@ static void cache(struct agent_ctl *c, uint32_t ring, uint64_t rsp, uint64_t rbp
 	e->reach = 0;
 	e->hash = hash;
 	e->gen = table_gen(c);
+	places = agent_hash_step(e->gen, (uint64_t)w->n << 1 | w->entry_rbp);
 	for (uint32_t k = 0; k < w->n; k++) {
 		e->off[k] = (int32_t)(w->addr[k] - rsp);
 		e->val[k] = w->val[k];
+		places = agent_hash_step(places, (uint32_t)e->off[k]);
 		if ((uint32_t)e->off[k] + 8 > e->reach)
 			e->reach = (uint32_t)e->off[k] + 8;
 	}
+	e->places = mix(places);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	e->nreads = w->n;
 	agent_table_filled(c, AGENT_T_STACKCACHE);
+	know_walk(c, ring, walk_key(e->places, e->rbp_used, rsp, rbp, w->val, w->n), hash);
 }
 
 /* Ring 0 is shared by threads: no cache there. */
