@@ -540,7 +540,11 @@ static int numamma_behind(struct agent_ctl *c)
 
 	if (load(&c->state) != AGENT_ON)
 		return 1;
-	if (agent_sys_tsc() - beat < c->stale_tsc)
+	/* Two cpus' TSCs may differ by a few hundred ticks (a VM's vcpus):
+	 * a heartbeat numamma wrote on a cpu whose TSC is ahead of this
+	 * one's is fresh, not 2^64 ticks old.  Taken for stale, it had the
+	 * agent stop recording: 64 threads lost 800,000 calls in a run. */
+	if ((int64_t)(agent_sys_tsc() - beat) < (int64_t)c->stale_tsc)
 		return 0;
 	__atomic_compare_exchange_n(&c->state, &on, AGENT_BEHIND, false, __ATOMIC_ACQ_REL,
 				    __ATOMIC_ACQUIRE);

@@ -77,6 +77,17 @@ static void test_ring(struct agent_ctl *c, uint32_t r)
 	c->lost = 0;
 	agent_count_lost(c);
 	CHECK_INT(c->lost, 0);                        /* recording: nothing lost */
+	/* A heartbeat from a cpu whose TSC is ahead of this one's is a
+	 * fresh one: the agent waits for numamma as for any (a sixth second,
+	 * the heartbeat being 500 ticks younger), not at all for one taken
+	 * as 2^64 ticks old. */
+	c->heartbeat_tsc = fake_now + 500;
+	CHECK_INT(agent_reserve(c, r, 1), UINT64_MAX);
+	CHECK_INT(waits, 6);
+	CHECK_INT(c->state, AGENT_BEHIND);
+	c->state = AGENT_ON;
+	c->heartbeat_tsc = fake_now;
+	waits = 0;
 	CHECK_INT(agent_reserve(c, r, 1), UINT64_MAX);
 	CHECK_INT(waits, 5);
 	CHECK_INT(c->state, AGENT_BEHIND);
