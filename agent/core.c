@@ -308,9 +308,14 @@ static struct agent_stackcache *cache_entry(struct agent_ctl *c, uint32_t ring, 
 	       (mix(rsp ^ mix(ra)) & (agent_table_size(c, AGENT_T_STACKCACHE) - 2));
 }
 
+static uint64_t known_walks_size(struct agent_ctl *c, uint32_t ring)
+{
+	return (uint64_t)AGENT_KNOWN_WALKS_MIN << c->rings[ring].walks_steps;
+}
+
 static struct agent_known_walk *known_set(struct agent_ctl *c, uint32_t ring, uint64_t key)
 {
-	uint64_t sets = agent_table_size(c, AGENT_T_WALKS) / AGENT_KNOWN_WAYS;
+	uint64_t sets = known_walks_size(c, ring) / AGENT_KNOWN_WAYS;
 	struct agent_known_walk *walks =
 		agent_at(c, AGENT_OFF_STACKCACHE + (uint64_t)ring * AGENT_STACKCACHE_RING +
 				    AGENT_STACKCACHE * sizeof(struct agent_stackcache));
@@ -374,7 +379,13 @@ static void know_walk(struct agent_ctl *c, uint32_t ring, uint64_t key, uint64_t
 		e[way] = e[way - 1];    /* the oldest goes; a torn entry fails its check */
 	e[0].hash = hash;
 	e[0].check = key ^ mix(hash);
-	agent_table_filled(c, AGENT_T_WALKS);
+	/* At half its size in entries written, it doubles (those written
+	 * before are then looked for where they are not: walked again). */
+	if (known_walks_size(c, ring) < AGENT_KNOWN_WALKS &&
+	    ++c->rings[ring].walks_fills >= known_walks_size(c, ring) / 2) {
+		c->rings[ring].walks_fills = 0;
+		c->rings[ring].walks_steps++;
+	}
 }
 
 /* The stack of the words at e's places now, where a walk read the same

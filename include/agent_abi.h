@@ -35,7 +35,7 @@
 
 #include "alloc_event.h"
 
-#define AGENT_ABI_VERSION 23
+#define AGENT_ABI_VERSION 24
 /* The memfd's name; /proc/PID/maps shows "/memfd:" AGENT_MEMFD_NAME. */
 #define AGENT_MEMFD_NAME "numamma-agent"
 #define AGENT_MAPS_PATH "/memfd:" AGENT_MEMFD_NAME
@@ -86,6 +86,11 @@ struct agent_hook {
 struct agent_ring {
 	_Alignas(64) uint64_t head;     /* next slot to reserve */
 	uint64_t owner;         /* rings 1..: the TCB (%fs:0) it is for; 0 free */
+	/* The known walks of its thread (agent/core.c), written by it only:
+	 * their table's doublings, and entries written at the size now.  A
+	 * thread's own: grown by the process's, each of 64 threads' tables
+	 * was as large as all their walks together. */
+	uint32_t walks_steps, walks_fills;
 	_Alignas(64) uint64_t tail;     /* next slot numamma reads */
 	uint32_t drained;       /* futex: bumped by numamma after each drain */
 	uint32_t waiters;       /* producers waiting for room */
@@ -102,7 +107,7 @@ struct agent_ring {
  * the entries of one size neither crowd another's probes (the set: in one
  * array, the old entries filled its low part past the probe limit, and
  * stacks were sent again at every call) nor overwrite another's. */
-enum { AGENT_T_IPCACHE, AGENT_T_STACKSET, AGENT_T_STACKCACHE, AGENT_T_WALKS, AGENT_TABLES };
+enum { AGENT_T_IPCACHE, AGENT_T_STACKSET, AGENT_T_STACKCACHE, AGENT_TABLES };
 #define AGENT_IPCACHE_MIN    (1u << 10)
 #define AGENT_STACKSET_MIN   (1u << 10)
 #define AGENT_STACKCACHE_MIN (1u << 5)
@@ -396,8 +401,9 @@ struct agent_known_walk {
  * KiB (808 bytes an entry with addresses in full, 1,024 entries: 32
  * threads' caches took 26 MiB of the program's memory; with the known
  * walks behind it, 128 entries answer cc1 within 2% as often as 256 did,
- * sqlite3 and std::map as often), and 128 KiB of known walks (4,096: a program with 3,000
- * stacks from one wrapper lost a third of them to full sets). */
+ * sqlite3 and std::map as often), and 128 KiB of known walks (4,096: a
+ * program with 3,000 stacks from one wrapper lost a third of them to
+ * full sets). */
 #define AGENT_STACKCACHE_RING (AGENT_STACKCACHE * sizeof(struct agent_stackcache) + \
 			       AGENT_KNOWN_WALKS * sizeof(struct agent_known_walk))
 _Static_assert(AGENT_STACKCACHE * sizeof(struct agent_stackcache) % 64 == 0,
@@ -407,11 +413,11 @@ _Static_assert(AGENT_STACKCACHE * sizeof(struct agent_stackcache) % 64 == 0,
  * up to the largest, for which the space is reserved. */
 static const uint32_t agent_table_smallest[AGENT_TABLES] = {
 	[AGENT_T_IPCACHE] = AGENT_IPCACHE_MIN, [AGENT_T_STACKSET] = AGENT_STACKSET_MIN,
-	[AGENT_T_STACKCACHE] = AGENT_STACKCACHE_MIN, [AGENT_T_WALKS] = AGENT_KNOWN_WALKS_MIN,
+	[AGENT_T_STACKCACHE] = AGENT_STACKCACHE_MIN,
 };
 static const uint32_t agent_table_largest[AGENT_TABLES] = {
 	[AGENT_T_IPCACHE] = AGENT_IPCACHE, [AGENT_T_STACKSET] = AGENT_STACKSET,
-	[AGENT_T_STACKCACHE] = AGENT_STACKCACHE, [AGENT_T_WALKS] = AGENT_KNOWN_WALKS,
+	[AGENT_T_STACKCACHE] = AGENT_STACKCACHE,
 };
 
 /* Offsets in the data region. */

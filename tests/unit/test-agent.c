@@ -433,7 +433,7 @@ static void test_stack_cache_callers(struct agent_ctl *c, uint64_t *stack, uint6
 	int answered = 0;
 
 	memset(&c->growth, 0, sizeof(c->growth));
-	c->growth.steps[AGENT_T_WALKS] = 7;
+	c->rings[1].walks_steps = 7;
 	memset(agent_at(c, AGENT_OFF_STACKCACHE), 0, 2 * AGENT_STACKCACHE_RING);
 	for (int k = 0; k < CALLERS; k++) {
 		uint64_t ips[3] = { code + 0x1010, code + 0x2020, code + 0x3001 + k };
@@ -463,7 +463,21 @@ static void test_stack_cache_callers(struct agent_ctl *c, uint64_t *stack, uint6
 		CHECK_INT(agent_call_stack(c, 1, base, base + 8, 8, ANY), agent_hash_ips(ips, 2));
 	}
 	memset(&c->growth, 0, sizeof(c->growth));
+	c->rings[1].walks_steps = 0;
 	c->rings[0].head = c->rings[0].tail = c->rings[1].head = c->rings[1].tail = 0;
+}
+
+/* A thread's known walks double with its own walks: another thread's
+ * many stacks leave its table at its smallest (grown by the process's,
+ * each of 64 threads' tables was as large as all their walks together). */
+static void test_known_walks_growth(struct agent_ctl *c)
+{
+	for (uint64_t k = 1; k <= AGENT_KNOWN_WALKS_MIN / 2; k++)
+		know_walk(c, 1, k * 0x9e3779b97f4a7c15ULL, k);
+	CHECK_INT(known_walks_size(c, 1), 2 * AGENT_KNOWN_WALKS_MIN);
+	CHECK_INT(known_walks_size(c, 2), AGENT_KNOWN_WALKS_MIN);
+	c->rings[1].walks_steps = c->rings[1].walks_fills = 0;
+	memset(agent_at(c, AGENT_OFF_STACKCACHE), 0, 3 * AGENT_STACKCACHE_RING);
 }
 
 /* After the ip cache doubled, a rule cached at the smaller size is moved
@@ -740,6 +754,7 @@ static void test_walk(struct agent_ctl *c)
 	CHECK_INT(r.cfa_off, 16);
 	test_stack_cache(c, stack, base, &m, code);
 	test_stack_cache_callers(c, stack, base, code);
+	test_known_walks_growth(c);
 	test_ipcache_growth(c, &m, code);
 	test_ipcache_ways(c, &m, code);
 	test_cached_offsets();
