@@ -334,14 +334,25 @@ static uint32_t table_gen(struct agent_ctl *c)
  * read is one the walk itself would read: on the thread's own stack
  * (same rsp, same ring: the same thread, or one that reuses its TCB and
  * stack). */
-/* One way of the set: the stack's hash, or 0. */
-static uint64_t cached_in(struct agent_ctl *c, const struct agent_stackcache *e, uint64_t rsp,
-			  uint64_t rbp, struct agent_span *span)
+/* Was e's walk from rsp, with the module list now (gen), and did it read
+ * no further than the stack goes now?  The stack there now may end
+ * sooner than the one walked then: a miss, walked (and its end probed)
+ * again. */
+static bool walked_here(const struct agent_stackcache *e, uint64_t rsp, uint32_t gen,
+			const struct agent_span *span)
 {
-	/* The stack there now may end sooner than the one walked then: a
-	 * miss, walked (and its end probed) again. */
-	if (e->rsp != rsp || (e->rbp_used && e->rbp != rbp) || e->gen != table_gen(c) || !e->nreads ||
-	    e->nreads > AGENT_CACHED_READS || e->reach > span->end - rsp)
+	uint32_t n = e->nreads;
+
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	return n && n <= AGENT_CACHED_READS && e->rsp == rsp && e->gen == gen &&
+	       e->reach <= span->end - rsp;
+}
+
+/* One way of the set: the stack's hash, or 0. */
+static uint64_t cached_in(const struct agent_stackcache *e, uint64_t rsp, uint64_t rbp,
+			  uint32_t gen, const struct agent_span *span)
+{
+	if (!walked_here(e, rsp, gen, span) || (e->rbp_used && e->rbp != rbp))
 		return 0;
 	for (uint32_t k = 0; k < e->nreads; k++)
 		if (*(const uint64_t *)(rsp + (int64_t)e->off[k]) != e->val[k])
@@ -391,18 +402,15 @@ static void know_walk(struct agent_ctl *c, uint32_t ring, uint64_t key, uint64_t
 /* The stack of the words at e's places now, where a walk read the same
  * words there before; 0: none known. */
 static uint64_t known_at(struct agent_ctl *c, uint32_t ring, const struct agent_stackcache *e,
-			 uint64_t rsp, uint64_t rbp, struct agent_span *span)
+			 uint64_t rsp, uint64_t rbp, uint32_t gen, const struct agent_span *span)
 {
 	uint64_t vals[AGENT_CACHED_READS];
-	uint32_t n = e->nreads;
 
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	if (e->rsp != rsp || e->gen != table_gen(c) || !n || n > AGENT_CACHED_READS ||
-	    e->reach > span->end - rsp)
+	if (!walked_here(e, rsp, gen, span))
 		return 0;
-	for (uint32_t k = 0; k < n; k++)
+	for (uint32_t k = 0; k < e->nreads; k++)
 		vals[k] = *(const uint64_t *)(rsp + (int64_t)e->off[k]);
-	return known_walk(c, ring, walk_key(e->places, e->rbp_used, rsp, rbp, vals, n));
+	return known_walk(c, ring, walk_key(e->places, e->rbp_used, rsp, rbp, vals, e->nreads));
 }
 
 static uint64_t cached(struct agent_ctl *c, uint32_t ring, uint64_t rsp, uint64_t rbp,
@@ -410,14 +418,15 @@ static uint64_t cached(struct agent_ctl *c, uint32_t ring, uint64_t rsp, uint64_
 {
 	/* e and e + 1: the set (cache_entry() names its first way). */
 	struct agent_stackcache *e = cache_entry(c, ring, rsp, *(const uint64_t *)rsp);
-	uint64_t hash = cached_in(c, e, rsp, rbp, span);
+	uint32_t gen = table_gen(c);
+	uint64_t hash = cached_in(e, rsp, rbp, gen, span);
 
 	if (!hash)
-		hash = cached_in(c, e + 1, rsp, rbp, span);
+		hash = cached_in(e + 1, rsp, rbp, gen, span);
 	if (!hash)
-		hash = known_at(c, ring, e, rsp, rbp, span);
+		hash = known_at(c, ring, e, rsp, rbp, gen, span);
 	if (!hash && e[1].places != e[0].places)
-		hash = known_at(c, ring, e + 1, rsp, rbp, span);
+		hash = known_at(c, ring, e + 1, rsp, rbp, gen, span);
 	return hash;
 }
 
