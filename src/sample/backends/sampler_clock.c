@@ -6,9 +6,9 @@
  * A timer does not say what the thread was accessing: the data address
  * comes from the code at the sampled ip and the sampled registers
  * (x86_access.c), the code read from the process with process_vm_readv
- * into a cache of pages per process (cleared at exec; a new process under
- * a pid, fork child or attach, starts with none), and decoded once into a
- * cache of instructions checked against those bytes at each use.  The
+ * into a cache of pages per address space (an exec, or a new process
+ * under a pid, fork child or attach, starts with none), and decoded once
+ * into a cache of instructions checked against those bytes at each use.  The
  * instruction before
  * the ip, the load the thread stalled on, is used when the function's
  * layout says it is the only way to the ip: functions are found in the
@@ -73,8 +73,12 @@
 #define PROBE_SPINS 1000
 #define PROBE_RING_PAGES 1
 
+/* The caches' entries belong to an address space, by number: a
+ * process's are dropped by giving it a new number, not by a pass over the
+ * caches, which faulted in all of their 1 MiB at a profile's first
+ * process end (3.6 ms where the hypervisor backs each page read). */
 struct code_page {
-	pid_t pid;
+	uint64_t space;                /* 0: empty */
 	uint64_t page, stamp;
 	uint8_t bytes[CODE_PAGE];
 };
@@ -82,13 +86,14 @@ struct code_page {
 /* A process sampled: its modules, for function bounds. */
 struct clock_process {
 	pid_t pid;
+	uint64_t space;                /* its entries in the caches */
 	struct modmap mm;
 	uint64_t maps_ns;              /* when mm was last read; 0: never */
 	struct clock_process *next;
 };
 
 struct func_slot {
-	pid_t pid;                     /* 0: empty */
+	uint64_t space;                /* 0: empty */
 	uint64_t start;
 	struct x86_func_map *map;      /* NULL: the function could not be mapped */
 };
@@ -98,6 +103,7 @@ static struct code_page *code_cache;
 static struct func_slot *func_cache;
 static struct x86_insn_cache *insn_cache;
 static struct clock_process *processes;
+static uint64_t last_space;
 /* Threads whose fs_base was not set yet at their last stop. */
 static struct clock_thread *unset_fs;
 
@@ -231,32 +237,22 @@ static int clock_attrs(const struct sampler_opts *opts, struct perf_event_attr *
 
 /* ---- the code cache ---- */
 
-static struct code_page *code_slot(pid_t pid, uint64_t page)
+static struct code_page *code_slot(uint64_t space, uint64_t page)
 {
-	uint64_t h = (page / CODE_PAGE) * 0x9e3779b97f4a7c15ULL ^ (uint64_t)pid;
+	uint64_t h = (page / CODE_PAGE) * 0x9e3779b97f4a7c15ULL ^ space;
 
 	return &code_cache[(h >> 24) % CODE_PAGES];
 }
 
+/* The maps of an entry no longer matched are freed when its slot is
+ * taken: at most FUNC_MAPS of them are kept. */
 static void free_func_slot(struct func_slot *f)
 {
 	x86_func_map_free(f->map);
 	*f = (struct func_slot){ 0 };
 }
 
-static void forget_functions(pid_t pid)
-{
-	int i;
-
-	for (i = 0; func_cache && i < FUNC_MAPS; i++)
-		if (func_cache[i].pid == pid)
-			free_func_slot(&func_cache[i]);
-}
-
-/* Drops what was kept of pid's address space.  Code and functions are
- * cached only for a process with a clock_process (made by its first
- * decoded sample): the caches (1 MiB) are not walked at the exec and exit
- * of the many short processes no sample decoded. */
+/* Drops what was kept of pid's address space. */
 static void forget_process(pid_t pid)
 {
 	struct clock_process **pp;
@@ -265,10 +261,6 @@ static void forget_process(pid_t pid)
 		if ((*pp)->pid == pid) {
 			struct clock_process *p = *pp;
 
-			for (int i = 0; code_cache && i < CODE_PAGES; i++)
-				if (code_cache[i].pid == pid)
-					code_cache[i].pid = 0;
-			forget_functions(pid);
 			*pp = p->next;
 			modmap_free(&p->mm);
 			free(p);
@@ -285,25 +277,26 @@ static struct clock_process *process_of(pid_t pid)
 			return p;
 	p = xcalloc(1, sizeof(*p));
 	p->pid = pid;
+	p->space = ++last_space;
 	modmap_init(&p->mm);
 	p->next = processes;
 	processes = p;
 	return p;
 }
 
-/* The page of pid holding addr, read if not cached; NULL if unreadable. */
-static const struct code_page *code_page(pid_t pid, uint64_t addr)
+/* The page of cp holding addr, read if not cached; NULL if unreadable. */
+static const struct code_page *code_page(const struct clock_process *cp, uint64_t addr)
 {
 	uint64_t page = addr & ~(uint64_t)(CODE_PAGE - 1), now = now_ns();
-	struct code_page *p = code_slot(pid, page);
+	struct code_page *p = code_slot(cp->space, page);
 	struct iovec local = { p->bytes, CODE_PAGE }, remote = { (void *)page, CODE_PAGE };
 
-	if (p->pid == pid && p->page == page && now - p->stamp < CODE_TTL_NS)
+	if (p->space == cp->space && p->page == page && now - p->stamp < CODE_TTL_NS)
 		return p;
-	p->pid = 0;
-	if (process_vm_readv(pid, &local, 1, &remote, 1, 0) != CODE_PAGE)
+	p->space = 0;
+	if (process_vm_readv(cp->pid, &local, 1, &remote, 1, 0) != CODE_PAGE)
 		return NULL;
-	p->pid = pid;
+	p->space = cp->space;
 	p->page = page;
 	p->stamp = now;
 	return p;
@@ -312,11 +305,11 @@ static const struct code_page *code_page(pid_t pid, uint64_t addr)
 /* x86_code_reader over the cache; arg is the clock_process. */
 static size_t read_code(void *arg, uint64_t addr, uint8_t *buf, size_t len)
 {
-	pid_t pid = ((const struct clock_process *)arg)->pid;
+	const struct clock_process *cp = arg;
 	size_t done = 0;
 
 	while (done < len) {
-		const struct code_page *p = code_page(pid, addr + done);
+		const struct code_page *p = code_page(cp, addr + done);
 		size_t off = (addr + done) % CODE_PAGE, n = CODE_PAGE - off;
 
 		if (!p)
@@ -343,8 +336,9 @@ static const struct loaded_module *module_of(struct clock_process *p, uint64_t i
 	if (p->maps_ns && age < (lm ? MAPS_TTL_NS : MAPS_EVERY_NS))
 		return lm;
 	p->maps_ns = now;
+	/* Other modules: other functions (the code is read again too). */
 	if (modmap_refresh(&p->mm, p->pid) > 0)
-		forget_functions(p->pid);
+		p->space = ++last_space;
 	return modmap_find(&p->mm, ip);
 }
 
@@ -360,13 +354,13 @@ static uint64_t predecessor(void *arg, uint64_t ip, bool build)
 	if (!lm || elfmod_code_range(lm->elf, ip - lm->bias, &start, &size))
 		return 0;
 	start += lm->bias;
-	h = start * 0x9e3779b97f4a7c15ULL ^ (uint64_t)p->pid;
+	h = start * 0x9e3779b97f4a7c15ULL ^ p->space;
 	f = &func_cache[(h >> 24) % FUNC_MAPS];
-	if (f->pid != p->pid || f->start != start) {
+	if (f->space != p->space || f->start != start) {
 		if (!build)
 			return X86_PREDECESSOR_UNKNOWN;
 		free_func_slot(f);
-		*f = (struct func_slot){ p->pid, start, x86_func_map_build(start, start + size, read_code, p) };
+		*f = (struct func_slot){ p->space, start, x86_func_map_build(start, start + size, read_code, p) };
 	}
 	return f->map ? x86_func_map_predecessor(f->map, ip) : 0;
 }
