@@ -21,7 +21,6 @@
 #define WD_MAX_THREADS 8192    /* open addressing on the tid */
 
 struct wd_proc {
-	pid_t pid;                 /* 0: free */
 	int nbps, nagents;
 	struct { uint64_t addr; uint8_t orig; } bps[WD_MAX_BPS];
 	uint64_t agents[WD_MAX_AGENTS];   /* the agents' state words */
@@ -40,6 +39,10 @@ struct wd_thread {
 struct watchdog_table {
 	pid_t main_pid;            /* the attached process, or the launched program */
 	int finished;              /* the tracer ended normally: no trap left */
+	/* procs[i]'s process, 0 where free: apart from them, one line to
+	 * look through, where the procs' own pids (64 KiB apart) faulted in
+	 * a page each of this shared table at a profile's first exec. */
+	pid_t proc_pid[WD_MAX_PROCS];
 	struct wd_proc procs[WD_MAX_PROCS];
 	int threads_taken;         /* slots ever given a tid: none on the agent's path */
 	struct wd_thread threads[WD_MAX_THREADS];
@@ -54,14 +57,14 @@ static struct wd_proc *proc_slot(pid_t pid, bool create)
 	struct wd_proc *free_slot = NULL;
 
 	for (int i = 0; i < WD_MAX_PROCS; i++) {
-		if (table->procs[i].pid == pid)
+		if (table->proc_pid[i] == pid)
 			return &table->procs[i];
-		if (!free_slot && table->procs[i].pid == 0)
+		if (!free_slot && table->proc_pid[i] == 0)
 			free_slot = &table->procs[i];
 	}
 	if (create && free_slot) {
 		free_slot->nbps = free_slot->nagents = 0;
-		free_slot->pid = pid;
+		table->proc_pid[free_slot - table->procs] = pid;
 	}
 	return create ? free_slot : NULL;
 }
@@ -109,7 +112,7 @@ void watchdog_forget_process(pid_t pid)
 	if (!table || !(wp = proc_slot(pid, false)))
 		return;
 	wp->nbps = wp->nagents = 0;
-	wp->pid = 0;
+	table->proc_pid[wp - table->procs] = 0;
 	/* 2 MiB to walk at each exec and exit, for nothing when no trap ever
 	 * left a return to repair. */
 	for (int i = 0; table->threads_taken && i < WD_MAX_THREADS; i++)
@@ -175,8 +178,8 @@ int watchdog_repair(const struct watchdog_table *wt, const struct watchdog_mem *
 
 	/* The agents first: they stop waiting for a tracer that is gone. */
 	for (int p = 0; p < WD_MAX_PROCS; p++)
-		for (int i = 0; wt->procs[p].pid && i < wt->procs[p].nagents; i++)
-			fixed += mem->write(mem->ctx, wt->procs[p].pid, wt->procs[p].agents[i], &off,
+		for (int i = 0; wt->proc_pid[p] && i < wt->procs[p].nagents; i++)
+			fixed += mem->write(mem->ctx, wt->proc_pid[p], wt->procs[p].agents[i], &off,
 					    sizeof(off)) == 0;
 	/* Return addresses then: threads run meanwhile, and a return lands
 	 * on the trampoline sooner than a new call on a breakpoint. */
@@ -195,12 +198,13 @@ int watchdog_repair(const struct watchdog_table *wt, const struct watchdog_mem *
 	}
 	for (int p = 0; p < WD_MAX_PROCS; p++) {
 		const struct wd_proc *wp = &wt->procs[p];
+		pid_t pid = wt->proc_pid[p];
 
-		for (int i = 0; wp->pid && i < wp->nbps; i++) {
+		for (int i = 0; pid && i < wp->nbps; i++) {
 			uint8_t now;
 
-			if (mem->read(mem->ctx, wp->pid, wp->bps[i].addr, &now, 1) == 0 && now == 0xcc &&
-			    mem->write(mem->ctx, wp->pid, wp->bps[i].addr, &wp->bps[i].orig, 1) == 0)
+			if (mem->read(mem->ctx, pid, wp->bps[i].addr, &now, 1) == 0 && now == 0xcc &&
+			    mem->write(mem->ctx, pid, wp->bps[i].addr, &wp->bps[i].orig, 1) == 0)
 				fixed++;
 		}
 	}
