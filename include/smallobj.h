@@ -84,6 +84,7 @@ struct small_region {
 struct small_index {
 	struct small_entry *e;
 	uint32_t n, cap, free_list;
+	uint32_t populated;           /* entries whose pages were asked for */
 	struct small_map by_addr;     /* live blocks: start -> entry */
 	struct small_map granules;    /* (granule, level) -> first entry, levels >= 1 */
 	/* Level 0 (4 KiB or less: most blocks) is not chained: a count per

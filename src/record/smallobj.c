@@ -1,5 +1,6 @@
 /* See include/smallobj.h. */
 #include <emmintrin.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -279,6 +280,26 @@ static void entries_grow(struct small_index *s)
 	s->cap = cap;
 }
 
+/* The array's fresh pages are asked of the kernel this many at a time,
+ * ahead of the entries that will use them: a page whose first write
+ * faults costs twice one populated (18 against 9.5 us a page in a PVM
+ * guest, where page faults trap to the hypervisor; the entries of the
+ * 600,000 blocks a program keeps are 9,000 pages).  Best effort: a
+ * kernel without MADV_POPULATE_WRITE (< 5.14) faults them as before. */
+#define POPULATE_AHEAD (64u << 10)
+
+static void populate_ahead(struct small_index *s)
+{
+	uint32_t from = s->populated, to = from + POPULATE_AHEAD / sizeof(*s->e);
+
+	if (to > s->cap)
+		to = s->cap;
+	s->populated = to;
+	if (madvise(&s->e[from], (size_t)(to - from) * sizeof(*s->e), MADV_POPULATE_WRITE) &&
+	    errno == EINVAL)
+		s->populated = UINT32_MAX;      /* not again */
+}
+
 static uint32_t entry_new(struct small_index *s)
 {
 	uint32_t i = s->free_list;
@@ -289,6 +310,8 @@ static uint32_t entry_new(struct small_index *s)
 	}
 	if (s->n == s->cap)
 		entries_grow(s);
+	if (s->n >= s->populated)
+		populate_ahead(s);
 	return s->n++;
 }
 
