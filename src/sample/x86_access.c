@@ -789,19 +789,39 @@ static int moved_own_address(const struct insn *x, const ZydisDecodedOperand *op
 	return !!(gprs_written(x) & (gpr_bit(op->mem.base) | gpr_bit(op->mem.index)));
 }
 
+/* Could an instruction decoded at rip - k end at rip?  Its length alone
+ * says, without operands or the cache: decoded from the k bytes before
+ * rip (before, the MAX_INSN bytes before rip), it must take all of them. */
+static bool ends_at_rip(const struct emu *e, const uint8_t *before, uint64_t k)
+{
+	ZydisDecoderContext ctx;
+	ZydisDecodedInstruction in;
+
+	return ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&e->rd.dec, &ctx, before + MAX_INSN - k,
+							  k, &in)) && in.length == k;
+}
+
 /* Does some instruction with an access end at rip, decoded from one of
  * the 15 bytes before it?  The one before rip, whatever it is, would be
  * among them: where none is, the function's map (a decode of all of it,
  * tens of microseconds in LLVM's large functions, at each sample in a
- * function not met before) is not built for nothing. */
+ * function not met before) is not built for nothing.  The bytes before
+ * rip are read once and only the starts whose length fits are decoded
+ * in full: fifteen full decodes a sample, each through the instruction
+ * cache, touched fifteen of its slots (its 2 MiB faulted in page by
+ * page over a profile's first samples). */
 static bool access_may_end_at(const struct emu *e)
 {
+	uint8_t before[MAX_INSN];
+	bool read = e->rip > MAX_INSN &&
+		    e->rd.read(e->rd.arg, e->rip - MAX_INSN, before, MAX_INSN) == MAX_INSN;
+
 	for (uint64_t k = 1; k <= MAX_INSN && k < e->rip; k++) {
 		const ZydisDecodedOperand *op;
 		struct insn x;
 
-		if (!decode(&e->rd, e->rip - k, &x) && x.in.length == k &&
-		    (op = access_operand(e, &x)) && !moved_own_address(&x, op))
+		if ((!read || ends_at_rip(e, before, k)) && !decode(&e->rd, e->rip - k, &x) &&
+		    x.in.length == k && (op = access_operand(e, &x)) && !moved_own_address(&x, op))
 			return true;
 	}
 	return false;

@@ -398,6 +398,38 @@ static void test_insn_cache(void)
 	x86_insn_cache_free(insns);
 }
 
+/* Looking back from ip, only the starts whose length ends at ip are
+ * decoded in full (into the cache of decoded instructions), not each of
+ * the fifteen that decode to something. */
+static void test_backward_decodes_few(void)
+{
+	static const uint8_t code[] = {
+		0x48, 0x83, 0xc0, 0x08,           /* 0: add rax, 8 */
+		0x48, 0x83, 0xc0, 0x08,           /* 4: add rax, 8 */
+		0x48, 0x83, 0xc0, 0x08,           /* 8: add rax, 8 */
+		0x48, 0x83, 0xc0, 0x08,           /* c: add rax, 8 */
+		0x48, 0x83, 0xc0, 0x08,           /* 10: add rax, 8 */
+		0x48, 0x83, 0xc1, 0x08,           /* 14: add rcx, 8 */
+		0x48, 0x8b, 0x17,                 /* 18: mov rdx, [rdi] */
+	};
+	struct x86_insn_cache *insns = x86_insn_cache_new(64);
+	struct code c = { .bytes = code, .len = sizeof(code), .lazy = true };
+	struct x86_code x = { read_code, predecessor, &c, insns };
+	struct x86_regs r = regs_at(0x14);
+	struct x86_access a;
+	uint64_t hits, misses;
+
+	CHECK_INT(x86_find_access(&r, &x, &a), X86_FORWARD);
+	check_access(&a, r.r[PERF_REG_X86_DI], 'R', 8, BASE + 0x18);
+	CHECK_INT(c.builds, 0);
+	x86_insn_cache_counts(insns, &hits, &misses);
+	/* The add at ip, the mov after it, and the two starts whose length
+	 * ends at ip (add eax, 8 and add rax, 8): 4.  Each start decoded in
+	 * full made 17. */
+	CHECK(misses <= 5);
+	x86_insn_cache_free(insns);
+}
+
 static void test_refusals(void)
 {
 	static const uint8_t gather[] = { 0xc4, 0xe2, 0x69, 0x90, 0x04, 0x88 }; /* vpgatherdd xmm0, [rax+xmm1*4], xmm2 */
@@ -444,6 +476,7 @@ int main(void)
 	test_index_arith();
 	test_backward_refused();
 	test_backward_not_built();
+	test_backward_decodes_few();
 	test_func_map();
 	test_refusals();
 	test_insn_cache();
