@@ -418,7 +418,8 @@ static void new_space(struct sampler *s, pid_t pid)
 	u64map_put(&s->spaces, (uint64_t)pid, s->last_space, 0);
 }
 
-/* 0 (nothing cached) for a pid whose start was not seen. */
+/* 0 (nothing cached) for a pid whose start was not seen, or whose main
+ * thread ended (the map holds the processes that run). */
 static uint32_t space_of(const struct sampler *s, pid_t pid)
 {
 	struct u64map_slot *slot = u64map_find(&s->spaces, (uint64_t)pid);

@@ -813,14 +813,14 @@ static bool ends_at_rip(const struct emu *e, const uint8_t *before, uint64_t k)
 static bool access_may_end_at(const struct emu *e)
 {
 	uint8_t before[MAX_INSN];
-	bool read = e->rip > MAX_INSN &&
-		    e->rd.read(e->rd.arg, e->rip - MAX_INSN, before, MAX_INSN) == MAX_INSN;
+	bool have_before = e->rip > MAX_INSN &&
+			   e->rd.read(e->rd.arg, e->rip - MAX_INSN, before, MAX_INSN) == MAX_INSN;
 
 	for (uint64_t k = 1; k <= MAX_INSN && k < e->rip; k++) {
 		const ZydisDecodedOperand *op;
 		struct insn x;
 
-		if ((!read || ends_at_rip(e, before, k)) && !decode(&e->rd, e->rip - k, &x) &&
+		if ((!have_before || ends_at_rip(e, before, k)) && !decode(&e->rd, e->rip - k, &x) &&
 		    x.in.length == k && (op = access_operand(e, &x)) && !moved_own_address(&x, op))
 			return true;
 	}
