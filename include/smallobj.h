@@ -62,6 +62,7 @@ struct ended_block {
 struct ended_ring {
 	int32_t tid;              /* a thread's ring of blocks that came ended */
 	uint32_t cap;             /* 0 until its first block */
+	uint32_t room;            /* blocks reserved at v (cap at most) */
 	uint64_t n;               /* written in all: the ring holds the last cap */
 	struct ended_block *v;
 };
