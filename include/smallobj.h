@@ -82,10 +82,16 @@ struct small_region {
 	uint16_t *pages;              /* SMALL_REGION_PAGES counts */
 };
 
+/* Address space reserved for a process's entries: 67 million of them
+ * before the array has to move (smallobj.c, entries_grow). */
+#define SMALL_ENTRIES_ROOM (4ULL << 30)
+
 struct small_index {
 	struct small_entry *e;
 	uint32_t n, cap, free_list;
 	uint32_t populated;           /* entries whose pages were asked for */
+	size_t room;                  /* bytes reserved at e (0: none, e moves as it grows) */
+	size_t room_wanted;           /* SMALL_ENTRIES_ROOM (tests make it small) */
 	struct small_map by_addr;     /* live blocks: start -> entry */
 	struct small_map granules;    /* (granule, level) -> first entry, levels >= 1 */
 	/* Level 0 (4 KiB or less: most blocks) is not chained: a count per

@@ -636,6 +636,46 @@ static void test_small_same_fingerprint(void)
 	objtrack_free(ot);
 }
 
+/* The entries grow in their reserved room without moving, and past it
+ * (a room of 2 doublings here) by moving: every block is released with
+ * its id, size and tag, in both, and its entry stays where it was while
+ * the room holds. */
+static void test_small_entries_room(void)
+{
+	enum { N = 20000 };
+	struct small_index s;
+	struct nm_object o = { .pid = 1, .tid = 1, .kind = OBJ_HEAP, .name = "malloc" };
+	struct small_entry *first = NULL;
+	uint64_t size;
+	uint32_t tag;
+
+	for (int small_room = 0; small_room < 2; small_room++) {
+		small_init(&s, true);
+		if (small_room)
+			s.room_wanted = 4096 * sizeof(struct small_entry);
+		for (int i = 0; i < N; i++) {
+			o.addr = 0x20000000 + 64 * (uint64_t)i;
+			o.size = 16 + i % 48;
+			o.id = 1000 + i;
+			o.alloc_ns = 10 + i;
+			small_add(&s, &o, (uint32_t)i % 7);
+			if (i == 0)
+				first = s.e;
+			if (i == 3000)
+				CHECK(s.e == first);            /* 4 doublings, not moved */
+		}
+		CHECK(small_room ? s.room == 0 : s.e == first);
+		for (int i = N - 1; i >= 0; i--) {
+			CHECK_INT(small_release(&s, 0x20000000 + 64 * (uint64_t)i, 100000, 0, 0,
+						&size, &tag), 1000 + i);
+			CHECK_INT(size, 16 + i % 48);
+			CHECK_INT(tag, i % 7);
+		}
+		CHECK_INT(s.nr_live, 0);
+		small_free(&s);
+	}
+}
+
 /* A storm of short-lived small blocks keeps a bounded number freed. */
 static void test_small_storm_bounded(void)
 {
@@ -662,6 +702,7 @@ int main(void)
 	test_small_level0_packed(8);
 	test_small_claim_fork_tags();
 	test_small_storm_bounded();
+	test_small_entries_room();
 	test_small_same_fingerprint();
 	test_small_no_lookups();
 	test_small_reused_address();
