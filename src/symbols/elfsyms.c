@@ -651,7 +651,6 @@ int elfmod_find_function(const struct elf_module *m, const char *name, uint64_t 
 struct collect {
 	symbol_filter want;
 	struct sym_table *table;
-	size_t cap;
 	uint64_t min_size;          /* smaller symbols are only in the range */
 	uint64_t lo, hi;            /* the range of every symbol wanted */
 };
@@ -666,11 +665,7 @@ static void collect_symbol(void *arg, const struct elf_symbol *s)
 	c->hi = s->sym.st_value + s->sym.st_size > c->hi ? s->sym.st_value + s->sym.st_size : c->hi;
 	if (s->sym.st_size < c->min_size)
 		return;
-	if (t->n == c->cap) {
-		c->cap = c->cap ? 2 * c->cap : 256;
-		t->v = xrealloc(t->v, c->cap * sizeof(*t->v));
-	}
-	e = &t->v[t->n++];
+	e = &t->v[t->n++];          /* reserve_table() made room for every symbol */
 	*e = (struct sym_entry){ .vaddr = s->sym.st_value, .size = s->sym.st_size,
 				 .name = s->name, .bind = GELF_ST_BIND(s->sym.st_info) };
 }
@@ -774,6 +769,19 @@ static void sort_entries(struct sym_table *t)
 	free(keys);
 }
 
+/* Room for every symbol of scn at once: a table doubled as it filled was
+ * moved by realloc (mremap) each time, and each page moved costs a trap
+ * at its next touch in a VM that traps page-table changes (rustc's
+ * 400,000 symbols: 12.8 MB of entries).  Only the pages filled are
+ * touched. */
+static void reserve_table(const struct elf_module *m, Elf_Scn *scn, struct collect *c)
+{
+	struct symbol_view v;
+
+	if (view_table(m, scn, &v) && v.n > 1)
+		c->table->v = xmalloc((v.n - 1) * sizeof(*c->table->v));
+}
+
 /* Sorted by address, one entry per address, from .symtab when the file
  * has one (it holds .dynsym's symbols too), else .dynsym: the symbols
  * want accepts, of c->min_size bytes and more.  c->lo and c->hi: the
@@ -790,6 +798,7 @@ static void build_table(const struct elf_module *m, struct collect *c)
 	c->hi = 0;
 	if (!scn)
 		return;
+	reserve_table(m, scn, c);
 	foreach_symbol(m, scn, c->want, collect_symbol, c);
 	sort_entries(t);
 	for (size_t i = 0; i < t->n; i++) {
