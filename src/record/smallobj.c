@@ -271,16 +271,30 @@ static void chain_unlink(struct small_index *s, uint32_t i)
  * page: a probe moving 32 MiB took 25-33 ms to touch it again), and the
  * array doubles up to the largest live set: 600,000 blocks, 38 MiB.
  * Past the room, or where none could be reserved (a low RLIMIT_AS), it
- * grows by mremap. */
+ * grows by mremap.  Past its first 2 MiB (32,768 entries: a small
+ * process never pays a huge page), the room asks for huge pages where the
+ * system allows them (transparent_hugepage "madvise", Debian's default):
+ * a 4 KiB page's first write cost 7.5-15 us in a PVM guest, a huge page's
+ * 0.4-1.6 us per 4 KiB (a 40 MiB probe, populated ahead or not). */
+#define HUGE_PAGE (2u << 20)
+
 static void reserve_entries(struct small_index *s)
 {
-	void *room = mmap(NULL, s->room_wanted, PROT_NONE,
-			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	size_t want = s->room_wanted, head;
+	uint8_t *base = mmap(NULL, want + HUGE_PAGE, PROT_NONE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
-	if (room != MAP_FAILED) {
-		s->e = room;
-		s->room = s->room_wanted;
-	}
+	if (base == MAP_FAILED)
+		return;
+	/* Aligned, so that the room's huge pages are whole. */
+	head = (HUGE_PAGE - (uintptr_t)base % HUGE_PAGE) % HUGE_PAGE;
+	if (head)
+		munmap(base, head);
+	munmap(base + head + want, HUGE_PAGE - head);
+	s->e = (struct small_entry *)(base + head);
+	s->room = want;
+	if (want > HUGE_PAGE)
+		madvise((uint8_t *)s->e + HUGE_PAGE, want - HUGE_PAGE, MADV_HUGEPAGE);
 }
 
 static void entries_grow(struct small_index *s)
