@@ -44,6 +44,9 @@ void *xaligned_alloc(size_t align, size_t size);
 /* xcalloc for a hash table, which is read before it is written: see
  * error.c. */
 void *xcalloc_table(size_t n, size_t size);
+/* xmalloc(n * size), in huge pages where the system allows them when
+ * large (see error.c): for a big array filled from its start. */
+void *xmalloc_array(size_t n, size_t size);
 void *xrealloc(void *p, size_t size);
 char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...) NM_PRINTF(1, 2);

@@ -750,7 +750,7 @@ static void sort_entries(struct sym_table *t)
 
 	if (t->n < 2)
 		return;
-	keys = xmalloc(t->n * sizeof(*keys));
+	keys = xmalloc_array(t->n, sizeof(*keys));
 	for (size_t i = 0; i < t->n; i++)
 		keys[i] = (struct sort_key){ t->v[i].vaddr, (uint32_t)i };
 	sort_keys(keys, t->n);
@@ -779,7 +779,7 @@ static void reserve_table(const struct elf_module *m, Elf_Scn *scn, struct colle
 	struct symbol_view v;
 
 	if (view_table(m, scn, &v) && v.n > 1)
-		c->table->v = xmalloc((v.n - 1) * sizeof(*c->table->v));
+		c->table->v = xmalloc_array(v.n - 1, sizeof(*c->table->v));
 }
 
 /* Sorted by address, one entry per address, from .symtab when the file

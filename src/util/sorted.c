@@ -33,7 +33,7 @@ void sort_keys(struct sort_key *keys, size_t n)
 	}
 	if (n < 2 || all_or == all_and)
 		return;
-	tmp = xmalloc(n * sizeof(*tmp));
+	tmp = xmalloc_array(n, sizeof(*tmp));
 	to = tmp;
 	for (int shift = 0; shift < 64; shift += 8) {
 		size_t count[257] = { 0 };
