@@ -276,25 +276,24 @@ static void chain_unlink(struct small_index *s, uint32_t i)
  * system allows them (transparent_hugepage "madvise", Debian's default):
  * a 4 KiB page's first write cost 7.5-15 us in a PVM guest, a huge page's
  * 0.4-1.6 us per 4 KiB (a 40 MiB probe, populated ahead or not). */
-#define HUGE_PAGE (2u << 20)
 
 static void reserve_entries(struct small_index *s)
 {
 	size_t want = s->room_wanted, head;
-	uint8_t *base = mmap(NULL, want + HUGE_PAGE, PROT_NONE,
+	uint8_t *base = mmap(NULL, want + HUGE_PAGE_BYTES, PROT_NONE,
 			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
 	if (base == MAP_FAILED)
 		return;
 	/* Aligned, so that the room's huge pages are whole. */
-	head = (HUGE_PAGE - (uintptr_t)base % HUGE_PAGE) % HUGE_PAGE;
+	head = (HUGE_PAGE_BYTES - (uintptr_t)base % HUGE_PAGE_BYTES) % HUGE_PAGE_BYTES;
 	if (head)
 		munmap(base, head);
-	munmap(base + head + want, HUGE_PAGE - head);
+	munmap(base + head + want, HUGE_PAGE_BYTES - head);
 	s->e = (struct small_entry *)(base + head);
 	s->room = want;
-	if (want > HUGE_PAGE)
-		madvise((uint8_t *)s->e + HUGE_PAGE, want - HUGE_PAGE, MADV_HUGEPAGE);
+	if (want > HUGE_PAGE_BYTES)
+		madvise((uint8_t *)s->e + HUGE_PAGE_BYTES, want - HUGE_PAGE_BYTES, MADV_HUGEPAGE);
 }
 
 static void entries_grow(struct small_index *s)

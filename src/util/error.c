@@ -156,23 +156,6 @@ void *xaligned_alloc(size_t align, size_t size)
 {
 	return check_alloc(aligned_alloc(align, (size + align - 1) & ~(align - 1)));
 }
-/* Huge pages for [p, p + bytes) where the system allows them
- * (transparent_hugepage "madvise", Debian's default): a table of millions
- * of entries misses the TLB at each lookup, and in a VM every miss is a
- * two-level walk (a million live blocks freed under numamma: 268 -> 247
- * ms, medians of 15); and a 4 KiB page's first write costs 7.5-15 us in a
- * PVM guest, a huge page's 0.4-1.6 us per 4 KiB (a 40 MiB probe).  The
- * 4 KiB pages of [start, end) that huge pages may hold. */
-static void advise_huge(void *p, size_t bytes, uintptr_t *start, uintptr_t *end)
-{
-	uintptr_t page = 4096;
-
-	*start = ((uintptr_t)p + page - 1) & ~(page - 1);
-	*end = ((uintptr_t)p + bytes) & ~(page - 1);
-	if (*end > *start)
-		madvise((void *)*start, *end - *start, MADV_HUGEPAGE);
-}
-
 /* A large calloc is fresh mmap'd memory, and a hash table's first access
  * to a page is a probe, a read: the kernel maps the shared zero page, and
  * the insert that follows faults again to replace it, flushing the TLB of
@@ -183,36 +166,41 @@ static void advise_huge(void *p, size_t bytes, uintptr_t *start, uintptr_t *end)
 void *xcalloc_table(size_t n, size_t size)
 {
 	void *p = xcalloc(n, size);
-	uintptr_t start, end;
+	uintptr_t page = 4096, start = ((uintptr_t)p + page - 1) & ~(page - 1);
+	uintptr_t end = ((uintptr_t)p + n * size) & ~(page - 1);
 
 	/* Best effort: a kernel without MADV_POPULATE_WRITE (< 5.14) faults
-	 * lazily, as before. */
-	if (n * size >= TABLE_POPULATE_MIN) {
-		advise_huge(p, n * size, &start, &end);
-		if (end > start)
-			madvise((void *)start, end - start, MADV_POPULATE_WRITE);
+	 * lazily, as before.  Huge pages where the system allows them
+	 * (transparent_hugepage "madvise", Debian's default): a lookup in a
+	 * table of millions of slots misses the TLB at each call, and in a VM
+	 * every miss is a two-level walk (a million live blocks freed under
+	 * numamma: 268 -> 247 ms, medians of 15). */
+	if (n * size >= TABLE_POPULATE_MIN && end > start) {
+		madvise((void *)start, end - start, MADV_HUGEPAGE);
+		madvise((void *)start, end - start, MADV_POPULATE_WRITE);
 	}
 	return p;
 }
 
-/* An array filled from its start, of 1 MiB or more: in whole huge
- * pages, aligned and rounded up to them (only the pages filled are
- * touched), not populated.  A symbol table's sort keys (2.4 MB for LLVM's
- * functions) seldom held an aligned 2 MiB range where they fell. */
+/* An array filled from its start, of 1 MiB or more: in whole huge pages,
+ * aligned and rounded up to them (only the pages filled are touched), not
+ * populated.  A 4 KiB page's first write costs 7.5-15 us in a PVM guest, a
+ * huge page's 0.4-1.6 us per 4 KiB (a 40 MiB probe); and a symbol table's
+ * sort keys (2.4 MB for LLVM's functions) seldom held an aligned 2 MiB
+ * range where malloc put them. */
 #define HUGE_ARRAY_MIN (1u << 20)
-#define HUGE_PAGE_SIZE (2u << 20)
 void *xmalloc_array(size_t n, size_t size)
 {
 	size_t bytes, rounded;
 	void *p;
 
-	if (size && n > (SIZE_MAX - HUGE_PAGE_SIZE) / size)
+	if (size && n > (SIZE_MAX - HUGE_PAGE_BYTES) / size)
 		die("out of memory");
 	bytes = n * size;
 	if (bytes < HUGE_ARRAY_MIN)
 		return xmalloc(bytes);
-	rounded = (bytes + HUGE_PAGE_SIZE - 1) & ~(size_t)(HUGE_PAGE_SIZE - 1);
-	p = check_alloc(aligned_alloc(HUGE_PAGE_SIZE, rounded));
+	rounded = (bytes + HUGE_PAGE_BYTES - 1) & ~(size_t)(HUGE_PAGE_BYTES - 1);
+	p = check_alloc(aligned_alloc(HUGE_PAGE_BYTES, rounded));
 	madvise(p, rounded, MADV_HUGEPAGE);
 	return p;
 }
