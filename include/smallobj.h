@@ -148,8 +148,11 @@ struct nm_object small_object(const struct small_index *s, uint32_t i, pid_t pid
 /* The slot of addr in the address map, fetched into the cache; entry:
  * the live block's entry that slot names (the slot fetched before). */
 void small_prefetch(const struct small_index *s, uint64_t addr, bool entry);
-/* Calls cb for each live block, as an nm_object of pid. */
-void small_foreach_live(const struct small_index *s, pid_t pid,
-			void (*cb)(void *arg, const struct nm_object *obj), void *arg);
+/* A fork child's copies (into dst) of the blocks live in its parent's
+ * src that were made at ns or before (the fork's time), each as made at
+ * ns, with ids from first_id on and tag.  Returns how many: the ids
+ * taken. */
+uint32_t small_inherit(struct small_index *dst, const struct small_index *src, uint64_t ns,
+		       int64_t first_id, uint32_t tag);
 
 #endif

@@ -1009,6 +1009,7 @@ static void inherit(struct objtrack *ot, struct proc *c)
 {
 	struct proc *p = find_proc(ot, c->inherit_from, 0);
 	struct fork_copy f = { ot, c->pid, c->inherit_ns };
+	uint32_t copied;
 	size_t n;
 
 	c->inherit_from = 0;
@@ -1021,7 +1022,12 @@ static void inherit(struct objtrack *ot, struct proc *c)
 	n = p->nr_live;
 	for (size_t i = 0; i < n; i++)
 		copy_to_child(&f, &p->live[i]->obj);
-	small_foreach_live(&p->small, c->pid, copy_to_child, &f);
+	/* Straight from index to index: a copy by objtrack_add() each (its
+	 * name interned, its process looked for) was 1 us a block, 0.7 ms
+	 * per child of a shell. */
+	copied = small_inherit(&c->small, &p->small, f.ns, ot->next_id, OBJTRACK_NO_TAG);
+	ot->next_id += copied;
+	ot->count += copied;
 	for (size_t i = 0; i < p->nr_statics; i++) {
 		struct lazy_statics l = p->statics[i];
 

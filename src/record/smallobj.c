@@ -96,6 +96,14 @@ static void map_grow(struct small_map *m)
 	free(old.v);
 }
 
+/* Room for count entries without growing: one rehash, not one per
+ * doubling. */
+static void map_reserve(struct small_map *m, uint32_t count)
+{
+	while (4 * (uint64_t)count > 3 * (uint64_t)m->cap)
+		map_grow(m);
+}
+
 /* Returns the value key had (SMALL_NONE: none): one probe for both. */
 static uint32_t map_put(const struct small_index *s, struct small_map *m, enum small_key k,
 			uint64_t key, uint32_t val)
@@ -812,15 +820,26 @@ uint32_t small_pick_weighted(const struct small_index *s, uint64_t rnd)
 	return small_pick_uniform(s, rnd);
 }
 
-void small_foreach_live(const struct small_index *s, pid_t pid,
-			void (*cb)(void *arg, const struct nm_object *obj), void *arg)
+uint32_t small_inherit(struct small_index *dst, const struct small_index *src, uint64_t ns,
+		       int64_t first_id, uint32_t tag)
 {
-	for (uint32_t k = 0; k < s->by_addr.cap; k++)
-		if (s->by_addr.v[k].val) {
-			struct nm_object obj = small_object(s, s->by_addr.v[k].val - 1, pid);
+	uint32_t copied = 0;
 
-			cb(arg, &obj);
-		}
+	map_reserve(&dst->by_addr, dst->by_addr.used + (uint32_t)src->nr_live);
+	/* In the entries' order, not the map's: read in sequence, where the
+	 * map's order read a shell's 700 entries at random. */
+	for (uint32_t i = 0; i < src->n; i++) {
+		const struct small_entry *e = &src->e[i];
+
+		if (!e->live || e->alloc_ns > ns)
+			continue;       /* the parent's since the fork */
+		small_add(dst, &(struct nm_object){
+			.id = first_id + copied++, .tid = e->tid, .kind = OBJ_HEAP, .addr = e->addr,
+			.size = e->size, .alloc_ns = ns, .callsite_id = e->callsite_id, .name = e->name,
+			.row_if_sampled = true,
+		}, tag);
+	}
+	return copied;
 }
 
 void small_prefetch(const struct small_index *s, uint64_t addr, bool entry)
