@@ -27,6 +27,7 @@
 #include "error.h"
 #include "objtrack.h"
 #include "smallobj.h"
+#include "u64map.h"
 
 #define NEVER UINT64_MAX          /* free time of a live object */
 #define NOT_LIVE UINT32_MAX
@@ -120,6 +121,11 @@ struct name_hash {
 struct objtrack {
 	struct nm_db *db;
 	struct proc *procs;
+	/* pid + 1 -> proc, and the last one found: a program's processes stay
+	 * (their samples come after their end), and a shell looked for among
+	 * all its children, a build's make among thousands. */
+	struct u64map by_pid;
+	struct proc *last;
 	struct slab *slabs;
 	struct name_hash names;
 	int64_t next_id;
@@ -617,11 +623,13 @@ static void dead_stab(const struct proc *p, uint64_t addr, uint64_t t, visit_fn 
 
 static struct proc *find_proc(struct objtrack *ot, pid_t pid, int create)
 {
+	struct u64map_slot *slot;
 	struct proc *p;
 
-	for (p = ot->procs; p; p = p->next)
-		if (p->pid == pid)
-			return p;
+	if (ot->last && ot->last->pid == pid)
+		return ot->last;
+	if ((slot = u64map_find(&ot->by_pid, (uint64_t)pid + 1)))
+		return ot->last = (struct proc *)(uintptr_t)slot->a;
 	if (!create)
 		return NULL;
 	p = xcalloc(1, sizeof(*p));
@@ -629,7 +637,8 @@ static struct proc *find_proc(struct objtrack *ot, pid_t pid, int create)
 	small_init(&p->small, !ot->no_lookups);
 	p->next = ot->procs;
 	ot->procs = p;
-	return p;
+	u64map_put(&ot->by_pid, (uint64_t)pid + 1, (uintptr_t)p, 0);
+	return ot->last = p;
 }
 
 static void inherit(struct objtrack *ot, struct proc *c);
@@ -715,6 +724,7 @@ void objtrack_free(struct objtrack *ot)
 	for (i = 0; i < ot->names.cap; i++)
 		free(ot->names.slots[i]);
 	free(ot->names.slots);
+	u64map_free(&ot->by_pid);
 	free(ot);
 }
 
@@ -1230,9 +1240,8 @@ uint64_t objtrack_count(struct objtrack *ot)
 
 void objtrack_prefetch(struct objtrack *ot, pid_t pid, uint64_t addr, bool entry)
 {
-	struct proc *p = ot->procs;
+	struct proc *p = find_proc(ot, pid, 0);
 
-	/* The first process is almost always the one: no search. */
-	if (p && p->pid == pid)
+	if (p)
 		small_prefetch(&p->small, addr, entry);
 }
