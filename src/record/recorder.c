@@ -22,9 +22,7 @@ struct totals {
 };
 
 struct live_proc {
-	int32_t pid;
 	struct u64map maps;        /* mapping's addr -> (totals index, size) */
-	struct live_proc *next;
 };
 
 struct recorder {
@@ -36,7 +34,9 @@ struct recorder {
 	struct u64map sites;       /* pid << 32 | callsite -> totals index */
 	struct totals *totals;
 	size_t ntotals, captotals;
-	struct live_proc *procs;
+	/* pid + 1 -> its live_proc: every process the run has had (a walk of
+	 * them at each of a build's unmaps and fork copies' frees). */
+	struct u64map procs;
 };
 
 struct recorder *recorder_new(struct objtrack *ot, const struct recorder_hooks *hooks,
@@ -60,13 +60,15 @@ void recorder_every_static(struct recorder *r)
 
 void recorder_free(struct recorder *r)
 {
-	while (r->procs) {
-		struct live_proc *lp = r->procs;
+	for (size_t i = 0; i < r->procs.cap; i++) {
+		struct live_proc *lp = (struct live_proc *)(uintptr_t)r->procs.v[i].a;
 
-		r->procs = lp->next;
-		u64map_free(&lp->maps);
-		free(lp);
+		if (u64map_live(&r->procs.v[i])) {
+			u64map_free(&lp->maps);
+			free(lp);
+		}
 	}
+	u64map_free(&r->procs);
 	u64map_free(&r->sites);
 	free(r->totals);
 	free(r);
@@ -74,15 +76,13 @@ void recorder_free(struct recorder *r)
 
 static struct live_proc *live_proc(struct recorder *r, int32_t pid)
 {
+	struct u64map_slot *s = u64map_find(&r->procs, (uint64_t)(uint32_t)pid + 1);
 	struct live_proc *lp;
 
-	for (lp = r->procs; lp; lp = lp->next)
-		if (lp->pid == pid)
-			return lp;
+	if (s)
+		return (struct live_proc *)(uintptr_t)s->a;
 	lp = xcalloc(1, sizeof(*lp));
-	lp->pid = pid;
-	lp->next = r->procs;
-	r->procs = lp;
+	u64map_put(&r->procs, (uint64_t)(uint32_t)pid + 1, (uintptr_t)lp, 0);
 	return lp;
 }
 
