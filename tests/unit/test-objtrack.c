@@ -2,6 +2,7 @@
  * weighted picks and a large-scale timing. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "fake-statics.h"
@@ -676,6 +677,60 @@ static void test_small_entries_room(void)
 	}
 }
 
+/* A fork child's copies: the live blocks made by the fork, as made then,
+ * with the ids and tag given; not the freed ones, nor those made since,
+ * and the parent's own left as they were. */
+static void test_small_inherit(void)
+{
+	enum { N = 3000 };
+	struct small_index parent, child;
+	struct nm_object o = { .pid = 1, .tid = 7, .kind = OBJ_HEAP, .name = "calloc",
+			       .callsite_id = 42 };
+	struct nm_object got;
+	uint64_t size;
+	uint32_t tag, copied = 0;
+
+	small_init(&parent, true);
+	small_init(&child, true);
+	for (int i = 0; i < N; i++) {
+		o.addr = 0x40000000 + 64 * (uint64_t)i;
+		o.size = 16 + i % 40;
+		o.id = 1 + i;
+		o.alloc_ns = 10 + i;
+		small_add(&parent, &o, 3);
+	}
+	for (int i = 0; i < N; i += 3)          /* freed before the fork */
+		CHECK(small_release(&parent, 0x40000000 + 64 * (uint64_t)i, 5000, 0, 0, &size, &tag));
+	CHECK_INT(small_inherit(&child, &parent, 10 + N / 2, 100000, 9), N / 2 - N / 6);
+	CHECK_INT(child.nr_live, N / 2 - N / 6);
+	CHECK_INT(parent.nr_live, N - N / 3);
+	for (int i = 0; i < N; i++) {
+		uint64_t addr = 0x40000000 + 64 * (uint64_t)i;
+		bool copy = i % 3 && 10 + i <= 10 + N / 2;
+
+		CHECK_INT(small_claim(&child, addr, 20000, 2, &got, &tag), copy);
+		if (!copy)
+			continue;
+		copied++;
+		CHECK(got.id >= 100000 && got.id < 100000 + N / 2 - N / 6);
+		CHECK_INT(got.alloc_ns, 10 + N / 2);
+		CHECK_INT(got.size, 16 + i % 40);
+		CHECK_INT(got.callsite_id, 42);
+		CHECK_INT(got.tid, 7);
+		CHECK_INT(got.pid, 2);
+		CHECK(!strcmp(got.name, "calloc"));
+		CHECK_INT(tag, 9);
+	}
+	CHECK_INT(copied, N / 2 - N / 6);
+	for (int i = 1; i < N; i += 3) {        /* the parent's, untouched */
+		CHECK_INT(small_release(&parent, 0x40000000 + 64 * (uint64_t)i, 30000, 0, 0, &size,
+					&tag), 1 + i);
+		CHECK_INT(tag, 3);
+	}
+	small_free(&parent);
+	small_free(&child);
+}
+
 /* A storm of short-lived small blocks keeps a bounded number freed. */
 static void test_small_storm_bounded(void)
 {
@@ -703,6 +758,7 @@ int main(void)
 	test_small_claim_fork_tags();
 	test_small_storm_bounded();
 	test_small_entries_room();
+	test_small_inherit();
 	test_small_same_fingerprint();
 	test_small_no_lookups();
 	test_small_reused_address();
