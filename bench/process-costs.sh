@@ -9,6 +9,10 @@
 # the milliseconds added per process.
 #
 #   bench/process-costs.sh            RUNS=9 by default; NUMAMMA overrides the binary.
+#   BASELINE=/tmp/numamma.old bench/process-costs.sh
+#                                     that build too, in the same rounds: two
+#                                     builds compared minutes apart moved with
+#                                     the host's load as much as strace did.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -24,6 +28,10 @@ configs=(
 	"numamma, default|$numamma profile -q -o $tmp/p.db --"
 )
 command -v strace >/dev/null && configs+=("strace -f|strace -f -qq -o /dev/null")
+[[ -n ${BASELINE:-} ]] && configs+=(
+	"baseline, sampler off|$BASELINE profile -q -s none -o $tmp/b.db --"
+	"baseline, default|$BASELINE profile -q -o $tmp/b.db --"
+)
 
 for w in "20 execs|execs.sh|21" "200 forks|forks.sh|201"; do
 	IFS='|' read -r label script procs <<<"$w"

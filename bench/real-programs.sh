@@ -15,6 +15,10 @@
 #
 # Usage: bench/real-programs.sh [NUMAMMA OPTIONS...]
 #   e.g. bench/real-programs.sh --min-object-size 4096
+# ONLY=REGEX runs the programs whose name matches (ONLY='gcc|make');
+# BASELINE=PATH adds a column, another numamma build profiling the tree in
+# the same rounds (a change against the build before it: two runs minutes
+# apart differ by the host's load).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
@@ -155,15 +159,24 @@ runs=${RUNS:-3}
 # would; "per-prog" runs numamma where heaptrack runs, on the same
 # programs, one profile each: the like-for-like comparison.
 nm=("$top/numamma" profile -q -s none "$@")
-printf "%-22s %8s %9s %9s %6s %10s\n" program native tree per-prog same heaptrack
+base=()
+[[ -n ${BASELINE:-} ]] && base=("$BASELINE" profile -q -s none "$@")
+printf "%-22s %8s %9s %9s %6s %10s" program native tree per-prog same heaptrack
+[[ ${#base[@]} == 0 ]] || printf " %9s" "base tree"
+printf "\n"
 for p in "${programs[@]}"; do
 	name=${p%%|*} cmd=${p#*|}
+	[[ $name =~ ${ONLY:-.} ]] || continue
 	each="${nm[*]} -o $tmp/p.%p.db --"
-	natives=() trees=() pers=() heaps=() same=yes
+	natives=() trees=() pers=() heaps=() bases=() same=yes
 	for ((r = 0; r < runs; r++)); do
 		natives+=("$(T= TW= run native sh -c "$cmd")")
 		trees+=("$(T= TW= run traced "${nm[@]}" -o "$tmp/p.db" -- sh -c "$cmd")")
 		cmp -s "$tmp/native.out" "$tmp/traced.out" || same=no
+		if [[ ${#base[@]} != 0 ]]; then
+			bases+=("$(T= TW= run base "${base[@]}" -o "$tmp/b.db" -- sh -c "$cmd")")
+			cmp -s "$tmp/native.out" "$tmp/base.out" || same=no
+		fi
 		pers+=("$(T="$each" TW= run each sh -c "$cmd")")
 		rm -f "$tmp"/p.*.db
 		if command -v heaptrack >/dev/null; then
@@ -175,6 +188,8 @@ for p in "${programs[@]}"; do
 	native=$(median "${natives[@]}") tree=$(median "${trees[@]}") per=$(median "${pers[@]}")
 	heap=-
 	[[ ${#heaps[@]} == 0 ]] || heap=$(ratio "$(median "${heaps[@]}")")
-	printf "%-22s %7.2fs %9s %9s %6s %10s\n" "$name" "$native" "$(ratio "$tree")" \
+	printf "%-22s %7.2fs %9s %9s %6s %10s" "$name" "$native" "$(ratio "$tree")" \
 		"$(ratio "$per")" "$same" "$heap"
+	[[ ${#bases[@]} == 0 ]] || printf " %9s" "$(ratio "$(median "${bases[@]}")")"
+	printf "\n"
 done
