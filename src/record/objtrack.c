@@ -628,7 +628,7 @@ static struct proc *find_proc(struct objtrack *ot, pid_t pid, int create)
 
 	if (ot->last && ot->last->pid == pid)
 		return ot->last;
-	if ((slot = u64map_find(&ot->by_pid, (uint64_t)pid + 1)))
+	if ((slot = u64map_find(&ot->by_pid, (uint64_t)(uint32_t)pid + 1)))
 		return ot->last = (struct proc *)(uintptr_t)slot->a;
 	if (!create)
 		return NULL;
@@ -637,7 +637,7 @@ static struct proc *find_proc(struct objtrack *ot, pid_t pid, int create)
 	small_init(&p->small, !ot->no_lookups);
 	p->next = ot->procs;
 	ot->procs = p;
-	u64map_put(&ot->by_pid, (uint64_t)pid + 1, (uintptr_t)p, 0);
+	u64map_put(&ot->by_pid, (uint64_t)(uint32_t)pid + 1, (uintptr_t)p, 0);
 	return ot->last = p;
 }
 

@@ -115,6 +115,24 @@ static void test_fork(void)
 	objtrack_free(ot);
 }
 
+/* Processes are found by pid among many, whatever the pid (0 and -1
+ * included: the pid map reserves its keys 0 and all ones). */
+static void test_many_processes(void)
+{
+	struct objtrack *ot = objtrack_new(NULL);
+	int64_t ids[1002];
+
+	for (int p = -1; p <= 1000; p++)
+		ids[p + 1] = add(ot, p, OBJ_HEAP, 0x1000 + 0x100 * (uint64_t)(p + 1), 0x80, 10);
+	for (int p = 1000; p >= -1; p--)
+		CHECK_INT(id_at(ot, p, 0x1010 + 0x100 * (uint64_t)(p + 1), 20), ids[p + 1]);
+	CHECK_INT(id_at(ot, 1001, 0x1010, 20), 0);
+	for (int p = -1; p <= 1000; p += 7)
+		CHECK_INT(objtrack_release(ot, p, 0x1000 + 0x100 * (uint64_t)(p + 1), 30, NULL),
+			  ids[p + 1]);
+	objtrack_free(ot);
+}
+
 /* A child copies its parent's objects only once it does something: a
  * fork then exec copies nothing; what the parent made after the fork is
  * not the child's; what the parent freed or left (exit) after it is. */
@@ -768,6 +786,7 @@ int main(void)
 	test_lifetimes_and_reuse();
 	test_kind_priority();
 	test_fork();
+	test_many_processes();
 	test_fork_lazy();
 	test_statics_on_demand();
 	test_pick_weighted();
