@@ -24,6 +24,11 @@ void u64map_prefetch(const struct u64map *m, uint64_t key);
 void u64map_put(struct u64map *m, uint64_t key, uint64_t a, uint64_t b);
 void u64map_remove(struct u64map *m, struct u64map_slot *s);
 void u64map_free(struct u64map *m);
+/* A pid's key: any pid, -1 and 0 included, clear of the reserved keys. */
+static inline uint64_t u64map_pid_key(int32_t pid)
+{
+	return (uint64_t)(uint32_t)pid + 1;
+}
 /* Iterating: slots with u64map_live(s). */
 static inline int u64map_live(const struct u64map_slot *s)
 {

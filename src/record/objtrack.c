@@ -121,9 +121,10 @@ struct name_hash {
 struct objtrack {
 	struct nm_db *db;
 	struct proc *procs;
-	/* pid + 1 -> proc, and the last one found: a program's processes stay
-	 * (their samples come after their end), and a shell looked for among
-	 * all its children, a build's make among thousands. */
+	/* pid -> proc (u64map_pid_key()), and the last one found: a
+	 * program's processes stay (their samples come after their end), and
+	 * a shell looked for among all its children, a build's make among
+	 * thousands. */
 	struct u64map by_pid;
 	struct proc *last;
 	struct slab *slabs;
@@ -628,7 +629,7 @@ static struct proc *find_proc(struct objtrack *ot, pid_t pid, int create)
 
 	if (ot->last && ot->last->pid == pid)
 		return ot->last;
-	if ((slot = u64map_find(&ot->by_pid, (uint64_t)(uint32_t)pid + 1)))
+	if ((slot = u64map_find(&ot->by_pid, u64map_pid_key(pid))))
 		return ot->last = (struct proc *)(uintptr_t)slot->a;
 	if (!create)
 		return NULL;
@@ -637,7 +638,7 @@ static struct proc *find_proc(struct objtrack *ot, pid_t pid, int create)
 	small_init(&p->small, !ot->no_lookups);
 	p->next = ot->procs;
 	ot->procs = p;
-	u64map_put(&ot->by_pid, (uint64_t)(uint32_t)pid + 1, (uintptr_t)p, 0);
+	u64map_put(&ot->by_pid, u64map_pid_key(pid), (uintptr_t)p, 0);
 	return ot->last = p;
 }
 

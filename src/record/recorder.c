@@ -34,8 +34,9 @@ struct recorder {
 	struct u64map sites;       /* pid << 32 | callsite -> totals index */
 	struct totals *totals;
 	size_t ntotals, captotals;
-	/* pid + 1 -> its live_proc: every process the run has had (a walk of
-	 * them at each of a build's unmaps and fork copies' frees). */
+	/* pid (u64map_pid_key()) -> its live_proc: every process the run
+	 * has had (a walk of them at each of a build's unmaps and fork
+	 * copies' frees). */
 	struct u64map procs;
 };
 
@@ -61,12 +62,13 @@ void recorder_every_static(struct recorder *r)
 void recorder_free(struct recorder *r)
 {
 	for (size_t i = 0; i < r->procs.cap; i++) {
-		struct live_proc *lp = (struct live_proc *)(uintptr_t)r->procs.v[i].a;
+		struct live_proc *lp;
 
-		if (u64map_live(&r->procs.v[i])) {
-			u64map_free(&lp->maps);
-			free(lp);
-		}
+		if (!u64map_live(&r->procs.v[i]))
+			continue;
+		lp = (struct live_proc *)(uintptr_t)r->procs.v[i].a;
+		u64map_free(&lp->maps);
+		free(lp);
 	}
 	u64map_free(&r->procs);
 	u64map_free(&r->sites);
@@ -76,13 +78,13 @@ void recorder_free(struct recorder *r)
 
 static struct live_proc *live_proc(struct recorder *r, int32_t pid)
 {
-	struct u64map_slot *s = u64map_find(&r->procs, (uint64_t)(uint32_t)pid + 1);
+	struct u64map_slot *s = u64map_find(&r->procs, u64map_pid_key(pid));
 	struct live_proc *lp;
 
 	if (s)
 		return (struct live_proc *)(uintptr_t)s->a;
 	lp = xcalloc(1, sizeof(*lp));
-	u64map_put(&r->procs, (uint64_t)(uint32_t)pid + 1, (uintptr_t)lp, 0);
+	u64map_put(&r->procs, u64map_pid_key(pid), (uintptr_t)lp, 0);
 	return lp;
 }
 

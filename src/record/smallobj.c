@@ -83,11 +83,12 @@ static void map_insert(struct small_map *m, uint32_t fp, uint32_t val1)
 	m->used++;
 }
 
-static void map_grow(struct small_map *m)
+/* The map at cap slots (a power of two), its entries moved there. */
+static void map_resize(struct small_map *m, uint32_t cap)
 {
 	struct small_map old = *m;
 
-	m->cap = old.cap ? 2 * old.cap : MIN_CAP;
+	m->cap = cap;
 	m->v = xcalloc_table(m->cap, sizeof(*m->v));
 	m->used = 0;
 	for (uint32_t i = 0; i < old.cap; i++)
@@ -96,12 +97,21 @@ static void map_grow(struct small_map *m)
 	free(old.v);
 }
 
+static void map_grow(struct small_map *m)
+{
+	map_resize(m, m->cap ? 2 * m->cap : MIN_CAP);
+}
+
 /* Room for count entries without growing: one rehash, not one per
  * doubling. */
 static void map_reserve(struct small_map *m, uint32_t count)
 {
-	while (4 * (uint64_t)count > 3 * (uint64_t)m->cap)
-		map_grow(m);
+	uint32_t cap = m->cap ? m->cap : MIN_CAP;
+
+	while (4 * (uint64_t)count > 3 * (uint64_t)cap)
+		cap *= 2;
+	if (cap != m->cap)
+		map_resize(m, cap);
 }
 
 /* Returns the value key had (SMALL_NONE: none): one probe for both. */
