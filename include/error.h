@@ -41,10 +41,10 @@ void *xmalloc(size_t size);
 void *xcalloc(size_t n, size_t size);
 /* size bytes on an align boundary (a power of two), for free(). */
 void *xaligned_alloc(size_t align, size_t size);
-/* xcalloc for a hash table, which is read before it is written: see
- * error.c. */
 /* A transparent huge page on x86-64. */
 #define HUGE_PAGE_BYTES (2u << 20)
+/* xcalloc for a hash table, which is read before it is written: see
+ * error.c. */
 void *xcalloc_table(size_t n, size_t size);
 /* xmalloc(n * size), in huge pages where the system allows them when
  * large (see error.c): for a big array filled from its start. */

@@ -294,7 +294,6 @@ static void chain_unlink(struct small_index *s, uint32_t i)
  * system allows them (transparent_hugepage "madvise", Debian's default):
  * a 4 KiB page's first write cost 7.5-15 us in a PVM guest, a huge page's
  * 0.4-1.6 us per 4 KiB (a 40 MiB probe, populated ahead or not). */
-
 static void reserve_entries(struct small_index *s)
 {
 	size_t want = s->room_wanted, head;
