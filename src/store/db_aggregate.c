@@ -304,38 +304,52 @@ static bool same_line_object(const struct key *a, const struct key *b)
 	return a->v[0] == b->v[0] && a->v[1] == b->v[1] && (a->nulls & 3) == (b->nulls & 3);
 }
 
+/* The tids of the run [start, end) of w that are not NULL, "101,102",
+ * into *buf (grown as needed); false when there is none. */
+static bool format_tids(const struct triples *w, size_t start, size_t end, char **buf, size_t *cap)
+{
+	size_t len = 0;
+
+	for (size_t i = start; i < end; i++) {
+		if (w->v[i].key.nulls & 4)
+			continue;
+		/* A comma, 20 digits and a sign, the terminating NUL. */
+		if (*cap - len < 23) {
+			*cap = *cap ? 2 * *cap : 256;
+			*buf = xrealloc(*buf, *cap);
+		}
+		len += (size_t)sprintf(*buf + len, "%s%lld", len ? "," : "",
+				       (long long)w->v[i].key.v[2]);
+	}
+	return len > 0;
+}
+
 /* line_writers: for each written line and object (NULL: none), the
- * distinct writing threads and their tids "101,102", ascending. */
+ * distinct writing threads and their tids "101,102", ascending.  One
+ * buffer for every row's tids: a stream opened per row cost half of
+ * the time of this table (a run of 16,000 samples: 6,000 rows,
+ * 11 ms then 5.5). */
 static void write_writers(struct nm_db *db, struct triples *w)
 {
 	sqlite3_stmt *st = db_prepare(db, "INSERT INTO line_writers VALUES (?, ?, ?, ?)");
-	size_t len = 0;
+	size_t cap = 0;
 	char *tids = NULL;
-	FILE *f;
 
 	sort_unique(w);
 	for (size_t start = 0, end; start < w->n; start = end) {
 		const struct key *k = &w->v[start].key;
-		bool any = false;
 
-		f = open_memstream(&tids, &len);
-		for (end = start; end < w->n && same_line_object(&w->v[end].key, k); end++) {
-			if (w->v[end].key.nulls & 4)
-				continue;
-			fprintf(f, "%s%lld", any ? "," : "", (long long)w->v[end].key.v[2]);
-			any = true;
-		}
-		fclose(f);
+		for (end = start; end < w->n && same_line_object(&w->v[end].key, k); end++)
+			;
 		bind_key(st, k, 2);
 		sqlite3_bind_int64(st, 3, end - start);
-		if (any)
+		if (format_tids(w, start, end, &tids, &cap))
 			sqlite3_bind_text(st, 4, tids, -1, SQLITE_STATIC);
 		else
 			sqlite3_bind_null(st, 4);
 		step(db, st);
-		free(tids);
-		tids = NULL;
 	}
+	free(tids);
 	sqlite3_finalize(st);
 }
 
