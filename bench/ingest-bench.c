@@ -44,7 +44,8 @@ int main(int argc, char **argv)
 			.time_ns = 1000 * (uint64_t)i, .pid = 100, .tid = 101 + i % 4, .cpu = i % 2,
 			.node = 0, .addr = 0x7f0000000000 + 64 * (uint64_t)(i % 100000),
 			.ip = 0x401000 + i % 64, .access = i % 3 ? 'R' : 'W', .weight = 1,
-			.hops = -1, .tlb_miss = -1, .object_id = 1 + i % 16, .page_node = 0,
+			.hops = -1, .tlb_miss = -1, .object_id = 1 + i % 16,
+			.object_addr = 0x7f0000000000, .page_node = 0,
 			.resolution = "forward", .forward_steps = 2,
 		};
 

@@ -97,6 +97,7 @@ struct nm_sample {
 	int snoop_hitm;        /* 1 when a modified line was snooped */
 	int tlb_miss;          /* 1 when the access missed the TLB; -1 unknown */
 	int64_t object_id;     /* 0: unattributed */
+	uint64_t object_addr;  /* the address of object_id's object (its row's) */
 	int page_node;         /* node of the page; -1 unknown */
 	uint64_t phys_addr;    /* 0 unknown */
 	/* How addr was found from the sampled registers (clock sampler):

@@ -599,6 +599,7 @@ static void add_sample(struct thread *th, const void *body, size_t len)
 		s->be->seen(&th->pub, x);
 	obj = s->opts.objs ? objtrack_lookup(s->opts.objs, x->pid, x->addr, x->time_ns) : NULL;
 	x->object_id = obj ? obj->id : 0;
+	x->object_addr = obj ? obj->addr : 0;
 	if (s->nr_batch == BATCH)
 		flush_batch(s);
 }

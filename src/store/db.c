@@ -136,6 +136,7 @@ struct nm_db {
 	int lock_fd;            /* a profile being written: outfile_create() */
 	char *write_error;      /* the first write that failed; NULL: none */
 	uint64_t samples;       /* samples handed to db_add_sample() */
+	struct db_aggregates *aggregates;  /* fed them; NULL: not the writer */
 	int64_t committed;      /* sqlite3_total_changes64() at the last commit */
 };
 
@@ -262,6 +263,7 @@ static void free_db(struct nm_db *db)
 	free(db->nameless);
 	free(db->write_error);
 	free(db->path);
+	db_aggregates_free(db->aggregates);
 	if (db->lock_fd >= 0)
 		close(db->lock_fd);
 	free(db);
@@ -316,6 +318,7 @@ struct nm_db *db_create(const char *path, bool quiet)
 	}
 	db = new_db(path);
 	db->lock_fd = fd;
+	db->aggregates = db_aggregates_new();
 	if (sqlite3_open_v2(path, &db->sql, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		error("cannot create '%s': %s", path, sqlite3_errmsg(db->sql));
 		free_db(db);
@@ -1110,6 +1113,8 @@ void db_add_sample(struct nm_db *db, const struct nm_sample *s)
 	*p = *s;
 	if (!p->access)
 		p->access = ACCESS_UNKNOWN;
+	if (db->aggregates)
+		db_aggregates_add(db->aggregates, p);
 	db->samples++;
 	if (db->npending == BATCH)
 		write_pending(db);
@@ -1182,5 +1187,8 @@ void db_aggregate(struct nm_db *db)
 {
 	write_pending(db);
 	db_transaction(db, index_samples, NULL);
-	db_build_aggregates(db);
+	/* Fed every sample only by the writer that created the profile. */
+	db_build_aggregates(db, db->aggregates);
+	db_aggregates_free(db->aggregates);
+	db->aggregates = NULL;
 }

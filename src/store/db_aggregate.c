@@ -1,6 +1,11 @@
-/* The aggregate tables (doc/schema.md), rebuilt from samples.
+/* The aggregate tables (doc/schema.md), from samples.
  *
- * One pass over the samples feeds every table: counts grouped in hash
+ * The writer feeds them each sample it stores (db_aggregates_add()): the
+ * end of a run then writes them without reading the samples back, which
+ * took a microsecond a sample after the program had ended.  A profile
+ * whose writer died before has them rebuilt from its samples table by
+ * one pass over it, through the same code.  Either way every table is fed
+ * at once: counts grouped in hash
  * tables, and the distinct (line, thread) and (line, object, writer)
  * triples sorted in arrays.  As GROUP BY queries (one sort of all the
  * samples per table) they cost 4 us a sample, five times what storing
@@ -164,7 +169,6 @@ static void write_groups(struct nm_db *db, struct groups *g, const char *sql, in
 		step(db, st);
 	}
 	sqlite3_finalize(st);
-	free(g->v);
 }
 
 /* ---- distinct triples: thread_sharing and line_writers ---- */
@@ -178,11 +182,18 @@ struct triples {
 	size_t n, cap;
 };
 
+static void sort_unique(struct triples *t);
+
+/* Full, the array drops its duplicates before it grows: a run keeps the
+ * distinct triples, not one per sample. */
 static void push_triple(struct triples *t, const struct key *k)
 {
 	if (t->n == t->cap) {
-		t->cap = t->cap ? 2 * t->cap : 1024;
-		t->v = xrealloc(t->v, t->cap * sizeof(*t->v));
+		sort_unique(t);
+		if (2 * t->n >= t->cap) {
+			t->cap = t->cap ? 2 * t->cap : 1024;
+			t->v = xrealloc(t->v, t->cap * sizeof(*t->v));
+		}
 	}
 	t->v[t->n++].key = *k;
 }
@@ -353,117 +364,182 @@ static void write_writers(struct nm_db *db, struct triples *w)
 	sqlite3_finalize(st);
 }
 
-/* ---- the pass ---- */
+/* ---- feeding them ---- */
 
-struct aggregates {
+struct db_aggregates {
 	struct groups object_thread, object_page_thread, object_node, object_page_node;
 	struct triples lines, writes;
 };
 
-/* Column col of the row as key part i. */
-static void key_column(struct key *k, int i, sqlite3_stmt *st, int col)
-{
-	if (sqlite3_column_type(st, col) == SQLITE_NULL) {
-		k->v[i] = 0;
-		k->nulls |= 1u << i;
-	} else {
-		k->v[i] = sqlite3_column_int64(st, col);
-	}
-}
-
-static bool is_null(sqlite3_stmt *st, int col)
-{
-	return sqlite3_column_type(st, col) == SQLITE_NULL;
-}
-
+/* A sample's columns as the tables read them, by the column of the
+ * pass's query, a NULL one with its bit in nulls. */
 enum { C_OBJECT, C_PID, C_TID, C_NODE, C_PAGE_NODE, C_ADDRESS, C_ACCESS, C_WEIGHT,
-       C_OBJ_ID, C_OBJ_ADDRESS };
+       C_OBJ_ID, C_OBJ_ADDRESS, NR_COLUMNS };
 
-static void add_row(struct aggregates *a, sqlite3_stmt *st)
+struct row {
+	int64_t v[NR_COLUMNS];
+	unsigned nulls;
+	char access;            /* 'R', 'W', or anything else */
+};
+
+static bool is_null(const struct row *r, int col)
 {
-	const char *access = (const char *)sqlite3_column_text(st, C_ACCESS);
-	bool read = access && !strcmp(access, "R"), write = access && !strcmp(access, "W");
-	int64_t addr = sqlite3_column_int64(st, C_ADDRESS);
+	return r->nulls >> col & 1;
+}
+
+/* Column col of the row as key part i. */
+static void key_column(struct key *k, int i, const struct row *r, int col)
+{
+	k->v[i] = is_null(r, col) ? 0 : r->v[col];
+	if (is_null(r, col))
+		k->nulls |= 1u << i;
+}
+
+static void add_row(struct db_aggregates *a, const struct row *r)
+{
+	bool read = r->access == 'R', write = r->access == 'W';
+	int64_t addr = r->v[C_ADDRESS];
 	struct key k = { 0 };
 
-	if (!is_null(st, C_OBJECT)) {
+	if (!is_null(r, C_OBJECT)) {
 		struct group *g;
 
-		key_column(&k, 0, st, C_OBJECT);
-		key_column(&k, 1, st, C_PID);
-		key_column(&k, 2, st, C_TID);
+		key_column(&k, 0, r, C_OBJECT);
+		key_column(&k, 1, r, C_PID);
+		key_column(&k, 2, r, C_TID);
 		g = group_of(&a->object_thread, &k);
 		g->samples++;
 		g->reads += read;
 		g->writes += write;
-		if (!is_null(st, C_WEIGHT)) {
-			g->weight += sqlite3_column_int64(st, C_WEIGHT);
+		if (!is_null(r, C_WEIGHT)) {
+			g->weight += r->v[C_WEIGHT];
 			g->has_weight = true;
 		}
 		k = (struct key){ { k.v[0] }, k.nulls & 1 };
-		if (!is_null(st, C_NODE)) {
-			key_column(&k, 1, st, C_NODE);
+		if (!is_null(r, C_NODE)) {
+			key_column(&k, 1, r, C_NODE);
 			group_of(&a->object_node, &k)->samples++;
 		}
 		k = (struct key){ { k.v[0] }, k.nulls & 1 };
-		if (!is_null(st, C_PAGE_NODE)) {
-			key_column(&k, 1, st, C_PAGE_NODE);
+		if (!is_null(r, C_PAGE_NODE)) {
+			key_column(&k, 1, r, C_PAGE_NODE);
 			group_of(&a->object_page_node, &k)->samples++;
 		}
 		/* Joined with the object: the page within it. */
 		k = (struct key){ { k.v[0] }, k.nulls & 1 };
-		if (!is_null(st, C_OBJ_ID) && !is_null(st, C_ADDRESS)) {
-			if (is_null(st, C_OBJ_ADDRESS))
+		if (!is_null(r, C_OBJ_ID) && !is_null(r, C_ADDRESS)) {
+			if (is_null(r, C_OBJ_ADDRESS))
 				k.nulls |= 2;
 			else
-				k.v[1] = (addr - sqlite3_column_int64(st, C_OBJ_ADDRESS)) / PAGE;
-			key_column(&k, 2, st, C_TID);
+				k.v[1] = (addr - r->v[C_OBJ_ADDRESS]) / PAGE;
+			key_column(&k, 2, r, C_TID);
 			group_of(&a->object_page_thread, &k)->samples++;
 		}
 	}
-	if (is_null(st, C_ADDRESS))
+	if (is_null(r, C_ADDRESS))
 		return;
 	/* Threads of unknown pid or tid share nothing. */
-	if (!is_null(st, C_PID) && !is_null(st, C_TID))
-		push_triple(&a->lines, &(struct key){ { sqlite3_column_int64(st, C_PID), addr / LINE,
-							sqlite3_column_int64(st, C_TID) }, 0 });
+	if (!is_null(r, C_PID) && !is_null(r, C_TID))
+		push_triple(&a->lines, &(struct key){ { r->v[C_PID], addr / LINE, r->v[C_TID] }, 0 });
 	if (write) {
 		k = (struct key){ { addr / LINE * LINE }, 0 };
-		key_column(&k, 1, st, C_OBJECT);
-		key_column(&k, 2, st, C_TID);
+		key_column(&k, 1, r, C_OBJECT);
+		key_column(&k, 2, r, C_TID);
 		push_triple(&a->writes, &k);
 	}
 }
 
-static void build(struct nm_db *db, void *unused)
+struct db_aggregates *db_aggregates_new(void)
+{
+	return xcalloc(1, sizeof(struct db_aggregates));
+}
+
+void db_aggregates_free(struct db_aggregates *a)
+{
+	if (!a)
+		return;
+	free(a->object_thread.v);
+	free(a->object_page_thread.v);
+	free(a->object_node.v);
+	free(a->object_page_node.v);
+	free(a->lines.v);
+	free(a->writes.v);
+	free(a);
+}
+
+/* s as the writer stores it (db.c's bind_sample()), joined with its
+ * object's row: the one at s->object_addr. */
+void db_aggregates_add(struct db_aggregates *a, const struct nm_sample *s)
+{
+	struct row r = {
+		.v = { [C_OBJECT] = s->object_id, [C_PID] = s->pid, [C_TID] = s->tid,
+		       [C_NODE] = s->node, [C_PAGE_NODE] = s->page_node,
+		       [C_ADDRESS] = (int64_t)s->addr, [C_WEIGHT] = (int64_t)s->weight,
+		       [C_OBJ_ID] = s->object_id, [C_OBJ_ADDRESS] = (int64_t)s->object_addr },
+		.access = s->access,
+	};
+
+	if (!s->object_id)
+		r.nulls |= 1u << C_OBJECT | 1u << C_OBJ_ID | 1u << C_OBJ_ADDRESS;
+	if (s->node < 0)
+		r.nulls |= 1u << C_NODE;
+	if (s->page_node < 0)
+		r.nulls |= 1u << C_PAGE_NODE;
+	if (!s->addr)
+		r.nulls |= 1u << C_ADDRESS;
+	add_row(a, &r);
+}
+
+/* The samples table's rows, for a profile whose writer did not feed the
+ * tables. */
+static void read_samples(struct nm_db *db, struct db_aggregates *a)
 {
 	sqlite3_stmt *st = db_prepare(db,
 		"SELECT s.object_id, s.pid, s.tid, s.node, s.page_node, s.address, s.access, s.weight,"
 		" o.id, o.address FROM samples s LEFT JOIN objects o ON o.id = s.object_id");
-	struct aggregates a = { 0 };
 	int rc;
 
-	db_exec(db, DB_AGGREGATE_EMPTY);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		add_row(&a, st);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *access = (const char *)sqlite3_column_text(st, C_ACCESS);
+		struct row r = { .access = access && access[0] && !access[1] ? access[0] : 0 };
+
+		for (int c = 0; c < NR_COLUMNS; c++) {
+			if (c == C_ACCESS)
+				continue;
+			if (sqlite3_column_type(st, c) == SQLITE_NULL)
+				r.nulls |= 1u << c;
+			else
+				r.v[c] = sqlite3_column_int64(st, c);
+		}
+		add_row(a, &r);
+	}
 	if (rc != SQLITE_DONE)
 		die("%s: cannot read the samples: %s", db_path(db), sqlite3_errmsg(db_sqlite(db)));
 	sqlite3_finalize(st);
-	write_groups(db, &a.object_thread, "INSERT INTO object_thread VALUES (?, ?, ?, ?, ?, ?, ?)",
+}
+
+static void build(struct nm_db *db, void *arg)
+{
+	struct db_aggregates *fed = arg, *a = fed ? fed : db_aggregates_new();
+
+	db_exec(db, DB_AGGREGATE_EMPTY);
+	if (!fed)
+		read_samples(db, a);
+	write_groups(db, &a->object_thread, "INSERT INTO object_thread VALUES (?, ?, ?, ?, ?, ?, ?)",
 		     3, true);
-	write_groups(db, &a.object_page_thread, "INSERT INTO object_page_thread VALUES (?, ?, ?, ?)",
+	write_groups(db, &a->object_page_thread, "INSERT INTO object_page_thread VALUES (?, ?, ?, ?)",
 		     3, false);
-	write_groups(db, &a.object_node, "INSERT INTO object_node VALUES (?, ?, ?)", 2, false);
-	write_groups(db, &a.object_page_node, "INSERT INTO object_page_node VALUES (?, ?, ?)", 2, false);
-	write_sharing(db, &a.lines);
-	write_writers(db, &a.writes);
-	free(a.lines.v);
-	free(a.writes.v);
+	write_groups(db, &a->object_node, "INSERT INTO object_node VALUES (?, ?, ?)", 2, false);
+	write_groups(db, &a->object_page_node, "INSERT INTO object_page_node VALUES (?, ?, ?)", 2, false);
+	write_sharing(db, &a->lines);
+	write_writers(db, &a->writes);
+	if (!fed)
+		db_aggregates_free(a);
 	/* A profile from before the indexes came with the schema. */
 	db_exec(db, DB_AGGREGATE_INDEXES);
 }
 
-void db_build_aggregates(struct nm_db *db)
+void db_build_aggregates(struct nm_db *db, struct db_aggregates *fed)
 {
-	db_transaction(db, build, NULL);
+	db_transaction(db, build, fed);
 }

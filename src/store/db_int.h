@@ -81,8 +81,15 @@ void *db_new_module_arg(struct nm_db *db);
 	"DELETE FROM object_page_node;" \
 	"DELETE FROM thread_sharing;" \
 	"DELETE FROM line_writers;"
-/* Empties and fills them (db_aggregate.c), in a transaction of its own
- * or in the writer's batch. */
-void db_build_aggregates(struct nm_db *db);
+/* The tables' rows as the writer feeds them (db_aggregate.c): every
+ * sample it stores, as it stores it. */
+struct db_aggregates;
+struct db_aggregates *db_aggregates_new(void);
+void db_aggregates_add(struct db_aggregates *a, const struct nm_sample *s);
+void db_aggregates_free(struct db_aggregates *a);
+/* Empties the tables and fills them, from fed (it must have been fed
+ * every sample of the profile) or, NULL, from the samples table; in a
+ * transaction of its own or in the writer's batch. */
+void db_build_aggregates(struct nm_db *db, struct db_aggregates *fed);
 
 #endif

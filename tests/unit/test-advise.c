@@ -108,7 +108,8 @@ static void touch_as(struct synth *p, const struct nm_object *o, int rank, int c
 				       .pid = PID, .tid = PID + rank, .cpu = cpu, .node = node_of(p, cpu),
 				       .addr = o->addr + ((uint64_t)(at * o->size) & ~63ull),
 				       .access = access, .weight = 1, .hops = -1, .tlb_miss = -1,
-				       .object_id = o->id, .page_node = page_node };
+				       .object_id = o->id, .object_addr = o->addr,
+				       .page_node = page_node };
 
 		db_add_sample(p->db, &s);
 	}

@@ -128,6 +128,9 @@ static void add_object(struct nm_db *db, int64_t id, pid_t tid, enum obj_kind ki
 	db_add_object(db, &o);
 }
 
+static const uint64_t object_addr[] = { [BIG] = BIG_ADDR, [SMALL] = SMALL_ADDR,
+					 [COUNTER] = COUNTER_ADDR };
+
 static void add_sample(struct nm_db *db, pid_t tid, int cpu, uint64_t addr, char access,
 		       int64_t object, int page_node)
 {
@@ -135,7 +138,7 @@ static void add_sample(struct nm_db *db, pid_t tid, int cpu, uint64_t addr, char
 		.time_ns = 2000, .pid = PID, .tid = tid, .cpu = cpu, .node = cpu_node[cpu],
 		.addr = addr, .ip = 0x401000, .access = access, .weight = 3,
 		.level = LVL_LOCAL_RAM, .hops = 0, .tlb_miss = 0, .object_id = object,
-		.page_node = page_node, .phys_addr = 0x1234000,
+		.object_addr = object_addr[object], .page_node = page_node, .phys_addr = 0x1234000,
 	};
 
 	db_add_sample(db, &s);
@@ -823,13 +826,15 @@ static char *table_text(struct nm_db *db, const char *query)
 	return text;
 }
 
-/* Random samples (NULLs, unknown objects, an object without address,
- * shared lines and pages, several processes) aggregated by
- * db_aggregate() and by the queries above: the same rows, in the same
- * order. */
-static void test_aggregates(void)
+/* Random samples (NULLs, shared lines and pages, several processes)
+ * aggregated by db_aggregate() and by the queries above: the same rows,
+ * in the same order.  fed: as the writer feeds the tables, each sample as
+ * it is stored; else as a profile whose writer died is rebuilt, from its
+ * samples table, which holds more than a writer writes (unknown objects,
+ * an object without address, NULL tids and weights). */
+static void test_aggregates(bool fed)
 {
-	char *path = tmp_path("aggregates.db");
+	char *path = tmp_path(fed ? "fed.db" : "aggregates.db");
 	struct nm_db *db = db_create(path, true);
 	unsigned seed = 12345;
 	int rows = 0;
@@ -840,7 +845,8 @@ static void test_aggregates(void)
 	for (int id = 1; id <= 6; id++)
 		add_object(db, id, 100 + id % 3, OBJ_HEAP, BIG_ADDR + id * 16 * PAGE, 16 * PAGE,
 			   0, NULL);
-	db_exec(db, "UPDATE objects SET address = NULL WHERE id = 6");
+	if (!fed)
+		db_exec(db, "UPDATE objects SET address = NULL WHERE id = 6");
 	for (int i = 0; i < 3000; i++) {
 		int r = rand_r(&seed);
 		struct nm_sample s = {
@@ -854,12 +860,21 @@ static void test_aggregates(void)
 
 		if (s.addr && r % 23)
 			s.object_id = (s.addr - BIG_ADDR) / (16 * PAGE);    /* 0 (none) .. 6 */
-		else if (r % 29 == 0)
+		else if (!fed && r % 29 == 0)
 			s.object_id = 99;                               /* no such object */
+		if (s.object_id)
+			s.object_addr = BIG_ADDR + (uint64_t)s.object_id * 16 * PAGE;
 		db_add_sample(db, &s);
 	}
-	db_exec(db, "UPDATE samples SET tid = NULL WHERE rowid % 97 = 0;"
-		    " UPDATE samples SET weight = NULL WHERE object_id = 2");
+	if (!fed) {
+		db_exec(db, "UPDATE samples SET tid = NULL WHERE rowid % 97 = 0;"
+			    " UPDATE samples SET weight = NULL WHERE object_id = 2");
+		db_close(db);
+		db = db_open(path);
+		CHECK(db != NULL);
+		if (!db)
+			return;
+	}
 	db_aggregate(db);
 	for (size_t t = 0; t < sizeof(reference_sql) / sizeof(*reference_sql); t++) {
 		char *sql = xasprintf("SELECT * FROM %s ORDER BY rowid", reference_sql[t][0]);
@@ -899,7 +914,8 @@ int main(void)
 	test_schema_image();
 	test_crash();
 	test_sample_batches();
-	test_aggregates();
+	test_aggregates(true);
+	test_aggregates(false);
 	test_symbolize();
 	test_named_while_running();
 	test_corrupt_rows();
