@@ -49,6 +49,9 @@ void *xcalloc_table(size_t n, size_t size);
 /* xmalloc(n * size), in huge pages where the system allows them when
  * large (see error.c): for a big array filled from its start. */
 void *xmalloc_array(size_t n, size_t size);
+/* The same, NULL when memory is short: for a buffer whose caller can do
+ * without it (a compressed section it then does not read). */
+void *malloc_array(size_t bytes);
 void *xrealloc(void *p, size_t size);
 char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...) NM_PRINTF(1, 2);

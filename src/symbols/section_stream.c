@@ -47,8 +47,11 @@ struct section_stream *section_stream_zlib(const void *in, size_t in_size, size_
 	s->in_size = in_size;
 	s->size = size;
 	/* Untouched pages of a large block cost nothing: only what zlib
-	 * writes is faulted in. */
-	s->bytes = s->buf = malloc(size);
+	 * writes is faulted in, in huge pages where it is large (libc's
+	 * separate line programs, 1.3 MB: 330 faults of 4 KiB, 9 ms of the
+	 * symbolizer's cpu in a VM that traps them, taken from a program
+	 * whose threads outnumber the cpus). */
+	s->bytes = s->buf = malloc_array(size);
 	if (!s->buf) {
 		free(s);
 		return NULL;
@@ -79,7 +82,7 @@ void *inflate_zlib(const void *in, size_t in_size, size_t size)
 	size_t out = 0;
 	void *buf;
 
-	if (!size || size / ZLIB_MAX_RATIO > in_size || !(buf = malloc(size)))
+	if (!size || size / ZLIB_MAX_RATIO > in_size || !(buf = malloc_array(size)))
 		return NULL;
 	d = libdeflate_alloc_decompressor();
 	rc = d ? libdeflate_zlib_decompress(d, in, in_size, buf, size, &out) : LIBDEFLATE_BAD_DATA;

@@ -189,20 +189,27 @@ void *xcalloc_table(size_t n, size_t size)
  * sort keys (2.4 MB for LLVM's functions) seldom held an aligned 2 MiB
  * range where malloc put them. */
 #define HUGE_ARRAY_MIN (1u << 20)
-void *xmalloc_array(size_t n, size_t size)
+void *malloc_array(size_t bytes)
 {
-	size_t bytes, rounded;
+	size_t rounded;
 	void *p;
 
+	if (bytes < HUGE_ARRAY_MIN)
+		return malloc(bytes ? bytes : 1);
+	if (bytes > SIZE_MAX - HUGE_PAGE_BYTES)
+		return NULL;
+	rounded = (bytes + HUGE_PAGE_BYTES - 1) & ~(size_t)(HUGE_PAGE_BYTES - 1);
+	p = aligned_alloc(HUGE_PAGE_BYTES, rounded);
+	if (p)
+		madvise(p, rounded, MADV_HUGEPAGE);
+	return p;
+}
+
+void *xmalloc_array(size_t n, size_t size)
+{
 	if (size && n > (SIZE_MAX - HUGE_PAGE_BYTES) / size)
 		die("out of memory");
-	bytes = n * size;
-	if (bytes < HUGE_ARRAY_MIN)
-		return xmalloc(bytes);
-	rounded = (bytes + HUGE_PAGE_BYTES - 1) & ~(size_t)(HUGE_PAGE_BYTES - 1);
-	p = check_alloc(aligned_alloc(HUGE_PAGE_BYTES, rounded));
-	madvise(p, rounded, MADV_HUGEPAGE);
-	return p;
+	return check_alloc(malloc_array(n * size));
 }
 
 void *xrealloc(void *p, size_t size) { return check_alloc(realloc(p, size ? size : 1)); }
