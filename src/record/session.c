@@ -385,6 +385,8 @@ int session_run(struct session *s, char **argv, pid_t attach_pid)
 			open_database(s);
 	} else {
 		tracer_launch(s->tr, argv);
+		if (s->output)
+			db_warm_up();
 	}
 	s->start_ns = now_ns();
 	s->status = s->quiet ? NULL : statusline_start(s->cmd, s->start_ns);

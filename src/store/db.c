@@ -300,6 +300,11 @@ static int write_image(int fd)
 	return 0;
 }
 
+void db_warm_up(void)
+{
+	sqlite3_initialize();
+}
+
 struct nm_db *db_create(const char *path, bool quiet)
 {
 	struct nm_db *db;
