@@ -831,7 +831,7 @@ static char *table_text(struct nm_db *db, const char *query)
  * in the same order.  fed: as the writer feeds the tables, each sample as
  * it is stored; else as a profile whose writer died is rebuilt, from its
  * samples table, which holds more than a writer writes (unknown objects,
- * an object without address, NULL tids and weights). */
+ * an object without address, NULL tids and weights, the largest id). */
 static void test_aggregates(bool fed)
 {
 	char *path = tmp_path(fed ? "fed.db" : "aggregates.db");
@@ -867,8 +867,11 @@ static void test_aggregates(bool fed)
 		db_add_sample(db, &s);
 	}
 	if (!fed) {
+		/* INT64_MAX: the one value the tables' radix sort leaves to qsort. */
 		db_exec(db, "UPDATE samples SET tid = NULL WHERE rowid % 97 = 0;"
-			    " UPDATE samples SET weight = NULL WHERE object_id = 2");
+			    " UPDATE samples SET weight = NULL WHERE object_id = 2;"
+			    " UPDATE samples SET object_id = 9223372036854775807"
+			    "  WHERE rowid % 101 = 0 AND access = 'W'");
 		db_close(db);
 		db = db_open(path);
 		CHECK(db != NULL);
