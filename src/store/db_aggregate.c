@@ -416,7 +416,7 @@ struct db_aggregates {
 };
 
 /* A sample's columns as the tables read them, by the column of the
- * pass's query, a NULL one with its bit in nulls. */
+ * pass's query (access apart), a NULL one with its bit in nulls. */
 enum { C_OBJECT, C_PID, C_TID, C_NODE, C_PAGE_NODE, C_ADDRESS, C_ACCESS, C_WEIGHT,
        C_OBJ_ID, C_OBJ_ADDRESS, NR_COLUMNS };
 
@@ -434,9 +434,12 @@ static bool is_null(const struct row *r, int col)
 /* Column col of the row as key part i. */
 static void key_column(struct key *k, int i, const struct row *r, int col)
 {
-	k->v[i] = is_null(r, col) ? 0 : r->v[col];
-	if (is_null(r, col))
+	if (is_null(r, col)) {
+		k->v[i] = 0;
 		k->nulls |= 1u << i;
+	} else {
+		k->v[i] = r->v[col];
+	}
 }
 
 static void add_row(struct db_aggregates *a, const struct row *r)
