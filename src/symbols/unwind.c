@@ -53,7 +53,11 @@ static int access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int
 
 	if (write || addr % 8)
 		return _UPT_access_mem(as, addr, val, write, ut->upt);
-	if (!ut->block_start || addr < ut->block_start || addr + 8 > ut->block_start + STACK_BLOCK) {
+	/* One unsigned difference: a word below the block wraps past it, and
+	 * one at the top of the address space (a static program's outermost
+	 * frame read a rule's garbage there) cannot wrap addr + 8 to 0 and
+	 * pass for one inside it. */
+	if (!ut->block_start || addr - ut->block_start > STACK_BLOCK - 8) {
 		if (read_block(ut, addr) < 0)
 			return _UPT_access_mem(as, addr, val, write, ut->upt);
 	}
