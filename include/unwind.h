@@ -11,6 +11,7 @@ struct unwind_thread;
 
 int unwind_init(void);                 /* once; -1 + error line */
 void unwind_flush_caches(void);        /* after dlopen/munmap of code */
+/* libunwind itself is set up at the thread's first unwind. */
 struct unwind_thread *unwind_thread_new(pid_t tid);
 void unwind_thread_free(struct unwind_thread *ut);
 /* Unwinds the stopped thread: ips[0] is the current ip.  Returns the

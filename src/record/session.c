@@ -17,7 +17,6 @@
 #include "session.h"
 #include "statusline.h"
 #include "topology.h"
-#include "unwind.h"
 #include "launch.h"
 #include "allowed.h"
 #include "launcher.h"
@@ -360,8 +359,6 @@ int session_run(struct session *s, char **argv, pid_t attach_pid)
 	if (s->output && name_output(s) < 0)
 		exit(NM_EXIT_FAILURE);
 	if (s->output && db_check_creatable(s->output, s->inputs) < 0)
-		exit(NM_EXIT_FAILURE);
-	if (unwind_init() < 0)
 		exit(NM_EXIT_FAILURE);
 	s->argv = argv;
 	s->attach_pid = attach_pid;
