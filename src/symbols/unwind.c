@@ -26,6 +26,7 @@
 struct unwind_thread {
 	pid_t tid;
 	void *upt;          /* _UPT_create()'s per-thread accessor state */
+	bool upt_failed;    /* said once */
 	struct user_regs_struct regs;
 	uint64_t block_start;           /* 0: no block read in this unwind */
 	uint8_t block[STACK_BLOCK];
@@ -129,11 +130,18 @@ static unw_accessors_t accessors = {
 
 int unwind_init(void)
 {
+	static bool failed;     /* said once, not at every call trapped */
+
 	if (address_space)
 		return 0;
+	if (failed)
+		return -1;
 	address_space = unw_create_addr_space(&accessors, 0);
-	if (!address_space)
-		return error("cannot create a libunwind address space");
+	if (!address_space) {
+		failed = true;
+		return error("cannot create a libunwind address space: the trap path's calls "
+			     "are recorded without their stacks");
+	}
 	if (unw_set_caching_policy(address_space, UNW_CACHE_GLOBAL))
 		warning("libunwind: no global caching: stacks will be slower to unwind");
 	return 0;
@@ -155,6 +163,7 @@ struct unwind_thread *unwind_thread_new(pid_t tid)
 
 	ut->tid = tid;
 	ut->upt = NULL;
+	ut->upt_failed = false;
 	return ut;
 }
 
@@ -162,11 +171,13 @@ static bool ready(struct unwind_thread *ut)
 {
 	if (ut->upt)
 		return true;
-	if (unwind_init() < 0)
+	if (ut->upt_failed || unwind_init() < 0)
 		return false;
 	ut->upt = _UPT_create(ut->tid);
-	if (!ut->upt)
+	if (!ut->upt) {
+		ut->upt_failed = true;
 		error("cannot unwind thread %d: libunwind-ptrace setup failed", (int)ut->tid);
+	}
 	return ut->upt != NULL;
 }
 
