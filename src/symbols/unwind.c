@@ -56,9 +56,9 @@ static int access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int
 	if (write || addr % 8)
 		return _UPT_access_mem(as, addr, val, write, ut->upt);
 	/* One unsigned difference: a word below the block wraps past it, and
-	 * one at the top of the address space (a static program's outermost
-	 * frame read a rule's garbage there) cannot wrap addr + 8 to 0 and
-	 * pass for one inside it. */
+	 * one at the top of the address space (a rule that takes the frame
+	 * from rbp while rbp holds -8 puts the saved rbp there: t0155) cannot
+	 * wrap addr + 8 to 0 and pass for one inside it. */
 	if (!ut->block_start || addr - ut->block_start > STACK_BLOCK - 8) {
 		if (read_block(ut, addr) < 0)
 			return _UPT_access_mem(as, addr, val, write, ut->upt);
