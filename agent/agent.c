@@ -3,6 +3,7 @@
  * path only (waiting for room in the ring), and gettid, for a thread
  * numamma did not name (agent_ctl.tids_asked). */
 #include "agent.h"
+#include "raw_syscall.h"
 
 /* The data region, mapped right after the blob's code (agent.lds). */
 extern struct agent_ctl agent_ctl __attribute__((visibility("hidden")));
@@ -34,28 +35,6 @@ _Static_assert(sizeof(struct agent_frame) == 128, "entry.S's frame");
 
 struct timespec_k { long sec, nsec; };
 
-static long sys4(long nr, long a, long b, long c, long d)
-{
-	register long r10 __asm__("r10") = d;
-	long ret;
-
-	__asm__ volatile("syscall" : "=a"(ret) : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10)
-			 : "rcx", "r11", "memory");
-	return ret;
-}
-
-static long sys6(long nr, long a, long b, long c, long d, long e, long f)
-{
-	register long r10 __asm__("r10") = d;
-	register long r8 __asm__("r8") = e;
-	register long r9 __asm__("r9") = f;
-	long ret;
-
-	__asm__ volatile("syscall" : "=a"(ret) : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10),
-			 "r"(r8), "r"(r9) : "rcx", "r11", "memory");
-	return ret;
-}
-
 struct iovec_k { uint64_t base, len; };
 
 /* One byte of the page copied by the kernel: EFAULT, not a fault, where
@@ -66,7 +45,7 @@ int agent_sys_readable(uint64_t addr, int32_t tid)
 	struct iovec_k local = { (uint64_t)&byte, 1 }, remote = { addr, 1 };
 
 	__atomic_fetch_add(&agent_ctl.probes, 1, __ATOMIC_RELAXED);
-	return tid > 0 && sys6(SYS_PROCESS_VM_READV, tid, (long)&local, 1, (long)&remote, 1, 0) == 1;
+	return tid > 0 && raw_syscall6(SYS_PROCESS_VM_READV, tid, (long)&local, 1, (long)&remote, 1, 0) == 1;
 }
 
 /* Shared (not private) futex: numamma wakes it from its own mapping.
@@ -84,12 +63,12 @@ void agent_sys_wait(uint32_t *word, uint32_t val)
 			__builtin_ia32_pause();
 		return;
 	}
-	sys4(SYS_FUTEX, (long)word, 0 /* FUTEX_WAIT */, val, (long)&t);
+	raw_syscall4(SYS_FUTEX, (long)word, 0 /* FUTEX_WAIT */, val, (long)&t);
 }
 
 void agent_sys_doorbell(int32_t pid)
 {
-	sys4(SYS_KILL, pid, AGENT_DOORBELL_SIGNAL, 0, 0);
+	raw_syscall4(SYS_KILL, pid, AGENT_DOORBELL_SIGNAL, 0, 0);
 }
 
 static uint64_t thread_key(void)
@@ -238,7 +217,7 @@ int agent_enter(struct agent_frame *f)
 		f->inside->stack_lo = tid ? c->unnamed_stack[0] : 0;
 		f->inside->stack_hi = tid ? c->unnamed_stack[1] : 0;
 		if (!tid) {
-			tid = (int32_t)sys4(SYS_GETTID, 0, 0, 0, 0);
+			tid = (int32_t)raw_syscall4(SYS_GETTID, 0, 0, 0, 0);
 			__atomic_fetch_add(&c->tids_asked, 1, __ATOMIC_RELAXED);
 		}
 		__atomic_store_n(&f->inside->tid, tid, __ATOMIC_RELEASE);

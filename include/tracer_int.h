@@ -40,6 +40,7 @@ struct tracer {
 	 * launched program's, as it would have it alone. */
 	sigset_t program_mask;
 	pid_t main_pid;
+	const char *main_name;     /* as the user named it, for its exec's error */
 	int main_status;
 	bool stopping;             /* detach: requested, or the program is done */
 	bool main_exited;          /* the launched process is gone */

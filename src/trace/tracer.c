@@ -399,6 +399,9 @@ static void handle_death(struct tracer *tr, struct tcb *t, int status)
 	if (t->tid == tr->main_pid) {
 		tr->main_status = status;
 		tr->main_exited = true;
+		/* Its child could not say it: it shared numamma's memory. */
+		if (t->proc->before_exec && launch_exec_errno())
+			error("cannot run '%s': %s", tr->main_name, strerror(launch_exec_errno()));
 		if (t->proc->before_exec && WIFSIGNALED(status))
 			warning("the program was killed by %s before it ran: the kernel could not "
 				"load it (a truncated or damaged executable?)", strsignal(WTERMSIG(status)));
@@ -1158,19 +1161,13 @@ pid_t tracer_launch(struct tracer *tr, char **argv)
 	if (watchdog_start_launch() < 0 || tracer_open_signalfd(tr) < 0)
 		exit(NM_EXIT_FAILURE);
 	fflush(NULL);
-	pid = fork();
+	pid = launch_stopped(path, argv, &tr->program_mask);
 	if (pid < 0)
 		die_errno("cannot fork");
-	if (pid == 0) {
-		sigprocmask(SIG_SETMASK, &tr->program_mask, NULL);
-		raise(SIGSTOP);
-		execv(path, argv);
-		fprintf(stderr, "numamma: cannot run '%s': %s\n", argv[0], strerror(errno));
-		_exit(errno == ENOENT ? NM_EXIT_NOT_FOUND : NM_EXIT_CANNOT_RUN);
-	}
 	tracer_install_die_routine(tr);
 	own_limits_raise();       /* the program has forked: its limits are its own */
 	tr->main_pid = pid;
+	tr->main_name = argv[0];
 	watchdog_note_main(pid);
 	seize_launched(tr, pid);
 	p = proc_new(tr, pid, getpid());
