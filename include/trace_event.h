@@ -58,6 +58,7 @@ struct nm_event {
 	const struct nm_object *object;
 	const struct nm_static_table *statics;
 	uint64_t bias;
+	uint64_t since_ns;      /* EV_STATICS: their module was mapped after it */
 	const struct nm_sample *sample;
 	const char *count_name;
 	uint64_t count;

@@ -78,6 +78,11 @@ struct proc {
 	struct modmap mods;
 	int mods_hooked;        /* modmap generation already hooked */
 	int mods_statics;       /* ... whose statics are recorded (hooks.c) */
+	/* When the modules were last read to be hooked (or the exec that
+	 * emptied the address space): those found later were mapped since.
+	 * statics_since_ns: the same for the oldest of those whose statics
+	 * are not recorded yet. */
+	uint64_t mods_read_ns, statics_since_ns;
 	uint64_t r_debug;       /* the loader's struct r_debug; 0: not found */
 	/* Allocation wrappers (operator new...): skipped at the top of call
 	 * stacks so that a stack starts at the user's frame. */

@@ -208,7 +208,7 @@ static void record_statics(struct tracer *tr, struct proc *p)
 			continue;
 		statics = elfmod_statics(m->elf);
 		tracer_emit(tr, &(struct nm_event){ .kind = EV_STATICS, .pid = p->pid,
-			    .ns = now_ns(), .statics = &statics, .bias = m->bias });
+			    .statics = &statics, .bias = m->bias, .since_ns = p->statics_since_ns });
 	}
 	p->mods_statics = p->mods_hooked;
 }
@@ -280,6 +280,13 @@ void hooks_install(struct tracer *tr, struct tcb *t)
 		own_limits_tell_unopened(maps, errno);
 		return;
 	}
+	/* Those found now were mapped since the last read: their statics
+	 * hold what a sampler saw there since (a page fault in ld.so's
+	 * relocation, taken before the statics are recorded, after the
+	 * program resumed). */
+	if (p->mods_statics == p->mods_hooked)
+		p->statics_since_ns = p->mods_read_ns;
+	p->mods_read_ns = now_ns();
 	debug("process %d: modules read", p->pid);
 	agent_setup(tr, t);
 	debug("process %d: agent set up", p->pid);

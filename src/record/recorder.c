@@ -290,7 +290,7 @@ static void add_static(void *arg, const struct nm_static *s)
 
 	add_region(w->r, &(struct nm_object){
 		.pid = w->ev->pid, .tid = w->ev->pid, .kind = OBJ_STATIC,
-		.addr = s->vaddr + w->ev->bias, .size = s->size, .alloc_ns = w->ev->ns,
+		.addr = s->vaddr + w->ev->bias, .size = s->size, .alloc_ns = w->ev->since_ns,
 		.name = s->name,
 	});
 }
@@ -308,7 +308,7 @@ static void add_statics(struct recorder *r, const struct nm_event *ev)
 	t->foreach_large(t->owner, min, add_static, &w, &lo, &hi);
 	if (min && lo < hi)
 		objtrack_add_statics(r->ot, ev->pid, t, ev->bias,
-				     &(struct objtrack_range){ lo + ev->bias, hi + ev->bias }, ev->ns);
+				     &(struct objtrack_range){ lo + ev->bias, hi + ev->bias }, ev->since_ns);
 }
 
 /* Objects: allocator calls, memory nobody allocated, a fork's copies,

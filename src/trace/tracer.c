@@ -131,6 +131,8 @@ static struct proc *proc_fork(struct tracer *tr, struct proc *parent, pid_t pid,
 	modmap_copy(&p->mods, &parent->mods);
 	p->mods_hooked = parent->mods_hooked;
 	p->mods_statics = parent->mods_statics;
+	p->mods_read_ns = parent->mods_read_ns;
+	p->statics_since_ns = parent->statics_since_ns;
 	p->r_debug = parent->r_debug;
 	p->hooks_ready = parent->hooks_ready;
 	p->scratch = parent->scratch;
@@ -658,6 +660,7 @@ static void handle_exec(struct tracer *tr, struct tcb *t)
 	warn_privilege_lost(p, exe);
 	tracer_emit(tr, &(struct nm_event){ .kind = EV_EXEC, .t = t, .pid = p->pid,
 					    .tid = t->tid, .exe = exe[0] ? exe : NULL });
+	p->mods_read_ns = now_ns();     /* the new image's statics exist from here */
 	proc_record(tr, p, exe[0] ? exe : NULL);
 	if (!(t->flags & TCB_STARTED)) {
 		thread_start(tr, t);
