@@ -23,6 +23,7 @@ struct modmap {
 	struct loaded_module *v;
 	size_t n;
 	struct map_list maps;      /* last /proc/PID/maps snapshot */
+	uint64_t read_ns;          /* when it was read */
 	int generation;
 };
 

@@ -69,7 +69,14 @@ int sampler_tick(struct sampler *s, uint64_t now_ns);
 /* Thread tid is in a ptrace stop (at an allocation breakpoint): what a
  * backend could not read at the thread's first stop, it may read now. */
 void sampler_thread_stopped(struct sampler *s, pid_t tid);
-/* The process exec'd or its address space changed wholesale. */
-void sampler_process_exec(struct sampler *s, pid_t pid);
+/* The process exec'd at ns or its address space changed wholesale. */
+void sampler_process_exec(struct sampler *s, pid_t pid, uint64_t ns);
+/* Samples that matched no object wait for the modules mapped when they
+ * were taken (include/sample_hold.h): pid's are known up to ns now. */
+void sampler_modules_known(struct sampler *s, pid_t pid, uint64_t ns);
+/* pid, a fork of ppid, knows its parent's modules. */
+void sampler_process_fork(struct sampler *s, pid_t ppid, pid_t pid);
+/* pid ended: its held samples are matched as they can be. */
+void sampler_process_end(struct sampler *s, pid_t pid);
 
 #endif

@@ -30,6 +30,8 @@ enum nm_event_kind {
 	EV_THREAD_END,
 	EV_MODULE,              /* a module mapped and hooked: module */
 	EV_MODULES_HOOKED,      /* the modules loaded so far are hooked (exec, dlopen) */
+	EV_MODULES_KNOWN,       /* the statics of every module pid had mapped at
+				 * known_ns are recorded */
 	EV_EXIT_CALL,           /* the program called exit(): its memory is all there */
 	EV_SAMPLE,              /* the sampler attributed sample */
 	EV_SAMPLER_COUNT,       /* the sampler's count_name of tid is count */
@@ -59,6 +61,7 @@ struct nm_event {
 	const struct nm_static_table *statics;
 	uint64_t bias;
 	uint64_t since_ns;      /* EV_STATICS: their module was mapped after it */
+	uint64_t known_ns;      /* EV_MODULES_KNOWN */
 	const struct nm_sample *sample;
 	const char *count_name;
 	uint64_t count;

@@ -81,8 +81,13 @@ struct proc {
 	/* When the modules were last read to be hooked (or the exec that
 	 * emptied the address space): those found later were mapped since.
 	 * statics_since_ns: the same for the oldest of those whose statics
-	 * are not recorded yet. */
+	 * are not recorded yet.  known_due: the statics of the last read's
+	 * modules are to be recorded, and that said (EV_MODULES_KNOWN). */
 	uint64_t mods_read_ns, statics_since_ns;
+	bool known_due;
+	/* When the mappings were last looked at (hooks_record_mappings()):
+	 * a mapping found later was made since. */
+	uint64_t maps_seen_ns;
 	uint64_t r_debug;       /* the loader's struct r_debug; 0: not found */
 	/* Allocation wrappers (operator new...): skipped at the top of call
 	 * stacks so that a stack starts at the user's frame. */

@@ -197,7 +197,8 @@ void hooks_trap_instead(struct tracer *tr, struct tcb *t)
 
 /* The statics of p's modules hooked since the last call: one event per
  * module, whatever its number of statics (cc1's 1,290 cost it 0.9 ms
- * while stopped at its exec, one event each). */
+ * while stopped at its exec, one event each); then that every module
+ * mapped at the last read is known, for the samples that waited. */
 static void record_statics(struct tracer *tr, struct proc *p)
 {
 	for (size_t i = 0; i < p->mods.n; i++) {
@@ -211,13 +212,16 @@ static void record_statics(struct tracer *tr, struct proc *p)
 			    .statics = &statics, .bias = m->bias, .since_ns = p->statics_since_ns });
 	}
 	p->mods_statics = p->mods_hooked;
+	p->known_due = false;
+	tracer_emit(tr, &(struct nm_event){ .kind = EV_MODULES_KNOWN, .pid = p->pid,
+					    .known_ns = p->mods_read_ns });
 }
 
 void hooks_record_statics(struct tracer *tr)
 {
 	tr->statics_due = false;
 	for (struct proc *p = tr->procs; p; p = p->next)
-		if (p->mods_statics != p->mods_hooked)
+		if (p->known_due)
 			record_statics(tr, p);
 }
 
@@ -286,7 +290,7 @@ void hooks_install(struct tracer *tr, struct tcb *t)
 	 * program resumed). */
 	if (p->mods_statics == p->mods_hooked)
 		p->statics_since_ns = p->mods_read_ns;
-	p->mods_read_ns = now_ns();
+	p->mods_read_ns = p->mods.read_ns;
 	debug("process %d: modules read", p->pid);
 	agent_setup(tr, t);
 	debug("process %d: agent set up", p->pid);
@@ -302,6 +306,7 @@ void hooks_install(struct tracer *tr, struct tcb *t)
 							     m->start, m->end, m->bias } });
 	}
 	p->mods_hooked = p->mods.generation;
+	p->known_due = true;
 	if (tr->cfg.statics_at_once)
 		record_statics(tr, p);
 	else
@@ -344,9 +349,14 @@ static bool mapreg_insert(struct proc *p, uint64_t start, uint64_t end)
 	return true;
 }
 
+/* The mappings of the last read of p's maps.  One seen for the first
+ * time holds what a sampler saw in it since the read before: libc's
+ * pages, touched by the loader before its stop. */
 void hooks_record_mappings(struct tracer *tr, struct proc *p)
 {
-	uint64_t ns = now_ns();
+	uint64_t ns = p->maps_seen_ns;
+
+	p->maps_seen_ns = p->mods.read_ns;
 
 	for (size_t i = 0; i < p->mods.maps.n; i++) {
 		const struct map_entry *m = &p->mods.maps.v[i];

@@ -59,7 +59,16 @@ static void tell_sampler(struct sampler *sm, const struct nm_event *ev)
 		sampler_thread_stop(sm, ev->tid);
 		break;
 	case EV_EXEC:
-		sampler_process_exec(sm, ev->pid);
+		sampler_process_exec(sm, ev->pid, ev->ns);
+		break;
+	case EV_FORK:
+		sampler_process_fork(sm, ev->ppid, ev->pid);
+		break;
+	case EV_MODULES_KNOWN:
+		sampler_modules_known(sm, ev->pid, ev->known_ns);
+		break;
+	case EV_PROCESS_END:
+		sampler_process_end(sm, ev->pid);
 		break;
 	case EV_ALLOC:
 	case EV_MODULES_HOOKED:

@@ -35,6 +35,7 @@
 #include "objtrack.h"
 #include "perf_ring.h"
 #include "pmu.h"
+#include "sample_hold.h"
 #include "sampler_backend.h"
 #include "topology.h"
 #include "u64map.h"
@@ -96,6 +97,7 @@ struct sampler {
 	struct thread *cpus;
 	struct u64map by_tid;
 	uint64_t foreign;           /* samples of threads not traced */
+	struct sample_hold hold;    /* unattributed, their modules not yet known */
 };
 
 /* In the order "auto" tries them: hardware first, then the software
@@ -356,6 +358,7 @@ struct sampler *sampler_create(const struct sampler_opts *opts, const char **cho
 	const struct sampler_backend *be = NULL;
 
 	s->opts = *opts;
+	sample_hold_init(&s->hold, 0);
 	if (!strcmp(name, "none")) {
 		*chosen = "none";
 		*reason = "--sampler=none";
@@ -513,6 +516,47 @@ static void resolve_pid_pages(struct sampler *s, pid_t pid, uint64_t now, size_t
 	}
 }
 
+static void emit(struct sampler *s, const struct nm_sample *x)
+{
+	if (s->opts.sink)
+		s->opts.sink->sample(s->opts.sink->ctx, x);
+}
+
+/* x with the object at its address when it was taken, if any. */
+static void attribute(struct sampler *s, struct nm_sample *x)
+{
+	const struct nm_object *obj = objtrack_lookup(s->opts.objs, x->pid, x->addr, x->time_ns);
+
+	x->object_id = obj ? obj->id : 0;
+	x->object_addr = obj ? obj->addr : 0;
+}
+
+static void emit_attributed(void *arg, struct nm_sample *x)
+{
+	struct sampler *s = arg;
+
+	attribute(s, x);
+	emit(s, x);
+}
+
+static void release_held(struct sampler *s, pid_t pid, uint64_t until_ns)
+{
+	sample_hold_release(&s->hold, pid, until_ns, emit_attributed, s);
+}
+
+/* True when x waits in the hold for its modules; a full hold lets its
+ * samples go first, matched as they can be now. */
+static bool hold(struct sampler *s, const struct nm_sample *x)
+{
+	if (!s->opts.objs || !sample_hold_wanted(&s->hold, x))
+		return false;
+	if (!sample_hold_add(&s->hold, x)) {
+		release_held(s, 0, UINT64_MAX);
+		sample_hold_add(&s->hold, x);
+	}
+	return true;
+}
+
 static void flush_batch(struct sampler *s)
 {
 	uint64_t now = now_ns();
@@ -527,8 +571,9 @@ static void flush_batch(struct sampler *s)
 		if (j == i)
 			resolve_pid_pages(s, s->batch[i].pid, now, i);
 	}
-	for (i = 0; s->opts.sink && i < s->nr_batch; i++)
-		s->opts.sink->sample(s->opts.sink->ctx, &s->batch[i]);
+	for (i = 0; i < s->nr_batch; i++)
+		if (!hold(s, &s->batch[i]))
+			emit(s, &s->batch[i]);
 	s->nr_batch = 0;
 }
 
@@ -558,7 +603,6 @@ static void add_sample(struct thread *th, const void *body, size_t len)
 	struct sampler *s = th->s;
 	struct perf_sample_rec rec;
 	struct nm_sample *x;
-	const struct nm_object *obj;
 	uint64_t id;
 	int idx;
 
@@ -597,9 +641,8 @@ static void add_sample(struct thread *th, const void *body, size_t len)
 	}
 	if (s->be->seen)
 		s->be->seen(&th->pub, x);
-	obj = s->opts.objs ? objtrack_lookup(s->opts.objs, x->pid, x->addr, x->time_ns) : NULL;
-	x->object_id = obj ? obj->id : 0;
-	x->object_addr = obj ? obj->addr : 0;
+	if (s->opts.objs)
+		attribute(s, x);
 	if (s->nr_batch == BATCH)
 		flush_batch(s);
 }
@@ -986,9 +1029,34 @@ static struct sampler_thread *find_thread(struct sampler *s, pid_t tid)
 	return NULL;
 }
 
-void sampler_process_exec(struct sampler *s, pid_t pid)
+void sampler_modules_known(struct sampler *s, pid_t pid, uint64_t ns)
 {
-	if (!s || !s->pages)
+	if (!s)
+		return;
+	sample_hold_known(&s->hold, pid, ns);
+	release_held(s, pid, ns);
+}
+
+void sampler_process_fork(struct sampler *s, pid_t ppid, pid_t pid)
+{
+	if (s)
+		sample_hold_fork(&s->hold, ppid, pid);
+}
+
+void sampler_process_end(struct sampler *s, pid_t pid)
+{
+	if (s)
+		release_held(s, pid, UINT64_MAX);
+}
+
+void sampler_process_exec(struct sampler *s, pid_t pid, uint64_t ns)
+{
+	if (!s)
+		return;
+	/* The old image's samples: no read of its modules is to come. */
+	release_held(s, pid, ns);
+	sample_hold_known(&s->hold, pid, ns);
+	if (!s->pages)
 		return;
 	if (s->be->process_exec)
 		s->be->process_exec(pid, find_thread(s, pid));
@@ -1009,6 +1077,8 @@ void sampler_destroy(struct sampler *s)
 		stop_thread(s, th);
 	}
 	free_zombies(s);
+	release_held(s, 0, UINT64_MAX);
+	sample_hold_free(&s->hold);
 	for (struct thread *ring = s->cpus; ring; ring = ring->next)
 		lost += ring->pub.lost;
 	close_cpu_rings(s);

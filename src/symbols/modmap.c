@@ -11,6 +11,7 @@
 
 #include "elfsyms.h"
 #include "error.h"
+#include "model.h"
 #include "modmap.h"
 #include "ownlimits.h"
 #include "sorted.h"
@@ -160,8 +161,12 @@ int modmap_refresh(struct modmap *mm, pid_t pid)
 	size_t n, kept = 0;
 	int added = 0;
 
+	/* Before the read: a mapping made during it may be in it or not. */
+	uint64_t read_ns = now_ns();
+
 	if (procmaps_read(pid, &maps) < 0)
 		return -1;
+	mm->read_ns = read_ns;
 	mm->generation++;
 	n = collect_modules(&maps, &v);
 	for (size_t i = 0; i < n; i++) {

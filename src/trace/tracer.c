@@ -93,6 +93,7 @@ struct proc *proc_new(struct tracer *tr, pid_t pid, pid_t ppid)
 	p->mem_fd = -1;
 	p->next_rank = 1;
 	p->page_size = sysconf(_SC_PAGESIZE);
+	p->maps_seen_ns = now_ns();     /* attached: what is mapped is older */
 	p->bps = bp_table_new();
 	modmap_init(&p->mods);
 	proc_open_mem(p);
@@ -133,6 +134,8 @@ static struct proc *proc_fork(struct tracer *tr, struct proc *parent, pid_t pid,
 	p->mods_statics = parent->mods_statics;
 	p->mods_read_ns = parent->mods_read_ns;
 	p->statics_since_ns = parent->statics_since_ns;
+	p->known_due = parent->known_due;
+	p->maps_seen_ns = parent->maps_seen_ns;
 	p->r_debug = parent->r_debug;
 	p->hooks_ready = parent->hooks_ready;
 	p->scratch = parent->scratch;
@@ -660,7 +663,8 @@ static void handle_exec(struct tracer *tr, struct tcb *t)
 	warn_privilege_lost(p, exe);
 	tracer_emit(tr, &(struct nm_event){ .kind = EV_EXEC, .t = t, .pid = p->pid,
 					    .tid = t->tid, .exe = exe[0] ? exe : NULL });
-	p->mods_read_ns = now_ns();     /* the new image's statics exist from here */
+	/* The new image's statics and mappings exist from here. */
+	p->mods_read_ns = p->maps_seen_ns = now_ns();
 	proc_record(tr, p, exe[0] ? exe : NULL);
 	if (!(t->flags & TCB_STARTED)) {
 		thread_start(tr, t);
