@@ -74,7 +74,11 @@ void sampler_process_exec(struct sampler *s, pid_t pid, uint64_t ns);
 /* Samples that matched no object wait for the modules mapped when they
  * were taken (include/sample_hold.h): pid's are known up to ns now. */
 void sampler_modules_known(struct sampler *s, pid_t pid, uint64_t ns);
-/* pid, a fork of ppid, knows its parent's modules. */
+/* numamma's agent occupies [start, end) in pid: samples of an access
+ * there or of code there are numamma's, counted ("agent"), not stored. */
+void sampler_agent_region(struct sampler *s, pid_t pid, uint64_t start, uint64_t end);
+/* pid, a fork of ppid, knows its parent's modules and has its agent
+ * region where its parent's is. */
 void sampler_process_fork(struct sampler *s, pid_t ppid, pid_t pid);
 /* pid ended: its held samples are matched as they can be. */
 void sampler_process_end(struct sampler *s, pid_t pid);

@@ -30,6 +30,8 @@ enum nm_event_kind {
 	EV_THREAD_END,
 	EV_MODULE,              /* a module mapped and hooked: module */
 	EV_MODULES_HOOKED,      /* the modules loaded so far are hooked (exec, dlopen) */
+	EV_AGENT_REGION,        /* numamma's agent is mapped in pid over object's
+				 * range: not the program's memory */
 	EV_MODULES_KNOWN,       /* the statics of every module pid had mapped at
 				 * known_ns are recorded */
 	EV_EXIT_CALL,           /* the program called exit(): its memory is all there */

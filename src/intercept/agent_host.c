@@ -442,8 +442,9 @@ static bool code_mapped(pid_t pid, uint64_t at)
 }
 
 /* The region the program mapped at at is the agent's, once its code is
- * seen mapped executable there. */
-static int take_region(struct tcb *t, struct agent_proc *ap, long at)
+ * seen mapped executable there.  What a sampler sees in it is numamma's
+ * doing, not the program's. */
+static int take_region(struct tracer *tr, struct tcb *t, struct agent_proc *ap, long at)
 {
 	if (failed(at))
 		return -1;
@@ -454,6 +455,8 @@ static int take_region(struct tcb *t, struct agent_proc *ap, long at)
 	ap->remote = (uint64_t)at;
 	t->proc->agent_start = (uint64_t)at;
 	t->proc->agent_end = (uint64_t)at + MAP_SIZE;
+	tracer_emit(tr, &(struct nm_event){ .kind = EV_AGENT_REGION, .pid = t->proc->pid,
+		    .object = &(struct nm_object){ .addr = (uint64_t)at, .size = MAP_SIZE } });
 	return 0;
 }
 
@@ -610,7 +613,7 @@ static const struct memfd_mapping region[] = {
 
 static int map_region(struct tracer *tr, struct tcb *t, struct agent_proc *ap)
 {
-	if (take_region(t, ap, map_memfd(tr, t, ap, region, REGION_MAPPINGS)) == 0)
+	if (take_region(tr, t, ap, map_memfd(tr, t, ap, region, REGION_MAPPINGS)) == 0)
 		return 0;
 	if (ap->base)
 		munmap(ap->base, MAP_SIZE);
@@ -712,7 +715,7 @@ static uint64_t scratch_and_region(struct tracer *tr, struct tcb *t, struct agen
 	close(fd);
 	at = rider.ran ? memfd_mapped(tr, t, ret, region, REGION_MAPPINGS) : -ENOENT;
 	*rode = !failed(at);
-	if (*rode && page && take_region(t, ap, at) == 0)
+	if (*rode && page && take_region(tr, t, ap, at) == 0)
 		return page;
 	/* Mapped, but no scratch page for the hooks: unmapped. */
 	if (*rode && !page)

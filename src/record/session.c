@@ -64,6 +64,10 @@ static void tell_sampler(struct sampler *sm, const struct nm_event *ev)
 	case EV_FORK:
 		sampler_process_fork(sm, ev->ppid, ev->pid);
 		break;
+	case EV_AGENT_REGION:
+		sampler_agent_region(sm, ev->pid, ev->object->addr,
+				     ev->object->addr + ev->object->size);
+		break;
 	case EV_MODULES_KNOWN:
 		sampler_modules_known(sm, ev->pid, ev->known_ns);
 		break;

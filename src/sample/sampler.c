@@ -98,6 +98,8 @@ struct sampler {
 	struct u64map by_tid;
 	uint64_t foreign;           /* samples of threads not traced */
 	struct sample_hold hold;    /* unattributed, their modules not yet known */
+	struct u64map agent;        /* pid -> a, b: its agent region [a, b) */
+	uint64_t agent_samples;     /* samples of the agent's code or memory */
 };
 
 /* In the order "auto" tries them: hardware first, then the software
@@ -598,6 +600,15 @@ static int event_index(const struct thread *th, uint64_t id)
 	return -1;
 }
 
+/* The agent's work in the program (its code, its rings), not the
+ * program's: the pagefault sampler saw a third of cc1 --version's there. */
+static bool in_agent(const struct sampler *s, const struct nm_sample *x)
+{
+	const struct u64map_slot *r = u64map_find(&s->agent, u64map_pid_key(x->pid));
+
+	return r && ((x->ip >= r->a && x->ip < r->b) || (x->addr >= r->a && x->addr < r->b));
+}
+
 static void add_sample(struct thread *th, const void *body, size_t len)
 {
 	struct sampler *s = th->s;
@@ -635,6 +646,11 @@ static void add_sample(struct thread *th, const void *body, size_t len)
 	};
 	if (s->be->decode)
 		s->be->decode(&rec, idx, x);
+	if (in_agent(s, x)) {
+		s->agent_samples++;
+		s->nr_batch--;
+		return;
+	}
 	if (s->be->locate && s->be->locate(&th->pub, &rec, x)) {
 		s->nr_batch--;
 		return;
@@ -1037,10 +1053,21 @@ void sampler_modules_known(struct sampler *s, pid_t pid, uint64_t ns)
 	release_held(s, pid, ns);
 }
 
-void sampler_process_fork(struct sampler *s, pid_t ppid, pid_t pid)
+void sampler_agent_region(struct sampler *s, pid_t pid, uint64_t start, uint64_t end)
 {
 	if (s)
-		sample_hold_fork(&s->hold, ppid, pid);
+		u64map_put(&s->agent, u64map_pid_key(pid), start, end);
+}
+
+void sampler_process_fork(struct sampler *s, pid_t ppid, pid_t pid)
+{
+	const struct u64map_slot *r;
+
+	if (!s)
+		return;
+	sample_hold_fork(&s->hold, ppid, pid);
+	if ((r = u64map_find(&s->agent, u64map_pid_key(ppid))))
+		sampler_agent_region(s, pid, r->a, r->b);
 }
 
 void sampler_process_end(struct sampler *s, pid_t pid)
@@ -1056,6 +1083,7 @@ void sampler_process_exec(struct sampler *s, pid_t pid, uint64_t ns)
 	/* The old image's samples: no read of its modules is to come. */
 	release_held(s, pid, ns);
 	sample_hold_known(&s->hold, pid, ns);
+	sampler_agent_region(s, pid, 0, 0);
 	if (!s->pages)
 		return;
 	if (s->be->process_exec)
@@ -1079,6 +1107,9 @@ void sampler_destroy(struct sampler *s)
 	free_zombies(s);
 	release_held(s, 0, UINT64_MAX);
 	sample_hold_free(&s->hold);
+	u64map_free(&s->agent);
+	if (s->agent_samples)
+		count(s, 0, "agent", s->agent_samples);
 	for (struct thread *ring = s->cpus; ring; ring = ring->next)
 		lost += ring->pub.lost;
 	close_cpu_rings(s);
