@@ -205,6 +205,7 @@ struct prof_run {
 	struct prof_sample *samples;        /* PROFILE_SAMPLES */
 	uint64_t total_samples;             /* every sample row */
 	uint64_t attributed_samples;        /* rows with an object */
+	uint64_t agent_samples;             /* of numamma's agent, not stored (sampler_stats) */
 	size_t nbinaries;
 	char **binaries;                    /* module identities of the processes' programs */
 	/* PROFILE_ACCESS */

@@ -21,4 +21,8 @@ foreign=$(sql "$db" "SELECT printf('%#x', s.ip), printf('%#x', s.address) FROM s
 	  AND NOT EXISTS (SELECT 1 FROM objects o WHERE o.pid = s.pid AND o.name = '[vdso]'
 			  AND s.ip >= o.address AND s.ip < o.address + o.size)")
 [[ -z $foreign ]] || fail "samples stored of code outside the program's modules (ip|address): $(head -5 <<<"$foreign")"
-echo "$agent samples counted as the agent's, none stored"
+# The report says so, in the run's summary.
+"$NUMAMMA" report "$db" >"$TMPD/report" || fail "report failed"
+grep -q "^  agent  *$agent more samples of numamma's agent" "$TMPD/report" ||
+	fail "the report does not say the agent's $agent samples: $(grep -A1 '^  samples' "$TMPD/report")"
+echo "$agent samples counted as the agent's, none stored, the report says so"

@@ -264,6 +264,12 @@ static void section_run(struct ctx *c)
 	row(t, "threads", run->nthreads);
 	run_objects(t, run);
 	row(t, "samples", run->total_samples);
+	/* The program's time in numamma's code, with a time-based sampler. */
+	if (run->agent_samples) {
+		rtable_str(t, "agent");
+		rtable_text(t, "%" PRIu64 " more samples of numamma's agent in the program (its code"
+			    " at each allocation, its memory), not stored", run->agent_samples);
+	}
 	/* Said at the end of the run, and here to whoever reads it later:
 	 * the call sites' counts miss these. */
 	if (ri->calls_lost) {

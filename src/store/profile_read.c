@@ -321,7 +321,9 @@ static int read_objects(struct reader *rd, unsigned what)
 		     " GROUP BY pid, tid, cpu, node", thread_cpu_row) < 0 ||
 	    query_u64(rd, "SELECT count(*) FROM samples", &run->total_samples) < 0 ||
 	    query_u64(rd, "SELECT count(*) FROM samples WHERE object_id IS NOT NULL",
-		      &run->attributed_samples) < 0)
+		      &run->attributed_samples) < 0 ||
+	    query_u64(rd, "SELECT coalesce(sum(value), 0) FROM sampler_stats"
+		      " WHERE tid IS NULL AND name = 'agent'", &run->agent_samples) < 0)
 		return -1;
 	if (!(what & PROFILE_SAMPLES))
 		return 0;
