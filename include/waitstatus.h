@@ -18,11 +18,13 @@ enum trace_event {
 enum trace_event classify_wait_status(int status);
 const char *trace_event_name(enum trace_event e);
 
-/* Did a watchpoint raise the SIGTRAP of this si_code, the byte before the
- * thread's ip being byte_before (-1 when unreadable), rather than the
- * program?  TRAP_HWBKPT says so; TRAP_BRKPT is a debug exception whose
- * cause the kernel did not find in DR6, as it finds none for an icebp
- * (0xf1) and, in some VMs, for a data watchpoint that fired. */
-bool sigtrap_from_watchpoint(int si_code, int byte_before);
+/* Did a watchpoint raise the SIGTRAP of this si_code, the bytes before
+ * and at the thread's ip being byte_before and byte_at (-1 when
+ * unreadable), rather than the program?  TRAP_HWBKPT says so; TRAP_BRKPT
+ * is a debug exception whose cause the kernel did not find in DR6, as it
+ * finds none for an icebp (0xf1) and, in some VMs, for a data watchpoint
+ * that fired.  An icebp is reported after it, or on it where the
+ * hypervisor makes it a fault (KVM on an AMD host). */
+bool sigtrap_from_watchpoint(int si_code, int byte_before, int byte_at);
 
 #endif

@@ -695,10 +695,10 @@ static bool is_our_trap(struct tcb *t)
  * moved (TRAP_HWBKPT), and, in a VM, one whose DR6 gave no cause
  * (TRAP_BRKPT, at the ip after a store to a watched word): passed on,
  * either killed the program.  Only an icebp of the program's own is told
- * apart, by its opcode before the ip. */
+ * apart, by its opcode before the ip or at it. */
 bool tracer_watch_trap(struct tracer *tr, struct tcb *t, const siginfo_t *si)
 {
-	int byte_before = -1;
+	int byte_before = -1, byte_at = -1;
 	long word;
 
 	if (!tr->watchpoints || si->si_signo != SIGTRAP)
@@ -706,10 +706,12 @@ bool tracer_watch_trap(struct tracer *tr, struct tcb *t, const siginfo_t *si)
 	if (si->si_code == TRAP_BRKPT) {
 		errno = 0;
 		word = ptrace(PTRACE_PEEKTEXT, t->tid, (uintptr_t)si->si_addr - 1, 0);
-		if (errno == 0)
+		if (errno == 0) {
 			byte_before = word & 0xff;
+			byte_at = (word >> 8) & 0xff;
+		}
 	}
-	return sigtrap_from_watchpoint(si->si_code, byte_before);
+	return sigtrap_from_watchpoint(si->si_code, byte_before, byte_at);
 }
 
 static bool stray_watch_trap(struct tracer *tr, struct tcb *t)

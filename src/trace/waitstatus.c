@@ -50,9 +50,10 @@ const char *trace_event_name(enum trace_event e)
 	return e <= TE_UNKNOWN ? names[e] : "unknown";
 }
 
-bool sigtrap_from_watchpoint(int si_code, int byte_before)
+bool sigtrap_from_watchpoint(int si_code, int byte_before, int byte_at)
 {
 	enum { ICEBP = 0xf1 };
 
-	return si_code == TRAP_HWBKPT || (si_code == TRAP_BRKPT && byte_before != ICEBP);
+	return si_code == TRAP_HWBKPT ||
+	       (si_code == TRAP_BRKPT && byte_before != ICEBP && byte_at != ICEBP);
 }

@@ -45,14 +45,15 @@ int main(void)
 	CHECK_STR(trace_event_name(TE_GROUP_STOP), "group-stop");
 	/* SIGTRAPs: a watchpoint's, with its cause in DR6 or without (the
 	 * byte before: the last of a store); the program's own. */
-	CHECK(sigtrap_from_watchpoint(TRAP_HWBKPT, 0x03));
-	CHECK(sigtrap_from_watchpoint(TRAP_BRKPT, 0x03));
-	CHECK(sigtrap_from_watchpoint(TRAP_BRKPT, -1));
-	CHECK(!sigtrap_from_watchpoint(TRAP_BRKPT, 0xf1));    /* icebp */
-	CHECK(!sigtrap_from_watchpoint(SI_KERNEL, 0xcc));     /* int3 */
-	CHECK(!sigtrap_from_watchpoint(SI_USER, 0x05));       /* kill */
-	CHECK(!sigtrap_from_watchpoint(SI_TKILL, 0x05));      /* raise */
-	CHECK(!sigtrap_from_watchpoint(TRAP_TRACE, 0x90));    /* its own TF */
+	CHECK(sigtrap_from_watchpoint(TRAP_HWBKPT, 0x03, 0x48));
+	CHECK(sigtrap_from_watchpoint(TRAP_BRKPT, 0x03, 0x48));
+	CHECK(sigtrap_from_watchpoint(TRAP_BRKPT, -1, -1));
+	CHECK(!sigtrap_from_watchpoint(TRAP_BRKPT, 0xf1, 0x48));    /* icebp, a trap */
+	CHECK(!sigtrap_from_watchpoint(TRAP_BRKPT, 0x90, 0xf1));    /* icebp, a fault */
+	CHECK(!sigtrap_from_watchpoint(SI_KERNEL, 0xcc, 0x48));     /* int3 */
+	CHECK(!sigtrap_from_watchpoint(SI_USER, 0x05, 0x48));       /* kill */
+	CHECK(!sigtrap_from_watchpoint(SI_TKILL, 0x05, 0x48));      /* raise */
+	CHECK(!sigtrap_from_watchpoint(TRAP_TRACE, 0x90, 0x48));    /* its own TF */
 	CHECK_STR(trace_event_name((enum trace_event)99), "unknown");
 	return unit_done();
 }
