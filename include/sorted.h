@@ -25,8 +25,17 @@ struct sort_key {
 	uint32_t item;
 };
 
-/* Sorts keys by key, stably, in passes over the bytes that differ (a
- * radix sort: cc1's 29,000 symbols in 0.5 ms, where qsort took 5). */
+/* Sorts the n elements of size bytes at base by the uint64_t at offset
+ * key_off of each, stably, in passes over the key bytes that differ (a
+ * radix sort: cc1's 29,000 symbols in 0.5 ms, where qsort took 5).  The
+ * elements themselves move: sorting keys, then moving each element to its
+ * place, reads the elements in random order (a cache miss each). */
+void sort_by_key(void *base, size_t n, size_t size, size_t key_off);
+
+#define SORT_BY_KEY(v, n, field) \
+	sort_by_key((v), (n), sizeof(*(v)), offsetof(__typeof__(*(v)), field))
+
+/* sort_by_key() of keys by key. */
 void sort_keys(struct sort_key *keys, size_t n);
 
 #endif

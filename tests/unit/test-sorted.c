@@ -1,7 +1,9 @@
 /* The shared search of arrays sorted by address: empty arrays, keys
  * below, between, on and past the entries, repeated keys, and the
  * macro's element of a struct array.  The radix sort: ascending, stable
- * among equal keys, every item once, whichever bytes differ. */
+ * among equal keys, every item once, whichever bytes differ; and of
+ * whole elements, of the sizes copied as constants (16, 32) and another
+ * (24), the key not first. */
 #include <stddef.h>
 #include <stdlib.h>
 
@@ -41,6 +43,30 @@ static void check_sort(size_t n, uint64_t mask)
 	free(seen);
 }
 
+/* Elements of 32 bytes (the symbol tables') and of 24, keyed at offset
+ * 8: sorted stably, each element whole. */
+struct wide { uint64_t check; uint64_t key; uint64_t item; uint64_t pad; };
+struct odd { uint64_t check; uint64_t key; uint64_t item; };
+
+#define CHECK_SORTED_ELEMENTS(type, n, mask) do { \
+	type *e_ = malloc(((n) + 1) * sizeof(type)); \
+	uint64_t x_ = 0x9e3779b97f4a7c15ULL; \
+	bool ok_ = true; \
+	for (size_t i = 0; i < (n); i++) { \
+		x_ ^= x_ << 13; x_ ^= x_ >> 7; x_ ^= x_ << 17; \
+		e_[i] = (type){ .check = ~((x_ & (mask)) ^ i), .key = x_ & (mask), .item = i }; \
+	} \
+	SORT_BY_KEY(e_, (n), key); \
+	for (size_t i = 0; i < (n); i++) { \
+		ok_ = ok_ && e_[i].check == ~(e_[i].key ^ e_[i].item); \
+		if (i) \
+			ok_ = ok_ && (e_[i - 1].key < e_[i].key || \
+				      (e_[i - 1].key == e_[i].key && e_[i - 1].item < e_[i].item)); \
+	} \
+	CHECK(ok_); \
+	free(e_); \
+} while (0)
+
 int main(void)
 {
 	struct range v[] = { { 'a', 0x1000, 0x2000 }, { 'b', 0x3000, 0x4000 },
@@ -66,5 +92,9 @@ int main(void)
 	check_sort(10000, 0xff);                  /* many ties */
 	check_sort(10000, 0x7fff00000000fff0ULL); /* bytes that never differ skipped */
 	check_sort(1000, 0);                      /* all equal */
+	CHECK_SORTED_ELEMENTS(struct wide, 10000, 0xffffffULL);
+	CHECK_SORTED_ELEMENTS(struct wide, 10000, 0xf0ULL);
+	CHECK_SORTED_ELEMENTS(struct odd, 10000, ~0ULL);
+	CHECK_SORTED_ELEMENTS(struct odd, 3, 0ULL);
 	return unit_done();
 }
