@@ -103,17 +103,7 @@ static bool rank_sets(struct reading *r)
 /* Sorted by start, stably: entries that tie keep the order read. */
 static void sort_by_start(struct aranges *a)
 {
-	struct sort_key *keys = xmalloc((a->n ? a->n : 1) * sizeof(*keys));
-	struct arange *sorted = xmalloc((a->n ? a->n : 1) * sizeof(*sorted));
-
-	for (size_t i = 0; i < a->n; i++)
-		keys[i] = (struct sort_key){ a->v[i].start, i };
-	sort_keys(keys, a->n);
-	for (size_t i = 0; i < a->n; i++)
-		sorted[i] = a->v[keys[i].item];
-	free(keys);
-	free(a->v);
-	a->v = sorted;
+	SORT_BY_KEY(a->v, a->n, start);
 	a->last_run = a->n;
 	while (a->last_run && a->v[a->last_run - 1].unit == a->v[a->n - 1].unit)
 		a->last_run--;

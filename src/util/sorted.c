@@ -29,6 +29,7 @@ static inline void copy_element(void *to, const void *from, size_t size)
 {
 	switch (size) {
 	case 16: memcpy(to, from, 16); break;
+	case 24: memcpy(to, from, 24); break;
 	case 32: memcpy(to, from, 32); break;
 	default: memcpy(to, from, size); break;
 	}

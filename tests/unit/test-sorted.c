@@ -2,8 +2,8 @@
  * below, between, on and past the entries, repeated keys, and the
  * macro's element of a struct array.  The radix sort: ascending, stable
  * among equal keys, every item once, whichever bytes differ; and of
- * whole elements, of the sizes copied as constants (16, 32) and another
- * (24), the key not first. */
+ * whole elements, of the sizes copied as constants (16, 24, 32) and
+ * another (40), the key not first. */
 #include <stddef.h>
 #include <stdlib.h>
 
@@ -43,10 +43,11 @@ static void check_sort(size_t n, uint64_t mask)
 	free(seen);
 }
 
-/* Elements of 32 bytes (the symbol tables') and of 24, keyed at offset
- * 8: sorted stably, each element whole. */
+/* Elements of 32 bytes (the symbol tables'), 24 (the address ranges')
+ * and 40, keyed at offset 8: sorted stably, each element whole. */
 struct wide { uint64_t check; uint64_t key; uint64_t item; uint64_t pad; };
 struct odd { uint64_t check; uint64_t key; uint64_t item; };
+struct odder { uint64_t check; uint64_t key; uint64_t item; uint64_t pad[2]; };
 
 #define CHECK_SORTED_ELEMENTS(type, n, mask) do { \
 	type *e_ = malloc(((n) + 1) * sizeof(type)); \
@@ -96,5 +97,6 @@ int main(void)
 	CHECK_SORTED_ELEMENTS(struct wide, 10000, 0xf0ULL);
 	CHECK_SORTED_ELEMENTS(struct odd, 10000, ~0ULL);
 	CHECK_SORTED_ELEMENTS(struct odd, 3, 0ULL);
+	CHECK_SORTED_ELEMENTS(struct odder, 5000, 0xff00ffULL);
 	return unit_done();
 }
