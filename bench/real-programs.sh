@@ -19,6 +19,13 @@
 # BASELINE=PATH adds a column, another numamma build profiling the tree in
 # the same rounds (a change against the build before it: two runs minutes
 # apart differ by the host's load).
+#
+# "calls" says how many allocator calls each tracer recorded in the
+# per-program runs of the first round (numamma's callsite_totals,
+# heaptrack_print's "calls to allocation functions"), with sqlite3 and
+# heaptrack_print installed: a ratio is a comparison only where both saw
+# the program's calls.  An executable that defines malloc itself (rustc,
+# whose jemalloc is linked in) is not interposed by LD_PRELOAD.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
@@ -151,6 +158,29 @@ run() {
 # ratio SECONDS: SECONDS against the native median, as "1.2x".
 ratio() { awk -v t="$1" -v n="$native" 'BEGIN { printf "%.1fx", t / n }'; }
 
+# heaptrack, one file per process: its -o does not replace %p (the
+# script reads the name again), and the processes of a row, some at once
+# (make -j2), wrote over one file.
+printf '#!/bin/sh\nexec heaptrack -o "%s/ht.$$" "$@"\n' "$tmp" >"$tmp/heaptrack-each"
+chmod +x "$tmp/heaptrack-each"
+
+# numamma_calls: allocator calls in the per-program profiles ($tmp/p.*.db).
+numamma_calls() {
+	command -v sqlite3 >/dev/null || { echo -; return; }
+	for db in "$tmp"/p.*.db; do
+		[[ -e $db ]] && sqlite3 "$db" 'SELECT coalesce(sum(allocations), 0) FROM callsite_totals'
+	done | awk '{ n += $1 } END { print n + 0 }'
+}
+
+# heaptrack_calls: the same from heaptrack's files ($tmp/ht.*).
+heaptrack_calls() {
+	command -v heaptrack_print >/dev/null || { echo -; return; }
+	for f in "$tmp"/ht.*; do
+		[[ -e $f ]] && heaptrack_print -f "$f" 2>/dev/null |
+			sed -n 's/^calls to allocation functions: \([0-9]*\).*/\1/p'
+	done | awk '{ n += $1 } END { print n + 0 }'
+}
+
 # median SECONDS...
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 runs=${RUNS:-3}
@@ -161,14 +191,15 @@ runs=${RUNS:-3}
 nm=("$top/numamma" profile -q -s none "$@")
 base=()
 [[ -n ${BASELINE:-} ]] && base=("$BASELINE" profile -q -s none "$@")
-printf "%-22s %8s %9s %9s %6s %10s" program native tree per-prog same heaptrack
+printf "%-22s %8s %9s %9s %6s %10s %21s" program native tree per-prog same heaptrack \
+	"calls: numamma/heapt."
 [[ ${#base[@]} == 0 ]] || printf " %9s" "base tree"
 printf "\n"
 for p in "${programs[@]}"; do
 	name=${p%%|*} cmd=${p#*|}
 	[[ $name =~ ${ONLY:-.} ]] || continue
 	each="${nm[*]} -o $tmp/p.%p.db --"
-	natives=() trees=() pers=() heaps=() bases=() same=yes
+	natives=() trees=() pers=() heaps=() bases=() same=yes calls_nm=- calls_ht=-
 	for ((r = 0; r < runs; r++)); do
 		natives+=("$(T= TW= run native sh -c "$cmd")")
 		trees+=("$(T= TW= run traced "${nm[@]}" -o "$tmp/p.db" -- sh -c "$cmd")")
@@ -178,18 +209,20 @@ for p in "${programs[@]}"; do
 			cmp -s "$tmp/native.out" "$tmp/base.out" || same=no
 		fi
 		pers+=("$(T="$each" TW= run each sh -c "$cmd")")
+		((r)) || calls_nm=$(numamma_calls)
 		rm -f "$tmp"/p.*.db
 		if command -v heaptrack >/dev/null; then
-			heaps+=("$(T="heaptrack -o $tmp/ht.%p" TW="-wrapper heaptrack,-o,$tmp/ht.%p" \
+			heaps+=("$(T="$tmp/heaptrack-each" TW="-wrapper $tmp/heaptrack-each" \
 				run heap sh -c "$cmd")")
+			((r)) || calls_ht=$(heaptrack_calls)
 			rm -f "$tmp"/ht.*
 		fi
 	done
 	native=$(median "${natives[@]}") tree=$(median "${trees[@]}") per=$(median "${pers[@]}")
 	heap=-
 	[[ ${#heaps[@]} == 0 ]] || heap=$(ratio "$(median "${heaps[@]}")")
-	printf "%-22s %7.2fs %9s %9s %6s %10s" "$name" "$native" "$(ratio "$tree")" \
-		"$(ratio "$per")" "$same" "$heap"
+	printf "%-22s %7.2fs %9s %9s %6s %10s %21s" "$name" "$native" "$(ratio "$tree")" \
+		"$(ratio "$per")" "$same" "$heap" "$calls_nm/$calls_ht"
 	[[ ${#bases[@]} == 0 ]] || printf " %9s" "$(ratio "$(median "${bases[@]}")")"
 	printf "\n"
 done
