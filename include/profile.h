@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "access_spans.h"
 #include "model.h"
 
 /* What to read besides the run, nodes, processes, threads, modules,
@@ -137,8 +138,9 @@ struct prof_access {
 	int threads;                /* distinct sampling threads */
 	uint64_t located, remote;   /* samples with both nodes known; of them remote */
 	bool line_shared_writes;    /* a cache line written by two threads or more */
-	bool spans_overlap;         /* two threads' page spans overlap */
-	bool page_shared;           /* a page sampled by two threads or more */
+	/* How the threads doing its work share its pages (a serial
+	 * initialisation's sweep and threads with few samples left out). */
+	struct access_spans spans;
 };
 
 /* PROFILE_DETAIL: accesses to an object by one thread (tid), one cpu

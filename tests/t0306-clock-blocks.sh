@@ -3,9 +3,10 @@
 # each worker's samples on the array are on its own block: the address
 # comes from the sampled registers and the decoded code, attributed to the
 # thread that was running; advise plans those blocks from it.  A main
-# thread's fs-relative accesses are placed once its fs_base is.  Across
-# fork and exec, samples on each process's array belong to that process,
-# and after the exec to the new program's code.
+# thread's fs-relative accesses are placed once its fs_base is.  The
+# report reads the blocks of a serially initialised array as the
+# workers'.  Across fork and exec, samples on each process's array belong
+# to that process, and after the exec to the new program's code.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/access-lib.sh"
 sampler_available clock
@@ -50,6 +51,21 @@ echo "clock: $total samples, $refused not placed"
 blocks_profile "$TMPD/si.db" clock access-serial-init $N 256 1
 "$NUMAMMA" advise --nodes 4 "$TMPD/si.db" >"$TMPD/adv" || fail "advise of a clock profile failed"
 grep -q "^  block  *heap .*" "$TMPD/adv" || fail "advise planned no per-worker blocks: $(cat "$TMPD/adv")"
+
+# report: the same pattern on a larger array, whose initialisation main
+# is sampled in (a sweep across the workers' blocks): left out of the
+# pattern, said in the object's view, so that the blocks read as theirs.
+blocks_profile "$TMPD/si-big.db" clock access-serial-init $N 8192 0.2
+size=$((N * 8192 * PAGE + PAGE))
+id=$(sql "$TMPD/si-big.db" "SELECT id FROM objects WHERE kind = 'heap' AND size = $size")
+main_samples=$(sql "$TMPD/si-big.db" "SELECT count(*) FROM samples s JOIN threads t
+	ON t.pid = s.pid AND t.tid = s.tid WHERE t.rank = 0 AND s.object_id = $id")
+echo "serial init: $main_samples samples of main on the array"
+((main_samples > 0)) || fail "main's initialisation of 128 MiB was not sampled"
+"$NUMAMMA" report --object "$id" "$TMPD/si-big.db" >"$TMPD/obj" || fail "report --object exited $?"
+grep -Eq "^  pattern +each thread its own block$" "$TMPD/obj" ||
+	fail "serial init + blocks not read as blocks: $(cat "$TMPD/obj")"
+grep -Eq "^  left out +1 thread " "$TMPD/obj" || fail "main's samples not said left out: $(cat "$TMPD/obj")"
 
 # fs-relative accesses: a main thread's fs_base, unset at exec, is read at
 # its next stop (an allocation); its samples then land on its

@@ -43,6 +43,18 @@ static void accesses(struct rtable *t, const struct prof_access *a)
 	rtable_int(t, a->threads);
 	rtable_str(t, "pattern");
 	rtable_str(t, access_pattern(a));
+	if (a->spans.sweepers) {
+		rtable_str(t, "left out");
+		rtable_text(t, "%d thread%s sweeping the object while others keep to parts of it "
+			    "(an initialisation?): %" PRIu64 " samples", a->spans.sweepers,
+			    a->spans.sweepers > 1 ? "s" : "", a->spans.sweepers_samples);
+	}
+	if (a->spans.minor) {
+		rtable_str(t, "left out");
+		rtable_text(t, "%d thread%s with under 1%% of the samples: %" PRIu64 " sample%s",
+			    a->spans.minor, a->spans.minor > 1 ? "s" : "", a->spans.minor_samples,
+			    a->spans.minor_samples > 1 ? "s" : "");
+	}
 }
 
 void section_object(struct ctx *c)

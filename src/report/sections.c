@@ -512,7 +512,9 @@ static const struct rcolumn hot_cols[] = {
 };
 #define HOT_NCOLS (int)(sizeof(hot_cols) / sizeof(*hot_cols))
 
-/* What the samples say about how threads use an object.  Disjoint page
+/* What the samples say about how threads use an object, judged on the
+ * threads doing its work (a serial initialisation's sweep and threads
+ * with few samples left out: include/access_spans.h).  Disjoint page
  * ranges per thread is the partitioned-array case that first-touch or
  * per-thread placement serves well; "shared read" objects can be
  * replicated or interleaved; lines written by several threads hint at
@@ -521,11 +523,11 @@ const char *access_pattern(const struct prof_access *a)
 {
 	if (a->line_shared_writes)
 		return "false sharing suspect";
-	if (a->threads < 2)
+	if (a->spans.workers < 2)
 		return "one thread";
-	if (!a->spans_overlap)
+	if (!a->spans.spans_overlap)
 		return "each thread its own block";
-	if (!a->page_shared)
+	if (!a->spans.page_shared)
 		return "threads interleave pages";
 	/* Mostly reads: under one write in ten samples. */
 	if (a->writes * 10 < a->reads + a->writes)

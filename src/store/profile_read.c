@@ -343,6 +343,7 @@ static void access_row(struct prof_run *run, sqlite3_stmt *st)
 	a->reads = col_int(st, 2, 0);
 	a->writes = col_int(st, 3, 0);
 	a->threads = (int)col_int(st, 4, 0);
+	a->spans.workers = a->threads;         /* unless its pages say more */
 	a->weight = col_int(st, 5, 0);
 }
 
@@ -370,20 +371,45 @@ static void line_shared_row(struct prof_run *run, sqlite3_stmt *st)
 		a->line_shared_writes = true;
 }
 
-static void overlap_row(struct prof_run *run, sqlite3_stmt *st)
+/* The pattern's threads of the object whose n rows are at rows. */
+static void judge_spans(struct prof_run *run, int64_t object_id, const struct page_samples *rows,
+			size_t n)
 {
-	struct prof_access *a = access_of(run, st);
+	struct prof_access *a = (struct prof_access *)prof_access(run, object_id);
 
-	if (a)
-		a->spans_overlap = true;
+	if (a && n)
+		access_spans_judge(rows, n, &a->spans);
 }
 
-static void page_shared_row(struct prof_run *run, sqlite3_stmt *st)
+/* Each object's pages by thread, judged one object at a time. */
+static int read_spans(struct reader *rd)
 {
-	struct prof_access *a = access_of(run, st);
+	sqlite3_stmt *st;
+	struct page_samples *rows = NULL;
+	size_t n = 0, room = 0;
+	int64_t object_id = 0;
+	int rc;
 
-	if (a)
-		a->page_shared = true;
+	if (sqlite3_prepare_v2(rd->sql, "SELECT object_id, tid, page, samples FROM object_page_thread"
+			       " ORDER BY object_id, tid, page", -1, &st, NULL) != SQLITE_OK)
+		return read_error(rd);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (col_int(st, 0, 0) != object_id) {
+			judge_spans(rd->run, object_id, rows, n);
+			object_id = col_int(st, 0, 0);
+			n = 0;
+		}
+		if (n == room)
+			rows = xrealloc(rows, (room = room ? 2 * room : 64) * sizeof(*rows));
+		rows[n++] = (struct page_samples){ (pid_t)col_int(st, 1, 0), col_int(st, 2, 0),
+						   col_int(st, 3, 0) };
+	}
+	judge_spans(rd->run, object_id, rows, n);
+	free(rows);
+	if (rc != SQLITE_DONE)
+		read_error(rd);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 static void sharing_row(struct prof_run *run, sqlite3_stmt *st)
@@ -543,12 +569,7 @@ static int read_access(struct reader *rd)
 		     " GROUP BY object_id", remote_row) < 0 ||
 	    each_row(rd, "SELECT DISTINCT object_id FROM line_writers WHERE writers >= 2",
 		     line_shared_row) < 0 ||
-	    each_row(rd, "WITH span AS (SELECT object_id, tid, min(page) AS lo, max(page) AS hi"
-		     "   FROM object_page_thread GROUP BY object_id, tid)"
-		     " SELECT DISTINCT a.object_id FROM span a JOIN span b ON a.object_id = b.object_id"
-		     " AND a.tid < b.tid AND a.lo <= b.hi AND b.lo <= a.hi", overlap_row) < 0 ||
-	    each_row(rd, "SELECT DISTINCT object_id FROM object_page_thread"
-		     " GROUP BY object_id, page HAVING count(*) > 1", page_shared_row) < 0 ||
+	    read_spans(rd) < 0 ||
 	    each_row(rd, "SELECT tid_a, tid_b, shared_pages, shared_lines FROM thread_sharing"
 		     " ORDER BY rowid", sharing_row) < 0)
 		return -1;

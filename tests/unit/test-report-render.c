@@ -142,7 +142,8 @@ static void test_detail_and_html(void)
 	};
 	static struct prof_access access[] = {
 		{ .object_id = 4, .samples = 10, .reads = 2, .writes = 8, .threads = 2, .located = 10,
-		  .remote = 4, .line_shared_writes = true, .spans_overlap = true, .page_shared = true },
+		  .remote = 4, .line_shared_writes = true,
+		  .spans = { .workers = 2, .spans_overlap = true, .page_shared = true } },
 	};
 	static struct prof_sharing sharing[] = { { 2, 3, 1, 1 } };
 	static struct prof_object_thread ot[] = { { 4, 2, 6, 1, 5 }, { 4, 3, 4, 1, 3 } };
