@@ -972,9 +972,12 @@ int elfmod_code_range(const struct elf_module *m, uint64_t vaddr, uint64_t *star
 		else
 			hi = mid;
 	}
-	/* The last FDE's end is not in the table. */
-	if (!lo || lo == m->eh_count)
+	if (!lo)
 		return -1;
+	/* The last FDE's end is not in the table: its function's symbol
+	 * says (a program's hot loop is often its last function). */
+	if (lo == m->eh_count)
+		return elfmod_function_at(m, vaddr, start, size);
 	*start = eh_start(m, lo - 1);
 	*size = eh_start(m, lo) - *start;
 	return 0;

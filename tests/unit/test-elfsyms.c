@@ -187,6 +187,11 @@ static void test_program(const char *prog, bool want_pie)
 	CHECK_INT(start, vaddr);
 	CHECK(fsize >= size && fsize < size + 64);
 	CHECK_INT(elfmod_code_range(m, 0, &start, &fsize), -1);
+	/* The last FDE's: no FDE after it says where it ends, the symbol does. */
+	CHECK_INT(elfmod_find_function(m, "prog_last", &vaddr, &size), 0);
+	CHECK_INT(elfmod_code_range(m, vaddr + size / 2, &start, &fsize), 0);
+	CHECK_INT(start, vaddr);
+	CHECK_INT(fsize, size);
 
 	statics = elfmod_statics(m);
 	statics.foreach_large(statics.owner, 0, note_object, &objs, &lo, &hi);

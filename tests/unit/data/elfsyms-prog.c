@@ -13,6 +13,8 @@ __attribute__((noinline)) int prog_leaf(int x)
 	return prog_global_array[x % 100] + (int)prog_local_table[x % 25];
 }
 
+int prog_last(int x);
+
 int main(void)
 {
 	printf("%p %p %p\n", (void *)prog_leaf, (void *)prog_global_array,
@@ -20,5 +22,11 @@ int main(void)
 	fflush(stdout);
 	while (getchar() != EOF)
 		;
-	return prog_leaf(3) == 0;
+	return prog_leaf(3) == prog_last(3);
+}
+
+/* Last in the file, so last in .text: the FDE no other follows. */
+__attribute__((noinline)) int prog_last(int x)
+{
+	return prog_global_array[x % 100] * 3;
 }
