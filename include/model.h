@@ -101,10 +101,10 @@ struct nm_sample {
 	int page_node;         /* node of the page; -1 unknown */
 	uint64_t phys_addr;    /* 0 unknown */
 	/* How addr was found from the sampled registers (clock sampler):
-	 * "at_ip", "backward" or "forward" (static strings); NULL when the
-	 * hardware or the kernel gave the address. */
+	 * "backward", "repeat", "at_ip" or "forward" (static strings); NULL
+	 * when the hardware or the kernel gave the address. */
 	const char *resolution;
-	int forward_steps;     /* forward: instructions emulated before it; else 0 */
+	int forward_steps;     /* forward, repeat: instructions emulated before it; else 0 */
 };
 
 /* Machine topology as recorded in runs. */

@@ -4,14 +4,22 @@
  * so that tests/unit/ decodes byte sequences.
  *
  * The access is looked for, in this order:
- *   at_ip     the instruction at ip has a memory operand: its effective
- *             address from the registers as sampled (not yet executed);
  *   backward  when the function holding ip is known: the instruction just
  *             before ip, if the only way to ip is falling through it
  *             (x86_func_map_predecessor) and it did not change the
  *             registers its address uses.  This is the access the thread
  *             stalled on: a clock interrupt is taken after the load that
- *             kept the instruction from retiring;
+ *             kept the instruction from retiring, so the access at ip,
+ *             not run yet, is the next one (a load that misses, then an
+ *             update of a small array that hits: the samples are the
+ *             load's);
+ *   repeat    that instruction's access when its load changed a register
+ *             of its own address (mov rsi, [rax+rsi*8]; a list's
+ *             mov rax, [rax]): at its next run, emulating forward as
+ *             below, other accesses stepped over (what they load
+ *             unknown): the same object, the next element;
+ *   at_ip     the instruction at ip has a memory operand: its effective
+ *             address from the registers as sampled (not yet executed);
  *   forward   otherwise the next access, emulating up to X86_FORWARD_MAX
  *             register-only instructions (mov, lea, add, sub, and, or,
  *             xor, inc, dec, neg, not, imul, shifts, movzx/movsx, cdqe,
@@ -65,11 +73,10 @@ void x86_insn_cache_counts(const struct x86_insn_cache *c, uint64_t *hits, uint6
 struct x86_code {
 	x86_code_reader read;
 	/* The instruction before ip when it is the only way to ip (see
-	 * x86_func_map_predecessor), 0 when not or not known; asked only
-	 * when ip's own instruction has no access.  build false: only from
-	 * what is at hand (a map built before), X86_PREDECESSOR_UNKNOWN when
-	 * that does not tell; then asked again, to build, only if an access
-	 * may end at ip.  NULL: never known. */
+	 * x86_func_map_predecessor), 0 when not or not known.  build false:
+	 * only from what is at hand (a map built before),
+	 * X86_PREDECESSOR_UNKNOWN when that does not tell; then asked again,
+	 * to build, only if an access may end at ip.  NULL: never known. */
 	uint64_t (*predecessor)(void *arg, uint64_t ip, bool build);
 	void *arg;
 	struct x86_insn_cache *insns;   /* NULL: every instruction decoded */
@@ -96,6 +103,7 @@ uint64_t x86_func_map_predecessor(const struct x86_func_map *m, uint64_t ip);
 enum x86_resolution {
 	X86_AT_IP = 1,
 	X86_BACKWARD,
+	X86_REPEAT,
 	X86_FORWARD,
 	/* Refusals: */
 	X86_NO_CODE,        /* code unreadable, or not an instruction */
@@ -111,15 +119,15 @@ struct x86_access {
 	uint64_t addr, ip;         /* the data address, the accessing instruction */
 	unsigned size;             /* bytes */
 	char kind;                 /* 'R' or 'W' (read-modify-write: 'W') */
-	unsigned steps;            /* forward: instructions emulated before it */
+	unsigned steps;            /* forward, repeat: instructions emulated before it */
 };
 
-/* Finds the access; X86_AT_IP, X86_BACKWARD or X86_FORWARD with *out
- * filled, or the reason it could not. */
+/* Finds the access; X86_BACKWARD, X86_REPEAT, X86_AT_IP or X86_FORWARD
+ * with *out filled, or the reason it could not. */
 enum x86_resolution x86_find_access(const struct x86_regs *regs, const struct x86_code *code,
 				    struct x86_access *out);
 
-/* "at_ip", "backward", "forward", "no_code", "gather", ... */
+/* "at_ip", "backward", "repeat", "forward", "no_code", "gather", ... */
 const char *x86_resolution_name(enum x86_resolution how);
 
 #endif

@@ -26,18 +26,18 @@ rows=$(sql "$db" "WITH $(array_cte $size),
 assert_share "array samples on the worker's own block" "$rows" 50 90 $N
 
 # Every stored sample says where its address came from; forward_steps
-# only for forward ones; writes to the array are seen as writes.
+# only for forward and repeat ones; writes to the array are seen as writes.
 assert_eq "samples lacking a field" 0 \
 	"$(sql "$db" "SELECT count(*) FROM samples WHERE address IS NULL OR ip IS NULL
 		      OR cpu IS NULL OR time_ns IS NULL OR access NOT IN ('R', 'W')
-		      OR resolution NOT IN ('at_ip', 'backward', 'forward')
-		      OR (resolution = 'forward') != (forward_steps IS NOT NULL)")"
+		      OR resolution NOT IN ('at_ip', 'backward', 'repeat', 'forward')
+		      OR (resolution IN ('forward', 'repeat')) != (forward_steps IS NOT NULL)")"
 assert_eq "array samples that are not writes" 0 \
 	"$(sql "$db" "WITH $(array_cte $size) SELECT count(*) FROM samples s JOIN arr
 		      ON s.pid = arr.pid WHERE $on_array AND s.access != 'W'")"
 # The samples the decoder could not place are counted, and few.
 read -r stored counted <<<"$(sql "$db" "SELECT (SELECT count(*) FROM samples),
-	(SELECT sum(value) FROM sampler_stats WHERE name IN ('at_ip', 'backward', 'forward'))" | tr '|' ' ')"
+	(SELECT sum(value) FROM sampler_stats WHERE name IN ('at_ip', 'backward', 'repeat', 'forward'))" | tr '|' ' ')"
 assert_eq "stored samples = samples counted as resolved" "$stored" "$counted"
 read -r total refused <<<"$(sql "$db" "SELECT sum(CASE WHEN name = 'samples' THEN value END),
 	sum(CASE WHEN name IN ('no_code', 'gather', 'unknown_reg', 'unknown_branch', 'no_fs_base', 'no_access', 'no_regs')

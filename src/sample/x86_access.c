@@ -87,7 +87,8 @@ static const uint8_t perf_of_id[16] = {
 };
 
 static const char *const resolution_names[X86_NR_RESOLUTIONS] = {
-	[X86_AT_IP] = "at_ip", [X86_BACKWARD] = "backward", [X86_FORWARD] = "forward",
+	[X86_AT_IP] = "at_ip", [X86_BACKWARD] = "backward", [X86_REPEAT] = "repeat",
+	[X86_FORWARD] = "forward",
 	[X86_NO_CODE] = "no_code", [X86_GATHER] = "gather", [X86_UNKNOWN_REG] = "unknown_reg",
 	[X86_UNKNOWN_BRANCH] = "unknown_branch", [X86_NO_FS_BASE] = "no_fs_base",
 	[X86_NO_ACCESS] = "no_access",
@@ -840,34 +841,76 @@ static bool access_may_end_at(const struct emu *e)
 			   e->rd.read(e->rd.arg, e->rip - MAX_INSN, before, MAX_INSN) == MAX_INSN;
 
 	for (uint64_t k = 1; k <= MAX_INSN && k < e->rip; k++) {
-		const ZydisDecodedOperand *op;
 		struct insn x;
 
 		if ((!have_before || ends_at_rip(e, before, k)) && !decode(&e->rd, e->rip - k, &x) &&
-		    x.in.length == k && (op = access_operand(e, &x)) && !moved_own_address(&x, op))
+		    x.in.length == k && access_operand(e, &x))
 			return true;
 	}
 	return false;
 }
 
-static enum x86_resolution backward(const struct emu *e, const struct x86_code *code, struct x86_access *out)
+/* The instruction just before ip when the only way to ip is falling
+ * through it, and its access (NULL: none, or not known). */
+static const ZydisDecodedOperand *access_before(const struct emu *e, const struct x86_code *code,
+						struct insn *prev)
 {
 	uint64_t before = code->predecessor ? code->predecessor(code->arg, e->rip, false) : 0;
-	const ZydisDecodedOperand *op;
-	struct insn prev;
 
 	if (before == X86_PREDECESSOR_UNKNOWN)
 		before = access_may_end_at(e) ? code->predecessor(code->arg, e->rip, true) : 0;
-	if (!before || decode(&e->rd, before, &prev) || prev.ip + prev.in.length != e->rip ||
-	    !(op = access_operand(e, &prev)) || moved_own_address(&prev, op))
+	if (!before || decode(&e->rd, before, prev) || prev->ip + prev->in.length != e->rip)
+		return NULL;
+	return access_operand(e, prev);
+}
+
+/* The stalled access before ip, whose load changed a register of its own
+ * address (mov rsi, [rax+rsi*8]; a list's mov rax, [rax]): found at its
+ * next run, emulating forward from x at ip, other accesses stepped over
+ * (what they load unknown), within X86_FORWARD_MAX instructions. */
+static enum x86_resolution repeat(struct emu *e, struct insn *x, uint64_t stalled_ip,
+				  struct x86_access *out)
+{
+	const ZydisDecodedOperand *op;
+	enum x86_resolution r;
+
+	for (unsigned steps = 1; steps <= X86_FORWARD_MAX; steps++) {
+		if ((r = step(e, x)))
+			return r;
+		if (decode(&e->rd, e->rip, x))
+			return X86_NO_CODE;
+		if (x->ip == stalled_ip) {
+			if (!(op = access_operand(e, x)))
+				return X86_NO_ACCESS;
+			out->steps = steps;
+			return access_of(e, x, op, X86_REPEAT, out);
+		}
+	}
+	return X86_NO_ACCESS;
+}
+
+/* The access the thread stalled on, when known: the one just before ip
+ * (a clock interrupt is taken once the instruction that kept the others
+ * from retiring has), at its address then or at its next run. */
+static enum x86_resolution stalled_access(const struct emu *e, const struct insn *x,
+					  const struct x86_code *code, struct x86_access *out)
+{
+	const ZydisDecodedOperand *op;
+	struct insn prev, ahead = *x;
+	struct emu run = *e;
+
+	if (!(op = access_before(e, code, &prev)))
 		return X86_NO_ACCESS;
-	return access_of(e, &prev, op, X86_BACKWARD, out);
+	if (!moved_own_address(&prev, op))
+		return access_of(e, &prev, op, X86_BACKWARD, out);
+	return repeat(&run, &ahead, prev.ip, out);
 }
 
 enum x86_resolution x86_find_access(const struct x86_regs *regs, const struct x86_code *code,
 				    struct x86_access *out)
 {
 	const ZydisDecodedOperand *op;
+	enum x86_resolution how;
 	struct insn x;
 	struct emu e;
 
@@ -875,9 +918,11 @@ enum x86_resolution x86_find_access(const struct x86_regs *regs, const struct x8
 	emu_init(&e, regs, code);
 	if (decode(&e.rd, e.rip, &x))
 		return X86_NO_CODE;
+	how = stalled_access(&e, &x, code, out);
+	if (how == X86_BACKWARD || how == X86_REPEAT)
+		return how;
+	memset(out, 0, sizeof(*out));
 	if ((op = access_operand(&e, &x)))
 		return access_of(&e, &x, op, X86_AT_IP, out);
-	if (backward(&e, code, out) == X86_BACKWARD)
-		return X86_BACKWARD;
 	return forward(&e, &x, out);
 }

@@ -74,7 +74,7 @@ int main(void)
 	counted = harness_query(&h, "SELECT value FROM sampler_stats WHERE tid = %d AND name = 'samples'",
 				(int)h.tid);
 	placed = harness_query(&h, "SELECT sum(value) FROM sampler_stats WHERE tid = %d"
-			       " AND name IN ('at_ip', 'backward', 'forward')", (int)h.tid);
+			       " AND name IN ('at_ip', 'backward', 'repeat', 'forward')", (int)h.tid);
 	printf("clock: %lld samples read, %lld stored (%lld reads, %lld writes on the array)\n",
 	       (long long)counted, (long long)total, (long long)reads, (long long)writes);
 	/* 1 kHz of the worker's cpu time (about 300 ms of it), give or take
@@ -99,7 +99,7 @@ int main(void)
 				(unsigned long long)mid, (unsigned long long)hi,
 				(unsigned long long)lo, (unsigned long long)mid), 0);
 	CHECK_INT(harness_query(&h, "SELECT count(*) FROM samples WHERE tid = %d AND"
-				" (resolution NOT IN ('at_ip', 'backward', 'forward') OR ip IS NULL"
+				" (resolution NOT IN ('at_ip', 'backward', 'repeat', 'forward') OR ip IS NULL"
 				" OR time_ns NOT BETWEEN %llu AND %llu)", (int)h.tid,
 				(unsigned long long)h.t_start, (unsigned long long)h.t_end), 0);
 	CHECK_INT(harness_query(&h, "SELECT value FROM sampler_stats WHERE tid = %d AND name = 'lost'",

@@ -1,6 +1,7 @@
-/* The clock sampler's access finder on instruction bytes: the access at
- * the ip, the one just before it (when the function says it is the only
- * way there), the next one by emulation (arithmetic, flags, jmp/Jcc with
+/* The clock sampler's access finder on instruction bytes: the one just
+ * before the ip (when the function says it is the only way there; first,
+ * or at its next run when its load changed its own address), the access
+ * at the ip, the next one by emulation (arithmetic, flags, jmp/Jcc with
  * the sampled flags), the refusals, and the cache of decoded
  * instructions (every case run through it too). */
 #include <stdbool.h>
@@ -324,6 +325,57 @@ static void test_backward_refused(void)
 	check_access(&a, r.r[PERF_REG_X86_DX] + 1, 'W', 4, BASE + 7);
 }
 
+/* The access the thread stalled on comes first: a load that misses,
+ * then an update of a small array at ip, is the load's sample; a load
+ * that changed its own index, or a list's next pointer, is found at its
+ * next run. */
+static void test_stalled_first(void)
+{
+	static const uint8_t then_update[] = {
+		0x48, 0x8b, 0x14, 0xc8,           /* 0: mov rdx, [rax+rcx*8] */
+		0x49, 0x01, 0x14, 0xf8,           /* 4: add [r8+rdi*8], rdx */
+		0xc3,                             /* 8: ret */
+	};
+	static const uint8_t chase[] = {
+		0x48, 0x89, 0xd6,                 /* 0: mov rsi, rdx */
+		0x81, 0xe6, 0xff, 0x00, 0x00, 0x00, /* 3: and esi, 0xff */
+		0x48, 0x8b, 0x34, 0xf0,           /* 9: mov rsi, [rax+rsi*8] */
+		0x49, 0x01, 0x30,                 /* d: add [r8], rsi */
+		0x48, 0x31, 0xf2,                 /* 10: xor rdx, rsi */
+		0xeb, 0xeb,                       /* 13: jmp 0 */
+	};
+	static const uint8_t list[] = {
+		0x48, 0x8b, 0x00,                 /* 0: mov rax, [rax] */
+		0x48, 0x85, 0xc0,                 /* 3: test rax, rax */
+		0x75, 0xf8,                       /* 6: jne 0 */
+		0xc3,                             /* 8: ret */
+	};
+	struct x86_regs r = regs_at(4);
+	uint64_t dx, si;
+	struct x86_access a;
+
+	CHECK_INT(FIND(then_update, r, 1, &a), X86_BACKWARD);
+	check_access(&a, r.r[PERF_REG_X86_AX] + r.r[PERF_REG_X86_CX] * 8, 'R', 8, BASE);
+	/* Not knowing the function, the update at ip. */
+	CHECK_INT(FIND(then_update, r, 0, &a), X86_AT_IP);
+	check_access(&a, r.r[PERF_REG_X86_R8] + r.r[PERF_REG_X86_DI] * 8, 'W', 8, BASE + 4);
+
+	r = regs_at(0xd);
+	dx = r.r[PERF_REG_X86_DX], si = r.r[PERF_REG_X86_SI];
+	CHECK_INT(FIND(chase, r, 1, &a), X86_REPEAT);
+	check_access(&a, r.r[PERF_REG_X86_AX] + ((dx ^ si) & 0xff) * 8, 'R', 8, BASE + 9);
+	CHECK_INT(a.steps, 5);
+
+	r = regs_at(3);
+	CHECK_INT(FIND(list, r, 1, &a), X86_REPEAT);
+	check_access(&a, r.r[PERF_REG_X86_AX], 'R', 8, BASE);
+	CHECK_INT(a.steps, 2);
+	/* The list's end: no next run; the ret's read of the stack ahead. */
+	r.r[PERF_REG_X86_AX] = 0;
+	CHECK_INT(FIND(list, r, 1, &a), X86_FORWARD);
+	check_access(&a, r.r[PERF_REG_X86_SP], 'R', 8, BASE + 8);
+}
+
 /* A function's map: instruction starts, fall-through, branch targets. */
 static void test_func_map(void)
 {
@@ -475,6 +527,7 @@ int main(void)
 	test_emulation();
 	test_index_arith();
 	test_backward_refused();
+	test_stalled_first();
 	test_backward_not_built();
 	test_backward_decodes_few();
 	test_func_map();

@@ -433,7 +433,7 @@ static int clock_locate(struct sampler_thread *th, const struct perf_sample_rec 
 	memcpy(regs.r, rec->regs, sizeof(regs.r));
 	how = x86_find_access(&regs, &code, &a);
 	c->found[how]++;
-	if (how != X86_AT_IP && how != X86_BACKWARD && how != X86_FORWARD)
+	if (how != X86_AT_IP && how != X86_BACKWARD && how != X86_REPEAT && how != X86_FORWARD)
 		return -1;
 	out->addr = a.addr;
 	out->ip = a.ip;
