@@ -12,7 +12,7 @@ struct span {
 	uint64_t samples;
 	uint64_t lo, hi;            /* 5th and 95th percentile pages */
 	bool out;                   /* left out of the pattern */
-	bool sweeps;                /* left out for that */
+	bool sweeps;                /* out as sweeping across others' blocks */
 };
 
 /* The page holding the sample of 0-based rank k among s's rows. */
