@@ -340,6 +340,27 @@ static struct site *fitted_only(const struct analysis *a, struct site *s, const 
 	return s;
 }
 
+/* Does every thread sampled enough here keep to its phase, but one (the
+ * initialisation's)?  A schedule deals every worker its turn: two of four
+ * workers keeping to chunks, the others everywhere, is random reads
+ * (a shared table's) that one of the thousands of chunk sizes tried fits
+ * by chance (5 tables of 20, 6 samples a worker, before this). */
+static bool every_worker_fits(const struct analysis *a, const struct site *s, const struct fit *f)
+{
+	uint32_t *seen = xcalloc(a->adv->nthreads + 1, sizeof(*seen));
+	int sampled = 0, fitting = 0;
+
+	for (size_t i = 0; i < s->npts; i++)
+		if (planned_node(a, &s->pts[i]) >= 0)
+			seen[s->pts[i].thread]++;
+	for (int t = 0; t < a->adv->nthreads; t++) {
+		sampled += seen[t] >= RANK_MIN_SAMPLES;
+		fitting += f->phase[t] >= 0;
+	}
+	free(seen);
+	return fitting + 1 >= sampled;
+}
+
 /* Phase k on its thread's node; a phase no thread kept to (a thread
  * never sampled, or the main thread's share hidden by its sweep) goes by
  * rank when the others follow ranks, as OpenMP deals them. */
@@ -381,7 +402,8 @@ char *try_cyclic(const struct analysis *a, struct site *s, struct policy_rule *r
 	free(pts);
 	if (best.owned)
 		start_from_all(a, s, &best);
-	if (best.owned && n >= 8u * best.phases && best.fitted >= CYCLIC_EXPLAINED * n) {
+	if (best.owned && n >= 8u * best.phases && best.fitted >= CYCLIC_EXPLAINED * n &&
+	    every_worker_fits(a, s, &best)) {
 		fitted = fitted_only(a, s, &best);
 		cyclic_rule(a, &best, r);
 		l = predict(a, fitted, r);

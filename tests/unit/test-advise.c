@@ -690,6 +690,49 @@ static void test_patterns(void)
 	profile_end(&p);
 }
 
+/* A 2 MiB table read at random by 4 workers, a few samples each after the
+ * main thread's sweep (what a second of the clock sampler sees of a
+ * lookup table next to hotter arrays): among thousands of chunk sizes,
+ * one fits two of the workers by chance; a schedule deals every worker
+ * its turn, so that is no cyclic plan.  seed: which random places. */
+static int random_reads_action(unsigned seed)
+{
+	struct advise_opts opts = { .min_size = ADVISE_MIN_SIZE };
+	struct synth p;
+	struct advice adv;
+	struct nm_object o;
+	const struct policy_rule *r;
+	int action;
+
+	profile_begin(&p, 4, 8, 4);
+	o = add_object(&p, OBJ_HEAP, SITE_CYCLIC, 2 * MiB, "malloc");
+	touch(&p, &o, 0, 0, 0, 1, 8, 0);
+	for (int w = 1; w <= 4; w++)
+		for (int i = 0; i < 6; i++) {
+			double at = (seed = seed * 1103515245u + 12345u) / 65536 % 10000 / 10000.0;
+
+			touch(&p, &o, w, 2 * (w - 1), at, at + 1e-6, 1, 0);
+		}
+	db_flush(p.db);
+	CHECK_INT(advise_synth(&p, &opts, &adv), 0);
+	r = rule_at(adv.policy, SITE_CYCLIC);
+	action = r ? (int)r->action : -1;
+	advice_free(&adv);
+	profile_end(&p);
+	return action;
+}
+
+static void test_random_reads_not_cyclic(void)
+{
+	for (unsigned seed = 1; seed <= 20; seed++) {
+		int action = random_reads_action(seed);
+
+		if (action == ACT_CYCLIC)
+			fprintf(stderr, "seed %u: random reads planned cyclic\n", seed);
+		CHECK(action != ACT_CYCLIC);
+	}
+}
+
 /* Chunks of 64 KiB after a header of `header` bytes, chunk k worked on
  * by worker 1 + (k + shift) mod 4 (on node (k + shift) mod 4), 8 samples
  * anywhere in each chunk, and the main thread's initialisation: of the
@@ -973,5 +1016,6 @@ int main(void)
 	test_queue_spread();
 	test_queue_sparse_writer();
 	test_cyclic_offsets();
+	test_random_reads_not_cyclic();
 	return unit_done();
 }
