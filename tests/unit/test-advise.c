@@ -690,12 +690,13 @@ static void test_patterns(void)
 	profile_end(&p);
 }
 
-/* A 2 MiB table read at random by 4 workers, a few samples each after the
- * main thread's sweep (what a second of the clock sampler sees of a
- * lookup table next to hotter arrays): among thousands of chunk sizes,
- * one fits two of the workers by chance; a schedule deals every worker
- * its turn, so that is no cyclic plan.  seed: which random places. */
-static int random_reads_action(unsigned seed)
+/* A 2 MiB table read at random by 4 workers, per_worker samples each
+ * after the main thread's sweep (what a second of the clock sampler sees
+ * of a lookup table next to hotter arrays): among thousands of chunk
+ * sizes, one fits two of the workers by chance; a schedule deals every
+ * worker its turn, so that is no cyclic plan, nor any other pattern.
+ * seed: which random places.  Returns the site's action. */
+static int random_reads_action(unsigned seed, int per_worker)
 {
 	struct advise_opts opts = { .min_size = ADVISE_MIN_SIZE };
 	struct synth p;
@@ -708,7 +709,7 @@ static int random_reads_action(unsigned seed)
 	o = add_object(&p, OBJ_HEAP, SITE_CYCLIC, 2 * MiB, "malloc");
 	touch(&p, &o, 0, 0, 0, 1, 8, 0);
 	for (int w = 1; w <= 4; w++)
-		for (int i = 0; i < 6; i++) {
+		for (int i = 0; i < per_worker; i++) {
 			double at = (seed = seed * 1103515245u + 12345u) / 65536 % 10000 / 10000.0;
 
 			touch(&p, &o, w, 2 * (w - 1), at, at + 1e-6, 1, 0);
@@ -722,15 +723,19 @@ static int random_reads_action(unsigned seed)
 	return action;
 }
 
-static void test_random_reads_not_cyclic(void)
+static void test_random_reads_unplanned(void)
 {
-	for (unsigned seed = 1; seed <= 20; seed++) {
-		int action = random_reads_action(seed);
+	static const int per_worker[] = { 6, 12, 25 };
 
-		if (action == ACT_CYCLIC)
-			fprintf(stderr, "seed %u: random reads planned cyclic\n", seed);
-		CHECK(action != ACT_CYCLIC);
-	}
+	for (int k = 0; k < 3; k++)
+		for (unsigned seed = 1; seed <= 20; seed++) {
+			int action = random_reads_action(seed, per_worker[k]);
+
+			if (action == ACT_CYCLIC || action == ACT_BLOCK || action == ACT_PAGEMAP)
+				fprintf(stderr, "seed %u, %d samples a worker: random reads planned as "
+					"a pattern (%d)\n", seed, per_worker[k], action);
+			CHECK(action != ACT_CYCLIC && action != ACT_BLOCK && action != ACT_PAGEMAP);
+		}
 }
 
 /* Chunks of 64 KiB after a header of `header` bytes, chunk k worked on
@@ -1016,6 +1021,6 @@ int main(void)
 	test_queue_spread();
 	test_queue_sparse_writer();
 	test_cyclic_offsets();
-	test_random_reads_not_cyclic();
+	test_random_reads_unplanned();
 	return unit_done();
 }
