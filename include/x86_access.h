@@ -27,8 +27,9 @@
  *             sampled FLAGS and those the emulation computed.  An
  *             instruction it does not emulate makes the registers (and
  *             flags) it writes unknown.
- * An access whose address cannot be computed is refused with a reason,
- * never guessed. */
+ * A rip-relative read of a constant (x86_code.constant) is no access
+ * in any of these.  An access whose address cannot be computed is
+ * refused with a reason, never guessed. */
 #ifndef NUMAMMA_X86_ACCESS_H
 #define NUMAMMA_X86_ACCESS_H
 
@@ -80,6 +81,13 @@ struct x86_code {
 	uint64_t (*predecessor)(void *arg, uint64_t ip, bool build);
 	void *arg;
 	struct x86_insn_cache *insns;   /* NULL: every instruction decoded */
+	/* Is addr in memory the program cannot write (a module's constants,
+	 * its GOT once relocated)?  A rip-relative read there is no data
+	 * access: a compiler reloads a constant from its pool at each turn
+	 * of a loop (mulsd .LC0(%rip)), always from the cache, and a sample
+	 * of a loop bound by arithmetic landed on it more than on any array.
+	 * NULL: never. */
+	bool (*constant)(void *arg, uint64_t addr);
 };
 
 /* A function's layout, decoded once from its start: where its

@@ -78,3 +78,12 @@ assert_share() {
 			{ echo "FAIL: $what: worker $r: $match of $total, want >= $pct%" >&2; FAILED=1; }
 	done <<<"$rows"
 }
+
+# sample_shares DB WHERE A B: "total a b", the samples matching WHERE and,
+# of them, those matching A and B; conditions on s (the sample), o (its
+# object, NULL when none) and t (its thread: t.rank).
+sample_shares() {
+	sql "$1" "SELECT count(*), coalesce(sum($3), 0), coalesce(sum($4), 0)
+		  FROM samples s LEFT JOIN objects o ON o.id = s.object_id
+		  JOIN threads t ON t.pid = s.pid AND t.tid = s.tid WHERE $2" | tr '|' ' '
+}

@@ -18,10 +18,8 @@ updater=$(nm "$TMPD/access-atomic-last" | awk '$3 == "updater" { sub(/^0*/, "", 
 [[ -n $updater && $updater == "$last_fde" ]] ||
 	skip "updater (${updater:-?}) is not the last FDE (${last_fde:-?}) with this compiler"
 
-read -r workers on_table on_pointer <<<"$(sql "$TMPD/a.db" "SELECT count(*),
-	sum(o.kind = 'heap' AND o.size = $((4096 * PAGE))), sum(o.kind = 'static' AND o.name = 'counters')
-	FROM samples s JOIN threads t ON t.pid = s.pid AND t.tid = s.tid
-	LEFT JOIN objects o ON o.id = s.object_id WHERE t.rank > 0" | tr '|' ' ')"
+read -r workers on_table on_pointer <<<"$(sample_shares "$TMPD/a.db" "t.rank > 0" \
+	"o.kind = 'heap' AND o.size = $((4096 * PAGE))" "o.kind = 'static' AND o.name = 'counters'")"
 echo "workers' samples: $workers, on the table $on_table, on the pointer $on_pointer"
 ((workers >= 500)) || fail "only $workers samples of the workers"
 ((on_table * 10 >= workers * 8)) || fail "$on_table of $workers samples on the table, want >= 80%"

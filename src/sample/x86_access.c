@@ -41,6 +41,7 @@ struct emu {
 	uint16_t known;
 	uint64_t rip, flags, flags_known, fs_base;
 	struct reader rd;
+	bool (*constant)(void *arg, uint64_t addr);     /* x86_code's */
 };
 
 struct x86_func_map {
@@ -282,6 +283,7 @@ static void emu_init(struct emu *e, const struct x86_regs *regs, const struct x8
 	e->flags_known = ARITH_FLAGS;
 	e->fs_base = regs->fs_base;
 	reader_init(&e->rd, code->read, code->arg, code->insns);
+	e->constant = code->constant;
 }
 
 static int decode(const struct reader *r, uint64_t ip, struct insn *x)
@@ -334,10 +336,19 @@ static int rep_skipped(const struct emu *e, const struct insn *x)
 	       !rcx;
 }
 
+/* A rip-relative read of memory the program cannot write (see
+ * x86_code.constant). */
+static bool reads_constant(const struct emu *e, const struct insn *x, const ZydisDecodedOperand *op)
+{
+	return e->constant && op->mem.base == ZYDIS_REGISTER_RIP &&
+	       !(op->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) &&
+	       e->constant(e->rd.arg, x->ip + x->in.length + (uint64_t)op->mem.disp.value);
+}
+
 /* The memory operand that is x's access, or NULL: explicit before hidden
  * (call [rax] reads its target, then pushes), a write before a read (movs:
  * its destination).  lea computes an address and nop's operand is never
- * accessed. */
+ * accessed, nor is a constant. */
 static const ZydisDecodedOperand *access_operand(const struct emu *e, const struct insn *x)
 {
 	const ZydisDecodedOperand *best = NULL;
@@ -359,7 +370,7 @@ static const ZydisDecodedOperand *access_operand(const struct emu *e, const stru
 			best_rank = rank;
 		}
 	}
-	return best;
+	return best && reads_constant(e, x, best) ? NULL : best;
 }
 
 /* base + index * scale + disp (+ fs_base), from e's registers. */

@@ -46,6 +46,15 @@ static struct x86_regs regs_at(uint64_t off)
 	return r;
 }
 
+/* Read-only memory as find() tells x86_find_access: [const_lo, const_hi). */
+static uint64_t const_lo, const_hi;
+
+static bool constant(void *arg, uint64_t addr)
+{
+	(void)arg;
+	return addr >= const_lo && addr < const_hi;
+}
+
 static uint64_t predecessor(void *arg, uint64_t ip, bool build)
 {
 	struct code *c = arg;
@@ -79,7 +88,8 @@ static enum x86_resolution find(const uint8_t *bytes, size_t len, const struct x
 				struct x86_access *out)
 {
 	struct code c = { .bytes = bytes, .len = len };
-	struct x86_code code = { read_code, predecessor, &c, NULL };
+	struct x86_code code = { .read = read_code, .predecessor = predecessor, .arg = &c,
+				 .constant = constant };
 	enum x86_resolution how;
 	struct x86_access cached;
 	int i;
@@ -376,6 +386,34 @@ static void test_stalled_first(void)
 	check_access(&a, r.r[PERF_REG_X86_SP], 'R', 8, BASE + 8);
 }
 
+/* A constant reloaded from its pool at each turn of a loop bound by its
+ * arithmetic is no data access: a sample at the loop's top (a branch
+ * target: nothing known before it) goes on to the array's load, and one
+ * after the constant's load looks back past it. */
+static void test_constant_skipped(void)
+{
+	static const uint8_t loop[] = {
+		0xf2, 0x0f, 0x10, 0x05, 0x08, 0x00, 0x00, 0x00, /* 0: movsd xmm0, [rip+8] (0x10) */
+		0xf2, 0x0f, 0x59, 0x00,           /* 8: mulsd xmm0, [rax] */
+		0x48, 0x83, 0xc0, 0x08,           /* c: add rax, 8 */
+		0xeb, 0xee,                       /* 10: jmp 0 */
+	};
+	struct x86_regs r = regs_at(0);
+	uint64_t ax = r.r[PERF_REG_X86_AX];
+	struct x86_access a;
+
+	CHECK_INT(FIND(loop, r, 1, &a), X86_AT_IP);           /* not told: the constant */
+	check_access(&a, BASE + 0x10, 'R', 8, BASE);
+	const_lo = BASE + 0x10, const_hi = BASE + 0x18;
+	CHECK_INT(FIND(loop, r, 1, &a), X86_FORWARD);
+	check_access(&a, ax, 'R', 8, BASE + 8);
+	CHECK_INT(a.steps, 1);
+	r = regs_at(8);
+	CHECK_INT(FIND(loop, r, 1, &a), X86_AT_IP);
+	check_access(&a, ax, 'R', 8, BASE + 8);
+	const_lo = const_hi = 0;
+}
+
 /* A function's map: instruction starts, fall-through, branch targets. */
 static void test_func_map(void)
 {
@@ -421,7 +459,7 @@ static void test_insn_cache(void)
 	uint8_t bytes[] = { 0x48, 0x8b, 0x44, 0xcb, 0x10 };   /* mov rax, [rbx+rcx*8+0x10] */
 	struct x86_insn_cache *insns = x86_insn_cache_new(16);
 	struct code c = { .bytes = bytes, .len = sizeof(bytes) };
-	struct x86_code code = { read_code, NULL, &c, insns };
+	struct x86_code code = { .read = read_code, .arg = &c, .insns = insns };
 	struct x86_regs r = regs_at(0);
 	struct x86_access a;
 	uint64_t hits, misses;
@@ -466,7 +504,7 @@ static void test_backward_decodes_few(void)
 	};
 	struct x86_insn_cache *insns = x86_insn_cache_new(64);
 	struct code c = { .bytes = code, .len = sizeof(code), .lazy = true };
-	struct x86_code x = { read_code, predecessor, &c, insns };
+	struct x86_code x = { .read = read_code, .predecessor = predecessor, .arg = &c, .insns = insns };
 	struct x86_regs r = regs_at(0x14);
 	struct x86_access a;
 	uint64_t hits, misses;
@@ -528,6 +566,7 @@ int main(void)
 	test_index_arith();
 	test_backward_refused();
 	test_stalled_first();
+	test_constant_skipped();
 	test_backward_not_built();
 	test_backward_decodes_few();
 	test_func_map();

@@ -365,6 +365,19 @@ static uint64_t predecessor(void *arg, uint64_t ip, bool build)
 	return f->map ? x86_func_map_predecessor(f->map, ip) : 0;
 }
 
+/* x86_code.constant: addr in a file's mapping the program cannot write
+ * (its .rodata, its GOT once relocated), as the maps last read say. */
+static bool constant(void *arg, uint64_t addr)
+{
+	struct clock_process *p = arg;
+	const struct map_entry *m;
+
+	if (!module_of(p, addr))
+		return false;
+	m = procmaps_find(&p->mm.maps, addr);
+	return m && m->perms[1] != 'w' && m->path[0] == '/';
+}
+
 /* ---- samples ---- */
 
 /* Reads the stopped thread's fs_base; 0 when not set yet. */
@@ -422,7 +435,8 @@ static int clock_locate(struct sampler_thread *th, const struct perf_sample_rec 
 {
 	struct clock_thread *c = th->priv;
 	struct x86_regs regs = { .fs_base = c->fs_base };
-	struct x86_code code = { read_code, predecessor, process_of(out->pid), insn_cache };
+	struct x86_code code = { .read = read_code, .predecessor = predecessor,
+				 .arg = process_of(out->pid), .insns = insn_cache, .constant = constant };
 	struct x86_access a;
 	enum x86_resolution how;
 
