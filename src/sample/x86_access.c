@@ -348,7 +348,8 @@ static bool reads_constant(const struct emu *e, const struct insn *x, const Zydi
 /* The memory operand that is x's access, or NULL: explicit before hidden
  * (call [rax] reads its target, then pushes), a write before a read (movs:
  * its destination).  lea computes an address and nop's operand is never
- * accessed, nor is a constant. */
+ * accessed; a constant is no access (call [rip+slot] of a relocated GOT:
+ * its push). */
 static const ZydisDecodedOperand *access_operand(const struct emu *e, const struct insn *x)
 {
 	const ZydisDecodedOperand *best = NULL;
@@ -361,7 +362,8 @@ static const ZydisDecodedOperand *access_operand(const struct emu *e, const stru
 		const ZydisDecodedOperand *op = &x->op[i];
 
 		if (op->type != ZYDIS_OPERAND_TYPE_MEMORY ||
-		    (op->mem.type != ZYDIS_MEMOP_TYPE_MEM && op->mem.type != ZYDIS_MEMOP_TYPE_VSIB))
+		    (op->mem.type != ZYDIS_MEMOP_TYPE_MEM && op->mem.type != ZYDIS_MEMOP_TYPE_VSIB) ||
+		    reads_constant(e, x, op))
 			continue;
 		rank = 1 + 2 * (op->visibility == ZYDIS_OPERAND_VISIBILITY_EXPLICIT) +
 		       !!(op->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE);
@@ -370,7 +372,7 @@ static const ZydisDecodedOperand *access_operand(const struct emu *e, const stru
 			best_rank = rank;
 		}
 	}
-	return best && reads_constant(e, x, best) ? NULL : best;
+	return best;
 }
 
 /* base + index * scale + disp (+ fs_base), from e's registers. */

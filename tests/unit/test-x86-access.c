@@ -389,7 +389,8 @@ static void test_stalled_first(void)
 /* A constant reloaded from its pool at each turn of a loop bound by its
  * arithmetic is no data access: a sample at the loop's top (a branch
  * target: nothing known before it) goes on to the array's load, and one
- * after the constant's load looks back past it. */
+ * after the constant's load looks back past it; a call through a
+ * constant slot is its push. */
 static void test_constant_skipped(void)
 {
 	static const uint8_t loop[] = {
@@ -397,6 +398,10 @@ static void test_constant_skipped(void)
 		0xf2, 0x0f, 0x59, 0x00,           /* 8: mulsd xmm0, [rax] */
 		0x48, 0x83, 0xc0, 0x08,           /* c: add rax, 8 */
 		0xeb, 0xee,                       /* 10: jmp 0 */
+	};
+	static const uint8_t call_slot[] = {
+		0xff, 0x15, 0x00, 0x00, 0x00, 0x00, /* 0: call [rip+0] (6) */
+		0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90,
 	};
 	struct x86_regs r = regs_at(0);
 	uint64_t ax = r.r[PERF_REG_X86_AX];
@@ -411,7 +416,14 @@ static void test_constant_skipped(void)
 	r = regs_at(8);
 	CHECK_INT(FIND(loop, r, 1, &a), X86_AT_IP);
 	check_access(&a, ax, 'R', 8, BASE + 8);
+	/* A call through a constant slot (a relocated GOT's): its push. */
+	r = regs_at(0);
+	const_lo = BASE + 6, const_hi = BASE + 14;
+	CHECK_INT(FIND(call_slot, r, 1, &a), X86_AT_IP);
+	check_access(&a, r.r[PERF_REG_X86_SP] - 8, 'W', 8, BASE);
 	const_lo = const_hi = 0;
+	CHECK_INT(FIND(call_slot, r, 1, &a), X86_AT_IP);
+	check_access(&a, BASE + 6, 'R', 8, BASE);
 }
 
 /* A function's map: instruction starts, fall-through, branch targets. */
