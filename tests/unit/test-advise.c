@@ -163,7 +163,7 @@ enum { SITE_BLOCK = 0x100, SITE_SHARED = 0x200, SITE_ONE = 0x300, SITE_TINY = 0x
        SITE_REVERSED = 0x900, SITE_EACH = 0xa00, SITE_CYCLIC = 0xb00, SITE_DYNAMIC = 0xc00,
        SITE_STENCIL = 0xd00, SITE_TABLE = 0xe00, SITE_UNSEEN = 0xf00, SITE_FEW = 0x1000,
        SITE_SWEEP_ONLY = 0x1100, SITE_QUEUE = 0x1200, SITE_QUEUE_FILLED = 0x1300,
-       SITE_MPMC = 0x1400, SITE_MIXED = 0x1500, SITE_HALVES = 0x1600 };
+       SITE_MPMC = 0x1400, SITE_MIXED = 0x1500, SITE_HALVES = 0x1600, SITE_SWEEP_SEEN = 0x1700 };
 
 /* Serial init by the main thread then parallel compute by 4 workers, all
  * on one node (the usual profile before any pinning). */
@@ -570,7 +570,12 @@ static void test_observed_mapping(void)
  * put every page) the most; two more arrays of the stencil's size, one
  * never sampled, one with 3 samples, one with the main thread's sweep and
  * 2 samples of a worker (what the guest's sampler sees of the second and
- * third arrays a loop reads). */
+ * third arrays a loop reads), and one with only the main thread's sweep
+ * as a guest's profile saw it in 20 samples, its 2nd to 20th 74% of the
+ * array apart. */
+static const int guest_sweep[] = { 68,  362,  452,  540,  635,  727,  831,  860,  958,  1007,
+				   1092, 1185, 1292, 1350, 1461, 1517, 1609, 1706, 1786, 1871 };
+
 static void patterns_profile(struct synth *p, int per_chunk, int every, uint64_t chunk, int silent)
 {
 	struct nm_object cyc, dyn, st, tab, few;
@@ -588,6 +593,9 @@ static void patterns_profile(struct synth *p, int per_chunk, int every, uint64_t
 	few = add_object(p, OBJ_HEAP, SITE_SWEEP_ONLY, 8 * MiB, "malloc");
 	touch(p, &few, 0, 0, 0, 1, 40, 0);
 	touch(p, &few, 3, 4, 0.6, 0.7, 2, 0);
+	few = add_object(p, OBJ_HEAP, SITE_SWEEP_SEEN, 8 * MiB, "malloc");
+	for (size_t i = 0; i < sizeof(guest_sweep) / sizeof(guest_sweep[0]); i++)
+		touch(p, &few, 0, 0, guest_sweep[i] / 2048.0, (guest_sweep[i] + 1) / 2048.0, 1, 0);
 	touch(p, &tab, 0, 0, 0, 1, 300, 0);
 	for (int w = 1; w <= 4; w++)
 		touch(p, &tab, w, 2 * (w - 1), 0, 1, 200, 0);
@@ -663,6 +671,9 @@ static void test_patterns(void)
 	CHECK(r && strstr(site_of(&adv, r)->reason, "block, as " MOD "+0xd00: too cold to tell "
 			  "(0 samples), and objects of one size (8388608 bytes) are usually shared "
 			  "out alike") == site_of(&adv, r)->reason);
+	r = rule_at(adv.policy, SITE_SWEEP_SEEN);
+	CHECK(r && strstr(site_of(&adv, r)->reason, "block, as " MOD "+0xd00: too cold to tell "
+			  "(20 samples)") == site_of(&adv, r)->reason);
 	advice_free(&adv);
 	profile_end(&p);
 
