@@ -52,8 +52,10 @@ if [[ $(id -u) == 0 ]] && command -v setpriv >/dev/null; then
 	hinted "process $WPID runs as another user (uid 0): numamma needs CAP_SYS_PTRACE, or to run as that user"
 	# nobody's own process, made non-dumpable.
 	build_prog nondumpable
-	"${nobody[@]}" "$TMPD/nondumpable" pause & nd=$!
-	wait_for "the process to be non-dumpable" eval "[[ \$(stat -c %u /proc/$nd/status) == 0 ]]"
+	# Its word, not its /proc files' owner: those are root's too while
+	# setpriv, still root, has not yet become nobody.
+	"${nobody[@]}" "$TMPD/nondumpable" pause >"$TMPD/out/nd" & nd=$!
+	wait_for "the process to be non-dumpable" grep -q non-dumpable "$TMPD/out/nd"
 	refused "$nd" "Permission denied" "${nobody[@]}"
 	hinted "process $nd is non-dumpable (prctl(PR_SET_DUMPABLE, 0), or it changed its user or group IDs): only a tracer with CAP_SYS_PTRACE may trace it"
 	kill "$nd"

@@ -9,7 +9,8 @@
  * child (or, with "exec", 1 MiB by the child exec'd as "nondumpable
  * child", dumpable again); 5 MiB by the main process once the child is
  * gone.  Each block is freed but the first and last.  With "pause", it
- * waits for a signal once non-dumpable, forking nothing. */
+ * says "non-dumpable" once it is, then waits for a signal, forking
+ * nothing. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,8 +45,11 @@ int main(int argc, char **argv)
 	first[0] = 1;
 	if (prctl(PR_SET_DUMPABLE, 0) != 0)
 		perror("prctl");
-	if (argc > 1 && !strcmp(argv[1], "pause"))
+	if (argc > 1 && !strcmp(argv[1], "pause")) {
+		printf("non-dumpable\n");
+		fflush(stdout);
 		return pause();
+	}
 	fflush(stdout);
 	if (pipe(ready) || (pid = fork()) < 0)
 		return 2;
