@@ -35,6 +35,8 @@ struct locality {
 struct advice_thread {
 	pid_t pid, tid;
 	int rank;                /* creation order in its process, -1 unknown */
+	int child;               /* K >= 1: the main thread of a worker process,
+				  * the K-th the first process forked; else 0 */
 	uint64_t samples;
 	int ran_cpu, ran_node;   /* where it ran most, -1 when never sampled */
 	int node;                /* planned node, -1 unknown */

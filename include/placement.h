@@ -90,11 +90,15 @@ struct policy_rule {
 					  * MPI job's policy, format 3) */
 };
 
-/* Thread pinning by creation rank (0 = main thread).  A pin names a cpu,
- * or only a node (cpu -1) when the plan was made for another machine:
- * the cpu is then chosen on the machine the policy is loaded on. */
+/* Thread pinning by creation rank (0 = main thread), or of a process the
+ * program's first process forks, by fork order (pin-child, format 4).  A
+ * pin names a cpu, or only a node (cpu -1) when the plan was made for
+ * another machine: the cpu is then chosen on the machine the policy is
+ * loaded on. */
 struct policy_pin {
-	int rank;
+	int child;                       /* 0: a thread pin; K >= 1: the K-th
+					  * process forked by the first one */
+	int rank;                        /* a thread pin's creation rank */
 	int cpu;
 	int node;                        /* -1 when cpu is given */
 	int line;
@@ -118,7 +122,7 @@ struct policy {
 /* Building and editing (placement.c). */
 struct policy *policy_new(const char *source);
 struct policy_rule *policy_add_rule(struct policy *pol);
-void policy_add_pin(struct policy *pol, int rank, int cpu, int node, int line);
+void policy_add_pin(struct policy *pol, int child, int rank, int cpu, int node, int line);
 void policy_add_binary(struct policy *pol, const char *module_identity);
 void policy_free(struct policy *pol);
 /* to's action becomes a copy of from's (nodes, slices, lists). */
@@ -205,6 +209,8 @@ int place_plan_thp_edges(const struct place_plan *plan, uint64_t obj_addr, uint6
 int place_page_target(const struct place_range *r, uint64_t page, int status);
 /* CPU to pin the thread of creation rank `rank` to, or -1. */
 int policy_thread_cpu(const struct policy *pol, int rank);
+/* CPU to pin the child-th process forked by the first one to, or -1. */
+int policy_child_cpu(const struct policy *pol, int child);
 /* 1 when the policy was made for this module (or names no binary). */
 int policy_matches_module(const struct policy *pol, const char *module_identity);
 

@@ -88,6 +88,12 @@ int find_thread(const struct advice *adv, pid_t pid, pid_t tid);
 int sample_node(const struct analysis *a, int64_t cpu, int64_t node);
 /* The first process traced: ranks are per process, pins by rank only. */
 pid_t main_pid(const struct analysis *a);
+/* A worker's place in the plan: a thread's creation rank, a worker
+ * process's fork order (the K-th is planned as the thread of rank K). */
+int worker_rank(const struct advice_thread *t);
+/* Whether t is one of the first process's threads or a worker process:
+ * those whose ranks the plans follow. */
+int first_process_worker(const struct analysis *a, const struct advice_thread *t);
 
 /* advise_patterns.c */
 void add_point(struct site *s, struct point p);

@@ -6,7 +6,8 @@
 
 static void print_threads(FILE *f, const struct advice *adv)
 {
-	fprintf(f, "\nthreads (rank = creation order, 0 = main):\n");
+	fprintf(f, "\nthreads (rank = creation order, 0 = main; child = a worker process, by "
+		"fork order):\n");
 	for (int i = 0; i < adv->nthreads; i++) {
 		const struct advice_thread *t = &adv->threads[i];
 		char ran[48] = "never sampled", pin[32] = "not pinned";
@@ -19,8 +20,9 @@ static void print_threads(FILE *f, const struct advice *adv)
 			snprintf(pin, sizeof(pin), "pin to cpu %d", t->pin_cpu);
 		else if (t->pin_node >= 0)
 			snprintf(pin, sizeof(pin), "pin to node %d", t->pin_node);
-		fprintf(f, "  rank %-3d tid %-7d %7" PRIu64 " samples  %-24s -> node %-3d %s\n",
-			t->rank, (int)t->tid, t->samples, ran, t->node, pin);
+		fprintf(f, "  %s %-3d tid %-7d %7" PRIu64 " samples  %-24s -> node %-3d %s\n",
+			t->child ? "child" : "rank ", t->child ? t->child : t->rank, (int)t->tid,
+			t->samples, ran, t->node, pin);
 	}
 }
 

@@ -29,7 +29,7 @@ struct schedule_fit {
 /* How well the workers' samples fit: the main thread's (and a helper's)
  * are not looked at, since the serial initialisation sweeps the object. */
 static struct schedule_fit fit_schedule(const struct analysis *a, const struct site *s,
-					struct schedule sc, pid_t pid)
+					struct schedule sc)
 {
 	struct schedule_fit fit = { 0, 0, 0 };
 
@@ -37,11 +37,11 @@ static struct schedule_fit fit_schedule(const struct analysis *a, const struct s
 		const struct advice_thread *t = thread_at(a, &s->pts[i]);
 		int slice = (int)((uint64_t)s->pts[i].pos * sc.slices / POLICY_PPM);
 
-		if (!t || t->rank <= 0 || t->rank < sc.first || t->rank - sc.first >= sc.slices ||
-		    t->pid != pid)
+		if (!t || worker_rank(t) <= 0 || worker_rank(t) < sc.first ||
+		    worker_rank(t) - sc.first >= sc.slices || !first_process_worker(a, t))
 			continue;
 		fit.total++;
-		if (slice == t->rank - sc.first) {
+		if (slice == worker_rank(t) - sc.first) {
 			fit.in_slice++;
 			fit.seen |= 1ULL << slice;
 		}
@@ -52,14 +52,14 @@ static struct schedule_fit fit_schedule(const struct analysis *a, const struct s
 /* Whether the main thread works on the first slice, as OpenMP's master
  * does: half again as many of its samples there as its initialisation
  * sweep alone would put. */
-static int main_works_first(const struct analysis *a, const struct site *s, int slices, pid_t pid)
+static int main_works_first(const struct analysis *a, const struct site *s, int slices)
 {
 	uint64_t in = 0, total = 0;
 
 	for (size_t i = 0; i < s->npts; i++) {
 		const struct advice_thread *t = thread_at(a, &s->pts[i]);
 
-		if (!t || t->rank != 0 || t->pid != pid)
+		if (!t || worker_rank(t) != 0 || !first_process_worker(a, t))
 			continue;
 		total++;
 		in += (uint64_t)s->pts[i].pos * slices / POLICY_PPM == 0;
@@ -83,12 +83,12 @@ static int try_rank_blocks(const struct analysis *a, const struct site *s, const
 {
 	static const int firsts[] = { 1, 0, 2 };    /* the likeliest first */
 	const struct advice *adv = a->adv;
-	pid_t pid = a->first_pid;
 	struct schedule_fit best = { 0, 0, 0 };
 	int workers = 0;
 
 	for (int i = 0; i < adv->nthreads; i++)
-		workers += adv->threads[i].rank > 0 && adv->threads[i].pid == pid;
+		workers += worker_rank(&adv->threads[i]) > 0 &&
+			   first_process_worker(a, &adv->threads[i]);
 	if (workers < 2 || workers >= 64)
 		return 0;
 	/* Several can fit where few samples sit near the slices' ends (the
@@ -101,8 +101,8 @@ static int try_rank_blocks(const struct analysis *a, const struct site *s, const
 
 		if (c.slices < 2)
 			continue;
-		f = fit_schedule(a, s, c, pid);
-		evidence = c.first == 0 && main_works_first(a, all, c.slices, pid);
+		f = fit_schedule(a, s, c);
+		evidence = c.first == 0 && main_works_first(a, all, c.slices);
 		if (fits(f) && (!best.total || evidence ||
 				f.in_slice * best.total > best.in_slice * f.total)) {
 			*sc = c;
@@ -115,9 +115,9 @@ static int try_rank_blocks(const struct analysis *a, const struct site *s, const
 		return 0;
 	for (int i = 0; i < adv->nthreads; i++) {
 		const struct advice_thread *t = &adv->threads[i];
-		int slice = t->rank - sc->first;
+		int slice = worker_rank(t) - sc->first;
 
-		if (slice < 0 || slice >= sc->slices || t->pid != pid || t->node < 0)
+		if (slice < 0 || slice >= sc->slices || !first_process_worker(a, t) || t->node < 0)
 			continue;
 		add_segment(r, (uint32_t)((uint64_t)slice * POLICY_PPM / sc->slices),
 			    (uint32_t)((uint64_t)(slice + 1) * POLICY_PPM / sc->slices), t->node);
@@ -208,13 +208,13 @@ void fill_by_rank(const struct analysis *a, const int *user, int n, int *each)
 		int ok = 1;
 
 		for (int k = 0; ok && k < n; k++)
-			ok = user[k] < 0 || a->adv->threads[user[k]].rank == k + first;
+			ok = user[k] < 0 || worker_rank(&a->adv->threads[user[k]]) == k + first;
 		if (!ok)
 			continue;
 		for (int k = 0; k < n; k++)
 			for (int i = 0; each[k] < 0 && i < a->adv->nthreads; i++)
-				if (a->adv->threads[i].rank == k + first &&
-				    a->adv->threads[i].pid == a->first_pid)
+				if (worker_rank(&a->adv->threads[i]) == k + first &&
+				    first_process_worker(a, &a->adv->threads[i]))
 					each[k] = a->adv->threads[i].node;
 		return;
 	}

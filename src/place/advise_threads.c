@@ -145,7 +145,8 @@ static int add_thread(struct advice *adv, pid_t pid, pid_t tid, int rank)
 
 	adv->threads = xrealloc(adv->threads, (adv->nthreads + 1) * sizeof(*t));
 	t = &adv->threads[adv->nthreads];
-	*t = (struct advice_thread){ pid, tid, rank, 0, -1, -1, -1, -1, -1 };
+	*t = (struct advice_thread){ .pid = pid, .tid = tid, .rank = rank, .ran_cpu = -1,
+				     .ran_node = -1, .node = -1, .pin_cpu = -1, .pin_node = -1 };
 	return adv->nthreads++;
 }
 
@@ -190,6 +191,48 @@ static int thread_rank_cmp(const void *x, const void *y)
 	return c ? c : (p->rank > q->rank) - (p->rank < q->rank);
 }
 
+static int process_threads(const struct advice *adv, pid_t pid)
+{
+	int n = 0;
+
+	for (int i = 0; i < adv->nthreads; i++)
+		n += adv->threads[i].pid == pid;
+	return n;
+}
+
+/* The processes the first one forked (a pre-fork server's, a process
+ * pool's) are its workers when at least two of them were sampled, each
+ * single-threaded, and no thread but the first process's main one was:
+ * the K-th is then planned like the thread of rank K.  A child that
+ * starts threads of its own (a program run by a shell) is not: pinning
+ * it would put all of them on one cpu. */
+static void read_worker_processes(struct analysis *a)
+{
+	struct advice *adv = a->adv;
+	pid_t first = main_pid(a);
+	int k = 0, workers = 0;
+
+	for (int i = 0; i < adv->nthreads; i++)
+		if (adv->threads[i].pid == first && adv->threads[i].rank > 0 && adv->threads[i].samples)
+			return;
+	for (size_t i = 0; i < a->run->nprocesses; i++) {
+		const struct prof_process *p = &a->run->processes[i];
+		int t;
+
+		if (p->ppid != first || p->pid == first)
+			continue;
+		k++;
+		t = find_thread(adv, p->pid, p->pid);
+		if (t >= 0 && adv->threads[t].rank == 0 && adv->threads[t].samples &&
+		    process_threads(adv, p->pid) == 1) {
+			adv->threads[t].child = k;
+			workers++;
+		}
+	}
+	for (int i = 0; i < adv->nthreads && workers < 2; i++)
+		adv->threads[i].child = 0;
+}
+
 /* The recorded threads, and those only samples name; each once. */
 void read_threads(struct analysis *a)
 {
@@ -207,6 +250,7 @@ void read_threads(struct analysis *a)
 			adv->threads[n++] = adv->threads[i];
 	adv->nthreads = n;
 	read_thread_cpus(a);
+	read_worker_processes(a);
 }
 
 /* ---- the thread -> node plan ---- */
@@ -288,6 +332,16 @@ pid_t main_pid(const struct analysis *a)
 	return a->run->nprocesses ? a->run->processes[0].pid : -1;
 }
 
+int worker_rank(const struct advice_thread *t)
+{
+	return t->child ? t->child : t->rank;
+}
+
+int first_process_worker(const struct analysis *a, const struct advice_thread *t)
+{
+	return t->child || t->pid == a->first_pid;
+}
+
 static void plan_pins(struct analysis *a)
 {
 	struct advice *adv = a->adv;
@@ -300,7 +354,7 @@ static void plan_pins(struct analysis *a)
 	for (int i = 0; i < adv->nthreads; i++) {
 		struct advice_thread *t = &adv->threads[i];
 
-		if (t->pid != pid || t->rank < 0 || t->node < 0)
+		if ((t->pid != pid && !t->child) || t->rank < 0 || t->node < 0)
 			continue;
 		if (!adv->spread && same_cpus)
 			t->pin_cpu = t->ran_cpu;
@@ -308,7 +362,8 @@ static void plan_pins(struct analysis *a)
 			t->pin_cpu = pin_cpu_on(a->layout, t->node, next);
 		if (t->pin_cpu < 0)
 			t->pin_node = t->node;
-		policy_add_pin(adv->policy, t->rank, t->pin_cpu, t->pin_node, 0);
+		policy_add_pin(adv->policy, t->child, t->child ? 0 : t->rank, t->pin_cpu, t->pin_node,
+			       0);
 	}
 }
 
@@ -322,7 +377,7 @@ static int workers_unbalanced(const struct advice *adv, int ntarget)
 	for (int i = 0; i < adv->nthreads; i++) {
 		const struct advice_thread *t = &adv->threads[i];
 
-		if (t->rank <= 0)
+		if (worker_rank(t) <= 0)
 			continue;
 		nworkers++;
 		if (t->ran_node < 0 || t->ran_node >= POLICY_MAX_NODES)
@@ -343,8 +398,8 @@ void plan_threads(struct analysis *a)
 	for (int i = 0; i < adv->nthreads; i++) {
 		struct advice_thread *t = &adv->threads[i];
 
-		if (adv->spread && t->rank > 0)
-			t->node = a->target[t->rank % a->ntarget];
+		if (adv->spread && worker_rank(t) > 0)
+			t->node = a->target[worker_rank(t) % a->ntarget];
 		else if (adv->spread && t->rank == 0 && t->ran_node < 0)
 			t->node = a->target[0];
 		else

@@ -1,7 +1,8 @@
 /* run mode's applier: each object the program allocates (and each static
  * of each module it loads) is placed as the policy says, by one mbind
  * injected per range while the allocating thread is stopped at the
- * allocator's return; threads are pinned by creation rank; placed pages
+ * allocator's return; threads are pinned by creation rank, the processes
+ * the first one forks by fork order (pin-child); placed pages
  * are checked when the program exits.  Threads and pages stay inside the
  * program's binding (an MPI launcher's, taskset's, a cpuset's): a pin or
  * a node outside it is moved in or dropped, and the summary says so.
@@ -36,6 +37,7 @@ struct rule_counts {
 	pid_t pid;
 	uint64_t *matched;
 	int pidfd;
+	bool pinned_child;         /* by pin-child: its threads keep its cpu */
 };
 
 struct applier {
@@ -44,6 +46,8 @@ struct applier {
 	bool pin, checked_binary;
 	bool attached;             /* -p: the program sized its pools long ago */
 	struct verifier *ver;
+	pid_t first_pid;           /* the program's first process */
+	int forks;                 /* processes it forked so far */
 	int nprocs;
 	struct rule_counts *procs;
 	/* The program's binding, read from its first process. */
@@ -80,7 +84,7 @@ static struct rule_counts *proc_counts(struct applier *r, pid_t pid)
 			return &r->procs[i];
 	r->procs = xrealloc(r->procs, (r->nprocs + 1) * sizeof(*r->procs));
 	r->procs[r->nprocs] = (struct rule_counts){ pid, xcalloc(r->pol->nrules + 1, sizeof(uint64_t)),
-						    -1 };
+						    -1, false };
 	return &r->procs[r->nprocs++];
 }
 
@@ -300,27 +304,51 @@ static void place_statics(struct applier *r, struct tcb *t)
 }
 
 /* Pins inside the binding: a cpu outside it becomes an allowed cpu of
- * its node, else any allowed one. */
-static void pin(struct applier *r, struct tcb *t, pid_t tid, int rank, int cpu)
+ * its node, else any allowed one.  who: "rank N" or "child N". */
+static void pin(struct applier *r, pid_t pid, pid_t tid, const char *who, int cpu)
 {
 	int want = cpu;
 	cpu_set_t set;
 
-	cpu = binding_pick_cpu(binding(r, t->proc->pid), &r->s->topo, want, r->moved);
+	cpu = binding_pick_cpu(binding(r, pid), &r->s->topo, want, r->moved);
 	if (cpu < 0) {
 		r->unpinned++;
 		return;
 	}
 	if (cpu != want) {
-		debug("run: thread %d (rank %d): cpu %d is outside the allowed cpus: cpu %d", tid, rank,
-		      want, cpu);
+		debug("run: thread %d (%s): cpu %d is outside the allowed cpus: cpu %d", tid, who, want,
+		      cpu);
 		r->moved++;
 	}
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	if (sched_setaffinity(tid, sizeof(set), &set) < 0)
-		warning("run: cannot pin thread %d (rank %d) to cpu %d: %s", tid, rank, cpu,
-			strerror(errno));
+		warning("run: cannot pin thread %d (%s) to cpu %d: %s", tid, who, cpu, strerror(errno));
+}
+
+static void pin_rank(struct applier *r, struct tcb *t, pid_t tid, int rank, int cpu)
+{
+	char who[32];
+
+	snprintf(who, sizeof(who), "rank %d", rank);
+	pin(r, t->proc->pid, tid, who, cpu);
+}
+
+/* The K-th process the first one forks is pinned as pin-child K says,
+ * at its creation, before it runs: whatever it starts inherits its cpu. */
+static void pin_child(struct applier *r, pid_t pid, pid_t ppid)
+{
+	char who[32];
+	int cpu;
+
+	if (!r->pin || ppid != r->first_pid)
+		return;
+	cpu = policy_child_cpu(r->pol, ++r->forks);
+	if (cpu < 0)
+		return;
+	snprintf(who, sizeof(who), "child %d", r->forks);
+	pin(r, pid, pid, who, cpu);
+	proc_counts(r, pid)->pinned_child = true;
 }
 
 /* A launched program's main thread is pinned when it creates its first
@@ -329,13 +357,16 @@ static void pin(struct applier *r, struct tcb *t, pid_t tid, int rank, int cpu)
  * leave them one cpu's worth of threads. */
 static void pin_thread(struct applier *r, struct tcb *t)
 {
-	int cpu = r->pin ? policy_thread_cpu(r->pol, t->rank) : -1;
-	int main_cpu = r->pin && t->rank == 1 && !r->attached ? policy_thread_cpu(r->pol, 0) : -1;
+	bool own_cpu = r->pin && !proc_counts(r, t->proc->pid)->pinned_child;
+	int cpu = own_cpu ? policy_thread_cpu(r->pol, t->rank) : -1;
+	int main_cpu = own_cpu && t->rank == 1 && !r->attached ? policy_thread_cpu(r->pol, 0) : -1;
 
+	if (!r->first_pid)
+		r->first_pid = t->proc->pid;
 	if (main_cpu >= 0)
-		pin(r, t, t->proc->pid, 0, main_cpu);
+		pin_rank(r, t, t->proc->pid, 0, main_cpu);
 	if (cpu >= 0 && (t->rank > 0 || r->attached))
-		pin(r, t, t->tid, t->rank, cpu);
+		pin_rank(r, t, t->tid, t->rank, cpu);
 }
 
 /* Placed pages are checked when the program calls exit() (or returns
@@ -355,6 +386,9 @@ static void on_event(void *ext, const struct nm_event *ev)
 		break;
 	case EV_THREAD_START:
 		pin_thread(r, ev->t);
+		break;
+	case EV_FORK:
+		pin_child(r, ev->pid, ev->ppid);
 		break;
 	case EV_RELEASE:
 		verifier_check(r->ver, ev->pid, ev->object_id);

@@ -45,10 +45,10 @@ struct policy_rule *policy_add_rule(struct policy *pol)
 	return r;
 }
 
-void policy_add_pin(struct policy *pol, int rank, int cpu, int node, int line)
+void policy_add_pin(struct policy *pol, int child, int rank, int cpu, int node, int line)
 {
 	pol->pins = xrealloc(pol->pins, (pol->npins + 1) * sizeof(*pol->pins));
-	pol->pins[pol->npins++] = (struct policy_pin){ rank, cpu, node, line, -1 };
+	pol->pins[pol->npins++] = (struct policy_pin){ child, rank, cpu, node, line, -1 };
 }
 
 void policy_add_binary(struct policy *pol, const char *module_identity)
@@ -131,7 +131,7 @@ void policy_add_rank(struct policy *job, const struct policy *one, int rank)
 	for (int i = 0; i < one->npins; i++) {
 		const struct policy_pin *p = &one->pins[i];
 
-		policy_add_pin(job, p->rank, p->cpu, p->node, p->line);
+		policy_add_pin(job, p->child, p->rank, p->cpu, p->node, p->line);
 		job->pins[job->npins - 1].launcher_rank = rank;
 	}
 	job->ranked = 1;
@@ -491,14 +491,24 @@ int place_page_target(const struct place_range *r, uint64_t page, int status)
 	return -1;
 }
 
-int policy_thread_cpu(const struct policy *pol, int rank)
+static int pin_cpu(const struct policy *pol, int child, int rank)
 {
 	if (!pol || pol->disabled)
 		return -1;
 	for (int i = 0; i < pol->npins; i++)
-		if (pol->pins[i].rank == rank)
+		if (pol->pins[i].child == child && pol->pins[i].rank == rank)
 			return pol->pins[i].cpu;
 	return -1;
+}
+
+int policy_thread_cpu(const struct policy *pol, int rank)
+{
+	return pin_cpu(pol, 0, rank);
+}
+
+int policy_child_cpu(const struct policy *pol, int child)
+{
+	return child > 0 ? pin_cpu(pol, child, 0) : -1;
 }
 
 int policy_matches_module(const struct policy *pol, const char *module_identity)

@@ -12,14 +12,15 @@
 #include "placement.h"
 
 /* Version 2 added the cyclic action, version 3 launcher-rank sections
- * and the cyclic action's start (`from`).  A file is written with the
+ * and the cyclic action's start (`from`), version 4 pin-child.  A file is written with the
  * lowest version that holds its rules, so that older readers take every
  * file that does not use what they lack; every version up to ours is
  * read. */
-#define POLICY_VERSION 3
+#define POLICY_VERSION 4
 #define POLICY_CYCLIC_VERSION 2
 #define POLICY_RANKS_VERSION 3
 #define POLICY_CYCLIC_FROM_VERSION 3
+#define POLICY_CHILD_PIN_VERSION 4
 
 struct parser {
 	const char *name;
@@ -211,6 +212,9 @@ static int lowest_version(const struct policy *pol)
 {
 	int version = 1;
 
+	for (int i = 0; i < pol->npins; i++)
+		if (pol->pins[i].child)
+			return POLICY_CHILD_PIN_VERSION;
 	if (pol->ranked)
 		return POLICY_RANKS_VERSION;
 	for (int i = 0; i < pol->nrules; i++)
@@ -221,24 +225,36 @@ static int lowest_version(const struct policy *pol)
 	return version;
 }
 
+static void write_pin(FILE *f, const struct policy_pin *p)
+{
+	if (p->child)
+		fprintf(f, "pin-child %d ", p->child);
+	else
+		fprintf(f, "pin %d ", p->rank);
+	if (p->cpu >= 0)
+		fprintf(f, "%d\n", p->cpu);
+	else
+		fprintf(f, "node %d\n", p->node);
+}
+
 /* The pins and rules of one launcher rank (-1: every process's). */
 static void write_section(FILE *f, const struct policy *pol, int rank)
 {
-	int npins = 0;
+	int npins = 0, nchildren = 0;
 
-	for (int i = 0; i < pol->npins; i++)
-		npins += pol->pins[i].launcher_rank == rank;
+	for (int i = 0; i < pol->npins; i++) {
+		npins += pol->pins[i].launcher_rank == rank && !pol->pins[i].child;
+		nchildren += pol->pins[i].launcher_rank == rank && pol->pins[i].child;
+	}
 	if (npins)
 		fputs("\n# thread pinning: pin RANK CPU, or pin RANK node NODE\n", f);
-	for (int i = 0; i < pol->npins; i++) {
-		const struct policy_pin *p = &pol->pins[i];
-
-		if (p->launcher_rank != rank)
-			continue;
-		if (p->cpu >= 0)
-			fprintf(f, "pin %d %d\n", p->rank, p->cpu);
-		else
-			fprintf(f, "pin %d node %d\n", p->rank, p->node);
+	for (int child = 0; child < 2; child++) {
+		if (child && nchildren)
+			fputs("\n# forked worker processes, by fork order: pin-child K CPU, or "
+			      "pin-child K node NODE\n", f);
+		for (int i = 0; i < pol->npins; i++)
+			if (pol->pins[i].launcher_rank == rank && !pol->pins[i].child == !child)
+				write_pin(f, &pol->pins[i]);
 	}
 	for (int i = 0; i < pol->nrules; i++) {
 		if (pol->rules[i].launcher_rank != rank)
@@ -539,26 +555,33 @@ static int parse_int(const char *s, int *v)
 	return 0;
 }
 
-static int parse_pin(struct parser *p, char **tok, int ntok)
+/* pin RANK CPU|node NODE, or (child) pin-child K CPU|node NODE. */
+static int parse_pin(struct parser *p, char **tok, int ntok, int child)
 {
-	int rank, cpu = -1, node = -1;
+	const char *what = child ? "pin-child K" : "pin RANK", *whose = child ? "child" : "thread rank";
+	int n, cpu = -1, node = -1;
 
-	if (ntok == 3 && !parse_int(tok[1], &rank) && !parse_int(tok[2], &cpu))
+	if (child && p->version < POLICY_CHILD_PIN_VERSION)
+		return parse_error(p, "pin-child needs 'numamma-policy %d' (this file is version %d)",
+				   POLICY_CHILD_PIN_VERSION, p->version);
+	if (ntok == 3 && !parse_int(tok[1], &n) && !parse_int(tok[2], &cpu))
 		;
-	else if (ntok == 4 && !parse_int(tok[1], &rank) && !strcmp(tok[2], "node") &&
+	else if (ntok == 4 && !parse_int(tok[1], &n) && !strcmp(tok[2], "node") &&
 		 !parse_int(tok[3], &node) && node < POLICY_MAX_NODES)
 		;
 	else
-		return parse_error(p, "want 'pin RANK CPU' or 'pin RANK node NODE'");
+		return parse_error(p, "want '%s CPU' or '%s node NODE'", what, what);
+	if (child && n < 1)
+		return parse_error(p, "pin-child counts forks from 1 (the first process's first child)");
 	for (int i = 0; i < p->pol->npins; i++) {
 		const struct policy_pin *o = &p->pol->pins[i];
 
 		/* Every process's pin and a rank's would both apply. */
-		if (o->rank == rank && (o->launcher_rank == p->launcher_rank || o->launcher_rank < 0 ||
-					p->launcher_rank < 0))
-			return parse_error(p, "thread rank %d is already pinned on line %d", rank, o->line);
+		if ((child ? o->child == n : !o->child && o->rank == n) &&
+		    (o->launcher_rank == p->launcher_rank || o->launcher_rank < 0 || p->launcher_rank < 0))
+			return parse_error(p, "%s %d is already pinned on line %d", whose, n, o->line);
 	}
-	policy_add_pin(p->pol, rank, cpu, node, p->line);
+	policy_add_pin(p->pol, child ? n : 0, child ? 0 : n, cpu, node, p->line);
 	p->pol->pins[p->pol->npins - 1].launcher_rank = p->launcher_rank;
 	return 0;
 }
@@ -598,8 +621,8 @@ static int parse_directive(struct parser *p, char **tok, int ntok, int first)
 		policy_add_binary(p->pol, tok[1]);
 		return 0;
 	}
-	if (!strcmp(tok[0], "pin"))
-		return parse_pin(p, tok, ntok);
+	if (!strcmp(tok[0], "pin") || !strcmp(tok[0], "pin-child"))
+		return parse_pin(p, tok, ntok, !strcmp(tok[0], "pin-child"));
 	if (!strcmp(tok[0], "launcher-rank"))
 		return parse_section(p, tok, ntok);
 	return parse_rule(p, tok, ntok);

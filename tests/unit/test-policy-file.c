@@ -134,7 +134,15 @@ static const struct bad bad[] = {
 	{ "", "numamma: policy 'bad' line 1: empty policy: the first line must be 'numamma-policy 1'\n" },
 	{ "# only a comment\n\nbind 2\n",
 	  "numamma: policy 'bad' line 3: not a numamma policy: the first line must be 'numamma-policy 1'\n" },
-	{ "numamma-policy 4\n", "numamma: policy 'bad' line 1: policy format version 4, this numamma reads versions 1 to 3\n" },
+	{ "numamma-policy 5\n", "numamma: policy 'bad' line 1: policy format version 5, this numamma reads versions 1 to 4\n" },
+	{ "numamma-policy 3\npin-child 1 2\n",
+	  "numamma: policy 'bad' line 2: pin-child needs 'numamma-policy 4' (this file is version 3)\n" },
+	{ "numamma-policy 4\npin-child 0 2\n",
+	  "numamma: policy 'bad' line 2: pin-child counts forks from 1 (the first process's first child)\n" },
+	{ "numamma-policy 4\npin-child 1 node\n",
+	  "numamma: policy 'bad' line 2: want 'pin-child K CPU' or 'pin-child K node NODE'\n" },
+	{ "numamma-policy 4\npin-child 2 1\npin 2 3\npin-child 2 node 1\n",
+	  "numamma: policy 'bad' line 4: child 2 is already pinned on line 2\n" },
 	{ "numamma-policy 2\nlauncher-rank 1\n",
 	  "numamma: policy 'bad' line 2: launcher-rank needs 'numamma-policy 3' (this file is version 2)\n" },
 	{ "numamma-policy 3\nlauncher-rank one\n",
@@ -310,6 +318,37 @@ static void test_cyclic_from(void)
 	policy_free(pol);
 }
 
+/* pin-child (version 4): apart from the thread pins of the same number,
+ * written back after them, and the file versioned 4 only with one. */
+static void test_child_pins(void)
+{
+	struct policy *pol = policy_parse("numamma-policy 4\npin-child 2 node 1\npin 1 5\n"
+					  "pin-child 1 3\n", "v4");
+	char *text;
+
+	CHECK(pol != NULL);
+	if (!pol)
+		return;
+	CHECK_INT(pol->npins, 3);
+	CHECK_INT(policy_child_cpu(pol, 1), 3);
+	CHECK_INT(policy_child_cpu(pol, 2), -1);       /* a node: resolved at load */
+	CHECK_INT(policy_child_cpu(pol, 0), -1);
+	CHECK_INT(policy_thread_cpu(pol, 1), 5);
+	CHECK_INT(policy_thread_cpu(pol, 2), -1);
+	text = written(pol);
+	CHECK_STR(text, "numamma-policy 4\n"
+			"\n# thread pinning: pin RANK CPU, or pin RANK node NODE\npin 1 5\n"
+			"\n# forked worker processes, by fork order: pin-child K CPU, or "
+			"pin-child K node NODE\npin-child 2 node 1\npin-child 1 3\n");
+	free(text);
+	pol->npins = 1;              /* a thread pin only */
+	pol->pins[0] = (struct policy_pin){ .rank = 1, .cpu = 5, .node = -1, .launcher_rank = -1 };
+	text = written(pol);
+	CHECK(!strncmp(text, "numamma-policy 1\n", 17));
+	free(text);
+	policy_free(pol);
+}
+
 static void test_errors(void)
 {
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -380,6 +419,7 @@ int main(void)
 	test_rank_sections();
 	test_cyclic_version();
 	test_cyclic_from();
+	test_child_pins();
 	test_round_trip();
 	test_errors();
 	test_unknown_node();

@@ -3,11 +3,13 @@
  * own block.  At the end it reports, per block, the share of its pages
  * that sit on the node where its worker ran (move_pages).
  *
- *   serial-init [array|buffers|static] [ROUNDS]
+ *   serial-init [array|buffers|static|forked] [ROUNDS]
  *
  * array: one malloc'd array cut into blocks; buffers: one buffer per
  * worker, allocated in a loop (one call site, NWORKERS objects); static:
- * one static array (in .bss, past the file's pages). */
+ * one static array (in .bss, past the file's pages); forked: one shared
+ * anonymous mapping, the workers forked processes rather than threads
+ * (a pre-fork server's or a multiprocessing pool's layout). */
 #define _GNU_SOURCE
 #include <numa.h>
 #include <pthread.h>
@@ -15,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "blocks.h"
@@ -27,7 +31,7 @@ static double static_data[NWORKERS * PAGES_PER_BLOCK * MAX_PAGE / sizeof(double)
 static char *block[NWORKERS];
 static long block_elems;
 static int rounds = 20;
-static int worker_node[NWORKERS];
+static int *worker_node;         /* shared with forked workers */
 
 static void *worker(void *arg)
 {
@@ -52,9 +56,14 @@ static int make_blocks(const char *mode, long block_bytes)
 	}
 	if (!strcmp(mode, "array"))
 		data = malloc(NWORKERS * block_bytes);
+	else if (!strcmp(mode, "forked"))
+		data = mmap(NULL, NWORKERS * block_bytes, PROT_READ | PROT_WRITE,
+			    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	else if (!strcmp(mode, "static"))
 		data = static_data;
 	else
+		return -1;
+	if (data == MAP_FAILED)
 		return -1;
 	for (int w = 0; w < NWORKERS; w++)
 		block[w] = (char *)data + w * block_bytes;
@@ -65,10 +74,14 @@ int main(int argc, char **argv)
 {
 	long page_size = sysconf(_SC_PAGESIZE);
 	pthread_t th[NWORKERS];
+	pid_t pid[NWORKERS];
+	int forked = argc > 1 && !strcmp(argv[1], "forked");
 
-	if (page_size > MAX_PAGE || make_blocks(argc > 1 ? argv[1] : "array",
+	worker_node = mmap(NULL, NWORKERS * sizeof(int), PROT_READ | PROT_WRITE,
+			   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (page_size > MAX_PAGE || worker_node == MAP_FAILED || make_blocks(argc > 1 ? argv[1] : "array",
 						PAGES_PER_BLOCK * page_size) < 0) {
-		fprintf(stderr, "usage: serial-init [array|buffers|static] [ROUNDS]\n");
+		fprintf(stderr, "usage: serial-init [array|buffers|static|forked] [ROUNDS]\n");
 		return 2;
 	}
 	if (argc > 2)
@@ -78,9 +91,15 @@ int main(int argc, char **argv)
 		for (long i = 0; i < block_elems; i++)
 			((double *)block[w])[i] = i;
 	for (long w = 0; w < NWORKERS; w++)
-		pthread_create(&th[w], NULL, worker, (void *)w);
+		if (!forked)
+			pthread_create(&th[w], NULL, worker, (void *)w);
+		else if ((pid[w] = fork()) == 0)
+			_exit(worker((void *)w) != NULL);
 	for (int w = 0; w < NWORKERS; w++)
-		pthread_join(th[w], NULL);
+		if (!forked)
+			pthread_join(th[w], NULL);
+		else
+			waitpid(pid[w], NULL, 0);
 	report_blocks(block, worker_node, NWORKERS, page_size);
 	return 0;
 }
