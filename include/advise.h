@@ -58,6 +58,7 @@ struct advice_site {
 struct advice {
 	struct policy *policy;
 	int spread;              /* threads are spread over nodes by rank */
+	int worker_processes;    /* the workers are forked processes (child) */
 	int unbalanced;          /* ...because the profile crowded some nodes */
 	char *mapping;           /* which thread -> node mapping, in words */
 	char *binding;           /* the cpus and nodes planned within (the

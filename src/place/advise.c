@@ -43,7 +43,8 @@ static void add_object(struct analysis *a, const struct prof_object *o)
 		s->max_size = o->size;
 	if (a->nobjs % 1024 == 0)
 		a->objs = xrealloc(a->objs, (a->nobjs + 1024) * sizeof(*a->objs));
-	a->objs[a->nobjs++] = (struct obj_ref){ o->id, o->addr, o->size, a->nsites - 1, o->pid, -1 };
+	a->objs[a->nobjs++] = (struct obj_ref){ o->id, o->addr, o->size, a->nsites - 1, o->pid, -1,
+						false };
 }
 
 static int obj_cmp(const void *x, const void *y)
@@ -61,6 +62,38 @@ static void number_objects(struct analysis *a)
 	for (size_t i = 0; i < a->nobjs; i++)
 		if (a->objs[i].pid == a->first_pid)
 			a->objs[i].nth = a->sites[a->objs[i].site].nfirst++;
+}
+
+static int by_place(const void *x, const void *y)
+{
+	const struct obj_ref *p = *(const struct obj_ref *const *)x, *q = *(const struct obj_ref *const *)y;
+
+	if (p->site != q->site)
+		return p->site < q->site ? -1 : 1;
+	if (p->addr != q->addr)
+		return p->addr < q->addr ? -1 : 1;
+	return (p->size > q->size) - (p->size < q->size);
+}
+
+/* A fork copies its parent's objects: a child's object at the address,
+ * of the size and from the site of one of the first process's is its
+ * copy (the same pages when the mapping is shared). */
+static void find_copies(struct analysis *a)
+{
+	struct obj_ref **v = xcalloc(a->nobjs + 1, sizeof(*v));
+
+	for (size_t i = 0; i < a->nobjs; i++)
+		v[i] = &a->objs[i];
+	qsort(v, a->nobjs, sizeof(*v), by_place);
+	for (size_t i = 0, j; i < a->nobjs; i = j) {
+		bool first = false;
+
+		for (j = i; j < a->nobjs && !by_place(&v[i], &v[j]); j++)
+			first |= v[j]->pid == a->first_pid;
+		for (size_t k = i; first && k < j; k++)
+			v[k]->copy = v[k]->pid != a->first_pid;
+	}
+	free(v);
 }
 
 static int null_first(const char *p, const char *q)
@@ -112,17 +145,27 @@ static void read_objects(struct analysis *a)
 	if (a->nobjs)
 		qsort(a->objs, a->nobjs, sizeof(*a->objs), obj_cmp);
 	number_objects(a);
+	find_copies(a);
+}
+
+const struct obj_ref *sample_object(const struct analysis *a, const struct prof_sample *ps)
+{
+	struct obj_ref key = { .id = ps->object_id };
+	const struct obj_ref *o = bsearch(&key, a->objs, a->nobjs, sizeof(key), obj_cmp);
+
+	return o && ps->addr >= o->addr && ps->addr - o->addr < o->size ? o : NULL;
 }
 
 static void read_samples(struct analysis *a)
 {
 	for (size_t i = 0; i < a->run->nsamples; i++) {
 		const struct prof_sample *ps = &a->run->samples[i];
-		struct obj_ref key = { .id = ps->object_id }, *o;
+		const struct obj_ref *o = sample_object(a, ps);
 		struct point p;
 
-		o = bsearch(&key, a->objs, a->nobjs, sizeof(key), obj_cmp);
-		if (!o || ps->addr < o->addr || ps->addr - o->addr >= o->size)
+		/* Worker processes share out what the first process made;
+		 * what one allocates itself it touches first, on its cpu. */
+		if (!o || (a->adv->worker_processes && o->pid != a->first_pid && !o->copy))
 			continue;
 		p.pos = (uint32_t)((unsigned __int128)(ps->addr - o->addr) * POLICY_PPM / o->size);
 		p.off = ps->addr - o->addr;
@@ -407,8 +450,8 @@ int advise_profile(const struct prof_run *run, const char *name, const struct ad
 	read_threads(&a);
 	read_binaries(&a);
 	choose_target(&a);
-	plan_threads(&a);
 	read_objects(&a);
+	plan_threads(&a);
 	read_samples(&a);
 	advise_sites(&a);
 	analysis_free(&a);

@@ -16,6 +16,8 @@
 #ifndef NUMAMMA_ADVISE_INT_H
 #define NUMAMMA_ADVISE_INT_H
 
+#include <stdbool.h>
+
 #include "advise.h"
 #include "profile.h"
 
@@ -59,6 +61,9 @@ struct obj_ref {
 	int site;
 	pid_t pid;
 	int nth;                 /* see struct point */
+	bool copy;               /* another process's copy of a first-process
+				  * object (a fork's): same site, address
+				  * and size */
 };
 
 struct analysis {
@@ -79,6 +84,9 @@ struct analysis {
 	pid_t first_pid;                 /* the first process traced */
 };
 
+/* advise.c: the placeable object ps hit, NULL none. */
+const struct obj_ref *sample_object(const struct analysis *a, const struct prof_sample *ps);
+
 /* advise_threads.c */
 void read_profile_topology(struct analysis *a);
 void choose_target(struct analysis *a);
@@ -92,7 +100,8 @@ pid_t main_pid(const struct analysis *a);
  * process's fork order (the K-th is planned as the thread of rank K). */
 int worker_rank(const struct advice_thread *t);
 /* Whether t is one of the first process's threads or a worker process:
- * those whose ranks the plans follow. */
+ * those whose ranks the plans follow (with worker processes, the first
+ * process's main thread and them). */
 int first_process_worker(const struct analysis *a, const struct advice_thread *t);
 
 /* advise_patterns.c */

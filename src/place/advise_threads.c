@@ -200,21 +200,38 @@ static int process_threads(const struct advice *adv, pid_t pid)
 	return n;
 }
 
+/* Samples each process's main thread (by index) took on its copies of
+ * the first process's objects: a mapping it shares, its heap or statics
+ * as they were at the fork; not a program it exec'd. */
+static uint64_t *parents_data_samples(const struct analysis *a)
+{
+	uint64_t *n = xcalloc(a->adv->nthreads + 1, sizeof(*n));
+
+	for (size_t i = 0; i < a->run->nsamples; i++) {
+		const struct prof_sample *ps = &a->run->samples[i];
+		const struct obj_ref *o = sample_object(a, ps);
+		int t = o && o->copy ? find_thread(a->adv, ps->pid, ps->pid) : -1;
+
+		if (t >= 0 && ps->tid == ps->pid)
+			n[t]++;
+	}
+	return n;
+}
+
 /* The processes the first one forked (a pre-fork server's, a process
- * pool's) are its workers when at least two of them were sampled, each
- * single-threaded, and no thread but the first process's main one was:
+ * pool's) are its workers when at least two worked on its data (a few
+ * samples at least), each single-threaded, and they took more samples
+ * than the first process's threads but main (a pool's helper threads):
  * the K-th is then planned like the thread of rank K.  A child that
- * starts threads of its own (a program run by a shell) is not: pinning
- * it would put all of them on one cpu. */
+ * starts threads of its own is not (pinning it would put all of them on
+ * one cpu), nor the programs a shell or make runs. */
 static void read_worker_processes(struct analysis *a)
 {
 	struct advice *adv = a->adv;
 	pid_t first = main_pid(a);
+	uint64_t *on_parents = parents_data_samples(a), in_workers = 0, in_threads = 0;
 	int k = 0, workers = 0;
 
-	for (int i = 0; i < adv->nthreads; i++)
-		if (adv->threads[i].pid == first && adv->threads[i].rank > 0 && adv->threads[i].samples)
-			return;
 	for (size_t i = 0; i < a->run->nprocesses; i++) {
 		const struct prof_process *p = &a->run->processes[i];
 		int t;
@@ -223,14 +240,21 @@ static void read_worker_processes(struct analysis *a)
 			continue;
 		k++;
 		t = find_thread(adv, p->pid, p->pid);
-		if (t >= 0 && adv->threads[t].rank == 0 && adv->threads[t].samples &&
+		if (t >= 0 && on_parents[t] >= RANK_MIN_SAMPLES && adv->threads[t].rank == 0 &&
 		    process_threads(adv, p->pid) == 1) {
 			adv->threads[t].child = k;
+			in_workers += adv->threads[t].samples;
 			workers++;
 		}
 	}
-	for (int i = 0; i < adv->nthreads && workers < 2; i++)
-		adv->threads[i].child = 0;
+	for (int i = 0; i < adv->nthreads; i++)
+		if (adv->threads[i].pid == first && adv->threads[i].rank > 0)
+			in_threads += adv->threads[i].samples;
+	for (int i = 0; i < adv->nthreads; i++)
+		if (workers < 2 || in_workers <= in_threads)
+			adv->threads[i].child = 0;
+	adv->worker_processes = workers >= 2 && in_workers > in_threads;
+	free(on_parents);
 }
 
 /* The recorded threads, and those only samples name; each once. */
@@ -250,7 +274,6 @@ void read_threads(struct analysis *a)
 			adv->threads[n++] = adv->threads[i];
 	adv->nthreads = n;
 	read_thread_cpus(a);
-	read_worker_processes(a);
 }
 
 /* ---- the thread -> node plan ---- */
@@ -339,7 +362,9 @@ int worker_rank(const struct advice_thread *t)
 
 int first_process_worker(const struct analysis *a, const struct advice_thread *t)
 {
-	return t->child || t->pid == a->first_pid;
+	if (a->adv->worker_processes)
+		return t->child || (t->pid == a->first_pid && t->rank == 0);
+	return t->pid == a->first_pid;
 }
 
 static void plan_pins(struct analysis *a)
@@ -393,6 +418,7 @@ void plan_threads(struct analysis *a)
 	struct advice *adv = a->adv;
 	int only = -1, nran = distinct_ran_nodes(adv, &only);
 
+	read_worker_processes(a);
 	adv->unbalanced = nran > 1 && workers_unbalanced(adv, a->ntarget);
 	adv->spread = (nran <= 1 || adv->unbalanced) && a->ntarget > 1;
 	for (int i = 0; i < adv->nthreads; i++) {

@@ -78,11 +78,12 @@ static int advise_synth(struct synth *p, const struct advise_opts *opts, struct 
 	return ret;
 }
 
-static struct nm_object add_object(struct synth *p, enum obj_kind kind, uint64_t offset,
-				   uint64_t size, const char *name)
+/* An object of process pid's main thread. */
+static struct nm_object add_object_in(struct synth *p, pid_t pid, enum obj_kind kind,
+				      uint64_t offset, uint64_t size, const char *name)
 {
 	struct nm_frame frames[2] = { { .module = MOD, .offset = offset }, { .module = MOD, .offset = 0x42 } };
-	struct nm_object o = { .id = p->next_id++, .pid = PID, .tid = PID, .kind = kind, .size = size,
+	struct nm_object o = { .id = p->next_id++, .pid = pid, .tid = pid, .kind = kind, .size = size,
 			       .name = name };
 
 	if (kind == OBJ_STATIC) {
@@ -96,16 +97,22 @@ static struct nm_object add_object(struct synth *p, enum obj_kind kind, uint64_t
 	return o;
 }
 
-/* n accesses (ACCESS_READ or ACCESS_WRITE) by thread `rank` running on
- * cpu, evenly over [from, to) of the object (fractions), on pages of
- * page_node. */
-static void touch_as(struct synth *p, const struct nm_object *o, int rank, int cpu,
-		     double from, double to, int n, int page_node, char access)
+static struct nm_object add_object(struct synth *p, enum obj_kind kind, uint64_t offset,
+				   uint64_t size, const char *name)
+{
+	return add_object_in(p, PID, kind, offset, size, name);
+}
+
+/* n accesses (ACCESS_READ or ACCESS_WRITE) by thread tid of o's process
+ * running on cpu, evenly over [from, to) of the object (fractions), on
+ * pages of page_node. */
+static void touch_by(struct synth *p, const struct nm_object *o, pid_t tid, int cpu, double from,
+		     double to, int n, int page_node, char access)
 {
 	for (int i = 0; i < n; i++) {
 		double at = from + (to - from) * (i + 0.5) / n;
 		struct nm_sample s = { .time_ns = 1000 * ++p->clock,
-				       .pid = PID, .tid = PID + rank, .cpu = cpu, .node = node_of(p, cpu),
+				       .pid = o->pid, .tid = tid, .cpu = cpu, .node = node_of(p, cpu),
 				       .addr = o->addr + ((uint64_t)(at * o->size) & ~63ull),
 				       .access = access, .weight = 1, .hops = -1, .tlb_miss = -1,
 				       .object_id = o->id, .object_addr = o->addr,
@@ -113,6 +120,13 @@ static void touch_as(struct synth *p, const struct nm_object *o, int rank, int c
 
 		db_add_sample(p->db, &s);
 	}
+}
+
+/* The same by the first process's thread of creation rank `rank`. */
+static void touch_as(struct synth *p, const struct nm_object *o, int rank, int cpu,
+		     double from, double to, int n, int page_node, char access)
+{
+	touch_by(p, o, PID + rank, cpu, from, to, n, page_node, access);
 }
 
 /* n reads. */
@@ -1017,6 +1031,92 @@ static void test_cmd_advise(void)
 	profile_end(&p);
 }
 
+/* A fork's copy of o in process pid (single-threaded, forked by the
+ * first process). */
+static struct nm_object fork_copy(struct synth *p, const struct nm_object *o, pid_t pid)
+{
+	struct nm_object c = *o;
+
+	c.id = p->next_id++;
+	c.pid = c.tid = pid;
+	db_add_object(p->db, &c);
+	return c;
+}
+
+static const struct policy_pin *child_pin(const struct policy *pol, int child)
+{
+	for (int i = 0; i < pol->npins; i++)
+		if (pol->pins[i].child == child)
+			return &pol->pins[i];
+	return NULL;
+}
+
+/* Worker processes: the main process initialises a shared mapping and
+ * forks 4 workers, each on its quarter of its copy, then a fifth that
+ * hardly touches it; the first worker also works on a buffer of its
+ * own.  With `threads` samples of a worker thread of the main process,
+ * those threads are the workers instead. */
+static void worker_processes(int threads)
+{
+	struct advise_opts opts = { .min_size = ADVISE_MIN_SIZE, .nodes = 4 };
+	struct nm_object m, copy, own;
+	const struct policy_rule *r;
+	struct advice adv;
+	struct synth p;
+
+	profile_begin(&p, 1, 4, threads ? 1 : 0);
+	m = add_object(&p, OBJ_MMAP, SITE_BLOCK, 8 * MiB, "mmap");
+	touch(&p, &m, 0, 0, 0, 1, 200, 0);
+	for (int k = 1; k <= 5; k++) {
+		pid_t pid = PID + 100 * k;
+
+		db_add_process(p.db, pid, PID, "/work/prog", 0);
+		db_add_thread(p.db, pid, pid, 0, 0);
+		copy = fork_copy(&p, &m, pid);
+		touch_by(&p, &copy, pid, k % 4, (k - 1) / 4.0, k / 4.0, k < 5 ? 300 : 2, 0, ACCESS_READ);
+		if (k == 1) {
+			own = add_object_in(&p, pid, OBJ_HEAP, SITE_OWN, 1 * MiB, "malloc");
+			touch_by(&p, &own, pid, 1, 0, 0.5, 300, 0, ACCESS_READ);
+		}
+	}
+	if (threads)
+		touch(&p, &m, 1, 1, 0, 1, threads, 0);
+	db_flush(p.db);
+	CHECK_INT(advise_synth(&p, &opts, &adv), 0);
+	r = rule_at(adv.policy, SITE_BLOCK);
+	if (threads) {
+		CHECK_INT(adv.worker_processes, 0);
+		CHECK(child_pin(adv.policy, 1) == NULL);
+		CHECK(r && r->action != ACT_BLOCK);
+	} else {
+		CHECK_INT(adv.worker_processes, 1);
+		/* Children 1-4 as ranks 1-4: nodes 1, 2, 3, 0; the fifth is none. */
+		for (int k = 1; k <= 4; k++) {
+			const struct policy_pin *pin = child_pin(adv.policy, k);
+
+			CHECK(pin && pin->cpu == -1 && pin->node == k % 4 && pin->rank == 0);
+		}
+		CHECK(child_pin(adv.policy, 5) == NULL);
+		CHECK(r && r->action == ACT_BLOCK);
+		check_seg(r, 0, 1, 0, 250000);
+		check_seg(r, 1, 2, 250000, 500000);
+		check_seg(r, 2, 3, 500000, 750000);
+		check_seg(r, 3, 0, 750000, POLICY_PPM);
+		/* A worker's own buffer: first touch in it puts it on its node
+		 * (no rule, or leave; its samples alone would say bind 1). */
+		r = rule_at(adv.policy, SITE_OWN);
+		CHECK(!r || r->action == ACT_LEAVE);
+	}
+	advice_free(&adv);
+	profile_end(&p);
+}
+
+static void test_worker_processes(void)
+{
+	worker_processes(0);
+	worker_processes(5000);
+}
+
 int main(void)
 {
 	test_static_schedules();
@@ -1033,5 +1133,6 @@ int main(void)
 	test_queue_sparse_writer();
 	test_cyclic_offsets();
 	test_random_reads_unplanned();
+	test_worker_processes();
 	return unit_done();
 }
