@@ -69,7 +69,8 @@ if [ -n "$MINPROFILE" ]; then
 	for spec in "serial-init array owned" "patterns cyclic owned" "patterns cyclic-header owned" \
 		    "patterns stencil owned" \
 		    "patterns table shared" "patterns dynamic shared" "patterns spmv owned" "patterns stream owned" \
-		    "patterns pools owned" "patterns queue owned" "patterns mpmc shared"; do
+		    "patterns pools owned" "patterns queue owned" "patterns mpmc shared" \
+		    "patterns tiles owned" "serial-init forked owned"; do
 		set -- $spec
 		printf '%-34s' "$1 $2"
 		for r in $list; do printf ' %-24s' "$(plan_at "$3" "$1" "$2" "$r")"; done
@@ -91,3 +92,5 @@ row "a = b + s * c (stream)" owned patterns stream
 row "per-thread pools per phase" owned patterns pools
 row "queue, 1 producer -> 1 consumer" owned patterns queue
 row "queue, 2 producers -> 2 consumers" shared patterns mpmc
+row "2-D array in 2 x 2 tiles" owned patterns tiles
+row "forked workers, shared mapping" owned serial-init forked

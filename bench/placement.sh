@@ -2,7 +2,8 @@
 # The placement bench: in the 4-node QEMU guest (tests/vm/run), each
 # access pattern of tests/vm/progs (blocks, cyclic chunks, a stencil with
 # halo rows, a read-mostly table, a dynamic schedule, SpMV, per-thread
-# pools per phase, producer/consumer queues) under first touch,
+# pools per phase, producer/consumer queues, 2-D tiles, forked worker
+# processes on a shared mapping) under first touch,
 # numactl --interleave=all, the kernel's automatic NUMA balancing (a run
 # of about 4 s) and numamma run with the program's profile as policy.
 # Prints one table (bench/placement-guest.sh says what the figures are).

@@ -44,13 +44,16 @@ void place_plan_free(struct place_plan *p);
 #define CYCLIC_MAX_RANGES 4096
 
 enum policy_action { ACT_LEAVE, ACT_BIND, ACT_INTERLEAVE, ACT_BLOCK, ACT_PAGEMAP, ACT_EACH,
-		     ACT_CYCLIC };
+		     ACT_CYCLIC, ACT_TILES };
 const char *policy_action_name(enum policy_action a);
 
-/* A slice [start, end) of an object, in POLICY_PPM units, for one node. */
+/* A slice [start, end) of an object, in POLICY_PPM units, for one node;
+ * a tiles rule's slice deals its chunks to the nodes each[first] to
+ * each[first + count - 1] in turn (node is each[first]). */
 struct policy_segment {
 	uint32_t start, end;
 	int node;
+	int first, count;
 };
 
 /* How a rule recognises its objects. */
@@ -74,11 +77,12 @@ struct policy_rule {
 	enum policy_action action;
 	uint64_t nodemask;               /* bind (one bit), interleave */
 	int nseg;
-	struct policy_segment *seg;      /* block, pagemap: sorted, disjoint */
+	struct policy_segment *seg;      /* block, pagemap, tiles: sorted, disjoint */
 	int neach;
 	int *each;                       /* each: node of the k-th object, -1 leave;
-					  * cyclic: node of the k-th chunk */
-	uint64_t chunk;                  /* cyclic: chunk size in bytes */
+					  * cyclic: node of the k-th chunk;
+					  * tiles: the slices' node lists */
+	uint64_t chunk;                  /* cyclic, tiles: chunk size in bytes */
 	uint64_t chunk_from;             /* cyclic: where chunk 0 starts, in
 					  * bytes from the object's start (a
 					  * header before it is left alone) */
@@ -207,6 +211,9 @@ int place_plan_thp_edges(const struct place_plan *plan, uint64_t obj_addr, uint6
  * a page off an interleaved range's nodes goes to the (page mod n)-th of
  * its n nodes, spread as the interleave would. */
 int place_page_target(const struct place_range *r, uint64_t page, int status);
+/* The node a tiles rule puts byte off of an object of size bytes on,
+ * -1 none (outside its slices). */
+int policy_tiles_node(const struct policy_rule *r, uint64_t off, uint64_t size);
 /* CPU to pin the thread of creation rank `rank` to, or -1. */
 int policy_thread_cpu(const struct policy *pol, int rank);
 /* CPU to pin the child-th process forked by the first one to, or -1. */

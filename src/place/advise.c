@@ -169,6 +169,7 @@ static void read_samples(struct analysis *a)
 			continue;
 		p.pos = (uint32_t)((unsigned __int128)(ps->addr - o->addr) * POLICY_PPM / o->size);
 		p.off = ps->addr - o->addr;
+		p.size = o->size;
 		p.thread = find_thread(a->adv, ps->pid, ps->tid);
 		p.node = sample_node(a, ps->cpu, ps->node);
 		p.page_node = ps->page_node;
@@ -340,7 +341,7 @@ static void advise_site(struct analysis *a, struct site *s)
  * do says little about another's. */
 static int shared_out(enum policy_action act)
 {
-	return act == ACT_BLOCK || act == ACT_PAGEMAP || act == ACT_CYCLIC;
+	return act == ACT_BLOCK || act == ACT_PAGEMAP || act == ACT_CYCLIC || act == ACT_TILES;
 }
 
 /* The most sampled site planned from its own samples whose objects have

@@ -9,6 +9,7 @@
  *   advise_ranks.c     the patterns that follow creation ranks: the static
  *                      schedule and per-thread objects
  *   advise_cyclic.c    chunks dealt to threads in turn
+ *   advise_tiles.c     a 2-D array's tiles: bands of rows, each cyclic
  *   advise_queue.c     data some threads write and others read
  *   advise_print.c     the plan in words
  *
@@ -33,6 +34,7 @@ static inline int popcount64(uint64_t m)
 struct point {
 	uint32_t pos;            /* in POLICY_PPM of the object */
 	uint64_t off;            /* in bytes from the object's start */
+	uint64_t size;           /* the object's */
 	int thread;              /* index in adv->threads */
 	int node, page_node;     /* where it ran and where the page was; -1 */
 	int nth;                 /* its object's allocation order at the site
@@ -151,6 +153,10 @@ void fill_by_rank(const struct analysis *a, const int *user, int n, int *each);
  * chunk), or NULL with r reset and *eval untouched. */
 char *try_cyclic(const struct analysis *a, struct site *s, struct policy_rule *r,
 		 struct site **eval);
+
+/* advise_tiles.c: a 2-D array's tiles (bands of rows, each dealt to
+ * its threads in chunks): the plan and its reason, or NULL with r reset. */
+char *try_tiles(const struct analysis *a, const struct site *s, struct policy_rule *r);
 
 /* advise_queue.c: a queue, written by some threads and read by others:
  * the plan and its reason, or NULL with r untouched.  count: samples per

@@ -82,6 +82,9 @@ struct locality predict(const struct analysis *a, const struct site *s,
 			l.local += p->off >= r->chunk_from &&
 				   r->each[(p->off - r->chunk_from) / r->chunk % r->neach] == node;
 			break;
+		case ACT_TILES:
+			l.local += policy_tiles_node(r, p->off, p->size) == node;
+			break;
 		}
 	}
 	return l;
@@ -117,7 +120,7 @@ void add_segment(struct policy_rule *r, uint32_t start, uint32_t end, int node)
 		return;
 	}
 	r->seg = xrealloc(r->seg, (r->nseg + 1) * sizeof(*r->seg));
-	r->seg[r->nseg++] = (struct policy_segment){ start, end, node };
+	r->seg[r->nseg++] = (struct policy_segment){ .start = start, .end = end, .node = node };
 }
 
 /* Sample counts per planned node; returns the samples with a known node. */
@@ -515,6 +518,8 @@ char *choose_action(const struct analysis *a, struct site *s, struct policy_rule
 	 * the whole object, and the schedule places chunks never sampled. */
 	if ((reason = try_cyclic(a, s, r, eval)))
 		return reason;
+	if ((reason = try_tiles(a, *eval, r)))
+		return with_sweep_note(reason, s, *eval, "threads sweeping the whole object");
 	if (*eval != s && (*eval)->npts >= MIN_SAMPLES && (reason = try_patterns(a, *eval, r)))
 		return with_sweep_note(reason, s, *eval, "threads sweeping the whole object");
 	drop_copy(s, eval);

@@ -21,6 +21,7 @@ const char *policy_action_name(enum policy_action a)
 		[ACT_PAGEMAP] = "pagemap",
 		[ACT_EACH] = "each",
 		[ACT_CYCLIC] = "cyclic",
+		[ACT_TILES] = "tiles",
 	};
 
 	return (unsigned)a < sizeof(names) / sizeof(names[0]) ? names[a] : "unknown";
@@ -328,39 +329,89 @@ static uint64_t slice_boundary(uint64_t addr, uint64_t size, uint32_t ppm, uint6
 	return at < lo ? lo : at > hi ? hi : at;
 }
 
-/* Chunk k (r->chunk bytes from chunk_from on) on node each[k mod neach],
- * '-' (-1) left alone: OpenMP's schedule(static, chunk); the bytes
- * before chunk_from too.  Chunk ends are rounded to the nearest page
- * boundary, as slices' are; with one range left of CYCLIC_MAX_RANGES,
- * the rest is interleaved. */
-static int cyclic_ranges(const struct policy_rule *r, const struct nm_object *obj,
-			 uint64_t page_size, uint64_t lo, uint64_t hi, struct place_range *ranges)
+/* Chunks dealt to nodes in turn over [lo, hi) of an object at addr:
+ * chunk k, from origin + k * chunk, on nodes[k mod n], -1 left alone.
+ * Chunk ends are rounded to the nearest page boundary, as slices' are;
+ * with one range left of `room`, the rest is interleaved. */
+struct deal {
+	uint64_t addr, origin, chunk, lo, hi;
+	const int *nodes;
+	int n;
+};
+
+static int deal_chunks(const struct deal *d, uint64_t page_size, struct place_range *ranges, int room)
 {
-	uint64_t nodes = 0, from = obj->addr + r->chunk_from;
+	uint64_t mask = 0, from = (d->origin + page_size / 2) / page_size * page_size;
 	int n = 0;
 
-	for (int i = 0; i < r->neach; i++)
-		if (r->each[i] >= 0)
-			nodes |= 1ULL << r->each[i];
-	if (r->chunk < page_size || !nodes || r->chunk_from >= obj->size)
+	for (int i = 0; i < d->n; i++)
+		if (d->nodes[i] >= 0)
+			mask |= 1ULL << d->nodes[i];
+	if (d->chunk < page_size || !mask)
 		return 0;
-	from = (from + page_size / 2) / page_size * page_size;
-	from = from < lo ? lo : from;
-	for (uint64_t k = 0; from < hi; k++) {
-		uint64_t to = obj->addr + r->chunk_from + (k + 1) * r->chunk;
-		int node = r->each[k % r->neach];
+	from = from < d->lo ? d->lo : from;
+	for (uint64_t k = 0; from < d->hi; k++) {
+		uint64_t to = d->origin + (k + 1) * d->chunk;
+		int node = d->nodes[k % d->n];
 
-		if (n == CYCLIC_MAX_RANGES - 1) {
-			range_add(ranges, &n, from - obj->addr, hi - from, MPOL_INTERLEAVE, nodes);
+		if (n == room - 1) {
+			range_add(ranges, &n, from - d->addr, d->hi - from, MPOL_INTERLEAVE, mask);
 			break;
 		}
 		to = (to + page_size / 2) / page_size * page_size;
-		to = to < from ? from : to > hi ? hi : to;
+		to = to < from ? from : to > d->hi ? d->hi : to;
 		if (node >= 0)
-			range_add(ranges, &n, from - obj->addr, to - from, MPOL_BIND, 1ULL << node);
+			range_add(ranges, &n, from - d->addr, to - from, MPOL_BIND, 1ULL << node);
 		from = to;
 	}
 	return n;
+}
+
+/* Chunk k (r->chunk bytes from chunk_from on) on node each[k mod neach]:
+ * OpenMP's schedule(static, chunk); the bytes before chunk_from are left
+ * alone. */
+static int cyclic_ranges(const struct policy_rule *r, const struct nm_object *obj,
+			 uint64_t page_size, uint64_t lo, uint64_t hi, struct place_range *ranges)
+{
+	struct deal d = { obj->addr, obj->addr + r->chunk_from, r->chunk, lo, hi, r->each, r->neach };
+
+	return r->chunk_from < obj->size ? deal_chunks(&d, page_size, ranges, CYCLIC_MAX_RANGES) : 0;
+}
+
+/* Each slice's chunks, from the slice's start, dealt to its nodes: a
+ * 2-D array's tiles (a band of rows per group of threads, each thread a
+ * column range of every row).  The slices share the ranges' room. */
+static int tiles_ranges(const struct policy_rule *r, const struct nm_object *obj,
+			uint64_t page_size, uint64_t lo, uint64_t hi, struct place_range *ranges)
+{
+	int n = 0;
+
+	for (int i = 0; i < r->nseg; i++) {
+		const struct policy_segment *s = &r->seg[i];
+		struct deal d = {
+			obj->addr, obj->addr + (uint64_t)((unsigned __int128)obj->size * s->start / POLICY_PPM),
+			r->chunk, slice_boundary(obj->addr, obj->size, s->start, page_size, lo, hi),
+			slice_boundary(obj->addr, obj->size, s->end, page_size, lo, hi), r->each + s->first,
+			s->count
+		};
+
+		n += deal_chunks(&d, page_size, ranges + n, (CYCLIC_MAX_RANGES - n) / (r->nseg - i));
+	}
+	return n;
+}
+
+int policy_tiles_node(const struct policy_rule *r, uint64_t off, uint64_t size)
+{
+	uint32_t pos = size ? (uint32_t)((unsigned __int128)off * POLICY_PPM / size) : 0;
+
+	for (int i = 0; i < r->nseg; i++) {
+		const struct policy_segment *s = &r->seg[i];
+		uint64_t start = (uint64_t)((unsigned __int128)size * s->start / POLICY_PPM);
+
+		if (pos >= s->start && pos < s->end && off >= start && r->chunk && s->count)
+			return r->each[s->first + (off - start) / r->chunk % (uint64_t)s->count];
+	}
+	return -1;
 }
 
 static int rule_ranges(const struct policy_rule *r, const struct nm_object *obj, uint64_t nth,
@@ -400,6 +451,8 @@ static int rule_ranges(const struct policy_rule *r, const struct nm_object *obj,
 		break;
 	case ACT_CYCLIC:
 		return cyclic_ranges(r, obj, page_size, lo, hi, ranges);
+	case ACT_TILES:
+		return tiles_ranges(r, obj, page_size, lo, hi, ranges);
 	case ACT_LEAVE:
 		break;
 	}
@@ -408,7 +461,7 @@ static int rule_ranges(const struct policy_rule *r, const struct nm_object *obj,
 
 static int rule_max_ranges(const struct policy_rule *r)
 {
-	if (r->action == ACT_CYCLIC)
+	if (r->action == ACT_CYCLIC || r->action == ACT_TILES)
 		return CYCLIC_MAX_RANGES;
 	return r->nseg > 1 ? r->nseg : 1;
 }

@@ -12,7 +12,8 @@
 #include "placement.h"
 
 /* Version 2 added the cyclic action, version 3 launcher-rank sections
- * and the cyclic action's start (`from`), version 4 pin-child.  A file is written with the
+ * and the cyclic action's start (`from`), version 4 pin-child and the
+ * tiles action.  A file is written with the
  * lowest version that holds its rules, so that older readers take every
  * file that does not use what they lack; every version up to ours is
  * read. */
@@ -21,6 +22,7 @@
 #define POLICY_RANKS_VERSION 3
 #define POLICY_CYCLIC_FROM_VERSION 3
 #define POLICY_CHILD_PIN_VERSION 4
+#define POLICY_TILES_VERSION 4
 
 struct parser {
 	const char *name;
@@ -125,6 +127,36 @@ static void write_nodelist(FILE *f, uint64_t mask)
 	fputs(buf, f);
 }
 
+static void write_node_or_leave(FILE *f, int node)
+{
+	if (node < 0)
+		fputc('-', f);
+	else
+		fprintf(f, "%d", node);
+}
+
+static void write_range(FILE *f, const struct policy_segment *s)
+{
+	fputc(':', f);
+	write_percent(f, s->start);
+	fputc('-', f);
+	write_percent(f, s->end);
+	fputc('%', f);
+}
+
+/* tiles BYTES NODE,NODE...:START-END% ... */
+static void write_tiles(FILE *f, const struct policy_rule *r)
+{
+	fprintf(f, " %" PRIu64, r->chunk);
+	for (int i = 0; i < r->nseg; i++) {
+		for (int k = 0; k < r->seg[i].count; k++) {
+			fputc(k ? ',' : ' ', f);
+			write_node_or_leave(f, r->each[r->seg[i].first + k]);
+		}
+		write_range(f, &r->seg[i]);
+	}
+}
+
 static void write_action(FILE *f, const struct policy_rule *r)
 {
 	fputs(policy_action_name(r->action), f);
@@ -137,12 +169,12 @@ static void write_action(FILE *f, const struct policy_rule *r)
 	case ACT_BLOCK:
 	case ACT_PAGEMAP:
 		for (int i = 0; i < r->nseg; i++) {
-			fprintf(f, " %d:", r->seg[i].node);
-			write_percent(f, r->seg[i].start);
-			fputc('-', f);
-			write_percent(f, r->seg[i].end);
-			fputc('%', f);
+			fprintf(f, " %d", r->seg[i].node);
+			write_range(f, &r->seg[i]);
 		}
+		break;
+	case ACT_TILES:
+		write_tiles(f, r);
 		break;
 	case ACT_CYCLIC:
 		fprintf(f, " %" PRIu64, r->chunk);
@@ -151,11 +183,10 @@ static void write_action(FILE *f, const struct policy_rule *r)
 		/* then the node of each chunk, as each's */
 		__attribute__((fallthrough));
 	case ACT_EACH:
-		for (int i = 0; i < r->neach; i++)
-			if (r->each[i] < 0)
-				fputs(" -", f);
-			else
-				fprintf(f, " %d", r->each[i]);
+		for (int i = 0; i < r->neach; i++) {
+			fputc(' ', f);
+			write_node_or_leave(f, r->each[i]);
+		}
 		break;
 	case ACT_LEAVE:
 		break;
@@ -215,6 +246,9 @@ static int lowest_version(const struct policy *pol)
 	for (int i = 0; i < pol->npins; i++)
 		if (pol->pins[i].child)
 			return POLICY_CHILD_PIN_VERSION;
+	for (int i = 0; i < pol->nrules; i++)
+		if (pol->rules[i].action == ACT_TILES)
+			return POLICY_TILES_VERSION;
 	if (pol->ranked)
 		return POLICY_RANKS_VERSION;
 	for (int i = 0; i < pol->nrules; i++)
@@ -329,31 +363,67 @@ static int parse_percent(const char *s, const char **end, uint32_t *ppm)
 }
 
 /* NODE:START-END% */
-static int parse_segment(const char *tok, struct policy_segment *seg)
+/* START-END%, after the colon. */
+static int parse_range(const char *s, struct policy_segment *seg)
 {
-	char *colon;
-	const char *s;
-	long node = strtol(tok, &colon, 10);
-
-	if (colon == tok || *colon != ':' || node < 0 || node >= POLICY_MAX_NODES)
-		return -1;
-	if (parse_percent(colon + 1, &s, &seg->start) < 0 || *s != '-')
+	if (parse_percent(s, &s, &seg->start) < 0 || *s != '-')
 		return -1;
 	if (parse_percent(s + 1, &s, &seg->end) < 0 || strcmp(s, "%"))
 		return -1;
-	seg->node = (int)node;
 	return seg->start < seg->end ? 0 : -1;
+}
+
+/* NODE (a block's, a pagemap's) or NODE|-,NODE|-... (a tiles slice's,
+ * appended to r->each) before the colon: the colon, or NULL. */
+static const char *parse_slice_nodes(const char *tok, struct policy_rule *r,
+				     struct policy_segment *seg)
+{
+	char *end;
+	long node;
+
+	if (r->action != ACT_TILES) {
+		node = strtol(tok, &end, 10);
+		if (end == tok || node < 0 || node >= POLICY_MAX_NODES || *end != ':')
+			return NULL;
+		seg->node = (int)node;
+		return end;
+	}
+	seg->first = r->neach;
+	for (;;) {
+		if (*tok == '-') {
+			node = -1;
+			end = (char *)tok + 1;
+		} else {
+			node = strtol(tok, &end, 10);
+			if (end == tok || node < 0 || node >= POLICY_MAX_NODES)
+				return NULL;
+		}
+		r->each = xrealloc(r->each, (r->neach + 1) * sizeof(*r->each));
+		r->each[r->neach++] = (int)node;
+		seg->count++;
+		if (*end == ':')
+			break;
+		if (*end != ',')
+			return NULL;
+		tok = end + 1;
+	}
+	seg->node = r->each[seg->first];
+	return end;
 }
 
 static int parse_segments(const struct parser *p, char **tok, int ntok, struct policy_rule *r)
 {
+	const char *want = r->action == ACT_TILES ? "NODE,NODE...:START-END%, e.g. 1,2:0-50%"
+						 : "NODE:START-END%, e.g. 1:25-50%";
+
 	if (!ntok)
-		return parse_error(p, "%s wants ranges NODE:START-END%%", policy_action_name(r->action));
+		return parse_error(p, "%s wants ranges %s", policy_action_name(r->action), want);
 	r->seg = xcalloc(ntok, sizeof(*r->seg));
 	for (int i = 0; i < ntok; i++) {
-		if (parse_segment(tok[i], &r->seg[i]) < 0)
-			return parse_error(p, "malformed range '%s' (want NODE:START-END%%, e.g. 1:25-50%%)",
-					   tok[i]);
+		const char *colon = parse_slice_nodes(tok[i], r, &r->seg[i]);
+
+		if (!colon || parse_range(colon + 1, &r->seg[i]) < 0)
+			return parse_error(p, "malformed range '%s' (want %s)", tok[i], want);
 		if (i && r->seg[i].start < r->seg[i - 1].end)
 			return parse_error(p, "range '%s' overlaps or precedes the one before it", tok[i]);
 		r->nseg = i + 1;
@@ -395,6 +465,18 @@ static int parse_bytes(const char *tok, uint64_t *v)
 	return end == tok || *end || errno || !isdigit((unsigned char)*tok) ? -1 : 0;
 }
 
+/* tiles BYTES NODES:START-END%...: a slice's chunks dealt to its nodes. */
+static int parse_tiles(const struct parser *p, char **tok, int ntok, struct policy_rule *r)
+{
+	if (p->version < POLICY_TILES_VERSION)
+		return parse_error(p, "tiles needs 'numamma-policy %d' (this file is version %d)",
+				   POLICY_TILES_VERSION, p->version);
+	if (!ntok || parse_bytes(tok[0], &r->chunk) < 0 || r->chunk < PLACE_PAGE_SIZE)
+		return parse_error(p, "tiles wants a chunk size in bytes of at least %llu, then ranges, "
+				   "e.g. 'tiles 8192 1,2:0-50%% 3,0:50-100%%'", PLACE_PAGE_SIZE);
+	return parse_segments(p, tok + 1, ntok - 1, r);
+}
+
 /* cyclic BYTES [from OFFSET] NODE|-...: chunks of at least a page, or
  * they share pages; from (version 3) where chunk 0 starts. */
 static int parse_cyclic(const struct parser *p, char **tok, int ntok, struct policy_rule *r)
@@ -420,18 +502,19 @@ static int parse_action(const struct parser *p, char **tok, int ntok, struct pol
 {
 	static const enum policy_action actions[] = {
 		ACT_LEAVE, ACT_BIND, ACT_INTERLEAVE, ACT_BLOCK, ACT_PAGEMAP, ACT_EACH, ACT_CYCLIC,
+		ACT_TILES,
 	};
 	size_t i;
 
 	if (!ntok)
-		return parse_error(p, "missing action (bind, interleave, block, pagemap, each, cyclic "
-				   "or leave)");
+		return parse_error(p, "missing action (bind, interleave, block, pagemap, each, cyclic, "
+				   "tiles or leave)");
 	for (i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
 		if (!strcmp(tok[0], policy_action_name(actions[i])))
 			break;
 	if (i == sizeof(actions) / sizeof(actions[0]))
 		return parse_error(p, "unknown action '%s' (want bind, interleave, block, pagemap, each, "
-				   "cyclic or leave)",
+				   "cyclic, tiles or leave)",
 				   tok[0]);
 	r->action = actions[i];
 	switch (r->action) {
@@ -457,6 +540,8 @@ static int parse_action(const struct parser *p, char **tok, int ntok, struct pol
 		return parse_each(p, tok + 1, ntok - 1, r);
 	case ACT_CYCLIC:
 		return parse_cyclic(p, tok + 1, ntok - 1, r);
+	case ACT_TILES:
+		return parse_tiles(p, tok + 1, ntok - 1, r);
 	}
 	return 0;
 }

@@ -106,19 +106,25 @@ static struct nm_object add_object(struct synth *p, enum obj_kind kind, uint64_t
 /* n accesses (ACCESS_READ or ACCESS_WRITE) by thread tid of o's process
  * running on cpu, evenly over [from, to) of the object (fractions), on
  * pages of page_node. */
+static void sample_at(struct synth *p, const struct nm_object *o, pid_t tid, int cpu, uint64_t off,
+		      int page_node, char access)
+{
+	struct nm_sample s = { .time_ns = 1000 * ++p->clock,
+			       .pid = o->pid, .tid = tid, .cpu = cpu, .node = node_of(p, cpu),
+			       .addr = o->addr + (off & ~63ull), .access = access, .weight = 1,
+			       .hops = -1, .tlb_miss = -1, .object_id = o->id, .object_addr = o->addr,
+			       .page_node = page_node };
+
+	db_add_sample(p->db, &s);
+}
+
 static void touch_by(struct synth *p, const struct nm_object *o, pid_t tid, int cpu, double from,
 		     double to, int n, int page_node, char access)
 {
 	for (int i = 0; i < n; i++) {
 		double at = from + (to - from) * (i + 0.5) / n;
-		struct nm_sample s = { .time_ns = 1000 * ++p->clock,
-				       .pid = o->pid, .tid = tid, .cpu = cpu, .node = node_of(p, cpu),
-				       .addr = o->addr + ((uint64_t)(at * o->size) & ~63ull),
-				       .access = access, .weight = 1, .hops = -1, .tlb_miss = -1,
-				       .object_id = o->id, .object_addr = o->addr,
-				       .page_node = page_node };
 
-		db_add_sample(p->db, &s);
+		sample_at(p, o, tid, cpu, (uint64_t)(at * o->size), page_node, access);
 	}
 }
 
@@ -1111,6 +1117,49 @@ static void worker_processes(int threads)
 	profile_end(&p);
 }
 
+/* A 2-D array's tiles: 512 rows of 16 KiB, 2 x 2 threads; threads 1
+ * and 2 work on the first 256 rows, each on half of every row, 3 and 4
+ * on the others; the main thread initialised it all. */
+static void test_tiles(void)
+{
+	struct advise_opts opts = { .min_size = ADVISE_MIN_SIZE, .nodes = 4 };
+	const uint64_t row = 16 * KiB, rows = 512;
+	const struct policy_rule *r;
+	struct nm_object m;
+	struct advice adv;
+	struct synth p;
+	uint64_t seed = 12345;
+
+	profile_begin(&p, 1, 4, 4);
+	m = add_object(&p, OBJ_HEAP, SITE_BLOCK, rows * row, "malloc");
+	touch(&p, &m, 0, 0, 0, 1, 300, 0);
+	for (int i = 0; i < 4 * 150; i++) {
+		int w = 1 + i % 4;
+		uint64_t y, x;
+
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		y = (seed >> 33) % (rows / 2) + (w > 2 ? rows / 2 : 0);
+		x = (seed >> 13) % (row / 2) + (w % 2 ? 0 : row / 2);
+		sample_at(&p, &m, PID + w, w - 1, y * row + x, 0, ACCESS_WRITE);
+	}
+	db_flush(p.db);
+	CHECK_INT(advise_synth(&p, &opts, &adv), 0);
+	r = rule_at(adv.policy, SITE_BLOCK);
+	CHECK(r && r->action == ACT_TILES);
+	if (r && r->action == ACT_TILES) {
+		CHECK_INT(r->chunk, row / 2);
+		CHECK_INT(r->nseg, 2);
+		check_seg(r, 0, 1, 0, 500000);
+		check_seg(r, 1, 3, 500000, POLICY_PPM);
+		CHECK_INT(r->neach, 4);
+		CHECK(r->neach == 4 && r->each[0] == 1 && r->each[1] == 2 && r->each[2] == 3 &&
+		      r->each[3] == 0);
+		CHECK(adv.after.local >= 0.95 * adv.after.total);
+	}
+	advice_free(&adv);
+	profile_end(&p);
+}
+
 static void test_worker_processes(void)
 {
 	worker_processes(0);
@@ -1134,5 +1183,6 @@ int main(void)
 	test_cyclic_offsets();
 	test_random_reads_unplanned();
 	test_worker_processes();
+	test_tiles();
 	return unit_done();
 }

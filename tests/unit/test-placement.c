@@ -184,6 +184,38 @@ static void test_cyclic_from(void)
 	policy_free(pol);
 }
 
+/* Tiles: each slice's chunks from the slice's start, dealt to its own
+ * nodes ('-' left alone); the node of a byte, as advise predicts it. */
+static void test_tiles(void)
+{
+	struct policy *pol = parse("numamma-policy 4\n"
+				   "heap callsite " MOD "+0x1234 tiles 8192 1,2:0-50% 3,-:50-100%\n");
+	struct nm_object o = heap(0x100000, 16 * PS);
+	const struct policy_rule *r = &pol->rules[0];
+	struct place_plan p;
+
+	CHECK_INT(policy_max_ranges(pol), CYCLIC_MAX_RANGES);
+	CHECK_INT(policy_plan_object(pol, &o, site_a, 2, NULL, PS, &p), 1);
+	CHECK_INT(p.n, 6);
+	check_range(&p, 0, 0, 2 * PS, MPOL_BIND, 1 << 1);
+	check_range(&p, 1, 2 * PS, 2 * PS, MPOL_BIND, 1 << 2);
+	check_range(&p, 2, 4 * PS, 2 * PS, MPOL_BIND, 1 << 1);
+	check_range(&p, 3, 6 * PS, 2 * PS, MPOL_BIND, 1 << 2);
+	check_range(&p, 4, 8 * PS, 2 * PS, MPOL_BIND, 1 << 3);
+	check_range(&p, 5, 12 * PS, 2 * PS, MPOL_BIND, 1 << 3);
+	place_plan_free(&p);
+	CHECK_INT(policy_tiles_node(r, 0, o.size), 1);
+	CHECK_INT(policy_tiles_node(r, 3 * PS, o.size), 2);
+	CHECK_INT(policy_tiles_node(r, 9 * PS, o.size), 3);
+	CHECK_INT(policy_tiles_node(r, 10 * PS, o.size), -1);
+	/* A slice starting inside a page: its chunks from its exact start. */
+	o = heap(0x100000, 16 * PS + 0x800);
+	CHECK_INT(policy_plan_object(pol, &o, site_a, 2, NULL, PS, &p), 1);
+	CHECK(p.n == 6 && p.ranges[4].offset == 8 * PS);
+	place_plan_free(&p);
+	policy_free(pol);
+}
+
 /* The allocation-free form: ranges into the caller's buffer, sized once
  * for the whole policy; `each` counts its objects in matched. */
 static void test_place_into_buffer(void)
@@ -370,6 +402,7 @@ int main(void)
 	test_thp_edges();
 	test_cyclic();
 	test_cyclic_from();
+	test_tiles();
 	test_bind_rounds_inside();
 	test_block_scales();
 	test_block_merges();

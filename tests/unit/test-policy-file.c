@@ -135,6 +135,16 @@ static const struct bad bad[] = {
 	{ "# only a comment\n\nbind 2\n",
 	  "numamma: policy 'bad' line 3: not a numamma policy: the first line must be 'numamma-policy 1'\n" },
 	{ "numamma-policy 5\n", "numamma: policy 'bad' line 1: policy format version 5, this numamma reads versions 1 to 4\n" },
+	{ "numamma-policy 3\nheap callsite m+0x1 tiles 8192 1,2:0-50%\n",
+	  "numamma: policy 'bad' line 2: tiles needs 'numamma-policy 4' (this file is version 3)\n" },
+	{ "numamma-policy 4\nheap callsite m+0x1 tiles 100 1,2:0-50%\n",
+	  "numamma: policy 'bad' line 2: tiles wants a chunk size in bytes of at least 4096, then "
+	  "ranges, e.g. 'tiles 8192 1,2:0-50% 3,0:50-100%'\n" },
+	{ "numamma-policy 4\nheap callsite m+0x1 tiles 8192 1,,2:0-50%\n",
+	  "numamma: policy 'bad' line 2: malformed range '1,,2:0-50%' (want NODE,NODE...:START-END%, "
+	  "e.g. 1,2:0-50%)\n" },
+	{ "numamma-policy 4\nheap callsite m+0x1 tiles 8192 1,2:0-60% 3:50-100%\n",
+	  "numamma: policy 'bad' line 2: range '3:50-100%' overlaps or precedes the one before it\n" },
 	{ "numamma-policy 3\npin-child 1 2\n",
 	  "numamma: policy 'bad' line 2: pin-child needs 'numamma-policy 4' (this file is version 3)\n" },
 	{ "numamma-policy 4\npin-child 0 2\n",
@@ -158,9 +168,9 @@ static const struct bad bad[] = {
 	{ "numamma-policy 1\nheap callsite m+0x1 <- bind 1\n",
 	  "numamma: policy 'bad' line 2: malformed frame 'bind' (want MODULE+0xOFFSET)\n" },
 	{ "numamma-policy 1\nheap callsite m+0x1\n",
-	  "numamma: policy 'bad' line 2: missing action (bind, interleave, block, pagemap, each, cyclic or leave)\n" },
+	  "numamma: policy 'bad' line 2: missing action (bind, interleave, block, pagemap, each, cyclic, tiles or leave)\n" },
 	{ "numamma-policy 1\nheap callsite m+0x1 spread 1\n",
-	  "numamma: policy 'bad' line 2: unknown action 'spread' (want bind, interleave, block, pagemap, each, cyclic or leave)\n" },
+	  "numamma: policy 'bad' line 2: unknown action 'spread' (want bind, interleave, block, pagemap, each, cyclic, tiles or leave)\n" },
 	{ "numamma-policy 1\nheap callsite m+0x1 bind 1-2\n",
 	  "numamma: policy 'bad' line 2: bind wants one node, not '1-2'\n" },
 	{ "numamma-policy 1\nheap callsite m+0x1 interleave\n",
@@ -318,6 +328,33 @@ static void test_cyclic_from(void)
 	policy_free(pol);
 }
 
+/* tiles (version 4): read and written back alike. */
+static void test_tiles(void)
+{
+	struct policy *pol = policy_parse("numamma-policy 4\n"
+					  "heap callsite m+0x1 tiles 16384 1,2:0-33.3333% 3,-,0:33.3333-100%\n",
+					  "v4");
+	const struct policy_rule *r;
+	char *text;
+
+	CHECK(pol != NULL);
+	if (!pol)
+		return;
+	r = &pol->rules[0];
+	CHECK_INT(r->action, ACT_TILES);
+	CHECK_INT(r->chunk, 16384);
+	CHECK_INT(r->nseg, 2);
+	CHECK_INT(r->neach, 5);
+	CHECK(r->nseg == 2 && r->seg[1].first == 2 && r->seg[1].count == 3 && r->seg[1].end == POLICY_PPM);
+	CHECK(r->neach == 5 && r->each[3] == -1 && r->each[4] == 0);
+	policy_rule_format(&pol->rules[0]);
+	CHECK_STR(pol->rules[0].text, "heap callsite m+0x1 tiles 16384 1,2:0-33.3333% 3,-,0:33.3333-100%");
+	text = written(pol);
+	CHECK(!strncmp(text, "numamma-policy 4\n", 17));
+	free(text);
+	policy_free(pol);
+}
+
 /* pin-child (version 4): apart from the thread pins of the same number,
  * written back after them, and the file versioned 4 only with one. */
 static void test_child_pins(void)
@@ -420,6 +457,7 @@ int main(void)
 	test_cyclic_version();
 	test_cyclic_from();
 	test_child_pins();
+	test_tiles();
 	test_round_trip();
 	test_errors();
 	test_unknown_node();

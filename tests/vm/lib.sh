@@ -84,6 +84,15 @@ profile_advise_run() {
 	{ show_vm_output; fail "placement: $run_all% local (worst $run_worst%), want >= 95% (>= 90%)"; }
 }
 
+# at_most_mbind_calls MAX: the guest run's summary counts at most MAX
+# mbind calls.
+at_most_mbind_calls() {
+    local calls
+    calls=$(sed -n 's/^numamma: run: placed .*; \([0-9]*\) mbind calls, .*/\1/p' "$T/err" | tail -n 1)
+    echo "mbind calls: $calls"
+    [[ -n $calls ]] && ((calls <= $1)) || { show_vm_output; fail "run made ${calls:-?} mbind calls, want <= $1"; }
+}
+
 # busiest_share SECTION: the share (%) of the grid's pages on its busiest
 # node, from the "grid: pages per node: 0:N 1:N ..." line of SECTION.
 busiest_share() {

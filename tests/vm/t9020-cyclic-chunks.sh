@@ -9,6 +9,4 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 profile_advise_run patterns "cyclic 100" cyclic
-calls=$(sed -n 's/^numamma: run: placed .*; \([0-9]*\) mbind calls, .*/\1/p' "$T/err" | tail -n 1)
-echo "mbind calls: $calls"
-[[ -n $calls ]] && ((calls <= 128)) || { show_vm_output; fail "run made ${calls:-?} mbind calls, want <= 128"; }
+at_most_mbind_calls 128

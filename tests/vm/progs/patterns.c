@@ -5,7 +5,8 @@
  * landed: per worker, the pages it owns on its own node, or for the
  * patterns without owners, the pages per node.
  *
- *   patterns cyclic|cyclic-header|stencil|table|dynamic|spmv|stream|pools|queue|mpmc [ROUNDS]
+ *   patterns cyclic|cyclic-header|stencil|table|dynamic|spmv|stream|pools|queue|mpmc|tiles
+ *            [ROUNDS]
  *
  * cyclic:  chunks of CHUNK_PAGES dealt in turn, chunk k to worker k mod
  *          NWORKERS (OpenMP's schedule(static, chunk));
@@ -34,7 +35,10 @@
  *          the consumer does the work), the others idle; the main
  *          thread never touches it, so first touch is the producer's;
  * mpmc:    the same ring, workers 0 and 1 producing, 2 and 3 consuming
- *          (no side on one node). */
+ *          (no side on one node);
+ * tiles:   a 2-D array of TILE_ROW_PAGES-page rows cut into 2 x 2 tiles:
+ *          workers 0 and 1 own the first half of the rows, each half of
+ *          every such row (its first or last pages), 2 and 3 the rest. */
 #define _GNU_SOURCE
 #include <numa.h>
 #include <numaif.h>
@@ -52,6 +56,7 @@
 #define PHASES      4
 #define QUEUE_PASSES 4
 #define HEADER_PAGES 6
+#define TILE_ROW_PAGES 4
 
 static long page_size, page_elems, rounds = 20;
 static double *grid[3];         /* stencil: two grids; stream: a, b, c */
@@ -81,6 +86,15 @@ static int consumer_owner(long p __attribute__((unused)), long npages __attribut
 	return 1;
 }
 
+/* The worker of the tile holding page p: its band of rows, then its half
+ * of the row. */
+static int tile_owner(long p, long npages)
+{
+	long row = p / TILE_ROW_PAGES, rows = npages / TILE_ROW_PAGES;
+
+	return (int)(row * 2 / rows * 2 + p % TILE_ROW_PAGES * 2 / TILE_ROW_PAGES);
+}
+
 static int block_owner(long p, long npages)
 {
 	return (int)(p * NWORKERS / npages);
@@ -100,6 +114,17 @@ static void cyclic(long w)
 		for (long c = (w + NWORKERS - first_owner) % NWORKERS; c < PAGES / CHUNK_PAGES; c += NWORKERS)
 			for (long p = c * CHUNK_PAGES; p < (c + 1) * CHUNK_PAGES; p++)
 				sweep_page(array + p * page_elems, (double)r);
+}
+
+static void tiles(long w)
+{
+	long rows = PAGES / TILE_ROW_PAGES, half = TILE_ROW_PAGES / 2;
+
+	for (long r = 0; r < rounds; r++)
+		for (long row = w / 2 * rows / 2; row < (w / 2 + 1) * rows / 2; row++)
+			for (long p = 0; p < half; p++)
+				sweep_page(grid[0] + (row * TILE_ROW_PAGES + w % 2 * half + p) * page_elems,
+					   (double)r);
 }
 
 static void cyclic_header(long w)
@@ -274,7 +299,7 @@ static const struct pattern {
 } patterns[] = {
 	{ "cyclic", cyclic }, { "cyclic-header", cyclic_header }, { "stencil", stencil }, { "table", table }, { "dynamic", dynamic },
 	{ "spmv", spmv }, { "stream", stream }, { "pools", pools }, { "queue", queue },
-	{ "mpmc", mpmc },
+	{ "mpmc", mpmc }, { "tiles", tiles },
 };
 static const struct pattern *pattern;
 
@@ -367,7 +392,7 @@ static void report_all(void)
 	}
 	report("grid", grid[0], PAGES + header_pages,
 	       pattern->work == cyclic || pattern->work == cyclic_header ? cyclic_owner :
-	       pattern->work == queue ? consumer_owner :
+	       pattern->work == queue ? consumer_owner : pattern->work == tiles ? tile_owner :
 	       pattern->work == stencil || pattern->work == stream ? block_owner : NULL);
 	if (grid[1])
 		report("grid2", grid[1], PAGES, block_owner);
@@ -384,7 +409,7 @@ int main(int argc, char **argv)
 			pattern = &patterns[i];
 	if (!pattern) {
 		fprintf(stderr, "usage: patterns cyclic|cyclic-header|stencil|table|dynamic|spmv|stream|"
-			"pools|queue|mpmc [ROUNDS]\n");
+			"pools|queue|mpmc|tiles [ROUNDS]\n");
 		return 2;
 	}
 	if (argc > 2)
