@@ -37,11 +37,16 @@ void verifier_check_all(struct verifier *v, pid_t pid);
 /* Prints the verdict on stderr (and per object with list_all). */
 void verifier_report(struct verifier *v, bool quiet);
 
-/* move_pages(pid) asking where the n pages from addr are (n at most
- * PAGES_BATCH): their nodes into status, a negative errno for a page
- * not there, or for each when the call fails.  Fills pages. */
+/* Where the pages of ranges r[0..n) of an object at addr are, asked of
+ * move_pages(pid) PAGES_BATCH pages at a time whatever the ranges' sizes
+ * (a cyclic or tiles plan has thousands of ranges of a few pages): fn
+ * gets each batch's pages, their nodes (a negative errno for a page not
+ * there, or for each when the call fails) and each page's range. */
 #define PAGES_BATCH 1024
-void query_pages(pid_t pid, uint64_t addr, unsigned long n, void **pages, int *status);
+typedef void (*range_pages_fn)(void *arg, void *const *pages, const int *status, const int *range,
+			       unsigned long n);
+void query_range_pages(pid_t pid, uint64_t addr, const struct place_range *r, int n,
+		       range_pages_fn fn, void *arg);
 
 /* Pure: adds one page's move_pages status to a range's counts. */
 struct range_check {

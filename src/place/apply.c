@@ -27,6 +27,7 @@
 #include "objtrack.h"
 #include "placement.h"
 #include "session.h"
+#include "syscall_chain.h"
 #include "tracer_int.h"
 #include "verify.h"
 
@@ -101,62 +102,136 @@ static void forget_counts(struct applier *r, pid_t pid)
 		}
 }
 
+/* mbind's arguments for range pr, its nodemask at mask_addr. */
+static void mbind_args(const struct nm_object *obj, const struct place_range *pr,
+		       uint64_t mask_addr, long args[6])
+{
+	long a[6] = { (long)(obj->addr + pr->offset), (long)pr->length, pr->mode, (long)mask_addr,
+		      POLICY_MAX_NODES + 1, MPOL_MF_MOVE };
+
+	memcpy(args, a, sizeof(a));
+}
+
 /* One injected mbind per range: the nodemask lives in the scratch page. */
 static int apply_range(struct applier *r, struct tcb *t, const struct nm_object *obj,
 		       const struct place_range *pr)
 {
 	struct proc *p = t->proc;
 	uint64_t mask_addr = p->scratch + SCRATCH_DATA;
-	long args[6] = { (long)(obj->addr + pr->offset), (long)pr->length, pr->mode,
-			 (long)mask_addr, POLICY_MAX_NODES + 1, MPOL_MF_MOVE };
-	long ret;
+	long args[6], ret;
 
+	mbind_args(obj, pr, mask_addr, args);
 	if (!p->scratch || tracee_write(p, mask_addr, &pr->nodemask, sizeof(pr->nodemask)))
 		return -1;
 	ret = inject_syscall(r->s->tr, t, SYS_mbind, args);
-	if (ret < 0)
-		debug("mbind(%#lx, %lu) in %d: %ld", (unsigned long)args[0], (unsigned long)args[1],
-		      t->tid, ret);
 	return ret < 0 ? (int)ret : 0;
+}
+
+/* Up to CHAIN_MAX ranges' mbinds in one stop (a cyclic or tiles rule
+ * has thousands: a stop each took 60 us or more), their nodemasks side
+ * by side in the scratch page.  res[i] is range i's result; -1 when the
+ * chain could not run (the caller then goes one range at a time). */
+static int apply_ranges_chained(struct applier *r, struct tcb *t, const struct nm_object *obj,
+				const struct place_range *pr, int n, long *res)
+{
+	struct proc *p = t->proc;
+	struct chain_call calls[CHAIN_MAX];
+	uint64_t masks[CHAIN_MAX];
+
+	if (!p->scratch || n > CHAIN_MAX)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		masks[i] = pr[i].nodemask;
+		calls[i] = (struct chain_call){ .nr = SYS_mbind };
+		mbind_args(obj, &pr[i], p->scratch + SCRATCH_DATA + i * sizeof(uint64_t), calls[i].args);
+	}
+	if (tracee_write(p, p->scratch + SCRATCH_DATA, masks, n * sizeof(uint64_t)))
+		return -1;
+	return inject_chain(r->s->tr, t, calls, n, res);
+}
+
+_Static_assert(CHAIN_MAX * sizeof(uint64_t) <= SCRATCH_DATA_SIZE, "masks outgrow the scratch data");
+
+struct left_behind {
+	pid_t pid;
+	const struct place_range *ranges;
+	struct place_cost *cost;
+};
+
+/* One batch of pages: those off their range's nodes moved. */
+static void move_batch(void *arg, void *const *pages, const int *status, const int *range,
+		       unsigned long n)
+{
+	struct left_behind *lb = arg;
+	void *moving[PAGES_BATCH];
+	int nodes[PAGES_BATCH], moved[PAGES_BATCH];
+	unsigned long m = 0;
+
+	lb->cost->move_calls++;
+	for (unsigned long i = 0; i < n; i++) {
+		int node = place_page_target(&lb->ranges[range[i]], (uint64_t)pages[i] / PLACE_PAGE_SIZE,
+					     status[i]);
+
+		if (node >= 0) {
+			moving[m] = pages[i];
+			nodes[m++] = node;
+		}
+	}
+	if (!m)
+		return;
+	lb->cost->move_calls++;
+	if (move_pages(lb->pid, m, moving, nodes, moved, MPOL_MF_MOVE) < 0) {
+		debug("move_pages(%d, %lu pages) after mbind: %s", lb->pid, m, strerror(errno));
+		return;
+	}
+	for (unsigned long i = 0; i < m; i++)
+		lb->cost->moved += moved[i] == nodes[i];
 }
 
 /* mbind's MPOL_MF_MOVE silently leaves behind the pages of populated
  * memory (a pool freed and allocated again) it fails to isolate or
  * migrate: pages locked, under writeback, in a cpu's LRU batch, or of a
- * huge page it cannot split.  Each page still off the range's nodes is
- * moved with move_pages from here, a batch at a time; a range never
- * touched costs one query per batch. */
-static void move_left_behind(pid_t pid, uint64_t start, const struct place_range *pr,
+ * huge page it cannot split.  Each page of ranges[0..n) still off its
+ * range's nodes is moved with move_pages from here, a batch at a time;
+ * ranges never touched cost one query per batch. */
+static void move_left_behind(pid_t pid, uint64_t addr, const struct place_range *ranges, int n,
 			     struct place_cost *cost)
 {
-	void *pages[PAGES_BATCH], *moving[PAGES_BATCH];
-	int status[PAGES_BATCH], nodes[PAGES_BATCH];
-	uint64_t npages = pr->length / PLACE_PAGE_SIZE;
+	query_range_pages(pid, addr, ranges, n, move_batch,
+			  &(struct left_behind){ pid, ranges, cost });
+}
 
-	for (uint64_t done = 0; done < npages; ) {
-		unsigned long n = npages - done < PAGES_BATCH ? npages - done : PAGES_BATCH, m = 0;
+/* Each range's mbind, chained by CHAIN_MAX where the process lets us,
+ * then the pages the successful ones left behind moved.  Returns the
+ * ranges that failed. */
+static int apply_ranges(struct applier *r, struct tcb *t, const struct nm_object *obj,
+			const struct place_plan *plan, struct place_cost *cost)
+{
+	struct place_range *done = xcalloc(plan->n + 1, sizeof(*done));
+	int failed = 0, ndone = 0;
 
-		query_pages(pid, start + done * PLACE_PAGE_SIZE, n, pages, status);
-		cost->move_calls++;
-		done += n;
-		for (unsigned long i = 0; i < n; i++) {
-			int node = place_page_target(pr, (uint64_t)pages[i] / PLACE_PAGE_SIZE, status[i]);
+	for (int i = 0; i < plan->n; i += CHAIN_MAX) {
+		int n = plan->n - i < CHAIN_MAX ? plan->n - i : CHAIN_MAX;
+		long res[CHAIN_MAX];
+		bool chained = apply_ranges_chained(r, t, obj, plan->ranges + i, n, res) == 0;
 
-			if (node >= 0) {
-				moving[m] = pages[i];
-				nodes[m++] = node;
+		for (int k = 0; k < n; k++) {
+			const struct place_range *pr = &plan->ranges[i + k];
+
+			if (!chained)
+				res[k] = apply_range(r, t, obj, pr);
+			if (res[k] >= 0) {
+				done[ndone++] = *pr;
+				continue;
 			}
+			debug("mbind(%#lx, %lu) in %d: %ld", (unsigned long)(obj->addr + pr->offset),
+			      (unsigned long)pr->length, t->tid, res[k]);
+			failed++;
 		}
-		if (!m)
-			continue;
-		cost->move_calls++;
-		if (move_pages(pid, m, moving, nodes, status, MPOL_MF_MOVE) < 0) {
-			debug("move_pages(%d, %lu pages) after mbind: %s", pid, m, strerror(errno));
-			continue;
-		}
-		for (unsigned long i = 0; i < m; i++)
-			cost->moved += status[i] == nodes[i];
 	}
+	move_left_behind(t->proc->pid, obj->addr, done, ndone, cost);
+	free(done);
+	return failed;
 }
 
 /* MADV_COLD on one page at each edge, from the program itself: where
@@ -218,7 +293,7 @@ static void place_object(struct applier *r, struct tcb *t, const struct nm_objec
 	struct place_plan plan = { 0 };
 	struct place_cost cost = { 0 };
 	uint64_t start;
-	int failed = 0, narrowed, n;
+	int failed, narrowed, n;
 
 	if (!policy_plan_object(r->pol, obj, frames, nframes, proc->matched, t->proc->page_size,
 				&plan))
@@ -233,13 +308,7 @@ static void place_object(struct applier *r, struct tcb *t, const struct nm_objec
 	}
 	start = now_ns();
 	split_edges(r, t, proc, &plan, obj->addr, &cost);
-	for (int i = 0; i < plan.n; i++) {
-		if (apply_range(r, t, obj, &plan.ranges[i]) < 0)
-			failed++;
-		else
-			move_left_behind(t->proc->pid, obj->addr + plan.ranges[i].offset,
-					 &plan.ranges[i], &cost);
-	}
+	failed = apply_ranges(r, t, obj, &plan, &cost);
 	cost.ns = now_ns() - start;
 	verifier_add(r->ver, obj, &plan, failed, &cost);
 	place_plan_free(&plan);

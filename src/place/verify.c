@@ -136,31 +136,48 @@ void range_check_add(struct range_check *rc, uint64_t nodemask, int status)
 	}
 }
 
-void query_pages(pid_t pid, uint64_t addr, unsigned long n, void **pages, int *status)
+static void query_batch(pid_t pid, void **pages, int *status, unsigned long n, range_pages_fn fn,
+			void *arg, const int *range)
 {
-	for (unsigned long i = 0; i < n; i++)
-		pages[i] = (void *)(addr + i * PLACE_PAGE_SIZE);
-	if (move_pages(pid, n, pages, NULL, status, 0) < 0) {
+	if (move_pages(pid, n, pages, NULL, status, 0) < 0)
 		for (unsigned long i = 0; i < n; i++)
 			status[i] = -errno;
-	}
+	fn(arg, pages, status, range, n);
 }
 
-static void check_range(pid_t pid, const struct placed *p, const struct place_range *r,
-			struct range_check *rc)
+void query_range_pages(pid_t pid, uint64_t addr, const struct place_range *r, int n,
+		       range_pages_fn fn, void *arg)
 {
 	void *pages[PAGES_BATCH];
-	int status[PAGES_BATCH];
-	uint64_t start = p->addr + r->offset, npages = r->length / PLACE_PAGE_SIZE;
+	int status[PAGES_BATCH], range[PAGES_BATCH];
+	unsigned long m = 0;
 
-	for (uint64_t done = 0; done < npages; ) {
-		unsigned long n = npages - done < PAGES_BATCH ? npages - done : PAGES_BATCH;
+	for (int i = 0; i < n; i++)
+		for (uint64_t k = 0; k < r[i].length / PLACE_PAGE_SIZE; k++) {
+			pages[m] = (void *)(addr + r[i].offset + k * PLACE_PAGE_SIZE);
+			range[m++] = i;
+			if (m == PAGES_BATCH) {
+				query_batch(pid, pages, status, m, fn, arg, range);
+				m = 0;
+			}
+		}
+	if (m)
+		query_batch(pid, pages, status, m, fn, arg, range);
+}
 
-		query_pages(pid, start + done * PLACE_PAGE_SIZE, n, pages, status);
-		for (unsigned long i = 0; i < n; i++)
-			range_check_add(rc, r->nodemask, status[i]);
-		done += n;
-	}
+struct object_check {
+	const struct placed *p;
+	struct range_check *total;
+};
+
+static void count_pages(void *arg, void *const *pages, const int *status, const int *range,
+			unsigned long n)
+{
+	struct object_check *c = arg;
+
+	(void)pages;
+	for (unsigned long i = 0; i < n; i++)
+		range_check_add(c->total, c->p->ranges[range[i]].nodemask, status[i]);
 }
 
 static void store(struct verifier *v, const struct placed *p)
@@ -186,17 +203,8 @@ static void check_placed(struct verifier *v, struct placed *p)
 	if (p->checked)
 		return;
 	p->checked = true;
-	for (int i = 0; i < p->nranges; i++) {
-		struct range_check rc = { 0 };
-
-		check_range(p->pid, p, &p->ranges[i], &rc);
-		p->total.pages += rc.pages;
-		p->total.present += rc.present;
-		p->total.on_intended += rc.on_intended;
-		p->total.absent += rc.absent;
-		for (int n = 0; n < POLICY_MAX_NODES; n++)
-			p->total.per_node[n] += rc.per_node[n];
-	}
+	query_range_pages(p->pid, p->addr, p->ranges, p->nranges, count_pages,
+			  &(struct object_check){ p, &p->total });
 	store(v, p);
 }
 
