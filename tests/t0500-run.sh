@@ -52,6 +52,17 @@ assert_eq "--no-follow: placements outside the parent" 0 \
 "$NUMAMMA" run -q --policy="$TMPD/p.db" -- "$TMPD/alloc-threads" >"$TMPD/out" || fail "run --policy=db failed"
 assert_eq "output under a profile policy" "done 400" "$(cat "$TMPD/out")"
 
+# A wrapper that execs the program (a shell's exec, a #! line's env): the
+# policy names the first program too, which run checks it against first.
+"$NUMAMMA" profile -q -s none -o "$TMPD/w.db" -- sh -c "exec '$TMPD/alloc-threads'" >/dev/null ||
+	fail "profile of a wrapper failed"
+status=0
+"$NUMAMMA" run --strict --policy="$TMPD/w.db" -- sh -c "exec '$TMPD/alloc-threads'" \
+	>"$TMPD/out" 2>"$TMPD/err" || status=$?
+assert_eq "a wrapper's run under its own profile (--strict): exit status" 0 "$status"
+assert_eq "a wrapper's run: output" "done 400" "$(cat "$TMPD/out")"
+grep -q "made for" "$TMPD/err" && fail "a wrapper's own profile was refused: $(cat "$TMPD/err")"
+
 # Bad policies: one error line, exit 125, and the program never ran.
 not_started() {   # WHAT EXPECTED_ERROR ARGS...
 	local what=$1 want=$2 status=0; shift 2

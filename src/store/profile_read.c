@@ -216,7 +216,10 @@ static int read_launcher(struct reader *rd)
 	       read_later_columns(rd, "calls_lost", 1, lost_row) < 0 ? -1 : 0;
 }
 
-/* The binaries: the modules mapped from the file each process runs. */
+/* The binaries: the modules mapped from the file each process runs at
+ * its end, and from the first it ran (its first module row): a wrapper
+ * that execs the program (`#!/usr/bin/env python3`, a script's `exec`)
+ * is what `numamma run` sees first and checks the policy against. */
 static int read_machine(struct reader *rd)
 {
 	return read_launcher(rd) < 0 ||
@@ -228,8 +231,11 @@ static int read_machine(struct reader *rd)
 	       each_row(rd, "SELECT pid, tid, rank FROM threads ORDER BY rowid", thread_row) < 0 ||
 	       each_row(rd, "SELECT pid, module, path, start, end FROM modules ORDER BY rowid",
 			module_row) < 0 ||
-	       each_row(rd, "SELECT DISTINCT m.module FROM processes p"
-			" JOIN modules m ON m.pid = p.pid AND m.path = p.exe", binary_row) < 0 ? -1 : 0;
+	       each_row(rd, "SELECT m.module FROM processes p"
+			" JOIN modules m ON m.pid = p.pid AND m.path = p.exe"
+			" UNION SELECT module FROM modules"
+			" WHERE rowid IN (SELECT min(rowid) FROM modules GROUP BY pid)", binary_row) < 0
+			       ? -1 : 0;
 }
 
 /* ---- call sites, objects, samples ---- */
