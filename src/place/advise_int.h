@@ -108,6 +108,8 @@ int first_process_worker(const struct analysis *a, const struct advice_thread *t
 
 /* advise_patterns.c */
 void add_point(struct site *s, struct point p);
+/* qsort order: by thread, then by position. */
+int point_by_thread(const void *x, const void *y);
 void site_free(struct site *s);
 void reset_rule(struct policy_rule *r);
 /* Sets r's action and returns the reason, in words.  *eval is the site

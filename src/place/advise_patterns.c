@@ -384,7 +384,7 @@ static char *try_patterns(const struct analysis *a, struct site *s, struct polic
 	return reason ? reason : try_pagemap_pattern(a, s, known, r);
 }
 
-static int point_by_thread(const void *x, const void *y)
+int point_by_thread(const void *x, const void *y)
 {
 	const struct point *p = x, *q = y;
 

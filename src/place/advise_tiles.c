@@ -29,15 +29,6 @@ struct band {
 	struct policy_rule rule;  /* its cyclic fit, chunk 0 at start */
 };
 
-static int point_cmp(const void *x, const void *y)
-{
-	const struct point *p = x, *q = y;
-
-	if (p->thread != q->thread)
-		return p->thread < q->thread ? -1 : 1;
-	return (p->pos > q->pos) - (p->pos < q->pos);
-}
-
 static int span_cmp(const void *x, const void *y)
 {
 	const struct span *p = x, *q = y;
@@ -55,7 +46,7 @@ static int thread_spans(const struct analysis *a, const struct site *s, struct s
 	for (size_t i = 0; i < s->npts; i++)
 		if (planned_node(a, &s->pts[i]) >= 0)
 			pts[n++] = s->pts[i];
-	qsort(pts, n, sizeof(*pts), point_cmp);
+	qsort(pts, n, sizeof(*pts), point_by_thread);
 	for (size_t i = 0, j; i < n; i = j) {
 		for (j = i; j < n && pts[j].thread == pts[i].thread; j++)
 			;
