@@ -334,6 +334,16 @@ void policy_write(FILE *f, const struct policy *pol)
 
 /* ---- parsing ---- */
 
+/* A directive newer than the file's header: the error naming the
+ * version it needs, else 0. */
+static int need_version(const struct parser *p, int version, const char *what)
+{
+	if (p->version >= version)
+		return 0;
+	return parse_error(p, "%s needs 'numamma-policy %d' (this file is version %d)", what, version,
+			   p->version);
+}
+
 /* "12", "12.5", "33.3333": a percentage in [0, 100] as millionths. */
 static int parse_percent(const char *s, const char **end, uint32_t *ppm)
 {
@@ -468,9 +478,8 @@ static int parse_bytes(const char *tok, uint64_t *v)
 /* tiles BYTES NODES:START-END%...: a slice's chunks dealt to its nodes. */
 static int parse_tiles(const struct parser *p, char **tok, int ntok, struct policy_rule *r)
 {
-	if (p->version < POLICY_TILES_VERSION)
-		return parse_error(p, "tiles needs 'numamma-policy %d' (this file is version %d)",
-				   POLICY_TILES_VERSION, p->version);
+	if (need_version(p, POLICY_TILES_VERSION, "tiles") < 0)
+		return -1;
 	if (!ntok || parse_bytes(tok[0], &r->chunk) < 0 || r->chunk < PLACE_PAGE_SIZE)
 		return parse_error(p, "tiles wants a chunk size in bytes of at least %llu, then ranges, "
 				   "e.g. 'tiles 8192 1,2:0-50%% 3,0:50-100%%'", PLACE_PAGE_SIZE);
@@ -481,17 +490,15 @@ static int parse_tiles(const struct parser *p, char **tok, int ntok, struct poli
  * they share pages; from (version 3) where chunk 0 starts. */
 static int parse_cyclic(const struct parser *p, char **tok, int ntok, struct policy_rule *r)
 {
-	if (p->version < POLICY_CYCLIC_VERSION)
-		return parse_error(p, "cyclic needs 'numamma-policy %d' (this file is version %d)",
-				   POLICY_CYCLIC_VERSION, p->version);
+	if (need_version(p, POLICY_CYCLIC_VERSION, "cyclic") < 0)
+		return -1;
 	if (!ntok || parse_bytes(tok[0], &r->chunk) < 0 || r->chunk < PLACE_PAGE_SIZE)
 		return parse_error(p, "cyclic wants a chunk size in bytes of at least %llu, then nodes, "
 				   "e.g. 'cyclic 65536 1 2 3 0'", PLACE_PAGE_SIZE);
 	if (ntok < 2 || strcmp(tok[1], "from"))
 		return parse_each(p, tok + 1, ntok - 1, r);
-	if (p->version < POLICY_CYCLIC_FROM_VERSION)
-		return parse_error(p, "cyclic ... from needs 'numamma-policy %d' (this file is version %d)",
-				   POLICY_CYCLIC_FROM_VERSION, p->version);
+	if (need_version(p, POLICY_CYCLIC_FROM_VERSION, "cyclic ... from") < 0)
+		return -1;
 	if (ntok < 3 || parse_bytes(tok[2], &r->chunk_from) < 0)
 		return parse_error(p, "cyclic's from wants where chunk 0 starts, in bytes from the "
 				   "object's start, e.g. 'cyclic 65536 from 4096 1 2 3 0'");
@@ -646,9 +653,8 @@ static int parse_pin(struct parser *p, char **tok, int ntok, int child)
 	const char *what = child ? "pin-child K" : "pin RANK", *whose = child ? "child" : "thread rank";
 	int n, cpu = -1, node = -1;
 
-	if (child && p->version < POLICY_CHILD_PIN_VERSION)
-		return parse_error(p, "pin-child needs 'numamma-policy %d' (this file is version %d)",
-				   POLICY_CHILD_PIN_VERSION, p->version);
+	if (child && need_version(p, POLICY_CHILD_PIN_VERSION, "pin-child") < 0)
+		return -1;
 	if (ntok == 3 && !parse_int(tok[1], &n) && !parse_int(tok[2], &cpu))
 		;
 	else if (ntok == 4 && !parse_int(tok[1], &n) && !strcmp(tok[2], "node") &&
@@ -676,9 +682,8 @@ static int parse_section(struct parser *p, char **tok, int ntok)
 {
 	int rank;
 
-	if (p->version < POLICY_RANKS_VERSION)
-		return parse_error(p, "launcher-rank needs 'numamma-policy %d' (this file is version %d)",
-				   POLICY_RANKS_VERSION, p->version);
+	if (need_version(p, POLICY_RANKS_VERSION, "launcher-rank") < 0)
+		return -1;
 	if (ntok != 2 || parse_int(tok[1], &rank) < 0)
 		return parse_error(p, "want 'launcher-rank RANK' (the MPI rank, from 0)");
 	p->launcher_rank = rank;
