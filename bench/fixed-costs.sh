@@ -19,6 +19,7 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 
 make -s -C "$top" bench/compute numamma >&2
+"$top/bench/host.sh"
 . "$top/bench/lib.sh"
 bench_init 5
 echo 'int f(int x) { return 2 * x; }' >"$tmp/small.c"

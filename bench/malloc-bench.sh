@@ -15,6 +15,7 @@ ntrap=${2:-5000}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 make -s -C "$top" numamma bench/malloc-storm >/dev/null
+"$top/bench/host.sh"
 storm=$top/bench/malloc-storm
 
 if ! command -v heaptrack >/dev/null && [[ $(id -u) == 0 ]]; then

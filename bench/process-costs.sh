@@ -17,6 +17,7 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 
 make -s -C "$top" numamma >&2
+"$top/bench/host.sh"
 . "$top/bench/lib.sh"
 bench_init 9
 printf '/bin/true\n%.0s' $(seq 20) >"$tmp/execs.sh"

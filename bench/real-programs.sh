@@ -31,6 +31,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 make -s -C "$top" numamma >/dev/null
+"$top/bench/host.sh"
 
 # A 3,600-line C file, a C++ std::map program, a C program built with -g
 # (below), a project of 9 C files for

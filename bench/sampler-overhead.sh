@@ -29,6 +29,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/numamma-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
 make -s -C "$top" bench/compute numamma >&2
+"$top/bench/host.sh"
 . "$top/bench/lib.sh"
 
 # inner CMD...: "wall cpu" seconds of the program alone, run under CMD.
