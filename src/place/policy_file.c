@@ -475,14 +475,28 @@ static int parse_bytes(const char *tok, uint64_t *v)
 	return end == tok || *end || errno || !isdigit((unsigned char)*tok) ? -1 : 0;
 }
 
+/* The chunk size that starts the chunked actions (cyclic, tiles, from
+ * version): at least a page, or chunks share pages.  then: what follows
+ * it, with an example, for the error. */
+static int parse_chunk(const struct parser *p, char **tok, int ntok, struct policy_rule *r,
+		       int version, const char *then)
+{
+	const char *action = policy_action_name(r->action);
+
+	if (need_version(p, version, action) < 0)
+		return -1;
+	if (!ntok || parse_bytes(tok[0], &r->chunk) < 0 || r->chunk < PLACE_PAGE_SIZE)
+		return parse_error(p, "%s wants a chunk size in bytes of at least %llu, then %s", action,
+				   PLACE_PAGE_SIZE, then);
+	return 0;
+}
+
 /* tiles BYTES NODES:START-END%...: a slice's chunks dealt to its nodes. */
 static int parse_tiles(const struct parser *p, char **tok, int ntok, struct policy_rule *r)
 {
-	if (need_version(p, POLICY_TILES_VERSION, "tiles") < 0)
+	if (parse_chunk(p, tok, ntok, r, POLICY_TILES_VERSION,
+			"ranges, e.g. 'tiles 8192 1,2:0-50% 3,0:50-100%'") < 0)
 		return -1;
-	if (!ntok || parse_bytes(tok[0], &r->chunk) < 0 || r->chunk < PLACE_PAGE_SIZE)
-		return parse_error(p, "tiles wants a chunk size in bytes of at least %llu, then ranges, "
-				   "e.g. 'tiles 8192 1,2:0-50%% 3,0:50-100%%'", PLACE_PAGE_SIZE);
 	return parse_segments(p, tok + 1, ntok - 1, r);
 }
 
@@ -490,11 +504,9 @@ static int parse_tiles(const struct parser *p, char **tok, int ntok, struct poli
  * they share pages; from (version 3) where chunk 0 starts. */
 static int parse_cyclic(const struct parser *p, char **tok, int ntok, struct policy_rule *r)
 {
-	if (need_version(p, POLICY_CYCLIC_VERSION, "cyclic") < 0)
+	if (parse_chunk(p, tok, ntok, r, POLICY_CYCLIC_VERSION,
+			"nodes, e.g. 'cyclic 65536 1 2 3 0'") < 0)
 		return -1;
-	if (!ntok || parse_bytes(tok[0], &r->chunk) < 0 || r->chunk < PLACE_PAGE_SIZE)
-		return parse_error(p, "cyclic wants a chunk size in bytes of at least %llu, then nodes, "
-				   "e.g. 'cyclic 65536 1 2 3 0'", PLACE_PAGE_SIZE);
 	if (ntok < 2 || strcmp(tok[1], "from"))
 		return parse_each(p, tok + 1, ntok - 1, r);
 	if (need_version(p, POLICY_CYCLIC_FROM_VERSION, "cyclic ... from") < 0)
