@@ -102,8 +102,11 @@ void db_flush(struct nm_db *db);
 void db_counts(struct nm_db *db, uint64_t *samples, uint64_t *pending);
 
 /* During the run: starts opening, in the background, the modules that
- * stored call stacks show, as they show them, for db_symbolize(). */
-void db_symbolize_early(struct nm_db *db);
+ * stored call stacks show, as they show them, for db_symbolize().  With
+ * speculate, every module as it is mapped and libc from the start too:
+ * a short program has ended before its first stack through a module is
+ * stored, and the opening overlaps its run only where a cpu is spare. */
+void db_symbolize_early(struct nm_db *db, bool speculate);
 /* After the run: fill locations.function/func_offset/file/line from the
  * modules' symbols and DWARF, and build the aggregate tables from samples.
  * Both can be re-run: symbolisation retries what is still unknown and the

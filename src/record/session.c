@@ -1,4 +1,5 @@
 #include <limits.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -304,6 +305,16 @@ static void finish(struct session *s, int status)
 			s->output, (unsigned long long)objtrack_count(s->objs));
 }
 
+/* Reading modules no stack has shown yet is a bet that one will: it
+ * pays where a cpu is left beyond the program's and numamma's, and on
+ * two it slowed the program it raced (`true` 2.7 ms, gcc -c 5 ms). */
+static bool cpu_to_spare(void)
+{
+	cpu_set_t cpus;
+
+	return sched_getaffinity(0, sizeof(cpus), &cpus) == 0 && CPU_COUNT(&cpus) >= 3;
+}
+
 /* The database is created once the program runs (its exec, or the
  * attach), so that nothing that fails before leaves a file behind or
  * moves an existing one to .old. */
@@ -322,7 +333,7 @@ static void open_database(struct session *s)
 	}
 	if (s->placement_table)
 		db_add_placement_table(s->db);
-	db_symbolize_early(s->db);
+	db_symbolize_early(s->db, cpu_to_spare());
 	objtrack_set_db(s->objs, s->db);
 	recorder_set_db(s->rec, s->db);
 	tracer_set_db(s->tr, s->db);

@@ -100,9 +100,10 @@ struct nm_db {
 	struct interned_table callsites;
 	struct interned_table locations;
 	/* db_on_new_module()'s callbacks, and the modules they were told of
-	 * (by the hash of their names). */
+	 * (by the hash of their names); on_map: told as they are mapped. */
 	struct db_module_hooks module_hooks;
 	void *module_arg;
+	bool open_on_map;
 	struct u64map modules_seen;
 	sqlite3_stmt *sample_batch;     /* BATCH rows */
 	struct nm_sample pending[BATCH];
@@ -697,9 +698,8 @@ void db_add_module(struct nm_db *db, pid_t pid, const char *module, const char *
 	bind_int(st, 5, end);
 	bind_int(st, 6, bias);
 	step_done(db, st);
-	/* Opened in the background from now: a short program has ended
-	 * before its first stack through the module is stored. */
-	note_module(db, hash_module_name(module), path);
+	if (db->open_on_map)
+		note_module(db, hash_module_name(module), path);
 }
 
 /* Hashes what identifies a frame across runs: module and offset, not
@@ -753,10 +753,12 @@ static void interned_reserve(struct interned_table *t)
 	*t = bigger;
 }
 
-void db_on_new_module(struct nm_db *db, const struct db_module_hooks *hooks, void *arg)
+void db_on_new_module(struct nm_db *db, const struct db_module_hooks *hooks, void *arg,
+		      bool on_map)
 {
 	db->module_hooks = *hooks;
 	db->module_arg = arg;
+	db->open_on_map = on_map;
 }
 
 void *db_new_module_arg(struct nm_db *db)

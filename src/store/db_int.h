@@ -37,7 +37,8 @@ struct db_location_name {
 
 /* What the store tells the symbolizer (db_symbolize.c), which it does not
  * link with: opened(arg, path) with the file of each module the first
- * time a stored call stack shows it (opened in the background then);
+ * time a stored call stack shows it, or as it is mapped with
+ * on_map (opened in the background then);
  * name(arg, path, offset, out) as a location's row is written, which
  * fills out only if that file is read by then and never waits for it;
  * free(arg) at db_close() unless db_new_module_arg() took arg back. */
@@ -49,7 +50,8 @@ struct db_module_hooks {
 	void (*free)(void *arg);
 };
 
-void db_on_new_module(struct nm_db *db, const struct db_module_hooks *hooks, void *arg);
+void db_on_new_module(struct nm_db *db, const struct db_module_hooks *hooks, void *arg,
+		      bool on_map);
 /* Was location id written nameless (db_location_name.nameless)? */
 bool db_location_nameless(const struct nm_db *db, int64_t id);
 void *db_new_module_arg(struct nm_db *db);

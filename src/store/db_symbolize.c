@@ -185,7 +185,7 @@ static void free_symbolizer(void *symbolizer)
 	symbolizer_free(symbolizer);
 }
 
-void db_symbolize_early(struct nm_db *db)
+void db_symbolize_early(struct nm_db *db, bool speculate)
 {
 	static const struct db_module_hooks hooks = {
 		.opened = prefetch, .seen = warm, .name = name_if_read, .free = free_symbolizer,
@@ -193,8 +193,9 @@ void db_symbolize_early(struct nm_db *db)
 
 	struct symbolizer *symbolizer = symbolizer_new();
 
-	symbolizer_prefetch_libc(symbolizer);
-	db_on_new_module(db, &hooks, symbolizer);
+	if (speculate)
+		symbolizer_prefetch_libc(symbolizer);
+	db_on_new_module(db, &hooks, symbolizer, speculate);
 }
 
 /* One transaction: a name per code location, which every stack through

@@ -679,9 +679,15 @@ static void test_named_while_running(void)
 	CHECK(db != NULL);
 	if (!db)
 		return;
-	db_on_new_module(db, &hooks, NULL);
+	/* Without on_map, a module mapped is not read until a stack shows it. */
+	db_on_new_module(db, &hooks, NULL, false);
+	db_add_module(db, MAIN_TID, "buildid:ef56", "/lib/mapped.so", 0x1000, 0x2000, 0);
+	CHECK_INT(opened_calls, 0);
 	CHECK(db_intern_callsite(db, frames, 2) > 0);
 	CHECK_INT(opened_calls, 2);
+	db_on_new_module(db, &hooks, NULL, true);
+	db_add_module(db, MAIN_TID, "buildid:ef56", "/lib/mapped.so", 0x1000, 0x2000, 0);
+	CHECK_INT(opened_calls, 3);
 	db_flush(db);
 	CHECK_STR(sql_text(db, "SELECT function FROM frames WHERE depth = 0"), "fn_1100");
 	CHECK_INT(sql_int(db, "SELECT func_offset FROM frames WHERE depth = 0"), 2);
