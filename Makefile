@@ -17,7 +17,7 @@ CC         ?= cc
 PKG_CONFIG ?= pkg-config
 VERSION    := 0.1.0
 
-PKGS     := libunwind-ptrace libunwind-generic libelf sqlite3 numa
+PKGS     := libunwind-ptrace libunwind-generic libelf sqlite3
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2 \
             -D_GNU_SOURCE -Iinclude -DNUMAMMA_VERSION='"$(VERSION)"' \
@@ -36,7 +36,7 @@ CFLAGS   += $(MEMSET_FLAG)
 # libraries are linked statically when all their archives are installed
 # (DYNAMIC=1 links the shared ones).  libunwind's archives are not
 # position-independent, hence -no-pie.
-STATIC_LIBS := unwind-ptrace unwind-generic unwind-x86_64 unwind dw elf sqlite3 numa deflate z lzma bz2
+STATIC_LIBS := unwind-ptrace unwind-generic unwind-x86_64 unwind dw elf sqlite3 deflate z lzma bz2
 static_missing := $(if $(DYNAMIC),all,$(foreach l,$(STATIC_LIBS),\
                   $(if $(filter /%,$(shell $(CC) -print-file-name=lib$(l).a)),,$(l))))
 ifeq ($(strip $(static_missing)),)

@@ -24,6 +24,7 @@
 #include "binding.h"
 #include "elfsyms.h"
 #include "error.h"
+#include "numa_syscall.h"
 #include "objtrack.h"
 #include "placement.h"
 #include "session.h"
@@ -180,7 +181,7 @@ static void move_batch(void *arg, void *const *pages, const int *status, const i
 	if (!m)
 		return;
 	lb->cost->move_calls++;
-	if (move_pages(lb->pid, m, moving, nodes, moved, MPOL_MF_MOVE) < 0) {
+	if (nm_move_pages(lb->pid, m, moving, nodes, moved, MPOL_MF_MOVE) < 0) {
 		debug("move_pages(%d, %lu pages) after mbind: %s", lb->pid, m, strerror(errno));
 		return;
 	}

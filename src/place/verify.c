@@ -1,11 +1,11 @@
 #include <errno.h>
-#include <numaif.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "db_placement.h"
 #include "error.h"
+#include "numa_syscall.h"
 #include "session.h"
 #include "verify.h"
 
@@ -139,7 +139,7 @@ void range_check_add(struct range_check *rc, uint64_t nodemask, int status)
 static void query_batch(pid_t pid, void **pages, int *status, unsigned long n, range_pages_fn fn,
 			void *arg, const int *range)
 {
-	if (move_pages(pid, n, pages, NULL, status, 0) < 0)
+	if (nm_move_pages(pid, n, pages, NULL, status, 0) < 0)
 		for (unsigned long i = 0; i < n; i++)
 			status[i] = -errno;
 	fn(arg, pages, status, range, n);

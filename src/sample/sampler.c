@@ -19,7 +19,6 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sys/sysinfo.h>
-#include <numaif.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -32,6 +31,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "numa_syscall.h"
 #include "objtrack.h"
 #include "perf_ring.h"
 #include "pmu.h"
@@ -451,7 +451,7 @@ static void page_nodes(pid_t pid, const uint64_t *pages, int *status, size_t n)
 	uint64_t again[BATCH];
 	size_t where[BATCH], na;
 
-	if (move_pages(pid, n, (void **)pages, NULL, status, 0))
+	if (nm_move_pages(pid, n, (void **)pages, NULL, status, 0))
 		for (size_t i = 0; i < n; i++)
 			status[i] = -errno;
 	for (int t = 1; t < ABSENT_TRIES; t++) {
@@ -466,7 +466,7 @@ static void page_nodes(pid_t pid, const uint64_t *pages, int *status, size_t n)
 		if (!na)
 			return;
 		usleep(ABSENT_WAIT_US);
-		if (move_pages(pid, na, (void **)again, NULL, got, 0))
+		if (nm_move_pages(pid, na, (void **)again, NULL, got, 0))
 			return;
 		for (size_t k = 0; k < na; k++)
 			status[where[k]] = got[k];
