@@ -29,9 +29,11 @@ int tracee_shares_memory(pid_t a, pid_t b);
 /* The thread group of tid, from /proc; -1 if gone. */
 pid_t tracee_tgid(pid_t tid);
 /* Starts the program at path: a child that sets its signal mask to mask,
- * stops itself (SIGSTOP) and, once continued, execs path with argv.  Its
- * pid, or -1 with errno.  Until its exec it shares numamma's memory. */
-pid_t launch_stopped(const char *path, char *const *argv, const sigset_t *mask);
+ * waits for launch_go() and then execs path with argv.  Its pid, or -1
+ * with errno.  Until its exec it shares numamma's memory. */
+pid_t launch_held(const char *path, char *const *argv, const sigset_t *mask);
+/* Lets launch_held()'s child exec, once it is traced. */
+void launch_go(void);
 /* Why the program's exec failed (its child then exited 127 or 126); 0
  * while it has not. */
 int launch_exec_errno(void);

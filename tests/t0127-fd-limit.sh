@@ -29,12 +29,32 @@ fi
 "$NUMAMMA" profile -q -s none -o "$TMPD/nv.db" -- /bin/true 2>"$TMPD/err" || fail "profile exited $?"
 grep -q "address-space limit" "$TMPD/err" && fail "a limit said where none is set: $(cat "$TMPD/err")"
 
-(ulimit -n 16; "$NUMAMMA" profile -q -s none -o "$TMPD/n.db" -- sh -c 'echo ok') >"$TMPD/out" 2>"$TMPD/err" ||
-	fail "profile under ulimit -n 16 exited $?: $(cat "$TMPD/err")"
-assert_eq "the program's output under ulimit -n 16" ok "$(cat "$TMPD/out")"
+(ulimit -n 12; "$NUMAMMA" profile -q -s none -o "$TMPD/n.db" -- sh -c 'echo ok') >"$TMPD/out" 2>"$TMPD/err" ||
+	fail "profile under ulimit -n 12 exited $?: $(cat "$TMPD/err")"
+assert_eq "the program's output under ulimit -n 12" ok "$(cat "$TMPD/out")"
 grep -q "^numamma: warning: cannot open .*: Too many open files: the allocator calls and code of modules numamma cannot open are not recorded" "$TMPD/err" ||
 	fail "descriptors run out unsaid: $(cat "$TMPD/err")"
 grep -q "^numamma: hint: raise the limit with .ulimit -n." "$TMPD/err" || fail "no hint: $(cat "$TMPD/err")"
+
+# Fewer still: the profile itself (its WAL's two files) may not be
+# created.  The program runs on all the same, to its own end, and no
+# file is left but a whole profile (under ulimit -n 9 numamma died
+# creating the WAL, its program stopped at its exec for good).
+for n in 6 7 8 9 10 11; do
+	rm -f "$TMPD"/f.db*
+	(ulimit -n $n; timeout -s KILL 20 "$NUMAMMA" profile -q -s none -o "$TMPD/f.db" -- sh -c 'echo ok; exit 3') \
+		>"$TMPD/out" 2>"$TMPD/err"
+	st=$?
+	assert_eq "the program's status under ulimit -n $n" 3 "$st"
+	assert_eq "the program's output under ulimit -n $n" ok "$(cat "$TMPD/out")"
+	if [[ -e $TMPD/f.db ]]; then
+		sql "$TMPD/f.db" "SELECT count(*) FROM runs" >/dev/null || fail "a damaged profile under ulimit -n $n"
+	else
+		grep -q "no profile can be written: the program runs on untraced" "$TMPD/err" ||
+			fail "no profile under ulimit -n $n, unsaid: $(cat "$TMPD/err")"
+		[[ -e $TMPD/f.db-wal ]] && fail "a WAL left without its profile under ulimit -n $n"
+	fi
+done
 
 (ulimit -Ss 16; sh -c 'ulimit -Ss; ulimit -Hs') >"$TMPD/native"
 (ulimit -Ss 16; "$NUMAMMA" profile -s none -o "$TMPD/s.db" -- sh -c 'ulimit -Ss; ulimit -Hs') \

@@ -301,6 +301,19 @@ static int write_image(int fd)
 	return 0;
 }
 
+/* A profile that could not be set up goes, with the WAL SQLite may have
+ * made before failing (outfile_check() refuses a path whose WAL is
+ * there: this one is ours; a -shm may be a reader's of the previous
+ * profile, and stays). */
+static void remove_created(const char *path)
+{
+	char *wal = xasprintf("%s-wal", path);
+
+	unlink(wal);
+	free(wal);
+	unlink(path);
+}
+
 void db_warm_up(void)
 {
 	sqlite3_initialize();
@@ -325,18 +338,20 @@ struct nm_db *db_create(const char *path, bool quiet)
 	db = new_db(path);
 	db->lock_fd = fd;
 	db->aggregates = db_aggregates_new();
-	if (sqlite3_open_v2(path, &db->sql, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		error("cannot create '%s': %s", path, sqlite3_errmsg(db->sql));
-		free_db(db);
-		unlink(path);
-		return NULL;
-	}
 	/* WAL: readers (numamma report, sqlite3) of a live profile never
 	 * block its writer, nor the writer them.  A bigger page cache than
-	 * the 2 MiB default spills less of a batch. */
-	sqlite3_busy_timeout(db->sql, BUSY_TIMEOUT_MS);
-	db_exec(db, "PRAGMA synchronous = OFF; PRAGMA journal_mode = WAL;"
-		    " PRAGMA cache_size = -16384; BEGIN");
+	 * the 2 MiB default spills less of a batch.  The WAL's two files are
+	 * opened here: out of descriptors, the profile is not written and
+	 * the program runs on. */
+	if (sqlite3_open_v2(path, &db->sql, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+	    sqlite3_busy_timeout(db->sql, BUSY_TIMEOUT_MS) != SQLITE_OK ||
+	    sqlite3_exec(db->sql, "PRAGMA synchronous = OFF; PRAGMA journal_mode = WAL;"
+			 " PRAGMA cache_size = -16384; BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		error("cannot create '%s': %s", path, sqlite3_errmsg(db->sql));
+		free_db(db);
+		remove_created(path);
+		return NULL;
+	}
 	db_flush(db);
 	return db;
 }

@@ -205,6 +205,12 @@ static bool stop_for_detach(struct tracer *tr, struct tcb *t)
 		switch (e) {
 		case TE_EXITED:
 		case TE_KILLED:
+			/* Reaped here: the launched program's status is what
+			 * numamma ends with (it was lost, and numamma exited 0). */
+			if (t->tid == tr->main_pid) {
+				tr->main_status = status;
+				tr->main_exited = true;
+			}
 			return false;
 		case TE_SIGNAL:
 			/* Our SIGTRAP is dropped: the thread will run the

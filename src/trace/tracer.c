@@ -1116,6 +1116,10 @@ void tracer_record_mappings(struct tracer *tr, struct proc *p)
 
 static struct tracer *the_tracer;
 static pid_t tracer_tid;        /* the one thread whose ptrace calls count */
+/* Held for release_tracees(): a die() of descriptors run out (ulimit -n)
+ * left the detach unable to read a thread's state in /proc, the program
+ * stopped, and numamma waiting for it to end. */
+static int spare_fd = -1;
 
 /* die() in the tracer: numamma's failure is not the program's.  Every
  * thread is let go as at a detach, and a launched program runs on to
@@ -1128,6 +1132,9 @@ static void release_tracees(void)
 
 	if (!tr || gettid() != tracer_tid)
 		return;
+	if (spare_fd >= 0)
+		close(spare_fd);
+	spare_fd = -1;
 	tracer_detach_all(tr);
 	watchdog_finished();
 	if (!tr->cfg.attach && !tr->main_exited)
@@ -1138,25 +1145,25 @@ void tracer_install_die_routine(struct tracer *tr)
 {
 	the_tracer = tr;
 	tracer_tid = gettid();
+	if (spare_fd < 0)
+		spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	set_die_routine(release_tracees);
 }
 
 static void seize_launched(struct tracer *tr, pid_t pid)
 {
-	int status;
-
-	if (waitpid(pid, &status, WSTOPPED) < 0 || !WIFSTOPPED(status))
-		die("cannot start the program: it exited before it could be traced");
 	if (ptrace(PTRACE_SEIZE, pid, 0, (long)TRACE_OPTIONS) < 0) {
 		int err = errno;
 
+		if (err == ESRCH)
+			die("cannot start the program: it exited before it could be traced");
 		error("cannot trace the program: %s", strerror(err));
 		ptrace_permission_hint(err, pid);       /* before it is gone */
 		kill(pid, SIGKILL);
 		watchdog_finished();    /* the program never ran: nothing to repair */
 		exit(NM_EXIT_FAILURE);
 	}
-	kill(pid, SIGCONT);
+	launch_go();
 }
 
 pid_t tracer_launch(struct tracer *tr, char **argv)
@@ -1170,7 +1177,7 @@ pid_t tracer_launch(struct tracer *tr, char **argv)
 	if (watchdog_start_launch() < 0 || tracer_open_signalfd(tr) < 0)
 		exit(NM_EXIT_FAILURE);
 	fflush(NULL);
-	pid = launch_stopped(path, argv, &tr->program_mask);
+	pid = launch_held(path, argv, &tr->program_mask);
 	if (pid < 0)
 		die_errno("cannot fork");
 	tracer_install_die_routine(tr);
