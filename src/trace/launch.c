@@ -266,8 +266,8 @@ pid_t tracee_tgid(pid_t tid)
  * changes, 1.5-2 ms of each profile's start.  Sharing numamma's memory,
  * the child uses nothing of it but what it reads: raw system calls, no
  * errno (numamma's thread's), no stdio; numamma says why an exec failed.
- * It waits on a futex, not stopped by a SIGSTOP of its own: seizing a
- * stopped child, then its SIGCONT's stops, cost the start 0.5 ms. */
+ * A SIGSTOP of its own instead of the futex (a stopped child seized, then
+ * its SIGCONT's stops) cost the start 0.5 ms. */
 struct launch_child {
 	const char *path;
 	char *const *argv;
