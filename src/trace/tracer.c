@@ -1210,9 +1210,10 @@ _Noreturn void exit_like(int status)
 		raise(sig);
 		exit(128 + sig);
 	}
-	/* Nothing of numamma's runs at exit; what its libraries do there
-	 * (libnuma's numa_fini(), destructors) only frees memory: 0.25 ms
-	 * at the end of each of numamma's two processes. */
+	/* Nothing of numamma's runs at exit; what its libraries did there
+	 * (destructors; libnuma's numa_fini() while it was linked) only
+	 * freed memory: 0.25 ms at the end of each of numamma's two
+	 * processes. */
 	fflush(NULL);
 	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : NM_EXIT_FAILURE);
 }
