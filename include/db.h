@@ -100,6 +100,9 @@ void db_flush(struct nm_db *db);
 /* For the status line: samples written so far, and rows written since
  * the last commit (what a crash of numamma now would lose). */
 void db_counts(struct nm_db *db, uint64_t *samples, uint64_t *pending);
+/* What the profile holds: its object rows and samples (the closing
+ * summary says these, as `numamma report` will). */
+void db_totals(const struct nm_db *db, uint64_t *objects, uint64_t *samples);
 
 /* During the run: starts opening, in the background, the modules that
  * stored call stacks show, as they show them, for db_symbolize().  With

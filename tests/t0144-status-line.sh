@@ -75,7 +75,7 @@ if first < 1.0:
 before_end, after_end = data.split(end)
 if draw.search(after_end) or b"\x1b" in after_end:
     fail("drawn after the end")
-if not re.fullmatch(rb"numamma: profile: profile written to .* \(\d+ objects\)\r\n", after_end):
+if not re.fullmatch(rb"numamma: profile: profile written to .* \(\d+ objects, \d+ samples\)\r\n", after_end):
     fail("after the end: %r, want the summary line" % after_end)
 rest = draw.sub(b"", before_end.replace(setup, b""))
 if rest != native:

@@ -137,6 +137,7 @@ struct nm_db {
 	int lock_fd;            /* a profile being written: outfile_create() */
 	char *write_error;      /* the first write that failed; NULL: none */
 	uint64_t samples;       /* samples handed to db_add_sample() */
+	uint64_t objects;       /* rows handed to db_add_object() */
 	struct db_aggregates *aggregates;  /* fed them; NULL: not the writer */
 	int64_t committed;      /* sqlite3_total_changes64() at the last commit */
 };
@@ -499,6 +500,12 @@ void db_counts(struct nm_db *db, uint64_t *samples, uint64_t *pending)
 	*pending = (uint64_t)(sqlite3_total_changes64(db->sql) - db->committed) + db->npending +
 		   db->npending_objects + db->npending_totals + db->npending_callsites +
 		   db->npending_locations;
+}
+
+void db_totals(const struct nm_db *db, uint64_t *objects, uint64_t *samples)
+{
+	*objects = db->objects;
+	*samples = db->samples;
 }
 
 void db_close(struct nm_db *db)
@@ -920,6 +927,7 @@ static void bind_object(sqlite3_stmt *st, int first, const struct nm_object *obj
  * do). */
 void db_add_object(struct nm_db *db, const struct nm_object *obj)
 {
+	db->objects++;
 	db->pending_objects[db->npending_objects++] = *obj;
 	if (db->npending_objects == BATCH)
 		write_pending(db);

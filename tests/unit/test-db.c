@@ -185,6 +185,7 @@ static void write_profile(const char *path)
 		.start_ns = 1000, .start_epoch = 1700000000, .call_depth = 8, .topo = &topo,
 	};
 	struct nm_db *db = db_create(path, true);
+	uint64_t objects, samples;
 	int64_t cs_a, cs_b;
 
 	CHECK(db != NULL);
@@ -224,6 +225,10 @@ static void write_profile(const char *path)
 	db_end_process(db, 200, 7200, -1, 9);
 	db_end_run(db, 1000 + 1500000000ULL, 0, 0);
 	db_aggregate(db);
+	/* The closing summary's figures: the rows the report counts. */
+	db_totals(db, &objects, &samples);
+	CHECK_INT(objects, 4);
+	CHECK_INT(samples, 31);
 	db_close(db);
 }
 
