@@ -117,7 +117,8 @@ void db_symbolize_early(struct nm_db *db, bool speculate);
 void db_symbolize(struct nm_db *db);
 void db_aggregate(struct nm_db *db);
 
-/* --no-raw: the aggregates are built; every raw sample row goes. */
+/* --no-raw: the aggregates are built; every raw sample row goes, their
+ * count kept in runs.samples_dropped. */
 void db_drop_raw_samples(struct nm_db *db);
 
 #endif

@@ -46,6 +46,9 @@ struct prof_run_info {
 	/* Allocator calls numamma counted but could not record (runs.calls_lost,
 	 * 0 when none or not known). */
 	int64_t calls_lost;
+	/* Samples counted in the aggregates whose rows --no-raw deleted
+	 * (runs.samples_dropped; 0 when every sample kept its row). */
+	uint64_t samples_dropped;
 };
 
 /* Which node a cpu of the profiled machine belongs to. */
@@ -112,7 +115,8 @@ struct prof_callsite_total {
 };
 
 /* Samples per (pid, tid, cpu, node); cpu and node -1 when NULL.  Sorted
- * by pid, tid, cpu, node. */
+ * by pid, tid, cpu, node.  A --no-raw profile has only each thread's
+ * samples in objects, cpu and node unknown. */
 struct prof_thread_cpu {
 	pid_t pid, tid;
 	int cpu, node;
@@ -205,8 +209,8 @@ struct prof_run {
 	size_t nobjects, nsamples;
 	struct prof_object *objects;        /* by id */
 	struct prof_sample *samples;        /* PROFILE_SAMPLES */
-	uint64_t total_samples;             /* every sample row */
-	uint64_t attributed_samples;        /* rows with an object */
+	uint64_t total_samples;             /* every sample, its row kept or not */
+	uint64_t attributed_samples;        /* those with an object */
 	uint64_t agent_samples;             /* of numamma's agent, not stored (sampler_stats) */
 	size_t nbinaries;
 	char **binaries;                    /* module identities of the processes' programs */

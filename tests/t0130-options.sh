@@ -38,11 +38,26 @@ for bad in 0 100001 10k; do
 	assert_eq "--frequency $bad refused" 125 "$status"
 done
 
-# --no-raw: aggregates without the raw samples.
-"$NUMAMMA" profile -q -s pagefault --no-raw -o "$TMPD/nr.db" -- "$TMPD/access-blocks" 2 256 0.1 >/dev/null ||
-	fail "--no-raw failed"
+# --no-raw: aggregates without the raw samples.  The summary, the runs
+# row and the report count the samples taken; the report reads the
+# accesses from the aggregates; advise, which needs each sample, refuses.
+"$NUMAMMA" profile -s pagefault --no-raw -o "$TMPD/nr.db" -- "$TMPD/access-blocks" 2 256 0.1 \
+	>/dev/null 2>"$TMPD/nr.err" || fail "--no-raw failed"
 assert_eq "--no-raw: no raw samples" 0 "$(sql "$TMPD/nr.db" "SELECT count(*) FROM samples")"
 (( $(sql "$TMPD/nr.db" "SELECT sum(samples) FROM object_thread") > 100 )) || fail "--no-raw: no aggregates"
+dropped=$(sql "$TMPD/nr.db" "SELECT samples_dropped FROM runs")
+grep -q "(.* objects, $dropped samples)" "$TMPD/nr.err" ||
+	fail "--no-raw: the summary does not count the $dropped samples: $(cat "$TMPD/nr.err")"
+"$NUMAMMA" report "$TMPD/nr.db" >"$TMPD/nr.txt" || fail "report of a --no-raw profile failed"
+grep -q "^  samples  *$dropped\$" "$TMPD/nr.txt" || fail "--no-raw: report's samples is not $dropped"
+grep -q "^  raw  *not kept (--no-raw)" "$TMPD/nr.txt" || fail "--no-raw: report does not say the rows went"
+grep -q "^Most accessed objects" "$TMPD/nr.txt" && ! grep -q "no samples" "$TMPD/nr.txt" ||
+	fail "--no-raw: report shows no accesses"
+status=0
+"$NUMAMMA" advise "$TMPD/nr.db" >/dev/null 2>"$TMPD/nr.err" || status=$?
+assert_eq "--no-raw: advise refuses" 125 "$status"
+grep -q "^numamma: '.*nr.db': written with --no-raw: its $dropped samples were kept as counts" "$TMPD/nr.err" ||
+	fail "--no-raw: advise does not say why: $(cat "$TMPD/nr.err")"
 
 # --ldlat only means something to pebs, which this machine may lack.
 status=0

@@ -24,7 +24,8 @@ const char profile_usage[] =
 "                         SIGTERM, SIGHUP, --duration or its exit\n"
 "  -d, --duration SECS    with --pid: detach after SECS seconds\n"
 SAMPLER_USAGE
-"      --no-raw           keep aggregates only, not every sample\n"
+"      --no-raw           keep aggregates only, not every sample (report\n"
+"                         reads them; advise needs every sample)\n"
 "      --list-samplers    say which samplers work here (self-tested), and why not\n"
 "      --call-depth N     frames kept per allocation call stack (default 16)\n"
 "      --intercept MODE   how allocator calls are caught: agent (a recorder\n"

@@ -264,6 +264,10 @@ static void section_run(struct ctx *c)
 	row(t, "threads", run->nthreads);
 	run_objects(t, run);
 	row(t, "samples", run->total_samples);
+	if (ri->samples_dropped) {
+		rtable_str(t, "raw");
+		rtable_str(t, "not kept (--no-raw): counts by object, page, thread and node only");
+	}
 	/* The program's time in numamma's code, with a time-based sampler. */
 	if (run->agent_samples) {
 		rtable_str(t, "agent");

@@ -1209,7 +1209,15 @@ static void index_samples(struct nm_db *db, void *arg)
 
 void db_drop_raw_samples(struct nm_db *db)
 {
+	sqlite3_stmt *st;
+
 	write_pending(db);
+	/* Said, so that a reader tells counts without rows from no samples. */
+	st = db_prepare(db, "UPDATE runs SET samples_dropped = (SELECT count(*) FROM samples)"
+			" WHERE id = ?");
+	bind_int(st, 1, db->run_id);
+	step_done(db, st);
+	sqlite3_finalize(st);
 	write_exec(db, "DELETE FROM samples");
 }
 

@@ -3,6 +3,7 @@
  * Every query of the readers is here.  A failed step (a corrupt or
  * truncated file) is an error, never an early end of rows: a report or a
  * plan made from half a table would look plausible and be wrong. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,12 +209,18 @@ static void lost_row(struct prof_run *run, sqlite3_stmt *st)
 	run->run.calls_lost = col_int(st, 0, 0);
 }
 
+static void dropped_row(struct prof_run *run, sqlite3_stmt *st)
+{
+	run->run.samples_dropped = (uint64_t)col_int(st, 0, 0);
+}
+
 static int read_launcher(struct reader *rd)
 {
 	rd->run->run.launcher_rank = rd->run->run.launcher_size = -1;
 	return read_later_columns(rd, "launcher_rank, launcher_size, job_id", 3, launcher_row) < 0 ||
 	       read_later_columns(rd, "cpus_allowed, mems_allowed", 2, allowed_row) < 0 ||
-	       read_later_columns(rd, "calls_lost", 1, lost_row) < 0 ? -1 : 0;
+	       read_later_columns(rd, "calls_lost", 1, lost_row) < 0 ||
+	       read_later_columns(rd, "samples_dropped", 1, dropped_row) < 0 ? -1 : 0;
 }
 
 /* The binaries: the modules mapped from the file each process runs at
@@ -312,6 +319,31 @@ static void sample_row(struct prof_run *run, sqlite3_stmt *st)
 }
 
 /* A static's module is the smallest one mapped at its address. */
+/* The samples' counts, from their rows. */
+static int read_sample_counts(struct reader *rd)
+{
+	struct prof_run *run = rd->run;
+
+	return each_row(rd, "SELECT pid, tid, cpu, node, COUNT(*) FROM samples"
+			" GROUP BY pid, tid, cpu, node", thread_cpu_row) < 0 ||
+	       query_u64(rd, "SELECT count(*) FROM samples", &run->total_samples) < 0 ||
+	       query_u64(rd, "SELECT count(*) FROM samples WHERE object_id IS NOT NULL",
+			 &run->attributed_samples) < 0 ? -1 : 0;
+}
+
+/* A --no-raw profile's, from what its aggregates counted: each thread's
+ * samples in objects (on cpus not known), and the whole run's. */
+static int read_counted_samples(struct reader *rd)
+{
+	struct prof_run *run = rd->run;
+
+	run->total_samples = run->run.samples_dropped;
+	return each_row(rd, "SELECT pid, tid, NULL, NULL, sum(samples) FROM object_thread"
+			" GROUP BY pid, tid ORDER BY pid, tid", thread_cpu_row) < 0 ||
+	       query_u64(rd, "SELECT coalesce(sum(samples), 0) FROM object_thread",
+			 &run->attributed_samples) < 0 ? -1 : 0;
+}
+
 static int read_objects(struct reader *rd, unsigned what)
 {
 	struct prof_run *run = rd->run;
@@ -323,16 +355,16 @@ static int read_objects(struct reader *rd, unsigned what)
 		     "    WHERE m.pid = o.pid AND o.address >= m.start AND o.address < m.end"
 		     "    ORDER BY m.end - m.start LIMIT 1) END, o.alloc_ns, o.free_ns"
 		     " FROM objects o ORDER BY o.id", object_row) < 0 ||
-	    each_row(rd, "SELECT pid, tid, cpu, node, COUNT(*) FROM samples"
-		     " GROUP BY pid, tid, cpu, node", thread_cpu_row) < 0 ||
-	    query_u64(rd, "SELECT count(*) FROM samples", &run->total_samples) < 0 ||
-	    query_u64(rd, "SELECT count(*) FROM samples WHERE object_id IS NOT NULL",
-		      &run->attributed_samples) < 0 ||
+	    (run->run.samples_dropped ? read_counted_samples(rd) : read_sample_counts(rd)) < 0 ||
 	    query_u64(rd, "SELECT coalesce(sum(value), 0) FROM sampler_stats"
 		      " WHERE tid IS NULL AND name = 'agent'", &run->agent_samples) < 0)
 		return -1;
 	if (!(what & PROFILE_SAMPLES))
 		return 0;
+	if (run->run.samples_dropped)
+		return error("'%s': written with --no-raw: its %" PRIu64 " samples were kept as counts,"
+			     " and this needs each one (where it ran, what it touched, when);"
+			     " profile again without --no-raw", run->file, run->run.samples_dropped);
 	return each_row(rd, "SELECT object_id, address, pid, tid, cpu, node, page_node, time_ns,"
 			" access FROM samples"
 			" WHERE object_id IS NOT NULL AND address IS NOT NULL ORDER BY rowid", sample_row);

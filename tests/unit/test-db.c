@@ -907,6 +907,49 @@ static void test_aggregates(bool fed)
 	free(path);
 }
 
+/* --no-raw: the rows go, their count stays (runs.samples_dropped); the
+ * reader counts the samples from it and each thread's from the
+ * aggregates, and refuses to hand out samples it no longer has. */
+static void test_no_raw(void)
+{
+	char *path = tmp_path("noraw.db");
+	const char *paths[] = { path };
+	struct nm_run_info run = { .command = "app", .mode = "profile", .topo = &topo };
+	struct nm_db *db = db_create(path, true);
+	uint64_t per_tid[3] = { 0 };
+	struct profile prof;
+
+	CHECK(db != NULL);
+	if (!db)
+		return;
+	db_begin_run(db, &run);
+	add_object(db, BIG, MAIN_TID, OBJ_HEAP, BIG_ADDR, 1 << 20, 0, "malloc");
+	add_object(db, SMALL, TID_A, OBJ_HEAP, SMALL_ADDR, 2 * PAGE, 0, "calloc");
+	add_object(db, COUNTER, MAIN_TID, OBJ_STATIC, COUNTER_ADDR, 64, 0, "counter");
+	add_samples(db);
+	db_end_run(db, 2000, 0, 0);
+	db_aggregate(db);
+	db_drop_raw_samples(db);
+	db_close(db);
+	CHECK_INT(profile_load(&prof, paths, 1, PROFILE_ACCESS), 0);
+	CHECK_INT((int64_t)prof.runs[0].run.samples_dropped, 31);
+	CHECK_INT((int64_t)prof.runs[0].total_samples, 31);
+	CHECK_INT((int64_t)prof.runs[0].attributed_samples, 30);    /* all but the unknown one */
+	for (size_t i = 0; i < prof.runs[0].nthread_cpus; i++) {
+		const struct prof_thread_cpu *tc = &prof.runs[0].thread_cpus[i];
+
+		CHECK_INT(tc->cpu, -1);
+		CHECK_INT(tc->node, -1);
+		per_tid[tc->tid == MAIN_TID ? 0 : tc->tid == TID_A ? 1 : 2] += tc->samples;
+	}
+	CHECK_INT((int64_t)per_tid[0], 4);
+	CHECK_INT((int64_t)per_tid[1], 15);
+	CHECK_INT((int64_t)per_tid[2], 11);
+	profile_free(&prof);
+	CHECK_INT(profile_load(&prof, paths, 1, PROFILE_SAMPLES), -1);
+	free(path);
+}
+
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	return remove(path);
@@ -933,6 +976,7 @@ int main(void)
 	test_symbolize();
 	test_named_while_running();
 	test_corrupt_rows();
+	test_no_raw();
 	nftw(tmpdir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
 	return unit_done();
 }
