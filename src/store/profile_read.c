@@ -318,7 +318,6 @@ static void sample_row(struct prof_run *run, sqlite3_stmt *st)
 	s->access = sqlite3_column_type(st, 8) == SQLITE_TEXT ? *sqlite3_column_text(st, 8) : 0;
 }
 
-/* A static's module is the smallest one mapped at its address. */
 /* The samples' counts, from their rows. */
 static int read_sample_counts(struct reader *rd)
 {
@@ -344,6 +343,7 @@ static int read_counted_samples(struct reader *rd)
 			 &run->attributed_samples) < 0 ? -1 : 0;
 }
 
+/* A static's module is the smallest one mapped at its address. */
 static int read_objects(struct reader *rd, unsigned what)
 {
 	struct prof_run *run = rd->run;
