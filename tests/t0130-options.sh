@@ -53,6 +53,9 @@ grep -q "^  samples  *$dropped\$" "$TMPD/nr.txt" || fail "--no-raw: report's sam
 grep -q "^  raw  *not kept (--no-raw)" "$TMPD/nr.txt" || fail "--no-raw: report does not say the rows went"
 grep -q "^Most accessed objects" "$TMPD/nr.txt" && ! grep -q "no samples" "$TMPD/nr.txt" ||
 	fail "--no-raw: report shows no accesses"
+# No samples-per-node plot of zeros: the counts say no sample's cpu.
+"$NUMAMMA" report --format=html "$TMPD/nr.db" >"$TMPD/nr.html" || fail "html report of a --no-raw profile failed"
+assert_eq "--no-raw: no plot of nodes" 0 "$(grep -c '<svg class="plot nodes"' "$TMPD/nr.html")"
 status=0
 "$NUMAMMA" advise "$TMPD/nr.db" >/dev/null 2>"$TMPD/nr.err" || status=$?
 assert_eq "--no-raw: advise refuses" 125 "$status"

@@ -167,20 +167,23 @@ void html_diff(FILE *f, const struct report *rep)
 	fputs("</svg>\n", f);
 }
 
-/* Samples by the node of the cpu that made them. */
+/* Samples by the node of the cpu that made them; none where no sample's
+ * node is known (a --no-raw profile's counts say no cpu). */
 void html_node_bars(FILE *f, const struct prof_run *run)
 {
 	static const char *const colour[] = { "#16a085" };
-	uint64_t max = 1;
+	uint64_t max = 1, known = 0;
 	uint64_t *per = xcalloc(run->nnodes + 1, sizeof(*per));
 
 	for (size_t i = 0; i < run->nthread_cpus; i++)
 		for (size_t n = 0; n < run->nnodes; n++)
 			if (run->nodes[n].node == run->thread_cpus[i].node)
 				per[n] += run->thread_cpus[i].samples;
-	for (size_t n = 0; n < run->nnodes; n++)
+	for (size_t n = 0; n < run->nnodes; n++) {
 		max = per[n] > max ? per[n] : max;
-	if (run->total_samples && run->nnodes) {
+		known += per[n];
+	}
+	if (known && run->nnodes) {
 		fputs("<h2>Samples per cpu node</h2>\n", f);
 		fprintf(f, "<svg class=\"plot nodes\" width=\"760\" height=\"%zu\">\n",
 			20 * run->nnodes + 10);
