@@ -114,6 +114,14 @@ struct prof_callsite_total {
 	uint64_t allocations, frees, bytes, peak_live_bytes;
 };
 
+/* A process that called a call site (a callsite_totals row): a fork
+ * child's objects at a site it never called are copies of its parent's
+ * blocks, not allocations. */
+struct prof_site_caller {
+	int64_t callsite_id;
+	int64_t pid;
+};
+
 /* Samples per (pid, tid, cpu, node); cpu and node -1 when NULL.  Sorted
  * by pid, tid, cpu, node.  A --no-raw profile has only each thread's
  * samples in objects, cpu and node unknown. */
@@ -221,9 +229,10 @@ struct prof_run {
 	struct prof_sharing *sharing;
 	bool has_placement;                 /* the placement table exists */
 	struct prof_placement *placement;   /* in recording order */
-	size_t ncallsite_totals;
+	size_t ncallsite_totals, nsite_callers;
 	struct prof_callsite_total *callsite_totals;  /* by id; none when the
 						       * profile lacks the table */
+	struct prof_site_caller *site_callers;        /* by id, then pid */
 	/* PROFILE_DETAIL, each sorted by object id */
 	size_t nobject_threads, nobject_nodes, nobject_pages, nlines;
 	struct prof_object_thread *object_threads;
@@ -259,6 +268,8 @@ const struct prof_object *prof_object(const struct prof_run *r, int64_t id);
 const struct prof_callsite *prof_callsite(const struct prof_run *r, int64_t id);
 const struct prof_access *prof_access(const struct prof_run *r, int64_t object_id);
 const struct prof_callsite_total *prof_callsite_total(const struct prof_run *r, int64_t id);
+/* Whether process pid called call site id (callsite_totals says so). */
+bool prof_site_called(const struct prof_run *r, int64_t id, pid_t pid);
 /* The first module (in recording order) with this identity. */
 const struct prof_module *prof_module(const struct prof_run *r, const char *module);
 

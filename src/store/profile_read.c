@@ -531,6 +531,14 @@ static void callsite_total_row(struct prof_run *run, sqlite3_stmt *st)
 
 /* Newer profiles count every allocation per call site; older ones have
  * only the objects. */
+static void site_caller_row(struct prof_run *run, sqlite3_stmt *st)
+{
+	struct prof_site_caller *c = PUSH(run->site_callers, run->nsite_callers);
+
+	c->callsite_id = col_int(st, 0, 0);
+	c->pid = col_int(st, 1, 0);
+}
+
 static int read_callsite_totals(struct reader *rd)
 {
 	int has = has_table(rd, "callsite_totals");
@@ -539,7 +547,9 @@ static int read_callsite_totals(struct reader *rd)
 		return has;
 	return each_row(rd, "SELECT callsite_id, sum(allocations), sum(frees), sum(bytes),"
 			" sum(peak_live_bytes) FROM callsite_totals GROUP BY callsite_id"
-			" ORDER BY callsite_id", callsite_total_row);
+			" ORDER BY callsite_id", callsite_total_row) < 0 ||
+	       each_row(rd, "SELECT DISTINCT callsite_id, pid FROM callsite_totals"
+			" ORDER BY callsite_id, pid", site_caller_row) < 0 ? -1 : 0;
 }
 
 /* ---- details (JSON, CSV, HTML reports) ---- */
@@ -655,6 +665,23 @@ const struct prof_callsite_total *prof_callsite_total(const struct prof_run *r, 
 	return by_id(r->callsite_totals, r->ncallsite_totals, sizeof(*r->callsite_totals), id);
 }
 
+static int by_site_caller(const void *a, const void *b)
+{
+	const struct prof_site_caller *x = a, *y = b;
+
+	if (x->callsite_id != y->callsite_id)
+		return x->callsite_id < y->callsite_id ? -1 : 1;
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+bool prof_site_called(const struct prof_run *r, int64_t id, pid_t pid)
+{
+	struct prof_site_caller key = { id, pid };
+
+	return r->nsite_callers && bsearch(&key, r->site_callers, r->nsite_callers,
+					   sizeof(key), by_site_caller);
+}
+
 const struct prof_module *prof_module(const struct prof_run *r, const char *module)
 {
 	for (size_t i = 0; module && i < r->nmodules; i++)
@@ -716,7 +743,7 @@ static void free_run(struct prof_run *r)
 	free(r->cpus), free(r->nodes), free(r->processes), free(r->threads), free(r->modules);
 	free(r->callsites), free(r->thread_cpus), free(r->objects), free(r->samples);
 	free(r->binaries), free(r->access), free(r->sharing), free(r->placement);
-	free(r->callsite_totals), free(r->object_threads), free(r->object_nodes);
+	free(r->callsite_totals), free(r->site_callers), free(r->object_threads), free(r->object_nodes);
 	free(r->object_pages), free(r->lines);
 	free(r->file);
 	strtab_free(r->strings);

@@ -95,6 +95,10 @@ static void test_callsite_column(void)
 		  .alloc_ns = 20, .free_ns = 40 },
 		{ .id = 3, .pid = 1, .tid = 1, .kind = OBJ_HEAP, .size = 70, .callsite_id = 5,
 		  .alloc_ns = 30 },
+		/* The last, a fork child's copy of object 3, only in the
+		 * second part. */
+		{ .id = 4, .pid = 2, .tid = 2, .kind = OBJ_HEAP, .size = 70, .callsite_id = 5,
+		  .alloc_ns = 35 },
 	};
 	struct prof_run run = {
 		.nmodules = 2, .modules = modules, .ncallsites = 1, .callsites = callsites,
@@ -118,9 +122,14 @@ static void test_callsite_column(void)
 	report_free(&rep);
 
 	/* A profile that counted every allocation (callsite_totals): its
-	 * counts, not the objects kept. */
+	 * counts, not the objects kept.  Process 2, a fork child that never
+	 * called the site, holds a copy of object 3: not live at the end of
+	 * the site's calls, except with --pid 2. */
 	run.ncallsite_totals = 1;
 	run.callsite_totals = &(struct prof_callsite_total){ 5, 10, 8, 1000, 600 };
+	run.nsite_callers = 1;
+	run.site_callers = &(struct prof_site_caller){ 5, 1 };
+	run.nobjects = 4;
 	report_build(&run, &opts, &rep);
 	t = report_table(&rep, "callsites");
 	CHECK(t && rtable_rows(t) == 1);
@@ -128,7 +137,15 @@ static void test_callsite_column(void)
 		CHECK_INT((int)rtable_get(t, 0, "count")->i, 10);
 		CHECK_INT((int)rtable_get(t, 0, "total")->u, 1000);
 		CHECK_INT((int)rtable_get(t, 0, "peak")->u, 600);
+		CHECK_INT((int)rtable_get(t, 0, "live_at_end")->u, 70);
 	}
+	report_free(&rep);
+	opts.pid = 2;
+	report_build(&run, &opts, &rep);
+	t = report_table(&rep, "callsites");
+	CHECK(t && rtable_rows(t) == 1);
+	if (t && rtable_rows(t) == 1)
+		CHECK_INT((int)rtable_get(t, 0, "live_at_end")->u, 70);
 	report_free(&rep);
 }
 

@@ -1,0 +1,28 @@
+#!/bin/bash
+# The call-site table counts calls: a fork child's copies of its parent's
+# block are not allocations of the site (the child never called it), nor
+# live at its end.  One 4 MiB mapping, inherited by three children that
+# exit holding it, freed by the parent: 1 allocation, 4.0 MiB, 0 B live
+# (12 MiB live were said when the copies counted).  With --pid, a child's
+# own objects all count, its copy included.  The pagefault sampler: a
+# child's copies get rows once a sample of the child looks them up.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/access-lib.sh"
+sampler_available pagefault
+
+build_prog fork-copies
+timeout -k 5 "$PROFILE_TIMEOUT" "$NUMAMMA" profile -q -s pagefault "${INTERCEPT_OPT[@]}" \
+	-o "$TMPD/p.db" -- "$TMPD/fork-copies" || fail "numamma profile exited $?"
+line=$(grep -n "block = mmap" "$PROGS/fork-copies.c" | cut -d: -f1)
+copies=$(sql "$TMPD/p.db" "SELECT count(*) FROM objects WHERE size = 4194304")
+((copies == 4)) || fail "want the block and 3 copies as objects, got $copies"
+"$NUMAMMA" report -f csv --section callsites "$TMPD/p.db" >"$TMPD/sites" || fail "report exited $?"
+row=$(grep ",main (fork-copies.c:$line)\$" "$TMPD/sites")
+[[ -n $row ]] || fail "no row for the block's call site: $(cat "$TMPD/sites")"
+assert_eq "the block's site: count,total,max,peak,live" "1,4194304,4194304,4194304,0" \
+	"$(cut -d, -f2-6 <<<"$row")"
+child=$(sql "$TMPD/p.db" "SELECT pid FROM objects WHERE size = 4194304 AND pid <> (SELECT min(pid) FROM processes) LIMIT 1")
+"$NUMAMMA" report -f csv --section callsites --pid "$child" "$TMPD/p.db" >"$TMPD/child" ||
+	fail "report --pid exited $?"
+assert_eq "a child's copy, with --pid" "1,4194304,4194304,4194304,4194304" \
+	"$(grep ",main (fork-copies.c:$line)\$" "$TMPD/child" | cut -d, -f2-6)"
