@@ -311,6 +311,28 @@ static void test_scale(void)
 	objtrack_free(ot);
 }
 
+/* A storm of freed blocks with a row (1 MiB, 64 addresses in turn)
+ * keeps the newest 16,384 findable, not every one of the window. */
+static void test_tracked_storm_bounded(void)
+{
+	struct objtrack *ot = objtrack_new(NULL);
+	struct nm_object o = { .pid = 1, .tid = 1, .kind = OBJ_HEAP, .size = 1 << 20,
+			       .name = "malloc" };
+	int64_t ids[200001];
+
+	for (int i = 1; i <= 200000; i++) {
+		o.addr = 0x10000000 + (uint64_t)(i % 64) * (2 << 20);
+		o.alloc_ns = 2 * (uint64_t)i;
+		ids[i] = objtrack_add(ot, &o);
+		objtrack_release(ot, 1, o.addr, o.alloc_ns + 1, NULL);
+	}
+	CHECK_INT(id_at(ot, 1, 0x10000000 + 200000 % 64 * (2 << 20) + 8, 400000), ids[200000]);
+	CHECK_INT(id_at(ot, 1, 0x10000000 + 190000 % 64 * (2 << 20) + 8, 380000), ids[190000]);
+	CHECK_INT(id_at(ot, 1, 0x10000000 + 100 % 64 * (2 << 20) + 8, 200), 0);
+	CHECK_INT(id_at(ot, 1, 0x10000000 + 100000 % 64 * (2 << 20) + 8, 200000), 0);
+	objtrack_free(ot);
+}
+
 /* Blocks under --min-object-size live in the small index: the same
  * answers as tracked blocks, for random blocks of every size class,
  * reused addresses, frees and lookups at past times. */
@@ -775,6 +797,7 @@ int main(void)
 	test_small_level0_packed(8);
 	test_small_claim_fork_tags();
 	test_small_storm_bounded();
+	test_tracked_storm_bounded();
 	test_small_entries_room();
 	test_small_inherit();
 	test_small_same_fingerprint();
