@@ -6,6 +6,8 @@
 # (12 MiB live were said when the copies counted).  With --pid, a child's
 # own objects all count, its copy included.  The pagefault sampler: a
 # child's copies get rows once a sample of the child looks them up.
+# Without a sampler they get none, unless the child unmaps its copy
+# (doc/schema.md, objects).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/access-lib.sh"
 sampler_available pagefault
@@ -26,3 +28,14 @@ child=$(sql "$TMPD/p.db" "SELECT pid FROM objects WHERE size = 4194304 AND pid <
 	fail "report --pid exited $?"
 assert_eq "a child's copy, with --pid" "1,4194304,4194304,4194304,4194304" \
 	"$(grep ",main (fork-copies.c:$line)\$" "$TMPD/child" | cut -d, -f2-6)"
+
+# No sampler: the children only read their copies, which get no rows...
+timeout -k 5 "$PROFILE_TIMEOUT" "$NUMAMMA" profile -q -s none "${INTERCEPT_OPT[@]}" \
+	-o "$TMPD/none.db" -- "$TMPD/fork-copies" || fail "numamma profile -s none exited $?"
+assert_eq "-s none: the block's rows" "1" \
+	"$(sql "$TMPD/none.db" "SELECT count(*) FROM objects WHERE size = 4194304")"
+# ...unless each unmaps its copy: 3 copies, each ended by its child.
+timeout -k 5 "$PROFILE_TIMEOUT" "$NUMAMMA" profile -q -s none "${INTERCEPT_OPT[@]}" \
+	-o "$TMPD/unmap.db" -- "$TMPD/fork-copies" unmap || fail "numamma profile (unmap) exited $?"
+assert_eq "-s none, copies unmapped: rows, ended, processes" "4|4|4" \
+	"$(sql "$TMPD/unmap.db" "SELECT count(*), count(free_ns), count(DISTINCT pid) FROM objects WHERE size = 4194304")"

@@ -1,6 +1,7 @@
 /* One 4 MiB mapping, which three fork children inherit and exit holding
  * (copies, not allocations of theirs), then the parent unmaps it: its
- * call site made one allocation, of 4 MiB, none of it live at the end. */
+ * call site made one allocation, of 4 MiB, none of it live at the end.
+ * With the argument "unmap", each child unmaps its copy before exiting. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -9,8 +10,10 @@
 
 #define SIZE (4 << 20)
 
-int main(void)
+int main(int argc, char **argv)
 {
+	int unmap = argc > 1 && !strcmp(argv[1], "unmap");
+
 	char *block = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	if (block == MAP_FAILED)
@@ -26,6 +29,8 @@ int main(void)
 			char *mine = malloc(2 << 20);
 
 			mine[0] = block[i];
+			if (unmap)
+				munmap(block, SIZE);
 			_exit(mine[0] == 1 ? 0 : 1);
 		}
 		waitpid(pid, NULL, 0);
