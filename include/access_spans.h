@@ -24,6 +24,9 @@ struct page_samples {
  * share out does, whose samples would otherwise make disjoint blocks look
  * shared. */
 #define ACCESS_MINOR_SHARE 100
+/* Left-out threads named (most objects leave out one, the initialising
+ * main thread). */
+#define ACCESS_OUT_LISTED 8
 
 struct access_spans {
 	int workers;                /* threads the pattern is judged on */
@@ -31,9 +34,16 @@ struct access_spans {
 	uint64_t minor_samples, sweepers_samples;
 	bool spans_overlap;         /* two workers' spans overlap */
 	bool page_shared;           /* a page sampled by two workers */
+	int nout_listed;
+	pid_t out_tids[ACCESS_OUT_LISTED];      /* the first left out */
 };
 
 /* Judges the n rows of one object, sorted by tid then page. */
 void access_spans_judge(const struct page_samples *rows, size_t n, struct access_spans *out);
+
+/* Are two of tids (a cache line's writers, comma-separated) threads the
+ * pattern is judged on?  A left-out thread not among out_tids counts as
+ * one, as does every writer when tids is NULL (not recorded). */
+bool access_spans_workers_wrote(const struct access_spans *s, const char *tids);
 
 #endif

@@ -401,11 +401,14 @@ static void remote_row(struct prof_run *run, sqlite3_stmt *st)
 	}
 }
 
+/* A line written by two threads or more (read after the spans: two of
+ * them must be threads the pattern is judged on). */
 static void line_shared_row(struct prof_run *run, sqlite3_stmt *st)
 {
 	struct prof_access *a = access_of(run, st);
 
-	if (a)
+	if (a && !a->line_shared_writes &&
+	    access_spans_workers_wrote(&a->spans, (const char *)sqlite3_column_text(st, 1)))
 		a->line_shared_writes = true;
 }
 
@@ -615,9 +618,9 @@ static int read_access(struct reader *rd)
 	    each_row(rd, "SELECT object_id, count(*), sum(node <> page_node) FROM samples"
 		     " WHERE object_id IS NOT NULL AND node IS NOT NULL AND page_node IS NOT NULL"
 		     " GROUP BY object_id", remote_row) < 0 ||
-	    each_row(rd, "SELECT DISTINCT object_id FROM line_writers WHERE writers >= 2",
-		     line_shared_row) < 0 ||
 	    read_spans(rd) < 0 ||
+	    each_row(rd, "SELECT object_id, tids FROM line_writers WHERE writers >= 2",
+		     line_shared_row) < 0 ||
 	    each_row(rd, "SELECT tid_a, tid_b, shared_pages, shared_lines FROM thread_sharing"
 		     " ORDER BY rowid", sharing_row) < 0)
 		return -1;

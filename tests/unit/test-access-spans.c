@@ -4,7 +4,8 @@
  * read everything, or take turns page by page, stay shared; one worker
  * and the sweep stay two threads; when every thread has few samples,
  * none is left out; a worker's few strays past its block do not make
- * the blocks meet. */
+ * the blocks meet.  A line written by the sweep and one worker is not
+ * shared by workers; one written by two workers is. */
 #include "access_spans.h"
 #include "unit.h"
 
@@ -68,6 +69,35 @@ static void serial_init(uint64_t sweep_samples, int want_sweepers, int want_mino
 	CHECK_INT(j.sweepers_samples, want_sweepers ? n : 0);
 	CHECK_INT(j.minor, want_minor);
 	CHECK_INT(j.minor_samples, want_minor ? n : 0);
+	/* Main (tid 1) is left out, whichever way: the lines it wrote with
+	 * a worker are not false sharing; two workers' line is. */
+	CHECK_INT(j.nout_listed, 1);
+	CHECK_INT(j.out_tids[0], 1);
+	CHECK(!access_spans_workers_wrote(&j, "1,3"));
+	CHECK(access_spans_workers_wrote(&j, "2,3"));
+	CHECK(access_spans_workers_wrote(&j, "1,2,5"));
+	CHECK(!access_spans_workers_wrote(&j, "1"));
+}
+
+/* More threads left out than listed: an unlisted one counts as a
+ * worker; a line whose writers were not recorded counts as shared. */
+static void unlisted_left_out(void)
+{
+	static struct rows r;
+	struct access_spans j;
+
+	r.n = 0;
+	for (int t = 1; t <= ACCESS_OUT_LISTED + 2; t++)
+		add(&r, t, 0, 1);               /* strays: under 1% each */
+	add_blocks(&r, 100, 2, 64, 10);
+	access_spans_judge(r.v, r.n, &j);
+	CHECK_INT(j.minor, ACCESS_OUT_LISTED + 2);
+	CHECK_INT(j.nout_listed, ACCESS_OUT_LISTED);
+	CHECK(!access_spans_workers_wrote(&j, "1,2"));
+	CHECK(access_spans_workers_wrote(&j, "9,10"));      /* not listed: taken for workers */
+	CHECK(!access_spans_workers_wrote(&j, "1,10"));
+	CHECK(access_spans_workers_wrote(&j, NULL));
+	CHECK(access_spans_workers_wrote(&j, "100,101"));
 }
 
 int main(void)
@@ -77,6 +107,7 @@ int main(void)
 
 	serial_init(16, 1, 0);          /* 16 of 528 samples: a sweep */
 	serial_init(2, 0, 1);           /* 2 of 514: under 1% */
+	unlisted_left_out();
 
 	/* Without the initialisation, nothing is left out. */
 	r.n = 0;

@@ -355,6 +355,52 @@ static int has_row(const char *report, const char *want)
 	return found;
 }
 
+/* A serially initialised array: MAIN_TID writes every 8th of its 64
+ * pages (a sweep across both blocks), then TID_A writes pages 0-31 and
+ * TID_B pages 32-63; on page 8, main's write and TID_A's share a line.
+ * The sweep is left out of the pattern, and its line with a worker is
+ * no false sharing: the workers' blocks are what the report says. */
+static void test_serial_init_line(void)
+{
+	char *path = tmp_path("serial.db"), *out, *err;
+	struct nm_run_info run = {
+		.command = "init", .mode = "profile", .host = "testhost", .kernel = "6.1.0",
+		.sampler = "clock", .sampler_reason = "", .start_ns = 1000, .start_epoch = 1700000000,
+		.call_depth = 8, .topo = &topo,
+	};
+	struct nm_db *db = db_create(path, true);
+
+	CHECK(db != NULL);
+	if (!db)
+		return;
+	CHECK_INT(db_begin_run(db, &run), 1);
+	db_add_process(db, PID, 1, "/bin/app", 1000);
+	db_add_thread(db, PID, MAIN_TID, 0, 1000);
+	db_add_thread(db, PID, TID_A, 1, 1100);
+	db_add_thread(db, PID, TID_B, 2, 1200);
+	add_object(db, BIG, MAIN_TID, OBJ_HEAP, BIG_ADDR, 64 * PAGE, 0, "malloc");
+	for (int page = 0; page < 64; page += 8)
+		add_sample(db, MAIN_TID, 1, BIG_ADDR + page * PAGE + 16, ACCESS_WRITE, BIG, 0);
+	for (int page = 0; page < 32; page++)
+		for (int k = 0; k < 4; k++) {
+			add_sample(db, TID_A, 0, BIG_ADDR + page * PAGE + 8 + 512 * k, ACCESS_WRITE,
+				   BIG, 0);
+			add_sample(db, TID_B, 2, BIG_ADDR + (32 + page) * PAGE + 8 + 512 * k,
+				   ACCESS_WRITE, BIG, 0);
+		}
+	db_end_process(db, PID, 7000, 0, 0);
+	db_end_run(db, 1000 + 1500000000ULL, 0, 0);
+	db_aggregate(db);
+	CHECK_STR(sql_text(db, "SELECT tids FROM line_writers WHERE writers = 2"), "100,101");
+	db_close(db);
+	CHECK_INT(REPORT(&out, &err, path, NULL), 0);
+	CHECK(has_row(out, " 3 each thread its own block malloc"));
+	CHECK(!strstr(out, "false sharing"));
+	free(out);
+	free(err);
+	free(path);
+}
+
 static void test_report(void)
 {
 	char *path = tmp_path("p.db"), *out, *err;
@@ -963,6 +1009,7 @@ int main(void)
 	}
 	test_round_trip();
 	test_report();
+	test_serial_init_line();
 	test_report_bad_files();
 	test_wrong_version();
 	test_older_version();
