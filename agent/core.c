@@ -329,11 +329,11 @@ static uint32_t table_gen(struct agent_ctl *c)
 }
 
 /* A walk is a function of where it starts, the table and the words it
- * reads: when each word read last time still holds the same value, it
- * would find the same stack.  Checked in the walk's order, each address
- * read is one the walk itself would read: on the thread's own stack
- * (same rsp, same ring: the same thread, or one that reuses its TCB and
- * stack). */
+ * reads: when the words it read last time hold the same values (their
+ * key is the same), it would find the same stack.  Every address read is
+ * one the walk itself read: on the thread's own stack (same rsp, same
+ * ring: the same thread, or one that reuses its TCB and stack), no
+ * further than the stack goes now. */
 /* Was e's walk from rsp, with the module list now (gen), and did it read
  * no further than the stack goes now?  The stack there now may end
  * sooner than the one walked then: a miss, walked (and its end probed)
@@ -346,18 +346,6 @@ static bool walked_here(const struct agent_stackcache *e, uint64_t rsp, uint32_t
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	return n && n <= AGENT_CACHED_READS && e->rsp == rsp && e->gen == gen &&
 	       e->reach <= span->end - rsp;
-}
-
-/* One way of the set: the stack's hash, or 0. */
-static uint64_t cached_in(const struct agent_stackcache *e, uint64_t rsp, uint64_t rbp,
-			  uint32_t gen, const struct agent_span *span)
-{
-	if (!walked_here(e, rsp, gen, span) || (e->rbp_used && e->rbp != rbp))
-		return 0;
-	for (uint32_t k = 0; k < e->nreads; k++)
-		if (*(const uint64_t *)(rsp + (int64_t)e->off[k]) != e->val[k])
-			return 0;
-	return e->hash;
 }
 
 /* The key of the words vals read at the places an entry's walk read
@@ -399,10 +387,9 @@ static void know_walk(struct agent_ctl *c, uint32_t ring, uint64_t key, uint64_t
 	}
 }
 
-/* The stack of the words at e's places now, where a walk read the same
- * words there before; 0: none known. */
-static uint64_t known_at(struct agent_ctl *c, uint32_t ring, const struct agent_stackcache *e,
-			 uint64_t rsp, uint64_t rbp, uint32_t gen, const struct agent_span *span)
+/* The key of the words at e's places now (0: e was not walked here). */
+static uint64_t key_at(const struct agent_stackcache *e, uint64_t rsp, uint64_t rbp,
+		       uint32_t gen, const struct agent_span *span)
 {
 	uint64_t vals[AGENT_CACHED_READS];
 
@@ -410,23 +397,29 @@ static uint64_t known_at(struct agent_ctl *c, uint32_t ring, const struct agent_
 		return 0;
 	for (uint32_t k = 0; k < e->nreads; k++)
 		vals[k] = *(const uint64_t *)(rsp + (int64_t)e->off[k]);
-	return known_walk(c, ring, walk_key(e->places, e->rbp_used, rsp, rbp, vals, e->nreads));
+	return walk_key(e->places, e->rbp_used, rsp, rbp, vals, e->nreads);
 }
 
+/* The stack of the words at the places a way of the set read them: the
+ * way's own when they are the words it read, else a known walk's.  Ways
+ * that read at the same places share their key. */
 static uint64_t cached(struct agent_ctl *c, uint32_t ring, uint64_t rsp, uint64_t rbp,
 		       struct agent_span *span)
 {
 	/* e and e + 1: the set (cache_entry() names its first way). */
 	struct agent_stackcache *e = cache_entry(c, ring, rsp, *(const uint64_t *)rsp);
 	uint32_t gen = table_gen(c);
-	uint64_t hash = cached_in(e, rsp, rbp, gen, span);
+	uint64_t key[2], hash;
 
-	if (!hash)
-		hash = cached_in(e + 1, rsp, rbp, gen, span);
-	if (!hash)
-		hash = known_at(c, ring, e, rsp, rbp, gen, span);
-	if (!hash && e[1].places != e[0].places)
-		hash = known_at(c, ring, e + 1, rsp, rbp, gen, span);
+	key[0] = key_at(e, rsp, rbp, gen, span);
+	if (key[0] && key[0] == e[0].key)
+		return e[0].hash;
+	key[1] = key[0] && e[1].places == e[0].places ? key[0] : key_at(e + 1, rsp, rbp, gen, span);
+	if (key[1] && key[1] == e[1].key)
+		return e[1].hash;
+	hash = key[0] ? known_walk(c, ring, key[0]) : 0;
+	if (!hash && key[1] && key[1] != key[0])
+		hash = known_walk(c, ring, key[1]);
 	return hash;
 }
 
@@ -437,16 +430,14 @@ static void cache_copy(struct agent_stackcache *to, const struct agent_stackcach
 	to->nreads = 0;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	to->rsp = from->rsp;
-	to->rbp = from->rbp;
+	to->key = from->key;
 	to->rbp_used = from->rbp_used;
 	to->reach = from->reach;
 	to->hash = from->hash;
 	to->gen = from->gen;
 	to->places = from->places;
-	for (uint32_t k = 0; k < n && k < AGENT_CACHED_READS; k++) {
+	for (uint32_t k = 0; k < n && k < AGENT_CACHED_READS; k++)
 		to->off[k] = from->off[k];
-		to->val[k] = from->val[k];
-	}
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	to->nreads = n;
 }
@@ -472,7 +463,6 @@ static void cache(struct agent_ctl *c, uint32_t ring, uint64_t rsp, uint64_t rbp
 	e->nreads = 0;          /* a signal handler's walk sees no half entry */
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	e->rsp = rsp;
-	e->rbp = rbp;
 	e->rbp_used = w->entry_rbp;
 	e->reach = 0;
 	e->hash = hash;
@@ -480,16 +470,16 @@ static void cache(struct agent_ctl *c, uint32_t ring, uint64_t rsp, uint64_t rbp
 	places = agent_hash_step(e->gen, (uint64_t)w->n << 1 | w->entry_rbp);
 	for (uint32_t k = 0; k < w->n; k++) {
 		e->off[k] = (int32_t)(w->addr[k] - rsp);
-		e->val[k] = w->val[k];
 		places = agent_hash_step(places, (uint32_t)e->off[k]);
 		if ((uint32_t)e->off[k] + 8 > e->reach)
 			e->reach = (uint32_t)e->off[k] + 8;
 	}
 	e->places = mix(places);
+	e->key = walk_key(e->places, e->rbp_used, rsp, rbp, w->val, w->n);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	e->nreads = w->n;
 	agent_table_filled(c, AGENT_T_STACKCACHE);
-	know_walk(c, ring, walk_key(e->places, e->rbp_used, rsp, rbp, w->val, w->n), hash);
+	know_walk(c, ring, e->key, hash);
 }
 
 /* Ring 0 is shared by threads: no cache there. */

@@ -372,17 +372,20 @@ struct agent_rulelog {
 #define AGENT_STACKCACHE   (1u << 7)    /* per ring, at most: 64 sets of 2 ways */
 #define AGENT_CACHED_READS 48           /* 24 frames: return address, rbp */
 struct agent_stackcache {
-	uint64_t rsp, rbp;      /* at the allocator's entry */
+	uint64_t rsp;           /* at the allocator's entry */
 	uint64_t hash;          /* the stack's */
+	uint64_t key;           /* of the words it read (and rbp, where used): a known walk's key */
 	uint32_t nreads;
 	uint32_t gen;           /* of the module list walked with */
 	uint32_t rbp_used;      /* the walk used rbp's value at entry */
 	uint32_t reach;         /* bytes from rsp up that it read */
-	uint64_t places;        /* the offsets, rbp_used and gen, hashed (a known walk's key) */
-	uint64_t val[AGENT_CACHED_READS];
+	uint64_t places;        /* the offsets, rbp_used and gen, hashed */
 	int32_t off[AGENT_CACHED_READS];        /* where each was read, from rsp */
-};
-_Static_assert(sizeof(struct agent_stackcache) == 624, "a stack cache entry's size");
+} __attribute__((aligned(64)));
+/* Four cache lines: the words' values are not kept, their key is (cc1's
+ * agent spent a third of its time on stack-cache and known-walk loads
+ * that missed, 624-byte entries of which a hit read ten lines). */
+_Static_assert(sizeof(struct agent_stackcache) == 256, "a stack cache entry's size");
 /* Behind each ring's cache, the stacks of its walks by a hash of the
  * words they read and of where: a call that misses the cache (its set
  * holds other stacks from the same rsp and return address: the 3,000
@@ -397,8 +400,8 @@ struct agent_known_walk {
 	uint64_t check;         /* key ^ agent_mix(hash): a torn entry fails it */
 	uint64_t hash;          /* the stack's */
 };
-/* A thread's stacks walked before take at most 206 KiB: its cache, 78
- * KiB (808 bytes an entry with addresses in full, 1,024 entries: 32
+/* A thread's stacks walked before take at most 160 KiB: its cache, 32
+ * KiB (entries of 808 bytes with addresses in full, 1,024 of them: 32
  * threads' caches took 26 MiB of the program's memory; with the known
  * walks behind it, 128 entries answer cc1 within 2% as often as 256 did,
  * sqlite3 and std::map as often), and 128 KiB of known walks (4,096: a
@@ -432,6 +435,7 @@ static const uint32_t agent_table_largest[AGENT_TABLES] = {
 #define AGENT_OFF_MODULES  (AGENT_OFF_RULELOG + (uint64_t)AGENT_RULELOG * sizeof(struct agent_rulelog))
 #define AGENT_DATA_SIZE    (AGENT_OFF_MODULES + (uint64_t)AGENT_MODULE_SPACE * sizeof(struct agent_module))
 _Static_assert(AGENT_OFF_IPCACHE % 64 == 0, "an ip cache set in one cache line");
+_Static_assert(AGENT_OFF_STACKCACHE % 64 == 0, "a stack cache entry on its own cache lines");
 
 static inline uint64_t agent_hash_step(uint64_t h, uint64_t v)
 {
