@@ -414,7 +414,14 @@ static uint64_t cached(struct agent_ctl *c, uint32_t ring, uint64_t rsp, uint64_
 	key[0] = key_at(e, rsp, rbp, gen, span);
 	if (key[0] && key[0] == e[0].key)
 		return e[0].hash;
-	key[1] = key[0] && e[1].places == e[0].places ? key[0] : key_at(e + 1, rsp, rbp, gen, span);
+	/* The second way's places are read once it is whole (a signal
+	 * handler's walk may come while this thread rewrites it). */
+	if (!walked_here(e + 1, rsp, gen, span))
+		key[1] = 0;
+	else if (key[0] && e[1].places == e[0].places)
+		key[1] = key[0];
+	else
+		key[1] = key_at(e + 1, rsp, rbp, gen, span);
 	if (key[1] && key[1] == e[1].key)
 		return e[1].hash;
 	hash = key[0] ? known_walk(c, ring, key[0]) : 0;
