@@ -4,13 +4,12 @@
  * augmented with the largest end address of each subtree, so that "which
  * objects cover addr" is a stabbing query in O(log n + k).
  *
- * Freed objects move to a log ordered by free time, kept with the
- * logarithmic method: a small unsorted buffer, then runs of 2^k * BASE
- * objects sorted by address, each an implicit interval tree, each covering
- * a contiguous stretch of free times.  A sample taken at t only needs the
- * runs holding objects freed after t; samples are decoded shortly after
- * they are taken, so those are the few small recent runs.  Inserting is
- * sequential memory work, amortized O(log n).
+ * Freed objects wait in a log in the order they ended; a lookup sorts
+ * them into one run ordered by address, an implicit interval tree, once
+ * more than DEAD_SCAN wait (fewer are scanned), forgetting on the way
+ * those too old to be asked about.  Lookups come with samples, in
+ * batches, while frees can come by the hundred thousand a second: a
+ * storm's frees cost an append each, not a share of a merge per level.
  *
  * Live objects are also kept in an array (any order) with a Fenwick tree
  * over their sizes, for size-weighted random picks in O(log n), and live
@@ -32,8 +31,7 @@
 #define NEVER UINT64_MAX          /* free time of a live object */
 #define NOT_LIVE UINT32_MAX
 #define SLAB_NODES 4096
-#define DEAD_BUFFER 32            /* freed objects scanned linearly */
-#define DEAD_LEVELS 40            /* runs of DEAD_BUFFER << level objects */
+#define DEAD_SCAN 256             /* freed objects scanned linearly at most */
 /* Freed small blocks kept findable at most: samples are decoded within
  * milliseconds, and a storm of frees must not grow numamma.  16,384 (1.3
  * MiB of entries) stay in the caches: with 262,144, each free's purge of
@@ -66,21 +64,24 @@ struct addr_hash {
 	size_t live;
 };
 
-/* A freed object in a run, with its key inline: merging and stabbing
- * then read the run sequentially instead of chasing node pointers. */
+/* A freed object in the run, with its key and end inline: merging and
+ * stabbing then read the run sequentially instead of chasing node
+ * pointers. */
 struct dead_ent {
 	uint64_t addr, end;
-	int64_t id;
+	uint64_t free_ns;
 	struct otnode *node;
 };
 
-/* Freed objects sorted by (addr, id); max_end[] is the implicit interval
- * tree: the node of [lo, hi) is mid = (lo + hi) / 2. */
+/* Freed objects sorted by (addr, free_ns); max_end[] is the implicit
+ * interval tree: the node of [lo, hi) is mid = (lo + hi) / 2.  The arrays
+ * are kept from one sort to the next (spare: the next merge's): a fresh
+ * half megabyte per merge was as many first-touch page faults. */
 struct dead_run {
-	struct dead_ent *v;
+	struct dead_ent *v, *spare, *fresh;
 	uint64_t *max_end;
-	size_t n;
-	uint64_t min_alloc, max_free;
+	size_t n, cap, cap_spare, cap_fresh, cap_max_end;
+	uint64_t max_free;
 };
 
 /* A module's statics under --min-object-size, entered one by one when a
@@ -96,9 +97,9 @@ struct proc {
 	pid_t pid;
 	struct proc *next;
 	struct otnode *root;      /* live objects */
-	struct otnode *dead_buffer[DEAD_BUFFER];
-	size_t nr_dead_buffer;
-	struct dead_run runs[DEAD_LEVELS];
+	struct otnode **dead_new; /* freed since the last sort, in turn */
+	size_t nr_dead_new, cap_dead_new;
+	struct dead_run dead;     /* freed before, sorted */
 	uint64_t *recent_frees;   /* the last TRACKED_MAX_DEAD ends' times, a ring */
 	uint64_t nr_recent_frees;
 	struct otnode **live;     /* live objects, any order */
@@ -534,7 +535,7 @@ static void run_stab(const struct dead_run *r, size_t lo, size_t hi, uint64_t ad
 
 static int ent_before(const struct dead_ent *a, const struct dead_ent *b)
 {
-	return a->addr != b->addr ? a->addr < b->addr : a->id < b->id;
+	return a->addr != b->addr ? a->addr < b->addr : a->free_ns < b->free_ns;
 }
 
 static int cmp_ents(const void *a, const void *b)
@@ -542,61 +543,75 @@ static int cmp_ents(const void *a, const void *b)
 	return ent_before(a, b) ? -1 : ent_before(b, a);
 }
 
-/* Merges run a into b (both sorted); a is left empty.  Objects that
- * ended before cutoff are forgotten on the way. */
-static void run_merge(struct objtrack *ot, struct dead_run *a, struct dead_run *b, uint64_t cutoff)
+/* v, with room for need elements of size bytes (*cap updated). */
+static void *room(void *v, size_t *cap, size_t need, size_t size)
 {
-	struct dead_ent *v = xmalloc((a->n + b->n) * sizeof(*v));
-	size_t i = 0, j = 0, k = 0;
-
-	while (i < a->n || j < b->n) {
-		struct dead_ent e = j == b->n || (i < a->n && ent_before(&a->v[i], &b->v[j])) ?
-				    a->v[i++] : b->v[j++];
-
-		if (e.node->obj.free_ns < cutoff)
-			recycle(ot, e.node);
-		else
-			v[k++] = e;
-	}
-	free(b->v);
-	free(a->v);
-	b->v = v;
-	b->n = k;
-	b->min_alloc = a->min_alloc < b->min_alloc ? a->min_alloc : b->min_alloc;
-	b->max_free = max_u64(a->max_free, b->max_free);
-	free(a->max_end);
-	*a = (struct dead_run){ 0 };
+	if (need <= *cap)
+		return v;
+	*cap = need > 2 * *cap ? need : 2 * *cap;
+	return xrealloc(v, *cap * size);
 }
 
-/* The full buffer becomes a run, carried up like a binary counter. */
-static void dead_flush_buffer(struct objtrack *ot, struct proc *p)
+/* Objects that ended before this are asked about no more: older than the
+ * time window, or than the last TRACKED_MAX_DEAD frees. */
+static uint64_t dead_cutoff(const struct objtrack *ot, const struct proc *p, uint64_t max_free)
 {
-	struct dead_run carry = { xmalloc(DEAD_BUFFER * sizeof(struct dead_ent)), NULL,
-				  p->nr_dead_buffer, NEVER, 0 };
-	size_t i, level;
-	uint64_t cutoff;
+	uint64_t cutoff = max_free > ot->keep_freed ? max_free - ot->keep_freed : 0;
 
-	for (i = 0; i < carry.n; i++) {
-		struct otnode *n = p->dead_buffer[i];
-
-		carry.v[i] = (struct dead_ent){ n->obj.addr, end_of(n), n->obj.id, n };
-		if (n->obj.alloc_ns < carry.min_alloc)
-			carry.min_alloc = n->obj.alloc_ns;
-		carry.max_free = max_u64(carry.max_free, n->obj.free_ns);
-	}
-	qsort(carry.v, carry.n, sizeof(*carry.v), cmp_ents);
-	cutoff = carry.max_free > ot->keep_freed ? carry.max_free - ot->keep_freed : 0;
 	if (p->nr_recent_frees > TRACKED_MAX_DEAD)
 		cutoff = max_u64(cutoff, p->recent_frees[p->nr_recent_frees % TRACKED_MAX_DEAD]);
-	for (level = 0; p->runs[level].n; level++) {
-		if (level + 1 == DEAD_LEVELS)
-			die("object tracker: too many freed objects");
-		run_merge(ot, &p->runs[level], &carry, cutoff);
+	return cutoff;
+}
+
+/* The log's objects sorted (those kept) into fresh; returns how many. */
+static size_t sort_new(struct objtrack *ot, struct proc *p, uint64_t cutoff)
+{
+	struct dead_run *r = &p->dead;
+	size_t m = 0;
+
+	r->fresh = room(r->fresh, &r->cap_fresh, p->nr_dead_new, sizeof(*r->fresh));
+	for (size_t i = 0; i < p->nr_dead_new; i++) {
+		struct otnode *n = p->dead_new[i];
+
+		if (n->obj.free_ns < cutoff)
+			recycle(ot, n);
+		else
+			r->fresh[m++] = (struct dead_ent){ n->obj.addr, end_of(n), n->obj.free_ns, n };
 	}
-	carry.max_end = xmalloc(carry.n * sizeof(*carry.max_end));
-	run_build(&carry, 0, carry.n);
-	p->runs[level] = carry;
-	p->nr_dead_buffer = 0;
+	qsort(r->fresh, m, sizeof(*r->fresh), cmp_ents);
+	p->nr_dead_new = 0;
+	return m;
+}
+
+/* The log joins the run, both rid of what ended before the cutoff. */
+static void dead_sort(struct objtrack *ot, struct proc *p)
+{
+	struct dead_run *r = &p->dead;
+	uint64_t max_free = r->max_free, cutoff;
+	size_t i = 0, j = 0, k = 0, m, cap;
+	struct dead_ent *v;
+
+	for (size_t n = 0; n < p->nr_dead_new; n++)
+		max_free = max_u64(max_free, p->dead_new[n]->obj.free_ns);
+	cutoff = dead_cutoff(ot, p, max_free);
+	m = sort_new(ot, p, cutoff);
+	r->spare = room(r->spare, &r->cap_spare, r->n + m, sizeof(*r->spare));
+	while (i < r->n || j < m) {
+		struct dead_ent e = j == m || (i < r->n && ent_before(&r->v[i], &r->fresh[j])) ?
+				    r->v[i++] : r->fresh[j++];
+
+		if (e.free_ns < cutoff)
+			recycle(ot, e.node);
+		else
+			r->spare[k++] = e;
+	}
+	v = r->v, cap = r->cap;
+	r->v = r->spare, r->cap = r->cap_spare;
+	r->spare = v, r->cap_spare = cap;
+	r->n = k;
+	r->max_free = max_free;
+	r->max_end = room(r->max_end, &r->cap_max_end, k, sizeof(*r->max_end));
+	run_build(r, 0, k);
 }
 
 static void dead_add(struct objtrack *ot, struct proc *p, struct otnode *n)
@@ -608,28 +623,38 @@ static void dead_add(struct objtrack *ot, struct proc *p, struct otnode *n)
 	if (!p->recent_frees)
 		p->recent_frees = xmalloc(TRACKED_MAX_DEAD * sizeof(*p->recent_frees));
 	p->recent_frees[p->nr_recent_frees++ % TRACKED_MAX_DEAD] = n->obj.free_ns;
-	p->dead_buffer[p->nr_dead_buffer++] = n;
-	if (p->nr_dead_buffer == DEAD_BUFFER)
-		dead_flush_buffer(ot, p);
+	p->dead_new = room(p->dead_new, &p->cap_dead_new, p->nr_dead_new + 1, sizeof(*p->dead_new));
+	p->dead_new[p->nr_dead_new++] = n;
+	/* Without lookups, numamma's memory stays bounded all the same. */
+	if (p->nr_dead_new == 2 * TRACKED_MAX_DEAD)
+		dead_sort(ot, p);
+}
+
+static void dead_free(struct proc *p)
+{
+	free(p->dead_new);
+	free(p->dead.v);
+	free(p->dead.spare);
+	free(p->dead.fresh);
+	free(p->dead.max_end);
 }
 
 /* Visits the freed objects covering addr that may have lived at t. */
-static void dead_stab(const struct proc *p, uint64_t addr, uint64_t t, visit_fn visit, void *arg)
+static void dead_stab(struct objtrack *ot, struct proc *p, uint64_t addr, uint64_t t,
+		      visit_fn visit, void *arg)
 {
-	size_t i;
+	const struct dead_run *r = &p->dead;
 
-	for (i = 0; i < p->nr_dead_buffer; i++) {
-		struct otnode *n = p->dead_buffer[i];
+	if (p->nr_dead_new > DEAD_SCAN)
+		dead_sort(ot, p);
+	for (size_t i = 0; i < p->nr_dead_new; i++) {
+		struct otnode *n = p->dead_new[i];
 
 		if (n->obj.addr <= addr && end_of(n) > addr)
 			visit(arg, n);
 	}
-	for (i = 0; i < DEAD_LEVELS; i++) {
-		const struct dead_run *r = &p->runs[i];
-
-		if (r->n && r->max_free > t && r->min_alloc <= t)
-			run_stab(r, 0, r->n, addr, visit, arg);
-	}
+	if (r->n && r->max_free > t)
+		run_stab(r, 0, r->n, addr, visit, arg);
 }
 
 /* ---- processes ---- */
@@ -717,10 +742,7 @@ void objtrack_free(struct objtrack *ot)
 		struct proc *p = ot->procs;
 
 		ot->procs = p->next;
-		for (i = 0; i < DEAD_LEVELS; i++) {
-			free(p->runs[i].v);
-			free(p->runs[i].max_end);
-		}
+		dead_free(p);
 		free(p->recent_frees);
 		free(p->live);
 		free(p->fenwick);
@@ -1146,7 +1168,7 @@ const struct nm_object *objtrack_lookup(struct objtrack *ot, pid_t pid, uint64_t
 	if (!p)
 		return NULL;
 	treap_overlap(p->root, addr, addr + 1, keep_best, &b);
-	dead_stab(p, addr, t, keep_best, &b);
+	dead_stab(ot, p, addr, t, keep_best, &b);
 	b.obj = small_if_better(ot, p, addr, t, b.obj);
 	b.obj = static_if_better(ot, p, addr, t, b.obj);
 	if (b.obj)

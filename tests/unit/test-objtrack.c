@@ -333,6 +333,37 @@ static void test_tracked_storm_bounded(void)
 	objtrack_free(ot);
 }
 
+/* Freed blocks wait unsorted until a lookup finds more than a few
+ * hundred of them: lookups between a handful of frees and between
+ * thousands (the same 8 addresses reused, so only the time tells the
+ * blocks apart) name the block that lived at each time asked. */
+static void test_tracked_freed_between_lookups(void)
+{
+	struct objtrack *ot = objtrack_new(NULL);
+	struct nm_object o = { .pid = 1, .tid = 1, .kind = OBJ_HEAP, .size = 4096,
+			       .name = "malloc" };
+	static int64_t ids[12001];
+	int wrong = 0;
+
+	for (int i = 1; i <= 12000; i++) {
+		o.addr = 0x40000000 + (uint64_t)(i % 8) * 8192;
+		o.alloc_ns = 10 * (uint64_t)i;
+		ids[i] = objtrack_add(ot, &o);
+		objtrack_release(ot, 1, o.addr, o.alloc_ns + 5, NULL);
+		if (i % (i < 6000 ? 7 : 3000))
+			continue;
+		for (int back = 0; back < 40 && back < i; back++) {
+			int k = i - back * 97 % i;
+
+			wrong += id_at(ot, 1, 0x40000000 + (uint64_t)(k % 8) * 8192 + 100,
+				       10 * (uint64_t)k + 2) != ids[k];
+		}
+	}
+	CHECK_INT(wrong, 0);
+	CHECK_INT(id_at(ot, 1, 0x40000000 + 8192 + 100, 10 * 12001ULL + 2), 0);
+	objtrack_free(ot);
+}
+
 /* Blocks under --min-object-size live in the small index: the same
  * answers as tracked blocks, for random blocks of every size class,
  * reused addresses, frees and lookups at past times. */
@@ -798,6 +829,7 @@ int main(void)
 	test_small_claim_fork_tags();
 	test_small_storm_bounded();
 	test_tracked_storm_bounded();
+	test_tracked_freed_between_lookups();
 	test_small_entries_room();
 	test_small_inherit();
 	test_small_same_fingerprint();
