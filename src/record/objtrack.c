@@ -64,9 +64,9 @@ struct addr_hash {
 	size_t live;
 };
 
-/* A freed object in the run, with its key and end inline: merging and
- * stabbing then read the run sequentially instead of chasing node
- * pointers. */
+/* A freed object in the log or the run, with its key and end inline:
+ * scanning, merging and stabbing then read them sequentially instead of
+ * chasing node pointers. */
 struct dead_ent {
 	uint64_t addr, end;
 	uint64_t free_ns;
@@ -97,7 +97,7 @@ struct proc {
 	pid_t pid;
 	struct proc *next;
 	struct otnode *root;      /* live objects */
-	struct otnode **dead_new; /* freed since the last sort, in turn */
+	struct dead_ent *dead_new; /* freed since the last sort, in turn */
 	size_t nr_dead_new, cap_dead_new;
 	struct dead_run dead;     /* freed before, sorted */
 	uint64_t *recent_frees;   /* the last TRACKED_MAX_DEAD ends' times, a ring */
@@ -571,12 +571,10 @@ static size_t sort_new(struct objtrack *ot, struct proc *p, uint64_t cutoff)
 
 	r->fresh = room(r->fresh, &r->cap_fresh, p->nr_dead_new, sizeof(*r->fresh));
 	for (size_t i = 0; i < p->nr_dead_new; i++) {
-		struct otnode *n = p->dead_new[i];
-
-		if (n->obj.free_ns < cutoff)
-			recycle(ot, n);
+		if (p->dead_new[i].free_ns < cutoff)
+			recycle(ot, p->dead_new[i].node);
 		else
-			r->fresh[m++] = (struct dead_ent){ n->obj.addr, end_of(n), n->obj.free_ns, n };
+			r->fresh[m++] = p->dead_new[i];
 	}
 	qsort(r->fresh, m, sizeof(*r->fresh), cmp_ents);
 	p->nr_dead_new = 0;
@@ -592,7 +590,7 @@ static void dead_sort(struct objtrack *ot, struct proc *p)
 	struct dead_ent *v;
 
 	for (size_t n = 0; n < p->nr_dead_new; n++)
-		max_free = max_u64(max_free, p->dead_new[n]->obj.free_ns);
+		max_free = max_u64(max_free, p->dead_new[n].free_ns);
 	cutoff = dead_cutoff(ot, p, max_free);
 	m = sort_new(ot, p, cutoff);
 	r->spare = room(r->spare, &r->cap_spare, r->n + m, sizeof(*r->spare));
@@ -624,7 +622,7 @@ static void dead_add(struct objtrack *ot, struct proc *p, struct otnode *n)
 		p->recent_frees = xmalloc(TRACKED_MAX_DEAD * sizeof(*p->recent_frees));
 	p->recent_frees[p->nr_recent_frees++ % TRACKED_MAX_DEAD] = n->obj.free_ns;
 	p->dead_new = room(p->dead_new, &p->cap_dead_new, p->nr_dead_new + 1, sizeof(*p->dead_new));
-	p->dead_new[p->nr_dead_new++] = n;
+	p->dead_new[p->nr_dead_new++] = (struct dead_ent){ n->obj.addr, end_of(n), n->obj.free_ns, n };
 	/* Without lookups, numamma's memory stays bounded all the same. */
 	if (p->nr_dead_new == 2 * TRACKED_MAX_DEAD)
 		dead_sort(ot, p);
@@ -648,10 +646,10 @@ static void dead_stab(struct objtrack *ot, struct proc *p, uint64_t addr, uint64
 	if (p->nr_dead_new > DEAD_SCAN)
 		dead_sort(ot, p);
 	for (size_t i = 0; i < p->nr_dead_new; i++) {
-		struct otnode *n = p->dead_new[i];
+		const struct dead_ent *e = &p->dead_new[i];
 
-		if (n->obj.addr <= addr && end_of(n) > addr)
-			visit(arg, n);
+		if (e->addr <= addr && e->end > addr && e->free_ns > t)
+			visit(arg, e->node);
 	}
 	if (r->n && r->max_free > t)
 		run_stab(r, 0, r->n, addr, visit, arg);
