@@ -28,6 +28,9 @@ _Static_assert(sizeof(struct agent_frame) == 128, "entry.S's frame");
 #define SYS_GETTID 186
 #define SYS_KILL 62
 #define SYS_PROCESS_VM_READV 310
+#define SYS_PRCTL 157
+#define SYS_SECCOMP 317
+#define PR_SET_SECCOMP 22
 /* A thread waiting for room is woken by numamma's drains; the timeout
  * only bounds how late it sees numamma gone or behind (10 s).  At 10 ms,
  * thousands of waiting threads woke 100 times a second each. */
@@ -175,6 +178,25 @@ static void as_nothrow(const struct agent_ctl *c, struct agent_frame *f, uint32_
 		f->rdx = f->rsp;
 }
 
+/* The program is about to install a seccomp filter: one numamma has not
+ * read may kill for the agent's own system calls.  From now on the agent
+ * makes none it can do without (the doorbell; the futex: it spins; the
+ * readability probes), as numamma has it do when it counts a filter more
+ * in /proc, up to 100 ms later: a storm of calls right after the filter
+ * would have rung the doorbell first. */
+static int before_sandbox(struct agent_ctl *c, uint32_t fn, const struct agent_frame *f)
+{
+	bool seccomp = fn == FN_PRCTL ? f->rdi == PR_SET_SECCOMP :
+		       f->rdi == SYS_SECCOMP || (f->rdi == SYS_PRCTL && f->rsi == PR_SET_SECCOMP);
+
+	if (seccomp) {
+		__atomic_store_n(&c->doorbell_pid, 0, __ATOMIC_RELEASE);
+		__atomic_store_n(&c->futex_refused, 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&c->probe_refused, 1, __ATOMIC_RELEASE);
+	}
+	return 0;
+}
+
 int agent_enter(struct agent_frame *f)
 {
 	struct agent_ctl *c = &agent_ctl;
@@ -185,6 +207,8 @@ int agent_enter(struct agent_frame *f)
 		return 0;
 	f->original = c->hooks[f->hook].original;
 	fn = c->hooks[f->hook].fn;
+	if (fn == FN_PRCTL || fn == FN_SYSCALL)
+		return before_sandbox(c, fn, f);
 	state = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
 	if (state == AGENT_OFF || (fn == FN_MMAP && !(f->rcx & MAP_ANONYMOUS)))
 		return 0;

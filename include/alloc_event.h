@@ -32,6 +32,11 @@ enum alloc_fn {
 	 * new[] (size), their align_val_t forms (size, alignment), delete
 	 * and delete[] in every form (the block first). */
 	FN_NEW, FN_NEW_ALIGNED, FN_DELETE,
+	/* Not allocators: where a program installs a seccomp filter
+	 * (prctl(PR_SET_SECCOMP), or the seccomp call through syscall(3)),
+	 * which may kill for the agent's own system calls.  Hooked by the
+	 * agent only, never trapped; no record. */
+	FN_PRCTL, FN_SYSCALL,
 	FN__COUNT
 };
 

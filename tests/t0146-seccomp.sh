@@ -9,7 +9,8 @@
 # - where the filter kills a shared FUTEX_WAIT, the agent's threads spin
 #   while their ring is full (numamma held up meanwhile), none lost: the
 #   filter seen at a thread's first stop, or counted in /proc when the
-#   program stops no more;
+#   program stops no more, or learnt by the agent from the prctl() that
+#   installs it (a storm at once after it);
 # - the agent rings numamma's doorbell (kill(2), SIGURG) when a ring
 #   passes half full; where the filter kills that kill, it rings none, and its
 #   rings wait for numamma's polls, none lost;
@@ -76,6 +77,13 @@ if [[ ${NUMAMMA_INTERCEPT-} != trap ]]; then
 	assert_eq "the storm's calls, counted" 1 "$(sql "$dir/storm.db" "SELECT sum(allocations) >= 1000000
 		AND sum(frees) >= 1000000 FROM callsite_totals")"
 	SANDBOXED_LATE=1 SANDBOXED_STORM=1000000 profile late futex-wait
+	# The storm right after the filter, before any stop of numamma's or its
+	# next look in /proc: the doorbell and the futex were turned off as the
+	# program called prctl(PR_SET_SECCOMP) (it died of SIGSYS before).
+	SANDBOXED_NOW=1 SANDBOXED_STORM=1000000 profile now kill-urg futex-wait
+	assert_eq "calls lost (a storm at once)" 0 "$(sql "$dir/now.db" "SELECT calls_lost FROM runs")"
+	assert_eq "the storm's calls, counted (at once)" 1 "$(sql "$dir/now.db" "SELECT
+		sum(allocations) >= 1000000 AND sum(frees) >= 1000000 FROM callsite_totals")"
 	assert_eq "calls lost (the main thread's storm)" 0 "$(sql "$dir/late.db" "SELECT calls_lost FROM runs")"
 	# The doorbell: rung by the storm; not where the filter kills kill.
 	SANDBOXED_STORM=1000000 profile nobell kill-urg

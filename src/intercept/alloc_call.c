@@ -28,6 +28,8 @@ static const struct {
 	[FN_NEW]            = { "operator new", true },
 	[FN_NEW_ALIGNED]    = { "operator new", true },
 	[FN_DELETE]         = { "operator delete", false },
+	[FN_PRCTL]          = { "prctl", false },
+	[FN_SYSCALL]        = { "syscall", false },
 };
 
 const char *alloc_fn_name(int fn)

@@ -75,10 +75,13 @@ static const int jemalloc_fns[] = {
 
 #define NR_JEMALLOC_FNS (sizeof(jemalloc_fns) / sizeof(jemalloc_fns[0]))
 #define NR_PREFIXED (sizeof(jemalloc_prefixes) / sizeof(jemalloc_prefixes[0]) * NR_JEMALLOC_FNS)
-#define NR_NAMES (C_FUNCTIONS + NR_CXX + NR_PREFIXED)
+/* Where a filter is installed: the last enum alloc_fn values. */
+#define FIRST_SANDBOX FN_PRCTL
+#define NR_SANDBOX (FN__COUNT - FIRST_SANDBOX)
+#define NR_NAMES (C_FUNCTIONS + NR_CXX + NR_PREFIXED + NR_SANDBOX)
 
 /* The names hook_module() looks for: the C functions, C++'s operators,
- * then each prefix's jemalloc functions. */
+ * each prefix's jemalloc functions, then where filters are installed. */
 static const char *const *lookup_names(void)
 {
 	static const char *names[NR_NAMES];
@@ -96,6 +99,8 @@ static const char *const *lookup_names(void)
 			 alloc_fn_name(jemalloc_fns[k % NR_JEMALLOC_FNS]));
 		names[C_FUNCTIONS + NR_CXX + k] = prefixed[k];
 	}
+	for (int fn = FIRST_SANDBOX; fn < FN__COUNT; fn++)
+		names[C_FUNCTIONS + NR_CXX + NR_PREFIXED + fn - FIRST_SANDBOX] = alloc_fn_name(fn);
 	return names;
 }
 
@@ -162,6 +167,17 @@ static void hook_prefixed(struct tracer *tr, struct tcb *t, const struct loaded_
 	}
 }
 
+/* Where the program installs a seccomp filter, the agent learns of it
+ * before the filter applies (agent.c): on the trap path there is no agent
+ * and nothing to learn, and a stop at every syscall(3) would cost. */
+static void hook_sandbox(struct tracer *tr, struct tcb *t, const struct loaded_module *m,
+			 const struct elf_function *found)
+{
+	for (int i = 0; i < NR_SANDBOX; i++)
+		if (found[i].found)
+			agent_hook(tr, t, m, found[i].vaddr + m->bias, found[i].size, FIRST_SANDBOX + i);
+}
+
 /* The dynamic loader's hook and exit() stay breakpoints: numamma must
  * stop the program there.  The allocators, C++'s operators and prefixed
  * jemalloc are looked up together: one pass over the module's symbols,
@@ -179,6 +195,7 @@ static void hook_module(struct tracer *tr, struct tcb *t, const struct loaded_mo
 		if (found[fn].found && (fn != FN_EXIT || tr->cfg.exit_calls))
 			hook_function(tr, t, m, &found[fn], fn);
 	hook_prefixed(tr, t, m, found);
+	hook_sandbox(tr, t, m, found + C_FUNCTIONS + NR_CXX + NR_PREFIXED);
 	/* A new not hooked may call malloc (in libstdc++, or in a static
 	 * program's on the trap path): its frames are a wrapper's. */
 	add_wrappers(t->proc, m, found + C_FUNCTIONS);
