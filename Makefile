@@ -35,8 +35,9 @@ CFLAGS   += $(MEMSET_FLAG)
 # their page tables copied at each fork, about 1 ms of every profile.  The
 # libraries are linked statically when all their archives are installed
 # (DYNAMIC=1 links the shared ones).  libunwind's archives are not
-# position-independent, hence -no-pie.
-STATIC_LIBS := unwind-ptrace unwind-generic unwind-x86_64 unwind dw elf sqlite3 deflate z lzma bz2
+# position-independent, hence -no-pie.  libsupc++ is the C++ runtime's
+# demangler (src/symbols/demangle.c).
+STATIC_LIBS := unwind-ptrace unwind-generic unwind-x86_64 unwind dw elf sqlite3 deflate z lzma bz2 supc++
 static_missing := $(if $(DYNAMIC),all,$(foreach l,$(STATIC_LIBS),\
                   $(if $(filter /%,$(shell $(CC) -print-file-name=lib$(l).a)),,$(l))))
 ifeq ($(strip $(static_missing)),)
@@ -44,7 +45,7 @@ LDFLAGS  += -no-pie
 LDLIBS   += -Wl,-Bstatic $(addprefix -l,$(STATIC_LIBS)) -Wl,-Bdynamic -lZydis -lpthread -lm
 else
 LDLIBS   += $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lunwind-x86_64 \
-            -lZydis -ldw -ldeflate -lz -lpthread -lm
+            -lZydis -ldw -ldeflate -lz -lsupc++ -lpthread -lm
 endif
 
 ifneq ($(V),1)
@@ -127,7 +128,7 @@ tests/unit/test-%: tests/unit/test-%.c $(wildcard tests/unit/*.h agent/*.c agent
 DEB_PKGS := build-essential pkg-config libnuma-dev libpfm4-dev libunwind-dev \
             libelf-dev libdw-dev libsqlite3-dev libzydis-dev libbz2-dev libdeflate-dev sqlite3 numactl \
             python3 xz-utils openmpi-bin libopenmpi-dev chromium \
-            libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 linux-perf
+            libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 linux-perf rustc
 deps:
 	$(Q)sh tests/ensure-deps $(DEB_PKGS)
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "db_int.h"
+#include "demangle.h"
 #include "error.h"
 #include "profile.h"
 #include "strtab.h"
@@ -247,6 +248,19 @@ static int read_machine(struct reader *rd)
 
 /* ---- call sites, objects, samples ---- */
 
+/* A function's name as a person reads it: a profile of a numamma that
+ * did not demangle at symbolisation holds C++ and Rust symbols as linked. */
+static char *readable_name(struct prof_run *run, char *name)
+{
+	char *readable = demangle(name);
+
+	if (!readable)
+		return name;
+	name = strtab_intern(&run->strings, readable);
+	free(readable);
+	return name;
+}
+
 static void frame_row(struct prof_run *run, sqlite3_stmt *st)
 {
 	int64_t id = col_int(st, 0, 0);
@@ -261,7 +275,7 @@ static void frame_row(struct prof_run *run, sqlite3_stmt *st)
 	f = &c->frames[c->nframes++];
 	f->module = col_str(run, st, 1);
 	f->offset = col_int(st, 2, 0);
-	f->function = col_str(run, st, 3);
+	f->function = readable_name(run, col_str(run, st, 3));
 	f->func_offset = col_int(st, 4, 0);
 	f->file = col_str(run, st, 5);
 	f->line = (int)col_int(st, 6, 0);

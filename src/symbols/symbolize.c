@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "demangle.h"
 #include "dwarf_lines.h"
 #include "elfsyms.h"
 #include "error.h"
@@ -607,6 +608,14 @@ static struct sym_module *module_for(struct symbolizer *s, const char *path)
 	return opened_module(s, find_or_add(s, path, &added));
 }
 
+/* A function's name as a person reads it: C++ and Rust demangled. */
+static char *readable_name(const char *symbol)
+{
+	char *name = demangle(symbol);
+
+	return name ? name : xstrdup(symbol);
+}
+
 static void find_function(struct sym_module *sm, uint64_t vaddr, struct sym_info *out)
 {
 	const char *name;
@@ -615,7 +624,7 @@ static void find_function(struct sym_module *sm, uint64_t vaddr, struct sym_info
 	GElf_Sym sym;
 
 	if (elfmod_symbolize(sm->elf, vaddr, &name, &off) == 0) {
-		out->function = xstrdup(name);
+		out->function = readable_name(name);
 		out->func_offset = off;
 		return;
 	}
@@ -623,7 +632,7 @@ static void find_function(struct sym_module *sm, uint64_t vaddr, struct sym_info
 	 * separate debug info. */
 	if (sm->mod && sm->debug_symbols && (name = dwfl_module_addrinfo(sm->mod, vaddr + sm->bias, &dwfl_off,
 						    &sym, NULL, NULL, NULL))) {
-		out->function = xstrdup(name);
+		out->function = readable_name(name);
 		out->func_offset = dwfl_off;
 	}
 }
