@@ -89,8 +89,14 @@ void db_add_sampler_stat(struct nm_db *db, pid_t tid, const char *name, uint64_t
 void db_set_intercept(struct nm_db *db, const char *how, uint64_t calls_lost);
 /* Every allocator call of a call site in a process, counted whether or
  * not its objects have rows (callsite_id <= 0: calls without a stack). */
-void db_add_callsite_totals(struct nm_db *db, int64_t callsite_id, pid_t pid, uint64_t allocations,
-			    uint64_t frees, uint64_t bytes, uint64_t peak_live_bytes);
+struct db_site_totals {
+	int64_t callsite_id;
+	pid_t pid;
+	uint64_t allocations, frees, bytes, peak_live_bytes;
+	uint64_t max_bytes;        /* the largest call's */
+	uint64_t live_bytes;       /* not freed when the process ended */
+};
+void db_add_callsite_totals(struct nm_db *db, const struct db_site_totals *t);
 
 /* Free-form key/value facts about the run (table meta). */
 void db_set_meta(struct nm_db *db, const char *key, const char *value);

@@ -112,6 +112,10 @@ struct prof_object {
 struct prof_callsite_total {
 	int64_t callsite_id;
 	uint64_t allocations, frees, bytes, peak_live_bytes;
+	/* The largest call's bytes, and bytes never freed: known
+	 * (has_max_live) in profiles whose callsite_totals kept them. */
+	uint64_t max_bytes, live_bytes;
+	bool has_max_live;
 };
 
 /* A process that called a call site (a callsite_totals row): a fork

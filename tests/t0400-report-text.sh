@@ -40,17 +40,27 @@ for bad in "--group x" "--sort x" "--format x" "--weight x" "--section objects";
 done
 
 # A profile that counted every allocation per call site (callsite_totals,
-# per process): the call sites' counts, bytes and peaks come from there.
+# per process): the call sites' counts, bytes, largest call, peaks and
+# bytes never freed come from there; a profile of a numamma that did not
+# keep the largest call and the bytes never freed says they are unknown.
 site=$(sql "$db" "SELECT callsite_id FROM objects WHERE callsite_id IS NOT NULL GROUP BY callsite_id
 		  ORDER BY sum(size) DESC LIMIT 1")
 pid=$(sql "$db" "SELECT pid FROM processes LIMIT 1")
-sql "$db" "CREATE TABLE IF NOT EXISTS callsite_totals(callsite_id INTEGER, pid INTEGER,
-	   allocations INTEGER, frees INTEGER, bytes INTEGER, peak_live_bytes INTEGER);
-	   DELETE FROM callsite_totals WHERE callsite_id = $site;
-	   INSERT INTO callsite_totals VALUES ($site, $pid, 123456, 0, 1099511627776, 1073741824)"
+sql "$db" "DELETE FROM callsite_totals WHERE callsite_id = $site;
+	   INSERT INTO callsite_totals(callsite_id, pid, allocations, frees, bytes, peak_live_bytes,
+				       max_bytes, live_bytes)
+	   VALUES ($site, $pid, 123456, 0, 1099511627776, 1073741824, 16777216, 2199023255552)"
 "$NUMAMMA" report -n 1 "$db" | grep -A2 "^Allocation call sites$" |
-	grep -Eq "^ +$site +123456 +1\.0 TiB .* 1\.0 GiB " ||
+	grep -Eq "^ +$site +123456 +1\.0 TiB +16\.0 MiB +1\.0 GiB +2\.0 TiB " ||
 	fail "callsite_totals not used: $("$NUMAMMA" report -n 1 "$db" | grep -A2 "^Allocation call sites$")"
+cp "$db" "$TMPD/older.db"
+sql "$TMPD/older.db" "DROP TABLE callsite_totals;
+	   CREATE TABLE callsite_totals(callsite_id INTEGER, pid INTEGER,
+	   allocations INTEGER, frees INTEGER, bytes INTEGER, peak_live_bytes INTEGER);
+	   INSERT INTO callsite_totals VALUES ($site, $pid, 123456, 0, 1099511627776, 1073741824)"
+"$NUMAMMA" report -n 1 "$TMPD/older.db" | grep -A2 "^Allocation call sites$" |
+	grep -Eq "^ +$site +123456 +1\.0 TiB +[0-9.]+ [KMG]?i?B +1\.0 GiB +[0-9.]+ [KMG]?i?B " ||
+	fail "older callsite_totals: $("$NUMAMMA" report -n 1 "$TMPD/older.db" | grep -A2 "^Allocation call sites$")"
 
 # Attached, then detached after --duration: the process still runs.
 sleep 30 &

@@ -2,15 +2,18 @@
 # C++ functions are named as the source names them (app::Store::fill(int),
 # not _ZN3app5Store4fillEi): in the profile's tables, in the report, and
 # in the report of a profile that still holds the symbols as linked (a
-# numamma that did not demangle wrote it).  Rust's manglings are in the
-# unit test test-demangle, and t0413.
+# numamma that did not demangle wrote it).  A site inside the standard
+# library's templates (std::map's nodes) is shown at the program's own
+# frame, and listed even when none of its blocks has a row (the default:
+# rows from 1 MiB).  Rust's manglings are in the unit test test-demangle,
+# and t0413.
 . "$(dirname "$0")/lib.sh"
 
 command -v g++ >/dev/null || skip "g++ not installed"
 g++ -O1 -g -o "$TMPD/cxx-names" "$PROGS/cxx-names.cc" || fail "cannot compile cxx-names.cc"
 db=$TMPD/p.db
 profile_ok "$db" -- "$TMPD/cxx-names" >"$TMPD/out"
-assert_eq "program output" "0 0" "$(cat "$TMPD/out")"
+assert_eq "program output" "0 0 1000" "$(cat "$TMPD/out")"
 
 sites="SELECT o.size, f.function FROM objects o
        JOIN frames f ON f.callsite_id = o.callsite_id AND f.depth = 0
@@ -22,6 +25,20 @@ assert_eq "allocating functions in frames (size|function)" \
 "$NUMAMMA" report "$db" >"$TMPD/report" || fail "report exited $?"
 grep -q 'app::Store::fill(int) (cxx-names.cc:' "$TMPD/report" ||
 	fail "report does not name app::Store::fill(int): $(grep -A4 'call sites' "$TMPD/report")"
+grep -Eq ' 1000 .* app::Index::build\(int\) \([a-z_.-]+:[0-9]+\)$' "$TMPD/report" ||
+	fail "std::map's 1000 nodes are not shown at app::Index::build(int): $(grep -A6 'call sites' "$TMPD/report")"
+
+# Without rows for the nodes: counted all the same (count, bytes, the
+# largest call, the peak, none live at the end).
+timeout -k 5 "$PROFILE_TIMEOUT" "$NUMAMMA" profile -q -s none -o "$TMPD/rows.db" -- "$TMPD/cxx-names" >/dev/null ||
+	fail "numamma profile (default rows) exited $?"
+assert_eq "node rows at the default --min-object-size" 0 \
+	"$(sql "$TMPD/rows.db" "SELECT count(*) FROM objects WHERE kind = 'heap' AND size < 1048576
+				AND callsite_id IN (SELECT callsite_id FROM frames
+						    WHERE function = 'app::Index::build(int)')")"
+"$NUMAMMA" report "$TMPD/rows.db" >"$TMPD/report2" || fail "report exited $?"
+grep -Eq '^ +[0-9]+ +1000 +39\.1 KiB +40 B +39\.1 KiB +0 B app::Index::build\(int\) ' "$TMPD/report2" ||
+	fail "the nodes' site, without rows, is not listed: $(grep -A8 'call sites' "$TMPD/report2")"
 
 # The symbols as linked, as an older numamma stored them.
 sql "$db" "UPDATE locations SET function = '_ZN3app5Store4fillEi' WHERE function = 'app::Store::fill(int)';

@@ -1,7 +1,9 @@
 #!/bin/bash
 # Rust functions are named as the source names them (rust_names::store::fill,
 # <rust_names::store::Table>::new), compiled with either symbol mangling:
-# rustc's default, legacy (_ZN...17h<hash>E), and v0 (_R...).
+# rustc's default, legacy (_ZN...17h<hash>E), and v0 (_R...); the report
+# shows them as the blocks' call sites, not the standard library's
+# lang_start, which has line tables where the program has none.
 . "$(dirname "$0")/lib.sh"
 
 command -v rustc >/dev/null || skip "rustc not installed"
@@ -25,5 +27,10 @@ for mangling in legacy v0; do
 			      JOIN frames f ON f.callsite_id = o.callsite_id
 			      WHERE o.kind = 'heap' AND o.size IN (2097152)
 				AND f.function LIKE '%store::%' ORDER BY f.function")"
+	"$NUMAMMA" report "$db" >"$TMPD/report" || fail "report exited $?"
+	for name in "$want" "$want_new"; do
+		grep -qF " $name+0x" "$TMPD/report" ||
+			fail "$mangling: the report does not show $name: $(grep -A4 'call sites' "$TMPD/report")"
+	done
 done
 exit ${FAILED:-0}

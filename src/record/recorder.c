@@ -18,7 +18,7 @@
 struct totals {
 	int64_t callsite_id;
 	int32_t pid;
-	uint64_t allocs, frees, bytes, live, peak;
+	uint64_t allocs, frees, bytes, live, peak, max;
 };
 
 struct live_proc {
@@ -148,6 +148,8 @@ static uint32_t count_alloc(struct recorder *r, const struct alloc_event *ev)
 
 	t->allocs++;
 	t->bytes += ev->size;
+	if (ev->size > t->max)
+		t->max = ev->size;
 	t->live += ev->size;
 	if (t->live > t->peak)
 		t->peak = t->live;
@@ -352,7 +354,7 @@ void recorder_write_totals(struct recorder *r, struct nm_db *db)
 	for (size_t i = 0; i < r->ntotals; i++) {
 		const struct totals *t = &r->totals[i];
 
-		db_add_callsite_totals(db, t->callsite_id, t->pid, t->allocs, t->frees,
-				       t->bytes, t->peak);
+		db_add_callsite_totals(db, &(struct db_site_totals){
+			t->callsite_id, t->pid, t->allocs, t->frees, t->bytes, t->peak, t->max, t->live });
 	}
 }

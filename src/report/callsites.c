@@ -4,27 +4,35 @@
  * a program that exited).  The peak comes from a sweep over the objects'
  * lifetimes, or from callsite_totals when the profile counted every
  * allocation there; the sweep then leaves out a fork child's copies of
- * its parent's blocks (inherited_copy()). */
+ * its parent's blocks (inherited_copy()), and the sites none of whose
+ * blocks got a row (small blocks no sample hit) are listed from
+ * callsite_totals alone. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
 #include "report_int.h"
 
+/* MAX and LIVE AT END of a site without rows in an older profile, whose
+ * callsite_totals did not keep them: unknown. */
+#define UNKNOWN_BYTES(n) { .name = n, .align = 'r', .null_text = "?" }
+
 static const struct rcolumn stack_cols[] = {
-	RIGHT("CALLSITE"), RIGHT("COUNT"), RIGHT("TOTAL"), RIGHT("MAX"), RIGHT("PEAK"),
-	RIGHT("LIVE AT END"), LEFT("WHERE"),
+	RIGHT("CALLSITE"), RIGHT("COUNT"), RIGHT("TOTAL"), UNKNOWN_BYTES("MAX"), RIGHT("PEAK"),
+	UNKNOWN_BYTES("LIVE AT END"), LEFT("WHERE"),
 };
 
 static const struct rcolumn group_cols[] = {
-	RIGHT("SITES"), RIGHT("COUNT"), RIGHT("TOTAL"), RIGHT("MAX"), RIGHT("PEAK"),
-	RIGHT("LIVE AT END"), LEFT("WHERE"),
+	RIGHT("SITES"), RIGHT("COUNT"), RIGHT("TOTAL"), UNKNOWN_BYTES("MAX"), RIGHT("PEAK"),
+	UNKNOWN_BYTES("LIVE AT END"), LEFT("WHERE"),
 };
 
 struct site_total {
 	int64_t group, id;      /* id: the group's first call site */
 	int64_t count;
 	uint64_t total, max, peak, live;
+	bool unknown;           /* max and live: not kept (older profiles' sites without rows) */
+	int sites;              /* counted sites merged in (use_callsite_totals()) */
 };
 
 /* An allocation (delta > 0) or a free of one object. */
@@ -189,21 +197,106 @@ static size_t site_totals(const struct ctx *c, const struct grouping *gr, struct
 	return n;
 }
 
-/* A profile that counted every allocation knows better than the objects
- * it kept; its counts are per process, so not with --pid. */
-static void use_callsite_totals(const struct ctx *c, struct site_total *s, size_t n)
+static int by_group_then_id(const void *x, const void *y)
 {
-	if (c->opts->group != GROUP_STACK || c->opts->pid)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		const struct prof_callsite_total *t = prof_callsite_total(c->run, s[i].id);
+	const struct site_total *p = x, *q = y;
 
-		if (!t)
+	return p->group != q->group ? CMP(p->group, q->group) : CMP(p->id, q->id);
+}
+
+/* Sites of one group (u sorted by group, then id) made one. */
+static size_t collapse_groups(struct site_total *u, size_t n)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct site_total *g = out ? &u[out - 1] : NULL;
+
+		if (!g || g->group != u[i].group) {
+			u[out++] = u[i];
 			continue;
-		s[i].count = t->allocations;
-		s[i].total = t->bytes;
-		s[i].peak = t->peak_live_bytes;
+		}
+		g->count += u[i].count;
+		g->total += u[i].total;
+		g->live += u[i].live;
+		g->max = u[i].max > g->max ? u[i].max : g->max;
+		g->peak = u[i].peak > g->peak ? u[i].peak : g->peak;
+		g->unknown |= u[i].unknown;
+		g->sites++;
 	}
+	return out;
+}
+
+/* A group both swept (its objects) and counted. */
+static struct site_total merge_counted(const struct site_total *swept, const struct site_total *counted)
+{
+	struct site_total m = *counted;
+
+	if (counted->sites > 1 && swept->peak > m.peak)
+		m.peak = swept->peak;
+	if (counted->unknown) {       /* an older profile: the objects' */
+		m.max = swept->max;
+		m.live = swept->live;
+		m.unknown = false;
+	}
+	m.id = swept->id < counted->id ? swept->id : counted->id;
+	return m;
+}
+
+/* The counted sites' totals, one per group, sorted by group. */
+static size_t counted_groups(const struct ctx *c, const struct grouping *gr, struct site_total *u)
+{
+	const struct prof_run *run = c->run;
+	size_t n = 0;
+
+	for (size_t i = 0; i < run->ncallsite_totals; i++) {
+		const struct prof_callsite_total *t = &run->callsite_totals[i];
+		const struct prof_callsite *cs = prof_callsite(run, t->callsite_id);
+
+		if (!t->callsite_id)
+			continue;
+		u[n++] = (struct site_total){
+			.group = c->opts->group == GROUP_STACK ? t->callsite_id
+				 : cs ? gr->of_site[cs - run->callsites] : -1,
+			.id = t->callsite_id, .count = (int64_t)t->allocations, .total = t->bytes,
+			.max = t->max_bytes, .peak = t->peak_live_bytes, .live = t->live_bytes,
+			.unknown = !t->has_max_live, .sites = 1,
+		};
+	}
+	qsort(u, n, sizeof(*u), by_group_then_id);
+	return collapse_groups(u, n);
+}
+
+/* A profile that counted every allocation knows better than the objects
+ * it kept: count, bytes, largest call and bytes never freed are its
+ * sites' sums, its sites without rows listed too.  A site's peak is
+ * exact (summed over processes: the most it can have had live at once);
+ * a group of several sites shows the largest of theirs and of the
+ * objects' sweep, a floor.  Its counts are per process: not with --pid. */
+static size_t use_callsite_totals(const struct ctx *c, const struct grouping *gr,
+				  struct site_total **sp, size_t n)
+{
+	struct site_total *s = *sp, *u;
+	size_t nu, i = 0, j = 0, out = 0;
+
+	if (c->opts->pid || !c->run->ncallsite_totals)
+		return n;
+	u = xcalloc(c->run->ncallsite_totals + 1, sizeof(*u));
+	nu = counted_groups(c, gr, u);
+	*sp = s = xrealloc(s, (n + nu + 1) * sizeof(*s));
+	/* Both sorted by group: merged in place from the end. */
+	memmove(s + nu, s, n * sizeof(*s));
+	for (i = nu, j = 0; i < nu + n || j < nu; out++) {
+		if (j == nu || (i < nu + n && s[i].group < u[j].group)) {
+			s[out] = s[i++];
+		} else if (i < nu + n && s[i].group == u[j].group) {
+			s[out] = merge_counted(&s[i++], &u[j++]);
+		} else {
+			s[out] = u[j++];
+		}
+	}
+	free(u);
+	return out;
 }
 
 static uint64_t sort_key(const struct site_total *s, enum report_sort k)
@@ -240,9 +333,15 @@ static void site_row(const struct ctx *c, struct rtable *t, const struct groupin
 		rtable_int(t, s->group < 0 ? 0 : (int64_t)gr->nsites[s->group]);
 	rtable_int(t, s->count);
 	rtable_bytes(t, s->total);
-	rtable_bytes(t, s->max);
+	if (s->unknown)
+		rtable_null(t);
+	else
+		rtable_bytes(t, s->max);
 	rtable_bytes(t, s->peak);
-	rtable_bytes(t, s->live);
+	if (s->unknown)
+		rtable_null(t);
+	else
+		rtable_bytes(t, s->live);
 	if (c->opts->group == GROUP_STACK || s->group < 0)
 		where = describe_callsite(c->run, s->id);
 	rtable_str(t, where ? where : gr->key[s->group]);
@@ -267,7 +366,7 @@ void section_callsites(struct ctx *c)
 	if (g != GROUP_STACK)
 		group_sites(c->run, g, &gr);
 	n = site_totals(c, &gr, s);
-	use_callsite_totals(c, s, n);
+	n = use_callsite_totals(c, &gr, &s, n);
 	qsort_r(s, n, sizeof(*s), by_key_then_id, &k);
 	for (size_t i = 0; i < top_n(c, n); i++)
 		site_row(c, t, &gr, &s[i]);

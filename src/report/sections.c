@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "error.h"
+#include "langrt.h"
 #include "report_int.h"
 
 int want_pid(const struct ctx *c, pid_t pid)
@@ -56,7 +57,9 @@ const char *basename_of(const char *path)
 /* The C and C++ runtimes: allocator wrappers, thread and TLS set-up,
  * the code that calls main.  With libc6-dbg installed they have file and
  * line, yet a person looks for their own code.  In a static program they
- * are in the program itself: known by their names. */
+ * are in the program itself: known by their names, as are C++'s
+ * templates instantiated there and Rust's standard library (langrt.h),
+ * which has line tables where the program may have none. */
 static bool runtime_frame(const struct prof_run *run, const struct prof_frame *f)
 {
 	static const char *const libs[] = { "libc.so", "libc-", "ld-linux", "ld64.so", "ld-",
@@ -70,6 +73,8 @@ static bool runtime_frame(const struct prof_run *run, const struct prof_frame *f
 	for (size_t i = 0; f->function && i < sizeof(entries) / sizeof(*entries); i++)
 		if (!strcmp(f->function, entries[i]))
 			return true;
+	if (langrt_function(f->function))
+		return true;
 	if (!path)
 		return false;
 	base = basename_of(path);

@@ -35,9 +35,9 @@
 #define OBJECT_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 #define OBJECT_COLUMNS 10
 #define TOTALS_INSERT "INSERT INTO callsite_totals(callsite_id, pid, allocations, frees, bytes," \
-		      " peak_live_bytes) VALUES "
-#define TOTALS_ROW "(?, ?, ?, ?, ?, ?)"
-#define TOTALS_COLUMNS 6
+		      " peak_live_bytes, max_bytes, live_bytes) VALUES "
+#define TOTALS_ROW "(?, ?, ?, ?, ?, ?, ?, ?)"
+#define TOTALS_COLUMNS 8
 #define CALLSITE_INSERT "INSERT INTO callsites(id, frames, hash) VALUES "
 #define LOCATION_INSERT "INSERT INTO locations(id, module, offset, function, func_offset, file," \
 			" line) VALUES "
@@ -128,11 +128,7 @@ struct nm_db {
 	uint64_t *nameless;
 	size_t nameless_words;
 	sqlite3_stmt *totals_batch;
-	struct callsite_totals {
-		int64_t callsite_id;
-		pid_t pid;
-		uint64_t allocations, frees, bytes, peak_live_bytes;
-	} pending_totals[BATCH];
+	struct db_site_totals pending_totals[BATCH];
 	int npending_totals;
 	int lock_fd;            /* a profile being written: outfile_create() */
 	char *write_error;      /* the first write that failed; NULL: none */
@@ -1101,7 +1097,7 @@ static void write_location_rows(struct nm_db *db)
 
 static void bind_totals_row(sqlite3_stmt *st, int first, const void *row)
 {
-	const struct callsite_totals *t = row;
+	const struct db_site_totals *t = row;
 
 	bind_int_known(st, first, t->callsite_id, t->callsite_id > 0);
 	bind_int(st, first + 1, t->pid);
@@ -1109,6 +1105,8 @@ static void bind_totals_row(sqlite3_stmt *st, int first, const void *row)
 	bind_int(st, first + 3, t->frees);
 	bind_int(st, first + 4, t->bytes);
 	bind_int(st, first + 5, t->peak_live_bytes);
+	bind_int(st, first + 6, t->max_bytes);
+	bind_int(st, first + 7, t->live_bytes);
 }
 
 /* Writes the rows db_add_sample() and db_add_object() hold. */
@@ -1128,7 +1126,7 @@ static void write_pending(struct nm_db *db)
 			   bind_sample_row);
 	db->npending = 0;
 	if (db->npending_totals)
-		write_rows(db, db->pending_totals, db->npending_totals, sizeof(struct callsite_totals),
+		write_rows(db, db->pending_totals, db->npending_totals, sizeof(struct db_site_totals),
 			   TOTALS_COLUMNS, rows_stmt(db, &db->totals_batch, TOTALS_INSERT, TOTALS_ROW, BATCH),
 			   ST_TOTALS, bind_totals_row);
 	db->npending_totals = 0;
@@ -1173,11 +1171,9 @@ void db_set_intercept(struct nm_db *db, const char *how, uint64_t calls_lost)
 }
 
 /* Held like samples: a run writes thousands at its end (gcc: 6,500). */
-void db_add_callsite_totals(struct nm_db *db, int64_t callsite_id, pid_t pid, uint64_t allocations,
-			    uint64_t frees, uint64_t bytes, uint64_t peak_live_bytes)
+void db_add_callsite_totals(struct nm_db *db, const struct db_site_totals *t)
 {
-	db->pending_totals[db->npending_totals++] = (struct callsite_totals){
-		callsite_id, pid, allocations, frees, bytes, peak_live_bytes };
+	db->pending_totals[db->npending_totals++] = *t;
 	if (db->npending_totals == BATCH)
 		write_pending(db);
 }

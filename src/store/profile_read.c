@@ -521,6 +521,18 @@ static int has_table(struct reader *rd, const char *name)
 	return ret < 0 ? -1 : n > 0;
 }
 
+/* Whether table has the column: 1, 0, or -1 after an error line. */
+static int has_column(struct reader *rd, const char *table, const char *column)
+{
+	char *sql = xasprintf("SELECT count(*) FROM pragma_table_info('%s') WHERE name = '%s'",
+			      table, column);
+	uint64_t n;
+	int ret = query_u64(rd, sql, &n);
+
+	free(sql);
+	return ret < 0 ? -1 : n > 0;
+}
+
 /* Written by `numamma run -o` only: the table may be missing. */
 static int read_placement(struct reader *rd)
 {
@@ -544,6 +556,9 @@ static void callsite_total_row(struct prof_run *run, sqlite3_stmt *st)
 	t->frees = col_int(st, 2, 0);
 	t->bytes = col_int(st, 3, 0);
 	t->peak_live_bytes = col_int(st, 4, 0);
+	t->has_max_live = sqlite3_column_type(st, 5) != SQLITE_NULL;
+	t->max_bytes = col_int(st, 5, 0);
+	t->live_bytes = col_int(st, 6, 0);
 }
 
 /* Newer profiles count every allocation per call site; older ones have
@@ -556,15 +571,25 @@ static void site_caller_row(struct prof_run *run, sqlite3_stmt *st)
 	c->pid = col_int(st, 1, 0);
 }
 
+/* Sums over processes; a peak so summed is the most a site can have had
+ * live at once.  Older profiles' rows have no max_bytes or live_bytes
+ * (NULL here). */
 static int read_callsite_totals(struct reader *rd)
 {
-	int has = has_table(rd, "callsite_totals");
+	int has = has_table(rd, "callsite_totals"), newer;
+	char *sql;
 
 	if (has <= 0)
 		return has;
-	return each_row(rd, "SELECT callsite_id, sum(allocations), sum(frees), sum(bytes),"
-			" sum(peak_live_bytes) FROM callsite_totals GROUP BY callsite_id"
-			" ORDER BY callsite_id", callsite_total_row) < 0 ||
+	newer = has_column(rd, "callsite_totals", "live_bytes");
+	if (newer < 0)
+		return -1;
+	sql = xasprintf("SELECT callsite_id, sum(allocations), sum(frees), sum(bytes),"
+			" sum(peak_live_bytes), %s FROM callsite_totals GROUP BY callsite_id"
+			" ORDER BY callsite_id", newer ? "max(max_bytes), sum(live_bytes)" : "NULL, NULL");
+	has = each_row(rd, sql, callsite_total_row);
+	free(sql);
+	return has < 0 ||
 	       each_row(rd, "SELECT DISTINCT callsite_id, pid FROM callsite_totals"
 			" ORDER BY callsite_id, pid", site_caller_row) < 0 ? -1 : 0;
 }

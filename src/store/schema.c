@@ -45,6 +45,7 @@ const char db_schema_sql[] =
 	"  forward_steps INTEGER);"
 	"CREATE TABLE sampler_stats(tid INTEGER, name TEXT, value INTEGER);"
 	"CREATE TABLE callsite_totals(callsite_id INTEGER, pid INTEGER, allocations INTEGER,"
-	"  frees INTEGER, bytes INTEGER, peak_live_bytes INTEGER);"
+	"  frees INTEGER, bytes INTEGER, peak_live_bytes INTEGER, max_bytes INTEGER,"
+	"  live_bytes INTEGER);"
 	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);"
 	DB_AGGREGATE_SCHEMA;

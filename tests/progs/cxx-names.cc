@@ -1,8 +1,11 @@
 // C++ functions whose symbols are mangled (a namespace, a class's
 // method, a template), each allocating a block of 2 MiB: a report must
-// name them as the source does.
+// name them as the source does.  Index::build fills a std::map: its 1,000
+// nodes are allocated inside the standard library's templates, which the
+// report looks past.
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 
 namespace app {
 struct Store {
@@ -17,6 +20,15 @@ template <typename T> __attribute__((noinline)) T *make_table(unsigned long n)
 {
 	return new T[n]();
 }
+
+struct Index {
+	std::map<int, int> m;
+	__attribute__((noinline)) void build(int n)
+	{
+		for (int i = 0; i < n; i++)
+			m[i * 7] = i;
+	}
+};
 }  // namespace app
 
 int main()
@@ -24,8 +36,10 @@ int main()
 	app::Store s;
 	s.fill(1 << 18);
 	float *f = app::make_table<float>(1 << 19);
+	app::Index index;
 
-	std::printf("%g %g\n", s.table[7], static_cast<double>(f[9]));
+	index.build(1000);
+	std::printf("%g %g %zu\n", s.table[7], static_cast<double>(f[9]), index.m.size());
 	std::free(s.table);
 	delete[] f;
 	return 0;

@@ -126,7 +126,8 @@ static void test_callsite_column(void)
 	 * called the site, holds a copy of object 3: not live at the end of
 	 * the site's calls, except with --pid 2. */
 	run.ncallsite_totals = 1;
-	run.callsite_totals = &(struct prof_callsite_total){ 5, 10, 8, 1000, 600 };
+	run.callsite_totals = &(struct prof_callsite_total){ .callsite_id = 5, .allocations = 10, .frees = 8,
+							       .bytes = 1000, .peak_live_bytes = 600 };
 	run.nsite_callers = 1;
 	run.site_callers = &(struct prof_site_caller){ 5, 1 };
 	run.nobjects = 4;
