@@ -1,5 +1,7 @@
 #!/bin/bash
-# numamma report's text: the call-site column names the program's own
+# numamma report's text: the largest objects are the program's data, not
+# its threads' stacks (8 MiB reservations each, and pthread_create's mmaps
+# holding them); the call-site column names the program's own
 # function, not the C runtime's (start_thread, __libc_start_call_main);
 # call sites roll up per function and line, with peak and live-at-end
 # bytes, and sort by count; a profile without samples says why; an
@@ -10,6 +12,11 @@ build_prog alloc-threads
 db=$TMPD/a.db
 profile_ok "$db" -- "$TMPD/alloc-threads" >/dev/null
 "$NUMAMMA" report "$db" >"$TMPD/text" || fail "report exited $?"
+
+largest=$(sed -n '/^Largest objects$/,/^$/p' "$TMPD/text")
+grep -Eq '^ +[0-9]+ (stack|mmap) ' <<<"$largest" && fail "threads' stacks among the largest objects: $largest"
+(($(grep -cE ' sizes_from_(malloc|calloc) \(alloc-threads\.c:1[23]\)$' <<<"$largest") >= 8)) ||
+	fail "the workers' blocks are not the largest objects: $largest"
 
 sites=$(sed -n '/^Allocation call sites$/,/^$/p' "$TMPD/text")
 sed -n 2p <<<"$sites" | grep -Eq "CALLSITE +COUNT +TOTAL +MAX +PEAK +LIVE AT END +WHERE" ||

@@ -306,22 +306,80 @@ static int largest_kept(const struct ctx *c, const void *row)
 {
 	const struct prof_object *o = row;
 
-	return o->kind >= 0 && o->kind != OBJ_MAPPING && want_pid(c, o->pid);
+	return o->kind >= 0 && o->kind != OBJ_MAPPING && o->kind != OBJ_STACK && want_pid(c, o->pid);
+}
+
+/* A thread's stack, by process then address. */
+struct stack_span {
+	pid_t pid;
+	uint64_t start, end, alloc_ns;
+};
+
+static int by_pid_address(const void *x, const void *y)
+{
+	const struct stack_span *p = x, *q = y;
+
+	return p->pid != q->pid ? CMP(p->pid, q->pid) : CMP(p->start, q->start);
+}
+
+static struct stack_span *stack_spans(const struct prof_run *run, size_t *n)
+{
+	struct stack_span *s = xcalloc(run->nobjects + 1, sizeof(*s));
+
+	*n = 0;
+	for (size_t i = 0; i < run->nobjects; i++) {
+		const struct prof_object *o = &run->objects[i];
+
+		if (o->kind == OBJ_STACK)
+			s[(*n)++] = (struct stack_span){ o->pid, o->addr, o->addr + o->size,
+							 o->alloc_ns };
+	}
+	qsort(s, *n, sizeof(*s), by_pid_address);
+	return s;
+}
+
+/* Whether mmap o is the reservation a thread's stack was made in
+ * (pthread_create's): the first stack of its process at or above its
+ * start lies within it, made while it was mapped. */
+static bool holds_stack(const struct stack_span *s, size_t n, const struct prof_object *o)
+{
+	size_t lo = 0, hi = n;
+
+	if (o->kind != OBJ_MMAP)
+		return false;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s[mid].pid < o->pid || (s[mid].pid == o->pid && s[mid].start < o->addr))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && s[lo].pid == o->pid && s[lo].end <= o->addr + o->size &&
+	       s[lo].alloc_ns >= o->alloc_ns && (!o->free_ns || s[lo].alloc_ns <= o->free_ns);
 }
 
 /* Mappings are left out: code and libraries would crowd out the
- * program's own data. */
+ * program's own data; so are threads' stacks and the mmaps made for
+ * them, reservations mostly untouched (sixteen threads' 8 MiB filled
+ * the table). */
 static void section_objects(struct ctx *c)
 {
 	const struct prof_run *run = c->run;
 	struct rtable *t = report_add_table(c->rep, "objects", object_cols, 7, "Largest objects");
-	size_t n;
+	size_t n, nstacks, shown = 0;
 	const void **v = select_rows(c, run->objects, run->nobjects, sizeof(*run->objects),
 				     largest_kept, by_size_then_id, &n);
+	struct stack_span *stacks = stack_spans(run, &nstacks);
 
-	for (size_t i = 0; i < top_n(c, n); i++) {
+	for (size_t i = 0; i < n && shown < top_n(c, n); i++) {
 		const struct prof_object *o = v[i];
-		char *where = describe_callsite(run, o->callsite_id);
+		char *where;
+
+		if (holds_stack(stacks, nstacks, o))
+			continue;
+		shown++;
+		where = describe_callsite(run, o->callsite_id);
 
 		rtable_int(t, o->id);
 		rtable_str(t, kind_text(o->kind));
@@ -332,6 +390,7 @@ static void section_objects(struct ctx *c)
 		callsite_cell(t, o->callsite_id);
 		free(where);
 	}
+	free(stacks);
 	free(v);
 }
 
