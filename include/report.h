@@ -41,6 +41,8 @@ struct rcolumn {
 	const char *null_text;    /* how RT_NULL cells read */
 	bool data_only;           /* an id for the data formats to join
 				   * tables on: the text leaves it out */
+	bool code;                /* where in the code: long C++ and Rust names
+				   * shortened in the text (report_shorten_name()) */
 };
 
 struct rtable {
@@ -94,6 +96,12 @@ void rtable_null(struct rtable *t);
 void rtable_text(struct rtable *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* NULL text is a null cell. */
 void rtable_str(struct rtable *t, const char *s);
+/* A copy of where (a function, "function (file:line)" or
+ * "function+0x1a") a person can read on a terminal: when longer than
+ * limit, the function's template or generic arguments are shortened to
+ * "<...>", innermost first (the outermost kept: Rust's <Type as Trait>),
+ * then its parameters to "(...)".  Data formats keep the whole name. */
+char *report_shorten_name(const char *where, size_t limit);
 size_t rtable_rows(const struct rtable *t);
 /* The cell of row in the column of this key (rcolumn_key()), or NULL. */
 const struct rcell *rtable_get(const struct rtable *t, size_t row, const char *key);

@@ -19,12 +19,12 @@
 
 static const struct rcolumn stack_cols[] = {
 	RIGHT("CALLSITE"), RIGHT("COUNT"), RIGHT("TOTAL"), UNKNOWN_BYTES("MAX"), RIGHT("PEAK"),
-	UNKNOWN_BYTES("LIVE AT END"), LEFT("WHERE"),
+	UNKNOWN_BYTES("LIVE AT END"), CODE("WHERE"),
 };
 
 static const struct rcolumn group_cols[] = {
 	RIGHT("SITES"), RIGHT("COUNT"), RIGHT("TOTAL"), UNKNOWN_BYTES("MAX"), RIGHT("PEAK"),
-	UNKNOWN_BYTES("LIVE AT END"), LEFT("WHERE"),
+	UNKNOWN_BYTES("LIVE AT END"), CODE("WHERE"),
 };
 
 struct site_total {

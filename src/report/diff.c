@@ -49,7 +49,7 @@ static struct pair *pair_up(const struct site_match *a, size_t na, const struct 
 }
 
 static const struct rcolumn diff_cols[] = {
-	LEFT("WHERE"), RIGHT("OBJECTS"), RIGHT("BYTES"), RIGHT("SAMPLES BEFORE"),
+	CODE("WHERE"), RIGHT("OBJECTS"), RIGHT("BYTES"), RIGHT("SAMPLES BEFORE"),
 	RIGHT("SAMPLES AFTER"), PERCENT("REMOTE BEFORE", 1, "-"),
 	PERCENT("REMOTE AFTER", 1, "-"),
 	NULLS("CYCLES BEFORE", 'r', "-"),

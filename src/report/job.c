@@ -124,7 +124,7 @@ static int by_spread(const void *x, const void *y)
 }
 
 static const struct rcolumn site_cols[] = {
-	LEFT("WHERE"), RIGHT("RANKS"), RIGHT("OBJECTS"), RIGHT("BYTES"), RIGHT("SAMPLES"),
+	CODE("WHERE"), RIGHT("RANKS"), RIGHT("OBJECTS"), RIGHT("BYTES"), RIGHT("SAMPLES"),
 	RIGHT("MIN BYTES"), RIGHT("MIN RANK"), RIGHT("MAX BYTES"), RIGHT("MAX RANK"),
 };
 

@@ -21,6 +21,7 @@ struct ctx {
 #define PERCENT(n, d, t) { .name = n, .align = 'r', .decimals = d, .null_text = t }
 /* An id the text leaves out, null when unknown. */
 #define DATA(n) { .name = n, .align = 'r', .data_only = true }
+#define CODE(n) { .name = n, .align = 'l', .code = true }
 
 #define CMP(a, b) (((a) > (b)) - ((a) < (b)))
 

@@ -292,7 +292,7 @@ static void section_run(struct ctx *c)
 
 static const struct rcolumn object_cols[] = {
 	RIGHT("ID"), LEFT("KIND"), RIGHT("SIZE"), RIGHT("TID"),
-	NULLS("NAME", 'l', "-"), LEFT("ALLOCATED AT"), DATA("CALLSITE"),
+	NULLS("NAME", 'l', "-"), CODE("ALLOCATED AT"), DATA("CALLSITE"),
 };
 
 static int by_size_then_id(const void *x, const void *y)
@@ -575,7 +575,7 @@ static void section_placement(struct ctx *c)
 static const struct rcolumn hot_cols[] = {
 	RIGHT("ID"), LEFT("KIND"), RIGHT("SIZE"), RIGHT("SAMPLES"), PERCENT("WRITES", 0, "?"),
 	PERCENT("REMOTE", 0, "-"), RIGHT("THREADS"), LEFT("PATTERN"),
-	NULLS("NAME", 'l', "-"), LEFT("ALLOCATED AT"), DATA("CALLSITE"),
+	NULLS("NAME", 'l', "-"), CODE("ALLOCATED AT"), DATA("CALLSITE"),
 	DATA("READS"), DATA("LOCATED"), DATA("REMOTE SAMPLES"),
 };
 #define HOT_NCOLS (int)(sizeof(hot_cols) / sizeof(*hot_cols))

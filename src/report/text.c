@@ -81,6 +81,9 @@ static void print_row(FILE *out, const struct rtable *t, const char *const *cell
 	fputs("\n", out);
 }
 
+/* Where in the code, as a terminal shows it (report_shorten_name()). */
+#define CODE_WIDTH 100
+
 /* The cells as text, and each column's width (headers included). */
 static char **format_cells(const struct rtable *t, int *width)
 {
@@ -92,7 +95,10 @@ static char **format_cells(const struct rtable *t, int *width)
 	for (size_t i = 0; i < t->ncells; i++) {
 		int col = i % t->ncols, w;
 
-		text[i] = xstrdup(rcell_text(&t->cols[col], &t->cells[i], buf, sizeof(buf)));
+		if (t->cols[col].code && t->cells[i].type == RT_TEXT)
+			text[i] = report_shorten_name(t->cells[i].s, CODE_WIDTH);
+		else
+			text[i] = xstrdup(rcell_text(&t->cols[col], &t->cells[i], buf, sizeof(buf)));
 		w = strlen(text[i]);
 		if (w > width[col])
 			width[col] = w;
