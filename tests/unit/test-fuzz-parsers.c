@@ -1,6 +1,7 @@
 /* Bounded fuzz runs of the parsers that read what numamma does not
  * control: /proc/PID/maps text, policy files, perf ring records (the
- * kernel's, or a damaged ring's).  Each starts from a checked-in seed
+ * kernel's, or a damaged ring's), symbol names (a damaged ELF file's, a
+ * hostile one's: the demangler, then the report's readings of the name).  Each starts from a checked-in seed
  * (tests/unit/data/fuzz/) and mutates it with a fixed seed, so a failure
  * reproduces; a parser must accept or refuse, never crash or read out of
  * bounds (t0190 runs this under ASan and UBSan).  Longer runs:
@@ -10,10 +11,13 @@
 #include <unistd.h>
 
 #include "data/build.h"
+#include "demangle.h"
 #include "error.h"
+#include "langrt.h"
 #include "perf_ring.h"
 #include "placement.h"
 #include "procmaps.h"
+#include "report.h"
 #include "unit.h"
 
 static char *read_seed(const char *name, size_t *len)
@@ -93,6 +97,22 @@ static void parse_policy(const char *text)
 		policy_free(pol);
 }
 
+/* Each line a symbol. */
+static void parse_symbols(const char *text)
+{
+	char *copy = xstrdup(text), *save = NULL;
+
+	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *name = demangle(line), *shown;
+
+		langrt_function(name ? name : line);
+		shown = report_shorten_name(name ? name : line, 40);
+		free(shown);
+		free(name);
+	}
+	free(copy);
+}
+
 /* The sample seed: a sample_type line, then the body's bytes in hex. */
 static uint8_t *sample_seed(uint64_t *sample_type, size_t *len)
 {
@@ -156,6 +176,7 @@ int main(void)
 	fuzz_text("fuzz/policy.seed", rounds, parse_policy);
 	dup2(saved_stderr, 2);
 	fuzz_samples(rounds);
-	printf("fuzz: %d rounds each of maps, policy and sample records, no crash\n", rounds);
+	fuzz_text("fuzz/symbols.seed", rounds, parse_symbols);
+	printf("fuzz: %d rounds each of maps, policy, sample records and symbols, no crash\n", rounds);
 	return unit_done();
 }
