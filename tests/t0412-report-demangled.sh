@@ -5,7 +5,8 @@
 # numamma that did not demangle wrote it).  A site inside the standard
 # library's templates (std::map's nodes) is shown at the program's own
 # frame, and listed even when none of its blocks has a row (the default:
-# rows from 1 MiB).  Rust's manglings are in the unit test test-demangle,
+# rows from 1 MiB).  A static is shown as app::lookup, while the profile
+# keeps its symbol (policy rules match it).  Rust's manglings are in the unit test test-demangle,
 # and t0413.
 . "$(dirname "$0")/lib.sh"
 
@@ -13,7 +14,7 @@ command -v g++ >/dev/null || skip "g++ not installed"
 g++ -O1 -g -o "$TMPD/cxx-names" "$PROGS/cxx-names.cc" || fail "cannot compile cxx-names.cc"
 db=$TMPD/p.db
 profile_ok "$db" -- "$TMPD/cxx-names" >"$TMPD/out"
-assert_eq "program output" "0 0 1000" "$(cat "$TMPD/out")"
+assert_eq "program output" "0 0 1000 1" "$(cat "$TMPD/out")"
 
 sites="SELECT o.size, f.function FROM objects o
        JOIN frames f ON f.callsite_id = o.callsite_id AND f.depth = 0
@@ -39,6 +40,11 @@ assert_eq "node rows at the default --min-object-size" 0 \
 "$NUMAMMA" report "$TMPD/rows.db" >"$TMPD/report2" || fail "report exited $?"
 grep -Eq '^ +[0-9]+ +1000 +39\.1 KiB +40 B +39\.1 KiB +0 B app::Index::build\(int\) ' "$TMPD/report2" ||
 	fail "the nodes' site, without rows, is not listed: $(grep -A8 'call sites' "$TMPD/report2")"
+
+assert_eq "the static's symbol in objects" "_ZN3app6lookupE" \
+	"$(sql "$db" "SELECT name FROM objects WHERE kind = 'static' AND size = 2097152")"
+sed -n '/^Largest objects$/,/^$/p' "$TMPD/report" | grep -Eq ' static +2\.0 MiB +[0-9]+ app::lookup ' ||
+	fail "the static is not shown as app::lookup: $(sed -n '/^Largest objects$/,/^$/p' "$TMPD/report")"
 
 # The symbols as linked, as an older numamma stored them.
 sql "$db" "UPDATE locations SET function = '_ZN3app5Store4fillEi' WHERE function = 'app::Store::fill(int)';

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "demangle.h"
 #include "error.h"
 #include "report_int.h"
 
@@ -78,7 +79,10 @@ char *site_where(const struct site_match *m)
 {
 	if (m->callsite_id)
 		return describe_callsite(m->run, m->callsite_id);
-	return xasprintf("%s (static)", m->name);
+	char *name = demangle(m->name), *where = xasprintf("%s (static)", name ? name : m->name);
+
+	free(name);
+	return where;
 }
 
 void site_matches_free(struct site_match *m, size_t n)

@@ -63,7 +63,7 @@ void section_object(struct ctx *c)
 	const struct prof_access *a = o ? prof_access(c->run, o->id) : NULL;
 	struct rtable *t = report_add_table(c->rep, "object", kv_cols, 2, "Object %" PRId64,
 					    c->opts->object);
-	char *where;
+	char *where, *name;
 
 	if (!o) {
 		t->note = xstrdup("no such object in this profile");
@@ -81,7 +81,9 @@ void section_object(struct ctx *c)
 	rtable_str(t, "thread");
 	rtable_text(t, "%d (process %d)", o->tid, o->pid);
 	rtable_str(t, "name");
-	rtable_str(t, o->name ? o->name : "-");
+	name = object_name(o);
+	rtable_str(t, name ? name : "-");
+	free(name);
 	rtable_str(t, "allocated at");
 	rtable_str(t, where);
 	lifetime(t, c->run, o);

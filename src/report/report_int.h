@@ -37,6 +37,9 @@ const void **select_rows(const struct ctx *c, const void *rows, size_t nrows, si
 const char *basename_of(const char *path);
 const struct prof_frame *shown_frame(const struct prof_run *run, const struct prof_callsite *cs);
 char *describe_callsite(const struct prof_run *run, int64_t callsite_id);
+/* An object's name for a person (NULL: none): a C++ or Rust static's
+ * demangled; the profile and policies keep the symbol, which they match. */
+char *object_name(const struct prof_object *o);
 const char *kind_text(int kind);
 /* What the samples say about how threads use an object: "one thread",
  * "each thread its own block", "false sharing suspect"... */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "demangle.h"
 #include "error.h"
 #include "langrt.h"
 #include "report_int.h"
@@ -96,6 +97,21 @@ const struct prof_frame *shown_frame(const struct prof_run *run, const struct pr
 			if ((any || cs->frames[i].file) && !runtime_frame(run, &cs->frames[i]))
 				return &cs->frames[i];
 	return cs->nframes ? &cs->frames[0] : NULL;
+}
+
+char *object_name(const struct prof_object *o)
+{
+	char *name = o->kind == OBJ_STATIC ? demangle(o->name) : NULL;
+
+	return name ? name : o->name ? xstrdup(o->name) : NULL;
+}
+
+static void rtable_name(struct rtable *t, const struct prof_object *o)
+{
+	char *name = object_name(o);
+
+	rtable_str(t, name);
+	free(name);
 }
 
 /* Where a call site is, for a person: "main (app.c:42)", "main+0x1a" or
@@ -385,7 +401,7 @@ static void section_objects(struct ctx *c)
 		rtable_str(t, kind_text(o->kind));
 		rtable_bytes(t, o->size);
 		rtable_int(t, o->tid);
-		rtable_str(t, o->name);
+		rtable_name(t, o);
 		rtable_str(t, where);
 		callsite_cell(t, o->callsite_id);
 		free(where);
@@ -638,7 +654,7 @@ static void hot_row(struct rtable *t, const struct prof_run *run, const struct p
 		rtable_null(t);
 	rtable_int(t, a->threads);
 	rtable_str(t, access_pattern(a));
-	rtable_str(t, o->name);
+	rtable_name(t, o);
 	rtable_str(t, where);
 	callsite_cell(t, o->callsite_id);
 	rtable_int(t, a->reads);

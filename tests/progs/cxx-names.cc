@@ -8,6 +8,8 @@
 #include <map>
 
 namespace app {
+double lookup[1 << 18];    // a static of 2 MiB: _ZN3app6lookupE
+
 struct Store {
 	double *table = nullptr;
 	__attribute__((noinline)) void fill(int n)
@@ -39,7 +41,9 @@ int main()
 	app::Index index;
 
 	index.build(1000);
-	std::printf("%g %g %zu\n", s.table[7], static_cast<double>(f[9]), index.m.size());
+	for (int i = 0; i < (1 << 18); i++)
+		app::lookup[i] = i % 3;
+	std::printf("%g %g %zu %g\n", s.table[7], static_cast<double>(f[9]), index.m.size(), app::lookup[4]);
 	std::free(s.table);
 	delete[] f;
 	return 0;
