@@ -30,6 +30,7 @@
 #include "ownlimits.h"
 #include "section_stream.h"
 #include "symbolize.h"
+#include "u64map.h"
 
 struct sym_module {
 	char *path;
@@ -42,6 +43,8 @@ struct sym_module {
 	struct elf_module *debug_elf;   /* the file the lines come from */
 	struct line_table *lines;       /* NULL: libdwfl answers */
 	bool no_lines;            /* no line program anywhere: no file:line to wait for */
+	struct u64map readable;   /* a symbol (its string's address) -> its
+				   * demangled name (a), NULL when it has none */
 	bool queued;              /* for the worker to open */
 	bool opening;             /* taken, by the worker or symbolize() */
 	bool ready;               /* opened: the fields above are set */
@@ -172,6 +175,10 @@ static void destroy(struct symbolizer *s)
 		if (sm->dwfl)
 			dwfl_end(sm->dwfl);
 		pthread_mutex_destroy(&sm->lookup);
+		for (size_t j = 0; j < sm->readable.cap; j++)
+			if (u64map_live(&sm->readable.v[j]))
+				free((char *)(uintptr_t)sm->readable.v[j].a);
+		u64map_free(&sm->readable);
 		free(sm->path);
 		free(sm);
 	}
@@ -608,12 +615,20 @@ static struct sym_module *module_for(struct symbolizer *s, const char *path)
 	return opened_module(s, find_or_add(s, path, &added));
 }
 
-/* A function's name as a person reads it: C++ and Rust demangled. */
-static char *readable_name(const char *symbol)
+/* A function's name as a person reads it: C++ and Rust demangled, each
+ * symbol once (rustc's 23,500 code locations are in 7,500 functions). */
+static char *readable_name(struct sym_module *sm, const char *symbol)
 {
-	char *name = demangle(symbol);
+	struct u64map_slot *slot = u64map_find(&sm->readable, (uintptr_t)symbol);
+	const char *name;
 
-	return name ? name : xstrdup(symbol);
+	if (slot) {
+		name = (const char *)(uintptr_t)slot->a;
+	} else {
+		name = demangle(symbol);
+		u64map_put(&sm->readable, (uintptr_t)symbol, (uintptr_t)name, 0);
+	}
+	return xstrdup(name ? name : symbol);
 }
 
 static void find_function(struct sym_module *sm, uint64_t vaddr, struct sym_info *out)
@@ -624,7 +639,7 @@ static void find_function(struct sym_module *sm, uint64_t vaddr, struct sym_info
 	GElf_Sym sym;
 
 	if (elfmod_symbolize(sm->elf, vaddr, &name, &off) == 0) {
-		out->function = readable_name(name);
+		out->function = readable_name(sm, name);
 		out->func_offset = off;
 		return;
 	}
@@ -632,7 +647,7 @@ static void find_function(struct sym_module *sm, uint64_t vaddr, struct sym_info
 	 * separate debug info. */
 	if (sm->mod && sm->debug_symbols && (name = dwfl_module_addrinfo(sm->mod, vaddr + sm->bias, &dwfl_off,
 						    &sym, NULL, NULL, NULL))) {
-		out->function = readable_name(name);
+		out->function = readable_name(sm, name);
 		out->func_offset = dwfl_off;
 	}
 }
