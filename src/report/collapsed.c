@@ -42,10 +42,26 @@ static uint64_t weight_of(const struct prof_run *run, const struct prof_object *
 	return a ? a->samples : 0;
 }
 
+/* By bytes, a profile that counted every call weighs each stack by all
+ * its calls' bytes, those of blocks without a row too (their counts are
+ * per process: not with --pid); their allocator is then unknown
+ * ("alloc") unless a row names it. */
+static void weigh_counted(struct folded *w, const struct prof_run *run)
+{
+	for (size_t i = 0; i < run->ncallsite_totals; i++) {
+		const struct prof_callsite_total *t = &run->callsite_totals[i];
+		const struct prof_callsite *cs = prof_callsite(run, t->callsite_id);
+
+		if (cs)
+			w[cs - run->callsites].weight = t->bytes;
+	}
+}
+
 void report_render_collapsed(FILE *f, const struct prof_run *run, const struct report_opts *opts,
 			     bool by_samples)
 {
 	struct folded *w = xcalloc(run->ncallsites + 1, sizeof(*w));
+	bool counted = !by_samples && !opts->pid && run->ncallsite_totals;
 
 	for (size_t i = 0; i < run->nobjects; i++) {
 		const struct prof_object *o = &run->objects[i];
@@ -53,9 +69,11 @@ void report_render_collapsed(FILE *f, const struct prof_run *run, const struct r
 
 		if (!cs || (opts->pid && o->pid != opts->pid))
 			continue;
-		w[cs - run->callsites].weight += weight_of(run, o, by_samples);
+		w[cs - run->callsites].weight += counted ? 0 : weight_of(run, o, by_samples);
 		w[cs - run->callsites].allocator = o->name;
 	}
+	if (counted)
+		weigh_counted(w, run);
 	for (size_t i = 0; i < run->ncallsites; i++) {
 		const struct prof_callsite *cs = &run->callsites[i];
 
