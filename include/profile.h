@@ -87,6 +87,8 @@ struct prof_frame {
 	uint64_t func_offset;
 	char *file;
 	int line;
+	char *call_file;            /* inlined code: its function's line; NULL none */
+	int call_line;
 };
 
 struct prof_callsite {

@@ -11,6 +11,10 @@ struct sym_info {
 	uint64_t func_offset;
 	char *file;         /* NULL when no debug info */
 	int line;
+	/* Code inlined into function: the line of function's own source
+	 * that it came from (include/dwarf_inlines.h); NULL otherwise. */
+	char *call_file;
+	int call_line;
 };
 
 struct symbolizer *symbolizer_new(void);

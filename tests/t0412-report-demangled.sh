@@ -4,8 +4,9 @@
 # in the report of a profile that still holds the symbols as linked (a
 # numamma that did not demangle wrote it).  A site inside the standard
 # library's templates (std::map's nodes) is shown at the program's own
-# frame, and listed even when none of its blocks has a row (the default:
-# rows from 1 MiB).  A static is shown as app::lookup, while the profile
+# frame, at the line of its own source where the library's code was
+# inlined (not stl_map.h's), and listed even when none of its blocks has
+# a row (the default: rows from 1 MiB).  A static is shown as app::lookup, while the profile
 # keeps its symbol (policy rules match it).  Rust's manglings are in the unit test test-demangle,
 # and t0413.
 . "$(dirname "$0")/lib.sh"
@@ -26,8 +27,13 @@ assert_eq "allocating functions in frames (size|function)" \
 "$NUMAMMA" report "$db" >"$TMPD/report" || fail "report exited $?"
 grep -q 'app::Store::fill(int) (cxx-names.cc:' "$TMPD/report" ||
 	fail "report does not name app::Store::fill(int): $(grep -A4 'call sites' "$TMPD/report")"
-grep -Eq ' 1000 .* app::Index::build\(int\) \([a-z_.-]+:[0-9]+\)$' "$TMPD/report" ||
-	fail "std::map's 1000 nodes are not shown at app::Index::build(int): $(grep -A6 'call sites' "$TMPD/report")"
+line=$(grep -n 'm\[i \* 7\] = i;' "$PROGS/cxx-names.cc" | cut -d: -f1)
+grep -Eq " 1000 .* app::Index::build\\(int\\) \\(cxx-names\\.cc:$line\\)$" "$TMPD/report" ||
+	fail "std::map's 1000 nodes are not shown at app::Index::build(int) (cxx-names.cc:$line):" \
+	     "$(grep -A6 'call sites' "$TMPD/report")"
+assert_eq "the nodes' frame: a library header's line, called from the program's" "1|cxx-names.cc|$line" \
+	"$(sql "$db" "SELECT DISTINCT file LIKE '/usr/include/%', $(sql_basename call_file), call_line FROM frames
+		      WHERE depth = 0 AND function = 'app::Index::build(int)'")"
 
 # Without rows for the nodes: counted all the same (count, bytes, the
 # largest call, the peak, none live at the end).

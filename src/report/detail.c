@@ -61,7 +61,7 @@ static bool idset_has(const struct idset *s, int64_t id)
 static const struct rcolumn stack_cols[] = {
 	RIGHT("CALLSITE"), RIGHT("DEPTH"), LEFT("FUNCTION"),
 	LEFT("FILE"), RIGHT("LINE"), LEFT("MODULE"),
-	RIGHT("OFFSET"), RIGHT("SHOWN"),
+	RIGHT("OFFSET"), RIGHT("SHOWN"), LEFT("CALL FILE"), RIGHT("CALL LINE"),
 };
 
 static void stack_rows(struct rtable *t, const struct prof_run *run, const struct prof_callsite *cs)
@@ -83,12 +83,17 @@ static void stack_rows(struct rtable *t, const struct prof_run *run, const struc
 		rtable_str(t, m && m->path ? m->path : f->module);
 		rtable_int(t, (int64_t)f->offset);
 		rtable_int(t, f == shown);
+		rtable_str(t, f->call_file);
+		if (f->call_file)
+			rtable_int(t, f->call_line);
+		else
+			rtable_null(t);
 	}
 }
 
 static void section_stacks(struct ctx *c, const struct idset *ids)
 {
-	struct rtable *t = report_add_table(c->rep, "stacks", stack_cols, 8, "Call stacks");
+	struct rtable *t = report_add_table(c->rep, "stacks", stack_cols, 10, "Call stacks");
 
 	for (size_t i = 0; i < ids->n; i++) {
 		const struct prof_callsite *cs = prof_callsite(c->run, ids->v[i]);

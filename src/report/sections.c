@@ -115,7 +115,9 @@ static void rtable_name(struct rtable *t, const struct prof_object *o)
 }
 
 /* Where a call site is, for a person: "main (app.c:42)", "main+0x1a" or
- * "libfoo.so+0x1234" depending on what symbolisation found. */
+ * "libfoo.so+0x1234" depending on what symbolisation found.  In code
+ * inlined into the function, its own line ("main (app.cc:5)", not the
+ * library header's where the allocation was written). */
 char *describe_callsite(const struct prof_run *run, int64_t callsite_id)
 {
 	const struct prof_callsite *cs = callsite_id ? prof_callsite(run, callsite_id) : NULL;
@@ -125,6 +127,9 @@ char *describe_callsite(const struct prof_run *run, int64_t callsite_id)
 
 	if (!f)
 		return xstrdup("-");
+	if (f->call_file)
+		return xasprintf("%s (%s:%d)", f->function ? f->function : "?", basename_of(f->call_file),
+				 f->call_line);
 	if (f->file)
 		return xasprintf("%s (%s:%d)", f->function ? f->function : "?", basename_of(f->file),
 				 f->line);

@@ -40,9 +40,9 @@
 #define TOTALS_COLUMNS 8
 #define CALLSITE_INSERT "INSERT INTO callsites(id, frames, hash) VALUES "
 #define LOCATION_INSERT "INSERT INTO locations(id, module, offset, function, func_offset, file," \
-			" line) VALUES "
-#define LOCATION_ROW "(?, ?, ?, ?, ?, ?, ?)"
-#define LOCATION_COLUMNS 7
+			" line, call_file, call_line) VALUES "
+#define LOCATION_ROW "(?, ?, ?, ?, ?, ?, ?, ?, ?)"
+#define LOCATION_COLUMNS 9
 #define ID_ROW "(?, ?, ?)"
 #define ID_COLUMNS 3
 /* Samples and objects are written BATCH rows per statement: one step of a
@@ -1035,6 +1035,8 @@ static void bind_location_row(sqlite3_stmt *st, int first, const void *row)
 	bind_int_known(st, first + 4, (int64_t)r->name.func_offset, r->name.function || r->name.file);
 	bind_text(st, first + 5, r->name.file);
 	bind_int_known(st, first + 6, r->name.line, r->name.file != NULL);
+	bind_text(st, first + 7, r->name.call_file);
+	bind_int_known(st, first + 8, r->name.call_line, r->name.call_file != NULL);
 }
 
 static void free_location_row(struct location_row *r)
@@ -1043,6 +1045,7 @@ static void free_location_row(struct location_row *r)
 	free(r->path);
 	free(r->name.function);
 	free(r->name.file);
+	free(r->name.call_file);
 }
 
 static void note_nameless(struct nm_db *db, int64_t id)

@@ -32,6 +32,8 @@ struct db_location_name {
 	uint64_t func_offset;
 	char *file;
 	int line;
+	char *call_file;        /* inlined code: its function's line (symbolize.h) */
+	int call_line;
 	bool nameless;          /* its module has no name for it: not named later */
 };
 

@@ -119,7 +119,11 @@ static void update_location(struct nm_db *db, sqlite3_stmt *st, const struct unk
 		sqlite3_bind_text(st, 3, si->file, -1, SQLITE_STATIC);
 		sqlite3_bind_int(st, 4, si->line);
 	}
-	sqlite3_bind_int64(st, 5, u->id);
+	if (si->call_file) {
+		sqlite3_bind_text(st, 5, si->call_file, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 6, si->call_line);
+	}
+	sqlite3_bind_int64(st, 7, u->id);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		die("cannot name code locations: %s", sqlite3_errmsg(db_sqlite(db)));
 	sqlite3_reset(st);
@@ -141,8 +145,8 @@ static void symbolize_locations(struct nm_db *db, void *unused)
 	debug("%zu code locations left to name", unknown.n);
 	if (!sym)
 		sym = symbolizer_new();
-	st = db_prepare(db, "UPDATE locations SET function = ?, func_offset = ?, file = ?, line = ?"
-			" WHERE id = ?");
+	st = db_prepare(db, "UPDATE locations SET function = ?, func_offset = ?, file = ?, line = ?,"
+			" call_file = ?, call_line = ? WHERE id = ?");
 	for (size_t i = 0; i < unknown.n; i++) {
 		struct unknown_frame *u = &unknown.v[i];
 		struct sym_info si = { 0 };
@@ -174,7 +178,8 @@ static void name_if_read(void *symbolizer, const char *path, uint64_t offset,
 	int rc = symbolize_if_read(symbolizer, path, offset, &si);
 
 	if (rc == 0)
-		*out = (struct db_location_name){ si.function, si.func_offset, si.file, si.line, false };
+		*out = (struct db_location_name){ si.function, si.func_offset, si.file, si.line,
+						  si.call_file, si.call_line, false };
 	else
 		sym_info_free(&si);
 	out->nameless = rc == 1;

@@ -279,6 +279,8 @@ static void frame_row(struct prof_run *run, sqlite3_stmt *st)
 	f->func_offset = col_int(st, 4, 0);
 	f->file = col_str(run, st, 5);
 	f->line = (int)col_int(st, 6, 0);
+	f->call_file = col_str(run, st, 7);
+	f->call_line = (int)col_int(st, 8, 0);
 }
 
 static int kind_of(const char *name)
@@ -357,13 +359,20 @@ static int read_counted_samples(struct reader *rd)
 			 &run->attributed_samples) < 0 ? -1 : 0;
 }
 
+static int has_column(struct reader *rd, const char *table, const char *column);
+
 /* A static's module is the smallest one mapped at its address. */
 static int read_objects(struct reader *rd, unsigned what)
 {
 	struct prof_run *run = rd->run;
+	int inlines = has_column(rd, "locations", "call_line");
+	char *frames = xasprintf("SELECT callsite_id, module, offset, function, func_offset, file,"
+				 " line, %s FROM frames ORDER BY callsite_id, depth",
+				 inlines > 0 ? "call_file, call_line" : "NULL, NULL");
+	int rc = inlines < 0 ? -1 : each_row(rd, frames, frame_row);
 
-	if (each_row(rd, "SELECT callsite_id, module, offset, function, func_offset, file, line"
-		     " FROM frames ORDER BY callsite_id, depth", frame_row) < 0 ||
+	free(frames);
+	if (rc < 0 ||
 	    each_row(rd, "SELECT o.id, o.pid, o.tid, o.kind, o.address, o.size, o.callsite_id, o.name,"
 		     "  CASE WHEN o.kind = 'static' THEN (SELECT m.module FROM modules m"
 		     "    WHERE m.pid = o.pid AND o.address >= m.start AND o.address < m.end"

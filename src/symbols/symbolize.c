@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "demangle.h"
+#include "dwarf_inlines.h"
 #include "dwarf_lines.h"
 #include "elfsyms.h"
 #include "error.h"
@@ -43,6 +44,7 @@ struct sym_module {
 	struct elf_module *debug_elf;   /* the file the lines come from */
 	struct line_table *lines;       /* NULL: libdwfl answers */
 	bool no_lines;            /* no line program anywhere: no file:line to wait for */
+	struct inline_index *inlines;   /* NULL: no DWARF of the module's own */
 	struct u64map readable;   /* a symbol (its string's address) -> its
 				   * demangled name (a), NULL when it has none */
 	bool queued;              /* for the worker to open */
@@ -169,6 +171,7 @@ static void destroy(struct symbolizer *s)
 		struct sym_module *sm = s->v[i];
 
 		line_table_free(sm->lines);
+		inline_index_free(sm->inlines);
 		if (sm->debug_elf != sm->elf)
 			elfmod_close(sm->debug_elf);
 		elfmod_close(sm->elf);
@@ -371,6 +374,10 @@ static void open_module(struct sym_module *sm)
 	}
 	open_dwarf(sm);
 	load_lines(sm);
+	/* Only the module's own DWARF (a program built with -g): a C
+	 * library's separate debug info is the runtime's, and large. */
+	if (sm->mod && has_own_dwarf(sm->elf))
+		sm->inlines = inline_index_new(sm->mod, sm->bias);
 	elfmod_symbolize(sm->elf, 0, &name, &off);
 }
 
@@ -686,6 +693,30 @@ static bool find_source_line(struct sym_module *sm, uint64_t vaddr, struct sym_i
 	return true;
 }
 
+/* Where inlined code at vaddr came from in its function; false: peek
+ * only, and the answer needs the unit indexed first.  vaddr is a return
+ * address: the call before it is what was inlined (an inlined
+ * allocate() ends with its call of operator new). */
+static bool find_call_line(struct sym_module *sm, uint64_t vaddr, struct sym_info *out, bool peek)
+{
+	const char *file;
+	int line;
+
+	if (!sm->inlines || !out->file)
+		return true;
+	switch (inline_call_line(sm->inlines, vaddr - 1, peek, &file, &line)) {
+	case INLINE_CALLED:
+		out->call_file = xstrdup(file);
+		out->call_line = line;
+		return true;
+	case INLINE_NOT:
+		return true;
+	case INLINE_NOT_READ:
+		break;
+	}
+	return false;
+}
+
 /* 0: named; 1: the module names nothing there (no symbol, no line);
  * -1: not answered.  peek: only where that is a few binary searches,
  * else -1 (the worker holds the module, or a line program must be run
@@ -702,7 +733,7 @@ static int symbolize_in(struct sym_module *sm, uint64_t vaddr, struct sym_info *
 	else if (pthread_mutex_trylock(&sm->lookup))
 		return -1;
 	find_function(sm, vaddr, out);
-	answered = find_source_line(sm, vaddr, out, peek);
+	answered = find_source_line(sm, vaddr, out, peek) && find_call_line(sm, vaddr, out, peek);
 	pthread_mutex_unlock(&sm->lookup);
 	if (!answered)
 		sym_info_free(out);
@@ -735,5 +766,6 @@ void sym_info_free(struct sym_info *si)
 {
 	free(si->function);
 	free(si->file);
-	si->function = si->file = NULL;
+	free(si->call_file);
+	si->function = si->file = si->call_file = NULL;
 }

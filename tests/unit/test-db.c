@@ -712,7 +712,7 @@ static void fake_opened(void *arg, const char *path)
 static void fake_name(void *arg, const char *path, uint64_t offset, struct db_location_name *out)
 {
 	if (!strcmp(path, "/bin/app"))
-		*out = (struct db_location_name){ xasprintf("fn_%" PRIx64, offset), 2, NULL, 0, false };
+		*out = (struct db_location_name){ .function = xasprintf("fn_%" PRIx64, offset), .func_offset = 2 };
 }
 
 /* Locations whose module is read when their rows are written are stored

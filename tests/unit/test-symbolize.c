@@ -1,5 +1,6 @@
 /* symbolize: function, offset and file:line of vaddrs in a program built
- * with -g at test time (PIE and not), and in the system's libc. */
+ * with -g at test time (PIE and not), and in the system's libc; the line
+ * that inlined code came from in its function. */
 #include <dlfcn.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -16,11 +17,11 @@
 
 #define SOURCE "elfsyms-prog.c"
 
-/* The number of the first source line containing text at or after line
- * from, 0 if none. */
-static int source_line_of(const char *text, int from)
+/* The number of the first source line of file containing text at or
+ * after line from, 0 if none. */
+static int line_in(const char *file, const char *text, int from)
 {
-	char *path = data_source(SOURCE);
+	char *path = data_source(file);
 	FILE *f = fopen(path, "r");
 	char buf[512];
 	int n = 0, found = 0;
@@ -34,6 +35,11 @@ static int source_line_of(const char *text, int from)
 		fclose(f);
 	free(path);
 	return found;
+}
+
+static int source_line_of(const char *text, int from)
+{
+	return line_in(SOURCE, text, from);
 }
 
 static bool ends_with(const char *s, const char *suffix)
@@ -319,6 +325,47 @@ static void test_warm(void)
 	usleep(300 * 1000);
 }
 
+/* In outer(), grab()'s code is named by grab's line and called from
+ * outer's (the address after it, a return address, names it); outer's
+ * own code has no call line. */
+static void test_inlined(const char *dir)
+{
+	char *prog = data_compile(dir, "inline-prog", "inline-prog.c", "-O2");
+	int grab_line = line_in("inline-prog.c", "GRAB LINE", 1);
+	int call_line = line_in("inline-prog.c", "OUTER CALL", 1);
+	struct symbolizer *s = symbolizer_new();
+	struct elf_module *m = prog ? elfmod_open(prog) : NULL;
+	uint64_t vaddr, size;
+	int inlined = 0, own = 0;
+
+	CHECK(m != NULL);
+	if (!m || elfmod_find_function(m, "outer", &vaddr, &size)) {
+		CHECK(!"outer() in inline-prog");
+		symbolizer_free(s);
+		return;
+	}
+	for (uint64_t a = vaddr + 1; a <= vaddr + size; a++) {
+		struct sym_info si;
+
+		if (symbolize(s, prog, a, &si))
+			continue;
+		/* (The first byte of grab's code, as a return address, is
+		 * after a call made before it: outer's own.) */
+		if (si.call_file) {
+			inlined += si.line == grab_line;
+			CHECK(ends_with(si.call_file, "/inline-prog.c"));
+			CHECK_INT(si.call_line, call_line);
+		} else {
+			own++;
+		}
+		sym_info_free(&si);
+	}
+	CHECK(inlined > 0 && own > 0);
+	elfmod_close(m);
+	symbolizer_free(s);
+	free(prog);
+}
+
 int main(void)
 {
 	char *dir = data_tmpdir();
@@ -340,6 +387,7 @@ int main(void)
 	test_if_read_no_lines(dir, pie);
 	test_free_while_opening(pie);
 	test_warm();
+	test_inlined(dir);
 
 	CHECK_INT(symbolize(s, "/nonexistent/lib.so", 0x1000, &si), -1);
 	CHECK(si.function == NULL && si.file == NULL);

@@ -1,0 +1,168 @@
+/* See include/dwarf_inlines.h. */
+#include <dwarf.h>
+#include <stdlib.h>
+
+#include "dwarf_inlines.h"
+#include "error.h"
+#include "sorted.h"
+
+/* An address range of an outermost inlined subroutine. */
+struct call_range {
+	uint64_t lo, hi;          /* ELF vaddrs, [lo, hi) */
+	const char *file;         /* libdw's string */
+	int line;
+};
+
+struct unit_table {
+	Dwarf_Off unit;           /* the compile unit's DIE offset */
+	struct call_range *v;
+	size_t n;
+};
+
+struct inline_index {
+	Dwfl_Module *mod;
+	Dwarf_Addr bias;
+	bool loaded;              /* libdw has read the module's DWARF */
+	struct unit_table *units;
+	size_t nunits;
+};
+
+struct inline_index *inline_index_new(Dwfl_Module *mod, Dwarf_Addr bias)
+{
+	struct inline_index *x = xcalloc(1, sizeof(*x));
+
+	x->mod = mod;
+	x->bias = bias;
+	return x;
+}
+
+void inline_index_free(struct inline_index *x)
+{
+	if (!x)
+		return;
+	for (size_t i = 0; i < x->nunits; i++)
+		free(x->units[i].v);
+	free(x->units);
+	free(x);
+}
+
+struct walk {
+	struct unit_table *t;
+	size_t cap;
+	Dwarf_Files *files;
+	size_t nfiles;
+};
+
+static void add_ranges(struct walk *w, Dwarf_Die *die)
+{
+	Dwarf_Attribute attr;
+	Dwarf_Word file = 0, line = 0;
+	Dwarf_Addr base, lo, hi;
+	const char *name;
+	ptrdiff_t off = 0;
+
+	if (!dwarf_attr(die, DW_AT_call_file, &attr) || dwarf_formudata(&attr, &file) ||
+	    !dwarf_attr(die, DW_AT_call_line, &attr) || dwarf_formudata(&attr, &line) ||
+	    !w->files || file >= w->nfiles || !(name = dwarf_filesrc(w->files, file, NULL, NULL)))
+		return;
+	while ((off = dwarf_ranges(die, off, &base, &lo, &hi)) > 0) {
+		if (hi <= lo)
+			continue;
+		if (w->t->n == w->cap) {
+			w->cap = w->cap ? 2 * w->cap : 64;
+			w->t->v = xrealloc(w->t->v, w->cap * sizeof(*w->t->v));
+		}
+		/* DWARF's addresses are the file's own: ELF vaddrs. */
+		w->t->v[w->t->n++] = (struct call_range){ lo, hi, name, (int)line };
+	}
+}
+
+/* The outermost inlined subroutines under die: their ranges, not what
+ * is inlined into them. */
+static void walk_children(struct walk *w, Dwarf_Die *die, int depth)
+{
+	Dwarf_Die child;
+
+	if (depth > 64 || dwarf_child(die, &child) != 0)
+		return;
+	do {
+		switch (dwarf_tag(&child)) {
+		case DW_TAG_inlined_subroutine:
+			add_ranges(w, &child);
+			break;
+		case DW_TAG_subprogram:
+		case DW_TAG_lexical_block:
+		case DW_TAG_namespace:
+		case DW_TAG_class_type:
+		case DW_TAG_structure_type:
+		case DW_TAG_module:
+			walk_children(w, &child, depth + 1);
+			break;
+		default:
+			break;
+		}
+	} while (dwarf_siblingof(&child, &child) == 0);
+}
+
+static int by_lo(const void *a, const void *b)
+{
+	const struct call_range *x = a, *y = b;
+
+	return (x->lo > y->lo) - (x->lo < y->lo);
+}
+
+static struct unit_table *index_unit(struct inline_index *x, Dwarf_Die *cu)
+{
+	struct walk w = { 0 };
+	struct unit_table *t;
+
+	x->units = xrealloc(x->units, (x->nunits + 1) * sizeof(*x->units));
+	t = &x->units[x->nunits++];
+	*t = (struct unit_table){ .unit = dwarf_dieoffset(cu) };
+	w.t = t;
+	if (dwarf_getsrcfiles(cu, &w.files, &w.nfiles) != 0)
+		w.files = NULL;
+	walk_children(&w, cu, 0);
+	if (t->n)
+		qsort(t->v, t->n, sizeof(*t->v), by_lo);
+	return t;
+}
+
+static struct unit_table *unit_of(struct inline_index *x, Dwarf_Die *cu)
+{
+	Dwarf_Off off = dwarf_dieoffset(cu);
+
+	for (size_t i = 0; i < x->nunits; i++)
+		if (x->units[i].unit == off)
+			return &x->units[i];
+	return NULL;
+}
+
+enum inline_answer inline_call_line(struct inline_index *x, uint64_t vaddr, bool peek,
+				    const char **file, int *line)
+{
+	Dwarf_Addr bias;
+	Dwarf_Die *cu;
+	struct unit_table *t;
+	const struct call_range *r;
+
+	if (peek && !x->loaded)
+		return INLINE_NOT_READ;
+	x->loaded = true;
+	cu = dwfl_module_addrdie(x->mod, vaddr + x->bias, &bias);
+	if (!cu)
+		return INLINE_NOT;
+	t = unit_of(x, cu);
+	if (!t && peek)
+		return INLINE_NOT_READ;
+	if (!t)
+		t = index_unit(x, cu);
+	/* Outermost ranges do not overlap: the last one starting at or
+	 * below vaddr is the only candidate. */
+	r = SORTED_LAST_AT_MOST(t->v, t->n, lo, vaddr);
+	if (!r || vaddr >= r->hi)
+		return INLINE_NOT;
+	*file = r->file;
+	*line = r->line;
+	return INLINE_CALLED;
+}
