@@ -183,14 +183,19 @@ static void read_samples(struct analysis *a)
 
 /* ---- rules ---- */
 
+/* "main() app.c:42": a demangled C++ name has its parameters already,
+ * and inlined code is at its function's own line (call_file). */
 static char *frame_where(const struct prof_frame *f)
 {
-	const char *slash = f->file ? strrchr(f->file, '/') : NULL;
+	const char *file = f->call_file ? f->call_file : f->file;
+	const char *slash = file ? strrchr(file, '/') : NULL;
+	const char *parens = f->function && strchr(f->function, '(') ? "" : "()";
 
-	if (f->function && f->file)
-		return xasprintf("%s() %s:%d", f->function, slash ? slash + 1 : f->file, f->line);
+	if (f->function && file)
+		return xasprintf("%s%s %s:%d", f->function, parens, slash ? slash + 1 : file,
+				 f->call_file ? f->call_line : f->line);
 	if (f->function)
-		return xasprintf("%s()", f->function);
+		return xasprintf("%s%s", f->function, parens);
 	return xasprintf("%s+0x%" PRIx64, f->module, f->offset);
 }
 
