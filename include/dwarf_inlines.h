@@ -17,8 +17,9 @@
 
 struct inline_index;
 
-/* The module's index; bias: libdwfl's address of ELF vaddr 0. */
-struct inline_index *inline_index_new(Dwfl_Module *mod, Dwarf_Addr bias);
+/* The module's index; bias: libdwfl's address of ELF vaddr 0; small: its
+ * DWARF is small enough for a peek to read and index (below). */
+struct inline_index *inline_index_new(Dwfl_Module *mod, Dwarf_Addr bias, bool small);
 void inline_index_free(struct inline_index *x);
 
 enum inline_answer {
@@ -27,7 +28,9 @@ enum inline_answer {
 	INLINE_NOT_READ,    /* peek: the unit is not indexed yet */
 };
 
-/* peek: only from a unit already indexed (a few binary searches). */
+/* peek: only from a unit already indexed (a few binary searches), or in a
+ * small module's DWARF, where reading it and a unit's walk cost less
+ * than naming the location after the run. */
 enum inline_answer inline_call_line(struct inline_index *x, uint64_t vaddr, bool peek,
 				    const char **file, int *line);
 

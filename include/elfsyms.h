@@ -34,6 +34,9 @@ uint64_t elfmod_identity_key(const struct elf_module *m);
 bool elfmod_is_pie_or_dso(const struct elf_module *m);   /* ET_DYN */
 
 bool elfmod_has_section(const struct elf_module *m, const char *name);
+/* The bytes the section called name takes in the file (compressed, if
+ * it is); 0 when absent. */
+uint64_t elfmod_section_size(const struct elf_module *m, const char *name);
 /* Where the loaded section called name lies: its ELF vaddr and size;
  * false when it is absent or not loaded. */
 bool elfmod_section_range(const struct elf_module *m, const char *name, uint64_t *vaddr,

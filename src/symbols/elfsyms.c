@@ -210,6 +210,14 @@ bool elfmod_has_section(const struct elf_module *m, const char *name)
 	return section_named(m, name) != NULL;
 }
 
+uint64_t elfmod_section_size(const struct elf_module *m, const char *name)
+{
+	Elf_Scn *scn = section_named(m, name);
+	GElf_Shdr sh;
+
+	return scn && gelf_getshdr(scn, &sh) && sh.sh_type != SHT_NOBITS ? sh.sh_size : 0;
+}
+
 bool elfmod_section_range(const struct elf_module *m, const char *name, uint64_t *vaddr,
 			  uint64_t *size)
 {
