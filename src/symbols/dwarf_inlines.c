@@ -5,6 +5,7 @@
 #include "dwarf_inlines.h"
 #include "error.h"
 #include "sorted.h"
+#include "u64map.h"
 
 /* An address range of an outermost inlined subroutine. */
 struct call_range {
@@ -31,6 +32,7 @@ struct inline_index {
 	bool small;               /* a peek may read and index it */
 	struct unit_table *units;
 	size_t nunits;
+	struct u64map by_unit;    /* unit's DIE offset + 1 -> its index in units */
 };
 
 struct inline_index *inline_index_new(Dwfl_Module *mod, Dwarf_Addr bias, bool small)
@@ -50,6 +52,7 @@ void inline_index_free(struct inline_index *x)
 	for (size_t i = 0; i < x->nunits; i++)
 		free(x->units[i].v);
 	free(x->units);
+	u64map_free(&x->by_unit);
 	free(x);
 }
 
@@ -122,6 +125,7 @@ static struct unit_table *index_unit(struct inline_index *x, Dwarf_Die *cu)
 	x->units = xrealloc(x->units, (x->nunits + 1) * sizeof(*x->units));
 	t = &x->units[x->nunits++];
 	*t = (struct unit_table){ .unit = dwarf_dieoffset(cu) };
+	u64map_put(&x->by_unit, t->unit + 1, x->nunits - 1, 0);
 	w.t = t;
 	walk_children(&w, cu, 0);
 	if (t->n)
@@ -129,14 +133,12 @@ static struct unit_table *index_unit(struct inline_index *x, Dwarf_Die *cu)
 	return t;
 }
 
+/* (A large C++ program's lookups meet thousands of units.) */
 static struct unit_table *unit_of(struct inline_index *x, Dwarf_Die *cu)
 {
-	Dwarf_Off off = dwarf_dieoffset(cu);
+	struct u64map_slot *s = u64map_find(&x->by_unit, dwarf_dieoffset(cu) + 1);
 
-	for (size_t i = 0; i < x->nunits; i++)
-		if (x->units[i].unit == off)
-			return &x->units[i];
-	return NULL;
+	return s ? &x->units[s->a] : NULL;
 }
 
 enum inline_answer inline_call_line(struct inline_index *x, uint64_t vaddr, bool peek,
