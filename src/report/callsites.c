@@ -284,7 +284,8 @@ static size_t use_callsite_totals(const struct ctx *c, const struct grouping *gr
 	u = xcalloc(c->run->ncallsite_totals + 1, sizeof(*u));
 	nu = counted_groups(c, gr, u);
 	*sp = s = xrealloc(s, (n + nu + 1) * sizeof(*s));
-	/* Both sorted by group: merged in place from the end. */
+	/* Both sorted by group: s moved up by nu, merged into it from the
+	 * front (what is written never overtakes what is left to read). */
 	memmove(s + nu, s, n * sizeof(*s));
 	for (i = nu, j = 0; i < nu + n || j < nu; out++) {
 		if (j == nu || (i < nu + n && s[i].group < u[j].group)) {
