@@ -5,7 +5,12 @@
  *
  * The frame (struct agent_frame, 128 bytes) is built below it: 136 bytes
  * keep the stack 16-byte aligned for the calls.  The original function
- * runs on top of the frame; allocators take no stack arguments. */
+ * runs on top of the frame; allocators take no stack arguments.
+ *
+ * While it runs, the 8 bytes above the frame hold the caller's %rbp and
+ * %rbp points there: a frame-pointer walk from inside the allocator (an
+ * ASan program's, which records every block's stack so) passes the
+ * agent's frame and reaches the caller's, which it skipped before. */
 	.section .text.entry, "ax"
 	.globl agent_entry
 	.hidden agent_entry
@@ -41,7 +46,10 @@ agent_entry:
 	mov	88(%rsp), %r11
 	add	$136, %rsp
 	jmp	*%r11
-1:	call	*88(%rsp)
+1:	mov	%rbp, 128(%rsp)
+	lea	128(%rsp), %rbp
+	call	*88(%rsp)
+	mov	128(%rsp), %rbp
 	mov	%rax, 120(%rsp)
 	mov	%rsp, %rdi
 	mov	%rax, %rsi

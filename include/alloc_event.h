@@ -22,6 +22,10 @@ enum alloc_fn {
 	FN_MMAP, FN_MUNMAP, FN_MREMAP,
 	FN_DL_DEBUG_STATE,
 	FN_EXIT,
+	/* Not an allocator: the sanitizers' StopTheWorld(), where
+	 * LeakSanitizer's check starts to ptrace the program's threads
+	 * (numamma lets the process go there: tracer.c). */
+	FN_LEAK_CHECK,
 	/* jemalloc's own API: mallocx (size, flags), rallocx (block, size,
 	 * flags), sdallocx (block, size, flags), dallocx (block, flags),
 	 * xallocx (block, size, extra, flags: resizes in place, returns the

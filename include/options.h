@@ -9,6 +9,8 @@
  * is not a number in range. */
 uint64_t opt_u64(const char *cmd, const char *opt, const char *arg, uint64_t min, uint64_t max);
 double opt_seconds(const char *cmd, const char *opt, const char *arg);
+/* Bytes, with an optional K, M or G (binary) suffix: 64K, 1M. */
+uint64_t opt_size(const char *cmd, const char *opt, const char *arg);
 pid_t opt_pid(const char *cmd, const char *arg);
 /* "numamma: CMD: what is wrong" and a hint to --help; returns 125 for the
  * caller to return or exit with. */

@@ -44,6 +44,7 @@ struct tracer {
 	int main_status;
 	bool stopping;             /* detach: requested, or the program is done */
 	bool main_exited;          /* the launched process is gone */
+	bool main_let_go;          /* untraced since LeakSanitizer's check */
 	uint64_t deadline_ns;      /* --duration */
 	/* Statuses seen while waiting for something else, oldest first
 	 * from deferred_head; never dropped. */
@@ -55,6 +56,7 @@ struct tracer {
 	struct nm_db *db;
 	bool agent_used;
 	bool told_address_limit;     /* the agent's region against a ulimit -v, said */
+	bool told_leak_check;       /* a process let go for LeakSanitizer, said */
 	uint64_t calls_lost;    /* not recorded: agents (processes ended or let go), traps */
 	bool watchpoints;       /* the sampler sets debug registers */
 	uint64_t agent_busy_ns;    /* when a drain last found records */
@@ -95,9 +97,13 @@ void tracer_signals(sigset_t *mask);
  * epoll sets of the process that made it: the tracer forked from the
  * watchdog needs its own, or SIGCHLD would wake it only at each tick. */
 int tracer_open_signalfd(struct tracer *tr);
-/* Queues a wait status seen while waiting for something else. */
 /* Attach mode's exit: removes every trap of ours and detaches. */
 void tracer_detach_all(struct tracer *tr);
+/* The same for the threads of one process (only), or of all (NULL);
+ * held: one of them in a stop of numamma's already (NULL: none).  Each
+ * is left marked TCB_DETACHED, its tcb to free. */
+void tracer_detach_threads(struct tracer *tr, struct proc *only, const struct tcb *held);
+/* Queues a wait status seen while waiting for something else. */
 void tracer_defer_status(struct tracer *tr, pid_t tid, int status);
 /* Is the SIGTRAP of siginfo si, which thread t reports, one the watch
  * sampler's watchpoints raised (dropped, never the program's)? */

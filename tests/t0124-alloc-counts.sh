@@ -33,8 +33,9 @@ want=agent
 [[ ${NUMAMMA_INTERCEPT:-auto} == trap ]] && want=trap
 assert_eq "runs.intercept" "$want" "$(sql "$TMPD/t.db" "SELECT intercept FROM runs")"
 
-# --min-object-size: rows for the large blocks only, every call counted.
-profile_ok "$TMPD/m.db" --min-object-size 4096 -- "$prog" threads 4 "$iter" >/dev/null
+# --min-object-size: rows for the large blocks only, every call counted
+# (4K: 4096 bytes).
+profile_ok "$TMPD/m.db" --min-object-size 4K -- "$prog" threads 4 "$iter" >/dev/null
 assert_eq "min-object-size: allocations|frees counted" "$allocs|$frees" \
 	"$(site_totals "$TMPD/m.db" storm_alloc)"
 assert_eq "min-object-size: no heap row below 4096 bytes" 0 \

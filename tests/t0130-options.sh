@@ -37,6 +37,15 @@ for bad in 0 100001 10k; do
 	"$NUMAMMA" profile --frequency $bad -- /bin/true 2>/dev/null || status=$?
 	assert_eq "--frequency $bad refused" 125 "$status"
 done
+# --min-object-size: bytes, or KiB, MiB, GiB (t0124 checks the rule).
+for bad in 4Q 1.5M -1 20000000000G; do
+	status=0
+	"$NUMAMMA" profile --min-object-size $bad -o "$TMPD/bad.db" -- /bin/true 2>"$TMPD/bad.err" || status=$?
+	assert_eq "--min-object-size $bad refused" 125 "$status"
+	grep -q "^numamma: profile: invalid --min-object-size '$bad' (want bytes, e.g. 4096, 64K, 1M)" \
+		"$TMPD/bad.err" || fail "--min-object-size $bad: $(cat "$TMPD/bad.err")"
+done
+[[ ! -e $TMPD/bad.db ]] || fail "a refused --min-object-size left a profile"
 
 # --no-raw: aggregates without the raw samples.  The summary, the runs
 # row and the report count the samples taken; the report reads the

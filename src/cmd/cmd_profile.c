@@ -32,9 +32,10 @@ SAMPLER_USAGE
 "                         injected into the program), trap (a breakpoint per\n"
 "                         call, slow) or auto (agent for dynamically linked\n"
 "                         programs, else trap; default " INTERCEPT_DEFAULT_NAME ")\n"
-"      --min-object-size N\n"
-"                         heap and mmap blocks, statics and mappings of N\n"
-"                         bytes or more get a row in objects (default\n"
+"      --min-object-size SIZE\n"
+"                         heap and mmap blocks, statics and mappings of SIZE\n"
+"                         bytes or more (64K, 1M: K, M, G count KiB, MiB,\n"
+"                         GiB) get a row in objects (default\n"
 "                         " MIN_OBJECT_SIZE_DEFAULT_NAME ");\n"
 "                         smaller ones get one when a sample hits them, and\n"
 "                         every call is counted in callsite_totals\n"
@@ -104,7 +105,7 @@ int cmd_profile(int argc, char **argv)
 		case OPT_NO_FOLLOW: s.follow = false; break;
 		case OPT_INTERCEPT: s.intercept = intercept_mode(optarg); break;
 		case OPT_MIN_SIZE:
-			s.min_object_size = opt_u64("profile", "min-object-size", optarg, 0, UINT64_MAX);
+			s.min_object_size = opt_size("profile", "min-object-size", optarg);
 			break;
 		case OPT_ALL_OBJECTS: s.min_object_size = 0; break;
 		case 'q': s.quiet = true; break;

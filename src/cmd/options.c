@@ -21,6 +21,15 @@ uint64_t opt_u64(const char *cmd, const char *opt, const char *arg, uint64_t min
 	return v;
 }
 
+uint64_t opt_size(const char *cmd, const char *opt, const char *arg)
+{
+	uint64_t v;
+
+	if (parse_size(arg, &v) < 0)
+		die("%s: invalid --%s '%s' (want bytes, e.g. 4096, 64K, 1M)", cmd, opt, arg);
+	return v;
+}
+
 double opt_seconds(const char *cmd, const char *opt, const char *arg)
 {
 	char *end;

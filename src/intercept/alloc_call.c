@@ -20,6 +20,7 @@ static const struct {
 	[FN_MREMAP]         = { "mremap", true },
 	[FN_DL_DEBUG_STATE] = { "_dl_debug_state", false },
 	[FN_EXIT]           = { "exit", false },
+	[FN_LEAK_CHECK]     = { "_ZN11__sanitizer12StopTheWorldEPFvRKNS_20SuspendedThreadsListEPvES3_", false },
 	[FN_MALLOCX]        = { "mallocx", true },
 	[FN_RALLOCX]        = { "rallocx", true },
 	[FN_SDALLOCX]       = { "sdallocx", false },

@@ -149,7 +149,7 @@ static void hook_cxx_operators(struct tracer *tr, struct tcb *t, const struct lo
 static void hook_function(struct tracer *tr, struct tcb *t, const struct loaded_module *m,
 			  const struct elf_function *f, int fn)
 {
-	if (fn == FN_EXIT || agent_hook(tr, t, m, f->vaddr + m->bias, f->size, fn) < 0)
+	if (fn == FN_EXIT || fn == FN_LEAK_CHECK || agent_hook(tr, t, m, f->vaddr + m->bias, f->size, fn) < 0)
 		bp_insert(tr, t, f->vaddr + m->bias, fn);
 }
 
@@ -178,8 +178,8 @@ static void hook_sandbox(struct tracer *tr, struct tcb *t, const struct loaded_m
 			agent_hook(tr, t, m, found[i].vaddr + m->bias, found[i].size, FIRST_SANDBOX + i);
 }
 
-/* The dynamic loader's hook and exit() stay breakpoints: numamma must
- * stop the program there.  The allocators, C++'s operators and prefixed
+/* The dynamic loader's hook, exit() and LeakSanitizer's check stay
+ * breakpoints: numamma must stop the program there.  The allocators, C++'s operators and prefixed
  * jemalloc are looked up together: one pass over the module's symbols,
  * not one per name. */
 static void hook_module(struct tracer *tr, struct tcb *t, const struct loaded_module *m)

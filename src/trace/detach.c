@@ -274,15 +274,17 @@ static void undo_thread(struct tcb *t)
 	pending_clear(t);
 }
 
-/* The tcbs now, as an array: stopping threads adds tcbs (clone events). */
-static struct tcb **tcb_list(struct tracer *tr, int *n)
+/* The tcbs now, of one process or all (only NULL), as an array:
+ * stopping threads adds tcbs (clone events). */
+static struct tcb **tcb_list(struct tracer *tr, const struct proc *only, int *n)
 {
 	struct tcb **v = xcalloc(tr->nr_tcbs + 1, sizeof(*v));
 
 	*n = 0;
 	for (int i = 0; i < TCB_HASH; i++)
 		for (struct tcb *t = tr->tcb_hash[i]; t; t = t->next)
-			v[(*n)++] = t;
+			if (!only || t->proc == only)
+				v[(*n)++] = t;
 	return v;
 }
 
@@ -310,22 +312,26 @@ static bool waits_for_vfork(struct tracer *tr, const struct tcb *t)
 	return false;
 }
 
-/* Stops every thread, and the threads they create meanwhile.  Returns
- * the list of threads stopped (gone ones marked TCB_DETACHED). */
-static struct tcb **stop_all(struct tracer *tr, int *nstopped)
+/* Stops every thread (of only, or of all processes), and the threads
+ * they create meanwhile; held is in a stop of numamma's already.
+ * Returns the list of threads stopped (gone ones marked TCB_DETACHED). */
+static struct tcb **stop_all(struct tracer *tr, const struct proc *only, const struct tcb *held,
+			     int *nstopped)
 {
 	struct tcb **stopped = NULL;
 	int n = 0, nnow;
 
 	for (;;) {
-		struct tcb **now = tcb_list(tr, &nnow);
+		struct tcb **now = tcb_list(tr, only, &nnow);
 		int before = n;
 
 		stopped = xrealloc(stopped, (n + nnow) * sizeof(*stopped));
 		for (int i = 0; i < nnow; i++) {
 			if (in_list(stopped, before, now[i]))
 				continue;
-			if (waits_for_vfork(tr, now[i]))
+			if (now[i] == held)
+				;       /* its report taken: no interrupt comes */
+			else if (waits_for_vfork(tr, now[i]))
 				now[i]->flags |= TCB_STOP_LATER;
 			else if (!stop_for_detach(tr, now[i]))
 				now[i]->flags |= TCB_DETACHED;
@@ -339,10 +345,10 @@ static struct tcb **stop_all(struct tracer *tr, int *nstopped)
 	return stopped;
 }
 
-void tracer_detach_all(struct tracer *tr)
+void tracer_detach_threads(struct tracer *tr, struct proc *only, const struct tcb *held)
 {
 	int n;
-	struct tcb **v = stop_all(tr, &n);
+	struct tcb **v = stop_all(tr, only, held, &n);
 
 	for (int i = 0; i < n; i++)
 		if (!(v[i]->flags & (TCB_DETACHED | TCB_STOP_LATER)))
@@ -350,6 +356,8 @@ void tracer_detach_all(struct tracer *tr)
 	/* A vfork parent runs no code of the program meanwhile: it is in
 	 * the kernel. */
 	for (struct proc *p = tr->procs; p; p = p->next) {
+		if (only && p != only)
+			continue;
 		agent_detach(tr, p);
 		if (!p->vfork_child)
 			bp_remove_all(p);
@@ -371,9 +379,14 @@ void tracer_detach_all(struct tracer *tr)
 		}
 		v[i]->flags |= TCB_DETACHED;
 	}
+	free(v);
+}
+
+void tracer_detach_all(struct tracer *tr)
+{
+	tracer_detach_threads(tr, NULL, NULL);
 	/* Threads held at their first stop, their creator's event unseen. */
 	for (int i = 0; i < tr->nearly; i++)
 		ptrace(PTRACE_DETACH, tr->early[i], 0, 0);
 	tr->nearly = 0;
-	free(v);
 }

@@ -396,14 +396,25 @@ static void process_ended(struct tracer *tr, struct proc *p, int status)
 		.term_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0 });
 }
 
+/* The launched program's end, traced or let go. */
+static void main_ended(struct tracer *tr, int status)
+{
+	tr->main_status = status;
+	tr->main_exited = true;
+	if (tr->main_let_go)
+		tracer_emit(tr, &(struct nm_event){
+			.kind = EV_PROCESS_END, .pid = tr->main_pid, .ppid = getpid(),
+			.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+			.term_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0 });
+}
+
 static void handle_death(struct tracer *tr, struct tcb *t, int status)
 {
 	thread_exiting(tr, t);
 	if (t->tid == t->proc->pid)
 		process_ended(tr, t->proc, status);
 	if (t->tid == tr->main_pid) {
-		tr->main_status = status;
-		tr->main_exited = true;
+		main_ended(tr, status);
 		/* Its child could not say it: it shared numamma's memory. */
 		if (t->proc->before_exec && launch_exec_errno())
 			error("cannot run '%s': %s", tr->main_name, strerror(launch_exec_errno()));
@@ -725,6 +736,47 @@ static bool stray_watch_trap(struct tracer *tr, struct tcb *t)
 	return true;
 }
 
+/* LeakSanitizer's check (an ASan or LSan program's, at its exit or
+ * asked for) stops the program's threads with ptrace, which fails on
+ * threads numamma traces: the program said "LeakSanitizer has
+ * encountered a fatal error" and exited 1.  numamma lets the process go
+ * as the check starts, as a detach does: its threads end there, and what
+ * it does after is not profiled.  The launched program's end still comes
+ * to numamma, its parent (dispatch()); another process (an attached one
+ * too) ends at the let-go, its status unknown. */
+static void let_go_for_leak_check(struct tracer *tr, struct tcb *t)
+{
+	struct proc *p = t->proc;
+	struct tcb **v = xcalloc(tr->nr_tcbs + 1, sizeof(*v));
+	int n = 0;
+
+	if (!tr->told_leak_check)
+		warning("process %d starts LeakSanitizer's check, which needs ptrace: numamma lets "
+			"it go there (what it does after is not profiled)", p->pid);
+	else
+		debug("process %d: let go for LeakSanitizer's check", p->pid);
+	tr->told_leak_check = true;
+	tracer_detach_threads(tr, p, t);
+	watchdog_forget_process(p->pid);
+	for (int i = 0; i < TCB_HASH; i++)
+		for (struct tcb *u = tr->tcb_hash[i]; u; u = u->next)
+			if (u->proc == p)
+				v[n++] = u;
+	for (int i = 0; i < n; i++)
+		thread_exiting(tr, v[i]);
+	if (p->pid == tr->main_pid && !tr->cfg.attach)
+		tr->main_let_go = true;
+	else
+		tracer_emit(tr, &(struct nm_event){ .kind = EV_PROCESS_END, .pid = p->pid,
+						    .ppid = p->ppid, .exit_status = -1 });
+	/* t last: its process goes with it, freed by dispatch(). */
+	for (int i = 0; i < n; i++)
+		if (v[i] != t)
+			tcb_free(tr, v[i]);
+	t->flags |= TCB_DETACHED;
+	free(v);
+}
+
 /* Returns true when the SIGTRAP was one of ours and was handled. */
 static bool handle_trap(struct tracer *tr, struct tcb *t)
 {
@@ -751,6 +803,10 @@ static bool handle_trap(struct tracer *tr, struct tcb *t)
 	} else if ((b = bp_find(p->bps, at))) {
 		if (!is_our_trap(t))
 			return stray_watch_trap(tr, t);
+		if (b->fn == FN_LEAK_CHECK && !p->ignored) {
+			let_go_for_leak_check(tr, t);
+			return true;
+		}
 		regs.rip = at;
 		if (!p->ignored)
 			hooks_on_entry(tr, t, b->fn, &regs);
@@ -840,6 +896,10 @@ static void dispatch(struct tracer *tr, pid_t tid, int status)
 {
 	struct tcb *t = tcb_find(tr, tid);
 
+	if (!t && tid == tr->main_pid && tr->main_let_go && (WIFEXITED(status) || WIFSIGNALED(status))) {
+		main_ended(tr, status);
+		return;
+	}
 	if (!t) {
 		if (WIFSTOPPED(status))
 			hold_early(tr, tid);
@@ -977,8 +1037,7 @@ static void wait_untraced(struct tracer *tr)
 		pid_t pid = waitpid(tr->main_pid, &status, WNOHANG);
 
 		if (pid == tr->main_pid) {
-			tr->main_status = status;
-			tr->main_exited = true;
+			main_ended(tr, status);
 			return;
 		}
 		if (pid < 0 && errno != EINTR)
@@ -1003,11 +1062,12 @@ int tracer_loop(struct tracer *tr)
 	if (tr->statics_due)            /* hooked at an attach, no event since */
 		hooks_record_statics(tr);
 	own_priority_boost(false);      /* what is left is numamma's own work */
-	if (tr->stopping) {
+	if (tr->stopping)
 		tracer_detach_all(tr);
-		if (!tr->cfg.attach && !tr->main_exited)
-			wait_untraced(tr);
-	}
+	/* Let go (numamma's profile failed, or LeakSanitizer's check): it
+	 * runs on as numamma's child. */
+	if (!tr->cfg.attach && !tr->main_exited)
+		wait_untraced(tr);
 	return tr->main_status;
 }
 
