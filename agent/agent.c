@@ -136,6 +136,30 @@ static int left_by_longjmp(const struct agent_inside *in, uint64_t rsp)
 	return rsp > in->sp && rsp - in->sp < SAME_STACK;
 }
 
+/* A free does not come back through the agent (nothing to record at its
+ * return), so that the mmap, munmap or mremap it makes itself is not seen
+ * as the allocator's own by the depth: glibc's free sets up the thread's
+ * arena when it is the thread's first call (a 64 MiB heap, which showed
+ * as the program's mapping, live to its end), trims it, and unmaps a
+ * large block.  Such a call is known by the walk of its stack passing the
+ * free's return address slot, still holding what it held: the free's
+ * frame is on the call chain.  (The slot alone was not enough: a stale
+ * copy of it in a later frame took the program's own mmap for the
+ * free's.) */
+#define FREE_FRAMES_MAX (16ULL << 10)
+static int inside_a_free(struct agent_ctl *c, const struct agent_frame *f)
+{
+	const struct agent_inside *in = f->inside;
+	uint64_t at = in->free_sp;
+	struct agent_span span;
+
+	if (!at || f->rsp >= at || at - f->rsp >= FREE_FRAMES_MAX)
+		return 0;
+	span = agent_stack_span(c, in, f->rsp);
+	return agent_walk_passes(c, f->rsp, f->rbp, at, &span) &&
+	       *(const uint64_t *)(uintptr_t)at == in->free_ret;
+}
+
 /* Returns 1 when entry.S must call the original and then agent_leave(),
  * 0 when it must jump to the original (nothing more to record). */
 /* The loader's r_state values (<link.h>). */
@@ -227,6 +251,9 @@ int agent_enter(struct agent_frame *f)
 	}
 	if (f->inside->depth && !left_by_longjmp(f->inside, f->rsp))
 		return 0;               /* the allocator calling itself */
+	if (alloc_fn_maps((int)fn) && inside_a_free(c, f))
+		return 0;
+	f->inside->free_sp = 0;
 	if (state != AGENT_ON) {
 		count_unless_null(c, fn, f->rdi);
 		return 0;
@@ -251,6 +278,13 @@ int agent_enter(struct agent_frame *f)
 		f->hash = 0;
 		if (f->rdi)
 			record(c, f, fn, f->rdi, 0);
+		if (fn != FN_MUNMAP) {
+			/* The slot first: a signal handler between the two
+			 * stores sees no match. */
+			f->inside->free_ret = *(const uint64_t *)(uintptr_t)f->rsp;
+			__atomic_signal_fence(__ATOMIC_SEQ_CST);
+			f->inside->free_sp = f->rsp;
+		}
 		set_depth(f->inside, 0);
 		return 0;
 	}

@@ -36,6 +36,10 @@ struct agent_inside *agent_inside(struct agent_ctl *c, uint64_t key);
  * within span.  Returns how many were stored in ips (at most max). */
 int agent_walk(struct agent_ctl *c, uint64_t rsp, uint64_t rbp, uint64_t *ips, int max,
 	       struct agent_span *span);
+/* Whether such a walk reads a return address at slot: the frame that
+ * saved it there is still on the call chain. */
+bool agent_walk_passes(struct agent_ctl *c, uint64_t rsp, uint64_t rbp, uint64_t slot,
+		       struct agent_span *span);
 /* The span of a walk from rsp by the thread of entry in: its stack from
  * rsp up when rsp is on it, else rsp's page (extended by probes), which
  * is readable: the call just wrote its return address there. */

@@ -241,9 +241,10 @@ static bool wrapper_frame(struct agent_ctl *c, uint64_t ip)
 
 /* Up to max return addresses; with depth, no more once depth of them
  * follow the wrappers' on top: numamma keeps no deeper frame, and cc1's
- * walks went 7 frames further for nothing. */
+ * walks went 7 frames further for nothing.  -1 once it reads a return
+ * address at slot (0: none). */
 static int walk(struct agent_ctl *c, uint64_t rsp, uint64_t rbp, uint64_t *ips, int max,
-		uint32_t depth, struct walk_reads *w, struct agent_span *span)
+		uint32_t depth, struct walk_reads *w, struct agent_span *span, uint64_t slot)
 {
 	struct rbp_source src = { .at_entry = true };
 	bool leading = true;
@@ -253,6 +254,8 @@ static int walk(struct agent_ctl *c, uint64_t rsp, uint64_t rbp, uint64_t *ips, 
 
 	if (!read_word(span, rsp, w, &ip))
 		return 0;
+	if (rsp == slot)
+		return -1;
 	rsp += 8;
 	while (n < max && ip) {
 		struct agent_rule r;
@@ -281,6 +284,8 @@ static int walk(struct agent_ctl *c, uint64_t rsp, uint64_t rbp, uint64_t *ips, 
 		}
 		if (!read_word(span, cfa - 8, w, &ip))
 			break;
+		if (cfa - 8 == slot)
+			return -1;
 		rsp = cfa;
 	}
 	return n;
@@ -289,7 +294,15 @@ static int walk(struct agent_ctl *c, uint64_t rsp, uint64_t rbp, uint64_t *ips, 
 int agent_walk(struct agent_ctl *c, uint64_t rsp, uint64_t rbp, uint64_t *ips, int max,
 	       struct agent_span *span)
 {
-	return walk(c, rsp, rbp, ips, max, 0, 0, span);
+	return walk(c, rsp, rbp, ips, max, 0, 0, span, 0);
+}
+
+bool agent_walk_passes(struct agent_ctl *c, uint64_t rsp, uint64_t rbp, uint64_t slot,
+		       struct agent_span *span)
+{
+	uint64_t ips[AGENT_MAX_FRAMES];
+
+	return walk(c, rsp, rbp, ips, AGENT_MAX_FRAMES, 0, 0, span, slot) < 0;
 }
 
 /* ---- stacks walked before ---- */
@@ -501,7 +514,7 @@ uint64_t agent_call_stack(struct agent_ctl *c, uint32_t ring, uint64_t rsp, uint
 		return hash;
 	w.n = 0;
 	w.overflow = w.entry_rbp = false;
-	n = walk(c, rsp, rbp, ips, max, load(&c->call_depth), &w, span);
+	n = walk(c, rsp, rbp, ips, max, load(&c->call_depth), &w, span, 0);
 	if (!n)
 		return 0;
 	hash = agent_stack(c, ring, ips, n);

@@ -35,7 +35,7 @@
 
 #include "alloc_event.h"
 
-#define AGENT_ABI_VERSION 25
+#define AGENT_ABI_VERSION 26
 /* The memfd's name; /proc/PID/maps shows "/memfd:" AGENT_MEMFD_NAME. */
 #define AGENT_MEMFD_NAME "numamma-agent"
 #define AGENT_MAPS_PATH "/memfd:" AGENT_MEMFD_NAME
@@ -265,7 +265,11 @@ struct agent_inside {
 	/* The mapping of its stack, as numamma found it at its first stop;
 	 * 0, 0: not known.  A walk reads no word past its end. */
 	uint64_t stack_lo, stack_hi;
+	/* Its last free's return address slot and what it held (agent.c,
+	 * inside_a_free()); free_sp 0: none since its last other call. */
+	uint64_t free_sp, free_ret;
 };
+_Static_assert(sizeof(struct agent_inside) == 64, "an inside entry is one cache line");
 
 /* The entry of key (a thread's TCB) in the inside table t, made on
  * first use; NULL when the table is full.  A key is entered by one party

@@ -51,6 +51,12 @@ static inline bool alloc_fn_frees(int fn)
 	return fn == FN_FREE || fn == FN_DELETE || fn == FN_SDALLOCX || fn == FN_DALLOCX;
 }
 
+/* mmap, munmap and mremap: which an allocator's free may call itself. */
+static inline bool alloc_fn_maps(int fn)
+{
+	return fn == FN_MMAP || fn == FN_MUNMAP || fn == FN_MREMAP;
+}
+
 enum alloc_op {
 	AE_ALLOC,       /* a new object [addr, addr+size); see old_* */
 	AE_FREE,        /* the heap block at addr is released */

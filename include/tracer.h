@@ -117,6 +117,9 @@ struct tcb {
 	/* What the agent's walks of its may read: its stack's mapping, as
 	 * found at its first stop and its exec (tcb_stack()); 0, 0: unknown. */
 	uint64_t reach[2];
+	/* Its last free's return address slot and what it held (hooks.c,
+	 * inside_a_free()); free_sp 0: none since its last other call. */
+	uint64_t free_sp, free_ret;
 	struct tcb *next;
 };
 

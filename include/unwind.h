@@ -4,6 +4,7 @@
 #ifndef NUMAMMA_UNWIND_H
 #define NUMAMMA_UNWIND_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -23,5 +24,10 @@ int unwind_stack(struct unwind_thread *ut, uint64_t *ips, int max);
 struct user_regs_struct;
 int unwind_stack_from(struct unwind_thread *ut, const struct user_regs_struct *regs,
 		      uint64_t *ips, int max);
+/* Whether, from those registers (at a function's entry), the unwind
+ * passes a frame whose return address is saved at slot, within max
+ * frames: that frame is still on the call chain. */
+bool unwind_passes_slot(struct unwind_thread *ut, const struct user_regs_struct *regs,
+			uint64_t slot, int max);
 
 #endif

@@ -49,7 +49,13 @@ opts=()
 if [[ $(id -u) == 0 ]]; then
 	as=() dir=$TMPD
 	profile root
-	assert_eq "the blocks, numamma root" "child:1:3 child:2:1 main:2:1 main:3:4 main:5:1 " \
+	# The child's copy of the 2 MiB block is made once it frees a block
+	# (doc/schema.md): on the agent's path its frees come paired with
+	# their mallocs, which need no copy.  (The munmap glibc's free makes
+	# of a large block made it, when taken for the child's own call.)
+	copy="child:2:1 "
+	[[ ${NUMAMMA_INTERCEPT-agent} == trap ]] || copy=
+	assert_eq "the blocks, numamma root" "child:1:3 ${copy}main:2:1 main:3:4 main:5:1 " \
 		"$(blocks "$dir/root.db")"
 	assert_eq "calls lost, numamma root" 0 "$(lost "$dir/root.db")"
 	as=(setpriv --reuid=65534 --regid=65534 --clear-groups)

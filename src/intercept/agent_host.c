@@ -1390,6 +1390,7 @@ static void free_inside(struct agent_inside *e)
 	/* Its ring stays with its TCB (include/agent_abi.h). */
 	__atomic_store_n(&e->ring, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&e->depth, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->free_sp, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&e->tid, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&e->key, AGENT_INSIDE_FREED, __ATOMIC_RELEASE);
 }
@@ -1410,6 +1411,7 @@ void agent_name_thread(struct proc *p, pid_t tid, uint64_t tcb, const uint64_t s
 	if (!e)
 		return;
 	__atomic_store_n(&e->depth, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->free_sp, 0, __ATOMIC_RELAXED);
 	/* Not found (0, 0): a walk reads its first page, then the pages
 	 * the kernel says are readable. */
 	if (stack) {

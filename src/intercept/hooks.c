@@ -484,6 +484,29 @@ static void drop_stale_pending(struct tcb *t, uint64_t rsp)
 	}
 }
 
+/* A free is not caught at its return (nothing to record there), so that
+ * the mmap, munmap or mremap it makes itself (glibc's free setting up a
+ * thread's arena, trimming it, unmapping a large block) is not seen as
+ * the allocator's own by the pending calls: it is known by the unwind
+ * passing the free's return address slot, still holding what it held
+ * (the agent's way, agent/agent.c). */
+#define FREE_FRAMES_MAX (16ULL << 10)
+#define FREE_DEPTH_MAX 16
+static bool inside_a_free(struct tcb *t, const struct user_regs_struct *regs)
+{
+	uint64_t at = t->free_sp, ret;
+
+	return at && regs->rsp < at && at - regs->rsp < FREE_FRAMES_MAX && t->unwind &&
+	       unwind_passes_slot(t->unwind, regs, at, FREE_DEPTH_MAX) &&
+	       !tracee_read(t->proc, at, &ret, sizeof(ret)) && ret == t->free_ret;
+}
+
+static void remember_free(struct tcb *t, uint64_t rsp)
+{
+	if (!tracee_read(t->proc, rsp, &t->free_ret, sizeof(t->free_ret)))
+		t->free_sp = rsp;
+}
+
 /* A call trapped but not recorded: counted, and where the process's
  * memory is out of numamma's reach, said once. */
 static void not_recorded(struct tracer *tr, struct proc *p, bool unreachable)
@@ -588,6 +611,9 @@ void hooks_on_entry(struct tracer *tr, struct tcb *t, int fn, struct user_regs_s
 	drop_stale_pending(t, regs->rsp);
 	if (t->npending)
 		return;                   /* the allocator calling itself */
+	if (alloc_fn_maps(fn) && inside_a_free(t, regs))
+		return;
+	t->free_sp = 0;
 	if (fn == FN_MMAP && !(regs->rcx & MAP_ANONYMOUS))
 		return;                   /* file mappings are recorded as mappings */
 	if (!alloc_fn_returns(fn)) {
@@ -596,6 +622,8 @@ void hooks_on_entry(struct tracer *tr, struct tcb *t, int fn, struct user_regs_s
 
 		if (alloc_call_event(&c, p->page_size, &ev))
 			emit(tr, t, &ev);
+		if (alloc_fn_frees(fn))
+			remember_free(t, regs->rsp);
 		return;
 	}
 	hijack_return(tr, t, fn, regs);

@@ -190,6 +190,19 @@ void unwind_thread_free(struct unwind_thread *ut)
 	free(ut);
 }
 
+/* A cursor at the registers; false when the thread's state cannot be
+ * unwound. */
+static bool start_at(struct unwind_thread *ut, const struct user_regs_struct *regs,
+		     unw_cursor_t *cursor)
+{
+	if (!ready(ut))
+		return false;
+	ut->regs = *regs;
+	ut->block_start = 0;             /* memory changed since last time */
+	current = ut;
+	return unw_init_remote(cursor, address_space, ut) >= 0;
+}
+
 int unwind_stack_from(struct unwind_thread *ut, const struct user_regs_struct *regs,
 		      uint64_t *ips, int max)
 {
@@ -197,12 +210,7 @@ int unwind_stack_from(struct unwind_thread *ut, const struct user_regs_struct *r
 	unw_word_t ip;
 	int n = 0;
 
-	if (max <= 0 || !ready(ut))
-		return 0;
-	ut->regs = *regs;
-	ut->block_start = 0;             /* memory changed since last time */
-	current = ut;
-	if (unw_init_remote(&cursor, address_space, ut) < 0)
+	if (max <= 0 || !start_at(ut, regs, &cursor))
 		return 0;
 	do {
 		if (unw_get_reg(&cursor, UNW_REG_IP, &ip) < 0 || ip == 0)
@@ -210,6 +218,25 @@ int unwind_stack_from(struct unwind_thread *ut, const struct user_regs_struct *r
 		ips[n++] = ip;
 	} while (n < max && unw_step(&cursor) > 0);
 	return n;
+}
+
+/* A frame's return address is saved just below the caller's stack
+ * pointer, which the cursor has once it stepped to the caller; at a
+ * function's entry, the first is at rsp itself. */
+bool unwind_passes_slot(struct unwind_thread *ut, const struct user_regs_struct *regs,
+			uint64_t slot, int max)
+{
+	unw_cursor_t cursor;
+	unw_word_t sp;
+
+	if (regs->rsp == slot)
+		return true;
+	if (!start_at(ut, regs, &cursor))
+		return false;
+	for (int n = 0; n < max && unw_step(&cursor) > 0; n++)
+		if (unw_get_reg(&cursor, UNW_REG_SP, &sp) == 0 && sp - 8 == slot)
+			return true;
+	return false;
 }
 
 int unwind_stack(struct unwind_thread *ut, uint64_t *ips, int max)
