@@ -747,7 +747,7 @@ static bool stray_watch_trap(struct tracer *tr, struct tcb *t)
 static void let_go_for_leak_check(struct tracer *tr, struct tcb *t)
 {
 	struct proc *p = t->proc;
-	struct tcb **v = xcalloc(tr->nr_tcbs + 1, sizeof(*v));
+	struct tcb **v;
 	int n = 0;
 
 	if (!tr->told_leak_check)
@@ -758,6 +758,8 @@ static void let_go_for_leak_check(struct tracer *tr, struct tcb *t)
 	tr->told_leak_check = true;
 	tracer_detach_threads(tr, p, t);
 	watchdog_forget_process(p->pid);
+	/* Counted now: the detach adds the threads it saw created. */
+	v = xcalloc(tr->nr_tcbs + 1, sizeof(*v));
 	for (int i = 0; i < TCB_HASH; i++)
 		for (struct tcb *u = tr->tcb_hash[i]; u; u = u->next)
 			if (u->proc == p)
