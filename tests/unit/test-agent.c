@@ -405,6 +405,14 @@ static void test_deep_stack_cache(struct agent_ctl *c, struct agent_module *m, u
 		stack[3 + 2 * k] = k + 1 < FRAMES ? code + 0x2020 : code + 0x3030;
 	}
 	CHECK_INT(agent_walk(c, base, base + 16, ips, 23, ANY), FRAMES + 1);
+	/* A frame on the chain is known by the slot of its return address
+	 * (an allocator's free, agent.c): the first one, a deep one; not a
+	 * saved rbp's slot, nor a word past the walk. */
+	CHECK(agent_walk_passes(c, base, base + 16, base, ANY));
+	CHECK(agent_walk_passes(c, base, base + 16, base + 8 * 3, ANY));
+	CHECK(agent_walk_passes(c, base, base + 16, base + 8 * (3 + 2 * (FRAMES - 1)), ANY));
+	CHECK(!agent_walk_passes(c, base, base + 16, base + 16, ANY));
+	CHECK(!agent_walk_passes(c, base, base + 16, base + 8 * (3 + 2 * FRAMES), ANY));
 	memset(agent_at(c, AGENT_OFF_STACKCACHE), 0, 2 * AGENT_STACKCACHE_RING);
 	h = agent_call_stack(c, 1, base, base + 16, 23, ANY);
 	CHECK(h != 0);
