@@ -146,14 +146,13 @@ static int left_by_longjmp(const struct agent_inside *in, uint64_t rsp)
  * frame is on the call chain.  (The slot alone was not enough: a stale
  * copy of it in a later frame took the program's own mmap for the
  * free's.) */
-#define FREE_FRAMES_MAX (16ULL << 10)
 static int inside_a_free(struct agent_ctl *c, const struct agent_frame *f)
 {
 	const struct agent_inside *in = f->inside;
 	uint64_t at = in->free_sp;
 	struct agent_span span;
 
-	if (!at || f->rsp >= at || at - f->rsp >= FREE_FRAMES_MAX)
+	if (!at || f->rsp >= at || at - f->rsp >= ALLOC_FREE_FRAMES_MAX)
 		return 0;
 	span = agent_stack_span(c, in, f->rsp);
 	return agent_walk_passes(c, f->rsp, f->rbp, at, &span) &&
@@ -278,7 +277,7 @@ int agent_enter(struct agent_frame *f)
 		f->hash = 0;
 		if (f->rdi)
 			record(c, f, fn, f->rdi, 0);
-		if (fn != FN_MUNMAP) {
+		if (alloc_fn_frees(fn)) {
 			/* The slot first: a signal handler between the two
 			 * stores sees no match. */
 			f->inside->free_ret = *(const uint64_t *)(uintptr_t)f->rsp;

@@ -51,11 +51,14 @@ static inline bool alloc_fn_frees(int fn)
 	return fn == FN_FREE || fn == FN_DELETE || fn == FN_SDALLOCX || fn == FN_DALLOCX;
 }
 
-/* mmap, munmap and mremap: which an allocator's free may call itself. */
+/* mmap, munmap and mremap: which an allocator's free may call itself,
+ * within this many bytes of stack below the free's entry (glibc's setting
+ * up an arena: five frames deeper). */
 static inline bool alloc_fn_maps(int fn)
 {
 	return fn == FN_MMAP || fn == FN_MUNMAP || fn == FN_MREMAP;
 }
+#define ALLOC_FREE_FRAMES_MAX (16ULL << 10)
 
 enum alloc_op {
 	AE_ALLOC,       /* a new object [addr, addr+size); see old_* */

@@ -149,7 +149,8 @@ static void hook_cxx_operators(struct tracer *tr, struct tcb *t, const struct lo
 static void hook_function(struct tracer *tr, struct tcb *t, const struct loaded_module *m,
 			  const struct elf_function *f, int fn)
 {
-	if (fn == FN_EXIT || fn == FN_LEAK_CHECK || agent_hook(tr, t, m, f->vaddr + m->bias, f->size, fn) < 0)
+	if (fn == FN_EXIT || fn == FN_LEAK_CHECK ||
+	    agent_hook(tr, t, m, f->vaddr + m->bias, f->size, fn) < 0)
 		bp_insert(tr, t, f->vaddr + m->bias, fn);
 }
 
@@ -179,9 +180,9 @@ static void hook_sandbox(struct tracer *tr, struct tcb *t, const struct loaded_m
 }
 
 /* The dynamic loader's hook, exit() and LeakSanitizer's check stay
- * breakpoints: numamma must stop the program there.  The allocators, C++'s operators and prefixed
- * jemalloc are looked up together: one pass over the module's symbols,
- * not one per name. */
+ * breakpoints: numamma must stop the program there.  The allocators,
+ * C++'s operators and prefixed jemalloc are looked up together: one pass
+ * over the module's symbols, not one per name. */
 static void hook_module(struct tracer *tr, struct tcb *t, const struct loaded_module *m)
 {
 	struct elf_function found[NR_NAMES];
@@ -490,13 +491,12 @@ static void drop_stale_pending(struct tcb *t, uint64_t rsp)
  * the allocator's own by the pending calls: it is known by the unwind
  * passing the free's return address slot, still holding what it held
  * (the agent's way, agent/agent.c). */
-#define FREE_FRAMES_MAX (16ULL << 10)
 #define FREE_DEPTH_MAX 16
 static bool inside_a_free(struct tcb *t, const struct user_regs_struct *regs)
 {
 	uint64_t at = t->free_sp, ret;
 
-	return at && regs->rsp < at && at - regs->rsp < FREE_FRAMES_MAX && t->unwind &&
+	return at && regs->rsp < at && at - regs->rsp < ALLOC_FREE_FRAMES_MAX && t->unwind &&
 	       unwind_passes_slot(t->unwind, regs, at, FREE_DEPTH_MAX) &&
 	       !tracee_read(t->proc, at, &ret, sizeof(ret)) && ret == t->free_ret;
 }
