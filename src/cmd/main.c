@@ -53,6 +53,7 @@ int main(int argc, char **argv)
 	const struct cmd *c;
 
 	own_std_fds_hold();
+	heap_in_huge_pages();
 	if (argc < 2) {
 		print_help(stderr);
 		return NM_EXIT_FAILURE;

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <malloc.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -210,6 +211,33 @@ void *xmalloc_array(size_t n, size_t size)
 	if (size && n > (SIZE_MAX - HUGE_PAGE_BYTES) / size)
 		die("out of memory");
 	return check_alloc(malloc_array(n * size));
+}
+
+/* numamma's own heap (SQLite's pages and statements, the tracer's
+ * records and smaller tables) in huge pages where the system allows
+ * them: each 4 KiB page's first write is a trap to the hypervisor in a VM
+ * (see malloc_array()), ~240 of them in the tracer of `profile -- true`.
+ * The kernel does not carry the advice to what brk adds later (a new
+ * mapping, the flags differ), so the heap grows here once by HEAP_PAD,
+ * advised, which malloc then fills; it keeps what it frees there (a
+ * trimmed top would be zeroed again), and blocks of HEAP_MMAP_MIN or
+ * more are mappings of their own, as glibc's threshold would have them
+ * once it adapted (setting the pad ends that adaptation). */
+#define HEAP_PAD (32u << 20)
+#define HEAP_MMAP_MIN (1u << 20)
+void heap_in_huge_pages(void)
+{
+	uintptr_t start = ((uintptr_t)sbrk(0) + 4095) & ~(uintptr_t)4095, end;
+	void *grow;
+
+	mallopt(M_MMAP_THRESHOLD, HEAP_MMAP_MIN);
+	mallopt(M_TOP_PAD, HEAP_PAD);
+	mallopt(M_TRIM_THRESHOLD, 2 * HEAP_PAD);
+	grow = malloc(HEAP_MMAP_MIN / 2);
+	end = (uintptr_t)sbrk(0);
+	if (grow && end > start)
+		madvise((void *)start, end - start, MADV_HUGEPAGE);
+	free(grow);
 }
 
 void *xrealloc(void *p, size_t size) { return check_alloc(realloc(p, size ? size : 1)); }
