@@ -56,22 +56,44 @@ static inline void harness_count(void *ctx, pid_t tid, const char *name, uint64_
 	db_add_sampler_stat(ctx, tid, name, value);
 }
 
-/* Skips (77) when the sampler cannot run here, with its reason. */
+/* The profile and its WAL's two files: a skipped run's, or a killed
+ * one's, named after a pid now reused (db_create() refuses a stale WAL). */
+static inline void harness_remove_files(const struct harness *h)
+{
+	char name[sizeof(h->path) + 8];
+
+	unlink(h->path);
+	snprintf(name, sizeof(name), "%s-wal", h->path);
+	unlink(name);
+	snprintf(name, sizeof(name), "%s-shm", h->path);
+	unlink(name);
+}
+
+/* Skips (77) when the sampler cannot run here, with its reason; -1 when
+ * the profile cannot be created. */
 static inline int harness_open(struct harness *h, const char *sampler)
 {
 	const char *chosen, *reason;
 
 	snprintf(h->path, sizeof(h->path), "/tmp/numamma-sampler-%d.db", (int)getpid());
-	unlink(h->path);
+	harness_remove_files(h);
 	h->db = db_create(h->path, true);
+	if (!h->db)
+		return -1;
 	h->objs = objtrack_new(h->db);
 	topology_read(&h->topo, NULL);
 	h->sink = (struct sample_sink){ h->db, harness_sample, harness_count };
 	h->opts = (struct sampler_opts){ .name = sampler, .raw = 1, .epoll_fd = epoll_create1(0),
 					 .sink = &h->sink, .objs = h->objs, .topo = &h->topo };
 	h->s = sampler_create(&h->opts, &chosen, &reason);
-	if (!h->s)
+	if (!h->s) {
+		objtrack_free(h->objs);
+		db_close(h->db);
+		topology_free(&h->topo);
+		close(h->opts.epoll_fd);
+		harness_remove_files(h);
 		return 77;
+	}
 	/* Its objects are the test's, all given before it runs: no sample
 	 * waits for modules to be read (include/sample_hold.h). */
 	sampler_modules_known(h->s, getpid(), UINT64_MAX);
@@ -163,7 +185,7 @@ static inline void harness_close(struct harness *h)
 	db_close(h->db);
 	topology_free(&h->topo);
 	close(h->opts.epoll_fd);
-	unlink(h->path);
+	harness_remove_files(h);
 }
 
 #endif

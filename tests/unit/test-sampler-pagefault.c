@@ -31,6 +31,8 @@ int main(void)
 	if (ret == 77)
 		UNIT_SKIP("pagefault sampler unavailable here");
 	CHECK_INT(ret, 0);
+	if (ret)
+		return unit_done();   /* nothing to run it on */
 	h.arg = mmap(NULL, PAGES * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	lo = (uint64_t)h.arg;
 	hi = lo + PAGES * page;
