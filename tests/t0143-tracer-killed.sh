@@ -62,24 +62,25 @@ fi
 # thread lets the program go with memory it held back for that, then
 # waits for its end and exits 125; a failure in another of its threads
 # leaves the program to the watchdog, as above.  Either way the program
-# runs on to its own end, its output whole.
+# runs on to its own end, its output whole.  1.6 million live blocks: the
+# tracer's tables outgrow the 32 MiB its heap starts with.
 command -v prlimit >/dev/null || skip "prlimit is not installed (util-linux)"
 cat >"$TMPD/hoard.c" <<'C'
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
-static void *kept[400000];
+static void *kept[1600000];
 int main(void)
 {
 	unsigned long sum = 0;
 
-	for (int i = 0; i < 400000; i++) {
+	for (int i = 0; i < 1600000; i++) {
 		kept[i] = malloc(16 + i % 64);
 		sum += i % 64;
-		if (i % 20000 == 0)
+		if (i % 80000 == 0)
 			usleep(20000);
 	}
-	for (int i = 0; i < 400000; i++)
+	for (int i = 0; i < 1600000; i++)
 		free(kept[i]);
 	printf("hoarded %lu\n", sum);
 	return 3;
