@@ -524,20 +524,27 @@ static void emit(struct sampler *s, const struct nm_sample *x)
 		s->opts.sink->sample(s->opts.sink->ctx, x);
 }
 
-/* x with the object at its address when it was taken, if any. */
-static void attribute(struct sampler *s, struct nm_sample *x)
+/* x with the object at its address when it was taken, if any.  A
+ * mapping is the vaguest of objects: one in a module's range (libc's
+ * .bss, whose __environ the loader writes before numamma reads the
+ * module) may hold a static not recorded yet, so while x may wait for
+ * its modules (hold()) it takes none. */
+static void attribute(struct sampler *s, struct nm_sample *x, bool may_wait)
 {
 	const struct nm_object *obj = objtrack_lookup(s->opts.objs, x->pid, x->addr, x->time_ns);
 
-	x->object_id = obj ? obj->id : 0;
-	x->object_addr = obj ? obj->addr : 0;
+	x->object_id = x->object_addr = 0;
+	if (!obj || (may_wait && obj->kind == OBJ_MAPPING && sample_hold_wanted(&s->hold, x)))
+		return;
+	x->object_id = obj->id;
+	x->object_addr = obj->addr;
 }
 
 static void emit_attributed(void *arg, struct nm_sample *x)
 {
 	struct sampler *s = arg;
 
-	attribute(s, x);
+	attribute(s, x, false);
 	emit(s, x);
 }
 
@@ -658,7 +665,7 @@ static void add_sample(struct thread *th, const void *body, size_t len)
 	if (s->be->seen)
 		s->be->seen(&th->pub, x);
 	if (s->opts.objs)
-		attribute(s, x);
+		attribute(s, x, true);
 	if (s->nr_batch == BATCH)
 		flush_batch(s);
 }
