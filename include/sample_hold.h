@@ -3,10 +3,11 @@
  * stops (exec, the loader's, dlopen's) and records their statics after;
  * the loader maps libc and writes its statics well before its stop, and
  * a sampler drained in between saw those accesses hit nothing.  A sample
- * is held when it matched no object and was taken after the last read of
- * its process's modules whose statics are recorded; it is matched again
- * once a later read covers it (sampler_modules_known()), when its
- * process ends or exec's, when the hold is full, or at the end. */
+ * is held when it matched no object (or only a mapping: sampler.c) and
+ * was taken after the last read of its process's modules whose statics
+ * are recorded; it is matched again once a later read covers it
+ * (sampler_modules_known()), when its process ends or exec's, when the
+ * hold is full, or at the end. */
 #ifndef NUMAMMA_SAMPLE_HOLD_H
 #define NUMAMMA_SAMPLE_HOLD_H
 

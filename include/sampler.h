@@ -71,8 +71,9 @@ int sampler_tick(struct sampler *s, uint64_t now_ns);
 void sampler_thread_stopped(struct sampler *s, pid_t tid);
 /* The process exec'd at ns or its address space changed wholesale. */
 void sampler_process_exec(struct sampler *s, pid_t pid, uint64_t ns);
-/* Samples that matched no object wait for the modules mapped when they
- * were taken (include/sample_hold.h): pid's are known up to ns now. */
+/* Samples that matched no object (or a mapping) wait for the modules
+ * mapped when they were taken (include/sample_hold.h): pid's are known up
+ * to ns now. */
 void sampler_modules_known(struct sampler *s, pid_t pid, uint64_t ns);
 /* numamma's agent occupies [start, end) in pid: samples of an access
  * there or of code there are numamma's, counted ("agent"), not stored. */
