@@ -1016,13 +1016,14 @@ static void test_load_profile(void)
 
 static void test_cmd_advise(void)
 {
-	char out[] = "/tmp/numamma-advise-policy-XXXXXX";
+	char out[] = "/tmp/numamma-advise-policy-XXXXXX", kept[sizeof(out) + 4];
 	struct synth p;
 	struct policy *pol;
 	char *argv[] = { "advise", "-o", out, "--nodes", "4", NULL, NULL };
 	char *bad[] = { "advise", "--nodes", "0", "x.db", NULL };
 
 	close(mkstemp(out));
+	snprintf(kept, sizeof(kept), "%s.old", out);
 	one_node_profile(&p);
 	argv[5] = p.path;
 	CHECK_INT(cmd_advise(6, argv), 0);
@@ -1031,6 +1032,8 @@ static void test_cmd_advise(void)
 	CHECK(pol && pol->npins == 5);
 	policy_free(pol);
 	unlink(out);
+	/* advise kept the empty file it found there, as it keeps any. */
+	CHECK_INT(unlink(kept), 0);
 	CHECK_INT(cmd_advise(4, bad), 125);
 	argv[5] = "/nonexistent.db";
 	CHECK_INT(cmd_advise(6, argv), 125);
