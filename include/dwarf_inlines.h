@@ -17,9 +17,14 @@
 
 struct inline_index;
 
+struct line_table;
+
 /* The module's index; bias: libdwfl's address of ELF vaddr 0; small: its
- * DWARF is small enough for a peek to read and index (below). */
-struct inline_index *inline_index_new(Dwfl_Module *mod, Dwarf_Addr bias, bool small);
+ * DWARF is small enough for a peek to read and index (below); lines: the
+ * module's own line table (include/dwarf_lines.h), which names the calls'
+ * files when it can, or NULL. */
+struct inline_index *inline_index_new(Dwfl_Module *mod, Dwarf_Addr bias, bool small,
+				      struct line_table *lines);
 void inline_index_free(struct inline_index *x);
 
 enum inline_answer {

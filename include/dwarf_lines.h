@@ -73,6 +73,13 @@ enum line_lookup {
  * (dwarf_lines.c) for the lookups after it: lookups of one table are made
  * one at a time. */
 enum line_lookup line_table_lookup(struct line_table *t, uint64_t addr, char **file, int *line);
+/* The name of entry index of the file table of the unit whose line
+ * program covers addr, as a row of that file would give it (caller
+ * frees): what libdw's dwarf_getsrcfiles() and dwarf_filesrc() give for
+ * an inlined call's DW_AT_call_file, without decoding and sorting all of
+ * the unit's rows first.  LINE_NONE: no unit, or no such entry. */
+enum line_lookup line_table_unit_file(struct line_table *t, uint64_t addr, uint64_t index,
+				      char **file);
 /* The same answer where the program that holds it has been run by an
  * earlier lookup, else LINE_NOT_RUN: a lookup that costs no more than a
  * few binary searches. */

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "dwarf_inlines.h"
+#include "dwarf_lines.h"
 #include "error.h"
 #include "sorted.h"
 #include "u64map.h"
@@ -19,15 +20,24 @@ struct unit_table {
 	struct call_range *v;
 	size_t n;
 	/* Read at the first answer: libdw runs the unit's whole line program
-	 * for it (3 ms for the 3,000-site program, which inlines nothing). */
+	 * for it (3 ms for the 3,000-site program, which inlines nothing),
+	 * and sorts its rows, where numamma's own table only reads the
+	 * header: names[i], entry i's name from it (or ask_libdw). */
 	Dwarf_Files *files;
 	size_t nfiles;
 	bool files_read;
+	char **names;
+	size_t nnames;
 };
+
+/* unit_table.names[i] where the module's own line table could not name
+ * entry i. */
+static char ask_libdw[] = "";
 
 struct inline_index {
 	Dwfl_Module *mod;
 	Dwarf_Addr bias;
+	struct line_table *lines; /* the module's, or NULL */
 	bool loaded;              /* libdw has read the module's DWARF */
 	bool small;               /* a peek may read and index it */
 	struct unit_table *units;
@@ -35,12 +45,14 @@ struct inline_index {
 	struct u64map by_unit;    /* unit's DIE offset + 1 -> its index in units */
 };
 
-struct inline_index *inline_index_new(Dwfl_Module *mod, Dwarf_Addr bias, bool small)
+struct inline_index *inline_index_new(Dwfl_Module *mod, Dwarf_Addr bias, bool small,
+				      struct line_table *lines)
 {
 	struct inline_index *x = xcalloc(1, sizeof(*x));
 
 	x->mod = mod;
 	x->bias = bias;
+	x->lines = lines;
 	x->small = small;
 	return x;
 }
@@ -49,8 +61,13 @@ void inline_index_free(struct inline_index *x)
 {
 	if (!x)
 		return;
-	for (size_t i = 0; i < x->nunits; i++)
+	for (size_t i = 0; i < x->nunits; i++) {
 		free(x->units[i].v);
+		for (size_t k = 0; k < x->units[i].nnames; k++)
+			if (x->units[i].names[k] != ask_libdw)
+				free(x->units[i].names[k]);
+		free(x->units[i].names);
+	}
 	free(x->units);
 	u64map_free(&x->by_unit);
 	free(x);
@@ -141,6 +158,26 @@ static struct unit_table *unit_of(struct inline_index *x, Dwarf_Die *cu)
 	return s ? &x->units[s->a] : NULL;
 }
 
+/* Entry index of t's file table named by the module's own line table
+ * (vaddr: an address of the unit), kept; NULL: libdw's answer is needed. */
+static const char *own_file_name(struct inline_index *x, struct unit_table *t, Dwarf_Word index,
+				 uint64_t vaddr)
+{
+	char *name;
+
+	if (!x->lines || index > UINT32_MAX)
+		return NULL;
+	if (index >= t->nnames) {
+		t->names = xrealloc(t->names, (index + 1) * sizeof(*t->names));
+		while (t->nnames <= index)
+			t->names[t->nnames++] = NULL;
+	}
+	if (!t->names[index])
+		t->names[index] = line_table_unit_file(x->lines, vaddr, index, &name) == LINE_FOUND ?
+				  name : ask_libdw;
+	return t->names[index] != ask_libdw ? t->names[index] : NULL;
+}
+
 enum inline_answer inline_call_line(struct inline_index *x, uint64_t vaddr, bool peek,
 				    const char **file, int *line)
 {
@@ -167,6 +204,9 @@ enum inline_answer inline_call_line(struct inline_index *x, uint64_t vaddr, bool
 	r = SORTED_LAST_AT_MOST(t->v, t->n, lo, vaddr);
 	if (!r || vaddr >= r->hi)
 		return INLINE_NOT;
+	*line = r->line;
+	if ((*file = own_file_name(x, t, r->file, vaddr)))
+		return INLINE_CALLED;
 	if (!t->files_read) {
 		t->files_read = true;
 		if (dwarf_getsrcfiles(cu, &t->files, &t->nfiles) != 0)
@@ -174,6 +214,5 @@ enum inline_answer inline_call_line(struct inline_index *x, uint64_t vaddr, bool
 	}
 	if (!t->files || r->file >= t->nfiles || !(*file = dwarf_filesrc(t->files, r->file, NULL, NULL)))
 		return INLINE_NOT;
-	*line = r->line;
 	return INLINE_CALLED;
 }

@@ -638,12 +638,17 @@ static struct line_state row_at(const struct line_table *t, const struct line_se
 	return found;
 }
 
-static enum line_lookup lookup_by_unit(struct unit_index *x, uint64_t addr, char **file,
-				       int *line, bool run);
+/* lookup()'s index: the file of addr's row, not a given entry. */
+#define ROW_FILE UINT64_MAX
 
-/* run false: LINE_NOT_RUN rather than running a program. */
-static enum line_lookup lookup(struct line_table *t, uint64_t addr, char **file, int *line,
-			       bool run)
+static enum line_lookup lookup_by_unit(struct unit_index *x, uint64_t addr, uint64_t index,
+				       char **file, int *line, bool run);
+
+/* run false: LINE_NOT_RUN rather than running a program.  index: the file
+ * entry to name, of the unit whose program covers addr (no row is run
+ * then), or ROW_FILE. */
+static enum line_lookup lookup(struct line_table *t, uint64_t addr, uint64_t index, char **file,
+			       int *line, bool run)
 {
 	size_t lo = 0, hi = t->nseqs;
 	const struct line_seq *seq;
@@ -652,7 +657,7 @@ static enum line_lookup lookup(struct line_table *t, uint64_t addr, char **file,
 	struct line_state row;
 
 	if (t->by_unit)
-		return lookup_by_unit(t->by_unit, addr, file, line, run);
+		return lookup_by_unit(t->by_unit, addr, index, file, line, run);
 	/* The last sequence starting at or before addr. */
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -672,29 +677,38 @@ static enum line_lookup lookup(struct line_table *t, uint64_t addr, char **file,
 		return LINE_ASK_LIBDW;
 	if (addr >= seq->end || !seq->has_rows)
 		return LINE_NONE;
-	if (!t->marks[lo - 1].v) {
-		if (!run)
-			return LINE_NOT_RUN;
-		t->marks[lo - 1] = mark_rows(t, seq);
-	}
-	row = row_at(t, seq, &t->marks[lo - 1], addr);
 	u = &t->units[seq->unit];
-	if (row.file >= u->nfiles)
+	if (index == ROW_FILE) {
+		if (!t->marks[lo - 1].v) {
+			if (!run)
+				return LINE_NOT_RUN;
+			t->marks[lo - 1] = mark_rows(t, seq);
+		}
+		row = row_at(t, seq, &t->marks[lo - 1], addr);
+		index = row.file;
+		*line = (int)row.line;
+	}
+	if (index >= u->nfiles)
 		return LINE_NONE;
-	f = &t->files[u->first_file + row.file];
+	f = &t->files[u->first_file + index];
 	*file = f->dir ? xasprintf("%s/%s", f->dir, f->name) : xstrdup(f->name);
-	*line = (int)row.line;
 	return LINE_FOUND;
 }
 
 enum line_lookup line_table_lookup(struct line_table *t, uint64_t addr, char **file, int *line)
 {
-	return lookup(t, addr, file, line, true);
+	return lookup(t, addr, ROW_FILE, file, line, true);
+}
+
+enum line_lookup line_table_unit_file(struct line_table *t, uint64_t addr, uint64_t index,
+				      char **file)
+{
+	return index == ROW_FILE ? LINE_NONE : lookup(t, addr, index, file, NULL, true);
 }
 
 enum line_lookup line_table_peek(struct line_table *t, uint64_t addr, char **file, int *line)
 {
-	return lookup(t, addr, file, line, false);
+	return lookup(t, addr, ROW_FILE, file, line, false);
 }
 
 /* ---- by compile unit, through .debug_aranges ----
@@ -898,8 +912,8 @@ static void break_index(struct unit_index *x)
 		x->whole = line_table_parse(&whole);
 }
 
-static enum line_lookup lookup_by_unit(struct unit_index *x, uint64_t addr, char **file,
-				       int *line, bool run)
+static enum line_lookup lookup_by_unit(struct unit_index *x, uint64_t addr, uint64_t index,
+				       char **file, int *line, bool run)
 {
 	struct dwarf_sections unit = x->sec;
 	uint32_t k;
@@ -919,7 +933,7 @@ static enum line_lookup lookup_by_unit(struct unit_index *x, uint64_t addr, char
 			break_index(x);
 	}
 	if (x->broken)
-		return x->whole ? lookup(x->whole, addr, file, line, run) : LINE_ASK_LIBDW;
+		return x->whole ? lookup(x->whole, addr, index, file, line, run) : LINE_ASK_LIBDW;
 	if (x->state[k] == UNIT_NOT_RUN) {
 		if (!run)
 			return LINE_NOT_RUN;
@@ -933,5 +947,5 @@ static enum line_lookup lookup_by_unit(struct unit_index *x, uint64_t addr, char
 	 * table's would be. */
 	if (x->state[k] == UNIT_REFUSED)
 		return LINE_ASK_LIBDW;
-	return lookup(x->tables[k], addr, file, line, run);
+	return lookup(x->tables[k], addr, index, file, line, run);
 }

@@ -383,7 +383,8 @@ static void open_module(struct sym_module *sm)
 	 * library's separate debug info is the runtime's, and large. */
 	if (sm->mod && has_own_dwarf(sm->elf))
 		sm->inlines = inline_index_new(sm->mod, sm->bias,
-					       elfmod_section_size(sm->elf, ".debug_info") < INLINE_PEEK_MAX);
+					       elfmod_section_size(sm->elf, ".debug_info") < INLINE_PEEK_MAX,
+					       sm->lines);
 	elfmod_symbolize(sm->elf, 0, &name, &off);
 }
 

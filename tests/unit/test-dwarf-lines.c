@@ -230,6 +230,17 @@ static void check_peek(struct line_table *t, uint64_t addr, enum line_lookup wan
 	check_answer(line_table_peek, t, addr, want, file, line);
 }
 
+static void check_unit_file(struct line_table *t, uint64_t addr, uint64_t index,
+			    enum line_lookup want, const char *file)
+{
+	char *got = NULL;
+
+	CHECK_INT(line_table_unit_file(t, addr, index, &got), want);
+	if (want == LINE_FOUND && got)
+		CHECK_STR(got, file);
+	free(got);
+}
+
 static void test_built(void)
 {
 	struct bytes u = unit(5, false), bad;
@@ -264,6 +275,15 @@ static void test_built(void)
 		check_row(t, 0x1000, LINE_FOUND, "sub/b.h", 10);
 		check_peek(t, 0x1003, LINE_FOUND, "sub/b.h", 10);
 		check_peek(t, 0x1004, LINE_FOUND, "/abs/c.h", 11);
+		/* The unit's file table by entry, wherever its program
+		 * covers the address (not the rows' files). */
+		check_unit_file(t, 0x2004, 0, LINE_FOUND, "/comp/a.c");
+		check_unit_file(t, 0x1000, 1, LINE_FOUND, "sub/b.h");
+		check_unit_file(t, 0x3004, 2, LINE_FOUND, "/abs/c.h");
+		check_unit_file(t, 0x1000, 3, LINE_NONE, NULL);
+		check_unit_file(t, 0x1000, UINT64_MAX, LINE_NONE, NULL);
+		check_unit_file(t, 0xfff, 0, LINE_NONE, NULL);
+		check_unit_file(t, 0x300c, 0, LINE_ASK_LIBDW, NULL);
 		line_table_free(t);
 	}
 
@@ -747,15 +767,48 @@ static bool tables_agree(const struct both_tables *b, uint64_t addr)
 	return agree;
 }
 
+/* The file table of the unit at addr (libdwfl's address), entry by
+ * entry: libdw's names (dwarf_getsrcfiles, an inlined call's
+ * DW_AT_call_file) against the table's, where it names them; how many
+ * were compared, *differ counting those that differ. */
+static int compare_unit_files(Dwfl_Module *mod, struct line_table *t, uint64_t addr,
+			      uint64_t bias, int *differ)
+{
+	Dwarf_Addr cu_bias;
+	Dwarf_Die *cu = dwfl_module_addrdie(mod, addr, &cu_bias);
+	Dwarf_Files *files;
+	size_t nfiles;
+	int compared = 0;
+
+	if (!t || !cu || dwarf_getsrcfiles(cu, &files, &nfiles) != 0)
+		return 0;
+	for (size_t i = 0; i < nfiles; i++) {
+		const char *want = dwarf_filesrc(files, i, NULL, NULL);
+		char *got = NULL;
+
+		if (line_table_unit_file(t, addr - bias, i, &got) == LINE_FOUND) {
+			compared++;
+			if ((!want || strcmp(want, got)) && (*differ)++ < 5)
+				fprintf(stderr, "%#lx: file %zu: libdw %s, the table %s\n",
+					(unsigned long)(addr - bias), i, want ? want : "-", got);
+		}
+		free(got);
+	}
+	return compared;
+}
+
 /* Every function of path, at its start, one byte in, its middle and its
  * last byte: symbolize() and libdw must give the same file:line, and the
- * line table indexed whole and by unit the same answer. */
+ * line table indexed whole and by unit the same answer; at each unit's
+ * first function, the same names of its files. */
 static void compare_module(const char *path)
 {
 	struct reference r = { .dwfl = dwfl_begin(&offline) };
 	struct symbolizer *s = symbolizer_new();
 	struct both_tables both = { 0 };
 	int nsyms, checked = 0, with_line = 0, differ = 0, tables_differ = 0;
+	int files_compared = 0, files_differ = 0;
+	Dwarf_Die *last_cu = NULL;
 
 	/* Opened in the background meanwhile (test-symbolize opens them
 	 * when asked). */
@@ -771,9 +824,17 @@ static void compare_module(const char *path)
 		GElf_Sym sym;
 		GElf_Addr addr;
 
+		Dwarf_Die *cu;
+		Dwarf_Addr cu_bias;
+
 		if (!dwfl_module_getsym_info(r.mod, i, &sym, &addr, NULL, NULL, NULL) ||
 		    GELF_ST_TYPE(sym.st_info) != STT_FUNC || !sym.st_size)
 			continue;
+		cu = dwfl_module_addrdie(r.mod, addr, &cu_bias);
+		if (cu && cu != last_cu)
+			files_compared += compare_unit_files(r.mod, both.by_unit ? both.by_unit : both.whole,
+							     addr, r.bias, &files_differ);
+		last_cu = cu ? cu : last_cu;
 		for (int k = 0; k < 4; k++) {
 			uint64_t at = addr + (uint64_t[]){ 0, 1, sym.st_size / 2, sym.st_size - 1 }[k];
 			Dwfl_Line *line = dwfl_module_getsrc(r.mod, at);
@@ -800,10 +861,12 @@ static void compare_module(const char *path)
 		}
 	}
 	printf("%s: %d addresses, %d with a line, %d differ; tables: whole %s, by unit %s,"
-	       " %d differ\n", path, checked, with_line, differ, both.whole ? "read" : "refused",
-	       both.by_unit ? "read" : "refused", tables_differ);
+	       " %d differ; %d units' file names, %d differ\n", path, checked, with_line, differ,
+	       both.whole ? "read" : "refused", both.by_unit ? "read" : "refused", tables_differ,
+	       files_compared, files_differ);
 	CHECK_INT(differ, 0);
 	CHECK_INT(tables_differ, 0);
+	CHECK_INT(files_differ, 0);
 	close_both(&both);
 	symbolizer_free(s);
 	dwfl_end(r.dwfl);
