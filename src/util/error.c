@@ -219,10 +219,11 @@ void *xmalloc_array(size_t n, size_t size)
  * (see malloc_array()), ~240 of them in the tracer of `profile -- true`.
  * The kernel does not carry the advice to what brk adds later (a new
  * mapping, the flags differ), so the heap grows here once by HEAP_PAD,
- * advised, which malloc then fills; it keeps what it frees there (a
- * trimmed top would be zeroed again), and blocks of HEAP_MMAP_MIN or
- * more are mappings of their own, as glibc's threshold would have them
- * once it adapted (setting the pad ends that adaptation). */
+ * advised, which malloc then fills (a large block too, while the top has
+ * room: glibc's mmap threshold applies only when the heap must grow); it
+ * keeps what it frees there (a trimmed top would be zeroed again).  The
+ * threshold is set, as setting the pad ends its adaptation: past the pad,
+ * blocks of HEAP_MMAP_MIN or more are mappings of their own. */
 #define HEAP_PAD (32u << 20)
 #define HEAP_MMAP_MIN (1u << 20)
 void heap_in_huge_pages(void)
