@@ -685,8 +685,10 @@ static enum line_lookup lookup(struct line_table *t, uint64_t addr, uint64_t ind
 			t->marks[lo - 1] = mark_rows(t, seq);
 		}
 		row = row_at(t, seq, &t->marks[lo - 1], addr);
-		index = row.file;
+		if (row.file >= u->nfiles)
+			return LINE_NONE;
 		*line = (int)row.line;
+		index = row.file;
 	}
 	if (index >= u->nfiles)
 		return LINE_NONE;
