@@ -69,6 +69,8 @@ static inline void harness_remove_files(const struct harness *h)
 	unlink(name);
 }
 
+static inline void harness_close(struct harness *h);
+
 /* Skips (77) when the sampler cannot run here, with its reason; -1 when
  * the profile cannot be created. */
 static inline int harness_open(struct harness *h, const char *sampler)
@@ -87,11 +89,7 @@ static inline int harness_open(struct harness *h, const char *sampler)
 					 .sink = &h->sink, .objs = h->objs, .topo = &h->topo };
 	h->s = sampler_create(&h->opts, &chosen, &reason);
 	if (!h->s) {
-		objtrack_free(h->objs);
-		db_close(h->db);
-		topology_free(&h->topo);
-		close(h->opts.epoll_fd);
-		harness_remove_files(h);
+		harness_close(h);
 		return 77;
 	}
 	/* Its objects are the test's, all given before it runs: no sample
@@ -178,6 +176,7 @@ static inline int64_t harness_query(struct harness *h, const char *fmt, ...)
 	return v;
 }
 
+/* Also what harness_open() made before it skipped (no sampler). */
 static inline void harness_close(struct harness *h)
 {
 	sampler_destroy(h->s);
