@@ -46,6 +46,11 @@ void *xaligned_alloc(size_t align, size_t size);
 /* xcalloc for a hash table, which is read before it is written: see
  * error.c. */
 void *xcalloc_table(size_t n, size_t size);
+/* Zeroed n * size bytes whose pages are touched as they are used (a
+ * large cache most of which a short run never fills): see error.c.
+ * Freed by xfree_sparse() with the same n and size. */
+void *xcalloc_sparse(size_t n, size_t size);
+void xfree_sparse(void *p, size_t n, size_t size);
 /* xmalloc(n * size), in huge pages where the system allows them when
  * large (see error.c): for a big array filled from its start. */
 void *xmalloc_array(size_t n, size_t size);

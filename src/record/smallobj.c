@@ -215,7 +215,7 @@ static uint16_t *page_count(struct small_index *s, uint64_t addr, bool create)
 		s->regions = xrealloc(s->regions, (s->nr_regions + 1) * sizeof(*s->regions));
 		r = &s->regions[s->last_region = s->nr_regions++];
 		/* Pages of counts never touched are never faulted in. */
-		*r = (struct small_region){ base, xcalloc(SMALL_REGION_PAGES, sizeof(uint16_t)) };
+		*r = (struct small_region){ base, xcalloc_sparse(SMALL_REGION_PAGES, sizeof(uint16_t)) };
 	}
 	return &r->pages[(addr >> 12) & (SMALL_REGION_PAGES - 1)];
 }
@@ -408,7 +408,7 @@ void small_free(struct small_index *s)
 	free(s->by_addr.v);
 	free(s->granules.v);
 	for (uint32_t r = 0; r < s->nr_regions; r++)
-		free(s->regions[r].pages);
+		xfree_sparse(s->regions[r].pages, SMALL_REGION_PAGES, sizeof(uint16_t));
 	free(s->regions);
 	small_init(s, s->ranged);
 }

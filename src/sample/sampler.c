@@ -400,7 +400,7 @@ struct sampler *sampler_create(const struct sampler_opts *opts, const char **cho
 	}
 	s->scratch = xmalloc(SCRATCH_SIZE);
 	s->page_mask = PAGE_CACHE_SIZE - 1;
-	s->pages = xcalloc(PAGE_CACHE_SIZE, sizeof(*s->pages));
+	s->pages = xcalloc_sparse(PAGE_CACHE_SIZE, sizeof(*s->pages));
 	*chosen = be->name;
 	*reason = s->reason;
 	return s;
@@ -1133,6 +1133,6 @@ void sampler_destroy(struct sampler *s)
 	if (s->decode_failed)
 		count(s, 0, "decode_failed", s->decode_failed);
 	free(s->scratch);
-	free(s->pages);
+	xfree_sparse(s->pages, PAGE_CACHE_SIZE, sizeof(*s->pages));
 	free(s);
 }

@@ -10,7 +10,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <Zydis/Zydis.h>
 
 #include "error.h"
@@ -76,7 +75,6 @@ struct x86_insn_cache {
 	uint32_t *slot_of;         /* by position: its slot + 1, 0 before its first use */
 	uint32_t used;
 	struct insn_slot *slots;   /* mapped: untouched slots cost nothing */
-	size_t bytes;
 };
 
 /* perf's number of each general register, in Zydis id order. */
@@ -198,10 +196,7 @@ struct x86_insn_cache *x86_insn_cache_new(unsigned slots)
 	struct x86_insn_cache *c = xcalloc(1, sizeof(*c));
 
 	c->slot_of = xcalloc(slots, sizeof(*c->slot_of));
-	c->bytes = (size_t)slots * sizeof(*c->slots);
-	c->slots = mmap(NULL, c->bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (c->slots == MAP_FAILED)
-		die("out of memory");
+	c->slots = xcalloc_sparse(slots, sizeof(*c->slots));
 	c->mask = slots - 1;
 	return c;
 }
@@ -210,7 +205,7 @@ void x86_insn_cache_free(struct x86_insn_cache *c)
 {
 	if (!c)
 		return;
-	munmap(c->slots, c->bytes);
+	xfree_sparse(c->slots, c->mask + 1, sizeof(*c->slots));
 	free(c->slot_of);
 	free(c);
 }

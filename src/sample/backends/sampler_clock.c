@@ -227,7 +227,7 @@ static int clock_attrs(const struct sampler_opts *opts, struct perf_event_attr *
 	clock_attr(&attrs[0], period);
 	*group_leader = 0;
 	if (!code_cache)
-		code_cache = xcalloc(CODE_PAGES, sizeof(*code_cache));
+		code_cache = xcalloc_sparse(CODE_PAGES, sizeof(*code_cache));
 	if (!func_cache)
 		func_cache = xcalloc(FUNC_MAPS, sizeof(*func_cache));
 	if (!insn_cache)
