@@ -95,7 +95,11 @@ awk -v n="$(median "$tmp/own-none" 1)" -v c="$(median "$tmp/own-clock" 1)" \
 	-v k="$(median "$tmp/own-clock" 2)" 'BEGIN { printf "numamma'"'"'s own cpu: none %.1f ms, clock %.1f ms:" \
 	" %.1f us per clock sample (%d)\n", n * 1e3, c * 1e3, (c - n) * 1e6 / k, k }'
 # What the clock sampler took and kept (the last run).
+# A sample in numamma's agent is counted, not stored (the report says how
+# many: its own cost, not the program's accesses).
 sqlite3 "$tmp/clock.db" "SELECT 'clock: ' || count(*) || ' samples stored of ' ||
-	(SELECT sum(value) FROM sampler_stats WHERE name = 'samples') || ', ' ||
+	(SELECT sum(value) FROM sampler_stats WHERE name = 'samples') || ' (' ||
+	(SELECT coalesce(sum(value), 0) FROM sampler_stats WHERE name = 'agent') ||
+	' in numamma''s agent), ' ||
 	(SELECT sum(value) FROM sampler_stats WHERE name = 'lost') || ' lost'
 	FROM samples" 2>/dev/null || true
