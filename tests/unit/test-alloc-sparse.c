@@ -1,0 +1,62 @@
+/* xcalloc_sparse(): zeroed memory whose pages are not touched until used,
+ * in a process whose heap is padded as numamma's is (heap_in_huge_pages(),
+ * where calloc clears, and so faults in, every page of a large block). */
+#include <errno.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "unit.h"
+
+#define PAGES 1024
+
+/* How many of the whole pages in the pages' worth of bytes from p are in
+ * memory (p need not be aligned: a block from the heap is not). */
+static int resident(void *p, size_t pages)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	uintptr_t start = ((uintptr_t)p + page - 1) & ~(page - 1);
+	size_t whole = (((uintptr_t)p + pages * page) & ~(page - 1)) - start;
+	unsigned char vec[PAGES];
+	int n = 0;
+
+	if (mincore((void *)start, whole, vec))
+		return -errno;
+	for (size_t i = 0; i < whole / page; i++)
+		n += vec[i] & 1;
+	return n;
+}
+
+static void test_untouched_until_used(void)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	uint8_t *p = xcalloc_sparse(PAGES, page);
+	int zero = 1;
+
+	CHECK_INT(resident(p, PAGES), 0);
+	p[3 * page + 5] = 7;
+	CHECK_INT(resident(p, PAGES), 1);
+	for (size_t i = 0; i < PAGES * page; i += 997)
+		zero &= i == 3 * page + 5 || !p[i];
+	CHECK(zero);
+	CHECK_INT(p[3 * page + 5], 7);
+	xfree_sparse(p, PAGES, page);
+	CHECK_INT(resident(p, PAGES), -ENOMEM);         /* unmapped */
+}
+
+static void test_edges(void)
+{
+	void *p = xcalloc_sparse(0, 8);
+
+	CHECK(p != NULL);
+	xfree_sparse(p, 0, 8);
+	xfree_sparse(NULL, 4, 8);       /* nothing to free */
+}
+
+int main(void)
+{
+	heap_in_huge_pages();
+	test_untouched_until_used();
+	test_edges();
+	return unit_done();
+}
