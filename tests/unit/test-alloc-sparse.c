@@ -35,7 +35,9 @@ static void test_untouched_until_used(void)
 
 	CHECK_INT(resident(p, PAGES), 0);
 	p[3 * page + 5] = 7;
-	CHECK_INT(resident(p, PAGES), 1);
+	/* One page, or the huge page around it where transparent huge pages
+	 * are "always" rather than Debian's "madvise". */
+	CHECK(resident(p, PAGES) >= 1 && resident(p, PAGES) <= (int)(HUGE_PAGE_BYTES / page));
 	for (size_t i = 0; i < PAGES * page; i += 997)
 		zero &= i == 3 * page + 5 || !p[i];
 	CHECK(zero);
