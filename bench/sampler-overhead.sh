@@ -7,7 +7,8 @@
 # same user registers, when perf works here, timed from inside: the
 # program alone (perf's start and its writing of perf.data are not the
 # sampling's cost), what the kernel's side of sampling costs it, the
-# floor under any sampler of that event.
+# floor under any sampler of that event; and numamma's clock sampler timed
+# the same way ("clock*"), to compare like with like.
 # The configurations take turns, round after round, so that a change in
 # the machine's load reaches all of them alike.  Besides wall time, the
 # cpu time (user + sys) of the whole process tree, the work sampling adds:
@@ -45,6 +46,7 @@ run() {
 	case $1 in
 	native) cmd=() ;;
 	perf)   inner "${perf_rec[@]}" -- >>"$tmp/$1"; return ;;
+	clock-in) inner "$numamma" profile -q -s clock -o "$tmp/$1.db" -- >>"$tmp/$1"; return ;;
 	*) cmd=("$numamma" profile -q -s "$1" -o "$tmp/$1.db" --) ;;
 	esac
 	seconds ${cmd[@]+"${cmd[@]}"} "$top/bench/compute" "${args[@]}" >>"$tmp/$1"
@@ -63,6 +65,9 @@ for c in pagefault watch clock; do
 	fi
 done
 "${perf_rec[@]}" -- true >/dev/null 2>&1 && configs+=(perf)
+# The clock sampler timed as perf record is, from inside: the program's
+# own cost of being sampled, apart from numamma's start and end.
+[[ " ${configs[*]} " != *" clock "* ]] || configs+=(clock-in)
 
 for ((i = 0; i < runs; i++)); do
 	for c in "${configs[@]}"; do run "$c"; done
@@ -71,12 +76,18 @@ wall=$(median "$tmp/native" 1)
 cpu=$(median "$tmp/native" 2)
 printf "%-12s %8s %6s %8s %6s\n" "" wall "" cpu ""
 for c in "${configs[@]}"; do
-	awk -v s="$([[ $c == perf ]] && echo "perf record*" || echo "$c")" \
+	case $c in
+	perf) label="perf record*" ;;
+	clock-in) label="clock*" ;;
+	*) label=$c ;;
+	esac
+	awk -v s="$label" \
 		-v w="$(median "$tmp/$c" 1)" -v c="$(median "$tmp/$c" 2)" -v nw="$wall" -v nc="$cpu" \
 		'BEGIN { printf "%-12s %7.3fs x%.2f %7.3fs x%.2f\n", s, w, w / nw, c, c / nc }'
 done
-[[ " ${configs[*]} " != *" perf "* ]] ||
-	echo "* the program's own time under perf record (the kernel's cost of its samples)"
+[[ " ${configs[*]} " != *" perf "* && " ${configs[*]} " != *" clock-in "* ]] ||
+	echo "* the program's own time, timed inside, under perf record (the kernel's cost of its" \
+	     "samples) or numamma's clock sampler (the same, and its agent's)"
 # own NAME: numamma's own cpu seconds in one run of NAME, appended to
 # $tmp/own-NAME with the samples stored.
 own() {
