@@ -77,8 +77,14 @@ void objtrack_end_process(struct objtrack *ot, pid_t pid, uint64_t ns, bool stor
  * (new ids, same callsites, alloc_ns = ns). */
 void objtrack_fork(struct objtrack *ot, pid_t parent, pid_t child, uint64_t ns);
 
-/* The object of pid containing addr at time t, or NULL. */
+/* The object of pid containing addr at time t, or NULL; one whose row
+ * waits for a sample (row_if_sampled) gets it. */
 const struct nm_object *objtrack_lookup(struct objtrack *ot, pid_t pid, uint64_t addr, uint64_t t);
+/* The same without the row: for a sample that may not stay with what it
+ * finds now (held for its modules, matched again later); obj's row then
+ * comes from objtrack_claim(), before the next call into ot. */
+const struct nm_object *objtrack_find(struct objtrack *ot, pid_t pid, uint64_t addr, uint64_t t);
+void objtrack_claim(struct objtrack *ot, const struct nm_object *obj);
 /* The live object of pid whose range contains addr (any kind), or NULL. */
 const struct nm_object *objtrack_live_at(struct objtrack *ot, pid_t pid, uint64_t addr);
 /* A live object of pid (kinds heap, static, mmap; not stacks nor

@@ -1158,7 +1158,7 @@ static const struct nm_object *small_if_better(struct objtrack *ot, struct proc 
 	return best && better(best, taken) ? best : taken;
 }
 
-const struct nm_object *objtrack_lookup(struct objtrack *ot, pid_t pid, uint64_t addr, uint64_t t)
+const struct nm_object *objtrack_find(struct objtrack *ot, pid_t pid, uint64_t addr, uint64_t t)
 {
 	struct proc *p = proc_of(ot, pid, 0);
 	struct best b = { NULL, t };
@@ -1168,10 +1168,21 @@ const struct nm_object *objtrack_lookup(struct objtrack *ot, pid_t pid, uint64_t
 	treap_overlap(p->root, addr, addr + 1, keep_best, &b);
 	dead_stab(ot, p, addr, t, keep_best, &b);
 	b.obj = small_if_better(ot, p, addr, t, b.obj);
-	b.obj = static_if_better(ot, p, addr, t, b.obj);
-	if (b.obj)
-		claim_row(ot, (struct otnode *)b.obj);
-	return b.obj;
+	return static_if_better(ot, p, addr, t, b.obj);
+}
+
+void objtrack_claim(struct objtrack *ot, const struct nm_object *obj)
+{
+	claim_row(ot, (struct otnode *)obj);
+}
+
+const struct nm_object *objtrack_lookup(struct objtrack *ot, pid_t pid, uint64_t addr, uint64_t t)
+{
+	const struct nm_object *obj = objtrack_find(ot, pid, addr, t);
+
+	if (obj)
+		objtrack_claim(ot, obj);
+	return obj;
 }
 
 const struct nm_object *objtrack_live_at(struct objtrack *ot, pid_t pid, uint64_t addr)

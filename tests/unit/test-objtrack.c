@@ -472,6 +472,30 @@ static void test_small_level0_packed(int align)
 	objtrack_free(tracked);
 }
 
+/* A mapping whose row waits for a sample: finding it claims nothing (a
+ * sample held for its modules may end with another object), claiming it
+ * does, and a lookup is both. */
+static void test_find_then_claim(void)
+{
+	struct objtrack *ot = objtrack_new(NULL);
+	struct nm_object o = { .pid = 1, .tid = 1, .kind = OBJ_MAPPING, .addr = 0x40000,
+			       .size = 0x4000, .alloc_ns = 10, .name = "lib.so", .row_if_sampled = true };
+	const struct nm_object *found;
+	int64_t id = objtrack_add(ot, &o);
+
+	found = objtrack_find(ot, 1, 0x41000, 20);
+	CHECK(found && found->id == id && found->row_if_sampled);
+	found = objtrack_find(ot, 1, 0x41000, 30);
+	CHECK(found && found->row_if_sampled);          /* still waiting */
+	objtrack_claim(ot, found);
+	CHECK(!found->row_if_sampled);
+	o.addr = 0x50000;
+	id = objtrack_add(ot, &o);
+	found = objtrack_lookup(ot, 1, 0x50010, 40);
+	CHECK(found && found->id == id && !found->row_if_sampled);
+	objtrack_free(ot);
+}
+
 /* A small block a sample hit is claimed (then tracked like any object);
  * fork copies small blocks; the size and tag come back at the free. */
 static void test_small_claim_fork_tags(void)
@@ -827,6 +851,7 @@ int main(void)
 	test_small_level0_packed(16);
 	test_small_level0_packed(8);
 	test_small_claim_fork_tags();
+	test_find_then_claim();
 	test_small_storm_bounded();
 	test_tracked_storm_bounded();
 	test_tracked_freed_between_lookups();
