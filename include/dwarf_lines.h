@@ -5,9 +5,9 @@
  * info, most of it .debug_info and .debug_loclists); the line programs
  * are a fifth of that.  The answers are libdw's (dwfl_module_getsrc then
  * dwfl_lineinfo): the same row, the same file name, built the same way.
- * What this reader does not handle exactly as libdw would (DWARF 4 and
- * older, whose directory 0 lives in .debug_info; string forms it cannot
- * resolve; overlapping sequences) it refuses, and the caller asks libdw.
+ * What this reader does not handle exactly as libdw would (string forms
+ * it cannot resolve, DWARF 4 files defined by opcodes, overlapping
+ * sequences) it refuses, and the caller asks libdw.
  * Pure logic over the sections' bytes, for tests/unit/test-dwarf-lines. */
 #ifndef NUMAMMA_DWARF_LINES_H
 #define NUMAMMA_DWARF_LINES_H
@@ -37,6 +37,14 @@ struct dwarf_sections {
 	void *str_ctx;
 	const uint8_t *aranges;         /* .debug_aranges, inflated; NULL: none */
 	size_t aranges_size;
+	/* The DW_AT_comp_dir of the compile unit whose line program starts at
+	 * byte offset of .debug_line, NULL when it has none: directory 0 of a
+	 * DWARF 2-4 program, which its header does not hold (libdw takes it
+	 * from the unit).  comp_dir NULL: no directory 0, names stay relative,
+	 * as libdw leaves them without one. */
+	const char *(*comp_dir)(void *ctx, uint64_t offset);
+	void *comp_dir_ctx;
+	size_t line_offset;             /* of line[0] in .debug_line */
 };
 
 struct line_table;

@@ -191,6 +191,15 @@ static bool read_entry(struct cursor *c, const struct dwarf_sections *sec,
 	return *path && !c->bad;
 }
 
+static void push_file(struct line_table *t, const char *dir, const char *name)
+{
+	if (t->nfiles == t->files_cap) {
+		t->files_cap = t->files_cap ? 2 * t->files_cap : 1024;
+		t->files = xrealloc(t->files, t->files_cap * sizeof(*t->files));
+	}
+	t->files[t->nfiles++] = (struct line_file){ name[0] == '/' ? NULL : dir, name };
+}
+
 /* The directory and file tables of a DWARF 5 header: files are appended
  * to t->files (entry i of the unit is t->files[first + i], as libdw
  * indexes them), directories kept in dirs. */
@@ -221,12 +230,61 @@ static bool read_file_tables(struct cursor *c, const struct dwarf_sections *sec,
 
 		if (!read_entry(c, sec, &f, offset_size, &name, &dir) || dir >= ndirs)
 			goto out;
-		if (t->nfiles == t->files_cap) {
-			t->files_cap = t->files_cap ? 2 * t->files_cap : 1024;
-			t->files = xrealloc(t->files, t->files_cap * sizeof(*t->files));
-		}
-		t->files[t->nfiles++] = (struct line_file){ name[0] == '/' ? NULL : dirs[dir], name };
+		push_file(t, dirs[dir], name);
 	}
+	*nfiles = n;
+	ok = true;
+out:
+	free(dirs);
+	return ok;
+}
+
+/* A NUL-terminated string at the cursor, which moves past it; NULL (and
+ * the cursor bad) when the unit ends first. */
+static const char *read_string(struct cursor *c)
+{
+	const char *str = c->bad ? NULL : string_at(c->p, c->end - c->p, 0);
+
+	if (!str) {
+		c->bad = true;
+		return NULL;
+	}
+	c->p += strlen(str) + 1;
+	return str;
+}
+
+/* The directory and file tables of a DWARF 2-4 header, each ended by an
+ * empty entry: directory 0 is the unit's comp_dir, the first listed is
+ * 1; file 0 is libdw's "???" (rows name files from 1), each listed one
+ * a name, its directory's index, its time and size. */
+static bool read_old_file_tables(struct cursor *c, const char *comp_dir, struct line_table *t,
+				 size_t *nfiles)
+{
+	const char **dirs = xmalloc(sizeof(*dirs));
+	size_t ndirs = 1, n = 1;
+	bool ok = false;
+
+	dirs[0] = comp_dir;
+	while (!c->bad && c->p < c->end && *c->p) {
+		dirs = xrealloc(dirs, (ndirs + 1) * sizeof(*dirs));
+		dirs[ndirs++] = read_string(c);
+	}
+	if (c->bad || c->p++ >= c->end)
+		goto out;
+	push_file(t, NULL, "???");
+	while (c->p < c->end && *c->p) {
+		const char *name = read_string(c);
+		uint64_t dir = read_uleb(c);
+
+		read_uleb(c);           /* modification time */
+		read_uleb(c);           /* size */
+		if (c->bad || dir >= ndirs)
+			goto out;
+		push_file(t, dirs[dir], name);
+		n++;
+	}
+	if (c->p++ >= c->end || n == 1)
+		goto out;
 	*nfiles = n;
 	ok = true;
 out:
@@ -258,28 +316,34 @@ static uint16_t nonstandard_opcodes(const uint8_t *lengths, int opcode_base)
 	return bits;
 }
 
-/* Through the header to the first opcode; false for what this reader
- * leaves to libdw. */
-static bool read_header(struct cursor *c, const struct dwarf_sections *sec, struct line_table *t,
-			struct line_header *h)
+/* The address size of a DWARF 2-4 program, whose header does not say it:
+ * libdw takes its unit's, on x86-64 8 bytes. */
+#define OLD_ADDRESS_SIZE 8
+
+/* Through the header of the unit at byte offset of .debug_line to its
+ * first opcode; false for what this reader leaves to libdw. */
+static bool read_header(struct cursor *c, const struct dwarf_sections *sec, uint64_t offset,
+			struct line_table *t, struct line_header *h)
 {
 	struct line_unit *u = &h->u;
 	uint64_t header_length;
 	const uint8_t *program;
+	bool files_read;
 	int version;
 
 	version = read_fixed(c, 2);
-	if (version != 5)
+	if (version < 2 || version > 5)
 		return false;
-	u->address_size = read_fixed(c, 1);
-	if ((u->address_size != 4 && u->address_size != 8) || read_fixed(c, 1) != 0)
+	u->address_size = version == 5 ? read_fixed(c, 1) : OLD_ADDRESS_SIZE;
+	if ((u->address_size != 4 && u->address_size != 8) || (version == 5 && read_fixed(c, 1) != 0))
 		return false;
 	header_length = read_fixed(c, h->offset_size);
 	if (c->bad || header_length > (uint64_t)(c->end - c->p))
 		return false;
 	program = c->p + header_length;
 	u->min_inst_len = read_fixed(c, 1);
-	if (read_fixed(c, 1) != 1)      /* maximum_operations_per_instruction: VLIW */
+	/* maximum_operations_per_instruction (DWARF 4 on): VLIW */
+	if (version >= 4 && read_fixed(c, 1) != 1)
 		return false;
 	read_fixed(c, 1);               /* default_is_stmt */
 	u->line_base = (int8_t)read_fixed(c, 1);
@@ -293,9 +357,13 @@ static bool read_header(struct cursor *c, const struct dwarf_sections *sec, stru
 	u->nonstandard = nonstandard_opcodes(u->opcode_lengths, u->opcode_base);
 	u->end = c->end;
 	u->first_file = t->nfiles;
+	if (version == 5)
+		files_read = read_file_tables(c, sec, h->offset_size, t, &u->nfiles);
+	else
+		files_read = read_old_file_tables(c, sec->comp_dir ? sec->comp_dir(sec->comp_dir_ctx, offset)
+								   : NULL, t, &u->nfiles);
 	/* No file entry at all: libdw would name file 0 "???". */
-	return read_file_tables(c, sec, h->offset_size, t, &u->nfiles) && u->nfiles &&
-	       c->p == program;
+	return files_read && u->nfiles && c->p == program;
 }
 
 static void push_unit(struct line_table *t, const struct line_unit *u)
@@ -460,6 +528,7 @@ static bool run_program(struct cursor *c, const struct line_header *h, struct li
 static bool parse_unit(struct cursor *c, const struct dwarf_sections *sec, struct line_table *t)
 {
 	struct line_header h = { .offset_size = 4 };
+	uint64_t offset = sec->line_offset + (uint64_t)(c->p - sec->line);
 	uint64_t length = read_fixed(c, 4);
 
 	if (length == 0xffffffff) {
@@ -469,7 +538,7 @@ static bool parse_unit(struct cursor *c, const struct dwarf_sections *sec, struc
 	if (c->bad || length > (uint64_t)(c->end - c->p))
 		return false;
 	c->end = c->p + length;
-	return read_header(c, sec, t, &h) && run_program(c, &h, t);
+	return read_header(c, sec, offset, t, &h) && run_program(c, &h, t);
 }
 
 static int by_start(const void *a, const void *b)
@@ -778,24 +847,29 @@ static int first_address(const uint8_t *unit, size_t size, uint64_t *addr)
 {
 	struct cursor c = { unit, unit + size, false };
 	const uint8_t *program, *lengths;
-	int offset_size = 4, address_size, opcode_base;
-	uint64_t header_length;
+	int offset_size = 4, address_size, opcode_base, version;
+	uint64_t header_length, fixed;
 
 	if (read_fixed(&c, 4) == 0xffffffff) {
 		offset_size = 8;
 		read_fixed(&c, 8);
 	}
-	if (read_fixed(&c, 2) != 5)
+	version = read_fixed(&c, 2);
+	if (version < 2 || version > 5)
 		return -1;
-	address_size = read_fixed(&c, 1);
-	read_fixed(&c, 1);
+	address_size = version == 5 ? read_fixed(&c, 1) : OLD_ADDRESS_SIZE;
+	if (version == 5)
+		read_fixed(&c, 1);
 	header_length = read_fixed(&c, offset_size);
-	if (c.bad || header_length > (uint64_t)(c.end - c.p) || header_length < 6)
+	/* From minimum_instruction_length to opcode_base: 5 bytes, 6 from
+	 * DWARF 4 on (maximum_operations_per_instruction). */
+	fixed = version >= 4 ? 6 : 5;
+	if (c.bad || header_length > (uint64_t)(c.end - c.p) || header_length < fixed)
 		return -1;
 	program = c.p + header_length;
-	opcode_base = c.p[5];
-	lengths = c.p + 6;
-	if (!opcode_base || header_length < 6 + (uint64_t)opcode_base - 1)
+	opcode_base = c.p[fixed - 1];
+	lengths = c.p + fixed;
+	if (!opcode_base || header_length < fixed + (uint64_t)opcode_base - 1)
 		return -1;
 	for (c.p = program; c.p < c.end && !c.bad;) {
 		int op = *c.p++;
@@ -942,6 +1016,7 @@ static enum line_lookup lookup_by_unit(struct unit_index *x, uint64_t addr, uint
 		unit.reveal_line = NULL;
 		unit.line = line_bytes(x, x->units[k].offset + x->units[k].size) + x->units[k].offset;
 		unit.line_size = x->units[k].size;
+		unit.line_offset = x->units[k].offset;
 		x->tables[k] = line_table_parse(&unit);
 		x->state[k] = x->tables[k] ? UNIT_RUN : UNIT_REFUSED;
 	}

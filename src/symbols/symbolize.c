@@ -14,6 +14,7 @@
  * the program runs, one after the other.  symbolize() opens a module the
  * thread has not started itself, and waits only for the one the thread
  * is opening; symbolizer_free() waits for that one alone. */
+#include <dwarf.h>
 #include <elfutils/libdwfl.h>
 #include <link.h>
 #include <limits.h>
@@ -45,6 +46,12 @@ struct sym_module {
 	struct line_table *lines;       /* NULL: libdwfl answers */
 	bool no_lines;            /* no line program anywhere: no file:line to wait for */
 	struct inline_index *inlines;   /* NULL: no DWARF of the module's own */
+	/* DWARF 2-4 line programs' directory 0 (dwarf_lines.h): offset in
+	 * .debug_line + 1 -> its unit's DW_AT_comp_dir (a), read from libdw's
+	 * units at the first such program; the parse may run in two threads. */
+	struct u64map comp_dirs;
+	bool comp_dirs_read;
+	pthread_mutex_t comp_dirs_lock;
 	struct u64map readable;   /* a symbol (its string's address) -> its
 				   * demangled name (a), NULL when it has none */
 	bool queued;              /* for the worker to open */
@@ -165,6 +172,15 @@ struct symbolizer *symbolizer_new(void)
 	return s;
 }
 
+/* Frees a map whose values (a) are strings it owns. */
+static void free_string_map(struct u64map *m)
+{
+	for (size_t j = 0; j < m->cap; j++)
+		if (u64map_live(&m->v[j]))
+			free((char *)(uintptr_t)m->v[j].a);
+	u64map_free(m);
+}
+
 static void destroy(struct symbolizer *s)
 {
 	for (size_t i = 0; i < s->n; i++) {
@@ -178,10 +194,9 @@ static void destroy(struct symbolizer *s)
 		if (sm->dwfl)
 			dwfl_end(sm->dwfl);
 		pthread_mutex_destroy(&sm->lookup);
-		for (size_t j = 0; j < sm->readable.cap; j++)
-			if (u64map_live(&sm->readable.v[j]))
-				free((char *)(uintptr_t)sm->readable.v[j].a);
-		u64map_free(&sm->readable);
+		pthread_mutex_destroy(&sm->comp_dirs_lock);
+		free_string_map(&sm->comp_dirs);
+		free_string_map(&sm->readable);
 		free(sm->path);
 		free(sm);
 	}
@@ -334,6 +349,45 @@ static bool has_separate_dwarf(struct sym_module *sm)
 	return sm->mod && dwfl_module_getdwarf(sm->mod, &bias);
 }
 
+/* Each compile unit's line program offset and DW_AT_comp_dir, as libdw
+ * pairs them for its lines (the first unit of a shared program). */
+static void read_comp_dirs(struct sym_module *sm)
+{
+	Dwarf_Addr bias;
+	Dwarf *dw = sm->mod ? dwfl_module_getdwarf(sm->mod, &bias) : NULL;
+	Dwarf_Off off = 0, next;
+	size_t header_size;
+
+	while (dw && dwarf_nextcu(dw, off, &next, &header_size, NULL, NULL, NULL) == 0) {
+		Dwarf_Die cu;
+		Dwarf_Attribute attr;
+		Dwarf_Word line_offset;
+		const char *dir;
+
+		if (dwarf_offdie(dw, off + header_size, &cu) &&
+		    dwarf_attr(&cu, DW_AT_stmt_list, &attr) &&
+		    dwarf_formudata(&attr, &line_offset) == 0 &&
+		    (dir = dwarf_formstring(dwarf_attr(&cu, DW_AT_comp_dir, &attr))) &&
+		    !u64map_find(&sm->comp_dirs, line_offset + 1))
+			u64map_put(&sm->comp_dirs, line_offset + 1, (uintptr_t)xstrdup(dir), 0);
+		off = next;
+	}
+}
+
+static const char *comp_dir_of(void *ctx, uint64_t line_offset)
+{
+	struct sym_module *sm = ctx;
+	const struct u64map_slot *slot;
+
+	pthread_mutex_lock(&sm->comp_dirs_lock);
+	if (!sm->comp_dirs_read)
+		read_comp_dirs(sm);
+	sm->comp_dirs_read = true;
+	slot = u64map_find(&sm->comp_dirs, line_offset + 1);
+	pthread_mutex_unlock(&sm->comp_dirs_lock);
+	return slot ? (const char *)(uintptr_t)slot->a : NULL;
+}
+
 /* The line programs of the file libdwfl reads DWARF from: the module, or
  * the separate file it found the symbols in.  .debug_str is inflated
  * only when a file table names a string in it (GCC's name them in
@@ -354,6 +408,8 @@ static void load_lines(struct sym_module *sm)
 		return;
 	}
 	sec.line_str = elfmod_section_data(sm->debug_elf, ".debug_line_str", &sec.line_str_size);
+	sec.comp_dir = comp_dir_of;
+	sec.comp_dir_ctx = sm;
 	if ((str = elfmod_section_stream(sm->debug_elf, ".debug_str"))) {
 		sec.str_size = section_stream_size(str);
 		sec.reveal_str = reveal;
@@ -412,6 +468,7 @@ static struct sym_module *find_or_add(struct symbolizer *s, const char *path, bo
 	sm = s->v[s->n++] = xcalloc(1, sizeof(*sm));
 	sm->path = xstrdup(path);
 	pthread_mutex_init(&sm->lookup, NULL);
+	pthread_mutex_init(&sm->comp_dirs_lock, NULL);
 	*added = true;
 	return sm;
 }

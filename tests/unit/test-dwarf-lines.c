@@ -3,6 +3,7 @@
  * libdw's own answer (dwfl_module_getsrc) for every function of real
  * modules: a program built here with -g, this test, and the system's
  * libc and loader (through their separate debug info when installed). */
+#include <dwarf.h>
 #include <elfutils/libdwfl.h>
 #include <link.h>
 #include <stdlib.h>
@@ -288,7 +289,7 @@ static void test_built(void)
 	}
 
 	/* Refused: a unit cut short, an unknown form in the file table,
-	 * DWARF 4, a last sequence never ended. */
+	 * a version after 5, a last sequence never ended. */
 	bad = u;
 	bad.n -= 3;
 	CHECK(parse(&bad) == NULL);
@@ -296,12 +297,93 @@ static void test_built(void)
 	bad.b[4 + 2 + 2 + 4 + 6 + 12 + 2] = 0x1a;      /* dir path: DW_FORM_strx */
 	CHECK(parse(&bad) == NULL);
 	free(u.b);
-	bad = unit(4, false);
+	bad = unit(6, false);
 	CHECK(parse(&bad) == NULL);
 	free(bad.b);
 	bad = unit(5, true);
 	CHECK(parse(&bad) == NULL);
 	free(bad.b);
+}
+
+/* The program above in a DWARF 2-4 unit (version): include directory
+ * "sub" (1; 0 is the compile unit's), files "a.c" (1, in directory 0),
+ * "b.h" and "/abs/c.h" (2 and 3, in sub); file 0 is libdw's "???". */
+static struct bytes old_unit(int version)
+{
+	static const uint8_t std_lengths[12] = { 0, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 1 };
+	struct bytes head, prog, u;
+	FILE *hf = open_memstream((char **)&head.b, &head.n);
+	FILE *pf = open_memstream((char **)&prog.b, &prog.n);
+	FILE *uf = open_memstream((char **)&u.b, &u.n);
+	uint32_t len;
+
+	put1(hf, 1);                              /* min_inst_length */
+	if (version >= 4)
+		put1(hf, 1);                      /* max_ops */
+	put1(hf, 1), put1(hf, -5 & 0xff), put1(hf, 14), put1(hf, 13);
+	put(hf, std_lengths, sizeof(std_lengths));
+	put_str(hf, "sub"), put1(hf, 0);
+	for (int i = 0; i < 3; i++) {
+		put_str(hf, debug_str + name_offsets[i]);
+		put_uleb(hf, i ? 1 : 0), put_uleb(hf, 0), put_uleb(hf, 0);   /* dir, time, size */
+	}
+	put1(hf, 0);
+	for (size_t i = 0; i < sizeof(program) / sizeof(*program); i++)
+		put_op(pf, &program[i]);
+	fclose(hf);
+	fclose(pf);
+	len = 2 + 4 + head.n + prog.n;
+	put(uf, &len, 4);
+	put1(uf, version), put1(uf, 0);
+	len = head.n;
+	put(uf, &len, 4);
+	put(uf, head.b, head.n);
+	put(uf, prog.b, prog.n);
+	fclose(uf);
+	free(head.b);
+	free(prog.b);
+	return u;
+}
+
+static const char *comp_dir_at_0(void *ctx, uint64_t offset)
+{
+	return offset == 0 ? ctx : NULL;
+}
+
+/* DWARF 2, 3 and 4 programs read as libdw reads them: rows name files
+ * from 1, file 0 is "???", directory 0 the compile unit's directory
+ * (comp_dir(), asked with the program's offset), a relative name without
+ * one; a file defined by an opcode is left to libdw. */
+static void test_old_versions(void)
+{
+	for (int version = 2; version <= 4; version++) {
+		struct bytes u = old_unit(version);
+		struct dwarf_sections sec = { .line = u.b, .line_size = u.n, .comp_dir = comp_dir_at_0,
+					      .comp_dir_ctx = "/comp" };
+		struct line_table *t = line_table_parse(&sec);
+
+		CHECK(t != NULL);
+		if (t) {
+			check_row(t, 0x1000, LINE_FOUND, "/comp/a.c", 10);
+			check_row(t, 0x1004, LINE_FOUND, "sub/b.h", 11);
+			check_row(t, 0x2003, LINE_FOUND, "???", 1);
+			check_row(t, 0x2004, LINE_NONE, NULL, 0);
+			check_row(t, 0x3004, LINE_FOUND, "/comp/a.c", 1);
+			check_unit_file(t, 0x1000, 0, LINE_FOUND, "???");
+			check_unit_file(t, 0x1000, 3, LINE_FOUND, "/abs/c.h");
+			check_unit_file(t, 0x1000, 4, LINE_NONE, NULL);
+			line_table_free(t);
+		}
+		sec.comp_dir_ctx = "/elsewhere";
+		sec.line_offset = 1;    /* the unit's offset: comp_dir() knows none */
+		t = line_table_parse(&sec);
+		CHECK(t != NULL);
+		if (t) {
+			check_row(t, 0x1000, LINE_FOUND, "a.c", 10);
+			line_table_free(t);
+		}
+		free(u.b);
+	}
 }
 
 /* n units, the k-th at 0x10000 * k; the one at index bad never ends its
@@ -718,6 +800,25 @@ struct both_tables {
 	struct line_table *whole, *by_unit;
 };
 
+/* The DW_AT_comp_dir of the unit whose line program is at offset, asked
+ * of libdw unit by unit (struct dwarf_sections). */
+static const char *unit_comp_dir(void *mod, uint64_t offset)
+{
+	Dwarf_Addr bias;
+	Dwarf *dw = dwfl_module_getdwarf(mod, &bias);
+	Dwarf_Die *cu = NULL;
+
+	while (dw && (cu = dwfl_module_nextcu(mod, cu, &bias))) {
+		Dwarf_Attribute attr;
+		Dwarf_Word at;
+
+		if (dwarf_attr(cu, DW_AT_stmt_list, &attr) && dwarf_formudata(&attr, &at) == 0 &&
+		    at == offset)
+			return dwarf_formstring(dwarf_attr(cu, DW_AT_comp_dir, &attr));
+	}
+	return NULL;
+}
+
 static void open_both(Dwfl_Module *mod, struct both_tables *b)
 {
 	const char *main_file = NULL, *debug_file = NULL;
@@ -734,6 +835,8 @@ static void open_both(Dwfl_Module *mod, struct both_tables *b)
 	sec.line_str = elfmod_section_data(b->elf, ".debug_line_str", &sec.line_str_size);
 	sec.str = elfmod_section_data(b->elf, ".debug_str", &sec.str_size);
 	sec.aranges = elfmod_section_data(b->elf, ".debug_aranges", &sec.aranges_size);
+	sec.comp_dir = unit_comp_dir;
+	sec.comp_dir_ctx = mod;
 	b->whole = line_table_parse(&sec);
 	b->by_unit = line_table_by_unit(&sec);
 }
@@ -891,10 +994,14 @@ int main(void)
 {
 	char *dir = data_tmpdir();
 	char *prog = data_compile(dir, "prog", "elfsyms-prog.c", "-O2");
+	/* DWARF 4 line programs (rustc's, older compilers'): directory 0,
+	 * that of the program's own file here, is the unit's DW_AT_comp_dir. */
+	char *prog4 = data_compile_here(dir, "prog4", "elfsyms-prog.c", "-O2 -gdwarf-4");
 	char *self = realpath("/proc/self/exe", NULL);
 	char *libc = module_named("/libc.so"), *ld = module_named("/ld-linux");
 
 	test_built();
+	test_old_versions();
 	test_parts();
 	test_strp();
 	test_aranges();
@@ -903,6 +1010,8 @@ int main(void)
 	test_damaged_by_unit();
 	if (prog)
 		compare_module(prog);
+	if (prog4)
+		compare_module(prog4);
 	compare_module(self);
 	CHECK(libc != NULL);
 	if (libc)
@@ -910,6 +1019,7 @@ int main(void)
 	if (ld)
 		compare_module(ld);
 	free(prog);
+	free(prog4);
 	free(self);
 	free(libc);
 	free(ld);

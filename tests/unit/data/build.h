@@ -29,6 +29,20 @@ static inline char *data_tmpdir(void)
 	return dir;
 }
 
+/* Runs cmd (freed), which builds path: path, or NULL (freed) when it
+ * failed. */
+static inline char *data_built(char *cmd, char *path)
+{
+	int status = system(cmd);
+
+	free(cmd);
+	if (status != 0) {
+		free(path);
+		return NULL;
+	}
+	return path;
+}
+
 /* Compiles source (a file of tests/unit/data/) with flags into dir/out.
  * Returns the output's path, or NULL when cc failed (its errors are in
  * dir/out.log). */
@@ -38,15 +52,24 @@ static inline char *data_compile(const char *dir, const char *out, const char *s
 	char *src = data_source(source);
 	char *path = xasprintf("%s/%s", dir, out);
 	char *cmd = xasprintf("cc -g -O0 %s -o '%s' '%s' >'%s.log' 2>&1", flags, path, src, path);
-	int status = system(cmd);
 
-	free(cmd);
 	free(src);
-	if (status != 0) {
-		free(path);
-		return NULL;
-	}
-	return path;
+	return data_built(cmd, path);
+}
+
+/* The same, the source copied to dir/out.c and compiled there by its
+ * relative name: the unit's file is then in its compile directory
+ * (DW_AT_comp_dir), not in a directory the line program names. */
+static inline char *data_compile_here(const char *dir, const char *out, const char *source,
+				      const char *flags)
+{
+	char *src = data_source(source);
+	char *path = xasprintf("%s/%s", dir, out);
+	char *cmd = xasprintf("cp '%s' '%s.c' && cd '%s' && cc -g -O0 %s -o '%s' '%s.c' >'%s.log' 2>&1",
+			      src, path, dir, flags, out, out, out);
+
+	free(src);
+	return data_built(cmd, path);
 }
 
 static inline void data_rmdir(char *dir)
