@@ -78,8 +78,10 @@ struct warm_addr {
 /* Handed to an idle worker from this many on: fewer would wake it for
  * each address as it keeps up (2,500 wakeups); the last few of a run are
  * named with the rest after it.  The first WARM_EAGER of a profile go
- * one by one: a short program's few (a thread's clone3, deep in libc's
- * line programs) are then ready at its end. */
+ * one by one, the worker busy or not: a short program's few (a thread's
+ * clone3, deep in libc's line programs) are then ready at its end, and
+ * those that came while it opened the modules (a Rust program's 38, 4-9
+ * ms at its end) are named next. */
 #define WARM_MIN 32
 #define WARM_EAGER 256
 
@@ -652,8 +654,8 @@ void symbolizer_warm(struct symbolizer *s, const char *path, uint64_t vaddr)
 	}
 	s->staged[s->nstaged++] = (struct warm_addr){ sm, vaddr };
 	if (added || s->nstaged == WARM_STAGED || !__atomic_load_n(&s->worker, __ATOMIC_ACQUIRE) ||
-	    ((s->nstaged >= WARM_MIN || s->nwarm < WARM_EAGER) &&
-	     __atomic_load_n(&s->idle, __ATOMIC_ACQUIRE))) {
+	    s->nwarm < WARM_EAGER ||
+	    (s->nstaged >= WARM_MIN && __atomic_load_n(&s->idle, __ATOMIC_ACQUIRE))) {
 		pthread_mutex_lock(&s->lock);
 		hand_over(s);
 		pthread_mutex_unlock(&s->lock);
