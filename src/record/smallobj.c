@@ -354,9 +354,13 @@ static bool ask_pages(void *from, size_t bytes)
 	return !madvise(from, bytes, MADV_POPULATE_WRITE) || errno != EINVAL;
 }
 
+/* From one page, doubling up to POPULATE_AHEAD: a short process (a
+ * shell's child, a few dozen blocks) faults in one page, not sixteen. */
 static void populate_ahead(struct small_index *s)
 {
-	uint32_t from = s->populated, to = from + POPULATE_AHEAD / sizeof(*s->e);
+	size_t done = (size_t)s->populated * sizeof(*s->e);
+	size_t step = done < 4096 ? 4096 : done < POPULATE_AHEAD ? done : POPULATE_AHEAD;
+	uint32_t from = s->populated, to = from + step / sizeof(*s->e);
 
 	if (to > s->cap)
 		to = s->cap;

@@ -2,30 +2,13 @@
  * in a process whose heap is padded as numamma's is (heap_in_huge_pages(),
  * where calloc clears, and so faults in, every page of a large block). */
 #include <errno.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "error.h"
+#include "resident.h"
 #include "unit.h"
 
 #define PAGES 1024
-
-/* How many of the whole pages in the pages' worth of bytes from p are in
- * memory (p need not be aligned: a block from the heap is not). */
-static int resident(void *p, size_t pages)
-{
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	uintptr_t start = ((uintptr_t)p + page - 1) & ~(page - 1);
-	size_t whole = (((uintptr_t)p + pages * page) & ~(page - 1)) - start;
-	unsigned char vec[PAGES];
-	int n = 0;
-
-	if (mincore((void *)start, whole, vec))
-		return -errno;
-	for (size_t i = 0; i < whole / page; i++)
-		n += vec[i] & 1;
-	return n;
-}
 
 static void test_untouched_until_used(void)
 {

@@ -5,8 +5,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "error.h"
 #include "fake-statics.h"
 #include "objtrack.h"
+#include "resident.h"
 #include "smallobj.h"
 #include "unit.h"
 
@@ -156,6 +158,65 @@ static void test_fork_lazy(void)
 	CHECK(id_at(ot, 4, 0x1010, 70) > a);
 	CHECK(id_at(ot, 4, 0x3010, 70) > a);
 	objtrack_free(ot);
+}
+
+/* A free drained after the fork that was made before it (a shell's calls
+ * drained at its vfork stop) is none of the child's: the child copies
+ * nothing for it.  One made after the fork has the child copy first,
+ * small blocks included. */
+static void test_fork_free_before(void)
+{
+	struct objtrack *ot = objtrack_new(NULL);
+	struct nm_object small = { .pid = 1, .tid = 1, .kind = OBJ_HEAP, .addr = 0x6000,
+				   .size = 0x40, .alloc_ns = 10, .name = "test",
+				   .row_if_sampled = true };
+	size_t before;
+	int64_t a;
+
+	a = add(ot, 1, OBJ_HEAP, 0x1000, 0x100, 10);
+	add(ot, 1, OBJ_HEAP, 0x5000, 0x100, 10);
+	objtrack_add_block(ot, &small, 0);
+	before = objtrack_count(ot);
+	objtrack_fork(ot, 1, 2, 30);
+	CHECK(objtrack_release(ot, 1, 0x5000, 25, NULL) > 0);
+	CHECK_INT(objtrack_count(ot), before);
+	CHECK(objtrack_release(ot, 1, 0x1000, 35, NULL) > 0);
+	CHECK_INT(objtrack_count(ot), before + 2);      /* 0x1000 and the small block */
+	CHECK(id_at(ot, 2, 0x1010, 40) > a);
+	CHECK(id_at(ot, 2, 0x6010, 40) > a);
+	CHECK_INT(id_at(ot, 2, 0x5010, 40), 0);
+	objtrack_free(ot);
+}
+
+/* A process with a few small blocks pages in one page of entries, not
+ * the sixteen of a full step (a shell's children: tens of blocks each);
+ * the steps double from there. */
+static void test_small_entries_paged_in_as_used(void)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), per_page = page / sizeof(struct small_entry);
+	/* One page each, or a huge page where transparent huge pages are
+	 * "always" rather than Debian's "madvise". */
+	int most = (int)(HUGE_PAGE_BYTES / page);
+	struct nm_object o = { .pid = 1, .tid = 1, .kind = OBJ_HEAP, .size = 32, .callsite_id = 1 };
+	struct small_index s;
+	int n;
+
+	small_init(&s, false);
+	for (uint32_t i = 0; i < 10; i++) {
+		o.addr = 0x10000 + 64 * (uint64_t)i;
+		o.id = 1 + i;
+		small_add(&s, &o, 0);
+	}
+	n = resident(s.e, 16);
+	CHECK(n == 1 || n == most);
+	for (uint32_t i = 10; i < 2 * per_page + 1; i++) {
+		o.addr = 0x10000 + 64 * (uint64_t)i;
+		o.id = 1 + i;
+		small_add(&s, &o, 0);
+	}
+	n = resident(s.e, 16);
+	CHECK(n == 4 || n == most);     /* 1, then 1 more, then 2 */
+	small_free(&s);
 }
 
 /* Statics entered when a lookup needs them: once, named, only from
@@ -868,6 +929,8 @@ int main(void)
 	test_fork();
 	test_many_processes();
 	test_fork_lazy();
+	test_fork_free_before();
+	test_small_entries_paged_in_as_used();
 	test_statics_on_demand();
 	test_pick_weighted();
 	test_reservations_and_uniform();
