@@ -741,21 +741,27 @@ static void check_lookups_sane(struct line_table *t, uint64_t addr, uint64_t end
  * refused, never read out of bounds. */
 static void test_damaged(void)
 {
-	struct bytes u = unit(5, false);
-	int parsed = 0;
+	/* DWARF 5, and 4 with its directory 0 named. */
+	struct bytes units[2] = { unit(5, false), old_unit(4) };
 
 	srandom(20261130);
-	for (int round = 0; round < 3000; round++) {
-		struct bytes damaged = damaged_copy(&u, round, 7, 0x80);
-		struct line_table *t = parse(&damaged);
+	for (int v = 0; v < 2; v++) {
+		int parsed = 0;
 
-		check_lookups_sane(t, 0xff0, 0x3030, 0x10);
-		parsed += t != NULL;
-		line_table_free(t);
-		free(damaged.b);
+		for (int round = 0; round < 3000; round++) {
+			struct bytes damaged = damaged_copy(&units[v], round, 7, 0x80);
+			struct dwarf_sections sec = { .line = damaged.b, .line_size = damaged.n,
+						      .comp_dir = comp_dir_at_0, .comp_dir_ctx = "/comp" };
+			struct line_table *t = line_table_parse(&sec);
+
+			check_lookups_sane(t, 0xff0, 0x3030, 0x10);
+			parsed += t != NULL;
+			line_table_free(t);
+			free(damaged.b);
+		}
+		printf("damaged DWARF %d units: %d of 3000 parsed\n", v ? 4 : 5, parsed);
+		free(units[v].b);
 	}
-	printf("damaged units: %d of 3000 parsed\n", parsed);
-	free(u.b);
 }
 
 /* Damaged .debug_aranges beside intact programs, and intact ranges beside
