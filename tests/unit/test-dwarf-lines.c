@@ -1003,6 +1003,7 @@ int main(void)
 	/* DWARF 4 line programs (rustc's, older compilers'): directory 0,
 	 * that of the program's own file here, is the unit's DW_AT_comp_dir. */
 	char *prog4 = data_compile_here(dir, "prog4", "elfsyms-prog.c", "-O2 -gdwarf-4");
+	char *rust = data_compile_rust(dir, "rust", "lines-prog.rs");
 	char *self = realpath("/proc/self/exe", NULL);
 	char *libc = module_named("/libc.so"), *ld = module_named("/ld-linux");
 
@@ -1018,6 +1019,10 @@ int main(void)
 		compare_module(prog);
 	if (prog4)
 		compare_module(prog4);
+	if (rust)
+		compare_module(rust);
+	else
+		printf("no Rust program compared: rustc is not installed\n");
 	compare_module(self);
 	CHECK(libc != NULL);
 	if (libc)
@@ -1026,6 +1031,7 @@ int main(void)
 		compare_module(ld);
 	free(prog);
 	free(prog4);
+	free(rust);
 	free(self);
 	free(libc);
 	free(ld);

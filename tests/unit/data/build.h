@@ -72,6 +72,19 @@ static inline char *data_compile_here(const char *dir, const char *out, const ch
 	return data_built(cmd, path);
 }
 
+/* Compiles a Rust source of tests/unit/data/ into dir/out with rustc -O;
+ * NULL when rustc is not installed or failed (dir/out.log). */
+static inline char *data_compile_rust(const char *dir, const char *out, const char *source)
+{
+	char *src = data_source(source);
+	char *path = xasprintf("%s/%s", dir, out);
+	char *cmd = xasprintf("command -v rustc >/dev/null && rustc -O -o '%s' '%s' >'%s.log' 2>&1",
+			      path, src, path);
+
+	free(src);
+	return data_built(cmd, path);
+}
+
 static inline void data_rmdir(char *dir)
 {
 	char *cmd = xasprintf("rm -rf '%s'", dir);
