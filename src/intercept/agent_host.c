@@ -275,6 +275,9 @@ static void prefill_rules(struct tracer *tr, struct proc *p)
 	size = (uint64_t)AGENT_IPCACHE_MIN << steps;
 	if (total > size / 4)
 		total = size / 4;
+	/* Spread by hash, an eighth full: every page of the table is
+	 * written. */
+	populate(table + size - AGENT_IPCACHE_MIN, size * sizeof(*table));
 	for (size_t i = 0, written = 0; i < p->mods.n && written < total; i++) {
 		const struct loaded_module *m = &p->mods.v[i];
 		const struct learnt *l = learnt_of(&tr->agent_file_rules, file_key(m), false);
@@ -691,6 +694,7 @@ static void prefill_stacks(struct tracer *tr, pid_t pid, struct agent_proc *ap)
 		return;
 	steps = doublings_for(AGENT_T_STACKSET, 4 * x->n, 0);
 	size = (uint64_t)AGENT_STACKSET_MIN << steps;
+	populate(set + size - AGENT_STACKSET_MIN, size * sizeof(*set));     /* as the rules' */
 	for (size_t i = 0; i < x->n && filled < size / 4; i++) {
 		uint64_t *e = agent_stackset_slot(set, size, x->v[i][0]);
 
