@@ -137,15 +137,37 @@ static void put_file(FILE *f, enum file_names names, int i, int dir)
 	put1(f, dir);
 }
 
+/* A unit saying version: its length, version, address and segment
+ * selector sizes in DWARF 5's layout, header length, then head and prog
+ * (both freed). */
+static struct bytes assemble_unit(int version, bool v5_layout, struct bytes *head,
+				  struct bytes *prog)
+{
+	struct bytes u;
+	FILE *uf = open_memstream((char **)&u.b, &u.n);
+	uint32_t len = 2 + (v5_layout ? 2 : 0) + 4 + head->n + prog->n;
+
+	put(uf, &len, 4);
+	put1(uf, version), put1(uf, 0);
+	if (v5_layout)
+		put1(uf, 8), put1(uf, 0);       /* address_size, seg_selector_size */
+	len = head->n;
+	put(uf, &len, 4);
+	put(uf, head->b, head->n);
+	put(uf, prog->b, prog->n);
+	fclose(uf);
+	free(head->b);
+	free(prog->b);
+	return u;
+}
+
 static struct bytes build_unit(int version, bool unterminated, uint64_t base,
 			       enum file_names names)
 {
 	static const uint8_t std_lengths[12] = { 0, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 1 };
-	struct bytes head, prog, u;
+	struct bytes head, prog;
 	FILE *hf = open_memstream((char **)&head.b, &head.n);
 	FILE *pf = open_memstream((char **)&prog.b, &prog.n);
-	FILE *uf = open_memstream((char **)&u.b, &u.n);
-	uint32_t len;
 
 	put1(hf, 1), put1(hf, 1);         /* min_inst_length, max_ops */
 	put1(hf, 1), put1(hf, -5 & 0xff), put1(hf, 14), put1(hf, 13);
@@ -170,18 +192,7 @@ static struct bytes build_unit(int version, bool unterminated, uint64_t base,
 	}
 	fclose(hf);
 	fclose(pf);
-	len = 2 + 2 + 4 + head.n + prog.n;
-	put(uf, &len, 4);
-	put1(uf, version), put1(uf, 0);
-	put1(uf, 8), put1(uf, 0);               /* address_size, seg_selector_size */
-	len = head.n;
-	put(uf, &len, 4);
-	put(uf, head.b, head.n);
-	put(uf, prog.b, prog.n);
-	fclose(uf);
-	free(head.b);
-	free(prog.b);
-	return u;
+	return assemble_unit(version, true, &head, &prog);
 }
 
 static struct bytes unit_at(int version, bool unterminated, uint64_t base)
@@ -308,14 +319,12 @@ static void test_built(void)
 /* The program above in a DWARF 2-4 unit (version): include directory
  * "sub" (1; 0 is the compile unit's), files "a.c" (1, in directory 0),
  * "b.h" and "/abs/c.h" (2 and 3, in sub); file 0 is libdw's "???". */
-static struct bytes old_unit(int version)
+static struct bytes old_unit(int version, bool define_file)
 {
 	static const uint8_t std_lengths[12] = { 0, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 1 };
-	struct bytes head, prog, u;
+	struct bytes head, prog;
 	FILE *hf = open_memstream((char **)&head.b, &head.n);
 	FILE *pf = open_memstream((char **)&prog.b, &prog.n);
-	FILE *uf = open_memstream((char **)&u.b, &u.n);
-	uint32_t len;
 
 	put1(hf, 1);                              /* min_inst_length */
 	if (version >= 4)
@@ -328,21 +337,15 @@ static struct bytes old_unit(int version)
 		put_uleb(hf, i ? 1 : 0), put_uleb(hf, 0), put_uleb(hf, 0);   /* dir, time, size */
 	}
 	put1(hf, 0);
+	if (define_file) {      /* DW_LNE_define_file "d.c" in directory 0 */
+		put1(pf, 0), put1(pf, 8), put1(pf, 3);
+		put_str(pf, "d.c"), put_uleb(pf, 0), put_uleb(pf, 0), put_uleb(pf, 0);
+	}
 	for (size_t i = 0; i < sizeof(program) / sizeof(*program); i++)
 		put_op(pf, &program[i]);
 	fclose(hf);
 	fclose(pf);
-	len = 2 + 4 + head.n + prog.n;
-	put(uf, &len, 4);
-	put1(uf, version), put1(uf, 0);
-	len = head.n;
-	put(uf, &len, 4);
-	put(uf, head.b, head.n);
-	put(uf, prog.b, prog.n);
-	fclose(uf);
-	free(head.b);
-	free(prog.b);
-	return u;
+	return assemble_unit(version, false, &head, &prog);
 }
 
 static const char *comp_dir_at_0(void *ctx, uint64_t offset)
@@ -357,7 +360,7 @@ static const char *comp_dir_at_0(void *ctx, uint64_t offset)
 static void test_old_versions(void)
 {
 	for (int version = 2; version <= 4; version++) {
-		struct bytes u = old_unit(version);
+		struct bytes u = old_unit(version, false);
 		struct dwarf_sections sec = { .line = u.b, .line_size = u.n, .comp_dir = comp_dir_at_0,
 					      .comp_dir_ctx = "/comp" };
 		struct line_table *t = line_table_parse(&sec);
@@ -382,6 +385,10 @@ static void test_old_versions(void)
 			check_row(t, 0x1000, LINE_FOUND, "a.c", 10);
 			line_table_free(t);
 		}
+		free(u.b);
+		u = old_unit(version, true);
+		sec.line = u.b, sec.line_size = u.n;
+		CHECK(line_table_parse(&sec) == NULL);
 		free(u.b);
 	}
 }
@@ -742,7 +749,7 @@ static void check_lookups_sane(struct line_table *t, uint64_t addr, uint64_t end
 static void test_damaged(void)
 {
 	/* DWARF 5, and 4 with its directory 0 named. */
-	struct bytes units[2] = { unit(5, false), old_unit(4) };
+	struct bytes units[2] = { unit(5, false), old_unit(4, false) };
 
 	srandom(20261130);
 	for (int v = 0; v < 2; v++) {
