@@ -51,8 +51,10 @@ echo "ok: --timeout gives 124"
 
 # Boot 4 (and 5): a guest whose kernel reports a soft lockup (as when the
 # emulator stalls a cpu mid-run) and then times out is run once more;
-# timing out again, it ends with 124.
-NUMAMMA_VM_VERBOSE=1 vm --timeout 6 -- sh -c \
+# timing out again, it ends with 124.  The timeout counts the boot too:
+# 6 s was too short once for the emulated guest to get to the command on
+# a loaded host (no lockup reported, no second run).
+NUMAMMA_VM_VERBOSE=1 vm --timeout 20 -- sh -c \
     'echo "<0>watchdog: BUG: soft lockup - CPU#0 stuck (test)" >/dev/kmsg; sleep 600'
 ((VM_STATUS == 124)) || { show_vm_output; fail "a soft lockup, then a timeout, gave $VM_STATUS"; }
 runs=$(grep -c "running the guest again" "$T/err" || true)
