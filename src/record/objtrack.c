@@ -30,11 +30,6 @@
 
 #define NEVER UINT64_MAX          /* free time of a live object */
 #define NOT_LIVE UINT32_MAX
-/* Nodes come in slabs of 64, doubling up to 4,096: a short program's
- * few in a slab of 4,096 (480 KiB) had malloc write the top's header past
- * its end, into numamma's heap's first huge page (2 MiB cleared for 16
- * bytes: 5 ms where the host took back the guest's idle memory). */
-#define SLAB_FIRST 64
 #define SLAB_NODES 4096
 #define DEAD_SCAN 256             /* freed objects scanned linearly at most */
 /* Freed small blocks kept findable at most: samples are decoded within
@@ -122,8 +117,8 @@ struct proc {
 
 struct slab {
 	struct slab *next;
-	size_t used, cap;
-	struct otnode nodes[];
+	size_t used;
+	struct otnode nodes[SLAB_NODES];
 };
 
 struct name_hash {
@@ -705,12 +700,9 @@ static struct otnode *new_node(struct objtrack *ot)
 		ot->free_nodes = n->left;
 		return memset(n, 0, sizeof(*n));
 	}
-	if (!s || s->used == s->cap) {
-		size_t cap = !s ? SLAB_FIRST : s->cap < SLAB_NODES ? 2 * s->cap : SLAB_NODES;
-
-		s = xmalloc(sizeof(*s) + cap * sizeof(s->nodes[0]));
+	if (!s || s->used == SLAB_NODES) {
+		s = xmalloc(sizeof(*s));
 		s->used = 0;
-		s->cap = cap;
 		s->next = ot->slabs;
 		ot->slabs = s;
 	}
