@@ -50,6 +50,8 @@ void *xcalloc_table(size_t n, size_t size);
  * large cache most of which a short run never fills): see error.c.
  * Freed by xfree_sparse() with the same n and size. */
 void *xcalloc_sparse(size_t n, size_t size);
+/* The same, NULL when it cannot be had (a size read from a file). */
+void *calloc_sparse(size_t n, size_t size);
 void xfree_sparse(void *p, size_t n, size_t size);
 /* xmalloc(n * size), in huge pages where the system allows them when
  * large (see error.c): for a big array filled from its start. */

@@ -2,7 +2,6 @@
 #include <libdeflate.h>
 #include <stdbool.h>
 #include <stdlib.h>
-#include <sys/mman.h>
 #include <zlib.h>
 
 #include "error.h"
@@ -54,12 +53,11 @@ struct section_stream *section_stream_zlib(const void *in, size_t in_size, size_
 	 * first write, 2 MiB for the few units of libc's line programs a
 	 * short run names (5 ms in a VM whose host took back the guest's free
 	 * memory, as this one's does). */
-	s->buf = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (s->buf == MAP_FAILED) {
+	s->bytes = s->buf = calloc_sparse(1, size);
+	if (!s->buf) {
 		free(s);
 		return NULL;
 	}
-	s->bytes = s->buf;
 	return s;
 }
 
@@ -69,8 +67,7 @@ void section_stream_free(struct section_stream *s)
 		return;
 	if (s->z_open)
 		inflateEnd(&s->z);
-	if (s->buf)
-		munmap(s->buf, s->size);
+	xfree_sparse(s->buf, 1, s->size);
 	free(s->whole);
 	free(s);
 }
