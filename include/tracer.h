@@ -211,6 +211,12 @@ void tracer_record_mappings(struct tracer *tr, struct proc *p);
 /* Helpers for hooks that run while a thread is stopped. */
 int tracee_read(struct proc *p, uint64_t addr, void *buf, size_t len);
 int tracee_write(struct proc *p, uint64_t addr, const void *buf, size_t len);
+/* The TRACEE_AHEAD_BYTES at each of addrs[0..n) of p, read in one system
+ * call for the tracee_read()s within them that follow (tracee_write()
+ * keeps them true), until tracee_read_ahead_end(). */
+#define TRACEE_AHEAD_BYTES 32
+void tracee_read_ahead(struct proc *p, const uint64_t *addrs, int n);
+void tracee_read_ahead_end(void);
 int tracee_getregs(pid_t tid, struct user_regs_struct *regs);
 int tracee_setregs(pid_t tid, const struct user_regs_struct *regs);
 /* Runs syscall nr with args in the stopped thread t and returns its

@@ -18,6 +18,11 @@ struct nm_db;
  * them. */
 bool tracee_may_call(struct tcb *t, long nr, const long args[6], uint64_t ip, char *why,
 		     size_t len, int *filters);
+/* Does no filter stand between the stopped thread t of a launched
+ * program and any call (one request to the kernel, where each
+ * tracee_may_call() makes one)?  false also where it cannot tell: then
+ * ask tracee_may_call() call by call. */
+bool tracee_unfiltered(struct tcb *t);
 /* The seccomp filters stacked on thread tid, from /proc; -1 unknown. */
 int tracee_filters(pid_t tid);
 /* The name of a system call numamma injects, for messages. */

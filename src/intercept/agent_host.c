@@ -1458,6 +1458,10 @@ void agent_check_calls(struct proc *p, struct tcb *t)
 
 	if (!c)
 		return;
+	if (tracee_unfiltered(t)) {
+		p->agent->filters = 0;
+		return;
+	}
 	doorbell[0] = c->doorbell_pid;
 	if (c->doorbell_pid && !tracee_may_call(t, SYS_kill, doorbell, p->agent->remote, why,
 						sizeof(why), NULL)) {

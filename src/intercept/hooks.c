@@ -179,6 +179,19 @@ static void hook_sandbox(struct tracer *tr, struct tcb *t, const struct loaded_m
 			agent_hook(tr, t, m, found[i].vaddr + m->bias, found[i].size, FIRST_SANDBOX + i);
 }
 
+/* The first bytes of every function found, which each hook reads. */
+static void read_ahead(struct proc *p, const struct loaded_module *m,
+		       const struct elf_function *found)
+{
+	uint64_t addrs[NR_NAMES];
+	int n = 0;
+
+	for (size_t i = 0; i < NR_NAMES; i++)
+		if (found[i].found)
+			addrs[n++] = found[i].vaddr + m->bias;
+	tracee_read_ahead(p, addrs, n);
+}
+
 /* The dynamic loader's hook, exit() and LeakSanitizer's check stay
  * breakpoints: numamma must stop the program there.  The allocators,
  * C++'s operators and prefixed jemalloc are looked up together: one pass
@@ -189,6 +202,7 @@ static void hook_module(struct tracer *tr, struct tcb *t, const struct loaded_mo
 	uint64_t r_debug;
 
 	elfmod_find_functions(m->elf, lookup_names(), NR_NAMES, found);
+	read_ahead(t->proc, m, found);
 	/* The loader's: where it says what a stop at _dl_debug_state is. */
 	if (found[FN_DL_DEBUG_STATE].found && !elfmod_find_object(m->elf, "_r_debug", &r_debug))
 		t->proc->r_debug = r_debug + m->bias;
@@ -202,6 +216,7 @@ static void hook_module(struct tracer *tr, struct tcb *t, const struct loaded_mo
 	add_wrappers(t->proc, m, found + C_FUNCTIONS);
 	if (found[FN_MALLOC].found)
 		hook_cxx_operators(tr, t, m, found + C_FUNCTIONS);
+	tracee_read_ahead_end();
 }
 
 void hooks_trap_instead(struct tracer *tr, struct tcb *t)

@@ -171,7 +171,7 @@ int procmaps_read(pid_t pid, struct map_list *out)
 
 int procmaps_lookup(pid_t pid, uint64_t addr, struct map_entry *out, uint64_t *below)
 {
-	char path[64], *line = NULL;
+	char path[64], *line = NULL, buf[16384];
 	size_t cap = 0;
 	int found = -1, any = 0;
 	uint64_t prev_end = 0;
@@ -181,6 +181,11 @@ int procmaps_lookup(pid_t pid, uint64_t addr, struct map_entry *out, uint64_t *b
 	f = fopen(path, "re");
 	if (!f)
 		return -1;
+	/* /proc says its files' blocks are 1 KiB: stdio would read a
+	 * program's maps in several calls, at every thread's first stop
+	 * (and glibc sizes a buffer it allocates by that, whatever it is
+	 * asked). */
+	setvbuf(f, buf, _IOFBF, sizeof(buf));
 	while (found < 0 && getline(&line, &cap, f) > 0) {
 		uint64_t start = strtoull(line, NULL, 16);
 

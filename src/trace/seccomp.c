@@ -143,6 +143,15 @@ const char *tracee_call_name(long nr)
 	return "a system call";
 }
 
+/* Not in filter mode: EINVAL for the first filter.  Strict mode says the
+ * same; a launched program would have entered it itself, with numamma
+ * watching, and is taken, as in unread_allows(), as having none. */
+bool tracee_unfiltered(struct tcb *t)
+{
+	return !t->proc->attached &&
+	       ptrace(PTRACE_SECCOMP_GET_FILTER, t->tid, (void *)0, NULL) < 0 && errno == EINVAL;
+}
+
 bool tracee_may_call(struct tcb *t, long nr, const long args[6], uint64_t ip, char *why,
 		     size_t len, int *filters)
 {

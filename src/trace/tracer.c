@@ -941,25 +941,36 @@ void tracer_defer_status(struct tracer *tr, pid_t tid, int status)
 
 /* ---- the loop ---- */
 
+static void heard_signal(struct tracer *tr, const struct signalfd_siginfo *si)
+{
+	if (si->ssi_signo == AGENT_DOORBELL_SIGNAL) {
+		agent_heard_doorbell(tr, (pid_t)si->ssi_pid);
+		return;
+	}
+	if (si->ssi_signo == SIGCHLD)
+		return;
+	if (tr->cfg.attach) {
+		tr->stopping = true;      /* SIGINT/TERM/HUP: detach */
+	} else if (si->ssi_signo != SIGINT && tr->main_pid > 0) {
+		/* Launched program: it decides (Ctrl-C reaches it through
+		 * the terminal; TERM and HUP are passed on). */
+		kill(tr->main_pid, si->ssi_signo);
+	}
+}
+
+/* A read returns every signal pending, up to the buffer's room: one that
+ * is not full leaves none behind, and a read more to hear EAGAIN would be
+ * a system call per stop of the program (each stop is a SIGCHLD). */
 static void drain_signalfd(struct tracer *tr)
 {
-	struct signalfd_siginfo si;
+	struct signalfd_siginfo si[16];
+	ssize_t n;
 
-	while (read(tr->signal_fd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == AGENT_DOORBELL_SIGNAL) {
-			agent_heard_doorbell(tr, (pid_t)si.ssi_pid);
-			continue;
-		}
-		if (si.ssi_signo == SIGCHLD)
-			continue;
-		if (tr->cfg.attach) {
-			tr->stopping = true;      /* SIGINT/TERM/HUP: detach */
-		} else if (si.ssi_signo != SIGINT && tr->main_pid > 0) {
-			/* Launched program: it decides (Ctrl-C reaches it through
-			 * the terminal; TERM and HUP are passed on). */
-			kill(tr->main_pid, si.ssi_signo);
-		}
-	}
+	do {
+		n = read(tr->signal_fd, si, sizeof(si));
+		for (ssize_t i = 0; i < n / (ssize_t)sizeof(si[0]); i++)
+			heard_signal(tr, &si[i]);
+	} while (n == (ssize_t)sizeof(si));
 }
 
 /* Of two epoll timeouts in ms (-1: none), the one to wait. */
