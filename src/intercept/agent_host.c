@@ -1458,6 +1458,9 @@ void agent_check_calls(struct proc *p, struct tcb *t)
 
 	if (!c)
 		return;
+	/* A look at the filters: watch_filters() need not count them in
+	 * /proc before its next turn (a process of 20 ms never). */
+	p->agent->filters_seen_ns = now_ns();
 	if (tracee_unfiltered(t)) {
 		p->agent->filters = 0;
 		return;

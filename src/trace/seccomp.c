@@ -32,7 +32,7 @@ struct seccomp_state {
 static struct seccomp_state seccomp_state(pid_t tid)
 {
 	struct seccomp_state s = { -1, -1 };
-	char path[64], line[256];
+	char path[64], line[256], buf[4096];
 	FILE *f;
 
 	if (tid)
@@ -41,6 +41,7 @@ static struct seccomp_state seccomp_state(pid_t tid)
 		snprintf(path, sizeof(path), "/proc/thread-self/status");
 	if (!(f = fopen(path, "re")))
 		return s;
+	setvbuf(f, buf, _IOFBF, sizeof(buf));     /* see procmaps_lookup() */
 	while (fgets(line, sizeof(line), f))
 		if (sscanf(line, "Seccomp: %d", &s.mode) != 1)
 			sscanf(line, "Seccomp_filters: %d", &s.filters);
