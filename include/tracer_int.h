@@ -168,6 +168,9 @@ int agent_hook(struct tracer *tr, struct tcb *t, const struct loaded_module *m, 
  * 0, or -1: not hooked (no breakpoint either). */
 int agent_hook_new(struct tracer *tr, struct tcb *t, const struct loaded_module *m,
 		   uint64_t addr, uint64_t size, int fn, uint64_t nothrow);
+/* Writes the hooks agent_hook() and agent_hook_new() made ready in p (its
+ * process stopped meanwhile). */
+void agent_hooks_commit(struct proc *p);
 /* Is at (a trap's address) the agent's stop for the loader's events? */
 bool agent_loader_trap_at(const struct proc *p, uint64_t at);
 /* Tells the agent where the process's modules and their unwind data are. */

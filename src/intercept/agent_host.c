@@ -862,6 +862,78 @@ static bool branch_inside_known(struct proc *p, const struct loaded_module *m,
 	return inside;
 }
 
+/* A module's hooks, written by agent_hooks_commit(): their copies of the
+ * displaced instructions, which lie side by side in a scratch page, in a
+ * write per run of them, then the jumps to them (a write each, and two
+ * each before: thirty of libc's fifteen hooks' system calls at every
+ * exec).  The copies first: a thread of the program may be running
+ * (dlopen), and a jump must find its copy there. */
+static struct {
+	struct proc *p;
+	int n;
+	struct pending_hook {
+		uint64_t addr, at;
+		uint8_t slot[JMPHOOK_SLOT_SIZE], jmp[JMPHOOK_JMP_LEN];
+	} h[AGENT_MAX_HOOKS];
+} batch;
+
+static int by_slot(const void *a, const void *b)
+{
+	const struct pending_hook *x = a, *y = b;
+
+	return x->at < y->at ? -1 : x->at > y->at;
+}
+
+/* The copies of batch.h[from..to), consecutive in the program's memory. */
+static int write_slots(struct proc *p, int from, int to)
+{
+	uint8_t run[AGENT_MAX_HOOKS * JMPHOOK_SLOT_SIZE];
+
+	for (int i = from; i < to; i++)
+		memcpy(run + (size_t)(i - from) * JMPHOOK_SLOT_SIZE, batch.h[i].slot,
+		       JMPHOOK_SLOT_SIZE);
+	return tracee_write(p, batch.h[from].at, run, (size_t)(to - from) * JMPHOOK_SLOT_SIZE);
+}
+
+void agent_hooks_commit(struct proc *p)
+{
+	int failed = 0;
+
+	if (batch.p != p || !batch.n)
+		return;
+	qsort(batch.h, (size_t)batch.n, sizeof(batch.h[0]), by_slot);
+	for (int i = 0, end; i < batch.n; i = end) {
+		for (end = i + 1; end < batch.n &&
+		     batch.h[end].at == batch.h[end - 1].at + JMPHOOK_SLOT_SIZE; end++)
+			;
+		if (write_slots(p, i, end))
+			failed = -1;
+	}
+	for (int i = 0; !failed && i < batch.n; i++)
+		failed = tracee_write(p, batch.h[i].addr, batch.h[i].jmp, JMPHOOK_JMP_LEN);
+	if (failed)
+		warning("process %d: its allocators' hooks could not be written (%s): their calls "
+			"go unrecorded", p->pid, strerror(errno));
+	p->agent->ctl->nr_hooks = (uint32_t)p->agent->nr_hooks;
+	batch.p = NULL;
+	batch.n = 0;
+}
+
+static void queue(struct proc *p, uint64_t addr, uint64_t at, const uint8_t *slot,
+		  const uint8_t *jmp)
+{
+	struct pending_hook *h;
+
+	if (batch.p != p)
+		agent_hooks_commit(batch.p);
+	batch.p = p;
+	h = &batch.h[batch.n++];
+	h->addr = addr;
+	h->at = at;
+	memcpy(h->slot, slot, JMPHOOK_SLOT_SIZE);
+	memcpy(h->jmp, jmp, JMPHOOK_JMP_LEN);
+}
+
 /* nothrow: the original the agent runs in this function's place (0: its
  * own). */
 static int hook(struct tracer *tr, struct tcb *t, const struct loaded_module *m, uint64_t addr,
@@ -894,8 +966,6 @@ static int hook(struct tracer *tr, struct tcb *t, const struct loaded_module *m,
 		debug("%s at %#lx: %s: trapped instead", alloc_fn_name(fn), (unsigned long)addr, why);
 		return -1;
 	}
-	if (tracee_write(p, at, slot, sizeof(slot)))
-		return -1;
 	ap->ctl->hooks[ap->nr_hooks].fn = fn;
 	ap->ctl->hooks[ap->nr_hooks].original = at + JMPHOOK_ORIGINAL;
 	ap->ctl->hooks[ap->nr_hooks].nothrow = nothrow;
@@ -904,9 +974,8 @@ static int hook(struct tracer *tr, struct tcb *t, const struct loaded_module *m,
 	if (p->attached && !p->hooks_ready)
 		move_stopped_threads(tr, p, h);
 	jmphook_jump(h, jmp);
-	if (tracee_write(p, addr, jmp, sizeof(jmp)))
-		return -1;
-	ap->ctl->nr_hooks = ++ap->nr_hooks;
+	queue(p, addr, at, slot, jmp);
+	ap->nr_hooks++;
 	return 0;
 }
 

@@ -216,6 +216,7 @@ static void hook_module(struct tracer *tr, struct tcb *t, const struct loaded_mo
 	add_wrappers(t->proc, m, found + C_FUNCTIONS);
 	if (found[FN_MALLOC].found)
 		hook_cxx_operators(tr, t, m, found + C_FUNCTIONS);
+	agent_hooks_commit(t->proc);
 	tracee_read_ahead_end();
 }
 
