@@ -13,6 +13,9 @@
 #                                     that build too, in the same rounds: two
 #                                     builds compared minutes apart moved with
 #                                     the host's load as much as strace did.
+# Last, where `perf trace` works, numamma's own system calls per exec (the
+# shell running /bin/true 21 times against once, sampler off): a count
+# the host's load does not move, where the times above move by 10-20%.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -51,3 +54,26 @@ for w in "20 execs|execs.sh|21" "200 forks|forks.sh|201"; do
 				 1000 * (w - n) / p }'
 	done
 done
+
+# syscalls NUMAMMA N: the system calls numamma's processes made while
+# profiling a shell running /bin/true N times.
+syscalls() {
+	local script=$tmp/true$2.sh
+	printf '/bin/true\n%.0s' $(seq "$2") >"$script"
+	perf trace -s -o "$tmp/trace" -- "$1" profile -q -s none -o "$tmp/s.db" -- sh "$script" \
+		>/dev/null 2>&1 || return 1
+	awk '/^ *[^ ]+ \([0-9]+\), [0-9]+ events/ { mine = $1 == "numamma" }
+	     mine && /^ *[a-z_0-9]+ +[0-9]+ / { n += $2 } END { print n + 0 }' "$tmp/trace"
+}
+
+per_exec() {
+	local many one
+	many=$(syscalls "$1" 21) && one=$(syscalls "$1" 1) &&
+		awk -v m="$many" -v o="$one" 'BEGIN { printf "%.1f", (m - o) / 20 }'
+}
+
+if per_exec "$numamma" >"$tmp/sc" 2>/dev/null; then
+	printf "numamma's system calls per exec: %s" "$(cat "$tmp/sc")"
+	[[ -z ${BASELINE:-} ]] || printf " (baseline: %s)" "$(per_exec "$BASELINE")"
+	printf "\n"
+fi
