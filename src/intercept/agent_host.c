@@ -1527,9 +1527,12 @@ void agent_check_calls(struct proc *p, struct tcb *t)
 
 	if (!c)
 		return;
-	/* A look at the filters: watch_filters() need not count them in
-	 * /proc before its next turn (a process of 20 ms never). */
-	p->agent->filters_seen_ns = now_ns();
+	/* The set-up's look at the filters: watch_filters() need not count
+	 * them in /proc before its first turn (a process of 20 ms never).
+	 * Only the first: a thread's first stop, each 100 ms in a program
+	 * that makes threads that often, must not put its turns off. */
+	if (!p->agent->filters_seen_ns)
+		p->agent->filters_seen_ns = now_ns();
 	if (tracee_unfiltered(t)) {
 		p->agent->filters = 0;
 		return;
