@@ -57,7 +57,9 @@ endif
 
 ALL_SRCS := $(sort $(shell find src -name '*.c'))
 LIB_SRCS := $(filter-out src/cmd/main.c,$(ALL_SRCS))
-LIB_OBJS := $(LIB_SRCS:.c=.o) src/intercept/agent_blob.o src/store/schema_image.o
+WATCHDOG_OBJS := watchdog/watch.o watchdog/repair.o
+LIB_OBJS := $(LIB_SRCS:.c=.o) src/intercept/agent_blob.o src/store/schema_image.o \
+            $(WATCHDOG_OBJS) src/trace/watchdog_blob.o src/trace/clone_handoff.o
 UNIT_SRCS := $(wildcard tests/unit/test-*.c)
 UNIT_BINS := $(UNIT_SRCS:.c=)
 
@@ -96,6 +98,23 @@ agent/agent.elf: $(AGENT_OBJS) agent/agent.lds
 agent/agent.bin: agent/agent.elf
 	$(Q)objcopy -O binary -j .text -j .rodata $< $@
 
+# The watchdog (watchdog/): numamma's front process once it has cloned the
+# tracer, exec'd from a memfd: a static program without libc, stripped.
+# Its loop and repair are linked into numamma too, which runs them in
+# place where the watchdog cannot be exec'd (WATCHDOG_OBJS, above).
+
+watchdog/%.o: watchdog/%.c
+	$(quiet_cc)$(CC) $(AGENT_CFLAGS) -MMD -MP -c -o $@ $<
+
+watchdog/watchdog.elf: watchdog/start.o $(WATCHDOG_OBJS)
+	$(quiet_ld)$(LD) -static -nostdlib -e _start -z noexecstack --build-id=none -s -o $@ $^
+
+src/trace/watchdog_blob.o: src/trace/watchdog_blob.S watchdog/watchdog.elf
+	$(quiet_cc)$(CC) -c -o $@ $<
+
+src/trace/clone_handoff.o: src/trace/clone_handoff.S
+	$(quiet_cc)$(CC) -c -o $@ $<
+
 # Entry offsets, from the linked blob.
 agent/agent_syms.h: agent/agent.elf
 	$(Q)nm $< | awk '$$3 == "agent_entry" { e = $$1 } $$3 == "agent_ctl" { c = $$1 } \
@@ -122,7 +141,8 @@ src/store/schema_image.o: src/store/schema_image.S src/store/schema.img
 tests/unit/test-%: tests/unit/test-%.c $(wildcard tests/unit/*.h agent/*.c agent/*.h) libnumamma.a
 	$(quiet_ld)$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< libnumamma.a $(LDLIBS)
 
--include $(ALL_SRCS:.c=.d) agent/core.d agent/cfi.d agent/agent.d
+-include $(ALL_SRCS:.c=.d) agent/core.d agent/cfi.d agent/agent.d \
+         watchdog/start.d watchdog/watch.d watchdog/repair.d
 
 # Build dependencies: installed with apt-get when root, otherwise named.
 DEB_PKGS := build-essential pkg-config libnuma-dev libpfm4-dev libunwind-dev \
@@ -179,6 +199,7 @@ uninstall:
 clean:
 	rm -f numamma libnumamma.a $(ALL_SRCS:.c=.o) $(ALL_SRCS:.c=.d) $(UNIT_BINS) tests/unit/*.d
 	rm -f agent/*.o agent/*.d agent/agent.elf agent/agent.bin agent/agent_syms.h src/intercept/agent_blob.o
+	rm -f watchdog/*.o watchdog/*.d watchdog/watchdog.elf src/trace/watchdog_blob.o src/trace/clone_handoff.o
 	rm -f tools/schema-image src/store/schema.img src/store/schema_image.o
 	rm -rf tests/out
 

@@ -28,6 +28,8 @@ void ptrace_permission_hint(int err, pid_t pid);
 int tracee_shares_memory(pid_t a, pid_t b);
 /* The thread group of tid, from /proc; -1 if gone. */
 pid_t tracee_tgid(pid_t tid);
+/* pid's tracer, 0 when none, -1 when pid is gone. */
+pid_t process_tracer(pid_t pid);
 /* Starts the program at path: a child that sets its signal mask to mask,
  * waits for launch_go() and then execs path with argv.  Its pid, or -1
  * with errno.  Until its exec it shares numamma's memory. */

@@ -12,6 +12,10 @@
  *     (PR_SET_PDEATHSIG) and detaches cleanly, completing the profile.
  *     Launch mode: the tracer goes on; the program is its child.
  *
+ * The front process becomes the watchdog by an exec, of a program of its
+ * own (watchdog/, no libc), right after it has cloned the tracer with the
+ * memory shared: the tracer keeps numamma's address space as it was.
+ *
  * If the tracer itself dies, the watchdog puts the original bytes back at
  * every breakpoint and the real return addresses back on the stacks of
  * every traced process, through /proc/PID/mem, from a table in memory
@@ -29,9 +33,9 @@
 
 struct tcb;
 
-/* Forks the tracer for an attach to pid, or for a launch.  Returns in the
+/* Starts the tracer for an attach to pid, or for a launch.  Returns in the
  * tracer (the child); the calling process becomes the watchdog and never
- * returns.  -1 + error line when the fork failed (nothing was forked). */
+ * returns.  -1 + error line when no tracer could be started. */
 int watchdog_start(pid_t pid);
 int watchdog_start_launch(void);
 
@@ -54,18 +58,9 @@ void watchdog_forget_process(pid_t pid);
 /* Thread t is about to run: its hijacked returns are t->pending[]. */
 void watchdog_note_returns(const struct tcb *t);
 
-/* Pure, for the watchdog and its unit test: the repairs of a table,
- * through read/write callbacks on the target's memory.  Returns the
- * number of words and bytes put back. */
-struct watchdog_table;
-struct watchdog_mem {
-	int (*read)(void *ctx, pid_t pid, uint64_t addr, void *buf, size_t len);
-	int (*write)(void *ctx, pid_t pid, uint64_t addr, const void *buf, size_t len);
-	void *ctx;
-};
-int watchdog_repair(const struct watchdog_table *wt, const struct watchdog_mem *mem);
-/* The shared table the tracer writes (watchdog_start* map it; the unit
- * test maps it alone, without a fork), or NULL. */
+/* The shared table the tracer writes (include/watchdog_table.h), in a
+ * memfd: watchdog_start* map it; the unit test maps it alone.  Returns the
+ * memfd, or -1 + error line. */
 int watchdog_table_map(void);
 const struct watchdog_table *watchdog_table(void);
 

@@ -20,18 +20,52 @@ tracer_of() {
 	echo "$tracer"
 }
 
-"$NUMAMMA" profile -q -s none -o "$TMPD/p.db" -- "${prog[@]}" \
-	>"$TMPD/out" 2>"$TMPD/err" &
-front=$!
-tracer=$(tracer_of $front "sh") || exit 1
-sleep 0.7
-kill -KILL "$tracer"
-status=0
-wait $front || status=$?
-assert_eq "the program's exit status" 7 "$status"
-assert_eq "the program's output" "after 1123" "$(cat "$TMPD/out")"
-grep -q "^numamma: the tracer died (Killed): put back [1-9][0-9]* of its trap bytes" "$TMPD/err" ||
-	fail "no repair said: $(cat "$TMPD/err")"
+# The front process is a program of its own once it has started the
+# tracer (watchdog/, exec'd from a memfd), named and shown as numamma was;
+# where no memfd may be executable (vm.memfd_noexec = 2, set here in a pid
+# namespace of its own) numamma forks the tracer and watches in place.
+# Both ways, the program outlives its tracer.
+killed_tracer() {   # killed_tracer WHAT EXE_PATTERN [PREFIX...]
+	local what=$1 exe=$2 runner front status
+	shift 2
+	"$@" "$NUMAMMA" profile -q -s none -o "$TMPD/p.db" -- "${prog[@]}" \
+		>"$TMPD/out" 2>"$TMPD/err" &
+	runner=$!
+	front=$runner
+	if (($# > 0)); then
+		for ((i = 0; i < 50; i++)); do
+			front=$(pgrep -P $runner -x numamma) && break
+			sleep 0.05
+		done
+		[[ -n $front ]] || fail "$what: no numamma under $*: $(cat "$TMPD/err")"
+	fi
+	tracer=$(tracer_of $front "$what") || exit 1
+	# The tracer is there before the front process's exec.
+	for ((i = 0; i < 50; i++)); do
+		[[ $(readlink /proc/$front/exe) == $exe ]] && break
+		sleep 0.05
+	done
+	[[ $(readlink /proc/$front/exe) == $exe ]] ||
+		fail "$what: the front process runs $(readlink /proc/$front/exe), not $exe"
+	assert_eq "$what: the front process's command line" \
+		"$NUMAMMA profile -q -s none -o $TMPD/p.db -- ${prog[*]}" "$(tr '\0' ' ' </proc/$front/cmdline | sed 's/ $//')"
+	sleep 0.7
+	kill -KILL "$tracer"
+	status=0
+	wait $runner || status=$?
+	assert_eq "$what: the program's exit status" 7 "$status"
+	assert_eq "$what: the program's output" "after 1123" "$(cat "$TMPD/out")"
+	grep -q "^numamma: the tracer died (Killed): put back [1-9][0-9]* of its trap bytes" "$TMPD/err" ||
+		fail "$what: no repair said: $(cat "$TMPD/err")"
+	rm -f "$TMPD"/p.db*     # the profile of a killed tracer, and its journal
+}
+killed_tracer "sh" "/memfd:numamma (deleted)"
+if [[ $(id -u) == 0 && -e /proc/sys/vm/memfd_noexec ]] && unshare --pid --fork --mount-proc true 2>/dev/null; then
+	killed_tracer "sh, no executable memfd" "$NUMAMMA" \
+		unshare --pid --fork --mount-proc sh -c 'echo 2 >/proc/sys/vm/memfd_noexec && exec "$@"' sh
+else
+	echo "no pid namespace with vm.memfd_noexec of its own here: the forked watchdog is not tested"
+fi
 
 # With the agent (no trap at the allocators), even a program in the middle
 # of a 2-thread allocation storm survives its tracer's death: the watchdog

@@ -173,6 +173,14 @@ static int process_status(pid_t pid, pid_t *tracer, uid_t *real, uid_t *effectiv
 	return found;
 }
 
+pid_t process_tracer(pid_t pid)
+{
+	pid_t tracer;
+	uid_t real, effective;
+
+	return process_status(pid, &tracer, &real, &effective) < 0 ? -1 : tracer;
+}
+
 /* Why numamma may not trace pid when yama is not the reason: another
  * tracer has it (one above numamma that follows children); for an
  * unprivileged numamma, another user's, or its own but non-dumpable (the

@@ -6,47 +6,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/wait.h>
+#include <sys/rseq.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "error.h"
+#include "launch.h"
+#include "raw_syscall.h"
 #include "tracer_int.h"
 #include "watchdog.h"
+#include "watchdog_table.h"
 
-#define WD_MAX_PROCS   16      /* processes with traps of ours at once */
-#define WD_MAX_BPS     4096    /* per process */
-#define WD_MAX_AGENTS  8       /* per process: one per exec'd image */
-#define WD_MAX_THREADS 8192    /* open addressing on the tid */
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U       /* Linux 6.3: executable even where memfds are not by default */
+#endif
 
-struct wd_proc {
-	int nbps, nagents;
-	struct { uint64_t addr; uint8_t orig; } bps[WD_MAX_BPS];
-	uint64_t agents[WD_MAX_AGENTS];   /* the agents' state words */
-};
-
-struct wd_thread {
-	pid_t tid;                 /* 0: free */
-	pid_t pid;
-	int n;
-	uint64_t tramp;
-	struct { uint64_t sp, ret; } r[MAX_PENDING];
-};
-
-/* Written by the tracer only, read by the watchdog once the tracer is
- * dead: no locking. */
-struct watchdog_table {
-	pid_t main_pid;            /* the attached process, or the launched program */
-	int finished;              /* the tracer ended normally: no trap left */
-	/* procs[i]'s process, 0 where free: apart from them, one line to
-	 * look through, where the procs' own pids (64 KiB apart) faulted in
-	 * a page each of this shared table at a profile's first exec. */
-	pid_t proc_pid[WD_MAX_PROCS];
-	struct wd_proc procs[WD_MAX_PROCS];
-	int threads_taken;         /* slots ever given a tid: none on the agent's path */
-	struct wd_thread threads[WD_MAX_THREADS];
-};
+_Static_assert(WD_MAX_RETURNS == MAX_PENDING, "the table holds every hijacked return");
 
 static struct watchdog_table *table;   /* NULL without a watchdog */
 
@@ -169,207 +147,178 @@ const struct watchdog_table *watchdog_table(void)
 	return table;
 }
 
-/* ---- the repair ---- */
 
-int watchdog_repair(const struct watchdog_table *wt, const struct watchdog_mem *mem)
-{
-	int fixed = 0;
-	const uint32_t off = 0;
-
-	/* The agents first: they stop waiting for a tracer that is gone. */
-	for (int p = 0; p < WD_MAX_PROCS; p++)
-		for (int i = 0; wt->proc_pid[p] && i < wt->procs[p].nagents; i++)
-			fixed += mem->write(mem->ctx, wt->proc_pid[p], wt->procs[p].agents[i], &off,
-					    sizeof(off)) == 0;
-	/* Return addresses then: threads run meanwhile, and a return lands
-	 * on the trampoline sooner than a new call on a breakpoint. */
-	for (int i = 0; i < WD_MAX_THREADS; i++) {
-		const struct wd_thread *w = &wt->threads[i];
-
-		for (int k = 0; w->tid && k < w->n; k++) {
-			uint64_t now;
-
-			/* Only where the slot still holds the trampoline: the
-			 * stack has moved on otherwise. */
-			if (mem->read(mem->ctx, w->pid, w->r[k].sp, &now, 8) == 0 && now == w->tramp &&
-			    mem->write(mem->ctx, w->pid, w->r[k].sp, &w->r[k].ret, 8) == 0)
-				fixed++;
-		}
-	}
-	for (int p = 0; p < WD_MAX_PROCS; p++) {
-		const struct wd_proc *wp = &wt->procs[p];
-		pid_t pid = wt->proc_pid[p];
-
-		for (int i = 0; pid && i < wp->nbps; i++) {
-			uint8_t now;
-
-			if (mem->read(mem->ctx, pid, wp->bps[i].addr, &now, 1) == 0 && now == 0xcc &&
-			    mem->write(mem->ctx, pid, wp->bps[i].addr, &wp->bps[i].orig, 1) == 0)
-				fixed++;
-		}
-	}
-	return fixed;
-}
-
-/* The watchdog's view of the tracees' memory: /proc/PID/mem, the attached
- * process's opened beforehand (the watchdog is not its ancestor, and the
- * repair must not wait), the others' when needed (a launched program and
- * its forks descend from the watchdog, which may open them). */
-struct mem_fds {
-	pid_t pid[WD_MAX_PROCS + 1];
-	int fd[WD_MAX_PROCS + 1];
-	int n;
-};
-
-static int mem_fd_of(struct mem_fds *m, pid_t pid)
-{
-	char path[64];
-
-	for (int i = 0; i < m->n; i++)
-		if (m->pid[i] == pid)
-			return m->fd[i];
-	if (m->n == WD_MAX_PROCS + 1)
-		return -1;
-	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
-	m->pid[m->n] = pid;
-	m->fd[m->n] = open(path, O_RDWR | O_CLOEXEC);
-	return m->fd[m->n++];
-}
-
-static int mem_read(void *ctx, pid_t pid, uint64_t addr, void *buf, size_t len)
-{
-	return pread(mem_fd_of(ctx, pid), buf, len, addr) == (ssize_t)len ? 0 : -1;
-}
-
-static int mem_write(void *ctx, pid_t pid, uint64_t addr, const void *buf, size_t len)
-{
-	return pwrite(mem_fd_of(ctx, pid), buf, len, addr) == (ssize_t)len ? 0 : -1;
-}
-
-/* ---- the watchdog process ---- */
-
-static void repair_after(struct mem_fds *fds, int status)
-{
-	struct watchdog_mem mem = { mem_read, mem_write, fds };
-	uint64_t start = now_ns();
-	int fixed = watchdog_repair(table, &mem);
-	char how[64];
-
-	if (WIFSIGNALED(status))
-		snprintf(how, sizeof(how), "%s", strsignal(WTERMSIG(status)));
-	else
-		snprintf(how, sizeof(how), "exit %d", WEXITSTATUS(status));
-	error("the tracer died (%s): put back %d of its trap bytes and return addresses "
-	      "in %llu us", how, fixed, (unsigned long long)(now_ns() - start) / 1000);
-}
-
-/* Launch mode: the program, adopted (we are its subreaper), runs to its
- * own end, and numamma ends as it does. */
-static _Noreturn void wait_adopted(pid_t pid)
-{
-	int status;
-
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			exit(NM_EXIT_FAILURE);
-	exit_like(status);
-}
-
-/* Waits for the tracer, forwarding the stop requests to it.  Orphans of
- * the program that came to us (launch mode) are reaped as init would;
- * the program itself, if it came to us and ended, is kept in *main. */
-static int wait_tracer(pid_t tracer, int *main_status, bool *main_ended)
-{
-	int status, tracer_status = 0;
-	sigset_t mask;
-
-	tracer_signals(&mask);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	for (;;) {
-		int sig = sigwaitinfo(&mask, NULL);
-		pid_t pid;
-		bool tracer_ended = false;
-
-		if (sig > 0 && sig != SIGCHLD)
-			kill(tracer, sig);
-		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-			if (pid == tracer) {
-				tracer_ended = true;
-				tracer_status = status;
-			} else if (pid == table->main_pid) {
-				*main_ended = true;
-				*main_status = status;
-			}
-		}
-		if (tracer_ended)
-			return tracer_status;
-	}
-}
-
-static _Noreturn void watch(pid_t tracer, bool launch, struct mem_fds *fds)
-{
-	int main_status = 0, status;
-	bool main_ended = false;
-
-	status = wait_tracer(tracer, &main_status, &main_ended);
-	/* A tracer that finished removed every trap and exits with 0 or the
-	 * program's status (dying of the program's signal, if need be).  One
-	 * that ended otherwise removed none: killed, or failed on its own
-	 * once the program ran (out of memory in an address space the user
-	 * limited: the program, untouched by that limit's cut, must run on).
-	 * Before the program or the attach, nothing is ours to put back. */
-	if (table->finished || (!WIFSIGNALED(status) && table->main_pid <= 0))
-		exit_like(status);
-	repair_after(fds, status);
-	if (launch && main_ended)
-		exit_like(main_status);
-	if (launch && table->main_pid > 0)
-		wait_adopted(table->main_pid);
-	if (!WIFSIGNALED(status))
-		exit_like(status);
-	exit(NM_EXIT_FAILURE);
-}
+/* ---- the front process becomes the watchdog ---- */
 
 int watchdog_table_map(void)
 {
-	table = mmap(NULL, sizeof(*table), PROT_READ | PROT_WRITE,
-		     MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (table == MAP_FAILED) {
+	int fd = memfd_create("numamma-watchdog", 0);
+
+	if (fd < 0 || ftruncate(fd, sizeof(*table)) < 0 ||
+	    (table = mmap(NULL, sizeof(*table), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
+			  fd, 0)) == MAP_FAILED) {
 		table = NULL;
+		if (fd >= 0)
+			close(fd);
 		return error_errno("cannot map the watchdog's table");
 	}
-	return 0;
+	table->tracer_pid = -1;
+	table->attached_mem_fd = -1;
+	for (int sig = 1; sig < WD_SIGNAMES; sig++)
+		snprintf(table->signame[sig], sizeof(table->signame[sig]), "%s", strsignal(sig));
+	/* Left open (not close-on-exec) for the watchdog: the tracer closes
+	 * it (watchdog_close_fds()). */
+	return fd;
 }
 
-/* Forks: the caller becomes the watchdog and never returns; the child,
- * the tracer, returns 0. */
-static int fork_tracer(bool launch)
-{
-	static struct mem_fds fds;
-	pid_t tracer;
+/* glibc hands its constructors main()'s arguments: the command line the
+ * watchdog is exec'd with, that ps shows the front process as before. */
+static char **front_argv;
 
-	/* Opened now, while we may: the repair must not wait for anything. */
-	if (table->main_pid > 0)
-		mem_fd_of(&fds, table->main_pid);
-	fflush(NULL);
-	tracer = fork();
+static void __attribute__((constructor)) keep_front_argv(int argc, char **argv)
+{
+	(void)argc;
+	front_argv = argv;
+}
+
+extern const char watchdog_blob[], watchdog_blob_end[];
+
+/* The watchdog program, in a memfd to exec; -1 where none can be made
+ * executable (vm.memfd_noexec = 2). */
+static int watchdog_exe(void)
+{
+	size_t len = watchdog_blob_end - watchdog_blob, done = 0;
+	int fd = memfd_create("numamma", MFD_CLOEXEC | MFD_EXEC);
+
+	if (fd < 0 && errno == EINVAL)     /* before Linux 6.3 */
+		fd = memfd_create("numamma", MFD_CLOEXEC);
+	while (fd >= 0 && done < len) {
+		ssize_t n = write(fd, watchdog_blob + done, len - done);
+
+		if (n <= 0) {
+			close(fd);
+			return -1;
+		}
+		done += n;
+	}
+	return fd;
+}
+
+/* What the front process does once the tracer is cloned, prepared before
+ * the clone: until its exec it shares the tracer's memory, on a stack of
+ * its own, with raw system calls only (errno, stdio and the heap are the
+ * tracer's from then on). */
+struct clone_handoff {
+	void *stack;
+	void (*fn)(struct clone_handoff *h, long child);     /* never returns */
+};
+long clone_handing_off(unsigned long flags, struct clone_handoff *h);
+
+static struct {
+	int exe_fd;
+	char **envp;
+	char table_env[64];
+} front;
+static uint8_t front_stack[64 << 10] __attribute__((aligned(64)));
+
+static _Noreturn void become_watchdog(struct clone_handoff *h, long tracer)
+{
+	(void)h;
+	table->tracer_pid = (pid_t)tracer;
+	/* Our exec must leave the shared memory alone: the kernel would zero
+	 * the tid in the TCB glibc registered (the tracer's now: its locks
+	 * take a tid of 0 for "no owner"; this one, the front's, stays unique
+	 * while the tracer lives) and walk its robust-futex list. */
+	raw_syscall4(SYS_set_tid_address, 0, 0, 0, 0);
+	raw_syscall4(SYS_set_robust_list, 0, 3 * sizeof(void *), 0, 0);
+	raw_syscall6(SYS_execveat, front.exe_fd, (long)"", (long)front_argv, (long)front.envp,
+		     AT_EMPTY_PATH, 0);
+	/* Not exec'd (out of memory, a security module): it watches in
+	 * place, sharing the tracer's memory. */
+	watchdog_watch(table);
+}
+
+static char **watchdog_envp(int table_fd)
+{
+	size_t n = 0;
+	char **envp;
+
+	while (environ[n])
+		n++;
+	envp = xcalloc(n + 2, sizeof(*envp));
+	memcpy(envp, environ, n * sizeof(*envp));
+	snprintf(front.table_env, sizeof(front.table_env), "%s%d", WD_TABLE_ENV, table_fd);
+	envp[n] = front.table_env;
+	return envp;
+}
+
+/* A child cloned with CLONE_VM has no restartable-sequence area of its own
+ * (the kernel drops its parent's): glibc's sched_getcpu() would read the
+ * front process's, frozen at its exec. */
+static void own_rseq_area(void)
+{
+	if (__rseq_size > 0)
+		syscall(SYS_rseq, (char *)__builtin_thread_pointer() + __rseq_offset, __rseq_size, 0,
+			RSEQ_SIG);
+}
+
+/* The front process becomes the watchdog and never returns; its child,
+ * the tracer, returns 0.  Cloned with the memory shared until the front
+ * process's exec, where a fork made the tracer fault in its pages afresh
+ * and copy those it wrote (2.5 ms of every profile's start); forked where
+ * the watchdog cannot be exec'd or numamma is traced, the front process
+ * then watching in place. */
+static int start_tracer(bool launch, int table_fd)
+{
+	static struct clone_handoff handoff = { front_stack + sizeof(front_stack), become_watchdog };
+	long tracer;
+
+	table->launch = launch;
+	/* A tracer above numamma keeps a child that shares its memory (numamma
+	 * does, even with --no-follow: hooks and agent are in it), and with it
+	 * every child of that child, the program included, which the tracer
+	 * then could not seize: a fork there. */
+	front.exe_fd = process_tracer(getpid()) > 0 ? -1 : watchdog_exe();
+	if (front.exe_fd >= 0) {
+		front.envp = watchdog_envp(table_fd);
+		tracer = clone_handing_off(CLONE_VM | SIGCHLD, &handoff);
+		if (tracer < 0)
+			errno = (int)-tracer;
+	} else {
+		fflush(NULL);
+		tracer = fork();
+		if (tracer > 0) {
+			table->tracer_pid = (pid_t)tracer;
+			watchdog_watch(table);
+		}
+	}
+	if (front.exe_fd >= 0)
+		close(front.exe_fd);
+	close(table_fd);
+	if (table->attached_mem_fd >= 0)
+		close(table->attached_mem_fd);
 	if (tracer < 0)
-		return error_errno("cannot fork the tracer");
-	if (tracer > 0)
-		watch(tracer, launch, &fds);
-	for (int i = 0; i < fds.n; i++)
-		close(fds.fd[i]);
+		return error_errno("cannot start the tracer");
+	if (front.exe_fd >= 0) {
+		own_rseq_area();
+		free(front.envp);
+	}
 	return 0;
 }
 
 int watchdog_start(pid_t pid)
 {
 	pid_t watchdog = getpid();
+	int fd = watchdog_table_map();
+	char path[64];
 
-	if (watchdog_table_map() < 0)
+	if (fd < 0)
 		return -1;
 	table->main_pid = pid;
-	if (fork_tracer(false) < 0)
+	/* Opened now, while we may: the repair must not wait for anything. */
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	table->attached_mem_fd = open(path, O_RDWR);
+	if (start_tracer(false, fd) < 0)
 		return -1;
 	/* The front process gone (even of SIGKILL): detach as on SIGTERM. */
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != watchdog)
@@ -379,12 +328,16 @@ int watchdog_start(pid_t pid)
 
 int watchdog_start_launch(void)
 {
-	if (watchdog_table_map() < 0)
+	int fd = watchdog_table_map();
+
+	if (fd < 0)
 		return -1;
 	/* The program is the tracer's child: if the tracer dies, it must
 	 * come to us, not to init, so that we can wait for it.  The front
 	 * process gone, the tracer goes on, and the program with it. */
-	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
+		close(fd);
 		return error_errno("cannot become the program's subreaper");
-	return fork_tracer(true);
+	}
+	return start_tracer(true, fd);
 }

@@ -7,6 +7,7 @@
 #include "tracer_int.h"
 #include "unit.h"
 #include "watchdog.h"
+#include "watchdog_table.h"
 
 #define PARENT 100
 #define CHILD 200
