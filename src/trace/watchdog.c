@@ -257,9 +257,14 @@ static char **watchdog_envp(int table_fd)
  * front process's, frozen at its exec. */
 static void own_rseq_area(void)
 {
-	if (__rseq_size > 0)
-		syscall(SYS_rseq, (char *)__builtin_thread_pointer() + __rseq_offset, __rseq_size, 0,
-			RSEQ_SIG);
+	/* The length glibc registered: the area's 32 bytes, where glibc 2.36
+	 * says 20 in __rseq_size (the fields in use), which the kernel
+	 * refuses. */
+	unsigned len = __rseq_size < 32 ? 32 : __rseq_size;
+
+	if (__rseq_size > 0 && syscall(SYS_rseq, (char *)__builtin_thread_pointer() + __rseq_offset,
+				       len, 0, RSEQ_SIG) < 0)
+		debug("the tracer's rseq area: %s", strerror(errno));
 }
 
 /* The front process becomes the watchdog and never returns; its child,
