@@ -304,10 +304,9 @@ static int start_tracer(bool launch, int table_fd)
 		close(table->attached_mem_fd);
 	if (tracer < 0)
 		return error_errno("cannot start the tracer");
-	if (front.exe_fd >= 0) {
+	/* front.envp stays: the front process's exec reads it when it will. */
+	if (front.exe_fd >= 0)
 		own_rseq_area();
-		free(front.envp);
-	}
 	return 0;
 }
 
