@@ -589,8 +589,8 @@ void agent_count_lost(struct agent_ctl *c)
 		__atomic_fetch_add(&c->lost, 1, __ATOMIC_RELAXED);
 }
 
-/* Rings numamma's doorbell (struct agent_ctl), once until its next
- * drain, while it is there to hear it. */
+/* Rings numamma's doorbell (struct agent_ctl), once until it is about
+ * to sleep again, while it is there to hear it. */
 static void ring_doorbell(struct agent_ctl *c)
 {
 	int32_t pid = load(&c->doorbell_pid);
@@ -620,7 +620,7 @@ uint64_t agent_reserve(struct agent_ctl *c, uint32_t r, uint32_t n)
 			else if (!__atomic_compare_exchange_n(&g->head, &pos, pos + n, false,
 							      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 				continue;
-			if (fill > AGENT_RING_SLOTS / 2)
+			if (fill > load(&c->doorbell_fill))
 				ring_doorbell(c);
 			return pos;
 		}

@@ -12,7 +12,8 @@
 #   program stops no more, or learnt by the agent from the prctl() that
 #   installs it (a storm at once after it);
 # - the agent rings numamma's doorbell (kill(2), SIGURG) when a ring
-#   passes half full; where the filter kills that kill, it rings none, and its
+#   passes a thousand records (half full while numamma is busy); where the
+#   filter kills that kill, it rings none, and its
 #   rings wait for numamma's polls, none lost;
 # - where numamma would have to make a call the filter kills (openat for
 #   writing), it does not, and takes another way: a fork child without an

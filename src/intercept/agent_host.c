@@ -437,6 +437,7 @@ static void init_ctl(struct tracer *tr, struct agent_ctl *c, pid_t pid)
 	c->spin_tsc = (uint64_t)(1e6 / clk.ns_per_tick);
 	c->heartbeat_tsc = __rdtsc();
 	c->doorbell_pid = same_pid_namespace(pid) ? getpid() : 0;
+	c->doorbell_fill = AGENT_DOORBELL_IDLE;
 	__atomic_store_n(&c->state, AGENT_ON, __ATOMIC_RELEASE);
 }
 
@@ -1286,10 +1287,6 @@ static size_t drain(struct tracer *tr, struct proc *p, bool final)
 	if (!ap)
 		return 0;
 	c = ap->ctl;
-	/* Re-armed before the read: a ring past half full meanwhile rings
-	 * again, and the loop drains again at once. */
-	if (__atomic_load_n(&c->doorbell, __ATOMIC_ACQUIRE))
-		__atomic_store_n(&c->doorbell, 0, __ATOMIC_RELEASE);
 	for (uint32_t g = 0; g < AGENT_RINGS; g++) {
 		cu[g] = (struct cursor){ .pos = c->rings[g].tail, .end = UINT64_MAX };
 		if (!ring_taken(ap, g)) {
@@ -1439,6 +1436,27 @@ void agent_heard_doorbell(struct tracer *tr, pid_t pid)
 		t->proc->agent->doorbells++;
 }
 
+/* numamma is about to sleep, polling every millisecond (busy) or 20: the
+ * next ring past its doorbell_fill wakes it.  One that passed it since
+ * its drain read it (its doorbell still rung) rings at its next call: its
+ * fill only grows until numamma reads it. */
+static void rearm_doorbells(struct tracer *tr, bool busy)
+{
+	uint32_t fill = busy ? AGENT_DOORBELL_BUSY : AGENT_DOORBELL_IDLE;
+
+	for (struct proc *p = tr->procs; p; p = p->next) {
+		struct agent_ctl *c = p->agent ? p->agent->ctl : NULL;
+
+		if (!c)
+			continue;
+		/* Written when it changes only: every call reads its line. */
+		if (__atomic_load_n(&c->doorbell_fill, __ATOMIC_RELAXED) != fill)
+			__atomic_store_n(&c->doorbell_fill, fill, __ATOMIC_RELAXED);
+		if (__atomic_load_n(&c->doorbell, __ATOMIC_ACQUIRE))
+			__atomic_store_n(&c->doorbell, 0, __ATOMIC_RELEASE);
+	}
+}
+
 int agent_drain_all(struct tracer *tr)
 {
 	bool any = false, busy;
@@ -1468,6 +1486,7 @@ int agent_drain_all(struct tracer *tr)
 		return -1;
 	if (most >= 256)
 		return 0;
+	rearm_doorbells(tr, busy);
 	return busy ? 1 : 20;
 }
 

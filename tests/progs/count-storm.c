@@ -9,6 +9,8 @@
  *   count-storm crowd N ITER     N threads alive at once (small stacks), each
  *                                with ITER blocks allocated, then freed
  *   count-storm until FILE       malloc+free rounds in main until FILE exists
+ *   count-storm burst MS ITER    ITER malloc+free rounds in main, then MS
+ *                                milliseconds asleep before it exits
  *   count-storm signal ITER      ITER malloc+free rounds in main while a
  *                                1 kHz timer's handler maps and unmaps a
  *                                page (mmap is async-signal-safe, malloc
@@ -161,6 +163,13 @@ static void until(const char *path)
 	printf("until: %ld rounds\n", rounds);
 }
 
+static void burst(int ms)
+{
+	main_alloc();
+	usleep((useconds_t)ms * 1000);
+	printf("burst: %ld rounds, then %d ms asleep\n", iterations, ms);
+}
+
 static void with_signals(void)
 {
 	struct itimerval every = { { 0, 1000 }, { 0, 1000 } }, off = { { 0, 0 }, { 0, 0 } };
@@ -198,6 +207,8 @@ int main(int argc, char **argv)
 		crowd(atoi(argv[2]));
 	else if (!strcmp(argv[1], "until") && argc == 3)
 		until(argv[2]);
+	else if (!strcmp(argv[1], "burst") && argc == 4)
+		burst(atoi(argv[2]));
 	else if (!strcmp(argv[1], "signal"))
 		with_signals();
 	else

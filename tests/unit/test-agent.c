@@ -113,9 +113,33 @@ static void test_ring(struct agent_ctl *c, uint32_t r)
 	agent_slot(c, r, 0)->seq = 0;
 }
 
-/* A ring past half full rings numamma's doorbell once until numamma
- * re-arms it (its drain); a full ring too; never without a pid, nor
- * while numamma is stale. */
+/* A ring past the fill numamma asks for (few records while it sleeps,
+ * half the ring while it polls, busy) rings numamma's doorbell once until
+ * numamma re-arms it (about to sleep); a full ring too; never without a
+ * pid, nor while numamma is stale. */
+static void test_doorbell_at(struct agent_ctl *c, uint32_t r, uint32_t fill)
+{
+	struct agent_ring *g = &c->rings[r];
+
+	g->head = g->tail = 0;
+	c->doorbell = 0;
+	c->doorbell_fill = fill;
+	rings_heard = 0;
+	for (uint32_t i = 0; i < fill; i++)
+		agent_reserve(c, r, 1);
+	CHECK_INT(rings_heard, 0);                    /* not yet */
+	agent_reserve(c, r, 1);
+	CHECK_INT(rings_heard, 1);
+	CHECK_INT(doorbell_to, 4242);
+	CHECK_INT(c->doorbell, 1);
+	for (uint32_t i = 0; i < 100; i++)
+		agent_reserve(c, r, 1);
+	CHECK_INT(rings_heard, 1);                    /* once until re-armed */
+	c->doorbell = 0;                              /* numamma about to sleep */
+	agent_reserve(c, r, 1);
+	CHECK_INT(rings_heard, 2);
+}
+
 static void test_doorbell(struct agent_ctl *c, uint32_t r)
 {
 	struct agent_ring *g = &c->rings[r];
@@ -124,25 +148,14 @@ static void test_doorbell(struct agent_ctl *c, uint32_t r)
 	c->heartbeat_tsc = fake_now;
 	c->doorbell = 0;
 	c->doorbell_pid = 0;
+	c->doorbell_fill = AGENT_DOORBELL_IDLE;
 	rings_heard = 0;
 	for (uint32_t i = 0; i < AGENT_RING_SLOTS; i++)
 		agent_reserve(c, r, 1);
 	CHECK_INT(rings_heard, 0);                    /* no pid: no doorbell */
-	g->head = g->tail = 0;
 	c->doorbell_pid = 4242;
-	for (uint32_t i = 0; i < AGENT_RING_SLOTS / 2; i++)
-		agent_reserve(c, r, 1);
-	CHECK_INT(rings_heard, 0);                    /* half full: not yet */
-	agent_reserve(c, r, 1);
-	CHECK_INT(rings_heard, 1);
-	CHECK_INT(doorbell_to, 4242);
-	CHECK_INT(c->doorbell, 1);
-	for (uint32_t i = 0; i < 100; i++)
-		agent_reserve(c, r, 1);
-	CHECK_INT(rings_heard, 1);                    /* once until re-armed */
-	c->doorbell = 0;                              /* numamma's drain */
-	agent_reserve(c, r, 1);
-	CHECK_INT(rings_heard, 2);
+	test_doorbell_at(c, r, AGENT_DOORBELL_IDLE);
+	test_doorbell_at(c, r, AGENT_DOORBELL_BUSY);
 	/* Full, numamma stale: no doorbell, the call given up. */
 	c->doorbell = 0;
 	g->head = g->tail + AGENT_RING_SLOTS;
