@@ -48,6 +48,9 @@ struct nm_db *db_create(const char *path, bool quiet);
  * ahead of db_create(): while a launched program execs, not in its
  * exec's stop, where it waits for the profile (0.4 ms of each). */
 void db_warm_up(void);
+/* A profile db_create() made for a program that never ran (its exec
+ * failed): closed and removed with its journal files, as if never made. */
+void db_discard(struct nm_db *db);
 /* Opening for reading; checks the schema version.  NULL + error line. */
 struct nm_db *db_open(const char *path);
 void db_close(struct nm_db *db);

@@ -75,6 +75,22 @@ else
 fi
 exec 3>&-
 rm -f work/busy
+# An ELF header and nothing after it: the kernel refuses the exec
+# (ENOEXEC).  Where no profile was there before, numamma made one while
+# the program execed: it takes it back, journal files and all.
+head -c 64 /bin/true >work/truncated-elf
+chmod 755 work/truncated-elf
+refused 126 -q -- work/truncated-elf
+grep -qx "numamma: cannot run 'work/truncated-elf': Exec format error" err ||
+	fail "an ELF the kernel cannot run: $(cat err)"
+ls work >listing.before
+status=0
+timeout -k 5 30 "$NUMAMMA" profile -q -o work/fresh.db -- work/truncated-elf >out 2>err || status=$?
+assert_eq "a failed exec, no profile before: exit status" 126 "$status"
+check_error_message "a failed exec, no profile before" err
+ls work >listing.after
+assert_diff "a failed exec, no profile before: files in the output folder" listing.before listing.after
+rm -f work/truncated-elf
 refused 125 --bogus-option -- sh -c "$marker"
 refused 125 --sampler=bogus -- sh -c "$marker"
 refused 125 -s bogus -- sh -c "$marker"

@@ -1,8 +1,10 @@
+#include <errno.h>
 #include <limits.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -272,6 +274,9 @@ static void finish(struct session *s, int status)
 	if (s->sampler)
 		sampler_destroy(s->sampler);
 	s->sampler = NULL;
+	if (s->early_db)
+		db_discard(s->early_db);        /* the program never ran */
+	s->early_db = NULL;
 	if (!s->db)
 		return;
 	if (db_write_error(s->db)) {
@@ -320,12 +325,13 @@ static bool cpu_to_spare(void)
 	return sched_getaffinity(0, sizeof(cpus), &cpus) == 0 && CPU_COUNT(&cpus) >= 3;
 }
 
-/* The database is created once the program runs (its exec, or the
+/* The database is the profile once the program runs (its exec, or the
  * attach), so that nothing that fails before leaves a file behind or
  * moves an existing one to .old. */
 static void open_database(struct session *s)
 {
-	s->db = db_create(s->output, s->quiet);
+	s->db = s->early_db ? s->early_db : s->early_failed ? NULL : db_create(s->output, s->quiet);
+	s->early_db = NULL;
 	if (!s->db) {
 		warning("%s: no profile can be written: the program runs on untraced", s->cmd);
 		s->output = NULL;
@@ -348,6 +354,22 @@ static void open_database(struct session *s)
 	debug("%s: profile created", s->cmd);
 	for (struct proc *p = tracer_procs(s->tr); p; p = p->next)
 		tracer_record_process(s->tr, p);
+}
+
+/* The launched program's profile is made while it execs, when numamma has
+ * nothing else to do, not in the exec's stop, where the program waited
+ * for SQLite's set-up of the file (1.4 ms).  Only where no file is there
+ * yet: one moved to .old (the older one gone) could not be put back,
+ * should the exec fail, and the profile then goes (db_discard()). */
+static void make_database_early(struct session *s)
+{
+	struct stat st;
+
+	db_warm_up();
+	if (lstat(s->output, &st) == 0 || errno != ENOENT)
+		return;
+	s->early_db = db_create(s->output, s->quiet);
+	s->early_failed = !s->early_db;
 }
 
 /* Under a launcher each rank writes its own file (prof.db ->
@@ -412,7 +434,7 @@ int session_run(struct session *s, char **argv, pid_t attach_pid)
 	} else {
 		tracer_launch(s->tr, argv);
 		if (s->output)
-			db_warm_up();
+			make_database_early(s);
 	}
 	s->start_ns = now_ns();
 	s->status = s->quiet ? NULL : statusline_start(s->cmd, s->start_ns);

@@ -304,16 +304,27 @@ static int write_image(int fd)
  * profile, and stays). */
 static void remove_created(const char *path)
 {
-	char *wal = xasprintf("%s-wal", path);
+	char *wal = xasprintf("%s-wal", path), *shm = xasprintf("%s-shm", path);
 
 	unlink(wal);
+	unlink(shm);
 	free(wal);
+	free(shm);
 	unlink(path);
 }
 
 void db_warm_up(void)
 {
 	sqlite3_initialize();
+}
+
+void db_discard(struct nm_db *db)
+{
+	char *path = xstrdup(db->path);
+
+	free_db(db);
+	remove_created(path);
+	free(path);
 }
 
 struct nm_db *db_create(const char *path, bool quiet)
