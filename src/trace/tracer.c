@@ -961,6 +961,16 @@ static void heard_signal(struct tracer *tr, const struct signalfd_siginfo *si)
 /* A read returns every signal pending, up to the buffer's room: one that
  * is not full leaves none behind, and a read more to hear EAGAIN would be
  * a system call per stop of the program (each stop is a SIGCHLD). */
+/* Did epoll wake the loop for a sampler's ring (data.ptr: its), not only
+ * for the signalfd (NULL)? */
+static bool samples_ready(const struct epoll_event *evs, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (evs[i].data.ptr)
+			return true;
+	return false;
+}
+
 static void drain_signalfd(struct tracer *tr)
 {
 	struct signalfd_siginfo si[16];
@@ -1027,8 +1037,13 @@ static bool next_event(struct tracer *tr, pid_t *tid, int *status)
 				timeout = (int)left + 1;
 		}
 		n = epoll_wait(tr->epoll_fd, evs, 16, timeout);
-		/* Samples are matched to objects: the agent's objects first. */
-		if (n > 0)
+		/* Samples are matched to objects: the agent's objects first.
+		 * Not for the signalfd alone: a stop (SIGCHLD) is taken at
+		 * the loop's top before any drain (a vfork's parent and child
+		 * waited 2.5 ms there for the drain of the parent's records,
+		 * the symbolizer's start among them), and a doorbell is
+		 * answered by the drain that comes before the next sleep. */
+		if (n > 0 && samples_ready(evs, n))
 			agent_drain_all(tr);
 		for (int i = 0; i < n; i++) {
 			if (evs[i].data.ptr == NULL)
