@@ -515,7 +515,13 @@ static void agent_child(struct tracer *tr, struct tcb *parent, struct tcb *child
 {
 	int status;
 
-	agent_drain(tr, parent->proc);
+	/* A fork child's copy of the region must hold no record of its
+	 * parent's.  A vfork child's records go to its parent's ring, each
+	 * with its writer's tid: the parent's written before need no drain
+	 * while both wait here (gcc's driver: the drain of its first stacks
+	 * held its vfork for a millisecond). */
+	if (!child->proc->vfork_child)
+		agent_drain(tr, parent->proc);
 	/* No region of its own can be mapped in memory its parent uses. */
 	if (child->proc->clone_vm) {
 		child->proc->agent_shares = parent->proc->pid;
