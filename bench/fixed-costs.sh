@@ -13,6 +13,11 @@
 # scheduling hooks are then off, and the first per-thread event waits for
 # them; numamma's events on every cpu do not).
 #
+# FRESH=1 writes each profile under a name nothing has (as a first profile
+# in a folder): numamma then makes it while the program execs, where the
+# same -o again (the default numamma.db rerun) keeps the previous as .old
+# and makes the new one in the exec's stop.
+#
 #   bench/fixed-costs.sh            RUNS=5 by default; NUMAMMA overrides the binary.
 #   COLD=1.5 bench/fixed-costs.sh   each run alone, NUMAMMA_OPTS='-s clock' for the default sampler
 set -eu
@@ -50,6 +55,7 @@ for p in "${programs[@]}"; do
 		[ -n "${COLD-}" ] && sleep "$COLD"
 		seconds "${cmd[@]}" >>"$tmp/native"
 		[ -n "${COLD-}" ] && sleep "$COLD"
+		[ -n "${FRESH-}" ] && rm -f "$tmp/p.db" "$tmp/p.db.old"
 		# shellcheck disable=SC2086
 		seconds "$numamma" profile -q ${NUMAMMA_OPTS--s none} -o "$tmp/p.db" -- "${cmd[@]}" >>"$tmp/numamma"
 	done
