@@ -32,8 +32,8 @@ struct session {
 	struct sampler_opts sopts;  /* name, period, ldlat */
 	struct nm_topology topo;
 	struct nm_db *db;
-	/* The profile made while the launched program execs, its before
-	 * the exec's stop; early_failed: making it failed (said). */
+	/* The profile made while the launched program execs, db once its
+	 * exec's stop comes; early_failed: making it failed (said). */
 	struct nm_db *early_db;
 	bool early_failed;
 	struct objtrack *objs;

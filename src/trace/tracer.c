@@ -964,9 +964,6 @@ static void heard_signal(struct tracer *tr, const struct signalfd_siginfo *si)
 	}
 }
 
-/* A read returns every signal pending, up to the buffer's room: one that
- * is not full leaves none behind, and a read more to hear EAGAIN would be
- * a system call per stop of the program (each stop is a SIGCHLD). */
 /* Did epoll wake the loop for a sampler's ring (data.ptr: its), not only
  * for the signalfd (NULL)? */
 static bool samples_ready(const struct epoll_event *evs, int n)
@@ -977,6 +974,9 @@ static bool samples_ready(const struct epoll_event *evs, int n)
 	return false;
 }
 
+/* A read returns every signal pending, up to the buffer's room: one that
+ * is not full leaves none behind, and a read more to hear EAGAIN would be
+ * a system call per stop of the program (each stop is a SIGCHLD). */
 static void drain_signalfd(struct tracer *tr)
 {
 	struct signalfd_siginfo si[16];
