@@ -31,6 +31,7 @@
 
 #include "../../agent/agent_syms.h"
 #include "agent_abi.h"
+#include "agent_premap.h"
 #include "breakpoint.h"
 #include "db.h"
 #include "elfsyms.h"
@@ -64,6 +65,7 @@ struct agent_proc {
 	uint64_t exe_key;       /* its executable's file_key() */
 	uint64_t published_modules;     /* modules_key() of the published list */
 	uint32_t rings_taken;   /* bit g: ring g has had an owner (rings 1..) */
+	struct agent_premap premap;     /* the program's pages numamma mapped */
 	uint32_t stacks_sent;   /* stack records read... */
 	uint32_t stacks_new;    /* ...of stacks the profile had not (two threads may send one) */
 	uint32_t doorbells;     /* heard (-v) */
@@ -1257,6 +1259,21 @@ static void resume_recording(struct proc *p)
 		"runs.calls_lost)", p->pid, STALE_NS / 1000000000ULL);
 }
 
+/* The pages of the region the program is about to touch first
+ * (src/intercept/agent_premap.c). */
+static void map_ahead(struct proc *p, struct agent_proc *ap, const struct cursor *cu)
+{
+	struct premap_range r[PREMAP_RANGES];
+	uint64_t read[AGENT_RINGS];
+	size_t n;
+
+	for (uint32_t g = 0; g < AGENT_RINGS; g++)
+		read[g] = cu[g].pos;
+	n = agent_premap_plan(&ap->premap, ap->ctl, read, r);
+	if (n)
+		agent_premap_map(p->mm_tid, ap->remote + CODE_SIZE, r, n);
+}
+
 /* Reads p's rings in TSC order (see include/agent_abi.h), up to the
  * records written before this drain began, at most DRAIN_MAX slots. */
 /* Has ring g ever had records?  Ring 0 (shared past the others) may
@@ -1320,6 +1337,8 @@ static size_t drain(struct tracer *tr, struct proc *p, bool final)
 	__atomic_store_n(&c->heartbeat_tsc, __rdtsc(), __ATOMIC_RELEASE);
 	give_room(c, cu);
 	resume_recording(p);
+	if (!final)
+		map_ahead(p, ap, cu);
 	return used;
 }
 

@@ -11,6 +11,10 @@
  *   count-storm until FILE       malloc+free rounds in main until FILE exists
  *   count-storm burst MS ITER    ITER malloc+free rounds in main, then MS
  *                                milliseconds asleep before it exits
+ *   count-storm faults ITER      2,000 malloc+free rounds in main, 200 ms
+ *                                asleep, then ITER rounds: prints the page
+ *                                faults these took (as many natively as
+ *                                their blocks need: none)
  *   count-storm signal ITER      ITER malloc+free rounds in main while a
  *                                1 kHz timer's handler maps and unmaps a
  *                                page (mmap is async-signal-safe, malloc
@@ -26,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -170,6 +175,27 @@ static void burst(int ms)
 	printf("burst: %ld rounds, then %d ms asleep\n", iterations, ms);
 }
 
+static long minor_faults(void)
+{
+	struct rusage u;
+
+	getrusage(RUSAGE_SELF, &u);
+	return u.ru_minflt;
+}
+
+static void faults_after_pause(void)
+{
+	long rounds = iterations, before;
+
+	iterations = 2000;
+	main_alloc();
+	usleep(200 * 1000);
+	iterations = rounds;
+	before = minor_faults();
+	main_alloc();
+	printf("faults: %ld in %ld rounds\n", minor_faults() - before, rounds);
+}
+
 static void with_signals(void)
 {
 	struct itimerval every = { { 0, 1000 }, { 0, 1000 } }, off = { { 0, 0 }, { 0, 0 } };
@@ -209,6 +235,8 @@ int main(int argc, char **argv)
 		until(argv[2]);
 	else if (!strcmp(argv[1], "burst") && argc == 4)
 		burst(atoi(argv[2]));
+	else if (!strcmp(argv[1], "faults") && argc == 3)
+		faults_after_pause();
 	else if (!strcmp(argv[1], "signal"))
 		with_signals();
 	else
