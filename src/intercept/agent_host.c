@@ -1412,7 +1412,6 @@ void agent_drain_final(struct tracer *tr, struct proc *p)
 	count_lost(tr, p);
 	if (!p->agent)
 		return;
-	learn_rules(tr, p);
 	debug("process %d: %u stacks sent, %u new, %llu threads asked their tid, %llu stack pages "
 	      "asked of the kernel", p->pid, p->agent->stacks_sent, p->agent->stacks_new,
 	      (unsigned long long)p->agent->ctl->tids_asked,
@@ -1422,6 +1421,12 @@ void agent_drain_final(struct tracer *tr, struct proc *p)
 	if (p->agent->ctl->futex_refused)
 		debug("process %d: %llu waits for room in a ring, spun", p->pid,
 		      (unsigned long long)p->agent->ctl->spun_waits);
+}
+
+void agent_learn(struct tracer *tr, struct proc *p)
+{
+	if (p->agent)
+		learn_rules(tr, p);
 }
 
 /* A filter p installed since numamma last stopped it (a program that

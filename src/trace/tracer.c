@@ -210,6 +210,10 @@ static void proc_free(struct tracer *tr, struct proc *p)
 		pp = &(*pp)->next;
 	if (*pp)
 		*pp = p->next;
+	/* Its agent's rules, for processes still to come: none once it was
+	 * the last. */
+	if (tr->procs)
+		agent_learn(tr, p);
 	if (p->mem_fd >= 0)
 		close(p->mem_fd);
 	bp_table_free(p->bps);
@@ -662,6 +666,7 @@ static void handle_exec(struct tracer *tr, struct tcb *t)
 	}
 	/* exec leaves one thread: the others died, perhaps in mid-record. */
 	agent_thread_gone(tr, t, true);
+	agent_learn(tr, p);
 	end_sharing(tr, p);
 	t->vfork_tcb = 0;
 	t->vfork_parent_tid = 0;
