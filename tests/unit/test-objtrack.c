@@ -198,9 +198,13 @@ static void test_small_entries_paged_in_as_used(void)
 	 * "always" rather than Debian's "madvise". */
 	int most = (int)(HUGE_PAGE_BYTES / page);
 	struct nm_object o = { .pid = 1, .tid = 1, .kind = OBJ_HEAP, .size = 32, .callsite_id = 1 };
-	struct small_index s;
+	struct small_index s, holder;
 	int n;
 
+	/* A room an index freed before left as the spare goes to holder:
+	 * s's is a new one. */
+	small_init(&holder, false);
+	small_add(&holder, &o, 0);
 	small_init(&s, false);
 	for (uint32_t i = 0; i < 10; i++) {
 		o.addr = 0x10000 + 64 * (uint64_t)i;
@@ -217,6 +221,56 @@ static void test_small_entries_paged_in_as_used(void)
 	n = resident(s.e, 16);
 	CHECK(n == 4 || n == most);     /* 1, then 1 more, then 2 */
 	small_free(&s);
+	small_free(&holder);
+}
+
+/* An index freed while small leaves its room to the next one: the same
+ * array, its pages in, none of the old blocks found there, the new ones
+ * found; one freed large gives its memory back. */
+static void test_small_spare_room(void)
+{
+	struct nm_object o = { .pid = 1, .tid = 1, .kind = OBJ_HEAP, .size = 32,
+			       .callsite_id = 1, .name = "malloc" };
+	struct small_index holder, a, b, big;
+	struct small_entry *room;
+	uint64_t size;
+	uint32_t tag;
+
+	small_init(&holder, true);      /* takes any spare left before */
+	small_add(&holder, &o, 0);
+	small_init(&a, true);
+	for (uint32_t i = 0; i < 300; i++) {
+		o.addr = 0x40000000 + 64 * (uint64_t)i;
+		o.id = 1 + i;
+		small_add(&a, &o, 3);
+	}
+	room = a.e;
+	small_free(&a);
+	small_init(&b, true);
+	o.addr = 0x50000000;
+	o.id = 500;
+	small_add(&b, &o, 4);
+	/* Its pages asked for as far as a's were (a fresh room: one page). */
+	CHECK(b.e == room);
+	CHECK(b.populated >= 300);
+	CHECK_INT(small_release(&b, 0x40000000, 10, 0, 0, &size, &tag), 0);
+	CHECK_INT(small_release(&b, 0x40000000 + 64 * 299, 10, 0, 0, &size, &tag), 0);
+	CHECK_INT(small_release(&b, 0x50000000, 10, 0, 0, &size, &tag), 500);
+	CHECK_INT(tag, 4);
+	CHECK_INT(b.nr_live, 0);
+
+	/* Past SPARE_MAX (1 MiB of entries): unmapped at its end. */
+	small_init(&big, true);
+	for (uint32_t i = 0; i < 20000; i++) {
+		o.addr = 0x60000000 + 64 * (uint64_t)i;
+		o.id = 1000 + i;
+		small_add(&big, &o, 0);
+	}
+	room = big.e;
+	small_free(&big);
+	CHECK(resident(room, 1) == -ENOMEM);
+	small_free(&b);
+	small_free(&holder);
 }
 
 /* Statics entered when a lookup needs them: once, named, only from
@@ -931,6 +985,7 @@ int main(void)
 	test_fork_lazy();
 	test_fork_free_before();
 	test_small_entries_paged_in_as_used();
+	test_small_spare_room();
 	test_statics_on_demand();
 	test_pick_weighted();
 	test_reservations_and_uniform();
