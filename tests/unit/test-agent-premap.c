@@ -151,6 +151,13 @@ static int present(const void *p)
 	return (int)(entry >> 63);
 }
 
+/* A byte written where the sanitizers do not look: their shadow's own
+ * first touches would count as faults. */
+static void poke(uint8_t *p)
+{
+	__asm__ volatile("movb $1, (%0)" : : "r"(p) : "memory");
+}
+
 /* The kernel's side: pages read through process_vm_readv are mapped in
  * the reader's target, and written without a fault. */
 static void test_mapping(void)
@@ -169,17 +176,17 @@ static void test_mapping(void)
 		mapped += present(region + i * PAGE) << i;
 	CHECK_INT(mapped, 0x7fc);       /* pages 2..10 */
 	/* Written: no fault for the pages mapped ahead, one each for those
-	 * not (under ASan, a fault or two more for its shadow of either). */
+	 * not. */
 	before = minor_faults();
 	for (int i = 2; i <= 10; i++)
-		region[i * PAGE + 64] = 1;
+		poke(region + i * PAGE + 64);
 	ahead = minor_faults() - before;
 	before = minor_faults();
 	for (int i = 12; i <= 20; i++)
-		region[i * PAGE + 64] = 1;
+		poke(region + i * PAGE + 64);
 	not_ahead = minor_faults() - before;
-	CHECK(ahead <= 2);
-	CHECK(not_ahead >= ahead + 9);
+	CHECK_INT(ahead, 0);
+	CHECK(not_ahead >= 9);
 	/* A process that is gone: refused, and said so. */
 	CHECK(!agent_premap_map(0x7ffffffe, (uint64_t)(uintptr_t)region, &r, 1));
 	munmap(region, 32 * PAGE);
