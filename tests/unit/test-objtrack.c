@@ -224,32 +224,38 @@ static void test_small_entries_paged_in_as_used(void)
 	small_free(&holder);
 }
 
+/* n blocks of 32 bytes, 64 apart from base, ids from first_id. */
+static void add_blocks(struct small_index *s, uint64_t base, uint32_t n, int64_t first_id,
+		       uint32_t tag)
+{
+	struct nm_object o = { .pid = 1, .tid = 1, .kind = OBJ_HEAP, .size = 32,
+			       .callsite_id = 1, .name = "malloc" };
+
+	for (uint32_t i = 0; i < n; i++) {
+		o.addr = base + 64 * (uint64_t)i;
+		o.id = first_id + i;
+		small_add(s, &o, tag);
+	}
+}
+
 /* An index freed while small leaves its room to the next one: the same
  * array, its pages in, none of the old blocks found there, the new ones
  * found; one freed large gives its memory back. */
 static void test_small_spare_room(void)
 {
-	struct nm_object o = { .pid = 1, .tid = 1, .kind = OBJ_HEAP, .size = 32,
-			       .callsite_id = 1, .name = "malloc" };
 	struct small_index holder, a, b, big;
 	struct small_entry *room;
 	uint64_t size;
 	uint32_t tag;
 
 	small_init(&holder, true);      /* takes any spare left before */
-	small_add(&holder, &o, 0);
+	add_blocks(&holder, 0x30000000, 1, 1, 0);
 	small_init(&a, true);
-	for (uint32_t i = 0; i < 300; i++) {
-		o.addr = 0x40000000 + 64 * (uint64_t)i;
-		o.id = 1 + i;
-		small_add(&a, &o, 3);
-	}
+	add_blocks(&a, 0x40000000, 300, 1, 3);
 	room = a.e;
 	small_free(&a);
 	small_init(&b, true);
-	o.addr = 0x50000000;
-	o.id = 500;
-	small_add(&b, &o, 4);
+	add_blocks(&b, 0x50000000, 1, 500, 4);
 	/* Its pages asked for as far as a's were (a fresh room: one page). */
 	CHECK(b.e == room);
 	CHECK(b.populated >= 300);
@@ -261,11 +267,7 @@ static void test_small_spare_room(void)
 
 	/* Past SPARE_MAX (1 MiB of entries): unmapped at its end. */
 	small_init(&big, true);
-	for (uint32_t i = 0; i < 20000; i++) {
-		o.addr = 0x60000000 + 64 * (uint64_t)i;
-		o.id = 1000 + i;
-		small_add(&big, &o, 0);
-	}
+	add_blocks(&big, 0x60000000, 20000, 1000, 0);
 	room = big.e;
 	small_free(&big);
 	CHECK(resident(room, 1) == -ENOMEM);
