@@ -17,6 +17,7 @@
 #define TILES_OVERLAP     0.05    /* of the object: bands' ranges may touch */
 #define TILES_CHUNK_SLACK 8       /* bands' chunks agree within 1/8 */
 #define TILES_LOCAL       0.80    /* of the samples, local under the plan */
+#define TILES_FEW         0.125   /* of the busiest thread's samples: not a tile's */
 
 struct span {
 	int thread;
@@ -36,21 +37,39 @@ static int span_cmp(const void *x, const void *y)
 	return (p->lo > q->lo) - (p->lo < q->lo);
 }
 
-/* Each thread of known node with enough samples, by where it starts. */
+/* The most samples a thread of pts (sorted by thread) has. */
+static size_t busiest_thread(const struct point *pts, size_t n)
+{
+	size_t most = 0;
+
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i; j < n && pts[j].thread == pts[i].thread; j++)
+			;
+		most = j - i > most ? j - i : most;
+	}
+	return most;
+}
+
+/* Each thread of known node with enough samples, by where it starts.
+ * A band's threads do alike work: one with under TILES_FEW of the
+ * busiest's samples is not one of them (the main thread's initialisation,
+ * a sweep its 8 samples did not show: their 5th to 95th percentiles then
+ * span part of both bands and joined them, t9034 once in 50). */
 static int thread_spans(const struct analysis *a, const struct site *s, struct span *v, int max)
 {
 	struct point *pts = xcalloc(s->npts + 1, sizeof(*pts));
-	size_t n = 0;
+	size_t n = 0, few;
 	int nv = 0;
 
 	for (size_t i = 0; i < s->npts; i++)
 		if (planned_node(a, &s->pts[i]) >= 0)
 			pts[n++] = s->pts[i];
 	qsort(pts, n, sizeof(*pts), point_by_thread);
+	few = (size_t)(TILES_FEW * (double)busiest_thread(pts, n));
 	for (size_t i = 0, j; i < n; i = j) {
 		for (j = i; j < n && pts[j].thread == pts[i].thread; j++)
 			;
-		if (j - i < RANK_MIN_SAMPLES)
+		if (j - i < RANK_MIN_SAMPLES || j - i < few)
 			continue;
 		if (nv == max) {
 			nv = 0;         /* too many threads for tiles */

@@ -1122,8 +1122,10 @@ static void worker_processes(int threads)
 
 /* A 2-D array's tiles: 512 rows of 16 KiB, 2 x 2 threads; threads 1
  * and 2 work on the first 256 rows, each on half of every row, 3 and 4
- * on the others; the main thread initialised it all. */
-static void test_tiles(void)
+ * on the others; the main thread initialised it, its main_samples
+ * spread from main_from to main_to of it (the guest's clock sampler
+ * catches 8 or so: their range, not a sweep one time in ten there). */
+static void tiles(int main_samples, double main_from, double main_to)
 {
 	struct advise_opts opts = { .min_size = ADVISE_MIN_SIZE, .nodes = 4 };
 	const uint64_t row = 16 * KiB, rows = 512;
@@ -1135,7 +1137,7 @@ static void test_tiles(void)
 
 	profile_begin(&p, 1, 4, 4);
 	m = add_object(&p, OBJ_HEAP, SITE_BLOCK, rows * row, "malloc");
-	touch(&p, &m, 0, 0, 0, 1, 300, 0);
+	touch(&p, &m, 0, 0, main_from, main_to, main_samples, 0);
 	for (int i = 0; i < 4 * 150; i++) {
 		int w = 1 + i % 4;
 		uint64_t y, x;
@@ -1161,6 +1163,12 @@ static void test_tiles(void)
 	}
 	advice_free(&adv);
 	profile_end(&p);
+}
+
+static void test_tiles(void)
+{
+	tiles(300, 0, 1);
+	tiles(8, 0.2, 0.7);
 }
 
 static void test_worker_processes(void)
