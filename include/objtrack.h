@@ -28,7 +28,8 @@ void objtrack_set_db(struct objtrack *ot, struct nm_db *db);
  * at the next objtrack_flush(), whichever comes first. */
 int64_t objtrack_add(struct objtrack *ot, const struct nm_object *obj);
 /* The same, for an allocator's block: tag (the recorder's call-site
- * counter) comes back when the block ends.  A fork's copies have none.
+ * counter) comes back when the block ends.  A fork child's copies have
+ * their parent's.
  * obj->name is not copied: it must outlive ot (the allocator's name, a
  * constant). */
 #define OBJTRACK_NO_TAG UINT32_MAX

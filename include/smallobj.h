@@ -150,9 +150,9 @@ struct nm_object small_object(const struct small_index *s, uint32_t i, pid_t pid
 void small_prefetch(const struct small_index *s, uint64_t addr, bool entry);
 /* A fork child's copies (into dst) of the blocks live in its parent's
  * src that were made at ns or before (the fork's time), each as made at
- * ns, with ids from first_id on and tag.  Returns how many: the ids
- * taken. */
+ * ns, with ids from first_id on and its parent's tag.  Returns how many:
+ * the ids taken. */
 uint32_t small_inherit(struct small_index *dst, const struct small_index *src, uint64_t ns,
-		       int64_t first_id, uint32_t tag);
+		       int64_t first_id);
 
 #endif

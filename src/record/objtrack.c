@@ -1031,17 +1031,17 @@ struct fork_copy {
 	uint64_t ns;
 };
 
-static void copy_to_child(void *arg, const struct nm_object *obj)
+static void copy_to_child(const struct fork_copy *f, const struct otnode *n)
 {
-	const struct fork_copy *f = arg;
-	struct nm_object copy = *obj;
+	struct nm_object copy = n->obj, o;
 
-	if (obj->alloc_ns > f->ns)
+	if (copy.alloc_ns > f->ns)
 		return;         /* the parent's since the fork */
 	copy.pid = f->child;
 	copy.alloc_ns = f->ns;
 	copy.free_ns = 0;
-	objtrack_add(f->ot, &copy);
+	o = named(f->ot, &copy);
+	add_numbered(f->ot, &o, n->tag);
 }
 
 /* A fork child gets copies of its parent's objects when it first does
@@ -1065,11 +1065,11 @@ static void inherit(struct objtrack *ot, struct proc *c)
 	/* Adding to the child never touches the parent's array. */
 	n = p->nr_live;
 	for (size_t i = 0; i < n; i++)
-		copy_to_child(&f, &p->live[i]->obj);
+		copy_to_child(&f, p->live[i]);
 	/* Straight from index to index: a copy by objtrack_add() each (its
 	 * name interned, its process looked for) was 1 us a block, 0.7 ms
 	 * per child of a shell. */
-	copied = small_inherit(&c->small, &p->small, f.ns, ot->next_id, OBJTRACK_NO_TAG);
+	copied = small_inherit(&c->small, &p->small, f.ns, ot->next_id);
 	ot->next_id += copied;
 	ot->count += copied;
 	for (size_t i = 0; i < p->nr_statics; i++) {

@@ -158,6 +158,20 @@ static uint32_t count_alloc(struct recorder *r, const struct alloc_event *ev)
 	return t - r->totals;
 }
 
+/* A free of a block counted at tag: the call, in pid.  A fork child's
+ * free of a block it inherited counts on its own row of the block's call
+ * site, and takes nothing from the live bytes of its parent's, whose
+ * block lives on there. */
+static void count_free(struct recorder *r, int32_t pid, uint32_t tag, uint64_t size)
+{
+	int64_t callsite_id = r->totals[tag].callsite_id;
+
+	if (r->totals[tag].pid == pid)
+		uncount(&r->totals[tag], size);
+	else
+		site(r, pid, callsite_id)->frees++;
+}
+
 static void release(struct recorder *r, struct tcb *t, int32_t pid, uint64_t addr, uint64_t ns)
 {
 	struct objtrack_ended ended;
@@ -166,7 +180,7 @@ static void release(struct recorder *r, struct tcb *t, int32_t pid, uint64_t add
 	if (!id)
 		return;
 	if (ended.tag != OBJTRACK_NO_TAG)
-		uncount(&r->totals[ended.tag], ended.size);
+		count_free(r, pid, ended.tag, ended.size);
 	else
 		count_unmap(r, pid, addr);
 	if (r->hooks.event)

@@ -878,7 +878,7 @@ uint32_t small_pick_weighted(const struct small_index *s, uint64_t rnd)
 }
 
 uint32_t small_inherit(struct small_index *dst, const struct small_index *src, uint64_t ns,
-		       int64_t first_id, uint32_t tag)
+		       int64_t first_id)
 {
 	uint32_t copied = 0;
 
@@ -894,7 +894,7 @@ uint32_t small_inherit(struct small_index *dst, const struct small_index *src, u
 			.id = first_id + copied++, .tid = e->tid, .kind = OBJ_HEAP, .addr = e->addr,
 			.size = e->size, .alloc_ns = ns, .callsite_id = e->callsite_id, .name = e->name,
 			.row_if_sampled = true,
-		}, tag);
+		}, e->tag);
 	}
 	return copied;
 }

@@ -6,6 +6,9 @@
  *   count-storm fork K ITER      K forked children, ITER malloc+free each
  *   count-storm vfork K ITER     the same with vfork (the child allocates
  *                                in its parent's memory, then _exits)
+ *   count-storm inherit K ITER   ITER blocks (every 100th of 2 MiB: above
+ *                                --min-object-size), then K forked children
+ *                                that each free them all, then the parent
  *   count-storm crowd N ITER     N threads alive at once (small stacks), each
  *                                with ITER blocks allocated, then freed
  *   count-storm until FILE       malloc+free rounds in main until FILE exists
@@ -134,6 +137,40 @@ static void children(int k, int use_vfork)
 	printf("%s children %d allocations %ld each\n", use_vfork ? "vfork" : "fork", k, iterations);
 }
 
+static __attribute__((noinline)) void *inherit_alloc(long i)
+{
+	return malloc(i % 100 ? 16 + (size_t)i % 1000 : 2 << 20);
+}
+
+static void free_all(void **v)
+{
+	for (long i = 0; i < iterations; i++)
+		free(v[i]);
+}
+
+static void inherit(int k)
+{
+	void **v = calloc(iterations, sizeof(*v));
+
+	for (long i = 0; v && i < iterations; i++)
+		v[i] = inherit_alloc(i);
+	for (int i = 0; v && i < k; i++) {
+		pid_t pid = fork();
+		int status;
+
+		if (pid == 0) {
+			free_all(v);
+			_exit(0);
+		}
+		if (pid < 0 || waitpid(pid, &status, 0) != pid || status != 0)
+			printf("child %d failed\n", i);
+	}
+	if (v)
+		free_all(v);
+	free(v);
+	printf("inherit children %d allocations %ld frees %ld each\n", k, iterations, iterations);
+}
+
 static __attribute__((noinline)) void handler_alloc(void)
 {
 	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -229,6 +266,8 @@ int main(int argc, char **argv)
 		threads(atoi(argv[2]));
 	else if ((!strcmp(argv[1], "fork") || !strcmp(argv[1], "vfork")) && argc == 4)
 		children(atoi(argv[2]), argv[1][0] == 'v');
+	else if (!strcmp(argv[1], "inherit") && argc == 4)
+		inherit(atoi(argv[2]));
 	else if (!strcmp(argv[1], "crowd") && argc == 4)
 		crowd(atoi(argv[2]));
 	else if (!strcmp(argv[1], "until") && argc == 3)
