@@ -1,7 +1,7 @@
 #!/bin/bash
 # Every allocator call counted: callsite_totals against the program's own
-# count, with 4 threads, forked and vforked children (and a fork child
-# freeing the blocks it inherited), and a signal handler
+# count, with 4 threads, forked and vforked children (and fork children
+# freeing and unmapping what they inherited), and a signal handler
 # that maps memory while the main thread allocates; objects below
 # --min-object-size are counted without rows.  Under the agent (the
 # default) and the trap path (NUMAMMA_INTERCEPT=trap, fewer iterations).
@@ -66,13 +66,17 @@ for how in fork vfork; do
 				         AND t.pid = (SELECT pid FROM processes ORDER BY start_ns, rowid LIMIT 1)")"
 done
 
-# A fork child's frees of the blocks it inherited: its calls, on its own
-# rows of their call site (no allocation there), small blocks and large.
+# A fork child's frees and unmaps of the blocks it inherited: its calls,
+# on its own rows of their call site (no allocation there), small blocks,
+# large ones and mappings.
 "$prog" inherit 2 "$n" >"$TMPD/native"
 profile_ok "$TMPD/inherit.db" -- "$prog" inherit 2 "$n" >"$TMPD/out"
 assert_diff "inherit: output" "$TMPD/native" "$TMPD/out"
 assert_eq "inherit: the parent's allocations|frees, then each child's" \
 	"$(printf '%s\n' "$n|$n" "0|$n" "0|$n")" "$(site_totals "$TMPD/inherit.db" inherit_alloc)"
+m=$((n / 50 + 1))
+assert_eq "inherit: the parent's mmaps|munmaps, then each child's" \
+	"$(printf '%s\n' "$m|$m" "0|$m" "0|$m")" "$(site_totals "$TMPD/inherit.db" inherit_map)"
 
 # A program whose user changed (setpriv, as root) may not open numamma's
 # memfd by its /proc path: its agent maps a memfd of its own, one injected

@@ -129,17 +129,6 @@ static void uncount(struct totals *t, uint64_t size)
 	t->live -= size;
 }
 
-/* The mapping at addr is gone: charged to the site that made it. */
-static void count_unmap(struct recorder *r, int32_t pid, uint64_t addr)
-{
-	struct live_proc *lp = live_proc(r, pid);
-	struct u64map_slot *s = addr ? u64map_find(&lp->maps, addr) : NULL;
-
-	if (!s)
-		return;
-	uncount(&r->totals[s->a], s->b);
-	u64map_remove(&lp->maps, s);
-}
 
 /* Returns the index of the counters charged. */
 static uint32_t count_alloc(struct recorder *r, const struct alloc_event *ev)
@@ -158,10 +147,10 @@ static uint32_t count_alloc(struct recorder *r, const struct alloc_event *ev)
 	return t - r->totals;
 }
 
-/* A free of a block counted at tag: the call, in pid.  A fork child's
- * free of a block it inherited counts on its own row of the block's call
- * site, and takes nothing from the live bytes of its parent's, whose
- * block lives on there. */
+/* A free or unmap of a block counted at tag: the call, in pid.  A fork
+ * child's of a block it inherited counts on its own row of the block's
+ * call site, and takes nothing from the live bytes of its parent's,
+ * whose block lives on there. */
 static void count_free(struct recorder *r, int32_t pid, uint32_t tag, uint64_t size)
 {
 	int64_t callsite_id = r->totals[tag].callsite_id;
@@ -170,6 +159,34 @@ static void count_free(struct recorder *r, int32_t pid, uint32_t tag, uint64_t s
 		uncount(&r->totals[tag], size);
 	else
 		site(r, pid, callsite_id)->frees++;
+}
+
+/* The mapping at addr is gone: charged to the site that made it. */
+static void count_unmap(struct recorder *r, int32_t pid, uint64_t addr)
+{
+	struct live_proc *lp = live_proc(r, pid);
+	struct u64map_slot *s = addr ? u64map_find(&lp->maps, addr) : NULL;
+	uint32_t tag;
+	uint64_t size;
+
+	if (!s)
+		return;
+	tag = (uint32_t)s->a;
+	size = s->b;
+	u64map_remove(&lp->maps, s);
+	count_free(r, pid, tag, size);
+}
+
+/* A fork child's copies of its parent's mappings, for its unmaps (their
+ * counters the parent's: count_free()). */
+static void inherit_maps(struct recorder *r, int32_t parent, int32_t child)
+{
+	const struct u64map *from = &live_proc(r, parent)->maps;
+	struct u64map *to = &live_proc(r, child)->maps;
+
+	for (size_t i = 0; i < from->cap; i++)
+		if (u64map_live(&from->v[i]))
+			u64map_put(to, from->v[i].key, from->v[i].a, from->v[i].b);
 }
 
 static void release(struct recorder *r, struct tcb *t, int32_t pid, uint64_t addr, uint64_t ns)
@@ -346,6 +363,7 @@ static void track(struct recorder *r, const struct nm_event *ev)
 		break;
 	case EV_FORK:
 		objtrack_fork(r->ot, ev->ppid, ev->pid, ev->ns);
+		inherit_maps(r, ev->ppid, ev->pid);
 		break;
 	case EV_EXEC:
 	case EV_PROCESS_END:

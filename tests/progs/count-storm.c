@@ -7,8 +7,9 @@
  *   count-storm vfork K ITER     the same with vfork (the child allocates
  *                                in its parent's memory, then _exits)
  *   count-storm inherit K ITER   ITER blocks (every 100th of 2 MiB: above
- *                                --min-object-size), then K forked children
- *                                that each free them all, then the parent
+ *                                --min-object-size) and ITER / 50 + 1 mappings,
+ *                                then K forked children that each free and
+ *                                unmap them all, then the parent
  *   count-storm crowd N ITER     N threads alive at once (small stacks), each
  *                                with ITER blocks allocated, then freed
  *   count-storm until FILE       malloc+free rounds in main until FILE exists
@@ -142,33 +143,45 @@ static __attribute__((noinline)) void *inherit_alloc(long i)
 	return malloc(i % 100 ? 16 + (size_t)i % 1000 : 2 << 20);
 }
 
-static void free_all(void **v)
+static __attribute__((noinline)) void *inherit_map(void)
+{
+	return mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+}
+
+static void free_all(void **v, void **maps)
 {
 	for (long i = 0; i < iterations; i++)
 		free(v[i]);
+	for (long i = 0; i < iterations / 50 + 1; i++)
+		munmap(maps[i], 4096);
 }
 
 static void inherit(int k)
 {
-	void **v = calloc(iterations, sizeof(*v));
+	void **v = calloc(iterations, sizeof(*v)), **maps = calloc(iterations / 50 + 1, sizeof(*v));
 
-	for (long i = 0; v && i < iterations; i++)
+	if (!v || !maps)
+		exit(1);
+	for (long i = 0; i < iterations; i++)
 		v[i] = inherit_alloc(i);
-	for (int i = 0; v && i < k; i++) {
+	for (long i = 0; i < iterations / 50 + 1; i++)
+		maps[i] = inherit_map();
+	for (int i = 0; i < k; i++) {
 		pid_t pid = fork();
 		int status;
 
 		if (pid == 0) {
-			free_all(v);
+			free_all(v, maps);
 			_exit(0);
 		}
 		if (pid < 0 || waitpid(pid, &status, 0) != pid || status != 0)
 			printf("child %d failed\n", i);
 	}
-	if (v)
-		free_all(v);
+	free_all(v, maps);
 	free(v);
-	printf("inherit children %d allocations %ld frees %ld each\n", k, iterations, iterations);
+	free(maps);
+	printf("inherit children %d allocations %ld frees %ld maps %ld each\n", k, iterations,
+	       iterations, iterations / 50 + 1);
 }
 
 static __attribute__((noinline)) void handler_alloc(void)
