@@ -120,12 +120,13 @@ struct prof_callsite_total {
 	bool has_max_live;
 };
 
-/* A process that called a call site (a callsite_totals row): a fork
+/* A process's counts at a call site (its callsite_totals rows).  A fork
  * child's objects at a site it never called are copies of its parent's
- * blocks, not allocations. */
+ * blocks, not allocations; a child that freed or unmapped such copies
+ * has a row of frees alone there. */
 struct prof_site_caller {
-	int64_t callsite_id;
 	int64_t pid;
+	struct prof_callsite_total t;     /* t.callsite_id: the site */
 };
 
 /* Samples per (pid, tid, cpu, node); cpu and node -1 when NULL.  Sorted
@@ -238,7 +239,7 @@ struct prof_run {
 	size_t ncallsite_totals, nsite_callers;
 	struct prof_callsite_total *callsite_totals;  /* by id; none when the
 						       * profile lacks the table */
-	struct prof_site_caller *site_callers;        /* by id, then pid */
+	struct prof_site_caller *site_callers;        /* by site, then pid */
 	/* PROFILE_DETAIL, each sorted by object id */
 	size_t nobject_threads, nobject_nodes, nobject_pages, nlines;
 	struct prof_object_thread *object_threads;
@@ -274,8 +275,12 @@ const struct prof_object *prof_object(const struct prof_run *r, int64_t id);
 const struct prof_callsite *prof_callsite(const struct prof_run *r, int64_t id);
 const struct prof_access *prof_access(const struct prof_run *r, int64_t object_id);
 const struct prof_callsite_total *prof_callsite_total(const struct prof_run *r, int64_t id);
-/* Whether process pid called call site id (callsite_totals says so). */
+/* Whether process pid allocated at call site id (callsite_totals says so). */
 bool prof_site_called(const struct prof_run *r, int64_t id, pid_t pid);
+/* fn for each call site's counted totals: their sums over processes, or
+ * with pid (not 0) that process's own, of the sites it allocated at. */
+void prof_each_counted(const struct prof_run *r, pid_t pid,
+		       void (*fn)(void *arg, const struct prof_callsite_total *t), void *arg);
 /* The first module (in recording order) with this identity. */
 const struct prof_module *prof_module(const struct prof_run *r, const char *module);
 

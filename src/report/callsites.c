@@ -243,45 +243,56 @@ static struct site_total merge_counted(const struct site_total *swept, const str
 	return m;
 }
 
-/* The counted sites' totals, one per group, sorted by group. */
+struct counted {
+	const struct ctx *c;
+	const struct grouping *gr;
+	struct site_total *u;
+	size_t n;
+};
+
+static void add_counted(void *arg, const struct prof_callsite_total *t)
+{
+	struct counted *k = arg;
+	const struct prof_run *run = k->c->run;
+	const struct prof_callsite *cs = prof_callsite(run, t->callsite_id);
+
+	if (!t->callsite_id)
+		return;
+	k->u[k->n++] = (struct site_total){
+		.group = k->c->opts->group == GROUP_STACK ? t->callsite_id
+			 : cs ? k->gr->of_site[cs - run->callsites] : -1,
+		.id = t->callsite_id, .count = (int64_t)t->allocations, .total = t->bytes,
+		.max = t->max_bytes, .peak = t->peak_live_bytes, .live = t->live_bytes,
+		.unknown = !t->has_max_live, .sites = 1,
+	};
+}
+
+/* The counted sites' totals (--pid: that process's), one per group,
+ * sorted by group. */
 static size_t counted_groups(const struct ctx *c, const struct grouping *gr, struct site_total *u)
 {
-	const struct prof_run *run = c->run;
-	size_t n = 0;
+	struct counted k = { c, gr, u, 0 };
 
-	for (size_t i = 0; i < run->ncallsite_totals; i++) {
-		const struct prof_callsite_total *t = &run->callsite_totals[i];
-		const struct prof_callsite *cs = prof_callsite(run, t->callsite_id);
-
-		if (!t->callsite_id)
-			continue;
-		u[n++] = (struct site_total){
-			.group = c->opts->group == GROUP_STACK ? t->callsite_id
-				 : cs ? gr->of_site[cs - run->callsites] : -1,
-			.id = t->callsite_id, .count = (int64_t)t->allocations, .total = t->bytes,
-			.max = t->max_bytes, .peak = t->peak_live_bytes, .live = t->live_bytes,
-			.unknown = !t->has_max_live, .sites = 1,
-		};
-	}
-	qsort(u, n, sizeof(*u), by_group_then_id);
-	return collapse_groups(u, n);
+	prof_each_counted(c->run, c->opts->pid, add_counted, &k);
+	qsort(u, k.n, sizeof(*u), by_group_then_id);
+	return collapse_groups(u, k.n);
 }
 
 /* A profile that counted every allocation knows better than the objects
  * it kept: count, bytes, largest call and bytes never freed are its
- * sites' sums, its sites without rows listed too.  A site's peak is
- * exact (summed over processes: the most it can have had live at once);
- * a group of several sites shows the largest of theirs and of the
- * objects' sweep, a floor.  Its counts are per process: not with --pid. */
+ * sites' sums (--pid: the process's), its sites without rows listed too.
+ * A site's peak is exact (summed over processes: the most it can have
+ * had live at once); a group of several sites shows the largest of
+ * theirs and of the objects' sweep, a floor. */
 static size_t use_callsite_totals(const struct ctx *c, const struct grouping *gr,
 				  struct site_total **sp, size_t n)
 {
 	struct site_total *s = *sp, *u;
 	size_t nu, i = 0, j = 0, out = 0;
 
-	if (c->opts->pid || !c->run->ncallsite_totals)
+	if (!c->run->ncallsite_totals)
 		return n;
-	u = xcalloc(c->run->ncallsite_totals + 1, sizeof(*u));
+	u = xcalloc(c->run->ncallsite_totals + c->run->nsite_callers + 1, sizeof(*u));
 	nu = counted_groups(c, gr, u);
 	*sp = s = xrealloc(s, (n + nu + 1) * sizeof(*s));
 	/* Both sorted by group: s moved up by nu, merged into it from the

@@ -42,26 +42,35 @@ static uint64_t weight_of(const struct prof_run *run, const struct prof_object *
 	return a ? a->samples : 0;
 }
 
-/* By bytes, a profile that counted every call weighs each stack by all
- * its calls' bytes, those of blocks without a row too (their counts are
- * per process: not with --pid); their allocator is then unknown
- * ("alloc") unless a row names it. */
-static void weigh_counted(struct folded *w, const struct prof_run *run)
-{
-	for (size_t i = 0; i < run->ncallsite_totals; i++) {
-		const struct prof_callsite_total *t = &run->callsite_totals[i];
-		const struct prof_callsite *cs = prof_callsite(run, t->callsite_id);
+struct counted_weights {
+	struct folded *w;
+	const struct prof_run *run;
+};
 
-		if (cs)
-			w[cs - run->callsites].weight = t->bytes;
-	}
+static void weigh_site(void *arg, const struct prof_callsite_total *t)
+{
+	const struct counted_weights *k = arg;
+	const struct prof_callsite *cs = prof_callsite(k->run, t->callsite_id);
+
+	if (cs)
+		k->w[cs - k->run->callsites].weight = t->bytes;
+}
+
+/* By bytes, a profile that counted every call weighs each stack by all
+ * its calls' bytes (--pid: the process's), those of blocks without a row
+ * too; their allocator is then unknown ("alloc") unless a row names it. */
+static void weigh_counted(struct folded *w, const struct prof_run *run, pid_t pid)
+{
+	struct counted_weights k = { w, run };
+
+	prof_each_counted(run, pid, weigh_site, &k);
 }
 
 void report_render_collapsed(FILE *f, const struct prof_run *run, const struct report_opts *opts,
 			     bool by_samples)
 {
 	struct folded *w = xcalloc(run->ncallsites + 1, sizeof(*w));
-	bool counted = !by_samples && !opts->pid && run->ncallsite_totals;
+	bool counted = !by_samples && run->ncallsite_totals;
 
 	for (size_t i = 0; i < run->nobjects; i++) {
 		const struct prof_object *o = &run->objects[i];
@@ -73,7 +82,7 @@ void report_render_collapsed(FILE *f, const struct prof_run *run, const struct r
 		w[cs - run->callsites].allocator = o->name;
 	}
 	if (counted)
-		weigh_counted(w, run);
+		weigh_counted(w, run, opts->pid);
 	for (size_t i = 0; i < run->ncallsites; i++) {
 		const struct prof_callsite *cs = &run->callsites[i];
 

@@ -556,36 +556,43 @@ static int read_placement(struct reader *rd)
 			" skipped, nodes, rule FROM placement ORDER BY rowid", placement_row);
 }
 
-static void callsite_total_row(struct prof_run *run, sqlite3_stmt *st)
+/* Columns from first on: callsite_id, allocations, frees, bytes,
+ * peak_live_bytes, max_bytes, live_bytes. */
+static void read_total(sqlite3_stmt *st, int first, struct prof_callsite_total *t)
 {
-	struct prof_callsite_total *t = PUSH(run->callsite_totals, run->ncallsite_totals);
-
-	t->callsite_id = col_int(st, 0, 0);
-	t->allocations = col_int(st, 1, 0);
-	t->frees = col_int(st, 2, 0);
-	t->bytes = col_int(st, 3, 0);
-	t->peak_live_bytes = col_int(st, 4, 0);
-	t->has_max_live = sqlite3_column_type(st, 5) != SQLITE_NULL;
-	t->max_bytes = col_int(st, 5, 0);
-	t->live_bytes = col_int(st, 6, 0);
+	t->callsite_id = col_int(st, first, 0);
+	t->allocations = col_int(st, first + 1, 0);
+	t->frees = col_int(st, first + 2, 0);
+	t->bytes = col_int(st, first + 3, 0);
+	t->peak_live_bytes = col_int(st, first + 4, 0);
+	t->has_max_live = sqlite3_column_type(st, first + 5) != SQLITE_NULL;
+	t->max_bytes = col_int(st, first + 5, 0);
+	t->live_bytes = col_int(st, first + 6, 0);
 }
 
-/* Newer profiles count every allocation per call site; older ones have
- * only the objects. */
+static void callsite_total_row(struct prof_run *run, sqlite3_stmt *st)
+{
+	read_total(st, 0, PUSH(run->callsite_totals, run->ncallsite_totals));
+}
+
 static void site_caller_row(struct prof_run *run, sqlite3_stmt *st)
 {
 	struct prof_site_caller *c = PUSH(run->site_callers, run->nsite_callers);
 
-	c->callsite_id = col_int(st, 0, 0);
-	c->pid = col_int(st, 1, 0);
+	c->pid = col_int(st, 0, 0);
+	read_total(st, 1, &c->t);
 }
 
-/* Sums over processes; a peak so summed is the most a site can have had
- * live at once.  Older profiles' rows have no max_bytes or live_bytes
- * (NULL here). */
+/* Newer profiles count every allocation per call site; older ones have
+ * only the objects.  Per site, sums over processes (a peak so summed is
+ * the most a site can have had live at once), and per site and process.
+ * Older profiles' rows have no max_bytes or live_bytes (NULL here). */
+#define TOTALS_SUMS "sum(allocations), sum(frees), sum(bytes), sum(peak_live_bytes), %s" \
+		    " FROM callsite_totals"
 static int read_callsite_totals(struct reader *rd)
 {
 	int has = has_table(rd, "callsite_totals"), newer;
+	const char *max_live;
 	char *sql;
 
 	if (has <= 0)
@@ -593,14 +600,18 @@ static int read_callsite_totals(struct reader *rd)
 	newer = has_column(rd, "callsite_totals", "live_bytes");
 	if (newer < 0)
 		return -1;
-	sql = xasprintf("SELECT callsite_id, sum(allocations), sum(frees), sum(bytes),"
-			" sum(peak_live_bytes), %s FROM callsite_totals GROUP BY callsite_id"
-			" ORDER BY callsite_id", newer ? "max(max_bytes), sum(live_bytes)" : "NULL, NULL");
+	max_live = newer ? "max(max_bytes), sum(live_bytes)" : "NULL, NULL";
+	sql = xasprintf("SELECT callsite_id, " TOTALS_SUMS " GROUP BY callsite_id ORDER BY callsite_id",
+			max_live);
 	has = each_row(rd, sql, callsite_total_row);
 	free(sql);
-	return has < 0 ||
-	       each_row(rd, "SELECT DISTINCT callsite_id, pid FROM callsite_totals"
-			" ORDER BY callsite_id, pid", site_caller_row) < 0 ? -1 : 0;
+	if (has < 0)
+		return -1;
+	sql = xasprintf("SELECT pid, callsite_id, " TOTALS_SUMS " GROUP BY callsite_id, pid"
+			" ORDER BY callsite_id, pid", max_live);
+	has = each_row(rd, sql, site_caller_row);
+	free(sql);
+	return has < 0 ? -1 : 0;
 }
 
 /* ---- details (JSON, CSV, HTML reports) ---- */
@@ -720,17 +731,31 @@ static int by_site_caller(const void *a, const void *b)
 {
 	const struct prof_site_caller *x = a, *y = b;
 
-	if (x->callsite_id != y->callsite_id)
-		return x->callsite_id < y->callsite_id ? -1 : 1;
+	if (x->t.callsite_id != y->t.callsite_id)
+		return x->t.callsite_id < y->t.callsite_id ? -1 : 1;
 	return x->pid < y->pid ? -1 : x->pid > y->pid;
 }
 
 bool prof_site_called(const struct prof_run *r, int64_t id, pid_t pid)
 {
-	struct prof_site_caller key = { id, pid };
+	struct prof_site_caller key = { .pid = pid, .t.callsite_id = id };
+	const struct prof_site_caller *c = r->nsite_callers ?
+		bsearch(&key, r->site_callers, r->nsite_callers, sizeof(key), by_site_caller) : NULL;
 
-	return r->nsite_callers && bsearch(&key, r->site_callers, r->nsite_callers,
-					   sizeof(key), by_site_caller);
+	return c && c->t.allocations;
+}
+
+void prof_each_counted(const struct prof_run *r, pid_t pid,
+		       void (*fn)(void *arg, const struct prof_callsite_total *t), void *arg)
+{
+	if (!pid) {
+		for (size_t i = 0; i < r->ncallsite_totals; i++)
+			fn(arg, &r->callsite_totals[i]);
+		return;
+	}
+	for (size_t i = 0; i < r->nsite_callers; i++)
+		if (r->site_callers[i].pid == pid && r->site_callers[i].t.allocations)
+			fn(arg, &r->site_callers[i].t);
 }
 
 const struct prof_module *prof_module(const struct prof_run *r, const char *module)

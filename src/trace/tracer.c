@@ -519,13 +519,6 @@ static void agent_child(struct tracer *tr, struct tcb *parent, struct tcb *child
 {
 	int status;
 
-	/* A fork child's copy of the region must hold no record of its
-	 * parent's.  A vfork child's records go to its parent's ring, each
-	 * with its writer's tid: the parent's written before need no drain
-	 * while both wait here (gcc's driver: the drain of its first stacks
-	 * held its vfork for a millisecond). */
-	if (!child->proc->vfork_child)
-		agent_drain(tr, parent->proc);
 	/* No region of its own can be mapped in memory its parent uses. */
 	if (child->proc->clone_vm) {
 		child->proc->agent_shares = parent->proc->pid;
@@ -559,6 +552,14 @@ static void handle_new_child(struct tracer *tr, struct tcb *parent, int event)
 		child = tcb_new(tr, msg, parent->proc);
 		child->rank = parent->proc->next_rank++;
 	} else {
+		/* The parent's calls made before the fork are its child's
+		 * too: read before the fork is told (the recorder copies the
+		 * parent's mappings there).  A vfork child's records go to its
+		 * parent's ring, each with its writer's tid: no drain while
+		 * both wait here (gcc's driver: the drain of its first stacks
+		 * held its vfork for a millisecond). */
+		if (event != PTRACE_EVENT_VFORK && parent->proc->agent)
+			agent_drain(tr, parent->proc);
 		p = proc_fork(tr, parent->proc, msg, event == PTRACE_EVENT_VFORK);
 		child = tcb_new(tr, msg, p);
 		inherit_pending(child, parent);

@@ -123,13 +123,19 @@ static void test_callsite_column(void)
 
 	/* A profile that counted every allocation (callsite_totals): its
 	 * counts, not the objects kept.  Process 2, a fork child that never
-	 * called the site, holds a copy of object 3: not live at the end of
-	 * the site's calls, except with --pid 2. */
+	 * allocated at the site (it freed a block it inherited there: a row
+	 * of frees alone), holds a copy of object 3: not live at the end of
+	 * the site's calls, except with --pid 2; --pid 1 counts process 1's
+	 * calls. */
 	run.ncallsite_totals = 1;
-	run.callsite_totals = &(struct prof_callsite_total){ .callsite_id = 5, .allocations = 10, .frees = 8,
+	run.callsite_totals = &(struct prof_callsite_total){ .callsite_id = 5, .allocations = 10, .frees = 9,
 							       .bytes = 1000, .peak_live_bytes = 600 };
-	run.nsite_callers = 1;
-	run.site_callers = &(struct prof_site_caller){ 5, 1 };
+	run.nsite_callers = 2;
+	run.site_callers = (struct prof_site_caller[]){
+		{ .pid = 1, .t = { .callsite_id = 5, .allocations = 10, .frees = 8, .bytes = 1000,
+				   .peak_live_bytes = 600 } },
+		{ .pid = 2, .t = { .callsite_id = 5, .frees = 1 } },
+	};
 	run.nobjects = 4;
 	report_build(&run, &opts, &rep);
 	t = report_table(&rep, "callsites");
@@ -147,6 +153,15 @@ static void test_callsite_column(void)
 	CHECK(t && rtable_rows(t) == 1);
 	if (t && rtable_rows(t) == 1)
 		CHECK_INT((int)rtable_get(t, 0, "live_at_end")->u, 70);
+	report_free(&rep);
+	opts.pid = 1;
+	report_build(&run, &opts, &rep);
+	t = report_table(&rep, "callsites");
+	CHECK(t && rtable_rows(t) == 1);
+	if (t && rtable_rows(t) == 1) {
+		CHECK_INT((int)rtable_get(t, 0, "count")->i, 10);
+		CHECK_INT((int)rtable_get(t, 0, "total")->u, 1000);
+	}
 	report_free(&rep);
 }
 
