@@ -55,14 +55,16 @@ for w in "20 execs|execs.sh|21" "200 forks|forks.sh|201"; do
 	done
 done
 
-# syscalls NUMAMMA N: the system calls numamma's processes made while
-# profiling a shell running /bin/true N times.
+# syscalls NUMAMMA N: the system calls numamma's processes (those named
+# as the binary NUMAMMA: a baseline's too) made while profiling a shell
+# running /bin/true N times.
 syscalls() {
-	local script=$tmp/true$2.sh
+	local script=$tmp/true$2.sh comm
+	comm=$(basename "$1" | cut -c1-15)
 	printf '/bin/true\n%.0s' $(seq "$2") >"$script"
 	perf trace -s -o "$tmp/trace" -- "$1" profile -q -s none -o "$tmp/s.db" -- sh "$script" \
 		>/dev/null 2>&1 || return 1
-	awk '/^ *[^ ]+ \([0-9]+\), [0-9]+ events/ { mine = $1 == "numamma" }
+	awk -v comm="$comm" '/^ *[^ ]+ \([0-9]+\), [0-9]+ events/ { mine = $1 == comm }
 	     mine && /^ *[a-z_0-9]+ +[0-9]+ / { n += $2 } END { print n + 0 }' "$tmp/trace"
 }
 
