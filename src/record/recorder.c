@@ -129,7 +129,6 @@ static void uncount(struct totals *t, uint64_t size)
 	t->live -= size;
 }
 
-
 /* Returns the index of the counters charged. */
 static uint32_t count_alloc(struct recorder *r, const struct alloc_event *ev)
 {
