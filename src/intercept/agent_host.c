@@ -1687,7 +1687,6 @@ void agent_fork_child(struct tracer *tr, struct tcb *t, struct proc *parent)
 
 	if (!from || p->agent)
 		return;
-	agent_drain(tr, parent);
 	ap = xcalloc(1, sizeof(*ap));
 	ap->remote = from->remote;
 	ap->nr_hooks = from->nr_hooks;
