@@ -1,5 +1,6 @@
 /* See include/dwarf_inlines.h. */
 #include <dwarf.h>
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "dwarf_inlines.h"
@@ -15,9 +16,35 @@ struct call_range {
 	int line;
 };
 
+/* A function's outermost inlined subroutines, walked at its first lookup. */
+struct func_table {
+	Dwarf_Die die;            /* the function's concrete DIE (DW_TAG_subprogram) */
+	struct call_range *v;
+	size_t n;
+	bool walked;
+};
+
+/* One of the functions' address ranges (a hot/cold split function has
+ * two): func, its index in unit_table.funcs. */
+struct func_range {
+	uint64_t lo, hi;
+	size_t func;
+};
+
+/* A unit's functions are found by a walk of its top level alone; only
+ * the functions lookups land in are walked whole: a unit of thousands of
+ * DIEs (libpython's, with full debug info) was walked for the few
+ * addresses a profile names in it, half of the naming's time.  An
+ * address no function's range holds (a nested function's) is looked for
+ * in the table of the whole unit, as before. */
 struct unit_table {
 	Dwarf_Off unit;           /* the compile unit's DIE offset */
-	struct call_range *v;
+	struct func_table *funcs;
+	size_t nfuncs;
+	struct func_range *ranges;   /* sorted by lo */
+	size_t nranges;
+	bool whole_walked;
+	struct call_range *v;     /* the whole unit's (whole_walked) */
 	size_t n;
 	/* Read at the first answer: libdw runs the unit's whole line program
 	 * for it (3 ms for the 3,000-site program, which inlines nothing),
@@ -62,6 +89,10 @@ void inline_index_free(struct inline_index *x)
 	if (!x)
 		return;
 	for (size_t i = 0; i < x->nunits; i++) {
+		for (size_t k = 0; k < x->units[i].nfuncs; k++)
+			free(x->units[i].funcs[k].v);
+		free(x->units[i].funcs);
+		free(x->units[i].ranges);
 		free(x->units[i].v);
 		for (size_t k = 0; k < x->units[i].nnames; k++)
 			if (x->units[i].names[k] != ask_libdw)
@@ -74,8 +105,8 @@ void inline_index_free(struct inline_index *x)
 }
 
 struct walk {
-	struct unit_table *t;
-	size_t cap;
+	struct call_range **v;
+	size_t *n, cap;
 };
 
 static void add_ranges(struct walk *w, Dwarf_Die *die)
@@ -91,63 +122,163 @@ static void add_ranges(struct walk *w, Dwarf_Die *die)
 	while ((off = dwarf_ranges(die, off, &base, &lo, &hi)) > 0) {
 		if (hi <= lo)
 			continue;
-		if (w->t->n == w->cap) {
+		if (*w->n == w->cap) {
 			w->cap = w->cap ? 2 * w->cap : 64;
-			w->t->v = xrealloc(w->t->v, w->cap * sizeof(*w->t->v));
+			*w->v = xrealloc(*w->v, w->cap * sizeof(**w->v));
 		}
 		/* DWARF's addresses are the file's own: ELF vaddrs. */
-		w->t->v[w->t->n++] = (struct call_range){ lo, hi, file, (int)line };
+		(*w->v)[(*w->n)++] = (struct call_range){ lo, hi, file, (int)line };
 	}
 }
 
-/* The outermost inlined subroutines under die: their ranges, not what
- * is inlined into them. */
-static void walk_children(struct walk *w, Dwarf_Die *die, int depth)
+/* Whether a walk goes into a DIE's children. */
+enum visit { SKIP, DESCEND };
+
+/* visit() for each DIE under die, as it says. */
+static void walk_children(Dwarf_Die *die, int depth, enum visit (*visit)(void *ctx, Dwarf_Die *die),
+			  void *ctx)
 {
 	Dwarf_Die child;
 
 	if (depth > 64 || dwarf_child(die, &child) != 0)
 		return;
 	do {
-		switch (dwarf_tag(&child)) {
-		case DW_TAG_inlined_subroutine:
-			add_ranges(w, &child);
-			break;
-		case DW_TAG_subprogram:
-		case DW_TAG_lexical_block:
-		case DW_TAG_namespace:
-		case DW_TAG_class_type:
-		case DW_TAG_structure_type:
-		case DW_TAG_module:
-			walk_children(w, &child, depth + 1);
-			break;
-		default:
-			break;
-		}
+		if (visit(ctx, &child) == DESCEND)
+			walk_children(&child, depth + 1, visit, ctx);
 	} while (dwarf_siblingof(&child, &child) == 0);
 }
 
+/* The outermost inlined subroutines: their ranges, not what is inlined
+ * into them. */
+static enum visit outermost_inlined(void *ctx, Dwarf_Die *die)
+{
+	switch (dwarf_tag(die)) {
+	case DW_TAG_inlined_subroutine:
+		add_ranges(ctx, die);
+		return SKIP;
+	case DW_TAG_subprogram:
+	case DW_TAG_lexical_block:
+	case DW_TAG_namespace:
+	case DW_TAG_class_type:
+	case DW_TAG_structure_type:
+	case DW_TAG_module:
+		return DESCEND;
+	default:
+		return SKIP;
+	}
+}
+
+/* By lo, which call_range and func_range both start with. */
+_Static_assert(offsetof(struct call_range, lo) == 0 && offsetof(struct func_range, lo) == 0,
+	       "by_lo() reads lo first");
 static int by_lo(const void *a, const void *b)
 {
-	const struct call_range *x = a, *y = b;
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 
-	return (x->lo > y->lo) - (x->lo < y->lo);
+	return (x > y) - (x < y);
+}
+
+/* The outermost inlined subroutines under die, sorted into *v. */
+static void walk_sorted(Dwarf_Die *die, struct call_range **v, size_t *n)
+{
+	struct walk w = { v, n, 0 };
+
+	walk_children(die, 0, outermost_inlined, &w);
+	if (*n)
+		qsort(*v, *n, sizeof(**v), by_lo);
+}
+
+/* A unit's functions as its top level is read. */
+struct scan {
+	struct unit_table *t;
+	size_t funcs_cap, ranges_cap;
+};
+
+static void add_function(struct scan *sc, Dwarf_Die *die)
+{
+	struct unit_table *t = sc->t;
+	Dwarf_Addr base, lo, hi;
+	ptrdiff_t off = 0;
+	size_t func = t->nfuncs;
+
+	while ((off = dwarf_ranges(die, off, &base, &lo, &hi)) > 0) {
+		if (hi <= lo)
+			continue;
+		if (t->nfuncs == func) {
+			if (t->nfuncs == sc->funcs_cap) {
+				sc->funcs_cap = sc->funcs_cap ? 2 * sc->funcs_cap : 64;
+				t->funcs = xrealloc(t->funcs, sc->funcs_cap * sizeof(*t->funcs));
+			}
+			t->funcs[t->nfuncs++] = (struct func_table){ .die = *die };
+		}
+		if (t->nranges == sc->ranges_cap) {
+			sc->ranges_cap = sc->ranges_cap ? 2 * sc->ranges_cap : 64;
+			t->ranges = xrealloc(t->ranges, sc->ranges_cap * sizeof(*t->ranges));
+		}
+		t->ranges[t->nranges++] = (struct func_range){ lo, hi, func };
+	}
+}
+
+/* The functions at the unit's top level, or in its namespaces (C++'s
+ * definitions are at the unit's top level, their declarations in the
+ * classes). */
+static enum visit function(void *ctx, Dwarf_Die *die)
+{
+	switch (dwarf_tag(die)) {
+	case DW_TAG_subprogram:
+		add_function(ctx, die);
+		return SKIP;
+	case DW_TAG_namespace:
+	case DW_TAG_module:
+		return DESCEND;
+	default:
+		return SKIP;
+	}
 }
 
 static struct unit_table *index_unit(struct inline_index *x, Dwarf_Die *cu)
 {
-	struct walk w = { 0 };
+	struct scan sc = { 0 };
 	struct unit_table *t;
 
 	x->units = xrealloc(x->units, (x->nunits + 1) * sizeof(*x->units));
 	t = &x->units[x->nunits++];
 	*t = (struct unit_table){ .unit = dwarf_dieoffset(cu) };
 	u64map_put(&x->by_unit, t->unit + 1, x->nunits - 1, 0);
-	w.t = t;
-	walk_children(&w, cu, 0);
-	if (t->n)
-		qsort(t->v, t->n, sizeof(*t->v), by_lo);
+	sc.t = t;
+	walk_children(cu, 0, function, &sc);
+	if (t->nranges)
+		qsort(t->ranges, t->nranges, sizeof(*t->ranges), by_lo);
 	return t;
+}
+
+/* The sorted outermost ranges that may hold vaddr: its function's, or
+ * the whole unit's; false where that needs a walk and peek forbids it. */
+static bool ranges_for(struct unit_table *t, Dwarf_Die *cu, uint64_t vaddr, bool peek,
+		       const struct call_range **v, size_t *n)
+{
+	const struct func_range *fr = SORTED_LAST_AT_MOST(t->ranges, t->nranges, lo, vaddr);
+
+	if (fr && vaddr < fr->hi) {
+		struct func_table *f = &t->funcs[fr->func];
+
+		if (!f->walked && peek)
+			return false;
+		if (!f->walked)
+			walk_sorted(&f->die, &f->v, &f->n);
+		f->walked = true;
+		*v = f->v;
+		*n = f->n;
+		return true;
+	}
+	if (!t->whole_walked && peek)
+		return false;
+	if (!t->whole_walked)
+		walk_sorted(cu, &t->v, &t->n);
+	t->whole_walked = true;
+	*v = t->v;
+	*n = t->n;
+	return true;
 }
 
 /* (A large C++ program's lookups meet thousands of units.) */
@@ -184,7 +315,8 @@ enum inline_answer inline_call_line(struct inline_index *x, uint64_t vaddr, bool
 	Dwarf_Addr bias;
 	Dwarf_Die *cu;
 	struct unit_table *t;
-	const struct call_range *r;
+	const struct call_range *r, *v;
+	size_t n;
 
 	if (x->small)
 		peek = false;
@@ -199,9 +331,11 @@ enum inline_answer inline_call_line(struct inline_index *x, uint64_t vaddr, bool
 		return INLINE_NOT_READ;
 	if (!t)
 		t = index_unit(x, cu);
+	if (!ranges_for(t, cu, vaddr, peek, &v, &n))
+		return INLINE_NOT_READ;
 	/* Outermost ranges do not overlap: the last one starting at or
 	 * below vaddr is the only candidate. */
-	r = SORTED_LAST_AT_MOST(t->v, t->n, lo, vaddr);
+	r = SORTED_LAST_AT_MOST(v, n, lo, vaddr);
 	if (!r || vaddr >= r->hi)
 		return INLINE_NOT;
 	*line = r->line;

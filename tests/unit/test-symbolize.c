@@ -325,44 +325,78 @@ static void test_warm(void)
 	usleep(300 * 1000);
 }
 
+/* Every address of the function name in prog (past its first byte, as
+ * return addresses are): those of inlined code name the call at
+ * call_line of source; *own counts those with no call line.  Returns the
+ * inlined addresses that name line (any line: 0), -1 without the
+ * function. */
+static int inlined_in(const char *prog, const char *name, const char *source, int call_line,
+		      int line, int *own)
+{
+	int inlined = 0;
+	struct symbolizer *s = symbolizer_new();
+	struct elf_module *m = elfmod_open(prog);
+	uint64_t vaddr, size;
+	char *suffix = xasprintf("/%s", source);
+
+	*own = 0;
+	if (!m || elfmod_find_function(m, name, &vaddr, &size)) {
+		fprintf(stderr, "%s: no function %s\n", prog, name);
+		inlined = -1;
+	}
+	for (uint64_t a = vaddr + 1; inlined >= 0 && a <= vaddr + size; a++) {
+		struct sym_info si;
+
+		if (symbolize(s, prog, a, &si))
+			continue;
+		/* (The first byte of grab's code, as a return address, is
+		 * after a call made before it: the function's own.) */
+		if (si.call_file) {
+			inlined += !line || si.line == line;
+			CHECK(ends_with(si.call_file, suffix));
+			CHECK_INT(si.call_line, call_line);
+		} else {
+			(*own)++;
+		}
+		sym_info_free(&si);
+	}
+	if (m)
+		elfmod_close(m);
+	symbolizer_free(s);
+	free(suffix);
+	return inlined;
+}
+
 /* In outer(), grab()'s code is named by grab's line and called from
  * outer's (the address after it, a return address, names it); outer's
  * own code has no call line. */
 static void test_inlined(const char *dir)
 {
 	char *prog = data_compile(dir, "inline-prog", "inline-prog.c", "-O2");
-	int grab_line = line_in("inline-prog.c", "GRAB LINE", 1);
-	int call_line = line_in("inline-prog.c", "OUTER CALL", 1);
-	struct symbolizer *s = symbolizer_new();
-	struct elf_module *m = prog ? elfmod_open(prog) : NULL;
-	uint64_t vaddr, size;
-	int inlined = 0, own = 0;
+	int own;
 
-	CHECK(m != NULL);
-	if (!m || elfmod_find_function(m, "outer", &vaddr, &size)) {
-		CHECK(!"outer() in inline-prog");
-		symbolizer_free(s);
+	CHECK(prog != NULL);
+	if (prog)
+		CHECK(inlined_in(prog, "outer", "inline-prog.c",
+				 line_in("inline-prog.c", "OUTER CALL", 1),
+				 line_in("inline-prog.c", "GRAB LINE", 1), &own) > 0 && own > 0);
+	free(prog);
+}
+
+/* Inlined code no plain function's range holds, found by the walk of its
+ * whole unit: a nested function's; and in the second range of a function
+ * split in two, found from the function's (GCC's names for the parts). */
+static void test_inlined_apart(const char *dir)
+{
+	const char *src = "inline-ranges.c";
+	char *prog = data_compile(dir, "inline-ranges", src, "-O2");
+	int own;
+
+	CHECK(prog != NULL);
+	if (!prog)
 		return;
-	}
-	for (uint64_t a = vaddr + 1; a <= vaddr + size; a++) {
-		struct sym_info si;
-
-		if (symbolize(s, prog, a, &si))
-			continue;
-		/* (The first byte of grab's code, as a return address, is
-		 * after a call made before it: outer's own.) */
-		if (si.call_file) {
-			inlined += si.line == grab_line;
-			CHECK(ends_with(si.call_file, "/inline-prog.c"));
-			CHECK_INT(si.call_line, call_line);
-		} else {
-			own++;
-		}
-		sym_info_free(&si);
-	}
-	CHECK(inlined > 0 && own > 0);
-	elfmod_close(m);
-	symbolizer_free(s);
+	CHECK(inlined_in(prog, "nested.0", src, line_in(src, "NESTED CALL", 1), 0, &own) > 0);
+	CHECK(inlined_in(prog, "split.cold", src, line_in(src, "COLD CALL", 1), 0, &own) > 0);
 	free(prog);
 }
 
@@ -388,6 +422,7 @@ int main(void)
 	test_free_while_opening(pie);
 	test_warm();
 	test_inlined(dir);
+	test_inlined_apart(dir);
 
 	CHECK_INT(symbolize(s, "/nonexistent/lib.so", 0x1000, &si), -1);
 	CHECK(si.function == NULL && si.file == NULL);
