@@ -25,14 +25,16 @@ struct modmap {
 	struct map_list maps;      /* last /proc/PID/maps snapshot */
 	uint64_t read_ns;          /* when it was read */
 	int generation;
+	size_t gone;               /* modules the last refresh no longer found */
 };
 
 void modmap_init(struct modmap *mm);
 void modmap_free(struct modmap *mm);
 void modmap_copy(struct modmap *dst, const struct modmap *src);   /* fork */
 /* Re-reads /proc/PID/maps; modules not seen before get generation =
- * the new generation number.  Returns the number of new modules, -1 if
- * the process is gone. */
+ * the new generation number, and those no longer there (unloaded, or
+ * mapped again elsewhere) are counted in mm->gone.  Returns the number
+ * of new modules, -1 if the process is gone. */
 int modmap_refresh(struct modmap *mm, pid_t pid);
 const struct loaded_module *modmap_find(const struct modmap *mm, uint64_t addr);
 /* Fills frame from an absolute ip: module and path point into the ELF

@@ -158,7 +158,7 @@ int modmap_refresh(struct modmap *mm, pid_t pid)
 {
 	struct map_list maps;
 	struct loaded_module *v;
-	size_t n, kept = 0;
+	size_t n, kept = 0, still = 0;
 	int added = 0;
 
 	/* Before the read: a mapping made during it may be in it or not. */
@@ -181,6 +181,7 @@ int modmap_refresh(struct modmap *mm, pid_t pid)
 		old = find_by_path(mm, lm->path);
 		if (old && old->bias == lm->bias) {
 			lm->generation = old->generation;
+			still++;
 		} else {
 			lm->generation = mm->generation;
 			added++;
@@ -190,6 +191,7 @@ int modmap_refresh(struct modmap *mm, pid_t pid)
 		v[kept++] = *lm;
 	}
 	qsort(v, kept, sizeof(*v), compare_start);
+	mm->gone = mm->n > still ? mm->n - still : 0;
 	free(mm->v);
 	procmaps_free(&mm->maps);
 	mm->v = v;

@@ -336,8 +336,12 @@ static const struct loaded_module *module_of(struct clock_process *p, uint64_t i
 	if (p->maps_ns && age < (lm ? MAPS_TTL_NS : MAPS_EVERY_NS))
 		return lm;
 	p->maps_ns = now;
-	/* Other modules: other functions (the code is read again too). */
-	if (modmap_refresh(&p->mm, p->pid) > 0)
+	/* A module gone, its addresses may hold another's functions: every
+	 * map and page of the process is read again.  Modules added leave
+	 * those known as they were (python's startup loads a dozen, and each
+	 * made its interpreter loop's map, 100 KB of code, decoded again:
+	 * 14 ms of numamma's cpu). */
+	if (modmap_refresh(&p->mm, p->pid) >= 0 && p->mm.gone)
 		p->space = ++last_space;
 	return modmap_find(&p->mm, ip);
 }
