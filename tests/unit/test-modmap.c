@@ -88,6 +88,5 @@ int main(void)
 	modmap_free(&mm);
 	data_rmdir(dir);
 	free(lib);
-	free(dir);
 	return unit_done();
 }
