@@ -224,16 +224,11 @@ static void add_function(struct scan *sc, Dwarf_Die *die)
  * classes). */
 static enum visit function(void *ctx, Dwarf_Die *die)
 {
-	switch (dwarf_tag(die)) {
-	case DW_TAG_subprogram:
+	int tag = dwarf_tag(die);
+
+	if (tag == DW_TAG_subprogram)
 		add_function(ctx, die);
-		return SKIP;
-	case DW_TAG_namespace:
-	case DW_TAG_module:
-		return DESCEND;
-	default:
-		return SKIP;
-	}
+	return tag == DW_TAG_namespace || tag == DW_TAG_module ? DESCEND : SKIP;
 }
 
 static struct unit_table *index_unit(struct inline_index *x, Dwarf_Die *cu)
