@@ -69,7 +69,16 @@ void db_set_process_exe(struct nm_db *db, pid_t pid, const char *exe);
 void db_end_process(struct nm_db *db, pid_t pid, uint64_t end_ns, int exit_status, int term_signal);
 /* rank: the thread's creation order within the run, given by the caller. */
 void db_add_thread(struct nm_db *db, pid_t pid, pid_t tid, int rank, uint64_t start_ns);
-void db_end_thread(struct nm_db *db, pid_t pid, pid_t tid, uint64_t end_ns);
+/* A thread's allocator calls, counted as callsite_totals counts them. */
+struct db_thread_calls {
+	uint64_t allocations, frees, bytes;
+};
+/* The thread ended at end_ns, having made calls; end_ns 0: it runs on at
+ * the end of the run (its calls so far). */
+void db_end_thread(struct nm_db *db, pid_t pid, pid_t tid, uint64_t end_ns,
+		   const struct db_thread_calls *calls);
+/* The threads no call was counted for: 0 calls (once, at the end). */
+void db_threads_without_calls(struct nm_db *db);
 /* A module mapped by pid: module is the frames' module key ("buildid:..."
  * or the path), path the file db_symbolize() reads. */
 void db_add_module(struct nm_db *db, pid_t pid, const char *module, const char *path,

@@ -71,6 +71,10 @@ struct prof_process {
 struct prof_thread {
 	pid_t pid, tid;
 	int rank;                   /* creation order, -1 when NULL */
+	/* Its allocator calls, every one (has_calls: in profiles that count
+	 * them per thread). */
+	bool has_calls;
+	uint64_t allocations, frees, bytes;
 };
 
 struct prof_module {

@@ -36,7 +36,8 @@ void recorder_every_static(struct recorder *r);
 /* Rows go to db from now on (the program's exec, or the attach). */
 void recorder_set_db(struct recorder *r, struct nm_db *db);
 void recorder_event(struct recorder *r, const struct nm_event *ev);
-/* Writes callsite_totals (once, at the end of the run). */
+/* Writes callsite_totals and the calls of the threads running on (once,
+ * at the end of the run). */
 void recorder_write_totals(struct recorder *r, struct nm_db *db);
 
 #endif

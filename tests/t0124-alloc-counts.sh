@@ -1,6 +1,6 @@
 #!/bin/bash
-# Every allocator call counted: callsite_totals against the program's own
-# count, with 4 threads, forked and vforked children (and fork children
+# Every allocator call counted: callsite_totals (and each thread's row)
+# against the program's own count, with 4 threads, forked and vforked children (and fork children
 # freeing and unmapping what they inherited), and a signal handler
 # that maps memory while the main thread allocates; objects below
 # --min-object-size are counted without rows.  Under the agent (the
@@ -30,6 +30,14 @@ assert_eq "threads: objects of storm_alloc" "$allocs" \
 	"$(sql "$TMPD/t.db" "SELECT count(*) FROM objects o JOIN frames f
 			     ON f.callsite_id = o.callsite_id AND f.depth = 0
 			     WHERE f.function = 'storm_alloc'")"
+# Each thread's row counts its own calls: a worker's are its storm's,
+# and the rows add up to callsite_totals.
+assert_eq "threads: each worker's allocations|frees" \
+	"$(printf "$((allocs / 4))|$((frees / 4))\n%.0s" 1 2 3 4)" \
+	"$(sql "$TMPD/t.db" "SELECT allocations, frees FROM threads WHERE tid != pid ORDER BY rank")"
+assert_eq "threads: rows add up to callsite_totals" \
+	"$(sql "$TMPD/t.db" "SELECT sum(allocations), sum(frees), sum(bytes) FROM callsite_totals")" \
+	"$(sql "$TMPD/t.db" "SELECT sum(allocations), sum(frees), sum(bytes) FROM threads")"
 want=agent
 [[ ${NUMAMMA_INTERCEPT:-auto} == trap ]] && want=trap
 assert_eq "runs.intercept" "$want" "$(sql "$TMPD/t.db" "SELECT intercept FROM runs")"

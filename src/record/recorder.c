@@ -5,6 +5,7 @@
  * free is charged there too (live bytes and their peak).  A heap block
  * carries its counter's index in the object tracker (one lookup per free,
  * not two); mappings, which munmap may end piecemeal, keep theirs here.
+ * Each thread's calls are counted too, for its row, while it lives.
  * Memory is bounded by what is live. */
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,12 @@ struct totals {
 	int64_t callsite_id;
 	int32_t pid;
 	uint64_t allocs, frees, bytes, live, peak, max;
+};
+
+/* A live thread's calls (its row's allocations, frees and bytes). */
+struct thread_calls {
+	uint64_t key;              /* thread_key(); 0: a free entry */
+	struct db_thread_calls n;
 };
 
 struct live_proc {
@@ -38,6 +45,12 @@ struct recorder {
 	 * has had (a walk of them at each of a build's unmaps and fork
 	 * copies' frees). */
 	struct u64map procs;
+	struct u64map threads;     /* thread_key() -> its calls' index */
+	struct thread_calls *calls;
+	size_t ncalls, capcalls;
+	size_t last_calls;         /* the last thread's: calls come in runs */
+	uint32_t *free_calls;      /* entries of threads that ended */
+	size_t nfree_calls;
 };
 
 struct recorder *recorder_new(struct objtrack *ot, const struct recorder_hooks *hooks,
@@ -72,6 +85,9 @@ void recorder_free(struct recorder *r)
 	}
 	u64map_free(&r->procs);
 	u64map_free(&r->sites);
+	u64map_free(&r->threads);
+	free(r->calls);
+	free(r->free_calls);
 	free(r->totals);
 	free(r);
 }
@@ -86,6 +102,60 @@ static struct live_proc *live_proc(struct recorder *r, int32_t pid)
 	lp = xcalloc(1, sizeof(*lp));
 	u64map_put(&r->procs, u64map_pid_key(pid), (uintptr_t)lp, 0);
 	return lp;
+}
+
+static uint64_t thread_key(int32_t pid, int32_t tid)
+{
+	return (uint64_t)(uint32_t)pid << 32 | (uint32_t)tid;
+}
+
+/* A thread's first call: an entry of one that ended, or a new one. */
+static size_t new_thread_calls(struct recorder *r, uint64_t key)
+{
+	size_t i;
+
+	if (r->nfree_calls) {
+		i = r->free_calls[--r->nfree_calls];
+	} else {
+		if (r->ncalls == r->capcalls) {
+			r->capcalls = r->capcalls ? 2 * r->capcalls : 16;
+			r->calls = xrealloc(r->calls, r->capcalls * sizeof(*r->calls));
+			r->free_calls = xrealloc(r->free_calls, r->capcalls * sizeof(*r->free_calls));
+		}
+		i = r->ncalls++;
+	}
+	r->calls[i] = (struct thread_calls){ .key = key };
+	u64map_put(&r->threads, key, i, 0);
+	return i;
+}
+
+/* The thread's calls, counted from its first. */
+static struct db_thread_calls *thread_calls(struct recorder *r, int32_t pid, int32_t tid)
+{
+	uint64_t key = thread_key(pid, tid);
+	struct u64map_slot *s;
+
+	if (r->last_calls >= r->ncalls || r->calls[r->last_calls].key != key) {
+		s = u64map_find(&r->threads, key);
+		r->last_calls = s ? s->a : new_thread_calls(r, key);
+	}
+	return &r->calls[r->last_calls].n;
+}
+
+/* The thread's row gets its calls: it ended at ns, or runs on (0). */
+static void write_thread_calls(struct recorder *r, struct nm_db *db, int32_t pid, int32_t tid,
+			       uint64_t ns)
+{
+	struct u64map_slot *s = u64map_find(&r->threads, thread_key(pid, tid));
+	struct db_thread_calls none = { 0 };
+	size_t i = s ? s->a : 0;
+
+	db_end_thread(db, pid, tid, ns, s ? &r->calls[i].n : &none);
+	if (!s)
+		return;
+	u64map_remove(&r->threads, s);
+	r->calls[i].key = 0;
+	r->free_calls[r->nfree_calls++] = (uint32_t)i;
 }
 
 static struct totals *site(struct recorder *r, int32_t pid, int64_t callsite_id)
@@ -160,8 +230,9 @@ static void count_free(struct recorder *r, int32_t pid, uint32_t tag, uint64_t s
 		site(r, pid, callsite_id)->frees++;
 }
 
-/* The mapping at addr is gone: charged to the site that made it. */
-static void count_unmap(struct recorder *r, int32_t pid, uint64_t addr)
+/* The mapping at addr is gone: charged to the site that made it.  false:
+ * not one counted. */
+static bool count_unmap(struct recorder *r, int32_t pid, uint64_t addr)
 {
 	struct live_proc *lp = live_proc(r, pid);
 	struct u64map_slot *s = addr ? u64map_find(&lp->maps, addr) : NULL;
@@ -169,11 +240,12 @@ static void count_unmap(struct recorder *r, int32_t pid, uint64_t addr)
 	uint64_t size;
 
 	if (!s)
-		return;
+		return false;
 	tag = (uint32_t)s->a;
 	size = s->b;
 	u64map_remove(&lp->maps, s);
 	count_free(r, pid, tag, size);
+	return true;
 }
 
 /* A fork child's copies of its parent's mappings, for its unmaps (their
@@ -188,20 +260,23 @@ static void inherit_maps(struct recorder *r, int32_t parent, int32_t child)
 			u64map_put(to, from->v[i].key, from->v[i].a, from->v[i].b);
 }
 
-static void release(struct recorder *r, struct tcb *t, int32_t pid, uint64_t addr, uint64_t ns)
+/* false: addr was no block counted. */
+static bool release(struct recorder *r, struct tcb *t, int32_t pid, uint64_t addr, uint64_t ns)
 {
 	struct objtrack_ended ended;
 	int64_t id = objtrack_release(r->ot, pid, addr, ns, &ended);
+	bool counted = true;
 
 	if (!id)
-		return;
+		return false;
 	if (ended.tag != OBJTRACK_NO_TAG)
 		count_free(r, pid, ended.tag, ended.size);
 	else
-		count_unmap(r, pid, addr);
+		counted = count_unmap(r, pid, addr);
 	if (r->hooks.event)
 		r->hooks.event(r->hooks.ctx, &(struct nm_event){ .kind = EV_RELEASE, .t = t,
 								 .pid = pid, .ns = ns, .object_id = id });
+	return counted;
 }
 
 static void add_object(struct recorder *r, struct tcb *t, const struct alloc_event *ev)
@@ -228,21 +303,27 @@ static void add_object(struct recorder *r, struct tcb *t, const struct alloc_eve
 
 static void alloc_event(struct recorder *r, struct tcb *t, const struct alloc_event *ev)
 {
+	struct db_thread_calls *calls = thread_calls(r, ev->pid, ev->tid);
+
 	switch (ev->op) {
 	case AE_FREE:
-		release(r, t, ev->pid, ev->addr, ev->ns);
+		calls->frees += release(r, t, ev->pid, ev->addr, ev->ns);
 		break;
 	case AE_UNMAP:
 		objtrack_unmap(r->ot, ev->pid, ev->addr, ev->size, ev->ns);
-		count_unmap(r, ev->pid, ev->addr);
+		calls->frees += count_unmap(r, ev->pid, ev->addr);
 		break;
 	case AE_ALLOC:
 		if (ev->old_addr && !ev->mapped)
-			release(r, t, ev->pid, ev->old_addr, ev->ns);
+			calls->frees += release(r, t, ev->pid, ev->old_addr, ev->ns);
 		if (ev->old_addr && ev->mapped) {
 			objtrack_unmap(r->ot, ev->pid, ev->old_addr, ev->old_size, ev->ns);
-			count_unmap(r, ev->pid, ev->old_addr);
+			calls->frees += count_unmap(r, ev->pid, ev->old_addr);
 		}
+		/* Freed by its thread's next call: counted as both at once. */
+		calls->allocations++;
+		calls->frees += ev->freed_ns != 0;
+		calls->bytes += ev->size;
 		add_object(r, t, ev);
 		break;
 	}
@@ -280,7 +361,7 @@ static void write_row(struct recorder *r, const struct nm_event *ev)
 		db_add_thread(r->db, ev->pid, ev->tid, ev->rank, ev->ns);
 		break;
 	case EV_THREAD_END:
-		db_end_thread(r->db, ev->pid, ev->tid, ev->ns);
+		write_thread_calls(r, r->db, ev->pid, ev->tid, ev->ns);
 		break;
 	case EV_MODULE:
 		db_add_module(r->db, ev->pid, m->identity, m->path, m->start, m->end, m->bias);
@@ -382,6 +463,12 @@ void recorder_event(struct recorder *r, const struct nm_event *ev)
 
 void recorder_write_totals(struct recorder *r, struct nm_db *db)
 {
+	/* The threads running on at the end. */
+	for (size_t i = 0; i < r->ncalls; i++)
+		if (r->calls[i].key)
+			write_thread_calls(r, db, (int32_t)(r->calls[i].key >> 32),
+					   (int32_t)r->calls[i].key, 0);
+	db_threads_without_calls(db);
 	for (size_t i = 0; i < r->ntotals; i++) {
 		const struct totals *t = &r->totals[i];
 

@@ -467,18 +467,24 @@ static size_t first_with_tid(struct thread_total *const *v, size_t n, pid_t tid)
 	return lo < n && v[lo]->t->tid == tid ? lo : n;
 }
 
-/* Allocations are what the thread asked for: heap blocks and mmaps.
- * Objects and samples are counted by tid, whatever their process (two
- * threads of one tid, in two processes, both get them). */
+/* Allocations are what the thread asked for: heap blocks and mmaps, every
+ * call where the profile counts them per thread, else those with rows
+ * (a profile written before).  Objects and samples are counted by tid,
+ * whatever their process (two threads of one tid, in two processes, both
+ * get them). */
 static void thread_totals(const struct prof_run *run, struct thread_total *tt)
 {
 	struct thread_total **v = xcalloc(run->nthreads + 1, sizeof(*v));
 	size_t n = run->nthreads;
+	bool calls = n && run->threads[0].has_calls;
 
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		v[i] = &tt[i];
+		tt[i].allocs = (int64_t)tt[i].t->allocations;
+		tt[i].bytes = tt[i].t->bytes;
+	}
 	qsort(v, n, sizeof(*v), by_tid);
-	for (size_t o = 0; o < run->nobjects; o++) {
+	for (size_t o = 0; o < run->nobjects && !calls; o++) {
 		const struct prof_object *obj = &run->objects[o];
 
 		if (obj->kind != OBJ_HEAP && obj->kind != OBJ_MMAP)

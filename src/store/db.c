@@ -63,7 +63,8 @@ static const char *const stmt_sql[NR_STMTS] = {
 	[ST_END_PROCESS] = "UPDATE processes SET end_ns = ?, exit_status = ?, term_signal = ?"
 			   " WHERE pid = ? AND end_ns IS NULL",
 	[ST_THREAD] = "INSERT INTO threads(pid, tid, rank, start_ns) VALUES (?, ?, ?, ?)",
-	[ST_END_THREAD] = "UPDATE threads SET end_ns = ? WHERE pid = ? AND tid = ? AND end_ns IS NULL",
+	[ST_END_THREAD] = "UPDATE threads SET end_ns = ?, allocations = ?, frees = ?, bytes = ?"
+			  " WHERE pid = ? AND tid = ? AND end_ns IS NULL",
 	[ST_MODULE] = "INSERT INTO modules(pid, module, path, start, end, bias) VALUES (?, ?, ?, ?, ?, ?)",
 	[ST_CALLSITE] = CALLSITE_INSERT ID_ROW,
 	[ST_LOCATION] = LOCATION_INSERT LOCATION_ROW,
@@ -705,14 +706,24 @@ void db_add_thread(struct nm_db *db, pid_t pid, pid_t tid, int rank, uint64_t st
 	step_done(db, st);
 }
 
-void db_end_thread(struct nm_db *db, pid_t pid, pid_t tid, uint64_t end_ns)
+void db_end_thread(struct nm_db *db, pid_t pid, pid_t tid, uint64_t end_ns,
+		   const struct db_thread_calls *calls)
 {
 	sqlite3_stmt *st = stmt(db, ST_END_THREAD);
 
-	bind_int(st, 1, end_ns);
-	bind_int(st, 2, pid);
-	bind_int(st, 3, tid);
+	bind_int_known(st, 1, end_ns, end_ns != 0);
+	bind_int(st, 2, calls->allocations);
+	bind_int(st, 3, calls->frees);
+	bind_int(st, 4, calls->bytes);
+	bind_int(st, 5, pid);
+	bind_int(st, 6, tid);
 	step_done(db, st);
+}
+
+void db_threads_without_calls(struct nm_db *db)
+{
+	write_exec(db, "UPDATE threads SET allocations = 0, frees = 0, bytes = 0"
+		       " WHERE allocations IS NULL");
 }
 
 static void note_module(struct nm_db *db, uint64_t module_key, const char *path);

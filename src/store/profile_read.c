@@ -152,6 +152,10 @@ static void thread_row(struct prof_run *run, sqlite3_stmt *st)
 	t->pid = (pid_t)col_int(st, 0, 0);
 	t->tid = (pid_t)col_int(st, 1, 0);
 	t->rank = (int)col_int(st, 2, -1);
+	t->has_calls = sqlite3_column_type(st, 3) != SQLITE_NULL;
+	t->allocations = (uint64_t)col_int(st, 3, 0);
+	t->frees = (uint64_t)col_int(st, 4, 0);
+	t->bytes = (uint64_t)col_int(st, 5, 0);
 }
 
 static void module_row(struct prof_run *run, sqlite3_stmt *st)
@@ -224,6 +228,21 @@ static int read_launcher(struct reader *rd)
 	       read_later_columns(rd, "samples_dropped", 1, dropped_row) < 0 ? -1 : 0;
 }
 
+static int has_column(struct reader *rd, const char *table, const char *column);
+
+/* A thread's calls were added at the end of its row without a version
+ * change: NULL in a profile written before. */
+static int read_threads(struct reader *rd)
+{
+	int calls = has_column(rd, "threads", "allocations");
+
+	return calls < 0 ? -1 :
+	       each_row(rd, calls ? "SELECT pid, tid, rank, allocations, frees, bytes FROM threads"
+				    " ORDER BY rowid" :
+				    "SELECT pid, tid, rank, NULL, NULL, NULL FROM threads ORDER BY rowid",
+			thread_row);
+}
+
 /* The binaries: the modules mapped from the file each process runs at
  * its end, and from the first it ran (its first module row): a wrapper
  * that execs the program (`#!/usr/bin/env python3`, a script's `exec`)
@@ -236,7 +255,7 @@ static int read_machine(struct reader *rd)
 			" FROM runs ORDER BY id LIMIT 1", run_row) < 0 ||
 	       each_row(rd, "SELECT node, cpus FROM nodes ORDER BY node", node_row) < 0 ||
 	       each_row(rd, "SELECT pid, ppid, exe, end_ns FROM processes ORDER BY rowid", process_row) < 0 ||
-	       each_row(rd, "SELECT pid, tid, rank FROM threads ORDER BY rowid", thread_row) < 0 ||
+	       read_threads(rd) < 0 ||
 	       each_row(rd, "SELECT pid, module, path, start, end FROM modules ORDER BY rowid",
 			module_row) < 0 ||
 	       each_row(rd, "SELECT m.module FROM processes p"
@@ -358,8 +377,6 @@ static int read_counted_samples(struct reader *rd)
 	       query_u64(rd, "SELECT coalesce(sum(samples), 0) FROM object_thread",
 			 &run->attributed_samples) < 0 ? -1 : 0;
 }
-
-static int has_column(struct reader *rd, const char *table, const char *column);
 
 /* A static's module is the smallest one mapped at its address. */
 static int read_objects(struct reader *rd, unsigned what)

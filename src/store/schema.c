@@ -23,7 +23,7 @@ const char db_schema_sql[] =
 	"  end_ns INTEGER, exit_status INTEGER, term_signal INTEGER);"
 	"CREATE INDEX processes_pid ON processes(pid);"
 	"CREATE TABLE threads(pid INTEGER, tid INTEGER, rank INTEGER, start_ns INTEGER,"
-	"  end_ns INTEGER);"
+	"  end_ns INTEGER, allocations INTEGER, frees INTEGER, bytes INTEGER);"
 	"CREATE INDEX threads_tid ON threads(tid);"
 	"CREATE TABLE modules(pid INTEGER, module TEXT, path TEXT, start INTEGER,"
 	"  end INTEGER, bias INTEGER);"

@@ -219,7 +219,11 @@ static void write_profile(const char *path)
 	db_set_meta(db, "example_key", "1");
 	db_set_meta(db, "example_key", "0");
 	db_flush(db);
-	db_end_thread(db, PID, TID_A, 6000);
+	/* Each thread's calls: main's a small block more than its object
+	 * (counted, no row), TID_A's its object, TID_B none. */
+	db_end_thread(db, PID, TID_A, 6000, &(struct db_thread_calls){ 1, 0, 8192 });
+	db_end_thread(db, PID, MAIN_TID, 0, &(struct db_thread_calls){ 2, 1, (1 << 20) + 64 });
+	db_threads_without_calls(db);
 	db_end_process(db, PID, 7000, 0, 0);
 	db_add_process(db, 200, PID, "/bin/child", 7100);
 	db_end_process(db, 200, 7200, -1, 9);
@@ -250,6 +254,9 @@ static void check_tables(struct nm_db *db)
 	CHECK_INT(sql_int(db, "SELECT ppid FROM processes WHERE pid = 200"), PID);
 	CHECK_INT(sql_int(db, "SELECT end_ns FROM threads WHERE tid = 101"), 6000);
 	CHECK_INT(sql_int(db, "SELECT end_ns FROM threads WHERE tid = 102"), -1);
+	/* Each thread's calls: one ended, one running on, one with none. */
+	CHECK_STR(sql_text(db, "SELECT group_concat(allocations || '/' || frees || '/' || bytes, ' ')"
+			       " FROM (SELECT * FROM threads ORDER BY tid)"), "2/1/1048640 1/0/8192 0/0/0");
 	CHECK_INT(sql_int(db, "SELECT rank FROM threads WHERE tid = 102"), 2);
 
 	/* Interning: three stacks, frames written once per stack. */
@@ -419,8 +426,8 @@ static void test_report(void)
 	CHECK(!strstr(out, "libc"));
 	/* Call sites: id, count, total, max, peak, live at the end. */
 	CHECK(has_row(out, "\n1 1 1.0 MiB 1.0 MiB 1.0 MiB 1.0 MiB app+0x1100\n"));
-	/* Threads: pid, tid, rank, allocations, bytes, samples. */
-	CHECK(has_row(out, "\n100 100 0 1 1.0 MiB 5\n100 101 1 1 8.0 KiB 15\n100 102 2 0 0 B 11\n"));
+	/* Threads: pid, tid, rank, allocations (every call), bytes, samples. */
+	CHECK(has_row(out, "\n100 100 0 2 1.0 MiB 5\n100 101 1 1 8.0 KiB 15\n100 102 2 0 0 B 11\n"));
 	/* Hot objects: samples, writes, remote share, threads, pattern, call site. */
 	CHECK(has_row(out, "\n1 heap 1.0 MiB 20 100% 50% 2 each thread its own block malloc app+0x1100\n"));
 	CHECK(has_row(out, "\n2 heap 8.0 KiB 8 0% 0% 2 shared read calloc app+0x1100\n"));

@@ -18,7 +18,9 @@ static struct prof_node nodes[] = { { 0, "0-1" }, { 1, "2-3" } };
 static struct prof_process processes[] = { { PID, 1, "/work/app", true } };
 /* The main thread and 4 workers; worker w ran on cpu w - 1. */
 static struct prof_thread threads[] = {
-	{ PID, PID, 0 }, { PID, PID + 1, 1 }, { PID, PID + 2, 2 }, { PID, PID + 3, 3 }, { PID, PID + 4, 4 },
+	{ .pid = PID, .tid = PID, .rank = 0 }, { .pid = PID, .tid = PID + 1, .rank = 1 },
+	{ .pid = PID, .tid = PID + 2, .rank = 2 }, { .pid = PID, .tid = PID + 3, .rank = 3 },
+	{ .pid = PID, .tid = PID + 4, .rank = 4 },
 };
 static struct prof_frame frames[] = {
 	{ .module = MOD, .offset = 0x1100, .function = "compute", .file = "/src/app.c", .line = 42 },

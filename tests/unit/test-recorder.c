@@ -214,6 +214,14 @@ int main(void)
 	CHECK(prof.runs[0].processes[0].ended);
 	CHECK_INT(prof.runs[0].nthreads, 2);
 	CHECK_INT(prof.runs[0].threads[1].tid, 101);
+	/* Thread 101's calls, as callsite_totals counts them (below); 100,
+	 * running on at the end, made none. */
+	CHECK(prof.runs[0].threads[1].has_calls);
+	CHECK_INT(prof.runs[0].threads[1].allocations, 5);
+	CHECK_INT(prof.runs[0].threads[1].frees, 4);
+	CHECK_INT(prof.runs[0].threads[1].bytes, 64 + (1 << 20) + 8192 + (2 << 20) + 96);
+	CHECK(prof.runs[0].threads[0].has_calls);
+	CHECK_INT(prof.runs[0].threads[0].allocations, 0);
 	CHECK_INT(prof.runs[0].nmodules, 1);
 	CHECK_INT(prof.runs[0].modules[0].start, 0x400000);
 	CHECK_INT(prof.runs[0].nobjects, 3);
