@@ -103,7 +103,8 @@ detached_ok() {
 check_profile() {
 	local db=$1 early
 	early=$(cat "$TMPD/ready")
-	assert_eq "process in $db" "$WPID" "$(sql "$db" "SELECT pid FROM processes")"
+	assert_eq "process and what it runs in $db" "$WPID|$(readlink "/proc/$WPID/exe")" \
+		"$(sql "$db" "SELECT pid, exe FROM processes")"
 	assert_eq "threads and stacks in $db (at least main and workers)" "1|1" \
 		"$(sql "$db" "SELECT count(*) >= $2 + 1 FROM threads WHERE pid = $WPID")|$(sql "$db" \
 		  "SELECT count(*) >= $2 + 1 FROM objects WHERE kind = 'stack'")"

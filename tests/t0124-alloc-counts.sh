@@ -59,7 +59,8 @@ assert_eq "default: allocations|frees counted" "$allocs|$frees" "$(site_totals "
 assert_eq "default: no heap row below 4096 bytes" 0 \
 	"$(sql "$TMPD/d.db" "SELECT count(*) FROM objects WHERE kind IN ('heap', 'mmap') AND size < 4096")"
 
-# fork and vfork: each child's calls under its own pid, none in the parent.
+# fork and vfork: each child's calls under its own pid, none in the parent;
+# its row names the program it runs, its parent's.
 n=$((iter / 10))
 for how in fork vfork; do
 	"$prog" $how 3 "$n" >"$TMPD/native"
@@ -67,6 +68,8 @@ for how in fork vfork; do
 	assert_diff "$how: output" "$TMPD/native" "$TMPD/out"
 	assert_eq "$how: each child's allocations|frees" "$(printf "$n|$n\n%.0s" 1 2 3)" \
 		"$(site_totals "$TMPD/$how.db" child_alloc)"
+	assert_eq "$how: each process runs the program" "$(printf "$prog\n%.0s" 1 2 3 4)" \
+		"$(sql "$TMPD/$how.db" "SELECT exe FROM processes ORDER BY start_ns, rowid")"
 	assert_eq "$how: in the children, not the parent" 0 \
 		"$(sql "$TMPD/$how.db" "SELECT count(*) FROM callsite_totals t
 				       JOIN frames f ON f.callsite_id = t.callsite_id AND f.depth = 0

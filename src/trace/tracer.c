@@ -2,6 +2,7 @@
  * every thread of every traced process, strace's shape. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,11 +110,29 @@ void tracer_emit(struct tracer *tr, struct nm_event *ev)
 		tr->cfg.on_event(tr->cfg.ctx, ev);
 }
 
-/* A process whose data we keep (not a --no-follow child). */
+static void read_exe(const struct proc *p, char *path, size_t size)
+{
+	char link[64];
+	ssize_t len;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", p->pid);
+	len = readlink(link, path, size - 1);
+	path[len > 0 ? len : 0] = 0;
+}
+
+/* A process whose data we keep (not a --no-follow child), and the file it
+ * runs: exe, or read (a fork child runs its parent's until it execs; an
+ * attached process, what it runs). */
 void proc_record(struct tracer *tr, struct proc *p, const char *exe)
 {
+	char path[PATH_MAX];
+
 	if (!tr->db || p->recorded)
 		return;
+	if (!exe) {
+		read_exe(p, path, sizeof(path));
+		exe = path[0] ? path : NULL;
+	}
 	tracer_emit(tr, &(struct nm_event){ .kind = EV_PROCESS_START, .pid = p->pid,
 					    .ppid = p->ppid, .exe = exe });
 	p->recorded = true;
@@ -617,16 +636,6 @@ static void reset_address_space(struct proc *p)
 }
 
 /* The path p runs, in path (empty when /proc does not say). */
-static void read_exe(const struct proc *p, char *path, size_t size)
-{
-	char link[64];
-	ssize_t len;
-
-	snprintf(link, sizeof(link), "/proc/%d/exe", p->pid);
-	len = readlink(link, path, size - 1);
-	path[len > 0 ? len : 0] = 0;
-}
-
 /* Under an unprivileged tracer the kernel runs a set-user-ID program
  * without its privilege: numamma cannot prevent it, it says it. */
 static void warn_privilege_lost(const struct proc *p, const char *exe)
@@ -642,7 +651,7 @@ static void warn_privilege_lost(const struct proc *p, const char *exe)
 static void handle_exec(struct tracer *tr, struct tcb *t)
 {
 	struct proc *p = t->proc;
-	char exe[4096];
+	char exe[PATH_MAX];
 	unsigned long former;
 	uint64_t stack[2];
 
