@@ -114,9 +114,10 @@ struct tcb {
 	 * thread, whose the TCB's entry is again once the child is done. */
 	uint64_t vfork_tcb;
 	pid_t vfork_parent_tid;
-	/* What the agent's walks of its may read: its stack's mapping, as
-	 * found at its first stop and its exec (tcb_stack()); 0, 0: unknown. */
-	uint64_t reach[2];
+	/* Its stack's mapping, as found at its first stop and its exec
+	 * (tcb_stack()), and what the agent's walks of its may read (the
+	 * mapping, or down to its limit); 0, 0: unknown. */
+	uint64_t stack[2], reach[2];
 	/* Its last free's return address slot and what it held (hooks.c,
 	 * inside_a_free()); free_sp 0: none since its last other call. */
 	uint64_t free_sp, free_ret;

@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <link.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <linux/futex.h>
 #include <stdio.h>
@@ -415,17 +416,32 @@ static uint8_t *new_memfd(struct tracer *tr, struct tcb *t, long *fd)
 	return view;
 }
 
+/* numamma's pid, asked once: every getpid() is a system call (glibc
+ * caches none), and a VM's cost 10-20 us each at every fork and exec. */
+static pid_t own_pid(void)
+{
+	static pid_t pid;
+
+	if (!pid)
+		pid = getpid();
+	return pid;
+}
+
 /* Does pid see numamma's pid as numamma does?  Not from another pid
  * namespace (a container's): the doorbell would signal whoever has that
  * number there. */
 static bool same_pid_namespace(pid_t pid)
 {
+	static struct stat own;         /* numamma's, asked once */
+	static int own_known;
 	char path[64];
-	struct stat own, its;
+	struct stat its;
 
+	if (!own_known)
+		own_known = stat("/proc/self/ns/pid", &own) == 0 ? 1 : -1;
 	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)pid);
-	return stat("/proc/self/ns/pid", &own) == 0 && stat(path, &its) == 0 &&
-	       own.st_dev == its.st_dev && own.st_ino == its.st_ino;
+	return own_known > 0 && stat(path, &its) == 0 && own.st_dev == its.st_dev &&
+	       own.st_ino == its.st_ino;
 }
 
 static void init_ctl(struct tracer *tr, struct agent_ctl *c, pid_t pid)
@@ -438,7 +454,7 @@ static void init_ctl(struct tracer *tr, struct agent_ctl *c, pid_t pid)
 	c->stale_tsc = (uint64_t)(STALE_NS / clk.ns_per_tick);
 	c->spin_tsc = (uint64_t)(1e6 / clk.ns_per_tick);
 	c->heartbeat_tsc = __rdtsc();
-	c->doorbell_pid = same_pid_namespace(pid) ? getpid() : 0;
+	c->doorbell_pid = same_pid_namespace(pid) ? own_pid() : 0;
 	c->doorbell_fill = AGENT_DOORBELL_IDLE;
 	__atomic_store_n(&c->state, AGENT_ON, __ATOMIC_RELEASE);
 }
@@ -528,7 +544,7 @@ static long memfd_mapped(struct tracer *tr, struct tcb *t, const long *ret,
 
 static void memfd_path(char *path, size_t size, int fd)
 {
-	snprintf(path, size, "/proc/%d/fd/%d", getpid(), fd);
+	snprintf(path, size, "/proc/%d/fd/%d", own_pid(), fd);
 }
 
 /* Maps numamma's memfd fd into the program in one stop, the path in the
@@ -551,8 +567,8 @@ static long map_numamma_memfd(struct tracer *tr, struct tcb *t, int fd,
 	return memfd_mapped(tr, t, ret, map, n);
 }
 
-/* numamma's memfd of the agent's region, mapped here (NULL: none). */
-static uint8_t *numamma_memfd(int *fd)
+/* A memfd of a region's size and numamma's view of it (NULL: none). */
+static uint8_t *make_memfd(int *fd)
 {
 	uint8_t *view = MAP_FAILED;
 
@@ -566,6 +582,126 @@ static uint8_t *numamma_memfd(int *fd)
 		return NULL;
 	}
 	return view;
+}
+
+/* numamma's side of the regions, which the program waits for at every
+ * fork and exec, done beside the tracer by a thread of its own: the
+ * next region's memfd made ahead, with the pages numamma writes first
+ * (the agent's code and control pages, the first modules') faulted in,
+ * 0.1-0.2 ms of each stop in a VM; and the views of regions whose
+ * process is gone (exec, exit) or let go unmapped, whose munmap frees
+ * the pages the program wrote (0.1-0.4 ms, which held the parent's stop
+ * at each child's exit, its SIGCHLD, and a fork child's exec).  Inline
+ * when the thread could not start or is RETIRED_MAX views behind. */
+#define RETIRED_MAX 64
+#define SPARES 2                /* a fork's, then its child's exec's */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t work;
+	uint8_t *retired[RETIRED_MAX];
+	unsigned head, n;
+	uint8_t *spare[SPARES];         /* the next regions' views, their memfds */
+	int spare_fd[SPARES], nspare;
+	bool running, failed, done;
+	pthread_t thread;
+} regions = { .lock = PTHREAD_MUTEX_INITIALIZER, .work = PTHREAD_COND_INITIALIZER };
+
+static void make_spare(void)
+{
+	int fd;
+	uint8_t *view;
+
+	pthread_mutex_unlock(&regions.lock);
+	view = make_memfd(&fd);
+	if (view) {
+		populate(view, CODE_SIZE + AGENT_CTL_SIZE);
+		populate(view + CODE_SIZE + AGENT_OFF_MODULES, AGENT_PAGE);
+	}
+	pthread_mutex_lock(&regions.lock);
+	if (view) {
+		regions.spare[regions.nspare] = view;
+		regions.spare_fd[regions.nspare++] = fd;
+	}
+	regions.failed = !view;         /* said by the tracer's own try */
+}
+
+static void *region_thread(void *unused)
+{
+	(void)unused;
+	pthread_mutex_lock(&regions.lock);
+	for (;;) {
+		if (regions.n) {
+			uint8_t *base = regions.retired[regions.head];
+
+			regions.head = (regions.head + 1) % RETIRED_MAX;
+			regions.n--;
+			pthread_mutex_unlock(&regions.lock);
+			munmap(base, MAP_SIZE);
+			pthread_mutex_lock(&regions.lock);
+		} else if (regions.done) {
+			break;
+		} else if (regions.nspare < SPARES && !regions.failed) {
+			make_spare();
+		} else {
+			pthread_cond_wait(&regions.work, &regions.lock);
+		}
+	}
+	pthread_mutex_unlock(&regions.lock);
+	return NULL;
+}
+
+/* With regions.lock held. */
+static bool region_thread_runs(void)
+{
+	if (!regions.running && !regions.failed) {
+		regions.running = pthread_create(&regions.thread, NULL, region_thread, NULL) == 0;
+		regions.failed = !regions.running;
+	}
+	return regions.running;
+}
+
+/* numamma's memfd of the agent's region, mapped here (NULL: none). */
+static uint8_t *numamma_memfd(int *fd)
+{
+	uint8_t *view = NULL;
+
+	pthread_mutex_lock(&regions.lock);
+	if (region_thread_runs() && regions.nspare) {
+		view = regions.spare[--regions.nspare];
+		*fd = regions.spare_fd[regions.nspare];
+		pthread_cond_signal(&regions.work);
+	}
+	pthread_mutex_unlock(&regions.lock);
+	return view ? view : make_memfd(fd);
+}
+
+static void retire_view(uint8_t *base)
+{
+	pthread_mutex_lock(&regions.lock);
+	if (region_thread_runs() && regions.n < RETIRED_MAX) {
+		regions.retired[(regions.head + regions.n++) % RETIRED_MAX] = base;
+		pthread_cond_signal(&regions.work);
+		base = NULL;
+	}
+	pthread_mutex_unlock(&regions.lock);
+	if (base)
+		munmap(base, MAP_SIZE);
+}
+
+void agent_regions_end(void)
+{
+	if (!regions.running)
+		return;
+	pthread_mutex_lock(&regions.lock);
+	regions.done = true;
+	pthread_cond_signal(&regions.work);
+	pthread_mutex_unlock(&regions.lock);
+	pthread_join(regions.thread, NULL);
+	while (regions.nspare) {
+		munmap(regions.spare[--regions.nspare], MAP_SIZE);
+		close(regions.spare_fd[regions.nspare]);
+	}
+	regions.running = regions.done = false;
 }
 
 /* The program's own memfd (new_memfd()), mapped with an injected call
@@ -644,7 +780,7 @@ static int map_region(struct tracer *tr, struct tcb *t, struct agent_proc *ap)
 static void agent_free(struct agent_proc *ap)
 {
 	if (ap->base)
-		munmap(ap->base, MAP_SIZE);
+		retire_view(ap->base);
 	free(ap);
 }
 
