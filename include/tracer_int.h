@@ -224,8 +224,5 @@ void agent_share(struct proc *holder, pid_t pid, bool same_memory);
 void agent_unshared(struct proc *holder);
 void agent_detach(struct tracer *tr, struct proc *p);
 void agent_forget(struct proc *p);
-/* The tracer's end: waits for the views of gone processes' regions to
- * be unmapped, and unmaps the spare one. */
-void agent_regions_end(void);
 
 #endif

@@ -17,7 +17,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <link.h>
-#include <pthread.h>
 #include <stddef.h>
 #include <linux/futex.h>
 #include <stdio.h>
@@ -567,8 +566,8 @@ static long map_numamma_memfd(struct tracer *tr, struct tcb *t, int fd,
 	return memfd_mapped(tr, t, ret, map, n);
 }
 
-/* A memfd of a region's size and numamma's view of it (NULL: none). */
-static uint8_t *make_memfd(int *fd)
+/* numamma's memfd of the agent's region, mapped here (NULL: none). */
+static uint8_t *numamma_memfd(int *fd)
 {
 	uint8_t *view = MAP_FAILED;
 
@@ -582,126 +581,6 @@ static uint8_t *make_memfd(int *fd)
 		return NULL;
 	}
 	return view;
-}
-
-/* numamma's side of the regions, which the program waits for at every
- * fork and exec, done beside the tracer by a thread of its own: the
- * next region's memfd made ahead, with the pages numamma writes first
- * (the agent's code and control pages, the first modules') faulted in,
- * 0.1-0.2 ms of each stop in a VM; and the views of regions whose
- * process is gone (exec, exit) or let go unmapped, whose munmap frees
- * the pages the program wrote (0.1-0.4 ms, which held the parent's stop
- * at each child's exit, its SIGCHLD, and a fork child's exec).  Inline
- * when the thread could not start or is RETIRED_MAX views behind. */
-#define RETIRED_MAX 64
-#define SPARES 2                /* a fork's, then its child's exec's */
-static struct {
-	pthread_mutex_t lock;
-	pthread_cond_t work;
-	uint8_t *retired[RETIRED_MAX];
-	unsigned head, n;
-	uint8_t *spare[SPARES];         /* the next regions' views, their memfds */
-	int spare_fd[SPARES], nspare;
-	bool running, failed, done;
-	pthread_t thread;
-} regions = { .lock = PTHREAD_MUTEX_INITIALIZER, .work = PTHREAD_COND_INITIALIZER };
-
-static void make_spare(void)
-{
-	int fd;
-	uint8_t *view;
-
-	pthread_mutex_unlock(&regions.lock);
-	view = make_memfd(&fd);
-	if (view) {
-		populate(view, CODE_SIZE + AGENT_CTL_SIZE);
-		populate(view + CODE_SIZE + AGENT_OFF_MODULES, AGENT_PAGE);
-	}
-	pthread_mutex_lock(&regions.lock);
-	if (view) {
-		regions.spare[regions.nspare] = view;
-		regions.spare_fd[regions.nspare++] = fd;
-	}
-	regions.failed = !view;         /* said by the tracer's own try */
-}
-
-static void *region_thread(void *unused)
-{
-	(void)unused;
-	pthread_mutex_lock(&regions.lock);
-	for (;;) {
-		if (regions.n) {
-			uint8_t *base = regions.retired[regions.head];
-
-			regions.head = (regions.head + 1) % RETIRED_MAX;
-			regions.n--;
-			pthread_mutex_unlock(&regions.lock);
-			munmap(base, MAP_SIZE);
-			pthread_mutex_lock(&regions.lock);
-		} else if (regions.done) {
-			break;
-		} else if (regions.nspare < SPARES && !regions.failed) {
-			make_spare();
-		} else {
-			pthread_cond_wait(&regions.work, &regions.lock);
-		}
-	}
-	pthread_mutex_unlock(&regions.lock);
-	return NULL;
-}
-
-/* With regions.lock held. */
-static bool region_thread_runs(void)
-{
-	if (!regions.running && !regions.failed) {
-		regions.running = pthread_create(&regions.thread, NULL, region_thread, NULL) == 0;
-		regions.failed = !regions.running;
-	}
-	return regions.running;
-}
-
-/* numamma's memfd of the agent's region, mapped here (NULL: none). */
-static uint8_t *numamma_memfd(int *fd)
-{
-	uint8_t *view = NULL;
-
-	pthread_mutex_lock(&regions.lock);
-	if (region_thread_runs() && regions.nspare) {
-		view = regions.spare[--regions.nspare];
-		*fd = regions.spare_fd[regions.nspare];
-		pthread_cond_signal(&regions.work);
-	}
-	pthread_mutex_unlock(&regions.lock);
-	return view ? view : make_memfd(fd);
-}
-
-static void retire_view(uint8_t *base)
-{
-	pthread_mutex_lock(&regions.lock);
-	if (region_thread_runs() && regions.n < RETIRED_MAX) {
-		regions.retired[(regions.head + regions.n++) % RETIRED_MAX] = base;
-		pthread_cond_signal(&regions.work);
-		base = NULL;
-	}
-	pthread_mutex_unlock(&regions.lock);
-	if (base)
-		munmap(base, MAP_SIZE);
-}
-
-void agent_regions_end(void)
-{
-	if (!regions.running)
-		return;
-	pthread_mutex_lock(&regions.lock);
-	regions.done = true;
-	pthread_cond_signal(&regions.work);
-	pthread_mutex_unlock(&regions.lock);
-	pthread_join(regions.thread, NULL);
-	while (regions.nspare) {
-		munmap(regions.spare[--regions.nspare], MAP_SIZE);
-		close(regions.spare_fd[regions.nspare]);
-	}
-	regions.running = regions.done = false;
 }
 
 /* The program's own memfd (new_memfd()), mapped with an injected call
@@ -780,7 +659,7 @@ static int map_region(struct tracer *tr, struct tcb *t, struct agent_proc *ap)
 static void agent_free(struct agent_proc *ap)
 {
 	if (ap->base)
-		retire_view(ap->base);
+		munmap(ap->base, MAP_SIZE);
 	free(ap);
 }
 

@@ -1126,7 +1126,6 @@ int tracer_loop(struct tracer *tr)
 	own_priority_boost(false);      /* what is left is numamma's own work */
 	if (tr->stopping)
 		tracer_detach_all(tr);
-	agent_regions_end();
 	/* Let go (numamma's profile failed, or LeakSanitizer's check): it
 	 * runs on as numamma's child. */
 	if (!tr->cfg.attach && !tr->main_exited)
