@@ -47,5 +47,12 @@ bool jmphook_branch_inside(const struct jmphook *h, const uint8_t *body, size_t 
  * where the same instruction is in the slot's copy.  0 when rip is not
  * at one of the replaced instructions past the first. */
 uint64_t jmphook_moved_rip(const struct jmphook *h, uint64_t rip);
+/* Jumps at addrs[0..n) (in address order, apart) written a run at a
+ * time, the code between them written back as it was: how many, from
+ * addrs[0], the first run holds.  A run's jumps lie in one page or in
+ * pages next to each other, within JMPHOOK_RUN_MAX bytes: every page
+ * written holds a jump, which makes it the process's own copy anyway. */
+#define JMPHOOK_RUN_MAX (16u << 10)
+int jmphook_run_length(const uint64_t *addrs, int n);
 
 #endif

@@ -919,26 +919,11 @@ static int write_slots(struct proc *p, int from, int to)
 	return tracee_write(p, batch.h[from].at, run, (size_t)(to - from) * JMPHOOK_SLOT_SIZE);
 }
 
-/* Do the jumps of batch.h[i] and the one before lie in one page or in
- * pages next to each other, within a run of JUMP_RUN_MAX bytes from
- * batch.h[first]? */
-#define JUMP_RUN_MAX (16u << 10)
-static bool same_run(int first, int i)
-{
-	uint64_t prev_end = batch.h[i - 1].addr + JMPHOOK_JMP_LEN;
-
-	return batch.h[i].addr >= prev_end &&
-	       batch.h[i].addr / 4096 <= (prev_end - 1) / 4096 + 1 &&
-	       batch.h[i].addr + JMPHOOK_JMP_LEN - batch.h[first].addr <= JUMP_RUN_MAX;
-}
-
 /* The jumps of batch.h[from..to), in address order, in one write: the
- * code between them read first and written back as it was.  Every page
- * written holds a jump, whose write makes it the process's own copy
- * anyway. */
+ * code between them read first and written back as it was. */
 static int write_jump_run(struct proc *p, int from, int to)
 {
-	static uint8_t run[JUMP_RUN_MAX];
+	static uint8_t run[JMPHOOK_RUN_MAX];
 	uint64_t start = batch.h[from].addr;
 	size_t len = batch.h[to - 1].addr + JMPHOOK_JMP_LEN - start;
 
@@ -953,15 +938,18 @@ static int write_jump_run(struct proc *p, int from, int to)
 	return tracee_write(p, start, run, len);
 }
 
-/* The jumps, a write per run of pages next to each other: libc's fifteen
- * took fifteen writes at every exec (10-20 us each in a VM), now four
- * writes and three reads. */
+/* The jumps, a write per run of them (jmphook_run_length()): libc's
+ * fifteen took fifteen writes at every exec (10-20 us each in a VM), now
+ * four writes and three reads. */
 static int write_jumps(struct proc *p)
 {
+	uint64_t addrs[AGENT_MAX_HOOKS];
+
 	qsort(batch.h, (size_t)batch.n, sizeof(batch.h[0]), by_addr);
+	for (int i = 0; i < batch.n; i++)
+		addrs[i] = batch.h[i].addr;
 	for (int i = 0, end; i < batch.n; i = end) {
-		for (end = i + 1; end < batch.n && same_run(i, end); end++)
-			;
+		end = i + jmphook_run_length(addrs + i, batch.n - i);
 		if (write_jump_run(p, i, end))
 			return -1;
 	}

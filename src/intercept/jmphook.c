@@ -203,3 +203,17 @@ uint64_t jmphook_moved_rip(const struct jmphook *h, uint64_t rip)
 			return h->slot + JMPHOOK_ORIGINAL + h->to[i];
 	return 0;
 }
+
+int jmphook_run_length(const uint64_t *addrs, int n)
+{
+	int k = n > 0;
+
+	for (; k < n; k++) {
+		uint64_t prev_end = addrs[k - 1] + JMPHOOK_JMP_LEN;
+
+		if (addrs[k] < prev_end || addrs[k] / 4096 > (prev_end - 1) / 4096 + 1 ||
+		    addrs[k] + JMPHOOK_JMP_LEN - addrs[0] > JMPHOOK_RUN_MAX)
+			break;
+	}
+	return k;
+}

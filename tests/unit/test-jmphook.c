@@ -122,6 +122,30 @@ static void test_ret_then_padding(void)
 	CHECK_INT(jmphook_moved_rip(&h, FN + 4), SLOT + JMPHOOK_ORIGINAL + 4);
 }
 
+/* Runs of jumps: one page, pages next to each other, a page between
+ * (two runs), a jump across a page's end, a run's byte limit. */
+static void test_runs(void)
+{
+	const uint64_t same_page[] = { 0x7000, 0x7010, 0x7ff0 };
+	const uint64_t next_pages[] = { 0x6ef0, 0x7610, 0x8280, 0x87e0 };
+	const uint64_t gap[] = { 0x6ef0, 0x7010, 0x9000 };
+	const uint64_t across[] = { 0x6ffe, 0x8000 };
+	uint64_t far[8];
+
+	CHECK_INT(jmphook_run_length(same_page, 3), 3);
+	CHECK_INT(jmphook_run_length(next_pages, 4), 4);
+	CHECK_INT(jmphook_run_length(gap, 3), 2);
+	CHECK_INT(jmphook_run_length(gap + 2, 1), 1);
+	/* The first jump's last bytes are in page 7: page 8 is next to it. */
+	CHECK_INT(jmphook_run_length(across, 2), 2);
+	CHECK_INT(jmphook_run_length(across, 0), 0);
+	for (int i = 0; i < 8; i++)
+		far[i] = 0x10000 + (uint64_t)i * 0xc00;
+	/* 0x14800 + 5 is past 16 KiB from 0x10000: the seventh starts a run. */
+	CHECK_INT(jmphook_run_length(far, 8), 6);
+	CHECK_INT(jmphook_run_length(far + 6, 2), 2);
+}
+
 int main(void)
 {
 	test_malloc();
@@ -129,5 +153,6 @@ int main(void)
 	test_rip_relative();
 	test_refusals();
 	test_ret_then_padding();
+	test_runs();
 	return unit_done();
 }
