@@ -115,8 +115,9 @@ struct tcb {
 	uint64_t vfork_tcb;
 	pid_t vfork_parent_tid;
 	/* Its stack's mapping, as found at its first stop and its exec
-	 * (tcb_stack()), and what the agent's walks of its may read (the
-	 * mapping, or down to its limit); 0, 0: unknown. */
+	 * (tcb_stack()) or, for a fork child on the stack of the thread that
+	 * forked, that thread's; and what the agent's walks of its may read
+	 * (the mapping, or down to its limit); 0, 0: unknown. */
 	uint64_t stack[2], reach[2];
 	/* Its last free's return address slot and what it held (hooks.c,
 	 * inside_a_free()); free_sp 0: none since its last other call. */
