@@ -384,6 +384,15 @@ uint64_t tcb_address(struct tcb *t)
 	return t->vfork_tcb;
 }
 
+/* The stack of the thread that vforked t, as the entry they share must
+ * name it again (NULL when that thread is gone). */
+static const uint64_t *vfork_parent_reach(struct tracer *tr, const struct tcb *t)
+{
+	const struct tcb *parent = tcb_find(tr, t->vfork_parent_tid);
+
+	return parent && parent->reach[1] ? parent->reach : NULL;
+}
+
 /* Records of t's calls are read before it goes; a thread that reuses its
  * TCB is another thread.  last: no thread of t's process is left to write. */
 static void agent_thread_gone(struct tracer *tr, struct tcb *t, bool last)
@@ -400,9 +409,13 @@ static void agent_thread_gone(struct tracer *tr, struct tcb *t, bool last)
 	}
 	agent_drain(tr, owner);
 	/* A vfork child done with its parent's memory gives the TCB's entry
-	 * back to the thread that vforked. */
+	 * back to the thread that vforked, with that thread's stack: a
+	 * posix_spawn child ran on a stack of its own, and left its bounds
+	 * there, every later walk of the parent's was off its stack (make's
+	 * $(shell)s: 168,000 pages asked of the kernel, 4.7x native). */
 	if (t->vfork_parent_tid && owner != t->proc)
-		agent_name_thread(owner, t->vfork_parent_tid, tcb_address(t), NULL);
+		agent_name_thread(owner, t->vfork_parent_tid, tcb_address(t),
+				  vfork_parent_reach(tr, t));
 	else
 		agent_forget_tid(owner, t->tid, tcb_address(t));
 }

@@ -2,7 +2,9 @@
  * vfork, spawn = posix_spawn, or fork-true = fork then exec /bin/true) and
  * prints its exit status.  A child made by fork allocates before exec; the
  * program exec'd again ("fork-exec exec'd") allocates and exits 7.
- * Sizes: parent 1111, child before exec 2222, after exec 3333. */
+ * Sizes: parent 1111, child before exec 2222, after exec 3333; the
+ * parent again once the child is done, 4444 (a posix_spawn child ran on
+ * a stack of its own: the parent's walks must find theirs). */
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +19,18 @@ static void *volatile keep;
 static __attribute__((noinline)) void parent_alloc(void) { keep = malloc(1111); }
 static __attribute__((noinline)) void child_alloc(void) { keep = malloc(2222); }
 static __attribute__((noinline)) void after_exec(void) { keep = malloc(3333); }
+/* From frames over several pages of the stack, as a walk must cross. */
+static __attribute__((noinline)) void parent_after(int depth)
+{
+	volatile char page[1024];
+
+	page[0] = (char)depth;
+	if (depth)
+		parent_after(depth - 1);
+	else
+		keep = malloc(4444);
+	page[1] = page[0];
+}
 
 static pid_t start_child(const char *how, char *self)
 {
@@ -67,5 +81,6 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	printf("child exited %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	parent_after(12);
 	return 0;
 }
