@@ -34,7 +34,7 @@ make -s -C "$top" numamma >/dev/null
 "$top/bench/host.sh"
 
 # A 3,600-line C file, a C++ std::map program, a C program built with -g
-# (below), a project of 9 C files for
+# (below), a Makefile of $(shell)s and 3,000 rules, a project of 9 C files for
 # make (31 processes: gcc, cc1 and as per file, the link's three, make), python sources
 # to compile.
 python3 - "$tmp" <<'PY'
@@ -98,6 +98,14 @@ with open(f'{d}/cm/CMakeLists.txt', 'w') as f:
     f.write('cmake_minimum_required(VERSION 3.10)\nproject(demo C)\nadd_executable(demo main.c)\n')
 with open(f'{d}/cm/main.c', 'w') as f:
     f.write('int main(void) { return 0; }\n')
+# A Makefile whose variables come from $(shell)s, then 3,000 rules:
+# make runs each $(shell) with posix_spawn (a child on a stack of its
+# own), and allocates for every rule after.
+os.mkdir(f'{d}/mk')
+with open(f'{d}/mk/Makefile', 'w') as f:
+    f.write('WHO := $(shell echo make)\nWHEN := $(shell echo now)\n'
+            'all:' + ''.join(f' t{i}' for i in range(3000)) + '\n'
+            + ''.join(f't{i}: ; echo t{i} $(WHO) $(WHEN)\n' for i in range(3000)))
 with open(f'{d}/map.cc', 'w') as f:
     f.write('#include <map>\n#include <string>\n#include <iostream>\nint main() {'
             ' std::map<std::string, std::string> m; for (int i = 0; i < 200000; i++)'
@@ -133,6 +141,7 @@ programs=(
 	"tar czf|\$T tar -I \"\${TW:+\$T} gzip\" -cf $tmp/x.tgz -C /usr/lib/python3.11 json email asyncio"
 	"sort --parallel=2|seq 1 300000 | \$T sort --parallel=2 -R --random-source=$tmp/big.c | \$T sort -n | md5sum"
 	"xz -T2|\$T xz -T2 -c $tmp/big.c | md5sum"
+	"make -n, \$(shell)s|\$T make -s -n -C $tmp/mk | md5sum"
 	"make -j2, 9 files|cd $tmp/proj; rm -f *.o app; \$T make -s -j2 CC=\"\${TW:+\$T} gcc \$TW\"; ./app"
 	"C -g, 3,000 sites|\$T $tmp/sites"
 	"git init/add/commit|rm -rf $tmp/g; mkdir $tmp/g; cd $tmp/g; \$T git init -q; cp $tmp/big.c .; \$T git add .; \$T git -c user.email=a@b -c user.name=n commit -qm x; \$T git log --oneline | wc -l"
