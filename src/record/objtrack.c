@@ -102,6 +102,7 @@ struct proc {
 	struct dead_run dead;     /* freed before, sorted */
 	uint64_t *recent_frees;   /* the last TRACKED_MAX_DEAD ends' times, a ring */
 	uint64_t nr_recent_frees;
+	size_t cap_recent_frees;
 	struct otnode **live;     /* live objects, any order */
 	uint64_t *fenwick;        /* 1-based over live[], weight = pickable size */
 	size_t nr_live, live_cap;
@@ -612,15 +613,29 @@ static void dead_sort(struct objtrack *ot, struct proc *p)
 	run_build(r, 0, k);
 }
 
+/* The ring of the last ends' times grows with them, to TRACKED_MAX_DEAD
+ * (a power of two, as the doublings from 64 are): a process that ends a
+ * few objects (a shell's fork child: its stack, its mappings) took the
+ * whole 128 KiB, kept with its dead for their time window (200 forks: 26
+ * MB of numamma's memory, fresh pages at each). */
+static void note_free_time(struct proc *p, uint64_t ns)
+{
+	uint64_t n = p->nr_recent_frees;
+
+	if (n < TRACKED_MAX_DEAD)
+		p->recent_frees = room(p->recent_frees, &p->cap_recent_frees, n < 64 ? 64 : n + 1,
+				       sizeof(*p->recent_frees));
+	p->recent_frees[n % TRACKED_MAX_DEAD] = ns;
+	p->nr_recent_frees = n + 1;
+}
+
 static void dead_add(struct objtrack *ot, struct proc *p, struct otnode *n)
 {
 	if (!ot->keep_freed) {
 		recycle(ot, n);
 		return;
 	}
-	if (!p->recent_frees)
-		p->recent_frees = xmalloc(TRACKED_MAX_DEAD * sizeof(*p->recent_frees));
-	p->recent_frees[p->nr_recent_frees++ % TRACKED_MAX_DEAD] = n->obj.free_ns;
+	note_free_time(p, n->obj.free_ns);
 	p->dead_new = room(p->dead_new, &p->cap_dead_new, p->nr_dead_new + 1, sizeof(*p->dead_new));
 	p->dead_new[p->nr_dead_new++] = (struct dead_ent){ n->obj.addr, end_of(n), n->obj.free_ns, n };
 	/* Without lookups, numamma's memory stays bounded all the same. */
