@@ -25,6 +25,29 @@ rows=$(sql "$db" "WITH $(array_cte $size),
 		 FROM s JOIN arr ON s.pid = arr.pid GROUP BY s.r ORDER BY s.r")
 assert_share "array samples on the worker's own block" "$rows" 50 90 $N
 
+# The same program twice in one profile, each process loaded at its own
+# addresses (ASLR): the second's samples are placed with the maps of its
+# code the first built (placed by the instruction before the ip, most of
+# them), moved to the second's addresses: each process's workers on their
+# own blocks.
+timeout -k 5 "$PROFILE_TIMEOUT" "$NUMAMMA" profile -q -s clock -o "$TMPD/twice.db" -- \
+	sh -c "'$TMPD/access-blocks' $N $P 1 && '$TMPD/access-blocks' $N $P 1" >"$TMPD/out" ||
+	fail "numamma profile of access-blocks twice exited $?"
+pids=$(sql "$TMPD/twice.db" "SELECT pid FROM objects WHERE kind = 'heap' AND size = $size ORDER BY alloc_ns")
+assert_eq "processes with the array" 2 "$(echo "$pids" | wc -w)"
+for pid in $pids; do
+	rows=$(sql "$TMPD/twice.db" "WITH $(array_cte $size),
+			 s AS (SELECT x.*, t.rank AS r FROM samples x
+			       JOIN threads t ON t.pid = x.pid AND t.tid = x.tid
+			       WHERE t.rank > 0 AND x.pid = $pid)
+			 SELECT s.r, sum($on_array), sum($own)
+			 FROM s JOIN arr ON s.pid = arr.pid GROUP BY s.r ORDER BY s.r")
+	assert_share "process $pid: array samples on the worker's own block" "$rows" 50 90 $N
+	(($(sql "$TMPD/twice.db" "SELECT count(*) FROM samples WHERE pid = $pid
+				   AND resolution = 'backward'") > 0)) ||
+		fail "process $pid: no sample placed by the instruction before its ip"
+done
+
 # Every stored sample says where its address came from; forward_steps
 # only for forward and repeat ones; writes to the array are seen as writes.
 assert_eq "samples lacking a field" 0 \

@@ -92,9 +92,14 @@ struct clock_process {
 	struct clock_process *next;
 };
 
+/* A function's map, by its module's file and its address there: a
+ * library's functions are the same code in every process that loads it
+ * (each process of a shell's loop or of a build decoded libc's and the
+ * loader's again: 55 us of each exec'd process). */
 struct func_slot {
-	uint64_t space;                /* 0: empty */
-	uint64_t start;
+	const struct elf_module *elf;  /* NULL: empty */
+	uint64_t start;                /* in the file's addresses */
+	uint64_t bias;                 /* of the process the map was built in */
 	struct x86_func_map *map;      /* NULL: the function could not be mapped */
 };
 
@@ -336,11 +341,12 @@ static const struct loaded_module *module_of(struct clock_process *p, uint64_t i
 	if (p->maps_ns && age < (lm ? MAPS_TTL_NS : MAPS_EVERY_NS))
 		return lm;
 	p->maps_ns = now;
-	/* A module gone, its addresses may hold another's functions: every
-	 * map and page of the process is read again.  Modules added leave
-	 * those known as they were (python's startup loads a dozen, and each
-	 * made its interpreter's functions decoded again, 100 KB of code for
-	 * its loop: nearly half of the decoding of a profile's maps). */
+	/* A module gone, its addresses may hold another's code: every page
+	 * of the process is read again (the functions' maps go by file).
+	 * Modules added leave the pages known as they were (python's startup
+	 * loads a dozen, and each made its interpreter's functions decoded
+	 * again, 100 KB of code for its loop: nearly half of the decoding of
+	 * a profile's maps). */
 	if (modmap_refresh(&p->mm, p->pid) >= 0 && p->mm.gone)
 		p->space = ++last_space;
 	return modmap_find(&p->mm, ip);
@@ -352,21 +358,24 @@ static uint64_t predecessor(void *arg, uint64_t ip, bool build)
 {
 	struct clock_process *p = arg;
 	const struct loaded_module *lm = module_of(p, ip);
-	uint64_t start, size, h;
+	uint64_t start, size, h, at;
 	struct func_slot *f;
 
 	if (!lm || elfmod_code_range(lm->elf, ip - lm->bias, &start, &size))
 		return 0;
-	start += lm->bias;
-	h = start * 0x9e3779b97f4a7c15ULL ^ p->space;
+	h = start * 0x9e3779b97f4a7c15ULL ^ (uintptr_t)lm->elf;
 	f = &func_cache[(h >> 24) % FUNC_MAPS];
-	if (f->space != p->space || f->start != start) {
+	if (f->elf != lm->elf || f->start != start) {
 		if (!build)
 			return X86_PREDECESSOR_UNKNOWN;
 		free_func_slot(f);
-		*f = (struct func_slot){ p->space, start, x86_func_map_build(start, start + size, read_code, p) };
+		*f = (struct func_slot){ lm->elf, start, lm->bias,
+					 x86_func_map_build(start + lm->bias, start + lm->bias + size,
+							    read_code, p) };
 	}
-	return f->map ? x86_func_map_predecessor(f->map, ip) : 0;
+	/* The map is in the addresses of the process it was built in. */
+	at = f->map ? x86_func_map_predecessor(f->map, ip - lm->bias + f->bias) : 0;
+	return at ? at - f->bias + lm->bias : 0;
 }
 
 /* x86_code.constant: addr in a file's mapping the program cannot write
