@@ -16,20 +16,37 @@
 #include "ownlimits.h"
 #include "sorted.h"
 
+/* A file as the maps name it: its path, and its device and inode, which
+ * tell a file built again at the same path (a test compiled and run, then
+ * compiled and run again) from the one read before: its symbols, its
+ * hooks' places and its unwind data are its own (the first one's made
+ * the agent read the second's unwind data where the first had it, past
+ * its end: the program died of SIGSEGV).  The maps' numbers, not stat()'s,
+ * which differ from them on overlayfs (a container's files). */
 struct cached_elf {
 	char *path;
+	unsigned dev_major, dev_minor;
+	uint64_t inode;
 	struct elf_module *elf;     /* NULL: not an ELF file, not retried */
 };
 
 static struct cached_elf *elf_cache;
 static size_t elf_cache_n, elf_cache_cap;
 
-static struct cached_elf *cache_lookup(const char *path)
+static bool same_file(const struct cached_elf *c, const struct map_entry *e)
 {
+	return c->inode == e->inode && c->dev_major == e->dev_major &&
+	       c->dev_minor == e->dev_minor && !strcmp(c->path, e->path);
+}
+
+static struct cached_elf *cache_lookup(const struct map_entry *e)
+{
+	const char *path = e->path;
 	struct cached_elf *c;
 
-	for (size_t i = 0; i < elf_cache_n; i++)
-		if (!strcmp(elf_cache[i].path, path))
+	/* The newest first: a file built again is asked for again. */
+	for (size_t i = elf_cache_n; i-- > 0;)
+		if (same_file(&elf_cache[i], e))
 			return &elf_cache[i];
 	if (elf_cache_n == elf_cache_cap) {
 		elf_cache_cap = elf_cache_cap ? 2 * elf_cache_cap : 64;
@@ -37,6 +54,9 @@ static struct cached_elf *cache_lookup(const char *path)
 	}
 	c = &elf_cache[elf_cache_n++];
 	c->path = xstrdup(path);
+	c->dev_major = e->dev_major;
+	c->dev_minor = e->dev_minor;
+	c->inode = e->inode;
 	errno = 0;
 	c->elf = elf_check_file(path) == ELF_OK_64 ? elfmod_open(path) : NULL;
 	if (c->elf)
@@ -113,7 +133,7 @@ static size_t collect_modules(const struct map_list *maps, struct loaded_module 
 
 		if (!maps_a_file(e) || widen_known(v, n, e))
 			continue;
-		c = cache_lookup(e->path);
+		c = cache_lookup(e);
 		if (!c->elf)
 			continue;
 		if (n == cap) {
