@@ -5,7 +5,7 @@
 # path.  Read as the first, a second build smaller than it had the agent
 # read unwind data where the first had it, past its own end: the program
 # died of SIGSEGV.  The second build's calls are counted, and its large
-# block has its row.
+# block has its row; each build's code is named by its own symbols.
 . "$(dirname "$0")/lib.sh"
 
 # The first build: 3,000 functions that allocate (much unwind data).
@@ -44,3 +44,11 @@ assert_eq "the second build's calls counted (allocations)" 1 \
 assert_eq "the second build's block has its row" 1 \
 	"$(sql "$TMPD/p.db" "SELECT count(*) FROM objects WHERE pid = $second AND kind = 'heap'
 			     AND size = $((3 << 20))")"
+assert_eq "the second build's block, its function" second_build \
+	"$(sql "$TMPD/p.db" "SELECT f.function FROM objects o JOIN frames f ON f.callsite_id = o.callsite_id
+			     AND f.depth = 0 WHERE o.pid = $second AND o.size = $((3 << 20))")"
+first=$(sql "$TMPD/p.db" "SELECT pid FROM processes WHERE exit_status = 0 AND exe LIKE '%/prog'")
+assert_eq "the first build's 3,000 call sites, named" 3000 \
+	"$(sql "$TMPD/p.db" "SELECT count(DISTINCT f.function) FROM callsite_totals c JOIN frames f
+			     ON f.callsite_id = c.callsite_id AND f.depth = 0
+			     WHERE c.pid = $first AND f.function GLOB 'f[0-9]*'")"

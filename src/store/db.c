@@ -726,7 +726,8 @@ void db_threads_without_calls(struct nm_db *db)
 		       " WHERE allocations IS NULL");
 }
 
-static void note_module(struct nm_db *db, uint64_t module_key, const char *path);
+static void note_module(struct nm_db *db, uint64_t module_key, const char *path,
+			const char *module);
 
 void db_add_module(struct nm_db *db, pid_t pid, const char *module, const char *path,
 		   uint64_t start, uint64_t end, uint64_t bias)
@@ -741,7 +742,7 @@ void db_add_module(struct nm_db *db, pid_t pid, const char *module, const char *
 	bind_int(st, 6, bias);
 	step_done(db, st);
 	if (db->open_on_map)
-		note_module(db, hash_module_name(module), path);
+		note_module(db, hash_module_name(module), path, module);
 }
 
 /* Hashes what identifies a frame across runs: module and offset, not
@@ -813,7 +814,8 @@ void *db_new_module_arg(struct nm_db *db)
 }
 
 /* Tells db_on_new_module()'s callback of a module, the first time. */
-static void note_module(struct nm_db *db, uint64_t module_key, const char *path)
+static void note_module(struct nm_db *db, uint64_t module_key, const char *path,
+			const char *module)
 {
 	uint64_t key = module_key >> 1 | 1;     /* not 0 nor ~0 */
 
@@ -821,7 +823,7 @@ static void note_module(struct nm_db *db, uint64_t module_key, const char *path)
 	    u64map_find(&db->modules_seen, key))
 		return;
 	u64map_put(&db->modules_seen, key, 0, 0);
-	db->module_hooks.opened(db->module_arg, path);
+	db->module_hooks.opened(db->module_arg, path, module);
 }
 
 /* *st, the statement inserting n rows, its SQL built once. */
@@ -860,7 +862,7 @@ static int64_t intern_location(struct nm_db *db, const struct nm_frame *frame)
 		.module = frame->module ? xstrdup(frame->module) : NULL,
 		.path = frame->path && frame->path[0] == '/' ? xstrdup(frame->path) : NULL };
 	if (db->module_hooks.seen && frame->path && frame->path[0] == '/')
-		db->module_hooks.seen(db->module_arg, frame->path, frame->offset);
+		db->module_hooks.seen(db->module_arg, frame->path, frame->module, frame->offset);
 	if (db->npending_locations == BATCH)
 		write_location_rows(db);
 	return slot->id;
@@ -897,7 +899,8 @@ static int64_t insert_callsite(struct nm_db *db, uint64_t hash, const struct nm_
 	strcpy(p, "]");
 	for (int depth = 0; depth < n; depth++)
 		if (frames[depth].module)
-			note_module(db, module_key(&frames[depth]), frames[depth].path);
+			note_module(db, module_key(&frames[depth]), frames[depth].path,
+				    frames[depth].module);
 	/* The hash is stored as the signed 64-bit integer sqlite holds. */
 	db->pending_callsites[db->npending_callsites++] = (struct id_row){ id, (int64_t)hash,
 									   xstrdup(list) };
@@ -1110,7 +1113,8 @@ static void write_location_rows(struct nm_db *db)
 	for (int i = 0; i < n && db->module_hooks.name; i++) {
 		if (!v[i].path)
 			continue;
-		db->module_hooks.name(db->module_arg, v[i].path, (uint64_t)v[i].offset, &v[i].name);
+		db->module_hooks.name(db->module_arg, v[i].path, v[i].module, (uint64_t)v[i].offset,
+				      &v[i].name);
 		if (v[i].name.nameless)
 			note_nameless(db, v[i].id);
 	}

@@ -38,17 +38,18 @@ struct db_location_name {
 };
 
 /* What the store tells the symbolizer (db_symbolize.c), which it does not
- * link with: opened(arg, path) with the file of each module the first
- * time a stored call stack shows it, or as it is mapped with
- * on_map (opened in the background then);
- * name(arg, path, offset, out) as a location's row is written, which
- * fills out only if that file is read by then and never waits for it;
- * free(arg) at db_close() unless db_new_module_arg() took arg back. */
+ * link with: opened(arg, path, module) with the file of each module (and
+ * its build, modules.module) the first time a stored call stack shows
+ * it, or as it is mapped with on_map (opened in the background then);
+ * name(arg, path, module, offset, out) as a location's row is written,
+ * which fills out only if that file is read by then and never waits for
+ * it; free(arg) at db_close() unless db_new_module_arg() took arg back. */
 struct db_module_hooks {
-	void (*opened)(void *arg, const char *path);
+	void (*opened)(void *arg, const char *path, const char *module);
 	/* A code location seen for the first time, to be named later. */
-	void (*seen)(void *arg, const char *path, uint64_t offset);
-	void (*name)(void *arg, const char *path, uint64_t offset, struct db_location_name *out);
+	void (*seen)(void *arg, const char *path, const char *module, uint64_t offset);
+	void (*name)(void *arg, const char *path, const char *module, uint64_t offset,
+		     struct db_location_name *out);
 	void (*free)(void *arg);
 };
 

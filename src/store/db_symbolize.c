@@ -10,7 +10,7 @@
 /* A code location still without a function name. */
 struct unknown_frame {
 	int64_t id;             /* locations.id */
-	char *path;
+	char *path, *module;    /* the module's file, and its build */
 	int64_t offset;
 };
 
@@ -87,7 +87,8 @@ static void collect_unknown(struct nm_db *db, struct unknown_frames *out)
 
 	read_module_files(db, &files);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *path = file_of(&files, (const char *)sqlite3_column_text(st, 2));
+		const char *module = (const char *)sqlite3_column_text(st, 2);
+		const char *path = file_of(&files, module);
 		struct unknown_frame *u;
 
 		/* Read while the program ran, with no name for it. */
@@ -101,6 +102,7 @@ static void collect_unknown(struct nm_db *db, struct unknown_frames *out)
 		u->id = sqlite3_column_int64(st, 0);
 		u->offset = sqlite3_column_int64(st, 1);
 		u->path = xstrdup(path);
+		u->module = xstrdup(module);
 	}
 	if (rc != SQLITE_DONE)
 		warning("%s: cannot read the frames to symbolise: %s", db_path(db),
@@ -151,31 +153,32 @@ static void symbolize_locations(struct nm_db *db, void *unused)
 		struct unknown_frame *u = &unknown.v[i];
 		struct sym_info si = { 0 };
 
-		if (symbolize(sym, u->path, u->offset, &si) == 0 && (si.function || si.file))
+		if (symbolize(sym, u->path, u->module, u->offset, &si) == 0 && (si.function || si.file))
 			update_location(db, st, u, &si);
 		sym_info_free(&si);
 		free(u->path);
+		free(u->module);
 	}
 	sqlite3_finalize(st);
 	symbolizer_free(sym);
 	free(unknown.v);
 }
 
-static void prefetch(void *symbolizer, const char *path)
+static void prefetch(void *symbolizer, const char *path, const char *module)
 {
-	symbolizer_prefetch(symbolizer, path);
+	symbolizer_prefetch(symbolizer, path, module);
 }
 
-static void warm(void *symbolizer, const char *path, uint64_t offset)
+static void warm(void *symbolizer, const char *path, const char *module, uint64_t offset)
 {
-	symbolizer_warm(symbolizer, path, offset);
+	symbolizer_warm(symbolizer, path, module, offset);
 }
 
-static void name_if_read(void *symbolizer, const char *path, uint64_t offset,
+static void name_if_read(void *symbolizer, const char *path, const char *module, uint64_t offset,
 			 struct db_location_name *out)
 {
 	struct sym_info si;
-	int rc = symbolize_if_read(symbolizer, path, offset, &si);
+	int rc = symbolize_if_read(symbolizer, path, module, offset, &si);
 
 	if (rc == 0)
 		*out = (struct db_location_name){ si.function, si.func_offset, si.file, si.line,

@@ -36,6 +36,10 @@
 
 struct sym_module {
 	char *path;
+	/* The build asked for (its build-id, or its path when it has none),
+	 * which the file at path may no longer be: a program built again at
+	 * the same path during the run.  NULL: the file there, whichever. */
+	char *identity;
 	struct elf_module *elf;   /* NULL: not a readable ELF file */
 	Dwfl *dwfl;               /* NULL: libdwfl could not report it */
 	Dwfl_Module *mod;
@@ -200,6 +204,7 @@ static void destroy(struct symbolizer *s)
 		free_string_map(&sm->comp_dirs);
 		free_string_map(&sm->readable);
 		free(sm->path);
+		free(sm->identity);
 		free(sm);
 	}
 	free(s->warm);
@@ -435,6 +440,14 @@ static void open_module(struct sym_module *sm)
 		debug("cannot symbolise %s: not a readable ELF file", sm->path);
 		return;
 	}
+	/* Another build's symbols would name its code wrongly: none. */
+	if (sm->identity && strcmp(elfmod_identity(sm->elf), sm->identity)) {
+		debug("cannot symbolise %s as %s: the file there now is another build", sm->path,
+		      sm->identity);
+		elfmod_close(sm->elf);
+		sm->elf = NULL;
+		return;
+	}
 	open_dwarf(sm);
 	load_lines(sm);
 	/* Only the module's own DWARF (a program built with -g): a C
@@ -446,19 +459,29 @@ static void open_module(struct sym_module *sm)
 	elfmod_symbolize(sm->elf, 0, &name, &off);
 }
 
-/* The module of path, or NULL; under s->lock. */
-static struct sym_module *find_module(struct symbolizer *s, const char *path)
+/* Is sm the module of path as build identity (NULL: any)? */
+static bool is_module(const struct sym_module *sm, const char *path, const char *identity)
+{
+	return (sm->path == path || !strcmp(sm->path, path)) &&
+	       (!identity || !sm->identity || sm->identity == identity ||
+		!strcmp(sm->identity, identity));
+}
+
+/* The module of path as build identity, or NULL; under s->lock. */
+static struct sym_module *find_module(struct symbolizer *s, const char *path, const char *identity)
 {
 	for (size_t i = 0; i < s->n; i++)
-		if (!strcmp(s->v[i]->path, path))
+		if (is_module(s->v[i], path, identity))
 			return s->v[i];
 	return NULL;
 }
 
-/* The module of path, added (not yet opened) if new; under s->lock. */
-static struct sym_module *find_or_add(struct symbolizer *s, const char *path, bool *added)
+/* The module of path as build identity, added (not yet opened) if new;
+ * under s->lock. */
+static struct sym_module *find_or_add(struct symbolizer *s, const char *path, const char *identity,
+				      bool *added)
 {
-	struct sym_module *sm = find_module(s, path);
+	struct sym_module *sm = find_module(s, path, identity);
 
 	*added = false;
 	if (sm)
@@ -469,6 +492,7 @@ static struct sym_module *find_or_add(struct symbolizer *s, const char *path, bo
 	}
 	sm = s->v[s->n++] = xcalloc(1, sizeof(*sm));
 	sm->path = xstrdup(path);
+	sm->identity = identity ? xstrdup(identity) : NULL;
 	pthread_mutex_init(&sm->lookup, NULL);
 	pthread_mutex_init(&sm->comp_dirs_lock, NULL);
 	*added = true;
@@ -604,13 +628,13 @@ static bool start_worker(struct symbolizer *s)
 	return s->worker;
 }
 
-void symbolizer_prefetch(struct symbolizer *s, const char *path)
+void symbolizer_prefetch(struct symbolizer *s, const char *path, const char *identity)
 {
 	bool added;
 	struct sym_module *sm;
 
 	pthread_mutex_lock(&s->lock);
-	sm = find_or_add(s, path, &added);
+	sm = find_or_add(s, path, identity, &added);
 	/* No thread: symbolize() opens it when it needs it. */
 	if (added)
 		sm->queued = start_worker(s);
@@ -631,23 +655,24 @@ static void hand_over(struct symbolizer *s)
 	start_worker(s);
 }
 
-/* The module of path if it is the one named last, without the lock. */
-static struct sym_module *last_module(struct symbolizer *s, const char *path)
+/* The module of path as build identity if it is the one named last,
+ * without the lock. */
+static struct sym_module *last_module(struct symbolizer *s, const char *path, const char *identity)
 {
-	return s->last && (s->last->path == path || !strcmp(s->last->path, path)) ? s->last : NULL;
+	return s->last && is_module(s->last, path, identity) ? s->last : NULL;
 }
 
 /* Staged, and handed over when the worker is idle (it has named what it
  * was given) and they are WARM_MIN (or the profile's first), or when the
  * batch is full. */
-void symbolizer_warm(struct symbolizer *s, const char *path, uint64_t vaddr)
+void symbolizer_warm(struct symbolizer *s, const char *path, const char *identity, uint64_t vaddr)
 {
-	struct sym_module *sm = last_module(s, path);
+	struct sym_module *sm = last_module(s, path, identity);
 	bool added = false;
 
 	if (!sm) {
 		pthread_mutex_lock(&s->lock);
-		sm = s->last = find_or_add(s, path, &added);
+		sm = s->last = find_or_add(s, path, identity, &added);
 		if (added)
 			sm->queued = true;
 		pthread_mutex_unlock(&s->lock);
@@ -676,16 +701,16 @@ void symbolizer_prefetch_libc(struct symbolizer *s)
 	char path[PATH_MAX];
 
 	if (dl_iterate_phdr(find_libc, path))
-		symbolizer_prefetch(s, path);
+		symbolizer_prefetch(s, path, NULL);
 }
 
-/* The module of path, opened (opened_module()). */
-static struct sym_module *module_for(struct symbolizer *s, const char *path)
+/* The module of path as build identity, opened (opened_module()). */
+static struct sym_module *module_for(struct symbolizer *s, const char *path, const char *identity)
 {
 	bool added;
 
 	pthread_mutex_lock(&s->lock);
-	return opened_module(s, find_or_add(s, path, &added));
+	return opened_module(s, find_or_add(s, path, identity, &added));
 }
 
 /* A function's name as a person reads it: C++ and Rust demangled, each
@@ -808,18 +833,20 @@ static int symbolize_in(struct sym_module *sm, uint64_t vaddr, struct sym_info *
 	return out->function || out->file ? 0 : 1;
 }
 
-int symbolize(struct symbolizer *s, const char *path, uint64_t vaddr, struct sym_info *out)
+int symbolize(struct symbolizer *s, const char *path, const char *identity, uint64_t vaddr,
+	      struct sym_info *out)
 {
-	return symbolize_in(module_for(s, path), vaddr, out, false) == 0 ? 0 : -1;
+	return symbolize_in(module_for(s, path, identity), vaddr, out, false) == 0 ? 0 : -1;
 }
 
-int symbolize_if_read(struct symbolizer *s, const char *path, uint64_t vaddr, struct sym_info *out)
+int symbolize_if_read(struct symbolizer *s, const char *path, const char *identity, uint64_t vaddr,
+		      struct sym_info *out)
 {
-	struct sym_module *sm = last_module(s, path);
+	struct sym_module *sm = last_module(s, path, identity);
 
 	if (!sm) {
 		pthread_mutex_lock(&s->lock);
-		sm = find_module(s, path);
+		sm = find_module(s, path, identity);
 		pthread_mutex_unlock(&s->lock);
 	}
 	if (sm && !__atomic_load_n(&sm->ready, __ATOMIC_ACQUIRE))

@@ -928,7 +928,7 @@ static void compare_module(const char *path)
 
 	/* Opened in the background meanwhile (test-symbolize opens them
 	 * when asked). */
-	symbolizer_prefetch(s, path);
+	symbolizer_prefetch(s, path, NULL);
 
 	r.mod = dwfl_report_offline(r.dwfl, path, path, -1);
 	dwfl_report_end(r.dwfl, NULL, NULL);
@@ -960,7 +960,7 @@ static void compare_module(const char *path)
 
 			if (line)
 				want = dwfl_lineinfo(line, NULL, &want_line, NULL, NULL, NULL);
-			symbolize(s, path, at - r.bias, &si);
+			symbolize(s, path, NULL, at - r.bias, &si);
 			checked++;
 			with_line += want != NULL;
 			if ((want == NULL) != (si.file == NULL) ||

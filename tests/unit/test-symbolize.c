@@ -61,7 +61,7 @@ static void check_function(struct symbolizer *s, struct elf_module *m, const cha
 
 	CHECK(def_line > 0 && brace_line >= def_line);
 	CHECK_INT(elfmod_find_function(m, fn, &vaddr, &size), 0);
-	CHECK_INT(symbolize(s, prog, vaddr, &si), 0);
+	CHECK_INT(symbolize(s, prog, NULL, vaddr, &si), 0);
 	CHECK_STR(si.function, fn);
 	CHECK_INT(si.func_offset, 0);
 	CHECK(ends_with(si.file, "/" SOURCE));
@@ -71,7 +71,7 @@ static void check_function(struct symbolizer *s, struct elf_module *m, const cha
 	sym_info_free(&si);
 
 	/* The last byte is still in the function, in its body. */
-	CHECK_INT(symbolize(s, prog, vaddr + size - 1, &si), 0);
+	CHECK_INT(symbolize(s, prog, NULL, vaddr + size - 1, &si), 0);
 	CHECK_STR(si.function, fn);
 	CHECK_INT(si.func_offset, size - 1);
 	CHECK(si.line > brace_line && si.line < brace_line + 15);
@@ -114,7 +114,7 @@ static void test_separate_debug(struct symbolizer *s, const char *dir, const cha
 		CHECK_INT(elfmod_symbolize(m, vaddr + 1, &name, &unused), -1);
 	elfmod_close(m);
 
-	CHECK_INT(symbolize(s, stripped, vaddr + 1, &si), 0);
+	CHECK_INT(symbolize(s, stripped, NULL, vaddr + 1, &si), 0);
 	CHECK_STR(si.function, "prog_leaf");
 	CHECK_INT(si.func_offset, 1);
 	CHECK(ends_with(si.file, "/" SOURCE));
@@ -139,7 +139,7 @@ static void test_no_debuginfod(struct symbolizer *s, const char *dir, const char
 
 	unsetenv("DEBUGINFOD_URLS");
 	CHECK_INT(system(cmd), 0);
-	if (symbolize(s, bare, 0x1000, &si) == 0)
+	if (symbolize(s, bare, NULL, 0x1000, &si) == 0)
 		sym_info_free(&si);
 	maps = fopen("/proc/self/maps", "r");
 	CHECK(maps != NULL);
@@ -172,7 +172,7 @@ static void test_libc(struct symbolizer *s)
 	}
 	CHECK_INT(elfmod_load_bias(libc, &maps, e->path, &bias), 0);
 	vaddr = (uint64_t)(uintptr_t)dlsym(RTLD_DEFAULT, "calloc") - bias;
-	CHECK_INT(symbolize(s, e->path, vaddr + 2, &si), 0);
+	CHECK_INT(symbolize(s, e->path, NULL, vaddr + 2, &si), 0);
 	CHECK_STR(si.function, "calloc");
 	CHECK_INT(si.func_offset, 2);
 	printf("libc calloc+2: %s:%d\n", si.file ? si.file : "(no debug info)", si.line);
@@ -194,12 +194,12 @@ static void test_if_read(const char *prog)
 	CHECK(m && elfmod_find_function(m, "prog_leaf", &vaddr, NULL) == 0);
 	if (!m)
 		goto out;
-	CHECK_INT(symbolize_if_read(s, prog, vaddr, &si), -1);
+	CHECK_INT(symbolize_if_read(s, prog, NULL, vaddr, &si), -1);
 	CHECK(si.function == NULL);
-	symbolizer_prefetch(s, prog);
+	symbolizer_prefetch(s, prog, NULL);
 	/* symbolize() waits for the thread; then the module is read. */
-	CHECK_INT(symbolize(s, prog, vaddr, &want), 0);
-	CHECK_INT(symbolize_if_read(s, prog, vaddr, &si), 0);
+	CHECK_INT(symbolize(s, prog, NULL, vaddr, &want), 0);
+	CHECK_INT(symbolize_if_read(s, prog, NULL, vaddr, &si), 0);
 	CHECK_STR(si.function, "prog_leaf");
 	CHECK_INT(si.line, want.line);
 	sym_info_free(&si);
@@ -225,15 +225,15 @@ static void test_if_read_no_lines(const char *dir, const char *prog)
 	CHECK_INT(system(cmd), 0);
 	m = elfmod_open(nolines);
 	CHECK(m && elfmod_find_function(m, "prog_leaf", &vaddr, NULL) == 0);
-	symbolizer_prefetch(s, nolines);
-	CHECK_INT(symbolize(s, nolines, vaddr + 1, &si), 0);
+	symbolizer_prefetch(s, nolines, NULL);
+	CHECK_INT(symbolize(s, nolines, NULL, vaddr + 1, &si), 0);
 	sym_info_free(&si);
-	CHECK_INT(symbolize_if_read(s, nolines, vaddr + 1, &si), 0);
+	CHECK_INT(symbolize_if_read(s, nolines, NULL, vaddr + 1, &si), 0);
 	CHECK_STR(si.function, "prog_leaf");
 	CHECK_INT(si.func_offset, 1);
 	CHECK(si.file == NULL);
 	sym_info_free(&si);
-	CHECK_INT(symbolize_if_read(s, nolines, 0, &si), 1);
+	CHECK_INT(symbolize_if_read(s, nolines, NULL, 0, &si), 1);
 	CHECK(si.function == NULL && si.file == NULL);
 	elfmod_close(m);
 	symbolizer_free(s);
@@ -254,13 +254,37 @@ static void test_free_while_opening(const char *prog)
 
 	CHECK(m && elfmod_find_function(m, "prog_leaf", &vaddr, NULL) == 0);
 	symbolizer_prefetch_libc(s);
-	symbolizer_prefetch(s, prog);
-	CHECK_INT(m ? symbolize(s, prog, vaddr, &si) : -1, 0);
+	symbolizer_prefetch(s, prog, NULL);
+	CHECK_INT(m ? symbolize(s, prog, NULL, vaddr, &si) : -1, 0);
 	CHECK_STR(si.function, "prog_leaf");
 	sym_info_free(&si);
 	symbolizer_free(s);
 	elfmod_close(m);
 	usleep(300 * 1000);
+}
+
+/* A module is asked for as a build (its build-id): the file at its path
+ * names its code only if it is that build; another build there (the
+ * program built again during the run) names none of it, and is asked
+ * for as a module of its own. */
+static void test_other_build(const char *prog)
+{
+	struct symbolizer *s = symbolizer_new();
+	struct elf_module *m = elfmod_open(prog);
+	struct sym_info si;
+	uint64_t vaddr;
+
+	CHECK(m && elfmod_find_function(m, "prog_leaf", &vaddr, NULL) == 0);
+	if (!m)
+		return;
+	CHECK_INT(symbolize(s, prog, "buildid:0123456789abcdef", vaddr, &si), -1);
+	CHECK(si.function == NULL);
+	CHECK_INT(symbolize(s, prog, elfmod_identity(m), vaddr, &si), 0);
+	CHECK_STR(si.function, "prog_leaf");
+	sym_info_free(&si);
+	CHECK_INT(symbolize_if_read(s, prog, "buildid:0123456789abcdef", vaddr, &si), -1);
+	symbolizer_free(s);
+	elfmod_close(m);
 }
 
 static bool same_str(const char *a, const char *b)
@@ -293,14 +317,14 @@ static void test_warm(void)
 	}
 	for (int k = 0; k < WARMED; k++) {
 		vaddr[k] = e->start - bias + (e->end - e->start) / WARMED * k + 5;
-		symbolize(alone, e->path, vaddr[k], &want[k]);
+		symbolize(alone, e->path, NULL, vaddr[k], &want[k]);
 	}
 	/* The thread names from the first, the caller from the last: both
 	 * grow the module's line table, and meet in the middle. */
 	for (int k = 0; k < WARMED; k++)
-		symbolizer_warm(warmed, e->path, vaddr[k]);
+		symbolizer_warm(warmed, e->path, NULL, vaddr[k]);
 	for (int k = WARMED - 1; k >= 0; k--) {
-		symbolize(warmed, e->path, vaddr[k], &got);
+		symbolize(warmed, e->path, NULL, vaddr[k], &got);
 		if (!same_str(got.function, want[k].function) || got.func_offset != want[k].func_offset ||
 		    !same_str(got.file, want[k].file) || got.line != want[k].line) {
 			if (!differ++)
@@ -316,7 +340,7 @@ static void test_warm(void)
 	CHECK_INT(differ, 0);
 	freed = symbolizer_new();
 	for (int k = 0; k < WARMED; k++)
-		symbolizer_warm(freed, e->path, vaddr[k]);
+		symbolizer_warm(freed, e->path, NULL, vaddr[k]);
 	symbolizer_free(freed);
 	symbolizer_free(warmed);
 	symbolizer_free(alone);
@@ -347,7 +371,7 @@ static int inlined_in(const char *prog, const char *name, const char *source, in
 	for (uint64_t a = vaddr + 1; inlined >= 0 && a <= vaddr + size; a++) {
 		struct sym_info si;
 
-		if (symbolize(s, prog, a, &si))
+		if (symbolize(s, prog, NULL, a, &si))
 			continue;
 		/* (The first byte of grab's code, as a return address, is
 		 * after a call made before it: the function's own.) */
@@ -420,13 +444,14 @@ int main(void)
 	test_if_read(pie);
 	test_if_read_no_lines(dir, pie);
 	test_free_while_opening(pie);
+	test_other_build(pie);
 	test_warm();
 	test_inlined(dir);
 	test_inlined_apart(dir);
 
-	CHECK_INT(symbolize(s, "/nonexistent/lib.so", 0x1000, &si), -1);
+	CHECK_INT(symbolize(s, "/nonexistent/lib.so", NULL, 0x1000, &si), -1);
 	CHECK(si.function == NULL && si.file == NULL);
-	CHECK_INT(symbolize(s, pie, 0x7fffffff0000ULL, &si), -1);
+	CHECK_INT(symbolize(s, pie, NULL, 0x7fffffff0000ULL, &si), -1);
 
 	symbolizer_free(s);
 	free(pie);
