@@ -245,14 +245,22 @@ static void test_if_read_no_lines(const char *dir, const char *prog)
  * for is opened at once by the caller (not after libc), and the
  * symbolizer is freed without waiting: the thread frees it as it ends
  * (ASan sees any use after that). */
+/* prog opened, and where its prog_leaf is (NULL: it could not be). */
+static struct elf_module *prog_leaf(const char *prog, uint64_t *vaddr)
+{
+	struct elf_module *m = elfmod_open(prog);
+
+	CHECK(m && elfmod_find_function(m, "prog_leaf", vaddr, NULL) == 0);
+	return m;
+}
+
 static void test_free_while_opening(const char *prog)
 {
 	struct symbolizer *s = symbolizer_new();
-	struct elf_module *m = elfmod_open(prog);
 	struct sym_info si;
 	uint64_t vaddr;
+	struct elf_module *m = prog_leaf(prog, &vaddr);
 
-	CHECK(m && elfmod_find_function(m, "prog_leaf", &vaddr, NULL) == 0);
 	symbolizer_prefetch_libc(s);
 	symbolizer_prefetch(s, prog, NULL);
 	CHECK_INT(m ? symbolize(s, prog, NULL, vaddr, &si) : -1, 0);
@@ -270,13 +278,14 @@ static void test_free_while_opening(const char *prog)
 static void test_other_build(const char *prog)
 {
 	struct symbolizer *s = symbolizer_new();
-	struct elf_module *m = elfmod_open(prog);
 	struct sym_info si;
 	uint64_t vaddr;
+	struct elf_module *m = prog_leaf(prog, &vaddr);
 
-	CHECK(m && elfmod_find_function(m, "prog_leaf", &vaddr, NULL) == 0);
-	if (!m)
+	if (!m) {
+		symbolizer_free(s);
 		return;
+	}
 	CHECK_INT(symbolize(s, prog, "buildid:0123456789abcdef", vaddr, &si), -1);
 	CHECK(si.function == NULL);
 	CHECK_INT(symbolize(s, prog, elfmod_identity(m), vaddr, &si), 0);
