@@ -29,6 +29,10 @@ const char *elfmod_build_id(const struct elf_module *m);
 /* "buildid:<hex>" when there is a build-id, else the path: the stable
  * module identity stored with frames. */
 const char *elfmod_identity(const struct elf_module *m);
+/* Was the file written since it was opened (rewritten in place: `cp`
+ * onto it, which keeps its inode)?  What was read of it is not its
+ * content any more. */
+bool elfmod_changed(const struct elf_module *m);
 /* hash_module_name(elfmod_identity(m)), computed once. */
 uint64_t elfmod_identity_key(const struct elf_module *m);
 bool elfmod_is_pie_or_dso(const struct elf_module *m);   /* ET_DYN */

@@ -5,7 +5,10 @@
 # path.  Read as the first, a second build smaller than it had the agent
 # read unwind data where the first had it, past its own end: the program
 # died of SIGSEGV.  The second build's calls are counted, and its large
-# block has its row; each build's code is named by its own symbols.
+# block has its row; each build's code is named by its own symbols.  A
+# build copied over the first in place (`cp`, the same inode) is read
+# anew too, and numamma reads no more of the first (it died of SIGBUS
+# naming its symbols, past the smaller file's end).
 . "$(dirname "$0")/lib.sh"
 
 # The first build: 3,000 functions that allocate (much unwind data).
@@ -52,3 +55,12 @@ assert_eq "the first build's 3,000 call sites, named" 3000 \
 	"$(sql "$TMPD/p.db" "SELECT count(DISTINCT f.function) FROM callsite_totals c JOIN frames f
 			     ON f.callsite_id = c.callsite_id AND f.depth = 0
 			     WHERE c.pid = $first AND f.function GLOB 'f[0-9]*'")"
+
+# In place: cp writes the second build over the first.
+script="cd '$TMPD' && cp first inplace && ./inplace && cp second inplace && ./inplace; echo \"status \$?\""
+sh -c "$script" >"$TMPD/native" 2>&1
+profile_ok "$TMPD/q.db" -- sh -c "$script" >"$TMPD/out"
+assert_diff "in place: output and status under numamma" "$TMPD/native" "$TMPD/out"
+assert_eq "in place: the second build's block, its function" second_build \
+	"$(sql "$TMPD/q.db" "SELECT f.function FROM objects o JOIN frames f ON f.callsite_id = o.callsite_id
+			     AND f.depth = 0 WHERE o.size = $((3 << 20))")"

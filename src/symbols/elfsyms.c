@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "elfsyms.h"
@@ -38,6 +39,7 @@ struct sym_table {
 struct elf_module {
 	char *path;
 	int fd;
+	struct stat opened;         /* the file as it was read (elfmod_changed()) */
 	Elf *elf;
 	GElf_Ehdr ehdr;
 	Elf_Scn *symtab, *dynsym;   /* NULL when absent */
@@ -174,6 +176,7 @@ struct elf_module *elfmod_open(const char *path)
 		return NULL;
 	m = xcalloc(1, sizeof(*m));
 	m->fd = fd;
+	fstat(fd, &m->opened);
 	m->path = xstrdup(path);
 	m->elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!m->elf || elf_kind(m->elf) != ELF_K_ELF || !gelf_getehdr(m->elf, &m->ehdr) ||
@@ -348,6 +351,15 @@ void elfmod_close(struct elf_module *m)
 const char *elfmod_path(const struct elf_module *m) { return m->path; }
 const char *elfmod_build_id(const struct elf_module *m) { return m->build_id; }
 const char *elfmod_identity(const struct elf_module *m) { return m->identity; }
+
+bool elfmod_changed(const struct elf_module *m)
+{
+	struct stat now;
+
+	return fstat(m->fd, &now) == 0 &&
+	       (now.st_size != m->opened.st_size || now.st_mtim.tv_sec != m->opened.st_mtim.tv_sec ||
+		now.st_mtim.tv_nsec != m->opened.st_mtim.tv_nsec);
+}
 uint64_t elfmod_identity_key(const struct elf_module *m) { return m->identity_key; }
 bool elfmod_is_pie_or_dso(const struct elf_module *m) { return m->ehdr.e_type == ET_DYN; }
 

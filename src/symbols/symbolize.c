@@ -58,6 +58,8 @@ struct sym_module {
 	pthread_mutex_t comp_dirs_lock;
 	struct u64map readable;   /* a symbol (its string's address) -> its
 				   * demangled name (a), NULL when it has none */
+	bool rewritten;           /* its file written over since it was read */
+	uint64_t checked_ns;      /* when that was last asked */
 	bool queued;              /* for the worker to open */
 	bool opening;             /* taken, by the worker or symbolize() */
 	bool ready;               /* opened: the fields above are set */
@@ -812,6 +814,26 @@ static bool find_call_line(struct sym_module *sm, uint64_t vaddr, struct sym_inf
  * -1: not answered.  peek: only where that is a few binary searches,
  * else -1 (the worker holds the module, or a line program must be run
  * first). */
+/* Was the module's file written over in place since it was read (`cp`
+ * onto it, its inode the same)?  Its mapping then reads what the file
+ * holds now, and past its new end, faults: numamma died of SIGBUS naming
+ * a symbol of it.  Nothing more is read of it.  Asked at most every
+ * REWRITE_CHECK_NS, under sm->lookup: an fstat() is 1.3 us, and a
+ * profile names tens of thousands of locations. */
+#define REWRITE_CHECK_NS (1000 * 1000)
+static bool rewritten(struct sym_module *sm)
+{
+	uint64_t now = now_ns();
+
+	if (!sm->rewritten && now - sm->checked_ns >= REWRITE_CHECK_NS) {
+		sm->checked_ns = now;
+		sm->rewritten = elfmod_changed(sm->elf);
+		if (sm->rewritten)
+			debug("%s was written over since it was read: its code is left unnamed", sm->path);
+	}
+	return sm->rewritten;
+}
+
 static int symbolize_in(struct sym_module *sm, uint64_t vaddr, struct sym_info *out, bool peek)
 {
 	bool answered;
@@ -823,6 +845,10 @@ static int symbolize_in(struct sym_module *sm, uint64_t vaddr, struct sym_info *
 		pthread_mutex_lock(&sm->lookup);
 	else if (pthread_mutex_trylock(&sm->lookup))
 		return -1;
+	if (rewritten(sm)) {
+		pthread_mutex_unlock(&sm->lookup);
+		return -1;
+	}
 	find_function(sm, vaddr, out);
 	answered = find_source_line(sm, vaddr, out, peek) && find_call_line(sm, vaddr, out, peek);
 	pthread_mutex_unlock(&sm->lookup);
