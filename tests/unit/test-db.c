@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "elfsyms.h"
 #include "hash.h"
 #include "../../src/store/db_int.h"
 #include "error.h"
@@ -681,13 +682,17 @@ static void test_symbolize(void)
 {
 	char *path = tmp_path("sym.db"), *exe = realpath("/proc/self/exe", NULL), *out, *err;
 	uint64_t bias = 0;
-	struct nm_frame frames[2] = { { .module = "buildid:self" }, { .module = "buildid:gone", .offset = 0x10 } };
+	/* The module as the tracer names it: this program's build. */
+	struct elf_module *self = elfmod_open(exe);
+	struct nm_frame frames[2] = { { .module = self ? elfmod_identity(self) : "buildid:self" },
+				      { .module = "buildid:gone", .offset = 0x10 } };
 	struct nm_db *db = db_create(path, true);
 	struct nm_object obj = { .id = 1, .pid = PID, .kind = OBJ_HEAP, .size = 100, .name = "malloc" };
 
+	CHECK(self != NULL);
 	dl_iterate_phdr(main_program_bias, &bias);
 	frames[0].offset = (uintptr_t)symbolize_target + 1 - bias;
-	db_add_module(db, PID, "buildid:self", exe, 0, 0, bias);
+	db_add_module(db, PID, frames[0].module, exe, 0, 0, bias);
 	obj.callsite_id = db_intern_callsite(db, frames, 2);
 	db_add_object(db, &obj);
 	db_symbolize(db);
@@ -705,18 +710,21 @@ static void test_symbolize(void)
 	free(err);
 	free(exe);
 	free(path);
+	if (self)
+		elfmod_close(self);
 }
 
 /* The store's hooks: files are read in the background; "/bin/app" is
  * read by the time its locations are written, "/lib/late.so" not. */
 static int opened_calls;
 
-static void fake_opened(void *arg, const char *path)
+static void fake_opened(void *arg, const char *path, const char *module)
 {
 	opened_calls++;
 }
 
-static void fake_name(void *arg, const char *path, uint64_t offset, struct db_location_name *out)
+static void fake_name(void *arg, const char *path, const char *module, uint64_t offset,
+		      struct db_location_name *out)
 {
 	if (!strcmp(path, "/bin/app"))
 		*out = (struct db_location_name){ .function = xasprintf("fn_%" PRIx64, offset), .func_offset = 2 };
