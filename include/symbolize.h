@@ -23,9 +23,11 @@ void symbolizer_free(struct symbolizer *s);
  * build-id, or its path when it has none: elfmod_identity()): the file
  * at a path built again during the run is another build, whose symbols
  * name none of the first one's code (it is left unnamed).  identity NULL:
- * the file at path, whichever build it is. */
-/* Starts opening the module at path in the background (a thread of the
- * symbolizer's own), so that symbolize() finds it ready. */
+ * the file at path, whichever build it is.
+ *
+ * symbolizer_prefetch() starts opening the module at path in the
+ * background (a thread of the symbolizer's own), so that symbolize()
+ * finds it ready. */
 void symbolizer_prefetch(struct symbolizer *s, const char *path, const char *identity);
 /* Prefetches the C library numamma runs on, as the program's loader
  * will map it (libc's debug info is the longest to open: started with the

@@ -492,11 +492,12 @@ static void resolve_pid_pages(struct sampler *s, pid_t pid, uint64_t now, size_t
 	int status[BATCH], only = only_node(s);
 	size_t i, n = 0, nq = 1;
 
-	for (i = first; only >= 0 && i < s->nr_batch; i++)
-		if (s->batch[i].pid == pid && s->batch[i].addr)
-			s->batch[i].page_node = only;
-	if (only >= 0)
+	if (only >= 0) {
+		for (i = first; i < s->nr_batch; i++)
+			if (s->batch[i].pid == pid && s->batch[i].addr)
+				s->batch[i].page_node = only;
 		return;
+	}
 	for (i = first; i < s->nr_batch; i++) {
 		struct nm_sample *x = &s->batch[i];
 		struct page_cache_ent *e;
