@@ -1,7 +1,9 @@
 #!/bin/bash
 # A damaged profile, another program's SQLite file, a profile of a newer
-# schema: refused with one distinct line each (exit 125) by every reader
-# (report, advise, run --policy), never read as an empty profile.
+# schema, a stack whose list of frames is not one or names a location the
+# profile lacks: refused with one distinct line each (exit 125) by every
+# reader (report, advise, run --policy), never read as an empty profile or
+# with a stack cut short.
 . "$(dirname "$0")/lib.sh"
 
 cd "$TMPD" || fail "no scratch folder"
@@ -16,6 +18,13 @@ sqlite3 negative.db "PRAGMA user_version = -1; CREATE TABLE notes(t TEXT)"
 cp good.db newer.db
 sqlite3 newer.db "PRAGMA user_version = 99"
 echo "plain text" >text.db
+site=$(sqlite3 good.db "SELECT min(id) FROM callsites")
+[[ -n $site ]] || fail "the profile has no call stack"
+cp good.db frames.db
+sqlite3 frames.db "UPDATE callsites SET frames = '[1,x]' WHERE id = $site"
+cp good.db location.db
+sqlite3 location.db "UPDATE callsites SET frames = '[1,' || (SELECT max(id) + 1 FROM locations) || ']'
+		     WHERE id = $site"
 
 expect_refusal() {   # FILE LINE [no-run]: run --policy reads a text file as a policy
 	local cmd status cmds=("report $1" "advise $1")
@@ -35,4 +44,8 @@ grep -q "damaged profile: ." err || fail "no reason given for the damage"
 expect_refusal other.db "numamma: 'other.db': not a numamma profile (no numamma tables)"
 expect_refusal negative.db "numamma: 'negative.db': not a numamma profile"
 expect_refusal newer.db "numamma: 'newer.db': newer schema (version 99): this numamma reads version 2"
+expect_refusal frames.db \
+	"numamma: 'frames.db': damaged profile: call site $site: its frames are not a list of location ids"
+expect_refusal location.db \
+	"numamma: 'location.db': damaged profile: call site $site: a frame names a location the profile lacks"
 expect_refusal text.db "numamma: 'text.db': not a numamma profile: file is not a database" no-run

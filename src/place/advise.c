@@ -206,12 +206,12 @@ static char *callsite_frames(const struct analysis *a, int64_t id, struct policy
 	const struct prof_callsite *cs = prof_callsite(a->run, id);
 	char *where = NULL;
 
-	for (int i = 0; cs && i < cs->nframes && cs->frames[i].module; i++) {
+	for (int i = 0; cs && i < cs->nframes && cs->frames[i]->module; i++) {
 		r->frames = xrealloc(r->frames, (r->nframes + 1) * sizeof(*r->frames));
 		r->frames[r->nframes++] = (struct policy_frame){
-			xstrdup(cs->frames[i].module), cs->frames[i].offset };
+			xstrdup(cs->frames[i]->module), cs->frames[i]->offset };
 		if (!where)
-			where = frame_where(&cs->frames[i]);
+			where = frame_where(cs->frames[i]);
 	}
 	return where;
 }

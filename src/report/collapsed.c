@@ -89,7 +89,7 @@ void report_render_collapsed(FILE *f, const struct prof_run *run, const struct r
 		if (!w[i].weight)
 			continue;
 		for (int d = cs->nframes - 1; d >= 0; d--) {
-			put_frame(f, run, &cs->frames[d]);
+			put_frame(f, run, cs->frames[d]);
 			fputc(';', f);
 		}
 		fprintf(f, "%s %" PRIu64 "\n", w[i].allocator ? w[i].allocator : "alloc", w[i].weight);

@@ -69,7 +69,7 @@ static void stack_rows(struct rtable *t, const struct prof_run *run, const struc
 	const struct prof_frame *shown = shown_frame(run, cs);
 
 	for (int d = 0; d < cs->nframes; d++) {
-		const struct prof_frame *f = &cs->frames[d];
+		const struct prof_frame *f = cs->frames[d];
 		const struct prof_module *m = prof_module(run, f->module);
 
 		rtable_int(t, cs->id);

@@ -225,7 +225,7 @@ static void stack_list(FILE *f, const struct prof_run *run, const struct prof_ob
 	}
 	fputs("<ol class=stack>", f);
 	for (int d = 0; d < cs->nframes; d++) {
-		const struct prof_frame *fr = &cs->frames[d];
+		const struct prof_frame *fr = cs->frames[d];
 		const struct prof_module *m = prof_module(run, fr->module);
 
 		fputs(fr == shown ? "<li><b>" : "<li>", f);

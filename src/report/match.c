@@ -23,8 +23,8 @@ static char *match_key(const struct prof_run *run, const struct prof_object *o)
 			xasprintf("static %s %s", o->module ? o->module : "?", o->name) : NULL;
 	f = open_memstream(&buf, &len);
 	for (int i = 0; i < cs->nframes; i++)
-		fprintf(f, "%s%s+%#" PRIx64, i ? ";" : "", cs->frames[i].module ? cs->frames[i].module : "?",
-			cs->frames[i].offset);
+		fprintf(f, "%s%s+%#" PRIx64, i ? ";" : "", cs->frames[i]->module ? cs->frames[i]->module : "?",
+			cs->frames[i]->offset);
 	fclose(f);
 	return buf;
 }

@@ -94,9 +94,9 @@ const struct prof_frame *shown_frame(const struct prof_run *run, const struct pr
 {
 	for (int any = 0; any < 2; any++)
 		for (int i = 0; i < cs->nframes; i++)
-			if ((any || cs->frames[i].file) && !runtime_frame(run, &cs->frames[i]))
-				return &cs->frames[i];
-	return cs->nframes ? &cs->frames[0] : NULL;
+			if ((any || cs->frames[i]->file) && !runtime_frame(run, cs->frames[i]))
+				return cs->frames[i];
+	return cs->nframes ? cs->frames[0] : NULL;
 }
 
 char *object_name(const struct prof_object *o)

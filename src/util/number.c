@@ -43,3 +43,47 @@ int parse_size(const char *s, uint64_t *size)
 	*size <<= shift;
 	return 0;
 }
+
+static const char *skip_white(const char *s)
+{
+	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+		s++;
+	return s;
+}
+
+/* A positive id at s, its end; NULL when there is none or it overflows. */
+static const char *scan_id(const char *s, int64_t *id)
+{
+	uint64_t v = 0;
+
+	if (*s < '0' || *s > '9')
+		return NULL;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (v > ((uint64_t)INT64_MAX - (uint64_t)(*s - '0')) / 10)
+			return NULL;
+		v = 10 * v + (uint64_t)(*s - '0');
+	}
+	*id = (int64_t)v;
+	return v ? s : NULL;
+}
+
+int parse_id_list(const char *s, int64_t *ids, int max)
+{
+	int n = 0;
+
+	if (!s || *(s = skip_white(s)) != '[')
+		return -1;
+	s = skip_white(s + 1);
+	if (*s == ']')
+		return *skip_white(s + 1) ? -1 : 0;
+	for (;;) {
+		if (n == max || !(s = scan_id(s, &ids[n++])))
+			return -1;
+		s = skip_white(s);
+		if (*s == ']')
+			return *skip_white(s + 1) ? -1 : n;
+		if (*s != ',')
+			return -1;
+		s = skip_white(s + 1);
+	}
+}

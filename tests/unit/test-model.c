@@ -26,7 +26,8 @@ static struct prof_frame frames[] = {
 	{ .module = MOD, .offset = 0x1100, .function = "compute", .file = "/src/app.c", .line = 42 },
 	{ .module = MOD, .offset = 0x1200, .function = "main" },
 };
-static struct prof_callsite callsites[] = { { 7, 2, frames } };
+static const struct prof_frame *stack[] = { &frames[0], &frames[1] };
+static struct prof_callsite callsites[] = { { 7, 2, stack } };
 static struct prof_object objects[] = {
 	{ .id = 1, .pid = PID, .tid = PID, .kind = OBJ_HEAP, .addr = 0x10000000, .size = 4 * MiB,
 	  .callsite_id = 7, .name = "malloc" },

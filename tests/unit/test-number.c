@@ -1,5 +1,6 @@
 /* The one parser of command-line numbers: whole strings only, no sign,
- * no overflow, ranges inclusive; sizes with K/M/G suffixes. */
+ * no overflow, ranges inclusive; sizes with K/M/G suffixes; a profile's
+ * lists of ids, JSON's, refused whole when anything else. */
 #include "number.h"
 #include "unit.h"
 
@@ -41,9 +42,38 @@ static void test_sizes(void)
 	CHECK_INT(parse_size("17179869184G", &v), -1);
 }
 
+static void test_id_lists(void)
+{
+	int64_t ids[4] = { 0 };
+
+	CHECK_INT(parse_id_list("[12,7,3]", ids, 4), 3);
+	CHECK(ids[0] == 12 && ids[1] == 7 && ids[2] == 3);
+	CHECK_INT(parse_id_list(" [ 1 ,\t2\n, 9223372036854775807 ] ", ids, 4), 3);
+	CHECK(ids[2] == INT64_MAX);
+	CHECK_INT(parse_id_list("[]", ids, 4), 0);
+	CHECK_INT(parse_id_list("[5]", ids, 4), 1);
+	CHECK_INT(parse_id_list("[1,2,3,4]", ids, 4), 4);
+	CHECK_INT(parse_id_list("[1,2,3,4,5]", ids, 4), -1);   /* more than max */
+	CHECK_INT(parse_id_list(NULL, ids, 4), -1);
+	CHECK_INT(parse_id_list("", ids, 4), -1);
+	CHECK_INT(parse_id_list("[", ids, 4), -1);
+	CHECK_INT(parse_id_list("[1,2", ids, 4), -1);
+	CHECK_INT(parse_id_list("[1,]", ids, 4), -1);
+	CHECK_INT(parse_id_list("[,1]", ids, 4), -1);
+	CHECK_INT(parse_id_list("[1 2]", ids, 4), -1);
+	CHECK_INT(parse_id_list("[0]", ids, 4), -1);
+	CHECK_INT(parse_id_list("[-1]", ids, 4), -1);
+	CHECK_INT(parse_id_list("[1.5]", ids, 4), -1);
+	CHECK_INT(parse_id_list("[\"1\"]", ids, 4), -1);
+	CHECK_INT(parse_id_list("[9223372036854775808]", ids, 4), -1);
+	CHECK_INT(parse_id_list("[1]x", ids, 4), -1);
+	CHECK_INT(parse_id_list("{1}", ids, 4), -1);
+}
+
 int main(void)
 {
 	test_numbers();
 	test_sizes();
+	test_id_lists();
 	return unit_done();
 }

@@ -108,7 +108,8 @@ static void test_callsite_column(void)
 		  .file = "pthread_create.c", .line = 442 },
 		{ .module = "buildid:ap", .offset = 0x1100, .function = "work", .file = "/src/app.c", .line = 9 },
 	};
-	static struct prof_callsite callsites[] = { { 5, 2, frames } };
+	static const struct prof_frame *stack[] = { &frames[0], &frames[1] };
+	static struct prof_callsite callsites[] = { { 5, 2, stack } };
 	static struct prof_object objects[] = {
 		{ .id = 1, .pid = 1, .tid = 1, .kind = OBJ_HEAP, .size = 100, .callsite_id = 5,
 		  .alloc_ns = 10, .free_ns = 30 },
