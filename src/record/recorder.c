@@ -38,7 +38,13 @@ struct recorder {
 	struct recorder_hooks hooks;
 	uint64_t min_size;
 	bool every_static;         /* recorder_every_static() */
-	struct u64map sites;       /* pid << 32 | callsite -> totals index */
+	/* A call site's counters in the first process that called it, by
+	 * its id (the store numbers sites from 1 without gaps): index + 1,
+	 * 0 none.  A new stack's site was a miss in the map below at its
+	 * first call, 15% of numamma's work in bc's 175,000 stacks. */
+	uint32_t *first_site;
+	size_t nfirst_site;
+	struct u64map sites;       /* the others: pid << 32 | callsite -> totals index */
 	struct totals *totals;
 	size_t ntotals, captotals;
 	/* pid (u64map_pid_key()) -> its live_proc: every process the run
@@ -85,6 +91,7 @@ void recorder_free(struct recorder *r)
 	}
 	u64map_free(&r->procs);
 	u64map_free(&r->sites);
+	free(r->first_site);
 	u64map_free(&r->threads);
 	free(r->calls);
 	free(r->free_calls);
@@ -158,20 +165,50 @@ static void write_thread_calls(struct recorder *r, struct nm_db *db, int32_t pid
 	r->free_calls[r->nfree_calls++] = (uint32_t)i;
 }
 
-static struct totals *site(struct recorder *r, int32_t pid, int64_t callsite_id)
+/* callsite_id's slot in first_site, grown to hold it; NULL for an id
+ * that is none (0) or far past the sites seen (not the store's). */
+static uint32_t *first_site_slot(struct recorder *r, int64_t callsite_id)
 {
-	uint64_t key = (uint64_t)(uint32_t)pid << 32 | (uint32_t)callsite_id;
-	struct u64map_slot *s = u64map_find(&r->sites, key);
+	size_t n = r->nfirst_site;
 
-	if (s)
-		return &r->totals[s->a];
+	if (callsite_id <= 0 || (uint64_t)callsite_id > 2 * r->ntotals + 1024)
+		return NULL;
+	if ((size_t)callsite_id >= n) {
+		while ((size_t)callsite_id >= n)
+			n = n ? 2 * n : 1024;
+		r->first_site = xrealloc(r->first_site, n * sizeof(*r->first_site));
+		memset(r->first_site + r->nfirst_site, 0, (n - r->nfirst_site) * sizeof(*r->first_site));
+		r->nfirst_site = n;
+	}
+	return &r->first_site[callsite_id];
+}
+
+static struct totals *new_totals(struct recorder *r, int32_t pid, int64_t callsite_id)
+{
 	if (r->ntotals == r->captotals) {
 		r->captotals = r->captotals ? 2 * r->captotals : 256;
 		r->totals = xrealloc(r->totals, r->captotals * sizeof(*r->totals));
 	}
 	r->totals[r->ntotals] = (struct totals){ .callsite_id = callsite_id, .pid = pid };
-	u64map_put(&r->sites, key, r->ntotals, 0);
 	return &r->totals[r->ntotals++];
+}
+
+static struct totals *site(struct recorder *r, int32_t pid, int64_t callsite_id)
+{
+	uint64_t key = (uint64_t)(uint32_t)pid << 32 | (uint32_t)callsite_id;
+	uint32_t *first = first_site_slot(r, callsite_id);
+	struct u64map_slot *s;
+
+	if (first && *first && r->totals[*first - 1].pid == pid)
+		return &r->totals[*first - 1];
+	if (first && !*first && r->ntotals < UINT32_MAX) {
+		*first = (uint32_t)r->ntotals + 1;
+		return new_totals(r, pid, callsite_id);
+	}
+	if ((s = u64map_find(&r->sites, key)))
+		return &r->totals[s->a];
+	u64map_put(&r->sites, key, r->ntotals, 0);
+	return new_totals(r, pid, callsite_id);
 }
 
 /* The counters of the event's (pid, call site), through the producer's

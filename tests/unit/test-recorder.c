@@ -127,7 +127,10 @@ static void start_run(struct nm_db *db, struct objtrack *ot, struct recorder *r)
 
 /* Two processes' calls from one stack, through the producer's one memo
  * word (a stack is shared by the processes of a profile): each process
- * is charged its own calls, the memo naming the other's counters. */
+ * is charged its own calls, the memo naming the other's counters.  Then
+ * calls without a memo: a site first called by either process, a site id
+ * far past those seen (not numbered as the store numbers them), calls
+ * of no known stack (0): each (site, process) its own row. */
 static void test_site_memo(const char *dir)
 {
 	char *path = xasprintf("%s/m.db", dir);
@@ -135,31 +138,39 @@ static void test_site_memo(const char *dir)
 	struct objtrack *ot = objtrack_new(NULL);
 	struct recorder *r = recorder_new(ot, NULL, 4096);
 	uint64_t memo = 0;
-	const pid_t pids[] = { 100, 200, 100, 100, 200 };
+	const struct { pid_t pid; int64_t site; bool memo; } calls[] = {
+		{ 100, 1, true }, { 200, 1, true }, { 100, 1, true }, { 100, 1, true }, { 200, 1, true },
+		{ 200, 2, false }, { 100, 2, false }, { 100, 5000, false }, { 200, 5000, false },
+		{ 100, 0, false }, { 100, 5000, false }, { 200, 2, false },
+	};
+	/* site, pid, calls, bytes: pid 100's calls are of 10,000 bytes, 200's of 20,000. */
+	const int64_t want[][4] = { { 0, 100, 1, 10000 }, { 1, 100, 3, 30000 }, { 1, 200, 2, 40000 },
+				    { 2, 100, 1, 10000 }, { 2, 200, 2, 40000 },
+				    { 5000, 100, 2, 20000 }, { 5000, 200, 1, 20000 } };
 	sqlite3 *sql;
 	sqlite3_stmt *st;
 
 	start_run(db, ot, r);
-	for (int i = 0; i < 5; i++) {
-		struct alloc_event a = { .op = AE_ALLOC, .fn = FN_MALLOC, .pid = pids[i],
-					 .tid = pids[i], .ns = 20 + i, .addr = 0x10000 + 0x1000 * i,
-					 .size = 100 * pids[i], .callsite_id = 1, .site_memo = &memo };
+	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
+		pid_t pid = calls[i].pid;
+		struct alloc_event a = { .op = AE_ALLOC, .fn = FN_MALLOC, .pid = pid, .tid = pid,
+					 .ns = 20 + i, .addr = 0x10000 + 0x1000 * i, .size = 100 * pid,
+					 .callsite_id = calls[i].site,
+					 .site_memo = calls[i].memo ? &memo : NULL };
 
-		recorder_event(r, &(struct nm_event){ .kind = EV_ALLOC, .pid = pids[i],
-						      .tid = pids[i], .ns = 20 + i, .alloc = &a });
+		recorder_event(r, &(struct nm_event){ .kind = EV_ALLOC, .pid = pid, .tid = pid,
+						      .ns = 20 + i, .alloc = &a });
 	}
 	recorder_write_totals(r, db);
 	db_end_run(db, 40, 0, 0);
 	db_close(db);
-	/* pid 100: 3 blocks of 10,000 bytes; 200: 2 of 20,000. */
 	CHECK_INT(sqlite3_open(path, &sql), SQLITE_OK);
-	CHECK_INT(sqlite3_prepare_v2(sql, "SELECT pid, allocations, bytes FROM callsite_totals"
-				     " ORDER BY pid", -1, &st, NULL), SQLITE_OK);
-	for (int want = 100; want <= 200; want += 100) {
+	CHECK_INT(sqlite3_prepare_v2(sql, "SELECT coalesce(callsite_id, 0), pid, allocations, bytes"
+				     " FROM callsite_totals ORDER BY 1, 2", -1, &st, NULL), SQLITE_OK);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		CHECK_INT(sqlite3_step(st), SQLITE_ROW);
-		CHECK_INT(sqlite3_column_int(st, 0), want);
-		CHECK_INT(sqlite3_column_int(st, 1), want == 100 ? 3 : 2);
-		CHECK_INT(sqlite3_column_int(st, 2), want == 100 ? 30000 : 40000);
+		for (int c = 0; c < 4; c++)
+			CHECK_INT(sqlite3_column_int64(st, c), want[i][c]);
 	}
 	CHECK_INT(sqlite3_step(st), SQLITE_DONE);
 	sqlite3_finalize(st);
