@@ -201,12 +201,14 @@ static struct totals *site(struct recorder *r, int32_t pid, int64_t callsite_id)
 
 	if (first && *first && r->totals[*first - 1].pid == pid)
 		return &r->totals[*first - 1];
+	/* Before the slot is taken: an id far past the others when its site
+	 * was first called has its counters here. */
+	if ((s = u64map_find(&r->sites, key)))
+		return &r->totals[s->a];
 	if (first && !*first && r->ntotals < UINT32_MAX) {
 		*first = (uint32_t)r->ntotals + 1;
 		return new_totals(r, pid, callsite_id);
 	}
-	if ((s = u64map_find(&r->sites, key)))
-		return &r->totals[s->a];
 	u64map_put(&r->sites, key, r->ntotals, 0);
 	return new_totals(r, pid, callsite_id);
 }

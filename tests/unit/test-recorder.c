@@ -181,6 +181,50 @@ static void test_site_memo(const char *dir)
 	free(path);
 }
 
+/* A site's id far past the others' at its first call, then within
+ * their range once more sites were called: its calls stay on one row. */
+static void test_site_far_then_near(const char *dir)
+{
+	char *path = xasprintf("%s/f.db", dir);
+	struct nm_db *db = db_create(path, true);
+	struct objtrack *ot = objtrack_new(NULL);
+	struct recorder *r = recorder_new(ot, NULL, 4096);
+	int64_t sites[52] = { 1100 };
+	sqlite3 *sql;
+	sqlite3_stmt *st;
+
+	for (int i = 1; i < 51; i++)
+		sites[i] = 9 + i;
+	sites[51] = 1100;
+	start_run(db, ot, r);
+	for (int i = 0; i < 52; i++) {
+		struct alloc_event a = { .op = AE_ALLOC, .fn = FN_MALLOC, .pid = 100, .tid = 100,
+					 .ns = 20 + i, .addr = 0x10000 + 0x1000 * i, .size = 10,
+					 .callsite_id = sites[i] };
+
+		recorder_event(r, &(struct nm_event){ .kind = EV_ALLOC, .pid = 100, .tid = 100,
+						      .ns = 20 + i, .alloc = &a });
+	}
+	recorder_write_totals(r, db);
+	db_end_run(db, 80, 0, 0);
+	db_close(db);
+	/* One row each (the reader's sums would hide a second). */
+	CHECK_INT(sqlite3_open(path, &sql), SQLITE_OK);
+	CHECK_INT(sqlite3_prepare_v2(sql, "SELECT count(*), count(DISTINCT callsite_id),"
+				     " sum(allocations) FILTER (WHERE callsite_id = 1100)"
+				     " FROM callsite_totals", -1, &st, NULL), SQLITE_OK);
+	CHECK_INT(sqlite3_step(st), SQLITE_ROW);
+	CHECK_INT(sqlite3_column_int(st, 0), 51);
+	CHECK_INT(sqlite3_column_int(st, 1), 51);
+	CHECK_INT(sqlite3_column_int(st, 2), 2);
+	sqlite3_finalize(st);
+	sqlite3_close(sql);
+	recorder_free(r);
+	objtrack_free(ot);
+	remove_db(path);
+	free(path);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/numamma-test-recorder.XXXXXX";
@@ -253,6 +297,7 @@ int main(void)
 	test_statics(dir, false);
 	test_statics(dir, true);
 	test_site_memo(dir);
+	test_site_far_then_near(dir);
 	rmdir(dir);
 	free(path);
 	return unit_done();
