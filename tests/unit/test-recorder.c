@@ -125,33 +125,24 @@ static void start_run(struct nm_db *db, struct objtrack *ot, struct recorder *r)
 	recorder_set_db(r, db);
 }
 
-/* Two processes' calls from one stack, through the producer's one memo
- * word (a stack is shared by the processes of a profile): each process
- * is charged its own calls, the memo naming the other's counters.  Then
- * calls without a memo: a site first called by either process, a site id
- * far past those seen (not numbered as the store numbers them), calls
- * of no known stack (0): each (site, process) its own row. */
-static void test_site_memo(const char *dir)
+struct site_call {
+	pid_t pid;
+	int64_t site;
+	bool memo;              /* through the one memo word of the test's stack */
+};
+
+/* The profile of calls (each of 100 * pid bytes) in dir: its path. */
+static char *profile_calls(const char *dir, const char *name, const struct site_call *calls,
+			   size_t n)
 {
-	char *path = xasprintf("%s/m.db", dir);
+	char *path = xasprintf("%s/%s", dir, name);
 	struct nm_db *db = db_create(path, true);
 	struct objtrack *ot = objtrack_new(NULL);
 	struct recorder *r = recorder_new(ot, NULL, 4096);
 	uint64_t memo = 0;
-	const struct { pid_t pid; int64_t site; bool memo; } calls[] = {
-		{ 100, 1, true }, { 200, 1, true }, { 100, 1, true }, { 100, 1, true }, { 200, 1, true },
-		{ 200, 2, false }, { 100, 2, false }, { 100, 5000, false }, { 200, 5000, false },
-		{ 100, 0, false }, { 100, 5000, false }, { 200, 2, false },
-	};
-	/* site, pid, calls, bytes: pid 100's calls are of 10,000 bytes, 200's of 20,000. */
-	const int64_t want[][4] = { { 0, 100, 1, 10000 }, { 1, 100, 3, 30000 }, { 1, 200, 2, 40000 },
-				    { 2, 100, 1, 10000 }, { 2, 200, 2, 40000 },
-				    { 5000, 100, 2, 20000 }, { 5000, 200, 1, 20000 } };
-	sqlite3 *sql;
-	sqlite3_stmt *st;
 
 	start_run(db, ot, r);
-	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
+	for (size_t i = 0; i < n; i++) {
 		pid_t pid = calls[i].pid;
 		struct alloc_event a = { .op = AE_ALLOC, .fn = FN_MALLOC, .pid = pid, .tid = pid,
 					 .ns = 20 + i, .addr = 0x10000 + 0x1000 * i, .size = 100 * pid,
@@ -162,67 +153,73 @@ static void test_site_memo(const char *dir)
 						      .ns = 20 + i, .alloc = &a });
 	}
 	recorder_write_totals(r, db);
-	db_end_run(db, 40, 0, 0);
+	db_end_run(db, 20 + n, 0, 0);
 	db_close(db);
-	CHECK_INT(sqlite3_open(path, &sql), SQLITE_OK);
-	CHECK_INT(sqlite3_prepare_v2(sql, "SELECT coalesce(callsite_id, 0), pid, allocations, bytes"
-				     " FROM callsite_totals ORDER BY 1, 2", -1, &st, NULL), SQLITE_OK);
-	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+	recorder_free(r);
+	objtrack_free(ot);
+	return path;
+}
+
+/* Checks the rows of sql on the profile at path, then removes it: each
+ * row's columns as want's (ncols of them). */
+static void check_rows(char *path, const char *sql, const int64_t *want, size_t nrows, int ncols)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+
+	CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+	CHECK_INT(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	for (size_t i = 0; i < nrows; i++) {
 		CHECK_INT(sqlite3_step(st), SQLITE_ROW);
-		for (int c = 0; c < 4; c++)
-			CHECK_INT(sqlite3_column_int64(st, c), want[i][c]);
+		for (int c = 0; c < ncols; c++)
+			CHECK_INT(sqlite3_column_int64(st, c), want[i * ncols + c]);
 	}
 	CHECK_INT(sqlite3_step(st), SQLITE_DONE);
 	sqlite3_finalize(st);
-	sqlite3_close(sql);
-	recorder_free(r);
-	objtrack_free(ot);
+	sqlite3_close(db);
 	remove_db(path);
 	free(path);
 }
 
+/* Two processes' calls from one stack, through the producer's one memo
+ * word (a stack is shared by the processes of a profile): each process
+ * is charged its own calls, the memo naming the other's counters.  Then
+ * calls without a memo: a site first called by either process, a site id
+ * far past those seen (not numbered as the store numbers them), calls
+ * of no known stack (0): each (site, process) its own row. */
+static void test_site_memo(const char *dir)
+{
+	static const struct site_call calls[] = {
+		{ 100, 1, true }, { 200, 1, true }, { 100, 1, true }, { 100, 1, true }, { 200, 1, true },
+		{ 200, 2, false }, { 100, 2, false }, { 100, 5000, false }, { 200, 5000, false },
+		{ 100, 0, false }, { 100, 5000, false }, { 200, 2, false },
+	};
+	/* site, pid, calls, bytes. */
+	static const int64_t want[][4] = {
+		{ 0, 100, 1, 10000 }, { 1, 100, 3, 30000 }, { 1, 200, 2, 40000 }, { 2, 100, 1, 10000 },
+		{ 2, 200, 2, 40000 }, { 5000, 100, 2, 20000 }, { 5000, 200, 1, 20000 },
+	};
+
+	check_rows(profile_calls(dir, "m.db", calls, sizeof(calls) / sizeof(calls[0])),
+		   "SELECT coalesce(callsite_id, 0), pid, allocations, bytes FROM callsite_totals"
+		   " ORDER BY 1, 2", want[0], sizeof(want) / sizeof(want[0]), 4);
+}
+
 /* A site's id far past the others' at its first call, then within
- * their range once more sites were called: its calls stay on one row. */
+ * their range once more sites were called: its calls stay on one row
+ * (the reader's sums would hide a second). */
 static void test_site_far_then_near(const char *dir)
 {
-	char *path = xasprintf("%s/f.db", dir);
-	struct nm_db *db = db_create(path, true);
-	struct objtrack *ot = objtrack_new(NULL);
-	struct recorder *r = recorder_new(ot, NULL, 4096);
-	int64_t sites[52] = { 1100 };
-	sqlite3 *sql;
-	sqlite3_stmt *st;
+	struct site_call calls[52] = { { 100, 1100, false } };
+	static const int64_t want[] = { 51, 51, 2 };
 
 	for (int i = 1; i < 51; i++)
-		sites[i] = 9 + i;
-	sites[51] = 1100;
-	start_run(db, ot, r);
-	for (int i = 0; i < 52; i++) {
-		struct alloc_event a = { .op = AE_ALLOC, .fn = FN_MALLOC, .pid = 100, .tid = 100,
-					 .ns = 20 + i, .addr = 0x10000 + 0x1000 * i, .size = 10,
-					 .callsite_id = sites[i] };
-
-		recorder_event(r, &(struct nm_event){ .kind = EV_ALLOC, .pid = 100, .tid = 100,
-						      .ns = 20 + i, .alloc = &a });
-	}
-	recorder_write_totals(r, db);
-	db_end_run(db, 80, 0, 0);
-	db_close(db);
-	/* One row each (the reader's sums would hide a second). */
-	CHECK_INT(sqlite3_open(path, &sql), SQLITE_OK);
-	CHECK_INT(sqlite3_prepare_v2(sql, "SELECT count(*), count(DISTINCT callsite_id),"
-				     " sum(allocations) FILTER (WHERE callsite_id = 1100)"
-				     " FROM callsite_totals", -1, &st, NULL), SQLITE_OK);
-	CHECK_INT(sqlite3_step(st), SQLITE_ROW);
-	CHECK_INT(sqlite3_column_int(st, 0), 51);
-	CHECK_INT(sqlite3_column_int(st, 1), 51);
-	CHECK_INT(sqlite3_column_int(st, 2), 2);
-	sqlite3_finalize(st);
-	sqlite3_close(sql);
-	recorder_free(r);
-	objtrack_free(ot);
-	remove_db(path);
-	free(path);
+		calls[i] = (struct site_call){ 100, 9 + i, false };
+	calls[51] = calls[0];
+	check_rows(profile_calls(dir, "f.db", calls, 52),
+		   "SELECT count(*), count(DISTINCT callsite_id),"
+		   " sum(allocations) FILTER (WHERE callsite_id = 1100) FROM callsite_totals",
+		   want, 1, 3);
 }
 
 int main(void)
