@@ -94,7 +94,7 @@ struct nm_sample {
 	uint64_t weight;       /* latency in cycles, or 1 */
 	enum mem_level level;
 	int hops;              /* remote hops, -1 unknown */
-	int snoop_hitm;        /* 1 when a modified line was snooped */
+	int snoop_hitm;        /* 1 when a modified line was snooped, 0 not; -1 unknown */
 	int tlb_miss;          /* 1 when the access missed the TLB; -1 unknown */
 	int64_t object_id;     /* 0: unattributed */
 	uint64_t object_addr;  /* the address of object_id's object (its row's) */

@@ -6,7 +6,9 @@
 # thread's fs-relative accesses are placed once its fs_base is.  The
 # report reads the blocks of a serially initialised array as the
 # workers'.  Across fork and exec, samples on each process's array belong
-# to that process, and after the exec to the new program's code.
+# to that process, and after the exec to the new program's code.  What
+# the clock sampler cannot know of an access (its cache level, hops, a
+# HITM, a TLB miss, the physical address) is NULL, never a made-up 0.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/access-lib.sh"
 sampler_available clock
@@ -24,6 +26,13 @@ rows=$(sql "$db" "WITH $(array_cte $size),
 		 SELECT s.r, sum($on_array), sum($own)
 		 FROM s JOIN arr ON s.pid = arr.pid GROUP BY s.r ORDER BY s.r")
 assert_share "array samples on the worker's own block" "$rows" 50 90 $N
+assert_eq "samples with a field the clock sampler cannot know" 0 \
+	"$(sql "$db" "SELECT count(*) FROM samples WHERE level IS NOT NULL OR hops IS NOT NULL
+		      OR snoop_hitm IS NOT NULL OR tlb_miss IS NOT NULL OR phys_addr IS NOT NULL")"
+assert_eq "samples without what it knows" 0 \
+	"$(sql "$db" "SELECT count(*) FROM samples WHERE time_ns IS NULL OR cpu IS NULL OR node IS NULL
+		      OR address IS NULL OR ip IS NULL OR access NOT IN ('R', 'W') OR weight != 1
+		      OR resolution IS NULL")"
 
 # The same program twice in one profile, each process loaded at its own
 # addresses (ASLR): the second's samples are placed with the maps of its

@@ -103,6 +103,20 @@ static int decode_hops(const union perf_mem_data_src *src, enum mem_level lvl)
 	}
 }
 
+/* 1 when the line was modified in another core's cache, 0 when the snoop
+ * found it otherwise (none, a clean hit, a miss, forwarded by a peer),
+ * -1 when the sampler says nothing of a snoop (NA, or no bit at all: an
+ * IBS op decoded without the kernel, and every software sampler). */
+static int decode_snoop_hitm(const union perf_mem_data_src *src)
+{
+	if (src->mem_snoop & PERF_MEM_SNOOP_HITM)
+		return 1;
+	if ((src->mem_snoop & (PERF_MEM_SNOOP_NONE | PERF_MEM_SNOOP_HIT | PERF_MEM_SNOOP_MISS)) ||
+	    src->mem_snoopx)
+		return 0;
+	return -1;
+}
+
 /* 1 when the access missed every TLB level it reports, 0 when it hit one. */
 static int decode_tlb_miss(const union perf_mem_data_src *src)
 {
@@ -120,7 +134,7 @@ void datasrc_decode(uint64_t data_src, struct nm_sample *out)
 	out->access = decode_access(&src);
 	out->level = decode_level(&src);
 	out->hops = decode_hops(&src, out->level);
-	out->snoop_hitm = (src.mem_snoop & PERF_MEM_SNOOP_HITM) != 0;
+	out->snoop_hitm = decode_snoop_hitm(&src);
 	out->tlb_miss = decode_tlb_miss(&src);
 }
 

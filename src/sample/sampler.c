@@ -669,7 +669,7 @@ static void add_sample(struct thread *th, const void *body, size_t len)
 		.tid = rec.tid ? (pid_t)rec.tid : th->pub.tid, .cpu = (int)rec.cpu,
 		.node = topology_node_of_cpu(s->opts.topo, (int)rec.cpu),
 		.addr = rec.addr, .ip = rec.ip, .access = ACCESS_UNKNOWN, .weight = 1,
-		.level = LVL_UNKNOWN, .hops = -1, .tlb_miss = -1, .page_node = -1,
+		.level = LVL_UNKNOWN, .hops = -1, .snoop_hitm = -1, .tlb_miss = -1, .page_node = -1,
 		.phys_addr = rec.phys_addr,
 	};
 	if (s->be->decode)

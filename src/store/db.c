@@ -985,7 +985,7 @@ static void bind_sample(sqlite3_stmt *st, int first, const struct nm_sample *s)
 	bind_int(st, i++, s->weight);
 	bind_text(st, i++, s->level == LVL_UNKNOWN ? NULL : mem_level_name(s->level));
 	bind_int_known(st, i++, s->hops, s->hops >= 0);
-	bind_int(st, i++, s->snoop_hitm);
+	bind_int_known(st, i++, s->snoop_hitm, s->snoop_hitm >= 0);
 	bind_int_known(st, i++, s->tlb_miss, s->tlb_miss >= 0);
 	bind_int_known(st, i++, s->object_id, s->object_id);
 	bind_int_known(st, i++, s->page_node, s->page_node >= 0);

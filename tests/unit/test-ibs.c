@@ -167,6 +167,7 @@ static void on_record(void *arg, const struct perf_event_header *hdr, const void
 	s->addr = rec.addr;
 	s->access = ACCESS_UNKNOWN;
 	s->hops = -1;
+	s->snoop_hitm = -1;
 	s->tlb_miss = -1;
 	s->weight = 1;
 	w->backend->decode(&rec, 0, s);
@@ -180,27 +181,27 @@ static const struct ibs_case cases[] = {
 	{ ZEN3_CAPS, SRC(3) | RMT_NODE,
 	  LD | DC_MISS | L2_MISS | L1TLB_MISS | L2TLB_MISS | LIN_VALID | PHY_VALID | LAT(250),
 	  0x7f00dead1008, 0x12345008, 0, 0, 0,
-	  'R', LVL_REMOTE_RAM, 1, 0, 1, 0x7f00dead1008, 250 },
+	  'R', LVL_REMOTE_RAM, 1, -1, 1, 0x7f00dead1008, 250 },
 	/* A store hitting L1, TLB hit. */
 	{ ZEN3_CAPS, 0, ST | LIN_VALID, 0x7f00beef0000, 0, 0, 0, 0,
-	  'W', LVL_L1, 0, 0, 0, 0x7f00beef0000, 1 },
+	  'W', LVL_L1, 0, -1, 0, 0x7f00beef0000, 1 },
 	/* Not a memory op: nothing to say. */
 	{ ZEN3_CAPS, 0, 0, 0, 0, 0, 0, 0,
-	  ACCESS_UNKNOWN, LVL_UNKNOWN, -1, 0, -1, 0, 1 },
+	  ACCESS_UNKNOWN, LVL_UNKNOWN, -1, -1, -1, 0, 1 },
 	/* Zen 4 (longer payload: BrTarget, OpData4): far CCX cache, 1 hop;
 	 * L1 TLB miss, L2 TLB hit. */
 	{ ZEN4_CAPS | IBS_CAPS_BRNTRGT | IBS_CAPS_OPDATA4, SRC(5),
 	  LD | DC_MISS | L2_MISS | L1TLB_MISS | LIN_VALID | LAT(120), 0x1000, 0, 0, 0, 0,
-	  'R', LVL_REMOTE_CACHE, 1, 0, 0, 0x1000, 120 },
+	  'R', LVL_REMOTE_CACHE, 1, -1, 0, 0x1000, 120 },
 	/* Zen 4: CXL memory on another node (DataSrc 8 uses the high bits). */
 	{ ZEN4_CAPS, SRC(8) | RMT_NODE, LD | DC_MISS | L2_MISS | LIN_VALID | LAT(400),
-	  0x2000, 0, 0, 0, 0, 'R', LVL_CXL, 1, 0, 0, 0x2000, 400 },
+	  0x2000, 0, 0, 0, 0, 'R', LVL_CXL, 1, -1, 0, 0x2000, 400 },
 	/* Zen 4: a peer cache in a near CCX: same node. */
 	{ ZEN4_CAPS, SRC(2), LD | DC_MISS | L2_MISS | LIN_VALID | LAT(90),
-	  0x3000, 0, 0, 0, 0, 'R', LVL_REMOTE_CACHE, 0, 0, 0, 0x3000, 90 },
+	  0x3000, 0, 0, 0, 0, 'R', LVL_REMOTE_CACHE, 0, -1, 0, 0x3000, 90 },
 	/* Local DRAM: the same DataSrc without RmtNode. */
 	{ ZEN3_CAPS, SRC(3), LD | DC_MISS | L2_MISS | LIN_VALID | LAT(180),
-	  0x4000, 0, 0, 0, 0, 'R', LVL_LOCAL_RAM, 0, 0, 0, 0x4000, 180 },
+	  0x4000, 0, 0, 0, 0, 'R', LVL_LOCAL_RAM, 0, -1, 0, 0x4000, 180 },
 	/* Linux 6.1+ decoded it: its data_src (with the HITM only it can
 	 * tell), addr and weight win over the raw registers. */
 	{ ZEN4_CAPS, SRC(1), LD | DC_MISS | L2_MISS | LIN_VALID | LAT(80), 0x5008, 0,
@@ -209,10 +210,10 @@ static const struct ibs_case cases[] = {
 	  'R', LVL_L3, 0, 1, 0, 0x5008, 77 },
 	/* Uncached: DcMiss and friends mean nothing. */
 	{ ZEN3_CAPS, 0, LD | DC_MISS | L2_MISS | UC | LIN_VALID, 0x6000, 0, 0, 0, 0,
-	  'R', LVL_UNCACHED, 0, 0, 0, 0x6000, 1 },
+	  'R', LVL_UNCACHED, 0, -1, 0, 0x6000, 1 },
 	/* A miss that found its line in flight (miss address buffer). */
 	{ ZEN3_CAPS, 0, LD | DC_MISS | L2_MISS | NO_MAB | LIN_VALID, 0x7000, 0, 0, 0, 0,
-	  'R', LVL_LFB, 0, 0, 0, 0x7000, 1 },
+	  'R', LVL_LFB, 0, -1, 0, 0x7000, 1 },
 };
 #define NCASES (int)(sizeof(cases) / sizeof(cases[0]))
 
@@ -258,7 +259,7 @@ static void walk_cases(uint64_t sample_type, int kernel_decodes)
 
 		/* The raw-only path cannot know what only the kernel said. */
 		if (!kernel_decodes && want.k_data_src) {
-			want.hitm = 0;
+			want.hitm = -1;
 			want.weight = 80;
 			want.tlb_miss = 0;
 		}
