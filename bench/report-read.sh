@@ -26,12 +26,15 @@ if ! command -v heaptrack >/dev/null && [[ $(id -u) == 0 ]]; then
 fi
 peer=$(command -v heaptrack_print || true)
 
-# timed NAME CMD...: appends "wall cpu peak-KiB" of one run to $tmp/NAME.
+# timed NAME CMD...: appends "wall cpu" of one run to $tmp/NAME; the
+# first time, its peak resident KiB to $tmp/NAME.rss, from a run of its
+# own under GNU time where installed (its start would weigh on the times).
 timed() {
 	local name=$1
 	shift
-	/usr/bin/time -f '%M' -o "$tmp/rss" "$@" >/dev/null 2>&1
-	echo "$(seconds "$@") $(cat "$tmp/rss")" >>"$tmp/$name"
+	seconds "$@" >>"$tmp/$name"
+	[[ -e $tmp/$name.rss || ! -x /usr/bin/time ]] ||
+		/usr/bin/time -f '%M' -o "$tmp/$name.rss" "$@" >/dev/null 2>&1 || true
 }
 
 prog=("$top/bench/stacks" "$levels")
@@ -54,10 +57,10 @@ done
 echo "bench/stacks $levels: $(sqlite3 "$tmp/p.db" 'SELECT count(*) FROM callsites' 2>/dev/null ||
 	echo '?') stacks; medians of $runs rounds in turn"
 row() {   # NAME LABEL [REFERENCE]
-	local wall
+	local wall peak=?
 	wall=$(median "$tmp/$1" 1)
-	printf "  %-28s %8.3f s  cpu %7.3f s  peak %7.1f MiB" "$2" "$wall" "$(median "$tmp/$1" 2)" \
-		"$(awk -v k="$(median "$tmp/$1" 3)" 'BEGIN { print k / 1024 }')"
+	[[ ! -s $tmp/$1.rss ]] || peak=$(awk '{ printf "%.1f", $1 / 1024 }' "$tmp/$1.rss")
+	printf "  %-28s %8.3f s  cpu %7.3f s  peak %7s MiB" "$2" "$wall" "$(median "$tmp/$1" 2)" "$peak"
 	[[ -z ${3:-} ]] || printf "  x%.2f %s" "$(awk -v a="$wall" -v b="$(median "$tmp/$3" 1)" \
 		'BEGIN { print a / b }')" "$3"
 	echo
