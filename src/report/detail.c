@@ -66,7 +66,7 @@ static const struct rcolumn stack_cols[] = {
 
 static void stack_rows(struct rtable *t, const struct prof_run *run, const struct prof_callsite *cs)
 {
-	const struct prof_frame *shown = shown_frame(run, cs);
+	int shown = shown_depth(run, cs);
 
 	for (int d = 0; d < cs->nframes; d++) {
 		const struct prof_frame *f = cs->frames[d];
@@ -82,7 +82,7 @@ static void stack_rows(struct rtable *t, const struct prof_run *run, const struc
 			rtable_null(t);
 		rtable_str(t, m && m->path ? m->path : f->module);
 		rtable_int(t, (int64_t)f->offset);
-		rtable_int(t, f == shown);
+		rtable_int(t, d == shown);
 		rtable_str(t, f->call_file);
 		if (f->call_file)
 			rtable_int(t, f->call_line);

@@ -217,7 +217,7 @@ static size_t first_row(const void *rows, size_t n, size_t size, int64_t id)
 static void stack_list(FILE *f, const struct prof_run *run, const struct prof_object *o)
 {
 	const struct prof_callsite *cs = prof_callsite(run, o->callsite_id);
-	const struct prof_frame *shown = cs ? shown_frame(run, cs) : NULL;
+	int shown = cs ? shown_depth(run, cs) : -1;
 
 	if (!cs) {
 		fputs("<p class=note>no allocation call stack (a static, a stack or a mapping)</p>", f);
@@ -228,13 +228,13 @@ static void stack_list(FILE *f, const struct prof_run *run, const struct prof_ob
 		const struct prof_frame *fr = cs->frames[d];
 		const struct prof_module *m = prof_module(run, fr->module);
 
-		fputs(fr == shown ? "<li><b>" : "<li>", f);
+		fputs(d == shown ? "<li><b>" : "<li>", f);
 		html_text(f, fr->function ? fr->function : "?");
 		if (fr->file)
 			fprintf(f, " (%s:%d)", basename_of(fr->file), fr->line);
 		fputs(" <span class=note>", f);
 		html_text(f, basename_of(m && m->path ? m->path : fr->module ? fr->module : "?"));
-		fprintf(f, "+%#" PRIx64 "</span>%s</li>", fr->offset, fr == shown ? "</b>" : "");
+		fprintf(f, "+%#" PRIx64 "</span>%s</li>", fr->offset, d == shown ? "</b>" : "");
 	}
 	fputs("</ol>\n", f);
 }

@@ -35,6 +35,9 @@ size_t top_n(const struct ctx *c, size_t n);
 const void **select_rows(const struct ctx *c, const void *rows, size_t nrows, size_t size,
 			 keep_fn keep, int (*order)(const void *, const void *), size_t *n);
 const char *basename_of(const char *path);
+/* The depth of cs's frame to show (-1: none), and that frame: a stack's
+ * frames share their locations, a recursive one's several depths one. */
+int shown_depth(const struct prof_run *run, const struct prof_callsite *cs);
 const struct prof_frame *shown_frame(const struct prof_run *run, const struct prof_callsite *cs);
 char *describe_callsite(const struct prof_run *run, int64_t callsite_id);
 /* An object's name for a person (NULL: none): a C++ or Rust static's

@@ -90,13 +90,20 @@ static bool runtime_frame(const struct prof_run *run, const struct prof_frame *f
  * the runtimes (a program without debug info: its allocation wrapper),
  * else the allocator's caller.  Debug info first also skips the libc
  * internals of a static program (pthread_create's stack allocation). */
-const struct prof_frame *shown_frame(const struct prof_run *run, const struct prof_callsite *cs)
+int shown_depth(const struct prof_run *run, const struct prof_callsite *cs)
 {
 	for (int any = 0; any < 2; any++)
 		for (int i = 0; i < cs->nframes; i++)
 			if ((any || cs->frames[i]->file) && !runtime_frame(run, cs->frames[i]))
-				return cs->frames[i];
-	return cs->nframes ? cs->frames[0] : NULL;
+				return i;
+	return cs->nframes ? 0 : -1;
+}
+
+const struct prof_frame *shown_frame(const struct prof_run *run, const struct prof_callsite *cs)
+{
+	int depth = shown_depth(run, cs);
+
+	return depth < 0 ? NULL : cs->frames[depth];
 }
 
 char *object_name(const struct prof_object *o)

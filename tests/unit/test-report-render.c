@@ -223,9 +223,61 @@ static void test_detail_and_html(void)
 	report_free(&rep);
 }
 
+/* A recursive stack passes through one location at several depths (its
+ * frames share it): the frame shown is one depth, in the data formats'
+ * stacks and in the HTML page's. */
+static void test_recursive_stack(void)
+{
+	static struct prof_frame locs[] = {
+		{ .module = "buildid:ap", .offset = 0x10, .function = "xmalloc" },
+		{ .module = "buildid:ap", .offset = 0x20, .function = "rec", .file = "/src/r.c", .line = 7 },
+		{ .module = "buildid:ap", .offset = 0x30, .function = "main", .file = "/src/r.c", .line = 20 },
+	};
+	static const struct prof_frame *stack[] = { &locs[0], &locs[1], &locs[1], &locs[1], &locs[2] };
+	static struct prof_callsite callsites[] = { { 3, 5, stack } };
+	static struct prof_object objects[] = {
+		{ .id = 1, .pid = 1, .tid = 1, .kind = OBJ_HEAP, .addr = 0x10000, .size = 1 << 20,
+		  .callsite_id = 3, .name = "malloc" },
+	};
+	struct prof_run run = {
+		.has_run = true, .run = { .command = "./rec", .mode = "profile" },
+		.ncallsites = 1, .callsites = callsites, .nobjects = 1, .objects = objects,
+	};
+	struct report_opts opts = { .top = 5, .detail = true };
+	const struct rtable *t;
+	struct report rep;
+	char *html = NULL, *p;
+	size_t len;
+	int shown = 0, bold = 0;
+	FILE *f;
+
+	report_build(&run, &opts, &rep);
+	t = report_table(&rep, "stacks");
+	CHECK(t && rtable_rows(t) == 5);
+	for (size_t i = 0; t && i < rtable_rows(t); i++)
+		if (rtable_get(t, i, "shown")->i) {
+			shown++;
+			CHECK_INT((int)rtable_get(t, i, "depth")->i, 1);
+		}
+	CHECK_INT(shown, 1);
+	report_free(&rep);
+	opts.object = 1;        /* the page of one object shows its stack */
+	report_build(&run, &opts, &rep);
+	f = open_memstream(&html, &len);
+	report_render_html(f, &rep, &run);
+	fclose(f);
+	CHECK(strstr(html, "<h2>Call stack</h2>") != NULL);
+	for (p = html; (p = strstr(p, "<li><b>")); p++)
+		bold++;
+	CHECK_INT(bold, 1);
+	free(html);
+	report_free(&rep);
+}
+
 int main(void)
 {
 	test_detail_and_html();
+	test_recursive_stack();
 	test_renderers();
 	test_callsite_column();
 	return unit_done();
