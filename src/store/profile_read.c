@@ -706,9 +706,9 @@ static void sum_site_callers(struct prof_run *run)
 
 /* Newer profiles count every allocation per call site; older ones have
  * only the objects.  Per site and process, then per site (summed here:
- * a second GROUP BY sorted the table again, 0.15 s of a report of
- * 175,000 sites).  Older profiles' rows have no max_bytes or live_bytes
- * (NULL here). */
+ * a second GROUP BY sorted the table again, 0.1 s of a report of 175,000
+ * sites).  Older profiles' rows have no max_bytes or live_bytes (NULL
+ * here). */
 static int read_callsite_totals(struct reader *rd)
 {
 	int has = has_table(rd, "callsite_totals"), newer;
