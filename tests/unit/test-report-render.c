@@ -168,7 +168,10 @@ static void test_callsite_column(void)
  * the data formats' detail tables and the HTML page's plots. */
 static void test_detail_and_html(void)
 {
-	static struct prof_thread threads[] = { { 1, 1, 0 }, { 1, 2, 1 }, { 1, 3, 2 } };
+	static struct prof_thread threads[] = {
+		{ .pid = 1, .tid = 1, .rank = 0 }, { .pid = 1, .tid = 2, .rank = 1 },
+		{ .pid = 1, .tid = 3, .rank = 2 },
+	};
 	static struct prof_object objects[] = {
 		{ .id = 4, .pid = 1, .tid = 1, .kind = OBJ_HEAP, .addr = 0x1000, .size = 64, .name = "malloc" },
 	};
