@@ -118,9 +118,10 @@ src/trace/clone_handoff.o: src/trace/clone_handoff.S
 # Entry offsets, from the linked blob.
 agent/agent_syms.h: agent/agent.elf
 	$(Q)nm $< | awk '$$3 == "agent_entry" { e = $$1 } $$3 == "agent_ctl" { c = $$1 } \
-		$$3 == "agent_loader_trap" { l = $$1 } \
+		$$3 == "agent_loader_trap" { l = $$1 } $$3 == "agent_region_trap" { r = $$1 } \
 		END { printf "#define AGENT_SYM_ENTRY 0x%s\n#define AGENT_SYM_CTL 0x%s\n", e, c; \
-		      printf "#define AGENT_SYM_LOADER_TRAP 0x%s\n", l }' > $@
+		      printf "#define AGENT_SYM_LOADER_TRAP 0x%s\n", l; \
+		      printf "#define AGENT_SYM_REGION_TRAP 0x%s\n", r }' > $@
 
 src/intercept/agent_blob.o: src/intercept/agent_blob.S agent/agent.bin
 	$(quiet_cc)$(CC) -c -o $@ $<

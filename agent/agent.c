@@ -5,8 +5,10 @@
 #include "agent.h"
 #include "raw_syscall.h"
 
-/* The data region, mapped right after the blob's code (agent.lds). */
+/* The data region, mapped right after the blob's code (agent.lds), which
+ * starts with agent_entry (entry.S). */
 extern struct agent_ctl agent_ctl __attribute__((visibility("hidden")));
+extern const char agent_entry[] __attribute__((visibility("hidden")));
 
 /* Built by entry.S on the caller's stack. */
 struct agent_frame {
@@ -30,6 +32,18 @@ _Static_assert(sizeof(struct agent_frame) == 128, "entry.S's frame");
 #define SYS_PROCESS_VM_READV 310
 #define SYS_PRCTL 157
 #define SYS_SECCOMP 317
+#define SYS_MADVISE 28
+#define SYS_MMAP 9
+#define SYS_OPENAT 257
+#define SYS_CLOSE 3
+#define AT_FDCWD (-100)
+#define O_RDWR 2
+#define O_CLOEXEC 02000000
+#define PROT_READ 1
+#define PROT_WRITE 2
+#define MAP_SHARED 1
+#define MAP_FIXED 0x10
+#define MADV_WIPEONFORK 18
 #define PR_SET_SECCOMP 22
 /* A thread waiting for room is woken by numamma's drains; the timeout
  * only bounds how late it sees numamma gone or behind (10 s).  At 10 ms,
@@ -159,6 +173,50 @@ static int inside_a_free(struct agent_ctl *c, const struct agent_frame *f)
 	       *(const uint64_t *)(uintptr_t)at == in->free_ret;
 }
 
+/* The owner page, zeroed in fork children from now: once, at the first
+ * call (the process has no seccomp filter yet, or numamma would have
+ * cleared owner_arm).  A fork before this has its child's region mapped
+ * at the fork, as without the page. */
+static void arm_owner(struct agent_ctl *c)
+{
+	if (__atomic_exchange_n(&c->owner_arm, 0, __ATOMIC_ACQ_REL))
+		raw_syscall4(SYS_MADVISE, (long)(c->owner_at & ~(uint64_t)(AGENT_PAGE - 1)), AGENT_PAGE,
+			     MADV_WIPEONFORK, 0);
+}
+
+/* The region numamma made ready for this fork child, its memfd mapped
+ * over the parent's at the same place: the calls numamma would have
+ * injected, without a stop. */
+static void map_own(struct agent_ctl *c, const struct agent_owner *o)
+{
+	long fd = raw_syscall4(SYS_OPENAT, AT_FDCWD, (long)o->path, O_RDWR | O_CLOEXEC, 0);
+
+	if (fd < 0)
+		return;
+	raw_syscall6(SYS_MMAP, (long)c, AGENT_DATA_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+		     fd, (long)((uintptr_t)c - (uintptr_t)agent_entry));
+	raw_syscall4(SYS_CLOSE, fd, 0, 0, 0);
+}
+
+/* A fork child's first call: its own region mapped, the parent's not
+ * written (agent_region_step()). */
+static int own_region(struct agent_ctl *c)
+{
+	switch (agent_region_step(c)) {
+	case AGENT_REGION_OWN:
+		return 1;
+	case AGENT_REGION_MAP:
+		map_own(c, (const struct agent_owner *)(uintptr_t)c->owner_at);
+		if (agent_region_mine(c))
+			return 1;
+		break;
+	case AGENT_REGION_PASS:
+		return 0;
+	}
+	agent_region_trap();
+	return agent_region_mine(c);
+}
+
 /* Returns 1 when entry.S must call the original and then agent_leave(),
  * 0 when it must jump to the original (nothing more to record). */
 /* The loader's r_state values (<link.h>). */
@@ -213,6 +271,7 @@ static int before_sandbox(struct agent_ctl *c, uint32_t fn, const struct agent_f
 		       f->rdi == SYS_SECCOMP || (f->rdi == SYS_PRCTL && f->rsi == PR_SET_SECCOMP);
 
 	if (seccomp) {
+		__atomic_store_n(&c->owner_arm, 0, __ATOMIC_RELEASE);
 		__atomic_store_n(&c->doorbell_pid, 0, __ATOMIC_RELEASE);
 		__atomic_store_n(&c->futex_refused, 1, __ATOMIC_RELEASE);
 		__atomic_store_n(&c->probe_refused, 1, __ATOMIC_RELEASE);
@@ -229,6 +288,10 @@ int agent_enter(struct agent_frame *f)
 	if (f->hook >= AGENT_MAX_HOOKS)
 		return 0;
 	f->original = c->hooks[f->hook].original;
+	if (!own_region(c))
+		return 0;
+	if (__atomic_load_n(&c->owner_arm, __ATOMIC_RELAXED))
+		arm_owner(c);
 	fn = c->hooks[f->hook].fn;
 	if (fn == FN_PRCTL || fn == FN_SYSCALL)
 		return before_sandbox(c, fn, f);

@@ -53,6 +53,19 @@ static inline struct agent_span agent_stack_span(const struct agent_ctl *c,
 }
 /* int3, then return (entry.S): numamma's stop at the loader's events. */
 void agent_loader_trap(void);
+/* The same, for a fork child's first call: numamma maps its region. */
+void agent_region_trap(void);
+/* Is the region mapped at c this process's own (struct agent_ctl's
+ * owner_at)?  A fork child's is its parent's until it maps its own. */
+int agent_region_mine(const struct agent_ctl *c);
+/* What a call does about the region at c, not its own yet: */
+enum {
+	AGENT_REGION_OWN,       /* goes on: its own, or shared by numamma's choice */
+	AGENT_REGION_PASS,      /* passes through: numamma is gone (turned off) */
+	AGENT_REGION_MAP,       /* maps the one numamma made ready, then looks again */
+	AGENT_REGION_TRAP,      /* stops for numamma (agent_region_trap()) */
+};
+int agent_region_step(const struct agent_ctl *c);
 /* Table t's size now, in entries (AGENT_T_*). */
 uint64_t agent_table_size(struct agent_ctl *c, int t);
 /* An entry written in table t: it doubles at half full. */

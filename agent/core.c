@@ -713,3 +713,34 @@ uint64_t agent_stack(struct agent_ctl *c, uint32_t ring, const uint64_t *ips, in
 		agent_table_filled(c, AGENT_T_STACKSET);
 	return hash;
 }
+
+int agent_region_mine(const struct agent_ctl *c)
+{
+	const struct agent_owner *o = (const struct agent_owner *)(uintptr_t)c->owner_at;
+	uint64_t state;
+
+	if (!o)
+		return 1;
+	state = load(&o->state);
+	return state == AGENT_OWNER_MINE || (state == AGENT_OWNER_MAP && load(&c->token) == o->token);
+}
+
+/* Where numamma is gone (the watchdog turned the region off), the call
+ * passes through; where it made the child's region ready, the child maps
+ * it, else numamma does, at a stop.  A child numamma could give no
+ * region (AGENT_SHARED) counts its calls with its parent's, as
+ * agent_enter() has any call do in that state. */
+int agent_region_step(const struct agent_ctl *c)
+{
+	const struct agent_owner *o = (const struct agent_owner *)(uintptr_t)c->owner_at;
+	uint32_t state;
+
+	if (agent_region_mine(c))
+		return AGENT_REGION_OWN;
+	state = load(&c->state);
+	if (state == AGENT_OFF)
+		return AGENT_REGION_PASS;
+	if (load(&o->state) == AGENT_OWNER_MAP)
+		return AGENT_REGION_MAP;
+	return state == AGENT_SHARED ? AGENT_REGION_OWN : AGENT_REGION_TRAP;
+}

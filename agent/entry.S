@@ -77,4 +77,14 @@ agent_loader_trap:
 	int3
 	ret
 	.size agent_loader_trap, . - agent_loader_trap
+
+/* numamma's stop at a fork child's first call (agent.c): it maps the
+ * child's own region, sets its owner word, and resumes it here. */
+	.globl agent_region_trap
+	.hidden agent_region_trap
+	.type agent_region_trap, @function
+agent_region_trap:
+	int3
+	ret
+	.size agent_region_trap, . - agent_region_trap
 	.section .note.GNU-stack, "", @progbits

@@ -35,7 +35,7 @@
 
 #include "alloc_event.h"
 
-#define AGENT_ABI_VERSION 27
+#define AGENT_ABI_VERSION 28
 /* The memfd's name; /proc/PID/maps shows "/memfd:" AGENT_MEMFD_NAME. */
 #define AGENT_MEMFD_NAME "numamma-agent"
 #define AGENT_MAPS_PATH "/memfd:" AGENT_MEMFD_NAME
@@ -80,6 +80,22 @@ enum {
 	 * CAP_SYS_PTRACE); neither process writes a ring until numamma sets
 	 * AGENT_ON again, the child gone or exec'd. */
 	AGENT_SHARED,
+};
+
+/* struct agent_owner's state */
+enum {
+	AGENT_OWNER_NONE,   /* zeroed in a fork child: agent_region_trap() for numamma */
+	AGENT_OWNER_MINE,   /* the region mapped is the process's own */
+	/* numamma made the region ready in its memfd at path: the agent
+	 * maps it over the parent's (the one mapped is its own once its
+	 * token is this one's), else stops at agent_region_trap(). */
+	AGENT_OWNER_MAP,
+};
+
+struct agent_owner {
+	uint64_t state;
+	uint64_t token;
+	char path[48];
 };
 
 struct agent_hook {
@@ -153,6 +169,17 @@ struct agent_ctl {
 	/* The loader's r_debug.r_state (0: unknown): the agent's hook of
 	 * _dl_debug_state traps only when it is not RT_ADD. */
 	uint64_t r_state;
+	/* A fork child runs its parent's region (MAP_SHARED survives fork)
+	 * until it maps one of its own: before that it must not write a
+	 * word of its parent's.  owner_at: the process's owner page (struct
+	 * agent_owner), which the kernel zeroes in a fork child once the
+	 * agent asked it to (owner_arm 1: at its first call, where no
+	 * seccomp filter may refuse the madvise; then 0).  0: none (numamma
+	 * maps a fork child's region before it runs).  token: this region's
+	 * number, as the owner page of the process it is for names it. */
+	uint64_t owner_at;
+	uint64_t token;
+	uint32_t owner_arm;
 	struct agent_hook hooks[AGENT_MAX_HOOKS];
 	/* Wrapper functions outside wrapper modules (C++'s operator new
 	 * linked into a program): [start, end). */

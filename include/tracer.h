@@ -241,6 +241,11 @@ enum {
 	SCRATCH_CHAIN      = 512, /* inject_chain()'s code */
 	SCRATCH_CHAIN_SIZE = 512,
 	SCRATCH_XOL        = 1024, /* out-of-line slots */
+	/* The next page, the kernel's to zero in a fork child (once the
+	 * agent asked): a word numamma sets, nonzero in the process the page
+	 * was mapped for (struct agent_ctl's owner_at). */
+	SCRATCH_OWNER      = 4096,
+	SCRATCH_SIZE       = 8192,
 };
 /* Maps the process's scratch page if needed, near `near` so that
  * rip-relative code relocated there still reaches its target.  Returns

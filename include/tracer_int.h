@@ -65,6 +65,7 @@ struct tracer {
 	uint64_t calls_lost;    /* not recorded: agents (processes ended or let go), traps */
 	bool watchpoints;       /* the sampler sets debug registers */
 	uint64_t agent_busy_ns;    /* when a drain last found records */
+	uint64_t agent_tokens;     /* regions numbered (struct agent_ctl's token) */
 	/* What the agents learnt (agent_host.c), for the next processes:
 	 * the stacks of every process (hash -> callsite id) and those an
 	 * executable's processes sent (its key -> hashes); the unwind rules
@@ -212,6 +213,16 @@ void agent_check_calls(struct proc *p, struct tcb *t);
  * agent's key for it, or 0 when unknown (then every entry is looked at). */
 void agent_forget_tid(struct proc *p, pid_t tid, uint64_t tcb);
 void agent_fork_child(struct tracer *tr, struct tcb *t, struct proc *parent);
+/* At the fork event, parent stopped there: p, a fork child whose owner
+ * page the kernel zeroed, has its region made ready, its agent to map it
+ * at its first call.  False: it needs its region before it runs
+ * (agent_fork_child()). */
+bool agent_fork_ahead(struct tracer *tr, struct tcb *parent, struct proc *p);
+/* Is at the agent's stop for a region it could not map itself? */
+bool agent_region_trap_at(const struct proc *p, uint64_t at);
+/* owner's region, mapped through t (its thread, or one of a process
+ * sharing its memory) by injected calls. */
+void agent_own_region(struct tracer *tr, struct tcb *t, struct proc *owner);
 /* The original bytes back at every hook of from's in p: false where one
  * could not be written (p non-dumpable, numamma without CAP_SYS_PTRACE). */
 bool agent_unhook(struct proc *p, const struct proc *from);

@@ -80,6 +80,9 @@ struct agent_proc {
 	 * stay zero for good (zeroing the whole of it at each call was a
 	 * tenth of the drain's instructions). */
 	struct nm_event call;
+	/* numamma's memfd of the region, kept open for a fork child to map
+	 * at its first call (agent_fork_ahead()); -1: none. */
+	int memfd;
 };
 
 /* ---- time: the agent stamps records with rdtsc ---- */
@@ -443,7 +446,13 @@ static bool same_pid_namespace(pid_t pid)
 	       own.st_ino == its.st_ino;
 }
 
-static void init_ctl(struct tracer *tr, struct agent_ctl *c, pid_t pid)
+/* A region's token: which one a fork child's agent has mapped. */
+static uint64_t next_token(struct tracer *tr)
+{
+	return ++tr->agent_tokens;
+}
+
+static void init_ctl(struct tracer *tr, struct agent_ctl *c, pid_t pid, uint64_t scratch)
 {
 	int frames = tr->cfg.call_depth + 7;
 
@@ -455,6 +464,9 @@ static void init_ctl(struct tracer *tr, struct agent_ctl *c, pid_t pid)
 	c->heartbeat_tsc = __rdtsc();
 	c->doorbell_pid = same_pid_namespace(pid) ? own_pid() : 0;
 	c->doorbell_fill = AGENT_DOORBELL_IDLE;
+	c->owner_at = scratch + SCRATCH_OWNER;
+	c->owner_arm = 1;       /* agent_check_calls() may say otherwise */
+	c->token = next_token(tr);
 	__atomic_store_n(&c->state, AGENT_ON, __ATOMIC_RELEASE);
 }
 
@@ -656,10 +668,20 @@ static int map_region(struct tracer *tr, struct tcb *t, struct agent_proc *ap)
 	return -1;
 }
 
+static struct agent_proc *agent_new(void)
+{
+	struct agent_proc *ap = xcalloc(1, sizeof(*ap));
+
+	ap->memfd = -1;
+	return ap;
+}
+
 static void agent_free(struct agent_proc *ap)
 {
 	if (ap->base)
 		munmap(ap->base, MAP_SIZE);
+	if (ap->memfd >= 0)
+		close(ap->memfd);
 	free(ap);
 }
 
@@ -764,7 +786,7 @@ static uint64_t scratch_and_region(struct tracer *tr, struct tcb *t, struct agen
 static int setup(struct tracer *tr, struct tcb *t)
 {
 	struct proc *p = t->proc;
-	struct agent_proc *ap = xcalloc(1, sizeof(*ap));
+	struct agent_proc *ap = agent_new();
 	bool rode = false;
 	uint64_t page;
 
@@ -784,7 +806,7 @@ static int setup(struct tracer *tr, struct tcb *t)
 	/* Run by no thread before its hooks are written. */
 	memcpy(ap->base, agent_blob, agent_blob_end - agent_blob);
 	clock_init();
-	init_ctl(tr, ap->ctl, p->pid);
+	init_ctl(tr, ap->ctl, p->pid, page);
 	ap->exe_key = file_key(&p->mods.v[0]);
 	prefill_stacks(tr, p->pid, ap);
 	/* If numamma dies (attach mode), its watchdog turns the agent off. */
@@ -1623,6 +1645,8 @@ void agent_check_calls(struct proc *p, struct tcb *t)
 	struct agent_ctl *c = p->agent ? p->agent->ctl : NULL;
 	long args[6] = { 0, FUTEX_WAIT }, probe[6] = { t->tid, 0, 1, 0, 1, 0 };
 	long doorbell[6] = { 0, AGENT_DOORBELL_SIGNAL };
+	long wipe[6] = { (long)(c ? c->owner_at & ~(uint64_t)(AGENT_PAGE - 1) : 0), AGENT_PAGE,
+			 MADV_WIPEONFORK };
 	char why[160];
 	int filters;
 
@@ -1637,6 +1661,11 @@ void agent_check_calls(struct proc *p, struct tcb *t)
 	if (tracee_unfiltered(t)) {
 		p->agent->filters = 0;
 		return;
+	}
+	if (c->owner_arm && !tracee_may_call(t, SYS_madvise, wipe, p->agent->remote, why, sizeof(why),
+					     NULL)) {
+		__atomic_store_n(&c->owner_arm, 0, __ATOMIC_RELEASE);
+		debug("process %d: %s: its fork children get their region at the fork", p->pid, why);
 	}
 	doorbell[0] = c->doorbell_pid;
 	if (c->doorbell_pid && !tracee_may_call(t, SYS_kill, doorbell, p->agent->remote, why,
@@ -1698,11 +1727,12 @@ void agent_forget_tid(struct proc *p, pid_t tid, uint64_t tcb)
 	}
 }
 
-/* The control page and the published module list; the rings, the set of
- * stacks sent, the inside table and the caches start empty (the child's
- * threads ask their tids, its stacks are sent again): a fork followed by
- * an exec costs little. */
-static void copy_data(struct agent_ctl *to, const struct agent_ctl *from)
+/* The control page and the published module list (mods: its entries);
+ * the rings, the set of stacks sent, the inside table and the caches
+ * start empty (the child's threads ask their tids, its stacks are sent
+ * again): a fork followed by an exec costs little. */
+static void copy_data(struct agent_ctl *to, const struct agent_ctl *from,
+		      const struct agent_module *mods)
 {
 	uint32_t n = (uint32_t)from->modules;
 	uint64_t first = from->modules >> 32;
@@ -1720,18 +1750,76 @@ static void copy_data(struct agent_ctl *to, const struct agent_ctl *from)
 	to->rulelog_n = 0;
 	to->unnamed_tid = 0;
 	to->doorbell = 0;
-	memcpy(module_space(to) + first, module_space((struct agent_ctl *)from) + first,
-	       (size_t)n * sizeof(struct agent_module));
+	memcpy(module_space(to) + first, mods, (size_t)n * sizeof(struct agent_module));
 }
 
-/* The child's data region, mapped over its parent's. */
-static long map_child_data(struct tracer *tr, struct tcb *t, struct agent_proc *ap)
+static const struct agent_module *published_modules(const struct agent_ctl *c)
+{
+	return module_space((struct agent_ctl *)c) + (c->modules >> 32);
+}
+
+/* The child's data region, mapped over its parent's, holding from's
+ * control page and modules, its owner word set.  As map_memfd(). */
+static long map_child_data(struct tracer *tr, struct tcb *t, struct agent_proc *ap,
+			   const struct agent_ctl *from, const struct agent_module *mods)
 {
 	const struct memfd_mapping data = { (long)(ap->remote + CODE_SIZE), AGENT_DATA_SIZE,
 					    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
 					    CODE_SIZE };
+	const uint64_t mine = AGENT_OWNER_MINE;
+	long at = map_memfd(tr, t, ap, &data, 1);
 
-	return map_memfd(tr, t, ap, &data, 1);
+	if (ap->base) {
+		ap->ctl = (struct agent_ctl *)(ap->base + CODE_SIZE);
+		copy_data(ap->ctl, from, mods);
+	}
+	if (!failed(at) && from->owner_at && tracee_write(t->proc, from->owner_at, &mine, sizeof(mine)))
+		at = -EIO;
+	return at;
+}
+
+/* A new agent_proc for a fork child of from's: at the same address,
+ * with the same hooks. */
+static struct agent_proc *child_agent(const struct agent_proc *from)
+{
+	struct agent_proc *ap = agent_new();
+
+	ap->remote = from->remote;
+	ap->nr_hooks = from->nr_hooks;
+	memcpy(ap->hooks, from->hooks, sizeof(ap->hooks));
+	return ap;
+}
+
+/* The original bytes back at every hook of ap's in p. */
+static bool unhook(struct proc *p, const struct agent_proc *ap)
+{
+	bool all = true;
+
+	for (int i = 0; ap && i < ap->nr_hooks; i++)
+		if (tracee_write(p, ap->hooks[i].addr, ap->hooks[i].orig, ap->hooks[i].len)) {
+			debug("cannot restore %#lx in %d", (unsigned long)ap->hooks[i].addr, p->pid);
+			all = false;
+		}
+	return all;
+}
+
+/* t's process could not have a region of its own (from: the agent it
+ * runs, of holder): its hooks are taken out and its calls trapped, or
+ * where its memory may not be written, it shares holder's region. */
+static void region_refused(struct tracer *tr, struct tcb *t, struct proc *holder,
+			   const struct agent_proc *from, long why)
+{
+	struct proc *p = t->proc;
+
+	debug("process %d: no agent region of its own (%s): its calls trapped instead", p->pid,
+	      p->refused[0] ? p->refused : why == INJECT_FAILED ? "injection failed" :
+	      strerror((int)-why));
+	if (!unhook(p, from) && holder && holder->agent) {
+		p->agent_shares = holder->pid;
+		agent_share(holder, p->pid, false);
+		return;
+	}
+	hooks_trap_instead(tr, t);
 }
 
 /* A fork child, at its first stop: it shares its parent's data region
@@ -1745,42 +1833,98 @@ void agent_fork_child(struct tracer *tr, struct tcb *t, struct proc *parent)
 
 	if (!from || p->agent)
 		return;
-	ap = xcalloc(1, sizeof(*ap));
-	ap->remote = from->remote;
-	ap->nr_hooks = from->nr_hooks;
-	memcpy(ap->hooks, from->hooks, sizeof(ap->hooks));
-	at = map_child_data(tr, t, ap);
-	if (ap->base) {
-		ap->ctl = (struct agent_ctl *)(ap->base + CODE_SIZE);
-		copy_data(ap->ctl, from->ctl);
-	}
+	ap = child_agent(from);
+	at = map_child_data(tr, t, ap, from->ctl, published_modules(from->ctl));
 	if (failed(at)) {
-		debug("process %d: no agent region of its own (%s): its calls trapped instead", p->pid,
-		      p->refused[0] ? p->refused : at == INJECT_FAILED ? "injection failed" :
-		      strerror((int)-at));
 		agent_free(ap);
-		if (!agent_unhook(p, parent)) {
-			p->agent_shares = parent->pid;
-			agent_share(parent, p->pid, false);
-			return;
-		}
-		hooks_trap_instead(tr, t);
+		region_refused(tr, t, parent, from, at);
 		return;
 	}
 	p->agent = ap;
 }
 
+/* Where the kernel zeroed a fork child's owner page (its parent's agent
+ * asked it to: struct agent_ctl's owner_at), the child's region is made
+ * ready now, in numamma's memfd, and the page says where it is: the
+ * child's agent maps it at its first call, without a stop, and most
+ * fork children exec or exit before they allocate.  Made at the child's
+ * first stop, by calls injected into it, the region took 1.2 ms of each
+ * fork here (the child waited for, a stop to map it, and its fresh pages
+ * faulted in).  Not where the parent has a seccomp filter: the agent's
+ * own calls might break it.  Is p such a child? */
+bool agent_fork_ahead(struct tracer *tr, struct tcb *parent, struct proc *p)
+{
+	const struct agent_proc *from = parent->proc->agent;
+	const struct agent_ctl *c = from->ctl;
+	struct agent_owner own = { .state = AGENT_OWNER_MAP };
+	uint64_t word = AGENT_OWNER_MINE;
+	struct agent_proc *ap;
+
+	if (!c->owner_at || tracee_read(p, c->owner_at, &word, sizeof(word)) ||
+	    word != AGENT_OWNER_NONE || !tracee_unfiltered(parent))
+		return false;
+	ap = child_agent(from);
+	ap->base = numamma_memfd(&ap->memfd);
+	if (!ap->base) {
+		agent_free(ap);
+		return false;
+	}
+	ap->ctl = (struct agent_ctl *)(ap->base + CODE_SIZE);
+	copy_data(ap->ctl, c, published_modules(c));
+	ap->ctl->token = own.token = next_token(tr);
+	memfd_path(own.path, sizeof(own.path), ap->memfd);
+	if (tracee_write(p, c->owner_at, &own, sizeof(own))) {
+		agent_free(ap);
+		return false;
+	}
+	p->agent = ap;
+	/* If numamma dies, its watchdog turns the region off where the
+	 * child has it: its parent's or its own, at the same address. */
+	watchdog_note_agent(p->pid, ap->remote + CODE_SIZE + offsetof(struct agent_ctl, state));
+	return true;
+}
+
+bool agent_region_trap_at(const struct proc *p, uint64_t at)
+{
+	return p->agent && at == p->agent->remote + AGENT_SYM_REGION_TRAP;
+}
+
+/* owner's agent could not map the region made ready for it (the memfd
+ * may not be opened there): mapped by calls injected into t (its thread,
+ * or one of a process sharing its memory), numamma's memfd or the
+ * program's own, filled in from the one made ready. */
+void agent_own_region(struct tracer *tr, struct tcb *t, struct proc *owner)
+{
+	struct agent_proc *ap = owner->agent;
+	uint8_t *ready = ap->base;
+	const struct agent_ctl *c = (const struct agent_ctl *)(ready + CODE_SIZE);
+	uint64_t token = 0;
+	long at;
+
+	/* Another thread's stop got it first (the region it maps has this
+	 * token, mapped by numamma or by the agent): nothing to do. */
+	if (!tracee_read(t->proc, ap->remote + CODE_SIZE + offsetof(struct agent_ctl, token), &token,
+			 sizeof(token)) && token == c->token)
+		return;
+	at = map_child_data(tr, t, ap, c, published_modules(c));
+	if (failed(at)) {
+		if (ap->base)
+			munmap(ap->base, MAP_SIZE);
+		ap->base = ready;
+		ap->ctl = (struct agent_ctl *)(ready + CODE_SIZE);
+		region_refused(tr, t, NULL, ap, at);
+		return;
+	}
+	munmap(ready, MAP_SIZE);
+	if (ap->memfd >= 0)
+		close(ap->memfd);
+	ap->memfd = -1;
+	debug("process %d: its region mapped by numamma at its first call", owner->pid);
+}
+
 bool agent_unhook(struct proc *p, const struct proc *from)
 {
-	const struct agent_proc *ap = from->agent;
-	bool all = true;
-
-	for (int i = 0; ap && i < ap->nr_hooks; i++)
-		if (tracee_write(p, ap->hooks[i].addr, ap->hooks[i].orig, ap->hooks[i].len)) {
-			debug("cannot restore %#lx in %d", (unsigned long)ap->hooks[i].addr, p->pid);
-			all = false;
-		}
-	return all;
+	return unhook(p, from->agent);
 }
 
 /* Two processes writing one ring would garble it, and a child's calls

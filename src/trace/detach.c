@@ -36,7 +36,7 @@ static bool at_trampoline(const struct proc *p, uint64_t rip)
 static bool after_our_int3(const struct proc *p, uint64_t rip)
 {
 	return bp_find(p->bps, rip - 1) || (p->scratch && rip - 1 == p->scratch + SCRATCH_TRAMPOLINE) ||
-	       agent_loader_trap_at(p, rip - 1);
+	       agent_loader_trap_at(p, rip - 1) || agent_region_trap_at(p, rip - 1);
 }
 
 /* Is si the SIGTRAP of one of our int3s (the thread's ip just after it)

@@ -447,11 +447,12 @@ static uint64_t find_syscall_insn(struct proc *p)
 
 #define PLACES 64
 
-/* The first place for a page near `near`, from the *i-th on (1 MiB steps,
- * below first: libraries grow down from the top; then above), that the
- * maps leave free: an injected call (60-100 us) elsewhere would only say
- * EEXIST.  *i moves past it; 0 when none is left. */
-static uint64_t free_place(const struct proc *p, uint64_t near, int *i)
+/* The first place for len bytes (a page or two) near `near`, from the
+ * *i-th on (1 MiB steps, below first: libraries grow down from the top;
+ * then above), that the maps leave free: an injected call (60-100 us)
+ * elsewhere would only say EEXIST.  *i moves past it; 0 when none is
+ * left. */
+static uint64_t free_place(const struct proc *p, uint64_t near, uint64_t len, int *i)
 {
 	const uint64_t step = 1 << 20;
 
@@ -460,7 +461,8 @@ static uint64_t free_place(const struct proc *p, uint64_t near, int *i)
 		uint64_t hint = (near & ~(step - 1)) + delta;
 
 		if (hint < (1 << 20) || procmaps_find(&p->mods.maps, hint) ||
-		    (hint >= p->agent_start && hint < p->agent_end))
+		    procmaps_find(&p->mods.maps, hint + len - 1) ||
+		    (hint + len > p->agent_start && hint < p->agent_end))
 			continue;
 		++*i;
 		return hint;
@@ -468,11 +470,11 @@ static uint64_t free_place(const struct proc *p, uint64_t near, int *i)
 	return 0;
 }
 
-static uint64_t inject_mmap_near(struct tracer *tr, struct tcb *t, uint64_t near)
+static uint64_t inject_mmap_near(struct tracer *tr, struct tcb *t, uint64_t near, uint64_t len)
 {
 	for (int i = 1; i <= PLACES;) {
-		uint64_t hint = near ? free_place(t->proc, near, &i) : 0;
-		long args[6] = { (long)hint, 4096, PROT_READ | PROT_EXEC,
+		uint64_t hint = near ? free_place(t->proc, near, len, &i) : 0;
+		long args[6] = { (long)hint, (long)len, PROT_READ | PROT_EXEC,
 				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0 };
 		long ret;
 
@@ -584,12 +586,13 @@ static uint64_t scratch_at_exec(struct tracer *tr, struct tcb *t, int *ran,
 	int n = 0, npages;
 
 	for (size_t m = 0; m < p->mods.n && n < CHAIN_MAX; m++) {
+		uint64_t len = n ? 4096 : SCRATCH_SIZE;
 		int i = 1;
 
 		if (reached(pages, n, p->mods.v[m].start) ||
-		    !(pages[n] = free_place(p, p->mods.v[m].start, &i)))
+		    !(pages[n] = free_place(p, p->mods.v[m].start, len, &i)))
 			continue;
-		calls[n] = (struct chain_call){ SYS_mmap, { (long)pages[n], 4096, PROT_READ | PROT_EXEC,
+		calls[n] = (struct chain_call){ SYS_mmap, { (long)pages[n], (long)len, PROT_READ | PROT_EXEC,
 				MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0 }, 0 };
 		n++;
 	}
@@ -618,9 +621,12 @@ uint64_t scratch_ensure(struct tracer *tr, struct tcb *t, uint64_t near)
 uint64_t scratch_ensure_with(struct tracer *tr, struct tcb *t, uint64_t near,
 			     struct chain_rider *rider)
 {
-	static const uint8_t code[] = {
+	/* The fresh pages' content, in one write: the code, and the owner
+	 * word (1) on the second page. */
+	static const uint8_t content[SCRATCH_OWNER + sizeof(uint64_t)] = {
 		[SCRATCH_TRAMPOLINE] = 0xcc,
 		[SCRATCH_SYSCALL] = 0x0f, 0x05, 0xcc,
+		[SCRATCH_OWNER] = 1,
 	};
 	struct proc *p = t->proc;
 	uint64_t page = 0;
@@ -641,9 +647,9 @@ uint64_t scratch_ensure_with(struct tracer *tr, struct tcb *t, uint64_t near,
 	if (!page) {
 		if (!p->syscall_insn)
 			p->syscall_insn = find_syscall_insn(p);
-		page = inject_mmap_near(tr, t, near);
+		page = inject_mmap_near(tr, t, near, SCRATCH_SIZE);
 	}
-	if (!page || tracee_write(p, page, code, sizeof(code))) {
+	if (!page || tracee_write(p, page, content, sizeof(content))) {
 		warning("process %d: no scratch page for its hooks (%s): its allocator calls go "
 			"unrecorded", p->pid, p->refused[0] ? p->refused : "mmap failed");
 		p->no_scratch = true;
@@ -671,7 +677,7 @@ uint64_t xol_slot_near(struct tracer *tr, struct tcb *t, uint64_t addr, size_t s
 	}
 	if (p->nr_xol == (int)(sizeof(p->xol) / sizeof(p->xol[0])))
 		return 0;
-	page = inject_mmap_near(tr, t, addr);
+	page = inject_mmap_near(tr, t, addr, 4096);
 	if (!page || !within_reach(page, addr))
 		return 0;
 	p->xol[p->nr_xol].base = page;

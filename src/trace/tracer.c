@@ -563,6 +563,9 @@ static void agent_child(struct tracer *tr, struct tcb *parent, struct tcb *child
 {
 	int status;
 
+	if (!child->proc->vfork_child && !child->proc->clone_vm && !child->proc->ignored &&
+	    agent_fork_ahead(tr, parent, child->proc))
+		return;
 	/* No region of its own can be mapped in memory its parent uses. */
 	if (child->proc->clone_vm) {
 		child->proc->agent_shares = parent->proc->pid;
@@ -826,6 +829,22 @@ static void let_go_for_leak_check(struct tracer *tr, struct tcb *t)
 	free(v);
 }
 
+/* The process whose region a call of p's agent runs on: p's, or for a
+ * vfork child, its parent's. */
+static struct proc *region_owner(struct tracer *tr, struct proc *p)
+{
+	struct proc *owner = agent_owner(tr, p);
+
+	return owner ? owner : p;
+}
+
+/* Is at the agent's stop for a region not mapped yet (agent_fork_lazily()),
+ * p's or the one whose memory it shares? */
+static bool region_trap(struct tracer *tr, struct proc *p, uint64_t at)
+{
+	return agent_region_trap_at(region_owner(tr, p), at);
+}
+
 /* Returns true when the SIGTRAP was one of ours and was handled. */
 static bool handle_trap(struct tracer *tr, struct tcb *t)
 {
@@ -837,6 +856,15 @@ static bool handle_trap(struct tracer *tr, struct tcb *t)
 	if (tracee_getregs(t->tid, &regs))
 		return false;
 	at = regs.rip - 1;
+	if (region_trap(tr, p, at)) {
+		/* A fork child's first call: past the int3, the agent finds
+		 * its region mapped. */
+		if (!is_our_trap(t))
+			return stray_watch_trap(tr, t);
+		agent_own_region(tr, t, region_owner(tr, p));
+		resume(t, 0);
+		return true;
+	}
 	if (agent_loader_trap_at(p, at)) {
 		/* In the agent, past its int3: resumed as it is. */
 		if (!is_our_trap(t))

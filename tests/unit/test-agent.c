@@ -1,5 +1,6 @@
 /* The agent's logic (agent/core.c), natively: ring reservation and
- * publication (owned and shared rings), rings taken by threads, stacks
+ * publication (owned and shared rings), rings taken by threads, whose
+ * region a fork child writes, stacks
  * sent once, tables that grow, the inside table, stack walking with modules' unwind data
  * (made up here: agent/cfi.c on real code is test-agent-cfi's). */
 #include <string.h>
@@ -186,6 +187,43 @@ static void test_ring_owners(struct agent_ctl *c)
 	CHECK_INT(agent_ring_of(c, &again), 4);          /* the TCB's ring */
 	for (uint32_t k = 0; k < AGENT_RINGS; k++)
 		c->rings[k].owner = 0;
+}
+
+/* Whose region a call writes: a fork child's own once its owner page
+ * says so (the kernel zeroes the page in a fork child). */
+static void test_region_owner(struct agent_ctl *c)
+{
+	struct agent_owner o = { .state = AGENT_OWNER_MINE };
+
+	CHECK_INT(agent_region_step(c), AGENT_REGION_OWN);      /* no owner page */
+	c->owner_at = (uint64_t)(uintptr_t)&o;
+	CHECK_INT(agent_region_step(c), AGENT_REGION_OWN);
+	/* A fork child numamma made no region ready for: it stops. */
+	o.state = AGENT_OWNER_NONE;
+	CHECK(!agent_region_mine(c));
+	CHECK_INT(agent_region_step(c), AGENT_REGION_TRAP);
+	c->state = AGENT_BEHIND;
+	CHECK_INT(agent_region_step(c), AGENT_REGION_TRAP);
+	c->state = AGENT_SHARED;                /* counts with its parent */
+	CHECK_INT(agent_region_step(c), AGENT_REGION_OWN);
+	c->state = AGENT_OFF;                   /* numamma gone */
+	CHECK_INT(agent_region_step(c), AGENT_REGION_PASS);
+	/* One made ready: mapped, then the one mapped is its own. */
+	c->state = AGENT_ON;
+	c->token = 4;
+	o = (struct agent_owner){ .state = AGENT_OWNER_MAP, .token = 5 };
+	CHECK(!agent_region_mine(c));
+	CHECK_INT(agent_region_step(c), AGENT_REGION_MAP);
+	c->state = AGENT_SHARED;                /* the parent's: its own is ready */
+	CHECK_INT(agent_region_step(c), AGENT_REGION_MAP);
+	c->state = AGENT_OFF;
+	CHECK_INT(agent_region_step(c), AGENT_REGION_PASS);
+	c->token = 5;
+	CHECK(agent_region_mine(c));
+	CHECK_INT(agent_region_step(c), AGENT_REGION_OWN);
+	c->state = AGENT_ON;
+	c->owner_at = 0;
+	c->token = 0;
 }
 
 static void test_stacks(struct agent_ctl *c)
@@ -797,6 +835,7 @@ int main(void)
 	test_ring(c, 3);
 	test_doorbell(c, 2);
 	test_ring_owners(c);
+	test_region_owner(c);
 	test_stacks(c);
 	test_table_growth(c);
 	test_inside(c);
