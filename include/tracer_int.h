@@ -234,6 +234,11 @@ bool agent_unhook(struct proc *p, const struct proc *from);
 void agent_share(struct proc *holder, pid_t pid, bool same_memory);
 void agent_unshared(struct proc *holder);
 void agent_detach(struct tracer *tr, struct proc *p);
+/* numamma's work on regions while it waits: an ended one unmapped, or
+ * the next one made.  Whether it did any (it is then asked again). */
+bool agent_idle(struct tracer *tr);
+/* Every region of numamma's unmapped: the program is done. */
+void agent_regions_end(void);
 void agent_forget(struct proc *p);
 
 #endif

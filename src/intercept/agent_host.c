@@ -578,8 +578,79 @@ static long map_numamma_memfd(struct tracer *tr, struct tcb *t, int fd,
 	return memfd_mapped(tr, t, ret, map, n);
 }
 
-/* numamma's memfd of the agent's region, mapped here (NULL: none). */
+/* ---- regions made and unmade while numamma waits ---- */
+
+/* Making a region (a memfd, its mapping here, its first pages faulted
+ * in) and unmapping an ended one's (0.12 ms here: its pages and the
+ * memfd freed) were work done in a stop, the program waiting: at each
+ * fork and exec, and at the stop after each end (a shell's SIGCHLD).
+ * Now the next process's region is made while numamma waits, and ended
+ * ones unmapped then. */
+#define ENDED_MAX 64
+static struct {
+	uint8_t *base;          /* the next region, made ready (NULL: none) */
+	int fd;
+	uint8_t *ended[ENDED_MAX];      /* regions of ended processes, to unmap */
+	int nended;
+} spare = { .fd = -1 };
+
+static void release_region(uint8_t *base)
+{
+	if (spare.nended < ENDED_MAX)
+		spare.ended[spare.nended++] = base;
+	else
+		munmap(base, MAP_SIZE);
+}
+
+static uint8_t *make_region(int *fd);
+
+bool agent_idle(struct tracer *tr)
+{
+	if (spare.nended) {
+		/* A few at a time (0.12 ms each): a stop is not kept waiting
+		 * for a storm's. */
+		for (int i = 0; i < 4 && spare.nended; i++)
+			munmap(spare.ended[--spare.nended], MAP_SIZE);
+		return true;
+	}
+	if (spare.base || !tr->agent_used)
+		return false;
+	spare.base = make_region(&spare.fd);
+	/* The pages every region's set-up writes: the code (an exec's) and
+	 * the control pages. */
+	if (spare.base)
+		madvise(spare.base, CODE_SIZE + AGENT_CTL_SIZE, MADV_POPULATE_WRITE);
+	return spare.base != NULL;
+}
+
+void agent_regions_end(void)
+{
+	while (spare.nended)
+		munmap(spare.ended[--spare.nended], MAP_SIZE);
+	if (spare.base) {
+		munmap(spare.base, MAP_SIZE);
+		close(spare.fd);
+	}
+	spare.base = NULL;
+	spare.fd = -1;
+}
+
+/* numamma's memfd of the agent's region, mapped here (NULL: none): the
+ * one made ready, else a new one. */
 static uint8_t *numamma_memfd(int *fd)
+{
+	uint8_t *view = spare.base;
+
+	if (view) {
+		*fd = spare.fd;
+		spare.base = NULL;
+		spare.fd = -1;
+		return view;
+	}
+	return make_region(fd);
+}
+
+static uint8_t *make_region(int *fd)
 {
 	uint8_t *view = MAP_FAILED;
 
@@ -679,7 +750,7 @@ static struct agent_proc *agent_new(void)
 static void agent_free(struct agent_proc *ap)
 {
 	if (ap->base)
-		munmap(ap->base, MAP_SIZE);
+		release_region(ap->base);
 	if (ap->memfd >= 0)
 		close(ap->memfd);
 	free(ap);
@@ -1514,6 +1585,13 @@ void agent_learn(struct tracer *tr, struct proc *p)
  * cannot be read until it stops again: its threads spin meanwhile, as
  * if it forbade the futex.  Counted in /proc at most every 100 ms. */
 #define FILTERS_EVERY_NS (100ULL * 1000 * 1000)
+/* The state of p's owner page (struct agent_owner). */
+static void set_owner(struct proc *p, const struct agent_proc *ap, uint64_t state)
+{
+	tracee_write(p, ap->ctl->owner_at + offsetof(struct agent_owner, state), &state,
+		     sizeof(state));
+}
+
 static void watch_filters(struct proc *p, uint64_t now)
 {
 	struct agent_proc *ap = p->agent;
@@ -1529,6 +1607,10 @@ static void watch_filters(struct proc *p, uint64_t now)
 		__atomic_store_n(&ap->ctl->doorbell_pid, 0, __ATOMIC_RELEASE);
 		debug("process %d: %d seccomp filters now, not seen at a stop: its threads spin "
 		      "while their ring is full", p->pid, n);
+		/* A fork child that has not mapped its region yet stops for
+		 * it instead of opening numamma's memfd. */
+		if (ap->memfd >= 0)
+			set_owner(p, ap, AGENT_OWNER_NONE);
 	}
 }
 
@@ -1901,11 +1983,13 @@ void agent_own_region(struct tracer *tr, struct tcb *t, struct proc *owner)
 	uint64_t token = 0;
 	long at;
 
-	/* Another thread's stop got it first (the region it maps has this
-	 * token, mapped by numamma or by the agent): nothing to do. */
+	/* The region it maps is the one made ready (mapped by its agent, or
+	 * by numamma at another thread's stop): its own from now. */
 	if (!tracee_read(t->proc, ap->remote + CODE_SIZE + offsetof(struct agent_ctl, token), &token,
-			 sizeof(token)) && token == c->token)
+			 sizeof(token)) && token == c->token) {
+		set_owner(t->proc, ap, AGENT_OWNER_MINE);
 		return;
+	}
 	at = map_child_data(tr, t, ap, c, published_modules(c));
 	if (failed(at)) {
 		if (ap->base)
@@ -1915,7 +1999,7 @@ void agent_own_region(struct tracer *tr, struct tcb *t, struct proc *owner)
 		region_refused(tr, t, NULL, ap, at);
 		return;
 	}
-	munmap(ready, MAP_SIZE);
+	release_region(ready);
 	if (ap->memfd >= 0)
 		close(ap->memfd);
 	ap->memfd = -1;

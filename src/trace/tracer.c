@@ -557,28 +557,32 @@ static void hold_early(struct tracer *tr, pid_t tid);
  * parent's memory, agent included: its calls are recorded under its own
  * tid, the parent's TCB's entry naming it until it is done.  A fork child
  * shares the parent's agent region (MAP_SHARED survives fork): it gets
- * its own at its first stop, waited for now, while the parent is stopped
- * at this event and its region can be copied. */
+ * its own, made ready now or mapped at its first stop, waited for now,
+ * while the parent is stopped at this event and its region can be
+ * copied. */
 static void agent_child(struct tracer *tr, struct tcb *parent, struct tcb *child)
 {
 	int status;
 
-	if (!child->proc->vfork_child && !child->proc->clone_vm && !child->proc->ignored &&
-	    agent_fork_ahead(tr, parent, child->proc))
-		return;
 	/* No region of its own can be mapped in memory its parent uses. */
 	if (child->proc->clone_vm) {
 		child->proc->agent_shares = parent->proc->pid;
 		agent_share(parent->proc, child->proc->pid, true);
 		return;
 	}
-	child->proc->agent_parent = parent->proc->pid;
 	if (child->proc->vfork_child) {
+		child->proc->agent_parent = parent->proc->pid;
 		child->vfork_tcb = tcb_address(parent);
 		child->vfork_parent_tid = parent->tid;
 		agent_name_thread(parent->proc, child->tid, child->vfork_tcb, NULL);
 		return;
 	}
+	/* A fork child: its region made ready now (its agent maps it), else
+	 * mapped at its first stop.  That stop is waited for either way, so
+	 * that the child runs before its parent goes on: a parent that
+	 * stopped numamma right after its fork left the child stopped. */
+	if (child->proc->ignored || !agent_fork_ahead(tr, parent, child->proc))
+		child->proc->agent_parent = parent->proc->pid;
 	if (is_early(tr, child->tid) || waitpid(child->tid, &status, __WALL) != child->tid)
 		return;
 	if (WIFSTOPPED(status))
@@ -1100,6 +1104,8 @@ static bool next_event(struct tracer *tr, pid_t *tid, int *status)
 		 * then (a thread's first samples of a block its process had
 		 * just allocated found no object). */
 		timeout = agent_drain_all(tr);
+		if (agent_idle(tr))
+			continue;
 		if (tr->cfg.on_tick)
 			timeout = earlier_timeout(timeout, tr->cfg.on_tick(tr->cfg.ctx, now_ns()));
 		if (tr->deadline_ns) {
@@ -1165,6 +1171,7 @@ int tracer_loop(struct tracer *tr)
 	if (tr->statics_due)            /* hooked at an attach, no event since */
 		hooks_record_statics(tr);
 	own_priority_boost(false);      /* what is left is numamma's own work */
+	agent_regions_end();
 	if (tr->stopping)
 		tracer_detach_all(tr);
 	/* Let go (numamma's profile failed, or LeakSanitizer's check): it
