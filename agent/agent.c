@@ -217,6 +217,24 @@ static int own_region(struct agent_ctl *c)
 	return agent_region_mine(c);
 }
 
+/* A vfork child runs on the TCB of the thread that vforked, its entry
+ * named for the child (lender: that thread).  Once the child has exec'd
+ * or exited, the kernel lets that thread go on before numamma hears of
+ * it: a call from another thread than the child is the lender's, and the
+ * entry goes back to it now.  (Given back by numamma only, a millisecond
+ * later, most of a spawning program's calls meanwhile were taken for its
+ * exec'd child's.)  Not where a seccomp filter may forbid gettid. */
+static void give_back(struct agent_ctl *c, struct agent_inside *in)
+{
+	int32_t lender = __atomic_load_n(&in->lender, __ATOMIC_ACQUIRE);
+
+	if (__atomic_load_n(&c->probe_refused, __ATOMIC_RELAXED) ||
+	    (int32_t)raw_syscall4(SYS_GETTID, 0, 0, 0, 0) == __atomic_load_n(&in->tid, __ATOMIC_ACQUIRE))
+		return;
+	__atomic_store_n(&in->tid, lender, __ATOMIC_RELEASE);
+	__atomic_store_n(&in->lender, 0, __ATOMIC_RELEASE);
+}
+
 /* Returns 1 when entry.S must call the original and then agent_leave(),
  * 0 when it must jump to the original (nothing more to record). */
 /* The loader's r_state values (<link.h>). */
@@ -311,6 +329,8 @@ int agent_enter(struct agent_frame *f)
 		__atomic_fetch_add(&c->lost, 1, __ATOMIC_RELAXED);
 		return 0;
 	}
+	if (__atomic_load_n(&f->inside->lender, __ATOMIC_RELAXED))
+		give_back(c, f->inside);
 	if (f->inside->depth && !left_by_longjmp(f->inside, f->rsp))
 		return 0;               /* the allocator calling itself */
 	if (alloc_fn_maps((int)fn) && inside_a_free(c, f))

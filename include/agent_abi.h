@@ -35,7 +35,7 @@
 
 #include "alloc_event.h"
 
-#define AGENT_ABI_VERSION 28
+#define AGENT_ABI_VERSION 29
 /* The memfd's name; /proc/PID/maps shows "/memfd:" AGENT_MEMFD_NAME. */
 #define AGENT_MEMFD_NAME "numamma-agent"
 #define AGENT_MAPS_PATH "/memfd:" AGENT_MEMFD_NAME
@@ -301,6 +301,9 @@ struct agent_inside {
 	int32_t tid;            /* numamma's name for it (agent_name_thread); 0: none */
 	uint64_t sp;            /* ...entered with this stack pointer */
 	uint32_t ring;          /* its ring + 1; 0: none taken yet */
+	/* While a vfork child runs on the TCB of the thread that vforked,
+	 * named for the child: that thread's tid (agent.c, give_back()). */
+	int32_t lender;
 	/* The mapping of its stack, as numamma found it at its first stop;
 	 * 0, 0: not known.  A walk reads no word past its end. */
 	uint64_t stack_lo, stack_hi;

@@ -205,6 +205,10 @@ uint64_t tcb_address(struct tcb *t);
  * may read (a struct tcb's reach); NULL: as it was (a vfork child runs
  * on its parent's stack). */
 void agent_name_thread(struct proc *p, pid_t tid, uint64_t tcb, const uint64_t stack[2]);
+/* The same for a vfork child, child, on the TCB of lender, the thread
+ * that vforked: the agent gives the entry back to lender at lender's
+ * first call once the child is done. */
+void agent_lend_thread(struct proc *p, pid_t child, uint64_t tcb, pid_t lender);
 /* Thread t's seccomp filter checked for the agent's own system calls,
  * its futex and its page probe (p: the process whose agent t writes
  * into). */

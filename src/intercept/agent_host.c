@@ -1682,6 +1682,7 @@ static void free_inside(struct agent_inside *e)
 {
 	/* Its ring stays with its TCB (include/agent_abi.h). */
 	__atomic_store_n(&e->ring, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->lender, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&e->depth, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&e->free_sp, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&e->tid, 0, __ATOMIC_RELAXED);
@@ -1693,6 +1694,17 @@ static void free_inside(struct agent_inside *e)
  * the program making none itself (a thread started after the filter was
  * killed at its first call).  An entry a thread gone left for the TCB
  * (one killed inside a call) starts clear. */
+void agent_lend_thread(struct proc *p, pid_t child, uint64_t tcb, pid_t lender)
+{
+	struct agent_inside *e;
+
+	agent_name_thread(p, child, tcb, NULL);
+	if (p->agent && tcb && tcb != AGENT_INSIDE_FREED &&
+	    (e = agent_inside_take((struct agent_inside *)((uint8_t *)p->agent->ctl + AGENT_OFF_INSIDE),
+				   tcb)))
+		__atomic_store_n(&e->lender, (int32_t)lender, __ATOMIC_RELEASE);
+}
+
 void agent_name_thread(struct proc *p, pid_t tid, uint64_t tcb, const uint64_t stack[2])
 {
 	struct agent_inside *e;
@@ -1703,6 +1715,10 @@ void agent_name_thread(struct proc *p, pid_t tid, uint64_t tcb, const uint64_t s
 			      tcb);
 	if (!e)
 		return;
+	/* Another thread's name: the entry is no vfork child's any more
+	 * (its first stop names it again, as it is). */
+	if (e->tid != tid)
+		__atomic_store_n(&e->lender, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&e->depth, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&e->free_sp, 0, __ATOMIC_RELAXED);
 	/* Not found (0, 0): a walk reads its first page, then the pages

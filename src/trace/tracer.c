@@ -574,7 +574,7 @@ static void agent_child(struct tracer *tr, struct tcb *parent, struct tcb *child
 		child->proc->agent_parent = parent->proc->pid;
 		child->vfork_tcb = tcb_address(parent);
 		child->vfork_parent_tid = parent->tid;
-		agent_name_thread(parent->proc, child->tid, child->vfork_tcb, NULL);
+		agent_lend_thread(parent->proc, child->tid, child->vfork_tcb, parent->tid);
 		return;
 	}
 	/* A fork child: its region made ready now (its agent maps it), else
