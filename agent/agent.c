@@ -36,6 +36,10 @@ _Static_assert(sizeof(struct agent_frame) == 128, "entry.S's frame");
 #define SYS_MMAP 9
 #define SYS_OPENAT 257
 #define SYS_CLOSE 3
+#define SYS_FSTAT 5
+/* x86-64's struct stat: 144 bytes, st_size the seventh word. */
+#define KSTAT_WORDS 18
+#define KSTAT_SIZE 6
 #define AT_FDCWD (-100)
 #define O_RDWR 2
 #define O_CLOEXEC 02000000
@@ -189,12 +193,18 @@ static void arm_owner(struct agent_ctl *c)
  * injected, without a stop. */
 static void map_own(struct agent_ctl *c, const struct agent_owner *o)
 {
+	uint64_t code = (uintptr_t)c - (uintptr_t)agent_entry;
 	long fd = raw_syscall4(SYS_OPENAT, AT_FDCWD, (long)o->path, O_RDWR | O_CLOEXEC, 0);
+	uint64_t st[KSTAT_WORDS];
 
 	if (fd < 0)
 		return;
-	raw_syscall6(SYS_MMAP, (long)c, AGENT_DATA_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
-		     fd, (long)((uintptr_t)c - (uintptr_t)agent_entry));
+	/* Only a file of the region's size: the path names another where
+	 * /proc is another pid namespace's, and a shorter file mapped there
+	 * would fault at the first read of the region. */
+	if (raw_syscall4(SYS_FSTAT, fd, (long)st, 0, 0) == 0 && st[KSTAT_SIZE] == code + AGENT_DATA_SIZE)
+		raw_syscall6(SYS_MMAP, (long)c, AGENT_DATA_SIZE, PROT_READ | PROT_WRITE,
+			     MAP_SHARED | MAP_FIXED, fd, (long)code);
 	raw_syscall4(SYS_CLOSE, fd, 0, 0, 0);
 }
 
