@@ -133,6 +133,7 @@ enum {
 				 * not run yet, the process's one thread */
 	TCB_STOP_LATER = 1 << 4, /* detach: a vfork parent, stopped once its
 				  * child is let go (detach.c) */
+	TCB_EXIT_STOP = 1 << 5,  /* traced with PTRACE_O_TRACEEXIT (exit_stops()) */
 };
 
 /* How allocator calls are intercepted (--intercept). */
