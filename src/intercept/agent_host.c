@@ -1580,18 +1580,18 @@ void agent_learn(struct tracer *tr, struct proc *p)
 		learn_rules(tr, p);
 }
 
+/* The state of p's owner page (struct agent_owner).  0, or -1. */
+static int set_owner(struct proc *p, const struct agent_ctl *c, uint64_t state)
+{
+	return tracee_write(p, c->owner_at + offsetof(struct agent_owner, state), &state,
+			    sizeof(state));
+}
+
 /* A filter p installed since numamma last stopped it (a program that
  * sandboxes itself, then allocates without a thread or child started)
  * cannot be read until it stops again: its threads spin meanwhile, as
  * if it forbade the futex.  Counted in /proc at most every 100 ms. */
 #define FILTERS_EVERY_NS (100ULL * 1000 * 1000)
-/* The state of p's owner page (struct agent_owner). */
-static void set_owner(struct proc *p, const struct agent_proc *ap, uint64_t state)
-{
-	tracee_write(p, ap->ctl->owner_at + offsetof(struct agent_owner, state), &state,
-		     sizeof(state));
-}
-
 static void watch_filters(struct proc *p, uint64_t now)
 {
 	struct agent_proc *ap = p->agent;
@@ -1610,7 +1610,7 @@ static void watch_filters(struct proc *p, uint64_t now)
 		/* A fork child that has not mapped its region yet stops for
 		 * it instead of opening numamma's memfd. */
 		if (ap->memfd >= 0)
-			set_owner(p, ap, AGENT_OWNER_NONE);
+			set_owner(p, ap->ctl, AGENT_OWNER_NONE);
 	}
 }
 
@@ -1693,28 +1693,18 @@ static void free_inside(struct agent_inside *e)
  * (gettid), a system call that a program's seccomp filter may forbid,
  * the program making none itself (a thread started after the filter was
  * killed at its first call).  An entry a thread gone left for the TCB
- * (one killed inside a call) starts clear. */
-void agent_lend_thread(struct proc *p, pid_t child, uint64_t tcb, pid_t lender)
-{
-	struct agent_inside *e;
-
-	agent_name_thread(p, child, tcb, NULL);
-	if (p->agent && tcb && tcb != AGENT_INSIDE_FREED &&
-	    (e = agent_inside_take((struct agent_inside *)((uint8_t *)p->agent->ctl + AGENT_OFF_INSIDE),
-				   tcb)))
-		__atomic_store_n(&e->lender, (int32_t)lender, __ATOMIC_RELEASE);
-}
-
-void agent_name_thread(struct proc *p, pid_t tid, uint64_t tcb, const uint64_t stack[2])
+ * (one killed inside a call) starts clear.  The entry named, or NULL. */
+static struct agent_inside *name_entry(struct proc *p, pid_t tid, uint64_t tcb,
+				       const uint64_t stack[2])
 {
 	struct agent_inside *e;
 
 	if (!p->agent || !tcb || tcb == AGENT_INSIDE_FREED)
-		return;
+		return NULL;
 	e = agent_inside_take((struct agent_inside *)((uint8_t *)p->agent->ctl + AGENT_OFF_INSIDE),
 			      tcb);
 	if (!e)
-		return;
+		return NULL;
 	/* Another thread's name: the entry is no vfork child's any more
 	 * (its first stop names it again, as it is). */
 	if (e->tid != tid)
@@ -1728,6 +1718,20 @@ void agent_name_thread(struct proc *p, pid_t tid, uint64_t tcb, const uint64_t s
 		__atomic_store_n(&e->stack_hi, stack[1], __ATOMIC_RELAXED);
 	}
 	__atomic_store_n(&e->tid, (int32_t)tid, __ATOMIC_RELEASE);
+	return e;
+}
+
+void agent_name_thread(struct proc *p, pid_t tid, uint64_t tcb, const uint64_t stack[2])
+{
+	name_entry(p, tid, tcb, stack);
+}
+
+void agent_lend_thread(struct proc *p, pid_t child, uint64_t tcb, pid_t lender)
+{
+	struct agent_inside *e = name_entry(p, child, tcb, NULL);
+
+	if (e)
+		__atomic_store_n(&e->lender, (int32_t)lender, __ATOMIC_RELEASE);
 }
 
 /* The agent waits for room in its ring with a shared FUTEX_WAIT, which
@@ -1864,14 +1868,13 @@ static long map_child_data(struct tracer *tr, struct tcb *t, struct agent_proc *
 	const struct memfd_mapping data = { (long)(ap->remote + CODE_SIZE), AGENT_DATA_SIZE,
 					    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
 					    CODE_SIZE };
-	const uint64_t mine = AGENT_OWNER_MINE;
 	long at = map_memfd(tr, t, ap, &data, 1);
 
 	if (ap->base) {
 		ap->ctl = (struct agent_ctl *)(ap->base + CODE_SIZE);
 		copy_data(ap->ctl, from, mods);
 	}
-	if (!failed(at) && from->owner_at && tracee_write(t->proc, from->owner_at, &mine, sizeof(mine)))
+	if (!failed(at) && from->owner_at && set_owner(t->proc, from, AGENT_OWNER_MINE))
 		at = -EIO;
 	return at;
 }
@@ -2003,7 +2006,7 @@ void agent_own_region(struct tracer *tr, struct tcb *t, struct proc *owner)
 	 * by numamma at another thread's stop): its own from now. */
 	if (!tracee_read(t->proc, ap->remote + CODE_SIZE + offsetof(struct agent_ctl, token), &token,
 			 sizeof(token)) && token == c->token) {
-		set_owner(t->proc, ap, AGENT_OWNER_MINE);
+		set_owner(t->proc, c, AGENT_OWNER_MINE);
 		return;
 	}
 	at = map_child_data(tr, t, ap, c, published_modules(c));
