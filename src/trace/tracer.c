@@ -864,30 +864,25 @@ static struct proc *region_owner(struct tracer *tr, struct proc *p)
 	return owner ? owner : p;
 }
 
-/* Is at the agent's stop for a region not mapped yet (agent_fork_lazily()),
- * p's or the one whose memory it shares? */
-static bool region_trap(struct tracer *tr, struct proc *p, uint64_t at)
-{
-	return agent_region_trap_at(region_owner(tr, p), at);
-}
-
 /* Returns true when the SIGTRAP was one of ours and was handled. */
 static bool handle_trap(struct tracer *tr, struct tcb *t)
 {
 	struct user_regs_struct regs;
-	struct proc *p = t->proc;
+	struct proc *p = t->proc, *owner;
 	const struct bp *b;
 	uint64_t at;
 
 	if (tracee_getregs(t->tid, &regs))
 		return false;
 	at = regs.rip - 1;
-	if (region_trap(tr, p, at)) {
-		/* A fork child's first call: past the int3, the agent finds
-		 * its region mapped. */
+	owner = region_owner(tr, p);
+	if (agent_region_trap_at(owner, at)) {
+		/* A fork child's first call, its region not mapped by its
+		 * agent (agent_fork_ahead()): past the int3, the agent finds
+		 * it mapped. */
 		if (!is_our_trap(t))
 			return stray_watch_trap(tr, t);
-		agent_own_region(tr, t, region_owner(tr, p));
+		agent_own_region(tr, t, owner);
 		resume(t, 0);
 		return true;
 	}
