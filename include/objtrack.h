@@ -88,6 +88,10 @@ const struct nm_object *objtrack_find(struct objtrack *ot, pid_t pid, uint64_t a
 void objtrack_claim(struct objtrack *ot, const struct nm_object *obj);
 /* The live object of pid whose range contains addr (any kind), or NULL. */
 const struct nm_object *objtrack_live_at(struct objtrack *ot, pid_t pid, uint64_t addr);
+/* True when the pages of live objects of pid other than mappings cover
+ * [start, end): a region of its maps that its calls explain (a malloc'd
+ * chunk of 4 MiB: its block and the 16 bytes before, in the same pages). */
+bool objtrack_explained(struct objtrack *ot, pid_t pid, uint64_t start, uint64_t end);
 /* A live object of pid (kinds heap, static, mmap; not stacks nor
  * reservations) chosen with probability proportional to its size, from
  * the random value rnd. */

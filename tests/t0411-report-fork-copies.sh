@@ -7,7 +7,8 @@
 # own objects all count, its copy included.  The pagefault sampler: a
 # child's copies get rows once a sample of the child looks them up.
 # Without a sampler they get none, unless the child unmaps its copy
-# (doc/schema.md, objects).
+# (doc/schema.md, objects).  Its maps read while it holds the block, the
+# block's region is no mapping of its own.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/access-lib.sh"
 sampler_available pagefault
@@ -23,6 +24,12 @@ row=$(grep ",main (fork-copies.c:$line)\$" "$TMPD/sites")
 [[ -n $row ]] || fail "no row for the block's call site: $(cat "$TMPD/sites")"
 assert_eq "the block's site: count,total,max,peak,live" "1,4194304,4194304,4194304,0" \
 	"$(cut -d, -f2-6 <<<"$row")"
+# Maps read while the block lives (every 0.2 s with a sampler): a region
+# its block explains is no second object (it was, as a mapping: 8 rows).
+timeout -k 5 "$PROFILE_TIMEOUT" "$NUMAMMA" profile -q -s pagefault "${INTERCEPT_OPT[@]}" \
+	-o "$TMPD/linger.db" -- "$TMPD/fork-copies" linger || fail "numamma profile (linger) exited $?"
+assert_eq "maps read meanwhile: the block and 3 copies, by kind" "mmap|4" \
+	"$(sql "$TMPD/linger.db" "SELECT kind, count(*) FROM objects WHERE size = 4194304 GROUP BY kind")"
 child=$(sql "$TMPD/p.db" "SELECT pid FROM objects WHERE size = 4194304 AND pid <> (SELECT min(pid) FROM processes) LIMIT 1")
 "$NUMAMMA" report -f csv --section callsites --pid "$child" "$TMPD/p.db" >"$TMPD/child" ||
 	fail "report --pid exited $?"

@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "db.h"
 #include "error.h"
@@ -146,6 +147,7 @@ struct objtrack {
 	struct otnode *free_nodes; /* forgotten ones, chained by left */
 	const char *last_name;     /* intern()'s last answer */
 	struct nm_object picked;   /* a small block picked: until the next pick */
+	uint64_t page;             /* the tracees' (numamma's kernel is theirs) */
 };
 
 static struct otnode TOMBSTONE_NODE;
@@ -732,6 +734,7 @@ struct objtrack *objtrack_new(struct nm_db *db)
 	ot->next_id = 1;
 	ot->rng = 0x9e3779b97f4a7c15ULL;
 	ot->keep_freed = NEVER;
+	ot->page = (uint64_t)sysconf(_SC_PAGESIZE);
 	return ot;
 }
 
@@ -1213,6 +1216,39 @@ const struct nm_object *objtrack_live_at(struct objtrack *ot, pid_t pid, uint64_
 		return NULL;
 	treap_overlap(p->root, addr, addr + 1, keep_best, &b);
 	return static_if_better(ot, p, addr, b.t, b.obj);
+}
+
+/* How far from start the pages of the live objects visited in address
+ * order cover without a gap. */
+struct cover_walk {
+	uint64_t covered, page;
+};
+
+static void cover_one(void *arg, struct otnode *n)
+{
+	struct cover_walk *w = arg;
+	uint64_t page = w->page;
+
+	if (n->obj.kind == OBJ_MAPPING || n->obj.addr / page * page > w->covered)
+		return;
+	if (end_of(n) > w->covered)
+		w->covered = (end_of(n) + page - 1) / page * page;
+}
+
+/* A fork child not yet given its copies (inherit()) is asked about them
+ * in its parent's objects: copying them for the question would give them
+ * rows. */
+bool objtrack_explained(struct objtrack *ot, pid_t pid, uint64_t start, uint64_t end)
+{
+	struct proc *p = find_proc(ot, pid, 0);
+	struct cover_walk w = { start, ot->page };
+
+	if (!p)
+		return false;
+	treap_overlap(p->root, start, end, cover_one, &w);
+	if (w.covered < end && p->inherit_from)
+		return objtrack_explained(ot, p->inherit_from, start, end);
+	return w.covered >= end;
 }
 
 struct reserve_walk {

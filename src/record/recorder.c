@@ -426,6 +426,9 @@ static void add_region(struct recorder *r, const struct nm_object *region)
 {
 	struct nm_object obj = *region;
 
+	/* Maps read while a block lives there: the block is the object. */
+	if (obj.kind == OBJ_MAPPING && objtrack_explained(r->ot, obj.pid, obj.addr, obj.addr + obj.size))
+		return;
 	if ((obj.kind == OBJ_STATIC || obj.kind == OBJ_MAPPING) && obj.size < r->min_size)
 		obj.row_if_sampled = true;
 	objtrack_add(r->ot, &obj);

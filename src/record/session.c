@@ -141,9 +141,8 @@ static void on_ready(void *ctx, void *ptr)
 static void refresh_mappings(struct session *s)
 {
 	for (struct proc *p = tracer_procs(s->tr); p; p = p->next) {
-		if (p->ignored || modmap_refresh(&p->mods, p->mm_tid) < 0)
-			continue;
-		tracer_record_mappings(s->tr, p);
+		if (!p->ignored)
+			tracer_refresh_mappings(s->tr, p);
 	}
 }
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "error.h"
 #include "fake-statics.h"
@@ -114,6 +115,40 @@ static void test_fork(void)
 	/* The child's free does not end the parent's block. */
 	CHECK(objtrack_release(ot, 2, 0x1000, 50, NULL) > 0);
 	CHECK_INT(id_at(ot, 1, 0x1010, 60), a);
+	objtrack_free(ot);
+}
+
+/* A region of the maps is explained when the pages of the process's
+ * objects other than mappings cover it: an mmap, a malloc'd chunk (its
+ * block 16 bytes in), adjacent blocks merged into one region; and, for a
+ * fork child not yet given its copies, its parent's. */
+static void test_explained(void)
+{
+	struct objtrack *ot = objtrack_new(NULL);
+	const uint64_t mib = 1 << 20, page = (uint64_t)sysconf(_SC_PAGESIZE);
+
+	add(ot, 1, OBJ_MMAP, 0x10000000, 4 * mib, 10);
+	CHECK(objtrack_explained(ot, 1, 0x10000000, 0x10000000 + 4 * mib));
+	CHECK(!objtrack_explained(ot, 1, 0x10000000, 0x10000000 + 4 * mib + page));
+	CHECK(!objtrack_explained(ot, 1, 0x10000000 - page, 0x10000000 + 4 * mib));
+	add(ot, 1, OBJ_HEAP, 0x20000010, 4 * mib, 10);
+	CHECK(objtrack_explained(ot, 1, 0x20000000, 0x20000000 + 4 * mib + page));
+	add(ot, 1, OBJ_MMAP, 0x30000000, mib, 10);
+	add(ot, 1, OBJ_MMAP, 0x30000000 + mib, mib, 10);
+	CHECK(objtrack_explained(ot, 1, 0x30000000, 0x30000000 + 2 * mib));
+	add(ot, 1, OBJ_MMAP, 0x30000000 + 3 * mib, mib, 10);
+	CHECK(!objtrack_explained(ot, 1, 0x30000000, 0x30000000 + 4 * mib));
+	/* A mapping explains nothing, nor does a freed block. */
+	add(ot, 1, OBJ_MAPPING, 0x40000000, mib, 10);
+	CHECK(!objtrack_explained(ot, 1, 0x40000000, 0x40000000 + mib));
+	objtrack_release(ot, 1, 0x10000000, 20, NULL);
+	CHECK(!objtrack_explained(ot, 1, 0x10000000, 0x10000000 + 4 * mib));
+	CHECK(!objtrack_explained(ot, 9, 0x20000000, 0x20000000 + page));
+	/* The child answers from its parent's without copying them. */
+	objtrack_fork(ot, 1, 2, 30);
+	CHECK(objtrack_explained(ot, 2, 0x20000000, 0x20000000 + 4 * mib + page));
+	CHECK(!objtrack_explained(ot, 2, 0x10000000, 0x10000000 + 4 * mib));
+	CHECK_INT(objtrack_count(ot), 6);
 	objtrack_free(ot);
 }
 
@@ -986,6 +1021,7 @@ int main(void)
 	test_lifetimes_and_reuse();
 	test_kind_priority();
 	test_fork();
+	test_explained();
 	test_many_processes();
 	test_fork_lazy();
 	test_fork_free_before();
