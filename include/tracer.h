@@ -208,9 +208,9 @@ uint64_t tracer_calls_lost(struct tracer *tr);
 void tracer_set_watchpoints(struct tracer *tr, bool on);
 /* Writes the process's row once the database exists. */
 void tracer_record_process(struct tracer *tr, struct proc *p);
-/* Reads /proc/PID/maps again and records the regions not seen before;
- * -1 when it cannot be read (the process is gone). */
-int tracer_refresh_mappings(struct tracer *tr, struct proc *p);
+/* Reads /proc/PID/maps again and records the regions not seen before
+ * (none where it cannot be read: the process is gone). */
+void tracer_refresh_mappings(struct tracer *tr, struct proc *p);
 
 /* Helpers for hooks that run while a thread is stopped. */
 int tracee_read(struct proc *p, uint64_t addr, void *buf, size_t len);

@@ -1227,12 +1227,11 @@ struct cover_walk {
 static void cover_one(void *arg, struct otnode *n)
 {
 	struct cover_walk *w = arg;
-	uint64_t page = w->page;
 
-	if (n->obj.kind == OBJ_MAPPING || n->obj.addr / page * page > w->covered)
+	if (n->obj.kind == OBJ_MAPPING || n->obj.addr / w->page * w->page > w->covered)
 		return;
 	if (end_of(n) > w->covered)
-		w->covered = (end_of(n) + page - 1) / page * page;
+		w->covered = (end_of(n) + w->page - 1) / w->page * w->page;
 }
 
 /* A fork child not yet given its copies (inherit()) is asked about them

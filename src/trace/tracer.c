@@ -1298,15 +1298,13 @@ void tracer_record_process(struct tracer *tr, struct proc *p)
 
 /* The calls its agent recorded are drained first: a block mapped before
  * the read is then known as the program's when its region is seen (a
- * storm's 4 MiB mmap got a second row, as a mapping nothing explained). */
-int tracer_refresh_mappings(struct tracer *tr, struct proc *p)
+ * fork test's 4 MiB mmap got a second row, a mapping nothing explained). */
+void tracer_refresh_mappings(struct tracer *tr, struct proc *p)
 {
 	if (p->agent)
 		agent_drain(tr, p);
-	if (modmap_refresh(&p->mods, p->mm_tid) < 0)
-		return -1;
-	hooks_record_mappings(tr, p);
-	return 0;
+	if (modmap_refresh(&p->mods, p->mm_tid) == 0)
+		hooks_record_mappings(tr, p);
 }
 
 static struct tracer *the_tracer;
