@@ -55,9 +55,13 @@ struct objtrack_range {
 };
 void objtrack_add_statics(struct objtrack *ot, pid_t pid, const struct nm_static_table *table,
 			  uint64_t bias, const struct objtrack_range *range, uint64_t ns);
-/* Writes the rows of live objects not written yet (before each commit
- * of the database, and at the end). */
+/* Writes the rows of live objects not written yet (at the end). */
 void objtrack_flush(struct objtrack *ot);
+/* The same but for the mappings the newest maps read of each process saw
+ * first, left for the next call (before each commit of the database,
+ * 0.1 s apart): one may still turn out to be a block's region
+ * (objtrack_add_seen()). */
+void objtrack_flush_settled(struct objtrack *ot);
 /* Ends the live object of pid starting exactly at addr among kinds
  * heap/mmap (free, realloc).  Returns its id, or 0 when unknown; then
  * ended (when not NULL) says its size and tag. */
@@ -92,6 +96,13 @@ const struct nm_object *objtrack_live_at(struct objtrack *ot, pid_t pid, uint64_
  * [start, end): a region of its maps that its calls explain (a malloc'd
  * chunk of 4 MiB: its block and the 16 bytes before, in the same pages). */
 bool objtrack_explained(struct objtrack *ot, pid_t pid, uint64_t start, uint64_t end);
+/* objtrack_add() for a mapping (kind mapping) a read of the maps at
+ * seen_ns saw first.  A read can fall between a block's call and its
+ * record: until the process's next read or the settled flush after next,
+ * an object made before seen_ns but recorded after it unmakes such a
+ * mapping that it (with the objects of then) covers, unless a sample was
+ * matched to it. */
+int64_t objtrack_add_seen(struct objtrack *ot, const struct nm_object *obj, uint64_t seen_ns);
 /* A live object of pid (kinds heap, static, mmap; not stacks nor
  * reservations) chosen with probability proportional to its size, from
  * the random value rnd. */

@@ -405,7 +405,7 @@ void hooks_record_mappings(struct tracer *tr, struct proc *p)
 			continue;
 		if (mapreg_insert(p, m->start, m->end))
 			tracer_emit(tr, &(struct nm_event){ .kind = EV_REGION, .pid = p->pid,
-							    .object = &obj });
+							    .ns = p->mods.read_ns, .object = &obj });
 	}
 }
 

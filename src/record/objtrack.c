@@ -56,6 +56,8 @@ struct otnode {
 	bool reserved;            /* mostly-untouched reservation: never picked */
 	bool stored;              /* has its row (or never will: no database) */
 	bool deferred;            /* row_if_sampled, and no sample yet: no row */
+	bool claimed;             /* a sample was matched to it */
+	bool just_seen;           /* a mapping of the newest maps read (proc's seen) */
 };
 
 /* Open addressing, keyed by start address and kind: live heap/mmap objects. */
@@ -111,10 +113,22 @@ struct proc {
 	struct small_index small; /* blocks with a row only if sampled */
 	struct lazy_statics *statics;
 	size_t nr_statics, cap_statics;
+	/* The mappings the newest read of its maps saw first, and when it
+	 * read them (objtrack_add_seen()). */
+	struct seen_mapping *seen;
+	size_t nr_seen, cap_seen;
+	uint64_t seen_ns;
+	bool seen_waited;         /* a flush left them for the next one */
 	/* A fork child not yet copied its parent's objects (inherit()). */
 	pid_t inherit_from;
 	uint64_t inherit_ns;
 	int pending_children;     /* children of ours that have not */
+};
+
+/* A mapping a maps read saw first: its node while it has this id. */
+struct seen_mapping {
+	struct otnode *n;
+	int64_t id;
 };
 
 struct slab {
@@ -761,6 +775,7 @@ void objtrack_free(struct objtrack *ot)
 		dead_free(p);
 		free(p->recent_frees);
 		free(p->live);
+		free(p->seen);
 		free(p->fenwick);
 		free(p->starts.slots);
 		small_free(&p->small);
@@ -898,18 +913,25 @@ static const struct nm_object *static_if_better(struct objtrack *ot, struct proc
 	return best;
 }
 
+static void retract_seen(struct objtrack *ot, struct proc *p, const struct otnode *made);
+static void forget_seen(struct proc *p);
+
 static int64_t add_numbered(struct objtrack *ot, const struct nm_object *o, uint32_t tag)
 {
 	/* A new object needs none of the inherited ones (a fork child's
 	 * stack, recorded at its first stop, does not make it copy them). */
 	struct proc *p = find_proc(ot, o->pid, 1);
+	struct otnode *n;
 
-	if (o->row_if_sampled && o->kind == OBJ_HEAP && o->free_ns && small_fits(o))
+	if (o->row_if_sampled && o->kind == OBJ_HEAP && o->free_ns && small_fits(o)) {
 		small_add_ended(&p->small, o, ot->keep_freed);
-	else if (o->row_if_sampled && o->kind == OBJ_HEAP && small_fits(o))
+	} else if (o->row_if_sampled && o->kind == OBJ_HEAP && small_fits(o)) {
 		small_add(&p->small, o, tag);
-	else
-		track(ot, p, o, tag);
+	} else {
+		n = track(ot, p, o, tag);
+		if (p->nr_seen && n->live_index != NOT_LIVE && o->kind != OBJ_MAPPING)
+			retract_seen(ot, p, n);
+	}
 	return o->id;
 }
 
@@ -933,12 +955,30 @@ static void store_row(struct objtrack *ot, struct otnode *n, uint64_t free_ns)
 	n->stored = true;
 }
 
+static void flush(struct objtrack *ot, bool settled)
+{
+	for (struct proc *p = ot->procs; ot->db && p; p = p->next) {
+		bool wait = settled && p->nr_seen && !p->seen_waited;
+
+		p->seen_waited = wait;
+		if (!wait)
+			forget_seen(p);
+		for (size_t i = 0; i < p->nr_live; i++)
+			if (!p->live[i]->stored && !(wait && p->live[i]->just_seen))
+				store_row(ot, p->live[i], 0);
+	}
+}
+
 void objtrack_flush(struct objtrack *ot)
 {
-	for (struct proc *p = ot->procs; ot->db && p; p = p->next)
-		for (size_t i = 0; i < p->nr_live; i++)
-			if (!p->live[i]->stored)
-				store_row(ot, p->live[i], 0);
+	flush(ot, false);
+}
+
+/* The mappings a maps read saw first wait for the flush after the next:
+ * the block one may be is recorded by then (objtrack_add_seen()). */
+void objtrack_flush_settled(struct objtrack *ot)
+{
+	flush(ot, true);
 }
 
 /* store: the database is told when the object ended (free, munmap,
@@ -1030,6 +1070,7 @@ void objtrack_end_process(struct objtrack *ot, pid_t pid, uint64_t ns, bool stor
 
 	if (!p)
 		return;
+	forget_seen(p);
 	/* Children still to copy what it had copy it now; its own pending
 	 * copy is not wanted any more (an exec right after a fork). */
 	settle_children(ot, p, UINT64_MAX);
@@ -1195,7 +1236,10 @@ const struct nm_object *objtrack_find(struct objtrack *ot, pid_t pid, uint64_t a
 
 void objtrack_claim(struct objtrack *ot, const struct nm_object *obj)
 {
-	claim_row(ot, (struct otnode *)obj);
+	struct otnode *n = (struct otnode *)obj;
+
+	n->claimed = true;
+	claim_row(ot, n);
 }
 
 const struct nm_object *objtrack_lookup(struct objtrack *ot, pid_t pid, uint64_t addr, uint64_t t)
@@ -1222,13 +1266,15 @@ const struct nm_object *objtrack_live_at(struct objtrack *ot, pid_t pid, uint64_
  * order cover without a gap. */
 struct cover_walk {
 	uint64_t covered, page;
+	uint64_t until;           /* objects made after it explain nothing */
 };
 
 static void cover_one(void *arg, struct otnode *n)
 {
 	struct cover_walk *w = arg;
 
-	if (n->obj.kind == OBJ_MAPPING || n->obj.addr / w->page * w->page > w->covered)
+	if (n->obj.kind == OBJ_MAPPING || n->obj.alloc_ns > w->until ||
+	    n->obj.addr / w->page * w->page > w->covered)
 		return;
 	if (end_of(n) > w->covered)
 		w->covered = (end_of(n) + w->page - 1) / w->page * w->page;
@@ -1237,17 +1283,106 @@ static void cover_one(void *arg, struct otnode *n)
 /* A fork child not yet given its copies (inherit()) is asked about them
  * in its parent's objects: copying them for the question would give them
  * rows. */
-bool objtrack_explained(struct objtrack *ot, pid_t pid, uint64_t start, uint64_t end)
+static bool explained_by(struct objtrack *ot, pid_t pid, uint64_t start, uint64_t end,
+			 uint64_t until)
 {
 	struct proc *p = find_proc(ot, pid, 0);
-	struct cover_walk w = { start, ot->page };
+	struct cover_walk w = { start, ot->page, until };
 
 	if (!p)
 		return false;
 	treap_overlap(p->root, start, end, cover_one, &w);
 	if (w.covered < end && p->inherit_from)
-		return objtrack_explained(ot, p->inherit_from, start, end);
+		return explained_by(ot, p->inherit_from, start, end, until);
 	return w.covered >= end;
+}
+
+bool objtrack_explained(struct objtrack *ot, pid_t pid, uint64_t start, uint64_t end)
+{
+	return explained_by(ot, pid, start, end, UINT64_MAX);
+}
+
+/* ---- mappings a maps read saw before their block's record ---- */
+
+static bool seen_still(const struct seen_mapping *e)
+{
+	return e->n->obj.id == e->id && e->n->live_index != NOT_LIVE;
+}
+
+static void forget_seen(struct proc *p)
+{
+	for (size_t i = 0; i < p->nr_seen; i++)
+		if (seen_still(&p->seen[i]))
+			p->seen[i].n->just_seen = false;
+	p->nr_seen = 0;
+}
+
+/* A maps read runs on its own schedule, and the agent writes an mmap's
+ * record as the call returns: a read between the two saw the block's
+ * region first, as a mapping.  The mappings of the newest read are kept
+ * apart until the next one (the records of calls made before it have
+ * been drained by then). */
+int64_t objtrack_add_seen(struct objtrack *ot, const struct nm_object *obj, uint64_t seen_ns)
+{
+	struct proc *p = find_proc(ot, obj->pid, 1);
+	struct nm_object o = named(ot, obj);
+	struct otnode *n;
+
+	if (p->seen_ns != seen_ns) {
+		forget_seen(p);
+		p->seen_waited = false;
+	}
+	p->seen_ns = seen_ns;
+	n = track(ot, p, &o, OBJTRACK_NO_TAG);
+	if (o.kind != OBJ_MAPPING || n->live_index == NOT_LIVE)
+		return o.id;
+	if (p->nr_seen == p->cap_seen) {
+		p->cap_seen = p->cap_seen ? 2 * p->cap_seen : 8;
+		p->seen = xrealloc(p->seen, p->cap_seen * sizeof(*p->seen));
+	}
+	p->seen[p->nr_seen++] = (struct seen_mapping){ n, o.id };
+	n->just_seen = true;
+	return o.id;
+}
+
+static bool has_row(const struct objtrack *ot, const struct otnode *n)
+{
+	return ot->db && n->stored && !n->deferred;
+}
+
+/* A mapping that never was: no row, no sample, gone from the tree. */
+static void unmake(struct objtrack *ot, struct proc *p, struct otnode *n)
+{
+	live_remove(p, n);
+	if (starts_indexed(n->obj.kind))
+		starts_remove(&p->starts, n);
+	p->root = treap_remove(p->root, n);
+	ot->count--;
+	recycle(ot, n);
+}
+
+/* made, recorded after the newest maps read of p but made before it: a
+ * mapping of that read which made (and the other objects of then) cover
+ * was the read's view of them.  One a sample was matched to stays. */
+static void retract_seen(struct objtrack *ot, struct proc *p, const struct otnode *made)
+{
+	uint64_t lo = made->obj.addr, hi = end_of(made);
+
+	if (made->obj.alloc_ns > p->seen_ns)
+		return;
+	for (size_t i = 0; i < p->nr_seen;) {
+		struct otnode *m = p->seen[i].n;
+
+		if (seen_still(&p->seen[i]) &&
+		    (m->obj.addr >= hi || end_of(m) <= lo || m->claimed || has_row(ot, m) ||
+		     !explained_by(ot, p->pid, m->obj.addr, end_of(m), p->seen_ns))) {
+			i++;
+			continue;
+		}
+		if (seen_still(&p->seen[i]))
+			unmake(ot, p, m);
+		p->seen[i] = p->seen[--p->nr_seen];
+	}
 }
 
 struct reserve_walk {

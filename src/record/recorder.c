@@ -422,7 +422,8 @@ static void write_row(struct recorder *r, const struct nm_event *ev)
  * modules' segments, the vdso, ld.so.cache), identical from one process
  * to the next; their rows were a sixth, then 30 us a process, of the cost
  * of a git command's short processes under numamma. */
-static void add_region(struct recorder *r, const struct nm_object *region)
+/* seen_ns: when a maps read saw a mapping. */
+static void add_region(struct recorder *r, const struct nm_object *region, uint64_t seen_ns)
 {
 	struct nm_object obj = *region;
 
@@ -431,7 +432,10 @@ static void add_region(struct recorder *r, const struct nm_object *region)
 		return;
 	if ((obj.kind == OBJ_STATIC || obj.kind == OBJ_MAPPING) && obj.size < r->min_size)
 		obj.row_if_sampled = true;
-	objtrack_add(r->ot, &obj);
+	if (obj.kind == OBJ_MAPPING)
+		objtrack_add_seen(r->ot, &obj, seen_ns);
+	else
+		objtrack_add(r->ot, &obj);
 }
 
 struct statics_walk {
@@ -447,7 +451,7 @@ static void add_static(void *arg, const struct nm_static *s)
 		.pid = w->ev->pid, .tid = w->ev->pid, .kind = OBJ_STATIC,
 		.addr = s->vaddr + w->ev->bias, .size = s->size, .alloc_ns = w->ev->since_ns,
 		.name = s->name,
-	});
+	}, 0);
 }
 
 /* A module's statics: those of min_size and more are objects now, the
@@ -475,7 +479,7 @@ static void track(struct recorder *r, const struct nm_event *ev)
 		alloc_event(r, ev->t, ev->alloc);
 		break;
 	case EV_REGION:
-		add_region(r, ev->object);
+		add_region(r, ev->object, ev->ns);
 		/* A thread's stack is an mmap'd reservation it barely uses. */
 		if (ev->object->kind == OBJ_STACK)
 			objtrack_mark_reserved(r->ot, ev->pid, ev->sp);

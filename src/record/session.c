@@ -195,7 +195,7 @@ static int on_tick(void *ctx, uint64_t now)
 		}
 	}
 	if (s->db && now - s->last_flush_ns > FLUSH_EVERY_NS) {
-		objtrack_flush(s->objs);
+		objtrack_flush_settled(s->objs);
 		db_flush(s->db);
 		s->last_flush_ns = now;
 		if (db_write_error(s->db))

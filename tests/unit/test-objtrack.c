@@ -152,6 +152,73 @@ static void test_explained(void)
 	objtrack_free(ot);
 }
 
+static int64_t add_seen(struct objtrack *ot, pid_t pid, uint64_t addr, uint64_t size,
+			uint64_t since_ns, uint64_t seen_ns)
+{
+	struct nm_object o = { .pid = pid, .tid = pid, .kind = OBJ_MAPPING, .addr = addr,
+			       .size = size, .alloc_ns = since_ns, .name = "[anon]" };
+	return objtrack_add_seen(ot, &o, seen_ns);
+}
+
+static int64_t found_id(struct objtrack *ot, pid_t pid, uint64_t addr, uint64_t t)
+{
+	const struct nm_object *o = objtrack_find(ot, pid, addr, t);
+	return o ? o->id : 0;
+}
+
+/* A maps read (at 100) between an mmap's call (at 50) and its record saw
+ * the block's region first: the record unmakes that mapping, whole or
+ * merged with an older block's region, and leaves the others: one a block
+ * made after the read does not explain, one it covers in part, one a
+ * sample was matched to, one of an older read, one of another process. */
+static void test_seen_before_its_block(void)
+{
+	struct objtrack *ot = objtrack_new(NULL);
+	const uint64_t mib = 1 << 20, a = 0x10000000, b = 0x20000000;
+	int64_t later, claimed, part, other;
+	size_t before;
+
+	add(ot, 1, OBJ_MMAP, b, mib, 5);
+	add_seen(ot, 1, a, 4 * mib, 40, 100);
+	add_seen(ot, 1, b, 3 * mib, 40, 100);         /* b's block and the new one, merged */
+	later = add_seen(ot, 1, 0x30000000, mib, 40, 100);
+	part = add_seen(ot, 1, 0x40000000, 2 * mib, 40, 100);
+	claimed = add_seen(ot, 1, 0x50000000, mib, 40, 100);
+	other = add_seen(ot, 2, 0x60000000, mib, 40, 100);
+	objtrack_claim(ot, objtrack_find(ot, 1, 0x50000000, 60));
+	before = objtrack_count(ot);
+
+	int64_t block = add(ot, 1, OBJ_MMAP, a, 4 * mib, 50);
+	CHECK_INT(found_id(ot, 1, a + mib, 150), block);
+	CHECK_INT(objtrack_count(ot), before);          /* one made, one unmade */
+	add(ot, 1, OBJ_MMAP, b + mib, 2 * mib, 50);
+	CHECK_INT(objtrack_count(ot), before);
+	CHECK(found_id(ot, 1, b + 2 * mib, 150) != 0);
+	add(ot, 1, OBJ_MMAP, 0x30000000, mib, 150);
+	add(ot, 1, OBJ_MMAP, 0x40000000, mib, 50);
+	add(ot, 1, OBJ_MMAP, 0x50000000, mib, 50);
+	add(ot, 2, OBJ_MMAP, 0x60000000 + mib, mib, 50);
+	CHECK_INT(objtrack_count(ot), before + 4);
+	CHECK_INT(found_id(ot, 1, 0x40000000 + mib, 160), part);
+	CHECK_INT(found_id(ot, 2, 0x60000000, 160), other);
+	CHECK(found_id(ot, 1, 0x30000000, 160) != later);     /* the block wins a lookup */
+	CHECK_INT(found_id(ot, 1, 0x30000000, 100), later);
+	CHECK(found_id(ot, 1, 0x50000000, 160) != claimed);
+	CHECK_INT(found_id(ot, 1, 0x50000000, 45), claimed);
+
+	/* A second read: the first one's mappings are settled. */
+	int64_t old = add_seen(ot, 1, 0x70000000, mib, 40, 100);
+	add_seen(ot, 1, 0x80000000, mib, 100, 300);
+	before = objtrack_count(ot);
+	add(ot, 1, OBJ_MMAP, 0x70000000, mib, 50);
+	CHECK_INT(objtrack_count(ot), before + 1);
+	CHECK_INT(found_id(ot, 1, 0x70000000, 45), old);
+	add(ot, 1, OBJ_MMAP, 0x80000000, mib, 250);
+	CHECK_INT(objtrack_count(ot), before + 1);
+	CHECK_INT(found_id(ot, 1, 0x80000000, 200), 0);
+	objtrack_free(ot);
+}
+
 /* Processes are found by pid among many, whatever the pid (0 and -1
  * included: the pid map reserves its keys 0 and all ones). */
 static void test_many_processes(void)
@@ -1022,6 +1089,7 @@ int main(void)
 	test_kind_priority();
 	test_fork();
 	test_explained();
+	test_seen_before_its_block();
 	test_many_processes();
 	test_fork_lazy();
 	test_fork_free_before();

@@ -222,6 +222,59 @@ static void test_site_far_then_near(const char *dir)
 		   want, 1, 3);
 }
 
+static void region(struct recorder *r, uint64_t addr, uint64_t size, uint64_t since_ns,
+		   uint64_t seen_ns)
+{
+	recorder_event(r, &(struct nm_event){
+		.kind = EV_REGION, .pid = 100, .ns = seen_ns,
+		.object = &(struct nm_object){ .pid = 100, .tid = 100, .kind = OBJ_MAPPING,
+					       .addr = addr, .size = size, .alloc_ns = since_ns,
+					       .name = "[anon]" } });
+}
+
+static void mmap_call(struct recorder *r, uint64_t addr, uint64_t size, uint64_t ns)
+{
+	struct alloc_event a = { .op = AE_ALLOC, .fn = FN_MMAP, .mapped = true, .pid = 100,
+				 .tid = 100, .ns = ns, .addr = addr, .size = size, .callsite_id = 1 };
+
+	recorder_event(r, &(struct nm_event){ .kind = EV_ALLOC, .pid = 100, .tid = 100, .ns = ns,
+					      .alloc = &a });
+}
+
+/* A maps read (at 100) fell between an mmap (at 50) and its record: the
+ * mapping it saw has no row, even with a commit between the read and the
+ * record (objtrack_flush_settled()); a mapping from before the mmap (at
+ * 150) keeps its row, as does one whose block came after a second commit.
+ * (The old recorder: four rows of mappings.) */
+static void test_region_seen_before_its_block(const char *dir)
+{
+	char *path = xasprintf("%s/m.db", dir);
+	struct nm_db *db = db_create(path, true);
+	struct objtrack *ot = objtrack_new(NULL);
+	struct recorder *r = recorder_new(ot, NULL, 4096);
+
+	start_run(db, ot, r);
+	tell(r, EV_PROCESS_START, 100, 10);
+	region(r, 0x10000000, 4 << 20, 40, 100);
+	region(r, 0x20000000, 4 << 20, 40, 100);
+	region(r, 0x30000000, 4 << 20, 40, 100);
+	region(r, 0x40000000, 4 << 20, 40, 100);
+	objtrack_flush_settled(ot);
+	mmap_call(r, 0x10000000, 4 << 20, 50);
+	mmap_call(r, 0x20000000, 4 << 20, 50);
+	mmap_call(r, 0x30000000, 4 << 20, 150);
+	objtrack_flush_settled(ot);
+	mmap_call(r, 0x40000000, 4 << 20, 50);
+	objtrack_flush(ot);
+	tell(r, EV_PROCESS_END, 100, 200);
+	db_end_run(db, 200, 0, 0);
+	db_close(db);
+	recorder_free(r);
+	objtrack_free(ot);
+	check_rows(path, "SELECT kind = 'mapping', count(*), min(address) FROM objects GROUP BY 1",
+		   (const int64_t[]){ 0, 4, 0x10000000, 1, 2, 0x30000000 }, 2, 3);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/numamma-test-recorder.XXXXXX";
@@ -295,6 +348,7 @@ int main(void)
 	test_statics(dir, true);
 	test_site_memo(dir);
 	test_site_far_then_near(dir);
+	test_region_seen_before_its_block(dir);
 	rmdir(dir);
 	free(path);
 	return unit_done();
