@@ -53,12 +53,14 @@ struct otnode {
 	uint32_t prio;
 	uint32_t live_index;      /* in proc->live, or NOT_LIVE */
 	uint32_t tag;             /* objtrack_add_block()'s */
-	bool reserved;            /* mostly-untouched reservation: never picked */
-	bool stored;              /* has its row (or never will: no database) */
-	bool deferred;            /* row_if_sampled, and no sample yet: no row */
-	bool claimed;             /* a sample was matched to it */
-	bool just_seen;           /* a mapping of the newest maps read (proc's seen) */
+	/* Bits: numamma keeps a node per tracked object, 120 bytes with them. */
+	bool reserved : 1;        /* mostly-untouched reservation: never picked */
+	bool stored : 1;          /* has its row (or never will: no database) */
+	bool deferred : 1;        /* row_if_sampled, and no sample yet: no row */
+	bool claimed : 1;         /* a sample was matched to it */
+	bool just_seen : 1;       /* a mapping of the newest maps read (proc's seen) */
 };
+_Static_assert(sizeof(struct otnode) == 120, "an object's node grew");
 
 /* Open addressing, keyed by start address and kind: live heap/mmap objects. */
 struct addr_hash {
