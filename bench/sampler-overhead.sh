@@ -17,7 +17,8 @@
 # program's parent times from inside): what each clock sample costs
 # numamma, taken from the workers on a machine with fewer cores than
 # threads; the rest of clock's cost is the kernel's, a timer interrupt
-# per sample in the workers.
+# per sample in the workers.  Last, the clock samples each worker got per
+# second of its own cpu (bench/compute says its workers' cpu times).
 #
 #   bench/sampler-overhead.sh [THREADS [STEPS [KWORDS]]]    (2 2000 256)
 # RUNS=3 by default; NUMAMMA overrides the binary.
@@ -105,6 +106,19 @@ done
 awk -v n="$(median "$tmp/own-none" 1)" -v c="$(median "$tmp/own-clock" 1)" \
 	-v k="$(median "$tmp/own-clock" 2)" 'BEGIN { printf "numamma'"'"'s own cpu: none %.1f ms, clock %.1f ms:" \
 	" %.1f us per clock sample (%d)\n", n * 1e3, c * 1e3, (c - n) * 1e6 / k, k }'
+# Samples per worker per second of its cpu, the clock sampler's density
+# (issue 9 asks 900 at least): one more run, each worker's cpu time from
+# bench/compute itself.
+if [[ " ${configs[*]} " == *" clock "* ]]; then
+	COMPUTE_CPU_TIMES=1 "$numamma" profile -q -s clock -o "$tmp/rate.db" -- \
+		"$top/bench/compute" "${args[@]}" >/dev/null 2>"$tmp/worker-cpu"
+	sqlite3 -separator ' ' "$tmp/rate.db" 'SELECT tid, count(*) FROM samples GROUP BY tid' \
+		>"$tmp/per-tid" 2>/dev/null
+	awk 'NR == FNR { n[$1] = $2; next } $1 == "worker" && $3 > 0 { printf "%.0f\n", n[$2] / $3 }' \
+		"$tmp/per-tid" "$tmp/worker-cpu" | sort -n |
+		awk '{ v[NR] = $1 } END { if (NR) printf "clock: %d to %d samples per worker per" \
+			" cpu-second (%d workers)\n", v[1], v[NR], NR }'
+fi
 # What the clock sampler took and kept (the last run).
 # A sample in numamma's agent is counted, not stored (the report says how
 # many: its own cost, not the program's accesses).
