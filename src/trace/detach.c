@@ -183,11 +183,11 @@ static bool waits_for_vfork(struct tracer *tr, const struct tcb *t)
 
 /* The next report of t: 1 with *status; 0 when t sits in a ptrace stop
  * already reported (its report was taken earlier, a detach must not wait
- * for another); REPORT_LATER when it went to wait for its vfork child,
- * which numamma holds (resumed from its vfork event before the detach, it
- * was not in that wait yet when stop_all() looked: t0141 in CI); -1 when
- * it is gone, or reports nothing in DETACH_WAIT_MS (detach gives up on it
- * rather than hang: the kernel detaches it when numamma exits). */
+ * for another); REPORT_LATER when it waits for its vfork child, which
+ * numamma holds, or has gone to (resumed from its vfork event just before
+ * the detach: t0141 in CI); -1 when it is gone, or reports nothing in
+ * DETACH_WAIT_MS (detach gives up on it rather than hang: the kernel
+ * detaches it when numamma exits). */
 static int wait_report(struct tracer *tr, const struct tcb *t, int *status)
 {
 	pid_t tid = t->tid;
@@ -350,8 +350,6 @@ static struct tcb **stop_all(struct tracer *tr, const struct proc *only, const s
 				continue;
 			if (now[i] == held)
 				;       /* its report taken: no interrupt comes */
-			else if (waits_for_vfork(tr, now[i]))
-				now[i]->flags |= TCB_STOP_LATER;
 			else if ((got = stop_for_detach(tr, now[i])) == REPORT_LATER)
 				now[i]->flags |= TCB_STOP_LATER;
 			else if (!got)
