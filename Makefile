@@ -58,8 +58,9 @@ endif
 ALL_SRCS := $(sort $(shell find src -name '*.c'))
 LIB_SRCS := $(filter-out src/cmd/main.c,$(ALL_SRCS))
 WATCHDOG_OBJS := watchdog/watch.o watchdog/repair.o
+# agent/cfi.o too: numamma builds the FDE tables the agent searches.
 LIB_OBJS := $(LIB_SRCS:.c=.o) src/intercept/agent_blob.o src/store/schema_image.o \
-            $(WATCHDOG_OBJS) src/trace/watchdog_blob.o src/trace/clone_handoff.o
+            $(WATCHDOG_OBJS) src/trace/watchdog_blob.o src/trace/clone_handoff.o agent/cfi.o
 UNIT_SRCS := $(wildcard tests/unit/test-*.c)
 UNIT_BINS := $(UNIT_SRCS:.c=)
 

@@ -37,6 +37,8 @@ _Static_assert(sizeof(struct agent_frame) == 128, "entry.S's frame");
 #define SYS_OPENAT 257
 #define SYS_CLOSE 3
 #define SYS_FSTAT 5
+#define SYS_ARCH_PRCTL 158
+#define ARCH_GET_FS 0x1003
 /* x86-64's struct stat: 144 bytes, st_size the seventh word. */
 #define KSTAT_WORDS 18
 #define KSTAT_SIZE 6
@@ -210,6 +212,22 @@ static void map_own(struct agent_ctl *c, const struct agent_owner *o)
 
 /* A fork child's first call: its own region mapped, the parent's not
  * written (agent_region_step()). */
+/* Whether %fs:0, the thread's own TCB address, may be read: not in a
+ * static program before its C library set the thread pointer (there
+ * %fs:0 faults).  Once one thread has one, every thread made after it
+ * has one from its start. */
+static bool thread_pointer_set(struct agent_ctl *c)
+{
+	uint64_t fs = 0;
+
+	if (__atomic_load_n(&c->tp_set, __ATOMIC_RELAXED))
+		return true;
+	if (raw_syscall4(SYS_ARCH_PRCTL, ARCH_GET_FS, (long)&fs, 0, 0) < 0 || !fs)
+		return false;
+	__atomic_store_n(&c->tp_set, 1, __ATOMIC_RELAXED);
+	return true;
+}
+
 static int own_region(struct agent_ctl *c)
 {
 	switch (agent_region_step(c)) {
@@ -299,6 +317,9 @@ static int before_sandbox(struct agent_ctl *c, uint32_t fn, const struct agent_f
 		       f->rdi == SYS_SECCOMP || (f->rdi == SYS_PRCTL && f->rsi == PR_SET_SECCOMP);
 
 	if (seccomp) {
+		/* Called with the thread pointer set (libc's errno): no
+		 * arch_prctl the filter may refuse from now on. */
+		__atomic_store_n(&c->tp_set, 1, __ATOMIC_RELEASE);
 		__atomic_store_n(&c->owner_arm, 0, __ATOMIC_RELEASE);
 		__atomic_store_n(&c->doorbell_pid, 0, __ATOMIC_RELEASE);
 		__atomic_store_n(&c->futex_refused, 1, __ATOMIC_RELEASE);
@@ -334,8 +355,7 @@ int agent_enter(struct agent_frame *f)
 		count_unless_null(c, fn, f->rdi);
 		return 0;
 	}
-	f->inside = agent_inside(c, thread_key());
-	if (!f->inside) {
+	if (!thread_pointer_set(c) || !(f->inside = agent_inside(c, thread_key()))) {
 		__atomic_fetch_add(&c->lost, 1, __ATOMIC_RELAXED);
 		return 0;
 	}

@@ -1,6 +1,7 @@
 /* The unwind rule of one code address, read where the loader mapped it:
  * the module's .eh_frame_hdr gives the FDE covering the address (binary
- * search in its table), and the FDE's CIE's initial instructions, then
+ * search in its table; or in numamma's, agent_cfi_fdes(), for a module
+ * without one), and the FDE's CIE's initial instructions, then
  * the FDE's own, are run up to the address.  The agent asks only for
  * return addresses it has not met before (agent_unwind_rule caches
  * them), so no table of every row of every module is built: cc1's took
@@ -24,10 +25,13 @@
 #define REG_RA 16
 #define MAX_REMEMBERED 8
 
-/* Bytes in [p, end) of the program's memory, read in place. */
+/* Bytes in [p, end) of the program's memory, read in place; or a copy
+ * of them, delta bytes below where they are loaded (numamma's, for
+ * agent_cfi_fdes()). */
 struct reader {
 	const uint8_t *p, *end;
 	bool bad;
+	uint64_t delta;
 };
 
 static uint8_t byte(struct reader *r)
@@ -87,10 +91,10 @@ static uint64_t fixed(struct reader *r, int size)
 }
 
 /* A pointer in DW_EH_PE encoding enc: absolute or pc-relative (to where
- * the value itself lies: the bytes are read where they are loaded). */
+ * the value itself is loaded). */
 static uint64_t pointer(struct reader *r, uint8_t enc)
 {
-	uint64_t at = (uint64_t)(uintptr_t)r->p, v;
+	uint64_t at = (uint64_t)(uintptr_t)r->p + r->delta, v;
 
 	switch (enc & 0x0f) {
 	case 0x00: v = fixed(r, 8); break;
@@ -352,6 +356,31 @@ static const uint8_t *fde_in_hdr(const struct agent_module *m, uint64_t ip)
 	return lo ? hdr + s32_at(table + 8 * (lo - 1) + 4) : 0;
 }
 
+/* The FDE whose start is the last at or below ip in numamma's table of
+ * the module's FDEs, or NULL. */
+static const uint8_t *fde_in_table(const struct agent_module *m, uint64_t ip)
+{
+	const struct agent_fde *t = (const struct agent_fde *)(uintptr_t)m->eh_hdr;
+	uint64_t lo = 0, hi = (m->eh_hdr_end - m->eh_hdr) / sizeof(*t);
+
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+
+		if (t[mid].start <= ip)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? (const uint8_t *)(uintptr_t)t[lo - 1].fde : 0;
+}
+
+static const uint8_t *fde_of(const struct agent_module *m, uint64_t ip)
+{
+	if (!m->eh_hdr)
+		return 0;
+	return m->fde_table ? fde_in_table(m, ip) : fde_in_hdr(m, ip);
+}
+
 /* An entry of .eh_frame at p: its content in [*start, *end).  false
  * when it lies outside the section or has a 64-bit length. */
 static bool entry_at(const struct agent_module *m, const uint8_t *p, const uint8_t **start,
@@ -373,7 +402,7 @@ static bool entry_at(const struct agent_module *m, const uint8_t *p, const uint8
 
 int agent_cfi_rule(const struct agent_module *m, uint64_t ip, struct agent_rule *out)
 {
-	const uint8_t *fde = m->eh_hdr ? fde_in_hdr(m, ip) : 0, *start, *end, *cie_start, *cie_end;
+	const uint8_t *fde = fde_of(m, ip), *start, *end, *cie_start, *cie_end;
 	struct reader r, cr;
 	struct cie c;
 	struct machine mc;
@@ -411,4 +440,44 @@ int agent_cfi_rule(const struct agent_module *m, uint64_t ip, struct agent_rule 
 		return 0;
 	to_rule(&mc.s, out);
 	return 1;
+}
+
+/* numamma's side, for a module without .eh_frame_hdr: the FDEs of its
+ * .eh_frame, a copy of which is [eh, eh + size), loaded at at; up to max
+ * of them in out, in the section's order.  An FDE whose CIE cannot be
+ * read is left out, as is the rest of the section after a damaged entry
+ * (its length no longer says where the next one starts). */
+uint64_t agent_cfi_fdes(const uint8_t *eh, uint64_t size, uint64_t at, struct agent_fde *out,
+			uint64_t max)
+{
+	const uint8_t *end = eh + size, *p = eh, *cie_at = 0;
+	struct cie c = { 0 };
+	uint64_t n = 0;
+
+	while (n < max && end - p >= 8) {
+		uint32_t len = (uint32_t)s32_at(p), id = (uint32_t)s32_at(p + 4);
+		const uint8_t *next = p + 4 + len;
+		struct reader r = { .p = p + 8, .end = next, .delta = at - (uint64_t)(uintptr_t)eh };
+
+		if (!len || len == 0xffffffff || len > (uint64_t)(end - p - 4))
+			break;          /* the terminator, a 64-bit length, damage */
+		if (id && (uint64_t)(p + 4 - eh) >= id) {
+			const uint8_t *cie = p + 4 - id;
+			struct reader cr = { .p = cie + 8, .end = cie + 4 + (uint32_t)s32_at(cie) };
+
+			if (cie != cie_at && (cr.end > end || s32_at(cie + 4) != 0 ||
+					      !parse_cie(&cr, cr.end, &c)))
+				cie_at = 0;
+			else
+				cie_at = cie;
+			if (cie_at) {
+				uint64_t start = pointer(&r, c.fde_enc);
+
+				if (!r.bad && start)
+					out[n++] = (struct agent_fde){ start, at + (uint64_t)(p - eh) };
+			}
+		}
+		p = next;
+	}
+	return n;
 }

@@ -18,9 +18,13 @@
  *                  publishes (at each dlopen) is written after the one in
  *                  use, wrapping only when the space is full, so that a
  *                  thread still searching an older one is not overwritten
+ *   FDE tables     struct agent_fde, for the modules without an
+ *                  .eh_frame_hdr (a static link writes none): numamma
+ *                  builds each once per process, appended
  *
- * The unwind rules themselves come from each module's .eh_frame_hdr and
- * .eh_frame where the loader mapped them (agent/cfi.c).
+ * The unwind rules themselves come from each module's .eh_frame_hdr (or
+ * numamma's table) and .eh_frame where the loader mapped them
+ * (agent/cfi.c).
  *
  * A thread writes into a ring of its own with plain stores: no locked
  * instruction, no cache line shared with another thread.  Every record
@@ -35,7 +39,7 @@
 
 #include "alloc_event.h"
 
-#define AGENT_ABI_VERSION 29
+#define AGENT_ABI_VERSION 30
 /* The memfd's name; /proc/PID/maps shows "/memfd:" AGENT_MEMFD_NAME. */
 #define AGENT_MEMFD_NAME "numamma-agent"
 #define AGENT_MAPS_PATH "/memfd:" AGENT_MEMFD_NAME
@@ -62,6 +66,7 @@
 #define AGENT_RULELOG      (1u << 15)   /* rules a process computed, logged */
 #define AGENT_MODULES_MAX  (1u << 12)   /* modules per list */
 #define AGENT_MODULE_SPACE (1u << 15)   /* entries in all */
+#define AGENT_FDE_SPACE    (1u << 18)   /* FDE table entries in all (4 MiB) */
 #define AGENT_MAX_HOOKS    64
 #define AGENT_MAX_FRAMES   64
 #define AGENT_MAX_WRAPPERS 32
@@ -166,6 +171,7 @@ struct agent_ctl {
 	uint64_t stale_tsc;
 	uint64_t spin_tsc;      /* a millisecond: a spin's longest (futex_refused) */
 	uint64_t modules;       /* published list: first entry << 32 | entries */
+	uint64_t fdes_used;     /* FDE table entries numamma wrote */
 	/* The loader's r_debug.r_state (0: unknown): the agent's hook of
 	 * _dl_debug_state traps only when it is not RT_ADD. */
 	uint64_t r_state;
@@ -180,6 +186,10 @@ struct agent_ctl {
 	uint64_t owner_at;
 	uint64_t token;
 	uint32_t owner_arm;
+	/* The process's thread pointer is set (its %fs:0 readable): the
+	 * agent asks the kernel (arch_prctl) until it is, then writes 1.  A
+	 * static program runs its C library's start before it sets one. */
+	uint32_t tp_set;
 	struct agent_hook hooks[AGENT_MAX_HOOKS];
 	/* Wrapper functions outside wrapper modules (C++'s operator new
 	 * linked into a program): [start, end). */
@@ -262,15 +272,29 @@ struct agent_rec_ips {
  * start in a published list. */
 struct agent_module {
 	uint64_t start, end;                /* its mappings */
-	uint64_t eh_hdr, eh_hdr_end;        /* .eh_frame_hdr; 0: none */
+	uint64_t eh_hdr, eh_hdr_end;        /* .eh_frame_hdr (or fde_table's); 0: none */
 	uint64_t eh_frame, eh_frame_end;    /* .eh_frame */
-	uint64_t wrapper;                   /* libc, libstdc++: frames on top are not the caller */
+	uint32_t wrapper;                   /* libc, libstdc++: frames on top are not the caller */
+	/* eh_hdr..eh_hdr_end is numamma's table of the module's FDEs (struct
+	 * agent_fde, by start), where the module has no .eh_frame_hdr. */
+	uint32_t fde_table;
 	/* ip + id_delta is a return address's id (the file's key + its ELF
 	 * address): the same in every process that maps the file, wherever
 	 * it is loaded, so that a stack hashes alike in all of them and is
 	 * sent to numamma once per profile, not once per process. */
 	uint64_t id_delta;
 };
+
+/* An FDE of .eh_frame where the loader mapped it, and where the code it
+ * describes starts. */
+struct agent_fde {
+	uint64_t start, fde;
+};
+/* The FDEs of a copy of .eh_frame, [eh, eh + size), which the program
+ * loaded at at: up to max in out, in the section's order (agent/cfi.c,
+ * linked into numamma too). */
+uint64_t agent_cfi_fdes(const uint8_t *eh, uint64_t size, uint64_t at, struct agent_fde *out,
+			uint64_t max);
 
 /* How to find the caller's frame from an ip (agent/cfi.c). */
 enum { AGENT_CFA_RSP, AGENT_CFA_RBP, AGENT_CFA_END /* outermost frame */ };
@@ -479,7 +503,8 @@ static const uint32_t agent_table_largest[AGENT_TABLES] = {
 #define AGENT_OFF_STACKCACHE (AGENT_OFF_IPCACHE + AGENT_IPCACHE_SPACE * sizeof(struct agent_ipcache))
 #define AGENT_OFF_RULELOG  (AGENT_OFF_STACKCACHE + (uint64_t)AGENT_RINGS * AGENT_STACKCACHE_RING)
 #define AGENT_OFF_MODULES  (AGENT_OFF_RULELOG + (uint64_t)AGENT_RULELOG * sizeof(struct agent_rulelog))
-#define AGENT_DATA_SIZE    (AGENT_OFF_MODULES + (uint64_t)AGENT_MODULE_SPACE * sizeof(struct agent_module))
+#define AGENT_OFF_FDES     (AGENT_OFF_MODULES + (uint64_t)AGENT_MODULE_SPACE * sizeof(struct agent_module))
+#define AGENT_DATA_SIZE    (AGENT_OFF_FDES + (uint64_t)AGENT_FDE_SPACE * sizeof(struct agent_fde))
 _Static_assert(AGENT_OFF_IPCACHE % 64 == 0, "an ip cache set in one cache line");
 _Static_assert(AGENT_OFF_STACKCACHE % 64 == 0, "a stack cache entry on its own cache lines");
 

@@ -1,6 +1,8 @@
 #!/bin/bash
 # A statically linked program: no dynamic loader, malloc inside the
-# executable itself.  The allocations are found all the same.
+# executable itself.  The allocations are found all the same, with their
+# whole stacks: a static link has no .eh_frame_hdr, and the agent searches
+# the table numamma builds of the program's FDEs instead.
 . "$(dirname "$0")/lib.sh"
 
 [[ -f $(cc -print-file-name=libc.a) ]] ||
@@ -10,3 +12,13 @@ db=$TMPD/p.db
 profile_ok "$db" -- "$TMPD/alloc-threads" >"$TMPD/out"
 assert_eq "program output" "done 400" "$(cat "$TMPD/out")"
 check_alloc_threads "$db"
+if [[ ${NUMAMMA_INTERCEPT:-auto} != trap ]]; then
+	assert_eq "intercepted by the agent" "agent" "$(sql "$db" "SELECT intercept FROM runs")"
+	# Each worker's blocks: allocator wrapper, worker, then the thread's start.
+	assert_eq "stacks past their first frame" "400" \
+		"$(sql "$db" "SELECT count(*) FROM objects o
+			      JOIN frames f1 ON f1.callsite_id = o.callsite_id AND f1.depth = 1
+			      JOIN frames f2 ON f2.callsite_id = o.callsite_id AND f2.depth = 2
+			      WHERE o.kind = 'heap' AND f1.function = 'worker'
+				AND f2.function = 'start_thread'")"
+fi

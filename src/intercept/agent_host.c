@@ -1,7 +1,6 @@
-/* The agent's host side: numamma injects the agent (agent/) into a
- * dynamically linked program, hooks its allocators with jumps to it,
- * tells it where the modules' unwind data lie, and drains its ring into
- * alloc_events.
+/* The agent's host side: numamma injects the agent (agent/) into the
+ * program, hooks its allocators with jumps to it, tells it where the
+ * modules' unwind data lie, and drains its ring into alloc_events.
  *
  * Loading: an injected memfd_create, the memfd mapped by the program
  * (code read-execute, then the data region read-write) and by numamma
@@ -55,6 +54,14 @@ extern const uint8_t agent_blob[], agent_blob_end[];
 #define RECENTLY_BUSY_NS (100 * 1000 * 1000ULL)
 #define BURST 64                        /* records in one drain */
 #define LOOK_AHEAD 8                    /* records */
+#define FDE_TABLES 8                    /* modules without .eh_frame_hdr, per process */
+
+/* The FDE table built for a module without .eh_frame_hdr: the module
+ * (its file_key() and start), the table's place in the program and its
+ * entries. */
+struct fde_table {
+	uint64_t file, start, at, n;
+};
 
 struct agent_proc {
 	uint8_t *base;          /* numamma's view of the memfd */
@@ -83,6 +90,8 @@ struct agent_proc {
 	/* numamma's memfd of the region, kept open for a fork child to map
 	 * at its first call (agent_fork_ahead()); -1: none. */
 	int memfd;
+	struct fde_table fde_tables[FDE_TABLES];
+	int nr_fde_tables;
 };
 
 /* ---- time: the agent stamps records with rdtsc ---- */
@@ -212,21 +221,86 @@ static void learn(struct u64map *map, uint64_t key, uint64_t a, uint64_t b)
 	l->v[l->n++][1] = b;
 }
 
-/* A module's .eh_frame_hdr and .eh_frame where the loader mapped them;
- * without them, code of the module ends a walk. */
-static struct agent_module module_entry(const struct loaded_module *m)
+static struct agent_fde *fde_space(struct agent_ctl *c)
+{
+	return (struct agent_fde *)((uint8_t *)c + AGENT_OFF_FDES);
+}
+
+static int by_fde_start(const void *a, const void *b)
+{
+	const struct agent_fde *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* The FDEs of m's .eh_frame (a copy at eh, loaded at at) that describe
+ * its own code, sorted, at out; how many. */
+static uint64_t read_fdes(const struct loaded_module *m, const uint8_t *eh, uint64_t size,
+			  uint64_t at, struct agent_fde *out, uint64_t max)
+{
+	uint64_t n = agent_cfi_fdes(eh, size, at, out, max), kept = 0;
+
+	for (uint64_t i = 0; i < n; i++)
+		if (out[i].start >= m->start && out[i].start < m->end)
+			out[kept++] = out[i];
+	qsort(out, kept, sizeof(*out), by_fde_start);
+	return kept;
+}
+
+/* The table of m's FDEs in the region, built at the module's first
+ * publication in the process, for a module without .eh_frame_hdr (gcc
+ * has ld write none for a static link): else the agent finds no rule in
+ * it, and stacks end at their first frame.  NULL when its .eh_frame
+ * cannot be read or there is no room. */
+static const struct fde_table *fde_table(struct agent_proc *ap, const struct loaded_module *m,
+					 uint64_t eh_at, uint64_t eh_size)
+{
+	struct agent_ctl *c = ap->ctl;
+	struct fde_table *t = ap->fde_tables;
+	struct agent_fde *out = fde_space(c) + c->fdes_used;
+	const uint8_t *eh;
+	size_t size;
+	uint64_t max;
+
+	for (int i = 0; i < ap->nr_fde_tables; i++)
+		if (t[i].file == file_key(m) && t[i].start == m->start)
+			return &t[i];
+	eh = elfmod_section_data(m->elf, ".eh_frame", &size);
+	/* An FDE takes 16 bytes or more. */
+	max = size / 16 < AGENT_FDE_SPACE - c->fdes_used ? size / 16 : AGENT_FDE_SPACE - c->fdes_used;
+	if (!eh || size != eh_size || !max || ap->nr_fde_tables == FDE_TABLES)
+		return NULL;
+	populate(out, max * sizeof(*out));
+	t += ap->nr_fde_tables++;
+	*t = (struct fde_table){ file_key(m), m->start,
+				 ap->remote + CODE_SIZE + AGENT_OFF_FDES + c->fdes_used * sizeof(*out),
+				 read_fdes(m, eh, size, eh_at, out, max) };
+	c->fdes_used += t->n;
+	debug("%s: no .eh_frame_hdr: a table of its %llu FDEs", m->path, (unsigned long long)t->n);
+	return t;
+}
+
+/* A module's .eh_frame_hdr (or numamma's table) and .eh_frame where the
+ * loader mapped them; without them, code of the module ends a walk. */
+static struct agent_module module_entry(struct agent_proc *ap, const struct loaded_module *m)
 {
 	struct agent_module e = { .start = m->start, .end = m->end,
 				  .wrapper = hooks_wrapper_module(m->path),
 				  .id_delta = file_key(m) - m->bias };
+	const struct fde_table *t;
 	uint64_t hdr, hdr_size, eh, eh_size;
 
-	if (m->elf && elfmod_section_range(m->elf, ".eh_frame_hdr", &hdr, &hdr_size) &&
-	    elfmod_section_range(m->elf, ".eh_frame", &eh, &eh_size)) {
+	if (!m->elf || !elfmod_section_range(m->elf, ".eh_frame", &eh, &eh_size))
+		return e;
+	e.eh_frame = eh + m->bias;
+	e.eh_frame_end = e.eh_frame + eh_size;
+	if (elfmod_section_range(m->elf, ".eh_frame_hdr", &hdr, &hdr_size)) {
 		e.eh_hdr = hdr + m->bias;
 		e.eh_hdr_end = e.eh_hdr + hdr_size;
-		e.eh_frame = eh + m->bias;
-		e.eh_frame_end = e.eh_frame + eh_size;
+	} else if ((t = fde_table(ap, m, e.eh_frame, eh_size))) {
+		e.eh_hdr = t->at;
+		e.eh_hdr_end = t->at + t->n * sizeof(struct agent_fde);
+		e.fde_table = 1;
 	}
 	return e;
 }
@@ -328,7 +402,7 @@ void agent_modules(struct tracer *tr, struct proc *p)
 	key = modules_key(mods, p->mods.n);
 	if (key != ap->published_modules) {
 		for (size_t i = 0; i < p->mods.n && n < AGENT_MODULES_MAX; i++)
-			out[n++] = module_entry(mods[i]);
+			out[n++] = module_entry(ap, mods[i]);
 		__atomic_store_n(&ap->ctl->modules, first << 32 | n, __ATOMIC_RELEASE);
 		ap->published_modules = key;
 		debug("process %d: %u modules published", p->pid, n);
@@ -365,16 +439,6 @@ static bool is_loader(const char *path)
 	return !strncmp(base, "ld-linux", 8) || !strncmp(base, "ld.so", 5);
 }
 
-/* Dynamically linked: the dynamic loader is mapped.  Static programs run
- * allocator code before their thread pointer is set up, where the agent's
- * %fs:0 would fault. */
-static bool applies(const struct proc *p)
-{
-	for (size_t i = 0; i < p->mods.n; i++)
-		if (is_loader(p->mods.v[i].path))
-			return true;
-	return false;
-}
 
 static long inject(struct tracer *tr, struct tcb *t, long nr, long a0, long a1, long a2,
 		   long a3, long a4, long a5)
@@ -895,10 +959,10 @@ void agent_setup(struct tracer *tr, struct tcb *t)
 
 	if (tr->cfg.intercept == INTERCEPT_TRAP || p->agent || p->agent_refused || p->ignored)
 		return;
-	if (!applies(p) || setup(tr, t) < 0) {
+	if (setup(tr, t) < 0) {
 		if (tr->cfg.intercept == INTERCEPT_AGENT)
-			warning("process %d: the agent cannot be used %s: intercepting with traps",
-				p->pid, applies(p) ? "(injection failed)" : "(not dynamically linked)");
+			warning("process %d: the agent cannot be used (injection failed): "
+				"intercepting with traps", p->pid);
 		p->agent_refused = true;
 		return;
 	}
@@ -1829,10 +1893,10 @@ void agent_forget_tid(struct proc *p, pid_t tid, uint64_t tcb)
 	}
 }
 
-/* The control page and the published module list (mods: its entries);
- * the rings, the set of stacks sent, the inside table and the caches
- * start empty (the child's threads ask their tids, its stacks are sent
- * again): a fork followed by an exec costs little. */
+/* The control page, the published module list (mods: its entries) and
+ * the FDE tables; the rings, the set of stacks sent, the inside table and
+ * the caches start empty (the child's threads ask their tids, its stacks
+ * are sent again): a fork followed by an exec costs little. */
 static void copy_data(struct agent_ctl *to, const struct agent_ctl *from,
 		      const struct agent_module *mods)
 {
@@ -1853,6 +1917,9 @@ static void copy_data(struct agent_ctl *to, const struct agent_ctl *from,
 	to->unnamed_tid = 0;
 	to->doorbell = 0;
 	memcpy(module_space(to) + first, mods, (size_t)n * sizeof(struct agent_module));
+	populate(fde_space(to), from->fdes_used * sizeof(struct agent_fde));
+	memcpy(fde_space(to), fde_space((struct agent_ctl *)from),
+	       from->fdes_used * sizeof(struct agent_fde));
 }
 
 static const struct agent_module *published_modules(const struct agent_ctl *c)
@@ -1888,6 +1955,8 @@ static struct agent_proc *child_agent(const struct agent_proc *from)
 	ap->remote = from->remote;
 	ap->nr_hooks = from->nr_hooks;
 	memcpy(ap->hooks, from->hooks, sizeof(ap->hooks));
+	ap->nr_fde_tables = from->nr_fde_tables;
+	memcpy(ap->fde_tables, from->fde_tables, sizeof(ap->fde_tables));
 	return ap;
 }
 

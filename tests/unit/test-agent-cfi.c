@@ -6,7 +6,10 @@
  *  - the rule at each of thousands of addresses of libc and of this
  *    program is the one libdw computes from the same CFI;
  *  - unwind data cut short or made of random bytes gives no rule and
- *    reads nothing outside its bounds (the sanitizer run checks that). */
+ *    reads nothing outside its bounds (the sanitizer run checks that);
+ *  - the table numamma builds for a module without .eh_frame_hdr (a
+ *    static program's), from a copy of .eh_frame, holds the FDEs the
+ *    linker's table holds, and gives the same rules. */
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <execinfo.h>
@@ -252,6 +255,76 @@ static void test_against_libdw(void)
 	}
 }
 
+static int by_fde_start(const void *a, const void *b)
+{
+	const struct agent_fde *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* m's FDEs read from a copy of its .eh_frame, as numamma reads them from
+ * the file: the table numamma would build, sorted; how many. */
+static uint64_t fde_table_of(const struct agent_module *m, struct agent_fde **table)
+{
+	uint64_t size = m->eh_frame_end - m->eh_frame, n, kept = 0;
+	uint8_t *copy = malloc(size);
+
+	*table = malloc(size / 16 * sizeof(**table));
+	memcpy(copy, (const void *)(uintptr_t)m->eh_frame, size);
+	n = agent_cfi_fdes(copy, size, m->eh_frame, *table, size / 16);
+	for (uint64_t i = 0; i < n; i++)
+		if ((*table)[i].start >= m->start && (*table)[i].start < m->end)
+			(*table)[kept++] = (*table)[i];
+	qsort(*table, kept, sizeof(**table), by_fde_start);
+	/* A copy cut in the middle of an entry: the entries before it. */
+	CHECK(agent_cfi_fdes(copy, size / 2, m->eh_frame, *table + kept, size / 16 - kept) < n);
+	free(copy);
+	return kept;
+}
+
+static void compare_tables(const struct agent_module *m)
+{
+	const uint8_t *hdr = (const uint8_t *)(uintptr_t)m->eh_hdr;
+	uint64_t count = (uint32_t)s32_at(hdr + 8), n, same = 0, rules = 0, differ = 0;
+	struct agent_module tabled = *m;
+	struct agent_fde *t;
+
+	n = fde_table_of(m, &t);
+	for (uint64_t i = 0; i < count && i < n; i++)
+		same += t[i].start == m->eh_hdr + (uint64_t)(int64_t)s32_at(hdr + 12 + 8 * i) &&
+			t[i].fde == m->eh_hdr + (uint64_t)(int64_t)s32_at(hdr + 16 + 8 * i);
+	CHECK_INT(n, count);
+	CHECK_INT(same, count);
+	tabled.eh_hdr = (uint64_t)(uintptr_t)t;
+	tabled.eh_hdr_end = tabled.eh_hdr + n * sizeof(*t);
+	tabled.fde_table = 1;
+	for (uint64_t i = 0; i < n; i++)
+		for (uint64_t ip = t[i].start; ip < t[i].start + 64 && ip < m->end; ip += 3) {
+			struct agent_rule a = { 0 }, b = { 0 };
+			int got_a = agent_cfi_rule(m, ip, &a), got_b = agent_cfi_rule(&tabled, ip, &b);
+
+			rules += got_a;
+			differ += got_a != got_b || memcmp(&a, &b, sizeof(a));
+		}
+	CHECK(rules > 1000);
+	CHECK_INT(differ, 0);
+	free(t);
+}
+
+/* This program's module and libc's, by table and by .eh_frame_hdr. */
+static void test_fde_table(void)
+{
+	const void *code[] = { (const void *)compare, (const void *)qsort };
+
+	for (size_t k = 0; k < sizeof(code) / sizeof(code[0]); k++) {
+		const struct agent_module *m = agent_module_of(ctl, (uint64_t)(uintptr_t)code[k]);
+
+		CHECK(m && m->eh_hdr);
+		if (m && m->eh_hdr)
+			compare_tables(m);
+	}
+}
+
 /* Unwind data cut short gives no rule; random bytes in exactly sized
  * buffers give rules or none, and no read outside them. */
 static void test_damaged(void)
@@ -311,6 +384,7 @@ int main(void)
 	publish();
 	test_walk();
 	test_against_libdw();
+	test_fde_table();
 	test_damaged();
 	return unit_done();
 }
