@@ -1,7 +1,7 @@
 #!/bin/bash
 # Native vs `numamma profile` on bench/malloc-storm (2 threads, 16 B..1 MiB,
 # sampler off, then the default sampler), with each interception mode and
-# heaptrack, measured in this
+# heaptrack, and linked statically, measured in this
 # run: wall-time ratios (medians of 3), numamma's peak RSS and the profile's
 # size.  The trap path costs tens of µs per call, so it runs fewer
 # iterations (its ratio is against native at the same count).
@@ -55,6 +55,16 @@ if command -v heaptrack >/dev/null; then
 	heap=$(median3 heaptrack -o "$tmp/ht" "$storm" "$n")
 	printf "  heaptrack  %8.3f s  %s\n" "$(awk -v t="$heap" 'BEGIN { print t / 1e6 }')" \
 		"$(ratio "$heap" "$native")"
+fi
+# The same program linked statically (where libc.a is installed): the
+# agent as in a dynamic one; heaptrack, a preloaded library, cannot trace
+# it at all.
+if cc -O2 -static -o "$tmp/storm-static" "$top/bench/malloc-storm.c" -lpthread 2>/dev/null; then
+	native_static=$(median3 "$tmp/storm-static" "$n")
+	static=$(median3 "$top/numamma" profile -q -s none -o "$tmp/s.db" -- "$tmp/storm-static" "$n")
+	printf "  static program: native %.3f s, agent, sampler off %.3f s  %s\n" \
+		"$(awk -v t="$native_static" 'BEGIN { print t / 1e6 }')" \
+		"$(awk -v t="$static" 'BEGIN { print t / 1e6 }')" "$(ratio "$static" "$native_static")"
 fi
 native_small=$(median3 "$storm" "$ntrap")
 traps=$(median3 "$top/numamma" profile -q -s none --intercept=trap -o "$tmp/t.db" -- "$storm" "$ntrap")

@@ -62,6 +62,7 @@ struct tracer {
 	bool agent_used;
 	bool told_address_limit;     /* the agent's region against a ulimit -v, said */
 	bool told_leak_check;       /* a process let go for LeakSanitizer, said */
+	bool told_no_allocator;     /* a static program without malloc, said */
 	uint64_t calls_lost;    /* not recorded: agents (processes ended or let go), traps */
 	bool watchpoints;       /* the sampler sets debug registers */
 	uint64_t agent_busy_ns;    /* when a drain last found records */

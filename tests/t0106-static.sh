@@ -22,3 +22,13 @@ if [[ ${NUMAMMA_INTERCEPT:-auto} != trap ]]; then
 			      WHERE o.kind = 'heap' AND f1.function = 'worker'
 				AND f2.function = 'start_thread'")"
 fi
+
+# The same program stripped of its symbol table: numamma finds no malloc
+# in it, says so once, and the program runs as alone.
+cp "$TMPD/alloc-threads" "$TMPD/stripped"
+strip "$TMPD/stripped"
+profile_ok "$TMPD/s.db" -- "$TMPD/stripped" >"$TMPD/out" 2>"$TMPD/err"
+assert_eq "stripped program's output" "done 400" "$(cat "$TMPD/out")"
+assert_eq "the warning, once" \
+	"1 numamma: warning: $TMPD/stripped: statically linked, no malloc found in it (its symbol table stripped): its heap blocks are not recorded" \
+	"$(grep -c "no malloc found" "$TMPD/err") $(grep "no malloc found" "$TMPD/err")"

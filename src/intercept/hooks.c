@@ -196,7 +196,8 @@ static void read_ahead(struct proc *p, const struct loaded_module *m,
  * breakpoints: numamma must stop the program there.  The allocators,
  * C++'s operators and prefixed jemalloc are looked up together: one pass
  * over the module's symbols, not one per name. */
-static void hook_module(struct tracer *tr, struct tcb *t, const struct loaded_module *m)
+/* Whether the module defines malloc. */
+static bool hook_module(struct tracer *tr, struct tcb *t, const struct loaded_module *m)
 {
 	struct elf_function found[NR_NAMES];
 	uint64_t r_debug;
@@ -218,6 +219,7 @@ static void hook_module(struct tracer *tr, struct tcb *t, const struct loaded_mo
 		hook_cxx_operators(tr, t, m, found + C_FUNCTIONS);
 	agent_hooks_commit(t->proc);
 	tracee_read_ahead_end();
+	return found[FN_MALLOC].found;
 }
 
 void hooks_trap_instead(struct tracer *tr, struct tcb *t)
@@ -227,6 +229,22 @@ void hooks_trap_instead(struct tracer *tr, struct tcb *t)
 	p->agent_refused = true;
 	for (size_t i = 0; i < p->mods.n; i++)
 		hook_module(tr, t, &p->mods.v[i]);
+}
+
+/* A static program in which numamma finds no malloc (stripped of its
+ * symbol table, or with an allocator of its own, a Go program's): its
+ * heap blocks go unrecorded, which the user is told, once. */
+static void tell_no_allocator(struct tracer *tr, const struct loaded_module *exe)
+{
+	bool stripped = !elfmod_has_section(exe->elf, ".symtab");
+
+	if (tr->told_no_allocator)
+		return;
+	tr->told_no_allocator = true;
+	warning("%s: statically linked, no malloc found in it%s: its heap blocks are not recorded",
+		exe->path, stripped ? " (its symbol table stripped)" : "");
+	if (stripped)
+		hint("profile a build of it that keeps its symbols");
 }
 
 /* The statics of p's modules hooked since the last call: one event per
@@ -308,6 +326,7 @@ static void recover_mmapped_chunks(struct tracer *tr, struct proc *p)
 void hooks_install(struct tracer *tr, struct tcb *t)
 {
 	struct proc *p = t->proc;
+	bool exe_hooked = false, malloc_found = false;
 
 	/* Records of modules about to go (dlclose) name them while mapped. */
 	agent_drain(tr, p);
@@ -333,12 +352,16 @@ void hooks_install(struct tracer *tr, struct tcb *t)
 
 		if (m->generation <= p->mods_hooked)
 			continue;
-		hook_module(tr, t, m);
+		exe_hooked |= i == 0;
+		malloc_found |= hook_module(tr, t, m);
 		tracer_emit(tr, &(struct nm_event){
 			.kind = EV_MODULE, .t = t, .pid = p->pid, .tid = t->tid,
 			.module = &(struct nm_module_event){ elfmod_identity(m->elf), m->path,
 							     m->start, m->end, m->bias } });
 	}
+	/* The executable, loaded first, the only module of a static one. */
+	if (exe_hooked && !malloc_found && !elfmod_has_section(p->mods.v[0].elf, ".interp"))
+		tell_no_allocator(tr, &p->mods.v[0]);
 	p->mods_hooked = p->mods.generation;
 	p->known_due = true;
 	if (tr->cfg.statics_at_once)
