@@ -218,13 +218,15 @@ static void map_own(struct agent_ctl *c, const struct agent_owner *o)
  * has one from its start. */
 static bool thread_pointer_set(struct agent_ctl *c)
 {
+	uint32_t tp = __atomic_load_n(&c->tp, __ATOMIC_RELAXED), ask = AGENT_TP_ASK;
 	uint64_t fs = 0;
 
-	if (__atomic_load_n(&c->tp_set, __ATOMIC_RELAXED))
-		return true;
+	if (tp != AGENT_TP_ASK)
+		return tp == AGENT_TP_SET;
 	if (raw_syscall4(SYS_ARCH_PRCTL, ARCH_GET_FS, (long)&fs, 0, 0) < 0 || !fs)
 		return false;
-	__atomic_store_n(&c->tp_set, 1, __ATOMIC_RELAXED);
+	__atomic_compare_exchange_n(&c->tp, &ask, AGENT_TP_SET, false, __ATOMIC_RELAXED,
+				    __ATOMIC_RELAXED);
 	return true;
 }
 
@@ -319,7 +321,7 @@ static int before_sandbox(struct agent_ctl *c, uint32_t fn, const struct agent_f
 	if (seccomp) {
 		/* Called with the thread pointer set (libc's errno): no
 		 * arch_prctl the filter may refuse from now on. */
-		__atomic_store_n(&c->tp_set, 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&c->tp, AGENT_TP_SET, __ATOMIC_RELEASE);
 		__atomic_store_n(&c->owner_arm, 0, __ATOMIC_RELEASE);
 		__atomic_store_n(&c->doorbell_pid, 0, __ATOMIC_RELEASE);
 		__atomic_store_n(&c->futex_refused, 1, __ATOMIC_RELEASE);

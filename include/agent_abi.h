@@ -71,6 +71,13 @@
 #define AGENT_MAX_FRAMES   64
 #define AGENT_MAX_WRAPPERS 32
 
+/* ctl->tp: the process's thread pointer is set (AGENT_TP_SET); or the
+ * agent asks the kernel whether it is (arch_prctl(ARCH_GET_FS)), then
+ * writes SET; or a seccomp filter would kill it for asking, and it waits
+ * for numamma to find it set (AGENT_TP_WAIT: its calls pass uncounted
+ * meanwhile, in calls_lost). */
+enum { AGENT_TP_ASK, AGENT_TP_SET, AGENT_TP_WAIT };
+
 /* ctl->state */
 enum {
 	AGENT_OFF,          /* pass-through: numamma is gone or detaching */
@@ -186,10 +193,9 @@ struct agent_ctl {
 	uint64_t owner_at;
 	uint64_t token;
 	uint32_t owner_arm;
-	/* The process's thread pointer is set (its %fs:0 readable): the
-	 * agent asks the kernel (arch_prctl) until it is, then writes 1.  A
-	 * static program runs its C library's start before it sets one. */
-	uint32_t tp_set;
+	/* Whether %fs:0 may be read (AGENT_TP_*): not before a static
+	 * program's C library set the thread pointer. */
+	uint32_t tp;
 	struct agent_hook hooks[AGENT_MAX_HOOKS];
 	/* Wrapper functions outside wrapper modules (C++'s operator new
 	 * linked into a program): [start, end). */

@@ -214,6 +214,9 @@ void agent_lend_thread(struct proc *p, pid_t child, uint64_t tcb, pid_t lender);
  * its futex and its page probe (p: the process whose agent t writes
  * into). */
 void agent_check_calls(struct proc *p, struct tcb *t);
+/* Where p's agent waits for word of its thread pointer (its filter would
+ * kill the agent's arch_prctl), whether t, stopped, has one now. */
+void agent_look_at_thread_pointer(struct proc *p, struct tcb *t);
 /* tid's entries in p's agent go; tcb: its TCB's address (fs_base), the
  * agent's key for it, or 0 when unknown (then every entry is looked at). */
 void agent_forget_tid(struct proc *p, pid_t tid, uint64_t tcb);

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <asm/prctl.h>
 #include <link.h>
 #include <stddef.h>
 #include <linux/futex.h>
@@ -1574,6 +1575,10 @@ static void count_lost(struct tracer *tr, struct proc *p)
 	if (p->agent->shared)
 		warning("process %d: %llu allocator calls were not recorded while a child "
 			"shared its agent (runs.calls_lost)", p->pid, (unsigned long long)lost);
+	else if (__atomic_load_n(&p->agent->ctl->tp, __ATOMIC_ACQUIRE) != AGENT_TP_SET)
+		warning("process %d: %llu allocator calls were not recorded, made while its thread "
+			"pointer was unknown (a static program's start, or a seccomp filter that "
+			"forbids asking) (runs.calls_lost)", p->pid, (unsigned long long)lost);
 	else if (p->agent->fell_behind)
 		warning("process %d: %llu allocator calls were not recorded while numamma was "
 			"behind, or past its %u threads at once (runs.calls_lost)", p->pid,
@@ -1806,6 +1811,42 @@ void agent_lend_thread(struct proc *p, pid_t child, uint64_t tcb, pid_t lender)
  * the filter forbids that, they stop at their first page.  Looked at
  * where numamma stops a thread anyway (its first stop, the agent's
  * set-up); a filter only grows, so a refusal stays. */
+/* Set where t has a thread pointer (a thread stopped now); false when it
+ * has none (a static program's, at its exec). */
+static bool note_thread_pointer(struct agent_ctl *c, struct tcb *t)
+{
+	if (!tcb_address(t))
+		return false;
+	__atomic_store_n(&c->tp, AGENT_TP_SET, __ATOMIC_RELEASE);
+	return true;
+}
+
+/* Where the filter would kill the agent's arch_prctl(ARCH_GET_FS), it
+ * waits for numamma to find the thread pointer set (a program exec'd
+ * under a filter its parent installed): at t's stop, if t has one. */
+static void check_thread_pointer_probe(struct proc *p, struct tcb *t)
+{
+	struct agent_ctl *c = p->agent->ctl;
+	long get_fs[6] = { ARCH_GET_FS, (long)(p->agent->remote + CODE_SIZE) };
+	uint32_t tp = __atomic_load_n(&c->tp, __ATOMIC_ACQUIRE), ask = AGENT_TP_ASK;
+	char why[160];
+
+	if (tp == AGENT_TP_SET ||
+	    (tp == AGENT_TP_ASK &&
+	     tracee_may_call(t, SYS_arch_prctl, get_fs, p->agent->remote, why, sizeof(why), NULL)) ||
+	    note_thread_pointer(c, t))
+		return;
+	if (tp == AGENT_TP_ASK && __atomic_compare_exchange_n(&c->tp, &ask, AGENT_TP_WAIT, false,
+							      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		debug("process %d: %s: its thread pointer waits for numamma's look", p->pid, why);
+}
+
+void agent_look_at_thread_pointer(struct proc *p, struct tcb *t)
+{
+	if (p->agent && __atomic_load_n(&p->agent->ctl->tp, __ATOMIC_ACQUIRE) == AGENT_TP_WAIT)
+		note_thread_pointer(p->agent->ctl, t);
+}
+
 void agent_check_calls(struct proc *p, struct tcb *t)
 {
 	struct agent_ctl *c = p->agent ? p->agent->ctl : NULL;
@@ -1828,6 +1869,7 @@ void agent_check_calls(struct proc *p, struct tcb *t)
 		p->agent->filters = 0;
 		return;
 	}
+	check_thread_pointer_probe(p, t);
 	if (c->owner_arm && !tracee_may_call(t, SYS_madvise, wipe, p->agent->remote, why, sizeof(why),
 					     NULL)) {
 		__atomic_store_n(&c->owner_arm, 0, __ATOMIC_RELEASE);

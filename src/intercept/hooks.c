@@ -359,6 +359,7 @@ void hooks_install(struct tracer *tr, struct tcb *t)
 			.module = &(struct nm_module_event){ elfmod_identity(m->elf), m->path,
 							     m->start, m->end, m->bias } });
 	}
+	agent_look_at_thread_pointer(p, t);
 	/* The executable, loaded first, the only module of a static one. */
 	if (exe_hooked && !malloc_found && !elfmod_has_section(p->mods.v[0].elf, ".interp"))
 		tell_no_allocator(tr, &p->mods.v[0]);

@@ -4,7 +4,9 @@
  * program uses would; "openat-rw" kills it at an openat for writing only
  * (the loader's, reading, goes by), "futex-wait" at a shared FUTEX_WAIT
  * (private ones go by), "kill-urg" at a kill(2) of SIGURG (its own of
- * SIGSTOP and SIGCONT go by); no NAME, no filter.  Then a thread (its first
+ * SIGSTOP and SIGCONT go by), "get-fs" at an arch_prctl(ARCH_GET_FS)
+ * (the ARCH_SET_FS of the exec'd child's loader goes by); no NAME, no
+ * filter.  Then a thread (its first
  * allocation after the filter), a fork child and an exec'd child (this
  * program again, as "sandboxed child") each allocate a 2 MiB block.
  * What each part saw goes to stdout.
@@ -15,6 +17,7 @@
  * thread makes them first, 500 ms after the filter, with no thread or
  * child started in between (no stop of its tracer's). */
 #include <fcntl.h>
+#include <asm/prctl.h>
 #include <linux/futex.h>
 #include <signal.h>
 #include <time.h>
@@ -64,8 +67,8 @@ static int deny_when(struct sock_filter *f, int k, long nr, int arg, int test, u
 	return k;
 }
 
-/* One JEQ and a KILL per name (futex-wait, kill-urg, openat-rw: an
- * argument tested too), then ALLOW. */
+/* One JEQ and a KILL per name (futex-wait, kill-urg, get-fs, openat-rw:
+ * an argument tested too), then ALLOW. */
 static void sandbox(char **names, int n)
 {
 	struct sock_filter f[2 + 5 * 8];
@@ -83,6 +86,10 @@ static void sandbox(char **names, int n)
 		}
 		if (!strcmp(names[i], "kill-urg")) {
 			k = deny_when(f, k, SYS_kill, 1, BPF_JEQ, SIGURG);
+			continue;
+		}
+		if (!strcmp(names[i], "get-fs")) {
+			k = deny_when(f, k, SYS_arch_prctl, 0, BPF_JEQ, ARCH_GET_FS);
 			continue;
 		}
 		if (!strcmp(names[i], "openat-rw")) {
