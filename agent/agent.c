@@ -210,8 +210,6 @@ static void map_own(struct agent_ctl *c, const struct agent_owner *o)
 	raw_syscall4(SYS_CLOSE, fd, 0, 0, 0);
 }
 
-/* A fork child's first call: its own region mapped, the parent's not
- * written (agent_region_step()). */
 /* Whether %fs:0, the thread's own TCB address, may be read: not in a
  * static program before its C library set the thread pointer (there
  * %fs:0 faults).  Once one thread has one, every thread made after it
@@ -230,6 +228,8 @@ static bool thread_pointer_set(struct agent_ctl *c)
 	return true;
 }
 
+/* A fork child's first call: its own region mapped, the parent's not
+ * written (agent_region_step()). */
 static int own_region(struct agent_ctl *c)
 {
 	switch (agent_region_step(c)) {

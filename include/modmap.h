@@ -3,6 +3,7 @@
 #ifndef NUMAMMA_MODMAP_H
 #define NUMAMMA_MODMAP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -41,6 +42,8 @@ const struct loaded_module *modmap_find(const struct modmap *mm, uint64_t addr);
  * cache and stay valid until modmap_cache_clear().  Returns 0, or -1 when
  * no module holds ip: module is then "[anon]", path "" and offset ip. */
 int modmap_frame(const struct modmap *mm, uint64_t ip, struct nm_frame *frame);
+/* Whether m is the dynamic loader (a dynamically linked program's). */
+bool modmap_is_loader(const struct loaded_module *m);
 /* Closes the ELF files shared by all modmaps (at exit: no modmap may be
  * used afterwards). */
 void modmap_cache_clear(void);

@@ -432,14 +432,6 @@ void agent_modules_withdraw(struct proc *p)
 
 /* ---- loading ---- */
 
-static bool is_loader(const char *path)
-{
-	const char *base = strrchr(path, '/');
-
-	base = base ? base + 1 : path;
-	return !strncmp(base, "ld-linux", 8) || !strncmp(base, "ld.so", 5);
-}
-
 
 static long inject(struct tracer *tr, struct tcb *t, long nr, long a0, long a1, long a2,
 		   long a3, long a4, long a5)
@@ -1173,7 +1165,7 @@ static int hook(struct tracer *tr, struct tcb *t, const struct loaded_module *m,
 			return 0;
 	/* The loader's allocators run before TLS exists, which the agent's
 	 * thread table needs; its events' hook reads none. */
-	if (ap->nr_hooks == AGENT_MAX_HOOKS || (is_loader(m->path) && fn != FN_DL_DEBUG_STATE) ||
+	if (ap->nr_hooks == AGENT_MAX_HOOKS || (modmap_is_loader(m) && fn != FN_DL_DEBUG_STATE) ||
 	    bp_find(p->bps, addr) ||
 	    tracee_read(p, addr, code, sizeof(code)) ||
 	    !(at = xol_slot_near(tr, t, addr, JMPHOOK_SLOT_SIZE)))

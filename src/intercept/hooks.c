@@ -195,8 +195,8 @@ static void read_ahead(struct proc *p, const struct loaded_module *m,
 /* The dynamic loader's hook, exit() and LeakSanitizer's check stay
  * breakpoints: numamma must stop the program there.  The allocators,
  * C++'s operators and prefixed jemalloc are looked up together: one pass
- * over the module's symbols, not one per name. */
-/* Whether the module defines malloc. */
+ * over the module's symbols, not one per name.  Whether the module
+ * defines malloc. */
 static bool hook_module(struct tracer *tr, struct tcb *t, const struct loaded_module *m)
 {
 	struct elf_function found[NR_NAMES];
@@ -231,11 +231,20 @@ void hooks_trap_instead(struct tracer *tr, struct tcb *t)
 		hook_module(tr, t, &p->mods.v[i]);
 }
 
+static bool dynamically_linked(const struct proc *p)
+{
+	for (size_t i = 0; i < p->mods.n; i++)
+		if (modmap_is_loader(&p->mods.v[i]))
+			return true;
+	return false;
+}
+
 /* A static program in which numamma finds no malloc (stripped of its
  * symbol table, or with an allocator of its own, a Go program's): its
  * heap blocks go unrecorded, which the user is told, once. */
-static void tell_no_allocator(struct tracer *tr, const struct loaded_module *exe)
+static void tell_no_allocator(struct tracer *tr, const struct proc *p)
 {
+	const struct loaded_module *exe = &p->mods.v[0];      /* loaded first, the only one */
 	bool stripped = !elfmod_has_section(exe->elf, ".symtab");
 
 	if (tr->told_no_allocator)
@@ -360,9 +369,8 @@ void hooks_install(struct tracer *tr, struct tcb *t)
 							     m->start, m->end, m->bias } });
 	}
 	agent_look_at_thread_pointer(p, t);
-	/* The executable, loaded first, the only module of a static one. */
-	if (exe_hooked && !malloc_found && !elfmod_has_section(p->mods.v[0].elf, ".interp"))
-		tell_no_allocator(tr, &p->mods.v[0]);
+	if (exe_hooked && !malloc_found && !dynamically_linked(p))
+		tell_no_allocator(tr, p);
 	p->mods_hooked = p->mods.generation;
 	p->known_due = true;
 	if (tr->cfg.statics_at_once)

@@ -250,3 +250,11 @@ int modmap_frame(const struct modmap *mm, uint64_t ip, struct nm_frame *frame)
 	frame->offset = ip - lm->bias;
 	return 0;
 }
+
+bool modmap_is_loader(const struct loaded_module *m)
+{
+	const char *base = strrchr(m->path, '/');
+
+	base = base ? base + 1 : m->path;
+	return !strncmp(base, "ld-linux", 8) || !strncmp(base, "ld.so", 5);
+}
