@@ -1951,9 +1951,11 @@ static void copy_data(struct agent_ctl *to, const struct agent_ctl *from,
 	to->unnamed_tid = 0;
 	to->doorbell = 0;
 	memcpy(module_space(to) + first, mods, (size_t)n * sizeof(struct agent_module));
-	populate(fde_space(to), from->fdes_used * sizeof(struct agent_fde));
-	memcpy(fde_space(to), fde_space((struct agent_ctl *)from),
-	       from->fdes_used * sizeof(struct agent_fde));
+	if (from->fdes_used) {          /* a static program's: no system call at other forks */
+		populate(fde_space(to), from->fdes_used * sizeof(struct agent_fde));
+		memcpy(fde_space(to), fde_space((struct agent_ctl *)from),
+		       from->fdes_used * sizeof(struct agent_fde));
+	}
 }
 
 static const struct agent_module *published_modules(const struct agent_ctl *c)
