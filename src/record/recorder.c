@@ -421,8 +421,8 @@ static void write_row(struct recorder *r, const struct nm_event *ev)
  * has hundreds of statics (libc's alone) and some 25 small mappings (its
  * modules' segments, the vdso, ld.so.cache), identical from one process
  * to the next; their rows were a sixth, then 30 us a process, of the cost
- * of a git command's short processes under numamma. */
-/* seen_ns: when a maps read saw a mapping. */
+ * of a git command's short processes under numamma.  seen_ns: when a
+ * maps read saw a mapping. */
 static void add_region(struct recorder *r, const struct nm_object *region, uint64_t seen_ns)
 {
 	struct nm_object obj = *region;
