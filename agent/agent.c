@@ -38,6 +38,10 @@ _Static_assert(sizeof(struct agent_frame) == 128, "entry.S's frame");
 #define SYS_CLOSE 3
 #define SYS_FSTAT 5
 #define SYS_ARCH_PRCTL 158
+#define SYS_PTRACE 101
+#define PTRACE_TRACEME 0
+#define PTRACE_ATTACH 16
+#define PTRACE_SEIZE 0x4206
 #define ARCH_GET_FS 0x1003
 /* x86-64's struct stat: 144 bytes, st_size the seventh word. */
 #define KSTAT_WORDS 18
@@ -313,7 +317,7 @@ static void as_nothrow(const struct agent_ctl *c, struct agent_frame *f, uint32_
  * readability probes), as numamma has it do when it counts a filter more
  * in /proc, up to 100 ms later: a storm of calls right after the filter
  * would have rung the doorbell first. */
-static int before_sandbox(struct agent_ctl *c, uint32_t fn, const struct agent_frame *f)
+static void before_sandbox(struct agent_ctl *c, uint32_t fn, const struct agent_frame *f)
 {
 	bool seccomp = fn == FN_PRCTL ? f->rdi == PR_SET_SECCOMP :
 		       f->rdi == SYS_SECCOMP || (f->rdi == SYS_PRCTL && f->rsi == PR_SET_SECCOMP);
@@ -327,6 +331,30 @@ static int before_sandbox(struct agent_ctl *c, uint32_t fn, const struct agent_f
 		__atomic_store_n(&c->futex_refused, 1, __ATOMIC_RELEASE);
 		__atomic_store_n(&c->probe_refused, 1, __ATOMIC_RELEASE);
 	}
+}
+
+/* The program asks to be traced, or to trace a process (a debugger
+ * starting its inferior or attaching, strace, a check for one), which
+ * numamma's own tracing would make fail: numamma stops the thread here,
+ * lets the process to be traced go (tracer.c), and the call then does
+ * what it does alone.  Not once numamma is gone: nothing would take the
+ * trap. */
+static void before_ptrace(struct agent_ctl *c, uint64_t request, uint64_t pid)
+{
+	if ((request == PTRACE_TRACEME || request == PTRACE_ATTACH || request == PTRACE_SEIZE) &&
+	    __atomic_load_n(&c->state, __ATOMIC_ACQUIRE) != AGENT_OFF)
+		agent_ptrace_trap(request, pid);
+}
+
+/* prctl, syscall(3) and ptrace: never recorded, run as they are. */
+static int not_an_allocator(struct agent_ctl *c, uint32_t fn, const struct agent_frame *f)
+{
+	if (fn == FN_PTRACE)
+		before_ptrace(c, f->rdi, f->rsi);
+	else if (fn == FN_SYSCALL && f->rdi == SYS_PTRACE)
+		before_ptrace(c, f->rsi, f->rdx);
+	else
+		before_sandbox(c, fn, f);
 	return 0;
 }
 
@@ -344,8 +372,8 @@ int agent_enter(struct agent_frame *f)
 	if (__atomic_load_n(&c->owner_arm, __ATOMIC_RELAXED))
 		arm_owner(c);
 	fn = c->hooks[f->hook].fn;
-	if (fn == FN_PRCTL || fn == FN_SYSCALL)
-		return before_sandbox(c, fn, f);
+	if (fn == FN_PRCTL || fn == FN_SYSCALL || fn == FN_PTRACE)
+		return not_an_allocator(c, fn, f);
 	state = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
 	if (state == AGENT_OFF || (fn == FN_MMAP && !(f->rcx & MAP_ANONYMOUS)))
 		return 0;

@@ -87,4 +87,14 @@ agent_region_trap:
 	int3
 	ret
 	.size agent_region_trap, . - agent_region_trap
+
+/* numamma's stop where the program asks to be traced or to trace
+ * (agent.c): the request and the pid in rdi and rsi, as ptrace's. */
+	.globl agent_ptrace_trap
+	.hidden agent_ptrace_trap
+	.type agent_ptrace_trap, @function
+agent_ptrace_trap:
+	int3
+	ret
+	.size agent_ptrace_trap, . - agent_ptrace_trap
 	.section .note.GNU-stack, "", @progbits

@@ -39,7 +39,7 @@
 
 #include "alloc_event.h"
 
-#define AGENT_ABI_VERSION 30
+#define AGENT_ABI_VERSION 31
 /* The memfd's name; /proc/PID/maps shows "/memfd:" AGENT_MEMFD_NAME. */
 #define AGENT_MEMFD_NAME "numamma-agent"
 #define AGENT_MAPS_PATH "/memfd:" AGENT_MEMFD_NAME

@@ -41,6 +41,11 @@ enum alloc_fn {
 	 * which may kill for the agent's own system calls.  Hooked by the
 	 * agent only, never trapped; no record. */
 	FN_PRCTL, FN_SYSCALL,
+	/* Not an allocator: where a process asks to be traced or to trace
+	 * one (a debugger, strace, a check for one), which numamma's own
+	 * tracing would make fail: numamma lets the process to be traced go
+	 * there (tracer.c).  The agent's hook, else a breakpoint; no record. */
+	FN_PTRACE,
 	FN__COUNT
 };
 

@@ -49,7 +49,7 @@ struct tracer {
 	int main_status;
 	bool stopping;             /* detach: requested, or the program is done */
 	bool main_exited;          /* the launched process is gone */
-	bool main_let_go;          /* untraced since LeakSanitizer's check */
+	bool main_let_go;          /* untraced since LeakSanitizer's check or a ptrace call */
 	uint64_t deadline_ns;      /* --duration */
 	/* Statuses seen while waiting for something else, oldest first
 	 * from deferred_head; never dropped. */
@@ -62,6 +62,7 @@ struct tracer {
 	bool agent_used;
 	bool told_address_limit;     /* the agent's region against a ulimit -v, said */
 	bool told_leak_check;       /* a process let go for LeakSanitizer, said */
+	bool told_ptrace;           /* a process let go for a ptrace call, said */
 	bool told_no_allocator;     /* a static program without malloc, said */
 	uint64_t calls_lost;    /* not recorded: agents (processes ended or let go), traps */
 	bool watchpoints;       /* the sampler sets debug registers */
@@ -175,6 +176,9 @@ int agent_hook_new(struct tracer *tr, struct tcb *t, const struct loaded_module 
 void agent_hooks_commit(struct proc *p);
 /* Is at (a trap's address) the agent's stop for the loader's events? */
 bool agent_loader_trap_at(const struct proc *p, uint64_t at);
+/* ... its stop where the program asks to be traced or to trace (the
+ * request and the pid in rdi and rsi)? */
+bool agent_ptrace_trap_at(const struct proc *p, uint64_t at);
 /* Tells the agent where the process's modules and their unwind data are. */
 void agent_modules(struct tracer *tr, struct proc *p);
 /* The loader is about to unmap modules: until agent_modules() says what

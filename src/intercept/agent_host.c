@@ -1212,6 +1212,11 @@ bool agent_loader_trap_at(const struct proc *p, uint64_t at)
 	return p->agent && at == p->agent->remote + AGENT_SYM_LOADER_TRAP;
 }
 
+bool agent_ptrace_trap_at(const struct proc *p, uint64_t at)
+{
+	return p->agent && at == p->agent->remote + AGENT_SYM_PTRACE_TRAP;
+}
+
 /* ---- draining ---- */
 
 /* A stack's hash is the same in every process (its frames' ids): one

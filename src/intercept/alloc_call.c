@@ -31,6 +31,7 @@ static const struct {
 	[FN_DELETE]         = { "operator delete", false },
 	[FN_PRCTL]          = { "prctl", false },
 	[FN_SYSCALL]        = { "syscall", false },
+	[FN_PTRACE]         = { "ptrace", false },
 };
 
 const char *alloc_fn_name(int fn)

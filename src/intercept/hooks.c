@@ -75,10 +75,11 @@ static const int jemalloc_fns[] = {
 
 #define NR_JEMALLOC_FNS (sizeof(jemalloc_fns) / sizeof(jemalloc_fns[0]))
 #define NR_PREFIXED (sizeof(jemalloc_prefixes) / sizeof(jemalloc_prefixes[0]) * NR_JEMALLOC_FNS)
-/* Where a filter is installed: the last enum alloc_fn values. */
-#define FIRST_SANDBOX FN_PRCTL
-#define NR_SANDBOX (FN__COUNT - FIRST_SANDBOX)
-#define NR_NAMES (C_FUNCTIONS + NR_CXX + NR_PREFIXED + NR_SANDBOX)
+/* Where a filter is installed or ptrace called: the last enum alloc_fn
+ * values, none an allocator. */
+#define FIRST_CONTROL FN_PRCTL
+#define NR_CONTROL (FN__COUNT - FIRST_CONTROL)
+#define NR_NAMES (C_FUNCTIONS + NR_CXX + NR_PREFIXED + NR_CONTROL)
 
 /* The names hook_module() looks for: the C functions, C++'s operators,
  * each prefix's jemalloc functions, then where filters are installed. */
@@ -99,8 +100,8 @@ static const char *const *lookup_names(void)
 			 alloc_fn_name(jemalloc_fns[k % NR_JEMALLOC_FNS]));
 		names[C_FUNCTIONS + NR_CXX + k] = prefixed[k];
 	}
-	for (int fn = FIRST_SANDBOX; fn < FN__COUNT; fn++)
-		names[C_FUNCTIONS + NR_CXX + NR_PREFIXED + fn - FIRST_SANDBOX] = alloc_fn_name(fn);
+	for (int fn = FIRST_CONTROL; fn < FN__COUNT; fn++)
+		names[C_FUNCTIONS + NR_CXX + NR_PREFIXED + fn - FIRST_CONTROL] = alloc_fn_name(fn);
 	return names;
 }
 
@@ -170,13 +171,21 @@ static void hook_prefixed(struct tracer *tr, struct tcb *t, const struct loaded_
 
 /* Where the program installs a seccomp filter, the agent learns of it
  * before the filter applies (agent.c): on the trap path there is no agent
- * and nothing to learn, and a stop at every syscall(3) would cost. */
-static void hook_sandbox(struct tracer *tr, struct tcb *t, const struct loaded_module *m,
-			 const struct elf_function *found)
+ * and nothing to learn, and a stop at every syscall(3) would cost.  Where
+ * it calls ptrace, numamma must stop it when it asks to be traced or to
+ * trace (tracer.c): the agent's hook stops only those calls (a debugger
+ * makes thousands of others), else a breakpoint stops every one. */
+static void hook_controls(struct tracer *tr, struct tcb *t, const struct loaded_module *m,
+			  const struct elf_function *found)
 {
-	for (int i = 0; i < NR_SANDBOX; i++)
-		if (found[i].found)
-			agent_hook(tr, t, m, found[i].vaddr + m->bias, found[i].size, FIRST_SANDBOX + i);
+	for (int i = 0; i < NR_CONTROL; i++) {
+		if (!found[i].found)
+			continue;
+		if (FIRST_CONTROL + i == FN_PTRACE)
+			hook_function(tr, t, m, &found[i], FN_PTRACE);
+		else
+			agent_hook(tr, t, m, found[i].vaddr + m->bias, found[i].size, FIRST_CONTROL + i);
+	}
 }
 
 /* The first bytes of every function found, which each hook reads. */
@@ -211,7 +220,7 @@ static bool hook_module(struct tracer *tr, struct tcb *t, const struct loaded_mo
 		if (found[fn].found && (fn != FN_EXIT || tr->cfg.exit_calls))
 			hook_function(tr, t, m, &found[fn], fn);
 	hook_prefixed(tr, t, m, found);
-	hook_sandbox(tr, t, m, found + C_FUNCTIONS + NR_CXX + NR_PREFIXED);
+	hook_controls(tr, t, m, found + C_FUNCTIONS + NR_CXX + NR_PREFIXED);
 	/* A new not hooked may call malloc (in libstdc++, or in a static
 	 * program's on the trap path): its frames are a wrapper's. */
 	add_wrappers(t->proc, m, found + C_FUNCTIONS);
@@ -650,6 +659,8 @@ void hooks_on_entry(struct tracer *tr, struct tcb *t, int fn, struct user_regs_s
 			hooks_install(tr, t);     /* dlopen/dlclose: new modules */
 		return;
 	}
+	if (fn == FN_PTRACE)
+		return;                   /* the tracer's stop (tracer.c): nothing to record */
 	if (fn == FN_EXIT) {
 		/* The last moment the whole address space is certainly there. */
 		tracer_emit(tr, &(struct nm_event){ .kind = EV_EXIT_CALL, .t = t, .pid = p->pid,

@@ -812,27 +812,17 @@ static bool stray_watch_trap(struct tracer *tr, struct tcb *t)
 	return true;
 }
 
-/* LeakSanitizer's check (an ASan or LSan program's, at its exit or
- * asked for) stops the program's threads with ptrace, which fails on
- * threads numamma traces: the program said "LeakSanitizer has
- * encountered a fatal error" and exited 1.  numamma lets the process go
- * as the check starts, as a detach does: its threads end there, and what
+/* Lets process p go, as a detach does: its threads end there, and what
  * it does after is not profiled.  The launched program's end still comes
  * to numamma, its parent (dispatch()); another process (an attached one
- * too) ends at the let-go, its status unknown. */
-static void let_go_for_leak_check(struct tracer *tr, struct tcb *t)
+ * too) ends at the let-go, its status unknown.  held: p's thread in a
+ * stop of numamma's (freed by dispatch(), last), or NULL. */
+static void let_go(struct tracer *tr, struct proc *p, struct tcb *held)
 {
-	struct proc *p = t->proc;
 	struct tcb **v;
 	int n = 0;
 
-	if (!tr->told_leak_check)
-		warning("process %d starts LeakSanitizer's check, which needs ptrace: numamma lets "
-			"it go there (what it does after is not profiled)", p->pid);
-	else
-		debug("process %d: let go for LeakSanitizer's check", p->pid);
-	tr->told_leak_check = true;
-	tracer_detach_threads(tr, p, t);
+	tracer_detach_threads(tr, p, held);
 	watchdog_forget_process(p->pid);
 	/* Counted now: the detach adds the threads it saw created. */
 	v = xcalloc(tr->nr_tcbs + 1, sizeof(*v));
@@ -847,12 +837,67 @@ static void let_go_for_leak_check(struct tracer *tr, struct tcb *t)
 	else
 		tracer_emit(tr, &(struct nm_event){ .kind = EV_PROCESS_END, .pid = p->pid,
 						    .ppid = p->ppid, .exit_status = -1 });
-	/* t last: its process goes with it, freed by dispatch(). */
+	/* The process goes with its last thread. */
 	for (int i = 0; i < n; i++)
-		if (v[i] != t)
+		if (v[i] != held)
 			tcb_free(tr, v[i]);
-	t->flags |= TCB_DETACHED;
+	if (held)
+		held->flags |= TCB_DETACHED;
 	free(v);
+}
+
+/* LeakSanitizer's check (an ASan or LSan program's, at its exit or
+ * asked for) stops the program's threads with ptrace, which fails on
+ * threads numamma traces: the program said "LeakSanitizer has
+ * encountered a fatal error" and exited 1.  numamma lets the process go
+ * as the check starts. */
+static void let_go_for_leak_check(struct tracer *tr, struct tcb *t)
+{
+	if (!tr->told_leak_check)
+		warning("process %d starts LeakSanitizer's check, which needs ptrace: numamma lets "
+			"it go there (what it does after is not profiled)", t->proc->pid);
+	else
+		debug("process %d: let go for LeakSanitizer's check", t->proc->pid);
+	tr->told_leak_check = true;
+	let_go(tr, t->proc, t);
+}
+
+/* A process asks to be traced (ptrace(PTRACE_TRACEME): a debugger's
+ * inferior, strace's child, a check for a debugger), or to trace one
+ * numamma traces (PTRACE_ATTACH, PTRACE_SEIZE: a debugger attaching,
+ * strace, numamma itself): under numamma's tracing the call would fail
+ * (a thread has one tracer).  numamma lets the process to be traced go
+ * first, and the call does what it does alone.  t is stopped at the call
+ * (by the agent, or a breakpoint: at_bp); true when its own process went.
+ *
+ * Not a vfork child stopped at a breakpoint (gdb's inferior on the trap
+ * path): the breakpoint, in the memory it shares with its parent, stays
+ * for the parent, and the child let go would trap on it again, killed by
+ * that SIGTRAP.  Its call fails, as it did before. */
+static bool let_go_for_ptrace(struct tracer *tr, struct tcb *t, long request, pid_t pid, bool at_bp)
+{
+	struct tcb *target = request == PTRACE_TRACEME ? t : tcb_find(tr, pid);
+
+	if ((request != PTRACE_TRACEME && request != PTRACE_ATTACH && request != PTRACE_SEIZE) ||
+	    !target || target->proc->ignored || (request != PTRACE_TRACEME && target->proc == t->proc))
+		return false;
+	if (at_bp && target->proc == t->proc && (t->proc->vfork_child || t->proc->clone_vm)) {
+		debug("process %d: not let go for ptrace(%ld) at a breakpoint: it shares its "
+		      "parent's memory", t->proc->pid, request);
+		return false;
+	}
+	if (tr->told_ptrace)
+		debug("process %d: let go for ptrace(%ld) by process %d", target->proc->pid, request,
+		      t->proc->pid);
+	else if (request == PTRACE_TRACEME)
+		warning("process %d asks to be traced (a debugger's program?): numamma lets it go "
+			"there (what it does after is not profiled)", t->proc->pid);
+	else
+		warning("process %d is about to trace process %d: numamma lets that one go there "
+			"(what it does after is not profiled)", t->proc->pid, target->proc->pid);
+	tr->told_ptrace = true;
+	let_go(tr, target->proc, target->proc == t->proc ? t : NULL);
+	return target->proc == t->proc;
 }
 
 /* The process whose region a call of p's agent runs on: p's, or for a
@@ -886,6 +931,13 @@ static bool handle_trap(struct tracer *tr, struct tcb *t)
 		resume(t, 0);
 		return true;
 	}
+	if (agent_ptrace_trap_at(owner, at)) {
+		if (!is_our_trap(t))
+			return stray_watch_trap(tr, t);
+		if (!let_go_for_ptrace(tr, t, (long)regs.rdi, (pid_t)regs.rsi, false))
+			resume(t, 0);
+		return true;
+	}
 	if (agent_loader_trap_at(p, at)) {
 		/* In the agent, past its int3: resumed as it is. */
 		if (!is_our_trap(t))
@@ -905,6 +957,9 @@ static bool handle_trap(struct tracer *tr, struct tcb *t)
 			let_go_for_leak_check(tr, t);
 			return true;
 		}
+		if (b->fn == FN_PTRACE && !p->ignored &&
+		    let_go_for_ptrace(tr, t, (long)regs.rdi, (pid_t)regs.rsi, true))
+			return true;
 		regs.rip = at;
 		if (!p->ignored)
 			hooks_on_entry(tr, t, b->fn, &regs);
@@ -990,12 +1045,27 @@ static void handle_stop_event(struct tracer *tr, struct tcb *t, int status)
 	}
 }
 
+/* The launched program, let go, asked to be traced again
+ * (PTRACE_TRACEME: a check for a debugger): its parent, numamma, is
+ * its tracer now.  Its first stop lets it go for good, the signal that
+ * stopped it delivered. */
+static void traced_again(pid_t pid, int status)
+{
+	int sig = WSTOPSIG(status);
+
+	debug("process %d: traced again (stopped by %s), let go", pid, strsignal(sig));
+	ptrace(PTRACE_DETACH, pid, 0, (long)(status >> 16 ? 0 : sig));
+}
+
 static void dispatch(struct tracer *tr, pid_t tid, int status)
 {
 	struct tcb *t = tcb_find(tr, tid);
 
-	if (!t && tid == tr->main_pid && tr->main_let_go && (WIFEXITED(status) || WIFSIGNALED(status))) {
-		main_ended(tr, status);
+	if (!t && tid == tr->main_pid && tr->main_let_go) {
+		if (WIFSTOPPED(status))
+			traced_again(tid, status);
+		else
+			main_ended(tr, status);
 		return;
 	}
 	if (!t) {
@@ -1162,6 +1232,10 @@ static void wait_untraced(struct tracer *tr)
 	for (;;) {
 		pid_t pid = waitpid(tr->main_pid, &status, WNOHANG);
 
+		if (pid == tr->main_pid && WIFSTOPPED(status)) {
+			traced_again(pid, status);
+			continue;
+		}
 		if (pid == tr->main_pid) {
 			main_ended(tr, status);
 			return;
