@@ -283,8 +283,10 @@ static const struct pending_call *popped_call(const struct tcb *t, uint64_t rsp)
 
 /* Puts every hijacked return address back and moves a thread that is at
  * the trampoline, in an out-of-line slot, or just trapped, to the
- * equivalent place of the original code. */
-static void undo_thread(struct tcb *t)
+ * equivalent place of the original code.  bps_stay: the breakpoints stay
+ * (a vfork child let go alone, its memory its parent's): a thread just
+ * trapped steps over its breakpoint instead, or it would trap again. */
+static void undo_thread(struct tcb *t, bool bps_stay)
 {
 	struct proc *p = t->proc;
 	struct user_regs_struct regs;
@@ -301,6 +303,12 @@ static void undo_thread(struct tcb *t)
 			regs.rip = pc->ret_addr;
 		else
 			warning("thread %d is at numamma's trampoline with no call pending", t->tid);
+	} else if (bps_stay) {
+		/* One in an out-of-line slot goes on there: the slot stays. */
+		if ((b = bp_find(p->bps, regs.rip - 1))) {
+			regs.rip = b->addr;
+			bp_step_over(p, b, &regs);
+		}
 	} else if (!bp_leave_xol(p->bps, (uint64_t *)&regs.rip) &&
 		   (b = bp_find(p->bps, regs.rip - 1))) {
 		regs.rip = b->addr;     /* trapped: run the original instead */
@@ -368,10 +376,11 @@ void tracer_detach_threads(struct tracer *tr, struct proc *only, const struct tc
 {
 	int n;
 	struct tcb **v = stop_all(tr, only, held, &n);
+	bool bps_stay = only && only->vfork_child;      /* see below */
 
 	for (int i = 0; i < n; i++)
 		if (!(v[i]->flags & (TCB_DETACHED | TCB_STOP_LATER)))
-			undo_thread(v[i]);
+			undo_thread(v[i], bps_stay);
 	/* A vfork parent runs no code of the program meanwhile: it is in
 	 * the kernel. */
 	for (struct proc *p = tr->procs; p; p = p->next) {
@@ -393,7 +402,7 @@ void tracer_detach_threads(struct tracer *tr, struct proc *only, const struct tc
 			continue;
 		v[i]->flags &= ~TCB_STOP_LATER;
 		if (stop_for_detach(tr, v[i]) == 1) {
-			undo_thread(v[i]);
+			undo_thread(v[i], bps_stay);
 			ptrace(PTRACE_DETACH, v[i]->tid, 0, (long)v[i]->stashed_sig);
 		}
 		v[i]->flags |= TCB_DETACHED;

@@ -868,24 +868,14 @@ static void let_go_for_leak_check(struct tracer *tr, struct tcb *t)
  * strace, numamma itself): under numamma's tracing the call would fail
  * (a thread has one tracer).  numamma lets the process to be traced go
  * first, and the call does what it does alone.  t is stopped at the call
- * (by the agent, or a breakpoint: at_bp); true when its own process went.
- *
- * Not a vfork child stopped at a breakpoint (gdb's inferior on the trap
- * path): the breakpoint, in the memory it shares with its parent, stays
- * for the parent, and the child let go would trap on it again, killed by
- * that SIGTRAP.  Its call fails, as it did before. */
-static bool let_go_for_ptrace(struct tracer *tr, struct tcb *t, long request, pid_t pid, bool at_bp)
+ * (by the agent or a breakpoint); true when its own process went. */
+static bool let_go_for_ptrace(struct tracer *tr, struct tcb *t, long request, pid_t pid)
 {
 	struct tcb *target = request == PTRACE_TRACEME ? t : tcb_find(tr, pid);
 
 	if ((request != PTRACE_TRACEME && request != PTRACE_ATTACH && request != PTRACE_SEIZE) ||
 	    !target || target->proc->ignored || (request != PTRACE_TRACEME && target->proc == t->proc))
 		return false;
-	if (at_bp && target->proc == t->proc && (t->proc->vfork_child || t->proc->clone_vm)) {
-		debug("process %d: not let go for ptrace(%ld) at a breakpoint: it shares its "
-		      "parent's memory", t->proc->pid, request);
-		return false;
-	}
 	if (tr->told_ptrace)
 		debug("process %d: let go for ptrace(%ld) by process %d", target->proc->pid, request,
 		      t->proc->pid);
@@ -934,7 +924,7 @@ static bool handle_trap(struct tracer *tr, struct tcb *t)
 	if (agent_ptrace_trap_at(owner, at)) {
 		if (!is_our_trap(t))
 			return stray_watch_trap(tr, t);
-		if (!let_go_for_ptrace(tr, t, (long)regs.rdi, (pid_t)regs.rsi, false))
+		if (!let_go_for_ptrace(tr, t, (long)regs.rdi, (pid_t)regs.rsi))
 			resume(t, 0);
 		return true;
 	}
@@ -958,7 +948,7 @@ static bool handle_trap(struct tracer *tr, struct tcb *t)
 			return true;
 		}
 		if (b->fn == FN_PTRACE && !p->ignored &&
-		    let_go_for_ptrace(tr, t, (long)regs.rdi, (pid_t)regs.rsi, true))
+		    let_go_for_ptrace(tr, t, (long)regs.rdi, (pid_t)regs.rsi))
 			return true;
 		regs.rip = at;
 		if (!p->ignored)

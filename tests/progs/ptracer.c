@@ -4,6 +4,8 @@
  *                     gdb's inferior), then execs /bin/true: stopped at
  *                     the exec (SIGTRAP), continued, exits 0
  *   ptracer syscall   the same through syscall(SYS_ptrace, ...)
+ *   ptracer vfork     the same from a vfork child (gdb's way), which
+ *                     shares its parent's memory until its exec
  *   ptracer attach    the parent attaches to a running fork child
  *                     (PTRACE_ATTACH), sees it stop, detaches
  *   ptracer seize     the same with PTRACE_SEIZE and PTRACE_INTERRUPT
@@ -45,19 +47,21 @@ static const char *status_text(int status)
 	return s;
 }
 
-static int traceme(int raw)
+enum how { BY_FORK, BY_SYSCALL, BY_VFORK };
+
+static int traceme(enum how how)
 {
-	pid_t child = fork();
+	pid_t child = how == BY_VFORK ? vfork() : fork();
 	int status;
 
 	if (child == 0) {
-		long r = raw ? syscall(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0) : ptrace(PTRACE_TRACEME, 0, 0, 0);
+		long r = how == BY_SYSCALL ? syscall(SYS_ptrace, PTRACE_TRACEME, 0, 0, 0)
+					   : ptrace(PTRACE_TRACEME, 0, 0, 0);
 
-		churn(100);
-		if (r < 0) {
-			perror("child: ptrace(PTRACE_TRACEME)");
+		if (how != BY_VFORK)
+			churn(100);
+		if (r < 0)
 			_exit(3);
-		}
 		execl("/bin/true", "true", (char *)NULL);
 		_exit(4);
 	}
@@ -132,8 +136,12 @@ int main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IONBF, 0);
 	churn(1000);
-	if (!strcmp(mode, "traceme") || !strcmp(mode, "syscall"))
-		r = traceme(!strcmp(mode, "syscall"));
+	if (!strcmp(mode, "traceme"))
+		r = traceme(BY_FORK);
+	else if (!strcmp(mode, "syscall"))
+		r = traceme(BY_SYSCALL);
+	else if (!strcmp(mode, "vfork"))
+		r = traceme(BY_VFORK);
 	else if (!strcmp(mode, "attach") || !strcmp(mode, "seize"))
 		r = attach(!strcmp(mode, "seize"));
 	else if (!strcmp(mode, "self") || !strcmp(mode, "self-signal"))
