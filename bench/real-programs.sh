@@ -152,6 +152,10 @@ command -v cmake >/dev/null && command -v ninja >/dev/null &&
 	programs+=("cmake + ninja|rm -rf $tmp/cm/b; \$T cmake -S $tmp/cm -B $tmp/cm/b -G Ninja >/dev/null && \$T ninja -C $tmp/cm/b >/dev/null; ls $tmp/cm/b/demo")
 [[ -x $tmp/maps ]] && programs+=("rust maps, 3 threads|\$T $tmp/maps"
 				  "rustc -O|\$T rustc -O -o $tmp/maps2 $tmp/maps.rs")
+# A C++ analyser of deep, varied stacks: a million calls in 0.15 s, 34,000
+# distinct stacks (numamma's walks are most of its cost there).
+command -v cppcheck >/dev/null &&
+	programs+=("cppcheck|\$T cppcheck --quiet -I$top/include $top/src/record/objtrack.c")
 command -v node >/dev/null &&
 	programs+=("node objects|\$T node -e 'const a = []; for (let i = 0; i < 200000; i++) a.push({i, s: \"x\".repeat(i % 100)}); console.log(JSON.stringify(a).length)'")
 
