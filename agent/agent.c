@@ -333,26 +333,36 @@ static void before_sandbox(struct agent_ctl *c, uint32_t fn, const struct agent_
 	}
 }
 
-/* The program asks to be traced, or to trace a process (a debugger
- * starting its inferior or attaching, strace, a check for one), which
- * numamma's own tracing would make fail: numamma stops the thread here,
- * lets the process to be traced go (tracer.c), and the call then does
- * what it does alone.  Not once numamma is gone: nothing would take the
- * trap. */
-static void before_ptrace(struct agent_ctl *c, uint64_t request, uint64_t pid)
+/* A call numamma may let the process go at: it stops the thread here,
+ * and the call then does what it does alone.  Not once numamma is gone:
+ * nothing would take the trap. */
+static void stop_at(struct agent_ctl *c, uint32_t fn, uint64_t a0, uint64_t a1)
 {
-	if ((request == PTRACE_TRACEME || request == PTRACE_ATTACH || request == PTRACE_SEIZE) &&
-	    __atomic_load_n(&c->state, __ATOMIC_ACQUIRE) != AGENT_OFF)
-		agent_ptrace_trap(request, pid);
+	if (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) != AGENT_OFF)
+		agent_call_trap(fn, a0, a1);
 }
 
-/* prctl, syscall(3) and ptrace: never recorded, run as they are. */
+/* The program asks to be traced, or to trace a process (a debugger
+ * starting its inferior or attaching, strace, a check for one), which
+ * numamma's own tracing would make fail: numamma lets the process to be
+ * traced go (tracer.c). */
+static void before_ptrace(struct agent_ctl *c, uint64_t request, uint64_t pid)
+{
+	if (request == PTRACE_TRACEME || request == PTRACE_ATTACH || request == PTRACE_SEIZE)
+		stop_at(c, FN_PTRACE, request, pid);
+}
+
+/* prctl, syscall(3), ptrace and execve: never recorded, run as they
+ * are.  execve is hooked only where numamma may let the process go
+ * there (tracer.c). */
 static int not_an_allocator(struct agent_ctl *c, uint32_t fn, const struct agent_frame *f)
 {
 	if (fn == FN_PTRACE)
 		before_ptrace(c, f->rdi, f->rsi);
 	else if (fn == FN_SYSCALL && f->rdi == SYS_PTRACE)
 		before_ptrace(c, f->rsi, f->rdx);
+	else if (fn == FN_EXECVE)
+		stop_at(c, FN_EXECVE, f->rdi, 0);
 	else
 		before_sandbox(c, fn, f);
 	return 0;
@@ -372,7 +382,7 @@ int agent_enter(struct agent_frame *f)
 	if (__atomic_load_n(&c->owner_arm, __ATOMIC_RELAXED))
 		arm_owner(c);
 	fn = c->hooks[f->hook].fn;
-	if (fn == FN_PRCTL || fn == FN_SYSCALL || fn == FN_PTRACE)
+	if (alloc_fn_controls((int)fn))
 		return not_an_allocator(c, fn, f);
 	state = __atomic_load_n(&c->state, __ATOMIC_ACQUIRE);
 	if (state == AGENT_OFF || (fn == FN_MMAP && !(f->rcx & MAP_ANONYMOUS)))

@@ -55,9 +55,9 @@ static inline struct agent_span agent_stack_span(const struct agent_ctl *c,
 void agent_loader_trap(void);
 /* The same, for a fork child's first call: numamma maps its region. */
 void agent_region_trap(void);
-/* The same, where the program asks to be traced or to trace: numamma
- * lets the process to be traced go first. */
-void agent_ptrace_trap(uint64_t request, uint64_t pid);
+/* The same, at a call numamma may let the process go at (a ptrace that
+ * would fail under numamma, an exec that would lose its privilege). */
+void agent_call_trap(uint64_t fn, uint64_t a0, uint64_t a1);
 /* Is the region mapped at c this process's own (struct agent_ctl's
  * owner_at)?  A fork child's is its parent's until it maps its own. */
 int agent_region_mine(const struct agent_ctl *c);

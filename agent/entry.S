@@ -88,13 +88,14 @@ agent_region_trap:
 	ret
 	.size agent_region_trap, . - agent_region_trap
 
-/* numamma's stop where the program asks to be traced or to trace
- * (agent.c): the request and the pid in rdi and rsi, as ptrace's. */
-	.globl agent_ptrace_trap
-	.hidden agent_ptrace_trap
-	.type agent_ptrace_trap, @function
-agent_ptrace_trap:
+/* numamma's stop at a call it may let the process go at (agent.c): the
+ * function (enum alloc_fn) and its first two arguments in rdi, rsi and
+ * rdx. */
+	.globl agent_call_trap
+	.hidden agent_call_trap
+	.type agent_call_trap, @function
+agent_call_trap:
 	int3
 	ret
-	.size agent_ptrace_trap, . - agent_ptrace_trap
+	.size agent_call_trap, . - agent_call_trap
 	.section .note.GNU-stack, "", @progbits

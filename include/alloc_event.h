@@ -41,13 +41,22 @@ enum alloc_fn {
 	 * which may kill for the agent's own system calls.  Hooked by the
 	 * agent only, never trapped; no record. */
 	FN_PRCTL, FN_SYSCALL,
-	/* Not an allocator: where a process asks to be traced or to trace
+	/* Not allocators: where a process asks to be traced or to trace
 	 * one (a debugger, strace, a check for one), which numamma's own
-	 * tracing would make fail: numamma lets the process to be traced go
-	 * there (tracer.c).  The agent's hook, else a breakpoint; no record. */
-	FN_PTRACE,
+	 * tracing would make fail, and where it execs (a program the kernel
+	 * would run without its set-user-ID bit or file capabilities under
+	 * an unprivileged tracer): numamma lets the process go there
+	 * (tracer.c).  The agent's hook, else a breakpoint; no record.
+	 * execve only where numamma is not root. */
+	FN_PTRACE, FN_EXECVE,
 	FN__COUNT
 };
+
+/* prctl, syscall, ptrace and execve: hooked, never recorded. */
+static inline bool alloc_fn_controls(int fn)
+{
+	return fn >= FN_PRCTL && fn < FN__COUNT;
+}
 
 /* free, operator delete and jemalloc's: the block at the first argument
  * is released. */

@@ -3,6 +3,7 @@
 #define NUMAMMA_LAUNCH_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <sys/types.h>
 
 /* execvp's lookup: the path to run, or NULL when not found. */
@@ -20,6 +21,9 @@ int shebang_interpreter(const char *head, size_t len, char *out, size_t size);
  * ("is set-user-ID", "is set-group-ID", "has file capabilities"): the
  * kernel runs it without them under an unprivileged tracer.  NULL: none. */
 const char *privilege_lost_traced(const char *path);
+/* Does the kernel run a set-user-ID program (or one with file
+ * capabilities) without its privilege under this process's tracing? */
+bool traced_execs_lose_privilege(void);
 /* Says what to change when ptrace of process pid (0: numamma's own
  * child) was refused with err. */
 void ptrace_permission_hint(int err, pid_t pid);

@@ -214,6 +214,9 @@ void tracer_refresh_mappings(struct tracer *tr, struct proc *p);
 
 /* Helpers for hooks that run while a thread is stopped. */
 int tracee_read(struct proc *p, uint64_t addr, void *buf, size_t len);
+/* The NUL-terminated string at addr, into buf (size bytes at most, its
+ * NUL included).  0, or -1: unreadable, or longer. */
+int tracee_read_string(struct proc *p, uint64_t addr, char *buf, size_t size);
 int tracee_write(struct proc *p, uint64_t addr, const void *buf, size_t len);
 /* The TRACEE_AHEAD_BYTES at each of addrs[0..n) of p, read in one system
  * call for the tracee_read()s within them that follow (tracee_write()

@@ -63,6 +63,7 @@ struct tracer {
 	bool told_address_limit;     /* the agent's region against a ulimit -v, said */
 	bool told_leak_check;       /* a process let go for LeakSanitizer, said */
 	bool told_ptrace;           /* a process let go for a ptrace call, said */
+	bool told_privileged_exec;  /* a process let go to exec with its privilege, said */
 	bool told_no_allocator;     /* a static program without malloc, said */
 	uint64_t calls_lost;    /* not recorded: agents (processes ended or let go), traps */
 	bool watchpoints;       /* the sampler sets debug registers */
@@ -176,9 +177,10 @@ int agent_hook_new(struct tracer *tr, struct tcb *t, const struct loaded_module 
 void agent_hooks_commit(struct proc *p);
 /* Is at (a trap's address) the agent's stop for the loader's events? */
 bool agent_loader_trap_at(const struct proc *p, uint64_t at);
-/* ... its stop where the program asks to be traced or to trace (the
- * request and the pid in rdi and rsi)? */
-bool agent_ptrace_trap_at(const struct proc *p, uint64_t at);
+/* ... its stop at a call numamma may let the process go at (the
+ * function, enum alloc_fn, and its first two arguments in rdi, rsi and
+ * rdx)? */
+bool agent_call_trap_at(const struct proc *p, uint64_t at);
 /* Tells the agent where the process's modules and their unwind data are. */
 void agent_modules(struct tracer *tr, struct proc *p);
 /* The loader is about to unmap modules: until agent_modules() says what

@@ -1,8 +1,10 @@
 #!/bin/bash
 # A set-user-ID program run by an unprivileged user: the kernel runs it
-# without its privilege under a tracer (numamma cannot prevent that, as
-# strace or gdb cannot).  numamma profile says so, one line naming the
-# program, whether it is the one launched or one exec'd later; numamma
+# without its privilege under a tracer (as under strace or gdb).  The one
+# launched, numamma profile says so, one line naming the program; one a
+# profiled process execs later (through libc's execve: a shell's, sudo
+# or ping in a script), numamma lets that process go at its call, one
+# line, and the program runs with its privilege, unprofiled.  numamma
 # stat does not trace it (its pages are not read, and the line says why),
 # so it runs with its privilege.  A program set-user-ID to the user itself
 # loses nothing: no word.  As root nothing is lost: no word.
@@ -21,17 +23,25 @@ chmod 4755 "$dir/suid-id"
 "${as[@]}" "$dir/suid-id" | grep -q "euid=0" ||
 	skip "a set-user-ID program gets no privilege in $TMPD (mounted nosuid?)"
 
-said="process [0-9]*: $dir/suid-id is set-user-ID: under a tracer the kernel runs it without that privilege, and it may behave otherwise than alone (run numamma as root)"
-for how in launched "exec'd"; do
+lost="process [0-9]*: $dir/suid-id is set-user-ID: under a tracer the kernel runs it without that privilege, and it may behave otherwise than alone (run numamma as root)"
+let_go="process [0-9]* is about to run $dir/suid-id, which is set-user-ID: numamma lets it go there, so that it runs with that privilege (what it does after is not profiled)"
+for how in launched "exec'd" "a child's"; do
 	case $how in
-	launched) cmd=("$dir/suid-id") ;;
-	*)        cmd=(sh -c "true; exec $dir/suid-id") ;;
+	launched) cmd=("$dir/suid-id") said=$lost euid= ;;
+	"exec'd") cmd=(sh -c "true; exec $dir/suid-id") said=$let_go euid=0 ;;
+	*)        cmd=(sh -c "$dir/suid-id; $dir/suid-id; echo after") said=$let_go euid=0 ;;
 	esac
 	"${as[@]}" "$NUMAMMA" profile -q -s none -o "$dir/p.db" -- "${cmd[@]}" >"$TMPD/out" 2>"$TMPD/err" ||
 		fail "numamma profile ($how) exited $?: $(cat "$TMPD/err")"
 	assert_eq "numamma's messages ($how)" 1 "$(grep -c "^numamma: warning: $said\$" "$TMPD/err")"
 	assert_eq "other messages ($how)" 0 "$(grep -vc "$said" "$TMPD/err")"
+	# id names the effective uid only where it is not the real one.
+	assert_eq "$how: effective uid" "$euid" "$(grep -o "euid=[0-9]*" "$TMPD/out" | sort -u | cut -d= -f2)"
 done
+assert_eq "the shell, profiled on after its children were let go" "after" "$(tail -n 1 "$TMPD/out")"
+assert_eq "its processes (ended|status)" "1|0
+1|
+1|" "$(sql "$dir/p.db" "SELECT end_ns IS NOT NULL, exit_status FROM processes ORDER BY start_ns, rowid")"
 
 "${as[@]}" "$NUMAMMA" stat -- "$dir/suid-id" >"$TMPD/out" 2>&1 || fail "numamma stat exited $?"
 grep -q "euid=0" "$TMPD/out" || fail "stat ran the program without its privilege: $(cat "$TMPD/out")"

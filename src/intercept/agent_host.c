@@ -1212,9 +1212,9 @@ bool agent_loader_trap_at(const struct proc *p, uint64_t at)
 	return p->agent && at == p->agent->remote + AGENT_SYM_LOADER_TRAP;
 }
 
-bool agent_ptrace_trap_at(const struct proc *p, uint64_t at)
+bool agent_call_trap_at(const struct proc *p, uint64_t at)
 {
-	return p->agent && at == p->agent->remote + AGENT_SYM_PTRACE_TRAP;
+	return p->agent && at == p->agent->remote + AGENT_SYM_CALL_TRAP;
 }
 
 /* ---- draining ---- */

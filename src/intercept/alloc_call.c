@@ -32,6 +32,7 @@ static const struct {
 	[FN_PRCTL]          = { "prctl", false },
 	[FN_SYSCALL]        = { "syscall", false },
 	[FN_PTRACE]         = { "ptrace", false },
+	[FN_EXECVE]         = { "execve", false },
 };
 
 const char *alloc_fn_name(int fn)

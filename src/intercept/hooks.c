@@ -22,6 +22,7 @@
 #include "db.h"
 #include "elfsyms.h"
 #include "error.h"
+#include "launch.h"
 #include "ownlimits.h"
 #include "sorted.h"
 #include "tracer_int.h"
@@ -173,18 +174,21 @@ static void hook_prefixed(struct tracer *tr, struct tcb *t, const struct loaded_
  * before the filter applies (agent.c): on the trap path there is no agent
  * and nothing to learn, and a stop at every syscall(3) would cost.  Where
  * it calls ptrace, numamma must stop it when it asks to be traced or to
- * trace (tracer.c): the agent's hook stops only those calls (a debugger
- * makes thousands of others), else a breakpoint stops every one. */
+ * trace, and where it execs when numamma is not root (tracer.c): the
+ * agent's hook stops only the ptrace calls that matter (a debugger makes
+ * thousands of others), else a breakpoint stops every one. */
 static void hook_controls(struct tracer *tr, struct tcb *t, const struct loaded_module *m,
 			  const struct elf_function *found)
 {
 	for (int i = 0; i < NR_CONTROL; i++) {
-		if (!found[i].found)
+		int fn = FIRST_CONTROL + i;
+
+		if (!found[i].found || (fn == FN_EXECVE && !traced_execs_lose_privilege()))
 			continue;
-		if (FIRST_CONTROL + i == FN_PTRACE)
-			hook_function(tr, t, m, &found[i], FN_PTRACE);
+		if (fn == FN_PTRACE || fn == FN_EXECVE)
+			hook_function(tr, t, m, &found[i], fn);
 		else
-			agent_hook(tr, t, m, found[i].vaddr + m->bias, found[i].size, FIRST_CONTROL + i);
+			agent_hook(tr, t, m, found[i].vaddr + m->bias, found[i].size, fn);
 	}
 }
 
@@ -659,7 +663,7 @@ void hooks_on_entry(struct tracer *tr, struct tcb *t, int fn, struct user_regs_s
 			hooks_install(tr, t);     /* dlopen/dlclose: new modules */
 		return;
 	}
-	if (fn == FN_PTRACE)
+	if (fn == FN_PTRACE || fn == FN_EXECVE)
 		return;                   /* the tracer's stop (tracer.c): nothing to record */
 	if (fn == FN_EXIT) {
 		/* The last moment the whole address space is certainly there. */

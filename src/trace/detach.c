@@ -32,13 +32,13 @@ static bool at_trampoline(const struct proc *p, uint64_t rip)
 }
 
 /* A breakpoint's, the trampoline's, or one of the agent's stops (for
- * the loader's events, a fork child's region, a ptrace call: no move
- * needed, the thread goes on after the int3). */
+ * the loader's events, a fork child's region, a call to let go at: no
+ * move needed, the thread goes on after the int3). */
 static bool after_our_int3(const struct proc *p, uint64_t rip)
 {
 	return bp_find(p->bps, rip - 1) || (p->scratch && rip - 1 == p->scratch + SCRATCH_TRAMPOLINE) ||
 	       agent_loader_trap_at(p, rip - 1) || agent_region_trap_at(p, rip - 1) ||
-	       agent_ptrace_trap_at(p, rip - 1);
+	       agent_call_trap_at(p, rip - 1);
 }
 
 /* Is si the SIGTRAP of one of our int3s (the thread's ip just after it)

@@ -135,11 +135,16 @@ static int read_int_file(const char *path)
 	return v;
 }
 
+bool traced_execs_lose_privilege(void)
+{
+	return geteuid() != 0;
+}
+
 const char *privilege_lost_traced(const char *path)
 {
 	struct stat st;
 
-	if (geteuid() == 0 || !path || stat(path, &st) < 0)
+	if (!traced_execs_lose_privilege() || !path || stat(path, &st) < 0)
 		return NULL;
 	if ((st.st_mode & S_ISUID) && st.st_uid != geteuid())
 		return "is set-user-ID";

@@ -85,6 +85,25 @@ int tracee_read(struct proc *p, uint64_t addr, void *buf, size_t len)
 	return pread(p->mem_fd, buf, len, addr) == (ssize_t)len ? 0 : -1;
 }
 
+/* A page at a time: the string may end just before an unreadable one. */
+int tracee_read_string(struct proc *p, uint64_t addr, char *buf, size_t size)
+{
+	size_t got = 0;
+
+	while (got < size) {
+		size_t n = 4096 - (addr + got) % 4096;
+
+		if (n > size - got)
+			n = size - got;
+		if (tracee_read(p, addr + got, buf + got, n))
+			return -1;
+		if (memchr(buf + got, 0, n))
+			return 0;
+		got += n;
+	}
+	return -1;
+}
+
 int tracee_write(struct proc *p, uint64_t addr, const void *buf, size_t len)
 {
 	/* /proc/PID/mem writes with FOLL_FORCE: read-only text and our

@@ -890,6 +890,54 @@ static bool let_go_for_ptrace(struct tracer *tr, struct tcb *t, long request, pi
 	return target->proc == t->proc;
 }
 
+/* The program at path in p's view: its root and its working directory
+ * (p's, not numamma's), through /proc. */
+static void path_seen_by(const struct proc *p, const char *path, char *out, size_t size)
+{
+	snprintf(out, size, "/proc/%d/%s%s", p->pid, path[0] == '/' ? "root" : "cwd/", path);
+}
+
+/* A process about to exec a program the kernel would run without its
+ * set-user-ID or set-group-ID bit or its file capabilities under
+ * numamma's tracing (numamma not root: sudo, ping, passwd, a program of
+ * another user's): numamma lets it go first, and the program runs with
+ * its privilege, as alone.  t is stopped at the call (path: its first
+ * argument, in the tracee); true when its process went. */
+static bool let_go_for_exec(struct tracer *tr, struct tcb *t, uint64_t path)
+{
+	char exe[PATH_MAX], seen[PATH_MAX + 64];
+	const char *what;
+
+	if (!path || tracee_read_string(t->proc, path, exe, sizeof(exe)) < 0)
+		return false;
+	path_seen_by(t->proc, exe, seen, sizeof(seen));
+	if (!(what = privilege_lost_traced(seen)))
+		return false;
+	if (tr->told_privileged_exec)
+		debug("process %d: let go to run %s, which %s", t->proc->pid, exe, what);
+	else
+		warning("process %d is about to run %s, which %s: numamma lets it go there, so that "
+			"it runs with that privilege (what it does after is not profiled)", t->proc->pid,
+			exe, what);
+	tr->told_privileged_exec = true;
+	let_go(tr, t->proc, t);
+	return true;
+}
+
+/* A call numamma stopped the thread at, to let a process go there
+ * (FN_PTRACE, FN_EXECVE; a0 and a1 its first arguments).  true when
+ * t's own process went. */
+static bool at_let_go_call(struct tracer *tr, struct tcb *t, int fn, uint64_t a0, uint64_t a1)
+{
+	if (t->proc->ignored)
+		return false;
+	if (fn == FN_PTRACE)
+		return let_go_for_ptrace(tr, t, (long)a0, (pid_t)a1);
+	if (fn == FN_EXECVE)
+		return let_go_for_exec(tr, t, a0);
+	return false;
+}
+
 /* The process whose region a call of p's agent runs on: p's, or for a
  * vfork child, its parent's. */
 static struct proc *region_owner(struct tracer *tr, struct proc *p)
@@ -921,10 +969,10 @@ static bool handle_trap(struct tracer *tr, struct tcb *t)
 		resume(t, 0);
 		return true;
 	}
-	if (agent_ptrace_trap_at(owner, at)) {
+	if (agent_call_trap_at(owner, at)) {
 		if (!is_our_trap(t))
 			return stray_watch_trap(tr, t);
-		if (!let_go_for_ptrace(tr, t, (long)regs.rdi, (pid_t)regs.rsi))
+		if (!at_let_go_call(tr, t, (int)regs.rdi, regs.rsi, regs.rdx))
 			resume(t, 0);
 		return true;
 	}
@@ -947,8 +995,7 @@ static bool handle_trap(struct tracer *tr, struct tcb *t)
 			let_go_for_leak_check(tr, t);
 			return true;
 		}
-		if (b->fn == FN_PTRACE && !p->ignored &&
-		    let_go_for_ptrace(tr, t, (long)regs.rdi, (pid_t)regs.rsi))
+		if (at_let_go_call(tr, t, b->fn, regs.rdi, regs.rsi))
 			return true;
 		regs.rip = at;
 		if (!p->ignored)
