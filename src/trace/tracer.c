@@ -111,6 +111,7 @@ void tracer_emit(struct tracer *tr, struct nm_event *ev)
 		tr->cfg.on_event(tr->cfg.ctx, ev);
 }
 
+/* The path p runs, in path (empty when /proc does not say). */
 static void read_exe(const struct proc *p, char *path, size_t size)
 {
 	char link[64];
@@ -691,7 +692,6 @@ static void reset_address_space(struct proc *p)
 	proc_open_mem(p);
 }
 
-/* The path p runs, in path (empty when /proc does not say). */
 /* Under an unprivileged tracer the kernel runs a set-user-ID program
  * without its privilege: numamma cannot prevent it, it says it. */
 static void warn_privilege_lost(const struct proc *p, const char *exe)
