@@ -334,13 +334,11 @@ static void before_sandbox(struct agent_ctl *c, uint32_t fn, const struct agent_
 }
 
 /* A call numamma may let the process go at: it stops the thread here,
- * and the call then does what it does alone.  Only while recording: not
- * once numamma is gone or silent (nothing would take the trap), nor in a
- * fork child sharing its parent's region (AGENT_SHARED: numamma knows
- * no agent of its own there, and cannot let it go). */
+ * and the call then does what it does alone.  Not once numamma is gone:
+ * nothing would take the trap. */
 static void stop_at(struct agent_ctl *c, uint32_t fn, uint64_t a0, uint64_t a1)
 {
-	if (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) == AGENT_ON)
+	if (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) != AGENT_OFF)
 		agent_call_trap(fn, a0, a1);
 }
 

@@ -286,8 +286,9 @@ static const struct pending_call *popped_call(const struct tcb *t, uint64_t rsp)
 /* Puts every hijacked return address back and moves a thread that is at
  * the trampoline, in an out-of-line slot, or just trapped, to the
  * equivalent place of the original code.  bps_stay: the breakpoints stay
- * (a vfork child let go alone, its memory its parent's): a thread just
- * trapped steps over its breakpoint instead, or it would trap again. */
+ * (a vfork or CLONE_VM child let go alone, its memory its parent's): a
+ * thread just trapped steps over its breakpoint instead, or it would trap
+ * again. */
 static void undo_thread(struct tcb *t, bool bps_stay)
 {
 	struct proc *p = t->proc;
@@ -378,7 +379,9 @@ void tracer_detach_threads(struct tracer *tr, struct proc *only, const struct tc
 {
 	int n;
 	struct tcb **v = stop_all(tr, only, held, &n);
-	bool bps_stay = only && only->vfork_child;      /* see below */
+	/* Only a process whose memory is another's (a vfork or CLONE_VM
+	 * child): the breakpoints there stay for that one. */
+	bool bps_stay = only && (only->vfork_child || only->clone_vm);
 
 	for (int i = 0; i < n; i++)
 		if (!(v[i]->flags & (TCB_DETACHED | TCB_STOP_LATER)))
@@ -389,7 +392,7 @@ void tracer_detach_threads(struct tracer *tr, struct proc *only, const struct tc
 		if (only && p != only)
 			continue;
 		agent_detach(tr, p);
-		if (!p->vfork_child)
+		if (!p->vfork_child && !bps_stay)
 			bp_remove_all(p);
 	}
 	for (int i = 0; i < n; i++) {

@@ -938,12 +938,16 @@ static bool at_let_go_call(struct tracer *tr, struct tcb *t, int fn, uint64_t a0
 	return false;
 }
 
-/* The process whose region a call of p's agent runs on: p's, or for a
- * vfork child, its parent's. */
+/* The process whose region a call of p's agent runs on: p's, for a
+ * vfork child its parent's, for one that shares another's region (a
+ * clone(CLONE_VM) child, a non-dumpable process's fork child) that
+ * one's. */
 static struct proc *region_owner(struct tracer *tr, struct proc *p)
 {
 	struct proc *owner = agent_owner(tr, p);
 
+	if (!owner && p->agent_shares)
+		owner = proc_by_pid(tr, p->agent_shares);
 	return owner ? owner : p;
 }
 
