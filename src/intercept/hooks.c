@@ -76,14 +76,14 @@ static const int jemalloc_fns[] = {
 
 #define NR_JEMALLOC_FNS (sizeof(jemalloc_fns) / sizeof(jemalloc_fns[0]))
 #define NR_PREFIXED (sizeof(jemalloc_prefixes) / sizeof(jemalloc_prefixes[0]) * NR_JEMALLOC_FNS)
-/* Where a filter is installed or ptrace called: the last enum alloc_fn
- * values, none an allocator. */
+/* prctl, syscall, ptrace and execve: the last enum alloc_fn values, none
+ * an allocator (alloc_fn_controls()). */
 #define FIRST_CONTROL FN_PRCTL
 #define NR_CONTROL (FN__COUNT - FIRST_CONTROL)
 #define NR_NAMES (C_FUNCTIONS + NR_CXX + NR_PREFIXED + NR_CONTROL)
 
 /* The names hook_module() looks for: the C functions, C++'s operators,
- * each prefix's jemalloc functions, then where filters are installed. */
+ * each prefix's jemalloc functions, then the controls. */
 static const char *const *lookup_names(void)
 {
 	static const char *names[NR_NAMES];
@@ -663,7 +663,7 @@ void hooks_on_entry(struct tracer *tr, struct tcb *t, int fn, struct user_regs_s
 			hooks_install(tr, t);     /* dlopen/dlclose: new modules */
 		return;
 	}
-	if (fn == FN_PTRACE || fn == FN_EXECVE)
+	if (alloc_fn_controls(fn))
 		return;                   /* the tracer's stop (tracer.c): nothing to record */
 	if (fn == FN_EXIT) {
 		/* The last moment the whole address space is certainly there. */
