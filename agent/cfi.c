@@ -60,19 +60,19 @@ static uint64_t uleb(struct reader *r)
 
 static int64_t sleb(struct reader *r)
 {
-	int64_t v = 0;
+	uint64_t v = 0;
 	int shift = 0;
 	uint8_t b;
 
 	do {
 		b = byte(r);
 		if (shift < 64)
-			v |= (int64_t)(b & 0x7f) << shift;
+			v |= (uint64_t)(b & 0x7f) << shift;
 		shift += 7;
 	} while (b & 0x80 && !r->bad);
 	if (shift < 64 && (b & 0x40))
-		v |= -((int64_t)1 << shift);
-	return v;
+		v |= ~(uint64_t)0 << shift;     /* the sign, unsigned: no shift into int64_t's */
+	return (int64_t)v;
 }
 
 /* A little-endian value of size bytes. */
