@@ -39,6 +39,8 @@ _Static_assert(sizeof(struct agent_frame) == 128, "entry.S's frame");
 #define SYS_FSTAT 5
 #define SYS_ARCH_PRCTL 158
 #define SYS_PTRACE 101
+#define SYS_NEWFSTATAT 262
+#define SYS_GETXATTR 191
 #define PTRACE_TRACEME 0
 #define PTRACE_ATTACH 16
 #define PTRACE_SEIZE 0x4206
@@ -46,6 +48,12 @@ _Static_assert(sizeof(struct agent_frame) == 128, "entry.S's frame");
 /* x86-64's struct stat: 144 bytes, st_size the seventh word. */
 #define KSTAT_WORDS 18
 #define KSTAT_SIZE 6
+#define KSTAT_MODE_UID 3        /* st_mode, then st_uid in the high half */
+#define KSTAT_GID 4             /* st_gid in the low half */
+#define S_ISUID 04000
+#define S_ISGID 02000
+#define ENODATA 61
+#define EOPNOTSUPP 95
 #define AT_FDCWD (-100)
 #define O_RDWR 2
 #define O_CLOEXEC 02000000
@@ -330,6 +338,7 @@ static void before_sandbox(struct agent_ctl *c, uint32_t fn, const struct agent_
 		__atomic_store_n(&c->doorbell_pid, 0, __ATOMIC_RELEASE);
 		__atomic_store_n(&c->futex_refused, 1, __ATOMIC_RELEASE);
 		__atomic_store_n(&c->probe_refused, 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&c->exec_check_refused, 1, __ATOMIC_RELEASE);
 	}
 }
 
@@ -352,6 +361,33 @@ static void before_ptrace(struct agent_ctl *c, uint64_t request, uint64_t pid)
 		stop_at(c, FN_PTRACE, request, pid);
 }
 
+/* Would the program at path, exec'd, lose a privilege under numamma's
+ * tracing: set-user-ID or set-group-ID to another than numamma's
+ * effective ids, or with file capabilities (launch.c's
+ * privilege_lost_traced(), asked here without a stop: a stop at every
+ * exec cost each 0.3 ms).  A path that cannot be looked at cannot be
+ * exec'd either: nothing to lose.  Where the kernel may not be asked,
+ * or answers otherwise than it says it does, numamma looks. */
+static bool exec_may_lose_privilege(struct agent_ctl *c, uint64_t path)
+{
+	static const char capability[] = "security.capability";
+	uint64_t st[KSTAT_WORDS];
+	uint32_t mode, uid, gid;
+	long n;
+
+	if (__atomic_load_n(&c->exec_check_refused, __ATOMIC_ACQUIRE))
+		return true;
+	if (!path || raw_syscall4(SYS_NEWFSTATAT, AT_FDCWD, (long)path, (long)st, 0) != 0)
+		return false;
+	mode = (uint32_t)st[KSTAT_MODE_UID];
+	uid = (uint32_t)(st[KSTAT_MODE_UID] >> 32);
+	gid = (uint32_t)st[KSTAT_GID];
+	if (((mode & S_ISUID) && uid != c->tracer_euid) || ((mode & S_ISGID) && gid != c->tracer_egid))
+		return true;
+	n = raw_syscall4(SYS_GETXATTR, (long)path, (long)capability, 0, 0);
+	return n > 0 || (n < 0 && n != -ENODATA && n != -EOPNOTSUPP);
+}
+
 /* prctl, syscall(3), ptrace and execve: never recorded, run as they
  * are.  execve is hooked only where numamma may let the process go
  * there (tracer.c). */
@@ -361,7 +397,7 @@ static int not_an_allocator(struct agent_ctl *c, uint32_t fn, const struct agent
 		before_ptrace(c, f->rdi, f->rsi);
 	else if (fn == FN_SYSCALL && f->rdi == SYS_PTRACE)
 		before_ptrace(c, f->rsi, f->rdx);
-	else if (fn == FN_EXECVE)
+	else if (fn == FN_EXECVE && exec_may_lose_privilege(c, f->rdi))
 		stop_at(c, FN_EXECVE, f->rdi, 0);
 	else
 		before_sandbox(c, fn, f);

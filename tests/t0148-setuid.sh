@@ -4,7 +4,8 @@
 # launched, numamma profile says so, one line naming the program; one a
 # profiled process execs later (through libc's execve: a shell's, sudo
 # or ping in a script), numamma lets that process go at its call, one
-# line, and the program runs with its privilege, unprofiled.  numamma
+# line, and the program runs with its privilege, unprofiled; an execve
+# that loses nothing does not stop.  numamma
 # stat does not trace it (its pages are not read, and the line says why),
 # so it runs with its privilege.  A program set-user-ID to the user itself
 # loses nothing: no word.  As root nothing is lost: no word.
@@ -42,6 +43,21 @@ assert_eq "the shell, profiled on after its children were let go" "after" "$(tai
 assert_eq "its processes (ended|status)" "1|0
 1|
 1|" "$(sql "$dir/p.db" "SELECT end_ns IS NOT NULL, exit_status FROM processes ORDER BY start_ns, rowid")"
+
+# Only an execve that would lose a privilege stops: the agent asks the
+# kernel about the program first (the trap path's breakpoint stops at
+# each, and numamma looks).
+for mode in agent trap; do
+	"${as[@]}" "$NUMAMMA" profile -v -s none --intercept=$mode -o "$dir/p.db" -- \
+		sh -c "for i in 1 2 3; do /bin/true; done; $dir/suid-id" >"$TMPD/out" 2>"$TMPD/err" ||
+		fail "numamma profile ($mode) exited $?: $(cat "$TMPD/err")"
+	want=0
+	[[ $mode == trap ]] && want=3
+	assert_eq "stops at an execve of /bin/true ($mode)" $want \
+		"$(grep -c "stopped at its execve of /bin/true, which loses nothing traced" "$TMPD/err")"
+	assert_eq "the set-user-ID program's effective uid ($mode)" 0 \
+		"$(grep -o "euid=[0-9]*" "$TMPD/out" | cut -d= -f2)"
+done
 
 "${as[@]}" "$NUMAMMA" stat -- "$dir/suid-id" >"$TMPD/out" 2>&1 || fail "numamma stat exited $?"
 grep -q "euid=0" "$TMPD/out" || fail "stat ran the program without its privilege: $(cat "$TMPD/out")"

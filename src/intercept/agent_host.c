@@ -38,6 +38,7 @@
 #include "error.h"
 #include "hash.h"
 #include "jmphook.h"
+#include "launch.h"
 #include "ownlimits.h"
 #include "procmaps.h"
 #include "syscall_chain.h"
@@ -523,6 +524,8 @@ static void init_ctl(struct tracer *tr, struct agent_ctl *c, pid_t pid, uint64_t
 	c->doorbell_fill = AGENT_DOORBELL_IDLE;
 	c->owner_at = scratch + SCRATCH_OWNER;
 	c->owner_arm = 1;       /* agent_check_calls() may say otherwise */
+	c->tracer_euid = geteuid();
+	c->tracer_egid = getegid();
 	c->token = next_token(tr);
 	__atomic_store_n(&c->state, AGENT_ON, __ATOMIC_RELEASE);
 }
@@ -1844,6 +1847,17 @@ void agent_look_at_thread_pointer(struct proc *p, struct tcb *t)
 		note_thread_pointer(p->agent->ctl, t);
 }
 
+/* May the agent ask the kernel about the program an execve runs
+ * (agent.c's exec_keeps_privilege())? */
+static bool agent_may_check_execs(struct tcb *t, uint64_t ip, char *why, size_t size)
+{
+	long stat_args[6] = { AT_FDCWD, (long)ip, (long)ip, 0 };
+	long xattr_args[6] = { (long)ip, (long)ip, 0, 0 };
+
+	return tracee_may_call(t, SYS_newfstatat, stat_args, ip, why, size, NULL) &&
+	       tracee_may_call(t, SYS_getxattr, xattr_args, ip, why, size, NULL);
+}
+
 void agent_check_calls(struct proc *p, struct tcb *t)
 {
 	struct agent_ctl *c = p->agent ? p->agent->ctl : NULL;
@@ -1883,6 +1897,11 @@ void agent_check_calls(struct proc *p, struct tcb *t)
 		__atomic_store_n(&c->probe_refused, 1, __ATOMIC_RELEASE);
 		debug("process %d: %s: walks off a thread's stack stop at their first page", p->pid,
 		      why);
+	}
+	if (!c->exec_check_refused && traced_execs_lose_privilege() &&
+	    !agent_may_check_execs(t, p->agent->remote, why, sizeof(why))) {
+		__atomic_store_n(&c->exec_check_refused, 1, __ATOMIC_RELEASE);
+		debug("process %d: %s: each of its execve calls stops", p->pid, why);
 	}
 	if (c->futex_refused)
 		return;

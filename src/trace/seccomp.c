@@ -140,6 +140,9 @@ const char *tracee_call_name(long nr)
 	case SYS_madvise:      return "madvise";
 	case SYS_futex:        return "futex";
 	case SYS_kill:         return "kill";
+	case SYS_newfstatat:   return "newfstatat";
+	case SYS_getxattr:     return "getxattr";
+	case SYS_process_vm_readv: return "process_vm_readv";
 	}
 	return "a system call";
 }

@@ -911,8 +911,11 @@ static bool let_go_for_exec(struct tracer *tr, struct tcb *t, uint64_t path)
 	if (!path || tracee_read_string(t->proc, path, exe, sizeof(exe)) < 0)
 		return false;
 	path_seen_by(t->proc, exe, seen, sizeof(seen));
-	if (!(what = privilege_lost_traced(seen)))
+	if (!(what = privilege_lost_traced(seen))) {
+		debug("process %d: stopped at its execve of %s, which loses nothing traced", t->proc->pid,
+		      exe);
 		return false;
+	}
 	if (tr->told_privileged_exec)
 		debug("process %d: let go to run %s, which %s", t->proc->pid, exe, what);
 	else
