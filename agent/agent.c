@@ -39,6 +39,7 @@ _Static_assert(sizeof(struct agent_frame) == 128, "entry.S's frame");
 #define SYS_FSTAT 5
 #define SYS_ARCH_PRCTL 158
 #define SYS_PTRACE 101
+#define SYS_EXECVE 59
 #define SYS_NEWFSTATAT 262
 #define SYS_GETXATTR 191
 #define PTRACE_TRACEME 0
@@ -365,7 +366,7 @@ static void before_ptrace(struct agent_ctl *c, uint64_t request, uint64_t pid)
  * tracing: set-user-ID or set-group-ID to another than numamma's
  * effective ids, or with file capabilities (launch.c's
  * privilege_lost_traced(), asked here without a stop: a stop at every
- * exec cost each 0.3 ms).  A path that cannot be looked at cannot be
+ * exec was a ptrace round trip each).  A path that cannot be looked at cannot be
  * exec'd either: nothing to lose.  Where the kernel may not be asked,
  * or answers otherwise than it says it does, numamma looks. */
 static bool exec_may_lose_privilege(struct agent_ctl *c, uint64_t path)
@@ -375,6 +376,8 @@ static bool exec_may_lose_privilege(struct agent_ctl *c, uint64_t path)
 	uint32_t mode, uid, gid;
 	long n;
 
+	if (!c->tracer_euid)
+		return false;   /* numamma root: the kernel keeps every privilege */
 	if (__atomic_load_n(&c->exec_check_refused, __ATOMIC_ACQUIRE))
 		return true;
 	if (!path || raw_syscall4(SYS_NEWFSTATAT, AT_FDCWD, (long)path, (long)st, 0) != 0)
@@ -390,7 +393,7 @@ static bool exec_may_lose_privilege(struct agent_ctl *c, uint64_t path)
 
 /* prctl, syscall(3), ptrace and execve: never recorded, run as they
  * are.  execve is hooked only where numamma may let the process go
- * there (tracer.c). */
+ * there (tracer.c); syscall(SYS_execve, ...) is looked at the same way. */
 static int not_an_allocator(struct agent_ctl *c, uint32_t fn, const struct agent_frame *f)
 {
 	if (fn == FN_PTRACE)
@@ -399,6 +402,8 @@ static int not_an_allocator(struct agent_ctl *c, uint32_t fn, const struct agent
 		before_ptrace(c, f->rsi, f->rdx);
 	else if (fn == FN_EXECVE && exec_may_lose_privilege(c, f->rdi))
 		stop_at(c, FN_EXECVE, f->rdi, 0);
+	else if (fn == FN_SYSCALL && f->rdi == SYS_EXECVE && exec_may_lose_privilege(c, f->rsi))
+		stop_at(c, FN_EXECVE, f->rsi, 0);
 	else
 		before_sandbox(c, fn, f);
 	return 0;

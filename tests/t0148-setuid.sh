@@ -3,11 +3,11 @@
 # without its privilege under a tracer (as under strace or gdb).  The one
 # launched, numamma profile says so, one line naming the program; one a
 # profiled process execs later (through libc's execve: a shell's, sudo
-# or ping in a script), numamma lets that process go at its call, one
-# line, and the program runs with its privilege, unprofiled; an execve
-# that loses nothing does not stop.  numamma
-# stat does not trace it (its pages are not read, and the line says why),
-# so it runs with its privilege.  A program set-user-ID to the user itself
+# or ping in a script; or syscall(SYS_execve, ...)), numamma lets that
+# process go at its call, one line, and the program runs with its
+# privilege, unprofiled; an execve that loses nothing does not stop.
+# numamma stat does not trace it (its pages are not read, and the line
+# says why), so it runs with its privilege.  A program set-user-ID to the user itself
 # loses nothing: no word.  As root nothing is lost: no word.
 . "$(dirname "$0")/lib.sh"
 
@@ -26,10 +26,12 @@ chmod 4755 "$dir/suid-id"
 
 lost="process [0-9]*: $dir/suid-id is set-user-ID: under a tracer the kernel runs it without that privilege, and it may behave otherwise than alone (run numamma as root)"
 let_go="process [0-9]* is about to run $dir/suid-id, which is set-user-ID: numamma lets it go there, so that it runs with that privilege (what it does after is not profiled)"
-for how in launched "exec'd" "a child's"; do
+build_prog syscall-exec
+for how in launched "exec'd" "syscall(2)'s" "a child's"; do
 	case $how in
 	launched) cmd=("$dir/suid-id") said=$lost euid= ;;
 	"exec'd") cmd=(sh -c "true; exec $dir/suid-id") said=$let_go euid=0 ;;
+	syscall*) cmd=("$TMPD/syscall-exec" "$dir/suid-id") said=$let_go euid=0 ;;
 	*)        cmd=(sh -c "$dir/suid-id; $dir/suid-id; echo after") said=$let_go euid=0 ;;
 	esac
 	"${as[@]}" "$NUMAMMA" profile -q -s none -o "$dir/p.db" -- "${cmd[@]}" >"$TMPD/out" 2>"$TMPD/err" ||
