@@ -5,10 +5,12 @@
 # profiled process execs later (through libc's execve: a shell's, sudo
 # or ping in a script; or syscall(SYS_execve, ...)), numamma lets that
 # process go at its call, one line, and the program runs with its
-# privilege, unprofiled; an execve that loses nothing does not stop.
-# numamma stat does not trace it (its pages are not read, and the line
-# says why), so it runs with its privilege.  A program set-user-ID to the user itself
-# loses nothing: no word.  As root nothing is lost: no word.
+# privilege, unprofiled; an execve that loses nothing does not stop
+# (under a seccomp filter the program installed, each one stops: the
+# agent's own questions could be what the filter kills for).  numamma
+# stat does not trace it (its pages are not read, and the line says why),
+# so it runs with its privilege.  A program set-user-ID to the user
+# itself loses nothing: no word.  As root nothing is lost: no word.
 . "$(dirname "$0")/lib.sh"
 
 [[ $(id -u) == 0 ]] || skip "not root: cannot make a set-user-ID root program to run"
@@ -60,6 +62,20 @@ for mode in agent trap; do
 	assert_eq "the set-user-ID program's effective uid ($mode)" 0 \
 		"$(grep -o "euid=[0-9]*" "$TMPD/out" | cut -d= -f2)"
 done
+
+# A program that installs a seccomp filter killing for getxattr, then
+# execs: from the filter on, the agent asks the kernel nothing about an
+# exec's program (its own getxattr would kill the process): each execve
+# stops, and numamma looks.
+build_prog deny-syscall
+cmd=("$TMPD/deny-syscall" getxattr kill -- sh -c "echo ok")
+"${as[@]}" "${cmd[@]}" >"$TMPD/native.out" 2>&1
+assert_eq "native run under the filter" "ok" "$(cat "$TMPD/native.out")"
+"${as[@]}" "$NUMAMMA" profile -v -s none --intercept=agent -o "$dir/p.db" -- "${cmd[@]}" \
+	>"$TMPD/out" 2>"$TMPD/err" || fail "numamma profile (filtered) exited $?: $(tail -n 3 "$TMPD/err")"
+assert_eq "the filtered program's output" "ok" "$(cat "$TMPD/out")"
+grep -q "stopped at its execve of [^ ]*/sh, which loses nothing traced" "$TMPD/err" ||
+	fail "the filtered program's execve of sh did not stop: $(grep execve "$TMPD/err")"
 
 "${as[@]}" "$NUMAMMA" stat -- "$dir/suid-id" >"$TMPD/out" 2>&1 || fail "numamma stat exited $?"
 grep -q "euid=0" "$TMPD/out" || fail "stat ran the program without its privilege: $(cat "$TMPD/out")"
