@@ -366,9 +366,9 @@ static void before_ptrace(struct agent_ctl *c, uint64_t request, uint64_t pid)
  * tracing: set-user-ID or set-group-ID to another than numamma's
  * effective ids, or with file capabilities (launch.c's
  * privilege_lost_traced(), asked here without a stop: a stop at every
- * exec was a ptrace round trip each).  A path that cannot be looked at cannot be
- * exec'd either: nothing to lose.  Where the kernel may not be asked,
- * or answers otherwise than it says it does, numamma looks. */
+ * exec was a ptrace round trip each).  A path that cannot be looked at
+ * cannot be exec'd either: nothing to lose.  Where the kernel may not be
+ * asked, or answers otherwise than it says it does, numamma looks. */
 static bool exec_may_lose_privilege(struct agent_ctl *c, uint64_t path)
 {
 	static const char capability[] = "security.capability";

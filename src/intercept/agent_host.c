@@ -1848,7 +1848,7 @@ void agent_look_at_thread_pointer(struct proc *p, struct tcb *t)
 }
 
 /* May the agent ask the kernel about the program an execve runs
- * (agent.c's exec_keeps_privilege())? */
+ * (agent.c's exec_may_lose_privilege())? */
 static bool agent_may_check_execs(struct tcb *t, uint64_t ip, char *why, size_t size)
 {
 	long stat_args[6] = { AT_FDCWD, (long)ip, (long)ip, 0 };
