@@ -3,6 +3,7 @@
  * path only (waiting for room in the ring), and gettid, for a thread
  * numamma did not name (agent_ctl.tids_asked). */
 #include "agent.h"
+#include "exec_privilege.h"
 #include "raw_syscall.h"
 
 /* The data region, mapped right after the blob's code (agent.lds), which
@@ -51,8 +52,6 @@ _Static_assert(sizeof(struct agent_frame) == 128, "entry.S's frame");
 #define KSTAT_SIZE 6
 #define KSTAT_MODE_UID 3        /* st_mode, then st_uid in the high half */
 #define KSTAT_GID 4             /* st_gid in the low half */
-#define S_ISUID 04000
-#define S_ISGID 02000
 #define ENODATA 61
 #define EOPNOTSUPP 95
 #define AT_FDCWD (-100)
@@ -385,7 +384,7 @@ static bool exec_may_lose_privilege(struct agent_ctl *c, uint64_t path)
 	mode = (uint32_t)st[KSTAT_MODE_UID];
 	uid = (uint32_t)(st[KSTAT_MODE_UID] >> 32);
 	gid = (uint32_t)st[KSTAT_GID];
-	if (((mode & S_ISUID) && uid != c->tracer_euid) || ((mode & S_ISGID) && gid != c->tracer_egid))
+	if (exec_setid_lost(mode, uid, gid, c->tracer_euid, c->tracer_egid) != EXEC_SETID_KEPT)
 		return true;
 	n = raw_syscall4(SYS_GETXATTR, (long)path, (long)capability, 0, 0);
 	return n > 0 || (n < 0 && n != -ENODATA && n != -EOPNOTSUPP);

@@ -18,6 +18,7 @@
 
 #include "elfsyms.h"
 #include "error.h"
+#include "exec_privilege.h"
 #include "launch.h"
 #include "raw_syscall.h"
 
@@ -146,10 +147,11 @@ const char *privilege_lost_traced(const char *path)
 
 	if (!traced_execs_lose_privilege() || !path || stat(path, &st) < 0)
 		return NULL;
-	if ((st.st_mode & S_ISUID) && st.st_uid != geteuid())
-		return "is set-user-ID";
-	if ((st.st_mode & S_ISGID) && st.st_gid != getegid())
-		return "is set-group-ID";
+	switch (exec_setid_lost(st.st_mode, st.st_uid, st.st_gid, geteuid(), getegid())) {
+	case EXEC_SETUID_LOST: return "is set-user-ID";
+	case EXEC_SETGID_LOST: return "is set-group-ID";
+	case EXEC_SETID_KEPT: break;
+	}
 	return getxattr(path, "security.capability", NULL, 0) > 0 ? "has file capabilities" : NULL;
 }
 

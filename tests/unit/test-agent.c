@@ -2,12 +2,14 @@
  * publication (owned and shared rings), rings taken by threads, whose
  * region a fork child writes, stacks
  * sent once, tables that grow, the inside table, stack walking with modules' unwind data
- * (made up here: agent/cfi.c on real code is test-agent-cfi's). */
+ * (made up here: agent/cfi.c on real code is test-agent-cfi's), and the
+ * set-ID bits an exec loses under an unprivileged tracer. */
 #include <string.h>
 #include <sys/mman.h>
 
 #include "../../agent/cfi.c"
 #include "../../agent/core.c"
+#include "exec_privilege.h"
 #include "unit.h"
 
 static uint64_t fake_now;
@@ -827,6 +829,19 @@ static void test_walk(struct agent_ctl *c)
 	free(other);
 }
 
+/* The set-ID bits an unprivileged tracer's process loses at an exec
+ * (the tracer's effective ids 1000:1000 here). */
+static void test_exec_setid(void)
+{
+	CHECK_INT(exec_setid_lost(0100755, 0, 0, 1000, 1000), EXEC_SETID_KEPT);
+	CHECK_INT(exec_setid_lost(0104755, 0, 0, 1000, 1000), EXEC_SETUID_LOST);
+	CHECK_INT(exec_setid_lost(0104755, 1000, 0, 1000, 1000), EXEC_SETID_KEPT);
+	CHECK_INT(exec_setid_lost(0102755, 1000, 42, 1000, 1000), EXEC_SETGID_LOST);
+	CHECK_INT(exec_setid_lost(0102755, 0, 1000, 1000, 1000), EXEC_SETID_KEPT);
+	CHECK_INT(exec_setid_lost(0106755, 1000, 42, 1000, 1000), EXEC_SETGID_LOST);
+	CHECK_INT(exec_setid_lost(0106755, 0, 42, 1000, 1000), EXEC_SETUID_LOST);
+}
+
 int main(void)
 {
 	struct agent_ctl *c = new_region();
@@ -840,5 +855,6 @@ int main(void)
 	test_table_growth(c);
 	test_inside(c);
 	test_walk(c);
+	test_exec_setid();
 	return unit_done();
 }
