@@ -40,9 +40,9 @@ _Static_assert(sizeof(struct agent_frame) == 128, "entry.S's frame");
 #define SYS_FSTAT 5
 #define SYS_ARCH_PRCTL 158
 #define SYS_PTRACE 101
-#define SYS_EXECVE 59
 #define SYS_NEWFSTATAT 262
 #define SYS_GETXATTR 191
+#define SYS_FGETXATTR 193
 #define PTRACE_TRACEME 0
 #define PTRACE_ATTACH 16
 #define PTRACE_SEIZE 0x4206
@@ -52,6 +52,8 @@ _Static_assert(sizeof(struct agent_frame) == 128, "entry.S's frame");
 #define KSTAT_SIZE 6
 #define KSTAT_MODE_UID 3        /* st_mode, then st_uid in the high half */
 #define KSTAT_GID 4             /* st_gid in the low half */
+#define S_IFMT_K 0170000
+#define S_IFREG_K 0100000
 #define ENODATA 61
 #define EOPNOTSUPP 95
 #define AT_FDCWD (-100)
@@ -361,17 +363,19 @@ static void before_ptrace(struct agent_ctl *c, uint64_t request, uint64_t pid)
 		stop_at(c, FN_PTRACE, request, pid);
 }
 
-/* Would the program at path, exec'd, lose a privilege under numamma's
+/* Would the program an exec call runs lose a privilege under numamma's
  * tracing: set-user-ID or set-group-ID to another than numamma's
  * effective ids, or with file capabilities (launch.c's
  * privilege_lost_traced(), asked here without a stop: a stop at every
- * exec was a ptrace round trip each).  A path that cannot be looked at
- * cannot be exec'd either: nothing to lose.  Where the kernel may not be
- * asked, or answers otherwise than it says it does, numamma looks. */
-static bool exec_may_lose_privilege(struct agent_ctl *c, uint64_t path)
+ * exec was a ptrace round trip each).  A program that cannot be looked at
+ * cannot be exec'd either, nor a file that is not a regular one: nothing
+ * to lose.  Where the kernel may not be asked, or answers otherwise than
+ * it says it does, numamma looks. */
+static bool exec_may_lose_privilege(struct agent_ctl *c, const struct exec_call *e)
 {
-	static const char capability[] = "security.capability";
-	uint64_t st[KSTAT_WORDS];
+	static const char capability[] = "security.capability", empty[] = "";
+	uint64_t st[KSTAT_WORDS], path = e->path ? e->path : (uint64_t)(uintptr_t)empty;
+	char from_fd[256];
 	uint32_t mode, uid, gid;
 	long n;
 
@@ -379,30 +383,54 @@ static bool exec_may_lose_privilege(struct agent_ctl *c, uint64_t path)
 		return false;   /* numamma root: the kernel keeps every privilege */
 	if (__atomic_load_n(&c->exec_check_refused, __ATOMIC_ACQUIRE))
 		return true;
-	if (!path || raw_syscall4(SYS_NEWFSTATAT, AT_FDCWD, (long)path, (long)st, 0) != 0)
+	if (!e->path && !(e->flags & EXEC_AT_EMPTY_PATH))
+		return false;   /* execveat(fd, NULL): EFAULT */
+	if (raw_syscall4(SYS_NEWFSTATAT, e->dirfd, (long)path, (long)st,
+			 e->flags & (EXEC_AT_EMPTY_PATH | EXEC_AT_SYMLINK_NOFOLLOW)) != 0)
 		return false;
 	mode = (uint32_t)st[KSTAT_MODE_UID];
 	uid = (uint32_t)(st[KSTAT_MODE_UID] >> 32);
 	gid = (uint32_t)st[KSTAT_GID];
+	if ((mode & S_IFMT_K) != S_IFREG_K)
+		return false;
 	if (exec_setid_lost(mode, uid, gid, c->tracer_euid, c->tracer_egid) != EXEC_SETID_KEPT)
 		return true;
-	n = raw_syscall4(SYS_GETXATTR, (long)path, (long)capability, 0, 0);
+	/* The path was read by the kernel: its first byte is there. */
+	if (!*(const char *)(uintptr_t)path)
+		n = raw_syscall4(SYS_FGETXATTR, e->dirfd, (long)capability, 0, 0);
+	else if (*(const char *)(uintptr_t)path == '/' || e->dirfd == EXEC_AT_FDCWD)
+		n = raw_syscall4(SYS_GETXATTR, (long)path, (long)capability, 0, 0);
+	else if (exec_path_from_fd(from_fd, sizeof(from_fd), e->dirfd, (const char *)(uintptr_t)path))
+		n = raw_syscall4(SYS_GETXATTR, (long)from_fd, (long)capability, 0, 0);
+	else
+		return true;
 	return n > 0 || (n < 0 && n != -ENODATA && n != -EOPNOTSUPP);
 }
 
-/* prctl, syscall(3), ptrace and execve: never recorded, run as they
- * are.  execve is hooked only where numamma may let the process go
- * there (tracer.c); syscall(SYS_execve, ...) is looked at the same way. */
+/* Stops at an exec that may lose a privilege, for numamma to look
+ * (tracer.c): the call's dirfd and flags, then its path. */
+static void before_exec(struct agent_ctl *c, const struct exec_call *e)
+{
+	if (exec_may_lose_privilege(c, e))
+		stop_at(c, FN_EXECVEAT, (uint32_t)e->dirfd | (uint64_t)(uint32_t)e->flags << 32,
+			e->path);
+}
+
+/* prctl, syscall(3), ptrace and the execs: never recorded, run as they
+ * are.  The execs are hooked only where numamma may let the process go
+ * there (tracer.c); syscall(SYS_execve or SYS_execveat, ...) is looked
+ * at the same way. */
 static int not_an_allocator(struct agent_ctl *c, uint32_t fn, const struct agent_frame *f)
 {
+	const uint64_t args[6] = { f->rdi, f->rsi, f->rdx, f->rcx, f->r8, f->r9 };
+	struct exec_call e;
+
 	if (fn == FN_PTRACE)
 		before_ptrace(c, f->rdi, f->rsi);
 	else if (fn == FN_SYSCALL && f->rdi == SYS_PTRACE)
 		before_ptrace(c, f->rsi, f->rdx);
-	else if (fn == FN_EXECVE && exec_may_lose_privilege(c, f->rdi))
-		stop_at(c, FN_EXECVE, f->rdi, 0);
-	else if (fn == FN_SYSCALL && f->rdi == SYS_EXECVE && exec_may_lose_privilege(c, f->rsi))
-		stop_at(c, FN_EXECVE, f->rsi, 0);
+	else if (exec_call_of((int)fn, args, &e))
+		before_exec(c, &e);
 	else
 		before_sandbox(c, fn, f);
 	return 0;

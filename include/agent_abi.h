@@ -39,7 +39,7 @@
 
 #include "alloc_event.h"
 
-#define AGENT_ABI_VERSION 32
+#define AGENT_ABI_VERSION 33
 /* The memfd's name; /proc/PID/maps shows "/memfd:" AGENT_MEMFD_NAME. */
 #define AGENT_MEMFD_NAME "numamma-agent"
 #define AGENT_MAPS_PATH "/memfd:" AGENT_MEMFD_NAME
@@ -224,11 +224,12 @@ struct agent_ctl {
 	 * the thread itself): not where the filter forbids that call. */
 	uint32_t probe_refused;
 	uint64_t probes;        /* pages asked about (agent_sys_readable()) */
-	/* numamma not root (execve hooked): the agent stops at an execve only
-	 * where the program would lose a privilege traced, as
+	/* numamma not root (the execs hooked): the agent stops at an exec
+	 * only where the program would lose a privilege traced, as
 	 * privilege_lost_traced() decides with numamma's effective ids: it
-	 * asks the kernel (newfstatat, getxattr) unless the filter forbids
-	 * those calls (exec_check_refused: every execve stops). */
+	 * asks the kernel (newfstatat, getxattr, fgetxattr) unless the
+	 * filter forbids those calls (exec_check_refused: every exec
+	 * stops). */
 	uint32_t exec_check_refused;
 	uint32_t tracer_euid, tracer_egid;
 	/* numamma polls an idle process's rings every 20 ms: a burst of

@@ -47,15 +47,22 @@ enum alloc_fn {
 	 * would run without its set-user-ID bit or file capabilities under
 	 * an unprivileged tracer): numamma lets the process go there
 	 * (tracer.c).  The agent's hook, else a breakpoint; no record.
-	 * execve only where numamma is not root. */
-	FN_PTRACE, FN_EXECVE,
+	 * The execs (execve, execveat, fexecve) only where numamma is not
+	 * root. */
+	FN_PTRACE, FN_EXECVE, FN_EXECVEAT, FN_FEXECVE,
 	FN__COUNT
 };
 
-/* prctl, syscall, ptrace and execve: hooked, never recorded. */
+/* prctl, syscall, ptrace and the execs: hooked, never recorded. */
 static inline bool alloc_fn_controls(int fn)
 {
 	return fn >= FN_PRCTL && fn < FN__COUNT;
+}
+
+/* execve, execveat, fexecve: hooked only where numamma is not root. */
+static inline bool alloc_fn_execs(int fn)
+{
+	return fn >= FN_EXECVE && fn <= FN_FEXECVE;
 }
 
 /* free, operator delete and jemalloc's: the block at the first argument

@@ -3,11 +3,12 @@
 # without its privilege under a tracer (as under strace or gdb).  The one
 # launched, numamma profile says so, one line naming the program; one a
 # profiled process execs later (through libc's execve: a shell's, sudo
-# or ping in a script; or syscall(SYS_execve, ...)), numamma lets that
-# process go at its call, one line, and the program runs with its
-# privilege, unprofiled; an execve that loses nothing does not stop
-# (under a seccomp filter the program installed, each one stops: the
-# agent's own questions could be what the filter kills for).  numamma
+# or ping in a script; syscall(SYS_execve, ...); fexecve, execveat from
+# the file's descriptor or its directory's, syscall(SYS_execveat, ...)),
+# numamma lets that process go at its call, one line, and the program
+# runs with its privilege, unprofiled; an exec that loses nothing does
+# not stop (under a seccomp filter the program installed, each one
+# stops: the agent's own questions could be what the filter kills for).  numamma
 # stat does not trace it (its pages are not read, and the line says why),
 # so it runs with its privilege.  A program set-user-ID to the user
 # itself loses nothing: no word.  As root nothing is lost: no word.
@@ -28,13 +29,13 @@ chmod 4755 "$dir/suid-id"
 
 lost="process [0-9]*: $dir/suid-id is set-user-ID: under a tracer the kernel runs it without that privilege, and it may behave otherwise than alone (run numamma as root)"
 let_go="process [0-9]* is about to run $dir/suid-id, which is set-user-ID: numamma lets it go there, so that it runs with that privilege (what it does after is not profiled)"
-build_prog syscall-exec
-for how in launched "exec'd" "syscall(2)'s" "a child's"; do
+build_prog exec-how
+for how in launched "exec'd" syscall fexecve execveat-fd execveat-dir syscall-execveat "a child's"; do
 	case $how in
-	launched) cmd=("$dir/suid-id") said=$lost euid= ;;
-	"exec'd") cmd=(sh -c "true; exec $dir/suid-id") said=$let_go euid=0 ;;
-	syscall*) cmd=("$TMPD/syscall-exec" "$dir/suid-id") said=$let_go euid=0 ;;
-	*)        cmd=(sh -c "$dir/suid-id; $dir/suid-id; echo after") said=$let_go euid=0 ;;
+	launched)    cmd=("$dir/suid-id") said=$lost euid= ;;
+	"exec'd")    cmd=(sh -c "true; exec $dir/suid-id") said=$let_go euid=0 ;;
+	"a child's") cmd=(sh -c "$dir/suid-id; $dir/suid-id; echo after") said=$let_go euid=0 ;;
+	*)           cmd=("$TMPD/exec-how" "$how" "$dir/suid-id") said=$let_go euid=0 ;;
 	esac
 	"${as[@]}" "$NUMAMMA" profile -q -s none -o "$dir/p.db" -- "${cmd[@]}" >"$TMPD/out" 2>"$TMPD/err" ||
 		fail "numamma profile ($how) exited $?: $(cat "$TMPD/err")"
@@ -48,24 +49,29 @@ assert_eq "its processes (ended|status)" "1|0
 1|
 1|" "$(sql "$dir/p.db" "SELECT end_ns IS NOT NULL, exit_status FROM processes ORDER BY start_ns, rowid")"
 
-# Only an execve that would lose a privilege stops: the agent asks the
+# Only an exec that would lose a privilege stops: the agent asks the
 # kernel about the program first (the trap path's breakpoint stops at
-# each, and numamma looks).
+# each, and numamma looks), from its path or its descriptor.
+true=$(readlink -f /bin/true)
 for mode in agent trap; do
 	"${as[@]}" "$NUMAMMA" profile -v -s none --intercept=$mode -o "$dir/p.db" -- \
-		sh -c "for i in 1 2 3; do /bin/true; done; $dir/suid-id" >"$TMPD/out" 2>"$TMPD/err" ||
+		sh -c "for i in 1 2 3; do /bin/true; done; $TMPD/exec-how fexecve /bin/true;
+		       $TMPD/exec-how execveat-dir $true; $dir/suid-id" >"$TMPD/out" 2>"$TMPD/err" ||
 		fail "numamma profile ($mode) exited $?: $(cat "$TMPD/err")"
 	want=0
 	[[ $mode == trap ]] && want=3
 	assert_eq "stops at an execve of /bin/true ($mode)" $want \
-		"$(grep -c "stopped at its execve of /bin/true, which loses nothing traced" "$TMPD/err")"
+		"$(grep -c "stopped at its exec of /bin/true, which loses nothing traced" "$TMPD/err")"
+	[[ $mode == trap ]] && want=2
+	assert_eq "stops at an fexecve or execveat of $true ($mode)" $want \
+		"$(grep -c "stopped at its exec of $true, which loses nothing traced" "$TMPD/err")"
 	assert_eq "the set-user-ID program's effective uid ($mode)" 0 \
 		"$(grep -o "euid=[0-9]*" "$TMPD/out" | cut -d= -f2)"
 done
 
 # A program that installs a seccomp filter killing for getxattr, then
 # execs: from the filter on, the agent asks the kernel nothing about an
-# exec's program (its own getxattr would kill the process): each execve
+# exec's program (its own getxattr would kill the process): each exec
 # stops, and numamma looks.
 build_prog deny-syscall
 cmd=("$TMPD/deny-syscall" getxattr kill -- sh -c "echo ok")
@@ -74,7 +80,7 @@ assert_eq "native run under the filter" "ok" "$(cat "$TMPD/native.out")"
 "${as[@]}" "$NUMAMMA" profile -v -s none --intercept=agent -o "$dir/p.db" -- "${cmd[@]}" \
 	>"$TMPD/out" 2>"$TMPD/err" || fail "numamma profile (filtered) exited $?: $(tail -n 3 "$TMPD/err")"
 assert_eq "the filtered program's output" "ok" "$(cat "$TMPD/out")"
-grep -q "stopped at its execve of [^ ]*/sh, which loses nothing traced" "$TMPD/err" ||
+grep -q "stopped at its exec of [^ ]*/sh, which loses nothing traced" "$TMPD/err" ||
 	fail "the filtered program's execve of sh did not stop: $(grep execve "$TMPD/err")"
 
 "${as[@]}" "$NUMAMMA" stat -- "$dir/suid-id" >"$TMPD/out" 2>&1 || fail "numamma stat exited $?"

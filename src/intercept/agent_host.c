@@ -1847,15 +1847,17 @@ void agent_look_at_thread_pointer(struct proc *p, struct tcb *t)
 		note_thread_pointer(p->agent->ctl, t);
 }
 
-/* May the agent ask the kernel about the program an execve runs
+/* May the agent ask the kernel about the program an exec runs
  * (agent.c's exec_may_lose_privilege())? */
 static bool agent_may_check_execs(struct tcb *t, uint64_t ip, char *why, size_t size)
 {
 	long stat_args[6] = { AT_FDCWD, (long)ip, (long)ip, 0 };
 	long xattr_args[6] = { (long)ip, (long)ip, 0, 0 };
+	long fxattr_args[6] = { 0, (long)ip, 0, 0 };
 
 	return tracee_may_call(t, SYS_newfstatat, stat_args, ip, why, size, NULL) &&
-	       tracee_may_call(t, SYS_getxattr, xattr_args, ip, why, size, NULL);
+	       tracee_may_call(t, SYS_getxattr, xattr_args, ip, why, size, NULL) &&
+	       tracee_may_call(t, SYS_fgetxattr, fxattr_args, ip, why, size, NULL);
 }
 
 void agent_check_calls(struct proc *p, struct tcb *t)
@@ -1901,7 +1903,7 @@ void agent_check_calls(struct proc *p, struct tcb *t)
 	if (!c->exec_check_refused && traced_execs_lose_privilege() &&
 	    !agent_may_check_execs(t, p->agent->remote, why, sizeof(why))) {
 		__atomic_store_n(&c->exec_check_refused, 1, __ATOMIC_RELEASE);
-		debug("process %d: %s: each of its execve calls stops", p->pid, why);
+		debug("process %d: %s: each of its exec calls stops", p->pid, why);
 	}
 	if (c->futex_refused)
 		return;

@@ -33,6 +33,8 @@ static const struct {
 	[FN_SYSCALL]        = { "syscall", false },
 	[FN_PTRACE]         = { "ptrace", false },
 	[FN_EXECVE]         = { "execve", false },
+	[FN_EXECVEAT]       = { "execveat", false },
+	[FN_FEXECVE]        = { "fexecve", false },
 };
 
 const char *alloc_fn_name(int fn)

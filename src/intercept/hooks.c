@@ -183,9 +183,9 @@ static void hook_controls(struct tracer *tr, struct tcb *t, const struct loaded_
 	for (int i = 0; i < NR_CONTROL; i++) {
 		int fn = FIRST_CONTROL + i;
 
-		if (!found[i].found || (fn == FN_EXECVE && !traced_execs_lose_privilege()))
+		if (!found[i].found || (alloc_fn_execs(fn) && !traced_execs_lose_privilege()))
 			continue;
-		if (fn == FN_PTRACE || fn == FN_EXECVE)
+		if (fn == FN_PTRACE || alloc_fn_execs(fn))
 			hook_function(tr, t, m, &found[i], fn);
 		else
 			agent_hook(tr, t, m, found[i].vaddr + m->bias, found[i].size, fn);

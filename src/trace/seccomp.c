@@ -142,6 +142,7 @@ const char *tracee_call_name(long nr)
 	case SYS_kill:         return "kill";
 	case SYS_newfstatat:   return "newfstatat";
 	case SYS_getxattr:     return "getxattr";
+	case SYS_fgetxattr:    return "fgetxattr";
 	case SYS_process_vm_readv: return "process_vm_readv";
 	}
 	return "a system call";

@@ -22,6 +22,7 @@
 #include "db.h"
 #include "elfsyms.h"
 #include "error.h"
+#include "exec_privilege.h"
 #include "ownlimits.h"
 #include "procmaps.h"
 #include "tracer_int.h"
@@ -897,22 +898,48 @@ static void path_seen_by(const struct proc *p, const char *path, char *out, size
 	snprintf(out, size, "/proc/%d/%s%s", p->pid, path[0] == '/' ? "root" : "cwd/", path);
 }
 
+/* The program exec call e of p runs: as p sees it (seen: through /proc,
+ * its root, working directory or descriptor) and as a message names it
+ * (exe: a descriptor's file by its path).  false where its path cannot
+ * be read. */
+static bool exec_program(struct proc *p, const struct exec_call *e, char *exe, size_t size,
+			 char *seen, size_t seen_size)
+{
+	char path[PATH_MAX] = "", fd[64], dir[PATH_MAX];
+	ssize_t n;
+
+	if (e->path && tracee_read_string(p, e->path, path, sizeof(path)) < 0)
+		return false;
+	if (path[0] == '/' || (path[0] && e->dirfd == EXEC_AT_FDCWD)) {
+		snprintf(exe, size, "%s", path);
+		path_seen_by(p, path, seen, seen_size);
+		return true;
+	}
+	if (!path[0] && !(e->flags & EXEC_AT_EMPTY_PATH))
+		return false;
+	snprintf(fd, sizeof(fd), "/proc/%d/fd/%d", p->pid, e->dirfd);
+	n = readlink(fd, dir, sizeof(dir) - 1);
+	dir[n > 0 ? n : 0] = 0;
+	snprintf(seen, seen_size, "%s%s%s", fd, path[0] ? "/" : "", path);
+	snprintf(exe, size, "%s%s%s", n > 0 ? dir : fd, path[0] ? "/" : "", path);
+	return true;
+}
+
 /* A process about to exec a program the kernel would run without its
  * set-user-ID or set-group-ID bit or its file capabilities under
  * numamma's tracing (numamma not root: sudo, ping, passwd, a program of
  * another user's): numamma lets it go first, and the program runs with
- * its privilege, as alone.  t is stopped at the call (path: its first
- * argument, in the tracee); true when its process went. */
-static bool let_go_for_exec(struct tracer *tr, struct tcb *t, uint64_t path)
+ * its privilege, as alone.  t is stopped at the call (e: the program it
+ * names, in the tracee); true when its process went. */
+static bool let_go_for_exec(struct tracer *tr, struct tcb *t, const struct exec_call *e)
 {
-	char exe[PATH_MAX], seen[PATH_MAX + 64];
+	char exe[PATH_MAX + 64], seen[PATH_MAX + 64];
 	const char *what;
 
-	if (!path || tracee_read_string(t->proc, path, exe, sizeof(exe)) < 0)
+	if (!exec_program(t->proc, e, exe, sizeof(exe), seen, sizeof(seen)))
 		return false;
-	path_seen_by(t->proc, exe, seen, sizeof(seen));
 	if (!(what = privilege_lost_traced(seen))) {
-		debug("process %d: stopped at its execve of %s, which loses nothing traced", t->proc->pid,
+		debug("process %d: stopped at its exec of %s, which loses nothing traced", t->proc->pid,
 		      exe);
 		return false;
 	}
@@ -927,18 +954,34 @@ static bool let_go_for_exec(struct tracer *tr, struct tcb *t, uint64_t path)
 	return true;
 }
 
-/* A call numamma stopped the thread at, to let a process go there
- * (FN_PTRACE, FN_EXECVE; a0 and a1 its first arguments).  true when
- * t's own process went. */
+/* A call the agent stopped the thread at, for numamma to let a process
+ * go there: FN_PTRACE (a0, a1: its request and pid), FN_EXECVEAT (a0:
+ * the exec's dirfd, its flags in the high half; a1: its path).  true
+ * when t's own process went. */
 static bool at_let_go_call(struct tracer *tr, struct tcb *t, int fn, uint64_t a0, uint64_t a1)
 {
 	if (t->proc->ignored)
 		return false;
 	if (fn == FN_PTRACE)
 		return let_go_for_ptrace(tr, t, (long)a0, (pid_t)a1);
-	if (fn == FN_EXECVE)
-		return let_go_for_exec(tr, t, a0);
+	if (fn == FN_EXECVEAT)
+		return let_go_for_exec(tr, t, &(struct exec_call){ (int32_t)a0, (int32_t)(a0 >> 32), a1 });
 	return false;
+}
+
+/* The same at a breakpoint of the trap path, from the call's own
+ * arguments. */
+static bool at_let_go_breakpoint(struct tracer *tr, struct tcb *t, int fn,
+				 const struct user_regs_struct *regs)
+{
+	const uint64_t args[6] = { regs->rdi, regs->rsi, regs->rdx, regs->rcx, regs->r8, regs->r9 };
+	struct exec_call e;
+
+	if (t->proc->ignored)
+		return false;
+	if (exec_call_of(fn, args, &e))
+		return let_go_for_exec(tr, t, &e);
+	return at_let_go_call(tr, t, fn, regs->rdi, regs->rsi);
 }
 
 /* The process whose region a call of p's agent runs on: p's, for a
@@ -1002,7 +1045,7 @@ static bool handle_trap(struct tracer *tr, struct tcb *t)
 			let_go_for_leak_check(tr, t);
 			return true;
 		}
-		if (at_let_go_call(tr, t, b->fn, regs.rdi, regs.rsi))
+		if (at_let_go_breakpoint(tr, t, b->fn, &regs))
 			return true;
 		regs.rip = at;
 		if (!p->ignored)

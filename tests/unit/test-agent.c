@@ -2,8 +2,9 @@
  * publication (owned and shared rings), rings taken by threads, whose
  * region a fork child writes, stacks
  * sent once, tables that grow, the inside table, stack walking with modules' unwind data
- * (made up here: agent/cfi.c on real code is test-agent-cfi's), and the
- * set-ID bits an exec loses under an unprivileged tracer. */
+ * (made up here: agent/cfi.c on real code is test-agent-cfi's), the
+ * set-ID bits an exec loses under an unprivileged tracer, and the program
+ * an exec call names. */
 #include <string.h>
 #include <sys/mman.h>
 
@@ -842,6 +843,59 @@ static void test_exec_setid(void)
 	CHECK_INT(exec_setid_lost(0106755, 0, 42, 1000, 1000), EXEC_SETUID_LOST);
 }
 
+/* The program each exec call names (exec_privilege.h): execve's path,
+ * execveat's directory, path and flags, fexecve's descriptor itself, the
+ * same through syscall(3); no other call execs. */
+static void test_exec_calls(void)
+{
+	const uint64_t at[6] = { 7, 0x1000, 0x2000, 0x3000, EXEC_AT_SYMLINK_NOFOLLOW, 0 };
+	const uint64_t sys_execve[6] = { EXEC_SYS_EXECVE, 0x1000, 0x2000, 0x3000, 0, 0 };
+	const uint64_t sys_at[6] = { EXEC_SYS_EXECVEAT, 7, 0x1000, 0x2000, 0x3000, EXEC_AT_EMPTY_PATH };
+	const uint64_t sys_other[6] = { 39, 0x1000 };
+	struct exec_call e;
+
+	CHECK(exec_call_of(FN_EXECVE, at, &e));
+	CHECK_INT(e.dirfd, EXEC_AT_FDCWD);
+	CHECK_INT(e.path, 7);
+	CHECK_INT(e.flags, 0);
+	CHECK(exec_call_of(FN_EXECVEAT, at, &e));
+	CHECK_INT(e.dirfd, 7);
+	CHECK_INT(e.path, 0x1000);
+	CHECK_INT(e.flags, EXEC_AT_SYMLINK_NOFOLLOW);
+	CHECK(exec_call_of(FN_FEXECVE, at, &e));
+	CHECK_INT(e.dirfd, 7);
+	CHECK_INT(e.path, 0);
+	CHECK_INT(e.flags, EXEC_AT_EMPTY_PATH);
+	CHECK(exec_call_of(FN_SYSCALL, sys_execve, &e));
+	CHECK_INT(e.dirfd, EXEC_AT_FDCWD);
+	CHECK_INT(e.path, 0x1000);
+	CHECK(exec_call_of(FN_SYSCALL, sys_at, &e));
+	CHECK_INT(e.dirfd, 7);
+	CHECK_INT(e.path, 0x1000);
+	CHECK_INT(e.flags, EXEC_AT_EMPTY_PATH);
+	CHECK(!exec_call_of(FN_SYSCALL, sys_other, &e));
+	CHECK(!exec_call_of(FN_PTRACE, at, &e));
+	CHECK(!exec_call_of(FN_MALLOC, at, &e));
+}
+
+/* A path from a directory's descriptor, named for getxattr: whole, or
+ * refused where it does not fit (the agent then stops for numamma). */
+static void test_exec_path_from_fd(void)
+{
+	char buf[40];
+
+	CHECK(exec_path_from_fd(buf, sizeof(buf), 0, "a"));
+	CHECK_STR(buf, "/proc/self/fd/0/a");
+	CHECK(exec_path_from_fd(buf, sizeof(buf), 1234567, "bin/id"));
+	CHECK_STR(buf, "/proc/self/fd/1234567/bin/id");
+	CHECK(exec_path_from_fd(buf, sizeof(buf), 7, "0123456789012345678901"));
+	CHECK_STR(buf, "/proc/self/fd/7/0123456789012345678901");
+	CHECK(exec_path_from_fd(buf, sizeof(buf), 7, "01234567890123456789012"));
+	CHECK(!exec_path_from_fd(buf, sizeof(buf), 7, "012345678901234567890123"));
+	CHECK(!exec_path_from_fd(buf, sizeof(buf), -100, "a"));
+	CHECK(!exec_path_from_fd(buf, 16, 7, "a"));
+}
+
 int main(void)
 {
 	struct agent_ctl *c = new_region();
@@ -856,5 +910,7 @@ int main(void)
 	test_inside(c);
 	test_walk(c);
 	test_exec_setid();
+	test_exec_calls();
+	test_exec_path_from_fd();
 	return unit_done();
 }
