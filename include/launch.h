@@ -21,6 +21,10 @@ int shebang_interpreter(const char *head, size_t len, char *out, size_t size);
  * ("is set-user-ID", "is set-group-ID", "has file capabilities"): the
  * kernel runs it without them under an unprivileged tracer.  NULL: none. */
 const char *privilege_lost_traced(const char *path);
+/* After process pid's exec of exe under numamma's trace: where the
+ * kernel ran it without a privilege, numamma could not prevent it, and
+ * says it (one warning). */
+void warn_privilege_lost(pid_t pid, const char *exe);
 /* Does the kernel run a set-user-ID program (or one with file
  * capabilities) without its privilege under this process's tracing? */
 bool traced_execs_lose_privilege(void);

@@ -12,6 +12,8 @@
 # stat does not trace it (its pages are not read, and the line says why),
 # so it runs with its privilege.  A program set-user-ID to the user
 # itself loses nothing: no word.  As root nothing is lost: no word.
+# One that stat's traced program execs later does lose it: numamma says
+# so after the exec.
 . "$(dirname "$0")/lib.sh"
 
 [[ $(id -u) == 0 ]] || skip "not root: cannot make a set-user-ID root program to run"
@@ -87,6 +89,16 @@ grep -q "stopped at its exec of [^ ]*/sh, which loses nothing traced" "$TMPD/err
 grep -q "euid=0" "$TMPD/out" || fail "stat ran the program without its privilege: $(cat "$TMPD/out")"
 grep -q "Resident pages per node: unknown: not read: tracing '$dir/suid-id' would run it without its setuid bit or file capabilities" \
 	"$TMPD/out" || fail "stat did not say why the pages were not read: $(cat "$TMPD/out")"
+
+# One that stat's traced program execs later: run without its privilege
+# (stat's trace stops only after an exec), and numamma says so; an exec
+# that loses nothing, nothing said.
+"${as[@]}" "$NUMAMMA" stat -- sh -c "exec $dir/suid-id" >"$TMPD/out" 2>"$TMPD/err" ||
+	fail "numamma stat (exec'd) exited $?"
+assert_eq "stat's messages (exec'd)" 1 "$(grep -c "^numamma: warning: $lost\$" "$TMPD/err")"
+"${as[@]}" "$NUMAMMA" stat -- sh -c "exec /bin/true" >/dev/null 2>"$TMPD/err" ||
+	fail "numamma stat (true) exited $?"
+assert_eq "stat's warnings (true)" 0 "$(grep -c "warning" "$TMPD/err")"
 
 # Set-user-ID to nobody itself, or numamma root: nothing lost, nothing said.
 chown 65534 "$dir/suid-id" && chmod 4755 "$dir/suid-id"

@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -74,7 +75,8 @@ static void outlive_program(pid_t pid)
 
 /* The one stop at the main thread's exit, where numa_maps is read; the
  * reason in r->resident.why when there is none.  A program that tracing
- * would run without its privileges (sudo, ping) is not traced. */
+ * would run without its privileges (sudo, ping) is not traced; numamma
+ * not root, the program stops after each exec too (exec_seen()). */
 static bool seize(struct stat_result *r, const char *name)
 {
 	if (privilege_lost_traced(resolve_program(name))) {
@@ -82,7 +84,7 @@ static bool seize(struct stat_result *r, const char *name)
 			 "run it without its setuid bit or file capabilities", name);
 		return false;
 	}
-	if (exitstop_seize(r->pid) < 0) {
+	if (exitstop_seize(r->pid, traced_execs_lose_privilege()) < 0) {
 		snprintf(r->resident.why, sizeof(r->resident.why),
 			 "cannot trace the program to read its pages at exit: %s", strerror(errno));
 		return false;
@@ -93,6 +95,23 @@ static bool seize(struct stat_result *r, const char *name)
 static void read_resident(pid_t pid, void *arg)
 {
 	resident_read(pid, arg);
+}
+
+/* After an exec of the traced program (a shell's `exec sudo ...`): the
+ * kernel ran a set-ID program without its privilege under numamma's
+ * trace, which numamma could not know before the call (no stop there:
+ * the lightest trace); it says so, as profile does of the program it
+ * launches. */
+static void exec_seen(pid_t pid, void *arg)
+{
+	char exe[64], path[PATH_MAX];
+	ssize_t n;
+
+	(void)arg;
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
+	n = readlink(exe, path, sizeof(path) - 1);
+	path[n > 0 ? n : 0] = 0;
+	warn_privilege_lost(pid, path);
 }
 
 /* After the program ended: the errno of its failed exec, or 0. */
@@ -130,7 +149,8 @@ int stat_launch(struct stat_result *r, char **argv)
 	if (write(go[1], "g", 1) != 1)
 		die_errno("cannot start the program");
 	close(go[1]);
-	r->status = exitstop_wait(r->pid, seized, read_resident, &r->resident);
+	r->status = exitstop_wait(r->pid, seized,
+				  &(struct exitstop_hooks){ read_resident, exec_seen, &r->resident });
 	r->elapsed = now() - start;
 	if ((err = exec_error(report[0])))
 		return err;

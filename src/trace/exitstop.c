@@ -1,7 +1,7 @@
 /* See include/exitstop.h.  The tracee is the main thread alone: the only
- * stops it reports are its exit, the signals it is sent (restarted with
- * the same signal) and group stops (PTRACE_LISTEN keeps it stopped, as
- * without a tracer, until SIGCONT). */
+ * stops it reports are its exit, its execs where asked, the signals it is
+ * sent (restarted with the same signal) and group stops (PTRACE_LISTEN
+ * keeps it stopped, as without a tracer, until SIGCONT). */
 #include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -14,9 +14,11 @@
 #include "exitstop.h"
 #include "waitstatus.h"
 
-int exitstop_seize(pid_t pid)
+int exitstop_seize(pid_t pid, bool execs)
 {
-	return (int)ptrace(PTRACE_SEIZE, pid, NULL, (void *)(long)PTRACE_O_TRACEEXIT);
+	long options = PTRACE_O_TRACEEXIT | (execs ? PTRACE_O_TRACEEXEC : 0);
+
+	return (int)ptrace(PTRACE_SEIZE, pid, NULL, (void *)options);
 }
 
 /* Whether numamma runs in the terminal's foreground: job control is then
@@ -41,13 +43,18 @@ static void follow_terminal_stop(int sig)
 
 /* Restarts the tracee after one stop.  ESRCH is the race of a tracee
  * killed meanwhile (SIGKILL), not an error: its end is reported next. */
-static void restart(pid_t pid, int status, void (*at_exit)(pid_t, void *), void *arg)
+static void restart(pid_t pid, int status, const struct exitstop_hooks *h)
 {
 	long ret;
 
 	switch (classify_wait_status(status)) {
 	case TE_EXIT_EVENT:
-		at_exit(pid, arg);
+		h->at_exit(pid, h->arg);
+		ret = ptrace(PTRACE_CONT, pid, NULL, NULL);
+		break;
+	case TE_EXEC:
+		if (h->at_exec)
+			h->at_exec(pid, h->arg);
 		ret = ptrace(PTRACE_CONT, pid, NULL, NULL);
 		break;
 	case TE_SIGNAL:
@@ -65,7 +72,7 @@ static void restart(pid_t pid, int status, void (*at_exit)(pid_t, void *), void 
 		warning("cannot restart process %d: %s", (int)pid, strerror(errno));
 }
 
-int exitstop_wait(pid_t pid, bool seized, void (*at_exit)(pid_t, void *), void *arg)
+int exitstop_wait(pid_t pid, bool seized, const struct exitstop_hooks *h)
 {
 	int status;
 
@@ -78,6 +85,6 @@ int exitstop_wait(pid_t pid, bool seized, void (*at_exit)(pid_t, void *), void *
 			die_errno("cannot wait for process %d", (int)pid);
 		if (WIFEXITED(status) || WIFSIGNALED(status))
 			return status;
-		restart(pid, status, at_exit, arg);
+		restart(pid, status, h);
 	}
 }

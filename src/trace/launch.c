@@ -155,6 +155,16 @@ const char *privilege_lost_traced(const char *path)
 	return getxattr(path, "security.capability", NULL, 0) > 0 ? "has file capabilities" : NULL;
 }
 
+void warn_privilege_lost(pid_t pid, const char *exe)
+{
+	const char *what = exe[0] ? privilege_lost_traced(exe) : NULL;
+
+	if (what)
+		warning("process %d: %s %s: under a tracer the kernel runs it without that "
+			"privilege, and it may behave otherwise than alone (run numamma as root)",
+			(int)pid, exe, what);
+}
+
 /* Process pid's tracer (0: none) and real and effective uids, from
  * /proc; -1 when gone. */
 static int process_status(pid_t pid, pid_t *tracer, uid_t *real, uid_t *effective)

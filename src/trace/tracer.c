@@ -693,18 +693,6 @@ static void reset_address_space(struct proc *p)
 	proc_open_mem(p);
 }
 
-/* Under an unprivileged tracer the kernel runs a set-user-ID program
- * without its privilege: numamma cannot prevent it, it says it. */
-static void warn_privilege_lost(const struct proc *p, const char *exe)
-{
-	const char *what = exe[0] ? privilege_lost_traced(exe) : NULL;
-
-	if (what)
-		warning("process %d: %s %s: under a tracer the kernel runs it without that "
-			"privilege, and it may behave otherwise than alone (run numamma as root)",
-			p->pid, exe, what);
-}
-
 static void handle_exec(struct tracer *tr, struct tcb *t)
 {
 	struct proc *p = t->proc;
@@ -748,7 +736,7 @@ static void handle_exec(struct tracer *tr, struct tcb *t)
 	 * of numamma.  The session creates its database now. */
 	p->before_exec = false;
 	read_exe(p, exe, sizeof(exe));
-	warn_privilege_lost(p, exe);
+	warn_privilege_lost(p->pid, exe);
 	tracer_emit(tr, &(struct nm_event){ .kind = EV_EXEC, .t = t, .pid = p->pid,
 					    .tid = t->tid, .exe = exe[0] ? exe : NULL });
 	/* The new image's statics and mappings exist from here. */
