@@ -408,12 +408,11 @@ static bool exec_may_lose_privilege(struct agent_ctl *c, const struct exec_call 
 }
 
 /* Stops at an exec that may lose a privilege, for numamma to look
- * (tracer.c): the call's dirfd and flags, then its path. */
+ * (tracer.c). */
 static void before_exec(struct agent_ctl *c, const struct exec_call *e)
 {
 	if (exec_may_lose_privilege(c, e))
-		stop_at(c, FN_EXECVEAT, (uint32_t)e->dirfd | (uint64_t)(uint32_t)e->flags << 32,
-			e->path);
+		stop_at(c, FN_EXECVEAT, exec_call_word(e), e->path);
 }
 
 /* prctl, syscall(3), ptrace and the execs: never recorded, run as they

@@ -62,6 +62,18 @@ static inline bool exec_call_of(int fn, const uint64_t *a, struct exec_call *e)
 	return true;
 }
 
+/* An exec call in the agent's stop for numamma (agent_call_trap()'s two
+ * words after the function): dirfd and flags in one word, then the path. */
+static inline uint64_t exec_call_word(const struct exec_call *e)
+{
+	return (uint32_t)e->dirfd | (uint64_t)(uint32_t)e->flags << 32;
+}
+
+static inline struct exec_call exec_call_at_stop(uint64_t word, uint64_t path)
+{
+	return (struct exec_call){ (int32_t)word, (int32_t)(word >> 32), path };
+}
+
 /* "/proc/self/fd/DIRFD/PATH" in buf: a path from a directory's
  * descriptor, as getxattr(2) names it; false where it does not fit. */
 static inline bool exec_path_from_fd(char *buf, uint32_t size, int32_t dirfd, const char *path)

@@ -943,18 +943,20 @@ static bool let_go_for_exec(struct tracer *tr, struct tcb *t, const struct exec_
 }
 
 /* A call the agent stopped the thread at, for numamma to let a process
- * go there: FN_PTRACE (a0, a1: its request and pid), FN_EXECVEAT (a0:
- * the exec's dirfd, its flags in the high half; a1: its path).  true
- * when t's own process went. */
+ * go there: FN_PTRACE (a0, a1: its request and pid), FN_EXECVEAT (an exec
+ * call, exec_call_word() and its path).  true when t's own process went. */
 static bool at_let_go_call(struct tracer *tr, struct tcb *t, int fn, uint64_t a0, uint64_t a1)
 {
+	struct exec_call e;
+
 	if (t->proc->ignored)
 		return false;
 	if (fn == FN_PTRACE)
 		return let_go_for_ptrace(tr, t, (long)a0, (pid_t)a1);
-	if (fn == FN_EXECVEAT)
-		return let_go_for_exec(tr, t, &(struct exec_call){ (int32_t)a0, (int32_t)(a0 >> 32), a1 });
-	return false;
+	if (fn != FN_EXECVEAT)
+		return false;
+	e = exec_call_at_stop(a0, a1);
+	return let_go_for_exec(tr, t, &e);
 }
 
 /* The same at a breakpoint of the trap path, from the call's own

@@ -876,6 +876,12 @@ static void test_exec_calls(void)
 	CHECK(!exec_call_of(FN_SYSCALL, sys_other, &e));
 	CHECK(!exec_call_of(FN_PTRACE, at, &e));
 	CHECK(!exec_call_of(FN_MALLOC, at, &e));
+	/* Through the agent's stop and back, a negative dirfd whole. */
+	e = (struct exec_call){ EXEC_AT_FDCWD, EXEC_AT_EMPTY_PATH, 0x1234 };
+	e = exec_call_at_stop(exec_call_word(&e), e.path);
+	CHECK_INT(e.dirfd, EXEC_AT_FDCWD);
+	CHECK_INT(e.flags, EXEC_AT_EMPTY_PATH);
+	CHECK_INT(e.path, 0x1234);
 }
 
 /* A path from a directory's descriptor, named for getxattr: whole, or
