@@ -21,6 +21,8 @@ int shebang_interpreter(const char *head, size_t len, char *out, size_t size);
  * ("is set-user-ID", "is set-group-ID", "has file capabilities"): the
  * kernel runs it without them under an unprivileged tracer.  NULL: none. */
 const char *privilege_lost_traced(const char *path);
+/* The file process pid runs, in path ("" when unreadable). */
+void process_exe(pid_t pid, char *path, size_t size);
 /* After process pid's exec of exe under numamma's trace: where the
  * kernel ran it without a privilege, numamma could not prevent it, and
  * says it (one warning). */

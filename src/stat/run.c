@@ -104,14 +104,11 @@ static void read_resident(pid_t pid, void *arg)
  * launches. */
 static void exec_seen(pid_t pid, void *arg)
 {
-	char exe[64], path[PATH_MAX];
-	ssize_t n;
+	char exe[PATH_MAX];
 
 	(void)arg;
-	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)pid);
-	n = readlink(exe, path, sizeof(path) - 1);
-	path[n > 0 ? n : 0] = 0;
-	warn_privilege_lost(pid, path);
+	process_exe(pid, exe, sizeof(exe));
+	warn_privilege_lost(pid, exe);
 }
 
 /* After the program ended: the errno of its failed exec, or 0. */

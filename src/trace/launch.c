@@ -155,6 +155,16 @@ const char *privilege_lost_traced(const char *path)
 	return getxattr(path, "security.capability", NULL, 0) > 0 ? "has file capabilities" : NULL;
 }
 
+void process_exe(pid_t pid, char *path, size_t size)
+{
+	char link[64];
+	ssize_t len;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
+	len = readlink(link, path, size - 1);
+	path[len > 0 ? len : 0] = 0;
+}
+
 void warn_privilege_lost(pid_t pid, const char *exe)
 {
 	const char *what = exe[0] ? privilege_lost_traced(exe) : NULL;

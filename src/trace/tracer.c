@@ -112,17 +112,6 @@ void tracer_emit(struct tracer *tr, struct nm_event *ev)
 		tr->cfg.on_event(tr->cfg.ctx, ev);
 }
 
-/* The path p runs, in path (empty when /proc does not say). */
-static void read_exe(const struct proc *p, char *path, size_t size)
-{
-	char link[64];
-	ssize_t len;
-
-	snprintf(link, sizeof(link), "/proc/%d/exe", p->pid);
-	len = readlink(link, path, size - 1);
-	path[len > 0 ? len : 0] = 0;
-}
-
 /* A process whose data we keep (not a --no-follow child), and the file it
  * runs: exe, or read (a fork child runs its parent's until it execs; an
  * attached process, what it runs). */
@@ -133,7 +122,7 @@ void proc_record(struct tracer *tr, struct proc *p, const char *exe)
 	if (!tr->db || p->recorded)
 		return;
 	if (!exe) {
-		read_exe(p, path, sizeof(path));
+		process_exe(p->pid, path, sizeof(path));
 		exe = path[0] ? path : NULL;
 	}
 	tracer_emit(tr, &(struct nm_event){ .kind = EV_PROCESS_START, .pid = p->pid,
@@ -735,7 +724,7 @@ static void handle_exec(struct tracer *tr, struct tcb *t)
 	/* The launched program starts at its exec: before it, it was a copy
 	 * of numamma.  The session creates its database now. */
 	p->before_exec = false;
-	read_exe(p, exe, sizeof(exe));
+	process_exe(p->pid, exe, sizeof(exe));
 	warn_privilege_lost(p->pid, exe);
 	tracer_emit(tr, &(struct nm_event){ .kind = EV_EXEC, .t = t, .pid = p->pid,
 					    .tid = t->tid, .exe = exe[0] ? exe : NULL });
