@@ -9,6 +9,7 @@
 
 #include "launcher.h"
 #include "model.h"
+#include "outfile.h"
 #include "sampler.h"
 #include "tracer.h"
 
@@ -36,6 +37,7 @@ struct session {
 	 * exec's stop comes; early_failed: making it failed (said). */
 	struct nm_db *early_db;
 	bool early_failed;
+	struct outfile_keep kept;   /* the previous profile, kept undoably for it */
 	struct objtrack *objs;
 	struct recorder *rec;
 	struct sampler *sampler;

@@ -31,20 +31,26 @@ check_error_message() {
 }
 
 # refused STATUS ARGS...: numamma profile -o work/p.db ARGS must exit STATUS
-# with one "numamma: " line, leaving work/p.db (a precious file) as it was
-# and nothing new in work/.
+# with one "numamma: " line, leaving work/p.db (a precious file) and
+# work/p.db.old (an older one: numamma, which makes the new profile while
+# the program execs, moved the two aside and must put them back) as they
+# were, and nothing new in work/.
 refused() {
 	local want=$1 status=0; shift
 	local what="numamma profile $*"
 	echo precious >work/p.db
+	echo older >work/p.db.old
+	chmod 640 work/p.db.old
+	touch -d '2020-01-02 03:04:05' work/p.db.old
 	rm -f ran
-	ls work >listing.before
+	ls -l --time-style=+%F.%T work >listing.before
 	timeout -k 5 30 "$NUMAMMA" profile -o work/p.db "$@" >out 2>err || status=$?
 	assert_eq "$what: exit status" "$want" "$status"
 	check_error_message "$what" err
 	assert_eq "$what: stdout" "" "$(cat out)"
 	assert_eq "$what: existing database" precious "$(cat work/p.db)"
-	ls work >listing.after
+	assert_eq "$what: the older one" older "$(cat work/p.db.old)"
+	ls -l --time-style=+%F.%T work >listing.after
 	assert_diff "$what: files in the output folder" listing.before listing.after
 	assert_eq "$what: the program ran" no "$([[ -e ran ]] && echo yes || echo no)"
 }

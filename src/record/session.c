@@ -38,6 +38,7 @@ void session_init(struct session *s, const char *cmd)
 {
 	memset(s, 0, sizeof(*s));
 	s->cmd = cmd;
+	s->kept.older_fd = -1;
 	s->follow = true;
 	s->call_depth = 16;
 	s->intercept = INTERCEPT_TRAP;
@@ -273,8 +274,10 @@ static void finish(struct session *s, int status)
 	if (s->sampler)
 		sampler_destroy(s->sampler);
 	s->sampler = NULL;
-	if (s->early_db)
+	if (s->early_db) {
 		db_discard(s->early_db);        /* the program never ran */
+		outfile_keep_undo(s->output, &s->kept);
+	}
 	s->early_db = NULL;
 	if (!s->db)
 		return;
@@ -330,6 +333,8 @@ static bool cpu_to_spare(void)
 static void open_database(struct session *s)
 {
 	s->db = s->early_db ? s->early_db : s->early_failed ? NULL : db_create(s->output, s->quiet);
+	if (s->early_db)
+		outfile_keep_commit(s->output, &s->kept, s->quiet);
 	s->early_db = NULL;
 	if (!s->db) {
 		warning("%s: no profile can be written: the program runs on untraced", s->cmd);
@@ -357,18 +362,29 @@ static void open_database(struct session *s)
 
 /* The launched program's profile is made while it execs, when numamma has
  * nothing else to do, not in the exec's stop, where the program waited
- * for SQLite's set-up of the file (1.4 ms).  Only where no file is there
- * yet: one moved to .old (the older one gone) could not be put back,
- * should the exec fail, and the profile then goes (db_discard()). */
+ * for SQLite's set-up of the file (1.4-2.5 ms).  Should the exec fail,
+ * the profile goes (db_discard()) and a previous one kept as .old is put
+ * back, the older .old with it (outfile_keep_undo()); where that cannot
+ * be undone (a journal beside either), the profile is made in the stop. */
 static void make_database_early(struct session *s)
 {
 	struct stat st;
 
 	db_warm_up();
-	if (lstat(s->output, &st) == 0 || errno != ENOENT)
+	if (lstat(s->output, &st) == 0) {
+		int kept = outfile_keep_undoably(s->output, &s->kept);
+
+		if (kept <= 0) {
+			s->early_failed = kept < 0;
+			return;
+		}
+	} else if (errno != ENOENT) {
 		return;
+	}
 	s->early_db = db_create(s->output, s->quiet);
 	s->early_failed = !s->early_db;
+	if (!s->early_db)
+		outfile_keep_undo(s->output, &s->kept);
 }
 
 /* Under a launcher each rank writes its own file (prof.db ->

@@ -126,6 +126,12 @@ static int move_companions(const char *path, const char *old)
 	return ret;
 }
 
+static void say_kept(const char *path, const char *old, bool replaced)
+{
+	fprintf(stderr, "numamma: kept the previous '%s' as '%s'%s\n", path, old,
+		replaced ? " (the older one is gone)" : "");
+}
+
 int outfile_keep_previous(const char *path, bool quiet)
 {
 	char *old = xasprintf("%s.old", path);
@@ -138,11 +144,113 @@ int outfile_keep_previous(const char *path, bool quiet)
 	if (replaced && !S_ISREG(st_old.st_mode))
 		ret = error("cannot keep '%s' as '%s': that is not a regular file", path, old);
 	else if (!(ret = move_companions(path, old)) && !(ret = move_aside(path, old)) && !quiet)
-		fprintf(stderr, "numamma: kept the previous '%s' as '%s'%s\n", path, old,
-			replaced ? " (the older one is gone)" : "");
+		say_kept(path, old, replaced);
 out:
 	free(old);
 	return ret;
+}
+
+/* Does any journal belong to path or to its .old? */
+static bool has_companions(const char *path, const char *old)
+{
+	struct stat st;
+	bool found = false;
+
+	for (size_t i = 0; i < sizeof(companions) / sizeof(companions[0]) && !found; i++) {
+		char *a = xasprintf("%s%s", path, companions[i]);
+		char *b = xasprintf("%s%s", old, companions[i]);
+
+		found = lstat(a, &st) == 0 || lstat(b, &st) == 0;
+		free(a);
+		free(b);
+	}
+	return found;
+}
+
+int outfile_keep_undoably(const char *path, struct outfile_keep *k)
+{
+	char *old = xasprintf("%s.old", path);
+	struct stat st, st_old;
+	bool replaced = lstat(old, &st_old) == 0;
+	int ret = 0;
+
+	k->older_fd = -1;
+	k->moved = k->replaced = false;
+	if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (replaced && !S_ISREG(st_old.st_mode)) || has_companions(path, old))
+		goto out;
+	if (replaced) {
+		k->older_fd = open(old, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (k->older_fd < 0 || fstat(k->older_fd, &k->older) < 0) {
+			ret = error_errno("cannot keep '%s' as '%s': cannot read the older '%s'",
+					  path, old, old);
+			goto out;
+		}
+	}
+	if ((ret = move_aside(path, old)) < 0)
+		goto out;
+	k->moved = true;
+	k->replaced = replaced;
+	ret = 1;
+out:
+	if (ret <= 0 && k->older_fd >= 0) {
+		close(k->older_fd);
+		k->older_fd = -1;
+	}
+	free(old);
+	return ret;
+}
+
+void outfile_keep_commit(const char *path, struct outfile_keep *k, bool quiet)
+{
+	char *old = xasprintf("%s.old", path);
+
+	if (k->moved && !quiet)
+		say_kept(path, old, k->replaced);
+	if (k->older_fd >= 0)
+		close(k->older_fd);
+	k->older_fd = -1;
+	k->moved = false;
+	free(old);
+}
+
+/* The older .old again, from the descriptor held: its bytes, mode, owner
+ * and times (its inode is a new one). */
+static int put_back_older(const char *old, int fd, const struct stat *st)
+{
+	int to = open(old, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, st->st_mode & 07777);
+	char buf[65536];
+	off_t at = 0;
+	ssize_t n = 0;
+
+	if (to < 0)
+		return error_errno("cannot put '%s' back", old);
+	while ((n = pread(fd, buf, sizeof(buf), at)) > 0 && write(to, buf, (size_t)n) == n)
+		at += n;
+	if (n != 0) {
+		error_errno("cannot put '%s' back", old);
+		close(to);
+		return -1;
+	}
+	if (fchown(to, st->st_uid, st->st_gid) < 0 && errno != EPERM)
+		error_errno("cannot give '%s' back its owner", old);
+	futimens(to, (const struct timespec[2]){ st->st_atim, st->st_mtim });
+	return close(to);
+}
+
+void outfile_keep_undo(const char *path, struct outfile_keep *k)
+{
+	char *old = xasprintf("%s.old", path);
+
+	if (k->moved && rename(old, path) < 0)
+		error_errno("cannot put '%s' back from '%s'", path, old);
+	else if (k->older_fd >= 0)
+		put_back_older(old, k->older_fd, &k->older);
+	if (k->older_fd >= 0)
+		close(k->older_fd);
+	k->older_fd = -1;
+	k->moved = false;
+	free(old);
 }
 
 int outfile_create(const char *path)
