@@ -754,10 +754,74 @@ static long map_own_memfd(struct tracer *tr, struct tcb *t, struct agent_proc *a
 	return first;
 }
 
+/* numamma's view of the program's shared memory at at (its mapping's
+ * offset off in the region), opened through /proc/PID/map_files: a
+ * region's size reserved, that memory over its part.  NULL where the
+ * kernel refuses (map_files wants CAP_SYS_ADMIN or, from Linux 5.9,
+ * CAP_CHECKPOINT_RESTORE). */
+static uint8_t *view_of_shared(pid_t pid, uint64_t at, long off, long len)
+{
+	struct map_list maps = { 0 };
+	const struct map_entry *m;
+	uint8_t *base = MAP_FAILED;
+	char path[96];
+	int fd = -1;
+
+	procmaps_read(pid, &maps);
+	m = procmaps_find(&maps, at);
+	if (m && m->start == at) {
+		snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", (int)pid,
+			 (unsigned long long)m->start, (unsigned long long)m->end);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+	}
+	procmaps_free(&maps);
+	if (fd >= 0)
+		base = mmap(NULL, MAP_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
+			    MAP_NORESERVE, -1, 0);
+	if (base != MAP_FAILED &&
+	    mmap(base + off, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED) {
+		munmap(base, MAP_SIZE);
+		base = MAP_FAILED;
+	}
+	if (fd >= 0)
+		close(fd);
+	return base == MAP_FAILED ? NULL : base;
+}
+
+/* The program's own anonymous shared memory, for a program whose seccomp
+ * filter refuses both memfd_create and opening a file for writing (man's
+ * sandbox, which the programs of its pipelines inherit: each of their
+ * allocator calls was a trap).  The mappings after the first are parts
+ * of it, given their protection.  As map_numamma_memfd() returns. */
+static long map_anon_shared(struct tracer *tr, struct tcb *t, struct agent_proc *ap,
+			    const struct memfd_mapping *map, int n)
+{
+	long at = inject(tr, t, SYS_mmap, map[0].addr, map[0].len, PROT_READ | PROT_WRITE,
+			 map[0].flags | MAP_ANONYMOUS, -1, 0);
+
+	for (int i = 1; i < n && !failed(at); i++) {
+		long r = map[i].addr != AT_FIRST || map[i].offset != map[0].offset ? -EINVAL :
+			 inject(tr, t, SYS_mprotect, at, map[i].len, map[i].prot, 0, 0, 0);
+
+		if (failed(r)) {
+			inject(tr, t, SYS_munmap, at, map[0].len, 0, 0, 0, 0);
+			at = r;
+		}
+	}
+	if (failed(at))
+		return at;
+	ap->base = view_of_shared(t->proc->pid, (uint64_t)at, map[0].offset, map[0].len);
+	if (!ap->base) {
+		inject(tr, t, SYS_munmap, at, map[0].len, 0, 0, 0, 0);
+		return -EPERM;
+	}
+	return at;
+}
+
 /* The mappings of a region of the agent in the program, and numamma's
  * view of it in ap->base (NULL on failure): numamma's memfd (one stop),
- * else the program's own (a stop per call).  As map_numamma_memfd()
- * returns. */
+ * else the program's own (a stop per call), else its anonymous shared
+ * memory.  As map_numamma_memfd() returns. */
 static long map_memfd(struct tracer *tr, struct tcb *t, struct agent_proc *ap,
 		      const struct memfd_mapping *map, int n)
 {
@@ -778,6 +842,11 @@ static long map_memfd(struct tracer *tr, struct tcb *t, struct agent_proc *ap,
 	if (failed(at) && ap->base) {
 		munmap(ap->base, MAP_SIZE);
 		ap->base = NULL;
+	}
+	if (failed(at)) {
+		debug("process %d: no memfd of its own (%ld): anonymous shared memory instead",
+		      t->proc->pid, at);
+		at = map_anon_shared(tr, t, ap, map, n);
 	}
 	return at;
 }

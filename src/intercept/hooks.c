@@ -445,8 +445,11 @@ void hooks_record_mappings(struct tracer *tr, struct proc *p)
 			.name = m->path[0] ? m->path : "[anon]",
 		};
 
-		/* The agent's own memory is not the program's. */
-		if (!strncmp(m->path, AGENT_MAPS_PATH, strlen(AGENT_MAPS_PATH)))
+		/* The agent's own memory is not the program's (a memfd of
+		 * numamma's name, or the anonymous shared memory of a program
+		 * that may make none: map_anon_shared()). */
+		if (!strncmp(m->path, AGENT_MAPS_PATH, strlen(AGENT_MAPS_PATH)) ||
+		    (m->start >= p->agent_start && m->end <= p->agent_end))
 			continue;
 		if (mapreg_insert(p, m->start, m->end))
 			tracer_emit(tr, &(struct nm_event){ .kind = EV_REGION, .pid = p->pid,
