@@ -31,8 +31,8 @@ struct outfile_keep {
 
 /* outfile_keep_previous() made undoable, and silent until committed:
  * where path and an older path.old are plain regular files without a
- * journal beside either.  1: moved; 0: nothing done (keep the previous
- * the usual way, later); -1 with one error line. */
+ * journal beside either, the older one readable.  1: moved; 0: nothing
+ * done (keep the previous the usual way, later); -1 with one error line. */
 int outfile_keep_undoably(const char *path, struct outfile_keep *k);
 /* The exec succeeded: the older .old goes for good; said unless quiet. */
 void outfile_keep_commit(const char *path, struct outfile_keep *k, bool quiet);

@@ -167,6 +167,30 @@ static bool has_companions(const char *path, const char *old)
 	return found;
 }
 
+/* The older .old again, from the descriptor held: its bytes, mode, owner
+ * and times (its inode is a new one). */
+static int put_back_older(const char *old, int fd, const struct stat *st)
+{
+	int to = open(old, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, st->st_mode & 07777);
+	char buf[65536];
+	off_t at = 0;
+	ssize_t n = 0;
+
+	if (to < 0)
+		return error_errno("cannot put '%s' back", old);
+	while ((n = pread(fd, buf, sizeof(buf), at)) > 0 && write(to, buf, (size_t)n) == n)
+		at += n;
+	if (n != 0) {
+		error_errno("cannot put '%s' back", old);
+		close(to);
+		return -1;
+	}
+	if (fchown(to, st->st_uid, st->st_gid) < 0 && errno != EPERM)
+		error_errno("cannot give '%s' back its owner", old);
+	futimens(to, (const struct timespec[2]){ st->st_atim, st->st_mtim });
+	return close(to);
+}
+
 int outfile_keep_undoably(const char *path, struct outfile_keep *k)
 {
 	char *old = xasprintf("%s.old", path);
@@ -179,16 +203,16 @@ int outfile_keep_undoably(const char *path, struct outfile_keep *k)
 	if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode) ||
 	    (replaced && !S_ISREG(st_old.st_mode)) || has_companions(path, old))
 		goto out;
-	if (replaced) {
-		k->older_fd = open(old, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		if (k->older_fd < 0 || fstat(k->older_fd, &k->older) < 0) {
-			ret = error_errno("cannot keep '%s' as '%s': cannot read the older '%s'",
-					  path, old, old);
-			goto out;
-		}
-	}
-	if ((ret = move_aside(path, old)) < 0)
+	/* An older .old this user may not read (only remove): kept the
+	 * usual way, later. */
+	if (replaced && ((k->older_fd = open(old, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+			 fstat(k->older_fd, &k->older) < 0))
 		goto out;
+	if ((ret = move_aside(path, old)) < 0) {
+		if (k->older_fd >= 0 && lstat(old, &st_old) < 0)
+			put_back_older(old, k->older_fd, &k->older);
+		goto out;
+	}
 	k->moved = true;
 	k->replaced = replaced;
 	ret = 1;
@@ -212,30 +236,6 @@ void outfile_keep_commit(const char *path, struct outfile_keep *k, bool quiet)
 	k->older_fd = -1;
 	k->moved = false;
 	free(old);
-}
-
-/* The older .old again, from the descriptor held: its bytes, mode, owner
- * and times (its inode is a new one). */
-static int put_back_older(const char *old, int fd, const struct stat *st)
-{
-	int to = open(old, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, st->st_mode & 07777);
-	char buf[65536];
-	off_t at = 0;
-	ssize_t n = 0;
-
-	if (to < 0)
-		return error_errno("cannot put '%s' back", old);
-	while ((n = pread(fd, buf, sizeof(buf), at)) > 0 && write(to, buf, (size_t)n) == n)
-		at += n;
-	if (n != 0) {
-		error_errno("cannot put '%s' back", old);
-		close(to);
-		return -1;
-	}
-	if (fchown(to, st->st_uid, st->st_gid) < 0 && errno != EPERM)
-		error_errno("cannot give '%s' back its owner", old);
-	futimens(to, (const struct timespec[2]){ st->st_atim, st->st_mtim });
-	return close(to);
 }
 
 void outfile_keep_undo(const char *path, struct outfile_keep *k)
