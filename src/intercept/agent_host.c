@@ -788,6 +788,35 @@ static uint8_t *view_of_shared(pid_t pid, uint64_t at, long off, long len)
 	return base == MAP_FAILED ? NULL : base;
 }
 
+/* May numamma open pid's mappings through /proc/PID/map_files?  Asked of
+ * its first file's before a mapping is made that could not be opened:
+ * one made over another (a fork child's data region) would leave a hole
+ * where the child's agent writes (a non-dumpable program's child, numamma
+ * not root). */
+static bool map_files_open(pid_t pid)
+{
+	struct map_list maps = { 0 };
+	bool ok = false;
+	char path[96];
+
+	procmaps_read(pid, &maps);
+	for (size_t i = 0; i < maps.n && !ok; i++) {
+		int fd;
+
+		if (maps.v[i].path[0] != '/')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", (int)pid,
+			 (unsigned long long)maps.v[i].start, (unsigned long long)maps.v[i].end);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			break;
+		close(fd);
+		ok = true;
+	}
+	procmaps_free(&maps);
+	return ok;
+}
+
 /* The program's own anonymous shared memory, for a program whose seccomp
  * filter refuses both memfd_create and opening a file for writing (man's
  * sandbox, which the programs of its pipelines inherit: each of their
@@ -796,9 +825,12 @@ static uint8_t *view_of_shared(pid_t pid, uint64_t at, long off, long len)
 static long map_anon_shared(struct tracer *tr, struct tcb *t, struct agent_proc *ap,
 			    const struct memfd_mapping *map, int n)
 {
-	long at = inject(tr, t, SYS_mmap, map[0].addr, map[0].len, PROT_READ | PROT_WRITE,
-			 map[0].flags | MAP_ANONYMOUS, -1, 0);
+	long at;
 
+	if (!map_files_open(t->proc->pid))
+		return -EPERM;
+	at = inject(tr, t, SYS_mmap, map[0].addr, map[0].len, PROT_READ | PROT_WRITE,
+		    map[0].flags | MAP_ANONYMOUS, -1, 0);
 	for (int i = 1; i < n && !failed(at); i++) {
 		long r = map[i].addr != AT_FIRST || map[i].offset != map[0].offset ? -EINVAL :
 			 inject(tr, t, SYS_mprotect, at, map[i].len, map[i].prot, 0, 0, 0);
