@@ -156,6 +156,14 @@ command -v cmake >/dev/null && command -v ninja >/dev/null &&
 # distinct stacks (numamma's walks are most of its cost there).
 command -v cppcheck >/dev/null &&
 	programs+=("cppcheck|\$T cppcheck --quiet -I$top/include $top/src/record/objtrack.c")
+# man(1) runs its pipeline's programs (col, groff's) in a seccomp sandbox
+# that forbids memfd_create and opening files for writing; troff and
+# grotty make 2.4 million allocator calls between them, at once.
+if command -v man >/dev/null && command -v groff >/dev/null && [[ -e /usr/share/man/man1/bash.1.gz ]]; then
+	zcat /usr/share/man/man1/bash.1.gz >"$tmp/bash.1"
+	programs+=("man bash, sandboxed|\$T man -P cat bash 2>/dev/null | md5sum"
+		   "groff: troff, grotty|\$T groff -man -Tutf8 $tmp/bash.1 | md5sum")
+fi
 command -v node >/dev/null &&
 	programs+=("node objects|\$T node -e 'const a = []; for (let i = 0; i < 200000; i++) a.push({i, s: \"x\".repeat(i % 100)}); console.log(JSON.stringify(a).length)'")
 

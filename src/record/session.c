@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -263,6 +264,18 @@ static void start_sampler(struct session *s)
 		exit(NM_EXIT_FAILURE);
 }
 
+/* The tracer's and its threads' cpu (user + system), for -v: what a
+ * profile cost beside the program's own. */
+static double own_cpu_ms(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) < 0)
+		return 0;
+	return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+}
+
 static void finish(struct session *s, int status)
 {
 	uint64_t objects, samples;
@@ -310,7 +323,7 @@ static void finish(struct session *s, int status)
 	 * 107,856 said for 520 rows). */
 	db_totals(s->db, &objects, &samples);
 	db_close(s->db);
-	debug("%s: profile closed", s->cmd);
+	debug("%s: profile closed; numamma's own cpu %.1f ms", s->cmd, own_cpu_ms());
 	progress_end(pr);
 	if (!s->quiet)
 		fprintf(stderr, "numamma: %s: profile written to %s (%llu objects, %llu samples)\n",
