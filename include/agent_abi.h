@@ -39,7 +39,7 @@
 
 #include "alloc_event.h"
 
-#define AGENT_ABI_VERSION 33
+#define AGENT_ABI_VERSION 34
 /* The memfd's name; /proc/PID/maps shows "/memfd:" AGENT_MEMFD_NAME. */
 #define AGENT_MEMFD_NAME "numamma-agent"
 #define AGENT_MAPS_PATH "/memfd:" AGENT_MEMFD_NAME
@@ -48,9 +48,9 @@
  * does not ask for it ignores, should it ever reach another. */
 #define AGENT_DOORBELL_SIGNAL 23
 
-#define AGENT_CTL_SIZE     (2 * AGENT_PAGE)
-#define AGENT_RINGS        32
-#define AGENT_RING_SLOTS   (1u << 14)   /* per ring */
+#define AGENT_CTL_SIZE     (5 * AGENT_PAGE)
+#define AGENT_RINGS        128
+#define AGENT_RING_SLOTS   (1u << 13)   /* per ring */
 /* Records waiting in a ring past which the agent rings numamma's doorbell
  * (struct agent_ctl.doorbell_fill): few while numamma sleeps, polling
  * every 20 ms (at half the ring, a short program's records waited for its

@@ -42,6 +42,27 @@ want=agent
 [[ ${NUMAMMA_INTERCEPT:-auto} == trap ]] && want=trap
 assert_eq "runs.intercept" "$want" "$(sql "$TMPD/t.db" "SELECT intercept FROM runs")"
 
+# More threads than the agent has rings (127 of their own, the rest
+# sharing one), their records merged by time: every allocation counted,
+# each under its own thread, and the threads' rows add up to
+# callsite_totals (a record of the shared ring read after its thread's
+# end, behind another thread's unfinished one, was left out of its row).
+if [[ $want == agent ]]; then
+	"$prog" threads 200 2000 >"$TMPD/native200"
+	profile_ok "$TMPD/t200.db" -- "$prog" threads 200 2000 >"$TMPD/out200"
+	assert_diff "200 threads: output" "$TMPD/native200" "$TMPD/out200"
+	read -r _ allocs200 _ frees200 <"$TMPD/out200"
+	assert_eq "200 threads: allocations counted" "$allocs200" \
+		"$(site_totals "$TMPD/t200.db" storm_alloc | cut -d'|' -f1)"
+	assert_eq "200 threads: workers whose row counts their own allocations" 200 \
+		"$(sql "$TMPD/t200.db" "SELECT count(*) FROM threads WHERE tid != pid
+			AND allocations = $((allocs200 / 200))")"
+	assert_eq "200 threads: rows add up to callsite_totals" \
+		"$(sql "$TMPD/t200.db" "SELECT sum(allocations), sum(frees), sum(bytes) FROM callsite_totals")" \
+		"$(sql "$TMPD/t200.db" "SELECT sum(allocations), sum(frees), sum(bytes) FROM threads")"
+	assert_eq "200 threads: calls lost" 0 "$(sql "$TMPD/t200.db" "SELECT calls_lost FROM runs")"
+fi
+
 # --min-object-size: rows for the large blocks only, every call counted
 # (4K: 4096 bytes).
 profile_ok "$TMPD/m.db" --min-object-size 4K -- "$prog" threads 4 "$iter" >/dev/null

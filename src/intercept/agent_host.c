@@ -39,6 +39,7 @@
 #include "hash.h"
 #include "jmphook.h"
 #include "launch.h"
+#include "minheap.h"
 #include "ownlimits.h"
 #include "procmaps.h"
 #include "syscall_chain.h"
@@ -1512,27 +1513,6 @@ static void give_room(struct agent_ctl *c, const struct cursor *cu)
 		}
 }
 
-/* The ring among ready[] whose next record is the earliest before limit
- * (AGENT_RINGS: none); rings with nothing left leave ready[]. */
-static uint32_t earliest(const struct cursor *cu, uint32_t *ready, uint32_t *nready,
-			 uint64_t limit)
-{
-	uint32_t best = AGENT_RINGS;
-
-	for (uint32_t k = 0; k < *nready;) {
-		uint32_t g = ready[k];
-
-		if (!cu[g].ready) {
-			ready[k] = ready[--*nready];
-			continue;
-		}
-		if (cu[g].tsc < limit && (best == AGENT_RINGS || cu[g].tsc < cu[best].tsc))
-			best = g;
-		k++;
-	}
-	return best;
-}
-
 /* What the calls ahead will look up, fetched while the records before
  * them are handled (a large live set misses the cache at every lookup),
  * in two steps: the index's slot and its stack's for the call
@@ -1616,7 +1596,9 @@ static size_t drain(struct tracer *tr, struct proc *p, bool final)
 	struct agent_ctl *c;
 	uint64_t limit = final ? UINT64_MAX : __rdtsc();
 	size_t used = 0, released = 0;
-	uint32_t ready[AGENT_RINGS], nready = 0;   /* rings with a record to read */
+	/* The rings with a record to read, by its TSC. */
+	struct minheap_entry heap[AGENT_RINGS];
+	struct minheap ready = { heap, 0 };
 
 	if (!ap)
 		return 0;
@@ -1636,14 +1618,16 @@ static size_t drain(struct tracer *tr, struct proc *p, bool final)
 	}
 	for (uint32_t g = 0; g < AGENT_RINGS; g++)
 		if (cu[g].ready)
-			ready[nready++] = g;
-	while (used < DRAIN_MAX) {
-		uint32_t best = earliest(cu, ready, &nready, limit);
+			minheap_push(&ready, cu[g].tsc, g);
+	while (used < DRAIN_MAX && ready.n && minheap_top(&ready)->key < limit) {
+		uint32_t best = minheap_top(&ready)->id;
 
-		if (best == AGENT_RINGS)
-			break;
 		used += consume(tr, p, ap, best, &cu[best]);
 		peek(c, best, &cu[best], final);
+		if (cu[best].ready)
+			minheap_replace_top(&ready, cu[best].tsc);
+		else
+			minheap_pop(&ready);
 		look_ahead(tr, p, c, best, cu[best].pos + LOOK_AHEAD);
 		/* A thread waiting for room gets it as it is made. */
 		if (used - released >= DRAIN_RELEASE) {

@@ -63,8 +63,13 @@ static const char *const stmt_sql[NR_STMTS] = {
 	[ST_END_PROCESS] = "UPDATE processes SET end_ns = ?, exit_status = ?, term_signal = ?"
 			   " WHERE pid = ? AND end_ns IS NULL",
 	[ST_THREAD] = "INSERT INTO threads(pid, tid, rank, start_ns) VALUES (?, ?, ?, ?)",
-	[ST_END_THREAD] = "UPDATE threads SET end_ns = ?, allocations = ?, frees = ?, bytes = ?"
-			  " WHERE pid = ? AND tid = ? AND end_ns IS NULL",
+	/* Added to what the row has: calls read after the thread's end (a
+	 * record of the shared ring behind another thread's, unfilled) come
+	 * to it at the end of the run.  The newest row of the tid's. */
+	[ST_END_THREAD] = "UPDATE threads SET end_ns = coalesce(end_ns, ?),"
+			  " allocations = coalesce(allocations, 0) + ?, frees = coalesce(frees, 0) + ?,"
+			  " bytes = coalesce(bytes, 0) + ?"
+			  " WHERE rowid = (SELECT max(rowid) FROM threads WHERE pid = ? AND tid = ?)",
 	[ST_MODULE] = "INSERT INTO modules(pid, module, path, start, end, bias) VALUES (?, ?, ?, ?, ?, ?)",
 	[ST_CALLSITE] = CALLSITE_INSERT ID_ROW,
 	[ST_LOCATION] = LOCATION_INSERT LOCATION_ROW,

@@ -68,12 +68,13 @@ static void *worker(void *arg)
 
 static void threads(int n)
 {
-	pthread_t t[64];
+	pthread_t *t = calloc(n, sizeof(*t));
 
 	for (int i = 0; i < n; i++)
 		pthread_create(&t[i], NULL, worker, (void *)(uintptr_t)(i + 1));
 	for (int i = 0; i < n; i++)
 		pthread_join(t[i], NULL);
+	free(t);
 	printf("allocations %ld frees %ld\n", atomic_load(&allocs), atomic_load(&frees));
 }
 
