@@ -1,6 +1,9 @@
-/* Malloc-heavy benchmark: 2 threads, each doing N malloc+free pairs with
- * sizes from 16 B to 1 MiB (log-uniform, deterministic).  Prints the
- * number of intercepted calls it made, for the per-call cost. */
+/* Malloc-heavy benchmark: THREADS threads (2 by default), each doing N
+ * malloc+free pairs with sizes from 16 B to 1 MiB (log-uniform,
+ * deterministic).  Prints the number of intercepted calls it made, for
+ * the per-call cost.
+ *
+ *   malloc-storm [N [THREADS]] */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -33,14 +36,16 @@ static void *storm(void *arg)
 
 int main(int argc, char **argv)
 {
-	pthread_t t[2];
+	long threads = argc > 2 ? atol(argv[2]) : 2;
+	pthread_t *t = calloc(threads > 0 ? threads : 1, sizeof(*t));
 
 	if (argc > 1)
 		iterations = atol(argv[1]);
-	for (long i = 0; i < 2; i++)
+	for (long i = 0; i < threads; i++)
 		pthread_create(&t[i], NULL, storm, (void *)(i + 1));
-	for (int i = 0; i < 2; i++)
+	for (long i = 0; i < threads; i++)
 		pthread_join(t[i], NULL);
-	printf("%ld\n", 2 * 2 * iterations);     /* malloc + free per iteration */
+	free(t);
+	printf("%ld\n", 2 * threads * iterations);      /* malloc + free per iteration */
 	return 0;
 }
