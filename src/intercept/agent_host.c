@@ -74,7 +74,8 @@ struct agent_proc {
 	struct jmphook hooks[AGENT_MAX_HOOKS];
 	uint64_t exe_key;       /* its executable's file_key() */
 	uint64_t published_modules;     /* modules_key() of the published list */
-	uint32_t rings_taken;   /* bit g: ring g has had an owner (rings 1..) */
+	/* bit g % 64 of word g / 64: ring g has had an owner (rings 1..) */
+	uint64_t rings_taken[(AGENT_RINGS + 63) / 64];
 	struct agent_premap premap;     /* the program's pages numamma mapped */
 	uint32_t stacks_sent;   /* stack records read... */
 	uint32_t stacks_new;    /* ...of stacks the profile had not (two threads may send one) */
@@ -1575,17 +1576,19 @@ static void map_ahead(struct proc *p, struct agent_proc *ap, const struct cursor
  * records written before this drain began, at most DRAIN_MAX slots. */
 /* Has ring g ever had records?  Ring 0 (shared past the others) may
  * have; rings 1.. only once a thread took them, for good.  A ring's first
- * slot read here would make the kernel give the memfd a page for it: 31
+ * slot read here would make the kernel give the memfd a page for it: 127
  * pages per process and per fork, for rings most programs never take.
  * owner shares its line with head, which each call writes: it is read
  * only until it is seen set. */
 static bool ring_taken(struct agent_proc *ap, uint32_t g)
 {
-	if (!g || ap->rings_taken & 1u << g)
+	uint64_t bit = 1ULL << (g % 64);
+
+	if (!g || ap->rings_taken[g / 64] & bit)
 		return true;
 	if (!__atomic_load_n(&ap->ctl->rings[g].owner, __ATOMIC_ACQUIRE))
 		return false;
-	ap->rings_taken |= 1u << g;
+	ap->rings_taken[g / 64] |= bit;
 	return true;
 }
 
