@@ -552,7 +552,7 @@ uint32_t agent_ring_of(struct agent_ctl *c, struct agent_inside *in)
 struct agent_rec *agent_slot(struct agent_ctl *c, uint32_t r, uint64_t pos)
 {
 	return (struct agent_rec *)agent_at(c, AGENT_OFF_RING) +
-	       (uint64_t)r * AGENT_RING_SLOTS + (pos & (AGENT_RING_SLOTS - 1));
+	       agent_ring_first(r) + (pos & (agent_ring_slots(r) - 1));
 }
 
 void agent_publish(struct agent_ctl *c, uint32_t r, uint64_t pos)
@@ -609,18 +609,22 @@ static void ring_doorbell(struct agent_ctl *c)
 uint64_t agent_reserve(struct agent_ctl *c, uint32_t r, uint32_t n)
 {
 	struct agent_ring *g = &c->rings[r];
+	uint32_t slots = agent_ring_slots(r), bell = load(&c->doorbell_fill);
 
+	/* A small ring rings at half of it, where numamma, busy, waits for half. */
+	if (bell > slots / 2)
+		bell = slots / 2;
 	for (;;) {
 		uint64_t pos = load(&g->head), fill = pos + n - load(&g->tail);
 		uint32_t seen;
 
-		if (fill <= AGENT_RING_SLOTS) {
+		if (fill <= slots) {
 			if (r)
 				store(&g->head, pos + n);
 			else if (!__atomic_compare_exchange_n(&g->head, &pos, pos + n, false,
 							      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 				continue;
-			if (fill > load(&c->doorbell_fill))
+			if (fill > bell)
 				ring_doorbell(c);
 			return pos;
 		}
@@ -629,7 +633,7 @@ uint64_t agent_reserve(struct agent_ctl *c, uint32_t r, uint32_t n)
 		if (numamma_behind(c))
 			return UINT64_MAX;
 		__atomic_fetch_add(&g->waiters, 1, __ATOMIC_ACQ_REL);
-		if (pos + n - load(&g->tail) > AGENT_RING_SLOTS)
+		if (pos + n - load(&g->tail) > slots)
 			agent_sys_wait(&g->drained, seen);
 		__atomic_fetch_sub(&g->waiters, 1, __ATOMIC_ACQ_REL);
 	}

@@ -3,8 +3,9 @@
 # plus its rings), against heaptrack's in-process part, measured in this
 # run: bench/agent-memory (THREADS threads, each CALLS malloc/free calls
 # from STACKS stacks) prints its peak RSS and the RSS of the agent's
-# mapping.  Rings: 512 KiB for each of the first 127 threads once it has
-# wrapped (the threads past them share one more); "rest" is the agent's
+# mapping.  Rings: 1 MiB for each of the first 31 threads, 256 KiB for
+# each of the next 96, once it has wrapped (the threads past them share
+# one more of 1 MiB); "rest" is the agent's
 # mapping less those: its caches and tables.
 #
 #   bench/agent-memory.sh [CALLS [STACKS]]     (200000 200)
@@ -30,7 +31,9 @@ for threads in 1 4 16 32 64; do
 				     grep '^peak')")
 	fi
 	agent=$(field agent "$traced")
-	rings=$(( (threads < 127 ? threads : 128) * 512 ))
+	big=$(( (threads < 31 ? threads : 31) + (threads > 127 ? 1 : 0) ))
+	small=$(( threads > 31 ? (threads < 127 ? threads : 127) - 31 : 0 ))
+	rings=$((big * 1024 + small * 256))
 	printf "%7d %11s %11s %11s %9d %9d %11s\n" "$threads" "$(field peak "$native")" \
 		"$(field peak "$traced")" "$agent" "$rings" $((agent - rings)) "$peer"
 done

@@ -1359,7 +1359,7 @@ static int64_t callsite_of(struct tracer *tr, uint64_t hash, uint64_t **memo)
 static struct agent_rec *slot_at(struct agent_ctl *c, uint32_t ring, uint64_t pos)
 {
 	return (struct agent_rec *)((uint8_t *)c + AGENT_OFF_RING) +
-	       (uint64_t)ring * AGENT_RING_SLOTS + (pos & (AGENT_RING_SLOTS - 1));
+	       agent_ring_first(ring) + (pos & (agent_ring_slots(ring) - 1));
 }
 
 static bool published(struct agent_ctl *c, uint32_t ring, uint64_t pos)

@@ -45,7 +45,7 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
 static size_t ring_rest(struct agent_premap *st, uint32_t g, uint64_t read,
 			struct premap_range *out, size_t n)
 {
-	const uint64_t lap = (uint64_t)AGENT_RING_SLOTS * sizeof(struct agent_rec);
+	const uint64_t lap = (uint64_t)agent_ring_slots(g) * sizeof(struct agent_rec);
 	uint64_t at = read * sizeof(struct agent_rec);
 
 	if (at >= lap) {
@@ -54,7 +54,8 @@ static size_t ring_rest(struct agent_premap *st, uint32_t g, uint64_t read,
 	}
 	if (st->ring[g] < PAGE_DOWN(at))
 		st->ring[g] = (uint32_t)PAGE_DOWN(at);
-	return extend(&st->ring[g], AGENT_OFF_RING + (uint64_t)g * lap, lap, out, n);
+	return extend(&st->ring[g], AGENT_OFF_RING + agent_ring_first(g) * sizeof(struct agent_rec),
+		      lap, out, n);
 }
 
 /* A ring's stack cache and known walks, in place: up to their next

@@ -75,7 +75,7 @@ static void test_ring(struct agent_ctl *c, uint32_t r)
 	/* Full: the agent waits for numamma, then gives up once it is stale,
 	 * taking no slot (numamma, back, must not wait for one never
 	 * written), and counts calls until numamma turns it on again. */
-	g->head = g->tail + AGENT_RING_SLOTS;
+	g->head = g->tail + agent_ring_slots(r);
 	c->heartbeat_tsc = fake_now;
 	waits = 0;
 	c->lost = 0;
@@ -95,7 +95,7 @@ static void test_ring(struct agent_ctl *c, uint32_t r)
 	CHECK_INT(agent_reserve(c, r, 1), UINT64_MAX);
 	CHECK_INT(waits, 5);
 	CHECK_INT(c->state, AGENT_BEHIND);
-	CHECK_INT(g->head, g->tail + AGENT_RING_SLOTS);
+	CHECK_INT(g->head, g->tail + agent_ring_slots(r));
 	agent_count_lost(c);
 	agent_count_lost(c);
 	CHECK_INT(c->lost, 2);
@@ -147,6 +147,7 @@ static void test_doorbell_at(struct agent_ctl *c, uint32_t r, uint32_t fill)
 static void test_doorbell(struct agent_ctl *c, uint32_t r)
 {
 	struct agent_ring *g = &c->rings[r];
+	uint32_t slots = agent_ring_slots(r), heard;
 
 	g->head = g->tail = 0;
 	c->heartbeat_tsc = fake_now;
@@ -154,25 +155,53 @@ static void test_doorbell(struct agent_ctl *c, uint32_t r)
 	c->doorbell_pid = 0;
 	c->doorbell_fill = AGENT_DOORBELL_IDLE;
 	rings_heard = 0;
-	for (uint32_t i = 0; i < AGENT_RING_SLOTS; i++)
+	for (uint32_t i = 0; i < slots; i++)
 		agent_reserve(c, r, 1);
 	CHECK_INT(rings_heard, 0);                    /* no pid: no doorbell */
 	c->doorbell_pid = 4242;
 	test_doorbell_at(c, r, AGENT_DOORBELL_IDLE);
-	test_doorbell_at(c, r, AGENT_DOORBELL_BUSY);
+	/* Busy: at half the ring, a small one's half. */
+	if (slots / 2 < AGENT_DOORBELL_BUSY) {
+		c->doorbell_fill = AGENT_DOORBELL_BUSY;
+		g->head = g->tail = 0;
+		c->doorbell = 0;
+		rings_heard = 0;
+		for (uint32_t i = 0; i < slots / 2; i++)
+			agent_reserve(c, r, 1);
+		CHECK_INT(rings_heard, 0);            /* not yet */
+		agent_reserve(c, r, 1);
+		CHECK_INT(rings_heard, 1);
+	} else {
+		test_doorbell_at(c, r, AGENT_DOORBELL_BUSY);
+	}
 	/* Full, numamma stale: no doorbell, the call given up. */
 	c->doorbell = 0;
-	g->head = g->tail + AGENT_RING_SLOTS;
+	g->head = g->tail + slots;
 	fake_now += c->stale_tsc;
+	heard = rings_heard;
 	CHECK_INT(agent_reserve(c, r, 1), UINT64_MAX);
-	CHECK_INT(rings_heard, 2);
+	CHECK_INT(rings_heard, heard);
 	c->state = AGENT_ON;
 	c->doorbell = 0;
 	c->doorbell_pid = 0;
 	c->heartbeat_tsc = fake_now;
 	g->head = g->tail = 0;
-	for (uint32_t i = 0; i < AGENT_RING_SLOTS; i++)
+	for (uint32_t i = 0; i < slots; i++)
 		agent_slot(c, r, i)->seq = 0;
+}
+
+/* The rings one after another, the first 32 of AGENT_RING_SLOTS records,
+ * the others smaller; a slot's position wraps at its ring's size. */
+static void test_ring_layout(struct agent_ctl *c)
+{
+	for (uint32_t r = 0; r + 1 < AGENT_RINGS; r++)
+		CHECK(agent_ring_first(r) + agent_ring_slots(r) == agent_ring_first(r + 1));
+	CHECK(agent_ring_first(AGENT_RINGS - 1) + agent_ring_slots(AGENT_RINGS - 1) ==
+	      AGENT_ALL_RING_SLOTS);
+	CHECK_INT(agent_ring_slots(AGENT_BIG_RINGS - 1), AGENT_RING_SLOTS);
+	CHECK_INT(agent_ring_slots(AGENT_BIG_RINGS), AGENT_SMALL_RING_SLOTS);
+	CHECK(agent_slot(c, 100, AGENT_SMALL_RING_SLOTS + 3) == agent_slot(c, 100, 3));
+	CHECK(agent_slot(c, 100, 0) == agent_slot(c, 99, AGENT_SMALL_RING_SLOTS - 1) + 1);
 }
 
 /* TCBs take rings 1.. one each, for good; when all are taken, ring 0;
@@ -908,7 +937,10 @@ int main(void)
 
 	test_ring(c, 0);
 	test_ring(c, 3);
+	test_ring(c, 100);
+	test_ring_layout(c);
 	test_doorbell(c, 2);
+	test_doorbell(c, 100);
 	test_ring_owners(c);
 	test_region_owner(c);
 	test_stacks(c);
