@@ -502,11 +502,12 @@ static void cache(struct agent_ctl *c, uint32_t ring, uint64_t rsp, uint64_t rbp
 	know_walk(c, ring, e->key, hash);
 }
 
-/* Ring 0 is shared by threads: no cache there. */
+/* The rings without a stack cache walk every call (agent_ring_cached()). */
 uint64_t agent_call_stack(struct agent_ctl *c, uint32_t ring, uint64_t rsp, uint64_t rbp, int max,
 			  struct agent_span *span)
 {
-	uint64_t ips[AGENT_MAX_FRAMES], hash = ring ? cached(c, ring, rsp, rbp, span) : 0;
+	bool cached_ring = agent_ring_cached(ring);
+	uint64_t ips[AGENT_MAX_FRAMES], hash = cached_ring ? cached(c, ring, rsp, rbp, span) : 0;
 	struct walk_reads w;
 	int n;
 
@@ -518,7 +519,7 @@ uint64_t agent_call_stack(struct agent_ctl *c, uint32_t ring, uint64_t rsp, uint
 	if (!n)
 		return 0;
 	hash = agent_stack(c, ring, ips, n);
-	if (ring && !w.overflow)
+	if (cached_ring && !w.overflow)
 		cache(c, ring, rsp, rbp, hash, &w);
 	return hash;
 }

@@ -100,7 +100,8 @@ size_t agent_premap_plan(struct agent_premap *st, const struct agent_ctl *c,
 			continue;
 		active = true;
 		n = ring_rest(st, g, read[g], out, n);
-		n = ring_caches(st, c, g, out, n);
+		if (agent_ring_cached(g))
+			n = ring_caches(st, c, g, out, n);
 	}
 	if (!active)
 		return n;
