@@ -756,6 +756,13 @@ static long map_own_memfd(struct tracer *tr, struct tcb *t, struct agent_proc *a
 	return first;
 }
 
+/* The /proc/PID/map_files name of pid's mapping m. */
+static void map_files_path(char *path, size_t size, pid_t pid, const struct map_entry *m)
+{
+	snprintf(path, size, "/proc/%d/map_files/%llx-%llx", (int)pid,
+		 (unsigned long long)m->start, (unsigned long long)m->end);
+}
+
 /* numamma's view of the program's shared memory at at (its mapping's
  * offset off in the region), opened through /proc/PID/map_files: a
  * region's size reserved, that memory over its part.  NULL where the
@@ -772,8 +779,7 @@ static uint8_t *view_of_shared(pid_t pid, uint64_t at, long off, long len)
 	procmaps_read(pid, &maps);
 	m = procmaps_find(&maps, at);
 	if (m && m->start == at) {
-		snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", (int)pid,
-			 (unsigned long long)m->start, (unsigned long long)m->end);
+		map_files_path(path, sizeof(path), pid, m);
 		fd = open(path, O_RDWR | O_CLOEXEC);
 	}
 	procmaps_free(&maps);
@@ -807,8 +813,7 @@ static bool map_files_open(pid_t pid)
 
 		if (maps.v[i].path[0] != '/')
 			continue;
-		snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", (int)pid,
-			 (unsigned long long)maps.v[i].start, (unsigned long long)maps.v[i].end);
+		map_files_path(path, sizeof(path), pid, &maps.v[i]);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			break;

@@ -242,10 +242,12 @@ void outfile_keep_undo(const char *path, struct outfile_keep *k)
 {
 	char *old = xasprintf("%s.old", path);
 
-	if (k->moved && rename(old, path) < 0)
-		error_errno("cannot put '%s' back from '%s'", path, old);
-	else if (k->older_fd >= 0)
-		put_back_older(old, k->older_fd, &k->older);
+	if (k->moved) {
+		if (rename(old, path) < 0)
+			error_errno("cannot put '%s' back from '%s'", path, old);
+		else if (k->older_fd >= 0)
+			put_back_older(old, k->older_fd, &k->older);
+	}
 	if (k->older_fd >= 0)
 		close(k->older_fd);
 	k->older_fd = -1;
