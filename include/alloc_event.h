@@ -102,6 +102,9 @@ struct alloc_event {
 	int fn;                 /* enum alloc_fn */
 	bool mapped;            /* AE_ALLOC: an mmap/mremap object, not heap */
 	int32_t pid, tid;
+	/* Its process has had more than one thread: another's call may be
+	 * read between a realloc's release and its record (recorder.c). */
+	bool threaded;
 	uint64_t ns;            /* CLOCK_MONOTONIC */
 	uint64_t addr, size;
 	/* AE_ALLOC by realloc: the block it released (0: none); by mremap:

@@ -63,14 +63,20 @@ void objtrack_flush(struct objtrack *ot);
  * (objtrack_add_seen()). */
 void objtrack_flush_settled(struct objtrack *ot);
 /* Ends the live object of pid starting exactly at addr among kinds
- * heap/mmap (free, realloc).  Returns its id, or 0 when unknown; then
- * ended (when not NULL) says its size and tag. */
+ * heap/mmap (free, realloc).  Returns its id, or 0 when unknown; else
+ * ended (when not NULL) says its size, tag and id. */
 struct objtrack_ended {
 	uint64_t size;
 	uint32_t tag;
+	int64_t id;
 };
 int64_t objtrack_release(struct objtrack *ot, pid_t pid, uint64_t addr, uint64_t ns,
 			 struct objtrack_ended *ended);
+/* A new heap block starts at addr at ns: the live heap block of pid
+ * starting there, if any, was released by a call not recorded yet, and
+ * ends at ns.  Returns its id (ended says which it was), 0: none. */
+int64_t objtrack_displace(struct objtrack *ot, pid_t pid, uint64_t addr, uint64_t ns,
+			  struct objtrack_ended *ended);
 /* munmap: ends every live mmap/mapping object of pid overlapping
  * [addr, addr+len).  Partly unmapped ones end too (a conservative choice:
  * the remainder is re-registered by the caller if it matters). */

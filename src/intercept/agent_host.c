@@ -1415,6 +1415,7 @@ static uint32_t call_event(struct tracer *tr, struct proc *p, struct agent_proc 
 		freed_next(ap->ctl, ring, cu, r, ev.addr) : NULL;
 	ev.pid = t ? t->proc->pid : p->pid;
 	ev.tid = (int32_t)r->tid;
+	ev.threaded = (t ? t->proc : p)->next_rank > 1;
 	ev.ns = tsc_ns(r->tsc);
 	ev.freed_ns = freed ? tsc_ns(freed->tsc) : 0;
 	ev.callsite_id = callsite_of(tr, r->hash, &ev.site_memo);

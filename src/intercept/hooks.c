@@ -630,6 +630,7 @@ static void emit(struct tracer *tr, struct tcb *t, struct alloc_event *ev)
 {
 	ev->pid = t->proc->pid;
 	ev->tid = t->tid;
+	ev->threaded = t->proc->next_rank > 1;
 	ev->ns = now_ns();
 	tracer_emit(tr, &(struct nm_event){ .kind = EV_ALLOC, .t = t, .pid = ev->pid,
 					    .tid = ev->tid, .alloc = ev });

@@ -1002,33 +1002,46 @@ static void end_object(struct objtrack *ot, struct proc *p, struct otnode *n, ui
 	dead_add(ot, p, n);
 }
 
+/* Ends the live block of p starting at addr: a heap one, or (mapped)
+ * an mmap one as well. */
+static int64_t release_at(struct objtrack *ot, struct proc *p, uint64_t addr, uint64_t ns,
+			  bool mapped, struct objtrack_ended *ended)
+{
+	struct otnode *n;
+	size_t slot;
+	int64_t id;
+
+	settle_children(ot, p, ns);
+	id = small_release(&p->small, addr, ns, ot->keep_freed, SMALL_MAX_DEAD, &ended->size,
+			   &ended->tag);
+	if (id)
+		return ended->id = id;
+	n = starts_find(&p->starts, addr, OBJ_HEAP, &slot);
+	if (!n && mapped)
+		n = starts_find(&p->starts, addr, OBJ_MMAP, &slot);
+	if (!n)
+		return 0;
+	id = n->obj.id;
+	*ended = (struct objtrack_ended){ n->obj.size, n->tag, id };
+	end_object(ot, p, n, ns, true);
+	return id;
+}
+
 int64_t objtrack_release(struct objtrack *ot, pid_t pid, uint64_t addr, uint64_t ns,
 			 struct objtrack_ended *ended)
 {
 	struct objtrack_ended ignored;
 	struct proc *p = proc_of(ot, pid, 0);
-	struct otnode *n;
-	size_t slot;
-	int64_t id;
 
-	if (!p)
-		return 0;
-	settle_children(ot, p, ns);
-	if (!ended)
-		ended = &ignored;
-	id = small_release(&p->small, addr, ns, ot->keep_freed, SMALL_MAX_DEAD, &ended->size,
-			   &ended->tag);
-	if (id)
-		return id;
-	n = starts_find(&p->starts, addr, OBJ_HEAP, &slot);
-	if (!n)
-		n = starts_find(&p->starts, addr, OBJ_MMAP, &slot);
-	if (!n)
-		return 0;
-	id = n->obj.id;
-	*ended = (struct objtrack_ended){ n->obj.size, n->tag };
-	end_object(ot, p, n, ns, true);
-	return id;
+	return p ? release_at(ot, p, addr, ns, true, ended ? ended : &ignored) : 0;
+}
+
+int64_t objtrack_displace(struct objtrack *ot, pid_t pid, uint64_t addr, uint64_t ns,
+			  struct objtrack_ended *ended)
+{
+	struct proc *p = proc_of(ot, pid, 0);
+
+	return p ? release_at(ot, p, addr, ns, false, ended) : 0;
 }
 
 /* Collects nodes into a growable array (ending objects while walking the

@@ -26,11 +26,21 @@ struct totals {
 struct thread_calls {
 	uint64_t key;              /* thread_key(); 0: a free entry */
 	struct db_thread_calls n;
+	uint64_t last_ns;          /* the time of its newest call read */
 };
 
 struct live_proc {
 	struct u64map maps;        /* mapping's addr -> (totals index, size) */
+	/* Heap blocks ended when a new block took their start, before the
+	 * call that released them was read: addr -> (the newest such time,
+	 * how many wait).  See end_displaced(). */
+	struct u64map displaced;
 };
+
+/* Displaced blocks kept, a process, before those of more than a second
+ * ago are dropped (a free numamma missed leaves one no realloc takes). */
+#define DISPLACED_MANY 1024
+#define DISPLACED_OLD_NS 1000000000ULL
 
 struct recorder {
 	struct objtrack *ot;
@@ -57,6 +67,7 @@ struct recorder {
 	size_t last_calls;         /* the last thread's: calls come in runs */
 	uint32_t *free_calls;      /* entries of threads that ended */
 	size_t nfree_calls;
+	size_t ndisplaced;         /* in every live_proc's displaced */
 };
 
 struct recorder *recorder_new(struct objtrack *ot, const struct recorder_hooks *hooks,
@@ -87,6 +98,7 @@ void recorder_free(struct recorder *r)
 			continue;
 		lp = (struct live_proc *)(uintptr_t)r->procs.v[i].a;
 		u64map_free(&lp->maps);
+		u64map_free(&lp->displaced);
 		free(lp);
 	}
 	u64map_free(&r->procs);
@@ -137,7 +149,7 @@ static size_t new_thread_calls(struct recorder *r, uint64_t key)
 }
 
 /* The thread's calls, counted from its first. */
-static struct db_thread_calls *thread_calls(struct recorder *r, int32_t pid, int32_t tid)
+static struct thread_calls *thread_calls(struct recorder *r, int32_t pid, int32_t tid)
 {
 	uint64_t key = thread_key(pid, tid);
 	struct u64map_slot *s;
@@ -146,7 +158,7 @@ static struct db_thread_calls *thread_calls(struct recorder *r, int32_t pid, int
 		s = u64map_find(&r->threads, key);
 		r->last_calls = s ? s->a : new_thread_calls(r, key);
 	}
-	return &r->calls[r->last_calls].n;
+	return &r->calls[r->last_calls];
 }
 
 /* The thread's row gets its calls: it ended at ns, or runs on (0). */
@@ -318,6 +330,71 @@ static bool release(struct recorder *r, struct tcb *t, int32_t pid, uint64_t add
 	return counted;
 }
 
+static void drop_displaced(struct recorder *r, struct live_proc *lp, struct u64map_slot *s)
+{
+	u64map_remove(&lp->displaced, s);
+	r->ndisplaced--;
+}
+
+/* Once there are many: those no realloc took for a second. */
+static void forget_old_displaced(struct recorder *r, struct live_proc *lp, uint64_t ns)
+{
+	if (lp->displaced.live < DISPLACED_MANY)
+		return;
+	for (size_t i = 0; i < lp->displaced.cap; i++)
+		if (u64map_live(&lp->displaced.v[i]) &&
+		    (int64_t)(ns - lp->displaced.v[i].a) > (int64_t)DISPLACED_OLD_NS)
+			drop_displaced(r, lp, &lp->displaced.v[i]);
+}
+
+/* A realloc's record is written at its return, after the call released
+ * the block inside: another thread's allocation of the same block may be
+ * read first (the realloc's thread preempted in between, for seconds
+ * where 200 threads share a cpu), while the old block is still live
+ * here.  It ended then (counted freed now) and waits for that realloc's
+ * record: the realloc's release is of it, not of the new block. */
+static void end_displaced(struct recorder *r, struct tcb *t, const struct alloc_event *ev)
+{
+	struct objtrack_ended ended;
+	struct live_proc *lp;
+	struct u64map_slot *s;
+	uint64_t waiting;
+
+	if (!objtrack_displace(r->ot, ev->pid, ev->addr, ev->ns, &ended))
+		return;
+	if (ended.tag != OBJTRACK_NO_TAG)
+		count_free(r, ev->pid, ended.tag, ended.size);
+	lp = live_proc(r, ev->pid);
+	forget_old_displaced(r, lp, ev->ns);
+	s = u64map_find(&lp->displaced, ev->addr);
+	waiting = s ? s->b : 0;
+	r->ndisplaced += !s;
+	u64map_put(&lp->displaced, ev->addr, ev->ns, waiting + 1);
+	if (r->hooks.event)
+		r->hooks.event(r->hooks.ctx, &(struct nm_event){ .kind = EV_RELEASE, .t = t,
+								 .pid = ev->pid, .ns = ev->ns,
+								 .object_id = ended.id });
+}
+
+/* The block a realloc released: a displaced one, ended already, when a
+ * block took its start since the realloc's thread's previous call, at
+ * prev_ns (the realloc came after it, its release before the block
+ * displaced; a block there since is the one it released).  Two reallocs
+ * of blocks there may wait.  false: the live one. */
+static bool took_displaced(struct recorder *r, const struct alloc_event *ev, uint64_t prev_ns)
+{
+	struct live_proc *lp = live_proc(r, ev->pid);
+	struct u64map_slot *s = u64map_find(&lp->displaced, ev->old_addr);
+
+	if (!s || s->a <= prev_ns)
+		return false;
+	if (s->b > 1)
+		s->b--;
+	else
+		drop_displaced(r, lp, s);
+	return true;
+}
+
 static void add_object(struct recorder *r, struct tcb *t, const struct alloc_event *ev)
 {
 	struct nm_object obj = {
@@ -342,7 +419,12 @@ static void add_object(struct recorder *r, struct tcb *t, const struct alloc_eve
 
 static void alloc_event(struct recorder *r, struct tcb *t, const struct alloc_event *ev)
 {
-	struct db_thread_calls *calls = thread_calls(r, ev->pid, ev->tid);
+	struct thread_calls *thread = thread_calls(r, ev->pid, ev->tid);
+	struct db_thread_calls *calls = &thread->n;
+	uint64_t prev_ns = thread->last_ns;
+
+	/* Freed by its next call: that call is its newest. */
+	thread->last_ns = ev->freed_ns ? ev->freed_ns : ev->ns;
 
 	switch (ev->op) {
 	case AE_FREE:
@@ -354,11 +436,14 @@ static void alloc_event(struct recorder *r, struct tcb *t, const struct alloc_ev
 		break;
 	case AE_ALLOC:
 		if (ev->old_addr && !ev->mapped)
-			calls->frees += release(r, t, ev->pid, ev->old_addr, ev->ns);
+			calls->frees += (r->ndisplaced && took_displaced(r, ev, prev_ns)) ||
+					release(r, t, ev->pid, ev->old_addr, ev->ns);
 		if (ev->old_addr && ev->mapped) {
 			objtrack_unmap(r->ot, ev->pid, ev->old_addr, ev->old_size, ev->ns);
 			calls->frees += count_unmap(r, ev->pid, ev->old_addr);
 		}
+		if (!ev->mapped && ev->threaded)
+			end_displaced(r, t, ev);
 		/* Freed by its thread's next call: counted as both at once. */
 		calls->allocations++;
 		calls->frees += ev->freed_ns != 0;
@@ -371,8 +456,12 @@ static void alloc_event(struct recorder *r, struct tcb *t, const struct alloc_ev
 /* exec or exit: pid's live blocks are gone (not counted as frees). */
 static void end_process(struct recorder *r, int32_t pid, uint64_t ns, bool exec)
 {
+	struct live_proc *lp = live_proc(r, pid);
+
 	objtrack_end_process(r->ot, pid, ns, exec);
-	u64map_free(&live_proc(r, pid)->maps);
+	u64map_free(&lp->maps);
+	r->ndisplaced -= lp->displaced.live;
+	u64map_free(&lp->displaced);
 }
 
 void recorder_set_db(struct recorder *r, struct nm_db *db)

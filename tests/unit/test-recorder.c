@@ -275,6 +275,88 @@ static void test_region_seen_before_its_block(const char *dir)
 		   (const int64_t[]){ 0, 4, 0x10000000, 1, 2, 0x30000000 }, 2, 3);
 }
 
+/* tid's call at ns: malloc (old 0), realloc (old its block), free. */
+static void thread_call(struct recorder *r, pid_t tid, uint64_t addr, uint64_t old,
+			uint64_t size, uint64_t ns)
+{
+	struct alloc_event a = { .op = size ? AE_ALLOC : AE_FREE,
+				 .fn = !size ? FN_FREE : old ? FN_REALLOC : FN_MALLOC, .pid = 100,
+				 .tid = tid, .threaded = true, .ns = ns, .addr = addr, .size = size,
+				 .old_addr = old, .callsite_id = 1 };
+
+	recorder_event(r, &(struct nm_event){ .kind = EV_ALLOC, .pid = 100, .tid = tid, .ns = ns,
+					      .alloc = &a });
+}
+
+/* A realloc's record comes at its return: another thread's block at the
+ * address it released may be read first.  The old block ends then, and
+ * the realloc's release is its, not the new block's, whose own free
+ * still finds it; a realloc of the new block by its own thread releases
+ * it; a displaced block whose realloc never came (a free not seen) is
+ * counted freed, and a realloc by a thread that called since does not
+ * take it.  Every block counted freed once, each thread's row its own
+ * calls. */
+static void test_realloc_released_late(const char *dir)
+{
+	char *path = xasprintf("%s/late.db", dir);
+	struct nm_db *db = db_create(path, true);
+	struct objtrack *ot = objtrack_new(NULL);
+	struct recorder *r = recorder_new(ot, NULL, 4096);
+	const uint64_t later = 2000000000;
+
+	start_run(db, ot, r);
+	tell(r, EV_PROCESS_START, 100, 10);
+	for (pid_t tid = 101; tid <= 103; tid++)
+		tell(r, EV_THREAD_START, tid, 11);
+	thread_call(r, 101, 0x5000, 0, 64, 20);
+	thread_call(r, 101, 0x100000, 0, 8192, 21);
+	thread_call(r, 102, 0x5000, 0, 32, 30);              /* 101's realloc not read yet */
+	thread_call(r, 101, 0x9000, 0x5000, 128, 40);
+	thread_call(r, 102, 0x100000, 0, 100, 45);           /* a small block where a large was */
+	thread_call(r, 101, 0x200000, 0x100000, 16384, 46);
+	thread_call(r, 102, 0x5000, 0, 0, 50);
+	thread_call(r, 102, 0x100000, 0, 0, 51);
+	thread_call(r, 101, 0x9000, 0, 0, 60);
+	thread_call(r, 101, 0x200000, 0, 0, 61);
+	thread_call(r, 101, 0xa000, 0, 5000, 90);
+	thread_call(r, 102, 0xa000, 0, 6000, 91);
+	thread_call(r, 102, 0xb000, 0xa000, 80, 92);         /* its own block */
+	thread_call(r, 101, 0xc000, 0xa000, 80, 93);
+	thread_call(r, 102, 0xb000, 0, 0, 94);
+	thread_call(r, 101, 0xc000, 0, 0, 95);
+	thread_call(r, 101, 0xd000, 0, 7000, 96);
+	thread_call(r, 102, 0xd000, 0, 7200, 97);
+	thread_call(r, 103, 0xd000, 0, 7500, 98);            /* two reallocs to come */
+	thread_call(r, 102, 0xe000, 0xd000, 64, 99);
+	thread_call(r, 101, 0xf000, 0xd000, 64, 100);
+	thread_call(r, 103, 0xd000, 0, 0, 101);
+	thread_call(r, 102, 0xe000, 0, 0, 102);
+	thread_call(r, 101, 0xf000, 0, 0, 103);
+	thread_call(r, 101, 0x7000, 0, 48, 104);
+	thread_call(r, 102, 0x7000, 0, 48, 110);             /* 101's free never seen */
+	thread_call(r, 103, 0x8800, 0, 16, 120);
+	thread_call(r, 103, 0x8800, 0, 0, 121);
+	thread_call(r, 103, 0x8000, 0x7000, 96, later);
+	thread_call(r, 103, 0x8000, 0, 0, later + 1);
+	for (pid_t tid = 101; tid <= 103; tid++)
+		tell(r, EV_THREAD_END, tid, later + 2);
+	tell(r, EV_PROCESS_END, 100, later + 3);
+	recorder_write_totals(r, db);
+	db_end_run(db, later + 3, 0, 0);
+	db_close(db);
+	recorder_free(r);
+	objtrack_free(ot);
+	/* The call site's counts, the ends of the large displaced block, of
+	 * the block reallocated by its own thread and of the block freed
+	 * after two reallocs of blocks before it there, the rows. */
+	check_rows(path, "SELECT 0, allocations, frees FROM callsite_totals"
+			 " UNION ALL SELECT 1, size, free_ns FROM objects WHERE size IN (8192, 6000, 7500)"
+			 " UNION ALL SELECT tid, allocations, frees FROM threads WHERE tid != pid"
+			 " ORDER BY 1, 2",
+		   (const int64_t[]){ 0, 19, 19, 1, 6000, 92, 1, 7500, 101, 1, 8192, 45, 101, 9, 8,
+				     102, 7, 6, 103, 3, 4 }, 7, 3);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/numamma-test-recorder.XXXXXX";
@@ -349,6 +431,7 @@ int main(void)
 	test_site_memo(dir);
 	test_site_far_then_near(dir);
 	test_region_seen_before_its_block(dir);
+	test_realloc_released_late(dir);
 	rmdir(dir);
 	free(path);
 	return unit_done();
