@@ -31,9 +31,14 @@ int64_t objtrack_add(struct objtrack *ot, const struct nm_object *obj);
  * counter) comes back when the block ends.  A fork child's copies have
  * their parent's.
  * obj->name is not copied: it must outlive ot (the allocator's name, a
- * constant). */
+ * constant).
+ * displaced (not NULL): a live heap block of the process starting at
+ * obj's start, released by a call not read yet, ends at obj's
+ * allocation; displaced says which it was (id 0: none). */
 #define OBJTRACK_NO_TAG UINT32_MAX
-int64_t objtrack_add_block(struct objtrack *ot, const struct nm_object *obj, uint32_t tag);
+struct objtrack_ended;
+int64_t objtrack_add_block(struct objtrack *ot, const struct nm_object *obj, uint32_t tag,
+			   struct objtrack_ended *displaced);
 /* Ended objects stay findable by objtrack_lookup() for ns after the most
  * recent end (by default forever; 0: forgotten at once, when no sampler
  * will ask), so that memory follows what is live.  Pointers to an
@@ -72,11 +77,6 @@ struct objtrack_ended {
 };
 int64_t objtrack_release(struct objtrack *ot, pid_t pid, uint64_t addr, uint64_t ns,
 			 struct objtrack_ended *ended);
-/* A new heap block starts at addr at ns: the live heap block of pid
- * starting there, if any, was released by a call not recorded yet, and
- * ends at ns.  Returns its id (ended says which it was), 0: none. */
-int64_t objtrack_displace(struct objtrack *ot, pid_t pid, uint64_t addr, uint64_t ns,
-			  struct objtrack_ended *ended);
 /* munmap: ends every live mmap/mapping object of pid overlapping
  * [addr, addr+len).  Partly unmapped ones end too (a conservative choice:
  * the remainder is re-registered by the caller if it matters). */

@@ -123,6 +123,10 @@ void small_free(struct small_index *s);   /* emptied, ranged as it was */
 bool small_fits(const struct nm_object *obj);
 /* A new live block; obj->row_if_sampled is implied. */
 void small_add(struct small_index *s, const struct nm_object *obj, uint32_t tag);
+/* The same; a live block starting there still ends at obj's allocation:
+ * returns its id (0: none), *old_size and *old_tag say which it was. */
+int64_t small_put(struct small_index *s, const struct nm_object *obj, uint32_t tag,
+		  uint64_t *old_size, uint32_t *old_tag);
 /* A block that ended at obj->free_ns as it came (its thread freed it at
  * its next call; small_fits()): findable as a freed block while keep_ns
  * after the newest such end and among its thread's last ones, never live. */

@@ -860,13 +860,14 @@ static struct nm_object named(struct objtrack *ot, const struct nm_object *obj)
 	return o;
 }
 
-static int64_t add_numbered(struct objtrack *ot, const struct nm_object *o, uint32_t tag);
+static int64_t add_numbered(struct objtrack *ot, const struct nm_object *o, uint32_t tag,
+			    struct objtrack_ended *displaced);
 
 int64_t objtrack_add(struct objtrack *ot, const struct nm_object *obj)
 {
 	struct nm_object o = named(ot, obj);
 
-	return add_numbered(ot, &o, OBJTRACK_NO_TAG);
+	return add_numbered(ot, &o, OBJTRACK_NO_TAG, NULL);
 }
 
 /* ---- statics entered on demand ---- */
@@ -917,17 +918,47 @@ static const struct nm_object *static_if_better(struct objtrack *ot, struct proc
 
 static void retract_seen(struct objtrack *ot, struct proc *p, const struct otnode *made);
 static void forget_seen(struct proc *p);
+static void end_object(struct objtrack *ot, struct proc *p, struct otnode *n, uint64_t ns,
+		       bool store);
 
-static int64_t add_numbered(struct objtrack *ot, const struct nm_object *o, uint32_t tag)
+/* The live heap block of p at o's start, its release not read yet,
+ * ends at o's allocation; a small one is left to small_put() when o is
+ * a live small block itself (the probe it makes anyway). */
+static void displace(struct objtrack *ot, struct proc *p, const struct nm_object *o,
+		     bool small_put_probes, struct objtrack_ended *displaced)
+{
+	struct otnode *n;
+	size_t slot;
+
+	settle_children(ot, p, o->alloc_ns);
+	n = starts_find(&p->starts, o->addr, OBJ_HEAP, &slot);
+	if (n) {
+		*displaced = (struct objtrack_ended){ n->obj.size, n->tag, n->obj.id };
+		end_object(ot, p, n, o->alloc_ns, true);
+	} else if (!small_put_probes) {
+		displaced->id = small_release(&p->small, o->addr, o->alloc_ns, ot->keep_freed,
+					      SMALL_MAX_DEAD, &displaced->size, &displaced->tag);
+	}
+}
+
+static int64_t add_numbered(struct objtrack *ot, const struct nm_object *o, uint32_t tag,
+			    struct objtrack_ended *displaced)
 {
 	/* A new object needs none of the inherited ones (a fork child's
 	 * stack, recorded at its first stop, does not make it copy them). */
 	struct proc *p = find_proc(ot, o->pid, 1);
+	bool small = o->row_if_sampled && o->kind == OBJ_HEAP && small_fits(o);
 	struct otnode *n;
 
-	if (o->row_if_sampled && o->kind == OBJ_HEAP && o->free_ns && small_fits(o)) {
+	if (displaced) {
+		*displaced = (struct objtrack_ended){ 0 };
+		displace(ot, p, o, small && !o->free_ns, displaced);
+	}
+	if (small && o->free_ns) {
 		small_add_ended(&p->small, o, ot->keep_freed);
-	} else if (o->row_if_sampled && o->kind == OBJ_HEAP && small_fits(o)) {
+	} else if (small && displaced && !displaced->id) {
+		displaced->id = small_put(&p->small, o, tag, &displaced->size, &displaced->tag);
+	} else if (small) {
 		small_add(&p->small, o, tag);
 	} else {
 		n = track(ot, p, o, tag);
@@ -940,11 +971,12 @@ static int64_t add_numbered(struct objtrack *ot, const struct nm_object *o, uint
 /* A block's name is its allocator's, a constant: interning it (a hash
  * and a compare at every call, where malloc and realloc take turns) cost
  * more than the rest of the block's entry. */
-int64_t objtrack_add_block(struct objtrack *ot, const struct nm_object *obj, uint32_t tag)
+int64_t objtrack_add_block(struct objtrack *ot, const struct nm_object *obj, uint32_t tag,
+			   struct objtrack_ended *displaced)
 {
 	struct nm_object o = numbered(ot, obj);
 
-	return add_numbered(ot, &o, tag);
+	return add_numbered(ot, &o, tag, displaced);
 }
 
 /* The row of an object not stored yet; free_ns 0 stores NULL (live). */
@@ -1002,22 +1034,26 @@ static void end_object(struct objtrack *ot, struct proc *p, struct otnode *n, ui
 	dead_add(ot, p, n);
 }
 
-/* Ends the live block of p starting at addr: a heap one, or (mapped)
- * an mmap one as well. */
-static int64_t release_at(struct objtrack *ot, struct proc *p, uint64_t addr, uint64_t ns,
-			  bool mapped, struct objtrack_ended *ended)
+int64_t objtrack_release(struct objtrack *ot, pid_t pid, uint64_t addr, uint64_t ns,
+			 struct objtrack_ended *ended)
 {
+	struct objtrack_ended ignored;
+	struct proc *p = proc_of(ot, pid, 0);
 	struct otnode *n;
 	size_t slot;
 	int64_t id;
 
+	if (!p)
+		return 0;
 	settle_children(ot, p, ns);
+	if (!ended)
+		ended = &ignored;
 	id = small_release(&p->small, addr, ns, ot->keep_freed, SMALL_MAX_DEAD, &ended->size,
 			   &ended->tag);
 	if (id)
 		return ended->id = id;
 	n = starts_find(&p->starts, addr, OBJ_HEAP, &slot);
-	if (!n && mapped)
+	if (!n)
 		n = starts_find(&p->starts, addr, OBJ_MMAP, &slot);
 	if (!n)
 		return 0;
@@ -1025,23 +1061,6 @@ static int64_t release_at(struct objtrack *ot, struct proc *p, uint64_t addr, ui
 	*ended = (struct objtrack_ended){ n->obj.size, n->tag, id };
 	end_object(ot, p, n, ns, true);
 	return id;
-}
-
-int64_t objtrack_release(struct objtrack *ot, pid_t pid, uint64_t addr, uint64_t ns,
-			 struct objtrack_ended *ended)
-{
-	struct objtrack_ended ignored;
-	struct proc *p = proc_of(ot, pid, 0);
-
-	return p ? release_at(ot, p, addr, ns, true, ended ? ended : &ignored) : 0;
-}
-
-int64_t objtrack_displace(struct objtrack *ot, pid_t pid, uint64_t addr, uint64_t ns,
-			  struct objtrack_ended *ended)
-{
-	struct proc *p = proc_of(ot, pid, 0);
-
-	return p ? release_at(ot, p, addr, ns, false, ended) : 0;
 }
 
 /* Collects nodes into a growable array (ending objects while walking the
@@ -1115,7 +1134,7 @@ static void copy_to_child(const struct fork_copy *f, const struct otnode *n)
 	copy.alloc_ns = f->ns;
 	copy.free_ns = 0;
 	o = named(f->ot, &copy);
-	add_numbered(f->ot, &o, n->tag);
+	add_numbered(f->ot, &o, n->tag, NULL);
 }
 
 /* A fork child gets copies of its parent's objects when it first does

@@ -250,10 +250,10 @@ static void uncount(struct totals *t, uint64_t size)
 	t->live -= size;
 }
 
-/* Returns the index of the counters charged. */
-static uint32_t count_alloc(struct recorder *r, const struct alloc_event *ev)
+/* The call, charged to the counters at counter (event_site()'s). */
+static void count_alloc(struct recorder *r, uint32_t counter, const struct alloc_event *ev)
 {
-	struct totals *t = event_site(r, ev);
+	struct totals *t = &r->totals[counter];
 
 	t->allocs++;
 	t->bytes += ev->size;
@@ -263,8 +263,7 @@ static uint32_t count_alloc(struct recorder *r, const struct alloc_event *ev)
 	if (t->live > t->peak)
 		t->peak = t->live;
 	if (ev->mapped)
-		u64map_put(&live_proc(r, ev->pid)->maps, ev->addr, t - r->totals, ev->size);
-	return t - r->totals;
+		u64map_put(&live_proc(r, ev->pid)->maps, ev->addr, counter, ev->size);
 }
 
 /* A free or unmap of a block counted at tag: the call, in pid.  A fork
@@ -351,19 +350,18 @@ static void forget_old_displaced(struct recorder *r, struct live_proc *lp, uint6
  * the block inside: another thread's allocation of the same block may be
  * read first (the realloc's thread preempted in between, for seconds
  * where 200 threads share a cpu), while the old block is still live
- * here.  It ended then (counted freed now) and waits for that realloc's
- * record: the realloc's release is of it, not of the new block. */
-static void end_displaced(struct recorder *r, struct tcb *t, const struct alloc_event *ev)
+ * here.  It ended then (objtrack_add_block()), is counted freed now,
+ * and waits for that realloc's record: the realloc's release is of it,
+ * not of the new block. */
+static void wait_displaced(struct recorder *r, struct tcb *t, const struct alloc_event *ev,
+			   const struct objtrack_ended *ended)
 {
-	struct objtrack_ended ended;
 	struct live_proc *lp;
 	struct u64map_slot *s;
 	uint64_t waiting;
 
-	if (!objtrack_displace(r->ot, ev->pid, ev->addr, ev->ns, &ended))
-		return;
-	if (ended.tag != OBJTRACK_NO_TAG)
-		count_free(r, ev->pid, ended.tag, ended.size);
+	if (ended->tag != OBJTRACK_NO_TAG)
+		count_free(r, ev->pid, ended->tag, ended->size);
 	lp = live_proc(r, ev->pid);
 	forget_old_displaced(r, lp, ev->ns);
 	s = u64map_find(&lp->displaced, ev->addr);
@@ -373,7 +371,7 @@ static void end_displaced(struct recorder *r, struct tcb *t, const struct alloc_
 	if (r->hooks.event)
 		r->hooks.event(r->hooks.ctx, &(struct nm_event){ .kind = EV_RELEASE, .t = t,
 								 .pid = ev->pid, .ns = ev->ns,
-								 .object_id = ended.id });
+								 .object_id = ended->id });
 }
 
 /* The block a realloc released: a displaced one, ended already, when a
@@ -402,14 +400,19 @@ static void add_object(struct recorder *r, struct tcb *t, const struct alloc_eve
 		.addr = ev->addr, .size = ev->size, .alloc_ns = ev->ns, .free_ns = ev->freed_ns,
 		.callsite_id = ev->callsite_id, .name = alloc_fn_name(ev->fn),
 	};
-	uint32_t counter = count_alloc(r, ev);
+	/* An index: counting a displaced block's free may move the array. */
+	uint32_t counter = (uint32_t)(event_site(r, ev) - r->totals);
+	struct objtrack_ended displaced;
 
+	obj.row_if_sampled = ev->size < r->min_size;
+	obj.id = objtrack_add_block(r->ot, &obj, ev->mapped ? OBJTRACK_NO_TAG : counter,
+				    ev->threaded && !ev->mapped ? &displaced : NULL);
+	if (ev->threaded && !ev->mapped && displaced.id)
+		wait_displaced(r, t, ev, &displaced);
+	count_alloc(r, counter, ev);
 	/* Freed by its thread's next call: counted as both at once. */
 	if (ev->freed_ns)
 		uncount(&r->totals[counter], ev->size);
-
-	obj.row_if_sampled = ev->size < r->min_size;
-	obj.id = objtrack_add_block(r->ot, &obj, ev->mapped ? OBJTRACK_NO_TAG : counter);
 	if (r->hooks.event && !obj.row_if_sampled)
 		r->hooks.event(r->hooks.ctx, &(struct nm_event){
 			.kind = EV_OBJECT, .t = t, .pid = ev->pid, .tid = ev->tid, .ns = ev->ns,
@@ -442,8 +445,6 @@ static void alloc_event(struct recorder *r, struct tcb *t, const struct alloc_ev
 			objtrack_unmap(r->ot, ev->pid, ev->old_addr, ev->old_size, ev->ns);
 			calls->frees += count_unmap(r, ev->pid, ev->old_addr);
 		}
-		if (!ev->mapped && ev->threaded)
-			end_displaced(r, t, ev);
 		/* Freed by its thread's next call: counted as both at once. */
 		calls->allocations++;
 		calls->frees += ev->freed_ns != 0;

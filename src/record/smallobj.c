@@ -481,19 +481,34 @@ bool small_fits(const struct nm_object *obj)
 	return obj->size <= UINT32_MAX && obj->callsite_id >= 0 && obj->callsite_id <= UINT32_MAX;
 }
 
-void small_add(struct small_index *s, const struct nm_object *obj, uint32_t tag)
+int64_t small_put(struct small_index *s, const struct nm_object *obj, uint32_t tag,
+		  uint64_t *old_size, uint32_t *old_tag)
 {
 	uint32_t i = new_entry(s, obj, tag), old;
+	int64_t old_id;
 
 	if (s->ranged)
 		chain_insert(s, i);
 	s->nr_live++;
 	s->live_bytes += obj->size;
-	/* A block still there: its free was never seen (a missed call), it
-	 * ended by now. */
+	/* A block still there: its release was not read (never seen, or
+	 * still to come), it ended by now. */
 	old = map_put(s, &s->by_addr, KEY_ADDR, obj->addr, i);
-	if (old != SMALL_NONE)
-		end_entry(s, old, obj->alloc_ns, 0, 0);
+	if (old == SMALL_NONE)
+		return 0;
+	old_id = s->e[old].id;
+	*old_size = s->e[old].size;
+	*old_tag = s->e[old].tag;
+	end_entry(s, old, obj->alloc_ns, 0, 0);
+	return old_id;
+}
+
+void small_add(struct small_index *s, const struct nm_object *obj, uint32_t tag)
+{
+	uint64_t size;
+	uint32_t old_tag;
+
+	small_put(s, obj, tag, &size, &old_tag);
 }
 
 /* ---- blocks that came ended: a ring per thread ---- */

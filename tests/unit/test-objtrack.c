@@ -277,7 +277,7 @@ static void test_fork_free_before(void)
 
 	a = add(ot, 1, OBJ_HEAP, 0x1000, 0x100, 10);
 	add(ot, 1, OBJ_HEAP, 0x5000, 0x100, 10);
-	objtrack_add_block(ot, &small, 0);
+	objtrack_add_block(ot, &small, 0, NULL);
 	before = objtrack_count(ot);
 	objtrack_fork(ot, 1, 2, 30);
 	CHECK(objtrack_release(ot, 1, 0x5000, 25, NULL) > 0);
@@ -727,9 +727,9 @@ static void test_small_claim_fork_tags(void)
 	const struct nm_object *hit;
 	int64_t a, b, c;
 
-	a = objtrack_add_block(ot, &o, 7);
+	a = objtrack_add_block(ot, &o, 7, NULL);
 	o.addr = 0x6000;
-	b = objtrack_add_block(ot, &o, 8);
+	b = objtrack_add_block(ot, &o, 8, NULL);
 	hit = objtrack_lookup(ot, 1, 0x5010, 20);
 	CHECK(hit && hit->id == a && hit->row_if_sampled == false);
 	objtrack_fork(ot, 1, 2, 30);
@@ -761,11 +761,11 @@ static void test_small_wide_fields(void)
 	const struct nm_object *hit;
 	int64_t big, far;
 
-	big = objtrack_add_block(ot, &o, 1);
+	big = objtrack_add_block(ot, &o, 1, NULL);
 	o.addr = 0x1000;
 	o.size = 64;
 	o.callsite_id = 1LL << 33;
-	far = objtrack_add_block(ot, &o, 2);
+	far = objtrack_add_block(ot, &o, 2, NULL);
 	hit = objtrack_lookup(ot, 1, 0x10000000 + (4ULL << 30), 20);
 	CHECK(hit && hit->id == big && hit->size == 5ULL << 30);
 	hit = objtrack_lookup(ot, 1, 0x1010, 20);
@@ -788,19 +788,19 @@ static void test_small_reused_address(void)
 	int64_t neighbour, ids[1000], long_lived;
 
 	objtrack_keep_freed(ot, 1000000000);
-	neighbour = objtrack_add_block(ot, &o, 1);
+	neighbour = objtrack_add_block(ot, &o, 1, NULL);
 	o.addr = 0xa000;
-	long_lived = objtrack_add_block(ot, &o, 3);
+	long_lived = objtrack_add_block(ot, &o, 3, NULL);
 	o.addr = 0x9040;
 	for (int i = 0; i < 1000; i++) {
 		o.alloc_ns = 10 + 10 * i;
-		ids[i] = objtrack_add_block(ot, &o, 2);
+		ids[i] = objtrack_add_block(ot, &o, 2, NULL);
 		objtrack_release(ot, 1, 0x9040, 15 + 10 * i, NULL);
 	}
 	for (int i = 0; i < 2000; i++) {
 		o.addr = 0x100000 + 64 * i;
 		o.alloc_ns = 20000 + i;
-		objtrack_add_block(ot, &o, 4);
+		objtrack_add_block(ot, &o, 4, NULL);
 		objtrack_release(ot, 1, o.addr, 20000 + i, NULL);
 	}
 	objtrack_release(ot, 1, 0xa000, 30000, NULL);
@@ -825,14 +825,14 @@ static void test_small_added_ended(void)
 	int64_t id;
 
 	objtrack_keep_freed(ot, 1000);
-	id = objtrack_add_block(ot, &o, 3);
+	id = objtrack_add_block(ot, &o, 3, NULL);
 	CHECK_INT(id_at(ot, 1, 0x7010, 15), id);
 	CHECK_INT(id_at(ot, 1, 0x7010, 25), 0);
 	CHECK_INT(id_at(ot, 1, 0x7010, 5), 0);
 	CHECK_INT(objtrack_release(ot, 1, 0x7000, 30, NULL), 0);       /* it was never live */
 	objtrack_keep_freed(ot, 0);
 	o.addr = 0x8000;
-	CHECK(objtrack_add_block(ot, &o, 3) > id);
+	CHECK(objtrack_add_block(ot, &o, 3, NULL) > id);
 	CHECK_INT(id_at(ot, 1, 0x8010, 15), 0);
 	objtrack_free(ot);
 }
@@ -850,9 +850,9 @@ static void test_small_ended_threads(void)
 	objtrack_keep_freed(ot, 1000000);
 	for (int i = 0; i < 100; i++) {
 		o.tid = 1, o.addr = 0x7000, o.alloc_ns = 100 + 20 * i, o.free_ns = o.alloc_ns + 10;
-		one[i] = objtrack_add_block(ot, &o, 0);
+		one[i] = objtrack_add_block(ot, &o, 0, NULL);
 		o.tid = 2, o.addr = 0x9000 + 64 * (i % 2), o.alloc_ns += 5, o.free_ns += 5;
-		two[i] = objtrack_add_block(ot, &o, 0);
+		two[i] = objtrack_add_block(ot, &o, 0, NULL);
 	}
 	CHECK_INT(id_at(ot, 1, 0x7010, 100 + 20 * 7 + 3), one[7]);
 	CHECK_INT(id_at(ot, 1, 0x7000, 100 + 20 * 99), one[99]);
@@ -864,7 +864,7 @@ static void test_small_ended_threads(void)
 	o.tid = 3, o.addr = 0xa000;
 	for (int i = 0; i < 10000; i++) {
 		o.alloc_ns = 10000 + 10 * i, o.free_ns = o.alloc_ns + 5;
-		id = objtrack_add_block(ot, &o, 0);
+		id = objtrack_add_block(ot, &o, 0, NULL);
 	}
 	CHECK_INT(id_at(ot, 1, 0xa000, 10000 + 10 * (10000 - 4097) + 1), 0);
 	CHECK_INT(id_at(ot, 1, 0xa000, 10000 + 10 * (10000 - 4096) + 1), id - 4095);
@@ -872,7 +872,7 @@ static void test_small_ended_threads(void)
 	/* Out of the window: the newest end is 110,000 ns later. */
 	objtrack_keep_freed(ot, 1000);
 	o.tid = 4, o.addr = 0xb000, o.alloc_ns = 100, o.free_ns = 200;
-	objtrack_add_block(ot, &o, 0);
+	objtrack_add_block(ot, &o, 0, NULL);
 	CHECK_INT(id_at(ot, 1, 0xb000, 150), 0);
 	objtrack_free(ot);
 }
@@ -889,10 +889,10 @@ static void test_small_no_lookups(void)
 
 	objtrack_no_lookups(ot);
 	objtrack_keep_freed(ot, 0);
-	a = objtrack_add_block(ot, &o, 7);
+	a = objtrack_add_block(ot, &o, 7, NULL);
 	o.addr = 0x6000;
 	o.size = 96;
-	b = objtrack_add_block(ot, &o, 8);
+	b = objtrack_add_block(ot, &o, 8, NULL);
 	CHECK(objtrack_lookup(ot, 1, 0x5010, 20) == NULL);
 	CHECK(objtrack_lookup(ot, 1, 0x5000, 20) == NULL);
 	objtrack_fork(ot, 1, 2, 30);
@@ -938,10 +938,10 @@ static void test_small_same_fingerprint(void)
 	free(v);
 	CHECK(a && b && small_fingerprint(a) == small_fingerprint(b));
 	o.addr = a;
-	ida = objtrack_add_block(ot, &o, 1);
+	ida = objtrack_add_block(ot, &o, 1, NULL);
 	o.addr = b;
 	o.size = 32;
-	idb = objtrack_add_block(ot, &o, 2);
+	idb = objtrack_add_block(ot, &o, 2, NULL);
 	CHECK_INT(id_at(ot, 1, a, 20), ida);
 	CHECK_INT(id_at(ot, 1, b + 31, 20), idb);
 	CHECK_INT(objtrack_release(ot, 1, b, 30, &ended), idb);
