@@ -402,12 +402,16 @@ static void add_object(struct recorder *r, struct tcb *t, const struct alloc_eve
 	};
 	/* An index: counting a displaced block's free may move the array. */
 	uint32_t counter = (uint32_t)(event_site(r, ev) - r->totals);
+	/* A block freed by its thread's next call is never a release's: the
+	 * block it would displace is left to the realloc that released it
+	 * (a probe less at most calls of a storm). */
+	bool displaces = ev->threaded && !ev->mapped && !ev->freed_ns;
 	struct objtrack_ended displaced;
 
 	obj.row_if_sampled = ev->size < r->min_size;
 	obj.id = objtrack_add_block(r->ot, &obj, ev->mapped ? OBJTRACK_NO_TAG : counter,
-				    ev->threaded && !ev->mapped ? &displaced : NULL);
-	if (ev->threaded && !ev->mapped && displaced.id)
+				    displaces ? &displaced : NULL);
+	if (displaces && displaced.id)
 		wait_displaced(r, t, ev, &displaced);
 	count_alloc(r, counter, ev);
 	/* Freed by its thread's next call: counted as both at once. */
