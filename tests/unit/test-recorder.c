@@ -301,10 +301,9 @@ static void thread_call(struct recorder *r, pid_t tid, uint64_t addr, uint64_t o
  * still finds it; a realloc of the new block by its own thread releases
  * it, and a block there meanwhile, freed by its thread's next call,
  * changes none of this; a displaced block whose realloc never came (a
- * free not seen) is
- * counted freed, and a realloc by a thread that called since does not
- * take it.  Every block counted freed once, each thread's row its own
- * calls. */
+ * free not seen) is counted freed, and a realloc by a thread that called
+ * since does not take it.  Every block counted freed once, each thread's
+ * row its own calls. */
 static void test_realloc_released_late(const char *dir)
 {
 	char *path = xasprintf("%s/late.db", dir);
