@@ -275,10 +275,10 @@ static void test_region_seen_before_its_block(const char *dir)
 		   (const int64_t[]){ 0, 4, 0x10000000, 1, 2, 0x30000000 }, 2, 3);
 }
 
-/* tid's call at ns: malloc (old 0), realloc (old its block), free;
- * freed_ns: its next call freed the block. */
-static void thread_call_freed(struct recorder *r, pid_t tid, uint64_t addr, uint64_t old,
-			      uint64_t size, uint64_t ns, uint64_t freed_ns)
+/* tid's call at ns: malloc (old 0), realloc (old its block), free (size
+ * 0); freed_ns: its next call freed the block. */
+static void thread_call(struct recorder *r, pid_t tid, uint64_t addr, uint64_t old,
+			uint64_t size, uint64_t ns, uint64_t freed_ns)
 {
 	struct alloc_event a = { .op = size ? AE_ALLOC : AE_FREE,
 				 .fn = !size ? FN_FREE : old ? FN_REALLOC : FN_MALLOC, .pid = 100,
@@ -287,12 +287,6 @@ static void thread_call_freed(struct recorder *r, pid_t tid, uint64_t addr, uint
 
 	recorder_event(r, &(struct nm_event){ .kind = EV_ALLOC, .pid = 100, .tid = tid, .ns = ns,
 					      .alloc = &a });
-}
-
-static void thread_call(struct recorder *r, pid_t tid, uint64_t addr, uint64_t old,
-			uint64_t size, uint64_t ns)
-{
-	thread_call_freed(r, tid, addr, old, size, ns, 0);
 }
 
 /* A realloc's record comes at its return: another thread's block at the
@@ -311,45 +305,51 @@ static void test_realloc_released_late(const char *dir)
 	struct objtrack *ot = objtrack_new(NULL);
 	struct recorder *r = recorder_new(ot, NULL, 4096);
 	const uint64_t later = 2000000000;
+	/* tid, block, the block it reallocates, size (0: a free), time, freed at. */
+	const struct { pid_t tid; uint64_t addr, old, size, ns, freed_ns; } calls[] = {
+		{ 101, 0x5000, 0, 64, 20, 0 },
+		{ 101, 0x100000, 0, 8192, 21, 0 },
+		{ 103, 0x3000, 0, 64, 24, 0 },
+		{ 102, 0x5000, 0, 32, 30, 0 }, /* 101's realloc not read yet */
+		{ 102, 0x3000, 0, 64, 32, 33 }, /* 103's: freed at once */
+		{ 101, 0x9000, 0x5000, 128, 40, 0 },
+		{ 103, 0x3100, 0x3000, 80, 42, 0 },
+		{ 102, 0x100000, 0, 100, 45, 0 }, /* a small block where a large was */
+		{ 101, 0x200000, 0x100000, 16384, 46, 0 },
+		{ 102, 0x5000, 0, 0, 50, 0 },
+		{ 102, 0x100000, 0, 0, 51, 0 },
+		{ 101, 0x9000, 0, 0, 60, 0 },
+		{ 101, 0x200000, 0, 0, 61, 0 },
+		{ 103, 0x3100, 0, 0, 63, 0 },
+		{ 101, 0xa000, 0, 5000, 90, 0 },
+		{ 102, 0xa000, 0, 6000, 91, 0 },
+		{ 102, 0xb000, 0xa000, 80, 92, 0 }, /* its own block */
+		{ 101, 0xc000, 0xa000, 80, 93, 0 },
+		{ 102, 0xb000, 0, 0, 94, 0 },
+		{ 101, 0xc000, 0, 0, 95, 0 },
+		{ 101, 0xd000, 0, 7000, 96, 0 },
+		{ 102, 0xd000, 0, 7200, 97, 0 },
+		{ 103, 0xd000, 0, 7500, 98, 0 }, /* two reallocs to come */
+		{ 102, 0xe000, 0xd000, 64, 99, 0 },
+		{ 101, 0xf000, 0xd000, 64, 100, 0 },
+		{ 103, 0xd000, 0, 0, 101, 0 },
+		{ 102, 0xe000, 0, 0, 102, 0 },
+		{ 101, 0xf000, 0, 0, 103, 0 },
+		{ 101, 0x7000, 0, 48, 104, 0 },
+		{ 102, 0x7000, 0, 48, 110, 0 }, /* 101's free never seen */
+		{ 103, 0x8800, 0, 16, 120, 0 },
+		{ 103, 0x8800, 0, 0, 121, 0 },
+		{ 103, 0x8000, 0x7000, 96, later, 0 },
+		{ 103, 0x8000, 0, 0, later + 1, 0 },
+	};
 
 	start_run(db, ot, r);
 	tell(r, EV_PROCESS_START, 100, 10);
 	for (pid_t tid = 101; tid <= 103; tid++)
 		tell(r, EV_THREAD_START, tid, 11);
-	thread_call(r, 101, 0x5000, 0, 64, 20);
-	thread_call(r, 101, 0x100000, 0, 8192, 21);
-	thread_call(r, 103, 0x3000, 0, 64, 24);
-	thread_call(r, 102, 0x5000, 0, 32, 30);              /* 101's realloc not read yet */
-	thread_call_freed(r, 102, 0x3000, 0, 64, 32, 33);    /* 103's: freed at once */
-	thread_call(r, 101, 0x9000, 0x5000, 128, 40);
-	thread_call(r, 103, 0x3100, 0x3000, 80, 42);
-	thread_call(r, 102, 0x100000, 0, 100, 45);           /* a small block where a large was */
-	thread_call(r, 101, 0x200000, 0x100000, 16384, 46);
-	thread_call(r, 102, 0x5000, 0, 0, 50);
-	thread_call(r, 102, 0x100000, 0, 0, 51);
-	thread_call(r, 101, 0x9000, 0, 0, 60);
-	thread_call(r, 101, 0x200000, 0, 0, 61);
-	thread_call(r, 103, 0x3100, 0, 0, 63);
-	thread_call(r, 101, 0xa000, 0, 5000, 90);
-	thread_call(r, 102, 0xa000, 0, 6000, 91);
-	thread_call(r, 102, 0xb000, 0xa000, 80, 92);         /* its own block */
-	thread_call(r, 101, 0xc000, 0xa000, 80, 93);
-	thread_call(r, 102, 0xb000, 0, 0, 94);
-	thread_call(r, 101, 0xc000, 0, 0, 95);
-	thread_call(r, 101, 0xd000, 0, 7000, 96);
-	thread_call(r, 102, 0xd000, 0, 7200, 97);
-	thread_call(r, 103, 0xd000, 0, 7500, 98);            /* two reallocs to come */
-	thread_call(r, 102, 0xe000, 0xd000, 64, 99);
-	thread_call(r, 101, 0xf000, 0xd000, 64, 100);
-	thread_call(r, 103, 0xd000, 0, 0, 101);
-	thread_call(r, 102, 0xe000, 0, 0, 102);
-	thread_call(r, 101, 0xf000, 0, 0, 103);
-	thread_call(r, 101, 0x7000, 0, 48, 104);
-	thread_call(r, 102, 0x7000, 0, 48, 110);             /* 101's free never seen */
-	thread_call(r, 103, 0x8800, 0, 16, 120);
-	thread_call(r, 103, 0x8800, 0, 0, 121);
-	thread_call(r, 103, 0x8000, 0x7000, 96, later);
-	thread_call(r, 103, 0x8000, 0, 0, later + 1);
+	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
+		thread_call(r, calls[i].tid, calls[i].addr, calls[i].old, calls[i].size, calls[i].ns,
+			    calls[i].freed_ns);
 	for (pid_t tid = 101; tid <= 103; tid++)
 		tell(r, EV_THREAD_END, tid, later + 2);
 	tell(r, EV_PROCESS_END, 100, later + 3);
