@@ -28,16 +28,22 @@ static void tell(struct recorder *r, enum nm_event_kind kind, pid_t tid, uint64_
 					      .rank = tid - 100, .ns = ns, .exe = "/bin/prog" });
 }
 
+/* An allocator call of process 100, from call site 1. */
+static void record_call(struct recorder *r, struct alloc_event a)
+{
+	a.pid = 100;
+	a.callsite_id = 1;
+	recorder_event(r, &(struct nm_event){ .kind = EV_ALLOC, .pid = 100, .tid = a.tid,
+					      .ns = a.ns, .alloc = &a });
+}
+
 /* freed_ns: the thread's next call freed the block (one event for two). */
 static void call_freed(struct recorder *r, enum alloc_op op, uint64_t addr, uint64_t size,
 		       uint64_t ns, uint64_t freed_ns)
 {
-	struct alloc_event a = { .op = op, .fn = op == AE_FREE ? FN_FREE : FN_MALLOC, .pid = 100,
-				 .tid = 101, .ns = ns, .addr = addr, .size = size, .callsite_id = 1,
-				 .freed_ns = freed_ns };
-
-	recorder_event(r, &(struct nm_event){ .kind = EV_ALLOC, .pid = 100, .tid = 101, .ns = ns,
-					      .alloc = &a });
+	record_call(r, (struct alloc_event){ .op = op, .fn = op == AE_FREE ? FN_FREE : FN_MALLOC,
+					     .tid = 101, .ns = ns, .addr = addr, .size = size,
+					     .freed_ns = freed_ns });
 }
 
 static void call(struct recorder *r, enum alloc_op op, uint64_t addr, uint64_t size, uint64_t ns)
@@ -125,6 +131,32 @@ static void start_run(struct nm_db *db, struct objtrack *ot, struct recorder *r)
 	recorder_set_db(r, db);
 }
 
+/* A profile being written: 4096 bytes the least block with a row. */
+struct writer {
+	struct nm_db *db;
+	struct objtrack *ot;
+	struct recorder *r;
+};
+
+static struct writer open_writer(const char *path)
+{
+	struct writer w = { db_create(path, true), objtrack_new(NULL), NULL };
+
+	w.r = recorder_new(w.ot, NULL, 4096);
+	start_run(w.db, w.ot, w.r);
+	return w;
+}
+
+/* The call totals written, the run ended at ns, everything closed. */
+static void close_writer(struct writer *w, uint64_t ns)
+{
+	recorder_write_totals(w->r, w->db);
+	db_end_run(w->db, ns, 0, 0);
+	db_close(w->db);
+	recorder_free(w->r);
+	objtrack_free(w->ot);
+}
+
 struct site_call {
 	pid_t pid;
 	int64_t site;
@@ -136,12 +168,9 @@ static char *profile_calls(const char *dir, const char *name, const struct site_
 			   size_t n)
 {
 	char *path = xasprintf("%s/%s", dir, name);
-	struct nm_db *db = db_create(path, true);
-	struct objtrack *ot = objtrack_new(NULL);
-	struct recorder *r = recorder_new(ot, NULL, 4096);
+	struct writer w = open_writer(path);
 	uint64_t memo = 0;
 
-	start_run(db, ot, r);
 	for (size_t i = 0; i < n; i++) {
 		pid_t pid = calls[i].pid;
 		struct alloc_event a = { .op = AE_ALLOC, .fn = FN_MALLOC, .pid = pid, .tid = pid,
@@ -149,14 +178,10 @@ static char *profile_calls(const char *dir, const char *name, const struct site_
 					 .callsite_id = calls[i].site,
 					 .site_memo = calls[i].memo ? &memo : NULL };
 
-		recorder_event(r, &(struct nm_event){ .kind = EV_ALLOC, .pid = pid, .tid = pid,
-						      .ns = 20 + i, .alloc = &a });
+		recorder_event(w.r, &(struct nm_event){ .kind = EV_ALLOC, .pid = pid, .tid = pid,
+							.ns = 20 + i, .alloc = &a });
 	}
-	recorder_write_totals(r, db);
-	db_end_run(db, 20 + n, 0, 0);
-	db_close(db);
-	recorder_free(r);
-	objtrack_free(ot);
+	close_writer(&w, 20 + n);
 	return path;
 }
 
@@ -234,11 +259,8 @@ static void region(struct recorder *r, uint64_t addr, uint64_t size, uint64_t si
 
 static void mmap_call(struct recorder *r, uint64_t addr, uint64_t size, uint64_t ns)
 {
-	struct alloc_event a = { .op = AE_ALLOC, .fn = FN_MMAP, .mapped = true, .pid = 100,
-				 .tid = 100, .ns = ns, .addr = addr, .size = size, .callsite_id = 1 };
-
-	recorder_event(r, &(struct nm_event){ .kind = EV_ALLOC, .pid = 100, .tid = 100, .ns = ns,
-					      .alloc = &a });
+	record_call(r, (struct alloc_event){ .op = AE_ALLOC, .fn = FN_MMAP, .mapped = true,
+					     .tid = 100, .ns = ns, .addr = addr, .size = size });
 }
 
 /* A maps read (at 100) fell between an mmap (at 50) and its record: the
@@ -249,28 +271,22 @@ static void mmap_call(struct recorder *r, uint64_t addr, uint64_t size, uint64_t
 static void test_region_seen_before_its_block(const char *dir)
 {
 	char *path = xasprintf("%s/m.db", dir);
-	struct nm_db *db = db_create(path, true);
-	struct objtrack *ot = objtrack_new(NULL);
-	struct recorder *r = recorder_new(ot, NULL, 4096);
+	struct writer w = open_writer(path);
 
-	start_run(db, ot, r);
-	tell(r, EV_PROCESS_START, 100, 10);
-	region(r, 0x10000000, 4 << 20, 40, 100);
-	region(r, 0x20000000, 4 << 20, 40, 100);
-	region(r, 0x30000000, 4 << 20, 40, 100);
-	region(r, 0x40000000, 4 << 20, 40, 100);
-	objtrack_flush_settled(ot);
-	mmap_call(r, 0x10000000, 4 << 20, 50);
-	mmap_call(r, 0x20000000, 4 << 20, 50);
-	mmap_call(r, 0x30000000, 4 << 20, 150);
-	objtrack_flush_settled(ot);
-	mmap_call(r, 0x40000000, 4 << 20, 50);
-	objtrack_flush(ot);
-	tell(r, EV_PROCESS_END, 100, 200);
-	db_end_run(db, 200, 0, 0);
-	db_close(db);
-	recorder_free(r);
-	objtrack_free(ot);
+	tell(w.r, EV_PROCESS_START, 100, 10);
+	region(w.r, 0x10000000, 4 << 20, 40, 100);
+	region(w.r, 0x20000000, 4 << 20, 40, 100);
+	region(w.r, 0x30000000, 4 << 20, 40, 100);
+	region(w.r, 0x40000000, 4 << 20, 40, 100);
+	objtrack_flush_settled(w.ot);
+	mmap_call(w.r, 0x10000000, 4 << 20, 50);
+	mmap_call(w.r, 0x20000000, 4 << 20, 50);
+	mmap_call(w.r, 0x30000000, 4 << 20, 150);
+	objtrack_flush_settled(w.ot);
+	mmap_call(w.r, 0x40000000, 4 << 20, 50);
+	objtrack_flush(w.ot);
+	tell(w.r, EV_PROCESS_END, 100, 200);
+	close_writer(&w, 200);
 	check_rows(path, "SELECT kind = 'mapping', count(*), min(address) FROM objects GROUP BY 1",
 		   (const int64_t[]){ 0, 4, 0x10000000, 1, 2, 0x30000000 }, 2, 3);
 }
@@ -280,13 +296,10 @@ static void test_region_seen_before_its_block(const char *dir)
 static void thread_call(struct recorder *r, pid_t tid, uint64_t addr, uint64_t old,
 			uint64_t size, uint64_t ns, uint64_t freed_ns)
 {
-	struct alloc_event a = { .op = size ? AE_ALLOC : AE_FREE,
-				 .fn = !size ? FN_FREE : old ? FN_REALLOC : FN_MALLOC, .pid = 100,
-				 .tid = tid, .threaded = true, .ns = ns, .addr = addr, .size = size,
-				 .old_addr = old, .freed_ns = freed_ns, .callsite_id = 1 };
-
-	recorder_event(r, &(struct nm_event){ .kind = EV_ALLOC, .pid = 100, .tid = tid, .ns = ns,
-					      .alloc = &a });
+	record_call(r, (struct alloc_event){ .op = size ? AE_ALLOC : AE_FREE,
+					     .fn = !size ? FN_FREE : old ? FN_REALLOC : FN_MALLOC,
+					     .tid = tid, .threaded = true, .ns = ns, .addr = addr,
+					     .size = size, .old_addr = old, .freed_ns = freed_ns });
 }
 
 /* A realloc's record comes at its return: another thread's block at the
@@ -301,9 +314,7 @@ static void thread_call(struct recorder *r, pid_t tid, uint64_t addr, uint64_t o
 static void test_realloc_released_late(const char *dir)
 {
 	char *path = xasprintf("%s/late.db", dir);
-	struct nm_db *db = db_create(path, true);
-	struct objtrack *ot = objtrack_new(NULL);
-	struct recorder *r = recorder_new(ot, NULL, 4096);
+	struct writer w = open_writer(path);
 	const uint64_t later = 2000000000;
 	/* tid, block, the block it reallocates, size (0: a free), time, freed at. */
 	const struct { pid_t tid; uint64_t addr, old, size, ns, freed_ns; } calls[] = {
@@ -343,21 +354,16 @@ static void test_realloc_released_late(const char *dir)
 		{ 103, 0x8000, 0, 0, later + 1, 0 },
 	};
 
-	start_run(db, ot, r);
-	tell(r, EV_PROCESS_START, 100, 10);
+	tell(w.r, EV_PROCESS_START, 100, 10);
 	for (pid_t tid = 101; tid <= 103; tid++)
-		tell(r, EV_THREAD_START, tid, 11);
+		tell(w.r, EV_THREAD_START, tid, 11);
 	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
-		thread_call(r, calls[i].tid, calls[i].addr, calls[i].old, calls[i].size, calls[i].ns,
+		thread_call(w.r, calls[i].tid, calls[i].addr, calls[i].old, calls[i].size, calls[i].ns,
 			    calls[i].freed_ns);
 	for (pid_t tid = 101; tid <= 103; tid++)
-		tell(r, EV_THREAD_END, tid, later + 2);
-	tell(r, EV_PROCESS_END, 100, later + 3);
-	recorder_write_totals(r, db);
-	db_end_run(db, later + 3, 0, 0);
-	db_close(db);
-	recorder_free(r);
-	objtrack_free(ot);
+		tell(w.r, EV_THREAD_END, tid, later + 2);
+	tell(w.r, EV_PROCESS_END, 100, later + 3);
+	close_writer(&w, later + 3);
 	/* The call site's counts, the ends of the large displaced block, of
 	 * the block reallocated by its own thread and of the block freed
 	 * after two reallocs of blocks before it there, the rows. */
