@@ -402,10 +402,10 @@ static void add_object(struct recorder *r, struct tcb *t, const struct alloc_eve
 	};
 	/* An index: counting a displaced block's free may move the array. */
 	uint32_t counter = (uint32_t)(event_site(r, ev) - r->totals);
-	/* A block freed by its thread's next call is never a release's: the
-	 * block it would displace is left to the realloc that released it
-	 * (a probe less at most calls of a storm). */
-	bool displaces = ev->threaded && !ev->mapped && !ev->freed_ns;
+	/* A block freed by its thread's next call displaces too: its
+	 * address may come in a free of that thread's again (glibc's tcache
+	 * handed back at the thread's exit), which must find nothing. */
+	bool displaces = ev->threaded && !ev->mapped;
 	struct objtrack_ended displaced;
 
 	obj.row_if_sampled = ev->size < r->min_size;
