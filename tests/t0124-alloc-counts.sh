@@ -51,20 +51,25 @@ assert_eq "runs.intercept" "$want" "$(sql "$TMPD/t.db" "SELECT intercept FROM ru
 # realloc, after the block's release and before its record: another
 # thread's malloc of the block, read first, left the realloc's release
 # to free that new block, whose own free then found nothing (1-77 of 1.2
-# million frees lost).
+# million frees lost).  Each worker's row counts its own allocations; its
+# frees may be one off, a free of another's (README, Limits): their sum
+# is checked.
 if [[ $want == agent ]]; then
 	"$prog" threads 200 2000 >"$TMPD/native200"
 	cpus=$(taskset -p $$ | sed 's/.*: //')
 	taskset -pc "$(taskset -pc $$ | sed 's/.*: //; s/[-,].*//')" $$ >/dev/null
-	profile_ok "$TMPD/t200.db" -- "$prog" threads 200 2000 >"$TMPD/out200"
+	# Rows for the large blocks only (the default): every block a row
+	# hid the race (two live blocks at one start, the older found first).
+	timeout -k 5 "$PROFILE_TIMEOUT" "$NUMAMMA" profile -q -s none -o "$TMPD/t200.db" \
+		-- "$prog" threads 200 2000 >"$TMPD/out200" || fail "200 threads: profile exited $?"
 	taskset -p "$cpus" $$ >/dev/null
 	assert_diff "200 threads: output" "$TMPD/native200" "$TMPD/out200"
 	read -r _ allocs200 _ frees200 <"$TMPD/out200"
 	assert_eq "200 threads: allocations|frees counted" "$allocs200|$frees200" \
 		"$(site_totals "$TMPD/t200.db" storm_alloc)"
-	assert_eq "200 threads: workers whose row counts their own allocations and frees" 200 \
+	assert_eq "200 threads: workers whose row counts their own allocations" 200 \
 		"$(sql "$TMPD/t200.db" "SELECT count(*) FROM threads WHERE tid != pid
-			AND allocations = $((allocs200 / 200)) AND frees = $((frees200 / 200))")"
+			AND allocations = $((allocs200 / 200))")"
 	assert_eq "200 threads: rows add up to callsite_totals" \
 		"$(sql "$TMPD/t200.db" "SELECT sum(allocations), sum(frees), sum(bytes) FROM callsite_totals")" \
 		"$(sql "$TMPD/t200.db" "SELECT sum(allocations), sum(frees), sum(bytes) FROM threads")"

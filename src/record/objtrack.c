@@ -67,6 +67,7 @@ struct addr_hash {
 	struct otnode **slots;
 	size_t cap, used;         /* used counts tombstones too */
 	size_t live;
+	size_t heap;              /* of the live, heap blocks */
 };
 
 /* A freed object in the log or the run, with its key and end inline:
@@ -274,7 +275,7 @@ static void starts_rehash(struct addr_hash *h)
 
 	while (cap < 4 * (h->live + 1))
 		cap *= 2;
-	fresh = (struct addr_hash){ xcalloc_table(cap, sizeof(struct otnode *)), cap, 0, 0 };
+	fresh = (struct addr_hash){ .slots = xcalloc_table(cap, sizeof(struct otnode *)), .cap = cap };
 
 	for (i = 0; i < h->cap; i++)
 		if (h->slots[i] && h->slots[i] != TOMBSTONE)
@@ -295,6 +296,7 @@ static void starts_insert(struct addr_hash *h, struct otnode *n)
 	if (!h->slots[i])
 		h->used++;
 	h->live++;
+	h->heap += n->obj.kind == OBJ_HEAP;
 	h->slots[i] = n;
 }
 
@@ -324,6 +326,7 @@ static void starts_remove(struct addr_hash *h, const struct otnode *n)
 	if (starts_find(h, n->obj.addr, n->obj.kind, &slot) == n) {
 		h->slots[slot] = TOMBSTONE;
 		h->live--;
+		h->heap -= n->obj.kind == OBJ_HEAP;
 	}
 }
 
@@ -931,7 +934,9 @@ static void displace(struct objtrack *ot, struct proc *p, const struct nm_object
 	size_t slot;
 
 	settle_children(ot, p, o->alloc_ns);
-	n = starts_find(&p->starts, o->addr, OBJ_HEAP, &slot);
+	/* Most often none is live: the probe would walk the tombstones of
+	 * those freed (a storm's 1 MiB blocks). */
+	n = p->starts.heap ? starts_find(&p->starts, o->addr, OBJ_HEAP, &slot) : NULL;
 	if (n) {
 		*displaced = (struct objtrack_ended){ n->obj.size, n->tag, n->obj.id };
 		end_object(ot, p, n, o->alloc_ns, true);

@@ -402,10 +402,14 @@ static void add_object(struct recorder *r, struct tcb *t, const struct alloc_eve
 	};
 	/* An index: counting a displaced block's free may move the array. */
 	uint32_t counter = (uint32_t)(event_site(r, ev) - r->totals);
-	/* A block freed by its thread's next call displaces too: its
-	 * address may come in a free of that thread's again (glibc's tcache
-	 * handed back at the thread's exit), which must find nothing. */
-	bool displaces = ev->threaded && !ev->mapped;
+	/* A block freed by its thread's next call displaces none: it is no
+	 * release's (the block there is left to the realloc that released
+	 * it).  Checking it too cost a threaded storm 5% (its blocks are
+	 * these, mostly), for the rows of two threads: a free of that
+	 * address by its thread again (glibc's tcache handed back at the
+	 * thread's exit) releases the block there, another thread's, whose
+	 * realloc then finds none (README, Limits). */
+	bool displaces = ev->threaded && !ev->mapped && !ev->freed_ns;
 	struct objtrack_ended displaced;
 
 	obj.row_if_sampled = ev->size < r->min_size;

@@ -306,9 +306,8 @@ static void thread_call(struct recorder *r, pid_t tid, uint64_t addr, uint64_t o
  * address it released may be read first.  The old block ends then, and
  * the realloc's release is its, not the new block's, whose own free
  * still finds it; a realloc of the new block by its own thread releases
- * it, and a block there meanwhile, freed by its thread's next call, then
- * again (glibc's tcache handed back at a thread's exit: a free of memory
- * the program freed), changes none of this; a displaced block whose realloc never came (a
+ * it, and a block there meanwhile, freed by its thread's next call,
+ * changes none of this; a displaced block whose realloc never came (a
  * free not seen) is counted freed, and a realloc by a thread that called
  * since does not take it.  Every block counted freed once, each thread's
  * row its own calls. */
@@ -324,7 +323,6 @@ static void test_realloc_released_late(const char *dir)
 		{ 103, 0x3000, 0, 64, 24, 0 },
 		{ 102, 0x5000, 0, 32, 30, 0 }, /* 101's realloc not read yet */
 		{ 102, 0x3000, 0, 64, 32, 33 }, /* 103's: freed at once */
-		{ 102, 0x3000, 0, 0, 34, 0 },   /* freed again: a tcache handed back */
 		{ 101, 0x9000, 0x5000, 128, 40, 0 },
 		{ 103, 0x3100, 0x3000, 80, 42, 0 },
 		{ 102, 0x100000, 0, 100, 45, 0 }, /* a small block where a large was */
