@@ -33,7 +33,7 @@ struct live_proc {
 	struct u64map maps;        /* mapping's addr -> (totals index, size) */
 	/* Heap blocks ended when a new block took their start, before the
 	 * call that released them was read: addr -> (the newest such time,
-	 * how many wait).  See end_displaced(). */
+	 * how many wait).  See wait_displaced(). */
 	struct u64map displaced;
 };
 
@@ -376,9 +376,10 @@ static void wait_displaced(struct recorder *r, struct tcb *t, const struct alloc
 
 /* The block a realloc released: a displaced one, ended already, when a
  * block took its start since the realloc's thread's previous call, at
- * prev_ns (the realloc came after it, its release before the block
- * displaced; a block there since is the one it released).  Two reallocs
- * of blocks there may wait.  false: the live one. */
+ * prev_ns (the realloc began after that call and released its block
+ * before the new one was made there); else the block there now, made
+ * before, was handed to it.  Two reallocs of blocks there may wait.
+ * false: the live one. */
 static bool took_displaced(struct recorder *r, const struct alloc_event *ev, uint64_t prev_ns)
 {
 	struct live_proc *lp = live_proc(r, ev->pid);
