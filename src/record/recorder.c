@@ -377,9 +377,9 @@ static void wait_displaced(struct recorder *r, struct tcb *t, const struct alloc
 /* The block a realloc released: a displaced one, ended already, when a
  * block took its start since the realloc's thread's previous call, at
  * prev_ns (the realloc began after that call and released its block
- * before the new one was made there); else the block there now, made
- * before, was handed to it.  Two reallocs of blocks there may wait.
- * false: the live one. */
+ * before the new one was made there); else it released the block there
+ * now (its own, or one handed to it).  Two reallocs of blocks there may
+ * wait.  false: the live one. */
 static bool took_displaced(struct recorder *r, const struct alloc_event *ev, uint64_t prev_ns)
 {
 	struct live_proc *lp = live_proc(r, ev->pid);
