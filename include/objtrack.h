@@ -44,6 +44,10 @@ int64_t objtrack_add_block(struct objtrack *ot, const struct nm_object *obj, uin
  * will ask), so that memory follows what is live.  Pointers to an
  * object are valid while it is findable. */
 void objtrack_keep_freed(struct objtrack *ot, uint64_t ns);
+/* No lookup will ask for a heap block at a time before ns (every sample
+ * taken before it is matched; those held for their modules look for
+ * statics and mappings): blocks ended by then are forgotten at once. */
+void objtrack_lookups_from(struct objtrack *ot, uint64_t ns);
 /* No objtrack_lookup(), objtrack_live_at() nor pick will be asked (no
  * sampler): blocks under --min-object-size are then kept by their start
  * alone, for their end, not by the range they cover (a fifth of

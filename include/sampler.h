@@ -81,6 +81,19 @@ void sampler_agent_region(struct sampler *s, pid_t pid, uint64_t start, uint64_t
 /* pid, a fork of ppid, knows its parent's modules and has its agent
  * region where its parent's is. */
 void sampler_process_fork(struct sampler *s, pid_t ppid, pid_t pid);
+/* Samples in time order (backends without a tick): the tracer reads
+ * the rings with sampler_read() before it applies the records of the
+ * programs' calls, which come by their time, and before each record of
+ * pid at ns has the samples of pid taken before ns matched with
+ * sampler_attribute_until(): a sample finds the objects live when it was
+ * taken, and objects ended before the last read need not be kept for
+ * samples still to come (objtrack_lookups_from()).  pid 0: every
+ * process's. */
+void sampler_read(struct sampler *s);
+void sampler_attribute_until(struct sampler *s, pid_t pid, uint64_t ns);
+/* The time of the oldest sample waiting (UINT64_MAX: none), for a check
+ * at every event without a call. */
+const uint64_t *sampler_due_ns(const struct sampler *s);
 /* pid ended: its held samples are matched as they can be. */
 void sampler_process_end(struct sampler *s, pid_t pid);
 

@@ -41,6 +41,7 @@ struct session {
 	struct objtrack *objs;
 	struct recorder *rec;
 	struct sampler *sampler;
+	const uint64_t *sample_due;      /* sampler_due_ns() */
 	struct tracer *tr;
 	const char *sampler_name, *sampler_reason;
 	uint64_t start_ns, last_flush_ns, last_maps_ns;

@@ -156,6 +156,13 @@ struct tracer_config {
 	/* Periodic; returns ms to the next tick (-1 none). */
 	int (*on_tick)(void *ctx, uint64_t now_ns);
 	void (*on_ready)(void *ctx, void *ptr);   /* epoll ptr != NULL */
+	/* Around each pass over the agents' records, which reads those
+	 * written before the pass began: the samplers' rings are read before
+	 * it, so that each sample is matched when the records before it are
+	 * applied (on_event), and the samples taken before until_ns left
+	 * after it (optional). */
+	void (*before_drain)(void *ctx);
+	void (*after_drain)(void *ctx, uint64_t until_ns);
 	/* A call a few records ahead will look up addr of pid: what it will
 	 * read can be fetched now (optional; changes nothing).  entry: the
 	 * call is nearer, and addr's own entry is fetched, found through

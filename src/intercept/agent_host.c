@@ -1598,12 +1598,12 @@ static bool ring_taken(struct agent_proc *ap, uint32_t g)
 	return true;
 }
 
-static size_t drain(struct tracer *tr, struct proc *p, bool final)
+/* Reads the records written before limit (a TSC). */
+static size_t drain(struct tracer *tr, struct proc *p, bool final, uint64_t limit)
 {
 	struct agent_proc *ap = p->agent;
 	struct cursor cu[AGENT_RINGS];
 	struct agent_ctl *c;
-	uint64_t limit = final ? UINT64_MAX : __rdtsc();
 	size_t used = 0, released = 0;
 	/* The rings with a record to read, by its TSC. */
 	struct minheap_entry heap[AGENT_RINGS];
@@ -1654,7 +1654,7 @@ static size_t drain(struct tracer *tr, struct proc *p, bool final)
 
 size_t agent_drain(struct tracer *tr, struct proc *p)
 {
-	return drain(tr, p, false);
+	return drain(tr, p, false, __rdtsc());
 }
 
 /* The calls p's agent could not record, added to the run's count once,
@@ -1721,7 +1721,7 @@ static void learn_rules(struct tracer *tr, struct proc *p)
 
 void agent_drain_final(struct tracer *tr, struct proc *p)
 {
-	while (drain(tr, p, true) >= DRAIN_MAX)
+	while (drain(tr, p, true, UINT64_MAX) >= DRAIN_MAX)
 		;
 	count_lost(tr, p);
 	if (!p->agent)
@@ -1806,12 +1806,19 @@ static void rearm_doorbells(struct tracer *tr, bool busy)
 	}
 }
 
+/* A pass over every process's records written before it began, the
+ * samplers' rings read first (tracer_config.before_drain). */
 int agent_drain_all(struct tracer *tr)
 {
 	bool any = false, busy;
 	size_t most = 0;
+	uint64_t until_ns, limit;
 
 	clock_refine();
+	until_ns = now_ns();
+	limit = __rdtsc();
+	if (tr->cfg.before_drain)
+		tr->cfg.before_drain(tr->cfg.ctx);
 	for (struct proc *p = tr->procs; p; p = p->next) {
 		size_t n;
 
@@ -1819,10 +1826,12 @@ int agent_drain_all(struct tracer *tr)
 			continue;
 		any = true;
 		watch_filters(p, now_ns());
-		n = agent_drain(tr, p);
+		n = drain(tr, p, false, limit);
 		if (n > most)
 			most = n;
 	}
+	if (tr->cfg.after_drain)
+		tr->cfg.after_drain(tr->cfg.ctx, until_ns);
 	/* Busy rings are drained at once, rings busy a moment ago every
 	 * millisecond (a thread waiting for room must not wait for a long
 	 * sleep to end), idle ones still get the heartbeat. */

@@ -160,6 +160,7 @@ struct objtrack {
 	uint64_t count;
 	uint64_t rng;
 	uint64_t keep_freed;       /* ns an ended object stays findable */
+	uint64_t lookups_from;     /* objtrack_lookups_from() */
 	bool no_lookups;           /* objtrack_no_lookups() */
 	struct otnode *free_nodes; /* forgotten ones, chained by left */
 	const char *last_name;     /* intern()'s last answer */
@@ -650,9 +651,16 @@ static void note_free_time(struct proc *p, uint64_t ns)
 	p->nr_recent_frees = n + 1;
 }
 
+/* How long an object of kind ended at free_ns stays findable: a heap
+ * block not at all when no lookup will ask about its lifetime any more. */
+static uint64_t keep_for(const struct objtrack *ot, enum obj_kind kind, uint64_t free_ns)
+{
+	return kind == OBJ_HEAP && free_ns <= ot->lookups_from ? 0 : ot->keep_freed;
+}
+
 static void dead_add(struct objtrack *ot, struct proc *p, struct otnode *n)
 {
-	if (!ot->keep_freed) {
+	if (!keep_for(ot, n->obj.kind, n->obj.free_ns)) {
 		recycle(ot, n);
 		return;
 	}
@@ -761,6 +769,13 @@ void objtrack_keep_freed(struct objtrack *ot, uint64_t ns)
 {
 	ot->keep_freed = ns;
 }
+
+void objtrack_lookups_from(struct objtrack *ot, uint64_t ns)
+{
+	if (ns > ot->lookups_from)
+		ot->lookups_from = ns;
+}
+
 
 void objtrack_no_lookups(struct objtrack *ot)
 {
@@ -941,7 +956,8 @@ static void displace(struct objtrack *ot, struct proc *p, const struct nm_object
 		*displaced = (struct objtrack_ended){ n->obj.size, n->tag, n->obj.id };
 		end_object(ot, p, n, o->alloc_ns, true);
 	} else if (!small_put_probes) {
-		displaced->id = small_release(&p->small, o->addr, o->alloc_ns, ot->keep_freed,
+		displaced->id = small_release(&p->small, o->addr, o->alloc_ns,
+					      keep_for(ot, OBJ_HEAP, o->alloc_ns),
 					      SMALL_MAX_DEAD, &displaced->size, &displaced->tag);
 	}
 }
@@ -960,7 +976,7 @@ static int64_t add_numbered(struct objtrack *ot, const struct nm_object *o, uint
 		displace(ot, p, o, small && !o->free_ns, displaced);
 	}
 	if (small && o->free_ns) {
-		small_add_ended(&p->small, o, ot->keep_freed);
+		small_add_ended(&p->small, o, keep_for(ot, OBJ_HEAP, o->free_ns));
 	} else if (small && displaced && !displaced->id) {
 		displaced->id = small_put(&p->small, o, tag, &displaced->size, &displaced->tag);
 	} else if (small) {
@@ -1053,7 +1069,7 @@ int64_t objtrack_release(struct objtrack *ot, pid_t pid, uint64_t addr, uint64_t
 	settle_children(ot, p, ns);
 	if (!ended)
 		ended = &ignored;
-	id = small_release(&p->small, addr, ns, ot->keep_freed, SMALL_MAX_DEAD, &ended->size,
+	id = small_release(&p->small, addr, ns, keep_for(ot, OBJ_HEAP, ns), SMALL_MAX_DEAD, &ended->size,
 			   &ended->tag);
 	if (id)
 		return ended->id = id;

@@ -117,8 +117,12 @@ static void on_event(void *ctx, const struct nm_event *ev)
 
 	if (ev->kind == EV_EXEC && !s->db && s->output)
 		open_database(s);
-	if (s->sampler)
+	if (s->sampler) {
 		tell_sampler(s->sampler, ev);
+		/* Its process's samples taken before it first. */
+		if (ev->ns > *s->sample_due)
+			sampler_attribute_until(s->sampler, ev->pid, ev->ns);
+	}
 	recorder_event(s->rec, ev);
 	if (s->ext_event)
 		s->ext_event(s->ext, ev);
@@ -129,6 +133,20 @@ static void prefetch(void *ctx, pid_t pid, uint64_t addr, bool entry)
 	struct session *s = ctx;
 
 	objtrack_prefetch(s->objs, pid, addr, entry);
+}
+
+static void before_drain(void *ctx)
+{
+	struct session *s = ctx;
+
+	sampler_read(s->sampler);
+}
+
+static void after_drain(void *ctx, uint64_t until_ns)
+{
+	struct session *s = ctx;
+
+	sampler_attribute_until(s->sampler, 0, until_ns);
 }
 
 static void on_ready(void *ctx, void *ptr)
@@ -262,6 +280,7 @@ static void start_sampler(struct session *s)
 	s->sampler = sampler_create(&s->sopts, &s->sampler_name, &s->sampler_reason);
 	if (!s->sampler)
 		exit(NM_EXIT_FAILURE);
+	s->sample_due = sampler_due_ns(s->sampler);
 }
 
 /* The tracer's and its threads' cpu (user + system), for -v: what a
@@ -423,6 +442,7 @@ int session_run(struct session *s, char **argv, pid_t attach_pid)
 		.alloc_frames = s->ext_event != NULL, .intercept = s->intercept,
 		.attach = attach_pid, .duration = s->duration, .ctx = s,
 		.on_event = on_event, .on_tick = on_tick, .on_ready = on_ready,
+		.before_drain = before_drain, .after_drain = after_drain,
 		.prefetch = prefetch, .pair_frees = s->ext_event == NULL,
 		.statics_at_once = s->ext_event != NULL, .exit_calls = s->ext_event != NULL,
 	};

@@ -100,6 +100,15 @@ struct sampler {
 	struct sample_hold hold;    /* unattributed, their modules not yet known */
 	struct u64map agent;        /* pid -> a, b: its agent region [a, b) */
 	uint64_t agent_samples;     /* samples of the agent's code or memory */
+	/* In time order (a backend without a tick): a sample read waits here
+	 * until its process's records up to its time are applied, then is
+	 * matched to an object (sampler_read(), sampler_attribute_until()). */
+	bool ordered;
+	struct nm_sample *pending;  /* by time once sorted */
+	size_t nr_pending, cap_pending;
+	bool pending_sorted;
+	uint64_t read_ns;           /* every sample taken before it is read */
+	uint64_t due_ns;            /* the oldest pending sample's time */
 };
 
 /* In the order "auto" tries them: hardware first, then the software
@@ -360,6 +369,7 @@ struct sampler *sampler_create(const struct sampler_opts *opts, const char **cho
 	const struct sampler_backend *be = NULL;
 
 	s->opts = *opts;
+	s->due_ns = UINT64_MAX;
 	sample_hold_init(&s->hold, 0);
 	if (!strcmp(name, "none")) {
 		*chosen = "none";
@@ -394,6 +404,7 @@ struct sampler *sampler_create(const struct sampler_opts *opts, const char **cho
 		return NULL;
 	}
 	s->cpu_wide = be->cpu_wide && !opts->shared_cpus && cpu_events_allowed(&s->attrs[0]);
+	s->ordered = !be->tick && opts->objs;
 	if (!s->cpu_wide) {
 		debug("sampler %s: one set of events per thread", be->name);
 		start_warm_up();
@@ -587,6 +598,18 @@ static bool hold(struct sampler *s, const struct nm_sample *x)
 	return true;
 }
 
+static void queue(struct sampler *s, const struct nm_sample *x)
+{
+	if (s->nr_pending == s->cap_pending) {
+		s->cap_pending = s->cap_pending ? 2 * s->cap_pending : BATCH;
+		s->pending = xrealloc(s->pending, s->cap_pending * sizeof(*s->pending));
+	}
+	s->pending[s->nr_pending++] = *x;
+	s->pending_sorted = false;
+	if (x->time_ns < s->due_ns)
+		s->due_ns = x->time_ns;
+}
+
 static void flush_batch(struct sampler *s)
 {
 	uint64_t now = now_ns();
@@ -601,9 +624,12 @@ static void flush_batch(struct sampler *s)
 		if (j == i)
 			resolve_pid_pages(s, s->batch[i].pid, now, i);
 	}
-	for (i = 0; i < s->nr_batch; i++)
-		if (!hold(s, &s->batch[i]))
+	for (i = 0; i < s->nr_batch; i++) {
+		if (s->ordered)
+			queue(s, &s->batch[i]);
+		else if (!hold(s, &s->batch[i]))
 			emit(s, &s->batch[i]);
+	}
 	s->nr_batch = 0;
 }
 
@@ -685,7 +711,7 @@ static void add_sample(struct thread *th, const void *body, size_t len)
 	}
 	if (s->be->seen)
 		s->be->seen(&th->pub, x);
-	if (s->opts.objs)
+	if (s->opts.objs && !s->ordered)
 		attribute(s, x, true);
 	if (s->nr_batch == BATCH)
 		flush_batch(s);
@@ -741,6 +767,73 @@ void sampler_thread_drain(struct sampler_thread *pub)
 		drain_ring(th);
 	else if (th->s->cpu_wide)
 		drain_cpus(th->s);
+}
+
+/* ---- samples in time order ---- */
+
+static int by_time(const void *a, const void *b)
+{
+	const struct nm_sample *x = a, *y = b;
+
+	return (x->time_ns > y->time_ns) - (x->time_ns < y->time_ns);
+}
+
+/* No lookup will ask for a heap block at a time before the last read,
+ * nor before the oldest sample waiting: blocks ended by then need not
+ * stay findable.  A held sample found none live at its time, and looks
+ * again for statics and mappings only. */
+static void tell_lookups_from(struct sampler *s)
+{
+	objtrack_lookups_from(s->opts.objs, s->read_ns < s->due_ns ? s->read_ns : s->due_ns);
+}
+
+void sampler_read(struct sampler *s)
+{
+	uint64_t t;
+
+	if (!s || !s->ordered)
+		return;
+	t = now_ns();
+	drain_all(s);
+	flush_batch(s);
+	s->read_ns = t;
+	tell_lookups_from(s);
+}
+
+const uint64_t *sampler_due_ns(const struct sampler *s)
+{
+	static const uint64_t never = UINT64_MAX;
+
+	return s && s->ordered ? &s->due_ns : &never;
+}
+
+void sampler_attribute_until(struct sampler *s, pid_t pid, uint64_t ns)
+{
+	size_t i, kept = 0, end;
+
+	if (!s || !s->ordered || ns <= s->due_ns)
+		return;
+	if (!s->pending_sorted) {
+		qsort(s->pending, s->nr_pending, sizeof(*s->pending), by_time);
+		s->pending_sorted = true;
+	}
+	for (end = 0; end < s->nr_pending && s->pending[end].time_ns < ns; end++)
+		;
+	for (i = 0; i < end; i++) {
+		struct nm_sample *x = &s->pending[i];
+
+		if (pid && x->pid != pid) {
+			s->pending[kept++] = *x;
+			continue;
+		}
+		attribute(s, x, true);
+		if (!hold(s, x))
+			emit(s, x);
+	}
+	memmove(&s->pending[kept], &s->pending[end], (s->nr_pending - end) * sizeof(*s->pending));
+	s->nr_pending -= end - kept;
+	s->due_ns = s->nr_pending ? s->pending[0].time_ns : UINT64_MAX;
+	tell_lookups_from(s);
 }
 
 /* ---- threads ---- */
@@ -1100,6 +1193,7 @@ void sampler_process_fork(struct sampler *s, pid_t ppid, pid_t pid)
 
 void sampler_process_end(struct sampler *s, pid_t pid)
 {
+	sampler_attribute_until(s, pid, UINT64_MAX);
 	if (s)
 		release_held(s, pid, UINT64_MAX);
 }
@@ -1109,6 +1203,7 @@ void sampler_process_exec(struct sampler *s, pid_t pid, uint64_t ns)
 	if (!s)
 		return;
 	/* The old image's samples: no read of its modules is to come. */
+	sampler_attribute_until(s, pid, ns);
 	release_held(s, pid, ns);
 	sample_hold_known(&s->hold, pid, ns);
 	sampler_agent_region(s, pid, 0, 0);
@@ -1133,6 +1228,8 @@ void sampler_destroy(struct sampler *s)
 		stop_thread(s, th);
 	}
 	free_zombies(s);
+	sampler_attribute_until(s, 0, UINT64_MAX);
+	free(s->pending);
 	release_held(s, 0, UINT64_MAX);
 	sample_hold_free(&s->hold);
 	u64map_free(&s->agent);

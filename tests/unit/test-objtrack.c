@@ -1067,8 +1067,57 @@ static void test_small_storm_bounded(void)
 	objtrack_free(ot);
 }
 
+/* Once every sample taken before a time is matched
+ * (objtrack_lookups_from()), heap blocks ended by then are forgotten at
+ * once: small ones freed or that came ended, tracked ones; a block ended
+ * after it, and a mapping (held samples look for mappings again), stay
+ * findable for the window. */
+static void test_lookups_from(void)
+{
+	struct objtrack *ot = objtrack_new(NULL);
+	struct nm_object small = { .pid = 1, .tid = 1, .kind = OBJ_HEAP, .addr = 0x7000,
+				   .size = 64, .alloc_ns = 10, .name = "malloc",
+				   .row_if_sampled = true };
+	struct nm_object tracked = { .pid = 1, .tid = 1, .kind = OBJ_HEAP, .addr = 0x100000,
+				     .size = 1 << 20, .alloc_ns = 10, .name = "malloc" };
+	int64_t freed_small, came_ended, freed_tracked, late_small, mapping;
+
+	objtrack_keep_freed(ot, 1000000);
+	freed_small = objtrack_add_block(ot, &small, 1, NULL);
+	freed_tracked = objtrack_add_block(ot, &tracked, 2, NULL);
+	mapping = add(ot, 1, OBJ_MAPPING, 0x40000000, 1 << 16, 10);
+	small.addr = 0x8000;
+	late_small = objtrack_add_block(ot, &small, 1, NULL);
+	objtrack_lookups_from(ot, 100);
+	objtrack_lookups_from(ot, 50);          /* it never goes back */
+	objtrack_release(ot, 1, 0x7000, 40, NULL);
+	objtrack_release(ot, 1, 0x100000, 100, NULL);
+	objtrack_release(ot, 1, 0x8000, 120, NULL);
+	objtrack_unmap(ot, 1, 0x40000000, 1 << 16, 60);
+	small.addr = 0x9000;
+	small.free_ns = 30;
+	came_ended = objtrack_add_block(ot, &small, 1, NULL);
+	CHECK(freed_small && freed_tracked && came_ended && late_small && mapping);
+	CHECK_INT(id_at(ot, 1, 0x7010, 20), 0);
+	CHECK_INT(id_at(ot, 1, 0x100010, 20), 0);
+	CHECK_INT(id_at(ot, 1, 0x9010, 20), 0);
+	CHECK_INT(id_at(ot, 1, 0x8010, 110), late_small);
+	CHECK_INT(id_at(ot, 1, 0x40000010, 20), mapping);
+	/* Without the time, the same blocks stay for the window. */
+	objtrack_free(ot);
+	ot = objtrack_new(NULL);
+	objtrack_keep_freed(ot, 1000000);
+	small.addr = 0x7000;
+	small.free_ns = 0;
+	freed_small = objtrack_add_block(ot, &small, 1, NULL);
+	objtrack_release(ot, 1, 0x7000, 40, NULL);
+	CHECK_INT(id_at(ot, 1, 0x7010, 20), freed_small);
+	objtrack_free(ot);
+}
+
 int main(void)
 {
+	test_lookups_from();
 	test_small_blocks_match_tracked();
 	test_small_level0_packed(16);
 	test_small_level0_packed(8);
