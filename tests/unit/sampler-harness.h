@@ -1,7 +1,7 @@
 /* What the sampler unit tests share: a database, an object tracker, and a
  * worker thread that waits, like a traced thread in its first stop, until
  * its events are open, then runs a workload while the main thread plays
- * the tracer's event loop (epoll + sampler_tick). */
+ * the tracer's event loop (a pass over the rings, epoll, sampler_tick). */
 #ifndef NUMAMMA_SAMPLER_HARNESS_H
 #define NUMAMMA_SAMPLER_HARNESS_H
 
@@ -122,6 +122,16 @@ static void harness_stray_trap(int sig)
 
 /* Runs work on a sampled thread; the main thread drives the sampler as
  * the tracer would until the worker is done. */
+/* The tracer's pass over the rings: samples taken before it began are
+ * matched (no records to wait for here). */
+static inline void harness_pass(struct harness *h)
+{
+	uint64_t until = harness_now();
+
+	sampler_read(h->s);
+	sampler_attribute_until(h->s, 0, until);
+}
+
 static inline int harness_run(struct harness *h, void (*work)(struct harness *h))
 {
 	int ret, timeout = 0;
@@ -137,6 +147,7 @@ static inline int harness_run(struct harness *h, void (*work)(struct harness *h)
 	while (!__atomic_load_n(&h->done, __ATOMIC_ACQUIRE)) {
 		struct epoll_event ev;
 
+		harness_pass(h);
 		if (epoll_wait(h->opts.epoll_fd, &ev, 1, timeout) == 1)
 			sampler_handle_ready(h->s, ev.data.ptr);
 		timeout = sampler_tick(h->s, harness_now());
@@ -144,8 +155,10 @@ static inline int harness_run(struct harness *h, void (*work)(struct harness *h)
 	pthread_join(h->worker, NULL);
 	h->t_end = harness_now();
 	/* The thread is gone: its ring must still be readable. */
+	harness_pass(h);
 	sampler_tick(h->s, harness_now());
 	sampler_thread_stop(h->s, h->tid);
+	sampler_attribute_until(h->s, 0, UINT64_MAX);
 	return ret;
 }
 
