@@ -1598,8 +1598,11 @@ static bool ring_taken(struct agent_proc *ap, uint32_t g)
 	return true;
 }
 
-/* Reads the records written before limit (a TSC). */
-static size_t drain(struct tracer *tr, struct proc *p, bool final, uint64_t limit)
+/* Reads the records written before limit (a TSC); *reached (when not
+ * NULL) says up to when: limit, or the first record left unread when
+ * DRAIN_MAX ended the pass. */
+static size_t drain(struct tracer *tr, struct proc *p, bool final, uint64_t limit,
+		    uint64_t *reached)
 {
 	struct agent_proc *ap = p->agent;
 	struct cursor cu[AGENT_RINGS];
@@ -1644,6 +1647,9 @@ static size_t drain(struct tracer *tr, struct proc *p, bool final, uint64_t limi
 			released = used;
 		}
 	}
+	if (reached)
+		*reached = ready.n && minheap_top(&ready)->key < limit ? minheap_top(&ready)->key :
+									  limit;
 	__atomic_store_n(&c->heartbeat_tsc, __rdtsc(), __ATOMIC_RELEASE);
 	give_room(c, cu);
 	resume_recording(p);
@@ -1654,7 +1660,7 @@ static size_t drain(struct tracer *tr, struct proc *p, bool final, uint64_t limi
 
 size_t agent_drain(struct tracer *tr, struct proc *p)
 {
-	return drain(tr, p, false, __rdtsc());
+	return drain(tr, p, false, __rdtsc(), NULL);
 }
 
 /* The calls p's agent could not record, added to the run's count once,
@@ -1721,7 +1727,7 @@ static void learn_rules(struct tracer *tr, struct proc *p)
 
 void agent_drain_final(struct tracer *tr, struct proc *p)
 {
-	while (drain(tr, p, true, UINT64_MAX) >= DRAIN_MAX)
+	while (drain(tr, p, true, UINT64_MAX, NULL) >= DRAIN_MAX)
 		;
 	count_lost(tr, p);
 	if (!p->agent)
@@ -1820,15 +1826,19 @@ int agent_drain_all(struct tracer *tr)
 	if (tr->cfg.before_drain)
 		tr->cfg.before_drain(tr->cfg.ctx);
 	for (struct proc *p = tr->procs; p; p = p->next) {
+		uint64_t reached;
 		size_t n;
 
 		if (!p->agent)
 			continue;
 		any = true;
 		watch_filters(p, now_ns());
-		n = drain(tr, p, false, limit);
+		n = drain(tr, p, false, limit, &reached);
 		if (n > most)
 			most = n;
+		/* Samples after what a process left unread wait for it. */
+		if (reached < limit && tsc_ns(reached) < until_ns)
+			until_ns = tsc_ns(reached);
 	}
 	if (tr->cfg.after_drain)
 		tr->cfg.after_drain(tr->cfg.ctx, until_ns);
