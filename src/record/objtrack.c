@@ -776,7 +776,6 @@ void objtrack_lookups_from(struct objtrack *ot, uint64_t ns)
 		ot->lookups_from = ns;
 }
 
-
 void objtrack_no_lookups(struct objtrack *ot)
 {
 	ot->no_lookups = true;
@@ -1069,8 +1068,8 @@ int64_t objtrack_release(struct objtrack *ot, pid_t pid, uint64_t addr, uint64_t
 	settle_children(ot, p, ns);
 	if (!ended)
 		ended = &ignored;
-	id = small_release(&p->small, addr, ns, keep_for(ot, OBJ_HEAP, ns), SMALL_MAX_DEAD, &ended->size,
-			   &ended->tag);
+	id = small_release(&p->small, addr, ns, keep_for(ot, OBJ_HEAP, ns), SMALL_MAX_DEAD,
+			   &ended->size, &ended->tag);
 	if (id)
 		return ended->id = id;
 	n = starts_find(&p->starts, addr, OBJ_HEAP, &slot);
