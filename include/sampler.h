@@ -63,7 +63,8 @@ void sampler_thread_stop(struct sampler *s, pid_t tid);
  * The tracer's own epoll entries use data.ptr == NULL. */
 void sampler_handle_ready(struct sampler *s, void *ptr);
 /* Called from the event loop at least every few ms; rotates watchpoints,
- * drains, batches page-node queries.  Returns ms until it wants the next
+ * drains (samples in time order are read by sampler_read() instead),
+ * batches page-node queries.  Returns ms until it wants the next
  * tick (the tracer uses it as epoll timeout). */
 int sampler_tick(struct sampler *s, uint64_t now_ns);
 /* Thread tid is in a ptrace stop (at an allocation breakpoint): what a

@@ -101,9 +101,29 @@ struct agent_proc {
 /* ---- time: the agent stamps records with rdtsc ---- */
 
 static struct {
-	uint64_t tsc0, ns0;
+	uint64_t tsc0, ns0, refined_tsc;
 	double ns_per_tick;
 } clk;
+
+/* A TSC and the clock read at once: the TSC halfway through the
+ * closest of a few tries.  In a VM an exit between the two reads (a
+ * microsecond or more) would shift every record's time by it until the
+ * next refinement. */
+static void clock_pair(uint64_t *tsc, uint64_t *ns)
+{
+	uint64_t best = UINT64_MAX;
+
+	*tsc = *ns = 0;
+	for (int i = 0; i < 3; i++) {
+		uint64_t before = __rdtsc(), t = now_ns(), after = __rdtsc();
+
+		if (after - before < best) {
+			best = after - before;
+			*tsc = before + best / 2;
+			*ns = t;
+		}
+	}
+}
 
 /* The baseline starts with the tracer (agent_clock_start()), so that by
  * the first agent's setup, after the program's exec, the millisecond it
@@ -112,28 +132,35 @@ void agent_clock_start(void)
 {
 	if (clk.ns0)
 		return;
-	clk.tsc0 = __rdtsc();
-	clk.ns0 = now_ns();
+	clock_pair(&clk.tsc0, &clk.ns0);
 }
 
 static void clock_init(void)
 {
-	uint64_t ns;
+	uint64_t ns, tsc;
 
 	if (clk.ns_per_tick > 0)
 		return;
 	agent_clock_start();
-	while ((ns = now_ns()) - clk.ns0 < 1000000)
+	while (now_ns() - clk.ns0 < 1000000)
 		;
-	clk.ns_per_tick = (double)(ns - clk.ns0) / (double)(__rdtsc() - clk.tsc0);
+	clock_pair(&tsc, &ns);
+	clk.ns_per_tick = (double)(ns - clk.ns0) / (double)(tsc - clk.tsc0);
 }
 
-/* The longer the baseline, the better the rate. */
+/* The longer the baseline, the better the rate; and the rate through a
+ * recent reading follows the clock where it strays from a straight line
+ * (a guest's kvm-clock: a microsecond in tens of milliseconds), so it is
+ * taken again each millisecond. */
 static void clock_refine(void)
 {
-	uint64_t ns = now_ns(), tsc = __rdtsc();
+	uint64_t ns, tsc;
 
-	if (clk.ns_per_tick > 0 && ns - clk.ns0 > 100000000 && tsc > clk.tsc0)
+	if (clk.ns_per_tick <= 0 || (double)(__rdtsc() - clk.refined_tsc) * clk.ns_per_tick < 1e6)
+		return;
+	clock_pair(&tsc, &ns);
+	clk.refined_tsc = tsc;
+	if (ns - clk.ns0 > 100000000 && tsc > clk.tsc0)
 		clk.ns_per_tick = (double)(ns - clk.ns0) / (double)(tsc - clk.tsc0);
 }
 

@@ -1098,7 +1098,8 @@ void sampler_handle_ready(struct sampler *s, void *ptr)
 
 	if (!s || !th || th->dead)
 		return;
-	if (!s->be->tick) {
+	/* In time order, the tracer's pass read them already. */
+	if (!s->be->tick && !s->ordered) {
 		sampler_thread_drain(&th->pub);
 		flush_batch(s);
 	}
@@ -1132,7 +1133,7 @@ int sampler_tick(struct sampler *s, uint64_t now)
 	rotate = s->be->tick && now >= s->next_tick_ns;
 	for (th = s->threads; rotate && th; th = th->next)
 		s->be->tick(&th->pub, &s->opts);
-	if (!s->be->tick)
+	if (!s->be->tick && !s->ordered)
 		drain_all(s);
 	flush_batch(s);
 	if (!s->be->tick)
