@@ -169,7 +169,8 @@ TRAP_TESTS = $(filter-out tests/t0101-docs.sh tests/t0606-attach-kill-tracer.sh,
 
 # The clock sampler's tests run again with its events opened per thread,
 # as where perf refuses events on every cpu (not root, no CAP_PERFMON).
-THREAD_EVENT_TESTS = tests/t0306-clock-blocks.sh tests/t0308-clock-cpu-wide.sh
+THREAD_EVENT_TESTS = tests/t0306-clock-blocks.sh tests/t0308-clock-cpu-wide.sh \
+		     tests/t0314-clock-short-lived-blocks.sh
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS)
