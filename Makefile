@@ -165,12 +165,12 @@ demo: deps
 # a tracer's SIGKILL, which only the agent survives (ATTACH MODE in the
 # man page).
 TRAP_TESTS = $(filter-out tests/t0101-docs.sh tests/t0606-attach-kill-tracer.sh,$(wildcard tests/t010*.sh tests/t011*.sh \
-	       tests/t012[2-5]*.sh tests/t013[12]*.sh tests/t014[6-9]*.sh tests/t015[034567]*.sh tests/t0159*.sh tests/t016[01]*.sh tests/t06*.sh))
+	       tests/t012[2-5]*.sh tests/t013[12]*.sh tests/t014[6-9]*.sh tests/t015[034567]*.sh tests/t0159*.sh tests/t016[01]*.sh tests/t0315*.sh tests/t06*.sh))
 
 # The clock sampler's tests run again with its events opened per thread,
 # as where perf refuses events on every cpu (not root, no CAP_PERFMON).
 THREAD_EVENT_TESTS = tests/t0306-clock-blocks.sh tests/t0308-clock-cpu-wide.sh \
-		     tests/t0314-clock-short-lived-blocks.sh
+		     tests/t0314-clock-short-lived-blocks.sh tests/t0315-clock-thread-locals.sh
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory all $(UNIT_BINS)

@@ -77,6 +77,23 @@ int elfmod_find_object(const struct elf_module *m, const char *name, uint64_t *v
  * call; valid while m is open. */
 struct nm_static_table elfmod_statics(const struct elf_module *m);
 
+/* A module's thread-local storage (its PT_TLS segment): each thread has
+ * a copy of its image, memsz bytes aligned to align, whose variables
+ * (STT_TLS symbols) vars finds by their offset in it (an nm_static's
+ * vaddr is that offset; foreach_large lists none). */
+struct elf_tls {
+	uint64_t vaddr, memsz, align;
+	struct nm_static_table vars;
+};
+/* false when m has no thread-local storage. */
+bool elfmod_tls(const struct elf_module *m, struct elf_tls *out);
+/* Where the program's own copy (the executable's tls) lies for the
+ * thread whose thread pointer (fs_base) is tp: x86-64's static TLS is
+ * below the thread pointer, the executable's block first, ending at tp
+ * less the padding that keeps its first byte's alignment; the static
+ * linker relies on it for the executable's own accesses (%fs:-OFFSET). */
+uint64_t elf_tls_exe_block(const struct elf_tls *tls, uint64_t tp);
+
 /* Function containing vaddr: name (valid while m is open) and offset into
  * it.  -1 if none. */
 int elfmod_symbolize(const struct elf_module *m, uint64_t vaddr, const char **name, uint64_t *off);

@@ -13,7 +13,9 @@ enum obj_kind {
 	OBJ_STACK,   /* a thread's stack */
 	OBJ_MMAP,    /* anonymous mmap/mremap by the program */
 	OBJ_MAPPING, /* a /proc/PID/maps region nothing else explains */
+	OBJ_TLS,     /* a thread's copy of a thread-local variable (STT_TLS) */
 };
+#define OBJ_KIND_LAST OBJ_TLS
 const char *obj_kind_name(enum obj_kind kind);
 
 /* CLOCK_MONOTONIC nanoseconds: the clock of every timestamp numamma

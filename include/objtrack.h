@@ -64,6 +64,14 @@ struct objtrack_range {
 };
 void objtrack_add_statics(struct objtrack *ot, pid_t pid, const struct nm_static_table *table,
 			  uint64_t bias, const struct objtrack_range *range, uint64_t ns);
+/* The program's thread-local variables vars (their vaddrs offsets in
+ * block), tid's copies in block from ns: each becomes an object of kind
+ * tls when a lookup first finds an address in it, as a static under
+ * --min-object-size, until objtrack_end_tls(), an exec or the exit. */
+void objtrack_add_tls(struct objtrack *ot, pid_t pid, pid_t tid, const struct nm_static_table *vars,
+		      const struct objtrack_range *block, uint64_t ns);
+/* tid ended at ns: its copies end, and are found no more after ns. */
+void objtrack_end_tls(struct objtrack *ot, pid_t pid, pid_t tid, uint64_t ns);
 /* Writes the rows of live objects not written yet (at the end). */
 void objtrack_flush(struct objtrack *ot);
 /* The same but for the mappings the newest maps read of each process saw

@@ -11,6 +11,7 @@
 #include <sys/user.h>
 
 #include "alloc_event.h"
+#include "elfsyms.h"
 #include "model.h"
 #include "modmap.h"
 #include "trace_event.h"
@@ -89,6 +90,10 @@ struct proc {
 	 * a mapping found later was made since. */
 	uint64_t maps_seen_ns;
 	uint64_t r_debug;       /* the loader's struct r_debug; 0: not found */
+	/* The executable's thread-local storage (hooks_record_tls()):
+	 * exe_tls_state 0 not looked for in this image, 1 found, -1 none. */
+	struct elf_tls exe_tls;
+	int exe_tls_state;
 	/* Allocation wrappers (operator new...): skipped at the top of call
 	 * stacks so that a stack starts at the user's frame. */
 	int nr_wrappers;
@@ -134,6 +139,7 @@ enum {
 	TCB_STOP_LATER = 1 << 4, /* detach: a vfork parent, stopped once its
 				  * child is let go (detach.c) */
 	TCB_EXIT_STOP = 1 << 5,  /* traced with PTRACE_O_TRACEEXIT (exit_stops()) */
+	TCB_TLS_KNOWN = 1 << 6,  /* its thread-local block told (hooks_record_tls()) */
 };
 
 /* How allocator calls are intercepted (--intercept). */

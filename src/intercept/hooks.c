@@ -10,6 +10,7 @@
  * Each call becomes one alloc_event handed to the tracer's on_event
  * consumer (the recorder), as the in-process agent's records do. */
 #include <errno.h>
+#include <limits.h>
 #include <link.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -299,6 +300,48 @@ void hooks_record_statics(struct tracer *tr)
 			record_statics(tr, p);
 }
 
+/* The executable's PT_TLS, looked for once per image: its module is the
+ * one mapped from the file /proc/PID/exe names. */
+static const struct elf_tls *exe_tls(struct proc *p)
+{
+	char exe[PATH_MAX];
+
+	if (p->exe_tls_state)
+		return p->exe_tls_state > 0 ? &p->exe_tls : NULL;
+	process_exe(p->pid, exe, sizeof(exe));
+	p->exe_tls_state = -1;
+	for (size_t i = 0; exe[0] && i < p->mods.n; i++)
+		if (!strcmp(p->mods.v[i].path, exe)) {
+			if (elfmod_tls(p->mods.v[i].elf, &p->exe_tls))
+				p->exe_tls_state = 1;
+			break;
+		}
+	return p->exe_tls_state > 0 ? &p->exe_tls : NULL;
+}
+
+void hooks_record_tls(struct tracer *tr, struct tcb *t)
+{
+	struct proc *p = t->proc;
+	const struct elf_tls *tls;
+	uint64_t tp, block;
+
+	/* A vfork child runs on its parent's thread's copy. */
+	if ((t->flags & TCB_TLS_KNOWN) || p->ignored || p->vfork_child || !p->hooks_ready)
+		return;
+	if (!(tls = exe_tls(p))) {
+		t->flags |= TCB_TLS_KNOWN;
+		return;
+	}
+	if (!(tp = tcb_address(t)))
+		return;
+	block = elf_tls_exe_block(tls, tp);
+	t->flags |= TCB_TLS_KNOWN;
+	tracer_emit(tr, &(struct nm_event){
+		.kind = EV_TLS, .t = t, .pid = p->pid, .tid = t->tid, .statics = &tls->vars,
+		.object = &(struct nm_object){ .pid = p->pid, .tid = t->tid, .kind = OBJ_TLS,
+					       .addr = block, .size = tls->memsz } });
+}
+
 /* Attach: blocks glibc served with their own mmap (large ones) are
  * recognised from outside by their chunk header at the start of their
  * pages: prev_size = the alignment correction, size = the rest of their
@@ -396,6 +439,10 @@ void hooks_install(struct tracer *tr, struct tcb *t)
 	if (p->attached && !p->hooks_ready)
 		recover_mmapped_chunks(tr, p);
 	p->hooks_ready = true;
+	for (int i = 0; i < TCB_HASH; i++)
+		for (struct tcb *o = tr->tcb_hash[i]; o; o = o->next)
+			if (o->proc == p)
+				hooks_record_tls(tr, o);
 	tracer_emit(tr, &(struct nm_event){ .kind = EV_MODULES_HOOKED, .t = t, .pid = p->pid,
 					    .tid = t->tid });
 	debug("process %d: %zu modules hooked", p->pid, p->mods.n);

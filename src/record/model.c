@@ -20,6 +20,7 @@ const char *obj_kind_name(enum obj_kind kind)
 		[OBJ_STACK] = "stack",
 		[OBJ_MMAP] = "mmap",
 		[OBJ_MAPPING] = "mapping",
+		[OBJ_TLS] = "tls",
 	};
 
 	return TABLE_NAME(names, kind);

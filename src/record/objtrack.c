@@ -27,6 +27,7 @@
 #include "error.h"
 #include "objtrack.h"
 #include "smallobj.h"
+#include "sorted.h"
 #include "u64map.h"
 
 #define NEVER UINT64_MAX          /* free time of a live object */
@@ -90,13 +91,18 @@ struct dead_run {
 	uint64_t max_free;
 };
 
-/* A module's statics under --min-object-size, entered one by one when a
- * lookup needs them (objtrack_add_statics()). */
+/* A module's statics under --min-object-size, or a thread's copies of
+ * the program's thread-local variables, entered one by one when a lookup
+ * needs them (objtrack_add_statics(), objtrack_add_tls()). */
 struct lazy_statics {
 	struct nm_static_table table;
 	uint64_t bias;             /* runtime = vaddr + bias */
 	uint64_t lo, hi;           /* runtime [lo, hi): holds them all */
 	uint64_t ns;               /* mapped since */
+	uint64_t end_ns;           /* gone at (its thread's end), or NEVER */
+	enum obj_kind kind;        /* OBJ_STATIC, or OBJ_TLS: tid's copies */
+	pid_t tid;
+	bool entered;              /* a lookup made one of them an object */
 };
 
 struct proc {
@@ -116,6 +122,10 @@ struct proc {
 	struct small_index small; /* blocks with a row only if sampled */
 	struct lazy_statics *statics;
 	size_t nr_statics, cap_statics;
+	/* Its threads' thread-local blocks, by address then start (a stack
+	 * glibc kept has the next thread's at the same place). */
+	struct lazy_statics *tls;
+	size_t nr_tls, cap_tls;
 	/* The mappings the newest read of its maps saw first, and when it
 	 * read them (objtrack_add_seen()). */
 	struct seen_mapping *seen;
@@ -199,6 +209,7 @@ static int kind_rank(enum obj_kind kind)
 	switch (kind) {
 	case OBJ_HEAP:    return 0;
 	case OBJ_STATIC:  return 1;
+	case OBJ_TLS:     return 1;      /* inside its thread's stack or TCB mapping */
 	case OBJ_STACK:   return 2;
 	case OBJ_MMAP:    return 3;
 	case OBJ_MAPPING: return 4;
@@ -799,6 +810,7 @@ void objtrack_free(struct objtrack *ot)
 		free(p->starts.slots);
 		small_free(&p->small);
 		free(p->statics);
+		free(p->tls);
 		free(p);
 	}
 	while (ot->slabs) {
@@ -889,6 +901,9 @@ int64_t objtrack_add(struct objtrack *ot, const struct nm_object *obj)
 
 /* ---- statics entered on demand ---- */
 
+static void end_object(struct objtrack *ot, struct proc *p, struct otnode *n, uint64_t ns,
+		       bool store);
+
 static void add_lazy(struct proc *p, const struct lazy_statics *l)
 {
 	if (p->nr_statics == p->cap_statics) {
@@ -903,7 +918,120 @@ void objtrack_add_statics(struct objtrack *ot, pid_t pid, const struct nm_static
 {
 	if (!ot->no_lookups)
 		add_lazy(find_proc(ot, pid, 1), &(struct lazy_statics){
-			*table, bias, range->lo, range->hi, ns });
+			*table, bias, range->lo, range->hi, ns, NEVER, OBJ_STATIC, pid, false });
+}
+
+/* Ended blocks no lookup will ask for go; of the others, at most
+ * MAX_ENDED_TLS stay, the last by address (the watch sampler's lookups
+ * have no bound). */
+#define MAX_ENDED_TLS 256
+
+static void prune_tls(struct objtrack *ot, struct proc *p)
+{
+	size_t ended = 0, kept = 0;
+
+	for (size_t i = p->nr_tls; i-- > 0;)
+		if (p->tls[i].end_ns != NEVER && p->tls[i].end_ns > ot->lookups_from)
+			ended++;
+	for (size_t i = 0; i < p->nr_tls; i++) {
+		const struct lazy_statics *l = &p->tls[i];
+		bool ended_here = l->end_ns != NEVER;
+
+		if (ended_here && (l->end_ns <= ot->lookups_from || ended-- > MAX_ENDED_TLS))
+			continue;
+		p->tls[kept++] = *l;
+	}
+	p->nr_tls = kept;
+}
+
+void objtrack_add_tls(struct objtrack *ot, pid_t pid, pid_t tid, const struct nm_static_table *vars,
+		      const struct objtrack_range *block, uint64_t ns)
+{
+	struct proc *p;
+	size_t at;
+
+	if (ot->no_lookups)
+		return;
+	p = find_proc(ot, pid, 1);
+	p->tls = room(p->tls, &p->cap_tls, p->nr_tls + 1, sizeof(*p->tls));
+	for (at = p->nr_tls; at > 0 && p->tls[at - 1].lo > block->lo; at--)
+		;
+	memmove(&p->tls[at + 1], &p->tls[at], (p->nr_tls - at) * sizeof(*p->tls));
+	p->tls[at] = (struct lazy_statics){ *vars, block->lo, block->lo, block->hi, ns, NEVER,
+					    OBJ_TLS, tid, false };
+	p->nr_tls++;
+}
+
+/* Its copies end with the thread: the next thread on that stack (glibc
+ * keeps stacks for new threads) has copies of its own. */
+void objtrack_end_tls(struct objtrack *ot, pid_t pid, pid_t tid, uint64_t ns)
+{
+	struct proc *p = find_proc(ot, pid, 0);
+	bool entered = false;
+
+	for (size_t i = 0; p && i < p->nr_tls; i++) {
+		struct lazy_statics *l = &p->tls[i];
+
+		if (l->tid == tid && l->end_ns == NEVER) {
+			l->end_ns = ns;
+			entered |= l->entered;
+		}
+	}
+	for (size_t i = 0; entered && i < p->nr_live;) {
+		struct otnode *n = p->live[i];
+
+		if (n->obj.kind == OBJ_TLS && n->obj.tid == tid)
+			end_object(ot, p, n, ns, true);    /* moves the last one here */
+		else
+			i++;
+	}
+	if (p)
+		prune_tls(ot, p);
+}
+
+/* The object l's table has at addr, entered now. */
+static const struct nm_object *enter_lazy(struct objtrack *ot, struct proc *p, struct lazy_statics *l,
+					  uint64_t addr, const struct nm_object *best)
+{
+	struct nm_static s;
+	struct otnode *n;
+
+	if (!l->table.find(l->table.owner, addr - l->bias, &s))
+		return best;
+	struct nm_object o = named(ot, &(struct nm_object){
+		.pid = p->pid, .tid = l->tid, .kind = l->kind, .addr = s.vaddr + l->bias,
+		.size = s.size, .alloc_ns = l->ns, .name = s.name, .row_if_sampled = true,
+	});
+	n = track(ot, p, &o, OBJTRACK_NO_TAG);
+	l->entered = true;
+	/* Found after its thread ended (a sample matched late). */
+	if (l->end_ns != NEVER)
+		end_object(ot, p, n, l->end_ns, true);
+	return &n->obj;
+}
+
+static bool lazy_holds(const struct lazy_statics *l, uint64_t addr, uint64_t t)
+{
+	return addr >= l->lo && addr < l->hi && l->ns <= t && t < l->end_ns;
+}
+
+/* A thread-local variable beats best as a static does (a block lies in a
+ * stack mapping, or in the main thread's, an anonymous one). */
+static const struct nm_object *tls_if_better(struct objtrack *ot, struct proc *p, uint64_t addr,
+					     uint64_t t, const struct nm_object *best)
+{
+	size_t i;
+
+	if (!p->nr_tls || (best && kind_rank(best->kind) <= kind_rank(OBJ_TLS)))
+		return best;
+	/* The last block starting at or below addr, then those before it
+	 * at the same start (earlier threads'); blocks never overlap. */
+	i = sorted_count_at_most(p->tls, p->nr_tls, sizeof(*p->tls),
+				 offsetof(struct lazy_statics, lo), addr);
+	while (i-- > 0 && p->tls[i].hi > addr)
+		if (lazy_holds(&p->tls[i], addr, t))
+			return enter_lazy(ot, p, &p->tls[i], addr, best);
+	return best;
 }
 
 /* A static beats best (nothing, or a stack, mmap or mapping): it enters
@@ -913,30 +1041,16 @@ static const struct nm_object *static_if_better(struct objtrack *ot, struct proc
 						uint64_t addr, uint64_t t,
 						const struct nm_object *best)
 {
-	struct nm_static s;
-
 	if (best && kind_rank(best->kind) <= kind_rank(OBJ_STATIC))
 		return best;
-	for (size_t i = p->nr_statics; i-- > 0;) {
-		const struct lazy_statics *l = &p->statics[i];
-
-		if (addr < l->lo || addr >= l->hi || l->ns > t)
-			continue;
-		if (!l->table.find(l->table.owner, addr - l->bias, &s))
-			return best;
-		struct nm_object o = named(ot, &(struct nm_object){
-			.pid = p->pid, .tid = p->pid, .kind = OBJ_STATIC, .addr = s.vaddr + l->bias,
-			.size = s.size, .alloc_ns = l->ns, .name = s.name, .row_if_sampled = true,
-		});
-		return &track(ot, p, &o, OBJTRACK_NO_TAG)->obj;
-	}
-	return best;
+	for (size_t i = p->nr_statics; i-- > 0;)
+		if (lazy_holds(&p->statics[i], addr, t))
+			return enter_lazy(ot, p, &p->statics[i], addr, best);
+	return tls_if_better(ot, p, addr, t, best);
 }
 
 static void retract_seen(struct objtrack *ot, struct proc *p, const struct otnode *made);
 static void forget_seen(struct proc *p);
-static void end_object(struct objtrack *ot, struct proc *p, struct otnode *n, uint64_t ns,
-		       bool store);
 
 /* The live heap block of p at o's start, its release not read yet,
  * ends at o's allocation; a small one is left to small_put() when o is
@@ -1136,6 +1250,7 @@ void objtrack_end_process(struct objtrack *ot, pid_t pid, uint64_t ns, bool stor
 	/* Small blocks have no row: nothing to tell the database. */
 	small_free(&p->small);
 	p->nr_statics = 0;
+	p->nr_tls = 0;
 }
 
 struct fork_copy {
@@ -1148,8 +1263,10 @@ static void copy_to_child(const struct fork_copy *f, const struct otnode *n)
 {
 	struct nm_object copy = n->obj, o;
 
-	if (copy.alloc_ns > f->ns)
-		return;         /* the parent's since the fork */
+	/* The parent's since the fork; its threads' copies of thread-local
+	 * variables (the child's thread has its own, objtrack_add_tls()). */
+	if (copy.alloc_ns > f->ns || copy.kind == OBJ_TLS)
+		return;
 	copy.pid = f->child;
 	copy.alloc_ns = f->ns;
 	copy.free_ns = 0;

@@ -586,6 +586,14 @@ static void track(struct recorder *r, const struct nm_event *ev)
 	case EV_STATICS:
 		add_statics(r, ev);
 		break;
+	case EV_TLS:
+		objtrack_add_tls(r->ot, ev->pid, ev->tid, ev->statics,
+				 &(struct objtrack_range){ ev->object->addr, ev->object->addr + ev->object->size },
+				 ev->ns);
+		break;
+	case EV_THREAD_END:
+		objtrack_end_tls(r->ot, ev->pid, ev->tid, ev->ns);
+		break;
 	case EV_FORK:
 		objtrack_fork(r->ot, ev->ppid, ev->pid, ev->ns);
 		inherit_maps(r, ev->ppid, ev->pid);

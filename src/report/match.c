@@ -1,6 +1,7 @@
 /* Objects of different runs of one program matched by what stays the
  * same across runs despite ASLR: the allocation call stack as (module,
- * offset) frames, or for a static its module and symbol.  --diff pairs
+ * offset) frames, for a static its module and symbol, for a thread's
+ * copy of a thread-local variable its symbol (every thread's summed).  --diff pairs
  * two runs' matches; a job report groups every rank's. */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -10,7 +11,7 @@
 #include "error.h"
 #include "report_int.h"
 
-/* "buildid:ab+0x1100;..." or "static buildid:ab table". */
+/* "buildid:ab+0x1100;...", "static buildid:ab table" or "tls ? counter". */
 static char *match_key(const struct prof_run *run, const struct prof_object *o)
 {
 	const struct prof_callsite *cs = prof_callsite(run, o->callsite_id);
@@ -19,8 +20,9 @@ static char *match_key(const struct prof_run *run, const struct prof_object *o)
 	FILE *f;
 
 	if (!cs)
-		return o->kind == OBJ_STATIC && o->name ?
-			xasprintf("static %s %s", o->module ? o->module : "?", o->name) : NULL;
+		return (o->kind == OBJ_STATIC || o->kind == OBJ_TLS) && o->name ?
+			xasprintf("%s %s %s", obj_kind_name(o->kind), o->module ? o->module : "?",
+				  o->name) : NULL;
 	f = open_memstream(&buf, &len);
 	for (int i = 0; i < cs->nframes; i++)
 		fprintf(f, "%s%s+%#" PRIx64, i ? ";" : "", cs->frames[i]->module ? cs->frames[i]->module : "?",
@@ -79,7 +81,9 @@ char *site_where(const struct site_match *m)
 {
 	if (m->callsite_id)
 		return describe_callsite(m->run, m->callsite_id);
-	char *name = demangle(m->name), *where = xasprintf("%s (static)", name ? name : m->name);
+	char *name = demangle(m->name);
+	char *where = xasprintf("%s (%s)", name ? name : m->name,
+				strncmp(m->key, "tls ", 4) ? "static" : "thread-local");
 
 	free(name);
 	return where;

@@ -108,7 +108,7 @@ const struct prof_frame *shown_frame(const struct prof_run *run, const struct pr
 
 char *object_name(const struct prof_object *o)
 {
-	char *name = o->kind == OBJ_STATIC ? demangle(o->name) : NULL;
+	char *name = o->kind == OBJ_STATIC || o->kind == OBJ_TLS ? demangle(o->name) : NULL;
 
 	return name ? name : o->name ? xstrdup(o->name) : NULL;
 }
@@ -220,18 +220,18 @@ static int by_count_then_name(const void *x, const void *y)
 /* "181: 137 static, 29 mapping, ...", the most numerous kind first. */
 static void run_objects(struct rtable *t, const struct prof_run *run)
 {
-	struct kind_count k[OBJ_MAPPING + 2];
+	struct kind_count k[OBJ_KIND_LAST + 2];
 	char *buf = NULL;
 	size_t len;
 	FILE *f = open_memstream(&buf, &len);
 	int64_t total = 0;
 
-	for (int i = 0; i <= OBJ_MAPPING + 1; i++)
-		k[i] = (struct kind_count){ i <= OBJ_MAPPING ? i : -1, 0 };
+	for (int i = 0; i <= OBJ_KIND_LAST + 1; i++)
+		k[i] = (struct kind_count){ i <= OBJ_KIND_LAST ? i : -1, 0 };
 	for (size_t i = 0; i < run->nobjects; i++)
-		k[run->objects[i].kind >= 0 ? run->objects[i].kind : OBJ_MAPPING + 1].n++;
-	qsort(k, OBJ_MAPPING + 2, sizeof(*k), by_count_then_name);
-	for (int i = 0; i <= OBJ_MAPPING + 1 && k[i].n; i++) {
+		k[run->objects[i].kind >= 0 ? run->objects[i].kind : OBJ_KIND_LAST + 1].n++;
+	qsort(k, OBJ_KIND_LAST + 2, sizeof(*k), by_count_then_name);
+	for (int i = 0; i <= OBJ_KIND_LAST + 1 && k[i].n; i++) {
 		fprintf(f, "%s%" PRId64 " %s", total ? ", " : "", k[i].n, kind_text(k[i].kind));
 		total += k[i].n;
 	}

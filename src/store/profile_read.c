@@ -394,7 +394,7 @@ static int read_callsites(struct reader *rd)
 
 static int kind_of(const char *name)
 {
-	for (int k = OBJ_HEAP; name && k <= OBJ_MAPPING; k++)
+	for (int k = OBJ_HEAP; name && k <= OBJ_KIND_LAST; k++)
 		if (!strcmp(name, obj_kind_name(k)))
 			return k;
 	return -1;

@@ -54,6 +54,8 @@ struct elf_module {
 	bool funcs_ready;
 	struct sym_table objects;     /* every static: built at the first find */
 	bool objects_ready;
+	struct sym_table tls_vars;    /* STT_TLS symbols, offsets in the TLS image */
+	bool tls_vars_ready;
 	/* The statics of large_min bytes and more (each process loading the
 	 * file asks), and [statics_lo, statics_hi) holding all. */
 	struct sym_table large;
@@ -331,6 +333,7 @@ void elfmod_close(struct elf_module *m)
 		return;
 	sym_table_free(&m->funcs);
 	sym_table_free(&m->objects);
+	sym_table_free(&m->tls_vars);
 	sym_table_free(&m->large);
 	forget_query(m);
 	for (size_t i = 0; i < m->ninflated; i++)
@@ -390,6 +393,11 @@ static bool is_function(const GElf_Sym *sym)
 static bool is_data_object(const GElf_Sym *sym)
 {
 	return GELF_ST_TYPE(sym->st_info) == STT_OBJECT && sym->st_size > 0 && is_defined(sym);
+}
+
+static bool is_tls_variable(const GElf_Sym *sym)
+{
+	return GELF_ST_TYPE(sym->st_info) == STT_TLS && sym->st_size > 0 && is_defined(sym);
 }
 
 /* The translated (host order) contents of a section, or NULL. */
@@ -856,9 +864,9 @@ static void foreach_large(const void *owner, uint64_t min_size, nm_static_fn fn,
 	*hi = m->statics_hi;
 }
 
-static bool find_static(const void *owner, uint64_t vaddr, struct nm_static *out)
+/* The symbol of t holding vaddr. */
+static bool find_in(const struct sym_table *t, uint64_t vaddr, struct nm_static *out)
 {
-	const struct sym_table *t = objects_of(owner);
 	const struct sym_entry *e = SORTED_LAST_AT_MOST(t->v, t->n, vaddr, vaddr);
 
 	if (!e || vaddr - e->vaddr >= e->size)
@@ -867,9 +875,69 @@ static bool find_static(const void *owner, uint64_t vaddr, struct nm_static *out
 	return true;
 }
 
+static bool find_static(const void *owner, uint64_t vaddr, struct nm_static *out)
+{
+	return find_in(objects_of(owner), vaddr, out);
+}
+
 struct nm_static_table elfmod_statics(const struct elf_module *m)
 {
 	return (struct nm_static_table){ m, foreach_large, find_static };
+}
+
+/* ---- thread-local variables ---- */
+
+static const struct sym_table *tls_vars_of(const struct elf_module *m)
+{
+	struct elf_module *mm = (struct elf_module *)m;
+	struct collect c = { .want = is_tls_variable, .table = &mm->tls_vars };
+
+	if (!m->tls_vars_ready) {
+		build_table(m, &c);
+		mm->tls_vars_ready = true;
+	}
+	return &m->tls_vars;
+}
+
+/* Each thread's copy of the variables is entered when a sample hits it:
+ * none is large at once. */
+static void foreach_large_tls(const void *owner, uint64_t min_size, nm_static_fn fn, void *arg,
+			      uint64_t *lo, uint64_t *hi)
+{
+	(void)owner, (void)min_size, (void)fn, (void)arg;
+	*lo = *hi = 0;
+}
+
+static bool find_tls(const void *owner, uint64_t offset, struct nm_static *out)
+{
+	return find_in(tls_vars_of(owner), offset, out);
+}
+
+uint64_t elf_tls_exe_block(const struct elf_tls *tls, uint64_t tp)
+{
+	uint64_t mask = tls->align - 1;
+	uint64_t firstbyte = -(tls->vaddr & mask) & mask;
+
+	return tp - (((tls->memsz - firstbyte + mask) & ~mask) + firstbyte);
+}
+
+bool elfmod_tls(const struct elf_module *m, struct elf_tls *out)
+{
+	size_t nphdr;
+	GElf_Phdr ph;
+
+	if (elf_getphdrnum(m->elf, &nphdr))
+		return false;
+	for (size_t i = 0; i < nphdr; i++)
+		if (gelf_getphdr(m->elf, i, &ph) && ph.p_type == PT_TLS && ph.p_memsz) {
+			*out = (struct elf_tls){
+				.vaddr = ph.p_vaddr, .memsz = ph.p_memsz,
+				.align = ph.p_align ? ph.p_align : 1,
+				.vars = { m, foreach_large_tls, find_tls },
+			};
+			return true;
+		}
+	return false;
 }
 
 int elfmod_find_object(const struct elf_module *m, const char *name, uint64_t *vaddr)

@@ -383,6 +383,7 @@ static void thread_start(struct tracer *tr, struct tcb *t)
 	record_stack(tr, t, t->stack);
 	tracer_emit(tr, &(struct nm_event){ .kind = EV_THREAD_START, .t = t, .pid = t->proc->pid,
 					    .tid = t->tid, .rank = t->rank });
+	hooks_record_tls(tr, t);
 }
 
 uint64_t tcb_address(struct tcb *t)
@@ -609,6 +610,9 @@ static void handle_new_child(struct tracer *tr, struct tcb *parent, int event)
 
 	if (ptrace(PTRACE_GETEVENTMSG, parent->tid, 0, &msg) < 0 || tcb_find(tr, msg))
 		return;
+	/* A static program's main thread has its thread pointer from its
+	 * libc, after the exec's stop: this may be its first stop since. */
+	hooks_record_tls(tr, parent);
 	if (event == PTRACE_EVENT_CLONE && tracee_tgid(msg) == parent->proc->pid) {
 		child = tcb_new(tr, msg, parent->proc);
 		child->rank = parent->proc->next_rank++;
@@ -678,6 +682,7 @@ static void reset_address_space(struct proc *p)
 	p->vfork_child = false;
 	p->clone_vm = false;
 	p->hooks_ready = false;
+	p->exe_tls_state = 0;
 	p->next_rank = 1;
 	proc_open_mem(p);
 }
@@ -713,6 +718,7 @@ static void handle_exec(struct tracer *tr, struct tcb *t)
 	end_sharing(tr, p);
 	t->vfork_tcb = 0;
 	t->vfork_parent_tid = 0;
+	t->flags &= ~TCB_TLS_KNOWN;
 	watchdog_forget_process(p->pid);
 	reset_address_space(p);
 	t->rank = 0;

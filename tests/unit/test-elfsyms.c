@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <elf.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <gelf.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -204,6 +205,58 @@ static void test_program(const char *prog, bool want_pie)
 	CHECK(objs.global_vaddr != objs.local_vaddr);
 
 	check_runtime_addresses(m, prog, &objs);
+	elfmod_close(m);
+}
+
+/* Where glibc puts the executable's copy below the thread pointer: its
+ * first byte keeps its alignment offset from the file. */
+static void test_tls_block_formula(void)
+{
+	struct elf_tls aligned = { .vaddr = 0x3d80, .memsz = 100, .align = 64 };
+	struct elf_tls offset = { .vaddr = 0x3d90, .memsz = 100, .align = 64 };
+	struct elf_tls bytes = { .vaddr = 0x3d81, .memsz = 3, .align = 1 };
+
+	CHECK_INT(elf_tls_exe_block(&aligned, 0x10000), 0x10000 - 128);
+	/* 48 bytes of padding first: (0x10000 - 112) % 64 == 0x3d90 % 64. */
+	CHECK_INT(elf_tls_exe_block(&offset, 0x10000), 0x10000 - 112);
+	CHECK_INT(elf_tls_exe_block(&bytes, 0x10000), 0x10000 - 3);
+}
+
+/* The program prints each thread's pointer and copies: each copy is
+ * where elf_tls_exe_block() says, its variable found by its offset. */
+static void test_thread_locals(const char *prog)
+{
+	struct elf_module *m = elfmod_open(prog);
+	char *cmd = xasprintf("'%s'", prog), name[32];
+	struct elf_tls tls;
+	unsigned long addr, tp = 0;
+	struct nm_static var;
+	int copies = 0;
+	FILE *f;
+
+	CHECK(m != NULL);
+	if (!m || !(f = popen(cmd, "r")))
+		abort();
+	CHECK(elfmod_tls(m, &tls));
+	CHECK_INT(tls.align, 64);
+	while (fscanf(f, "%31s %lx", name, &addr) == 2) {
+		uint64_t off = addr - elf_tls_exe_block(&tls, tp);
+
+		if (!strcmp(name, "tp")) {
+			tp = addr;
+			continue;
+		}
+		copies++;
+		CHECK(off < tls.memsz);
+		CHECK(tls.vars.find(tls.vars.owner, off, &var));
+		CHECK_STR(var.name, name);
+		CHECK_INT(var.vaddr, off);
+		CHECK(tls.vars.find(tls.vars.owner, off + var.size - 1, &var));
+		CHECK_STR(var.name, name);
+	}
+	CHECK_INT(pclose(f), 0);
+	CHECK_INT(copies, 6);
+	free(cmd);
 	elfmod_close(m);
 }
 
@@ -478,6 +531,26 @@ static void test_compressed_sections(void)
 	free(packed);
 }
 
+/* A PIE, a position-dependent and a static build: each its own TLS
+ * access model, one layout. */
+static void test_thread_locals_builds(void)
+{
+	static const char *const flags[] = { "-pthread -fPIE -pie", "-pthread -no-pie", "-pthread -static" };
+
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		char *out = xasprintf("tls-prog-%zu", i);
+		char *prog = data_compile(tmpdir, out, "tls-prog.c", flags[i]);
+
+		if (prog)
+			test_thread_locals(prog);
+		else
+			printf("tls-prog with %s: not built\n", flags[i]);
+		CHECK(prog || i == 2);      /* a static libc may be missing */
+		free(prog);
+		free(out);
+	}
+}
+
 int main(void)
 {
 	char *pie, *plain, *static_prog;
@@ -500,6 +573,8 @@ int main(void)
 	else
 		printf("static libc missing: no -static variant\n");
 	test_no_build_id(plain);
+	test_tls_block_formula();
+	test_thread_locals_builds();
 	test_code_ranges(pie);
 	test_versioned();
 	test_compressed_sections();

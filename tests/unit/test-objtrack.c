@@ -425,6 +425,66 @@ static void test_statics_on_demand(void)
 	objtrack_free(ot);
 }
 
+/* Two threads' copies of the thread-local variables (fake_table's, by
+ * offset) inside their stacks, the second thread later on the first's
+ * stack, kept for it: each copy is its thread's, while it lives. */
+static void test_thread_locals(void)
+{
+	struct objtrack *ot = objtrack_new(NULL);
+	const uint64_t stack = 0x7f0000000000, block = stack + 0x7000;
+	const struct objtrack_range copy = { block, block + 0x1400 }, other = { 0x1000, 0x2400 };
+	const struct nm_object *o;
+	int64_t stack_id, first, last;
+
+	objtrack_keep_freed(ot, 1000000);
+	stack_id = add(ot, 1, OBJ_STACK, stack, 0x10000, 5);
+	objtrack_add_tls(ot, 1, 11, &fake_table, &copy, 10);
+	objtrack_add_tls(ot, 1, 12, &fake_table, &other, 10);
+	CHECK_INT(id_at(ot, 1, block + 0x110, 8), stack_id);   /* before the thread */
+	o = objtrack_lookup(ot, 1, block + 0x410, 20);
+	CHECK(o && o->kind == OBJ_TLS && o->tid == 11 && o->addr == block + 0x400 &&
+	      o->size == 0x1000 && !strcmp(o->name, "large") && o->alloc_ns == 10);
+	first = o ? o->id : 0;
+	CHECK_INT(id_at(ot, 1, block + 0x1000, 30), first);    /* entered once */
+	CHECK_INT(id_at(ot, 1, block + 0x300, 30), stack_id);  /* between variables */
+	CHECK_INT(objtrack_live_at(ot, 1, block + 0x100)->kind, OBJ_TLS);
+
+	objtrack_end_tls(ot, 1, 11, 40);
+	objtrack_add_tls(ot, 1, 13, &fake_table, &copy, 50);   /* the same stack */
+	CHECK_INT(id_at(ot, 1, block + 0x410, 35), first);     /* before its end */
+	o = objtrack_lookup(ot, 1, block + 0x410, 45);         /* between the two */
+	CHECK(o && o->id == stack_id);
+	o = objtrack_lookup(ot, 1, block + 0x410, 60);
+	CHECK(o && o->kind == OBJ_TLS && o->tid == 13 && o->id != first);
+	last = o ? o->id : 0;
+	/* Ended, then found by a sample matched late: ended all the same. */
+	objtrack_end_tls(ot, 1, 13, 70);
+	o = objtrack_lookup(ot, 1, block + 0x100, 65);
+	CHECK(o && o->kind == OBJ_TLS && o->tid == 13 && o->free_ns == 70);
+	CHECK(o && o->id != last);
+	CHECK_INT(id_at(ot, 1, 0x1010, 80), 0);                 /* thread 12's: no stack */
+	o = objtrack_lookup(ot, 1, 0x1110, 80);
+	CHECK(o && o->kind == OBJ_TLS && o->tid == 12);
+
+	/* A fork child has none of its parent's threads' copies. */
+	objtrack_fork(ot, 1, 2, 90);
+	CHECK_INT(id_at(ot, 2, 0x1110, 95), 0);
+
+	/* Ended copies no lookup will ask for are forgotten. */
+	for (pid_t tid = 100; tid < 110; tid++) {
+		objtrack_add_tls(ot, 1, tid, &fake_table, &copy, 100 * tid);
+		objtrack_end_tls(ot, 1, tid, 100 * tid + 50);
+	}
+	CHECK_INT(objtrack_lookup(ot, 1, block + 0x108, 10420)->kind, OBJ_TLS);
+	objtrack_lookups_from(ot, 10500);
+	objtrack_add_tls(ot, 1, 110, &fake_table, &copy, 11000);
+	objtrack_end_tls(ot, 1, 110, 11050);
+	CHECK_INT(id_at(ot, 1, block + 0x110, 10220), stack_id);
+	CHECK_INT(objtrack_lookup(ot, 1, block + 0x110, 10820)->tid, 108);
+	CHECK_INT(objtrack_lookup(ot, 1, block + 0x108, 11020)->kind, OBJ_TLS);
+	objtrack_free(ot);
+}
+
 static uint64_t xorshift(uint64_t *s)
 {
 	*s ^= *s << 13;
@@ -1145,6 +1205,7 @@ int main(void)
 	test_small_entries_paged_in_as_used();
 	test_small_spare_room();
 	test_statics_on_demand();
+	test_thread_locals();
 	test_pick_weighted();
 	test_reservations_and_uniform();
 	test_scale();

@@ -1,0 +1,57 @@
+#!/bin/bash
+# clock sampler: a thread's copy of the program's thread-local variables
+# is an object of its own (kind tls, the variable's name, the thread's
+# tid): the main thread's (from the loader, past the exec's stop) and two
+# workers' each write and sum their own copy of a 256 KiB array; then the
+# same in a forked child, and linked statically (the main thread's from
+# its first thread's creation: its libc sets it, no loader stops it).  Before, the workers' samples went to their
+# stacks' mappings and the main thread's to an anonymous mapping.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/access-lib.sh"
+sampler_available clock
+
+# check_copies DB WHO [PROGRAM]: each thread the program printed ("tls TID ADDRESS
+# BYTES"), at least 50 samples in the program's code, 90% of them on its
+# own copy.
+check_copies() {
+	local db=$1 who=$2 prog=${3:-access-tls-threads} tid addr bytes total own
+	assert_eq "$who: threads that printed their copy" 3 "$(grep -c '^tls ' "$TMPD/out")"
+	while read -r _ tid addr bytes; do
+		read -r total own <<<"$(sql "$db" "SELECT count(*),
+			coalesce(sum(o.kind = 'tls' AND o.name = 'tls_array' AND o.tid = $tid
+				     AND o.address = $addr AND o.size = $bytes), 0)
+			FROM samples s LEFT JOIN objects o ON o.id = s.object_id
+			JOIN modules m ON m.path LIKE '%/$prog'
+			WHERE s.tid = $tid AND s.ip BETWEEN m.start AND m.end" | tr '|' ' ')"
+		echo "$who: thread $tid: $own of its $total samples in the program on its own copy"
+		((total >= 50)) || fail "$who: thread $tid has $total samples in the program, want >= 50"
+		((own * 10 >= total * 9)) || fail "$who: thread $tid: $own of $total on its own copy, want >= 90%"
+	done < <(grep '^tls ' "$TMPD/out")
+}
+
+access_profile "$TMPD/t.db" clock access-tls-threads 2 1
+check_copies "$TMPD/t.db" launched
+assert_eq "copies of tls_array with a row" 3 \
+	"$(sql "$TMPD/t.db" "SELECT count(*) FROM objects WHERE kind = 'tls' AND name = 'tls_array'")"
+assert_eq "copies ended with their thread" 3 \
+	"$(sql "$TMPD/t.db" "SELECT count(*) FROM objects o JOIN threads t ON t.tid = o.tid
+			     WHERE o.kind = 'tls' AND o.free_ns = t.end_ns")"
+"$NUMAMMA" report "$TMPD/t.db" >"$TMPD/report" || fail "numamma report exited $?"
+grep -Eq '^ +[0-9]+ tls .* tls_array' "$TMPD/report" || fail "report: no tls object named tls_array"
+
+access_profile "$TMPD/f.db" clock access-tls-threads 2 1 fork
+child=$(sql "$TMPD/f.db" "SELECT pid FROM processes ORDER BY start_ns DESC, rowid DESC LIMIT 1")
+check_copies "$TMPD/f.db" "forked"
+assert_eq "processes of the copies" "$child" \
+	"$(sql "$TMPD/f.db" "SELECT DISTINCT pid FROM objects WHERE kind = 'tls'")"
+# The two runs' copies matched by their variable, every thread's summed.
+"$NUMAMMA" report --diff "$TMPD/t.db" "$TMPD/f.db" >"$TMPD/diff" || fail "numamma report --diff exited $?"
+grep -Eq '^ +tls_array \(thread-local\) +3 +768\.0 KiB' "$TMPD/diff" ||
+	fail "report --diff: the copies of tls_array not matched: $(cat "$TMPD/diff")"
+
+if cc -O2 -g -pthread -static -o "$TMPD/static-tls" "$PROGS/access-tls-threads.c" 2>/dev/null; then
+	access_profile "$TMPD/s.db" clock static-tls 2 1
+	check_copies "$TMPD/s.db" "static" static-tls
+else
+	echo "no static libc: the static program not profiled"
+fi
