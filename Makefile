@@ -152,7 +152,7 @@ tests/unit/test-%: tests/unit/test-%.c $(wildcard tests/unit/*.h agent/*.c agent
 DEB_PKGS := build-essential pkg-config libnuma-dev libpfm4-dev libunwind-dev \
             libelf-dev libdw-dev libsqlite3-dev libzydis-dev libbz2-dev libdeflate-dev sqlite3 numactl \
             python3 xz-utils openmpi-bin libopenmpi-dev chromium \
-            libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 linux-perf rustc
+            libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 linux-perf rustc gfortran
 deps:
 	$(Q)sh tests/ensure-deps $(DEB_PKGS)
 

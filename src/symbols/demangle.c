@@ -760,6 +760,31 @@ static char *demangle_rust_legacy(const char *sym)
 	return out;
 }
 
+/* A gfortran identifier: lowercased (the case it was written in is
+ * lost), a letter first. */
+static bool fortran_identifier(const char *s, size_t n)
+{
+	if (!n || !islower((unsigned char)s[0]))
+		return false;
+	for (size_t i = 1; i < n; i++)
+		if (!islower((unsigned char)s[i]) && !isdigit((unsigned char)s[i]) && s[i] != '_')
+			return false;
+	return true;
+}
+
+/* gfortran's module entities, "__<module>_MOD_<name>", read as gdb
+ * reads them, "module::name": the upper-case separator is never part of
+ * an identifier. */
+static char *demangle_fortran_module(const char *symbol)
+{
+	const char *module = symbol + 2, *sep = strstr(module, "_MOD_");
+
+	if (!sep || !fortran_identifier(module, (size_t)(sep - module)) ||
+	    !fortran_identifier(sep + 5, strlen(sep + 5)))
+		return NULL;
+	return xasprintf("%.*s::%s", (int)(sep - module), module, sep + 5);
+}
+
 char *demangle(const char *symbol)
 {
 	char *name;
@@ -767,6 +792,8 @@ char *demangle(const char *symbol)
 
 	if (!symbol)
 		return NULL;
+	if (!strncmp(symbol, "__", 2))
+		return demangle_fortran_module(symbol);
 	if (!strncmp(symbol, "_R", 2))
 		return demangle_rust_v0(symbol + 2);
 	if (strncmp(symbol, "_Z", 2))

@@ -39,6 +39,18 @@ static void test_cxx(void)
 	      "(__gnu_cxx::__normal_iterator<int*, std::vector<int, std::allocator<int> > >, int const&)");
 }
 
+/* gfortran's module variables and procedures, as gdb names them. */
+static void test_fortran_modules(void)
+{
+	check("__m_MOD_work", "m::work");
+	check("__grid_3d_MOD_apply_bc", "grid_3d::apply_bc");
+	check("__m_MOD_", NULL);
+	check("___MOD_x", NULL);
+	check("__m_MOD_Work", NULL);               /* gfortran lowercases */
+	check("__libc_start_main", NULL);
+	check("__MOD_x", NULL);
+}
+
 static void test_rust_legacy(void)
 {
 	check("_ZN3std2rt10lang_start17h0123456789abcdefE", "std::rt::lang_start");
@@ -133,6 +145,7 @@ static void test_backreference_bombs(void)
 
 int main(void)
 {
+	test_fortran_modules();
 	test_not_mangled();
 	test_cxx();
 	test_rust_legacy();
