@@ -69,6 +69,9 @@ struct advice {
 	int nsites;
 	struct advice_site *sites;   /* by samples, most first */
 	uint64_t samples;            /* attributed to heap/mmap/static objects */
+	/* On threads' stacks and thread-local variables: each thread's own,
+	 * where it first touched it (nothing to plan). */
+	uint64_t thread_own_samples;
 	struct locality before;      /* measured */
 	struct locality unplanned;   /* planned threads, pages as first touched */
 	struct locality after;       /* planned threads and placement */

@@ -38,6 +38,12 @@ assert_eq "copies ended with their thread" 3 \
 			     WHERE o.kind = 'tls' AND o.free_ns = t.end_ns")"
 "$NUMAMMA" report "$TMPD/t.db" >"$TMPD/report" || fail "numamma report exited $?"
 grep -Eq '^ +[0-9]+ tls .* tls_array' "$TMPD/report" || fail "report: no tls object named tls_array"
+# advise has nothing to place there, and says how many samples it leaves.
+own=$(sql "$TMPD/t.db" "SELECT count(*) FROM samples s JOIN objects o ON o.id = s.object_id
+			WHERE o.kind IN ('stack', 'tls')")
+"$NUMAMMA" advise "$TMPD/t.db" >"$TMPD/advice" || fail "numamma advise exited $?"
+grep -q "^numamma advise: .* ($own more on threads' stacks and thread-local variables" "$TMPD/advice" ||
+	fail "advise does not count the $own samples on threads' own memory: $(head -1 "$TMPD/advice")"
 
 access_profile "$TMPD/f.db" clock access-tls-threads 2 1 fork
 child=$(sql "$TMPD/f.db" "SELECT pid FROM processes ORDER BY start_ns DESC, rowid DESC LIMIT 1")

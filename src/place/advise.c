@@ -163,9 +163,15 @@ static void read_samples(struct analysis *a)
 		const struct obj_ref *o = sample_object(a, ps);
 		struct point p;
 
+		if (!o) {
+			const struct prof_object *own = prof_object(a->run, ps->object_id);
+
+			a->adv->thread_own_samples += own && (own->kind == OBJ_STACK || own->kind == OBJ_TLS);
+			continue;
+		}
 		/* Worker processes share out what the first process made;
 		 * what one allocates itself it touches first, on its cpu. */
-		if (!o || (a->adv->worker_processes && o->pid != a->first_pid && !o->copy))
+		if (a->adv->worker_processes && o->pid != a->first_pid && !o->copy)
 			continue;
 		p.pos = (uint32_t)((unsigned __int128)(ps->addr - o->addr) * POLICY_PPM / o->size);
 		p.off = ps->addr - o->addr;

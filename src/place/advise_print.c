@@ -30,8 +30,12 @@ void advice_print(FILE *f, const struct advice *adv)
 {
 	char before[16], after[16];
 
-	fprintf(f, "numamma advise: %s: %" PRIu64 " samples on %d allocation sites\n",
+	fprintf(f, "numamma advise: %s: %" PRIu64 " samples on %d allocation sites",
 		adv->policy->source, adv->samples, adv->nsites);
+	if (adv->thread_own_samples)
+		fprintf(f, " (%" PRIu64 " more on threads' stacks and thread-local variables: each "
+			"thread's own, left where it first touches it)", adv->thread_own_samples);
+	fputc('\n', f);
 	fprintf(f, "machine: profiled on %d node%s, planned for %d node%s\n", adv->profile_nodes,
 		adv->profile_nodes > 1 ? "s" : "", adv->target_nodes, adv->target_nodes > 1 ? "s" : "");
 	if (adv->binding)
