@@ -1306,6 +1306,7 @@ static void inherit(struct objtrack *ot, struct proc *c)
 		struct lazy_statics l = p->statics[i];
 
 		l.ns = f.ns;
+		l.tid = c->pid;
 		if (p->statics[i].ns <= f.ns)
 			add_lazy(c, &l);
 	}

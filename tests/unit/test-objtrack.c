@@ -410,7 +410,7 @@ static void test_statics_on_demand(void)
 
 	objtrack_fork(ot, 1, 2, 40);
 	o = objtrack_lookup(ot, 2, bias + 0x404, 50);
-	CHECK(o && o->pid == 2 && o->kind == OBJ_STATIC && o->alloc_ns == 40);
+	CHECK(o && o->pid == 2 && o->tid == 2 && o->kind == OBJ_STATIC && o->alloc_ns == 40);
 	CHECK(id_at(ot, 2, bias + 0x100, 50) != a);            /* the child's copy */
 	objtrack_end_process(ot, 2, 60, true);                 /* its exec */
 	CHECK_INT(id_at(ot, 2, bias + 0x410, 70), 0);
