@@ -1,8 +1,8 @@
 /* Objects of different runs of one program matched by what stays the
  * same across runs despite ASLR: the allocation call stack as (module,
  * offset) frames, for a static its module and symbol, for a thread's
- * copy of a thread-local variable its symbol (every thread's summed).  --diff pairs
- * two runs' matches; a job report groups every rank's. */
+ * copy of a thread-local variable its symbol (every thread's summed).
+ * --diff pairs two runs' matches; a job report groups every rank's. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
