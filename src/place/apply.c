@@ -29,6 +29,7 @@
 #include "placement.h"
 #include "session.h"
 #include "syscall_chain.h"
+#include "topology.h"
 #include "tracer_int.h"
 #include "verify.h"
 
@@ -58,6 +59,10 @@ struct applier {
 	bool have_binding;
 	uint64_t narrowed, dropped;    /* ranges kept off nodes outside it */
 	int moved, unpinned;           /* pins outside it */
+	/* The thread pin_thread() pinned last (0: none) and its cpu's node:
+	 * its copy of the thread-local variables is told next. */
+	pid_t pinned_tid;
+	int pinned_node;
 };
 
 /* Read once, from the first process seen: what the launcher gave it
@@ -374,8 +379,9 @@ static void place_statics(struct applier *r, struct tcb *t)
 }
 
 /* Pins inside the binding: a cpu outside it becomes an allowed cpu of
- * its node, else any allowed one.  who: "rank N" or "child N". */
-static void pin(struct applier *r, pid_t pid, pid_t tid, const char *who, int cpu)
+ * its node, else any allowed one.  who: "rank N" or "child N".  Returns
+ * the cpu, or -1 when none is allowed. */
+static int pin(struct applier *r, pid_t pid, pid_t tid, const char *who, int cpu)
 {
 	int want = cpu;
 	cpu_set_t set;
@@ -383,7 +389,7 @@ static void pin(struct applier *r, pid_t pid, pid_t tid, const char *who, int cp
 	cpu = binding_pick_cpu(binding(r, pid), &r->s->topo, want, r->moved);
 	if (cpu < 0) {
 		r->unpinned++;
-		return;
+		return -1;
 	}
 	if (cpu != want) {
 		debug("run: thread %d (%s): cpu %d is outside the allowed cpus: cpu %d", tid, who, want,
@@ -392,16 +398,19 @@ static void pin(struct applier *r, pid_t pid, pid_t tid, const char *who, int cp
 	}
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
-	if (sched_setaffinity(tid, sizeof(set), &set) < 0)
+	if (sched_setaffinity(tid, sizeof(set), &set) < 0) {
 		warning("run: cannot pin thread %d (%s) to cpu %d: %s", tid, who, cpu, strerror(errno));
+		return -1;
+	}
+	return cpu;
 }
 
-static void pin_rank(struct applier *r, struct tcb *t, pid_t tid, int rank, int cpu)
+static int pin_rank(struct applier *r, struct tcb *t, pid_t tid, int rank, int cpu)
 {
 	char who[32];
 
 	snprintf(who, sizeof(who), "rank %d", rank);
-	pin(r, t->proc->pid, tid, who, cpu);
+	return pin(r, t->proc->pid, tid, who, cpu);
 }
 
 /* The K-th process the first one forks is pinned as pin-child K says,
@@ -436,7 +445,38 @@ static void pin_thread(struct applier *r, struct tcb *t)
 	if (main_cpu >= 0)
 		pin_rank(r, t, t->proc->pid, 0, main_cpu);
 	if (cpu >= 0 && (t->rank > 0 || r->attached))
-		pin_rank(r, t, t->tid, t->rank, cpu);
+		cpu = pin_rank(r, t, t->tid, t->rank, cpu);
+	r->pinned_tid = cpu >= 0 && t->rank > 0 ? t->tid : 0;
+	r->pinned_node = cpu >= 0 ? topology_node_of_cpu(&r->s->topo, cpu) : -1;
+}
+
+/* The verifier's id for tid's copy (objects' ids are positive). */
+static int64_t thread_locals_id(pid_t tid)
+{
+	return -2 - (int64_t)tid;
+}
+
+/* glibc's pthread_create clears the new thread's copy of the program's
+ * thread-local variables itself: its pages are on the creating thread's
+ * node.  A thread pinned at its start has them moved to its own node
+ * there, before it runs (block: the copy, told right after the start). */
+static void place_thread_locals(struct applier *r, struct tcb *t, const struct nm_object *block)
+{
+	uint64_t page = t->proc->page_size, lo = block->addr & ~(page - 1);
+	uint64_t hi = (block->addr + block->size + page - 1) & ~(page - 1), start = now_ns();
+	struct nm_object obj = { .id = thread_locals_id(t->tid), .pid = t->proc->pid, .tid = t->tid,
+				 .kind = OBJ_TLS, .addr = lo, .size = hi - lo, .name = "[thread-locals]" };
+	struct place_range range = { 0, hi - lo, MPOL_BIND, 0 };
+	struct place_plan plan = { 1, &range, "thread-locals to their thread's node" };
+	struct place_cost cost = { 0 };
+	int failed;
+
+	if (t->tid != r->pinned_tid || r->pinned_node < 0 || r->pinned_node >= POLICY_MAX_NODES)
+		return;
+	range.nodemask = 1ULL << r->pinned_node;
+	failed = apply_ranges(r, t, &obj, &plan, &cost);
+	cost.ns = now_ns() - start;
+	verifier_add(r->ver, &obj, &plan, failed, &cost);
 }
 
 /* Placed pages are checked when the program calls exit() (or returns
@@ -457,6 +497,9 @@ static void on_event(void *ext, const struct nm_event *ev)
 	case EV_THREAD_START:
 		pin_thread(r, ev->t);
 		break;
+	case EV_TLS:
+		place_thread_locals(r, ev->t, ev->object);
+		break;
 	case EV_FORK:
 		pin_child(r, ev->pid, ev->ppid);
 		break;
@@ -467,6 +510,8 @@ static void on_event(void *ext, const struct nm_event *ev)
 		verifier_check_all(r->ver, ev->pid);
 		break;
 	case EV_THREAD_END:
+		/* Its stack, kept by glibc, may be the next thread's. */
+		verifier_check(r->ver, ev->pid, thread_locals_id(ev->tid));
 		if (ev->t->proc->running == 0) {   /* its last thread to exit */
 			verifier_check_all(r->ver, ev->pid);
 			forget_counts(r, ev->pid);

@@ -15,7 +15,8 @@ int db_add_placement(struct nm_db *db, const struct db_placement *p)
 	sqlite3_stmt *st = db_prepare(db, "INSERT INTO placement VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
 	int rc;
 
-	sqlite3_bind_int64(st, 1, p->object_id);
+	if (p->object_id > 0)
+		sqlite3_bind_int64(st, 1, p->object_id);    /* else NULL: no row of objects */
 	sqlite3_bind_int64(st, 2, p->pid);
 	sqlite3_bind_int64(st, 3, (int64_t)p->addr);
 	sqlite3_bind_int64(st, 4, (int64_t)p->size);
