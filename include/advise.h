@@ -69,8 +69,8 @@ struct advice {
 	int nsites;
 	struct advice_site *sites;   /* by samples, most first */
 	uint64_t samples;            /* attributed to heap/mmap/static objects */
-	/* On threads' stacks and thread-local variables: each thread's own,
-	 * where it first touched it (nothing to plan). */
+	/* On threads' stacks and thread-local variables: each thread's own
+	 * (nothing to plan: run moves a pinned thread's thread-locals). */
 	uint64_t thread_own_samples;
 	struct locality before;      /* measured */
 	struct locality unplanned;   /* planned threads, pages as first touched */

@@ -34,7 +34,8 @@ void advice_print(FILE *f, const struct advice *adv)
 		adv->policy->source, adv->samples, adv->nsites);
 	if (adv->thread_own_samples)
 		fprintf(f, " (%" PRIu64 " more on threads' stacks and thread-local variables: each "
-			"thread's own, left where it first touches it)", adv->thread_own_samples);
+			"thread's own, not planned; run moves a pinned thread's thread-locals to its "
+			"node)", adv->thread_own_samples);
 	fputc('\n', f);
 	fprintf(f, "machine: profiled on %d node%s, planned for %d node%s\n", adv->profile_nodes,
 		adv->profile_nodes > 1 ? "s" : "", adv->target_nodes, adv->target_nodes > 1 ? "s" : "");
