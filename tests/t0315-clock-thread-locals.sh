@@ -45,6 +45,21 @@ own=$(sql "$TMPD/t.db" "SELECT count(*) FROM samples s JOIN objects o ON o.id = 
 grep -q "^numamma advise: .* ($own more on threads' stacks and thread-local variables" "$TMPD/advice" ||
 	fail "advise does not count the $own samples on threads' own memory: $(head -1 "$TMPD/advice")"
 
+# run pins the workers by the profile's plan and moves each pinned
+# thread's copy to its node (one node here: the path, not the pages; the
+# 4-node guest's t9035 checks those): at their start the two workers',
+# attached every thread's, the main thread's too.
+timeout -k 5 "$PROFILE_TIMEOUT" "$NUMAMMA" run --policy="$TMPD/t.db" --verify \
+	-- "$TMPD/access-tls-threads" 2 0.3 >/dev/null 2>"$TMPD/run.err" || fail "numamma run exited $?"
+assert_eq "launched: copies moved and checked" 2 "$(grep -c 'tls \[thread-locals:[0-9]*\].* failed ranges 0' "$TMPD/run.err")"
+"$TMPD/access-tls-threads" 2 3 >/dev/null &
+pid=$!
+sleep 0.5
+timeout -k 5 "$PROFILE_TIMEOUT" "$NUMAMMA" run --policy="$TMPD/t.db" --verify -p $pid 2>"$TMPD/attach.err" ||
+	fail "numamma run -p exited $?"
+wait $pid || fail "the attached program exited $?"
+assert_eq "attached: copies moved and checked" 3 "$(grep -c 'tls \[thread-locals:[0-9]*\].* failed ranges 0' "$TMPD/attach.err")"
+
 access_profile "$TMPD/f.db" clock access-tls-threads 2 1 fork
 child=$(sql "$TMPD/f.db" "SELECT pid FROM processes ORDER BY start_ns DESC, rowid DESC LIMIT 1")
 check_copies "$TMPD/f.db" "forked"

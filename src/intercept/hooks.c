@@ -439,9 +439,10 @@ void hooks_install(struct tracer *tr, struct tcb *t)
 	if (p->attached && !p->hooks_ready)
 		recover_mmapped_chunks(tr, p);
 	p->hooks_ready = true;
+	/* Threads not started yet (an attach's) are told at their start. */
 	for (int i = 0; i < TCB_HASH; i++)
 		for (struct tcb *o = tr->tcb_hash[i]; o; o = o->next)
-			if (o->proc == p)
+			if (o->proc == p && (o->flags & TCB_STARTED))
 				hooks_record_tls(tr, o);
 	tracer_emit(tr, &(struct nm_event){ .kind = EV_MODULES_HOOKED, .t = t, .pid = p->pid,
 					    .tid = t->tid });

@@ -59,10 +59,10 @@ struct applier {
 	bool have_binding;
 	uint64_t narrowed, dropped;    /* ranges kept off nodes outside it */
 	int moved, unpinned;           /* pins outside it */
-	/* The thread pin_thread() pinned last (0: none) and its cpu's node:
-	 * its copy of the thread-local variables is told next. */
-	pid_t pinned_tid;
-	int pinned_node;
+	/* The live threads pin_thread() pinned, each with its cpu's node:
+	 * where their copies of the thread-local variables go. */
+	struct pinned_thread { pid_t tid; int node; } *pinned;
+	size_t npinned, cappinned;
 };
 
 /* Read once, from the first process seen: what the launcher gave it
@@ -444,10 +444,29 @@ static void pin_thread(struct applier *r, struct tcb *t)
 		r->first_pid = t->proc->pid;
 	if (main_cpu >= 0)
 		pin_rank(r, t, t->proc->pid, 0, main_cpu);
-	if (cpu >= 0 && (t->rank > 0 || r->attached))
-		cpu = pin_rank(r, t, t->tid, t->rank, cpu);
-	r->pinned_tid = cpu >= 0 && t->rank > 0 ? t->tid : 0;
-	r->pinned_node = cpu >= 0 ? topology_node_of_cpu(&r->s->topo, cpu) : -1;
+	if (cpu >= 0 && (t->rank > 0 || r->attached) &&
+	    (cpu = pin_rank(r, t, t->tid, t->rank, cpu)) >= 0) {
+		if (r->npinned == r->cappinned) {
+			r->cappinned = r->cappinned ? 2 * r->cappinned : 16;
+			r->pinned = xrealloc(r->pinned, r->cappinned * sizeof(*r->pinned));
+		}
+		r->pinned[r->npinned++] = (struct pinned_thread){
+			t->tid, topology_node_of_cpu(&r->s->topo, cpu) };
+	}
+}
+
+/* The node tid was pinned on, or -1; gone: forgotten. */
+static int pinned_node(struct applier *r, pid_t tid, bool gone)
+{
+	for (size_t i = 0; i < r->npinned; i++)
+		if (r->pinned[i].tid == tid) {
+			int node = r->pinned[i].node;
+
+			if (gone)
+				r->pinned[i] = r->pinned[--r->npinned];
+			return node;
+		}
+	return -1;
 }
 
 /* The verifier's id for tid's copy (objects' ids are positive). */
@@ -458,22 +477,24 @@ static int64_t thread_locals_id(pid_t tid)
 
 /* glibc's pthread_create clears the new thread's copy of the program's
  * thread-local variables itself: its pages are on the creating thread's
- * node.  A thread pinned at its start has them moved to its own node
- * there, before it runs (block: the copy, told right after the start). */
+ * node.  A pinned thread has them moved to its own node, a new thread at
+ * its start before it runs (block: the copy), an attached one at once. */
 static void place_thread_locals(struct applier *r, struct tcb *t, const struct nm_object *block)
 {
 	uint64_t page = t->proc->page_size, lo = block->addr & ~(page - 1);
 	uint64_t hi = (block->addr + block->size + page - 1) & ~(page - 1), start = now_ns();
+	char name[40];
 	struct nm_object obj = { .id = thread_locals_id(t->tid), .pid = t->proc->pid, .tid = t->tid,
-				 .kind = OBJ_TLS, .addr = lo, .size = hi - lo, .name = "[thread-locals]" };
+				 .kind = OBJ_TLS, .addr = lo, .size = hi - lo, .name = name };
 	struct place_range range = { 0, hi - lo, MPOL_BIND, 0 };
 	struct place_plan plan = { 1, &range, "thread-locals to their thread's node" };
 	struct place_cost cost = { 0 };
-	int failed;
+	int failed, node = pinned_node(r, t->tid, false);
 
-	if (t->tid != r->pinned_tid || r->pinned_node < 0 || r->pinned_node >= POLICY_MAX_NODES)
+	if (node < 0 || node >= POLICY_MAX_NODES)
 		return;
-	range.nodemask = 1ULL << r->pinned_node;
+	snprintf(name, sizeof(name), "[thread-locals:%d]", (int)t->tid);
+	range.nodemask = 1ULL << node;
 	failed = apply_ranges(r, t, &obj, &plan, &cost);
 	cost.ns = now_ns() - start;
 	verifier_add(r->ver, &obj, &plan, failed, &cost);
@@ -512,6 +533,7 @@ static void on_event(void *ext, const struct nm_event *ev)
 	case EV_THREAD_END:
 		/* Its stack, kept by glibc, may be the next thread's. */
 		verifier_check(r->ver, ev->pid, thread_locals_id(ev->tid));
+		pinned_node(r, ev->tid, true);
 		if (ev->t->proc->running == 0) {   /* its last thread to exit */
 			verifier_check_all(r->ver, ev->pid);
 			forget_counts(r, ev->pid);
