@@ -93,6 +93,13 @@ bool elfmod_tls(const struct elf_module *m, struct elf_tls *out);
  * less the padding that keeps its first byte's alignment; the static
  * linker relies on it for the executable's own accesses (%fs:-OFFSET). */
 uint64_t elf_tls_exe_block(const struct elf_tls *tls, uint64_t tp);
+/* Could block be a copy of tls in the static TLS below the thread
+ * pointer tp (a library's, from a thread's DTV): below tp, within
+ * STATIC_TLS_MAX of it, its first byte aligned as in the file.  A
+ * dynamic copy (a dlopen'd library's, allocated at a thread's first
+ * access) is elsewhere. */
+#define STATIC_TLS_MAX (256ULL << 20)
+bool elf_tls_static_block(const struct elf_tls *tls, uint64_t tp, uint64_t block);
 
 /* Function containing vaddr: name (valid while m is open) and offset into
  * it.  -1 if none. */

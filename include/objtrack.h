@@ -64,7 +64,7 @@ struct objtrack_range {
 };
 void objtrack_add_statics(struct objtrack *ot, pid_t pid, const struct nm_static_table *table,
 			  uint64_t bias, const struct objtrack_range *range, uint64_t ns);
-/* The program's thread-local variables vars (their vaddrs offsets in
+/* A module's thread-local variables vars (their vaddrs offsets in
  * block), tid's copies in block from ns: each becomes an object of kind
  * tls when a lookup first finds an address in it, as a static under
  * --min-object-size, until objtrack_end_tls(), an exec or the exit. */

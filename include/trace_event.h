@@ -39,9 +39,9 @@ enum nm_event_kind {
 	EV_SAMPLER_COUNT,       /* the sampler's count_name of tid is count */
 	EV_OBJECT,              /* the recorder made object (with its frames) */
 	EV_RELEASE,             /* the recorder ended object_id */
-	EV_TLS,                 /* object: tid's copy of the program's thread-local
-				 * storage (kind tls); statics: its variables, by
-				 * their offset in it */
+	EV_TLS,                 /* object: tid's copy of a module's thread-local
+				 * storage (kind tls), one event per module;
+				 * statics: its variables, by their offset in it */
 };
 
 struct nm_module_event {

@@ -16,6 +16,10 @@
 #include "modmap.h"
 #include "trace_event.h"
 
+/* The modules with thread-local storage whose copies are objects: the
+ * executable's first, then the libraries loaded with it. */
+#define TLS_MODULES_MAX 8
+
 struct agent_proc;
 struct bp_table;
 struct unwind_thread;
@@ -90,10 +94,14 @@ struct proc {
 	 * a mapping found later was made since. */
 	uint64_t maps_seen_ns;
 	uint64_t r_debug;       /* the loader's struct r_debug; 0: not found */
-	/* The executable's thread-local storage (hooks_record_tls()):
-	 * exe_tls_state 0 not looked for in this image, 1 found, -1 none. */
-	struct elf_tls exe_tls;
-	int exe_tls_state;
+	/* The static thread-local storage of its modules (hooks_record_tls()):
+	 * each module's block lies offset bytes below a thread's pointer.
+	 * tls_state 0: not laid out yet in this image, 1: done. */
+	struct tls_module {
+		struct elf_tls tls;
+		uint64_t offset;
+	} tls_mods[TLS_MODULES_MAX];
+	int ntls_mods, tls_state;
 	/* Allocation wrappers (operator new...): skipped at the top of call
 	 * stacks so that a stack starts at the user's frame. */
 	int nr_wrappers;

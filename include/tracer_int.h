@@ -139,10 +139,11 @@ bool hooks_wrapper_module(const char *path);
 /* The statics of the modules hooked since they were last recorded, in
  * every process (tracer_config.statics_at_once). */
 void hooks_record_statics(struct tracer *tr);
-/* t's copy of the program's thread-local variables, once t has a thread
- * pointer (a launched program's main thread gets its own from the
- * loader, after the exec's stop) and its process's modules are read:
- * told once per thread and image (EV_TLS). */
+/* t's copies of its modules' thread-local variables, once t has a
+ * thread pointer (a launched program's main thread gets its own from
+ * the loader, after the exec's stop) and its process's modules are
+ * read: told once per thread and image, an EV_TLS per module (the
+ * layout made at the first, proc.tls_mods). */
 void hooks_record_tls(struct tracer *tr, struct tcb *t);
 void pending_clear(struct tcb *t);
 /* Pure: is header[2] (prev_size, size), read at start with len bytes of

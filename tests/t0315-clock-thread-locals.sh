@@ -10,20 +10,21 @@
 . "$(dirname "$0")/access-lib.sh"
 sampler_available clock
 
-# check_copies DB WHO [PROGRAM]: each thread the program printed ("tls TID ADDRESS
-# BYTES"), at least 50 samples in the program's code, 90% of them on its
-# own copy.
+# check_copies DB WHO [MODULE [VARIABLE]]: each thread the program
+# printed ("tls TID ADDRESS BYTES"), at least 50 samples in MODULE's code
+# (a fork child's is its parent's module row), 90% of them on its own
+# copy of VARIABLE (tls_array, by default).
 check_copies() {
-	local db=$1 who=$2 prog=${3:-access-tls-threads} tid addr bytes total own
+	local db=$1 who=$2 prog=${3:-access-tls-threads} var=${4:-tls_array} tid addr bytes total own
 	assert_eq "$who: threads that printed their copy" 3 "$(grep -c '^tls ' "$TMPD/out")"
 	while read -r _ tid addr bytes; do
 		read -r total own <<<"$(sql "$db" "SELECT count(*),
-			coalesce(sum(o.kind = 'tls' AND o.name = 'tls_array' AND o.tid = $tid
+			coalesce(sum(o.kind = 'tls' AND o.name = '$var' AND o.tid = $tid
 				     AND o.address = $addr AND o.size = $bytes), 0)
 			FROM samples s LEFT JOIN objects o ON o.id = s.object_id
 			JOIN modules m ON m.path LIKE '%/$prog'
 			WHERE s.tid = $tid AND s.ip BETWEEN m.start AND m.end" | tr '|' ' ')"
-		echo "$who: thread $tid: $own of its $total samples in the program on its own copy"
+		echo "$who: thread $tid: $own of its $total samples in $prog on its own copy"
 		((total >= 50)) || fail "$who: thread $tid has $total samples in the program, want >= 50"
 		((own * 10 >= total * 9)) || fail "$who: thread $tid: $own of $total on its own copy, want >= 90%"
 	done < <(grep '^tls ' "$TMPD/out")
@@ -51,14 +52,19 @@ grep -q "^numamma advise: .* ($own more on threads' stacks and thread-local vari
 # attached every thread's, the main thread's too.
 timeout -k 5 "$PROFILE_TIMEOUT" "$NUMAMMA" run --policy="$TMPD/t.db" --verify \
 	-- "$TMPD/access-tls-threads" 2 0.3 >/dev/null 2>"$TMPD/run.err" || fail "numamma run exited $?"
-assert_eq "launched: copies moved and checked" 2 "$(grep -c 'tls \[thread-locals:[0-9]*\].* failed ranges 0' "$TMPD/run.err")"
+# moved_threads FILE: the threads whose copies --verify's lines say were
+# moved and checked (a line per module's block: the program's, libc's).
+moved_threads() {
+	grep 'tls \[thread-locals:[0-9]*\].* failed ranges 0' "$1" | grep -o 'thread-locals:[0-9]*' | sort -u | wc -l
+}
+assert_eq "launched: threads whose copies were moved and checked" 2 "$(moved_threads "$TMPD/run.err")"
 "$TMPD/access-tls-threads" 2 3 >/dev/null &
 pid=$!
 sleep 0.5
 timeout -k 5 "$PROFILE_TIMEOUT" "$NUMAMMA" run --policy="$TMPD/t.db" --verify -p $pid 2>"$TMPD/attach.err" ||
 	fail "numamma run -p exited $?"
 wait $pid || fail "the attached program exited $?"
-assert_eq "attached: copies moved and checked" 3 "$(grep -c 'tls \[thread-locals:[0-9]*\].* failed ranges 0' "$TMPD/attach.err")"
+assert_eq "attached: threads whose copies were moved and checked" 3 "$(moved_threads "$TMPD/attach.err")"
 
 access_profile "$TMPD/f.db" clock access-tls-threads 2 1 fork
 child=$(sql "$TMPD/f.db" "SELECT pid FROM processes ORDER BY start_ns DESC, rowid DESC LIMIT 1")
@@ -69,6 +75,16 @@ assert_eq "processes of the copies" "$child" \
 "$NUMAMMA" report --diff "$TMPD/t.db" "$TMPD/f.db" >"$TMPD/diff" || fail "numamma report --diff exited $?"
 grep -Eq '^ +tls_array \(thread-local\) +3 +768\.0 KiB' "$TMPD/diff" ||
 	fail "report --diff: the copies of tls_array not matched: $(cat "$TMPD/diff")"
+
+# A shared library's: at the offsets its loader gave it below each
+# thread's pointer (from a thread's DTV), its code's own accesses
+# through __tls_get_addr.
+cc -O2 -g -fPIC -shared -o "$TMPD/libtls-library.so" "$PROGS/tls-library.c" ||
+	fail "cannot build tls-library.c"
+cc -O2 -g -pthread -DTLS_LIBRARY -o "$TMPD/tls-library-main" "$PROGS/access-tls-threads.c" \
+	-L"$TMPD" -ltls-library -Wl,-rpath,"$TMPD" || fail "cannot build access-tls-threads.c -DTLS_LIBRARY"
+access_profile "$TMPD/l.db" clock tls-library-main 2 1
+check_copies "$TMPD/l.db" "library" libtls-library.so
 
 if cc -O2 -g -pthread -static -o "$TMPD/static-tls" "$PROGS/access-tls-threads.c" 2>/dev/null; then
 	access_profile "$TMPD/s.db" clock static-tls 2 1

@@ -300,46 +300,103 @@ void hooks_record_statics(struct tracer *tr)
 			record_statics(tr, p);
 }
 
-/* The executable's PT_TLS, looked for once per image: its module is the
- * one mapped from the file /proc/PID/exe names. */
-static const struct elf_tls *exe_tls(struct proc *p)
+/* The loader's modules in load order (link.h's public struct link_map
+ * chain), the order their TLS module ids were given in; NULL for code
+ * no module of p's holds (the vdso).  Returns how many, -1 unread. */
+static int load_order(struct proc *p, const struct loaded_module **v, int max)
 {
-	char exe[PATH_MAX];
+	struct r_debug rd;
+	struct link_map lm;
+	int n = 0;
 
-	if (p->exe_tls_state)
-		return p->exe_tls_state > 0 ? &p->exe_tls : NULL;
-	process_exe(p->pid, exe, sizeof(exe));
-	p->exe_tls_state = -1;
-	for (size_t i = 0; exe[0] && i < p->mods.n; i++)
-		if (!strcmp(p->mods.v[i].path, exe)) {
-			if (elfmod_tls(p->mods.v[i].elf, &p->exe_tls))
-				p->exe_tls_state = 1;
-			break;
+	if (!p->r_debug || tracee_read(p, p->r_debug, &rd, sizeof(rd)))
+		return -1;
+	for (uint64_t at = (uint64_t)rd.r_map; at && n < max; at = (uint64_t)lm.l_next) {
+		if (tracee_read(p, at, &lm, sizeof(lm)))
+			return -1;
+		v[n++] = modmap_find(&p->mods, (uint64_t)lm.l_ld);
+	}
+	return n;
+}
+
+static void add_tls_module(struct proc *p, const struct elf_tls *tls, uint64_t offset)
+{
+	if (p->ntls_mods < TLS_MODULES_MAX)
+		p->tls_mods[p->ntls_mods++] = (struct tls_module){ *tls, offset };
+}
+
+/* The libraries' static TLS, from the DTV of the thread whose pointer
+ * is tp (glibc's: its address at tp + 8, its length at [-1], a module's
+ * block at [id], 16 bytes each): added after the executable's (the
+ * layout is taken only whole: the executable's where its formula says,
+ * no two blocks overlapping). */
+static void add_library_tls(struct proc *p, uint64_t tp, const struct loaded_module *exe)
+{
+	const struct loaded_module *order[256];
+	int n = load_order(p, order, 256), id = 0, kept = p->ntls_mods;
+	uint64_t dtv, length, block;
+	struct elf_tls tls;
+
+	if (n <= 0 || tracee_read(p, tp + 8, &dtv, sizeof(dtv)) ||
+	    tracee_read(p, dtv - 16, &length, sizeof(length)))
+		return;
+	for (int i = 0; i < n; i++) {
+		if (!order[i] || !elfmod_tls(order[i]->elf, &tls) || (uint64_t)++id > length)
+			continue;
+		if (order[i] == exe || tracee_read(p, dtv + 16 * (uint64_t)id, &block, sizeof(block)))
+			continue;
+		if (elf_tls_static_block(&tls, tp, block))
+			add_tls_module(p, &tls, tp - block);
+	}
+	for (int i = 0; i < p->ntls_mods; i++)
+		for (int j = i + 1; j < p->ntls_mods; j++) {
+			const struct tls_module *a = &p->tls_mods[i], *b = &p->tls_mods[j];
+
+			if (a->offset > b->offset - b->tls.memsz && b->offset > a->offset - a->tls.memsz)
+				p->ntls_mods = kept;
 		}
-	return p->exe_tls_state > 0 ? &p->exe_tls : NULL;
+}
+
+/* The modules' static TLS, laid out once per image from a thread's
+ * pointer tp: the executable's by x86-64's rule, its libraries' as the
+ * loader placed them. */
+static void lay_out_tls(struct proc *p, uint64_t tp)
+{
+	const struct loaded_module *exe = NULL;
+	char path[PATH_MAX];
+	struct elf_tls tls;
+
+	p->tls_state = 1;
+	p->ntls_mods = 0;
+	process_exe(p->pid, path, sizeof(path));
+	for (size_t i = 0; path[0] && i < p->mods.n && !exe; i++)
+		if (!strcmp(p->mods.v[i].path, path))
+			exe = &p->mods.v[i];
+	if (exe && elfmod_tls(exe->elf, &tls))
+		add_tls_module(p, &tls, tp - elf_tls_exe_block(&tls, tp));
+	add_library_tls(p, tp, exe);
 }
 
 void hooks_record_tls(struct tracer *tr, struct tcb *t)
 {
 	struct proc *p = t->proc;
-	const struct elf_tls *tls;
-	uint64_t tp, block;
+	uint64_t tp;
 
 	/* A vfork child runs on its parent's thread's copy. */
-	if ((t->flags & TCB_TLS_KNOWN) || p->ignored || p->vfork_child || !p->hooks_ready)
+	if ((t->flags & TCB_TLS_KNOWN) || p->ignored || p->vfork_child || !p->hooks_ready ||
+	    !(tp = tcb_address(t)))
 		return;
-	if (!(tls = exe_tls(p))) {
-		t->flags |= TCB_TLS_KNOWN;
-		return;
-	}
-	if (!(tp = tcb_address(t)))
-		return;
-	block = elf_tls_exe_block(tls, tp);
+	if (!p->tls_state)
+		lay_out_tls(p, tp);
 	t->flags |= TCB_TLS_KNOWN;
-	tracer_emit(tr, &(struct nm_event){
-		.kind = EV_TLS, .t = t, .pid = p->pid, .tid = t->tid, .statics = &tls->vars,
-		.object = &(struct nm_object){ .pid = p->pid, .tid = t->tid, .kind = OBJ_TLS,
-					       .addr = block, .size = tls->memsz } });
+	for (int i = 0; i < p->ntls_mods; i++) {
+		const struct tls_module *m = &p->tls_mods[i];
+
+		tracer_emit(tr, &(struct nm_event){
+			.kind = EV_TLS, .t = t, .pid = p->pid, .tid = t->tid, .statics = &m->tls.vars,
+			.object = &(struct nm_object){ .pid = p->pid, .tid = t->tid, .kind = OBJ_TLS,
+						       .addr = tp - m->offset, .size = m->tls.memsz } });
+	}
 }
 
 /* Attach: blocks glibc served with their own mmap (large ones) are

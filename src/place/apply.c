@@ -59,9 +59,14 @@ struct applier {
 	bool have_binding;
 	uint64_t narrowed, dropped;    /* ranges kept off nodes outside it */
 	int moved, unpinned;           /* pins outside it */
-	/* The live threads pin_thread() pinned, each with its cpu's node:
-	 * where their copies of the thread-local variables go. */
-	struct pinned_thread { pid_t tid; int node; } *pinned;
+	/* The live threads pin_thread() pinned, each with its cpu's node
+	 * (where their copies of the thread-local variables go) and the
+	 * pages moved there so far (the modules' blocks are side by side). */
+	struct pinned_thread {
+		pid_t tid;
+		int node;
+		uint64_t moved_lo, moved_hi;
+	} *pinned;
 	size_t npinned, cappinned;
 };
 
@@ -451,22 +456,35 @@ static void pin_thread(struct applier *r, struct tcb *t)
 			r->pinned = xrealloc(r->pinned, r->cappinned * sizeof(*r->pinned));
 		}
 		r->pinned[r->npinned++] = (struct pinned_thread){
-			t->tid, topology_node_of_cpu(&r->s->topo, cpu) };
+			t->tid, topology_node_of_cpu(&r->s->topo, cpu), 0, 0 };
 	}
 }
 
-/* The node tid was pinned on, or -1; gone: forgotten. */
-static int pinned_node(struct applier *r, pid_t tid, bool gone)
+static struct pinned_thread *pinned_thread(struct applier *r, pid_t tid)
 {
 	for (size_t i = 0; i < r->npinned; i++)
-		if (r->pinned[i].tid == tid) {
-			int node = r->pinned[i].node;
+		if (r->pinned[i].tid == tid)
+			return &r->pinned[i];
+	return NULL;
+}
 
-			if (gone)
-				r->pinned[i] = r->pinned[--r->npinned];
-			return node;
-		}
-	return -1;
+/* Of pages [*lo, *hi) of a module's block, those pt's earlier blocks did
+ * not move (false: none); pt's moved pages then span them too.  The
+ * blocks of a thread's static TLS are side by side: the span has no hole
+ * but padding. */
+static bool not_moved_yet(struct pinned_thread *pt, uint64_t *lo, uint64_t *hi)
+{
+	if (pt->moved_lo < pt->moved_hi && *lo < pt->moved_hi && *hi > pt->moved_lo) {
+		if (*lo >= pt->moved_lo && *hi <= pt->moved_hi)
+			return false;
+		if (*lo < pt->moved_lo)
+			*hi = pt->moved_lo;
+		else
+			*lo = pt->moved_hi;
+	}
+	pt->moved_lo = pt->moved_lo < pt->moved_hi && pt->moved_lo < *lo ? pt->moved_lo : *lo;
+	pt->moved_hi = pt->moved_hi > *hi ? pt->moved_hi : *hi;
+	return true;
 }
 
 /* The verifier's id for tid's copy (objects' ids are positive). */
@@ -489,12 +507,15 @@ static void place_thread_locals(struct applier *r, struct tcb *t, const struct n
 	struct place_range range = { 0, hi - lo, MPOL_BIND, 0 };
 	struct place_plan plan = { 1, &range, "thread-locals to their thread's node" };
 	struct place_cost cost = { 0 };
-	int failed, node = pinned_node(r, t->tid, false);
+	struct pinned_thread *pt = pinned_thread(r, t->tid);
+	int failed;
 
-	if (node < 0 || node >= POLICY_MAX_NODES)
+	if (!pt || pt->node < 0 || pt->node >= POLICY_MAX_NODES || !not_moved_yet(pt, &lo, &hi))
 		return;
+	obj.addr = lo;
+	obj.size = range.length = hi - lo;
 	snprintf(name, sizeof(name), "[thread-locals:%d]", (int)t->tid);
-	range.nodemask = 1ULL << node;
+	range.nodemask = 1ULL << pt->node;
 	failed = apply_ranges(r, t, &obj, &plan, &cost);
 	cost.ns = now_ns() - start;
 	verifier_add(r->ver, &obj, &plan, failed, &cost);
@@ -507,6 +528,7 @@ static void place_thread_locals(struct applier *r, struct tcb *t, const struct n
 static void on_event(void *ext, const struct nm_event *ev)
 {
 	struct applier *r = ext;
+	struct pinned_thread *pt;
 
 	switch (ev->kind) {
 	case EV_OBJECT:
@@ -533,7 +555,8 @@ static void on_event(void *ext, const struct nm_event *ev)
 	case EV_THREAD_END:
 		/* Its stack, kept by glibc, may be the next thread's. */
 		verifier_check(r->ver, ev->pid, thread_locals_id(ev->tid));
-		pinned_node(r, ev->tid, true);
+		if ((pt = pinned_thread(r, ev->tid)))
+			*pt = r->pinned[--r->npinned];
 		if (ev->t->proc->running == 0) {   /* its last thread to exit */
 			verifier_check_all(r->ver, ev->pid);
 			forget_counts(r, ev->pid);

@@ -921,6 +921,12 @@ uint64_t elf_tls_exe_block(const struct elf_tls *tls, uint64_t tp)
 	return tp - (((tls->memsz - firstbyte + mask) & ~mask) + firstbyte);
 }
 
+bool elf_tls_static_block(const struct elf_tls *tls, uint64_t tp, uint64_t block)
+{
+	return block < tp && tls->memsz <= tp - block && tp - block <= STATIC_TLS_MAX &&
+	       (block - tls->vaddr) % tls->align == 0;
+}
+
 bool elfmod_tls(const struct elf_module *m, struct elf_tls *out)
 {
 	size_t nphdr;

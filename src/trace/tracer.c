@@ -682,7 +682,7 @@ static void reset_address_space(struct proc *p)
 	p->vfork_child = false;
 	p->clone_vm = false;
 	p->hooks_ready = false;
-	p->exe_tls_state = 0;
+	p->tls_state = 0;
 	p->next_rank = 1;
 	proc_open_mem(p);
 }

@@ -1,7 +1,8 @@
 /* Ground truth for thread-local variables: NTHREADS workers and the main
- * thread each sum and write their own copy of a thread-local array for
- * SECONDS (plain C: the compiler's own fs-relative accesses), after one
- * allocation each, as programs make before their work.
+ * thread each sum and write their own copy of tls-library.c's thread-local
+ * array for SECONDS (plain C: the compiler's own accesses), after one
+ * allocation each, as programs make before their work; built with
+ * -DTLS_LIBRARY, the array and its code are a shared library's.
  *
  *   access-tls-threads [NTHREADS [SECONDS [fork]]]    (2 1)
  * Prints "tls TID ADDRESS BYTES" of each thread's copy.  With "fork", a
@@ -11,26 +12,26 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#define WORDS 32768           /* 256 KiB */
+#ifdef TLS_LIBRARY
+uint64_t tls_work(double seconds);
+void *tls_copy(size_t *bytes);
+#else
+#include "tls-library.c"
+#endif
 
-static __thread uint64_t tls_array[WORDS];
 static double seconds = 1;
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void *work(void *arg)
 {
-	uint64_t end = now_ns() + seconds * 1e9, sum = 0;
 	void *keep = malloc(64);
+	uint64_t sum = tls_work(seconds);
+	size_t bytes;
+	void *copy = tls_copy(&bytes);
 
 	(void)arg;
-	do {
-		for (size_t i = 0; i < WORDS; i++) {
-			sum += tls_array[i];
-			tls_array[i] = sum ^ i;
-		}
-	} while (now_ns() < end);
 	pthread_mutex_lock(&out_lock);
-	printf("tls %d %" PRIuPTR " %zu\n", (int)gettid(), (uintptr_t)tls_array, sizeof(tls_array));
+	printf("tls %d %" PRIuPTR " %zu\n", (int)gettid(), (uintptr_t)copy, bytes);
 	pthread_mutex_unlock(&out_lock);
 	free(keep);
 	return (void *)(uintptr_t)sum;

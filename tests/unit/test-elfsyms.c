@@ -220,6 +220,14 @@ static void test_tls_block_formula(void)
 	/* 48 bytes of padding first: (0x10000 - 112) % 64 == 0x3d90 % 64. */
 	CHECK_INT(elf_tls_exe_block(&offset, 0x10000), 0x10000 - 112);
 	CHECK_INT(elf_tls_exe_block(&bytes, 0x10000), 0x10000 - 3);
+
+	/* A library's block, read from a thread's DTV: static or not. */
+	CHECK(elf_tls_static_block(&aligned, 0x7f0000010000, 0x7f0000010000 - 0x1c0));
+	CHECK(!elf_tls_static_block(&aligned, 0x7f0000010000, 0x7f0000010000 - 0x1c8)); /* alignment */
+	CHECK(!elf_tls_static_block(&aligned, 0x7f0000010000, 0x7f0000010000 - 0x40));  /* past tp */
+	CHECK(!elf_tls_static_block(&aligned, 0x7f0000010000, 0x7f0000010000 + 0x40));  /* above */
+	CHECK(!elf_tls_static_block(&aligned, 0x7f0000010000, 0x550000001000));         /* malloc'd */
+	CHECK(elf_tls_static_block(&offset, 0x7f0000010000, 0x7f0000010000 - 0x1b0));
 }
 
 /* The program prints each thread's pointer and copies: each copy is
