@@ -496,7 +496,8 @@ static int64_t thread_locals_id(pid_t tid)
 /* glibc's pthread_create clears the new thread's copy of the program's
  * thread-local variables itself: its pages are on the creating thread's
  * node.  A pinned thread has them moved to its own node, a new thread at
- * its start before it runs (block: the copy), an attached one at once. */
+ * its start before it runs (block: the copy), an attached one at once;
+ * a block under a page (libc's, 144 bytes) is worth no system call. */
 static void place_thread_locals(struct applier *r, struct tcb *t, const struct nm_object *block)
 {
 	uint64_t page = t->proc->page_size, lo = block->addr & ~(page - 1);
@@ -510,7 +511,8 @@ static void place_thread_locals(struct applier *r, struct tcb *t, const struct n
 	struct pinned_thread *pt = pinned_thread(r, t->tid);
 	int failed;
 
-	if (!pt || pt->node < 0 || pt->node >= POLICY_MAX_NODES || !not_moved_yet(pt, &lo, &hi))
+	if (block->size < page || !pt || pt->node < 0 || pt->node >= POLICY_MAX_NODES ||
+	    !not_moved_yet(pt, &lo, &hi))
 		return;
 	obj.addr = lo;
 	obj.size = range.length = hi - lo;
