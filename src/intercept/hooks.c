@@ -327,9 +327,10 @@ static void add_tls_module(struct proc *p, const struct elf_tls *tls, uint64_t o
 
 /* The libraries' static TLS, from the DTV of the thread whose pointer
  * is tp (glibc's: its address at tp + 8, its length at [-1], a module's
- * block at [id], 16 bytes each): added after the executable's (the
- * layout is taken only whole: the executable's where its formula says,
- * no two blocks overlapping). */
+ * block at [id], 16 bytes each): added after the executable's, taken
+ * only whole: the executable's block where x86-64's rule says (another C
+ * library's DTV is read wrong there: musl's entries are 8 bytes), no two
+ * blocks overlapping. */
 static void add_library_tls(struct proc *p, uint64_t tp, const struct loaded_module *exe)
 {
 	const struct loaded_module *order[256];
@@ -343,9 +344,13 @@ static void add_library_tls(struct proc *p, uint64_t tp, const struct loaded_mod
 	for (int i = 0; i < n; i++) {
 		if (!order[i] || !elfmod_tls(order[i]->elf, &tls) || (uint64_t)++id > length)
 			continue;
-		if (order[i] == exe || tracee_read(p, dtv + 16 * (uint64_t)id, &block, sizeof(block)))
+		if (tracee_read(p, dtv + 16 * (uint64_t)id, &block, sizeof(block)))
 			continue;
-		if (elf_tls_static_block(&tls, tp, block))
+		if (order[i] == exe && block != elf_tls_exe_block(&tls, tp)) {
+			p->ntls_mods = kept;
+			return;
+		}
+		if (order[i] != exe && elf_tls_static_block(&tls, tp, block))
 			add_tls_module(p, &tls, tp - block);
 	}
 	for (int i = 0; i < p->ntls_mods; i++)
