@@ -8,7 +8,7 @@
 . "$(dirname "$0")/access-lib.sh"
 
 command -v gfortran >/dev/null || skip "gfortran not installed"
-gfortran -O1 -g -fopenmp -o "$TMPD/fortran-modules" "$PROGS/fortran-modules.f90" ||
+gfortran -O1 -g -fopenmp -J "$TMPD" -o "$TMPD/fortran-modules" "$PROGS/fortran-modules.f90" ||
 	fail "cannot compile fortran-modules.f90"
 sampler=none
 "$NUMAMMA" profile --list-samplers | grep -q '^clock *yes' && sampler=clock
