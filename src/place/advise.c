@@ -190,19 +190,25 @@ static void read_samples(struct analysis *a)
 /* ---- rules ---- */
 
 /* "main() app.c:42": a demangled C++ name has its parameters already,
- * and inlined code is at its function's own line (call_file). */
-static char *frame_where(const struct prof_frame *f)
+ * and inlined code is at its function's own line (call_file).  Without
+ * a symbol, "libgomp.so.1+0xd09c", as the report says it: the module's
+ * file, not its build id (the plan's key, no name to a person). */
+static char *frame_where(const struct prof_run *run, const struct prof_frame *f)
 {
 	const char *file = f->call_file ? f->call_file : f->file;
 	const char *slash = file ? strrchr(file, '/') : NULL;
 	const char *parens = f->function && strchr(f->function, '(') ? "" : "()";
+	const struct prof_module *m;
 
 	if (f->function && file)
 		return xasprintf("%s%s %s:%d", f->function, parens, slash ? slash + 1 : file,
 				 f->call_file ? f->call_line : f->line);
 	if (f->function)
 		return xasprintf("%s%s", f->function, parens);
-	return xasprintf("%s+0x%" PRIx64, f->module, f->offset);
+	m = prof_module(run, f->module);
+	file = m && m->path ? m->path : f->module;
+	slash = strrchr(file, '/');
+	return xasprintf("%s+0x%" PRIx64, slash ? slash + 1 : file, f->offset);
 }
 
 /* The callsite's frames into r, up to the first of unknown module;
@@ -217,7 +223,7 @@ static char *callsite_frames(const struct analysis *a, int64_t id, struct policy
 		r->frames[r->nframes++] = (struct policy_frame){
 			xstrdup(cs->frames[i]->module), cs->frames[i]->offset };
 		if (!where)
-			where = frame_where(cs->frames[i]);
+			where = frame_where(a->run, cs->frames[i]);
 	}
 	return where;
 }
