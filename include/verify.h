@@ -24,7 +24,10 @@ struct place_cost {
 };
 
 struct verifier *verifier_new(struct session *s, int list_all);
-/* An object was placed with plan (failed: ranges whose mbind failed). */
+/* An object was placed with plan (failed: ranges whose mbind failed).
+ * An id below 0 is a thread's own memory (its stack, its thread-locals)
+ * that numamma moved to the thread's node with move_pages (apply.c):
+ * checked alike, summed apart from the objects and their mbind calls. */
 void verifier_add(struct verifier *v, const struct nm_object *obj,
 		  const struct place_plan *plan, int failed, const struct place_cost *cost);
 /* Statics are offered once each: remembers that id was considered. */

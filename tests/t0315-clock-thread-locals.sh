@@ -49,7 +49,8 @@ grep -q "^numamma advise: .* ($own more on threads' stacks and thread-local vari
 # run pins the workers by the profile's plan and moves each pinned
 # thread's copy to its node (one node here: the path, not the pages; the
 # 4-node guest's t9035 checks those): at their start the two workers',
-# attached every thread's, the main thread's too.
+# the main thread's (and its stack) as it is pinned, at its first
+# thread's start; attached every thread's, and every thread's stack.
 timeout -k 5 "$PROFILE_TIMEOUT" "$NUMAMMA" run --policy="$TMPD/t.db" --verify \
 	-- "$TMPD/access-tls-threads" 2 0.3 >/dev/null 2>"$TMPD/run.err" || fail "numamma run exited $?"
 # moved_threads FILE: the threads whose copies --verify's lines say were
@@ -57,7 +58,19 @@ timeout -k 5 "$PROFILE_TIMEOUT" "$NUMAMMA" run --policy="$TMPD/t.db" --verify \
 moved_threads() {
 	grep 'tls \[thread-locals:[0-9]*\].* failed ranges 0' "$1" | grep -o 'thread-locals:[0-9]*' | sort -u | wc -l
 }
-assert_eq "launched: threads whose copies were moved and checked" 2 "$(moved_threads "$TMPD/run.err")"
+# moved_stacks FILE: the threads whose stacks were moved and checked.
+moved_stacks() {
+	grep "thread's stack \[stack:[0-9]*\] .* failed ranges 0" "$1" | grep -o 'stack:[0-9]*' | sort -u | wc -l
+}
+# own_summary FILE: the summary's count of stacks and thread-local blocks.
+own_summary() {
+	sed -n "s/^numamma: run: pinned threads' own memory (\([0-9]*\) stacks and .*/\1/p" "$1"
+}
+assert_eq "launched: threads whose copies were moved and checked" 3 "$(moved_threads "$TMPD/run.err")"
+assert_eq "launched: stacks moved and checked (the main thread's)" 1 "$(moved_stacks "$TMPD/run.err")"
+assert_eq "launched: the summary's stacks and thread-local blocks" 4 "$(own_summary "$TMPD/run.err")"
+grep -q "placed 0 objects; .* 0 mbind calls" "$TMPD/run.err" ||
+	fail "launched: threads' own memory counted with the objects: $(grep placed "$TMPD/run.err")"
 "$TMPD/access-tls-threads" 2 3 >/dev/null &
 pid=$!
 sleep 0.5
@@ -65,6 +78,7 @@ timeout -k 5 "$PROFILE_TIMEOUT" "$NUMAMMA" run --policy="$TMPD/t.db" --verify -p
 	fail "numamma run -p exited $?"
 wait $pid || fail "the attached program exited $?"
 assert_eq "attached: threads whose copies were moved and checked" 3 "$(moved_threads "$TMPD/attach.err")"
+assert_eq "attached: stacks moved and checked" 3 "$(moved_stacks "$TMPD/attach.err")"
 
 access_profile "$TMPD/f.db" clock access-tls-threads 2 1 fork
 child=$(sql "$TMPD/f.db" "SELECT pid FROM processes ORDER BY start_ns DESC, rowid DESC LIMIT 1")

@@ -27,6 +27,7 @@
 #include "numa_syscall.h"
 #include "objtrack.h"
 #include "placement.h"
+#include "procmaps.h"
 #include "session.h"
 #include "syscall_chain.h"
 #include "topology.h"
@@ -41,6 +42,9 @@ struct rule_counts {
 	uint64_t *matched;
 	int pidfd;
 	bool pinned_child;         /* by pin-child: its threads keep its cpu */
+	/* A launched program's main thread's thread-local pages, known at
+	 * its start, moved when it is pinned (its first thread's start). */
+	uint64_t main_tls_lo, main_tls_hi;
 };
 
 struct applier {
@@ -95,8 +99,9 @@ static struct rule_counts *proc_counts(struct applier *r, pid_t pid)
 		if (r->procs[i].pid == pid)
 			return &r->procs[i];
 	r->procs = xrealloc(r->procs, (r->nprocs + 1) * sizeof(*r->procs));
-	r->procs[r->nprocs] = (struct rule_counts){ pid, xcalloc(r->pol->nrules + 1, sizeof(uint64_t)),
-						    -1, false };
+	r->procs[r->nprocs] = (struct rule_counts){ .pid = pid, .pidfd = -1,
+						    .matched = xcalloc(r->pol->nrules + 1,
+								       sizeof(uint64_t)) };
 	return &r->procs[r->nprocs++];
 }
 
@@ -435,37 +440,130 @@ static void pin_child(struct applier *r, pid_t pid, pid_t ppid)
 	proc_counts(r, pid)->pinned_child = true;
 }
 
-/* A launched program's main thread is pinned when it creates its first
- * thread, not at exec: until then programs size their thread pools from
- * the affinity mask (OpenMP, TBB, nproc), and pinning it earlier would
- * leave them one cpu's worth of threads. */
-static void pin_thread(struct applier *r, struct tcb *t)
-{
-	bool own_cpu = r->pin && !proc_counts(r, t->proc->pid)->pinned_child;
-	int cpu = own_cpu ? policy_thread_cpu(r->pol, t->rank) : -1;
-	int main_cpu = own_cpu && t->rank == 1 && !r->attached ? policy_thread_cpu(r->pol, 0) : -1;
-
-	if (!r->first_pid)
-		r->first_pid = t->proc->pid;
-	if (main_cpu >= 0)
-		pin_rank(r, t, t->proc->pid, 0, main_cpu);
-	if (cpu >= 0 && (t->rank > 0 || r->attached) &&
-	    (cpu = pin_rank(r, t, t->tid, t->rank, cpu)) >= 0) {
-		if (r->npinned == r->cappinned) {
-			r->cappinned = r->cappinned ? 2 * r->cappinned : 16;
-			r->pinned = xrealloc(r->pinned, r->cappinned * sizeof(*r->pinned));
-		}
-		r->pinned[r->npinned++] = (struct pinned_thread){
-			t->tid, topology_node_of_cpu(&r->s->topo, cpu), 0, 0 };
-	}
-}
-
 static struct pinned_thread *pinned_thread(struct applier *r, pid_t tid)
 {
 	for (size_t i = 0; i < r->npinned; i++)
 		if (r->pinned[i].tid == tid)
 			return &r->pinned[i];
 	return NULL;
+}
+
+static struct pinned_thread *add_pinned(struct applier *r, pid_t tid, int cpu)
+{
+	if (r->npinned == r->cappinned) {
+		r->cappinned = r->cappinned ? 2 * r->cappinned : 16;
+		r->pinned = xrealloc(r->pinned, r->cappinned * sizeof(*r->pinned));
+	}
+	r->pinned[r->npinned] = (struct pinned_thread){ tid, topology_node_of_cpu(&r->s->topo, cpu),
+							0, 0 };
+	return &r->pinned[r->npinned++];
+}
+
+/* The verifier's ids for a thread's own memory (objects' ids are
+ * positive; verify.h sums ids below 0 apart): its copy of the
+ * thread-local variables, its stack. */
+static int64_t thread_locals_id(pid_t tid)
+{
+	return -2 - (int64_t)tid;
+}
+
+static int64_t thread_stack_id(pid_t tid)
+{
+	return INT64_MIN / 2 - (int64_t)tid;
+}
+
+/* The present pages of obj, memory of a pinned thread's own that it
+ * touched (or had touched) before its pin, moved to the thread's node by
+ * numamma itself (move_pages: no stop, and no policy left on them: what
+ * the thread touches later goes where it runs, by first touch), then
+ * checked with the placed objects. */
+static void move_own_memory(struct applier *r, const struct nm_object *obj, int node,
+			    const char *rule)
+{
+	struct place_range range = { 0, obj->size, MPOL_BIND, 1ULL << node };
+	struct place_plan plan = { 1, &range, rule };
+	struct place_cost cost = { 0 };
+	uint64_t start = now_ns();
+
+	if (node < 0 || node >= POLICY_MAX_NODES || !obj->size)
+		return;
+	move_left_behind(obj->pid, obj->addr, &range, 1, &cost);
+	cost.ns = now_ns() - start;
+	verifier_add(r->ver, obj, &plan, 0, &cost);
+}
+
+/* The stack of thread tid, pinned to node after it ran: the pages it
+ * used are where it ran (an attached thread's, a launched program's main
+ * thread's until its first thread).  The whole mapping as it is now
+ * (from the top address known at the thread's first stop: the main
+ * stack grew down since). */
+static void move_stack(struct applier *r, pid_t pid, pid_t tid, uint64_t top, int node)
+{
+	char name[40];
+	struct nm_object obj = { .id = thread_stack_id(tid), .pid = pid, .tid = tid,
+				 .kind = OBJ_STACK, .name = name };
+	struct map_entry m;
+
+	if (!top || procmaps_lookup(pid, top - 1, &m, NULL) < 0)
+		return;
+	obj.addr = m.start;
+	obj.size = m.end - m.start;
+	free(m.path);
+	snprintf(name, sizeof(name), "[stack:%d]", (int)tid);
+	move_own_memory(r, &obj, node, "stack to its thread's node");
+}
+
+/* A launched program's main thread, pinned at its first thread's start
+ * (a stop of that thread's: the main thread runs on meanwhile), has its
+ * stack and its thread-locals, touched where it ran until then, moved to
+ * its node. */
+static void pin_main(struct applier *r, struct tcb *t, int cpu)
+{
+	pid_t pid = t->proc->pid;
+	const struct tcb *main_tcb = tcb_find(r->s->tr, pid);
+	struct rule_counts *rc = proc_counts(r, pid);
+	struct pinned_thread *pt;
+	char name[40];
+
+	if ((cpu = pin_rank(r, t, pid, 0, cpu)) < 0 || pinned_thread(r, pid))
+		return;
+	pt = add_pinned(r, pid, cpu);
+	if (main_tcb)
+		move_stack(r, pid, pid, main_tcb->stack[1], pt->node);
+	if (rc->main_tls_lo < rc->main_tls_hi) {
+		snprintf(name, sizeof(name), "[thread-locals:%d]", (int)pid);
+		pt->moved_lo = rc->main_tls_lo;
+		pt->moved_hi = rc->main_tls_hi;
+		move_own_memory(r, &(struct nm_object){ .id = thread_locals_id(pid), .pid = pid,
+							.tid = pid, .kind = OBJ_TLS, .addr = pt->moved_lo,
+							.size = pt->moved_hi - pt->moved_lo,
+							.name = name },
+				pt->node, "thread-locals to their thread's node");
+	}
+}
+
+/* A launched program's main thread is pinned when it creates its first
+ * thread, not at exec: until then programs size their thread pools from
+ * the affinity mask (OpenMP, TBB, nproc), and pinning it earlier would
+ * leave them one cpu's worth of threads.  An attached thread's stack is
+ * moved to its node as it is pinned; a new thread's is touched there. */
+static void pin_thread(struct applier *r, struct tcb *t)
+{
+	bool own_cpu = r->pin && !proc_counts(r, t->proc->pid)->pinned_child;
+	int cpu = own_cpu ? policy_thread_cpu(r->pol, t->rank) : -1;
+	int main_cpu = own_cpu && t->rank == 1 && !r->attached ? policy_thread_cpu(r->pol, 0) : -1;
+	struct pinned_thread *pt;
+
+	if (!r->first_pid)
+		r->first_pid = t->proc->pid;
+	if (main_cpu >= 0)
+		pin_main(r, t, main_cpu);
+	if (cpu < 0 || !(t->rank > 0 || r->attached) ||
+	    (cpu = pin_rank(r, t, t->tid, t->rank, cpu)) < 0)
+		return;
+	pt = add_pinned(r, t->tid, cpu);
+	if (r->attached)
+		move_stack(r, t->proc->pid, t->tid, t->stack[1], pt->node);
 }
 
 /* Of pages [*lo, *hi) of a module's block, those pt's earlier blocks did
@@ -487,40 +585,37 @@ static bool not_moved_yet(struct pinned_thread *pt, uint64_t *lo, uint64_t *hi)
 	return true;
 }
 
-/* The verifier's id for tid's copy (objects' ids are positive). */
-static int64_t thread_locals_id(pid_t tid)
-{
-	return -2 - (int64_t)tid;
-}
-
 /* glibc's pthread_create clears the new thread's copy of the program's
  * thread-local variables itself: its pages are on the creating thread's
  * node.  A pinned thread has them moved to its own node, a new thread at
  * its start before it runs (block: the copy), an attached one at once;
- * a block under a page (libc's, 144 bytes) is worth no system call. */
+ * a launched program's main thread's, touched where it started, are kept
+ * for its pin; a block under a page (libc's, 144 bytes) is worth no
+ * system call. */
 static void place_thread_locals(struct applier *r, struct tcb *t, const struct nm_object *block)
 {
 	uint64_t page = t->proc->page_size, lo = block->addr & ~(page - 1);
-	uint64_t hi = (block->addr + block->size + page - 1) & ~(page - 1), start = now_ns();
+	uint64_t hi = (block->addr + block->size + page - 1) & ~(page - 1);
 	char name[40];
-	struct nm_object obj = { .id = thread_locals_id(t->tid), .pid = t->proc->pid, .tid = t->tid,
-				 .kind = OBJ_TLS, .addr = lo, .size = hi - lo, .name = name };
-	struct place_range range = { 0, hi - lo, MPOL_BIND, 0 };
-	struct place_plan plan = { 1, &range, "thread-locals to their thread's node" };
-	struct place_cost cost = { 0 };
 	struct pinned_thread *pt = pinned_thread(r, t->tid);
-	int failed;
+	struct rule_counts *rc;
 
-	if (block->size < page || !pt || pt->node < 0 || pt->node >= POLICY_MAX_NODES ||
-	    !not_moved_yet(pt, &lo, &hi))
+	if (block->size < page)
 		return;
-	obj.addr = lo;
-	obj.size = range.length = hi - lo;
+	if (!pt && t->tid == t->proc->pid && !r->attached) {
+		rc = proc_counts(r, t->proc->pid);
+		rc->main_tls_lo = rc->main_tls_lo < rc->main_tls_hi && rc->main_tls_lo < lo ?
+					  rc->main_tls_lo : lo;
+		rc->main_tls_hi = rc->main_tls_hi > hi ? rc->main_tls_hi : hi;
+		return;
+	}
+	if (!pt || !not_moved_yet(pt, &lo, &hi))
+		return;
 	snprintf(name, sizeof(name), "[thread-locals:%d]", (int)t->tid);
-	range.nodemask = 1ULL << pt->node;
-	failed = apply_ranges(r, t, &obj, &plan, &cost);
-	cost.ns = now_ns() - start;
-	verifier_add(r->ver, &obj, &plan, failed, &cost);
+	move_own_memory(r, &(struct nm_object){ .id = thread_locals_id(t->tid), .pid = t->proc->pid,
+						.tid = t->tid, .kind = OBJ_TLS, .addr = lo,
+						.size = hi - lo, .name = name },
+			pt->node, "thread-locals to their thread's node");
 }
 
 /* Placed pages are checked when the program calls exit() (or returns
@@ -557,6 +652,7 @@ static void on_event(void *ext, const struct nm_event *ev)
 	case EV_THREAD_END:
 		/* Its stack, kept by glibc, may be the next thread's. */
 		verifier_check(r->ver, ev->pid, thread_locals_id(ev->tid));
+		verifier_check(r->ver, ev->pid, thread_stack_id(ev->tid));
 		if ((pt = pinned_thread(r, ev->tid)))
 			*pt = r->pinned[--r->npinned];
 		if (ev->t->proc->running == 0) {   /* its last thread to exit */

@@ -30,7 +30,14 @@ struct verifier {
 	int64_t *seen;            /* open addressing, 0 = empty */
 	size_t nseen, capseen;
 	struct place_cost cost;   /* of every object placed */
+	struct place_cost own_cost;       /* of threads' own memory moved */
 };
+
+/* A thread's stack or thread-locals, moved (verifier_add()). */
+static bool own_memory(int64_t id)
+{
+	return id < 0;
+}
 
 struct verifier *verifier_new(struct session *s, int list_all)
 {
@@ -91,6 +98,14 @@ static uint64_t plan_pages(const struct place_plan *plan)
 	return n;
 }
 
+static void sum_cost(struct place_cost *sum, const struct place_cost *c)
+{
+	sum->ns += c->ns;
+	sum->move_calls += c->move_calls;
+	sum->moved += c->moved;
+	sum->madvise_calls += c->madvise_calls;
+}
+
 void verifier_add(struct verifier *v, const struct nm_object *obj,
 		  const struct place_plan *plan, int failed, const struct place_cost *cost)
 {
@@ -114,10 +129,7 @@ void verifier_add(struct verifier *v, const struct nm_object *obj,
 	p->ranges = xmalloc(plan->n * sizeof(*p->ranges));
 	memcpy(p->ranges, plan->ranges, plan->n * sizeof(*p->ranges));
 	p->edge_pages = pages_spanned(obj->addr, obj->size) - plan_pages(plan);
-	v->cost.ns += cost->ns;
-	v->cost.move_calls += cost->move_calls;
-	v->cost.moved += cost->moved;
-	v->cost.madvise_calls += cost->madvise_calls;
+	sum_cost(own_memory(obj->id) ? &v->own_cost : &v->cost, cost);
 	verifier_seen(v, obj->id);
 }
 
@@ -224,10 +236,14 @@ void verifier_check_all(struct verifier *v, pid_t pid)
 
 static void print_object(const struct placed *p, const char *who)
 {
-	fprintf(stderr, "numamma: run: %sobject %lld %s %s %llu bytes: %s; pages %llu, present %llu, "
+	char id[32] = "thread's";
+
+	if (!own_memory(p->id))
+		snprintf(id, sizeof(id), "object %lld", (long long)p->id);
+	fprintf(stderr, "numamma: run: %s%s %s %s %llu bytes: %s; pages %llu, present %llu, "
 		"on intended node %llu, never touched %llu, skipped %llu (shared with a neighbour), "
 		"failed ranges %d; nodes", who,
-		(long long)p->id, obj_kind_name(p->kind), p->name, (unsigned long long)p->size,
+		id, obj_kind_name(p->kind), p->name, (unsigned long long)p->size,
 		p->rule, (unsigned long long)p->total.pages, (unsigned long long)p->total.present,
 		(unsigned long long)p->total.on_intended, (unsigned long long)p->total.absent,
 		(unsigned long long)p->edge_pages, p->failed);
@@ -237,9 +253,29 @@ static void print_object(const struct placed *p, const char *who)
 	fputc('\n', stderr);
 }
 
+/* What the checked entries of one sort (objects, or threads' own
+ * memory) add up to. */
+struct tally {
+	uint64_t entries, present, on, absent, calls;
+};
+
+static void tally_add(struct tally *t, const struct placed *p)
+{
+	t->entries++;
+	t->present += p->total.present;
+	t->on += p->total.on_intended;
+	t->absent += p->total.absent;
+	t->calls += (uint64_t)p->nranges;
+}
+
+static double on_share(const struct tally *t)
+{
+	return t->present ? 100.0 * t->on / t->present : 100.0;
+}
+
 void verifier_report(struct verifier *v, bool quiet)
 {
-	uint64_t present = 0, on = 0, absent = 0, objects = 0, calls = 0;
+	struct tally objects = { 0 }, own = { 0 };
 	char who[32] = "";
 
 	/* The ranks of a job share one terminal: each line says whose. */
@@ -251,11 +287,7 @@ void verifier_report(struct verifier *v, bool quiet)
 
 		if (!p->checked)
 			continue;
-		objects++;
-		present += p->total.present;
-		on += p->total.on_intended;
-		absent += p->total.absent;
-		calls += (uint64_t)p->nranges;
+		tally_add(own_memory(p->id) ? &own : &objects, p);
 		if (v->list_all)
 			print_object(p, who);
 	}
@@ -265,9 +297,16 @@ void verifier_report(struct verifier *v, bool quiet)
 		"node (%.1f%%), %llu never touched; %llu mbind calls, %llu move_pages calls "
 		"(%llu pages mbind left behind moved), %llu madvise calls (huge pages split "
 		"at range edges) in %.1f ms\n", who,
-		(unsigned long long)objects, (unsigned long long)present, (unsigned long long)on,
-		present ? 100.0 * on / present : 100.0, (unsigned long long)absent,
-		(unsigned long long)calls, (unsigned long long)v->cost.move_calls,
+		(unsigned long long)objects.entries, (unsigned long long)objects.present,
+		(unsigned long long)objects.on, on_share(&objects), (unsigned long long)objects.absent,
+		(unsigned long long)objects.calls, (unsigned long long)v->cost.move_calls,
 		(unsigned long long)v->cost.moved, (unsigned long long)v->cost.madvise_calls,
 		v->cost.ns / 1e6);
+	if (own.entries)
+		fprintf(stderr, "numamma: run: %spinned threads' own memory (%llu stacks and "
+			"thread-local blocks): %llu pages moved to their thread's node, %llu present "
+			"at the check, %llu there (%.1f%%); %llu move_pages calls in %.1f ms\n", who,
+			(unsigned long long)own.entries, (unsigned long long)v->own_cost.moved,
+			(unsigned long long)own.present, (unsigned long long)own.on, on_share(&own),
+			(unsigned long long)v->own_cost.move_calls, v->own_cost.ns / 1e6);
 }
