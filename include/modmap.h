@@ -44,6 +44,8 @@ const struct loaded_module *modmap_find(const struct modmap *mm, uint64_t addr);
 int modmap_frame(const struct modmap *mm, uint64_t ip, struct nm_frame *frame);
 /* Whether m is the dynamic loader (a dynamically linked program's). */
 bool modmap_is_loader(const struct loaded_module *m);
+/* Whether one of mm's modules is (the program is dynamically linked). */
+bool modmap_has_loader(const struct modmap *mm);
 /* Closes the ELF files shared by all modmaps (at exit: no modmap may be
  * used afterwards). */
 void modmap_cache_clear(void);

@@ -216,6 +216,9 @@ int place_page_target(const struct place_range *r, uint64_t page, int status);
 int policy_tiles_node(const struct policy_rule *r, uint64_t off, uint64_t size);
 /* CPU to pin the thread of creation rank `rank` to, or -1. */
 int policy_thread_cpu(const struct policy *pol, int rank);
+/* Whether pol pins the main thread (rank 0) and no other thread nor any
+ * worker process: the plan of a single-threaded program's profile. */
+bool policy_main_thread_only(const struct policy *pol);
 /* CPU to pin the child-th process forked by the first one to, or -1. */
 int policy_child_cpu(const struct policy *pol, int child);
 /* 1 when the policy was made for this module (or names no binary). */

@@ -245,14 +245,6 @@ void hooks_trap_instead(struct tracer *tr, struct tcb *t)
 		hook_module(tr, t, &p->mods.v[i]);
 }
 
-static bool dynamically_linked(const struct proc *p)
-{
-	for (size_t i = 0; i < p->mods.n; i++)
-		if (modmap_is_loader(&p->mods.v[i]))
-			return true;
-	return false;
-}
-
 /* A static program in which numamma finds no malloc (stripped of its
  * symbol table, or with an allocator of its own, a Go program's): its
  * heap blocks go unrecorded, which the user is told, once. */
@@ -487,7 +479,7 @@ void hooks_install(struct tracer *tr, struct tcb *t)
 							     m->start, m->end, m->bias } });
 	}
 	agent_look_at_thread_pointer(p, t);
-	if (exe_hooked && !malloc_found && !dynamically_linked(p))
+	if (exe_hooked && !malloc_found && !modmap_has_loader(&p->mods))
 		tell_no_allocator(tr, p);
 	p->mods_hooked = p->mods.generation;
 	p->known_due = true;

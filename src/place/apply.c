@@ -45,6 +45,11 @@ struct rule_counts {
 	/* A launched program's main thread's thread-local pages, known at
 	 * its start, moved when it is pinned (its first thread's start). */
 	uint64_t main_tls_lo, main_tls_hi;
+	/* Its main thread kept on its planned node from its exec (a plan of
+	 * the main thread alone: main_on_its_node()), and the cpus it had
+	 * then, which a thread it starts that the plan does not pin gets. */
+	bool main_kept;
+	cpu_set_t start_mask;
 };
 
 struct applier {
@@ -433,8 +438,14 @@ static void pin_child(struct applier *r, pid_t pid, pid_t ppid)
 	if (!r->pin || ppid != r->first_pid)
 		return;
 	cpu = policy_child_cpu(r->pol, ++r->forks);
-	if (cpu < 0)
+	if (cpu < 0) {
+		/* No planned worker: it runs with the cpus the program was
+		 * given, not on the node its main thread is kept on (a shell
+		 * script's child, a program that sizes its own pool). */
+		if (proc_counts(r, ppid)->main_kept)
+			sched_setaffinity(pid, sizeof(cpu_set_t), &proc_counts(r, ppid)->start_mask);
 		return;
+	}
 	snprintf(who, sizeof(who), "child %d", r->forks);
 	pin(r, pid, pid, who, cpu);
 	proc_counts(r, pid)->pinned_child = true;
@@ -542,6 +553,36 @@ static void pin_main(struct applier *r, struct tcb *t, int cpu)
 	}
 }
 
+/* A plan of the main thread alone (a single-threaded program's profile:
+ * it pins rank 0 and nothing else) is kept from its exec: the program
+ * never starts the thread at which the main thread is pinned, and the
+ * data the plan binds to its node would be remote wherever else the
+ * scheduler put it.  Narrowed to that node's cpus, not to one, so that a
+ * program that starts threads after all sizes its pool from the node;
+ * the threads and processes it starts that the plan does not pin get
+ * back the cpus the program was given (pin_thread(), pin_child()). */
+static void main_on_its_node(struct applier *r, struct tcb *t)
+{
+	pid_t pid = t->proc->pid;
+	struct rule_counts *rc = proc_counts(r, pid);
+	int cpu = policy_thread_cpu(r->pol, 0), node;
+	cpu_set_t set;
+
+	if (!policy_main_thread_only(r->pol) || pid != r->first_pid || rc->main_kept || cpu < 0 ||
+	    (cpu = binding_pick_cpu(binding(r, pid), &r->s->topo, cpu, r->moved)) < 0 ||
+	    (node = topology_node_of_cpu(&r->s->topo, cpu)) < 0 ||
+	    sched_getaffinity(pid, sizeof(rc->start_mask), &rc->start_mask) < 0)
+		return;
+	CPU_ZERO(&set);
+	for (int c = 0; c < r->s->topo.nr_cpus && c < CPU_SETSIZE; c++)
+		if (r->s->topo.cpu_node[c] == node && CPU_ISSET(c, &rc->start_mask))
+			CPU_SET(c, &set);
+	if (!CPU_COUNT(&set) || sched_setaffinity(pid, sizeof(set), &set) < 0)
+		return;
+	rc->main_kept = true;
+	add_pinned(r, pid, cpu);
+}
+
 /* A launched program's main thread is pinned when it creates its first
  * thread, not at exec: until then programs size their thread pools from
  * the affinity mask (OpenMP, TBB, nproc), and pinning it earlier would
@@ -556,8 +597,12 @@ static void pin_thread(struct applier *r, struct tcb *t)
 
 	if (!r->first_pid)
 		r->first_pid = t->proc->pid;
+	if (own_cpu && t->rank == 0 && !r->attached)
+		main_on_its_node(r, t);
 	if (main_cpu >= 0)
 		pin_main(r, t, main_cpu);
+	if (cpu < 0 && t->rank > 0 && proc_counts(r, t->proc->pid)->main_kept)
+		sched_setaffinity(t->tid, sizeof(cpu_set_t), &proc_counts(r, t->proc->pid)->start_mask);
 	if (cpu < 0 || !(t->rank > 0 || r->attached) ||
 	    (cpu = pin_rank(r, t, t->tid, t->rank, cpu)) < 0)
 		return;

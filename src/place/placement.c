@@ -559,6 +559,20 @@ int policy_thread_cpu(const struct policy *pol, int rank)
 	return pin_cpu(pol, 0, rank);
 }
 
+bool policy_main_thread_only(const struct policy *pol)
+{
+	bool main = false;
+
+	if (!pol || pol->disabled)
+		return false;
+	for (int i = 0; i < pol->npins; i++) {
+		if (pol->pins[i].child || pol->pins[i].rank)
+			return false;
+		main = true;
+	}
+	return main;
+}
+
 int policy_child_cpu(const struct policy *pol, int child)
 {
 	return child > 0 ? pin_cpu(pol, child, 0) : -1;

@@ -258,3 +258,11 @@ bool modmap_is_loader(const struct loaded_module *m)
 	base = base ? base + 1 : m->path;
 	return !strncmp(base, "ld-linux", 8) || !strncmp(base, "ld.so", 5);
 }
+
+bool modmap_has_loader(const struct modmap *mm)
+{
+	for (size_t i = 0; i < mm->n; i++)
+		if (modmap_is_loader(&mm->v[i]))
+			return true;
+	return false;
+}

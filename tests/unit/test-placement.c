@@ -327,6 +327,26 @@ static void test_pins(void)
 	policy_free(pol);
 }
 
+/* The plan of a single-threaded program: rank 0 pinned, nothing else. */
+static void test_main_thread_only(void)
+{
+	static const struct { const char *text; bool alone; } cases[] = {
+		{ "numamma-policy 1\npin 0 3\n", true },
+		{ "numamma-policy 1\npin 0 3\npin 1 2\n", false },
+		{ "numamma-policy 4\npin 0 3\npin-child 1 2\n", false },
+		{ "numamma-policy 1\npin 1 2\n", false },
+		{ "numamma-policy 1\n", false },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct policy *pol = parse(cases[i].text);
+
+		CHECK(policy_main_thread_only(pol) == cases[i].alone);
+		policy_free(pol);
+	}
+	CHECK(!policy_main_thread_only(NULL));
+}
+
 static void test_binary_check(void)
 {
 	struct policy *pol = parse("numamma-policy 1\nbinary " MOD "\ndefault bind 0\n");
@@ -410,6 +430,7 @@ int main(void)
 	test_specific_rule_wins();
 	test_global();
 	test_pins();
+	test_main_thread_only();
 	test_binary_check();
 	return unit_done();
 }
