@@ -581,6 +581,8 @@ static void main_on_its_node(struct applier *r, struct tcb *t)
 		return;
 	rc->main_kept = true;
 	add_pinned(r, pid, cpu);
+	debug("run: the plan pins the main thread alone: thread %d kept on node %d's %d cpus from its "
+	      "start", pid, node, CPU_COUNT(&set));
 }
 
 /* A launched program's main thread is pinned when it creates its first
