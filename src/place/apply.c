@@ -524,6 +524,19 @@ static void move_stack(struct applier *r, pid_t pid, pid_t tid, uint64_t top, in
 	move_own_memory(r, &obj, node, "stack to its thread's node");
 }
 
+/* Pages [lo, hi) of thread tid's copy of the thread-local variables. */
+static void move_thread_locals(struct applier *r, pid_t pid, pid_t tid, uint64_t lo, uint64_t hi,
+			       int node)
+{
+	char name[40];
+
+	snprintf(name, sizeof(name), "[thread-locals:%d]", (int)tid);
+	move_own_memory(r, &(struct nm_object){ .id = thread_locals_id(tid), .pid = pid, .tid = tid,
+						.kind = OBJ_TLS, .addr = lo, .size = hi - lo,
+						.name = name },
+			node, "thread-locals to their thread's node");
+}
+
 /* A launched program's main thread, pinned at its first thread's start
  * (a stop of that thread's: the main thread runs on meanwhile), has its
  * stack and its thread-locals, touched where it ran until then, moved to
@@ -534,7 +547,6 @@ static void pin_main(struct applier *r, struct tcb *t, int cpu)
 	const struct tcb *main_tcb = tcb_find(r->s->tr, pid);
 	struct rule_counts *rc = proc_counts(r, pid);
 	struct pinned_thread *pt;
-	char name[40];
 
 	if ((cpu = pin_rank(r, t, pid, 0, cpu)) < 0 || pinned_thread(r, pid))
 		return;
@@ -542,14 +554,9 @@ static void pin_main(struct applier *r, struct tcb *t, int cpu)
 	if (main_tcb)
 		move_stack(r, pid, pid, main_tcb->stack[1], pt->node);
 	if (rc->main_tls_lo < rc->main_tls_hi) {
-		snprintf(name, sizeof(name), "[thread-locals:%d]", (int)pid);
 		pt->moved_lo = rc->main_tls_lo;
 		pt->moved_hi = rc->main_tls_hi;
-		move_own_memory(r, &(struct nm_object){ .id = thread_locals_id(pid), .pid = pid,
-							.tid = pid, .kind = OBJ_TLS, .addr = pt->moved_lo,
-							.size = pt->moved_hi - pt->moved_lo,
-							.name = name },
-				pt->node, "thread-locals to their thread's node");
+		move_thread_locals(r, pid, pid, pt->moved_lo, pt->moved_hi, pt->node);
 	}
 }
 
@@ -643,7 +650,6 @@ static void place_thread_locals(struct applier *r, struct tcb *t, const struct n
 {
 	uint64_t page = t->proc->page_size, lo = block->addr & ~(page - 1);
 	uint64_t hi = (block->addr + block->size + page - 1) & ~(page - 1);
-	char name[40];
 	struct pinned_thread *pt = pinned_thread(r, t->tid);
 	struct rule_counts *rc;
 
@@ -656,13 +662,8 @@ static void place_thread_locals(struct applier *r, struct tcb *t, const struct n
 		rc->main_tls_hi = rc->main_tls_hi > hi ? rc->main_tls_hi : hi;
 		return;
 	}
-	if (!pt || !not_moved_yet(pt, &lo, &hi))
-		return;
-	snprintf(name, sizeof(name), "[thread-locals:%d]", (int)t->tid);
-	move_own_memory(r, &(struct nm_object){ .id = thread_locals_id(t->tid), .pid = t->proc->pid,
-						.tid = t->tid, .kind = OBJ_TLS, .addr = lo,
-						.size = hi - lo, .name = name },
-			pt->node, "thread-locals to their thread's node");
+	if (pt && not_moved_yet(pt, &lo, &hi))
+		move_thread_locals(r, t->proc->pid, t->tid, lo, hi, pt->node);
 }
 
 /* Placed pages are checked when the program calls exit() (or returns
