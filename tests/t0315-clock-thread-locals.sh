@@ -12,21 +12,27 @@ sampler_available clock
 
 # check_copies DB WHO [MODULE [VARIABLE]]: each thread the program
 # printed ("tls TID ADDRESS BYTES"), at least 50 samples in MODULE's code
-# (a fork child's is its parent's module row), 90% of them on its own
-# copy of VARIABLE (tls_array, by default).
+# (a fork child's is its parent's module row), 20 or more of them at an
+# address in its copy, 90% of those on the object of its own copy of
+# VARIABLE (tls_array, by default).  Not 90% of all: the library's loop
+# calls __tls_get_addr each time round, through its PLT (a read of its
+# GOT, a write of the return address: the library's mapping and the
+# stack), where an Intel guest's timer lands more often than an AMD's.
 check_copies() {
-	local db=$1 who=$2 prog=${3:-access-tls-threads} var=${4:-tls_array} tid addr bytes total own
+	local db=$1 who=$2 prog=${3:-access-tls-threads} var=${4:-tls_array} tid addr bytes total in own
 	assert_eq "$who: threads that printed their copy" 3 "$(grep -c '^tls ' "$TMPD/out")"
 	while read -r _ tid addr bytes; do
-		read -r total own <<<"$(sql "$db" "SELECT count(*),
+		read -r total in own <<<"$(sql "$db" "SELECT count(*),
+			coalesce(sum(s.address >= $addr AND s.address < $addr + $bytes), 0),
 			coalesce(sum(o.kind = 'tls' AND o.name = '$var' AND o.tid = $tid
 				     AND o.address = $addr AND o.size = $bytes), 0)
 			FROM samples s LEFT JOIN objects o ON o.id = s.object_id
 			JOIN modules m ON m.path LIKE '%/$prog'
 			WHERE s.tid = $tid AND s.ip BETWEEN m.start AND m.end" | tr '|' ' ')"
-		echo "$who: thread $tid: $own of its $total samples in $prog on its own copy"
+		echo "$who: thread $tid: $own of its $in samples in its copy ($total in $prog) on its own copy's object"
 		((total >= 50)) || fail "$who: thread $tid has $total samples in the program, want >= 50"
-		((own * 10 >= total * 9)) || fail "$who: thread $tid: $own of $total on its own copy, want >= 90%"
+		((in >= 20)) || fail "$who: thread $tid has $in samples in its copy, want >= 20"
+		((own * 10 >= in * 9)) || fail "$who: thread $tid: $own of $in on its own copy's object, want >= 90%"
 	done < <(grep '^tls ' "$TMPD/out")
 }
 
