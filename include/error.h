@@ -59,8 +59,13 @@ void *xmalloc_array(size_t n, size_t size);
 /* The same, NULL when memory is short: for a buffer whose caller can do
  * without it (a compressed section it then does not read). */
 void *malloc_array(size_t bytes);
-/* At start: numamma's heap grows in huge pages where allowed. */
+/* At start: numamma's heap grows in huge pages where allowed and where
+ * they pay (hostmem.h). */
 void heap_in_huge_pages(void);
+/* madvise(MADV_HUGEPAGE) where they pay. */
+void advise_huge(void *p, size_t len);
+/* The choice, for -v. */
+const char *own_pages_said(void);
 void *xrealloc(void *p, size_t size);
 char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...) NM_PRINTF(1, 2);

@@ -388,6 +388,7 @@ static void open_database(struct session *s)
 		sampler_set_sink(s->sampler, &s->sample_sink);
 	begin_run(s);
 	debug("%s: profile created", s->cmd);
+	debug("numamma's own tables: %s", own_pages_said());
 	for (struct proc *p = tracer_procs(s->tr); p; p = p->next)
 		tracer_record_process(s->tr, p);
 }

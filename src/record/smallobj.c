@@ -310,7 +310,7 @@ static void reserve_entries(struct small_index *s)
 	s->e = (struct small_entry *)(base + head);
 	s->room = want;
 	if (want > HUGE_PAGE_BYTES)
-		madvise((uint8_t *)s->e + HUGE_PAGE_BYTES, want - HUGE_PAGE_BYTES, MADV_HUGEPAGE);
+		advise_huge((uint8_t *)s->e + HUGE_PAGE_BYTES, want - HUGE_PAGE_BYTES);
 }
 
 /* The room of an index freed while small, its pages still writable and

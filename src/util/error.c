@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "hostmem.h"
 
 int verbose;
 static void (*die_routine)(void);
@@ -162,6 +163,27 @@ void *xaligned_alloc(size_t align, size_t size)
 {
 	return check_alloc(aligned_alloc(align, (size + align - 1) & ~(align - 1)));
 }
+/* Set at start by heap_in_huge_pages(): whether huge pages pay here. */
+static struct host_memory host;
+static bool huge_pages;
+
+void advise_huge(void *p, size_t len)
+{
+	if (huge_pages)
+		madvise(p, len, MADV_HUGEPAGE);
+}
+
+const char *own_pages_said(void)
+{
+	static char said[160];
+
+	if (!host.reclaimed)
+		return "huge pages where allowed (the host does not take idle memory back)";
+	snprintf(said, sizeof(said), "%s (the host takes idle memory back; a 4 KiB page's first write %.1f us)",
+		 huge_pages ? "huge pages where allowed" : "4 KiB pages", host.first_write_us);
+	return said;
+}
+
 /* A large calloc is fresh mmap'd memory, and a hash table's first access
  * to a page is a probe, a read: the kernel maps the shared zero page, and
  * the insert that follows faults again to replace it, flushing the TLB of
@@ -182,7 +204,7 @@ void *xcalloc_table(size_t n, size_t size)
 	 * every miss is a two-level walk (a million live blocks freed under
 	 * numamma: 268 -> 247 ms, medians of 15). */
 	if (n * size >= TABLE_POPULATE_MIN && end > start) {
-		madvise((void *)start, end - start, MADV_HUGEPAGE);
+		advise_huge((void *)start, end - start);
 		madvise((void *)start, end - start, MADV_POPULATE_WRITE);
 	}
 	return p;
@@ -243,7 +265,7 @@ void *malloc_array(size_t bytes)
 	rounded = (bytes + HUGE_PAGE_BYTES - 1) & ~(size_t)(HUGE_PAGE_BYTES - 1);
 	p = aligned_alloc(HUGE_PAGE_BYTES, rounded);
 	if (p)
-		madvise(p, rounded, MADV_HUGEPAGE);
+		advise_huge(p, rounded);
 	return p;
 }
 
@@ -256,7 +278,7 @@ void *xmalloc_array(size_t n, size_t size)
 
 /* numamma's own heap (SQLite's pages and statements, the tracer's
  * records and smaller tables) in huge pages where the system allows
- * them: each 4 KiB page's first write is a trap to the hypervisor in a VM
+ * them and they pay (hostmem.h, probed here first): each 4 KiB page's first write is a trap to the hypervisor in a VM
  * (see malloc_array()), ~240 of them in the tracer of `profile -- true`.
  * The kernel does not carry the advice to what brk adds later (a new
  * mapping, the flags differ), so the heap grows here once by HEAP_PAD,
@@ -277,8 +299,10 @@ void heap_in_huge_pages(void)
 	mallopt(M_TRIM_THRESHOLD, 2 * HEAP_PAD);
 	grow = malloc(HEAP_MMAP_MIN / 2);
 	end = (uintptr_t)sbrk(0);
+	host_memory_probe(&host);
+	huge_pages = huge_pages_pay(&host);
 	if (grow && end > start)
-		madvise((void *)start, end - start, MADV_HUGEPAGE);
+		advise_huge((void *)start, end - start);
 	free(grow);
 }
 
