@@ -3,7 +3,7 @@
  * A transparent huge page's first write clears 2 MiB at once.  Where the
  * hypervisor takes the guest's idle memory back (virtio-balloon free page
  * reporting), that memory must be faulted in again from the host first:
- * 3.5-5.6 ms a huge page, measured on two guests, where a 4 KiB page's
+ * 3.5-6.5 ms a huge page, measured on two guests, where a 4 KiB page's
  * first write costs 1.6 us on a KVM guest and 7.5-15 us on a PVM guest
  * (each fault a trap to the hypervisor).  512 small pages then cost 0.8 ms
  * on the first and 4-8 ms on the second: huge pages lose on the one and

@@ -278,8 +278,9 @@ void *xmalloc_array(size_t n, size_t size)
 
 /* numamma's own heap (SQLite's pages and statements, the tracer's
  * records and smaller tables) in huge pages where the system allows
- * them and they pay (hostmem.h, probed here first): each 4 KiB page's first write is a trap to the hypervisor in a VM
- * (see malloc_array()), ~240 of them in the tracer of `profile -- true`.
+ * them and they pay (hostmem.h, probed here first): each 4 KiB page's
+ * first write is a trap to the hypervisor in a PVM guest (see
+ * malloc_array()), ~240 of them in the tracer of `profile -- true`.
  * The kernel does not carry the advice to what brk adds later (a new
  * mapping, the flags differ), so the heap grows here once by HEAP_PAD,
  * advised, which malloc then fills (a large block too, while the top has

@@ -63,7 +63,7 @@ static double now_us(void)
  * a page table); 0 where no page could be mapped. */
 static double first_write_us(void)
 {
-	double t[PROBE_PAGES], v;
+	double t[PROBE_PAGES];
 	volatile char *p = mmap(NULL, PROBE_PAGES * 4096, PROT_READ | PROT_WRITE,
 				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
@@ -77,10 +77,10 @@ static double first_write_us(void)
 	}
 	munmap((void *)p, PROBE_PAGES * 4096);
 	for (int i = 1; i < PROBE_PAGES; i++) {     /* insertion sort */
-		v = t[i];
-		int j = i;
+		double v = t[i];
+		int j;
 
-		for (; j > 0 && t[j - 1] > v; j--)
+		for (j = i; j > 0 && t[j - 1] > v; j--)
 			t[j] = t[j - 1];
 		t[j] = v;
 	}

@@ -21,8 +21,8 @@ static void test_choice(void)
 		CHECK_INT(huge_pages_pay(&cases[i].host), cases[i].huge);
 }
 
-/* A first write takes some time, and not a second (a loaded 2-cpu VM's
- * worst seen was 40 us; a stuck clock would read 0 each time). */
+/* A first write takes some time (a clock that did not move would read
+ * 0), and far less than a second. */
 static void test_probe(void)
 {
 	struct host_memory h;
