@@ -89,8 +89,12 @@ assert_eq "attached: stacks moved and checked" 3 "$(moved_stacks "$TMPD/attach.e
 access_profile "$TMPD/f.db" clock access-tls-threads 2 1 fork
 child=$(sql "$TMPD/f.db" "SELECT pid FROM processes ORDER BY start_ns DESC, rowid DESC LIMIT 1")
 check_copies "$TMPD/f.db" "forked"
+# The copies of tls_array: the parent, which forks and waits, may have a
+# thread-local object of its own where a sample hits one (its process
+# showed one once on the AMD PVM guest, [trap]); its copy of tls_array,
+# never touched, must have no row.
 assert_eq "processes of the copies" "$child" \
-	"$(sql "$TMPD/f.db" "SELECT DISTINCT pid FROM objects WHERE kind = 'tls'")"
+	"$(sql "$TMPD/f.db" "SELECT DISTINCT pid FROM objects WHERE kind = 'tls' AND name = 'tls_array'")"
 # The two runs' copies matched by their variable, every thread's summed.
 "$NUMAMMA" report --diff "$TMPD/t.db" "$TMPD/f.db" >"$TMPD/diff" || fail "numamma report --diff exited $?"
 grep -Eq '^ +tls_array \(thread-local\) +3 +768\.0 KiB' "$TMPD/diff" ||
