@@ -564,6 +564,34 @@ static bool is_early(const struct tracer *tr, pid_t tid)
 
 static void hold_early(struct tracer *tr, pid_t tid);
 
+static void forget_early(struct tracer *tr, pid_t tid)
+{
+	for (int i = 0; i < tr->nearly; i++)
+		if (tr->early[i] == tid) {
+			tr->early[i] = tr->early[--tr->nearly];
+			return;
+		}
+}
+
+/* A stop of a thread numamma has not heard of: its first, held until
+ * its creator's event names it, or its exit's.  The creator killed
+ * between its clone and the event (a thread of the process called
+ * exit_group while another made a thread: Go's runtime at its end, any
+ * pthread_create under way), the event never comes, and the thread,
+ * killed too, stops once more at its exit: held, it never went on, nor
+ * could its process be reaped, and numamma waited for it for ever (a
+ * Go program's end, one run in two).  Nothing is left to record of it. */
+static void unknown_thread_stopped(struct tracer *tr, pid_t tid, int status)
+{
+	if (classify_wait_status(status) != TE_EXIT_EVENT) {
+		hold_early(tr, tid);
+		return;
+	}
+	forget_early(tr, tid);
+	if (ptrace(PTRACE_CONT, tid, 0, 0) < 0 && errno != ESRCH)
+		debug("thread %d: cannot let it exit: %s", tid, strerror(errno));
+}
+
 /* The child of a process with an agent.  A vfork child shares the
  * parent's memory, agent included: its calls are recorded under its own
  * tid, the parent's TCB's entry naming it until it is done.  A fork child
@@ -1142,7 +1170,7 @@ static void dispatch(struct tracer *tr, pid_t tid, int status)
 	}
 	if (!t) {
 		if (WIFSTOPPED(status))
-			hold_early(tr, tid);
+			unknown_thread_stopped(tr, tid, status);
 		return;
 	}
 	if (WIFEXITED(status) || WIFSIGNALED(status)) {
