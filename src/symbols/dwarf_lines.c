@@ -34,13 +34,20 @@ enum {
 	FORM_DATA16 = 0x1e, FORM_LINE_STRP,
 };
 
-/* A file of one unit's table: its directory and name, not yet joined. */
+/* A file of one unit's table: its directory and name, not yet joined.
+ * A relative name in directory 0 of a DWARF 2-4 unit is in the unit's
+ * DW_AT_comp_dir, which only .debug_info holds: asked when a lookup names
+ * the file (unit_dir), not as the table is read.  libdw, asked for it,
+ * inflates every compressed debug section of the file (a Go program's:
+ * 200 ms for docker's 8 locations, whose files name their directories). */
 struct line_file {
 	const char *dir, *name;
+	bool unit_dir;
 };
 
 /* What a sequence's opcodes are run again with: its unit's header. */
 struct line_unit {
+	uint64_t offset;                /* of its header in .debug_line */
 	const uint8_t *end;             /* of the unit's program */
 	const uint8_t *opcode_lengths;  /* [opcode - 1] */
 	size_t first_file, nfiles;      /* its files: t->files[first_file...] */
@@ -91,6 +98,8 @@ struct line_table {
 	uint64_t *max_end;      /* [i]: the largest end among seqs[0..i] */
 	struct seq_marks *marks;        /* [i]: seqs[i]'s, once a lookup ran it */
 	struct unit_index *by_unit;     /* set: the fields above are unused */
+	const char *(*comp_dir)(void *ctx, uint64_t offset);   /* struct dwarf_sections' */
+	void *comp_dir_ctx;
 };
 
 /* A NUL-terminated string inside [base, base + size) at offset off. */
@@ -191,13 +200,15 @@ static bool read_entry(struct cursor *c, const struct dwarf_sections *sec,
 	return *path && !c->bad;
 }
 
-static void push_file(struct line_table *t, const char *dir, const char *name)
+static void push_file(struct line_table *t, const char *dir, const char *name, bool unit_dir)
 {
+	bool relative = name[0] != '/';
+
 	if (t->nfiles == t->files_cap) {
 		t->files_cap = t->files_cap ? 2 * t->files_cap : 1024;
 		t->files = xrealloc(t->files, t->files_cap * sizeof(*t->files));
 	}
-	t->files[t->nfiles++] = (struct line_file){ name[0] == '/' ? NULL : dir, name };
+	t->files[t->nfiles++] = (struct line_file){ relative ? dir : NULL, name, relative && unit_dir };
 }
 
 /* The directory and file tables of a DWARF 5 header: files are appended
@@ -230,7 +241,7 @@ static bool read_file_tables(struct cursor *c, const struct dwarf_sections *sec,
 
 		if (!read_entry(c, sec, &f, offset_size, &name, &dir) || dir >= ndirs)
 			goto out;
-		push_file(t, dirs[dir], name);
+		push_file(t, dirs[dir], name, false);
 	}
 	*nfiles = n;
 	ok = true;
@@ -254,24 +265,23 @@ static const char *read_string(struct cursor *c)
 }
 
 /* The directory and file tables of a DWARF 2-4 header, each ended by an
- * empty entry: directory 0 is the unit's comp_dir, the first listed is
- * 1; file 0 is libdw's "???" (rows name files from 1), each listed one
- * a name, its directory's index, its time and size. */
-static bool read_old_file_tables(struct cursor *c, const char *comp_dir, struct line_table *t,
-				 size_t *nfiles)
+ * empty entry: directory 0 is the unit's comp_dir (struct line_file), the
+ * first listed is 1; file 0 is libdw's "???" (rows name files from 1),
+ * each listed one a name, its directory's index, its time and size. */
+static bool read_old_file_tables(struct cursor *c, struct line_table *t, size_t *nfiles)
 {
 	const char **dirs = xmalloc(sizeof(*dirs));
 	size_t ndirs = 1, n = 1;
 	bool ok = false;
 
-	dirs[0] = comp_dir;
+	dirs[0] = NULL;
 	while (!c->bad && c->p < c->end && *c->p) {
 		dirs = xrealloc(dirs, (ndirs + 1) * sizeof(*dirs));
 		dirs[ndirs++] = read_string(c);
 	}
 	if (c->bad || c->p++ >= c->end)
 		goto out;
-	push_file(t, NULL, "???");
+	push_file(t, NULL, "???", false);
 	while (c->p < c->end && *c->p) {
 		const char *name = read_string(c);
 		uint64_t dir = read_uleb(c);
@@ -280,7 +290,7 @@ static bool read_old_file_tables(struct cursor *c, const char *comp_dir, struct 
 		read_uleb(c);           /* size */
 		if (c->bad || dir >= ndirs)
 			goto out;
-		push_file(t, dirs[dir], name);
+		push_file(t, dirs[dir], name, dir == 0);
 		n++;
 	}
 	if (c->p++ >= c->end || n == 1)
@@ -357,11 +367,11 @@ static bool read_header(struct cursor *c, const struct dwarf_sections *sec, uint
 	u->nonstandard = nonstandard_opcodes(u->opcode_lengths, u->opcode_base);
 	u->end = c->end;
 	u->first_file = t->nfiles;
+	u->offset = offset;
 	if (version == 5)
 		files_read = read_file_tables(c, sec, h->offset_size, t, &u->nfiles);
 	else
-		files_read = read_old_file_tables(c, sec->comp_dir ? sec->comp_dir(sec->comp_dir_ctx, offset)
-								   : NULL, t, &u->nfiles);
+		files_read = read_old_file_tables(c, t, &u->nfiles);
 	/* No file entry at all: libdw would name file 0 "???". */
 	return files_read && u->nfiles && c->p == program;
 }
@@ -572,6 +582,9 @@ struct line_table *line_table_parse_part(const struct dwarf_sections *sec, size_
 {
 	struct line_table *t = xcalloc(1, sizeof(*t));
 	const uint8_t *end = unit_start_from(sec, sec->line_size / nparts * (part + 1));
+
+	t->comp_dir = sec->comp_dir;
+	t->comp_dir_ctx = sec->comp_dir_ctx;
 	struct cursor c = { unit_start_from(sec, sec->line_size / nparts * part), end, false };
 
 	if (part + 1 == nparts)
@@ -724,6 +737,7 @@ static enum line_lookup lookup(struct line_table *t, uint64_t addr, uint64_t ind
 	const struct line_unit *u;
 	const struct line_file *f;
 	struct line_state row;
+	const char *dir;
 
 	if (t->by_unit)
 		return lookup_by_unit(t->by_unit, addr, index, file, line, run);
@@ -762,7 +776,8 @@ static enum line_lookup lookup(struct line_table *t, uint64_t addr, uint64_t ind
 	if (index >= u->nfiles)
 		return LINE_NONE;
 	f = &t->files[u->first_file + index];
-	*file = f->dir ? xasprintf("%s/%s", f->dir, f->name) : xstrdup(f->name);
+	dir = f->unit_dir && t->comp_dir ? t->comp_dir(t->comp_dir_ctx, u->offset) : f->dir;
+	*file = dir ? xasprintf("%s/%s", dir, f->name) : xstrdup(f->name);
 	return LINE_FOUND;
 }
 

@@ -16,6 +16,7 @@
  * is opening; symbolizer_free() waits for that one alone. */
 #include <dwarf.h>
 #include <elfutils/libdwfl.h>
+#include <gelf.h>
 #include <link.h>
 #include <limits.h>
 #include <pthread.h>
@@ -235,25 +236,69 @@ void symbolizer_free(struct symbolizer *s)
 		destroy(s);
 }
 
+/* DWARF sections numamma never asks libdw about: variables' locations
+ * and the call frame information (numamma unwinds with .eh_frame).  libdw
+ * inflates every compressed DWARF section as it opens the file's DWARF,
+ * and these are most of a Go program's: docker's .debug_loc is 15 MB of
+ * its 39 (2.6 of 9.5 MB compressed). */
+static const char *const unread_sections[] = {
+	".debug_loc", ".debug_loclists", ".debug_frame",
+	".zdebug_loc", ".zdebug_loclists", ".zdebug_frame",
+};
+
+static bool unread_section(const char *name)
+{
+	for (size_t i = 0; i < sizeof(unread_sections) / sizeof(*unread_sections); i++)
+		if (!strcmp(name, unread_sections[i]))
+			return true;
+	return false;
+}
+
+/* Hides the compressed ones from libdw in libdwfl's own copy of the
+ * file's section headers (a private mapping: the file is untouched):
+ * libdw skips a section without data (SHT_NOBITS) before it inflates it.
+ * A file whose DWARF is elsewhere (a separate debug file) has none. */
+static void hide_unread_sections(Elf *elf)
+{
+	size_t shstrndx;
+	Elf_Scn *scn = NULL;
+
+	if (elf_getshdrstrndx(elf, &shstrndx) != 0)
+		return;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		const char *name;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS ||
+		    !(name = elf_strptr(elf, shstrndx, sh.sh_name)) || !unread_section(name) ||
+		    !((sh.sh_flags & SHF_COMPRESSED) || !strncmp(name, ".zdebug", 7)))
+			continue;
+		sh.sh_type = SHT_NOBITS;
+		gelf_update_shdr(scn, &sh);
+	}
+}
+
 /* Reports the file alone to libdwfl.  Offline, libdwfl lays modules out
  * from an address of its choosing, so ELF vaddrs are moved by the bias it
  * reports for the main file. */
 static void open_dwarf(struct sym_module *sm)
 {
 	GElf_Addr bias;
+	Elf *elf;
 
 	sm->dwfl = dwfl_begin(&offline_callbacks);
 	if (!sm->dwfl)
 		return;
 	sm->mod = dwfl_report_offline(sm->dwfl, sm->path, sm->path, -1);
 	dwfl_report_end(sm->dwfl, NULL, NULL);
-	if (!sm->mod || !dwfl_module_getelf(sm->mod, &bias)) {
+	if (!sm->mod || !(elf = dwfl_module_getelf(sm->mod, &bias))) {
 		dwfl_end(sm->dwfl);
 		sm->dwfl = NULL;
 		sm->mod = NULL;
 		return;
 	}
 	sm->bias = bias;
+	hide_unread_sections(elf);
 	/* Without separate debug info, libdwfl's symbols are the file's own,
 	 * which elfsyms has already searched; its lookup then scans them all
 	 * for nothing (0.6 s for gcc's stripped cc1). */

@@ -393,6 +393,36 @@ static void test_old_versions(void)
 	}
 }
 
+static int comp_dirs_asked;
+
+static const char *counted_comp_dir(void *ctx, uint64_t offset)
+{
+	comp_dirs_asked++;
+	return comp_dir_at_0(ctx, offset);
+}
+
+/* The comp_dir is asked only when a lookup names a file of directory 0:
+ * libdw, which knows it, inflates a file's whole DWARF to answer. */
+static void test_comp_dir_when_named(void)
+{
+	struct bytes u = old_unit(4, false);
+	struct dwarf_sections sec = { .line = u.b, .line_size = u.n, .comp_dir = counted_comp_dir,
+				      .comp_dir_ctx = "/comp" };
+	struct line_table *t = line_table_parse(&sec);
+
+	CHECK(t != NULL);
+	if (t) {
+		CHECK_INT(comp_dirs_asked, 0);
+		check_row(t, 0x1004, LINE_FOUND, "sub/b.h", 11);
+		check_unit_file(t, 0x1000, 3, LINE_FOUND, "/abs/c.h");
+		CHECK_INT(comp_dirs_asked, 0);
+		check_row(t, 0x1000, LINE_FOUND, "/comp/a.c", 10);
+		CHECK(comp_dirs_asked > 0);
+		line_table_free(t);
+	}
+	free(u.b);
+}
+
 /* n units, the k-th at 0x10000 * k; the one at index bad never ends its
  * last sequence (none when bad < 0). */
 static struct bytes units_of(int n, int bad)
@@ -1016,6 +1046,7 @@ int main(void)
 
 	test_built();
 	test_old_versions();
+	test_comp_dir_when_named();
 	test_parts();
 	test_strp();
 	test_aranges();
