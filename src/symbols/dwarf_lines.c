@@ -582,11 +582,10 @@ struct line_table *line_table_parse_part(const struct dwarf_sections *sec, size_
 {
 	struct line_table *t = xcalloc(1, sizeof(*t));
 	const uint8_t *end = unit_start_from(sec, sec->line_size / nparts * (part + 1));
+	struct cursor c = { unit_start_from(sec, sec->line_size / nparts * part), end, false };
 
 	t->comp_dir = sec->comp_dir;
 	t->comp_dir_ctx = sec->comp_dir_ctx;
-	struct cursor c = { unit_start_from(sec, sec->line_size / nparts * part), end, false };
-
 	if (part + 1 == nparts)
 		c.end = end = sec->line + sec->line_size;
 	while (c.p < end) {

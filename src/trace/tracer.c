@@ -486,19 +486,26 @@ static void handle_death(struct tracer *tr, struct tcb *t, int status)
 
 /* ---- creation events ---- */
 
+/* Was tid's stop held (and is it no longer)? */
+static bool forget_early(struct tracer *tr, pid_t tid)
+{
+	for (int i = 0; i < tr->nearly; i++)
+		if (tr->early[i] == tid) {
+			tr->early[i] = tr->early[--tr->nearly];
+			return true;
+		}
+	return false;
+}
+
 static void take_early_stop(struct tracer *tr, struct tcb *child)
 {
-	for (int i = 0; i < tr->nearly; i++) {
-		if (tr->early[i] != child->tid)
-			continue;
-		tr->early[i] = tr->early[--tr->nearly];
-		thread_start(tr, child);
-		/* A --no-follow fork child is let go by our caller instead;
-		 * one that shares its parent's memory stays. */
-		if (!child->proc->ignored || child->proc->vfork_child || child->proc->clone_vm)
-			resume(child, 0);
+	if (!forget_early(tr, child->tid))
 		return;
-	}
+	thread_start(tr, child);
+	/* A --no-follow fork child is let go by our caller instead; one that
+	 * shares its parent's memory stays. */
+	if (!child->proc->ignored || child->proc->vfork_child || child->proc->clone_vm)
+		resume(child, 0);
 }
 
 /* Can numamma write p's memory?  A byte of its own (the scratch page's)
@@ -563,15 +570,6 @@ static bool is_early(const struct tracer *tr, pid_t tid)
 }
 
 static void hold_early(struct tracer *tr, pid_t tid);
-
-static void forget_early(struct tracer *tr, pid_t tid)
-{
-	for (int i = 0; i < tr->nearly; i++)
-		if (tr->early[i] == tid) {
-			tr->early[i] = tr->early[--tr->nearly];
-			return;
-		}
-}
 
 /* A stop of a thread numamma has not heard of: its first, held until
  * its creator's event names it, or its exit's.  The creator killed
