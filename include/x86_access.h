@@ -88,6 +88,12 @@ struct x86_code {
 	 * of a loop bound by arithmetic landed on it more than on any array.
 	 * NULL: never. */
 	bool (*constant)(void *arg, uint64_t addr);
+	/* The lowest address a program can map (vm.mmap_min_addr; 0: one
+	 * page).  An access computed below it, or in the kernel's half, was
+	 * never made: the code was reached another way than the decoding
+	 * took it (a switch table's jump, a cold part jumping back into its
+	 * function), and its address is refused, not guessed. */
+	uint64_t lowest_addr;
 };
 
 /* A function's layout, decoded once from its start: where its
@@ -120,6 +126,7 @@ enum x86_resolution {
 	X86_UNKNOWN_BRANCH, /* a branch on flags or a register it lost */
 	X86_NO_FS_BASE,     /* fs-relative, the thread's fs_base unknown */
 	X86_NO_ACCESS,      /* none within reach: syscall, far jump, loop, the bound */
+	X86_NOT_USER_ADDR,  /* computed below lowest_addr or in the kernel's half */
 	X86_NR_RESOLUTIONS
 };
 

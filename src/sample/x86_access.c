@@ -18,6 +18,7 @@
 #define MAX_INSN 15
 #define FUNC_MAX_BYTES 65536          /* longer functions are not mapped */
 #define NO_FALL_THROUGH 0x80000000u   /* x86_func_map.insn flag */
+#define FIRST_PAGE_END 4096ULL        /* page 0 is never an access's */
 
 #define FLAG_CF 0x001ULL
 #define FLAG_PF 0x004ULL
@@ -41,6 +42,7 @@ struct emu {
 	uint64_t rip, flags, flags_known, fs_base;
 	struct reader rd;
 	bool (*constant)(void *arg, uint64_t addr);     /* x86_code's */
+	uint64_t lowest_addr;                           /* x86_code's, at least a page */
 };
 
 struct x86_func_map {
@@ -90,7 +92,7 @@ static const char *const resolution_names[X86_NR_RESOLUTIONS] = {
 	[X86_FORWARD] = "forward",
 	[X86_NO_CODE] = "no_code", [X86_GATHER] = "gather", [X86_UNKNOWN_REG] = "unknown_reg",
 	[X86_UNKNOWN_BRANCH] = "unknown_branch", [X86_NO_FS_BASE] = "no_fs_base",
-	[X86_NO_ACCESS] = "no_access",
+	[X86_NO_ACCESS] = "no_access", [X86_NOT_USER_ADDR] = "not_user_address",
 };
 
 const char *x86_resolution_name(enum x86_resolution how)
@@ -279,6 +281,7 @@ static void emu_init(struct emu *e, const struct x86_regs *regs, const struct x8
 	e->fs_base = regs->fs_base;
 	reader_init(&e->rd, code->read, code->arg, code->insns);
 	e->constant = code->constant;
+	e->lowest_addr = code->lowest_addr > FIRST_PAGE_END ? code->lowest_addr : FIRST_PAGE_END;
 }
 
 static int decode(const struct reader *r, uint64_t ip, struct insn *x)
@@ -412,6 +415,8 @@ static enum x86_resolution access_of(const struct emu *e, const struct insn *x,
 	if (write && op->mem.base == ZYDIS_REGISTER_RSP &&
 	    (gprs_written(x) & gpr_bit(ZYDIS_REGISTER_RSP)))
 		out->addr -= out->size;
+	if (out->addr < e->lowest_addr || (int64_t)out->addr < 0)
+		return X86_NOT_USER_ADDR;
 	return how;
 }
 

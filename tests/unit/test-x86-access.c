@@ -284,6 +284,7 @@ static void test_index_arith(void)
 	r.r[PERF_REG_X86_AX] = 5;
 	CHECK_INT(FIND(imul, r, 0, &a), X86_FORWARD);
 	check_access(&a, di + 5 * 24, 'R', 8, BASE + 4);
+	r.r[PERF_REG_X86_SI] = si = 1;     /* di + ~(dx * si): in user space */
 	CHECK_INT(FIND(imul2_not, r, 0, &a), X86_FORWARD);
 	check_access(&a, di + ~(dx * si), 'R', 8, BASE + 7);
 }
@@ -567,6 +568,44 @@ static void test_refusals(void)
 	CHECK_STR(x86_resolution_name(X86_FORWARD), "forward");
 }
 
+/* An address no program can touch (page 0, below vm.mmap_min_addr, the
+ * kernel's half) says the code was reached another way than decoded: a
+ * cold part's jump back behind a load of a register it has zeroed.  It
+ * is refused; a refused one before ip leaves the access at ip. */
+static void test_not_user_address(void)
+{
+	static const uint8_t load[] = { 0x48, 0x8b, 0x03 };         /* mov rax, [rbx] */
+	static const uint8_t cold_join[] = {
+		0x48, 0x8b, 0x0a,                 /* 0: mov rcx, [rdx] */
+		0x89, 0x37,                       /* 3: mov [rdi], esi */
+	};
+	struct x86_regs r = regs_at(0);
+	struct x86_code code = { .read = read_code, .lowest_addr = 0x10000 };
+	struct code c = { .bytes = load, .len = sizeof(load) };
+	struct x86_access a;
+
+	r.r[PERF_REG_X86_BX] = 0;
+	CHECK_INT(FIND(load, r, 0, &a), X86_NOT_USER_ADDR);
+	r.r[PERF_REG_X86_BX] = 0xff8;
+	CHECK_INT(FIND(load, r, 0, &a), X86_NOT_USER_ADDR);
+	r.r[PERF_REG_X86_BX] = 0xffff800000001000ULL;
+	CHECK_INT(FIND(load, r, 0, &a), X86_NOT_USER_ADDR);
+	r.r[PERF_REG_X86_BX] = 0x1000;             /* a page up: mapped, if the kernel lets it */
+	CHECK_INT(FIND(load, r, 0, &a), X86_AT_IP);
+	check_access(&a, 0x1000, 'R', 8, BASE);
+	/* Below the machine's vm.mmap_min_addr. */
+	code.arg = &c;
+	CHECK_INT(x86_find_access(&r, &code, &a), X86_NOT_USER_ADDR);
+	r.r[PERF_REG_X86_BX] = 0x10000;
+	CHECK_INT(x86_find_access(&r, &code, &a), X86_AT_IP);
+
+	r = regs_at(3);
+	r.r[PERF_REG_X86_DX] = 0;
+	CHECK_INT(FIND(cold_join, r, 1, &a), X86_AT_IP);
+	check_access(&a, r.r[PERF_REG_X86_DI], 'W', 4, BASE + 3);
+	CHECK_STR(x86_resolution_name(X86_NOT_USER_ADDR), "not_user_address");
+}
+
 int main(void)
 {
 	shared_insns = x86_insn_cache_new(64);
@@ -583,6 +622,7 @@ int main(void)
 	test_backward_decodes_few();
 	test_func_map();
 	test_refusals();
+	test_not_user_address();
 	test_insn_cache();
 	x86_insn_cache_free(shared_insns);
 	return unit_done();

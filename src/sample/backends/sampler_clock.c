@@ -109,6 +109,7 @@ static struct func_slot *func_cache;
 static struct x86_insn_cache *insn_cache;
 static struct clock_process *processes;
 static uint64_t last_space;
+static uint64_t lowest_addr;           /* vm.mmap_min_addr */
 /* Threads whose fs_base was not set yet at their last stop. */
 static struct clock_thread *unset_fs;
 
@@ -223,6 +224,21 @@ static int clock_probe(char *why, size_t len)
 	return 0;
 }
 
+/* vm.mmap_min_addr, or 0 when it cannot be read (the decoder then
+ * refuses the first page only). */
+static uint64_t mmap_min_addr(void)
+{
+	FILE *f = fopen("/proc/sys/vm/mmap_min_addr", "r");
+	unsigned long long v = 0;
+
+	if (f) {
+		if (fscanf(f, "%llu", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return v;
+}
+
 static int clock_attrs(const struct sampler_opts *opts, struct perf_event_attr *attrs,
 		       int *group_leader, char *why, size_t len)
 {
@@ -237,6 +253,7 @@ static int clock_attrs(const struct sampler_opts *opts, struct perf_event_attr *
 		func_cache = xcalloc(FUNC_MAPS, sizeof(*func_cache));
 	if (!insn_cache)
 		insn_cache = x86_insn_cache_new(INSNS);
+	lowest_addr = mmap_min_addr();
 	return 1;
 }
 
@@ -449,7 +466,8 @@ static int clock_locate(struct sampler_thread *th, const struct perf_sample_rec 
 	struct clock_thread *c = th->priv;
 	struct x86_regs regs = { .fs_base = c->fs_base };
 	struct x86_code code = { .read = read_code, .predecessor = predecessor,
-				 .arg = process_of(out->pid), .insns = insn_cache, .constant = constant };
+				 .arg = process_of(out->pid), .insns = insn_cache, .constant = constant,
+				 .lowest_addr = lowest_addr };
 	struct x86_access a;
 	enum x86_resolution how;
 
