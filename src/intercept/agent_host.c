@@ -969,20 +969,39 @@ static void turn_off_earlier(struct proc *p)
 	}
 }
 
-/* The region is the program's address space: under a `ulimit -v` it
- * leaves the program that much less.  Said once a run. */
-static void tell_address_limit(struct tracer *tr, pid_t pid)
+/* The process's address-space limit (ulimit -v, a batch system's memory
+ * limit), 0 when it has none (or it cannot be read: a set-user-ID
+ * program's). */
+static uint64_t address_limit(pid_t pid)
 {
 	struct rlimit rl;
 
-	if (tr->told_address_limit || prlimit(pid, RLIMIT_AS, NULL, &rl) < 0 ||
-	    rl.rlim_cur == RLIM_INFINITY)
+	if (prlimit(pid, RLIMIT_AS, NULL, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+		return 0;
+	return rl.rlim_cur;
+}
+
+/* The region is the program's address space: under a limit it leaves the
+ * program that much less, and a program that fits alone could fail under
+ * numamma (a python program's 190 MiB bytearray under ulimit -v 244 MiB
+ * did).  auto catches such a process's calls with breakpoints instead;
+ * agent, asked for, maps the region.  Said once a run. */
+static void tell_address_limit(struct tracer *tr, pid_t pid, uint64_t limit, bool agent)
+{
+	if (tr->told_address_limit)
 		return;
 	tr->told_address_limit = true;
-	warning("process %d has an address-space limit (ulimit -v, %llu MiB): the agent's "
-		"region takes %llu MiB of it", pid, (unsigned long long)(rl.rlim_cur >> 20),
-		(unsigned long long)(MAP_SIZE >> 20));
-	hint("--intercept=trap takes none (every allocator call then stops the program)");
+	if (agent) {
+		warning("process %d has an address-space limit (ulimit -v, %llu MiB): the agent's "
+			"region takes %llu MiB of it", pid, (unsigned long long)(limit >> 20),
+			(unsigned long long)(MAP_SIZE >> 20));
+		hint("--intercept=trap takes none (every allocator call then stops the program)");
+		return;
+	}
+	warning("process %d has an address-space limit (ulimit -v, %llu MiB): its allocator calls are "
+		"caught with breakpoints, slower, to leave all of it to the program", pid,
+		(unsigned long long)(limit >> 20));
+	hint("--intercept=agent is faster, and takes %llu MiB of the limit", (unsigned long long)(MAP_SIZE >> 20));
 }
 
 /* The set of stacks sent of a new process, filled with those its
@@ -1054,7 +1073,7 @@ static int setup(struct tracer *tr, struct tcb *t)
 	struct proc *p = t->proc;
 	struct agent_proc *ap = agent_new();
 	bool rode = false;
-	uint64_t page;
+	uint64_t page, limit;
 
 	turn_off_earlier(p);
 	if (!p->mods.n) {
@@ -1080,7 +1099,8 @@ static int setup(struct tracer *tr, struct tcb *t)
 	watchdog_note_agent(p->pid, ap->remote + CODE_SIZE + offsetof(struct agent_ctl, state));
 	p->agent = ap;
 	tr->agent_used = true;
-	tell_address_limit(tr, p->pid);
+	if ((limit = address_limit(p->pid)))
+		tell_address_limit(tr, p->pid, limit, true);
 	return 0;
 }
 
@@ -1088,8 +1108,15 @@ void agent_setup(struct tracer *tr, struct tcb *t)
 {
 	struct proc *p = t->proc;
 
+	uint64_t limit;
+
 	if (tr->cfg.intercept == INTERCEPT_TRAP || p->agent || p->agent_refused || p->ignored)
 		return;
+	if (tr->cfg.intercept == INTERCEPT_AUTO && (limit = address_limit(p->pid))) {
+		tell_address_limit(tr, p->pid, limit, false);
+		p->agent_refused = true;
+		return;
+	}
 	if (setup(tr, t) < 0) {
 		if (tr->cfg.intercept == INTERCEPT_AGENT)
 			warning("process %d: the agent cannot be used (injection failed): "
