@@ -497,6 +497,9 @@ int agent_enter(struct agent_frame *f)
 		f->hash = 0;
 		if (f->rdi)
 			record(c, f, fn, f->rdi, 0);
+		/* A placed block: numamma checks its pages before it goes. */
+		if (f->rdi && c->place_min && agent_placed(c, f->rdi))
+			stop_at(c, fn, f->rdi, 1);
 		if (alloc_fn_frees(fn)) {
 			/* The slot first: a signal handler between the two
 			 * stores sees no match. */
@@ -516,6 +519,42 @@ int agent_enter(struct agent_frame *f)
 	return 1;
 }
 
+/* The bytes a call asked for (0: not a call that makes a block). */
+static uint64_t asked_bytes(uint32_t fn, const struct agent_frame *f)
+{
+	switch (fn) {
+	case FN_MALLOC: case FN_VALLOC: case FN_PVALLOC: case FN_MALLOCX:
+	case FN_NEW: case FN_NEW_ALIGNED:
+		return f->rdi;
+	case FN_CALLOC:
+		return f->rsi && f->rdi > UINT64_MAX / f->rsi ? 0 : f->rdi * f->rsi;
+	case FN_REALLOCARRAY:
+		return f->rdx && f->rsi > UINT64_MAX / f->rdx ? 0 : f->rsi * f->rdx;
+	case FN_REALLOC: case FN_RALLOCX: case FN_ALIGNED_ALLOC: case FN_MEMALIGN: case FN_MMAP:
+		return f->rsi;
+	case FN_POSIX_MEMALIGN: case FN_MREMAP:
+		return f->rdx;
+	default:
+		return 0;
+	}
+}
+
+/* numamma run: a block that may hold a whole page stops its thread, its
+ * record published, so that numamma places it before the program first
+ * touches it (a first touch would put its pages on the toucher's node).
+ * The block's bytes as numamma counts them (alloc_call.c): a mapping's
+ * and pvalloc's are whole pages, xallocx's its result. */
+static void stop_to_place(struct agent_ctl *c, uint32_t fn, const struct agent_frame *f, uint64_t a0,
+			  uint64_t ret)
+{
+	uint64_t block = fn == FN_POSIX_MEMALIGN ? a0 : fn == FN_XALLOCX ? f->rdi : ret;
+	uint64_t bytes = fn == FN_XALLOCX ? ret : asked_bytes(fn, f);
+	bool whole_pages = alloc_fn_maps((int)fn) || fn == FN_PVALLOC;
+
+	if (block && block != (uint64_t)-1 && bytes && (bytes >= c->place_min || whole_pages))
+		stop_at(c, fn, block, 0);
+}
+
 /* Returns where entry.S jumps with the call's arguments, once the agent's
  * frame is gone (a failed nothrow form: the throwing new), or 0. */
 uint64_t agent_leave(struct agent_frame *f, uint64_t ret)
@@ -528,6 +567,8 @@ uint64_t agent_leave(struct agent_frame *f, uint64_t ret)
 		if (fn == FN_POSIX_MEMALIGN)
 			a0 = ret == 0 ? *(const uint64_t *)f->rdi : 0;
 		record(c, f, fn, a0, ret);
+		if (c->place_min)
+			stop_to_place(c, fn, f, a0, ret);
 	} else {
 		agent_count_lost(c);
 	}

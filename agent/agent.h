@@ -28,6 +28,8 @@ static inline void *agent_at(struct agent_ctl *c, uint64_t off)
 	return (char *)c + off;
 }
 
+/* Is block in the set of placed ones (agent_placed_find())? */
+bool agent_placed(struct agent_ctl *c, uint64_t block);
 /* The thread's entry in the inside table, made on first use; NULL when
  * the table is full. */
 struct agent_inside *agent_inside(struct agent_ctl *c, uint64_t key);

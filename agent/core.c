@@ -749,3 +749,8 @@ int agent_region_step(const struct agent_ctl *c)
 		return AGENT_REGION_MAP;
 	return state == AGENT_SHARED ? AGENT_REGION_OWN : AGENT_REGION_TRAP;
 }
+
+bool agent_placed(struct agent_ctl *c, uint64_t block)
+{
+	return agent_placed_find(agent_at(c, AGENT_OFF_PLACED), block) != 0;
+}

@@ -100,6 +100,7 @@ static inline uint64_t agent_ring_first(uint32_t r)
 #define AGENT_MODULES_MAX  (1u << 12)   /* modules per list */
 #define AGENT_MODULE_SPACE (1u << 15)   /* entries in all */
 #define AGENT_FDE_SPACE    (1u << 18)   /* FDE table entries in all (4 MiB) */
+#define AGENT_PLACED       (1u << 14)   /* slots of the set of placed blocks */
 #define AGENT_MAX_HOOKS    64
 #define AGENT_MAX_FRAMES   64
 #define AGENT_MAX_WRAPPERS 32
@@ -229,6 +230,11 @@ struct agent_ctl {
 	/* Whether %fs:0 may be read (AGENT_TP_*): not before a static
 	 * program's C library set the thread pointer. */
 	uint32_t tp;
+	/* numamma run: a call that returns a block of this many bytes or
+	 * more (one that may hold a whole page) stops its thread once
+	 * recorded, for numamma to place the block before the program
+	 * touches it (agent_call_trap(fn, block, 0)).  0: none stops. */
+	uint64_t place_min;
 	struct agent_hook hooks[AGENT_MAX_HOOKS];
 	/* Wrapper functions outside wrapper modules (C++'s operator new
 	 * linked into a program): [start, end). */
@@ -358,6 +364,29 @@ static inline uint64_t agent_mix(uint64_t x)
 	x ^= x >> 31;
 	x *= 0x9e3779b97f4a7c15ULL;
 	return x ^ (x >> 29);
+}
+
+/* numamma run: the set of blocks placed by the agent's stops
+ * (AGENT_OFF_PLACED, AGENT_PLACED slots, open addressing): the free of
+ * one stops its thread before the block goes, for numamma to check where
+ * its pages are while they are there.  A slot holds a block's address,
+ * AGENT_PLACED_EMPTY or AGENT_PLACED_GONE (a block freed: probes go on
+ * past it).  Written by numamma only, its thread stopped. */
+#define AGENT_PLACED_EMPTY 0
+#define AGENT_PLACED_GONE  1
+/* The slot of block, or 0: not in the set. */
+static inline uint64_t *agent_placed_find(uint64_t *set, uint64_t block)
+{
+	for (uint32_t i = 0, h = (uint32_t)agent_mix(block); i < AGENT_PLACED; i++, h++) {
+		uint64_t *e = &set[h & (AGENT_PLACED - 1)];
+		uint64_t v = __atomic_load_n(e, __ATOMIC_ACQUIRE);
+
+		if (v == block)
+			return e;
+		if (v == AGENT_PLACED_EMPTY)
+			return 0;
+	}
+	return 0;
 }
 
 static inline uint32_t agent_inside_home(uint64_t key)
@@ -551,7 +580,8 @@ static const uint32_t agent_table_largest[AGENT_TABLES] = {
 #define AGENT_OFF_RULELOG  (AGENT_OFF_STACKCACHE + (uint64_t)AGENT_BIG_RINGS * AGENT_STACKCACHE_RING)
 #define AGENT_OFF_MODULES  (AGENT_OFF_RULELOG + (uint64_t)AGENT_RULELOG * sizeof(struct agent_rulelog))
 #define AGENT_OFF_FDES     (AGENT_OFF_MODULES + (uint64_t)AGENT_MODULE_SPACE * sizeof(struct agent_module))
-#define AGENT_DATA_SIZE    (AGENT_OFF_FDES + (uint64_t)AGENT_FDE_SPACE * sizeof(struct agent_fde))
+#define AGENT_OFF_PLACED   (AGENT_OFF_FDES + (uint64_t)AGENT_FDE_SPACE * sizeof(struct agent_fde))
+#define AGENT_DATA_SIZE    (AGENT_OFF_PLACED + (uint64_t)AGENT_PLACED * 8)
 _Static_assert(AGENT_OFF_IPCACHE % 64 == 0, "an ip cache set in one cache line");
 _Static_assert(AGENT_OFF_STACKCACHE % 64 == 0, "a stack cache entry on its own cache lines");
 

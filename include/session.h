@@ -58,9 +58,17 @@ struct session {
 	struct sample_sink sample_sink;  /* the sampler's output -> the recorder */
 };
 
-/* profile's --intercept default. */
+/* --intercept's default, and its help (profile's and run's). */
 #define INTERCEPT_DEFAULT INTERCEPT_AUTO
 #define INTERCEPT_DEFAULT_NAME "auto"
+#define INTERCEPT_USAGE \
+"      --intercept MODE   how allocator calls are caught: agent (a recorder\n" \
+"                         injected into the program), trap (a breakpoint per\n" \
+"                         call, slow) or auto (agent, else trap where it\n" \
+"                         cannot be injected or under a ulimit -v; default\n" \
+"                         " INTERCEPT_DEFAULT_NAME ")\n"
+/* --intercept MODE: the mode, or an error line, a hint and exit 125. */
+enum intercept_mode session_intercept_mode(const char *cmd, const char *name);
 /* profile's --min-object-size default. */
 #define MIN_OBJECT_SIZE_DEFAULT (1 << 20)
 #define MIN_OBJECT_SIZE_DEFAULT_NAME "1048576, 1 MiB"

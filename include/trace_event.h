@@ -38,6 +38,8 @@ enum nm_event_kind {
 	EV_SAMPLE,              /* the sampler attributed sample */
 	EV_SAMPLER_COUNT,       /* the sampler's count_name of tid is count */
 	EV_OBJECT,              /* the recorder made object (with its frames) */
+	EV_PLACE_STOP,          /* t stopped after its call that made the block at
+				 * addr (config.place_blocks), its records read */
 	EV_RELEASE,             /* the recorder ended object_id */
 	EV_TLS,                 /* object: tid's copy of a module's thread-local
 				 * storage (kind tls), one event per module;
@@ -73,6 +75,7 @@ struct nm_event {
 	const struct nm_frame *frames;
 	int nframes;
 	int64_t object_id;
+	uint64_t addr;          /* EV_PLACE_STOP */
 };
 
 #endif

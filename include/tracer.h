@@ -192,10 +192,22 @@ struct tracer_config {
 	/* A stop at each call of exit(), for EV_EXIT_CALL (run mode checks
 	 * where the pages landed then); profiles have no use for it. */
 	bool exit_calls;
+	/* run mode: the agent stops a thread once it recorded a block that
+	 * may hold a whole page, for on_event to place the block then
+	 * (EV_PLACE_STOP): else its records are read while it runs on. */
+	bool place_blocks;
 };
 
 
 struct tracer *tracer_new(const struct tracer_config *cfg);
+/* The thread stopped for EV_PLACE_STOP while its process's records are
+ * read, before that event: the EV_OBJECT of its block comes then, with
+ * no stopped thread (the agent's); NULL at other times. */
+struct tcb *tracer_placing(struct tracer *tr);
+/* The block at addr, placed at t's stop for it, stops its thread again
+ * before it is freed (its EV_RELEASE then comes while its pages are
+ * there): the agent's calls go on without a stop. */
+void tracer_stop_at_release(struct tracer *tr, struct tcb *t, uint64_t addr);
 int tracer_epoll_fd(struct tracer *tr);
 /* Launches argv (PATH lookup like execvp), checks it first: on error
  * prints one line and exits 126/127.  Returns the pid. */

@@ -74,6 +74,10 @@ struct tracer {
 	 * executable's processes sent (its key -> hashes); the unwind rules
 	 * they computed (a frame's id -> seen; a file's key -> rules). */
 	struct u64map agent_stacks, agent_exe_stacks, agent_rule_ids, agent_file_rules;
+	/* config.alloc_frames: each stack's frames (hash -> struct
+	 * stack_frames *), for the events of the agent's calls. */
+	struct u64map agent_stack_frames;
+	struct tcb *placing;       /* tracer_placing() */
 	bool statics_due;          /* a process has modules whose statics wait */
 };
 
@@ -195,6 +199,15 @@ void agent_modules(struct tracer *tr, struct proc *p);
 void agent_modules_withdraw(struct proc *p);
 /* Turns p's waiting records into events.  Returns the slots read. */
 size_t agent_drain(struct tracer *tr, struct proc *p);
+/* t, stopped by its agent (config.place_blocks) after the call that made
+ * the block at addr, or before the free of a block in its set of placed
+ * ones (release): its records read, with EV_PLACE_STOP after a block's
+ * making; a released block leaves the set.  owner: the process whose
+ * region the call ran on. */
+void agent_block_stop(struct tracer *tr, struct tcb *t, struct proc *owner, uint64_t addr,
+		      bool release);
+/* tracer_stop_at_release() in owner's region. */
+void agent_stop_at_release(struct proc *owner, uint64_t addr);
 /* The last drain, once no thread of p can write (exec, the last thread
  * gone): what a thread killed half-way through a record left is skipped. */
 void agent_drain_final(struct tracer *tr, struct proc *p);

@@ -28,11 +28,7 @@ SAMPLER_USAGE
 "                         reads them; advise needs every sample)\n"
 "      --list-samplers    say which samplers work here (self-tested), and why not\n"
 "      --call-depth N     frames kept per allocation call stack (default 16)\n"
-"      --intercept MODE   how allocator calls are caught: agent (a recorder\n"
-"                         injected into the program), trap (a breakpoint per\n"
-"                         call, slow) or auto (agent, else trap where it\n"
-"                         cannot be injected or under a ulimit -v; default\n"
-"                         " INTERCEPT_DEFAULT_NAME ")\n"
+INTERCEPT_USAGE
 "      --min-object-size SIZE\n"
 "                         heap and mmap blocks, statics and mappings of SIZE\n"
 "                         bytes or more (64K, 1M: K, M, G count KiB, MiB,\n"
@@ -69,20 +65,6 @@ static const struct option profile_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static enum intercept_mode intercept_mode(const char *name)
-{
-	static const char *const modes[] = {
-		[INTERCEPT_AUTO] = "auto", [INTERCEPT_AGENT] = "agent", [INTERCEPT_TRAP] = "trap",
-	};
-
-	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
-		if (!strcmp(modes[i], name))
-			return (enum intercept_mode)i;
-	error("profile: unknown --intercept mode '%s'", name);
-	hint("modes: auto, agent, trap");
-	exit(NM_EXIT_FAILURE);
-}
-
 int cmd_profile(int argc, char **argv)
 {
 	struct session s;
@@ -90,7 +72,6 @@ int cmd_profile(int argc, char **argv)
 	int c;
 
 	session_init(&s, "profile");
-	s.intercept = INTERCEPT_DEFAULT;
 	s.min_object_size = MIN_OBJECT_SIZE_DEFAULT;
 	opterr = 0;
 	s.output = "numamma.db";
@@ -104,7 +85,7 @@ int cmd_profile(int argc, char **argv)
 		case OPT_LIST: sampler_list(stdout); return 0;
 		case OPT_DEPTH: s.call_depth = opt_u64("profile", "call-depth", optarg, 1, NM_MAX_FRAMES - 1); break;
 		case OPT_NO_FOLLOW: s.follow = false; break;
-		case OPT_INTERCEPT: s.intercept = intercept_mode(optarg); break;
+		case OPT_INTERCEPT: s.intercept = session_intercept_mode("profile", optarg); break;
 		case OPT_MIN_SIZE:
 			s.min_object_size = opt_size("profile", "min-object-size", optarg);
 			break;

@@ -40,11 +40,13 @@ SAMPLER_USAGE
 "      --strict           refuse a policy made for another binary\n"
 "      --no-pin           do not pin threads\n"
 "      --no-follow        do not follow forked children\n"
+INTERCEPT_USAGE
 "  -q, --quiet            no summary on stderr, no status line\n"
 "  -v, --verbose          debugging output\n"
 "  -h, --help             show this help\n";
 
-enum { OPT_INTERLEAVE = 256, OPT_BIND, OPT_VERIFY, OPT_STRICT, OPT_NO_PIN, OPT_NO_FOLLOW };
+enum { OPT_INTERLEAVE = 256, OPT_BIND, OPT_VERIFY, OPT_STRICT, OPT_NO_PIN, OPT_NO_FOLLOW,
+       OPT_INTERCEPT };
 
 static const struct option run_options[] = {
 	{ "policy", required_argument, NULL, 'P' },
@@ -58,6 +60,7 @@ static const struct option run_options[] = {
 	{ "strict", no_argument, NULL, OPT_STRICT },
 	{ "no-pin", no_argument, NULL, OPT_NO_PIN },
 	{ "no-follow", no_argument, NULL, OPT_NO_FOLLOW },
+	{ "intercept", required_argument, NULL, OPT_INTERCEPT },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -122,6 +125,7 @@ int cmd_run(int argc, char **argv)
 		case OPT_STRICT: strict = 1; break;
 		case OPT_NO_PIN: pin_threads = false; break;
 		case OPT_NO_FOLLOW: s.follow = false; break;
+		case OPT_INTERCEPT: s.intercept = session_intercept_mode("run", optarg); break;
 		case 'q': s.quiet = true; break;
 		case 'v': verbose++; break;
 		case 'h': fputs(run_usage, stdout); return 0;

@@ -545,6 +545,8 @@ static void init_ctl(struct tracer *tr, struct agent_ctl *c, pid_t pid, uint64_t
 
 	c->version = AGENT_ABI_VERSION;
 	c->max_frames = frames < AGENT_MAX_FRAMES ? frames : AGENT_MAX_FRAMES;
+	/* Smaller, a block holds no whole page (placement.c's ranges). */
+	c->place_min = tr->cfg.place_blocks ? (uint64_t)sysconf(_SC_PAGESIZE) : 0;
 	c->call_depth = (uint32_t)tr->cfg.call_depth;
 	c->stale_tsc = (uint64_t)(STALE_NS / clk.ns_per_tick);
 	c->spin_tsc = (uint64_t)(1e6 / clk.ns_per_tick);
@@ -1384,6 +1386,31 @@ bool agent_call_trap_at(const struct proc *p, uint64_t at)
 
 /* ---- draining ---- */
 
+/* A stack's frames, for run mode's rules (config.alloc_frames). */
+struct stack_frames {
+	int n;
+	struct nm_frame v[];
+};
+
+static void keep_frames(struct tracer *tr, uint64_t hash, const struct nm_frame *frames, int n)
+{
+	struct stack_frames *kept = xmalloc(sizeof(*kept) + (size_t)n * sizeof(*frames));
+
+	kept->n = n;
+	memcpy(kept->v, frames, (size_t)n * sizeof(*frames));
+	u64map_put(&tr->agent_stack_frames, hash, (uint64_t)(uintptr_t)kept, 0);
+}
+
+/* The frames of the stack hash names, or NULL (none kept, or its record
+ * is late). */
+static const struct stack_frames *frames_of(struct tracer *tr, uint64_t hash)
+{
+	struct u64map_slot *s = hash && tr->cfg.alloc_frames ? u64map_find(&tr->agent_stack_frames, hash)
+							      : NULL;
+
+	return s ? (const struct stack_frames *)(uintptr_t)s->a : NULL;
+}
+
 /* A stack's hash is the same in every process (its frames' ids): one
  * named by any process is known to all. */
 static void add_stack(struct tracer *tr, struct proc *p, struct agent_proc *ap, uint64_t hash,
@@ -1399,6 +1426,8 @@ static void add_stack(struct tracer *tr, struct proc *p, struct agent_proc *ap, 
 	k = hooks_user_frames(p, rets, n, tr->cfg.call_depth, frames);
 	u64map_put(&tr->agent_stacks, hash, tr->db && k ? db_intern_callsite(tr->db, frames, k) : 0,
 		   0);
+	if (tr->cfg.alloc_frames && k)
+		keep_frames(tr, hash, frames, k);
 	if (ap->exe_key)
 		learn(&tr->agent_exe_stacks, ap->exe_key, hash, 0);
 }
@@ -1462,6 +1491,7 @@ static uint32_t call_event(struct tracer *tr, struct proc *p, struct agent_proc 
 	/* A vfork child writes into its parent's ring with its own tid. */
 	struct tcb *t = tcb_find(tr, (pid_t)r->tid);
 	const struct agent_rec *freed;
+	const struct stack_frames *kept;
 
 	if (!alloc_call_event(&c, p->page_size, &ev) || !tr->cfg.on_event)
 		return 1;
@@ -1473,6 +1503,10 @@ static uint32_t call_event(struct tracer *tr, struct proc *p, struct agent_proc 
 	ev.ns = tsc_ns(r->tsc);
 	ev.freed_ns = freed ? tsc_ns(freed->tsc) : 0;
 	ev.callsite_id = callsite_of(tr, r->hash, &ev.site_memo);
+	if ((kept = frames_of(tr, r->hash))) {
+		ev.frames = kept->v;
+		ev.nframes = kept->n;
+	}
 	/* Not tracer_emit(): the call's time is the agent's, not now. */
 	ap->call.kind = EV_ALLOC;
 	ap->call.pid = ev.pid;
@@ -1715,6 +1749,47 @@ static size_t drain(struct tracer *tr, struct proc *p, bool final, uint64_t limi
 size_t agent_drain(struct tracer *tr, struct proc *p)
 {
 	return drain(tr, p, false, __rdtsc(), NULL);
+}
+
+static uint64_t *placed_set(struct agent_proc *ap)
+{
+	return (uint64_t *)((uint8_t *)ap->ctl + AGENT_OFF_PLACED);
+}
+
+void agent_block_stop(struct tracer *tr, struct tcb *t, struct proc *owner, uint64_t addr,
+		      bool release)
+{
+	uint64_t *e;
+
+	tr->placing = release ? NULL : t;
+	agent_drain(tr, owner);
+	if (!release)
+		tracer_emit(tr, &(struct nm_event){ .kind = EV_PLACE_STOP, .t = t, .pid = t->proc->pid,
+						    .tid = t->tid, .addr = addr });
+	else if (owner->agent && (e = agent_placed_find(placed_set(owner->agent), addr)))
+		__atomic_store_n(e, AGENT_PLACED_GONE, __ATOMIC_RELEASE);
+	tr->placing = NULL;
+}
+
+void agent_stop_at_release(struct proc *owner, uint64_t addr)
+{
+	struct agent_proc *ap = owner->agent;
+	uint64_t *set;
+	uint32_t h;
+
+	if (!ap || addr <= AGENT_PLACED_GONE || agent_placed_find((set = placed_set(ap)), addr))
+		return;
+	h = (uint32_t)agent_mix(addr);
+	for (uint32_t i = 0; i < AGENT_PLACED; i++, h++) {
+		uint64_t *e = &set[h & (AGENT_PLACED - 1)];
+
+		if (*e == AGENT_PLACED_EMPTY || *e == AGENT_PLACED_GONE) {
+			__atomic_store_n(e, addr, __ATOMIC_RELEASE);
+			return;
+		}
+	}
+	debug("process %d: the set of placed blocks is full: %#llx is checked once freed",
+	      owner->pid, (unsigned long long)addr);
 }
 
 /* The calls p's agent could not record, added to the run's count once,

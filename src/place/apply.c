@@ -77,6 +77,15 @@ struct applier {
 		uint64_t moved_lo, moved_hi;
 	} *pinned;
 	size_t npinned, cappinned;
+	/* Blocks the agent recorded while their threads ran on, planned:
+	 * each is placed at its thread's stop after the call that made it
+	 * (EV_PLACE_STOP), before the program touches it. */
+	struct waiting_block {
+		struct nm_object obj;
+		struct place_plan plan;
+	} *waiting;
+	size_t nwaiting, capwaiting;
+	uint64_t page_size;
 };
 
 /* Read once, from the first process seen: what the launcher gave it
@@ -307,32 +316,105 @@ static void split_edges(struct applier *r, struct tcb *t, struct rule_counts *pr
 	free(edges);
 }
 
-static void place_object(struct applier *r, struct tcb *t, const struct nm_object *obj,
-			 const struct nm_frame *frames, int nframes)
+static void apply_plan(struct applier *r, struct tcb *t, const struct nm_object *obj,
+		       struct place_plan *plan)
 {
-	struct rule_counts *proc = proc_counts(r, t->proc->pid);
-	struct place_plan plan = { 0 };
 	struct place_cost cost = { 0 };
-	uint64_t start;
-	int failed, narrowed, n;
+	uint64_t start = now_ns();
+	int failed;
 
-	if (!policy_plan_object(r->pol, obj, frames, nframes, proc->matched, t->proc->page_size,
-				&plan))
+	split_edges(r, t, proc_counts(r, t->proc->pid), plan, obj->addr, &cost);
+	failed = apply_ranges(r, t, obj, plan, &cost);
+	cost.ns = now_ns() - start;
+	verifier_add(r->ver, obj, plan, failed, &cost);
+	place_plan_free(plan);
+}
+
+static struct waiting_block *waiting_at(struct applier *r, pid_t pid, uint64_t addr)
+{
+	for (size_t i = 0; i < r->nwaiting; i++)
+		if (r->waiting[i].obj.pid == pid && r->waiting[i].obj.addr == addr)
+			return &r->waiting[i];
+	return NULL;
+}
+
+static void drop_waiting(struct applier *r, struct waiting_block *w)
+{
+	place_plan_free(&w->plan);
+	*w = r->waiting[--r->nwaiting];
+}
+
+/* A block recorded with no thread stopped: placed at its thread's stop.
+ * A block at the same address before it (its stop never came: the
+ * agent turned off) is dropped. */
+static void wait_for_stop(struct applier *r, const struct nm_object *obj, struct place_plan *plan)
+{
+	struct waiting_block *w = waiting_at(r, obj->pid, obj->addr);
+
+	if (w)
+		drop_waiting(r, w);
+	if (r->nwaiting == r->capwaiting) {
+		r->capwaiting = r->capwaiting ? 2 * r->capwaiting : 16;
+		r->waiting = xrealloc(r->waiting, r->capwaiting * sizeof(*r->waiting));
+	}
+	r->waiting[r->nwaiting++] = (struct waiting_block){ *obj, *plan };
+}
+
+/* t stopped after its call that made the block at addr. */
+static void place_waiting(struct applier *r, struct tcb *t, uint64_t addr)
+{
+	struct waiting_block *w = waiting_at(r, t->proc->pid, addr);
+	struct waiting_block block;
+
+	if (!w)
+		return;         /* placed already, or nothing to place in it */
+	block = *w;
+	*w = r->waiting[--r->nwaiting];
+	apply_plan(r, t, &block.obj, &block.plan);
+	tracer_stop_at_release(r->s->tr, t, addr);
+}
+
+static void forget_waiting(struct applier *r, pid_t pid)
+{
+	for (size_t i = r->nwaiting; i-- > 0;)
+		if (r->waiting[i].obj.pid == pid)
+			drop_waiting(r, &r->waiting[i]);
+}
+
+/* Plans obj and places it: now with its thread t stopped, else (the
+ * agent's record, t NULL) at that thread's stop.  recorded: by the agent
+ * (its release is then a stop only if asked: tracer_stop_at_release()). */
+static void place_object(struct applier *r, struct tcb *t, const struct nm_object *obj,
+			 const struct nm_frame *frames, int nframes, bool recorded)
+{
+	struct rule_counts *proc = proc_counts(r, obj->pid);
+	struct place_plan plan = { 0 };
+	int narrowed, n;
+
+	if (!policy_plan_object(r->pol, obj, frames, nframes, proc->matched, r->page_size, &plan))
 		return;
-	n = binding_restrict_ranges(binding(r, t->proc->pid), plan.ranges, plan.n, &narrowed);
+	n = binding_restrict_ranges(binding(r, obj->pid), plan.ranges, plan.n, &narrowed);
 	r->narrowed += (uint64_t)narrowed;
 	r->dropped += (uint64_t)(plan.n - n);
 	plan.n = n;
 	if (!plan.n) {
 		place_plan_free(&plan);
-		return;
+	} else if (!t) {
+		wait_for_stop(r, obj, &plan);
+	} else {
+		apply_plan(r, t, obj, &plan);
+		if (recorded)
+			tracer_stop_at_release(r->s->tr, t, obj->addr);
 	}
-	start = now_ns();
-	split_edges(r, t, proc, &plan, obj->addr, &cost);
-	failed = apply_ranges(r, t, obj, &plan, &cost);
-	cost.ns = now_ns() - start;
-	verifier_add(r->ver, obj, &plan, failed, &cost);
-	place_plan_free(&plan);
+}
+
+/* The thread stopped for its block while its records are read
+ * (tracer_placing()), when it is tid's. */
+static struct tcb *stopped_for(struct applier *r, pid_t tid)
+{
+	struct tcb *t = tracer_placing(r->s->tr);
+
+	return t && t->tid == tid ? t : NULL;
 }
 
 /* The first module seen is the executable: a policy for another binary
@@ -378,7 +460,7 @@ static int place_static(void *arg, const struct nm_object *obj)
 		f.module = elfmod_identity(m->elf);
 		f.path = m->path;
 	}
-	place_object(w->r, w->t, obj, &f, m ? 1 : 0);
+	place_object(w->r, w->t, obj, &f, m ? 1 : 0, false);
 	verifier_seen(w->r->ver, obj->id);
 	return 0;
 }
@@ -677,7 +759,11 @@ static void on_event(void *ext, const struct nm_event *ev)
 
 	switch (ev->kind) {
 	case EV_OBJECT:
-		place_object(r, ev->t, ev->object, ev->frames, ev->nframes);
+		place_object(r, ev->t ? ev->t : stopped_for(r, ev->tid), ev->object, ev->frames,
+			     ev->nframes, !ev->t);
+		break;
+	case EV_PLACE_STOP:
+		place_waiting(r, ev->t, ev->addr);
 		break;
 	case EV_MODULES_HOOKED:
 		place_statics(r, ev->t);
@@ -706,6 +792,7 @@ static void on_event(void *ext, const struct nm_event *ev)
 		if (ev->t->proc->running == 0) {   /* its last thread to exit */
 			verifier_check_all(r->ver, ev->pid);
 			forget_counts(r, ev->pid);
+			forget_waiting(r, ev->pid);
 		}
 		break;
 	default:
@@ -737,7 +824,8 @@ struct applier *applier_new(struct session *s, struct policy *pol, struct verifi
 {
 	struct applier *r = xcalloc(1, sizeof(*r));
 
-	*r = (struct applier){ .s = s, .pol = pol, .ver = ver, .pin = pin, .attached = attached };
+	*r = (struct applier){ .s = s, .pol = pol, .ver = ver, .pin = pin, .attached = attached,
+			       .page_size = (uint64_t)sysconf(_SC_PAGESIZE) };
 	s->ext = r;
 	s->ext_event = on_event;
 	return r;

@@ -42,10 +42,24 @@ void session_init(struct session *s, const char *cmd)
 	s->kept.older_fd = -1;
 	s->follow = true;
 	s->call_depth = 16;
-	s->intercept = INTERCEPT_TRAP;
+	s->intercept = INTERCEPT_DEFAULT;
 	s->sopts.name = "auto";
 	s->sopts.raw = 1;
 	launcher_detect(&s->launcher, launcher_getenv);
+}
+
+enum intercept_mode session_intercept_mode(const char *cmd, const char *name)
+{
+	static const char *const modes[] = {
+		[INTERCEPT_AUTO] = "auto", [INTERCEPT_AGENT] = "agent", [INTERCEPT_TRAP] = "trap",
+	};
+
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (!strcmp(modes[i], name))
+			return (enum intercept_mode)i;
+	error("%s: unknown --intercept mode '%s'", cmd, name);
+	hint("modes: auto, agent, trap");
+	exit(NM_EXIT_FAILURE);
 }
 
 /* ---- tracer callbacks ---- */
@@ -446,6 +460,7 @@ int session_run(struct session *s, char **argv, pid_t attach_pid)
 		.before_drain = before_drain, .after_drain = after_drain,
 		.prefetch = prefetch, .pair_frees = s->ext_event == NULL,
 		.statics_at_once = s->ext_event != NULL, .exit_calls = s->ext_event != NULL,
+		.place_blocks = s->ext_event != NULL,
 	};
 	int status;
 

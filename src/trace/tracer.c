@@ -1008,6 +1008,11 @@ static struct proc *region_owner(struct tracer *tr, struct proc *p)
 	return owner ? owner : p;
 }
 
+void tracer_stop_at_release(struct tracer *tr, struct tcb *t, uint64_t addr)
+{
+	agent_stop_at_release(region_owner(tr, t->proc), addr);
+}
+
 /* Returns true when the SIGTRAP was one of ours and was handled. */
 static bool handle_trap(struct tracer *tr, struct tcb *t)
 {
@@ -1033,8 +1038,11 @@ static bool handle_trap(struct tracer *tr, struct tcb *t)
 	if (agent_call_trap_at(owner, at)) {
 		if (!is_our_trap(t))
 			return stray_watch_trap(tr, t);
-		if (!at_let_go_call(tr, t, (int)regs.rdi, regs.rsi, regs.rdx))
-			resume(t, 0);
+		if (!alloc_fn_controls((int)regs.rdi))
+			agent_block_stop(tr, t, owner, regs.rsi, regs.rdx != 0);
+		else if (at_let_go_call(tr, t, (int)regs.rdi, regs.rsi, regs.rdx))
+			return true;
+		resume(t, 0);
 		return true;
 	}
 	if (agent_loader_trap_at(p, at)) {
@@ -1445,6 +1453,11 @@ void tracer_set_db(struct tracer *tr, struct nm_db *db)
 struct proc *tracer_procs(struct tracer *tr)
 {
 	return tr->procs;
+}
+
+struct tcb *tracer_placing(struct tracer *tr)
+{
+	return tr->placing;
 }
 
 bool tracer_agent_used(struct tracer *tr)

@@ -1,0 +1,86 @@
+/* Whether numamma run placed each large block before the call that made
+ * it returned: the block's first whole page's memory policy, asked right
+ * after the call (get_mempolicy, MPOL_F_ADDR), is the policy's, not the
+ * default.  Two threads, each with 500 small blocks between 8 large ones
+ * (malloc, calloc, posix_memalign, realloc, mmap), each touched, then
+ * freed.  Prints "placed at return: N of M"; natively N is 0. */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define MPOL_F_ADDR (1 << 1)
+#define LARGE (256 << 10)
+#define PER_THREAD 8
+
+static int placed, made;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void check(char *block, size_t size)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	char *first = (char *)(((uintptr_t)block + page - 1) & ~(uintptr_t)(page - 1));
+	int mode = -1;
+
+	if (syscall(SYS_get_mempolicy, &mode, NULL, 0, first, MPOL_F_ADDR) < 0)
+		mode = -1;
+	memset(block, 1, size);
+	pthread_mutex_lock(&lock);
+	made++;
+	placed += mode > 0;     /* MPOL_DEFAULT is 0 */
+	pthread_mutex_unlock(&lock);
+}
+
+static void small_ones(void)
+{
+	for (int i = 0; i < 500; i++) {
+		char *p = malloc(16 + i % 200);
+
+		p[0] = (char)i;
+		free(p);
+	}
+}
+
+static void *work(void *arg)
+{
+	void *b[PER_THREAD];
+	char *m;
+
+	(void)arg;
+	for (int i = 0; i < 4; i++) {
+		small_ones();
+		b[i] = malloc(LARGE);
+		check(b[i], LARGE);
+	}
+	small_ones();
+	b[4] = calloc(LARGE / 64, 64);
+	check(b[4], LARGE);
+	if (posix_memalign(&b[5], 4096, LARGE))
+		exit(2);
+	check(b[5], LARGE);
+	b[6] = realloc(malloc(64), LARGE);
+	check(b[6], LARGE);
+	m = mmap(NULL, LARGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		exit(2);
+	check(m, LARGE);
+	munmap(m, LARGE);
+	for (int i = 0; i < PER_THREAD - 1; i++)
+		free(b[i]);
+	return NULL;
+}
+
+int main(void)
+{
+	pthread_t t;
+
+	pthread_create(&t, NULL, work, NULL);
+	work(NULL);
+	pthread_join(t, NULL);
+	printf("placed at return: %d of %d\n", placed, made);
+	return 0;
+}
