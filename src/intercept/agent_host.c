@@ -1386,7 +1386,8 @@ bool agent_call_trap_at(const struct proc *p, uint64_t at)
 
 /* ---- draining ---- */
 
-/* A stack's frames, for run mode's rules (config.alloc_frames). */
+/* A stack's frames, for run mode's rules (config.alloc_frames): module
+ * identities and offsets, the same in every process that sends it. */
 struct stack_frames {
 	int n;
 	struct nm_frame v[];
@@ -1398,6 +1399,10 @@ static void keep_frames(struct tracer *tr, uint64_t hash, const struct nm_frame 
 
 	kept->n = n;
 	memcpy(kept->v, frames, (size_t)n * sizeof(*frames));
+	/* The module's path is its process's, gone with it; its identity
+	 * (what rules match) is the run's. */
+	for (int i = 0; i < n; i++)
+		kept->v[i].path = "";
 	u64map_put(&tr->agent_stack_frames, hash, (uint64_t)(uintptr_t)kept, 0);
 }
 
