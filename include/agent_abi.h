@@ -230,10 +230,10 @@ struct agent_ctl {
 	/* Whether %fs:0 may be read (AGENT_TP_*): not before a static
 	 * program's C library set the thread pointer. */
 	uint32_t tp;
-	/* numamma run: a call that returns a block of this many bytes or
-	 * more (one that may hold a whole page) stops its thread once
-	 * recorded, for numamma to place the block before the program
-	 * touches it (agent_call_trap(fn, block, 0)).  0: none stops. */
+	/* numamma run: the page size.  A call that returns a block holding
+	 * a whole page stops its thread once recorded, for numamma to place
+	 * the block before the program touches it (agent_call_trap(fn,
+	 * block, 0)).  0: none stops. */
 	uint64_t place_min;
 	struct agent_hook hooks[AGENT_MAX_HOOKS];
 	/* Wrapper functions outside wrapper modules (C++'s operator new

@@ -7,6 +7,7 @@
 #include "error.h"
 #include "numa_syscall.h"
 #include "session.h"
+#include "u64map.h"
 #include "verify.h"
 
 struct placed {
@@ -20,6 +21,7 @@ struct placed {
 	bool checked;
 	struct range_check total;
 	uint64_t edge_pages;      /* spanned, but shared with a neighbour */
+	size_t same_id;           /* 1 + the index of the one before with this id; 0: none */
 };
 
 struct verifier {
@@ -29,6 +31,10 @@ struct verifier {
 	size_t n, cap;
 	int64_t *seen;            /* open addressing, 0 = empty */
 	size_t nseen, capseen;
+	/* id -> 1 + the index of its latest entry in v: each release looks
+	 * its block up (a linear search was 23% of run's cpu on cc1, 5,583
+	 * placed blocks and 345,000 releases). */
+	struct u64map by_id;
 	struct place_cost cost;   /* of every object placed */
 	struct place_cost own_cost;       /* of threads' own memory moved */
 };
@@ -106,6 +112,23 @@ static void sum_cost(struct place_cost *sum, const struct place_cost *c)
 	sum->madvise_calls += c->madvise_calls;
 }
 
+/* u64map's keys 0 and UINT64_MAX are not ids (no object has either). */
+static bool indexable(int64_t id)
+{
+	return id != 0 && id != -1;
+}
+
+static void index_placed(struct verifier *v, struct placed *p)
+{
+	const struct u64map_slot *s;
+
+	if (!indexable(p->id))
+		return;
+	s = u64map_find(&v->by_id, (uint64_t)p->id);
+	p->same_id = s ? (size_t)s->a : 0;
+	u64map_put(&v->by_id, (uint64_t)p->id, (uint64_t)(p - v->v) + 1, 0);
+}
+
 void verifier_add(struct verifier *v, const struct nm_object *obj,
 		  const struct place_plan *plan, int failed, const struct place_cost *cost)
 {
@@ -131,6 +154,7 @@ void verifier_add(struct verifier *v, const struct nm_object *obj,
 	p->edge_pages = pages_spanned(obj->addr, obj->size) - plan_pages(plan);
 	sum_cost(own_memory(obj->id) ? &v->own_cost : &v->cost, cost);
 	verifier_seen(v, obj->id);
+	index_placed(v, p);
 }
 
 void range_check_add(struct range_check *rc, uint64_t nodemask, int status)
@@ -222,9 +246,14 @@ static void check_placed(struct verifier *v, struct placed *p)
 
 void verifier_check(struct verifier *v, pid_t pid, int64_t id)
 {
-	for (size_t i = 0; i < v->n; i++)
-		if (v->v[i].id == id && v->v[i].pid == pid)
-			check_placed(v, &v->v[i]);
+	const struct u64map_slot *s;
+
+	if (!indexable(id))
+		return;
+	s = u64map_find(&v->by_id, (uint64_t)id);
+	for (size_t i = s ? (size_t)s->a : 0; i; i = v->v[i - 1].same_id)
+		if (v->v[i - 1].pid == pid)
+			check_placed(v, &v->v[i - 1]);
 }
 
 void verifier_check_all(struct verifier *v, pid_t pid)
