@@ -542,20 +542,15 @@ static uint64_t asked_bytes(uint32_t fn, const struct agent_frame *f)
 /* numamma run: a block that holds a whole page stops its thread, its
  * record published, so that numamma places it before the program first
  * touches it (a first touch would put its pages on the toucher's node).
- * The block's bytes as numamma counts them (alloc_call.c): a mapping's
- * and pvalloc's are whole pages, xallocx's its result.  A smaller block,
- * or one across two pages without a whole one, has nothing to place
- * (placement.c's ranges are its whole pages). */
+ * The block's bytes as numamma counts them (alloc_call.c): xallocx's
+ * its result. */
 static void stop_to_place(struct agent_ctl *c, uint32_t fn, const struct agent_frame *f, uint64_t a0,
 			  uint64_t ret)
 {
 	uint64_t block = fn == FN_POSIX_MEMALIGN ? a0 : fn == FN_XALLOCX ? f->rdi : ret;
-	uint64_t bytes = fn == FN_XALLOCX ? ret : asked_bytes(fn, f), page = c->place_min;
-	uint64_t first = (block + page - 1) & ~(page - 1);
+	uint64_t bytes = fn == FN_XALLOCX ? ret : asked_bytes(fn, f);
 
-	if (!block || block == (uint64_t)-1 || !bytes)
-		return;
-	if (alloc_fn_maps((int)fn) || fn == FN_PVALLOC || (bytes >= page && first + page <= block + bytes))
+	if (agent_holds_page(fn, block, bytes, c->place_min))
 		stop_at(c, fn, block, 0);
 }
 

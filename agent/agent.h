@@ -28,6 +28,11 @@ static inline void *agent_at(struct agent_ctl *c, uint64_t off)
 	return (char *)c + off;
 }
 
+/* Does the block a call made (bytes at block; block 0 or -1: none) hold
+ * a whole page, something numamma run can place (placement.c's ranges
+ * are its whole pages)?  A mapping's and pvalloc's bytes are rounded up
+ * to pages. */
+bool agent_holds_page(uint32_t fn, uint64_t block, uint64_t bytes, uint64_t page);
 /* Is block in the set of placed ones (agent_placed_find())? */
 bool agent_placed(struct agent_ctl *c, uint64_t block);
 /* The thread's entry in the inside table, made on first use; NULL when

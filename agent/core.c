@@ -750,6 +750,17 @@ int agent_region_step(const struct agent_ctl *c)
 	return state == AGENT_SHARED ? AGENT_REGION_OWN : AGENT_REGION_TRAP;
 }
 
+bool agent_holds_page(uint32_t fn, uint64_t block, uint64_t bytes, uint64_t page)
+{
+	uint64_t first = (block + page - 1) & ~(page - 1);
+
+	if (!block || block == (uint64_t)-1 || !bytes || !page)
+		return false;
+	if (alloc_fn_maps((int)fn) || fn == FN_PVALLOC)
+		return true;
+	return bytes >= page && first + page <= block + bytes;
+}
+
 bool agent_placed(struct agent_ctl *c, uint64_t block)
 {
 	return agent_placed_find(agent_at(c, AGENT_OFF_PLACED), block) != 0;

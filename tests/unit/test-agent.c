@@ -3,8 +3,8 @@
  * region a fork child writes, stacks
  * sent once, tables that grow, the inside table, stack walking with modules' unwind data
  * (made up here: agent/cfi.c on real code is test-agent-cfi's), the
- * set-ID bits an exec loses under an unprivileged tracer, and the program
- * an exec call names. */
+ * set-ID bits an exec loses under an unprivileged tracer, the program
+ * an exec call names, and which blocks numamma run stops for. */
 #include <string.h>
 #include <sys/mman.h>
 
@@ -931,6 +931,34 @@ static void test_exec_path_from_fd(void)
 	CHECK(!exec_path_from_fd(buf, 16, 7, "a"));
 }
 
+/* numamma run: which blocks stop their thread to be placed (those that
+ * hold a whole page), and the set of placed blocks whose free stops. */
+static void test_placing(struct agent_ctl *c)
+{
+	uint64_t *set = agent_at(c, AGENT_OFF_PLACED), at;
+
+	CHECK(agent_holds_page(FN_MALLOC, 0x1000, 4096, 4096));
+	CHECK(!agent_holds_page(FN_MALLOC, 0x1000, 4095, 4096));
+	CHECK(!agent_holds_page(FN_MALLOC, 0x1010, 4096, 4096));        /* across two pages */
+	CHECK(!agent_holds_page(FN_MALLOC, 0x1010, 8191 - 0x10, 4096));
+	CHECK(agent_holds_page(FN_MALLOC, 0x1010, 8192 - 0x10, 4096));
+	CHECK(agent_holds_page(FN_MMAP, 0x7000, 100, 4096));           /* a page, whatever asked */
+	CHECK(agent_holds_page(FN_PVALLOC, 0x7000, 1, 4096));
+	CHECK(!agent_holds_page(FN_MALLOC, 0, 1 << 20, 4096));          /* failed */
+	CHECK(!agent_holds_page(FN_MMAP, (uint64_t)-1, 1 << 20, 4096)); /* MAP_FAILED */
+	CHECK(!agent_holds_page(FN_MALLOC, 0x1000, 1 << 20, 0));        /* not run: no stop */
+
+	CHECK(!agent_placed(c, 0x5000));
+	at = agent_mix(0x5000) & (AGENT_PLACED - 1);
+	set[at] = 0x9000;                                  /* another block in its slot */
+	set[(at + 1) & (AGENT_PLACED - 1)] = AGENT_PLACED_GONE;
+	set[(at + 2) & (AGENT_PLACED - 1)] = 0x5000;
+	CHECK(agent_placed(c, 0x5000));                    /* found past both */
+	set[(at + 1) & (AGENT_PLACED - 1)] = AGENT_PLACED_EMPTY;
+	CHECK(!agent_placed(c, 0x5000));                   /* an empty slot ends the probe */
+	memset(set, 0, AGENT_PLACED * sizeof(*set));
+}
+
 int main(void)
 {
 	struct agent_ctl *c = new_region();
@@ -950,5 +978,6 @@ int main(void)
 	test_exec_setid();
 	test_exec_calls();
 	test_exec_path_from_fd();
+	test_placing(c);
 	return unit_done();
 }
