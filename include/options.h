@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "tracer.h"
+
 /* Each dies (exit 125) with "numamma: CMD: invalid --OPT 'ARG'" when arg
  * is not a number in range. */
 uint64_t opt_u64(const char *cmd, const char *opt, const char *arg, uint64_t min, uint64_t max);
@@ -12,6 +14,8 @@ double opt_seconds(const char *cmd, const char *opt, const char *arg);
 /* Bytes, with an optional K, M or G (binary) suffix: 64K, 1M. */
 uint64_t opt_size(const char *cmd, const char *opt, const char *arg);
 pid_t opt_pid(const char *cmd, const char *arg);
+/* --intercept MODE: auto, agent or trap (else an error line and a hint). */
+enum intercept_mode opt_intercept(const char *cmd, const char *arg);
 /* "numamma: CMD: what is wrong" and a hint to --help; returns 125 for the
  * caller to return or exit with. */
 int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -67,8 +67,6 @@ struct session {
 "                         call, slow) or auto (agent, else trap where it\n" \
 "                         cannot be injected or under a ulimit -v; default\n" \
 "                         " INTERCEPT_DEFAULT_NAME ")\n"
-/* --intercept MODE: the mode, or an error line, a hint and exit 125. */
-enum intercept_mode session_intercept_mode(const char *cmd, const char *name);
 /* profile's --min-object-size default. */
 #define MIN_OBJECT_SIZE_DEFAULT (1 << 20)
 #define MIN_OBJECT_SIZE_DEFAULT_NAME "1048576, 1 MiB"

@@ -193,7 +193,7 @@ struct tracer_config {
 	 * where the pages landed then); profiles have no use for it. */
 	bool exit_calls;
 	/* run mode: the agent stops a thread once it recorded a block that
-	 * may hold a whole page, for on_event to place the block then
+	 * holds a whole page, for on_event to place the block then
 	 * (EV_PLACE_STOP): else its records are read while it runs on. */
 	bool place_blocks;
 };

@@ -85,7 +85,7 @@ int cmd_profile(int argc, char **argv)
 		case OPT_LIST: sampler_list(stdout); return 0;
 		case OPT_DEPTH: s.call_depth = opt_u64("profile", "call-depth", optarg, 1, NM_MAX_FRAMES - 1); break;
 		case OPT_NO_FOLLOW: s.follow = false; break;
-		case OPT_INTERCEPT: s.intercept = session_intercept_mode("profile", optarg); break;
+		case OPT_INTERCEPT: s.intercept = opt_intercept("profile", optarg); break;
 		case OPT_MIN_SIZE:
 			s.min_object_size = opt_size("profile", "min-object-size", optarg);
 			break;

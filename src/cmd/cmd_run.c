@@ -125,7 +125,7 @@ int cmd_run(int argc, char **argv)
 		case OPT_STRICT: strict = 1; break;
 		case OPT_NO_PIN: pin_threads = false; break;
 		case OPT_NO_FOLLOW: s.follow = false; break;
-		case OPT_INTERCEPT: s.intercept = session_intercept_mode("run", optarg); break;
+		case OPT_INTERCEPT: s.intercept = opt_intercept("run", optarg); break;
 		case 'q': s.quiet = true; break;
 		case 'v': verbose++; break;
 		case 'h': fputs(run_usage, stdout); return 0;

@@ -47,6 +47,20 @@ pid_t opt_pid(const char *cmd, const char *arg)
 	return (pid_t)opt_u64(cmd, "pid", arg, 1, 4194304);
 }
 
+enum intercept_mode opt_intercept(const char *cmd, const char *arg)
+{
+	static const char *const modes[] = {
+		[INTERCEPT_AUTO] = "auto", [INTERCEPT_AGENT] = "agent", [INTERCEPT_TRAP] = "trap",
+	};
+
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (!strcmp(modes[i], arg))
+			return (enum intercept_mode)i;
+	error("%s: unknown --intercept mode '%s'", cmd, arg);
+	hint("modes: auto, agent, trap");
+	exit(NM_EXIT_FAILURE);
+}
+
 int usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;

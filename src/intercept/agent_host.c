@@ -1109,7 +1109,6 @@ static int setup(struct tracer *tr, struct tcb *t)
 void agent_setup(struct tracer *tr, struct tcb *t)
 {
 	struct proc *p = t->proc;
-
 	uint64_t limit;
 
 	if (tr->cfg.intercept == INTERCEPT_TRAP || p->agent || p->agent_refused || p->ignored)

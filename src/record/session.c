@@ -48,20 +48,6 @@ void session_init(struct session *s, const char *cmd)
 	launcher_detect(&s->launcher, launcher_getenv);
 }
 
-enum intercept_mode session_intercept_mode(const char *cmd, const char *name)
-{
-	static const char *const modes[] = {
-		[INTERCEPT_AUTO] = "auto", [INTERCEPT_AGENT] = "agent", [INTERCEPT_TRAP] = "trap",
-	};
-
-	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
-		if (!strcmp(modes[i], name))
-			return (enum intercept_mode)i;
-	error("%s: unknown --intercept mode '%s'", cmd, name);
-	hint("modes: auto, agent, trap");
-	exit(NM_EXIT_FAILURE);
-}
-
 /* ---- tracer callbacks ---- */
 
 static void open_database(struct session *s);
