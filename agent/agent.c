@@ -347,10 +347,10 @@ static void before_sandbox(struct agent_ctl *c, uint32_t fn, const struct agent_
 /* A call numamma may let the process go at: it stops the thread here,
  * and the call then does what it does alone.  Not once numamma is gone:
  * nothing would take the trap. */
-static void stop_at(struct agent_ctl *c, uint32_t fn, uint64_t a0, uint64_t a1)
+static void stop_at(struct agent_ctl *c, uint32_t fn, uint64_t a0, uint64_t a1, uint64_t a2)
 {
 	if (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) != AGENT_OFF)
-		agent_call_trap(fn, a0, a1);
+		agent_call_trap(fn, a0, a1, a2);
 }
 
 /* The program asks to be traced, or to trace a process (a debugger
@@ -360,7 +360,7 @@ static void stop_at(struct agent_ctl *c, uint32_t fn, uint64_t a0, uint64_t a1)
 static void before_ptrace(struct agent_ctl *c, uint64_t request, uint64_t pid)
 {
 	if (request == PTRACE_TRACEME || request == PTRACE_ATTACH || request == PTRACE_SEIZE)
-		stop_at(c, FN_PTRACE, request, pid);
+		stop_at(c, FN_PTRACE, request, pid, 0);
 }
 
 /* Would the program an exec call runs lose a privilege under numamma's
@@ -412,7 +412,7 @@ static bool exec_may_lose_privilege(struct agent_ctl *c, const struct exec_call 
 static void before_exec(struct agent_ctl *c, const struct exec_call *e)
 {
 	if (exec_may_lose_privilege(c, e))
-		stop_at(c, FN_EXECVEAT, exec_call_word(e), e->path);
+		stop_at(c, FN_EXECVEAT, exec_call_word(e), e->path, 0);
 }
 
 /* prctl, syscall(3), ptrace and the execs: never recorded, run as they
@@ -499,7 +499,7 @@ int agent_enter(struct agent_frame *f)
 			record(c, f, fn, f->rdi, 0);
 		/* A placed block: numamma checks its pages before it goes. */
 		if (f->rdi && c->place_min && agent_placed(c, f->rdi))
-			stop_at(c, fn, f->rdi, 1);
+			stop_at(c, fn, f->rdi, 1, 0);
 		if (alloc_fn_frees(fn)) {
 			/* The slot first: a signal handler between the two
 			 * stores sees no match. */
@@ -550,8 +550,8 @@ static void stop_to_place(struct agent_ctl *c, uint32_t fn, const struct agent_f
 	uint64_t block = fn == FN_POSIX_MEMALIGN ? a0 : fn == FN_XALLOCX ? f->rdi : ret;
 	uint64_t bytes = fn == FN_XALLOCX ? ret : asked_bytes(fn, f);
 
-	if (agent_holds_page(fn, block, bytes, c->place_min))
-		stop_at(c, fn, block, 0);
+	if (agent_holds_page(fn, block, bytes, c->place_min) && agent_place_stops(c, fn, f->hash))
+		stop_at(c, fn, block, 0, f->hash);
 }
 
 /* Returns where entry.S jumps with the call's arguments, once the agent's

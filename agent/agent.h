@@ -33,8 +33,11 @@ static inline void *agent_at(struct agent_ctl *c, uint64_t off)
  * are its whole pages)?  A mapping's and pvalloc's bytes are rounded up
  * to pages. */
 bool agent_holds_page(uint32_t fn, uint64_t block, uint64_t bytes, uint64_t page);
-/* Is block in the set of placed ones (agent_placed_find())? */
+/* Is block in the set of placed ones (agent_set_find())? */
 bool agent_placed(struct agent_ctl *c, uint64_t block);
+/* Does a block that fn made from the stack hash stop its thread for
+ * numamma to place it: its stack not spared (agent_spare_key())? */
+bool agent_place_stops(struct agent_ctl *c, uint32_t fn, uint64_t hash);
 /* The thread's entry in the inside table, made on first use; NULL when
  * the table is full. */
 struct agent_inside *agent_inside(struct agent_ctl *c, uint64_t key);
@@ -64,7 +67,7 @@ void agent_loader_trap(void);
 void agent_region_trap(void);
 /* The same, at a call numamma may let the process go at (a ptrace that
  * would fail under numamma, an exec that would lose its privilege). */
-void agent_call_trap(uint64_t fn, uint64_t a0, uint64_t a1);
+void agent_call_trap(uint64_t fn, uint64_t a0, uint64_t a1, uint64_t a2);
 /* Is the region mapped at c this process's own (struct agent_ctl's
  * owner_at)?  A fork child's is its parent's until it maps its own. */
 int agent_region_mine(const struct agent_ctl *c);

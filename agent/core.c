@@ -763,5 +763,12 @@ bool agent_holds_page(uint32_t fn, uint64_t block, uint64_t bytes, uint64_t page
 
 bool agent_placed(struct agent_ctl *c, uint64_t block)
 {
-	return agent_placed_find(agent_at(c, AGENT_OFF_PLACED), block) != 0;
+	return agent_set_find(agent_at(c, AGENT_OFF_PLACED), AGENT_PLACED, block) != 0;
+}
+
+bool agent_place_stops(struct agent_ctl *c, uint32_t fn, uint64_t hash)
+{
+	uint64_t key = agent_spare_key(hash, alloc_fn_maps((int)fn));
+
+	return !key || !agent_set_find(agent_at(c, AGENT_OFF_SPARED), AGENT_SPARED, key);
 }

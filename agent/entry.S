@@ -89,8 +89,8 @@ agent_region_trap:
 	.size agent_region_trap, . - agent_region_trap
 
 /* numamma's stop at a call it may let the process go at (agent.c): the
- * function (enum alloc_fn) and its first two arguments in rdi, rsi and
- * rdx. */
+ * function (enum alloc_fn) and its three arguments in rdi, rsi, rdx and
+ * rcx. */
 	.globl agent_call_trap
 	.hidden agent_call_trap
 	.type agent_call_trap, @function

@@ -101,6 +101,7 @@ static inline uint64_t agent_ring_first(uint32_t r)
 #define AGENT_MODULE_SPACE (1u << 15)   /* entries in all */
 #define AGENT_FDE_SPACE    (1u << 18)   /* FDE table entries in all (4 MiB) */
 #define AGENT_PLACED       (1u << 14)   /* slots of the set of placed blocks */
+#define AGENT_SPARED       (1u << 13)   /* slots of the set of spared stacks */
 #define AGENT_MAX_HOOKS    64
 #define AGENT_MAX_FRAMES   64
 #define AGENT_MAX_WRAPPERS 32
@@ -233,7 +234,8 @@ struct agent_ctl {
 	/* numamma run: the page size.  A call that returns a block holding
 	 * a whole page stops its thread once recorded, for numamma to place
 	 * the block before the program touches it (agent_call_trap(fn,
-	 * block, 0)).  0: none stops. */
+	 * block, 0, the stack's hash)), unless its stack is spared
+	 * (AGENT_OFF_SPARED).  0: none stops. */
 	uint64_t place_min;
 	struct agent_hook hooks[AGENT_MAX_HOOKS];
 	/* Wrapper functions outside wrapper modules (C++'s operator new
@@ -366,27 +368,61 @@ static inline uint64_t agent_mix(uint64_t x)
 	return x ^ (x >> 29);
 }
 
-/* numamma run: the set of blocks placed by the agent's stops
- * (AGENT_OFF_PLACED, AGENT_PLACED slots, open addressing): the free of
- * one stops its thread before the block goes, for numamma to check where
- * its pages are while they are there.  A slot holds a block's address,
- * AGENT_PLACED_EMPTY or AGENT_PLACED_GONE (a block freed: probes go on
- * past it).  Written by numamma only, its thread stopped. */
-#define AGENT_PLACED_EMPTY 0
-#define AGENT_PLACED_GONE  1
-/* The slot of block, or 0: not in the set. */
-static inline uint64_t *agent_placed_find(uint64_t *set, uint64_t block)
+/* numamma run's sets in the region (open addressing, slots a power of
+ * two): numamma adds to them, its thread stopped, the agent reads them.
+ * A slot holds a key, AGENT_SET_EMPTY or AGENT_SET_GONE (a key taken
+ * out: probes go on past it).
+ *   AGENT_OFF_PLACED (AGENT_PLACED slots): the blocks placed by the
+ *     agent's stops; the free of one stops its thread before the block
+ *     goes, for numamma to check where its pages are while they are there.
+ *   AGENT_OFF_SPARED (AGENT_SPARED slots): the stacks (agent_spare_key())
+ *     whose blocks no rule of the policy places: a block made there stops
+ *     its thread no more (a compiler under run with a profile's policy
+ *     stopped for each of its 5,583 page-sized blocks, 200 us each, to
+ *     place none of most). */
+#define AGENT_SET_EMPTY 0
+#define AGENT_SET_GONE  1
+/* The slot of key in set, or 0: not in it. */
+static inline uint64_t *agent_set_find(uint64_t *set, uint32_t slots, uint64_t key)
 {
-	for (uint32_t i = 0, h = (uint32_t)agent_mix(block); i < AGENT_PLACED; i++, h++) {
-		uint64_t *e = &set[h & (AGENT_PLACED - 1)];
+	for (uint32_t i = 0, h = (uint32_t)agent_mix(key); i < slots; i++, h++) {
+		uint64_t *e = &set[h & (slots - 1)];
 		uint64_t v = __atomic_load_n(e, __ATOMIC_ACQUIRE);
 
-		if (v == block)
+		if (v == key)
 			return e;
-		if (v == AGENT_PLACED_EMPTY)
+		if (v == AGENT_SET_EMPTY)
 			return 0;
 	}
 	return 0;
+}
+
+/* numamma's side: false when the set is full (key <= AGENT_SET_GONE is
+ * no key: never added). */
+static inline bool agent_set_add(uint64_t *set, uint32_t slots, uint64_t key)
+{
+	uint32_t h = (uint32_t)agent_mix(key);
+
+	if (key <= AGENT_SET_GONE || agent_set_find(set, slots, key))
+		return key > AGENT_SET_GONE;
+	for (uint32_t i = 0; i < slots; i++, h++) {
+		uint64_t *e = &set[h & (slots - 1)];
+
+		if (*e == AGENT_SET_EMPTY || *e == AGENT_SET_GONE) {
+			__atomic_store_n(e, key, __ATOMIC_RELEASE);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* A stack's key in the set of spared ones, a mapping's apart from a heap
+ * block's (their rules differ); 0 for no stack. */
+static inline uint64_t agent_spare_key(uint64_t hash, bool maps)
+{
+	uint64_t key = maps ? agent_mix(hash) : hash;
+
+	return hash && key > AGENT_SET_GONE ? key : 0;
 }
 
 static inline uint32_t agent_inside_home(uint64_t key)
@@ -581,7 +617,8 @@ static const uint32_t agent_table_largest[AGENT_TABLES] = {
 #define AGENT_OFF_MODULES  (AGENT_OFF_RULELOG + (uint64_t)AGENT_RULELOG * sizeof(struct agent_rulelog))
 #define AGENT_OFF_FDES     (AGENT_OFF_MODULES + (uint64_t)AGENT_MODULE_SPACE * sizeof(struct agent_module))
 #define AGENT_OFF_PLACED   (AGENT_OFF_FDES + (uint64_t)AGENT_FDE_SPACE * sizeof(struct agent_fde))
-#define AGENT_DATA_SIZE    (AGENT_OFF_PLACED + (uint64_t)AGENT_PLACED * 8)
+#define AGENT_OFF_SPARED   (AGENT_OFF_PLACED + (uint64_t)AGENT_PLACED * 8)
+#define AGENT_DATA_SIZE    (AGENT_OFF_SPARED + (uint64_t)AGENT_SPARED * 8)
 _Static_assert(AGENT_OFF_IPCACHE % 64 == 0, "an ip cache set in one cache line");
 _Static_assert(AGENT_OFF_STACKCACHE % 64 == 0, "a stack cache entry on its own cache lines");
 

@@ -91,8 +91,10 @@ int64_t objtrack_release(struct objtrack *ot, pid_t pid, uint64_t addr, uint64_t
 			 struct objtrack_ended *ended);
 /* munmap: ends every live mmap/mapping object of pid overlapping
  * [addr, addr+len).  Partly unmapped ones end too (a conservative choice:
- * the remainder is re-registered by the caller if it matters). */
-void objtrack_unmap(struct objtrack *ot, pid_t pid, uint64_t addr, uint64_t len, uint64_t ns);
+ * the remainder is re-registered by the caller if it matters).  ended
+ * (may be NULL) is called with each one's id. */
+void objtrack_unmap(struct objtrack *ot, pid_t pid, uint64_t addr, uint64_t len, uint64_t ns,
+		    void (*ended)(void *arg, int64_t id), void *arg);
 /* All live objects of pid end at ns: at exec (store: the database gets
  * free_ns) or exit (it keeps NULL: never freed by the program). */
 void objtrack_end_process(struct objtrack *ot, pid_t pid, uint64_t ns, bool store);

@@ -24,8 +24,6 @@ struct session {
 	bool no_raw, quiet, follow;
 	bool letting_go;            /* the profile failed: the program is let go */
 	int call_depth;
-	/* run mode places objects from the stopped thread at each allocator
-	 * return: traps only. */
 	enum intercept_mode intercept;
 	uint64_t min_object_size;   /* smaller heap/mmap blocks: counted, and a row
 	                             * only once a sample hits them */

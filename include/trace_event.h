@@ -39,7 +39,8 @@ enum nm_event_kind {
 	EV_SAMPLER_COUNT,       /* the sampler's count_name of tid is count */
 	EV_OBJECT,              /* the recorder made object (with its frames) */
 	EV_PLACE_STOP,          /* t stopped after its call that made the block at
-				 * addr (config.place_blocks), its records read */
+				 * addr (config.place_blocks), its records read;
+				 * object: its kind, frames: its stack (if known) */
 	EV_RELEASE,             /* the recorder ended object_id */
 	EV_TLS,                 /* object: tid's copy of a module's thread-local
 				 * storage (kind tls), one event per module;

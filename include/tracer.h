@@ -208,6 +208,9 @@ struct tcb *tracer_placing(struct tracer *tr);
  * before it is freed (its EV_RELEASE then comes while its pages are
  * there): the agent's calls go on without a stop. */
 void tracer_stop_at_release(struct tracer *tr, struct tcb *t, uint64_t addr);
+/* In EV_PLACE_STOP: no rule places a block made where t's was (its
+ * kind, its stack): its agent stops for such blocks no more. */
+void tracer_spare_stack(struct tracer *tr, struct tcb *t);
 int tracer_epoll_fd(struct tracer *tr);
 /* Launches argv (PATH lookup like execvp), checks it first: on error
  * prints one line and exits 126/127.  Returns the pid. */

@@ -4,6 +4,7 @@
 #define NUMAMMA_TRACER_INT_H
 
 #include <signal.h>
+#include <sys/user.h>
 
 #include "tracer.h"
 #include "u64map.h"
@@ -78,6 +79,7 @@ struct tracer {
 	 * stack_frames *), for the events of the agent's calls. */
 	struct u64map agent_stack_frames;
 	struct tcb *placing;       /* tracer_placing() */
+	uint64_t spare_key;        /* its stack's (agent_spare_key()), while it is */
 	bool statics_due;          /* a process has modules whose statics wait */
 };
 
@@ -200,14 +202,16 @@ void agent_modules_withdraw(struct proc *p);
 /* Turns p's waiting records into events.  Returns the slots read. */
 size_t agent_drain(struct tracer *tr, struct proc *p);
 /* t, stopped by its agent (config.place_blocks) after the call that made
- * the block at addr, or before the free of a block in its set of placed
- * ones (release): its records read, with EV_PLACE_STOP after a block's
- * making; a released block leaves the set.  owner: the process whose
+ * a block, or before the free of a block in its set of placed ones: its
+ * records read, with EV_PLACE_STOP after a block's making; a released
+ * block leaves the set.  regs: agent_call_trap()'s (the function, the
+ * block, whether a release, the stack's hash).  owner: the process whose
  * region the call ran on. */
-void agent_block_stop(struct tracer *tr, struct tcb *t, struct proc *owner, uint64_t addr,
-		      bool release);
-/* tracer_stop_at_release() in owner's region. */
+void agent_block_stop(struct tracer *tr, struct tcb *t, struct proc *owner,
+		      const struct user_regs_struct *regs);
+/* tracer_stop_at_release() and tracer_spare_stack() in owner's region. */
 void agent_stop_at_release(struct proc *owner, uint64_t addr);
+void agent_spare_stack(struct tracer *tr, struct proc *owner);
 /* The last drain, once no thread of p can write (exec, the last thread
  * gone): what a thread killed half-way through a record left is skipped. */
 void agent_drain_final(struct tracer *tr, struct proc *p);

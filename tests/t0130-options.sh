@@ -86,7 +86,7 @@ assert_eq "--ldlat 0 refused" 125 "$status"
 "$NUMAMMA" profile -v -s none -o "$TMPD/v.db" -- /bin/true 2>"$TMPD/err" || fail "-v failed"
 grep -q "^numamma: debug: " "$TMPD/err" || fail "-v printed no debug line"
 # ...the last of them saying what numamma's own work cost.
-grep -qE "^numamma: debug: [0-9.]+ ms: profile: profile closed; numamma's own cpu [0-9.]+ ms$" \
+grep -qE "^numamma: debug: [0-9.]+ ms: profile: profile closed; numamma's own cpu [0-9.]+ ms \(user [0-9.]+, system [0-9.]+\)$" \
 	"$TMPD/err" || fail "-v: numamma's own cpu not said: $(tail -2 "$TMPD/err")"
 "$NUMAMMA" profile -s none -o "$TMPD/v.db" -- /bin/true 2>"$TMPD/err" || fail "profile failed"
 grep -q "debug" "$TMPD/err" && fail "debug lines without -v"

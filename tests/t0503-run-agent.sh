@@ -17,10 +17,12 @@ assert_eq "alone" "placed at return: 0 of 16" "$("$prog")"
 # present, of the program's large blocks.
 placed_rows() {
 	sql "$1" "SELECT o.kind, o.name, count(*), sum(p.present = p.pages) FROM placement p
-		  JOIN objects o ON o.id = p.object_id WHERE o.size = 262144 AND o.kind = 'heap'
+		  JOIN objects o ON o.id = p.object_id WHERE o.size = 262144
 		  GROUP BY 1, 2 ORDER BY 1, 2" | tr '\n' ' '
 }
-want="heap|calloc|2|2 heap|malloc|8|8 heap|posix_memalign|2|2 heap|realloc|2|2 "
+# A mapping's pages too, checked at its munmap (they were all absent,
+# checked at the exit).
+want="heap|calloc|2|2 heap|malloc|8|8 heap|posix_memalign|2|2 heap|realloc|2|2 mmap|mmap|2|2 "
 for mode in auto trap; do
 	status=0
 	timeout -k 5 "$PROFILE_TIMEOUT" "$NUMAMMA" run -q --intercept=$mode --interleave=all \

@@ -80,6 +80,8 @@ struct agent_proc {
 	uint32_t stacks_sent;   /* stack records read... */
 	uint32_t stacks_new;    /* ...of stacks the profile had not (two threads may send one) */
 	uint32_t doorbells;     /* heard (-v) */
+	uint32_t place_stops;   /* run: stops for a block to place... */
+	uint32_t spared;        /* ...and the stacks spared them since (-v) */
 	bool fell_behind;       /* recording was resumed once (resume_recording()) */
 	/* Processes that share the region (agent_share()), and whether any
 	 * ever did. */
@@ -1755,45 +1757,66 @@ size_t agent_drain(struct tracer *tr, struct proc *p)
 	return drain(tr, p, false, __rdtsc(), NULL);
 }
 
-static uint64_t *placed_set(struct agent_proc *ap)
+static uint64_t *agent_set(struct agent_proc *ap, uint64_t off)
 {
-	return (uint64_t *)((uint8_t *)ap->ctl + AGENT_OFF_PLACED);
+	return (uint64_t *)((uint8_t *)ap->ctl + off);
 }
 
-void agent_block_stop(struct tracer *tr, struct tcb *t, struct proc *owner, uint64_t addr,
-		      bool release)
+void agent_block_stop(struct tracer *tr, struct tcb *t, struct proc *owner,
+		      const struct user_regs_struct *regs)
 {
-	uint64_t *e;
+	int fn = (int)regs->rdi;
+	uint64_t addr = regs->rsi, hash = regs->rcx, *e;
+	const struct stack_frames *stack;
+	struct nm_object block;
 
-	tr->placing = release ? NULL : t;
+	if (regs->rdx) {        /* a placed block's release */
+		agent_drain(tr, owner);
+		if (owner->agent && (e = agent_set_find(agent_set(owner->agent, AGENT_OFF_PLACED),
+							AGENT_PLACED, addr)))
+			__atomic_store_n(e, AGENT_SET_GONE, __ATOMIC_RELEASE);
+		return;
+	}
+	tr->placing = t;
+	tr->spare_key = agent_spare_key(hash, alloc_fn_maps(fn));
 	agent_drain(tr, owner);
-	if (!release)
-		tracer_emit(tr, &(struct nm_event){ .kind = EV_PLACE_STOP, .t = t, .pid = t->proc->pid,
-						    .tid = t->tid, .addr = addr });
-	else if (owner->agent && (e = agent_placed_find(placed_set(owner->agent), addr)))
-		__atomic_store_n(e, AGENT_PLACED_GONE, __ATOMIC_RELEASE);
+	if (owner->agent)
+		owner->agent->place_stops++;
+	/* The block as far as its stop knows it: its rules' words. */
+	stack = frames_of(tr, hash);
+	block = (struct nm_object){ .pid = t->proc->pid, .tid = t->tid, .addr = addr,
+				    .kind = alloc_fn_maps(fn) ? OBJ_MMAP : OBJ_HEAP };
+	tracer_emit(tr, &(struct nm_event){ .kind = EV_PLACE_STOP, .t = t, .pid = t->proc->pid,
+					    .tid = t->tid, .addr = addr, .object = &block,
+					    .frames = stack ? stack->v : NULL,
+					    .nframes = stack ? stack->n : 0 });
 	tr->placing = NULL;
+	tr->spare_key = 0;
+}
+
+void agent_spare_stack(struct tracer *tr, struct proc *owner)
+{
+	struct agent_proc *ap = owner->agent;
+
+	uint64_t *set;
+
+	if (!ap || !tr->spare_key)
+		return;
+	set = agent_set(ap, AGENT_OFF_SPARED);
+	/* Two threads may have stopped for a new stack at once. */
+	if (!agent_set_find(set, AGENT_SPARED, tr->spare_key) &&
+	    agent_set_add(set, AGENT_SPARED, tr->spare_key))
+		ap->spared++;
+	tr->spare_key = 0;
 }
 
 void agent_stop_at_release(struct proc *owner, uint64_t addr)
 {
 	struct agent_proc *ap = owner->agent;
-	uint64_t *set;
-	uint32_t h;
 
-	if (!ap || addr <= AGENT_PLACED_GONE || agent_placed_find((set = placed_set(ap)), addr))
-		return;
-	h = (uint32_t)agent_mix(addr);
-	for (uint32_t i = 0; i < AGENT_PLACED; i++, h++) {
-		uint64_t *e = &set[h & (AGENT_PLACED - 1)];
-
-		if (*e == AGENT_PLACED_EMPTY || *e == AGENT_PLACED_GONE) {
-			__atomic_store_n(e, addr, __ATOMIC_RELEASE);
-			return;
-		}
-	}
-	debug("process %d: the set of placed blocks is full: %#llx is checked once freed",
-	      owner->pid, (unsigned long long)addr);
+	if (ap && addr > AGENT_SET_GONE && !agent_set_add(agent_set(ap, AGENT_OFF_PLACED), AGENT_PLACED, addr))
+		debug("process %d: the set of placed blocks is full: %#llx is checked once freed",
+		      owner->pid, (unsigned long long)addr);
 }
 
 /* The calls p's agent could not record, added to the run's count once,
@@ -1871,6 +1894,9 @@ void agent_drain_final(struct tracer *tr, struct proc *p)
 	      (unsigned long long)p->agent->ctl->probes);
 	debug("process %d: %u doorbells heard%s", p->pid, p->agent->doorbells,
 	      p->agent->ctl->doorbell_pid ? "" : " (none rung: no doorbell)");
+	if (p->agent->ctl->place_min)
+		debug("process %d: %u stops to place a block, %u stacks spared them (no rule places "
+		      "their blocks)", p->pid, p->agent->place_stops, p->agent->spared);
 	if (p->agent->ctl->futex_refused)
 		debug("process %d: %llu waits for room in a ring, spun", p->pid,
 		      (unsigned long long)p->agent->ctl->spun_waits);

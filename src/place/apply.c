@@ -764,6 +764,10 @@ static void on_event(void *ext, const struct nm_event *ev)
 		break;
 	case EV_PLACE_STOP:
 		place_waiting(r, ev->t, ev->addr);
+		/* Its stack's frames are known from the stop's drain on (its
+		 * record comes first). */
+		if (ev->nframes && !policy_stack_places(r->pol, ev->object->kind, ev->frames, ev->nframes))
+			tracer_spare_stack(r->s->tr, ev->t);
 		break;
 	case EV_MODULES_HOOKED:
 		place_statics(r, ev->t);

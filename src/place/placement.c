@@ -497,6 +497,17 @@ int policy_place(const struct policy *pol, const struct nm_object *obj,
 	return n;
 }
 
+bool policy_stack_places(const struct policy *pol, enum obj_kind kind,
+			 const struct nm_frame *frames, int nframes)
+{
+	const struct policy_rule *r;
+
+	if (!pol || pol->disabled || (kind != OBJ_HEAP && kind != OBJ_MMAP))
+		return false;
+	r = best_rule(pol, &(struct nm_object){ .kind = kind }, frames, nframes);
+	return r && r->action != ACT_LEAVE;
+}
+
 int policy_plan_object(const struct policy *pol, const struct nm_object *obj,
 		       const struct nm_frame *frames, int nframes, uint64_t *matched,
 		       uint64_t page_size, struct place_plan *plan)

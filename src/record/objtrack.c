@@ -1217,7 +1217,8 @@ static void collect_unmappable(void *arg, struct otnode *n)
 	l->v[l->n++] = n;
 }
 
-void objtrack_unmap(struct objtrack *ot, pid_t pid, uint64_t addr, uint64_t len, uint64_t ns)
+void objtrack_unmap(struct objtrack *ot, pid_t pid, uint64_t addr, uint64_t len, uint64_t ns,
+		    void (*ended)(void *arg, int64_t id), void *arg)
 {
 	struct proc *p = proc_of(ot, pid, 0);
 	struct node_list l = { 0 };
@@ -1227,8 +1228,13 @@ void objtrack_unmap(struct objtrack *ot, pid_t pid, uint64_t addr, uint64_t len,
 		return;
 	settle_children(ot, p, ns);
 	treap_overlap(p->root, addr, addr + len, collect_unmappable, &l);
-	for (i = 0; i < l.n; i++)
+	for (i = 0; i < l.n; i++) {
+		int64_t id = l.v[i]->obj.id;
+
 		end_object(ot, p, l.v[i], ns, true);
+		if (ended)
+			ended(arg, id);
+	}
 	free(l.v);
 }
 

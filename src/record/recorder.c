@@ -329,6 +329,34 @@ static bool release(struct recorder *r, struct tcb *t, int32_t pid, uint64_t add
 	return counted;
 }
 
+struct unmapping {
+	struct recorder *r;
+	struct tcb *t;
+	int32_t pid;
+	uint64_t ns;
+};
+
+static void unmapped(void *arg, int64_t id)
+{
+	const struct unmapping *u = arg;
+
+	u->r->hooks.event(u->r->hooks.ctx, &(struct nm_event){ .kind = EV_RELEASE, .t = u->t,
+							       .pid = u->pid, .ns = u->ns,
+							       .object_id = id });
+}
+
+/* Ends the mappings in [addr, addr + len), with an EV_RELEASE each (run
+ * mode checks a placed one's pages then: the agent's record of a munmap
+ * is read before the call, its pages still there). */
+static bool unmap(struct recorder *r, struct tcb *t, int32_t pid, uint64_t addr, uint64_t len,
+		  uint64_t ns)
+{
+	struct unmapping u = { r, t, pid, ns };
+
+	objtrack_unmap(r->ot, pid, addr, len, ns, r->hooks.event ? unmapped : NULL, &u);
+	return count_unmap(r, pid, addr);
+}
+
 static void drop_displaced(struct recorder *r, struct live_proc *lp, struct u64map_slot *s)
 {
 	u64map_remove(&lp->displaced, s);
@@ -443,17 +471,14 @@ static void alloc_event(struct recorder *r, struct tcb *t, const struct alloc_ev
 		calls->frees += release(r, t, ev->pid, ev->addr, ev->ns);
 		break;
 	case AE_UNMAP:
-		objtrack_unmap(r->ot, ev->pid, ev->addr, ev->size, ev->ns);
-		calls->frees += count_unmap(r, ev->pid, ev->addr);
+		calls->frees += unmap(r, t, ev->pid, ev->addr, ev->size, ev->ns);
 		break;
 	case AE_ALLOC:
 		if (ev->old_addr && !ev->mapped)
 			calls->frees += (r->ndisplaced && took_displaced(r, ev, prev_ns)) ||
 					release(r, t, ev->pid, ev->old_addr, ev->ns);
-		if (ev->old_addr && ev->mapped) {
-			objtrack_unmap(r->ot, ev->pid, ev->old_addr, ev->old_size, ev->ns);
-			calls->frees += count_unmap(r, ev->pid, ev->old_addr);
-		}
+		if (ev->old_addr && ev->mapped)
+			calls->frees += unmap(r, t, ev->pid, ev->old_addr, ev->old_size, ev->ns);
 		/* Freed by its thread's next call: counted as both at once. */
 		calls->allocations++;
 		calls->frees += ev->freed_ns != 0;

@@ -285,19 +285,22 @@ static void start_sampler(struct session *s)
 
 /* The tracer's and its threads' cpu (user + system), for -v: what a
  * profile cost beside the program's own. */
-static double own_cpu_ms(void)
+/* numamma's own cpu time, user and system, in ms (both 0 if unknown). */
+static void own_cpu_ms(double *user, double *sys)
 {
 	struct rusage ru;
 
+	*user = *sys = 0;
 	if (getrusage(RUSAGE_SELF, &ru) < 0)
-		return 0;
-	return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
-	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+		return;
+	*user = ru.ru_utime.tv_sec * 1e3 + ru.ru_utime.tv_usec / 1e3;
+	*sys = ru.ru_stime.tv_sec * 1e3 + ru.ru_stime.tv_usec / 1e3;
 }
 
 static void finish(struct session *s, int status)
 {
 	uint64_t objects, samples;
+	double user, sys;
 	struct progress *pr;
 
 	/* The terminal's last row is given back before anything more is said. */
@@ -342,7 +345,9 @@ static void finish(struct session *s, int status)
 	 * 107,856 said for 520 rows). */
 	db_totals(s->db, &objects, &samples);
 	db_close(s->db);
-	debug("%s: profile closed; numamma's own cpu %.1f ms", s->cmd, own_cpu_ms());
+	own_cpu_ms(&user, &sys);
+	debug("%s: profile closed; numamma's own cpu %.1f ms (user %.1f, system %.1f)", s->cmd,
+	      user + sys, user, sys);
 	progress_end(pr);
 	if (!s->quiet)
 		fprintf(stderr, "numamma: %s: profile written to %s (%llu objects, %llu samples)\n",

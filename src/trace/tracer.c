@@ -1013,6 +1013,12 @@ void tracer_stop_at_release(struct tracer *tr, struct tcb *t, uint64_t addr)
 	agent_stop_at_release(region_owner(tr, t->proc), addr);
 }
 
+void tracer_spare_stack(struct tracer *tr, struct tcb *t)
+{
+	if (tr->placing == t)
+		agent_spare_stack(tr, region_owner(tr, t->proc));
+}
+
 /* Returns true when the SIGTRAP was one of ours and was handled. */
 static bool handle_trap(struct tracer *tr, struct tcb *t)
 {
@@ -1039,7 +1045,7 @@ static bool handle_trap(struct tracer *tr, struct tcb *t)
 		if (!is_our_trap(t))
 			return stray_watch_trap(tr, t);
 		if (!alloc_fn_controls((int)regs.rdi))
-			agent_block_stop(tr, t, owner, regs.rsi, regs.rdx != 0);
+			agent_block_stop(tr, t, owner, &regs);
 		else if (at_let_go_call(tr, t, (int)regs.rdi, regs.rsi, regs.rdx))
 			return true;
 		resume(t, 0);

@@ -3,7 +3,8 @@
  * after the call (get_mempolicy, MPOL_F_ADDR), is the policy's, not the
  * default.  Two threads, each with 500 small blocks between 8 large ones
  * (malloc, calloc, posix_memalign, realloc, mmap), each touched, then
- * freed.  Prints "placed at return: N of M"; natively N is 0. */
+ * freed, ROUNDS times (argv[1], 1 by default).  Prints "placed at
+ * return: N of M"; natively N is 0. */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,7 +18,7 @@
 #define LARGE (256 << 10)
 #define PER_THREAD 8
 
-static int placed, made;
+static int placed, made, rounds = 1;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void check(char *block, size_t size)
@@ -45,12 +46,11 @@ static void small_ones(void)
 	}
 }
 
-static void *work(void *arg)
+static void make_blocks(void)
 {
 	void *b[PER_THREAD];
 	char *m;
 
-	(void)arg;
 	for (int i = 0; i < 4; i++) {
 		small_ones();
 		b[i] = malloc(LARGE);
@@ -71,13 +71,22 @@ static void *work(void *arg)
 	munmap(m, LARGE);
 	for (int i = 0; i < PER_THREAD - 1; i++)
 		free(b[i]);
+}
+
+static void *work(void *arg)
+{
+	(void)arg;
+	for (int round = 0; round < rounds; round++)
+		make_blocks();
 	return NULL;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	pthread_t t;
 
+	if (argc > 1)
+		rounds = atoi(argv[1]);
 	pthread_create(&t, NULL, work, NULL);
 	work(NULL);
 	pthread_join(t, NULL);

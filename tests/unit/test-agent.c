@@ -951,12 +951,40 @@ static void test_placing(struct agent_ctl *c)
 	CHECK(!agent_placed(c, 0x5000));
 	at = agent_mix(0x5000) & (AGENT_PLACED - 1);
 	set[at] = 0x9000;                                  /* another block in its slot */
-	set[(at + 1) & (AGENT_PLACED - 1)] = AGENT_PLACED_GONE;
+	set[(at + 1) & (AGENT_PLACED - 1)] = AGENT_SET_GONE;
 	set[(at + 2) & (AGENT_PLACED - 1)] = 0x5000;
 	CHECK(agent_placed(c, 0x5000));                    /* found past both */
-	set[(at + 1) & (AGENT_PLACED - 1)] = AGENT_PLACED_EMPTY;
+	set[(at + 1) & (AGENT_PLACED - 1)] = AGENT_SET_EMPTY;
 	CHECK(!agent_placed(c, 0x5000));                   /* an empty slot ends the probe */
 	memset(set, 0, AGENT_PLACED * sizeof(*set));
+}
+
+/* numamma's additions to a set (a full one refuses), and the stacks it
+ * spared: a heap block's and a mapping's apart. */
+static void test_spared_stacks(struct agent_ctl *c)
+{
+	uint64_t *spared = agent_at(c, AGENT_OFF_SPARED), small[4] = { 0 };
+
+	CHECK(agent_place_stops(c, FN_MALLOC, 0x1234));
+	CHECK(agent_set_add(spared, AGENT_SPARED, agent_spare_key(0x1234, false)));
+	CHECK(!agent_place_stops(c, FN_MALLOC, 0x1234));
+	CHECK(!agent_place_stops(c, FN_CALLOC, 0x1234));   /* any heap block of that stack */
+	CHECK(agent_place_stops(c, FN_MMAP, 0x1234));      /* a mapping there: its own rules */
+	CHECK(agent_place_stops(c, FN_MALLOC, 0x1235));
+	CHECK(agent_place_stops(c, FN_MALLOC, 0));          /* no stack: always stops */
+	CHECK(!agent_spare_key(0, true) && !agent_spare_key(0, false));
+	CHECK(!agent_set_add(spared, AGENT_SPARED, 0));
+	CHECK(agent_set_add(spared, AGENT_SPARED, agent_spare_key(0x1234, false)));  /* there */
+	memset(spared, 0, AGENT_SPARED * sizeof(*spared));
+	CHECK(agent_place_stops(c, FN_MALLOC, 0x1234));
+
+	for (uint64_t k = 2; k < 6; k++)
+		CHECK(agent_set_add(small, 4, k));
+	CHECK(!agent_set_add(small, 4, 6));                 /* full */
+	CHECK(agent_set_find(small, 4, 5) && !agent_set_find(small, 4, 6));
+	*agent_set_find(small, 4, 3) = AGENT_SET_GONE;
+	CHECK(agent_set_find(small, 4, 5));                 /* past a key taken out */
+	CHECK(agent_set_add(small, 4, 6) && agent_set_find(small, 4, 6));   /* in its slot */
 }
 
 int main(void)
@@ -979,5 +1007,6 @@ int main(void)
 	test_exec_calls();
 	test_exec_path_from_fd();
 	test_placing(c);
+	test_spared_stacks(c);
 	return unit_done();
 }

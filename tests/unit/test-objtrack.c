@@ -75,7 +75,7 @@ static void test_kind_priority(void)
 	CHECK_INT(id_at(ot, 1, 0x19000, 7), mapping);
 
 	/* munmap ends mmap and mapping objects, not the heap block inside. */
-	objtrack_unmap(ot, 1, 0x10000, 0x1000, 20);
+	objtrack_unmap(ot, 1, 0x10000, 0x1000, 20, NULL, NULL);
 	CHECK_INT(id_at(ot, 1, 0x12000, 19), mm);
 	CHECK_INT(id_at(ot, 1, 0x12000, 21), 0);
 	CHECK_INT(id_at(ot, 1, 0x11010, 21), heap);
@@ -1132,6 +1132,11 @@ static void test_small_storm_bounded(void)
  * once: small ones freed or that came ended, tracked ones; a block ended
  * after it, and a mapping (held samples look for mappings again), stay
  * findable for the window. */
+static void note_ended(void *arg, int64_t id)
+{
+	*(int64_t *)arg = id;
+}
+
 static void test_lookups_from(void)
 {
 	struct objtrack *ot = objtrack_new(NULL);
@@ -1140,7 +1145,7 @@ static void test_lookups_from(void)
 				   .row_if_sampled = true };
 	struct nm_object tracked = { .pid = 1, .tid = 1, .kind = OBJ_HEAP, .addr = 0x100000,
 				     .size = 1 << 20, .alloc_ns = 10, .name = "malloc" };
-	int64_t freed_small, came_ended, freed_tracked, late_small, mapping;
+	int64_t freed_small, came_ended, freed_tracked, late_small, mapping, unmapped = 0;
 
 	objtrack_keep_freed(ot, 1000000);
 	freed_small = objtrack_add_block(ot, &small, 1, NULL);
@@ -1153,11 +1158,12 @@ static void test_lookups_from(void)
 	objtrack_release(ot, 1, 0x7000, 40, NULL);
 	objtrack_release(ot, 1, 0x100000, 100, NULL);
 	objtrack_release(ot, 1, 0x8000, 120, NULL);
-	objtrack_unmap(ot, 1, 0x40000000, 1 << 16, 60);
+	objtrack_unmap(ot, 1, 0x40000000, 1 << 16, 60, note_ended, &unmapped);
 	small.addr = 0x9000;
 	small.free_ns = 30;
 	came_ended = objtrack_add_block(ot, &small, 1, NULL);
 	CHECK(freed_small && freed_tracked && came_ended && late_small && mapping);
+	CHECK_INT(unmapped, mapping);                    /* the unmap said which ended */
 	CHECK_INT(id_at(ot, 1, 0x7010, 20), 0);
 	CHECK_INT(id_at(ot, 1, 0x100010, 20), 0);
 	CHECK_INT(id_at(ot, 1, 0x9010, 20), 0);

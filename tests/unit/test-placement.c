@@ -276,6 +276,33 @@ static void test_specific_rule_wins(void)
 	policy_free(pol);
 }
 
+/* Which stacks numamma run's agent still stops for: those whose blocks
+ * some rule may place, whatever their size. */
+static void test_stack_places(void)
+{
+	struct policy *pol = parse("numamma-policy 1\n"
+				   "heap callsite " MOD "+0x1234 bind 1\n"
+				   "heap callsite " MOD "+0x1234 <- " MOD "+0x9999 leave\n"
+				   "mmap callsite " MOD "+0x4444 each 0 1\n"
+				   "default leave\n");
+	struct nm_frame other = { .module = "buildid:ffff", .offset = 0x1234 };
+	struct nm_frame mapper = { .module = MOD, .offset = 0x4444 };
+
+	CHECK(policy_stack_places(pol, OBJ_HEAP, site_a, 2));
+	CHECK(!policy_stack_places(pol, OBJ_HEAP, site_b, 2));     /* its best rule leaves it */
+	CHECK(!policy_stack_places(pol, OBJ_MMAP, site_a, 2));     /* a heap block's rule */
+	CHECK(!policy_stack_places(pol, OBJ_HEAP, &other, 1));
+	CHECK(policy_stack_places(pol, OBJ_MMAP, &mapper, 1));     /* each: counts every one */
+	CHECK(!policy_stack_places(pol, OBJ_STACK, site_a, 2));
+	pol->disabled = 1;                                          /* another binary's */
+	CHECK(!policy_stack_places(pol, OBJ_HEAP, site_a, 2));
+	policy_free(pol);
+	pol = parse("numamma-policy 1\ndefault interleave 0-3\n");
+	CHECK(policy_stack_places(pol, OBJ_HEAP, &other, 1));
+	CHECK(policy_stack_places(pol, OBJ_MMAP, NULL, 0));
+	policy_free(pol);
+}
+
 /* A global policy places an object of kind whole, with mode and mask. */
 static void check_global_plan(const char *policy, const char *nodes, enum obj_kind kind,
 			      int mode, uint64_t mask)
@@ -428,6 +455,7 @@ int main(void)
 	test_block_merges();
 	test_place_into_buffer();
 	test_specific_rule_wins();
+	test_stack_places();
 	test_global();
 	test_pins();
 	test_main_thread_only();
