@@ -1797,7 +1797,6 @@ void agent_block_stop(struct tracer *tr, struct tcb *t, struct proc *owner,
 void agent_spare_stack(struct tracer *tr, struct proc *owner)
 {
 	struct agent_proc *ap = owner->agent;
-
 	uint64_t *set;
 
 	if (!ap || !tr->spare_key)
@@ -1814,7 +1813,8 @@ void agent_stop_at_release(struct proc *owner, uint64_t addr)
 {
 	struct agent_proc *ap = owner->agent;
 
-	if (ap && addr > AGENT_SET_GONE && !agent_set_add(agent_set(ap, AGENT_OFF_PLACED), AGENT_PLACED, addr))
+	if (ap && addr > AGENT_SET_GONE &&
+	    !agent_set_add(agent_set(ap, AGENT_OFF_PLACED), AGENT_PLACED, addr))
 		debug("process %d: the set of placed blocks is full: %#llx is checked once freed",
 		      owner->pid, (unsigned long long)addr);
 }
