@@ -6,12 +6,16 @@
 # --interleave=all` (the peer: a process-wide policy, nothing placed per
 # object, nothing checked) and under `numamma run --interleave=all`, with
 # the agent (a stop only per block holding a page) and, with TRAP=1, on
-# the trap path (a stop at every call: minutes).  Medians of 5 (3 for
-# the programs), measured in this invocation.
+# the trap path (a stop at every call: minutes); then under `numamma run
+# --policy` of the program's own profile (advice derived for this
+# machine: its blocks stop only where a rule may place them).  Medians of
+# 5 (3 for the programs), measured in this invocation.
 # Usage: bench/run-bench.sh [N]
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 n=${1:-1000}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
 make -s -C "$top" numamma bench/place-objects >/dev/null
 "$top/bench/host.sh"
 
@@ -32,18 +36,21 @@ awk -v tn="$true_native" -v tr="$true_run" -v tp="$true_profile" -v on="$obj_nat
 	printf "placement: %d objects, native %.3f s, numamma run --interleave=all %.3f s, ratio %.1fx, %.0f us per placed object\n",
 		n, on / 1e6, or / 1e6, or / on, (or - on) / n }'
 
-# program NAME ARGS...: native, numactl, run (and run on the trap path).
+# program NAME ARGS...: native, numactl, run (and run on the trap path),
+# run with the policy of its profile.
 program() {
-	local name=$1 native peer agent trap=""
+	local name=$1 native peer agent trap="" policy
 	shift
 	native=$(runs 3 "$@")
 	peer=$(runs 3 numactl --interleave=all "$@")
 	agent=$(runs 3 "$top/numamma" run -q --interleave=all -- "$@")
 	[[ ${TRAP:-} ]] && trap=$(runs 1 "$top/numamma" run -q --intercept=trap --interleave=all -- "$@")
-	awk -v name="$name" -v n="$native" -v p="$peer" -v a="$agent" -v t="$trap" 'BEGIN {
+	"$top/numamma" profile -q -o "$tmp/p.db" -- "$@" >/dev/null 2>&1
+	policy=$(runs 3 "$top/numamma" run -q --policy="$tmp/p.db" -- "$@")
+	awk -v name="$name" -v n="$native" -v p="$peer" -v a="$agent" -v t="$trap" -v pol="$policy" 'BEGIN {
 		printf "%-22s native %.3f s, numactl %.2fx, numamma run %.2fx", name, n / 1e6, p / n, a / n
 		if (t != "") printf ", trap path %.1fx", t / n
-		printf "\n" }'
+		printf ", run --policy=its profile %.2fx\n", pol / n }'
 }
 if command -v numactl >/dev/null; then
 	program "node -e (start)" node -e 'console.log(1)'
