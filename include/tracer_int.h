@@ -75,6 +75,9 @@ struct tracer {
 	 * executable's processes sent (its key -> hashes); the unwind rules
 	 * they computed (a frame's id -> seen; a file's key -> rules). */
 	struct u64map agent_stacks, agent_exe_stacks, agent_rule_ids, agent_file_rules;
+	/* run: the stacks spared by an executable's processes (its key ->
+	 * their agent_spare_key()s), for its next processes. */
+	struct u64map agent_exe_spared;
 	/* config.alloc_frames: each stack's frames (hash -> struct
 	 * stack_frames *), for the events of the agent's calls. */
 	struct u64map agent_stack_frames;

@@ -41,6 +41,19 @@ echo "stops to place a block: $stops of 80 blocks holding a page; stacks spared:
 (( stops >= 10 && stops <= 10 + 2 * 12 )) || fail "$stops stops for 10 blocks to place"
 (( spared >= 4 && spared <= 12 )) || fail "$spared stacks spared (want 4 to 12)"
 
+# The program's next process starts with the stacks its first one spared:
+# it stops for its own 10 mappings, and for little else.
+timeout -k 5 "$PROFILE_TIMEOUT" "$NUMAMMA" run -v --policy="$TMPD/mmap.policy" -o "$TMPD/r2.db" \
+	-- sh -c "'$prog' $rounds >/dev/null; '$prog' $rounds" >"$TMPD/out" 2>"$TMPD/err" ||
+	fail "run of two processes failed: $(tail -3 "$TMPD/err")"
+assert_eq "two processes: output" "placed at return: 10 of 80" "$(cat "$TMPD/out")"
+second=$(sed -nE 's/.*process ([0-9]+): ([0-9]+) stacks spared at its start/\1 \2/p' "$TMPD/err")
+read -r pid known <<<"$second"
+[[ $pid && $known -ge 4 ]] || fail "no process started with spared stacks: $(grep "stops to place" "$TMPD/err")"
+stops=$(sed -nE "s/.*process $pid: ([0-9]+) stops to place a block.*/\1/p" "$TMPD/err")
+echo "second process: $known stacks spared at its start, $stops stops to place a block"
+(( stops >= 10 && stops <= 10 + 4 )) || fail "the second process stopped $stops times"
+
 # A policy that places every block: every one stops, as before (the
 # program's 80 and the second thread's stack).
 timeout -k 5 "$PROFILE_TIMEOUT" "$NUMAMMA" run -v --interleave=all -o "$TMPD/i.db" \

@@ -1037,6 +1037,22 @@ static void prefill_stacks(struct tracer *tr, pid_t pid, struct agent_proc *ap)
 	debug("process %d: %u stacks known at its start", pid, filled);
 }
 
+/* run: the set of spared stacks of a new process, filled with those its
+ * executable's processes spared (half full at most): a build's every
+ * compiler would otherwise stop once for each of its stacks. */
+static void prefill_spared(struct tracer *tr, pid_t pid, struct agent_proc *ap)
+{
+	const struct learnt *x = ap->exe_key && ap->ctl->place_min
+					 ? learnt_of(&tr->agent_exe_spared, ap->exe_key, false) : NULL;
+	uint64_t *set = (uint64_t *)((uint8_t *)ap->ctl + AGENT_OFF_SPARED);
+	uint32_t filled = 0;
+
+	for (size_t i = 0; x && i < x->n && filled < AGENT_SPARED / 2; i++)
+		filled += agent_set_add(set, AGENT_SPARED, x->v[i][0]);
+	if (filled)
+		debug("process %d: %u stacks spared at its start", pid, filled);
+}
+
 /* At an exec, the scratch page and the region mapped in one stop, the
  * memfd's path below the stack pointer.  *rode: the region was mapped
  * then, taken when ap->base is left set; else map_region() maps it (a
@@ -1098,6 +1114,7 @@ static int setup(struct tracer *tr, struct tcb *t)
 	init_ctl(tr, ap->ctl, p->pid, page);
 	ap->exe_key = file_key(&p->mods.v[0]);
 	prefill_stacks(tr, p->pid, ap);
+	prefill_spared(tr, p->pid, ap);
 	/* If numamma dies (attach mode), its watchdog turns the agent off. */
 	_Static_assert(AGENT_OFF == 0, "the watchdog writes 0");
 	watchdog_note_agent(p->pid, ap->remote + CODE_SIZE + offsetof(struct agent_ctl, state));
@@ -1804,8 +1821,11 @@ void agent_spare_stack(struct tracer *tr, struct proc *owner)
 	set = agent_set(ap, AGENT_OFF_SPARED);
 	/* Two threads may have stopped for a new stack at once. */
 	if (!agent_set_find(set, AGENT_SPARED, tr->spare_key) &&
-	    agent_set_add(set, AGENT_SPARED, tr->spare_key))
+	    agent_set_add(set, AGENT_SPARED, tr->spare_key)) {
 		ap->spared++;
+		if (ap->exe_key)
+			learn(&tr->agent_exe_spared, ap->exe_key, tr->spare_key, 0);
+	}
 	tr->spare_key = 0;
 }
 
