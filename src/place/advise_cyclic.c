@@ -100,13 +100,14 @@ static void claim_phases(int nthreads, const uint32_t *h, struct fit *f)
 		f->owned = f->fitted = 0;
 }
 
-/* Fits (chunk, phases) to pts, chunk 0 starting at each quarter of a
- * chunk in turn: the best start's fit into f.  h: room for the samples
- * per start, thread and phase; phase: for one thread index each. */
-static void fit_candidate(const struct analysis *a, const struct point *pts, size_t n,
-			  struct fit *f, uint32_t *h, int *phase)
+/* Fits (chunk, phases) to pts of nt threads, chunk 0 starting at each
+ * quarter of a chunk in turn: the best start's fit into f.  h: room for
+ * the samples per start, thread and phase; phase: for one thread index
+ * each. */
+static void fit_candidate(int nt, const struct point *pts, size_t n, struct fit *f, uint32_t *h,
+			  int *phase)
 {
-	int nt = a->adv->nthreads, np = f->phases, nq = CYCLIC_STARTS * np;
+	int np = f->phases, nq = CYCLIC_STARTS * np;
 	uint64_t q = f->chunk / CYCLIC_STARTS;
 	struct fit best = { .phase = phase };
 
@@ -173,23 +174,58 @@ static uint64_t next_chunk(uint64_t c, uint64_t largest)
 	return c + (c < CYCLIC_FINE || step < CYCLIC_STEP ? CYCLIC_STEP : step);
 }
 
-/* The best candidate for pts into best (its phase array kept). */
+/* The points of the threads that may claim a phase (RANK_MIN_SAMPLES
+ * of pts: claim_phases() leaves the others out whatever the candidate),
+ * their threads renumbered from 0 (old[new]: the thread's index); *nt of
+ * them.  A JVM's 20 threads made each of the search's thousands of
+ * candidates count every thread: advise took 1.2 s on one profile. */
+static struct point *claimants(const struct point *pts, size_t n, int nthreads, int *old, int *nt,
+			       size_t *m)
+{
+	uint32_t *count = xcalloc(nthreads + 1, sizeof(*count));
+	int *renumbered = xcalloc(nthreads + 1, sizeof(int));
+	struct point *v = xcalloc(n + 1, sizeof(*v));
+
+	for (size_t i = 0; i < n; i++)
+		count[pts[i].thread]++;
+	*nt = 0;
+	for (int t = 0; t < nthreads; t++) {
+		renumbered[t] = count[t] >= RANK_MIN_SAMPLES ? *nt : -1;
+		if (renumbered[t] >= 0)
+			old[(*nt)++] = t;
+	}
+	*m = 0;
+	for (size_t i = 0; i < n; i++)
+		if (renumbered[pts[i].thread] >= 0) {
+			v[*m] = pts[i];
+			v[(*m)++].thread = renumbered[pts[i].thread];
+		}
+	free(renumbered);
+	free(count);
+	return v;
+}
+
+/* The best candidate for pts into best (its phase array kept, by the
+ * threads' own indices).  Two threads at least must claim a phase. */
 static void search(const struct analysis *a, const struct site *s, const struct point *pts,
 		   size_t n, struct fit *best)
 {
-	int nthreads = a->adv->nthreads;
+	int nthreads = a->adv->nthreads, nt;
 	int most = nthreads < CYCLIC_MAX_PHASES ? nthreads : CYCLIC_MAX_PHASES;
-	uint32_t *h = xcalloc((size_t)CYCLIC_STARTS * nthreads * most + 1, sizeof(*h));
-	int *phase = xcalloc(nthreads + 1, sizeof(int));
-	struct fit f = { .phase = xcalloc(nthreads + 1, sizeof(int)) };
+	int *old = xcalloc(nthreads + 1, sizeof(int));
+	size_t m;
+	struct point *own = claimants(pts, n, nthreads, old, &nt, &m);
+	uint32_t *h = xcalloc((size_t)CYCLIC_STARTS * nt * most + 1, sizeof(*h));
+	int *phase = xcalloc(nt + 1, sizeof(int));
+	struct fit f = { .phase = xcalloc(nt + 1, sizeof(int)) };
 
-	for (f.phases = 2; f.phases <= most; f.phases++) {
+	for (f.phases = 2; nt >= 2 && f.phases <= most; f.phases++) {
 		uint64_t largest = s->max_size / (CYCLIC_MIN_CHUNKS > 2 * f.phases ?
 						 CYCLIC_MIN_CHUNKS : 2 * f.phases);
 
 		for (f.chunk = PLACE_PAGE_SIZE; f.chunk <= largest;
 		     f.chunk = next_chunk(f.chunk, largest)) {
-			fit_candidate(a, pts, n, &f, h, phase);
+			fit_candidate(nt, own, m, &f, h, phase);
 			if (!better(&f, best))
 				continue;
 			best->chunk = f.chunk;
@@ -197,12 +233,17 @@ static void search(const struct analysis *a, const struct site *s, const struct 
 			best->phases = f.phases;
 			best->owned = f.owned;
 			best->fitted = f.fitted;
-			memcpy(best->phase, f.phase, nthreads * sizeof(int));
+			for (int t = 0; t < nthreads; t++)
+				best->phase[t] = -1;
+			for (int t = 0; t < nt; t++)
+				best->phase[old[t]] = f.phase[t];
 		}
 	}
 	free(f.phase);
 	free(phase);
 	free(h);
+	free(own);
+	free(old);
 }
 
 /* Fits (chunk, phases) to pts with chunk 0 at from, into f; h: room
