@@ -254,6 +254,12 @@ static void learn(struct u64map *map, uint64_t key, uint64_t a, uint64_t b)
 	l->v[l->n++][1] = b;
 }
 
+/* One of the sets in ap's region (at off: AGENT_OFF_STACKSET, _PLACED, _SPARED). */
+static uint64_t *agent_set(struct agent_proc *ap, uint64_t off)
+{
+	return (uint64_t *)((uint8_t *)ap->ctl + off);
+}
+
 static struct agent_fde *fde_space(struct agent_ctl *c)
 {
 	return (struct agent_fde *)((uint8_t *)c + AGENT_OFF_FDES);
@@ -1016,7 +1022,7 @@ static void prefill_stacks(struct tracer *tr, pid_t pid, struct agent_proc *ap)
 {
 	const struct learnt *x = ap->exe_key ? learnt_of(&tr->agent_exe_stacks, ap->exe_key, false)
 					      : NULL;
-	uint64_t *set = (uint64_t *)((uint8_t *)ap->ctl + AGENT_OFF_STACKSET), size;
+	uint64_t *set = agent_set(ap, AGENT_OFF_STACKSET), size;
 	uint32_t steps = 0, filled = 0;
 
 	if (!x || !x->n)
@@ -1044,7 +1050,7 @@ static void prefill_spared(struct tracer *tr, pid_t pid, struct agent_proc *ap)
 {
 	const struct learnt *x = ap->exe_key && ap->ctl->place_min
 					 ? learnt_of(&tr->agent_exe_spared, ap->exe_key, false) : NULL;
-	uint64_t *set = (uint64_t *)((uint8_t *)ap->ctl + AGENT_OFF_SPARED);
+	uint64_t *set = agent_set(ap, AGENT_OFF_SPARED);
 	uint32_t filled = 0;
 
 	for (size_t i = 0; x && i < x->n && filled < AGENT_SPARED / 2; i++)
@@ -1772,11 +1778,6 @@ static size_t drain(struct tracer *tr, struct proc *p, bool final, uint64_t limi
 size_t agent_drain(struct tracer *tr, struct proc *p)
 {
 	return drain(tr, p, false, __rdtsc(), NULL);
-}
-
-static uint64_t *agent_set(struct agent_proc *ap, uint64_t off)
-{
-	return (uint64_t *)((uint8_t *)ap->ctl + off);
 }
 
 void agent_block_stop(struct tracer *tr, struct tcb *t, struct proc *owner,
