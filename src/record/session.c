@@ -283,9 +283,8 @@ static void start_sampler(struct session *s)
 	s->sample_due = sampler_due_ns(s->sampler);
 }
 
-/* The tracer's and its threads' cpu (user + system), for -v: what a
- * profile cost beside the program's own. */
-/* numamma's own cpu time, user and system, in ms (both 0 if unknown). */
+/* The tracer's and its threads' cpu, user and system, in ms (0 if
+ * unknown), for -v: what a profile cost beside the program's own. */
 static void own_cpu_ms(double *user, double *sys)
 {
 	struct rusage ru;
