@@ -64,6 +64,11 @@ _Static_assert(sizeof(struct agent_frame) == 128, "entry.S's frame");
 #define MAP_SHARED 1
 #define MAP_FIXED 0x10
 #define MADV_WIPEONFORK 18
+#define MADV_COLD 20
+#define SYS_MBIND 237
+#define MPOL_MF_MOVE 2
+/* mbind's maxnode as numamma passes it (apply.c): a 64-bit nodemask. */
+#define PLACE_MAXNODE 65
 #define PR_SET_SECCOMP 22
 /* A thread waiting for room is woken by numamma's drains; the timeout
  * only bounds how late it sees numamma gone or behind (10 s).  At 10 ms,
@@ -125,7 +130,7 @@ uint64_t agent_sys_tsc(void)
 }
 
 static void record(struct agent_ctl *c, const struct agent_frame *f, uint32_t fn,
-		   uint64_t a0, uint64_t ret)
+		   uint64_t a0, uint64_t ret, uint16_t placed)
 {
 	uint32_t ring = (uint32_t)f->ring;
 	uint64_t pos = agent_reserve(c, ring, 1);
@@ -138,6 +143,7 @@ static void record(struct agent_ctl *c, const struct agent_frame *f, uint32_t fn
 	r = agent_slot(c, ring, pos);
 	r->type = AGENT_REC_CALL;
 	r->fn = fn;
+	r->nframes = placed;
 	r->tid = f->inside->tid;
 	r->tsc = agent_sys_tsc();
 	r->hash = f->hash;
@@ -341,6 +347,7 @@ static void before_sandbox(struct agent_ctl *c, uint32_t fn, const struct agent_
 		__atomic_store_n(&c->futex_refused, 1, __ATOMIC_RELEASE);
 		__atomic_store_n(&c->probe_refused, 1, __ATOMIC_RELEASE);
 		__atomic_store_n(&c->exec_check_refused, 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&c->place_refused, 1, __ATOMIC_RELEASE);
 	}
 }
 
@@ -496,7 +503,7 @@ int agent_enter(struct agent_frame *f)
 	if (alloc_fn_frees(fn) || fn == FN_MUNMAP) {
 		f->hash = 0;
 		if (f->rdi)
-			record(c, f, fn, f->rdi, 0);
+			record(c, f, fn, f->rdi, 0, 0);
 		/* A placed block: numamma checks its pages before it goes. */
 		if (f->rdi && c->place_min && agent_placed(c, f->rdi))
 			stop_at(c, fn, f->rdi, 1, 0);
@@ -539,19 +546,53 @@ static uint64_t asked_bytes(uint32_t fn, const struct agent_frame *f)
 	}
 }
 
-/* numamma run: a block that holds a whole page stops its thread, its
- * record published, so that numamma places it before the program first
- * touches it (a first touch would put its pages on the toucher's node).
- * The block's bytes as numamma counts them (alloc_call.c): xallocx's
- * its result. */
-static void stop_to_place(struct agent_ctl *c, uint32_t fn, const struct agent_frame *f, uint64_t a0,
-			  uint64_t ret)
+/* The block as numamma's stop would place it (apply.c): the huge pages
+ * at its edges split (MADV_COLD on a page), then its whole pages bound
+ * with MPOL_MF_MOVE (pages the heap had populated move too); then into
+ * the set of placed blocks, so that its free stops for numamma to check
+ * its pages.  Returns the record's AGENT_PLACED_* bits. */
+static uint16_t place_block(struct agent_ctl *c, uint32_t fn, uint64_t block, uint64_t bytes,
+			    const struct agent_placing *how)
+{
+	uint64_t lo, hi, edges[2];
+	long ret;
+	int n;
+
+	if (!agent_place_range(fn, block, bytes, c->place_min, &lo, &hi))
+		return 0;
+	n = agent_thp_edges(lo, hi, edges);
+	for (int i = 0; i < n; i++)
+		raw_syscall4(SYS_MADVISE, (long)edges[i], AGENT_PAGE, MADV_COLD, 0);
+	ret = raw_syscall6(SYS_MBIND, (long)lo, (long)(hi - lo), (long)how->mode,
+			   (long)&how->nodemask, PLACE_MAXNODE, MPOL_MF_MOVE);
+	agent_add_placed(c, block);
+	return AGENT_PLACED_BLOCK | (ret < 0 ? AGENT_PLACED_FAILED : 0);
+}
+
+/* numamma run: a block that holds a whole page is placed before the
+ * program first touches it (a first touch would put its pages on the
+ * toucher's node): by the agent, where its stack's rule places every
+ * block made there alike (AGENT_OFF_PLACING), else by numamma at a stop
+ * of its thread once its record is published (*stop: the block), unless
+ * no rule of its stack places anything (spared).  The block's bytes as
+ * numamma counts them (alloc_call.c): xallocx's its result.  Returns the
+ * record's AGENT_PLACED_* bits. */
+static uint16_t to_place(struct agent_ctl *c, uint32_t fn, const struct agent_frame *f, uint64_t a0,
+			 uint64_t ret, uint64_t *stop)
 {
 	uint64_t block = fn == FN_POSIX_MEMALIGN ? a0 : fn == FN_XALLOCX ? f->rdi : ret;
 	uint64_t bytes = fn == FN_XALLOCX ? ret : asked_bytes(fn, f);
+	const struct agent_placing *how;
 
-	if (agent_holds_page(fn, block, bytes, c->place_min) && agent_place_stops(c, fn, f->hash))
-		stop_at(c, fn, block, 0, f->hash);
+	*stop = 0;
+	if (!agent_holds_page(fn, block, bytes, c->place_min) || !agent_place_stops(c, fn, f->hash))
+		return 0;
+	how = __atomic_load_n(&c->place_refused, __ATOMIC_ACQUIRE) ? 0
+								    : agent_placing_of(c, fn, f->hash);
+	if (how)
+		return place_block(c, fn, block, bytes, how);
+	*stop = block;
+	return 0;
 }
 
 /* Returns where entry.S jumps with the call's arguments, once the agent's
@@ -563,11 +604,16 @@ uint64_t agent_leave(struct agent_frame *f, uint64_t ret)
 	uint64_t a0 = f->rdi;
 
 	if (__atomic_load_n(&c->state, __ATOMIC_ACQUIRE) == AGENT_ON) {
+		uint64_t stop = 0;
+		uint16_t placed = 0;
+
 		if (fn == FN_POSIX_MEMALIGN)
 			a0 = ret == 0 ? *(const uint64_t *)f->rdi : 0;
-		record(c, f, fn, a0, ret);
 		if (c->place_min)
-			stop_to_place(c, fn, f, a0, ret);
+			placed = to_place(c, fn, f, a0, ret, &stop);
+		record(c, f, fn, a0, ret, placed);
+		if (stop)
+			stop_at(c, fn, stop, 0, f->hash);
 	} else {
 		agent_count_lost(c);
 	}

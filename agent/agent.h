@@ -35,9 +35,25 @@ static inline void *agent_at(struct agent_ctl *c, uint64_t off)
 bool agent_holds_page(uint32_t fn, uint64_t block, uint64_t bytes, uint64_t page);
 /* Is block in the set of placed ones (agent_set_find())? */
 bool agent_placed(struct agent_ctl *c, uint64_t block);
+/* block, placed by the agent, into that set (false: the set is full). */
+bool agent_add_placed(struct agent_ctl *c, uint64_t block);
 /* Does a block that fn made from the stack hash stop its thread for
  * numamma to place it: its stack not spared (agent_spare_key())? */
 bool agent_place_stops(struct agent_ctl *c, uint32_t fn, uint64_t hash);
+/* The entry of the table of placing stacks for a block fn made from the
+ * stack hash: the agent places it itself (NULL: none). */
+const struct agent_placing *agent_placing_of(struct agent_ctl *c, uint32_t fn, uint64_t hash);
+/* The pages [*lo, *hi) of a block numamma's plan would place, its whole
+ * pages (placement.c's rule_ranges(): a page shared with a neighbour is
+ * whoever's placed it first), bytes counted as numamma counts them (a
+ * mapping's and pvalloc's rounded up to pages); false: none. */
+bool agent_place_range(uint32_t fn, uint64_t block, uint64_t bytes, uint64_t page, uint64_t *lo,
+		       uint64_t *hi);
+/* The pages at which a transparent huge page may straddle [lo, hi)'s
+ * edges, split before the mbind as numamma splits them
+ * (place_plan_thp_edges()): their number. */
+#define AGENT_THP_SIZE (2ULL << 20)
+int agent_thp_edges(uint64_t lo, uint64_t hi, uint64_t edges[2]);
 /* The thread's entry in the inside table, made on first use; NULL when
  * the table is full. */
 struct agent_inside *agent_inside(struct agent_ctl *c, uint64_t key);

@@ -766,9 +766,43 @@ bool agent_placed(struct agent_ctl *c, uint64_t block)
 	return agent_set_find(agent_at(c, AGENT_OFF_PLACED), AGENT_PLACED, block) != 0;
 }
 
+bool agent_add_placed(struct agent_ctl *c, uint64_t block)
+{
+	return agent_set_add_shared(agent_at(c, AGENT_OFF_PLACED), AGENT_PLACED, block);
+}
+
 bool agent_place_stops(struct agent_ctl *c, uint32_t fn, uint64_t hash)
 {
 	uint64_t key = agent_spare_key(hash, alloc_fn_maps((int)fn));
 
 	return !key || !agent_set_find(agent_at(c, AGENT_OFF_SPARED), AGENT_SPARED, key);
+}
+
+const struct agent_placing *agent_placing_of(struct agent_ctl *c, uint32_t fn, uint64_t hash)
+{
+	return agent_placing_find(agent_at(c, AGENT_OFF_PLACING), AGENT_PLACING,
+				  agent_spare_key(hash, alloc_fn_maps((int)fn)));
+}
+
+bool agent_place_range(uint32_t fn, uint64_t block, uint64_t bytes, uint64_t page, uint64_t *lo,
+		       uint64_t *hi)
+{
+	if (alloc_fn_maps((int)fn) || fn == FN_PVALLOC)
+		bytes = bytes > UINT64_MAX - page ? 0 : (bytes + page - 1) & ~(page - 1);
+	if (!page || bytes > UINT64_MAX - block)
+		return false;
+	*lo = (block + page - 1) & ~(page - 1);
+	*hi = (block + bytes) & ~(page - 1);
+	return *hi > *lo;
+}
+
+int agent_thp_edges(uint64_t lo, uint64_t hi, uint64_t edges[2])
+{
+	int n = 0;
+
+	if (lo % AGENT_THP_SIZE)
+		edges[n++] = lo;
+	if (hi % AGENT_THP_SIZE)
+		edges[n++] = hi - AGENT_PAGE;
+	return n;
 }

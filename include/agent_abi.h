@@ -39,7 +39,7 @@
 
 #include "alloc_event.h"
 
-#define AGENT_ABI_VERSION 34
+#define AGENT_ABI_VERSION 35
 /* The memfd's name; /proc/PID/maps shows "/memfd:" AGENT_MEMFD_NAME. */
 #define AGENT_MEMFD_NAME "numamma-agent"
 #define AGENT_MAPS_PATH "/memfd:" AGENT_MEMFD_NAME
@@ -102,6 +102,7 @@ static inline uint64_t agent_ring_first(uint32_t r)
 #define AGENT_FDE_SPACE    (1u << 18)   /* FDE table entries in all (4 MiB) */
 #define AGENT_PLACED       (1u << 14)   /* slots of the set of placed blocks */
 #define AGENT_SPARED       (1u << 13)   /* slots of the set of spared stacks */
+#define AGENT_PLACING      (1u << 12)   /* slots of the table of placing stacks */
 #define AGENT_MAX_HOOKS    64
 #define AGENT_MAX_FRAMES   64
 #define AGENT_MAX_WRAPPERS 32
@@ -235,8 +236,12 @@ struct agent_ctl {
 	 * a whole page stops its thread once recorded, for numamma to place
 	 * the block before the program touches it (agent_call_trap(fn,
 	 * block, 0, the stack's hash)), unless its stack is spared
-	 * (AGENT_OFF_SPARED).  0: none stops. */
+	 * (AGENT_OFF_SPARED) or placing (AGENT_OFF_PLACING: the agent
+	 * places the block itself).  0: none stops. */
 	uint64_t place_min;
+	/* The agent places no block itself (its mbind and madvise calls):
+	 * the process has a seccomp filter, which may forbid them. */
+	uint32_t place_refused;
 	struct agent_hook hooks[AGENT_MAX_HOOKS];
 	/* Wrapper functions outside wrapper modules (C++'s operator new
 	 * linked into a program): [start, end). */
@@ -294,6 +299,10 @@ _Static_assert(sizeof(struct agent_ctl) <= AGENT_CTL_SIZE, "agent_ctl outgrew it
 
 /* Record types. */
 enum { AGENT_REC_CALL = 1, AGENT_REC_STACK = 2, AGENT_REC_IPS = 3 };
+/* A CALL record's nframes: the agent placed the block it made (its
+ * stack's entry in AGENT_OFF_PLACING), and whether its mbind failed. */
+#define AGENT_PLACED_BLOCK  1
+#define AGENT_PLACED_FAILED 2
 
 /* One 64-byte slot.  seq is the slot's reservation number + 1 (low 32
  * bits), stored last: numamma reads a slot once its seq is right. */
@@ -301,7 +310,8 @@ struct agent_rec {
 	uint32_t seq;
 	uint8_t type;
 	uint8_t fn;             /* CALL: enum alloc_fn */
-	uint16_t nframes;       /* STACK: return addresses that follow */
+	/* STACK: return addresses that follow; CALL: AGENT_PLACED_* */
+	uint16_t nframes;
 	uint64_t tid;           /* the calling thread */
 	uint64_t tsc;           /* read once the slot was reserved */
 	uint64_t hash;          /* the call's stack (0: none) */
@@ -369,11 +379,13 @@ static inline uint64_t agent_mix(uint64_t x)
 }
 
 /* numamma run's sets in the region (open addressing, slots a power of
- * two): numamma adds to them, its thread stopped, the agent reads them.
+ * two): numamma adds to them, its thread stopped, the agent reads them
+ * (and adds the blocks it placed itself to the placed ones:
+ * agent_set_add_shared(), on both sides).
  * A slot holds a key, AGENT_SET_EMPTY or AGENT_SET_GONE (a key taken
  * out: probes go on past it).
- *   AGENT_OFF_PLACED (AGENT_PLACED slots): the blocks placed by the
- *     agent's stops; the free of one stops its thread before the block
+ *   AGENT_OFF_PLACED (AGENT_PLACED slots): the blocks placed at the
+ *     agent's stops or by the agent; the free of one stops its thread before the block
  *     goes, for numamma to check where its pages are while they are there.
  *   AGENT_OFF_SPARED (AGENT_SPARED slots): the stacks (agent_spare_key())
  *     whose blocks no rule of the policy places: a block made there stops
@@ -412,6 +424,72 @@ static inline bool agent_set_add(uint64_t *set, uint32_t slots, uint64_t key)
 			__atomic_store_n(e, key, __ATOMIC_RELEASE);
 			return true;
 		}
+	}
+	return false;
+}
+
+/* numamma run's table of placing stacks (AGENT_OFF_PLACING, open
+ * addressing by key, as the sets): a block made from a stack whose rule
+ * places every block made there alike (bind or interleave, whole) is
+ * placed by the agent before the call returns, mbind(MPOL_MF_MOVE) of
+ * its whole pages, without a stop (gcc under --interleave=all stopped
+ * for each of its 5,583 page-sized blocks, 200 us each).  numamma writes
+ * an entry once, mode and nodes first, then its key (never removed): the
+ * agent reads the key, then the rest. */
+struct agent_placing {
+	uint64_t key;           /* agent_spare_key() of the stack */
+	uint64_t nodemask;      /* mbind's, at most 64 nodes */
+	uint64_t mode;          /* MPOL_BIND or MPOL_INTERLEAVE */
+};
+
+static inline const struct agent_placing *agent_placing_find(const struct agent_placing *table,
+							     uint32_t slots, uint64_t key)
+{
+	for (uint32_t i = 0, h = (uint32_t)agent_mix(key); key > AGENT_SET_GONE && i < slots; i++, h++) {
+		const struct agent_placing *e = &table[h & (slots - 1)];
+		uint64_t k = __atomic_load_n(&e->key, __ATOMIC_ACQUIRE);
+
+		if (k == key)
+			return e;
+		if (k == AGENT_SET_EMPTY)
+			return 0;
+	}
+	return 0;
+}
+
+/* numamma's side: false when the table is full. */
+static inline bool agent_placing_add(struct agent_placing *table, uint32_t slots, uint64_t key,
+				     uint64_t mode, uint64_t nodemask)
+{
+	for (uint32_t i = 0, h = (uint32_t)agent_mix(key); key > AGENT_SET_GONE && i < slots; i++, h++) {
+		struct agent_placing *e = &table[h & (slots - 1)];
+
+		if (e->key == key)
+			return true;
+		if (e->key == AGENT_SET_EMPTY) {
+			e->nodemask = nodemask;
+			e->mode = mode;
+			__atomic_store_n(&e->key, key, __ATOMIC_RELEASE);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The agent's side: a block it placed, into the set of placed blocks,
+ * which numamma also writes (with a thread stopped, others running). */
+static inline bool agent_set_add_shared(uint64_t *set, uint32_t slots, uint64_t key)
+{
+	for (uint32_t i = 0, h = (uint32_t)agent_mix(key); key > AGENT_SET_GONE && i < slots; i++, h++) {
+		uint64_t *e = &set[h & (slots - 1)];
+		uint64_t v = __atomic_load_n(e, __ATOMIC_ACQUIRE);
+
+		while (v == AGENT_SET_EMPTY || v == AGENT_SET_GONE)
+			if (__atomic_compare_exchange_n(e, &v, key, false, __ATOMIC_ACQ_REL,
+							__ATOMIC_ACQUIRE))
+				return true;
+		if (v == key)
+			return true;
 	}
 	return false;
 }
@@ -618,7 +696,9 @@ static const uint32_t agent_table_largest[AGENT_TABLES] = {
 #define AGENT_OFF_FDES     (AGENT_OFF_MODULES + (uint64_t)AGENT_MODULE_SPACE * sizeof(struct agent_module))
 #define AGENT_OFF_PLACED   (AGENT_OFF_FDES + (uint64_t)AGENT_FDE_SPACE * sizeof(struct agent_fde))
 #define AGENT_OFF_SPARED   (AGENT_OFF_PLACED + (uint64_t)AGENT_PLACED * 8)
-#define AGENT_DATA_SIZE    (AGENT_OFF_SPARED + (uint64_t)AGENT_SPARED * 8)
+#define AGENT_OFF_PLACING  (AGENT_OFF_SPARED + (uint64_t)AGENT_SPARED * 8)
+#define AGENT_DATA_SIZE    (AGENT_OFF_PLACING + \
+			    (uint64_t)AGENT_PLACING * sizeof(struct agent_placing))
 _Static_assert(AGENT_OFF_IPCACHE % 64 == 0, "an ip cache set in one cache line");
 _Static_assert(AGENT_OFF_STACKCACHE % 64 == 0, "a stack cache entry on its own cache lines");
 

@@ -120,7 +120,12 @@ struct alloc_event {
 	uint64_t *site_memo;
 	const struct nm_frame *frames;  /* the stack, when the producer has it */
 	int nframes;
+	/* run: the producer placed the block itself (AE_PLACED, and
+	 * AE_PLACE_FAILED when its mbind failed): the agent, where the
+	 * block's stack has a whole rule (tracer_place_stack()). */
+	int placed;
 };
+enum { AE_PLACED = 1, AE_PLACE_FAILED = 2 };
 
 /* Pure.  The event an allocator call makes; false when it makes none
  * (a failed call, free(NULL), a call numamma does not follow).  Entry-only

@@ -191,12 +191,18 @@ int policy_check_binary(struct policy *pol, const char *module_identity);
 int policy_place(const struct policy *pol, const struct nm_object *obj,
 		 const struct nm_frame *frames, int nframes, uint64_t *matched, uint64_t page_size,
 		 struct place_range *ranges, const char **rule);
-/* Whether some rule may place a heap block or mapping (kind) made from
- * the stack frames, whatever its size: the best rule for it is not
- * `leave` (an `each` rule's counts need every such block).  false: every
- * block made there is left where first touched. */
-bool policy_stack_places(const struct policy *pol, enum obj_kind kind,
-			 const struct nm_frame *frames, int nframes);
+/* What the best rule for a heap block or mapping (kind) made from the
+ * stack frames does to every such block, whatever its size: */
+enum stack_placement {
+	STACK_LEAVES,           /* `leave`: each is left where first touched */
+	STACK_WHOLE,            /* bind or interleave, all its whole pages
+				 * alike: *whole's mode and nodemask */
+	STACK_PLANS,            /* a plan each: an `each` rule's counts, a
+				 * cyclic or block rule's sizes */
+};
+enum stack_placement policy_stack_placement(const struct policy *pol, enum obj_kind kind,
+					    const struct nm_frame *frames, int nframes,
+					    struct place_range *whole);
 /* The most ranges one object of pol can need: size the buffer once. */
 int policy_max_ranges(const struct policy *pol);
 /* policy_place() into an allocated plan: 1 when it has ranges. */

@@ -77,6 +77,7 @@ struct nm_event {
 	int nframes;
 	int64_t object_id;
 	uint64_t addr;          /* EV_PLACE_STOP */
+	int placed;             /* EV_OBJECT: alloc_event's */
 };
 
 #endif

@@ -75,9 +75,12 @@ struct tracer {
 	 * executable's processes sent (its key -> hashes); the unwind rules
 	 * they computed (a frame's id -> seen; a file's key -> rules). */
 	struct u64map agent_stacks, agent_exe_stacks, agent_rule_ids, agent_file_rules;
-	/* run: the stacks spared by an executable's processes (its key ->
-	 * their agent_spare_key()s), for its next processes. */
-	struct u64map agent_exe_spared;
+	/* run: the stacks an executable's processes decided (its key ->
+	 * their agent_spare_key()s, each with 0 where spared, else an index
+	 * + 1 into agent_placements), for its next processes. */
+	struct u64map agent_exe_decided;
+	struct agent_placement *agent_placements;      /* distinct ones */
+	size_t nagent_placements;
 	/* config.alloc_frames: each stack's frames (hash -> struct
 	 * stack_frames *), for the events of the agent's calls. */
 	struct u64map agent_stack_frames;
@@ -212,9 +215,15 @@ size_t agent_drain(struct tracer *tr, struct proc *p);
  * region the call ran on. */
 void agent_block_stop(struct tracer *tr, struct tcb *t, struct proc *owner,
 		      const struct user_regs_struct *regs);
-/* tracer_stop_at_release() and tracer_spare_stack() in owner's region. */
+/* A stack's whole placement (mbind's mode and nodemask); mode 0: none
+ * (the stack is spared). */
+struct agent_placement {
+	uint64_t mode, nodemask;
+};
+/* tracer_stop_at_release() in owner's region, and tracer_spare_stack()
+ * or tracer_place_stack() (how). */
 void agent_stop_at_release(struct proc *owner, uint64_t addr);
-void agent_spare_stack(struct tracer *tr, struct proc *owner);
+void agent_decide_stack(struct tracer *tr, struct proc *owner, const struct agent_placement *how);
 /* The last drain, once no thread of p can write (exec, the last thread
  * gone): what a thread killed half-way through a record left is skipped. */
 void agent_drain_final(struct tracer *tr, struct proc *p);

@@ -1,11 +1,15 @@
 #!/bin/bash
 # numamma run with a policy whose rules place some call sites' blocks:
-# the agent stops a thread for a block that holds a page only where some
-# rule may place it.  Once a stack's stop found no rule for it (its kind,
-# its frames), numamma enters it in the agent's set of spared stacks and
-# its blocks stop no more (each stop costs 100-200 us: a compiler under a
-# profile's policy stopped for each of its 5,583 page-sized blocks, to
-# place few).  The placed ones are still placed before the call returns.
+# the agent stops a thread for a block that holds a page only until its
+# stack's first stop told numamma which rule it has (its kind, its
+# frames).  No rule: numamma enters the stack in the agent's set of
+# spared stacks and its blocks stop no more.  A whole rule (bind or
+# interleave): in the agent's table of placing stacks, and the agent
+# binds its next blocks itself.  Each stop costs 100-200 us: a compiler
+# under a profile's policy stopped for each of its 5,583 page-sized
+# blocks, to place few, and under --interleave=all to place each alike.
+# Every placed block is still placed before the call returns, and its
+# pages checked before it is freed.
 . "$(dirname "$0")/lib.sh"
 
 build_prog placed-at-return -O1
@@ -30,34 +34,53 @@ assert_eq "output" "placed at return: 10 of 80" "$(cat "$TMPD/out")"
 assert_eq "placed mappings, their pages checked" "10|10" \
 	"$(sql "$TMPD/r.db" "SELECT count(*), sum(p.present = p.pages) FROM placement p
 			     JOIN objects o ON o.id = p.object_id WHERE o.kind = 'mmap' AND o.size = 262144")"
-line=$(grep -E "process [0-9]+: [0-9]+ stops to place a block, [0-9]+ stacks spared them" "$TMPD/err") ||
-	fail "no count of stops: $(grep debug "$TMPD/err" | tail -3)"
-read -r stops spared < <(sed -E 's/.*: ([0-9]+) stops to place a block, ([0-9]+) stacks spared.*/\1 \2/' <<<"$line")
-echo "stops to place a block: $stops of 80 blocks holding a page; stacks spared: $spared"
-# Each of the 10 mappings stops; the 70 heap blocks only at their stacks'
-# first calls (4 call sites, each reached from two threads' stacks), and
-# the C library's own mappings (the second thread's stack, its arena) at
-# theirs; two threads may both stop for a new stack.
-(( stops >= 10 && stops <= 10 + 2 * 12 )) || fail "$stops stops for 10 blocks to place"
+# The counts of the process's -v line: stops, stacks spared, blocks the
+# agent placed, stacks it places.
+counts() {
+	sed -nE "s/.*process $1: ([0-9]+) stops to place a block, ([0-9]+) stacks spared them.*, ([0-9]+) placed by the agent \(a whole rule for their stacks, ([0-9]+) of them\)/\1 \2 \3 \4/p" "$2"
+}
+pid=$(sed -nE 's/.*process ([0-9]+): [0-9]+ stops to place a block.*/\1/p' "$TMPD/err" | head -1)
+read -r stops spared agent placing < <(counts "$pid" "$TMPD/err")
+[[ $placing ]] || fail "no count of stops: $(grep debug "$TMPD/err" | tail -3)"
+echo "stops to place a block: $stops of 80 blocks holding a page; stacks spared: $spared;" \
+     "placed by the agent: $agent (stacks: $placing)"
+# The 70 heap blocks stop only at their stacks' first calls (4 call sites,
+# each reached from two threads' stacks), and the C library's own
+# mappings (the second thread's stack, its arena) at theirs; the 10
+# mappings stop at their stack's first call from each thread, then the
+# agent binds them; two threads may both stop for a new stack.
 (( spared >= 4 && spared <= 12 )) || fail "$spared stacks spared (want 4 to 12)"
+(( placing >= 1 && placing <= 2 )) || fail "$placing placing stacks (want 1 or 2)"
+(( agent >= 6 && stops + agent >= 10 + spared && stops <= 10 + 2 * 12 )) ||
+	fail "$stops stops and $agent placed by the agent, for 10 blocks to place"
 
-# The program's next process starts with the stacks its first one spared:
-# it stops for its own 10 mappings, and for little else.
+# The program's next process starts with the stacks its first one decided:
+# the agent binds its 10 mappings, and it stops for little else.
 timeout -k 5 "$PROFILE_TIMEOUT" "$NUMAMMA" run -v --policy="$TMPD/mmap.policy" -o "$TMPD/r2.db" \
 	-- sh -c "'$prog' $rounds >/dev/null; '$prog' $rounds" >"$TMPD/out" 2>"$TMPD/err" ||
 	fail "run of two processes failed: $(tail -3 "$TMPD/err")"
 assert_eq "two processes: output" "placed at return: 10 of 80" "$(cat "$TMPD/out")"
-second=$(sed -nE 's/.*process ([0-9]+): ([0-9]+) stacks spared at its start/\1 \2/p' "$TMPD/err")
-read -r pid known <<<"$second"
-[[ $pid && $known -ge 4 ]] || fail "no process started with spared stacks: $(grep "stops to place" "$TMPD/err")"
-stops=$(sed -nE "s/.*process $pid: ([0-9]+) stops to place a block.*/\1/p" "$TMPD/err")
-echo "second process: $known stacks spared at its start, $stops stops to place a block"
-(( stops >= 10 && stops <= 10 + 4 )) || fail "the second process stopped $stops times"
+second=$(sed -nE 's/.*process ([0-9]+): ([0-9]+) stacks spared, ([0-9]+) placing at its start/\1 \2 \3/p' "$TMPD/err")
+read -r pid known known_placing <<<"$second"
+[[ $pid && $known -ge 4 && $known_placing -ge 1 ]] ||
+	fail "no process started with the stacks decided: $(grep "stops to place" "$TMPD/err")"
+read -r stops spared agent placing < <(counts "$pid" "$TMPD/err")
+echo "second process: $known stacks spared and $known_placing placing at its start," \
+     "$stops stops to place a block, $agent placed by the agent"
+(( stops <= 4 && agent == 10 )) || fail "the second process stopped $stops times, its agent placed $agent"
 
-# A policy that places every block: every one stops, as before (the
-# program's 80 and the second thread's stack).
+# A policy that places every block alike: each stack's first block stops,
+# the agent binds the others (the program's 80 and the second thread's
+# stack), and every one is checked before it goes.
 timeout -k 5 "$PROFILE_TIMEOUT" "$NUMAMMA" run -v --interleave=all -o "$TMPD/i.db" \
 	-- "$prog" $rounds >"$TMPD/out" 2>"$TMPD/err" || fail "run --interleave=all failed"
 assert_eq "--interleave=all: output" "placed at return: 80 of 80" "$(cat "$TMPD/out")"
-grep -qE "process [0-9]+: 8[0-9] stops to place a block, 0 stacks spared them" "$TMPD/err" ||
+pid=$(sed -nE 's/.*process ([0-9]+): [0-9]+ stops to place a block.*/\1/p' "$TMPD/err" | head -1)
+read -r stops spared agent placing < <(counts "$pid" "$TMPD/err")
+echo "--interleave=all: $stops stops to place a block, $agent placed by the agent, $placing stacks"
+(( stops + agent >= 81 && stops <= 2 * 12 && spared == 0 && placing == stops )) ||
 	fail "--interleave=all: $(grep "stops to place" "$TMPD/err")"
+assert_eq "--interleave=all: the program's blocks placed, their pages checked" "80|80" \
+	"$(sql "$TMPD/i.db" "SELECT count(*), sum(p.present = p.pages AND p.on_intended = p.present)
+			     FROM placement p JOIN objects o ON o.id = p.object_id
+			     WHERE o.size >= 4096 AND o.kind IN ('heap', 'mmap') AND o.size <= 262144")"

@@ -81,7 +81,9 @@ struct agent_proc {
 	uint32_t stacks_new;    /* ...of stacks the profile had not (two threads may send one) */
 	uint32_t doorbells;     /* heard (-v) */
 	uint32_t place_stops;   /* run: stops for a block to place... */
-	uint32_t spared;        /* ...and the stacks spared them since (-v) */
+	uint32_t spared;        /* ...and the stacks spared them since, */
+	uint32_t placing;       /* those whose blocks the agent places since, */
+	uint32_t agent_placed;  /* and the blocks it placed (-v) */
 	bool fell_behind;       /* recording was resumed once (resume_recording()) */
 	/* Processes that share the region (agent_share()), and whether any
 	 * ever did. */
@@ -1043,20 +1045,40 @@ static void prefill_stacks(struct tracer *tr, pid_t pid, struct agent_proc *ap)
 	debug("process %d: %u stacks known at its start", pid, filled);
 }
 
-/* run: the set of spared stacks of a new process, filled with those its
- * executable's processes spared (half full at most): a build's every
- * compiler would otherwise stop once for each of its stacks. */
-static void prefill_spared(struct tracer *tr, pid_t pid, struct agent_proc *ap)
+static struct agent_placing *placing_table(struct agent_proc *ap)
+{
+	return (struct agent_placing *)((uint8_t *)ap->ctl + AGENT_OFF_PLACING);
+}
+
+/* Stack key's decision in ap's region: spared (how->mode 0), or placed
+ * by the agent.  false: its set or table is full. */
+static bool decide(struct agent_proc *ap, uint64_t key, const struct agent_placement *how)
+{
+	if (!how->mode)
+		return agent_set_add(agent_set(ap, AGENT_OFF_SPARED), AGENT_SPARED, key);
+	return agent_placing_add(placing_table(ap), AGENT_PLACING, key, how->mode, how->nodemask);
+}
+
+/* run: the spared and placing stacks of a new process, those its
+ * executable's processes decided (its set and its table half full at
+ * most): a build's every compiler would otherwise stop once for each of
+ * its stacks. */
+static void prefill_decided(struct tracer *tr, pid_t pid, struct agent_proc *ap)
 {
 	const struct learnt *x = ap->exe_key && ap->ctl->place_min
-					 ? learnt_of(&tr->agent_exe_spared, ap->exe_key, false) : NULL;
-	uint64_t *set = agent_set(ap, AGENT_OFF_SPARED);
-	uint32_t filled = 0;
+					 ? learnt_of(&tr->agent_exe_decided, ap->exe_key, false) : NULL;
+	uint32_t spared = 0, placing = 0;
 
-	for (size_t i = 0; x && i < x->n && filled < AGENT_SPARED / 2; i++)
-		filled += agent_set_add(set, AGENT_SPARED, x->v[i][0]);
-	if (filled)
-		debug("process %d: %u stacks spared at its start", pid, filled);
+	for (size_t i = 0; x && i < x->n; i++) {
+		uint64_t how = x->v[i][1];
+		uint32_t *n = how ? &placing : &spared;
+
+		if (*n < (how ? AGENT_PLACING : AGENT_SPARED) / 2)
+			*n += decide(ap, x->v[i][0],
+				     how ? &tr->agent_placements[how - 1] : &(struct agent_placement){ 0 });
+	}
+	if (spared || placing)
+		debug("process %d: %u stacks spared, %u placing at its start", pid, spared, placing);
 }
 
 /* At an exec, the scratch page and the region mapped in one stop, the
@@ -1120,7 +1142,7 @@ static int setup(struct tracer *tr, struct tcb *t)
 	init_ctl(tr, ap->ctl, p->pid, page);
 	ap->exe_key = file_key(&p->mods.v[0]);
 	prefill_stacks(tr, p->pid, ap);
-	prefill_spared(tr, p->pid, ap);
+	prefill_decided(tr, p->pid, ap);
 	/* If numamma dies (attach mode), its watchdog turns the agent off. */
 	_Static_assert(AGENT_OFF == 0, "the watchdog writes 0");
 	watchdog_note_agent(p->pid, ap->remote + CODE_SIZE + offsetof(struct agent_ctl, state));
@@ -1531,7 +1553,11 @@ static uint32_t call_event(struct tracer *tr, struct proc *p, struct agent_proc 
 	ev.threaded = (t ? t->proc : p)->next_rank > 1;
 	ev.ns = tsc_ns(r->tsc);
 	ev.freed_ns = freed ? tsc_ns(freed->tsc) : 0;
+	_Static_assert(AE_PLACED == AGENT_PLACED_BLOCK && AE_PLACE_FAILED == AGENT_PLACED_FAILED,
+		       "a record's placed bits are the event's");
 	ev.callsite_id = callsite_of(tr, r->hash, &ev.site_memo);
+	if ((ev.placed = r->nframes & (AGENT_PLACED_BLOCK | AGENT_PLACED_FAILED)))
+		ap->agent_placed++;
 	if ((kept = frames_of(tr, r->hash))) {
 		ev.frames = kept->v;
 		ev.nframes = kept->n;
@@ -1812,22 +1838,36 @@ void agent_block_stop(struct tracer *tr, struct tcb *t, struct proc *owner,
 	tr->spare_key = 0;
 }
 
-void agent_spare_stack(struct tracer *tr, struct proc *owner)
+/* how's number + 1 among the distinct placements (few: a policy's
+ * rules' nodes), for agent_exe_decided; 0: none (spared). */
+static uint64_t placement_number(struct tracer *tr, const struct agent_placement *how)
+{
+	size_t i = 0;
+
+	if (!how->mode)
+		return 0;
+	while (i < tr->nagent_placements && memcmp(&tr->agent_placements[i], how, sizeof(*how)))
+		i++;
+	if (i == tr->nagent_placements) {
+		tr->agent_placements = xrealloc(tr->agent_placements, (i + 1) * sizeof(*how));
+		tr->agent_placements[tr->nagent_placements++] = *how;
+	}
+	return i + 1;
+}
+
+void agent_decide_stack(struct tracer *tr, struct proc *owner, const struct agent_placement *how)
 {
 	struct agent_proc *ap = owner->agent;
-	uint64_t *set;
+	uint64_t key = tr->spare_key;
 
-	if (!ap || !tr->spare_key)
-		return;
-	set = agent_set(ap, AGENT_OFF_SPARED);
-	/* Two threads may have stopped for a new stack at once. */
-	if (!agent_set_find(set, AGENT_SPARED, tr->spare_key) &&
-	    agent_set_add(set, AGENT_SPARED, tr->spare_key)) {
-		ap->spared++;
-		if (ap->exe_key)
-			learn(&tr->agent_exe_spared, ap->exe_key, tr->spare_key, 0);
-	}
 	tr->spare_key = 0;
+	/* Two threads may have stopped for a new stack at once. */
+	if (!ap || !key || agent_set_find(agent_set(ap, AGENT_OFF_SPARED), AGENT_SPARED, key) ||
+	    agent_placing_find(placing_table(ap), AGENT_PLACING, key) || !decide(ap, key, how))
+		return;
+	*(how->mode ? &ap->placing : &ap->spared) += 1;
+	if (ap->exe_key)
+		learn(&tr->agent_exe_decided, ap->exe_key, key, placement_number(tr, how));
 }
 
 void agent_stop_at_release(struct proc *owner, uint64_t addr)
@@ -1835,7 +1875,7 @@ void agent_stop_at_release(struct proc *owner, uint64_t addr)
 	struct agent_proc *ap = owner->agent;
 
 	if (ap && addr > AGENT_SET_GONE &&
-	    !agent_set_add(agent_set(ap, AGENT_OFF_PLACED), AGENT_PLACED, addr))
+	    !agent_set_add_shared(agent_set(ap, AGENT_OFF_PLACED), AGENT_PLACED, addr))
 		debug("process %d: the set of placed blocks is full: %#llx is checked once freed",
 		      owner->pid, (unsigned long long)addr);
 }
@@ -1917,7 +1957,9 @@ void agent_drain_final(struct tracer *tr, struct proc *p)
 	      p->agent->ctl->doorbell_pid ? "" : " (none rung: no doorbell)");
 	if (p->agent->ctl->place_min)
 		debug("process %d: %u stops to place a block, %u stacks spared them (no rule places "
-		      "their blocks)", p->pid, p->agent->place_stops, p->agent->spared);
+		      "their blocks), %u placed by the agent (a whole rule for their stacks, %u of "
+		      "them)", p->pid, p->agent->place_stops, p->agent->spared, p->agent->agent_placed,
+		      p->agent->placing);
 	if (p->agent->ctl->futex_refused)
 		debug("process %d: %llu waits for room in a ring, spun", p->pid,
 		      (unsigned long long)p->agent->ctl->spun_waits);
@@ -1953,6 +1995,7 @@ static void watch_filters(struct proc *p, uint64_t now)
 	if (n > ap->filters) {
 		__atomic_store_n(&ap->ctl->futex_refused, 1, __ATOMIC_RELEASE);
 		__atomic_store_n(&ap->ctl->probe_refused, 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&ap->ctl->place_refused, 1, __ATOMIC_RELEASE);
 		__atomic_store_n(&ap->ctl->doorbell_pid, 0, __ATOMIC_RELEASE);
 		debug("process %d: %d seccomp filters now, not seen at a stop: its threads spin "
 		      "while their ring is full", p->pid, n);
@@ -2175,6 +2218,9 @@ void agent_check_calls(struct proc *p, struct tcb *t)
 		p->agent->filters = 0;
 		return;
 	}
+	/* Its mbind and madvise calls are numamma's to make, at stops,
+	 * where they are checked against the filter (apply.c). */
+	__atomic_store_n(&c->place_refused, 1, __ATOMIC_RELEASE);
 	check_thread_pointer_probe(p, t);
 	if (c->owner_arm && !tracee_may_call(t, SYS_madvise, wipe, p->agent->remote, why, sizeof(why),
 					     NULL)) {

@@ -381,11 +381,34 @@ static void forget_waiting(struct applier *r, pid_t pid)
 			drop_waiting(r, &r->waiting[i]);
 }
 
+/* A block the agent placed itself, as this plan says (its stack's rule
+ * whole: learn_stack()), its edges split and its free a stop: counted
+ * and checked as one placed here is, the pages its mbind left behind
+ * moved from here (the program runs on meanwhile: the pages it touched
+ * since are where the policy put them). */
+static void adopt_placement(struct applier *r, const struct nm_object *obj, struct place_plan *plan,
+			    int placed)
+{
+	uint64_t *edges = xcalloc(2 * (size_t)plan->n + 1, sizeof(*edges));
+	struct place_cost cost = { .madvise_calls = (uint64_t)place_plan_thp_edges(plan, obj->addr,
+										     edges) };
+	uint64_t start = now_ns();
+	bool failed = placed & AE_PLACE_FAILED;
+
+	free(edges);
+	if (!failed)
+		move_left_behind(obj->pid, obj->addr, plan->ranges, plan->n, &cost);
+	cost.ns = now_ns() - start;
+	verifier_add(r->ver, obj, plan, failed ? plan->n : 0, &cost);
+	place_plan_free(plan);
+}
+
 /* Plans obj and places it: now with its thread t stopped, else (the
- * agent's record, t NULL) at that thread's stop.  recorded: by the agent
- * (its release is then a stop only if asked: tracer_stop_at_release()). */
+ * agent's record, t NULL) at that thread's stop, unless the agent placed
+ * it (placed: the event's).  recorded: by the agent (its release is then
+ * a stop only if asked: tracer_stop_at_release()). */
 static void place_object(struct applier *r, struct tcb *t, const struct nm_object *obj,
-			 const struct nm_frame *frames, int nframes, bool recorded)
+			 const struct nm_frame *frames, int nframes, bool recorded, int placed)
 {
 	struct rule_counts *proc = proc_counts(r, obj->pid);
 	struct place_plan plan = { 0 };
@@ -399,6 +422,8 @@ static void place_object(struct applier *r, struct tcb *t, const struct nm_objec
 	plan.n = n;
 	if (!plan.n) {
 		place_plan_free(&plan);
+	} else if (placed) {
+		adopt_placement(r, obj, &plan, placed);
 	} else if (!t) {
 		wait_for_stop(r, obj, &plan);
 	} else {
@@ -415,6 +440,32 @@ static struct tcb *stopped_for(struct applier *r, pid_t tid)
 	struct tcb *t = tracer_placing(r->s->tr);
 
 	return t && t->tid == tid ? t : NULL;
+}
+
+/* What the blocks made where t's stop was for get from now on (the same
+ * rule: its kind and its stack choose it): nothing (no more stops), or
+ * the same whole placement, made by the agent without a stop, or a plan
+ * each (stops go on).  Only where the program's binding keeps the whole
+ * placement as it is: one narrowed is counted at each block's stop. */
+static void learn_stack(struct applier *r, struct tcb *t, enum obj_kind kind,
+			const struct nm_frame *frames, int nframes)
+{
+	struct place_range whole, kept;
+	int narrowed;
+
+	switch (policy_stack_placement(r->pol, kind, frames, nframes, &whole)) {
+	case STACK_LEAVES:
+		tracer_spare_stack(r->s->tr, t);
+		break;
+	case STACK_WHOLE:
+		kept = whole;
+		if (binding_restrict_ranges(binding(r, t->proc->pid), &kept, 1, &narrowed) == 1 &&
+		    !narrowed && kept.nodemask == whole.nodemask)
+			tracer_place_stack(r->s->tr, t, whole.mode, whole.nodemask);
+		break;
+	case STACK_PLANS:
+		break;
+	}
 }
 
 /* The first module seen is the executable: a policy for another binary
@@ -460,7 +511,7 @@ static int place_static(void *arg, const struct nm_object *obj)
 		f.module = elfmod_identity(m->elf);
 		f.path = m->path;
 	}
-	place_object(w->r, w->t, obj, &f, m ? 1 : 0, false);
+	place_object(w->r, w->t, obj, &f, m ? 1 : 0, false, 0);
 	verifier_seen(w->r->ver, obj->id);
 	return 0;
 }
@@ -760,14 +811,14 @@ static void on_event(void *ext, const struct nm_event *ev)
 	switch (ev->kind) {
 	case EV_OBJECT:
 		place_object(r, ev->t ? ev->t : stopped_for(r, ev->tid), ev->object, ev->frames,
-			     ev->nframes, !ev->t);
+			     ev->nframes, !ev->t, ev->placed);
 		break;
 	case EV_PLACE_STOP:
 		place_waiting(r, ev->t, ev->addr);
 		/* Its stack's frames are known from the stop's drain on (its
 		 * record comes first). */
-		if (ev->nframes && !policy_stack_places(r->pol, ev->object->kind, ev->frames, ev->nframes))
-			tracer_spare_stack(r->s->tr, ev->t);
+		if (ev->nframes)
+			learn_stack(r, ev->t, ev->object->kind, ev->frames, ev->nframes);
 		break;
 	case EV_MODULES_HOOKED:
 		place_statics(r, ev->t);

@@ -497,15 +497,24 @@ int policy_place(const struct policy *pol, const struct nm_object *obj,
 	return n;
 }
 
-bool policy_stack_places(const struct policy *pol, enum obj_kind kind,
-			 const struct nm_frame *frames, int nframes)
+enum stack_placement policy_stack_placement(const struct policy *pol, enum obj_kind kind,
+					    const struct nm_frame *frames, int nframes,
+					    struct place_range *whole)
 {
 	const struct policy_rule *r;
 
 	if (!pol || pol->disabled || (kind != OBJ_HEAP && kind != OBJ_MMAP))
-		return false;
+		return STACK_LEAVES;
+	/* A heap block's or mapping's rule is chosen by its kind and stack
+	 * alone (rule_score()). */
 	r = best_rule(pol, &(struct nm_object){ .kind = kind }, frames, nframes);
-	return r && r->action != ACT_LEAVE;
+	if (!r || r->action == ACT_LEAVE)
+		return STACK_LEAVES;
+	if (r->action != ACT_BIND && r->action != ACT_INTERLEAVE)
+		return STACK_PLANS;
+	*whole = (struct place_range){ .mode = r->action == ACT_BIND ? MPOL_BIND : MPOL_INTERLEAVE,
+				       .nodemask = r->nodemask };
+	return STACK_WHOLE;
 }
 
 int policy_plan_object(const struct policy *pol, const struct nm_object *obj,

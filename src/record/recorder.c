@@ -454,7 +454,7 @@ static void add_object(struct recorder *r, struct tcb *t, const struct alloc_eve
 		r->hooks.event(r->hooks.ctx, &(struct nm_event){
 			.kind = EV_OBJECT, .t = t, .pid = ev->pid, .tid = ev->tid, .ns = ev->ns,
 			.object = &obj, .frames = ev->frames,
-			.nframes = ev->frames ? ev->nframes : 0 });
+			.nframes = ev->frames ? ev->nframes : 0, .placed = ev->placed });
 }
 
 static void alloc_event(struct recorder *r, struct tcb *t, const struct alloc_event *ev)

@@ -1016,7 +1016,14 @@ void tracer_stop_at_release(struct tracer *tr, struct tcb *t, uint64_t addr)
 void tracer_spare_stack(struct tracer *tr, struct tcb *t)
 {
 	if (tr->placing == t)
-		agent_spare_stack(tr, region_owner(tr, t->proc));
+		agent_decide_stack(tr, region_owner(tr, t->proc), &(struct agent_placement){ 0 });
+}
+
+void tracer_place_stack(struct tracer *tr, struct tcb *t, int mode, uint64_t nodemask)
+{
+	if (tr->placing == t)
+		agent_decide_stack(tr, region_owner(tr, t->proc),
+				   &(struct agent_placement){ (uint64_t)mode, nodemask });
 }
 
 /* Returns true when the SIGTRAP was one of ours and was handled. */

@@ -987,6 +987,55 @@ static void test_spared_stacks(struct agent_ctl *c)
 	CHECK(agent_set_add(small, 4, 6) && agent_set_find(small, 4, 6));   /* in its slot */
 }
 
+/* The stacks whose blocks the agent places itself: numamma's entry
+ * (mode and nodes) found by the agent for the same kind of block, and
+ * the pages it then binds, as placement.c's plan would: the block's
+ * whole pages (a mapping's and pvalloc's rounded up), the page inside
+ * each edge a huge page may straddle split first. */
+static void test_placing_stacks(struct agent_ctl *c)
+{
+	struct agent_placing *table = agent_at(c, AGENT_OFF_PLACING), small[2] = { 0 };
+	const struct agent_placing *e;
+	uint64_t lo, hi, edges[2], set[4] = { 0 };
+
+	CHECK(!agent_placing_of(c, FN_MALLOC, 0x1234));
+	CHECK(agent_placing_add(table, AGENT_PLACING, agent_spare_key(0x1234, false), 3, 0xf));
+	CHECK((e = agent_placing_of(c, FN_CALLOC, 0x1234)) && e->mode == 3 && e->nodemask == 0xf);
+	CHECK(!agent_placing_of(c, FN_MMAP, 0x1234));      /* a mapping there: its own rules */
+	CHECK(!agent_placing_of(c, FN_MALLOC, 0));          /* no stack */
+	CHECK(agent_placing_add(table, AGENT_PLACING, agent_spare_key(0x1234, false), 2, 0x1));
+	CHECK(agent_placing_of(c, FN_MALLOC, 0x1234)->mode == 3);   /* written once */
+	CHECK(agent_placing_add(small, 2, 7, 2, 1) && agent_placing_add(small, 2, 8, 2, 2));
+	CHECK(!agent_placing_add(small, 2, 9, 2, 4));       /* full */
+	CHECK(agent_placing_find(small, 2, 8)->nodemask == 2 && !agent_placing_find(small, 2, 9));
+	memset(table, 0, AGENT_PLACING * sizeof(*table));
+
+	CHECK(agent_place_range(FN_MALLOC, 0x1010, 3 * 4096, 4096, &lo, &hi));
+	CHECK(lo == 0x2000 && hi == 0x4000);                /* the whole pages only */
+	CHECK(!agent_place_range(FN_MALLOC, 0x1010, 4096, 4096, &lo, &hi));
+	CHECK(agent_place_range(FN_MMAP, 0x7000, 100, 4096, &lo, &hi) && lo == 0x7000 && hi == 0x8000);
+	CHECK(agent_place_range(FN_PVALLOC, 0x7000, 4097, 4096, &lo, &hi) && hi == 0x9000);
+	CHECK(!agent_place_range(FN_MALLOC, UINT64_MAX - 4095, 8192, 4096, &lo, &hi));
+	CHECK_INT(agent_thp_edges(0x200000, 0x600000, edges), 0);  /* huge-page aligned */
+	CHECK_INT(agent_thp_edges(0x201000, 0x600000, edges), 1);
+	CHECK(edges[0] == 0x201000);
+	CHECK_INT(agent_thp_edges(0x200000, 0x5ff000, edges), 1);
+	CHECK(edges[0] == 0x5fe000);
+	CHECK_INT(agent_thp_edges(0x201000, 0x5ff000, edges), 2);
+
+	/* The placed set, added to by the agent and by numamma alike: a
+	 * slot taken out is taken again, a key there is not added twice. */
+	CHECK(agent_set_add_shared(set, 4, 0x5000) && agent_set_add_shared(set, 4, 0x5000));
+	CHECK(agent_set_find(set, 4, 0x5000));
+	*agent_set_find(set, 4, 0x5000) = AGENT_SET_GONE;
+	CHECK(agent_set_add_shared(set, 4, 0x6000) && agent_set_add_shared(set, 4, 0x7000));
+	CHECK(agent_set_add_shared(set, 4, 0x8000) && agent_set_add_shared(set, 4, 0x9000));
+	CHECK(!agent_set_add_shared(set, 4, 0xa000));       /* full */
+	CHECK(!agent_set_add_shared(set, 4, AGENT_SET_GONE));
+	CHECK(agent_add_placed(c, 0x5000) && agent_placed(c, 0x5000));
+	memset(agent_at(c, AGENT_OFF_PLACED), 0, AGENT_PLACED * sizeof(uint64_t));
+}
+
 int main(void)
 {
 	struct agent_ctl *c = new_region();
@@ -1008,5 +1057,6 @@ int main(void)
 	test_exec_path_from_fd();
 	test_placing(c);
 	test_spared_stacks(c);
+	test_placing_stacks(c);
 	return unit_done();
 }

@@ -276,30 +276,46 @@ static void test_specific_rule_wins(void)
 	policy_free(pol);
 }
 
-/* Which stacks numamma run's agent still stops for: those whose blocks
- * some rule may place, whatever their size. */
-static void test_stack_places(void)
+/* What numamma run does with the blocks of a stack, whatever their
+ * size: nothing (its best rule leaves them), the same whole placement
+ * (the agent makes it), or a plan each (stops: an `each` rule counts). */
+static enum stack_placement stack_placement(const struct policy *pol, enum obj_kind kind,
+					    const struct nm_frame *frames, int n, struct place_range *w)
+{
+	*w = (struct place_range){ 0 };
+	return policy_stack_placement(pol, kind, frames, n, w);
+}
+
+static void test_stack_placement(void)
 {
 	struct policy *pol = parse("numamma-policy 1\n"
 				   "heap callsite " MOD "+0x1234 bind 1\n"
 				   "heap callsite " MOD "+0x1234 <- " MOD "+0x9999 leave\n"
 				   "mmap callsite " MOD "+0x4444 each 0 1\n"
+				   "mmap callsite " MOD "+0x5555 block 0:0-50% 1:50-100%\n"
 				   "default leave\n");
 	struct nm_frame other = { .module = "buildid:ffff", .offset = 0x1234 };
 	struct nm_frame mapper = { .module = MOD, .offset = 0x4444 };
+	struct nm_frame slicer = { .module = MOD, .offset = 0x5555 };
+	struct place_range w;
 
-	CHECK(policy_stack_places(pol, OBJ_HEAP, site_a, 2));
-	CHECK(!policy_stack_places(pol, OBJ_HEAP, site_b, 2));     /* its best rule leaves it */
-	CHECK(!policy_stack_places(pol, OBJ_MMAP, site_a, 2));     /* a heap block's rule */
-	CHECK(!policy_stack_places(pol, OBJ_HEAP, &other, 1));
-	CHECK(policy_stack_places(pol, OBJ_MMAP, &mapper, 1));     /* each: counts every one */
-	CHECK(!policy_stack_places(pol, OBJ_STACK, site_a, 2));
+	CHECK_INT(stack_placement(pol, OBJ_HEAP, site_a, 2, &w), STACK_WHOLE);
+	CHECK_INT(w.mode, MPOL_BIND);
+	CHECK_INT(w.nodemask, 1ULL << 1);
+	CHECK_INT(stack_placement(pol, OBJ_HEAP, site_b, 2, &w), STACK_LEAVES);  /* its best rule */
+	CHECK_INT(stack_placement(pol, OBJ_MMAP, site_a, 2, &w), STACK_LEAVES);  /* a heap block's rule */
+	CHECK_INT(stack_placement(pol, OBJ_HEAP, &other, 1, &w), STACK_LEAVES);
+	CHECK_INT(stack_placement(pol, OBJ_MMAP, &mapper, 1, &w), STACK_PLANS);  /* each: counts */
+	CHECK_INT(stack_placement(pol, OBJ_MMAP, &slicer, 1, &w), STACK_PLANS);  /* by its size */
+	CHECK_INT(stack_placement(pol, OBJ_STACK, site_a, 2, &w), STACK_LEAVES);
 	pol->disabled = 1;                                          /* another binary's */
-	CHECK(!policy_stack_places(pol, OBJ_HEAP, site_a, 2));
+	CHECK_INT(stack_placement(pol, OBJ_HEAP, site_a, 2, &w), STACK_LEAVES);
 	policy_free(pol);
 	pol = parse("numamma-policy 1\ndefault interleave 0-3\n");
-	CHECK(policy_stack_places(pol, OBJ_HEAP, &other, 1));
-	CHECK(policy_stack_places(pol, OBJ_MMAP, NULL, 0));
+	CHECK_INT(stack_placement(pol, OBJ_HEAP, &other, 1, &w), STACK_WHOLE);
+	CHECK_INT(w.mode, MPOL_INTERLEAVE);
+	CHECK_INT(w.nodemask, 0xf);
+	CHECK_INT(stack_placement(pol, OBJ_MMAP, NULL, 0, &w), STACK_WHOLE);
 	policy_free(pol);
 }
 
@@ -455,7 +471,7 @@ int main(void)
 	test_block_merges();
 	test_place_into_buffer();
 	test_specific_rule_wins();
-	test_stack_places();
+	test_stack_placement();
 	test_global();
 	test_pins();
 	test_main_thread_only();
