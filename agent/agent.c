@@ -66,6 +66,7 @@ _Static_assert(sizeof(struct agent_frame) == 128, "entry.S's frame");
 #define MADV_WIPEONFORK 18
 #define MADV_COLD 20
 #define SYS_MBIND 237
+#define SYS_MOVE_PAGES 279
 #define MPOL_MF_MOVE 2
 /* mbind's maxnode as numamma passes it (apply.c): a 64-bit nodemask. */
 #define PLACE_MAXNODE 65
@@ -442,6 +443,59 @@ static int not_an_allocator(struct agent_ctl *c, uint32_t fn, const struct agent
 	return 0;
 }
 
+/* Where the pages [lo, end) are: status of each from the kernel (its
+ * node, or an error: not there), as numamma's check asks from outside
+ * (verify.c), a batch at a time. */
+#define CHECK_BATCH 64
+static void count_pages(uint64_t lo, uint64_t end, uint64_t nodemask, struct agent_check *k)
+{
+	uint64_t pages[CHECK_BATCH];
+	int32_t status[CHECK_BATCH];
+
+	for (uint64_t at = lo; at < end;) {
+		uint64_t n = 0;
+
+		while (at < end && n < CHECK_BATCH) {
+			pages[n++] = at;
+			at += AGENT_PAGE;
+		}
+		if (raw_syscall6(SYS_MOVE_PAGES, 0, (long)n, (long)pages, 0, (long)status, 0) < 0)
+			for (uint64_t i = 0; i < n; i++)
+				status[i] = -1;
+		k->pages += n;
+		for (uint64_t i = 0; i < n; i++) {
+			if (status[i] < 0)
+				continue;
+			k->present++;
+			if (status[i] < AGENT_NODES) {
+				k->per_node[status[i]]++;
+				k->on_nodes += nodemask >> status[i] & 1;
+			}
+		}
+	}
+}
+
+/* The free of a block in the set of placed ones that the agent placed:
+ * its pages counted here, sent ahead of the free's record, and the block
+ * out of the set; false where numamma checks it at a stop (one it placed
+ * at a stop, or the agent may make no system call of its own now). */
+static bool checked_here(struct agent_ctl *c, const struct agent_frame *f)
+{
+	uint64_t *slot = agent_placed_slot(c, f->rdi);
+	const struct agent_placed_how *how;
+	struct agent_check k = { .block = f->rdi, .tid = f->inside->tid };
+
+	if (!slot)
+		return true;            /* not placed: nothing to check */
+	how = agent_placed_how(c, slot);
+	if (!how->end || __atomic_load_n(&c->place_refused, __ATOMIC_ACQUIRE))
+		return false;
+	count_pages((f->rdi + c->place_min - 1) & ~(c->place_min - 1), how->end, how->nodemask, &k);
+	agent_send_check(c, (uint32_t)f->ring, &k);
+	__atomic_store_n(slot, AGENT_SET_GONE, __ATOMIC_RELEASE);
+	return true;
+}
+
 int agent_enter(struct agent_frame *f)
 {
 	struct agent_ctl *c = &agent_ctl;
@@ -501,11 +555,14 @@ int agent_enter(struct agent_frame *f)
 	}
 	f->ring = agent_ring_of(c, f->inside);
 	if (alloc_fn_frees(fn) || fn == FN_MUNMAP) {
+		/* A placed block: its pages are checked before it goes, here
+		 * if the agent placed it, else by numamma at a stop. */
+		bool stop = f->rdi && c->place_min && !checked_here(c, f);
+
 		f->hash = 0;
 		if (f->rdi)
 			record(c, f, fn, f->rdi, 0, 0);
-		/* A placed block: numamma checks its pages before it goes. */
-		if (f->rdi && c->place_min && agent_placed(c, f->rdi))
+		if (stop)
 			stop_at(c, fn, f->rdi, 1, 0);
 		if (alloc_fn_frees(fn)) {
 			/* The slot first: a signal handler between the two
@@ -565,7 +622,7 @@ static uint16_t place_block(struct agent_ctl *c, uint32_t fn, uint64_t block, ui
 		raw_syscall4(SYS_MADVISE, (long)edges[i], AGENT_PAGE, MADV_COLD, 0);
 	ret = raw_syscall6(SYS_MBIND, (long)lo, (long)(hi - lo), (long)how->mode,
 			   (long)&how->nodemask, PLACE_MAXNODE, MPOL_MF_MOVE);
-	agent_add_placed(c, block);
+	agent_add_placed(c, block, hi, how->nodemask);
 	return AGENT_PLACED_BLOCK | (ret < 0 ? AGENT_PLACED_FAILED : 0);
 }
 

@@ -35,8 +35,25 @@ static inline void *agent_at(struct agent_ctl *c, uint64_t off)
 bool agent_holds_page(uint32_t fn, uint64_t block, uint64_t bytes, uint64_t page);
 /* Is block in the set of placed ones (agent_set_find())? */
 bool agent_placed(struct agent_ctl *c, uint64_t block);
-/* block, placed by the agent, into that set (false: the set is full). */
-bool agent_add_placed(struct agent_ctl *c, uint64_t block);
+/* Its slot in that set, NULL: not there. */
+uint64_t *agent_placed_slot(struct agent_ctl *c, uint64_t block);
+/* What the agent bound at that slot's block (agent_placed_how's). */
+struct agent_placed_how *agent_placed_how(struct agent_ctl *c, const uint64_t *slot);
+/* block, whose whole pages up to end the agent bound over nodemask, into
+ * that set (false: the set is full). */
+bool agent_add_placed(struct agent_ctl *c, uint64_t block, uint64_t end, uint64_t nodemask);
+/* Where the pages of a block the agent placed are, at its free. */
+#define AGENT_NODES 64
+struct agent_check {
+	uint64_t block, pages, present, on_nodes;
+	uint32_t per_node[AGENT_NODES];
+	int32_t tid;
+};
+/* The nodes that hold some of the pages, as agent_check_word()s; their
+ * number. */
+uint32_t agent_check_words(const uint32_t *per_node, uint64_t *words);
+/* The CHECK record of k, in ring (false: not sent, numamma behind). */
+bool agent_send_check(struct agent_ctl *c, uint32_t ring, const struct agent_check *k);
 /* Does a block that fn made from the stack hash stop its thread for
  * numamma to place it: its stack not spared (agent_spare_key())? */
 bool agent_place_stops(struct agent_ctl *c, uint32_t fn, uint64_t hash);

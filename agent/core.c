@@ -766,9 +766,67 @@ bool agent_placed(struct agent_ctl *c, uint64_t block)
 	return agent_set_find(agent_at(c, AGENT_OFF_PLACED), AGENT_PLACED, block) != 0;
 }
 
-bool agent_add_placed(struct agent_ctl *c, uint64_t block)
+uint64_t *agent_placed_slot(struct agent_ctl *c, uint64_t block)
 {
-	return agent_set_add_shared(agent_at(c, AGENT_OFF_PLACED), AGENT_PLACED, block);
+	return agent_set_find(agent_at(c, AGENT_OFF_PLACED), AGENT_PLACED, block);
+}
+
+struct agent_placed_how *agent_placed_how(struct agent_ctl *c, const uint64_t *slot)
+{
+	const uint64_t *set = agent_at(c, AGENT_OFF_PLACED);
+
+	return (struct agent_placed_how *)agent_at(c, AGENT_OFF_PLACED_HOW) + (slot - set);
+}
+
+bool agent_add_placed(struct agent_ctl *c, uint64_t block, uint64_t end, uint64_t nodemask)
+{
+	uint64_t *slot = agent_set_claim(agent_at(c, AGENT_OFF_PLACED), AGENT_PLACED, block);
+
+	if (slot)
+		*agent_placed_how(c, slot) = (struct agent_placed_how){ end, nodemask };
+	return slot != 0;
+}
+
+uint32_t agent_check_words(const uint32_t *per_node, uint64_t *words)
+{
+	uint32_t n = 0;
+
+	for (uint32_t node = 0; node < AGENT_NODES; node++)
+		if (per_node[node])
+			words[n++] = agent_check_word(node, per_node[node]);
+	return n;
+}
+
+bool agent_send_check(struct agent_ctl *c, uint32_t ring, const struct agent_check *k)
+{
+	uint64_t words[AGENT_NODES];
+	uint32_t n = agent_check_words(k->per_node, words);
+	uint32_t extra = (n + AGENT_IPS_PER_SLOT - 1) / AGENT_IPS_PER_SLOT;
+	uint64_t pos = agent_reserve(c, ring, 1 + extra);
+	struct agent_rec *r;
+
+	if (pos == UINT64_MAX)
+		return false;
+	for (uint32_t s = 0; s < extra; s++) {
+		struct agent_rec_ips *x = (struct agent_rec_ips *)agent_slot(c, ring, pos + 1 + s);
+
+		x->type = AGENT_REC_IPS;
+		for (uint32_t i = 0; i < AGENT_IPS_PER_SLOT; i++)
+			x->ip[i] = s * AGENT_IPS_PER_SLOT + i < n ? words[s * AGENT_IPS_PER_SLOT + i] : 0;
+		agent_publish(c, ring, pos + 1 + s);
+	}
+	r = agent_slot(c, ring, pos);
+	r->type = AGENT_REC_CHECK;
+	r->nframes = (uint16_t)n;
+	r->tid = k->tid;
+	r->tsc = agent_sys_tsc();
+	r->hash = 0;
+	r->args[0] = k->block;
+	r->args[1] = k->pages;
+	r->args[2] = k->present;
+	r->ret = k->on_nodes;
+	agent_publish(c, ring, pos);
+	return true;
 }
 
 bool agent_place_stops(struct agent_ctl *c, uint32_t fn, uint64_t hash)

@@ -39,7 +39,7 @@
 
 #include "alloc_event.h"
 
-#define AGENT_ABI_VERSION 35
+#define AGENT_ABI_VERSION 36
 /* The memfd's name; /proc/PID/maps shows "/memfd:" AGENT_MEMFD_NAME. */
 #define AGENT_MEMFD_NAME "numamma-agent"
 #define AGENT_MAPS_PATH "/memfd:" AGENT_MEMFD_NAME
@@ -298,7 +298,7 @@ struct agent_ctl {
 _Static_assert(sizeof(struct agent_ctl) <= AGENT_CTL_SIZE, "agent_ctl outgrew its pages");
 
 /* Record types. */
-enum { AGENT_REC_CALL = 1, AGENT_REC_STACK = 2, AGENT_REC_IPS = 3 };
+enum { AGENT_REC_CALL = 1, AGENT_REC_STACK = 2, AGENT_REC_IPS = 3, AGENT_REC_CHECK = 4 };
 /* A CALL record's nframes: the agent placed the block it made (its
  * stack's entry in AGENT_OFF_PLACING), and whether its mbind failed. */
 #define AGENT_PLACED_BLOCK  1
@@ -476,9 +476,10 @@ static inline bool agent_placing_add(struct agent_placing *table, uint32_t slots
 	return false;
 }
 
-/* The agent's side: a block it placed, into the set of placed blocks,
- * which numamma also writes (with a thread stopped, others running). */
-static inline bool agent_set_add_shared(uint64_t *set, uint32_t slots, uint64_t key)
+/* A block into the set of placed blocks, which the agent (a block it
+ * placed) and numamma (one placed at a stop: its thread stopped, others
+ * running) both write: its slot, NULL when the set is full. */
+static inline uint64_t *agent_set_claim(uint64_t *set, uint32_t slots, uint64_t key)
 {
 	for (uint32_t i = 0, h = (uint32_t)agent_mix(key); key > AGENT_SET_GONE && i < slots; i++, h++) {
 		uint64_t *e = &set[h & (slots - 1)];
@@ -487,11 +488,31 @@ static inline bool agent_set_add_shared(uint64_t *set, uint32_t slots, uint64_t 
 		while (v == AGENT_SET_EMPTY || v == AGENT_SET_GONE)
 			if (__atomic_compare_exchange_n(e, &v, key, false, __ATOMIC_ACQ_REL,
 							__ATOMIC_ACQUIRE))
-				return true;
+				return e;
 		if (v == key)
-			return true;
+			return e;
 	}
-	return false;
+	return 0;
+}
+
+/* Beside each slot of the placed set (AGENT_OFF_PLACED_HOW, same index),
+ * what the agent bound there itself: a block's whole pages up to end,
+ * over nodemask (end 0: placed at a stop, numamma checks its pages at
+ * its free's stop).  Written by whoever took the slot, before the block
+ * is handed to the program: its free, which reads it, comes after. */
+struct agent_placed_how {
+	uint64_t end;
+	uint64_t nodemask;
+};
+
+/* The agent's check of a block it placed, at its free (no stop): a CHECK
+ * record (args[0] the block, args[1] its whole pages, args[2] present,
+ * ret on one of its nodes, nframes the nodes that hold some) before the
+ * free's record, then the nodes' page counts in the slots after it, as a
+ * stack's return addresses follow it (agent_check_word()). */
+static inline uint64_t agent_check_word(uint32_t node, uint64_t pages)
+{
+	return (uint64_t)node << 48 | (pages & ((1ULL << 48) - 1));
 }
 
 /* A stack's key in the set of spared ones, a mapping's apart from a heap
@@ -695,7 +716,9 @@ static const uint32_t agent_table_largest[AGENT_TABLES] = {
 #define AGENT_OFF_MODULES  (AGENT_OFF_RULELOG + (uint64_t)AGENT_RULELOG * sizeof(struct agent_rulelog))
 #define AGENT_OFF_FDES     (AGENT_OFF_MODULES + (uint64_t)AGENT_MODULE_SPACE * sizeof(struct agent_module))
 #define AGENT_OFF_PLACED   (AGENT_OFF_FDES + (uint64_t)AGENT_FDE_SPACE * sizeof(struct agent_fde))
-#define AGENT_OFF_SPARED   (AGENT_OFF_PLACED + (uint64_t)AGENT_PLACED * 8)
+#define AGENT_OFF_PLACED_HOW (AGENT_OFF_PLACED + (uint64_t)AGENT_PLACED * 8)
+#define AGENT_OFF_SPARED   (AGENT_OFF_PLACED_HOW + \
+			    (uint64_t)AGENT_PLACED * sizeof(struct agent_placed_how))
 #define AGENT_OFF_PLACING  (AGENT_OFF_SPARED + (uint64_t)AGENT_SPARED * 8)
 #define AGENT_DATA_SIZE    (AGENT_OFF_PLACING + \
 			    (uint64_t)AGENT_PLACING * sizeof(struct agent_placing))

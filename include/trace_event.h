@@ -45,6 +45,17 @@ enum nm_event_kind {
 	EV_TLS,                 /* object: tid's copy of a module's thread-local
 				 * storage (kind tls), one event per module;
 				 * statics: its variables, by their offset in it */
+	EV_PAGES_CHECKED,       /* check: where the pages of the block at addr
+				 * that the agent placed were at its free, which
+				 * follows */
+};
+
+/* A block's whole pages at its free, counted by the agent (a placed
+ * block it placed), as verify.c counts them from outside. */
+#define NM_CHECK_NODES 64
+struct nm_page_check {
+	uint64_t pages, present, on_intended;
+	uint64_t per_node[NM_CHECK_NODES];
 };
 
 struct nm_module_event {
@@ -76,8 +87,9 @@ struct nm_event {
 	const struct nm_frame *frames;
 	int nframes;
 	int64_t object_id;
-	uint64_t addr;          /* EV_PLACE_STOP */
+	uint64_t addr;          /* EV_PLACE_STOP, EV_PAGES_CHECKED */
 	int placed;             /* EV_OBJECT: alloc_event's */
+	const struct nm_page_check *check;
 };
 
 #endif

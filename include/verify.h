@@ -37,6 +37,10 @@ void verifier_seen(struct verifier *v, int64_t id);
  * object of pid (its last thread is exiting). */
 void verifier_check(struct verifier *v, pid_t pid, int64_t id);
 void verifier_check_all(struct verifier *v, pid_t pid);
+/* The pages of the object placed at addr in pid, counted by the agent
+ * at its free (it placed the block itself): that object's check. */
+struct nm_page_check;
+void verifier_checked(struct verifier *v, pid_t pid, uint64_t addr, const struct nm_page_check *c);
 /* Prints the verdict on stderr (and per object with list_all). */
 void verifier_report(struct verifier *v, bool quiet);
 

@@ -35,12 +35,12 @@ assert_eq "placed mappings, their pages checked" "10|10" \
 	"$(sql "$TMPD/r.db" "SELECT count(*), sum(p.present = p.pages) FROM placement p
 			     JOIN objects o ON o.id = p.object_id WHERE o.kind = 'mmap' AND o.size = 262144")"
 # The counts of the process's -v line: stops, stacks spared, blocks the
-# agent placed, stacks it places.
+# agent placed, stacks it places, blocks it checked at their free.
 counts() {
-	sed -nE "s/.*process $1: ([0-9]+) stops to place a block, ([0-9]+) stacks spared them.*, ([0-9]+) placed by the agent \(a whole rule for their stacks, ([0-9]+) of them\)/\1 \2 \3 \4/p" "$2"
+	sed -nE "s/.*process $1: ([0-9]+) stops to place a block, ([0-9]+) stacks spared them.*, ([0-9]+) placed by the agent \(a whole rule for their stacks, ([0-9]+) of them\), ([0-9]+) of them checked by it$/\1 \2 \3 \4 \5/p" "$2"
 }
 pid=$(sed -nE 's/.*process ([0-9]+): [0-9]+ stops to place a block.*/\1/p' "$TMPD/err" | head -1)
-read -r stops spared agent placing < <(counts "$pid" "$TMPD/err")
+read -r stops spared agent placing checked < <(counts "$pid" "$TMPD/err")
 [[ $placing ]] || fail "no count of stops: $(grep debug "$TMPD/err" | tail -3)"
 echo "stops to place a block: $stops of 80 blocks holding a page; stacks spared: $spared;" \
      "placed by the agent: $agent (stacks: $placing)"
@@ -64,7 +64,7 @@ second=$(sed -nE 's/.*process ([0-9]+): ([0-9]+) stacks spared, ([0-9]+) placing
 read -r pid known known_placing <<<"$second"
 [[ $pid && $known -ge 4 && $known_placing -ge 1 ]] ||
 	fail "no process started with the stacks decided: $(grep "stops to place" "$TMPD/err")"
-read -r stops spared agent placing < <(counts "$pid" "$TMPD/err")
+read -r stops spared agent placing checked < <(counts "$pid" "$TMPD/err")
 echo "second process: $known stacks spared and $known_placing placing at its start," \
      "$stops stops to place a block, $agent placed by the agent"
 (( stops <= 4 && agent == 10 )) || fail "the second process stopped $stops times, its agent placed $agent"
@@ -76,10 +76,14 @@ timeout -k 5 "$PROFILE_TIMEOUT" "$NUMAMMA" run -v --interleave=all -o "$TMPD/i.d
 	-- "$prog" $rounds >"$TMPD/out" 2>"$TMPD/err" || fail "run --interleave=all failed"
 assert_eq "--interleave=all: output" "placed at return: 80 of 80" "$(cat "$TMPD/out")"
 pid=$(sed -nE 's/.*process ([0-9]+): [0-9]+ stops to place a block.*/\1/p' "$TMPD/err" | head -1)
-read -r stops spared agent placing < <(counts "$pid" "$TMPD/err")
-echo "--interleave=all: $stops stops to place a block, $agent placed by the agent, $placing stacks"
+read -r stops spared agent placing checked < <(counts "$pid" "$TMPD/err")
+echo "--interleave=all: $stops stops to place a block, $agent placed by the agent ($checked" \
+     "checked by it at their free), $placing stacks"
 (( stops + agent >= 81 && stops <= 2 * 12 && spared == 0 && placing == stops )) ||
 	fail "--interleave=all: $(grep "stops to place" "$TMPD/err")"
+# The program frees its blocks before its end: the agent checks those it
+# placed as it frees them, without a stop.
+(( checked >= agent - 2 )) || fail "--interleave=all: $checked of $agent checked by the agent"
 assert_eq "--interleave=all: the program's blocks placed, their pages checked" "80|80" \
 	"$(sql "$TMPD/i.db" "SELECT count(*), sum(p.present = p.pages AND p.on_intended = p.present)
 			     FROM placement p JOIN objects o ON o.id = p.object_id

@@ -83,7 +83,8 @@ struct agent_proc {
 	uint32_t place_stops;   /* run: stops for a block to place... */
 	uint32_t spared;        /* ...and the stacks spared them since, */
 	uint32_t placing;       /* those whose blocks the agent places since, */
-	uint32_t agent_placed;  /* and the blocks it placed (-v) */
+	uint32_t agent_placed;  /* and the blocks it placed, */
+	uint32_t agent_checked; /* then checked (-v) */
 	bool fell_behind;       /* recording was resumed once (resume_recording()) */
 	/* Processes that share the region (agent_share()), and whether any
 	 * ever did. */
@@ -1572,8 +1573,9 @@ static uint32_t call_event(struct tracer *tr, struct proc *p, struct agent_proc 
 	return freed ? 2 : 1;
 }
 
-/* A stack record and the slots of return addresses after it; 0 while
- * some are still being written. */
+/* A stack record and the slots of return addresses after it (a check
+ * record and its nodes' counts alike); 0 while some are still being
+ * written. */
 static uint32_t read_stack(struct agent_ctl *c, uint32_t ring, uint64_t pos, uint64_t *rets,
 			   int *n)
 {
@@ -1620,7 +1622,8 @@ static void peek(struct agent_ctl *c, uint32_t ring, struct cursor *cu, bool fin
 			cu->done = true;
 		} else if (!published(c, ring, cu->pos) || r->type == AGENT_REC_IPS) {
 			cu->pos++;      /* a dead thread's torn record */
-		} else if (r->type == AGENT_REC_STACK && !read_stack(c, ring, cu->pos, rets, &n)) {
+		} else if ((r->type == AGENT_REC_STACK || r->type == AGENT_REC_CHECK) &&
+			   !read_stack(c, ring, cu->pos, rets, &n)) {
 			if (final)
 				cu->pos++;
 			else
@@ -1630,6 +1633,23 @@ static void peek(struct agent_ctl *c, uint32_t ring, struct cursor *cu, bool fin
 			cu->ready = true;
 		}
 	}
+}
+
+/* The agent's count of a placed block's pages at its free: to the
+ * placer, which checks it no more at the free's EV_RELEASE. */
+static void check_event(struct tracer *tr, struct proc *p, const struct agent_rec *r,
+			const uint64_t *words, int n)
+{
+	struct tcb *t = tcb_find(tr, (pid_t)r->tid);
+	struct nm_page_check check = { .pages = r->args[1], .present = r->args[2],
+				       .on_intended = r->ret };
+
+	for (int i = 0; i < n; i++)
+		if (words[i] >> 48 < NM_CHECK_NODES)
+			check.per_node[words[i] >> 48] = words[i] & ((1ULL << 48) - 1);
+	p->agent->agent_checked++;
+	tracer_emit(tr, &(struct nm_event){ .kind = EV_PAGES_CHECKED, .pid = t ? t->proc->pid : p->pid,
+					    .tid = (pid_t)r->tid, .addr = r->args[0], .check = &check });
 }
 
 /* Hands the ready record at cu to the recorder; returns its slots. */
@@ -1646,6 +1666,9 @@ static uint32_t consume(struct tracer *tr, struct proc *p, struct agent_proc *ap
 		add_stack(tr, p, ap, r->hash, rets, n);
 	} else if (r->type == AGENT_REC_CALL) {
 		used = call_event(tr, p, ap, ring, cu, r);
+	} else if (r->type == AGENT_REC_CHECK) {
+		used = read_stack(ap->ctl, ring, cu->pos, rets, &n);
+		check_event(tr, p, r, rets, n);
 	}
 	cu->pos += used;
 	cu->ready = false;
@@ -1873,9 +1896,16 @@ void agent_decide_stack(struct tracer *tr, struct proc *owner, const struct agen
 void agent_stop_at_release(struct proc *owner, uint64_t addr)
 {
 	struct agent_proc *ap = owner->agent;
+	uint64_t *set, *slot;
 
-	if (ap && addr > AGENT_SET_GONE &&
-	    !agent_set_add_shared(agent_set(ap, AGENT_OFF_PLACED), AGENT_PLACED, addr))
+	if (!ap || addr <= AGENT_SET_GONE)
+		return;
+	set = agent_set(ap, AGENT_OFF_PLACED);
+	if ((slot = agent_set_claim(set, AGENT_PLACED, addr)))
+		/* Its free stops: numamma placed it, numamma checks it. */
+		((struct agent_placed_how *)agent_set(ap, AGENT_OFF_PLACED_HOW))[slot - set] =
+			(struct agent_placed_how){ 0 };
+	else
 		debug("process %d: the set of placed blocks is full: %#llx is checked once freed",
 		      owner->pid, (unsigned long long)addr);
 }
@@ -1958,8 +1988,8 @@ void agent_drain_final(struct tracer *tr, struct proc *p)
 	if (p->agent->ctl->place_min)
 		debug("process %d: %u stops to place a block, %u stacks spared them (no rule places "
 		      "their blocks), %u placed by the agent (a whole rule for their stacks, %u of "
-		      "them)", p->pid, p->agent->place_stops, p->agent->spared, p->agent->agent_placed,
-		      p->agent->placing);
+		      "them), %u of them checked by it", p->pid, p->agent->place_stops, p->agent->spared,
+		      p->agent->agent_placed, p->agent->placing, p->agent->agent_checked);
 	if (p->agent->ctl->futex_refused)
 		debug("process %d: %llu waits for room in a ring, spun", p->pid,
 		      (unsigned long long)p->agent->ctl->spun_waits);

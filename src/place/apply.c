@@ -835,6 +835,9 @@ static void on_event(void *ext, const struct nm_event *ev)
 	case EV_RELEASE:
 		verifier_check(r->ver, ev->pid, ev->object_id);
 		break;
+	case EV_PAGES_CHECKED:
+		verifier_checked(r->ver, ev->pid, ev->addr, ev->check);
+		break;
 	case EV_EXIT_CALL:
 		verifier_check_all(r->ver, ev->pid);
 		break;

@@ -7,6 +7,7 @@
 #include "error.h"
 #include "numa_syscall.h"
 #include "session.h"
+#include "trace_event.h"
 #include "u64map.h"
 #include "verify.h"
 
@@ -35,6 +36,9 @@ struct verifier {
 	 * its block up (a linear search was 23% of run's cpu on cc1, 5,583
 	 * placed blocks and 345,000 releases). */
 	struct u64map by_id;
+	/* addr_key(pid, addr) -> 1 + the index of the latest entry there: the
+	 * agent's counts name a block by its address. */
+	struct u64map by_addr;
 	struct place_cost cost;   /* of every object placed */
 	struct place_cost own_cost;       /* of threads' own memory moved */
 };
@@ -118,10 +122,20 @@ static bool indexable(int64_t id)
 	return id != 0 && id != -1;
 }
 
+/* Never 0 nor UINT64_MAX (no key of a u64map); an entry found by it
+ * is checked to be the block's. */
+static uint64_t addr_key(pid_t pid, uint64_t addr)
+{
+	uint64_t key = (addr ^ (uint64_t)pid << 48) * 0x9e3779b97f4a7c15ULL;
+
+	return key == 0 || key == UINT64_MAX ? 1 : key;
+}
+
 static void index_placed(struct verifier *v, struct placed *p)
 {
 	const struct u64map_slot *s;
 
+	u64map_put(&v->by_addr, addr_key(p->pid, p->addr), (uint64_t)(p - v->v) + 1, 0);
 	if (!indexable(p->id))
 		return;
 	s = u64map_find(&v->by_id, (uint64_t)p->id);
@@ -254,6 +268,23 @@ void verifier_check(struct verifier *v, pid_t pid, int64_t id)
 	for (size_t i = s ? (size_t)s->a : 0; i; i = v->v[i - 1].same_id)
 		if (v->v[i - 1].pid == pid)
 			check_placed(v, &v->v[i - 1]);
+}
+
+_Static_assert(NM_CHECK_NODES == POLICY_MAX_NODES, "the agent's counts are a check's");
+
+void verifier_checked(struct verifier *v, pid_t pid, uint64_t addr, const struct nm_page_check *c)
+{
+	const struct u64map_slot *s = u64map_find(&v->by_addr, addr_key(pid, addr));
+	struct placed *p = s ? &v->v[s->a - 1] : NULL;
+
+	if (!p || p->pid != pid || p->addr != addr || p->checked)
+		return;
+	p->checked = true;
+	p->total = (struct range_check){ .pages = c->pages, .present = c->present,
+					 .on_intended = c->on_intended,
+					 .absent = c->pages - c->present };
+	memcpy(p->total.per_node, c->per_node, sizeof(p->total.per_node));
+	store(v, p);
 }
 
 void verifier_check_all(struct verifier *v, pid_t pid)

@@ -996,7 +996,8 @@ static void test_placing_stacks(struct agent_ctl *c)
 {
 	struct agent_placing *table = agent_at(c, AGENT_OFF_PLACING), small[2] = { 0 };
 	const struct agent_placing *e;
-	uint64_t lo, hi, edges[2], set[4] = { 0 };
+	const struct agent_placed_how *how;
+	uint64_t lo, hi, edges[2], set[4] = { 0 }, *slot;
 
 	CHECK(!agent_placing_of(c, FN_MALLOC, 0x1234));
 	CHECK(agent_placing_add(table, AGENT_PLACING, agent_spare_key(0x1234, false), 3, 0xf));
@@ -1025,15 +1026,53 @@ static void test_placing_stacks(struct agent_ctl *c)
 
 	/* The placed set, added to by the agent and by numamma alike: a
 	 * slot taken out is taken again, a key there is not added twice. */
-	CHECK(agent_set_add_shared(set, 4, 0x5000) && agent_set_add_shared(set, 4, 0x5000));
-	CHECK(agent_set_find(set, 4, 0x5000));
-	*agent_set_find(set, 4, 0x5000) = AGENT_SET_GONE;
-	CHECK(agent_set_add_shared(set, 4, 0x6000) && agent_set_add_shared(set, 4, 0x7000));
-	CHECK(agent_set_add_shared(set, 4, 0x8000) && agent_set_add_shared(set, 4, 0x9000));
-	CHECK(!agent_set_add_shared(set, 4, 0xa000));       /* full */
-	CHECK(!agent_set_add_shared(set, 4, AGENT_SET_GONE));
-	CHECK(agent_add_placed(c, 0x5000) && agent_placed(c, 0x5000));
+	CHECK((slot = agent_set_claim(set, 4, 0x5000)) && agent_set_claim(set, 4, 0x5000) == slot);
+	CHECK(agent_set_find(set, 4, 0x5000) == slot);
+	*slot = AGENT_SET_GONE;
+	CHECK(agent_set_claim(set, 4, 0x6000) && agent_set_claim(set, 4, 0x7000));
+	CHECK(agent_set_claim(set, 4, 0x8000));
+	CHECK(agent_set_claim(set, 4, 0x9000));             /* in the slot taken out */
+	CHECK(!agent_set_claim(set, 4, 0xa000));            /* full */
+	CHECK(!agent_set_claim(set, 4, AGENT_SET_GONE));
+	/* What the agent bound there, beside its slot: its check at the free
+	 * counts those pages over those nodes; numamma's (a stop's) none. */
+	CHECK(agent_add_placed(c, 0x5000, 0x9000, 0x6) && agent_placed(c, 0x5000));
+	how = agent_placed_how(c, agent_placed_slot(c, 0x5000));
+	CHECK(how->end == 0x9000 && how->nodemask == 0x6);
+	CHECK(!agent_placed_slot(c, 0x6000));
 	memset(agent_at(c, AGENT_OFF_PLACED), 0, AGENT_PLACED * sizeof(uint64_t));
+
+	/* The nodes' counts a check sends after its record: those with a
+	 * page, each with its count. */
+	{
+		uint32_t per_node[AGENT_NODES] = { [1] = 5, [3] = 7, [63] = 1 };
+		uint64_t words[AGENT_NODES];
+
+		CHECK_INT(agent_check_words(per_node, words), 3);
+		CHECK(words[0] == agent_check_word(1, 5) && words[2] == agent_check_word(63, 1));
+		CHECK(words[1] >> 48 == 3 && (words[1] & 0xffff) == 7);
+	}
+}
+
+/* A check's record and its nodes' slot, read back as numamma reads a
+ * stack's: the block, its pages, and each node's count. */
+static void test_check_record(struct agent_ctl *c)
+{
+	struct agent_check k = { .block = 0x7000, .pages = 9, .present = 8, .on_nodes = 6,
+				 .per_node = { [0] = 2, [2] = 6 }, .tid = 42 };
+	const struct agent_rec *r;
+	const struct agent_rec_ips *x;
+
+	c->rings[2].head = c->rings[2].tail = 0;
+	CHECK(agent_send_check(c, 2, &k));
+	CHECK_INT(c->rings[2].head, 2);
+	r = agent_slot(c, 2, 0);
+	x = (const struct agent_rec_ips *)agent_slot(c, 2, 1);
+	CHECK(r->type == AGENT_REC_CHECK && r->nframes == 2 && r->tid == 42);
+	CHECK(r->args[0] == 0x7000 && r->args[1] == 9 && r->args[2] == 8 && r->ret == 6);
+	CHECK(x->type == AGENT_REC_IPS && x->ip[0] == agent_check_word(0, 2) &&
+	      x->ip[1] == agent_check_word(2, 6) && x->ip[2] == 0);
+	c->rings[2].head = c->rings[2].tail = 0;
 }
 
 int main(void)
@@ -1058,5 +1097,6 @@ int main(void)
 	test_placing(c);
 	test_spared_stacks(c);
 	test_placing_stacks(c);
+	test_check_record(c);
 	return unit_done();
 }
