@@ -475,25 +475,26 @@ static void count_pages(uint64_t lo, uint64_t end, uint64_t nodemask, struct age
 	}
 }
 
-/* The free of a block in the set of placed ones that the agent placed:
- * its pages counted here, sent ahead of the free's record, and the block
- * out of the set; false where numamma checks it at a stop (one it placed
- * at a stop, or the agent may make no system call of its own now). */
-static bool checked_here(struct agent_ctl *c, const struct agent_frame *f)
+/* numamma run, the free of block f->rdi: a placed block's pages are
+ * checked before it goes, by the agent where it placed the block itself
+ * (its counts sent ahead of the free's record, the block out of the
+ * set), else by numamma at a stop (one placed at a stop, or the agent
+ * may make no system call of its own now).  Does the free stop? */
+static bool stops_to_check(struct agent_ctl *c, const struct agent_frame *f)
 {
 	uint64_t *slot = agent_placed_slot(c, f->rdi);
 	const struct agent_placed_how *how;
 	struct agent_check k = { .block = f->rdi, .tid = f->inside->tid };
 
 	if (!slot)
-		return true;            /* not placed: nothing to check */
+		return false;
 	how = agent_placed_how(c, slot);
 	if (!how->end || __atomic_load_n(&c->place_refused, __ATOMIC_ACQUIRE))
-		return false;
+		return true;
 	count_pages((f->rdi + c->place_min - 1) & ~(c->place_min - 1), how->end, how->nodemask, &k);
 	agent_send_check(c, (uint32_t)f->ring, &k);
 	__atomic_store_n(slot, AGENT_SET_GONE, __ATOMIC_RELEASE);
-	return true;
+	return false;
 }
 
 int agent_enter(struct agent_frame *f)
@@ -555,9 +556,7 @@ int agent_enter(struct agent_frame *f)
 	}
 	f->ring = agent_ring_of(c, f->inside);
 	if (alloc_fn_frees(fn) || fn == FN_MUNMAP) {
-		/* A placed block: its pages are checked before it goes, here
-		 * if the agent placed it, else by numamma at a stop. */
-		bool stop = f->rdi && c->place_min && !checked_here(c, f);
+		bool stop = f->rdi && c->place_min && stops_to_check(c, f);
 
 		f->hash = 0;
 		if (f->rdi)
@@ -606,8 +605,9 @@ static uint64_t asked_bytes(uint32_t fn, const struct agent_frame *f)
 /* The block as numamma's stop would place it (apply.c): the huge pages
  * at its edges split (MADV_COLD on a page), then its whole pages bound
  * with MPOL_MF_MOVE (pages the heap had populated move too); then into
- * the set of placed blocks, so that its free stops for numamma to check
- * its pages.  Returns the record's AGENT_PLACED_* bits. */
+ * the set of placed blocks, with its pages and nodes, so that its free
+ * counts where they are (stops_to_check()).  Returns the record's
+ * AGENT_PLACED_* bits. */
 static uint16_t place_block(struct agent_ctl *c, uint32_t fn, uint64_t block, uint64_t bytes,
 			    const struct agent_placing *how)
 {

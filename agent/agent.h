@@ -33,9 +33,8 @@ static inline void *agent_at(struct agent_ctl *c, uint64_t off)
  * are its whole pages)?  A mapping's and pvalloc's bytes are rounded up
  * to pages. */
 bool agent_holds_page(uint32_t fn, uint64_t block, uint64_t bytes, uint64_t page);
-/* Is block in the set of placed ones (agent_set_find())? */
-bool agent_placed(struct agent_ctl *c, uint64_t block);
-/* Its slot in that set, NULL: not there. */
+/* block's slot in the set of placed ones (agent_set_find()), NULL: not
+ * there. */
 uint64_t *agent_placed_slot(struct agent_ctl *c, uint64_t block);
 /* What the agent bound at that slot's block (agent_placed_how's). */
 struct agent_placed_how *agent_placed_how(struct agent_ctl *c, const uint64_t *slot);

@@ -640,26 +640,40 @@ uint64_t agent_reserve(struct agent_ctl *c, uint32_t r, uint32_t n)
 	}
 }
 
-/* false: not sent (numamma behind or gone). */
-static bool send_stack(struct agent_ctl *c, uint32_t ring, uint64_t hash, const uint64_t *ips,
-		       int n)
+/* A record and the slots after it that hold words[0..n),
+ * AGENT_IPS_PER_SLOT a slot (a stack's return addresses, a check's
+ * nodes): those slots written, the record's position for the caller to
+ * fill and publish; UINT64_MAX: none (numamma behind or gone). */
+static uint64_t reserve_with_words(struct agent_ctl *c, uint32_t ring, const uint64_t *words,
+				   uint32_t n)
 {
 	uint32_t extra = (n + AGENT_IPS_PER_SLOT - 1) / AGENT_IPS_PER_SLOT;
 	uint64_t pos = agent_reserve(c, ring, 1 + extra);
-	struct agent_rec *r;
 
 	if (pos == UINT64_MAX)
-		return false;
+		return pos;
 	for (uint32_t s = 0; s < extra; s++) {
 		struct agent_rec_ips *x = (struct agent_rec_ips *)agent_slot(c, ring, pos + 1 + s);
 
 		x->type = AGENT_REC_IPS;
-		for (int k = 0; k < AGENT_IPS_PER_SLOT; k++) {
-			int i = s * AGENT_IPS_PER_SLOT + k;
-			x->ip[k] = i < n ? ips[i] : 0;
+		for (uint32_t k = 0; k < AGENT_IPS_PER_SLOT; k++) {
+			uint32_t i = s * AGENT_IPS_PER_SLOT + k;
+			x->ip[k] = i < n ? words[i] : 0;
 		}
 		agent_publish(c, ring, pos + 1 + s);
 	}
+	return pos;
+}
+
+/* false: not sent (numamma behind or gone). */
+static bool send_stack(struct agent_ctl *c, uint32_t ring, uint64_t hash, const uint64_t *ips,
+		       int n)
+{
+	uint64_t pos = reserve_with_words(c, ring, ips, (uint32_t)n);
+	struct agent_rec *r;
+
+	if (pos == UINT64_MAX)
+		return false;
 	r = agent_slot(c, ring, pos);
 	r->type = AGENT_REC_STACK;
 	r->nframes = n;
@@ -761,11 +775,6 @@ bool agent_holds_page(uint32_t fn, uint64_t block, uint64_t bytes, uint64_t page
 	return bytes >= page && first + page <= block + bytes;
 }
 
-bool agent_placed(struct agent_ctl *c, uint64_t block)
-{
-	return agent_set_find(agent_at(c, AGENT_OFF_PLACED), AGENT_PLACED, block) != 0;
-}
-
 uint64_t *agent_placed_slot(struct agent_ctl *c, uint64_t block)
 {
 	return agent_set_find(agent_at(c, AGENT_OFF_PLACED), AGENT_PLACED, block);
@@ -799,22 +808,12 @@ uint32_t agent_check_words(const uint32_t *per_node, uint64_t *words)
 
 bool agent_send_check(struct agent_ctl *c, uint32_t ring, const struct agent_check *k)
 {
-	uint64_t words[AGENT_NODES];
+	uint64_t words[AGENT_NODES], pos;
 	uint32_t n = agent_check_words(k->per_node, words);
-	uint32_t extra = (n + AGENT_IPS_PER_SLOT - 1) / AGENT_IPS_PER_SLOT;
-	uint64_t pos = agent_reserve(c, ring, 1 + extra);
 	struct agent_rec *r;
 
-	if (pos == UINT64_MAX)
+	if ((pos = reserve_with_words(c, ring, words, n)) == UINT64_MAX)
 		return false;
-	for (uint32_t s = 0; s < extra; s++) {
-		struct agent_rec_ips *x = (struct agent_rec_ips *)agent_slot(c, ring, pos + 1 + s);
-
-		x->type = AGENT_REC_IPS;
-		for (uint32_t i = 0; i < AGENT_IPS_PER_SLOT; i++)
-			x->ip[i] = s * AGENT_IPS_PER_SLOT + i < n ? words[s * AGENT_IPS_PER_SLOT + i] : 0;
-		agent_publish(c, ring, pos + 1 + s);
-	}
 	r = agent_slot(c, ring, pos);
 	r->type = AGENT_REC_CHECK;
 	r->nframes = (uint16_t)n;

@@ -88,3 +88,18 @@ assert_eq "--interleave=all: the program's blocks placed, their pages checked" "
 	"$(sql "$TMPD/i.db" "SELECT count(*), sum(p.present = p.pages AND p.on_intended = p.present)
 			     FROM placement p JOIN objects o ON o.id = p.object_id
 			     WHERE o.size >= 4096 AND o.kind IN ('heap', 'mmap') AND o.size <= 262144")"
+
+# A fork child that does not exec starts with the stacks its executable's
+# processes decided: its blocks (its main thread's, from the same stacks
+# as its parent's main thread) are placed by the agent, none stops.
+# Built without optimisation: -O1 duplicates the program's call of work().
+cc -O0 -g -pthread -o "$TMPD/forking" "$PROGS/placed-at-return.c" || fail "cannot compile"
+timeout -k 5 "$PROFILE_TIMEOUT" "$NUMAMMA" run -v --interleave=all -o "$TMPD/f.db" \
+	-- "$TMPD/forking" 1 fork >"$TMPD/out" 2>"$TMPD/err" || fail "run of a forking program failed"
+assert_eq "fork: output" "placed at return: 16 of 16
+child placed at return: 8 of 8" "$(cat "$TMPD/out")"
+child=$(sed -nE 's/.*process ([0-9]+): 0 stacks spared, ([0-9]+) placing at its start/\1/p' "$TMPD/err")
+[[ $child ]] || fail "the fork child did not start with the placing stacks: $(grep "at its start" "$TMPD/err")"
+read -r stops spared agent placing checked < <(counts "$child" "$TMPD/err")
+echo "fork child: $stops stops to place a block, $agent placed by the agent, $checked checked"
+(( stops == 0 && agent == 8 && checked == 8 )) || fail "fork child: $(grep "process $child:" "$TMPD/err")"

@@ -2384,6 +2384,7 @@ static struct agent_proc *child_agent(const struct agent_proc *from)
 	struct agent_proc *ap = agent_new();
 
 	ap->remote = from->remote;
+	ap->exe_key = from->exe_key;
 	ap->nr_hooks = from->nr_hooks;
 	memcpy(ap->hooks, from->hooks, sizeof(ap->hooks));
 	ap->nr_fde_tables = from->nr_fde_tables;
@@ -2441,6 +2442,8 @@ void agent_fork_child(struct tracer *tr, struct tcb *t, struct proc *parent)
 		region_refused(tr, t, parent, from, at);
 		return;
 	}
+	if (ap->ctl)
+		prefill_decided(tr, p->pid, ap);
 	p->agent = ap;
 }
 
@@ -2472,6 +2475,7 @@ bool agent_fork_ahead(struct tracer *tr, struct tcb *parent, struct proc *p)
 	}
 	ap->ctl = (struct agent_ctl *)(ap->base + CODE_SIZE);
 	copy_data(ap->ctl, c, published_modules(c));
+	prefill_decided(tr, p->pid, ap);
 	ap->ctl->token = own.token = next_token(tr);
 	memfd_path(own.path, sizeof(own.path), ap->memfd);
 	if (tracee_write(p, c->owner_at, &own, sizeof(own))) {

@@ -4,14 +4,18 @@
  * default.  Two threads, each with 500 small blocks between 8 large ones
  * (malloc, calloc, posix_memalign, realloc, mmap), each touched, then
  * freed, ROUNDS times (argv[1], 1 by default).  Prints "placed at
- * return: N of M"; natively N is 0. */
+ * return: N of M"; natively N is 0.  With "fork" (argv[2]), a fork child
+ * (no exec) then makes one thread's blocks once and prints "child placed
+ * at return: N of M". */
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define MPOL_F_ADDR (1 << 1)
@@ -83,13 +87,33 @@ static void *work(void *arg)
 
 int main(int argc, char **argv)
 {
+	bool fork_pass = argc > 2 && !strcmp(argv[2], "fork");
+	pid_t child = -1;
 	pthread_t t;
 
 	if (argc > 1)
 		rounds = atoi(argv[1]);
-	pthread_create(&t, NULL, work, NULL);
-	work(NULL);
-	pthread_join(t, NULL);
-	printf("placed at return: %d of %d\n", placed, made);
-	return 0;
+	for (int pass = 0; pass < 1 + fork_pass; pass++) {
+		/* The child makes the main thread's blocks again, from the
+		 * same stacks (the same call of work() below). */
+		if (pass == 1) {
+			fflush(stdout);
+			if ((child = fork()) != 0)
+				break;
+			placed = made = 0;
+			rounds = 1;
+		}
+		if (pass == 0)
+			pthread_create(&t, NULL, work, NULL);
+		work(NULL);
+		if (pass == 0) {
+			pthread_join(t, NULL);
+			printf("placed at return: %d of %d\n", placed, made);
+		}
+	}
+	if (child == 0) {
+		printf("child placed at return: %d of %d\n", placed, made);
+		return 0;
+	}
+	return fork_pass && (child < 0 || waitpid(child, NULL, 0) != child) ? 2 : 0;
 }

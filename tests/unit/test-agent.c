@@ -948,14 +948,14 @@ static void test_placing(struct agent_ctl *c)
 	CHECK(!agent_holds_page(FN_MMAP, (uint64_t)-1, 1 << 20, 4096)); /* MAP_FAILED */
 	CHECK(!agent_holds_page(FN_MALLOC, 0x1000, 1 << 20, 0));        /* not run: no stop */
 
-	CHECK(!agent_placed(c, 0x5000));
+	CHECK(!agent_placed_slot(c, 0x5000));
 	at = agent_mix(0x5000) & (AGENT_PLACED - 1);
 	set[at] = 0x9000;                                  /* another block in its slot */
 	set[(at + 1) & (AGENT_PLACED - 1)] = AGENT_SET_GONE;
 	set[(at + 2) & (AGENT_PLACED - 1)] = 0x5000;
-	CHECK(agent_placed(c, 0x5000));                    /* found past both */
+	CHECK(agent_placed_slot(c, 0x5000));               /* found past both */
 	set[(at + 1) & (AGENT_PLACED - 1)] = AGENT_SET_EMPTY;
-	CHECK(!agent_placed(c, 0x5000));                   /* an empty slot ends the probe */
+	CHECK(!agent_placed_slot(c, 0x5000));                   /* an empty slot ends the probe */
 	memset(set, 0, AGENT_PLACED * sizeof(*set));
 }
 
@@ -1036,7 +1036,7 @@ static void test_placing_stacks(struct agent_ctl *c)
 	CHECK(!agent_set_claim(set, 4, AGENT_SET_GONE));
 	/* What the agent bound there, beside its slot: its check at the free
 	 * counts those pages over those nodes; numamma's (a stop's) none. */
-	CHECK(agent_add_placed(c, 0x5000, 0x9000, 0x6) && agent_placed(c, 0x5000));
+	CHECK(agent_add_placed(c, 0x5000, 0x9000, 0x6) && agent_placed_slot(c, 0x5000));
 	how = agent_placed_how(c, agent_placed_slot(c, 0x5000));
 	CHECK(how->end == 0x9000 && how->nodemask == 0x6);
 	CHECK(!agent_placed_slot(c, 0x6000));
