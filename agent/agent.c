@@ -67,7 +67,6 @@ _Static_assert(sizeof(struct agent_frame) == 128, "entry.S's frame");
 #define MADV_COLD 20
 #define SYS_MBIND 237
 #define SYS_MOVE_PAGES 279
-#define MPOL_MF_MOVE 2
 /* mbind's maxnode as numamma passes it (apply.c): a 64-bit nodemask. */
 #define PLACE_MAXNODE 65
 #define PR_SET_SECCOMP 22
@@ -603,11 +602,13 @@ static uint64_t asked_bytes(uint32_t fn, const struct agent_frame *f)
 }
 
 /* The block as numamma's stop would place it (apply.c): the huge pages
- * at its edges split (MADV_COLD on a page), then its whole pages bound
- * with MPOL_MF_MOVE (pages the heap had populated move too); then into
- * the set of placed blocks, with its pages and nodes, so that its free
- * counts where they are (stops_to_check()).  Returns the record's
- * AGENT_PLACED_* bits. */
+ * at its edges split (MADV_COLD on a page), then its whole pages bound,
+ * without MPOL_MF_MOVE: the pages the heap had populated are moved by
+ * numamma once it reads the record (MF_MOVE made each mbind wait for
+ * the kernel to drain every cpu's page lists, an expedited RCU grace
+ * period: 21 us against 2 here); then into the set of placed blocks,
+ * with its pages and nodes, so that its free counts where they are
+ * (stops_to_check()).  Returns the record's AGENT_PLACED_* bits. */
 static uint16_t place_block(struct agent_ctl *c, uint32_t fn, uint64_t block, uint64_t bytes,
 			    const struct agent_placing *how)
 {
@@ -621,7 +622,7 @@ static uint16_t place_block(struct agent_ctl *c, uint32_t fn, uint64_t block, ui
 	for (int i = 0; i < n; i++)
 		raw_syscall4(SYS_MADVISE, (long)edges[i], AGENT_PAGE, MADV_COLD, 0);
 	ret = raw_syscall6(SYS_MBIND, (long)lo, (long)(hi - lo), (long)how->mode,
-			   (long)&how->nodemask, PLACE_MAXNODE, MPOL_MF_MOVE);
+			   (long)&how->nodemask, PLACE_MAXNODE, 0);
 	agent_add_placed(c, block, hi, how->nodemask);
 	return AGENT_PLACED_BLOCK | (ret < 0 ? AGENT_PLACED_FAILED : 0);
 }
@@ -629,9 +630,10 @@ static uint16_t place_block(struct agent_ctl *c, uint32_t fn, uint64_t block, ui
 /* numamma run: a block that holds a whole page is placed before the
  * program first touches it (a first touch would put its pages on the
  * toucher's node): by the agent, where its stack's rule places every
- * block made there alike (AGENT_OFF_PLACING), else by numamma at a stop
- * of its thread once its record is published (*stop: the block), unless
- * no rule of its stack places anything (spared).  The block's bytes as
+ * block made there alike (AGENT_OFF_PLACING), or every block of its kind
+ * (struct agent_ctl's kinds), else by numamma at a stop of its thread
+ * once its record is published (*stop: the block), unless no rule of
+ * its stack, or of its kind, places anything.  The block's bytes as
  * numamma counts them (alloc_call.c): xallocx's its result.  Returns the
  * record's AGENT_PLACED_* bits. */
 static uint16_t to_place(struct agent_ctl *c, uint32_t fn, const struct agent_frame *f, uint64_t a0,
@@ -642,11 +644,17 @@ static uint16_t to_place(struct agent_ctl *c, uint32_t fn, const struct agent_fr
 	const struct agent_placing *how;
 
 	*stop = 0;
-	if (!agent_holds_page(fn, block, bytes, c->place_min) || !agent_place_stops(c, fn, f->hash))
+	if (!agent_holds_page(fn, block, bytes, c->place_min))
 		return 0;
-	how = __atomic_load_n(&c->place_refused, __ATOMIC_ACQUIRE) ? 0
-								    : agent_placing_of(c, fn, f->hash);
-	if (how)
+	if ((how = agent_kind_decided(c, fn))) {
+		if (!how->mode)
+			return 0;       /* left, whatever its stack */
+	} else if (!agent_place_stops(c, fn, f->hash)) {
+		return 0;               /* its stack spared */
+	} else {
+		how = agent_placing_of(c, fn, f->hash);
+	}
+	if (how && !__atomic_load_n(&c->place_refused, __ATOMIC_ACQUIRE))
 		return place_block(c, fn, block, bytes, how);
 	*stop = block;
 	return 0;

@@ -56,6 +56,9 @@ bool agent_send_check(struct agent_ctl *c, uint32_t ring, const struct agent_che
 /* Does a block that fn made from the stack hash stop its thread for
  * numamma to place it: its stack not spared (agent_spare_key())? */
 bool agent_place_stops(struct agent_ctl *c, uint32_t fn, uint64_t hash);
+/* numamma's decision for every block of fn's kind (a heap block, a
+ * mapping) whatever its stack: mode 0 to leave it; NULL: none yet. */
+const struct agent_placing *agent_kind_decided(struct agent_ctl *c, uint32_t fn);
 /* The entry of the table of placing stacks for a block fn made from the
  * stack hash: the agent places it itself (NULL: none). */
 const struct agent_placing *agent_placing_of(struct agent_ctl *c, uint32_t fn, uint64_t hash);

@@ -835,6 +835,13 @@ bool agent_place_stops(struct agent_ctl *c, uint32_t fn, uint64_t hash)
 	return !key || !agent_set_find(agent_at(c, AGENT_OFF_SPARED), AGENT_SPARED, key);
 }
 
+const struct agent_placing *agent_kind_decided(struct agent_ctl *c, uint32_t fn)
+{
+	const struct agent_placing *k = &c->kinds[alloc_fn_maps((int)fn)];
+
+	return __atomic_load_n(&k->key, __ATOMIC_ACQUIRE) ? k : 0;
+}
+
 const struct agent_placing *agent_placing_of(struct agent_ctl *c, uint32_t fn, uint64_t hash)
 {
 	return agent_placing_find(agent_at(c, AGENT_OFF_PLACING), AGENT_PLACING,

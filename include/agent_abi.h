@@ -39,7 +39,7 @@
 
 #include "alloc_event.h"
 
-#define AGENT_ABI_VERSION 36
+#define AGENT_ABI_VERSION 37
 /* The memfd's name; /proc/PID/maps shows "/memfd:" AGENT_MEMFD_NAME. */
 #define AGENT_MEMFD_NAME "numamma-agent"
 #define AGENT_MAPS_PATH "/memfd:" AGENT_MEMFD_NAME
@@ -198,6 +198,13 @@ struct agent_growth {
 	uint32_t fills[AGENT_TABLES];   /* entries written at the size now */
 };
 
+/* How the agent places blocks itself (AGENT_OFF_PLACING's entries). */
+struct agent_placing {
+	uint64_t key;           /* agent_spare_key() of the stack */
+	uint64_t nodemask;      /* mbind's, at most 64 nodes */
+	uint64_t mode;          /* MPOL_BIND or MPOL_INTERLEAVE */
+};
+
 struct agent_ctl {
 	uint32_t version;
 	uint32_t state;
@@ -242,6 +249,13 @@ struct agent_ctl {
 	/* The agent places no block itself (its mbind and madvise calls):
 	 * the process has a seccomp filter, which may forbid them. */
 	uint32_t place_refused;
+	/* What numamma decided for every heap block ([0]) or mapping ([1])
+	 * whatever its stack (a policy with no rule for a stack of that
+	 * kind: --interleave, --bind, a profile's advice on one node), once
+	 * its first block's stop told it: key 1, mode 0 to leave them (no
+	 * stop), else how the agent places them; key 0: undecided, the
+	 * stack's own entry decides (AGENT_OFF_SPARED, AGENT_OFF_PLACING). */
+	struct agent_placing kinds[2];
 	struct agent_hook hooks[AGENT_MAX_HOOKS];
 	/* Wrapper functions outside wrapper modules (C++'s operator new
 	 * linked into a program): [start, end). */
@@ -435,13 +449,7 @@ static inline bool agent_set_add(uint64_t *set, uint32_t slots, uint64_t key)
  * its whole pages, without a stop (gcc under --interleave=all stopped
  * for each of its 5,583 page-sized blocks, 200 us each).  numamma writes
  * an entry once, mode and nodes first, then its key (never removed): the
- * agent reads the key, then the rest. */
-struct agent_placing {
-	uint64_t key;           /* agent_spare_key() of the stack */
-	uint64_t nodemask;      /* mbind's, at most 64 nodes */
-	uint64_t mode;          /* MPOL_BIND or MPOL_INTERLEAVE */
-};
-
+ * agent reads the key, then the rest (struct agent_ctl's kinds alike). */
 static inline const struct agent_placing *agent_placing_find(const struct agent_placing *table,
 							     uint32_t slots, uint64_t key)
 {

@@ -203,6 +203,11 @@ enum stack_placement {
 enum stack_placement policy_stack_placement(const struct policy *pol, enum obj_kind kind,
 					    const struct nm_frame *frames, int nframes,
 					    struct place_range *whole);
+/* The same for every block of kind whatever its stack, where no rule
+ * names a stack of that kind (only the default then applies);
+ * STACK_PLANS where the stack decides. */
+enum stack_placement policy_kind_placement(const struct policy *pol, enum obj_kind kind,
+					   struct place_range *whole);
 /* The most ranges one object of pol can need: size the buffer once. */
 int policy_max_ranges(const struct policy *pol);
 /* policy_place() into an allocated plan: 1 when it has ranges. */

@@ -208,14 +208,14 @@ struct tcb *tracer_placing(struct tracer *tr);
  * before it is freed (its EV_RELEASE then comes while its pages are
  * there): the agent's calls go on without a stop. */
 void tracer_stop_at_release(struct tracer *tr, struct tcb *t, uint64_t addr);
-/* In EV_PLACE_STOP: no rule places a block made where t's was (its
- * kind, its stack): its agent stops for such blocks no more. */
-void tracer_spare_stack(struct tracer *tr, struct tcb *t);
-/* In EV_PLACE_STOP: every block made where t's was gets the same whole
- * placement (mbind mode over nodemask, its whole pages): its agent
- * places such blocks itself from now on, without a stop, and they come
- * as EV_OBJECT events with placed set. */
-void tracer_place_stack(struct tracer *tr, struct tcb *t, int mode, uint64_t nodemask);
+/* In EV_PLACE_STOP: what every block made where t's was (its kind, its
+ * stack) gets from now on, or (every) every block of its kind, in every
+ * process: left where first touched (mode 0), its agent stopping for
+ * them no more; or the same whole placement (mbind mode over nodemask,
+ * their whole pages), made by its agent without a stop, the blocks
+ * coming as EV_OBJECT events with placed set. */
+void tracer_decide_blocks(struct tracer *tr, struct tcb *t, bool every, int mode,
+			  uint64_t nodemask);
 int tracer_epoll_fd(struct tracer *tr);
 /* Launches argv (PATH lookup like execvp), checks it first: on error
  * prints one line and exits 126/127.  Returns the pid. */

@@ -36,6 +36,12 @@ struct deferred_status {
 
 #define TCB_HASH 1024
 
+/* A stack's whole placement (mbind's mode and nodemask); mode 0: none
+ * (left where first touched). */
+struct agent_placement {
+	uint64_t mode, nodemask;
+};
+
 struct tracer {
 	struct tracer_config cfg;
 	struct proc *procs;
@@ -81,11 +87,16 @@ struct tracer {
 	struct u64map agent_exe_decided;
 	struct agent_placement *agent_placements;      /* distinct ones */
 	size_t nagent_placements;
+	/* run: what every heap block and mapping gets (agent_ctl's kinds),
+	 * once decided, for the regions made after. */
+	struct agent_placement agent_kinds[2];
+	bool agent_kinds_decided[2];
 	/* config.alloc_frames: each stack's frames (hash -> struct
 	 * stack_frames *), for the events of the agent's calls. */
 	struct u64map agent_stack_frames;
 	struct tcb *placing;       /* tracer_placing() */
 	uint64_t spare_key;        /* its stack's (agent_spare_key()), while it is */
+	bool placing_maps;         /* its block is a mapping */
 	bool statics_due;          /* a process has modules whose statics wait */
 };
 
@@ -215,15 +226,12 @@ size_t agent_drain(struct tracer *tr, struct proc *p);
  * region the call ran on. */
 void agent_block_stop(struct tracer *tr, struct tcb *t, struct proc *owner,
 		      const struct user_regs_struct *regs);
-/* A stack's whole placement (mbind's mode and nodemask); mode 0: none
- * (the stack is spared). */
-struct agent_placement {
-	uint64_t mode, nodemask;
-};
-/* tracer_stop_at_release() in owner's region, and tracer_spare_stack()
- * or tracer_place_stack() (how). */
+/* tracer_stop_at_release() and tracer_decide_blocks() in owner's
+ * region: for the stack of the block being placed, or every block of
+ * its kind. */
 void agent_stop_at_release(struct proc *owner, uint64_t addr);
 void agent_decide_stack(struct tracer *tr, struct proc *owner, const struct agent_placement *how);
+void agent_decide_kind(struct tracer *tr, struct proc *owner, const struct agent_placement *how);
 /* The last drain, once no thread of p can write (exec, the last thread
  * gone): what a thread killed half-way through a record left is skipped. */
 void agent_drain_final(struct tracer *tr, struct proc *p);

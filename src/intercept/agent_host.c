@@ -569,6 +569,10 @@ static void init_ctl(struct tracer *tr, struct agent_ctl *c, pid_t pid, uint64_t
 	c->tracer_euid = geteuid();
 	c->tracer_egid = getegid();
 	c->token = next_token(tr);
+	for (int maps = 0; maps < 2; maps++)
+		if (tr->agent_kinds_decided[maps])
+			c->kinds[maps] = (struct agent_placing){ 1, tr->agent_kinds[maps].nodemask,
+								 tr->agent_kinds[maps].mode };
 	__atomic_store_n(&c->state, AGENT_ON, __ATOMIC_RELEASE);
 }
 
@@ -1846,6 +1850,7 @@ void agent_block_stop(struct tracer *tr, struct tcb *t, struct proc *owner,
 	}
 	tr->placing = t;
 	tr->spare_key = agent_spare_key(hash, alloc_fn_maps(fn));
+	tr->placing_maps = alloc_fn_maps(fn);
 	agent_drain(tr, owner);
 	if (owner->agent)
 		owner->agent->place_stops++;
@@ -1859,6 +1864,27 @@ void agent_block_stop(struct tracer *tr, struct tcb *t, struct proc *owner,
 					    .nframes = stack ? stack->n : 0 });
 	tr->placing = NULL;
 	tr->spare_key = 0;
+}
+
+void agent_decide_kind(struct tracer *tr, struct proc *owner, const struct agent_placement *how)
+{
+	int maps = tr->placing_maps;
+	struct agent_placing *to;
+
+	tr->spare_key = 0;
+	if (!tr->agent_kinds_decided[maps]) {
+		tr->agent_kinds[maps] = *how;
+		tr->agent_kinds_decided[maps] = true;
+		debug("run: every %s %s from now on, whatever its stack (no rule names a stack "
+		      "of its kind)", maps ? "mapping" : "heap block",
+		      how->mode ? "placed alike by the agent" : "left unplaced");
+	}
+	if (!owner->agent || owner->agent->ctl->kinds[maps].key)
+		return;
+	to = &owner->agent->ctl->kinds[maps];
+	to->nodemask = how->nodemask;
+	to->mode = how->mode;
+	__atomic_store_n(&to->key, 1, __ATOMIC_RELEASE);
 }
 
 /* how's number + 1 among the distinct placements (few: a policy's
@@ -1986,10 +2012,10 @@ void agent_drain_final(struct tracer *tr, struct proc *p)
 	debug("process %d: %u doorbells heard%s", p->pid, p->agent->doorbells,
 	      p->agent->ctl->doorbell_pid ? "" : " (none rung: no doorbell)");
 	if (p->agent->ctl->place_min)
-		debug("process %d: %u stops to place a block, %u stacks spared them (no rule places "
-		      "their blocks), %u placed by the agent (a whole rule for their stacks, %u of "
-		      "them), %u of them checked by it", p->pid, p->agent->place_stops, p->agent->spared,
-		      p->agent->agent_placed, p->agent->placing, p->agent->agent_checked);
+		debug("process %d: %u stops to place a block, %u placed by the agent, %u checked by "
+		      "it at their free; stacks: %u spared (no rule places their blocks), %u placing "
+		      "(a whole rule)", p->pid, p->agent->place_stops, p->agent->agent_placed,
+		      p->agent->agent_checked, p->agent->spared, p->agent->placing);
 	if (p->agent->ctl->futex_refused)
 		debug("process %d: %llu waits for room in a ring, spun", p->pid,
 		      (unsigned long long)p->agent->ctl->spun_waits);

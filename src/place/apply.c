@@ -381,11 +381,12 @@ static void forget_waiting(struct applier *r, pid_t pid)
 			drop_waiting(r, &r->waiting[i]);
 }
 
-/* A block the agent placed itself, as this plan says (its stack's rule
- * whole: learn_stack()), its edges split and its free a stop: counted
- * and checked as one placed here is, the pages its mbind left behind
- * moved from here (the program runs on meanwhile: the pages it touched
- * since are where the policy put them). */
+/* A block the agent placed itself, as this plan says (its rule whole:
+ * learn_rule()), its edges split and its pages counted at its free:
+ * counted and checked as one placed here is.  Its mbind moved no page
+ * (no MPOL_MF_MOVE): those the heap had populated are moved from here
+ * (the program runs on meanwhile: the pages it touched since are where
+ * the policy put them). */
 static void adopt_placement(struct applier *r, const struct nm_object *obj, struct place_plan *plan,
 			    int placed)
 {
@@ -443,25 +444,30 @@ static struct tcb *stopped_for(struct applier *r, pid_t tid)
 }
 
 /* What the blocks made where t's stop was for get from now on (the same
- * rule: its kind and its stack choose it): nothing (no more stops), or
+ * rule: its kind and its stack choose it), or every block of its kind
+ * where no rule names a stack of that kind: nothing (no more stops), or
  * the same whole placement, made by the agent without a stop, or a plan
  * each (stops go on).  Only where the program's binding keeps the whole
  * placement as it is: one narrowed is counted at each block's stop. */
-static void learn_stack(struct applier *r, struct tcb *t, enum obj_kind kind,
-			const struct nm_frame *frames, int nframes)
+static void learn_rule(struct applier *r, struct tcb *t, enum obj_kind kind,
+		       const struct nm_frame *frames, int nframes)
 {
 	struct place_range whole, kept;
+	enum stack_placement what = policy_kind_placement(r->pol, kind, &whole);
+	bool every = what != STACK_PLANS;
 	int narrowed;
 
-	switch (policy_stack_placement(r->pol, kind, frames, nframes, &whole)) {
+	if (!every && nframes)
+		what = policy_stack_placement(r->pol, kind, frames, nframes, &whole);
+	switch (what) {
 	case STACK_LEAVES:
-		tracer_spare_stack(r->s->tr, t);
+		tracer_decide_blocks(r->s->tr, t, every, 0, 0);
 		break;
 	case STACK_WHOLE:
 		kept = whole;
 		if (binding_restrict_ranges(binding(r, t->proc->pid), &kept, 1, &narrowed) == 1 &&
 		    !narrowed && kept.nodemask == whole.nodemask)
-			tracer_place_stack(r->s->tr, t, whole.mode, whole.nodemask);
+			tracer_decide_blocks(r->s->tr, t, every, whole.mode, whole.nodemask);
 		break;
 	case STACK_PLANS:
 		break;
@@ -817,8 +823,7 @@ static void on_event(void *ext, const struct nm_event *ev)
 		place_waiting(r, ev->t, ev->addr);
 		/* Its stack's frames are known from the stop's drain on (its
 		 * record comes first). */
-		if (ev->nframes)
-			learn_stack(r, ev->t, ev->object->kind, ev->frames, ev->nframes);
+		learn_rule(r, ev->t, ev->object->kind, ev->frames, ev->nframes);
 		break;
 	case EV_MODULES_HOOKED:
 		place_statics(r, ev->t);

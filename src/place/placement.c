@@ -497,6 +497,18 @@ int policy_place(const struct policy *pol, const struct nm_object *obj,
 	return n;
 }
 
+enum stack_placement policy_kind_placement(const struct policy *pol, enum obj_kind kind,
+					   struct place_range *whole)
+{
+	if (!pol || pol->disabled || (kind != OBJ_HEAP && kind != OBJ_MMAP))
+		return STACK_LEAVES;
+	for (int i = 0; i < pol->nrules; i++)
+		if (pol->rules[i].site == SITE_CALLSITE && pol->rules[i].kind == kind)
+			return STACK_PLANS;
+	/* Only the default rule, if any, can match (rule_score()). */
+	return policy_stack_placement(pol, kind, NULL, 0, whole);
+}
+
 enum stack_placement policy_stack_placement(const struct policy *pol, enum obj_kind kind,
 					    const struct nm_frame *frames, int nframes,
 					    struct place_range *whole)

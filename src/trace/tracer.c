@@ -1013,17 +1013,17 @@ void tracer_stop_at_release(struct tracer *tr, struct tcb *t, uint64_t addr)
 	agent_stop_at_release(region_owner(tr, t->proc), addr);
 }
 
-void tracer_spare_stack(struct tracer *tr, struct tcb *t)
+void tracer_decide_blocks(struct tracer *tr, struct tcb *t, bool every, int mode,
+			  uint64_t nodemask)
 {
-	if (tr->placing == t)
-		agent_decide_stack(tr, region_owner(tr, t->proc), &(struct agent_placement){ 0 });
-}
+	const struct agent_placement how = { (uint64_t)mode, nodemask };
 
-void tracer_place_stack(struct tracer *tr, struct tcb *t, int mode, uint64_t nodemask)
-{
-	if (tr->placing == t)
-		agent_decide_stack(tr, region_owner(tr, t->proc),
-				   &(struct agent_placement){ (uint64_t)mode, nodemask });
+	if (tr->placing != t)
+		return;
+	if (every)
+		agent_decide_kind(tr, region_owner(tr, t->proc), &how);
+	else
+		agent_decide_stack(tr, region_owner(tr, t->proc), &how);
 }
 
 /* Returns true when the SIGTRAP was one of ours and was handled. */

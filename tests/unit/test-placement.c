@@ -316,6 +316,22 @@ static void test_stack_placement(void)
 	CHECK_INT(w.mode, MPOL_INTERLEAVE);
 	CHECK_INT(w.nodemask, 0xf);
 	CHECK_INT(stack_placement(pol, OBJ_MMAP, NULL, 0, &w), STACK_WHOLE);
+	/* No rule names a stack: every block of a kind alike. */
+	w = (struct place_range){ 0 };
+	CHECK_INT(policy_kind_placement(pol, OBJ_HEAP, &w), STACK_WHOLE);
+	CHECK(w.mode == MPOL_INTERLEAVE && w.nodemask == 0xf);
+	CHECK_INT(policy_kind_placement(pol, OBJ_STACK, &w), STACK_LEAVES);
+	pol->disabled = 1;
+	CHECK_INT(policy_kind_placement(pol, OBJ_MMAP, &w), STACK_LEAVES);
+	policy_free(pol);
+	pol = parse("numamma-policy 1\nmmap callsite " MOD "+0x4444 bind 1\ndefault leave\n");
+	CHECK_INT(policy_kind_placement(pol, OBJ_HEAP, &w), STACK_LEAVES);
+	CHECK_INT(policy_kind_placement(pol, OBJ_MMAP, &w), STACK_PLANS);  /* the stack decides */
+	policy_free(pol);
+	pol = parse("numamma-policy 1\nheap callsite " MOD "+0x4444 leave\ndefault bind 2\n");
+	CHECK_INT(policy_kind_placement(pol, OBJ_HEAP, &w), STACK_PLANS);
+	CHECK_INT(policy_kind_placement(pol, OBJ_MMAP, &w), STACK_WHOLE);
+	CHECK(w.mode == MPOL_BIND && w.nodemask == 1ULL << 2);
 	policy_free(pol);
 }
 
