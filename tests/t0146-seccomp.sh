@@ -1,7 +1,7 @@
 #!/bin/bash
 # A program that sandboxes itself with a seccomp filter killing it at
 # system calls it never makes, then allocates from a new thread, a fork
-# child and an exec'd child, runs under numamma as alone:
+# child and an exec'd child, runs under numamma (profile, run) as alone:
 # - the agent makes none of gettid, clock_gettime (glibc reads the clock
 #   from the vDSO), and numamma injects neither open (openat, as glibc)
 #   nor memfd_create: every part's 2 MiB block is recorded, under its own
@@ -59,6 +59,17 @@ if [[ $(id -u) != 0 ]]; then
 	exit 0
 fi
 assert_eq "the children's blocks, each by its own process" 2 "$(blocks "$dir/quiet.db" children)"
+
+# numamma run, the filter killing mbind and move_pages: where a process
+# has a filter, its agent binds and counts no block itself (its fork and
+# its exec'd child, their blocks' kind decided already, died of SIGSYS
+# at the agent's mbind), numamma places them at stops, and the program
+# runs as alone.
+"$dir/sandboxed" mbind move_pages >"$TMPD/placed.native" 2>&1
+timeout "$PROFILE_TIMEOUT" "$NUMAMMA" run -q --interleave=all "${INTERCEPT_OPT[@]}" \
+	-- "$dir/sandboxed" mbind move_pages >"$TMPD/placed.out" 2>"$TMPD/placed.err" ||
+	fail "numamma run (mbind killed) exited $?: $(tail -3 "$TMPD/placed.err")"
+assert_diff "the sandboxed program's output under run" "$TMPD/placed.native" "$TMPD/placed.out"
 
 # openat for writing killed: the agent's region (numamma's memfd, opened
 # read-write; the program's own, memfd_create, killed too) cannot be

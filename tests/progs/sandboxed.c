@@ -42,6 +42,8 @@ static const struct { const char *name; long nr; } calls[] = {
 	{ "open", SYS_open },
 	{ "memfd_create", SYS_memfd_create },
 	{ "openat", SYS_openat },
+	{ "mbind", SYS_mbind },
+	{ "move_pages", SYS_move_pages },
 };
 
 static long nr_of(const char *name)
