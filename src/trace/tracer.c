@@ -148,6 +148,12 @@ static struct proc *proc_fork(struct tracer *tr, struct proc *parent, pid_t pid,
 	p->known_due = parent->known_due;
 	p->maps_seen_ns = parent->maps_seen_ns;
 	p->r_debug = parent->r_debug;
+	/* Its static thread-local storage lies as its parent's, below the
+	 * thread pointer it inherits: not laid out again from its loader's
+	 * list (a dozen reads of its memory and a readlink, each fork). */
+	p->tls_state = parent->tls_state;
+	p->ntls_mods = parent->ntls_mods;
+	memcpy(p->tls_mods, parent->tls_mods, (size_t)parent->ntls_mods * sizeof(p->tls_mods[0]));
 	p->hooks_ready = parent->hooks_ready;
 	p->scratch = parent->scratch;
 	p->syscall_insn = parent->syscall_insn;
