@@ -1914,7 +1914,10 @@ void agent_decide_stack(struct tracer *tr, struct proc *owner, const struct agen
 	if (!ap || !key || agent_set_find(agent_set(ap, AGENT_OFF_SPARED), AGENT_SPARED, key) ||
 	    agent_placing_find(placing_table(ap), AGENT_PLACING, key) || !decide(ap, key, how))
 		return;
-	*(how->mode ? &ap->placing : &ap->spared) += 1;
+	if (how->mode)
+		ap->placing++;
+	else
+		ap->spared++;
 	if (ap->exe_key)
 		learn(&tr->agent_exe_decided, ap->exe_key, key, placement_number(tr, how));
 }
