@@ -67,6 +67,7 @@ _Static_assert(sizeof(struct agent_frame) == 128, "entry.S's frame");
 #define MADV_COLD 20
 #define SYS_MBIND 237
 #define SYS_MOVE_PAGES 279
+#define SYS_MINCORE 27
 /* mbind's maxnode as numamma passes it (apply.c): a 64-bit nodemask. */
 #define PLACE_MAXNODE 65
 #define PR_SET_SECCOMP 22
@@ -601,6 +602,27 @@ static uint64_t asked_bytes(uint32_t fn, const struct agent_frame *f)
 	}
 }
 
+/* Is none of the pages [lo, hi) there yet (mincore: a fresh mapping, or
+ * heap memory never touched)?  Then numamma need not ask where they are
+ * to move them (a query a block, its cost in a storm of blocks).  Where
+ * the kernel says nothing, some may be. */
+#define RESIDENT_BATCH 256
+static bool all_fresh(uint64_t lo, uint64_t hi)
+{
+	uint8_t vec[RESIDENT_BATCH];
+
+	for (uint64_t at = lo; at < hi; at += RESIDENT_BATCH * AGENT_PAGE) {
+		uint64_t len = hi - at < RESIDENT_BATCH * AGENT_PAGE ? hi - at : RESIDENT_BATCH * AGENT_PAGE;
+
+		if (raw_syscall4(SYS_MINCORE, (long)at, (long)len, (long)vec, 0) < 0)
+			return false;
+		for (uint64_t i = 0; i < len / AGENT_PAGE; i++)
+			if (vec[i] & 1)
+				return false;
+	}
+	return true;
+}
+
 /* The block as numamma's stop would place it (apply.c): the huge pages
  * at its edges split (MADV_COLD on a page), then its whole pages bound,
  * without MPOL_MF_MOVE: the pages the heap had populated are moved by
@@ -624,7 +646,8 @@ static uint16_t place_block(struct agent_ctl *c, uint32_t fn, uint64_t block, ui
 	ret = raw_syscall6(SYS_MBIND, (long)lo, (long)(hi - lo), (long)how->mode,
 			   (long)&how->nodemask, PLACE_MAXNODE, 0);
 	agent_add_placed(c, block, hi, how->nodemask);
-	return AGENT_PLACED_BLOCK | (ret < 0 ? AGENT_PLACED_FAILED : 0);
+	return AGENT_PLACED_BLOCK | (ret < 0 ? AGENT_PLACED_FAILED : 0) |
+	       (ret >= 0 && all_fresh(lo, hi) ? AGENT_PLACED_FRESH : 0);
 }
 
 /* numamma run: a block that holds a whole page is placed before the

@@ -39,7 +39,7 @@
 
 #include "alloc_event.h"
 
-#define AGENT_ABI_VERSION 37
+#define AGENT_ABI_VERSION 38
 /* The memfd's name; /proc/PID/maps shows "/memfd:" AGENT_MEMFD_NAME. */
 #define AGENT_MEMFD_NAME "numamma-agent"
 #define AGENT_MAPS_PATH "/memfd:" AGENT_MEMFD_NAME
@@ -317,6 +317,8 @@ enum { AGENT_REC_CALL = 1, AGENT_REC_STACK = 2, AGENT_REC_IPS = 3, AGENT_REC_CHE
  * stack's entry in AGENT_OFF_PLACING), and whether its mbind failed. */
 #define AGENT_PLACED_BLOCK  1
 #define AGENT_PLACED_FAILED 2
+/* ...and none of its pages was there yet (mincore): nothing to move. */
+#define AGENT_PLACED_FRESH  4
 
 /* One 64-byte slot.  seq is the slot's reservation number + 1 (low 32
  * bits), stored last: numamma reads a slot once its seq is right. */

@@ -121,11 +121,12 @@ struct alloc_event {
 	const struct nm_frame *frames;  /* the stack, when the producer has it */
 	int nframes;
 	/* run: the producer placed the block itself (AE_PLACED, and
-	 * AE_PLACE_FAILED when its mbind failed): the agent, where the
-	 * block's stack has a whole rule (tracer_place_stack()). */
+	 * AE_PLACE_FAILED when its mbind failed, AE_PLACED_FRESH when none of
+	 * its pages was there yet): the agent, where the block's rule is
+	 * whole (tracer_decide_blocks()). */
 	int placed;
 };
-enum { AE_PLACED = 1, AE_PLACE_FAILED = 2 };
+enum { AE_PLACED = 1, AE_PLACE_FAILED = 2, AE_PLACED_FRESH = 4 };
 
 /* Pure.  The event an allocator call makes; false when it makes none
  * (a failed call, free(NULL), a call numamma does not follow).  Entry-only

@@ -1558,10 +1558,10 @@ static uint32_t call_event(struct tracer *tr, struct proc *p, struct agent_proc 
 	ev.threaded = (t ? t->proc : p)->next_rank > 1;
 	ev.ns = tsc_ns(r->tsc);
 	ev.freed_ns = freed ? tsc_ns(freed->tsc) : 0;
-	_Static_assert(AE_PLACED == AGENT_PLACED_BLOCK && AE_PLACE_FAILED == AGENT_PLACED_FAILED,
-		       "a record's placed bits are the event's");
+	_Static_assert(AE_PLACED == AGENT_PLACED_BLOCK && AE_PLACE_FAILED == AGENT_PLACED_FAILED &&
+		       AE_PLACED_FRESH == AGENT_PLACED_FRESH, "a record's placed bits are the event's");
 	ev.callsite_id = callsite_of(tr, r->hash, &ev.site_memo);
-	if ((ev.placed = r->nframes & (AGENT_PLACED_BLOCK | AGENT_PLACED_FAILED)))
+	if ((ev.placed = r->nframes & (AGENT_PLACED_BLOCK | AGENT_PLACED_FAILED | AGENT_PLACED_FRESH)))
 		ap->agent_placed++;
 	if ((kept = frames_of(tr, r->hash))) {
 		ev.frames = kept->v;

@@ -386,7 +386,7 @@ static void forget_waiting(struct applier *r, pid_t pid)
  * counted and checked as one placed here is.  Its mbind moved no page
  * (no MPOL_MF_MOVE): those the heap had populated are moved from here
  * (the program runs on meanwhile: the pages it touched since are where
- * the policy put them). */
+ * the policy put them), unless the agent saw none there. */
 static void adopt_placement(struct applier *r, const struct nm_object *obj, struct place_plan *plan,
 			    int placed)
 {
@@ -397,7 +397,8 @@ static void adopt_placement(struct applier *r, const struct nm_object *obj, stru
 	bool failed = placed & AE_PLACE_FAILED;
 
 	free(edges);
-	if (!failed)
+	/* (On one node, no page can be off its node.) */
+	if (!failed && !(placed & AE_PLACED_FRESH) && r->s->topo.nr_nodes > 1)
 		move_left_behind(obj->pid, obj->addr, plan->ranges, plan->n, &cost);
 	cost.ns = now_ns() - start;
 	verifier_add(r->ver, obj, plan, failed ? plan->n : 0, &cost);
