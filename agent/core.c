@@ -782,9 +782,7 @@ uint64_t *agent_placed_slot(struct agent_ctl *c, uint64_t block)
 
 struct agent_placed_how *agent_placed_how(struct agent_ctl *c, const uint64_t *slot)
 {
-	const uint64_t *set = agent_at(c, AGENT_OFF_PLACED);
-
-	return (struct agent_placed_how *)agent_at(c, AGENT_OFF_PLACED_HOW) + (slot - set);
+	return agent_placed_how_at(c, slot);
 }
 
 bool agent_add_placed(struct agent_ctl *c, uint64_t block, uint64_t end, uint64_t nodemask)

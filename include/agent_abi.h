@@ -733,6 +733,15 @@ static const uint32_t agent_table_largest[AGENT_TABLES] = {
 #define AGENT_DATA_SIZE    (AGENT_OFF_PLACING + \
 			    (uint64_t)AGENT_PLACING * sizeof(struct agent_placing))
 _Static_assert(AGENT_OFF_IPCACHE % 64 == 0, "an ip cache set in one cache line");
+
+/* What is beside slot, a slot of the placed set of the region whose
+ * control page is ctl. */
+static inline struct agent_placed_how *agent_placed_how_at(void *ctl, const uint64_t *slot)
+{
+	const uint64_t *set = (const uint64_t *)((char *)ctl + AGENT_OFF_PLACED);
+
+	return (struct agent_placed_how *)((char *)ctl + AGENT_OFF_PLACED_HOW) + (slot - set);
+}
 _Static_assert(AGENT_OFF_STACKCACHE % 64 == 0, "a stack cache entry on its own cache lines");
 
 static inline uint64_t agent_hash_step(uint64_t h, uint64_t v)

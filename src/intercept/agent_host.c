@@ -1925,15 +1925,13 @@ void agent_decide_stack(struct tracer *tr, struct proc *owner, const struct agen
 void agent_stop_at_release(struct proc *owner, uint64_t addr)
 {
 	struct agent_proc *ap = owner->agent;
-	uint64_t *set, *slot;
+	uint64_t *slot;
 
 	if (!ap || addr <= AGENT_SET_GONE)
 		return;
-	set = agent_set(ap, AGENT_OFF_PLACED);
-	if ((slot = agent_set_claim(set, AGENT_PLACED, addr)))
+	if ((slot = agent_set_claim(agent_set(ap, AGENT_OFF_PLACED), AGENT_PLACED, addr)))
 		/* Its free stops: numamma placed it, numamma checks it. */
-		((struct agent_placed_how *)agent_set(ap, AGENT_OFF_PLACED_HOW))[slot - set] =
-			(struct agent_placed_how){ 0 };
+		*agent_placed_how_at(ap->ctl, slot) = (struct agent_placed_how){ 0 };
 	else
 		debug("process %d: the set of placed blocks is full: %#llx is checked once freed",
 		      owner->pid, (unsigned long long)addr);
